@@ -1,0 +1,432 @@
+// model (+ manifest) (+ trace) → report, following ../shared/spec/counting.md. Pure: reading weight bytes
+// for fingerprints goes through the TensorContent the caller passes in.
+import type { OnnxModel, OnnxTensor } from '../onnx/model.ts';
+import { byteSize, isFloating } from '../onnx/tensor-bytes.ts';
+import type {
+  Buffer,
+  DuplicateStorage,
+  LayerCall,
+  Parameter,
+  Report,
+  SharedParameter,
+  TraceInfo,
+  UnusedParameter,
+  ValueMergedConstant,
+} from '../report/report.ts';
+import { SCHEMA_VERSION } from '../report/report.ts';
+import type { Trace } from '../trace/trace.ts';
+import { walkModel, type ConstantTensor, type GraphWalk, type NodeFacts } from './graph-walk.ts';
+import type { Manifest } from './manifest.ts';
+import { mapManifest } from './map-manifest.ts';
+import { findDuplicates } from './duplicates.ts';
+import { TOOL_VERSION } from '../version.ts';
+
+/** Content of weights, read lazily and only for the tensors that need a fingerprint. */
+export interface TensorContent {
+  fingerprint(tensor: OnnxTensor): string;
+  transposedFingerprint(tensor: OnnxTensor): string | undefined;
+  isUniform(tensor: OnnxTensor): boolean;
+}
+
+export interface AnalyzeInput {
+  model: OnnxModel;
+  content: TensorContent;
+  manifest?: Manifest | undefined;
+  /** The result of a real run; without it execution is decided statically. */
+  trace?: Trace | undefined;
+  /** Why a requested trace failed, to state in the report. */
+  traceError?: string | undefined;
+}
+
+/** A parameter or buffer as counted: one tensor, however many initializers store it. */
+export interface LogicalTensor {
+  name: string;
+  aliases: string[];
+  kind: 'parameter' | 'buffer';
+  storedAs: ConstantTensor[];
+  dtype: string;
+  shape: number[];
+  numel: number;
+  trainable: boolean | null;
+  /** The manifest names it but the graph does not have it. */
+  notExported: boolean;
+}
+
+interface CallFacts {
+  key: string;
+  name: string;
+  graph: string;
+  nodes: NodeFacts[];
+  live: boolean;
+  executions: number;
+  params: Set<string>;
+}
+
+export function analyze(input: AnalyzeInput): Report {
+  const { model, content, manifest, trace } = input;
+  const walk = walkModel(model);
+  const notes: string[] = [];
+  const executions = (n: NodeFacts): number => (trace ? (trace.nodes[n.node.id]?.executions ?? 0) : n.live ? 1 : 0);
+
+  // 1. Which constants are parameters and buffers (ONNX terms), and which store the same values.
+  const classified = classifyConstants(walk);
+  const duplicates = findDuplicates([...classified.parameters].map((k) => walk.constants.get(k)!), content);
+
+  // 2. The tensors to count: the manifest's, or the graph's with duplicates merged.
+  let tensors: LogicalTensor[];
+  if (manifest) {
+    const mapped = mapManifest(manifest, walk, classified, content);
+    tensors = mapped.tensors;
+    notes.push(...mapped.notes);
+  } else {
+    tensors = graphTensors(walk, classified, duplicates.groups);
+  }
+  const byStoredKey = new Map<string, LogicalTensor>();
+  for (const t of tensors) for (const s of t.storedAs) byStoredKey.set(s.key, t);
+
+  // 3. Layer calls, and which tensors each executed, live call uses.
+  const calls = new Map<string, CallFacts>();
+  for (const n of walk.nodes) {
+    let call = calls.get(n.call.key);
+    if (!call) {
+      call = { key: n.call.key, name: n.call.name, graph: n.graphPath, nodes: [], live: false, executions: 0, params: new Set() };
+      calls.set(n.call.key, call);
+    }
+    call.nodes.push(n);
+    call.live ||= n.live;
+    if (!n.folds) call.executions = Math.max(call.executions, executions(n));
+  }
+  const nodeFacts = new Map(walk.nodes.map((n) => [n.node.id, n]));
+  const usedBy = new Map<string, Set<string>>(); // logical name → executed live call keys
+  const deadUse = new Set<string>();
+  const unexecutedUse = new Set<string>();
+  for (const use of walk.uses) {
+    const tensor = byStoredKey.get(use.tensorKey);
+    if (!tensor) continue;
+    const n = nodeFacts.get(use.nodeId)!;
+    const call = calls.get(n.call.key)!;
+    if (!n.live) deadUse.add(tensor.name);
+    else if (executions(n) === 0) unexecutedUse.add(tensor.name);
+    else {
+      call.params.add(tensor.name);
+      if (!usedBy.has(tensor.name)) usedBy.set(tensor.name, new Set());
+      usedBy.get(tensor.name)!.add(call.key);
+    }
+  }
+
+  // 4. Counts and findings.
+  const parameters = tensors.filter((t) => t.kind === 'parameter');
+  const numelOf = new Map(tensors.map((t) => [t.name, t.numel]));
+  const callName = (key: string): string => calls.get(key)!.name;
+  const shared: SharedParameter[] = [];
+  const valueMerged: ValueMergedConstant[] = [];
+  const unused: UnusedParameter[] = [];
+  for (const p of parameters) {
+    const users = [...(usedBy.get(p.name) ?? [])];
+    const runs = users.reduce((sum, key) => sum + calls.get(key)!.executions, 0);
+    if (runs >= 2) {
+      const names = users.map(callName);
+      if (!manifest && isValueMerged(p, names, content)) {
+        valueMerged.push({
+          name: p.name,
+          numel: p.numel,
+          callNames: names,
+          note: 'equal-valued constant merged by the exporter and read by unrelated layers; not a shared parameter',
+        });
+      } else {
+        shared.push({ name: p.name, numel: p.numel, calls: runs, callNames: names, extraInSummary: p.numel * (runs - 1) });
+      }
+    }
+    if (users.length === 0) unused.push(unusedFinding(p, walk, deadUse, unexecutedUse, trace !== undefined));
+  }
+  shared.sort((a, b) => b.extraInSummary - a.extraInSummary || a.name.localeCompare(b.name));
+  unused.sort((a, b) => b.numel - a.numel || a.name.localeCompare(b.name));
+
+  const declared = sum(parameters.map((p) => p.numel));
+  const unique = sum(parameters.filter((p) => usedBy.has(p.name)).map((p) => p.numel));
+  let summary = 0;
+  for (const call of calls.values()) {
+    for (const name of call.params) summary += (numelOf.get(name) ?? 0) * call.executions;
+  }
+  const hasGrad = manifest !== undefined;
+  const trainable = hasGrad ? sum(parameters.filter((p) => p.trainable).map((p) => p.numel)) : null;
+  const bytesByDtype: Record<string, number> = {};
+  for (const p of parameters) bytesByDtype[p.dtype] = (bytesByDtype[p.dtype] ?? 0) + byteSize(p.dtype, p.numel);
+  const buffers: Buffer[] = tensors
+    .filter((t) => t.kind === 'buffer')
+    .map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, numel: t.numel }));
+
+  const layers = [...calls.values()]
+    .filter((c) => c.nodes.some((n) => !n.folds) && !c.nodes.every((n) => n.node.opType === 'Constant'))
+    .map((c) => layerCall(c, numelOf, model, trace, manifest));
+
+  notes.push(...explain({ model, walk, manifest, trace, shared, valueMerged, unused, duplicates: duplicates.findings }));
+  const traceInfo: TraceInfo = input.traceError
+    ? { mode: 'failed', error: input.traceError, note: 'the trace failed, so execution was decided statically' }
+    : trace
+      ? {
+          mode: 'onnxruntime',
+          device: trace.device,
+          onnxruntimeVersion: trace.onnxruntimeVersion,
+          inputs: trace.inputs,
+          fallbackNodes: trace.fallbackNodes,
+          note: 'executed = seen running in one onnxruntime run with these inputs; not-executed findings depend on them',
+        }
+      : {
+          mode: 'static',
+          note: 'not traced: every node that reaches a graph output counts as executed once; both If branches count; each Loop body counts once',
+        };
+
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    tool: { name: 'paramtrace', version: TOOL_VERSION },
+    model: {
+      file: model.file.path,
+      sizeBytes: model.file.size,
+      producer: model.producerName,
+      producerVersion: model.producerVersion,
+      irVersion: model.irVersion,
+      opsets: model.opsets,
+    },
+    source: manifest ? 'manifest' : 'graph',
+    trace: traceInfo,
+    counts: {
+      declared,
+      unique,
+      summary,
+      trainable,
+      frozen: trainable === null ? null : declared - trainable,
+      buffers: sum(buffers.map((b) => b.numel)),
+      parameterBytes: sum(Object.values(bytesByDtype)),
+    },
+    bytesByDtype,
+    parameters: parameters.map(
+      (p): Parameter => ({
+        name: p.name,
+        aliases: p.aliases,
+        storedAs: p.storedAs.map((s) => s.tensor.name),
+        dtype: p.dtype,
+        shape: p.shape,
+        numel: p.numel,
+        calls: [...(usedBy.get(p.name) ?? [])].reduce((n, key) => n + calls.get(key)!.executions, 0),
+        used: usedBy.has(p.name),
+        trainable: p.trainable,
+      }),
+    ),
+    buffers,
+    shared,
+    unused,
+    duplicates: duplicates.findings,
+    valueMerged,
+    layers,
+    notes,
+  };
+}
+
+export interface Classified {
+  /** Constant keys that are parameters in ONNX terms. */
+  parameters: Set<string>;
+  buffers: Set<string>;
+}
+
+/** counting.md, "Parameter", without a manifest. */
+export function classifyConstants(walk: GraphWalk): Classified {
+  const parameters = new Set<string>();
+  const buffers = new Set<string>();
+  const isWeight = (c: ConstantTensor, quantized: boolean): boolean =>
+    c.tensor.dims.length > 0 && (isFloating(c.tensor.dataType) || quantized);
+  for (const use of walk.uses) {
+    const c = walk.constants.get(use.tensorKey)!;
+    if (use.role === 'buffer') {
+      if (c.tensor.dims.length > 0) buffers.add(c.key);
+    } else if (isWeight(c, use.quantized || use.role === 'qweight')) parameters.add(c.key);
+  }
+  for (const key of parameters) buffers.delete(key);
+  // An initializer nothing reads is still a declared parameter when it looks like one (orphan).
+  for (const c of walk.constants.values()) {
+    if (c.kind !== 'constant-node' && !walk.consumed.has(c.key) && isWeight(c, false)) parameters.add(c.key);
+  }
+  return { parameters, buffers };
+}
+
+function graphTensors(walk: GraphWalk, classified: Classified, groups: ConstantTensor[][]): LogicalTensor[] {
+  const merged = new Map<string, ConstantTensor[]>();
+  for (const group of groups) merged.set(group[0]!.key, group);
+  const skip = new Set(groups.flatMap((g) => g.slice(1).map((c) => c.key)));
+  const out: LogicalTensor[] = [];
+  for (const [keys, kind] of [
+    [classified.parameters, 'parameter'],
+    [classified.buffers, 'buffer'],
+  ] as const) {
+    for (const key of keys) {
+      if (skip.has(key)) continue;
+      const c = walk.constants.get(key)!;
+      const storedAs = merged.get(key) ?? [c];
+      out.push({
+        name: displayName(c),
+        aliases: storedAs.slice(1).map(displayName),
+        kind,
+        storedAs,
+        dtype: c.tensor.dataType,
+        shape: c.tensor.dims,
+        numel: c.numel,
+        trainable: null,
+        notExported: false,
+      });
+    }
+  }
+  return out;
+}
+
+/** Constant-node tensors are named after their output; subgraph initializers after their graph. */
+function displayName(c: ConstantTensor): string {
+  const [graph, name] = [c.key.slice(0, c.key.lastIndexOf('|')), c.tensor.name || c.key.slice(c.key.lastIndexOf('|') + 1)];
+  return graph === '' ? name : `${name} (in ${graph})`;
+}
+
+/**
+ * A constant read by calls of different modules whose elements are all equal (fresh zeros or ones) is
+ * the exporter's value merging (eval mode), not a layer shared on purpose. Calls of the parameter's own
+ * module (`conv1`, `conv1_1`) are real reuse whatever the values.
+ */
+function isValueMerged(p: LogicalTensor, callNames: string[], content: TensorContent): boolean {
+  const module = p.name.includes('.') ? p.name.slice(0, p.name.lastIndexOf('.')) : undefined;
+  if (module !== undefined) {
+    const own = new RegExp(`^${module.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(_\\d+)?$`);
+    if (callNames.every((c) => own.test(c))) return false;
+  }
+  return p.storedAs.length > 0 && content.isUniform(p.storedAs[0]!.tensor);
+}
+
+function unusedFinding(
+  p: LogicalTensor,
+  walk: GraphWalk,
+  deadUse: Set<string>,
+  unexecutedUse: Set<string>,
+  traced: boolean,
+): UnusedParameter {
+  const base = { name: p.name, numel: p.numel };
+  if (p.notExported) {
+    return { ...base, reason: 'not-exported', detail: 'declared in PyTorch but absent from the ONNX graph: the exporter dropped it because forward never uses it' };
+  }
+  if (unexecutedUse.has(p.name)) {
+    return {
+      ...base,
+      reason: 'not-executed',
+      detail: traced ? 'used only in a branch or loop body that did not run with the traced inputs' : 'used only in code that does not run',
+    };
+  }
+  if (deadUse.has(p.name)) {
+    return { ...base, reason: 'dead', detail: 'consumed only by nodes whose outputs never reach a graph output' };
+  }
+  const consumed = p.storedAs.some((s) => walk.consumed.has(s.key));
+  return consumed
+    ? { ...base, reason: 'dead', detail: 'reaches no compute node whose outputs reach a graph output' }
+    : { ...base, reason: 'orphan', detail: 'an initializer that no node consumes' };
+}
+
+function layerCall(
+  c: CallFacts,
+  numelOf: Map<string, number>,
+  model: OnnxModel,
+  trace: Trace | undefined,
+  manifest: Manifest | undefined,
+): LayerCall {
+  const compute = c.nodes.filter((n) => !n.folds && n.node.opType !== 'Constant');
+  const opTypes = [...new Set(compute.map((n) => n.node.opType))];
+  const parameters = [...c.params];
+  return {
+    name: c.name,
+    type: (manifest && moduleClass(c.name, manifest)) || opTypes.join('+'),
+    opTypes,
+    graph: c.graph,
+    parameters,
+    params: sum(parameters.map((p) => numelOf.get(p) ?? 0)),
+    outputShapes: outputShapes(compute, model, trace),
+    live: c.live,
+    executions: c.executions,
+  };
+}
+
+function moduleClass(callName: string, manifest: Manifest): string | undefined {
+  const candidates = [callName, callName.replace(/_\d+$/, '')];
+  for (const name of candidates) {
+    const hit = manifest.tensors.find((t) => t.module === name);
+    if (hit) return hit.moduleClass;
+  }
+  return undefined;
+}
+
+/** Shapes of the values the call's last node produces: from the trace, else from the graph's value infos. */
+function outputShapes(nodes: NodeFacts[], model: OnnxModel, trace: Trace | undefined): LayerCall['outputShapes'] {
+  const last = nodes.at(-1);
+  if (!last) return null;
+  const traced = trace?.nodes[last.node.id]?.outputShapes;
+  if (traced && traced.length > 0) return traced;
+  const infos = valueInfos(model);
+  const shapes = last.node.outputs.map((o) => infos.get(o)?.shape ?? null);
+  return shapes.every((s) => s !== null) ? (shapes as LayerCall['outputShapes']) : null;
+}
+
+const valueInfoCache = new WeakMap<OnnxModel, Map<string, { shape: (number | string | null)[] | undefined }>>();
+function valueInfos(model: OnnxModel): Map<string, { shape: (number | string | null)[] | undefined }> {
+  let map = valueInfoCache.get(model);
+  if (!map) {
+    map = new Map();
+    const g = model.graph;
+    for (const v of [...g.valueInfo, ...g.outputs, ...g.inputs]) if (v.shape) map.set(v.name, { shape: v.shape });
+    valueInfoCache.set(model, map);
+  }
+  return map;
+}
+
+interface Explain {
+  model: OnnxModel;
+  walk: GraphWalk;
+  manifest: Manifest | undefined;
+  trace: Trace | undefined;
+  shared: SharedParameter[];
+  valueMerged: ValueMergedConstant[];
+  unused: UnusedParameter[];
+  duplicates: DuplicateStorage[];
+}
+
+/** The notes that tell a reader what the counts rest on and why they may differ from PyTorch's. */
+function explain(e: Explain): string[] {
+  const notes: string[] = [];
+  const fromPyTorch = /pytorch/i.test(e.model.producerName);
+  if (!e.manifest) {
+    notes.push(
+      fromPyTorch
+        ? 'Counted from the ONNX graph alone: layers that PyTorch declares but forward never uses are dropped by the exporter and cannot be seen here. Export with python/paramtrace_torch.py to embed the declared-parameter manifest and report them.'
+        : 'Counted from the ONNX graph alone (no declared-parameter manifest in the file).',
+    );
+    const folded = e.walk.nodes.filter(
+      (n) => n.node.opType === 'Conv' && n.node.inputs.slice(1).some((i) => /^onnx::Conv_\d+$/.test(i)),
+    ).length;
+    if (fromPyTorch && folded > 0) {
+      notes.push(
+        `${folded} Conv layer(s) read exporter-generated weights (onnx::Conv_N): the eval-mode export folded BatchNormalization into them, so each folded BatchNorm's weight and bias (2 x channels) appear here as one Conv bias (channels), and its running statistics are gone. PyTorch's parameters() counts differ by that much.`,
+      );
+    }
+  }
+  if (e.valueMerged.length > 0) {
+    notes.push(
+      `${e.valueMerged.length} constant(s) with all-equal values (fresh zeros or ones) are read by several unrelated layers because the exporter merged equal values (eval mode); they are listed as value-merged constants, not as shared parameters.`,
+    );
+  }
+  if (e.walk.unknownOps.size > 0) {
+    notes.push(
+      `No ONNX schema for ${[...e.walk.unknownOps].sort().join(', ')}: floating-point constants at their inputs were counted as parameters.`,
+    );
+  }
+  const loops = e.walk.nodes.filter((n) => (n.node.opType === 'Loop' || n.node.opType === 'Scan') && n.live).length;
+  if (!e.trace && loops > 0) {
+    notes.push(`${loops} Loop/Scan body(ies) counted once each: the number of iterations is known only from a trace.`);
+  }
+  return notes;
+}
+
+function sum(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}

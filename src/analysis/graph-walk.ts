@@ -1,0 +1,213 @@
+// One pass over the graph and its subgraphs: which tensors are constants, which nodes only transform
+// constants (and so pass a weight on), which compute nodes consume a weight at which input role, which
+// layer call each node belongs to, and which nodes are live (reach a graph output).
+import type { OnnxGraph, OnnxModel, OnnxNode, OnnxTensor } from '../onnx/model.ts';
+import { inputRole, type InputRole } from './op-roles.ts';
+
+export interface ConstantTensor {
+  /** Unique key: `graphPath|name`. */
+  key: string;
+  tensor: OnnxTensor;
+  kind: 'initializer' | 'constant-node' | 'sparse-initializer';
+  /** For sparse initializers, the dense element count. */
+  numel: number;
+}
+
+export interface WeightUse {
+  tensorKey: string;
+  nodeId: string;
+  role: Exclude<InputRole, 'meta'>;
+  /** The value reached the node through a quantized-weight input (DequantizeLinear's x, ...). */
+  quantized: boolean;
+}
+
+export interface NodeFacts {
+  node: OnnxNode;
+  /** '' for the main graph; `<node id>/<attribute>` for a subgraph. */
+  graphPath: string;
+  /** A node whose inputs are all constants: it transforms a weight and passes it on. */
+  folds: boolean;
+  live: boolean;
+  call: { key: string; name: string };
+}
+
+export interface GraphWalk {
+  constants: Map<string, ConstantTensor>;
+  nodes: NodeFacts[];
+  uses: WeightUse[];
+  /** Constant keys that some node (of any kind) consumes, directly or through a fold chain. */
+  consumed: Set<string>;
+  /** Operators with no schema in the table (custom domains): their inputs were taken as weights. */
+  unknownOps: Set<string>;
+}
+
+interface Origin {
+  key: string;
+  quantized: boolean;
+}
+
+class Scope {
+  private readonly values = new Map<string, Origin[] | null>();
+  constructor(private readonly parent?: Scope) {}
+  /** null marks a non-constant value that shadows an outer constant of the same name. */
+  set(name: string, origins: Origin[] | null): void {
+    this.values.set(name, origins);
+  }
+  get(name: string): Origin[] | undefined {
+    const own = this.values.get(name);
+    if (own !== undefined) return own ?? undefined;
+    return this.parent?.get(name);
+  }
+}
+
+export function walkModel(model: OnnxModel): GraphWalk {
+  const walk: GraphWalk = {
+    constants: new Map(),
+    nodes: [],
+    uses: [],
+    consumed: new Set(),
+    unknownOps: new Set(),
+  };
+  walkGraph(model, model.graph, '', new Scope(), walk);
+  const byId = new Map(walk.nodes.map((n) => [n.node.id, n]));
+  markLive(model.graph, model.graph.outputs.map((o) => o.name), byId);
+  return walk;
+}
+
+function walkGraph(model: OnnxModel, graph: OnnxGraph, graphPath: string, outer: Scope, walk: GraphWalk): void {
+  const scope = new Scope(outer);
+  const register = (tensor: OnnxTensor, kind: ConstantTensor['kind'], name: string, numel = tensor.numel): void => {
+    const key = `${graphPath}|${name}`;
+    walk.constants.set(key, { key, tensor, kind, numel });
+    scope.set(name, [{ key, quantized: false }]);
+  };
+  // Subgraph inputs (loop counters, carried state) shadow outer names; initializers are defaults.
+  for (const input of graph.inputs) scope.set(input.name, null);
+  for (const t of graph.initializers) register(t, 'initializer', t.name);
+  for (const s of graph.sparseInitializers) register(s.values, 'sparse-initializer', s.name, s.numel);
+
+  for (const node of graph.nodes) {
+    const facts: NodeFacts = { node, graphPath, folds: false, live: false, call: callOf(node, graphPath) };
+    walk.nodes.push(facts);
+    if (node.opType === 'Constant' && node.domain === '') {
+      registerConstantNode(node, register, scope);
+      continue;
+    }
+    const present = node.inputs.filter((i) => i !== '');
+    const allConstant = present.length > 0 && present.every((i) => scope.get(i) !== undefined);
+    facts.folds = allConstant && node.subgraphs.length === 0;
+    const passedOn: Origin[] = [];
+    node.inputs.forEach((input, index) => {
+      const origins = input === '' ? undefined : scope.get(input);
+      if (!origins) return;
+      for (const o of origins) walk.consumed.add(o.key);
+      const { role, known } = inputRole(node.domain, node.opType, model.opsets, index);
+      if (!known) walk.unknownOps.add(node.domain ? `${node.domain}:${node.opType}` : node.opType);
+      if (role === 'meta') return;
+      const reached = origins.map((o) => ({ key: o.key, quantized: o.quantized || role === 'qweight' }));
+      if (facts.folds) passedOn.push(...reached);
+      else for (const o of reached) walk.uses.push({ tensorKey: o.key, nodeId: node.id, role, quantized: o.quantized });
+    });
+    for (const output of node.outputs) if (output) scope.set(output, facts.folds ? dedupe(passedOn) : null);
+    for (const sub of node.subgraphs) walkGraph(model, sub.graph, `${node.id}/${sub.attribute}`, scope, walk);
+  }
+}
+
+function registerConstantNode(
+  node: OnnxNode,
+  register: (t: OnnxTensor, kind: ConstantTensor['kind'], name: string, numel?: number) => void,
+  scope: Scope,
+): void {
+  const output = node.outputs[0] ?? '';
+  const value = node.attributes.find((a) => a.name === 'value' || a.name === 'sparse_value')?.value;
+  if (value?.type === 'tensor') register(value.value, 'constant-node', output);
+  else if (value?.type === 'sparse_tensor') register(value.value.values, 'constant-node', output, value.value.numel);
+  // value_float(s), value_int(s), value_string(s): scalars and lists, never weights.
+  else scope.set(output, []);
+}
+
+function dedupe(origins: Origin[]): Origin[] {
+  const seen = new Map<string, Origin>();
+  for (const o of origins) {
+    const prior = seen.get(o.key);
+    if (!prior || (o.quantized && !prior.quantized)) seen.set(o.key, o);
+  }
+  return [...seen.values()];
+}
+
+/**
+ * The layer call a node belongs to. TorchScript exports name nodes after the module call's scope
+ * (`/layer1/layer1.0/conv1/Conv`); the dynamo exporter records scopes in node metadata; otherwise the
+ * node is its own call. Calls in a subgraph are distinct from calls elsewhere.
+ */
+export function callOf(node: OnnxNode, graphPath: string): { key: string; name: string } {
+  const scopes = dynamoScopes(node);
+  let name: string | undefined;
+  if (scopes && scopes.length > 0) name = scopes.filter((s) => s !== '').at(-1) ?? '';
+  else if (node.name.startsWith('/') && node.name.lastIndexOf('/') > 0) {
+    name = modulePath(node.name.slice(1, node.name.lastIndexOf('/')).split('/'));
+  }
+  if (name === undefined) {
+    name = node.name !== '' ? node.name : `${node.opType}#${node.id}`;
+    return { key: `${graphPath}|node:${node.id}`, name };
+  }
+  return { key: `${graphPath}|scope:${name}`, name: name === '' ? '(root)' : name };
+}
+
+/** `['layer1', 'layer1.0', 'conv1']` → `layer1.0.conv1`: TorchScript repeats a parent's prefix in list children. */
+function modulePath(components: string[]): string {
+  let path = '';
+  for (const c of components) path = path !== '' && !c.startsWith(`${path}.`) ? `${path}.${c}` : c;
+  return path;
+}
+
+function dynamoScopes(node: OnnxNode): string[] | undefined {
+  const raw = node.metadata['pkg.torch.onnx.name_scopes'];
+  if (raw === undefined) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(raw.replace(/'/g, '"'));
+    if (Array.isArray(parsed)) return parsed.map(String);
+  } catch {
+    // Not a list literal: fall back to the node's name below.
+  }
+  return undefined;
+}
+
+/**
+ * Marks live nodes: those whose outputs reach the graph's outputs. A live control-flow node makes its
+ * subgraphs' output paths live, and the outer values those use.
+ * Returns the outer-scope names the live part of this graph reads.
+ */
+function markLive(graph: OnnxGraph, required: string[], byId: Map<string, NodeFacts>): Set<string> {
+  const producer = new Map<string, OnnxNode>();
+  const local = new Set<string>([...graph.inputs.map((i) => i.name), ...graph.initializers.map((i) => i.name)]);
+  for (const s of graph.sparseInitializers) local.add(s.name);
+  for (const node of graph.nodes) {
+    for (const o of node.outputs) {
+      if (o === '') continue;
+      producer.set(o, node);
+      local.add(o);
+    }
+  }
+  const outer = new Set<string>();
+  const seen = new Set<string>();
+  const stack = [...required];
+  while (stack.length > 0) {
+    const value = stack.pop()!;
+    if (value === '' || seen.has(value)) continue;
+    seen.add(value);
+    const node = producer.get(value);
+    if (!node) {
+      if (!local.has(value)) outer.add(value);
+      continue;
+    }
+    const facts = byId.get(node.id)!;
+    if (facts.live) continue;
+    facts.live = true;
+    stack.push(...node.inputs);
+    for (const sub of node.subgraphs) {
+      stack.push(...markLive(sub.graph, sub.graph.outputs.map((o) => o.name), byId));
+    }
+  }
+  return outer;
+}

@@ -1,0 +1,386 @@
+// Reads an ONNX file into an OnnxModel: structure and shapes, with weight payloads left in the file.
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { FileSource, type ByteSource } from './byte-source.ts';
+import type {
+  AttributeValue,
+  DataType,
+  Dim,
+  OnnxAttribute,
+  OnnxGraph,
+  OnnxModel,
+  OnnxNode,
+  OnnxSparseTensor,
+  OnnxTensor,
+  OnnxValueInfo,
+  TensorData,
+  TensorField,
+} from './model.ts';
+import { decodeModel, PayloadRef, WireFormatError, type Decoded } from './stream-decode.ts';
+
+/** A model that cannot be read: names the file and the problem, for a one-line error. */
+export class ModelReadError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+  ) {
+    super(`${file}: ${problem}`);
+    this.name = 'ModelReadError';
+  }
+}
+
+const DATA_TYPES: readonly DataType[] = [
+  'undefined',
+  'float32',
+  'uint8',
+  'int8',
+  'uint16',
+  'int16',
+  'int32',
+  'int64',
+  'string',
+  'bool',
+  'float16',
+  'float64',
+  'uint32',
+  'uint64',
+  'complex64',
+  'complex128',
+  'bfloat16',
+  'float8e4m3fn',
+  'float8e4m3fnuz',
+  'float8e5m2',
+  'float8e5m2fnuz',
+  'uint4',
+  'int4',
+  'float4e2m1',
+];
+
+export function dataTypeName(code: number | undefined): DataType {
+  return DATA_TYPES[code ?? 0] ?? 'unknown';
+}
+
+export function readModel(file: string): OnnxModel {
+  let source: FileSource;
+  try {
+    if (!existsSync(file)) throw new ModelReadError(file, 'no such file');
+    if (statSync(file).isDirectory()) throw new ModelReadError(file, 'is a directory, not an ONNX file');
+    source = new FileSource(file);
+  } catch (error) {
+    if (error instanceof ModelReadError) throw error;
+    throw new ModelReadError(file, `cannot open: ${(error as Error).message}`);
+  }
+  try {
+    const model = readModelFrom(source, file);
+    checkExternalData(model);
+    return model;
+  } finally {
+    source.close();
+  }
+}
+
+export function readModelFrom(source: ByteSource, file: string): OnnxModel {
+  if (source.size === 0) throw new ModelReadError(file, 'the file is empty, not an ONNX model');
+  let decoded: Decoded;
+  try {
+    decoded = decodeModel(source);
+  } catch (error) {
+    if (error instanceof WireFormatError || error instanceof RangeError) {
+      throw new ModelReadError(file, `not a valid ONNX file (truncated or corrupt): ${error.message}`);
+    }
+    throw error;
+  }
+  const graph = decoded.graph as Decoded | undefined;
+  if (!graph || decoded.ir_version === undefined) {
+    throw new ModelReadError(
+      file,
+      `not an ONNX model: ${graph ? 'no ir_version' : 'no graph'} (is it an ONNX file? ${describeStart(source)})`,
+    );
+  }
+  const opsets: Record<string, number> = {};
+  for (const entry of list(decoded.opset_import)) {
+    const domain = str(entry.domain);
+    opsets[domain === 'ai.onnx' ? '' : domain] = int(entry.version, file, 'opset version');
+  }
+  const context: Context = { file };
+  return {
+    file: { path: file, size: source.size },
+    irVersion: int(decoded.ir_version, file, 'ir_version'),
+    producerName: str(decoded.producer_name),
+    producerVersion: str(decoded.producer_version),
+    domain: str(decoded.domain),
+    modelVersion: int(decoded.model_version ?? '0', file, 'model_version'),
+    docString: str(decoded.doc_string),
+    opsets,
+    metadata: entries(decoded.metadata_props),
+    graph: toGraph(graph, '', context),
+    functions: list(decoded.functions).map((f) => `${str(f.domain)}:${str(f.name)}`),
+  };
+}
+
+interface Context {
+  file: string;
+}
+
+function toGraph(g: Decoded, idPrefix: string, context: Context): OnnxGraph {
+  const nodes = list(g.node).map((n, index) => toNode(n, `${idPrefix}${index}`, context));
+  return {
+    name: str(g.name),
+    nodes,
+    initializers: list(g.initializer).map((t) => toTensor(t, context)),
+    sparseInitializers: list(g.sparse_initializer).map((t) => toSparseTensor(t, context)),
+    inputs: list(g.input).map(toValueInfo),
+    outputs: list(g.output).map(toValueInfo),
+    valueInfo: list(g.value_info).map(toValueInfo),
+  };
+}
+
+function toNode(n: Decoded, id: string, context: Context): OnnxNode {
+  const attributes: OnnxAttribute[] = [];
+  const subgraphs: OnnxNode['subgraphs'] = [];
+  for (const a of list(n.attribute)) {
+    const name = str(a.name);
+    const value = toAttributeValue(a, `${id}/${name}`, context);
+    attributes.push({ name, value });
+    if (value.type === 'graph') subgraphs.push({ attribute: name, graph: value.value });
+    if (value.type === 'graphs') value.value.forEach((graph) => subgraphs.push({ attribute: name, graph }));
+  }
+  return {
+    id,
+    name: str(n.name),
+    opType: str(n.op_type),
+    domain: str(n.domain) === 'ai.onnx' ? '' : str(n.domain),
+    inputs: list<string>(n.input).map(String),
+    outputs: list<string>(n.output).map(String),
+    attributes,
+    subgraphs,
+    metadata: entries(n.metadata_props),
+  };
+}
+
+// AttributeProto.AttributeType codes.
+const ATTRIBUTE_TYPES: Record<number, AttributeValue['type']> = {
+  1: 'float',
+  2: 'int',
+  3: 'string',
+  4: 'tensor',
+  5: 'graph',
+  6: 'floats',
+  7: 'ints',
+  8: 'strings',
+  9: 'tensors',
+  10: 'graphs',
+  11: 'sparse_tensor',
+};
+
+function toAttributeValue(a: Decoded, id: string, context: Context): AttributeValue {
+  // Old files may leave `type` unset: infer it from the field present.
+  const type =
+    ATTRIBUTE_TYPES[Number(a.type ?? 0)] ??
+    (a.g ? 'graph' : a.t ? 'tensor' : a.graphs ? 'graphs' : a.sparse_tensor ? 'sparse_tensor' : undefined);
+  const file = context.file;
+  switch (type) {
+    case 'float':
+      return { type, value: Number(a.f ?? 0) };
+    case 'int':
+      return { type, value: Number(a.i ?? 0) };
+    case 'string':
+      return { type, value: text(a.s) };
+    case 'floats':
+      return { type, value: list<number>(a.floats).map(Number) };
+    case 'ints':
+      return { type, value: list<unknown>(a.ints).map(Number) };
+    case 'strings':
+      return { type, value: list<unknown>(a.strings).map(text) };
+    case 'tensor':
+      return { type, value: toTensor((a.t ?? {}) as Decoded, context) };
+    case 'tensors':
+      return { type, value: list(a.tensors).map((t) => toTensor(t, context)) };
+    case 'sparse_tensor':
+      return { type, value: toSparseTensor((a.sparse_tensor ?? {}) as Decoded, context) };
+    case 'graph':
+      if (!a.g) throw new ModelReadError(file, `attribute ${id} is a graph attribute without a graph`);
+      return { type, value: toGraph(a.g as Decoded, `${id}/`, context) };
+    case 'graphs':
+      return { type, value: list(a.graphs).map((g, i) => toGraph(g, `${id}.${i}/`, context)) };
+    default:
+      return { type: 'other', value: undefined };
+  }
+}
+
+export function toTensor(t: Decoded, context: Context): OnnxTensor {
+  const name = str(t.name);
+  const dims = list<unknown>(t.dims).map((d) => int(d, context.file, `a dimension of tensor '${name}'`));
+  return { name, dataType: dataTypeName(Number(t.data_type ?? 0)), dims, numel: numelOf(dims, name, context.file), data: tensorData(t, name, context.file) };
+}
+
+function toSparseTensor(s: Decoded, context: Context): OnnxSparseTensor {
+  const values = toTensor((s.values ?? {}) as Decoded, context);
+  const indices = toTensor((s.indices ?? {}) as Decoded, context);
+  const dims = list<unknown>(s.dims).map((d) => int(d, context.file, `a dimension of sparse tensor '${values.name}'`));
+  return {
+    name: values.name,
+    dataType: values.dataType,
+    dims,
+    numel: numelOf(dims, values.name, context.file),
+    storedNumel: values.numel,
+    values,
+    indices,
+  };
+}
+
+export function numelOf(dims: number[], name: string, file: string): number {
+  let numel = 1;
+  for (const d of dims) {
+    if (d < 0) throw new ModelReadError(file, `tensor '${name}' has a negative dimension (${d})`);
+    numel *= d;
+  }
+  if (!Number.isSafeInteger(numel)) {
+    throw new ModelReadError(file, `tensor '${name}' has ${dims.join('x')} elements, more than any real tensor can have`);
+  }
+  return numel;
+}
+
+const TENSOR_FIELDS: readonly TensorField[] = [
+  'raw_data',
+  'float_data',
+  'int32_data',
+  'int64_data',
+  'double_data',
+  'uint64_data',
+  'string_data',
+];
+
+function tensorData(t: Decoded, name: string, file: string): TensorData {
+  if (Number(t.data_location ?? 0) === 1) {
+    const info = entries(t.external_data);
+    if (info.location === undefined) {
+      throw new ModelReadError(file, `tensor '${name}' is stored externally but names no location`);
+    }
+    const offset = info.offset === undefined ? 0 : int(info.offset, file, `external offset of '${name}'`);
+    const length = info.length === undefined ? undefined : int(info.length, file, `external length of '${name}'`);
+    return { kind: 'external', location: info.location, offset, length };
+  }
+  for (const field of TENSOR_FIELDS) {
+    const value = t[field];
+    if (value === undefined) continue;
+    if (value instanceof PayloadRef) return { kind: 'in-file', field, offset: value.offset, length: value.length };
+    if (value instanceof Uint8Array) return { kind: 'inline', field, bytes: Uint8Array.from(value) };
+    if (Array.isArray(value)) {
+      // Several packed chunks of one field can appear (protobuf merges them); keep the first that is a ref.
+      const refs = value.filter((v): v is PayloadRef => v instanceof PayloadRef);
+      if (refs.length === 1 && value.length === 1) {
+        return { kind: 'in-file', field, offset: refs[0]!.offset, length: refs[0]!.length };
+      }
+      if (refs.length > 0) {
+        throw new ModelReadError(file, `tensor '${name}' splits ${field} into several chunks, which paramtrace does not read`);
+      }
+      if (field === 'string_data') return { kind: 'inline', field, values: [] };
+      return { kind: 'inline', field, values: value.map((v) => (typeof v === 'string' ? BigInt(v) : Number(v))) };
+    }
+  }
+  return { kind: 'none' };
+}
+
+function toValueInfo(v: Decoded): OnnxValueInfo {
+  const tensorType = ((v.type as Decoded | undefined)?.tensor_type ?? undefined) as Decoded | undefined;
+  const shape = tensorType?.shape as Decoded | undefined;
+  return {
+    name: str(v.name),
+    elemType: tensorType?.elem_type === undefined ? undefined : dataTypeName(Number(tensorType.elem_type)),
+    shape: shape === undefined ? undefined : list(shape.dim).map(toDim),
+  };
+}
+
+function toDim(d: Decoded): Dim {
+  if (d.dim_value !== undefined) return Number(d.dim_value);
+  if (d.dim_param !== undefined && d.dim_param !== '') return String(d.dim_param);
+  return null;
+}
+
+/** External data must exist and be large enough; paths stay inside the model's folder. */
+function checkExternalData(model: OnnxModel): void {
+  const folder = path.dirname(path.resolve(model.file.path));
+  const sizes = new Map<string, number>();
+  for (const tensor of allTensors(model.graph)) {
+    if (tensor.data.kind !== 'external') continue;
+    const { location, offset, length } = tensor.data;
+    const target = resolveExternal(model.file.path, location, tensor.name);
+    let size = sizes.get(target);
+    if (size === undefined) {
+      if (!existsSync(target)) {
+        throw new ModelReadError(
+          model.file.path,
+          `tensor '${tensor.name}' is stored in external data file '${location}', which is missing (looked in ${folder})`,
+        );
+      }
+      size = statSync(target).size;
+      sizes.set(target, size);
+    }
+    const needed = offset + (length ?? 0);
+    if (needed > size) {
+      throw new ModelReadError(
+        model.file.path,
+        `tensor '${tensor.name}' needs bytes ${offset}..${needed} of '${location}', which has only ${size} bytes`,
+      );
+    }
+  }
+}
+
+/** The path of an external data file; refuses absolute paths and paths that leave the model's folder. */
+export function resolveExternal(modelPath: string, location: string, tensorName: string): string {
+  const folder = path.dirname(path.resolve(modelPath));
+  if (path.isAbsolute(location) || /^[a-zA-Z]:/.test(location)) {
+    throw new ModelReadError(modelPath, `tensor '${tensorName}' names an absolute external data path ('${location}'), which is refused`);
+  }
+  const target = path.resolve(folder, location);
+  if (target !== folder && !target.startsWith(folder + path.sep)) {
+    throw new ModelReadError(modelPath, `tensor '${tensorName}' names external data outside the model's folder ('${location}'), which is refused`);
+  }
+  return target;
+}
+
+/** Every initializer, Constant-node and attribute tensor, in every subgraph. */
+export function* allTensors(graph: OnnxGraph): Generator<OnnxTensor> {
+  yield* graph.initializers;
+  for (const s of graph.sparseInitializers) yield s.values, yield s.indices;
+  for (const node of graph.nodes) {
+    for (const a of node.attributes) {
+      if (a.value.type === 'tensor') yield a.value.value;
+      if (a.value.type === 'tensors') yield* a.value.value;
+      if (a.value.type === 'sparse_tensor') yield a.value.value.values, yield a.value.value.indices;
+    }
+    for (const s of node.subgraphs) yield* allTensors(s.graph);
+  }
+}
+
+function describeStart(source: ByteSource): string {
+  const start = source.read(0, Math.min(8, source.size));
+  const printable = Array.from(start).every((b) => b >= 0x20 && b < 0x7f);
+  return printable ? `it starts with text '${Buffer.from(start).toString('latin1')}'` : `${source.size} bytes`;
+}
+
+function list<T = Decoded>(value: unknown): T[] {
+  return Array.isArray(value) ? (value as T[]) : [];
+}
+
+function str(value: unknown): string {
+  return value === undefined || value === null ? '' : typeof value === 'string' ? value : text(value);
+}
+
+function text(value: unknown): string {
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('utf8');
+  return value === undefined || value === null ? '' : String(value);
+}
+
+function entries(value: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of list(value)) out[str(e.key)] = str(e.value);
+  return out;
+}
+
+function int(value: unknown, file: string, what: string): number {
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isSafeInteger(n)) throw new ModelReadError(file, `${what} is not a usable integer (${String(value)})`);
+  return n;
+}

@@ -1,0 +1,191 @@
+// A thin streaming layer over protobufjs: it walks the messages that can hold weights (model, graph,
+// node, attribute, tensor) field by field through a ByteSource, records where each weight payload lies
+// instead of reading it, and hands every other sub-message to protobufjs to decode whole. Which field is
+// what comes from protobufjs' reflection of onnx.proto, not from hand-written per-message code.
+import protobuf from 'protobufjs';
+import type { ByteSource } from './byte-source.ts';
+import { ONNX_PROTO_JSON } from './onnx-proto.generated.ts';
+
+export const onnxRoot = protobuf.Root.fromJSON(ONNX_PROTO_JSON as unknown as protobuf.INamespace);
+onnxRoot.resolveAll();
+
+/** A length-delimited payload left in the file: [offset, offset + length). */
+export class PayloadRef {
+  constructor(
+    readonly offset: number,
+    readonly length: number,
+  ) {}
+}
+
+/** A decoded message: field name (as in onnx.proto) → value; repeated fields are arrays. */
+export type Decoded = { [field: string]: unknown };
+
+/** Malformed protobuf: where and what. */
+export class WireFormatError extends Error {}
+
+/** Messages that may contain weights, walked field by field; all others are small and decoded whole. */
+const STREAMED = new Set([
+  'onnx.ModelProto',
+  'onnx.GraphProto',
+  'onnx.NodeProto',
+  'onnx.AttributeProto',
+  'onnx.TensorProto',
+  'onnx.SparseTensorProto',
+  'onnx.FunctionProto',
+  'onnx.TrainingInfoProto',
+]);
+/** Streamed messages smaller than this are decoded in one protobufjs call (except tensors, always walked). */
+const WALK_ABOVE = 64 * 1024;
+const TENSOR = 'onnx.TensorProto';
+/** Tensor fields whose bytes are weights: left in the file. */
+const PAYLOAD_FIELDS = new Set(['raw_data', 'float_data', 'int32_data', 'int64_data', 'double_data', 'uint64_data']);
+const MAX_DEPTH = 64;
+
+export interface DecodeLimits {
+  /** Nesting of walked messages (graphs in attributes in nodes in graphs ...). */
+  maxDepth: number;
+}
+
+export function decodeModel(source: ByteSource, limits: DecodeLimits = { maxDepth: MAX_DEPTH }): Decoded {
+  const type = onnxRoot.lookupType('onnx.ModelProto');
+  return walk(source, type, 0, source.size, 0, limits);
+}
+
+function walk(
+  source: ByteSource,
+  type: protobuf.Type,
+  start: number,
+  end: number,
+  depth: number,
+  limits: DecodeLimits,
+): Decoded {
+  if (depth > limits.maxDepth) {
+    throw new WireFormatError(`messages nested more than ${limits.maxDepth} deep (at byte ${start})`);
+  }
+  const out: Decoded = {};
+  let pos = start;
+  while (pos < end) {
+    // A field header (tag + length varints) fits in 20 bytes.
+    const head = source.read(pos, Math.min(20, end - pos));
+    const reader = protobuf.Reader.create(head);
+    let tag: number;
+    let length = 0;
+    try {
+      tag = reader.uint32();
+      if ((tag & 7) === 2) length = reader.uint32();
+    } catch {
+      throw new WireFormatError(`malformed field header at byte ${pos}`);
+    }
+    const id = tag >>> 3;
+    const wireType = tag & 7;
+    if (id === 0) throw new WireFormatError(`field number 0 at byte ${pos}`);
+    const field = type.fieldsById[id];
+    if (wireType === 2) {
+      const dataStart = pos + reader.pos;
+      const dataEnd = dataStart + length;
+      if (dataEnd > end) {
+        throw new WireFormatError(
+          `${type.name}.${field?.name ?? `field ${id}`} at byte ${pos} is ${length} bytes long, past the end of its message (byte ${end})`,
+        );
+      }
+      if (field) store(out, field, decodeDelimited(source, type, field, dataStart, length, depth, limits));
+      pos = dataEnd;
+      continue;
+    }
+    const size = scalarSize(head, reader.pos, wireType, pos);
+    if (pos + reader.pos + size > end) throw new WireFormatError(`field at byte ${pos} runs past its message`);
+    if (field) {
+      const bytes = source.read(pos, reader.pos + size);
+      store(out, field, decodeWithLibrary(type, field, bytes, pos));
+    }
+    pos += reader.pos + size;
+  }
+  return out;
+}
+
+function decodeDelimited(
+  source: ByteSource,
+  type: protobuf.Type,
+  field: protobuf.Field,
+  start: number,
+  length: number,
+  depth: number,
+  limits: DecodeLimits,
+): unknown {
+  const child = field.resolvedType;
+  if (child instanceof protobuf.Type && STREAMED.has(fullName(child))) {
+    if (length > WALK_ABOVE || fullName(child) === TENSOR) {
+      return walk(source, child, start, start + length, depth + 1, limits);
+    }
+  }
+  if (fullName(type) === TENSOR && PAYLOAD_FIELDS.has(field.name)) return new PayloadRef(start, length);
+  // Re-read the whole field (header included) and let protobufjs decode it in the context of its parent.
+  const headerLength = varintLength(field.id * 8 + 2) + varintLength(length);
+  const bytes = source.read(start - headerLength, headerLength + length);
+  return decodeWithLibrary(type, field, bytes, start - headerLength, depth);
+}
+
+/** Decodes one field, given its bytes with header, by decoding a parent message holding only that field. */
+function decodeWithLibrary(type: protobuf.Type, field: protobuf.Field, bytes: Uint8Array, at: number, depth = 0): unknown {
+  let message: protobuf.Message;
+  try {
+    // Copy: the bytes may be a view of the source's reusable window.
+    message = type.decode(Uint8Array.from(bytes));
+  } catch (error) {
+    throw new WireFormatError(`cannot decode ${type.name}.${field.name} at byte ${at}: ${(error as Error).message}`);
+  }
+  const object = type.toObject(message, { longs: String, enums: Number, bytes: Uint8Array as never, defaults: false });
+  const value = (object as Decoded)[field.name];
+  if (field.resolvedType instanceof protobuf.Type) checkNesting(value, depth);
+  return field.repeated && Array.isArray(value) ? { repeated: value } : value;
+}
+
+/** Sub-messages decoded whole can still nest graphs; bound that nesting too. */
+function checkNesting(value: unknown, depth: number): void {
+  const stack: [unknown, number][] = [[value, depth]];
+  while (stack.length > 0) {
+    const [item, level] = stack.pop()!;
+    if (level > 4 * MAX_DEPTH) throw new WireFormatError(`messages nested more than ${MAX_DEPTH} deep`);
+    if (item && typeof item === 'object' && !(item instanceof Uint8Array)) {
+      for (const child of Object.values(item)) stack.push([child, level + 1]);
+    }
+  }
+}
+
+function store(out: Decoded, field: protobuf.Field, value: unknown): void {
+  if (!field.repeated) {
+    out[field.name] = value;
+    return;
+  }
+  const list = (out[field.name] ??= []) as unknown[];
+  if (value && typeof value === 'object' && 'repeated' in value) list.push(...(value as { repeated: unknown[] }).repeated);
+  else list.push(value);
+}
+
+function scalarSize(head: Uint8Array, at: number, wireType: number, pos: number): number {
+  switch (wireType) {
+    case 0: {
+      for (let i = at; i < head.length && i < at + 10; i++) if ((head[i]! & 0x80) === 0) return i - at + 1;
+      throw new WireFormatError(`malformed varint at byte ${pos}`);
+    }
+    case 1:
+      return 8;
+    case 5:
+      return 4;
+    default:
+      throw new WireFormatError(`unsupported wire type ${wireType} at byte ${pos}`);
+  }
+}
+
+function varintLength(value: number): number {
+  let n = 1;
+  while (value >= 0x80) {
+    value = Math.floor(value / 128);
+    n++;
+  }
+  return n;
+}
+
+function fullName(type: protobuf.Type): string {
+  return type.fullName.replace(/^\./, '');
+}

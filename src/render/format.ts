@@ -1,0 +1,44 @@
+// Number and shape formatting shared by the text table, the Markdown comment and the HTML report.
+import type { Dim } from '../report/report.ts';
+
+const grouped = new Intl.NumberFormat('en-US');
+
+/** 11689512 → "11,689,512". */
+export function formatCount(n: number): string {
+  return grouped.format(n);
+}
+
+/** 11689512 → "11.7M"; 9 → "9". For summaries where the exact figure is one click away. */
+export function formatCompact(n: number): string {
+  const abs = Math.abs(n);
+  for (const [limit, suffix] of [
+    [1e12, 'T'],
+    [1e9, 'B'],
+    [1e6, 'M'],
+    [1e3, 'K'],
+  ] as const) {
+    if (abs >= limit) return `${(n / limit).toFixed(abs / limit >= 100 ? 0 : 1).replace(/\.0$/, '')}${suffix}`;
+  }
+  return String(n);
+}
+
+/** "+1,234" / "-9" / "0". */
+export function formatSigned(n: number): string {
+  return n > 0 ? `+${formatCount(n)}` : formatCount(n);
+}
+
+/** "+12.5%", "-3.1%", "n/a" when the base is 0. */
+export function formatPercent(delta: number, base: number): string {
+  if (base === 0) return delta === 0 ? '0%' : 'new';
+  const pct = (delta / base) * 100;
+  const digits = Math.abs(pct) < 10 ? 2 : 1;
+  return `${pct > 0 ? '+' : ''}${pct.toFixed(digits)}%`;
+}
+
+export function formatMegabytes(bytes: number): string {
+  return (bytes / (1024 * 1024)).toFixed(2);
+}
+
+export function formatShape(shape: readonly Dim[]): string {
+  return `[${shape.map((d) => (d === null ? '?' : String(d))).join(', ')}]`;
+}

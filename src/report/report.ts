@@ -1,0 +1,131 @@
+// The report: one typed object that flows from the analysis through comparison and rendering, and is
+// also paramtrace's JSON format (`paramtrace analyze --json`). Counts are numbers of elements.
+
+export const SCHEMA_VERSION = 1;
+
+export type UnusedReason = 'not-exported' | 'orphan' | 'dead' | 'not-executed';
+export type Dim = number | string | null;
+
+export interface Report {
+  schemaVersion: typeof SCHEMA_VERSION;
+  tool: { name: 'paramtrace'; version: string };
+  model: {
+    file: string;
+    sizeBytes: number;
+    producer: string;
+    producerVersion: string;
+    irVersion: number;
+    opsets: Record<string, number>;
+  };
+  /** `manifest`: PyTorch's declared parameters from the embedded manifest; `graph`: the ONNX graph alone. */
+  source: 'manifest' | 'graph';
+  trace: TraceInfo;
+  counts: Counts;
+  /** Parameter bytes by dtype (declared parameters, each stored tensor once). */
+  bytesByDtype: Record<string, number>;
+  parameters: Parameter[];
+  buffers: Buffer[];
+  shared: SharedParameter[];
+  unused: UnusedParameter[];
+  duplicates: DuplicateStorage[];
+  valueMerged: ValueMergedConstant[];
+  layers: LayerCall[];
+  /** Plain-language explanations: what the counts rest on and where they differ from PyTorch's. */
+  notes: string[];
+}
+
+export interface Counts {
+  declared: number;
+  unique: number;
+  summary: number;
+  /** null without a manifest: an ONNX file does not record requires_grad. */
+  trainable: number | null;
+  frozen: number | null;
+  buffers: number;
+  /** Bytes of the declared parameters. */
+  parameterBytes: number;
+}
+
+export type TraceInfo =
+  | { mode: 'static'; note: string }
+  | {
+      mode: 'onnxruntime';
+      device: string;
+      onnxruntimeVersion: string;
+      inputs: { name: string; dtype: string; shape: number[]; from: string }[];
+      fallbackNodes: string[];
+      note: string;
+    }
+  | { mode: 'failed'; error: string; note: string };
+
+export interface Parameter {
+  /** PyTorch's name with a manifest; otherwise the initializer's name. */
+  name: string;
+  /** Other names of the same tensor: PyTorch aliases, or initializers holding a copy of it. */
+  aliases: string[];
+  /** Initializer names in the ONNX file that store it (empty when not exported). */
+  storedAs: string[];
+  dtype: string;
+  shape: number[];
+  numel: number;
+  /** Executed, live layer calls that use it. */
+  calls: number;
+  used: boolean;
+  trainable: boolean | null;
+}
+
+export interface Buffer {
+  name: string;
+  dtype: string;
+  shape: number[];
+  numel: number;
+}
+
+export interface SharedParameter {
+  name: string;
+  numel: number;
+  calls: number;
+  callNames: string[];
+  /** What it adds to summary-style: numel * (calls - 1). */
+  extraInSummary: number;
+}
+
+export interface UnusedParameter {
+  name: string;
+  numel: number;
+  reason: UnusedReason;
+  detail: string;
+}
+
+export interface DuplicateStorage {
+  /** Initializer names holding the same values; the first is the one counted. */
+  names: string[];
+  numel: number;
+  transposed: boolean;
+  bytesWasted: number;
+}
+
+/** One constant that the exporter merged by value and many unrelated layers read: not real sharing. */
+export interface ValueMergedConstant {
+  name: string;
+  numel: number;
+  callNames: string[];
+  note: string;
+}
+
+export interface LayerCall {
+  /** The call's name: the exporter's scope (`layer1.0.conv1`, `conv1_1` for a second call) or the node's. */
+  name: string;
+  /** Module class (manifest) or the op types of its nodes. */
+  type: string;
+  opTypes: string[];
+  /** Where it runs: '' for the main graph, else the control-flow node and branch/body. */
+  graph: string;
+  parameters: string[];
+  /** Sum of numel of the parameters it uses. */
+  params: number;
+  outputShapes: Dim[][] | null;
+  live: boolean;
+  /** How many times it ran; 1 when static. */
+  executions: number;
+}
