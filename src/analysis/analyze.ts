@@ -280,8 +280,7 @@ function graphTensors(walk: GraphWalk, classified: Classified, groups: ConstantT
 
 /** Constant-node tensors are named after their output; subgraph initializers after their graph. */
 function displayName(c: ConstantTensor): string {
-  const [graph, name] = [c.key.slice(0, c.key.lastIndexOf('|')), c.tensor.name || c.key.slice(c.key.lastIndexOf('|') + 1)];
-  return graph === '' ? name : `${name} (in ${graph})`;
+  return c.graphPath === '' ? c.name : `${c.name} (in ${c.graphPath})`;
 }
 
 /**

@@ -54,14 +54,14 @@ export function findDuplicates(candidates: ConstantTensor[], content: TensorCont
 
 /** The copy to count under: a real (PyTorch) name over an exporter-generated one (`onnx::MatMul_20`). */
 function canonicalFirst(group: ConstantTensor[]): ConstantTensor[] {
-  const generated = (c: ConstantTensor): number => (/^onnx::|^_?[0-9]+$|^$/.test(c.tensor.name) ? 1 : 0);
+  const generated = (c: ConstantTensor): number => (/^onnx::|^_?[0-9]+$|^$/.test(c.name) ? 1 : 0);
   return [...group].sort((a, b) => generated(a) - generated(b));
 }
 
 function finding(group: ConstantTensor[], transposed: boolean): DuplicateStorage {
   const first = group[0]!;
   return {
-    names: group.map((c) => c.tensor.name),
+    names: group.map((c) => c.name),
     numel: first.numel,
     transposed,
     bytesWasted: byteSize(first.tensor.dataType, first.numel) * (group.length - 1),

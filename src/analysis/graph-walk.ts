@@ -7,6 +7,10 @@ import { inputRole, type InputRole } from './op-roles.ts';
 export interface ConstantTensor {
   /** Unique key: `graphPath|name`. */
   key: string;
+  /** The name the graph reads it by: the initializer's name, or the Constant node's output. */
+  name: string;
+  /** '' for the main graph, else the subgraph's path. */
+  graphPath: string;
   tensor: OnnxTensor;
   kind: 'initializer' | 'constant-node' | 'sparse-initializer';
   /** For sparse initializers, the dense element count. */
@@ -78,7 +82,7 @@ function walkGraph(model: OnnxModel, graph: OnnxGraph, graphPath: string, outer:
   const scope = new Scope(outer);
   const register = (tensor: OnnxTensor, kind: ConstantTensor['kind'], name: string, numel = tensor.numel): void => {
     const key = `${graphPath}|${name}`;
-    walk.constants.set(key, { key, tensor, kind, numel });
+    walk.constants.set(key, { key, name, graphPath, tensor, kind, numel });
     scope.set(name, [{ key, quantized: false }]);
   };
   // Subgraph inputs (loop counters, carried state) shadow outer names; initializers are defaults.

@@ -27,13 +27,13 @@ export function mapManifest(
     (c) => classified.parameters.has(c.key) || classified.buffers.has(c.key),
   );
   for (const c of candidates) {
-    let entry = c.key.startsWith('|') ? byName.get(c.tensor.name) : undefined;
+    let entry = c.graphPath === '' ? byName.get(c.name) : undefined;
     if (!entry) {
       const exact = byFingerprint.get(content.fingerprint(c.tensor)) ?? [];
       const transposed = exact.length > 0 ? [] : (byFingerprint.get(content.transposedFingerprint(c.tensor) ?? '') ?? []);
       const matches = [...exact, ...transposed];
       if (matches.length === 1) entry = matches[0];
-      else if (matches.length > 1) ambiguous.push(`${c.tensor.name} (${matches.map((m) => m.name).join(', ')})`);
+      else if (matches.length > 1) ambiguous.push(`${c.name} (${matches.map((m) => m.name).join(', ')})`);
     }
     if (!entry) {
       unmapped.push(c);
@@ -42,7 +42,7 @@ export function mapManifest(
     const sameShape = sameDims(entry.shape, c.tensor.dims) || sameDims(entry.shape, [...c.tensor.dims].reverse());
     if (!sameShape || entry.numel !== c.numel) {
       notes.push(
-        `Manifest and graph disagree on '${entry.name}': the manifest says shape [${entry.shape.join(', ')}], initializer '${c.tensor.name}' has [${c.tensor.dims.join(', ')}]; the manifest's size is counted.`,
+        `Manifest and graph disagree on '${entry.name}': the manifest says shape [${entry.shape.join(', ')}], initializer '${c.name}' has [${c.tensor.dims.join(', ')}]; the manifest's size is counted.`,
       );
     }
     stored.set(entry, [...(stored.get(entry) ?? []), c]);
@@ -54,7 +54,7 @@ export function mapManifest(
   }
   if (unmapped.length > 0) {
     notes.push(
-      `Initializers that hold parameter-like tensors the manifest does not list (not counted): ${unmapped.map((c) => c.tensor.name).join(', ')}.`,
+      `Initializers that hold parameter-like tensors the manifest does not list (not counted): ${unmapped.map((c) => c.name).join(', ')}.`,
     );
   }
 

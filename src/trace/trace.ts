@@ -9,8 +9,17 @@ export interface NodeRun {
   provider: string;
   /** Total kernel time in microseconds over all executions. */
   durationUs: number;
+  /** Bytes of the node's outputs, summed over all executions (like durationUs). */
   outputBytes: number;
+  /** Bytes of the node's non-constant inputs, summed over all executions. */
   activationBytes: number;
+  /** Bytes of the node's constant inputs (initializers) in one execution, as onnxruntime saw them. */
+  parameterBytes?: number;
+  /**
+   * Set when no kernel of this node appears in the profile and its executions were inferred from the
+   * nodes that consume its outputs: onnxruntime inlines model-local function calls under generated names.
+   */
+  inferred?: true;
 }
 
 export interface Trace {
@@ -21,4 +30,12 @@ export interface Trace {
   nodes: Record<string, NodeRun>;
   /** Nodes that ran on the CPU although a GPU provider was asked for. */
   fallbackNodes: string[];
+  /** The device asked for (`device` is the one used). */
+  requestedDevice?: 'auto' | 'cpu' | 'cuda';
+  /** Why the device used differs from the one asked for (`auto` without a loadable CUDA provider). */
+  deviceNote?: string;
+  /** Kernels in the profile that belong to no node of the file (inserted copies and casts, inlined function bodies). */
+  otherKernels?: { name: string; opType: string; provider: string; executions: number }[];
+  /** Wall-clock milliseconds of session creation and of the one run, in the worker. */
+  timing?: { sessionMs: number; runMs: number };
 }

@@ -1,0 +1,77 @@
+// Two reports (base branch, head of a pull request) → what changed, and whether the change passes the
+// thresholds. The comparison is also the JSON of `paramtrace compare --json`.
+import type { Counts, DuplicateStorage, Report, SharedParameter, UnusedParameter } from '../report/report.ts';
+
+export type CountName = 'declared' | 'unique' | 'summary' | 'trainable' | 'frozen' | 'buffers' | 'parameterBytes';
+
+export interface Delta {
+  base: number | null;
+  head: number | null;
+  /** head - base; null when either is unknown. */
+  delta: number | null;
+  /** Percent of base; null when base is 0 or unknown. */
+  percent: number | null;
+}
+
+export interface ParameterChange {
+  name: string;
+  baseNumel: number;
+  headNumel: number;
+  baseShape: number[];
+  headShape: number[];
+}
+
+export interface ModuleDelta {
+  /** Top-level module (first component of the parameter names), or the deeper path for the largest changes. */
+  name: string;
+  base: number;
+  head: number;
+  delta: number;
+}
+
+export interface Thresholds {
+  /** Fail when the watched count grows by more than this percent of base. */
+  maxGrowthPercent?: number | undefined;
+  /** Fail when the watched count grows by more than this many parameters. */
+  maxGrowthAbsolute?: number | undefined;
+  /** Fail when the watched count of head exceeds this. */
+  maxParams?: number | undefined;
+  failOnNewShared?: boolean | undefined;
+  failOnNewUnused?: boolean | undefined;
+  /** Which count the growth thresholds watch; 'unique' (the true count) by default. */
+  metric?: 'unique' | 'declared' | 'summary' | undefined;
+}
+
+export interface Verdict {
+  pass: boolean;
+  /** One line a reviewer reads in a second: "✅ pass: +0.3% unique parameters (limit 5%)". */
+  headline: string;
+  /** Each threshold that failed, in words. */
+  failures: string[];
+}
+
+export interface Comparison {
+  schemaVersion: 1;
+  base: ReportHeader;
+  head: ReportHeader;
+  counts: Record<CountName, Delta>;
+  added: { name: string; numel: number; shape: number[] }[];
+  removed: { name: string; numel: number; shape: number[] }[];
+  resized: ParameterChange[];
+  modules: ModuleDelta[];
+  newShared: SharedParameter[];
+  resolvedShared: SharedParameter[];
+  newUnused: UnusedParameter[];
+  resolvedUnused: UnusedParameter[];
+  newDuplicates: DuplicateStorage[];
+  resolvedDuplicates: DuplicateStorage[];
+  thresholds: Thresholds;
+  verdict: Verdict;
+}
+
+export interface ReportHeader {
+  file: string;
+  source: Report['source'];
+  trace: string;
+  counts: Counts;
+}
