@@ -29,7 +29,8 @@ export function formatSigned(n: number): string {
 
 /** "+12.5%", "-3.1%", "n/a" when the base is 0. */
 export function formatPercent(delta: number, base: number): string {
-  if (base === 0) return delta === 0 ? '0%' : 'new';
+  if (delta === 0) return '0%';
+  if (base === 0) return 'new';
   const pct = (delta / base) * 100;
   const digits = Math.abs(pct) < 10 ? 2 : 1;
   return `${pct > 0 ? '+' : ''}${pct.toFixed(digits)}%`;
