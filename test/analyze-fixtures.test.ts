@@ -29,7 +29,10 @@ for (const name of names) {
       expected.duplicates.map((d) => ({ names: [...d.names].sort(), transposed: d.transposed })),
     );
     if (expected.valueMerged) {
-      assert.deepEqual(report.valueMerged.map((v) => v.name).sort(), Object.keys(expected.valueMerged).sort());
+      assert.deepEqual(
+        report.valueMerged.map((v) => v.name).sort(),
+        Object.keys(expected.valueMerged).sort(),
+      );
     }
     if (expected.callsUsing) {
       for (const [param, calls] of Object.entries(expected.callsUsing)) {
@@ -44,6 +47,7 @@ for (const name of names) {
 function scopeToCall(scope: string): string {
   if (!scope.startsWith('/')) return scope;
   let path = '';
-  for (const c of scope.slice(1).split('/')) path = path !== '' && !c.startsWith(`${path}.`) ? `${path}.${c}` : c;
+  for (const c of scope.slice(1).split('/'))
+    path = path !== '' && !c.startsWith(`${path}.`) ? `${path}.${c}` : c;
   return path;
 }

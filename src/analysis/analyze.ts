@@ -66,11 +66,15 @@ export function analyze(input: AnalyzeInput): Report {
   const { model, content, manifest, trace } = input;
   const walk = walkModel(model);
   const notes: string[] = [];
-  const executions = (n: NodeFacts): number => (trace ? (trace.nodes[n.node.id]?.executions ?? 0) : n.live ? 1 : 0);
+  const executions = (n: NodeFacts): number =>
+    trace ? (trace.nodes[n.node.id]?.executions ?? 0) : n.live ? 1 : 0;
 
   // 1. Which constants are parameters and buffers (ONNX terms), and which store the same values.
   const classified = classifyConstants(walk);
-  const duplicates = findDuplicates([...classified.parameters].map((k) => walk.constants.get(k)!), content);
+  const duplicates = findDuplicates(
+    [...classified.parameters].map((k) => walk.constants.get(k)!),
+    content,
+  );
 
   // 2. The tensors to count: the manifest's, or the graph's with duplicates merged.
   let tensors: LogicalTensor[];
@@ -89,7 +93,15 @@ export function analyze(input: AnalyzeInput): Report {
   for (const n of walk.nodes) {
     let call = calls.get(n.call.key);
     if (!call) {
-      call = { key: n.call.key, name: n.call.name, graph: n.graphPath, nodes: [], live: false, executions: 0, params: new Set() };
+      call = {
+        key: n.call.key,
+        name: n.call.name,
+        graph: n.graphPath,
+        nodes: [],
+        live: false,
+        executions: 0,
+        params: new Set(),
+      };
       calls.set(n.call.key, call);
     }
     call.nodes.push(n);
@@ -134,7 +146,13 @@ export function analyze(input: AnalyzeInput): Report {
           note: 'equal-valued constant merged by the exporter and read by unrelated layers; not a shared parameter',
         });
       } else {
-        shared.push({ name: p.name, numel: p.numel, calls: runs, callNames: names, extraInSummary: p.numel * (runs - 1) });
+        shared.push({
+          name: p.name,
+          numel: p.numel,
+          calls: runs,
+          callNames: names,
+          extraInSummary: p.numel * (runs - 1),
+        });
       }
     }
     if (users.length === 0) unused.push(unusedFinding(p, walk, deadUse, unexecutedUse, trace !== undefined));
@@ -151,7 +169,8 @@ export function analyze(input: AnalyzeInput): Report {
   const hasGrad = manifest !== undefined;
   const trainable = hasGrad ? sum(parameters.filter((p) => p.trainable).map((p) => p.numel)) : null;
   const bytesByDtype: Record<string, number> = {};
-  for (const p of parameters) bytesByDtype[p.dtype] = (bytesByDtype[p.dtype] ?? 0) + byteSize(p.dtype, p.numel);
+  for (const p of parameters)
+    bytesByDtype[p.dtype] = (bytesByDtype[p.dtype] ?? 0) + byteSize(p.dtype, p.numel);
   const buffers: Buffer[] = tensors
     .filter((t) => t.kind === 'buffer')
     .map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, numel: t.numel }));
@@ -160,9 +179,24 @@ export function analyze(input: AnalyzeInput): Report {
     .filter((c) => c.nodes.some((n) => !n.folds) && !c.nodes.every((n) => n.node.opType === 'Constant'))
     .map((c) => layerCall(c, numelOf, model, trace, manifest));
 
-  notes.push(...explain({ model, walk, manifest, trace, shared, valueMerged, unused, duplicates: duplicates.findings }));
+  notes.push(
+    ...explain({
+      model,
+      walk,
+      manifest,
+      trace,
+      shared,
+      valueMerged,
+      unused,
+      duplicates: duplicates.findings,
+    }),
+  );
   const traceInfo: TraceInfo = input.traceError
-    ? { mode: 'failed', error: input.traceError, note: 'the trace failed, so execution was decided statically' }
+    ? {
+        mode: 'failed',
+        error: input.traceError,
+        note: 'the trace failed, so execution was decided statically',
+      }
     : trace
       ? {
           mode: 'onnxruntime',
@@ -200,19 +234,17 @@ export function analyze(input: AnalyzeInput): Report {
       parameterBytes: sum(Object.values(bytesByDtype)),
     },
     bytesByDtype,
-    parameters: parameters.map(
-      (p): Parameter => ({
-        name: p.name,
-        aliases: p.aliases,
-        storedAs: p.storedAs.map((s) => s.tensor.name),
-        dtype: p.dtype,
-        shape: p.shape,
-        numel: p.numel,
-        calls: [...(usedBy.get(p.name) ?? [])].reduce((n, key) => n + calls.get(key)!.executions, 0),
-        used: usedBy.has(p.name),
-        trainable: p.trainable,
-      }),
-    ),
+    parameters: parameters.map((p): Parameter => ({
+      name: p.name,
+      aliases: p.aliases,
+      storedAs: p.storedAs.map((s) => s.tensor.name),
+      dtype: p.dtype,
+      shape: p.shape,
+      numel: p.numel,
+      calls: [...(usedBy.get(p.name) ?? [])].reduce((n, key) => n + calls.get(key)!.executions, 0),
+      used: usedBy.has(p.name),
+      trainable: p.trainable,
+    })),
     buffers,
     shared,
     unused,
@@ -306,17 +338,28 @@ function unusedFinding(
 ): UnusedParameter {
   const base = { name: p.name, numel: p.numel };
   if (p.notExported) {
-    return { ...base, reason: 'not-exported', detail: 'declared in PyTorch but absent from the ONNX graph: the exporter dropped it because forward never uses it' };
+    return {
+      ...base,
+      reason: 'not-exported',
+      detail:
+        'declared in PyTorch but absent from the ONNX graph: the exporter dropped it because forward never uses it',
+    };
   }
   if (unexecutedUse.has(p.name)) {
     return {
       ...base,
       reason: 'not-executed',
-      detail: traced ? 'used only in a branch or loop body that did not run with the traced inputs' : 'used only in code that does not run',
+      detail: traced
+        ? 'used only in a branch or loop body that did not run with the traced inputs'
+        : 'used only in code that does not run',
     };
   }
   if (deadUse.has(p.name)) {
-    return { ...base, reason: 'dead', detail: 'consumed only by nodes whose outputs never reach a graph output' };
+    return {
+      ...base,
+      reason: 'dead',
+      detail: 'consumed only by nodes whose outputs never reach a graph output',
+    };
   }
   const consumed = p.storedAs.some((s) => walk.consumed.has(s.key));
   return consumed
@@ -357,7 +400,11 @@ function moduleClass(callName: string, manifest: Manifest): string | undefined {
 }
 
 /** Shapes of the values the call's last node produces: from the trace, else from the graph's value infos. */
-function outputShapes(nodes: NodeFacts[], model: OnnxModel, trace: Trace | undefined): LayerCall['outputShapes'] {
+function outputShapes(
+  nodes: NodeFacts[],
+  model: OnnxModel,
+  trace: Trace | undefined,
+): LayerCall['outputShapes'] {
   const last = nodes.at(-1);
   if (!last) return null;
   const traced = trace?.nodes[last.node.id]?.outputShapes;
@@ -367,13 +414,17 @@ function outputShapes(nodes: NodeFacts[], model: OnnxModel, trace: Trace | undef
   return shapes.every((s) => s !== null) ? (shapes as LayerCall['outputShapes']) : null;
 }
 
-const valueInfoCache = new WeakMap<OnnxModel, Map<string, { shape: (number | string | null)[] | undefined }>>();
+const valueInfoCache = new WeakMap<
+  OnnxModel,
+  Map<string, { shape: (number | string | null)[] | undefined }>
+>();
 function valueInfos(model: OnnxModel): Map<string, { shape: (number | string | null)[] | undefined }> {
   let map = valueInfoCache.get(model);
   if (!map) {
     map = new Map();
     const g = model.graph;
-    for (const v of [...g.valueInfo, ...g.outputs, ...g.inputs]) if (v.shape) map.set(v.name, { shape: v.shape });
+    for (const v of [...g.valueInfo, ...g.outputs, ...g.inputs])
+      if (v.shape) map.set(v.name, { shape: v.shape });
     valueInfoCache.set(model, map);
   }
   return map;
@@ -419,9 +470,13 @@ function explain(e: Explain): string[] {
       `No ONNX schema for ${[...e.walk.unknownOps].sort().join(', ')}: floating-point constants at their inputs were counted as parameters.`,
     );
   }
-  const loops = e.walk.nodes.filter((n) => (n.node.opType === 'Loop' || n.node.opType === 'Scan') && n.live).length;
+  const loops = e.walk.nodes.filter(
+    (n) => (n.node.opType === 'Loop' || n.node.opType === 'Scan') && n.live,
+  ).length;
   if (!e.trace && loops > 0) {
-    notes.push(`${loops} Loop/Scan body(ies) counted once each: the number of iterations is known only from a trace.`);
+    notes.push(
+      `${loops} Loop/Scan body(ies) counted once each: the number of iterations is known only from a trace.`,
+    );
   }
   return notes;
 }

@@ -41,7 +41,10 @@ export function findDuplicates(candidates: ConstantTensor[], content: TensorCont
     for (const c of members) {
       if (grouped.has(c.key) || c.tensor.dims.length !== 2 || c.tensor.dims[0] === c.tensor.dims[1]) continue;
       const transposed = content.transposedFingerprint(c.tensor);
-      const twin = transposed === undefined ? undefined : byHash.get(transposed)?.find((o) => !grouped.has(o.key) && o !== c);
+      const twin =
+        transposed === undefined
+          ? undefined
+          : byHash.get(transposed)?.find((o) => !grouped.has(o.key) && o !== c);
       if (!twin) continue;
       const group = canonicalFirst([twin, c]);
       group.forEach((g) => grouped.add(g.key));

@@ -74,13 +74,28 @@ export function walkModel(model: OnnxModel): GraphWalk {
   };
   walkGraph(model, model.graph, '', new Scope(), walk);
   const byId = new Map(walk.nodes.map((n) => [n.node.id, n]));
-  markLive(model.graph, model.graph.outputs.map((o) => o.name), byId);
+  markLive(
+    model.graph,
+    model.graph.outputs.map((o) => o.name),
+    byId,
+  );
   return walk;
 }
 
-function walkGraph(model: OnnxModel, graph: OnnxGraph, graphPath: string, outer: Scope, walk: GraphWalk): void {
+function walkGraph(
+  model: OnnxModel,
+  graph: OnnxGraph,
+  graphPath: string,
+  outer: Scope,
+  walk: GraphWalk,
+): void {
   const scope = new Scope(outer);
-  const register = (tensor: OnnxTensor, kind: ConstantTensor['kind'], name: string, numel = tensor.numel): void => {
+  const register = (
+    tensor: OnnxTensor,
+    kind: ConstantTensor['kind'],
+    name: string,
+    numel = tensor.numel,
+  ): void => {
     const key = `${graphPath}|${name}`;
     walk.constants.set(key, { key, name, graphPath, tensor, kind, numel });
     scope.set(name, [{ key, quantized: false }]);
@@ -110,7 +125,9 @@ function walkGraph(model: OnnxModel, graph: OnnxGraph, graphPath: string, outer:
       if (role === 'meta') return;
       const reached = origins.map((o) => ({ key: o.key, quantized: o.quantized || role === 'qweight' }));
       if (facts.folds) passedOn.push(...reached);
-      else for (const o of reached) walk.uses.push({ tensorKey: o.key, nodeId: node.id, role, quantized: o.quantized });
+      else
+        for (const o of reached)
+          walk.uses.push({ tensorKey: o.key, nodeId: node.id, role, quantized: o.quantized });
     });
     for (const output of node.outputs) if (output) scope.set(output, facts.folds ? dedupe(passedOn) : null);
     for (const sub of node.subgraphs) walkGraph(model, sub.graph, `${node.id}/${sub.attribute}`, scope, walk);
@@ -125,7 +142,8 @@ function registerConstantNode(
   const output = node.outputs[0] ?? '';
   const value = node.attributes.find((a) => a.name === 'value' || a.name === 'sparse_value')?.value;
   if (value?.type === 'tensor') register(value.value, 'constant-node', output);
-  else if (value?.type === 'sparse_tensor') register(value.value.values, 'constant-node', output, value.value.numel);
+  else if (value?.type === 'sparse_tensor')
+    register(value.value.values, 'constant-node', output, value.value.numel);
   // value_float(s), value_int(s), value_string(s): scalars and lists, never weights.
   else scope.set(output, []);
 }
@@ -184,7 +202,10 @@ function dynamoScopes(node: OnnxNode): string[] | undefined {
  */
 function markLive(graph: OnnxGraph, required: string[], byId: Map<string, NodeFacts>): Set<string> {
   const producer = new Map<string, OnnxNode>();
-  const local = new Set<string>([...graph.inputs.map((i) => i.name), ...graph.initializers.map((i) => i.name)]);
+  const local = new Set<string>([
+    ...graph.inputs.map((i) => i.name),
+    ...graph.initializers.map((i) => i.name),
+  ]);
   for (const s of graph.sparseInitializers) local.add(s.name);
   for (const node of graph.nodes) {
     for (const o of node.outputs) {
@@ -210,7 +231,13 @@ function markLive(graph: OnnxGraph, required: string[], byId: Map<string, NodeFa
     facts.live = true;
     stack.push(...node.inputs);
     for (const sub of node.subgraphs) {
-      stack.push(...markLive(sub.graph, sub.graph.outputs.map((o) => o.name), byId));
+      stack.push(
+        ...markLive(
+          sub.graph,
+          sub.graph.outputs.map((o) => o.name),
+          byId,
+        ),
+      );
     }
   }
   return outer;

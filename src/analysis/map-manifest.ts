@@ -30,7 +30,8 @@ export function mapManifest(
     let entry = c.graphPath === '' ? byName.get(c.name) : undefined;
     if (!entry) {
       const exact = byFingerprint.get(content.fingerprint(c.tensor)) ?? [];
-      const transposed = exact.length > 0 ? [] : (byFingerprint.get(content.transposedFingerprint(c.tensor) ?? '') ?? []);
+      const transposed =
+        exact.length > 0 ? [] : (byFingerprint.get(content.transposedFingerprint(c.tensor) ?? '') ?? []);
       const matches = [...exact, ...transposed];
       if (matches.length === 1) entry = matches[0];
       else if (matches.length > 1) ambiguous.push(`${c.name} (${matches.map((m) => m.name).join(', ')})`);
@@ -39,7 +40,8 @@ export function mapManifest(
       unmapped.push(c);
       continue;
     }
-    const sameShape = sameDims(entry.shape, c.tensor.dims) || sameDims(entry.shape, [...c.tensor.dims].reverse());
+    const sameShape =
+      sameDims(entry.shape, c.tensor.dims) || sameDims(entry.shape, [...c.tensor.dims].reverse());
     if (!sameShape || entry.numel !== c.numel) {
       notes.push(
         `Manifest and graph disagree on '${entry.name}': the manifest says shape [${entry.shape.join(', ')}], initializer '${c.name}' has [${c.tensor.dims.join(', ')}]; the manifest's size is counted.`,
@@ -58,20 +60,19 @@ export function mapManifest(
     );
   }
 
-  const tensors = manifest.tensors.map(
-    (t): LogicalTensor => ({
-      name: t.name,
-      aliases: t.aliases,
-      kind: t.kind,
-      storedAs: stored.get(t) ?? [],
-      dtype: t.dtype,
-      shape: t.shape,
-      numel: t.numel,
-      trainable: t.kind === 'parameter' ? t.requiresGrad : null,
-      notExported: t.kind === 'parameter' && !stored.has(t),
-    }),
-  );
-  if (manifest.altered.length > 0) notes.push(`The export altered the model: ${manifest.altered.join('; ')}.`);
+  const tensors = manifest.tensors.map((t): LogicalTensor => ({
+    name: t.name,
+    aliases: t.aliases,
+    kind: t.kind,
+    storedAs: stored.get(t) ?? [],
+    dtype: t.dtype,
+    shape: t.shape,
+    numel: t.numel,
+    trainable: t.kind === 'parameter' ? t.requiresGrad : null,
+    notExported: t.kind === 'parameter' && !stored.has(t),
+  }));
+  if (manifest.altered.length > 0)
+    notes.push(`The export altered the model: ${manifest.altered.join('; ')}.`);
   return { tensors, notes };
 }
 

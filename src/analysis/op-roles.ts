@@ -28,7 +28,10 @@ export function inputRole(
   return { role: role ?? 'meta', known: true };
 }
 
-function pickVersion(entries: readonly OpSchemaEntry[] | undefined, opset: number): OpSchemaEntry | undefined {
+function pickVersion(
+  entries: readonly OpSchemaEntry[] | undefined,
+  opset: number,
+): OpSchemaEntry | undefined {
   if (!entries || entries.length === 0) return undefined;
   let chosen: OpSchemaEntry | undefined;
   for (const e of entries) if (e.since <= opset) chosen = e;

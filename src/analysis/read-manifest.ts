@@ -15,14 +15,22 @@ export function manifestOf(model: OnnxModel): Manifest | undefined {
   }
   const m = parsed as Partial<Manifest>;
   if (m.format !== MANIFEST_FORMAT) {
-    throw new ManifestError(`the ${MANIFEST_KEY} metadata has format '${String(m.format)}', expected '${MANIFEST_FORMAT}'`);
+    throw new ManifestError(
+      `the ${MANIFEST_KEY} metadata has format '${String(m.format)}', expected '${MANIFEST_FORMAT}'`,
+    );
   }
   if (!Array.isArray(m.tensors)) throw new ManifestError(`the ${MANIFEST_KEY} metadata lists no tensors`);
   m.tensors.forEach((t, i) => {
     const ok =
-      t && typeof t.name === 'string' && Array.isArray(t.aliases) && (t.kind === 'parameter' || t.kind === 'buffer') &&
-      Array.isArray(t.shape) && t.shape.every((d) => Number.isSafeInteger(d) && d >= 0) &&
-      Number.isSafeInteger(t.numel) && t.numel === t.shape.reduce((a, b) => a * b, 1) && typeof t.fingerprint === 'string';
+      t &&
+      typeof t.name === 'string' &&
+      Array.isArray(t.aliases) &&
+      (t.kind === 'parameter' || t.kind === 'buffer') &&
+      Array.isArray(t.shape) &&
+      t.shape.every((d) => Number.isSafeInteger(d) && d >= 0) &&
+      Number.isSafeInteger(t.numel) &&
+      t.numel === t.shape.reduce((a, b) => a * b, 1) &&
+      typeof t.fingerprint === 'string';
     if (!ok) throw new ManifestError(`the ${MANIFEST_KEY} metadata's tensor #${i} is malformed`);
   });
   return {

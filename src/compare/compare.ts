@@ -1,10 +1,26 @@
 // base report + head report + thresholds → comparison and verdict. Pure.
 import type { Report } from '../report/report.ts';
-import type { Comparison, CountName, Delta, ModuleDelta, ParameterChange, Thresholds, Verdict } from './comparison.ts';
+import type {
+  Comparison,
+  CountName,
+  Delta,
+  ModuleDelta,
+  ParameterChange,
+  Thresholds,
+  Verdict,
+} from './comparison.ts';
 import { formatCount, formatPercent, formatSigned } from '../render/format.ts';
 import { traceLine } from '../render/text.ts';
 
-const COUNT_NAMES: CountName[] = ['declared', 'unique', 'summary', 'trainable', 'frozen', 'buffers', 'parameterBytes'];
+const COUNT_NAMES: CountName[] = [
+  'declared',
+  'unique',
+  'summary',
+  'trainable',
+  'frozen',
+  'buffers',
+  'parameterBytes',
+];
 
 export function compare(base: Report, head: Report, thresholds: Thresholds = {}): Comparison {
   const counts = Object.fromEntries(
@@ -35,8 +51,12 @@ export function compare(base: Report, head: Report, thresholds: Thresholds = {})
     return from.filter((x) => !seen.has(x.name));
   };
   const duplicateKey = (d: { names: string[] }): string => [...d.names].sort().join('\u0000');
-  const newDuplicates = head.duplicates.filter((d) => !base.duplicates.some((b) => duplicateKey(b) === duplicateKey(d)));
-  const resolvedDuplicates = base.duplicates.filter((d) => !head.duplicates.some((h) => duplicateKey(h) === duplicateKey(d)));
+  const newDuplicates = head.duplicates.filter(
+    (d) => !base.duplicates.some((b) => duplicateKey(b) === duplicateKey(d)),
+  );
+  const resolvedDuplicates = base.duplicates.filter(
+    (d) => !head.duplicates.some((h) => duplicateKey(h) === duplicateKey(d)),
+  );
 
   const comparison: Omit<Comparison, 'verdict'> = {
     schemaVersion: 1,
@@ -85,7 +105,12 @@ function moduleDeltas(base: Report, head: Report): ModuleDelta[] {
   const b = totals(base);
   const h = totals(head);
   return [...new Set([...b.keys(), ...h.keys()])]
-    .map((name) => ({ name, base: b.get(name) ?? 0, head: h.get(name) ?? 0, delta: (h.get(name) ?? 0) - (b.get(name) ?? 0) }))
+    .map((name) => ({
+      name,
+      base: b.get(name) ?? 0,
+      head: h.get(name) ?? 0,
+      delta: (h.get(name) ?? 0) - (b.get(name) ?? 0),
+    }))
     .filter((m) => m.delta !== 0)
     .sort((x, y) => Math.abs(y.delta) - Math.abs(x.delta) || x.name.localeCompare(y.name));
 }
@@ -98,31 +123,45 @@ function verdict(c: Omit<Comparison, 'verdict'>, t: Thresholds): Verdict {
   const growth = head - base;
   const failures: string[] = [];
   if (t.maxGrowthPercent !== undefined && base > 0 && (growth / base) * 100 > t.maxGrowthPercent) {
-    failures.push(`${metric} parameters grew ${formatPercent(growth, base)} (${formatSigned(growth)}), more than the ${t.maxGrowthPercent}% allowed`);
+    failures.push(
+      `${metric} parameters grew ${formatPercent(growth, base)} (${formatSigned(growth)}), more than the ${t.maxGrowthPercent}% allowed`,
+    );
   }
   if (t.maxGrowthPercent !== undefined && base === 0 && growth > 0 && t.maxGrowthAbsolute === undefined) {
-    failures.push(`${metric} parameters grew from 0 to ${formatCount(head)}; a percentage limit cannot allow that`);
+    failures.push(
+      `${metric} parameters grew from 0 to ${formatCount(head)}; a percentage limit cannot allow that`,
+    );
   }
   if (t.maxGrowthAbsolute !== undefined && growth > t.maxGrowthAbsolute) {
-    failures.push(`${metric} parameters grew by ${formatSigned(growth)}, more than the ${formatCount(t.maxGrowthAbsolute)} allowed`);
+    failures.push(
+      `${metric} parameters grew by ${formatSigned(growth)}, more than the ${formatCount(t.maxGrowthAbsolute)} allowed`,
+    );
   }
   if (t.maxParams !== undefined && head > t.maxParams) {
-    failures.push(`${metric} parameters are ${formatCount(head)}, over the limit of ${formatCount(t.maxParams)}`);
+    failures.push(
+      `${metric} parameters are ${formatCount(head)}, over the limit of ${formatCount(t.maxParams)}`,
+    );
   }
   if (t.failOnNewShared && c.newShared.length > 0) {
-    failures.push(`new shared parameter${c.newShared.length > 1 ? 's' : ''}: ${c.newShared.map((s) => s.name).join(', ')}`);
+    failures.push(
+      `new shared parameter${c.newShared.length > 1 ? 's' : ''}: ${c.newShared.map((s) => s.name).join(', ')}`,
+    );
   }
   if (t.failOnNewUnused && c.newUnused.length > 0) {
-    failures.push(`new unused parameter${c.newUnused.length > 1 ? 's' : ''}: ${c.newUnused.map((u) => u.name).join(', ')}`);
+    failures.push(
+      `new unused parameter${c.newUnused.length > 1 ? 's' : ''}: ${c.newUnused.map((u) => u.name).join(', ')}`,
+    );
   }
-  const change = growth === 0 ? `${metric} parameters unchanged (${formatCount(head)})` : `${formatSigned(growth)} ${metric} parameters (${formatPercent(growth, base)}, ${formatCount(base)} → ${formatCount(head)})`;
+  const change =
+    growth === 0
+      ? `${metric} parameters unchanged (${formatCount(head)})`
+      : `${formatSigned(growth)} ${metric} parameters (${formatPercent(growth, base)}, ${formatCount(base)} → ${formatCount(head)})`;
   const findings = [
     c.newShared.length > 0 ? `${c.newShared.length} new shared` : '',
     c.newUnused.length > 0 ? `${c.newUnused.length} new unused` : '',
   ].filter(Boolean);
   const extra = findings.length > 0 ? `; ${findings.join(', ')}` : '';
-  const headline =
-    failures.length === 0 ? `✅ pass: ${change}${extra}` : `❌ fail: ${failures.join('; ')}`;
+  const headline = failures.length === 0 ? `✅ pass: ${change}${extra}` : `❌ fail: ${failures.join('; ')}`;
   return { pass: failures.length === 0, headline, failures };
 }
 

@@ -2,7 +2,8 @@
 // thresholds. The comparison is also the JSON of `paramtrace compare --json`.
 import type { Counts, DuplicateStorage, Report, SharedParameter, UnusedParameter } from '../report/report.ts';
 
-export type CountName = 'declared' | 'unique' | 'summary' | 'trainable' | 'frozen' | 'buffers' | 'parameterBytes';
+export type CountName =
+  'declared' | 'unique' | 'summary' | 'trainable' | 'frozen' | 'buffers' | 'parameterBytes';
 
 export interface Delta {
   base: number | null;

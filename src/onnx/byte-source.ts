@@ -26,7 +26,9 @@ export class FileSource implements ByteSource {
 
   read(offset: number, length: number): Uint8Array {
     if (offset < 0 || length < 0 || offset + length > this.size) {
-      throw new RangeError(`read past the end of the file (bytes ${offset}..${offset + length} of ${this.size})`);
+      throw new RangeError(
+        `read past the end of the file (bytes ${offset}..${offset + length} of ${this.size})`,
+      );
     }
     if (offset >= this.windowStart && offset + length <= this.windowStart + this.windowLength) {
       const at = offset - this.windowStart;
@@ -62,7 +64,9 @@ export class MemorySource implements ByteSource {
   }
   read(offset: number, length: number): Uint8Array {
     if (offset < 0 || length < 0 || offset + length > this.bytes.length) {
-      throw new RangeError(`read past the end of the data (bytes ${offset}..${offset + length} of ${this.bytes.length})`);
+      throw new RangeError(
+        `read past the end of the data (bytes ${offset}..${offset + length} of ${this.bytes.length})`,
+      );
     }
     return this.bytes.subarray(offset, offset + length);
   }

@@ -31,13 +31,7 @@ export type DataType =
 
 /** Which TensorProto field holds a tensor's values. */
 export type TensorField =
-  | 'raw_data'
-  | 'float_data'
-  | 'int32_data'
-  | 'int64_data'
-  | 'double_data'
-  | 'uint64_data'
-  | 'string_data';
+  'raw_data' | 'float_data' | 'int32_data' | 'int64_data' | 'double_data' | 'uint64_data' | 'string_data';
 
 /** Where a tensor's values are. Offsets are byte offsets into the file named. */
 export type TensorData =

@@ -211,13 +211,21 @@ function toAttributeValue(a: Decoded, id: string, context: Context): AttributeVa
 export function toTensor(t: Decoded, context: Context): OnnxTensor {
   const name = str(t.name);
   const dims = list<unknown>(t.dims).map((d) => int(d, context.file, `a dimension of tensor '${name}'`));
-  return { name, dataType: dataTypeName(Number(t.data_type ?? 0)), dims, numel: numelOf(dims, name, context.file), data: tensorData(t, name, context.file) };
+  return {
+    name,
+    dataType: dataTypeName(Number(t.data_type ?? 0)),
+    dims,
+    numel: numelOf(dims, name, context.file),
+    data: tensorData(t, name, context.file),
+  };
 }
 
 function toSparseTensor(s: Decoded, context: Context): OnnxSparseTensor {
   const values = toTensor((s.values ?? {}) as Decoded, context);
   const indices = toTensor((s.indices ?? {}) as Decoded, context);
-  const dims = list<unknown>(s.dims).map((d) => int(d, context.file, `a dimension of sparse tensor '${values.name}'`));
+  const dims = list<unknown>(s.dims).map((d) =>
+    int(d, context.file, `a dimension of sparse tensor '${values.name}'`),
+  );
   return {
     name: values.name,
     dataType: values.dataType,
@@ -236,7 +244,10 @@ export function numelOf(dims: number[], name: string, file: string): number {
     numel *= d;
   }
   if (!Number.isSafeInteger(numel)) {
-    throw new ModelReadError(file, `tensor '${name}' has ${dims.join('x')} elements, more than any real tensor can have`);
+    throw new ModelReadError(
+      file,
+      `tensor '${name}' has ${dims.join('x')} elements, more than any real tensor can have`,
+    );
   }
   return numel;
 }
@@ -258,13 +269,15 @@ function tensorData(t: Decoded, name: string, file: string): TensorData {
       throw new ModelReadError(file, `tensor '${name}' is stored externally but names no location`);
     }
     const offset = info.offset === undefined ? 0 : int(info.offset, file, `external offset of '${name}'`);
-    const length = info.length === undefined ? undefined : int(info.length, file, `external length of '${name}'`);
+    const length =
+      info.length === undefined ? undefined : int(info.length, file, `external length of '${name}'`);
     return { kind: 'external', location: info.location, offset, length };
   }
   for (const field of TENSOR_FIELDS) {
     const value = t[field];
     if (value === undefined) continue;
-    if (value instanceof PayloadRef) return { kind: 'in-file', field, offset: value.offset, length: value.length };
+    if (value instanceof PayloadRef)
+      return { kind: 'in-file', field, offset: value.offset, length: value.length };
     if (value instanceof Uint8Array) return { kind: 'inline', field, bytes: Uint8Array.from(value) };
     if (Array.isArray(value)) {
       // Several packed chunks of one field can appear (protobuf merges them); keep the first that is a ref.
@@ -273,10 +286,17 @@ function tensorData(t: Decoded, name: string, file: string): TensorData {
         return { kind: 'in-file', field, offset: refs[0]!.offset, length: refs[0]!.length };
       }
       if (refs.length > 0) {
-        throw new ModelReadError(file, `tensor '${name}' splits ${field} into several chunks, which paramtrace does not read`);
+        throw new ModelReadError(
+          file,
+          `tensor '${name}' splits ${field} into several chunks, which paramtrace does not read`,
+        );
       }
       if (field === 'string_data') return { kind: 'inline', field, values: [] };
-      return { kind: 'inline', field, values: value.map((v) => (typeof v === 'string' ? BigInt(v) : Number(v))) };
+      return {
+        kind: 'inline',
+        field,
+        values: value.map((v) => (typeof v === 'string' ? BigInt(v) : Number(v))),
+      };
     }
   }
   return { kind: 'none' };
@@ -331,11 +351,17 @@ function checkExternalData(model: OnnxModel): void {
 export function resolveExternal(modelPath: string, location: string, tensorName: string): string {
   const folder = path.dirname(path.resolve(modelPath));
   if (path.isAbsolute(location) || /^[a-zA-Z]:/.test(location)) {
-    throw new ModelReadError(modelPath, `tensor '${tensorName}' names an absolute external data path ('${location}'), which is refused`);
+    throw new ModelReadError(
+      modelPath,
+      `tensor '${tensorName}' names an absolute external data path ('${location}'), which is refused`,
+    );
   }
   const target = path.resolve(folder, location);
   if (target !== folder && !target.startsWith(folder + path.sep)) {
-    throw new ModelReadError(modelPath, `tensor '${tensorName}' names external data outside the model's folder ('${location}'), which is refused`);
+    throw new ModelReadError(
+      modelPath,
+      `tensor '${tensorName}' names external data outside the model's folder ('${location}'), which is refused`,
+    );
   }
   return target;
 }
@@ -343,12 +369,12 @@ export function resolveExternal(modelPath: string, location: string, tensorName:
 /** Every initializer, Constant-node and attribute tensor, in every subgraph. */
 export function* allTensors(graph: OnnxGraph): Generator<OnnxTensor> {
   yield* graph.initializers;
-  for (const s of graph.sparseInitializers) yield s.values, yield s.indices;
+  for (const s of graph.sparseInitializers) yield* [s.values, s.indices];
   for (const node of graph.nodes) {
     for (const a of node.attributes) {
       if (a.value.type === 'tensor') yield a.value.value;
       if (a.value.type === 'tensors') yield* a.value.value;
-      if (a.value.type === 'sparse_tensor') yield a.value.value.values, yield a.value.value.indices;
+      if (a.value.type === 'sparse_tensor') yield* [a.value.value.values, a.value.value.indices];
     }
     for (const s of node.subgraphs) yield* allTensors(s.graph);
   }
@@ -357,7 +383,9 @@ export function* allTensors(graph: OnnxGraph): Generator<OnnxTensor> {
 function describeStart(source: ByteSource): string {
   const start = source.read(0, Math.min(8, source.size));
   const printable = Array.from(start).every((b) => b >= 0x20 && b < 0x7f);
-  return printable ? `it starts with text '${Buffer.from(start).toString('latin1')}'` : `${source.size} bytes`;
+  return printable
+    ? `it starts with text '${Buffer.from(start).toString('latin1')}'`
+    : `${source.size} bytes`;
 }
 
 function list<T = Decoded>(value: unknown): T[] {
@@ -381,6 +409,7 @@ function entries(value: unknown): Record<string, string> {
 
 function int(value: unknown, file: string, what: string): number {
   const n = typeof value === 'number' ? value : Number(value);
-  if (!Number.isSafeInteger(n)) throw new ModelReadError(file, `${what} is not a usable integer (${String(value)})`);
+  if (!Number.isSafeInteger(n))
+    throw new ModelReadError(file, `${what} is not a usable integer (${String(value)})`);
   return n;
 }

@@ -38,7 +38,14 @@ const STREAMED = new Set([
 const WALK_ABOVE = 64 * 1024;
 const TENSOR = 'onnx.TensorProto';
 /** Tensor fields whose bytes are weights: left in the file. */
-const PAYLOAD_FIELDS = new Set(['raw_data', 'float_data', 'int32_data', 'int64_data', 'double_data', 'uint64_data']);
+const PAYLOAD_FIELDS = new Set([
+  'raw_data',
+  'float_data',
+  'int32_data',
+  'int64_data',
+  'double_data',
+  'uint64_data',
+]);
 const MAX_DEPTH = 64;
 
 export interface DecodeLimits {
@@ -93,7 +100,8 @@ function walk(
       continue;
     }
     const size = scalarSize(head, reader.pos, wireType, pos);
-    if (pos + reader.pos + size > end) throw new WireFormatError(`field at byte ${pos} runs past its message`);
+    if (pos + reader.pos + size > end)
+      throw new WireFormatError(`field at byte ${pos} runs past its message`);
     if (field) {
       const bytes = source.read(pos, reader.pos + size);
       store(out, field, decodeWithLibrary(type, field, bytes, pos));
@@ -126,15 +134,28 @@ function decodeDelimited(
 }
 
 /** Decodes one field, given its bytes with header, by decoding a parent message holding only that field. */
-function decodeWithLibrary(type: protobuf.Type, field: protobuf.Field, bytes: Uint8Array, at: number, depth = 0): unknown {
+function decodeWithLibrary(
+  type: protobuf.Type,
+  field: protobuf.Field,
+  bytes: Uint8Array,
+  at: number,
+  depth = 0,
+): unknown {
   let message: protobuf.Message;
   try {
     // Copy: the bytes may be a view of the source's reusable window.
     message = type.decode(Uint8Array.from(bytes));
   } catch (error) {
-    throw new WireFormatError(`cannot decode ${type.name}.${field.name} at byte ${at}: ${(error as Error).message}`);
+    throw new WireFormatError(
+      `cannot decode ${type.name}.${field.name} at byte ${at}: ${(error as Error).message}`,
+    );
   }
-  const object = type.toObject(message, { longs: String, enums: Number, bytes: Uint8Array as never, defaults: false });
+  const object = type.toObject(message, {
+    longs: String,
+    enums: Number,
+    bytes: Uint8Array as never,
+    defaults: false,
+  });
   const value = (object as Decoded)[field.name];
   if (field.resolvedType instanceof protobuf.Type) checkNesting(value, depth);
   return field.repeated && Array.isArray(value) ? { repeated: value } : value;
@@ -158,7 +179,8 @@ function store(out: Decoded, field: protobuf.Field, value: unknown): void {
     return;
   }
   const list = (out[field.name] ??= []) as unknown[];
-  if (value && typeof value === 'object' && 'repeated' in value) list.push(...(value as { repeated: unknown[] }).repeated);
+  if (value && typeof value === 'object' && 'repeated' in value)
+    list.push(...(value as { repeated: unknown[] }).repeated);
   else list.push(value);
 }
 

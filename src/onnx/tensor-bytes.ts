@@ -60,7 +60,8 @@ export class TensorReader {
         return data.field === 'raw_data' ? raw : fromTypedField(tensor, data.field, raw);
       }
       case 'inline':
-        if (data.bytes) return data.field === 'raw_data' ? data.bytes : fromTypedField(tensor, data.field, data.bytes);
+        if (data.bytes)
+          return data.field === 'raw_data' ? data.bytes : fromTypedField(tensor, data.field, data.bytes);
         return fromValues(tensor, data.values ?? []);
       case 'external': {
         const file = resolveExternal(this.model.file.path, data.location, tensor.name);
@@ -68,7 +69,10 @@ export class TensorReader {
         try {
           return Uint8Array.from(this.source(file).read(data.offset, length));
         } catch (error) {
-          throw new ModelReadError(this.model.file.path, `cannot read external data of '${tensor.name}': ${(error as Error).message}`);
+          throw new ModelReadError(
+            this.model.file.path,
+            `cannot read external data of '${tensor.name}': ${(error as Error).message}`,
+          );
         }
       }
     }

@@ -29,6 +29,7 @@ export function escapeText(value: string, maxLength = 200): string {
   return (
     clipped
       // Control characters and line breaks could end a table row or a code span.
+      // eslint-disable-next-line no-control-regex -- control characters are exactly what must go
       .replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, ' ')
       .replace(/[&<>"'|`\\[\]*_~#!():]/g, (c) => ENTITIES[c]!)
       // GitHub processes neither mentions nor autolinks inside <code>; a word joiner after @ is a second

@@ -17,7 +17,8 @@ export function formatCompact(n: number): string {
     [1e6, 'M'],
     [1e3, 'K'],
   ] as const) {
-    if (abs >= limit) return `${(n / limit).toFixed(abs / limit >= 100 ? 0 : 1).replace(/\.0$/, '')}${suffix}`;
+    if (abs >= limit)
+      return `${(n / limit).toFixed(abs / limit >= 100 ? 0 : 1).replace(/\.0$/, '')}${suffix}`;
   }
   return String(n);
 }

@@ -56,18 +56,18 @@ function render(c: Comparison, options: CommentOptions, rows: number, minimal = 
   for (const f of c.verdict.failures.length > 1 ? c.verdict.failures : []) out.push(`- ${f}`);
   if (c.verdict.failures.length > 1) out.push('');
 
-  const countRows = COUNT_ROWS.filter(([name]) => c.counts[name].base !== null || c.counts[name].head !== null).map(
-    ([name, label]) => {
-      const d = c.counts[name];
-      return [
-        label,
-        d.base === null ? 'n/a' : formatCount(d.base),
-        d.head === null ? 'n/a' : formatCount(d.head),
-        d.delta === null ? 'n/a' : formatSigned(d.delta),
-        d.delta === null || d.base === null ? '' : formatPercent(d.delta, d.base),
-      ];
-    },
-  );
+  const countRows = COUNT_ROWS.filter(
+    ([name]) => c.counts[name].base !== null || c.counts[name].head !== null,
+  ).map(([name, label]) => {
+    const d = c.counts[name];
+    return [
+      label,
+      d.base === null ? 'n/a' : formatCount(d.base),
+      d.head === null ? 'n/a' : formatCount(d.head),
+      d.delta === null ? 'n/a' : formatSigned(d.delta),
+      d.delta === null || d.base === null ? '' : formatPercent(d.delta, d.base),
+    ];
+  });
   const bytes = c.counts.parameterBytes;
   countRows.push([
     'Size (MB)',
@@ -76,15 +76,31 @@ function render(c: Comparison, options: CommentOptions, rows: number, minimal = 
     `${(bytes.delta ?? 0) >= 0 ? '+' : ''}${formatMegabytes(bytes.delta ?? 0)}`,
     '',
   ]);
-  out.push(markdownTable([['Parameters', 'base', 'head', 'change', '%'], ...countRows], { align: ['l', 'r', 'r', 'r', 'r'] }), '');
+  out.push(
+    markdownTable([['Parameters', 'base', 'head', 'change', '%'], ...countRows], {
+      align: ['l', 'r', 'r', 'r', 'r'],
+    }),
+    '',
+  );
 
   if (c.newShared.length > 0) {
-    out.push('**New shared parameters** (used by more than one layer call; summary-style counts them once per call):', '');
+    out.push(
+      '**New shared parameters** (used by more than one layer call; summary-style counts them once per call):',
+      '',
+    );
     out.push(
       markdownTable(
         [
           ['Parameter', 'Size', 'Calls', 'Used by'],
-          ...c.newShared.slice(0, Math.max(rows, 20)).map((s) => [code(s.name), formatCount(s.numel), String(s.calls), s.callNames.slice(0, 5).map((n) => code(n, 80)).join(', ') + (s.callNames.length > 5 ? ', …' : '')]),
+          ...c.newShared.slice(0, Math.max(rows, 20)).map((s) => [
+            code(s.name),
+            formatCount(s.numel),
+            String(s.calls),
+            s.callNames
+              .slice(0, 5)
+              .map((n) => code(n, 80))
+              .join(', ') + (s.callNames.length > 5 ? ', …' : ''),
+          ]),
         ],
         { align: ['l', 'r', 'r', 'l'] },
       ),
@@ -97,7 +113,9 @@ function render(c: Comparison, options: CommentOptions, rows: number, minimal = 
       markdownTable(
         [
           ['Parameter', 'Size', 'Reason'],
-          ...c.newUnused.slice(0, Math.max(rows, 20)).map((u) => [code(u.name), formatCount(u.numel), `${u.reason}: ${escapeText(u.detail)}`]),
+          ...c.newUnused
+            .slice(0, Math.max(rows, 20))
+            .map((u) => [code(u.name), formatCount(u.numel), `${u.reason}: ${escapeText(u.detail)}`]),
         ],
         { align: ['l', 'r', 'l'] },
       ),
@@ -120,19 +138,36 @@ function render(c: Comparison, options: CommentOptions, rows: number, minimal = 
     const changes = [
       ...c.added.map((p) => [code(p.name), 'added', '', formatShape(p.shape), formatSigned(p.numel)]),
       ...c.removed.map((p) => [code(p.name), 'removed', formatShape(p.shape), '', formatSigned(-p.numel)]),
-      ...c.resized.map((p) => [code(p.name), 'resized', formatShape(p.baseShape), formatShape(p.headShape), formatSigned(p.headNumel - p.baseNumel)]),
+      ...c.resized.map((p) => [
+        code(p.name),
+        'resized',
+        formatShape(p.baseShape),
+        formatShape(p.headShape),
+        formatSigned(p.headNumel - p.baseNumel),
+      ]),
     ];
     if (changes.length > 0) {
       out.push('**Parameters added, removed or resized** (largest first):', '');
-      out.push(markdownTable([['Parameter', 'Change', 'Base shape', 'Head shape', 'Params'], ...changes.slice(0, rows)], { align: ['l', 'l', 'l', 'l', 'r'] }));
-      if (changes.length > rows) out.push('', `…and ${changes.length - rows} more (see the job summary or the report file).`);
+      out.push(
+        markdownTable(
+          [['Parameter', 'Change', 'Base shape', 'Head shape', 'Params'], ...changes.slice(0, rows)],
+          { align: ['l', 'l', 'l', 'l', 'r'] },
+        ),
+      );
+      if (changes.length > rows)
+        out.push('', `…and ${changes.length - rows} more (see the job summary or the report file).`);
       out.push('');
     }
     if (c.modules.length > 0) {
       out.push('**By module**:', '');
       out.push(
         markdownTable(
-          [['Module', 'base', 'head', 'change'], ...c.modules.slice(0, rows).map((m) => [code(m.name), formatCount(m.base), formatCount(m.head), formatSigned(m.delta)])],
+          [
+            ['Module', 'base', 'head', 'change'],
+            ...c.modules
+              .slice(0, rows)
+              .map((m) => [code(m.name), formatCount(m.base), formatCount(m.head), formatSigned(m.delta)]),
+          ],
           { align: ['l', 'r', 'r', 'r'] },
         ),
         '',
@@ -145,22 +180,28 @@ function render(c: Comparison, options: CommentOptions, rows: number, minimal = 
         markdownTable(
           [
             ['Layer (call)', 'Type', 'Output shape', 'Param #', ''],
-            ...layers.slice(0, rows).map((l) => [
-              code(l.executions > 1 ? `${l.name} (x${l.executions})` : l.name, 120),
-              code(l.type, 60),
-              l.outputShapes ? l.outputShapes.map(formatShape).join(' ') : '-',
-              formatCount(l.params),
-              l.live ? '' : 'dead',
-            ]),
+            ...layers
+              .slice(0, rows)
+              .map((l) => [
+                code(l.executions > 1 ? `${l.name} (x${l.executions})` : l.name, 120),
+                code(l.type, 60),
+                l.outputShapes ? l.outputShapes.map(formatShape).join(' ') : '-',
+                formatCount(l.params),
+                l.live ? '' : 'dead',
+              ]),
           ],
           { align: ['l', 'l', 'l', 'r', 'l'] },
         ),
       );
-      if (layers.length > rows) out.push('', `…${layers.length - rows} more layer calls in the job summary and the report file.`);
+      if (layers.length > rows)
+        out.push('', `…${layers.length - rows} more layer calls in the job summary and the report file.`);
       out.push('', '</details>', '');
     }
   } else {
-    out.push('_Detail left out to fit GitHub\'s comment limit: the full report is in the job summary and the report file._', '');
+    out.push(
+      "_Detail left out to fit GitHub's comment limit: the full report is in the job summary and the report file._",
+      '',
+    );
   }
 
   const how = [

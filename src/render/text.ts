@@ -13,11 +13,23 @@ export function renderText(report: Report, options: { width?: number } = {}): st
     layer.type,
     layer.outputShapes ? layer.outputShapes.map(formatShape).join(' ') : '-',
     formatCount(layer.params),
-    !layer.live ? `${MARK_UNUSED} (dead)` : layer.executions === 0 ? `${MARK_UNUSED} (not executed)` : layer.parameters.some((p) => sharedNames.has(p)) ? MARK_SHARED : '',
+    !layer.live
+      ? `${MARK_UNUSED} (dead)`
+      : layer.executions === 0
+        ? `${MARK_UNUSED} (not executed)`
+        : layer.parameters.some((p) => sharedNames.has(p))
+          ? MARK_SHARED
+          : '',
   ]);
   // Parameters that no layer call shows (not exported, orphan): one row each, so the table adds up.
   for (const u of report.unused.filter((x) => x.reason === 'not-exported' || x.reason === 'orphan')) {
-    rows.push([u.name, u.reason === 'not-exported' ? '(never called)' : '(no consumer)', '-', formatCount(u.numel), `${MARK_UNUSED} (${u.reason})`]);
+    rows.push([
+      u.name,
+      u.reason === 'not-exported' ? '(never called)' : '(no consumer)',
+      '-',
+      formatCount(u.numel),
+      `${MARK_UNUSED} (${u.reason})`,
+    ]);
   }
   const header = ['Layer (call)', 'Type', 'Output Shape', 'Param #', ''];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -27,7 +39,13 @@ export function renderText(report: Report, options: { width?: number } = {}): st
       .join('   ')
       .trimEnd();
   const width = Math.max(options.width ?? 0, line(header).length, 64);
-  const out: string[] = ['-'.repeat(width), line(header), '='.repeat(width), ...rows.map(line), '='.repeat(width)];
+  const out: string[] = [
+    '-'.repeat(width),
+    line(header),
+    '='.repeat(width),
+    ...rows.map(line),
+    '='.repeat(width),
+  ];
 
   const c = report.counts;
   const totals: [string, string][] = [
@@ -36,7 +54,10 @@ export function renderText(report: Report, options: { width?: number } = {}): st
     ['Summary-style params', formatCount(c.summary)],
   ];
   if (c.trainable !== null && c.frozen !== null) {
-    totals.push(['Trainable params', formatCount(c.trainable)], ['Non-trainable params', formatCount(c.frozen)]);
+    totals.push(
+      ['Trainable params', formatCount(c.trainable)],
+      ['Non-trainable params', formatCount(c.frozen)],
+    );
   }
   totals.push(['Buffers', formatCount(c.buffers)], ['Params size (MB)', formatMegabytes(c.parameterBytes)]);
   const labelWidth = Math.max(...totals.map(([l]) => l.length));
@@ -56,7 +77,9 @@ export function renderText(report: Report, options: { width?: number } = {}): st
       `Value-merged constants (exporter artifact, not sharing): ${report.valueMerged.map((v) => `${v.name} (${formatCount(v.numel)}, read by ${v.callNames.length} calls)`).join(', ')}`,
     );
   }
-  out.push(`Source: ${report.source === 'manifest' ? 'PyTorch manifest embedded in the model' : 'ONNX graph only'}; execution: ${traceLine(report)}`);
+  out.push(
+    `Source: ${report.source === 'manifest' ? 'PyTorch manifest embedded in the model' : 'ONNX graph only'}; execution: ${traceLine(report)}`,
+  );
   for (const note of report.notes) out.push(`Note: ${note}`);
   out.push('-'.repeat(width));
   return `${out.join('\n')}\n`;
@@ -64,7 +87,8 @@ export function renderText(report: Report, options: { width?: number } = {}): st
 
 function sharingLine(report: Report): string {
   const gap = report.counts.summary - report.counts.unique;
-  if (report.shared.length === 0 && gap === 0) return 'Summary-style - unique = 0: no parameter is used by more than one call.';
+  if (report.shared.length === 0 && gap === 0)
+    return 'Summary-style - unique = 0: no parameter is used by more than one call.';
   const named = report.shared.map((s) => `${s.name} (${formatCount(s.numel)} x ${s.calls} calls)`);
   const merged = report.valueMerged.map((v) => `${v.name} (value-merged, ${v.callNames.length} calls)`);
   return `Summary-style - unique = ${formatCount(gap)} (${formatCompact(gap)}), counted more than once: ${[...named, ...merged].join(', ')}`;
