@@ -1,0 +1,141 @@
+// The CLI as a user runs it: a child process, its stdout, stderr and exit code.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { fixture } from './support/analyze-fixture.ts';
+import { parseReport } from '../src/report/validate.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const tsx = path.join(root, 'node_modules/.bin/tsx');
+
+function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(tsx, [path.join(root, 'src/cli/main.ts'), ...args], { encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('analyze prints the torchsummary-like table with marks and the explained totals', () => {
+  const r = cli('analyze', fixture('seed-case-2.onnx'));
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^conv1\s+Conv\s+.*\s9\s+shared$/m);
+  assert.match(r.stdout, /^conv1_1\s+Conv\s+\[1, 1, 512, 512\]\s+9\s+shared$/m);
+  assert.match(r.stdout, /^Declared params:\s+9$/m);
+  assert.match(r.stdout, /^Unique params \(used\):\s+9$/m);
+  assert.match(r.stdout, /^Summary-style params:\s+18$/m);
+  assert.match(r.stdout, /Summary-style - unique = 9 .*conv1\.weight \(9 x 2 calls\)/);
+  assert.match(r.stdout, /need|manifest/);
+});
+
+test('analyze --json prints a report that passes the report schema, and --output writes the same', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'paramtrace-cli-'));
+  const out = path.join(dir, 'report.json');
+  const r = cli('analyze', fixture('tied-embedding.onnx'), '--json', '--output', out);
+  assert.equal(r.status, 0, r.stderr);
+  const report = parseReport(r.stdout, 'stdout');
+  assert.deepEqual(parseReport(readFileSync(out, 'utf8'), out), report);
+  assert.equal(report.counts.declared, 1600);
+  assert.equal(report.duplicates[0]?.transposed, true);
+});
+
+test('a seed case 3 export with the manifest reads exactly as seed-cases.md says', () => {
+  const r = cli('analyze', path.join(root, 'examples/head.onnx'), '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const report = parseReport(r.stdout, 'stdout');
+  assert.equal(report.source, 'manifest');
+  assert.deepEqual([report.counts.declared, report.counts.unique, report.counts.summary], [18, 9, 18]);
+  assert.deepEqual(
+    report.shared.map((s) => [s.name, s.calls]),
+    [['conv1.weight', 2]],
+  );
+  assert.deepEqual(
+    report.unused.map((u) => [u.name, u.numel, u.reason]),
+    [['conv2.weight', 9, 'not-exported']],
+  );
+});
+
+test('large numbers are grouped in the table', () => {
+  const r = cli('analyze', fixture('tied-embedding.onnx'));
+  assert.match(r.stdout, /^Summary-style params:\s+3,200$/m);
+});
+
+const dir = mkdtempSync(path.join(tmpdir(), 'paramtrace-bad-'));
+const badInputs: [string, () => string, RegExp][] = [
+  [
+    'a text file',
+    () => write('notes.onnx', 'hello, this is not a model\n'),
+    /not a valid ONNX file|not an ONNX model/,
+  ],
+  ['an empty file', () => write('empty.onnx', ''), /empty/],
+  [
+    'a truncated model',
+    () => write('truncated.onnx', readFileSync(fixture('tied-embedding.onnx')).subarray(0, 300)),
+    /truncated/,
+  ],
+  ['a missing file', () => path.join(dir, 'missing.onnx'), /no such file/],
+  ['a directory', () => dir, /directory/],
+  [
+    'a model whose external data file is missing',
+    () => {
+      copyFileSync(fixture('external-data.onnx'), path.join(dir, 'external-data.onnx'));
+      return path.join(dir, 'external-data.onnx');
+    },
+    /external data file 'external-data\.weights', which is missing/,
+  ],
+  [
+    'a model whose external data file is too short',
+    () => {
+      const sub = mkdtempSync(path.join(dir, 'short-'));
+      copyFileSync(fixture('external-data.onnx'), path.join(sub, 'm.onnx'));
+      writeFileSync(path.join(sub, 'external-data.weights'), Buffer.alloc(8));
+      return path.join(sub, 'm.onnx');
+    },
+    /which has only 8 bytes/,
+  ],
+];
+
+function write(name: string, data: string | Uint8Array): string {
+  const file = path.join(dir, name);
+  writeFileSync(file, data);
+  return file;
+}
+
+for (const [what, make, message] of badInputs) {
+  test(`${what}: one clear line naming the file, exit code 2, no stack trace`, () => {
+    const file = make();
+    const r = cli('analyze', file);
+    assert.equal(r.status, 2);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, message);
+    assert.ok(r.stderr.startsWith(`paramtrace: ${file}`), r.stderr);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  });
+}
+
+test('usage errors exit 2 with the usage', () => {
+  const r = cli('analyze');
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /exactly one model file/);
+  assert.match(r.stderr, /Usage:/);
+  assert.equal(cli('frobnicate').status, 2);
+});
+
+test('compare prints the comment and exits 1 when a threshold fails', () => {
+  const pass = cli('compare', path.join(root, 'examples/base.onnx'), path.join(root, 'examples/head.onnx'));
+  assert.equal(pass.status, 0, pass.stderr);
+  assert.match(pass.stdout, /^<!-- paramtrace:comment-key=default -->\n### paramtrace: ✅ pass/);
+  const fail = cli(
+    'compare',
+    path.join(root, 'examples/base.onnx'),
+    path.join(root, 'examples/head.onnx'),
+    '--fail-on-new-unused',
+  );
+  assert.equal(fail.status, 1);
+  assert.match(fail.stdout, /### paramtrace: ❌ fail: new unused parameter: conv2\.weight/);
+  const bad = cli('compare', fixture('seed-case-1.expect.json'), fixture('seed-case-2.onnx'));
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /not a paramtrace report/);
+});
