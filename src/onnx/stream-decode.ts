@@ -34,9 +34,11 @@ const STREAMED = new Set([
   'onnx.FunctionProto',
   'onnx.TrainingInfoProto',
 ]);
-/** Streamed messages smaller than this are decoded in one protobufjs call (except tensors, always walked). */
+/** Streamed messages smaller than this are decoded in one protobufjs call, except graphs and tensors. */
 const WALK_ABOVE = 64 * 1024;
 const TENSOR = 'onnx.TensorProto';
+/** Always walked, so that every initializer's payload stays in the file however small the model. */
+const ALWAYS_WALKED = new Set([TENSOR, 'onnx.GraphProto']);
 /** Tensor fields whose bytes are weights: left in the file. */
 const PAYLOAD_FIELDS = new Set([
   'raw_data',
@@ -122,7 +124,7 @@ function decodeDelimited(
 ): unknown {
   const child = field.resolvedType;
   if (child instanceof protobuf.Type && STREAMED.has(fullName(child))) {
-    if (length > WALK_ABOVE || fullName(child) === TENSOR) {
+    if (length > WALK_ABOVE || ALWAYS_WALKED.has(fullName(child))) {
       return walk(source, child, start, start + length, depth + 1, limits);
     }
   }
