@@ -114,7 +114,8 @@ export function analyze(input: AnalyzeInput): Report {
   const unexecutedUse = new Set<string>();
   for (const use of walk.uses) {
     const tensor = byStoredKey.get(use.tensorKey);
-    if (!tensor) continue;
+    // Buffers (running statistics) are not parameters: they add nothing to a call's parameters or to summary-style.
+    if (!tensor || tensor.kind !== 'parameter') continue;
     const n = nodeFacts.get(use.nodeId)!;
     const call = calls.get(n.call.key)!;
     if (!n.live) deadUse.add(tensor.name);

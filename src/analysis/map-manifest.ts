@@ -21,42 +21,74 @@ export function mapManifest(
   }
 
   const stored = new Map<ManifestTensor, ConstantTensor[]>();
-  const unmapped: ConstantTensor[] = [];
+  const unmapped: { c: ConstantTensor; why: string }[] = [];
   const ambiguous: string[] = [];
   const candidates = [...walk.constants.values()].filter(
     (c) => classified.parameters.has(c.key) || classified.buffers.has(c.key),
   );
   for (const c of candidates) {
     let entry = c.graphPath === '' ? byName.get(c.name) : undefined;
-    if (!entry) {
-      const exact = byFingerprint.get(content.fingerprint(c.tensor)) ?? [];
-      const transposed =
-        exact.length > 0 ? [] : (byFingerprint.get(content.transposedFingerprint(c.tensor) ?? '') ?? []);
-      const matches = [...exact, ...transposed];
+    if (entry) {
+      if (!sameDims(entry.shape, c.tensor.dims) || entry.numel !== c.numel) {
+        notes.push(
+          `Manifest and graph disagree on '${entry.name}': the manifest says shape [${entry.shape.join(', ')}], initializer '${c.name}' has [${c.tensor.dims.join(', ')}]; the manifest's size is counted.`,
+        );
+      }
+    } else {
+      // By content: the same bytes in the same dtype and shape, or a 2-D transpose of them. Bytes alone are
+      // not enough (a [1, 1, 32] zero state has a [32] zero bias's bytes), and all-equal values (fresh zeros,
+      // ones) match by coincidence of initialisation, not because one is a copy of the other.
+      const dims = c.tensor.dims;
+      const fits = (t: ManifestTensor, transposed: boolean): boolean =>
+        t.dtype === c.tensor.dataType && sameDims(t.shape, transposed ? [...dims].reverse() : dims);
+      const uniform = content.isUniform(c.tensor);
+      const sameBytes = uniform ? [] : (byFingerprint.get(content.fingerprint(c.tensor)) ?? []);
+      const exact = sameBytes.filter((t) => fits(t, false));
+      const transposedBytes =
+        uniform || exact.length > 0 || dims.length !== 2
+          ? []
+          : (byFingerprint.get(content.transposedFingerprint(c.tensor) ?? '') ?? []);
+      const transposed = transposedBytes.filter((t) => fits(t, true));
+      const matches = [...new Set([...exact, ...transposed])];
       if (matches.length === 1) entry = matches[0];
       else if (matches.length > 1) ambiguous.push(`${c.name} (${matches.map((m) => m.name).join(', ')})`);
+      else {
+        const misfit = [...sameBytes, ...transposedBytes][0];
+        unmapped.push({
+          c,
+          why: uniform
+            ? 'all elements equal, so its values identify nothing'
+            : misfit
+              ? `same bytes as '${misfit.name}' but ${c.tensor.dataType} [${dims.join(', ')}] where the manifest says ${misfit.dtype} [${misfit.shape.join(', ')}]`
+              : '',
+        });
+      }
     }
-    if (!entry) {
-      unmapped.push(c);
-      continue;
-    }
-    const sameShape =
-      sameDims(entry.shape, c.tensor.dims) || sameDims(entry.shape, [...c.tensor.dims].reverse());
-    if (!sameShape || entry.numel !== c.numel) {
-      notes.push(
-        `Manifest and graph disagree on '${entry.name}': the manifest says shape [${entry.shape.join(', ')}], initializer '${c.name}' has [${c.tensor.dims.join(', ')}]; the manifest's size is counted.`,
-      );
-    }
-    stored.set(entry, [...(stored.get(entry) ?? []), c]);
+    if (entry) stored.set(entry, [...(stored.get(entry) ?? []), c]);
   }
   if (ambiguous.length > 0) {
     notes.push(
-      `Initializers whose values match several manifest tensors (equal values, e.g. fresh zeros) were not mapped: ${ambiguous.join('; ')}.`,
+      `Initializers whose values match several manifest tensors were not mapped (not counted): ${ambiguous.join('; ')}.`,
     );
   }
-  if (unmapped.length > 0) {
+  const describe = (u: { c: ConstantTensor; why: string }): string =>
+    `${u.c.name} [${u.c.tensor.dims.join(', ')}]${u.c.graphPath === '' ? '' : ` in ${u.c.graphPath}`}${u.why ? ` (${u.why})` : ''}`;
+  const unmappedInitializers = unmapped.filter((u) => u.c.kind !== 'constant-node');
+  const unmappedConstants = unmapped.filter((u) => u.c.kind === 'constant-node');
+  if (unmappedInitializers.length > 0) {
     notes.push(
-      `Initializers that hold parameter-like tensors the manifest does not list (not counted): ${unmapped.map((c) => c.name).join(', ')}.`,
+      `Initializers that map to no manifest tensor, by name or by value (not counted): ${unmappedInitializers.map(describe).join(', ')}.`,
+    );
+  }
+  if (unmappedConstants.length > 0) {
+    notes.push(
+      `Constant-node tensors the manifest does not list (exporter-made constants, not counted): ${unmappedConstants.map(describe).join(', ')}.`,
+    );
+  }
+  const missing = manifest.tensors.filter((t) => t.kind === 'parameter' && !stored.has(t));
+  if (missing.length > 0 && (unmappedInitializers.length > 0 || ambiguous.length > 0)) {
+    notes.push(
+      `${missing.length} manifest parameter(s) are in the graph neither by name nor by value and are reported as not exported: ${missing.map((t) => t.name).join(', ')}. Some may not have been dropped but transformed into the unmapped initializers above (an eval-mode export with constant folding folds BatchNormalization into Conv and reorders and concatenates LSTM/GRU gate weights); export with python/paramtrace_torch.py for a faithful file.`,
     );
   }
 

@@ -2,6 +2,7 @@
 """Ground truth for one model of torch_models.MODELS: what PyTorch itself says, plus the exported ONNX file.
 
     /usr/bin/python3 test/support/torch_truth.py NAME OUT_DIR      (NAME may be `all`)
+    /usr/bin/python3 test/support/torch_truth.py NAME OUT_DIR --plain NAME[,NAME...]
 
 Writes OUT_DIR/NAME.onnx (exported with python/paramtrace_torch.py, manifest attached), the example inputs and
 the eval-mode PyTorch outputs (OUT_DIR/NAME.input-K.npy, OUT_DIR/NAME.output-K.npy; raw little-endian .bin when
@@ -16,9 +17,13 @@ numpy is missing) and OUT_DIR/NAME.truth.json:
   one call of the root. Unused parameters have 0 calls. summary = sum of numel * calls.
 - shared: used parameters with calls >= 2; unused: declared but not used.
 
+With --plain, also OUT_DIR/NAME.plain.onnx for each NAME listed: a plain torch.onnx.export (eval mode, constant
+folding on) with the helper's manifest attached afterwards, and NAME.plain.json listing its initializers.
+
 Names are PyTorch's canonical names (the first name named_parameters() gives).
 
-Exit status: 0 done; 2 error; 3 skip (torch, or torchvision for resnet18, cannot be imported).
+Exit status: 0 done; 2 error; 3 skip (torch, or torchvision for resnet18, cannot be imported). With `all`, a model whose
+package is missing (torchvision) is skipped alone: OUT_DIR/NAME.skip holds the reason and the others are written.
 """
 
 from __future__ import annotations
@@ -213,15 +218,70 @@ def truth(name, out_dir):
     return result
 
 
+def plain(name, out_dir):
+    """A plain torch.onnx.export of the model (eval mode, the exporter's defaults: constant folding on, so
+    BatchNormalization folded into Conv, transposed `onnx::MatMul_N` weight copies, value-merged initializers),
+    with the helper's manifest attached afterwards. Writes OUT_DIR/NAME.plain.onnx and NAME.plain.json (the
+    initializers the file holds)."""
+    if name not in MODELS:
+        raise KeyError(f'unknown model {name!r}; known: {", ".join(MODELS)}')
+    factory, inputs_factory = MODELS[name]
+    os.makedirs(out_dir, exist_ok=True)
+    torch.manual_seed(0)
+    model = factory()
+    torch.manual_seed(1)
+    inputs = tuple(inputs_factory())
+    model.eval()
+    onnx_file = f'{name}.plain.onnx'
+    path = os.path.join(out_dir, onnx_file)
+    torch.onnx.export(model, inputs, path)
+    man = pt.manifest(model)
+    pt.attach(path, man)
+    info = pt.inspect_onnx(path)
+    result = {
+        'name': name,
+        'onnx': onnx_file,
+        'initializers': [{'name': i['name'], 'dims': i['dims']} for i in info['initializers'] if not i['graph']],
+        'manifest': [t['name'] for t in man['tensors']],
+    }
+    with open(os.path.join(out_dir, f'{name}.plain.json'), 'w') as fh:
+        json.dump(result, fh, indent=2)
+        fh.write('\n')
+    return result
+
+
 def main(argv):
+    usage = 'usage: torch_truth.py NAME|all OUT_DIR [--plain NAME[,NAME...]]'
+    plain_names = []
+    if '--plain' in argv:
+        k = argv.index('--plain')
+        if k + 1 >= len(argv):
+            print(usage, file=sys.stderr)
+            return 2
+        plain_names = [n for n in argv[k + 1].split(',') if n]
+        argv = argv[:k] + argv[k + 2 :]
     if len(argv) != 2:
-        print('usage: torch_truth.py NAME|all OUT_DIR', file=sys.stderr)
+        print(usage, file=sys.stderr)
         return 2
     name, out_dir = argv
     names = list(MODELS) if name == 'all' else [name]
     try:
+        for n in plain_names:
+            r = plain(n, out_dir)
+            print(f'{n} (plain export): initializers {", ".join(i["name"] for i in r["initializers"])}')
+        skipped = 0
         for n in names:
-            r = truth(n, out_dir)
+            try:
+                r = truth(n, out_dir)
+            except ImportError as err:  # e.g. torchvision for resnet18
+                if name != 'all':
+                    raise
+                # With `all`, one model's missing package skips that model only: NAME.skip says why.
+                skipped += 1
+                with open(os.path.join(out_dir, f'{n}.skip'), 'w') as fh:
+                    fh.write(f'{err}\n')
+                print(f'torch_truth: skip {n}: {err}', file=sys.stderr)
+                continue
             shared = ', '.join(f'{s["name"]} x{s["calls"]}' for s in r['shared']) or 'none'
             unused = ', '.join(u['name'] for u in r['unused']) or 'none'
             print(
@@ -235,7 +295,6 @@ def main(argv):
         print(f'torch_truth: error: {type(err).__name__}: {err}', file=sys.stderr)
         return 2
     return 0
-
 
 if __name__ == '__main__':
     sys.exit(main(sys.argv[1:]))
