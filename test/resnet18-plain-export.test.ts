@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { analyzeFile } from '../src/pipeline/analyze-file.ts';
-import { runPython, torchUnavailable } from './support/torch.ts';
+import { runPython, torchUnavailable } from './support/torch-truth.ts';
 
 const EXPORT = `
 import json, sys, torch, torchvision
@@ -25,11 +25,9 @@ test('resnet18, plain export: BatchNorm folding explained, no sharing flagged', 
   const missing = torchUnavailable();
   if (missing) return t.skip(missing);
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'paramtrace-resnet-')), 'resnet18.onnx');
-  const truth = JSON.parse(runPython(EXPORT, [file])) as {
-    declared: number;
-    bnLayers: number;
-    bnChannels: number;
-  };
+  const run = runPython(['-c', EXPORT, file]);
+  assert.equal(run.status, 0, run.stderr);
+  const truth = JSON.parse(run.stdout) as { declared: number; bnLayers: number; bnChannels: number };
   assert.equal(truth.declared, 11_689_512);
 
   const report = await analyzeFile(file);

@@ -71,6 +71,12 @@ export function analyze(input: AnalyzeInput): Report {
 
   // 1. Which constants are parameters and buffers (ONNX terms), and which store the same values.
   const classified = classifyConstants(walk);
+  // A Constant node holding one repeated value is a fill made in forward (torch.zeros for an LSTM's initial
+  // state), not a learned tensor: PyTorch exports parameters as initializers.
+  for (const key of classified.parameters) {
+    const c = walk.constants.get(key)!;
+    if (c.kind === 'constant-node' && content.isUniform(c.tensor)) classified.parameters.delete(key);
+  }
   const duplicates = findDuplicates(
     [...classified.parameters].map((k) => walk.constants.get(k)!),
     content,

@@ -9,7 +9,8 @@ export class TraceInputError extends Error {
   }
 }
 
-export type TraceFailure = 'timeout' | 'memory' | 'crash' | 'onnxruntime' | 'device' | 'worker';
+export type TraceFailure =
+  'timeout' | 'memory' | 'crash' | 'onnxruntime' | 'device' | 'profile-limit' | 'worker';
 
 /** The traced run failed; `kind` says how, the message says what happened in one line. */
 export class TraceError extends Error {

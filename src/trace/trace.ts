@@ -36,6 +36,6 @@ export interface Trace {
   deviceNote?: string;
   /** Kernels in the profile that belong to no node of the file (inserted copies and casts, inlined function bodies). */
   otherKernels?: { name: string; opType: string; provider: string; executions: number }[];
-  /** Wall-clock milliseconds of session creation and of the one run, in the worker. */
-  timing?: { sessionMs: number; runMs: number };
+  /** Wall-clock milliseconds in the worker: renaming the nodes (decode + encode), session creation, the run. */
+  timing?: { renameMs: number; sessionMs: number; runMs: number };
 }

@@ -1,0 +1,7 @@
+// The trace stage: run the model once and report what executed. See trace-model.ts.
+export { traceModel, DEFAULT_TIMEOUT_MS } from './trace-model.ts';
+export type { TraceOptions, TraceDevice } from './options.ts';
+export { parseInputShapeOption, parseDimOption, parseInputFileOption } from './options.ts';
+export { TraceError, TraceInputError, type TraceFailure } from './errors.ts';
+export { readNpy, readNpyHeader, type NpyArray, type NpyHeader, type NpyDtype } from './npy.ts';
+export type { Trace, NodeRun } from './trace.ts';

@@ -1,0 +1,106 @@
+// The work of the trace worker: rename the nodes, open a session with profiling on and graph
+// optimizations and prepacking off, run once, and join the profile back to node ids. Runs inside the
+// worker process (trace-worker.ts); everything that can crash or hang onnxruntime happens here.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import * as ort from 'onnxruntime-node';
+import { onnxruntimeVersion, openSession, type OpenedSession } from './device.ts';
+import { TraceError } from './errors.ts';
+import { inputData } from './input-data.ts';
+import type { InputPlan } from './input-plan.ts';
+import type { TraceDevice } from './options.ts';
+import { joinProfileFile, PROFILER_EVENT_LIMIT } from './profile-file.ts';
+import { describeTraceNames, renameNodes } from './rename-nodes.ts';
+import type { NodeRun, Trace } from './trace.ts';
+
+export interface WorkerRequest {
+  modelPath: string;
+  /** An empty folder the worker may write its profile into (the parent deletes it). */
+  profileDir: string;
+  device: TraceDevice;
+  inputs: InputPlan[];
+}
+
+export interface WorkerResult {
+  device: 'cpu' | 'cuda';
+  deviceNote?: string;
+  onnxruntimeVersion: string;
+  nodes: Record<string, NodeRun>;
+  /** Node id → op type as the worker read it, for the parent to check the join against the model. */
+  opTypes: Record<string, string>;
+  otherKernels: NonNullable<Trace['otherKernels']>;
+  timing: { renameMs: number; sessionMs: number; runMs: number };
+}
+
+export async function runTraced(request: WorkerRequest): Promise<WorkerResult> {
+  const renameStarted = performance.now();
+  const renamed = renameNodes(readFileSync(request.modelPath));
+  const renameMs = performance.now() - renameStarted;
+  const explain = (error: unknown): string =>
+    describeTraceNames((error as Error).message ?? String(error), renamed.nodes);
+  const options: ort.InferenceSession.SessionOptions = {
+    graphOptimizationLevel: 'disabled', // optimizations rename, fuse and drop nodes
+    enableProfiling: true,
+    profileFilePrefix: path.join(request.profileDir, 'profile'),
+    logSeverityLevel: 3,
+    extra: {
+      session: {
+        // Prepacked MatMul/Gemm weights vanish from the profile's parameter_size.
+        disable_prepacking: '1',
+        // The model is loaded from bytes: external data is found relative to the model's own folder.
+        model_external_initializers_file_folder_path: path.dirname(path.resolve(request.modelPath)),
+      },
+    },
+  };
+
+  const started = performance.now();
+  let opened: OpenedSession;
+  try {
+    opened = await openSession(renamed.bytes, options, request.device);
+  } catch (error) {
+    if (error instanceof TraceError) throw error;
+    throw new TraceError('onnxruntime', `onnxruntime cannot load the model: ${explain(error)}`);
+  }
+  const sessionMs = performance.now() - started;
+  const { session } = opened;
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const plan of request.inputs) {
+    feeds[plan.name] = new ort.Tensor(plan.dtype as ort.Tensor.Type, inputData(plan) as never, plan.shape);
+  }
+  const runStarted = performance.now();
+  try {
+    await session.run(feeds);
+  } catch (error) {
+    throw new TraceError('onnxruntime', `onnxruntime failed while running the model: ${explain(error)}`);
+  }
+  const runMs = performance.now() - runStarted;
+  session.endProfiling();
+  await session.release();
+
+  const profileFile = readdirSync(request.profileDir).find(
+    (f) => f.startsWith('profile') && f.endsWith('.json'),
+  );
+  if (!profileFile) throw new TraceError('worker', `onnxruntime wrote no profile into ${request.profileDir}`);
+  const joined = await joinProfileFile(
+    path.join(request.profileDir, profileFile),
+    (name) => renamed.nodes.get(name)?.id,
+  );
+  if (joined.events >= PROFILER_EVENT_LIMIT) {
+    throw new TraceError(
+      'profile-limit',
+      `the run executed more nodes than onnxruntime's profiler records (${PROFILER_EVENT_LIMIT.toLocaleString('en-US')} events; long loops?), so the trace would be incomplete; trace with inputs that run fewer iterations`,
+    );
+  }
+  const opTypes: Record<string, string> = {};
+  for (const node of renamed.nodes.values()) if (joined.nodes[node.id]) opTypes[node.id] = node.opType;
+  return {
+    device: opened.device,
+    ...(opened.note !== undefined ? { deviceNote: opened.note } : {}),
+    onnxruntimeVersion: onnxruntimeVersion(),
+    nodes: joined.nodes,
+    opTypes,
+    otherKernels: joined.otherKernels,
+    timing: { renameMs, sessionMs, runMs },
+  };
+}

@@ -1,0 +1,180 @@
+// Starts the trace worker in a child process and watches it: a wall-clock limit and a resident-memory
+// limit (polled from the parent, since onnxruntime's memory is native and --max-old-space-size bounds
+// only the JS heap). A model that crashes or hangs onnxruntime costs the trace, not the report.
+import { fork, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { oneLine, TraceError, type TraceFailure } from './errors.ts';
+
+export interface WorkerLimits {
+  timeoutMs: number;
+  maxMemoryMb: number;
+}
+
+const POLL_MS = 100;
+const STDERR_TAIL = 8192;
+
+/** Runs the worker on `requestFile` (in its own folder); resolves with the parsed result.json. */
+export async function runWorker(requestFile: string, limits: WorkerLimits): Promise<unknown> {
+  const folder = path.dirname(requestFile);
+  const child = fork(workerPath(), [requestFile], {
+    execPath: process.execPath,
+    execArgv: [
+      ...workerExecArgv(process.execArgv),
+      `--max-old-space-size=${Math.max(256, Math.floor(limits.maxMemoryMb))}`,
+    ],
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_TAIL);
+  });
+
+  const stopped = await watch(child, limits);
+  const pid = child.pid;
+  if (stopped) throw new TraceError(stopped.kind, stopped.message, pid);
+  const resultFile = path.join(folder, 'result.json');
+  const errorFile = path.join(folder, 'error.json');
+  if (existsSync(resultFile)) return JSON.parse(readFileSync(resultFile, 'utf8'));
+  if (existsSync(errorFile)) {
+    const { kind, message } = JSON.parse(readFileSync(errorFile, 'utf8')) as {
+      kind: TraceFailure;
+      message: string;
+    };
+    throw new TraceError(kind, message, pid);
+  }
+  throw crashError(child, stderr, pid);
+}
+
+interface Stopped {
+  kind: TraceFailure;
+  message: string;
+}
+
+/** Waits for the child to exit; kills it past a limit and says which. */
+function watch(child: ChildProcess, limits: WorkerLimits): Promise<Stopped | undefined> {
+  return new Promise((resolve) => {
+    let stopped: Stopped | undefined;
+    const kill = (reason: Stopped): void => {
+      if (stopped) return;
+      stopped = reason;
+      child.kill('SIGKILL');
+    };
+    const timer = setTimeout(
+      () =>
+        kill({
+          kind: 'timeout',
+          message: `the traced run did not finish within the ${formatMs(limits.timeoutMs)} time limit (timeoutMs), so the worker process was killed`,
+        }),
+      limits.timeoutMs,
+    );
+    const poll = setInterval(() => {
+      const rss = residentMb(child.pid);
+      if (rss !== undefined && rss > limits.maxMemoryMb) {
+        kill({
+          kind: 'memory',
+          message: `the traced run used ${Math.round(rss)} MiB of memory, over the ${limits.maxMemoryMb} MiB limit (maxMemoryMb), so the worker process was killed`,
+        });
+      }
+    }, POLL_MS);
+    const done = (): void => {
+      clearTimeout(timer);
+      clearInterval(poll);
+      resolve(stopped);
+    };
+    child.once('exit', done);
+    child.once('error', (error) => {
+      stopped ??= { kind: 'worker', message: `the trace worker could not be started: ${error.message}` };
+      done();
+    });
+  });
+}
+
+function crashError(child: ChildProcess, stderr: string, pid: number | undefined): TraceError {
+  const how = child.signalCode ? `was killed by ${child.signalCode}` : `exited with code ${child.exitCode}`;
+  if (/heap out of memory|Allocation failed|std::bad_alloc/i.test(stderr)) {
+    return new TraceError(
+      'memory',
+      `the trace worker ran out of memory and ${how}: ${lastLine(stderr)}`,
+      pid,
+    );
+  }
+  const detail = lastLine(stderr);
+  return new TraceError(
+    'crash',
+    `the trace worker ${how} while running the model${detail ? `: ${detail}` : ''}`,
+    pid,
+  );
+}
+
+function lastLine(text: string): string {
+  // onnxruntime colours its log lines: drop the escape sequences.
+  const lines = text
+    .replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '')
+    .split('\n')
+    .map(oneLine)
+    .filter((l) => l !== '');
+  return (lines.at(-1) ?? '').slice(0, 300);
+}
+
+/** Resident memory of a process in MiB: /proc on Linux, `ps` elsewhere; undefined once it is gone. */
+export function residentMb(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = /VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1];
+    return kb === undefined ? undefined : Number(kb) / 1024;
+  } catch {
+    if (process.platform === 'linux') return undefined;
+  }
+  const ps = spawnSync('ps', ['-o', 'rss=', '-p', String(pid)], { encoding: 'utf8' });
+  const kb = Number(ps.stdout?.trim());
+  return Number.isFinite(kb) && kb > 0 ? kb / 1024 : undefined;
+}
+
+/**
+ * The worker script: `trace-worker.js` next to this file (the bundled `dist/trace-worker.js`, or the
+ * compiled output), else `trace-worker.ts` (development under tsx, whose loader is in execArgv).
+ */
+export function workerPath(): string {
+  for (const name of ['trace-worker.js', 'trace-worker.ts']) {
+    const file = fileURLToPath(new URL(`./${name}`, import.meta.url));
+    if (existsSync(file)) return file;
+  }
+  throw new TraceError(
+    'worker',
+    `the trace worker script is missing (looked for trace-worker.js next to ${fileURLToPath(import.meta.url)})`,
+  );
+}
+
+/** Flags that must not reach the worker: the test runner's, watch mode's, the inspector's, our own limit. */
+const DROPPED = /^--(test|experimental-test|watch|inspect|debug|max-old-space-size)/;
+const TAKES_VALUE = new Set([
+  '--test-reporter',
+  '--test-reporter-destination',
+  '--test-name-pattern',
+  '--test-skip-pattern',
+  '--test-concurrency',
+  '--test-timeout',
+  '--test-shard',
+  '--watch-path',
+  '--inspect-port',
+]);
+
+export function workerExecArgv(execArgv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i]!;
+    if (!DROPPED.test(arg)) {
+      out.push(arg);
+      continue;
+    }
+    if (TAKES_VALUE.has(arg)) i++;
+  }
+  return out;
+}
+
+function formatMs(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)} s` : `${ms} ms`;
+}

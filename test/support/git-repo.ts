@@ -1,0 +1,73 @@
+// A real git repository in a temporary directory for the action's end-to-end tests: a base commit on
+// main and head commits on a branch, each with a committed "source" model that the build step copies
+// into place (`cp model-src.onnx model.onnx`), as a build that exports the model would.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fixture } from './analyze-fixture.ts';
+
+export const BUILD = 'cp model-src.onnx model.onnx';
+export const MODEL = 'model.onnx';
+
+export interface ModelRepo {
+  dir: string;
+  /** Label → commit sha. */
+  commits: Record<string, string>;
+  git(...args: string[]): string;
+  checkout(label: string): void;
+  remove(): void;
+}
+
+export interface CommitSpec {
+  label: string;
+  /** Fixture name (without .onnx) committed as model-src.onnx; null removes it. */
+  model: string | null;
+  branch?: string;
+  /** Extra files to commit. */
+  files?: Record<string, string>;
+}
+
+export function createModelRepo(commits: CommitSpec[]): ModelRepo {
+  const dir = mkdtempSync(join(tmpdir(), 'paramtrace-repo-'));
+  const git = (...args: string[]) =>
+    execFileSync('git', args, {
+      cwd: dir,
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        GIT_AUTHOR_DATE: '2026-01-01T00:00:00Z',
+        GIT_COMMITTER_DATE: '2026-01-01T00:00:00Z',
+      },
+    }).trim();
+  git('init', '--quiet', '--initial-branch=main');
+  git('config', 'user.name', 'paramtrace tests');
+  git('config', 'user.email', 'tests@example.invalid');
+  git('config', 'commit.gpgsign', 'false');
+  writeFileSync(join(dir, '.gitignore'), `${MODEL}\n`);
+  const shas: Record<string, string> = {};
+  for (const spec of commits) {
+    if (spec.branch) {
+      const exists = git('branch', '--list', spec.branch) !== '';
+      git('checkout', '--quiet', ...(exists ? [] : ['-b']), spec.branch);
+    }
+    if (spec.model === null) rmSync(join(dir, 'model-src.onnx'), { force: true });
+    else copyFileSync(fixture(`${spec.model}.onnx`), join(dir, 'model-src.onnx'));
+    for (const [name, content] of Object.entries(spec.files ?? {})) writeFileSync(join(dir, name), content);
+    git('add', '--all');
+    git('commit', '--quiet', '--allow-empty', '-m', spec.label);
+    shas[spec.label] = git('rev-parse', 'HEAD');
+  }
+  return {
+    dir,
+    commits: shas,
+    git,
+    checkout(label: string) {
+      git('checkout', '--quiet', '--detach', shas[label]!);
+      rmSync(join(dir, MODEL), { force: true });
+    },
+    remove() {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,374 @@
+// The trace stage against real onnxruntime-node runs (no mocks): what executed, how often, with which
+// output shapes, and what the analysis makes of it.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { analyze } from '../src/analysis/analyze.ts';
+import type { OnnxModel } from '../src/onnx/model.ts';
+import { readModel } from '../src/onnx/read-model.ts';
+import { TensorReader } from '../src/onnx/tensor-bytes.ts';
+import type { Report } from '../src/report/report.ts';
+import {
+  traceModel,
+  TraceError,
+  TraceInputError,
+  type Trace,
+  type TraceOptions,
+} from '../src/trace/index.ts';
+
+const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
+const TRACE_FIXTURES = path.join(FIXTURES, 'trace');
+const scratch = mkdtempSync(path.join(tmpdir(), 'paramtrace-trace-test-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+function load(file: string): OnnxModel {
+  return readModel(path.isAbsolute(file) ? file : path.join(FIXTURES, file));
+}
+
+function analyzeWith(model: OnnxModel, trace?: Trace): Report {
+  const content = new TensorReader(model);
+  try {
+    return analyze({ model, content, trace });
+  } finally {
+    content.close();
+  }
+}
+
+async function traced(
+  file: string,
+  options: TraceOptions = {},
+): Promise<{ model: OnnxModel; trace: Trace; report: Report }> {
+  const model = load(file);
+  const trace = await traceModel(model, { device: 'cpu', ...options });
+  return { model, trace, report: analyzeWith(model, trace) };
+}
+
+/** A minimal .npy (format 1.0) writer for the inputs these tests choose. */
+function writeNpy(name: string, descr: string, shape: number[], data: ArrayBufferView): string {
+  const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  const unpadded = 10 + dict.length + 1;
+  const header = dict + ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
+  const preamble = Buffer.from([
+    0x93,
+    0x4e,
+    0x55,
+    0x4d,
+    0x50,
+    0x59,
+    1,
+    0,
+    header.length & 0xff,
+    header.length >> 8,
+  ]);
+  const file = path.join(scratch, name);
+  writeFileSync(
+    file,
+    Buffer.concat([
+      preamble,
+      Buffer.from(header, 'latin1'),
+      Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+    ]),
+  );
+  return file;
+}
+
+const int64Scalar = (name: string, value: bigint): string =>
+  writeNpy(name, '<i8', [], new BigInt64Array([value]));
+const boolScalar = (name: string, value: boolean): string =>
+  writeNpy(name, '|b1', [], new Uint8Array([value ? 1 : 0]));
+const counts = (r: Report): [number, number, number] => [
+  r.counts.declared,
+  r.counts.unique,
+  r.counts.summary,
+];
+const unused = (r: Report): Record<string, string> =>
+  Object.fromEntries(r.unused.map((u) => [u.name, u.reason]));
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test('seed case 1 traced: 18/18/18 as static, each conv ran once with output 1x1x512x512', async () => {
+  const { model, trace, report } = await traced('seed-case-1.onnx');
+  assert.deepEqual(counts(report), [18, 18, 18]);
+  assert.deepEqual(counts(report), counts(analyzeWith(model)));
+  assert.equal(report.trace.mode, 'onnxruntime');
+  for (const id of ['0', '1']) {
+    assert.equal(trace.nodes[id]?.executions, 1);
+    assert.deepEqual(trace.nodes[id]?.outputShapes, [[1, 1, 512, 512]]);
+    assert.equal(trace.nodes[id]?.provider, 'CPUExecutionProvider');
+    assert.equal(trace.nodes[id]?.parameterBytes, 36, 'the 3x3 float weight, not prepacked away');
+  }
+  for (const layer of report.layers) assert.deepEqual(layer.outputShapes, [[1, 1, 512, 512]]);
+  assert.deepEqual(
+    trace.inputs.map((i) => [i.name, i.dtype, i.shape]),
+    [['x', 'float32', [1, 1, 512, 512]]],
+  );
+});
+
+test('seed case 2 traced: declared 9, unique 9, summary 18, conv1.weight shared by 2 calls', async () => {
+  const { model, report } = await traced('seed-case-2.onnx');
+  assert.deepEqual(counts(report), [9, 9, 18]);
+  assert.deepEqual(counts(report), counts(analyzeWith(model)));
+  assert.deepEqual(
+    report.shared.map((s) => [s.name, s.calls]),
+    [['conv1.weight', 2]],
+  );
+  assert.equal(report.layers.length, 2);
+  for (const layer of report.layers) {
+    assert.equal(layer.executions, 1);
+    assert.deepEqual(layer.outputShapes, [[1, 1, 512, 512]]);
+  }
+});
+
+test('a Loop whose trip count is an input: summary-style grows with it, unique does not', async () => {
+  const once = await traced('loop-body.onnx', { inputFiles: { M: int64Scalar('m1.npy', 1n) } });
+  const thrice = await traced('loop-body.onnx', { inputFiles: { M: int64Scalar('m3.npy', 3n) } });
+  assert.equal(once.trace.nodes['0/body/1']?.executions, 1);
+  assert.equal(thrice.trace.nodes['0/body/1']?.executions, 3);
+  assert.deepEqual(thrice.trace.nodes['0/body/1']?.outputShapes, [[1, 4]]);
+  assert.deepEqual(counts(once.report), [24, 24, 24]);
+  assert.deepEqual(counts(thrice.report), [24, 24, 56]);
+  assert.deepEqual(
+    thrice.report.shared.map((s) => [s.name, s.calls]),
+    [['W_loop', 3]],
+  );
+  assert.equal(thrice.trace.inputs.find((i) => i.name === 'M')?.from, 'file m3.npy');
+});
+
+test('a Scan: each iteration is a call of the body', async () => {
+  const { trace, report } = await traced(path.join(TRACE_FIXTURES, 'scan-body.onnx'), { dims: { T: 5 } });
+  assert.equal(trace.nodes['0/body/0']?.executions, 5);
+  assert.deepEqual(trace.nodes['0']?.outputShapes, [
+    [1, 4],
+    [5, 1, 4],
+  ]);
+  assert.deepEqual(counts(report), [16, 16, 80]);
+  assert.deepEqual(
+    report.shared.map((s) => [s.name, s.calls]),
+    [['W', 5]],
+  );
+});
+
+test('a Loop that runs zero times: its body weight is not-executed', async () => {
+  // M is an int64 input: synthesized as zero.
+  const { trace, report } = await traced('loop-body.onnx');
+  assert.equal(trace.nodes['0']?.executions, 1);
+  assert.equal(trace.nodes['0/body/1'], undefined);
+  assert.deepEqual(counts(report), [24, 8, 8]);
+  assert.deepEqual(unused(report), { W_loop: 'not-executed' });
+});
+
+test('an If whose branch depends on an input: the branch not taken is not-executed', async () => {
+  const yes = await traced('if-branches.onnx', { inputFiles: { cond: boolScalar('true.npy', true) } });
+  const no = await traced('if-branches.onnx', { inputFiles: { cond: boolScalar('false.npy', false) } });
+  assert.deepEqual(Object.keys(yes.trace.nodes).sort(), ['0', '0/then_branch/0']);
+  assert.deepEqual(Object.keys(no.trace.nodes).sort(), ['0', '0/else_branch/0']);
+  assert.deepEqual(counts(yes.report), [24, 12, 12]);
+  assert.deepEqual(unused(yes.report), { W_else: 'not-executed' });
+  assert.deepEqual(unused(no.report), { W_then: 'not-executed' });
+  assert.ok(yes.report.parameters.find((p) => p.name === 'W_then')?.used);
+  assert.ok(no.report.parameters.find((p) => p.name === 'W_else')?.used);
+});
+
+test('a torch.jit.script model with data-dependent control flow (PyTorch 1.13 export)', async () => {
+  const file = path.join(TRACE_FIXTURES, 'torch-script-if.onnx');
+  const positive = await traced(file, { inputFiles: { x: path.join(TRACE_FIXTURES, 'x-ones.npy') } });
+  const zero = await traced(file, { inputFiles: { x: path.join(TRACE_FIXTURES, 'x-zeros.npy') } });
+  assert.deepEqual(counts(positive.report), [30, 15, 15]);
+  assert.deepEqual(unused(positive.report), { 'b.weight': 'not-executed', 'b.bias': 'not-executed' });
+  assert.deepEqual(unused(zero.report), { 'a.weight': 'not-executed', 'a.bias': 'not-executed' });
+  const branch = positive.model.graph.nodes.find((n) => n.opType === 'If')!;
+  assert.deepEqual(positive.trace.nodes[`${branch.id}/then_branch/0`]?.outputShapes, [[1, 3]]);
+  // Static analysis counts both branches.
+  assert.deepEqual(counts(analyzeWith(positive.model)), [30, 30, 30]);
+});
+
+test('a dead node that executes: the trace sees it run, the report calls its weight dead', async () => {
+  const { trace, report } = await traced('dead-node.onnx');
+  assert.equal(trace.nodes['1']?.executions, 1, '/dead/MatMul ran');
+  assert.equal(trace.nodes['2']?.executions, 1, '/dead/Relu ran');
+  assert.deepEqual(counts(report), [20, 12, 12]);
+  assert.deepEqual(unused(report), { 'dead.weight': 'dead' });
+  assert.equal(report.parameters.find((p) => p.name === 'dead.weight')?.used, false);
+});
+
+test('unnamed and duplicate-named nodes, subgraphs included, join to themselves once each', async () => {
+  const { model, trace } = await traced(path.join(TRACE_FIXTURES, 'unnamed-nodes.onnx'));
+  assert.deepEqual(
+    model.graph.nodes.map((n) => n.name),
+    ['', 'dup', 'dup', '', 'dup', ''],
+  );
+  // cond is a bool input, synthesized false: the else branch runs.
+  const expected: Record<string, number[][]> = {
+    '0': [[1, 4]],
+    '1': [[1, 4]],
+    '2': [[1, 4]],
+    '3': [[1, 4]],
+    '4': [[1, 3]],
+    '4/else_branch/0': [[1, 3]],
+    '4/else_branch/1': [[1, 3]],
+    '5': [[1, 2]],
+  };
+  assert.deepEqual(Object.keys(trace.nodes).sort(), Object.keys(expected).sort());
+  for (const [id, shapes] of Object.entries(expected)) {
+    assert.equal(trace.nodes[id]?.executions, 1, `node ${id}`);
+    assert.deepEqual(trace.nodes[id]?.outputShapes, shapes, `node ${id}`);
+  }
+  assert.deepEqual(trace.otherKernels, []);
+});
+
+test('symbolic dimensions: unresolved is a TraceInputError naming input, dimension and option', async () => {
+  const model = load(path.join(TRACE_FIXTURES, 'symbolic-dims.onnx'));
+  await assert.rejects(traceModel(model, { device: 'cpu' }), (error: unknown) => {
+    assert.ok(error instanceof TraceInputError);
+    assert.match(error.message, /input 'x' dimension 0 is the symbolic dimension 'batch'/);
+    assert.match(error.message, /--dim batch=<size>/);
+    assert.match(error.message, /--input x=Nx4/);
+    return true;
+  });
+  await assert.rejects(
+    traceModel(model, { inputs: { x: [2, 5] } }),
+    /declared Nx4|declared batchx4|dimension 1/,
+  );
+  await assert.rejects(traceModel(model, { inputs: { y: [2, 4] } }), /no such input \(its inputs: x\)/);
+});
+
+test('symbolic dimensions resolved by dims or by a full input shape', async () => {
+  const byDim = await traced(path.join(TRACE_FIXTURES, 'symbolic-dims.onnx'), { dims: { batch: 2 } });
+  assert.deepEqual(byDim.trace.nodes['0']?.outputShapes, [[2, 3]]);
+  assert.deepEqual(byDim.trace.inputs[0]?.shape, [2, 4]);
+  const byShape = await traced(path.join(TRACE_FIXTURES, 'symbolic-dims.onnx'), { inputs: { x: [5, 4] } });
+  assert.deepEqual(byShape.trace.nodes['0']?.outputShapes, [[5, 3]]);
+});
+
+test('.npy inputs: dtype and shape must fit the input', async () => {
+  const model = load('if-branches.onnx');
+  await assert.rejects(
+    traceModel(model, { inputFiles: { cond: writeNpy('f8.npy', '<f8', [], new Float64Array([1])) } }),
+    (error: unknown) =>
+      error instanceof TraceInputError && /holds float64, but input 'cond' is bool/.test(error.message),
+  );
+  await assert.rejects(
+    traceModel(model, { inputFiles: { x: writeNpy('x-wide.npy', '<f4', [1, 5], new Float32Array(5)) } }),
+    /size 5 at dimension 1, but input 'x' is declared 1x4/,
+  );
+  await assert.rejects(
+    traceModel(model, { inputFiles: { x: path.join(TRACE_FIXTURES, 'npy', 'fortran-v1.npy') } }),
+    /Fortran order/,
+  );
+});
+
+test('external data: the renamed model still finds its weights next to the original', async () => {
+  const { trace, report } = await traced('external-data.onnx');
+  assert.deepEqual(trace.nodes['0']?.outputShapes, [[1, 3]]);
+  assert.equal(trace.nodes['0']?.parameterBytes, 48, 'fc.weight read from external-data.weights');
+  assert.deepEqual(counts(report), [15, 15, 15]);
+});
+
+test('Constant-node weights: traced counts equal static ones', async () => {
+  const { model, report } = await traced('constant-weights.onnx');
+  assert.deepEqual(counts(report), counts(analyzeWith(model)));
+  assert.deepEqual(counts(report), [15, 15, 15]);
+});
+
+test('model-local function calls: onnxruntime inlines them, their runs are inferred from consumers', async () => {
+  const { trace, report } = await traced(path.join(TRACE_FIXTURES, 'local-function.onnx'));
+  assert.equal(trace.nodes['0']?.inferred, true);
+  assert.equal(trace.nodes['0']?.executions, 1);
+  assert.equal(trace.nodes['1']?.executions, 1);
+  assert.equal(trace.otherKernels?.length, 2, 'the two inlined MatMuls');
+  assert.deepEqual(counts(report), [18, 18, 18]);
+});
+
+test('an operator onnxruntime lacks: TraceError naming the node by its own name', async () => {
+  const model = load(path.join(TRACE_FIXTURES, 'unsupported-op.onnx'));
+  await assert.rejects(traceModel(model, { device: 'cpu' }), (error: unknown) => {
+    assert.ok(error instanceof TraceError);
+    assert.equal(error.kind, 'onnxruntime');
+    assert.match(error.message, /NoSuchOp/);
+    assert.match(error.message, /'\/mystery\/NoSuchOp' \(NoSuchOp node 1\)/);
+    assert.doesNotMatch(error.message, /\n/);
+    return true;
+  });
+});
+
+test('a run past the time limit fails with a TraceError and the worker is killed', async () => {
+  const model = load('loop-body.onnx');
+  const forever = int64Scalar('m-huge.npy', 1_000_000_000_000n);
+  const started = Date.now();
+  await assert.rejects(
+    traceModel(model, { device: 'cpu', timeoutMs: 3000, inputFiles: { M: forever } }),
+    (error: unknown) => {
+      assert.ok(error instanceof TraceError);
+      assert.equal(error.kind, 'timeout');
+      assert.match(error.message, /3 s time limit/);
+      assert.ok(error.pid !== undefined && !isAlive(error.pid), 'the worker process is gone');
+      return true;
+    },
+  );
+  assert.ok(Date.now() - started < 10_000);
+});
+
+test('a worker over the memory limit is killed with a TraceError', async () => {
+  await assert.rejects(
+    traceModel(load('seed-case-1.onnx'), { device: 'cpu', maxMemoryMb: 16 }),
+    (error: unknown) => {
+      assert.ok(error instanceof TraceError);
+      assert.equal(error.kind, 'memory');
+      assert.match(error.message, /over the 16 MiB limit \(maxMemoryMb\)/);
+      assert.ok(error.pid !== undefined && !isAlive(error.pid));
+      return true;
+    },
+  );
+});
+
+test("device 'auto' on a machine without CUDA: runs on the CPU and says why", async () => {
+  const { trace, report } = await traced('seed-case-1.onnx', { device: 'auto' });
+  assert.equal(trace.device, 'cpu');
+  assert.equal(trace.requestedDevice, 'auto');
+  assert.match(trace.deviceNote ?? '', /CUDA was not used: .*ONNXRUNTIME_NODE_INSTALL=cuda12/);
+  assert.deepEqual(trace.fallbackNodes, []);
+  assert.equal(trace.onnxruntimeVersion, '1.30.0');
+  assert.ok(report.trace.mode === 'onnxruntime' && report.trace.device === 'cpu');
+});
+
+test("device 'cuda' without a CUDA provider: a clear TraceError", async () => {
+  await assert.rejects(traceModel(load('seed-case-1.onnx'), { device: 'cuda' }), (error: unknown) => {
+    assert.ok(error instanceof TraceError);
+    assert.equal(error.kind, 'device');
+    assert.match(
+      error.message,
+      /^device cuda: onnxruntime could not create a CUDA session: .*ONNXRUNTIME_NODE_INSTALL=cuda12/,
+    );
+    return true;
+  });
+});
+
+test('the profile folder is deleted after the run, also after a failure', async () => {
+  const own = mkdtempSync(path.join(scratch, 'tmp-'));
+  const saved = process.env.TMPDIR;
+  process.env.TMPDIR = own;
+  try {
+    await traceModel(load('seed-case-1.onnx'), { device: 'cpu' });
+    await assert.rejects(
+      traceModel(load(path.join(TRACE_FIXTURES, 'unsupported-op.onnx')), { device: 'cpu' }),
+    );
+  } finally {
+    if (saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = saved;
+  }
+  // Other tools (tsx's cache) may write into TMPDIR too; only the trace's own folders must be gone.
+  assert.deepEqual(
+    readdirSync(own).filter((f) => f.startsWith('paramtrace-trace-')),
+    [],
+  );
+});
