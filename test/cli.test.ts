@@ -139,3 +139,41 @@ test('compare prints the comment and exits 1 when a threshold fails', () => {
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /not a paramtrace report/);
 });
+
+test('analyze traces by default: output shapes of every call come from the run', () => {
+  const r = cli('analyze', fixture('seed-case-2.onnx'));
+  assert.match(r.stdout, /^conv1\s+Conv\s+\[1, 1, 512, 512\]\s+9\s+shared$/m);
+  assert.match(r.stdout, /execution: traced with onnxruntime [\d.]+ on cpu/);
+  const noTrace = cli('analyze', fixture('seed-case-2.onnx'), '--no-trace');
+  assert.match(noTrace.stdout, /execution: static \(not traced\)/);
+});
+
+test('a trace that fails falls back to the static report, saying why, unless --trace asked for it', () => {
+  const model = fixture('trace/symbolic-dims.onnx');
+  const fallback = cli('analyze', model);
+  assert.equal(fallback.status, 0, fallback.stderr);
+  assert.match(fallback.stdout, /execution: static \(trace failed: .*symbolic dimension/);
+  const required = cli('analyze', model, '--trace');
+  assert.equal(required.status, 2);
+  assert.match(required.stderr, /^paramtrace: .*symbolic dimension '\w+': set it with --dim/);
+  const bad = cli('analyze', model, '--device', 'tpu');
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--device must be auto, cpu or cuda/);
+});
+
+test('a branch chosen by a real input file: the other branch is not-executed', () => {
+  const r = cli(
+    'analyze',
+    fixture('trace/torch-script-if.onnx'),
+    '--json',
+    '--input-file',
+    `x=${fixture('trace/x-ones.npy')}`,
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const report = parseReport(r.stdout, 'stdout');
+  assert.equal(report.trace.mode, 'onnxruntime');
+  assert.deepEqual(report.unused.map((u) => [u.name, u.reason]).sort(), [
+    ['b.bias', 'not-executed'],
+    ['b.weight', 'not-executed'],
+  ]);
+});

@@ -211,6 +211,7 @@ export function analyze(input: AnalyzeInput): Report {
           onnxruntimeVersion: trace.onnxruntimeVersion,
           inputs: trace.inputs,
           fallbackNodes: trace.fallbackNodes,
+          ...(trace.deviceNote ? { deviceNote: trace.deviceNote } : {}),
           note: 'executed = seen running in one onnxruntime run with these inputs; not-executed findings depend on them',
         }
       : {

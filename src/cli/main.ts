@@ -1,10 +1,20 @@
 // `paramtrace`: the command line. The only place (with src/action) that reads arguments, prints and exits.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;
 import { pathToFileURL } from 'node:url';
 import { ManifestError } from '../analysis/read-manifest.ts';
 import { ModelReadError } from '../onnx/read-model.ts';
-import { analyzeFile } from '../pipeline/analyze-file.ts';
+import { analyzeFile, type AnalyzeFileOptions } from '../pipeline/analyze-file.ts';
+import {
+  parseDimOption,
+  parseInputFileOption,
+  parseInputShapeOption,
+  TraceError,
+  TraceInputError,
+  type TraceOptions,
+} from '../trace/index.ts';
 import { renderText } from '../render/text.ts';
 import { renderComment } from '../render/markdown.ts';
 import { compare, parseCount, parseGrowth } from '../compare/compare.ts';
@@ -14,11 +24,20 @@ import { parseReport, ReportError } from '../report/validate.ts';
 import { TOOL_VERSION } from '../version.ts';
 
 const USAGE = `Usage:
-  paramtrace analyze MODEL.onnx [--json] [--output FILE]
-      Prints a torchsummary-like table of the model's layer calls and its declared, unique
-      and summary-style parameter counts, shared and unused parameters.
+  paramtrace analyze MODEL.onnx [--json] [--output FILE] [trace options]
+      Runs the model once with onnxruntime to see which layer calls execute, then prints a
+      torchsummary-like table of the layer calls and the declared, unique and summary-style
+      parameter counts, shared and unused parameters.
       --json          print the report object (paramtrace's JSON format) instead of the table
       --output FILE   also write the JSON report to FILE
+  Trace options (analyze and compare):
+      --no-trace              static analysis: do not run the model
+      --trace                 require the trace: exit 2 if it fails (default: fall back to static, saying why)
+      --device auto|cpu|cuda  where to run (default auto: CUDA when its provider loads, else CPU)
+      --input NAME=1x3x224x224   shape of an input (resolves symbolic dimensions)
+      --dim NAME=N            value of a symbolic dimension, e.g. --dim batch=1
+      --input-file NAME=FILE.npy real values for an input (models whose control flow depends on them)
+      --trace-timeout SECONDS time limit for the run (default 120)
   paramtrace compare BASE HEAD [--json] [--max-growth 5%|N] [--max-params N] [--metric unique|declared|summary]
                      [--fail-on-new-shared] [--fail-on-new-unused] [--comment-key KEY]
       Compares two models (ONNX files or JSON reports from analyze --json) and prints the pull-request
@@ -44,15 +63,58 @@ export async function main(argv: string[]): Promise<number> {
   throw new UsageError(`unknown command '${command}'`);
 }
 
+const TRACE_OPTIONS = {
+  'no-trace': { type: 'boolean', default: false },
+  trace: { type: 'boolean', default: false },
+  device: { type: 'string', default: 'auto' },
+  input: { type: 'string', multiple: true },
+  dim: { type: 'string', multiple: true },
+  'input-file': { type: 'string', multiple: true },
+  'trace-timeout': { type: 'string' },
+} satisfies ParseArgsOptionsConfig;
+
+/** The trace options from parsed arguments: false for --no-trace. */
+function traceOptions(values: Record<string, unknown>): {
+  trace: TraceOptions | false;
+  traceRequired: boolean;
+} {
+  if (values['no-trace'] && values.trace)
+    throw new UsageError('--trace and --no-trace contradict each other');
+  if (values['no-trace']) return { trace: false, traceRequired: false };
+  const device = values.device as string;
+  if (!['auto', 'cpu', 'cuda'].includes(device))
+    throw new UsageError(`--device must be auto, cpu or cuda, not '${device}'`);
+  const timeout = values['trace-timeout'] as string | undefined;
+  if (timeout !== undefined && !(Number(timeout) > 0))
+    throw new UsageError(`--trace-timeout must be a number of seconds, not '${timeout}'`);
+  try {
+    return {
+      trace: {
+        device: device as TraceOptions['device'],
+        inputs: Object.fromEntries(((values.input as string[] | undefined) ?? []).map(parseInputShapeOption)),
+        dims: Object.fromEntries(((values.dim as string[] | undefined) ?? []).map(parseDimOption)),
+        inputFiles: Object.fromEntries(
+          ((values['input-file'] as string[] | undefined) ?? []).map(parseInputFileOption),
+        ),
+        ...(timeout !== undefined ? { timeoutMs: Number(timeout) * 1000 } : {}),
+      },
+      traceRequired: Boolean(values.trace) || device === 'cuda',
+    };
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
 async function analyzeCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, {
     json: { type: 'boolean', default: false },
     output: { type: 'string' },
+    ...TRACE_OPTIONS,
   });
   if (positionals.length !== 1) throw new UsageError('analyze takes exactly one model file');
-  const report = await analyzeFile(positionals[0]!);
+  const report = await analyzeFile(positionals[0]!, traceOptions(values));
   const json = `${JSON.stringify(report, null, 2)}\n`;
-  if (values.output) writeFileSync(values.output, json);
+  if (typeof values.output === 'string') writeFileSync(values.output, json);
   process.stdout.write(values.json ? json : renderText(report));
   return 0;
 }
@@ -66,6 +128,7 @@ async function compareCommand(args: string[]): Promise<number> {
     'fail-on-new-shared': { type: 'boolean', default: false },
     'fail-on-new-unused': { type: 'boolean', default: false },
     'comment-key': { type: 'string', default: 'default' },
+    ...TRACE_OPTIONS,
   });
   if (positionals.length !== 2) throw new UsageError('compare takes two files: BASE HEAD');
   const metric = values.metric as string;
@@ -83,7 +146,8 @@ async function compareCommand(args: string[]): Promise<number> {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const [base, head] = [await loadReport(positionals[0]!), await loadReport(positionals[1]!)];
+  const trace = traceOptions(values);
+  const [base, head] = [await loadReport(positionals[0]!, trace), await loadReport(positionals[1]!, trace)];
   const comparison = compare(base, head, thresholds);
   process.stdout.write(
     values.json
@@ -94,8 +158,8 @@ async function compareCommand(args: string[]): Promise<number> {
 }
 
 /** An ONNX file is analyzed; a .json file is read as a report (checked: it is untrusted input). */
-async function loadReport(file: string): Promise<Report> {
-  if (!file.endsWith('.json')) return analyzeFile(file);
+async function loadReport(file: string, options: AnalyzeFileOptions): Promise<Report> {
+  if (!file.endsWith('.json')) return analyzeFile(file, options);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -105,10 +169,10 @@ async function loadReport(file: string): Promise<Report> {
   return parseReport(text, file);
 }
 
-function parse<T extends NonNullable<Parameters<typeof parseArgs>[0]>['options']>(
+function parse(
   args: string[],
-  options: T,
-) {
+  options: ParseArgsOptionsConfig,
+): { values: Record<string, string | boolean | (string | boolean)[] | undefined>; positionals: string[] } {
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
@@ -125,7 +189,13 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write(`paramtrace: ${error.message}\n\n${USAGE}`);
       return 2;
     }
-    if (error instanceof ModelReadError || error instanceof ManifestError || error instanceof ReportError) {
+    if (
+      error instanceof ModelReadError ||
+      error instanceof ManifestError ||
+      error instanceof ReportError ||
+      error instanceof TraceError ||
+      error instanceof TraceInputError
+    ) {
       process.stderr.write(`paramtrace: ${error.message}\n`);
       return 2;
     }

@@ -54,6 +54,8 @@ export type TraceInfo =
       onnxruntimeVersion: string;
       inputs: { name: string; dtype: string; shape: number[]; from: string }[];
       fallbackNodes: string[];
+      /** Why the requested device was not used (e.g. the CUDA provider did not load). */
+      deviceNote?: string;
       note: string;
     }
   | { mode: 'failed'; error: string; note: string };
