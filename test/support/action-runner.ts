@@ -54,7 +54,9 @@ export function parseOutputFile(text: string): Record<string, string> {
 }
 
 export function inputEnv(inputs: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`INPUT_${k.replace(/ /g, '_').toUpperCase()}`, v]));
+  return Object.fromEntries(
+    Object.entries(inputs).map(([k, v]) => [`INPUT_${k.replace(/ /g, '_').toUpperCase()}`, v]),
+  );
 }
 
 export async function runAction(options: ActionRunOptions): Promise<ActionRun> {
@@ -89,7 +91,11 @@ export async function runAction(options: ActionRunOptions): Promise<ActionRun> {
     ...options.env,
   };
   const started = Date.now();
-  const child = spawn(process.execPath, [options.entry], { cwd: options.workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [options.entry], {
+    cwd: options.workspace,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let log = '';
   child.stdout.on('data', (c: Buffer) => (log += c.toString('utf8')));
   child.stderr.on('data', (c: Buffer) => (log += c.toString('utf8')));

@@ -1,0 +1,187 @@
+// The action's inputs, parsed and checked in one place. Pure: it takes a getter (core.getInput in
+// main.ts, a map in tests) and returns a typed object or throws InputError naming the input.
+import { parseCount, parseGrowth } from '../compare/compare.ts';
+import type { Thresholds } from '../compare/comparison.ts';
+import type { CommentPolicy } from '../github/comments.ts';
+import { isCommentKey } from '../github/comments.ts';
+
+export class InputError extends Error {
+  override name = 'InputError';
+}
+
+export type Mode = 'pr' | 'baseline' | 'post';
+export type Device = 'auto' | 'cpu' | 'cuda';
+export type BaselinePolicy = 'auto' | 'rebuild' | 'report';
+
+/** How the trace stage should run; passed through to the analysis (static until tracing is wired). */
+export interface TraceOptions {
+  enabled: boolean;
+  device: Device;
+  /** Input name → concrete shape for dynamic dimensions. */
+  inputShapes: Record<string, number[]>;
+}
+
+export interface ActionInputs {
+  mode: Mode;
+  /** Path relative to the workspace, or an http(s) URL. Empty only in post mode. */
+  model: string;
+  build: string;
+  baseModel: string;
+  baseReport: string;
+  baseline: BaselinePolicy;
+  trace: TraceOptions;
+  thresholds: Thresholds;
+  comment: CommentPolicy;
+  commentKey: string;
+  token: string;
+  allowForkOnSelfHosted: boolean;
+  commitStatus: boolean;
+  /** Empty: the default location (RUNNER_TEMP or the workspace). */
+  reportPath: string;
+  /** post mode: where actions/download-artifact put the pull request run's report. */
+  artifactPath: string;
+  failOnApiError: boolean;
+  apiTimeoutSeconds: number;
+}
+
+export const DEFAULT_COMMENT_KEY = 'default';
+
+type Get = (name: string) => string;
+
+function oneOf<T extends string>(get: Get, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = get(name).trim().toLowerCase();
+  if (raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new InputError(`input '${name}' must be one of ${allowed.join(', ')}; got '${raw}'`);
+  }
+  return raw as T;
+}
+
+export function parseBoolean(name: string, raw: string, fallback: boolean): boolean {
+  const v = raw.trim();
+  if (v === '') return fallback;
+  if (['true', 'True', 'TRUE'].includes(v)) return true;
+  if (['false', 'False', 'FALSE'].includes(v)) return false;
+  throw new InputError(`input '${name}' must be true or false; got '${v}'`);
+}
+
+/** `1500000`, `1_500_000`, `1.5M`, `200k` → a number of parameters (the CLI's parser). */
+export function parseCountInput(name: string, raw: string): number {
+  try {
+    return parseCount(raw);
+  } catch (error) {
+    throw new InputError(`input '${name}': ${(error as Error).message}`);
+  }
+}
+
+/** `5%` → percent; `100000` or `1.5M` → absolute number of parameters (the CLI's parser). */
+export function parseGrowthInput(raw: string): Pick<Thresholds, 'maxGrowthPercent' | 'maxGrowthAbsolute'> {
+  try {
+    return parseGrowth(raw.trim().replace(/^\+/, ''));
+  } catch (error) {
+    throw new InputError(`input 'max-growth': ${(error as Error).message}`);
+  }
+}
+
+/**
+ * `input=1x3x224x224; mask=1x128` (separated by `;`, `,` between entries or newlines), or a JSON object
+ * `{"input": [1, 3, 224, 224]}`.
+ */
+export function parseInputShapes(raw: string): Record<string, number[]> {
+  const v = raw.trim();
+  if (v === '') return {};
+  const fail = (why: string): never => {
+    throw new InputError(`input 'input-shapes' ${why}; expected e.g. 'input=1x3x224x224; mask=1x128'`);
+  };
+  const shapes: Record<string, number[]> = Object.create(null);
+  const dims = (name: string, list: unknown[]): number[] =>
+    list.map((d) => {
+      const n = typeof d === 'string' ? Number(d) : d;
+      if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0)
+        fail(`has a bad dimension '${String(d)}' for '${name}'`);
+      return n as number;
+    });
+  if (v.startsWith('{')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(v);
+    } catch {
+      fail('is not valid JSON');
+    }
+    for (const [name, list] of Object.entries(parsed as Record<string, unknown>)) {
+      if (!Array.isArray(list)) fail(`has a non-list shape for '${name}'`);
+      shapes[name] = dims(name, list as unknown[]);
+    }
+    return { ...shapes };
+  }
+  for (const entry of v.split(/[;\n]+|,(?=\s*[^\s,=]+\s*=)/)) {
+    const e = entry.trim();
+    if (e === '') continue;
+    const m = /^([^=\s]+)\s*=\s*\[?\s*([0-9x×,\s]*?)\s*\]?$/.exec(e);
+    if (!m) fail(`has a bad entry '${e}'`);
+    shapes[m![1]!] = dims(
+      m![1]!,
+      m![2]!.split(/\s*[x×,]\s*/).filter((d) => d !== ''),
+    );
+  }
+  return { ...shapes };
+}
+
+export function parseInputs(get: Get): ActionInputs {
+  const mode = oneOf<Mode>(get, 'mode', ['pr', 'baseline', 'post'], 'pr');
+  const model = get('model').trim();
+  if (mode !== 'post' && model === '') throw new InputError(`input 'model' is required in mode '${mode}'`);
+  const commentKey = get('comment-key').trim() || DEFAULT_COMMENT_KEY;
+  if (!isCommentKey(commentKey)) {
+    throw new InputError(
+      `input 'comment-key' must be letters, digits, '.', '_', '-' or '/' (at most 100, no '--'); got '${commentKey}'`,
+    );
+  }
+  const maxParams = get('max-params').trim();
+  const timeout = get('api-timeout').trim();
+  const apiTimeoutSeconds = timeout === '' ? 30 : Number(timeout);
+  if (!Number.isFinite(apiTimeoutSeconds) || apiTimeoutSeconds <= 0 || apiTimeoutSeconds > 600) {
+    throw new InputError(
+      `input 'api-timeout' must be a number of seconds between 0 and 600; got '${timeout}'`,
+    );
+  }
+  const thresholds: Thresholds = {
+    ...parseGrowthInput(get('max-growth')),
+    ...(maxParams === '' ? {} : { maxParams: parseCountInput('max-params', maxParams) }),
+    failOnNewShared: parseBoolean('fail-on-new-shared', get('fail-on-new-shared'), false),
+    failOnNewUnused: parseBoolean('fail-on-new-unused', get('fail-on-new-unused'), false),
+    metric: oneOf(get, 'metric', ['unique', 'declared', 'summary'] as const, 'unique'),
+  };
+  const inputs: ActionInputs = {
+    mode,
+    model,
+    build: get('build').trim(),
+    baseModel: get('base-model').trim(),
+    baseReport: get('base-report').trim(),
+    baseline: oneOf<BaselinePolicy>(get, 'baseline', ['auto', 'rebuild', 'report'], 'auto'),
+    trace: {
+      enabled: parseBoolean('trace', get('trace'), false),
+      device: oneOf<Device>(get, 'device', ['auto', 'cpu', 'cuda'], 'auto'),
+      inputShapes: parseInputShapes(get('input-shapes')),
+    },
+    thresholds,
+    comment: oneOf<CommentPolicy>(get, 'comment', ['always', 'on-change', 'never'], 'always'),
+    commentKey,
+    token: get('github-token').trim(),
+    allowForkOnSelfHosted: parseBoolean('allow-fork-on-self-hosted', get('allow-fork-on-self-hosted'), false),
+    commitStatus: parseBoolean('commit-status', get('commit-status'), false),
+    reportPath: get('report-path').trim(),
+    artifactPath: get('artifact-path').trim(),
+    failOnApiError: parseBoolean('fail-on-api-error', get('fail-on-api-error'), false),
+    apiTimeoutSeconds,
+  };
+  if (inputs.baseline === 'report' && inputs.baseReport === '' && mode === 'pr') {
+    throw new InputError(`input 'baseline: report' needs 'base-report'`);
+  }
+  if (mode === 'post' && inputs.artifactPath === '') {
+    throw new InputError(
+      `input 'artifact-path' is required in mode 'post' (the directory actions/download-artifact wrote)`,
+    );
+  }
+  return inputs;
+}

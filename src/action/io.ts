@@ -1,0 +1,21 @@
+// How the flows talk to the runner's log: implemented with @actions/core in main.ts, with arrays in tests.
+export interface Io {
+  info(message: string): void;
+  warning(message: string): void;
+  notice(message: string): void;
+  debug(message: string): void;
+  group<T>(title: string, fn: () => Promise<T>): Promise<T>;
+  /** Writes output of untrusted code (a build) so that the runner does not take it for workflow commands. */
+  untrusted<T>(fn: (write: (chunk: Buffer) => void) => Promise<T>): Promise<T>;
+}
+
+/** What a run ends with: step outputs, and the failure message when a threshold (or the run) failed. */
+export interface RunResult {
+  outputs: Record<string, string>;
+  failure: string | null;
+}
+
+/** An error with a message meant for the user: shown as is, without a stack. */
+export class ActionError extends Error {
+  override name = 'ActionError';
+}

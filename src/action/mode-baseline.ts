@@ -1,0 +1,67 @@
+// mode: baseline — on a push to the default branch: build and analyze the model, write the report file
+// for the workflow to upload as an artifact, so pull requests can compare with it without rebuilding.
+import { writeFileSync } from 'node:fs';
+import { renderText } from '../render/text.ts';
+import { makeBundle, serializeBundle } from './bundle.ts';
+import type { RunContext } from './context.ts';
+import { analyzeModel } from './analyze-model.ts';
+import { buildEnvironment } from './exec.ts';
+import type { ActionInputs } from './inputs.ts';
+import type { Io, RunResult } from './io.ts';
+import { ActionError } from './io.ts';
+import { downloadModel, isUrl, relativeModelPath } from './model-file.ts';
+import { analyzeSide, buildSide, missingModelMessage, type Side } from './model-side.ts';
+import { reportOutputs } from './outcome.ts';
+import { reportPathFor } from './shared.ts';
+import { appendSummary, fenced } from './summary.ts';
+
+export async function runBaseline(inputs: ActionInputs, ctx: RunContext, io: Io): Promise<RunResult> {
+  const env = buildEnvironment(process.env, [inputs.token]);
+  const side: Side = { root: ctx.workspace, label: `commit ${ctx.sha.slice(0, 12) || 'HEAD'}` };
+  await buildSide(side, { build: inputs.build, env, io });
+  let analyzed;
+  if (isUrl(inputs.model)) {
+    analyzed = await analyzeModel(await downloadModel(inputs.model, ctx.tempDir), {
+      displayName: inputs.model,
+      trace: inputs.trace,
+    });
+  } else {
+    const rel = relativeModelPath(ctx.workspace, inputs.model);
+    analyzed = await analyzeSide(side, rel, inputs.trace, io);
+    if (!analyzed) throw new ActionError(missingModelMessage(rel, side, inputs.build));
+  }
+  const { report, notes } = analyzed;
+  for (const note of notes) io.notice(note);
+  const reportPath = reportPathFor(inputs, ctx);
+  const sha = /^[0-9a-f]{40,64}$/.test(ctx.sha) ? ctx.sha : null;
+  writeFileSync(
+    reportPath,
+    serializeBundle(
+      makeBundle({
+        mode: 'baseline',
+        commentKey: inputs.commentKey,
+        commits: { head: sha, base: null },
+        pullRequest: null,
+        base: null,
+        head: report,
+        comparison: null,
+        notes,
+      }),
+    ),
+  );
+  const c = report.counts;
+  appendSummary(
+    ctx.stepSummaryPath,
+    [
+      `### paramtrace baseline: ${c.unique.toLocaleString('en-US')} unique parameters`,
+      '',
+      fenced(renderText(report)),
+      '',
+    ].join('\n'),
+  );
+  io.info(`paramtrace: baseline report written to ${reportPath}`);
+  return {
+    outputs: { ...reportOutputs(report), 'report-path': reportPath, verdict: 'pass', 'comment-body': '' },
+    failure: null,
+  };
+}

@@ -1,0 +1,172 @@
+// mode: post — in a `workflow_run` workflow after a pull request's run, with a write token and without
+// checking out the pull request's code: read the report artifact that run uploaded (untrusted: validated
+// field by field), recompute the comparison with this workflow's thresholds, and post the comment and
+// the status on the pull request's head commit.
+import { writeFileSync } from 'node:fs';
+import { compare } from '../compare/compare.ts';
+import type { GitHubClient } from '../github/octokit.ts';
+import { findPullRequestForSha, getPullRequest } from '../github/pulls.ts';
+import { apiFailure, describeFailure } from '../github/errors.ts';
+import { statusContext } from '../github/statuses.ts';
+import { renderComment, renderSummary } from '../render/markdown.ts';
+import { escapeText } from '../render/escape.ts';
+import { makeBundle, reportFileName, serializeBundle } from './bundle.ts';
+import type { RunContext, WorkflowRunEvent } from './context.ts';
+import type { ActionInputs } from './inputs.ts';
+import { DEFAULT_COMMENT_KEY } from './inputs.ts';
+import type { Io, RunResult } from './io.ts';
+import { ActionError } from './io.ts';
+import { comparisonOutputs, footer, hasChanges } from './outcome.ts';
+import { publish } from './publish.ts';
+import { clientFor, publishLog, reportPathFor } from './shared.ts';
+import { appendSummary } from './summary.ts';
+import { locateBundle, readBaseline, readBundle, UntrustedInputError } from './untrusted/read-bundle.ts';
+
+/** The pull request the run was for, trusting only GitHub: the event, then the API, then a checked claim. */
+async function findPullRequest(
+  client: GitHubClient,
+  ctx: RunContext,
+  run: WorkflowRunEvent,
+  claimed: number,
+  io: Io,
+): Promise<number | null> {
+  const listed = run.pullRequests.find((p) => p.headSha === run.headSha);
+  if (listed) return listed.number;
+  const repo = ctx.repository;
+  try {
+    const found = await findPullRequestForSha(client, repo, run.headSha, {
+      headRepo: run.headRepo ?? undefined,
+      headRef: run.headBranch ?? undefined,
+    });
+    if (found) return found.number;
+    // The artifact names a pull request: believe it only if GitHub says its head is this run's commit.
+    const pr = await getPullRequest(client, repo, claimed);
+    if (pr && pr.headSha === run.headSha) return pr.number;
+    if (pr)
+      io.info(
+        `pull request #${claimed} named by the artifact has head ${pr.headSha.slice(0, 12)}, not ${run.headSha.slice(0, 12)}`,
+      );
+  } catch (error) {
+    io.warning(
+      `paramtrace could not look up the pull request for ${run.headSha.slice(0, 12)} (${describeFailure(apiFailure(error))}); the report is in the job summary.`,
+    );
+    return null;
+  }
+  return null;
+}
+
+export async function runPost(inputs: ActionInputs, ctx: RunContext, io: Io): Promise<RunResult> {
+  const run = ctx.workflowRun;
+  if (!run)
+    throw new ActionError(`mode: post runs on a workflow_run event, not '${ctx.eventName || 'unknown'}'`);
+  if (run.event !== 'pull_request' && run.event !== 'pull_request_target') {
+    io.notice(
+      `paramtrace: the workflow run was triggered by '${escapeText(run.event, 40)}', not a pull request; nothing to post`,
+    );
+    return { outputs: { verdict: '', 'comment-body': '', 'report-path': '' }, failure: null };
+  }
+
+  let bundle;
+  let baseline = null;
+  try {
+    const file = locateBundle(inputs.artifactPath, reportFileName(inputs.commentKey, DEFAULT_COMMENT_KEY));
+    bundle = readBundle(file);
+    if (inputs.baseReport) baseline = readBaseline(inputs.baseReport);
+  } catch (error) {
+    if (error instanceof UntrustedInputError) {
+      const hint =
+        run.conclusion && run.conclusion !== 'success'
+          ? ` (the pull request run concluded '${run.conclusion}')`
+          : '';
+      throw new ActionError(`refusing the report artifact: ${error.message}${hint}`);
+    }
+    throw error;
+  }
+  const claimed = bundle.pullRequest!;
+  if (claimed.headSha !== run.headSha) {
+    throw new ActionError(
+      `refusing the report artifact: it is for commit ${claimed.headSha}, but the workflow run is for ${run.headSha}`,
+    );
+  }
+
+  const base = baseline?.report ?? bundle.base!;
+  const baseSha = baseline ? baseline.commit : bundle.commits.base;
+  const comparison = compare(base, bundle.head, inputs.thresholds);
+  const body = renderComment(comparison, {
+    commentKey: inputs.commentKey,
+    headReport: bundle.head,
+    footer: footer({
+      baseSha,
+      baseHow: baseline ? 'baseline report' : undefined,
+      headSha: run.headSha,
+      runUrl: ctx.runUrl,
+      extra: bundle.notes.map((n) => escapeText(n, 300)),
+    }),
+  });
+  const reportPath = reportPathFor(inputs, ctx);
+  writeFileSync(
+    reportPath,
+    serializeBundle(
+      makeBundle({
+        mode: 'pr',
+        commentKey: inputs.commentKey,
+        commits: { head: run.headSha, base: baseSha },
+        pullRequest: claimed,
+        base,
+        head: bundle.head,
+        comparison,
+        notes: bundle.notes,
+      }),
+    ),
+  );
+  appendSummary(ctx.stepSummaryPath, renderSummary(comparison, bundle.head));
+  io.info(`paramtrace: ${comparison.verdict.headline}`);
+
+  let outputs: Record<string, string> = {};
+  let problems: string[];
+  if (!inputs.token) {
+    problems = ['no github-token: the comment and status were not posted (the report is in the job summary)'];
+    io.warning(problems[0]!);
+  } else {
+    const client = clientFor(inputs, ctx, io);
+    const number = await findPullRequest(client, ctx, run, claimed.number, io);
+    if (number === null)
+      io.warning(
+        `paramtrace found no pull request with head ${run.headSha.slice(0, 12)}; only the status is set`,
+      );
+    const result = await publish(
+      client,
+      {
+        owner: ctx.repository.owner,
+        repo: ctx.repository.repo,
+        pullNumber: number,
+        headSha: run.headSha,
+        comment: { body, key: inputs.commentKey, policy: inputs.comment, changed: hasChanges(comparison) },
+        status: inputs.commitStatus
+          ? {
+              context: statusContext(inputs.commentKey, DEFAULT_COMMENT_KEY),
+              state: comparison.verdict.pass ? 'success' : 'failure',
+              description: comparison.verdict.headline,
+              targetUrl: ctx.runUrl,
+            }
+          : null,
+      },
+      publishLog(io),
+    );
+    outputs = { ...result.outputs, 'pull-request': number === null ? '' : String(number) };
+    problems = result.problems;
+  }
+  const failures = [
+    ...(comparison.verdict.pass ? [] : [comparison.verdict.headline]),
+    ...(inputs.failOnApiError ? problems : []),
+  ];
+  return {
+    outputs: {
+      ...comparisonOutputs(comparison),
+      ...outputs,
+      'report-path': reportPath,
+      'comment-body': body,
+    },
+    failure: failures.length > 0 ? failures.join('\n') : null,
+  };
+}

@@ -1,0 +1,213 @@
+// mode: pr — the pull request's model against its base: build and analyze head in the workspace, the base
+// from a report, a model, or a git worktree of the merge-base; compare; write the report file and the
+// job summary; then post the comment and the status.
+import { writeFileSync } from 'node:fs';
+import { compare } from '../compare/compare.ts';
+import type { Comparison, Thresholds } from '../compare/comparison.ts';
+import { statusContext } from '../github/statuses.ts';
+import { renderComment, renderSummary } from '../render/markdown.ts';
+import { escapeText } from '../render/escape.ts';
+import type { Report } from '../report/report.ts';
+import { makeBundle, serializeBundle } from './bundle.ts';
+import { analyzeModel, emptyReport } from './analyze-model.ts';
+import { BuildError, buildEnvironment } from './exec.ts';
+import type { ActionInputs } from './inputs.ts';
+import { DEFAULT_COMMENT_KEY } from './inputs.ts';
+import type { Io, RunResult } from './io.ts';
+import { ActionError } from './io.ts';
+import type { RunContext } from './context.ts';
+import { downloadModel, isUrl, locateModel, relativeModelPath } from './model-file.ts';
+import { analyzeSide, buildSide, missingModelMessage, type Side } from './model-side.ts';
+import { comparisonOutputs, footer, hasChanges } from './outcome.ts';
+import { publishWithClient, reportPathFor } from './shared.ts';
+import { mayBuildPullRequest } from './safety.ts';
+import { readBaseline } from './untrusted/read-bundle.ts';
+import { resolveBaseCommit, withWorktree } from './worktree.ts';
+import { appendSummary } from './summary.ts';
+
+interface Sides {
+  head: Report;
+  base: Report | null;
+  baseCommit: { sha: string; how: string } | null;
+  notes: string[];
+}
+
+/** Without a baseline only the absolute limit applies: growth and "new" findings need something to compare with. */
+function thresholdsWithoutBaseline(t: Thresholds): Thresholds {
+  return { maxParams: t.maxParams, metric: t.metric };
+}
+
+async function headReport(inputs: ActionInputs, ctx: RunContext, env: NodeJS.ProcessEnv, io: Io) {
+  const side: Side = { root: ctx.workspace, label: 'head' };
+  await buildSide(side, { build: inputs.build, env, io });
+  if (isUrl(inputs.model)) {
+    const file = await downloadModel(inputs.model, ctx.tempDir);
+    return analyzeModel(file, { displayName: inputs.model, trace: inputs.trace });
+  }
+  const rel = relativeModelPath(ctx.workspace, inputs.model);
+  const analyzed = await analyzeSide(side, rel, inputs.trace, io);
+  if (!analyzed) throw new ActionError(missingModelMessage(rel, side, inputs.build));
+  return analyzed;
+}
+
+/** The base from an explicit model (path in the workspace or URL). */
+async function explicitBaseModel(inputs: ActionInputs, ctx: RunContext) {
+  if (isUrl(inputs.baseModel)) {
+    const file = await downloadModel(inputs.baseModel, ctx.tempDir);
+    return analyzeModel(file, { displayName: inputs.baseModel, trace: inputs.trace });
+  }
+  const rel = relativeModelPath(ctx.workspace, inputs.baseModel);
+  const file = locateModel(ctx.workspace, rel);
+  if (!file) throw new ActionError(`base-model ${rel} does not exist`);
+  return analyzeModel(file, { displayName: rel, trace: inputs.trace });
+}
+
+async function collectSides(
+  inputs: ActionInputs,
+  ctx: RunContext,
+  env: NodeJS.ProcessEnv,
+  io: Io,
+): Promise<Sides> {
+  const notes: string[] = [];
+  // 1. An explicit baseline report (e.g. the artifact of the base branch's `mode: baseline` run).
+  if (inputs.baseReport && inputs.baseline !== 'rebuild') {
+    try {
+      const { report, commit } = readBaseline(inputs.baseReport);
+      io.info(
+        `paramtrace: base from report ${inputs.baseReport}${commit ? ` (commit ${commit.slice(0, 12)})` : ''}`,
+      );
+      const head = await headReport(inputs, ctx, env, io);
+      return {
+        head: head.report,
+        base: report,
+        baseCommit: commit ? { sha: commit, how: 'baseline report' } : null,
+        notes: [...notes, ...head.notes],
+      };
+    } catch (error) {
+      const missing = /no such file/.test((error as Error).message);
+      if (inputs.baseline === 'report' || !missing) throw new ActionError((error as Error).message);
+      io.info(`paramtrace: no base report at ${inputs.baseReport}; building the base instead`);
+    }
+  }
+  // 2. An explicit base model.
+  if (inputs.baseModel) {
+    const base = await explicitBaseModel(inputs, ctx);
+    const head = await headReport(inputs, ctx, env, io);
+    return { head: head.report, base: base.report, baseCommit: null, notes: [...base.notes, ...head.notes] };
+  }
+  // 3. Rebuild the base in a worktree of the merge-base. Git runs before the head build, so nothing the
+  // build leaves in .git can affect it.
+  const pr = ctx.pullRequest;
+  if (!pr)
+    throw new ActionError(
+      'mode: pr needs a pull_request event, or `base-model` / `base-report` to compare with',
+    );
+  if (isUrl(inputs.model))
+    throw new ActionError('a model URL has no base to rebuild: give `base-model` or `base-report`');
+  const rel = relativeModelPath(ctx.workspace, inputs.model);
+  const baseCommit = await resolveBaseCommit(ctx.workspace, pr.baseSha, env);
+  if (baseCommit.note) {
+    io.warning(baseCommit.note);
+    notes.push(baseCommit.note);
+  }
+  return withWorktree(ctx.workspace, baseCommit.sha, ctx.tempDir, env, async (dir) => {
+    const head = await headReport(inputs, ctx, env, io);
+    const side: Side = { root: dir, label: `base (${baseCommit.how} ${baseCommit.sha.slice(0, 12)})` };
+    let base: Report | null = null;
+    try {
+      await buildSide(side, { build: inputs.build, env, io });
+      const analyzed = await analyzeSide(side, rel, inputs.trace, io);
+      if (analyzed) base = analyzed.report;
+      else notes.push(`${missingModelMessage(rel, side, inputs.build)}; compared with an empty model`);
+    } catch (error) {
+      if (!(error instanceof BuildError)) throw error;
+      notes.push(`${error.message.split('\n', 1)[0]}; compared with an empty model`);
+      io.warning(`${error.message}\nComparing with an empty model; only max-params applies.`);
+    }
+    return { head: head.report, base, baseCommit, notes: [...notes, ...head.notes] };
+  });
+}
+
+export async function runPr(inputs: ActionInputs, ctx: RunContext, io: Io): Promise<RunResult> {
+  const pr = ctx.pullRequest;
+  if (pr) {
+    const decision = mayBuildPullRequest({
+      eventName: ctx.eventName,
+      pullRequest: pr,
+      selfHosted: ctx.selfHosted,
+      allowForkOnSelfHosted: inputs.allowForkOnSelfHosted,
+    });
+    if (!decision.allowed) throw new ActionError(decision.reason);
+    if (decision.note) io.warning(decision.note);
+  }
+  const env = buildEnvironment(process.env, [inputs.token]);
+  const sides = await collectSides(inputs, ctx, env, io);
+  for (const note of sides.notes) io.notice(note);
+
+  const baseline = sides.base !== null;
+  const thresholds = baseline ? inputs.thresholds : thresholdsWithoutBaseline(inputs.thresholds);
+  const base =
+    sides.base ?? emptyReport(sides.head.model.file, 'no baseline: the model does not exist at the base');
+  const comparison: Comparison = compare(base, sides.head, thresholds);
+  const body = renderComment(comparison, {
+    commentKey: inputs.commentKey,
+    headReport: sides.head,
+    footer: footer({
+      baseSha: sides.baseCommit?.sha ?? null,
+      baseHow: sides.baseCommit?.how,
+      headSha: pr?.headSha ?? (ctx.sha || null),
+      runUrl: ctx.runUrl,
+      extra: sides.notes.map((n) => escapeText(n, 300)),
+    }),
+  });
+
+  // The report file and the summary first: whatever happens with the API, they are there.
+  const reportPath = reportPathFor(inputs, ctx);
+  const bundle = makeBundle({
+    mode: 'pr',
+    commentKey: inputs.commentKey,
+    commits: { head: pr?.headSha ?? (ctx.sha || null), base: sides.baseCommit?.sha ?? null },
+    pullRequest: pr
+      ? { number: pr.number, headSha: pr.headSha, baseSha: pr.baseSha, headRepo: pr.headRepo }
+      : null,
+    base,
+    head: sides.head,
+    comparison,
+    notes: sides.notes,
+  });
+  writeFileSync(reportPath, serializeBundle(bundle));
+  appendSummary(ctx.stepSummaryPath, renderSummary(comparison, sides.head));
+  io.info(`paramtrace: ${comparison.verdict.headline}`);
+  io.info(`paramtrace: report written to ${reportPath}`);
+
+  const published = pr
+    ? await publishWithClient(inputs, ctx, io, {
+        owner: ctx.repository.owner,
+        repo: ctx.repository.repo,
+        pullNumber: pr.number,
+        headSha: pr.headSha,
+        comment: { body, key: inputs.commentKey, policy: inputs.comment, changed: hasChanges(comparison) },
+        status: inputs.commitStatus
+          ? {
+              context: statusContext(inputs.commentKey, DEFAULT_COMMENT_KEY),
+              state: comparison.verdict.pass ? 'success' : 'failure',
+              description: comparison.verdict.headline,
+              targetUrl: ctx.runUrl,
+            }
+          : null,
+      })
+    : { outputs: {}, problems: [] };
+
+  const outputs = {
+    ...comparisonOutputs(comparison),
+    ...published.outputs,
+    'report-path': reportPath,
+    'comment-body': body,
+    'pull-request': pr ? String(pr.number) : '',
+  };
+  const failures = [
+    ...(comparison.verdict.pass ? [] : [comparison.verdict.headline]),
+    ...(inputs.failOnApiError ? published.problems : []),
+  ];
+  return { outputs, failure: failures.length > 0 ? failures.join('\n') : null };
+}

@@ -1,0 +1,55 @@
+// One side of a comparison from source: run the build in a checkout, find the model, analyze it.
+import type { Report } from '../report/report.ts';
+import { analyzeModel } from './analyze-model.ts';
+import { runBuild } from './exec.ts';
+import type { TraceOptions } from './inputs.ts';
+import type { Io } from './io.ts';
+import { ActionError } from './io.ts';
+import { locateModel } from './model-file.ts';
+
+export interface Side {
+  /** The checkout the build runs in. */
+  root: string;
+  /** `head` or `base (merge-base abc123)`, for messages. */
+  label: string;
+}
+
+export interface BuildContext {
+  build: string;
+  env: NodeJS.ProcessEnv;
+  io: Io;
+}
+
+/** Runs the build (if any) in the side's checkout; BuildError when it fails. */
+export async function buildSide(side: Side, ctx: BuildContext): Promise<void> {
+  if (!ctx.build) return;
+  await ctx.io.group(`paramtrace: build ${side.label}`, () =>
+    ctx.io.untrusted((write) =>
+      runBuild(ctx.build, { cwd: side.root, env: ctx.env, label: side.label, onOutput: write }),
+    ),
+  );
+}
+
+export function missingModelMessage(rel: string, side: Side, build: string): string {
+  return build
+    ? `the build for ${side.label} (\`${build}\`) succeeded but did not produce the model at ${rel}`
+    : `no model at ${rel} in ${side.label} (set \`build\` to the command that produces it)`;
+}
+
+/** Analyzes the model at `rel` under the side's checkout; undefined when the file is not there. */
+export async function analyzeSide(
+  side: Side,
+  rel: string,
+  trace: TraceOptions,
+  io: Io,
+): Promise<{ report: Report; notes: string[] } | undefined> {
+  const file = locateModel(side.root, rel);
+  if (!file) return undefined;
+  return io.group(`paramtrace: analyze ${side.label} ${rel}`, async () => {
+    try {
+      return await analyzeModel(file, { displayName: rel, trace });
+    } catch (error) {
+      throw new ActionError(`cannot analyze ${side.label} model ${rel}: ${(error as Error).message}`);
+    }
+  });
+}

@@ -1,0 +1,54 @@
+// Pieces every mode uses: where the report file goes, and posting with a client made from the inputs.
+import { isAbsolute, join, resolve } from 'node:path';
+import { createClient, type GitHubClient } from '../github/octokit.ts';
+import { reportFileName } from './bundle.ts';
+import type { RunContext } from './context.ts';
+import type { ActionInputs } from './inputs.ts';
+import { DEFAULT_COMMENT_KEY } from './inputs.ts';
+import type { Io } from './io.ts';
+import { publish, type PublishRequest, type PublishResult } from './publish.ts';
+
+/** `report-path` (relative to the workspace), or RUNNER_TEMP/paramtrace-report[-key].json. */
+export function reportPathFor(inputs: ActionInputs, ctx: RunContext): string {
+  if (inputs.reportPath) {
+    return isAbsolute(inputs.reportPath) ? inputs.reportPath : resolve(ctx.workspace, inputs.reportPath);
+  }
+  return join(ctx.tempDir, reportFileName(inputs.commentKey, DEFAULT_COMMENT_KEY));
+}
+
+/** The API client for the inputs' token; Octokit's own warnings become info (publish() explains failures). */
+export function clientFor(inputs: ActionInputs, ctx: RunContext, io: Io): GitHubClient {
+  return createClient({
+    token: inputs.token,
+    baseUrl: ctx.apiUrl,
+    timeoutMs: inputs.apiTimeoutSeconds * 1000,
+    log: { debug: (m) => io.debug(m), info: (m) => io.info(m), warn: (m) => io.info(m) },
+  });
+}
+
+export function publishLog(io: Io) {
+  return {
+    debug: (m: string) => io.debug(m),
+    info: (m: string) => io.info(m),
+    warn: (m: string) => io.warning(m),
+    warning: (m: string) => io.warning(m),
+  };
+}
+
+export async function publishWithClient(
+  inputs: ActionInputs,
+  ctx: RunContext,
+  io: Io,
+  request: PublishRequest,
+): Promise<PublishResult> {
+  if (request.comment.policy === 'never' && !request.status)
+    return { outputs: { 'comment-action': 'skipped' }, problems: [] };
+  if (!inputs.token) {
+    const message =
+      'no github-token: the comment and status were not posted (the report is in the job summary)';
+    io.warning(message);
+    return { outputs: { 'comment-action': 'failed' }, problems: [message] };
+  }
+  const client = clientFor(inputs, ctx, io);
+  return publish(client, request, publishLog(io));
+}

@@ -1,0 +1,137 @@
+// Reading a report bundle (or a bare report) that someone else wrote: a fork's pull_request run in the
+// fork-safe flow, or a baseline artifact. Everything is checked before anything is used: the file (a
+// regular file, bounded size, valid UTF-8 JSON), then every field against the schema.
+import { lstatSync, openSync, readdirSync, readSync, closeSync, fstatSync } from 'node:fs';
+import { join } from 'node:path';
+import { BUNDLE_KIND, BUNDLE_SCHEMA_VERSION, type ReportBundle } from '../bundle.ts';
+import type { Report } from '../../report/report.ts';
+import { assertCleanStrings, comparisonSchema, reportValidator } from './comparison-schema.ts';
+import { arr, int, lit, nullable, obj, SchemaError, str, type Validator } from './schema.ts';
+
+export class UntrustedInputError extends Error {
+  override name = 'UntrustedInputError';
+}
+
+export const MAX_BUNDLE_BYTES = 256 * 1024 * 1024;
+
+const sha = str({ max: 64, pattern: /^[0-9a-f]{40}([0-9a-f]{24})?$/ });
+const repoName = str({ max: 200, pattern: /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/ });
+const commentKey = str({ max: 100, pattern: /^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/ });
+
+export const bundleSchema: Validator<ReportBundle> = obj({
+  schemaVersion: lit(BUNDLE_SCHEMA_VERSION),
+  kind: lit(BUNDLE_KIND),
+  mode: lit('pr', 'baseline'),
+  tool: obj({ name: lit('paramtrace'), version: str({ max: 64, pattern: /^[0-9A-Za-z.+_-]+$/ }) }),
+  commentKey,
+  commits: obj({ head: nullable(sha), base: nullable(sha) }),
+  pullRequest: nullable(
+    obj({ number: int(1, 2 ** 31 - 1), headSha: sha, baseSha: sha, headRepo: nullable(repoName) }),
+  ),
+  base: nullable(reportValidator),
+  head: reportValidator,
+  comparison: nullable(comparisonSchema),
+  notes: arr(str({ max: 16_384, multiline: true }), 1000),
+});
+
+/** Reads a regular file of at most `maxBytes` without following a symlink at `path`. */
+export function readBoundedFile(path: string, maxBytes = MAX_BUNDLE_BYTES): string {
+  let stat;
+  try {
+    stat = lstatSync(path);
+  } catch {
+    throw new UntrustedInputError(`${path}: no such file`);
+  }
+  if (stat.isSymbolicLink())
+    throw new UntrustedInputError(`${path}: is a symbolic link; refusing to follow it`);
+  if (!stat.isFile()) throw new UntrustedInputError(`${path}: not a regular file`);
+  if (stat.size > maxBytes)
+    throw new UntrustedInputError(`${path}: ${stat.size} bytes, over the ${maxBytes}-byte limit`);
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size > maxBytes) throw new UntrustedInputError(`${path}: over the ${maxBytes}-byte limit`);
+    const buffer = Buffer.alloc(size);
+    let offset = 0;
+    while (offset < size) {
+      const n = readSync(fd, buffer, offset, size - offset, offset);
+      if (n === 0) break;
+      offset += n;
+    }
+    const decoder = new TextDecoder('utf-8', { fatal: true });
+    try {
+      return decoder.decode(buffer.subarray(0, offset));
+    } catch {
+      throw new UntrustedInputError(`${path}: not valid UTF-8`);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function parseJson(text: string, path: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new UntrustedInputError(`${path}: not valid JSON (${(error as Error).message})`);
+  }
+}
+
+function validate<T>(schema: Validator<T>, value: unknown, path: string, what: string): T {
+  try {
+    assertCleanStrings(value);
+    return schema(value, '');
+  } catch (error) {
+    if (error instanceof SchemaError) {
+      throw new UntrustedInputError(
+        `${path}: not a valid ${what}: at ${error.path || '(root)'}: ${error.problem}`,
+      );
+    }
+    throw error;
+  }
+}
+
+/**
+ * The bundle file in an artifact directory: the file for this comment key, else the only `*.json` file.
+ * A path to a file is taken as is.
+ */
+export function locateBundle(path: string, fileName: string): string {
+  let stat;
+  try {
+    stat = lstatSync(path);
+  } catch {
+    throw new UntrustedInputError(`${path}: no such file or directory (did the artifact download step run?)`);
+  }
+  if (stat.isSymbolicLink())
+    throw new UntrustedInputError(`${path}: is a symbolic link; refusing to follow it`);
+  if (!stat.isDirectory()) return path;
+  const entries = readdirSync(path);
+  if (entries.includes(fileName)) return join(path, fileName);
+  const json = entries.filter((e) => e.endsWith('.json'));
+  if (json.length === 1) return join(path, json[0]!);
+  throw new UntrustedInputError(
+    `${path}: expected ${fileName}${json.length > 1 ? ` or a single .json file, found ${json.length}` : ', found no .json file'}`,
+  );
+}
+
+export function readBundle(path: string): ReportBundle {
+  const value = parseJson(readBoundedFile(path), path);
+  const bundle = validate(bundleSchema, value, path, 'paramtrace report bundle');
+  if (bundle.mode === 'pr' && (bundle.base === null || bundle.pullRequest === null)) {
+    throw new UntrustedInputError(
+      `${path}: a pull request bundle must have a base report and a pull request`,
+    );
+  }
+  return bundle;
+}
+
+/** A baseline: a bare report (`paramtrace analyze --json`) or a bundle, whose head report is taken. */
+export function readBaseline(path: string): { report: Report; commit: string | null } {
+  const value = parseJson(readBoundedFile(path), path);
+  const kind = (value as { kind?: unknown } | null)?.kind;
+  if (kind === BUNDLE_KIND) {
+    const bundle = validate(bundleSchema, value, path, 'paramtrace report bundle');
+    return { report: bundle.head, commit: bundle.commits.head };
+  }
+  return { report: validate(reportValidator, value, path, 'paramtrace report'), commit: null };
+}

@@ -1,0 +1,188 @@
+// One sticky comment per pull request and comment key, found by a hidden marker on its first line and
+// updated in place. Two runs for one pull request at once still leave one comment: each re-checks
+// right before creating, and a run that finds an older marked comment after creating its own deletes
+// its own and updates the older one.
+import type { GitHubClient, Logger } from './octokit.ts';
+import { apiFailure, isNotFound } from './errors.ts';
+
+export interface IssueRef {
+  owner: string;
+  repo: string;
+  issueNumber: number;
+}
+
+export interface FoundComment {
+  id: number;
+  body: string;
+  url: string;
+}
+
+export type CommentPolicy = 'always' | 'on-change' | 'never';
+
+const KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/;
+
+/** A comment key is a short identifier; it ends up inside an HTML comment, so nothing else is allowed. */
+export function isCommentKey(key: string): boolean {
+  return KEY.test(key) && !key.includes('--');
+}
+
+/** The hidden first line that identifies paramtrace's comment for `key`. */
+export function commentMarker(key: string): string {
+  if (!isCommentKey(key)) throw new Error(`invalid comment key '${key}'`);
+  return `<!-- paramtrace:comment-key=${key} -->`;
+}
+
+export function hasMarker(body: string | null | undefined, key: string): boolean {
+  if (!body) return false;
+  const firstLine = body.split('\n', 1)[0] ?? '';
+  return firstLine.trim() === commentMarker(key);
+}
+
+/** Every comment on the issue that carries the marker, oldest first (paginated, 100 per page). */
+export async function findComments(
+  client: GitHubClient,
+  ref: IssueRef,
+  key: string,
+): Promise<FoundComment[]> {
+  const found: FoundComment[] = [];
+  const pages = client.paginate.iterator(client.rest.issues.listComments, {
+    owner: ref.owner,
+    repo: ref.repo,
+    issue_number: ref.issueNumber,
+    per_page: 100,
+  });
+  for await (const page of pages) {
+    for (const c of page.data) {
+      if (hasMarker(c.body, key)) found.push({ id: c.id, body: c.body ?? '', url: c.html_url });
+    }
+  }
+  return found.sort((a, b) => a.id - b.id);
+}
+
+/** The oldest marked comment, the one runs keep. */
+export async function findComment(
+  client: GitHubClient,
+  ref: IssueRef,
+  key: string,
+): Promise<FoundComment | undefined> {
+  return (await findComments(client, ref, key))[0];
+}
+
+export interface UpsertOptions {
+  key: string;
+  body: string;
+  policy: CommentPolicy;
+  /** Whether the comparison shows any change; `on-change` creates a comment only then. */
+  changed: boolean;
+  log: Logger;
+  /** Waits between attempts to create; injectable for tests. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export type UpsertResult =
+  | { action: 'created' | 'updated' | 'unchanged'; id: number; url: string }
+  | { action: 'skipped'; reason: string };
+
+const CREATE_ATTEMPTS = 3;
+
+export async function upsertComment(
+  client: GitHubClient,
+  ref: IssueRef,
+  options: UpsertOptions,
+): Promise<UpsertResult> {
+  const { key, body, log } = options;
+  if (!hasMarker(body, key)) throw new Error(`comment body must start with ${commentMarker(key)}`);
+  if (options.policy === 'never') return { action: 'skipped', reason: 'comment: never' };
+
+  const existing = await findComment(client, ref, key);
+  if (existing) {
+    const updated = await updateIfDifferent(client, ref, existing, body);
+    if (updated) return updated;
+    log.info(`comment ${existing.id} was deleted while this run updated it; creating a new one`);
+  }
+  if (options.policy === 'on-change' && !options.changed) {
+    return { action: 'skipped', reason: 'comment: on-change and the parameters did not change' };
+  }
+  return create(client, ref, options);
+}
+
+/** PATCH unless the body is already right; undefined when the comment is gone (404). */
+async function updateIfDifferent(
+  client: GitHubClient,
+  ref: IssueRef,
+  comment: FoundComment,
+  body: string,
+): Promise<UpsertResult | undefined> {
+  if (comment.body === body) return { action: 'unchanged', id: comment.id, url: comment.url };
+  try {
+    const { data } = await client.rest.issues.updateComment({
+      owner: ref.owner,
+      repo: ref.repo,
+      comment_id: comment.id,
+      body,
+    });
+    return { action: 'updated', id: data.id, url: data.html_url };
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+async function create(client: GitHubClient, ref: IssueRef, options: UpsertOptions): Promise<UpsertResult> {
+  const { key, body, log } = options;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  for (let attempt = 1; ; attempt++) {
+    // Re-check right before creating: another run for this pull request may have posted meanwhile (and
+    // after a failed attempt, the attempt itself may have gone through).
+    const other = await findComment(client, ref, key);
+    if (other) {
+      const updated = await updateIfDifferent(client, ref, other, body);
+      if (updated) return updated;
+    }
+    try {
+      // No automatic retry: a POST that timed out may have created the comment; the loop re-checks.
+      const { data } = await client.rest.issues.createComment({
+        owner: ref.owner,
+        repo: ref.repo,
+        issue_number: ref.issueNumber,
+        body,
+        request: { retries: 0 },
+      });
+      return await settle(client, ref, key, body, { id: data.id, body, url: data.html_url }, log);
+    } catch (error) {
+      const failure = apiFailure(error);
+      if (failure.kind !== 'unavailable' || attempt >= CREATE_ATTEMPTS) throw error;
+      log.info(
+        `creating the comment failed (${failure.status ?? 'network'}: ${failure.message}); checking and retrying`,
+      );
+      await sleep(1000 * attempt * attempt);
+    }
+  }
+}
+
+/**
+ * After creating: if an older marked comment exists (a concurrent run created it first), delete ours and
+ * update that one, so concurrent runs converge on one comment.
+ */
+async function settle(
+  client: GitHubClient,
+  ref: IssueRef,
+  key: string,
+  body: string,
+  mine: FoundComment,
+  log: Logger,
+): Promise<UpsertResult> {
+  const all = await findComments(client, ref, key);
+  const oldest = all[0];
+  if (!oldest || oldest.id >= mine.id) return { action: 'created', id: mine.id, url: mine.url };
+  // Update the older one first: if it vanished meanwhile, ours stays.
+  const updated = await updateIfDifferent(client, ref, oldest, body);
+  if (!updated) return { action: 'created', id: mine.id, url: mine.url };
+  log.info(`another run created comment ${oldest.id} first; removing this run's duplicate ${mine.id}`);
+  try {
+    await client.rest.issues.deleteComment({ owner: ref.owner, repo: ref.repo, comment_id: mine.id });
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+  return updated;
+}

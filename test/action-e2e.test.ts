@@ -1,0 +1,560 @@
+// The action as a runner runs it: `node dist/index.js` (built fresh from the sources in `before`) in a
+// real git repository with a base and head commit, a pull_request (or workflow_run) event payload,
+// INPUT_* variables, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY, against the loopback GitHub API server,
+// which checks every request and response against GitHub's OpenAPI description and keeps state.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it, type TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { runAction, type ActionRun } from './support/action-runner.ts';
+import { BUILD, createModelRepo, MODEL, type CommitSpec, type ModelRepo } from './support/git-repo.ts';
+import {
+  READ_ONLY_TOKEN,
+  startGitHubApi,
+  WRITE_TOKEN,
+  type GitHubApiServer,
+} from './support/github-api-server.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const REPO = 'octo-org/models';
+const FORK = 'mallory/models';
+const MARKER = '<!-- paramtrace:comment-key=default -->';
+
+let dist: string;
+let entry: string;
+
+before(() => {
+  dist = mkdtempSync(join(tmpdir(), 'paramtrace-dist-'));
+  execFileSync(process.execPath, [join(ROOT, 'scripts/build-dist.mjs'), '--outdir', dist], {
+    cwd: ROOT,
+    stdio: 'pipe',
+  });
+  entry = join(dist, 'index.js');
+});
+
+after(() => {
+  if (dist) rmSync(dist, { recursive: true, force: true });
+});
+
+interface Scenario {
+  api: GitHubApiServer;
+  repo: ModelRepo;
+  /** The pull_request event payload for `head` (a commit label). */
+  prEvent(head: string, options?: { fork?: boolean }): unknown;
+  run(options: {
+    head?: string;
+    inputs?: Record<string, string>;
+    token?: string;
+    eventName?: string;
+    event?: unknown;
+    env?: Record<string, string>;
+    workspace?: string;
+  }): Promise<ActionRun>;
+  comments(): { id: number; body: string }[];
+}
+
+/**
+ * main: base (seed case 1: conv2(conv1(x)), 18 unique); feature: head (seed case 2: conv1 applied twice,
+ * 9 unique, conv1.weight shared), grown (resnet block: 296 unique).
+ */
+async function scenario(
+  t: TestContext,
+  options: { fork?: boolean; commits?: CommitSpec[] } = {},
+): Promise<Scenario> {
+  const repo = createModelRepo(
+    options.commits ?? [
+      { label: 'base', model: 'seed-case-1' },
+      { label: 'head', model: 'seed-case-2', branch: 'feature' },
+      { label: 'grown', model: 'resnet-block', branch: 'feature' },
+      { label: 'same', model: 'seed-case-1', branch: 'feature' },
+    ],
+  );
+  const api = await startGitHubApi();
+  api.state.addRepo(REPO, { ownerType: 'Organization' });
+  if (options.fork) api.state.addRepo(FORK, { fork: true });
+  api.state.addPullRequest(REPO, {
+    number: 7,
+    headSha: repo.commits.head!,
+    baseSha: repo.commits.base!,
+    headRef: 'feature',
+    headRepo: options.fork ? FORK : REPO,
+    user: options.fork ? 'mallory' : 'alice',
+  });
+  const runs: ActionRun[] = [];
+  t.after(async () => {
+    await api.close();
+    repo.remove();
+    for (const r of runs) r.cleanup();
+  });
+  const prEvent = (head: string, o: { fork?: boolean } = options) => ({
+    action: 'synchronize',
+    number: 7,
+    pull_request: {
+      number: 7,
+      head: { sha: repo.commits[head], ref: 'feature', repo: { full_name: o.fork ? FORK : REPO } },
+      base: { sha: repo.commits.base, ref: 'main', repo: { full_name: REPO } },
+    },
+    repository: { full_name: REPO },
+  });
+  return {
+    api,
+    repo,
+    prEvent,
+    async run(o) {
+      const head = o.head ?? 'head';
+      if (!o.workspace) repo.checkout(head);
+      // The PR's head sha moves with the head commit.
+      const pr = api.state.pullRequest(REPO, 7)!;
+      pr.pull.headSha = repo.commits[head]!;
+      const result = await runAction({
+        entry,
+        workspace: o.workspace ?? repo.dir,
+        inputs: { model: MODEL, build: BUILD, 'github-token': o.token ?? WRITE_TOKEN, ...o.inputs },
+        eventName: o.eventName ?? 'pull_request',
+        event: o.event ?? prEvent(head),
+        repository: REPO,
+        sha: repo.commits[head]!,
+        apiUrl: api.url,
+        env: o.env,
+      });
+      runs.push(result);
+      return result;
+    },
+    comments: () => api.state.commentsOn(REPO, 7).map((c) => ({ id: c.id, body: c.body })),
+  };
+}
+
+function assertNoToken(run: ActionRun, ...extra: string[]) {
+  // `::add-mask::TOKEN` is the instruction to the runner to mask it, which the runner does not print.
+  const log = run.log
+    .split('\n')
+    .filter((l) => !l.startsWith('::add-mask::'))
+    .join('\n');
+  for (const token of [WRITE_TOKEN, READ_ONLY_TOKEN]) {
+    assert.ok(!log.includes(token), 'the token appears in the log');
+    assert.ok(!run.summary.includes(token), 'the token appears in the summary');
+    assert.ok(!JSON.stringify(run.outputs).includes(token), 'the token appears in the outputs');
+    for (const text of extra) assert.ok(!text.includes(token), 'the token appears in a file');
+  }
+}
+
+describe('action: pull request', () => {
+  it('posts one comment and a status, then updates the comment in place and fails on growth', async (t) => {
+    const s = await scenario(t);
+    const first = await s.run({ inputs: { 'max-growth': '5%', 'commit-status': 'true' } });
+    assert.equal(first.code, 0, first.log);
+    assert.equal(first.outputs.verdict, 'pass');
+    assert.equal(first.outputs.unique, '9');
+    assert.equal(first.outputs['base-unique'], '18');
+    assert.equal(first.outputs['delta-unique'], '-9');
+    assert.equal(first.outputs['comment-action'], 'created');
+    const comments = s.comments();
+    assert.equal(comments.length, 1);
+    assert.ok(comments[0]!.body.startsWith(MARKER));
+    assert.match(comments[0]!.body, /pass/);
+    assert.match(comments[0]!.body, /conv1\.weight/);
+    assert.equal(first.outputs['comment-body'], comments[0]!.body);
+    assert.match(first.summary, /pass/);
+    const statuses = s.api.state.statusesFor(REPO, s.repo.commits.head!);
+    assert.deepEqual(
+      statuses.map((x) => [x.context, x.state]),
+      [['paramtrace', 'success']],
+    );
+    const report = JSON.parse(readFileSync(first.outputs['report-path']!, 'utf8'));
+    assert.equal(report.kind, 'paramtrace-run');
+    assert.equal(report.head.counts.unique, 9);
+    assert.equal(report.base.counts.unique, 18);
+    assert.equal(report.pullRequest.number, 7);
+    assertNoToken(first, readFileSync(first.outputs['report-path']!, 'utf8'));
+
+    const second = await s.run({ head: 'grown', inputs: { 'max-growth': '5%', 'commit-status': 'true' } });
+    assert.equal(second.code, 1, second.log);
+    assert.equal(second.outputs.verdict, 'fail');
+    assert.equal(second.outputs['comment-action'], 'updated');
+    const after = s.comments();
+    assert.equal(after.length, 1, 'the comment is updated, not duplicated');
+    assert.equal(after[0]!.id, comments[0]!.id);
+    assert.match(after[0]!.body, /fail/);
+    assert.match(second.log, /::error::.*fail/);
+    const grownStatus = s.api.state.statusesFor(REPO, s.repo.commits.grown!);
+    assert.deepEqual(
+      grownStatus.map((x) => [x.context, x.state]),
+      [['paramtrace', 'failure']],
+    );
+    assert.deepEqual(s.api.violations, []);
+  });
+});
+
+/** The lines of the log that are workflow commands of one kind (`warning`, `error`, ...). */
+function commands(run: ActionRun, kind: string): string[] {
+  return run.log.split('\n').filter((l) => l.startsWith(`::${kind}`));
+}
+
+describe('action: pull request, more', () => {
+  it('comment: on-change posts nothing when the parameters did not change, and still writes the summary', async (t) => {
+    const s = await scenario(t);
+    const run = await s.run({ head: 'same', inputs: { comment: 'on-change' } });
+    assert.equal(run.code, 0, run.log);
+    assert.equal(run.outputs['comment-action'], 'skipped');
+    assert.equal(run.outputs.changed, 'false');
+    assert.equal(s.comments().length, 0);
+    assert.match(run.summary, /pass/);
+  });
+
+  it('a failing build is a clear error naming the command, its exit status and its output', async (t) => {
+    const s = await scenario(t);
+    const build = 'echo exporting the model; echo "boom: no module named torch" >&2; exit 3';
+    const run = await s.run({ inputs: { build } });
+    assert.equal(run.code, 1);
+    const error = commands(run, 'error').join('\n');
+    assert.match(error, /build command for head failed/);
+    assert.match(error, /exited with status 3/);
+    assert.match(error, /boom: no module named torch/);
+    assert.ok(error.includes('exit 3'), 'the error names the command');
+    assert.match(run.summary, /could not run/);
+    assert.equal(s.comments().length, 0);
+  });
+
+  it('the build sees no token and no runner command files, and cannot issue workflow commands', async (t) => {
+    const s = await scenario(t);
+    const dump = mkdtempSync(join(tmpdir(), 'paramtrace-env-'));
+    t.after(() => rmSync(dump, { recursive: true, force: true }));
+    const build = `env > "$PT_DUMP/env-$(git rev-parse --short HEAD).txt"; echo "::warning::from the build"; ${BUILD}`;
+    const run = await s.run({
+      inputs: { build, comment: 'never' },
+      env: { PT_DUMP: dump, GITHUB_TOKEN: WRITE_TOKEN },
+    });
+    assert.equal(run.code, 0, run.log);
+    const dumps = readdirSync(dump);
+    assert.equal(dumps.length, 2, 'the build ran for head and base');
+    for (const file of dumps) {
+      const env = readFileSync(join(dump, file), 'utf8');
+      assert.ok(!env.includes(WRITE_TOKEN), `the token reached the build (${file})`);
+      assert.doesNotMatch(env, /^INPUT_/m);
+      assert.doesNotMatch(env, /^GITHUB_(OUTPUT|ENV|PATH|STATE|STEP_SUMMARY|TOKEN)=/m);
+    }
+    // The build's output is fenced by ::stop-commands:: so the runner ignores its "::warning::".
+    const lines = run.log.split('\n');
+    const at = lines.indexOf('::warning::from the build');
+    assert.ok(at > 0);
+    const stop = lines
+      .slice(0, at)
+      .reverse()
+      .find((l) => l.startsWith('::stop-commands::'));
+    assert.ok(stop, 'build output is not inside stop-commands');
+    const token = stop.slice('::stop-commands::'.length);
+    assert.ok(lines.slice(at).includes(`::${token}::`), 'commands are resumed after the build');
+    assertNoToken(run);
+  });
+
+  it('a model that does not exist at the base is compared with nothing; only max-params applies', async (t) => {
+    const s = await scenario(t, {
+      commits: [
+        { label: 'base', model: null, files: { 'README.md': 'no model yet\n' } },
+        { label: 'head', model: 'seed-case-2', branch: 'feature' },
+      ],
+    });
+    const run = await s.run({ inputs: { 'max-growth': '1%', 'fail-on-new-shared': 'true' } });
+    assert.equal(run.code, 0, run.log);
+    assert.equal(run.outputs.verdict, 'pass');
+    assert.equal(run.outputs['base-unique'], '0');
+    assert.match(commands(run, 'warning').join('\n'), /build command for base .* failed/);
+    assert.match(s.comments()[0]!.body, /compared with an empty model/);
+    const capped = await s.run({ inputs: { 'max-params': '5' } });
+    assert.equal(capped.code, 1, capped.log);
+  });
+
+  it('a baseline report from the default branch replaces rebuilding the base', async (t) => {
+    const s = await scenario(t);
+    s.repo.checkout('base');
+    const baseline = await s.run({
+      workspace: s.repo.dir,
+      head: 'base',
+      eventName: 'push',
+      event: { ref: 'refs/heads/main', after: s.repo.commits.base },
+      inputs: { mode: 'baseline' },
+    });
+    assert.equal(baseline.code, 0, baseline.log);
+    assert.equal(baseline.outputs.unique, '18');
+    assert.match(baseline.summary, /baseline: 18 unique parameters/);
+    const file = baseline.outputs['report-path']!;
+    const bundle = JSON.parse(readFileSync(file, 'utf8'));
+    assert.equal(bundle.mode, 'baseline');
+    assert.equal(bundle.commits.head, s.repo.commits.base);
+
+    const pr = await s.run({ inputs: { 'base-report': file } });
+    assert.equal(pr.code, 0, pr.log);
+    assert.equal(pr.outputs['base-unique'], '18');
+    assert.doesNotMatch(pr.log, /build base/);
+    assert.match(s.comments()[0]!.body, /baseline report/);
+  });
+});
+
+describe('action: forks', () => {
+  it('refuses to build a fork pull request on a self-hosted runner unless allowed, and says why', async (t) => {
+    const s = await scenario(t, { fork: true });
+    const refused = await s.run({ env: { RUNNER_ENVIRONMENT: 'self-hosted' } });
+    assert.equal(refused.code, 1);
+    const error = commands(refused, 'error').join('\n');
+    assert.match(
+      error,
+      /refusing to build pull request #7 from fork mallory\/models on a self-hosted runner/,
+    );
+    assert.match(error, /allow-fork-on-self-hosted/);
+    assert.ok(!existsSync(join(s.repo.dir, MODEL)), 'the build did not run');
+    assert.equal(s.api.requests.length, 0);
+
+    const target = await s.run({ eventName: 'pull_request_target' });
+    assert.equal(target.code, 1);
+    assert.match(commands(target, 'error').join('\n'), /pull_request_target/);
+
+    const allowed = await s.run({
+      env: { RUNNER_ENVIRONMENT: 'self-hosted' },
+      inputs: { 'allow-fork-on-self-hosted': 'true' },
+    });
+    assert.equal(allowed.code, 0, allowed.log);
+  });
+
+  it('fork-safe pair: the pull_request run writes the report, the workflow_run run posts it', async (t) => {
+    const s = await scenario(t, { fork: true });
+    const pr = await s.run({ token: READ_ONLY_TOKEN, inputs: { comment: 'never', 'max-growth': '5%' } });
+    assert.equal(pr.code, 0, pr.log);
+    assert.equal(s.api.requests.length, 0, 'the pull_request run makes no API call');
+
+    // actions/upload-artifact + actions/download-artifact: the report lands in a directory.
+    const artifact = mkdtempSync(join(tmpdir(), 'paramtrace-artifact-'));
+    const empty = mkdtempSync(join(tmpdir(), 'paramtrace-post-'));
+    t.after(() => {
+      rmSync(artifact, { recursive: true, force: true });
+      rmSync(empty, { recursive: true, force: true });
+    });
+    writeFileSync(join(artifact, 'paramtrace-report.json'), readFileSync(pr.outputs['report-path']!));
+
+    const post = await s.run({
+      workspace: empty,
+      eventName: 'workflow_run',
+      event: workflowRunEvent(s),
+      inputs: {
+        mode: 'post',
+        model: '',
+        build: '',
+        'artifact-path': artifact,
+        'commit-status': 'true',
+        'max-growth': '5%',
+      },
+    });
+    assert.equal(post.code, 0, post.log);
+    assert.equal(post.outputs['pull-request'], '7');
+    assert.equal(post.outputs.verdict, 'pass');
+    const comments = s.comments();
+    assert.equal(comments.length, 1);
+    assert.ok(comments[0]!.body.startsWith(MARKER));
+    assert.match(comments[0]!.body, /conv1\.weight/);
+    assert.deepEqual(
+      s.api.state.statusesFor(REPO, s.repo.commits.head!).map((x) => [x.context, x.state]),
+      [['paramtrace', 'success']],
+    );
+    assert.ok(
+      s.api.requests.some((r) => r.route === 'GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls'),
+      'the pull request was found by the head sha',
+    );
+    assert.deepEqual(s.api.violations, []);
+  });
+
+  it('rejects a tampered artifact with a clear error and posts nothing', async (t) => {
+    const s = await scenario(t, { fork: true });
+    const pr = await s.run({ token: READ_ONLY_TOKEN, inputs: { comment: 'never' } });
+    assert.equal(pr.code, 0, pr.log);
+    const good = JSON.parse(readFileSync(pr.outputs['report-path']!, 'utf8'));
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tampering with arbitrary JSON
+    const tampers: [string, (b: any) => void, RegExp][] = [
+      ['schema version', (b) => (b.schemaVersion = 2), /schemaVersion/],
+      ['bidi override in a layer name', (b) => (b.head.layers[0].name = 'conv1\u202e@evil'), /U\+202E/],
+      ['extra key', (b) => (b.head.counts.injected = 1), /injected|additional/],
+      ['negative count', (b) => (b.head.counts.unique = -5), /unique/],
+      ['other commit', (b) => (b.pullRequest.headSha = 'f'.repeat(40)), /is for commit f{40}/],
+      ['oversized string', (b) => (b.head.parameters[0].name = 'x'.repeat(100_000)), /4096|longer|more than/],
+      ['wrong type', (b) => (b.head.layers = 'all of them'), /layers/],
+    ];
+    for (const [what, tamper, expected] of tampers) {
+      const artifact = mkdtempSync(join(tmpdir(), 'paramtrace-artifact-'));
+      t.after(() => rmSync(artifact, { recursive: true, force: true }));
+      const bundle = structuredClone(good);
+      tamper(bundle);
+      writeFileSync(join(artifact, 'paramtrace-report.json'), JSON.stringify(bundle));
+      const post = await s.run({
+        workspace: artifact,
+        eventName: 'workflow_run',
+        event: workflowRunEvent(s),
+        inputs: { mode: 'post', model: '', build: '', 'artifact-path': artifact, 'commit-status': 'true' },
+      });
+      assert.equal(post.code, 1, `${what}: ${post.log}`);
+      const error = commands(post, 'error').join('\n');
+      assert.match(error, /refusing the report artifact/, what);
+      assert.match(error, expected, `${what}: ${error}`);
+    }
+    assert.equal(s.comments().length, 0);
+    assert.equal(s.api.state.statusesFor(REPO, s.repo.commits.head!).length, 0);
+  });
+});
+
+function workflowRunEvent(s: Scenario) {
+  return {
+    action: 'completed',
+    workflow_run: {
+      id: 99,
+      event: 'pull_request',
+      conclusion: 'success',
+      head_sha: s.repo.commits.head,
+      head_branch: 'feature',
+      head_repository: { full_name: FORK },
+      pull_requests: [],
+    },
+    repository: { full_name: REPO },
+  };
+}
+
+describe('action: API faults', () => {
+  const COMMENTS = 'GET /repos/{owner}/{repo}/issues/{issue_number}/comments' as const;
+  const CREATE = 'POST /repos/{owner}/{repo}/issues/{issue_number}/comments' as const;
+  const STATUS = 'POST /repos/{owner}/{repo}/statuses/{sha}' as const;
+
+  it('retries 5xx answers and secondary rate limits (honouring retry-after)', async (t) => {
+    const s = await scenario(t);
+    s.api.faults.inject(COMMENTS, { type: 'error', status: 502 });
+    s.api.faults.inject(CREATE, { type: 'secondary-rate-limit', retryAfterSeconds: 1 });
+    s.api.faults.inject(STATUS, { type: 'error', status: 500 });
+    const run = await s.run({ inputs: { 'commit-status': 'true' } });
+    assert.equal(run.code, 0, run.log);
+    assert.equal(s.comments().length, 1);
+    assert.equal(s.api.state.statusesFor(REPO, s.repo.commits.head!).length, 1);
+    const faults = s.api.requests.filter((r) => r.fault).map((r) => `${r.route} ${r.status}`);
+    assert.deepEqual(faults.sort(), [`${COMMENTS} 502`, `${CREATE} 403`, `${STATUS} 500`].sort());
+    assert.match(run.log, /secondary rate limit .* retrying after 1 s/);
+    assert.equal(commands(run, 'warning').length, 0, run.log);
+    assert.deepEqual(s.api.violations, []);
+  });
+
+  it('recreates a comment deleted between lookup and update', async (t) => {
+    const s = await scenario(t);
+    const old = s.api.state.addComment(REPO, 7, { body: `${MARKER}\nan older report` });
+    s.api.faults.deleteCommentAfterNextList(old.id);
+    const run = await s.run({});
+    assert.equal(run.code, 0, run.log);
+    assert.equal(run.outputs['comment-action'], 'created');
+    const comments = s.comments();
+    assert.equal(comments.length, 1);
+    assert.notEqual(comments[0]!.id, old.id);
+    assert.ok(s.api.requests.some((r) => r.method === 'PATCH' && r.status === 404));
+  });
+
+  it('a 403 on the comment and status is a warning with the fix; the verdict still comes from the thresholds', async (t) => {
+    const s = await scenario(t);
+    const failing = await s.run({
+      head: 'grown',
+      token: READ_ONLY_TOKEN,
+      inputs: { 'max-growth': '5%', 'commit-status': 'true' },
+    });
+    assert.equal(failing.code, 1, failing.log);
+    assert.equal(failing.outputs.verdict, 'fail');
+    assert.equal(failing.outputs['comment-action'], 'failed');
+    assert.match(failing.summary, /fail/);
+    const warnings = commands(failing, 'warning').join('\n');
+    assert.match(warnings, /could not post the pull request comment \(403/);
+    assert.match(warnings, /pull-requests: write/);
+    assert.match(warnings, /statuses: write/);
+    assert.match(commands(failing, 'error').join('\n'), /fail/);
+
+    const passing = await s.run({ token: READ_ONLY_TOKEN, inputs: { 'max-growth': '5%' } });
+    assert.equal(passing.code, 0, passing.log);
+    assert.equal(passing.outputs.verdict, 'pass');
+    assert.match(commands(passing, 'warning').join('\n'), /fork-safe/);
+    assert.ok(existsSync(passing.outputs['report-path']!));
+    assert.equal(s.comments().length, 0);
+  });
+
+  it('gives up on an exhausted primary rate limit without failing the job', async (t) => {
+    const s = await scenario(t);
+    s.api.faults.inject('*', { type: 'rate-limit', resetInSeconds: 3600 }, Infinity);
+    const run = await s.run({ inputs: { 'commit-status': 'true' } });
+    assert.equal(run.code, 0, run.log);
+    assert.match(commands(run, 'warning').join('\n'), /rate limit/);
+    assert.match(run.summary, /pass/);
+    const failOnApi = await s.run({ inputs: { 'fail-on-api-error': 'true' } });
+    assert.equal(failOnApi.code, 1, failOnApi.log);
+  });
+
+  it('times out a request that hangs and retries it', async (t) => {
+    const s = await scenario(t);
+    s.api.faults.inject(COMMENTS, { type: 'hang' });
+    const run = await s.run({ inputs: { 'api-timeout': '1' } });
+    assert.equal(run.code, 0, run.log);
+    assert.equal(s.comments().length, 1);
+  });
+
+  it('two runs for one pull request at once leave one comment', async (t) => {
+    const s = await scenario(t);
+    // Slow creation down so both runs pass their re-check before either comment exists.
+    s.api.faults.inject(CREATE, { type: 'delay', ms: 700 }, 2);
+    s.repo.checkout('head');
+    const copy = mkdtempSync(join(tmpdir(), 'paramtrace-clone-'));
+    t.after(() => rmSync(copy, { recursive: true, force: true }));
+    execFileSync('git', ['clone', '--quiet', s.repo.dir, copy], { stdio: 'pipe' });
+    execFileSync('git', ['checkout', '--quiet', '--detach', s.repo.commits.head!], {
+      cwd: copy,
+      stdio: 'pipe',
+    });
+    const [a, b] = await Promise.all([s.run({ workspace: s.repo.dir }), s.run({ workspace: copy })]);
+    assert.equal(a.code, 0, a.log);
+    assert.equal(b.code, 0, b.log);
+    assert.equal(
+      s.comments().length,
+      1,
+      JSON.stringify(s.api.requests.map((r) => `${r.method} ${r.path} ${r.status}`)),
+    );
+    assert.deepEqual(s.api.violations, []);
+  });
+});
+
+describe('action: the self-test workflow', () => {
+  it('compares the bundled example pair with base-model and no pull request', async (t) => {
+    const api = await startGitHubApi();
+    t.after(() => api.close());
+    const run = await runAction({
+      entry,
+      workspace: ROOT,
+      inputs: {
+        model: 'examples/head.onnx',
+        'base-model': 'examples/base.onnx',
+        'comment-key': 'selftest',
+        'max-growth': '5%',
+      },
+      eventName: 'push',
+      event: { ref: 'refs/heads/main' },
+      repository: REPO,
+      sha: 'f'.repeat(40),
+      apiUrl: api.url,
+    });
+    t.after(() => run.cleanup());
+    assert.equal(run.code, 0, run.log);
+    assert.equal(run.outputs.verdict, 'pass');
+    assert.ok(Number(run.outputs['new-shared-count']) >= 1);
+    assert.ok(Number(run.outputs['new-unused-count']) >= 1);
+    assert.ok(run.outputs['report-path']!.endsWith('paramtrace-report-selftest.json'));
+    assert.ok(run.outputs['comment-body']!.startsWith('<!-- paramtrace:comment-key=selftest -->'));
+    assert.equal(api.requests.length, 0);
+    // Every output the action sets is declared in action.yml.
+    const declared = declaredOutputs();
+    for (const name of Object.keys(run.outputs))
+      assert.ok(declared.has(name), `output '${name}' is not in action.yml`);
+  });
+});
+
+function declaredOutputs(): Set<string> {
+  const yml = readFileSync(join(ROOT, 'action.yml'), 'utf8');
+  const section = yml.slice(yml.indexOf('\noutputs:\n'), yml.indexOf('\nruns:\n'));
+  return new Set([...section.matchAll(/^ {2}([a-z-]+):$/gm)].map((m) => m[1]!));
+}
