@@ -35981,7 +35981,13 @@ var TensorReader = class {
   }
   model;
   sources = /* @__PURE__ */ new Map();
+  /** The last tensor read: the analysis asks for one tensor's uniformity and fingerprint in a row. */
+  last;
   bytes(tensor) {
+    if (this.last?.tensor !== tensor) this.last = { tensor, bytes: this.read(tensor) };
+    return this.last.bytes;
+  }
+  read(tensor) {
     const data = tensor.data;
     const expected = byteSize(tensor.dataType, tensor.numel);
     switch (data.kind) {
@@ -36567,7 +36573,9 @@ function findDuplicates(candidates, content) {
   for (const c of candidates) {
     if (c.kind === "sparse-initializer" || c.numel < 2) continue;
     const key = `${c.tensor.dataType}:${c.numel}`;
-    buckets.set(key, [...buckets.get(key) ?? [], c]);
+    const bucket = buckets.get(key);
+    if (bucket) bucket.push(c);
+    else buckets.set(key, [c]);
   }
   const groups2 = [];
   const findings = [];
@@ -36577,7 +36585,9 @@ function findDuplicates(candidates, content) {
     const byHash = /* @__PURE__ */ new Map();
     for (const c of members) {
       const hash = content.fingerprint(c.tensor);
-      byHash.set(hash, [...byHash.get(hash) ?? [], c]);
+      const same = byHash.get(hash);
+      if (same) same.push(c);
+      else byHash.set(hash, [c]);
     }
     const grouped2 = /* @__PURE__ */ new Set();
     for (const same of byHash.values()) {
@@ -36719,7 +36729,8 @@ function analyze(input) {
   for (const p of parameters)
     bytesByDtype[p.dtype] = (bytesByDtype[p.dtype] ?? 0) + byteSize(p.dtype, p.numel);
   const buffers = tensors.filter((t) => t.kind === "buffer").map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, numel: t.numel }));
-  const layers = [...calls.values()].filter((c) => c.nodes.some((n) => !n.folds) && !c.nodes.every((n) => n.node.opType === "Constant")).map((c) => layerCall(c, numelOf2, model, trace, manifest));
+  const moduleClasses = new Map(manifest?.tensors.map((t) => [t.module, t.moduleClass]));
+  const layers = [...calls.values()].filter((c) => c.nodes.some((n) => !n.folds) && !c.nodes.every((n) => n.node.opType === "Constant")).map((c) => layerCall(c, numelOf2, model, trace, moduleClasses));
   notes.push(
     ...explain({
       model,
@@ -36872,13 +36883,14 @@ function unusedFinding(p, walk2, deadUse, unexecutedUse, traced) {
   const consumed = p.storedAs.some((s) => walk2.consumed.has(s.key));
   return consumed ? { ...base, reason: "dead", detail: "reaches no compute node whose outputs reach a graph output" } : { ...base, reason: "orphan", detail: "an initializer that no node consumes" };
 }
-function layerCall(c, numelOf2, model, trace, manifest) {
+function layerCall(c, numelOf2, model, trace, moduleClasses) {
   const compute = c.nodes.filter((n) => !n.folds && n.node.opType !== "Constant");
   const opTypes = [...new Set(compute.map((n) => n.node.opType))];
   const parameters = [...c.params];
   return {
     name: c.name,
-    type: manifest && moduleClass(c.name, manifest) || opTypes.join("+"),
+    // A second call of module `conv1` is named `conv1_1` by the exporter.
+    type: moduleClasses.get(c.name) ?? moduleClasses.get(c.name.replace(/_\d+$/, "")) ?? opTypes.join("+"),
     opTypes,
     graph: c.graph,
     parameters,
@@ -36887,14 +36899,6 @@ function layerCall(c, numelOf2, model, trace, manifest) {
     live: c.live,
     executions: c.executions
   };
-}
-function moduleClass(callName, manifest) {
-  const candidates = [callName, callName.replace(/_\d+$/, "")];
-  for (const name3 of candidates) {
-    const hit = manifest.tensors.find((t) => t.module === name3);
-    if (hit) return hit.moduleClass;
-  }
-  return void 0;
 }
 function outputShapes(nodes, model, trace) {
   const last = nodes.at(-1);
@@ -42209,6 +42213,21 @@ async function publishWithClient(inputs, ctx, io2, request2) {
   const client = clientFor(inputs, ctx, io2);
   return publish(client, request2, publishLog(io2));
 }
+function publishRequestFor(inputs, ctx, target, comparison, body) {
+  return {
+    owner: ctx.repository.owner,
+    repo: ctx.repository.repo,
+    pullNumber: target.pullNumber,
+    headSha: target.headSha,
+    comment: { body, key: inputs.commentKey, policy: inputs.comment, changed: hasChanges(comparison) },
+    status: inputs.commitStatus ? {
+      context: statusContext(inputs.commentKey, DEFAULT_COMMENT_KEY),
+      state: comparison.verdict.pass ? "success" : "failure",
+      description: comparison.verdict.headline,
+      targetUrl: ctx.runUrl
+    } : null
+  };
+}
 
 // src/action/summary.ts
 import { appendFileSync as appendFileSync2 } from "node:fs";
@@ -43227,19 +43246,7 @@ async function runPost(inputs, ctx, io2) {
       );
     const result = await publish(
       client,
-      {
-        owner: ctx.repository.owner,
-        repo: ctx.repository.repo,
-        pullNumber: number,
-        headSha: run.headSha,
-        comment: { body, key: inputs.commentKey, policy: inputs.comment, changed: hasChanges(comparison) },
-        status: inputs.commitStatus ? {
-          context: statusContext(inputs.commentKey, DEFAULT_COMMENT_KEY),
-          state: comparison.verdict.pass ? "success" : "failure",
-          description: comparison.verdict.headline,
-          targetUrl: ctx.runUrl
-        } : null
-      },
+      publishRequestFor(inputs, ctx, { pullNumber: number, headSha: run.headSha }, comparison, body),
       publishLog(io2)
     );
     outputs = { ...result.outputs, "pull-request": number === null ? "" : String(number) };
@@ -43468,19 +43475,12 @@ async function runPr(inputs, ctx, io2) {
   appendSummary(ctx.stepSummaryPath, renderSummary(comparison, sides.head));
   io2.info(`paramtrace: ${comparison.verdict.headline}`);
   io2.info(`paramtrace: report written to ${reportPath}`);
-  const published = pr ? await publishWithClient(inputs, ctx, io2, {
-    owner: ctx.repository.owner,
-    repo: ctx.repository.repo,
-    pullNumber: pr.number,
-    headSha: pr.headSha,
-    comment: { body, key: inputs.commentKey, policy: inputs.comment, changed: hasChanges(comparison) },
-    status: inputs.commitStatus ? {
-      context: statusContext(inputs.commentKey, DEFAULT_COMMENT_KEY),
-      state: comparison.verdict.pass ? "success" : "failure",
-      description: comparison.verdict.headline,
-      targetUrl: ctx.runUrl
-    } : null
-  }) : { outputs: {}, problems: [] };
+  const published = pr ? await publishWithClient(
+    inputs,
+    ctx,
+    io2,
+    publishRequestFor(inputs, ctx, { pullNumber: pr.number, headSha: pr.headSha }, comparison, body)
+  ) : { outputs: {}, problems: [] };
   const outputs = {
     ...comparisonOutputs(comparison),
     ...published.outputs,

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { test } from 'node:test';
 import { analyzeFixture, expectation, FIXTURES } from './support/analyze-fixture.ts';
+import { modulePath } from '../src/analysis/graph-walk.ts';
 
 const names = readdirSync(FIXTURES)
   .filter((f) => f.endsWith('.expect.json'))
@@ -45,9 +46,5 @@ for (const name of names) {
 
 /** The fixtures name calls by exporter scope (`/layer1/layer1.0/conv1`); reports by module path. */
 function scopeToCall(scope: string): string {
-  if (!scope.startsWith('/')) return scope;
-  let path = '';
-  for (const c of scope.slice(1).split('/'))
-    path = path !== '' && !c.startsWith(`${path}.`) ? `${path}.${c}` : c;
-  return path;
+  return scope.startsWith('/') ? modulePath(scope.slice(1).split('/')) : scope;
 }

@@ -7,7 +7,6 @@ import { compare } from '../compare/compare.ts';
 import type { GitHubClient } from '../github/octokit.ts';
 import { findPullRequestForSha, getPullRequest } from '../github/pulls.ts';
 import { apiFailure, describeFailure } from '../github/errors.ts';
-import { statusContext } from '../github/statuses.ts';
 import { renderComment, renderSummary } from '../render/markdown.ts';
 import { escapeText } from '../render/escape.ts';
 import { makeBundle, reportFileName, serializeBundle } from './bundle.ts';
@@ -16,9 +15,9 @@ import type { ActionInputs } from './inputs.ts';
 import { DEFAULT_COMMENT_KEY } from './inputs.ts';
 import type { Io, RunResult } from './io.ts';
 import { ActionError } from './io.ts';
-import { comparisonOutputs, footer, hasChanges } from './outcome.ts';
+import { comparisonOutputs, footer } from './outcome.ts';
 import { publish } from './publish.ts';
-import { clientFor, publishLog, reportPathFor } from './shared.ts';
+import { clientFor, publishLog, publishRequestFor, reportPathFor } from './shared.ts';
 import { appendSummary } from './summary.ts';
 import { locateBundle, readBaseline, readBundle, UntrustedInputError } from './untrusted/read-bundle.ts';
 
@@ -136,21 +135,7 @@ export async function runPost(inputs: ActionInputs, ctx: RunContext, io: Io): Pr
       );
     const result = await publish(
       client,
-      {
-        owner: ctx.repository.owner,
-        repo: ctx.repository.repo,
-        pullNumber: number,
-        headSha: run.headSha,
-        comment: { body, key: inputs.commentKey, policy: inputs.comment, changed: hasChanges(comparison) },
-        status: inputs.commitStatus
-          ? {
-              context: statusContext(inputs.commentKey, DEFAULT_COMMENT_KEY),
-              state: comparison.verdict.pass ? 'success' : 'failure',
-              description: comparison.verdict.headline,
-              targetUrl: ctx.runUrl,
-            }
-          : null,
-      },
+      publishRequestFor(inputs, ctx, { pullNumber: number, headSha: run.headSha }, comparison, body),
       publishLog(io),
     );
     outputs = { ...result.outputs, 'pull-request': number === null ? '' : String(number) };

@@ -4,7 +4,6 @@
 import { writeFileSync } from 'node:fs';
 import { compare } from '../compare/compare.ts';
 import type { Comparison, Thresholds } from '../compare/comparison.ts';
-import { statusContext } from '../github/statuses.ts';
 import { renderComment, renderSummary } from '../render/markdown.ts';
 import { escapeText } from '../render/escape.ts';
 import type { Report } from '../report/report.ts';
@@ -12,14 +11,13 @@ import { makeBundle, serializeBundle } from './bundle.ts';
 import { analyzeModel, emptyReport } from './analyze-model.ts';
 import { BuildError, buildEnvironment } from './exec.ts';
 import type { ActionInputs } from './inputs.ts';
-import { DEFAULT_COMMENT_KEY } from './inputs.ts';
 import type { Io, RunResult } from './io.ts';
 import { ActionError } from './io.ts';
 import type { RunContext } from './context.ts';
 import { downloadModel, isUrl, locateModel, relativeModelPath } from './model-file.ts';
 import { analyzeSide, buildSide, missingModelMessage, type Side } from './model-side.ts';
-import { comparisonOutputs, footer, hasChanges } from './outcome.ts';
-import { publishWithClient, reportPathFor } from './shared.ts';
+import { comparisonOutputs, footer } from './outcome.ts';
+import { publishRequestFor, publishWithClient, reportPathFor } from './shared.ts';
 import { mayBuildPullRequest } from './safety.ts';
 import { readBaseline } from './untrusted/read-bundle.ts';
 import { resolveBaseCommit, withWorktree } from './worktree.ts';
@@ -181,21 +179,12 @@ export async function runPr(inputs: ActionInputs, ctx: RunContext, io: Io): Prom
   io.info(`paramtrace: report written to ${reportPath}`);
 
   const published = pr
-    ? await publishWithClient(inputs, ctx, io, {
-        owner: ctx.repository.owner,
-        repo: ctx.repository.repo,
-        pullNumber: pr.number,
-        headSha: pr.headSha,
-        comment: { body, key: inputs.commentKey, policy: inputs.comment, changed: hasChanges(comparison) },
-        status: inputs.commitStatus
-          ? {
-              context: statusContext(inputs.commentKey, DEFAULT_COMMENT_KEY),
-              state: comparison.verdict.pass ? 'success' : 'failure',
-              description: comparison.verdict.headline,
-              targetUrl: ctx.runUrl,
-            }
-          : null,
-      })
+    ? await publishWithClient(
+        inputs,
+        ctx,
+        io,
+        publishRequestFor(inputs, ctx, { pullNumber: pr.number, headSha: pr.headSha }, comparison, body),
+      )
     : { outputs: {}, problems: [] };
 
   const outputs = {

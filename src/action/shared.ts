@@ -7,6 +7,9 @@ import type { ActionInputs } from './inputs.ts';
 import { DEFAULT_COMMENT_KEY } from './inputs.ts';
 import type { Io } from './io.ts';
 import { publish, type PublishRequest, type PublishResult } from './publish.ts';
+import type { Comparison } from '../compare/comparison.ts';
+import { statusContext } from '../github/statuses.ts';
+import { hasChanges } from './outcome.ts';
 
 /** `report-path` (relative to the workspace), or RUNNER_TEMP/paramtrace-report[-key].json. */
 export function reportPathFor(inputs: ActionInputs, ctx: RunContext): string {
@@ -51,4 +54,29 @@ export async function publishWithClient(
   }
   const client = clientFor(inputs, ctx, io);
   return publish(client, request, publishLog(io));
+}
+
+/** What to post for a comparison on a pull request's head commit: the comment, and the status if asked. */
+export function publishRequestFor(
+  inputs: ActionInputs,
+  ctx: RunContext,
+  target: { pullNumber: number | null; headSha: string },
+  comparison: Comparison,
+  body: string,
+): PublishRequest {
+  return {
+    owner: ctx.repository.owner,
+    repo: ctx.repository.repo,
+    pullNumber: target.pullNumber,
+    headSha: target.headSha,
+    comment: { body, key: inputs.commentKey, policy: inputs.comment, changed: hasChanges(comparison) },
+    status: inputs.commitStatus
+      ? {
+          context: statusContext(inputs.commentKey, DEFAULT_COMMENT_KEY),
+          state: comparison.verdict.pass ? 'success' : 'failure',
+          description: comparison.verdict.headline,
+          targetUrl: ctx.runUrl,
+        }
+      : null,
+  };
 }

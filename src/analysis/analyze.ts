@@ -182,9 +182,10 @@ export function analyze(input: AnalyzeInput): Report {
     .filter((t) => t.kind === 'buffer')
     .map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, numel: t.numel }));
 
+  const moduleClasses = new Map(manifest?.tensors.map((t) => [t.module, t.moduleClass]));
   const layers = [...calls.values()]
     .filter((c) => c.nodes.some((n) => !n.folds) && !c.nodes.every((n) => n.node.opType === 'Constant'))
-    .map((c) => layerCall(c, numelOf, model, trace, manifest));
+    .map((c) => layerCall(c, numelOf, model, trace, moduleClasses));
 
   notes.push(
     ...explain({
@@ -380,14 +381,15 @@ function layerCall(
   numelOf: Map<string, number>,
   model: OnnxModel,
   trace: Trace | undefined,
-  manifest: Manifest | undefined,
+  moduleClasses: Map<string, string>,
 ): LayerCall {
   const compute = c.nodes.filter((n) => !n.folds && n.node.opType !== 'Constant');
   const opTypes = [...new Set(compute.map((n) => n.node.opType))];
   const parameters = [...c.params];
   return {
     name: c.name,
-    type: (manifest && moduleClass(c.name, manifest)) || opTypes.join('+'),
+    // A second call of module `conv1` is named `conv1_1` by the exporter.
+    type: moduleClasses.get(c.name) ?? moduleClasses.get(c.name.replace(/_\d+$/, '')) ?? opTypes.join('+'),
     opTypes,
     graph: c.graph,
     parameters,
@@ -396,15 +398,6 @@ function layerCall(
     live: c.live,
     executions: c.executions,
   };
-}
-
-function moduleClass(callName: string, manifest: Manifest): string | undefined {
-  const candidates = [callName, callName.replace(/_\d+$/, '')];
-  for (const name of candidates) {
-    const hit = manifest.tensors.find((t) => t.module === name);
-    if (hit) return hit.moduleClass;
-  }
-  return undefined;
 }
 
 /** Shapes of the values the call's last node produces: from the trace, else from the graph's value infos. */

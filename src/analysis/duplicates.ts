@@ -17,7 +17,9 @@ export function findDuplicates(candidates: ConstantTensor[], content: TensorCont
   for (const c of candidates) {
     if (c.kind === 'sparse-initializer' || c.numel < 2) continue;
     const key = `${c.tensor.dataType}:${c.numel}`;
-    buckets.set(key, [...(buckets.get(key) ?? []), c]);
+    const bucket = buckets.get(key);
+    if (bucket) bucket.push(c);
+    else buckets.set(key, [c]);
   }
   const groups: ConstantTensor[][] = [];
   const findings: DuplicateStorage[] = [];
@@ -28,7 +30,9 @@ export function findDuplicates(candidates: ConstantTensor[], content: TensorCont
     const byHash = new Map<string, ConstantTensor[]>();
     for (const c of members) {
       const hash = content.fingerprint(c.tensor);
-      byHash.set(hash, [...(byHash.get(hash) ?? []), c]);
+      const same = byHash.get(hash);
+      if (same) same.push(c);
+      else byHash.set(hash, [c]);
     }
     const grouped = new Set<string>();
     for (const same of byHash.values()) {

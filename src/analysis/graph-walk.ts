@@ -177,7 +177,7 @@ export function callOf(node: OnnxNode, graphPath: string): { key: string; name: 
 }
 
 /** `['layer1', 'layer1.0', 'conv1']` → `layer1.0.conv1`: TorchScript repeats a parent's prefix in list children. */
-function modulePath(components: string[]): string {
+export function modulePath(components: string[]): string {
   let path = '';
   for (const c of components) path = path !== '' && !c.startsWith(`${path}.`) ? `${path}.${c}` : c;
   return path;

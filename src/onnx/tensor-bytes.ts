@@ -46,10 +46,17 @@ export function isFloating(dtype: DataType | string): boolean {
 /** Reads tensor values of one model; keeps the model and external files open until close(). */
 export class TensorReader {
   private readonly sources = new Map<string, ByteSource>();
+  /** The last tensor read: the analysis asks for one tensor's uniformity and fingerprint in a row. */
+  private last: { tensor: OnnxTensor; bytes: Uint8Array } | undefined;
 
   constructor(private readonly model: OnnxModel) {}
 
   bytes(tensor: OnnxTensor): Uint8Array {
+    if (this.last?.tensor !== tensor) this.last = { tensor, bytes: this.read(tensor) };
+    return this.last.bytes;
+  }
+
+  private read(tensor: OnnxTensor): Uint8Array {
     const data = tensor.data;
     const expected = byteSize(tensor.dataType, tensor.numel);
     switch (data.kind) {
