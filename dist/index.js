@@ -35246,7 +35246,7 @@ function checkTensor(value, index, fail2) {
 }
 
 // src/onnx/read-model.ts
-import { existsSync as existsSync2, statSync } from "node:fs";
+import { existsSync as existsSync2, realpathSync, statSync } from "node:fs";
 import path from "node:path";
 
 // src/onnx/byte-source.ts
@@ -35771,10 +35771,17 @@ function resolveExternal(modelPath, location, tensorName) {
     );
   }
   const target = path.resolve(folder, location);
-  if (target !== folder && !target.startsWith(folder + path.sep)) {
+  const outside = (folderPath, file) => !file.startsWith(folderPath + path.sep);
+  if (outside(folder, target)) {
     throw new ModelReadError(
       modelPath,
       `tensor '${tensorName}' names external data outside the model's folder ('${location}'), which is refused`
+    );
+  }
+  if (existsSync2(target) && outside(realpathSync(folder), realpathSync(target))) {
+    throw new ModelReadError(
+      modelPath,
+      `tensor '${tensorName}' names external data '${location}', a link to a file outside the model's folder, which is refused`
     );
   }
   return target;
@@ -37514,7 +37521,7 @@ function emptyReport(file, note) {
 }
 
 // src/action/model-file.ts
-import { createWriteStream, existsSync as existsSync4, mkdtempSync as mkdtempSync2, realpathSync } from "node:fs";
+import { createWriteStream, existsSync as existsSync4, mkdtempSync as mkdtempSync2, realpathSync as realpathSync2 } from "node:fs";
 import { basename, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -37538,8 +37545,8 @@ function relativeModelPath(root, location) {
 function locateModel(root, rel) {
   const path5 = resolve(root, rel);
   if (!existsSync4(path5)) return void 0;
-  const real = realpathSync(path5);
-  if (!inside(realpathSync(root), real)) {
+  const real = realpathSync2(path5);
+  if (!inside(realpathSync2(root), real)) {
     throw new ModelLocationError(
       `model '${rel}' resolves to ${real}, outside the checkout; refusing to read it`
     );

@@ -1,7 +1,7 @@
 // The CLI as a user runs it: a child process, its stdout, stderr and exit code.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -176,4 +176,37 @@ test('a branch chosen by a real input file: the other branch is not-executed', (
     ['b.bias', 'not-executed'],
     ['b.weight', 'not-executed'],
   ]);
+});
+
+test('external data that leaves the model folder (../, absolute, symlink) is refused, never read', () => {
+  const base = mkdtempSync(path.join(tmpdir(), 'paramtrace-ext-'));
+  const inner = path.join(base, 'model');
+  mkdirSync(inner);
+  writeFileSync(path.join(base, 'secret.weights'), Buffer.alloc(4096));
+  const model = readFileSync(fixture('external-data.onnx'));
+  const withLocation = (location: string): string => {
+    // Same-length replacement keeps every protobuf length valid.
+    const from = Buffer.from('external-data.weights');
+    const to = Buffer.from(location.padEnd(from.length, '/'));
+    assert.equal(to.length, from.length);
+    const file = path.join(inner, `m-${Math.random().toString(36).slice(2)}.onnx`);
+    writeFileSync(
+      file,
+      Buffer.from(
+        model.toString('latin1').split(from.toString('latin1')).join(to.toString('latin1')),
+        'latin1',
+      ),
+    );
+    return file;
+  };
+  const up = cli('analyze', '--no-trace', withLocation('../secret.weights'));
+  assert.equal(up.status, 2);
+  assert.match(up.stderr, /outside the model's folder/);
+  const absolute = cli('analyze', '--no-trace', withLocation('/etc/hostname'));
+  assert.equal(absolute.status, 2);
+  assert.match(absolute.stderr, /absolute external data path/);
+  symlinkSync(path.join(base, 'secret.weights'), path.join(inner, 'link.weights'));
+  const link = cli('analyze', '--no-trace', withLocation('link.weights'));
+  assert.equal(link.status, 2);
+  assert.match(link.stderr, /a link to a file outside the model's folder/);
 });

@@ -1,5 +1,5 @@
 // Reads an ONNX file into an OnnxModel: structure and shapes, with weight payloads left in the file.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { FileSource, type ByteSource } from './byte-source.ts';
 import type {
@@ -357,10 +357,18 @@ export function resolveExternal(modelPath: string, location: string, tensorName:
     );
   }
   const target = path.resolve(folder, location);
-  if (target !== folder && !target.startsWith(folder + path.sep)) {
+  const outside = (folderPath: string, file: string): boolean => !file.startsWith(folderPath + path.sep);
+  if (outside(folder, target)) {
     throw new ModelReadError(
       modelPath,
       `tensor '${tensorName}' names external data outside the model's folder ('${location}'), which is refused`,
+    );
+  }
+  // A symbolic link inside the folder may still point out of it (ONNX's own external-data CVEs).
+  if (existsSync(target) && outside(realpathSync(folder), realpathSync(target))) {
+    throw new ModelReadError(
+      modelPath,
+      `tensor '${tensorName}' names external data '${location}', a link to a file outside the model's folder, which is refused`,
     );
   }
   return target;
