@@ -165,7 +165,9 @@ function dedupe(origins: Origin[]): Origin[] {
 export function callOf(node: OnnxNode, graphPath: string): { key: string; name: string } {
   const scopes = dynamoScopes(node);
   let name: string | undefined;
-  if (scopes && scopes.length > 0) name = scopes.filter((s) => s !== '').at(-1) ?? '';
+  // The dynamo exporter's list is cumulative module paths from the root (''), ending with the node's own
+  // name (`['', 'layer1', 'layer1.0', 'layer1.0.conv1', 'conv2d_3']`): the call is the last module path.
+  if (scopes && scopes.length >= 2) name = scopes.at(-2) ?? '';
   else if (node.name.startsWith('/') && node.name.lastIndexOf('/') > 0) {
     name = modulePath(node.name.slice(1, node.name.lastIndexOf('/')).split('/'));
   }
