@@ -6,7 +6,7 @@ type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;
 import { pathToFileURL } from 'node:url';
 import { ManifestError } from '../analysis/read-manifest.ts';
 import { ModelReadError } from '../onnx/read-model.ts';
-import { analyzeFile, type AnalyzeFileOptions } from '../pipeline/analyze-file.ts';
+import { analyzeFile, type AnalyzeFileOptions, type PhaseName } from '../pipeline/analyze-file.ts';
 import {
   parseDimOption,
   parseInputFileOption,
@@ -112,7 +112,10 @@ async function analyzeCommand(args: string[]): Promise<number> {
     ...TRACE_OPTIONS,
   });
   if (positionals.length !== 1) throw new UsageError('analyze takes exactly one model file');
-  const report = await analyzeFile(positionals[0]!, traceOptions(values));
+  const report = await analyzeFile(positionals[0]!, {
+    ...traceOptions(values),
+    ...progress(positionals[0]!),
+  });
   const json = `${JSON.stringify(report, null, 2)}\n`;
   if (typeof values.output === 'string') writeFileSync(values.output, json);
   process.stdout.write(values.json ? json : renderText(report));
@@ -159,7 +162,7 @@ async function compareCommand(args: string[]): Promise<number> {
 
 /** An ONNX file is analyzed; a .json file is read as a report (checked: it is untrusted input). */
 async function loadReport(file: string, options: AnalyzeFileOptions): Promise<Report> {
-  if (!file.endsWith('.json')) return analyzeFile(file, options);
+  if (!file.endsWith('.json')) return analyzeFile(file, { ...options, ...progress(file) });
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -167,6 +170,54 @@ async function loadReport(file: string, options: AnalyzeFileOptions): Promise<Re
     throw new ReportError(`${file}: cannot read: ${(error as Error).message}`);
   }
   return parseReport(text, file);
+}
+
+const PHASE_WORDS: Record<PhaseName, string> = {
+  read: 'reading',
+  trace: 'tracing',
+  fingerprint: 'fingerprinting weights of',
+  analyze: 'analyzing',
+};
+
+/**
+ * Progress of the long phases on stderr, one line rewritten in place, only when stderr is a terminal
+ * (never in logs or pipes). Phases that wait (the trace) show their elapsed time.
+ */
+function progress(file: string): Pick<AnalyzeFileOptions, 'onPhaseStart' | 'onPhase'> {
+  const stderr = process.stderr;
+  if (!stderr.isTTY) return {};
+  let timer: NodeJS.Timeout | undefined;
+  // Phases nest (fingerprinting runs inside analyzing): the line shows the innermost.
+  const running: { name: PhaseName; started: number }[] = [];
+  const show = (): void => {
+    clearInterval(timer);
+    const phase = running.at(-1);
+    if (!phase) return clearProgress();
+    const draw = (): void => {
+      const seconds = Math.round((Date.now() - phase.started) / 1000);
+      const text = `paramtrace: ${PHASE_WORDS[phase.name]} ${file} …${seconds > 0 ? ` ${seconds} s` : ''}`;
+      const width = Math.max(20, (stderr.columns || 80) - 1);
+      stderr.write(`\r\x1b[K${text.length > width ? `${text.slice(0, width - 1)}…` : text}`);
+    };
+    draw();
+    timer = setInterval(draw, 1000);
+    timer.unref();
+  };
+  return {
+    onPhaseStart: (name) => {
+      running.push({ name, started: Date.now() });
+      show();
+    },
+    onPhase: () => {
+      running.pop();
+      show();
+    },
+  };
+}
+
+/** Clears the progress line (a no-op when stderr is not a terminal). */
+function clearProgress(): void {
+  if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
 }
 
 function parse(
@@ -185,6 +236,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     return await main(argv);
   } catch (error) {
+    clearProgress();
     if (error instanceof UsageError) {
       process.stderr.write(`paramtrace: ${error.message}\n\n${USAGE}`);
       return 2;

@@ -2,7 +2,7 @@
 // node, attribute, tensor) field by field through a ByteSource, records where each weight payload lies
 // instead of reading it, and hands every other sub-message to protobufjs to decode whole. Which field is
 // what comes from protobufjs' reflection of onnx.proto, not from hand-written per-message code.
-import protobuf from 'protobufjs';
+import protobuf from 'protobufjs/light.js';
 import type { ByteSource } from './byte-source.ts';
 import { ONNX_PROTO_JSON } from './onnx-proto.generated.ts';
 
@@ -24,21 +24,23 @@ export type Decoded = { [field: string]: unknown };
 export class WireFormatError extends Error {}
 
 /** Messages that may contain weights, walked field by field; all others are small and decoded whole. */
-const STREAMED = new Set([
-  'onnx.ModelProto',
-  'onnx.GraphProto',
-  'onnx.NodeProto',
-  'onnx.AttributeProto',
-  'onnx.TensorProto',
-  'onnx.SparseTensorProto',
-  'onnx.FunctionProto',
-  'onnx.TrainingInfoProto',
-]);
+const STREAMED = new Set(
+  [
+    'onnx.ModelProto',
+    'onnx.GraphProto',
+    'onnx.NodeProto',
+    'onnx.AttributeProto',
+    'onnx.TensorProto',
+    'onnx.SparseTensorProto',
+    'onnx.FunctionProto',
+    'onnx.TrainingInfoProto',
+  ].map((name) => onnxRoot.lookupType(name)),
+);
 /** Streamed messages smaller than this are decoded in one protobufjs call, except graphs and tensors. */
 const WALK_ABOVE = 64 * 1024;
-const TENSOR = 'onnx.TensorProto';
+const TENSOR = onnxRoot.lookupType('onnx.TensorProto');
 /** Always walked, so that every initializer's payload stays in the file however small the model. */
-const ALWAYS_WALKED = new Set([TENSOR, 'onnx.GraphProto']);
+const ALWAYS_WALKED = new Set([TENSOR, onnxRoot.lookupType('onnx.GraphProto')]);
 /** Tensor fields whose bytes are weights: left in the file. */
 const PAYLOAD_FIELDS = new Set([
   'raw_data',
@@ -123,16 +125,45 @@ function decodeDelimited(
   limits: DecodeLimits,
 ): unknown {
   const child = field.resolvedType;
-  if (child instanceof protobuf.Type && STREAMED.has(fullName(child))) {
-    if (length > WALK_ABOVE || ALWAYS_WALKED.has(fullName(child))) {
+  if (child instanceof protobuf.Type) {
+    if (STREAMED.has(child) && (length > WALK_ABOVE || ALWAYS_WALKED.has(child))) {
       return walk(source, child, start, start + length, depth + 1, limits);
     }
+    // A whole sub-message: protobufjs decodes it directly (copied: the bytes may be the window's).
+    return decodeMessage(child, field, Buffer.from(source.read(start, length)), start, depth);
   }
-  if (fullName(type) === TENSOR && PAYLOAD_FIELDS.has(field.name)) return new PayloadRef(start, length);
+  if (type === TENSOR && PAYLOAD_FIELDS.has(field.name)) return new PayloadRef(start, length);
   // Re-read the whole field (header included) and let protobufjs decode it in the context of its parent.
   const headerLength = varintLength(field.id * 8 + 2) + varintLength(length);
   const bytes = source.read(start - headerLength, headerLength + length);
   return decodeWithLibrary(type, field, bytes, start - headerLength, depth);
+}
+
+const TO_OBJECT: protobuf.IConversionOptions = {
+  longs: String,
+  enums: Number,
+  bytes: Uint8Array as never,
+  defaults: false,
+};
+
+/** Decodes one sub-message of type `child`, given its payload, as a plain object. */
+function decodeMessage(
+  child: protobuf.Type,
+  field: protobuf.Field,
+  payload: Uint8Array,
+  at: number,
+  depth: number,
+): unknown {
+  let value: Decoded;
+  try {
+    value = child.toObject(child.decode(payload), TO_OBJECT) as Decoded;
+  } catch (error) {
+    throw new WireFormatError(
+      `cannot decode ${field.parent?.name ?? ''}.${field.name} at byte ${at}: ${(error as Error).message}`,
+    );
+  }
+  checkNesting(value, depth + 1);
+  return value;
 }
 
 /** Decodes one field, given its bytes with header, by decoding a parent message holding only that field. */
@@ -152,25 +183,21 @@ function decodeWithLibrary(
       `cannot decode ${type.name}.${field.name} at byte ${at}: ${(error as Error).message}`,
     );
   }
-  const object = type.toObject(message, {
-    longs: String,
-    enums: Number,
-    bytes: Uint8Array as never,
-    defaults: false,
-  });
+  const object = type.toObject(message, TO_OBJECT);
   const value = (object as Decoded)[field.name];
   if (field.resolvedType instanceof protobuf.Type) checkNesting(value, depth);
   return field.repeated && Array.isArray(value) ? { repeated: value } : value;
 }
 
 /** Sub-messages decoded whole can still nest graphs; bound that nesting too. */
-function checkNesting(value: unknown, depth: number): void {
-  const stack: [unknown, number][] = [[value, depth]];
-  while (stack.length > 0) {
-    const [item, level] = stack.pop()!;
-    if (level > 4 * MAX_DEPTH) throw new WireFormatError(`messages nested more than ${MAX_DEPTH} deep`);
-    if (item && typeof item === 'object' && !(item instanceof Uint8Array)) {
-      for (const child of Object.values(item)) stack.push([child, level + 1]);
+function checkNesting(value: unknown, level: number): void {
+  if (level > 4 * MAX_DEPTH) throw new WireFormatError(`messages nested more than ${MAX_DEPTH} deep`);
+  if (Array.isArray(value)) {
+    for (const item of value) if (item !== null && typeof item === 'object') checkNesting(item, level + 1);
+  } else if (value !== null && typeof value === 'object' && !(value instanceof Uint8Array)) {
+    for (const key in value) {
+      const item = (value as Decoded)[key];
+      if (item !== null && typeof item === 'object') checkNesting(item, level + 1);
     }
   }
 }
@@ -181,8 +208,9 @@ function store(out: Decoded, field: protobuf.Field, value: unknown): void {
     return;
   }
   const list = (out[field.name] ??= []) as unknown[];
+  // One push per element: a spread of a packed field's 200,000 values would overflow the call stack.
   if (value && typeof value === 'object' && 'repeated' in value)
-    list.push(...(value as { repeated: unknown[] }).repeated);
+    for (const item of (value as { repeated: unknown[] }).repeated) list.push(item);
   else list.push(value);
 }
 
@@ -208,8 +236,4 @@ function varintLength(value: number): number {
     n++;
   }
   return n;
-}
-
-function fullName(type: protobuf.Type): string {
-  return type.fullName.replace(/^\./, '');
 }

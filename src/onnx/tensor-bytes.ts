@@ -1,9 +1,9 @@
 // A tensor's values as canonical little-endian bytes, read only when needed for a content fingerprint.
 import { createHash } from 'node:crypto';
-import protobuf from 'protobufjs';
+import protobuf from 'protobufjs/light.js';
 import type { ByteSource } from './byte-source.ts';
 import { FileSource } from './byte-source.ts';
-import type { DataType, OnnxModel, OnnxTensor } from './model.ts';
+import type { DataType, OnnxModel, OnnxTensor, TensorField } from './model.ts';
 import { ModelReadError, resolveExternal } from './read-model.ts';
 
 const ELEMENT_BITS: Partial<Record<DataType, number>> = {
@@ -43,93 +43,517 @@ export function isFloating(dtype: DataType | string): boolean {
   return /^(float|bfloat|complex)/.test(dtype);
 }
 
-/** Reads tensor values of one model; keeps the model and external files open until close(). */
+/** Sampled elements per tensor: runs of consecutive elements at fixed, pseudo-random positions. */
+const SAMPLE_RUNS = 8;
+const SAMPLE_RUN = 8;
+/** Tensors up to this many bytes are "sampled" whole: their key is a hash of their content. */
+const EXACT_KEY_BYTES = 4096;
+/** Weight bytes are streamed through buffers of this size (hashing, comparing, checking uniformity). */
+const BLOCK = 4 << 20;
+/** The transpose of a large tensor is built in slabs of at least this size (and at most 8 passes). */
+const MIN_SLAB = 32 << 20;
+const MAX_PASSES = 8;
+/** External data files kept open at once. */
+const MAX_OPEN = 64;
+
+/**
+ * A cheap content key: equal contents always give equal keys. `exact` when the key hashes the whole
+ * content (small tensors), so equal keys mean equal contents (as equal sha256 fingerprints do);
+ * otherwise it hashes the length and a sample of the elements, and equal keys still need a full
+ * comparison.
+ */
+export interface SampleKey {
+  key: string;
+  exact: boolean;
+}
+
+/** A tensor's canonical bytes, where they can be read without decoding: a range of a file, or memory. */
+type Located = { source: ByteSource; offset: number; length: number } | { bytes: Uint8Array };
+
+/**
+ * Reads tensor values of one model; keeps the model and external files open until close(). Weights are
+ * never held whole: keys come from a few sampled elements, and hashing, comparing and transposing stream
+ * the bytes in blocks. Results are cached per tensor.
+ */
 export class TensorReader {
   private readonly sources = new Map<string, ByteSource>();
-  /** The last tensor read: the analysis asks for one tensor's uniformity and fingerprint in a row. */
+  private readonly externals = new Map<string, string>();
+  /** The last tensor decoded from a varint field: uniformity and fingerprint ask for it in a row. */
   private last: { tensor: OnnxTensor; bytes: Uint8Array } | undefined;
+  private readonly samples = new Map<OnnxTensor, SampleKey & { allEqual: boolean }>();
+  private readonly uniform = new Map<OnnxTensor, boolean>();
+  private readonly fingerprints = new Map<OnnxTensor, string>();
+  private block: Uint8Array | undefined;
+  private otherBlock: Uint8Array | undefined;
+  /** Kept between transposes: fresh memory costs a page fault per page on first write. */
+  private slab: Uint8Array | undefined;
+  private band: Uint8Array | undefined;
 
   constructor(private readonly model: OnnxModel) {}
 
+  /** The canonical little-endian bytes, whole (a copy). Only for small tensors and tests. */
   bytes(tensor: OnnxTensor): Uint8Array {
-    if (this.last?.tensor !== tensor) this.last = { tensor, bytes: this.read(tensor) };
-    return this.last.bytes;
+    const at = this.locate(tensor);
+    if ('bytes' in at) return at.bytes;
+    return this.readRange(at, at.offset, new Uint8Array(at.length), tensor);
   }
 
-  private read(tensor: OnnxTensor): Uint8Array {
-    const data = tensor.data;
-    const expected = byteSize(tensor.dataType, tensor.numel);
-    switch (data.kind) {
-      case 'none':
-        return new Uint8Array(0);
-      case 'in-file': {
-        const raw = Uint8Array.from(this.source(this.model.file.path).read(data.offset, data.length));
-        return data.field === 'raw_data' ? raw : fromTypedField(tensor, data.field, raw);
-      }
-      case 'inline':
-        if (data.bytes)
-          return data.field === 'raw_data' ? data.bytes : fromTypedField(tensor, data.field, data.bytes);
-        return fromValues(tensor, data.values ?? []);
-      case 'external': {
-        const file = resolveExternal(this.model.file.path, data.location, tensor.name);
-        const length = data.length ?? expected;
-        try {
-          return Uint8Array.from(this.source(file).read(data.offset, length));
-        } catch (error) {
-          throw new ModelReadError(
-            this.model.file.path,
-            `cannot read external data of '${tensor.name}': ${(error as Error).message}`,
-          );
-        }
-      }
-    }
-  }
-
-  /** sha256 of the canonical bytes, hex. */
+  /** sha256 of the canonical bytes, hex; streamed. */
   fingerprint(tensor: OnnxTensor): string {
-    return createHash('sha256').update(this.bytes(tensor)).digest('hex');
+    let hash = this.fingerprints.get(tensor);
+    if (hash === undefined) {
+      const sha = createHash('sha256');
+      this.stream(tensor, (block) => void sha.update(block));
+      hash = sha.digest('hex');
+      this.fingerprints.set(tensor, hash);
+    }
+    return hash;
   }
 
-  /** sha256 of the bytes of the 2-D tensor's transpose. */
+  /** sha256 of the bytes of the 2-D tensor's transpose; built in slabs, never the whole tensor twice. */
   transposedFingerprint(tensor: OnnxTensor): string | undefined {
-    const bits = elementBits(tensor.dataType);
-    if (tensor.dims.length !== 2 || bits < 8) return undefined;
-    const [rows, cols] = tensor.dims as [number, number];
-    const size = bits / 8;
-    const bytes = this.bytes(tensor);
-    const out = new Uint8Array(bytes.length);
-    for (let r = 0; r < rows; r++) {
-      for (let c = 0; c < cols; c++) {
-        const from = (r * cols + c) * size;
-        out.set(bytes.subarray(from, from + size), (c * rows + r) * size);
-      }
-    }
-    return createHash('sha256').update(out).digest('hex');
+    const sha = createHash('sha256');
+    return this.transposed(tensor, (slab) => void sha.update(slab)) ? sha.digest('hex') : undefined;
   }
 
   /** True when every element has the same value (fresh zeros/ones): a sign of init, not of learning. */
   isUniform(tensor: OnnxTensor): boolean {
-    const bytes = this.bytes(tensor);
-    const size = Math.max(1, elementBits(tensor.dataType) / 8);
-    for (let i = size; i < bytes.length; i += size) {
-      for (let b = 0; b < size; b++) if (bytes[i + b] !== bytes[b]) return false;
+    let result = this.uniform.get(tensor);
+    if (result === undefined) {
+      result = this.checkUniform(tensor);
+      this.uniform.set(tensor, result);
+    }
+    return result;
+  }
+
+  /** The tensor's sample key (see SampleKey). */
+  sampleKey(tensor: OnnxTensor): SampleKey {
+    let sample = this.samples.get(tensor);
+    if (!sample) {
+      sample = this.makeSampleKey(tensor);
+      this.samples.set(tensor, sample);
+    }
+    return { key: sample.key, exact: sample.exact };
+  }
+
+  /** The sample key its transpose would have: equals sampleKey(o) whenever o holds this tensor transposed. */
+  transposedSampleKey(tensor: OnnxTensor): SampleKey | undefined {
+    const shape = this.matrix(tensor);
+    if (!shape) return undefined;
+    const { rows, cols, unit } = shape;
+    const at = this.locate(tensor);
+    if (shape.length <= EXACT_KEY_BYTES) {
+      const parts: Uint8Array[] = [];
+      this.transposed(tensor, (slab) => void parts.push(Uint8Array.from(slab)));
+      return { key: exactKey(concat(parts)), exact: true };
+    }
+    // Element p of the transpose (cols x rows) is element (p % rows, p / rows) of the tensor.
+    const count = shape.length / unit;
+    const out = new Uint8Array(SAMPLE_RUNS * SAMPLE_RUN * unit);
+    let n = 0;
+    for (const start of sampleStarts(count)) {
+      for (let p = start; p < start + SAMPLE_RUN; p++) {
+        const from = ((p % rows) * cols + Math.floor(p / rows)) * unit;
+        this.readPart(at, from, out.subarray(n * unit, (n + 1) * unit), tensor);
+        n++;
+      }
+    }
+    return { key: sampledKey(shape.length, out), exact: false };
+  }
+
+  /** Whether two tensors hold the same bytes; streamed, block against block. */
+  sameContent(a: OnnxTensor, b: OnnxTensor): boolean {
+    const [at, bt] = [this.locate(a), this.locate(b)];
+    const length = lengthOf(at);
+    if (length !== lengthOf(bt)) return false;
+    const one = (this.block ??= new Uint8Array(BLOCK));
+    const two = (this.otherBlock ??= new Uint8Array(BLOCK));
+    for (let offset = 0; offset < length; offset += BLOCK) {
+      const size = Math.min(BLOCK, length - offset);
+      const x = this.readPart(at, offset, one.subarray(0, size), a);
+      const y = this.readPart(bt, offset, two.subarray(0, size), b);
+      if (!Buffer.from(x.buffer, x.byteOffset, size).equals(y)) return false;
     }
     return true;
+  }
+
+  /** Whether `other` holds the 2-D `tensor` transposed; streamed slab by slab. */
+  isTransposeOf(tensor: OnnxTensor, other: OnnxTensor): boolean {
+    const ot = this.locate(other);
+    const shape = this.matrix(tensor);
+    if (!shape || lengthOf(ot) !== shape.length) return false;
+    let offset = 0;
+    let same = true;
+    this.transposed(tensor, (slab) => {
+      const two = (this.otherBlock ??= new Uint8Array(BLOCK));
+      for (let at = 0; same && at < slab.length; at += BLOCK) {
+        const size = Math.min(BLOCK, slab.length - at);
+        const y = this.readPart(ot, offset + at, two.subarray(0, size), other);
+        same = Buffer.from(slab.buffer, slab.byteOffset + at, size).equals(y);
+      }
+      offset += slab.length;
+      return same;
+    });
+    return same;
   }
 
   close(): void {
     for (const s of this.sources.values()) s.close();
     this.sources.clear();
+    this.block = this.otherBlock = this.slab = this.band = undefined;
   }
 
+  private makeSampleKey(tensor: OnnxTensor): SampleKey & { allEqual: boolean } {
+    const at = this.locate(tensor);
+    const length = lengthOf(at);
+    const unit = sampleUnit(tensor);
+    if (length <= EXACT_KEY_BYTES) {
+      const bytes = 'bytes' in at ? at.bytes : this.readPart(at, 0, new Uint8Array(length), tensor);
+      return { key: exactKey(bytes), exact: true, allEqual: allEqual(bytes, unit) };
+    }
+    const out = new Uint8Array(SAMPLE_RUNS * SAMPLE_RUN * unit);
+    sampleStarts(Math.floor(length / unit)).forEach((start, i) => {
+      const run = out.subarray(i * SAMPLE_RUN * unit, (i + 1) * SAMPLE_RUN * unit);
+      this.readPart(at, start * unit, run, tensor);
+    });
+    return { key: sampledKey(length, out), exact: false, allEqual: allEqual(out, unit) };
+  }
+
+  private checkUniform(tensor: OnnxTensor): boolean {
+    const unit = sampleUnit(tensor);
+    // Sampled elements that differ settle it without reading the tensor.
+    this.sampleKey(tensor);
+    if (!this.samples.get(tensor)!.allEqual) return false;
+    let first: Buffer | undefined;
+    let uniform = true;
+    // Every element equals the next one (one memcmp per block), and each block starts with the first.
+    this.stream(tensor, (block) => {
+      const bytes = Buffer.from(block.buffer, block.byteOffset, block.length - (block.length % unit));
+      if (bytes.length === 0) return true;
+      first ??= Buffer.from(bytes.subarray(0, unit));
+      uniform =
+        first.equals(bytes.subarray(0, unit)) &&
+        bytes.subarray(unit).equals(bytes.subarray(0, bytes.length - unit));
+      return uniform;
+    });
+    return uniform;
+  }
+
+  /** Calls `visit` with consecutive blocks of the canonical bytes until it returns false. */
+  private stream(tensor: OnnxTensor, visit: (block: Uint8Array) => boolean | void): void {
+    const at = this.locate(tensor);
+    if ('bytes' in at) {
+      visit(at.bytes);
+      return;
+    }
+    const block = (this.block ??= new Uint8Array(BLOCK));
+    for (let offset = 0; offset < at.length; offset += BLOCK) {
+      const size = Math.min(BLOCK, at.length - offset);
+      if (visit(this.readPart(at, offset, block.subarray(0, size), tensor)) === false) return;
+    }
+  }
+
+  /**
+   * Calls `visit` with the bytes of the 2-D tensor's transpose, in order, one slab (a band of the
+   * transpose's rows, the tensor's columns) at a time, until it returns false. Each slab is one pass over
+   * the tensor in row blocks; slabs are large enough that there are at most a few passes.
+   * Returns false when the tensor is not a matrix of whole-byte elements.
+   */
+  private transposed(tensor: OnnxTensor, visit: (slab: Uint8Array) => boolean | void): boolean {
+    const shape = this.matrix(tensor);
+    if (!shape) return false;
+    const { rows, cols, unit, length } = shape;
+    const at = this.locate(tensor);
+    const slabBytes = Math.min(length, Math.max(MIN_SLAB, Math.ceil(length / MAX_PASSES)));
+    const width = Math.max(1, Math.floor(slabBytes / (rows * unit)));
+    const rowBytes = cols * unit;
+    const blockRows = Math.max(1, Math.floor(BLOCK / rowBytes));
+    const slab = this.buffer('slab', width * rows * unit);
+    const block = 'bytes' in at ? undefined : this.buffer('band', blockRows * rowBytes);
+    const words = unit % 4 === 0 ? unit / 4 : 1;
+    const view = (b: Uint8Array, n: number): Uint8Array | Uint16Array | Uint32Array =>
+      unit % 4 === 0
+        ? new Uint32Array(b.buffer, b.byteOffset, n / 4)
+        : unit === 2
+          ? new Uint16Array(b.buffer, b.byteOffset, n / 2)
+          : b;
+    for (let c0 = 0; c0 < cols; c0 += width) {
+      const c1 = Math.min(cols, c0 + width);
+      const out = view(slab, (c1 - c0) * rows * unit);
+      for (let r0 = 0; r0 < rows; r0 += blockRows) {
+        const r1 = Math.min(rows, r0 + blockRows);
+        const bytes =
+          'bytes' in at
+            ? at.bytes.subarray(r0 * rowBytes, r1 * rowBytes)
+            : this.readPart(at, r0 * rowBytes, block!.subarray(0, (r1 - r0) * rowBytes), tensor);
+        // Typed views need aligned offsets: copy a misaligned in-memory range once.
+        const aligned = bytes.byteOffset % 4 === 0 ? bytes : Uint8Array.from(bytes);
+        transposeBand(view(aligned, aligned.length), out, r0, r1, c0, c1, rows, cols, words);
+      }
+      if (visit(slab.subarray(0, (c1 - c0) * rows * unit)) === false) break;
+    }
+    return true;
+  }
+
+  /** A reusable buffer of at least `size` bytes, as a view of exactly `size`. */
+  private buffer(name: 'slab' | 'band', size: number): Uint8Array {
+    let buffer = this[name];
+    if (!buffer || buffer.length < size) buffer = this[name] = new Uint8Array(size);
+    return buffer.subarray(0, size);
+  }
+
+  /** rows, cols and element size of a 2-D tensor of whole-byte elements whose bytes are all there. */
+  private matrix(
+    tensor: OnnxTensor,
+  ): { rows: number; cols: number; unit: number; length: number } | undefined {
+    const bits = elementBits(tensor.dataType);
+    if (tensor.dims.length !== 2 || bits < 8) return undefined;
+    const [rows, cols] = tensor.dims as [number, number];
+    const unit = bits / 8;
+    const length = rows * cols * unit;
+    if (length === 0 || lengthOf(this.locate(tensor)) !== length) return undefined;
+    return { rows, cols, unit, length };
+  }
+
+  /** Where the canonical bytes are; decodes (and keeps, for the next call) varint-encoded values. */
+  private locate(tensor: OnnxTensor): Located {
+    const data = tensor.data;
+    switch (data.kind) {
+      case 'none':
+        return { bytes: new Uint8Array(0) };
+      case 'in-file': {
+        const source = this.source(this.model.file.path);
+        if (data.field === 'raw_data' || data.field === 'float_data' || data.field === 'double_data')
+          return { source, offset: data.offset, length: data.length };
+        return { bytes: this.decoded(tensor, () => Uint8Array.from(source.read(data.offset, data.length))) };
+      }
+      case 'inline':
+        if (
+          data.bytes &&
+          (data.field === 'raw_data' || data.field === 'float_data' || data.field === 'double_data')
+        )
+          return { bytes: data.bytes };
+        return { bytes: this.decoded(tensor, () => data.bytes ?? new Uint8Array(0)) };
+      case 'external': {
+        const file = this.external(data.location, tensor.name);
+        const length = data.length ?? byteSize(tensor.dataType, tensor.numel);
+        let source: ByteSource;
+        try {
+          source = this.source(file);
+        } catch (error) {
+          throw this.externalError(tensor, error);
+        }
+        if (data.offset + length > source.size) {
+          throw this.externalError(
+            tensor,
+            new RangeError(
+              `read past the end of the file (bytes ${data.offset}..${data.offset + length} of ${source.size})`,
+            ),
+          );
+        }
+        return { source, offset: data.offset, length };
+      }
+    }
+  }
+
+  private decoded(tensor: OnnxTensor, packed: () => Uint8Array): Uint8Array {
+    if (this.last?.tensor !== tensor) {
+      const data = tensor.data as { field: TensorField; values?: readonly (number | bigint)[] };
+      let bytes: Uint8Array;
+      try {
+        bytes = data.values ? fromValues(tensor, data.values) : fromTypedField(tensor, data.field, packed());
+      } catch (error) {
+        // A packed varint field cut short or overlong (protobufjs throws a RangeError or an Error).
+        if (error instanceof ModelReadError) throw error;
+        throw new ModelReadError(
+          this.model.file.path,
+          `cannot decode the ${data.field} of '${tensor.name}': ${(error as Error).message}`,
+        );
+      }
+      this.last = { tensor, bytes };
+    }
+    return this.last.bytes;
+  }
+
+  /** Bytes [from, from + into.length) of the located tensor, into `into`. */
+  private readPart(at: Located, from: number, into: Uint8Array, tensor: OnnxTensor): Uint8Array {
+    if ('bytes' in at) {
+      into.set(at.bytes.subarray(from, from + into.length));
+      return into;
+    }
+    return this.readRange(at, at.offset + from, into, tensor);
+  }
+
+  private readRange(
+    at: { source: ByteSource },
+    offset: number,
+    into: Uint8Array,
+    tensor: OnnxTensor,
+  ): Uint8Array {
+    try {
+      return at.source.readInto(offset, into);
+    } catch (error) {
+      if (tensor.data.kind === 'external') throw this.externalError(tensor, error);
+      throw new ModelReadError(
+        this.model.file.path,
+        `cannot read the values of '${tensor.name}': ${(error as Error).message}`,
+      );
+    }
+  }
+
+  private externalError(tensor: OnnxTensor, error: unknown): ModelReadError {
+    if (error instanceof ModelReadError) return error;
+    return new ModelReadError(
+      this.model.file.path,
+      `cannot read external data of '${tensor.name}': ${(error as Error).message}`,
+    );
+  }
+
+  /** The path of an external data file, checked once per location (resolveExternal). */
+  private external(location: string, tensorName: string): string {
+    let file = this.externals.get(location);
+    if (file === undefined) {
+      file = resolveExternal(this.model.file.path, location, tensorName);
+      this.externals.set(location, file);
+    }
+    return file;
+  }
+
+  /** An open file; at most MAX_OPEN external files stay open (one file per tensor is common). */
   private source(file: string): ByteSource {
     let source = this.sources.get(file);
-    if (!source) {
-      source = new FileSource(file);
+    if (source) {
+      // Most recently used last.
+      this.sources.delete(file);
       this.sources.set(file, source);
+      return source;
+    }
+    source = new FileSource(file);
+    this.sources.set(file, source);
+    if (this.sources.size > MAX_OPEN) {
+      for (const [name, open] of this.sources) {
+        if (name === this.model.file.path) continue;
+        open.close();
+        this.sources.delete(name);
+        break;
+      }
     }
     return source;
   }
+}
+
+function lengthOf(at: Located): number {
+  return 'bytes' in at ? at.bytes.length : at.length;
+}
+
+/** Bytes per sampled element: the element's size, or one byte for sub-byte and unknown types. */
+function sampleUnit(tensor: OnnxTensor): number {
+  const bits = elementBits(tensor.dataType);
+  return bits >= 8 ? bits / 8 : 1;
+}
+
+/** First elements of the sampled runs: the first run, the last, and pseudo-random ones fixed by the count. */
+function sampleStarts(count: number): number[] {
+  const last = Math.max(0, count - SAMPLE_RUN);
+  const starts = [0, last];
+  let state = count >>> 0 || 1;
+  while (starts.length < SAMPLE_RUNS) {
+    // xorshift32: the same count always gives the same positions.
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    state >>>= 0;
+    starts.push(Math.floor((state / 2 ** 32) * (last + 1)));
+  }
+  return starts;
+}
+
+const TILE = 32;
+
+type Words = Uint8Array | Uint16Array | Uint32Array;
+
+/**
+ * out[(c - c0) * rows + r] = band[(r - r0) * cols + c] for rows r0..r1 and columns c0..c1, elements being
+ * `words` array items; tile by tile, so that the strided reads stay in the cache. One loop per array
+ * type, so that each stays monomorphic (V8 optimizes it for one element kind).
+ */
+function transposeBand(
+  band: Words,
+  out: Words,
+  r0: number,
+  r1: number,
+  c0: number,
+  c1: number,
+  rows: number,
+  cols: number,
+  words: number,
+): void {
+  if (words === 1 && band instanceof Uint32Array) {
+    transpose32(band, out as Uint32Array, r0, r1, c0, c1, rows, cols);
+    return;
+  }
+  for (let rt = r0; rt < r1; rt += TILE) {
+    const rEnd = Math.min(r1, rt + TILE);
+    for (let ct = c0; ct < c1; ct += TILE) {
+      const cEnd = Math.min(c1, ct + TILE);
+      for (let c = ct; c < cEnd; c++) {
+        for (let r = rt; r < rEnd; r++) {
+          const src = ((r - r0) * cols + c) * words;
+          const dst = ((c - c0) * rows + r) * words;
+          for (let w = 0; w < words; w++) out[dst + w] = band[src + w]!;
+        }
+      }
+    }
+  }
+}
+
+/** transposeBand for 4-byte elements (float32, int32): the common case. */
+function transpose32(
+  band: Uint32Array,
+  out: Uint32Array,
+  r0: number,
+  r1: number,
+  c0: number,
+  c1: number,
+  rows: number,
+  cols: number,
+): void {
+  for (let rt = r0; rt < r1; rt += TILE) {
+    const rEnd = Math.min(r1, rt + TILE);
+    for (let ct = c0; ct < c1; ct += TILE) {
+      const cEnd = Math.min(c1, ct + TILE);
+      for (let c = ct; c < cEnd; c++) {
+        let src = (rt - r0) * cols + c;
+        let dst = (c - c0) * rows + rt;
+        for (let r = rt; r < rEnd; r++) {
+          out[dst++] = band[src]!;
+          src += cols;
+        }
+      }
+    }
+  }
+}
+
+/** The key of a small tensor: its content, by hash (keys of many tensors are kept at once). */
+function exactKey(bytes: Uint8Array): string {
+  return `x${createHash('sha256').update(bytes).digest('base64')}`;
+}
+
+/** The key of a large tensor: its length and the sampled elements, by hash. */
+function sampledKey(length: number, sample: Uint8Array): string {
+  return `s${length}:${createHash('sha256').update(sample).digest('base64')}`;
+}
+
+/** Whether all `unit`-byte elements of `bytes` are equal. */
+function allEqual(bytes: Uint8Array, unit: number): boolean {
+  for (let i = unit; i + unit <= bytes.length; i += unit) {
+    for (let b = 0; b < unit; b++) if (bytes[i + b] !== bytes[b]) return false;
+  }
+  return true;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 
 /** Packed typed fields: float_data and double_data are already little-endian; the varint fields are not. */

@@ -1,13 +1,17 @@
 // The one path from a model file to a report, shared by the CLI and the action: read the model, its
 // manifest, trace it (unless told not to), analyze. This is the edge that touches files and processes.
+// Each phase is timed (time and peak memory, in the report's `timings`) and announced to the caller.
 import { analyze } from '../analysis/analyze.ts';
 import { manifestOf } from '../analysis/read-manifest.ts';
 import { readModel } from '../onnx/read-model.ts';
 import { TensorReader } from '../onnx/tensor-bytes.ts';
 import type { Report } from '../report/report.ts';
 import { TraceError, TraceInputError, traceModel, type Trace, type TraceOptions } from '../trace/index.ts';
+import { PhaseClock, type PhaseHooks } from './phases.ts';
 
-export interface AnalyzeFileOptions {
+export type { PhaseName } from './phases.ts';
+
+export interface AnalyzeFileOptions extends PhaseHooks {
   /** Report the file under this name instead of its path (e.g. the path relative to the repository). */
   displayName?: string;
   /** Run the model to see what executes; false for the static analysis. Default: trace. */
@@ -20,13 +24,18 @@ export interface AnalyzeFileOptions {
 }
 
 export async function analyzeFile(file: string, options: AnalyzeFileOptions = {}): Promise<Report> {
-  const model = readModel(file);
-  const manifest = manifestOf(model);
+  const clock = new PhaseClock(options);
+  const { model, manifest } = clock.run('read', () => {
+    const model = readModel(file);
+    return { model, manifest: manifestOf(model) };
+  });
   let trace: Trace | undefined;
   let traceError: string | undefined;
   if (options.trace !== false && options.trace !== undefined) {
+    const traceOptions = options.trace;
     try {
-      trace = await traceModel(model, options.trace);
+      trace = await clock.runAsync('trace', () => traceModel(model, traceOptions));
+      clock.addPeak('trace', trace.timing?.peakRssBytes ?? 0);
     } catch (error) {
       if (options.traceRequired || !(error instanceof TraceError || error instanceof TraceInputError))
         throw error;
@@ -35,8 +44,18 @@ export async function analyzeFile(file: string, options: AnalyzeFileOptions = {}
   }
   const content = new TensorReader(model);
   try {
-    const report = analyze({ model, content, manifest, trace, traceError });
+    const report = clock.run('analyze', () =>
+      analyze({
+        model,
+        content,
+        manifest,
+        trace,
+        traceError,
+        phase: (name, run) => clock.run(name, run),
+      }),
+    );
     if (options.displayName) report.model.file = options.displayName;
+    report.timings = clock.timings();
     return report;
   } finally {
     content.close();

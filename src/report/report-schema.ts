@@ -13,7 +13,7 @@ const object = (properties: Record<string, unknown>, required = Object.keys(prop
 });
 const list = (items: unknown, maxItems = 1_000_000) => ({ type: 'array', items, maxItems });
 
-export const REPORT_SCHEMA = object({
+const REPORT_PROPERTIES = {
   schemaVersion: { const: 1 },
   tool: object({ name: { const: 'paramtrace' }, version: name }),
   model: object({
@@ -89,4 +89,18 @@ export const REPORT_SCHEMA = object({
     }),
   ),
   notes: list(name, 1000),
-});
+  timings: list(
+    object({
+      phase: name,
+      ms: { type: 'number', minimum: 0, maximum: 1e12 },
+      peakRssBytes: count,
+    }),
+    64,
+  ),
+};
+
+/** `timings` is optional: reports written before it existed stay valid. */
+export const REPORT_SCHEMA = object(
+  REPORT_PROPERTIES,
+  Object.keys(REPORT_PROPERTIES).filter((key) => key !== 'timings'),
+);

@@ -32,6 +32,23 @@ export interface Report {
   layers: LayerCall[];
   /** Plain-language explanations: what the counts rest on and where they differ from PyTorch's. */
   notes: string[];
+  /** Where the analysis spent its time and memory, phase by phase (absent in reports of older versions). */
+  timings?: PhaseTiming[];
+}
+
+/**
+ * One phase of the analysis: `read` (the model's structure), `trace` (the onnxruntime run, in its worker),
+ * `fingerprint` (reading weight bytes to find duplicates and map the manifest), `analyze` (the rest).
+ */
+export interface PhaseTiming {
+  phase: string;
+  /** Wall-clock milliseconds, not counting phases run inside it (fingerprinting runs inside analyzing). */
+  ms: number;
+  /**
+   * Peak resident memory during the phase, in bytes (on Linux; elsewhere the process's peak so far).
+   * For the trace, the worker process's peak is added to this process's.
+   */
+  peakRssBytes: number;
 }
 
 export interface Counts {

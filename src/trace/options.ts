@@ -21,6 +21,8 @@ export interface TraceOptions {
   timeoutMs?: number;
   /** Resident memory limit of the worker process, in MiB; default 80% of the machine's memory. */
   maxMemoryMb?: number;
+  /** The worker's environment (default: this process's). The action passes one without its token. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** `x=1x3x224x224` → ['x', [1, 3, 224, 224]]; a scalar is `x=` or `x=scalar`. */

@@ -2,12 +2,16 @@
 // profile's `<node name>_kernel_time` events join back to exactly one node: ONNX node names may be empty
 // or repeated. The ids follow read-model.ts: `7`, `7/then_branch/0`, `7/branches.1/0` for a `graphs` list.
 //
-// This decodes the whole ModelProto with protobufjs and encodes it again, so the model's bytes are held
-// twice for a moment (the decoded message shares the weight payloads with the input buffer; encoding
-// copies them). A later performance issue will revisit this. protobufjs drops fields that onnx.proto does
-// not know; onnxruntime would ignore them anyway.
-import type protobuf from 'protobufjs';
-import { onnxRoot } from '../onnx/stream-decode.ts';
+// The model is rewritten at the level of protobuf fields: only the messages on the way to a node (model,
+// graph, node, graph-valued attribute) are rebuilt, with new names and new length prefixes; every other
+// field is copied as it is. renameNodesInFile goes further and never reads the weights: every large
+// initializer (and Constant-node tensor) becomes an ONNX external-data reference to its own bytes in the
+// original file (location: the file's name, offset and length of its payload), so the renamed model is
+// small and onnxruntime reads the weights from the original file itself, once, as for a plain session.
+import { readFileSync, realpathSync } from 'node:fs';
+import path from 'node:path';
+import { FileSource, MemorySource, type ByteSource } from '../onnx/byte-source.ts';
+import { fieldsOf, readVarint, writeVarint, type FieldAt } from '../onnx/wire.ts';
 
 export const TRACE_NAME_PREFIX = 'pt_';
 
@@ -22,50 +26,355 @@ export interface RenamedModel {
   bytes: Uint8Array;
   /** Trace name (`pt_<id>`) → the node. */
   nodes: Map<string, RenamedNode>;
+  /** The model has tensors of its own in external data files (initializers and node attributes). */
+  ownExternalData: boolean;
 }
 
-interface NodeMessage {
-  name?: string;
-  op_type?: string;
-  attribute?: AttributeMessage[];
-}
-interface AttributeMessage {
-  name?: string;
-  type?: number;
-  g?: GraphMessage | null;
-  t?: unknown;
-  graphs?: GraphMessage[];
-}
-interface GraphMessage {
-  node?: NodeMessage[];
+/** Renames the nodes of a model held in memory; its weights are copied into the result as they are. */
+export function renameNodes(modelBytes: Uint8Array): RenamedModel {
+  return renameModel(new MemorySource(modelBytes));
 }
 
+/**
+ * Renames the nodes of a model file without reading its weights: the result references them in the file
+ * by external data, so it must be loaded with the file's folder as the external data folder
+ * (onnxruntime's `session.model_external_initializers_file_folder_path`).
+ */
+export function renameNodesInFile(file: string, location: string): RenamedModel {
+  const source = new FileSource(file);
+  try {
+    return renameModel(source, location);
+  } finally {
+    source.close();
+  }
+}
+
+/**
+ * The renamed model for an onnxruntime session, and the folder its external data is relative to
+ * (`session.model_external_initializers_file_folder_path`). onnxruntime refuses external data that
+ * resolves, through symbolic links, outside that folder: the weights are referenced in the model's real
+ * file, from its real folder. Only a link to a file in another folder whose own external data lies next to
+ * the link cannot be served so: its renamed model carries its weights, copied.
+ */
+export function renameNodesForSession(modelPath: string): RenamedModel & { folder: string } {
+  const resolved = path.resolve(modelPath);
+  const real = realpathSync(resolved);
+  const renamed = renameNodesInFile(real, path.basename(real));
+  if (path.dirname(real) === realpathSync(path.dirname(resolved)) || !renamed.ownExternalData) {
+    return { ...renamed, folder: path.dirname(real) };
+  }
+  return { ...renameNodes(readFileSync(resolved)), folder: path.dirname(resolved) };
+}
+
+/** Tensor payloads smaller than this stay in the renamed model (copying them costs less than a file read). */
+const EXTERNAL_ABOVE = 16 * 1024;
+
+// Field numbers in onnx.proto.
+const MODEL_GRAPH = 7;
+const GRAPH_NODE = 1;
+const GRAPH_INITIALIZER = 5;
+const NODE_NAME = 3;
+const NODE_OP_TYPE = 4;
+const NODE_ATTRIBUTE = 5;
+const ATTRIBUTE_NAME = 1;
+const ATTRIBUTE_T = 5;
+const ATTRIBUTE_G = 6;
+const ATTRIBUTE_GRAPHS = 11;
+const ATTRIBUTE_TYPE = 20;
+const TENSOR_DATA_TYPE = 2;
+const TENSOR_SEGMENT = 3;
+const TENSOR_FLOAT_DATA = 4;
+const TENSOR_INT32_DATA = 5;
+const TENSOR_STRING_DATA = 6;
+const TENSOR_INT64_DATA = 7;
+const TENSOR_RAW_DATA = 9;
+const TENSOR_DOUBLE_DATA = 10;
+const TENSOR_UINT64_DATA = 11;
+const TENSOR_EXTERNAL_DATA = 13;
+const TENSOR_DATA_LOCATION = 14;
+const ENTRY_KEY = 1;
+const ENTRY_VALUE = 2;
+// AttributeProto.AttributeType and TensorProto.DataType codes.
 const GRAPH = 5;
 const GRAPHS = 10;
+const FLOAT = 1;
+const DOUBLE = 11;
+const COMPLEX64 = 14;
+const COMPLEX128 = 15;
 
-export function renameNodes(modelBytes: Uint8Array): RenamedModel {
-  const type = onnxRoot.lookupType('onnx.ModelProto');
-  const message = type.decode(modelBytes) as protobuf.Message & { graph?: GraphMessage | null };
-  const nodes = new Map<string, RenamedNode>();
-  if (message.graph) renameGraph(message.graph, '', nodes);
-  return { bytes: type.encode(message).finish(), nodes };
+/**
+ * Small rewritten bytes (headers, names, copied fields) are cut from shared chunks, not allocated one by
+ * one: a graph of 100,000 nodes would otherwise make half a million tiny buffers.
+ */
+class Arena {
+  private chunk = new Uint8Array(0);
+  private used = 0;
+
+  alloc(size: number): Uint8Array {
+    this.reserve(size);
+    const out = this.chunk.subarray(this.used, this.used + size);
+    this.used += size;
+    return out;
+  }
+
+  /** The header of a length-delimited field. */
+  header(id: number, length: number): Uint8Array {
+    this.reserve(20);
+    const end = writeVarint(this.chunk, writeVarint(this.chunk, this.used, id * 8 + 2), length);
+    const out = this.chunk.subarray(this.used, end);
+    this.used = end;
+    return out;
+  }
+
+  /** A whole varint field. */
+  varint(id: number, value: number): Uint8Array {
+    this.reserve(20);
+    const end = writeVarint(this.chunk, writeVarint(this.chunk, this.used, id * 8), value);
+    const out = this.chunk.subarray(this.used, end);
+    this.used = end;
+    return out;
+  }
+
+  /** The UTF-8 bytes of a string. */
+  text(value: string): Uint8Array {
+    const out = this.alloc(Buffer.byteLength(value, 'utf8'));
+    Buffer.from(out.buffer, out.byteOffset, out.length).write(value, 'utf8');
+    return out;
+  }
+
+  private reserve(size: number): void {
+    if (this.used + size > this.chunk.length) {
+      this.chunk = new Uint8Array(Math.max(256 * 1024, size));
+      this.used = 0;
+    }
+  }
 }
 
-function renameGraph(graph: GraphMessage, idPrefix: string, nodes: Map<string, RenamedNode>): void {
-  (graph.node ?? []).forEach((node, index) => {
-    const id = `${idPrefix}${index}`;
-    const name = `${TRACE_NAME_PREFIX}${id}`;
-    nodes.set(name, { id, originalName: node.name ?? '', opType: node.op_type ?? '' });
-    node.name = name;
-    for (const a of node.attribute ?? []) {
-      const attributeId = `${id}/${a.name ?? ''}`;
-      const graphs = a.graphs ?? [];
-      // Old files may leave `type` unset: infer it from the field present, as read-model.ts does.
-      const kind = a.type || (a.g ? GRAPH : a.t ? 0 : graphs.length > 0 ? GRAPHS : 0);
-      if (kind === GRAPH && a.g) renameGraph(a.g, `${attributeId}/`, nodes);
-      if (kind === GRAPHS) graphs.forEach((g, i) => renameGraph(g, `${attributeId}.${i}/`, nodes));
+/** Rewritten bytes: pieces to be written one after the other, and their total length. */
+class Pieces {
+  private readonly pieces: Uint8Array[] = [];
+  private size = 0;
+  /** Fields kept as they are, not yet copied: consecutive ones are copied in one piece. */
+  private pending: { source: ByteSource; start: number; end: number } | undefined;
+
+  constructor(private readonly arena: Arena) {}
+
+  get length(): number {
+    return this.size + (this.pending ? this.pending.end - this.pending.start : 0);
+  }
+
+  get parts(): Uint8Array[] {
+    this.flush();
+    return this.pieces;
+  }
+
+  /** Keeps a field as it is (header included). */
+  keep(source: ByteSource, f: FieldAt): void {
+    if (this.pending?.source === source && this.pending.end === f.start) this.pending.end = f.end;
+    else {
+      this.flush();
+      this.pending = { source, start: f.start, end: f.end };
     }
+  }
+
+  add(...parts: Uint8Array[]): void {
+    this.flush();
+    for (const p of parts) {
+      this.pieces.push(p);
+      this.size += p.length;
+    }
+  }
+
+  /** Appends other pieces (which may be very many). */
+  append(other: Pieces): void {
+    this.flush();
+    for (const p of other.parts) this.pieces.push(p);
+    this.size += other.length;
+  }
+
+  /** Appends a whole length-delimited field holding `inner`. */
+  addField(id: number, inner: Pieces): void {
+    this.add(this.arena.header(id, inner.length));
+    this.append(inner);
+  }
+
+  /** Appends a whole length-delimited field holding a string. */
+  addText(id: number, value: string): void {
+    const bytes = this.arena.text(value);
+    this.add(this.arena.header(id, bytes.length), bytes);
+  }
+
+  private flush(): void {
+    const p = this.pending;
+    if (!p) return;
+    // A copy: a file source's views do not last. Small ones through the source's read-ahead window.
+    const length = p.end - p.start;
+    if (length <= 64 * 1024) this.pieces.push(this.arena.alloc(length));
+    else this.pieces.push(new Uint8Array(length));
+    const into = this.pieces.at(-1)!;
+    if (length <= 64 * 1024) into.set(p.source.read(p.start, length));
+    else p.source.readInto(p.start, into);
+    this.size += length;
+    this.pending = undefined;
+  }
+}
+
+interface Rewrite {
+  source: ByteSource;
+  arena: Arena;
+  /** Set: reference large tensors in the original file by external data, under this location. */
+  location: string | undefined;
+  ownExternalData: boolean;
+  nodes: Map<string, RenamedNode>;
+}
+
+function renameModel(source: ByteSource, location?: string): RenamedModel {
+  const rewrite: Rewrite = {
+    source,
+    arena: new Arena(),
+    location,
+    ownExternalData: false,
+    nodes: new Map(),
+  };
+  const out = new Pieces(rewrite.arena);
+  for (const f of fieldsOf(source, 0, source.size)) {
+    if (f.id === MODEL_GRAPH && f.wireType === 2) out.addField(MODEL_GRAPH, graph(rewrite, f, ''));
+    else out.keep(source, f);
+  }
+  return {
+    bytes: Buffer.concat(out.parts, out.length),
+    nodes: rewrite.nodes,
+    ownExternalData: rewrite.ownExternalData,
+  };
+}
+
+function graph(rewrite: Rewrite, g: FieldAt, idPrefix: string): Pieces {
+  const out = new Pieces(rewrite.arena);
+  let index = 0;
+  for (const f of fieldsOf(rewrite.source, g.valueStart, g.end)) {
+    if (f.id === GRAPH_NODE && f.wireType === 2) {
+      out.addField(GRAPH_NODE, node(rewrite, f, `${idPrefix}${index++}`));
+    } else if (f.id === GRAPH_INITIALIZER && f.wireType === 2 && rewrite.location !== undefined) {
+      out.append(tensor(rewrite, f));
+    } else out.keep(rewrite.source, f);
+  }
+  return out;
+}
+
+function node(rewrite: Rewrite, n: FieldAt, id: string): Pieces {
+  const { source } = rewrite;
+  const fields = fieldsOf(source, n.valueStart, n.end);
+  const name = `${TRACE_NAME_PREFIX}${id}`;
+  const lastOf = (number: number): FieldAt | undefined => lastField(fields, number, 2);
+  rewrite.nodes.set(name, {
+    id,
+    originalName: text(source, lastOf(NODE_NAME)),
+    opType: text(source, lastOf(NODE_OP_TYPE)),
   });
+  const out = new Pieces(rewrite.arena);
+  out.addText(NODE_NAME, name);
+  for (const f of fields) {
+    if (f.id === NODE_NAME) continue;
+    if (f.id === NODE_ATTRIBUTE && f.wireType === 2) out.addField(NODE_ATTRIBUTE, attribute(rewrite, f, id));
+    else out.keep(source, f);
+  }
+  return out;
+}
+
+function attribute(rewrite: Rewrite, a: FieldAt, nodeId: string): Pieces {
+  const { source } = rewrite;
+  const fields = fieldsOf(source, a.valueStart, a.end);
+  const typeField = lastField(fields, ATTRIBUTE_TYPE, 0);
+  const has = (number: number): boolean => fields.some((f) => f.id === number && f.wireType === 2);
+  // Old files may leave `type` unset: infer it from the field present, as read-model.ts does.
+  const type =
+    (typeField ? readVarint(source, typeField) : 0) ||
+    (has(ATTRIBUTE_G) ? GRAPH : has(ATTRIBUTE_T) ? 0 : has(ATTRIBUTE_GRAPHS) ? GRAPHS : 0);
+  const attributeId = `${nodeId}/${text(source, lastField(fields, ATTRIBUTE_NAME, 2))}`;
+  const out = new Pieces(rewrite.arena);
+  let graphIndex = 0;
+  for (const f of fields) {
+    if (f.wireType === 2 && f.id === ATTRIBUTE_G && type === GRAPH) {
+      out.addField(ATTRIBUTE_G, graph(rewrite, f, `${attributeId}/`));
+    } else if (f.wireType === 2 && f.id === ATTRIBUTE_GRAPHS && type === GRAPHS) {
+      out.addField(ATTRIBUTE_GRAPHS, graph(rewrite, f, `${attributeId}.${graphIndex++}/`));
+    } else if (f.wireType === 2 && f.id === ATTRIBUTE_T && rewrite.location !== undefined) {
+      out.append(tensor(rewrite, f));
+    } else out.keep(source, f);
+  }
+  return out;
+}
+
+/**
+ * The tensor field `t`, as it is, or with its payload replaced by an external-data reference to the
+ * payload's bytes in the original file: when it holds its values in one little-endian payload (raw_data,
+ * or packed float_data / double_data of a float or complex tensor) large enough to be worth it.
+ */
+function tensor(rewrite: Rewrite, t: FieldAt): Pieces {
+  const { source } = rewrite;
+  const out = new Pieces(rewrite.arena);
+  const fields = fieldsOf(source, t.valueStart, t.end);
+  const dataTypeField = lastField(fields, TENSOR_DATA_TYPE, 0);
+  const dataType = dataTypeField ? readVarint(source, dataTypeField) : 0;
+  const payloads = fields.filter((f) =>
+    [
+      TENSOR_RAW_DATA,
+      TENSOR_FLOAT_DATA,
+      TENSOR_DOUBLE_DATA,
+      TENSOR_INT32_DATA,
+      TENSOR_INT64_DATA,
+      TENSOR_UINT64_DATA,
+      TENSOR_STRING_DATA,
+    ].includes(f.id),
+  );
+  const payload = payloads[0];
+  const littleEndian =
+    payload !== undefined &&
+    payload.wireType === 2 &&
+    (payload.id === TENSOR_RAW_DATA ||
+      (payload.id === TENSOR_FLOAT_DATA && (dataType === FLOAT || dataType === COMPLEX64)) ||
+      (payload.id === TENSOR_DOUBLE_DATA && (dataType === DOUBLE || dataType === COMPLEX128)));
+  const locationField = lastField(fields, TENSOR_DATA_LOCATION, 0);
+  if (locationField && readVarint(source, locationField) === 1) rewrite.ownExternalData = true;
+  const unusual = fields.some(
+    (f) => f.id === TENSOR_SEGMENT || f.id === TENSOR_DATA_LOCATION || f.id === TENSOR_EXTERNAL_DATA,
+  );
+  if (
+    !payload ||
+    payloads.length !== 1 ||
+    !littleEndian ||
+    unusual ||
+    payload.end - payload.valueStart < EXTERNAL_ABOVE
+  ) {
+    out.keep(source, t);
+    return out;
+  }
+  const body = new Pieces(rewrite.arena);
+  for (const f of fields) if (f !== payload) body.keep(source, f);
+  body.add(rewrite.arena.varint(TENSOR_DATA_LOCATION, 1));
+  for (const [key, value] of [
+    ['location', rewrite.location!],
+    ['offset', String(payload.valueStart)],
+    ['length', String(payload.end - payload.valueStart)],
+  ] as const) {
+    const entry = new Pieces(rewrite.arena);
+    entry.addText(ENTRY_KEY, key);
+    entry.addText(ENTRY_VALUE, value);
+    body.addField(TENSOR_EXTERNAL_DATA, entry);
+  }
+  out.addField(t.id, body);
+  return out;
+}
+
+/** The last occurrence of a field (protobuf: the last value of a singular field wins). */
+function lastField(fields: FieldAt[], id: number, wireType: number): FieldAt | undefined {
+  for (let i = fields.length - 1; i >= 0; i--)
+    if (fields[i]!.id === id && fields[i]!.wireType === wireType) return fields[i];
+  return undefined;
+}
+
+function text(source: ByteSource, f: FieldAt | undefined): string {
+  return f ? Buffer.from(source.read(f.valueStart, f.end - f.valueStart)).toString('utf8') : '';
 }
 
 /** Replaces trace names in onnxruntime's messages with the nodes they stand for. */

@@ -1,7 +1,7 @@
 // The work of the trace worker: rename the nodes, open a session with profiling on and graph
 // optimizations and prepacking off, run once, and join the profile back to node ids. Runs inside the
 // worker process (trace-worker.ts); everything that can crash or hang onnxruntime happens here.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
@@ -11,7 +11,7 @@ import { inputData } from './input-data.ts';
 import type { InputPlan } from './input-plan.ts';
 import type { TraceDevice } from './options.ts';
 import { joinProfileFile, PROFILER_EVENT_LIMIT } from './profile-file.ts';
-import { describeTraceNames, renameNodes } from './rename-nodes.ts';
+import { describeTraceNames, renameNodesForSession } from './rename-nodes.ts';
 import type { NodeRun, Trace } from './trace.ts';
 
 export interface WorkerRequest {
@@ -30,12 +30,14 @@ export interface WorkerResult {
   /** Node id → op type as the worker read it, for the parent to check the join against the model. */
   opTypes: Record<string, string>;
   otherKernels: NonNullable<Trace['otherKernels']>;
-  timing: { renameMs: number; sessionMs: number; runMs: number };
+  timing: { renameMs: number; sessionMs: number; runMs: number; peakRssBytes: number };
 }
 
 export async function runTraced(request: WorkerRequest): Promise<WorkerResult> {
   const renameStarted = performance.now();
-  const renamed = renameNodes(readFileSync(request.modelPath));
+  // The renamed model references the weights in the original file (external data): it is small, and
+  // onnxruntime reads the weights once, from the file, as a plain session does.
+  const renamed = renameNodesForSession(request.modelPath);
   const renameMs = performance.now() - renameStarted;
   const explain = (error: unknown): string =>
     describeTraceNames((error as Error).message ?? String(error), renamed.nodes);
@@ -49,7 +51,7 @@ export async function runTraced(request: WorkerRequest): Promise<WorkerResult> {
         // Prepacked MatMul/Gemm weights vanish from the profile's parameter_size.
         disable_prepacking: '1',
         // The model is loaded from bytes: external data is found relative to the model's own folder.
-        model_external_initializers_file_folder_path: path.dirname(path.resolve(request.modelPath)),
+        model_external_initializers_file_folder_path: renamed.folder,
       },
     },
   };
@@ -101,6 +103,6 @@ export async function runTraced(request: WorkerRequest): Promise<WorkerResult> {
     nodes: joined.nodes,
     opTypes,
     otherKernels: joined.otherKernels,
-    timing: { renameMs, sessionMs, runMs },
+    timing: { renameMs, sessionMs, runMs, peakRssBytes: process.resourceUsage().maxRSS * 1024 },
   };
 }

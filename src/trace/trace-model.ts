@@ -34,6 +34,7 @@ export async function traceModel(model: OnnxModel, options: TraceOptions = {}): 
     const result = (await runWorker(requestFile, {
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       maxMemoryMb: options.maxMemoryMb ?? Math.floor((totalmem() / 2 ** 20) * 0.8),
+      env: options.env,
     })) as WorkerResult;
     checkJoin(model, result);
     inferFunctionCalls(model, result.nodes);

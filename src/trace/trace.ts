@@ -36,6 +36,9 @@ export interface Trace {
   deviceNote?: string;
   /** Kernels in the profile that belong to no node of the file (inserted copies and casts, inlined function bodies). */
   otherKernels?: { name: string; opType: string; provider: string; executions: number }[];
-  /** Wall-clock milliseconds in the worker: renaming the nodes (decode + encode), session creation, the run. */
-  timing?: { renameMs: number; sessionMs: number; runMs: number };
+  /**
+   * Wall-clock milliseconds in the worker: renaming the nodes, session creation, the run; and the worker
+   * process's peak resident memory in bytes.
+   */
+  timing?: { renameMs: number; sessionMs: number; runMs: number; peakRssBytes?: number };
 }

@@ -10,6 +10,7 @@ import { oneLine, TraceError, type TraceFailure } from './errors.ts';
 export interface WorkerLimits {
   timeoutMs: number;
   maxMemoryMb: number;
+  env?: NodeJS.ProcessEnv | undefined;
 }
 
 const POLL_MS = 100;
@@ -25,6 +26,7 @@ export async function runWorker(requestFile: string, limits: WorkerLimits): Prom
       `--max-old-space-size=${Math.max(256, Math.floor(limits.maxMemoryMb))}`,
     ],
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    env: limits.env ?? process.env,
   });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {

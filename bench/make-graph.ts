@@ -1,0 +1,48 @@
+// A long chain graph for the scale bench: `nodes` nodes, a Relu after every node and a MatMul with its own
+// small weight every 10th node, written with protobufjs from onnx.proto (no Python needed).
+import { writeFileSync } from 'node:fs';
+import { onnxRoot } from '../src/onnx/stream-decode.ts';
+
+const FLOAT = 1;
+
+export function chainModel(nodes: number, width = 16): Uint8Array {
+  const node: object[] = [];
+  const initializer: object[] = [];
+  const weight = new Uint8Array(width * width * 4);
+  let x = 'x';
+  for (let i = 0; i < nodes; i++) {
+    const y = `v${i}`;
+    if (i % 10 === 9) {
+      const w = `layers.${i}.weight`;
+      // Distinct contents, so that no two weights are duplicates.
+      new DataView(weight.buffer).setFloat32(0, i, true);
+      initializer.push({
+        name: w,
+        data_type: FLOAT,
+        dims: [width, width],
+        raw_data: Uint8Array.from(weight),
+      });
+      node.push({ name: `/layers.${i}/MatMul`, op_type: 'MatMul', input: [x, w], output: [y] });
+    } else {
+      node.push({ name: `/act${i}/Relu`, op_type: 'Relu', input: [x], output: [y] });
+    }
+    x = y;
+  }
+  const info = (name: string): object => ({
+    name,
+    type: { tensor_type: { elem_type: FLOAT, shape: { dim: [{ dim_value: 1 }, { dim_value: width }] } } },
+  });
+  const type = onnxRoot.lookupType('onnx.ModelProto');
+  const model = type.fromObject({
+    ir_version: 8,
+    producer_name: 'paramtrace-bench',
+    opset_import: [{ domain: '', version: 13 }],
+    graph: { name: 'chain', node, initializer, input: [info('x')], output: [info(x)] },
+  });
+  return type.encode(model).finish();
+}
+
+if (process.argv[1]?.endsWith('make-graph.ts')) {
+  const [nodes, file] = [Number(process.argv[2]), process.argv[3]!];
+  writeFileSync(file, chainModel(nodes));
+}
