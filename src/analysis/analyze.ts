@@ -14,6 +14,7 @@ import type {
   ValueMergedConstant,
 } from '../report/report.ts';
 import { SCHEMA_VERSION } from '../report/report.ts';
+import { clipStrings } from '../report/clip.ts';
 import type { Trace } from '../trace/trace.ts';
 import { walkModel, type ConstantTensor, type GraphWalk, type NodeFacts } from './graph-walk.ts';
 import type { Manifest } from './manifest.ts';
@@ -36,6 +37,8 @@ export interface AnalyzeInput {
   trace?: Trace | undefined;
   /** Why a requested trace failed, to state in the report. */
   traceError?: string | undefined;
+  /** Runs a step as a named phase, for timing (the pipeline's clock); by default just runs it. */
+  phase?: <T>(name: 'fingerprint', run: () => T) => T;
 }
 
 /** A parameter or buffer as counted: one tensor, however many initializers store it. */
@@ -63,7 +66,12 @@ interface CallFacts {
 }
 
 export function analyze(input: AnalyzeInput): Report {
+  return clipStrings(analyzeModel(input));
+}
+
+function analyzeModel(input: AnalyzeInput): Report {
   const { model, content, manifest, trace } = input;
+  const phase = input.phase ?? (<T>(_: string, run: () => T): T => run());
   const walk = walkModel(model);
   const notes: string[] = [];
   const executions = (n: NodeFacts): number =>
@@ -73,19 +81,21 @@ export function analyze(input: AnalyzeInput): Report {
   const classified = classifyConstants(walk);
   // A Constant node holding one repeated value is a fill made in forward (torch.zeros for an LSTM's initial
   // state), not a learned tensor: PyTorch exports parameters as initializers.
-  for (const key of classified.parameters) {
-    const c = walk.constants.get(key)!;
-    if (c.kind === 'constant-node' && content.isUniform(c.tensor)) classified.parameters.delete(key);
-  }
-  const duplicates = findDuplicates(
-    [...classified.parameters].map((k) => walk.constants.get(k)!),
-    content,
-  );
+  const duplicates = phase('fingerprint', () => {
+    for (const key of classified.parameters) {
+      const c = walk.constants.get(key)!;
+      if (c.kind === 'constant-node' && content.isUniform(c.tensor)) classified.parameters.delete(key);
+    }
+    return findDuplicates(
+      [...classified.parameters].map((k) => walk.constants.get(k)!),
+      content,
+    );
+  });
 
   // 2. The tensors to count: the manifest's, or the graph's with duplicates merged.
   let tensors: LogicalTensor[];
   if (manifest) {
-    const mapped = mapManifest(manifest, walk, classified, content);
+    const mapped = phase('fingerprint', () => mapManifest(manifest, walk, classified, content));
     tensors = mapped.tensors;
     notes.push(...mapped.notes);
   } else {

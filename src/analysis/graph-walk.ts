@@ -2,6 +2,7 @@
 // constants (and so pass a weight on), which compute nodes consume a weight at which input role, which
 // layer call each node belongs to, and which nodes are live (reach a graph output).
 import type { OnnxGraph, OnnxModel, OnnxNode, OnnxTensor } from '../onnx/model.ts';
+import { ModelReadError } from '../onnx/read-model.ts';
 import { inputRole, type InputRole } from './op-roles.ts';
 
 export interface ConstantTensor {
@@ -64,6 +65,13 @@ class Scope {
   }
 }
 
+/**
+ * How many constant-to-node links the walk follows at most. A chain of n folds that each add one more
+ * constant makes n * n / 2 links (every sum carries all the constants before it): a few hundred kilobytes
+ * of hostile graph would otherwise take all the memory there is. Real models have a few per weight.
+ */
+export const MAX_CONSTANT_LINKS = 2_000_000;
+
 export function walkModel(model: OnnxModel): GraphWalk {
   const walk: GraphWalk = {
     constants: new Map(),
@@ -72,7 +80,7 @@ export function walkModel(model: OnnxModel): GraphWalk {
     consumed: new Set(),
     unknownOps: new Set(),
   };
-  walkGraph(model, model.graph, '', new Scope(), walk);
+  walkGraph(model, model.graph, '', new Scope(), walk, { links: 0 });
   const byId = new Map(walk.nodes.map((n) => [n.node.id, n]));
   markLive(
     model.graph,
@@ -88,6 +96,7 @@ function walkGraph(
   graphPath: string,
   outer: Scope,
   walk: GraphWalk,
+  budget: { links: number },
 ): void {
   const scope = new Scope(outer);
   const register = (
@@ -119,18 +128,26 @@ function walkGraph(
     node.inputs.forEach((input, index) => {
       const origins = input === '' ? undefined : scope.get(input);
       if (!origins) return;
+      budget.links += origins.length;
+      if (budget.links > MAX_CONSTANT_LINKS) {
+        throw new ModelReadError(
+          model.file.path,
+          `the graph links constants to nodes more than ${MAX_CONSTANT_LINKS} times, more than paramtrace follows (a chain of constant folds that grows with every node?)`,
+        );
+      }
       for (const o of origins) walk.consumed.add(o.key);
       const { role, known } = inputRole(node.domain, node.opType, model.opsets, index);
       if (!known) walk.unknownOps.add(node.domain ? `${node.domain}:${node.opType}` : node.opType);
       if (role === 'meta') return;
       const reached = origins.map((o) => ({ key: o.key, quantized: o.quantized || role === 'qweight' }));
-      if (facts.folds) passedOn.push(...reached);
+      if (facts.folds) for (const o of reached) passedOn.push(o);
       else
         for (const o of reached)
           walk.uses.push({ tensorKey: o.key, nodeId: node.id, role, quantized: o.quantized });
     });
     for (const output of node.outputs) if (output) scope.set(output, facts.folds ? dedupe(passedOn) : null);
-    for (const sub of node.subgraphs) walkGraph(model, sub.graph, `${node.id}/${sub.attribute}`, scope, walk);
+    for (const sub of node.subgraphs)
+      walkGraph(model, sub.graph, `${node.id}/${sub.attribute}`, scope, walk, budget);
   }
 }
 
@@ -231,15 +248,15 @@ function markLive(graph: OnnxGraph, required: string[], byId: Map<string, NodeFa
     const facts = byId.get(node.id)!;
     if (facts.live) continue;
     facts.live = true;
-    stack.push(...node.inputs);
+    // One push per value: a spread of a node's 200,000 inputs would overflow the call stack.
+    for (const input of node.inputs) stack.push(input);
     for (const sub of node.subgraphs) {
-      stack.push(
-        ...markLive(
-          sub.graph,
-          sub.graph.outputs.map((o) => o.name),
-          byId,
-        ),
+      const used = markLive(
+        sub.graph,
+        sub.graph.outputs.map((o) => o.name),
+        byId,
       );
+      for (const value of used) stack.push(value);
     }
   }
   return outer;

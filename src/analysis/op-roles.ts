@@ -21,7 +21,10 @@ export function inputRole(
 ): RoleLookup {
   if (domain === '' && CONTROL_FLOW.has(opType)) return { role: 'meta', known: true };
   const key = domain === '' || domain === 'ai.onnx' ? opType : `${domain}:${opType}`;
-  const entry = pickVersion(OP_SCHEMAS[key], opsets[domain] ?? opsets[''] ?? Number.MAX_SAFE_INTEGER);
+  // Own keys only: an operator named `constructor` or `toString` must not find Object's.
+  const entries = Object.hasOwn(OP_SCHEMAS, key) ? OP_SCHEMAS[key] : undefined;
+  const opset = (Object.hasOwn(opsets, domain) ? opsets[domain] : opsets['']) ?? Number.MAX_SAFE_INTEGER;
+  const entry = pickVersion(entries, opset);
   if (!entry) return { role: 'weight', known: false };
   const last = entry.inputs.length - 1;
   const role = index <= last ? entry.inputs[index] : entry.variadic ? entry.inputs[last] : undefined;

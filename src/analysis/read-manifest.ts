@@ -8,7 +8,9 @@ export class ManifestError extends Error {
     readonly file: string | undefined,
     readonly problem: string,
   ) {
-    super(file === undefined ? problem : `${file}: ${problem}`);
+    // The problem quotes names from the manifest, which may be megabytes long: one readable line.
+    const clipped = problem.length > 2000 ? `${problem.slice(0, 1999)}…` : problem;
+    super(file === undefined ? clipped : `${file}: ${clipped}`);
     this.name = 'ManifestError';
   }
 }

@@ -24,9 +24,18 @@ export class ModelReadError extends Error {
     readonly file: string,
     readonly problem: string,
   ) {
-    super(`${file}: ${problem}`);
+    // Names quoted in the problem come from the file: keep the message one line and of a readable length.
+    super(`${oneLine(file, 4096)}: ${oneLine(problem, 2000)}`);
     this.name = 'ModelReadError';
   }
+}
+
+// eslint-disable-next-line no-control-regex -- control characters are exactly what must go
+const CONTROL = /[\u0000-\u001f\u007f\u2028\u2029]/g;
+
+function oneLine(text: string, max: number): string {
+  const flat = text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
 const DATA_TYPES: readonly DataType[] = [
@@ -55,6 +64,11 @@ const DATA_TYPES: readonly DataType[] = [
   'int4',
   'float4e2m1',
 ];
+
+/** More dimensions than any real tensor has (the report schema allows 64). */
+const MAX_RANK = 64;
+/** More than any real model imports (the report schema allows 1000 domains). */
+const MAX_OPSET_IMPORTS = 1000;
 
 export function dataTypeName(code: number | undefined): DataType {
   return DATA_TYPES[code ?? 0] ?? 'unknown';
@@ -98,16 +112,21 @@ export function readModelFrom(source: ByteSource, file: string): OnnxModel {
     );
   }
   const opsets: Record<string, number> = {};
-  for (const entry of list(decoded.opset_import)) {
+  const imports = list(decoded.opset_import);
+  if (imports.length > MAX_OPSET_IMPORTS) {
+    throw new ModelReadError(file, `imports ${imports.length} operator sets, more than ${MAX_OPSET_IMPORTS}`);
+  }
+  for (const entry of imports) {
     const domain = str(entry.domain);
-    opsets[domain === 'ai.onnx' ? '' : domain] = int(entry.version, file, 'opset version');
+    opsets[domain === 'ai.onnx' ? '' : domain] = nonNegative(entry.version, file, 'opset version');
   }
   const context: Context = { file };
   return {
     file: { path: file, size: source.size },
-    irVersion: int(decoded.ir_version, file, 'ir_version'),
-    producerName: str(decoded.producer_name),
-    producerVersion: str(decoded.producer_version),
+    irVersion: nonNegative(decoded.ir_version, file, 'ir_version'),
+    // Shown in every report: a producer string of megabytes is clipped, not carried along.
+    producerName: str(decoded.producer_name).slice(0, 4096),
+    producerVersion: str(decoded.producer_version).slice(0, 4096),
     domain: str(decoded.domain),
     modelVersion: int(decoded.model_version ?? '0', file, 'model_version'),
     docString: str(decoded.doc_string),
@@ -211,13 +230,84 @@ function toAttributeValue(a: Decoded, id: string, context: Context): AttributeVa
 export function toTensor(t: Decoded, context: Context): OnnxTensor {
   const name = str(t.name);
   const dims = list<unknown>(t.dims).map((d) => int(d, context.file, `a dimension of tensor '${name}'`));
-  return {
+  if (dims.length > MAX_RANK) {
+    throw new ModelReadError(
+      context.file,
+      `tensor '${name}' has ${dims.length} dimensions, more than ${MAX_RANK}`,
+    );
+  }
+  const tensor: OnnxTensor = {
     name,
     dataType: dataTypeName(Number(t.data_type ?? 0)),
     dims,
     numel: numelOf(dims, name, context.file),
     data: tensorData(t, name, context.file),
   };
+  checkStoredSize(tensor, list(t.string_data).length, context.file);
+  return tensor;
+}
+
+// Bits per element of the types whose size is fixed (string and unknown types have none).
+const ELEMENT_BITS: Partial<Record<DataType, number>> = {
+  float32: 32,
+  uint8: 8,
+  int8: 8,
+  uint16: 16,
+  int16: 16,
+  int32: 32,
+  int64: 64,
+  bool: 8,
+  float16: 16,
+  float64: 64,
+  uint32: 32,
+  uint64: 64,
+  complex64: 64,
+  complex128: 128,
+  bfloat16: 16,
+  float8e4m3fn: 8,
+  float8e4m3fnuz: 8,
+  float8e5m2: 8,
+  float8e5m2fnuz: 8,
+  uint4: 4,
+  int4: 4,
+  float4e2m1: 4,
+};
+
+/**
+ * The data stored must be able to hold the elements the dims claim: a tensor that claims 2^52 elements
+ * and stores 8 bytes would make counts no real model has (past 2^53 once summed) and make every
+ * per-element loop over it run for ever. External data is checked against its file in checkExternalData.
+ */
+function checkStoredSize(tensor: OnnxTensor, strings: number, file: string): void {
+  const { name, numel, data, dataType } = tensor;
+  if (numel === 0 || data.kind === 'external') return;
+  const claim = `tensor '${name}' has ${numel} elements (${tensor.dims.join('x') || 'a scalar'}) of ${dataType}`;
+  if (data.kind === 'none') throw new ModelReadError(file, `${claim} but no data`);
+  const bits = ELEMENT_BITS[dataType] ?? 0;
+  const bytes = data.kind === 'in-file' ? data.length : data.bytes?.length;
+  let fits: boolean;
+  let held: string;
+  if (data.field === 'raw_data') {
+    const length = bytes ?? 0;
+    fits = bits > 0 ? length === Math.ceil((bits * numel) / 8) : numel <= 8 * length;
+    held = `${length} bytes`;
+  } else if (data.field === 'string_data') {
+    fits = numel <= strings;
+    held = `${strings} strings`;
+  } else {
+    // Typed fields: float_data 4 bytes a value, double_data 8, the varint fields at least 1; 4-bit types
+    // pack two elements into one value.
+    const width = data.field === 'float_data' ? 4 : data.field === 'double_data' ? 8 : 1;
+    const values =
+      bytes !== undefined
+        ? Math.floor(bytes / width)
+        : data.kind === 'inline'
+          ? (data.values?.length ?? 0)
+          : 0;
+    fits = numel <= 2 * values;
+    held = bytes !== undefined ? `${bytes} bytes` : `${values} values`;
+  }
+  if (!fits) throw new ModelReadError(file, `${claim} but its ${data.field} holds ${held}`);
 }
 
 function toSparseTensor(s: Decoded, context: Context): OnnxSparseTensor {
@@ -313,8 +403,14 @@ function toValueInfo(v: Decoded): OnnxValueInfo {
 }
 
 function toDim(d: Decoded): Dim {
-  if (d.dim_value !== undefined) return Number(d.dim_value);
-  if (d.dim_param !== undefined && d.dim_param !== '') return String(d.dim_param);
+  if (d.dim_value !== undefined) {
+    // Some exporters write -1 for a dynamic dimension: that is an unknown one, as is any unusable number.
+    const n = Number(d.dim_value);
+    return Number.isSafeInteger(n) && n >= 0 ? n : null;
+  }
+  // A symbolic name longer than any report may carry is as good as none.
+  if (d.dim_param !== undefined && d.dim_param !== '' && String(d.dim_param).length <= 4096)
+    return String(d.dim_param);
   return null;
 }
 
@@ -322,10 +418,15 @@ function toDim(d: Decoded): Dim {
 function checkExternalData(model: OnnxModel): void {
   const folder = path.dirname(path.resolve(model.file.path));
   const sizes = new Map<string, number>();
+  const targets = new Map<string, string>(); // location → checked path: resolve (two realpaths) once each
   for (const tensor of allTensors(model.graph)) {
     if (tensor.data.kind !== 'external') continue;
     const { location, offset, length } = tensor.data;
-    const target = resolveExternal(model.file.path, location, tensor.name);
+    let target = targets.get(location);
+    if (target === undefined) {
+      target = resolveExternal(model.file.path, location, tensor.name);
+      targets.set(location, target);
+    }
     let size = sizes.get(target);
     if (size === undefined) {
       if (!existsSync(target)) {
@@ -337,7 +438,20 @@ function checkExternalData(model: OnnxModel): void {
       size = statSync(target).size;
       sizes.set(target, size);
     }
-    const needed = offset + (length ?? 0);
+    if (offset < 0 || (length ?? 0) < 0) {
+      throw new ModelReadError(
+        model.file.path,
+        `tensor '${tensor.name}' has a negative external data offset or length (${offset}, ${length})`,
+      );
+    }
+    const expected = Math.ceil(((ELEMENT_BITS[tensor.dataType] ?? 0) * tensor.numel) / 8);
+    if (length !== undefined && length < expected) {
+      throw new ModelReadError(
+        model.file.path,
+        `tensor '${tensor.name}' has ${tensor.numel} elements of ${tensor.dataType} (${expected} bytes) but its external data is ${length} bytes long`,
+      );
+    }
+    const needed = offset + (length ?? expected);
     if (needed > size) {
       throw new ModelReadError(
         model.file.path,
@@ -413,6 +527,12 @@ function entries(value: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   for (const e of list(value)) out[str(e.key)] = str(e.value);
   return out;
+}
+
+function nonNegative(value: unknown, file: string, what: string): number {
+  const n = int(value, file, what);
+  if (n < 0) throw new ModelReadError(file, `${what} is negative (${n})`);
+  return n;
 }
 
 function int(value: unknown, file: string, what: string): number {

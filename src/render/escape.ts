@@ -23,22 +23,77 @@ const ENTITIES: Record<string, string> = {
   ':': '&#58;',
 };
 
-/** Plain text for Markdown/HTML: special characters as entities, no line breaks, bounded length. */
-export function escapeText(value: string, maxLength = 200): string {
-  const clipped = value.length > maxLength ? `${value.slice(0, maxLength - 1)}…` : value;
+/** Word joiner: invisible, and it ends the word a mention, a reference or an autolink would need. */
+const JOINER = '\u2060';
+
+/**
+ * Characters that change how the text around them is shown without being seen: bidirectional overrides
+ * and isolates (a name that reads differently from what it is, as in "Trojan Source"), zero-width
+ * characters (two names that look the same), and the word joiner paramtrace itself inserts. They are
+ * shown as their code point, e.g. [U+202E].
+ */
+const INVISIBLE =
+  // eslint-disable-next-line no-misleading-character-class -- each listed on its own, on purpose
+  /[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/g;
+
+/** Clips to at most `max` UTF-16 units without splitting a surrogate pair. */
+function clip(value: string, max: number): string {
+  if (value.length <= max) return value;
+  let end = max - 1;
+  const last = value.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${value.slice(0, end)}…`;
+}
+
+/** Every character Markdown, HTML, a table, a link or an image could act on. */
+const SPECIAL = /[&<>"'|`\\[\]*_~#!():]/g;
+/** The same less `:` and parentheses, which need a `[` or an autolink to act: for lines read as text. */
+const SPECIAL_IN_PROSE = /[&<>"'|`\\[\]*_~#!]/g;
+
+/** Entities for the special characters; no line breaks, no invisible characters; bounded length. */
+function entities(value: string, maxLength: number, special: RegExp): string {
   return (
-    clipped
+    clip(value, maxLength)
       // Control characters and line breaks could end a table row or a code span.
       // eslint-disable-next-line no-control-regex -- control characters are exactly what must go
-      .replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, ' ')
-      .replace(/[&<>"'|`\\[\]*_~#!():]/g, (c) => ENTITIES[c]!)
-      // GitHub processes neither mentions nor autolinks inside <code>; a word joiner after @ is a second
-      // guard for text shown outside it.
-      .replace(/@/g, '@\u2060')
+      .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ')
+      // A lone surrogate is not text; GitHub would show it as a replacement character anyway.
+      .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd')
+      .replace(special, (c) => ENTITIES[c]!)
+      .replace(INVISIBLE, (c) => `&#91;U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}&#93;`)
+      // GitHub links no mention inside <code>; a word joiner after @ is the guard for text outside it.
+      .replace(/@/g, `@${JOINER}`)
   );
+}
+
+/**
+ * GitHub's Markdown autolinks URLs and www. addresses in any text, including the text between <code>
+ * and </code> (to Markdown those are two inline HTML tags around ordinary text): a word joiner breaks
+ * the pattern and shows nothing.
+ */
+function noAutolinks(escaped: string): string {
+  return escaped.replace(/(:|&#58;)\/\//g, `$1${JOINER}//`).replace(/\b(www)\./gi, `$1${JOINER}.`);
+}
+
+/** Outside <code>, GitHub's reference filter would also link #12: a word joiner there too. */
+function unlinked(escaped: string): string {
+  return noAutolinks(escaped).replace(/&#35;(?=[0-9])/g, `&#35;${JOINER}`);
+}
+
+/** Untrusted text shown outside <code> (a table cell, a note): every special character an entity. */
+export function escapeText(value: string, maxLength = 200): string {
+  return unlinked(entities(value, maxLength, SPECIAL));
+}
+
+/**
+ * Untrusted text that reads as a sentence (the verdict, which names parameters): as escapeText, but
+ * colons and parentheses stay as they are, since without a `[` or an autolink they do nothing.
+ */
+export function escapeLine(value: string, maxLength = 500): string {
+  return unlinked(entities(value, maxLength, SPECIAL_IN_PROSE));
 }
 
 /** An untrusted name as inline code. */
 export function code(value: string, maxLength = 200): string {
-  return `<code>${escapeText(value, maxLength)}</code>`;
+  return `<code>${noAutolinks(entities(value, maxLength, SPECIAL))}</code>`;
 }

@@ -1,10 +1,13 @@
 // The pull-request comment and the job summary, in GitHub-flavoured Markdown. The verdict comes first
-// and is never shortened; detail is cut, with a note, to stay under GitHub's limits.
+// and always stays (only a verdict over 500 characters, one that lists many names, is clipped); detail is
+// cut, with a note, to stay under GitHub's limits. Every name and text from a model, a PR or an artifact
+// goes through escape.ts.
 import { markdownTable } from 'markdown-table';
 import type { Comparison, CountName } from '../compare/comparison.ts';
 import type { Report } from '../report/report.ts';
-import { code, escapeText } from './escape.ts';
-import { formatCount, formatMegabytes, formatPercent, formatShape, formatSigned } from './format.ts';
+import { code, escapeLine, escapeText } from './escape.ts';
+import { formatCount, formatMegabytes, formatPercent, formatSigned } from './format.ts';
+import type { Dim } from '../report/report.ts';
 
 /** GitHub rejects issue comments longer than this (characters). */
 export const COMMENT_LIMIT = 65_536;
@@ -26,20 +29,66 @@ export function commentMarker(key: string): string {
 
 export function renderComment(comparison: Comparison, options: CommentOptions): string {
   const limit = (options.maxLength ?? COMMENT_LIMIT) - 200; // room for the truncation note
-  // Shorten the detail step by step; the verdict and the counts table always stay.
-  for (const rows of [Infinity, 200, 50, 10, 0]) {
+  // Shorten the detail step by step; the verdict and the counts table always stay. (More than 1000 rows
+  // never fit in a comment, so no attempt renders more.)
+  for (const rows of [1000, 200, 50, 10, 0]) {
     const body = render(comparison, options, rows);
     if (body.length <= limit) return body;
   }
-  return render(comparison, options, 0, true);
+  return fit(render(comparison, options, 0, true), limit, (text) => text.length);
 }
 
+/** The job summary: the comment's content without its hidden marker (a summary is never looked up). */
 export function renderSummary(comparison: Comparison, headReport?: Report): string {
-  for (const rows of [Infinity, 2000, 200, 0]) {
-    const body = render(comparison, { commentKey: 'summary', headReport }, rows);
+  for (const rows of [20_000, 2000, 200, 0]) {
+    const body = render(comparison, { commentKey: null, headReport }, rows);
     if (Buffer.byteLength(body) <= SUMMARY_LIMIT - 1024) return body;
   }
-  return render(comparison, { commentKey: 'summary' }, 0, true);
+  return fit(render(comparison, { commentKey: null }, 0, true), SUMMARY_LIMIT - 1024, (text) =>
+    Buffer.byteLength(text),
+  );
+}
+
+/**
+ * The last resort when even the verdict, the counts and the findings are too long (tens of thousands of
+ * new findings, or a footer too long): whole lines from the top while they fit, so no table is cut
+ * inside a row, then a note, then the footer line.
+ */
+function fit(body: string, limit: number, size: (text: string) => number): string {
+  const lines = body.replace(/\n$/, '').split('\n');
+  const footer = lines.pop()!;
+  const note = "_Cut to fit GitHub's limit: the full report is in the job summary and the report file._";
+  const tail = size(`\n${note}\n\n${footer}\n`) <= limit / 4 ? `\n${note}\n\n${footer}\n` : `\n${note}\n`;
+  let budget = limit - size(tail);
+  const kept: string[] = [];
+  for (const line of lines) {
+    const cost = size(line) + 1;
+    if (cost > budget) break;
+    kept.push(line);
+    budget -= cost;
+  }
+  // A table's header row without its delimiter row is no table: drop it. A table cut short must end
+  // before the note: an empty line ends it.
+  let tableLines = 0;
+  while (tableLines < kept.length && kept[kept.length - 1 - tableLines]!.startsWith('|')) tableLines++;
+  if (tableLines === 1) kept.pop();
+  if (kept.length > 0 && kept.at(-1) !== '') kept.push('');
+  return `${kept.join('\n')}${tail}`;
+}
+
+/** Failures, findings and names listed in one line or list: at most this many, then how many more. */
+const LISTED = 20;
+
+function more(total: number, shown: number): string {
+  return total > shown ? `, … (${formatCount(total - shown)} more)` : '';
+}
+
+/** `[1, 3, 'batch', ?]`: numbers as they are, symbolic dimensions (from the model) escaped. */
+function shapeText(shape: readonly Dim[]): string {
+  return `[${shape
+    .slice(0, 64)
+    .map((d) => (d === null ? '?' : typeof d === 'number' ? String(d) : escapeText(d, 60)))
+    .join(', ')}]`;
 }
 
 const COUNT_ROWS: [CountName, string][] = [
@@ -51,10 +100,20 @@ const COUNT_ROWS: [CountName, string][] = [
   ['buffers', 'Buffers'],
 ];
 
-function render(c: Comparison, options: CommentOptions, rows: number, minimal = false): string {
-  const out: string[] = [commentMarker(options.commentKey), `### paramtrace: ${c.verdict.headline}`, ''];
-  for (const f of c.verdict.failures.length > 1 ? c.verdict.failures : []) out.push(`- ${f}`);
-  if (c.verdict.failures.length > 1) out.push('');
+/** `commentKey: null`: no marker line (the job summary). */
+type RenderOptions = Omit<CommentOptions, 'commentKey'> & { commentKey: string | null };
+
+function render(c: Comparison, options: RenderOptions, rows: number, minimal = false): string {
+  const out: string[] = [
+    ...(options.commentKey === null ? [] : [commentMarker(options.commentKey)]),
+    // The verdict names parameters (new shared, new unused) and may come from an artifact: escaped too.
+    `### paramtrace: ${escapeLine(c.verdict.headline, 500)}`,
+    '',
+  ];
+  const failures = c.verdict.failures.length > 1 ? c.verdict.failures : [];
+  for (const f of failures.slice(0, LISTED)) out.push(`- ${escapeLine(f, 500)}`);
+  if (failures.length > LISTED) out.push(`- … ${formatCount(failures.length - LISTED)} more`);
+  if (failures.length > 0) out.push('');
 
   const countRows = COUNT_ROWS.filter(
     ([name]) => c.counts[name].base !== null || c.counts[name].head !== null,
@@ -92,20 +151,22 @@ function render(c: Comparison, options: CommentOptions, rows: number, minimal = 
       markdownTable(
         [
           ['Parameter', 'Size', 'Calls', 'Used by'],
-          ...c.newShared.slice(0, Math.max(rows, 20)).map((s) => [
+          ...c.newShared.slice(0, Math.max(rows, LISTED)).map((s) => [
             code(s.name),
             formatCount(s.numel),
-            String(s.calls),
+            formatCount(s.calls),
             s.callNames
               .slice(0, 5)
               .map((n) => code(n, 80))
-              .join(', ') + (s.callNames.length > 5 ? ', …' : ''),
+              .join(', ') + more(s.callNames.length, 5),
           ]),
         ],
         { align: ['l', 'r', 'r', 'l'] },
       ),
       '',
     );
+    if (c.newShared.length > Math.max(rows, LISTED))
+      out.push(`…and ${formatCount(c.newShared.length - Math.max(rows, LISTED))} more.`, '');
   }
   if (c.newUnused.length > 0) {
     out.push('**New unused parameters** (declared but used by no executed layer call):', '');
@@ -114,38 +175,67 @@ function render(c: Comparison, options: CommentOptions, rows: number, minimal = 
         [
           ['Parameter', 'Size', 'Reason'],
           ...c.newUnused
-            .slice(0, Math.max(rows, 20))
-            .map((u) => [code(u.name), formatCount(u.numel), `${u.reason}: ${escapeText(u.detail)}`]),
+            .slice(0, Math.max(rows, LISTED))
+            .map((u) => [
+              code(u.name),
+              formatCount(u.numel),
+              `${escapeText(u.reason, 40)}: ${escapeText(u.detail)}`,
+            ]),
         ],
         { align: ['l', 'r', 'l'] },
       ),
       '',
     );
+    if (c.newUnused.length > Math.max(rows, LISTED))
+      out.push(`…and ${formatCount(c.newUnused.length - Math.max(rows, LISTED))} more.`, '');
   }
   if (c.newDuplicates.length > 0) {
+    const shown = c.newDuplicates.slice(0, LISTED);
     out.push(
-      `**Stored twice** (counted once): ${c.newDuplicates.map((d) => `${d.names.map((n) => code(n)).join(' = ')}${d.transposed ? ' (transposed)' : ''}, ${formatCount(d.bytesWasted)} bytes wasted`).join('; ')}`,
+      `**Stored twice** (counted once): ${shown
+        .map(
+          (d) =>
+            `${d.names
+              .slice(0, 5)
+              .map((n) => code(n))
+              .join(
+                ' = ',
+              )}${more(d.names.length, 5)}${d.transposed ? ' (transposed)' : ''}, ${formatCount(d.bytesWasted)} bytes wasted`,
+        )
+        .join('; ')}${more(c.newDuplicates.length, shown.length)}`,
       '',
     );
   }
   const resolved = [
-    ...c.resolvedShared.map((s) => `${code(s.name)} is no longer shared`),
-    ...c.resolvedUnused.map((u) => `${code(u.name)} is no longer unused`),
+    ...c.resolvedShared.slice(0, LISTED).map((s) => `${code(s.name)} is no longer shared`),
+    ...c.resolvedUnused.slice(0, LISTED).map((u) => `${code(u.name)} is no longer unused`),
   ];
-  if (resolved.length > 0) out.push(`**Resolved:** ${resolved.slice(0, Math.max(rows, 20)).join('; ')}`, '');
+  const resolvedCount = c.resolvedShared.length + c.resolvedUnused.length;
+  if (resolved.length > 0)
+    out.push(
+      `**Resolved:** ${resolved.slice(0, LISTED).join('; ')}${more(resolvedCount, Math.min(LISTED, resolved.length))}`,
+      '',
+    );
 
   if (!minimal && rows > 0) {
     const changes = [
-      ...c.added.map((p) => [code(p.name), 'added', '', formatShape(p.shape), formatSigned(p.numel)]),
-      ...c.removed.map((p) => [code(p.name), 'removed', formatShape(p.shape), '', formatSigned(-p.numel)]),
-      ...c.resized.map((p) => [
-        code(p.name),
-        'resized',
-        formatShape(p.baseShape),
-        formatShape(p.headShape),
-        formatSigned(p.headNumel - p.baseNumel),
-      ]),
+      ...c.added
+        .slice(0, rows)
+        .map((p) => [code(p.name), 'added', '', shapeText(p.shape), formatSigned(p.numel)]),
+      ...c.removed
+        .slice(0, rows)
+        .map((p) => [code(p.name), 'removed', shapeText(p.shape), '', formatSigned(-p.numel)]),
+      ...c.resized
+        .slice(0, rows)
+        .map((p) => [
+          code(p.name),
+          'resized',
+          shapeText(p.baseShape),
+          shapeText(p.headShape),
+          formatSigned(p.headNumel - p.baseNumel),
+        ]),
     ];
+    const changed = c.added.length + c.removed.length + c.resized.length;
     if (changes.length > 0) {
       out.push('**Parameters added, removed or resized** (largest first):', '');
       out.push(
@@ -154,8 +244,8 @@ function render(c: Comparison, options: CommentOptions, rows: number, minimal = 
           { align: ['l', 'l', 'l', 'l', 'r'] },
         ),
       );
-      if (changes.length > rows)
-        out.push('', `…and ${changes.length - rows} more (see the job summary or the report file).`);
+      if (changed > rows)
+        out.push('', `…and ${formatCount(changed - rows)} more (see the job summary or the report file).`);
       out.push('');
     }
     if (c.modules.length > 0) {
@@ -172,6 +262,7 @@ function render(c: Comparison, options: CommentOptions, rows: number, minimal = 
         ),
         '',
       );
+      if (c.modules.length > rows) out.push(`…and ${formatCount(c.modules.length - rows)} more modules.`, '');
     }
     if (options.headReport && options.headReport.layers.length > 0) {
       const layers = options.headReport.layers;
@@ -185,7 +276,10 @@ function render(c: Comparison, options: CommentOptions, rows: number, minimal = 
               .map((l) => [
                 code(l.executions > 1 ? `${l.name} (x${l.executions})` : l.name, 120),
                 code(l.type, 60),
-                l.outputShapes ? l.outputShapes.map(formatShape).join(' ') : '-',
+                l.outputShapes
+                  ? l.outputShapes.slice(0, 8).map(shapeText).join(' ') +
+                    (l.outputShapes.length > 8 ? ' …' : '')
+                  : '-',
                 formatCount(l.params),
                 l.live ? '' : 'dead',
               ]),
@@ -194,7 +288,10 @@ function render(c: Comparison, options: CommentOptions, rows: number, minimal = 
         ),
       );
       if (layers.length > rows)
-        out.push('', `…${layers.length - rows} more layer calls in the job summary and the report file.`);
+        out.push(
+          '',
+          `…${formatCount(layers.length - rows)} more layer calls in the job summary and the report file.`,
+        );
       out.push('', '</details>', '');
     }
   } else {

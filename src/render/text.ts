@@ -31,8 +31,12 @@ export function renderText(report: Report, options: { width?: number } = {}): st
       `${MARK_UNUSED} (${u.reason})`,
     ]);
   }
+  // Names come from the model: one line each, of a width a terminal can show (a 1 MB name padded into
+  // every row of a 3,000-row table would need gigabytes).
+  for (const row of rows) for (let i = 0; i < row.length; i++) row[i] = cell(row[i]!);
   const header = ['Layer (call)', 'Type', 'Output Shape', 'Param #', ''];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  // A reduce, not Math.max(...rows): a spread of 300,000 rows overflows the call stack.
+  const widths = header.map((h, i) => rows.reduce((w, r) => Math.max(w, r[i]!.length), h.length));
   const line = (cells: string[]): string =>
     cells
       .map((c, i) => (i === 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
@@ -82,7 +86,20 @@ export function renderText(report: Report, options: { width?: number } = {}): st
   );
   for (const note of report.notes) out.push(`Note: ${note}`);
   out.push('-'.repeat(width));
-  return `${out.join('\n')}\n`;
+  // No control character from a name reaches the terminal (escape sequences, carriage returns).
+  return `${out.join('\n').replace(CONTROL, (c) => (c === '\n' ? c : escapeControl(c)))}\n`;
+}
+
+// eslint-disable-next-line no-control-regex -- control characters are exactly what must go
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+
+function escapeControl(c: string): string {
+  return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+}
+
+function cell(text: string): string {
+  const flat = text.replace(CONTROL, escapeControl);
+  return flat.length > 160 ? `${flat.slice(0, 159)}…` : flat;
 }
 
 function sharingLine(report: Report): string {

@@ -1,0 +1,223 @@
+// Names built to break out of the comment: HTML, Markdown, table pipes, backticks, @-mentions, links,
+// <script>, HTML comments and paramtrace's own marker, line breaks, zero-width and bidi-override
+// characters, very long names. They go through the real pipeline (an ONNX model whose initializers,
+// nodes, scopes and symbolic dimensions carry them → analysis → comparison → comment and summary), and
+// nothing may escape <code>, mention anyone, link anywhere or forge the marker.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { compare } from '../src/compare/compare.ts';
+import { hasMarker } from '../src/github/comments.ts';
+import { code, escapeLine, escapeText } from '../src/render/escape.ts';
+import { renderComment, renderSummary } from '../src/render/markdown.ts';
+import type { Report } from '../src/report/report.ts';
+import { analyzeStatically, emptyBase } from './fuzz/harness.ts';
+import { assertWellFormed } from './fuzz/markdown-check.ts';
+import * as gen from './fuzz/onnx-gen.ts';
+import { encode, type Message } from './fuzz/proto.ts';
+
+export const HOSTILE = [
+  '<img src=x onerror=alert(1)>',
+  '<script>alert(document.cookie)</script>',
+  '</code><script>alert(1)</script><code>',
+  '<!-- paramtrace:comment-key=x -->',
+  '<!--',
+  '-->',
+  '</details></sub><h1>big</h1>',
+  '**bold** _it_ ~~del~~ # heading',
+  '| a | b |\n| --- | --- |\n| c | d |',
+  '```\nfenced\n```',
+  '`tick`',
+  '@octocat',
+  'cc @github/security-team please',
+  'mail me@example.com',
+  '[link](javascript:alert(1))',
+  '[ref][1]\n\n[1]: https://evil.example',
+  '![img](https://evil.example/x.png)',
+  'https://evil.example/login',
+  'www.evil.example',
+  'fixes #1 and octo/repo#2',
+  ':+1: &lt; &amp; &#64;',
+  'back\\slash \\<b\\>',
+  'line\nbreak\r\nand\u2028separator\u0085next',
+  'zero\u200bwidth\u200c\u200d\ufeffjoin\u2060er',
+  'evil\u202egnp.exe \u2066isolated\u2069 \u200fmark',
+  'lone \ud800 surrogate',
+  'ESC \u001b[2J\u001b]0;title\u0007',
+  `very long ${'<|@`'.repeat(5000)}`,
+];
+
+/** Scopes for node names: the TorchScript form `/<scope>/MatMul` makes each name a layer call. */
+function hostileModel(names: string[]): Uint8Array {
+  const nodes: Message[] = [];
+  const initializers: Message[] = [];
+  let value = 'x';
+  names.forEach((name, i) => {
+    const weight = `${name}.weight`;
+    initializers.push(gen.tensor({ name: weight, dims: [2, 2], raw: gen.floats([i, i + 1, i + 2, i + 3]) }));
+    // Each weight used twice (shared), by two calls of the hostile scope.
+    for (const call of [name, `${name}_1`]) {
+      const out = `${call}.out`;
+      nodes.push(
+        gen.node({ op: 'MatMul', inputs: [value, weight], outputs: [out], name: `/${call}/MatMul` }),
+      );
+      value = out;
+    }
+    // An orphan (unused) and a duplicate (same bytes) of each.
+    initializers.push(gen.tensor({ name: `${name}.unused`, dims: [3], raw: gen.floats([i, 7, 7]) }));
+    initializers.push(
+      gen.tensor({ name: `${name}.copy`, dims: [2, 2], raw: gen.floats([i, i + 1, i + 2, i + 3]) }),
+    );
+  });
+  nodes.push(gen.node({ op: 'Identity', inputs: [value], outputs: ['y'] }));
+  return encode(
+    gen.model(
+      gen.graph({
+        nodes,
+        initializers,
+        inputs: [gen.valueInfo('x', [names[0]!, 2])],
+        outputs: [gen.valueInfo('y', [names[1]!, 2])],
+        valueInfo: names.map((n) => gen.valueInfo(`${n}_1.out`, [n, 2])),
+      }),
+    ),
+  );
+}
+
+const ALLOWED_TAGS = new Set([
+  '<code>',
+  '</code>',
+  '<details>',
+  '</details>',
+  '<summary>',
+  '</summary>',
+  '<sub>',
+  '</sub>',
+]);
+
+/** Everything that must hold for a comment or summary built from hostile names. */
+function assertInert(body: string, marker: string | null): void {
+  const lines = body.split('\n');
+  let rest = body;
+  if (marker !== null) {
+    assert.equal(lines[0], marker);
+    rest = lines.slice(1).join('\n');
+  }
+  // No HTML comment (a hidden remainder, a forged marker) and no tag but paramtrace's own.
+  assert.doesNotMatch(rest, /<!--|-->/);
+  for (const tag of rest.match(/<[^<>]*>/g) ?? [])
+    assert.ok(ALLOWED_TAGS.has(tag), `tag ${tag} in the output`);
+  assert.doesNotMatch(rest.replace(/<\/?(code|details|summary|sub)>/g, ''), /[<>]/, 'a bare < or >');
+  // Inside <code>: nothing that ends it or acts in it.
+  for (const [, inner] of rest.matchAll(/<code>(.*?)<\/code>/g)) {
+    assert.doesNotMatch(inner!, /[<>`|\n\r]/, `code span ${inner!.slice(0, 80)}`);
+  }
+  // No code span, link, image, reference definition, mention, autolink or issue reference.
+  assert.doesNotMatch(rest, /`/);
+  assert.doesNotMatch(rest, /\]\s*[([]|!\[|^\s*\[[^\]]*\]:/m);
+  assert.doesNotMatch(rest, /@(?!\u2060)/, 'an @ that could mention');
+  assert.doesNotMatch(rest, /:\/\/|www\./i, 'an autolink');
+  assert.doesNotMatch(rest, /(^|[^&\w])#\d/, 'an issue reference');
+  // No invisible or direction-changing characters but the word joiners paramtrace adds.
+  assert.doesNotMatch(rest, /[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u2028\u2029\u0085]/);
+  // eslint-disable-next-line no-control-regex -- control characters are what is checked
+  assert.doesNotMatch(rest, /[\u0000-\u0009\u000b-\u001f\u007f]/);
+  assert.doesNotMatch(rest, /[\ud800-\udbff](?![\udc00-\udfff])/, 'a lone surrogate');
+  assertWellFormed(body);
+}
+
+describe('hostile names through the whole pipeline', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'paramtrace-hostile-'));
+  let head: Report;
+  before(() => {
+    const file = path.join(dir, 'hostile.onnx');
+    writeFileSync(file, hostileModel(HOSTILE));
+    head = analyzeStatically(file);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('the model is analyzed with every hostile name intact in the report, clipped past 4096 characters', () => {
+    assert.equal(head.shared.length, HOSTILE.length);
+    const names = new Set(head.parameters.map((p) => p.name));
+    // The report schema bounds strings (src/report/clip.ts): a longer name keeps its first 4095 characters.
+    const reported = (name: string): string => (name.length > 4096 ? `${name.slice(0, 4095)}…` : name);
+    // As UTF-8 stores them: a lone surrogate cannot be encoded and comes back as U+FFFD.
+    for (const h of HOSTILE.map((n) => Buffer.from(n).toString()))
+      assert.ok(
+        names.has(reported(`${h}.weight`)),
+        `${JSON.stringify(h.slice(0, 40))} not in ${JSON.stringify([...names].slice(0, 80))}`,
+      );
+    assert.ok(head.layers.some((l) => l.name === '<img src=x onerror=alert(1)>_1'));
+  });
+
+  for (const thresholds of [{}, { failOnNewShared: true, failOnNewUnused: true }]) {
+    const verdict = Object.keys(thresholds).length === 0 ? 'pass' : 'fail (naming every hostile parameter)';
+    test(`the comment (${verdict}) keeps every name inert and the marker unforged`, () => {
+      const comparison = compare(emptyBase(head), head, thresholds);
+      const comment = renderComment(comparison, { commentKey: 'default', headReport: head });
+      assertInert(comment, '<!-- paramtrace:comment-key=default -->');
+      assert.ok(hasMarker(comment, 'default'));
+      assert.ok(!hasMarker(comment, 'x'), 'a layer name forged the marker of key x');
+      // The names are there, as escaped code: the reader sees what the model calls them.
+      assert.match(comment, /<code>&lt;script&gt;alert&#40;document.cookie&#41;&lt;\/script&gt;/);
+      assert.match(comment, /<code>@\u2060octocat/);
+      assert.match(comment, /evil&#91;U\+202E&#93;gnp\.exe/);
+    });
+    test(`the job summary (${verdict}) keeps every name inert`, () => {
+      const comparison = compare(emptyBase(head), head, thresholds);
+      assertInert(renderSummary(comparison, head), null);
+    });
+  }
+
+  test('a comparison read from an artifact: hostile verdict, failures, details and trace lines', () => {
+    const comparison = compare(emptyBase(head), head, {});
+    const forged = {
+      ...comparison,
+      verdict: {
+        pass: false,
+        headline: `❌ fail: ${HOSTILE.join(' ')}`,
+        failures: HOSTILE.slice(0, 12),
+      },
+      head: { ...comparison.head, trace: HOSTILE.join(' ') },
+      newUnused: HOSTILE.map((h) => ({ name: h, numel: 1, reason: h as 'orphan', detail: h })),
+    };
+    assertInert(
+      renderComment(forged, { commentKey: 'default', headReport: head }),
+      '<!-- paramtrace:comment-key=default -->',
+    );
+    assertInert(renderSummary(forged, head), null);
+  });
+});
+
+describe('escape.ts', () => {
+  test('code(): every special character an entity, no line break, no invisible character', () => {
+    assert.equal(code('a|b'), '<code>a&#124;b</code>');
+    assert.equal(code('<!-- x -->'), '<code>&lt;&#33;-- x --&gt;</code>');
+    assert.equal(code('a\nb'), '<code>a b</code>');
+    assert.equal(code('@me'), '<code>@\u2060me</code>');
+    assert.equal(code('x\u202ey'), '<code>x&#91;U+202E&#93;y</code>');
+    assert.equal(code('x\u200by'), '<code>x&#91;U+200B&#93;y</code>');
+    assert.equal(code('conv1_1'), '<code>conv1&#95;1</code>');
+  });
+
+  test('names are clipped to their length, never inside a surrogate pair', () => {
+    assert.equal(escapeText('x'.repeat(300)).length, 200);
+    const emoji = '😀'.repeat(150);
+    const clipped = escapeText(emoji, 200);
+    assert.ok(clipped.endsWith('😀…'), clipped.slice(-4));
+    assert.doesNotMatch(clipped, /[\ud800-\udbff](?![\udc00-\udfff])/);
+  });
+
+  test('prose: no link, reference or mention survives, and plain text reads the same', () => {
+    assert.equal(
+      escapeLine('✅ pass: -9 unique parameters (-50.0%, 18 → 9)'),
+      '✅ pass: -9 unique parameters (-50.0%, 18 → 9)',
+    );
+    assert.equal(escapeLine('see https://x.example'), 'see https:\u2060//x.example');
+    assert.equal(escapeLine('www.x.example'), 'www\u2060.x.example');
+    assert.equal(escapeLine('#12'), '&#35;\u206012');
+    assert.equal(escapeLine('[a](javascript:b)'), '&#91;a&#93;(javascript:b)');
+    assert.equal(escapeText('https://x'), 'https&#58;\u2060//x');
+  });
+});
