@@ -6,11 +6,11 @@ var __getOwnPropDesc = Object.getOwnPropertyDescriptor;
 var __getOwnPropNames = Object.getOwnPropertyNames;
 var __getProtoOf = Object.getPrototypeOf;
 var __hasOwnProp = Object.prototype.hasOwnProperty;
-var __require = /* @__PURE__ */ ((x) => typeof require !== "undefined" ? require : typeof Proxy !== "undefined" ? new Proxy(x, {
+var __require = /* @__PURE__ */ ((x2) => typeof require !== "undefined" ? require : typeof Proxy !== "undefined" ? new Proxy(x2, {
   get: (a, b) => (typeof require !== "undefined" ? require : a)[b]
-}) : x)(function(x) {
+}) : x2)(function(x2) {
   if (typeof require !== "undefined") return require.apply(this, arguments);
-  throw Error('Dynamic require of "' + x + '" is not supported');
+  throw Error('Dynamic require of "' + x2 + '" is not supported');
 });
 var __commonJS = (cb, mod) => function __require2() {
   try {
@@ -84,10 +84,10 @@ var require_tunnel = __commonJS({
       self2.sockets = [];
       self2.on("free", function onFree(socket, host, port, localAddress) {
         var options2 = toOptions(host, port, localAddress);
-        for (var i = 0, len = self2.requests.length; i < len; ++i) {
-          var pending = self2.requests[i];
+        for (var i2 = 0, len = self2.requests.length; i2 < len; ++i2) {
+          var pending = self2.requests[i2];
           if (pending.host === options2.host && pending.port === options2.port) {
-            self2.requests.splice(i, 1);
+            self2.requests.splice(i2, 1);
             pending.request.onSocket(socket);
             return;
           }
@@ -112,7 +112,7 @@ var require_tunnel = __commonJS({
         function onFree() {
           self2.emit("free", socket, options);
         }
-        function onCloseOrRemove(err) {
+        function onCloseOrRemove(err2) {
           self2.removeSocket(socket);
           socket.removeListener("free", onFree);
           socket.removeListener("close", onCloseOrRemove);
@@ -233,8 +233,8 @@ var require_tunnel = __commonJS({
       return host;
     }
     function mergeOptions(target) {
-      for (var i = 1, len = arguments.length; i < len; ++i) {
-        var overrides = arguments[i];
+      for (var i2 = 1, len = arguments.length; i2 < len; ++i2) {
+        var overrides = arguments[i2];
         if (typeof overrides === "object") {
           var keys = Object.keys(overrides);
           for (var j = 0, keyLen = keys.length; j < keyLen; ++j) {
@@ -806,8 +806,8 @@ var require_constants = __commonJS({
       "X-Requested-With",
       "X-XSS-Protection"
     ];
-    for (let i = 0; i < wellknownHeaderNames.length; ++i) {
-      const key = wellknownHeaderNames[i];
+    for (let i2 = 0; i2 < wellknownHeaderNames.length; ++i2) {
+      const key = wellknownHeaderNames[i2];
       const lowerCasedKey = key.toLowerCase();
       headerNameLowerCasedRecord[key] = headerNameLowerCasedRecord[lowerCasedKey] = lowerCasedKey;
     }
@@ -948,8 +948,8 @@ var require_tree = __commonJS({
       }
     };
     var tree = new TernarySearchTree();
-    for (let i = 0; i < wellknownHeaderNames.length; ++i) {
-      const key = headerNameLowerCasedRecord[wellknownHeaderNames[i]];
+    for (let i2 = 0; i2 < wellknownHeaderNames.length; ++i2) {
+      const key = headerNameLowerCasedRecord[wellknownHeaderNames[i2]];
       tree.insert(key, key);
     }
     module.exports = {
@@ -1142,7 +1142,7 @@ var require_util = __commonJS({
     function isDestroyed(body) {
       return body && !!(body.destroyed || body[kDestroyed] || stream.isDestroyed?.(body));
     }
-    function destroy(stream2, err) {
+    function destroy(stream2, err2) {
       if (stream2 == null || !isStream(stream2) || isDestroyed(stream2)) {
         return;
       }
@@ -1150,10 +1150,10 @@ var require_util = __commonJS({
         if (Object.getPrototypeOf(stream2).constructor === IncomingMessage) {
           stream2.socket = null;
         }
-        stream2.destroy(err);
-      } else if (err) {
+        stream2.destroy(err2);
+      } else if (err2) {
         queueMicrotask(() => {
-          stream2.emit("error", err);
+          stream2.emit("error", err2);
         });
       }
       if (stream2.destroyed !== true) {
@@ -1173,21 +1173,21 @@ var require_util = __commonJS({
     }
     function parseHeaders(headers, obj2) {
       if (obj2 === void 0) obj2 = {};
-      for (let i = 0; i < headers.length; i += 2) {
-        const key = headerNameToString(headers[i]);
+      for (let i2 = 0; i2 < headers.length; i2 += 2) {
+        const key = headerNameToString(headers[i2]);
         let val = obj2[key];
         if (val) {
           if (typeof val === "string") {
             val = [val];
             obj2[key] = val;
           }
-          val.push(headers[i + 1].toString("utf8"));
+          val.push(headers[i2 + 1].toString("utf8"));
         } else {
-          const headersValue = headers[i + 1];
+          const headersValue = headers[i2 + 1];
           if (typeof headersValue === "string") {
             obj2[key] = headersValue;
           } else {
-            obj2[key] = Array.isArray(headersValue) ? headersValue.map((x) => x.toString("utf8")) : headersValue.toString("utf8");
+            obj2[key] = Array.isArray(headersValue) ? headersValue.map((x2) => x2.toString("utf8")) : headersValue.toString("utf8");
           }
         }
       }
@@ -1352,8 +1352,8 @@ var require_util = __commonJS({
       if (characters.length === 0) {
         return false;
       }
-      for (let i = 0; i < characters.length; ++i) {
-        if (!isTokenCharCode(characters.charCodeAt(i))) {
+      for (let i2 = 0; i2 < characters.length; ++i2) {
+        if (!isTokenCharCode(characters.charCodeAt(i2))) {
           return false;
         }
       }
@@ -1384,12 +1384,12 @@ var require_util = __commonJS({
       }
       obj2[kListeners] = null;
     }
-    function errorRequest2(client, request2, err) {
+    function errorRequest2(client, request2, err2) {
       try {
-        request2.onError(err);
+        request2.onError(err2);
         assert(request2.aborted);
-      } catch (err2) {
-        client.emit("error", err2);
+      } catch (err3) {
+        client.emit("error", err3);
       }
     }
     var kEnumerableProperty = /* @__PURE__ */ Object.create(null);
@@ -1634,8 +1634,8 @@ var require_diagnostics = __commonJS({
           reason
         );
       });
-      diagnosticsChannel.channel("undici:websocket:socket_error").subscribe((err) => {
-        websocketDebuglog("connection errored - %s", err.message);
+      diagnosticsChannel.channel("undici:websocket:socket_error").subscribe((err2) => {
+        websocketDebuglog("connection errored - %s", err2.message);
       });
       diagnosticsChannel.channel("undici:websocket:ping").subscribe((evt) => {
         websocketDebuglog("ping received");
@@ -1740,11 +1740,11 @@ var require_request = __commonJS({
             };
             this.body.on("end", this.endHandler);
           }
-          this.errorHandler = (err) => {
+          this.errorHandler = (err2) => {
             if (this.abort) {
-              this.abort(err);
+              this.abort(err2);
             } else {
-              this.error = err;
+              this.error = err2;
             }
           };
           this.body.on("error", this.errorHandler);
@@ -1778,8 +1778,8 @@ var require_request = __commonJS({
           if (headers.length % 2 !== 0) {
             throw new InvalidArgumentError("headers array must be even");
           }
-          for (let i = 0; i < headers.length; i += 2) {
-            processHeader(this, headers[i], headers[i + 1]);
+          for (let i2 = 0; i2 < headers.length; i2 += 2) {
+            processHeader(this, headers[i2], headers[i2 + 1]);
           }
         } else if (headers && typeof headers === "object") {
           if (headers[Symbol.iterator]) {
@@ -1791,8 +1791,8 @@ var require_request = __commonJS({
             }
           } else {
             const keys = Object.keys(headers);
-            for (let i = 0; i < keys.length; ++i) {
-              processHeader(this, keys[i], headers[keys[i]]);
+            for (let i2 = 0; i2 < keys.length; ++i2) {
+              processHeader(this, keys[i2], headers[keys[i2]]);
             }
           }
         } else if (headers != null) {
@@ -1809,8 +1809,8 @@ var require_request = __commonJS({
         if (this[kHandler].onBodySent) {
           try {
             return this[kHandler].onBodySent(chunk);
-          } catch (err) {
-            this.abort(err);
+          } catch (err2) {
+            this.abort(err2);
           }
         }
       }
@@ -1821,8 +1821,8 @@ var require_request = __commonJS({
         if (this[kHandler].onRequestSent) {
           try {
             return this[kHandler].onRequestSent();
-          } catch (err) {
-            this.abort(err);
+          } catch (err2) {
+            this.abort(err2);
           }
         }
       }
@@ -1847,8 +1847,8 @@ var require_request = __commonJS({
         }
         try {
           return this[kHandler].onHeaders(statusCode, headers, resume, statusText);
-        } catch (err) {
-          this.abort(err);
+        } catch (err2) {
+          this.abort(err2);
         }
       }
       onData(chunk) {
@@ -1856,8 +1856,8 @@ var require_request = __commonJS({
         assert(!this.completed);
         try {
           return this[kHandler].onData(chunk);
-        } catch (err) {
-          this.abort(err);
+        } catch (err2) {
+          this.abort(err2);
           return false;
         }
       }
@@ -1931,8 +1931,8 @@ var require_request = __commonJS({
         }
         try {
           return this[kHandler].onComplete(trailers);
-        } catch (err) {
-          this.onError(err);
+        } catch (err2) {
+          this.onError(err2);
         }
       }
       onError(error2) {
@@ -1976,18 +1976,18 @@ var require_request = __commonJS({
       }
       if (Array.isArray(val)) {
         const arr2 = [];
-        for (let i = 0; i < val.length; i++) {
-          if (typeof val[i] === "string") {
-            if (!isValidHeaderValue(val[i])) {
+        for (let i2 = 0; i2 < val.length; i2++) {
+          if (typeof val[i2] === "string") {
+            if (!isValidHeaderValue(val[i2])) {
               throw new InvalidArgumentError(`invalid ${key} header`);
             }
-            arr2.push(val[i]);
-          } else if (val[i] === null) {
+            arr2.push(val[i2]);
+          } else if (val[i2] === null) {
             arr2.push("");
-          } else if (typeof val[i] === "object") {
+          } else if (typeof val[i2] === "object") {
             throw new InvalidArgumentError(`invalid ${key} header`);
           } else {
-            const str3 = `${val[i]}`;
+            const str3 = `${val[i2]}`;
             if (!isValidHeaderValue(str3)) {
               throw new InvalidArgumentError(`invalid ${key} header`);
             }
@@ -2150,8 +2150,8 @@ var require_dispatcher_base = __commonJS({
       }
       set interceptors(newInterceptors) {
         if (newInterceptors) {
-          for (let i = newInterceptors.length - 1; i >= 0; i--) {
-            const interceptor = this[kInterceptors][i];
+          for (let i2 = newInterceptors.length - 1; i2 >= 0; i2--) {
+            const interceptor = this[kInterceptors][i2];
             if (typeof interceptor !== "function") {
               throw new InvalidArgumentError("interceptor must be an function");
             }
@@ -2162,8 +2162,8 @@ var require_dispatcher_base = __commonJS({
       close(callback) {
         if (callback === void 0) {
           return new Promise((resolve3, reject) => {
-            this.close((err, data) => {
-              return err ? reject(err) : resolve3(data);
+            this.close((err2, data) => {
+              return err2 ? reject(err2) : resolve3(data);
             });
           });
         }
@@ -2187,25 +2187,25 @@ var require_dispatcher_base = __commonJS({
         const onClosed = () => {
           const callbacks = this[kOnClosed];
           this[kOnClosed] = null;
-          for (let i = 0; i < callbacks.length; i++) {
-            callbacks[i](null, null);
+          for (let i2 = 0; i2 < callbacks.length; i2++) {
+            callbacks[i2](null, null);
           }
         };
         this[kClose]().then(() => this.destroy()).then(() => {
           queueMicrotask(onClosed);
         });
       }
-      destroy(err, callback) {
-        if (typeof err === "function") {
-          callback = err;
-          err = null;
+      destroy(err2, callback) {
+        if (typeof err2 === "function") {
+          callback = err2;
+          err2 = null;
         }
         if (callback === void 0) {
           return new Promise((resolve3, reject) => {
-            this.destroy(err, (err2, data) => {
-              return err2 ? (
+            this.destroy(err2, (err3, data) => {
+              return err3 ? (
                 /* istanbul ignore next: should never error */
-                reject(err2)
+                reject(err3)
               ) : resolve3(data);
             });
           });
@@ -2221,8 +2221,8 @@ var require_dispatcher_base = __commonJS({
           }
           return;
         }
-        if (!err) {
-          err = new ClientDestroyedError();
+        if (!err2) {
+          err2 = new ClientDestroyedError();
         }
         this[kDestroyed] = true;
         this[kOnDestroyed] = this[kOnDestroyed] || [];
@@ -2230,11 +2230,11 @@ var require_dispatcher_base = __commonJS({
         const onDestroyed = () => {
           const callbacks = this[kOnDestroyed];
           this[kOnDestroyed] = null;
-          for (let i = 0; i < callbacks.length; i++) {
-            callbacks[i](null, null);
+          for (let i2 = 0; i2 < callbacks.length; i2++) {
+            callbacks[i2](null, null);
           }
         };
-        this[kDestroy](err).then(() => {
+        this[kDestroy](err2).then(() => {
           queueMicrotask(onDestroyed);
         });
       }
@@ -2244,8 +2244,8 @@ var require_dispatcher_base = __commonJS({
           return this[kDispatch](opts, handler2);
         }
         let dispatch = this[kDispatch].bind(this);
-        for (let i = this[kInterceptors].length - 1; i >= 0; i--) {
-          dispatch = this[kInterceptors][i](dispatch);
+        for (let i2 = this[kInterceptors].length - 1; i2 >= 0; i2--) {
+          dispatch = this[kInterceptors][i2](dispatch);
         }
         this[kInterceptedDispatch] = dispatch;
         return dispatch(opts, handler2);
@@ -2265,11 +2265,11 @@ var require_dispatcher_base = __commonJS({
             throw new ClientClosedError();
           }
           return this[kInterceptedDispatch](opts, handler2);
-        } catch (err) {
+        } catch (err2) {
           if (typeof handler2.onError !== "function") {
             throw new InvalidArgumentError("invalid onError method");
           }
-          handler2.onError(err);
+          handler2.onError(err2);
           return false;
         }
       }
@@ -2630,12 +2630,12 @@ var require_connect = __commonJS({
             callback = null;
             cb(null, this);
           }
-        }).on("error", function(err) {
+        }).on("error", function(err2) {
           queueMicrotask(clearConnectTimeout);
           if (callback) {
             const cb = callback;
             callback = null;
-            cb(err);
+            cb(err2);
           }
         });
         return socket;
@@ -2889,9 +2889,9 @@ var require_constants2 = __commonJS({
       FINISH2[FINISH2["UNSAFE"] = 2] = "UNSAFE";
     })(FINISH = exports.FINISH || (exports.FINISH = {}));
     exports.ALPHA = [];
-    for (let i = "A".charCodeAt(0); i <= "Z".charCodeAt(0); i++) {
-      exports.ALPHA.push(String.fromCharCode(i));
-      exports.ALPHA.push(String.fromCharCode(i + 32));
+    for (let i2 = "A".charCodeAt(0); i2 <= "Z".charCodeAt(0); i2++) {
+      exports.ALPHA.push(String.fromCharCode(i2));
+      exports.ALPHA.push(String.fromCharCode(i2 + 32));
     }
     exports.NUM_MAP = {
       0: 0,
@@ -2977,8 +2977,8 @@ var require_constants2 = __commonJS({
       "~"
     ].concat(exports.ALPHANUM);
     exports.URL_CHAR = exports.STRICT_URL_CHAR.concat(["	", "\f"]);
-    for (let i = 128; i <= 255; i++) {
-      exports.URL_CHAR.push(i);
+    for (let i2 = 128; i2 <= 255; i2++) {
+      exports.URL_CHAR.push(i2);
     }
     exports.HEX = exports.NUM.concat(["a", "b", "c", "d", "e", "f", "A", "B", "C", "D", "E", "F"]);
     exports.STRICT_TOKEN = [
@@ -3000,9 +3000,9 @@ var require_constants2 = __commonJS({
     ].concat(exports.ALPHANUM);
     exports.TOKEN = exports.STRICT_TOKEN.concat([" "]);
     exports.HEADER_CHARS = ["	"];
-    for (let i = 32; i <= 255; i++) {
-      if (i !== 127) {
-        exports.HEADER_CHARS.push(i);
+    for (let i2 = 32; i2 <= 255; i2++) {
+      if (i2 !== 127) {
+        exports.HEADER_CHARS.push(i2);
       }
     }
     exports.CONNECTION_TOKEN_CHARS = exports.HEADER_CHARS.filter((c) => c !== 44);
@@ -3396,15 +3396,15 @@ var require_data_url = __commonJS({
       const length = input.length;
       const output = new Uint8Array(length);
       let j = 0;
-      for (let i = 0; i < length; ++i) {
-        const byte = input[i];
+      for (let i2 = 0; i2 < length; ++i2) {
+        const byte = input[i2];
         if (byte !== 37) {
           output[j++] = byte;
-        } else if (byte === 37 && !(isHexCharByte(input[i + 1]) && isHexCharByte(input[i + 2]))) {
+        } else if (byte === 37 && !(isHexCharByte(input[i2 + 1]) && isHexCharByte(input[i2 + 2]))) {
           output[j++] = 37;
         } else {
-          output[j++] = hexByteToNumber(input[i + 1]) << 4 | hexByteToNumber(input[i + 2]);
-          i += 2;
+          output[j++] = hexByteToNumber(input[i2 + 1]) << 4 | hexByteToNumber(input[i2 + 2]);
+          i2 += 2;
         }
       }
       return length === j ? output : output.subarray(0, j);
@@ -3590,13 +3590,13 @@ var require_data_url = __commonJS({
         return String.fromCharCode.apply(null, input);
       }
       let result = "";
-      let i = 0;
+      let i2 = 0;
       let addition = (2 << 15) - 1;
-      while (i < length) {
-        if (i + addition > length) {
-          addition = length - i;
+      while (i2 < length) {
+        if (i2 + addition > length) {
+          addition = length - i2;
         }
-        result += String.fromCharCode.apply(null, input.subarray(i, i += addition));
+        result += String.fromCharCode.apply(null, input.subarray(i2, i2 += addition));
       }
       return result;
     }
@@ -3685,15 +3685,15 @@ var require_webidl = __commonJS({
     webidl.brandCheck = function(V, I, opts) {
       if (opts?.strict !== false) {
         if (!(V instanceof I)) {
-          const err = new TypeError("Illegal invocation");
-          err.code = "ERR_INVALID_THIS";
-          throw err;
+          const err2 = new TypeError("Illegal invocation");
+          err2.code = "ERR_INVALID_THIS";
+          throw err2;
         }
       } else {
         if (V?.[Symbol.toStringTag] !== I.prototype[Symbol.toStringTag]) {
-          const err = new TypeError("Illegal invocation");
-          err.code = "ERR_INVALID_THIS";
-          throw err;
+          const err2 = new TypeError("Illegal invocation");
+          err2.code = "ERR_INVALID_THIS";
+          throw err2;
         }
       }
     };
@@ -3753,44 +3753,44 @@ var require_webidl = __commonJS({
         lowerBound = Math.pow(-2, bitLength) - 1;
         upperBound = Math.pow(2, bitLength - 1) - 1;
       }
-      let x = Number(V);
-      if (x === 0) {
-        x = 0;
+      let x2 = Number(V);
+      if (x2 === 0) {
+        x2 = 0;
       }
       if (opts?.enforceRange === true) {
-        if (Number.isNaN(x) || x === Number.POSITIVE_INFINITY || x === Number.NEGATIVE_INFINITY) {
+        if (Number.isNaN(x2) || x2 === Number.POSITIVE_INFINITY || x2 === Number.NEGATIVE_INFINITY) {
           throw webidl.errors.exception({
             header: "Integer conversion",
             message: `Could not convert ${webidl.util.Stringify(V)} to an integer.`
           });
         }
-        x = webidl.util.IntegerPart(x);
-        if (x < lowerBound || x > upperBound) {
+        x2 = webidl.util.IntegerPart(x2);
+        if (x2 < lowerBound || x2 > upperBound) {
           throw webidl.errors.exception({
             header: "Integer conversion",
-            message: `Value must be between ${lowerBound}-${upperBound}, got ${x}.`
+            message: `Value must be between ${lowerBound}-${upperBound}, got ${x2}.`
           });
         }
-        return x;
+        return x2;
       }
-      if (!Number.isNaN(x) && opts?.clamp === true) {
-        x = Math.min(Math.max(x, lowerBound), upperBound);
-        if (Math.floor(x) % 2 === 0) {
-          x = Math.floor(x);
+      if (!Number.isNaN(x2) && opts?.clamp === true) {
+        x2 = Math.min(Math.max(x2, lowerBound), upperBound);
+        if (Math.floor(x2) % 2 === 0) {
+          x2 = Math.floor(x2);
         } else {
-          x = Math.ceil(x);
+          x2 = Math.ceil(x2);
         }
-        return x;
+        return x2;
       }
-      if (Number.isNaN(x) || x === 0 && Object.is(0, x) || x === Number.POSITIVE_INFINITY || x === Number.NEGATIVE_INFINITY) {
+      if (Number.isNaN(x2) || x2 === 0 && Object.is(0, x2) || x2 === Number.POSITIVE_INFINITY || x2 === Number.NEGATIVE_INFINITY) {
         return 0;
       }
-      x = webidl.util.IntegerPart(x);
-      x = x % Math.pow(2, bitLength);
-      if (signedness === "signed" && x >= Math.pow(2, bitLength) - 1) {
-        return x - Math.pow(2, bitLength);
+      x2 = webidl.util.IntegerPart(x2);
+      x2 = x2 % Math.pow(2, bitLength);
+      if (signedness === "signed" && x2 >= Math.pow(2, bitLength) - 1) {
+        return x2 - Math.pow(2, bitLength);
       }
-      return x;
+      return x2;
     };
     webidl.util.IntegerPart = function(n) {
       const r = Math.floor(Math.abs(n));
@@ -3869,12 +3869,12 @@ var require_webidl = __commonJS({
         return result;
       };
     };
-    webidl.interfaceConverter = function(i) {
+    webidl.interfaceConverter = function(i2) {
       return (V, prefix, argument, opts) => {
-        if (opts?.strict !== false && !(V instanceof i)) {
+        if (opts?.strict !== false && !(V instanceof i2)) {
           throw webidl.errors.exception({
             header: prefix,
-            message: `Expected ${argument} ("${webidl.util.Stringify(V)}") to be an instance of ${i.name}.`
+            message: `Expected ${argument} ("${webidl.util.Stringify(V)}") to be an instance of ${i2.name}.`
           });
         }
         return V;
@@ -3942,39 +3942,39 @@ var require_webidl = __commonJS({
       return String(V);
     };
     webidl.converters.ByteString = function(V, prefix, argument) {
-      const x = webidl.converters.DOMString(V, prefix, argument);
-      for (let index = 0; index < x.length; index++) {
-        if (x.charCodeAt(index) > 255) {
+      const x2 = webidl.converters.DOMString(V, prefix, argument);
+      for (let index = 0; index < x2.length; index++) {
+        if (x2.charCodeAt(index) > 255) {
           throw new TypeError(
-            `Cannot convert argument to a ByteString because the character at index ${index} has a value of ${x.charCodeAt(index)} which is greater than 255.`
+            `Cannot convert argument to a ByteString because the character at index ${index} has a value of ${x2.charCodeAt(index)} which is greater than 255.`
           );
         }
       }
-      return x;
+      return x2;
     };
     webidl.converters.USVString = toUSVString;
     webidl.converters.boolean = function(V) {
-      const x = Boolean(V);
-      return x;
+      const x2 = Boolean(V);
+      return x2;
     };
     webidl.converters.any = function(V) {
       return V;
     };
     webidl.converters["long long"] = function(V, prefix, argument) {
-      const x = webidl.util.ConvertToInt(V, 64, "signed", void 0, prefix, argument);
-      return x;
+      const x2 = webidl.util.ConvertToInt(V, 64, "signed", void 0, prefix, argument);
+      return x2;
     };
     webidl.converters["unsigned long long"] = function(V, prefix, argument) {
-      const x = webidl.util.ConvertToInt(V, 64, "unsigned", void 0, prefix, argument);
-      return x;
+      const x2 = webidl.util.ConvertToInt(V, 64, "unsigned", void 0, prefix, argument);
+      return x2;
     };
     webidl.converters["unsigned long"] = function(V, prefix, argument) {
-      const x = webidl.util.ConvertToInt(V, 32, "unsigned", void 0, prefix, argument);
-      return x;
+      const x2 = webidl.util.ConvertToInt(V, 32, "unsigned", void 0, prefix, argument);
+      return x2;
     };
     webidl.converters["unsigned short"] = function(V, prefix, argument, opts) {
-      const x = webidl.util.ConvertToInt(V, 16, "unsigned", opts, prefix, argument);
-      return x;
+      const x2 = webidl.util.ConvertToInt(V, 16, "unsigned", opts, prefix, argument);
+      return x2;
     };
     webidl.converters.ArrayBuffer = function(V, prefix, argument, opts) {
       if (webidl.util.Type(V) !== "Object" || !types.isAnyArrayBuffer(V)) {
@@ -4082,7 +4082,7 @@ var require_util2 = __commonJS({
     var { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = require_constants3();
     var { getGlobalOrigin } = require_global();
     var { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = require_data_url();
-    var { performance: performance2 } = __require("node:perf_hooks");
+    var { performance: performance3 } = __require("node:perf_hooks");
     var { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = require_util();
     var assert = __require("node:assert");
     var { isUint8Array } = __require("node:util/types");
@@ -4117,8 +4117,8 @@ var require_util2 = __commonJS({
       return location;
     }
     function isValidEncodedURL(url) {
-      for (let i = 0; i < url.length; ++i) {
-        const code2 = url.charCodeAt(i);
+      for (let i2 = 0; i2 < url.length; ++i2) {
+        const code2 = url.charCodeAt(i2);
         if (code2 > 126 || // Non-US-ASCII + DEL
         code2 < 32) {
           return false;
@@ -4143,8 +4143,8 @@ var require_util2 = __commonJS({
       return object2 instanceof Error || (object2?.constructor?.name === "Error" || object2?.constructor?.name === "DOMException");
     }
     function isValidReasonPhrase(statusText) {
-      for (let i = 0; i < statusText.length; ++i) {
-        const c = statusText.charCodeAt(i);
+      for (let i2 = 0; i2 < statusText.length; ++i2) {
+        const c = statusText.charCodeAt(i2);
         if (!(c === 9 || // HTAB
         c >= 32 && c <= 126 || // SP / VCHAR
         c >= 128 && c <= 255)) {
@@ -4162,8 +4162,8 @@ var require_util2 = __commonJS({
       const policyHeader = (headersList.get("referrer-policy", true) ?? "").split(",");
       let policy = "";
       if (policyHeader.length > 0) {
-        for (let i = policyHeader.length; i !== 0; i--) {
-          const token = policyHeader[i - 1].trim();
+        for (let i2 = policyHeader.length; i2 !== 0; i2--) {
+          const token = policyHeader[i2 - 1].trim();
           if (referrerPolicyTokens.has(token)) {
             policy = token;
             break;
@@ -4241,7 +4241,7 @@ var require_util2 = __commonJS({
       };
     }
     function coarsenedSharedCurrentTime(crossOriginIsolatedCapability) {
-      return coarsenTime(performance2.now(), crossOriginIsolatedCapability);
+      return coarsenTime(performance3.now(), crossOriginIsolatedCapability);
     }
     function createOpaqueTimingInfo(timingInfo) {
       return {
@@ -4419,8 +4419,8 @@ var require_util2 = __commonJS({
       if (algorithm[3] === "5") {
         return algorithm;
       }
-      for (let i = 1; i < metadataList.length; ++i) {
-        const metadata = metadataList[i];
+      for (let i2 = 1; i2 < metadataList.length; ++i2) {
+        const metadata = metadataList[i2];
         if (metadata.algo[3] === "5") {
           algorithm = "sha512";
           break;
@@ -4437,9 +4437,9 @@ var require_util2 = __commonJS({
         return metadataList;
       }
       let pos = 0;
-      for (let i = 0; i < metadataList.length; ++i) {
-        if (metadataList[i].algo === algorithm) {
-          metadataList[pos++] = metadataList[i];
+      for (let i2 = 0; i2 < metadataList.length; ++i2) {
+        if (metadataList[i2].algo === algorithm) {
+          metadataList[pos++] = metadataList[i2];
         }
       }
       metadataList.length = pos;
@@ -4449,9 +4449,9 @@ var require_util2 = __commonJS({
       if (actualValue.length !== expectedValue.length) {
         return false;
       }
-      for (let i = 0; i < actualValue.length; ++i) {
-        if (actualValue[i] !== expectedValue[i]) {
-          if (actualValue[i] === "+" && expectedValue[i] === "-" || actualValue[i] === "/" && expectedValue[i] === "_") {
+      for (let i2 = 0; i2 < actualValue.length; ++i2) {
+        if (actualValue[i2] !== expectedValue[i2]) {
+          if (actualValue[i2] === "+" && expectedValue[i2] === "-" || actualValue[i2] === "/" && expectedValue[i2] === "_") {
             continue;
           }
           return false;
@@ -4646,9 +4646,9 @@ var require_util2 = __commonJS({
       try {
         controller.close();
         controller.byobRequest?.respond(0);
-      } catch (err) {
-        if (!err.message.includes("Controller is already closed") && !err.message.includes("ReadableStream is already closed")) {
-          throw err;
+      } catch (err2) {
+        if (!err2.message.includes("Controller is already closed") && !err2.message.includes("ReadableStream is already closed")) {
+          throw err2;
         }
       }
     }
@@ -4781,7 +4781,7 @@ var require_util2 = __commonJS({
           this._inflateStream = (chunk[0] & 15) === 8 ? zlib.createInflate(this.#zlibOptions) : zlib.createInflateRaw(this.#zlibOptions);
           this._inflateStream.on("data", this.push.bind(this));
           this._inflateStream.on("end", () => this.push(null));
-          this._inflateStream.on("error", (err) => this.destroy(err));
+          this._inflateStream.on("error", (err2) => this.destroy(err2));
         }
         this._inflateStream.write(chunk, encoding, callback);
       }
@@ -5184,8 +5184,8 @@ var require_formdata_parser = __commonJS({
     var dd = Buffer.from("--");
     var ddcrlf = Buffer.from("--\r\n");
     function isAsciiString(chars) {
-      for (let i = 0; i < chars.length; ++i) {
-        if ((chars.charCodeAt(i) & ~127) !== 0) {
+      for (let i2 = 0; i2 < chars.length; ++i2) {
+        if ((chars.charCodeAt(i2) & ~127) !== 0) {
           return false;
         }
       }
@@ -5196,8 +5196,8 @@ var require_formdata_parser = __commonJS({
       if (length < 27 || length > 70) {
         return false;
       }
-      for (let i = 0; i < length; ++i) {
-        const cp = boundary.charCodeAt(i);
+      for (let i2 = 0; i2 < length; ++i2) {
+        const cp = boundary.charCodeAt(i2);
         if (!(cp >= 48 && cp <= 57 || cp >= 65 && cp <= 90 || cp >= 97 && cp <= 122 || cp === 39 || cp === 45 || cp === 95)) {
           return false;
         }
@@ -5404,8 +5404,8 @@ var require_formdata_parser = __commonJS({
       if (buffer.length < start.length) {
         return false;
       }
-      for (let i = 0; i < start.length; i++) {
-        if (start[i] !== buffer[position.position + i]) {
+      for (let i2 = 0; i2 < start.length; i2++) {
+        if (start[i2] !== buffer[position.position + i2]) {
           return false;
         }
       }
@@ -5445,9 +5445,9 @@ var require_body = __commonJS({
     var random;
     try {
       const crypto2 = __require("node:crypto");
-      random = (max) => crypto2.randomInt(0, max);
+      random = (max2) => crypto2.randomInt(0, max2);
     } catch {
-      random = (max) => Math.floor(Math.random(max));
+      random = (max2) => Math.floor(Math.random(max2));
     }
     var textEncoder = new TextEncoder();
     function noop4() {
@@ -5653,17 +5653,17 @@ Content-Type: ${value.type || "application/octet-stream"}\r
                   if (parsed === "failure") {
                     throw new TypeError("Failed to parse body as FormData.");
                   }
-                  const fd = new FormData();
-                  fd[kState] = parsed;
-                  return fd;
+                  const fd2 = new FormData();
+                  fd2[kState] = parsed;
+                  return fd2;
                 }
                 case "application/x-www-form-urlencoded": {
                   const entries2 = new URLSearchParams(value.toString());
-                  const fd = new FormData();
+                  const fd2 = new FormData();
                   for (const [name3, value2] of entries2) {
-                    fd.append(name3, value2);
+                    fd2.append(name3, value2);
                   }
-                  return fd;
+                  return fd2;
                 }
               }
             }
@@ -5786,7 +5786,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants3 = require_constants2();
+    var constants4 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util.addListener;
@@ -5861,7 +5861,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports2 }) {
         assert(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants3.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -5949,26 +5949,26 @@ var require_client_h1 = __commonJS({
             currentBufferRef = data;
             currentParser = this;
             ret = llhttp.llhttp_execute(this.ptr, currentBufferPtr, data.length);
-          } catch (err) {
-            throw err;
+          } catch (err2) {
+            throw err2;
           } finally {
             currentParser = null;
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants3.ERROR.OK) {
+          if (ret !== constants4.ERROR.OK) {
             const body = data.subarray(offset);
-            if (ret === constants3.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants4.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants3.ERROR.PAUSED) {
+            } else if (ret === constants4.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
               throw this.createError(ret, body);
             }
           }
-        } catch (err) {
-          util.destroy(socket, err);
+        } catch (err2) {
+          util.destroy(socket, err2);
         }
       }
       finish() {
@@ -5983,10 +5983,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants3.ERROR.OK) {
+        if (ret === constants4.ERROR.OK) {
           return null;
         }
-        if (ret === constants3.ERROR.PAUSED || ret === constants3.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants4.ERROR.PAUSED || ret === constants4.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6003,7 +6003,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants3.ERROR[ret], data);
+        return new HTTPParserError(message, constants4.ERROR[ret], data);
       }
       destroy() {
         assert(this.ptr != null);
@@ -6183,7 +6183,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants3.ERROR.PAUSED : 0;
+        return pause ? constants4.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6205,7 +6205,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request2.onData(buf) === false) {
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6241,13 +6241,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -6285,9 +6285,9 @@ var require_client_h1 = __commonJS({
       socket[kIdleSocketValidationTimeout] = null;
       socket[kSocketUsed] = false;
       socket[kParser] = new Parser(client, socket, llhttpInstance);
-      addListener(socket, "error", function(err) {
+      addListener(socket, "error", function(err2) {
         const parser = this[kParser];
-        if (err.code === "ECONNRESET" && parser.statusCode && !parser.shouldKeepAlive) {
+        if (err2.code === "ECONNRESET" && parser.statusCode && !parser.shouldKeepAlive) {
           const parserErr = parser.finish();
           if (parserErr) {
             this[kError] = parserErr;
@@ -6295,8 +6295,8 @@ var require_client_h1 = __commonJS({
           }
           return;
         }
-        this[kError] = err;
-        this[kClient][kOnError](err);
+        this[kError] = err2;
+        this[kClient][kOnError](err2);
       });
       addListener(socket, "readable", function() {
         const parser = this[kParser];
@@ -6326,24 +6326,24 @@ var require_client_h1 = __commonJS({
           this[kParser].destroy();
           this[kParser] = null;
         }
-        const err = this[kError] || new SocketError("closed", util.getSocketInfo(this));
+        const err2 = this[kError] || new SocketError("closed", util.getSocketInfo(this));
         client2[kSocket] = null;
         client2[kHTTPContext] = null;
         if (client2.destroyed) {
           assert(client2[kPending] === 0);
           const requests = client2[kQueue].splice(client2[kRunningIdx]);
-          for (let i = 0; i < requests.length; i++) {
-            const request2 = requests[i];
-            util.errorRequest(client2, request2, err);
+          for (let i2 = 0; i2 < requests.length; i2++) {
+            const request2 = requests[i2];
+            util.errorRequest(client2, request2, err2);
           }
-        } else if (client2[kRunning] > 0 && err.code !== "UND_ERR_INFO") {
+        } else if (client2[kRunning] > 0 && err2.code !== "UND_ERR_INFO") {
           const request2 = client2[kQueue][client2[kRunningIdx]];
           client2[kQueue][client2[kRunningIdx]++] = null;
-          util.errorRequest(client2, request2, err);
+          util.errorRequest(client2, request2, err2);
         }
         client2[kPendingIdx] = client2[kRunningIdx];
         assert(client2[kRunning] === 0);
-        client2.emit("disconnect", client2[kUrl], [client2], err);
+        client2.emit("disconnect", client2[kUrl], [client2], err2);
         client2[kResume]();
       });
       let closed = false;
@@ -6359,11 +6359,11 @@ var require_client_h1 = __commonJS({
         resume() {
           resumeH1(client);
         },
-        destroy(err, callback) {
+        destroy(err2, callback) {
           if (closed) {
             queueMicrotask(callback);
           } else {
-            socket.destroy(err).on("close", callback);
+            socket.destroy(err2).on("close", callback);
           }
         },
         get destroyed() {
@@ -6517,8 +6517,8 @@ var require_client_h1 = __commonJS({
       };
       try {
         request2.onConnect(abort);
-      } catch (err) {
-        util.errorRequest(client, request2, err);
+      } catch (err2) {
+        util.errorRequest(client, request2, err2);
       }
       if (request2.aborted) {
         return false;
@@ -6560,8 +6560,8 @@ upgrade: ${upgrade}\r
           const key = headers[n + 0];
           const val = headers[n + 1];
           if (Array.isArray(val)) {
-            for (let i = 0; i < val.length; i++) {
-              header3 += `${key}: ${val[i]}\r
+            for (let i2 = 0; i2 < val.length; i2++) {
+              header3 += `${key}: ${val[i2]}\r
 `;
             }
           } else {
@@ -6604,8 +6604,8 @@ upgrade: ${upgrade}\r
           if (!writer.write(chunk) && this.pause) {
             this.pause();
           }
-        } catch (err) {
-          util.destroy(this, err);
+        } catch (err2) {
+          util.destroy(this, err2);
         }
       };
       const onDrain = function() {
@@ -6621,11 +6621,11 @@ upgrade: ${upgrade}\r
           body.removeListener("error", onFinished);
         });
         if (!finished) {
-          const err = new RequestAbortedError();
-          queueMicrotask(() => onFinished(err));
+          const err2 = new RequestAbortedError();
+          queueMicrotask(() => onFinished(err2));
         }
       };
-      const onFinished = function(err) {
+      const onFinished = function(err2) {
         if (finished) {
           return;
         }
@@ -6633,16 +6633,16 @@ upgrade: ${upgrade}\r
         assert(socket.destroyed || socket[kWriting] && client[kRunning] <= 1);
         socket.off("drain", onDrain).off("error", onFinished);
         body.removeListener("data", onData).removeListener("end", onFinished).removeListener("close", onClose);
-        if (!err) {
+        if (!err2) {
           try {
             writer.end();
           } catch (er) {
-            err = er;
+            err2 = er;
           }
         }
-        writer.destroy(err);
-        if (err && (err.code !== "UND_ERR_INFO" || err.message !== "reset")) {
-          util.destroy(body, err);
+        writer.destroy(err2);
+        if (err2 && (err2.code !== "UND_ERR_INFO" || err2.message !== "reset")) {
+          util.destroy(body, err2);
         } else {
           util.destroy(body);
         }
@@ -6688,8 +6688,8 @@ upgrade: ${upgrade}\r
         }
         request2.onRequestSent();
         client[kResume]();
-      } catch (err) {
-        abort(err);
+      } catch (err2) {
+        abort(err2);
       }
     }
     async function writeBlob(abort, body, client, request2, socket, contentLength, header3, expectsPayload) {
@@ -6711,8 +6711,8 @@ upgrade: ${upgrade}\r
           socket[kReset] = true;
         }
         client[kResume]();
-      } catch (err) {
-        abort(err);
+      } catch (err2) {
+        abort(err2);
       }
     }
     async function writeIterable(abort, body, client, request2, socket, contentLength, header3, expectsPayload) {
@@ -6745,8 +6745,8 @@ upgrade: ${upgrade}\r
           }
         }
         writer.end();
-      } catch (err) {
-        writer.destroy(err);
+      } catch (err2) {
+        writer.destroy(err2);
       } finally {
         socket.off("close", onDrain).off("drain", onDrain);
       }
@@ -6849,12 +6849,12 @@ ${len.toString(16)}\r
         }
         client[kResume]();
       }
-      destroy(err) {
+      destroy(err2) {
         const { socket, client, abort } = this;
         socket[kWriting] = false;
-        if (err) {
+        if (err2) {
           assert(client[kRunning] <= 1, "pipeline should only contain this request");
-          abort(err);
+          abort(err2);
         }
       }
     };
@@ -6954,36 +6954,36 @@ var require_client_h2 = __commonJS({
       util.addListener(session, "close", function() {
         const { [kClient]: client2 } = this;
         const { [kSocket]: socket2 } = client2;
-        const err = this[kSocket][kError] || this[kError] || new SocketError("closed", util.getSocketInfo(socket2));
+        const err2 = this[kSocket][kError] || this[kError] || new SocketError("closed", util.getSocketInfo(socket2));
         client2[kHTTP2Session] = null;
         if (client2.destroyed) {
           assert(client2[kPending] === 0);
           const requests = client2[kQueue].splice(client2[kRunningIdx]);
-          for (let i = 0; i < requests.length; i++) {
-            const request2 = requests[i];
-            util.errorRequest(client2, request2, err);
+          for (let i2 = 0; i2 < requests.length; i2++) {
+            const request2 = requests[i2];
+            util.errorRequest(client2, request2, err2);
           }
         }
       });
       session.unref();
       client[kHTTP2Session] = session;
       socket[kHTTP2Session] = session;
-      util.addListener(socket, "error", function(err) {
-        this[kError] = err;
-        this[kClient][kOnError](err);
+      util.addListener(socket, "error", function(err2) {
+        this[kError] = err2;
+        this[kClient][kOnError](err2);
       });
       util.addListener(socket, "end", function() {
         util.destroy(this, new SocketError("other side closed", util.getSocketInfo(this)));
       });
       util.addListener(socket, "close", function() {
-        const err = this[kError] || new SocketError("closed", util.getSocketInfo(this));
+        const err2 = this[kError] || new SocketError("closed", util.getSocketInfo(this));
         client[kSocket] = null;
         if (this[kHTTP2Session] != null) {
-          this[kHTTP2Session].destroy(err);
+          this[kHTTP2Session].destroy(err2);
         }
         client[kPendingIdx] = client[kRunningIdx];
         assert(client[kRunning] === 0);
-        client.emit("disconnect", client[kUrl], [client], err);
+        client.emit("disconnect", client[kUrl], [client], err2);
         client[kResume]();
       });
       let closed = false;
@@ -6999,11 +6999,11 @@ var require_client_h2 = __commonJS({
         resume() {
           resumeH2(client);
         },
-        destroy(err, callback) {
+        destroy(err2, callback) {
           if (closed) {
             queueMicrotask(callback);
           } else {
-            socket.destroy(err).on("close", callback);
+            socket.destroy(err2).on("close", callback);
           }
         },
         get destroyed() {
@@ -7026,40 +7026,40 @@ var require_client_h2 = __commonJS({
         }
       }
     }
-    function onHttp2SessionError(err) {
-      this[kSocket][kError] = err;
-      this[kClient][kOnError](err);
+    function onHttp2SessionError(err2) {
+      this[kSocket][kError] = err2;
+      this[kClient][kOnError](err2);
     }
     function onHttp2FrameError(type, code2, id) {
       if (id === 0) {
-        const err = new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code2}`);
-        this[kSocket][kError] = err;
-        this[kClient][kOnError](err);
+        const err2 = new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code2}`);
+        this[kSocket][kError] = err2;
+        this[kClient][kOnError](err2);
       }
     }
     function onHttp2SessionEnd() {
-      const err = new SocketError("other side closed", util.getSocketInfo(this[kSocket]));
-      this.destroy(err);
-      util.destroy(this[kSocket], err);
+      const err2 = new SocketError("other side closed", util.getSocketInfo(this[kSocket]));
+      this.destroy(err2);
+      util.destroy(this[kSocket], err2);
     }
     function onHTTP2GoAway(code2) {
-      const err = this[kError] || new SocketError(`HTTP/2: "GOAWAY" frame received with code ${code2}`, util.getSocketInfo(this));
+      const err2 = this[kError] || new SocketError(`HTTP/2: "GOAWAY" frame received with code ${code2}`, util.getSocketInfo(this));
       const client = this[kClient];
       client[kSocket] = null;
       client[kHTTPContext] = null;
       if (this[kHTTP2Session] != null) {
-        this[kHTTP2Session].destroy(err);
+        this[kHTTP2Session].destroy(err2);
         this[kHTTP2Session] = null;
       }
-      util.destroy(this[kSocket], err);
+      util.destroy(this[kSocket], err2);
       if (client[kRunningIdx] < client[kQueue].length) {
         const request2 = client[kQueue][client[kRunningIdx]];
         client[kQueue][client[kRunningIdx]++] = null;
-        util.errorRequest(client, request2, err);
+        util.errorRequest(client, request2, err2);
         client[kPendingIdx] = client[kRunningIdx];
       }
       assert(client[kRunning] === 0);
-      client.emit("disconnect", client[kUrl], [client], err);
+      client.emit("disconnect", client[kUrl], [client], err2);
       client[kResume]();
     }
     function shouldSendContentLength(method) {
@@ -7078,11 +7078,11 @@ var require_client_h2 = __commonJS({
         const key = reqHeaders[n + 0];
         const val = reqHeaders[n + 1];
         if (Array.isArray(val)) {
-          for (let i = 0; i < val.length; i++) {
+          for (let i2 = 0; i2 < val.length; i2++) {
             if (headers[key]) {
-              headers[key] += `,${val[i]}`;
+              headers[key] += `,${val[i2]}`;
             } else {
-              headers[key] = val[i];
+              headers[key] = val[i2];
             }
           }
         } else {
@@ -7114,8 +7114,8 @@ var require_client_h2 = __commonJS({
       };
       try {
         request2.onConnect(abort);
-      } catch (err) {
-        util.errorRequest(client, request2, err);
+      } catch (err2) {
+        util.errorRequest(client, request2, err2);
       }
       if (request2.aborted) {
         return false;
@@ -7213,9 +7213,9 @@ var require_client_h2 = __commonJS({
         const { [HTTP2_HEADER_STATUS]: statusCode, ...realHeaders } = headers2;
         request2.onResponseStarted();
         if (request2.aborted) {
-          const err = new RequestAbortedError();
-          util.errorRequest(client, request2, err);
-          util.destroy(stream, err);
+          const err2 = new RequestAbortedError();
+          util.errorRequest(client, request2, err2);
+          util.destroy(stream, err2);
           return;
         }
         if (request2.onHeaders(Number(statusCode), parseH2Headers(realHeaders), stream.resume.bind(stream), "") === false) {
@@ -7245,8 +7245,8 @@ var require_client_h2 = __commonJS({
           session.unref();
         }
       });
-      stream.once("error", function(err) {
-        abort(err);
+      stream.once("error", function(err2) {
+        abort(err2);
       });
       stream.once("frameError", (type, code2) => {
         abort(new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code2}`));
@@ -7350,10 +7350,10 @@ var require_client_h2 = __commonJS({
       const pipe = pipeline2(
         body,
         h2stream,
-        (err) => {
-          if (err) {
-            util.destroy(pipe, err);
-            abort(err);
+        (err2) => {
+          if (err2) {
+            util.destroy(pipe, err2);
+            abort(err2);
           } else {
             util.removeAllListeners(pipe);
             request2.onRequestSent();
@@ -7386,8 +7386,8 @@ var require_client_h2 = __commonJS({
           socket[kReset] = true;
         }
         client[kResume]();
-      } catch (err) {
-        abort(err);
+      } catch (err2) {
+        abort(err2);
       }
     }
     async function writeIterable(abort, h2stream, body, client, request2, socket, contentLength, expectsPayload) {
@@ -7426,8 +7426,8 @@ var require_client_h2 = __commonJS({
           socket[kReset] = true;
         }
         client[kResume]();
-      } catch (err) {
-        abort(err);
+      } catch (err2) {
+        abort(err2);
       } finally {
         h2stream.off("close", onDrain).off("drain", onDrain);
       }
@@ -7553,9 +7553,9 @@ var require_redirect_handler = __commonJS({
       if (redirectableStatusCodes.indexOf(statusCode) === -1) {
         return null;
       }
-      for (let i = 0; i < headers.length; i += 2) {
-        if (headers[i].length === 8 && util.headerNameToString(headers[i]) === "location") {
-          return headers[i + 1];
+      for (let i2 = 0; i2 < headers.length; i2 += 2) {
+        if (headers[i2].length === 8 && util.headerNameToString(headers[i2]) === "location") {
+          return headers[i2 + 1];
         }
       }
     }
@@ -7575,9 +7575,9 @@ var require_redirect_handler = __commonJS({
     function cleanRequestHeaders(headers, removeContent, unknownOrigin) {
       const ret = [];
       if (Array.isArray(headers)) {
-        for (let i = 0; i < headers.length; i += 2) {
-          if (!shouldRemoveHeader(headers[i], removeContent, unknownOrigin)) {
-            ret.push(headers[i], headers[i + 1]);
+        for (let i2 = 0; i2 < headers.length; i2 += 2) {
+          if (!shouldRemoveHeader(headers[i2], removeContent, unknownOrigin)) {
+            ret.push(headers[i2], headers[i2 + 1]);
           }
         }
       } else if (headers && typeof headers === "object") {
@@ -7836,7 +7836,7 @@ var require_client = __commonJS({
         this[kRunningIdx] = 0;
         this[kPendingIdx] = 0;
         this[kResume] = (sync) => resume(this, sync);
-        this[kOnError] = (err) => onError(this, err);
+        this[kOnError] = (err2) => onError(this, err2);
       }
       get pipelining() {
         return this[kPipelining];
@@ -7892,12 +7892,12 @@ var require_client = __commonJS({
           }
         });
       }
-      async [kDestroy](err) {
+      async [kDestroy](err2) {
         return new Promise((resolve3) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
-          for (let i = 0; i < requests.length; i++) {
-            const request2 = requests[i];
-            util.errorRequest(this, request2, err);
+          for (let i2 = 0; i2 < requests.length; i2++) {
+            const request2 = requests[i2];
+            util.errorRequest(this, request2, err2);
           }
           const callback = () => {
             if (this[kClosedResolve]) {
@@ -7907,7 +7907,7 @@ var require_client = __commonJS({
             resolve3(null);
           };
           if (this[kHTTPContext]) {
-            this[kHTTPContext].destroy(err, callback);
+            this[kHTTPContext].destroy(err2, callback);
             this[kHTTPContext] = null;
           } else {
             queueMicrotask(callback);
@@ -7917,13 +7917,13 @@ var require_client = __commonJS({
       }
     };
     var createRedirectInterceptor = require_redirect_interceptor();
-    function onError(client, err) {
-      if (client[kRunning] === 0 && err.code !== "UND_ERR_INFO" && err.code !== "UND_ERR_SOCKET") {
+    function onError(client, err2) {
+      if (client[kRunning] === 0 && err2.code !== "UND_ERR_INFO" && err2.code !== "UND_ERR_SOCKET") {
         assert(client[kPendingIdx] === client[kRunningIdx]);
         const requests = client[kQueue].splice(client[kRunningIdx]);
-        for (let i = 0; i < requests.length; i++) {
-          const request2 = requests[i];
-          util.errorRequest(client, request2, err);
+        for (let i2 = 0; i2 < requests.length; i2++) {
+          const request2 = requests[i2];
+          util.errorRequest(client, request2, err2);
         }
         assert(client[kSize] === 0);
       }
@@ -7963,9 +7963,9 @@ var require_client = __commonJS({
             port,
             servername: client[kServerName],
             localAddress: client[kLocalAddress]
-          }, (err, socket2) => {
-            if (err) {
-              reject(err);
+          }, (err2, socket2) => {
+            if (err2) {
+              reject(err2);
             } else {
               resolve3(socket2);
             }
@@ -7978,9 +7978,9 @@ var require_client = __commonJS({
         assert(socket);
         try {
           client[kHTTPContext] = socket.alpnProtocol === "h2" ? await connectH2(client, socket) : await connectH1(client, socket);
-        } catch (err) {
+        } catch (err2) {
           socket.destroy().on("error", noop4);
-          throw err;
+          throw err2;
         }
         client[kConnecting] = false;
         socket[kCounter] = 0;
@@ -8003,7 +8003,7 @@ var require_client = __commonJS({
           });
         }
         client.emit("connect", client[kUrl], [client]);
-      } catch (err) {
+      } catch (err2) {
         if (client.destroyed) {
           return;
         }
@@ -8020,19 +8020,19 @@ var require_client = __commonJS({
               localAddress: client[kLocalAddress]
             },
             connector: client[kConnector],
-            error: err
+            error: err2
           });
         }
-        if (err.code === "ERR_TLS_CERT_ALTNAME_INVALID") {
+        if (err2.code === "ERR_TLS_CERT_ALTNAME_INVALID") {
           assert(client[kRunning] === 0);
           while (client[kPending] > 0 && client[kQueue][client[kPendingIdx]].servername === client[kServerName]) {
             const request2 = client[kQueue][client[kPendingIdx]++];
-            util.errorRequest(client, request2, err);
+            util.errorRequest(client, request2, err2);
           }
         } else {
-          onError(client, err);
+          onError(client, err2);
         }
-        client.emit("connectionError", client[kUrl], [client], err);
+        client.emit("connectionError", client[kUrl], [client], err2);
       }
       client[kResume]();
     }
@@ -8258,11 +8258,11 @@ var require_pool_base = __commonJS({
         this[kOnConnect] = (origin, targets) => {
           pool.emit("connect", origin, [pool, ...targets]);
         };
-        this[kOnDisconnect] = (origin, targets, err) => {
-          pool.emit("disconnect", origin, [pool, ...targets], err);
+        this[kOnDisconnect] = (origin, targets, err2) => {
+          pool.emit("disconnect", origin, [pool, ...targets], err2);
         };
-        this[kOnConnectionError] = (origin, targets, err) => {
-          pool.emit("connectionError", origin, [pool, ...targets], err);
+        this[kOnConnectionError] = (origin, targets, err2) => {
+          pool.emit("connectionError", origin, [pool, ...targets], err2);
         };
         this[kStats] = new PoolStats(this);
       }
@@ -8308,15 +8308,15 @@ var require_pool_base = __commonJS({
           });
         }
       }
-      async [kDestroy](err) {
+      async [kDestroy](err2) {
         while (true) {
           const item = this[kQueue].shift();
           if (!item) {
             break;
           }
-          item.handler.onError(err);
+          item.handler.onError(err2);
         }
-        await Promise.all(this[kClients].map((c) => c.destroy(err)));
+        await Promise.all(this[kClients].map((c) => c.destroy(err2)));
       }
       [kDispatch](opts, handler2) {
         const dispatcher = this[kGetDispatcher]();
@@ -8529,8 +8529,8 @@ var require_balanced_pool = __commonJS({
           this._updateBalancedPoolStats();
         });
         pool.on("disconnect", (...args) => {
-          const err = args[2];
-          if (err && err.code === "UND_ERR_SOCKET") {
+          const err2 = args[2];
+          if (err2 && err2.code === "UND_ERR_SOCKET") {
             pool[kWeight] = Math.max(1, pool[kWeight] - this[kErrorPenalty]);
             this._updateBalancedPoolStats();
           }
@@ -8543,8 +8543,8 @@ var require_balanced_pool = __commonJS({
       }
       _updateBalancedPoolStats() {
         let result = 0;
-        for (let i = 0; i < this[kClients].length; i++) {
-          result = getGreatestCommonDivisor(this[kClients][i][kWeight], result);
+        for (let i2 = 0; i2 < this[kClients].length; i2++) {
+          result = getGreatestCommonDivisor(this[kClients][i2][kWeight], result);
         }
         this[kGreatestCommonDivisor] = result;
       }
@@ -8649,11 +8649,11 @@ var require_agent = __commonJS({
         this[kOnConnect] = (origin, targets) => {
           this.emit("connect", origin, [this, ...targets]);
         };
-        this[kOnDisconnect] = (origin, targets, err) => {
-          this.emit("disconnect", origin, [this, ...targets], err);
+        this[kOnDisconnect] = (origin, targets, err2) => {
+          this.emit("disconnect", origin, [this, ...targets], err2);
         };
-        this[kOnConnectionError] = (origin, targets, err) => {
-          this.emit("connectionError", origin, [this, ...targets], err);
+        this[kOnConnectionError] = (origin, targets, err2) => {
+          this.emit("connectionError", origin, [this, ...targets], err2);
         };
       }
       get [kRunning]() {
@@ -8685,10 +8685,10 @@ var require_agent = __commonJS({
         this[kClients].clear();
         await Promise.all(closePromises);
       }
-      async [kDestroy](err) {
+      async [kDestroy](err2) {
         const destroyPromises = [];
         for (const client of this[kClients].values()) {
-          destroyPromises.push(client.destroy(err));
+          destroyPromises.push(client.destroy(err2));
         }
         this[kClients].clear();
         await Promise.all(destroyPromises);
@@ -8772,8 +8772,8 @@ var require_proxy_agent = __commonJS({
       async [kClose]() {
         return this.#client.close();
       }
-      async [kDestroy](err) {
-        return this.#client.destroy(err);
+      async [kDestroy](err2) {
+        return this.#client.destroy(err2);
       }
     };
     var ProxyAgent2 = class extends DispatcherBase {
@@ -8854,11 +8854,11 @@ var require_proxy_agent = __commonJS({
                 servername = opts2.servername;
               }
               this[kConnectEndpoint]({ ...opts2, servername, httpSocket: socket }, callback);
-            } catch (err) {
-              if (err.code === "ERR_TLS_CERT_ALTNAME_INVALID") {
-                callback(new SecureProxyConnectionError(err));
+            } catch (err2) {
+              if (err2.code === "ERR_TLS_CERT_ALTNAME_INVALID") {
+                callback(new SecureProxyConnectionError(err2));
               } else {
-                callback(err);
+                callback(err2);
               }
             }
           }
@@ -8904,8 +8904,8 @@ var require_proxy_agent = __commonJS({
     function buildHeaders(headers) {
       if (Array.isArray(headers)) {
         const headersPair = {};
-        for (let i = 0; i < headers.length; i += 2) {
-          headersPair[headers[i]] = headers[i + 1];
+        for (let i2 = 0; i2 < headers.length; i2 += 2) {
+          headersPair[headers[i2]] = headers[i2 + 1];
         }
         return headersPair;
       }
@@ -8977,13 +8977,13 @@ var require_env_http_proxy_agent = __commonJS({
           await this[kHttpsProxyAgent].close();
         }
       }
-      async [kDestroy](err) {
-        await this[kNoProxyAgent].destroy(err);
+      async [kDestroy](err2) {
+        await this[kNoProxyAgent].destroy(err2);
         if (!this[kHttpProxyAgent][kDestroyed]) {
-          await this[kHttpProxyAgent].destroy(err);
+          await this[kHttpProxyAgent].destroy(err2);
         }
         if (!this[kHttpsProxyAgent][kDestroyed]) {
-          await this[kHttpsProxyAgent].destroy(err);
+          await this[kHttpsProxyAgent].destroy(err2);
         }
       }
       #getProxyAgentForUrl(url) {
@@ -9008,8 +9008,8 @@ var require_env_http_proxy_agent = __commonJS({
         if (this.#noProxyValue === "*") {
           return false;
         }
-        for (let i = 0; i < this.#noProxyEntries.length; i++) {
-          const entry = this.#noProxyEntries[i];
+        for (let i2 = 0; i2 < this.#noProxyEntries.length; i2++) {
+          const entry = this.#noProxyEntries[i2];
           if (entry.port && entry.port !== port) {
             continue;
           }
@@ -9029,8 +9029,8 @@ var require_env_http_proxy_agent = __commonJS({
         const noProxyValue = this.#opts.noProxy ?? this.#noProxyEnv;
         const noProxySplit = noProxyValue.split(/[,\s]/);
         const noProxyEntries = [];
-        for (let i = 0; i < noProxySplit.length; i++) {
-          const entry = noProxySplit[i];
+        for (let i2 = 0; i2 < noProxySplit.length; i2++) {
+          const entry = noProxySplit[i2];
           if (!entry) {
             continue;
           }
@@ -9186,8 +9186,8 @@ var require_retry_handler = __commonJS({
       onBodySent(chunk) {
         if (this.handler.onBodySent) return this.handler.onBodySent(chunk);
       }
-      static [kRetryHandlerDefaultRetry](err, { state, opts }, cb) {
-        const { statusCode, code: code2, headers } = err;
+      static [kRetryHandlerDefaultRetry](err2, { state, opts }, cb) {
+        const { statusCode, code: code2, headers } = err2;
         const { method, retryOptions } = opts;
         const {
           maxRetries,
@@ -9200,19 +9200,19 @@ var require_retry_handler = __commonJS({
         } = retryOptions;
         const { counter } = state;
         if (code2 && code2 !== "UND_ERR_REQ_RETRY" && !errorCodes.includes(code2)) {
-          cb(err);
+          cb(err2);
           return;
         }
         if (Array.isArray(methods) && !methods.includes(method)) {
-          cb(err);
+          cb(err2);
           return;
         }
         if (statusCode != null && Array.isArray(statusCodes) && !statusCodes.includes(statusCode)) {
-          cb(err);
+          cb(err2);
           return;
         }
         if (counter > maxRetries) {
-          cb(err);
+          cb(err2);
           return;
         }
         let retryAfterHeader = headers?.["retry-after"];
@@ -9344,11 +9344,11 @@ var require_retry_handler = __commonJS({
             statusMessage
           );
         }
-        const err = new RequestRetryError("Request failed", statusCode, {
+        const err2 = new RequestRetryError("Request failed", statusCode, {
           headers,
           data: { count: this.retryCount }
         });
-        this.abort(err);
+        this.abort(err2);
         return false;
       }
       onData(chunk) {
@@ -9359,9 +9359,9 @@ var require_retry_handler = __commonJS({
         this.retryCount = 0;
         return this.handler.onComplete(rawTrailers);
       }
-      onError(err) {
+      onError(err2) {
         if (this.aborted || isDisturbed(this.opts.body) || this.headersSent && this.resume == null) {
-          return this.handler.onError(err);
+          return this.handler.onError(err2);
         }
         if (this.retryCount - this.retryCountCheckpoint > 0) {
           this.retryCount = this.retryCountCheckpoint + (this.retryCount - this.retryCountCheckpoint);
@@ -9369,16 +9369,16 @@ var require_retry_handler = __commonJS({
           this.retryCount += 1;
         }
         this.retryOpts.retry(
-          err,
+          err2,
           {
             state: { counter: this.retryCount },
             opts: { retryOptions: this.retryOpts, ...this.opts }
           },
           onRetry.bind(this)
         );
-        function onRetry(err2) {
-          if (err2 != null || this.aborted || isDisturbed(this.opts.body)) {
-            return this.handler.onError(err2);
+        function onRetry(err3) {
+          if (err3 != null || this.aborted || isDisturbed(this.opts.body)) {
+            return this.handler.onError(err3);
           }
           if (this.start !== 0) {
             const headers = { range: `bytes=${this.start}-${this.end ?? ""}` };
@@ -9396,8 +9396,8 @@ var require_retry_handler = __commonJS({
           try {
             this.retryCountCheckpoint = this.retryCount;
             this.dispatch(this.opts, this);
-          } catch (err3) {
-            this.handler.onError(err3);
+          } catch (err4) {
+            this.handler.onError(err4);
           }
         }
       }
@@ -9480,22 +9480,22 @@ var require_readable = __commonJS({
         this[kContentLength] = contentLength;
         this[kReading] = false;
       }
-      destroy(err) {
-        if (!err && !this._readableState.endEmitted) {
-          err = new RequestAbortedError();
+      destroy(err2) {
+        if (!err2 && !this._readableState.endEmitted) {
+          err2 = new RequestAbortedError();
         }
-        if (err) {
+        if (err2) {
           this[kAbort]();
         }
-        return super.destroy(err);
+        return super.destroy(err2);
       }
-      _destroy(err, callback) {
+      _destroy(err2, callback) {
         if (!this[kReading]) {
           setImmediate(() => {
-            callback(err);
+            callback(err2);
           });
         } else {
-          callback(err);
+          callback(err2);
         }
       }
       on(ev, ...args) {
@@ -9609,8 +9609,8 @@ var require_readable = __commonJS({
         if (isUnusable(stream)) {
           const rState = stream._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
-            stream.on("error", (err) => {
-              reject(err);
+            stream.on("error", (err2) => {
+              reject(err2);
             }).on("close", () => {
               reject(new TypeError("unusable"));
             });
@@ -9627,8 +9627,8 @@ var require_readable = __commonJS({
               length: 0,
               body: []
             };
-            stream.on("error", function(err) {
-              consumeFinish(this[kConsume], err);
+            stream.on("error", function(err2) {
+              consumeFinish(this[kConsume], err2);
             }).on("close", function() {
               if (this[kConsume].body !== null) {
                 consumeFinish(this[kConsume], new RequestAbortedError());
@@ -9684,8 +9684,8 @@ var require_readable = __commonJS({
       }
       const buffer = new Uint8Array(Buffer.allocUnsafeSlow(length).buffer);
       let offset = 0;
-      for (let i = 0; i < chunks.length; ++i) {
-        const chunk = chunks[i];
+      for (let i2 = 0; i2 < chunks.length; ++i2) {
+        const chunk = chunks[i2];
         buffer.set(chunk, offset);
         offset += chunk.length;
       }
@@ -9706,20 +9706,20 @@ var require_readable = __commonJS({
           resolve3(chunksConcat(body, length));
         }
         consumeFinish(consume2);
-      } catch (err) {
-        stream.destroy(err);
+      } catch (err2) {
+        stream.destroy(err2);
       }
     }
     function consumePush(consume2, chunk) {
       consume2.length += chunk.length;
       consume2.body.push(chunk);
     }
-    function consumeFinish(consume2, err) {
+    function consumeFinish(consume2, err2) {
       if (consume2.body === null) {
         return;
       }
-      if (err) {
-        consume2.reject(err);
+      if (err2) {
+        consume2.reject(err2);
       } else {
         consume2.resolve();
       }
@@ -9828,11 +9828,11 @@ var require_api_request = __commonJS({
             throw new InvalidArgumentError("invalid onInfo callback");
           }
           super("UNDICI_REQUEST");
-        } catch (err) {
+        } catch (err2) {
           if (util.isStream(body)) {
-            util.destroy(body.on("error", util.nop), err);
+            util.destroy(body.on("error", util.nop), err2);
           }
-          throw err;
+          throw err2;
         }
         this.method = method;
         this.responseHeaders = responseHeaders || null;
@@ -9850,8 +9850,8 @@ var require_api_request = __commonJS({
         this.reason = null;
         this.removeAbortListener = null;
         if (util.isStream(body)) {
-          body.on("error", (err) => {
-            this.onError(err);
+          body.on("error", (err2) => {
+            this.onError(err2);
           });
         }
         if (this.signal) {
@@ -9933,23 +9933,23 @@ var require_api_request = __commonJS({
         util.parseHeaders(trailers, this.trailers);
         this.res.push(null);
       }
-      onError(err) {
+      onError(err2) {
         const { res, callback, body, opaque } = this;
         if (callback) {
           this.callback = null;
           queueMicrotask(() => {
-            this.runInAsyncScope(callback, null, err, { opaque });
+            this.runInAsyncScope(callback, null, err2, { opaque });
           });
         }
         if (res) {
           this.res = null;
           queueMicrotask(() => {
-            util.destroy(res, err);
+            util.destroy(res, err2);
           });
         }
         if (body) {
           this.body = null;
-          util.destroy(body, err);
+          util.destroy(body, err2);
         }
         if (this.removeAbortListener) {
           res?.off("close", this.removeAbortListener);
@@ -9961,19 +9961,19 @@ var require_api_request = __commonJS({
     function request2(opts, callback) {
       if (callback === void 0) {
         return new Promise((resolve3, reject) => {
-          request2.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve3(data);
+          request2.call(this, opts, (err2, data) => {
+            return err2 ? reject(err2) : resolve3(data);
           });
         });
       }
       try {
         this.dispatch(opts, new RequestHandler(opts, callback));
-      } catch (err) {
+      } catch (err2) {
         if (typeof callback !== "function") {
-          throw err;
+          throw err2;
         }
         const opaque = opts?.opaque;
-        queueMicrotask(() => callback(err, { opaque }));
+        queueMicrotask(() => callback(err2, { opaque }));
       }
     }
     module.exports = request2;
@@ -10066,11 +10066,11 @@ var require_api_stream = __commonJS({
             throw new InvalidArgumentError("invalid onInfo callback");
           }
           super("UNDICI_STREAM");
-        } catch (err) {
+        } catch (err2) {
           if (util.isStream(body)) {
-            util.destroy(body.on("error", util.nop), err);
+            util.destroy(body.on("error", util.nop), err2);
           }
-          throw err;
+          throw err2;
         }
         this.responseHeaders = responseHeaders || null;
         this.opaque = opaque || null;
@@ -10084,8 +10084,8 @@ var require_api_stream = __commonJS({
         this.onInfo = onInfo || null;
         this.throwOnError = throwOnError || false;
         if (util.isStream(body)) {
-          body.on("error", (err) => {
-            this.onError(err);
+          body.on("error", (err2) => {
+            this.onError(err2);
           });
         }
         addSignal(this, signal);
@@ -10133,15 +10133,15 @@ var require_api_stream = __commonJS({
           if (!res || typeof res.write !== "function" || typeof res.end !== "function" || typeof res.on !== "function") {
             throw new InvalidReturnValueError("expected Writable");
           }
-          finished(res, { readable: false }, (err) => {
+          finished(res, { readable: false }, (err2) => {
             const { callback: callback2, res: res2, opaque: opaque2, trailers, abort } = this;
             this.res = null;
-            if (err || !res2.readable) {
-              util.destroy(res2, err);
+            if (err2 || !res2.readable) {
+              util.destroy(res2, err2);
             }
             this.callback = null;
-            this.runInAsyncScope(callback2, null, err || null, { opaque: opaque2, trailers });
-            if (err) {
+            this.runInAsyncScope(callback2, null, err2 || null, { opaque: opaque2, trailers });
+            if (err2) {
               abort();
             }
           });
@@ -10164,41 +10164,41 @@ var require_api_stream = __commonJS({
         this.trailers = util.parseHeaders(trailers);
         res.end();
       }
-      onError(err) {
+      onError(err2) {
         const { res, callback, opaque, body } = this;
         removeSignal(this);
         this.factory = null;
         if (res) {
           this.res = null;
-          util.destroy(res, err);
+          util.destroy(res, err2);
         } else if (callback) {
           this.callback = null;
           queueMicrotask(() => {
-            this.runInAsyncScope(callback, null, err, { opaque });
+            this.runInAsyncScope(callback, null, err2, { opaque });
           });
         }
         if (body) {
           this.body = null;
-          util.destroy(body, err);
+          util.destroy(body, err2);
         }
       }
     };
     function stream(opts, factory, callback) {
       if (callback === void 0) {
         return new Promise((resolve3, reject) => {
-          stream.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve3(data);
+          stream.call(this, opts, factory, (err2, data) => {
+            return err2 ? reject(err2) : resolve3(data);
           });
         });
       }
       try {
         this.dispatch(opts, new StreamHandler(opts, factory, callback));
-      } catch (err) {
+      } catch (err2) {
         if (typeof callback !== "function") {
-          throw err;
+          throw err2;
         }
         const opaque = opts?.opaque;
-        queueMicrotask(() => callback(err, { opaque }));
+        queueMicrotask(() => callback(err2, { opaque }));
       }
     }
     module.exports = stream;
@@ -10236,9 +10236,9 @@ var require_api_pipeline = __commonJS({
           resume();
         }
       }
-      _destroy(err, callback) {
+      _destroy(err2, callback) {
         this._read();
-        callback(err);
+        callback(err2);
       }
     };
     var PipelineResponse = class extends Readable2 {
@@ -10249,11 +10249,11 @@ var require_api_pipeline = __commonJS({
       _read() {
         this[kResume]();
       }
-      _destroy(err, callback) {
-        if (!err && !this._readableState.endEmitted) {
-          err = new RequestAbortedError();
+      _destroy(err2, callback) {
+        if (!err2 && !this._readableState.endEmitted) {
+          err2 = new RequestAbortedError();
         }
-        callback(err);
+        callback(err2);
       }
     };
     var PipelineHandler = class extends AsyncResource {
@@ -10299,19 +10299,19 @@ var require_api_pipeline = __commonJS({
               req[kResume] = callback;
             }
           },
-          destroy: (err, callback) => {
+          destroy: (err2, callback) => {
             const { body, req, res, ret, abort } = this;
-            if (!err && !ret._readableState.endEmitted) {
-              err = new RequestAbortedError();
+            if (!err2 && !ret._readableState.endEmitted) {
+              err2 = new RequestAbortedError();
             }
-            if (abort && err) {
+            if (abort && err2) {
               abort();
             }
-            util.destroy(body, err);
-            util.destroy(req, err);
-            util.destroy(res, err);
+            util.destroy(body, err2);
+            util.destroy(req, err2);
+            util.destroy(res, err2);
             removeSignal(this);
-            callback(err);
+            callback(err2);
           }
         }).on("prefinish", () => {
           const { req } = this;
@@ -10352,9 +10352,9 @@ var require_api_pipeline = __commonJS({
             body: this.res,
             context
           });
-        } catch (err) {
+        } catch (err2) {
           this.res.on("error", util.nop);
-          throw err;
+          throw err2;
         }
         if (!body || typeof body.on !== "function") {
           throw new InvalidReturnValueError("expected Readable");
@@ -10364,9 +10364,9 @@ var require_api_pipeline = __commonJS({
           if (!ret.push(chunk) && body2.pause) {
             body2.pause();
           }
-        }).on("error", (err) => {
+        }).on("error", (err2) => {
           const { ret } = this;
-          util.destroy(ret, err);
+          util.destroy(ret, err2);
         }).on("end", () => {
           const { ret } = this;
           ret.push(null);
@@ -10386,10 +10386,10 @@ var require_api_pipeline = __commonJS({
         const { res } = this;
         res.push(null);
       }
-      onError(err) {
+      onError(err2) {
         const { ret } = this;
         this.handler = null;
-        util.destroy(ret, err);
+        util.destroy(ret, err2);
       }
     };
     function pipeline2(opts, handler2) {
@@ -10397,8 +10397,8 @@ var require_api_pipeline = __commonJS({
         const pipelineHandler = new PipelineHandler(opts, handler2);
         this.dispatch({ ...opts, body: pipelineHandler.req }, pipelineHandler);
         return pipelineHandler.ret;
-      } catch (err) {
-        return new PassThrough().destroy(err);
+      } catch (err2) {
+        return new PassThrough().destroy(err2);
       }
     }
     module.exports = pipeline2;
@@ -10459,13 +10459,13 @@ var require_api_upgrade = __commonJS({
           context
         });
       }
-      onError(err) {
+      onError(err2) {
         const { callback, opaque } = this;
         removeSignal(this);
         if (callback) {
           this.callback = null;
           queueMicrotask(() => {
-            this.runInAsyncScope(callback, null, err, { opaque });
+            this.runInAsyncScope(callback, null, err2, { opaque });
           });
         }
       }
@@ -10473,8 +10473,8 @@ var require_api_upgrade = __commonJS({
     function upgrade(opts, callback) {
       if (callback === void 0) {
         return new Promise((resolve3, reject) => {
-          upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve3(data);
+          upgrade.call(this, opts, (err2, data) => {
+            return err2 ? reject(err2) : resolve3(data);
           });
         });
       }
@@ -10485,12 +10485,12 @@ var require_api_upgrade = __commonJS({
           method: opts.method || "GET",
           upgrade: opts.protocol || "Websocket"
         }, upgradeHandler);
-      } catch (err) {
+      } catch (err2) {
         if (typeof callback !== "function") {
-          throw err;
+          throw err2;
         }
         const opaque = opts?.opaque;
-        queueMicrotask(() => callback(err, { opaque }));
+        queueMicrotask(() => callback(err2, { opaque }));
       }
     }
     module.exports = upgrade;
@@ -10553,13 +10553,13 @@ var require_api_connect = __commonJS({
           context
         });
       }
-      onError(err) {
+      onError(err2) {
         const { callback, opaque } = this;
         removeSignal(this);
         if (callback) {
           this.callback = null;
           queueMicrotask(() => {
-            this.runInAsyncScope(callback, null, err, { opaque });
+            this.runInAsyncScope(callback, null, err2, { opaque });
           });
         }
       }
@@ -10567,20 +10567,20 @@ var require_api_connect = __commonJS({
     function connect(opts, callback) {
       if (callback === void 0) {
         return new Promise((resolve3, reject) => {
-          connect.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve3(data);
+          connect.call(this, opts, (err2, data) => {
+            return err2 ? reject(err2) : resolve3(data);
           });
         });
       }
       try {
         const connectHandler = new ConnectHandler(opts, callback);
         this.dispatch({ ...opts, method: "CONNECT" }, connectHandler);
-      } catch (err) {
+      } catch (err2) {
         if (typeof callback !== "function") {
-          throw err;
+          throw err2;
         }
         const opaque = opts?.opaque;
-        queueMicrotask(() => callback(err, { opaque }));
+        queueMicrotask(() => callback(err2, { opaque }));
       }
     }
     module.exports = connect;
@@ -10692,9 +10692,9 @@ var require_mock_utils = __commonJS({
     }
     function getHeaderByName(headers, key) {
       if (Array.isArray(headers)) {
-        for (let i = 0; i < headers.length; i += 2) {
-          if (headers[i].toLocaleLowerCase() === key.toLocaleLowerCase()) {
-            return headers[i + 1];
+        for (let i2 = 0; i2 < headers.length; i2 += 2) {
+          if (headers[i2].toLocaleLowerCase() === key.toLocaleLowerCase()) {
+            return headers[i2 + 1];
           }
         }
         return void 0;
@@ -10818,8 +10818,8 @@ var require_mock_utils = __commonJS({
     function generateKeyValues(data) {
       const keys = Object.keys(data);
       const result = [];
-      for (let i = 0; i < keys.length; ++i) {
-        const key = keys[i];
+      for (let i2 = 0; i2 < keys.length; ++i2) {
+        const key = keys[i2];
         const value = data[key];
         const name3 = Buffer.from(`${key}`);
         if (Array.isArray(value)) {
@@ -10875,7 +10875,7 @@ var require_mock_utils = __commonJS({
         const responseData = getResponseData2(body);
         const responseHeaders = generateKeyValues(headers);
         const responseTrailers = generateKeyValues(trailers);
-        handler2.onConnect?.((err) => handler2.onError(err), null);
+        handler2.onConnect?.((err2) => handler2.onError(err2), null);
         handler2.onHeaders?.(statusCode, responseHeaders, resume, getStatusText(statusCode));
         handler2.onData?.(Buffer.from(responseData));
         handler2.onComplete?.(responseTrailers);
@@ -11114,7 +11114,7 @@ var require_mock_interceptor = __commonJS({
 var require_mock_client = __commonJS({
   "node_modules/undici/lib/mock/mock-client.js"(exports, module) {
     "use strict";
-    var { promisify: promisify2 } = __require("node:util");
+    var { promisify: promisify3 } = __require("node:util");
     var Client = require_client();
     var { buildMockDispatch } = require_mock_utils();
     var {
@@ -11154,7 +11154,7 @@ var require_mock_client = __commonJS({
         return new MockInterceptor(opts, this[kDispatches]);
       }
       async [kClose]() {
-        await promisify2(this[kOriginalClose])();
+        await promisify3(this[kOriginalClose])();
         this[kConnected] = 0;
         this[kMockAgent][Symbols.kClients].delete(this[kOrigin]);
       }
@@ -11167,7 +11167,7 @@ var require_mock_client = __commonJS({
 var require_mock_pool = __commonJS({
   "node_modules/undici/lib/mock/mock-pool.js"(exports, module) {
     "use strict";
-    var { promisify: promisify2 } = __require("node:util");
+    var { promisify: promisify3 } = __require("node:util");
     var Pool = require_pool();
     var { buildMockDispatch } = require_mock_utils();
     var {
@@ -11207,7 +11207,7 @@ var require_mock_pool = __commonJS({
         return new MockInterceptor(opts, this[kDispatches]);
       }
       async [kClose]() {
-        await promisify2(this[kOriginalClose])();
+        await promisify3(this[kOriginalClose])();
         this[kConnected] = 0;
         this[kMockAgent][Symbols.kClients].delete(this[kOrigin]);
       }
@@ -11589,12 +11589,12 @@ var require_dump = __commonJS({
           statusMessage
         );
       }
-      onError(err) {
+      onError(err2) {
         if (this.#dumped) {
           return;
         }
-        err = this.#reason ?? err;
-        this.#handler.onError(err);
+        err2 = this.#reason ?? err2;
+        this.#handler.onError(err2);
       }
       onData(chunk) {
         this.#size = this.#size + chunk.length;
@@ -11681,9 +11681,9 @@ var require_dns = __commonJS({
           maxItems: this.#maxItems
         };
         if (ips == null) {
-          this.lookup(origin, newOpts, (err, addresses) => {
-            if (err || addresses == null || addresses.length === 0) {
-              cb(err ?? new InformationalError("No DNS entries found"));
+          this.lookup(origin, newOpts, (err2, addresses) => {
+            if (err2 || addresses == null || addresses.length === 0) {
+              cb(err2 ?? new InformationalError("No DNS entries found"));
               return;
             }
             this.setRecords(origin, addresses);
@@ -11739,9 +11739,9 @@ var require_dns = __commonJS({
             family: this.dualStack === false ? this.affinity : 0,
             order: "ipv4first"
           },
-          (err, addresses) => {
-            if (err) {
-              return cb(err);
+          (err2, addresses) => {
+            if (err2) {
+              return cb(err2);
             }
             const results = /* @__PURE__ */ new Map();
             for (const addr of addresses) {
@@ -11826,14 +11826,14 @@ var require_dns = __commonJS({
         this.#state = state;
         this.#dispatch = dispatch;
       }
-      onError(err) {
-        switch (err.code) {
+      onError(err2) {
+        switch (err2.code) {
           case "ETIMEDOUT":
           case "ECONNREFUSED": {
             if (this.#state.dualStack) {
-              this.#state.runLookup(this.#origin, this.#opts, (err2, newOrigin) => {
-                if (err2) {
-                  return this.#handler.onError(err2);
+              this.#state.runLookup(this.#origin, this.#opts, (err3, newOrigin) => {
+                if (err3) {
+                  return this.#handler.onError(err3);
                 }
                 const dispatchOpts = {
                   ...this.#opts,
@@ -11843,14 +11843,14 @@ var require_dns = __commonJS({
               });
               return;
             }
-            this.#handler.onError(err);
+            this.#handler.onError(err2);
             return;
           }
           case "ENOTFOUND":
             this.#state.deleteRecord(this.#origin);
           // eslint-disable-next-line no-fallthrough
           default:
-            this.#handler.onError(err);
+            this.#handler.onError(err2);
             break;
         }
       }
@@ -11899,9 +11899,9 @@ var require_dns = __commonJS({
           if (isIP(origin.hostname) !== 0) {
             return dispatch(origDispatchOpts, handler2);
           }
-          instance.runLookup(origin, origDispatchOpts, (err, newOrigin) => {
-            if (err) {
-              return handler2.onError(err);
+          instance.runLookup(origin, origDispatchOpts, (err2, newOrigin) => {
+            if (err2) {
+              return handler2.onError(err2);
             }
             let dispatchOpts = null;
             dispatchOpts = {
@@ -11946,16 +11946,16 @@ var require_headers = __commonJS({
       return code2 === 10 || code2 === 13 || code2 === 9 || code2 === 32;
     }
     function headerValueNormalize(potentialValue) {
-      let i = 0;
+      let i2 = 0;
       let j = potentialValue.length;
-      while (j > i && isHTTPWhiteSpaceCharCode(potentialValue.charCodeAt(j - 1))) --j;
-      while (j > i && isHTTPWhiteSpaceCharCode(potentialValue.charCodeAt(i))) ++i;
-      return i === 0 && j === potentialValue.length ? potentialValue : potentialValue.substring(i, j);
+      while (j > i2 && isHTTPWhiteSpaceCharCode(potentialValue.charCodeAt(j - 1))) --j;
+      while (j > i2 && isHTTPWhiteSpaceCharCode(potentialValue.charCodeAt(i2))) ++i2;
+      return i2 === 0 && j === potentialValue.length ? potentialValue : potentialValue.substring(i2, j);
     }
     function fill(headers, object2) {
       if (Array.isArray(object2)) {
-        for (let i = 0; i < object2.length; ++i) {
-          const header3 = object2[i];
+        for (let i2 = 0; i2 < object2.length; ++i2) {
+          const header3 = object2[i2];
           if (header3.length !== 2) {
             throw webidl.errors.exception({
               header: "Headers constructor",
@@ -11966,8 +11966,8 @@ var require_headers = __commonJS({
         }
       } else if (typeof object2 === "object" && object2 !== null) {
         const keys = Object.keys(object2);
-        for (let i = 0; i < keys.length; ++i) {
-          appendHeader(headers, keys[i], object2[keys[i]]);
+        for (let i2 = 0; i2 < keys.length; ++i2) {
+          appendHeader(headers, keys[i2], object2[keys[i2]]);
         }
       } else {
         throw webidl.errors.conversionFailed({
@@ -12037,10 +12037,10 @@ var require_headers = __commonJS({
         const lowercaseName = isLowerCase ? name3 : name3.toLowerCase();
         const exists2 = this[kHeadersMap].get(lowercaseName);
         if (exists2) {
-          const delimiter = lowercaseName === "cookie" ? "; " : ", ";
+          const delimiter2 = lowercaseName === "cookie" ? "; " : ", ";
           this[kHeadersMap].set(lowercaseName, {
             name: exists2.name,
-            value: `${exists2.value}${delimiter}${value}`
+            value: `${exists2.value}${delimiter2}${value}`
           });
         } else {
           this[kHeadersMap].set(lowercaseName, { name: name3, value });
@@ -12129,26 +12129,26 @@ var require_headers = __commonJS({
           const firstValue = iterator2.next().value;
           array[0] = [firstValue[0], firstValue[1].value];
           assert(firstValue[1].value !== null);
-          for (let i = 1, j = 0, right = 0, left = 0, pivot = 0, x, value; i < size; ++i) {
+          for (let i2 = 1, j = 0, right = 0, left = 0, pivot = 0, x2, value; i2 < size; ++i2) {
             value = iterator2.next().value;
-            x = array[i] = [value[0], value[1].value];
-            assert(x[1] !== null);
+            x2 = array[i2] = [value[0], value[1].value];
+            assert(x2[1] !== null);
             left = 0;
-            right = i;
+            right = i2;
             while (left < right) {
               pivot = left + (right - left >> 1);
-              if (array[pivot][0] <= x[0]) {
+              if (array[pivot][0] <= x2[0]) {
                 left = pivot + 1;
               } else {
                 right = pivot;
               }
             }
-            if (i !== pivot) {
-              j = i;
+            if (i2 !== pivot) {
+              j = i2;
               while (j > left) {
                 array[j] = array[--j];
               }
-              array[left] = x;
+              array[left] = x2;
             }
           }
           if (!iterator2.next().done) {
@@ -12156,9 +12156,9 @@ var require_headers = __commonJS({
           }
           return array;
         } else {
-          let i = 0;
+          let i2 = 0;
           for (const { 0: name3, 1: { value } } of this[kHeadersMap]) {
-            array[i++] = [name3, value];
+            array[i2++] = [name3, value];
             assert(value !== null);
           }
           return array.sort(compareHeaderName);
@@ -12286,8 +12286,8 @@ var require_headers = __commonJS({
         if (cookies === null || cookies.length === 1) {
           return this.#headersList[kHeadersSortedMap] = names3;
         }
-        for (let i = 0; i < names3.length; ++i) {
-          const { 0: name3, 1: value } = names3[i];
+        for (let i2 = 0; i2 < names3.length; ++i2) {
+          const { 0: name3, 1: value } = names3[i2];
           if (name3 === "set-cookie") {
             for (let j = 0; j < cookies.length; ++j) {
               headers.push([name3, cookies[j]]);
@@ -12429,8 +12429,8 @@ var require_response = __commonJS({
         let parsedURL;
         try {
           parsedURL = new URL(url, relevantRealm.settingsObject.baseUrl);
-        } catch (err) {
-          throw new TypeError(`Failed to parse URL from ${url}`, { cause: err });
+        } catch (err2) {
+          throw new TypeError(`Failed to parse URL from ${url}`, { cause: err2 });
         }
         if (!redirectStatusSet.has(status)) {
           throw new RangeError(`Invalid status code ${status}`);
@@ -12658,9 +12658,9 @@ var require_response = __commonJS({
         assert(false);
       }
     }
-    function makeAppropriateNetworkError(fetchParams, err = null) {
+    function makeAppropriateNetworkError(fetchParams, err2 = null) {
       assert(isCancelled(fetchParams));
-      return isAborted(fetchParams) ? makeNetworkError(Object.assign(new DOMException("The operation was aborted.", "AbortError"), { cause: err })) : makeNetworkError(Object.assign(new DOMException("Request was cancelled."), { cause: err }));
+      return isAborted(fetchParams) ? makeNetworkError(Object.assign(new DOMException("The operation was aborted.", "AbortError"), { cause: err2 })) : makeNetworkError(Object.assign(new DOMException("Request was cancelled."), { cause: err2 }));
     }
     function initializeResponse(response, init, body) {
       if (init.status !== null && (init.status < 200 || init.status > 599)) {
@@ -12892,8 +12892,8 @@ var require_request2 = __commonJS({
           let parsedURL;
           try {
             parsedURL = new URL(input, baseUrl);
-          } catch (err) {
-            throw new TypeError("Failed to parse URL from " + input, { cause: err });
+          } catch (err2) {
+            throw new TypeError("Failed to parse URL from " + input, { cause: err2 });
           }
           if (parsedURL.username || parsedURL.password) {
             throw new TypeError(
@@ -12983,8 +12983,8 @@ var require_request2 = __commonJS({
             let parsedReferrer;
             try {
               parsedReferrer = new URL(referrer, baseUrl);
-            } catch (err) {
-              throw new TypeError(`Referrer "${referrer}" is not a valid URL.`, { cause: err });
+            } catch (err2) {
+              throw new TypeError(`Referrer "${referrer}" is not a valid URL.`, { cause: err2 });
             }
             if (parsedReferrer.protocol === "about:" && parsedReferrer.hostname === "client" || origin && !sameOrigin(parsedReferrer, environmentSettingsObject.settingsObject.baseUrl)) {
               request2.referrer = "client";
@@ -13703,11 +13703,11 @@ var require_fetch = __commonJS({
         p.reject(error2);
       }
       if (request2.body != null && isReadable(request2.body?.stream)) {
-        request2.body.stream.cancel(error2).catch((err) => {
-          if (err.code === "ERR_INVALID_STATE") {
+        request2.body.stream.cancel(error2).catch((err2) => {
+          if (err2.code === "ERR_INVALID_STATE") {
             return;
           }
-          throw err;
+          throw err2;
         });
       }
       if (responseObject == null) {
@@ -13715,11 +13715,11 @@ var require_fetch = __commonJS({
       }
       const response = responseObject[kState];
       if (response.body != null && isReadable(response.body?.stream)) {
-        response.body.stream.cancel(error2).catch((err) => {
-          if (err.code === "ERR_INVALID_STATE") {
+        response.body.stream.cancel(error2).catch((err2) => {
+          if (err2.code === "ERR_INVALID_STATE") {
             return;
           }
-          throw err;
+          throw err2;
         });
       }
     }
@@ -13784,8 +13784,8 @@ var require_fetch = __commonJS({
       }
       if (subresourceSet.has(request2.destination)) {
       }
-      mainFetch(fetchParams).catch((err) => {
-        fetchParams.controller.terminate(err);
+      mainFetch(fetchParams).catch((err2) => {
+        fetchParams.controller.terminate(err2);
       });
       return fetchParams.controller;
     }
@@ -13970,7 +13970,7 @@ var require_fetch = __commonJS({
         }
         case "http:":
         case "https:": {
-          return httpFetch(fetchParams).catch((err) => makeNetworkError(err));
+          return httpFetch(fetchParams).catch((err2) => makeNetworkError(err2));
         }
         default: {
           return Promise.resolve(makeNetworkError("unknown scheme"));
@@ -14095,8 +14095,8 @@ var require_fetch = __commonJS({
         if (locationURL == null) {
           return response;
         }
-      } catch (err) {
-        return Promise.resolve(makeNetworkError(err));
+      } catch (err2) {
+        return Promise.resolve(makeNetworkError(err2));
       }
       if (!urlIsHttpHttpsScheme(locationURL)) {
         return Promise.resolve(makeNetworkError("URL scheme must be a HTTP(S) scheme"));
@@ -14267,11 +14267,11 @@ var require_fetch = __commonJS({
       fetchParams.controller.connection = {
         abort: null,
         destroyed: false,
-        destroy(err, abort = true) {
+        destroy(err2, abort = true) {
           if (!this.destroyed) {
             this.destroyed = true;
             if (abort) {
-              this.abort?.(err ?? new DOMException("The operation was aborted.", "AbortError"));
+              this.abort?.(err2 ?? new DOMException("The operation was aborted.", "AbortError"));
             }
           }
         }
@@ -14322,8 +14322,8 @@ var require_fetch = __commonJS({
               yield* processBodyChunk(bytes);
             }
             processEndOfBody();
-          } catch (err) {
-            processBodyError(err);
+          } catch (err2) {
+            processBodyError(err2);
           }
         })();
       }
@@ -14336,12 +14336,12 @@ var require_fetch = __commonJS({
           fetchParams.controller.next = () => iterator2.next();
           response = makeResponse({ status, statusText, headersList });
         }
-      } catch (err) {
-        if (err.name === "AbortError") {
+      } catch (err2) {
+        if (err2.name === "AbortError") {
           fetchParams.controller.connection.destroy();
-          return makeAppropriateNetworkError(fetchParams, err);
+          return makeAppropriateNetworkError(fetchParams, err2);
         }
-        return makeNetworkError(err);
+        return makeNetworkError(err2);
       }
       const pullAlgorithm = async () => {
         await fetchParams.controller.resume();
@@ -14379,11 +14379,11 @@ var require_fetch = __commonJS({
               break;
             }
             bytes = done ? void 0 : value;
-          } catch (err) {
+          } catch (err2) {
             if (fetchParams.controller.ended && !timingInfo.encodedBodySize) {
               bytes = void 0;
             } else {
-              bytes = err;
+              bytes = err2;
               isFailure = true;
             }
           }
@@ -14464,8 +14464,8 @@ var require_fetch = __commonJS({
               }
               let location = "";
               const headersList = new HeadersList();
-              for (let i = 0; i < rawHeaders.length; i += 2) {
-                headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
+              for (let i2 = 0; i2 < rawHeaders.length; i2 += 2) {
+                headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i2]), rawHeaders[i2 + 1].toString("latin1"), true);
               }
               location = headersList.get("location", true);
               const decoders = [];
@@ -14478,8 +14478,8 @@ var require_fetch = __commonJS({
                   this.abort(new Error(`too many content-encodings in response: ${codings.length}, maximum allowed is ${maxContentEncodings}`));
                   return true;
                 }
-                for (let i = codings.length - 1; i >= 0; --i) {
-                  const coding = codings[i].trim();
+                for (let i2 = codings.length - 1; i2 >= 0; --i2) {
+                  const coding = codings[i2].trim();
                   if (coding === "x-gzip" || coding === "gzip") {
                     decoders.push(zlib.createGunzip({
                       // Be less strict when decoding compressed responses, since sometimes
@@ -14511,9 +14511,9 @@ var require_fetch = __commonJS({
                 status,
                 statusText,
                 headersList,
-                body: decoders.length ? pipeline2(this.body, ...decoders, (err) => {
-                  if (err) {
-                    this.onError(err);
+                body: decoders.length ? pipeline2(this.body, ...decoders, (err2) => {
+                  if (err2) {
+                    this.onError(err2);
                   }
                 }).on("error", onError) : this.body.on("error", onError)
               });
@@ -14547,8 +14547,8 @@ var require_fetch = __commonJS({
                 return;
               }
               const headersList = new HeadersList();
-              for (let i = 0; i < rawHeaders.length; i += 2) {
-                headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
+              for (let i2 = 0; i2 < rawHeaders.length; i2 += 2) {
+                headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i2]), rawHeaders[i2 + 1].toString("latin1"), true);
               }
               resolve3({
                 status,
@@ -16097,8 +16097,8 @@ var require_util6 = __commonJS({
   "node_modules/undici/lib/web/cookies/util.js"(exports, module) {
     "use strict";
     function isCTLExcludingHtab(value) {
-      for (let i = 0; i < value.length; ++i) {
-        const code2 = value.charCodeAt(i);
+      for (let i2 = 0; i2 < value.length; ++i2) {
+        const code2 = value.charCodeAt(i2);
         if (code2 >= 0 && code2 <= 8 || code2 >= 10 && code2 <= 31 || code2 === 127) {
           return true;
         }
@@ -16106,8 +16106,8 @@ var require_util6 = __commonJS({
       return false;
     }
     function validateCookieName(name3) {
-      for (let i = 0; i < name3.length; ++i) {
-        const code2 = name3.charCodeAt(i);
+      for (let i2 = 0; i2 < name3.length; ++i2) {
+        const code2 = name3.charCodeAt(i2);
         if (code2 < 33 || // exclude CTLs (0-31), SP and HT
         code2 > 126 || // exclude non-ascii and DEL
         code2 === 34 || // "
@@ -16133,16 +16133,16 @@ var require_util6 = __commonJS({
     }
     function validateCookieValue(value) {
       let len = value.length;
-      let i = 0;
+      let i2 = 0;
       if (value[0] === '"') {
         if (len === 1 || value[len - 1] !== '"') {
           throw new Error("Invalid cookie value");
         }
         --len;
-        ++i;
+        ++i2;
       }
-      while (i < len) {
-        const code2 = value.charCodeAt(i++);
+      while (i2 < len) {
+        const code2 = value.charCodeAt(i2++);
         if (code2 < 33 || // exclude CTLs (0-31)
         code2 > 126 || // non-ascii and DEL (127)
         code2 === 34 || // "
@@ -16154,8 +16154,8 @@ var require_util6 = __commonJS({
       }
     }
     function validateCookiePath(path5) {
-      for (let i = 0; i < path5.length; ++i) {
-        const code2 = path5.charCodeAt(i);
+      for (let i2 = 0; i2 < path5.length; ++i2) {
+        const code2 = path5.charCodeAt(i2);
         if (code2 < 32 || // exclude CTLs (0-31)
         code2 > 126 || // exclude DEL and non-ascii
         code2 === 59) {
@@ -16176,13 +16176,13 @@ var require_util6 = __commonJS({
         throw new Error("Invalid cookie domain");
       }
       let labelLength = 0;
-      for (let i = 0; i < domain.length; ++i) {
-        const code2 = domain.charCodeAt(i);
+      for (let i2 = 0; i2 < domain.length; ++i2) {
+        const code2 = domain.charCodeAt(i2);
         if (code2 === 46) {
           if (labelLength === 0) {
             throw new Error("Invalid cookie domain");
           }
-          if (domain.charCodeAt(i - 1) === 45) {
+          if (domain.charCodeAt(i2 - 1) === 45) {
             throw new Error("Invalid cookie domain");
           }
           labelLength = 0;
@@ -16225,7 +16225,7 @@ var require_util6 = __commonJS({
       "Nov",
       "Dec"
     ];
-    var IMFPaddedNumbers = Array(61).fill(0).map((_, i) => i.toString().padStart(2, "0"));
+    var IMFPaddedNumbers = Array(61).fill(0).map((_, i2) => i2.toString().padStart(2, "0"));
     function toIMFDate(date) {
       if (typeof date === "number") {
         date = new Date(date);
@@ -16964,8 +16964,8 @@ var require_util7 = __commonJS({
       if (protocol.length === 0) {
         return false;
       }
-      for (let i = 0; i < protocol.length; ++i) {
-        const code2 = protocol.charCodeAt(i);
+      for (let i2 = 0; i2 < protocol.length; ++i2) {
+        const code2 = protocol.charCodeAt(i2);
         if (code2 < 33 || // CTL, contains SP (0x20) and HT (0x09)
         code2 > 126 || code2 === 34 || // "
         code2 === 40 || // (
@@ -17040,8 +17040,8 @@ var require_util7 = __commonJS({
       if (value.length === 0) {
         return false;
       }
-      for (let i = 0; i < value.length; i++) {
-        const byte = value.charCodeAt(i);
+      for (let i2 = 0; i2 < value.length; i2++) {
+        const byte = value.charCodeAt(i2);
         if (byte < 48 || byte > 57) {
           return false;
         }
@@ -17093,8 +17093,8 @@ var require_frame = __commonJS({
       crypto2 = {
         // not full compatibility, but minimum.
         randomFillSync: function randomFillSync(buffer2, _offset, _size) {
-          for (let i = 0; i < buffer2.length; ++i) {
-            buffer2[i] = Math.random() * 255 | 0;
+          for (let i2 = 0; i2 < buffer2.length; ++i2) {
+            buffer2[i2] = Math.random() * 255 | 0;
           }
           return buffer2;
         }
@@ -17143,8 +17143,8 @@ var require_frame = __commonJS({
           buffer2.writeUIntBE(bodyLength, 4, 6);
         }
         buffer2[1] |= 128;
-        for (let i = 0; i < bodyLength; ++i) {
-          buffer2[offset + i] = frameData[i] ^ maskKey[i & 3];
+        for (let i2 = 0; i2 < bodyLength; ++i2) {
+          buffer2[offset + i2] = frameData[i2] ^ maskKey[i2 & 3];
         }
         return buffer2;
       }
@@ -17381,8 +17381,8 @@ var require_permessage_deflate = __commonJS({
           }
           try {
             this.#inflate = createInflateRaw({ windowBits });
-          } catch (err) {
-            callback(err);
+          } catch (err2) {
+            callback(err2);
             return;
           }
           this.#inflate[kBuffer] = [];
@@ -17398,9 +17398,9 @@ var require_permessage_deflate = __commonJS({
             }
             this.#inflate[kBuffer].push(data);
           });
-          this.#inflate.on("error", (err) => {
+          this.#inflate.on("error", (err2) => {
             this.#inflate = null;
-            callback(err);
+            callback(err2);
           });
         }
         this.#inflate.write(chunk);
@@ -17765,8 +17765,8 @@ var require_receiver = __commonJS({
             const closeFrame = new WebsocketFrameSend(body2);
             this.ws[kResponse].socket.write(
               closeFrame.createFrame(opcodes.CLOSE),
-              (err) => {
-                if (!err) {
+              (err2) => {
+                if (!err2) {
                   this.ws[kSentClose] = sentCloseFrameState.SENT;
                 }
               }
@@ -18258,16 +18258,16 @@ var require_websocket = __commonJS({
     function onParserDrain() {
       this.ws[kResponse].socket.resume();
     }
-    function onParserError(err) {
+    function onParserError(err2) {
       let message;
       let code2;
-      if (err instanceof CloseEvent) {
-        message = err.reason;
-        code2 = err.code;
+      if (err2 instanceof CloseEvent) {
+        message = err2.reason;
+        code2 = err2.code;
       } else {
-        message = err.message;
+        message = err2.message;
       }
-      fireEvent("error", this, () => new ErrorEvent("error", { error: err, message }));
+      fireEvent("error", this, () => new ErrorEvent("error", { error: err2, message }));
       closeWebSocketConnection(this, code2);
     }
     module.exports = {
@@ -18285,8 +18285,8 @@ var require_util8 = __commonJS({
     }
     function isASCIINumber(value) {
       if (value.length === 0) return false;
-      for (let i = 0; i < value.length; i++) {
-        if (value.charCodeAt(i) < 48 || value.charCodeAt(i) > 57) return false;
+      for (let i2 = 0; i2 < value.length; i2++) {
+        if (value.charCodeAt(i2) < 48 || value.charCodeAt(i2) > 57) return false;
       }
       return true;
     }
@@ -18327,16 +18327,16 @@ var require_eventsource_stream = __commonJS({
       if (start >= buffer2.length) {
         return false;
       }
-      for (let i = start; i < buffer2.length; i++) {
-        if (buffer2[i] < 48 || buffer2[i] > 57) {
+      for (let i2 = start; i2 < buffer2.length; i2++) {
+        if (buffer2[i2] < 48 || buffer2[i2] > 57) {
           return false;
         }
       }
       return true;
     }
     function isValidLastEventIdBytes(buffer2, start) {
-      for (let i = start; i < buffer2.length; i++) {
-        if (buffer2[i] === 0) {
+      for (let i2 = start; i2 < buffer2.length; i2++) {
+        if (buffer2[i2] === 0) {
           return false;
         }
       }
@@ -18346,8 +18346,8 @@ var require_eventsource_stream = __commonJS({
       if (length !== field2.length) {
         return false;
       }
-      for (let i = 0; i < length; i++) {
-        if (line[i] !== field2[i]) {
+      for (let i2 = 0; i2 < length; i2++) {
+        if (line[i2] !== field2[i2]) {
           return false;
         }
       }
@@ -18636,10 +18636,10 @@ ${value}`;
         }
         const chunks = [];
         let length = 0;
-        for (let i = this.lineChunkIndex; i <= this.chunkIndex; i++) {
-          const chunk = this.chunks[i];
-          const start = i === this.lineChunkIndex ? this.linePos : 0;
-          const end = i === this.chunkIndex ? this.pos : chunk.length;
+        for (let i2 = this.lineChunkIndex; i2 <= this.chunkIndex; i2++) {
+          const chunk = this.chunks[i2];
+          const start = i2 === this.lineChunkIndex ? this.linePos : 0;
+          const end = i2 === this.chunkIndex ? this.pos : chunk.length;
           const slice = chunk.subarray(start, end);
           length += slice.length;
           chunks.push(slice);
@@ -19104,11 +19104,11 @@ var require_undici = __commonJS({
     module.exports.fetch = async function fetch2(init, options = void 0) {
       try {
         return await fetchImpl(init, options);
-      } catch (err) {
-        if (err && typeof err === "object") {
-          Error.captureStackTrace(err);
+      } catch (err2) {
+        if (err2 && typeof err2 === "object") {
+          Error.captureStackTrace(err2);
         }
-        throw err;
+        throw err2;
       }
     };
     module.exports.Headers = require_headers().Headers;
@@ -19160,11 +19160,11 @@ var require_aspromise = __commonJS({
       while (index < arguments.length)
         params[offset++] = arguments[index++];
       return new Promise(function executor(resolve3, reject) {
-        params[offset] = function callback(err) {
+        params[offset] = function callback(err2) {
           if (pending) {
             pending = false;
-            if (err)
-              reject(err);
+            if (err2)
+              reject(err2);
             else {
               var params2 = new Array(arguments.length - 1), offset2 = 0;
               while (offset2 < params2.length)
@@ -19175,10 +19175,10 @@ var require_aspromise = __commonJS({
         };
         try {
           fn.apply(ctx || null, params);
-        } catch (err) {
+        } catch (err2) {
           if (pending) {
             pending = false;
-            reject(err);
+            reject(err2);
           }
         }
       });
@@ -19202,55 +19202,55 @@ var require_base64 = __commonJS({
     };
     var b64 = new Array(64);
     var s64 = new Array(123);
-    for (i = 0; i < 64; )
-      s64[b64[i] = i < 26 ? i + 65 : i < 52 ? i + 71 : i < 62 ? i - 4 : i - 59 | 43] = i++;
-    var i;
+    for (i2 = 0; i2 < 64; )
+      s64[b64[i2] = i2 < 26 ? i2 + 65 : i2 < 52 ? i2 + 71 : i2 < 62 ? i2 - 4 : i2 - 59 | 43] = i2++;
+    var i2;
     base64.encode = function encode(buffer, start, end) {
       var parts = null, chunk = [];
-      var i2 = 0, j = 0, t;
+      var i3 = 0, j = 0, t;
       while (start < end) {
         var b = buffer[start++];
         switch (j) {
           case 0:
-            chunk[i2++] = b64[b >> 2];
+            chunk[i3++] = b64[b >> 2];
             t = (b & 3) << 4;
             j = 1;
             break;
           case 1:
-            chunk[i2++] = b64[t | b >> 4];
+            chunk[i3++] = b64[t | b >> 4];
             t = (b & 15) << 2;
             j = 2;
             break;
           case 2:
-            chunk[i2++] = b64[t | b >> 6];
-            chunk[i2++] = b64[b & 63];
+            chunk[i3++] = b64[t | b >> 6];
+            chunk[i3++] = b64[b & 63];
             j = 0;
             break;
         }
-        if (i2 > 8191) {
+        if (i3 > 8191) {
           (parts || (parts = [])).push(String.fromCharCode.apply(String, chunk));
-          i2 = 0;
+          i3 = 0;
         }
       }
       if (j) {
-        chunk[i2++] = b64[t];
-        chunk[i2++] = 61;
+        chunk[i3++] = b64[t];
+        chunk[i3++] = 61;
         if (j === 1)
-          chunk[i2++] = 61;
+          chunk[i3++] = 61;
       }
       if (parts) {
-        if (i2)
-          parts.push(String.fromCharCode.apply(String, chunk.slice(0, i2)));
+        if (i3)
+          parts.push(String.fromCharCode.apply(String, chunk.slice(0, i3)));
         return parts.join("");
       }
-      return String.fromCharCode.apply(String, chunk.slice(0, i2));
+      return String.fromCharCode.apply(String, chunk.slice(0, i3));
     };
     var invalidEncoding = "invalid encoding";
     base64.decode = function decode(string, buffer, offset) {
       var start = offset;
       var j = 0, t;
-      for (var i2 = 0; i2 < string.length; ) {
-        var c = string.charCodeAt(i2++);
+      for (var i3 = 0; i3 < string.length; ) {
+        var c = string.charCodeAt(i3++);
         if (c === 61 && j > 1)
           break;
         if ((c = s64[c]) === void 0)
@@ -19311,11 +19311,11 @@ var require_eventemitter = __commonJS({
           var listeners = this._listeners[evt];
           if (!listeners)
             return this;
-          for (var i = 0; i < listeners.length; )
-            if (listeners[i].fn === fn)
-              listeners.splice(i, 1);
+          for (var i2 = 0; i2 < listeners.length; )
+            if (listeners[i2].fn === fn)
+              listeners.splice(i2, 1);
             else
-              ++i;
+              ++i2;
         }
       }
       return this;
@@ -19323,11 +19323,11 @@ var require_eventemitter = __commonJS({
     EventEmitter.prototype.emit = function emit(evt) {
       var listeners = this._listeners[evt];
       if (listeners) {
-        var args = [], i = 1;
-        for (; i < arguments.length; )
-          args.push(arguments[i++]);
-        for (i = 0; i < listeners.length; )
-          listeners[i].fn.apply(listeners[i++].ctx, args);
+        var args = [], i2 = 1;
+        for (; i2 < arguments.length; )
+          args.push(arguments[i2++]);
+        for (i2 = 0; i2 < listeners.length; )
+          listeners[i2].fn.apply(listeners[i2++].ctx, args);
       }
       return this;
     };
@@ -19536,14 +19536,14 @@ var require_utf8 = __commonJS({
     var replacementCharCode = 65533;
     utf8.length = function utf8_length(string) {
       var len = 0, c = 0;
-      for (var i = 0; i < string.length; ++i) {
-        c = string.charCodeAt(i);
+      for (var i2 = 0; i2 < string.length; ++i2) {
+        c = string.charCodeAt(i2);
         if (c < 128)
           len += 1;
         else if (c < 2048)
           len += 2;
-        else if ((c & 64512) === 55296 && (string.charCodeAt(i + 1) & 64512) === 56320) {
-          ++i;
+        else if ((c & 64512) === 55296 && (string.charCodeAt(i2 + 1) & 64512) === 56320) {
+          ++i2;
           len += 4;
         } else
           len += 3;
@@ -19553,51 +19553,51 @@ var require_utf8 = __commonJS({
     utf8.read = function utf8_read(buffer, start, end) {
       if (end - start < 1)
         return "";
-      var parts = null, chunk = [], i = 0, t, t2, c2, c3;
+      var parts = null, chunk = [], i2 = 0, t, t2, c2, c3;
       while (start < end) {
         t = buffer[start++];
         if (t <= 127) {
-          chunk[i++] = t;
+          chunk[i2++] = t;
         } else if (t >= 192 && t < 224) {
           c2 = (t & 31) << 6 | buffer[start++] & 63;
-          chunk[i++] = c2 >= 128 ? c2 : replacementCharCode;
+          chunk[i2++] = c2 >= 128 ? c2 : replacementCharCode;
         } else if (t >= 224 && t < 240) {
           c3 = (t & 15) << 12 | (buffer[start++] & 63) << 6 | buffer[start++] & 63;
-          chunk[i++] = c3 >= 2048 ? c3 : replacementCharCode;
+          chunk[i2++] = c3 >= 2048 ? c3 : replacementCharCode;
         } else if (t >= 240) {
           t2 = (t & 7) << 18 | (buffer[start++] & 63) << 12 | (buffer[start++] & 63) << 6 | buffer[start++] & 63;
           if (t2 < 65536 || t2 > 1114111)
-            chunk[i++] = replacementCharCode;
+            chunk[i2++] = replacementCharCode;
           else {
             t2 -= 65536;
-            chunk[i++] = 55296 + (t2 >> 10);
-            chunk[i++] = 56320 + (t2 & 1023);
+            chunk[i2++] = 55296 + (t2 >> 10);
+            chunk[i2++] = 56320 + (t2 & 1023);
           }
         }
-        if (i > 8191) {
-          (parts || (parts = [])).push(String.fromCharCode.apply(String, chunk.slice(0, i)));
-          i = 0;
+        if (i2 > 8191) {
+          (parts || (parts = [])).push(String.fromCharCode.apply(String, chunk.slice(0, i2)));
+          i2 = 0;
         }
       }
       if (parts) {
-        if (i)
-          parts.push(String.fromCharCode.apply(String, chunk.slice(0, i)));
+        if (i2)
+          parts.push(String.fromCharCode.apply(String, chunk.slice(0, i2)));
         return parts.join("");
       }
-      return String.fromCharCode.apply(String, chunk.slice(0, i));
+      return String.fromCharCode.apply(String, chunk.slice(0, i2));
     };
     utf8.write = function utf8_write(string, buffer, offset) {
       var start = offset, c1, c2;
-      for (var i = 0; i < string.length; ++i) {
-        c1 = string.charCodeAt(i);
+      for (var i2 = 0; i2 < string.length; ++i2) {
+        c1 = string.charCodeAt(i2);
         if (c1 < 128) {
           buffer[offset++] = c1;
         } else if (c1 < 2048) {
           buffer[offset++] = c1 >> 6 | 192;
           buffer[offset++] = c1 & 63 | 128;
-        } else if ((c1 & 64512) === 55296 && ((c2 = string.charCodeAt(i + 1)) & 64512) === 56320) {
+        } else if ((c1 & 64512) === 55296 && ((c2 = string.charCodeAt(i2 + 1)) & 64512) === 56320) {
           c1 = 65536 + ((c1 & 1023) << 10) + (c2 & 1023);
-          ++i;
+          ++i2;
           buffer[offset++] = c1 >> 18 | 240;
           buffer[offset++] = c1 >> 12 & 63 | 128;
           buffer[offset++] = c1 >> 6 & 63 | 128;
@@ -20180,8 +20180,8 @@ var require_umd = __commonJS({
           }
           var radixToPower = fromNumber(pow_dbl(radix, 8));
           var result = ZERO;
-          for (var i = 0; i < str3.length; i += 8) {
-            var size = Math.min(8, str3.length - i), value = parseInt(str3.substring(i, i + size), radix);
+          for (var i2 = 0; i2 < str3.length; i2 += 8) {
+            var size = Math.min(8, str3.length - i2), value = parseInt(str3.substring(i2, i2 + size), radix);
             if (size < 8) {
               var power = fromNumber(pow_dbl(radix, size));
               result = result.mul(power).add(fromNumber(value));
@@ -20802,10 +20802,10 @@ var require_minimal = __commonJS({
       return value ? util.LongBits.from(value).toHash() : util.LongBits.zeroHash;
     };
     util.longFromHash = function longFromHash(hash, unsigned) {
-      var bits = util.LongBits.fromHash(hash);
+      var bits2 = util.LongBits.fromHash(hash);
       if (util.Long)
-        return util.Long.fromBits(bits.lo, bits.hi, unsigned);
-      return bits.toNumber(Boolean(unsigned));
+        return util.Long.fromBits(bits2.lo, bits2.hi, unsigned);
+      return bits2.toNumber(Boolean(unsigned));
     };
     function merge2(dst) {
       var ifNotSet = typeof arguments[arguments.length - 1] === "boolean", limit = ifNotSet ? arguments.length - 1 : arguments.length;
@@ -20814,9 +20814,9 @@ var require_minimal = __commonJS({
         var src = arguments[a];
         if (!src)
           continue;
-        for (var keys = Object.keys(src), i = 0; i < keys.length; ++i)
-          if (!isUnsafeProperty(keys[i]) && (dst[keys[i]] === void 0 || !ifNotSet))
-            dst[keys[i]] = src[keys[i]];
+        for (var keys = Object.keys(src), i2 = 0; i2 < keys.length; ++i2)
+          if (!isUnsafeProperty(keys[i2]) && (dst[keys[i2]] === void 0 || !ifNotSet))
+            dst[keys[i2]] = src[keys[i2]];
       }
       return dst;
     }
@@ -20881,19 +20881,19 @@ var require_minimal = __commonJS({
     util.ProtocolError = newError("ProtocolError");
     util.oneOfGetter = function getOneOf(fieldNames) {
       var fieldMap = {};
-      for (var i = 0; i < fieldNames.length; ++i)
-        fieldMap[fieldNames[i]] = 1;
+      for (var i2 = 0; i2 < fieldNames.length; ++i2)
+        fieldMap[fieldNames[i2]] = 1;
       return function() {
-        for (var keys = Object.keys(this), i2 = keys.length - 1; i2 > -1; --i2)
-          if (fieldMap[keys[i2]] === 1 && this[keys[i2]] !== void 0 && this[keys[i2]] !== null)
-            return keys[i2];
+        for (var keys = Object.keys(this), i3 = keys.length - 1; i3 > -1; --i3)
+          if (fieldMap[keys[i3]] === 1 && this[keys[i3]] !== void 0 && this[keys[i3]] !== null)
+            return keys[i3];
       };
     };
     util.oneOfSetter = function setOneOf(fieldNames) {
       return function(name3) {
-        for (var i = 0; i < fieldNames.length; ++i)
-          if (fieldNames[i] !== name3)
-            delete this[fieldNames[i]];
+        for (var i2 = 0; i2 < fieldNames.length; ++i2)
+          if (fieldNames[i2] !== name3)
+            delete this[fieldNames[i2]];
       };
     };
     util.toJSONOptions = {
@@ -21014,13 +21014,13 @@ var require_writer = __commonJS({
       buf[pos++] = lo;
     }
     Writer.prototype.uint64 = function write_uint64(value) {
-      var bits = LongBits.from(value);
-      return this._push(writeVarint64, bits.length(), bits);
+      var bits2 = LongBits.from(value);
+      return this._push(writeVarint64, bits2.length(), bits2);
     };
     Writer.prototype.int64 = Writer.prototype.uint64;
     Writer.prototype.sint64 = function write_sint64(value) {
-      var bits = LongBits.from(value).zzEncode();
-      return this._push(writeVarint64, bits.length(), bits);
+      var bits2 = LongBits.from(value).zzEncode();
+      return this._push(writeVarint64, bits2.length(), bits2);
     };
     Writer.prototype.bool = function write_bool(value) {
       return this._push(writeByte, 1, value ? 1 : 0);
@@ -21036,8 +21036,8 @@ var require_writer = __commonJS({
     };
     Writer.prototype.sfixed32 = Writer.prototype.fixed32;
     Writer.prototype.fixed64 = function write_fixed64(value) {
-      var bits = LongBits.from(value);
-      return this._push(writeFixed32, 4, bits.lo)._push(writeFixed32, 4, bits.hi);
+      var bits2 = LongBits.from(value);
+      return this._push(writeFixed32, 4, bits2.lo)._push(writeFixed32, 4, bits2.hi);
     };
     Writer.prototype.sfixed64 = Writer.prototype.fixed64;
     Writer.prototype.float = function write_float(value) {
@@ -21049,8 +21049,8 @@ var require_writer = __commonJS({
     var writeBytes = util.Array.prototype.set ? function writeBytes_set(val, buf, pos) {
       buf.set(val, pos);
     } : function writeBytes_for(val, buf, pos) {
-      for (var i = 0; i < val.length; ++i)
-        buf[pos + i] = val[i];
+      for (var i2 = 0; i2 < val.length; ++i2)
+        buf[pos + i2] = val[i2];
     };
     Writer.prototype.bytes = function write_bytes(value) {
       var len = value.length >>> 0;
@@ -21130,8 +21130,8 @@ var require_writer_buffer = __commonJS({
       } : function writeBytesBuffer_copy(val, buf, pos) {
         if (val.copy)
           val.copy(buf, pos, 0, val.length);
-        else for (var i = 0; i < val.length; )
-          buf[pos++] = val[i++];
+        else for (var i2 = 0; i2 < val.length; )
+          buf[pos++] = val[i2++];
       };
     };
     BufferWriter.prototype.bytes = function write_bytes_buffer(value) {
@@ -21200,11 +21200,11 @@ var require_reader = __commonJS({
     util.Array.prototype.slice;
     function readVarint32NearEnd(reader) {
       var value = 0;
-      for (var i = 0; i < 4; ++i) {
+      for (var i2 = 0; i2 < 4; ++i2) {
         if (reader.pos >= reader.len)
           throw indexOutOfRange(reader);
         var b = reader.buf[reader.pos++];
-        value = (value | (b & 127) << i * 7) >>> 0;
+        value = (value | (b & 127) << i2 * 7) >>> 0;
         if (b < 128)
           return value;
       }
@@ -21244,43 +21244,43 @@ var require_reader = __commonJS({
       return value >>> 1 ^ -(value & 1) | 0;
     };
     function readLongVarint() {
-      var bits = new LongBits(0, 0);
-      var i = 0;
+      var bits2 = new LongBits(0, 0);
+      var i2 = 0;
       if (this.len - this.pos > 4) {
-        for (; i < 4; ++i) {
-          bits.lo = (bits.lo | (this.buf[this.pos] & 127) << i * 7) >>> 0;
+        for (; i2 < 4; ++i2) {
+          bits2.lo = (bits2.lo | (this.buf[this.pos] & 127) << i2 * 7) >>> 0;
           if (this.buf[this.pos++] < 128)
-            return bits;
+            return bits2;
         }
-        bits.lo = (bits.lo | (this.buf[this.pos] & 127) << 28) >>> 0;
-        bits.hi = (bits.hi | (this.buf[this.pos] & 127) >> 4) >>> 0;
+        bits2.lo = (bits2.lo | (this.buf[this.pos] & 127) << 28) >>> 0;
+        bits2.hi = (bits2.hi | (this.buf[this.pos] & 127) >> 4) >>> 0;
         if (this.buf[this.pos++] < 128)
-          return bits;
-        i = 0;
+          return bits2;
+        i2 = 0;
       } else {
-        for (; i < 3; ++i) {
+        for (; i2 < 3; ++i2) {
           if (this.pos >= this.len)
             throw indexOutOfRange(this);
-          bits.lo = (bits.lo | (this.buf[this.pos] & 127) << i * 7) >>> 0;
+          bits2.lo = (bits2.lo | (this.buf[this.pos] & 127) << i2 * 7) >>> 0;
           if (this.buf[this.pos++] < 128)
-            return bits;
+            return bits2;
         }
-        bits.lo = (bits.lo | (this.buf[this.pos++] & 127) << i * 7) >>> 0;
-        return bits;
+        bits2.lo = (bits2.lo | (this.buf[this.pos++] & 127) << i2 * 7) >>> 0;
+        return bits2;
       }
       if (this.len - this.pos > 4) {
-        for (; i < 5; ++i) {
-          bits.hi = (bits.hi | (this.buf[this.pos] & 127) << i * 7 + 3) >>> 0;
+        for (; i2 < 5; ++i2) {
+          bits2.hi = (bits2.hi | (this.buf[this.pos] & 127) << i2 * 7 + 3) >>> 0;
           if (this.buf[this.pos++] < 128)
-            return bits;
+            return bits2;
         }
       } else {
-        for (; i < 5; ++i) {
+        for (; i2 < 5; ++i2) {
           if (this.pos >= this.len)
             throw indexOutOfRange(this);
-          bits.hi = (bits.hi | (this.buf[this.pos] & 127) << i * 7 + 3) >>> 0;
+          bits2.hi = (bits2.hi | (this.buf[this.pos] & 127) << i2 * 7 + 3) >>> 0;
           if (this.buf[this.pos++] < 128)
-            return bits;
+            return bits2;
         }
       }
       throw Error("invalid varint encoding");
@@ -21462,10 +21462,10 @@ var require_service = __commonJS({
         return self2.rpcImpl(
           method,
           requestCtor[self2.requestDelimited ? "encodeDelimited" : "encode"](request2).finish(),
-          function rpcCallback(err, response) {
-            if (err) {
-              self2.emit("error", err, method);
-              return callback(err);
+          function rpcCallback(err2, response) {
+            if (err2) {
+              self2.emit("error", err2, method);
+              return callback(err2);
             }
             if (response === null) {
               self2.end(
@@ -21477,19 +21477,19 @@ var require_service = __commonJS({
             if (!(response instanceof responseCtor)) {
               try {
                 response = responseCtor[self2.responseDelimited ? "decodeDelimited" : "decode"](response);
-              } catch (err2) {
-                self2.emit("error", err2, method);
-                return callback(err2);
+              } catch (err3) {
+                self2.emit("error", err3, method);
+                return callback(err3);
               }
             }
             self2.emit("data", response, method);
             return callback(null, response);
           }
         );
-      } catch (err) {
-        self2.emit("error", err, method);
+      } catch (err2) {
+        self2.emit("error", err2, method);
         setTimeout(function() {
-          callback(err);
+          callback(err2);
         }, 0);
         return void 0;
       }
@@ -21653,8 +21653,8 @@ var require_fetch2 = __commonJS({
       if (!callback)
         return asPromise(fetch2, this, filename, options);
       if (!options.xhr && fs3 && fs3.readFile)
-        return fs3.readFile(filename, function fetchReadFileCallback(err, contents) {
-          return err && typeof XMLHttpRequest !== "undefined" ? fetch2.xhr(filename, options, callback) : err ? callback(err) : callback(null, options.binary ? contents : contents.toString("utf8"));
+        return fs3.readFile(filename, function fetchReadFileCallback(err2, contents) {
+          return err2 && typeof XMLHttpRequest !== "undefined" ? fetch2.xhr(filename, options, callback) : err2 ? callback(err2) : callback(null, options.binary ? contents : contents.toString("utf8"));
         });
       return fetch2.xhr(filename, options, callback);
     }
@@ -21669,8 +21669,8 @@ var require_fetch2 = __commonJS({
           var buffer = xhr.response;
           if (!buffer) {
             buffer = [];
-            for (var i = 0; i < xhr.responseText.length; ++i)
-              buffer.push(xhr.responseText.charCodeAt(i) & 255);
+            for (var i2 = 0; i2 < xhr.responseText.length; ++i2)
+              buffer.push(xhr.responseText.charCodeAt(i2) & 255);
           }
           return callback(null, typeof Uint8Array !== "undefined" ? new Uint8Array(buffer) : buffer);
         }
@@ -21713,18 +21713,18 @@ var require_path = __commonJS({
         var parts = path6.split("/"), absolute = isAbsolute3(path6), prefix = "";
         if (absolute)
           prefix = parts.shift() + "/";
-        for (var i = 0; i < parts.length; ) {
-          if (parts[i] === "..") {
-            if (i > 0 && parts[i - 1] !== "..")
-              parts.splice(--i, 2);
+        for (var i2 = 0; i2 < parts.length; ) {
+          if (parts[i2] === "..") {
+            if (i2 > 0 && parts[i2 - 1] !== "..")
+              parts.splice(--i2, 2);
             else if (absolute)
-              parts.splice(i, 1);
+              parts.splice(i2, 1);
             else
-              ++i;
-          } else if (parts[i] === ".")
-            parts.splice(i, 1);
+              ++i2;
+          } else if (parts[i2] === ".")
+            parts.splice(i2, 1);
           else
-            ++i;
+            ++i2;
         }
         return prefix + parts.join("/");
       }
@@ -21791,23 +21791,23 @@ var require_namespace = __commonJS({
       if (!(array && array.length))
         return void 0;
       var obj2 = {};
-      for (var i = 0; i < array.length; ++i)
-        obj2[array[i].name] = array[i].toJSON(toJSONOptions);
+      for (var i2 = 0; i2 < array.length; ++i2)
+        obj2[array[i2].name] = array[i2].toJSON(toJSONOptions);
       return obj2;
     }
     Namespace.arrayToJSON = arrayToJSON;
     Namespace.isReservedId = function isReservedId(reserved, id) {
       if (reserved) {
-        for (var i = 0; i < reserved.length; ++i)
-          if (typeof reserved[i] !== "string" && reserved[i][0] <= id && reserved[i][1] > id)
+        for (var i2 = 0; i2 < reserved.length; ++i2)
+          if (typeof reserved[i2] !== "string" && reserved[i2][0] <= id && reserved[i2][1] > id)
             return true;
       }
       return false;
     };
     Namespace.isReservedName = function isReservedName(reserved, name3) {
       if (reserved) {
-        for (var i = 0; i < reserved.length; ++i)
-          if (reserved[i] === name3)
+        for (var i2 = 0; i2 < reserved.length; ++i2)
+          if (reserved[i2] === name3)
             return true;
       }
       return false;
@@ -21846,11 +21846,11 @@ var require_namespace = __commonJS({
       depth = util.checkDepth(depth);
       var ns = this;
       if (nestedJson) {
-        for (var names3 = Object.keys(nestedJson), i = 0, nested; i < names3.length; ++i) {
-          nested = nestedJson[names3[i]];
+        for (var names3 = Object.keys(nestedJson), i2 = 0, nested; i2 < names3.length; ++i2) {
+          nested = nestedJson[names3[i2]];
           ns.add(
             // most to least likely
-            (nested.fields !== void 0 ? Type.fromJSON : nested.values !== void 0 ? Enum.fromJSON : nested.methods !== void 0 ? Service.fromJSON : nested.id !== void 0 ? Field.fromJSON : Namespace.fromJSON)(names3[i], nested, depth + 1)
+            (nested.fields !== void 0 ? Type.fromJSON : nested.values !== void 0 ? Enum.fromJSON : nested.methods !== void 0 ? Service.fromJSON : nested.id !== void 0 ? Field.fromJSON : Namespace.fromJSON)(names3[i2], nested, depth + 1)
           );
         }
       }
@@ -21876,8 +21876,8 @@ var require_namespace = __commonJS({
         if (prev) {
           if (prev instanceof Namespace && object2 instanceof Namespace && !(prev instanceof Type || prev instanceof Service)) {
             var nested = prev.nestedArray;
-            for (var i = 0; i < nested.length; ++i)
-              object2.add(nested[i]);
+            for (var i2 = 0; i2 < nested.length; ++i2)
+              object2.add(nested[i2]);
             this.remove(prev);
             if (!this.nested)
               this.nested = {};
@@ -21939,13 +21939,13 @@ var require_namespace = __commonJS({
     Namespace.prototype.resolveAll = function resolveAll() {
       if (!this._needsRecursiveResolve) return this;
       this._resolveFeaturesRecursive(this._edition);
-      var nested = this.nestedArray, i = 0;
+      var nested = this.nestedArray, i2 = 0;
       this.resolve();
-      while (i < nested.length)
-        if (nested[i] instanceof Namespace)
-          nested[i++].resolveAll();
+      while (i2 < nested.length)
+        if (nested[i2] instanceof Namespace)
+          nested[i2++].resolveAll();
         else
-          nested[i++].resolve();
+          nested[i2++].resolve();
       this._needsRecursiveResolve = false;
       return this;
     };
@@ -22008,8 +22008,8 @@ var require_namespace = __commonJS({
           exact = found._lookupImpl(path5, path5.join("."));
         }
       } else {
-        for (var i = 0; i < this.nestedArray.length; ++i)
-          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path5, flatPath))) {
+        for (var i2 = 0; i2 < this.nestedArray.length; ++i2)
+          if (this._nestedArray[i2] instanceof Namespace && (found = this._nestedArray[i2]._lookupImpl(path5, flatPath))) {
             exact = found;
             break;
           }
@@ -22192,8 +22192,8 @@ var require_service2 = __commonJS({
       depth = util.checkDepth(depth);
       var service = new Service(name3, json.options);
       if (json.methods)
-        for (var names3 = Object.keys(json.methods), i = 0; i < names3.length; ++i)
-          service.add(Method.fromJSON(names3[i], json.methods[names3[i]]));
+        for (var names3 = Object.keys(json.methods), i2 = 0; i2 < names3.length; ++i2)
+          service.add(Method.fromJSON(names3[i2], json.methods[names3[i2]]));
       if (json.nested)
         service.addJSON(json.nested, depth);
       if (json.edition)
@@ -22235,8 +22235,8 @@ var require_service2 = __commonJS({
       if (!this._needsRecursiveResolve) return this;
       Namespace.prototype.resolve.call(this);
       var methods = this.methodsArray;
-      for (var i = 0; i < methods.length; ++i)
-        methods[i].resolve();
+      for (var i2 = 0; i2 < methods.length; ++i2)
+        methods[i2].resolve();
       return this;
     };
     Service.prototype._resolveFeaturesRecursive = function _resolveFeaturesRecursive(edition) {
@@ -22272,9 +22272,9 @@ var require_service2 = __commonJS({
     };
     Service.prototype.create = function create2(rpcImpl, requestDelimited, responseDelimited) {
       var rpcService = new rpc.Service(rpcImpl, requestDelimited, responseDelimited);
-      for (var i = 0, method; i < /* initializes */
-      this.methodsArray.length; ++i) {
-        var methodName = util.lcFirst((method = this._methodsArray[i]).resolve().name).replace(/[^$\w_]/g, "");
+      for (var i2 = 0, method; i2 < /* initializes */
+      this.methodsArray.length; ++i2) {
+        var methodName = util.lcFirst((method = this._methodsArray[i2]).resolve().name).replace(/[^$\w_]/g, "");
         rpcService[methodName] = /* @__PURE__ */ (function(method2, requestType, responseType) {
           return function rpcMethod(request2, callback) {
             return rpc.Service.prototype.rpcCall.call(this, method2, requestType, responseType, request2, callback);
@@ -22294,8 +22294,8 @@ var require_message = __commonJS({
     var util = require_minimal();
     function Message(properties) {
       if (properties)
-        for (var keys = Object.keys(properties), i = 0; i < keys.length; ++i) {
-          var key = keys[i];
+        for (var keys = Object.keys(properties), i2 = 0; i2 < keys.length; ++i2) {
+          var key = keys[i2];
           if (key === "__proto__")
             continue;
           this[key] = properties[key];
@@ -22346,10 +22346,10 @@ var require_decoder = __commonJS({
       var gen = util.codegen(["r", "l", "e", "n"], mtype.name + "$decode")("if(!(r instanceof Reader))")("r=Reader.create(r)")("if(n===undefined)n=0")("if(n>Reader.recursionLimit)")('throw Error("maximum nesting depth exceeded")')("var c,m" + (mtype.fieldsArray.filter(function(field3) {
         return field3.map;
       }).length ? ",k,value" : ""))("if(l===undefined)")("c=r.len")("else{")("c=r.pos+l")("if(c>r.len)")('throw RangeError("index out of range")')("l=r.len")("r.len=c")("}")("m=new this.ctor")("while(r.pos<c){")("var t=r.uint32()")("if(t===e)")("break")("switch(t>>>3){");
-      var i = 0;
-      for (; i < /* initializes */
-      mtype.fieldsArray.length; ++i) {
-        var field2 = mtype._fieldsArray[i].resolve(), type = field2.resolvedType instanceof Enum ? "int32" : field2.type, ref = "m" + util.safeProp(field2.name);
+      var i2 = 0;
+      for (; i2 < /* initializes */
+      mtype.fieldsArray.length; ++i2) {
+        var field2 = mtype._fieldsArray[i2].resolve(), type = field2.resolvedType instanceof Enum ? "int32" : field2.type, ref = "m" + util.safeProp(field2.name);
         gen("case %i: {", field2.id);
         if (field2.map) {
           gen("if(%s===util.emptyObject)", ref)("%s={}", ref)("var c2=r.uint32()+r.pos")("if(c2>r.len)")('throw RangeError("index out of range")')("r.len=c2");
@@ -22358,7 +22358,7 @@ var require_decoder = __commonJS({
           if (types.defaults[type] !== void 0) gen("value=%j", types.defaults[type]);
           else gen("value=null");
           gen("while(r.pos<c2){")("var tag2=r.uint32()")("switch(tag2>>>3){")("case 1: k=r.%s(); break", field2.keyType)("case 2:");
-          if (types.basic[type] === void 0) gen("value=types[%i].decode(r,r.uint32(),undefined,n+1)", i);
+          if (types.basic[type] === void 0) gen("value=types[%i].decode(r,r.uint32(),undefined,n+1)", i2);
           else gen("value=r.%s()", type);
           gen("break")("default:")("r.skipType(tag2&7,n)")("break")("}")("}")("if(r.pos!==c2)")('throw RangeError("index out of range")')("r.len=c");
           if (types.long[field2.keyType] !== void 0) gen('%s[typeof k==="object"?util.longToHash(k):k]=value', ref);
@@ -22369,16 +22369,16 @@ var require_decoder = __commonJS({
         } else if (field2.repeated) {
           gen("if(!(%s&&%s.length))", ref, ref)("%s=[]", ref);
           if (types.packed[type] !== void 0) gen("if((t&7)===2){")("var c2=r.uint32()+r.pos")("if(c2>r.len)")('throw RangeError("index out of range")')("r.len=c2")("while(r.pos<c2)")("%s.push(r.%s())", ref, type)("if(r.pos!==c2)")('throw RangeError("index out of range")')("r.len=c")("}else");
-          if (types.basic[type] === void 0) gen(field2.delimited ? "%s.push(types[%i].decode(r,undefined,((t&~7)|4),n+1))" : "%s.push(types[%i].decode(r,r.uint32(),undefined,n+1))", ref, i);
+          if (types.basic[type] === void 0) gen(field2.delimited ? "%s.push(types[%i].decode(r,undefined,((t&~7)|4),n+1))" : "%s.push(types[%i].decode(r,r.uint32(),undefined,n+1))", ref, i2);
           else gen("%s.push(r.%s())", ref, type);
-        } else if (types.basic[type] === void 0) gen(field2.delimited ? "%s=types[%i].decode(r,undefined,((t&~7)|4),n+1)" : "%s=types[%i].decode(r,r.uint32(),undefined,n+1)", ref, i);
+        } else if (types.basic[type] === void 0) gen(field2.delimited ? "%s=types[%i].decode(r,undefined,((t&~7)|4),n+1)" : "%s=types[%i].decode(r,r.uint32(),undefined,n+1)", ref, i2);
         else gen("%s=r.%s()", ref, type);
         gen("break")("}");
       }
       gen("default:")("r.skipType(t&7,n)")("break")("}")("}");
       gen("if(l!==undefined){")("if(r.pos!==c)")('throw RangeError("index out of range")')("r.len=l")("}");
-      for (i = 0; i < mtype._fieldsArray.length; ++i) {
-        var rfield = mtype._fieldsArray[i];
+      for (i2 = 0; i2 < mtype._fieldsArray.length; ++i2) {
+        var rfield = mtype._fieldsArray[i2];
         if (rfield.required) gen("if(!Object.hasOwnProperty.call(m,%j))", rfield.name)("throw util.ProtocolError(%j,{instance:m})", missing(rfield));
       }
       return gen("return m");
@@ -22464,17 +22464,17 @@ var require_verifier = __commonJS({
       var gen = util.codegen(["m", "n"], mtype.name + "$verify")('if(typeof m!=="object"||m===null)')("return%j", "object expected")("if(n===undefined)n=0")("if(n>util.recursionLimit)")("return%j", "maximum nesting depth exceeded");
       var oneofs = mtype.oneofsArray, seenFirstField = {};
       if (oneofs.length) gen("var p={}");
-      for (var i = 0; i < /* initializes */
-      mtype.fieldsArray.length; ++i) {
-        var field2 = mtype._fieldsArray[i].resolve(), ref = "m" + util.safeProp(field2.name);
+      for (var i2 = 0; i2 < /* initializes */
+      mtype.fieldsArray.length; ++i2) {
+        var field2 = mtype._fieldsArray[i2].resolve(), ref = "m" + util.safeProp(field2.name);
         if (field2.optional) gen("if(%s!=null&&Object.hasOwnProperty.call(m,%j)){", ref, field2.name);
         if (field2.map) {
           gen("if(!util.isObject(%s))", ref)("return%j", invalid(field2, "object"))("var k=Object.keys(%s)", ref)("for(var i=0;i<k.length;++i){");
           genVerifyKey(gen, field2, "k[i]");
-          genVerifyValue(gen, field2, i, ref + "[k[i]]")("}");
+          genVerifyValue(gen, field2, i2, ref + "[k[i]]")("}");
         } else if (field2.repeated) {
           gen("if(!Array.isArray(%s))", ref)("return%j", invalid(field2, "array"))("for(var i=0;i<%s.length;++i){", ref);
-          genVerifyValue(gen, field2, i, ref + "[i]")("}");
+          genVerifyValue(gen, field2, i2, ref + "[i]")("}");
         } else {
           if (field2.partOf) {
             var oneofProp = util.safeProp(field2.partOf.name);
@@ -22482,7 +22482,7 @@ var require_verifier = __commonJS({
             seenFirstField[field2.partOf.name] = 1;
             gen("p%s=1", oneofProp);
           }
-          genVerifyValue(gen, field2, i, ref);
+          genVerifyValue(gen, field2, i2, ref);
         }
         if (field2.optional) gen("}");
       }
@@ -22503,13 +22503,13 @@ var require_converter = __commonJS({
       if (field2.resolvedType) {
         if (field2.resolvedType instanceof Enum) {
           gen("switch(d%s){", prop);
-          for (var values = field2.resolvedType.values, keys = Object.keys(values), i = 0; i < keys.length; ++i) {
-            if (values[keys[i]] === field2.typeDefault && !defaultAlreadyEmitted) {
+          for (var values = field2.resolvedType.values, keys = Object.keys(values), i2 = 0; i2 < keys.length; ++i2) {
+            if (values[keys[i2]] === field2.typeDefault && !defaultAlreadyEmitted) {
               gen("default:")('if(typeof(d%s)==="number"){m%s=d%s;break}', prop, prop, prop);
               if (!field2.repeated) gen("break");
               defaultAlreadyEmitted = true;
             }
-            gen("case%j:", keys[i])("case %i:", values[keys[i]])("m%s=%j", prop, values[keys[i]])("break");
+            gen("case%j:", keys[i2])("case %i:", values[keys[i2]])("m%s=%j", prop, values[keys[i2]])("break");
           }
           gen("}");
         } else gen("if(!util.isObject(d%s))", prop)("throw TypeError(%j)", field2.fullName + ": object expected")("m%s=types[%i].fromObject(d%s,n+1)", prop, fieldIndex, prop);
@@ -22557,8 +22557,8 @@ var require_converter = __commonJS({
       if (!fields.length) return gen("return new this.ctor");
       gen("if(!util.isObject(d))")("throw TypeError(%j)", mtype.fullName + ": object expected")("if(n===undefined)n=0")("if(n>util.recursionLimit)")('throw Error("maximum nesting depth exceeded")');
       gen("var m=new this.ctor");
-      for (var i = 0; i < fields.length; ++i) {
-        var field2 = fields[i].resolve(), prop = util.safeProp(field2.name);
+      for (var i2 = 0; i2 < fields.length; ++i2) {
+        var field2 = fields[i2].resolve(), prop = util.safeProp(field2.name);
         if (field2.map) {
           gen("if(d%s){", prop)("if(!util.isObject(d%s))", prop)("throw TypeError(%j)", field2.fullName + ": object expected")("m%s={}", prop)("for(var ks=Object.keys(d%s),i=0;i<ks.length;++i){", prop);
           gen('if(ks[i]==="__proto__")')("util.makeProp(m%s,ks[i])", prop);
@@ -22566,7 +22566,7 @@ var require_converter = __commonJS({
             gen,
             field2,
             /* not sorted */
-            i,
+            i2,
             prop + "[ks[i]]"
           )("}")("}");
         } else if (field2.repeated) {
@@ -22575,7 +22575,7 @@ var require_converter = __commonJS({
             gen,
             field2,
             /* not sorted */
-            i,
+            i2,
             prop + "[i]"
           )("}")("}");
         } else {
@@ -22584,7 +22584,7 @@ var require_converter = __commonJS({
             gen,
             field2,
             /* not sorted */
-            i,
+            i2,
             prop
           );
           if (!(field2.resolvedType instanceof Enum)) gen("}");
@@ -22627,24 +22627,24 @@ var require_converter = __commonJS({
       if (!fields.length)
         return util.codegen()("return {}");
       var gen = util.codegen(["m", "o", "q"], mtype.name + "$toObject")("if(!o)")("o={}")("if(q===undefined)q=0")("if(q>util.recursionLimit)")('throw Error("max depth exceeded")')("var d={}");
-      var repeatedFields = [], mapFields = [], normalFields = [], i = 0;
-      for (; i < fields.length; ++i)
-        if (!fields[i].partOf)
-          (fields[i].resolve().repeated ? repeatedFields : fields[i].map ? mapFields : normalFields).push(fields[i]);
+      var repeatedFields = [], mapFields = [], normalFields = [], i2 = 0;
+      for (; i2 < fields.length; ++i2)
+        if (!fields[i2].partOf)
+          (fields[i2].resolve().repeated ? repeatedFields : fields[i2].map ? mapFields : normalFields).push(fields[i2]);
       if (repeatedFields.length) {
         gen("if(o.arrays||o.defaults){");
-        for (i = 0; i < repeatedFields.length; ++i) gen("d%s=[]", util.safeProp(repeatedFields[i].name));
+        for (i2 = 0; i2 < repeatedFields.length; ++i2) gen("d%s=[]", util.safeProp(repeatedFields[i2].name));
         gen("}");
       }
       if (mapFields.length) {
         gen("if(o.objects||o.defaults){");
-        for (i = 0; i < mapFields.length; ++i) gen("d%s={}", util.safeProp(mapFields[i].name));
+        for (i2 = 0; i2 < mapFields.length; ++i2) gen("d%s={}", util.safeProp(mapFields[i2].name));
         gen("}");
       }
       if (normalFields.length) {
         gen("if(o.defaults){");
-        for (i = 0; i < normalFields.length; ++i) {
-          var field2 = normalFields[i], prop = util.safeProp(field2.name);
+        for (i2 = 0; i2 < normalFields.length; ++i2) {
+          var field2 = normalFields[i2], prop = util.safeProp(field2.name);
           if (field2.resolvedType instanceof Enum) gen("d%s=o.enums===String?%j:%j", prop, field2.resolvedType.valuesById[field2.typeDefault], field2.typeDefault);
           else if (field2.long) gen("if(util.Long){")("var n=new util.Long(%i,%i,%j)", field2.typeDefault.low, field2.typeDefault.high, field2.typeDefault.unsigned)('d%s=o.longs===String?n.toString():o.longs===Number?n.toNumber():typeof BigInt!=="undefined"&&o.longs===BigInt?n.toBigInt():n', prop)("}else")('d%s=o.longs===String?%j:typeof BigInt!=="undefined"&&o.longs===BigInt?BigInt(%j):%i', prop, field2.typeDefault.toString(), field2.typeDefault.toString(), field2.typeDefault.toNumber());
           else if (field2.bytes) {
@@ -22655,8 +22655,8 @@ var require_converter = __commonJS({
         gen("}");
       }
       var hasKs2 = false;
-      for (i = 0; i < fields.length; ++i) {
-        var field2 = fields[i], index = mtype._fieldsArray.indexOf(field2), prop = util.safeProp(field2.name);
+      for (i2 = 0; i2 < fields.length; ++i2) {
+        var field2 = fields[i2], index = mtype._fieldsArray.indexOf(field2), prop = util.safeProp(field2.name);
         if (field2.map) {
           if (!hasKs2) {
             hasKs2 = true;
@@ -22804,8 +22804,8 @@ var require_type = __commonJS({
           if (this._fieldsById)
             return this._fieldsById;
           this._fieldsById = {};
-          for (var names3 = Object.keys(this.fields), i = 0; i < names3.length; ++i) {
-            var field2 = this.fields[names3[i]], id = field2.id;
+          for (var names3 = Object.keys(this.fields), i2 = 0; i2 < names3.length; ++i2) {
+            var field2 = this.fields[names3[i2]], id = field2.id;
             if (this._fieldsById[id])
               throw Error("duplicate id " + id + " in " + this);
             this._fieldsById[id] = field2;
@@ -22854,26 +22854,26 @@ var require_type = __commonJS({
           ctor.$type = ctor.prototype.$type = this;
           util.merge(ctor, Message, true);
           this._ctor = ctor;
-          var i = 0;
-          for (; i < /* initializes */
-          this.fieldsArray.length; ++i)
-            this._fieldsArray[i].resolve();
+          var i2 = 0;
+          for (; i2 < /* initializes */
+          this.fieldsArray.length; ++i2)
+            this._fieldsArray[i2].resolve();
           var ctorProperties = {};
-          for (i = 0; i < /* initializes */
-          this.oneofsArray.length; ++i)
-            ctorProperties[this._oneofsArray[i].resolve().name] = {
-              get: util.oneOfGetter(this._oneofsArray[i].oneof),
-              set: util.oneOfSetter(this._oneofsArray[i].oneof)
+          for (i2 = 0; i2 < /* initializes */
+          this.oneofsArray.length; ++i2)
+            ctorProperties[this._oneofsArray[i2].resolve().name] = {
+              get: util.oneOfGetter(this._oneofsArray[i2].oneof),
+              set: util.oneOfSetter(this._oneofsArray[i2].oneof)
             };
-          if (i)
+          if (i2)
             Object.defineProperties(ctor.prototype, ctorProperties);
         }
       }
     });
     Type.generateConstructor = function generateConstructor(mtype) {
       var gen = util.codegen(["p"], mtype.name);
-      for (var i = 0, field2; i < mtype.fieldsArray.length; ++i)
-        if ((field2 = mtype._fieldsArray[i]).map) gen("this%s={}", util.safeProp(field2.name));
+      for (var i2 = 0, field2; i2 < mtype.fieldsArray.length; ++i2)
+        if ((field2 = mtype._fieldsArray[i2]).map) gen("this%s={}", util.safeProp(field2.name));
         else if (field2.repeated) gen("this%s=[]", util.safeProp(field2.name));
       return gen('if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")')("this[ks[i]]=p[ks[i]]");
     };
@@ -22892,20 +22892,20 @@ var require_type = __commonJS({
       var type = new Type(name3, json.options);
       type.extensions = json.extensions;
       type.reserved = json.reserved;
-      var names3 = Object.keys(json.fields), i = 0;
-      for (; i < names3.length; ++i)
+      var names3 = Object.keys(json.fields), i2 = 0;
+      for (; i2 < names3.length; ++i2)
         type.add(
-          (typeof json.fields[names3[i]].keyType !== "undefined" ? MapField.fromJSON : Field.fromJSON)(names3[i], json.fields[names3[i]])
+          (typeof json.fields[names3[i2]].keyType !== "undefined" ? MapField.fromJSON : Field.fromJSON)(names3[i2], json.fields[names3[i2]])
         );
       if (json.oneofs)
-        for (names3 = Object.keys(json.oneofs), i = 0; i < names3.length; ++i)
-          type.add(OneOf.fromJSON(names3[i], json.oneofs[names3[i]]));
+        for (names3 = Object.keys(json.oneofs), i2 = 0; i2 < names3.length; ++i2)
+          type.add(OneOf.fromJSON(names3[i2], json.oneofs[names3[i2]]));
       if (json.nested)
-        for (names3 = Object.keys(json.nested), i = 0; i < names3.length; ++i) {
-          var nested = json.nested[names3[i]];
+        for (names3 = Object.keys(json.nested), i2 = 0; i2 < names3.length; ++i2) {
+          var nested = json.nested[names3[i2]];
           type.add(
             // most to least likely
-            (nested.id !== void 0 ? Field.fromJSON : nested.fields !== void 0 ? Type.fromJSON : nested.values !== void 0 ? Enum.fromJSON : nested.methods !== void 0 ? Service.fromJSON : Namespace.fromJSON)(names3[i], nested, depth + 1)
+            (nested.id !== void 0 ? Field.fromJSON : nested.fields !== void 0 ? Type.fromJSON : nested.values !== void 0 ? Enum.fromJSON : nested.methods !== void 0 ? Service.fromJSON : Namespace.fromJSON)(names3[i2], nested, depth + 1)
           );
         }
       if (json.extensions && json.extensions.length)
@@ -22951,12 +22951,12 @@ var require_type = __commonJS({
       if (!this._needsRecursiveResolve) return this;
       Namespace.prototype.resolveAll.call(this);
       var oneofs = this.oneofsArray;
-      i = 0;
-      while (i < oneofs.length)
-        oneofs[i++].resolve();
-      var fields = this.fieldsArray, i = 0;
-      while (i < fields.length)
-        fields[i++].resolve();
+      i2 = 0;
+      while (i2 < oneofs.length)
+        oneofs[i2++].resolve();
+      var fields = this.fieldsArray, i2 = 0;
+      while (i2 < fields.length)
+        fields[i2++].resolve();
       return this;
     };
     Type.prototype._resolveFeaturesRecursive = function _resolveFeaturesRecursive(edition) {
@@ -23044,10 +23044,10 @@ var require_type = __commonJS({
       return new this.ctor(properties);
     };
     Type.prototype.setup = function setup() {
-      var fullName2 = this.fullName, types = [];
-      for (var i = 0; i < /* initializes */
-      this.fieldsArray.length; ++i)
-        types.push(this._fieldsArray[i].resolve().resolvedType);
+      var fullName = this.fullName, types = [];
+      for (var i2 = 0; i2 < /* initializes */
+      this.fieldsArray.length; ++i2)
+        types.push(this._fieldsArray[i2].resolve().resolvedType);
       this.encode = encoder(this)({
         Writer,
         types,
@@ -23070,7 +23070,7 @@ var require_type = __commonJS({
         types,
         util
       });
-      var wrapper = wrappers[fullName2];
+      var wrapper = wrappers[fullName];
       if (wrapper) {
         var originalThis = Object.create(this);
         originalThis.fromObject = this.fromObject;
@@ -23154,19 +23154,19 @@ var require_root = __commonJS({
         return util.asPromise(load, self2, filename, options);
       }
       var sync = callback === SYNC;
-      function finish(err, root) {
+      function finish(err2, root) {
         if (!callback) {
           return;
         }
         if (sync) {
-          throw err;
+          throw err2;
         }
         if (root) {
           root.resolveAll();
         }
         var cb = callback;
         callback = null;
-        cb(err, root);
+        cb(err2, root);
       }
       function getBundledFileName(filename2) {
         var idx = filename2.lastIndexOf("google/protobuf/");
@@ -23188,20 +23188,20 @@ var require_root = __commonJS({
             self2.setOptions(source.options).addJSON(source.nested);
           else {
             parse3.filename = filename2;
-            var parsed = parse3(source, self2, options), resolved2, i2 = 0;
+            var parsed = parse3(source, self2, options), resolved2, i3 = 0;
             if (parsed.imports) {
-              for (; i2 < parsed.imports.length; ++i2)
-                if (resolved2 = getBundledFileName(parsed.imports[i2]) || self2.resolvePath(filename2, parsed.imports[i2]))
+              for (; i3 < parsed.imports.length; ++i3)
+                if (resolved2 = getBundledFileName(parsed.imports[i3]) || self2.resolvePath(filename2, parsed.imports[i3]))
                   fetch2(resolved2, false, depth + 1);
             }
             if (parsed.weakImports) {
-              for (i2 = 0; i2 < parsed.weakImports.length; ++i2)
-                if (resolved2 = getBundledFileName(parsed.weakImports[i2]) || self2.resolvePath(filename2, parsed.weakImports[i2]))
+              for (i3 = 0; i3 < parsed.weakImports.length; ++i3)
+                if (resolved2 = getBundledFileName(parsed.weakImports[i3]) || self2.resolvePath(filename2, parsed.weakImports[i3]))
                   fetch2(resolved2, true, depth + 1);
             }
           }
-        } catch (err) {
-          finish(err);
+        } catch (err2) {
+          finish(err2);
         }
         if (!sync && !queued) {
           finish(null, self2);
@@ -23231,22 +23231,22 @@ var require_root = __commonJS({
           var source;
           try {
             source = util.fs.readFileSync(filename2).toString("utf8");
-          } catch (err) {
+          } catch (err2) {
             if (!weak)
-              finish(err);
+              finish(err2);
             return;
           }
           process2(filename2, source, depth);
         } else {
           ++queued;
-          self2.fetch(filename2, function(err, source2) {
+          self2.fetch(filename2, function(err2, source2) {
             --queued;
             if (!callback) {
               return;
             }
-            if (err) {
+            if (err2) {
               if (!weak)
-                finish(err);
+                finish(err2);
               else if (!queued)
                 finish(null, self2);
               return;
@@ -23259,8 +23259,8 @@ var require_root = __commonJS({
       if (util.isString(filename)) {
         filename = [filename];
       }
-      for (var i = 0, resolved; i < filename.length; ++i)
-        if (resolved = self2.resolvePath("", filename[i]))
+      for (var i2 = 0, resolved; i2 < filename.length; ++i2)
+        if (resolved = self2.resolvePath("", filename[i2]))
           fetch2(resolved);
       if (sync) {
         self2.resolveAll();
@@ -23314,11 +23314,11 @@ var require_root = __commonJS({
           object2.parent[object2.name] = object2.values;
       } else if (!(object2 instanceof OneOf)) {
         if (object2 instanceof Type)
-          for (var i = 0; i < this.deferred.length; )
-            if (tryHandleExtension(this, this.deferred[i]))
-              this.deferred.splice(i, 1);
+          for (var i2 = 0; i2 < this.deferred.length; )
+            if (tryHandleExtension(this, this.deferred[i2]))
+              this.deferred.splice(i2, 1);
             else
-              ++i;
+              ++i2;
         for (var j = 0; j < /* initializes */
         object2.nestedArray.length; ++j)
           this._handleAdd(object2._nestedArray[j]);
@@ -23351,9 +23351,9 @@ var require_root = __commonJS({
         if (exposeRe.test(object2.name))
           delete object2.parent[object2.name];
       } else if (object2 instanceof Namespace) {
-        for (var i = 0; i < /* initializes */
-        object2.nestedArray.length; ++i)
-          this._handleRemove(object2._nestedArray[i]);
+        for (var i2 = 0; i2 < /* initializes */
+        object2.nestedArray.length; ++i2)
+          this._handleRemove(object2._nestedArray[i2]);
         if (exposeRe.test(object2.name))
           delete object2.parent[object2.name];
       }
@@ -23528,9 +23528,9 @@ var require_types = __commonJS({
       // 14
     ];
     function bake(values, offset) {
-      var i = 0, o = /* @__PURE__ */ Object.create(null);
+      var i2 = 0, o = /* @__PURE__ */ Object.create(null);
       offset |= 0;
-      while (i < values.length) o[s[i + offset]] = values[i++];
+      while (i2 < values.length) o[s[i2 + offset]] = values[i2++];
       return o;
     }
     types.basic = bake([
@@ -23902,9 +23902,9 @@ var require_oneof = __commonJS({
     };
     function addFieldsToParent(oneof) {
       if (oneof.parent) {
-        for (var i = 0; i < oneof.fieldsArray.length; ++i)
-          if (!oneof.fieldsArray[i].parent)
-            oneof.parent.add(oneof.fieldsArray[i]);
+        for (var i2 = 0; i2 < oneof.fieldsArray.length; ++i2)
+          if (!oneof.fieldsArray[i2].parent)
+            oneof.parent.add(oneof.fieldsArray[i2]);
       }
     }
     OneOf.prototype.add = function add(field2) {
@@ -23934,8 +23934,8 @@ var require_oneof = __commonJS({
     OneOf.prototype.onAdd = function onAdd(parent) {
       ReflectionObject.prototype.onAdd.call(this, parent);
       var self2 = this;
-      for (var i = 0; i < this.oneof.length; ++i) {
-        var field2 = parent.get(this.oneof[i]);
+      for (var i2 = 0; i2 < this.oneof.length; ++i2) {
+        var field2 = parent.get(this.oneof[i2]);
         if (field2 && !field2.partOf) {
           field2.partOf = self2;
           self2.fieldsArray.push(field2);
@@ -23944,8 +23944,8 @@ var require_oneof = __commonJS({
       addFieldsToParent(this);
     };
     OneOf.prototype.onRemove = function onRemove(parent) {
-      for (var i = 0, field2; i < this.fieldsArray.length; ++i)
-        if ((field2 = this.fieldsArray[i]).parent)
+      for (var i2 = 0, field2; i2 < this.fieldsArray.length; ++i2)
+        if ((field2 = this.fieldsArray[i2]).parent)
           field2.parent.remove(field2);
       ReflectionObject.prototype.onRemove.call(this, parent);
     };
@@ -24155,14 +24155,14 @@ var require_object = __commonJS({
     };
     ReflectionObject.prototype.setOptions = function setOptions(options, ifNotSet) {
       if (options)
-        for (var keys = Object.keys(options), i = 0; i < keys.length; ++i)
-          this.setOption(keys[i], options[keys[i]], ifNotSet);
+        for (var keys = Object.keys(options), i2 = 0; i2 < keys.length; ++i2)
+          this.setOption(keys[i2], options[keys[i2]], ifNotSet);
       return this;
     };
     ReflectionObject.prototype.toString = function toString() {
-      var className = this.constructor.className, fullName2 = this.fullName;
-      if (fullName2.length)
-        return className + " " + fullName2;
+      var className = this.constructor.className, fullName = this.fullName;
+      if (fullName.length)
+        return className + " " + fullName;
       return className;
     };
     ReflectionObject.prototype._editionToJSON = function _editionToJSON() {
@@ -24198,9 +24198,9 @@ var require_enum = __commonJS({
       this._valuesFeatures = {};
       this.reserved = void 0;
       if (values) {
-        for (var keys = Object.keys(values), i = 0; i < keys.length; ++i)
-          if (keys[i] !== "__proto__" && typeof values[keys[i]] === "number")
-            this.valuesById[this.values[keys[i]] = values[keys[i]]] = keys[i];
+        for (var keys = Object.keys(values), i2 = 0; i2 < keys.length; ++i2)
+          if (keys[i2] !== "__proto__" && typeof values[keys[i2]] === "number")
+            this.valuesById[this.values[keys[i2]] = values[keys[i2]]] = keys[i2];
       }
     }
     Enum.prototype._resolveFeatures = function _resolveFeatures(edition) {
@@ -24301,13 +24301,13 @@ var require_encoder = __commonJS({
     }
     function encoder(mtype) {
       var gen = util.codegen(["m", "w", "q"], mtype.name + "$encode")("if(!w)")("w=Writer.create()")("if(q===undefined)q=0")("if(q>util.recursionLimit)")('throw Error("max depth exceeded")');
-      var i, ref;
+      var i2, ref;
       var fields = (
         /* initializes */
         mtype.fieldsArray.slice().sort(util.compareFieldsById)
       );
-      for (var i = 0; i < fields.length; ++i) {
-        var field2 = fields[i].resolve(), index = mtype._fieldsArray.indexOf(field2), type = field2.resolvedType instanceof Enum ? "int32" : field2.type, wireType = types.basic[type];
+      for (var i2 = 0; i2 < fields.length; ++i2) {
+        var field2 = fields[i2].resolve(), index = mtype._fieldsArray.indexOf(field2), type = field2.resolvedType instanceof Enum ? "int32" : field2.type, wireType = types.basic[type];
         ref = "m" + util.safeProp(field2.name);
         if (field2.map) {
           gen("if(%s!=null&&Object.hasOwnProperty.call(m,%j)){", ref, field2.name)("for(var ks=Object.keys(%s),i=0;i<ks.length;++i){", ref)("w.uint32(%i).fork().uint32(%i).%s(ks[i])", (field2.id << 3 | 2) >>> 0, 8 | types.mapKey[field2.keyType], field2.keyType);
@@ -24383,1349 +24383,16 @@ var require_index_light = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/tokenize.js
-var require_tokenize = __commonJS({
-  "node_modules/protobufjs/src/tokenize.js"(exports, module) {
+// node_modules/protobufjs/light.js
+var require_light = __commonJS({
+  "node_modules/protobufjs/light.js"(exports, module) {
     "use strict";
-    module.exports = tokenize;
-    var delimRe = /[\s{}=;:[\],'"()<>]/g;
-    var stringDoubleRe = /(?:"([^"\\]*(?:\\.[^"\\]*)*)")/g;
-    var stringSingleRe = /(?:'([^'\\]*(?:\\.[^'\\]*)*)')/g;
-    var setCommentRe = /^ *[*/]+ */;
-    var setCommentAltRe = /^\s*\*?\/*/;
-    var setCommentSplitRe = /\n/g;
-    var whitespaceRe = /\s/;
-    var unescapeRe = /\\(.?)/g;
-    var unescapeMap = {
-      "0": "\0",
-      "r": "\r",
-      "n": "\n",
-      "t": "	"
-    };
-    function unescape(str3) {
-      return str3.replace(unescapeRe, function($0, $1) {
-        switch ($1) {
-          case "\\":
-          case "":
-            return $1;
-          default:
-            return unescapeMap[$1] || "";
-        }
-      });
-    }
-    tokenize.unescape = unescape;
-    function tokenize(source, alternateCommentMode) {
-      source = source.toString();
-      var offset = 0, length = source.length, line = 1, lastCommentLine = 0, comments = {};
-      var stack = [];
-      var stringDelim = null;
-      function illegal(subject) {
-        return Error("illegal " + subject + " (line " + line + ")");
-      }
-      function readString() {
-        var re = stringDelim === "'" ? stringSingleRe : stringDoubleRe;
-        re.lastIndex = offset - 1;
-        var match = re.exec(source);
-        if (!match)
-          throw illegal("string");
-        offset = re.lastIndex;
-        push(stringDelim);
-        stringDelim = null;
-        return unescape(match[1]);
-      }
-      function charAt(pos) {
-        return source.charAt(pos);
-      }
-      function setComment(start, end, isLeading) {
-        var comment = {
-          type: source.charAt(start++),
-          lineEmpty: false,
-          leading: isLeading
-        };
-        var lookback;
-        if (alternateCommentMode) {
-          lookback = 2;
-        } else {
-          lookback = 3;
-        }
-        var commentOffset = start - lookback, c;
-        do {
-          if (--commentOffset < 0 || (c = source.charAt(commentOffset)) === "\n") {
-            comment.lineEmpty = true;
-            break;
-          }
-        } while (c === " " || c === "	");
-        var lines = source.substring(start, end).split(setCommentSplitRe);
-        for (var i = 0; i < lines.length; ++i)
-          lines[i] = lines[i].replace(alternateCommentMode ? setCommentAltRe : setCommentRe, "").trim();
-        comment.text = lines.join("\n").trim();
-        comments[line] = comment;
-        lastCommentLine = line;
-      }
-      function isDoubleSlashCommentLine(startOffset) {
-        var endOffset = findEndOfLine(startOffset);
-        var lineText = source.substring(startOffset, endOffset);
-        var isComment = /^\s*\/\//.test(lineText);
-        return isComment;
-      }
-      function findEndOfLine(cursor) {
-        var endOffset = cursor;
-        while (endOffset < length && charAt(endOffset) !== "\n") {
-          endOffset++;
-        }
-        return endOffset;
-      }
-      function next() {
-        if (stack.length > 0)
-          return stack.shift();
-        if (stringDelim)
-          return readString();
-        var repeat, prev, curr, start, isDoc, isLeadingComment = offset === 0;
-        do {
-          if (offset === length)
-            return null;
-          repeat = false;
-          while (whitespaceRe.test(curr = charAt(offset))) {
-            if (curr === "\n") {
-              isLeadingComment = true;
-              ++line;
-            }
-            if (++offset === length)
-              return null;
-          }
-          if (charAt(offset) === "/") {
-            if (++offset === length) {
-              throw illegal("comment");
-            }
-            if (charAt(offset) === "/") {
-              if (!alternateCommentMode) {
-                isDoc = charAt(start = offset + 1) === "/";
-                while (charAt(++offset) !== "\n") {
-                  if (offset === length) {
-                    return null;
-                  }
-                }
-                ++offset;
-                if (isDoc) {
-                  setComment(start, offset - 1, isLeadingComment);
-                  isLeadingComment = true;
-                }
-                ++line;
-                repeat = true;
-              } else {
-                start = offset;
-                isDoc = false;
-                if (isDoubleSlashCommentLine(offset - 1)) {
-                  isDoc = true;
-                  do {
-                    offset = findEndOfLine(offset);
-                    if (offset === length) {
-                      break;
-                    }
-                    offset++;
-                    if (!isLeadingComment) {
-                      break;
-                    }
-                  } while (isDoubleSlashCommentLine(offset));
-                } else {
-                  offset = Math.min(length, findEndOfLine(offset) + 1);
-                }
-                if (isDoc) {
-                  setComment(start, offset, isLeadingComment);
-                  isLeadingComment = true;
-                }
-                line++;
-                repeat = true;
-              }
-            } else if ((curr = charAt(offset)) === "*") {
-              start = offset + 1;
-              isDoc = alternateCommentMode || charAt(start) === "*";
-              do {
-                if (curr === "\n") {
-                  ++line;
-                }
-                if (++offset === length) {
-                  throw illegal("comment");
-                }
-                prev = curr;
-                curr = charAt(offset);
-              } while (prev !== "*" || curr !== "/");
-              ++offset;
-              if (isDoc) {
-                setComment(start, offset - 2, isLeadingComment);
-                isLeadingComment = true;
-              }
-              repeat = true;
-            } else {
-              return "/";
-            }
-          }
-        } while (repeat);
-        var end = offset;
-        delimRe.lastIndex = 0;
-        var delim = delimRe.test(charAt(end++));
-        if (!delim)
-          while (end < length && !delimRe.test(charAt(end)))
-            ++end;
-        var token = source.substring(offset, offset = end);
-        if (token === '"' || token === "'")
-          stringDelim = token;
-        return token;
-      }
-      function push(token) {
-        stack.push(token);
-      }
-      function peek() {
-        if (!stack.length) {
-          var token = next();
-          if (token === null)
-            return null;
-          push(token);
-        }
-        return stack[0];
-      }
-      function skip(expected, optional) {
-        var actual = peek(), equals = actual === expected;
-        if (equals) {
-          next();
-          return true;
-        }
-        if (!optional)
-          throw illegal("token '" + actual + "', '" + expected + "' expected");
-        return false;
-      }
-      function cmnt(trailingLine) {
-        var ret = null;
-        var comment;
-        if (trailingLine === void 0) {
-          comment = comments[line - 1];
-          delete comments[line - 1];
-          if (comment && (alternateCommentMode || comment.type === "*" || comment.lineEmpty)) {
-            ret = comment.leading ? comment.text : null;
-          }
-        } else {
-          if (lastCommentLine < trailingLine) {
-            peek();
-          }
-          comment = comments[trailingLine];
-          delete comments[trailingLine];
-          if (comment && !comment.lineEmpty && (alternateCommentMode || comment.type === "/")) {
-            ret = comment.leading ? null : comment.text;
-          }
-        }
-        return ret;
-      }
-      return Object.defineProperty({
-        next,
-        peek,
-        push,
-        skip,
-        cmnt
-      }, "line", {
-        get: function() {
-          return line;
-        }
-      });
-    }
-  }
-});
-
-// node_modules/protobufjs/src/parse.js
-var require_parse2 = __commonJS({
-  "node_modules/protobufjs/src/parse.js"(exports, module) {
-    "use strict";
-    module.exports = parse3;
-    parse3.filename = null;
-    parse3.defaults = { keepCase: false };
-    var tokenize = require_tokenize();
-    var Root = require_root();
-    var Type = require_type();
-    var Field = require_field();
-    var MapField = require_mapfield();
-    var OneOf = require_oneof();
-    var Enum = require_enum();
-    var Service = require_service2();
-    var Method = require_method();
-    var ReflectionObject = require_object();
-    var types = require_types();
-    var util = require_util9();
-    var base10Re = /^[1-9][0-9]*$/;
-    var base10NegRe = /^-?[1-9][0-9]*$/;
-    var base16Re = /^0[x][0-9a-fA-F]+$/;
-    var base16NegRe = /^-?0[x][0-9a-fA-F]+$/;
-    var base8Re = /^0[0-7]+$/;
-    var base8NegRe = /^-?0[0-7]+$/;
-    var numberRe = util.patterns.numberRe;
-    var nameRe = /^[a-zA-Z_][a-zA-Z_0-9]*$/;
-    var typeRefRe = util.patterns.typeRefRe;
-    function parse3(source, root, options) {
-      if (!(root instanceof Root)) {
-        options = root;
-        root = new Root();
-      }
-      if (!options)
-        options = parse3.defaults;
-      var preferTrailingComment = options.preferTrailingComment || false;
-      var tn = tokenize(source, options.alternateCommentMode || false), next = tn.next, push = tn.push, peek = tn.peek, skip = tn.skip, cmnt = tn.cmnt;
-      var head = true, pkg, imports, weakImports, edition = "proto2";
-      var ptr = root;
-      var topLevelObjects = [];
-      var topLevelOptions = {};
-      var applyCase = options.keepCase ? function(name3) {
-        return name3;
-      } : util.camelCase;
-      function resolveFileFeatures() {
-        topLevelObjects.forEach((obj2) => {
-          obj2._edition = edition;
-          Object.keys(topLevelOptions).forEach((opt) => {
-            if (obj2.getOption(opt) !== void 0) return;
-            obj2.setOption(opt, topLevelOptions[opt], true);
-          });
-        });
-      }
-      function illegal(token2, name3, insideTryCatch) {
-        var filename = parse3.filename;
-        if (!insideTryCatch)
-          parse3.filename = null;
-        return Error("illegal " + (name3 || "token") + " '" + token2 + "' (" + (filename ? filename + ", " : "") + "line " + tn.line + ")");
-      }
-      function readString() {
-        var values = [], token2;
-        do {
-          if ((token2 = next()) !== '"' && token2 !== "'")
-            throw illegal(token2);
-          values.push(next());
-          skip(token2);
-          token2 = peek();
-        } while (token2 === '"' || token2 === "'");
-        return values.join("");
-      }
-      function readValue(acceptTypeRef) {
-        var token2 = next();
-        switch (token2) {
-          case "'":
-          case '"':
-            push(token2);
-            return readString();
-          case "true":
-          case "TRUE":
-            return true;
-          case "false":
-          case "FALSE":
-            return false;
-        }
-        try {
-          return parseNumber(
-            token2,
-            /* insideTryCatch */
-            true
-          );
-        } catch (e) {
-          if (acceptTypeRef && typeRefRe.test(token2))
-            return token2;
-          throw illegal(token2, "value");
-        }
-      }
-      function readRanges(target, acceptStrings) {
-        var token2, start;
-        do {
-          if (acceptStrings && ((token2 = peek()) === '"' || token2 === "'")) {
-            var str3 = readString();
-            target.push(str3);
-            if (edition >= 2023) {
-              throw illegal(str3, "id");
-            }
-          } else {
-            try {
-              target.push([start = parseId(next()), skip("to", true) ? parseId(next()) : start]);
-            } catch (err) {
-              if (acceptStrings && typeRefRe.test(token2) && edition >= 2023) {
-                target.push(token2);
-              } else {
-                throw err;
-              }
-            }
-          }
-        } while (skip(",", true));
-        var dummy = { options: void 0 };
-        dummy.setOption = function(name3, value) {
-          if (this.options === void 0) this.options = {};
-          this.options[name3] = value;
-        };
-        ifBlock(
-          dummy,
-          function parseRange_block(token3) {
-            if (token3 === "option") {
-              parseOption(dummy, token3);
-              skip(";");
-            } else
-              throw illegal(token3);
-          },
-          function parseRange_line() {
-            parseInlineOptions(dummy);
-          }
-        );
-      }
-      function parseNumber(token2, insideTryCatch) {
-        var sign = 1;
-        if (token2.charAt(0) === "-") {
-          sign = -1;
-          token2 = token2.substring(1);
-        }
-        switch (token2) {
-          case "inf":
-          case "INF":
-          case "Inf":
-            return sign * Infinity;
-          case "nan":
-          case "NAN":
-          case "Nan":
-          case "NaN":
-            return NaN;
-          case "0":
-            return 0;
-        }
-        if (base10Re.test(token2))
-          return sign * parseInt(token2, 10);
-        if (base16Re.test(token2))
-          return sign * parseInt(token2, 16);
-        if (base8Re.test(token2))
-          return sign * parseInt(token2, 8);
-        if (numberRe.test(token2))
-          return sign * parseFloat(token2);
-        throw illegal(token2, "number", insideTryCatch);
-      }
-      function parseId(token2, acceptNegative) {
-        switch (token2) {
-          case "max":
-          case "MAX":
-          case "Max":
-            return 536870911;
-          case "0":
-            return 0;
-        }
-        if (!acceptNegative && token2.charAt(0) === "-")
-          throw illegal(token2, "id");
-        if (base10NegRe.test(token2))
-          return parseInt(token2, 10);
-        if (base16NegRe.test(token2))
-          return parseInt(token2, 16);
-        if (base8NegRe.test(token2))
-          return parseInt(token2, 8);
-        throw illegal(token2, "id");
-      }
-      function parsePackage() {
-        if (pkg !== void 0)
-          throw illegal("package");
-        pkg = next();
-        if (!typeRefRe.test(pkg))
-          throw illegal(pkg, "name");
-        ptr = ptr.define(pkg);
-        skip(";");
-      }
-      function parseImport() {
-        var token2 = peek();
-        var whichImports;
-        switch (token2) {
-          case "weak":
-            whichImports = weakImports || (weakImports = []);
-            next();
-            break;
-          case "public":
-            next();
-          // eslint-disable-next-line no-fallthrough
-          default:
-            whichImports = imports || (imports = []);
-            break;
-        }
-        token2 = readString();
-        skip(";");
-        whichImports.push(token2);
-      }
-      function parseSyntax() {
-        skip("=");
-        edition = readString();
-        if (edition < 2023)
-          throw illegal(edition, "syntax");
-        skip(";");
-      }
-      function parseEdition() {
-        skip("=");
-        edition = readString();
-        const supportedEditions = ["2023"];
-        if (!supportedEditions.includes(edition))
-          throw illegal(edition, "edition");
-        skip(";");
-      }
-      function parseCommon(parent, token2, depth) {
-        if (depth === void 0)
-          depth = 0;
-        switch (token2) {
-          case "option":
-            parseOption(parent, token2);
-            skip(";");
-            return true;
-          case "message":
-            parseType(parent, token2, depth + 1);
-            return true;
-          case "enum":
-            parseEnum(parent, token2);
-            return true;
-          case "service":
-            parseService(parent, token2, depth + 1);
-            return true;
-          case "extend":
-            parseExtension(parent, token2, depth);
-            return true;
-        }
-        return false;
-      }
-      function ifBlock(obj2, fnIf, fnElse) {
-        var trailingLine = tn.line;
-        if (obj2) {
-          if (typeof obj2.comment !== "string") {
-            obj2.comment = cmnt();
-          }
-          obj2.filename = parse3.filename;
-        }
-        if (skip("{", true)) {
-          var token2;
-          while ((token2 = next()) !== "}")
-            fnIf(token2);
-          skip(";", true);
-        } else {
-          if (fnElse)
-            fnElse();
-          skip(";");
-          if (obj2 && (typeof obj2.comment !== "string" || preferTrailingComment))
-            obj2.comment = cmnt(trailingLine) || obj2.comment;
-        }
-      }
-      function parseType(parent, token2, depth) {
-        if (depth === void 0)
-          depth = 0;
-        if (depth > util.nestingLimit)
-          throw Error("max depth exceeded");
-        if (!nameRe.test(token2 = next()))
-          throw illegal(token2, "type name");
-        var type = new Type(token2);
-        ifBlock(type, function parseType_block(token3) {
-          if (parseCommon(type, token3, depth))
-            return;
-          switch (token3) {
-            case "map":
-              parseMapField(type, token3);
-              break;
-            case "required":
-              if (edition !== "proto2")
-                throw illegal(token3);
-            /* eslint-disable no-fallthrough */
-            case "repeated":
-              parseField(type, token3, void 0, depth + 1);
-              break;
-            case "optional":
-              if (edition === "proto3") {
-                parseField(type, "proto3_optional", void 0, depth + 1);
-              } else if (edition !== "proto2") {
-                throw illegal(token3);
-              } else {
-                parseField(type, "optional", void 0, depth + 1);
-              }
-              break;
-            case "oneof":
-              parseOneOf(type, token3, depth + 1);
-              break;
-            case "extensions":
-              readRanges(type.extensions || (type.extensions = []));
-              break;
-            case "reserved":
-              readRanges(type.reserved || (type.reserved = []), true);
-              break;
-            default:
-              if (edition === "proto2" || !typeRefRe.test(token3)) {
-                throw illegal(token3);
-              }
-              push(token3);
-              parseField(type, "optional", void 0, depth + 1);
-              break;
-          }
-        });
-        parent.add(type);
-        if (parent === ptr) {
-          topLevelObjects.push(type);
-        }
-      }
-      function parseField(parent, rule, extend, depth) {
-        var type = next();
-        if (type === "group") {
-          parseGroup(parent, rule, depth);
-          return;
-        }
-        while (type.endsWith(".") || peek().startsWith(".")) {
-          type += next();
-        }
-        if (!typeRefRe.test(type))
-          throw illegal(type, "type");
-        var name3 = next();
-        if (!nameRe.test(name3))
-          throw illegal(name3, "name");
-        name3 = applyCase(name3);
-        skip("=");
-        var field2 = new Field(name3, parseId(next()), type, rule, extend);
-        ifBlock(field2, function parseField_block(token2) {
-          if (token2 === "option") {
-            parseOption(field2, token2);
-            skip(";");
-          } else
-            throw illegal(token2);
-        }, function parseField_line() {
-          parseInlineOptions(field2);
-        });
-        if (rule === "proto3_optional") {
-          var oneof = new OneOf("_" + name3);
-          field2.setOption("proto3_optional", true);
-          oneof.add(field2);
-          parent.add(oneof);
-        } else {
-          parent.add(field2);
-        }
-        if (parent === ptr) {
-          topLevelObjects.push(field2);
-        }
-      }
-      function parseGroup(parent, rule, depth) {
-        if (depth === void 0)
-          depth = 0;
-        if (depth > util.nestingLimit)
-          throw Error("max depth exceeded");
-        if (edition >= 2023) {
-          throw illegal("group");
-        }
-        var name3 = next();
-        if (!nameRe.test(name3))
-          throw illegal(name3, "name");
-        var fieldName = util.lcFirst(name3);
-        if (name3 === fieldName)
-          name3 = util.ucFirst(name3);
-        skip("=");
-        var id = parseId(next());
-        var type = new Type(name3);
-        type.group = true;
-        var field2 = new Field(fieldName, id, name3, rule);
-        field2.filename = parse3.filename;
-        ifBlock(type, function parseGroup_block(token2) {
-          switch (token2) {
-            case "option":
-              parseOption(type, token2);
-              skip(";");
-              break;
-            case "required":
-            case "repeated":
-              parseField(type, token2, void 0, depth + 1);
-              break;
-            case "optional":
-              if (edition === "proto3") {
-                parseField(type, "proto3_optional", void 0, depth + 1);
-              } else {
-                parseField(type, "optional", void 0, depth + 1);
-              }
-              break;
-            case "message":
-              parseType(type, token2, depth + 1);
-              break;
-            case "enum":
-              parseEnum(type, token2);
-              break;
-            case "reserved":
-              readRanges(type.reserved || (type.reserved = []), true);
-              break;
-            /* istanbul ignore next */
-            default:
-              throw illegal(token2);
-          }
-        });
-        parent.add(type).add(field2);
-      }
-      function parseMapField(parent) {
-        skip("<");
-        var keyType = next();
-        if (types.mapKey[keyType] === void 0)
-          throw illegal(keyType, "type");
-        skip(",");
-        var valueType = next();
-        if (!typeRefRe.test(valueType))
-          throw illegal(valueType, "type");
-        skip(">");
-        var name3 = next();
-        if (!nameRe.test(name3))
-          throw illegal(name3, "name");
-        skip("=");
-        var field2 = new MapField(applyCase(name3), parseId(next()), keyType, valueType);
-        ifBlock(field2, function parseMapField_block(token2) {
-          if (token2 === "option") {
-            parseOption(field2, token2);
-            skip(";");
-          } else
-            throw illegal(token2);
-        }, function parseMapField_line() {
-          parseInlineOptions(field2);
-        });
-        parent.add(field2);
-      }
-      function parseOneOf(parent, token2, depth) {
-        if (!nameRe.test(token2 = next()))
-          throw illegal(token2, "name");
-        var oneof = new OneOf(applyCase(token2));
-        ifBlock(oneof, function parseOneOf_block(token3) {
-          if (token3 === "option") {
-            parseOption(oneof, token3);
-            skip(";");
-          } else {
-            push(token3);
-            parseField(oneof, "optional", void 0, depth);
-          }
-        });
-        parent.add(oneof);
-      }
-      function parseEnum(parent, token2) {
-        if (!nameRe.test(token2 = next()))
-          throw illegal(token2, "name");
-        var enm = new Enum(token2);
-        ifBlock(enm, function parseEnum_block(token3) {
-          switch (token3) {
-            case "option":
-              parseOption(enm, token3);
-              skip(";");
-              break;
-            case "reserved":
-              readRanges(enm.reserved || (enm.reserved = []), true);
-              if (enm.reserved === void 0) enm.reserved = [];
-              break;
-            default:
-              parseEnumValue(enm, token3);
-          }
-        });
-        parent.add(enm);
-        if (parent === ptr) {
-          topLevelObjects.push(enm);
-        }
-      }
-      function parseEnumValue(parent, token2) {
-        if (!nameRe.test(token2))
-          throw illegal(token2, "name");
-        skip("=");
-        var value = parseId(next(), true), dummy = {
-          options: void 0
-        };
-        dummy.getOption = function(name3) {
-          return this.options[name3];
-        };
-        dummy.setOption = function(name3, value2) {
-          ReflectionObject.prototype.setOption.call(dummy, name3, value2);
-        };
-        dummy.setParsedOption = function() {
-          return void 0;
-        };
-        ifBlock(dummy, function parseEnumValue_block(token3) {
-          if (token3 === "option") {
-            parseOption(dummy, token3);
-            skip(";");
-          } else
-            throw illegal(token3);
-        }, function parseEnumValue_line() {
-          parseInlineOptions(dummy);
-        });
-        parent.add(token2, value, dummy.comment, dummy.parsedOptions || dummy.options);
-      }
-      function parseOption(parent, token2) {
-        var option;
-        var propName;
-        var isOption = true;
-        if (token2 === "option") {
-          token2 = next();
-        }
-        while (token2 !== "=") {
-          if (token2 === null) {
-            throw illegal(token2, "end of input");
-          }
-          if (token2 === "(") {
-            var parensValue = next();
-            skip(")");
-            token2 = "(" + parensValue + ")";
-          }
-          if (isOption) {
-            isOption = false;
-            if (token2.includes(".") && !token2.includes("(")) {
-              var tokens = token2.split(".");
-              option = tokens[0] + ".";
-              token2 = tokens[1];
-              continue;
-            }
-            option = token2;
-          } else {
-            propName = propName ? propName += token2 : token2;
-          }
-          token2 = next();
-        }
-        var name3 = propName ? option.concat(propName) : option;
-        var optionValue = parseOptionValue(parent, name3);
-        propName = propName && propName[0] === "." ? propName.slice(1) : propName;
-        option = option && option[option.length - 1] === "." ? option.slice(0, -1) : option;
-        setParsedOption(parent, option, optionValue, propName);
-      }
-      function parseOptionValue(parent, name3, depth) {
-        if (depth === void 0)
-          depth = 0;
-        if (depth > util.recursionLimit)
-          throw Error("max depth exceeded");
-        if (skip("{", true)) {
-          var objectResult = {};
-          while (!skip("}", true)) {
-            if (!nameRe.test(token = next())) {
-              throw illegal(token, "name");
-            }
-            if (token === null) {
-              throw illegal(token, "end of input");
-            }
-            var value;
-            var propName = token;
-            skip(":", true);
-            if (peek() === "{") {
-              value = parseOptionValue(parent, name3 + "." + token, depth + 1);
-            } else if (peek() === "[") {
-              value = [];
-              var lastValue;
-              if (skip("[", true)) {
-                do {
-                  lastValue = readValue(true);
-                  value.push(lastValue);
-                } while (skip(",", true));
-                skip("]");
-                if (typeof lastValue !== "undefined") {
-                  setOption(parent, name3 + "." + token, lastValue);
-                }
-              }
-            } else {
-              value = readValue(true);
-              setOption(parent, name3 + "." + token, value);
-            }
-            var prevValue = objectResult[propName];
-            if (prevValue)
-              value = [].concat(prevValue).concat(value);
-            if (propName !== "__proto__")
-              objectResult[propName] = value;
-            skip(",", true);
-            skip(";", true);
-          }
-          return objectResult;
-        }
-        var simpleValue = readValue(true);
-        setOption(parent, name3, simpleValue);
-        return simpleValue;
-      }
-      function setOption(parent, name3, value) {
-        if (ptr === parent && /^features\./.test(name3)) {
-          topLevelOptions[name3] = value;
-          return;
-        }
-        if (parent.setOption)
-          parent.setOption(name3, value);
-      }
-      function setParsedOption(parent, name3, value, propName) {
-        if (parent.setParsedOption)
-          parent.setParsedOption(name3, value, propName);
-      }
-      function parseInlineOptions(parent) {
-        if (skip("[", true)) {
-          do {
-            parseOption(parent, "option");
-          } while (skip(",", true));
-          skip("]");
-        }
-        return parent;
-      }
-      function parseService(parent, token2, depth) {
-        if (depth === void 0)
-          depth = 0;
-        if (depth > util.recursionLimit)
-          throw Error("max depth exceeded");
-        if (!nameRe.test(token2 = next()))
-          throw illegal(token2, "service name");
-        var service = new Service(token2);
-        ifBlock(service, function parseService_block(token3) {
-          if (parseCommon(service, token3, depth)) {
-            return;
-          }
-          if (token3 === "rpc")
-            parseMethod(service, token3);
-          else
-            throw illegal(token3);
-        });
-        parent.add(service);
-        if (parent === ptr) {
-          topLevelObjects.push(service);
-        }
-      }
-      function parseMethod(parent, token2) {
-        var commentText = cmnt();
-        var type = token2;
-        if (!nameRe.test(token2 = next()))
-          throw illegal(token2, "name");
-        var name3 = token2, requestType, requestStream, responseType, responseStream;
-        skip("(");
-        if (skip("stream", true))
-          requestStream = true;
-        if (!typeRefRe.test(token2 = next()))
-          throw illegal(token2);
-        requestType = token2;
-        skip(")");
-        skip("returns");
-        skip("(");
-        if (skip("stream", true))
-          responseStream = true;
-        if (!typeRefRe.test(token2 = next()))
-          throw illegal(token2);
-        responseType = token2;
-        skip(")");
-        var method = new Method(name3, type, requestType, responseType, requestStream, responseStream);
-        method.comment = commentText;
-        ifBlock(method, function parseMethod_block(token3) {
-          if (token3 === "option") {
-            parseOption(method, token3);
-            skip(";");
-          } else
-            throw illegal(token3);
-        });
-        parent.add(method);
-      }
-      function parseExtension(parent, token2, depth) {
-        if (!typeRefRe.test(token2 = next()))
-          throw illegal(token2, "reference");
-        var reference = token2;
-        ifBlock(null, function parseExtension_block(token3) {
-          switch (token3) {
-            case "required":
-            case "repeated":
-              parseField(parent, token3, reference, depth + 1);
-              break;
-            case "optional":
-              if (edition === "proto3") {
-                parseField(parent, "proto3_optional", reference, depth + 1);
-              } else {
-                parseField(parent, "optional", reference, depth + 1);
-              }
-              break;
-            default:
-              if (edition === "proto2" || !typeRefRe.test(token3))
-                throw illegal(token3);
-              push(token3);
-              parseField(parent, "optional", reference, depth + 1);
-              break;
-          }
-        });
-      }
-      var token;
-      while ((token = next()) !== null) {
-        switch (token) {
-          case "package":
-            if (!head)
-              throw illegal(token);
-            parsePackage();
-            break;
-          case "import":
-            if (!head)
-              throw illegal(token);
-            parseImport();
-            break;
-          case "syntax":
-            if (!head)
-              throw illegal(token);
-            parseSyntax();
-            break;
-          case "edition":
-            if (!head)
-              throw illegal(token);
-            parseEdition();
-            break;
-          case "option":
-            parseOption(ptr, token);
-            skip(";", true);
-            break;
-          default:
-            if (parseCommon(ptr, token, 0)) {
-              head = false;
-              continue;
-            }
-            throw illegal(token);
-        }
-      }
-      resolveFileFeatures();
-      parse3.filename = null;
-      return {
-        "package": pkg,
-        "imports": imports,
-        weakImports,
-        root
-      };
-    }
-  }
-});
-
-// node_modules/protobufjs/src/common.js
-var require_common = __commonJS({
-  "node_modules/protobufjs/src/common.js"(exports, module) {
-    "use strict";
-    module.exports = common;
-    var commonRe = /\/|\./;
-    function common(name3, json) {
-      if (!commonRe.test(name3)) {
-        name3 = "google/protobuf/" + name3 + ".proto";
-        json = { nested: { google: { nested: { protobuf: { nested: json } } } } };
-      }
-      common[name3] = json;
-    }
-    common("any", {
-      /**
-       * Properties of a google.protobuf.Any message.
-       * @interface IAny
-       * @type {Object}
-       * @property {string} [typeUrl]
-       * @property {Uint8Array} [bytes]
-       * @memberof common
-       */
-      Any: {
-        fields: {
-          type_url: {
-            type: "string",
-            id: 1
-          },
-          value: {
-            type: "bytes",
-            id: 2
-          }
-        }
-      }
-    });
-    var timeType;
-    common("duration", {
-      /**
-       * Properties of a google.protobuf.Duration message.
-       * @interface IDuration
-       * @type {Object}
-       * @property {number|Long} [seconds]
-       * @property {number} [nanos]
-       * @memberof common
-       */
-      Duration: timeType = {
-        fields: {
-          seconds: {
-            type: "int64",
-            id: 1
-          },
-          nanos: {
-            type: "int32",
-            id: 2
-          }
-        }
-      }
-    });
-    common("timestamp", {
-      /**
-       * Properties of a google.protobuf.Timestamp message.
-       * @interface ITimestamp
-       * @type {Object}
-       * @property {number|Long} [seconds]
-       * @property {number} [nanos]
-       * @memberof common
-       */
-      Timestamp: timeType
-    });
-    common("empty", {
-      /**
-       * Properties of a google.protobuf.Empty message.
-       * @interface IEmpty
-       * @memberof common
-       */
-      Empty: {
-        fields: {}
-      }
-    });
-    common("struct", {
-      /**
-       * Properties of a google.protobuf.Struct message.
-       * @interface IStruct
-       * @type {Object}
-       * @property {Object.<string,IValue>} [fields]
-       * @memberof common
-       */
-      Struct: {
-        fields: {
-          fields: {
-            keyType: "string",
-            type: "Value",
-            id: 1
-          }
-        }
-      },
-      /**
-       * Properties of a google.protobuf.Value message.
-       * @interface IValue
-       * @type {Object}
-       * @property {string} [kind]
-       * @property {0} [nullValue]
-       * @property {number} [numberValue]
-       * @property {string} [stringValue]
-       * @property {boolean} [boolValue]
-       * @property {IStruct} [structValue]
-       * @property {IListValue} [listValue]
-       * @memberof common
-       */
-      Value: {
-        oneofs: {
-          kind: {
-            oneof: [
-              "nullValue",
-              "numberValue",
-              "stringValue",
-              "boolValue",
-              "structValue",
-              "listValue"
-            ]
-          }
-        },
-        fields: {
-          nullValue: {
-            type: "NullValue",
-            id: 1
-          },
-          numberValue: {
-            type: "double",
-            id: 2
-          },
-          stringValue: {
-            type: "string",
-            id: 3
-          },
-          boolValue: {
-            type: "bool",
-            id: 4
-          },
-          structValue: {
-            type: "Struct",
-            id: 5
-          },
-          listValue: {
-            type: "ListValue",
-            id: 6
-          }
-        }
-      },
-      NullValue: {
-        values: {
-          NULL_VALUE: 0
-        }
-      },
-      /**
-       * Properties of a google.protobuf.ListValue message.
-       * @interface IListValue
-       * @type {Object}
-       * @property {Array.<IValue>} [values]
-       * @memberof common
-       */
-      ListValue: {
-        fields: {
-          values: {
-            rule: "repeated",
-            type: "Value",
-            id: 1
-          }
-        }
-      }
-    });
-    common("wrappers", {
-      /**
-       * Properties of a google.protobuf.DoubleValue message.
-       * @interface IDoubleValue
-       * @type {Object}
-       * @property {number} [value]
-       * @memberof common
-       */
-      DoubleValue: {
-        fields: {
-          value: {
-            type: "double",
-            id: 1
-          }
-        }
-      },
-      /**
-       * Properties of a google.protobuf.FloatValue message.
-       * @interface IFloatValue
-       * @type {Object}
-       * @property {number} [value]
-       * @memberof common
-       */
-      FloatValue: {
-        fields: {
-          value: {
-            type: "float",
-            id: 1
-          }
-        }
-      },
-      /**
-       * Properties of a google.protobuf.Int64Value message.
-       * @interface IInt64Value
-       * @type {Object}
-       * @property {number|Long} [value]
-       * @memberof common
-       */
-      Int64Value: {
-        fields: {
-          value: {
-            type: "int64",
-            id: 1
-          }
-        }
-      },
-      /**
-       * Properties of a google.protobuf.UInt64Value message.
-       * @interface IUInt64Value
-       * @type {Object}
-       * @property {number|Long} [value]
-       * @memberof common
-       */
-      UInt64Value: {
-        fields: {
-          value: {
-            type: "uint64",
-            id: 1
-          }
-        }
-      },
-      /**
-       * Properties of a google.protobuf.Int32Value message.
-       * @interface IInt32Value
-       * @type {Object}
-       * @property {number} [value]
-       * @memberof common
-       */
-      Int32Value: {
-        fields: {
-          value: {
-            type: "int32",
-            id: 1
-          }
-        }
-      },
-      /**
-       * Properties of a google.protobuf.UInt32Value message.
-       * @interface IUInt32Value
-       * @type {Object}
-       * @property {number} [value]
-       * @memberof common
-       */
-      UInt32Value: {
-        fields: {
-          value: {
-            type: "uint32",
-            id: 1
-          }
-        }
-      },
-      /**
-       * Properties of a google.protobuf.BoolValue message.
-       * @interface IBoolValue
-       * @type {Object}
-       * @property {boolean} [value]
-       * @memberof common
-       */
-      BoolValue: {
-        fields: {
-          value: {
-            type: "bool",
-            id: 1
-          }
-        }
-      },
-      /**
-       * Properties of a google.protobuf.StringValue message.
-       * @interface IStringValue
-       * @type {Object}
-       * @property {string} [value]
-       * @memberof common
-       */
-      StringValue: {
-        fields: {
-          value: {
-            type: "string",
-            id: 1
-          }
-        }
-      },
-      /**
-       * Properties of a google.protobuf.BytesValue message.
-       * @interface IBytesValue
-       * @type {Object}
-       * @property {Uint8Array} [value]
-       * @memberof common
-       */
-      BytesValue: {
-        fields: {
-          value: {
-            type: "bytes",
-            id: 1
-          }
-        }
-      }
-    });
-    common("field_mask", {
-      /**
-       * Properties of a google.protobuf.FieldMask message.
-       * @interface IDoubleValue
-       * @type {Object}
-       * @property {number} [value]
-       * @memberof common
-       */
-      FieldMask: {
-        fields: {
-          paths: {
-            rule: "repeated",
-            type: "string",
-            id: 1
-          }
-        }
-      }
-    });
-    common.get = function get(file) {
-      return common[file] || null;
-    };
-  }
-});
-
-// node_modules/protobufjs/src/index.js
-var require_src = __commonJS({
-  "node_modules/protobufjs/src/index.js"(exports, module) {
-    "use strict";
-    var protobuf3 = module.exports = require_index_light();
-    protobuf3.build = "full";
-    protobuf3.tokenize = require_tokenize();
-    protobuf3.parse = require_parse2();
-    protobuf3.common = require_common();
-    protobuf3.Root._configure(protobuf3.Type, protobuf3.parse, protobuf3.common);
-  }
-});
-
-// node_modules/protobufjs/index.js
-var require_protobufjs = __commonJS({
-  "node_modules/protobufjs/index.js"(exports, module) {
-    "use strict";
-    module.exports = require_src();
+    module.exports = require_index_light();
   }
 });
 
 // node_modules/bottleneck/light.js
-var require_light = __commonJS({
+var require_light2 = __commonJS({
   "node_modules/bottleneck/light.js"(exports, module) {
     (function(global2, factory) {
       typeof exports === "object" && typeof module !== "undefined" ? module.exports = factory() : typeof define === "function" && define.amd ? define(factory) : global2.Bottleneck = factory();
@@ -25912,8 +24579,8 @@ var require_light = __commonJS({
                 return null;
               }
             });
-            return (await Promise.all(promises3)).find(function(x) {
-              return x != null;
+            return (await Promise.all(promises3)).find(function(x2) {
+              return x2 != null;
             });
           } catch (error2) {
             e = error2;
@@ -25930,13 +24597,13 @@ var require_light = __commonJS({
       Events$1 = Events_1;
       Queues = class Queues {
         constructor(num_priorities) {
-          var i;
+          var i2;
           this.Events = new Events$1(this);
           this._length = 0;
           this._lists = (function() {
             var j, ref, results;
             results = [];
-            for (i = j = 1, ref = num_priorities; 1 <= ref ? j <= ref : j >= ref; i = 1 <= ref ? ++j : --j) {
+            for (i2 = j = 1, ref = num_priorities; 1 <= ref ? j <= ref : j >= ref; i2 = 1 <= ref ? ++j : --j) {
               results.push(new DLList$1((() => {
                 return this.incr();
               }), (() => {
@@ -26368,8 +25035,8 @@ var require_light = __commonJS({
           }
         }
         statusCounts() {
-          return this.counts.reduce(((acc, v, i) => {
-            acc[this.status[i]] = v;
+          return this.counts.reduce(((acc, v, i2) => {
+            acc[this.status[i2]] = v;
             return acc;
           }), {});
         }
@@ -26502,7 +25169,7 @@ var require_light = __commonJS({
             return Object.keys(this.instances);
           }
           async clusterKeys() {
-            var cursor, end, found, i, k, keys, len, next, start;
+            var cursor, end, found, i2, k, keys, len, next, start;
             if (this.connection == null) {
               return this.Promise.resolve(this.keys());
             }
@@ -26513,8 +25180,8 @@ var require_light = __commonJS({
             while (cursor !== 0) {
               [next, found] = await this.connection.__runCommand__(["scan", cursor != null ? cursor : 0, "match", `b_${this.id}-*_settings`, "count", 1e4]);
               cursor = ~~next;
-              for (i = 0, len = found.length; i < len; i++) {
-                k = found[i];
+              for (i2 = 0, len = found.length; i2 < len; i2++) {
+                k = found[i2];
                 keys.push(k.slice(start, -end));
               }
             }
@@ -27086,12 +25753,12 @@ var require_code = __commonJS({
         return item === "" || item === '""';
       }
       get str() {
-        var _a;
-        return (_a = this._str) !== null && _a !== void 0 ? _a : this._str = this._items.reduce((s, c) => `${s}${c}`, "");
+        var _a2;
+        return (_a2 = this._str) !== null && _a2 !== void 0 ? _a2 : this._str = this._items.reduce((s, c) => `${s}${c}`, "");
       }
       get names() {
-        var _a;
-        return (_a = this._names) !== null && _a !== void 0 ? _a : this._names = this._items.reduce((names3, c) => {
+        var _a2;
+        return (_a2 = this._names) !== null && _a2 !== void 0 ? _a2 : this._names = this._items.reduce((names3, c) => {
           if (c instanceof Name)
             names3[c.str] = (names3[c.str] || 0) + 1;
           return names3;
@@ -27102,10 +25769,10 @@ var require_code = __commonJS({
     exports.nil = new _Code("");
     function _(strs, ...args) {
       const code2 = [strs[0]];
-      let i = 0;
-      while (i < args.length) {
-        addCodeArg(code2, args[i]);
-        code2.push(strs[++i]);
+      let i2 = 0;
+      while (i2 < args.length) {
+        addCodeArg(code2, args[i2]);
+        code2.push(strs[++i2]);
       }
       return new _Code(code2);
     }
@@ -27113,11 +25780,11 @@ var require_code = __commonJS({
     var plus = new _Code("+");
     function str3(strs, ...args) {
       const expr = [safeStringify(strs[0])];
-      let i = 0;
-      while (i < args.length) {
+      let i2 = 0;
+      while (i2 < args.length) {
         expr.push(plus);
-        addCodeArg(expr, args[i]);
-        expr.push(plus, safeStringify(strs[++i]));
+        addCodeArg(expr, args[i2]);
+        expr.push(plus, safeStringify(strs[++i2]));
       }
       optimize(expr);
       return new _Code(expr);
@@ -27133,17 +25800,17 @@ var require_code = __commonJS({
     }
     exports.addCodeArg = addCodeArg;
     function optimize(expr) {
-      let i = 1;
-      while (i < expr.length - 1) {
-        if (expr[i] === plus) {
-          const res = mergeExprItems(expr[i - 1], expr[i + 1]);
+      let i2 = 1;
+      while (i2 < expr.length - 1) {
+        if (expr[i2] === plus) {
+          const res = mergeExprItems(expr[i2 - 1], expr[i2 + 1]);
           if (res !== void 0) {
-            expr.splice(i - 1, 3, res);
+            expr.splice(i2 - 1, 3, res);
             continue;
           }
-          expr[i++] = "+";
+          expr[i2++] = "+";
         }
-        i++;
+        i2++;
       }
     }
     function mergeExprItems(a, b) {
@@ -27168,15 +25835,15 @@ var require_code = __commonJS({
       return c2.emptyStr() ? c1 : c1.emptyStr() ? c2 : str3`${c1}${c2}`;
     }
     exports.strConcat = strConcat;
-    function interpolate(x) {
-      return typeof x == "number" || typeof x == "boolean" || x === null ? x : safeStringify(Array.isArray(x) ? x.join(",") : x);
+    function interpolate(x2) {
+      return typeof x2 == "number" || typeof x2 == "boolean" || x2 === null ? x2 : safeStringify(Array.isArray(x2) ? x2.join(",") : x2);
     }
-    function stringify(x) {
-      return new _Code(safeStringify(x));
+    function stringify(x2) {
+      return new _Code(safeStringify(x2));
     }
     exports.stringify = stringify;
-    function safeStringify(x) {
-      return JSON.stringify(x).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+    function safeStringify(x2) {
+      return JSON.stringify(x2).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
     }
     exports.safeStringify = safeStringify;
     function getProperty(key) {
@@ -27237,8 +25904,8 @@ var require_scope = __commonJS({
         return `${prefix}${ng.index++}`;
       }
       _nameGroup(prefix) {
-        var _a, _b;
-        if (((_b = (_a = this._parent) === null || _a === void 0 ? void 0 : _a._prefixes) === null || _b === void 0 ? void 0 : _b.has(prefix)) || this._prefixes && !this._prefixes.has(prefix)) {
+        var _a2, _b2;
+        if (((_b2 = (_a2 = this._parent) === null || _a2 === void 0 ? void 0 : _a2._prefixes) === null || _b2 === void 0 ? void 0 : _b2.has(prefix)) || this._prefixes && !this._prefixes.has(prefix)) {
           throw new Error(`CodeGen: prefix "${prefix}" is not allowed in this scope`);
         }
         return this._names[prefix] = { prefix, index: 0 };
@@ -27271,12 +25938,12 @@ var require_scope = __commonJS({
         return new ValueScopeName(prefix, this._newName(prefix));
       }
       value(nameOrPrefix, value) {
-        var _a;
+        var _a2;
         if (value.ref === void 0)
           throw new Error("CodeGen: ref must be passed in value");
         const name3 = this.toName(nameOrPrefix);
         const { prefix } = name3;
-        const valueKey = (_a = value.key) !== null && _a !== void 0 ? _a : value.ref;
+        const valueKey = (_a2 = value.key) !== null && _a2 !== void 0 ? _a2 : value.ref;
         let vs = this._values[prefix];
         if (vs) {
           const _name = vs.get(valueKey);
@@ -27420,11 +26087,11 @@ var require_codegen2 = __commonJS({
         const rhs = this.rhs === void 0 ? "" : ` = ${this.rhs}`;
         return `${varKind} ${this.name}${rhs};` + _n;
       }
-      optimizeNames(names3, constants3) {
+      optimizeNames(names3, constants4) {
         if (!names3[this.name.str])
           return;
         if (this.rhs)
-          this.rhs = optimizeExpr(this.rhs, names3, constants3);
+          this.rhs = optimizeExpr(this.rhs, names3, constants4);
         return this;
       }
       get names() {
@@ -27441,10 +26108,10 @@ var require_codegen2 = __commonJS({
       render({ _n }) {
         return `${this.lhs} = ${this.rhs};` + _n;
       }
-      optimizeNames(names3, constants3) {
+      optimizeNames(names3, constants4) {
         if (this.lhs instanceof code_1.Name && !names3[this.lhs.str] && !this.sideEffects)
           return;
-        this.rhs = optimizeExpr(this.rhs, names3, constants3);
+        this.rhs = optimizeExpr(this.rhs, names3, constants4);
         return this;
       }
       get names() {
@@ -27505,8 +26172,8 @@ var require_codegen2 = __commonJS({
       optimizeNodes() {
         return `${this.code}` ? this : void 0;
       }
-      optimizeNames(names3, constants3) {
-        this.code = optimizeExpr(this.code, names3, constants3);
+      optimizeNames(names3, constants4) {
+        this.code = optimizeExpr(this.code, names3, constants4);
         return this;
       }
       get names() {
@@ -27523,27 +26190,27 @@ var require_codegen2 = __commonJS({
       }
       optimizeNodes() {
         const { nodes } = this;
-        let i = nodes.length;
-        while (i--) {
-          const n = nodes[i].optimizeNodes();
+        let i2 = nodes.length;
+        while (i2--) {
+          const n = nodes[i2].optimizeNodes();
           if (Array.isArray(n))
-            nodes.splice(i, 1, ...n);
+            nodes.splice(i2, 1, ...n);
           else if (n)
-            nodes[i] = n;
+            nodes[i2] = n;
           else
-            nodes.splice(i, 1);
+            nodes.splice(i2, 1);
         }
         return nodes.length > 0 ? this : void 0;
       }
-      optimizeNames(names3, constants3) {
+      optimizeNames(names3, constants4) {
         const { nodes } = this;
-        let i = nodes.length;
-        while (i--) {
-          const n = nodes[i];
-          if (n.optimizeNames(names3, constants3))
+        let i2 = nodes.length;
+        while (i2--) {
+          const n = nodes[i2];
+          if (n.optimizeNames(names3, constants4))
             continue;
           subtractNames(names3, n.names);
-          nodes.splice(i, 1);
+          nodes.splice(i2, 1);
         }
         return nodes.length > 0 ? this : void 0;
       }
@@ -27593,12 +26260,12 @@ var require_codegen2 = __commonJS({
           return void 0;
         return this;
       }
-      optimizeNames(names3, constants3) {
-        var _a;
-        this.else = (_a = this.else) === null || _a === void 0 ? void 0 : _a.optimizeNames(names3, constants3);
-        if (!(super.optimizeNames(names3, constants3) || this.else))
+      optimizeNames(names3, constants4) {
+        var _a2;
+        this.else = (_a2 = this.else) === null || _a2 === void 0 ? void 0 : _a2.optimizeNames(names3, constants4);
+        if (!(super.optimizeNames(names3, constants4) || this.else))
           return;
-        this.condition = optimizeExpr(this.condition, names3, constants3);
+        this.condition = optimizeExpr(this.condition, names3, constants4);
         return this;
       }
       get names() {
@@ -27621,10 +26288,10 @@ var require_codegen2 = __commonJS({
       render(opts) {
         return `for(${this.iteration})` + super.render(opts);
       }
-      optimizeNames(names3, constants3) {
-        if (!super.optimizeNames(names3, constants3))
+      optimizeNames(names3, constants4) {
+        if (!super.optimizeNames(names3, constants4))
           return;
-        this.iteration = optimizeExpr(this.iteration, names3, constants3);
+        this.iteration = optimizeExpr(this.iteration, names3, constants4);
         return this;
       }
       get names() {
@@ -27660,10 +26327,10 @@ var require_codegen2 = __commonJS({
       render(opts) {
         return `for(${this.varKind} ${this.name} ${this.loop} ${this.iterable})` + super.render(opts);
       }
-      optimizeNames(names3, constants3) {
-        if (!super.optimizeNames(names3, constants3))
+      optimizeNames(names3, constants4) {
+        if (!super.optimizeNames(names3, constants4))
           return;
-        this.iterable = optimizeExpr(this.iterable, names3, constants3);
+        this.iterable = optimizeExpr(this.iterable, names3, constants4);
         return this;
       }
       get names() {
@@ -27699,17 +26366,17 @@ var require_codegen2 = __commonJS({
         return code2;
       }
       optimizeNodes() {
-        var _a, _b;
+        var _a2, _b2;
         super.optimizeNodes();
-        (_a = this.catch) === null || _a === void 0 ? void 0 : _a.optimizeNodes();
-        (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNodes();
+        (_a2 = this.catch) === null || _a2 === void 0 ? void 0 : _a2.optimizeNodes();
+        (_b2 = this.finally) === null || _b2 === void 0 ? void 0 : _b2.optimizeNodes();
         return this;
       }
-      optimizeNames(names3, constants3) {
-        var _a, _b;
-        super.optimizeNames(names3, constants3);
-        (_a = this.catch) === null || _a === void 0 ? void 0 : _a.optimizeNames(names3, constants3);
-        (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNames(names3, constants3);
+      optimizeNames(names3, constants4) {
+        var _a2, _b2;
+        super.optimizeNames(names3, constants4);
+        (_a2 = this.catch) === null || _a2 === void 0 ? void 0 : _a2.optimizeNames(names3, constants4);
+        (_b2 = this.finally) === null || _b2 === void 0 ? void 0 : _b2.optimizeNames(names3, constants4);
         return this;
       }
       get names() {
@@ -27870,8 +26537,8 @@ var require_codegen2 = __commonJS({
         const name3 = this._scope.toName(nameOrPrefix);
         if (this.opts.es5) {
           const arr2 = iterable instanceof code_1.Name ? iterable : this.var("_arr", iterable);
-          return this.forRange("_i", 0, (0, code_1._)`${arr2}.length`, (i) => {
-            this.var(name3, (0, code_1._)`${arr2}[${i}]`);
+          return this.forRange("_i", 0, (0, code_1._)`${arr2}.length`, (i2) => {
+            this.var(name3, (0, code_1._)`${arr2}[${i2}]`);
             forBody(name3);
           });
         }
@@ -28010,7 +26677,7 @@ var require_codegen2 = __commonJS({
     function addExprNames(names3, from) {
       return from instanceof code_1._CodeOrName ? addNames(names3, from.names) : names3;
     }
-    function optimizeExpr(expr, names3, constants3) {
+    function optimizeExpr(expr, names3, constants4) {
       if (expr instanceof code_1.Name)
         return replaceName(expr);
       if (!canOptimize(expr))
@@ -28025,22 +26692,22 @@ var require_codegen2 = __commonJS({
         return items;
       }, []));
       function replaceName(n) {
-        const c = constants3[n.str];
+        const c = constants4[n.str];
         if (c === void 0 || names3[n.str] !== 1)
           return n;
         delete names3[n.str];
         return c;
       }
       function canOptimize(e) {
-        return e instanceof code_1._Code && e._items.some((c) => c instanceof code_1.Name && names3[c.str] === 1 && constants3[c.str] !== void 0);
+        return e instanceof code_1._Code && e._items.some((c) => c instanceof code_1.Name && names3[c.str] === 1 && constants4[c.str] !== void 0);
       }
     }
     function subtractNames(names3, from) {
       for (const n in from)
         names3[n] = (names3[n] || 0) - (from[n] || 0);
     }
-    function not(x) {
-      return typeof x == "boolean" || typeof x == "number" || x === null ? !x : (0, code_1._)`!${par(x)}`;
+    function not(x2) {
+      return typeof x2 == "boolean" || typeof x2 == "number" || x2 === null ? !x2 : (0, code_1._)`!${par(x2)}`;
     }
     exports.not = not;
     var andCode = mappend(exports.operators.AND);
@@ -28054,10 +26721,10 @@ var require_codegen2 = __commonJS({
     }
     exports.or = or;
     function mappend(op) {
-      return (x, y) => x === code_1.nil ? y : y === code_1.nil ? x : (0, code_1._)`${par(x)} ${op} ${par(y)}`;
+      return (x2, y) => x2 === code_1.nil ? y : y === code_1.nil ? x2 : (0, code_1._)`${par(x2)} ${op} ${par(y)}`;
     }
-    function par(x) {
-      return x instanceof code_1.Name ? x : (0, code_1._)`(${x})`;
+    function par(x2) {
+      return x2 instanceof code_1.Name ? x2 : (0, code_1._)`(${x2})`;
     }
   }
 });
@@ -28147,8 +26814,8 @@ var require_util10 = __commonJS({
     exports.unescapeJsonPointer = unescapeJsonPointer;
     function eachItem(xs, f) {
       if (Array.isArray(xs)) {
-        for (const x of xs)
-          f(x);
+        for (const x2 of xs)
+          f(x2);
       } else {
         f(xs);
       }
@@ -28312,21 +26979,21 @@ var require_errors2 = __commonJS({
     function extendErrors({ gen, keyword, schemaValue, data, errsCount, it }) {
       if (errsCount === void 0)
         throw new Error("ajv implementation error");
-      const err = gen.name("err");
-      gen.forRange("i", errsCount, names_1.default.errors, (i) => {
-        gen.const(err, (0, codegen_1._)`${names_1.default.vErrors}[${i}]`);
-        gen.if((0, codegen_1._)`${err}.instancePath === undefined`, () => gen.assign((0, codegen_1._)`${err}.instancePath`, (0, codegen_1.strConcat)(names_1.default.instancePath, it.errorPath)));
-        gen.assign((0, codegen_1._)`${err}.schemaPath`, (0, codegen_1.str)`${it.errSchemaPath}/${keyword}`);
+      const err2 = gen.name("err");
+      gen.forRange("i", errsCount, names_1.default.errors, (i2) => {
+        gen.const(err2, (0, codegen_1._)`${names_1.default.vErrors}[${i2}]`);
+        gen.if((0, codegen_1._)`${err2}.instancePath === undefined`, () => gen.assign((0, codegen_1._)`${err2}.instancePath`, (0, codegen_1.strConcat)(names_1.default.instancePath, it.errorPath)));
+        gen.assign((0, codegen_1._)`${err2}.schemaPath`, (0, codegen_1.str)`${it.errSchemaPath}/${keyword}`);
         if (it.opts.verbose) {
-          gen.assign((0, codegen_1._)`${err}.schema`, schemaValue);
-          gen.assign((0, codegen_1._)`${err}.data`, data);
+          gen.assign((0, codegen_1._)`${err2}.schema`, schemaValue);
+          gen.assign((0, codegen_1._)`${err2}.data`, data);
         }
       });
     }
     exports.extendErrors = extendErrors;
     function addError(gen, errObj) {
-      const err = gen.const("err", errObj);
-      gen.if((0, codegen_1._)`${names_1.default.vErrors} === null`, () => gen.assign(names_1.default.vErrors, (0, codegen_1._)`[${err}]`), (0, codegen_1._)`${names_1.default.vErrors}.push(${err})`);
+      const err2 = gen.const("err", errObj);
+      gen.if((0, codegen_1._)`${names_1.default.vErrors} === null`, () => gen.assign(names_1.default.vErrors, (0, codegen_1._)`[${err2}]`), (0, codegen_1._)`${names_1.default.vErrors}.push(${err2})`);
       gen.code((0, codegen_1._)`${names_1.default.errors}++`);
     }
     function returnErrors(it, errs) {
@@ -28449,8 +27116,8 @@ var require_rules = __commonJS({
     exports.getRules = exports.isJSONType = void 0;
     var _jsonTypes = ["string", "number", "integer", "boolean", "null", "object", "array"];
     var jsonTypes = new Set(_jsonTypes);
-    function isJSONType(x) {
-      return typeof x == "string" && jsonTypes.has(x);
+    function isJSONType(x2) {
+      return typeof x2 == "string" && jsonTypes.has(x2);
     }
     exports.isJSONType = isJSONType;
     function getRules() {
@@ -28488,8 +27155,8 @@ var require_applicability = __commonJS({
     }
     exports.shouldUseGroup = shouldUseGroup;
     function shouldUseRule(schema, rule) {
-      var _a;
-      return schema[rule.keyword] !== void 0 || ((_a = rule.definition.implements) === null || _a === void 0 ? void 0 : _a.some((kwd) => schema[kwd] !== void 0));
+      var _a2;
+      return schema[rule.keyword] !== void 0 || ((_a2 = rule.definition.implements) === null || _a2 === void 0 ? void 0 : _a2.some((kwd) => schema[kwd] !== void 0));
     }
     exports.shouldUseRule = shouldUseRule;
   }
@@ -28694,7 +27361,7 @@ var require_defaults = __commonJS({
           assignDefault(it, key, properties[key].default);
         }
       } else if (ty === "array" && Array.isArray(items)) {
-        items.forEach((sch, i) => assignDefault(it, i, sch.default));
+        items.forEach((sch, i2) => assignDefault(it, i2, sch.default));
       }
     }
     exports.assignDefaults = assignDefaults;
@@ -28812,10 +27479,10 @@ var require_code2 = __commonJS({
       return valid;
       function validateItems(notValid) {
         const len = gen.const("len", (0, codegen_1._)`${data}.length`);
-        gen.forRange("i", 0, len, (i) => {
+        gen.forRange("i", 0, len, (i2) => {
           cxt.subschema({
             keyword,
-            dataProp: i,
+            dataProp: i2,
             dataPropType: util_1.Type.Num
           }, valid);
           gen.if((0, codegen_1.not)(valid), notValid);
@@ -28832,10 +27499,10 @@ var require_code2 = __commonJS({
         return;
       const valid = gen.let("valid", false);
       const schValid = gen.name("_valid");
-      gen.block(() => schema.forEach((_sch, i) => {
+      gen.block(() => schema.forEach((_sch, i2) => {
         const schCxt = cxt.subschema({
           keyword,
-          schemaProp: i,
+          schemaProp: i2,
           compositeRule: true
         }, schValid);
         gen.assign(valid, (0, codegen_1._)`${valid} || ${schValid}`);
@@ -28877,14 +27544,14 @@ var require_keyword = __commonJS({
     }
     exports.macroKeywordCode = macroKeywordCode;
     function funcKeywordCode(cxt, def) {
-      var _a;
+      var _a2;
       const { gen, keyword, schema, parentSchema, $data, it } = cxt;
       checkAsyncKeyword(it, def);
       const validate2 = !$data && def.compile ? def.compile.call(it.self, schema, parentSchema, it) : def.validate;
       const validateRef = useKeyword(gen, keyword, validate2);
       const valid = gen.let("valid");
       cxt.block$data(valid, validateKeyword);
-      cxt.ok((_a = def.valid) !== null && _a !== void 0 ? _a : valid);
+      cxt.ok((_a2 = def.valid) !== null && _a2 !== void 0 ? _a2 : valid);
       function validateKeyword() {
         if (def.errors === false) {
           assignValid();
@@ -28915,8 +27582,8 @@ var require_keyword = __commonJS({
         gen.assign(valid, (0, codegen_1._)`${_await}${(0, code_1.callValidateCode)(cxt, validateRef, passCxt, passSchema)}`, def.modifying);
       }
       function reportErrs(errors) {
-        var _a2;
-        gen.if((0, codegen_1.not)((_a2 = def.valid) !== null && _a2 !== void 0 ? _a2 : valid), errors);
+        var _a3;
+        gen.if((0, codegen_1.not)((_a3 = def.valid) !== null && _a3 !== void 0 ? _a3 : valid), errors);
       }
     }
     exports.funcKeywordCode = funcKeywordCode;
@@ -29058,12 +27725,12 @@ var require_fast_deep_equal = __commonJS({
       if (a === b) return true;
       if (a && b && typeof a == "object" && typeof b == "object") {
         if (a.constructor !== b.constructor) return false;
-        var length, i, keys;
+        var length, i2, keys;
         if (Array.isArray(a)) {
           length = a.length;
           if (length != b.length) return false;
-          for (i = length; i-- !== 0; )
-            if (!equal(a[i], b[i])) return false;
+          for (i2 = length; i2-- !== 0; )
+            if (!equal(a[i2], b[i2])) return false;
           return true;
         }
         if (a.constructor === RegExp) return a.source === b.source && a.flags === b.flags;
@@ -29072,10 +27739,10 @@ var require_fast_deep_equal = __commonJS({
         keys = Object.keys(a);
         length = keys.length;
         if (length !== Object.keys(b).length) return false;
-        for (i = length; i-- !== 0; )
-          if (!Object.prototype.hasOwnProperty.call(b, keys[i])) return false;
-        for (i = length; i-- !== 0; ) {
-          var key = keys[i];
+        for (i2 = length; i2-- !== 0; )
+          if (!Object.prototype.hasOwnProperty.call(b, keys[i2])) return false;
+        for (i2 = length; i2-- !== 0; ) {
+          var key = keys[i2];
           if (!equal(a[key], b[key])) return false;
         }
         return true;
@@ -29152,8 +27819,8 @@ var require_json_schema_traverse = __commonJS({
           var sch = schema[key];
           if (Array.isArray(sch)) {
             if (key in traverse.arrayKeywords) {
-              for (var i = 0; i < sch.length; i++)
-                _traverse(opts, pre, post, sch[i], jsonPtr + "/" + key + "/" + i, rootSchema, jsonPtr, key, schema, i);
+              for (var i2 = 0; i2 < sch.length; i2++)
+                _traverse(opts, pre, post, sch[i2], jsonPtr + "/" + key + "/" + i2, rootSchema, jsonPtr, key, schema, i2);
             }
           } else if (key in traverse.propsKeywords) {
             if (sch && typeof sch == "object") {
@@ -29884,7 +28551,7 @@ var require_compile = __commonJS({
     var validate_1 = require_validate();
     var SchemaEnv = class {
       constructor(env) {
-        var _a;
+        var _a2;
         this.refs = {};
         this.dynamicAnchors = {};
         let schema;
@@ -29893,7 +28560,7 @@ var require_compile = __commonJS({
         this.schema = env.schema;
         this.schemaId = env.schemaId;
         this.root = env.root || this;
-        this.baseId = (_a = env.baseId) !== null && _a !== void 0 ? _a : (0, resolve_1.normalizeId)(schema === null || schema === void 0 ? void 0 : schema[env.schemaId || "$id"]);
+        this.baseId = (_a2 = env.baseId) !== null && _a2 !== void 0 ? _a2 : (0, resolve_1.normalizeId)(schema === null || schema === void 0 ? void 0 : schema[env.schemaId || "$id"]);
         this.schemaPath = env.schemaPath;
         this.localRefs = env.localRefs;
         this.meta = env.meta;
@@ -29989,14 +28656,14 @@ var require_compile = __commonJS({
     }
     exports.compileSchema = compileSchema;
     function resolveRef(root, baseId, ref) {
-      var _a;
+      var _a2;
       ref = (0, resolve_1.resolveUrl)(this.opts.uriResolver, baseId, ref);
       const schOrFunc = root.refs[ref];
       if (schOrFunc)
         return schOrFunc;
       let _sch = resolve3.call(this, root, ref);
       if (_sch === void 0) {
-        const schema = (_a = root.localRefs) === null || _a === void 0 ? void 0 : _a[ref];
+        const schema = (_a2 = root.localRefs) === null || _a2 === void 0 ? void 0 : _a2[ref];
         const { schemaId } = this.opts;
         if (schema)
           _sch = new SchemaEnv({ schema, schemaId, root, baseId });
@@ -30065,8 +28732,8 @@ var require_compile = __commonJS({
       "definitions"
     ]);
     function getJsonPointer(parsedRef, { baseId, schema, root }) {
-      var _a;
-      if (((_a = parsedRef.fragment) === null || _a === void 0 ? void 0 : _a[0]) !== "/")
+      var _a2;
+      if (((_a2 = parsedRef.fragment) === null || _a2 === void 0 ? void 0 : _a2[0]) !== "/")
         return;
       for (const part of parsedRef.fragment.slice(1).split("/")) {
         if (typeof schema === "boolean")
@@ -30128,8 +28795,8 @@ var require_utils2 = __commonJS({
     var BYTE_HEX = new Array(256);
     {
       const HEX_DIGITS = "0123456789ABCDEF";
-      for (let i = 0; i < 256; i++) {
-        BYTE_HEX[i] = "%" + HEX_DIGITS[i >> 4] + HEX_DIGITS[i & 15];
+      for (let i2 = 0; i2 < 256; i2++) {
+        BYTE_HEX[i2] = "%" + HEX_DIGITS[i2 >> 4] + HEX_DIGITS[i2 & 15];
       }
     }
     function percentEncodeNonAscii(cp) {
@@ -30144,24 +28811,24 @@ var require_utils2 = __commonJS({
     function stringArrayToHexStripped(input) {
       let acc = "";
       let code2 = 0;
-      let i = 0;
-      for (i = 0; i < input.length; i++) {
-        code2 = input[i].charCodeAt(0);
+      let i2 = 0;
+      for (i2 = 0; i2 < input.length; i2++) {
+        code2 = input[i2].charCodeAt(0);
         if (code2 === 48) {
           continue;
         }
         if (!(code2 >= 48 && code2 <= 57 || code2 >= 65 && code2 <= 70 || code2 >= 97 && code2 <= 102)) {
           return "";
         }
-        acc += input[i];
+        acc += input[i2];
         break;
       }
-      for (i += 1; i < input.length; i++) {
-        code2 = input[i].charCodeAt(0);
+      for (i2 += 1; i2 < input.length; i2++) {
+        code2 = input[i2].charCodeAt(0);
         if (!(code2 >= 48 && code2 <= 57 || code2 >= 65 && code2 <= 70 || code2 >= 97 && code2 <= 102)) {
           return "";
         }
-        acc += input[i];
+        acc += input[i2];
       }
       return acc;
     }
@@ -30171,10 +28838,10 @@ var require_utils2 = __commonJS({
     var nonSimpleDomain = RegExp.prototype.test.bind(/[^!"$&'()*+,\-.;=_`a-z{}~]/u);
     function isZoneIdentifier(zone) {
       if (zone.length === 0) return false;
-      for (let i = 0; i < zone.length; i++) {
-        if (isZoneCharacter(zone[i])) continue;
-        if (zone[i] === "%" && i + 2 < zone.length && isHexPair(zone.slice(i + 1, i + 3))) {
-          i += 2;
+      for (let i2 = 0; i2 < zone.length; i2++) {
+        if (isZoneCharacter(zone[i2])) continue;
+        if (zone[i2] === "%" && i2 + 2 < zone.length && isHexPair(zone.slice(i2 + 1, i2 + 3))) {
+          i2 += 2;
           continue;
         }
         return false;
@@ -30186,9 +28853,9 @@ var require_utils2 = __commonJS({
       let bestLength = 0;
       let runStart = -1;
       let runLength = 0;
-      for (let i = 0; i < hextets.length; i++) {
-        if (hextets[i] === "0") {
-          if (runStart === -1) runStart = i;
+      for (let i2 = 0; i2 < hextets.length; i2++) {
+        if (hextets[i2] === "0") {
+          if (runStart === -1) runStart = i2;
           runLength++;
           if (runLength > bestLength) {
             bestLength = runLength;
@@ -30215,16 +28882,16 @@ var require_utils2 = __commonJS({
       }
       const parts = left.concat(right);
       let hextetCount = 0;
-      for (let i = 0; i < parts.length; i++) {
-        const part = parts[i];
+      for (let i2 = 0; i2 < parts.length; i2++) {
+        const part = parts[i2];
         if (part === "") return void 0;
         if (part.indexOf(".") !== -1) {
-          if (i !== parts.length - 1 || compression !== -1 && right.length === 0 || !isIPv4(part)) return void 0;
+          if (i2 !== parts.length - 1 || compression !== -1 && right.length === 0 || !isIPv4(part)) return void 0;
           hextetCount += 2;
           continue;
         }
         if (!isHextet(part)) return void 0;
-        parts[i] = parseInt(part, 16).toString(16);
+        parts[i2] = parseInt(part, 16).toString(16);
         hextetCount++;
       }
       if (compression === -1) {
@@ -30233,8 +28900,8 @@ var require_utils2 = __commonJS({
       }
       if (hextetCount >= 8) return void 0;
       const expanded = parts.slice(0, left.length);
-      for (let i = hextetCount; i < 8; i++) expanded.push("0");
-      for (let i = left.length; i < parts.length; i++) expanded.push(parts[i]);
+      for (let i2 = hextetCount; i2 < 8; i2++) expanded.push("0");
+      for (let i2 = left.length; i2 < parts.length; i2++) expanded.push(parts[i2]);
       return compressIPv6ZeroRun(expanded);
     }
     function normalizeIPv6(host) {
@@ -30267,8 +28934,8 @@ var require_utils2 = __commonJS({
     }
     function findToken(str3, token) {
       let ind = 0;
-      for (let i = 0; i < str3.length; i++) {
-        if (str3[i] === token) ind++;
+      for (let i2 = 0; i2 < str3.length; i2++) {
+        if (str3[i2] === token) ind++;
       }
       return ind;
     }
@@ -30355,8 +29022,8 @@ var require_utils2 = __commonJS({
       const last = segments.length - 1;
       const output = [];
       let trailingDirectory = false;
-      for (let i = 0; i <= last; i++) {
-        const segment = segments[i];
+      for (let i2 = 0; i2 <= last; i2++) {
+        const segment = segments[i2];
         if (segment === "." || segment === "..") {
           if (segment === "..") {
             if (output.length !== 0 && output[output.length - 1] !== "..") {
@@ -30365,7 +29032,7 @@ var require_utils2 = __commonJS({
               output.push("..");
             }
           }
-          trailingDirectory = i === last;
+          trailingDirectory = i2 === last;
         } else {
           output.push(segment);
         }
@@ -30391,9 +29058,9 @@ var require_utils2 = __commonJS({
         return input;
       }
       let output = "";
-      for (let i = 0; i < input.length; i++) {
-        if (input[i] === "%" && i + 2 < input.length) {
-          const hex = input.slice(i + 1, i + 3);
+      for (let i2 = 0; i2 < input.length; i2++) {
+        if (input[i2] === "%" && i2 + 2 < input.length) {
+          const hex = input.slice(i2 + 1, i2 + 3);
           if (isHexPair(hex)) {
             const normalizedHex = hex.toUpperCase();
             const decoded = String.fromCharCode(parseInt(normalizedHex, 16));
@@ -30402,20 +29069,20 @@ var require_utils2 = __commonJS({
             } else {
               output += "%" + normalizedHex;
             }
-            i += 2;
+            i2 += 2;
             continue;
           }
         }
-        output += input[i];
+        output += input[i2];
       }
       return output;
     }
     function normalizePathEncoding(input) {
       let output = "";
-      for (let i = 0; i < input.length; i++) {
-        const ch = input[i];
-        if (ch === "%" && i + 2 < input.length) {
-          const hex = input.slice(i + 1, i + 3);
+      for (let i2 = 0; i2 < input.length; i2++) {
+        const ch = input[i2];
+        if (ch === "%" && i2 + 2 < input.length) {
+          const hex = input.slice(i2 + 1, i2 + 3);
           if (isHexPair(hex)) {
             const normalizedHex = hex.toUpperCase();
             const decoded = String.fromCharCode(parseInt(normalizedHex, 16));
@@ -30424,23 +29091,23 @@ var require_utils2 = __commonJS({
             } else {
               output += "%" + normalizedHex;
             }
-            i += 2;
+            i2 += 2;
             continue;
           }
         }
         if (isPathCharacter(ch)) {
           output += ch;
         } else {
-          const code2 = input.charCodeAt(i);
+          const code2 = input.charCodeAt(i2);
           if (code2 < 128) {
             output += isEscapeSafe(code2) ? ch : BYTE_HEX[code2];
           } else if (code2 < 55296 || code2 > 57343) {
             output += percentEncodeNonAscii(code2);
-          } else if (code2 <= 56319 && i + 1 < input.length) {
-            const low = input.charCodeAt(i + 1);
+          } else if (code2 <= 56319 && i2 + 1 < input.length) {
+            const low = input.charCodeAt(i2 + 1);
             if (low >= 56320 && low <= 57343) {
               output += percentEncodeNonAscii(65536 + (code2 - 55296 << 10) + (low - 56320));
-              i++;
+              i2++;
             } else {
               output += percentEncodeNonAscii(65533);
             }
@@ -30454,13 +29121,13 @@ var require_utils2 = __commonJS({
     function serializePathEncoding(input, pathNoScheme = false) {
       let output = "";
       let firstSegment = pathNoScheme && input[0] !== "/";
-      for (let i = 0; i < input.length; i++) {
-        const ch = input[i];
-        if (ch === "%" && i + 2 < input.length) {
-          const hex = input.slice(i + 1, i + 3);
+      for (let i2 = 0; i2 < input.length; i2++) {
+        const ch = input[i2];
+        if (ch === "%" && i2 + 2 < input.length) {
+          const hex = input.slice(i2 + 1, i2 + 3);
           if (isHexPair(hex)) {
             output += "%" + hex.toUpperCase();
-            i += 2;
+            i2 += 2;
             continue;
           }
         }
@@ -30470,16 +29137,16 @@ var require_utils2 = __commonJS({
         if (isPathCharacter(ch) && (ch !== ":" || !firstSegment)) {
           output += ch;
         } else {
-          const code2 = input.charCodeAt(i);
+          const code2 = input.charCodeAt(i2);
           if (code2 < 128) {
             output += BYTE_HEX[code2];
           } else if (code2 < 55296 || code2 > 57343) {
             output += percentEncodeNonAscii(code2);
-          } else if (code2 <= 56319 && i + 1 < input.length) {
-            const low = input.charCodeAt(i + 1);
+          } else if (code2 <= 56319 && i2 + 1 < input.length) {
+            const low = input.charCodeAt(i2 + 1);
             if (low >= 56320 && low <= 57343) {
               output += percentEncodeNonAscii(65536 + (code2 - 55296 << 10) + (low - 56320));
-              i++;
+              i2++;
             } else {
               output += percentEncodeNonAscii(65533);
             }
@@ -30492,29 +29159,29 @@ var require_utils2 = __commonJS({
     }
     function encodeComponent(input, isAllowed) {
       let output = "";
-      for (let i = 0; i < input.length; i++) {
-        const ch = input[i];
-        if (ch === "%" && i + 2 < input.length) {
-          const hex = input.slice(i + 1, i + 3);
+      for (let i2 = 0; i2 < input.length; i2++) {
+        const ch = input[i2];
+        if (ch === "%" && i2 + 2 < input.length) {
+          const hex = input.slice(i2 + 1, i2 + 3);
           if (isHexPair(hex)) {
             output += "%" + hex.toUpperCase();
-            i += 2;
+            i2 += 2;
             continue;
           }
         }
         if (isAllowed(ch)) {
           output += ch;
         } else {
-          const code2 = input.charCodeAt(i);
+          const code2 = input.charCodeAt(i2);
           if (code2 < 128) {
             output += BYTE_HEX[code2];
           } else if (code2 < 55296 || code2 > 57343) {
             output += percentEncodeNonAscii(code2);
-          } else if (code2 <= 56319 && i + 1 < input.length) {
-            const low = input.charCodeAt(i + 1);
+          } else if (code2 <= 56319 && i2 + 1 < input.length) {
+            const low = input.charCodeAt(i2 + 1);
             if (low >= 56320 && low <= 57343) {
               output += percentEncodeNonAscii(65536 + (code2 - 55296 << 10) + (low - 56320));
-              i++;
+              i2++;
             } else {
               output += percentEncodeNonAscii(65533);
             }
@@ -30539,10 +29206,10 @@ var require_utils2 = __commonJS({
     }
     function normalizeQueryFragmentEncoding(input) {
       let output = "";
-      for (let i = 0; i < input.length; i++) {
-        const ch = input[i];
-        if (ch === "%" && i + 2 < input.length) {
-          const hex = input.slice(i + 1, i + 3);
+      for (let i2 = 0; i2 < input.length; i2++) {
+        const ch = input[i2];
+        if (ch === "%" && i2 + 2 < input.length) {
+          const hex = input.slice(i2 + 1, i2 + 3);
           if (isHexPair(hex)) {
             const normalizedHex = hex.toUpperCase();
             const decoded = String.fromCharCode(parseInt(normalizedHex, 16));
@@ -30551,23 +29218,23 @@ var require_utils2 = __commonJS({
             } else {
               output += "%" + normalizedHex;
             }
-            i += 2;
+            i2 += 2;
             continue;
           }
         }
         if (isQueryFragmentCharacter(ch)) {
           output += ch;
         } else {
-          const code2 = input.charCodeAt(i);
+          const code2 = input.charCodeAt(i2);
           if (code2 < 128) {
             output += isEscapeSafe(code2) ? ch : BYTE_HEX[code2];
           } else if (code2 < 55296 || code2 > 57343) {
             output += percentEncodeNonAscii(code2);
-          } else if (code2 <= 56319 && i + 1 < input.length) {
-            const low = input.charCodeAt(i + 1);
+          } else if (code2 <= 56319 && i2 + 1 < input.length) {
+            const low = input.charCodeAt(i2 + 1);
             if (low >= 56320 && low <= 57343) {
               output += percentEncodeNonAscii(65536 + (code2 - 55296 << 10) + (low - 56320));
-              i++;
+              i2++;
             } else {
               output += percentEncodeNonAscii(65533);
             }
@@ -30580,16 +29247,16 @@ var require_utils2 = __commonJS({
     }
     function escapePreservingEscapes(input) {
       let output = "";
-      for (let i = 0; i < input.length; i++) {
-        if (input[i] === "%" && i + 2 < input.length) {
-          const hex = input.slice(i + 1, i + 3);
+      for (let i2 = 0; i2 < input.length; i2++) {
+        if (input[i2] === "%" && i2 + 2 < input.length) {
+          const hex = input.slice(i2 + 1, i2 + 3);
           if (isHexPair(hex)) {
             output += "%" + hex.toUpperCase();
-            i += 2;
+            i2 += 2;
             continue;
           }
         }
-        output += escape(input[i]);
+        output += escape(input[i2]);
       }
       return output;
     }
@@ -31380,11 +30047,11 @@ var require_core = __commonJS({
     };
     var MAX_EXPRESSION = 200;
     function requiredOptions(o) {
-      var _a, _b, _c, _d, _e, _f, _g, _h, _j, _k, _l, _m, _o, _p, _q, _r, _s, _t, _u, _v, _w, _x, _y, _z, _0;
+      var _a2, _b2, _c, _d, _e, _f, _g, _h, _j, _k, _l, _m, _o, _p, _q, _r, _s, _t, _u, _v, _w, _x, _y, _z, _0;
       const s = o.strict;
-      const _optz = (_a = o.code) === null || _a === void 0 ? void 0 : _a.optimize;
+      const _optz = (_a2 = o.code) === null || _a2 === void 0 ? void 0 : _a2.optimize;
       const optimize = _optz === true || _optz === void 0 ? 1 : _optz || 0;
-      const regExp = (_c = (_b = o.code) === null || _b === void 0 ? void 0 : _b.regExp) !== null && _c !== void 0 ? _c : defaultRegExp;
+      const regExp = (_c = (_b2 = o.code) === null || _b2 === void 0 ? void 0 : _b2.regExp) !== null && _c !== void 0 ? _c : defaultRegExp;
       const uriResolver = (_d = o.uriResolver) !== null && _d !== void 0 ? _d : uri_1.default;
       return {
         strictSchema: (_f = (_e = o.strictSchema) !== null && _e !== void 0 ? _e : s) !== null && _f !== void 0 ? _f : true,
@@ -31675,9 +30342,9 @@ var require_core = __commonJS({
         delete RULES.keywords[keyword];
         delete RULES.all[keyword];
         for (const group2 of RULES.rules) {
-          const i = group2.rules.findIndex((rule) => rule.keyword === keyword);
-          if (i >= 0)
-            group2.rules.splice(i, 1);
+          const i2 = group2.rules.findIndex((rule) => rule.keyword === keyword);
+          if (i2 >= 0)
+            group2.rules.splice(i2, 1);
         }
         return this;
       }
@@ -31856,7 +30523,7 @@ var require_core = __commonJS({
       }
     }
     function addRule(keyword, definition, dataType) {
-      var _a;
+      var _a2;
       const post = definition === null || definition === void 0 ? void 0 : definition.post;
       if (dataType && post)
         throw new Error('keyword with "post" flag cannot have "type"');
@@ -31882,12 +30549,12 @@ var require_core = __commonJS({
       else
         ruleGroup.rules.push(rule);
       RULES.all[keyword] = rule;
-      (_a = definition.implements) === null || _a === void 0 ? void 0 : _a.forEach((kwd) => this.addKeyword(kwd));
+      (_a2 = definition.implements) === null || _a2 === void 0 ? void 0 : _a2.forEach((kwd) => this.addKeyword(kwd));
     }
     function addBeforeRule(ruleGroup, rule, before) {
-      const i = ruleGroup.rules.findIndex((_rule) => _rule.keyword === before);
-      if (i >= 0) {
-        ruleGroup.rules.splice(i, 0, rule);
+      const i2 = ruleGroup.rules.findIndex((_rule) => _rule.keyword === before);
+      if (i2 >= 0) {
+        ruleGroup.rules.splice(i2, 0, rule);
       } else {
         ruleGroup.rules.push(rule);
         this.logger.warn(`rule ${before} is not defined`);
@@ -32016,10 +30683,10 @@ var require_ref = __commonJS({
         gen.assign(names_1.default.errors, (0, codegen_1._)`${names_1.default.vErrors}.length`);
       }
       function addEvaluatedFrom(source) {
-        var _a;
+        var _a2;
         if (!it.opts.unevaluated)
           return;
-        const schEvaluated = (_a = sch === null || sch === void 0 ? void 0 : sch.validate) === null || _a === void 0 ? void 0 : _a.evaluated;
+        const schEvaluated = (_a2 = sch === null || sch === void 0 ? void 0 : sch.validate) === null || _a2 === void 0 ? void 0 : _a2.evaluated;
         if (it.props !== true) {
           if (schEvaluated && !schEvaluated.dynamicProps) {
             if (schEvaluated.props !== void 0) {
@@ -32384,8 +31051,8 @@ var require_uniqueItems = __commonJS({
     var util_1 = require_util10();
     var equal_1 = require_equal();
     var error2 = {
-      message: ({ params: { i, j } }) => (0, codegen_1.str)`must NOT have duplicate items (items ## ${j} and ${i} are identical)`,
-      params: ({ params: { i, j } }) => (0, codegen_1._)`{i: ${i}, j: ${j}}`
+      message: ({ params: { i: i2, j } }) => (0, codegen_1.str)`must NOT have duplicate items (items ## ${j} and ${i2} are identical)`,
+      params: ({ params: { i: i2, j } }) => (0, codegen_1._)`{i: ${i2}, j: ${j}}`
     };
     var def = {
       keyword: "uniqueItems",
@@ -32402,21 +31069,21 @@ var require_uniqueItems = __commonJS({
         cxt.block$data(valid, validateUniqueItems, (0, codegen_1._)`${schemaCode} === false`);
         cxt.ok(valid);
         function validateUniqueItems() {
-          const i = gen.let("i", (0, codegen_1._)`${data}.length`);
+          const i2 = gen.let("i", (0, codegen_1._)`${data}.length`);
           const j = gen.let("j");
-          cxt.setParams({ i, j });
+          cxt.setParams({ i: i2, j });
           gen.assign(valid, true);
-          gen.if((0, codegen_1._)`${i} > 1`, () => (canOptimize() ? loopN : loopN2)(i, j));
+          gen.if((0, codegen_1._)`${i2} > 1`, () => (canOptimize() ? loopN : loopN2)(i2, j));
         }
         function canOptimize() {
           return itemTypes.length > 0 && !itemTypes.some((t) => t === "object" || t === "array");
         }
-        function loopN(i, j) {
+        function loopN(i2, j) {
           const item = gen.name("item");
           const wrongType = (0, dataType_1.checkDataTypes)(itemTypes, item, it.opts.strictNumbers, dataType_1.DataType.Wrong);
           const indices = gen.const("indices", (0, codegen_1._)`{}`);
-          gen.for((0, codegen_1._)`;${i}--;`, () => {
-            gen.let(item, (0, codegen_1._)`${data}[${i}]`);
+          gen.for((0, codegen_1._)`;${i2}--;`, () => {
+            gen.let(item, (0, codegen_1._)`${data}[${i2}]`);
             gen.if(wrongType, (0, codegen_1._)`continue`);
             if (itemTypes.length > 1)
               gen.if((0, codegen_1._)`typeof ${item} == "string"`, (0, codegen_1._)`${item} += "_"`);
@@ -32424,13 +31091,13 @@ var require_uniqueItems = __commonJS({
               gen.assign(j, (0, codegen_1._)`${indices}[${item}]`);
               cxt.error();
               gen.assign(valid, false).break();
-            }).code((0, codegen_1._)`${indices}[${item}] = ${i}`);
+            }).code((0, codegen_1._)`${indices}[${item}] = ${i2}`);
           });
         }
-        function loopN2(i, j) {
+        function loopN2(i2, j) {
           const eql = (0, util_1.useFunc)(gen, equal_1.default);
           const outer = gen.name("outer");
-          gen.label(outer).for((0, codegen_1._)`;${i}--;`, () => gen.for((0, codegen_1._)`${j} = ${i}; ${j}--;`, () => gen.if((0, codegen_1._)`${eql}(${data}[${i}], ${data}[${j}])`, () => {
+          gen.label(outer).for((0, codegen_1._)`;${i2}--;`, () => gen.for((0, codegen_1._)`${j} = ${i2}; ${j}--;`, () => gen.if((0, codegen_1._)`${eql}(${data}[${i2}], ${data}[${j}])`, () => {
             cxt.error();
             gen.assign(valid, false).break(outer);
           })));
@@ -32502,16 +31169,16 @@ var require_enum2 = __commonJS({
           if (!Array.isArray(schema))
             throw new Error("ajv implementation error");
           const vSchema = gen.const("vSchema", schemaCode);
-          valid = (0, codegen_1.or)(...schema.map((_x, i) => equalCode(vSchema, i)));
+          valid = (0, codegen_1.or)(...schema.map((_x, i2) => equalCode(vSchema, i2)));
         }
         cxt.pass(valid);
         function loopEnum() {
           gen.assign(valid, false);
           gen.forOf("v", schemaCode, (v) => gen.if((0, codegen_1._)`${getEql()}(${data}, ${v})`, () => gen.assign(valid, true).break()));
         }
-        function equalCode(vSchema, i) {
-          const sch = schema[i];
-          return typeof sch === "object" && sch !== null ? (0, codegen_1._)`${getEql()}(${data}, ${vSchema}[${i}])` : (0, codegen_1._)`${data} === ${sch}`;
+        function equalCode(vSchema, i2) {
+          const sch = schema[i2];
+          return typeof sch === "object" && sch !== null ? (0, codegen_1._)`${getEql()}(${data}, ${vSchema}[${i2}])` : (0, codegen_1._)`${data} === ${sch}`;
         }
       }
     };
@@ -32598,8 +31265,8 @@ var require_additionalItems = __commonJS({
         cxt.ok(valid);
       }
       function validateItems(valid) {
-        gen.forRange("i", items.length, len, (i) => {
-          cxt.subschema({ keyword, dataProp: i, dataPropType: util_1.Type.Num }, valid);
+        gen.forRange("i", items.length, len, (i2) => {
+          cxt.subschema({ keyword, dataProp: i2, dataPropType: util_1.Type.Num }, valid);
           if (!it.allErrors)
             gen.if((0, codegen_1.not)(valid), () => gen.break());
         });
@@ -32642,13 +31309,13 @@ var require_items = __commonJS({
       }
       const valid = gen.name("valid");
       const len = gen.const("len", (0, codegen_1._)`${data}.length`);
-      schArr.forEach((sch, i) => {
+      schArr.forEach((sch, i2) => {
         if ((0, util_1.alwaysValidSchema)(it, sch))
           return;
-        gen.if((0, codegen_1._)`${len} > ${i}`, () => cxt.subschema({
+        gen.if((0, codegen_1._)`${len} > ${i2}`, () => cxt.subschema({
           keyword,
-          schemaProp: i,
-          dataProp: i
+          schemaProp: i2,
+          dataProp: i2
         }, valid));
         cxt.ok(valid);
       });
@@ -32727,8 +31394,8 @@ var require_contains = __commonJS({
     var codegen_1 = require_codegen2();
     var util_1 = require_util10();
     var error2 = {
-      message: ({ params: { min, max } }) => max === void 0 ? (0, codegen_1.str)`must contain at least ${min} valid item(s)` : (0, codegen_1.str)`must contain at least ${min} and no more than ${max} valid item(s)`,
-      params: ({ params: { min, max } }) => max === void 0 ? (0, codegen_1._)`{minContains: ${min}}` : (0, codegen_1._)`{minContains: ${min}, maxContains: ${max}}`
+      message: ({ params: { min, max: max2 } }) => max2 === void 0 ? (0, codegen_1.str)`must contain at least ${min} valid item(s)` : (0, codegen_1.str)`must contain at least ${min} and no more than ${max2} valid item(s)`,
+      params: ({ params: { min, max: max2 } }) => max2 === void 0 ? (0, codegen_1._)`{minContains: ${min}}` : (0, codegen_1._)`{minContains: ${min}, maxContains: ${max2}}`
     };
     var def = {
       keyword: "contains",
@@ -32740,39 +31407,39 @@ var require_contains = __commonJS({
       code(cxt) {
         const { gen, schema, parentSchema, data, it } = cxt;
         let min;
-        let max;
+        let max2;
         const { minContains, maxContains } = parentSchema;
         if (it.opts.next) {
           min = minContains === void 0 ? 1 : minContains;
-          max = maxContains;
+          max2 = maxContains;
         } else {
           min = 1;
         }
         const len = gen.const("len", (0, codegen_1._)`${data}.length`);
-        cxt.setParams({ min, max });
-        if (max === void 0 && min === 0) {
+        cxt.setParams({ min, max: max2 });
+        if (max2 === void 0 && min === 0) {
           (0, util_1.checkStrictMode)(it, `"minContains" == 0 without "maxContains": "contains" keyword ignored`);
           return;
         }
-        if (max !== void 0 && min > max) {
+        if (max2 !== void 0 && min > max2) {
           (0, util_1.checkStrictMode)(it, `"minContains" > "maxContains" is always invalid`);
           cxt.fail();
           return;
         }
         if ((0, util_1.alwaysValidSchema)(it, schema)) {
           let cond = (0, codegen_1._)`${len} >= ${min}`;
-          if (max !== void 0)
-            cond = (0, codegen_1._)`${cond} && ${len} <= ${max}`;
+          if (max2 !== void 0)
+            cond = (0, codegen_1._)`${cond} && ${len} <= ${max2}`;
           cxt.pass(cond);
           return;
         }
         it.items = true;
         const valid = gen.name("valid");
-        if (max === void 0 && min === 1) {
+        if (max2 === void 0 && min === 1) {
           validateItems(valid, () => gen.if(valid, () => gen.break()));
         } else if (min === 0) {
           gen.let(valid, true);
-          if (max !== void 0)
+          if (max2 !== void 0)
             gen.if((0, codegen_1._)`${data}.length > 0`, validateItemsWithCount);
         } else {
           gen.let(valid, false);
@@ -32785,10 +31452,10 @@ var require_contains = __commonJS({
           validateItems(schValid, () => gen.if(schValid, () => checkLimits(count3)));
         }
         function validateItems(_valid, block) {
-          gen.forRange("i", 0, len, (i) => {
+          gen.forRange("i", 0, len, (i2) => {
             cxt.subschema({
               keyword: "contains",
-              dataProp: i,
+              dataProp: i2,
               dataPropType: util_1.Type.Num,
               compositeRule: true
             }, _valid);
@@ -32797,10 +31464,10 @@ var require_contains = __commonJS({
         }
         function checkLimits(count3) {
           gen.code((0, codegen_1._)`${count3}++`);
-          if (max === void 0) {
+          if (max2 === void 0) {
             gen.if((0, codegen_1._)`${count3} >= ${min}`, () => gen.assign(valid, true).break());
           } else {
-            gen.if((0, codegen_1._)`${count3} > ${max}`, () => gen.assign(valid, false).break());
+            gen.if((0, codegen_1._)`${count3} > ${max2}`, () => gen.assign(valid, false).break());
             if (min === 1)
               gen.assign(valid, true);
             else
@@ -33266,23 +31933,23 @@ var require_oneOf = __commonJS({
         gen.block(validateOneOf);
         cxt.result(valid, () => cxt.reset(), () => cxt.error(true));
         function validateOneOf() {
-          schArr.forEach((sch, i) => {
+          schArr.forEach((sch, i2) => {
             let schCxt;
             if ((0, util_1.alwaysValidSchema)(it, sch)) {
               gen.var(schValid, true);
             } else {
               schCxt = cxt.subschema({
                 keyword: "oneOf",
-                schemaProp: i,
+                schemaProp: i2,
                 compositeRule: true
               }, schValid);
             }
-            if (i > 0) {
-              gen.if((0, codegen_1._)`${schValid} && ${valid}`).assign(valid, false).assign(passing, (0, codegen_1._)`[${passing}, ${i}]`).else();
+            if (i2 > 0) {
+              gen.if((0, codegen_1._)`${schValid} && ${valid}`).assign(valid, false).assign(passing, (0, codegen_1._)`[${passing}, ${i2}]`).else();
             }
             gen.if(schValid, () => {
               gen.assign(valid, true);
-              gen.assign(passing, i);
+              gen.assign(passing, i2);
               if (schCxt)
                 cxt.mergeEvaluated(schCxt, codegen_1.Name);
             });
@@ -33308,10 +31975,10 @@ var require_allOf = __commonJS({
         if (!Array.isArray(schema))
           throw new Error("ajv implementation error");
         const valid = gen.name("valid");
-        schema.forEach((sch, i) => {
+        schema.forEach((sch, i2) => {
           if ((0, util_1.alwaysValidSchema)(it, sch))
             return;
-          const schCxt = cxt.subschema({ keyword: "allOf", schemaProp: i }, valid);
+          const schCxt = cxt.subschema({ keyword: "allOf", schemaProp: i2 }, valid);
           cxt.ok(valid);
           cxt.mergeEvaluated(schCxt);
         });
@@ -33670,12 +32337,12 @@ var require_discriminator = __commonJS({
           return _valid;
         }
         function getMapping() {
-          var _a;
+          var _a2;
           const oneOfMapping = {};
           const topRequired = hasRequired(parentSchema);
           let tagRequired = true;
-          for (let i = 0; i < oneOf2.length; i++) {
-            let sch = oneOf2[i];
+          for (let i2 = 0; i2 < oneOf2.length; i2++) {
+            let sch = oneOf2[i2];
             if ((sch === null || sch === void 0 ? void 0 : sch.$ref) && !(0, util_1.schemaHasRulesButRef)(sch, it.self.RULES)) {
               const ref = sch.$ref;
               sch = compile_1.resolveRef.call(it.self, it.schemaEnv.root, it.baseId, ref);
@@ -33684,12 +32351,12 @@ var require_discriminator = __commonJS({
               if (sch === void 0)
                 throw new ref_error_1.default(it.opts.uriResolver, it.baseId, ref);
             }
-            const propSch = (_a = sch === null || sch === void 0 ? void 0 : sch.properties) === null || _a === void 0 ? void 0 : _a[tagName];
+            const propSch = (_a2 = sch === null || sch === void 0 ? void 0 : sch.properties) === null || _a2 === void 0 ? void 0 : _a2[tagName];
             if (typeof propSch != "object") {
               throw new Error(`discriminator: oneOf subschemas (or referenced schemas) must have "properties/${tagName}"`);
             }
             tagRequired = tagRequired && (topRequired || hasRequired(sch));
-            addMappings(propSch, i);
+            addMappings(propSch, i2);
           }
           if (!tagRequired)
             throw new Error(`discriminator: "${tagName}" must be required`);
@@ -33697,22 +32364,22 @@ var require_discriminator = __commonJS({
           function hasRequired({ required }) {
             return Array.isArray(required) && required.includes(tagName);
           }
-          function addMappings(sch, i) {
+          function addMappings(sch, i2) {
             if (sch.const) {
-              addMapping(sch.const, i);
+              addMapping(sch.const, i2);
             } else if (sch.enum) {
               for (const tagValue of sch.enum) {
-                addMapping(tagValue, i);
+                addMapping(tagValue, i2);
               }
             } else {
               throw new Error(`discriminator: "properties/${tagName}" must have "const" or "enum"`);
             }
           }
-          function addMapping(tagValue, i) {
+          function addMapping(tagValue, i2) {
             if (typeof tagValue != "string" || tagValue in oneOfMapping) {
               throw new Error(`discriminator: "${tagName}" values must be unique strings`);
             }
-            oneOfMapping[tagValue] = i;
+            oneOfMapping[tagValue] = i2;
           }
         }
       }
@@ -34042,15 +32709,15 @@ function issueFileCommand(command, message) {
   });
 }
 function prepareKeyValueMessage(key, value) {
-  const delimiter = `ghadelimiter_${crypto.randomUUID()}`;
+  const delimiter2 = `ghadelimiter_${crypto.randomUUID()}`;
   const convertedValue = toCommandValue(value);
-  if (key.includes(delimiter)) {
-    throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
+  if (key.includes(delimiter2)) {
+    throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter2}"`);
   }
-  if (convertedValue.includes(delimiter)) {
-    throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
+  if (convertedValue.includes(delimiter2)) {
+    throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter2}"`);
   }
-  return `${key}<<${delimiter}${os2.EOL}${convertedValue}${os2.EOL}${delimiter}`;
+  return `${key}<<${delimiter2}${os2.EOL}${convertedValue}${os2.EOL}${delimiter2}`;
 }
 
 // node_modules/@actions/core/lib/core.js
@@ -34164,7 +32831,7 @@ var Summary = class {
       }
       try {
         yield access(pathFromEnv, constants.R_OK | constants.W_OK);
-      } catch (_a) {
+      } catch (_a2) {
         throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
       }
       this._filePath = pathFromEnv;
@@ -34294,11 +32961,11 @@ var Summary = class {
    */
   addTable(rows) {
     const tableBody = rows.map((row) => {
-      const cells = row.map((cell) => {
-        if (typeof cell === "string") {
-          return this.wrap("td", cell);
+      const cells = row.map((cell2) => {
+        if (typeof cell2 === "string") {
+          return this.wrap("td", cell2);
         }
-        const { header: header3, data, colspan, rowspan } = cell;
+        const { header: header3, data, colspan, rowspan } = cell2;
         const tag = header3 ? "th" : "td";
         const attrs = Object.assign(Object.assign({}, colspan && { colspan }), rowspan && { rowspan });
         return this.wrap(tag, data, attrs);
@@ -34651,7 +33318,7 @@ function renderText(report, options = {}) {
     formatCount(layer.params),
     !layer.live ? `${MARK_UNUSED} (dead)` : layer.executions === 0 ? `${MARK_UNUSED} (not executed)` : layer.parameters.some((p) => sharedNames.has(p)) ? MARK_SHARED : ""
   ]);
-  for (const u of report.unused.filter((x) => x.reason === "not-exported" || x.reason === "orphan")) {
+  for (const u of report.unused.filter((x2) => x2.reason === "not-exported" || x2.reason === "orphan")) {
     rows.push([
       u.name,
       u.reason === "not-exported" ? "(never called)" : "(no consumer)",
@@ -34660,9 +33327,10 @@ function renderText(report, options = {}) {
       `${MARK_UNUSED} (${u.reason})`
     ]);
   }
+  for (const row of rows) for (let i2 = 0; i2 < row.length; i2++) row[i2] = cell(row[i2]);
   const header3 = ["Layer (call)", "Type", "Output Shape", "Param #", ""];
-  const widths = header3.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells) => cells.map((c2, i) => i === 3 ? c2.padStart(widths[i]) : c2.padEnd(widths[i])).join("   ").trimEnd();
+  const widths = header3.map((h, i2) => rows.reduce((w, r) => Math.max(w, r[i2].length), h.length));
+  const line = (cells) => cells.map((c2, i2) => i2 === 3 ? c2.padStart(widths[i2]) : c2.padEnd(widths[i2])).join("   ").trimEnd();
   const width = Math.max(options.width ?? 0, line(header3).length, 64);
   const out = [
     "-".repeat(width),
@@ -34705,8 +33373,16 @@ function renderText(report, options = {}) {
   );
   for (const note of report.notes) out.push(`Note: ${note}`);
   out.push("-".repeat(width));
-  return `${out.join("\n")}
+  return `${out.join("\n").replace(CONTROL, (c2) => c2 === "\n" ? c2 : escapeControl(c2))}
 `;
+}
+var CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+function escapeControl(c) {
+  return `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+}
+function cell(text4) {
+  const flat = text4.replace(CONTROL, escapeControl);
+  return flat.length > 160 ? `${flat.slice(0, 159)}…` : flat;
 }
 function sharingLine(report) {
   const gap = report.counts.summary - report.counts.unique;
@@ -34752,8 +33428,8 @@ function compare(base, head, thresholds2 = {}) {
     return b && b.numel !== p.numel ? [{ name: p.name, baseNumel: b.numel, headNumel: p.numel, baseShape: b.shape, headShape: p.shape }] : [];
   }).sort((a, b) => Math.abs(b.headNumel - b.baseNumel) - Math.abs(a.headNumel - a.baseNumel));
   const newOf = (from, against) => {
-    const seen = new Set(against.map((x) => x.name));
-    return from.filter((x) => !seen.has(x.name));
+    const seen = new Set(against.map((x2) => x2.name));
+    return from.filter((x2) => !seen.has(x2.name));
   };
   const duplicateKey = (d) => [...d.names].sort().join("\0");
   const newDuplicates = head.duplicates.filter(
@@ -34808,7 +33484,7 @@ function moduleDeltas(base, head) {
     base: b.get(name3) ?? 0,
     head: h.get(name3) ?? 0,
     delta: (h.get(name3) ?? 0) - (b.get(name3) ?? 0)
-  })).filter((m) => m.delta !== 0).sort((x, y) => Math.abs(y.delta) - Math.abs(x.delta) || x.name.localeCompare(y.name));
+  })).filter((m) => m.delta !== 0).sort((x2, y) => Math.abs(y.delta) - Math.abs(x2.delta) || x2.name.localeCompare(y.name));
 }
 function verdict(c, t) {
   const metric = t.metric ?? "unique";
@@ -35009,6 +33685,7 @@ async function settle(client, ref, key, body, mine, log) {
 var InputError = class extends Error {
   name = "InputError";
 };
+var DEFAULT_BASELINE_ARTIFACT = "paramtrace-baseline";
 var DEFAULT_COMMENT_KEY = "default";
 function oneOf(get, name3, allowed, fallback) {
   const raw = get(name3).trim().toLowerCase();
@@ -35077,6 +33754,54 @@ function parseInputShapes(raw) {
   }
   return { ...shapes };
 }
+function assignments(input, raw, example) {
+  const out = [];
+  for (const entry of raw.trim().split(/[;\n]+|,(?=\s*[^\s,=]+\s*=)/)) {
+    const e = entry.trim();
+    if (e === "") continue;
+    const at = e.indexOf("=");
+    if (at <= 0 || e.slice(0, at).trim() === "")
+      throw new InputError(`input '${input}' has a bad entry '${e}'; expected e.g. '${example}'`);
+    out.push([e.slice(0, at).trim(), e.slice(at + 1).trim()]);
+  }
+  return out;
+}
+function parseInputDims(raw) {
+  const dims = {};
+  for (const [name3, value] of assignments("input-dims", raw, "batch=1; seq=128")) {
+    const n = Number(value);
+    if (value === "" || !Number.isSafeInteger(n) || n < 0)
+      throw new InputError(`input 'input-dims': '${value}' is not a dimension size for '${name3}'`);
+    dims[name3] = n;
+  }
+  return dims;
+}
+function parseInputFiles(raw) {
+  const files = {};
+  for (const [name3, value] of assignments("input-files", raw, "input=inputs/x.npy")) {
+    if (value === "") throw new InputError(`input 'input-files': no file for '${name3}'`);
+    files[name3] = value;
+  }
+  return files;
+}
+function parseTrace(get) {
+  const raw = get("trace").trim();
+  if (raw === "") return { enabled: true, required: false };
+  if (raw.toLowerCase() === "required") return { enabled: true, required: true };
+  try {
+    return { enabled: parseBoolean("trace", raw, true), required: false };
+  } catch {
+    throw new InputError(`input 'trace' must be true, false or required; got '${raw}'`);
+  }
+}
+function parseSeconds(name3, raw, fallback, max2) {
+  const v = raw.trim();
+  const n = v === "" ? fallback : Number(v);
+  if (!Number.isFinite(n) || n <= 0 || n > max2) {
+    throw new InputError(`input '${name3}' must be a number of seconds between 0 and ${max2}; got '${v}'`);
+  }
+  return n;
+}
 function parseInputs(get) {
   const mode = oneOf(get, "mode", ["pr", "baseline", "post"], "pr");
   const model = get("model").trim();
@@ -35088,12 +33813,10 @@ function parseInputs(get) {
     );
   }
   const maxParams = get("max-params").trim();
-  const timeout = get("api-timeout").trim();
-  const apiTimeoutSeconds = timeout === "" ? 30 : Number(timeout);
-  if (!Number.isFinite(apiTimeoutSeconds) || apiTimeoutSeconds <= 0 || apiTimeoutSeconds > 600) {
-    throw new InputError(
-      `input 'api-timeout' must be a number of seconds between 0 and 600; got '${timeout}'`
-    );
+  const apiTimeoutSeconds = parseSeconds("api-timeout", get("api-timeout"), 30, 600);
+  const baselineArtifact = get("baseline-artifact").trim() || DEFAULT_BASELINE_ARTIFACT;
+  if (!/^[^"<>:|*?\\/\r\n]{1,200}$/.test(baselineArtifact)) {
+    throw new InputError(`input 'baseline-artifact' is not an artifact name: '${baselineArtifact}'`);
   }
   const thresholds2 = {
     ...parseGrowthInput(get("max-growth")),
@@ -35109,10 +33832,14 @@ function parseInputs(get) {
     baseModel: get("base-model").trim(),
     baseReport: get("base-report").trim(),
     baseline: oneOf(get, "baseline", ["auto", "rebuild", "report"], "auto"),
+    baselineArtifact,
     trace: {
-      enabled: parseBoolean("trace", get("trace"), false),
+      ...parseTrace(get),
       device: oneOf(get, "device", ["auto", "cpu", "cuda"], "auto"),
-      inputShapes: parseInputShapes(get("input-shapes"))
+      inputShapes: parseInputShapes(get("input-shapes")),
+      dims: parseInputDims(get("input-dims")),
+      inputFiles: parseInputFiles(get("input-files")),
+      timeoutSeconds: parseSeconds("trace-timeout", get("trace-timeout"), 120, 3600)
     },
     thresholds: thresholds2,
     comment: oneOf(get, "comment", ["always", "on-change", "never"], "always"),
@@ -35136,6 +33863,14 @@ function parseInputs(get) {
   return inputs;
 }
 
+// src/action/io.ts
+var ActionError = class extends Error {
+  name = "ActionError";
+};
+function logLine(message) {
+  return message.replace(/[\r\n\u2028\u2029]+/g, " ");
+}
+
 // src/analysis/manifest.ts
 var MANIFEST_KEY = "paramtrace.manifest";
 var MANIFEST_FORMAT = "paramtrace.manifest/1";
@@ -35143,7 +33878,8 @@ var MANIFEST_FORMAT = "paramtrace.manifest/1";
 // src/analysis/read-manifest.ts
 var ManifestError = class extends Error {
   constructor(file, problem) {
-    super(file === void 0 ? problem : `${file}: ${problem}`);
+    const clipped = problem.length > 2e3 ? `${problem.slice(0, 1999)}…` : problem;
+    super(file === void 0 ? clipped : `${file}: ${clipped}`);
     this.file = file;
     this.problem = problem;
     this.name = "ManifestError";
@@ -35178,7 +33914,7 @@ function parseManifest(raw, file) {
     );
   }
   if (!Array.isArray(m.tensors)) fail2(` lists no tensors (no "tensors" array)`);
-  const tensors = m.tensors.map((t, i) => checkTensor(t, i, fail2));
+  const tensors = m.tensors.map((t, i2) => checkTensor(t, i2, fail2));
   const owner = /* @__PURE__ */ new Map();
   for (const t of tensors) {
     for (const n of [t.name, ...t.aliases]) {
@@ -35252,6 +33988,7 @@ import path from "node:path";
 // src/onnx/byte-source.ts
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 var WINDOW = 1 << 20;
+var FIRST_WINDOW = 64 << 10;
 var FileSource = class {
   constructor(path5) {
     this.path = path5;
@@ -35261,27 +33998,39 @@ var FileSource = class {
   path;
   size;
   fd;
-  window = new Uint8Array(WINDOW);
+  /** Allocated on the first windowed read: sources read only in blocks (external data) never need it. */
+  window;
   windowStart = 0;
   windowLength = 0;
+  nextWindow = FIRST_WINDOW;
   read(offset, length) {
+    this.check(offset, length);
+    if (this.window && offset >= this.windowStart && offset + length <= this.windowStart + this.windowLength) {
+      const at = offset - this.windowStart;
+      return this.window.subarray(at, at + length);
+    }
+    if (length > WINDOW) return this.readExact(new Uint8Array(length), offset);
+    this.window ??= new Uint8Array(WINDOW);
+    const sequential = offset >= this.windowStart && offset <= this.windowStart + this.windowLength;
+    this.nextWindow = sequential ? Math.min(WINDOW, this.nextWindow * 2) : FIRST_WINDOW;
+    this.windowStart = offset;
+    this.windowLength = Math.min(Math.max(this.nextWindow, length), this.size - offset);
+    this.readExact(this.window.subarray(0, this.windowLength), offset);
+    return this.window.subarray(0, length);
+  }
+  readInto(offset, into) {
+    this.check(offset, into.length);
+    return this.readExact(into, offset);
+  }
+  close() {
+    closeSync(this.fd);
+  }
+  check(offset, length) {
     if (offset < 0 || length < 0 || offset + length > this.size) {
       throw new RangeError(
         `read past the end of the file (bytes ${offset}..${offset + length} of ${this.size})`
       );
     }
-    if (offset >= this.windowStart && offset + length <= this.windowStart + this.windowLength) {
-      const at = offset - this.windowStart;
-      return this.window.subarray(at, at + length);
-    }
-    if (length > WINDOW) return this.readExact(new Uint8Array(length), offset);
-    this.windowStart = offset;
-    this.windowLength = Math.min(WINDOW, this.size - offset);
-    this.readExact(this.window.subarray(0, this.windowLength), offset);
-    return this.window.subarray(0, length);
-  }
-  close() {
-    closeSync(this.fd);
   }
   readExact(into, offset) {
     let done = 0;
@@ -35295,13 +34044,13 @@ var FileSource = class {
 };
 
 // src/onnx/stream-decode.ts
-var import_protobufjs = __toESM(require_protobufjs(), 1);
+var import_light = __toESM(require_light(), 1);
 
 // src/onnx/onnx-proto.generated.ts
 var ONNX_PROTO_JSON = { "nested": { "onnx": { "options": { "optimize_for": "LITE_RUNTIME" }, "nested": { "Version": { "edition": "proto2", "values": { "_START_VERSION": 0, "IR_VERSION_2017_10_10": 1, "IR_VERSION_2017_10_30": 2, "IR_VERSION_2017_11_3": 3, "IR_VERSION_2019_1_22": 4, "IR_VERSION_2019_3_18": 5, "IR_VERSION_2019_9_19": 6, "IR_VERSION_2020_5_8": 7, "IR_VERSION": 8 } }, "AttributeProto": { "edition": "proto2", "fields": { "name": { "type": "string", "id": 1 }, "ref_attr_name": { "type": "string", "id": 21 }, "doc_string": { "type": "string", "id": 13 }, "type": { "type": "AttributeType", "id": 20 }, "f": { "type": "float", "id": 2 }, "i": { "type": "int64", "id": 3 }, "s": { "type": "bytes", "id": 4 }, "t": { "type": "TensorProto", "id": 5 }, "g": { "type": "GraphProto", "id": 6 }, "sparse_tensor": { "type": "SparseTensorProto", "id": 22 }, "tp": { "type": "TypeProto", "id": 14 }, "floats": { "rule": "repeated", "type": "float", "id": 7 }, "ints": { "rule": "repeated", "type": "int64", "id": 8 }, "strings": { "rule": "repeated", "type": "bytes", "id": 9 }, "tensors": { "rule": "repeated", "type": "TensorProto", "id": 10 }, "graphs": { "rule": "repeated", "type": "GraphProto", "id": 11 }, "sparse_tensors": { "rule": "repeated", "type": "SparseTensorProto", "id": 23 }, "type_protos": { "rule": "repeated", "type": "TypeProto", "id": 15 } }, "nested": { "AttributeType": { "values": { "UNDEFINED": 0, "FLOAT": 1, "INT": 2, "STRING": 3, "TENSOR": 4, "GRAPH": 5, "SPARSE_TENSOR": 11, "TYPE_PROTO": 13, "FLOATS": 6, "INTS": 7, "STRINGS": 8, "TENSORS": 9, "GRAPHS": 10, "SPARSE_TENSORS": 12, "TYPE_PROTOS": 14 } } } }, "ValueInfoProto": { "edition": "proto2", "fields": { "name": { "type": "string", "id": 1 }, "type": { "type": "TypeProto", "id": 2 }, "doc_string": { "type": "string", "id": 3 } } }, "NodeProto": { "edition": "proto2", "fields": { "input": { "rule": "repeated", "type": "string", "id": 1 }, "output": { "rule": "repeated", "type": "string", "id": 2 }, "name": { "type": "string", "id": 3 }, "op_type": { "type": "string", "id": 4 }, "domain": { "type": "string", "id": 7 }, "attribute": { "rule": "repeated", "type": "AttributeProto", "id": 5 }, "doc_string": { "type": "string", "id": 6 }, "overload": { "type": "string", "id": 8 }, "metadata_props": { "rule": "repeated", "type": "StringStringEntryProto", "id": 9 } } }, "TrainingInfoProto": { "edition": "proto2", "fields": { "initialization": { "type": "GraphProto", "id": 1 }, "algorithm": { "type": "GraphProto", "id": 2 }, "initialization_binding": { "rule": "repeated", "type": "StringStringEntryProto", "id": 3 }, "update_binding": { "rule": "repeated", "type": "StringStringEntryProto", "id": 4 } } }, "ModelProto": { "edition": "proto2", "fields": { "ir_version": { "type": "int64", "id": 1 }, "opset_import": { "rule": "repeated", "type": "OperatorSetIdProto", "id": 8 }, "producer_name": { "type": "string", "id": 2 }, "producer_version": { "type": "string", "id": 3 }, "domain": { "type": "string", "id": 4 }, "model_version": { "type": "int64", "id": 5 }, "doc_string": { "type": "string", "id": 6 }, "graph": { "type": "GraphProto", "id": 7 }, "metadata_props": { "rule": "repeated", "type": "StringStringEntryProto", "id": 14 }, "training_info": { "rule": "repeated", "type": "TrainingInfoProto", "id": 20 }, "functions": { "rule": "repeated", "type": "FunctionProto", "id": 25 } } }, "StringStringEntryProto": { "edition": "proto2", "fields": { "key": { "type": "string", "id": 1 }, "value": { "type": "string", "id": 2 } } }, "TensorAnnotation": { "edition": "proto2", "fields": { "tensor_name": { "type": "string", "id": 1 }, "quant_parameter_tensor_names": { "rule": "repeated", "type": "StringStringEntryProto", "id": 2 } } }, "GraphProto": { "edition": "proto2", "fields": { "node": { "rule": "repeated", "type": "NodeProto", "id": 1 }, "name": { "type": "string", "id": 2 }, "initializer": { "rule": "repeated", "type": "TensorProto", "id": 5 }, "sparse_initializer": { "rule": "repeated", "type": "SparseTensorProto", "id": 15 }, "doc_string": { "type": "string", "id": 10 }, "input": { "rule": "repeated", "type": "ValueInfoProto", "id": 11 }, "output": { "rule": "repeated", "type": "ValueInfoProto", "id": 12 }, "value_info": { "rule": "repeated", "type": "ValueInfoProto", "id": 13 }, "quantization_annotation": { "rule": "repeated", "type": "TensorAnnotation", "id": 14 } }, "reserved": [[3, 3], [4, 4], [6, 9], "ir_version", "producer_version", "producer_tag", "domain"] }, "TensorProto": { "edition": "proto2", "fields": { "dims": { "rule": "repeated", "type": "int64", "id": 1 }, "data_type": { "type": "int32", "id": 2 }, "segment": { "type": "Segment", "id": 3 }, "float_data": { "rule": "repeated", "type": "float", "id": 4, "options": { "packed": true } }, "int32_data": { "rule": "repeated", "type": "int32", "id": 5, "options": { "packed": true } }, "string_data": { "rule": "repeated", "type": "bytes", "id": 6 }, "int64_data": { "rule": "repeated", "type": "int64", "id": 7, "options": { "packed": true } }, "name": { "type": "string", "id": 8 }, "doc_string": { "type": "string", "id": 12 }, "raw_data": { "type": "bytes", "id": 9 }, "external_data": { "rule": "repeated", "type": "StringStringEntryProto", "id": 13 }, "data_location": { "type": "DataLocation", "id": 14 }, "double_data": { "rule": "repeated", "type": "double", "id": 10, "options": { "packed": true } }, "uint64_data": { "rule": "repeated", "type": "uint64", "id": 11, "options": { "packed": true } } }, "nested": { "DataType": { "values": { "UNDEFINED": 0, "FLOAT": 1, "UINT8": 2, "INT8": 3, "UINT16": 4, "INT16": 5, "INT32": 6, "INT64": 7, "STRING": 8, "BOOL": 9, "FLOAT16": 10, "DOUBLE": 11, "UINT32": 12, "UINT64": 13, "COMPLEX64": 14, "COMPLEX128": 15, "BFLOAT16": 16 } }, "Segment": { "fields": { "begin": { "type": "int64", "id": 1 }, "end": { "type": "int64", "id": 2 } } }, "DataLocation": { "values": { "DEFAULT": 0, "EXTERNAL": 1 } } } }, "SparseTensorProto": { "edition": "proto2", "fields": { "values": { "type": "TensorProto", "id": 1 }, "indices": { "type": "TensorProto", "id": 2 }, "dims": { "rule": "repeated", "type": "int64", "id": 3 } } }, "TensorShapeProto": { "edition": "proto2", "fields": { "dim": { "rule": "repeated", "type": "Dimension", "id": 1 } }, "nested": { "Dimension": { "oneofs": { "value": { "oneof": ["dim_value", "dim_param"] } }, "fields": { "dim_value": { "type": "int64", "id": 1 }, "dim_param": { "type": "string", "id": 2 }, "denotation": { "type": "string", "id": 3 } } } } }, "TypeProto": { "edition": "proto2", "oneofs": { "value": { "oneof": ["tensor_type", "sequence_type", "map_type", "optional_type", "sparse_tensor_type"] } }, "fields": { "tensor_type": { "type": "Tensor", "id": 1 }, "sequence_type": { "type": "Sequence", "id": 4 }, "map_type": { "type": "Map", "id": 5 }, "optional_type": { "type": "Optional", "id": 9 }, "sparse_tensor_type": { "type": "SparseTensor", "id": 8 }, "denotation": { "type": "string", "id": 6 } }, "nested": { "Tensor": { "fields": { "elem_type": { "type": "int32", "id": 1 }, "shape": { "type": "TensorShapeProto", "id": 2 } } }, "Sequence": { "fields": { "elem_type": { "type": "TypeProto", "id": 1 } } }, "Map": { "fields": { "key_type": { "type": "int32", "id": 1 }, "value_type": { "type": "TypeProto", "id": 2 } } }, "Optional": { "fields": { "elem_type": { "type": "TypeProto", "id": 1 } } }, "SparseTensor": { "fields": { "elem_type": { "type": "int32", "id": 1 }, "shape": { "type": "TensorShapeProto", "id": 2 } } } } }, "OperatorSetIdProto": { "edition": "proto2", "fields": { "domain": { "type": "string", "id": 1 }, "version": { "type": "int64", "id": 2 } } }, "OperatorStatus": { "edition": "proto2", "values": { "EXPERIMENTAL": 0, "STABLE": 1 } }, "FunctionProto": { "edition": "proto2", "fields": { "name": { "type": "string", "id": 1 }, "input": { "rule": "repeated", "type": "string", "id": 4 }, "output": { "rule": "repeated", "type": "string", "id": 5 }, "attribute": { "rule": "repeated", "type": "string", "id": 6 }, "node": { "rule": "repeated", "type": "NodeProto", "id": 7 }, "doc_string": { "type": "string", "id": 8 }, "opset_import": { "rule": "repeated", "type": "OperatorSetIdProto", "id": 9 }, "domain": { "type": "string", "id": 10 } }, "reserved": [[2, 2], "since_version", [3, 3], "status"] } } } } };
 
 // src/onnx/stream-decode.ts
-var onnxRoot = import_protobufjs.default.Root.fromJSON(ONNX_PROTO_JSON);
+var onnxRoot = import_light.default.Root.fromJSON(ONNX_PROTO_JSON);
 onnxRoot.resolveAll();
 var PayloadRef = class {
   constructor(offset, length) {
@@ -35313,19 +34062,21 @@ var PayloadRef = class {
 };
 var WireFormatError = class extends Error {
 };
-var STREAMED = /* @__PURE__ */ new Set([
-  "onnx.ModelProto",
-  "onnx.GraphProto",
-  "onnx.NodeProto",
-  "onnx.AttributeProto",
-  "onnx.TensorProto",
-  "onnx.SparseTensorProto",
-  "onnx.FunctionProto",
-  "onnx.TrainingInfoProto"
-]);
+var STREAMED = new Set(
+  [
+    "onnx.ModelProto",
+    "onnx.GraphProto",
+    "onnx.NodeProto",
+    "onnx.AttributeProto",
+    "onnx.TensorProto",
+    "onnx.SparseTensorProto",
+    "onnx.FunctionProto",
+    "onnx.TrainingInfoProto"
+  ].map((name3) => onnxRoot.lookupType(name3))
+);
 var WALK_ABOVE = 64 * 1024;
-var TENSOR = "onnx.TensorProto";
-var ALWAYS_WALKED = /* @__PURE__ */ new Set([TENSOR, "onnx.GraphProto"]);
+var TENSOR = onnxRoot.lookupType("onnx.TensorProto");
+var ALWAYS_WALKED = /* @__PURE__ */ new Set([TENSOR, onnxRoot.lookupType("onnx.GraphProto")]);
 var PAYLOAD_FIELDS = /* @__PURE__ */ new Set([
   "raw_data",
   "float_data",
@@ -35347,7 +34098,7 @@ function walk(source, type, start, end, depth, limits) {
   let pos = start;
   while (pos < end) {
     const head = source.read(pos, Math.min(20, end - pos));
-    const reader = import_protobufjs.default.Reader.create(head);
+    const reader = import_light.default.Reader.create(head);
     let tag;
     let length = 0;
     try {
@@ -35385,15 +34136,34 @@ function walk(source, type, start, end, depth, limits) {
 }
 function decodeDelimited(source, type, field2, start, length, depth, limits) {
   const child = field2.resolvedType;
-  if (child instanceof import_protobufjs.default.Type && STREAMED.has(fullName(child))) {
-    if (length > WALK_ABOVE || ALWAYS_WALKED.has(fullName(child))) {
+  if (child instanceof import_light.default.Type) {
+    if (STREAMED.has(child) && (length > WALK_ABOVE || ALWAYS_WALKED.has(child))) {
       return walk(source, child, start, start + length, depth + 1, limits);
     }
+    return decodeMessage(child, field2, Buffer.from(source.read(start, length)), start, depth);
   }
-  if (fullName(type) === TENSOR && PAYLOAD_FIELDS.has(field2.name)) return new PayloadRef(start, length);
+  if (type === TENSOR && PAYLOAD_FIELDS.has(field2.name)) return new PayloadRef(start, length);
   const headerLength = varintLength(field2.id * 8 + 2) + varintLength(length);
   const bytes = source.read(start - headerLength, headerLength + length);
   return decodeWithLibrary(type, field2, bytes, start - headerLength, depth);
+}
+var TO_OBJECT = {
+  longs: String,
+  enums: Number,
+  bytes: Uint8Array,
+  defaults: false
+};
+function decodeMessage(child, field2, payload, at, depth) {
+  let value;
+  try {
+    value = child.toObject(child.decode(payload), TO_OBJECT);
+  } catch (error2) {
+    throw new WireFormatError(
+      `cannot decode ${field2.parent?.name ?? ""}.${field2.name} at byte ${at}: ${error2.message}`
+    );
+  }
+  checkNesting(value, depth + 1);
+  return value;
 }
 function decodeWithLibrary(type, field2, bytes, at, depth = 0) {
   let message;
@@ -35404,23 +34174,19 @@ function decodeWithLibrary(type, field2, bytes, at, depth = 0) {
       `cannot decode ${type.name}.${field2.name} at byte ${at}: ${error2.message}`
     );
   }
-  const object2 = type.toObject(message, {
-    longs: String,
-    enums: Number,
-    bytes: Uint8Array,
-    defaults: false
-  });
+  const object2 = type.toObject(message, TO_OBJECT);
   const value = object2[field2.name];
-  if (field2.resolvedType instanceof import_protobufjs.default.Type) checkNesting(value, depth);
+  if (field2.resolvedType instanceof import_light.default.Type) checkNesting(value, depth);
   return field2.repeated && Array.isArray(value) ? { repeated: value } : value;
 }
-function checkNesting(value, depth) {
-  const stack = [[value, depth]];
-  while (stack.length > 0) {
-    const [item, level] = stack.pop();
-    if (level > 4 * MAX_DEPTH) throw new WireFormatError(`messages nested more than ${MAX_DEPTH} deep`);
-    if (item && typeof item === "object" && !(item instanceof Uint8Array)) {
-      for (const child of Object.values(item)) stack.push([child, level + 1]);
+function checkNesting(value, level) {
+  if (level > 4 * MAX_DEPTH) throw new WireFormatError(`messages nested more than ${MAX_DEPTH} deep`);
+  if (Array.isArray(value)) {
+    for (const item of value) if (item !== null && typeof item === "object") checkNesting(item, level + 1);
+  } else if (value !== null && typeof value === "object" && !(value instanceof Uint8Array)) {
+    for (const key in value) {
+      const item = value[key];
+      if (item !== null && typeof item === "object") checkNesting(item, level + 1);
     }
   }
 }
@@ -35431,13 +34197,13 @@ function store(out, field2, value) {
   }
   const list3 = out[field2.name] ??= [];
   if (value && typeof value === "object" && "repeated" in value)
-    list3.push(...value.repeated);
+    for (const item of value.repeated) list3.push(item);
   else list3.push(value);
 }
 function scalarSize(head, at, wireType, pos) {
   switch (wireType) {
     case 0: {
-      for (let i = at; i < head.length && i < at + 10; i++) if ((head[i] & 128) === 0) return i - at + 1;
+      for (let i2 = at; i2 < head.length && i2 < at + 10; i2++) if ((head[i2] & 128) === 0) return i2 - at + 1;
       throw new WireFormatError(`malformed varint at byte ${pos}`);
     }
     case 1:
@@ -35456,14 +34222,11 @@ function varintLength(value) {
   }
   return n;
 }
-function fullName(type) {
-  return type.fullName.replace(/^\./, "");
-}
 
 // src/onnx/read-model.ts
 var ModelReadError = class extends Error {
   constructor(file, problem) {
-    super(`${file}: ${problem}`);
+    super(`${oneLine(file, 4096)}: ${oneLine(problem, 2e3)}`);
     this.file = file;
     this.problem = problem;
     this.name = "ModelReadError";
@@ -35471,6 +34234,11 @@ var ModelReadError = class extends Error {
   file;
   problem;
 };
+var CONTROL2 = /[\u0000-\u001f\u007f\u2028\u2029]/g;
+function oneLine(text4, max2) {
+  const flat = text4.replace(CONTROL2, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return flat.length > max2 ? `${flat.slice(0, max2 - 1)}…` : flat;
+}
 var DATA_TYPES = [
   "undefined",
   "float32",
@@ -35497,6 +34265,8 @@ var DATA_TYPES = [
   "int4",
   "float4e2m1"
 ];
+var MAX_RANK = 64;
+var MAX_OPSET_IMPORTS = 1e3;
 function dataTypeName(code2) {
   return DATA_TYPES[code2 ?? 0] ?? "unknown";
 }
@@ -35537,16 +34307,21 @@ function readModelFrom(source, file) {
     );
   }
   const opsets = {};
-  for (const entry of list(decoded.opset_import)) {
+  const imports = list(decoded.opset_import);
+  if (imports.length > MAX_OPSET_IMPORTS) {
+    throw new ModelReadError(file, `imports ${imports.length} operator sets, more than ${MAX_OPSET_IMPORTS}`);
+  }
+  for (const entry of imports) {
     const domain = str(entry.domain);
-    opsets[domain === "ai.onnx" ? "" : domain] = int(entry.version, file, "opset version");
+    opsets[domain === "ai.onnx" ? "" : domain] = nonNegative(entry.version, file, "opset version");
   }
   const context = { file };
   return {
     file: { path: file, size: source.size },
-    irVersion: int(decoded.ir_version, file, "ir_version"),
-    producerName: str(decoded.producer_name),
-    producerVersion: str(decoded.producer_version),
+    irVersion: nonNegative(decoded.ir_version, file, "ir_version"),
+    // Shown in every report: a producer string of megabytes is clipped, not carried along.
+    producerName: str(decoded.producer_name).slice(0, 4096),
+    producerVersion: str(decoded.producer_version).slice(0, 4096),
     domain: str(decoded.domain),
     modelVersion: int(decoded.model_version ?? "0", file, "model_version"),
     docString: str(decoded.doc_string),
@@ -35629,7 +34404,7 @@ function toAttributeValue(a, id, context) {
       if (!a.g) throw new ModelReadError(file, `attribute ${id} is a graph attribute without a graph`);
       return { type, value: toGraph(a.g, `${id}/`, context) };
     case "graphs":
-      return { type, value: list(a.graphs).map((g, i) => toGraph(g, `${id}.${i}/`, context)) };
+      return { type, value: list(a.graphs).map((g, i2) => toGraph(g, `${id}.${i2}/`, context)) };
     default:
       return { type: "other", value: void 0 };
   }
@@ -35637,13 +34412,69 @@ function toAttributeValue(a, id, context) {
 function toTensor(t, context) {
   const name3 = str(t.name);
   const dims = list(t.dims).map((d) => int(d, context.file, `a dimension of tensor '${name3}'`));
-  return {
+  if (dims.length > MAX_RANK) {
+    throw new ModelReadError(
+      context.file,
+      `tensor '${name3}' has ${dims.length} dimensions, more than ${MAX_RANK}`
+    );
+  }
+  const tensor = {
     name: name3,
     dataType: dataTypeName(Number(t.data_type ?? 0)),
     dims,
     numel: numelOf(dims, name3, context.file),
     data: tensorData(t, name3, context.file)
   };
+  checkStoredSize(tensor, list(t.string_data).length, context.file);
+  return tensor;
+}
+var ELEMENT_BITS = {
+  float32: 32,
+  uint8: 8,
+  int8: 8,
+  uint16: 16,
+  int16: 16,
+  int32: 32,
+  int64: 64,
+  bool: 8,
+  float16: 16,
+  float64: 64,
+  uint32: 32,
+  uint64: 64,
+  complex64: 64,
+  complex128: 128,
+  bfloat16: 16,
+  float8e4m3fn: 8,
+  float8e4m3fnuz: 8,
+  float8e5m2: 8,
+  float8e5m2fnuz: 8,
+  uint4: 4,
+  int4: 4,
+  float4e2m1: 4
+};
+function checkStoredSize(tensor, strings, file) {
+  const { name: name3, numel, data, dataType } = tensor;
+  if (numel === 0 || data.kind === "external") return;
+  const claim = `tensor '${name3}' has ${numel} elements (${tensor.dims.join("x") || "a scalar"}) of ${dataType}`;
+  if (data.kind === "none") throw new ModelReadError(file, `${claim} but no data`);
+  const bits2 = ELEMENT_BITS[dataType] ?? 0;
+  const bytes = data.kind === "in-file" ? data.length : data.bytes?.length;
+  let fits;
+  let held;
+  if (data.field === "raw_data") {
+    const length = bytes ?? 0;
+    fits = bits2 > 0 ? length === Math.ceil(bits2 * numel / 8) : numel <= 8 * length;
+    held = `${length} bytes`;
+  } else if (data.field === "string_data") {
+    fits = numel <= strings;
+    held = `${strings} strings`;
+  } else {
+    const width = data.field === "float_data" ? 4 : data.field === "double_data" ? 8 : 1;
+    const values = bytes !== void 0 ? Math.floor(bytes / width) : data.kind === "inline" ? data.values?.length ?? 0 : 0;
+    fits = numel <= 2 * values;
+    held = bytes !== void 0 ? `${bytes} bytes` : `${values} values`;
+  }
+  if (!fits) throw new ModelReadError(file, `${claim} but its ${data.field} holds ${held}`);
 }
 function toSparseTensor(s, context) {
   const values = toTensor(s.values ?? {}, context);
@@ -35731,17 +34562,26 @@ function toValueInfo(v) {
   };
 }
 function toDim(d) {
-  if (d.dim_value !== void 0) return Number(d.dim_value);
-  if (d.dim_param !== void 0 && d.dim_param !== "") return String(d.dim_param);
+  if (d.dim_value !== void 0) {
+    const n = Number(d.dim_value);
+    return Number.isSafeInteger(n) && n >= 0 ? n : null;
+  }
+  if (d.dim_param !== void 0 && d.dim_param !== "" && String(d.dim_param).length <= 4096)
+    return String(d.dim_param);
   return null;
 }
 function checkExternalData(model) {
   const folder = path.dirname(path.resolve(model.file.path));
   const sizes = /* @__PURE__ */ new Map();
+  const targets = /* @__PURE__ */ new Map();
   for (const tensor of allTensors(model.graph)) {
     if (tensor.data.kind !== "external") continue;
     const { location, offset, length } = tensor.data;
-    const target = resolveExternal(model.file.path, location, tensor.name);
+    let target = targets.get(location);
+    if (target === void 0) {
+      target = resolveExternal(model.file.path, location, tensor.name);
+      targets.set(location, target);
+    }
     let size = sizes.get(target);
     if (size === void 0) {
       if (!existsSync2(target)) {
@@ -35753,7 +34593,20 @@ function checkExternalData(model) {
       size = statSync(target).size;
       sizes.set(target, size);
     }
-    const needed = offset + (length ?? 0);
+    if (offset < 0 || (length ?? 0) < 0) {
+      throw new ModelReadError(
+        model.file.path,
+        `tensor '${tensor.name}' has a negative external data offset or length (${offset}, ${length})`
+      );
+    }
+    const expected = Math.ceil((ELEMENT_BITS[tensor.dataType] ?? 0) * tensor.numel / 8);
+    if (length !== void 0 && length < expected) {
+      throw new ModelReadError(
+        model.file.path,
+        `tensor '${tensor.name}' has ${tensor.numel} elements of ${tensor.dataType} (${expected} bytes) but its external data is ${length} bytes long`
+      );
+    }
+    const needed = offset + (length ?? expected);
     if (needed > size) {
       throw new ModelReadError(
         model.file.path,
@@ -35817,6 +34670,11 @@ function entries(value) {
   const out = {};
   for (const e of list(value)) out[str(e.key)] = str(e.value);
   return out;
+}
+function nonNegative(value, file, what) {
+  const n = int(value, file, what);
+  if (n < 0) throw new ModelReadError(file, `${what} is negative (${n})`);
+  return n;
 }
 function int(value, file, what) {
   const n = typeof value === "number" ? value : Number(value);
@@ -35915,13 +34773,8 @@ async function git(args, cwd, env) {
   }
 }
 
-// src/action/io.ts
-var ActionError = class extends Error {
-  name = "ActionError";
-};
-
 // src/action/mode-baseline.ts
-import { writeFileSync as writeFileSync2 } from "node:fs";
+import { writeFileSync as writeFileSync4 } from "node:fs";
 
 // src/version.ts
 var TOOL_VERSION = "0.1.0";
@@ -35947,9 +34800,9 @@ function serializeBundle(bundle) {
 }
 
 // src/onnx/tensor-bytes.ts
-var import_protobufjs2 = __toESM(require_protobufjs(), 1);
+var import_light2 = __toESM(require_light(), 1);
 import { createHash } from "node:crypto";
-var ELEMENT_BITS = {
+var ELEMENT_BITS2 = {
   float32: 32,
   uint8: 8,
   int8: 8,
@@ -35974,7 +34827,7 @@ var ELEMENT_BITS = {
   float4e2m1: 4
 };
 function elementBits(dtype) {
-  return ELEMENT_BITS[dtype] ?? 0;
+  return ELEMENT_BITS2[dtype] ?? 0;
 }
 function byteSize(dtype, numel) {
   return Math.ceil(elementBits(dtype) * numel / 8);
@@ -35982,91 +34835,407 @@ function byteSize(dtype, numel) {
 function isFloating(dtype) {
   return /^(float|bfloat|complex)/.test(dtype);
 }
+var SAMPLE_RUNS = 8;
+var SAMPLE_RUN = 8;
+var EXACT_KEY_BYTES = 4096;
+var BLOCK = 4 << 20;
+var MIN_SLAB = 32 << 20;
+var MAX_PASSES = 8;
+var MAX_OPEN = 64;
 var TensorReader = class {
   constructor(model) {
     this.model = model;
   }
   model;
   sources = /* @__PURE__ */ new Map();
-  /** The last tensor read: the analysis asks for one tensor's uniformity and fingerprint in a row. */
+  externals = /* @__PURE__ */ new Map();
+  /** The last tensor decoded from a varint field: uniformity and fingerprint ask for it in a row. */
   last;
+  samples = /* @__PURE__ */ new Map();
+  uniform = /* @__PURE__ */ new Map();
+  fingerprints = /* @__PURE__ */ new Map();
+  block;
+  otherBlock;
+  /** Kept between transposes: fresh memory costs a page fault per page on first write. */
+  slab;
+  band;
+  /** The canonical little-endian bytes, whole (a copy). Only for small tensors and tests. */
   bytes(tensor) {
-    if (this.last?.tensor !== tensor) this.last = { tensor, bytes: this.read(tensor) };
-    return this.last.bytes;
+    const at = this.locate(tensor);
+    if ("bytes" in at) return at.bytes;
+    return this.readRange(at, at.offset, new Uint8Array(at.length), tensor);
   }
-  read(tensor) {
-    const data = tensor.data;
-    const expected = byteSize(tensor.dataType, tensor.numel);
-    switch (data.kind) {
-      case "none":
-        return new Uint8Array(0);
-      case "in-file": {
-        const raw = Uint8Array.from(this.source(this.model.file.path).read(data.offset, data.length));
-        return data.field === "raw_data" ? raw : fromTypedField(tensor, data.field, raw);
-      }
-      case "inline":
-        if (data.bytes)
-          return data.field === "raw_data" ? data.bytes : fromTypedField(tensor, data.field, data.bytes);
-        return fromValues(tensor, data.values ?? []);
-      case "external": {
-        const file = resolveExternal(this.model.file.path, data.location, tensor.name);
-        const length = data.length ?? expected;
-        try {
-          return Uint8Array.from(this.source(file).read(data.offset, length));
-        } catch (error2) {
-          throw new ModelReadError(
-            this.model.file.path,
-            `cannot read external data of '${tensor.name}': ${error2.message}`
-          );
-        }
-      }
-    }
-  }
-  /** sha256 of the canonical bytes, hex. */
+  /** sha256 of the canonical bytes, hex; streamed. */
   fingerprint(tensor) {
-    return createHash("sha256").update(this.bytes(tensor)).digest("hex");
-  }
-  /** sha256 of the bytes of the 2-D tensor's transpose. */
-  transposedFingerprint(tensor) {
-    const bits = elementBits(tensor.dataType);
-    if (tensor.dims.length !== 2 || bits < 8) return void 0;
-    const [rows, cols] = tensor.dims;
-    const size = bits / 8;
-    const bytes = this.bytes(tensor);
-    const out = new Uint8Array(bytes.length);
-    for (let r = 0; r < rows; r++) {
-      for (let c = 0; c < cols; c++) {
-        const from = (r * cols + c) * size;
-        out.set(bytes.subarray(from, from + size), (c * rows + r) * size);
-      }
+    let hash = this.fingerprints.get(tensor);
+    if (hash === void 0) {
+      const sha2 = createHash("sha256");
+      this.stream(tensor, (block) => void sha2.update(block));
+      hash = sha2.digest("hex");
+      this.fingerprints.set(tensor, hash);
     }
-    return createHash("sha256").update(out).digest("hex");
+    return hash;
+  }
+  /** sha256 of the bytes of the 2-D tensor's transpose; built in slabs, never the whole tensor twice. */
+  transposedFingerprint(tensor) {
+    const sha2 = createHash("sha256");
+    return this.transposed(tensor, (slab) => void sha2.update(slab)) ? sha2.digest("hex") : void 0;
   }
   /** True when every element has the same value (fresh zeros/ones): a sign of init, not of learning. */
   isUniform(tensor) {
-    const bytes = this.bytes(tensor);
-    const size = Math.max(1, elementBits(tensor.dataType) / 8);
-    for (let i = size; i < bytes.length; i += size) {
-      for (let b = 0; b < size; b++) if (bytes[i + b] !== bytes[b]) return false;
+    let result = this.uniform.get(tensor);
+    if (result === void 0) {
+      result = this.checkUniform(tensor);
+      this.uniform.set(tensor, result);
+    }
+    return result;
+  }
+  /** The tensor's sample key (see SampleKey). */
+  sampleKey(tensor) {
+    let sample = this.samples.get(tensor);
+    if (!sample) {
+      sample = this.makeSampleKey(tensor);
+      this.samples.set(tensor, sample);
+    }
+    return { key: sample.key, exact: sample.exact };
+  }
+  /** The sample key its transpose would have: equals sampleKey(o) whenever o holds this tensor transposed. */
+  transposedSampleKey(tensor) {
+    const shape3 = this.matrix(tensor);
+    if (!shape3) return void 0;
+    const { rows, cols, unit } = shape3;
+    const at = this.locate(tensor);
+    if (shape3.length <= EXACT_KEY_BYTES) {
+      const parts = [];
+      this.transposed(tensor, (slab) => void parts.push(Uint8Array.from(slab)));
+      return { key: exactKey(concat(parts)), exact: true };
+    }
+    const count3 = shape3.length / unit;
+    const out = new Uint8Array(SAMPLE_RUNS * SAMPLE_RUN * unit);
+    let n = 0;
+    for (const start of sampleStarts(count3)) {
+      for (let p = start; p < start + SAMPLE_RUN; p++) {
+        const from = (p % rows * cols + Math.floor(p / rows)) * unit;
+        this.readPart(at, from, out.subarray(n * unit, (n + 1) * unit), tensor);
+        n++;
+      }
+    }
+    return { key: sampledKey(shape3.length, out), exact: false };
+  }
+  /** Whether two tensors hold the same bytes; streamed, block against block. */
+  sameContent(a, b) {
+    const [at, bt] = [this.locate(a), this.locate(b)];
+    const length = lengthOf(at);
+    if (length !== lengthOf(bt)) return false;
+    const one = this.block ??= new Uint8Array(BLOCK);
+    const two = this.otherBlock ??= new Uint8Array(BLOCK);
+    for (let offset = 0; offset < length; offset += BLOCK) {
+      const size = Math.min(BLOCK, length - offset);
+      const x2 = this.readPart(at, offset, one.subarray(0, size), a);
+      const y = this.readPart(bt, offset, two.subarray(0, size), b);
+      if (!Buffer.from(x2.buffer, x2.byteOffset, size).equals(y)) return false;
     }
     return true;
+  }
+  /** Whether `other` holds the 2-D `tensor` transposed; streamed slab by slab. */
+  isTransposeOf(tensor, other) {
+    const ot = this.locate(other);
+    const shape3 = this.matrix(tensor);
+    if (!shape3 || lengthOf(ot) !== shape3.length) return false;
+    let offset = 0;
+    let same = true;
+    this.transposed(tensor, (slab) => {
+      const two = this.otherBlock ??= new Uint8Array(BLOCK);
+      for (let at = 0; same && at < slab.length; at += BLOCK) {
+        const size = Math.min(BLOCK, slab.length - at);
+        const y = this.readPart(ot, offset + at, two.subarray(0, size), other);
+        same = Buffer.from(slab.buffer, slab.byteOffset + at, size).equals(y);
+      }
+      offset += slab.length;
+      return same;
+    });
+    return same;
   }
   close() {
     for (const s of this.sources.values()) s.close();
     this.sources.clear();
+    this.block = this.otherBlock = this.slab = this.band = void 0;
   }
+  makeSampleKey(tensor) {
+    const at = this.locate(tensor);
+    const length = lengthOf(at);
+    const unit = sampleUnit(tensor);
+    if (length <= EXACT_KEY_BYTES) {
+      const bytes = "bytes" in at ? at.bytes : this.readPart(at, 0, new Uint8Array(length), tensor);
+      return { key: exactKey(bytes), exact: true, allEqual: allEqual(bytes, unit) };
+    }
+    const out = new Uint8Array(SAMPLE_RUNS * SAMPLE_RUN * unit);
+    sampleStarts(Math.floor(length / unit)).forEach((start, i2) => {
+      const run = out.subarray(i2 * SAMPLE_RUN * unit, (i2 + 1) * SAMPLE_RUN * unit);
+      this.readPart(at, start * unit, run, tensor);
+    });
+    return { key: sampledKey(length, out), exact: false, allEqual: allEqual(out, unit) };
+  }
+  checkUniform(tensor) {
+    const unit = sampleUnit(tensor);
+    this.sampleKey(tensor);
+    if (!this.samples.get(tensor).allEqual) return false;
+    let first;
+    let uniform = true;
+    this.stream(tensor, (block) => {
+      const bytes = Buffer.from(block.buffer, block.byteOffset, block.length - block.length % unit);
+      if (bytes.length === 0) return true;
+      first ??= Buffer.from(bytes.subarray(0, unit));
+      uniform = first.equals(bytes.subarray(0, unit)) && bytes.subarray(unit).equals(bytes.subarray(0, bytes.length - unit));
+      return uniform;
+    });
+    return uniform;
+  }
+  /** Calls `visit` with consecutive blocks of the canonical bytes until it returns false. */
+  stream(tensor, visit) {
+    const at = this.locate(tensor);
+    if ("bytes" in at) {
+      visit(at.bytes);
+      return;
+    }
+    const block = this.block ??= new Uint8Array(BLOCK);
+    for (let offset = 0; offset < at.length; offset += BLOCK) {
+      const size = Math.min(BLOCK, at.length - offset);
+      if (visit(this.readPart(at, offset, block.subarray(0, size), tensor)) === false) return;
+    }
+  }
+  /**
+   * Calls `visit` with the bytes of the 2-D tensor's transpose, in order, one slab (a band of the
+   * transpose's rows, the tensor's columns) at a time, until it returns false. Each slab is one pass over
+   * the tensor in row blocks; slabs are large enough that there are at most a few passes.
+   * Returns false when the tensor is not a matrix of whole-byte elements.
+   */
+  transposed(tensor, visit) {
+    const shape3 = this.matrix(tensor);
+    if (!shape3) return false;
+    const { rows, cols, unit, length } = shape3;
+    const at = this.locate(tensor);
+    const slabBytes = Math.min(length, Math.max(MIN_SLAB, Math.ceil(length / MAX_PASSES)));
+    const width = Math.max(1, Math.floor(slabBytes / (rows * unit)));
+    const rowBytes = cols * unit;
+    const blockRows = Math.max(1, Math.floor(BLOCK / rowBytes));
+    const slab = this.buffer("slab", width * rows * unit);
+    const block = "bytes" in at ? void 0 : this.buffer("band", blockRows * rowBytes);
+    const words = unit % 4 === 0 ? unit / 4 : 1;
+    const view = (b, n) => unit % 4 === 0 ? new Uint32Array(b.buffer, b.byteOffset, n / 4) : unit === 2 ? new Uint16Array(b.buffer, b.byteOffset, n / 2) : b;
+    for (let c0 = 0; c0 < cols; c0 += width) {
+      const c1 = Math.min(cols, c0 + width);
+      const out = view(slab, (c1 - c0) * rows * unit);
+      for (let r0 = 0; r0 < rows; r0 += blockRows) {
+        const r1 = Math.min(rows, r0 + blockRows);
+        const bytes = "bytes" in at ? at.bytes.subarray(r0 * rowBytes, r1 * rowBytes) : this.readPart(at, r0 * rowBytes, block.subarray(0, (r1 - r0) * rowBytes), tensor);
+        const aligned = bytes.byteOffset % 4 === 0 ? bytes : Uint8Array.from(bytes);
+        transposeBand(view(aligned, aligned.length), out, r0, r1, c0, c1, rows, cols, words);
+      }
+      if (visit(slab.subarray(0, (c1 - c0) * rows * unit)) === false) break;
+    }
+    return true;
+  }
+  /** A reusable buffer of at least `size` bytes, as a view of exactly `size`. */
+  buffer(name3, size) {
+    let buffer = this[name3];
+    if (!buffer || buffer.length < size) buffer = this[name3] = new Uint8Array(size);
+    return buffer.subarray(0, size);
+  }
+  /** rows, cols and element size of a 2-D tensor of whole-byte elements whose bytes are all there. */
+  matrix(tensor) {
+    const bits2 = elementBits(tensor.dataType);
+    if (tensor.dims.length !== 2 || bits2 < 8) return void 0;
+    const [rows, cols] = tensor.dims;
+    const unit = bits2 / 8;
+    const length = rows * cols * unit;
+    if (length === 0 || lengthOf(this.locate(tensor)) !== length) return void 0;
+    return { rows, cols, unit, length };
+  }
+  /** Where the canonical bytes are; decodes (and keeps, for the next call) varint-encoded values. */
+  locate(tensor) {
+    const data = tensor.data;
+    switch (data.kind) {
+      case "none":
+        return { bytes: new Uint8Array(0) };
+      case "in-file": {
+        const source = this.source(this.model.file.path);
+        if (data.field === "raw_data" || data.field === "float_data" || data.field === "double_data")
+          return { source, offset: data.offset, length: data.length };
+        return { bytes: this.decoded(tensor, () => Uint8Array.from(source.read(data.offset, data.length))) };
+      }
+      case "inline":
+        if (data.bytes && (data.field === "raw_data" || data.field === "float_data" || data.field === "double_data"))
+          return { bytes: data.bytes };
+        return { bytes: this.decoded(tensor, () => data.bytes ?? new Uint8Array(0)) };
+      case "external": {
+        const file = this.external(data.location, tensor.name);
+        const length = data.length ?? byteSize(tensor.dataType, tensor.numel);
+        let source;
+        try {
+          source = this.source(file);
+        } catch (error2) {
+          throw this.externalError(tensor, error2);
+        }
+        if (data.offset + length > source.size) {
+          throw this.externalError(
+            tensor,
+            new RangeError(
+              `read past the end of the file (bytes ${data.offset}..${data.offset + length} of ${source.size})`
+            )
+          );
+        }
+        return { source, offset: data.offset, length };
+      }
+    }
+  }
+  decoded(tensor, packed) {
+    if (this.last?.tensor !== tensor) {
+      const data = tensor.data;
+      let bytes;
+      try {
+        bytes = data.values ? fromValues(tensor, data.values) : fromTypedField(tensor, data.field, packed());
+      } catch (error2) {
+        if (error2 instanceof ModelReadError) throw error2;
+        throw new ModelReadError(
+          this.model.file.path,
+          `cannot decode the ${data.field} of '${tensor.name}': ${error2.message}`
+        );
+      }
+      this.last = { tensor, bytes };
+    }
+    return this.last.bytes;
+  }
+  /** Bytes [from, from + into.length) of the located tensor, into `into`. */
+  readPart(at, from, into, tensor) {
+    if ("bytes" in at) {
+      into.set(at.bytes.subarray(from, from + into.length));
+      return into;
+    }
+    return this.readRange(at, at.offset + from, into, tensor);
+  }
+  readRange(at, offset, into, tensor) {
+    try {
+      return at.source.readInto(offset, into);
+    } catch (error2) {
+      if (tensor.data.kind === "external") throw this.externalError(tensor, error2);
+      throw new ModelReadError(
+        this.model.file.path,
+        `cannot read the values of '${tensor.name}': ${error2.message}`
+      );
+    }
+  }
+  externalError(tensor, error2) {
+    if (error2 instanceof ModelReadError) return error2;
+    return new ModelReadError(
+      this.model.file.path,
+      `cannot read external data of '${tensor.name}': ${error2.message}`
+    );
+  }
+  /** The path of an external data file, checked once per location (resolveExternal). */
+  external(location, tensorName) {
+    let file = this.externals.get(location);
+    if (file === void 0) {
+      file = resolveExternal(this.model.file.path, location, tensorName);
+      this.externals.set(location, file);
+    }
+    return file;
+  }
+  /** An open file; at most MAX_OPEN external files stay open (one file per tensor is common). */
   source(file) {
     let source = this.sources.get(file);
-    if (!source) {
-      source = new FileSource(file);
+    if (source) {
+      this.sources.delete(file);
       this.sources.set(file, source);
+      return source;
+    }
+    source = new FileSource(file);
+    this.sources.set(file, source);
+    if (this.sources.size > MAX_OPEN) {
+      for (const [name3, open2] of this.sources) {
+        if (name3 === this.model.file.path) continue;
+        open2.close();
+        this.sources.delete(name3);
+        break;
+      }
     }
     return source;
   }
 };
+function lengthOf(at) {
+  return "bytes" in at ? at.bytes.length : at.length;
+}
+function sampleUnit(tensor) {
+  const bits2 = elementBits(tensor.dataType);
+  return bits2 >= 8 ? bits2 / 8 : 1;
+}
+function sampleStarts(count3) {
+  const last = Math.max(0, count3 - SAMPLE_RUN);
+  const starts = [0, last];
+  let state = count3 >>> 0 || 1;
+  while (starts.length < SAMPLE_RUNS) {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    state >>>= 0;
+    starts.push(Math.floor(state / 2 ** 32 * (last + 1)));
+  }
+  return starts;
+}
+var TILE = 32;
+function transposeBand(band, out, r0, r1, c0, c1, rows, cols, words) {
+  if (words === 1 && band instanceof Uint32Array) {
+    transpose32(band, out, r0, r1, c0, c1, rows, cols);
+    return;
+  }
+  for (let rt = r0; rt < r1; rt += TILE) {
+    const rEnd = Math.min(r1, rt + TILE);
+    for (let ct = c0; ct < c1; ct += TILE) {
+      const cEnd = Math.min(c1, ct + TILE);
+      for (let c = ct; c < cEnd; c++) {
+        for (let r = rt; r < rEnd; r++) {
+          const src = ((r - r0) * cols + c) * words;
+          const dst = ((c - c0) * rows + r) * words;
+          for (let w = 0; w < words; w++) out[dst + w] = band[src + w];
+        }
+      }
+    }
+  }
+}
+function transpose32(band, out, r0, r1, c0, c1, rows, cols) {
+  for (let rt = r0; rt < r1; rt += TILE) {
+    const rEnd = Math.min(r1, rt + TILE);
+    for (let ct = c0; ct < c1; ct += TILE) {
+      const cEnd = Math.min(c1, ct + TILE);
+      for (let c = ct; c < cEnd; c++) {
+        let src = (rt - r0) * cols + c;
+        let dst = (c - c0) * rows + rt;
+        for (let r = rt; r < rEnd; r++) {
+          out[dst++] = band[src];
+          src += cols;
+        }
+      }
+    }
+  }
+}
+function exactKey(bytes) {
+  return `x${createHash("sha256").update(bytes).digest("base64")}`;
+}
+function sampledKey(length, sample) {
+  return `s${length}:${createHash("sha256").update(sample).digest("base64")}`;
+}
+function allEqual(bytes, unit) {
+  for (let i2 = unit; i2 + unit <= bytes.length; i2 += unit) {
+    for (let b = 0; b < unit; b++) if (bytes[i2 + b] !== bytes[b]) return false;
+  }
+  return true;
+}
+function concat(parts) {
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+}
 function fromTypedField(tensor, field2, packed) {
   if (field2 === "float_data" || field2 === "double_data") return packed;
-  const reader = import_protobufjs2.default.Reader.create(packed);
+  const reader = import_light2.default.Reader.create(packed);
   const values = [];
   while (reader.pos < reader.len) {
     if (field2 === "int32_data") values.push(reader.int32());
@@ -36075,27 +35244,27 @@ function fromTypedField(tensor, field2, packed) {
   return fromValues(tensor, values);
 }
 function fromValues(tensor, values) {
-  const bits = elementBits(tensor.dataType);
-  const out = new DataView(new ArrayBuffer(Math.ceil(bits * values.length / 8)));
-  values.forEach((v, i) => {
+  const bits2 = elementBits(tensor.dataType);
+  const out = new DataView(new ArrayBuffer(Math.ceil(bits2 * values.length / 8)));
+  values.forEach((v, i2) => {
     switch (tensor.dataType) {
       case "float32":
       case "complex64":
-        return out.setFloat32(i * 4, Number(v), true);
+        return out.setFloat32(i2 * 4, Number(v), true);
       case "float64":
       case "complex128":
-        return out.setFloat64(i * 8, Number(v), true);
+        return out.setFloat64(i2 * 8, Number(v), true);
       case "int64":
-        return out.setBigInt64(i * 8, BigInt(v), true);
+        return out.setBigInt64(i2 * 8, BigInt(v), true);
       case "uint64":
-        return out.setBigUint64(i * 8, BigInt(v), true);
+        return out.setBigUint64(i2 * 8, BigInt(v), true);
       case "int32":
-        return out.setInt32(i * 4, Number(v), true);
+        return out.setInt32(i2 * 4, Number(v), true);
       case "uint32":
-        return out.setUint32(i * 4, Number(v), true);
+        return out.setUint32(i2 * 4, Number(v), true);
       default:
-        if (bits === 16) return out.setUint16(i * 2, Number(v) & 65535, true);
-        if (bits === 8) return out.setUint8(i, Number(v) & 255);
+        if (bits2 === 16) return out.setUint16(i2 * 2, Number(v) & 65535, true);
+        if (bits2 === 8) return out.setUint8(i2, Number(v) & 255);
         return void 0;
     }
   });
@@ -36104,6 +35273,23 @@ function fromValues(tensor, values) {
 
 // src/report/report.ts
 var SCHEMA_VERSION = 1;
+
+// src/report/clip.ts
+var MAX_STRING = 4096;
+function clip(text4) {
+  if (text4.length <= MAX_STRING) return text4;
+  let end = MAX_STRING - 1;
+  if (/[\uD800-\uDBFF]/.test(text4[end - 1] ?? "")) end--;
+  return `${text4.slice(0, end)}…`;
+}
+function clipStrings(value) {
+  if (typeof value === "string") return clip(value);
+  if (Array.isArray(value)) return value.map(clipStrings);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [clip(k), clipStrings(v)]));
+  }
+  return value;
+}
 
 // src/analysis/op-schemas.generated.ts
 var OP_SCHEMAS = {
@@ -36314,7 +35500,9 @@ var CONTROL_FLOW = /* @__PURE__ */ new Set(["If", "Loop", "Scan"]);
 function inputRole(domain, opType, opsets, index) {
   if (domain === "" && CONTROL_FLOW.has(opType)) return { role: "meta", known: true };
   const key = domain === "" || domain === "ai.onnx" ? opType : `${domain}:${opType}`;
-  const entry = pickVersion(OP_SCHEMAS[key], opsets[domain] ?? opsets[""] ?? Number.MAX_SAFE_INTEGER);
+  const entries2 = Object.hasOwn(OP_SCHEMAS, key) ? OP_SCHEMAS[key] : void 0;
+  const opset = (Object.hasOwn(opsets, domain) ? opsets[domain] : opsets[""]) ?? Number.MAX_SAFE_INTEGER;
+  const entry = pickVersion(entries2, opset);
   if (!entry) return { role: "weight", known: false };
   const last = entry.inputs.length - 1;
   const role = index <= last ? entry.inputs[index] : entry.variadic ? entry.inputs[last] : void 0;
@@ -36344,6 +35532,7 @@ var Scope = class {
     return this.parent?.get(name3);
   }
 };
+var MAX_CONSTANT_LINKS = 2e6;
 function walkModel(model) {
   const walk2 = {
     constants: /* @__PURE__ */ new Map(),
@@ -36352,7 +35541,7 @@ function walkModel(model) {
     consumed: /* @__PURE__ */ new Set(),
     unknownOps: /* @__PURE__ */ new Set()
   };
-  walkGraph(model, model.graph, "", new Scope(), walk2);
+  walkGraph(model, model.graph, "", new Scope(), walk2, { links: 0 });
   const byId = new Map(walk2.nodes.map((n) => [n.node.id, n]));
   markLive(
     model.graph,
@@ -36361,7 +35550,7 @@ function walkModel(model) {
   );
   return walk2;
 }
-function walkGraph(model, graph, graphPath, outer, walk2) {
+function walkGraph(model, graph, graphPath, outer, walk2, budget) {
   const scope = new Scope(outer);
   const register2 = (tensor, kind, name3, numel = tensor.numel) => {
     const key = `${graphPath}|${name3}`;
@@ -36378,25 +35567,33 @@ function walkGraph(model, graph, graphPath, outer, walk2) {
       registerConstantNode(node, register2, scope);
       continue;
     }
-    const present = node.inputs.filter((i) => i !== "");
-    const allConstant = present.length > 0 && present.every((i) => scope.get(i) !== void 0);
+    const present = node.inputs.filter((i2) => i2 !== "");
+    const allConstant = present.length > 0 && present.every((i2) => scope.get(i2) !== void 0);
     facts.folds = allConstant && node.subgraphs.length === 0;
     const passedOn = [];
     node.inputs.forEach((input, index) => {
       const origins = input === "" ? void 0 : scope.get(input);
       if (!origins) return;
+      budget.links += origins.length;
+      if (budget.links > MAX_CONSTANT_LINKS) {
+        throw new ModelReadError(
+          model.file.path,
+          `the graph links constants to nodes more than ${MAX_CONSTANT_LINKS} times, more than paramtrace follows (a chain of constant folds that grows with every node?)`
+        );
+      }
       for (const o of origins) walk2.consumed.add(o.key);
       const { role, known } = inputRole(node.domain, node.opType, model.opsets, index);
       if (!known) walk2.unknownOps.add(node.domain ? `${node.domain}:${node.opType}` : node.opType);
       if (role === "meta") return;
       const reached = origins.map((o) => ({ key: o.key, quantized: o.quantized || role === "qweight" }));
-      if (facts.folds) passedOn.push(...reached);
+      if (facts.folds) for (const o of reached) passedOn.push(o);
       else
         for (const o of reached)
           walk2.uses.push({ tensorKey: o.key, nodeId: node.id, role, quantized: o.quantized });
     });
     for (const output of node.outputs) if (output) scope.set(output, facts.folds ? dedupe(passedOn) : null);
-    for (const sub of node.subgraphs) walkGraph(model, sub.graph, `${node.id}/${sub.attribute}`, scope, walk2);
+    for (const sub of node.subgraphs)
+      walkGraph(model, sub.graph, `${node.id}/${sub.attribute}`, scope, walk2, budget);
   }
 }
 function registerConstantNode(node, register2, scope) {
@@ -36418,7 +35615,7 @@ function dedupe(origins) {
 function callOf(node, graphPath) {
   const scopes = dynamoScopes(node);
   let name3;
-  if (scopes && scopes.length > 0) name3 = scopes.filter((s) => s !== "").at(-1) ?? "";
+  if (scopes && scopes.length >= 2) name3 = scopes.at(-2) ?? "";
   else if (node.name.startsWith("/") && node.name.lastIndexOf("/") > 0) {
     name3 = modulePath(node.name.slice(1, node.name.lastIndexOf("/")).split("/"));
   }
@@ -36446,8 +35643,8 @@ function dynamoScopes(node) {
 function markLive(graph, required, byId) {
   const producer = /* @__PURE__ */ new Map();
   const local = /* @__PURE__ */ new Set([
-    ...graph.inputs.map((i) => i.name),
-    ...graph.initializers.map((i) => i.name)
+    ...graph.inputs.map((i2) => i2.name),
+    ...graph.initializers.map((i2) => i2.name)
   ]);
   for (const s of graph.sparseInitializers) local.add(s.name);
   for (const node of graph.nodes) {
@@ -36472,15 +35669,14 @@ function markLive(graph, required, byId) {
     const facts = byId.get(node.id);
     if (facts.live) continue;
     facts.live = true;
-    stack.push(...node.inputs);
+    for (const input of node.inputs) stack.push(input);
     for (const sub of node.subgraphs) {
-      stack.push(
-        ...markLive(
-          sub.graph,
-          sub.graph.outputs.map((o) => o.name),
-          byId
-        )
+      const used = markLive(
+        sub.graph,
+        sub.graph.outputs.map((o) => o.name),
+        byId
       );
+      for (const value2 of used) stack.push(value2);
     }
   }
   return outer;
@@ -36571,10 +35767,24 @@ function mapManifest(manifest, walk2, classified, content) {
   return { tensors, notes };
 }
 function sameDims(a, b) {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
+  return a.length === b.length && a.every((d, i2) => d === b[i2]);
 }
 
 // src/analysis/duplicates.ts
+function withPrefilter(content) {
+  if (content.sampleKey && content.transposedSampleKey && content.sameContent && content.isTransposeOf) {
+    return content;
+  }
+  return {
+    sampleKey: (t) => ({ key: content.fingerprint(t), exact: true }),
+    transposedSampleKey: (t) => {
+      const key = content.transposedFingerprint(t);
+      return key === void 0 ? void 0 : { key, exact: true };
+    },
+    sameContent: (a, b) => content.fingerprint(a) === content.fingerprint(b),
+    isTransposeOf: (t, o) => content.transposedFingerprint(t) === content.fingerprint(o)
+  };
+}
 function findDuplicates(candidates, content) {
   const buckets = /* @__PURE__ */ new Map();
   for (const c of candidates) {
@@ -36584,30 +35794,53 @@ function findDuplicates(candidates, content) {
     if (bucket) bucket.push(c);
     else buckets.set(key, [c]);
   }
+  const prefilter = withPrefilter(content);
   const groups2 = [];
   const findings = [];
   for (const bucket of buckets.values()) {
     if (bucket.length < 2) continue;
-    const members = bucket.filter((c) => !content.isUniform(c.tensor));
-    const byHash = /* @__PURE__ */ new Map();
-    for (const c of members) {
-      const hash = content.fingerprint(c.tensor);
-      const same = byHash.get(hash);
+    const uniform = /* @__PURE__ */ new Map();
+    const isUniform = (c) => {
+      let u = uniform.get(c);
+      if (u === void 0) uniform.set(c, u = content.isUniform(c.tensor));
+      return u;
+    };
+    const bySample = /* @__PURE__ */ new Map();
+    const exact = /* @__PURE__ */ new Set();
+    for (const c of bucket) {
+      const { key, exact: isExact } = prefilter.sampleKey(c.tensor);
+      if (isExact) exact.add(key);
+      const same = bySample.get(key);
       if (same) same.push(c);
-      else byHash.set(hash, [c]);
+      else bySample.set(key, [c]);
     }
+    const order = new Map(bucket.map((c, i2) => [c, i2]));
+    const classes = [];
+    for (const [key, same] of bySample) {
+      if (same.length < 2) continue;
+      const members = same.filter((c) => !isUniform(c));
+      if (members.length < 2) continue;
+      if (exact.has(key)) classes.push(members);
+      else classes.push(...equalContents(members, prefilter, content));
+    }
+    classes.sort((a, b) => order.get(a[0]) - order.get(b[0]));
     const grouped2 = /* @__PURE__ */ new Set();
-    for (const same of byHash.values()) {
+    for (const same of classes) {
       if (same.length < 2) continue;
       const group2 = canonicalFirst(same);
       group2.forEach((c) => grouped2.add(c.key));
       groups2.push(group2);
       findings.push(finding(group2, false));
     }
-    for (const c of members) {
+    for (const c of bucket) {
       if (grouped2.has(c.key) || c.tensor.dims.length !== 2 || c.tensor.dims[0] === c.tensor.dims[1]) continue;
-      const transposed = content.transposedFingerprint(c.tensor);
-      const twin = transposed === void 0 ? void 0 : byHash.get(transposed)?.find((o) => !grouped2.has(o.key) && o !== c);
+      const transposed = prefilter.transposedSampleKey(c.tensor);
+      if (!transposed) continue;
+      const others = (bySample.get(transposed.key) ?? []).filter((o) => !grouped2.has(o.key) && o !== c);
+      if (others.length === 0 || isUniform(c)) continue;
+      const twin = others.find(
+        (o) => !isUniform(o) && (transposed.exact || prefilter.isTransposeOf(c.tensor, o.tensor))
+      );
       if (!twin) continue;
       const group2 = canonicalFirst([twin, c]);
       group2.forEach((g) => grouped2.add(g.key));
@@ -36616,6 +35849,20 @@ function findDuplicates(candidates, content) {
     }
   }
   return { groups: groups2, findings };
+}
+function equalContents(members, prefilter, content) {
+  if (members.length === 2) {
+    const [a, b] = members;
+    return prefilter.sameContent(a.tensor, b.tensor) ? [[a, b]] : [];
+  }
+  const byHash = /* @__PURE__ */ new Map();
+  for (const c of members) {
+    const hash = content.fingerprint(c.tensor);
+    const same = byHash.get(hash);
+    if (same) same.push(c);
+    else byHash.set(hash, [c]);
+  }
+  return [...byHash.values()];
 }
 function canonicalFirst(group2) {
   const generated = (c) => /^onnx::|^_?[0-9]+$|^$/.test(c.name) ? 1 : 0;
@@ -36633,22 +35880,28 @@ function finding(group2, transposed) {
 
 // src/analysis/analyze.ts
 function analyze(input) {
+  return clipStrings(analyzeModel(input));
+}
+function analyzeModel(input) {
   const { model, content, manifest, trace } = input;
+  const phase = input.phase ?? ((_, run) => run());
   const walk2 = walkModel(model);
   const notes = [];
   const executions = (n) => trace ? trace.nodes[n.node.id]?.executions ?? 0 : n.live ? 1 : 0;
   const classified = classifyConstants(walk2);
-  for (const key of classified.parameters) {
-    const c = walk2.constants.get(key);
-    if (c.kind === "constant-node" && content.isUniform(c.tensor)) classified.parameters.delete(key);
-  }
-  const duplicates = findDuplicates(
-    [...classified.parameters].map((k) => walk2.constants.get(k)),
-    content
-  );
+  const duplicates = phase("fingerprint", () => {
+    for (const key of classified.parameters) {
+      const c = walk2.constants.get(key);
+      if (c.kind === "constant-node" && content.isUniform(c.tensor)) classified.parameters.delete(key);
+    }
+    return findDuplicates(
+      [...classified.parameters].map((k) => walk2.constants.get(k)),
+      content
+    );
+  });
   let tensors;
   if (manifest) {
-    const mapped = mapManifest(manifest, walk2, classified, content);
+    const mapped = phase("fingerprint", () => mapManifest(manifest, walk2, classified, content));
     tensors = mapped.tensors;
     notes.push(...mapped.notes);
   } else {
@@ -36936,7 +36189,7 @@ function explain(e) {
       fromPyTorch ? "Counted from the ONNX graph alone: layers that PyTorch declares but forward never uses are dropped by the exporter and cannot be seen here. Export with python/paramtrace_torch.py to embed the declared-parameter manifest and report them." : "Counted from the ONNX graph alone (no declared-parameter manifest in the file)."
     );
     const folded = e.walk.nodes.filter(
-      (n) => n.node.opType === "Conv" && n.node.inputs.slice(1).some((i) => /^onnx::Conv_\d+$/.test(i))
+      (n) => n.node.opType === "Conv" && n.node.inputs.slice(1).some((i2) => /^onnx::Conv_\d+$/.test(i2))
     ).length;
     if (fromPyTorch && folded > 0) {
       notes.push(
@@ -36982,7 +36235,7 @@ var TraceInputError = class extends Error {
 };
 var TraceError = class extends Error {
   constructor(kind, message, pid) {
-    super(oneLine(message));
+    super(oneLine2(message));
     this.kind = kind;
     this.pid = pid;
     this.name = "TraceError";
@@ -36990,7 +36243,7 @@ var TraceError = class extends Error {
   kind;
   pid;
 };
-function oneLine(text4) {
+function oneLine2(text4) {
   return text4.replace(/\s+/g, " ").trim();
 }
 
@@ -37015,14 +36268,14 @@ function consumerRuns(graph, producer, nodes, graphRuns) {
   const outputs = new Set(producer.outputs.filter((o) => o !== ""));
   let runs = graph.outputs.some((o) => outputs.has(o.name)) ? graphRuns : 0;
   for (const node of graph.nodes) {
-    const reads = node.inputs.some((i) => outputs.has(i)) || node.subgraphs.some((s) => readsAny(s.graph, outputs));
+    const reads = node.inputs.some((i2) => outputs.has(i2)) || node.subgraphs.some((s) => readsAny(s.graph, outputs));
     if (reads) runs = Math.max(runs, nodes[node.id]?.executions ?? 0);
   }
   return runs;
 }
 function readsAny(graph, names3) {
   return graph.nodes.some(
-    (n) => n.inputs.some((i) => names3.has(i)) || n.subgraphs.some((s) => readsAny(s.graph, names3))
+    (n) => n.inputs.some((i2) => names3.has(i2)) || n.subgraphs.some((s) => readsAny(s.graph, names3))
   );
 }
 function subgraphRuns(graph, nodes) {
@@ -37061,14 +36314,14 @@ var DESCR = {
   b1: ["bool", 1]
 };
 function readNpyHeader(file) {
-  const fd = openFile(file);
+  const fd2 = openFile(file);
   try {
-    const size = fstatSync2(fd).size;
+    const size = fstatSync2(fd2).size;
     const start = Buffer.alloc(Math.min(size, 12));
-    readSync2(fd, start, 0, start.length, 0);
+    readSync2(fd2, start, 0, start.length, 0);
     const { headerStart, headerLength } = preamble(file, start);
     const text4 = Buffer.alloc(headerLength);
-    if (readSync2(fd, text4, 0, headerLength, headerStart) !== headerLength)
+    if (readSync2(fd2, text4, 0, headerLength, headerStart) !== headerLength)
       fail(file, "the header is truncated");
     const header3 = parseHeader(
       file,
@@ -37083,11 +36336,11 @@ function readNpyHeader(file) {
     }
     return header3;
   } finally {
-    closeSync2(fd);
+    closeSync2(fd2);
   }
 }
 function preamble(file, start) {
-  if (start.length < 10 || MAGIC.some((b, i) => start[i] !== b))
+  if (start.length < 10 || MAGIC.some((b, i2) => start[i2] !== b))
     fail(file, "is not a .npy file (no \\x93NUMPY magic)");
   const major = start[6];
   if (major === 1) return { headerStart: 10, headerLength: start.readUInt16LE(8) };
@@ -37103,8 +36356,8 @@ function preamble(file, start) {
 function parseHeader(file, text4, dataOffset) {
   const descr = /'descr'\s*:\s*'([^']*)'/.exec(text4)?.[1];
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(text4)?.[1];
-  const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(text4)?.[1];
-  if (descr === void 0 || fortran === void 0 || shapeText === void 0) {
+  const shapeText2 = /'shape'\s*:\s*\(([^)]*)\)/.exec(text4)?.[1];
+  if (descr === void 0 || fortran === void 0 || shapeText2 === void 0) {
     fail(file, `has a header without descr, fortran_order and shape: ${text4.trim()}`);
   }
   if (fortran === "True")
@@ -37117,9 +36370,9 @@ function parseHeader(file, text4, dataOffset) {
       `holds dtype '${descr}', which is not supported (little-endian f4, f8, f2, i8, i4, i2, i1, u8, u4, u2, u1, b1)`
     );
   }
-  const shape3 = shapeText.split(",").map((s) => s.trim()).filter((s) => s !== "").map((s) => {
+  const shape3 = shapeText2.split(",").map((s) => s.trim()).filter((s) => s !== "").map((s) => {
     const d = Number(s.replace(/L$/, ""));
-    if (!Number.isSafeInteger(d) || d < 0) fail(file, `has an invalid shape (${shapeText})`);
+    if (!Number.isSafeInteger(d) || d < 0) fail(file, `has an invalid shape (${shapeText2})`);
     return d;
   });
   const [dtype, size] = entry;
@@ -37157,7 +36410,7 @@ var FEEDABLE = /* @__PURE__ */ new Set([
 ]);
 function planInputs(model, options) {
   const initializers = new Set(model.graph.initializers.map((t) => t.name));
-  const fed = model.graph.inputs.filter((i) => !initializers.has(i.name));
+  const fed = model.graph.inputs.filter((i2) => !initializers.has(i2.name));
   checkNamed(options.inputs, fed, "--input");
   checkNamed(options.inputFiles, fed, "--input-file");
   return fed.map((input, index) => planInput(input, index, options));
@@ -37251,9 +36504,9 @@ function checkAgainstDeclared(input, shape3, given) {
 }
 function checkNamed(given, fed, option) {
   for (const name3 of Object.keys(given ?? {})) {
-    if (!fed.some((i) => i.name === name3)) {
+    if (!fed.some((i2) => i2.name === name3)) {
       throw new TraceInputError(
-        `${option} ${name3}: the model has no such input (its inputs: ${fed.map((i) => i.name).join(", ") || "none"})`
+        `${option} ${name3}: the model has no such input (its inputs: ${fed.map((i2) => i2.name).join(", ") || "none"})`
       );
     }
   }
@@ -37277,7 +36530,8 @@ async function runWorker(requestFile, limits) {
       ...workerExecArgv(process.execArgv),
       `--max-old-space-size=${Math.max(256, Math.floor(limits.maxMemoryMb))}`
     ],
-    stdio: ["ignore", "ignore", "pipe", "ipc"]
+    stdio: ["ignore", "ignore", "pipe", "ipc"],
+    env: limits.env ?? process.env
   });
   let stderr = "";
   child.stderr?.on("data", (chunk) => {
@@ -37348,7 +36602,7 @@ function crashError(child, stderr, pid) {
   );
 }
 function lastLine(text4) {
-  const lines = text4.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g"), "").split("\n").map(oneLine).filter((l) => l !== "");
+  const lines = text4.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g"), "").split("\n").map(oneLine2).filter((l) => l !== "");
   return (lines.at(-1) ?? "").slice(0, 300);
 }
 function residentMb(pid) {
@@ -37388,13 +36642,13 @@ var TAKES_VALUE = /* @__PURE__ */ new Set([
 ]);
 function workerExecArgv(execArgv) {
   const out = [];
-  for (let i = 0; i < execArgv.length; i++) {
-    const arg = execArgv[i];
+  for (let i2 = 0; i2 < execArgv.length; i2++) {
+    const arg = execArgv[i2];
     if (!DROPPED.test(arg)) {
       out.push(arg);
       continue;
     }
-    if (TAKES_VALUE.has(arg)) i++;
+    if (TAKES_VALUE.has(arg)) i2++;
   }
   return out;
 }
@@ -37419,7 +36673,8 @@ async function traceModel(model, options = {}) {
     writeFileSync(requestFile, JSON.stringify(request2));
     const result = await runWorker(requestFile, {
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      maxMemoryMb: options.maxMemoryMb ?? Math.floor(totalmem() / 2 ** 20 * 0.8)
+      maxMemoryMb: options.maxMemoryMb ?? Math.floor(totalmem() / 2 ** 20 * 0.8),
+      env: options.env
     });
     checkJoin(model, result);
     inferFunctionCalls(model, result.nodes);
@@ -37458,15 +36713,101 @@ function checkJoin(model, result) {
   }
 }
 
+// src/pipeline/phases.ts
+import { readFileSync as readFileSync4, writeFileSync as writeFileSync2 } from "node:fs";
+import { performance as performance2 } from "node:perf_hooks";
+var ORDER = ["read", "trace", "fingerprint", "analyze"];
+var PhaseClock = class {
+  constructor(hooks = {}) {
+    this.hooks = hooks;
+  }
+  hooks;
+  totals = /* @__PURE__ */ new Map();
+  running = [];
+  peaks = new PeakMemory();
+  /** Runs `work` as the phase `name` (phases may nest: the inner one's time is its own). */
+  run(name3, work) {
+    this.enter(name3);
+    try {
+      return work();
+    } finally {
+      this.leave();
+    }
+  }
+  async runAsync(name3, work) {
+    this.enter(name3);
+    try {
+      return await work();
+    } finally {
+      this.leave();
+    }
+  }
+  /** Memory used elsewhere during the phase (the trace's worker process), added to its peak. */
+  addPeak(name3, bytes) {
+    const total = this.totals.get(name3);
+    if (total) total.peak += bytes;
+  }
+  timings() {
+    return ORDER.filter((name3) => this.totals.has(name3)).map((name3) => {
+      const { ms, peak } = this.totals.get(name3);
+      return { phase: name3, ms: Math.round(ms * 10) / 10, peakRssBytes: peak };
+    });
+  }
+  enter(name3) {
+    const outer = this.running.at(-1);
+    if (outer) this.record(outer.name, 0, this.peaks.takePeak());
+    else this.peaks.takePeak();
+    this.running.push({ name: name3, started: performance2.now(), inner: 0 });
+    this.hooks.onPhaseStart?.(name3);
+  }
+  leave() {
+    const phase = this.running.pop();
+    const elapsed = performance2.now() - phase.started;
+    const ms = elapsed - phase.inner;
+    const outer = this.running.at(-1);
+    if (outer) outer.inner += elapsed;
+    this.record(phase.name, ms, this.peaks.takePeak());
+    this.hooks.onPhase?.(phase.name, ms);
+  }
+  record(name3, ms, peak) {
+    const total = this.totals.get(name3);
+    if (total) {
+      total.ms += ms;
+      total.peak = Math.max(total.peak, peak);
+    } else this.totals.set(name3, { ms, peak });
+  }
+};
+var PeakMemory = class {
+  resettable = process.platform === "linux";
+  takePeak() {
+    let peak;
+    if (this.resettable) {
+      try {
+        const kb = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync4("/proc/self/status", "utf8"))?.[1];
+        if (kb !== void 0) peak = Number(kb) * 1024;
+        writeFileSync2("/proc/self/clear_refs", "5");
+      } catch {
+        this.resettable = false;
+      }
+    }
+    return peak ?? process.resourceUsage().maxRSS * 1024;
+  }
+};
+
 // src/pipeline/analyze-file.ts
 async function analyzeFile(file, options = {}) {
-  const model = readModel(file);
-  const manifest = manifestOf(model);
+  const clock = new PhaseClock(options);
+  const { model, manifest } = clock.run("read", () => {
+    const model2 = readModel(file);
+    return { model: model2, manifest: manifestOf(model2) };
+  });
   let trace;
   let traceError;
   if (options.trace !== false && options.trace !== void 0) {
+    const traceOptions = options.trace;
     try {
-      trace = await traceModel(model, options.trace);
+      trace = await clock.runAsync("trace", () => traceModel(model, traceOptions));
+      clock.addPeak("trace", trace.timing?.peakRssBytes ?? 0);
     } catch (error2) {
       if (options.traceRequired || !(error2 instanceof TraceError || error2 instanceof TraceInputError))
         throw error2;
@@ -37475,8 +36816,19 @@ async function analyzeFile(file, options = {}) {
   }
   const content = new TensorReader(model);
   try {
-    const report = analyze({ model, content, manifest, trace, traceError });
+    const report = clock.run(
+      "analyze",
+      () => analyze({
+        model,
+        content,
+        manifest,
+        trace,
+        traceError,
+        phase: (name3, run) => clock.run(name3, run)
+      })
+    );
     if (options.displayName) report.model.file = options.displayName;
+    report.timings = clock.timings();
     return report;
   } finally {
     content.close();
@@ -37484,13 +36836,23 @@ async function analyzeFile(file, options = {}) {
 }
 
 // src/action/analyze-model.ts
-async function analyzeModel(file, options) {
-  const notes = [];
-  if (options.trace.enabled) {
-    notes.push("trace: true was asked for, but this version of the action analyzes statically");
+var STATIC_AFTER_FAILURE = "the trace failed, so execution was decided statically";
+async function analyzeModel2(file, options) {
+  const plan = await options.tracer.plan();
+  const trace = options.tracer.optionsFor(plan);
+  const report = await analyzeFile(file, {
+    displayName: options.displayName,
+    trace,
+    traceRequired: plan.required
+  });
+  if (plan.unavailable) {
+    report.trace = { mode: "failed", error: plan.unavailable.slice(0, 4e3), note: STATIC_AFTER_FAILURE };
+  } else if (report.trace.mode === "failed") {
+    options.tracer.warning(
+      `paramtrace: the trace of ${options.displayName} failed (${report.trace.error}); its report is static`
+    );
   }
-  const report = await analyzeFile(file, { displayName: options.displayName });
-  return { report, notes };
+  return { report, notes: [] };
 }
 function emptyReport(file, note) {
   return {
@@ -37565,7 +36927,8 @@ async function downloadModel(url, tempDir, options = {}) {
     throw new ModelLocationError(`cannot download the model from ${url}: ${error2.message}`);
   }
   if (!response.ok || !response.body) {
-    throw new ModelLocationError(`cannot download the model from ${url}: HTTP ${response.status}`);
+    const status = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`;
+    throw new ModelLocationError(`cannot download the model from ${url}: ${status}`);
   }
   const declared = Number(response.headers.get("content-length") ?? 0);
   if (declared > maxBytes)
@@ -37596,12 +36959,13 @@ async function buildSide(side, ctx) {
 function missingModelMessage(rel, side, build) {
   return build ? `the build for ${side.label} (\`${build}\`) succeeded but did not produce the model at ${rel}` : `no model at ${rel} in ${side.label} (set \`build\` to the command that produces it)`;
 }
-async function analyzeSide(side, rel, trace, io2) {
+async function analyzeSide(side, rel, tracer, io2) {
   const file = locateModel(side.root, rel);
   if (!file) return void 0;
+  await tracer.plan();
   return io2.group(`paramtrace: analyze ${side.label} ${rel}`, async () => {
     try {
-      return await analyzeModel(file, { displayName: rel, trace });
+      return await analyzeModel2(file, { displayName: rel, tracer });
     } catch (error2) {
       throw new ActionError(`cannot analyze ${side.label} model ${rel}: ${error2.message}`);
     }
@@ -37671,10 +37035,10 @@ function footer(options) {
 }
 
 // src/action/shared.ts
-import { isAbsolute as isAbsolute2, join as join2, resolve as resolve2 } from "node:path";
+import { isAbsolute as isAbsolute2, join as join3, resolve as resolve2 } from "node:path";
 
 // node_modules/@octokit/plugin-retry/dist-bundle/index.js
-var import_light = __toESM(require_light(), 1);
+var import_light3 = __toESM(require_light2(), 1);
 
 // node_modules/@octokit/request-error/dist-src/index.js
 var RequestError = class extends Error {
@@ -37732,7 +37096,7 @@ async function errorRequest(state, octokit, error2, options) {
   throw error2;
 }
 async function wrapRequest(state, octokit, request2, options) {
-  const limiter = new import_light.default();
+  const limiter = new import_light3.default();
   limiter.on("failed", function(error2, info3) {
     const maxRetries = ~~error2.request.request?.retries;
     const after = ~~error2.request.request?.retryAfter;
@@ -37789,7 +37153,7 @@ function retry(octokit, octokitOptions) {
 retry.VERSION = VERSION;
 
 // node_modules/@octokit/plugin-throttling/dist-bundle/index.js
-var import_light2 = __toESM(require_light(), 1);
+var import_light4 = __toESM(require_light2(), 1);
 var VERSION2 = "0.0.0-development";
 var noop = () => Promise.resolve();
 function wrapRequest2(state, request2, options) {
@@ -37899,7 +37263,7 @@ var createGroups = function(Bottleneck2, common) {
 function throttling(octokit, octokitOptions) {
   const {
     enabled = true,
-    Bottleneck: Bottleneck2 = import_light2.default,
+    Bottleneck: Bottleneck2 = import_light4.default,
     id = "no-id",
     timeout = 1e3 * 60 * 2,
     // Redis TTL: 2 minutes
@@ -38902,8 +38266,8 @@ var applyReviverIteratively = (parsed, userReviver) => {
       const isComplexObject = value !== null && typeof value === "object";
       if (isComplexObject) {
         const keys = Object.keys(value);
-        for (let i = keys.length - 1; i >= 0; i--) {
-          stack.push({ parent: value, key: keys[i], visited: false });
+        for (let i2 = keys.length - 1; i2 >= 0; i2--) {
+          stack.push({ parent: value, key: keys[i2], visited: false });
         }
       }
     } else {
@@ -39092,7 +38456,7 @@ async function getResponseData(response) {
     try {
       text4 = await response.text();
       return JSONParse(text4);
-    } catch (err) {
+    } catch (err2) {
       return text4;
     }
   } else if (mimetype.type.startsWith("text/") || // `application/octet-stream` is the canonical "arbitrary binary" type
@@ -39428,8 +38792,8 @@ var Octokit = class {
       this.auth = auth2;
     }
     const classConstructor = this.constructor;
-    for (let i = 0; i < classConstructor.plugins.length; ++i) {
-      Object.assign(this, classConstructor.plugins[i](this, options));
+    for (let i2 = 0; i2 < classConstructor.plugins.length; ++i2) {
+      Object.assign(this, classConstructor.plugins[i2](this, options));
     }
   }
   // assigned during constructor
@@ -42186,12 +41550,218 @@ async function publish(client, request2, log) {
   return { outputs, problems };
 }
 
+// src/action/tracing.ts
+import { execFile as execFile3 } from "node:child_process";
+
+// src/action/install-runtime.ts
+import { execFile as execFile2 } from "node:child_process";
+import {
+  accessSync,
+  constants as constants3,
+  existsSync as existsSync5,
+  mkdirSync,
+  mkdtempSync as mkdtempSync3,
+  renameSync,
+  rmSync as rmSync2,
+  writeFileSync as writeFileSync3
+} from "node:fs";
+import { delimiter, dirname, join as join2 } from "node:path";
+import { promisify as promisify2 } from "node:util";
+var execFileAsync2 = promisify2(execFile2);
+var ONNXRUNTIME_VERSION = "1.30.0";
+var COMPLETE = ".paramtrace-complete";
+function runtimeDir(toolCache, device, version = ONNXRUNTIME_VERSION) {
+  const flavor = device === "cuda" ? "cuda12" : "cpu";
+  return join2(toolCache, "paramtrace-ort", `${version}-${flavor}`);
+}
+function findNpm(env, execPath = process.execPath) {
+  const name3 = process.platform === "win32" ? "npm.cmd" : "npm";
+  const dirs = [...(env.PATH ?? "").split(delimiter).filter((d) => d !== ""), dirname(execPath)];
+  for (const dir of dirs) {
+    const candidate = join2(dir, name3);
+    try {
+      accessSync(candidate, constants3.X_OK);
+      return candidate;
+    } catch {
+    }
+  }
+  return void 0;
+}
+async function defaultNpm(args, options) {
+  const npm = findNpm(options.env);
+  if (!npm) {
+    throw new Error(
+      "npm was not found on the PATH or next to the Node.js running the action; install Node.js on the runner (actions/setup-node), or point PARAMTRACE_ONNXRUNTIME_DIR at an installed onnxruntime-node"
+    );
+  }
+  const env = { ...options.env, PATH: [dirname(process.execPath), options.env.PATH ?? ""].join(delimiter) };
+  try {
+    await execFileAsync2(npm, args, {
+      cwd: options.cwd,
+      env,
+      maxBuffer: 64 * 1024 * 1024,
+      shell: process.platform === "win32",
+      timeout: 15 * 6e4
+    });
+  } catch (error2) {
+    const e = error2;
+    const tail = (e.stderr ?? "").trim().split("\n").slice(-10).join("\n");
+    const what = `npm ${args[0]} ${args.at(-1)}`;
+    throw new Error(`${what} failed (exit ${String(e.code ?? "?")}): ${tail || e.message}`, { cause: error2 });
+  }
+}
+async function installOnnxRuntime(options) {
+  const version = options.version ?? ONNXRUNTIME_VERSION;
+  if (!/^\d+\.\d+\.\d+$/.test(version)) throw new Error(`not a pinned onnxruntime-node version: ${version}`);
+  const dir = runtimeDir(options.toolCache, options.device, version);
+  if (existsSync5(join2(dir, COMPLETE))) {
+    options.log?.(`onnxruntime-node ${version} (${options.device}) from the cache: ${dir}`);
+    return dir;
+  }
+  mkdirSync(join2(dir, ".."), { recursive: true });
+  const staging = mkdtempSync3(`${dir}.partial-`);
+  const env = { ...options.env, ONNXRUNTIME_NODE_INSTALL: options.device === "cuda" ? "cuda12" : "skip" };
+  options.log?.(`installing onnxruntime-node ${version} (${options.device}) into ${dir}`);
+  try {
+    await (options.npm ?? defaultNpm)(
+      [
+        "install",
+        "--no-save",
+        "--no-package-lock",
+        "--no-audit",
+        "--no-fund",
+        "--prefix",
+        staging,
+        `onnxruntime-node@${version}`
+      ],
+      { cwd: staging, env }
+    );
+    writeFileSync3(join2(staging, COMPLETE), `${JSON.stringify({ version, device: options.device })}
+`);
+    try {
+      renameSync(staging, dir);
+    } catch (error2) {
+      if (!existsSync5(join2(dir, COMPLETE))) throw error2;
+    }
+  } finally {
+    rmSync2(staging, { recursive: true, force: true });
+  }
+  return dir;
+}
+
+// src/action/tracing.ts
+var RUNTIME_DIR_VARIABLE = "PARAMTRACE_ONNXRUNTIME_DIR";
+function hasNvidiaGpu(env) {
+  return new Promise((resolve3) => {
+    execFile3("nvidia-smi", ["-L"], { env, timeout: 15e3 }, (error2, stdout) => {
+      resolve3(!error2 && /^GPU \d+:/m.test(String(stdout)));
+    });
+  });
+}
+var Tracer = class {
+  constructor(settings, deps = {}) {
+    this.settings = settings;
+    this.deps = deps;
+  }
+  settings;
+  deps;
+  planned;
+  warning(message) {
+    this.settings.io.warning(message);
+  }
+  /** What to trace with; installs onnxruntime-node the first time (once per run). */
+  plan() {
+    this.planned ??= this.makePlan();
+    return this.planned;
+  }
+  /** The trace stage's options for one model: `input-files` resolved inside the workspace. */
+  optionsFor(plan) {
+    if (plan.options === false) return false;
+    const files = this.settings.trace.inputFiles;
+    const inputFiles = {};
+    for (const [name3, location] of Object.entries(files)) {
+      const rel = relativeModelPath(this.settings.workspace, location);
+      const file = locateModel(this.settings.workspace, rel);
+      if (!file)
+        throw new ActionError(`input-files: ${rel} (for input '${name3}') does not exist in the checkout`);
+      inputFiles[name3] = file;
+    }
+    const options = { ...plan.options, env: plan.env };
+    return Object.keys(inputFiles).length > 0 ? { ...options, inputFiles } : options;
+  }
+  async makePlan() {
+    const { trace, env, io: io2 } = this.settings;
+    if (!trace.enabled) return { options: false, required: false, env };
+    const options = {
+      device: trace.device,
+      timeoutMs: Math.round(trace.timeoutSeconds * 1e3),
+      ...Object.keys(trace.inputShapes).length > 0 ? { inputs: trace.inputShapes } : {},
+      ...Object.keys(trace.dims).length > 0 ? { dims: trace.dims } : {}
+    };
+    const preset = env[RUNTIME_DIR_VARIABLE];
+    if (preset) {
+      io2.info(`paramtrace: onnxruntime-node from ${RUNTIME_DIR_VARIABLE}=${preset} (not installing one)`);
+      return { options, required: trace.required, env };
+    }
+    try {
+      const dir = await io2.group("paramtrace: install onnxruntime-node", () => this.install());
+      return { options, required: trace.required, env: { ...env, [RUNTIME_DIR_VARIABLE]: dir } };
+    } catch (error2) {
+      const why = `onnxruntime-node ${ONNXRUNTIME_VERSION} could not be installed: ${oneLine3(error2.message)}`;
+      if (trace.required) throw new ActionError(`trace: required, but ${why}`);
+      io2.warning(`paramtrace: ${why}. The models are analyzed statically.`);
+      return { options: false, required: false, env, unavailable: why };
+    }
+  }
+  /** Installs the flavour the device needs; `auto` takes CUDA only on a machine that shows a GPU. */
+  async install() {
+    const { trace, env, io: io2, toolCache } = this.settings;
+    const install = this.deps.install ?? installOnnxRuntime;
+    const log = (m) => io2.info(m);
+    let flavour = trace.device === "cuda" ? "cuda" : "cpu";
+    if (trace.device === "auto") {
+      const gpu = await (this.deps.hasGpu ?? hasNvidiaGpu)(env);
+      flavour = gpu ? "cuda" : "cpu";
+      io2.info(
+        gpu ? "device: auto, and nvidia-smi lists a GPU: installing the CUDA 12 provider too (the trace falls back to the CPU if it does not load)" : "device: auto, and nvidia-smi lists no GPU: installing the CPU runtime only"
+      );
+    }
+    const started = Date.now();
+    try {
+      const dir = await install({ device: flavour, toolCache, env, log });
+      log(
+        `onnxruntime-node ${ONNXRUNTIME_VERSION} (${flavour}) ready in ${((Date.now() - started) / 1e3).toFixed(1)} s`
+      );
+      return dir;
+    } catch (error2) {
+      if (trace.device !== "auto" || flavour === "cpu") throw error2;
+      io2.warning(
+        `paramtrace: installing onnxruntime-node with the CUDA 12 provider failed (${oneLine3(error2.message)}); tracing on the CPU`
+      );
+      return install({ device: "cpu", toolCache, env, log });
+    }
+  }
+};
+function oneLine3(text4) {
+  const line = text4.replace(/\s+/g, " ").trim();
+  return line.length > 1e3 ? `${line.slice(0, 1e3)}…` : line;
+}
+
 // src/action/shared.ts
 function reportPathFor(inputs, ctx) {
   if (inputs.reportPath) {
     return isAbsolute2(inputs.reportPath) ? inputs.reportPath : resolve2(ctx.workspace, inputs.reportPath);
   }
-  return join2(ctx.tempDir, reportFileName(inputs.commentKey, DEFAULT_COMMENT_KEY));
+  return join3(ctx.tempDir, reportFileName(inputs.commentKey, DEFAULT_COMMENT_KEY));
+}
+function tracerFor(inputs, ctx, env, io2) {
+  return new Tracer({
+    trace: inputs.trace,
+    workspace: ctx.workspace,
+    toolCache: ctx.toolCache ?? join3(ctx.tempDir, "paramtrace-tool-cache"),
+    env,
+    io: io2
+  });
 }
 function clientFor(inputs, ctx, io2) {
   return createClient({
@@ -42261,15 +41831,15 @@ function markdownTable(table, options) {
       mostCellsPerRow = table[rowIndex].length;
     }
     while (++columnIndex2 < table[rowIndex].length) {
-      const cell = serialize(table[rowIndex][columnIndex2]);
+      const cell2 = serialize(table[rowIndex][columnIndex2]);
       if (settings.alignDelimiters !== false) {
-        const size = stringLength(cell);
+        const size = stringLength(cell2);
         sizes2[columnIndex2] = size;
         if (longestCellByColumn[columnIndex2] === void 0 || size > longestCellByColumn[columnIndex2]) {
           longestCellByColumn[columnIndex2] = size;
         }
       }
-      row2.push(cell);
+      row2.push(cell2);
     }
     cellMatrix[rowIndex] = row2;
     sizeMatrix[rowIndex] = sizes2;
@@ -42304,7 +41874,7 @@ function markdownTable(table, options) {
       1,
       longestCellByColumn[columnIndex] - before.length - after.length
     );
-    const cell = before + "-".repeat(size) + after;
+    const cell2 = before + "-".repeat(size) + after;
     if (settings.alignDelimiters !== false) {
       size = before.length + size + after.length;
       if (size > longestCellByColumn[columnIndex]) {
@@ -42312,7 +41882,7 @@ function markdownTable(table, options) {
       }
       sizes[columnIndex] = size;
     }
-    row[columnIndex] = cell;
+    row[columnIndex] = cell2;
   }
   cellMatrix.splice(1, 0, row);
   sizeMatrix.splice(1, 0, sizes);
@@ -42325,7 +41895,7 @@ function markdownTable(table, options) {
     columnIndex = -1;
     const line = [];
     while (++columnIndex < cellsInRow) {
-      const cell = row2[columnIndex] || "";
+      const cell2 = row2[columnIndex] || "";
       let before = "";
       let after = "";
       if (settings.alignDelimiters !== false) {
@@ -42351,13 +41921,13 @@ function markdownTable(table, options) {
       }
       if (settings.padding !== false && // Don’t add the opening space if we’re not aligning and the cell is
       // empty: there will be a closing space.
-      !(settings.alignDelimiters === false && cell === "") && (settings.delimiterStart !== false || columnIndex)) {
+      !(settings.alignDelimiters === false && cell2 === "") && (settings.delimiterStart !== false || columnIndex)) {
         line.push(" ");
       }
       if (settings.alignDelimiters !== false) {
         line.push(before);
       }
-      line.push(cell);
+      line.push(cell2);
       if (settings.alignDelimiters !== false) {
         line.push(after);
       }
@@ -42403,12 +41973,37 @@ var ENTITIES = {
   ")": "&#41;",
   ":": "&#58;"
 };
+var JOINER = "⁠";
+var INVISIBLE = (
+  // eslint-disable-next-line no-misleading-character-class -- each listed on its own, on purpose
+  /[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/g
+);
+function clip2(value, max2) {
+  if (value.length <= max2) return value;
+  let end = max2 - 1;
+  const last = value.charCodeAt(end - 1);
+  if (last >= 55296 && last <= 56319) end--;
+  return `${value.slice(0, end)}…`;
+}
+var SPECIAL = /[&<>"'|`\\[\]*_~#!():]/g;
+var SPECIAL_IN_PROSE = /[&<>"'|`\\[\]*_~#!]/g;
+function entities(value, maxLength, special) {
+  return clip2(value, maxLength).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, " ").replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "�").replace(special, (c) => ENTITIES[c]).replace(INVISIBLE, (c) => `&#91;U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}&#93;`).replace(/@/g, `@${JOINER}`);
+}
+function noAutolinks(escaped) {
+  return escaped.replace(/(:|&#58;)\/\//g, `$1${JOINER}//`).replace(/\b(www)\./gi, `$1${JOINER}.`);
+}
+function unlinked(escaped) {
+  return noAutolinks(escaped).replace(/&#35;(?=[0-9])/g, `&#35;${JOINER}`);
+}
 function escapeText(value, maxLength = 200) {
-  const clipped = value.length > maxLength ? `${value.slice(0, maxLength - 1)}…` : value;
-  return clipped.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, " ").replace(/[&<>"'|`\\[\]*_~#!():]/g, (c) => ENTITIES[c]).replace(/@/g, "@⁠");
+  return unlinked(entities(value, maxLength, SPECIAL));
+}
+function escapeLine(value, maxLength = 500) {
+  return unlinked(entities(value, maxLength, SPECIAL_IN_PROSE));
 }
 function code(value, maxLength = 200) {
-  return `<code>${escapeText(value, maxLength)}</code>`;
+  return `<code>${noAutolinks(entities(value, maxLength, SPECIAL))}</code>`;
 }
 
 // src/render/markdown.ts
@@ -42419,18 +42014,58 @@ function commentMarker2(key) {
 }
 function renderComment(comparison, options) {
   const limit = (options.maxLength ?? COMMENT_LIMIT) - 200;
-  for (const rows of [Infinity, 200, 50, 10, 0]) {
+  for (const rows of [1e3, 200, 50, 10, 0]) {
     const body = render(comparison, options, rows);
     if (body.length <= limit) return body;
   }
-  return render(comparison, options, 0, true);
+  return fit(render(comparison, options, 0, true), limit, (text4) => text4.length);
 }
 function renderSummary(comparison, headReport2) {
-  for (const rows of [Infinity, 2e3, 200, 0]) {
-    const body = render(comparison, { commentKey: "summary", headReport: headReport2 }, rows);
+  for (const rows of [2e4, 2e3, 200, 0]) {
+    const body = render(comparison, { commentKey: null, headReport: headReport2 }, rows);
     if (Buffer.byteLength(body) <= SUMMARY_LIMIT - 1024) return body;
   }
-  return render(comparison, { commentKey: "summary" }, 0, true);
+  return fit(
+    render(comparison, { commentKey: null }, 0, true),
+    SUMMARY_LIMIT - 1024,
+    (text4) => Buffer.byteLength(text4)
+  );
+}
+function fit(body, limit, size) {
+  const lines = body.replace(/\n$/, "").split("\n");
+  const footer2 = lines.pop();
+  const note = "_Cut to fit GitHub's limit: the full report is in the job summary and the report file._";
+  const tail = size(`
+${note}
+
+${footer2}
+`) <= limit / 4 ? `
+${note}
+
+${footer2}
+` : `
+${note}
+`;
+  let budget = limit - size(tail);
+  const kept = [];
+  for (const line of lines) {
+    const cost = size(line) + 1;
+    if (cost > budget) break;
+    kept.push(line);
+    budget -= cost;
+  }
+  let tableLines = 0;
+  while (tableLines < kept.length && kept[kept.length - 1 - tableLines].startsWith("|")) tableLines++;
+  if (tableLines === 1) kept.pop();
+  if (kept.length > 0 && kept.at(-1) !== "") kept.push("");
+  return `${kept.join("\n")}${tail}`;
+}
+var LISTED = 20;
+function more(total, shown) {
+  return total > shown ? `, … (${formatCount(total - shown)} more)` : "";
+}
+function shapeText(shape3) {
+  return `[${shape3.slice(0, 64).map((d) => d === null ? "?" : typeof d === "number" ? String(d) : escapeText(d, 60)).join(", ")}]`;
 }
 var COUNT_ROWS = [
   ["unique", "Unique (used)"],
@@ -42441,9 +42076,16 @@ var COUNT_ROWS = [
   ["buffers", "Buffers"]
 ];
 function render(c, options, rows, minimal = false) {
-  const out = [commentMarker2(options.commentKey), `### paramtrace: ${c.verdict.headline}`, ""];
-  for (const f of c.verdict.failures.length > 1 ? c.verdict.failures : []) out.push(`- ${f}`);
-  if (c.verdict.failures.length > 1) out.push("");
+  const out = [
+    ...options.commentKey === null ? [] : [commentMarker2(options.commentKey)],
+    // The verdict names parameters (new shared, new unused) and may come from an artifact: escaped too.
+    `### paramtrace: ${escapeLine(c.verdict.headline, 500)}`,
+    ""
+  ];
+  const failures = c.verdict.failures.length > 1 ? c.verdict.failures : [];
+  for (const f of failures.slice(0, LISTED)) out.push(`- ${escapeLine(f, 500)}`);
+  if (failures.length > LISTED) out.push(`- … ${formatCount(failures.length - LISTED)} more`);
+  if (failures.length > 0) out.push("");
   const countRows = COUNT_ROWS.filter(
     ([name3]) => c.counts[name3].base !== null || c.counts[name3].head !== null
   ).map(([name3, label]) => {
@@ -42479,17 +42121,19 @@ function render(c, options, rows, minimal = false) {
       markdownTable(
         [
           ["Parameter", "Size", "Calls", "Used by"],
-          ...c.newShared.slice(0, Math.max(rows, 20)).map((s) => [
+          ...c.newShared.slice(0, Math.max(rows, LISTED)).map((s) => [
             code(s.name),
             formatCount(s.numel),
-            String(s.calls),
-            s.callNames.slice(0, 5).map((n) => code(n, 80)).join(", ") + (s.callNames.length > 5 ? ", …" : "")
+            formatCount(s.calls),
+            s.callNames.slice(0, 5).map((n) => code(n, 80)).join(", ") + more(s.callNames.length, 5)
           ])
         ],
         { align: ["l", "r", "r", "l"] }
       ),
       ""
     );
+    if (c.newShared.length > Math.max(rows, LISTED))
+      out.push(`…and ${formatCount(c.newShared.length - Math.max(rows, LISTED))} more.`, "");
   }
   if (c.newUnused.length > 0) {
     out.push("**New unused parameters** (declared but used by no executed layer call):", "");
@@ -42497,36 +42141,53 @@ function render(c, options, rows, minimal = false) {
       markdownTable(
         [
           ["Parameter", "Size", "Reason"],
-          ...c.newUnused.slice(0, Math.max(rows, 20)).map((u) => [code(u.name), formatCount(u.numel), `${u.reason}: ${escapeText(u.detail)}`])
+          ...c.newUnused.slice(0, Math.max(rows, LISTED)).map((u) => [
+            code(u.name),
+            formatCount(u.numel),
+            `${escapeText(u.reason, 40)}: ${escapeText(u.detail)}`
+          ])
         ],
         { align: ["l", "r", "l"] }
       ),
       ""
     );
+    if (c.newUnused.length > Math.max(rows, LISTED))
+      out.push(`…and ${formatCount(c.newUnused.length - Math.max(rows, LISTED))} more.`, "");
   }
   if (c.newDuplicates.length > 0) {
+    const shown = c.newDuplicates.slice(0, LISTED);
     out.push(
-      `**Stored twice** (counted once): ${c.newDuplicates.map((d) => `${d.names.map((n) => code(n)).join(" = ")}${d.transposed ? " (transposed)" : ""}, ${formatCount(d.bytesWasted)} bytes wasted`).join("; ")}`,
+      `**Stored twice** (counted once): ${shown.map(
+        (d) => `${d.names.slice(0, 5).map((n) => code(n)).join(
+          " = "
+        )}${more(d.names.length, 5)}${d.transposed ? " (transposed)" : ""}, ${formatCount(d.bytesWasted)} bytes wasted`
+      ).join("; ")}${more(c.newDuplicates.length, shown.length)}`,
       ""
     );
   }
   const resolved = [
-    ...c.resolvedShared.map((s) => `${code(s.name)} is no longer shared`),
-    ...c.resolvedUnused.map((u) => `${code(u.name)} is no longer unused`)
+    ...c.resolvedShared.slice(0, LISTED).map((s) => `${code(s.name)} is no longer shared`),
+    ...c.resolvedUnused.slice(0, LISTED).map((u) => `${code(u.name)} is no longer unused`)
   ];
-  if (resolved.length > 0) out.push(`**Resolved:** ${resolved.slice(0, Math.max(rows, 20)).join("; ")}`, "");
+  const resolvedCount = c.resolvedShared.length + c.resolvedUnused.length;
+  if (resolved.length > 0)
+    out.push(
+      `**Resolved:** ${resolved.slice(0, LISTED).join("; ")}${more(resolvedCount, Math.min(LISTED, resolved.length))}`,
+      ""
+    );
   if (!minimal && rows > 0) {
     const changes = [
-      ...c.added.map((p) => [code(p.name), "added", "", formatShape(p.shape), formatSigned(p.numel)]),
-      ...c.removed.map((p) => [code(p.name), "removed", formatShape(p.shape), "", formatSigned(-p.numel)]),
-      ...c.resized.map((p) => [
+      ...c.added.slice(0, rows).map((p) => [code(p.name), "added", "", shapeText(p.shape), formatSigned(p.numel)]),
+      ...c.removed.slice(0, rows).map((p) => [code(p.name), "removed", shapeText(p.shape), "", formatSigned(-p.numel)]),
+      ...c.resized.slice(0, rows).map((p) => [
         code(p.name),
         "resized",
-        formatShape(p.baseShape),
-        formatShape(p.headShape),
+        shapeText(p.baseShape),
+        shapeText(p.headShape),
         formatSigned(p.headNumel - p.baseNumel)
       ])
     ];
+    const changed = c.added.length + c.removed.length + c.resized.length;
     if (changes.length > 0) {
       out.push("**Parameters added, removed or resized** (largest first):", "");
       out.push(
@@ -42535,8 +42196,8 @@ function render(c, options, rows, minimal = false) {
           { align: ["l", "l", "l", "l", "r"] }
         )
       );
-      if (changes.length > rows)
-        out.push("", `…and ${changes.length - rows} more (see the job summary or the report file).`);
+      if (changed > rows)
+        out.push("", `…and ${formatCount(changed - rows)} more (see the job summary or the report file).`);
       out.push("");
     }
     if (c.modules.length > 0) {
@@ -42551,6 +42212,7 @@ function render(c, options, rows, minimal = false) {
         ),
         ""
       );
+      if (c.modules.length > rows) out.push(`…and ${formatCount(c.modules.length - rows)} more modules.`, "");
     }
     if (options.headReport && options.headReport.layers.length > 0) {
       const layers = options.headReport.layers;
@@ -42562,7 +42224,7 @@ function render(c, options, rows, minimal = false) {
             ...layers.slice(0, rows).map((l) => [
               code(l.executions > 1 ? `${l.name} (x${l.executions})` : l.name, 120),
               code(l.type, 60),
-              l.outputShapes ? l.outputShapes.map(formatShape).join(" ") : "-",
+              l.outputShapes ? l.outputShapes.slice(0, 8).map(shapeText).join(" ") + (l.outputShapes.length > 8 ? " …" : "") : "-",
               formatCount(l.params),
               l.live ? "" : "dead"
             ])
@@ -42571,7 +42233,10 @@ function render(c, options, rows, minimal = false) {
         )
       );
       if (layers.length > rows)
-        out.push("", `…${layers.length - rows} more layer calls in the job summary and the report file.`);
+        out.push(
+          "",
+          `…${formatCount(layers.length - rows)} more layer calls in the job summary and the report file.`
+        );
       out.push("", "</details>", "");
     }
   } else {
@@ -42613,24 +42278,25 @@ ${fence}`;
 // src/action/mode-baseline.ts
 async function runBaseline(inputs, ctx, io2) {
   const env = buildEnvironment(process.env, [inputs.token]);
+  const tracer = tracerFor(inputs, ctx, env, io2);
   const side = { root: ctx.workspace, label: `commit ${ctx.sha.slice(0, 12) || "HEAD"}` };
   await buildSide(side, { build: inputs.build, env, io: io2 });
   let analyzed;
   if (isUrl(inputs.model)) {
-    analyzed = await analyzeModel(await downloadModel(inputs.model, ctx.tempDir), {
+    analyzed = await analyzeModel2(await downloadModel(inputs.model, ctx.tempDir), {
       displayName: inputs.model,
-      trace: inputs.trace
+      tracer
     });
   } else {
     const rel = relativeModelPath(ctx.workspace, inputs.model);
-    analyzed = await analyzeSide(side, rel, inputs.trace, io2);
+    analyzed = await analyzeSide(side, rel, tracer, io2);
     if (!analyzed) throw new ActionError(missingModelMessage(rel, side, inputs.build));
   }
   const { report, notes } = analyzed;
   for (const note of notes) io2.notice(note);
   const reportPath = reportPathFor(inputs, ctx);
   const sha2 = /^[0-9a-f]{40,64}$/.test(ctx.sha) ? ctx.sha : null;
-  writeFileSync2(
+  writeFileSync4(
     reportPath,
     serializeBundle(
       makeBundle({
@@ -42663,7 +42329,7 @@ async function runBaseline(inputs, ctx, io2) {
 }
 
 // src/action/mode-post.ts
-import { writeFileSync as writeFileSync3 } from "node:fs";
+import { writeFileSync as writeFileSync5 } from "node:fs";
 
 // src/github/pulls.ts
 function info2(pr) {
@@ -42713,7 +42379,7 @@ async function findPullRequestForSha(client, repo, sha2, prefer = {}) {
 
 // src/action/untrusted/read-bundle.ts
 import { lstatSync, openSync as openSync3, readdirSync, readSync as readSync3, closeSync as closeSync3, fstatSync as fstatSync3 } from "node:fs";
-import { join as join3 } from "node:path";
+import { join as join4 } from "node:path";
 
 // src/report/validate.ts
 var import_ajv = __toESM(require_ajv(), 1);
@@ -42731,7 +42397,7 @@ var object = (properties, required = Object.keys(properties)) => ({
   properties
 });
 var list2 = (items, maxItems = 1e6) => ({ type: "array", items, maxItems });
-var REPORT_SCHEMA = object({
+var REPORT_PROPERTIES = {
   schemaVersion: { const: 1 },
   tool: object({ name: { const: "paramtrace" }, version: name }),
   model: object({
@@ -42806,15 +42472,28 @@ var REPORT_SCHEMA = object({
       executions: count
     })
   ),
-  notes: list2(name, 1e3)
-});
+  notes: list2(name, 1e3),
+  timings: list2(
+    object({
+      phase: name,
+      ms: { type: "number", minimum: 0, maximum: 1e12 },
+      peakRssBytes: count
+    }),
+    64
+  )
+};
+var REPORT_SCHEMA = object(
+  REPORT_PROPERTIES,
+  Object.keys(REPORT_PROPERTIES).filter((key) => key !== "timings")
+);
 
 // src/report/validate.ts
 var ReportError = class extends Error {
 };
 var MAX_REPORT_BYTES = 256 * 1024 * 1024;
-var validateReport = new import_ajv.Ajv({ allErrors: false, strict: true }).compile(REPORT_SCHEMA);
+var validateReport;
 function checkReport(value, origin) {
+  validateReport ??= new import_ajv.Ajv({ allErrors: false, strict: true }).compile(REPORT_SCHEMA);
   if (!validateReport(value)) {
     const e = validateReport.errors?.[0];
     const where = e?.instancePath || "(top level)";
@@ -42863,7 +42542,7 @@ function str2(rules) {
     return value;
   };
 }
-function int2(min = 0, max = Number.MAX_SAFE_INTEGER) {
+function int2(min = 0, max2 = Number.MAX_SAFE_INTEGER) {
   return (value, path5) => {
     if (typeof value !== "number" || !Number.isSafeInteger(value)) {
       throw new SchemaError(
@@ -42871,16 +42550,16 @@ function int2(min = 0, max = Number.MAX_SAFE_INTEGER) {
         `expected an integer, got ${describe(value)}${typeof value === "number" ? ` ${value}` : ""}`
       );
     }
-    if (value < min || value > max) throw new SchemaError(path5, `${value} is outside [${min}, ${max}]`);
+    if (value < min || value > max2) throw new SchemaError(path5, `${value} is outside [${min}, ${max2}]`);
     return value;
   };
 }
-function num(min = -Number.MAX_VALUE, max = Number.MAX_VALUE) {
+function num(min = -Number.MAX_VALUE, max2 = Number.MAX_VALUE) {
   return (value, path5) => {
     if (typeof value !== "number" || !Number.isFinite(value)) {
       throw new SchemaError(path5, `expected a finite number, got ${describe(value)}`);
     }
-    if (value < min || value > max) throw new SchemaError(path5, `${value} is outside [${min}, ${max}]`);
+    if (value < min || value > max2) throw new SchemaError(path5, `${value} is outside [${min}, ${max2}]`);
     return value;
   };
 }
@@ -42899,11 +42578,11 @@ function lit(...allowed) {
 function nullable(inner) {
   return (value, path5) => value === null ? null : inner(value, path5);
 }
-function arr(item, max) {
+function arr(item, max2) {
   return (value, path5) => {
     if (!Array.isArray(value)) throw new SchemaError(path5, `expected an array, got ${describe(value)}`);
-    if (value.length > max) throw new SchemaError(path5, `array longer than ${max} items`);
-    return value.map((v, i) => item(v, `${path5}[${i}]`));
+    if (value.length > max2) throw new SchemaError(path5, `array longer than ${max2} items`);
+    return value.map((v, i2) => item(v, `${path5}[${i2}]`));
   };
 }
 function plainObject(value, path5) {
@@ -43026,7 +42705,7 @@ function assertCleanStrings(value, root = "") {
   while (stack.length > 0) {
     const [v, path5] = stack.pop();
     if (typeof v === "string") check(v, path5);
-    else if (Array.isArray(v)) v.forEach((item, i) => stack.push([item, `${path5}[${i}]`]));
+    else if (Array.isArray(v)) v.forEach((item, i2) => stack.push([item, `${path5}[${i2}]`]));
     else if (typeof v === "object" && v !== null) {
       for (const [k, item] of Object.entries(v)) {
         check(k, `${path5}{key}`);
@@ -43074,25 +42753,27 @@ function readBoundedFile(path5, maxBytes = MAX_BUNDLE_BYTES) {
   if (!stat2.isFile()) throw new UntrustedInputError(`${path5}: not a regular file`);
   if (stat2.size > maxBytes)
     throw new UntrustedInputError(`${path5}: ${stat2.size} bytes, over the ${maxBytes}-byte limit`);
-  const fd = openSync3(path5, "r");
+  const fd2 = openSync3(path5, "r");
   try {
-    const size = fstatSync3(fd).size;
+    const size = fstatSync3(fd2).size;
     if (size > maxBytes) throw new UntrustedInputError(`${path5}: over the ${maxBytes}-byte limit`);
     const buffer = Buffer.alloc(size);
     let offset = 0;
     while (offset < size) {
-      const n = readSync3(fd, buffer, offset, size - offset, offset);
+      const n = readSync3(fd2, buffer, offset, size - offset, offset);
       if (n === 0) break;
       offset += n;
     }
-    const decoder = new TextDecoder("utf-8", { fatal: true });
-    try {
-      return decoder.decode(buffer.subarray(0, offset));
-    } catch {
-      throw new UntrustedInputError(`${path5}: not valid UTF-8`);
-    }
+    return decodeUtf8(buffer.subarray(0, offset), path5);
   } finally {
-    closeSync3(fd);
+    closeSync3(fd2);
+  }
+}
+function decodeUtf8(bytes, label) {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new UntrustedInputError(`${label}: not valid UTF-8`);
   }
 }
 function parseJson(text4, path5) {
@@ -43126,9 +42807,9 @@ function locateBundle(path5, fileName) {
     throw new UntrustedInputError(`${path5}: is a symbolic link; refusing to follow it`);
   if (!stat2.isDirectory()) return path5;
   const entries2 = readdirSync(path5);
-  if (entries2.includes(fileName)) return join3(path5, fileName);
+  if (entries2.includes(fileName)) return join4(path5, fileName);
   const json = entries2.filter((e) => e.endsWith(".json"));
-  if (json.length === 1) return join3(path5, json[0]);
+  if (json.length === 1) return join4(path5, json[0]);
   throw new UntrustedInputError(
     `${path5}: expected ${fileName}${json.length > 1 ? ` or a single .json file, found ${json.length}` : ", found no .json file"}`
   );
@@ -43144,13 +42825,16 @@ function readBundle(path5) {
   return bundle;
 }
 function readBaseline(path5) {
-  const value = parseJson(readBoundedFile(path5), path5);
+  return parseBaseline(readBoundedFile(path5), path5);
+}
+function parseBaseline(text4, label) {
+  const value = parseJson(text4, label);
   const kind = value?.kind;
   if (kind === BUNDLE_KIND) {
-    const bundle = validate(bundleSchema, value, path5, "paramtrace report bundle");
+    const bundle = validate(bundleSchema, value, label, "paramtrace report bundle");
     return { report: bundle.head, commit: bundle.commits.head };
   }
-  return { report: validate(reportValidator, value, path5, "paramtrace report"), commit: null };
+  return { report: validate(reportValidator, value, label, "paramtrace report"), commit: null };
 }
 
 // src/action/mode-post.ts
@@ -43222,7 +42906,7 @@ async function runPost(inputs, ctx, io2) {
     })
   });
   const reportPath = reportPathFor(inputs, ctx);
-  writeFileSync3(
+  writeFileSync5(
     reportPath,
     serializeBundle(
       makeBundle({
@@ -43275,7 +42959,7 @@ async function runPost(inputs, ctx, io2) {
 }
 
 // src/action/mode-pr.ts
-import { writeFileSync as writeFileSync4 } from "node:fs";
+import { writeFileSync as writeFileSync6 } from "node:fs";
 
 // src/action/safety.ts
 function isFork(pr) {
@@ -43305,8 +42989,8 @@ function mayBuildPullRequest(options) {
 }
 
 // src/action/worktree.ts
-import { mkdtempSync as mkdtempSync3, rmSync as rmSync2 } from "node:fs";
-import { join as join4 } from "node:path";
+import { mkdtempSync as mkdtempSync4, rmSync as rmSync3 } from "node:fs";
+import { join as join5 } from "node:path";
 async function hasCommit(repo, sha2, env) {
   try {
     await git(["cat-file", "-e", `${sha2}^{commit}`], repo, env);
@@ -43339,8 +43023,8 @@ async function resolveBaseCommit(repo, baseSha, env) {
   };
 }
 async function withWorktree(repo, sha2, tempDir, env, fn) {
-  const parent = mkdtempSync3(join4(tempDir, "paramtrace-base-"));
-  const dir = join4(parent, "tree");
+  const parent = mkdtempSync4(join5(tempDir, "paramtrace-base-"));
+  const dir = join5(parent, "tree");
   try {
     await git(["worktree", "add", "--detach", "--force", dir, sha2], repo, env);
     return await fn(dir);
@@ -43349,8 +43033,698 @@ async function withWorktree(repo, sha2, tempDir, env, fn) {
       await git(["worktree", "remove", "--force", dir], repo, env);
     } catch {
     }
-    rmSync2(parent, { recursive: true, force: true });
+    rmSync3(parent, { recursive: true, force: true });
     await git(["worktree", "prune"], repo, env).catch(() => void 0);
+  }
+}
+
+// src/github/artifacts.ts
+async function findArtifactForCommit(client, repo, name3, sha2, options = {}) {
+  const maxPages = options.maxPages ?? 5;
+  const matches = [];
+  const skipped = [];
+  let seen = 0;
+  for (let page = 1; page <= maxPages; page++) {
+    const { data } = await client.rest.actions.listArtifactsForRepo({
+      owner: repo.owner,
+      repo: repo.repo,
+      name: name3,
+      per_page: 100,
+      page
+    });
+    for (const a of data.artifacts) {
+      seen++;
+      const run = a.workflow_run;
+      if (a.name !== name3 || !run || run.head_sha !== sha2) continue;
+      if (a.expired) {
+        skipped.push(`artifact ${a.id} has expired`);
+        continue;
+      }
+      if (run.repository_id !== void 0 && run.head_repository_id !== void 0 && run.repository_id !== run.head_repository_id) {
+        skipped.push(`artifact ${a.id} was uploaded by a run from another repository (a fork)`);
+        continue;
+      }
+      matches.push({
+        id: a.id,
+        name: a.name,
+        runId: run.id ?? null,
+        headSha: run.head_sha,
+        createdAt: a.created_at ?? "",
+        sizeInBytes: a.size_in_bytes
+      });
+    }
+    if (matches.length > 0 || data.artifacts.length < 100) break;
+  }
+  matches.sort((a, b) => Date.parse(b.createdAt || "0") - Date.parse(a.createdAt || "0") || b.id - a.id);
+  return { found: matches[0] ?? null, seen, skipped };
+}
+var ArtifactDownloadError = class extends Error {
+  name = "ArtifactDownloadError";
+};
+async function downloadArtifactZip(client, repo, artifactId, options) {
+  const response = await client.request(
+    "GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}",
+    {
+      owner: repo.owner,
+      repo: repo.repo,
+      artifact_id: artifactId,
+      archive_format: "zip",
+      request: { redirect: "manual" }
+    }
+  );
+  const status = response.status;
+  const location = response.headers.location;
+  if (status < 300 || status >= 400 || typeof location !== "string" || location === "") {
+    throw new ArtifactDownloadError(
+      `GitHub answered ${status} without a download location for artifact ${artifactId}`
+    );
+  }
+  let url;
+  try {
+    url = new URL(location);
+  } catch {
+    throw new ArtifactDownloadError(`the download location of artifact ${artifactId} is not a URL`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new ArtifactDownloadError(`the download location of artifact ${artifactId} is not http(s)`);
+  }
+  const where = `${url.origin}${url.pathname}`;
+  let blob;
+  try {
+    blob = await fetch(url, {
+      redirect: "follow",
+      signal: AbortSignal.timeout(options.timeoutMs ?? 12e4)
+    });
+  } catch (error2) {
+    throw new ArtifactDownloadError(
+      `downloading artifact ${artifactId} from ${where} failed: ${error2.message}`
+    );
+  }
+  if (!blob.ok || !blob.body) {
+    throw new ArtifactDownloadError(
+      `downloading artifact ${artifactId} from ${where} failed: HTTP ${blob.status}`
+    );
+  }
+  const declared = Number(blob.headers.get("content-length") ?? 0);
+  if (declared > options.maxBytes) {
+    await blob.body.cancel();
+    throw new ArtifactDownloadError(
+      `artifact ${artifactId} is ${declared} bytes, over the ${options.maxBytes}-byte limit`
+    );
+  }
+  const chunks = [];
+  let received = 0;
+  for await (const chunk of blob.body) {
+    received += chunk.length;
+    if (received > options.maxBytes) {
+      throw new ArtifactDownloadError(`artifact ${artifactId} is over the ${options.maxBytes}-byte limit`);
+    }
+    chunks.push(chunk);
+  }
+  return new Uint8Array(Buffer.concat(chunks));
+}
+
+// node_modules/fflate/esm/index.mjs
+import { createRequire } from "module";
+var require2 = createRequire("/");
+var _a;
+var Worker;
+var isMarkedAsUntransferable;
+try {
+  _a = require2("worker_threads"), Worker = _a.Worker, isMarkedAsUntransferable = _a.isMarkedAsUntransferable;
+} catch (e) {
+}
+var u8 = Uint8Array;
+var u16 = Uint16Array;
+var i32 = Int32Array;
+var fleb = new u8([
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  1,
+  1,
+  1,
+  1,
+  2,
+  2,
+  2,
+  2,
+  3,
+  3,
+  3,
+  3,
+  4,
+  4,
+  4,
+  4,
+  5,
+  5,
+  5,
+  5,
+  0,
+  /* unused */
+  0,
+  0,
+  /* impossible */
+  0
+]);
+var fdeb = new u8([
+  0,
+  0,
+  0,
+  0,
+  1,
+  1,
+  2,
+  2,
+  3,
+  3,
+  4,
+  4,
+  5,
+  5,
+  6,
+  6,
+  7,
+  7,
+  8,
+  8,
+  9,
+  9,
+  10,
+  10,
+  11,
+  11,
+  12,
+  12,
+  13,
+  13,
+  /* unused */
+  0,
+  0
+]);
+var clim = new u8([16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15]);
+var freb = function(eb, start) {
+  var b = new u16(31);
+  for (var i2 = 0; i2 < 31; ++i2) {
+    b[i2] = start += 1 << eb[i2 - 1];
+  }
+  var r = new i32(b[30]);
+  for (var i2 = 1; i2 < 30; ++i2) {
+    for (var j = b[i2]; j < b[i2 + 1]; ++j) {
+      r[j] = j - b[i2] << 5 | i2;
+    }
+  }
+  return { b, r };
+};
+var _a = freb(fleb, 2);
+var fl = _a.b;
+var revfl = _a.r;
+fl[28] = 258, revfl[258] = 28;
+var _b = freb(fdeb, 0);
+var fd = _b.b;
+var revfd = _b.r;
+var rev = new u16(32768);
+for (i = 0; i < 32768; ++i) {
+  x = (i & 43690) >> 1 | (i & 21845) << 1;
+  x = (x & 52428) >> 2 | (x & 13107) << 2;
+  x = (x & 61680) >> 4 | (x & 3855) << 4;
+  rev[i] = ((x & 65280) >> 8 | (x & 255) << 8) >> 1;
+}
+var x;
+var i;
+var hMap = (function(cd, mb, r) {
+  var s = cd.length;
+  var i2 = 0;
+  var l = new u16(mb);
+  for (; i2 < s; ++i2) {
+    if (cd[i2])
+      ++l[cd[i2] - 1];
+  }
+  var le = new u16(mb);
+  for (i2 = 1; i2 < mb; ++i2) {
+    le[i2] = le[i2 - 1] + l[i2 - 1] << 1;
+  }
+  var co;
+  if (r) {
+    co = new u16(1 << mb);
+    var rvb = 15 - mb;
+    for (i2 = 0; i2 < s; ++i2) {
+      if (cd[i2]) {
+        var sv = i2 << 4 | cd[i2];
+        var r_1 = mb - cd[i2];
+        var v = le[cd[i2] - 1]++ << r_1;
+        for (var m = v | (1 << r_1) - 1; v <= m; ++v) {
+          co[rev[v] >> rvb] = sv;
+        }
+      }
+    }
+  } else {
+    co = new u16(s);
+    for (i2 = 0; i2 < s; ++i2) {
+      if (cd[i2]) {
+        co[i2] = rev[le[cd[i2] - 1]++] >> 15 - cd[i2];
+      }
+    }
+  }
+  return co;
+});
+var flt = new u8(288);
+for (i = 0; i < 144; ++i)
+  flt[i] = 8;
+var i;
+for (i = 144; i < 256; ++i)
+  flt[i] = 9;
+var i;
+for (i = 256; i < 280; ++i)
+  flt[i] = 7;
+var i;
+for (i = 280; i < 288; ++i)
+  flt[i] = 8;
+var i;
+var fdt = new u8(32);
+for (i = 0; i < 32; ++i)
+  fdt[i] = 5;
+var i;
+var flrm = /* @__PURE__ */ hMap(flt, 9, 1);
+var fdrm = /* @__PURE__ */ hMap(fdt, 5, 1);
+var max = function(a) {
+  var m = a[0];
+  for (var i2 = 1; i2 < a.length; ++i2) {
+    if (a[i2] > m)
+      m = a[i2];
+  }
+  return m;
+};
+var bits = function(d, p, m) {
+  var o = p / 8 | 0;
+  return (d[o] | d[o + 1] << 8) >> (p & 7) & m;
+};
+var bits16 = function(d, p) {
+  var o = p / 8 | 0;
+  return (d[o] | d[o + 1] << 8 | d[o + 2] << 16) >> (p & 7);
+};
+var shft = function(p) {
+  return (p + 7) / 8 | 0;
+};
+var slc = function(v, s, e) {
+  if (s == null || s < 0)
+    s = 0;
+  if (e == null || e > v.length)
+    e = v.length;
+  return new u8(v.subarray(s, e));
+};
+var ec = [
+  "unexpected EOF",
+  "invalid block type",
+  "invalid length/literal",
+  "invalid distance",
+  "stream finished",
+  "no stream handler",
+  ,
+  // determined by compression function
+  "no callback",
+  "invalid UTF-8 data",
+  "extra field too long",
+  "date not in range 1980-2099",
+  "filename too long",
+  "stream finishing",
+  "invalid zip data"
+  // determined by unknown compression method
+];
+var err = function(ind, msg, nt) {
+  var e = new Error(msg || ec[ind]);
+  e.code = ind;
+  if (Error.captureStackTrace)
+    Error.captureStackTrace(e, err);
+  if (!nt)
+    throw e;
+  return e;
+};
+var inflt = function(dat, st, buf, dict) {
+  var sl = dat.length, dl = dict ? dict.length : 0;
+  if (!sl || st.f && !st.l)
+    return buf || new u8(0);
+  var noBuf = !buf;
+  var resize = noBuf || st.i != 2;
+  var noSt = st.i;
+  if (noBuf)
+    buf = new u8(sl * 3);
+  var cbuf = function(l2) {
+    var bl = buf.length;
+    if (l2 > bl) {
+      var nbuf = new u8(Math.max(bl * 2, l2));
+      nbuf.set(buf);
+      buf = nbuf;
+    }
+  };
+  var final = st.f || 0, pos = st.p || 0, bt = st.b || 0, lm = st.l, dm = st.d, lbt = st.m, dbt = st.n;
+  var tbts = sl * 8;
+  do {
+    if (!lm) {
+      final = bits(dat, pos, 1);
+      var type = bits(dat, pos + 1, 3);
+      pos += 3;
+      if (!type) {
+        var s = shft(pos) + 4, l = dat[s - 4] | dat[s - 3] << 8, t = s + l;
+        if (t > sl) {
+          if (noSt)
+            err(0);
+          break;
+        }
+        if (resize)
+          cbuf(bt + l);
+        buf.set(dat.subarray(s, t), bt);
+        st.b = bt += l, st.p = pos = t * 8, st.f = final;
+        continue;
+      } else if (type == 1)
+        lm = flrm, dm = fdrm, lbt = 9, dbt = 5;
+      else if (type == 2) {
+        var hLit = bits(dat, pos, 31) + 257, hcLen = bits(dat, pos + 10, 15) + 4;
+        var tl = hLit + bits(dat, pos + 5, 31) + 1;
+        pos += 14;
+        var ldt = new u8(tl);
+        var clt = new u8(19);
+        for (var i2 = 0; i2 < hcLen; ++i2) {
+          clt[clim[i2]] = bits(dat, pos + i2 * 3, 7);
+        }
+        pos += hcLen * 3;
+        var clb = max(clt), clbmsk = (1 << clb) - 1;
+        var clm = hMap(clt, clb, 1);
+        for (var i2 = 0; i2 < tl; ) {
+          var r = clm[bits(dat, pos, clbmsk)];
+          pos += r & 15;
+          var s = r >> 4;
+          if (s < 16) {
+            ldt[i2++] = s;
+          } else {
+            var c = 0, n = 0;
+            if (s == 16)
+              n = 3 + bits(dat, pos, 3), pos += 2, c = ldt[i2 - 1];
+            else if (s == 17)
+              n = 3 + bits(dat, pos, 7), pos += 3;
+            else if (s == 18)
+              n = 11 + bits(dat, pos, 127), pos += 7;
+            while (n--)
+              ldt[i2++] = c;
+          }
+        }
+        var lt = ldt.subarray(0, hLit), dt = ldt.subarray(hLit);
+        lbt = max(lt);
+        dbt = max(dt);
+        lm = hMap(lt, lbt, 1);
+        dm = hMap(dt, dbt, 1);
+      } else
+        err(1);
+      if (pos > tbts) {
+        if (noSt)
+          err(0);
+        break;
+      }
+    }
+    if (resize)
+      cbuf(bt + 131072);
+    var lms = (1 << lbt) - 1, dms = (1 << dbt) - 1;
+    var lpos = pos;
+    for (; ; lpos = pos) {
+      var c = lm[bits16(dat, pos) & lms], sym = c >> 4;
+      pos += c & 15;
+      if (pos > tbts) {
+        if (noSt)
+          err(0);
+        break;
+      }
+      if (!c)
+        err(2);
+      if (sym < 256)
+        buf[bt++] = sym;
+      else if (sym == 256) {
+        lpos = pos, lm = null;
+        break;
+      } else {
+        var add = sym - 254;
+        if (sym > 264) {
+          var i2 = sym - 257, b = fleb[i2];
+          add = bits(dat, pos, (1 << b) - 1) + fl[i2];
+          pos += b;
+        }
+        var d = dm[bits16(dat, pos) & dms], dsym = d >> 4;
+        if (!d)
+          err(3);
+        pos += d & 15;
+        var dt = fd[dsym];
+        if (dsym > 3) {
+          var b = fdeb[dsym];
+          dt += bits16(dat, pos) & (1 << b) - 1, pos += b;
+        }
+        if (pos > tbts) {
+          if (noSt)
+            err(0);
+          break;
+        }
+        if (resize)
+          cbuf(bt + 131072);
+        var end = bt + add;
+        if (bt < dt) {
+          var shift = dl - dt, dend = Math.min(dt, end);
+          if (shift + bt < 0)
+            err(3);
+          for (; bt < dend; ++bt)
+            buf[bt] = dict[shift + bt];
+        }
+        for (; bt < end; ++bt)
+          buf[bt] = buf[bt - dt];
+      }
+    }
+    st.l = lm, st.p = lpos, st.b = bt, st.f = final;
+    if (lm)
+      final = 1, st.m = lbt, st.d = dm, st.n = dbt;
+  } while (!final);
+  return bt != buf.length && noBuf ? slc(buf, 0, bt) : buf.subarray(0, bt);
+};
+var et = /* @__PURE__ */ new u8(0);
+var b2 = function(d, b) {
+  return d[b] | d[b + 1] << 8;
+};
+var b4 = function(d, b) {
+  return (d[b] | d[b + 1] << 8 | d[b + 2] << 16 | d[b + 3] << 24) >>> 0;
+};
+var b8 = function(d, b) {
+  return b4(d, b) + b4(d, b + 4) * 4294967296;
+};
+function inflateSync(data, opts) {
+  return inflt(data, { i: 2 }, opts && opts.out, opts && opts.dictionary);
+}
+var td = typeof TextDecoder != "undefined" && /* @__PURE__ */ new TextDecoder();
+var tds = 0;
+try {
+  td.decode(et, { stream: true });
+  tds = 1;
+} catch (e) {
+}
+var dutf8 = function(d) {
+  for (var r = "", i2 = 0; ; ) {
+    var c = d[i2++];
+    var eb = (c > 127) + (c > 223) + (c > 239);
+    if (i2 + eb > d.length)
+      return { s: r, r: slc(d, i2 - 1) };
+    if (!eb)
+      r += String.fromCharCode(c);
+    else if (eb == 3) {
+      c = ((c & 15) << 18 | (d[i2++] & 63) << 12 | (d[i2++] & 63) << 6 | d[i2++] & 63) - 65536, r += String.fromCharCode(55296 | c >> 10, 56320 | c & 1023);
+    } else if (eb & 1)
+      r += String.fromCharCode((c & 31) << 6 | d[i2++] & 63);
+    else
+      r += String.fromCharCode((c & 15) << 12 | (d[i2++] & 63) << 6 | d[i2++] & 63);
+  }
+};
+function strFromU8(dat, latin1) {
+  if (latin1) {
+    var r = "";
+    for (var i2 = 0; i2 < dat.length; i2 += 16384)
+      r += String.fromCharCode.apply(null, dat.subarray(i2, i2 + 16384));
+    return r;
+  } else if (td) {
+    return td.decode(dat);
+  } else {
+    var _a2 = dutf8(dat), s = _a2.s, r = _a2.r;
+    if (r.length)
+      err(8);
+    return s;
+  }
+}
+var slzh = function(d, b) {
+  return b + 30 + b2(d, b + 26) + b2(d, b + 28);
+};
+var zh = function(d, b, z) {
+  var fnl = b2(d, b + 28), efl = b2(d, b + 30), fn = strFromU8(d.subarray(b + 46, b + 46 + fnl), !(b2(d, b + 8) & 2048)), es = b + 46 + fnl;
+  var _a2 = z64hs(d, es, efl, z, b4(d, b + 20), b4(d, b + 24), b4(d, b + 42)), sc = _a2[0], su = _a2[1], off = _a2[2];
+  return [b2(d, b + 10), sc, su, fn, es + efl + b2(d, b + 32), off];
+};
+var z64hs = function(d, b, l, z, sc, su, off) {
+  var nsc = sc == 4294967295, nsu = su == 4294967295, noff = off == 4294967295, e = b + l;
+  var nf = nsc + nsu + noff;
+  if (z && nf) {
+    for (; b + 4 < e; b += 4 + b2(d, b + 2)) {
+      if (b2(d, b) == 1) {
+        return [
+          nsc ? b8(d, b + 4 + 8 * nsu) : sc,
+          nsu ? b8(d, b + 4) : su,
+          noff ? b8(d, b + 4 + 8 * (nsu + nsc)) : off,
+          1
+        ];
+      }
+    }
+    if (z < 2)
+      err(13);
+  }
+  return [sc, su, off, 0];
+};
+function unzipSync(data, opts) {
+  var files = {};
+  var e = data.length - 22;
+  for (; b4(data, e) != 101010256; --e) {
+    if (!e || data.length - e > 65558)
+      err(13);
+  }
+  ;
+  var c = b2(data, e + 8);
+  if (!c)
+    return {};
+  var o = b4(data, e + 16);
+  var z = b4(data, e - 20) == 117853008;
+  if (z) {
+    var ze = b4(data, e - 12);
+    z = b4(data, ze) == 101075792;
+    if (z) {
+      c = b4(data, ze + 32);
+      o = b4(data, ze + 48);
+    }
+  }
+  var fltr = opts && opts.filter;
+  for (var i2 = 0; i2 < c; ++i2) {
+    var _a2 = zh(data, o, z), c_2 = _a2[0], sc = _a2[1], su = _a2[2], fn = _a2[3], no = _a2[4], off = _a2[5], b = slzh(data, off);
+    o = no;
+    if (!fltr || fltr({
+      name: fn,
+      size: sc,
+      originalSize: su,
+      compression: c_2
+    })) {
+      if (!c_2)
+        files[fn] = slc(data, b, b + sc);
+      else if (c_2 == 8)
+        files[fn] = inflateSync(data.subarray(b, b + sc), { out: new u8(su) });
+      else
+        err(14, "unknown compression type " + c_2);
+    }
+  }
+  return files;
+}
+
+// src/action/untrusted/zip.ts
+var MAX_ENTRIES = 1e3;
+function extractJsonEntry(zip, fileName, label, maxBytes) {
+  const names3 = [];
+  const list3 = () => {
+    unzipSync(zip, {
+      filter: (file) => {
+        if (names3.length >= MAX_ENTRIES)
+          throw new UntrustedInputError(`${label}: more than ${MAX_ENTRIES} files`);
+        names3.push(file.name);
+        return false;
+      }
+    });
+  };
+  try {
+    list3();
+  } catch (error2) {
+    if (error2 instanceof UntrustedInputError) throw error2;
+    throw new UntrustedInputError(`${label}: not a readable zip archive (${error2.message})`);
+  }
+  const top = names3.filter((n) => !n.includes("/") && !n.includes("\\"));
+  const json = top.filter((n) => n.endsWith(".json"));
+  const chosen = top.includes(fileName) ? fileName : json.length === 1 ? json[0] : void 0;
+  if (chosen === void 0) {
+    throw new UntrustedInputError(
+      `${label}: expected ${fileName}${json.length > 1 ? ` or a single .json file, found ${json.length}` : ", found no .json file at the top of the archive"}`
+    );
+  }
+  let files;
+  try {
+    files = unzipSync(zip, {
+      filter: (file) => {
+        if (file.name !== chosen) return false;
+        if (file.originalSize > maxBytes)
+          throw new UntrustedInputError(
+            `${label}: ${chosen} is ${file.originalSize} bytes unpacked, over the ${maxBytes}-byte limit`
+          );
+        return true;
+      }
+    });
+  } catch (error2) {
+    if (error2 instanceof UntrustedInputError) throw error2;
+    throw new UntrustedInputError(`${label}: cannot unpack ${chosen} (${error2.message})`);
+  }
+  const bytes = files[chosen];
+  if (!bytes) throw new UntrustedInputError(`${label}: cannot unpack ${chosen}`);
+  return { name: chosen, bytes };
+}
+
+// src/action/baseline-artifact.ts
+async function baselineFromArtifact(client, inputs, ctx, baseSha) {
+  const name3 = inputs.baselineArtifact;
+  const short = baseSha.slice(0, 12);
+  let search;
+  try {
+    search = await findArtifactForCommit(client, ctx.repository, name3, baseSha);
+  } catch (error2) {
+    const failure = apiFailure(error2);
+    const fix = failure.kind === "forbidden" ? " (the job needs `permissions: actions: read` to read artifacts)" : "";
+    return { found: false, why: `could not list the '${name3}' artifacts: ${describeFailure(failure)}${fix}` };
+  }
+  if (!search.found) {
+    const skipped = search.skipped.length > 0 ? ` (${search.skipped.join("; ")})` : "";
+    return {
+      found: false,
+      why: `no '${name3}' artifact from a run on the base commit ${short}${skipped}: set up the baseline workflow (docs/action.md#baselines), or set \`baseline: rebuild\` to skip this lookup`
+    };
+  }
+  const artifact = search.found;
+  const label = `artifact '${name3}' (id ${artifact.id}${artifact.runId ? `, run ${artifact.runId}` : ""})`;
+  try {
+    const zip = await downloadArtifactZip(client, ctx.repository, artifact.id, {
+      maxBytes: MAX_BUNDLE_BYTES,
+      timeoutMs: Math.max(6e4, inputs.apiTimeoutSeconds * 1e3)
+    });
+    const entry = extractJsonEntry(
+      zip,
+      reportFileName(inputs.commentKey, DEFAULT_COMMENT_KEY),
+      label,
+      MAX_BUNDLE_BYTES
+    );
+    const where = `${label}: ${entry.name}`;
+    const baseline = parseBaseline(decodeUtf8(entry.bytes, where), where);
+    if (baseline.commit !== null && baseline.commit !== baseSha) {
+      return {
+        found: false,
+        why: `${where} is the report of commit ${baseline.commit.slice(0, 12)}, not of the base commit ${short}`
+      };
+    }
+    return { found: true, report: baseline.report, artifactId: artifact.id, runId: artifact.runId };
+  } catch (error2) {
+    if (error2 instanceof UntrustedInputError || error2 instanceof ArtifactDownloadError) {
+      return {
+        found: false,
+        why: `refusing ${error2.message.startsWith(label) ? "" : `${label}: `}${error2.message}`
+      };
+    }
+    return { found: false, why: `could not download ${label}: ${describeFailure(apiFailure(error2))}` };
   }
 }
 
@@ -43358,29 +43732,30 @@ async function withWorktree(repo, sha2, tempDir, env, fn) {
 function thresholdsWithoutBaseline(t) {
   return { maxParams: t.maxParams, metric: t.metric };
 }
-async function headReport(inputs, ctx, env, io2) {
+async function headReport(inputs, ctx, env, tracer, io2) {
   const side = { root: ctx.workspace, label: "head" };
   await buildSide(side, { build: inputs.build, env, io: io2 });
   if (isUrl(inputs.model)) {
     const file = await downloadModel(inputs.model, ctx.tempDir);
-    return analyzeModel(file, { displayName: inputs.model, trace: inputs.trace });
+    return analyzeModel2(file, { displayName: inputs.model, tracer });
   }
   const rel = relativeModelPath(ctx.workspace, inputs.model);
-  const analyzed = await analyzeSide(side, rel, inputs.trace, io2);
+  const analyzed = await analyzeSide(side, rel, tracer, io2);
   if (!analyzed) throw new ActionError(missingModelMessage(rel, side, inputs.build));
   return analyzed;
 }
-async function explicitBaseModel(inputs, ctx) {
+async function explicitBaseModel(inputs, ctx, tracer) {
   if (isUrl(inputs.baseModel)) {
     const file2 = await downloadModel(inputs.baseModel, ctx.tempDir);
-    return analyzeModel(file2, { displayName: inputs.baseModel, trace: inputs.trace });
+    return analyzeModel2(file2, { displayName: inputs.baseModel, tracer });
   }
   const rel = relativeModelPath(ctx.workspace, inputs.baseModel);
   const file = locateModel(ctx.workspace, rel);
   if (!file) throw new ActionError(`base-model ${rel} does not exist`);
-  return analyzeModel(file, { displayName: rel, trace: inputs.trace });
+  return analyzeModel2(file, { displayName: rel, tracer });
 }
 async function collectSides(inputs, ctx, env, io2) {
+  const tracer = tracerFor(inputs, ctx, env, io2);
   const notes = [];
   if (inputs.baseReport && inputs.baseline !== "rebuild") {
     try {
@@ -43388,7 +43763,7 @@ async function collectSides(inputs, ctx, env, io2) {
       io2.info(
         `paramtrace: base from report ${inputs.baseReport}${commit ? ` (commit ${commit.slice(0, 12)})` : ""}`
       );
-      const head = await headReport(inputs, ctx, env, io2);
+      const head = await headReport(inputs, ctx, env, tracer, io2);
       return {
         head: head.report,
         base: report,
@@ -43402,8 +43777,8 @@ async function collectSides(inputs, ctx, env, io2) {
     }
   }
   if (inputs.baseModel) {
-    const base = await explicitBaseModel(inputs, ctx);
-    const head = await headReport(inputs, ctx, env, io2);
+    const head = await headReport(inputs, ctx, env, tracer, io2);
+    const base = await explicitBaseModel(inputs, ctx, tracer);
     return { head: head.report, base: base.report, baseCommit: null, notes: [...base.notes, ...head.notes] };
   }
   const pr = ctx.pullRequest;
@@ -43419,13 +43794,29 @@ async function collectSides(inputs, ctx, env, io2) {
     io2.warning(baseCommit.note);
     notes.push(baseCommit.note);
   }
+  if (inputs.baseline === "auto") {
+    const artifact = inputs.token ? await baselineFromArtifact(clientFor(inputs, ctx, io2), inputs, ctx, baseCommit.sha) : { found: false, why: "no github-token to look for the baseline artifact with" };
+    if (artifact.found) {
+      io2.info(
+        `paramtrace: base from the '${inputs.baselineArtifact}' artifact ${artifact.artifactId}${artifact.runId ? ` of run ${artifact.runId}` : ""} (commit ${baseCommit.sha.slice(0, 12)})`
+      );
+      const head = await headReport(inputs, ctx, env, tracer, io2);
+      return {
+        head: head.report,
+        base: artifact.report,
+        baseCommit: { sha: baseCommit.sha, how: "baseline artifact" },
+        notes: [...notes, ...head.notes]
+      };
+    }
+    io2.warning(`paramtrace: ${artifact.why}. Rebuilding the base instead.`);
+  }
   return withWorktree(ctx.workspace, baseCommit.sha, ctx.tempDir, env, async (dir) => {
-    const head = await headReport(inputs, ctx, env, io2);
+    const head = await headReport(inputs, ctx, env, tracer, io2);
     const side = { root: dir, label: `base (${baseCommit.how} ${baseCommit.sha.slice(0, 12)})` };
     let base = null;
     try {
       await buildSide(side, { build: inputs.build, env, io: io2 });
-      const analyzed = await analyzeSide(side, rel, inputs.trace, io2);
+      const analyzed = await analyzeSide(side, rel, tracer, io2);
       if (analyzed) base = analyzed.report;
       else notes.push(`${missingModelMessage(rel, side, inputs.build)}; compared with an empty model`);
     } catch (error2) {
@@ -43478,7 +43869,7 @@ async function runPr(inputs, ctx, io2) {
     comparison,
     notes: sides.notes
   });
-  writeFileSync4(reportPath, serializeBundle(bundle));
+  writeFileSync6(reportPath, serializeBundle(bundle));
   appendSummary(ctx.stepSummaryPath, renderSummary(comparison, sides.head));
   io2.info(`paramtrace: ${comparison.verdict.headline}`);
   io2.info(`paramtrace: report written to ${reportPath}`);
@@ -43522,7 +43913,9 @@ var KNOWN = [
   ModelLocationError,
   ModelReadError,
   ManifestError,
-  UntrustedInputError
+  UntrustedInputError,
+  TraceError,
+  TraceInputError
 ];
 function failureMessage(error2) {
   if (KNOWN.some((k) => error2 instanceof k)) return { message: error2.message, internal: false };
@@ -43544,10 +43937,10 @@ ${fenced(message)}
 
 // src/action/main.ts
 var io = {
-  info: (m) => info(m),
+  info: (m) => info(logLine(m)),
   warning: (m) => warning(m),
   notice: (m) => notice(m),
-  debug: (m) => debug(m),
+  debug: (m) => debug(logLine(m)),
   group: (title, fn) => group(title, fn),
   async untrusted(fn) {
     const token = randomUUID2().replace(/-/g, "");

@@ -2591,15 +2591,15 @@ var require_fetch = __commonJS({
 var require_path = __commonJS({
   "node_modules/@protobufjs/path/index.js"(exports) {
     "use strict";
-    var path3 = exports;
+    var path4 = exports;
     var isAbsolute = (
       /**
        * Tests if the specified path is absolute.
        * @param {string} path Path to test
        * @returns {boolean} `true` if path is absolute
        */
-      path3.isAbsolute = function isAbsolute2(path4) {
-        return /^(?:\/|\w+:)/.test(path4);
+      path4.isAbsolute = function isAbsolute2(path5) {
+        return /^(?:\/|\w+:)/.test(path5);
       }
     );
     var normalize = (
@@ -2608,9 +2608,9 @@ var require_path = __commonJS({
        * @param {string} path Path to normalize
        * @returns {string} Normalized path
        */
-      path3.normalize = function normalize2(path4) {
-        path4 = path4.replace(/\\/g, "/").replace(/\/{2,}/g, "/");
-        var parts = path4.split("/"), absolute = isAbsolute(path4), prefix = "";
+      path4.normalize = function normalize2(path5) {
+        path5 = path5.replace(/\\/g, "/").replace(/\/{2,}/g, "/");
+        var parts = path5.split("/"), absolute = isAbsolute(path5), prefix = "";
         if (absolute)
           prefix = parts.shift() + "/";
         for (var i = 0; i < parts.length; ) {
@@ -2629,7 +2629,7 @@ var require_path = __commonJS({
         return prefix + parts.join("/");
       }
     );
-    path3.resolve = function resolve(originPath, includePath, alreadyNormalized) {
+    path4.resolve = function resolve(originPath, includePath, alreadyNormalized) {
       if (!alreadyNormalized)
         includePath = normalize(includePath);
       if (isAbsolute(includePath))
@@ -2813,18 +2813,18 @@ var require_namespace = __commonJS({
       object.onRemove(this);
       return clearCache(this);
     };
-    Namespace.prototype.define = function define2(path3, json) {
-      if (util.isString(path3))
-        path3 = path3.split(".");
-      else if (!Array.isArray(path3))
+    Namespace.prototype.define = function define2(path4, json) {
+      if (util.isString(path4))
+        path4 = path4.split(".");
+      else if (!Array.isArray(path4))
         throw TypeError("illegal path");
-      if (path3 && path3.length && path3[0] === "")
+      if (path4 && path4.length && path4[0] === "")
         throw Error("path must be relative");
-      if (path3.length > util.recursionLimit)
+      if (path4.length > util.recursionLimit)
         throw Error("max depth exceeded");
       var ptr = this;
-      while (path3.length > 0) {
-        var part = path3.shift();
+      while (path4.length > 0) {
+        var part = path4.shift();
         if (ptr.nested && ptr.nested[part]) {
           ptr = ptr.nested[part];
           if (!(ptr instanceof Namespace))
@@ -2859,26 +2859,26 @@ var require_namespace = __commonJS({
       });
       return this;
     };
-    Namespace.prototype.lookup = function lookup(path3, filterTypes, parentAlreadyChecked) {
+    Namespace.prototype.lookup = function lookup(path4, filterTypes, parentAlreadyChecked) {
       if (typeof filterTypes === "boolean") {
         parentAlreadyChecked = filterTypes;
         filterTypes = void 0;
       } else if (filterTypes && !Array.isArray(filterTypes))
         filterTypes = [filterTypes];
-      if (util.isString(path3) && path3.length) {
-        if (path3 === ".")
+      if (util.isString(path4) && path4.length) {
+        if (path4 === ".")
           return this.root;
-        path3 = path3.split(".");
-      } else if (!path3.length)
+        path4 = path4.split(".");
+      } else if (!path4.length)
         return this;
-      var flatPath = path3.join(".");
-      if (path3[0] === "")
-        return this.root.lookup(path3.slice(1), filterTypes);
+      var flatPath = path4.join(".");
+      if (path4[0] === "")
+        return this.root.lookup(path4.slice(1), filterTypes);
       var found = this.root._fullyQualifiedObjects && this.root._fullyQualifiedObjects["." + flatPath];
       if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
         return found;
       }
-      found = this._lookupImpl(path3, flatPath);
+      found = this._lookupImpl(path4, flatPath);
       if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
         return found;
       }
@@ -2886,7 +2886,7 @@ var require_namespace = __commonJS({
         return null;
       var current = this;
       while (current.parent) {
-        found = current.parent._lookupImpl(path3, flatPath);
+        found = current.parent._lookupImpl(path4, flatPath);
         if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
           return found;
         }
@@ -2894,22 +2894,22 @@ var require_namespace = __commonJS({
       }
       return null;
     };
-    Namespace.prototype._lookupImpl = function lookup(path3, flatPath) {
+    Namespace.prototype._lookupImpl = function lookup(path4, flatPath) {
       if (Object.prototype.hasOwnProperty.call(this._lookupCache, flatPath)) {
         return this._lookupCache[flatPath];
       }
-      var found = this.get(path3[0]);
+      var found = this.get(path4[0]);
       var exact = null;
       if (found) {
-        if (path3.length === 1) {
+        if (path4.length === 1) {
           exact = found;
         } else if (found instanceof Namespace) {
-          path3 = path3.slice(1);
-          exact = found._lookupImpl(path3, path3.join("."));
+          path4 = path4.slice(1);
+          exact = found._lookupImpl(path4, path4.join("."));
         }
       } else {
         for (var i = 0; i < this.nestedArray.length; ++i)
-          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path3, flatPath))) {
+          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path4, flatPath))) {
             exact = found;
             break;
           }
@@ -2917,28 +2917,28 @@ var require_namespace = __commonJS({
       this._lookupCache[flatPath] = exact;
       return exact;
     };
-    Namespace.prototype.lookupType = function lookupType(path3) {
-      var found = this.lookup(path3, [Type]);
+    Namespace.prototype.lookupType = function lookupType(path4) {
+      var found = this.lookup(path4, [Type]);
       if (!found)
-        throw Error("no such type: " + path3);
+        throw Error("no such type: " + path4);
       return found;
     };
-    Namespace.prototype.lookupEnum = function lookupEnum(path3) {
-      var found = this.lookup(path3, [Enum]);
+    Namespace.prototype.lookupEnum = function lookupEnum(path4) {
+      var found = this.lookup(path4, [Enum]);
       if (!found)
-        throw Error("no such Enum '" + path3 + "' in " + this);
+        throw Error("no such Enum '" + path4 + "' in " + this);
       return found;
     };
-    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path3) {
-      var found = this.lookup(path3, [Type, Enum]);
+    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path4) {
+      var found = this.lookup(path4, [Type, Enum]);
       if (!found)
-        throw Error("no such Type or Enum '" + path3 + "' in " + this);
+        throw Error("no such Type or Enum '" + path4 + "' in " + this);
       return found;
     };
-    Namespace.prototype.lookupService = function lookupService(path3) {
-      var found = this.lookup(path3, [Service]);
+    Namespace.prototype.lookupService = function lookupService(path4) {
+      var found = this.lookup(path4, [Service]);
       if (!found)
-        throw Error("no such Service '" + path3 + "' in " + this);
+        throw Error("no such Service '" + path4 + "' in " + this);
       return found;
     };
     Namespace._configure = function(Type_, Service_, Enum_) {
@@ -4355,13 +4355,13 @@ var require_util = __commonJS({
       Object.defineProperty(object, "$type", { value: enm, enumerable: false });
       return enm;
     };
-    util.setProperty = function setProperty(dst, path3, value, ifNotSet) {
-      function setProp(dst2, path4, value2) {
-        var part = path4.shift();
+    util.setProperty = function setProperty(dst, path4, value, ifNotSet) {
+      function setProp(dst2, path5, value2) {
+        var part = path5.shift();
         if (util.isUnsafeProperty(part))
           return dst2;
-        if (path4.length > 0) {
-          dst2[part] = setProp(dst2[part] || {}, path4, value2);
+        if (path5.length > 0) {
+          dst2[part] = setProp(dst2[part] || {}, path5, value2);
         } else {
           var prevValue = dst2[part];
           if (prevValue && ifNotSet)
@@ -4374,12 +4374,12 @@ var require_util = __commonJS({
       }
       if (typeof dst !== "object")
         throw TypeError("dst must be an object");
-      if (!path3)
+      if (!path4)
         throw TypeError("path must be specified");
-      path3 = path3.split(".");
-      if (path3.length > util.recursionLimit)
+      path4 = path4.split(".");
+      if (path4.length > util.recursionLimit)
         throw Error("max depth exceeded");
-      return setProp(dst, path3, value);
+      return setProp(dst, path4, value);
     };
     Object.defineProperty(util, "decorateRoot", {
       get: function() {
@@ -4925,12 +4925,12 @@ var require_object = __commonJS({
        */
       fullName: {
         get: function() {
-          var path3 = [this.name], ptr = this.parent;
+          var path4 = [this.name], ptr = this.parent;
           while (ptr) {
-            path3.unshift(ptr.name);
+            path4.unshift(ptr.name);
             ptr = ptr.parent;
           }
-          return path3.join(".");
+          return path4.join(".");
         }
       }
     });
@@ -5283,1350 +5283,17 @@ var require_index_light = __commonJS({
   }
 });
 
-// node_modules/protobufjs/src/tokenize.js
-var require_tokenize = __commonJS({
-  "node_modules/protobufjs/src/tokenize.js"(exports, module) {
+// node_modules/protobufjs/light.js
+var require_light = __commonJS({
+  "node_modules/protobufjs/light.js"(exports, module) {
     "use strict";
-    module.exports = tokenize;
-    var delimRe = /[\s{}=;:[\],'"()<>]/g;
-    var stringDoubleRe = /(?:"([^"\\]*(?:\\.[^"\\]*)*)")/g;
-    var stringSingleRe = /(?:'([^'\\]*(?:\\.[^'\\]*)*)')/g;
-    var setCommentRe = /^ *[*/]+ */;
-    var setCommentAltRe = /^\s*\*?\/*/;
-    var setCommentSplitRe = /\n/g;
-    var whitespaceRe = /\s/;
-    var unescapeRe = /\\(.?)/g;
-    var unescapeMap = {
-      "0": "\0",
-      "r": "\r",
-      "n": "\n",
-      "t": "	"
-    };
-    function unescape(str) {
-      return str.replace(unescapeRe, function($0, $1) {
-        switch ($1) {
-          case "\\":
-          case "":
-            return $1;
-          default:
-            return unescapeMap[$1] || "";
-        }
-      });
-    }
-    tokenize.unescape = unescape;
-    function tokenize(source, alternateCommentMode) {
-      source = source.toString();
-      var offset = 0, length = source.length, line = 1, lastCommentLine = 0, comments = {};
-      var stack = [];
-      var stringDelim = null;
-      function illegal(subject) {
-        return Error("illegal " + subject + " (line " + line + ")");
-      }
-      function readString() {
-        var re = stringDelim === "'" ? stringSingleRe : stringDoubleRe;
-        re.lastIndex = offset - 1;
-        var match = re.exec(source);
-        if (!match)
-          throw illegal("string");
-        offset = re.lastIndex;
-        push(stringDelim);
-        stringDelim = null;
-        return unescape(match[1]);
-      }
-      function charAt(pos) {
-        return source.charAt(pos);
-      }
-      function setComment(start, end, isLeading) {
-        var comment = {
-          type: source.charAt(start++),
-          lineEmpty: false,
-          leading: isLeading
-        };
-        var lookback;
-        if (alternateCommentMode) {
-          lookback = 2;
-        } else {
-          lookback = 3;
-        }
-        var commentOffset = start - lookback, c;
-        do {
-          if (--commentOffset < 0 || (c = source.charAt(commentOffset)) === "\n") {
-            comment.lineEmpty = true;
-            break;
-          }
-        } while (c === " " || c === "	");
-        var lines = source.substring(start, end).split(setCommentSplitRe);
-        for (var i = 0; i < lines.length; ++i)
-          lines[i] = lines[i].replace(alternateCommentMode ? setCommentAltRe : setCommentRe, "").trim();
-        comment.text = lines.join("\n").trim();
-        comments[line] = comment;
-        lastCommentLine = line;
-      }
-      function isDoubleSlashCommentLine(startOffset) {
-        var endOffset = findEndOfLine(startOffset);
-        var lineText = source.substring(startOffset, endOffset);
-        var isComment = /^\s*\/\//.test(lineText);
-        return isComment;
-      }
-      function findEndOfLine(cursor) {
-        var endOffset = cursor;
-        while (endOffset < length && charAt(endOffset) !== "\n") {
-          endOffset++;
-        }
-        return endOffset;
-      }
-      function next() {
-        if (stack.length > 0)
-          return stack.shift();
-        if (stringDelim)
-          return readString();
-        var repeat, prev, curr, start, isDoc, isLeadingComment = offset === 0;
-        do {
-          if (offset === length)
-            return null;
-          repeat = false;
-          while (whitespaceRe.test(curr = charAt(offset))) {
-            if (curr === "\n") {
-              isLeadingComment = true;
-              ++line;
-            }
-            if (++offset === length)
-              return null;
-          }
-          if (charAt(offset) === "/") {
-            if (++offset === length) {
-              throw illegal("comment");
-            }
-            if (charAt(offset) === "/") {
-              if (!alternateCommentMode) {
-                isDoc = charAt(start = offset + 1) === "/";
-                while (charAt(++offset) !== "\n") {
-                  if (offset === length) {
-                    return null;
-                  }
-                }
-                ++offset;
-                if (isDoc) {
-                  setComment(start, offset - 1, isLeadingComment);
-                  isLeadingComment = true;
-                }
-                ++line;
-                repeat = true;
-              } else {
-                start = offset;
-                isDoc = false;
-                if (isDoubleSlashCommentLine(offset - 1)) {
-                  isDoc = true;
-                  do {
-                    offset = findEndOfLine(offset);
-                    if (offset === length) {
-                      break;
-                    }
-                    offset++;
-                    if (!isLeadingComment) {
-                      break;
-                    }
-                  } while (isDoubleSlashCommentLine(offset));
-                } else {
-                  offset = Math.min(length, findEndOfLine(offset) + 1);
-                }
-                if (isDoc) {
-                  setComment(start, offset, isLeadingComment);
-                  isLeadingComment = true;
-                }
-                line++;
-                repeat = true;
-              }
-            } else if ((curr = charAt(offset)) === "*") {
-              start = offset + 1;
-              isDoc = alternateCommentMode || charAt(start) === "*";
-              do {
-                if (curr === "\n") {
-                  ++line;
-                }
-                if (++offset === length) {
-                  throw illegal("comment");
-                }
-                prev = curr;
-                curr = charAt(offset);
-              } while (prev !== "*" || curr !== "/");
-              ++offset;
-              if (isDoc) {
-                setComment(start, offset - 2, isLeadingComment);
-                isLeadingComment = true;
-              }
-              repeat = true;
-            } else {
-              return "/";
-            }
-          }
-        } while (repeat);
-        var end = offset;
-        delimRe.lastIndex = 0;
-        var delim = delimRe.test(charAt(end++));
-        if (!delim)
-          while (end < length && !delimRe.test(charAt(end)))
-            ++end;
-        var token = source.substring(offset, offset = end);
-        if (token === '"' || token === "'")
-          stringDelim = token;
-        return token;
-      }
-      function push(token) {
-        stack.push(token);
-      }
-      function peek() {
-        if (!stack.length) {
-          var token = next();
-          if (token === null)
-            return null;
-          push(token);
-        }
-        return stack[0];
-      }
-      function skip(expected, optional) {
-        var actual = peek(), equals = actual === expected;
-        if (equals) {
-          next();
-          return true;
-        }
-        if (!optional)
-          throw illegal("token '" + actual + "', '" + expected + "' expected");
-        return false;
-      }
-      function cmnt(trailingLine) {
-        var ret = null;
-        var comment;
-        if (trailingLine === void 0) {
-          comment = comments[line - 1];
-          delete comments[line - 1];
-          if (comment && (alternateCommentMode || comment.type === "*" || comment.lineEmpty)) {
-            ret = comment.leading ? comment.text : null;
-          }
-        } else {
-          if (lastCommentLine < trailingLine) {
-            peek();
-          }
-          comment = comments[trailingLine];
-          delete comments[trailingLine];
-          if (comment && !comment.lineEmpty && (alternateCommentMode || comment.type === "/")) {
-            ret = comment.leading ? null : comment.text;
-          }
-        }
-        return ret;
-      }
-      return Object.defineProperty({
-        next,
-        peek,
-        push,
-        skip,
-        cmnt
-      }, "line", {
-        get: function() {
-          return line;
-        }
-      });
-    }
-  }
-});
-
-// node_modules/protobufjs/src/parse.js
-var require_parse = __commonJS({
-  "node_modules/protobufjs/src/parse.js"(exports, module) {
-    "use strict";
-    module.exports = parse;
-    parse.filename = null;
-    parse.defaults = { keepCase: false };
-    var tokenize = require_tokenize();
-    var Root = require_root();
-    var Type = require_type();
-    var Field = require_field();
-    var MapField = require_mapfield();
-    var OneOf = require_oneof();
-    var Enum = require_enum();
-    var Service = require_service2();
-    var Method = require_method();
-    var ReflectionObject = require_object();
-    var types = require_types();
-    var util = require_util();
-    var base10Re = /^[1-9][0-9]*$/;
-    var base10NegRe = /^-?[1-9][0-9]*$/;
-    var base16Re = /^0[x][0-9a-fA-F]+$/;
-    var base16NegRe = /^-?0[x][0-9a-fA-F]+$/;
-    var base8Re = /^0[0-7]+$/;
-    var base8NegRe = /^-?0[0-7]+$/;
-    var numberRe = util.patterns.numberRe;
-    var nameRe = /^[a-zA-Z_][a-zA-Z_0-9]*$/;
-    var typeRefRe = util.patterns.typeRefRe;
-    function parse(source, root, options) {
-      if (!(root instanceof Root)) {
-        options = root;
-        root = new Root();
-      }
-      if (!options)
-        options = parse.defaults;
-      var preferTrailingComment = options.preferTrailingComment || false;
-      var tn = tokenize(source, options.alternateCommentMode || false), next = tn.next, push = tn.push, peek = tn.peek, skip = tn.skip, cmnt = tn.cmnt;
-      var head = true, pkg, imports, weakImports, edition = "proto2";
-      var ptr = root;
-      var topLevelObjects = [];
-      var topLevelOptions = {};
-      var applyCase = options.keepCase ? function(name) {
-        return name;
-      } : util.camelCase;
-      function resolveFileFeatures() {
-        topLevelObjects.forEach((obj) => {
-          obj._edition = edition;
-          Object.keys(topLevelOptions).forEach((opt) => {
-            if (obj.getOption(opt) !== void 0) return;
-            obj.setOption(opt, topLevelOptions[opt], true);
-          });
-        });
-      }
-      function illegal(token2, name, insideTryCatch) {
-        var filename = parse.filename;
-        if (!insideTryCatch)
-          parse.filename = null;
-        return Error("illegal " + (name || "token") + " '" + token2 + "' (" + (filename ? filename + ", " : "") + "line " + tn.line + ")");
-      }
-      function readString() {
-        var values = [], token2;
-        do {
-          if ((token2 = next()) !== '"' && token2 !== "'")
-            throw illegal(token2);
-          values.push(next());
-          skip(token2);
-          token2 = peek();
-        } while (token2 === '"' || token2 === "'");
-        return values.join("");
-      }
-      function readValue(acceptTypeRef) {
-        var token2 = next();
-        switch (token2) {
-          case "'":
-          case '"':
-            push(token2);
-            return readString();
-          case "true":
-          case "TRUE":
-            return true;
-          case "false":
-          case "FALSE":
-            return false;
-        }
-        try {
-          return parseNumber(
-            token2,
-            /* insideTryCatch */
-            true
-          );
-        } catch (e) {
-          if (acceptTypeRef && typeRefRe.test(token2))
-            return token2;
-          throw illegal(token2, "value");
-        }
-      }
-      function readRanges(target, acceptStrings) {
-        var token2, start;
-        do {
-          if (acceptStrings && ((token2 = peek()) === '"' || token2 === "'")) {
-            var str = readString();
-            target.push(str);
-            if (edition >= 2023) {
-              throw illegal(str, "id");
-            }
-          } else {
-            try {
-              target.push([start = parseId(next()), skip("to", true) ? parseId(next()) : start]);
-            } catch (err) {
-              if (acceptStrings && typeRefRe.test(token2) && edition >= 2023) {
-                target.push(token2);
-              } else {
-                throw err;
-              }
-            }
-          }
-        } while (skip(",", true));
-        var dummy = { options: void 0 };
-        dummy.setOption = function(name, value) {
-          if (this.options === void 0) this.options = {};
-          this.options[name] = value;
-        };
-        ifBlock(
-          dummy,
-          function parseRange_block(token3) {
-            if (token3 === "option") {
-              parseOption(dummy, token3);
-              skip(";");
-            } else
-              throw illegal(token3);
-          },
-          function parseRange_line() {
-            parseInlineOptions(dummy);
-          }
-        );
-      }
-      function parseNumber(token2, insideTryCatch) {
-        var sign = 1;
-        if (token2.charAt(0) === "-") {
-          sign = -1;
-          token2 = token2.substring(1);
-        }
-        switch (token2) {
-          case "inf":
-          case "INF":
-          case "Inf":
-            return sign * Infinity;
-          case "nan":
-          case "NAN":
-          case "Nan":
-          case "NaN":
-            return NaN;
-          case "0":
-            return 0;
-        }
-        if (base10Re.test(token2))
-          return sign * parseInt(token2, 10);
-        if (base16Re.test(token2))
-          return sign * parseInt(token2, 16);
-        if (base8Re.test(token2))
-          return sign * parseInt(token2, 8);
-        if (numberRe.test(token2))
-          return sign * parseFloat(token2);
-        throw illegal(token2, "number", insideTryCatch);
-      }
-      function parseId(token2, acceptNegative) {
-        switch (token2) {
-          case "max":
-          case "MAX":
-          case "Max":
-            return 536870911;
-          case "0":
-            return 0;
-        }
-        if (!acceptNegative && token2.charAt(0) === "-")
-          throw illegal(token2, "id");
-        if (base10NegRe.test(token2))
-          return parseInt(token2, 10);
-        if (base16NegRe.test(token2))
-          return parseInt(token2, 16);
-        if (base8NegRe.test(token2))
-          return parseInt(token2, 8);
-        throw illegal(token2, "id");
-      }
-      function parsePackage() {
-        if (pkg !== void 0)
-          throw illegal("package");
-        pkg = next();
-        if (!typeRefRe.test(pkg))
-          throw illegal(pkg, "name");
-        ptr = ptr.define(pkg);
-        skip(";");
-      }
-      function parseImport() {
-        var token2 = peek();
-        var whichImports;
-        switch (token2) {
-          case "weak":
-            whichImports = weakImports || (weakImports = []);
-            next();
-            break;
-          case "public":
-            next();
-          // eslint-disable-next-line no-fallthrough
-          default:
-            whichImports = imports || (imports = []);
-            break;
-        }
-        token2 = readString();
-        skip(";");
-        whichImports.push(token2);
-      }
-      function parseSyntax() {
-        skip("=");
-        edition = readString();
-        if (edition < 2023)
-          throw illegal(edition, "syntax");
-        skip(";");
-      }
-      function parseEdition() {
-        skip("=");
-        edition = readString();
-        const supportedEditions = ["2023"];
-        if (!supportedEditions.includes(edition))
-          throw illegal(edition, "edition");
-        skip(";");
-      }
-      function parseCommon(parent, token2, depth) {
-        if (depth === void 0)
-          depth = 0;
-        switch (token2) {
-          case "option":
-            parseOption(parent, token2);
-            skip(";");
-            return true;
-          case "message":
-            parseType(parent, token2, depth + 1);
-            return true;
-          case "enum":
-            parseEnum(parent, token2);
-            return true;
-          case "service":
-            parseService(parent, token2, depth + 1);
-            return true;
-          case "extend":
-            parseExtension(parent, token2, depth);
-            return true;
-        }
-        return false;
-      }
-      function ifBlock(obj, fnIf, fnElse) {
-        var trailingLine = tn.line;
-        if (obj) {
-          if (typeof obj.comment !== "string") {
-            obj.comment = cmnt();
-          }
-          obj.filename = parse.filename;
-        }
-        if (skip("{", true)) {
-          var token2;
-          while ((token2 = next()) !== "}")
-            fnIf(token2);
-          skip(";", true);
-        } else {
-          if (fnElse)
-            fnElse();
-          skip(";");
-          if (obj && (typeof obj.comment !== "string" || preferTrailingComment))
-            obj.comment = cmnt(trailingLine) || obj.comment;
-        }
-      }
-      function parseType(parent, token2, depth) {
-        if (depth === void 0)
-          depth = 0;
-        if (depth > util.nestingLimit)
-          throw Error("max depth exceeded");
-        if (!nameRe.test(token2 = next()))
-          throw illegal(token2, "type name");
-        var type = new Type(token2);
-        ifBlock(type, function parseType_block(token3) {
-          if (parseCommon(type, token3, depth))
-            return;
-          switch (token3) {
-            case "map":
-              parseMapField(type, token3);
-              break;
-            case "required":
-              if (edition !== "proto2")
-                throw illegal(token3);
-            /* eslint-disable no-fallthrough */
-            case "repeated":
-              parseField(type, token3, void 0, depth + 1);
-              break;
-            case "optional":
-              if (edition === "proto3") {
-                parseField(type, "proto3_optional", void 0, depth + 1);
-              } else if (edition !== "proto2") {
-                throw illegal(token3);
-              } else {
-                parseField(type, "optional", void 0, depth + 1);
-              }
-              break;
-            case "oneof":
-              parseOneOf(type, token3, depth + 1);
-              break;
-            case "extensions":
-              readRanges(type.extensions || (type.extensions = []));
-              break;
-            case "reserved":
-              readRanges(type.reserved || (type.reserved = []), true);
-              break;
-            default:
-              if (edition === "proto2" || !typeRefRe.test(token3)) {
-                throw illegal(token3);
-              }
-              push(token3);
-              parseField(type, "optional", void 0, depth + 1);
-              break;
-          }
-        });
-        parent.add(type);
-        if (parent === ptr) {
-          topLevelObjects.push(type);
-        }
-      }
-      function parseField(parent, rule, extend, depth) {
-        var type = next();
-        if (type === "group") {
-          parseGroup(parent, rule, depth);
-          return;
-        }
-        while (type.endsWith(".") || peek().startsWith(".")) {
-          type += next();
-        }
-        if (!typeRefRe.test(type))
-          throw illegal(type, "type");
-        var name = next();
-        if (!nameRe.test(name))
-          throw illegal(name, "name");
-        name = applyCase(name);
-        skip("=");
-        var field = new Field(name, parseId(next()), type, rule, extend);
-        ifBlock(field, function parseField_block(token2) {
-          if (token2 === "option") {
-            parseOption(field, token2);
-            skip(";");
-          } else
-            throw illegal(token2);
-        }, function parseField_line() {
-          parseInlineOptions(field);
-        });
-        if (rule === "proto3_optional") {
-          var oneof = new OneOf("_" + name);
-          field.setOption("proto3_optional", true);
-          oneof.add(field);
-          parent.add(oneof);
-        } else {
-          parent.add(field);
-        }
-        if (parent === ptr) {
-          topLevelObjects.push(field);
-        }
-      }
-      function parseGroup(parent, rule, depth) {
-        if (depth === void 0)
-          depth = 0;
-        if (depth > util.nestingLimit)
-          throw Error("max depth exceeded");
-        if (edition >= 2023) {
-          throw illegal("group");
-        }
-        var name = next();
-        if (!nameRe.test(name))
-          throw illegal(name, "name");
-        var fieldName = util.lcFirst(name);
-        if (name === fieldName)
-          name = util.ucFirst(name);
-        skip("=");
-        var id = parseId(next());
-        var type = new Type(name);
-        type.group = true;
-        var field = new Field(fieldName, id, name, rule);
-        field.filename = parse.filename;
-        ifBlock(type, function parseGroup_block(token2) {
-          switch (token2) {
-            case "option":
-              parseOption(type, token2);
-              skip(";");
-              break;
-            case "required":
-            case "repeated":
-              parseField(type, token2, void 0, depth + 1);
-              break;
-            case "optional":
-              if (edition === "proto3") {
-                parseField(type, "proto3_optional", void 0, depth + 1);
-              } else {
-                parseField(type, "optional", void 0, depth + 1);
-              }
-              break;
-            case "message":
-              parseType(type, token2, depth + 1);
-              break;
-            case "enum":
-              parseEnum(type, token2);
-              break;
-            case "reserved":
-              readRanges(type.reserved || (type.reserved = []), true);
-              break;
-            /* istanbul ignore next */
-            default:
-              throw illegal(token2);
-          }
-        });
-        parent.add(type).add(field);
-      }
-      function parseMapField(parent) {
-        skip("<");
-        var keyType = next();
-        if (types.mapKey[keyType] === void 0)
-          throw illegal(keyType, "type");
-        skip(",");
-        var valueType = next();
-        if (!typeRefRe.test(valueType))
-          throw illegal(valueType, "type");
-        skip(">");
-        var name = next();
-        if (!nameRe.test(name))
-          throw illegal(name, "name");
-        skip("=");
-        var field = new MapField(applyCase(name), parseId(next()), keyType, valueType);
-        ifBlock(field, function parseMapField_block(token2) {
-          if (token2 === "option") {
-            parseOption(field, token2);
-            skip(";");
-          } else
-            throw illegal(token2);
-        }, function parseMapField_line() {
-          parseInlineOptions(field);
-        });
-        parent.add(field);
-      }
-      function parseOneOf(parent, token2, depth) {
-        if (!nameRe.test(token2 = next()))
-          throw illegal(token2, "name");
-        var oneof = new OneOf(applyCase(token2));
-        ifBlock(oneof, function parseOneOf_block(token3) {
-          if (token3 === "option") {
-            parseOption(oneof, token3);
-            skip(";");
-          } else {
-            push(token3);
-            parseField(oneof, "optional", void 0, depth);
-          }
-        });
-        parent.add(oneof);
-      }
-      function parseEnum(parent, token2) {
-        if (!nameRe.test(token2 = next()))
-          throw illegal(token2, "name");
-        var enm = new Enum(token2);
-        ifBlock(enm, function parseEnum_block(token3) {
-          switch (token3) {
-            case "option":
-              parseOption(enm, token3);
-              skip(";");
-              break;
-            case "reserved":
-              readRanges(enm.reserved || (enm.reserved = []), true);
-              if (enm.reserved === void 0) enm.reserved = [];
-              break;
-            default:
-              parseEnumValue(enm, token3);
-          }
-        });
-        parent.add(enm);
-        if (parent === ptr) {
-          topLevelObjects.push(enm);
-        }
-      }
-      function parseEnumValue(parent, token2) {
-        if (!nameRe.test(token2))
-          throw illegal(token2, "name");
-        skip("=");
-        var value = parseId(next(), true), dummy = {
-          options: void 0
-        };
-        dummy.getOption = function(name) {
-          return this.options[name];
-        };
-        dummy.setOption = function(name, value2) {
-          ReflectionObject.prototype.setOption.call(dummy, name, value2);
-        };
-        dummy.setParsedOption = function() {
-          return void 0;
-        };
-        ifBlock(dummy, function parseEnumValue_block(token3) {
-          if (token3 === "option") {
-            parseOption(dummy, token3);
-            skip(";");
-          } else
-            throw illegal(token3);
-        }, function parseEnumValue_line() {
-          parseInlineOptions(dummy);
-        });
-        parent.add(token2, value, dummy.comment, dummy.parsedOptions || dummy.options);
-      }
-      function parseOption(parent, token2) {
-        var option;
-        var propName;
-        var isOption = true;
-        if (token2 === "option") {
-          token2 = next();
-        }
-        while (token2 !== "=") {
-          if (token2 === null) {
-            throw illegal(token2, "end of input");
-          }
-          if (token2 === "(") {
-            var parensValue = next();
-            skip(")");
-            token2 = "(" + parensValue + ")";
-          }
-          if (isOption) {
-            isOption = false;
-            if (token2.includes(".") && !token2.includes("(")) {
-              var tokens = token2.split(".");
-              option = tokens[0] + ".";
-              token2 = tokens[1];
-              continue;
-            }
-            option = token2;
-          } else {
-            propName = propName ? propName += token2 : token2;
-          }
-          token2 = next();
-        }
-        var name = propName ? option.concat(propName) : option;
-        var optionValue = parseOptionValue(parent, name);
-        propName = propName && propName[0] === "." ? propName.slice(1) : propName;
-        option = option && option[option.length - 1] === "." ? option.slice(0, -1) : option;
-        setParsedOption(parent, option, optionValue, propName);
-      }
-      function parseOptionValue(parent, name, depth) {
-        if (depth === void 0)
-          depth = 0;
-        if (depth > util.recursionLimit)
-          throw Error("max depth exceeded");
-        if (skip("{", true)) {
-          var objectResult = {};
-          while (!skip("}", true)) {
-            if (!nameRe.test(token = next())) {
-              throw illegal(token, "name");
-            }
-            if (token === null) {
-              throw illegal(token, "end of input");
-            }
-            var value;
-            var propName = token;
-            skip(":", true);
-            if (peek() === "{") {
-              value = parseOptionValue(parent, name + "." + token, depth + 1);
-            } else if (peek() === "[") {
-              value = [];
-              var lastValue;
-              if (skip("[", true)) {
-                do {
-                  lastValue = readValue(true);
-                  value.push(lastValue);
-                } while (skip(",", true));
-                skip("]");
-                if (typeof lastValue !== "undefined") {
-                  setOption(parent, name + "." + token, lastValue);
-                }
-              }
-            } else {
-              value = readValue(true);
-              setOption(parent, name + "." + token, value);
-            }
-            var prevValue = objectResult[propName];
-            if (prevValue)
-              value = [].concat(prevValue).concat(value);
-            if (propName !== "__proto__")
-              objectResult[propName] = value;
-            skip(",", true);
-            skip(";", true);
-          }
-          return objectResult;
-        }
-        var simpleValue = readValue(true);
-        setOption(parent, name, simpleValue);
-        return simpleValue;
-      }
-      function setOption(parent, name, value) {
-        if (ptr === parent && /^features\./.test(name)) {
-          topLevelOptions[name] = value;
-          return;
-        }
-        if (parent.setOption)
-          parent.setOption(name, value);
-      }
-      function setParsedOption(parent, name, value, propName) {
-        if (parent.setParsedOption)
-          parent.setParsedOption(name, value, propName);
-      }
-      function parseInlineOptions(parent) {
-        if (skip("[", true)) {
-          do {
-            parseOption(parent, "option");
-          } while (skip(",", true));
-          skip("]");
-        }
-        return parent;
-      }
-      function parseService(parent, token2, depth) {
-        if (depth === void 0)
-          depth = 0;
-        if (depth > util.recursionLimit)
-          throw Error("max depth exceeded");
-        if (!nameRe.test(token2 = next()))
-          throw illegal(token2, "service name");
-        var service = new Service(token2);
-        ifBlock(service, function parseService_block(token3) {
-          if (parseCommon(service, token3, depth)) {
-            return;
-          }
-          if (token3 === "rpc")
-            parseMethod(service, token3);
-          else
-            throw illegal(token3);
-        });
-        parent.add(service);
-        if (parent === ptr) {
-          topLevelObjects.push(service);
-        }
-      }
-      function parseMethod(parent, token2) {
-        var commentText = cmnt();
-        var type = token2;
-        if (!nameRe.test(token2 = next()))
-          throw illegal(token2, "name");
-        var name = token2, requestType, requestStream, responseType, responseStream;
-        skip("(");
-        if (skip("stream", true))
-          requestStream = true;
-        if (!typeRefRe.test(token2 = next()))
-          throw illegal(token2);
-        requestType = token2;
-        skip(")");
-        skip("returns");
-        skip("(");
-        if (skip("stream", true))
-          responseStream = true;
-        if (!typeRefRe.test(token2 = next()))
-          throw illegal(token2);
-        responseType = token2;
-        skip(")");
-        var method = new Method(name, type, requestType, responseType, requestStream, responseStream);
-        method.comment = commentText;
-        ifBlock(method, function parseMethod_block(token3) {
-          if (token3 === "option") {
-            parseOption(method, token3);
-            skip(";");
-          } else
-            throw illegal(token3);
-        });
-        parent.add(method);
-      }
-      function parseExtension(parent, token2, depth) {
-        if (!typeRefRe.test(token2 = next()))
-          throw illegal(token2, "reference");
-        var reference = token2;
-        ifBlock(null, function parseExtension_block(token3) {
-          switch (token3) {
-            case "required":
-            case "repeated":
-              parseField(parent, token3, reference, depth + 1);
-              break;
-            case "optional":
-              if (edition === "proto3") {
-                parseField(parent, "proto3_optional", reference, depth + 1);
-              } else {
-                parseField(parent, "optional", reference, depth + 1);
-              }
-              break;
-            default:
-              if (edition === "proto2" || !typeRefRe.test(token3))
-                throw illegal(token3);
-              push(token3);
-              parseField(parent, "optional", reference, depth + 1);
-              break;
-          }
-        });
-      }
-      var token;
-      while ((token = next()) !== null) {
-        switch (token) {
-          case "package":
-            if (!head)
-              throw illegal(token);
-            parsePackage();
-            break;
-          case "import":
-            if (!head)
-              throw illegal(token);
-            parseImport();
-            break;
-          case "syntax":
-            if (!head)
-              throw illegal(token);
-            parseSyntax();
-            break;
-          case "edition":
-            if (!head)
-              throw illegal(token);
-            parseEdition();
-            break;
-          case "option":
-            parseOption(ptr, token);
-            skip(";", true);
-            break;
-          default:
-            if (parseCommon(ptr, token, 0)) {
-              head = false;
-              continue;
-            }
-            throw illegal(token);
-        }
-      }
-      resolveFileFeatures();
-      parse.filename = null;
-      return {
-        "package": pkg,
-        "imports": imports,
-        weakImports,
-        root
-      };
-    }
-  }
-});
-
-// node_modules/protobufjs/src/common.js
-var require_common = __commonJS({
-  "node_modules/protobufjs/src/common.js"(exports, module) {
-    "use strict";
-    module.exports = common;
-    var commonRe = /\/|\./;
-    function common(name, json) {
-      if (!commonRe.test(name)) {
-        name = "google/protobuf/" + name + ".proto";
-        json = { nested: { google: { nested: { protobuf: { nested: json } } } } };
-      }
-      common[name] = json;
-    }
-    common("any", {
-      /**
-       * Properties of a google.protobuf.Any message.
-       * @interface IAny
-       * @type {Object}
-       * @property {string} [typeUrl]
-       * @property {Uint8Array} [bytes]
-       * @memberof common
-       */
-      Any: {
-        fields: {
-          type_url: {
-            type: "string",
-            id: 1
-          },
-          value: {
-            type: "bytes",
-            id: 2
-          }
-        }
-      }
-    });
-    var timeType;
-    common("duration", {
-      /**
-       * Properties of a google.protobuf.Duration message.
-       * @interface IDuration
-       * @type {Object}
-       * @property {number|Long} [seconds]
-       * @property {number} [nanos]
-       * @memberof common
-       */
-      Duration: timeType = {
-        fields: {
-          seconds: {
-            type: "int64",
-            id: 1
-          },
-          nanos: {
-            type: "int32",
-            id: 2
-          }
-        }
-      }
-    });
-    common("timestamp", {
-      /**
-       * Properties of a google.protobuf.Timestamp message.
-       * @interface ITimestamp
-       * @type {Object}
-       * @property {number|Long} [seconds]
-       * @property {number} [nanos]
-       * @memberof common
-       */
-      Timestamp: timeType
-    });
-    common("empty", {
-      /**
-       * Properties of a google.protobuf.Empty message.
-       * @interface IEmpty
-       * @memberof common
-       */
-      Empty: {
-        fields: {}
-      }
-    });
-    common("struct", {
-      /**
-       * Properties of a google.protobuf.Struct message.
-       * @interface IStruct
-       * @type {Object}
-       * @property {Object.<string,IValue>} [fields]
-       * @memberof common
-       */
-      Struct: {
-        fields: {
-          fields: {
-            keyType: "string",
-            type: "Value",
-            id: 1
-          }
-        }
-      },
-      /**
-       * Properties of a google.protobuf.Value message.
-       * @interface IValue
-       * @type {Object}
-       * @property {string} [kind]
-       * @property {0} [nullValue]
-       * @property {number} [numberValue]
-       * @property {string} [stringValue]
-       * @property {boolean} [boolValue]
-       * @property {IStruct} [structValue]
-       * @property {IListValue} [listValue]
-       * @memberof common
-       */
-      Value: {
-        oneofs: {
-          kind: {
-            oneof: [
-              "nullValue",
-              "numberValue",
-              "stringValue",
-              "boolValue",
-              "structValue",
-              "listValue"
-            ]
-          }
-        },
-        fields: {
-          nullValue: {
-            type: "NullValue",
-            id: 1
-          },
-          numberValue: {
-            type: "double",
-            id: 2
-          },
-          stringValue: {
-            type: "string",
-            id: 3
-          },
-          boolValue: {
-            type: "bool",
-            id: 4
-          },
-          structValue: {
-            type: "Struct",
-            id: 5
-          },
-          listValue: {
-            type: "ListValue",
-            id: 6
-          }
-        }
-      },
-      NullValue: {
-        values: {
-          NULL_VALUE: 0
-        }
-      },
-      /**
-       * Properties of a google.protobuf.ListValue message.
-       * @interface IListValue
-       * @type {Object}
-       * @property {Array.<IValue>} [values]
-       * @memberof common
-       */
-      ListValue: {
-        fields: {
-          values: {
-            rule: "repeated",
-            type: "Value",
-            id: 1
-          }
-        }
-      }
-    });
-    common("wrappers", {
-      /**
-       * Properties of a google.protobuf.DoubleValue message.
-       * @interface IDoubleValue
-       * @type {Object}
-       * @property {number} [value]
-       * @memberof common
-       */
-      DoubleValue: {
-        fields: {
-          value: {
-            type: "double",
-            id: 1
-          }
-        }
-      },
-      /**
-       * Properties of a google.protobuf.FloatValue message.
-       * @interface IFloatValue
-       * @type {Object}
-       * @property {number} [value]
-       * @memberof common
-       */
-      FloatValue: {
-        fields: {
-          value: {
-            type: "float",
-            id: 1
-          }
-        }
-      },
-      /**
-       * Properties of a google.protobuf.Int64Value message.
-       * @interface IInt64Value
-       * @type {Object}
-       * @property {number|Long} [value]
-       * @memberof common
-       */
-      Int64Value: {
-        fields: {
-          value: {
-            type: "int64",
-            id: 1
-          }
-        }
-      },
-      /**
-       * Properties of a google.protobuf.UInt64Value message.
-       * @interface IUInt64Value
-       * @type {Object}
-       * @property {number|Long} [value]
-       * @memberof common
-       */
-      UInt64Value: {
-        fields: {
-          value: {
-            type: "uint64",
-            id: 1
-          }
-        }
-      },
-      /**
-       * Properties of a google.protobuf.Int32Value message.
-       * @interface IInt32Value
-       * @type {Object}
-       * @property {number} [value]
-       * @memberof common
-       */
-      Int32Value: {
-        fields: {
-          value: {
-            type: "int32",
-            id: 1
-          }
-        }
-      },
-      /**
-       * Properties of a google.protobuf.UInt32Value message.
-       * @interface IUInt32Value
-       * @type {Object}
-       * @property {number} [value]
-       * @memberof common
-       */
-      UInt32Value: {
-        fields: {
-          value: {
-            type: "uint32",
-            id: 1
-          }
-        }
-      },
-      /**
-       * Properties of a google.protobuf.BoolValue message.
-       * @interface IBoolValue
-       * @type {Object}
-       * @property {boolean} [value]
-       * @memberof common
-       */
-      BoolValue: {
-        fields: {
-          value: {
-            type: "bool",
-            id: 1
-          }
-        }
-      },
-      /**
-       * Properties of a google.protobuf.StringValue message.
-       * @interface IStringValue
-       * @type {Object}
-       * @property {string} [value]
-       * @memberof common
-       */
-      StringValue: {
-        fields: {
-          value: {
-            type: "string",
-            id: 1
-          }
-        }
-      },
-      /**
-       * Properties of a google.protobuf.BytesValue message.
-       * @interface IBytesValue
-       * @type {Object}
-       * @property {Uint8Array} [value]
-       * @memberof common
-       */
-      BytesValue: {
-        fields: {
-          value: {
-            type: "bytes",
-            id: 1
-          }
-        }
-      }
-    });
-    common("field_mask", {
-      /**
-       * Properties of a google.protobuf.FieldMask message.
-       * @interface IDoubleValue
-       * @type {Object}
-       * @property {number} [value]
-       * @memberof common
-       */
-      FieldMask: {
-        fields: {
-          paths: {
-            rule: "repeated",
-            type: "string",
-            id: 1
-          }
-        }
-      }
-    });
-    common.get = function get(file) {
-      return common[file] || null;
-    };
-  }
-});
-
-// node_modules/protobufjs/src/index.js
-var require_src = __commonJS({
-  "node_modules/protobufjs/src/index.js"(exports, module) {
-    "use strict";
-    var protobuf2 = module.exports = require_index_light();
-    protobuf2.build = "full";
-    protobuf2.tokenize = require_tokenize();
-    protobuf2.parse = require_parse();
-    protobuf2.common = require_common();
-    protobuf2.Root._configure(protobuf2.Type, protobuf2.parse, protobuf2.common);
-  }
-});
-
-// node_modules/protobufjs/index.js
-var require_protobufjs = __commonJS({
-  "node_modules/protobufjs/index.js"(exports, module) {
-    "use strict";
-    module.exports = require_src();
+    module.exports = require_index_light();
   }
 });
 
 // src/trace/trace-worker.ts
 import { readFileSync as readFileSync3, writeFileSync } from "node:fs";
-import path2 from "node:path";
+import path3 from "node:path";
 
 // src/trace/errors.ts
 var TraceInputError = class extends Error {
@@ -6645,14 +5312,14 @@ var TraceError = class extends Error {
   kind;
   pid;
 };
-function oneLine(text) {
-  return text.replace(/\s+/g, " ").trim();
+function oneLine(text2) {
+  return text2.replace(/\s+/g, " ").trim();
 }
 
 // src/trace/run-traced.ts
 var ort2 = __toESM(require_onnxruntime_node(), 1);
-import { readdirSync, readFileSync as readFileSync2 } from "node:fs";
-import path from "node:path";
+import { readdirSync } from "node:fs";
+import path2 from "node:path";
 import { performance } from "node:perf_hooks";
 
 // src/trace/device.ts
@@ -6704,12 +5371,12 @@ function readNpyHeader(file) {
     const start = Buffer.alloc(Math.min(size, 12));
     readSync(fd, start, 0, start.length, 0);
     const { headerStart, headerLength } = preamble(file, start);
-    const text = Buffer.alloc(headerLength);
-    if (readSync(fd, text, 0, headerLength, headerStart) !== headerLength)
+    const text2 = Buffer.alloc(headerLength);
+    if (readSync(fd, text2, 0, headerLength, headerStart) !== headerLength)
       fail(file, "the header is truncated");
     const header = parseHeader(
       file,
-      text.toString(start[6] === 3 ? "utf8" : "latin1"),
+      text2.toString(start[6] === 3 ? "utf8" : "latin1"),
       headerStart + headerLength
     );
     if (size < header.dataOffset + header.byteLength) {
@@ -6744,12 +5411,12 @@ function preamble(file, start) {
     `uses .npy format version ${major}.${start[7]}, which is not supported (1.0, 2.0 and 3.0 are)`
   );
 }
-function parseHeader(file, text, dataOffset) {
-  const descr = /'descr'\s*:\s*'([^']*)'/.exec(text)?.[1];
-  const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(text)?.[1];
-  const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(text)?.[1];
+function parseHeader(file, text2, dataOffset) {
+  const descr = /'descr'\s*:\s*'([^']*)'/.exec(text2)?.[1];
+  const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(text2)?.[1];
+  const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(text2)?.[1];
   if (descr === void 0 || fortran === void 0 || shapeText === void 0) {
-    fail(file, `has a header without descr, fortran_order and shape: ${text.trim()}`);
+    fail(file, `has a header without descr, fortran_order and shape: ${text2.trim()}`);
   }
   if (fortran === "True")
     fail(file, "is stored in Fortran order; save it in C order (numpy.ascontiguousarray)");
@@ -6953,13 +5620,13 @@ async function joinProfileFile(file, idOf) {
   let events = 0;
   const lines = createInterface({ input: createReadStream(file, { encoding: "utf8" }), crlfDelay: Infinity });
   for await (const line of lines) {
-    const text = line.trim().replace(/,$/, "");
-    if (text === "[" || text === "]" || text === "") continue;
+    const text2 = line.trim().replace(/,$/, "");
+    if (text2 === "[" || text2 === "]" || text2 === "") continue;
     events += 1;
-    if (!text.includes("_kernel_time")) continue;
+    if (!text2.includes("_kernel_time")) continue;
     let raw;
     try {
-      raw = JSON.parse(text);
+      raw = JSON.parse(text2);
     } catch {
       throw new Error(
         `the onnxruntime profile ${file} is not one event per line as expected (line ${events + 1})`
@@ -6971,50 +5638,463 @@ async function joinProfileFile(file, idOf) {
   return { ...join.result(), events };
 }
 
+// src/trace/rename-nodes.ts
+import { readFileSync as readFileSync2, realpathSync } from "node:fs";
+import path from "node:path";
+
+// src/onnx/byte-source.ts
+import { closeSync as closeSync2, fstatSync as fstatSync2, openSync as openSync2, readSync as readSync2 } from "node:fs";
+var WINDOW = 1 << 20;
+var FIRST_WINDOW = 64 << 10;
+var FileSource = class {
+  constructor(path4) {
+    this.path = path4;
+    this.fd = openSync2(path4, "r");
+    this.size = fstatSync2(this.fd).size;
+  }
+  path;
+  size;
+  fd;
+  /** Allocated on the first windowed read: sources read only in blocks (external data) never need it. */
+  window;
+  windowStart = 0;
+  windowLength = 0;
+  nextWindow = FIRST_WINDOW;
+  read(offset, length) {
+    this.check(offset, length);
+    if (this.window && offset >= this.windowStart && offset + length <= this.windowStart + this.windowLength) {
+      const at = offset - this.windowStart;
+      return this.window.subarray(at, at + length);
+    }
+    if (length > WINDOW) return this.readExact(new Uint8Array(length), offset);
+    this.window ??= new Uint8Array(WINDOW);
+    const sequential = offset >= this.windowStart && offset <= this.windowStart + this.windowLength;
+    this.nextWindow = sequential ? Math.min(WINDOW, this.nextWindow * 2) : FIRST_WINDOW;
+    this.windowStart = offset;
+    this.windowLength = Math.min(Math.max(this.nextWindow, length), this.size - offset);
+    this.readExact(this.window.subarray(0, this.windowLength), offset);
+    return this.window.subarray(0, length);
+  }
+  readInto(offset, into) {
+    this.check(offset, into.length);
+    return this.readExact(into, offset);
+  }
+  close() {
+    closeSync2(this.fd);
+  }
+  check(offset, length) {
+    if (offset < 0 || length < 0 || offset + length > this.size) {
+      throw new RangeError(
+        `read past the end of the file (bytes ${offset}..${offset + length} of ${this.size})`
+      );
+    }
+  }
+  readExact(into, offset) {
+    let done = 0;
+    while (done < into.length) {
+      const n = readSync2(this.fd, into, done, into.length - done, offset + done);
+      if (n === 0) throw new RangeError(`unexpected end of file at byte ${offset + done}`);
+      done += n;
+    }
+    return into;
+  }
+};
+var MemorySource = class {
+  constructor(bytes) {
+    this.bytes = bytes;
+  }
+  bytes;
+  get size() {
+    return this.bytes.length;
+  }
+  read(offset, length) {
+    if (offset < 0 || length < 0 || offset + length > this.bytes.length) {
+      throw new RangeError(
+        `read past the end of the data (bytes ${offset}..${offset + length} of ${this.bytes.length})`
+      );
+    }
+    return this.bytes.subarray(offset, offset + length);
+  }
+  readInto(offset, into) {
+    into.set(this.read(offset, into.length));
+    return into;
+  }
+  close() {
+  }
+};
+
 // src/onnx/stream-decode.ts
-var import_protobufjs = __toESM(require_protobufjs(), 1);
+var import_light = __toESM(require_light(), 1);
 
 // src/onnx/onnx-proto.generated.ts
 var ONNX_PROTO_JSON = { "nested": { "onnx": { "options": { "optimize_for": "LITE_RUNTIME" }, "nested": { "Version": { "edition": "proto2", "values": { "_START_VERSION": 0, "IR_VERSION_2017_10_10": 1, "IR_VERSION_2017_10_30": 2, "IR_VERSION_2017_11_3": 3, "IR_VERSION_2019_1_22": 4, "IR_VERSION_2019_3_18": 5, "IR_VERSION_2019_9_19": 6, "IR_VERSION_2020_5_8": 7, "IR_VERSION": 8 } }, "AttributeProto": { "edition": "proto2", "fields": { "name": { "type": "string", "id": 1 }, "ref_attr_name": { "type": "string", "id": 21 }, "doc_string": { "type": "string", "id": 13 }, "type": { "type": "AttributeType", "id": 20 }, "f": { "type": "float", "id": 2 }, "i": { "type": "int64", "id": 3 }, "s": { "type": "bytes", "id": 4 }, "t": { "type": "TensorProto", "id": 5 }, "g": { "type": "GraphProto", "id": 6 }, "sparse_tensor": { "type": "SparseTensorProto", "id": 22 }, "tp": { "type": "TypeProto", "id": 14 }, "floats": { "rule": "repeated", "type": "float", "id": 7 }, "ints": { "rule": "repeated", "type": "int64", "id": 8 }, "strings": { "rule": "repeated", "type": "bytes", "id": 9 }, "tensors": { "rule": "repeated", "type": "TensorProto", "id": 10 }, "graphs": { "rule": "repeated", "type": "GraphProto", "id": 11 }, "sparse_tensors": { "rule": "repeated", "type": "SparseTensorProto", "id": 23 }, "type_protos": { "rule": "repeated", "type": "TypeProto", "id": 15 } }, "nested": { "AttributeType": { "values": { "UNDEFINED": 0, "FLOAT": 1, "INT": 2, "STRING": 3, "TENSOR": 4, "GRAPH": 5, "SPARSE_TENSOR": 11, "TYPE_PROTO": 13, "FLOATS": 6, "INTS": 7, "STRINGS": 8, "TENSORS": 9, "GRAPHS": 10, "SPARSE_TENSORS": 12, "TYPE_PROTOS": 14 } } } }, "ValueInfoProto": { "edition": "proto2", "fields": { "name": { "type": "string", "id": 1 }, "type": { "type": "TypeProto", "id": 2 }, "doc_string": { "type": "string", "id": 3 } } }, "NodeProto": { "edition": "proto2", "fields": { "input": { "rule": "repeated", "type": "string", "id": 1 }, "output": { "rule": "repeated", "type": "string", "id": 2 }, "name": { "type": "string", "id": 3 }, "op_type": { "type": "string", "id": 4 }, "domain": { "type": "string", "id": 7 }, "attribute": { "rule": "repeated", "type": "AttributeProto", "id": 5 }, "doc_string": { "type": "string", "id": 6 }, "overload": { "type": "string", "id": 8 }, "metadata_props": { "rule": "repeated", "type": "StringStringEntryProto", "id": 9 } } }, "TrainingInfoProto": { "edition": "proto2", "fields": { "initialization": { "type": "GraphProto", "id": 1 }, "algorithm": { "type": "GraphProto", "id": 2 }, "initialization_binding": { "rule": "repeated", "type": "StringStringEntryProto", "id": 3 }, "update_binding": { "rule": "repeated", "type": "StringStringEntryProto", "id": 4 } } }, "ModelProto": { "edition": "proto2", "fields": { "ir_version": { "type": "int64", "id": 1 }, "opset_import": { "rule": "repeated", "type": "OperatorSetIdProto", "id": 8 }, "producer_name": { "type": "string", "id": 2 }, "producer_version": { "type": "string", "id": 3 }, "domain": { "type": "string", "id": 4 }, "model_version": { "type": "int64", "id": 5 }, "doc_string": { "type": "string", "id": 6 }, "graph": { "type": "GraphProto", "id": 7 }, "metadata_props": { "rule": "repeated", "type": "StringStringEntryProto", "id": 14 }, "training_info": { "rule": "repeated", "type": "TrainingInfoProto", "id": 20 }, "functions": { "rule": "repeated", "type": "FunctionProto", "id": 25 } } }, "StringStringEntryProto": { "edition": "proto2", "fields": { "key": { "type": "string", "id": 1 }, "value": { "type": "string", "id": 2 } } }, "TensorAnnotation": { "edition": "proto2", "fields": { "tensor_name": { "type": "string", "id": 1 }, "quant_parameter_tensor_names": { "rule": "repeated", "type": "StringStringEntryProto", "id": 2 } } }, "GraphProto": { "edition": "proto2", "fields": { "node": { "rule": "repeated", "type": "NodeProto", "id": 1 }, "name": { "type": "string", "id": 2 }, "initializer": { "rule": "repeated", "type": "TensorProto", "id": 5 }, "sparse_initializer": { "rule": "repeated", "type": "SparseTensorProto", "id": 15 }, "doc_string": { "type": "string", "id": 10 }, "input": { "rule": "repeated", "type": "ValueInfoProto", "id": 11 }, "output": { "rule": "repeated", "type": "ValueInfoProto", "id": 12 }, "value_info": { "rule": "repeated", "type": "ValueInfoProto", "id": 13 }, "quantization_annotation": { "rule": "repeated", "type": "TensorAnnotation", "id": 14 } }, "reserved": [[3, 3], [4, 4], [6, 9], "ir_version", "producer_version", "producer_tag", "domain"] }, "TensorProto": { "edition": "proto2", "fields": { "dims": { "rule": "repeated", "type": "int64", "id": 1 }, "data_type": { "type": "int32", "id": 2 }, "segment": { "type": "Segment", "id": 3 }, "float_data": { "rule": "repeated", "type": "float", "id": 4, "options": { "packed": true } }, "int32_data": { "rule": "repeated", "type": "int32", "id": 5, "options": { "packed": true } }, "string_data": { "rule": "repeated", "type": "bytes", "id": 6 }, "int64_data": { "rule": "repeated", "type": "int64", "id": 7, "options": { "packed": true } }, "name": { "type": "string", "id": 8 }, "doc_string": { "type": "string", "id": 12 }, "raw_data": { "type": "bytes", "id": 9 }, "external_data": { "rule": "repeated", "type": "StringStringEntryProto", "id": 13 }, "data_location": { "type": "DataLocation", "id": 14 }, "double_data": { "rule": "repeated", "type": "double", "id": 10, "options": { "packed": true } }, "uint64_data": { "rule": "repeated", "type": "uint64", "id": 11, "options": { "packed": true } } }, "nested": { "DataType": { "values": { "UNDEFINED": 0, "FLOAT": 1, "UINT8": 2, "INT8": 3, "UINT16": 4, "INT16": 5, "INT32": 6, "INT64": 7, "STRING": 8, "BOOL": 9, "FLOAT16": 10, "DOUBLE": 11, "UINT32": 12, "UINT64": 13, "COMPLEX64": 14, "COMPLEX128": 15, "BFLOAT16": 16 } }, "Segment": { "fields": { "begin": { "type": "int64", "id": 1 }, "end": { "type": "int64", "id": 2 } } }, "DataLocation": { "values": { "DEFAULT": 0, "EXTERNAL": 1 } } } }, "SparseTensorProto": { "edition": "proto2", "fields": { "values": { "type": "TensorProto", "id": 1 }, "indices": { "type": "TensorProto", "id": 2 }, "dims": { "rule": "repeated", "type": "int64", "id": 3 } } }, "TensorShapeProto": { "edition": "proto2", "fields": { "dim": { "rule": "repeated", "type": "Dimension", "id": 1 } }, "nested": { "Dimension": { "oneofs": { "value": { "oneof": ["dim_value", "dim_param"] } }, "fields": { "dim_value": { "type": "int64", "id": 1 }, "dim_param": { "type": "string", "id": 2 }, "denotation": { "type": "string", "id": 3 } } } } }, "TypeProto": { "edition": "proto2", "oneofs": { "value": { "oneof": ["tensor_type", "sequence_type", "map_type", "optional_type", "sparse_tensor_type"] } }, "fields": { "tensor_type": { "type": "Tensor", "id": 1 }, "sequence_type": { "type": "Sequence", "id": 4 }, "map_type": { "type": "Map", "id": 5 }, "optional_type": { "type": "Optional", "id": 9 }, "sparse_tensor_type": { "type": "SparseTensor", "id": 8 }, "denotation": { "type": "string", "id": 6 } }, "nested": { "Tensor": { "fields": { "elem_type": { "type": "int32", "id": 1 }, "shape": { "type": "TensorShapeProto", "id": 2 } } }, "Sequence": { "fields": { "elem_type": { "type": "TypeProto", "id": 1 } } }, "Map": { "fields": { "key_type": { "type": "int32", "id": 1 }, "value_type": { "type": "TypeProto", "id": 2 } } }, "Optional": { "fields": { "elem_type": { "type": "TypeProto", "id": 1 } } }, "SparseTensor": { "fields": { "elem_type": { "type": "int32", "id": 1 }, "shape": { "type": "TensorShapeProto", "id": 2 } } } } }, "OperatorSetIdProto": { "edition": "proto2", "fields": { "domain": { "type": "string", "id": 1 }, "version": { "type": "int64", "id": 2 } } }, "OperatorStatus": { "edition": "proto2", "values": { "EXPERIMENTAL": 0, "STABLE": 1 } }, "FunctionProto": { "edition": "proto2", "fields": { "name": { "type": "string", "id": 1 }, "input": { "rule": "repeated", "type": "string", "id": 4 }, "output": { "rule": "repeated", "type": "string", "id": 5 }, "attribute": { "rule": "repeated", "type": "string", "id": 6 }, "node": { "rule": "repeated", "type": "NodeProto", "id": 7 }, "doc_string": { "type": "string", "id": 8 }, "opset_import": { "rule": "repeated", "type": "OperatorSetIdProto", "id": 9 }, "domain": { "type": "string", "id": 10 } }, "reserved": [[2, 2], "since_version", [3, 3], "status"] } } } } };
 
 // src/onnx/stream-decode.ts
-var onnxRoot = import_protobufjs.default.Root.fromJSON(ONNX_PROTO_JSON);
+var onnxRoot = import_light.default.Root.fromJSON(ONNX_PROTO_JSON);
 onnxRoot.resolveAll();
+var WireFormatError = class extends Error {
+};
+var STREAMED = new Set(
+  [
+    "onnx.ModelProto",
+    "onnx.GraphProto",
+    "onnx.NodeProto",
+    "onnx.AttributeProto",
+    "onnx.TensorProto",
+    "onnx.SparseTensorProto",
+    "onnx.FunctionProto",
+    "onnx.TrainingInfoProto"
+  ].map((name) => onnxRoot.lookupType(name))
+);
 var WALK_ABOVE = 64 * 1024;
+var TENSOR = onnxRoot.lookupType("onnx.TensorProto");
+var ALWAYS_WALKED = /* @__PURE__ */ new Set([TENSOR, onnxRoot.lookupType("onnx.GraphProto")]);
+
+// src/onnx/wire.ts
+function fieldsOf(source, start, end) {
+  const fields = [];
+  let pos = start;
+  while (pos < end) {
+    const head = source.read(pos, Math.min(20, end - pos));
+    let at = 0;
+    const varint = () => {
+      let value = 0;
+      for (let shift = 0; shift < 35; shift += 7) {
+        if (at >= head.length) break;
+        const byte = head[at++];
+        value += (byte & 127) * 2 ** shift;
+        if ((byte & 128) === 0) return value;
+      }
+      throw new WireFormatError(`malformed varint at byte ${pos + at}`);
+    };
+    const tag = varint();
+    const id = Math.floor(tag / 8);
+    const wireType = tag % 8;
+    if (id === 0) throw new WireFormatError(`field number 0 at byte ${pos}`);
+    let size;
+    switch (wireType) {
+      case 0: {
+        const from = at;
+        varint();
+        size = at - from;
+        at = from;
+        break;
+      }
+      case 1:
+        size = 8;
+        break;
+      case 2:
+        size = varint();
+        break;
+      case 5:
+        size = 4;
+        break;
+      default:
+        throw new WireFormatError(`unsupported wire type ${wireType} at byte ${pos}`);
+    }
+    const valueStart = pos + at;
+    const fieldEnd = valueStart + size;
+    if (fieldEnd > end) throw new WireFormatError(`field at byte ${pos} runs past its message (byte ${end})`);
+    fields.push({ id, wireType, start: pos, valueStart, end: fieldEnd });
+    pos = fieldEnd;
+  }
+  return fields;
+}
+function writeVarint(out, at, value) {
+  while (value >= 128) {
+    out[at++] = value % 128 | 128;
+    value = Math.floor(value / 128);
+  }
+  out[at++] = value;
+  return at;
+}
+function readVarint(source, field) {
+  const bytes = source.read(field.valueStart, field.end - field.valueStart);
+  let value = 0;
+  for (let i = 0; i < bytes.length; i++) value += (bytes[i] & 127) * 2 ** (7 * i);
+  return value;
+}
 
 // src/trace/rename-nodes.ts
 var TRACE_NAME_PREFIX = "pt_";
+function renameNodes(modelBytes) {
+  return renameModel(new MemorySource(modelBytes));
+}
+function renameNodesInFile(file, location) {
+  const source = new FileSource(file);
+  try {
+    return renameModel(source, location);
+  } finally {
+    source.close();
+  }
+}
+function renameNodesForSession(modelPath) {
+  const resolved = path.resolve(modelPath);
+  const real = realpathSync(resolved);
+  const renamed = renameNodesInFile(real, path.basename(real));
+  if (path.dirname(real) === realpathSync(path.dirname(resolved)) || !renamed.ownExternalData) {
+    return { ...renamed, folder: path.dirname(real) };
+  }
+  return { ...renameNodes(readFileSync2(resolved)), folder: path.dirname(resolved) };
+}
+var EXTERNAL_ABOVE = 16 * 1024;
+var MODEL_GRAPH = 7;
+var GRAPH_NODE = 1;
+var GRAPH_INITIALIZER = 5;
+var NODE_NAME = 3;
+var NODE_OP_TYPE = 4;
+var NODE_ATTRIBUTE = 5;
+var ATTRIBUTE_NAME = 1;
+var ATTRIBUTE_T = 5;
+var ATTRIBUTE_G = 6;
+var ATTRIBUTE_GRAPHS = 11;
+var ATTRIBUTE_TYPE = 20;
+var TENSOR_DATA_TYPE = 2;
+var TENSOR_SEGMENT = 3;
+var TENSOR_FLOAT_DATA = 4;
+var TENSOR_INT32_DATA = 5;
+var TENSOR_STRING_DATA = 6;
+var TENSOR_INT64_DATA = 7;
+var TENSOR_RAW_DATA = 9;
+var TENSOR_DOUBLE_DATA = 10;
+var TENSOR_UINT64_DATA = 11;
+var TENSOR_EXTERNAL_DATA = 13;
+var TENSOR_DATA_LOCATION = 14;
+var ENTRY_KEY = 1;
+var ENTRY_VALUE = 2;
 var GRAPH = 5;
 var GRAPHS = 10;
-function renameNodes(modelBytes) {
-  const type = onnxRoot.lookupType("onnx.ModelProto");
-  const message = type.decode(modelBytes);
-  const nodes = /* @__PURE__ */ new Map();
-  if (message.graph) renameGraph(message.graph, "", nodes);
-  return { bytes: type.encode(message).finish(), nodes };
-}
-function renameGraph(graph, idPrefix, nodes) {
-  (graph.node ?? []).forEach((node, index) => {
-    const id = `${idPrefix}${index}`;
-    const name = `${TRACE_NAME_PREFIX}${id}`;
-    nodes.set(name, { id, originalName: node.name ?? "", opType: node.op_type ?? "" });
-    node.name = name;
-    for (const a of node.attribute ?? []) {
-      const attributeId = `${id}/${a.name ?? ""}`;
-      const graphs = a.graphs ?? [];
-      const kind = a.type || (a.g ? GRAPH : a.t ? 0 : graphs.length > 0 ? GRAPHS : 0);
-      if (kind === GRAPH && a.g) renameGraph(a.g, `${attributeId}/`, nodes);
-      if (kind === GRAPHS) graphs.forEach((g, i) => renameGraph(g, `${attributeId}.${i}/`, nodes));
+var FLOAT = 1;
+var DOUBLE = 11;
+var COMPLEX64 = 14;
+var COMPLEX128 = 15;
+var Arena = class {
+  chunk = new Uint8Array(0);
+  used = 0;
+  alloc(size) {
+    this.reserve(size);
+    const out = this.chunk.subarray(this.used, this.used + size);
+    this.used += size;
+    return out;
+  }
+  /** The header of a length-delimited field. */
+  header(id, length) {
+    this.reserve(20);
+    const end = writeVarint(this.chunk, writeVarint(this.chunk, this.used, id * 8 + 2), length);
+    const out = this.chunk.subarray(this.used, end);
+    this.used = end;
+    return out;
+  }
+  /** A whole varint field. */
+  varint(id, value) {
+    this.reserve(20);
+    const end = writeVarint(this.chunk, writeVarint(this.chunk, this.used, id * 8), value);
+    const out = this.chunk.subarray(this.used, end);
+    this.used = end;
+    return out;
+  }
+  /** The UTF-8 bytes of a string. */
+  text(value) {
+    const out = this.alloc(Buffer.byteLength(value, "utf8"));
+    Buffer.from(out.buffer, out.byteOffset, out.length).write(value, "utf8");
+    return out;
+  }
+  reserve(size) {
+    if (this.used + size > this.chunk.length) {
+      this.chunk = new Uint8Array(Math.max(256 * 1024, size));
+      this.used = 0;
     }
-  });
+  }
+};
+var Pieces = class {
+  constructor(arena) {
+    this.arena = arena;
+  }
+  arena;
+  pieces = [];
+  size = 0;
+  /** Fields kept as they are, not yet copied: consecutive ones are copied in one piece. */
+  pending;
+  get length() {
+    return this.size + (this.pending ? this.pending.end - this.pending.start : 0);
+  }
+  get parts() {
+    this.flush();
+    return this.pieces;
+  }
+  /** Keeps a field as it is (header included). */
+  keep(source, f) {
+    if (this.pending?.source === source && this.pending.end === f.start) this.pending.end = f.end;
+    else {
+      this.flush();
+      this.pending = { source, start: f.start, end: f.end };
+    }
+  }
+  add(...parts) {
+    this.flush();
+    for (const p of parts) {
+      this.pieces.push(p);
+      this.size += p.length;
+    }
+  }
+  /** Appends other pieces (which may be very many). */
+  append(other) {
+    this.flush();
+    for (const p of other.parts) this.pieces.push(p);
+    this.size += other.length;
+  }
+  /** Appends a whole length-delimited field holding `inner`. */
+  addField(id, inner) {
+    this.add(this.arena.header(id, inner.length));
+    this.append(inner);
+  }
+  /** Appends a whole length-delimited field holding a string. */
+  addText(id, value) {
+    const bytes = this.arena.text(value);
+    this.add(this.arena.header(id, bytes.length), bytes);
+  }
+  flush() {
+    const p = this.pending;
+    if (!p) return;
+    const length = p.end - p.start;
+    if (length <= 64 * 1024) this.pieces.push(this.arena.alloc(length));
+    else this.pieces.push(new Uint8Array(length));
+    const into = this.pieces.at(-1);
+    if (length <= 64 * 1024) into.set(p.source.read(p.start, length));
+    else p.source.readInto(p.start, into);
+    this.size += length;
+    this.pending = void 0;
+  }
+};
+function renameModel(source, location) {
+  const rewrite = {
+    source,
+    arena: new Arena(),
+    location,
+    ownExternalData: false,
+    nodes: /* @__PURE__ */ new Map()
+  };
+  const out = new Pieces(rewrite.arena);
+  for (const f of fieldsOf(source, 0, source.size)) {
+    if (f.id === MODEL_GRAPH && f.wireType === 2) out.addField(MODEL_GRAPH, graph(rewrite, f, ""));
+    else out.keep(source, f);
+  }
+  return {
+    bytes: Buffer.concat(out.parts, out.length),
+    nodes: rewrite.nodes,
+    ownExternalData: rewrite.ownExternalData
+  };
 }
-function describeTraceNames(text, nodes) {
-  return text.replace(/pt_[0-9][\w./-]*/g, (match) => {
+function graph(rewrite, g, idPrefix) {
+  const out = new Pieces(rewrite.arena);
+  let index = 0;
+  for (const f of fieldsOf(rewrite.source, g.valueStart, g.end)) {
+    if (f.id === GRAPH_NODE && f.wireType === 2) {
+      out.addField(GRAPH_NODE, node(rewrite, f, `${idPrefix}${index++}`));
+    } else if (f.id === GRAPH_INITIALIZER && f.wireType === 2 && rewrite.location !== void 0) {
+      out.append(tensor(rewrite, f));
+    } else out.keep(rewrite.source, f);
+  }
+  return out;
+}
+function node(rewrite, n, id) {
+  const { source } = rewrite;
+  const fields = fieldsOf(source, n.valueStart, n.end);
+  const name = `${TRACE_NAME_PREFIX}${id}`;
+  const lastOf = (number) => lastField(fields, number, 2);
+  rewrite.nodes.set(name, {
+    id,
+    originalName: text(source, lastOf(NODE_NAME)),
+    opType: text(source, lastOf(NODE_OP_TYPE))
+  });
+  const out = new Pieces(rewrite.arena);
+  out.addText(NODE_NAME, name);
+  for (const f of fields) {
+    if (f.id === NODE_NAME) continue;
+    if (f.id === NODE_ATTRIBUTE && f.wireType === 2) out.addField(NODE_ATTRIBUTE, attribute(rewrite, f, id));
+    else out.keep(source, f);
+  }
+  return out;
+}
+function attribute(rewrite, a, nodeId) {
+  const { source } = rewrite;
+  const fields = fieldsOf(source, a.valueStart, a.end);
+  const typeField = lastField(fields, ATTRIBUTE_TYPE, 0);
+  const has = (number) => fields.some((f) => f.id === number && f.wireType === 2);
+  const type = (typeField ? readVarint(source, typeField) : 0) || (has(ATTRIBUTE_G) ? GRAPH : has(ATTRIBUTE_T) ? 0 : has(ATTRIBUTE_GRAPHS) ? GRAPHS : 0);
+  const attributeId = `${nodeId}/${text(source, lastField(fields, ATTRIBUTE_NAME, 2))}`;
+  const out = new Pieces(rewrite.arena);
+  let graphIndex = 0;
+  for (const f of fields) {
+    if (f.wireType === 2 && f.id === ATTRIBUTE_G && type === GRAPH) {
+      out.addField(ATTRIBUTE_G, graph(rewrite, f, `${attributeId}/`));
+    } else if (f.wireType === 2 && f.id === ATTRIBUTE_GRAPHS && type === GRAPHS) {
+      out.addField(ATTRIBUTE_GRAPHS, graph(rewrite, f, `${attributeId}.${graphIndex++}/`));
+    } else if (f.wireType === 2 && f.id === ATTRIBUTE_T && rewrite.location !== void 0) {
+      out.append(tensor(rewrite, f));
+    } else out.keep(source, f);
+  }
+  return out;
+}
+function tensor(rewrite, t) {
+  const { source } = rewrite;
+  const out = new Pieces(rewrite.arena);
+  const fields = fieldsOf(source, t.valueStart, t.end);
+  const dataTypeField = lastField(fields, TENSOR_DATA_TYPE, 0);
+  const dataType = dataTypeField ? readVarint(source, dataTypeField) : 0;
+  const payloads = fields.filter(
+    (f) => [
+      TENSOR_RAW_DATA,
+      TENSOR_FLOAT_DATA,
+      TENSOR_DOUBLE_DATA,
+      TENSOR_INT32_DATA,
+      TENSOR_INT64_DATA,
+      TENSOR_UINT64_DATA,
+      TENSOR_STRING_DATA
+    ].includes(f.id)
+  );
+  const payload = payloads[0];
+  const littleEndian = payload !== void 0 && payload.wireType === 2 && (payload.id === TENSOR_RAW_DATA || payload.id === TENSOR_FLOAT_DATA && (dataType === FLOAT || dataType === COMPLEX64) || payload.id === TENSOR_DOUBLE_DATA && (dataType === DOUBLE || dataType === COMPLEX128));
+  const locationField = lastField(fields, TENSOR_DATA_LOCATION, 0);
+  if (locationField && readVarint(source, locationField) === 1) rewrite.ownExternalData = true;
+  const unusual = fields.some(
+    (f) => f.id === TENSOR_SEGMENT || f.id === TENSOR_DATA_LOCATION || f.id === TENSOR_EXTERNAL_DATA
+  );
+  if (!payload || payloads.length !== 1 || !littleEndian || unusual || payload.end - payload.valueStart < EXTERNAL_ABOVE) {
+    out.keep(source, t);
+    return out;
+  }
+  const body = new Pieces(rewrite.arena);
+  for (const f of fields) if (f !== payload) body.keep(source, f);
+  body.add(rewrite.arena.varint(TENSOR_DATA_LOCATION, 1));
+  for (const [key, value] of [
+    ["location", rewrite.location],
+    ["offset", String(payload.valueStart)],
+    ["length", String(payload.end - payload.valueStart)]
+  ]) {
+    const entry = new Pieces(rewrite.arena);
+    entry.addText(ENTRY_KEY, key);
+    entry.addText(ENTRY_VALUE, value);
+    body.addField(TENSOR_EXTERNAL_DATA, entry);
+  }
+  out.addField(t.id, body);
+  return out;
+}
+function lastField(fields, id, wireType) {
+  for (let i = fields.length - 1; i >= 0; i--)
+    if (fields[i].id === id && fields[i].wireType === wireType) return fields[i];
+  return void 0;
+}
+function text(source, f) {
+  return f ? Buffer.from(source.read(f.valueStart, f.end - f.valueStart)).toString("utf8") : "";
+}
+function describeTraceNames(text2, nodes) {
+  return text2.replace(/pt_[0-9][\w./-]*/g, (match) => {
     for (let end = match.length; end > TRACE_NAME_PREFIX.length; end--) {
-      const node = nodes.get(match.slice(0, end));
-      if (node) {
-        const label = node.originalName ? `'${node.originalName}'` : `#${node.id}`;
-        return `${label} (${node.opType} node ${node.id})${match.slice(end)}`;
+      const node2 = nodes.get(match.slice(0, end));
+      if (node2) {
+        const label = node2.originalName ? `'${node2.originalName}'` : `#${node2.id}`;
+        return `${label} (${node2.opType} node ${node2.id})${match.slice(end)}`;
       }
     }
     return match;
@@ -7024,21 +6104,21 @@ function describeTraceNames(text, nodes) {
 // src/trace/run-traced.ts
 async function runTraced(request) {
   const renameStarted = performance.now();
-  const renamed = renameNodes(readFileSync2(request.modelPath));
+  const renamed = renameNodesForSession(request.modelPath);
   const renameMs = performance.now() - renameStarted;
   const explain = (error) => describeTraceNames(error.message ?? String(error), renamed.nodes);
   const options = {
     graphOptimizationLevel: "disabled",
     // optimizations rename, fuse and drop nodes
     enableProfiling: true,
-    profileFilePrefix: path.join(request.profileDir, "profile"),
+    profileFilePrefix: path2.join(request.profileDir, "profile"),
     logSeverityLevel: 3,
     extra: {
       session: {
         // Prepacked MatMul/Gemm weights vanish from the profile's parameter_size.
         disable_prepacking: "1",
         // The model is loaded from bytes: external data is found relative to the model's own folder.
-        model_external_initializers_file_folder_path: path.dirname(path.resolve(request.modelPath))
+        model_external_initializers_file_folder_path: renamed.folder
       }
     }
   };
@@ -7070,7 +6150,7 @@ async function runTraced(request) {
   );
   if (!profileFile) throw new TraceError("worker", `onnxruntime wrote no profile into ${request.profileDir}`);
   const joined = await joinProfileFile(
-    path.join(request.profileDir, profileFile),
+    path2.join(request.profileDir, profileFile),
     (name) => renamed.nodes.get(name)?.id
   );
   if (joined.events >= PROFILER_EVENT_LIMIT) {
@@ -7080,7 +6160,7 @@ async function runTraced(request) {
     );
   }
   const opTypes = {};
-  for (const node of renamed.nodes.values()) if (joined.nodes[node.id]) opTypes[node.id] = node.opType;
+  for (const node2 of renamed.nodes.values()) if (joined.nodes[node2.id]) opTypes[node2.id] = node2.opType;
   return {
     device: opened.device,
     ...opened.note !== void 0 ? { deviceNote: opened.note } : {},
@@ -7088,7 +6168,7 @@ async function runTraced(request) {
     nodes: joined.nodes,
     opTypes,
     otherKernels: joined.otherKernels,
-    timing: { renameMs, sessionMs, runMs }
+    timing: { renameMs, sessionMs, runMs, peakRssBytes: process.resourceUsage().maxRSS * 1024 }
   };
 }
 
@@ -7098,17 +6178,17 @@ if (!requestFile) {
   process.stderr.write("usage: trace-worker <request.json>\n");
   process.exit(2);
 }
-var folder = path2.dirname(requestFile);
+var folder = path3.dirname(requestFile);
 process.on("disconnect", () => process.exit(1));
 try {
   const request = JSON.parse(readFileSync3(requestFile, "utf8"));
   const result = await runTraced(request);
-  writeFileSync(path2.join(folder, "result.json"), JSON.stringify(result));
+  writeFileSync(path3.join(folder, "result.json"), JSON.stringify(result));
   process.exit(0);
 } catch (error) {
   const kind = error instanceof TraceError ? error.kind : "worker";
   writeFileSync(
-    path2.join(folder, "error.json"),
+    path3.join(folder, "error.json"),
     JSON.stringify({ kind, message: error.message ?? String(error) })
   );
   process.exit(1);

@@ -4,12 +4,16 @@
 // which checks every request and response against GitHub's OpenAPI description and keeps state.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { strToU8, zipSync } from 'fflate';
 import { runAction, type ActionRun } from './support/action-runner.ts';
+import { fixture } from './support/analyze-fixture.ts';
 import { BUILD, createModelRepo, MODEL, type CommitSpec, type ModelRepo } from './support/git-repo.ts';
 import {
   READ_ONLY_TOKEN,
@@ -52,6 +56,8 @@ interface Scenario {
     event?: unknown;
     env?: Record<string, string>;
     workspace?: string;
+    gpu?: boolean;
+    npmFails?: 'always' | string[];
   }): Promise<ActionRun>;
   comments(): { id: number; body: string }[];
 }
@@ -112,13 +118,22 @@ async function scenario(
       const result = await runAction({
         entry,
         workspace: o.workspace ?? repo.dir,
-        inputs: { model: MODEL, build: BUILD, 'github-token': o.token ?? WRITE_TOKEN, ...o.inputs },
+        // Static unless a test asks for the trace: a traced run costs a second or two per model.
+        inputs: {
+          model: MODEL,
+          build: BUILD,
+          trace: 'false',
+          'github-token': o.token ?? WRITE_TOKEN,
+          ...o.inputs,
+        },
         eventName: o.eventName ?? 'pull_request',
         event: o.event ?? prEvent(head),
         repository: REPO,
         sha: repo.commits[head]!,
         apiUrl: api.url,
         env: o.env,
+        gpu: o.gpu,
+        npmFails: o.npmFails,
       });
       runs.push(result);
       return result;
@@ -158,6 +173,8 @@ describe('action: pull request', () => {
     assert.match(comments[0]!.body, /conv1\.weight/);
     assert.equal(first.outputs['comment-body'], comments[0]!.body);
     assert.match(first.summary, /pass/);
+    assert.ok(first.summary.startsWith('### paramtrace: '), 'the summary has no hidden marker');
+    assert.doesNotMatch(first.summary, /paramtrace:comment-key/);
     const statuses = s.api.state.statusesFor(REPO, s.repo.commits.head!);
     assert.deepEqual(
       statuses.map((x) => [x.context, x.state]),
@@ -267,6 +284,57 @@ describe('action: pull request, more', () => {
     assert.equal(capped.code, 1, capped.log);
   });
 
+  it('downloads the model from a URL, and names the URL and the status when that fails', async (t) => {
+    const s = await scenario(t);
+    const files: Record<string, string> = {
+      '/models/head.onnx': fixture('seed-case-2.onnx'),
+      '/models/base.onnx': fixture('seed-case-1.onnx'),
+    };
+    const seen: { path: string; authorization: string | undefined }[] = [];
+    const server = http.createServer((req, res) => {
+      seen.push({ path: req.url ?? '', authorization: req.headers.authorization });
+      const file = files[req.url ?? ''];
+      if (!file) {
+        res.writeHead(404, { 'content-type': 'text/plain' });
+        res.end('not found');
+        return;
+      }
+      const bytes = readFileSync(file);
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length });
+      res.end(bytes);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/models`;
+
+    const run = await s.run({
+      inputs: { model: `${url}/head.onnx`, 'base-model': `${url}/base.onnx`, build: '' },
+      env: { GITHUB_TOKEN: WRITE_TOKEN },
+    });
+    assert.equal(run.code, 0, run.log);
+    assert.equal(run.outputs.unique, '9');
+    assert.equal(run.outputs['base-unique'], '18');
+    assert.deepEqual(
+      seen.map((r) => r.path),
+      ['/models/head.onnx', '/models/base.onnx'],
+    );
+    assert.ok(
+      seen.every((r) => r.authorization === undefined),
+      'no credentials go to the model URL',
+    );
+
+    const missing = await s.run({
+      inputs: { model: `${url}/missing.onnx`, 'base-model': `${url}/base.onnx`, build: '' },
+    });
+    assert.equal(missing.code, 1, missing.log);
+    const error = commands(missing, 'error').join('\n');
+    assert.ok(
+      error.includes(`cannot download the model from ${url}/missing.onnx: HTTP 404 Not Found`),
+      error,
+    );
+    assert.match(missing.summary, /could not run/);
+  });
+
   it('a baseline report from the default branch replaces rebuilding the base', async (t) => {
     const s = await scenario(t);
     s.repo.checkout('base');
@@ -290,6 +358,110 @@ describe('action: pull request, more', () => {
     assert.equal(pr.outputs['base-unique'], '18');
     assert.doesNotMatch(pr.log, /build base/);
     assert.match(s.comments()[0]!.body, /baseline report/);
+  });
+});
+
+describe('action: baseline artifact (baseline: auto)', () => {
+  it("uses the base commit's own baseline artifact, and rebuilds the base when it is missing or invalid", async (t) => {
+    const s = await scenario(t);
+    s.repo.checkout('base');
+    const baseline = await s.run({
+      workspace: s.repo.dir,
+      head: 'base',
+      eventName: 'push',
+      event: { ref: 'refs/heads/main', after: s.repo.commits.base },
+      inputs: { mode: 'baseline' },
+    });
+    assert.equal(baseline.code, 0, baseline.log);
+    const good = readFileSync(baseline.outputs['report-path']!);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tampering with arbitrary JSON
+    const tampered = (change: (b: any) => void) => {
+      const bundle = JSON.parse(good.toString('utf8'));
+      change(bundle);
+      return zipSync({ 'paramtrace-report.json': strToU8(JSON.stringify(bundle)) });
+    };
+    const base = s.repo.commits.base!;
+    const state = s.api.state;
+    state.addArtifact(REPO, 501, {
+      name: 'paramtrace-baseline',
+      headSha: base,
+      createdAt: '2026-01-01T00:10:00Z',
+      content: zipSync({ 'paramtrace-report.json': new Uint8Array(good) }),
+    });
+    // Newer, but passed over: expired; uploaded by a fork's run; for another commit; another name.
+    const decoy = tampered((b) => (b.head.counts.unique = 1));
+    state.addArtifact(REPO, 502, {
+      name: 'paramtrace-baseline',
+      headSha: base,
+      expired: true,
+      content: decoy,
+    });
+    state.addArtifact(REPO, 503, {
+      name: 'paramtrace-baseline',
+      headSha: base,
+      headRepositoryId: 424242,
+      content: decoy,
+    });
+    state.addArtifact(REPO, 504, {
+      name: 'paramtrace-baseline',
+      headSha: s.repo.commits.head!,
+      content: decoy,
+    });
+    state.addArtifact(REPO, 505, { name: 'paramtrace-other', headSha: base, content: decoy });
+
+    const pr = await s.run({ inputs: { 'max-growth': '5%' } });
+    assert.equal(pr.code, 0, pr.log);
+    assert.equal(pr.outputs['base-unique'], '18');
+    assert.doesNotMatch(pr.log, /build base/, 'the base was not rebuilt');
+    assert.match(pr.log, /base from the 'paramtrace-baseline' artifact \d+ of run 501/);
+    assert.match(s.comments()[0]!.body, new RegExp(`base \`${base.slice(0, 12)}\` \\(baseline artifact\\)`));
+    const download = s.api.requests.find((r) => r.path.startsWith('/_artifact-downloads/'));
+    assert.ok(download, 'the zip was downloaded');
+    assert.equal(download.status, 200);
+    assert.equal(download.authorized, false, 'the token is not sent to the download URL');
+    assert.equal(commands(pr, 'warning').length, 0, pr.log);
+
+    // An artifact that fails validation is refused, and the base is rebuilt.
+    const valid = state.repo(REPO)!.artifacts.find((a) => a.runId === 501)!;
+    valid.content = tampered((b) => (b.head.layers[0].name = 'conv1\u202e'));
+    const refused = await s.run({ inputs: { 'max-growth': '5%' } });
+    assert.equal(refused.code, 0, refused.log);
+    assert.match(
+      commands(refused, 'warning').join('\n'),
+      /refusing artifact 'paramtrace-baseline' .*U\+202E.* Rebuilding the base instead/,
+    );
+    assert.match(refused.log, /build base/);
+    assert.equal(refused.outputs['base-unique'], '18');
+
+    // A report of another commit is refused too; so is a zip without a report.
+    valid.content = tampered((b) => (b.commits.head = s.repo.commits.head));
+    const other = await s.run({});
+    assert.match(commands(other, 'warning').join('\n'), /is the report of commit .* not of the base commit/);
+    valid.content = zipSync({ 'notes.txt': strToU8('nothing here') });
+    const empty = await s.run({});
+    assert.match(
+      commands(empty, 'warning').join('\n'),
+      /expected paramtrace-report\.json, found no \.json file/,
+    );
+
+    // baseline: rebuild never looks.
+    const before = s.api.requests.length;
+    const rebuild = await s.run({ inputs: { baseline: 'rebuild', comment: 'never' } });
+    assert.equal(rebuild.code, 0, rebuild.log);
+    assert.equal(s.api.requests.length, before);
+    assert.deepEqual(s.api.violations, []);
+  });
+
+  it('without actions: read, the lookup is a warning with the fix and the base is rebuilt', async (t) => {
+    const s = await scenario(t);
+    s.api.faults.inject('GET /repos/{owner}/{repo}/actions/artifacts', {
+      type: 'forbidden',
+      permission: 'actions=read',
+    });
+    const run = await s.run({});
+    assert.equal(run.code, 0, run.log);
+    assert.match(commands(run, 'warning').join('\n'), /actions: read/);
+    assert.match(run.log, /build base/);
   });
 });
 
@@ -322,7 +494,16 @@ describe('action: forks', () => {
     const s = await scenario(t, { fork: true });
     const pr = await s.run({ token: READ_ONLY_TOKEN, inputs: { comment: 'never', 'max-growth': '5%' } });
     assert.equal(pr.code, 0, pr.log);
-    assert.equal(s.api.requests.length, 0, 'the pull_request run makes no API call');
+    // baseline: auto looks for the base commit's baseline artifact (there is none); nothing else.
+    assert.deepEqual(
+      s.api.requests.map((r) => r.route),
+      ['GET /repos/{owner}/{repo}/actions/artifacts'],
+      'the pull_request run only reads',
+    );
+    assert.match(
+      commands(pr, 'warning').join('\n'),
+      /no 'paramtrace-baseline' artifact .* Rebuilding the base/,
+    );
 
     // actions/upload-artifact + actions/download-artifact: the report lands in a directory.
     const artifact = mkdtempSync(join(tmpdir(), 'paramtrace-artifact-'));
@@ -427,7 +608,7 @@ describe('action: API faults', () => {
     s.api.faults.inject(COMMENTS, { type: 'error', status: 502 });
     s.api.faults.inject(CREATE, { type: 'secondary-rate-limit', retryAfterSeconds: 1 });
     s.api.faults.inject(STATUS, { type: 'error', status: 500 });
-    const run = await s.run({ inputs: { 'commit-status': 'true' } });
+    const run = await s.run({ inputs: { 'commit-status': 'true', baseline: 'rebuild' } });
     assert.equal(run.code, 0, run.log);
     assert.equal(s.comments().length, 1);
     assert.equal(s.api.state.statusesFor(REPO, s.repo.commits.head!).length, 1);
@@ -516,6 +697,147 @@ describe('action: API faults', () => {
       JSON.stringify(s.api.requests.map((r) => `${r.method} ${r.path} ${r.status}`)),
     );
     assert.deepEqual(s.api.violations, []);
+  });
+});
+
+describe('action: tracing', () => {
+  const CONV1_TRACED = /<code>conv1<\/code>\s*\|[^|\n]*\|\s*\[1, 1, 512, 512\]/;
+
+  it('traces head and base with the onnxruntime-node it installs once into the tool cache, in a worker without the token', async (t) => {
+    const s = await scenario(t);
+    const cache = mkdtempSync(join(tmpdir(), 'paramtrace-toolcache-'));
+    t.after(() => rmSync(cache, { recursive: true, force: true }));
+    const env = {
+      RUNNER_TOOL_CACHE: cache,
+      GITHUB_TOKEN: WRITE_TOKEN,
+      ACTIONS_RUNTIME_TOKEN: 'runtime-secret',
+    };
+    const first = await s.run({ inputs: { trace: 'true', 'max-growth': '5%' }, env });
+    assert.equal(first.code, 0, first.log);
+    const body = s.comments()[0]!.body;
+    assert.match(body, CONV1_TRACED, 'the first call of conv1 has its traced output shape');
+    assert.match(body, /head: traced with onnxruntime [\d.]+ on cpu/);
+    assert.match(body, /base: traced with onnxruntime [\d.]+ on cpu/);
+    const report = JSON.parse(readFileSync(first.outputs['report-path']!, 'utf8'));
+    assert.equal(report.head.trace.mode, 'onnxruntime');
+    assert.equal(report.base.trace.mode, 'onnxruntime');
+
+    // One install, CPU only (nvidia-smi shows no GPU), pinned, without credentials.
+    assert.equal(first.npmCalls.length, 1);
+    const [install] = first.npmCalls;
+    assert.equal(install!.install, 'skip');
+    assert.ok(install!.args.includes('onnxruntime-node@1.30.0'), install!.args.join(' '));
+    assert.ok(!install!.env.includes(WRITE_TOKEN));
+    assert.doesNotMatch(install!.env, /^(INPUT_|GITHUB_TOKEN=|ACTIONS_RUNTIME_TOKEN=|GITHUB_OUTPUT=)/m);
+    const runtime = join(cache, 'paramtrace-ort', '1.30.0-cpu');
+    assert.ok(existsSync(join(runtime, '.paramtrace-complete')));
+
+    // Each trace worker (head and base) loaded it from there, with a clean environment.
+    assert.equal(first.workerEnvs.length, 2);
+    for (const workerEnv of first.workerEnvs) {
+      assert.equal(workerEnv.PARAMTRACE_ONNXRUNTIME_DIR, runtime);
+      const leaked = Object.entries(workerEnv).filter(
+        ([k, v]) =>
+          k.startsWith('INPUT_') ||
+          /^(GITHUB_TOKEN|ACTIONS_RUNTIME_TOKEN|GITHUB_OUTPUT|GITHUB_ENV|GITHUB_STEP_SUMMARY)$/.test(k) ||
+          v.includes(WRITE_TOKEN),
+      );
+      assert.deepEqual(
+        leaked.map(([k]) => k),
+        [],
+        'the trace worker sees no token, input or command file',
+      );
+    }
+    assertNoToken(first);
+
+    // The next run finds it in the cache.
+    const second = await s.run({ head: 'grown', inputs: { trace: 'true', 'max-growth': '5%' }, env });
+    assert.equal(second.code, 1, second.log);
+    assert.equal(second.npmCalls.length, 0);
+    assert.match(second.log, /onnxruntime-node 1\.30\.0 \(cpu\) from the cache/);
+    assert.match(s.comments()[0]!.body, /head: traced with onnxruntime [\d.]+ on cpu/);
+    assert.deepEqual(s.api.violations, []);
+  });
+
+  it('device auto installs the CUDA provider where nvidia-smi shows a GPU, and the CPU runtime when that fails', async (t) => {
+    const s = await scenario(t);
+    const run = await s.run({ gpu: true, npmFails: ['cuda12'], inputs: { trace: 'true', comment: 'never' } });
+    assert.equal(run.code, 0, run.log);
+    assert.deepEqual(
+      run.npmCalls.map((c) => c.install),
+      ['cuda12', 'skip'],
+    );
+    assert.match(
+      commands(run, 'warning').join('\n'),
+      /CUDA 12 provider failed .*ECONNREFUSED.*tracing on the CPU/,
+    );
+    assert.match(run.outputs['comment-body']!, /head: traced with onnxruntime [\d.]+ on cpu/);
+  });
+
+  it('a trace that cannot run gives the static report and says why in the footer; trace: required fails', async (t) => {
+    const s = await scenario(t);
+    const offline = await s.run({ npmFails: 'always', inputs: { trace: 'true' } });
+    assert.equal(offline.code, 0, offline.log);
+    const footer = s.comments()[0]!.body.split('\n').at(-2)!;
+    assert.match(
+      footer,
+      /head: static &#40;trace failed&#58; onnxruntime-node 1\.30\.0 could not be installed&#58; npm install onnxruntime-node@.?1\.30\.0 failed/,
+    );
+    assert.match(commands(offline, 'warning').join('\n'), /could not be installed.*analyzed statically/);
+
+    const badInput = await s.run({ inputs: { trace: 'true', 'input-shapes': 'pixels=1x3x8x8' } });
+    assert.equal(badInput.code, 0, badInput.log);
+    assert.match(
+      s.comments()[0]!.body,
+      /head: static &#40;trace failed&#58; --input pixels&#58; the model has no such input/,
+    );
+    assert.match(commands(badInput, 'warning').join('\n'), /the trace of model\.onnx failed/);
+
+    const required = await s.run({ inputs: { trace: 'required', 'input-shapes': 'pixels=1x3x8x8' } });
+    assert.equal(required.code, 1, required.log);
+    assert.match(commands(required, 'error').join('\n'), /pixels: the model has no such input/);
+    const requiredOffline = await s.run({ npmFails: 'always', inputs: { trace: 'required' } });
+    assert.equal(requiredOffline.code, 1, requiredOffline.log);
+    assert.match(commands(requiredOffline, 'error').join('\n'), /trace: required, but onnxruntime-node/);
+  });
+});
+
+describe('action: the picture of the comment in docs/action.md', () => {
+  const DOC = join(ROOT, 'docs/action.md');
+  const START =
+    '<!-- comment-picture:start (written by test/action-e2e.test.ts; PARAMTRACE_UPDATE_DOCS=1 rewrites it) -->';
+  const END = '<!-- comment-picture:end -->';
+
+  it('is the comment the action posts for the bundled example pair, traced', async (t) => {
+    const s = await scenario(t, {
+      commits: [
+        { label: 'base', model: 'examples/base.onnx' },
+        { label: 'head', model: 'examples/head.onnx', branch: 'feature' },
+      ],
+    });
+    const run = await s.run({
+      inputs: { trace: 'true', device: 'cpu', 'max-growth': '5%' },
+    });
+    assert.equal(run.code, 0, run.log);
+    const [comment] = s.comments();
+    assert.match(comment!.body, /head: traced with onnxruntime [\d.]+ on cpu/);
+    // The marker line is invisible on GitHub; the picture starts at the verdict.
+    const visible = comment!.body.replace(/^<!--[^\n]*-->\n/, '').trimEnd();
+    const picture = visible
+      .split('\n')
+      .map((line) => (line === '' ? '>' : `> ${line}`))
+      .join('\n');
+    const block = `${START}\n<!-- prettier-ignore-start -->\n\n${picture}\n\n<!-- prettier-ignore-end -->\n${END}`;
+    const doc = readFileSync(DOC, 'utf8');
+    const at = doc.indexOf(START);
+    const end = doc.indexOf(END);
+    assert.ok(at >= 0 && end > at, `docs/action.md has no ${START} ... ${END} block`);
+    const current = doc.slice(at, end + END.length);
+    if (process.env.PARAMTRACE_UPDATE_DOCS === '1' && current !== block) {
+      writeFileSync(DOC, doc.slice(0, at) + block + doc.slice(end + END.length));
+      return;
+    }
+    assert.equal(current, block, 'docs/action.md shows another comment: rerun with PARAMTRACE_UPDATE_DOCS=1');
   });
 });
 

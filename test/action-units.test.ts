@@ -20,8 +20,21 @@ import { compare } from '../src/compare/compare.ts';
 import { commentMarker as rendererMarker } from '../src/render/markdown.ts';
 import { makeBundle, reportFileName, serializeBundle, type ReportBundle } from '../src/action/bundle.ts';
 import { buildEnvironment } from '../src/action/exec.ts';
-import { InputError, parseInputShapes, parseInputs } from '../src/action/inputs.ts';
-import { installOnnxRuntime, runtimeDir } from '../src/action/install-runtime.ts';
+import {
+  InputError,
+  parseInputDims,
+  parseInputFiles,
+  parseInputShapes,
+  parseInputs,
+  type TraceInputs,
+} from '../src/action/inputs.ts';
+import { findNpm, installOnnxRuntime, runtimeDir } from '../src/action/install-runtime.ts';
+import { Tracer } from '../src/action/tracing.ts';
+import { logLine } from '../src/action/io.ts';
+import { extractJsonEntry } from '../src/action/untrusted/zip.ts';
+import { downloadArtifactZip, findArtifactForCommit } from '../src/github/artifacts.ts';
+import { renderComment, renderSummary } from '../src/render/markdown.ts';
+import { strToU8, zipSync } from 'fflate';
 import { relativeModelPath } from '../src/action/model-file.ts';
 import { footer, hasChanges } from '../src/action/outcome.ts';
 import { mayBuildPullRequest } from '../src/action/safety.ts';
@@ -56,7 +69,17 @@ describe('action inputs', () => {
     assert.equal(i.commentKey, 'default');
     assert.equal(i.commitStatus, false);
     assert.equal(i.allowForkOnSelfHosted, false);
-    assert.deepEqual(i.trace, { enabled: false, device: 'auto', inputShapes: {} });
+    assert.deepEqual(i.trace, {
+      enabled: true,
+      required: false,
+      device: 'auto',
+      inputShapes: {},
+      dims: {},
+      inputFiles: {},
+      timeoutSeconds: 120,
+    });
+    assert.equal(i.baseline, 'auto');
+    assert.equal(i.baselineArtifact, 'paramtrace-baseline');
     assert.deepEqual(i.thresholds, { failOnNewShared: false, failOnNewUnused: false, metric: 'unique' });
   });
 
@@ -82,6 +105,13 @@ describe('action inputs', () => {
       [{ model: 'm', baseline: 'report' }, /base-report/],
       [{ model: 'm', 'input-shapes': 'x=1xbig' }, /input-shapes/],
       [{ model: 'm', 'api-timeout': '0' }, /api-timeout/],
+      [{ model: 'm', trace: 'sometimes' }, /'trace' must be true, false or required/],
+      [{ model: 'm', device: 'tpu' }, /'device' must be one of auto, cpu, cuda/],
+      [{ model: 'm', 'input-dims': 'batch=one' }, /input-dims/],
+      [{ model: 'm', 'input-dims': '=1' }, /input-dims/],
+      [{ model: 'm', 'input-files': 'x=' }, /input-files/],
+      [{ model: 'm', 'trace-timeout': '-1' }, /trace-timeout/],
+      [{ model: 'm', 'baseline-artifact': 'a/b' }, /baseline-artifact/],
     ];
     for (const [values, message] of cases) {
       assert.throws(
@@ -112,6 +142,29 @@ describe('action inputs', () => {
     assert.deepEqual(parseInputShapes('input=1,3,8,8, ids=1,16'), { input: [1, 3, 8, 8], ids: [1, 16] });
     assert.deepEqual(parseInputShapes('{"x": [2, 4]}'), { x: [2, 4] });
     assert.deepEqual(parseInputShapes(''), {});
+  });
+
+  it('parses the trace inputs', () => {
+    const t = inputs({
+      model: 'm',
+      trace: 'required',
+      device: 'CUDA',
+      'input-dims': 'batch=1; seq=128',
+      'input-files': 'x=inputs/x.npy, mask=inputs/mask.npy',
+      'trace-timeout': '30',
+    }).trace;
+    assert.deepEqual(t, {
+      enabled: true,
+      required: true,
+      device: 'cuda',
+      inputShapes: {},
+      dims: { batch: 1, seq: 128 },
+      inputFiles: { x: 'inputs/x.npy', mask: 'inputs/mask.npy' },
+      timeoutSeconds: 30,
+    });
+    assert.equal(inputs({ model: 'm', trace: 'false' }).trace.enabled, false);
+    assert.deepEqual(parseInputDims('a=1\nb=2'), { a: 1, b: 2 });
+    assert.deepEqual(parseInputFiles(''), {});
   });
 });
 
@@ -232,6 +285,19 @@ describe('outputs, status and summary text', () => {
     const written = readFileSync(file);
     assert.ok(written.length <= 1024 * 1024);
     assert.ok(written.toString('utf8').startsWith('# verdict'));
+  });
+
+  it('keeps the hidden marker in the comment and out of the job summary', async () => {
+    const comparison = compare(
+      await analyzeFile(fixture('seed-case-1.onnx')),
+      await analyzeFile(fixture('seed-case-2.onnx')),
+    );
+    assert.ok(
+      renderComment(comparison, { commentKey: 'default' }).startsWith(`${rendererMarker('default')}\n###`),
+    );
+    const summary = renderSummary(comparison);
+    assert.ok(summary.startsWith('### paramtrace: '), summary.slice(0, 80));
+    assert.doesNotMatch(summary, /<!--/);
   });
 
   it('sees a change in any count or finding', async () => {
@@ -517,5 +583,210 @@ describe('onnxruntime-node installer', () => {
     await installOnnxRuntime({ device: 'cpu', toolCache: cache, env: {}, npm });
     assert.equal(calls[1]!.install, 'skip');
     assert.deepEqual(readdirSync(join(cache, 'paramtrace-ort')).sort(), ['1.30.0-cpu', '1.30.0-cuda12']);
+  });
+});
+
+describe('tracing in the action', () => {
+  const quiet = {
+    info() {},
+    warning() {},
+    notice() {},
+    debug() {},
+    group: <T>(_title: string, fn: () => Promise<T>) => fn(),
+    untrusted: <T>(fn: (write: (chunk: Buffer) => void) => Promise<T>) => fn(() => {}),
+  };
+  const trace = (over: Partial<TraceInputs> = {}): TraceInputs => ({
+    enabled: true,
+    required: false,
+    device: 'auto',
+    inputShapes: {},
+    dims: {},
+    inputFiles: {},
+    timeoutSeconds: 60,
+    ...over,
+  });
+  const settings = (over: Partial<TraceInputs> = {}, env: NodeJS.ProcessEnv = { PATH: '/bin' }) => ({
+    trace: trace(over),
+    workspace: fileURLToPath(new URL('..', import.meta.url)),
+    toolCache: '/nonexistent/tool-cache',
+    env,
+    io: quiet,
+  });
+
+  it('installs the flavour the device asks for, once, and passes its folder to the worker', async () => {
+    const installs: string[] = [];
+    const install = async (o: { device: 'cpu' | 'cuda'; toolCache: string }) => {
+      installs.push(o.device);
+      return join(o.toolCache, o.device);
+    };
+    for (const [gpu, device, expected] of [
+      [false, 'auto', 'cpu'],
+      [true, 'auto', 'cuda'],
+      [false, 'cuda', 'cuda'],
+      [true, 'cpu', 'cpu'],
+    ] as const) {
+      installs.length = 0;
+      const tracer = new Tracer(settings({ device, dims: { batch: 2 } }), {
+        install,
+        hasGpu: async () => gpu,
+      });
+      const [a, b] = await Promise.all([tracer.plan(), tracer.plan()]);
+      assert.equal(a, b);
+      assert.deepEqual(installs, [expected], `${device} with${gpu ? '' : 'out'} a GPU`);
+      assert.equal(a.env.PARAMTRACE_ONNXRUNTIME_DIR, join('/nonexistent/tool-cache', expected));
+      assert.deepEqual(a.options, { device, timeoutMs: 60_000, dims: { batch: 2 } });
+    }
+  });
+
+  it('uses a preset PARAMTRACE_ONNXRUNTIME_DIR, and is static when asked', async () => {
+    const install = async () => assert.fail('nothing to install');
+    const preset = await new Tracer(settings({}, { PARAMTRACE_ONNXRUNTIME_DIR: '/opt/ort' }), {
+      install,
+    }).plan();
+    assert.equal(preset.env.PARAMTRACE_ONNXRUNTIME_DIR, '/opt/ort');
+    const off = await new Tracer(settings({ enabled: false }), { install }).plan();
+    assert.equal(off.options, false);
+  });
+
+  it('falls back from CUDA to the CPU runtime, then to the static report; required fails', async () => {
+    const failing = (flavours: string[]) => async (o: { device: 'cpu' | 'cuda' }) => {
+      if (flavours.includes(o.device)) throw new Error(`no network for ${o.device}`);
+      return `/ort/${o.device}`;
+    };
+    const hasGpu = async () => true;
+    const cpu = await new Tracer(settings(), { install: failing(['cuda']), hasGpu }).plan();
+    assert.equal(cpu.env.PARAMTRACE_ONNXRUNTIME_DIR, '/ort/cpu');
+    const none = await new Tracer(settings(), { install: failing(['cuda', 'cpu']), hasGpu }).plan();
+    assert.equal(none.options, false);
+    assert.match(none.unavailable!, /could not be installed: no network for cpu/);
+    const cudaOnly = await new Tracer(settings({ device: 'cuda' }), { install: failing(['cuda']) }).plan();
+    assert.match(cudaOnly.unavailable!, /no network for cuda/);
+    await assert.rejects(
+      new Tracer(settings({ required: true }), {
+        install: failing(['cpu']),
+        hasGpu: async () => false,
+      }).plan(),
+      /trace: required, but onnxruntime-node 1\.30\.0 could not be installed/,
+    );
+  });
+
+  it('resolves input files inside the checkout only', async () => {
+    const tracer = new Tracer(settings({ inputFiles: { x: 'test/fixtures/seed-case-1.onnx' } }), {
+      install: async () => '/ort',
+    });
+    const plan = await tracer.plan();
+    const options = tracer.optionsFor(plan);
+    assert.ok(options && options.inputFiles!.x!.endsWith('/test/fixtures/seed-case-1.onnx'));
+    const outside = new Tracer(settings({ inputFiles: { x: '../../etc/passwd' } }), {
+      install: async () => '/ort',
+    });
+    assert.throws(() => outside.optionsFor(plan), /inside the repository checkout/);
+    const missing = new Tracer(settings({ inputFiles: { x: 'inputs/none.npy' } }), {
+      install: async () => '/ort',
+    });
+    assert.throws(() => missing.optionsFor(plan), /input-files: inputs\/none\.npy .* does not exist/);
+  });
+
+  it('finds npm on the PATH, else next to node', (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'paramtrace-npm-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'npm'), '#!/bin/sh\n', { mode: 0o755 });
+    assert.equal(findNpm({ PATH: `/nonexistent:${dir}` }, '/nowhere/node'), join(dir, 'npm'));
+    assert.equal(findNpm({ PATH: '/nonexistent' }, join(dir, 'node')), join(dir, 'npm'));
+    assert.equal(findNpm({ PATH: '' }, '/nowhere/node'), undefined);
+  });
+});
+
+describe('baseline artifacts', () => {
+  const REPO = { owner: 'octo-org', repo: 'models' };
+  const label = 'artifact';
+
+  it('takes the named report, or the only .json, from the top of the zip', () => {
+    const report = strToU8('{"x": 1}');
+    const pick = (files: Record<string, Uint8Array>, max = 1000) =>
+      extractJsonEntry(zipSync(files), 'paramtrace-report.json', label, max);
+    assert.equal(
+      pick({ 'paramtrace-report.json': report, 'other.json': report }).name,
+      'paramtrace-report.json',
+    );
+    assert.equal(pick({ 'mine.json': report, 'readme.txt': report }).name, 'mine.json');
+    assert.deepEqual(pick({ 'mine.json': report }).bytes, report);
+    assert.throws(() => pick({ 'a.json': report, 'b.json': report }), /found 2/);
+    assert.throws(() => pick({ 'dir/paramtrace-report.json': report }), /found no \.json file/);
+    assert.throws(
+      () => pick({ 'paramtrace-report.json': new Uint8Array(5000) }),
+      /5000 bytes unpacked, over/,
+    );
+    assert.throws(
+      () => extractJsonEntry(strToU8('not a zip at all, just text'), 'x.json', label, 10),
+      /not a readable zip/,
+    );
+  });
+
+  it('never inflates past the declared size', () => {
+    const zip = zipSync({ 'paramtrace-report.json': new Uint8Array(4096) }, { level: 9 });
+    // Lie in the central directory: claim 16 bytes unpacked.
+    const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+    let cd = zip.length - 22;
+    while (view.getUint32(cd, true) !== 0x06054b50) cd--;
+    const dir = view.getUint32(cd + 16, true);
+    view.setUint32(dir + 24, 16, true);
+    const entry = extractJsonEntry(zip, 'paramtrace-report.json', label, 100);
+    assert.ok(entry.bytes.length <= 16, String(entry.bytes.length));
+  });
+
+  it('finds the newest usable artifact of a commit and downloads it without the token', async (t) => {
+    const api = await startGitHubApi();
+    t.after(() => api.close());
+    api.state.addRepo('octo-org/models');
+    const sha = fakeSha('base');
+    const zip = zipSync({ 'paramtrace-report.json': strToU8('{}') });
+    const older = api.state.addArtifact('octo-org/models', 1, {
+      name: 'paramtrace-baseline',
+      headSha: sha,
+      createdAt: '2026-01-01T00:00:00Z',
+    });
+    const newer = api.state.addArtifact('octo-org/models', 2, {
+      name: 'paramtrace-baseline',
+      headSha: sha,
+      createdAt: '2026-01-02T00:00:00Z',
+      content: zip,
+    });
+    api.state.addArtifact('octo-org/models', 3, {
+      name: 'paramtrace-baseline',
+      headSha: sha,
+      createdAt: '2026-01-03T00:00:00Z',
+      expired: true,
+    });
+    api.state.addArtifact('octo-org/models', 4, {
+      name: 'paramtrace-baseline',
+      headSha: sha,
+      createdAt: '2026-01-04T00:00:00Z',
+      headRepositoryId: 1,
+    });
+    const c = createClient({
+      token: WRITE_TOKEN,
+      baseUrl: api.url,
+      log: { debug() {}, info() {}, warn() {} },
+    });
+    const search = await findArtifactForCommit(c, REPO, 'paramtrace-baseline', sha);
+    assert.equal(search.found?.id, newer.id);
+    assert.notEqual(search.found?.id, older.id);
+    assert.equal(search.skipped.length, 2);
+    assert.equal((await findArtifactForCommit(c, REPO, 'paramtrace-baseline', fakeSha('other'))).found, null);
+    assert.deepEqual(await downloadArtifactZip(c, REPO, newer.id, { maxBytes: 10_000 }), zip);
+    await assert.rejects(downloadArtifactZip(c, REPO, newer.id, { maxBytes: 10 }), /over the 10-byte limit/);
+    const blob = api.requests.filter((r) => r.path.startsWith('/_artifact-downloads/'));
+    assert.equal(blob.length, 2);
+    assert.ok(blob.every((r) => !r.authorized));
+    assert.deepEqual(api.violations, []);
+  });
+});
+
+describe('log lines', () => {
+  it('a verdict naming a parameter called `x\\n::error::...` cannot start a workflow command', () => {
+    const line = logLine('paramtrace: ❌ fail: new shared parameter: x\n::error::pwned\r\n::add-mask::y');
+    assert.equal(line.split('\n').length, 1);
+    assert.doesNotMatch(line, /(^|[\r\n])::/);
   });
 });

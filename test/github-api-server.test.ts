@@ -302,6 +302,63 @@ describe('fake GitHub API: resources', () => {
     assert.deepEqual(api.violations, []);
   });
 
+  it('lists repository artifacts newest first and serves their zip through a signed redirect', async (t) => {
+    const api = await start(t);
+    const zip = new Uint8Array([0x50, 0x4b, 0x05, 0x06, ...new Array<number>(18).fill(0)]);
+    const old = api.state.addArtifact(FULL, 40, {
+      name: 'paramtrace-baseline',
+      createdAt: '2026-01-01T00:00:00Z',
+    });
+    const newest = api.state.addArtifact(FULL, 41, {
+      name: 'paramtrace-baseline',
+      createdAt: '2026-01-02T00:00:00Z',
+      headSha: HEAD,
+      content: zip,
+    });
+    const expired = api.state.addArtifact(FULL, 39, {
+      name: 'paramtrace-baseline',
+      createdAt: '2025-12-31T00:00:00Z',
+      expired: true,
+    });
+    api.state.addArtifact(FULL, 41, { name: 'other' });
+    const octokit = client(api, READ_ONLY_TOKEN);
+    const listed = await octokit.rest.actions.listArtifactsForRepo({ ...REPO, name: 'paramtrace-baseline' });
+    assert.equal(listed.data.total_count, 3);
+    assert.deepEqual(
+      listed.data.artifacts.map((a) => a.id),
+      [newest.id, old.id, expired.id],
+    );
+    assert.equal(listed.data.artifacts[0]?.workflow_run?.head_sha, HEAD);
+    assert.equal(listed.data.artifacts[0]?.size_in_bytes, zip.length);
+    const paged = await octokit.rest.actions.listArtifactsForRepo({ ...REPO, per_page: 1, page: 2 });
+    assert.equal(paged.data.artifacts.length, 1);
+    assert.match(paged.headers.link ?? '', /rel="next"/);
+
+    const redirect = await octokit.request(
+      'GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}',
+      { ...REPO, artifact_id: newest.id, archive_format: 'zip', request: { redirect: 'manual' } },
+    );
+    assert.equal(redirect.status, 302);
+    const location = redirect.headers.location!;
+    assert.ok(location.startsWith(api.url), location);
+    const download = await fetch(location);
+    assert.equal(download.status, 200);
+    assert.deepEqual(new Uint8Array(await download.arrayBuffer()), zip);
+    assert.equal(api.requests.at(-1)!.authorized, false);
+    const unsigned = await fetch(location.replace(/sig=\w+/, 'sig=forged'));
+    assert.equal(unsigned.status, 403);
+
+    const gone = await rejection(
+      octokit.rest.actions.downloadArtifact({ ...REPO, artifact_id: expired.id, archive_format: 'zip' }),
+    );
+    assert.equal(gone.status, 410);
+    const missing = await rejection(
+      octokit.rest.actions.downloadArtifact({ ...REPO, artifact_id: 1, archive_format: 'zip' }),
+    );
+    assert.equal(missing.status, 404);
+    assert.deepEqual(api.violations, []);
+  });
+
   it('carries GitHub headers on normal responses', async (t) => {
     const api = await start(t);
     const octokit = client(api);

@@ -1,9 +1,10 @@
-// One model file → report, with the trace options the inputs asked for. The trace stage is wired here
-// once it lands; until then the analysis is static and says so.
+// One model file → report: traced as the inputs ask (src/action/tracing.ts), in a worker started with a
+// clean environment (the trace options carry it). A trace that fails gives the static report, which says why (unless the trace was
+// required).
 import { analyzeFile } from '../pipeline/analyze-file.ts';
 import type { Report } from '../report/report.ts';
 import { TOOL_VERSION } from '../version.ts';
-import type { TraceOptions } from './inputs.ts';
+import type { Tracer } from './tracing.ts';
 
 export interface AnalyzedModel {
   report: Report;
@@ -11,16 +12,27 @@ export interface AnalyzedModel {
   notes: string[];
 }
 
+const STATIC_AFTER_FAILURE = 'the trace failed, so execution was decided statically';
+
 export async function analyzeModel(
   file: string,
-  options: { displayName: string; trace: TraceOptions },
+  options: { displayName: string; tracer: Tracer },
 ): Promise<AnalyzedModel> {
-  const notes: string[] = [];
-  if (options.trace.enabled) {
-    notes.push('trace: true was asked for, but this version of the action analyzes statically');
+  const plan = await options.tracer.plan();
+  const trace = options.tracer.optionsFor(plan);
+  const report = await analyzeFile(file, {
+    displayName: options.displayName,
+    trace,
+    traceRequired: plan.required,
+  });
+  if (plan.unavailable) {
+    report.trace = { mode: 'failed', error: plan.unavailable.slice(0, 4000), note: STATIC_AFTER_FAILURE };
+  } else if (report.trace.mode === 'failed') {
+    options.tracer.warning(
+      `paramtrace: the trace of ${options.displayName} failed (${report.trace.error}); its report is static`,
+    );
   }
-  const report = await analyzeFile(file, { displayName: options.displayName });
-  return { report, notes };
+  return { report, notes: [] };
 }
 
 /** A report of nothing: the base side when the model does not exist at the base commit. */

@@ -13,13 +13,24 @@ export type Mode = 'pr' | 'baseline' | 'post';
 export type Device = 'auto' | 'cpu' | 'cuda';
 export type BaselinePolicy = 'auto' | 'rebuild' | 'report';
 
-/** How the trace stage should run; passed through to the analysis (static until tracing is wired). */
-export interface TraceOptions {
+/** How the trace stage should run (src/action/tracing.ts turns this into the trace stage's options). */
+export interface TraceInputs {
   enabled: boolean;
+  /** `trace: required`: a failed trace fails the run instead of falling back to the static report. */
+  required: boolean;
   device: Device;
-  /** Input name → concrete shape for dynamic dimensions. */
+  /** Input name → full shape (`input-shapes`). */
   inputShapes: Record<string, number[]>;
+  /** Symbolic dimension name → size (`input-dims`). */
+  dims: Record<string, number>;
+  /** Input name → .npy file, relative to the workspace (`input-files`). */
+  inputFiles: Record<string, string>;
+  /** Wall-clock limit of one trace, in seconds. */
+  timeoutSeconds: number;
 }
+
+/** The artifact name a `mode: baseline` workflow uploads (docs/action.md#baselines). */
+export const DEFAULT_BASELINE_ARTIFACT = 'paramtrace-baseline';
 
 export interface ActionInputs {
   mode: Mode;
@@ -29,7 +40,9 @@ export interface ActionInputs {
   baseModel: string;
   baseReport: string;
   baseline: BaselinePolicy;
-  trace: TraceOptions;
+  /** The artifact `baseline: auto` looks for on the base commit's runs. */
+  baselineArtifact: string;
+  trace: TraceInputs;
   thresholds: Thresholds;
   comment: CommentPolicy;
   commentKey: string;
@@ -127,6 +140,62 @@ export function parseInputShapes(raw: string): Record<string, number[]> {
   return { ...shapes };
 }
 
+/** Splits `a=1; b=2`, `a=1, b=2` or one entry a line into [name, value] pairs. */
+function assignments(input: string, raw: string, example: string): [string, string][] {
+  const out: [string, string][] = [];
+  for (const entry of raw.trim().split(/[;\n]+|,(?=\s*[^\s,=]+\s*=)/)) {
+    const e = entry.trim();
+    if (e === '') continue;
+    const at = e.indexOf('=');
+    if (at <= 0 || e.slice(0, at).trim() === '')
+      throw new InputError(`input '${input}' has a bad entry '${e}'; expected e.g. '${example}'`);
+    out.push([e.slice(0, at).trim(), e.slice(at + 1).trim()]);
+  }
+  return out;
+}
+
+/** `batch=1; seq=128`: sizes of symbolic dimensions, by dim_param name (the CLI's `--dim`). */
+export function parseInputDims(raw: string): Record<string, number> {
+  const dims: Record<string, number> = {};
+  for (const [name, value] of assignments('input-dims', raw, 'batch=1; seq=128')) {
+    const n = Number(value);
+    if (value === '' || !Number.isSafeInteger(n) || n < 0)
+      throw new InputError(`input 'input-dims': '${value}' is not a dimension size for '${name}'`);
+    dims[name] = n;
+  }
+  return dims;
+}
+
+/** `input=inputs/x.npy; mask=inputs/mask.npy`: real input values (the CLI's `--input-file`). */
+export function parseInputFiles(raw: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const [name, value] of assignments('input-files', raw, 'input=inputs/x.npy')) {
+    if (value === '') throw new InputError(`input 'input-files': no file for '${name}'`);
+    files[name] = value;
+  }
+  return files;
+}
+
+function parseTrace(get: Get): Pick<TraceInputs, 'enabled' | 'required'> {
+  const raw = get('trace').trim();
+  if (raw === '') return { enabled: true, required: false };
+  if (raw.toLowerCase() === 'required') return { enabled: true, required: true };
+  try {
+    return { enabled: parseBoolean('trace', raw, true), required: false };
+  } catch {
+    throw new InputError(`input 'trace' must be true, false or required; got '${raw}'`);
+  }
+}
+
+function parseSeconds(name: string, raw: string, fallback: number, max: number): number {
+  const v = raw.trim();
+  const n = v === '' ? fallback : Number(v);
+  if (!Number.isFinite(n) || n <= 0 || n > max) {
+    throw new InputError(`input '${name}' must be a number of seconds between 0 and ${max}; got '${v}'`);
+  }
+  return n;
+}
+
 export function parseInputs(get: Get): ActionInputs {
   const mode = oneOf<Mode>(get, 'mode', ['pr', 'baseline', 'post'], 'pr');
   const model = get('model').trim();
@@ -138,12 +207,10 @@ export function parseInputs(get: Get): ActionInputs {
     );
   }
   const maxParams = get('max-params').trim();
-  const timeout = get('api-timeout').trim();
-  const apiTimeoutSeconds = timeout === '' ? 30 : Number(timeout);
-  if (!Number.isFinite(apiTimeoutSeconds) || apiTimeoutSeconds <= 0 || apiTimeoutSeconds > 600) {
-    throw new InputError(
-      `input 'api-timeout' must be a number of seconds between 0 and 600; got '${timeout}'`,
-    );
+  const apiTimeoutSeconds = parseSeconds('api-timeout', get('api-timeout'), 30, 600);
+  const baselineArtifact = get('baseline-artifact').trim() || DEFAULT_BASELINE_ARTIFACT;
+  if (!/^[^"<>:|*?\\/\r\n]{1,200}$/.test(baselineArtifact)) {
+    throw new InputError(`input 'baseline-artifact' is not an artifact name: '${baselineArtifact}'`);
   }
   const thresholds: Thresholds = {
     ...parseGrowthInput(get('max-growth')),
@@ -159,10 +226,14 @@ export function parseInputs(get: Get): ActionInputs {
     baseModel: get('base-model').trim(),
     baseReport: get('base-report').trim(),
     baseline: oneOf<BaselinePolicy>(get, 'baseline', ['auto', 'rebuild', 'report'], 'auto'),
+    baselineArtifact,
     trace: {
-      enabled: parseBoolean('trace', get('trace'), false),
+      ...parseTrace(get),
       device: oneOf<Device>(get, 'device', ['auto', 'cpu', 'cuda'], 'auto'),
       inputShapes: parseInputShapes(get('input-shapes')),
+      dims: parseInputDims(get('input-dims')),
+      inputFiles: parseInputFiles(get('input-files')),
+      timeoutSeconds: parseSeconds('trace-timeout', get('trace-timeout'), 120, 3600),
     },
     thresholds,
     comment: oneOf<CommentPolicy>(get, 'comment', ['always', 'on-change', 'never'], 'always'),

@@ -1,11 +1,20 @@
 // onnxruntime-node has a native binding and, for CUDA, a large provider download at install time, so it is
 // not bundled into dist/. When the action traces, it installs one pinned version into the runner's tool
 // cache (kept between runs on self-hosted runners; cache `<tool cache>/paramtrace-ort` with actions/cache
-// on GitHub-hosted ones) and loads it from there. Not called until tracing is wired into the action.
+// on GitHub-hosted ones) and loads it from there (src/action/tracing.ts).
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 
 const execFileAsync = promisify(execFile);
@@ -34,13 +43,49 @@ export function runtimeDir(toolCache: string, device: 'cpu' | 'cuda', version = 
   return join(toolCache, 'paramtrace-ort', `${version}-${flavor}`);
 }
 
+/**
+ * npm: the first on the PATH (GitHub-hosted runners have one), else the one next to the Node.js that runs
+ * the action. Undefined when there is none.
+ */
+export function findNpm(env: NodeJS.ProcessEnv, execPath = process.execPath): string | undefined {
+  const name = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const dirs = [...(env.PATH ?? '').split(delimiter).filter((d) => d !== ''), dirname(execPath)];
+  for (const dir of dirs) {
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
 async function defaultNpm(args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<void> {
-  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  await execFileAsync(npm, args, {
-    ...options,
-    maxBuffer: 64 * 1024 * 1024,
-    shell: process.platform === 'win32',
-  });
+  const npm = findNpm(options.env);
+  if (!npm) {
+    throw new Error(
+      'npm was not found on the PATH or next to the Node.js running the action; install Node.js on the ' +
+        'runner (actions/setup-node), or point PARAMTRACE_ONNXRUNTIME_DIR at an installed onnxruntime-node',
+    );
+  }
+  // npm's script needs `node` on the PATH: the one running the action.
+  const env = { ...options.env, PATH: [dirname(process.execPath), options.env.PATH ?? ''].join(delimiter) };
+  try {
+    await execFileAsync(npm, args, {
+      cwd: options.cwd,
+      env,
+      maxBuffer: 64 * 1024 * 1024,
+      shell: process.platform === 'win32',
+      timeout: 15 * 60_000,
+    });
+  } catch (error) {
+    const e = error as { stderr?: string; code?: unknown; message: string };
+    const tail = (e.stderr ?? '').trim().split('\n').slice(-10).join('\n');
+    const what = `npm ${args[0]} ${args.at(-1)}`; // npm install onnxruntime-node@1.30.0
+    throw new Error(`${what} failed (exit ${String(e.code ?? '?')}): ${tail || e.message}`, { cause: error });
+  }
 }
 
 /**

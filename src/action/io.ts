@@ -19,3 +19,11 @@ export interface RunResult {
 export class ActionError extends Error {
   override name = 'ActionError';
 }
+
+/**
+ * One log line: core.info writes its text raw, and the runner takes a line that starts with `::` for a
+ * workflow command, so text that may carry model or PR names (a verdict) must not start a new line.
+ */
+export function logLine(message: string): string {
+  return message.replace(/[\r\n\u2028\u2029]+/g, ' ');
+}

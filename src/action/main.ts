@@ -4,14 +4,14 @@ import { randomUUID } from 'node:crypto';
 import * as core from '@actions/core';
 import { readRunContext } from './context.ts';
 import { parseInputs } from './inputs.ts';
-import type { Io } from './io.ts';
+import { logLine, type Io } from './io.ts';
 import { failureMessage, failureSummary, runMode } from './run.ts';
 
 const io: Io = {
-  info: (m) => core.info(m),
+  info: (m) => core.info(logLine(m)),
   warning: (m) => core.warning(m),
   notice: (m) => core.notice(m),
-  debug: (m) => core.debug(m),
+  debug: (m) => core.debug(logLine(m)),
   group: (title, fn) => core.group(title, fn),
   async untrusted(fn) {
     // Stop the runner from acting on workflow commands (::add-mask::, ::warning::, ...) in a build's output.

@@ -12,22 +12,23 @@ import { ActionError } from './io.ts';
 import { downloadModel, isUrl, relativeModelPath } from './model-file.ts';
 import { analyzeSide, buildSide, missingModelMessage, type Side } from './model-side.ts';
 import { reportOutputs } from './outcome.ts';
-import { reportPathFor } from './shared.ts';
+import { reportPathFor, tracerFor } from './shared.ts';
 import { appendSummary, fenced } from './summary.ts';
 
 export async function runBaseline(inputs: ActionInputs, ctx: RunContext, io: Io): Promise<RunResult> {
   const env = buildEnvironment(process.env, [inputs.token]);
+  const tracer = tracerFor(inputs, ctx, env, io);
   const side: Side = { root: ctx.workspace, label: `commit ${ctx.sha.slice(0, 12) || 'HEAD'}` };
   await buildSide(side, { build: inputs.build, env, io });
   let analyzed;
   if (isUrl(inputs.model)) {
     analyzed = await analyzeModel(await downloadModel(inputs.model, ctx.tempDir), {
       displayName: inputs.model,
-      trace: inputs.trace,
+      tracer,
     });
   } else {
     const rel = relativeModelPath(ctx.workspace, inputs.model);
-    analyzed = await analyzeSide(side, rel, inputs.trace, io);
+    analyzed = await analyzeSide(side, rel, tracer, io);
     if (!analyzed) throw new ActionError(missingModelMessage(rel, side, inputs.build));
   }
   const { report, notes } = analyzed;

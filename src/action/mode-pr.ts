@@ -17,11 +17,13 @@ import type { RunContext } from './context.ts';
 import { downloadModel, isUrl, locateModel, relativeModelPath } from './model-file.ts';
 import { analyzeSide, buildSide, missingModelMessage, type Side } from './model-side.ts';
 import { comparisonOutputs, footer } from './outcome.ts';
-import { publishRequestFor, publishWithClient, reportPathFor } from './shared.ts';
+import { clientFor, publishRequestFor, publishWithClient, reportPathFor, tracerFor } from './shared.ts';
 import { mayBuildPullRequest } from './safety.ts';
 import { readBaseline } from './untrusted/read-bundle.ts';
 import { resolveBaseCommit, withWorktree } from './worktree.ts';
 import { appendSummary } from './summary.ts';
+import { baselineFromArtifact } from './baseline-artifact.ts';
+import type { Tracer } from './tracing.ts';
 
 interface Sides {
   head: Report;
@@ -35,29 +37,35 @@ function thresholdsWithoutBaseline(t: Thresholds): Thresholds {
   return { maxParams: t.maxParams, metric: t.metric };
 }
 
-async function headReport(inputs: ActionInputs, ctx: RunContext, env: NodeJS.ProcessEnv, io: Io) {
+async function headReport(
+  inputs: ActionInputs,
+  ctx: RunContext,
+  env: NodeJS.ProcessEnv,
+  tracer: Tracer,
+  io: Io,
+) {
   const side: Side = { root: ctx.workspace, label: 'head' };
   await buildSide(side, { build: inputs.build, env, io });
   if (isUrl(inputs.model)) {
     const file = await downloadModel(inputs.model, ctx.tempDir);
-    return analyzeModel(file, { displayName: inputs.model, trace: inputs.trace });
+    return analyzeModel(file, { displayName: inputs.model, tracer });
   }
   const rel = relativeModelPath(ctx.workspace, inputs.model);
-  const analyzed = await analyzeSide(side, rel, inputs.trace, io);
+  const analyzed = await analyzeSide(side, rel, tracer, io);
   if (!analyzed) throw new ActionError(missingModelMessage(rel, side, inputs.build));
   return analyzed;
 }
 
 /** The base from an explicit model (path in the workspace or URL). */
-async function explicitBaseModel(inputs: ActionInputs, ctx: RunContext) {
+async function explicitBaseModel(inputs: ActionInputs, ctx: RunContext, tracer: Tracer) {
   if (isUrl(inputs.baseModel)) {
     const file = await downloadModel(inputs.baseModel, ctx.tempDir);
-    return analyzeModel(file, { displayName: inputs.baseModel, trace: inputs.trace });
+    return analyzeModel(file, { displayName: inputs.baseModel, tracer });
   }
   const rel = relativeModelPath(ctx.workspace, inputs.baseModel);
   const file = locateModel(ctx.workspace, rel);
   if (!file) throw new ActionError(`base-model ${rel} does not exist`);
-  return analyzeModel(file, { displayName: rel, trace: inputs.trace });
+  return analyzeModel(file, { displayName: rel, tracer });
 }
 
 async function collectSides(
@@ -66,6 +74,7 @@ async function collectSides(
   env: NodeJS.ProcessEnv,
   io: Io,
 ): Promise<Sides> {
+  const tracer = tracerFor(inputs, ctx, env, io);
   const notes: string[] = [];
   // 1. An explicit baseline report (e.g. the artifact of the base branch's `mode: baseline` run).
   if (inputs.baseReport && inputs.baseline !== 'rebuild') {
@@ -74,7 +83,7 @@ async function collectSides(
       io.info(
         `paramtrace: base from report ${inputs.baseReport}${commit ? ` (commit ${commit.slice(0, 12)})` : ''}`,
       );
-      const head = await headReport(inputs, ctx, env, io);
+      const head = await headReport(inputs, ctx, env, tracer, io);
       return {
         head: head.report,
         base: report,
@@ -87,14 +96,15 @@ async function collectSides(
       io.info(`paramtrace: no base report at ${inputs.baseReport}; building the base instead`);
     }
   }
-  // 2. An explicit base model.
+  // 2. An explicit base model (after the head's build, which may produce what `input-files` names).
   if (inputs.baseModel) {
-    const base = await explicitBaseModel(inputs, ctx);
-    const head = await headReport(inputs, ctx, env, io);
+    const head = await headReport(inputs, ctx, env, tracer, io);
+    const base = await explicitBaseModel(inputs, ctx, tracer);
     return { head: head.report, base: base.report, baseCommit: null, notes: [...base.notes, ...head.notes] };
   }
-  // 3. Rebuild the base in a worktree of the merge-base. Git runs before the head build, so nothing the
-  // build leaves in .git can affect it.
+  // 3. The report artifact of the merge-base's own `mode: baseline` run (baseline: auto), else rebuild
+  // the base in a worktree of the merge-base. Git runs before the head build, so nothing the build
+  // leaves in .git can affect it.
   const pr = ctx.pullRequest;
   if (!pr)
     throw new ActionError(
@@ -108,13 +118,32 @@ async function collectSides(
     io.warning(baseCommit.note);
     notes.push(baseCommit.note);
   }
+  if (inputs.baseline === 'auto') {
+    const artifact = inputs.token
+      ? await baselineFromArtifact(clientFor(inputs, ctx, io), inputs, ctx, baseCommit.sha)
+      : { found: false as const, why: 'no github-token to look for the baseline artifact with' };
+    if (artifact.found) {
+      io.info(
+        `paramtrace: base from the '${inputs.baselineArtifact}' artifact ${artifact.artifactId}` +
+          `${artifact.runId ? ` of run ${artifact.runId}` : ''} (commit ${baseCommit.sha.slice(0, 12)})`,
+      );
+      const head = await headReport(inputs, ctx, env, tracer, io);
+      return {
+        head: head.report,
+        base: artifact.report,
+        baseCommit: { sha: baseCommit.sha, how: 'baseline artifact' },
+        notes: [...notes, ...head.notes],
+      };
+    }
+    io.warning(`paramtrace: ${artifact.why}. Rebuilding the base instead.`);
+  }
   return withWorktree(ctx.workspace, baseCommit.sha, ctx.tempDir, env, async (dir) => {
-    const head = await headReport(inputs, ctx, env, io);
+    const head = await headReport(inputs, ctx, env, tracer, io);
     const side: Side = { root: dir, label: `base (${baseCommit.how} ${baseCommit.sha.slice(0, 12)})` };
     let base: Report | null = null;
     try {
       await buildSide(side, { build: inputs.build, env, io });
-      const analyzed = await analyzeSide(side, rel, inputs.trace, io);
+      const analyzed = await analyzeSide(side, rel, tracer, io);
       if (analyzed) base = analyzed.report;
       else notes.push(`${missingModelMessage(rel, side, inputs.build)}; compared with an empty model`);
     } catch (error) {

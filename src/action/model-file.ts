@@ -60,7 +60,8 @@ export async function downloadModel(
     throw new ModelLocationError(`cannot download the model from ${url}: ${(error as Error).message}`);
   }
   if (!response.ok || !response.body) {
-    throw new ModelLocationError(`cannot download the model from ${url}: HTTP ${response.status}`);
+    const status = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
+    throw new ModelLocationError(`cannot download the model from ${url}: ${status}`);
   }
   const declared = Number(response.headers.get('content-length') ?? 0);
   if (declared > maxBytes)

@@ -2,10 +2,10 @@
 import type { Report } from '../report/report.ts';
 import { analyzeModel } from './analyze-model.ts';
 import { runBuild } from './exec.ts';
-import type { TraceOptions } from './inputs.ts';
 import type { Io } from './io.ts';
 import { ActionError } from './io.ts';
 import { locateModel } from './model-file.ts';
+import type { Tracer } from './tracing.ts';
 
 export interface Side {
   /** The checkout the build runs in. */
@@ -40,14 +40,15 @@ export function missingModelMessage(rel: string, side: Side, build: string): str
 export async function analyzeSide(
   side: Side,
   rel: string,
-  trace: TraceOptions,
+  tracer: Tracer,
   io: Io,
 ): Promise<{ report: Report; notes: string[] } | undefined> {
   const file = locateModel(side.root, rel);
   if (!file) return undefined;
+  await tracer.plan(); // installs onnxruntime-node (in its own log group) the first time
   return io.group(`paramtrace: analyze ${side.label} ${rel}`, async () => {
     try {
-      return await analyzeModel(file, { displayName: rel, trace });
+      return await analyzeModel(file, { displayName: rel, tracer });
     } catch (error) {
       throw new ActionError(`cannot analyze ${side.label} model ${rel}: ${(error as Error).message}`);
     }

@@ -11,6 +11,7 @@ import { runPr } from './mode-pr.ts';
 import { ModelLocationError } from './model-file.ts';
 import { appendSummary, fenced } from './summary.ts';
 import { UntrustedInputError } from './untrusted/read-bundle.ts';
+import { TraceError, TraceInputError } from '../trace/index.ts';
 
 export function runMode(inputs: ActionInputs, ctx: RunContext, io: Io): Promise<RunResult> {
   switch (inputs.mode) {
@@ -33,6 +34,8 @@ const KNOWN = [
   ModelReadError,
   ManifestError,
   UntrustedInputError,
+  TraceError,
+  TraceInputError,
 ];
 
 /** The message for a failed run: known failures as they are, anything else as an internal error. */

@@ -10,6 +10,7 @@ import { publish, type PublishRequest, type PublishResult } from './publish.ts';
 import type { Comparison } from '../compare/comparison.ts';
 import { statusContext } from '../github/statuses.ts';
 import { hasChanges } from './outcome.ts';
+import { Tracer } from './tracing.ts';
 
 /** `report-path` (relative to the workspace), or RUNNER_TEMP/paramtrace-report[-key].json. */
 export function reportPathFor(inputs: ActionInputs, ctx: RunContext): string {
@@ -17,6 +18,17 @@ export function reportPathFor(inputs: ActionInputs, ctx: RunContext): string {
     return isAbsolute(inputs.reportPath) ? inputs.reportPath : resolve(ctx.workspace, inputs.reportPath);
   }
   return join(ctx.tempDir, reportFileName(inputs.commentKey, DEFAULT_COMMENT_KEY));
+}
+
+/** The tracer of a run: onnxruntime-node in the tool cache, the build's environment for the worker. */
+export function tracerFor(inputs: ActionInputs, ctx: RunContext, env: NodeJS.ProcessEnv, io: Io): Tracer {
+  return new Tracer({
+    trace: inputs.trace,
+    workspace: ctx.workspace,
+    toolCache: ctx.toolCache ?? join(ctx.tempDir, 'paramtrace-tool-cache'),
+    env,
+    io,
+  });
 }
 
 /** The API client for the inputs' token; Octokit's own warnings become info (publish() explains failures). */

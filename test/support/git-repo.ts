@@ -5,7 +5,10 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { fixture } from './analyze-fixture.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export const BUILD = 'cp model-src.onnx model.onnx';
 export const MODEL = 'model.onnx';
@@ -21,7 +24,10 @@ export interface ModelRepo {
 
 export interface CommitSpec {
   label: string;
-  /** Fixture name (without .onnx) committed as model-src.onnx; null removes it. */
+  /**
+   * Fixture name (without .onnx) committed as model-src.onnx, or a path ending in .onnx relative to the
+   * repository root (`examples/head.onnx`); null removes it.
+   */
   model: string | null;
   branch?: string;
   /** Extra files to commit. */
@@ -52,7 +58,10 @@ export function createModelRepo(commits: CommitSpec[]): ModelRepo {
       git('checkout', '--quiet', ...(exists ? [] : ['-b']), spec.branch);
     }
     if (spec.model === null) rmSync(join(dir, 'model-src.onnx'), { force: true });
-    else copyFileSync(fixture(`${spec.model}.onnx`), join(dir, 'model-src.onnx'));
+    else {
+      const source = spec.model.endsWith('.onnx') ? join(ROOT, spec.model) : fixture(`${spec.model}.onnx`);
+      copyFileSync(source, join(dir, 'model-src.onnx'));
+    }
     for (const [name, content] of Object.entries(spec.files ?? {})) writeFileSync(join(dir, name), content);
     git('add', '--all');
     git('commit', '--quiet', '--allow-empty', '-m', spec.label);

@@ -37,6 +37,8 @@ export const ROUTES = [
   'POST /repos/{owner}/{repo}/statuses/{sha}',
   'GET /repos/{owner}/{repo}/commits/{ref}/statuses',
   'GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts',
+  'GET /repos/{owner}/{repo}/actions/artifacts',
+  'GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}',
 ] as const satisfies readonly RouteKey[];
 
 export type Route = (typeof ROUTES)[number];
@@ -167,6 +169,10 @@ export interface ArtifactRecord {
   createdAt: string;
   expiresAt: string;
   updatedAt: string;
+  /** The run's head repository id: the repository's own, or a fork's for a pull request from a fork. */
+  headRepositoryId: number;
+  /** The zip archive served by the download route (empty when not given). */
+  content: Uint8Array;
 }
 
 const lower = (s: string) => s.toLowerCase();
@@ -433,11 +439,12 @@ export class GitHubState {
   ): ArtifactRecord {
     const repo = this.requireRepo(fullName);
     const createdAt = init.createdAt ?? this.now(-600);
+    const content = init.content ?? new Uint8Array();
     const artifact: ArtifactRecord = {
       id: init.id ?? this.nextId('artifact'),
       runId,
       name: init.name,
-      sizeInBytes: init.sizeInBytes ?? 1024,
+      sizeInBytes: init.sizeInBytes ?? (content.length || 1024),
       expired: init.expired ?? false,
       digest: init.digest ?? `sha256:${createHash('sha256').update(init.name).digest('hex')}`,
       headBranch: init.headBranch ?? repo.defaultBranch,
@@ -445,6 +452,8 @@ export class GitHubState {
       createdAt,
       expiresAt: init.expiresAt ?? this.now(86400 * 90),
       updatedAt: init.updatedAt ?? createdAt,
+      headRepositoryId: init.headRepositoryId ?? repo.id,
+      content,
     };
     repo.artifacts.push(artifact);
     return artifact;
@@ -474,6 +483,11 @@ export type Fault =
   | { type: 'delay'; ms: number }
   /** Never answer; `close()` ends the request. */
   | { type: 'hang' }
+  /**
+   * What GitHub answers a token that lacks a permission (e.g. a job without `actions: read`): 403
+   * "Resource not accessible by integration" with `x-accepted-github-permissions`.
+   */
+  | { type: 'forbidden'; permission: string }
   /** Change the state before the request is handled (e.g. close the PR). */
   | { type: 'before'; run: (ctx: HookContext) => void }
   /** Change the state right after the response is computed, before it is sent. */
@@ -596,6 +610,8 @@ export interface RecordedRequest {
   /** The fault that answered or delayed it, if any. */
   fault?: Fault['type'];
   requestId: string;
+  /** Whether the request carried an Authorization header (a download URL must not get the token). */
+  authorized: boolean;
 }
 
 export interface Violation {
@@ -633,7 +649,12 @@ interface RequestContext {
   grant: Required<TokenGrant>;
   url: URL;
   apiUrl: string;
+  /** A signed, short-lived URL on this server that serves an artifact's zip without authentication. */
+  signDownload(artifact: ArtifactRecord): string;
 }
+
+/** Where signed artifact downloads are served, like GitHub's blob storage (outside the REST API). */
+const DOWNLOAD_PREFIX = '/_artifact-downloads/';
 
 type Handler = (ctx: RequestContext) => Reply;
 
@@ -696,6 +717,8 @@ class FakeGitHub implements GitHubApiServer {
   private readonly rateLimitReset: number;
   private readonly used = new Map<string, number>();
   private readonly timers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
+  /** Download signatures handed out in Location headers → the artifact they unlock. */
+  private readonly downloads = new Map<string, ArtifactRecord>();
   private closed = false;
 
   constructor(
@@ -788,8 +811,13 @@ class FakeGitHub implements GitHubApiServer {
       body: parseMaybeJson(rawBody),
       access: null,
       requestId,
+      authorized: req.headers.authorization !== undefined,
     };
     this.requests.push(record);
+    if (url.pathname.startsWith(DOWNLOAD_PREFIX)) {
+      this.serveDownload(res, record, method, url);
+      return;
+    }
 
     const auth = /^(?:token|bearer)\s+(\S+)$/i.exec(req.headers.authorization ?? '');
     const grant = auth?.[1] !== undefined ? this.tokens.get(auth[1]) : undefined;
@@ -908,10 +936,37 @@ class FakeGitHub implements GitHubApiServer {
       grant,
       url,
       apiUrl: this.url,
+      signDownload: (artifact) => {
+        const signature = randomBytes(16).toString('hex');
+        this.downloads.set(signature, artifact);
+        return `${this.url}${DOWNLOAD_PREFIX}${artifact.id}.zip?sig=${signature}`;
+      },
     };
     const reply = HANDLERS[route](ctx);
     for (const run of plan.after) run(hookContext);
     this.send(res, record, route, reply, baseHeaders);
+  }
+
+  /**
+   * A signed download URL, as GitHub's storage serves it: no authentication, the signature is the
+   * credential; an unknown or missing signature is 403 (an XML error there; plain text here).
+   */
+  private serveDownload(res: http.ServerResponse, record: RecordedRequest, method: string, url: URL): void {
+    const artifact = this.downloads.get(url.searchParams.get('sig') ?? '');
+    const ok =
+      method === 'GET' && artifact !== undefined && url.pathname === `${DOWNLOAD_PREFIX}${artifact.id}.zip`;
+    record.status = ok ? 200 : 403;
+    if (!ok) {
+      res.writeHead(403, { 'content-type': 'text/plain' });
+      res.end('AuthenticationFailed: signature did not match');
+      return;
+    }
+    res.writeHead(200, {
+      'content-type': 'application/zip',
+      'content-length': String(artifact.content.length),
+      'content-disposition': `attachment; filename=${artifact.name}.zip`,
+    });
+    res.end(Buffer.from(artifact.content));
   }
 
   private match(
@@ -978,6 +1033,12 @@ class FakeGitHub implements GitHubApiServer {
           },
         };
       }
+      case 'forbidden':
+        return {
+          status: 403,
+          body: errorBody(403, 'Resource not accessible by integration'),
+          headers: { 'x-accepted-github-permissions': fault.permission },
+        };
       case 'hang':
         throw new Error('hang has no reply');
     }
@@ -1323,7 +1384,7 @@ function artifactPayload(apiUrl: string, repo: RepoRecord, a: ArtifactRecord) {
     workflow_run: {
       id: a.runId,
       repository_id: repo.id,
-      head_repository_id: repo.id,
+      head_repository_id: a.headRepositoryId,
       head_branch: a.headBranch,
       head_sha: a.headSha,
     },
@@ -1568,5 +1629,34 @@ const HANDLERS: Record<Route, Handler> = {
       },
       headers,
     };
+  },
+
+  'GET /repos/{owner}/{repo}/actions/artifacts': (ctx) => {
+    const repo = repoOf(ctx);
+    if (!repo) return notFound(ctx);
+    const name = ctx.params.name as string | undefined;
+    // Newest first, as GitHub lists them.
+    const artifacts = repo.artifacts
+      .filter((a) => name === undefined || a.name === name)
+      .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt) || b.id - a.id);
+    const { page, headers } = paginate(ctx, artifacts);
+    return {
+      status: 200,
+      body: {
+        total_count: artifacts.length,
+        artifacts: page.map((a) => artifactPayload(ctx.apiUrl, repo, a)),
+      },
+      headers,
+    };
+  },
+
+  'GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}': (ctx) => {
+    const repo = repoOf(ctx);
+    if (!repo) return notFound(ctx);
+    const artifact = repo.artifacts.find((a) => a.id === int(ctx, 'artifact_id'));
+    if (!artifact || str(ctx, 'archive_format') !== 'zip') return notFound(ctx);
+    if (artifact.expired)
+      return { status: 410, body: errorBody(410, 'Artifact has expired', ctx.op.documentationUrl) };
+    return { status: 302, headers: { location: ctx.signDownload(artifact) } };
   },
 };

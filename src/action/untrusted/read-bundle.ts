@@ -58,14 +58,18 @@ export function readBoundedFile(path: string, maxBytes = MAX_BUNDLE_BYTES): stri
       if (n === 0) break;
       offset += n;
     }
-    const decoder = new TextDecoder('utf-8', { fatal: true });
-    try {
-      return decoder.decode(buffer.subarray(0, offset));
-    } catch {
-      throw new UntrustedInputError(`${path}: not valid UTF-8`);
-    }
+    return decodeUtf8(buffer.subarray(0, offset), path);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Strict UTF-8 decoding: malformed bytes are refused, not replaced. */
+export function decodeUtf8(bytes: Uint8Array, label: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new UntrustedInputError(`${label}: not valid UTF-8`);
   }
 }
 
@@ -125,13 +129,24 @@ export function readBundle(path: string): ReportBundle {
   return bundle;
 }
 
+export interface Baseline {
+  report: Report;
+  /** The commit the bundle says the report is of; null for a bare report. */
+  commit: string | null;
+}
+
 /** A baseline: a bare report (`paramtrace analyze --json`) or a bundle, whose head report is taken. */
-export function readBaseline(path: string): { report: Report; commit: string | null } {
-  const value = parseJson(readBoundedFile(path), path);
+export function readBaseline(path: string): Baseline {
+  return parseBaseline(readBoundedFile(path), path);
+}
+
+/** A baseline from text that came from elsewhere (a file, an artifact's zip); `label` names it in errors. */
+export function parseBaseline(text: string, label: string): Baseline {
+  const value = parseJson(text, label);
   const kind = (value as { kind?: unknown } | null)?.kind;
   if (kind === BUNDLE_KIND) {
-    const bundle = validate(bundleSchema, value, path, 'paramtrace report bundle');
+    const bundle = validate(bundleSchema, value, label, 'paramtrace report bundle');
     return { report: bundle.head, commit: bundle.commits.head };
   }
-  return { report: validate(reportValidator, value, path, 'paramtrace report'), commit: null };
+  return { report: validate(reportValidator, value, label, 'paramtrace report'), commit: null };
 }

@@ -1,0 +1,75 @@
+// `baseline: auto`: the report a `mode: baseline` run uploaded for the base commit, found through the
+// REST API (the newest unexpired artifact of that name whose run was for the base commit, in this
+// repository), downloaded into memory, unzipped, and validated as untrusted input exactly like a fork's
+// artifact in `mode: post`. Anything short of a valid report is a reason to rebuild the base instead.
+import { ArtifactDownloadError, downloadArtifactZip, findArtifactForCommit } from '../github/artifacts.ts';
+import { apiFailure, describeFailure } from '../github/errors.ts';
+import type { GitHubClient } from '../github/octokit.ts';
+import type { Report } from '../report/report.ts';
+import { reportFileName } from './bundle.ts';
+import type { RunContext } from './context.ts';
+import { DEFAULT_COMMENT_KEY, type ActionInputs } from './inputs.ts';
+import { decodeUtf8, MAX_BUNDLE_BYTES, parseBaseline, UntrustedInputError } from './untrusted/read-bundle.ts';
+import { extractJsonEntry } from './untrusted/zip.ts';
+
+export type ArtifactBaseline =
+  { found: true; report: Report; artifactId: number; runId: number | null } | { found: false; why: string };
+
+export async function baselineFromArtifact(
+  client: GitHubClient,
+  inputs: ActionInputs,
+  ctx: RunContext,
+  baseSha: string,
+): Promise<ArtifactBaseline> {
+  const name = inputs.baselineArtifact;
+  const short = baseSha.slice(0, 12);
+  let search;
+  try {
+    search = await findArtifactForCommit(client, ctx.repository, name, baseSha);
+  } catch (error) {
+    const failure = apiFailure(error);
+    const fix =
+      failure.kind === 'forbidden' ? ' (the job needs `permissions: actions: read` to read artifacts)' : '';
+    return { found: false, why: `could not list the '${name}' artifacts: ${describeFailure(failure)}${fix}` };
+  }
+  if (!search.found) {
+    const skipped = search.skipped.length > 0 ? ` (${search.skipped.join('; ')})` : '';
+    return {
+      found: false,
+      why:
+        `no '${name}' artifact from a run on the base commit ${short}${skipped}: set up the baseline ` +
+        'workflow (docs/action.md#baselines), or set `baseline: rebuild` to skip this lookup',
+    };
+  }
+  const artifact = search.found;
+  const label = `artifact '${name}' (id ${artifact.id}${artifact.runId ? `, run ${artifact.runId}` : ''})`;
+  try {
+    const zip = await downloadArtifactZip(client, ctx.repository, artifact.id, {
+      maxBytes: MAX_BUNDLE_BYTES,
+      timeoutMs: Math.max(60_000, inputs.apiTimeoutSeconds * 1000),
+    });
+    const entry = extractJsonEntry(
+      zip,
+      reportFileName(inputs.commentKey, DEFAULT_COMMENT_KEY),
+      label,
+      MAX_BUNDLE_BYTES,
+    );
+    const where = `${label}: ${entry.name}`;
+    const baseline = parseBaseline(decodeUtf8(entry.bytes, where), where);
+    if (baseline.commit !== null && baseline.commit !== baseSha) {
+      return {
+        found: false,
+        why: `${where} is the report of commit ${baseline.commit.slice(0, 12)}, not of the base commit ${short}`,
+      };
+    }
+    return { found: true, report: baseline.report, artifactId: artifact.id, runId: artifact.runId };
+  } catch (error) {
+    if (error instanceof UntrustedInputError || error instanceof ArtifactDownloadError) {
+      return {
+        found: false,
+        why: `refusing ${error.message.startsWith(label) ? '' : `${label}: `}${error.message}`,
+      };
+    }
+    return { found: false, why: `could not download ${label}: ${describeFailure(apiFailure(error))}` };
+  }
+}
