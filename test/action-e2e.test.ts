@@ -619,6 +619,17 @@ describe('action: API faults', () => {
     assert.deepEqual(s.api.violations, []);
   });
 
+  it('a pull request closed mid-run still gets its one comment and status, and the verdict', async (t) => {
+    const s = await scenario(t);
+    s.api.faults.closePullRequestOnNext(COMMENTS, REPO, 7, { merged: true });
+    const run = await s.run({ head: 'grown', inputs: { 'max-growth': '5%', 'commit-status': 'true' } });
+    assert.equal(run.code, 1, run.log);
+    assert.equal(s.api.state.pullRequest(REPO, 7)?.state, 'closed');
+    assert.equal(s.comments().length, 1);
+    assert.equal(s.api.state.statusesFor(REPO, s.repo.commits.grown!)[0]?.state, 'failure');
+    assert.deepEqual(s.api.violations, []);
+  });
+
   it('recreates a comment deleted between lookup and update', async (t) => {
     const s = await scenario(t);
     const old = s.api.state.addComment(REPO, 7, { body: `${MARKER}\nan older report` });
