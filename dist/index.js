@@ -34049,6 +34049,10 @@ var import_light = __toESM(require_light(), 1);
 // src/onnx/onnx-proto.generated.ts
 var ONNX_PROTO_JSON = { "nested": { "onnx": { "options": { "optimize_for": "LITE_RUNTIME" }, "nested": { "Version": { "edition": "proto2", "values": { "_START_VERSION": 0, "IR_VERSION_2017_10_10": 1, "IR_VERSION_2017_10_30": 2, "IR_VERSION_2017_11_3": 3, "IR_VERSION_2019_1_22": 4, "IR_VERSION_2019_3_18": 5, "IR_VERSION_2019_9_19": 6, "IR_VERSION_2020_5_8": 7, "IR_VERSION": 8 } }, "AttributeProto": { "edition": "proto2", "fields": { "name": { "type": "string", "id": 1 }, "ref_attr_name": { "type": "string", "id": 21 }, "doc_string": { "type": "string", "id": 13 }, "type": { "type": "AttributeType", "id": 20 }, "f": { "type": "float", "id": 2 }, "i": { "type": "int64", "id": 3 }, "s": { "type": "bytes", "id": 4 }, "t": { "type": "TensorProto", "id": 5 }, "g": { "type": "GraphProto", "id": 6 }, "sparse_tensor": { "type": "SparseTensorProto", "id": 22 }, "tp": { "type": "TypeProto", "id": 14 }, "floats": { "rule": "repeated", "type": "float", "id": 7 }, "ints": { "rule": "repeated", "type": "int64", "id": 8 }, "strings": { "rule": "repeated", "type": "bytes", "id": 9 }, "tensors": { "rule": "repeated", "type": "TensorProto", "id": 10 }, "graphs": { "rule": "repeated", "type": "GraphProto", "id": 11 }, "sparse_tensors": { "rule": "repeated", "type": "SparseTensorProto", "id": 23 }, "type_protos": { "rule": "repeated", "type": "TypeProto", "id": 15 } }, "nested": { "AttributeType": { "values": { "UNDEFINED": 0, "FLOAT": 1, "INT": 2, "STRING": 3, "TENSOR": 4, "GRAPH": 5, "SPARSE_TENSOR": 11, "TYPE_PROTO": 13, "FLOATS": 6, "INTS": 7, "STRINGS": 8, "TENSORS": 9, "GRAPHS": 10, "SPARSE_TENSORS": 12, "TYPE_PROTOS": 14 } } } }, "ValueInfoProto": { "edition": "proto2", "fields": { "name": { "type": "string", "id": 1 }, "type": { "type": "TypeProto", "id": 2 }, "doc_string": { "type": "string", "id": 3 } } }, "NodeProto": { "edition": "proto2", "fields": { "input": { "rule": "repeated", "type": "string", "id": 1 }, "output": { "rule": "repeated", "type": "string", "id": 2 }, "name": { "type": "string", "id": 3 }, "op_type": { "type": "string", "id": 4 }, "domain": { "type": "string", "id": 7 }, "attribute": { "rule": "repeated", "type": "AttributeProto", "id": 5 }, "doc_string": { "type": "string", "id": 6 }, "overload": { "type": "string", "id": 8 }, "metadata_props": { "rule": "repeated", "type": "StringStringEntryProto", "id": 9 } } }, "TrainingInfoProto": { "edition": "proto2", "fields": { "initialization": { "type": "GraphProto", "id": 1 }, "algorithm": { "type": "GraphProto", "id": 2 }, "initialization_binding": { "rule": "repeated", "type": "StringStringEntryProto", "id": 3 }, "update_binding": { "rule": "repeated", "type": "StringStringEntryProto", "id": 4 } } }, "ModelProto": { "edition": "proto2", "fields": { "ir_version": { "type": "int64", "id": 1 }, "opset_import": { "rule": "repeated", "type": "OperatorSetIdProto", "id": 8 }, "producer_name": { "type": "string", "id": 2 }, "producer_version": { "type": "string", "id": 3 }, "domain": { "type": "string", "id": 4 }, "model_version": { "type": "int64", "id": 5 }, "doc_string": { "type": "string", "id": 6 }, "graph": { "type": "GraphProto", "id": 7 }, "metadata_props": { "rule": "repeated", "type": "StringStringEntryProto", "id": 14 }, "training_info": { "rule": "repeated", "type": "TrainingInfoProto", "id": 20 }, "functions": { "rule": "repeated", "type": "FunctionProto", "id": 25 } } }, "StringStringEntryProto": { "edition": "proto2", "fields": { "key": { "type": "string", "id": 1 }, "value": { "type": "string", "id": 2 } } }, "TensorAnnotation": { "edition": "proto2", "fields": { "tensor_name": { "type": "string", "id": 1 }, "quant_parameter_tensor_names": { "rule": "repeated", "type": "StringStringEntryProto", "id": 2 } } }, "GraphProto": { "edition": "proto2", "fields": { "node": { "rule": "repeated", "type": "NodeProto", "id": 1 }, "name": { "type": "string", "id": 2 }, "initializer": { "rule": "repeated", "type": "TensorProto", "id": 5 }, "sparse_initializer": { "rule": "repeated", "type": "SparseTensorProto", "id": 15 }, "doc_string": { "type": "string", "id": 10 }, "input": { "rule": "repeated", "type": "ValueInfoProto", "id": 11 }, "output": { "rule": "repeated", "type": "ValueInfoProto", "id": 12 }, "value_info": { "rule": "repeated", "type": "ValueInfoProto", "id": 13 }, "quantization_annotation": { "rule": "repeated", "type": "TensorAnnotation", "id": 14 } }, "reserved": [[3, 3], [4, 4], [6, 9], "ir_version", "producer_version", "producer_tag", "domain"] }, "TensorProto": { "edition": "proto2", "fields": { "dims": { "rule": "repeated", "type": "int64", "id": 1 }, "data_type": { "type": "int32", "id": 2 }, "segment": { "type": "Segment", "id": 3 }, "float_data": { "rule": "repeated", "type": "float", "id": 4, "options": { "packed": true } }, "int32_data": { "rule": "repeated", "type": "int32", "id": 5, "options": { "packed": true } }, "string_data": { "rule": "repeated", "type": "bytes", "id": 6 }, "int64_data": { "rule": "repeated", "type": "int64", "id": 7, "options": { "packed": true } }, "name": { "type": "string", "id": 8 }, "doc_string": { "type": "string", "id": 12 }, "raw_data": { "type": "bytes", "id": 9 }, "external_data": { "rule": "repeated", "type": "StringStringEntryProto", "id": 13 }, "data_location": { "type": "DataLocation", "id": 14 }, "double_data": { "rule": "repeated", "type": "double", "id": 10, "options": { "packed": true } }, "uint64_data": { "rule": "repeated", "type": "uint64", "id": 11, "options": { "packed": true } } }, "nested": { "DataType": { "values": { "UNDEFINED": 0, "FLOAT": 1, "UINT8": 2, "INT8": 3, "UINT16": 4, "INT16": 5, "INT32": 6, "INT64": 7, "STRING": 8, "BOOL": 9, "FLOAT16": 10, "DOUBLE": 11, "UINT32": 12, "UINT64": 13, "COMPLEX64": 14, "COMPLEX128": 15, "BFLOAT16": 16 } }, "Segment": { "fields": { "begin": { "type": "int64", "id": 1 }, "end": { "type": "int64", "id": 2 } } }, "DataLocation": { "values": { "DEFAULT": 0, "EXTERNAL": 1 } } } }, "SparseTensorProto": { "edition": "proto2", "fields": { "values": { "type": "TensorProto", "id": 1 }, "indices": { "type": "TensorProto", "id": 2 }, "dims": { "rule": "repeated", "type": "int64", "id": 3 } } }, "TensorShapeProto": { "edition": "proto2", "fields": { "dim": { "rule": "repeated", "type": "Dimension", "id": 1 } }, "nested": { "Dimension": { "oneofs": { "value": { "oneof": ["dim_value", "dim_param"] } }, "fields": { "dim_value": { "type": "int64", "id": 1 }, "dim_param": { "type": "string", "id": 2 }, "denotation": { "type": "string", "id": 3 } } } } }, "TypeProto": { "edition": "proto2", "oneofs": { "value": { "oneof": ["tensor_type", "sequence_type", "map_type", "optional_type", "sparse_tensor_type"] } }, "fields": { "tensor_type": { "type": "Tensor", "id": 1 }, "sequence_type": { "type": "Sequence", "id": 4 }, "map_type": { "type": "Map", "id": 5 }, "optional_type": { "type": "Optional", "id": 9 }, "sparse_tensor_type": { "type": "SparseTensor", "id": 8 }, "denotation": { "type": "string", "id": 6 } }, "nested": { "Tensor": { "fields": { "elem_type": { "type": "int32", "id": 1 }, "shape": { "type": "TensorShapeProto", "id": 2 } } }, "Sequence": { "fields": { "elem_type": { "type": "TypeProto", "id": 1 } } }, "Map": { "fields": { "key_type": { "type": "int32", "id": 1 }, "value_type": { "type": "TypeProto", "id": 2 } } }, "Optional": { "fields": { "elem_type": { "type": "TypeProto", "id": 1 } } }, "SparseTensor": { "fields": { "elem_type": { "type": "int32", "id": 1 }, "shape": { "type": "TensorShapeProto", "id": 2 } } } } }, "OperatorSetIdProto": { "edition": "proto2", "fields": { "domain": { "type": "string", "id": 1 }, "version": { "type": "int64", "id": 2 } } }, "OperatorStatus": { "edition": "proto2", "values": { "EXPERIMENTAL": 0, "STABLE": 1 } }, "FunctionProto": { "edition": "proto2", "fields": { "name": { "type": "string", "id": 1 }, "input": { "rule": "repeated", "type": "string", "id": 4 }, "output": { "rule": "repeated", "type": "string", "id": 5 }, "attribute": { "rule": "repeated", "type": "string", "id": 6 }, "node": { "rule": "repeated", "type": "NodeProto", "id": 7 }, "doc_string": { "type": "string", "id": 8 }, "opset_import": { "rule": "repeated", "type": "OperatorSetIdProto", "id": 9 }, "domain": { "type": "string", "id": 10 } }, "reserved": [[2, 2], "since_version", [3, 3], "status"] } } } } };
 
+// src/onnx/wire.ts
+var WireFormatError = class extends Error {
+};
+
 // src/onnx/stream-decode.ts
 var onnxRoot = import_light.default.Root.fromJSON(ONNX_PROTO_JSON);
 onnxRoot.resolveAll();
@@ -34059,8 +34063,6 @@ var PayloadRef = class {
   }
   offset;
   length;
-};
-var WireFormatError = class extends Error {
 };
 var STREAMED = new Set(
   [
@@ -35692,6 +35694,8 @@ function mapManifest(manifest, walk2, classified, content) {
     const fp = t.fingerprint.replace(/^sha256:/, "");
     byFingerprint.set(fp, [...byFingerprint.get(fp) ?? [], t]);
   }
+  const lengths = new Set(manifest.tensors.map((t) => byteSize(t.dtype, t.numel)));
+  const mayShareBytes = (c) => lengths.has(byteSize(c.tensor.dataType, c.numel)) || lengths.has(0);
   const stored = /* @__PURE__ */ new Map();
   const unmapped = [];
   const ambiguous = [];
@@ -35710,9 +35714,10 @@ function mapManifest(manifest, walk2, classified, content) {
       const dims = c.tensor.dims;
       const fits = (t, transposed2) => t.dtype === c.tensor.dataType && sameDims(t.shape, transposed2 ? [...dims].reverse() : dims);
       const uniform = content.isUniform(c.tensor);
-      const sameBytes = uniform ? [] : byFingerprint.get(content.fingerprint(c.tensor)) ?? [];
+      const hashed = !uniform && mayShareBytes(c);
+      const sameBytes = hashed ? byFingerprint.get(content.fingerprint(c.tensor)) ?? [] : [];
       const exact = sameBytes.filter((t) => fits(t, false));
-      const transposedBytes = uniform || exact.length > 0 || dims.length !== 2 ? [] : byFingerprint.get(content.transposedFingerprint(c.tensor) ?? "") ?? [];
+      const transposedBytes = !hashed || exact.length > 0 || dims.length !== 2 ? [] : byFingerprint.get(content.transposedFingerprint(c.tensor) ?? "") ?? [];
       const transposed = transposedBytes.filter((t) => fits(t, true));
       const matches = [.../* @__PURE__ */ new Set([...exact, ...transposed])];
       if (matches.length === 1) entry = matches[0];
@@ -36522,7 +36527,7 @@ import path3 from "node:path";
 import { fileURLToPath } from "node:url";
 var POLL_MS = 100;
 var STDERR_TAIL = 8192;
-async function runWorker(requestFile, limits) {
+function startWorker(requestFile, limits) {
   const folder = path3.dirname(requestFile);
   const child = fork(workerPath(), [requestFile], {
     execPath: process.execPath,
@@ -36537,43 +36542,55 @@ async function runWorker(requestFile, limits) {
   child.stderr?.on("data", (chunk) => {
     stderr = (stderr + chunk.toString("utf8")).slice(-STDERR_TAIL);
   });
-  const stopped = await watch(child, limits);
-  const pid = child.pid;
-  if (stopped) throw new TraceError(stopped.kind, stopped.message, pid);
-  const resultFile = path3.join(folder, "result.json");
-  const errorFile = path3.join(folder, "error.json");
-  if (existsSync3(resultFile)) return JSON.parse(readFileSync3(resultFile, "utf8"));
-  if (existsSync3(errorFile)) {
-    const { kind, message } = JSON.parse(readFileSync3(errorFile, "utf8"));
-    throw new TraceError(kind, message, pid);
-  }
-  throw crashError(child, stderr, pid);
+  const ready = new Promise((resolve3) => {
+    child.once("message", () => resolve3());
+    child.once("exit", () => resolve3());
+    child.once("error", () => resolve3());
+  });
+  const watcher = watch(child, limits);
+  return {
+    async run() {
+      await ready;
+      if (child.connected) child.send("go");
+      watcher.startClock();
+      const stopped = await watcher.stopped;
+      const pid = child.pid;
+      if (stopped) throw new TraceError(stopped.kind, stopped.message, pid);
+      const resultFile = path3.join(folder, "result.json");
+      const errorFile = path3.join(folder, "error.json");
+      if (existsSync3(resultFile)) return JSON.parse(readFileSync3(resultFile, "utf8"));
+      if (existsSync3(errorFile)) {
+        const { kind, message } = JSON.parse(readFileSync3(errorFile, "utf8"));
+        throw new TraceError(kind, message, pid);
+      }
+      throw crashError(child, stderr, pid);
+    },
+    cancel() {
+      watcher.cancel();
+    }
+  };
 }
 function watch(child, limits) {
-  return new Promise((resolve3) => {
-    let stopped;
-    const kill = (reason) => {
-      if (stopped) return;
-      stopped = reason;
-      child.kill("SIGKILL");
-    };
-    const timer = setTimeout(
-      () => kill({
-        kind: "timeout",
-        message: `the traced run did not finish within the ${formatMs(limits.timeoutMs)} time limit (timeoutMs), so the worker process was killed`
-      }),
-      limits.timeoutMs
-    );
-    const poll = setInterval(() => {
-      const rss = residentMb(child.pid);
-      if (rss !== void 0 && rss > limits.maxMemoryMb) {
-        kill({
-          kind: "memory",
-          message: `the traced run used ${Math.round(rss)} MiB of memory, over the ${limits.maxMemoryMb} MiB limit (maxMemoryMb), so the worker process was killed`
-        });
-      }
-    }, POLL_MS);
+  let stopped;
+  let timer;
+  let exited = false;
+  const kill = (reason) => {
+    if (stopped || exited) return;
+    stopped = reason;
+    child.kill("SIGKILL");
+  };
+  const poll = setInterval(() => {
+    const rss = residentMb(child.pid);
+    if (rss !== void 0 && rss > limits.maxMemoryMb) {
+      kill({
+        kind: "memory",
+        message: `the traced run used ${Math.round(rss)} MiB of memory, over the ${limits.maxMemoryMb} MiB limit (maxMemoryMb), so the worker process was killed`
+      });
+    }
+  }, POLL_MS);
+  const result = new Promise((resolve3) => {
     const done = () => {
+      exited = true;
       clearTimeout(timer);
       clearInterval(poll);
       resolve3(stopped);
@@ -36584,6 +36601,22 @@ function watch(child, limits) {
       done();
     });
   });
+  return {
+    stopped: result,
+    startClock() {
+      if (exited || timer) return;
+      timer = setTimeout(
+        () => kill({
+          kind: "timeout",
+          message: `the traced run did not finish within the ${formatMs(limits.timeoutMs)} time limit (timeoutMs), so the worker process was killed`
+        }),
+        limits.timeoutMs
+      );
+    },
+    cancel() {
+      kill({ kind: "worker", message: "the trace was cancelled" });
+    }
+  };
 }
 function crashError(child, stderr, pid) {
   const how = child.signalCode ? `was killed by ${child.signalCode}` : `exited with code ${child.exitCode}`;
@@ -36658,40 +36691,60 @@ function formatMs(ms) {
 
 // src/trace/trace-model.ts
 var DEFAULT_TIMEOUT_MS = 12e4;
-async function traceModel(model, options = {}) {
-  const inputs = planInputs(model, options);
-  const device = options.device ?? "auto";
+function startTrace(options = {}) {
   const folder = mkdtempSync(path4.join(tmpdir2(), "paramtrace-trace-"));
+  const requestFile = path4.join(folder, "request.json");
+  let worker;
   try {
-    const request2 = {
-      modelPath: path4.resolve(model.file.path),
-      profileDir: folder,
-      device,
-      inputs
-    };
-    const requestFile = path4.join(folder, "request.json");
-    writeFileSync(requestFile, JSON.stringify(request2));
-    const result = await runWorker(requestFile, {
+    worker = startWorker(requestFile, {
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       maxMemoryMb: options.maxMemoryMb ?? Math.floor(totalmem() / 2 ** 20 * 0.8),
       env: options.env
     });
-    checkJoin(model, result);
-    inferFunctionCalls(model, result.nodes);
-    return {
-      device: result.device,
-      onnxruntimeVersion: result.onnxruntimeVersion,
-      inputs: inputs.map(({ name: name3, dtype, shape: shape3, from }) => ({ name: name3, dtype, shape: shape3, from })),
-      nodes: result.nodes,
-      fallbackNodes: result.device === "cpu" ? [] : Object.entries(result.nodes).filter(([, run]) => run.provider === "CPUExecutionProvider").map(([id]) => id),
-      requestedDevice: device,
-      ...result.deviceNote !== void 0 ? { deviceNote: result.deviceNote } : {},
-      otherKernels: result.otherKernels,
-      timing: result.timing
-    };
-  } finally {
+  } catch (error2) {
     rmSync(folder, { recursive: true, force: true });
+    throw error2;
   }
+  const cleanUp = () => rmSync(folder, { recursive: true, force: true });
+  return {
+    async run(model) {
+      try {
+        return await runTrace(model, options, requestFile, worker);
+      } finally {
+        worker.cancel();
+        cleanUp();
+      }
+    },
+    cancel() {
+      worker.cancel();
+      cleanUp();
+    }
+  };
+}
+async function runTrace(model, options, requestFile, worker) {
+  const inputs = planInputs(model, options);
+  const device = options.device ?? "auto";
+  const request2 = {
+    modelPath: path4.resolve(model.file.path),
+    profileDir: path4.dirname(requestFile),
+    device,
+    inputs
+  };
+  writeFileSync(requestFile, JSON.stringify(request2));
+  const result = await worker.run();
+  checkJoin(model, result);
+  inferFunctionCalls(model, result.nodes);
+  return {
+    device: result.device,
+    onnxruntimeVersion: result.onnxruntimeVersion,
+    inputs: inputs.map(({ name: name3, dtype, shape: shape3, from }) => ({ name: name3, dtype, shape: shape3, from })),
+    nodes: result.nodes,
+    fallbackNodes: result.device === "cpu" ? [] : Object.entries(result.nodes).filter(([, run]) => run.provider === "CPUExecutionProvider").map(([id]) => id),
+    requestedDevice: device,
+    ...result.deviceNote !== void 0 ? { deviceNote: result.deviceNote } : {},
+    otherKernels: result.otherKernels,
+    timing: result.timing
+  };
 }
 function checkJoin(model, result) {
   const byId = /* @__PURE__ */ new Map();
@@ -36797,16 +36850,24 @@ var PeakMemory = class {
 // src/pipeline/analyze-file.ts
 async function analyzeFile(file, options = {}) {
   const clock = new PhaseClock(options);
-  const { model, manifest } = clock.run("read", () => {
-    const model2 = readModel(file);
-    return { model: model2, manifest: manifestOf(model2) };
-  });
+  const traceOptions = options.trace === false ? void 0 : options.trace;
+  const pending = traceOptions ? startTrace(traceOptions) : void 0;
+  let read;
+  try {
+    read = clock.run("read", () => {
+      const model2 = readModel(file);
+      return { model: model2, manifest: manifestOf(model2) };
+    });
+  } catch (error2) {
+    pending?.cancel();
+    throw error2;
+  }
+  const { model, manifest } = read;
   let trace;
   let traceError;
-  if (options.trace !== false && options.trace !== void 0) {
-    const traceOptions = options.trace;
+  if (pending) {
     try {
-      trace = await clock.runAsync("trace", () => traceModel(model, traceOptions));
+      trace = await clock.runAsync("trace", () => pending.run(model));
       clock.addPeak("trace", trace.timing?.peakRssBytes ?? 0);
     } catch (error2) {
       if (options.traceRequired || !(error2 instanceof TraceError || error2 instanceof TraceInputError))
@@ -36840,10 +36901,16 @@ var STATIC_AFTER_FAILURE = "the trace failed, so execution was decided staticall
 async function analyzeModel2(file, options) {
   const plan = await options.tracer.plan();
   const trace = options.tracer.optionsFor(plan);
+  const log = options.log;
   const report = await analyzeFile(file, {
     displayName: options.displayName,
     trace,
-    traceRequired: plan.required
+    traceRequired: plan.required,
+    // Each phase in the log as it starts and ends, so a slow one shows while it runs.
+    ...log && {
+      onPhaseStart: (name3) => log(`${name3}: ${PHASE_WORK[name3]} ...`),
+      onPhase: (name3, ms) => log(`${name3}: done in ${formatMs2(ms)}`)
+    }
   });
   if (plan.unavailable) {
     report.trace = { mode: "failed", error: plan.unavailable.slice(0, 4e3), note: STATIC_AFTER_FAILURE };
@@ -36853,6 +36920,18 @@ async function analyzeModel2(file, options) {
     );
   }
   return { report, notes: [] };
+}
+var PHASE_WORK = {
+  read: "reading the model (structure, not weights)",
+  trace: "running the model once with onnxruntime",
+  fingerprint: "comparing the weights of duplicate candidates",
+  analyze: "counting"
+};
+function formatTimings(timings) {
+  return timings.map((t) => `${t.phase} ${formatMs2(t.ms)} (${Math.round(t.peakRssBytes / 2 ** 20)} MiB)`).join(", ");
+}
+function formatMs2(ms) {
+  return ms >= 1e3 ? `${(ms / 1e3).toFixed(1)} s` : `${Math.round(ms)} ms`;
 }
 function emptyReport(file, note) {
   return {
@@ -36963,13 +37042,15 @@ async function analyzeSide(side, rel, tracer, io2) {
   const file = locateModel(side.root, rel);
   if (!file) return void 0;
   await tracer.plan();
-  return io2.group(`paramtrace: analyze ${side.label} ${rel}`, async () => {
+  const analyzed = await io2.group(`paramtrace: analyze ${side.label} ${rel}`, async () => {
     try {
-      return await analyzeModel2(file, { displayName: rel, tracer });
+      return await analyzeModel2(file, { displayName: rel, tracer, log: (line) => io2.info(line) });
     } catch (error2) {
       throw new ActionError(`cannot analyze ${side.label} model ${rel}: ${error2.message}`);
     }
   });
+  io2.info(`paramtrace: ${side.label} ${rel}: ${formatTimings(analyzed.report.timings ?? [])}`);
+  return analyzed;
 }
 
 // src/action/outcome.ts

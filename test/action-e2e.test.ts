@@ -733,6 +733,27 @@ describe('action: tracing', () => {
     assert.equal(report.head.trace.mode, 'onnxruntime');
     assert.equal(report.base.trace.mode, 'onnxruntime');
 
+    // Each analysis is a log group that shows its phases as they end; a line after it sums them up.
+    const log = first.log.split('\n');
+    for (const side of ['head', 'base']) {
+      const start = log.findIndex((l) => l.startsWith(`::group::paramtrace: analyze ${side}`));
+      assert.ok(start >= 0, `a log group for the ${side} analysis:\n${first.log}`);
+      const end = log.indexOf('::endgroup::', start);
+      const inside = log.slice(start + 1, end);
+      for (const phase of ['read', 'trace', 'fingerprint', 'analyze']) {
+        assert.ok(
+          inside.some((l) => new RegExp(`^${phase}: done in \\d+ ms$`).test(l)),
+          `${phase} ends in the ${side} group:\n${inside.join('\n')}`,
+        );
+      }
+      assert.match(
+        log[end + 1]!,
+        new RegExp(
+          `^paramtrace: ${side}.* ${MODEL}: read \\d+ ms \\(\\d+ MiB\\), trace \\d+(\\.\\d)?( m)?s \\(\\d+ MiB\\), fingerprint \\d+ ms \\(\\d+ MiB\\), analyze \\d+ ms \\(\\d+ MiB\\)$`,
+        ),
+      );
+    }
+
     // One install, CPU only (nvidia-smi shows no GPU), pinned, without credentials.
     assert.equal(first.npmCalls.length, 1);
     const [install] = first.npmCalls;

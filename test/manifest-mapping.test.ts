@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { analyze } from '../src/analysis/analyze.ts';
 import { MANIFEST_FORMAT, type Manifest, type ManifestTensor } from '../src/analysis/manifest.ts';
 import { readModel } from '../src/onnx/read-model.ts';
 import { TensorReader } from '../src/onnx/tensor-bytes.ts';
@@ -304,4 +305,53 @@ test('fixture with a manifest: by name, by fingerprint, and disagreements stated
     ),
     dt.notes.join('\n'),
   );
+});
+
+test('fixture with a manifest: an initializer no manifest tensor could equal by length is never read whole', () => {
+  const model = readModel(SEED1);
+  const reader = new TensorReader(model);
+  const hashed: string[] = [];
+  const content = {
+    fingerprint: (t: Parameters<TensorReader['fingerprint']>[0]) => (
+      hashed.push(t.name),
+      reader.fingerprint(t)
+    ),
+    transposedFingerprint: (t: Parameters<TensorReader['fingerprint']>[0]) => (
+      hashed.push(`${t.name}ᵀ`),
+      reader.transposedFingerprint(t)
+    ),
+    isUniform: (t: Parameters<TensorReader['fingerprint']>[0]) => reader.isUniform(t),
+    // The duplicate finder's sampled prefilter, so that only the manifest mapping hashes.
+    sampleKey: reader.sampleKey.bind(reader),
+    transposedSampleKey: reader.transposedSampleKey.bind(reader),
+    sameContent: reader.sameContent.bind(reader),
+    isTransposeOf: reader.isTransposeOf.bind(reader),
+  };
+  try {
+    const conv1 = model.graph.initializers.find((t) => t.name === 'conv1.weight')!;
+    const c1 = `sha256:${reader.fingerprint(conv1)}`;
+    // conv2.weight is unnamed in the first manifest, and 36 bytes long where its tensors are 36 and 16.
+    const renamed = analyze({
+      model,
+      content,
+      manifest: manifestOf([entry('conv1.weight', [1, 1, 3, 3], c1), entry('features.1.weight', [4], c1)]),
+    });
+    assert.deepEqual(hashed, ['conv2.weight'], 'conv2.weight shares a length with conv1.weight: hashed');
+    assert.deepEqual(renamed.parameters.find((p) => p.name === 'features.1.weight')!.storedAs, []);
+
+    // No manifest tensor is 36 bytes long: conv2.weight cannot hold one's bytes and is not read.
+    hashed.length = 0;
+    const other = analyze({
+      model,
+      content,
+      manifest: manifestOf([
+        { ...entry('conv1.weight', [3, 3], c1), dtype: 'float16' },
+        entry('head.weight', [4], c1),
+      ]),
+    });
+    assert.deepEqual(hashed, []);
+    assert.match(other.notes.join('\n'), /map to no manifest tensor.*conv2\.weight \[1, 1, 3, 3\]/);
+  } finally {
+    reader.close();
+  }
 });

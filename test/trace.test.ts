@@ -1,7 +1,7 @@
 // The trace stage against real onnxruntime-node runs (no mocks): what executed, how often, with which
 // output shapes, and what the analysis makes of it.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -10,6 +10,7 @@ import { analyze } from '../src/analysis/analyze.ts';
 import type { OnnxModel } from '../src/onnx/model.ts';
 import { readModel } from '../src/onnx/read-model.ts';
 import { TensorReader } from '../src/onnx/tensor-bytes.ts';
+import { analyzeFile } from '../src/pipeline/analyze-file.ts';
 import type { Report } from '../src/report/report.ts';
 import {
   traceModel,
@@ -372,3 +373,76 @@ test('the profile folder is deleted after the run, also after a failure', async 
     [],
   );
 });
+
+/** The live child processes of this process (Linux); zombies are not counted. */
+function liveChildren(): number[] {
+  const file = `/proc/${process.pid}/task/${process.pid}/children`;
+  const pids = readFileSync(file, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  return pids.filter((pid) => {
+    try {
+      return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** The trace's own folders in `dir` (the worker under tsx leaves tsx's cache there too). */
+function traceFolders(dir: string): string[] {
+  return readdirSync(dir).filter((f) => f.startsWith('paramtrace-trace-'));
+}
+
+async function childrenGone(): Promise<boolean> {
+  for (let i = 0; i < 100 && liveChildren().length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+  return liveChildren().length === 0;
+}
+
+test(
+  'the worker starts while the model is read; when the model or the inputs are bad it is stopped and its files removed',
+  {
+    skip: process.platform !== 'linux' && 'reads /proc',
+  },
+  async () => {
+    const temp = mkdtempSync(path.join(scratch, 'tmp-'));
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = temp;
+    try {
+      assert.equal(await childrenGone(), true, 'no child process before');
+      const truncated = path.join(scratch, 'truncated.onnx');
+      writeFileSync(truncated, readFileSync(path.join(FIXTURES, 'seed-case-1.onnx')).subarray(0, 40));
+      let workersWhileReading = 0;
+      await assert.rejects(
+        analyzeFile(truncated, {
+          trace: { device: 'cpu' },
+          onPhaseStart: (phase) => {
+            if (phase === 'read') workersWhileReading = liveChildren().length;
+          },
+        }),
+        /truncated\.onnx: not a valid ONNX file/,
+      );
+      assert.equal(workersWhileReading, 1, 'the worker was started before the model was read');
+      assert.equal(await childrenGone(), true, 'the worker is gone');
+      assert.deepEqual(traceFolders(temp), [], 'its folder is removed');
+
+      // Inputs that cannot be built (TraceInputError), after the worker started: the same.
+      await assert.rejects(
+        analyzeFile(path.join(FIXTURES, 'seed-case-1.onnx'), {
+          trace: { inputs: { nope: [1] } },
+          traceRequired: true,
+        }),
+        (error: unknown) => error instanceof TraceInputError,
+      );
+      assert.equal(await childrenGone(), true, 'the worker is gone');
+      assert.deepEqual(traceFolders(temp), []);
+
+      // And a good model still traces through the early-started worker.
+      const report = await analyzeFile(path.join(FIXTURES, 'seed-case-1.onnx'), { trace: { device: 'cpu' } });
+      assert.equal(report.trace.mode, 'onnxruntime');
+      assert.equal(await childrenGone(), true);
+      assert.deepEqual(traceFolders(temp), []);
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+  },
+);

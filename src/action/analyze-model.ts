@@ -1,8 +1,8 @@
 // One model file → report: traced as the inputs ask (src/action/tracing.ts), in a worker started with a
 // clean environment (the trace options carry it). A trace that fails gives the static report, which says why (unless the trace was
 // required).
-import { analyzeFile } from '../pipeline/analyze-file.ts';
-import type { Report } from '../report/report.ts';
+import { analyzeFile, type PhaseName } from '../pipeline/analyze-file.ts';
+import type { PhaseTiming, Report } from '../report/report.ts';
 import { TOOL_VERSION } from '../version.ts';
 import type { Tracer } from './tracing.ts';
 
@@ -16,14 +16,20 @@ const STATIC_AFTER_FAILURE = 'the trace failed, so execution was decided statica
 
 export async function analyzeModel(
   file: string,
-  options: { displayName: string; tracer: Tracer },
+  options: { displayName: string; tracer: Tracer; log?: (line: string) => void },
 ): Promise<AnalyzedModel> {
   const plan = await options.tracer.plan();
   const trace = options.tracer.optionsFor(plan);
+  const log = options.log;
   const report = await analyzeFile(file, {
     displayName: options.displayName,
     trace,
     traceRequired: plan.required,
+    // Each phase in the log as it starts and ends, so a slow one shows while it runs.
+    ...(log && {
+      onPhaseStart: (name: PhaseName) => log(`${name}: ${PHASE_WORK[name]} ...`),
+      onPhase: (name: PhaseName, ms: number) => log(`${name}: done in ${formatMs(ms)}`),
+    }),
   });
   if (plan.unavailable) {
     report.trace = { mode: 'failed', error: plan.unavailable.slice(0, 4000), note: STATIC_AFTER_FAILURE };
@@ -33,6 +39,24 @@ export async function analyzeModel(
     );
   }
   return { report, notes: [] };
+}
+
+const PHASE_WORK: Record<PhaseName, string> = {
+  read: 'reading the model (structure, not weights)',
+  trace: 'running the model once with onnxruntime',
+  fingerprint: 'comparing the weights of duplicate candidates',
+  analyze: 'counting',
+};
+
+/** `read 23 ms (66 MiB), trace 1.2 s (410 MiB), ...`: where the time and memory of one analysis went. */
+export function formatTimings(timings: readonly PhaseTiming[]): string {
+  return timings
+    .map((t) => `${t.phase} ${formatMs(t.ms)} (${Math.round(t.peakRssBytes / 2 ** 20)} MiB)`)
+    .join(', ');
+}
+
+function formatMs(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`;
 }
 
 /** A report of nothing: the base side when the model does not exist at the base commit. */

@@ -1,6 +1,6 @@
 // One side of a comparison from source: run the build in a checkout, find the model, analyze it.
 import type { Report } from '../report/report.ts';
-import { analyzeModel } from './analyze-model.ts';
+import { analyzeModel, formatTimings } from './analyze-model.ts';
 import { runBuild } from './exec.ts';
 import type { Io } from './io.ts';
 import { ActionError } from './io.ts';
@@ -46,11 +46,14 @@ export async function analyzeSide(
   const file = locateModel(side.root, rel);
   if (!file) return undefined;
   await tracer.plan(); // installs onnxruntime-node (in its own log group) the first time
-  return io.group(`paramtrace: analyze ${side.label} ${rel}`, async () => {
+  const analyzed = await io.group(`paramtrace: analyze ${side.label} ${rel}`, async () => {
     try {
-      return await analyzeModel(file, { displayName: rel, tracer });
+      return await analyzeModel(file, { displayName: rel, tracer, log: (line) => io.info(line) });
     } catch (error) {
       throw new ActionError(`cannot analyze ${side.label} model ${rel}: ${(error as Error).message}`);
     }
   });
+  // Outside the group, so that it shows without opening it.
+  io.info(`paramtrace: ${side.label} ${rel}: ${formatTimings(analyzed.report.timings ?? [])}`);
+  return analyzed;
 }

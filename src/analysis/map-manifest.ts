@@ -1,6 +1,7 @@
 // Ties the graph's initializers to the manifest's PyTorch tensors: by name (canonical or alias) first,
 // then by content fingerprint, exact or of the 2-D transpose, so that renamed and transposed copies made
 // by a plain export still count as the one PyTorch tensor they came from.
+import { byteSize } from '../onnx/tensor-bytes.ts';
 import type { Classified, LogicalTensor, TensorContent } from './analyze.ts';
 import type { ConstantTensor, GraphWalk } from './graph-walk.ts';
 import type { Manifest, ManifestTensor } from './manifest.ts';
@@ -19,6 +20,12 @@ export function mapManifest(
     const fp = t.fingerprint.replace(/^sha256:/, '');
     byFingerprint.set(fp, [...(byFingerprint.get(fp) ?? []), t]);
   }
+
+  // Hashing reads a tensor whole: only an initializer with the byte length of some manifest tensor can
+  // have its bytes (or its transpose's), so no other is read.
+  const lengths = new Set(manifest.tensors.map((t) => byteSize(t.dtype, t.numel)));
+  const mayShareBytes = (c: ConstantTensor): boolean =>
+    lengths.has(byteSize(c.tensor.dataType, c.numel)) || lengths.has(0);
 
   const stored = new Map<ManifestTensor, ConstantTensor[]>();
   const unmapped: { c: ConstantTensor; why: string }[] = [];
@@ -42,10 +49,11 @@ export function mapManifest(
       const fits = (t: ManifestTensor, transposed: boolean): boolean =>
         t.dtype === c.tensor.dataType && sameDims(t.shape, transposed ? [...dims].reverse() : dims);
       const uniform = content.isUniform(c.tensor);
-      const sameBytes = uniform ? [] : (byFingerprint.get(content.fingerprint(c.tensor)) ?? []);
+      const hashed = !uniform && mayShareBytes(c);
+      const sameBytes = hashed ? (byFingerprint.get(content.fingerprint(c.tensor)) ?? []) : [];
       const exact = sameBytes.filter((t) => fits(t, false));
       const transposedBytes =
-        uniform || exact.length > 0 || dims.length !== 2
+        !hashed || exact.length > 0 || dims.length !== 2
           ? []
           : (byFingerprint.get(content.transposedFingerprint(c.tensor) ?? '') ?? []);
       const transposed = transposedBytes.filter((t) => fits(t, true));

@@ -5,6 +5,9 @@
 import protobuf from 'protobufjs/light.js';
 import type { ByteSource } from './byte-source.ts';
 import { ONNX_PROTO_JSON } from './onnx-proto.generated.ts';
+import { WireFormatError } from './wire.ts';
+
+export { WireFormatError };
 
 export const onnxRoot = protobuf.Root.fromJSON(ONNX_PROTO_JSON as unknown as protobuf.INamespace);
 onnxRoot.resolveAll();
@@ -19,9 +22,6 @@ export class PayloadRef {
 
 /** A decoded message: field name (as in onnx.proto) → value; repeated fields are arrays. */
 export type Decoded = { [field: string]: unknown };
-
-/** Malformed protobuf: where and what. */
-export class WireFormatError extends Error {}
 
 /** Messages that may contain weights, walked field by field; all others are small and decoded whole. */
 const STREAMED = new Set(

@@ -1,7 +1,9 @@
 // Protobuf wire format at the level of fields: where each field of a message lies in a ByteSource, and
 // how to write a varint. For rewriting a few fields of a model while copying the rest as it is.
 import type { ByteSource } from './byte-source.ts';
-import { WireFormatError } from './stream-decode.ts';
+
+/** Malformed protobuf: where and what. */
+export class WireFormatError extends Error {}
 
 export interface FieldAt {
   /** Field number. */

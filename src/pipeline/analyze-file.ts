@@ -2,11 +2,13 @@
 // manifest, trace it (unless told not to), analyze. This is the edge that touches files and processes.
 // Each phase is timed (time and peak memory, in the report's `timings`) and announced to the caller.
 import { analyze } from '../analysis/analyze.ts';
+import type { Manifest } from '../analysis/manifest.ts';
 import { manifestOf } from '../analysis/read-manifest.ts';
 import { readModel } from '../onnx/read-model.ts';
 import { TensorReader } from '../onnx/tensor-bytes.ts';
 import type { Report } from '../report/report.ts';
-import { TraceError, TraceInputError, traceModel, type Trace, type TraceOptions } from '../trace/index.ts';
+import type { OnnxModel } from '../onnx/model.ts';
+import { startTrace, TraceError, TraceInputError, type Trace, type TraceOptions } from '../trace/index.ts';
 import { PhaseClock, type PhaseHooks } from './phases.ts';
 
 export type { PhaseName } from './phases.ts';
@@ -25,16 +27,25 @@ export interface AnalyzeFileOptions extends PhaseHooks {
 
 export async function analyzeFile(file: string, options: AnalyzeFileOptions = {}): Promise<Report> {
   const clock = new PhaseClock(options);
-  const { model, manifest } = clock.run('read', () => {
-    const model = readModel(file);
-    return { model, manifest: manifestOf(model) };
-  });
+  const traceOptions = options.trace === false ? undefined : options.trace;
+  // The worker process loads while the model is read; it is stopped if the model cannot be read.
+  const pending = traceOptions ? startTrace(traceOptions) : undefined;
+  let read: { model: OnnxModel; manifest: Manifest | undefined };
+  try {
+    read = clock.run('read', () => {
+      const model = readModel(file);
+      return { model, manifest: manifestOf(model) };
+    });
+  } catch (error) {
+    pending?.cancel();
+    throw error;
+  }
+  const { model, manifest } = read;
   let trace: Trace | undefined;
   let traceError: string | undefined;
-  if (options.trace !== false && options.trace !== undefined) {
-    const traceOptions = options.trace;
+  if (pending) {
     try {
-      trace = await clock.runAsync('trace', () => traceModel(model, traceOptions));
+      trace = await clock.runAsync('trace', () => pending.run(model));
       clock.addPeak('trace', trace.timing?.peakRssBytes ?? 0);
     } catch (error) {
       if (options.traceRequired || !(error instanceof TraceError || error instanceof TraceInputError))

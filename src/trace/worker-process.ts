@@ -16,8 +16,28 @@ export interface WorkerLimits {
 const POLL_MS = 100;
 const STDERR_TAIL = 8192;
 
+/** A worker process started ahead of its request (see startWorker). */
+export interface WorkerHandle {
+  /**
+   * Tells the worker its request file is written and waits for it to finish: resolves with the parsed
+   * result.json, rejects with a TraceError. The time limit counts from here.
+   */
+  run(): Promise<unknown>;
+  /** Kills the worker: the trace is not wanted after all (the model could not be read, say). */
+  cancel(): void;
+}
+
 /** Runs the worker on `requestFile` (in its own folder); resolves with the parsed result.json. */
 export async function runWorker(requestFile: string, limits: WorkerLimits): Promise<unknown> {
+  return startWorker(requestFile, limits).run();
+}
+
+/**
+ * Starts the worker now, before its request is written: Node and onnxruntime's native binding load
+ * while the caller reads the model (most of the cost of a trace of a small model). The worker waits for
+ * a `go` message before it reads `requestFile`. The memory limit holds from the start.
+ */
+export function startWorker(requestFile: string, limits: WorkerLimits): WorkerHandle {
   const folder = path.dirname(requestFile);
   const child = fork(workerPath(), [requestFile], {
     execPath: process.execPath,
@@ -32,21 +52,37 @@ export async function runWorker(requestFile: string, limits: WorkerLimits): Prom
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_TAIL);
   });
-
-  const stopped = await watch(child, limits);
-  const pid = child.pid;
-  if (stopped) throw new TraceError(stopped.kind, stopped.message, pid);
-  const resultFile = path.join(folder, 'result.json');
-  const errorFile = path.join(folder, 'error.json');
-  if (existsSync(resultFile)) return JSON.parse(readFileSync(resultFile, 'utf8'));
-  if (existsSync(errorFile)) {
-    const { kind, message } = JSON.parse(readFileSync(errorFile, 'utf8')) as {
-      kind: TraceFailure;
-      message: string;
-    };
-    throw new TraceError(kind, message, pid);
-  }
-  throw crashError(child, stderr, pid);
+  // Ready: the worker listens for `go` (it says so once its listener is attached, so `go` is never lost).
+  const ready = new Promise<void>((resolve) => {
+    child.once('message', () => resolve());
+    child.once('exit', () => resolve());
+    child.once('error', () => resolve());
+  });
+  const watcher = watch(child, limits);
+  return {
+    async run() {
+      await ready;
+      if (child.connected) child.send('go');
+      watcher.startClock();
+      const stopped = await watcher.stopped;
+      const pid = child.pid;
+      if (stopped) throw new TraceError(stopped.kind, stopped.message, pid);
+      const resultFile = path.join(folder, 'result.json');
+      const errorFile = path.join(folder, 'error.json');
+      if (existsSync(resultFile)) return JSON.parse(readFileSync(resultFile, 'utf8'));
+      if (existsSync(errorFile)) {
+        const { kind, message } = JSON.parse(readFileSync(errorFile, 'utf8')) as {
+          kind: TraceFailure;
+          message: string;
+        };
+        throw new TraceError(kind, message, pid);
+      }
+      throw crashError(child, stderr, pid);
+    },
+    cancel() {
+      watcher.cancel();
+    },
+  };
 }
 
 interface Stopped {
@@ -54,33 +90,37 @@ interface Stopped {
   message: string;
 }
 
-/** Waits for the child to exit; kills it past a limit and says which. */
-function watch(child: ChildProcess, limits: WorkerLimits): Promise<Stopped | undefined> {
-  return new Promise((resolve) => {
-    let stopped: Stopped | undefined;
-    const kill = (reason: Stopped): void => {
-      if (stopped) return;
-      stopped = reason;
-      child.kill('SIGKILL');
-    };
-    const timer = setTimeout(
-      () =>
-        kill({
-          kind: 'timeout',
-          message: `the traced run did not finish within the ${formatMs(limits.timeoutMs)} time limit (timeoutMs), so the worker process was killed`,
-        }),
-      limits.timeoutMs,
-    );
-    const poll = setInterval(() => {
-      const rss = residentMb(child.pid);
-      if (rss !== undefined && rss > limits.maxMemoryMb) {
-        kill({
-          kind: 'memory',
-          message: `the traced run used ${Math.round(rss)} MiB of memory, over the ${limits.maxMemoryMb} MiB limit (maxMemoryMb), so the worker process was killed`,
-        });
-      }
-    }, POLL_MS);
+interface Watcher {
+  /** Settles when the child has exited: with why it was killed, or undefined. */
+  stopped: Promise<Stopped | undefined>;
+  /** Starts the time limit (the run begins). */
+  startClock(): void;
+  /** Kills the child, not for a limit. */
+  cancel(): void;
+}
+
+/** Watches the child until it exits; kills it past a limit and says which. */
+function watch(child: ChildProcess, limits: WorkerLimits): Watcher {
+  let stopped: Stopped | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let exited = false;
+  const kill = (reason: Stopped): void => {
+    if (stopped || exited) return;
+    stopped = reason;
+    child.kill('SIGKILL');
+  };
+  const poll = setInterval(() => {
+    const rss = residentMb(child.pid);
+    if (rss !== undefined && rss > limits.maxMemoryMb) {
+      kill({
+        kind: 'memory',
+        message: `the traced run used ${Math.round(rss)} MiB of memory, over the ${limits.maxMemoryMb} MiB limit (maxMemoryMb), so the worker process was killed`,
+      });
+    }
+  }, POLL_MS);
+  const result = new Promise<Stopped | undefined>((resolve) => {
     const done = (): void => {
+      exited = true;
       clearTimeout(timer);
       clearInterval(poll);
       resolve(stopped);
@@ -91,6 +131,23 @@ function watch(child: ChildProcess, limits: WorkerLimits): Promise<Stopped | und
       done();
     });
   });
+  return {
+    stopped: result,
+    startClock() {
+      if (exited || timer) return;
+      timer = setTimeout(
+        () =>
+          kill({
+            kind: 'timeout',
+            message: `the traced run did not finish within the ${formatMs(limits.timeoutMs)} time limit (timeoutMs), so the worker process was killed`,
+          }),
+        limits.timeoutMs,
+      );
+    },
+    cancel() {
+      kill({ kind: 'worker', message: 'the trace was cancelled' });
+    },
+  };
 }
 
 function crashError(child: ChildProcess, stderr: string, pid: number | undefined): TraceError {
