@@ -32,7 +32,7 @@ export function chainModel(nodes: number, width = 16): Uint8Array {
     name,
     type: { tensor_type: { elem_type: FLOAT, shape: { dim: [{ dim_value: 1 }, { dim_value: width }] } } },
   });
-  const type = onnxRoot.lookupType('onnx.ModelProto');
+  const type = onnxRoot().lookupType('onnx.ModelProto');
   const model = type.fromObject({
     ir_version: 8,
     producer_name: 'paramtrace-bench',

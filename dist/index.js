@@ -1014,16 +1014,16 @@ var require_util = __commonJS({
     function isStream(obj2) {
       return obj2 && typeof obj2 === "object" && typeof obj2.pipe === "function" && typeof obj2.on === "function";
     }
-    function isBlobLike(object2) {
-      if (object2 === null) {
+    function isBlobLike(object) {
+      if (object === null) {
         return false;
-      } else if (object2 instanceof Blob2) {
+      } else if (object instanceof Blob2) {
         return true;
-      } else if (typeof object2 !== "object") {
+      } else if (typeof object !== "object") {
         return false;
       } else {
-        const sTag = object2[Symbol.toStringTag];
-        return (sTag === "Blob" || sTag === "File") && ("stream" in object2 && typeof object2.stream === "function" || "arrayBuffer" in object2 && typeof object2.arrayBuffer === "function");
+        const sTag = object[Symbol.toStringTag];
+        return (sTag === "Blob" || sTag === "File") && ("stream" in object && typeof object.stream === "function" || "arrayBuffer" in object && typeof object.arrayBuffer === "function");
       }
     }
     function buildURL(url, queryParams) {
@@ -1305,8 +1305,8 @@ var require_util = __commonJS({
         }
       );
     }
-    function isFormDataLike(object2) {
-      return object2 && typeof object2 === "object" && typeof object2.append === "function" && typeof object2.delete === "function" && typeof object2.get === "function" && typeof object2.getAll === "function" && typeof object2.has === "function" && typeof object2.set === "function" && object2[Symbol.toStringTag] === "FormData";
+    function isFormDataLike(object) {
+      return object && typeof object === "object" && typeof object.append === "function" && typeof object.delete === "function" && typeof object.get === "function" && typeof object.getAll === "function" && typeof object.has === "function" && typeof object.set === "function" && object[Symbol.toStringTag] === "FormData";
     }
     function addAbortListener(signal, listener) {
       if ("addEventListener" in signal) {
@@ -1372,15 +1372,15 @@ var require_util = __commonJS({
         size: m[3] ? parseInt(m[3]) : null
       } : null;
     }
-    function addListener(obj2, name3, listener) {
+    function addListener(obj2, name2, listener) {
       const listeners = obj2[kListeners] ??= [];
-      listeners.push([name3, listener]);
-      obj2.on(name3, listener);
+      listeners.push([name2, listener]);
+      obj2.on(name2, listener);
       return obj2;
     }
     function removeAllListeners(obj2) {
-      for (const [name3, listener] of obj2[kListeners] ?? []) {
-        obj2.removeListener(name3, listener);
+      for (const [name2, listener] of obj2[kListeners] ?? []) {
+        obj2.removeListener(name2, listener);
       }
       obj2[kListeners] = null;
     }
@@ -3548,9 +3548,9 @@ var require_data_url = __commonJS({
       assert(mimeType !== "failure");
       const { parameters, essence } = mimeType;
       let serialization = essence;
-      for (let [name3, value] of parameters.entries()) {
+      for (let [name2, value] of parameters.entries()) {
         serialization += ";";
-        serialization += name3;
+        serialization += name2;
         serialization += "=";
         if (!HTTP_TOKEN_CODEPOINTS.test(value)) {
           value = value.replace(/(\\|")/g, "\\$1");
@@ -3998,11 +3998,11 @@ var require_webidl = __commonJS({
       }
       return V;
     };
-    webidl.converters.TypedArray = function(V, T, prefix, name3, opts) {
+    webidl.converters.TypedArray = function(V, T, prefix, name2, opts) {
       if (webidl.util.Type(V) !== "Object" || !types.isTypedArray(V) || V.constructor.name !== T.name) {
         throw webidl.errors.conversionFailed({
           prefix,
-          argument: `${name3} ("${webidl.util.Stringify(V)}")`,
+          argument: `${name2} ("${webidl.util.Stringify(V)}")`,
           types: [T.name]
         });
       }
@@ -4020,11 +4020,11 @@ var require_webidl = __commonJS({
       }
       return V;
     };
-    webidl.converters.DataView = function(V, prefix, name3, opts) {
+    webidl.converters.DataView = function(V, prefix, name2, opts) {
       if (webidl.util.Type(V) !== "Object" || !types.isDataView(V)) {
         throw webidl.errors.exception({
           header: prefix,
-          message: `${name3} is not a DataView.`
+          message: `${name2} is not a DataView.`
         });
       }
       if (opts?.allowShared === false && types.isSharedArrayBuffer(V.buffer)) {
@@ -4041,19 +4041,19 @@ var require_webidl = __commonJS({
       }
       return V;
     };
-    webidl.converters.BufferSource = function(V, prefix, name3, opts) {
+    webidl.converters.BufferSource = function(V, prefix, name2, opts) {
       if (types.isAnyArrayBuffer(V)) {
-        return webidl.converters.ArrayBuffer(V, prefix, name3, { ...opts, allowShared: false });
+        return webidl.converters.ArrayBuffer(V, prefix, name2, { ...opts, allowShared: false });
       }
       if (types.isTypedArray(V)) {
-        return webidl.converters.TypedArray(V, V.constructor, prefix, name3, { ...opts, allowShared: false });
+        return webidl.converters.TypedArray(V, V.constructor, prefix, name2, { ...opts, allowShared: false });
       }
       if (types.isDataView(V)) {
-        return webidl.converters.DataView(V, prefix, name3, { ...opts, allowShared: false });
+        return webidl.converters.DataView(V, prefix, name2, { ...opts, allowShared: false });
       }
       throw webidl.errors.conversionFailed({
         prefix,
-        argument: `${name3} ("${webidl.util.Stringify(V)}")`,
+        argument: `${name2} ("${webidl.util.Stringify(V)}")`,
         types: ["BufferSource"]
       });
     };
@@ -4139,8 +4139,8 @@ var require_util2 = __commonJS({
       }
       return "allowed";
     }
-    function isErrorLike(object2) {
-      return object2 instanceof Error || (object2?.constructor?.name === "Error" || object2?.constructor?.name === "DOMException");
+    function isErrorLike(object) {
+      return object instanceof Error || (object?.constructor?.name === "Error" || object?.constructor?.name === "DOMException");
     }
     function isValidReasonPhrase(statusText) {
       for (let i2 = 0; i2 < statusText.length; ++i2) {
@@ -4497,7 +4497,7 @@ var require_util2 = __commonJS({
       return result;
     }
     var esIteratorPrototype = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]()));
-    function createIterator(name3, kInternalIterator, keyIndex = 0, valueIndex = 1) {
+    function createIterator(name2, kInternalIterator, keyIndex = 0, valueIndex = 1) {
       class FastIterableIterator {
         /** @type {any} */
         #target;
@@ -4518,7 +4518,7 @@ var require_util2 = __commonJS({
         next() {
           if (typeof this !== "object" || this === null || !(#target in this)) {
             throw new TypeError(
-              `'next' called on an object that does not implement interface ${name3} Iterator.`
+              `'next' called on an object that does not implement interface ${name2} Iterator.`
             );
           }
           const index = this.#index;
@@ -4557,7 +4557,7 @@ var require_util2 = __commonJS({
           writable: false,
           enumerable: false,
           configurable: true,
-          value: `${name3} Iterator`
+          value: `${name2} Iterator`
         },
         next: { writable: true, enumerable: true, configurable: true }
       });
@@ -4565,15 +4565,15 @@ var require_util2 = __commonJS({
         return new FastIterableIterator(target, kind);
       };
     }
-    function iteratorMixin(name3, object2, kInternalIterator, keyIndex = 0, valueIndex = 1) {
-      const makeIterator = createIterator(name3, kInternalIterator, keyIndex, valueIndex);
+    function iteratorMixin(name2, object, kInternalIterator, keyIndex = 0, valueIndex = 1) {
+      const makeIterator = createIterator(name2, kInternalIterator, keyIndex, valueIndex);
       const properties = {
         keys: {
           writable: true,
           enumerable: true,
           configurable: true,
           value: function keys() {
-            webidl.brandCheck(this, object2);
+            webidl.brandCheck(this, object);
             return makeIterator(this, "key");
           }
         },
@@ -4582,7 +4582,7 @@ var require_util2 = __commonJS({
           enumerable: true,
           configurable: true,
           value: function values() {
-            webidl.brandCheck(this, object2);
+            webidl.brandCheck(this, object);
             return makeIterator(this, "value");
           }
         },
@@ -4591,7 +4591,7 @@ var require_util2 = __commonJS({
           enumerable: true,
           configurable: true,
           value: function entries2() {
-            webidl.brandCheck(this, object2);
+            webidl.brandCheck(this, object);
             return makeIterator(this, "key+value");
           }
         },
@@ -4600,11 +4600,11 @@ var require_util2 = __commonJS({
           enumerable: true,
           configurable: true,
           value: function forEach(callbackfn, thisArg = globalThis) {
-            webidl.brandCheck(this, object2);
-            webidl.argumentLengthCheck(arguments, 1, `${name3}.forEach`);
+            webidl.brandCheck(this, object);
+            webidl.argumentLengthCheck(arguments, 1, `${name2}.forEach`);
             if (typeof callbackfn !== "function") {
               throw new TypeError(
-                `Failed to execute 'forEach' on '${name3}': parameter 1 is not of type 'Function'.`
+                `Failed to execute 'forEach' on '${name2}': parameter 1 is not of type 'Function'.`
               );
             }
             for (const { 0: key, 1: value } of makeIterator(this, "key+value")) {
@@ -4613,7 +4613,7 @@ var require_util2 = __commonJS({
           }
         }
       };
-      return Object.defineProperties(object2.prototype, {
+      return Object.defineProperties(object.prototype, {
         ...properties,
         [Symbol.iterator]: {
           writable: true,
@@ -4856,8 +4856,8 @@ var require_util2 = __commonJS({
       }
       return values;
     }
-    function getDecodeSplit(name3, list3) {
-      const value = list3.get(name3, true);
+    function getDecodeSplit(name2, list2) {
+      const value = list2.get(name2, true);
       if (value === null) {
         return null;
       }
@@ -5013,8 +5013,8 @@ var require_file = __commonJS({
       }
     };
     webidl.converters.Blob = webidl.interfaceConverter(Blob2);
-    function isFileLike(object2) {
-      return object2 instanceof File || object2 && (typeof object2.stream === "function" || typeof object2.arrayBuffer === "function") && object2[Symbol.toStringTag] === "File";
+    function isFileLike(object) {
+      return object instanceof File || object && (typeof object.stream === "function" || typeof object.arrayBuffer === "function") && object[Symbol.toStringTag] === "File";
     }
     module.exports = { FileLike, isFileLike };
   }
@@ -5044,7 +5044,7 @@ var require_formdata = __commonJS({
         }
         this[kState] = [];
       }
-      append(name3, value, filename = void 0) {
+      append(name2, value, filename = void 0) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.append";
         webidl.argumentLengthCheck(arguments, 2, prefix);
@@ -5053,45 +5053,45 @@ var require_formdata = __commonJS({
             "Failed to execute 'append' on 'FormData': parameter 2 is not of type 'Blob'"
           );
         }
-        name3 = webidl.converters.USVString(name3, prefix, "name");
+        name2 = webidl.converters.USVString(name2, prefix, "name");
         value = isBlobLike(value) ? webidl.converters.Blob(value, prefix, "value", { strict: false }) : webidl.converters.USVString(value, prefix, "value");
         filename = arguments.length === 3 ? webidl.converters.USVString(filename, prefix, "filename") : void 0;
-        const entry = makeEntry(name3, value, filename);
+        const entry = makeEntry(name2, value, filename);
         this[kState].push(entry);
       }
-      delete(name3) {
+      delete(name2) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.delete";
         webidl.argumentLengthCheck(arguments, 1, prefix);
-        name3 = webidl.converters.USVString(name3, prefix, "name");
-        this[kState] = this[kState].filter((entry) => entry.name !== name3);
+        name2 = webidl.converters.USVString(name2, prefix, "name");
+        this[kState] = this[kState].filter((entry) => entry.name !== name2);
       }
-      get(name3) {
+      get(name2) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.get";
         webidl.argumentLengthCheck(arguments, 1, prefix);
-        name3 = webidl.converters.USVString(name3, prefix, "name");
-        const idx = this[kState].findIndex((entry) => entry.name === name3);
+        name2 = webidl.converters.USVString(name2, prefix, "name");
+        const idx = this[kState].findIndex((entry) => entry.name === name2);
         if (idx === -1) {
           return null;
         }
         return this[kState][idx].value;
       }
-      getAll(name3) {
+      getAll(name2) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.getAll";
         webidl.argumentLengthCheck(arguments, 1, prefix);
-        name3 = webidl.converters.USVString(name3, prefix, "name");
-        return this[kState].filter((entry) => entry.name === name3).map((entry) => entry.value);
+        name2 = webidl.converters.USVString(name2, prefix, "name");
+        return this[kState].filter((entry) => entry.name === name2).map((entry) => entry.value);
       }
-      has(name3) {
+      has(name2) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.has";
         webidl.argumentLengthCheck(arguments, 1, prefix);
-        name3 = webidl.converters.USVString(name3, prefix, "name");
-        return this[kState].findIndex((entry) => entry.name === name3) !== -1;
+        name2 = webidl.converters.USVString(name2, prefix, "name");
+        return this[kState].findIndex((entry) => entry.name === name2) !== -1;
       }
-      set(name3, value, filename = void 0) {
+      set(name2, value, filename = void 0) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.set";
         webidl.argumentLengthCheck(arguments, 2, prefix);
@@ -5100,16 +5100,16 @@ var require_formdata = __commonJS({
             "Failed to execute 'set' on 'FormData': parameter 2 is not of type 'Blob'"
           );
         }
-        name3 = webidl.converters.USVString(name3, prefix, "name");
+        name2 = webidl.converters.USVString(name2, prefix, "name");
         value = isBlobLike(value) ? webidl.converters.Blob(value, prefix, "name", { strict: false }) : webidl.converters.USVString(value, prefix, "name");
         filename = arguments.length === 3 ? webidl.converters.USVString(filename, prefix, "name") : void 0;
-        const entry = makeEntry(name3, value, filename);
-        const idx = this[kState].findIndex((entry2) => entry2.name === name3);
+        const entry = makeEntry(name2, value, filename);
+        const idx = this[kState].findIndex((entry2) => entry2.name === name2);
         if (idx !== -1) {
           this[kState] = [
             ...this[kState].slice(0, idx),
             entry,
-            ...this[kState].slice(idx + 1).filter((entry2) => entry2.name !== name3)
+            ...this[kState].slice(idx + 1).filter((entry2) => entry2.name !== name2)
           ];
         } else {
           this[kState].push(entry);
@@ -5147,7 +5147,7 @@ var require_formdata = __commonJS({
         configurable: true
       }
     });
-    function makeEntry(name3, value, filename) {
+    function makeEntry(name2, value, filename) {
       if (typeof value === "string") {
       } else {
         if (!isFileLike(value)) {
@@ -5161,7 +5161,7 @@ var require_formdata = __commonJS({
           value = value instanceof NativeFile ? new File([value], filename, options) : new FileLike(value, filename, options);
         }
       }
-      return { name: name3, value };
+      return { name: name2, value };
     }
     module.exports = { FormData, makeEntry };
   }
@@ -5240,7 +5240,7 @@ var require_formdata_parser = __commonJS({
         if (result === "failure") {
           return "failure";
         }
-        let { name: name3, filename, contentType, encoding } = result;
+        let { name: name2, filename, contentType, encoding } = result;
         position.position += 2;
         let body;
         {
@@ -5269,22 +5269,22 @@ var require_formdata_parser = __commonJS({
         } else {
           value = utf8DecodeBytes(Buffer.from(body));
         }
-        assert(isUSVString(name3));
+        assert(isUSVString(name2));
         assert(typeof value === "string" && isUSVString(value) || isFileLike(value));
-        entryList.push(makeEntry(name3, value, filename));
+        entryList.push(makeEntry(name2, value, filename));
       }
     }
     function parseMultipartFormDataHeaders(input, position) {
-      let name3 = null;
+      let name2 = null;
       let filename = null;
       let contentType = null;
       let encoding = null;
       while (true) {
         if (input[position.position] === 13 && input[position.position + 1] === 10) {
-          if (name3 === null) {
+          if (name2 === null) {
             return "failure";
           }
-          return { name: name3, filename, contentType, encoding };
+          return { name: name2, filename, contentType, encoding };
         }
         let headerName = collectASequenceOfBytes(
           (char) => char !== 10 && char !== 13 && char !== 58,
@@ -5306,13 +5306,13 @@ var require_formdata_parser = __commonJS({
         );
         switch (bufferToLowerCasedHeaderName(headerName)) {
           case "content-disposition": {
-            name3 = filename = null;
+            name2 = filename = null;
             if (!bufferStartsWith(input, formDataNameBuffer, position)) {
               return "failure";
             }
             position.position += 17;
-            name3 = parseMultipartFormDataName(input, position);
-            if (name3 === null) {
+            name2 = parseMultipartFormDataName(input, position);
+            if (name2 === null) {
               return "failure";
             }
             if (bufferStartsWith(input, filenameBuffer, position)) {
@@ -5369,7 +5369,7 @@ var require_formdata_parser = __commonJS({
     }
     function parseMultipartFormDataName(input, position) {
       assert(input[position.position - 1] === 34);
-      let name3 = collectASequenceOfBytes(
+      let name2 = collectASequenceOfBytes(
         (char) => char !== 10 && char !== 13 && char !== 34,
         input,
         position
@@ -5379,8 +5379,8 @@ var require_formdata_parser = __commonJS({
       } else {
         position.position++;
       }
-      name3 = new TextDecoder().decode(name3).replace(/%0A/ig, "\n").replace(/%0D/ig, "\r").replace(/%22/g, '"');
-      return name3;
+      name2 = new TextDecoder().decode(name2).replace(/%0A/ig, "\n").replace(/%0D/ig, "\r").replace(/%22/g, '"');
+      return name2;
     }
     function collectASequenceOfBytes(condition, input, position) {
       let start = position.position;
@@ -5462,12 +5462,12 @@ var require_body = __commonJS({
         }
       });
     }
-    function extractBody(object2, keepalive = false) {
+    function extractBody(object, keepalive = false) {
       let stream = null;
-      if (object2 instanceof ReadableStream) {
-        stream = object2;
-      } else if (isBlobLike(object2)) {
-        stream = object2.stream();
+      if (object instanceof ReadableStream) {
+        stream = object;
+      } else if (isBlobLike(object)) {
+        stream = object.stream();
       } else {
         stream = new ReadableStream({
           async pull(controller) {
@@ -5487,36 +5487,36 @@ var require_body = __commonJS({
       let source = null;
       let length = null;
       let type = null;
-      if (typeof object2 === "string") {
-        source = object2;
+      if (typeof object === "string") {
+        source = object;
         type = "text/plain;charset=UTF-8";
-      } else if (object2 instanceof URLSearchParams) {
-        source = object2.toString();
+      } else if (object instanceof URLSearchParams) {
+        source = object.toString();
         type = "application/x-www-form-urlencoded;charset=UTF-8";
-      } else if (isArrayBuffer(object2)) {
-        source = new Uint8Array(object2.slice());
-      } else if (ArrayBuffer.isView(object2)) {
-        source = new Uint8Array(object2.buffer.slice(object2.byteOffset, object2.byteOffset + object2.byteLength));
-      } else if (util.isFormDataLike(object2)) {
+      } else if (isArrayBuffer(object)) {
+        source = new Uint8Array(object.slice());
+      } else if (ArrayBuffer.isView(object)) {
+        source = new Uint8Array(object.buffer.slice(object.byteOffset, object.byteOffset + object.byteLength));
+      } else if (util.isFormDataLike(object)) {
         const boundary = `----formdata-undici-0${`${random(1e11)}`.padStart(11, "0")}`;
         const prefix = `--${boundary}\r
 Content-Disposition: form-data`;
-        const escape2 = (str3) => str3.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
+        const escape = (str3) => str3.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
         const normalizeLinefeeds = (value) => value.replace(/\r?\n|\r/g, "\r\n");
         const blobParts = [];
         const rn = new Uint8Array([13, 10]);
         length = 0;
         let hasUnknownSizeValue = false;
-        for (const [name3, value] of object2) {
+        for (const [name2, value] of object) {
           if (typeof value === "string") {
-            const chunk2 = textEncoder.encode(prefix + `; name="${escape2(normalizeLinefeeds(name3))}"\r
+            const chunk2 = textEncoder.encode(prefix + `; name="${escape(normalizeLinefeeds(name2))}"\r
 \r
 ${normalizeLinefeeds(value)}\r
 `);
             blobParts.push(chunk2);
             length += chunk2.byteLength;
           } else {
-            const chunk2 = textEncoder.encode(`${prefix}; name="${escape2(normalizeLinefeeds(name3))}"` + (value.name ? `; filename="${escape2(value.name)}"` : "") + `\r
+            const chunk2 = textEncoder.encode(`${prefix}; name="${escape(normalizeLinefeeds(name2))}"` + (value.name ? `; filename="${escape(value.name)}"` : "") + `\r
 Content-Type: ${value.type || "application/octet-stream"}\r
 \r
 `);
@@ -5535,7 +5535,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         if (hasUnknownSizeValue) {
           length = null;
         }
-        source = object2;
+        source = object;
         action = async function* () {
           for (const part of blobParts) {
             if (part.stream) {
@@ -5546,22 +5546,22 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           }
         };
         type = `multipart/form-data; boundary=${boundary}`;
-      } else if (isBlobLike(object2)) {
-        source = object2;
-        length = object2.size;
-        if (object2.type) {
-          type = object2.type;
+      } else if (isBlobLike(object)) {
+        source = object;
+        length = object.size;
+        if (object.type) {
+          type = object.type;
         }
-      } else if (typeof object2[Symbol.asyncIterator] === "function") {
+      } else if (typeof object[Symbol.asyncIterator] === "function") {
         if (keepalive) {
           throw new TypeError("keepalive");
         }
-        if (util.isDisturbed(object2) || object2.locked) {
+        if (util.isDisturbed(object) || object.locked) {
           throw new TypeError(
             "Response body object should not be disturbed or locked"
           );
         }
-        stream = object2 instanceof ReadableStream ? object2 : ReadableStreamFrom(object2);
+        stream = object instanceof ReadableStream ? object : ReadableStreamFrom(object);
       }
       if (typeof source === "string" || util.isBuffer(source)) {
         length = Buffer.byteLength(source);
@@ -5570,7 +5570,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         let iterator2;
         stream = new ReadableStream({
           async start() {
-            iterator2 = action(object2)[Symbol.asyncIterator]();
+            iterator2 = action(object)[Symbol.asyncIterator]();
           },
           async pull(controller) {
             const { value, done } = await iterator2.next();
@@ -5598,12 +5598,12 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       const body = { stream, source, length };
       return [body, type];
     }
-    function safelyExtractBody(object2, keepalive = false) {
-      if (object2 instanceof ReadableStream) {
-        assert(!util.isDisturbed(object2), "The body has already been consumed.");
-        assert(!object2.locked, "The stream is locked.");
+    function safelyExtractBody(object, keepalive = false) {
+      if (object instanceof ReadableStream) {
+        assert(!util.isDisturbed(object), "The body has already been consumed.");
+        assert(!object.locked, "The stream is locked.");
       }
-      return extractBody(object2, keepalive);
+      return extractBody(object, keepalive);
     }
     function cloneBody(instance, body) {
       const [out1, out2] = body.stream.tee();
@@ -5660,8 +5660,8 @@ Content-Type: ${value.type || "application/octet-stream"}\r
                 case "application/x-www-form-urlencoded": {
                   const entries2 = new URLSearchParams(value.toString());
                   const fd2 = new FormData();
-                  for (const [name3, value2] of entries2) {
-                    fd2.append(name3, value2);
+                  for (const [name2, value2] of entries2) {
+                    fd2.append(name2, value2);
                   }
                   return fd2;
                 }
@@ -5683,12 +5683,12 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     function mixinBody(prototype) {
       Object.assign(prototype.prototype, bodyMixinMethods(prototype));
     }
-    async function consumeBody(object2, convertBytesToJSValue, instance) {
-      webidl.brandCheck(object2, instance);
-      if (bodyUnusable(object2)) {
+    async function consumeBody(object, convertBytesToJSValue, instance) {
+      webidl.brandCheck(object, instance);
+      if (bodyUnusable(object)) {
         throw new TypeError("Body is unusable: Body has already been read");
       }
-      throwIfAborted(object2[kState]);
+      throwIfAborted(object[kState]);
       const promise = createDeferredPromise();
       const errorSteps = (error2) => promise.reject(error2);
       const successSteps = (data) => {
@@ -5698,15 +5698,15 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           errorSteps(e);
         }
       };
-      if (object2[kState].body == null) {
+      if (object[kState].body == null) {
         successSteps(Buffer.allocUnsafe(0));
         return promise.promise;
       }
-      await fullyReadBody(object2[kState].body, successSteps, errorSteps);
+      await fullyReadBody(object[kState].body, successSteps, errorSteps);
       return promise.promise;
     }
-    function bodyUnusable(object2) {
-      const body = object2[kState].body;
+    function bodyUnusable(object) {
+      const body = object[kState].body;
       return body != null && (body.stream.locked || util.isDisturbed(body.stream));
     }
     function parseJSONFromBytes(bytes) {
@@ -6917,13 +6917,13 @@ var require_client_h2 = __commonJS({
     } = http2;
     function parseH2Headers(headers) {
       const result = [];
-      for (const [name3, value] of Object.entries(headers)) {
+      for (const [name2, value] of Object.entries(headers)) {
         if (Array.isArray(value)) {
           for (const subvalue of value) {
-            result.push(Buffer.from(name3), Buffer.from(subvalue));
+            result.push(Buffer.from(name2), Buffer.from(subvalue));
           }
         } else {
-          result.push(Buffer.from(name3), Buffer.from(value));
+          result.push(Buffer.from(name2), Buffer.from(value));
         }
       }
       return result;
@@ -7567,8 +7567,8 @@ var require_redirect_handler = __commonJS({
         return true;
       }
       if (unknownOrigin && (header3.length === 13 || header3.length === 6 || header3.length === 19)) {
-        const name3 = util.headerNameToString(header3);
-        return name3 === "authorization" || name3 === "cookie" || name3 === "proxy-authorization";
+        const name2 = util.headerNameToString(header3);
+        return name2 === "authorization" || name2 === "cookie" || name2 === "proxy-authorization";
       }
       return false;
     }
@@ -10821,13 +10821,13 @@ var require_mock_utils = __commonJS({
       for (let i2 = 0; i2 < keys.length; ++i2) {
         const key = keys[i2];
         const value = data[key];
-        const name3 = Buffer.from(`${key}`);
+        const name2 = Buffer.from(`${key}`);
         if (Array.isArray(value)) {
           for (let j = 0; j < value.length; ++j) {
-            result.push(name3, Buffer.from(`${value[j]}`));
+            result.push(name2, Buffer.from(`${value[j]}`));
           }
         } else {
-          result.push(name3, Buffer.from(`${value}`));
+          result.push(name2, Buffer.from(`${value}`));
         }
       }
       return result;
@@ -11237,11 +11237,11 @@ var require_pluralizer = __commonJS({
         this.singular = singular;
         this.plural = plural;
       }
-      pluralize(count3) {
-        const one = count3 === 1;
+      pluralize(count2) {
+        const one = count2 === 1;
         const keys = one ? singulars : plurals;
         const noun = one ? this.singular : this.plural;
-        return { ...keys, count: count3, noun };
+        return { ...keys, count: count2, noun };
       }
     };
   }
@@ -11952,10 +11952,10 @@ var require_headers = __commonJS({
       while (j > i2 && isHTTPWhiteSpaceCharCode(potentialValue.charCodeAt(i2))) ++i2;
       return i2 === 0 && j === potentialValue.length ? potentialValue : potentialValue.substring(i2, j);
     }
-    function fill(headers, object2) {
-      if (Array.isArray(object2)) {
-        for (let i2 = 0; i2 < object2.length; ++i2) {
-          const header3 = object2[i2];
+    function fill(headers, object) {
+      if (Array.isArray(object)) {
+        for (let i2 = 0; i2 < object.length; ++i2) {
+          const header3 = object[i2];
           if (header3.length !== 2) {
             throw webidl.errors.exception({
               header: "Headers constructor",
@@ -11964,10 +11964,10 @@ var require_headers = __commonJS({
           }
           appendHeader(headers, header3[0], header3[1]);
         }
-      } else if (typeof object2 === "object" && object2 !== null) {
-        const keys = Object.keys(object2);
+      } else if (typeof object === "object" && object !== null) {
+        const keys = Object.keys(object);
         for (let i2 = 0; i2 < keys.length; ++i2) {
-          appendHeader(headers, keys[i2], object2[keys[i2]]);
+          appendHeader(headers, keys[i2], object[keys[i2]]);
         }
       } else {
         throw webidl.errors.conversionFailed({
@@ -11977,12 +11977,12 @@ var require_headers = __commonJS({
         });
       }
     }
-    function appendHeader(headers, name3, value) {
+    function appendHeader(headers, name2, value) {
       value = headerValueNormalize(value);
-      if (!isValidHeaderName(name3)) {
+      if (!isValidHeaderName(name2)) {
         throw webidl.errors.invalidArgument({
           prefix: "Headers.append",
-          value: name3,
+          value: name2,
           type: "header name"
         });
       } else if (!isValidHeaderValue(value)) {
@@ -11995,7 +11995,7 @@ var require_headers = __commonJS({
       if (getHeadersGuard(headers) === "immutable") {
         throw new TypeError("immutable");
       }
-      return getHeadersList(headers).append(name3, value, false);
+      return getHeadersList(headers).append(name2, value, false);
     }
     function compareHeaderName(a, b) {
       return a[0] < b[0] ? -1 : 1;
@@ -12018,8 +12018,8 @@ var require_headers = __commonJS({
        * @param {string} name
        * @param {boolean} isLowerCase
        */
-      contains(name3, isLowerCase) {
-        return this[kHeadersMap].has(isLowerCase ? name3 : name3.toLowerCase());
+      contains(name2, isLowerCase) {
+        return this[kHeadersMap].has(isLowerCase ? name2 : name2.toLowerCase());
       }
       clear() {
         this[kHeadersMap].clear();
@@ -12032,9 +12032,9 @@ var require_headers = __commonJS({
        * @param {string} value
        * @param {boolean} isLowerCase
        */
-      append(name3, value, isLowerCase) {
+      append(name2, value, isLowerCase) {
         this[kHeadersSortedMap] = null;
-        const lowercaseName = isLowerCase ? name3 : name3.toLowerCase();
+        const lowercaseName = isLowerCase ? name2 : name2.toLowerCase();
         const exists2 = this[kHeadersMap].get(lowercaseName);
         if (exists2) {
           const delimiter2 = lowercaseName === "cookie" ? "; " : ", ";
@@ -12043,7 +12043,7 @@ var require_headers = __commonJS({
             value: `${exists2.value}${delimiter2}${value}`
           });
         } else {
-          this[kHeadersMap].set(lowercaseName, { name: name3, value });
+          this[kHeadersMap].set(lowercaseName, { name: name2, value });
         }
         if (lowercaseName === "set-cookie") {
           (this.cookies ??= []).push(value);
@@ -12055,26 +12055,26 @@ var require_headers = __commonJS({
        * @param {string} value
        * @param {boolean} isLowerCase
        */
-      set(name3, value, isLowerCase) {
+      set(name2, value, isLowerCase) {
         this[kHeadersSortedMap] = null;
-        const lowercaseName = isLowerCase ? name3 : name3.toLowerCase();
+        const lowercaseName = isLowerCase ? name2 : name2.toLowerCase();
         if (lowercaseName === "set-cookie") {
           this.cookies = [value];
         }
-        this[kHeadersMap].set(lowercaseName, { name: name3, value });
+        this[kHeadersMap].set(lowercaseName, { name: name2, value });
       }
       /**
        * @see https://fetch.spec.whatwg.org/#concept-header-list-delete
        * @param {string} name
        * @param {boolean} isLowerCase
        */
-      delete(name3, isLowerCase) {
+      delete(name2, isLowerCase) {
         this[kHeadersSortedMap] = null;
-        if (!isLowerCase) name3 = name3.toLowerCase();
-        if (name3 === "set-cookie") {
+        if (!isLowerCase) name2 = name2.toLowerCase();
+        if (name2 === "set-cookie") {
           this.cookies = null;
         }
-        this[kHeadersMap].delete(name3);
+        this[kHeadersMap].delete(name2);
       }
       /**
        * @see https://fetch.spec.whatwg.org/#concept-header-list-get
@@ -12082,19 +12082,19 @@ var require_headers = __commonJS({
        * @param {boolean} isLowerCase
        * @returns {string | null}
        */
-      get(name3, isLowerCase) {
-        return this[kHeadersMap].get(isLowerCase ? name3 : name3.toLowerCase())?.value ?? null;
+      get(name2, isLowerCase) {
+        return this[kHeadersMap].get(isLowerCase ? name2 : name2.toLowerCase())?.value ?? null;
       }
       *[Symbol.iterator]() {
-        for (const { 0: name3, 1: { value } } of this[kHeadersMap]) {
-          yield [name3, value];
+        for (const { 0: name2, 1: { value } } of this[kHeadersMap]) {
+          yield [name2, value];
         }
       }
       get entries() {
         const headers = {};
         if (this[kHeadersMap].size !== 0) {
-          for (const { name: name3, value } of this[kHeadersMap].values()) {
-            headers[name3] = value;
+          for (const { name: name2, value } of this[kHeadersMap].values()) {
+            headers[name2] = value;
           }
         }
         return headers;
@@ -12105,13 +12105,13 @@ var require_headers = __commonJS({
       get entriesList() {
         const headers = [];
         if (this[kHeadersMap].size !== 0) {
-          for (const { 0: lowerName, 1: { name: name3, value } } of this[kHeadersMap]) {
+          for (const { 0: lowerName, 1: { name: name2, value } } of this[kHeadersMap]) {
             if (lowerName === "set-cookie") {
               for (const cookie of this.cookies) {
-                headers.push([name3, cookie]);
+                headers.push([name2, cookie]);
               }
             } else {
-              headers.push([name3, value]);
+              headers.push([name2, value]);
             }
           }
         }
@@ -12157,8 +12157,8 @@ var require_headers = __commonJS({
           return array;
         } else {
           let i2 = 0;
-          for (const { 0: name3, 1: { value } } of this[kHeadersMap]) {
-            array[i2++] = [name3, value];
+          for (const { 0: name2, 1: { value } } of this[kHeadersMap]) {
+            array[i2++] = [name2, value];
             assert(value !== null);
           }
           return array.sort(compareHeaderName);
@@ -12181,77 +12181,77 @@ var require_headers = __commonJS({
         }
       }
       // https://fetch.spec.whatwg.org/#dom-headers-append
-      append(name3, value) {
+      append(name2, value) {
         webidl.brandCheck(this, _Headers);
         webidl.argumentLengthCheck(arguments, 2, "Headers.append");
         const prefix = "Headers.append";
-        name3 = webidl.converters.ByteString(name3, prefix, "name");
+        name2 = webidl.converters.ByteString(name2, prefix, "name");
         value = webidl.converters.ByteString(value, prefix, "value");
-        return appendHeader(this, name3, value);
+        return appendHeader(this, name2, value);
       }
       // https://fetch.spec.whatwg.org/#dom-headers-delete
-      delete(name3) {
+      delete(name2) {
         webidl.brandCheck(this, _Headers);
         webidl.argumentLengthCheck(arguments, 1, "Headers.delete");
         const prefix = "Headers.delete";
-        name3 = webidl.converters.ByteString(name3, prefix, "name");
-        if (!isValidHeaderName(name3)) {
+        name2 = webidl.converters.ByteString(name2, prefix, "name");
+        if (!isValidHeaderName(name2)) {
           throw webidl.errors.invalidArgument({
             prefix: "Headers.delete",
-            value: name3,
+            value: name2,
             type: "header name"
           });
         }
         if (this.#guard === "immutable") {
           throw new TypeError("immutable");
         }
-        if (!this.#headersList.contains(name3, false)) {
+        if (!this.#headersList.contains(name2, false)) {
           return;
         }
-        this.#headersList.delete(name3, false);
+        this.#headersList.delete(name2, false);
       }
       // https://fetch.spec.whatwg.org/#dom-headers-get
-      get(name3) {
+      get(name2) {
         webidl.brandCheck(this, _Headers);
         webidl.argumentLengthCheck(arguments, 1, "Headers.get");
         const prefix = "Headers.get";
-        name3 = webidl.converters.ByteString(name3, prefix, "name");
-        if (!isValidHeaderName(name3)) {
+        name2 = webidl.converters.ByteString(name2, prefix, "name");
+        if (!isValidHeaderName(name2)) {
           throw webidl.errors.invalidArgument({
             prefix,
-            value: name3,
+            value: name2,
             type: "header name"
           });
         }
-        return this.#headersList.get(name3, false);
+        return this.#headersList.get(name2, false);
       }
       // https://fetch.spec.whatwg.org/#dom-headers-has
-      has(name3) {
+      has(name2) {
         webidl.brandCheck(this, _Headers);
         webidl.argumentLengthCheck(arguments, 1, "Headers.has");
         const prefix = "Headers.has";
-        name3 = webidl.converters.ByteString(name3, prefix, "name");
-        if (!isValidHeaderName(name3)) {
+        name2 = webidl.converters.ByteString(name2, prefix, "name");
+        if (!isValidHeaderName(name2)) {
           throw webidl.errors.invalidArgument({
             prefix,
-            value: name3,
+            value: name2,
             type: "header name"
           });
         }
-        return this.#headersList.contains(name3, false);
+        return this.#headersList.contains(name2, false);
       }
       // https://fetch.spec.whatwg.org/#dom-headers-set
-      set(name3, value) {
+      set(name2, value) {
         webidl.brandCheck(this, _Headers);
         webidl.argumentLengthCheck(arguments, 2, "Headers.set");
         const prefix = "Headers.set";
-        name3 = webidl.converters.ByteString(name3, prefix, "name");
+        name2 = webidl.converters.ByteString(name2, prefix, "name");
         value = webidl.converters.ByteString(value, prefix, "value");
         value = headerValueNormalize(value);
-        if (!isValidHeaderName(name3)) {
+        if (!isValidHeaderName(name2)) {
           throw webidl.errors.invalidArgument({
             prefix,
-            value: name3,
+            value: name2,
             type: "header name"
           });
         } else if (!isValidHeaderValue(value)) {
@@ -12264,14 +12264,14 @@ var require_headers = __commonJS({
         if (this.#guard === "immutable") {
           throw new TypeError("immutable");
         }
-        this.#headersList.set(name3, value, false);
+        this.#headersList.set(name2, value, false);
       }
       // https://fetch.spec.whatwg.org/#dom-headers-getsetcookie
       getSetCookie() {
         webidl.brandCheck(this, _Headers);
-        const list3 = this.#headersList.cookies;
-        if (list3) {
-          return [...list3];
+        const list2 = this.#headersList.cookies;
+        if (list2) {
+          return [...list2];
         }
         return [];
       }
@@ -12281,19 +12281,19 @@ var require_headers = __commonJS({
           return this.#headersList[kHeadersSortedMap];
         }
         const headers = [];
-        const names3 = this.#headersList.toSortedArray();
+        const names2 = this.#headersList.toSortedArray();
         const cookies = this.#headersList.cookies;
         if (cookies === null || cookies.length === 1) {
-          return this.#headersList[kHeadersSortedMap] = names3;
+          return this.#headersList[kHeadersSortedMap] = names2;
         }
-        for (let i2 = 0; i2 < names3.length; ++i2) {
-          const { 0: name3, 1: value } = names3[i2];
-          if (name3 === "set-cookie") {
+        for (let i2 = 0; i2 < names2.length; ++i2) {
+          const { 0: name2, 1: value } = names2[i2];
+          if (name2 === "set-cookie") {
             for (let j = 0; j < cookies.length; ++j) {
-              headers.push([name3, cookies[j]]);
+              headers.push([name2, cookies[j]]);
             }
           } else {
-            headers.push([name3, value]);
+            headers.push([name2, value]);
           }
         }
         return this.#headersList[kHeadersSortedMap] = headers;
@@ -12311,8 +12311,8 @@ var require_headers = __commonJS({
       static getHeadersList(o) {
         return o.#headersList;
       }
-      static setHeadersList(o, list3) {
-        o.#headersList = list3;
+      static setHeadersList(o, list2) {
+        o.#headersList = list2;
       }
     };
     var { getHeadersGuard, setHeadersGuard, getHeadersList, setHeadersList } = Headers2;
@@ -12713,23 +12713,23 @@ var require_response = __commonJS({
     webidl.converters.URLSearchParams = webidl.interfaceConverter(
       URLSearchParams
     );
-    webidl.converters.XMLHttpRequestBodyInit = function(V, prefix, name3) {
+    webidl.converters.XMLHttpRequestBodyInit = function(V, prefix, name2) {
       if (typeof V === "string") {
-        return webidl.converters.USVString(V, prefix, name3);
+        return webidl.converters.USVString(V, prefix, name2);
       }
       if (isBlobLike(V)) {
-        return webidl.converters.Blob(V, prefix, name3, { strict: false });
+        return webidl.converters.Blob(V, prefix, name2, { strict: false });
       }
       if (ArrayBuffer.isView(V) || types.isArrayBuffer(V)) {
-        return webidl.converters.BufferSource(V, prefix, name3);
+        return webidl.converters.BufferSource(V, prefix, name2);
       }
       if (util.isFormDataLike(V)) {
-        return webidl.converters.FormData(V, prefix, name3, { strict: false });
+        return webidl.converters.FormData(V, prefix, name2, { strict: false });
       }
       if (V instanceof URLSearchParams) {
-        return webidl.converters.URLSearchParams(V, prefix, name3);
+        return webidl.converters.URLSearchParams(V, prefix, name2);
       }
-      return webidl.converters.DOMString(V, prefix, name3);
+      return webidl.converters.DOMString(V, prefix, name2);
     };
     webidl.converters.BodyInit = function(V, prefix, argument) {
       if (V instanceof ReadableStream) {
@@ -13100,8 +13100,8 @@ var require_request2 = __commonJS({
           const headers = init.headers !== void 0 ? init.headers : new HeadersList(headersList);
           headersList.clear();
           if (headers instanceof HeadersList) {
-            for (const { name: name3, value } of headers.rawValues()) {
-              headersList.append(name3, value, false);
+            for (const { name: name2, value } of headers.rawValues()) {
+              headersList.append(name2, value, false);
             }
             headersList.cookies = headers.cookies;
           } else {
@@ -13280,13 +13280,13 @@ var require_request2 = __commonJS({
         if (this.signal.aborted) {
           ac.abort(this.signal.reason);
         } else {
-          let list3 = dependentControllerMap.get(this.signal);
-          if (list3 === void 0) {
-            list3 = /* @__PURE__ */ new Set();
-            dependentControllerMap.set(this.signal, list3);
+          let list2 = dependentControllerMap.get(this.signal);
+          if (list2 === void 0) {
+            list2 = /* @__PURE__ */ new Set();
+            dependentControllerMap.set(this.signal, list2);
           }
           const acRef = new WeakRef(ac);
-          list3.add(acRef);
+          list2.add(acRef);
           util.addAbortListener(
             ac.signal,
             buildAbort(acRef)
@@ -16105,9 +16105,9 @@ var require_util6 = __commonJS({
       }
       return false;
     }
-    function validateCookieName(name3) {
-      for (let i2 = 0; i2 < name3.length; ++i2) {
-        const code2 = name3.charCodeAt(i2);
+    function validateCookieName(name2) {
+      for (let i2 = 0; i2 < name2.length; ++i2) {
+        const code2 = name2.charCodeAt(i2);
         if (code2 < 33 || // exclude CTLs (0-31), SP and HT
         code2 > 126 || // exclude non-ascii and DEL
         code2 === 34 || // "
@@ -16314,7 +16314,7 @@ var require_parse = __commonJS({
       }
       let nameValuePair = "";
       let unparsedAttributes = "";
-      let name3 = "";
+      let name2 = "";
       let value = "";
       if (header3.includes(";")) {
         const position = { position: 0 };
@@ -16327,20 +16327,20 @@ var require_parse = __commonJS({
         value = nameValuePair;
       } else {
         const position = { position: 0 };
-        name3 = collectASequenceOfCodePointsFast(
+        name2 = collectASequenceOfCodePointsFast(
           "=",
           nameValuePair,
           position
         );
         value = nameValuePair.slice(position.position + 1);
       }
-      name3 = name3.trim();
+      name2 = name2.trim();
       value = value.trim();
-      if (name3.length + value.length > maxNameValuePairSize) {
+      if (name2.length + value.length > maxNameValuePairSize) {
         return null;
       }
       return {
-        name: name3,
+        name: name2,
         value,
         ...parseUnparsedAttributes(unparsedAttributes)
       };
@@ -16453,19 +16453,19 @@ var require_cookies = __commonJS({
         return out;
       }
       for (const piece of cookie.split(";")) {
-        const [name3, ...value] = piece.split("=");
-        out[name3.trim()] = value.join("=");
+        const [name2, ...value] = piece.split("=");
+        out[name2.trim()] = value.join("=");
       }
       return out;
     }
-    function deleteCookie(headers, name3, attributes) {
+    function deleteCookie(headers, name2, attributes) {
       webidl.brandCheck(headers, Headers2, { strict: false });
       const prefix = "deleteCookie";
       webidl.argumentLengthCheck(arguments, 2, prefix);
-      name3 = webidl.converters.DOMString(name3, prefix, "name");
+      name2 = webidl.converters.DOMString(name2, prefix, "name");
       attributes = webidl.converters.DeleteCookieAttributes(attributes);
       setCookie(headers, {
-        name: name3,
+        name: name2,
         value: "",
         expires: /* @__PURE__ */ new Date(0),
         ...attributes
@@ -17027,9 +17027,9 @@ var require_util7 = __commonJS({
       const extensionList = /* @__PURE__ */ new Map();
       while (position.position < extensions.length) {
         const pair = collectASequenceOfCodePointsFast(";", extensions, position);
-        const [name3, value = ""] = pair.split("=");
+        const [name2, value = ""] = pair.split("=");
         extensionList.set(
-          removeHTTPWhitespace(name3, true, false),
+          removeHTTPWhitespace(name2, true, false),
           removeHTTPWhitespace(value, false, true)
         );
         position.position++;
@@ -18660,15 +18660,15 @@ ${value}`;
           pos = 0;
         }
       }
-      discardLeadingBytes(count3) {
-        while (count3 > 0 && this.lineChunkIndex < this.chunks.length) {
+      discardLeadingBytes(count2) {
+        while (count2 > 0 && this.lineChunkIndex < this.chunks.length) {
           const chunk = this.chunks[this.lineChunkIndex];
           const remaining = chunk.length - this.linePos;
-          if (count3 < remaining) {
-            this.linePos += count3;
-            count3 = 0;
+          if (count2 < remaining) {
+            this.linePos += count2;
+            count2 = 0;
           } else {
-            count3 -= remaining;
+            count2 -= remaining;
             this.lineChunkIndex++;
             this.linePos = 0;
           }
@@ -20833,7 +20833,7 @@ var require_minimal = __commonJS({
     util.lcFirst = function lcFirst(str3) {
       return str3.charAt(0).toLowerCase() + str3.substring(1);
     };
-    function newError(name3) {
+    function newError(name2) {
       function CustomError(message, properties) {
         if (!(this instanceof CustomError))
           return new CustomError(message, properties);
@@ -20856,7 +20856,7 @@ var require_minimal = __commonJS({
         },
         name: {
           get: function get() {
-            return name3;
+            return name2;
           },
           set: void 0,
           enumerable: false,
@@ -20890,9 +20890,9 @@ var require_minimal = __commonJS({
       };
     };
     util.oneOfSetter = function setOneOf(fieldNames) {
-      return function(name3) {
+      return function(name2) {
         for (var i2 = 0; i2 < fieldNames.length; ++i2)
-          if (fieldNames[i2] !== name3)
+          if (fieldNames[i2] !== name2)
             delete this[fieldNames[i2]];
       };
     };
@@ -21606,15 +21606,15 @@ var require_codegen = __commonJS({
       return Codegen;
     }
     codegen.verbose = false;
-    function safeFunctionName(name3) {
-      if (!name3)
+    function safeFunctionName(name2) {
+      if (!name2)
         return "";
-      name3 = String(name3).replace(/[^\w$]/g, "");
-      if (!name3)
+      name2 = String(name2).replace(/[^\w$]/g, "");
+      if (!name2)
         return "";
-      if (/^\d/.test(name3))
-        name3 = "_" + name3;
-      return reservedRe.test(name3) ? name3 + "_" : name3;
+      if (/^\d/.test(name2))
+        name2 = "_" + name2;
+      return reservedRe.test(name2) ? name2 + "_" : name2;
     }
   }
 });
@@ -21783,9 +21783,9 @@ var require_namespace = __commonJS({
     var Type;
     var Service;
     var Enum;
-    Namespace.fromJSON = function fromJSON(name3, json, depth) {
+    Namespace.fromJSON = function fromJSON(name2, json, depth) {
       depth = util.checkDepth(depth);
-      return new Namespace(name3, json.options).addJSON(json.nested, depth);
+      return new Namespace(name2, json.options).addJSON(json.nested, depth);
     };
     function arrayToJSON(array, toJSONOptions) {
       if (!(array && array.length))
@@ -21804,16 +21804,16 @@ var require_namespace = __commonJS({
       }
       return false;
     };
-    Namespace.isReservedName = function isReservedName(reserved, name3) {
+    Namespace.isReservedName = function isReservedName(reserved, name2) {
       if (reserved) {
         for (var i2 = 0; i2 < reserved.length; ++i2)
-          if (reserved[i2] === name3)
+          if (reserved[i2] === name2)
             return true;
       }
       return false;
     };
-    function Namespace(name3, options) {
-      ReflectionObject.call(this, name3, options);
+    function Namespace(name2, options) {
+      ReflectionObject.call(this, name2, options);
       this.nested = void 0;
       this._nestedArray = null;
       this._lookupCache = /* @__PURE__ */ Object.create(null);
@@ -21846,50 +21846,50 @@ var require_namespace = __commonJS({
       depth = util.checkDepth(depth);
       var ns = this;
       if (nestedJson) {
-        for (var names3 = Object.keys(nestedJson), i2 = 0, nested; i2 < names3.length; ++i2) {
-          nested = nestedJson[names3[i2]];
+        for (var names2 = Object.keys(nestedJson), i2 = 0, nested; i2 < names2.length; ++i2) {
+          nested = nestedJson[names2[i2]];
           ns.add(
             // most to least likely
-            (nested.fields !== void 0 ? Type.fromJSON : nested.values !== void 0 ? Enum.fromJSON : nested.methods !== void 0 ? Service.fromJSON : nested.id !== void 0 ? Field.fromJSON : Namespace.fromJSON)(names3[i2], nested, depth + 1)
+            (nested.fields !== void 0 ? Type.fromJSON : nested.values !== void 0 ? Enum.fromJSON : nested.methods !== void 0 ? Service.fromJSON : nested.id !== void 0 ? Field.fromJSON : Namespace.fromJSON)(names2[i2], nested, depth + 1)
           );
         }
       }
       return this;
     };
-    Namespace.prototype.get = function get(name3) {
-      return this.nested && Object.prototype.hasOwnProperty.call(this.nested, name3) ? this.nested[name3] : null;
+    Namespace.prototype.get = function get(name2) {
+      return this.nested && Object.prototype.hasOwnProperty.call(this.nested, name2) ? this.nested[name2] : null;
     };
-    Namespace.prototype.getEnum = function getEnum(name3) {
-      if (this.nested && Object.prototype.hasOwnProperty.call(this.nested, name3) && this.nested[name3] instanceof Enum)
-        return this.nested[name3].values;
-      throw Error("no such enum: " + name3);
+    Namespace.prototype.getEnum = function getEnum(name2) {
+      if (this.nested && Object.prototype.hasOwnProperty.call(this.nested, name2) && this.nested[name2] instanceof Enum)
+        return this.nested[name2].values;
+      throw Error("no such enum: " + name2);
     };
-    Namespace.prototype.add = function add(object2) {
-      if (!(object2 instanceof Field && object2.extend !== void 0 || object2 instanceof Type || object2 instanceof OneOf || object2 instanceof Enum || object2 instanceof Service || object2 instanceof Namespace))
+    Namespace.prototype.add = function add(object) {
+      if (!(object instanceof Field && object.extend !== void 0 || object instanceof Type || object instanceof OneOf || object instanceof Enum || object instanceof Service || object instanceof Namespace))
         throw TypeError("object must be a valid nested object");
-      if (object2.name === "__proto__")
+      if (object.name === "__proto__")
         return this;
       if (!this.nested)
         this.nested = {};
       else {
-        var prev = this.get(object2.name);
+        var prev = this.get(object.name);
         if (prev) {
-          if (prev instanceof Namespace && object2 instanceof Namespace && !(prev instanceof Type || prev instanceof Service)) {
+          if (prev instanceof Namespace && object instanceof Namespace && !(prev instanceof Type || prev instanceof Service)) {
             var nested = prev.nestedArray;
             for (var i2 = 0; i2 < nested.length; ++i2)
-              object2.add(nested[i2]);
+              object.add(nested[i2]);
             this.remove(prev);
             if (!this.nested)
               this.nested = {};
-            object2.setOptions(prev.options, true);
+            object.setOptions(prev.options, true);
           } else
-            throw Error("duplicate name '" + object2.name + "' in " + this);
+            throw Error("duplicate name '" + object.name + "' in " + this);
         }
       }
-      this.nested[object2.name] = object2;
+      this.nested[object.name] = object;
       if (!(this instanceof Type || this instanceof Service || this instanceof Enum || this instanceof Field)) {
-        if (!object2._edition) {
-          object2._edition = object2._defaultEdition;
+        if (!object._edition) {
+          object._edition = object._defaultEdition;
         }
       }
       this._needsRecursiveFeatureResolution = true;
@@ -21899,18 +21899,18 @@ var require_namespace = __commonJS({
         parent._needsRecursiveFeatureResolution = true;
         parent._needsRecursiveResolve = true;
       }
-      object2.onAdd(this);
+      object.onAdd(this);
       return clearCache(this);
     };
-    Namespace.prototype.remove = function remove(object2) {
-      if (!(object2 instanceof ReflectionObject))
+    Namespace.prototype.remove = function remove(object) {
+      if (!(object instanceof ReflectionObject))
         throw TypeError("object must be a ReflectionObject");
-      if (object2.parent !== this)
-        throw Error(object2 + " is not a member of " + this);
-      delete this.nested[object2.name];
+      if (object.parent !== this)
+        throw Error(object + " is not a member of " + this);
+      delete this.nested[object.name];
       if (!Object.keys(this.nested).length)
         this.nested = void 0;
-      object2.onRemove(this);
+      object.onRemove(this);
       return clearCache(this);
     };
     Namespace.prototype.define = function define2(path5, json) {
@@ -22058,16 +22058,16 @@ var require_mapfield = __commonJS({
     ((MapField.prototype = Object.create(Field.prototype)).constructor = MapField).className = "MapField";
     var types = require_types();
     var util = require_util9();
-    function MapField(name3, id, keyType, type, options, comment) {
-      Field.call(this, name3, id, type, void 0, void 0, options, comment);
+    function MapField(name2, id, keyType, type, options, comment) {
+      Field.call(this, name2, id, type, void 0, void 0, options, comment);
       if (!util.isString(keyType))
         throw TypeError("keyType must be a string");
       this.keyType = keyType;
       this.resolvedKeyType = null;
       this.map = true;
     }
-    MapField.fromJSON = function fromJSON(name3, json) {
-      return new MapField(name3, json.id, json.keyType, json.type, json.options, json.comment);
+    MapField.fromJSON = function fromJSON(name2, json) {
+      return new MapField(name2, json.id, json.keyType, json.type, json.options, json.comment);
     };
     MapField.prototype.toJSON = function toJSON(toJSONOptions) {
       var keepComments = toJSONOptions ? Boolean(toJSONOptions.keepComments) : false;
@@ -22113,7 +22113,7 @@ var require_method = __commonJS({
     var ReflectionObject = require_object();
     ((Method.prototype = Object.create(ReflectionObject.prototype)).constructor = Method).className = "Method";
     var util = require_util9();
-    function Method(name3, type, requestType, responseType, requestStream, responseStream, options, comment, parsedOptions) {
+    function Method(name2, type, requestType, responseType, requestStream, responseStream, options, comment, parsedOptions) {
       if (util.isObject(requestStream)) {
         options = requestStream;
         requestStream = responseStream = void 0;
@@ -22127,7 +22127,7 @@ var require_method = __commonJS({
         throw TypeError("requestType must be a string");
       if (!util.isString(responseType))
         throw TypeError("responseType must be a string");
-      ReflectionObject.call(this, name3, options);
+      ReflectionObject.call(this, name2, options);
       this.type = type || "rpc";
       this.requestType = requestType;
       this.requestStream = requestStream ? true : void 0;
@@ -22138,8 +22138,8 @@ var require_method = __commonJS({
       this.comment = comment;
       this.parsedOptions = parsedOptions;
     }
-    Method.fromJSON = function fromJSON(name3, json) {
-      return new Method(name3, json.type, json.requestType, json.responseType, json.requestStream, json.responseStream, json.options, json.comment, json.parsedOptions);
+    Method.fromJSON = function fromJSON(name2, json) {
+      return new Method(name2, json.type, json.requestType, json.responseType, json.requestStream, json.responseStream, json.options, json.comment, json.parsedOptions);
     };
     Method.prototype.toJSON = function toJSON(toJSONOptions) {
       var keepComments = toJSONOptions ? Boolean(toJSONOptions.keepComments) : false;
@@ -22183,17 +22183,17 @@ var require_service2 = __commonJS({
     var Method = require_method();
     var util = require_util9();
     var rpc = require_rpc();
-    function Service(name3, options) {
-      Namespace.call(this, name3, options);
+    function Service(name2, options) {
+      Namespace.call(this, name2, options);
       this.methods = {};
       this._methodsArray = null;
     }
-    Service.fromJSON = function fromJSON(name3, json, depth) {
+    Service.fromJSON = function fromJSON(name2, json, depth) {
       depth = util.checkDepth(depth);
-      var service = new Service(name3, json.options);
+      var service = new Service(name2, json.options);
       if (json.methods)
-        for (var names3 = Object.keys(json.methods), i2 = 0; i2 < names3.length; ++i2)
-          service.add(Method.fromJSON(names3[i2], json.methods[names3[i2]]));
+        for (var names2 = Object.keys(json.methods), i2 = 0; i2 < names2.length; ++i2)
+          service.add(Method.fromJSON(names2[i2], json.methods[names2[i2]]));
       if (json.nested)
         service.addJSON(json.nested, depth);
       if (json.edition)
@@ -22228,8 +22228,8 @@ var require_service2 = __commonJS({
       service._methodsArray = null;
       return service;
     }
-    Service.prototype.get = function get(name3) {
-      return Object.prototype.hasOwnProperty.call(this.methods, name3) ? this.methods[name3] : Namespace.prototype.get.call(this, name3);
+    Service.prototype.get = function get(name2) {
+      return Object.prototype.hasOwnProperty.call(this.methods, name2) ? this.methods[name2] : Namespace.prototype.get.call(this, name2);
     };
     Service.prototype.resolveAll = function resolveAll() {
       if (!this._needsRecursiveResolve) return this;
@@ -22248,27 +22248,27 @@ var require_service2 = __commonJS({
       });
       return this;
     };
-    Service.prototype.add = function add(object2) {
-      if (this.get(object2.name))
-        throw Error("duplicate name '" + object2.name + "' in " + this);
-      if (object2 instanceof Method) {
-        if (object2.name === "__proto__")
+    Service.prototype.add = function add(object) {
+      if (this.get(object.name))
+        throw Error("duplicate name '" + object.name + "' in " + this);
+      if (object instanceof Method) {
+        if (object.name === "__proto__")
           return this;
-        this.methods[object2.name] = object2;
-        object2.parent = this;
+        this.methods[object.name] = object;
+        object.parent = this;
         return clearCache(this);
       }
-      return Namespace.prototype.add.call(this, object2);
+      return Namespace.prototype.add.call(this, object);
     };
-    Service.prototype.remove = function remove(object2) {
-      if (object2 instanceof Method) {
-        if (this.methods[object2.name] !== object2)
-          throw Error(object2 + " is not a member of " + this);
-        delete this.methods[object2.name];
-        object2.parent = null;
+    Service.prototype.remove = function remove(object) {
+      if (object instanceof Method) {
+        if (this.methods[object.name] !== object)
+          throw Error(object + " is not a member of " + this);
+        delete this.methods[object.name];
+        object.parent = null;
         return clearCache(this);
       }
-      return Namespace.prototype.remove.call(this, object2);
+      return Namespace.prototype.remove.call(this, object);
     };
     Service.prototype.create = function create2(rpcImpl, requestDelimited, responseDelimited) {
       var rpcService = new rpc.Service(rpcImpl, requestDelimited, responseDelimited);
@@ -22319,8 +22319,8 @@ var require_message = __commonJS({
     Message.verify = function verify(message) {
       return this.$type.verify(message);
     };
-    Message.fromObject = function fromObject(object2) {
-      return this.$type.fromObject(object2);
+    Message.fromObject = function fromObject(object) {
+      return this.$type.fromObject(object);
     };
     Message.toObject = function toObject(message, options) {
       return this.$type.toObject(message, options);
@@ -22706,26 +22706,26 @@ var require_wrappers = __commonJS({
     var Message = require_message();
     var util = require_minimal();
     wrappers[".google.protobuf.Any"] = {
-      fromObject: function(object2, depth) {
+      fromObject: function(object, depth) {
         if (depth === void 0)
           depth = 0;
         if (depth > util.recursionLimit)
           throw Error("max depth exceeded");
-        if (object2 && object2["@type"]) {
-          var name3 = object2["@type"].substring(object2["@type"].lastIndexOf("/") + 1);
-          var type = this.lookup(name3);
+        if (object && object["@type"]) {
+          var name2 = object["@type"].substring(object["@type"].lastIndexOf("/") + 1);
+          var type = this.lookup(name2);
           if (type) {
-            var type_url = object2["@type"].charAt(0) === "." ? object2["@type"].slice(1) : object2["@type"];
+            var type_url = object["@type"].charAt(0) === "." ? object["@type"].slice(1) : object["@type"];
             if (type_url.indexOf("/") === -1) {
               type_url = "/" + type_url;
             }
             return this.create({
               type_url,
-              value: type.encode(type.fromObject(object2, depth + 1)).finish()
+              value: type.encode(type.fromObject(object, depth + 1)).finish()
             });
           }
         }
-        return this.fromObject(object2, depth);
+        return this.fromObject(object, depth);
       },
       toObject: function(message, options, depth) {
         if (depth === void 0)
@@ -22734,23 +22734,23 @@ var require_wrappers = __commonJS({
           throw Error("max depth exceeded");
         var googleApi = "type.googleapis.com/";
         var prefix = "";
-        var name3 = "";
+        var name2 = "";
         if (options && options.json && message.type_url && message.value) {
-          name3 = message.type_url.substring(message.type_url.lastIndexOf("/") + 1);
+          name2 = message.type_url.substring(message.type_url.lastIndexOf("/") + 1);
           prefix = message.type_url.substring(0, message.type_url.lastIndexOf("/") + 1);
-          var type = this.lookup(name3);
+          var type = this.lookup(name2);
           if (type)
             message = type.decode(message.value, void 0, void 0, depth + 1);
         }
         if (!(message instanceof this.ctor) && message instanceof Message) {
-          var object2 = message.$type.toObject(message, options, depth + 1);
+          var object = message.$type.toObject(message, options, depth + 1);
           var messageName = message.$type.fullName[0] === "." ? message.$type.fullName.slice(1) : message.$type.fullName;
           if (prefix === "") {
             prefix = googleApi;
           }
-          name3 = prefix + messageName;
-          object2["@type"] = name3;
-          return object2;
+          name2 = prefix + messageName;
+          object["@type"] = name2;
+          return object;
         }
         return this.toObject(message, options, depth);
       }
@@ -22779,9 +22779,9 @@ var require_type = __commonJS({
     var verifier = require_verifier();
     var converter = require_converter();
     var wrappers = require_wrappers();
-    function Type(name3, options) {
-      name3 = name3.replace(/\W/g, "");
-      Namespace.call(this, name3, options);
+    function Type(name2, options) {
+      name2 = name2.replace(/\W/g, "");
+      Namespace.call(this, name2, options);
       this.fields = {};
       this.oneofs = void 0;
       this.extensions = void 0;
@@ -22804,8 +22804,8 @@ var require_type = __commonJS({
           if (this._fieldsById)
             return this._fieldsById;
           this._fieldsById = {};
-          for (var names3 = Object.keys(this.fields), i2 = 0; i2 < names3.length; ++i2) {
-            var field2 = this.fields[names3[i2]], id = field2.id;
+          for (var names2 = Object.keys(this.fields), i2 = 0; i2 < names2.length; ++i2) {
+            var field2 = this.fields[names2[i2]], id = field2.id;
             if (this._fieldsById[id])
               throw Error("duplicate id " + id + " in " + this);
             this._fieldsById[id] = field2;
@@ -22884,28 +22884,28 @@ var require_type = __commonJS({
       delete type.verify;
       return type;
     }
-    Type.fromJSON = function fromJSON(name3, json, depth) {
+    Type.fromJSON = function fromJSON(name2, json, depth) {
       if (depth === void 0)
         depth = 0;
       if (depth > util.nestingLimit)
         throw Error("max depth exceeded");
-      var type = new Type(name3, json.options);
+      var type = new Type(name2, json.options);
       type.extensions = json.extensions;
       type.reserved = json.reserved;
-      var names3 = Object.keys(json.fields), i2 = 0;
-      for (; i2 < names3.length; ++i2)
+      var names2 = Object.keys(json.fields), i2 = 0;
+      for (; i2 < names2.length; ++i2)
         type.add(
-          (typeof json.fields[names3[i2]].keyType !== "undefined" ? MapField.fromJSON : Field.fromJSON)(names3[i2], json.fields[names3[i2]])
+          (typeof json.fields[names2[i2]].keyType !== "undefined" ? MapField.fromJSON : Field.fromJSON)(names2[i2], json.fields[names2[i2]])
         );
       if (json.oneofs)
-        for (names3 = Object.keys(json.oneofs), i2 = 0; i2 < names3.length; ++i2)
-          type.add(OneOf.fromJSON(names3[i2], json.oneofs[names3[i2]]));
+        for (names2 = Object.keys(json.oneofs), i2 = 0; i2 < names2.length; ++i2)
+          type.add(OneOf.fromJSON(names2[i2], json.oneofs[names2[i2]]));
       if (json.nested)
-        for (names3 = Object.keys(json.nested), i2 = 0; i2 < names3.length; ++i2) {
-          var nested = json.nested[names3[i2]];
+        for (names2 = Object.keys(json.nested), i2 = 0; i2 < names2.length; ++i2) {
+          var nested = json.nested[names2[i2]];
           type.add(
             // most to least likely
-            (nested.id !== void 0 ? Field.fromJSON : nested.fields !== void 0 ? Type.fromJSON : nested.values !== void 0 ? Enum.fromJSON : nested.methods !== void 0 ? Service.fromJSON : Namespace.fromJSON)(names3[i2], nested, depth + 1)
+            (nested.id !== void 0 ? Field.fromJSON : nested.fields !== void 0 ? Type.fromJSON : nested.values !== void 0 ? Enum.fromJSON : nested.methods !== void 0 ? Service.fromJSON : Namespace.fromJSON)(names2[i2], nested, depth + 1)
           );
         }
       if (json.extensions && json.extensions.length)
@@ -22971,74 +22971,74 @@ var require_type = __commonJS({
       });
       return this;
     };
-    Type.prototype.get = function get(name3) {
-      if (Object.prototype.hasOwnProperty.call(this.fields, name3))
-        return this.fields[name3];
-      if (this.oneofs && Object.prototype.hasOwnProperty.call(this.oneofs, name3))
-        return this.oneofs[name3];
-      if (this.nested && Object.prototype.hasOwnProperty.call(this.nested, name3))
-        return this.nested[name3];
+    Type.prototype.get = function get(name2) {
+      if (Object.prototype.hasOwnProperty.call(this.fields, name2))
+        return this.fields[name2];
+      if (this.oneofs && Object.prototype.hasOwnProperty.call(this.oneofs, name2))
+        return this.oneofs[name2];
+      if (this.nested && Object.prototype.hasOwnProperty.call(this.nested, name2))
+        return this.nested[name2];
       return null;
     };
-    Type.prototype.add = function add(object2) {
-      if (this.get(object2.name))
-        throw Error("duplicate name '" + object2.name + "' in " + this);
-      if (object2 instanceof Field && object2.extend === void 0) {
+    Type.prototype.add = function add(object) {
+      if (this.get(object.name))
+        throw Error("duplicate name '" + object.name + "' in " + this);
+      if (object instanceof Field && object.extend === void 0) {
         if (this._fieldsById ? (
           /* istanbul ignore next */
-          this._fieldsById[object2.id]
-        ) : this.fieldsById[object2.id])
-          throw Error("duplicate id " + object2.id + " in " + this);
-        if (this.isReservedId(object2.id))
-          throw Error("id " + object2.id + " is reserved in " + this);
-        if (this.isReservedName(object2.name) || object2.name.charAt(0) === "$")
-          throw Error("name '" + object2.name + "' is reserved in " + this);
-        if (object2.name === "__proto__")
+          this._fieldsById[object.id]
+        ) : this.fieldsById[object.id])
+          throw Error("duplicate id " + object.id + " in " + this);
+        if (this.isReservedId(object.id))
+          throw Error("id " + object.id + " is reserved in " + this);
+        if (this.isReservedName(object.name) || object.name.charAt(0) === "$")
+          throw Error("name '" + object.name + "' is reserved in " + this);
+        if (object.name === "__proto__")
           return this;
-        if (object2.parent)
-          object2.parent.remove(object2);
-        this.fields[object2.name] = object2;
-        object2.message = this;
-        object2.onAdd(this);
+        if (object.parent)
+          object.parent.remove(object);
+        this.fields[object.name] = object;
+        object.message = this;
+        object.onAdd(this);
         return clearCache(this);
       }
-      if (object2 instanceof OneOf) {
-        if (object2.name.charAt(0) === "$")
-          throw Error("name '" + object2.name + "' is reserved in " + this);
-        if (object2.name === "__proto__")
+      if (object instanceof OneOf) {
+        if (object.name.charAt(0) === "$")
+          throw Error("name '" + object.name + "' is reserved in " + this);
+        if (object.name === "__proto__")
           return this;
         if (!this.oneofs)
           this.oneofs = {};
-        this.oneofs[object2.name] = object2;
-        object2.onAdd(this);
+        this.oneofs[object.name] = object;
+        object.onAdd(this);
         return clearCache(this);
       }
-      return Namespace.prototype.add.call(this, object2);
+      return Namespace.prototype.add.call(this, object);
     };
-    Type.prototype.remove = function remove(object2) {
-      if (object2 instanceof Field && object2.extend === void 0) {
-        if (!this.fields || this.fields[object2.name] !== object2)
-          throw Error(object2 + " is not a member of " + this);
-        delete this.fields[object2.name];
-        object2.parent = null;
-        object2.onRemove(this);
+    Type.prototype.remove = function remove(object) {
+      if (object instanceof Field && object.extend === void 0) {
+        if (!this.fields || this.fields[object.name] !== object)
+          throw Error(object + " is not a member of " + this);
+        delete this.fields[object.name];
+        object.parent = null;
+        object.onRemove(this);
         return clearCache(this);
       }
-      if (object2 instanceof OneOf) {
-        if (!this.oneofs || this.oneofs[object2.name] !== object2)
-          throw Error(object2 + " is not a member of " + this);
-        delete this.oneofs[object2.name];
-        object2.parent = null;
-        object2.onRemove(this);
+      if (object instanceof OneOf) {
+        if (!this.oneofs || this.oneofs[object.name] !== object)
+          throw Error(object + " is not a member of " + this);
+        delete this.oneofs[object.name];
+        object.parent = null;
+        object.onRemove(this);
         return clearCache(this);
       }
-      return Namespace.prototype.remove.call(this, object2);
+      return Namespace.prototype.remove.call(this, object);
     };
     Type.prototype.isReservedId = function isReservedId(id) {
       return Namespace.isReservedId(this.reserved, id);
     };
-    Type.prototype.isReservedName = function isReservedName(name3) {
-      return Namespace.isReservedName(this.reserved, name3);
+    Type.prototype.isReservedName = function isReservedName(name2) {
+      return Namespace.isReservedName(this.reserved, name2);
     };
     Type.prototype.create = function create2(properties) {
       return new this.ctor(properties);
@@ -23097,8 +23097,8 @@ var require_type = __commonJS({
     Type.prototype.verify = function verify_setup(message, depth) {
       return this.setup().verify(message, depth);
     };
-    Type.prototype.fromObject = function fromObject(object2, depth) {
-      return this.setup().fromObject(object2, depth);
+    Type.prototype.fromObject = function fromObject(object, depth) {
+      return this.setup().fromObject(object, depth);
     };
     Type.prototype.toObject = function toObject(message, options) {
       return this.setup().toObject.apply(this, arguments);
@@ -23299,65 +23299,65 @@ var require_root = __commonJS({
       }
       return false;
     }
-    Root.prototype._handleAdd = function _handleAdd(object2) {
-      if (object2 instanceof Field) {
+    Root.prototype._handleAdd = function _handleAdd(object) {
+      if (object instanceof Field) {
         if (
           /* an extension field (implies not part of a oneof) */
-          object2.extend !== void 0 && /* not already handled */
-          !object2.extensionField
+          object.extend !== void 0 && /* not already handled */
+          !object.extensionField
         ) {
-          if (!tryHandleExtension(this, object2))
-            this.deferred.push(object2);
+          if (!tryHandleExtension(this, object))
+            this.deferred.push(object);
         }
-      } else if (object2 instanceof Enum) {
-        if (exposeRe.test(object2.name))
-          object2.parent[object2.name] = object2.values;
-      } else if (!(object2 instanceof OneOf)) {
-        if (object2 instanceof Type)
+      } else if (object instanceof Enum) {
+        if (exposeRe.test(object.name))
+          object.parent[object.name] = object.values;
+      } else if (!(object instanceof OneOf)) {
+        if (object instanceof Type)
           for (var i2 = 0; i2 < this.deferred.length; )
             if (tryHandleExtension(this, this.deferred[i2]))
               this.deferred.splice(i2, 1);
             else
               ++i2;
         for (var j = 0; j < /* initializes */
-        object2.nestedArray.length; ++j)
-          this._handleAdd(object2._nestedArray[j]);
-        if (exposeRe.test(object2.name))
-          object2.parent[object2.name] = object2;
+        object.nestedArray.length; ++j)
+          this._handleAdd(object._nestedArray[j]);
+        if (exposeRe.test(object.name))
+          object.parent[object.name] = object;
       }
-      if (object2 instanceof Type || object2 instanceof Enum || object2 instanceof Field) {
-        this._fullyQualifiedObjects[object2.fullName] = object2;
+      if (object instanceof Type || object instanceof Enum || object instanceof Field) {
+        this._fullyQualifiedObjects[object.fullName] = object;
       }
     };
-    Root.prototype._handleRemove = function _handleRemove(object2) {
-      if (object2 instanceof Field) {
+    Root.prototype._handleRemove = function _handleRemove(object) {
+      if (object instanceof Field) {
         if (
           /* an extension field */
-          object2.extend !== void 0
+          object.extend !== void 0
         ) {
           if (
             /* already handled */
-            object2.extensionField
+            object.extensionField
           ) {
-            object2.extensionField.parent.remove(object2.extensionField);
-            object2.extensionField = null;
+            object.extensionField.parent.remove(object.extensionField);
+            object.extensionField = null;
           } else {
-            var index = this.deferred.indexOf(object2);
+            var index = this.deferred.indexOf(object);
             if (index > -1)
               this.deferred.splice(index, 1);
           }
         }
-      } else if (object2 instanceof Enum) {
-        if (exposeRe.test(object2.name))
-          delete object2.parent[object2.name];
-      } else if (object2 instanceof Namespace) {
+      } else if (object instanceof Enum) {
+        if (exposeRe.test(object.name))
+          delete object.parent[object.name];
+      } else if (object instanceof Namespace) {
         for (var i2 = 0; i2 < /* initializes */
-        object2.nestedArray.length; ++i2)
-          this._handleRemove(object2._nestedArray[i2]);
-        if (exposeRe.test(object2.name))
-          delete object2.parent[object2.name];
+        object.nestedArray.length; ++i2)
+          this._handleRemove(object._nestedArray[i2]);
+        if (exposeRe.test(object.name))
+          delete object.parent[object.name];
       }
-      delete this._fullyQualifiedObjects[object2.fullName];
+      delete this._fullyQualifiedObjects[object.fullName];
     };
     Root._configure = function(Type_, parse_, common_) {
       Type = Type_;
@@ -23388,26 +23388,26 @@ var require_util9 = __commonJS({
         throw Error("max depth exceeded");
       return depth;
     };
-    util.toArray = function toArray(object2) {
-      if (object2) {
-        var keys = Object.keys(object2), array = new Array(keys.length), index = 0;
+    util.toArray = function toArray(object) {
+      if (object) {
+        var keys = Object.keys(object), array = new Array(keys.length), index = 0;
         while (index < keys.length)
-          array[index] = object2[keys[index++]];
+          array[index] = object[keys[index++]];
         return array;
       }
       return [];
     };
     util.toObject = function toObject(array) {
-      var object2 = {}, index = 0;
+      var object = {}, index = 0;
       while (index < array.length) {
         var key = array[index++], val = array[index++];
         if (val !== void 0)
-          object2[key] = val;
+          object[key] = val;
       }
-      return object2;
+      return object;
     };
-    util.isReserved = function isReserved(name3) {
-      return reservedRe.test(name3);
+    util.isReserved = function isReserved(name2) {
+      return reservedRe.test(name2);
     };
     util.safeProp = function safeProp(prop) {
       if (!/^[$\w_]+$/.test(prop) || reservedRe.test(prop))
@@ -23445,14 +23445,14 @@ var require_util9 = __commonJS({
       return type;
     };
     var decorateEnumIndex = 0;
-    util.decorateEnum = function decorateEnum(object2) {
-      if (object2.$type)
-        return object2.$type;
+    util.decorateEnum = function decorateEnum(object) {
+      if (object.$type)
+        return object.$type;
       if (!Enum)
         Enum = require_enum();
-      var enm = new Enum("Enum" + decorateEnumIndex++, object2);
+      var enm = new Enum("Enum" + decorateEnumIndex++, object);
       util.decorateRoot.add(enm);
-      Object.defineProperty(object2, "$type", { value: enm, enumerable: false });
+      Object.defineProperty(object, "$type", { value: enm, enumerable: false });
       return enm;
     };
     util.setProperty = function setProperty(dst, path5, value, ifNotSet) {
@@ -23680,14 +23680,14 @@ var require_field = __commonJS({
     var util = require_util9();
     var Type;
     var ruleRe = /^required|optional|repeated$/;
-    Field.fromJSON = function fromJSON(name3, json) {
-      var field2 = new Field(name3, json.id, json.type, json.rule, json.extend, json.options, json.comment);
+    Field.fromJSON = function fromJSON(name2, json) {
+      var field2 = new Field(name2, json.id, json.type, json.rule, json.extend, json.options, json.comment);
       if (json.edition)
         field2._edition = json.edition;
       field2._defaultEdition = "proto3";
       return field2;
     };
-    function Field(name3, id, type, rule, extend, options, comment) {
+    function Field(name2, id, type, rule, extend, options, comment) {
       if (util.isObject(rule)) {
         comment = extend;
         options = rule;
@@ -23697,7 +23697,7 @@ var require_field = __commonJS({
         options = extend;
         extend = void 0;
       }
-      ReflectionObject.call(this, name3, options);
+      ReflectionObject.call(this, name2, options);
       if (!util.isInteger(id) || id < 0)
         throw TypeError("id must be a non-negative integer");
       if (!util.isString(type))
@@ -23759,8 +23759,8 @@ var require_field = __commonJS({
         this._features.field_presence !== "IMPLICIT";
       }
     });
-    Field.prototype.setOption = function setOption(name3, value, ifNotSet) {
-      return ReflectionObject.prototype.setOption.call(this, name3, value, ifNotSet);
+    Field.prototype.setOption = function setOption(name2, value, ifNotSet) {
+      return ReflectionObject.prototype.setOption.call(this, name2, value, ifNotSet);
     };
     Field.prototype.toJSON = function toJSON(toJSONOptions) {
       var keepComments = toJSONOptions ? Boolean(toJSONOptions.keepComments) : false;
@@ -23874,20 +23874,20 @@ var require_oneof = __commonJS({
     ((OneOf.prototype = Object.create(ReflectionObject.prototype)).constructor = OneOf).className = "OneOf";
     var Field = require_field();
     var util = require_util9();
-    function OneOf(name3, fieldNames, options, comment) {
+    function OneOf(name2, fieldNames, options, comment) {
       if (!Array.isArray(fieldNames)) {
         options = fieldNames;
         fieldNames = void 0;
       }
-      ReflectionObject.call(this, name3, options);
+      ReflectionObject.call(this, name2, options);
       if (!(fieldNames === void 0 || Array.isArray(fieldNames)))
         throw TypeError("fieldNames must be an Array");
       this.oneof = fieldNames || [];
       this.fieldsArray = [];
       this.comment = comment;
     }
-    OneOf.fromJSON = function fromJSON(name3, json) {
-      return new OneOf(name3, json.oneof, json.options, json.comment);
+    OneOf.fromJSON = function fromJSON(name2, json) {
+      return new OneOf(name2, json.oneof, json.options, json.comment);
     };
     OneOf.prototype.toJSON = function toJSON(toJSONOptions) {
       var keepComments = toJSONOptions ? Boolean(toJSONOptions.keepComments) : false;
@@ -23985,14 +23985,14 @@ var require_object = __commonJS({
     var editions2023Defaults = { enum_type: "OPEN", field_presence: "EXPLICIT", json_format: "ALLOW", message_encoding: "LENGTH_PREFIXED", repeated_field_encoding: "PACKED", utf8_validation: "VERIFY" };
     var proto2Defaults = { enum_type: "CLOSED", field_presence: "EXPLICIT", json_format: "LEGACY_BEST_EFFORT", message_encoding: "LENGTH_PREFIXED", repeated_field_encoding: "EXPANDED", utf8_validation: "NONE" };
     var proto3Defaults = { enum_type: "OPEN", field_presence: "IMPLICIT", json_format: "ALLOW", message_encoding: "LENGTH_PREFIXED", repeated_field_encoding: "PACKED", utf8_validation: "VERIFY" };
-    function ReflectionObject(name3, options) {
-      if (!util.isString(name3))
+    function ReflectionObject(name2, options) {
+      if (!util.isString(name2))
         throw TypeError("name must be a string");
       if (options && !util.isObject(options))
         throw TypeError("options must be an object");
       this.options = options;
       this.parsedOptions = null;
-      this.name = name3;
+      this.name = name2;
       this._edition = null;
       this._defaultEdition = "proto2";
       this._features = {};
@@ -24109,26 +24109,26 @@ var require_object = __commonJS({
     ReflectionObject.prototype._inferLegacyProtoFeatures = function _inferLegacyProtoFeatures() {
       return {};
     };
-    ReflectionObject.prototype.getOption = function getOption(name3) {
+    ReflectionObject.prototype.getOption = function getOption(name2) {
       if (this.options)
-        return this.options[name3];
+        return this.options[name2];
       return void 0;
     };
-    ReflectionObject.prototype.setOption = function setOption(name3, value, ifNotSet) {
-      if (name3 === "__proto__")
+    ReflectionObject.prototype.setOption = function setOption(name2, value, ifNotSet) {
+      if (name2 === "__proto__")
         return this;
       if (!this.options)
         this.options = {};
-      if (/^features\./.test(name3)) {
-        util.setProperty(this.options, name3, value, ifNotSet);
-      } else if (!ifNotSet || this.options[name3] === void 0) {
-        if (this.getOption(name3) !== value) this.resolved = false;
-        this.options[name3] = value;
+      if (/^features\./.test(name2)) {
+        util.setProperty(this.options, name2, value, ifNotSet);
+      } else if (!ifNotSet || this.options[name2] === void 0) {
+        if (this.getOption(name2) !== value) this.resolved = false;
+        this.options[name2] = value;
       }
       return this;
     };
-    ReflectionObject.prototype.setParsedOption = function setParsedOption(name3, value, propName) {
-      if (name3 === "__proto__")
+    ReflectionObject.prototype.setParsedOption = function setParsedOption(name2, value, propName) {
+      if (name2 === "__proto__")
         return this;
       if (!this.parsedOptions) {
         this.parsedOptions = [];
@@ -24136,19 +24136,19 @@ var require_object = __commonJS({
       var parsedOptions = this.parsedOptions;
       if (propName) {
         var opt = parsedOptions.find(function(opt2) {
-          return Object.prototype.hasOwnProperty.call(opt2, name3);
+          return Object.prototype.hasOwnProperty.call(opt2, name2);
         });
         if (opt) {
-          var newValue = opt[name3];
+          var newValue = opt[name2];
           util.setProperty(newValue, propName, value);
         } else {
           opt = {};
-          opt[name3] = util.setProperty({}, propName, value);
+          opt[name2] = util.setProperty({}, propName, value);
           parsedOptions.push(opt);
         }
       } else {
         var newOpt = {};
-        newOpt[name3] = value;
+        newOpt[name2] = value;
         parsedOptions.push(newOpt);
       }
       return this;
@@ -24186,8 +24186,8 @@ var require_enum = __commonJS({
     ((Enum.prototype = Object.create(ReflectionObject.prototype)).constructor = Enum).className = "Enum";
     var Namespace = require_namespace();
     var util = require_util9();
-    function Enum(name3, values, options, comment, comments, valuesOptions) {
-      ReflectionObject.call(this, name3, options);
+    function Enum(name2, values, options, comment, comments, valuesOptions) {
+      ReflectionObject.call(this, name2, options);
       if (values && typeof values !== "object")
         throw TypeError("values must be an object");
       this.valuesById = {};
@@ -24212,8 +24212,8 @@ var require_enum = __commonJS({
       });
       return this;
     };
-    Enum.fromJSON = function fromJSON(name3, json) {
-      var enm = new Enum(name3, json.values, json.options, json.comment, json.comments);
+    Enum.fromJSON = function fromJSON(name2, json) {
+      var enm = new Enum(name2, json.values, json.options, json.comment, json.comments);
       enm.reserved = json.reserved;
       if (json.edition)
         enm._edition = json.edition;
@@ -24239,51 +24239,51 @@ var require_enum = __commonJS({
         keepComments ? this.comments : void 0
       ]);
     };
-    Enum.prototype.add = function add(name3, id, comment, options) {
-      if (!util.isString(name3))
+    Enum.prototype.add = function add(name2, id, comment, options) {
+      if (!util.isString(name2))
         throw TypeError("name must be a string");
       if (!util.isInteger(id))
         throw TypeError("id must be an integer");
-      if (name3 === "__proto__")
+      if (name2 === "__proto__")
         return this;
-      if (this.values[name3] !== void 0)
-        throw Error("duplicate name '" + name3 + "' in " + this);
+      if (this.values[name2] !== void 0)
+        throw Error("duplicate name '" + name2 + "' in " + this);
       if (this.isReservedId(id))
         throw Error("id " + id + " is reserved in " + this);
-      if (this.isReservedName(name3))
-        throw Error("name '" + name3 + "' is reserved in " + this);
+      if (this.isReservedName(name2))
+        throw Error("name '" + name2 + "' is reserved in " + this);
       if (this.valuesById[id] !== void 0) {
         if (!(this.options && this.options.allow_alias))
           throw Error("duplicate id " + id + " in " + this);
-        this.values[name3] = id;
+        this.values[name2] = id;
       } else
-        this.valuesById[this.values[name3] = id] = name3;
+        this.valuesById[this.values[name2] = id] = name2;
       if (options) {
         if (this.valuesOptions === void 0)
           this.valuesOptions = {};
-        this.valuesOptions[name3] = options || null;
+        this.valuesOptions[name2] = options || null;
       }
-      this.comments[name3] = comment || null;
+      this.comments[name2] = comment || null;
       return this;
     };
-    Enum.prototype.remove = function remove(name3) {
-      if (!util.isString(name3))
+    Enum.prototype.remove = function remove(name2) {
+      if (!util.isString(name2))
         throw TypeError("name must be a string");
-      var val = this.values[name3];
+      var val = this.values[name2];
       if (val == null)
-        throw Error("name '" + name3 + "' does not exist in " + this);
+        throw Error("name '" + name2 + "' does not exist in " + this);
       delete this.valuesById[val];
-      delete this.values[name3];
-      delete this.comments[name3];
+      delete this.values[name2];
+      delete this.comments[name2];
       if (this.valuesOptions)
-        delete this.valuesOptions[name3];
+        delete this.valuesOptions[name2];
       return this;
     };
     Enum.prototype.isReservedId = function isReservedId(id) {
       return Namespace.isReservedId(this.reserved, id);
     };
-    Enum.prototype.isReservedName = function isReservedName(name3) {
-      return Namespace.isReservedName(this.reserved, name3);
+    Enum.prototype.isReservedName = function isReservedName(name2) {
+      return Namespace.isReservedName(this.reserved, name2);
     };
   }
 });
@@ -24515,48 +24515,48 @@ var require_light2 = __commonJS({
           if (this.instance.on != null || this.instance.once != null || this.instance.removeAllListeners != null) {
             throw new Error("An Emitter already exists for this object");
           }
-          this.instance.on = (name3, cb) => {
-            return this._addListener(name3, "many", cb);
+          this.instance.on = (name2, cb) => {
+            return this._addListener(name2, "many", cb);
           };
-          this.instance.once = (name3, cb) => {
-            return this._addListener(name3, "once", cb);
+          this.instance.once = (name2, cb) => {
+            return this._addListener(name2, "once", cb);
           };
-          this.instance.removeAllListeners = (name3 = null) => {
-            if (name3 != null) {
-              return delete this._events[name3];
+          this.instance.removeAllListeners = (name2 = null) => {
+            if (name2 != null) {
+              return delete this._events[name2];
             } else {
               return this._events = {};
             }
           };
         }
-        _addListener(name3, status, cb) {
+        _addListener(name2, status, cb) {
           var base;
-          if ((base = this._events)[name3] == null) {
-            base[name3] = [];
+          if ((base = this._events)[name2] == null) {
+            base[name2] = [];
           }
-          this._events[name3].push({ cb, status });
+          this._events[name2].push({ cb, status });
           return this.instance;
         }
-        listenerCount(name3) {
-          if (this._events[name3] != null) {
-            return this._events[name3].length;
+        listenerCount(name2) {
+          if (this._events[name2] != null) {
+            return this._events[name2].length;
           } else {
             return 0;
           }
         }
-        async trigger(name3, ...args) {
+        async trigger(name2, ...args) {
           var e, promises3;
           try {
-            if (name3 !== "debug") {
-              this.trigger("debug", `Event triggered: ${name3}`, args);
+            if (name2 !== "debug") {
+              this.trigger("debug", `Event triggered: ${name2}`, args);
             }
-            if (this._events[name3] == null) {
+            if (this._events[name2] == null) {
               return;
             }
-            this._events[name3] = this._events[name3].filter(function(listener) {
+            this._events[name2] = this._events[name2].filter(function(listener) {
               return listener.status !== "none";
             });
-            promises3 = this._events[name3].map(async (listener) => {
+            promises3 = this._events[name2].map(async (listener) => {
               var e2, returned;
               if (listener.status === "none") {
                 return;
@@ -24634,16 +24634,16 @@ var require_light2 = __commonJS({
           }
         }
         shiftAll(fn) {
-          return this._lists.forEach(function(list3) {
-            return list3.forEachShift(fn);
+          return this._lists.forEach(function(list2) {
+            return list2.forEachShift(fn);
           });
         }
         getFirst(arr2 = this._lists) {
-          var j, len, list3;
+          var j, len, list2;
           for (j = 0, len = arr2.length; j < len; j++) {
-            list3 = arr2[j];
-            if (list3.length > 0) {
-              return list3;
+            list2 = arr2[j];
+            if (list2.length > 0) {
+              return list2;
             }
           }
           return [];
@@ -25045,9 +25045,9 @@ var require_light2 = __commonJS({
       var DLList$2, Sync;
       DLList$2 = DLList_1;
       Sync = class Sync {
-        constructor(name3, Promise2) {
+        constructor(name2, Promise2) {
           this.schedule = this.schedule.bind(this);
-          this.name = name3;
+          this.name = name2;
           this.Promise = Promise2;
           this._running = 0;
           this._queue = new DLList$2();
@@ -25710,6911 +25710,6 @@ var require_light2 = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/compile/codegen/code.js
-var require_code = __commonJS({
-  "node_modules/ajv/dist/compile/codegen/code.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.regexpCode = exports.getEsmExportName = exports.getProperty = exports.safeStringify = exports.stringify = exports.strConcat = exports.addCodeArg = exports.str = exports._ = exports.nil = exports._Code = exports.Name = exports.IDENTIFIER = exports._CodeOrName = void 0;
-    var _CodeOrName = class {
-    };
-    exports._CodeOrName = _CodeOrName;
-    exports.IDENTIFIER = /^[a-z$_][a-z$_0-9]*$/i;
-    var Name = class extends _CodeOrName {
-      constructor(s) {
-        super();
-        if (!exports.IDENTIFIER.test(s))
-          throw new Error("CodeGen: name must be a valid identifier");
-        this.str = s;
-      }
-      toString() {
-        return this.str;
-      }
-      emptyStr() {
-        return false;
-      }
-      get names() {
-        return { [this.str]: 1 };
-      }
-    };
-    exports.Name = Name;
-    var _Code = class extends _CodeOrName {
-      constructor(code2) {
-        super();
-        this._items = typeof code2 === "string" ? [code2] : code2;
-      }
-      toString() {
-        return this.str;
-      }
-      emptyStr() {
-        if (this._items.length > 1)
-          return false;
-        const item = this._items[0];
-        return item === "" || item === '""';
-      }
-      get str() {
-        var _a2;
-        return (_a2 = this._str) !== null && _a2 !== void 0 ? _a2 : this._str = this._items.reduce((s, c) => `${s}${c}`, "");
-      }
-      get names() {
-        var _a2;
-        return (_a2 = this._names) !== null && _a2 !== void 0 ? _a2 : this._names = this._items.reduce((names3, c) => {
-          if (c instanceof Name)
-            names3[c.str] = (names3[c.str] || 0) + 1;
-          return names3;
-        }, {});
-      }
-    };
-    exports._Code = _Code;
-    exports.nil = new _Code("");
-    function _(strs, ...args) {
-      const code2 = [strs[0]];
-      let i2 = 0;
-      while (i2 < args.length) {
-        addCodeArg(code2, args[i2]);
-        code2.push(strs[++i2]);
-      }
-      return new _Code(code2);
-    }
-    exports._ = _;
-    var plus = new _Code("+");
-    function str3(strs, ...args) {
-      const expr = [safeStringify(strs[0])];
-      let i2 = 0;
-      while (i2 < args.length) {
-        expr.push(plus);
-        addCodeArg(expr, args[i2]);
-        expr.push(plus, safeStringify(strs[++i2]));
-      }
-      optimize(expr);
-      return new _Code(expr);
-    }
-    exports.str = str3;
-    function addCodeArg(code2, arg) {
-      if (arg instanceof _Code)
-        code2.push(...arg._items);
-      else if (arg instanceof Name)
-        code2.push(arg);
-      else
-        code2.push(interpolate(arg));
-    }
-    exports.addCodeArg = addCodeArg;
-    function optimize(expr) {
-      let i2 = 1;
-      while (i2 < expr.length - 1) {
-        if (expr[i2] === plus) {
-          const res = mergeExprItems(expr[i2 - 1], expr[i2 + 1]);
-          if (res !== void 0) {
-            expr.splice(i2 - 1, 3, res);
-            continue;
-          }
-          expr[i2++] = "+";
-        }
-        i2++;
-      }
-    }
-    function mergeExprItems(a, b) {
-      if (b === '""')
-        return a;
-      if (a === '""')
-        return b;
-      if (typeof a == "string") {
-        if (b instanceof Name || a[a.length - 1] !== '"')
-          return;
-        if (typeof b != "string")
-          return `${a.slice(0, -1)}${b}"`;
-        if (b[0] === '"')
-          return a.slice(0, -1) + b.slice(1);
-        return;
-      }
-      if (typeof b == "string" && b[0] === '"' && !(a instanceof Name))
-        return `"${a}${b.slice(1)}`;
-      return;
-    }
-    function strConcat(c1, c2) {
-      return c2.emptyStr() ? c1 : c1.emptyStr() ? c2 : str3`${c1}${c2}`;
-    }
-    exports.strConcat = strConcat;
-    function interpolate(x2) {
-      return typeof x2 == "number" || typeof x2 == "boolean" || x2 === null ? x2 : safeStringify(Array.isArray(x2) ? x2.join(",") : x2);
-    }
-    function stringify(x2) {
-      return new _Code(safeStringify(x2));
-    }
-    exports.stringify = stringify;
-    function safeStringify(x2) {
-      return JSON.stringify(x2).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
-    }
-    exports.safeStringify = safeStringify;
-    function getProperty(key) {
-      return typeof key == "string" && exports.IDENTIFIER.test(key) ? new _Code(`.${key}`) : _`[${key}]`;
-    }
-    exports.getProperty = getProperty;
-    function getEsmExportName(key) {
-      if (typeof key == "string" && exports.IDENTIFIER.test(key)) {
-        return new _Code(`${key}`);
-      }
-      throw new Error(`CodeGen: invalid export name: ${key}, use explicit $id name mapping`);
-    }
-    exports.getEsmExportName = getEsmExportName;
-    function regexpCode(rx) {
-      return new _Code(rx.toString());
-    }
-    exports.regexpCode = regexpCode;
-  }
-});
-
-// node_modules/ajv/dist/compile/codegen/scope.js
-var require_scope = __commonJS({
-  "node_modules/ajv/dist/compile/codegen/scope.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.ValueScope = exports.ValueScopeName = exports.Scope = exports.varKinds = exports.UsedValueState = void 0;
-    var code_1 = require_code();
-    var ValueError = class extends Error {
-      constructor(name3) {
-        super(`CodeGen: "code" for ${name3} not defined`);
-        this.value = name3.value;
-      }
-    };
-    var UsedValueState;
-    (function(UsedValueState2) {
-      UsedValueState2[UsedValueState2["Started"] = 0] = "Started";
-      UsedValueState2[UsedValueState2["Completed"] = 1] = "Completed";
-    })(UsedValueState || (exports.UsedValueState = UsedValueState = {}));
-    exports.varKinds = {
-      const: new code_1.Name("const"),
-      let: new code_1.Name("let"),
-      var: new code_1.Name("var")
-    };
-    var Scope2 = class {
-      constructor({ prefixes, parent } = {}) {
-        this._names = {};
-        this._prefixes = prefixes;
-        this._parent = parent;
-      }
-      toName(nameOrPrefix) {
-        return nameOrPrefix instanceof code_1.Name ? nameOrPrefix : this.name(nameOrPrefix);
-      }
-      name(prefix) {
-        return new code_1.Name(this._newName(prefix));
-      }
-      _newName(prefix) {
-        const ng = this._names[prefix] || this._nameGroup(prefix);
-        return `${prefix}${ng.index++}`;
-      }
-      _nameGroup(prefix) {
-        var _a2, _b2;
-        if (((_b2 = (_a2 = this._parent) === null || _a2 === void 0 ? void 0 : _a2._prefixes) === null || _b2 === void 0 ? void 0 : _b2.has(prefix)) || this._prefixes && !this._prefixes.has(prefix)) {
-          throw new Error(`CodeGen: prefix "${prefix}" is not allowed in this scope`);
-        }
-        return this._names[prefix] = { prefix, index: 0 };
-      }
-    };
-    exports.Scope = Scope2;
-    var ValueScopeName = class extends code_1.Name {
-      constructor(prefix, nameStr) {
-        super(nameStr);
-        this.prefix = prefix;
-      }
-      setValue(value, { property, itemIndex }) {
-        this.value = value;
-        this.scopePath = (0, code_1._)`.${new code_1.Name(property)}[${itemIndex}]`;
-      }
-    };
-    exports.ValueScopeName = ValueScopeName;
-    var line = (0, code_1._)`\n`;
-    var ValueScope = class extends Scope2 {
-      constructor(opts) {
-        super(opts);
-        this._values = {};
-        this._scope = opts.scope;
-        this.opts = { ...opts, _n: opts.lines ? line : code_1.nil };
-      }
-      get() {
-        return this._scope;
-      }
-      name(prefix) {
-        return new ValueScopeName(prefix, this._newName(prefix));
-      }
-      value(nameOrPrefix, value) {
-        var _a2;
-        if (value.ref === void 0)
-          throw new Error("CodeGen: ref must be passed in value");
-        const name3 = this.toName(nameOrPrefix);
-        const { prefix } = name3;
-        const valueKey = (_a2 = value.key) !== null && _a2 !== void 0 ? _a2 : value.ref;
-        let vs = this._values[prefix];
-        if (vs) {
-          const _name = vs.get(valueKey);
-          if (_name)
-            return _name;
-        } else {
-          vs = this._values[prefix] = /* @__PURE__ */ new Map();
-        }
-        vs.set(valueKey, name3);
-        const s = this._scope[prefix] || (this._scope[prefix] = []);
-        const itemIndex = s.length;
-        s[itemIndex] = value.ref;
-        name3.setValue(value, { property: prefix, itemIndex });
-        return name3;
-      }
-      getValue(prefix, keyOrRef) {
-        const vs = this._values[prefix];
-        if (!vs)
-          return;
-        return vs.get(keyOrRef);
-      }
-      scopeRefs(scopeName, values = this._values) {
-        return this._reduceValues(values, (name3) => {
-          if (name3.scopePath === void 0)
-            throw new Error(`CodeGen: name "${name3}" has no value`);
-          return (0, code_1._)`${scopeName}${name3.scopePath}`;
-        });
-      }
-      scopeCode(values = this._values, usedValues, getCode) {
-        return this._reduceValues(values, (name3) => {
-          if (name3.value === void 0)
-            throw new Error(`CodeGen: name "${name3}" has no value`);
-          return name3.value.code;
-        }, usedValues, getCode);
-      }
-      _reduceValues(values, valueCode, usedValues = {}, getCode) {
-        let code2 = code_1.nil;
-        for (const prefix in values) {
-          const vs = values[prefix];
-          if (!vs)
-            continue;
-          const nameSet = usedValues[prefix] = usedValues[prefix] || /* @__PURE__ */ new Map();
-          vs.forEach((name3) => {
-            if (nameSet.has(name3))
-              return;
-            nameSet.set(name3, UsedValueState.Started);
-            let c = valueCode(name3);
-            if (c) {
-              const def = this.opts.es5 ? exports.varKinds.var : exports.varKinds.const;
-              code2 = (0, code_1._)`${code2}${def} ${name3} = ${c};${this.opts._n}`;
-            } else if (c = getCode === null || getCode === void 0 ? void 0 : getCode(name3)) {
-              code2 = (0, code_1._)`${code2}${c}${this.opts._n}`;
-            } else {
-              throw new ValueError(name3);
-            }
-            nameSet.set(name3, UsedValueState.Completed);
-          });
-        }
-        return code2;
-      }
-    };
-    exports.ValueScope = ValueScope;
-  }
-});
-
-// node_modules/ajv/dist/compile/codegen/index.js
-var require_codegen2 = __commonJS({
-  "node_modules/ajv/dist/compile/codegen/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.or = exports.and = exports.not = exports.CodeGen = exports.operators = exports.varKinds = exports.ValueScopeName = exports.ValueScope = exports.Scope = exports.Name = exports.regexpCode = exports.stringify = exports.getProperty = exports.nil = exports.strConcat = exports.str = exports._ = void 0;
-    var code_1 = require_code();
-    var scope_1 = require_scope();
-    var code_2 = require_code();
-    Object.defineProperty(exports, "_", { enumerable: true, get: function() {
-      return code_2._;
-    } });
-    Object.defineProperty(exports, "str", { enumerable: true, get: function() {
-      return code_2.str;
-    } });
-    Object.defineProperty(exports, "strConcat", { enumerable: true, get: function() {
-      return code_2.strConcat;
-    } });
-    Object.defineProperty(exports, "nil", { enumerable: true, get: function() {
-      return code_2.nil;
-    } });
-    Object.defineProperty(exports, "getProperty", { enumerable: true, get: function() {
-      return code_2.getProperty;
-    } });
-    Object.defineProperty(exports, "stringify", { enumerable: true, get: function() {
-      return code_2.stringify;
-    } });
-    Object.defineProperty(exports, "regexpCode", { enumerable: true, get: function() {
-      return code_2.regexpCode;
-    } });
-    Object.defineProperty(exports, "Name", { enumerable: true, get: function() {
-      return code_2.Name;
-    } });
-    var scope_2 = require_scope();
-    Object.defineProperty(exports, "Scope", { enumerable: true, get: function() {
-      return scope_2.Scope;
-    } });
-    Object.defineProperty(exports, "ValueScope", { enumerable: true, get: function() {
-      return scope_2.ValueScope;
-    } });
-    Object.defineProperty(exports, "ValueScopeName", { enumerable: true, get: function() {
-      return scope_2.ValueScopeName;
-    } });
-    Object.defineProperty(exports, "varKinds", { enumerable: true, get: function() {
-      return scope_2.varKinds;
-    } });
-    exports.operators = {
-      GT: new code_1._Code(">"),
-      GTE: new code_1._Code(">="),
-      LT: new code_1._Code("<"),
-      LTE: new code_1._Code("<="),
-      EQ: new code_1._Code("==="),
-      NEQ: new code_1._Code("!=="),
-      NOT: new code_1._Code("!"),
-      OR: new code_1._Code("||"),
-      AND: new code_1._Code("&&"),
-      ADD: new code_1._Code("+")
-    };
-    var Node = class {
-      optimizeNodes() {
-        return this;
-      }
-      optimizeNames(_names, _constants) {
-        return this;
-      }
-    };
-    var Def = class extends Node {
-      constructor(varKind, name3, rhs) {
-        super();
-        this.varKind = varKind;
-        this.name = name3;
-        this.rhs = rhs;
-      }
-      render({ es5, _n }) {
-        const varKind = es5 ? scope_1.varKinds.var : this.varKind;
-        const rhs = this.rhs === void 0 ? "" : ` = ${this.rhs}`;
-        return `${varKind} ${this.name}${rhs};` + _n;
-      }
-      optimizeNames(names3, constants4) {
-        if (!names3[this.name.str])
-          return;
-        if (this.rhs)
-          this.rhs = optimizeExpr(this.rhs, names3, constants4);
-        return this;
-      }
-      get names() {
-        return this.rhs instanceof code_1._CodeOrName ? this.rhs.names : {};
-      }
-    };
-    var Assign = class extends Node {
-      constructor(lhs, rhs, sideEffects) {
-        super();
-        this.lhs = lhs;
-        this.rhs = rhs;
-        this.sideEffects = sideEffects;
-      }
-      render({ _n }) {
-        return `${this.lhs} = ${this.rhs};` + _n;
-      }
-      optimizeNames(names3, constants4) {
-        if (this.lhs instanceof code_1.Name && !names3[this.lhs.str] && !this.sideEffects)
-          return;
-        this.rhs = optimizeExpr(this.rhs, names3, constants4);
-        return this;
-      }
-      get names() {
-        const names3 = this.lhs instanceof code_1.Name ? {} : { ...this.lhs.names };
-        return addExprNames(names3, this.rhs);
-      }
-    };
-    var AssignOp = class extends Assign {
-      constructor(lhs, op, rhs, sideEffects) {
-        super(lhs, rhs, sideEffects);
-        this.op = op;
-      }
-      render({ _n }) {
-        return `${this.lhs} ${this.op}= ${this.rhs};` + _n;
-      }
-    };
-    var Label = class extends Node {
-      constructor(label) {
-        super();
-        this.label = label;
-        this.names = {};
-      }
-      render({ _n }) {
-        return `${this.label}:` + _n;
-      }
-    };
-    var Break = class extends Node {
-      constructor(label) {
-        super();
-        this.label = label;
-        this.names = {};
-      }
-      render({ _n }) {
-        const label = this.label ? ` ${this.label}` : "";
-        return `break${label};` + _n;
-      }
-    };
-    var Throw = class extends Node {
-      constructor(error2) {
-        super();
-        this.error = error2;
-      }
-      render({ _n }) {
-        return `throw ${this.error};` + _n;
-      }
-      get names() {
-        return this.error.names;
-      }
-    };
-    var AnyCode = class extends Node {
-      constructor(code2) {
-        super();
-        this.code = code2;
-      }
-      render({ _n }) {
-        return `${this.code};` + _n;
-      }
-      optimizeNodes() {
-        return `${this.code}` ? this : void 0;
-      }
-      optimizeNames(names3, constants4) {
-        this.code = optimizeExpr(this.code, names3, constants4);
-        return this;
-      }
-      get names() {
-        return this.code instanceof code_1._CodeOrName ? this.code.names : {};
-      }
-    };
-    var ParentNode = class extends Node {
-      constructor(nodes = []) {
-        super();
-        this.nodes = nodes;
-      }
-      render(opts) {
-        return this.nodes.reduce((code2, n) => code2 + n.render(opts), "");
-      }
-      optimizeNodes() {
-        const { nodes } = this;
-        let i2 = nodes.length;
-        while (i2--) {
-          const n = nodes[i2].optimizeNodes();
-          if (Array.isArray(n))
-            nodes.splice(i2, 1, ...n);
-          else if (n)
-            nodes[i2] = n;
-          else
-            nodes.splice(i2, 1);
-        }
-        return nodes.length > 0 ? this : void 0;
-      }
-      optimizeNames(names3, constants4) {
-        const { nodes } = this;
-        let i2 = nodes.length;
-        while (i2--) {
-          const n = nodes[i2];
-          if (n.optimizeNames(names3, constants4))
-            continue;
-          subtractNames(names3, n.names);
-          nodes.splice(i2, 1);
-        }
-        return nodes.length > 0 ? this : void 0;
-      }
-      get names() {
-        return this.nodes.reduce((names3, n) => addNames(names3, n.names), {});
-      }
-    };
-    var BlockNode = class extends ParentNode {
-      render(opts) {
-        return "{" + opts._n + super.render(opts) + "}" + opts._n;
-      }
-    };
-    var Root = class extends ParentNode {
-    };
-    var Else = class extends BlockNode {
-    };
-    Else.kind = "else";
-    var If = class _If extends BlockNode {
-      constructor(condition, nodes) {
-        super(nodes);
-        this.condition = condition;
-      }
-      render(opts) {
-        let code2 = `if(${this.condition})` + super.render(opts);
-        if (this.else)
-          code2 += "else " + this.else.render(opts);
-        return code2;
-      }
-      optimizeNodes() {
-        super.optimizeNodes();
-        const cond = this.condition;
-        if (cond === true)
-          return this.nodes;
-        let e = this.else;
-        if (e) {
-          const ns = e.optimizeNodes();
-          e = this.else = Array.isArray(ns) ? new Else(ns) : ns;
-        }
-        if (e) {
-          if (cond === false)
-            return e instanceof _If ? e : e.nodes;
-          if (this.nodes.length)
-            return this;
-          return new _If(not(cond), e instanceof _If ? [e] : e.nodes);
-        }
-        if (cond === false || !this.nodes.length)
-          return void 0;
-        return this;
-      }
-      optimizeNames(names3, constants4) {
-        var _a2;
-        this.else = (_a2 = this.else) === null || _a2 === void 0 ? void 0 : _a2.optimizeNames(names3, constants4);
-        if (!(super.optimizeNames(names3, constants4) || this.else))
-          return;
-        this.condition = optimizeExpr(this.condition, names3, constants4);
-        return this;
-      }
-      get names() {
-        const names3 = super.names;
-        addExprNames(names3, this.condition);
-        if (this.else)
-          addNames(names3, this.else.names);
-        return names3;
-      }
-    };
-    If.kind = "if";
-    var For = class extends BlockNode {
-    };
-    For.kind = "for";
-    var ForLoop = class extends For {
-      constructor(iteration) {
-        super();
-        this.iteration = iteration;
-      }
-      render(opts) {
-        return `for(${this.iteration})` + super.render(opts);
-      }
-      optimizeNames(names3, constants4) {
-        if (!super.optimizeNames(names3, constants4))
-          return;
-        this.iteration = optimizeExpr(this.iteration, names3, constants4);
-        return this;
-      }
-      get names() {
-        return addNames(super.names, this.iteration.names);
-      }
-    };
-    var ForRange = class extends For {
-      constructor(varKind, name3, from, to) {
-        super();
-        this.varKind = varKind;
-        this.name = name3;
-        this.from = from;
-        this.to = to;
-      }
-      render(opts) {
-        const varKind = opts.es5 ? scope_1.varKinds.var : this.varKind;
-        const { name: name3, from, to } = this;
-        return `for(${varKind} ${name3}=${from}; ${name3}<${to}; ${name3}++)` + super.render(opts);
-      }
-      get names() {
-        const names3 = addExprNames(super.names, this.from);
-        return addExprNames(names3, this.to);
-      }
-    };
-    var ForIter = class extends For {
-      constructor(loop, varKind, name3, iterable) {
-        super();
-        this.loop = loop;
-        this.varKind = varKind;
-        this.name = name3;
-        this.iterable = iterable;
-      }
-      render(opts) {
-        return `for(${this.varKind} ${this.name} ${this.loop} ${this.iterable})` + super.render(opts);
-      }
-      optimizeNames(names3, constants4) {
-        if (!super.optimizeNames(names3, constants4))
-          return;
-        this.iterable = optimizeExpr(this.iterable, names3, constants4);
-        return this;
-      }
-      get names() {
-        return addNames(super.names, this.iterable.names);
-      }
-    };
-    var Func = class extends BlockNode {
-      constructor(name3, args, async) {
-        super();
-        this.name = name3;
-        this.args = args;
-        this.async = async;
-      }
-      render(opts) {
-        const _async = this.async ? "async " : "";
-        return `${_async}function ${this.name}(${this.args})` + super.render(opts);
-      }
-    };
-    Func.kind = "func";
-    var Return = class extends ParentNode {
-      render(opts) {
-        return "return " + super.render(opts);
-      }
-    };
-    Return.kind = "return";
-    var Try = class extends BlockNode {
-      render(opts) {
-        let code2 = "try" + super.render(opts);
-        if (this.catch)
-          code2 += this.catch.render(opts);
-        if (this.finally)
-          code2 += this.finally.render(opts);
-        return code2;
-      }
-      optimizeNodes() {
-        var _a2, _b2;
-        super.optimizeNodes();
-        (_a2 = this.catch) === null || _a2 === void 0 ? void 0 : _a2.optimizeNodes();
-        (_b2 = this.finally) === null || _b2 === void 0 ? void 0 : _b2.optimizeNodes();
-        return this;
-      }
-      optimizeNames(names3, constants4) {
-        var _a2, _b2;
-        super.optimizeNames(names3, constants4);
-        (_a2 = this.catch) === null || _a2 === void 0 ? void 0 : _a2.optimizeNames(names3, constants4);
-        (_b2 = this.finally) === null || _b2 === void 0 ? void 0 : _b2.optimizeNames(names3, constants4);
-        return this;
-      }
-      get names() {
-        const names3 = super.names;
-        if (this.catch)
-          addNames(names3, this.catch.names);
-        if (this.finally)
-          addNames(names3, this.finally.names);
-        return names3;
-      }
-    };
-    var Catch = class extends BlockNode {
-      constructor(error2) {
-        super();
-        this.error = error2;
-      }
-      render(opts) {
-        return `catch(${this.error})` + super.render(opts);
-      }
-    };
-    Catch.kind = "catch";
-    var Finally = class extends BlockNode {
-      render(opts) {
-        return "finally" + super.render(opts);
-      }
-    };
-    Finally.kind = "finally";
-    var CodeGen = class {
-      constructor(extScope, opts = {}) {
-        this._values = {};
-        this._blockStarts = [];
-        this._constants = {};
-        this.opts = { ...opts, _n: opts.lines ? "\n" : "" };
-        this._extScope = extScope;
-        this._scope = new scope_1.Scope({ parent: extScope });
-        this._nodes = [new Root()];
-      }
-      toString() {
-        return this._root.render(this.opts);
-      }
-      // returns unique name in the internal scope
-      name(prefix) {
-        return this._scope.name(prefix);
-      }
-      // reserves unique name in the external scope
-      scopeName(prefix) {
-        return this._extScope.name(prefix);
-      }
-      // reserves unique name in the external scope and assigns value to it
-      scopeValue(prefixOrName, value) {
-        const name3 = this._extScope.value(prefixOrName, value);
-        const vs = this._values[name3.prefix] || (this._values[name3.prefix] = /* @__PURE__ */ new Set());
-        vs.add(name3);
-        return name3;
-      }
-      getScopeValue(prefix, keyOrRef) {
-        return this._extScope.getValue(prefix, keyOrRef);
-      }
-      // return code that assigns values in the external scope to the names that are used internally
-      // (same names that were returned by gen.scopeName or gen.scopeValue)
-      scopeRefs(scopeName) {
-        return this._extScope.scopeRefs(scopeName, this._values);
-      }
-      scopeCode() {
-        return this._extScope.scopeCode(this._values);
-      }
-      _def(varKind, nameOrPrefix, rhs, constant) {
-        const name3 = this._scope.toName(nameOrPrefix);
-        if (rhs !== void 0 && constant)
-          this._constants[name3.str] = rhs;
-        this._leafNode(new Def(varKind, name3, rhs));
-        return name3;
-      }
-      // `const` declaration (`var` in es5 mode)
-      const(nameOrPrefix, rhs, _constant) {
-        return this._def(scope_1.varKinds.const, nameOrPrefix, rhs, _constant);
-      }
-      // `let` declaration with optional assignment (`var` in es5 mode)
-      let(nameOrPrefix, rhs, _constant) {
-        return this._def(scope_1.varKinds.let, nameOrPrefix, rhs, _constant);
-      }
-      // `var` declaration with optional assignment
-      var(nameOrPrefix, rhs, _constant) {
-        return this._def(scope_1.varKinds.var, nameOrPrefix, rhs, _constant);
-      }
-      // assignment code
-      assign(lhs, rhs, sideEffects) {
-        return this._leafNode(new Assign(lhs, rhs, sideEffects));
-      }
-      // `+=` code
-      add(lhs, rhs) {
-        return this._leafNode(new AssignOp(lhs, exports.operators.ADD, rhs));
-      }
-      // appends passed SafeExpr to code or executes Block
-      code(c) {
-        if (typeof c == "function")
-          c();
-        else if (c !== code_1.nil)
-          this._leafNode(new AnyCode(c));
-        return this;
-      }
-      // returns code for object literal for the passed argument list of key-value pairs
-      object(...keyValues) {
-        const code2 = ["{"];
-        for (const [key, value] of keyValues) {
-          if (code2.length > 1)
-            code2.push(",");
-          code2.push(key);
-          if (key !== value || this.opts.es5) {
-            code2.push(":");
-            (0, code_1.addCodeArg)(code2, value);
-          }
-        }
-        code2.push("}");
-        return new code_1._Code(code2);
-      }
-      // `if` clause (or statement if `thenBody` and, optionally, `elseBody` are passed)
-      if(condition, thenBody, elseBody) {
-        this._blockNode(new If(condition));
-        if (thenBody && elseBody) {
-          this.code(thenBody).else().code(elseBody).endIf();
-        } else if (thenBody) {
-          this.code(thenBody).endIf();
-        } else if (elseBody) {
-          throw new Error('CodeGen: "else" body without "then" body');
-        }
-        return this;
-      }
-      // `else if` clause - invalid without `if` or after `else` clauses
-      elseIf(condition) {
-        return this._elseNode(new If(condition));
-      }
-      // `else` clause - only valid after `if` or `else if` clauses
-      else() {
-        return this._elseNode(new Else());
-      }
-      // end `if` statement (needed if gen.if was used only with condition)
-      endIf() {
-        return this._endBlockNode(If, Else);
-      }
-      _for(node, forBody) {
-        this._blockNode(node);
-        if (forBody)
-          this.code(forBody).endFor();
-        return this;
-      }
-      // a generic `for` clause (or statement if `forBody` is passed)
-      for(iteration, forBody) {
-        return this._for(new ForLoop(iteration), forBody);
-      }
-      // `for` statement for a range of values
-      forRange(nameOrPrefix, from, to, forBody, varKind = this.opts.es5 ? scope_1.varKinds.var : scope_1.varKinds.let) {
-        const name3 = this._scope.toName(nameOrPrefix);
-        return this._for(new ForRange(varKind, name3, from, to), () => forBody(name3));
-      }
-      // `for-of` statement (in es5 mode replace with a normal for loop)
-      forOf(nameOrPrefix, iterable, forBody, varKind = scope_1.varKinds.const) {
-        const name3 = this._scope.toName(nameOrPrefix);
-        if (this.opts.es5) {
-          const arr2 = iterable instanceof code_1.Name ? iterable : this.var("_arr", iterable);
-          return this.forRange("_i", 0, (0, code_1._)`${arr2}.length`, (i2) => {
-            this.var(name3, (0, code_1._)`${arr2}[${i2}]`);
-            forBody(name3);
-          });
-        }
-        return this._for(new ForIter("of", varKind, name3, iterable), () => forBody(name3));
-      }
-      // `for-in` statement.
-      // With option `ownProperties` replaced with a `for-of` loop for object keys
-      forIn(nameOrPrefix, obj2, forBody, varKind = this.opts.es5 ? scope_1.varKinds.var : scope_1.varKinds.const) {
-        if (this.opts.ownProperties) {
-          return this.forOf(nameOrPrefix, (0, code_1._)`Object.keys(${obj2})`, forBody);
-        }
-        const name3 = this._scope.toName(nameOrPrefix);
-        return this._for(new ForIter("in", varKind, name3, obj2), () => forBody(name3));
-      }
-      // end `for` loop
-      endFor() {
-        return this._endBlockNode(For);
-      }
-      // `label` statement
-      label(label) {
-        return this._leafNode(new Label(label));
-      }
-      // `break` statement
-      break(label) {
-        return this._leafNode(new Break(label));
-      }
-      // `return` statement
-      return(value) {
-        const node = new Return();
-        this._blockNode(node);
-        this.code(value);
-        if (node.nodes.length !== 1)
-          throw new Error('CodeGen: "return" should have one node');
-        return this._endBlockNode(Return);
-      }
-      // `try` statement
-      try(tryBody, catchCode, finallyCode) {
-        if (!catchCode && !finallyCode)
-          throw new Error('CodeGen: "try" without "catch" and "finally"');
-        const node = new Try();
-        this._blockNode(node);
-        this.code(tryBody);
-        if (catchCode) {
-          const error2 = this.name("e");
-          this._currNode = node.catch = new Catch(error2);
-          catchCode(error2);
-        }
-        if (finallyCode) {
-          this._currNode = node.finally = new Finally();
-          this.code(finallyCode);
-        }
-        return this._endBlockNode(Catch, Finally);
-      }
-      // `throw` statement
-      throw(error2) {
-        return this._leafNode(new Throw(error2));
-      }
-      // start self-balancing block
-      block(body, nodeCount) {
-        this._blockStarts.push(this._nodes.length);
-        if (body)
-          this.code(body).endBlock(nodeCount);
-        return this;
-      }
-      // end the current self-balancing block
-      endBlock(nodeCount) {
-        const len = this._blockStarts.pop();
-        if (len === void 0)
-          throw new Error("CodeGen: not in self-balancing block");
-        const toClose = this._nodes.length - len;
-        if (toClose < 0 || nodeCount !== void 0 && toClose !== nodeCount) {
-          throw new Error(`CodeGen: wrong number of nodes: ${toClose} vs ${nodeCount} expected`);
-        }
-        this._nodes.length = len;
-        return this;
-      }
-      // `function` heading (or definition if funcBody is passed)
-      func(name3, args = code_1.nil, async, funcBody) {
-        this._blockNode(new Func(name3, args, async));
-        if (funcBody)
-          this.code(funcBody).endFunc();
-        return this;
-      }
-      // end function definition
-      endFunc() {
-        return this._endBlockNode(Func);
-      }
-      optimize(n = 1) {
-        while (n-- > 0) {
-          this._root.optimizeNodes();
-          this._root.optimizeNames(this._root.names, this._constants);
-        }
-      }
-      _leafNode(node) {
-        this._currNode.nodes.push(node);
-        return this;
-      }
-      _blockNode(node) {
-        this._currNode.nodes.push(node);
-        this._nodes.push(node);
-      }
-      _endBlockNode(N1, N2) {
-        const n = this._currNode;
-        if (n instanceof N1 || N2 && n instanceof N2) {
-          this._nodes.pop();
-          return this;
-        }
-        throw new Error(`CodeGen: not in block "${N2 ? `${N1.kind}/${N2.kind}` : N1.kind}"`);
-      }
-      _elseNode(node) {
-        const n = this._currNode;
-        if (!(n instanceof If)) {
-          throw new Error('CodeGen: "else" without "if"');
-        }
-        this._currNode = n.else = node;
-        return this;
-      }
-      get _root() {
-        return this._nodes[0];
-      }
-      get _currNode() {
-        const ns = this._nodes;
-        return ns[ns.length - 1];
-      }
-      set _currNode(node) {
-        const ns = this._nodes;
-        ns[ns.length - 1] = node;
-      }
-    };
-    exports.CodeGen = CodeGen;
-    function addNames(names3, from) {
-      for (const n in from)
-        names3[n] = (names3[n] || 0) + (from[n] || 0);
-      return names3;
-    }
-    function addExprNames(names3, from) {
-      return from instanceof code_1._CodeOrName ? addNames(names3, from.names) : names3;
-    }
-    function optimizeExpr(expr, names3, constants4) {
-      if (expr instanceof code_1.Name)
-        return replaceName(expr);
-      if (!canOptimize(expr))
-        return expr;
-      return new code_1._Code(expr._items.reduce((items, c) => {
-        if (c instanceof code_1.Name)
-          c = replaceName(c);
-        if (c instanceof code_1._Code)
-          items.push(...c._items);
-        else
-          items.push(c);
-        return items;
-      }, []));
-      function replaceName(n) {
-        const c = constants4[n.str];
-        if (c === void 0 || names3[n.str] !== 1)
-          return n;
-        delete names3[n.str];
-        return c;
-      }
-      function canOptimize(e) {
-        return e instanceof code_1._Code && e._items.some((c) => c instanceof code_1.Name && names3[c.str] === 1 && constants4[c.str] !== void 0);
-      }
-    }
-    function subtractNames(names3, from) {
-      for (const n in from)
-        names3[n] = (names3[n] || 0) - (from[n] || 0);
-    }
-    function not(x2) {
-      return typeof x2 == "boolean" || typeof x2 == "number" || x2 === null ? !x2 : (0, code_1._)`!${par(x2)}`;
-    }
-    exports.not = not;
-    var andCode = mappend(exports.operators.AND);
-    function and(...args) {
-      return args.reduce(andCode);
-    }
-    exports.and = and;
-    var orCode = mappend(exports.operators.OR);
-    function or(...args) {
-      return args.reduce(orCode);
-    }
-    exports.or = or;
-    function mappend(op) {
-      return (x2, y) => x2 === code_1.nil ? y : y === code_1.nil ? x2 : (0, code_1._)`${par(x2)} ${op} ${par(y)}`;
-    }
-    function par(x2) {
-      return x2 instanceof code_1.Name ? x2 : (0, code_1._)`(${x2})`;
-    }
-  }
-});
-
-// node_modules/ajv/dist/compile/util.js
-var require_util10 = __commonJS({
-  "node_modules/ajv/dist/compile/util.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.checkStrictMode = exports.getErrorPath = exports.Type = exports.useFunc = exports.setEvaluated = exports.evaluatedPropsToName = exports.mergeEvaluated = exports.eachItem = exports.unescapeJsonPointer = exports.escapeJsonPointer = exports.escapeFragment = exports.unescapeFragment = exports.schemaRefOrVal = exports.schemaHasRulesButRef = exports.schemaHasRules = exports.checkUnknownRules = exports.alwaysValidSchema = exports.toHash = void 0;
-    var codegen_1 = require_codegen2();
-    var code_1 = require_code();
-    function toHash(arr2) {
-      const hash = {};
-      for (const item of arr2)
-        hash[item] = true;
-      return hash;
-    }
-    exports.toHash = toHash;
-    function alwaysValidSchema(it, schema) {
-      if (typeof schema == "boolean")
-        return schema;
-      if (Object.keys(schema).length === 0)
-        return true;
-      checkUnknownRules(it, schema);
-      return !schemaHasRules(schema, it.self.RULES.all);
-    }
-    exports.alwaysValidSchema = alwaysValidSchema;
-    function checkUnknownRules(it, schema = it.schema) {
-      const { opts, self: self2 } = it;
-      if (!opts.strictSchema)
-        return;
-      if (typeof schema === "boolean")
-        return;
-      const rules = self2.RULES.keywords;
-      for (const key in schema) {
-        if (!rules[key])
-          checkStrictMode(it, `unknown keyword: "${key}"`);
-      }
-    }
-    exports.checkUnknownRules = checkUnknownRules;
-    function schemaHasRules(schema, rules) {
-      if (typeof schema == "boolean")
-        return !schema;
-      for (const key in schema)
-        if (rules[key])
-          return true;
-      return false;
-    }
-    exports.schemaHasRules = schemaHasRules;
-    function schemaHasRulesButRef(schema, RULES) {
-      if (typeof schema == "boolean")
-        return !schema;
-      for (const key in schema)
-        if (key !== "$ref" && RULES.all[key])
-          return true;
-      return false;
-    }
-    exports.schemaHasRulesButRef = schemaHasRulesButRef;
-    function schemaRefOrVal({ topSchemaRef, schemaPath }, schema, keyword, $data) {
-      if (!$data) {
-        if (typeof schema == "number" || typeof schema == "boolean")
-          return schema;
-        if (typeof schema == "string")
-          return (0, codegen_1._)`${schema}`;
-      }
-      return (0, codegen_1._)`${topSchemaRef}${schemaPath}${(0, codegen_1.getProperty)(keyword)}`;
-    }
-    exports.schemaRefOrVal = schemaRefOrVal;
-    function unescapeFragment(str3) {
-      return unescapeJsonPointer(decodeURIComponent(str3));
-    }
-    exports.unescapeFragment = unescapeFragment;
-    function escapeFragment(str3) {
-      return encodeURIComponent(escapeJsonPointer(str3));
-    }
-    exports.escapeFragment = escapeFragment;
-    function escapeJsonPointer(str3) {
-      if (typeof str3 == "number")
-        return `${str3}`;
-      return str3.replace(/~/g, "~0").replace(/\//g, "~1");
-    }
-    exports.escapeJsonPointer = escapeJsonPointer;
-    function unescapeJsonPointer(str3) {
-      return str3.replace(/~1/g, "/").replace(/~0/g, "~");
-    }
-    exports.unescapeJsonPointer = unescapeJsonPointer;
-    function eachItem(xs, f) {
-      if (Array.isArray(xs)) {
-        for (const x2 of xs)
-          f(x2);
-      } else {
-        f(xs);
-      }
-    }
-    exports.eachItem = eachItem;
-    function makeMergeEvaluated({ mergeNames, mergeToName, mergeValues, resultToName }) {
-      return (gen, from, to, toName) => {
-        const res = to === void 0 ? from : to instanceof codegen_1.Name ? (from instanceof codegen_1.Name ? mergeNames(gen, from, to) : mergeToName(gen, from, to), to) : from instanceof codegen_1.Name ? (mergeToName(gen, to, from), from) : mergeValues(from, to);
-        return toName === codegen_1.Name && !(res instanceof codegen_1.Name) ? resultToName(gen, res) : res;
-      };
-    }
-    exports.mergeEvaluated = {
-      props: makeMergeEvaluated({
-        mergeNames: (gen, from, to) => gen.if((0, codegen_1._)`${to} !== true && ${from} !== undefined`, () => {
-          gen.if((0, codegen_1._)`${from} === true`, () => gen.assign(to, true), () => gen.assign(to, (0, codegen_1._)`${to} || {}`).code((0, codegen_1._)`Object.assign(${to}, ${from})`));
-        }),
-        mergeToName: (gen, from, to) => gen.if((0, codegen_1._)`${to} !== true`, () => {
-          if (from === true) {
-            gen.assign(to, true);
-          } else {
-            gen.assign(to, (0, codegen_1._)`${to} || {}`);
-            setEvaluated(gen, to, from);
-          }
-        }),
-        mergeValues: (from, to) => from === true ? true : { ...from, ...to },
-        resultToName: evaluatedPropsToName
-      }),
-      items: makeMergeEvaluated({
-        mergeNames: (gen, from, to) => gen.if((0, codegen_1._)`${to} !== true && ${from} !== undefined`, () => gen.assign(to, (0, codegen_1._)`${from} === true ? true : ${to} > ${from} ? ${to} : ${from}`)),
-        mergeToName: (gen, from, to) => gen.if((0, codegen_1._)`${to} !== true`, () => gen.assign(to, from === true ? true : (0, codegen_1._)`${to} > ${from} ? ${to} : ${from}`)),
-        mergeValues: (from, to) => from === true ? true : Math.max(from, to),
-        resultToName: (gen, items) => gen.var("items", items)
-      })
-    };
-    function evaluatedPropsToName(gen, ps) {
-      if (ps === true)
-        return gen.var("props", true);
-      const props = gen.var("props", (0, codegen_1._)`{}`);
-      if (ps !== void 0)
-        setEvaluated(gen, props, ps);
-      return props;
-    }
-    exports.evaluatedPropsToName = evaluatedPropsToName;
-    function setEvaluated(gen, props, ps) {
-      Object.keys(ps).forEach((p) => gen.assign((0, codegen_1._)`${props}${(0, codegen_1.getProperty)(p)}`, true));
-    }
-    exports.setEvaluated = setEvaluated;
-    var snippets = {};
-    function useFunc(gen, f) {
-      return gen.scopeValue("func", {
-        ref: f,
-        code: snippets[f.code] || (snippets[f.code] = new code_1._Code(f.code))
-      });
-    }
-    exports.useFunc = useFunc;
-    var Type;
-    (function(Type2) {
-      Type2[Type2["Num"] = 0] = "Num";
-      Type2[Type2["Str"] = 1] = "Str";
-    })(Type || (exports.Type = Type = {}));
-    function getErrorPath(dataProp, dataPropType, jsPropertySyntax) {
-      if (dataProp instanceof codegen_1.Name) {
-        const isNumber = dataPropType === Type.Num;
-        return jsPropertySyntax ? isNumber ? (0, codegen_1._)`"[" + ${dataProp} + "]"` : (0, codegen_1._)`"['" + ${dataProp} + "']"` : isNumber ? (0, codegen_1._)`"/" + ${dataProp}` : (0, codegen_1._)`"/" + ${dataProp}.replace(/~/g, "~0").replace(/\\//g, "~1")`;
-      }
-      return jsPropertySyntax ? (0, codegen_1.getProperty)(dataProp).toString() : "/" + escapeJsonPointer(dataProp);
-    }
-    exports.getErrorPath = getErrorPath;
-    function checkStrictMode(it, msg, mode = it.opts.strictSchema) {
-      if (!mode)
-        return;
-      msg = `strict mode: ${msg}`;
-      if (mode === true)
-        throw new Error(msg);
-      it.self.logger.warn(msg);
-    }
-    exports.checkStrictMode = checkStrictMode;
-  }
-});
-
-// node_modules/ajv/dist/compile/names.js
-var require_names = __commonJS({
-  "node_modules/ajv/dist/compile/names.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var codegen_1 = require_codegen2();
-    var names3 = {
-      // validation function arguments
-      data: new codegen_1.Name("data"),
-      // data passed to validation function
-      // args passed from referencing schema
-      valCxt: new codegen_1.Name("valCxt"),
-      // validation/data context - should not be used directly, it is destructured to the names below
-      instancePath: new codegen_1.Name("instancePath"),
-      parentData: new codegen_1.Name("parentData"),
-      parentDataProperty: new codegen_1.Name("parentDataProperty"),
-      rootData: new codegen_1.Name("rootData"),
-      // root data - same as the data passed to the first/top validation function
-      dynamicAnchors: new codegen_1.Name("dynamicAnchors"),
-      // used to support recursiveRef and dynamicRef
-      // function scoped variables
-      vErrors: new codegen_1.Name("vErrors"),
-      // null or array of validation errors
-      errors: new codegen_1.Name("errors"),
-      // counter of validation errors
-      this: new codegen_1.Name("this"),
-      // "globals"
-      self: new codegen_1.Name("self"),
-      scope: new codegen_1.Name("scope"),
-      // JTD serialize/parse name for JSON string and position
-      json: new codegen_1.Name("json"),
-      jsonPos: new codegen_1.Name("jsonPos"),
-      jsonLen: new codegen_1.Name("jsonLen"),
-      jsonPart: new codegen_1.Name("jsonPart")
-    };
-    exports.default = names3;
-  }
-});
-
-// node_modules/ajv/dist/compile/errors.js
-var require_errors2 = __commonJS({
-  "node_modules/ajv/dist/compile/errors.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.extendErrors = exports.resetErrorsCount = exports.reportExtraError = exports.reportError = exports.keyword$DataError = exports.keywordError = void 0;
-    var codegen_1 = require_codegen2();
-    var util_1 = require_util10();
-    var names_1 = require_names();
-    exports.keywordError = {
-      message: ({ keyword }) => (0, codegen_1.str)`must pass "${keyword}" keyword validation`
-    };
-    exports.keyword$DataError = {
-      message: ({ keyword, schemaType }) => schemaType ? (0, codegen_1.str)`"${keyword}" keyword must be ${schemaType} ($data)` : (0, codegen_1.str)`"${keyword}" keyword is invalid ($data)`
-    };
-    function reportError(cxt, error2 = exports.keywordError, errorPaths, overrideAllErrors) {
-      const { it } = cxt;
-      const { gen, compositeRule, allErrors } = it;
-      const errObj = errorObjectCode(cxt, error2, errorPaths);
-      if (overrideAllErrors !== null && overrideAllErrors !== void 0 ? overrideAllErrors : compositeRule || allErrors) {
-        addError(gen, errObj);
-      } else {
-        returnErrors(it, (0, codegen_1._)`[${errObj}]`);
-      }
-    }
-    exports.reportError = reportError;
-    function reportExtraError(cxt, error2 = exports.keywordError, errorPaths) {
-      const { it } = cxt;
-      const { gen, compositeRule, allErrors } = it;
-      const errObj = errorObjectCode(cxt, error2, errorPaths);
-      addError(gen, errObj);
-      if (!(compositeRule || allErrors)) {
-        returnErrors(it, names_1.default.vErrors);
-      }
-    }
-    exports.reportExtraError = reportExtraError;
-    function resetErrorsCount(gen, errsCount) {
-      gen.assign(names_1.default.errors, errsCount);
-      gen.if((0, codegen_1._)`${names_1.default.vErrors} !== null`, () => gen.if(errsCount, () => gen.assign((0, codegen_1._)`${names_1.default.vErrors}.length`, errsCount), () => gen.assign(names_1.default.vErrors, null)));
-    }
-    exports.resetErrorsCount = resetErrorsCount;
-    function extendErrors({ gen, keyword, schemaValue, data, errsCount, it }) {
-      if (errsCount === void 0)
-        throw new Error("ajv implementation error");
-      const err2 = gen.name("err");
-      gen.forRange("i", errsCount, names_1.default.errors, (i2) => {
-        gen.const(err2, (0, codegen_1._)`${names_1.default.vErrors}[${i2}]`);
-        gen.if((0, codegen_1._)`${err2}.instancePath === undefined`, () => gen.assign((0, codegen_1._)`${err2}.instancePath`, (0, codegen_1.strConcat)(names_1.default.instancePath, it.errorPath)));
-        gen.assign((0, codegen_1._)`${err2}.schemaPath`, (0, codegen_1.str)`${it.errSchemaPath}/${keyword}`);
-        if (it.opts.verbose) {
-          gen.assign((0, codegen_1._)`${err2}.schema`, schemaValue);
-          gen.assign((0, codegen_1._)`${err2}.data`, data);
-        }
-      });
-    }
-    exports.extendErrors = extendErrors;
-    function addError(gen, errObj) {
-      const err2 = gen.const("err", errObj);
-      gen.if((0, codegen_1._)`${names_1.default.vErrors} === null`, () => gen.assign(names_1.default.vErrors, (0, codegen_1._)`[${err2}]`), (0, codegen_1._)`${names_1.default.vErrors}.push(${err2})`);
-      gen.code((0, codegen_1._)`${names_1.default.errors}++`);
-    }
-    function returnErrors(it, errs) {
-      const { gen, validateName, schemaEnv } = it;
-      if (schemaEnv.$async) {
-        gen.throw((0, codegen_1._)`new ${it.ValidationError}(${errs})`);
-      } else {
-        gen.assign((0, codegen_1._)`${validateName}.errors`, errs);
-        gen.return(false);
-      }
-    }
-    var E = {
-      keyword: new codegen_1.Name("keyword"),
-      schemaPath: new codegen_1.Name("schemaPath"),
-      // also used in JTD errors
-      params: new codegen_1.Name("params"),
-      propertyName: new codegen_1.Name("propertyName"),
-      message: new codegen_1.Name("message"),
-      schema: new codegen_1.Name("schema"),
-      parentSchema: new codegen_1.Name("parentSchema")
-    };
-    function errorObjectCode(cxt, error2, errorPaths) {
-      const { createErrors } = cxt.it;
-      if (createErrors === false)
-        return (0, codegen_1._)`{}`;
-      return errorObject(cxt, error2, errorPaths);
-    }
-    function errorObject(cxt, error2, errorPaths = {}) {
-      const { gen, it } = cxt;
-      const keyValues = [
-        errorInstancePath(it, errorPaths),
-        errorSchemaPath(cxt, errorPaths)
-      ];
-      extraErrorProps(cxt, error2, keyValues);
-      return gen.object(...keyValues);
-    }
-    function errorInstancePath({ errorPath }, { instancePath }) {
-      const instPath = instancePath ? (0, codegen_1.str)`${errorPath}${(0, util_1.getErrorPath)(instancePath, util_1.Type.Str)}` : errorPath;
-      return [names_1.default.instancePath, (0, codegen_1.strConcat)(names_1.default.instancePath, instPath)];
-    }
-    function errorSchemaPath({ keyword, it: { errSchemaPath } }, { schemaPath, parentSchema }) {
-      let schPath = parentSchema ? errSchemaPath : (0, codegen_1.str)`${errSchemaPath}/${keyword}`;
-      if (schemaPath) {
-        schPath = (0, codegen_1.str)`${schPath}${(0, util_1.getErrorPath)(schemaPath, util_1.Type.Str)}`;
-      }
-      return [E.schemaPath, schPath];
-    }
-    function extraErrorProps(cxt, { params, message }, keyValues) {
-      const { keyword, data, schemaValue, it } = cxt;
-      const { opts, propertyName, topSchemaRef, schemaPath } = it;
-      keyValues.push([E.keyword, keyword], [E.params, typeof params == "function" ? params(cxt) : params || (0, codegen_1._)`{}`]);
-      if (opts.messages) {
-        keyValues.push([E.message, typeof message == "function" ? message(cxt) : message]);
-      }
-      if (opts.verbose) {
-        keyValues.push([E.schema, schemaValue], [E.parentSchema, (0, codegen_1._)`${topSchemaRef}${schemaPath}`], [names_1.default.data, data]);
-      }
-      if (propertyName)
-        keyValues.push([E.propertyName, propertyName]);
-    }
-  }
-});
-
-// node_modules/ajv/dist/compile/validate/boolSchema.js
-var require_boolSchema = __commonJS({
-  "node_modules/ajv/dist/compile/validate/boolSchema.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.boolOrEmptySchema = exports.topBoolOrEmptySchema = void 0;
-    var errors_1 = require_errors2();
-    var codegen_1 = require_codegen2();
-    var names_1 = require_names();
-    var boolError = {
-      message: "boolean schema is false"
-    };
-    function topBoolOrEmptySchema(it) {
-      const { gen, schema, validateName } = it;
-      if (schema === false) {
-        falseSchemaError(it, false);
-      } else if (typeof schema == "object" && schema.$async === true) {
-        gen.return(names_1.default.data);
-      } else {
-        gen.assign((0, codegen_1._)`${validateName}.errors`, null);
-        gen.return(true);
-      }
-    }
-    exports.topBoolOrEmptySchema = topBoolOrEmptySchema;
-    function boolOrEmptySchema(it, valid) {
-      const { gen, schema } = it;
-      if (schema === false) {
-        gen.var(valid, false);
-        falseSchemaError(it);
-      } else {
-        gen.var(valid, true);
-      }
-    }
-    exports.boolOrEmptySchema = boolOrEmptySchema;
-    function falseSchemaError(it, overrideAllErrors) {
-      const { gen, data } = it;
-      const cxt = {
-        gen,
-        keyword: "false schema",
-        data,
-        schema: false,
-        schemaCode: false,
-        schemaValue: false,
-        params: {},
-        it
-      };
-      (0, errors_1.reportError)(cxt, boolError, void 0, overrideAllErrors);
-    }
-  }
-});
-
-// node_modules/ajv/dist/compile/rules.js
-var require_rules = __commonJS({
-  "node_modules/ajv/dist/compile/rules.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.getRules = exports.isJSONType = void 0;
-    var _jsonTypes = ["string", "number", "integer", "boolean", "null", "object", "array"];
-    var jsonTypes = new Set(_jsonTypes);
-    function isJSONType(x2) {
-      return typeof x2 == "string" && jsonTypes.has(x2);
-    }
-    exports.isJSONType = isJSONType;
-    function getRules() {
-      const groups2 = {
-        number: { type: "number", rules: [] },
-        string: { type: "string", rules: [] },
-        array: { type: "array", rules: [] },
-        object: { type: "object", rules: [] }
-      };
-      return {
-        types: { ...groups2, integer: true, boolean: true, null: true },
-        rules: [{ rules: [] }, groups2.number, groups2.string, groups2.array, groups2.object],
-        post: { rules: [] },
-        all: {},
-        keywords: {}
-      };
-    }
-    exports.getRules = getRules;
-  }
-});
-
-// node_modules/ajv/dist/compile/validate/applicability.js
-var require_applicability = __commonJS({
-  "node_modules/ajv/dist/compile/validate/applicability.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.shouldUseRule = exports.shouldUseGroup = exports.schemaHasRulesForType = void 0;
-    function schemaHasRulesForType({ schema, self: self2 }, type) {
-      const group2 = self2.RULES.types[type];
-      return group2 && group2 !== true && shouldUseGroup(schema, group2);
-    }
-    exports.schemaHasRulesForType = schemaHasRulesForType;
-    function shouldUseGroup(schema, group2) {
-      return group2.rules.some((rule) => shouldUseRule(schema, rule));
-    }
-    exports.shouldUseGroup = shouldUseGroup;
-    function shouldUseRule(schema, rule) {
-      var _a2;
-      return schema[rule.keyword] !== void 0 || ((_a2 = rule.definition.implements) === null || _a2 === void 0 ? void 0 : _a2.some((kwd) => schema[kwd] !== void 0));
-    }
-    exports.shouldUseRule = shouldUseRule;
-  }
-});
-
-// node_modules/ajv/dist/compile/validate/dataType.js
-var require_dataType = __commonJS({
-  "node_modules/ajv/dist/compile/validate/dataType.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.reportTypeError = exports.checkDataTypes = exports.checkDataType = exports.coerceAndCheckDataType = exports.getJSONTypes = exports.getSchemaTypes = exports.DataType = void 0;
-    var rules_1 = require_rules();
-    var applicability_1 = require_applicability();
-    var errors_1 = require_errors2();
-    var codegen_1 = require_codegen2();
-    var util_1 = require_util10();
-    var DataType;
-    (function(DataType2) {
-      DataType2[DataType2["Correct"] = 0] = "Correct";
-      DataType2[DataType2["Wrong"] = 1] = "Wrong";
-    })(DataType || (exports.DataType = DataType = {}));
-    function getSchemaTypes(schema) {
-      const types = getJSONTypes(schema.type);
-      const hasNull = types.includes("null");
-      if (hasNull) {
-        if (schema.nullable === false)
-          throw new Error("type: null contradicts nullable: false");
-      } else {
-        if (!types.length && schema.nullable !== void 0) {
-          throw new Error('"nullable" cannot be used without "type"');
-        }
-        if (schema.nullable === true)
-          types.push("null");
-      }
-      return types;
-    }
-    exports.getSchemaTypes = getSchemaTypes;
-    function getJSONTypes(ts) {
-      const types = Array.isArray(ts) ? ts : ts ? [ts] : [];
-      if (types.every(rules_1.isJSONType))
-        return types;
-      throw new Error("type must be JSONType or JSONType[]: " + types.join(","));
-    }
-    exports.getJSONTypes = getJSONTypes;
-    function coerceAndCheckDataType(it, types) {
-      const { gen, data, opts } = it;
-      const coerceTo = coerceToTypes(types, opts.coerceTypes);
-      const checkTypes = types.length > 0 && !(coerceTo.length === 0 && types.length === 1 && (0, applicability_1.schemaHasRulesForType)(it, types[0]));
-      if (checkTypes) {
-        const wrongType = checkDataTypes(types, data, opts.strictNumbers, DataType.Wrong);
-        gen.if(wrongType, () => {
-          if (coerceTo.length)
-            coerceData(it, types, coerceTo);
-          else
-            reportTypeError(it);
-        });
-      }
-      return checkTypes;
-    }
-    exports.coerceAndCheckDataType = coerceAndCheckDataType;
-    var COERCIBLE = /* @__PURE__ */ new Set(["string", "number", "integer", "boolean", "null"]);
-    function coerceToTypes(types, coerceTypes) {
-      return coerceTypes ? types.filter((t) => COERCIBLE.has(t) || coerceTypes === "array" && t === "array") : [];
-    }
-    function coerceData(it, types, coerceTo) {
-      const { gen, data, opts } = it;
-      const dataType = gen.let("dataType", (0, codegen_1._)`typeof ${data}`);
-      const coerced = gen.let("coerced", (0, codegen_1._)`undefined`);
-      if (opts.coerceTypes === "array") {
-        gen.if((0, codegen_1._)`${dataType} == 'object' && Array.isArray(${data}) && ${data}.length == 1`, () => gen.assign(data, (0, codegen_1._)`${data}[0]`).assign(dataType, (0, codegen_1._)`typeof ${data}`).if(checkDataTypes(types, data, opts.strictNumbers), () => gen.assign(coerced, data)));
-      }
-      gen.if((0, codegen_1._)`${coerced} !== undefined`);
-      for (const t of coerceTo) {
-        if (COERCIBLE.has(t) || t === "array" && opts.coerceTypes === "array") {
-          coerceSpecificType(t);
-        }
-      }
-      gen.else();
-      reportTypeError(it);
-      gen.endIf();
-      gen.if((0, codegen_1._)`${coerced} !== undefined`, () => {
-        gen.assign(data, coerced);
-        assignParentData(it, coerced);
-      });
-      function coerceSpecificType(t) {
-        switch (t) {
-          case "string":
-            gen.elseIf((0, codegen_1._)`${dataType} == "number" || ${dataType} == "boolean"`).assign(coerced, (0, codegen_1._)`"" + ${data}`).elseIf((0, codegen_1._)`${data} === null`).assign(coerced, (0, codegen_1._)`""`);
-            return;
-          case "number":
-            gen.elseIf((0, codegen_1._)`${dataType} == "boolean" || ${data} === null
-              || (${dataType} == "string" && ${data} && ${data} == +${data})`).assign(coerced, (0, codegen_1._)`+${data}`);
-            return;
-          case "integer":
-            gen.elseIf((0, codegen_1._)`${dataType} === "boolean" || ${data} === null
-              || (${dataType} === "string" && ${data} && ${data} == +${data} && !(${data} % 1))`).assign(coerced, (0, codegen_1._)`+${data}`);
-            return;
-          case "boolean":
-            gen.elseIf((0, codegen_1._)`${data} === "false" || ${data} === 0 || ${data} === null`).assign(coerced, false).elseIf((0, codegen_1._)`${data} === "true" || ${data} === 1`).assign(coerced, true);
-            return;
-          case "null":
-            gen.elseIf((0, codegen_1._)`${data} === "" || ${data} === 0 || ${data} === false`);
-            gen.assign(coerced, null);
-            return;
-          case "array":
-            gen.elseIf((0, codegen_1._)`${dataType} === "string" || ${dataType} === "number"
-              || ${dataType} === "boolean" || ${data} === null`).assign(coerced, (0, codegen_1._)`[${data}]`);
-        }
-      }
-    }
-    function assignParentData({ gen, parentData, parentDataProperty }, expr) {
-      gen.if((0, codegen_1._)`${parentData} !== undefined`, () => gen.assign((0, codegen_1._)`${parentData}[${parentDataProperty}]`, expr));
-    }
-    function checkDataType(dataType, data, strictNums, correct = DataType.Correct) {
-      const EQ2 = correct === DataType.Correct ? codegen_1.operators.EQ : codegen_1.operators.NEQ;
-      let cond;
-      switch (dataType) {
-        case "null":
-          return (0, codegen_1._)`${data} ${EQ2} null`;
-        case "array":
-          cond = (0, codegen_1._)`Array.isArray(${data})`;
-          break;
-        case "object":
-          cond = (0, codegen_1._)`${data} && typeof ${data} == "object" && !Array.isArray(${data})`;
-          break;
-        case "integer":
-          cond = numCond((0, codegen_1._)`!(${data} % 1) && !isNaN(${data})`);
-          break;
-        case "number":
-          cond = numCond();
-          break;
-        default:
-          return (0, codegen_1._)`typeof ${data} ${EQ2} ${dataType}`;
-      }
-      return correct === DataType.Correct ? cond : (0, codegen_1.not)(cond);
-      function numCond(_cond = codegen_1.nil) {
-        return (0, codegen_1.and)((0, codegen_1._)`typeof ${data} == "number"`, _cond, strictNums ? (0, codegen_1._)`isFinite(${data})` : codegen_1.nil);
-      }
-    }
-    exports.checkDataType = checkDataType;
-    function checkDataTypes(dataTypes, data, strictNums, correct) {
-      if (dataTypes.length === 1) {
-        return checkDataType(dataTypes[0], data, strictNums, correct);
-      }
-      let cond;
-      const types = (0, util_1.toHash)(dataTypes);
-      if (types.array && types.object) {
-        const notObj = (0, codegen_1._)`typeof ${data} != "object"`;
-        cond = types.null ? notObj : (0, codegen_1._)`!${data} || ${notObj}`;
-        delete types.null;
-        delete types.array;
-        delete types.object;
-      } else {
-        cond = codegen_1.nil;
-      }
-      if (types.number)
-        delete types.integer;
-      for (const t in types)
-        cond = (0, codegen_1.and)(cond, checkDataType(t, data, strictNums, correct));
-      return cond;
-    }
-    exports.checkDataTypes = checkDataTypes;
-    var typeError = {
-      message: ({ schema }) => `must be ${schema}`,
-      params: ({ schema, schemaValue }) => typeof schema == "string" ? (0, codegen_1._)`{type: ${schema}}` : (0, codegen_1._)`{type: ${schemaValue}}`
-    };
-    function reportTypeError(it) {
-      const cxt = getTypeErrorContext(it);
-      (0, errors_1.reportError)(cxt, typeError);
-    }
-    exports.reportTypeError = reportTypeError;
-    function getTypeErrorContext(it) {
-      const { gen, data, schema } = it;
-      const schemaCode = (0, util_1.schemaRefOrVal)(it, schema, "type");
-      return {
-        gen,
-        keyword: "type",
-        data,
-        schema: schema.type,
-        schemaCode,
-        schemaValue: schemaCode,
-        parentSchema: schema,
-        params: {},
-        it
-      };
-    }
-  }
-});
-
-// node_modules/ajv/dist/compile/validate/defaults.js
-var require_defaults = __commonJS({
-  "node_modules/ajv/dist/compile/validate/defaults.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.assignDefaults = void 0;
-    var codegen_1 = require_codegen2();
-    var util_1 = require_util10();
-    function assignDefaults(it, ty) {
-      const { properties, items } = it.schema;
-      if (ty === "object" && properties) {
-        for (const key in properties) {
-          assignDefault(it, key, properties[key].default);
-        }
-      } else if (ty === "array" && Array.isArray(items)) {
-        items.forEach((sch, i2) => assignDefault(it, i2, sch.default));
-      }
-    }
-    exports.assignDefaults = assignDefaults;
-    function assignDefault(it, prop, defaultValue) {
-      const { gen, compositeRule, data, opts } = it;
-      if (defaultValue === void 0)
-        return;
-      const childData = (0, codegen_1._)`${data}${(0, codegen_1.getProperty)(prop)}`;
-      if (compositeRule) {
-        (0, util_1.checkStrictMode)(it, `default is ignored for: ${childData}`);
-        return;
-      }
-      let condition = (0, codegen_1._)`${childData} === undefined`;
-      if (opts.useDefaults === "empty") {
-        condition = (0, codegen_1._)`${condition} || ${childData} === null || ${childData} === ""`;
-      }
-      gen.if(condition, (0, codegen_1._)`${childData} = ${(0, codegen_1.stringify)(defaultValue)}`);
-    }
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/code.js
-var require_code2 = __commonJS({
-  "node_modules/ajv/dist/vocabularies/code.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.validateUnion = exports.validateArray = exports.usePattern = exports.callValidateCode = exports.schemaProperties = exports.allSchemaProperties = exports.noPropertyInData = exports.propertyInData = exports.isOwnProperty = exports.hasPropFunc = exports.reportMissingProp = exports.checkMissingProp = exports.checkReportMissingProp = void 0;
-    var codegen_1 = require_codegen2();
-    var util_1 = require_util10();
-    var names_1 = require_names();
-    var util_2 = require_util10();
-    function checkReportMissingProp(cxt, prop) {
-      const { gen, data, it } = cxt;
-      gen.if(noPropertyInData(gen, data, prop, it.opts.ownProperties), () => {
-        cxt.setParams({ missingProperty: (0, codegen_1._)`${prop}` }, true);
-        cxt.error();
-      });
-    }
-    exports.checkReportMissingProp = checkReportMissingProp;
-    function checkMissingProp({ gen, data, it: { opts } }, properties, missing) {
-      return (0, codegen_1.or)(...properties.map((prop) => (0, codegen_1.and)(noPropertyInData(gen, data, prop, opts.ownProperties), (0, codegen_1._)`${missing} = ${prop}`)));
-    }
-    exports.checkMissingProp = checkMissingProp;
-    function reportMissingProp(cxt, missing) {
-      cxt.setParams({ missingProperty: missing }, true);
-      cxt.error();
-    }
-    exports.reportMissingProp = reportMissingProp;
-    function hasPropFunc(gen) {
-      return gen.scopeValue("func", {
-        // eslint-disable-next-line @typescript-eslint/unbound-method
-        ref: Object.prototype.hasOwnProperty,
-        code: (0, codegen_1._)`Object.prototype.hasOwnProperty`
-      });
-    }
-    exports.hasPropFunc = hasPropFunc;
-    function isOwnProperty(gen, data, property) {
-      return (0, codegen_1._)`${hasPropFunc(gen)}.call(${data}, ${property})`;
-    }
-    exports.isOwnProperty = isOwnProperty;
-    function propertyInData(gen, data, property, ownProperties) {
-      const cond = (0, codegen_1._)`${data}${(0, codegen_1.getProperty)(property)} !== undefined`;
-      return ownProperties ? (0, codegen_1._)`${cond} && ${isOwnProperty(gen, data, property)}` : cond;
-    }
-    exports.propertyInData = propertyInData;
-    function noPropertyInData(gen, data, property, ownProperties) {
-      const cond = (0, codegen_1._)`${data}${(0, codegen_1.getProperty)(property)} === undefined`;
-      return ownProperties ? (0, codegen_1.or)(cond, (0, codegen_1.not)(isOwnProperty(gen, data, property))) : cond;
-    }
-    exports.noPropertyInData = noPropertyInData;
-    function allSchemaProperties(schemaMap) {
-      return schemaMap ? Object.keys(schemaMap).filter((p) => p !== "__proto__") : [];
-    }
-    exports.allSchemaProperties = allSchemaProperties;
-    function schemaProperties(it, schemaMap) {
-      return allSchemaProperties(schemaMap).filter((p) => !(0, util_1.alwaysValidSchema)(it, schemaMap[p]));
-    }
-    exports.schemaProperties = schemaProperties;
-    function callValidateCode({ schemaCode, data, it: { gen, topSchemaRef, schemaPath, errorPath }, it }, func, context, passSchema) {
-      const dataAndSchema = passSchema ? (0, codegen_1._)`${schemaCode}, ${data}, ${topSchemaRef}${schemaPath}` : data;
-      const valCxt = [
-        [names_1.default.instancePath, (0, codegen_1.strConcat)(names_1.default.instancePath, errorPath)],
-        [names_1.default.parentData, it.parentData],
-        [names_1.default.parentDataProperty, it.parentDataProperty],
-        [names_1.default.rootData, names_1.default.rootData]
-      ];
-      if (it.opts.dynamicRef)
-        valCxt.push([names_1.default.dynamicAnchors, names_1.default.dynamicAnchors]);
-      const args = (0, codegen_1._)`${dataAndSchema}, ${gen.object(...valCxt)}`;
-      return context !== codegen_1.nil ? (0, codegen_1._)`${func}.call(${context}, ${args})` : (0, codegen_1._)`${func}(${args})`;
-    }
-    exports.callValidateCode = callValidateCode;
-    var newRegExp = (0, codegen_1._)`new RegExp`;
-    function usePattern({ gen, it: { opts } }, pattern) {
-      const u = opts.unicodeRegExp ? "u" : "";
-      const { regExp } = opts.code;
-      const rx = regExp(pattern, u);
-      return gen.scopeValue("pattern", {
-        key: rx.toString(),
-        ref: rx,
-        code: (0, codegen_1._)`${regExp.code === "new RegExp" ? newRegExp : (0, util_2.useFunc)(gen, regExp)}(${pattern}, ${u})`
-      });
-    }
-    exports.usePattern = usePattern;
-    function validateArray(cxt) {
-      const { gen, data, keyword, it } = cxt;
-      const valid = gen.name("valid");
-      if (it.allErrors) {
-        const validArr = gen.let("valid", true);
-        validateItems(() => gen.assign(validArr, false));
-        return validArr;
-      }
-      gen.var(valid, true);
-      validateItems(() => gen.break());
-      return valid;
-      function validateItems(notValid) {
-        const len = gen.const("len", (0, codegen_1._)`${data}.length`);
-        gen.forRange("i", 0, len, (i2) => {
-          cxt.subschema({
-            keyword,
-            dataProp: i2,
-            dataPropType: util_1.Type.Num
-          }, valid);
-          gen.if((0, codegen_1.not)(valid), notValid);
-        });
-      }
-    }
-    exports.validateArray = validateArray;
-    function validateUnion(cxt) {
-      const { gen, schema, keyword, it } = cxt;
-      if (!Array.isArray(schema))
-        throw new Error("ajv implementation error");
-      const alwaysValid = schema.some((sch) => (0, util_1.alwaysValidSchema)(it, sch));
-      if (alwaysValid && !it.opts.unevaluated)
-        return;
-      const valid = gen.let("valid", false);
-      const schValid = gen.name("_valid");
-      gen.block(() => schema.forEach((_sch, i2) => {
-        const schCxt = cxt.subschema({
-          keyword,
-          schemaProp: i2,
-          compositeRule: true
-        }, schValid);
-        gen.assign(valid, (0, codegen_1._)`${valid} || ${schValid}`);
-        const merged = cxt.mergeValidEvaluated(schCxt, schValid);
-        if (!merged)
-          gen.if((0, codegen_1.not)(valid));
-      }));
-      cxt.result(valid, () => cxt.reset(), () => cxt.error(true));
-    }
-    exports.validateUnion = validateUnion;
-  }
-});
-
-// node_modules/ajv/dist/compile/validate/keyword.js
-var require_keyword = __commonJS({
-  "node_modules/ajv/dist/compile/validate/keyword.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.validateKeywordUsage = exports.validSchemaType = exports.funcKeywordCode = exports.macroKeywordCode = void 0;
-    var codegen_1 = require_codegen2();
-    var names_1 = require_names();
-    var code_1 = require_code2();
-    var errors_1 = require_errors2();
-    function macroKeywordCode(cxt, def) {
-      const { gen, keyword, schema, parentSchema, it } = cxt;
-      const macroSchema = def.macro.call(it.self, schema, parentSchema, it);
-      const schemaRef = useKeyword(gen, keyword, macroSchema);
-      if (it.opts.validateSchema !== false)
-        it.self.validateSchema(macroSchema, true);
-      const valid = gen.name("valid");
-      cxt.subschema({
-        schema: macroSchema,
-        schemaPath: codegen_1.nil,
-        errSchemaPath: `${it.errSchemaPath}/${keyword}`,
-        topSchemaRef: schemaRef,
-        compositeRule: true
-      }, valid);
-      cxt.pass(valid, () => cxt.error(true));
-    }
-    exports.macroKeywordCode = macroKeywordCode;
-    function funcKeywordCode(cxt, def) {
-      var _a2;
-      const { gen, keyword, schema, parentSchema, $data, it } = cxt;
-      checkAsyncKeyword(it, def);
-      const validate2 = !$data && def.compile ? def.compile.call(it.self, schema, parentSchema, it) : def.validate;
-      const validateRef = useKeyword(gen, keyword, validate2);
-      const valid = gen.let("valid");
-      cxt.block$data(valid, validateKeyword);
-      cxt.ok((_a2 = def.valid) !== null && _a2 !== void 0 ? _a2 : valid);
-      function validateKeyword() {
-        if (def.errors === false) {
-          assignValid();
-          if (def.modifying)
-            modifyData(cxt);
-          reportErrs(() => cxt.error());
-        } else {
-          const ruleErrs = def.async ? validateAsync() : validateSync();
-          if (def.modifying)
-            modifyData(cxt);
-          reportErrs(() => addErrs(cxt, ruleErrs));
-        }
-      }
-      function validateAsync() {
-        const ruleErrs = gen.let("ruleErrs", null);
-        gen.try(() => assignValid((0, codegen_1._)`await `), (e) => gen.assign(valid, false).if((0, codegen_1._)`${e} instanceof ${it.ValidationError}`, () => gen.assign(ruleErrs, (0, codegen_1._)`${e}.errors`), () => gen.throw(e)));
-        return ruleErrs;
-      }
-      function validateSync() {
-        const validateErrs = (0, codegen_1._)`${validateRef}.errors`;
-        gen.assign(validateErrs, null);
-        assignValid(codegen_1.nil);
-        return validateErrs;
-      }
-      function assignValid(_await = def.async ? (0, codegen_1._)`await ` : codegen_1.nil) {
-        const passCxt = it.opts.passContext ? names_1.default.this : names_1.default.self;
-        const passSchema = !("compile" in def && !$data || def.schema === false);
-        gen.assign(valid, (0, codegen_1._)`${_await}${(0, code_1.callValidateCode)(cxt, validateRef, passCxt, passSchema)}`, def.modifying);
-      }
-      function reportErrs(errors) {
-        var _a3;
-        gen.if((0, codegen_1.not)((_a3 = def.valid) !== null && _a3 !== void 0 ? _a3 : valid), errors);
-      }
-    }
-    exports.funcKeywordCode = funcKeywordCode;
-    function modifyData(cxt) {
-      const { gen, data, it } = cxt;
-      gen.if(it.parentData, () => gen.assign(data, (0, codegen_1._)`${it.parentData}[${it.parentDataProperty}]`));
-    }
-    function addErrs(cxt, errs) {
-      const { gen } = cxt;
-      gen.if((0, codegen_1._)`Array.isArray(${errs})`, () => {
-        gen.assign(names_1.default.vErrors, (0, codegen_1._)`${names_1.default.vErrors} === null ? ${errs} : ${names_1.default.vErrors}.concat(${errs})`).assign(names_1.default.errors, (0, codegen_1._)`${names_1.default.vErrors}.length`);
-        (0, errors_1.extendErrors)(cxt);
-      }, () => cxt.error());
-    }
-    function checkAsyncKeyword({ schemaEnv }, def) {
-      if (def.async && !schemaEnv.$async)
-        throw new Error("async keyword in sync schema");
-    }
-    function useKeyword(gen, keyword, result) {
-      if (result === void 0)
-        throw new Error(`keyword "${keyword}" failed to compile`);
-      return gen.scopeValue("keyword", typeof result == "function" ? { ref: result } : { ref: result, code: (0, codegen_1.stringify)(result) });
-    }
-    function validSchemaType(schema, schemaType, allowUndefined = false) {
-      return !schemaType.length || schemaType.some((st) => st === "array" ? Array.isArray(schema) : st === "object" ? schema && typeof schema == "object" && !Array.isArray(schema) : typeof schema == st || allowUndefined && typeof schema == "undefined");
-    }
-    exports.validSchemaType = validSchemaType;
-    function validateKeywordUsage({ schema, opts, self: self2, errSchemaPath }, def, keyword) {
-      if (Array.isArray(def.keyword) ? !def.keyword.includes(keyword) : def.keyword !== keyword) {
-        throw new Error("ajv implementation error");
-      }
-      const deps = def.dependencies;
-      if (deps === null || deps === void 0 ? void 0 : deps.some((kwd) => !Object.prototype.hasOwnProperty.call(schema, kwd))) {
-        throw new Error(`parent schema must have dependencies of ${keyword}: ${deps.join(",")}`);
-      }
-      if (def.validateSchema) {
-        const valid = def.validateSchema(schema[keyword]);
-        if (!valid) {
-          const msg = `keyword "${keyword}" value is invalid at path "${errSchemaPath}": ` + self2.errorsText(def.validateSchema.errors);
-          if (opts.validateSchema === "log")
-            self2.logger.error(msg);
-          else
-            throw new Error(msg);
-        }
-      }
-    }
-    exports.validateKeywordUsage = validateKeywordUsage;
-  }
-});
-
-// node_modules/ajv/dist/compile/validate/subschema.js
-var require_subschema = __commonJS({
-  "node_modules/ajv/dist/compile/validate/subschema.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.extendSubschemaMode = exports.extendSubschemaData = exports.getSubschema = void 0;
-    var codegen_1 = require_codegen2();
-    var util_1 = require_util10();
-    function getSubschema(it, { keyword, schemaProp, schema, schemaPath, errSchemaPath, topSchemaRef }) {
-      if (keyword !== void 0 && schema !== void 0) {
-        throw new Error('both "keyword" and "schema" passed, only one allowed');
-      }
-      if (keyword !== void 0) {
-        const sch = it.schema[keyword];
-        return schemaProp === void 0 ? {
-          schema: sch,
-          schemaPath: (0, codegen_1._)`${it.schemaPath}${(0, codegen_1.getProperty)(keyword)}`,
-          errSchemaPath: `${it.errSchemaPath}/${keyword}`
-        } : {
-          schema: sch[schemaProp],
-          schemaPath: (0, codegen_1._)`${it.schemaPath}${(0, codegen_1.getProperty)(keyword)}${(0, codegen_1.getProperty)(schemaProp)}`,
-          errSchemaPath: `${it.errSchemaPath}/${keyword}/${(0, util_1.escapeFragment)(schemaProp)}`
-        };
-      }
-      if (schema !== void 0) {
-        if (schemaPath === void 0 || errSchemaPath === void 0 || topSchemaRef === void 0) {
-          throw new Error('"schemaPath", "errSchemaPath" and "topSchemaRef" are required with "schema"');
-        }
-        return {
-          schema,
-          schemaPath,
-          topSchemaRef,
-          errSchemaPath
-        };
-      }
-      throw new Error('either "keyword" or "schema" must be passed');
-    }
-    exports.getSubschema = getSubschema;
-    function extendSubschemaData(subschema, it, { dataProp, dataPropType: dpType, data, dataTypes, propertyName }) {
-      if (data !== void 0 && dataProp !== void 0) {
-        throw new Error('both "data" and "dataProp" passed, only one allowed');
-      }
-      const { gen } = it;
-      if (dataProp !== void 0) {
-        const { errorPath, dataPathArr, opts } = it;
-        const nextData = gen.let("data", (0, codegen_1._)`${it.data}${(0, codegen_1.getProperty)(dataProp)}`, true);
-        dataContextProps(nextData);
-        subschema.errorPath = (0, codegen_1.str)`${errorPath}${(0, util_1.getErrorPath)(dataProp, dpType, opts.jsPropertySyntax)}`;
-        subschema.parentDataProperty = (0, codegen_1._)`${dataProp}`;
-        subschema.dataPathArr = [...dataPathArr, subschema.parentDataProperty];
-      }
-      if (data !== void 0) {
-        const nextData = data instanceof codegen_1.Name ? data : gen.let("data", data, true);
-        dataContextProps(nextData);
-        if (propertyName !== void 0)
-          subschema.propertyName = propertyName;
-      }
-      if (dataTypes)
-        subschema.dataTypes = dataTypes;
-      function dataContextProps(_nextData) {
-        subschema.data = _nextData;
-        subschema.dataLevel = it.dataLevel + 1;
-        subschema.dataTypes = [];
-        it.definedProperties = /* @__PURE__ */ new Set();
-        subschema.parentData = it.data;
-        subschema.dataNames = [...it.dataNames, _nextData];
-      }
-    }
-    exports.extendSubschemaData = extendSubschemaData;
-    function extendSubschemaMode(subschema, { jtdDiscriminator, jtdMetadata, compositeRule, createErrors, allErrors }) {
-      if (compositeRule !== void 0)
-        subschema.compositeRule = compositeRule;
-      if (createErrors !== void 0)
-        subschema.createErrors = createErrors;
-      if (allErrors !== void 0)
-        subschema.allErrors = allErrors;
-      subschema.jtdDiscriminator = jtdDiscriminator;
-      subschema.jtdMetadata = jtdMetadata;
-    }
-    exports.extendSubschemaMode = extendSubschemaMode;
-  }
-});
-
-// node_modules/fast-deep-equal/index.js
-var require_fast_deep_equal = __commonJS({
-  "node_modules/fast-deep-equal/index.js"(exports, module) {
-    "use strict";
-    module.exports = function equal(a, b) {
-      if (a === b) return true;
-      if (a && b && typeof a == "object" && typeof b == "object") {
-        if (a.constructor !== b.constructor) return false;
-        var length, i2, keys;
-        if (Array.isArray(a)) {
-          length = a.length;
-          if (length != b.length) return false;
-          for (i2 = length; i2-- !== 0; )
-            if (!equal(a[i2], b[i2])) return false;
-          return true;
-        }
-        if (a.constructor === RegExp) return a.source === b.source && a.flags === b.flags;
-        if (a.valueOf !== Object.prototype.valueOf) return a.valueOf() === b.valueOf();
-        if (a.toString !== Object.prototype.toString) return a.toString() === b.toString();
-        keys = Object.keys(a);
-        length = keys.length;
-        if (length !== Object.keys(b).length) return false;
-        for (i2 = length; i2-- !== 0; )
-          if (!Object.prototype.hasOwnProperty.call(b, keys[i2])) return false;
-        for (i2 = length; i2-- !== 0; ) {
-          var key = keys[i2];
-          if (!equal(a[key], b[key])) return false;
-        }
-        return true;
-      }
-      return a !== a && b !== b;
-    };
-  }
-});
-
-// node_modules/json-schema-traverse/index.js
-var require_json_schema_traverse = __commonJS({
-  "node_modules/json-schema-traverse/index.js"(exports, module) {
-    "use strict";
-    var traverse = module.exports = function(schema, opts, cb) {
-      if (typeof opts == "function") {
-        cb = opts;
-        opts = {};
-      }
-      cb = opts.cb || cb;
-      var pre = typeof cb == "function" ? cb : cb.pre || function() {
-      };
-      var post = cb.post || function() {
-      };
-      _traverse(opts, pre, post, schema, "", schema);
-    };
-    traverse.keywords = {
-      additionalItems: true,
-      items: true,
-      contains: true,
-      additionalProperties: true,
-      propertyNames: true,
-      not: true,
-      if: true,
-      then: true,
-      else: true
-    };
-    traverse.arrayKeywords = {
-      items: true,
-      allOf: true,
-      anyOf: true,
-      oneOf: true
-    };
-    traverse.propsKeywords = {
-      $defs: true,
-      definitions: true,
-      properties: true,
-      patternProperties: true,
-      dependencies: true
-    };
-    traverse.skipKeywords = {
-      default: true,
-      enum: true,
-      const: true,
-      required: true,
-      maximum: true,
-      minimum: true,
-      exclusiveMaximum: true,
-      exclusiveMinimum: true,
-      multipleOf: true,
-      maxLength: true,
-      minLength: true,
-      pattern: true,
-      format: true,
-      maxItems: true,
-      minItems: true,
-      uniqueItems: true,
-      maxProperties: true,
-      minProperties: true
-    };
-    function _traverse(opts, pre, post, schema, jsonPtr, rootSchema, parentJsonPtr, parentKeyword, parentSchema, keyIndex) {
-      if (schema && typeof schema == "object" && !Array.isArray(schema)) {
-        pre(schema, jsonPtr, rootSchema, parentJsonPtr, parentKeyword, parentSchema, keyIndex);
-        for (var key in schema) {
-          var sch = schema[key];
-          if (Array.isArray(sch)) {
-            if (key in traverse.arrayKeywords) {
-              for (var i2 = 0; i2 < sch.length; i2++)
-                _traverse(opts, pre, post, sch[i2], jsonPtr + "/" + key + "/" + i2, rootSchema, jsonPtr, key, schema, i2);
-            }
-          } else if (key in traverse.propsKeywords) {
-            if (sch && typeof sch == "object") {
-              for (var prop in sch)
-                _traverse(opts, pre, post, sch[prop], jsonPtr + "/" + key + "/" + escapeJsonPtr(prop), rootSchema, jsonPtr, key, schema, prop);
-            }
-          } else if (key in traverse.keywords || opts.allKeys && !(key in traverse.skipKeywords)) {
-            _traverse(opts, pre, post, sch, jsonPtr + "/" + key, rootSchema, jsonPtr, key, schema);
-          }
-        }
-        post(schema, jsonPtr, rootSchema, parentJsonPtr, parentKeyword, parentSchema, keyIndex);
-      }
-    }
-    function escapeJsonPtr(str3) {
-      return str3.replace(/~/g, "~0").replace(/\//g, "~1");
-    }
-  }
-});
-
-// node_modules/ajv/dist/compile/resolve.js
-var require_resolve = __commonJS({
-  "node_modules/ajv/dist/compile/resolve.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.getSchemaRefs = exports.resolveUrl = exports.normalizeId = exports._getFullPath = exports.getFullPath = exports.inlineRef = void 0;
-    var util_1 = require_util10();
-    var equal = require_fast_deep_equal();
-    var traverse = require_json_schema_traverse();
-    var SIMPLE_INLINED = /* @__PURE__ */ new Set([
-      "type",
-      "format",
-      "pattern",
-      "maxLength",
-      "minLength",
-      "maxProperties",
-      "minProperties",
-      "maxItems",
-      "minItems",
-      "maximum",
-      "minimum",
-      "uniqueItems",
-      "multipleOf",
-      "required",
-      "enum",
-      "const"
-    ]);
-    function inlineRef(schema, limit = true) {
-      if (typeof schema == "boolean")
-        return true;
-      if (limit === true)
-        return !hasRef(schema);
-      if (!limit)
-        return false;
-      return countKeys(schema) <= limit;
-    }
-    exports.inlineRef = inlineRef;
-    var REF_KEYWORDS = /* @__PURE__ */ new Set([
-      "$ref",
-      "$recursiveRef",
-      "$recursiveAnchor",
-      "$dynamicRef",
-      "$dynamicAnchor"
-    ]);
-    function hasRef(schema) {
-      for (const key in schema) {
-        if (REF_KEYWORDS.has(key))
-          return true;
-        const sch = schema[key];
-        if (Array.isArray(sch) && sch.some(hasRef))
-          return true;
-        if (typeof sch == "object" && hasRef(sch))
-          return true;
-      }
-      return false;
-    }
-    function countKeys(schema) {
-      let count3 = 0;
-      for (const key in schema) {
-        if (key === "$ref")
-          return Infinity;
-        count3++;
-        if (SIMPLE_INLINED.has(key))
-          continue;
-        if (typeof schema[key] == "object") {
-          (0, util_1.eachItem)(schema[key], (sch) => count3 += countKeys(sch));
-        }
-        if (count3 === Infinity)
-          return Infinity;
-      }
-      return count3;
-    }
-    function getFullPath(resolver, id = "", normalize) {
-      if (normalize !== false)
-        id = normalizeId(id);
-      const p = resolver.parse(id);
-      return _getFullPath(resolver, p);
-    }
-    exports.getFullPath = getFullPath;
-    function _getFullPath(resolver, p) {
-      const serialized = resolver.serialize(p);
-      return serialized.split("#")[0] + "#";
-    }
-    exports._getFullPath = _getFullPath;
-    var TRAILING_SLASH_HASH = /#\/?$/;
-    function normalizeId(id) {
-      return id ? id.replace(TRAILING_SLASH_HASH, "") : "";
-    }
-    exports.normalizeId = normalizeId;
-    function resolveUrl(resolver, baseId, id) {
-      id = normalizeId(id);
-      return resolver.resolve(baseId, id);
-    }
-    exports.resolveUrl = resolveUrl;
-    var ANCHOR = /^[a-z_][-a-z0-9._]*$/i;
-    function getSchemaRefs(schema, baseId) {
-      if (typeof schema == "boolean")
-        return {};
-      const { schemaId, uriResolver } = this.opts;
-      const schId = normalizeId(schema[schemaId] || baseId);
-      const baseIds = { "": schId };
-      const pathPrefix = getFullPath(uriResolver, schId, false);
-      const localRefs = {};
-      const schemaRefs = /* @__PURE__ */ new Set();
-      traverse(schema, { allKeys: true }, (sch, jsonPtr, _, parentJsonPtr) => {
-        if (parentJsonPtr === void 0)
-          return;
-        const fullPath = pathPrefix + jsonPtr;
-        let innerBaseId = baseIds[parentJsonPtr];
-        if (typeof sch[schemaId] == "string")
-          innerBaseId = addRef.call(this, sch[schemaId]);
-        addAnchor.call(this, sch.$anchor);
-        addAnchor.call(this, sch.$dynamicAnchor);
-        baseIds[jsonPtr] = innerBaseId;
-        function addRef(ref) {
-          const _resolve = this.opts.uriResolver.resolve;
-          ref = normalizeId(innerBaseId ? _resolve(innerBaseId, ref) : ref);
-          if (schemaRefs.has(ref))
-            throw ambiguos(ref);
-          schemaRefs.add(ref);
-          let schOrRef = this.refs[ref];
-          if (typeof schOrRef == "string")
-            schOrRef = this.refs[schOrRef];
-          if (typeof schOrRef == "object") {
-            checkAmbiguosRef(sch, schOrRef.schema, ref);
-          } else if (ref !== normalizeId(fullPath)) {
-            if (ref[0] === "#") {
-              checkAmbiguosRef(sch, localRefs[ref], ref);
-              localRefs[ref] = sch;
-            } else {
-              this.refs[ref] = fullPath;
-            }
-          }
-          return ref;
-        }
-        function addAnchor(anchor) {
-          if (typeof anchor == "string") {
-            if (!ANCHOR.test(anchor))
-              throw new Error(`invalid anchor "${anchor}"`);
-            addRef.call(this, `#${anchor}`);
-          }
-        }
-      });
-      return localRefs;
-      function checkAmbiguosRef(sch1, sch2, ref) {
-        if (sch2 !== void 0 && !equal(sch1, sch2))
-          throw ambiguos(ref);
-      }
-      function ambiguos(ref) {
-        return new Error(`reference "${ref}" resolves to more than one schema`);
-      }
-    }
-    exports.getSchemaRefs = getSchemaRefs;
-  }
-});
-
-// node_modules/ajv/dist/compile/validate/index.js
-var require_validate = __commonJS({
-  "node_modules/ajv/dist/compile/validate/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.getData = exports.KeywordCxt = exports.validateFunctionCode = void 0;
-    var boolSchema_1 = require_boolSchema();
-    var dataType_1 = require_dataType();
-    var applicability_1 = require_applicability();
-    var dataType_2 = require_dataType();
-    var defaults_1 = require_defaults();
-    var keyword_1 = require_keyword();
-    var subschema_1 = require_subschema();
-    var codegen_1 = require_codegen2();
-    var names_1 = require_names();
-    var resolve_1 = require_resolve();
-    var util_1 = require_util10();
-    var errors_1 = require_errors2();
-    function validateFunctionCode(it) {
-      if (isSchemaObj(it)) {
-        checkKeywords(it);
-        if (schemaCxtHasRules(it)) {
-          topSchemaObjCode(it);
-          return;
-        }
-      }
-      validateFunction(it, () => (0, boolSchema_1.topBoolOrEmptySchema)(it));
-    }
-    exports.validateFunctionCode = validateFunctionCode;
-    function validateFunction({ gen, validateName, schema, schemaEnv, opts }, body) {
-      if (opts.code.es5) {
-        gen.func(validateName, (0, codegen_1._)`${names_1.default.data}, ${names_1.default.valCxt}`, schemaEnv.$async, () => {
-          gen.code((0, codegen_1._)`"use strict"; ${funcSourceUrl(schema, opts)}`);
-          destructureValCxtES5(gen, opts);
-          gen.code(body);
-        });
-      } else {
-        gen.func(validateName, (0, codegen_1._)`${names_1.default.data}, ${destructureValCxt(opts)}`, schemaEnv.$async, () => gen.code(funcSourceUrl(schema, opts)).code(body));
-      }
-    }
-    function destructureValCxt(opts) {
-      return (0, codegen_1._)`{${names_1.default.instancePath}="", ${names_1.default.parentData}, ${names_1.default.parentDataProperty}, ${names_1.default.rootData}=${names_1.default.data}${opts.dynamicRef ? (0, codegen_1._)`, ${names_1.default.dynamicAnchors}={}` : codegen_1.nil}}={}`;
-    }
-    function destructureValCxtES5(gen, opts) {
-      gen.if(names_1.default.valCxt, () => {
-        gen.var(names_1.default.instancePath, (0, codegen_1._)`${names_1.default.valCxt}.${names_1.default.instancePath}`);
-        gen.var(names_1.default.parentData, (0, codegen_1._)`${names_1.default.valCxt}.${names_1.default.parentData}`);
-        gen.var(names_1.default.parentDataProperty, (0, codegen_1._)`${names_1.default.valCxt}.${names_1.default.parentDataProperty}`);
-        gen.var(names_1.default.rootData, (0, codegen_1._)`${names_1.default.valCxt}.${names_1.default.rootData}`);
-        if (opts.dynamicRef)
-          gen.var(names_1.default.dynamicAnchors, (0, codegen_1._)`${names_1.default.valCxt}.${names_1.default.dynamicAnchors}`);
-      }, () => {
-        gen.var(names_1.default.instancePath, (0, codegen_1._)`""`);
-        gen.var(names_1.default.parentData, (0, codegen_1._)`undefined`);
-        gen.var(names_1.default.parentDataProperty, (0, codegen_1._)`undefined`);
-        gen.var(names_1.default.rootData, names_1.default.data);
-        if (opts.dynamicRef)
-          gen.var(names_1.default.dynamicAnchors, (0, codegen_1._)`{}`);
-      });
-    }
-    function topSchemaObjCode(it) {
-      const { schema, opts, gen } = it;
-      validateFunction(it, () => {
-        if (opts.$comment && schema.$comment)
-          commentKeyword(it);
-        checkNoDefault(it);
-        gen.let(names_1.default.vErrors, null);
-        gen.let(names_1.default.errors, 0);
-        if (opts.unevaluated)
-          resetEvaluated(it);
-        typeAndKeywords(it);
-        returnResults(it);
-      });
-      return;
-    }
-    function resetEvaluated(it) {
-      const { gen, validateName } = it;
-      it.evaluated = gen.const("evaluated", (0, codegen_1._)`${validateName}.evaluated`);
-      gen.if((0, codegen_1._)`${it.evaluated}.dynamicProps`, () => gen.assign((0, codegen_1._)`${it.evaluated}.props`, (0, codegen_1._)`undefined`));
-      gen.if((0, codegen_1._)`${it.evaluated}.dynamicItems`, () => gen.assign((0, codegen_1._)`${it.evaluated}.items`, (0, codegen_1._)`undefined`));
-    }
-    function funcSourceUrl(schema, opts) {
-      const schId = typeof schema == "object" && schema[opts.schemaId];
-      return schId && (opts.code.source || opts.code.process) ? (0, codegen_1._)`/*# sourceURL=${schId} */` : codegen_1.nil;
-    }
-    function subschemaCode(it, valid) {
-      if (isSchemaObj(it)) {
-        checkKeywords(it);
-        if (schemaCxtHasRules(it)) {
-          subSchemaObjCode(it, valid);
-          return;
-        }
-      }
-      (0, boolSchema_1.boolOrEmptySchema)(it, valid);
-    }
-    function schemaCxtHasRules({ schema, self: self2 }) {
-      if (typeof schema == "boolean")
-        return !schema;
-      for (const key in schema)
-        if (self2.RULES.all[key])
-          return true;
-      return false;
-    }
-    function isSchemaObj(it) {
-      return typeof it.schema != "boolean";
-    }
-    function subSchemaObjCode(it, valid) {
-      const { schema, gen, opts } = it;
-      if (opts.$comment && schema.$comment)
-        commentKeyword(it);
-      updateContext(it);
-      checkAsyncSchema(it);
-      const errsCount = gen.const("_errs", names_1.default.errors);
-      typeAndKeywords(it, errsCount);
-      gen.var(valid, (0, codegen_1._)`${errsCount} === ${names_1.default.errors}`);
-    }
-    function checkKeywords(it) {
-      (0, util_1.checkUnknownRules)(it);
-      checkRefsAndKeywords(it);
-    }
-    function typeAndKeywords(it, errsCount) {
-      if (it.opts.jtd)
-        return schemaKeywords(it, [], false, errsCount);
-      const types = (0, dataType_1.getSchemaTypes)(it.schema);
-      const checkedTypes = (0, dataType_1.coerceAndCheckDataType)(it, types);
-      schemaKeywords(it, types, !checkedTypes, errsCount);
-    }
-    function checkRefsAndKeywords(it) {
-      const { schema, errSchemaPath, opts, self: self2 } = it;
-      if (schema.$ref && opts.ignoreKeywordsWithRef && (0, util_1.schemaHasRulesButRef)(schema, self2.RULES)) {
-        self2.logger.warn(`$ref: keywords ignored in schema at path "${errSchemaPath}"`);
-      }
-    }
-    function checkNoDefault(it) {
-      const { schema, opts } = it;
-      if (schema.default !== void 0 && opts.useDefaults && opts.strictSchema) {
-        (0, util_1.checkStrictMode)(it, "default is ignored in the schema root");
-      }
-    }
-    function updateContext(it) {
-      const schId = it.schema[it.opts.schemaId];
-      if (schId)
-        it.baseId = (0, resolve_1.resolveUrl)(it.opts.uriResolver, it.baseId, schId);
-    }
-    function checkAsyncSchema(it) {
-      if (it.schema.$async && !it.schemaEnv.$async)
-        throw new Error("async schema in sync schema");
-    }
-    function commentKeyword({ gen, schemaEnv, schema, errSchemaPath, opts }) {
-      const msg = schema.$comment;
-      if (opts.$comment === true) {
-        gen.code((0, codegen_1._)`${names_1.default.self}.logger.log(${msg})`);
-      } else if (typeof opts.$comment == "function") {
-        const schemaPath = (0, codegen_1.str)`${errSchemaPath}/$comment`;
-        const rootName = gen.scopeValue("root", { ref: schemaEnv.root });
-        gen.code((0, codegen_1._)`${names_1.default.self}.opts.$comment(${msg}, ${schemaPath}, ${rootName}.schema)`);
-      }
-    }
-    function returnResults(it) {
-      const { gen, schemaEnv, validateName, ValidationError, opts } = it;
-      if (schemaEnv.$async) {
-        gen.if((0, codegen_1._)`${names_1.default.errors} === 0`, () => gen.return(names_1.default.data), () => gen.throw((0, codegen_1._)`new ${ValidationError}(${names_1.default.vErrors})`));
-      } else {
-        gen.assign((0, codegen_1._)`${validateName}.errors`, names_1.default.vErrors);
-        if (opts.unevaluated)
-          assignEvaluated(it);
-        gen.return((0, codegen_1._)`${names_1.default.errors} === 0`);
-      }
-    }
-    function assignEvaluated({ gen, evaluated, props, items }) {
-      if (props instanceof codegen_1.Name)
-        gen.assign((0, codegen_1._)`${evaluated}.props`, props);
-      if (items instanceof codegen_1.Name)
-        gen.assign((0, codegen_1._)`${evaluated}.items`, items);
-    }
-    function schemaKeywords(it, types, typeErrors, errsCount) {
-      const { gen, schema, data, allErrors, opts, self: self2 } = it;
-      const { RULES } = self2;
-      if (schema.$ref && (opts.ignoreKeywordsWithRef || !(0, util_1.schemaHasRulesButRef)(schema, RULES))) {
-        gen.block(() => keywordCode(it, "$ref", RULES.all.$ref.definition));
-        return;
-      }
-      if (!opts.jtd)
-        checkStrictTypes(it, types);
-      gen.block(() => {
-        for (const group2 of RULES.rules)
-          groupKeywords(group2);
-        groupKeywords(RULES.post);
-      });
-      function groupKeywords(group2) {
-        if (!(0, applicability_1.shouldUseGroup)(schema, group2))
-          return;
-        if (group2.type) {
-          gen.if((0, dataType_2.checkDataType)(group2.type, data, opts.strictNumbers));
-          iterateKeywords(it, group2);
-          if (types.length === 1 && types[0] === group2.type && typeErrors) {
-            gen.else();
-            (0, dataType_2.reportTypeError)(it);
-          }
-          gen.endIf();
-        } else {
-          iterateKeywords(it, group2);
-        }
-        if (!allErrors)
-          gen.if((0, codegen_1._)`${names_1.default.errors} === ${errsCount || 0}`);
-      }
-    }
-    function iterateKeywords(it, group2) {
-      const { gen, schema, opts: { useDefaults } } = it;
-      if (useDefaults)
-        (0, defaults_1.assignDefaults)(it, group2.type);
-      gen.block(() => {
-        for (const rule of group2.rules) {
-          if ((0, applicability_1.shouldUseRule)(schema, rule)) {
-            keywordCode(it, rule.keyword, rule.definition, group2.type);
-          }
-        }
-      });
-    }
-    function checkStrictTypes(it, types) {
-      if (it.schemaEnv.meta || !it.opts.strictTypes)
-        return;
-      checkContextTypes(it, types);
-      if (!it.opts.allowUnionTypes)
-        checkMultipleTypes(it, types);
-      checkKeywordTypes(it, it.dataTypes);
-    }
-    function checkContextTypes(it, types) {
-      if (!types.length)
-        return;
-      if (!it.dataTypes.length) {
-        it.dataTypes = types;
-        return;
-      }
-      types.forEach((t) => {
-        if (!includesType(it.dataTypes, t)) {
-          strictTypesError(it, `type "${t}" not allowed by context "${it.dataTypes.join(",")}"`);
-        }
-      });
-      narrowSchemaTypes(it, types);
-    }
-    function checkMultipleTypes(it, ts) {
-      if (ts.length > 1 && !(ts.length === 2 && ts.includes("null"))) {
-        strictTypesError(it, "use allowUnionTypes to allow union type keyword");
-      }
-    }
-    function checkKeywordTypes(it, ts) {
-      const rules = it.self.RULES.all;
-      for (const keyword in rules) {
-        const rule = rules[keyword];
-        if (typeof rule == "object" && (0, applicability_1.shouldUseRule)(it.schema, rule)) {
-          const { type } = rule.definition;
-          if (type.length && !type.some((t) => hasApplicableType(ts, t))) {
-            strictTypesError(it, `missing type "${type.join(",")}" for keyword "${keyword}"`);
-          }
-        }
-      }
-    }
-    function hasApplicableType(schTs, kwdT) {
-      return schTs.includes(kwdT) || kwdT === "number" && schTs.includes("integer");
-    }
-    function includesType(ts, t) {
-      return ts.includes(t) || t === "integer" && ts.includes("number");
-    }
-    function narrowSchemaTypes(it, withTypes) {
-      const ts = [];
-      for (const t of it.dataTypes) {
-        if (includesType(withTypes, t))
-          ts.push(t);
-        else if (withTypes.includes("integer") && t === "number")
-          ts.push("integer");
-      }
-      it.dataTypes = ts;
-    }
-    function strictTypesError(it, msg) {
-      const schemaPath = it.schemaEnv.baseId + it.errSchemaPath;
-      msg += ` at "${schemaPath}" (strictTypes)`;
-      (0, util_1.checkStrictMode)(it, msg, it.opts.strictTypes);
-    }
-    var KeywordCxt = class {
-      constructor(it, def, keyword) {
-        (0, keyword_1.validateKeywordUsage)(it, def, keyword);
-        this.gen = it.gen;
-        this.allErrors = it.allErrors;
-        this.keyword = keyword;
-        this.data = it.data;
-        this.schema = it.schema[keyword];
-        this.$data = def.$data && it.opts.$data && this.schema && this.schema.$data;
-        this.schemaValue = (0, util_1.schemaRefOrVal)(it, this.schema, keyword, this.$data);
-        this.schemaType = def.schemaType;
-        this.parentSchema = it.schema;
-        this.params = {};
-        this.it = it;
-        this.def = def;
-        if (this.$data) {
-          this.schemaCode = it.gen.const("vSchema", getData(this.$data, it));
-        } else {
-          this.schemaCode = this.schemaValue;
-          if (!(0, keyword_1.validSchemaType)(this.schema, def.schemaType, def.allowUndefined)) {
-            throw new Error(`${keyword} value must be ${JSON.stringify(def.schemaType)}`);
-          }
-        }
-        if ("code" in def ? def.trackErrors : def.errors !== false) {
-          this.errsCount = it.gen.const("_errs", names_1.default.errors);
-        }
-      }
-      result(condition, successAction, failAction) {
-        this.failResult((0, codegen_1.not)(condition), successAction, failAction);
-      }
-      failResult(condition, successAction, failAction) {
-        this.gen.if(condition);
-        if (failAction)
-          failAction();
-        else
-          this.error();
-        if (successAction) {
-          this.gen.else();
-          successAction();
-          if (this.allErrors)
-            this.gen.endIf();
-        } else {
-          if (this.allErrors)
-            this.gen.endIf();
-          else
-            this.gen.else();
-        }
-      }
-      pass(condition, failAction) {
-        this.failResult((0, codegen_1.not)(condition), void 0, failAction);
-      }
-      fail(condition) {
-        if (condition === void 0) {
-          this.error();
-          if (!this.allErrors)
-            this.gen.if(false);
-          return;
-        }
-        this.gen.if(condition);
-        this.error();
-        if (this.allErrors)
-          this.gen.endIf();
-        else
-          this.gen.else();
-      }
-      fail$data(condition) {
-        if (!this.$data)
-          return this.fail(condition);
-        const { schemaCode } = this;
-        this.fail((0, codegen_1._)`${schemaCode} !== undefined && (${(0, codegen_1.or)(this.invalid$data(), condition)})`);
-      }
-      error(append, errorParams, errorPaths) {
-        if (errorParams) {
-          this.setParams(errorParams);
-          this._error(append, errorPaths);
-          this.setParams({});
-          return;
-        }
-        this._error(append, errorPaths);
-      }
-      _error(append, errorPaths) {
-        ;
-        (append ? errors_1.reportExtraError : errors_1.reportError)(this, this.def.error, errorPaths);
-      }
-      $dataError() {
-        (0, errors_1.reportError)(this, this.def.$dataError || errors_1.keyword$DataError);
-      }
-      reset() {
-        if (this.errsCount === void 0)
-          throw new Error('add "trackErrors" to keyword definition');
-        (0, errors_1.resetErrorsCount)(this.gen, this.errsCount);
-      }
-      ok(cond) {
-        if (!this.allErrors)
-          this.gen.if(cond);
-      }
-      setParams(obj2, assign) {
-        if (assign)
-          Object.assign(this.params, obj2);
-        else
-          this.params = obj2;
-      }
-      block$data(valid, codeBlock, $dataValid = codegen_1.nil) {
-        this.gen.block(() => {
-          this.check$data(valid, $dataValid);
-          codeBlock();
-        });
-      }
-      check$data(valid = codegen_1.nil, $dataValid = codegen_1.nil) {
-        if (!this.$data)
-          return;
-        const { gen, schemaCode, schemaType, def } = this;
-        gen.if((0, codegen_1.or)((0, codegen_1._)`${schemaCode} === undefined`, $dataValid));
-        if (valid !== codegen_1.nil)
-          gen.assign(valid, true);
-        if (schemaType.length || def.validateSchema) {
-          gen.elseIf(this.invalid$data());
-          this.$dataError();
-          if (valid !== codegen_1.nil)
-            gen.assign(valid, false);
-        }
-        gen.else();
-      }
-      invalid$data() {
-        const { gen, schemaCode, schemaType, def, it } = this;
-        return (0, codegen_1.or)(wrong$DataType(), invalid$DataSchema());
-        function wrong$DataType() {
-          if (schemaType.length) {
-            if (!(schemaCode instanceof codegen_1.Name))
-              throw new Error("ajv implementation error");
-            const st = Array.isArray(schemaType) ? schemaType : [schemaType];
-            return (0, codegen_1._)`${(0, dataType_2.checkDataTypes)(st, schemaCode, it.opts.strictNumbers, dataType_2.DataType.Wrong)}`;
-          }
-          return codegen_1.nil;
-        }
-        function invalid$DataSchema() {
-          if (def.validateSchema) {
-            const validateSchemaRef = gen.scopeValue("validate$data", { ref: def.validateSchema });
-            return (0, codegen_1._)`!${validateSchemaRef}(${schemaCode})`;
-          }
-          return codegen_1.nil;
-        }
-      }
-      subschema(appl, valid) {
-        const subschema = (0, subschema_1.getSubschema)(this.it, appl);
-        (0, subschema_1.extendSubschemaData)(subschema, this.it, appl);
-        (0, subschema_1.extendSubschemaMode)(subschema, appl);
-        const nextContext = { ...this.it, ...subschema, items: void 0, props: void 0 };
-        subschemaCode(nextContext, valid);
-        return nextContext;
-      }
-      mergeEvaluated(schemaCxt, toName) {
-        const { it, gen } = this;
-        if (!it.opts.unevaluated)
-          return;
-        if (it.props !== true && schemaCxt.props !== void 0) {
-          it.props = util_1.mergeEvaluated.props(gen, schemaCxt.props, it.props, toName);
-        }
-        if (it.items !== true && schemaCxt.items !== void 0) {
-          it.items = util_1.mergeEvaluated.items(gen, schemaCxt.items, it.items, toName);
-        }
-      }
-      mergeValidEvaluated(schemaCxt, valid) {
-        const { it, gen } = this;
-        if (it.opts.unevaluated && (it.props !== true || it.items !== true)) {
-          gen.if(valid, () => this.mergeEvaluated(schemaCxt, codegen_1.Name));
-          return true;
-        }
-      }
-    };
-    exports.KeywordCxt = KeywordCxt;
-    function keywordCode(it, keyword, def, ruleType) {
-      const cxt = new KeywordCxt(it, def, keyword);
-      if ("code" in def) {
-        def.code(cxt, ruleType);
-      } else if (cxt.$data && def.validate) {
-        (0, keyword_1.funcKeywordCode)(cxt, def);
-      } else if ("macro" in def) {
-        (0, keyword_1.macroKeywordCode)(cxt, def);
-      } else if (def.compile || def.validate) {
-        (0, keyword_1.funcKeywordCode)(cxt, def);
-      }
-    }
-    var JSON_POINTER = /^\/(?:[^~]|~0|~1)*$/;
-    var RELATIVE_JSON_POINTER = /^([0-9]+)(#|\/(?:[^~]|~0|~1)*)?$/;
-    function getData($data, { dataLevel, dataNames, dataPathArr }) {
-      let jsonPointer;
-      let data;
-      if ($data === "")
-        return names_1.default.rootData;
-      if ($data[0] === "/") {
-        if (!JSON_POINTER.test($data))
-          throw new Error(`Invalid JSON-pointer: ${$data}`);
-        jsonPointer = $data;
-        data = names_1.default.rootData;
-      } else {
-        const matches = RELATIVE_JSON_POINTER.exec($data);
-        if (!matches)
-          throw new Error(`Invalid JSON-pointer: ${$data}`);
-        const up = +matches[1];
-        jsonPointer = matches[2];
-        if (jsonPointer === "#") {
-          if (up >= dataLevel)
-            throw new Error(errorMsg("property/index", up));
-          return dataPathArr[dataLevel - up];
-        }
-        if (up > dataLevel)
-          throw new Error(errorMsg("data", up));
-        data = dataNames[dataLevel - up];
-        if (!jsonPointer)
-          return data;
-      }
-      let expr = data;
-      const segments = jsonPointer.split("/");
-      for (const segment of segments) {
-        if (segment) {
-          data = (0, codegen_1._)`${data}${(0, codegen_1.getProperty)((0, util_1.unescapeJsonPointer)(segment))}`;
-          expr = (0, codegen_1._)`${expr} && ${data}`;
-        }
-      }
-      return expr;
-      function errorMsg(pointerType, up) {
-        return `Cannot access ${pointerType} ${up} levels up, current level is ${dataLevel}`;
-      }
-    }
-    exports.getData = getData;
-  }
-});
-
-// node_modules/ajv/dist/runtime/validation_error.js
-var require_validation_error = __commonJS({
-  "node_modules/ajv/dist/runtime/validation_error.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var ValidationError = class extends Error {
-      constructor(errors) {
-        super("validation failed");
-        this.errors = errors;
-        this.ajv = this.validation = true;
-      }
-    };
-    exports.default = ValidationError;
-  }
-});
-
-// node_modules/ajv/dist/compile/ref_error.js
-var require_ref_error = __commonJS({
-  "node_modules/ajv/dist/compile/ref_error.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var resolve_1 = require_resolve();
-    var MissingRefError = class extends Error {
-      constructor(resolver, baseId, ref, msg) {
-        super(msg || `can't resolve reference ${ref} from id ${baseId}`);
-        this.missingRef = (0, resolve_1.resolveUrl)(resolver, baseId, ref);
-        this.missingSchema = (0, resolve_1.normalizeId)((0, resolve_1.getFullPath)(resolver, this.missingRef));
-      }
-    };
-    exports.default = MissingRefError;
-  }
-});
-
-// node_modules/ajv/dist/compile/index.js
-var require_compile = __commonJS({
-  "node_modules/ajv/dist/compile/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.resolveSchema = exports.getCompilingSchema = exports.resolveRef = exports.compileSchema = exports.SchemaEnv = void 0;
-    var codegen_1 = require_codegen2();
-    var validation_error_1 = require_validation_error();
-    var names_1 = require_names();
-    var resolve_1 = require_resolve();
-    var util_1 = require_util10();
-    var validate_1 = require_validate();
-    var SchemaEnv = class {
-      constructor(env) {
-        var _a2;
-        this.refs = {};
-        this.dynamicAnchors = {};
-        let schema;
-        if (typeof env.schema == "object")
-          schema = env.schema;
-        this.schema = env.schema;
-        this.schemaId = env.schemaId;
-        this.root = env.root || this;
-        this.baseId = (_a2 = env.baseId) !== null && _a2 !== void 0 ? _a2 : (0, resolve_1.normalizeId)(schema === null || schema === void 0 ? void 0 : schema[env.schemaId || "$id"]);
-        this.schemaPath = env.schemaPath;
-        this.localRefs = env.localRefs;
-        this.meta = env.meta;
-        this.$async = schema === null || schema === void 0 ? void 0 : schema.$async;
-        this.refs = {};
-      }
-    };
-    exports.SchemaEnv = SchemaEnv;
-    function compileSchema(sch) {
-      const _sch = getCompilingSchema.call(this, sch);
-      if (_sch)
-        return _sch;
-      const rootId = (0, resolve_1.getFullPath)(this.opts.uriResolver, sch.root.baseId);
-      const { es5, lines } = this.opts.code;
-      const { ownProperties } = this.opts;
-      const gen = new codegen_1.CodeGen(this.scope, { es5, lines, ownProperties });
-      let _ValidationError;
-      if (sch.$async) {
-        _ValidationError = gen.scopeValue("Error", {
-          ref: validation_error_1.default,
-          code: (0, codegen_1._)`require("ajv/dist/runtime/validation_error").default`
-        });
-      }
-      const validateName = gen.scopeName("validate");
-      sch.validateName = validateName;
-      const schemaCxt = {
-        gen,
-        allErrors: this.opts.allErrors,
-        data: names_1.default.data,
-        parentData: names_1.default.parentData,
-        parentDataProperty: names_1.default.parentDataProperty,
-        dataNames: [names_1.default.data],
-        dataPathArr: [codegen_1.nil],
-        // TODO can its length be used as dataLevel if nil is removed?
-        dataLevel: 0,
-        dataTypes: [],
-        definedProperties: /* @__PURE__ */ new Set(),
-        topSchemaRef: gen.scopeValue("schema", this.opts.code.source === true ? { ref: sch.schema, code: (0, codegen_1.stringify)(sch.schema) } : { ref: sch.schema }),
-        validateName,
-        ValidationError: _ValidationError,
-        schema: sch.schema,
-        schemaEnv: sch,
-        rootId,
-        baseId: sch.baseId || rootId,
-        schemaPath: codegen_1.nil,
-        errSchemaPath: sch.schemaPath || (this.opts.jtd ? "" : "#"),
-        errorPath: (0, codegen_1._)`""`,
-        opts: this.opts,
-        self: this
-      };
-      let sourceCode;
-      try {
-        this._compilations.add(sch);
-        (0, validate_1.validateFunctionCode)(schemaCxt);
-        gen.optimize(this.opts.code.optimize);
-        const validateCode = gen.toString();
-        sourceCode = `${gen.scopeRefs(names_1.default.scope)}return ${validateCode}`;
-        if (this.opts.code.process)
-          sourceCode = this.opts.code.process(sourceCode, sch);
-        const makeValidate = new Function(`${names_1.default.self}`, `${names_1.default.scope}`, sourceCode);
-        const validate2 = makeValidate(this, this.scope.get());
-        this.scope.value(validateName, { ref: validate2 });
-        validate2.errors = null;
-        validate2.schema = sch.schema;
-        validate2.schemaEnv = sch;
-        if (sch.$async)
-          validate2.$async = true;
-        if (this.opts.code.source === true) {
-          validate2.source = { validateName, validateCode, scopeValues: gen._values };
-        }
-        if (this.opts.unevaluated) {
-          const { props, items } = schemaCxt;
-          validate2.evaluated = {
-            props: props instanceof codegen_1.Name ? void 0 : props,
-            items: items instanceof codegen_1.Name ? void 0 : items,
-            dynamicProps: props instanceof codegen_1.Name,
-            dynamicItems: items instanceof codegen_1.Name
-          };
-          if (validate2.source)
-            validate2.source.evaluated = (0, codegen_1.stringify)(validate2.evaluated);
-        }
-        sch.validate = validate2;
-        return sch;
-      } catch (e) {
-        delete sch.validate;
-        delete sch.validateName;
-        if (sourceCode)
-          this.logger.error("Error compiling schema, function code:", sourceCode);
-        throw e;
-      } finally {
-        this._compilations.delete(sch);
-      }
-    }
-    exports.compileSchema = compileSchema;
-    function resolveRef(root, baseId, ref) {
-      var _a2;
-      ref = (0, resolve_1.resolveUrl)(this.opts.uriResolver, baseId, ref);
-      const schOrFunc = root.refs[ref];
-      if (schOrFunc)
-        return schOrFunc;
-      let _sch = resolve3.call(this, root, ref);
-      if (_sch === void 0) {
-        const schema = (_a2 = root.localRefs) === null || _a2 === void 0 ? void 0 : _a2[ref];
-        const { schemaId } = this.opts;
-        if (schema)
-          _sch = new SchemaEnv({ schema, schemaId, root, baseId });
-      }
-      if (_sch === void 0)
-        return;
-      return root.refs[ref] = inlineOrCompile.call(this, _sch);
-    }
-    exports.resolveRef = resolveRef;
-    function inlineOrCompile(sch) {
-      if ((0, resolve_1.inlineRef)(sch.schema, this.opts.inlineRefs))
-        return sch.schema;
-      return sch.validate ? sch : compileSchema.call(this, sch);
-    }
-    function getCompilingSchema(schEnv) {
-      for (const sch of this._compilations) {
-        if (sameSchemaEnv(sch, schEnv))
-          return sch;
-      }
-    }
-    exports.getCompilingSchema = getCompilingSchema;
-    function sameSchemaEnv(s1, s2) {
-      return s1.schema === s2.schema && s1.root === s2.root && s1.baseId === s2.baseId;
-    }
-    function resolve3(root, ref) {
-      let sch;
-      while (typeof (sch = this.refs[ref]) == "string")
-        ref = sch;
-      return sch || this.schemas[ref] || resolveSchema.call(this, root, ref);
-    }
-    function resolveSchema(root, ref) {
-      const p = this.opts.uriResolver.parse(ref);
-      const refPath = (0, resolve_1._getFullPath)(this.opts.uriResolver, p);
-      let baseId = (0, resolve_1.getFullPath)(this.opts.uriResolver, root.baseId, void 0);
-      if (Object.keys(root.schema).length > 0 && refPath === baseId) {
-        return getJsonPointer.call(this, p, root);
-      }
-      const id = (0, resolve_1.normalizeId)(refPath);
-      const schOrRef = this.refs[id] || this.schemas[id];
-      if (typeof schOrRef == "string") {
-        const sch = resolveSchema.call(this, root, schOrRef);
-        if (typeof (sch === null || sch === void 0 ? void 0 : sch.schema) !== "object")
-          return;
-        return getJsonPointer.call(this, p, sch);
-      }
-      if (typeof (schOrRef === null || schOrRef === void 0 ? void 0 : schOrRef.schema) !== "object")
-        return;
-      if (!schOrRef.validate)
-        compileSchema.call(this, schOrRef);
-      if (id === (0, resolve_1.normalizeId)(ref)) {
-        const { schema } = schOrRef;
-        const { schemaId } = this.opts;
-        const schId = schema[schemaId];
-        if (schId)
-          baseId = (0, resolve_1.resolveUrl)(this.opts.uriResolver, baseId, schId);
-        return new SchemaEnv({ schema, schemaId, root, baseId });
-      }
-      return getJsonPointer.call(this, p, schOrRef);
-    }
-    exports.resolveSchema = resolveSchema;
-    var PREVENT_SCOPE_CHANGE = /* @__PURE__ */ new Set([
-      "properties",
-      "patternProperties",
-      "enum",
-      "dependencies",
-      "definitions"
-    ]);
-    function getJsonPointer(parsedRef, { baseId, schema, root }) {
-      var _a2;
-      if (((_a2 = parsedRef.fragment) === null || _a2 === void 0 ? void 0 : _a2[0]) !== "/")
-        return;
-      for (const part of parsedRef.fragment.slice(1).split("/")) {
-        if (typeof schema === "boolean")
-          return;
-        const partSchema = schema[(0, util_1.unescapeFragment)(part)];
-        if (partSchema === void 0)
-          return;
-        schema = partSchema;
-        const schId = typeof schema === "object" && schema[this.opts.schemaId];
-        if (!PREVENT_SCOPE_CHANGE.has(part) && schId) {
-          baseId = (0, resolve_1.resolveUrl)(this.opts.uriResolver, baseId, schId);
-        }
-      }
-      let env;
-      if (typeof schema != "boolean" && schema.$ref && !(0, util_1.schemaHasRulesButRef)(schema, this.RULES)) {
-        const $ref = (0, resolve_1.resolveUrl)(this.opts.uriResolver, baseId, schema.$ref);
-        env = resolveSchema.call(this, root, $ref);
-      }
-      const { schemaId } = this.opts;
-      env = env || new SchemaEnv({ schema, schemaId, root, baseId });
-      if (env.schema !== env.root.schema)
-        return env;
-      return void 0;
-    }
-  }
-});
-
-// node_modules/ajv/dist/refs/data.json
-var require_data = __commonJS({
-  "node_modules/ajv/dist/refs/data.json"(exports, module) {
-    module.exports = {
-      $id: "https://raw.githubusercontent.com/ajv-validator/ajv/master/lib/refs/data.json#",
-      description: "Meta-schema for $data reference (JSON AnySchema extension proposal)",
-      type: "object",
-      required: ["$data"],
-      properties: {
-        $data: {
-          type: "string",
-          anyOf: [{ format: "relative-json-pointer" }, { format: "json-pointer" }]
-        }
-      },
-      additionalProperties: false
-    };
-  }
-});
-
-// node_modules/fast-uri/lib/utils.js
-var require_utils2 = __commonJS({
-  "node_modules/fast-uri/lib/utils.js"(exports, module) {
-    "use strict";
-    var isUUID = RegExp.prototype.test.bind(/^[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}$/iu);
-    var isIPv4 = RegExp.prototype.test.bind(/^(?:(?:25[0-5]|2[0-4]\d|1\d{2}|[1-9]\d|\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d{2}|[1-9]\d|\d)$/u);
-    var isPort = RegExp.prototype.test.bind(/^\d*$/u);
-    var isHexPair = RegExp.prototype.test.bind(/^[\da-f]{2}$/iu);
-    var isUnreserved = RegExp.prototype.test.bind(/^[\da-z\-._~]$/iu);
-    var isPathCharacter = RegExp.prototype.test.bind(/^[A-Za-z0-9\-._~!$&'()*+,;=:@/]$/u);
-    var isQueryFragmentCharacter = RegExp.prototype.test.bind(/^[A-Za-z0-9\-._~!$&'()*+,;=:@/?]$/u);
-    var isUserinfoCharacter = RegExp.prototype.test.bind(/^[A-Za-z0-9\-._~!$&'()*+,;=:]$/u);
-    var BYTE_HEX = new Array(256);
-    {
-      const HEX_DIGITS = "0123456789ABCDEF";
-      for (let i2 = 0; i2 < 256; i2++) {
-        BYTE_HEX[i2] = "%" + HEX_DIGITS[i2 >> 4] + HEX_DIGITS[i2 & 15];
-      }
-    }
-    function percentEncodeNonAscii(cp) {
-      if (cp < 2048) {
-        return BYTE_HEX[192 | cp >> 6] + BYTE_HEX[128 | cp & 63];
-      }
-      if (cp < 65536) {
-        return BYTE_HEX[224 | cp >> 12] + BYTE_HEX[128 | cp >> 6 & 63] + BYTE_HEX[128 | cp & 63];
-      }
-      return BYTE_HEX[240 | cp >> 18] + BYTE_HEX[128 | cp >> 12 & 63] + BYTE_HEX[128 | cp >> 6 & 63] + BYTE_HEX[128 | cp & 63];
-    }
-    function stringArrayToHexStripped(input) {
-      let acc = "";
-      let code2 = 0;
-      let i2 = 0;
-      for (i2 = 0; i2 < input.length; i2++) {
-        code2 = input[i2].charCodeAt(0);
-        if (code2 === 48) {
-          continue;
-        }
-        if (!(code2 >= 48 && code2 <= 57 || code2 >= 65 && code2 <= 70 || code2 >= 97 && code2 <= 102)) {
-          return "";
-        }
-        acc += input[i2];
-        break;
-      }
-      for (i2 += 1; i2 < input.length; i2++) {
-        code2 = input[i2].charCodeAt(0);
-        if (!(code2 >= 48 && code2 <= 57 || code2 >= 65 && code2 <= 70 || code2 >= 97 && code2 <= 102)) {
-          return "";
-        }
-        acc += input[i2];
-      }
-      return acc;
-    }
-    var isHextet = RegExp.prototype.test.bind(/^[\dA-Fa-f]{1,4}$/);
-    var isIPvFuture = RegExp.prototype.test.bind(/^[vV][\dA-Fa-f]+\.[A-Za-z\d\-._~!$&'()*+,;=:]+$/);
-    var isZoneCharacter = RegExp.prototype.test.bind(/^[A-Za-z\d\-._~]$/);
-    var nonSimpleDomain = RegExp.prototype.test.bind(/[^!"$&'()*+,\-.;=_`a-z{}~]/u);
-    function isZoneIdentifier(zone) {
-      if (zone.length === 0) return false;
-      for (let i2 = 0; i2 < zone.length; i2++) {
-        if (isZoneCharacter(zone[i2])) continue;
-        if (zone[i2] === "%" && i2 + 2 < zone.length && isHexPair(zone.slice(i2 + 1, i2 + 3))) {
-          i2 += 2;
-          continue;
-        }
-        return false;
-      }
-      return true;
-    }
-    function compressIPv6ZeroRun(hextets) {
-      let bestStart = -1;
-      let bestLength = 0;
-      let runStart = -1;
-      let runLength = 0;
-      for (let i2 = 0; i2 < hextets.length; i2++) {
-        if (hextets[i2] === "0") {
-          if (runStart === -1) runStart = i2;
-          runLength++;
-          if (runLength > bestLength) {
-            bestLength = runLength;
-            bestStart = runStart;
-          }
-        } else {
-          runStart = -1;
-          runLength = 0;
-        }
-      }
-      if (bestLength < 2) return hextets.join(":");
-      const head = hextets.slice(0, bestStart).join(":");
-      const tail = hextets.slice(bestStart + bestLength).join(":");
-      return head + "::" + tail;
-    }
-    function normalizeIPv6Address(input) {
-      const compression = input.indexOf("::");
-      if (compression !== -1 && input.indexOf("::", compression + 1) !== -1) return void 0;
-      const left = compression === -1 ? input.split(":") : input.slice(0, compression).split(":");
-      const right = compression === -1 ? [] : input.slice(compression + 2).split(":");
-      if (compression !== -1) {
-        if (left.length === 1 && left[0] === "") left.length = 0;
-        if (right.length === 1 && right[0] === "") right.length = 0;
-      }
-      const parts = left.concat(right);
-      let hextetCount = 0;
-      for (let i2 = 0; i2 < parts.length; i2++) {
-        const part = parts[i2];
-        if (part === "") return void 0;
-        if (part.indexOf(".") !== -1) {
-          if (i2 !== parts.length - 1 || compression !== -1 && right.length === 0 || !isIPv4(part)) return void 0;
-          hextetCount += 2;
-          continue;
-        }
-        if (!isHextet(part)) return void 0;
-        parts[i2] = parseInt(part, 16).toString(16);
-        hextetCount++;
-      }
-      if (compression === -1) {
-        if (hextetCount !== 8) return void 0;
-        return compressIPv6ZeroRun(parts);
-      }
-      if (hextetCount >= 8) return void 0;
-      const expanded = parts.slice(0, left.length);
-      for (let i2 = hextetCount; i2 < 8; i2++) expanded.push("0");
-      for (let i2 = left.length; i2 < parts.length; i2++) expanded.push(parts[i2]);
-      return compressIPv6ZeroRun(expanded);
-    }
-    function normalizeIPv6(host) {
-      const bracketed = host[0] === "[" && host[host.length - 1] === "]";
-      const hasBracket = host[0] === "[" || host[host.length - 1] === "]";
-      if (hasBracket && !bracketed) return { host, isIPV6: false, error: true };
-      let input = bracketed ? host.slice(1, -1) : host;
-      if (bracketed && isIPvFuture(input)) {
-        input = input.toLowerCase();
-        return { host: `[${input}]`, escapedHost: input, isIPV6: false, isIPVFuture: true };
-      }
-      if (findToken(input, ":") < 2) {
-        return { host, isIPV6: false, error: bracketed };
-      }
-      let zoneIdentifier = "";
-      const zoneSeparator = input.indexOf("%");
-      if (zoneSeparator !== -1) {
-        const separatorLength = input.slice(zoneSeparator, zoneSeparator + 3).toLowerCase() === "%25" ? 3 : 1;
-        zoneIdentifier = input.slice(zoneSeparator + separatorLength);
-        if (!isZoneIdentifier(zoneIdentifier)) return { host, isIPV6: false, error: true };
-        input = input.slice(0, zoneSeparator);
-      }
-      const address = normalizeIPv6Address(input);
-      if (address === void 0) return { host, isIPV6: false, error: true };
-      return {
-        host: address + (zoneIdentifier ? "%" + zoneIdentifier : ""),
-        escapedHost: address + (zoneIdentifier ? "%25" + zoneIdentifier : ""),
-        isIPV6: true
-      };
-    }
-    function findToken(str3, token) {
-      let ind = 0;
-      for (let i2 = 0; i2 < str3.length; i2++) {
-        if (str3[i2] === token) ind++;
-      }
-      return ind;
-    }
-    function removeDotSegments(path5) {
-      let input = path5;
-      const output = [];
-      let nextSlash = -1;
-      let len = 0;
-      while (len = input.length) {
-        if (len === 1) {
-          if (input === ".") {
-            break;
-          } else if (input === "/") {
-            output.push("/");
-            break;
-          } else {
-            output.push(input);
-            break;
-          }
-        } else if (len === 2) {
-          if (input[0] === ".") {
-            if (input[1] === ".") {
-              break;
-            } else if (input[1] === "/") {
-              input = input.slice(2);
-              continue;
-            }
-          } else if (input[0] === "/") {
-            if (input[1] === "." || input[1] === "/") {
-              output.push("/");
-              break;
-            }
-          }
-        } else if (len === 3) {
-          if (input === "/..") {
-            if (output.length !== 0) {
-              output.pop();
-            }
-            output.push("/");
-            break;
-          }
-        }
-        if (input[0] === ".") {
-          if (input[1] === ".") {
-            if (input[2] === "/") {
-              input = input.slice(3);
-              continue;
-            }
-          } else if (input[1] === "/") {
-            input = input.slice(2);
-            continue;
-          }
-        } else if (input[0] === "/") {
-          if (input[1] === ".") {
-            if (input[2] === "/") {
-              input = input.slice(2);
-              continue;
-            } else if (input[2] === ".") {
-              if (input[3] === "/") {
-                input = input.slice(3);
-                if (output.length !== 0) {
-                  output.pop();
-                }
-                continue;
-              }
-            }
-          }
-        }
-        if ((nextSlash = input.indexOf("/", 1)) === -1) {
-          output.push(input);
-          break;
-        } else {
-          output.push(input.slice(0, nextSlash));
-          input = input.slice(nextSlash);
-        }
-      }
-      return output.join("");
-    }
-    function removeDotSegmentsRelative(path5) {
-      if (path5 === "" || path5[0] === "/") {
-        return removeDotSegments(path5);
-      }
-      const segments = path5.split("/");
-      const last = segments.length - 1;
-      const output = [];
-      let trailingDirectory = false;
-      for (let i2 = 0; i2 <= last; i2++) {
-        const segment = segments[i2];
-        if (segment === "." || segment === "..") {
-          if (segment === "..") {
-            if (output.length !== 0 && output[output.length - 1] !== "..") {
-              output.pop();
-            } else {
-              output.push("..");
-            }
-          }
-          trailingDirectory = i2 === last;
-        } else {
-          output.push(segment);
-        }
-      }
-      if (trailingDirectory && output[output.length - 1] !== "..") {
-        output.push("");
-      }
-      if (output.length === 0 || output[0] === "" || output[0].includes(":")) {
-        output.unshift(".");
-      }
-      return output.join("/");
-    }
-    var HOST_DELIMS = { "@": "%40", "/": "%2F", "?": "%3F", "#": "%23", ":": "%3A" };
-    var HOST_DELIM_RE = /[@/?#:]/g;
-    var HOST_DELIM_NO_COLON_RE = /[@/?#]/g;
-    function reescapeHostDelimiters(host, isIP) {
-      const re = isIP ? HOST_DELIM_NO_COLON_RE : HOST_DELIM_RE;
-      re.lastIndex = 0;
-      return host.replace(re, (ch) => HOST_DELIMS[ch]);
-    }
-    function normalizePercentEncoding(input, decodeUnreserved = false) {
-      if (input.indexOf("%") === -1) {
-        return input;
-      }
-      let output = "";
-      for (let i2 = 0; i2 < input.length; i2++) {
-        if (input[i2] === "%" && i2 + 2 < input.length) {
-          const hex = input.slice(i2 + 1, i2 + 3);
-          if (isHexPair(hex)) {
-            const normalizedHex = hex.toUpperCase();
-            const decoded = String.fromCharCode(parseInt(normalizedHex, 16));
-            if (decodeUnreserved && isUnreserved(decoded)) {
-              output += decoded;
-            } else {
-              output += "%" + normalizedHex;
-            }
-            i2 += 2;
-            continue;
-          }
-        }
-        output += input[i2];
-      }
-      return output;
-    }
-    function normalizePathEncoding(input) {
-      let output = "";
-      for (let i2 = 0; i2 < input.length; i2++) {
-        const ch = input[i2];
-        if (ch === "%" && i2 + 2 < input.length) {
-          const hex = input.slice(i2 + 1, i2 + 3);
-          if (isHexPair(hex)) {
-            const normalizedHex = hex.toUpperCase();
-            const decoded = String.fromCharCode(parseInt(normalizedHex, 16));
-            if (decoded !== "." && isUnreserved(decoded)) {
-              output += decoded;
-            } else {
-              output += "%" + normalizedHex;
-            }
-            i2 += 2;
-            continue;
-          }
-        }
-        if (isPathCharacter(ch)) {
-          output += ch;
-        } else {
-          const code2 = input.charCodeAt(i2);
-          if (code2 < 128) {
-            output += isEscapeSafe(code2) ? ch : BYTE_HEX[code2];
-          } else if (code2 < 55296 || code2 > 57343) {
-            output += percentEncodeNonAscii(code2);
-          } else if (code2 <= 56319 && i2 + 1 < input.length) {
-            const low = input.charCodeAt(i2 + 1);
-            if (low >= 56320 && low <= 57343) {
-              output += percentEncodeNonAscii(65536 + (code2 - 55296 << 10) + (low - 56320));
-              i2++;
-            } else {
-              output += percentEncodeNonAscii(65533);
-            }
-          } else {
-            output += percentEncodeNonAscii(65533);
-          }
-        }
-      }
-      return output;
-    }
-    function serializePathEncoding(input, pathNoScheme = false) {
-      let output = "";
-      let firstSegment = pathNoScheme && input[0] !== "/";
-      for (let i2 = 0; i2 < input.length; i2++) {
-        const ch = input[i2];
-        if (ch === "%" && i2 + 2 < input.length) {
-          const hex = input.slice(i2 + 1, i2 + 3);
-          if (isHexPair(hex)) {
-            output += "%" + hex.toUpperCase();
-            i2 += 2;
-            continue;
-          }
-        }
-        if (ch === "/") {
-          firstSegment = false;
-        }
-        if (isPathCharacter(ch) && (ch !== ":" || !firstSegment)) {
-          output += ch;
-        } else {
-          const code2 = input.charCodeAt(i2);
-          if (code2 < 128) {
-            output += BYTE_HEX[code2];
-          } else if (code2 < 55296 || code2 > 57343) {
-            output += percentEncodeNonAscii(code2);
-          } else if (code2 <= 56319 && i2 + 1 < input.length) {
-            const low = input.charCodeAt(i2 + 1);
-            if (low >= 56320 && low <= 57343) {
-              output += percentEncodeNonAscii(65536 + (code2 - 55296 << 10) + (low - 56320));
-              i2++;
-            } else {
-              output += percentEncodeNonAscii(65533);
-            }
-          } else {
-            output += percentEncodeNonAscii(65533);
-          }
-        }
-      }
-      return output;
-    }
-    function encodeComponent(input, isAllowed) {
-      let output = "";
-      for (let i2 = 0; i2 < input.length; i2++) {
-        const ch = input[i2];
-        if (ch === "%" && i2 + 2 < input.length) {
-          const hex = input.slice(i2 + 1, i2 + 3);
-          if (isHexPair(hex)) {
-            output += "%" + hex.toUpperCase();
-            i2 += 2;
-            continue;
-          }
-        }
-        if (isAllowed(ch)) {
-          output += ch;
-        } else {
-          const code2 = input.charCodeAt(i2);
-          if (code2 < 128) {
-            output += BYTE_HEX[code2];
-          } else if (code2 < 55296 || code2 > 57343) {
-            output += percentEncodeNonAscii(code2);
-          } else if (code2 <= 56319 && i2 + 1 < input.length) {
-            const low = input.charCodeAt(i2 + 1);
-            if (low >= 56320 && low <= 57343) {
-              output += percentEncodeNonAscii(65536 + (code2 - 55296 << 10) + (low - 56320));
-              i2++;
-            } else {
-              output += percentEncodeNonAscii(65533);
-            }
-          } else {
-            output += percentEncodeNonAscii(65533);
-          }
-        }
-      }
-      return output;
-    }
-    function encodeUserinfo(input) {
-      return encodeComponent(input, isUserinfoCharacter);
-    }
-    function encodeQuery(input) {
-      return encodeComponent(input, isQueryFragmentCharacter);
-    }
-    function encodeFragment(input) {
-      return encodeComponent(input, isQueryFragmentCharacter);
-    }
-    function isEscapeSafe(cp) {
-      return cp >= 48 && cp <= 57 || cp >= 65 && cp <= 90 || cp >= 97 && cp <= 122 || cp === 42 || cp === 43 || cp === 45 || cp === 46 || cp === 47 || cp === 64 || cp === 95;
-    }
-    function normalizeQueryFragmentEncoding(input) {
-      let output = "";
-      for (let i2 = 0; i2 < input.length; i2++) {
-        const ch = input[i2];
-        if (ch === "%" && i2 + 2 < input.length) {
-          const hex = input.slice(i2 + 1, i2 + 3);
-          if (isHexPair(hex)) {
-            const normalizedHex = hex.toUpperCase();
-            const decoded = String.fromCharCode(parseInt(normalizedHex, 16));
-            if (isUnreserved(decoded)) {
-              output += decoded;
-            } else {
-              output += "%" + normalizedHex;
-            }
-            i2 += 2;
-            continue;
-          }
-        }
-        if (isQueryFragmentCharacter(ch)) {
-          output += ch;
-        } else {
-          const code2 = input.charCodeAt(i2);
-          if (code2 < 128) {
-            output += isEscapeSafe(code2) ? ch : BYTE_HEX[code2];
-          } else if (code2 < 55296 || code2 > 57343) {
-            output += percentEncodeNonAscii(code2);
-          } else if (code2 <= 56319 && i2 + 1 < input.length) {
-            const low = input.charCodeAt(i2 + 1);
-            if (low >= 56320 && low <= 57343) {
-              output += percentEncodeNonAscii(65536 + (code2 - 55296 << 10) + (low - 56320));
-              i2++;
-            } else {
-              output += percentEncodeNonAscii(65533);
-            }
-          } else {
-            output += percentEncodeNonAscii(65533);
-          }
-        }
-      }
-      return output;
-    }
-    function escapePreservingEscapes(input) {
-      let output = "";
-      for (let i2 = 0; i2 < input.length; i2++) {
-        if (input[i2] === "%" && i2 + 2 < input.length) {
-          const hex = input.slice(i2 + 1, i2 + 3);
-          if (isHexPair(hex)) {
-            output += "%" + hex.toUpperCase();
-            i2 += 2;
-            continue;
-          }
-        }
-        output += escape(input[i2]);
-      }
-      return output;
-    }
-    function recomposeAuthority(component) {
-      const uriTokens = [];
-      if (component.userinfo !== void 0) {
-        uriTokens.push(encodeUserinfo(component.userinfo));
-        uriTokens.push("@");
-      }
-      if (component.host !== void 0) {
-        let host = component.host;
-        if (!isIPv4(host)) {
-          let ipV6res = normalizeIPv6(host);
-          if (ipV6res.isIPV6 !== true && ipV6res.isIPVFuture !== true) {
-            host = normalizePercentEncoding(host, true);
-            ipV6res = normalizeIPv6(host);
-          }
-          if (ipV6res.isIPV6 === true || ipV6res.isIPVFuture === true) {
-            host = `[${ipV6res.escapedHost}]`;
-          } else {
-            host = reescapeHostDelimiters(host, false);
-          }
-        }
-        uriTokens.push(host);
-      }
-      if (typeof component.port === "number" || typeof component.port === "string") {
-        const port = String(component.port);
-        if (!isPort(port)) {
-          throw new TypeError("URI port is malformed.");
-        }
-        uriTokens.push(":");
-        uriTokens.push(port);
-      }
-      return uriTokens.length ? uriTokens.join("") : void 0;
-    }
-    module.exports = {
-      nonSimpleDomain,
-      recomposeAuthority,
-      reescapeHostDelimiters,
-      normalizePercentEncoding,
-      normalizePathEncoding,
-      serializePathEncoding,
-      normalizeQueryFragmentEncoding,
-      encodeUserinfo,
-      encodeQuery,
-      encodeFragment,
-      escapePreservingEscapes,
-      removeDotSegments,
-      removeDotSegmentsRelative,
-      isIPv4,
-      isUUID,
-      normalizeIPv6,
-      stringArrayToHexStripped
-    };
-  }
-});
-
-// node_modules/fast-uri/lib/schemes.js
-var require_schemes = __commonJS({
-  "node_modules/fast-uri/lib/schemes.js"(exports, module) {
-    "use strict";
-    var { isUUID } = require_utils2();
-    var URN_REG = /^([\da-z][\d\-a-z]{0,31}):((?:[\w!$'()*+,\-./:;=@]|%[\da-f]{2})+)$/iu;
-    var supportedSchemeNames = (
-      /** @type {const} */
-      [
-        "http",
-        "https",
-        "ws",
-        "wss",
-        "urn",
-        "urn:uuid"
-      ]
-    );
-    function isValidSchemeName(name3) {
-      return supportedSchemeNames.indexOf(
-        /** @type {*} */
-        name3
-      ) !== -1;
-    }
-    function wsIsSecure(wsComponent) {
-      if (wsComponent.secure === true) {
-        return true;
-      } else if (wsComponent.secure === false) {
-        return false;
-      } else if (wsComponent.scheme) {
-        return wsComponent.scheme.length === 3 && (wsComponent.scheme[0] === "w" || wsComponent.scheme[0] === "W") && (wsComponent.scheme[1] === "s" || wsComponent.scheme[1] === "S") && (wsComponent.scheme[2] === "s" || wsComponent.scheme[2] === "S");
-      } else {
-        return false;
-      }
-    }
-    function httpParse(component) {
-      if (!component.host) {
-        component.error = component.error || "HTTP URIs must have a host.";
-      }
-      return component;
-    }
-    function httpSerialize(component) {
-      const secure = String(component.scheme).toLowerCase() === "https";
-      if (component.port === (secure ? 443 : 80) || component.port === "") {
-        component.port = void 0;
-      }
-      if (!component.path) {
-        component.path = "/";
-      }
-      return component;
-    }
-    function wsParse(wsComponent) {
-      wsComponent.secure = wsIsSecure(wsComponent);
-      wsComponent.resourceName = (wsComponent.path || "/") + (wsComponent.query ? "?" + wsComponent.query : "");
-      wsComponent.path = void 0;
-      wsComponent.query = void 0;
-      return wsComponent;
-    }
-    function wsSerialize(wsComponent) {
-      if (wsComponent.port === (wsIsSecure(wsComponent) ? 443 : 80) || wsComponent.port === "") {
-        wsComponent.port = void 0;
-      }
-      if (typeof wsComponent.secure === "boolean") {
-        wsComponent.scheme = wsComponent.secure ? "wss" : "ws";
-        wsComponent.secure = void 0;
-      }
-      if (wsComponent.resourceName) {
-        const queryIndex = wsComponent.resourceName.indexOf("?");
-        const path5 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
-        wsComponent.path = path5 && path5 !== "/" ? path5 : void 0;
-        wsComponent.query = queryIndex === -1 ? void 0 : wsComponent.resourceName.slice(queryIndex + 1);
-        wsComponent.resourceName = void 0;
-      }
-      wsComponent.fragment = void 0;
-      return wsComponent;
-    }
-    function urnParse(urnComponent, options) {
-      if (!urnComponent.path) {
-        urnComponent.error = "URN can not be parsed";
-        return urnComponent;
-      }
-      const matches = urnComponent.path.match(URN_REG);
-      if (matches && matches[0] === urnComponent.path) {
-        const scheme = options.scheme || urnComponent.scheme || "urn";
-        urnComponent.nid = matches[1].toLowerCase();
-        urnComponent.nss = matches[2];
-        const urnScheme = `${scheme}:${options.nid || urnComponent.nid}`;
-        const schemeHandler = getSchemeHandler(urnScheme);
-        urnComponent.path = void 0;
-        if (schemeHandler) {
-          urnComponent = schemeHandler.parse(urnComponent, options);
-        }
-      } else {
-        urnComponent.error = urnComponent.error || "URN can not be parsed.";
-      }
-      return urnComponent;
-    }
-    function urnSerialize(urnComponent, options) {
-      if (urnComponent.nid === void 0) {
-        throw new Error("URN without nid cannot be serialized");
-      }
-      const scheme = options.scheme || urnComponent.scheme || "urn";
-      const nid = urnComponent.nid.toLowerCase();
-      const urnScheme = `${scheme}:${options.nid || nid}`;
-      const schemeHandler = getSchemeHandler(urnScheme);
-      if (schemeHandler) {
-        urnComponent = schemeHandler.serialize(urnComponent, options);
-      }
-      const uriComponent = urnComponent;
-      const nss = urnComponent.nss;
-      uriComponent.path = `${nid || options.nid}:${nss}`;
-      options.skipEscape = true;
-      return uriComponent;
-    }
-    function urnuuidParse(urnComponent, options) {
-      const uuidComponent = urnComponent;
-      uuidComponent.uuid = uuidComponent.nss;
-      uuidComponent.nss = void 0;
-      if (!options.tolerant && (!uuidComponent.uuid || !isUUID(uuidComponent.uuid))) {
-        uuidComponent.error = uuidComponent.error || "UUID is not valid.";
-      }
-      return uuidComponent;
-    }
-    function urnuuidSerialize(uuidComponent) {
-      const urnComponent = uuidComponent;
-      urnComponent.nss = (uuidComponent.uuid || "").toLowerCase();
-      return urnComponent;
-    }
-    var http = (
-      /** @type {SchemeHandler} */
-      {
-        scheme: "http",
-        domainHost: true,
-        parse: httpParse,
-        serialize: httpSerialize
-      }
-    );
-    var https = (
-      /** @type {SchemeHandler} */
-      {
-        scheme: "https",
-        domainHost: http.domainHost,
-        parse: httpParse,
-        serialize: httpSerialize
-      }
-    );
-    var ws = (
-      /** @type {SchemeHandler} */
-      {
-        scheme: "ws",
-        domainHost: true,
-        parse: wsParse,
-        serialize: wsSerialize
-      }
-    );
-    var wss = (
-      /** @type {SchemeHandler} */
-      {
-        scheme: "wss",
-        domainHost: ws.domainHost,
-        parse: ws.parse,
-        serialize: ws.serialize
-      }
-    );
-    var urn = (
-      /** @type {SchemeHandler} */
-      {
-        scheme: "urn",
-        parse: urnParse,
-        serialize: urnSerialize,
-        skipNormalize: true
-      }
-    );
-    var urnuuid = (
-      /** @type {SchemeHandler} */
-      {
-        scheme: "urn:uuid",
-        parse: urnuuidParse,
-        serialize: urnuuidSerialize,
-        skipNormalize: true
-      }
-    );
-    var SCHEMES = (
-      /** @type {Record<SchemeName, SchemeHandler>} */
-      {
-        http,
-        https,
-        ws,
-        wss,
-        urn,
-        "urn:uuid": urnuuid
-      }
-    );
-    Object.setPrototypeOf(SCHEMES, null);
-    function getSchemeHandler(scheme) {
-      return scheme && (SCHEMES[
-        /** @type {SchemeName} */
-        scheme
-      ] || SCHEMES[
-        /** @type {SchemeName} */
-        scheme.toLowerCase()
-      ]) || void 0;
-    }
-    module.exports = {
-      wsIsSecure,
-      SCHEMES,
-      isValidSchemeName,
-      getSchemeHandler
-    };
-  }
-});
-
-// node_modules/fast-uri/index.js
-var require_fast_uri = __commonJS({
-  "node_modules/fast-uri/index.js"(exports, module) {
-    "use strict";
-    var { normalizeIPv6, removeDotSegments, removeDotSegmentsRelative, recomposeAuthority, normalizePercentEncoding, normalizePathEncoding, serializePathEncoding, normalizeQueryFragmentEncoding, encodeQuery, encodeFragment, reescapeHostDelimiters, isIPv4, nonSimpleDomain } = require_utils2();
-    var { SCHEMES, getSchemeHandler } = require_schemes();
-    var VALID_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*$/u;
-    var MALFORMED_SCHEME_ERROR = "URI scheme is malformed.";
-    var MALFORMED_HOST_ERROR = "URI host is malformed.";
-    var FORBIDDEN_DOMAIN_HOST_CHARACTER = /[\0-\x20"#/:<>?@[\\\]^`{|}\x7F]/u;
-    function validateScheme(scheme) {
-      const stringScheme = String(scheme);
-      if (!VALID_SCHEME.test(stringScheme)) {
-        throw new TypeError(MALFORMED_SCHEME_ERROR);
-      }
-      return stringScheme;
-    }
-    function normalize(uri, options) {
-      if (typeof uri === "string") {
-        uri = /** @type {T} */
-        normalizeString(uri, options);
-      } else if (typeof uri === "object") {
-        uri = /** @type {T} */
-        parse3(serialize2(uri, options), options);
-      }
-      return uri;
-    }
-    function resolve3(baseURI, relativeURI, options) {
-      const schemelessOptions = options ? Object.assign({ scheme: "null" }, options) : { scheme: "null" };
-      const {
-        parsed: baseParsed,
-        malformedAuthorityOrPort: baseMalformed,
-        malformedPercentEncoding: baseMalformedPercentEncoding,
-        malformedSchemeSpecific: baseMalformedSchemeSpecific,
-        malformedHost: baseMalformedHost,
-        malformedScheme: baseMalformedScheme
-      } = parseWithStatus(baseURI, schemelessOptions);
-      const {
-        parsed: relativeParsed,
-        malformedAuthorityOrPort: relativeMalformed,
-        malformedPercentEncoding: relativeMalformedPercentEncoding,
-        malformedSchemeSpecific: relativeMalformedSchemeSpecific,
-        malformedHost: relativeMalformedHost,
-        malformedScheme: relativeMalformedScheme
-      } = parseWithStatus(relativeURI, schemelessOptions);
-      if (baseMalformed || relativeMalformed || baseMalformedPercentEncoding || relativeMalformedPercentEncoding || baseMalformedSchemeSpecific || relativeMalformedSchemeSpecific || baseMalformedHost || relativeMalformedHost || baseMalformedScheme || relativeMalformedScheme) {
-        throw new Error(baseParsed.error || relativeParsed.error || "URI is malformed.");
-      }
-      const resolved = resolveComponent(baseParsed, relativeParsed, schemelessOptions, true);
-      const resolvedSchemeHandler = getSchemeHandler(options && options.scheme || resolved.scheme);
-      const resolvedHost = resolved.host;
-      const resolvedHostIsIP = resolvedHost !== void 0 && resolvedHost !== "" && (isIPv4(resolvedHost) || normalizeIPv6(resolvedHost).isIPV6);
-      if (hasForbiddenDomainHost(resolved, options || {}, resolvedSchemeHandler, resolvedHostIsIP)) {
-        throw new Error(MALFORMED_HOST_ERROR);
-      }
-      canonicalizeHost(resolved, options || {}, resolvedSchemeHandler, resolvedHostIsIP);
-      const encodedASCIIHost = resolvedHost && resolvedHost.indexOf("%") !== -1 && !new RegExp("\\P{ASCII}", "u").test(resolvedHost);
-      if (resolved.error && !encodedASCIIHost) {
-        throw new Error(resolved.error);
-      }
-      schemelessOptions.skipEscape = true;
-      return serialize2(resolved, schemelessOptions);
-    }
-    function resolveComponent(base, relative2, options, skipNormalization) {
-      const target = {};
-      if (!skipNormalization) {
-        base = parse3(serialize2(base, options), options);
-        relative2 = parse3(serialize2(relative2, options), options);
-      }
-      options = options || {};
-      if (!options.tolerant && relative2.scheme) {
-        target.scheme = relative2.scheme;
-        target.userinfo = relative2.userinfo;
-        target.host = relative2.host;
-        target.port = relative2.port;
-        target.path = removeDotSegments(relative2.path || "");
-        target.query = relative2.query;
-      } else {
-        if (relative2.userinfo !== void 0 || relative2.host !== void 0 || relative2.port !== void 0) {
-          target.userinfo = relative2.userinfo;
-          target.host = relative2.host;
-          target.port = relative2.port;
-          target.path = removeDotSegments(relative2.path || "");
-          target.query = relative2.query;
-        } else {
-          if (!relative2.path) {
-            target.path = base.path;
-            if (relative2.query !== void 0) {
-              target.query = relative2.query;
-            } else {
-              target.query = base.query;
-            }
-          } else {
-            if (relative2.path[0] === "/") {
-              target.path = removeDotSegments(relative2.path);
-            } else {
-              const baseHasAuthority = base.userinfo !== void 0 || base.host !== void 0 || base.port !== void 0;
-              if (baseHasAuthority && !base.path) {
-                target.path = "/" + relative2.path;
-              } else if (!base.path) {
-                target.path = relative2.path;
-              } else {
-                target.path = base.path.slice(0, base.path.lastIndexOf("/") + 1) + relative2.path;
-              }
-              target.path = base.scheme === void 0 && !baseHasAuthority && target.path[0] !== "/" ? removeDotSegmentsRelative(target.path) : removeDotSegments(target.path);
-            }
-            target.query = relative2.query;
-          }
-          target.userinfo = base.userinfo;
-          target.host = base.host;
-          target.port = base.port;
-        }
-        target.scheme = base.scheme;
-      }
-      target.fragment = relative2.fragment;
-      return target;
-    }
-    function equal(uriA, uriB, options) {
-      const normalizedA = normalizeComparableURI(uriA, options);
-      const normalizedB = normalizeComparableURI(uriB, options);
-      return normalizedA !== void 0 && normalizedB !== void 0 && normalizedA === normalizedB;
-    }
-    function serialize2(cmpts, opts) {
-      const component = {
-        host: cmpts.host,
-        scheme: cmpts.scheme,
-        userinfo: cmpts.userinfo,
-        port: cmpts.port,
-        path: cmpts.path,
-        query: cmpts.query,
-        nid: cmpts.nid,
-        nss: cmpts.nss,
-        uuid: cmpts.uuid,
-        fragment: cmpts.fragment,
-        reference: cmpts.reference,
-        resourceName: cmpts.resourceName,
-        secure: cmpts.secure,
-        error: ""
-      };
-      const options = Object.assign({}, opts);
-      const uriTokens = [];
-      if (component.scheme) {
-        component.scheme = validateScheme(component.scheme);
-      }
-      const schemeHandler = getSchemeHandler(options.scheme || component.scheme);
-      if (schemeHandler && schemeHandler.serialize) schemeHandler.serialize(component, options);
-      const hasAuthority = component.userinfo !== void 0 || component.host !== void 0 || component.port !== void 0;
-      const schemelessReference = (component.scheme === void 0 || options.reference === "suffix") && !hasAuthority;
-      const pathNoScheme = !options.skipEscape && schemelessReference;
-      if (component.path !== void 0) {
-        if (!options.skipEscape) {
-          component.path = serializePathEncoding(component.path, pathNoScheme);
-        } else {
-          component.path = normalizePercentEncoding(component.path);
-        }
-      }
-      if (options.reference !== "suffix" && component.scheme) {
-        component.scheme = validateScheme(component.scheme);
-        uriTokens.push(component.scheme, ":");
-      }
-      const authority = recomposeAuthority(component);
-      if (authority !== void 0) {
-        if (options.reference !== "suffix") {
-          uriTokens.push("//");
-        }
-        uriTokens.push(authority);
-        if (component.path && component.path[0] !== "/") {
-          uriTokens.push("/");
-        }
-      }
-      if (component.path !== void 0) {
-        let s = component.path;
-        if (!options.absolutePath && (!schemeHandler || !schemeHandler.absolutePath)) {
-          s = schemelessReference && s[0] !== "/" ? removeDotSegmentsRelative(s) : removeDotSegments(s);
-        }
-        if (schemelessReference) {
-          s = serializePathEncoding(s, true);
-        }
-        if (authority === void 0 && s[0] === "/" && s[1] === "/") {
-          s = "/%2F" + s.slice(2);
-        }
-        uriTokens.push(s);
-      }
-      if (component.query !== void 0) {
-        uriTokens.push("?", encodeQuery(component.query));
-      }
-      if (component.fragment !== void 0) {
-        uriTokens.push("#", encodeFragment(component.fragment));
-      }
-      return uriTokens.join("");
-    }
-    var URI_PARSE = /^(?:([^#/:?]+):)?(?:\/\/((?:([^#/?@]*)@)?(\[[^#/?\]]+\]|[^#/:?]*)(?::(\d*))?))?([^#?]*)(?:\?([^#]*))?(?:#((?:.|[\n\r])*))?/u;
-    var AUTHORITY_PREFIX = /^(?:[^#/:?]+:)?\/\/([^/?#]*)/;
-    var AUTHORITY_INTRODUCER_REGION = /^(?:[^#/:?]+:)?([/\\\t\n\r]*)/;
-    function getParseError(parsed, matches) {
-      if (matches[2] !== void 0 && parsed.path && parsed.path[0] !== "/") {
-        return 'URI path must start with "/" when authority is present.';
-      }
-      if (typeof parsed.port === "number" && (parsed.port < 0 || parsed.port > 65535)) {
-        return "URI port is malformed.";
-      }
-      return void 0;
-    }
-    function hasMalformedPercentEncoding(component) {
-      if (component === void 0) return false;
-      let percent = component.indexOf("%");
-      while (percent !== -1) {
-        if (percent + 2 >= component.length || !/^[\da-f]{2}$/iu.test(component.slice(percent + 1, percent + 3))) {
-          return true;
-        }
-        percent = component.indexOf("%", percent + 3);
-      }
-      return false;
-    }
-    function isIPLiteral(host) {
-      return host[0] === "[" && host[host.length - 1] === "]";
-    }
-    function hasMalformedComponentPercentEncoding(matches) {
-      const host = matches[4];
-      return hasMalformedPercentEncoding(matches[3]) || host !== void 0 && !isIPLiteral(host) && hasMalformedPercentEncoding(host) || hasMalformedPercentEncoding(matches[6]) || hasMalformedPercentEncoding(matches[7]) || hasMalformedPercentEncoding(matches[8]);
-    }
-    function canonicalizeHost(parsed, options, schemeHandler, isIP) {
-      if (hasForbiddenDomainHost(parsed, options, schemeHandler, isIP)) {
-        parsed.error = parsed.error || MALFORMED_HOST_ERROR;
-        return true;
-      }
-      if (!options.unicodeSupport && (!schemeHandler || !schemeHandler.unicodeSupport) && parsed.host && !isIPLiteral(parsed.host) && (options.domainHost || schemeHandler && schemeHandler.domainHost) && isIP === false && nonSimpleDomain(parsed.host)) {
-        let url;
-        try {
-          url = new URL("http://" + parsed.host);
-        } catch (e) {
-          parsed.error = parsed.error || "Host's domain name can not be converted to ASCII: " + e;
-          return true;
-        }
-        if (!isHostOnlyURL(url)) {
-          parsed.error = parsed.error || MALFORMED_HOST_ERROR;
-          return true;
-        }
-        parsed.host = url.hostname;
-      }
-      return false;
-    }
-    function hasForbiddenDomainHost(parsed, options, schemeHandler, isIP) {
-      return Boolean(
-        parsed.host && isIP === false && !isIPLiteral(parsed.host) && (options.domainHost || schemeHandler && schemeHandler.domainHost) && FORBIDDEN_DOMAIN_HOST_CHARACTER.test(parsed.host)
-      );
-    }
-    function isHostOnlyURL(url) {
-      return url.username === "" && url.password === "" && url.port === "" && url.pathname === "/" && url.search === "" && url.hash === "" && url.hostname !== "";
-    }
-    function parseWithStatus(uri, opts) {
-      const options = Object.assign({}, opts);
-      const parsed = {
-        scheme: void 0,
-        userinfo: void 0,
-        host: "",
-        port: void 0,
-        path: "",
-        query: void 0,
-        fragment: void 0
-      };
-      let malformedAuthorityOrPort = false;
-      let malformedPercentEncoding = false;
-      let malformedSchemeSpecific = false;
-      let malformedHost = false;
-      let malformedIPLiteral = false;
-      let malformedScheme = false;
-      let isIP = false;
-      if (options.reference === "suffix") {
-        if (options.scheme) {
-          uri = options.scheme + ":" + uri;
-        } else {
-          uri = "//" + uri;
-        }
-      }
-      const authorityMatch = uri.match(AUTHORITY_PREFIX);
-      if (authorityMatch !== null && authorityMatch[1].indexOf("\\") !== -1) {
-        parsed.error = "URI authority must not contain a literal backslash.";
-        malformedAuthorityOrPort = true;
-      }
-      const introducerMatch = uri.match(AUTHORITY_INTRODUCER_REGION);
-      if (introducerMatch !== null) {
-        const region = introducerMatch[1];
-        const normalizedRegion = region.replace(/[\t\n\r]/g, "");
-        if (normalizedRegion.length >= 2) {
-          if (normalizedRegion.slice(0, 2) !== "//") {
-            parsed.error = parsed.error || "URI authority must not contain a literal backslash.";
-            malformedAuthorityOrPort = true;
-          } else if (region.length !== normalizedRegion.length) {
-            parsed.error = parsed.error || "URI authority introducer must not contain whitespace.";
-            malformedAuthorityOrPort = true;
-          }
-        }
-      }
-      const matches = uri.match(URI_PARSE);
-      if (matches) {
-        parsed.scheme = matches[1];
-        parsed.userinfo = matches[3];
-        parsed.host = matches[4];
-        parsed.port = parseInt(matches[5], 10);
-        parsed.path = matches[6] || "";
-        parsed.query = matches[7];
-        parsed.fragment = matches[8];
-        if (parsed.scheme !== void 0) {
-          if (VALID_SCHEME.test(parsed.scheme)) {
-            parsed.scheme = parsed.scheme.toLowerCase();
-          } else {
-            parsed.error = parsed.error || MALFORMED_SCHEME_ERROR;
-            malformedScheme = true;
-          }
-        }
-        malformedPercentEncoding = hasMalformedComponentPercentEncoding(matches);
-        if (malformedPercentEncoding) {
-          parsed.error = parsed.error || "URI contains malformed percent-encoding.";
-        }
-        if (isNaN(parsed.port)) {
-          parsed.port = matches[5];
-        }
-        const parseError = getParseError(parsed, matches);
-        if (parseError !== void 0) {
-          parsed.error = parsed.error || parseError;
-          malformedAuthorityOrPort = true;
-        }
-        if (parsed.host) {
-          const ipv4result = isIPv4(parsed.host);
-          if (ipv4result === false) {
-            const bracketedIPLiteral = isIPLiteral(parsed.host);
-            const hasIPLiteralBracket = parsed.host.indexOf("[") !== -1 || parsed.host.indexOf("]") !== -1;
-            const ipv6result = normalizeIPv6(parsed.host);
-            isIP = ipv6result.isIPV6 || ipv6result.isIPVFuture === true;
-            malformedIPLiteral = hasIPLiteralBracket && (!bracketedIPLiteral || ipv6result.error === true);
-            parsed.host = isIP ? ipv6result.host : ipv6result.host.toLowerCase();
-            if (malformedIPLiteral) {
-              parsed.error = parsed.error || MALFORMED_HOST_ERROR;
-              malformedAuthorityOrPort = true;
-            }
-          } else {
-            isIP = true;
-          }
-        }
-        if (parsed.scheme === void 0 && parsed.userinfo === void 0 && parsed.host === void 0 && parsed.port === void 0 && parsed.query === void 0 && !parsed.path) {
-          parsed.reference = "same-document";
-        } else if (parsed.scheme === void 0) {
-          parsed.reference = "relative";
-        } else if (parsed.fragment === void 0) {
-          parsed.reference = "absolute";
-        } else {
-          parsed.reference = "uri";
-        }
-        if (options.reference && options.reference !== "suffix" && options.reference !== parsed.reference) {
-          parsed.error = parsed.error || "URI is not a " + options.reference + " reference.";
-        }
-        const schemeHandler = getSchemeHandler(options.scheme || parsed.scheme);
-        if (!malformedIPLiteral) {
-          malformedHost = canonicalizeHost(parsed, options, schemeHandler, isIP);
-        }
-        if (uri.indexOf("%") !== -1 && parsed.host !== void 0 && !malformedIPLiteral) {
-          let host = isIP ? parsed.host : normalizePercentEncoding(parsed.host, true);
-          if (!isIP) {
-            host = normalizePercentEncoding(host.toLowerCase());
-          }
-          parsed.host = isIP || options.scheme !== "null" ? reescapeHostDelimiters(host, isIP) : host;
-        }
-        if (!schemeHandler || schemeHandler && !schemeHandler.skipNormalize) {
-          if (parsed.path) {
-            parsed.path = normalizePathEncoding(parsed.path);
-          }
-          if (parsed.query) {
-            parsed.query = normalizeQueryFragmentEncoding(parsed.query);
-          }
-          if (parsed.fragment) {
-            parsed.fragment = normalizeQueryFragmentEncoding(parsed.fragment);
-          }
-        }
-        if (schemeHandler && schemeHandler.parse) {
-          schemeHandler.parse(parsed, options);
-          if (schemeHandler === SCHEMES.urn && parsed.nid === void 0) {
-            malformedSchemeSpecific = true;
-          }
-        }
-      } else {
-        parsed.error = parsed.error || "URI can not be parsed.";
-      }
-      return { parsed, malformedAuthorityOrPort, malformedPercentEncoding, malformedSchemeSpecific, malformedHost, malformedScheme };
-    }
-    function parse3(uri, opts) {
-      return parseWithStatus(uri, opts).parsed;
-    }
-    function normalizeString(uri, opts) {
-      return normalizeStringWithStatus(uri, opts).normalized;
-    }
-    function normalizeStringWithStatus(uri, opts) {
-      const { parsed, malformedAuthorityOrPort, malformedPercentEncoding, malformedSchemeSpecific, malformedHost, malformedScheme } = parseWithStatus(uri, opts);
-      return {
-        normalized: malformedAuthorityOrPort || malformedPercentEncoding || malformedSchemeSpecific || malformedHost || malformedScheme ? uri : serialize2(parsed, opts),
-        malformedAuthorityOrPort,
-        malformedPercentEncoding,
-        malformedSchemeSpecific,
-        malformedHost,
-        malformedScheme
-      };
-    }
-    function normalizeComparableURI(uri, opts) {
-      if (typeof uri !== "string" && typeof uri !== "object") {
-        return void 0;
-      }
-      let value;
-      try {
-        value = typeof uri === "string" ? uri : serialize2(uri, opts);
-      } catch {
-        return void 0;
-      }
-      const { normalized, malformedAuthorityOrPort, malformedPercentEncoding, malformedSchemeSpecific, malformedHost, malformedScheme } = normalizeStringWithStatus(value, opts);
-      return malformedAuthorityOrPort || malformedPercentEncoding || malformedSchemeSpecific || malformedHost || malformedScheme ? void 0 : normalized;
-    }
-    var fastUri = {
-      SCHEMES,
-      normalize,
-      resolve: resolve3,
-      resolveComponent,
-      equal,
-      serialize: serialize2,
-      parse: parse3
-    };
-    module.exports = fastUri;
-    module.exports.default = fastUri;
-    module.exports.fastUri = fastUri;
-  }
-});
-
-// node_modules/ajv/dist/runtime/uri.js
-var require_uri = __commonJS({
-  "node_modules/ajv/dist/runtime/uri.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var uri = require_fast_uri();
-    uri.code = 'require("ajv/dist/runtime/uri").default';
-    exports.default = uri;
-  }
-});
-
-// node_modules/ajv/dist/core.js
-var require_core = __commonJS({
-  "node_modules/ajv/dist/core.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.CodeGen = exports.Name = exports.nil = exports.stringify = exports.str = exports._ = exports.KeywordCxt = void 0;
-    var validate_1 = require_validate();
-    Object.defineProperty(exports, "KeywordCxt", { enumerable: true, get: function() {
-      return validate_1.KeywordCxt;
-    } });
-    var codegen_1 = require_codegen2();
-    Object.defineProperty(exports, "_", { enumerable: true, get: function() {
-      return codegen_1._;
-    } });
-    Object.defineProperty(exports, "str", { enumerable: true, get: function() {
-      return codegen_1.str;
-    } });
-    Object.defineProperty(exports, "stringify", { enumerable: true, get: function() {
-      return codegen_1.stringify;
-    } });
-    Object.defineProperty(exports, "nil", { enumerable: true, get: function() {
-      return codegen_1.nil;
-    } });
-    Object.defineProperty(exports, "Name", { enumerable: true, get: function() {
-      return codegen_1.Name;
-    } });
-    Object.defineProperty(exports, "CodeGen", { enumerable: true, get: function() {
-      return codegen_1.CodeGen;
-    } });
-    var validation_error_1 = require_validation_error();
-    var ref_error_1 = require_ref_error();
-    var rules_1 = require_rules();
-    var compile_1 = require_compile();
-    var codegen_2 = require_codegen2();
-    var resolve_1 = require_resolve();
-    var dataType_1 = require_dataType();
-    var util_1 = require_util10();
-    var $dataRefSchema = require_data();
-    var uri_1 = require_uri();
-    var defaultRegExp = (str3, flags) => new RegExp(str3, flags);
-    defaultRegExp.code = "new RegExp";
-    var META_IGNORE_OPTIONS = ["removeAdditional", "useDefaults", "coerceTypes"];
-    var EXT_SCOPE_NAMES = /* @__PURE__ */ new Set([
-      "validate",
-      "serialize",
-      "parse",
-      "wrapper",
-      "root",
-      "schema",
-      "keyword",
-      "pattern",
-      "formats",
-      "validate$data",
-      "func",
-      "obj",
-      "Error"
-    ]);
-    var removedOptions = {
-      errorDataPath: "",
-      format: "`validateFormats: false` can be used instead.",
-      nullable: '"nullable" keyword is supported by default.',
-      jsonPointers: "Deprecated jsPropertySyntax can be used instead.",
-      extendRefs: "Deprecated ignoreKeywordsWithRef can be used instead.",
-      missingRefs: "Pass empty schema with $id that should be ignored to ajv.addSchema.",
-      processCode: "Use option `code: {process: (code, schemaEnv: object) => string}`",
-      sourceCode: "Use option `code: {source: true}`",
-      strictDefaults: "It is default now, see option `strict`.",
-      strictKeywords: "It is default now, see option `strict`.",
-      uniqueItems: '"uniqueItems" keyword is always validated.',
-      unknownFormats: "Disable strict mode or pass `true` to `ajv.addFormat` (or `formats` option).",
-      cache: "Map is used as cache, schema object as key.",
-      serialize: "Map is used as cache, schema object as key.",
-      ajvErrors: "It is default now."
-    };
-    var deprecatedOptions = {
-      ignoreKeywordsWithRef: "",
-      jsPropertySyntax: "",
-      unicode: '"minLength"/"maxLength" account for unicode characters by default.'
-    };
-    var MAX_EXPRESSION = 200;
-    function requiredOptions(o) {
-      var _a2, _b2, _c, _d, _e, _f, _g, _h, _j, _k, _l, _m, _o, _p, _q, _r, _s, _t, _u, _v, _w, _x, _y, _z, _0;
-      const s = o.strict;
-      const _optz = (_a2 = o.code) === null || _a2 === void 0 ? void 0 : _a2.optimize;
-      const optimize = _optz === true || _optz === void 0 ? 1 : _optz || 0;
-      const regExp = (_c = (_b2 = o.code) === null || _b2 === void 0 ? void 0 : _b2.regExp) !== null && _c !== void 0 ? _c : defaultRegExp;
-      const uriResolver = (_d = o.uriResolver) !== null && _d !== void 0 ? _d : uri_1.default;
-      return {
-        strictSchema: (_f = (_e = o.strictSchema) !== null && _e !== void 0 ? _e : s) !== null && _f !== void 0 ? _f : true,
-        strictNumbers: (_h = (_g = o.strictNumbers) !== null && _g !== void 0 ? _g : s) !== null && _h !== void 0 ? _h : true,
-        strictTypes: (_k = (_j = o.strictTypes) !== null && _j !== void 0 ? _j : s) !== null && _k !== void 0 ? _k : "log",
-        strictTuples: (_m = (_l = o.strictTuples) !== null && _l !== void 0 ? _l : s) !== null && _m !== void 0 ? _m : "log",
-        strictRequired: (_p = (_o = o.strictRequired) !== null && _o !== void 0 ? _o : s) !== null && _p !== void 0 ? _p : false,
-        code: o.code ? { ...o.code, optimize, regExp } : { optimize, regExp },
-        loopRequired: (_q = o.loopRequired) !== null && _q !== void 0 ? _q : MAX_EXPRESSION,
-        loopEnum: (_r = o.loopEnum) !== null && _r !== void 0 ? _r : MAX_EXPRESSION,
-        meta: (_s = o.meta) !== null && _s !== void 0 ? _s : true,
-        messages: (_t = o.messages) !== null && _t !== void 0 ? _t : true,
-        inlineRefs: (_u = o.inlineRefs) !== null && _u !== void 0 ? _u : true,
-        schemaId: (_v = o.schemaId) !== null && _v !== void 0 ? _v : "$id",
-        addUsedSchema: (_w = o.addUsedSchema) !== null && _w !== void 0 ? _w : true,
-        validateSchema: (_x = o.validateSchema) !== null && _x !== void 0 ? _x : true,
-        validateFormats: (_y = o.validateFormats) !== null && _y !== void 0 ? _y : true,
-        unicodeRegExp: (_z = o.unicodeRegExp) !== null && _z !== void 0 ? _z : true,
-        int32range: (_0 = o.int32range) !== null && _0 !== void 0 ? _0 : true,
-        uriResolver
-      };
-    }
-    var Ajv2 = class {
-      constructor(opts = {}) {
-        this.schemas = {};
-        this.refs = {};
-        this.formats = /* @__PURE__ */ Object.create(null);
-        this._compilations = /* @__PURE__ */ new Set();
-        this._loading = {};
-        this._cache = /* @__PURE__ */ new Map();
-        opts = this.opts = { ...opts, ...requiredOptions(opts) };
-        const { es5, lines } = this.opts.code;
-        this.scope = new codegen_2.ValueScope({ scope: {}, prefixes: EXT_SCOPE_NAMES, es5, lines });
-        this.logger = getLogger(opts.logger);
-        const formatOpt = opts.validateFormats;
-        opts.validateFormats = false;
-        this.RULES = (0, rules_1.getRules)();
-        checkOptions.call(this, removedOptions, opts, "NOT SUPPORTED");
-        checkOptions.call(this, deprecatedOptions, opts, "DEPRECATED", "warn");
-        this._metaOpts = getMetaSchemaOptions.call(this);
-        if (opts.formats)
-          addInitialFormats.call(this);
-        this._addVocabularies();
-        this._addDefaultMetaSchema();
-        if (opts.keywords)
-          addInitialKeywords.call(this, opts.keywords);
-        if (typeof opts.meta == "object")
-          this.addMetaSchema(opts.meta);
-        addInitialSchemas.call(this);
-        opts.validateFormats = formatOpt;
-      }
-      _addVocabularies() {
-        this.addKeyword("$async");
-      }
-      _addDefaultMetaSchema() {
-        const { $data, meta, schemaId } = this.opts;
-        let _dataRefSchema = $dataRefSchema;
-        if (schemaId === "id") {
-          _dataRefSchema = { ...$dataRefSchema };
-          _dataRefSchema.id = _dataRefSchema.$id;
-          delete _dataRefSchema.$id;
-        }
-        if (meta && $data)
-          this.addMetaSchema(_dataRefSchema, _dataRefSchema[schemaId], false);
-      }
-      defaultMeta() {
-        const { meta, schemaId } = this.opts;
-        return this.opts.defaultMeta = typeof meta == "object" ? meta[schemaId] || meta : void 0;
-      }
-      validate(schemaKeyRef, data) {
-        let v;
-        if (typeof schemaKeyRef == "string") {
-          v = this.getSchema(schemaKeyRef);
-          if (!v)
-            throw new Error(`no schema with key or ref "${schemaKeyRef}"`);
-        } else {
-          v = this.compile(schemaKeyRef);
-        }
-        const valid = v(data);
-        if (!("$async" in v))
-          this.errors = v.errors;
-        return valid;
-      }
-      compile(schema, _meta) {
-        const sch = this._addSchema(schema, _meta);
-        return sch.validate || this._compileSchemaEnv(sch);
-      }
-      compileAsync(schema, meta) {
-        if (typeof this.opts.loadSchema != "function") {
-          throw new Error("options.loadSchema should be a function");
-        }
-        const { loadSchema } = this.opts;
-        return runCompileAsync.call(this, schema, meta);
-        async function runCompileAsync(_schema, _meta) {
-          await loadMetaSchema.call(this, _schema.$schema);
-          const sch = this._addSchema(_schema, _meta);
-          return sch.validate || _compileAsync.call(this, sch);
-        }
-        async function loadMetaSchema($ref) {
-          if ($ref && !this.getSchema($ref)) {
-            await runCompileAsync.call(this, { $ref }, true);
-          }
-        }
-        async function _compileAsync(sch) {
-          try {
-            return this._compileSchemaEnv(sch);
-          } catch (e) {
-            if (!(e instanceof ref_error_1.default))
-              throw e;
-            checkLoaded.call(this, e);
-            await loadMissingSchema.call(this, e.missingSchema);
-            return _compileAsync.call(this, sch);
-          }
-        }
-        function checkLoaded({ missingSchema: ref, missingRef }) {
-          if (this.refs[ref]) {
-            throw new Error(`AnySchema ${ref} is loaded but ${missingRef} cannot be resolved`);
-          }
-        }
-        async function loadMissingSchema(ref) {
-          const _schema = await _loadSchema.call(this, ref);
-          if (!this.refs[ref])
-            await loadMetaSchema.call(this, _schema.$schema);
-          if (!this.refs[ref])
-            this.addSchema(_schema, ref, meta);
-        }
-        async function _loadSchema(ref) {
-          const p = this._loading[ref];
-          if (p)
-            return p;
-          try {
-            return await (this._loading[ref] = loadSchema(ref));
-          } finally {
-            delete this._loading[ref];
-          }
-        }
-      }
-      // Adds schema to the instance
-      addSchema(schema, key, _meta, _validateSchema = this.opts.validateSchema) {
-        if (Array.isArray(schema)) {
-          for (const sch of schema)
-            this.addSchema(sch, void 0, _meta, _validateSchema);
-          return this;
-        }
-        let id;
-        if (typeof schema === "object") {
-          const { schemaId } = this.opts;
-          id = schema[schemaId];
-          if (id !== void 0 && typeof id != "string") {
-            throw new Error(`schema ${schemaId} must be string`);
-          }
-        }
-        key = (0, resolve_1.normalizeId)(key || id);
-        this._checkUnique(key);
-        this.schemas[key] = this._addSchema(schema, _meta, key, _validateSchema, true);
-        return this;
-      }
-      // Add schema that will be used to validate other schemas
-      // options in META_IGNORE_OPTIONS are alway set to false
-      addMetaSchema(schema, key, _validateSchema = this.opts.validateSchema) {
-        this.addSchema(schema, key, true, _validateSchema);
-        return this;
-      }
-      //  Validate schema against its meta-schema
-      validateSchema(schema, throwOrLogError) {
-        if (typeof schema == "boolean")
-          return true;
-        let $schema;
-        $schema = schema.$schema;
-        if ($schema !== void 0 && typeof $schema != "string") {
-          throw new Error("$schema must be a string");
-        }
-        $schema = $schema || this.opts.defaultMeta || this.defaultMeta();
-        if (!$schema) {
-          this.logger.warn("meta-schema not available");
-          this.errors = null;
-          return true;
-        }
-        const valid = this.validate($schema, schema);
-        if (!valid && throwOrLogError) {
-          const message = "schema is invalid: " + this.errorsText();
-          if (this.opts.validateSchema === "log")
-            this.logger.error(message);
-          else
-            throw new Error(message);
-        }
-        return valid;
-      }
-      // Get compiled schema by `key` or `ref`.
-      // (`key` that was passed to `addSchema` or full schema reference - `schema.$id` or resolved id)
-      getSchema(keyRef) {
-        let sch;
-        while (typeof (sch = getSchEnv.call(this, keyRef)) == "string")
-          keyRef = sch;
-        if (sch === void 0) {
-          const { schemaId } = this.opts;
-          const root = new compile_1.SchemaEnv({ schema: {}, schemaId });
-          sch = compile_1.resolveSchema.call(this, root, keyRef);
-          if (!sch)
-            return;
-          this.refs[keyRef] = sch;
-        }
-        return sch.validate || this._compileSchemaEnv(sch);
-      }
-      // Remove cached schema(s).
-      // If no parameter is passed all schemas but meta-schemas are removed.
-      // If RegExp is passed all schemas with key/id matching pattern but meta-schemas are removed.
-      // Even if schema is referenced by other schemas it still can be removed as other schemas have local references.
-      removeSchema(schemaKeyRef) {
-        if (schemaKeyRef instanceof RegExp) {
-          this._removeAllSchemas(this.schemas, schemaKeyRef);
-          this._removeAllSchemas(this.refs, schemaKeyRef);
-          return this;
-        }
-        switch (typeof schemaKeyRef) {
-          case "undefined":
-            this._removeAllSchemas(this.schemas);
-            this._removeAllSchemas(this.refs);
-            this._cache.clear();
-            return this;
-          case "string": {
-            const sch = getSchEnv.call(this, schemaKeyRef);
-            if (typeof sch == "object")
-              this._cache.delete(sch.schema);
-            delete this.schemas[schemaKeyRef];
-            delete this.refs[schemaKeyRef];
-            return this;
-          }
-          case "object": {
-            const cacheKey = schemaKeyRef;
-            this._cache.delete(cacheKey);
-            let id = schemaKeyRef[this.opts.schemaId];
-            if (id) {
-              id = (0, resolve_1.normalizeId)(id);
-              delete this.schemas[id];
-              delete this.refs[id];
-            }
-            return this;
-          }
-          default:
-            throw new Error("ajv.removeSchema: invalid parameter");
-        }
-      }
-      // add "vocabulary" - a collection of keywords
-      addVocabulary(definitions) {
-        for (const def of definitions)
-          this.addKeyword(def);
-        return this;
-      }
-      addKeyword(kwdOrDef, def) {
-        let keyword;
-        if (typeof kwdOrDef == "string") {
-          keyword = kwdOrDef;
-          if (typeof def == "object") {
-            this.logger.warn("these parameters are deprecated, see docs for addKeyword");
-            def.keyword = keyword;
-          }
-        } else if (typeof kwdOrDef == "object" && def === void 0) {
-          def = kwdOrDef;
-          keyword = def.keyword;
-          if (Array.isArray(keyword) && !keyword.length) {
-            throw new Error("addKeywords: keyword must be string or non-empty array");
-          }
-        } else {
-          throw new Error("invalid addKeywords parameters");
-        }
-        checkKeyword.call(this, keyword, def);
-        if (!def) {
-          (0, util_1.eachItem)(keyword, (kwd) => addRule.call(this, kwd));
-          return this;
-        }
-        keywordMetaschema.call(this, def);
-        const definition = {
-          ...def,
-          type: (0, dataType_1.getJSONTypes)(def.type),
-          schemaType: (0, dataType_1.getJSONTypes)(def.schemaType)
-        };
-        (0, util_1.eachItem)(keyword, definition.type.length === 0 ? (k) => addRule.call(this, k, definition) : (k) => definition.type.forEach((t) => addRule.call(this, k, definition, t)));
-        return this;
-      }
-      getKeyword(keyword) {
-        const rule = this.RULES.all[keyword];
-        return typeof rule == "object" ? rule.definition : !!rule;
-      }
-      // Remove keyword
-      removeKeyword(keyword) {
-        const { RULES } = this;
-        delete RULES.keywords[keyword];
-        delete RULES.all[keyword];
-        for (const group2 of RULES.rules) {
-          const i2 = group2.rules.findIndex((rule) => rule.keyword === keyword);
-          if (i2 >= 0)
-            group2.rules.splice(i2, 1);
-        }
-        return this;
-      }
-      // Add format
-      addFormat(name3, format) {
-        if (typeof format == "string")
-          format = new RegExp(format);
-        this.formats[name3] = format;
-        return this;
-      }
-      errorsText(errors = this.errors, { separator = ", ", dataVar = "data" } = {}) {
-        if (!errors || errors.length === 0)
-          return "No errors";
-        return errors.map((e) => `${dataVar}${e.instancePath} ${e.message}`).reduce((text4, msg) => text4 + separator + msg);
-      }
-      $dataMetaSchema(metaSchema, keywordsJsonPointers) {
-        const rules = this.RULES.all;
-        metaSchema = JSON.parse(JSON.stringify(metaSchema));
-        for (const jsonPointer of keywordsJsonPointers) {
-          const segments = jsonPointer.split("/").slice(1);
-          let keywords = metaSchema;
-          for (const seg of segments)
-            keywords = keywords[seg];
-          for (const key in rules) {
-            const rule = rules[key];
-            if (typeof rule != "object")
-              continue;
-            const { $data } = rule.definition;
-            const schema = keywords[key];
-            if ($data && schema)
-              keywords[key] = schemaOrData(schema);
-          }
-        }
-        return metaSchema;
-      }
-      _removeAllSchemas(schemas, regex2) {
-        for (const keyRef in schemas) {
-          const sch = schemas[keyRef];
-          if (!regex2 || regex2.test(keyRef)) {
-            if (typeof sch == "string") {
-              delete schemas[keyRef];
-            } else if (sch && !sch.meta) {
-              this._cache.delete(sch.schema);
-              delete schemas[keyRef];
-            }
-          }
-        }
-      }
-      _addSchema(schema, meta, baseId, validateSchema = this.opts.validateSchema, addSchema = this.opts.addUsedSchema) {
-        let id;
-        const { schemaId } = this.opts;
-        if (typeof schema == "object") {
-          id = schema[schemaId];
-        } else {
-          if (this.opts.jtd)
-            throw new Error("schema must be object");
-          else if (typeof schema != "boolean")
-            throw new Error("schema must be object or boolean");
-        }
-        let sch = this._cache.get(schema);
-        if (sch !== void 0)
-          return sch;
-        baseId = (0, resolve_1.normalizeId)(id || baseId);
-        const localRefs = resolve_1.getSchemaRefs.call(this, schema, baseId);
-        sch = new compile_1.SchemaEnv({ schema, schemaId, meta, baseId, localRefs });
-        this._cache.set(sch.schema, sch);
-        if (addSchema && !baseId.startsWith("#")) {
-          if (baseId)
-            this._checkUnique(baseId);
-          this.refs[baseId] = sch;
-        }
-        if (validateSchema)
-          this.validateSchema(schema, true);
-        return sch;
-      }
-      _checkUnique(id) {
-        if (this.schemas[id] || this.refs[id]) {
-          throw new Error(`schema with key or id "${id}" already exists`);
-        }
-      }
-      _compileSchemaEnv(sch) {
-        if (sch.meta)
-          this._compileMetaSchema(sch);
-        else
-          compile_1.compileSchema.call(this, sch);
-        if (!sch.validate)
-          throw new Error("ajv implementation error");
-        return sch.validate;
-      }
-      _compileMetaSchema(sch) {
-        const currentOpts = this.opts;
-        this.opts = this._metaOpts;
-        try {
-          compile_1.compileSchema.call(this, sch);
-        } finally {
-          this.opts = currentOpts;
-        }
-      }
-    };
-    Ajv2.ValidationError = validation_error_1.default;
-    Ajv2.MissingRefError = ref_error_1.default;
-    exports.default = Ajv2;
-    function checkOptions(checkOpts, options, msg, log = "error") {
-      for (const key in checkOpts) {
-        const opt = key;
-        if (opt in options)
-          this.logger[log](`${msg}: option ${key}. ${checkOpts[opt]}`);
-      }
-    }
-    function getSchEnv(keyRef) {
-      keyRef = (0, resolve_1.normalizeId)(keyRef);
-      return this.schemas[keyRef] || this.refs[keyRef];
-    }
-    function addInitialSchemas() {
-      const optsSchemas = this.opts.schemas;
-      if (!optsSchemas)
-        return;
-      if (Array.isArray(optsSchemas))
-        this.addSchema(optsSchemas);
-      else
-        for (const key in optsSchemas)
-          this.addSchema(optsSchemas[key], key);
-    }
-    function addInitialFormats() {
-      for (const name3 in this.opts.formats) {
-        const format = this.opts.formats[name3];
-        if (format)
-          this.addFormat(name3, format);
-      }
-    }
-    function addInitialKeywords(defs) {
-      if (Array.isArray(defs)) {
-        this.addVocabulary(defs);
-        return;
-      }
-      this.logger.warn("keywords option as map is deprecated, pass array");
-      for (const keyword in defs) {
-        const def = defs[keyword];
-        if (!def.keyword)
-          def.keyword = keyword;
-        this.addKeyword(def);
-      }
-    }
-    function getMetaSchemaOptions() {
-      const metaOpts = { ...this.opts };
-      for (const opt of META_IGNORE_OPTIONS)
-        delete metaOpts[opt];
-      return metaOpts;
-    }
-    var noLogs = { log() {
-    }, warn() {
-    }, error() {
-    } };
-    function getLogger(logger) {
-      if (logger === false)
-        return noLogs;
-      if (logger === void 0)
-        return console;
-      if (logger.log && logger.warn && logger.error)
-        return logger;
-      throw new Error("logger must implement log, warn and error methods");
-    }
-    var KEYWORD_NAME = /^[a-z_$][a-z0-9_$:-]*$/i;
-    function checkKeyword(keyword, def) {
-      const { RULES } = this;
-      (0, util_1.eachItem)(keyword, (kwd) => {
-        if (RULES.keywords[kwd])
-          throw new Error(`Keyword ${kwd} is already defined`);
-        if (!KEYWORD_NAME.test(kwd))
-          throw new Error(`Keyword ${kwd} has invalid name`);
-      });
-      if (!def)
-        return;
-      if (def.$data && !("code" in def || "validate" in def)) {
-        throw new Error('$data keyword must have "code" or "validate" function');
-      }
-    }
-    function addRule(keyword, definition, dataType) {
-      var _a2;
-      const post = definition === null || definition === void 0 ? void 0 : definition.post;
-      if (dataType && post)
-        throw new Error('keyword with "post" flag cannot have "type"');
-      const { RULES } = this;
-      let ruleGroup = post ? RULES.post : RULES.rules.find(({ type: t }) => t === dataType);
-      if (!ruleGroup) {
-        ruleGroup = { type: dataType, rules: [] };
-        RULES.rules.push(ruleGroup);
-      }
-      RULES.keywords[keyword] = true;
-      if (!definition)
-        return;
-      const rule = {
-        keyword,
-        definition: {
-          ...definition,
-          type: (0, dataType_1.getJSONTypes)(definition.type),
-          schemaType: (0, dataType_1.getJSONTypes)(definition.schemaType)
-        }
-      };
-      if (definition.before)
-        addBeforeRule.call(this, ruleGroup, rule, definition.before);
-      else
-        ruleGroup.rules.push(rule);
-      RULES.all[keyword] = rule;
-      (_a2 = definition.implements) === null || _a2 === void 0 ? void 0 : _a2.forEach((kwd) => this.addKeyword(kwd));
-    }
-    function addBeforeRule(ruleGroup, rule, before) {
-      const i2 = ruleGroup.rules.findIndex((_rule) => _rule.keyword === before);
-      if (i2 >= 0) {
-        ruleGroup.rules.splice(i2, 0, rule);
-      } else {
-        ruleGroup.rules.push(rule);
-        this.logger.warn(`rule ${before} is not defined`);
-      }
-    }
-    function keywordMetaschema(def) {
-      let { metaSchema } = def;
-      if (metaSchema === void 0)
-        return;
-      if (def.$data && this.opts.$data)
-        metaSchema = schemaOrData(metaSchema);
-      def.validateSchema = this.compile(metaSchema, true);
-    }
-    var $dataRef = {
-      $ref: "https://raw.githubusercontent.com/ajv-validator/ajv/master/lib/refs/data.json#"
-    };
-    function schemaOrData(schema) {
-      return { anyOf: [schema, $dataRef] };
-    }
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/core/id.js
-var require_id = __commonJS({
-  "node_modules/ajv/dist/vocabularies/core/id.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var def = {
-      keyword: "id",
-      code() {
-        throw new Error('NOT SUPPORTED: keyword "id", use "$id" for schema ID');
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/core/ref.js
-var require_ref = __commonJS({
-  "node_modules/ajv/dist/vocabularies/core/ref.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.callRef = exports.getValidate = void 0;
-    var ref_error_1 = require_ref_error();
-    var code_1 = require_code2();
-    var codegen_1 = require_codegen2();
-    var names_1 = require_names();
-    var compile_1 = require_compile();
-    var util_1 = require_util10();
-    var def = {
-      keyword: "$ref",
-      schemaType: "string",
-      code(cxt) {
-        const { gen, schema: $ref, it } = cxt;
-        const { baseId, schemaEnv: env, validateName, opts, self: self2 } = it;
-        const { root } = env;
-        if (($ref === "#" || $ref === "#/") && baseId === root.baseId)
-          return callRootRef();
-        const schOrEnv = compile_1.resolveRef.call(self2, root, baseId, $ref);
-        if (schOrEnv === void 0)
-          throw new ref_error_1.default(it.opts.uriResolver, baseId, $ref);
-        if (schOrEnv instanceof compile_1.SchemaEnv)
-          return callValidate(schOrEnv);
-        return inlineRefSchema(schOrEnv);
-        function callRootRef() {
-          if (env === root)
-            return callRef(cxt, validateName, env, env.$async);
-          const rootName = gen.scopeValue("root", { ref: root });
-          return callRef(cxt, (0, codegen_1._)`${rootName}.validate`, root, root.$async);
-        }
-        function callValidate(sch) {
-          const v = getValidate(cxt, sch);
-          callRef(cxt, v, sch, sch.$async);
-        }
-        function inlineRefSchema(sch) {
-          const schName = gen.scopeValue("schema", opts.code.source === true ? { ref: sch, code: (0, codegen_1.stringify)(sch) } : { ref: sch });
-          const valid = gen.name("valid");
-          const schCxt = cxt.subschema({
-            schema: sch,
-            dataTypes: [],
-            schemaPath: codegen_1.nil,
-            topSchemaRef: schName,
-            errSchemaPath: $ref
-          }, valid);
-          cxt.mergeEvaluated(schCxt);
-          cxt.ok(valid);
-        }
-      }
-    };
-    function getValidate(cxt, sch) {
-      const { gen } = cxt;
-      return sch.validate ? gen.scopeValue("validate", { ref: sch.validate }) : (0, codegen_1._)`${gen.scopeValue("wrapper", { ref: sch })}.validate`;
-    }
-    exports.getValidate = getValidate;
-    function callRef(cxt, v, sch, $async) {
-      const { gen, it } = cxt;
-      const { allErrors, schemaEnv: env, opts } = it;
-      const passCxt = opts.passContext ? names_1.default.this : codegen_1.nil;
-      if ($async)
-        callAsyncRef();
-      else
-        callSyncRef();
-      function callAsyncRef() {
-        if (!env.$async)
-          throw new Error("async schema referenced by sync schema");
-        const valid = gen.let("valid");
-        gen.try(() => {
-          gen.code((0, codegen_1._)`await ${(0, code_1.callValidateCode)(cxt, v, passCxt)}`);
-          addEvaluatedFrom(v);
-          if (!allErrors)
-            gen.assign(valid, true);
-        }, (e) => {
-          gen.if((0, codegen_1._)`!(${e} instanceof ${it.ValidationError})`, () => gen.throw(e));
-          addErrorsFrom(e);
-          if (!allErrors)
-            gen.assign(valid, false);
-        });
-        cxt.ok(valid);
-      }
-      function callSyncRef() {
-        cxt.result((0, code_1.callValidateCode)(cxt, v, passCxt), () => addEvaluatedFrom(v), () => addErrorsFrom(v));
-      }
-      function addErrorsFrom(source) {
-        const errs = (0, codegen_1._)`${source}.errors`;
-        gen.assign(names_1.default.vErrors, (0, codegen_1._)`${names_1.default.vErrors} === null ? ${errs} : ${names_1.default.vErrors}.concat(${errs})`);
-        gen.assign(names_1.default.errors, (0, codegen_1._)`${names_1.default.vErrors}.length`);
-      }
-      function addEvaluatedFrom(source) {
-        var _a2;
-        if (!it.opts.unevaluated)
-          return;
-        const schEvaluated = (_a2 = sch === null || sch === void 0 ? void 0 : sch.validate) === null || _a2 === void 0 ? void 0 : _a2.evaluated;
-        if (it.props !== true) {
-          if (schEvaluated && !schEvaluated.dynamicProps) {
-            if (schEvaluated.props !== void 0) {
-              it.props = util_1.mergeEvaluated.props(gen, schEvaluated.props, it.props);
-            }
-          } else {
-            const props = gen.var("props", (0, codegen_1._)`${source}.evaluated.props`);
-            it.props = util_1.mergeEvaluated.props(gen, props, it.props, codegen_1.Name);
-          }
-        }
-        if (it.items !== true) {
-          if (schEvaluated && !schEvaluated.dynamicItems) {
-            if (schEvaluated.items !== void 0) {
-              it.items = util_1.mergeEvaluated.items(gen, schEvaluated.items, it.items);
-            }
-          } else {
-            const items = gen.var("items", (0, codegen_1._)`${source}.evaluated.items`);
-            it.items = util_1.mergeEvaluated.items(gen, items, it.items, codegen_1.Name);
-          }
-        }
-      }
-    }
-    exports.callRef = callRef;
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/core/index.js
-var require_core2 = __commonJS({
-  "node_modules/ajv/dist/vocabularies/core/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var id_1 = require_id();
-    var ref_1 = require_ref();
-    var core = [
-      "$schema",
-      "$id",
-      "$defs",
-      "$vocabulary",
-      { keyword: "$comment" },
-      "definitions",
-      id_1.default,
-      ref_1.default
-    ];
-    exports.default = core;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/validation/limitNumber.js
-var require_limitNumber = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/limitNumber.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var codegen_1 = require_codegen2();
-    var ops = codegen_1.operators;
-    var KWDs = {
-      maximum: { okStr: "<=", ok: ops.LTE, fail: ops.GT },
-      minimum: { okStr: ">=", ok: ops.GTE, fail: ops.LT },
-      exclusiveMaximum: { okStr: "<", ok: ops.LT, fail: ops.GTE },
-      exclusiveMinimum: { okStr: ">", ok: ops.GT, fail: ops.LTE }
-    };
-    var error2 = {
-      message: ({ keyword, schemaCode }) => (0, codegen_1.str)`must be ${KWDs[keyword].okStr} ${schemaCode}`,
-      params: ({ keyword, schemaCode }) => (0, codegen_1._)`{comparison: ${KWDs[keyword].okStr}, limit: ${schemaCode}}`
-    };
-    var def = {
-      keyword: Object.keys(KWDs),
-      type: "number",
-      schemaType: "number",
-      $data: true,
-      error: error2,
-      code(cxt) {
-        const { keyword, data, schemaCode } = cxt;
-        cxt.fail$data((0, codegen_1._)`${data} ${KWDs[keyword].fail} ${schemaCode} || isNaN(${data})`);
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/validation/multipleOf.js
-var require_multipleOf = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/multipleOf.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var codegen_1 = require_codegen2();
-    var error2 = {
-      message: ({ schemaCode }) => (0, codegen_1.str)`must be multiple of ${schemaCode}`,
-      params: ({ schemaCode }) => (0, codegen_1._)`{multipleOf: ${schemaCode}}`
-    };
-    var def = {
-      keyword: "multipleOf",
-      type: "number",
-      schemaType: "number",
-      $data: true,
-      error: error2,
-      code(cxt) {
-        const { gen, data, schemaCode, it } = cxt;
-        const prec = it.opts.multipleOfPrecision;
-        const res = gen.let("res");
-        const invalid = prec ? (0, codegen_1._)`Math.abs(Math.round(${res}) - ${res}) > 1e-${prec}` : (0, codegen_1._)`${res} !== parseInt(${res})`;
-        cxt.fail$data((0, codegen_1._)`(${schemaCode} === 0 || (${res} = ${data}/${schemaCode}, ${invalid}))`);
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/runtime/ucs2length.js
-var require_ucs2length = __commonJS({
-  "node_modules/ajv/dist/runtime/ucs2length.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    function ucs2length(str3) {
-      const len = str3.length;
-      let length = 0;
-      let pos = 0;
-      let value;
-      while (pos < len) {
-        length++;
-        value = str3.charCodeAt(pos++);
-        if (value >= 55296 && value <= 56319 && pos < len) {
-          value = str3.charCodeAt(pos);
-          if ((value & 64512) === 56320)
-            pos++;
-        }
-      }
-      return length;
-    }
-    exports.default = ucs2length;
-    ucs2length.code = 'require("ajv/dist/runtime/ucs2length").default';
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/validation/limitLength.js
-var require_limitLength = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/limitLength.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var codegen_1 = require_codegen2();
-    var util_1 = require_util10();
-    var ucs2length_1 = require_ucs2length();
-    var error2 = {
-      message({ keyword, schemaCode }) {
-        const comp = keyword === "maxLength" ? "more" : "fewer";
-        return (0, codegen_1.str)`must NOT have ${comp} than ${schemaCode} characters`;
-      },
-      params: ({ schemaCode }) => (0, codegen_1._)`{limit: ${schemaCode}}`
-    };
-    var def = {
-      keyword: ["maxLength", "minLength"],
-      type: "string",
-      schemaType: "number",
-      $data: true,
-      error: error2,
-      code(cxt) {
-        const { keyword, data, schemaCode, it } = cxt;
-        const op = keyword === "maxLength" ? codegen_1.operators.GT : codegen_1.operators.LT;
-        const len = it.opts.unicode === false ? (0, codegen_1._)`${data}.length` : (0, codegen_1._)`${(0, util_1.useFunc)(cxt.gen, ucs2length_1.default)}(${data})`;
-        cxt.fail$data((0, codegen_1._)`${len} ${op} ${schemaCode}`);
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/validation/pattern.js
-var require_pattern = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/pattern.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var code_1 = require_code2();
-    var util_1 = require_util10();
-    var codegen_1 = require_codegen2();
-    var error2 = {
-      message: ({ schemaCode }) => (0, codegen_1.str)`must match pattern "${schemaCode}"`,
-      params: ({ schemaCode }) => (0, codegen_1._)`{pattern: ${schemaCode}}`
-    };
-    var def = {
-      keyword: "pattern",
-      type: "string",
-      schemaType: "string",
-      $data: true,
-      error: error2,
-      code(cxt) {
-        const { gen, data, $data, schema, schemaCode, it } = cxt;
-        const u = it.opts.unicodeRegExp ? "u" : "";
-        if ($data) {
-          const { regExp } = it.opts.code;
-          const regExpCode = regExp.code === "new RegExp" ? (0, codegen_1._)`new RegExp` : (0, util_1.useFunc)(gen, regExp);
-          const valid = gen.let("valid");
-          gen.try(() => gen.assign(valid, (0, codegen_1._)`${regExpCode}(${schemaCode}, ${u}).test(${data})`), () => gen.assign(valid, false));
-          cxt.fail$data((0, codegen_1._)`!${valid}`);
-        } else {
-          const regExp = (0, code_1.usePattern)(cxt, schema);
-          cxt.fail$data((0, codegen_1._)`!${regExp}.test(${data})`);
-        }
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/validation/limitProperties.js
-var require_limitProperties = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/limitProperties.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var codegen_1 = require_codegen2();
-    var error2 = {
-      message({ keyword, schemaCode }) {
-        const comp = keyword === "maxProperties" ? "more" : "fewer";
-        return (0, codegen_1.str)`must NOT have ${comp} than ${schemaCode} properties`;
-      },
-      params: ({ schemaCode }) => (0, codegen_1._)`{limit: ${schemaCode}}`
-    };
-    var def = {
-      keyword: ["maxProperties", "minProperties"],
-      type: "object",
-      schemaType: "number",
-      $data: true,
-      error: error2,
-      code(cxt) {
-        const { keyword, data, schemaCode } = cxt;
-        const op = keyword === "maxProperties" ? codegen_1.operators.GT : codegen_1.operators.LT;
-        cxt.fail$data((0, codegen_1._)`Object.keys(${data}).length ${op} ${schemaCode}`);
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/validation/required.js
-var require_required = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/required.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var code_1 = require_code2();
-    var codegen_1 = require_codegen2();
-    var util_1 = require_util10();
-    var error2 = {
-      message: ({ params: { missingProperty } }) => (0, codegen_1.str)`must have required property '${missingProperty}'`,
-      params: ({ params: { missingProperty } }) => (0, codegen_1._)`{missingProperty: ${missingProperty}}`
-    };
-    var def = {
-      keyword: "required",
-      type: "object",
-      schemaType: "array",
-      $data: true,
-      error: error2,
-      code(cxt) {
-        const { gen, schema, schemaCode, data, $data, it } = cxt;
-        const { opts } = it;
-        if (!$data && schema.length === 0)
-          return;
-        const useLoop = schema.length >= opts.loopRequired;
-        if (it.allErrors)
-          allErrorsMode();
-        else
-          exitOnErrorMode();
-        if (opts.strictRequired) {
-          const props = cxt.parentSchema.properties;
-          const { definedProperties } = cxt.it;
-          for (const requiredKey of schema) {
-            if ((props === null || props === void 0 ? void 0 : props[requiredKey]) === void 0 && !definedProperties.has(requiredKey)) {
-              const schemaPath = it.schemaEnv.baseId + it.errSchemaPath;
-              const msg = `required property "${requiredKey}" is not defined at "${schemaPath}" (strictRequired)`;
-              (0, util_1.checkStrictMode)(it, msg, it.opts.strictRequired);
-            }
-          }
-        }
-        function allErrorsMode() {
-          if (useLoop || $data) {
-            cxt.block$data(codegen_1.nil, loopAllRequired);
-          } else {
-            for (const prop of schema) {
-              (0, code_1.checkReportMissingProp)(cxt, prop);
-            }
-          }
-        }
-        function exitOnErrorMode() {
-          const missing = gen.let("missing");
-          if (useLoop || $data) {
-            const valid = gen.let("valid", true);
-            cxt.block$data(valid, () => loopUntilMissing(missing, valid));
-            cxt.ok(valid);
-          } else {
-            gen.if((0, code_1.checkMissingProp)(cxt, schema, missing));
-            (0, code_1.reportMissingProp)(cxt, missing);
-            gen.else();
-          }
-        }
-        function loopAllRequired() {
-          gen.forOf("prop", schemaCode, (prop) => {
-            cxt.setParams({ missingProperty: prop });
-            gen.if((0, code_1.noPropertyInData)(gen, data, prop, opts.ownProperties), () => cxt.error());
-          });
-        }
-        function loopUntilMissing(missing, valid) {
-          cxt.setParams({ missingProperty: missing });
-          gen.forOf(missing, schemaCode, () => {
-            gen.assign(valid, (0, code_1.propertyInData)(gen, data, missing, opts.ownProperties));
-            gen.if((0, codegen_1.not)(valid), () => {
-              cxt.error();
-              gen.break();
-            });
-          }, codegen_1.nil);
-        }
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/validation/limitItems.js
-var require_limitItems = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/limitItems.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var codegen_1 = require_codegen2();
-    var error2 = {
-      message({ keyword, schemaCode }) {
-        const comp = keyword === "maxItems" ? "more" : "fewer";
-        return (0, codegen_1.str)`must NOT have ${comp} than ${schemaCode} items`;
-      },
-      params: ({ schemaCode }) => (0, codegen_1._)`{limit: ${schemaCode}}`
-    };
-    var def = {
-      keyword: ["maxItems", "minItems"],
-      type: "array",
-      schemaType: "number",
-      $data: true,
-      error: error2,
-      code(cxt) {
-        const { keyword, data, schemaCode } = cxt;
-        const op = keyword === "maxItems" ? codegen_1.operators.GT : codegen_1.operators.LT;
-        cxt.fail$data((0, codegen_1._)`${data}.length ${op} ${schemaCode}`);
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/runtime/equal.js
-var require_equal = __commonJS({
-  "node_modules/ajv/dist/runtime/equal.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var equal = require_fast_deep_equal();
-    equal.code = 'require("ajv/dist/runtime/equal").default';
-    exports.default = equal;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/validation/uniqueItems.js
-var require_uniqueItems = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/uniqueItems.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var dataType_1 = require_dataType();
-    var codegen_1 = require_codegen2();
-    var util_1 = require_util10();
-    var equal_1 = require_equal();
-    var error2 = {
-      message: ({ params: { i: i2, j } }) => (0, codegen_1.str)`must NOT have duplicate items (items ## ${j} and ${i2} are identical)`,
-      params: ({ params: { i: i2, j } }) => (0, codegen_1._)`{i: ${i2}, j: ${j}}`
-    };
-    var def = {
-      keyword: "uniqueItems",
-      type: "array",
-      schemaType: "boolean",
-      $data: true,
-      error: error2,
-      code(cxt) {
-        const { gen, data, $data, schema, parentSchema, schemaCode, it } = cxt;
-        if (!$data && !schema)
-          return;
-        const valid = gen.let("valid");
-        const itemTypes = parentSchema.items ? (0, dataType_1.getSchemaTypes)(parentSchema.items) : [];
-        cxt.block$data(valid, validateUniqueItems, (0, codegen_1._)`${schemaCode} === false`);
-        cxt.ok(valid);
-        function validateUniqueItems() {
-          const i2 = gen.let("i", (0, codegen_1._)`${data}.length`);
-          const j = gen.let("j");
-          cxt.setParams({ i: i2, j });
-          gen.assign(valid, true);
-          gen.if((0, codegen_1._)`${i2} > 1`, () => (canOptimize() ? loopN : loopN2)(i2, j));
-        }
-        function canOptimize() {
-          return itemTypes.length > 0 && !itemTypes.some((t) => t === "object" || t === "array");
-        }
-        function loopN(i2, j) {
-          const item = gen.name("item");
-          const wrongType = (0, dataType_1.checkDataTypes)(itemTypes, item, it.opts.strictNumbers, dataType_1.DataType.Wrong);
-          const indices = gen.const("indices", (0, codegen_1._)`{}`);
-          gen.for((0, codegen_1._)`;${i2}--;`, () => {
-            gen.let(item, (0, codegen_1._)`${data}[${i2}]`);
-            gen.if(wrongType, (0, codegen_1._)`continue`);
-            if (itemTypes.length > 1)
-              gen.if((0, codegen_1._)`typeof ${item} == "string"`, (0, codegen_1._)`${item} += "_"`);
-            gen.if((0, codegen_1._)`typeof ${indices}[${item}] == "number"`, () => {
-              gen.assign(j, (0, codegen_1._)`${indices}[${item}]`);
-              cxt.error();
-              gen.assign(valid, false).break();
-            }).code((0, codegen_1._)`${indices}[${item}] = ${i2}`);
-          });
-        }
-        function loopN2(i2, j) {
-          const eql = (0, util_1.useFunc)(gen, equal_1.default);
-          const outer = gen.name("outer");
-          gen.label(outer).for((0, codegen_1._)`;${i2}--;`, () => gen.for((0, codegen_1._)`${j} = ${i2}; ${j}--;`, () => gen.if((0, codegen_1._)`${eql}(${data}[${i2}], ${data}[${j}])`, () => {
-            cxt.error();
-            gen.assign(valid, false).break(outer);
-          })));
-        }
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/validation/const.js
-var require_const = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/const.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var codegen_1 = require_codegen2();
-    var util_1 = require_util10();
-    var equal_1 = require_equal();
-    var error2 = {
-      message: "must be equal to constant",
-      params: ({ schemaCode }) => (0, codegen_1._)`{allowedValue: ${schemaCode}}`
-    };
-    var def = {
-      keyword: "const",
-      $data: true,
-      error: error2,
-      code(cxt) {
-        const { gen, data, $data, schemaCode, schema } = cxt;
-        if ($data || schema && typeof schema == "object") {
-          cxt.fail$data((0, codegen_1._)`!${(0, util_1.useFunc)(gen, equal_1.default)}(${data}, ${schemaCode})`);
-        } else {
-          cxt.fail((0, codegen_1._)`${schema} !== ${data}`);
-        }
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/validation/enum.js
-var require_enum2 = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/enum.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var codegen_1 = require_codegen2();
-    var util_1 = require_util10();
-    var equal_1 = require_equal();
-    var error2 = {
-      message: "must be equal to one of the allowed values",
-      params: ({ schemaCode }) => (0, codegen_1._)`{allowedValues: ${schemaCode}}`
-    };
-    var def = {
-      keyword: "enum",
-      schemaType: "array",
-      $data: true,
-      error: error2,
-      code(cxt) {
-        const { gen, data, $data, schema, schemaCode, it } = cxt;
-        if (!$data && schema.length === 0)
-          throw new Error("enum must have non-empty array");
-        const useLoop = schema.length >= it.opts.loopEnum;
-        let eql;
-        const getEql = () => eql !== null && eql !== void 0 ? eql : eql = (0, util_1.useFunc)(gen, equal_1.default);
-        let valid;
-        if (useLoop || $data) {
-          valid = gen.let("valid");
-          cxt.block$data(valid, loopEnum);
-        } else {
-          if (!Array.isArray(schema))
-            throw new Error("ajv implementation error");
-          const vSchema = gen.const("vSchema", schemaCode);
-          valid = (0, codegen_1.or)(...schema.map((_x, i2) => equalCode(vSchema, i2)));
-        }
-        cxt.pass(valid);
-        function loopEnum() {
-          gen.assign(valid, false);
-          gen.forOf("v", schemaCode, (v) => gen.if((0, codegen_1._)`${getEql()}(${data}, ${v})`, () => gen.assign(valid, true).break()));
-        }
-        function equalCode(vSchema, i2) {
-          const sch = schema[i2];
-          return typeof sch === "object" && sch !== null ? (0, codegen_1._)`${getEql()}(${data}, ${vSchema}[${i2}])` : (0, codegen_1._)`${data} === ${sch}`;
-        }
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/validation/index.js
-var require_validation = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var limitNumber_1 = require_limitNumber();
-    var multipleOf_1 = require_multipleOf();
-    var limitLength_1 = require_limitLength();
-    var pattern_1 = require_pattern();
-    var limitProperties_1 = require_limitProperties();
-    var required_1 = require_required();
-    var limitItems_1 = require_limitItems();
-    var uniqueItems_1 = require_uniqueItems();
-    var const_1 = require_const();
-    var enum_1 = require_enum2();
-    var validation = [
-      // number
-      limitNumber_1.default,
-      multipleOf_1.default,
-      // string
-      limitLength_1.default,
-      pattern_1.default,
-      // object
-      limitProperties_1.default,
-      required_1.default,
-      // array
-      limitItems_1.default,
-      uniqueItems_1.default,
-      // any
-      { keyword: "type", schemaType: ["string", "array"] },
-      { keyword: "nullable", schemaType: "boolean" },
-      const_1.default,
-      enum_1.default
-    ];
-    exports.default = validation;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/applicator/additionalItems.js
-var require_additionalItems = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/additionalItems.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.validateAdditionalItems = void 0;
-    var codegen_1 = require_codegen2();
-    var util_1 = require_util10();
-    var error2 = {
-      message: ({ params: { len } }) => (0, codegen_1.str)`must NOT have more than ${len} items`,
-      params: ({ params: { len } }) => (0, codegen_1._)`{limit: ${len}}`
-    };
-    var def = {
-      keyword: "additionalItems",
-      type: "array",
-      schemaType: ["boolean", "object"],
-      before: "uniqueItems",
-      error: error2,
-      code(cxt) {
-        const { parentSchema, it } = cxt;
-        const { items } = parentSchema;
-        if (!Array.isArray(items)) {
-          (0, util_1.checkStrictMode)(it, '"additionalItems" is ignored when "items" is not an array of schemas');
-          return;
-        }
-        validateAdditionalItems(cxt, items);
-      }
-    };
-    function validateAdditionalItems(cxt, items) {
-      const { gen, schema, data, keyword, it } = cxt;
-      it.items = true;
-      const len = gen.const("len", (0, codegen_1._)`${data}.length`);
-      if (schema === false) {
-        cxt.setParams({ len: items.length });
-        cxt.pass((0, codegen_1._)`${len} <= ${items.length}`);
-      } else if (typeof schema == "object" && !(0, util_1.alwaysValidSchema)(it, schema)) {
-        const valid = gen.var("valid", (0, codegen_1._)`${len} <= ${items.length}`);
-        gen.if((0, codegen_1.not)(valid), () => validateItems(valid));
-        cxt.ok(valid);
-      }
-      function validateItems(valid) {
-        gen.forRange("i", items.length, len, (i2) => {
-          cxt.subschema({ keyword, dataProp: i2, dataPropType: util_1.Type.Num }, valid);
-          if (!it.allErrors)
-            gen.if((0, codegen_1.not)(valid), () => gen.break());
-        });
-      }
-    }
-    exports.validateAdditionalItems = validateAdditionalItems;
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/applicator/items.js
-var require_items = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/items.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.validateTuple = void 0;
-    var codegen_1 = require_codegen2();
-    var util_1 = require_util10();
-    var code_1 = require_code2();
-    var def = {
-      keyword: "items",
-      type: "array",
-      schemaType: ["object", "array", "boolean"],
-      before: "uniqueItems",
-      code(cxt) {
-        const { schema, it } = cxt;
-        if (Array.isArray(schema))
-          return validateTuple(cxt, "additionalItems", schema);
-        it.items = true;
-        if ((0, util_1.alwaysValidSchema)(it, schema))
-          return;
-        cxt.ok((0, code_1.validateArray)(cxt));
-      }
-    };
-    function validateTuple(cxt, extraItems, schArr = cxt.schema) {
-      const { gen, parentSchema, data, keyword, it } = cxt;
-      checkStrictTuple(parentSchema);
-      if (it.opts.unevaluated && schArr.length && it.items !== true) {
-        it.items = util_1.mergeEvaluated.items(gen, schArr.length, it.items);
-      }
-      const valid = gen.name("valid");
-      const len = gen.const("len", (0, codegen_1._)`${data}.length`);
-      schArr.forEach((sch, i2) => {
-        if ((0, util_1.alwaysValidSchema)(it, sch))
-          return;
-        gen.if((0, codegen_1._)`${len} > ${i2}`, () => cxt.subschema({
-          keyword,
-          schemaProp: i2,
-          dataProp: i2
-        }, valid));
-        cxt.ok(valid);
-      });
-      function checkStrictTuple(sch) {
-        const { opts, errSchemaPath } = it;
-        const l = schArr.length;
-        const fullTuple = l === sch.minItems && (l === sch.maxItems || sch[extraItems] === false);
-        if (opts.strictTuples && !fullTuple) {
-          const msg = `"${keyword}" is ${l}-tuple, but minItems or maxItems/${extraItems} are not specified or different at path "${errSchemaPath}"`;
-          (0, util_1.checkStrictMode)(it, msg, opts.strictTuples);
-        }
-      }
-    }
-    exports.validateTuple = validateTuple;
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/applicator/prefixItems.js
-var require_prefixItems = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/prefixItems.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var items_1 = require_items();
-    var def = {
-      keyword: "prefixItems",
-      type: "array",
-      schemaType: ["array"],
-      before: "uniqueItems",
-      code: (cxt) => (0, items_1.validateTuple)(cxt, "items")
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/applicator/items2020.js
-var require_items2020 = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/items2020.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var codegen_1 = require_codegen2();
-    var util_1 = require_util10();
-    var code_1 = require_code2();
-    var additionalItems_1 = require_additionalItems();
-    var error2 = {
-      message: ({ params: { len } }) => (0, codegen_1.str)`must NOT have more than ${len} items`,
-      params: ({ params: { len } }) => (0, codegen_1._)`{limit: ${len}}`
-    };
-    var def = {
-      keyword: "items",
-      type: "array",
-      schemaType: ["object", "boolean"],
-      before: "uniqueItems",
-      error: error2,
-      code(cxt) {
-        const { schema, parentSchema, it } = cxt;
-        const { prefixItems } = parentSchema;
-        it.items = true;
-        if ((0, util_1.alwaysValidSchema)(it, schema))
-          return;
-        if (prefixItems)
-          (0, additionalItems_1.validateAdditionalItems)(cxt, prefixItems);
-        else
-          cxt.ok((0, code_1.validateArray)(cxt));
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/applicator/contains.js
-var require_contains = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/contains.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var codegen_1 = require_codegen2();
-    var util_1 = require_util10();
-    var error2 = {
-      message: ({ params: { min, max: max2 } }) => max2 === void 0 ? (0, codegen_1.str)`must contain at least ${min} valid item(s)` : (0, codegen_1.str)`must contain at least ${min} and no more than ${max2} valid item(s)`,
-      params: ({ params: { min, max: max2 } }) => max2 === void 0 ? (0, codegen_1._)`{minContains: ${min}}` : (0, codegen_1._)`{minContains: ${min}, maxContains: ${max2}}`
-    };
-    var def = {
-      keyword: "contains",
-      type: "array",
-      schemaType: ["object", "boolean"],
-      before: "uniqueItems",
-      trackErrors: true,
-      error: error2,
-      code(cxt) {
-        const { gen, schema, parentSchema, data, it } = cxt;
-        let min;
-        let max2;
-        const { minContains, maxContains } = parentSchema;
-        if (it.opts.next) {
-          min = minContains === void 0 ? 1 : minContains;
-          max2 = maxContains;
-        } else {
-          min = 1;
-        }
-        const len = gen.const("len", (0, codegen_1._)`${data}.length`);
-        cxt.setParams({ min, max: max2 });
-        if (max2 === void 0 && min === 0) {
-          (0, util_1.checkStrictMode)(it, `"minContains" == 0 without "maxContains": "contains" keyword ignored`);
-          return;
-        }
-        if (max2 !== void 0 && min > max2) {
-          (0, util_1.checkStrictMode)(it, `"minContains" > "maxContains" is always invalid`);
-          cxt.fail();
-          return;
-        }
-        if ((0, util_1.alwaysValidSchema)(it, schema)) {
-          let cond = (0, codegen_1._)`${len} >= ${min}`;
-          if (max2 !== void 0)
-            cond = (0, codegen_1._)`${cond} && ${len} <= ${max2}`;
-          cxt.pass(cond);
-          return;
-        }
-        it.items = true;
-        const valid = gen.name("valid");
-        if (max2 === void 0 && min === 1) {
-          validateItems(valid, () => gen.if(valid, () => gen.break()));
-        } else if (min === 0) {
-          gen.let(valid, true);
-          if (max2 !== void 0)
-            gen.if((0, codegen_1._)`${data}.length > 0`, validateItemsWithCount);
-        } else {
-          gen.let(valid, false);
-          validateItemsWithCount();
-        }
-        cxt.result(valid, () => cxt.reset());
-        function validateItemsWithCount() {
-          const schValid = gen.name("_valid");
-          const count3 = gen.let("count", 0);
-          validateItems(schValid, () => gen.if(schValid, () => checkLimits(count3)));
-        }
-        function validateItems(_valid, block) {
-          gen.forRange("i", 0, len, (i2) => {
-            cxt.subschema({
-              keyword: "contains",
-              dataProp: i2,
-              dataPropType: util_1.Type.Num,
-              compositeRule: true
-            }, _valid);
-            block();
-          });
-        }
-        function checkLimits(count3) {
-          gen.code((0, codegen_1._)`${count3}++`);
-          if (max2 === void 0) {
-            gen.if((0, codegen_1._)`${count3} >= ${min}`, () => gen.assign(valid, true).break());
-          } else {
-            gen.if((0, codegen_1._)`${count3} > ${max2}`, () => gen.assign(valid, false).break());
-            if (min === 1)
-              gen.assign(valid, true);
-            else
-              gen.if((0, codegen_1._)`${count3} >= ${min}`, () => gen.assign(valid, true));
-          }
-        }
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/applicator/dependencies.js
-var require_dependencies = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/dependencies.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.validateSchemaDeps = exports.validatePropertyDeps = exports.error = void 0;
-    var codegen_1 = require_codegen2();
-    var util_1 = require_util10();
-    var code_1 = require_code2();
-    exports.error = {
-      message: ({ params: { property, depsCount, deps } }) => {
-        const property_ies = depsCount === 1 ? "property" : "properties";
-        return (0, codegen_1.str)`must have ${property_ies} ${deps} when property ${property} is present`;
-      },
-      params: ({ params: { property, depsCount, deps, missingProperty } }) => (0, codegen_1._)`{property: ${property},
-    missingProperty: ${missingProperty},
-    depsCount: ${depsCount},
-    deps: ${deps}}`
-      // TODO change to reference
-    };
-    var def = {
-      keyword: "dependencies",
-      type: "object",
-      schemaType: "object",
-      error: exports.error,
-      code(cxt) {
-        const [propDeps, schDeps] = splitDependencies(cxt);
-        validatePropertyDeps(cxt, propDeps);
-        validateSchemaDeps(cxt, schDeps);
-      }
-    };
-    function splitDependencies({ schema }) {
-      const propertyDeps = {};
-      const schemaDeps = {};
-      for (const key in schema) {
-        if (key === "__proto__")
-          continue;
-        const deps = Array.isArray(schema[key]) ? propertyDeps : schemaDeps;
-        deps[key] = schema[key];
-      }
-      return [propertyDeps, schemaDeps];
-    }
-    function validatePropertyDeps(cxt, propertyDeps = cxt.schema) {
-      const { gen, data, it } = cxt;
-      if (Object.keys(propertyDeps).length === 0)
-        return;
-      const missing = gen.let("missing");
-      for (const prop in propertyDeps) {
-        const deps = propertyDeps[prop];
-        if (deps.length === 0)
-          continue;
-        const hasProperty = (0, code_1.propertyInData)(gen, data, prop, it.opts.ownProperties);
-        cxt.setParams({
-          property: prop,
-          depsCount: deps.length,
-          deps: deps.join(", ")
-        });
-        if (it.allErrors) {
-          gen.if(hasProperty, () => {
-            for (const depProp of deps) {
-              (0, code_1.checkReportMissingProp)(cxt, depProp);
-            }
-          });
-        } else {
-          gen.if((0, codegen_1._)`${hasProperty} && (${(0, code_1.checkMissingProp)(cxt, deps, missing)})`);
-          (0, code_1.reportMissingProp)(cxt, missing);
-          gen.else();
-        }
-      }
-    }
-    exports.validatePropertyDeps = validatePropertyDeps;
-    function validateSchemaDeps(cxt, schemaDeps = cxt.schema) {
-      const { gen, data, keyword, it } = cxt;
-      const valid = gen.name("valid");
-      for (const prop in schemaDeps) {
-        if ((0, util_1.alwaysValidSchema)(it, schemaDeps[prop]))
-          continue;
-        gen.if(
-          (0, code_1.propertyInData)(gen, data, prop, it.opts.ownProperties),
-          () => {
-            const schCxt = cxt.subschema({ keyword, schemaProp: prop }, valid);
-            cxt.mergeValidEvaluated(schCxt, valid);
-          },
-          () => gen.var(valid, true)
-          // TODO var
-        );
-        cxt.ok(valid);
-      }
-    }
-    exports.validateSchemaDeps = validateSchemaDeps;
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/applicator/propertyNames.js
-var require_propertyNames = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/propertyNames.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var codegen_1 = require_codegen2();
-    var util_1 = require_util10();
-    var error2 = {
-      message: "property name must be valid",
-      params: ({ params }) => (0, codegen_1._)`{propertyName: ${params.propertyName}}`
-    };
-    var def = {
-      keyword: "propertyNames",
-      type: "object",
-      schemaType: ["object", "boolean"],
-      error: error2,
-      code(cxt) {
-        const { gen, schema, data, it } = cxt;
-        if ((0, util_1.alwaysValidSchema)(it, schema))
-          return;
-        const valid = gen.name("valid");
-        gen.forIn("key", data, (key) => {
-          cxt.setParams({ propertyName: key });
-          cxt.subschema({
-            keyword: "propertyNames",
-            data: key,
-            dataTypes: ["string"],
-            propertyName: key,
-            compositeRule: true
-          }, valid);
-          gen.if((0, codegen_1.not)(valid), () => {
-            cxt.error(true);
-            if (!it.allErrors)
-              gen.break();
-          });
-        });
-        cxt.ok(valid);
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/applicator/additionalProperties.js
-var require_additionalProperties = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/additionalProperties.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var code_1 = require_code2();
-    var codegen_1 = require_codegen2();
-    var names_1 = require_names();
-    var util_1 = require_util10();
-    var error2 = {
-      message: "must NOT have additional properties",
-      params: ({ params }) => (0, codegen_1._)`{additionalProperty: ${params.additionalProperty}}`
-    };
-    var def = {
-      keyword: "additionalProperties",
-      type: ["object"],
-      schemaType: ["boolean", "object"],
-      allowUndefined: true,
-      trackErrors: true,
-      error: error2,
-      code(cxt) {
-        const { gen, schema, parentSchema, data, errsCount, it } = cxt;
-        if (!errsCount)
-          throw new Error("ajv implementation error");
-        const { allErrors, opts } = it;
-        it.props = true;
-        if (opts.removeAdditional !== "all" && (0, util_1.alwaysValidSchema)(it, schema))
-          return;
-        const props = (0, code_1.allSchemaProperties)(parentSchema.properties);
-        const patProps = (0, code_1.allSchemaProperties)(parentSchema.patternProperties);
-        checkAdditionalProperties();
-        cxt.ok((0, codegen_1._)`${errsCount} === ${names_1.default.errors}`);
-        function checkAdditionalProperties() {
-          gen.forIn("key", data, (key) => {
-            if (!props.length && !patProps.length)
-              additionalPropertyCode(key);
-            else
-              gen.if(isAdditional(key), () => additionalPropertyCode(key));
-          });
-        }
-        function isAdditional(key) {
-          let definedProp;
-          if (props.length > 8) {
-            const propsSchema = (0, util_1.schemaRefOrVal)(it, parentSchema.properties, "properties");
-            definedProp = (0, code_1.isOwnProperty)(gen, propsSchema, key);
-          } else if (props.length) {
-            definedProp = (0, codegen_1.or)(...props.map((p) => (0, codegen_1._)`${key} === ${p}`));
-          } else {
-            definedProp = codegen_1.nil;
-          }
-          if (patProps.length) {
-            definedProp = (0, codegen_1.or)(definedProp, ...patProps.map((p) => (0, codegen_1._)`${(0, code_1.usePattern)(cxt, p)}.test(${key})`));
-          }
-          return (0, codegen_1.not)(definedProp);
-        }
-        function deleteAdditional(key) {
-          gen.code((0, codegen_1._)`delete ${data}[${key}]`);
-        }
-        function additionalPropertyCode(key) {
-          if (opts.removeAdditional === "all" || opts.removeAdditional && schema === false) {
-            deleteAdditional(key);
-            return;
-          }
-          if (schema === false) {
-            cxt.setParams({ additionalProperty: key });
-            cxt.error();
-            if (!allErrors)
-              gen.break();
-            return;
-          }
-          if (typeof schema == "object" && !(0, util_1.alwaysValidSchema)(it, schema)) {
-            const valid = gen.name("valid");
-            if (opts.removeAdditional === "failing") {
-              applyAdditionalSchema(key, valid, false);
-              gen.if((0, codegen_1.not)(valid), () => {
-                cxt.reset();
-                deleteAdditional(key);
-              });
-            } else {
-              applyAdditionalSchema(key, valid);
-              if (!allErrors)
-                gen.if((0, codegen_1.not)(valid), () => gen.break());
-            }
-          }
-        }
-        function applyAdditionalSchema(key, valid, errors) {
-          const subschema = {
-            keyword: "additionalProperties",
-            dataProp: key,
-            dataPropType: util_1.Type.Str
-          };
-          if (errors === false) {
-            Object.assign(subschema, {
-              compositeRule: true,
-              createErrors: false,
-              allErrors: false
-            });
-          }
-          cxt.subschema(subschema, valid);
-        }
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/applicator/properties.js
-var require_properties = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/properties.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var validate_1 = require_validate();
-    var code_1 = require_code2();
-    var util_1 = require_util10();
-    var additionalProperties_1 = require_additionalProperties();
-    var def = {
-      keyword: "properties",
-      type: "object",
-      schemaType: "object",
-      code(cxt) {
-        const { gen, schema, parentSchema, data, it } = cxt;
-        if (it.opts.removeAdditional === "all" && parentSchema.additionalProperties === void 0) {
-          additionalProperties_1.default.code(new validate_1.KeywordCxt(it, additionalProperties_1.default, "additionalProperties"));
-        }
-        const allProps = (0, code_1.allSchemaProperties)(schema);
-        for (const prop of allProps) {
-          it.definedProperties.add(prop);
-        }
-        if (it.opts.unevaluated && allProps.length && it.props !== true) {
-          it.props = util_1.mergeEvaluated.props(gen, (0, util_1.toHash)(allProps), it.props);
-        }
-        const properties = allProps.filter((p) => !(0, util_1.alwaysValidSchema)(it, schema[p]));
-        if (properties.length === 0)
-          return;
-        const valid = gen.name("valid");
-        for (const prop of properties) {
-          if (hasDefault(prop)) {
-            applyPropertySchema(prop);
-          } else {
-            gen.if((0, code_1.propertyInData)(gen, data, prop, it.opts.ownProperties));
-            applyPropertySchema(prop);
-            if (!it.allErrors)
-              gen.else().var(valid, true);
-            gen.endIf();
-          }
-          cxt.it.definedProperties.add(prop);
-          cxt.ok(valid);
-        }
-        function hasDefault(prop) {
-          return it.opts.useDefaults && !it.compositeRule && schema[prop].default !== void 0;
-        }
-        function applyPropertySchema(prop) {
-          cxt.subschema({
-            keyword: "properties",
-            schemaProp: prop,
-            dataProp: prop
-          }, valid);
-        }
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/applicator/patternProperties.js
-var require_patternProperties = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/patternProperties.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var code_1 = require_code2();
-    var codegen_1 = require_codegen2();
-    var util_1 = require_util10();
-    var util_2 = require_util10();
-    var def = {
-      keyword: "patternProperties",
-      type: "object",
-      schemaType: "object",
-      code(cxt) {
-        const { gen, schema, data, parentSchema, it } = cxt;
-        const { opts } = it;
-        const patterns = (0, code_1.allSchemaProperties)(schema);
-        const alwaysValidPatterns = patterns.filter((p) => (0, util_1.alwaysValidSchema)(it, schema[p]));
-        if (patterns.length === 0 || alwaysValidPatterns.length === patterns.length && (!it.opts.unevaluated || it.props === true)) {
-          return;
-        }
-        const checkProperties = opts.strictSchema && !opts.allowMatchingProperties && parentSchema.properties;
-        const valid = gen.name("valid");
-        if (it.props !== true && !(it.props instanceof codegen_1.Name)) {
-          it.props = (0, util_2.evaluatedPropsToName)(gen, it.props);
-        }
-        const { props } = it;
-        validatePatternProperties();
-        function validatePatternProperties() {
-          for (const pat of patterns) {
-            if (checkProperties)
-              checkMatchingProperties(pat);
-            if (it.allErrors) {
-              validateProperties(pat);
-            } else {
-              gen.var(valid, true);
-              validateProperties(pat);
-              gen.if(valid);
-            }
-          }
-        }
-        function checkMatchingProperties(pat) {
-          for (const prop in checkProperties) {
-            if (new RegExp(pat).test(prop)) {
-              (0, util_1.checkStrictMode)(it, `property ${prop} matches pattern ${pat} (use allowMatchingProperties)`);
-            }
-          }
-        }
-        function validateProperties(pat) {
-          gen.forIn("key", data, (key) => {
-            gen.if((0, codegen_1._)`${(0, code_1.usePattern)(cxt, pat)}.test(${key})`, () => {
-              const alwaysValid = alwaysValidPatterns.includes(pat);
-              if (!alwaysValid) {
-                cxt.subschema({
-                  keyword: "patternProperties",
-                  schemaProp: pat,
-                  dataProp: key,
-                  dataPropType: util_2.Type.Str
-                }, valid);
-              }
-              if (it.opts.unevaluated && props !== true) {
-                gen.assign((0, codegen_1._)`${props}[${key}]`, true);
-              } else if (!alwaysValid && !it.allErrors) {
-                gen.if((0, codegen_1.not)(valid), () => gen.break());
-              }
-            });
-          });
-        }
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/applicator/not.js
-var require_not = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/not.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var util_1 = require_util10();
-    var def = {
-      keyword: "not",
-      schemaType: ["object", "boolean"],
-      trackErrors: true,
-      code(cxt) {
-        const { gen, schema, it } = cxt;
-        if ((0, util_1.alwaysValidSchema)(it, schema)) {
-          cxt.fail();
-          return;
-        }
-        const valid = gen.name("valid");
-        cxt.subschema({
-          keyword: "not",
-          compositeRule: true,
-          createErrors: false,
-          allErrors: false
-        }, valid);
-        cxt.failResult(valid, () => cxt.reset(), () => cxt.error());
-      },
-      error: { message: "must NOT be valid" }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/applicator/anyOf.js
-var require_anyOf = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/anyOf.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var code_1 = require_code2();
-    var def = {
-      keyword: "anyOf",
-      schemaType: "array",
-      trackErrors: true,
-      code: code_1.validateUnion,
-      error: { message: "must match a schema in anyOf" }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/applicator/oneOf.js
-var require_oneOf = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/oneOf.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var codegen_1 = require_codegen2();
-    var util_1 = require_util10();
-    var error2 = {
-      message: "must match exactly one schema in oneOf",
-      params: ({ params }) => (0, codegen_1._)`{passingSchemas: ${params.passing}}`
-    };
-    var def = {
-      keyword: "oneOf",
-      schemaType: "array",
-      trackErrors: true,
-      error: error2,
-      code(cxt) {
-        const { gen, schema, parentSchema, it } = cxt;
-        if (!Array.isArray(schema))
-          throw new Error("ajv implementation error");
-        if (it.opts.discriminator && parentSchema.discriminator)
-          return;
-        const schArr = schema;
-        const valid = gen.let("valid", false);
-        const passing = gen.let("passing", null);
-        const schValid = gen.name("_valid");
-        cxt.setParams({ passing });
-        gen.block(validateOneOf);
-        cxt.result(valid, () => cxt.reset(), () => cxt.error(true));
-        function validateOneOf() {
-          schArr.forEach((sch, i2) => {
-            let schCxt;
-            if ((0, util_1.alwaysValidSchema)(it, sch)) {
-              gen.var(schValid, true);
-            } else {
-              schCxt = cxt.subschema({
-                keyword: "oneOf",
-                schemaProp: i2,
-                compositeRule: true
-              }, schValid);
-            }
-            if (i2 > 0) {
-              gen.if((0, codegen_1._)`${schValid} && ${valid}`).assign(valid, false).assign(passing, (0, codegen_1._)`[${passing}, ${i2}]`).else();
-            }
-            gen.if(schValid, () => {
-              gen.assign(valid, true);
-              gen.assign(passing, i2);
-              if (schCxt)
-                cxt.mergeEvaluated(schCxt, codegen_1.Name);
-            });
-          });
-        }
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/applicator/allOf.js
-var require_allOf = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/allOf.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var util_1 = require_util10();
-    var def = {
-      keyword: "allOf",
-      schemaType: "array",
-      code(cxt) {
-        const { gen, schema, it } = cxt;
-        if (!Array.isArray(schema))
-          throw new Error("ajv implementation error");
-        const valid = gen.name("valid");
-        schema.forEach((sch, i2) => {
-          if ((0, util_1.alwaysValidSchema)(it, sch))
-            return;
-          const schCxt = cxt.subschema({ keyword: "allOf", schemaProp: i2 }, valid);
-          cxt.ok(valid);
-          cxt.mergeEvaluated(schCxt);
-        });
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/applicator/if.js
-var require_if = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/if.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var codegen_1 = require_codegen2();
-    var util_1 = require_util10();
-    var error2 = {
-      message: ({ params }) => (0, codegen_1.str)`must match "${params.ifClause}" schema`,
-      params: ({ params }) => (0, codegen_1._)`{failingKeyword: ${params.ifClause}}`
-    };
-    var def = {
-      keyword: "if",
-      schemaType: ["object", "boolean"],
-      trackErrors: true,
-      error: error2,
-      code(cxt) {
-        const { gen, parentSchema, it } = cxt;
-        if (parentSchema.then === void 0 && parentSchema.else === void 0) {
-          (0, util_1.checkStrictMode)(it, '"if" without "then" and "else" is ignored');
-        }
-        const hasThen = hasSchema(it, "then");
-        const hasElse = hasSchema(it, "else");
-        if (!hasThen && !hasElse)
-          return;
-        const valid = gen.let("valid", true);
-        const schValid = gen.name("_valid");
-        validateIf();
-        cxt.reset();
-        if (hasThen && hasElse) {
-          const ifClause = gen.let("ifClause");
-          cxt.setParams({ ifClause });
-          gen.if(schValid, validateClause("then", ifClause), validateClause("else", ifClause));
-        } else if (hasThen) {
-          gen.if(schValid, validateClause("then"));
-        } else {
-          gen.if((0, codegen_1.not)(schValid), validateClause("else"));
-        }
-        cxt.pass(valid, () => cxt.error(true));
-        function validateIf() {
-          const schCxt = cxt.subschema({
-            keyword: "if",
-            compositeRule: true,
-            createErrors: false,
-            allErrors: false
-          }, schValid);
-          cxt.mergeEvaluated(schCxt);
-        }
-        function validateClause(keyword, ifClause) {
-          return () => {
-            const schCxt = cxt.subschema({ keyword }, schValid);
-            gen.assign(valid, schValid);
-            cxt.mergeValidEvaluated(schCxt, valid);
-            if (ifClause)
-              gen.assign(ifClause, (0, codegen_1._)`${keyword}`);
-            else
-              cxt.setParams({ ifClause: keyword });
-          };
-        }
-      }
-    };
-    function hasSchema(it, keyword) {
-      const schema = it.schema[keyword];
-      return schema !== void 0 && !(0, util_1.alwaysValidSchema)(it, schema);
-    }
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/applicator/thenElse.js
-var require_thenElse = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/thenElse.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var util_1 = require_util10();
-    var def = {
-      keyword: ["then", "else"],
-      schemaType: ["object", "boolean"],
-      code({ keyword, parentSchema, it }) {
-        if (parentSchema.if === void 0)
-          (0, util_1.checkStrictMode)(it, `"${keyword}" without "if" is ignored`);
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/applicator/index.js
-var require_applicator = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var additionalItems_1 = require_additionalItems();
-    var prefixItems_1 = require_prefixItems();
-    var items_1 = require_items();
-    var items2020_1 = require_items2020();
-    var contains_1 = require_contains();
-    var dependencies_1 = require_dependencies();
-    var propertyNames_1 = require_propertyNames();
-    var additionalProperties_1 = require_additionalProperties();
-    var properties_1 = require_properties();
-    var patternProperties_1 = require_patternProperties();
-    var not_1 = require_not();
-    var anyOf_1 = require_anyOf();
-    var oneOf_1 = require_oneOf();
-    var allOf_1 = require_allOf();
-    var if_1 = require_if();
-    var thenElse_1 = require_thenElse();
-    function getApplicator(draft2020 = false) {
-      const applicator = [
-        // any
-        not_1.default,
-        anyOf_1.default,
-        oneOf_1.default,
-        allOf_1.default,
-        if_1.default,
-        thenElse_1.default,
-        // object
-        propertyNames_1.default,
-        additionalProperties_1.default,
-        dependencies_1.default,
-        properties_1.default,
-        patternProperties_1.default
-      ];
-      if (draft2020)
-        applicator.push(prefixItems_1.default, items2020_1.default);
-      else
-        applicator.push(additionalItems_1.default, items_1.default);
-      applicator.push(contains_1.default);
-      return applicator;
-    }
-    exports.default = getApplicator;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/format/format.js
-var require_format = __commonJS({
-  "node_modules/ajv/dist/vocabularies/format/format.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var codegen_1 = require_codegen2();
-    var error2 = {
-      message: ({ schemaCode }) => (0, codegen_1.str)`must match format "${schemaCode}"`,
-      params: ({ schemaCode }) => (0, codegen_1._)`{format: ${schemaCode}}`
-    };
-    var def = {
-      keyword: "format",
-      type: ["number", "string"],
-      schemaType: "string",
-      $data: true,
-      error: error2,
-      code(cxt, ruleType) {
-        const { gen, data, $data, schema, schemaCode, it } = cxt;
-        const { opts, errSchemaPath, schemaEnv, self: self2 } = it;
-        if (!opts.validateFormats)
-          return;
-        if ($data)
-          validate$DataFormat();
-        else
-          validateFormat();
-        function validate$DataFormat() {
-          const fmts = gen.scopeValue("formats", {
-            ref: self2.formats,
-            code: opts.code.formats
-          });
-          const fDef = gen.const("fDef", (0, codegen_1._)`${fmts}[${schemaCode}]`);
-          const fType = gen.let("fType");
-          const format = gen.let("format");
-          gen.if((0, codegen_1._)`typeof ${fDef} == "object" && !(${fDef} instanceof RegExp)`, () => gen.assign(fType, (0, codegen_1._)`${fDef}.type || "string"`).assign(format, (0, codegen_1._)`${fDef}.validate`), () => gen.assign(fType, (0, codegen_1._)`"string"`).assign(format, fDef));
-          cxt.fail$data((0, codegen_1.or)(unknownFmt(), invalidFmt()));
-          function unknownFmt() {
-            if (opts.strictSchema === false)
-              return codegen_1.nil;
-            return (0, codegen_1._)`${schemaCode} && !${format}`;
-          }
-          function invalidFmt() {
-            const callFormat = schemaEnv.$async ? (0, codegen_1._)`(${fDef}.async ? await ${format}(${data}) : ${format}(${data}))` : (0, codegen_1._)`${format}(${data})`;
-            const validData = (0, codegen_1._)`(typeof ${format} == "function" ? ${callFormat} : ${format}.test(${data}))`;
-            return (0, codegen_1._)`${format} && ${format} !== true && ${fType} === ${ruleType} && !${validData}`;
-          }
-        }
-        function validateFormat() {
-          const formatDef = self2.formats[schema];
-          if (!formatDef) {
-            unknownFormat();
-            return;
-          }
-          if (formatDef === true)
-            return;
-          const [fmtType, format, fmtRef] = getFormat(formatDef);
-          if (fmtType === ruleType)
-            cxt.pass(validCondition());
-          function unknownFormat() {
-            if (opts.strictSchema === false) {
-              self2.logger.warn(unknownMsg());
-              return;
-            }
-            throw new Error(unknownMsg());
-            function unknownMsg() {
-              return `unknown format "${schema}" ignored in schema at path "${errSchemaPath}"`;
-            }
-          }
-          function getFormat(fmtDef) {
-            const code2 = fmtDef instanceof RegExp ? (0, codegen_1.regexpCode)(fmtDef) : opts.code.formats ? (0, codegen_1._)`${opts.code.formats}${(0, codegen_1.getProperty)(schema)}` : void 0;
-            const fmt = gen.scopeValue("formats", { key: schema, ref: fmtDef, code: code2 });
-            if (typeof fmtDef == "object" && !(fmtDef instanceof RegExp)) {
-              return [fmtDef.type || "string", fmtDef.validate, (0, codegen_1._)`${fmt}.validate`];
-            }
-            return ["string", fmtDef, fmt];
-          }
-          function validCondition() {
-            if (typeof formatDef == "object" && !(formatDef instanceof RegExp) && formatDef.async) {
-              if (!schemaEnv.$async)
-                throw new Error("async format in sync schema");
-              return (0, codegen_1._)`await ${fmtRef}(${data})`;
-            }
-            return typeof format == "function" ? (0, codegen_1._)`${fmtRef}(${data})` : (0, codegen_1._)`${fmtRef}.test(${data})`;
-          }
-        }
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/format/index.js
-var require_format2 = __commonJS({
-  "node_modules/ajv/dist/vocabularies/format/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var format_1 = require_format();
-    var format = [format_1.default];
-    exports.default = format;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/metadata.js
-var require_metadata = __commonJS({
-  "node_modules/ajv/dist/vocabularies/metadata.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.contentVocabulary = exports.metadataVocabulary = void 0;
-    exports.metadataVocabulary = [
-      "title",
-      "description",
-      "default",
-      "deprecated",
-      "readOnly",
-      "writeOnly",
-      "examples"
-    ];
-    exports.contentVocabulary = [
-      "contentMediaType",
-      "contentEncoding",
-      "contentSchema"
-    ];
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/draft7.js
-var require_draft7 = __commonJS({
-  "node_modules/ajv/dist/vocabularies/draft7.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var core_1 = require_core2();
-    var validation_1 = require_validation();
-    var applicator_1 = require_applicator();
-    var format_1 = require_format2();
-    var metadata_1 = require_metadata();
-    var draft7Vocabularies = [
-      core_1.default,
-      validation_1.default,
-      (0, applicator_1.default)(),
-      format_1.default,
-      metadata_1.metadataVocabulary,
-      metadata_1.contentVocabulary
-    ];
-    exports.default = draft7Vocabularies;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/discriminator/types.js
-var require_types2 = __commonJS({
-  "node_modules/ajv/dist/vocabularies/discriminator/types.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.DiscrError = void 0;
-    var DiscrError;
-    (function(DiscrError2) {
-      DiscrError2["Tag"] = "tag";
-      DiscrError2["Mapping"] = "mapping";
-    })(DiscrError || (exports.DiscrError = DiscrError = {}));
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/discriminator/index.js
-var require_discriminator = __commonJS({
-  "node_modules/ajv/dist/vocabularies/discriminator/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var codegen_1 = require_codegen2();
-    var types_1 = require_types2();
-    var compile_1 = require_compile();
-    var ref_error_1 = require_ref_error();
-    var util_1 = require_util10();
-    var error2 = {
-      message: ({ params: { discrError, tagName } }) => discrError === types_1.DiscrError.Tag ? `tag "${tagName}" must be string` : `value of tag "${tagName}" must be in oneOf`,
-      params: ({ params: { discrError, tag, tagName } }) => (0, codegen_1._)`{error: ${discrError}, tag: ${tagName}, tagValue: ${tag}}`
-    };
-    var def = {
-      keyword: "discriminator",
-      type: "object",
-      schemaType: "object",
-      error: error2,
-      code(cxt) {
-        const { gen, data, schema, parentSchema, it } = cxt;
-        const { oneOf: oneOf2 } = parentSchema;
-        if (!it.opts.discriminator) {
-          throw new Error("discriminator: requires discriminator option");
-        }
-        const tagName = schema.propertyName;
-        if (typeof tagName != "string")
-          throw new Error("discriminator: requires propertyName");
-        if (schema.mapping)
-          throw new Error("discriminator: mapping is not supported");
-        if (!oneOf2)
-          throw new Error("discriminator: requires oneOf keyword");
-        const valid = gen.let("valid", false);
-        const tag = gen.const("tag", (0, codegen_1._)`${data}${(0, codegen_1.getProperty)(tagName)}`);
-        gen.if((0, codegen_1._)`typeof ${tag} == "string"`, () => validateMapping(), () => cxt.error(false, { discrError: types_1.DiscrError.Tag, tag, tagName }));
-        cxt.ok(valid);
-        function validateMapping() {
-          const mapping = getMapping();
-          gen.if(false);
-          for (const tagValue in mapping) {
-            gen.elseIf((0, codegen_1._)`${tag} === ${tagValue}`);
-            gen.assign(valid, applyTagSchema(mapping[tagValue]));
-          }
-          gen.else();
-          cxt.error(false, { discrError: types_1.DiscrError.Mapping, tag, tagName });
-          gen.endIf();
-        }
-        function applyTagSchema(schemaProp) {
-          const _valid = gen.name("valid");
-          const schCxt = cxt.subschema({ keyword: "oneOf", schemaProp }, _valid);
-          cxt.mergeEvaluated(schCxt, codegen_1.Name);
-          return _valid;
-        }
-        function getMapping() {
-          var _a2;
-          const oneOfMapping = {};
-          const topRequired = hasRequired(parentSchema);
-          let tagRequired = true;
-          for (let i2 = 0; i2 < oneOf2.length; i2++) {
-            let sch = oneOf2[i2];
-            if ((sch === null || sch === void 0 ? void 0 : sch.$ref) && !(0, util_1.schemaHasRulesButRef)(sch, it.self.RULES)) {
-              const ref = sch.$ref;
-              sch = compile_1.resolveRef.call(it.self, it.schemaEnv.root, it.baseId, ref);
-              if (sch instanceof compile_1.SchemaEnv)
-                sch = sch.schema;
-              if (sch === void 0)
-                throw new ref_error_1.default(it.opts.uriResolver, it.baseId, ref);
-            }
-            const propSch = (_a2 = sch === null || sch === void 0 ? void 0 : sch.properties) === null || _a2 === void 0 ? void 0 : _a2[tagName];
-            if (typeof propSch != "object") {
-              throw new Error(`discriminator: oneOf subschemas (or referenced schemas) must have "properties/${tagName}"`);
-            }
-            tagRequired = tagRequired && (topRequired || hasRequired(sch));
-            addMappings(propSch, i2);
-          }
-          if (!tagRequired)
-            throw new Error(`discriminator: "${tagName}" must be required`);
-          return oneOfMapping;
-          function hasRequired({ required }) {
-            return Array.isArray(required) && required.includes(tagName);
-          }
-          function addMappings(sch, i2) {
-            if (sch.const) {
-              addMapping(sch.const, i2);
-            } else if (sch.enum) {
-              for (const tagValue of sch.enum) {
-                addMapping(tagValue, i2);
-              }
-            } else {
-              throw new Error(`discriminator: "properties/${tagName}" must have "const" or "enum"`);
-            }
-          }
-          function addMapping(tagValue, i2) {
-            if (typeof tagValue != "string" || tagValue in oneOfMapping) {
-              throw new Error(`discriminator: "${tagName}" values must be unique strings`);
-            }
-            oneOfMapping[tagValue] = i2;
-          }
-        }
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/refs/json-schema-draft-07.json
-var require_json_schema_draft_07 = __commonJS({
-  "node_modules/ajv/dist/refs/json-schema-draft-07.json"(exports, module) {
-    module.exports = {
-      $schema: "http://json-schema.org/draft-07/schema#",
-      $id: "http://json-schema.org/draft-07/schema#",
-      title: "Core schema meta-schema",
-      definitions: {
-        schemaArray: {
-          type: "array",
-          minItems: 1,
-          items: { $ref: "#" }
-        },
-        nonNegativeInteger: {
-          type: "integer",
-          minimum: 0
-        },
-        nonNegativeIntegerDefault0: {
-          allOf: [{ $ref: "#/definitions/nonNegativeInteger" }, { default: 0 }]
-        },
-        simpleTypes: {
-          enum: ["array", "boolean", "integer", "null", "number", "object", "string"]
-        },
-        stringArray: {
-          type: "array",
-          items: { type: "string" },
-          uniqueItems: true,
-          default: []
-        }
-      },
-      type: ["object", "boolean"],
-      properties: {
-        $id: {
-          type: "string",
-          format: "uri-reference"
-        },
-        $schema: {
-          type: "string",
-          format: "uri"
-        },
-        $ref: {
-          type: "string",
-          format: "uri-reference"
-        },
-        $comment: {
-          type: "string"
-        },
-        title: {
-          type: "string"
-        },
-        description: {
-          type: "string"
-        },
-        default: true,
-        readOnly: {
-          type: "boolean",
-          default: false
-        },
-        examples: {
-          type: "array",
-          items: true
-        },
-        multipleOf: {
-          type: "number",
-          exclusiveMinimum: 0
-        },
-        maximum: {
-          type: "number"
-        },
-        exclusiveMaximum: {
-          type: "number"
-        },
-        minimum: {
-          type: "number"
-        },
-        exclusiveMinimum: {
-          type: "number"
-        },
-        maxLength: { $ref: "#/definitions/nonNegativeInteger" },
-        minLength: { $ref: "#/definitions/nonNegativeIntegerDefault0" },
-        pattern: {
-          type: "string",
-          format: "regex"
-        },
-        additionalItems: { $ref: "#" },
-        items: {
-          anyOf: [{ $ref: "#" }, { $ref: "#/definitions/schemaArray" }],
-          default: true
-        },
-        maxItems: { $ref: "#/definitions/nonNegativeInteger" },
-        minItems: { $ref: "#/definitions/nonNegativeIntegerDefault0" },
-        uniqueItems: {
-          type: "boolean",
-          default: false
-        },
-        contains: { $ref: "#" },
-        maxProperties: { $ref: "#/definitions/nonNegativeInteger" },
-        minProperties: { $ref: "#/definitions/nonNegativeIntegerDefault0" },
-        required: { $ref: "#/definitions/stringArray" },
-        additionalProperties: { $ref: "#" },
-        definitions: {
-          type: "object",
-          additionalProperties: { $ref: "#" },
-          default: {}
-        },
-        properties: {
-          type: "object",
-          additionalProperties: { $ref: "#" },
-          default: {}
-        },
-        patternProperties: {
-          type: "object",
-          additionalProperties: { $ref: "#" },
-          propertyNames: { format: "regex" },
-          default: {}
-        },
-        dependencies: {
-          type: "object",
-          additionalProperties: {
-            anyOf: [{ $ref: "#" }, { $ref: "#/definitions/stringArray" }]
-          }
-        },
-        propertyNames: { $ref: "#" },
-        const: true,
-        enum: {
-          type: "array",
-          items: true,
-          minItems: 1,
-          uniqueItems: true
-        },
-        type: {
-          anyOf: [
-            { $ref: "#/definitions/simpleTypes" },
-            {
-              type: "array",
-              items: { $ref: "#/definitions/simpleTypes" },
-              minItems: 1,
-              uniqueItems: true
-            }
-          ]
-        },
-        format: { type: "string" },
-        contentMediaType: { type: "string" },
-        contentEncoding: { type: "string" },
-        if: { $ref: "#" },
-        then: { $ref: "#" },
-        else: { $ref: "#" },
-        allOf: { $ref: "#/definitions/schemaArray" },
-        anyOf: { $ref: "#/definitions/schemaArray" },
-        oneOf: { $ref: "#/definitions/schemaArray" },
-        not: { $ref: "#" }
-      },
-      default: true
-    };
-  }
-});
-
-// node_modules/ajv/dist/ajv.js
-var require_ajv = __commonJS({
-  "node_modules/ajv/dist/ajv.js"(exports, module) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.MissingRefError = exports.ValidationError = exports.CodeGen = exports.Name = exports.nil = exports.stringify = exports.str = exports._ = exports.KeywordCxt = exports.Ajv = void 0;
-    var core_1 = require_core();
-    var draft7_1 = require_draft7();
-    var discriminator_1 = require_discriminator();
-    var draft7MetaSchema = require_json_schema_draft_07();
-    var META_SUPPORT_DATA = ["/properties"];
-    var META_SCHEMA_ID = "http://json-schema.org/draft-07/schema";
-    var Ajv2 = class extends core_1.default {
-      _addVocabularies() {
-        super._addVocabularies();
-        draft7_1.default.forEach((v) => this.addVocabulary(v));
-        if (this.opts.discriminator)
-          this.addKeyword(discriminator_1.default);
-      }
-      _addDefaultMetaSchema() {
-        super._addDefaultMetaSchema();
-        if (!this.opts.meta)
-          return;
-        const metaSchema = this.opts.$data ? this.$dataMetaSchema(draft7MetaSchema, META_SUPPORT_DATA) : draft7MetaSchema;
-        this.addMetaSchema(metaSchema, META_SCHEMA_ID, false);
-        this.refs["http://json-schema.org/schema"] = META_SCHEMA_ID;
-      }
-      defaultMeta() {
-        return this.opts.defaultMeta = super.defaultMeta() || (this.getSchema(META_SCHEMA_ID) ? META_SCHEMA_ID : void 0);
-      }
-    };
-    exports.Ajv = Ajv2;
-    module.exports = exports = Ajv2;
-    module.exports.Ajv = Ajv2;
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.default = Ajv2;
-    var validate_1 = require_validate();
-    Object.defineProperty(exports, "KeywordCxt", { enumerable: true, get: function() {
-      return validate_1.KeywordCxt;
-    } });
-    var codegen_1 = require_codegen2();
-    Object.defineProperty(exports, "_", { enumerable: true, get: function() {
-      return codegen_1._;
-    } });
-    Object.defineProperty(exports, "str", { enumerable: true, get: function() {
-      return codegen_1.str;
-    } });
-    Object.defineProperty(exports, "stringify", { enumerable: true, get: function() {
-      return codegen_1.stringify;
-    } });
-    Object.defineProperty(exports, "nil", { enumerable: true, get: function() {
-      return codegen_1.nil;
-    } });
-    Object.defineProperty(exports, "Name", { enumerable: true, get: function() {
-      return codegen_1.Name;
-    } });
-    Object.defineProperty(exports, "CodeGen", { enumerable: true, get: function() {
-      return codegen_1.CodeGen;
-    } });
-    var validation_error_1 = require_validation_error();
-    Object.defineProperty(exports, "ValidationError", { enumerable: true, get: function() {
-      return validation_error_1.default;
-    } });
-    var ref_error_1 = require_ref_error();
-    Object.defineProperty(exports, "MissingRefError", { enumerable: true, get: function() {
-      return ref_error_1.default;
-    } });
-  }
-});
-
 // src/action/main.ts
 import { randomUUID as randomUUID2 } from "node:crypto";
 
@@ -32649,8 +25744,8 @@ function issueCommand(command, properties, message) {
   const cmd = new Command(command, properties, message);
   process.stdout.write(cmd.toString() + os.EOL);
 }
-function issue(name3, message = "") {
-  issueCommand(name3, {}, message);
+function issue(name2, message = "") {
+  issueCommand(name2, {}, message);
 }
 var CMD_STRING = "::";
 var Command = class {
@@ -33114,23 +26209,23 @@ var ExitCode;
 function setSecret(secret) {
   issueCommand("add-mask", {}, secret);
 }
-function getInput(name3, options) {
-  const val = process.env[`INPUT_${name3.replace(/ /g, "_").toUpperCase()}`] || "";
+function getInput(name2, options) {
+  const val = process.env[`INPUT_${name2.replace(/ /g, "_").toUpperCase()}`] || "";
   if (options && options.required && !val) {
-    throw new Error(`Input required and not supplied: ${name3}`);
+    throw new Error(`Input required and not supplied: ${name2}`);
   }
   if (options && options.trimWhitespace === false) {
     return val;
   }
   return val.trim();
 }
-function setOutput(name3, value) {
+function setOutput(name2, value) {
   const filePath = process.env["GITHUB_OUTPUT"] || "";
   if (filePath) {
-    return issueFileCommand("OUTPUT", prepareKeyValueMessage(name3, value));
+    return issueFileCommand("OUTPUT", prepareKeyValueMessage(name2, value));
   }
   process.stdout.write(os4.EOL);
-  issueCommand("set-output", { name: name3 }, toCommandValue(value));
+  issueCommand("set-output", { name: name2 }, toCommandValue(value));
 }
 function setFailed(message) {
   process.exitCode = ExitCode.Failure;
@@ -33151,15 +26246,15 @@ function notice(message, properties = {}) {
 function info(message) {
   process.stdout.write(message + os4.EOL);
 }
-function startGroup(name3) {
-  issue("group", name3);
+function startGroup(name2) {
+  issue("group", name2);
 }
 function endGroup() {
   issue("endgroup");
 }
-function group(name3, fn) {
+function group(name2, fn) {
   return __awaiter2(this, void 0, void 0, function* () {
-    startGroup(name3);
+    startGroup(name2);
     let result;
     try {
       result = yield fn();
@@ -33302,8 +26397,8 @@ function formatPercent(delta3, base) {
 function formatMegabytes(bytes) {
   return (bytes / (1024 * 1024)).toFixed(2);
 }
-function formatShape(shape3) {
-  return `[${shape3.map((d) => d === null ? "?" : String(d)).join(", ")}]`;
+function formatShape(shape2) {
+  return `[${shape2.map((d) => d === null ? "?" : String(d)).join(", ")}]`;
 }
 
 // src/render/text.ts
@@ -33417,7 +26512,7 @@ var COUNT_NAMES = [
 ];
 function compare(base, head, thresholds2 = {}) {
   const counts2 = Object.fromEntries(
-    COUNT_NAMES.map((name3) => [name3, delta(base.counts[name3], head.counts[name3])])
+    COUNT_NAMES.map((name2) => [name2, delta(base.counts[name2], head.counts[name2])])
   );
   const baseParams = new Map(base.parameters.map((p) => [p.name, p]));
   const headParams = new Map(head.parameters.map((p) => [p.name, p]));
@@ -33479,11 +26574,11 @@ function moduleDeltas(base, head) {
   };
   const b = totals(base);
   const h = totals(head);
-  return [.../* @__PURE__ */ new Set([...b.keys(), ...h.keys()])].map((name3) => ({
-    name: name3,
-    base: b.get(name3) ?? 0,
-    head: h.get(name3) ?? 0,
-    delta: (h.get(name3) ?? 0) - (b.get(name3) ?? 0)
+  return [.../* @__PURE__ */ new Set([...b.keys(), ...h.keys()])].map((name2) => ({
+    name: name2,
+    base: b.get(name2) ?? 0,
+    head: h.get(name2) ?? 0,
+    delta: (h.get(name2) ?? 0) - (b.get(name2) ?? 0)
   })).filter((m) => m.delta !== 0).sort((x2, y) => Math.abs(y.delta) - Math.abs(x2.delta) || x2.name.localeCompare(y.name));
 }
 function verdict(c, t) {
@@ -33687,26 +26782,26 @@ var InputError = class extends Error {
 };
 var DEFAULT_BASELINE_ARTIFACT = "paramtrace-baseline";
 var DEFAULT_COMMENT_KEY = "default";
-function oneOf(get, name3, allowed, fallback) {
-  const raw = get(name3).trim().toLowerCase();
+function oneOf(get, name2, allowed, fallback) {
+  const raw = get(name2).trim().toLowerCase();
   if (raw === "") return fallback;
   if (!allowed.includes(raw)) {
-    throw new InputError(`input '${name3}' must be one of ${allowed.join(", ")}; got '${raw}'`);
+    throw new InputError(`input '${name2}' must be one of ${allowed.join(", ")}; got '${raw}'`);
   }
   return raw;
 }
-function parseBoolean(name3, raw, fallback) {
+function parseBoolean(name2, raw, fallback) {
   const v = raw.trim();
   if (v === "") return fallback;
   if (["true", "True", "TRUE"].includes(v)) return true;
   if (["false", "False", "FALSE"].includes(v)) return false;
-  throw new InputError(`input '${name3}' must be true or false; got '${v}'`);
+  throw new InputError(`input '${name2}' must be true or false; got '${v}'`);
 }
-function parseCountInput(name3, raw) {
+function parseCountInput(name2, raw) {
   try {
     return parseCount(raw);
   } catch (error2) {
-    throw new InputError(`input '${name3}': ${error2.message}`);
+    throw new InputError(`input '${name2}': ${error2.message}`);
   }
 }
 function parseGrowthInput(raw) {
@@ -33723,10 +26818,10 @@ function parseInputShapes(raw) {
     throw new InputError(`input 'input-shapes' ${why}; expected e.g. 'input=1x3x224x224; mask=1x128'`);
   };
   const shapes = /* @__PURE__ */ Object.create(null);
-  const dims = (name3, list3) => list3.map((d) => {
+  const dims = (name2, list2) => list2.map((d) => {
     const n = typeof d === "string" ? Number(d) : d;
     if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0)
-      fail2(`has a bad dimension '${String(d)}' for '${name3}'`);
+      fail2(`has a bad dimension '${String(d)}' for '${name2}'`);
     return n;
   });
   if (v.startsWith("{")) {
@@ -33736,9 +26831,9 @@ function parseInputShapes(raw) {
     } catch {
       fail2("is not valid JSON");
     }
-    for (const [name3, list3] of Object.entries(parsed)) {
-      if (!Array.isArray(list3)) fail2(`has a non-list shape for '${name3}'`);
-      shapes[name3] = dims(name3, list3);
+    for (const [name2, list2] of Object.entries(parsed)) {
+      if (!Array.isArray(list2)) fail2(`has a non-list shape for '${name2}'`);
+      shapes[name2] = dims(name2, list2);
     }
     return { ...shapes };
   }
@@ -33768,19 +26863,19 @@ function assignments(input, raw, example) {
 }
 function parseInputDims(raw) {
   const dims = {};
-  for (const [name3, value] of assignments("input-dims", raw, "batch=1; seq=128")) {
+  for (const [name2, value] of assignments("input-dims", raw, "batch=1; seq=128")) {
     const n = Number(value);
     if (value === "" || !Number.isSafeInteger(n) || n < 0)
-      throw new InputError(`input 'input-dims': '${value}' is not a dimension size for '${name3}'`);
-    dims[name3] = n;
+      throw new InputError(`input 'input-dims': '${value}' is not a dimension size for '${name2}'`);
+    dims[name2] = n;
   }
   return dims;
 }
 function parseInputFiles(raw) {
   const files = {};
-  for (const [name3, value] of assignments("input-files", raw, "input=inputs/x.npy")) {
-    if (value === "") throw new InputError(`input 'input-files': no file for '${name3}'`);
-    files[name3] = value;
+  for (const [name2, value] of assignments("input-files", raw, "input=inputs/x.npy")) {
+    if (value === "") throw new InputError(`input 'input-files': no file for '${name2}'`);
+    files[name2] = value;
   }
   return files;
 }
@@ -33794,11 +26889,11 @@ function parseTrace(get) {
     throw new InputError(`input 'trace' must be true, false or required; got '${raw}'`);
   }
 }
-function parseSeconds(name3, raw, fallback, max2) {
+function parseSeconds(name2, raw, fallback, max2) {
   const v = raw.trim();
   const n = v === "" ? fallback : Number(v);
   if (!Number.isFinite(n) || n <= 0 || n > max2) {
-    throw new InputError(`input '${name3}' must be a number of seconds between 0 and ${max2}; got '${v}'`);
+    throw new InputError(`input '${name2}' must be a number of seconds between 0 and ${max2}; got '${v}'`);
   }
   return n;
 }
@@ -33943,21 +27038,21 @@ function checkTensor(value, index, fail2) {
   const label = typeof t.name === "string" && t.name !== "" ? `tensor #${index} ('${t.name}')` : `tensor #${index}`;
   const bad = (what) => fail2(`'s ${label} ${what}`);
   if (typeof t.name !== "string" || t.name === "") bad("has no name");
-  const name3 = t.name;
+  const name2 = t.name;
   if (!Array.isArray(t.aliases) || !t.aliases.every((a) => typeof a === "string" && a !== "")) {
     bad('has no "aliases" list of names');
   }
   if (t.kind !== "parameter" && t.kind !== "buffer")
     bad(`has kind ${JSON.stringify(t.kind)}, expected 'parameter' or 'buffer'`);
   if (!Array.isArray(t.shape)) bad('has no "shape" list');
-  const shape3 = t.shape;
-  const badDim = shape3.find((d) => !(typeof d === "number" && Number.isSafeInteger(d) && d >= 0));
+  const shape2 = t.shape;
+  const badDim = shape2.find((d) => !(typeof d === "number" && Number.isSafeInteger(d) && d >= 0));
   if (badDim !== void 0) {
     bad(
-      `has shape [${shape3.map((d) => JSON.stringify(d)).join(", ")}]: dimension ${JSON.stringify(badDim)} is not a non-negative integer`
+      `has shape [${shape2.map((d) => JSON.stringify(d)).join(", ")}]: dimension ${JSON.stringify(badDim)} is not a non-negative integer`
     );
   }
-  const dims = shape3;
+  const dims = shape2;
   const product = dims.reduce((a, b) => a * b, 1);
   if (!Number.isSafeInteger(product)) bad(`has shape [${dims.join(", ")}] whose element count is too large`);
   if (!(typeof t.numel === "number" && Number.isSafeInteger(t.numel) && t.numel === product)) {
@@ -33968,8 +27063,8 @@ function checkTensor(value, index, fail2) {
     bad(`has requiresGrad ${JSON.stringify(t.requiresGrad)}, expected true or false`);
   if (typeof t.fingerprint !== "string") bad("has no fingerprint");
   return {
-    name: name3,
-    aliases: [...new Set(t.aliases.filter((a) => a !== name3))],
+    name: name2,
+    aliases: [...new Set(t.aliases.filter((a) => a !== name2))],
     kind: t.kind,
     shape: dims,
     dtype: t.dtype,
@@ -34054,8 +27149,32 @@ var WireFormatError = class extends Error {
 };
 
 // src/onnx/stream-decode.ts
-var onnxRoot = import_light.default.Root.fromJSON(ONNX_PROTO_JSON);
-onnxRoot.resolveAll();
+var schema;
+function onnxSchema() {
+  if (schema) return schema;
+  const root = import_light.default.Root.fromJSON(ONNX_PROTO_JSON);
+  root.resolveAll();
+  const tensor = root.lookupType("onnx.TensorProto");
+  schema = {
+    root,
+    model: root.lookupType("onnx.ModelProto"),
+    tensor,
+    streamed: new Set(
+      [
+        "onnx.ModelProto",
+        "onnx.GraphProto",
+        "onnx.NodeProto",
+        "onnx.AttributeProto",
+        "onnx.TensorProto",
+        "onnx.SparseTensorProto",
+        "onnx.FunctionProto",
+        "onnx.TrainingInfoProto"
+      ].map((name2) => root.lookupType(name2))
+    ),
+    alwaysWalked: /* @__PURE__ */ new Set([tensor, root.lookupType("onnx.GraphProto")])
+  };
+  return schema;
+}
 var PayloadRef = class {
   constructor(offset, length) {
     this.offset = offset;
@@ -34064,21 +27183,7 @@ var PayloadRef = class {
   offset;
   length;
 };
-var STREAMED = new Set(
-  [
-    "onnx.ModelProto",
-    "onnx.GraphProto",
-    "onnx.NodeProto",
-    "onnx.AttributeProto",
-    "onnx.TensorProto",
-    "onnx.SparseTensorProto",
-    "onnx.FunctionProto",
-    "onnx.TrainingInfoProto"
-  ].map((name3) => onnxRoot.lookupType(name3))
-);
 var WALK_ABOVE = 64 * 1024;
-var TENSOR = onnxRoot.lookupType("onnx.TensorProto");
-var ALWAYS_WALKED = /* @__PURE__ */ new Set([TENSOR, onnxRoot.lookupType("onnx.GraphProto")]);
 var PAYLOAD_FIELDS = /* @__PURE__ */ new Set([
   "raw_data",
   "float_data",
@@ -34089,8 +27194,7 @@ var PAYLOAD_FIELDS = /* @__PURE__ */ new Set([
 ]);
 var MAX_DEPTH = 64;
 function decodeModel(source, limits = { maxDepth: MAX_DEPTH }) {
-  const type = onnxRoot.lookupType("onnx.ModelProto");
-  return walk(source, type, 0, source.size, 0, limits);
+  return walk(source, onnxSchema().model, 0, source.size, 0, limits);
 }
 function walk(source, type, start, end, depth, limits) {
   if (depth > limits.maxDepth) {
@@ -34138,13 +27242,14 @@ function walk(source, type, start, end, depth, limits) {
 }
 function decodeDelimited(source, type, field2, start, length, depth, limits) {
   const child = field2.resolvedType;
+  const { streamed, alwaysWalked, tensor } = onnxSchema();
   if (child instanceof import_light.default.Type) {
-    if (STREAMED.has(child) && (length > WALK_ABOVE || ALWAYS_WALKED.has(child))) {
+    if (streamed.has(child) && (length > WALK_ABOVE || alwaysWalked.has(child))) {
       return walk(source, child, start, start + length, depth + 1, limits);
     }
     return decodeMessage(child, field2, Buffer.from(source.read(start, length)), start, depth);
   }
-  if (type === TENSOR && PAYLOAD_FIELDS.has(field2.name)) return new PayloadRef(start, length);
+  if (type === tensor && PAYLOAD_FIELDS.has(field2.name)) return new PayloadRef(start, length);
   const headerLength = varintLength(field2.id * 8 + 2) + varintLength(length);
   const bytes = source.read(start - headerLength, headerLength + length);
   return decodeWithLibrary(type, field2, bytes, start - headerLength, depth);
@@ -34176,8 +27281,8 @@ function decodeWithLibrary(type, field2, bytes, at, depth = 0) {
       `cannot decode ${type.name}.${field2.name} at byte ${at}: ${error2.message}`
     );
   }
-  const object2 = type.toObject(message, TO_OBJECT);
-  const value = object2[field2.name];
+  const object = type.toObject(message, TO_OBJECT);
+  const value = object[field2.name];
   if (field2.resolvedType instanceof import_light.default.Type) checkNesting(value, depth);
   return field2.repeated && Array.isArray(value) ? { repeated: value } : value;
 }
@@ -34197,10 +27302,10 @@ function store(out, field2, value) {
     out[field2.name] = value;
     return;
   }
-  const list3 = out[field2.name] ??= [];
+  const list2 = out[field2.name] ??= [];
   if (value && typeof value === "object" && "repeated" in value)
-    for (const item of value.repeated) list3.push(item);
-  else list3.push(value);
+    for (const item of value.repeated) list2.push(item);
+  else list2.push(value);
 }
 function scalarSize(head, at, wireType, pos) {
   switch (wireType) {
@@ -34349,11 +27454,11 @@ function toNode(n, id, context) {
   const attributes = [];
   const subgraphs = [];
   for (const a of list(n.attribute)) {
-    const name3 = str(a.name);
-    const value = toAttributeValue(a, `${id}/${name3}`, context);
-    attributes.push({ name: name3, value });
-    if (value.type === "graph") subgraphs.push({ attribute: name3, graph: value.value });
-    if (value.type === "graphs") value.value.forEach((graph) => subgraphs.push({ attribute: name3, graph }));
+    const name2 = str(a.name);
+    const value = toAttributeValue(a, `${id}/${name2}`, context);
+    attributes.push({ name: name2, value });
+    if (value.type === "graph") subgraphs.push({ attribute: name2, graph: value.value });
+    if (value.type === "graphs") value.value.forEach((graph) => subgraphs.push({ attribute: name2, graph }));
   }
   return {
     id,
@@ -34412,20 +27517,20 @@ function toAttributeValue(a, id, context) {
   }
 }
 function toTensor(t, context) {
-  const name3 = str(t.name);
-  const dims = list(t.dims).map((d) => int(d, context.file, `a dimension of tensor '${name3}'`));
+  const name2 = str(t.name);
+  const dims = list(t.dims).map((d) => int(d, context.file, `a dimension of tensor '${name2}'`));
   if (dims.length > MAX_RANK) {
     throw new ModelReadError(
       context.file,
-      `tensor '${name3}' has ${dims.length} dimensions, more than ${MAX_RANK}`
+      `tensor '${name2}' has ${dims.length} dimensions, more than ${MAX_RANK}`
     );
   }
   const tensor = {
-    name: name3,
+    name: name2,
     dataType: dataTypeName(Number(t.data_type ?? 0)),
     dims,
-    numel: numelOf(dims, name3, context.file),
-    data: tensorData(t, name3, context.file)
+    numel: numelOf(dims, name2, context.file),
+    data: tensorData(t, name2, context.file)
   };
   checkStoredSize(tensor, list(t.string_data).length, context.file);
   return tensor;
@@ -34455,9 +27560,9 @@ var ELEMENT_BITS = {
   float4e2m1: 4
 };
 function checkStoredSize(tensor, strings, file) {
-  const { name: name3, numel, data, dataType } = tensor;
+  const { name: name2, numel, data, dataType } = tensor;
   if (numel === 0 || data.kind === "external") return;
-  const claim = `tensor '${name3}' has ${numel} elements (${tensor.dims.join("x") || "a scalar"}) of ${dataType}`;
+  const claim = `tensor '${name2}' has ${numel} elements (${tensor.dims.join("x") || "a scalar"}) of ${dataType}`;
   if (data.kind === "none") throw new ModelReadError(file, `${claim} but no data`);
   const bits2 = ELEMENT_BITS[dataType] ?? 0;
   const bytes = data.kind === "in-file" ? data.length : data.bytes?.length;
@@ -34494,16 +27599,16 @@ function toSparseTensor(s, context) {
     indices
   };
 }
-function numelOf(dims, name3, file) {
+function numelOf(dims, name2, file) {
   let numel = 1;
   for (const d of dims) {
-    if (d < 0) throw new ModelReadError(file, `tensor '${name3}' has a negative dimension (${d})`);
+    if (d < 0) throw new ModelReadError(file, `tensor '${name2}' has a negative dimension (${d})`);
     numel *= d;
   }
   if (!Number.isSafeInteger(numel)) {
     throw new ModelReadError(
       file,
-      `tensor '${name3}' has ${dims.join("x")} elements, more than any real tensor can have`
+      `tensor '${name2}' has ${dims.join("x")} elements, more than any real tensor can have`
     );
   }
   return numel;
@@ -34517,14 +27622,14 @@ var TENSOR_FIELDS = [
   "uint64_data",
   "string_data"
 ];
-function tensorData(t, name3, file) {
+function tensorData(t, name2, file) {
   if (Number(t.data_location ?? 0) === 1) {
     const info3 = entries(t.external_data);
     if (info3.location === void 0) {
-      throw new ModelReadError(file, `tensor '${name3}' is stored externally but names no location`);
+      throw new ModelReadError(file, `tensor '${name2}' is stored externally but names no location`);
     }
-    const offset = info3.offset === void 0 ? 0 : int(info3.offset, file, `external offset of '${name3}'`);
-    const length = info3.length === void 0 ? void 0 : int(info3.length, file, `external length of '${name3}'`);
+    const offset = info3.offset === void 0 ? 0 : int(info3.offset, file, `external offset of '${name2}'`);
+    const length = info3.length === void 0 ? void 0 : int(info3.length, file, `external length of '${name2}'`);
     return { kind: "external", location: info3.location, offset, length };
   }
   for (const field2 of TENSOR_FIELDS) {
@@ -34541,7 +27646,7 @@ function tensorData(t, name3, file) {
       if (refs.length > 0) {
         throw new ModelReadError(
           file,
-          `tensor '${name3}' splits ${field2} into several chunks, which paramtrace does not read`
+          `tensor '${name2}' splits ${field2} into several chunks, which paramtrace does not read`
         );
       }
       if (field2 === "string_data") return { kind: "inline", field: field2, values: [] };
@@ -34556,11 +27661,11 @@ function tensorData(t, name3, file) {
 }
 function toValueInfo(v) {
   const tensorType = v.type?.tensor_type ?? void 0;
-  const shape3 = tensorType?.shape;
+  const shape2 = tensorType?.shape;
   return {
     name: str(v.name),
     elemType: tensorType?.elem_type === void 0 ? void 0 : dataTypeName(Number(tensorType.elem_type)),
-    shape: shape3 === void 0 ? void 0 : list(shape3.dim).map(toDim)
+    shape: shape2 === void 0 ? void 0 : list(shape2.dim).map(toDim)
   };
 }
 function toDim(d) {
@@ -34903,26 +28008,26 @@ var TensorReader = class {
   }
   /** The sample key its transpose would have: equals sampleKey(o) whenever o holds this tensor transposed. */
   transposedSampleKey(tensor) {
-    const shape3 = this.matrix(tensor);
-    if (!shape3) return void 0;
-    const { rows, cols, unit } = shape3;
+    const shape2 = this.matrix(tensor);
+    if (!shape2) return void 0;
+    const { rows, cols, unit } = shape2;
     const at = this.locate(tensor);
-    if (shape3.length <= EXACT_KEY_BYTES) {
+    if (shape2.length <= EXACT_KEY_BYTES) {
       const parts = [];
       this.transposed(tensor, (slab) => void parts.push(Uint8Array.from(slab)));
       return { key: exactKey(concat(parts)), exact: true };
     }
-    const count3 = shape3.length / unit;
+    const count2 = shape2.length / unit;
     const out = new Uint8Array(SAMPLE_RUNS * SAMPLE_RUN * unit);
     let n = 0;
-    for (const start of sampleStarts(count3)) {
+    for (const start of sampleStarts(count2)) {
       for (let p = start; p < start + SAMPLE_RUN; p++) {
         const from = (p % rows * cols + Math.floor(p / rows)) * unit;
         this.readPart(at, from, out.subarray(n * unit, (n + 1) * unit), tensor);
         n++;
       }
     }
-    return { key: sampledKey(shape3.length, out), exact: false };
+    return { key: sampledKey(shape2.length, out), exact: false };
   }
   /** Whether two tensors hold the same bytes; streamed, block against block. */
   sameContent(a, b) {
@@ -34942,8 +28047,8 @@ var TensorReader = class {
   /** Whether `other` holds the 2-D `tensor` transposed; streamed slab by slab. */
   isTransposeOf(tensor, other) {
     const ot = this.locate(other);
-    const shape3 = this.matrix(tensor);
-    if (!shape3 || lengthOf(ot) !== shape3.length) return false;
+    const shape2 = this.matrix(tensor);
+    if (!shape2 || lengthOf(ot) !== shape2.length) return false;
     let offset = 0;
     let same = true;
     this.transposed(tensor, (slab) => {
@@ -35013,9 +28118,9 @@ var TensorReader = class {
    * Returns false when the tensor is not a matrix of whole-byte elements.
    */
   transposed(tensor, visit) {
-    const shape3 = this.matrix(tensor);
-    if (!shape3) return false;
-    const { rows, cols, unit, length } = shape3;
+    const shape2 = this.matrix(tensor);
+    if (!shape2) return false;
+    const { rows, cols, unit, length } = shape2;
     const at = this.locate(tensor);
     const slabBytes = Math.min(length, Math.max(MIN_SLAB, Math.ceil(length / MAX_PASSES)));
     const width = Math.max(1, Math.floor(slabBytes / (rows * unit)));
@@ -35039,9 +28144,9 @@ var TensorReader = class {
     return true;
   }
   /** A reusable buffer of at least `size` bytes, as a view of exactly `size`. */
-  buffer(name3, size) {
-    let buffer = this[name3];
-    if (!buffer || buffer.length < size) buffer = this[name3] = new Uint8Array(size);
+  buffer(name2, size) {
+    let buffer = this[name2];
+    if (!buffer || buffer.length < size) buffer = this[name2] = new Uint8Array(size);
     return buffer.subarray(0, size);
   }
   /** rows, cols and element size of a 2-D tensor of whole-byte elements whose bytes are all there. */
@@ -35154,10 +28259,10 @@ var TensorReader = class {
     source = new FileSource(file);
     this.sources.set(file, source);
     if (this.sources.size > MAX_OPEN) {
-      for (const [name3, open2] of this.sources) {
-        if (name3 === this.model.file.path) continue;
+      for (const [name2, open2] of this.sources) {
+        if (name2 === this.model.file.path) continue;
         open2.close();
-        this.sources.delete(name3);
+        this.sources.delete(name2);
         break;
       }
     }
@@ -35171,10 +28276,10 @@ function sampleUnit(tensor) {
   const bits2 = elementBits(tensor.dataType);
   return bits2 >= 8 ? bits2 / 8 : 1;
 }
-function sampleStarts(count3) {
-  const last = Math.max(0, count3 - SAMPLE_RUN);
+function sampleStarts(count2) {
+  const last = Math.max(0, count2 - SAMPLE_RUN);
   const starts = [0, last];
-  let state = count3 >>> 0 || 1;
+  let state = count2 >>> 0 || 1;
   while (starts.length < SAMPLE_RUNS) {
     state ^= state << 13;
     state ^= state >>> 17;
@@ -35525,13 +28630,13 @@ var Scope = class {
   parent;
   values = /* @__PURE__ */ new Map();
   /** null marks a non-constant value that shadows an outer constant of the same name. */
-  set(name3, origins) {
-    this.values.set(name3, origins);
+  set(name2, origins) {
+    this.values.set(name2, origins);
   }
-  get(name3) {
-    const own = this.values.get(name3);
+  get(name2) {
+    const own = this.values.get(name2);
     if (own !== void 0) return own ?? void 0;
-    return this.parent?.get(name3);
+    return this.parent?.get(name2);
   }
 };
 var MAX_CONSTANT_LINKS = 2e6;
@@ -35554,10 +28659,10 @@ function walkModel(model) {
 }
 function walkGraph(model, graph, graphPath, outer, walk2, budget) {
   const scope = new Scope(outer);
-  const register2 = (tensor, kind, name3, numel = tensor.numel) => {
-    const key = `${graphPath}|${name3}`;
-    walk2.constants.set(key, { key, name: name3, graphPath, tensor, kind, numel });
-    scope.set(name3, [{ key, quantized: false }]);
+  const register2 = (tensor, kind, name2, numel = tensor.numel) => {
+    const key = `${graphPath}|${name2}`;
+    walk2.constants.set(key, { key, name: name2, graphPath, tensor, kind, numel });
+    scope.set(name2, [{ key, quantized: false }]);
   };
   for (const input of graph.inputs) scope.set(input.name, null);
   for (const t of graph.initializers) register2(t, "initializer", t.name);
@@ -35616,16 +28721,16 @@ function dedupe(origins) {
 }
 function callOf(node, graphPath) {
   const scopes = dynamoScopes(node);
-  let name3;
-  if (scopes && scopes.length >= 2) name3 = scopes.at(-2) ?? "";
+  let name2;
+  if (scopes && scopes.length >= 2) name2 = scopes.at(-2) ?? "";
   else if (node.name.startsWith("/") && node.name.lastIndexOf("/") > 0) {
-    name3 = modulePath(node.name.slice(1, node.name.lastIndexOf("/")).split("/"));
+    name2 = modulePath(node.name.slice(1, node.name.lastIndexOf("/")).split("/"));
   }
-  if (name3 === void 0) {
-    name3 = node.name !== "" ? node.name : `${node.opType}#${node.id}`;
-    return { key: `${graphPath}|node:${node.id}`, name: name3 };
+  if (name2 === void 0) {
+    name2 = node.name !== "" ? node.name : `${node.opType}#${node.id}`;
+    return { key: `${graphPath}|node:${node.id}`, name: name2 };
   }
-  return { key: `${graphPath}|scope:${name3}`, name: name3 === "" ? "(root)" : name3 };
+  return { key: `${graphPath}|scope:${name2}`, name: name2 === "" ? "(root)" : name2 };
 }
 function modulePath(components) {
   let path5 = "";
@@ -35960,12 +29065,12 @@ function analyzeModel(input) {
     const users = [...usedBy.get(p.name) ?? []];
     const runs = users.reduce((sum2, key) => sum2 + calls.get(key).executions, 0);
     if (runs >= 2) {
-      const names3 = users.map(callName);
-      if (!manifest && isValueMerged(p, names3, content)) {
+      const names2 = users.map(callName);
+      if (!manifest && isValueMerged(p, names2, content)) {
         valueMerged.push({
           name: p.name,
           numel: p.numel,
-          callNames: names3,
+          callNames: names2,
           note: "equal-valued constant merged by the exporter and read by unrelated layers; not a shared parameter"
         });
       } else {
@@ -35973,7 +29078,7 @@ function analyzeModel(input) {
           name: p.name,
           numel: p.numel,
           calls: runs,
-          callNames: names3,
+          callNames: names2,
           extraInSummary: p.numel * (runs - 1)
         });
       }
@@ -35986,7 +29091,7 @@ function analyzeModel(input) {
   const unique = sum(parameters.filter((p) => usedBy.has(p.name)).map((p) => p.numel));
   let summary2 = 0;
   for (const call of calls.values()) {
-    for (const name3 of call.params) summary2 += (numelOf2.get(name3) ?? 0) * call.executions;
+    for (const name2 of call.params) summary2 += (numelOf2.get(name2) ?? 0) * call.executions;
   }
   const hasGrad = manifest !== void 0;
   const trainable = hasGrad ? sum(parameters.filter((p) => p.trainable).map((p) => p.numel)) : null;
@@ -36278,9 +29383,9 @@ function consumerRuns(graph, producer, nodes, graphRuns) {
   }
   return runs;
 }
-function readsAny(graph, names3) {
+function readsAny(graph, names2) {
   return graph.nodes.some(
-    (n) => n.inputs.some((i2) => names3.has(i2)) || n.subgraphs.some((s) => readsAny(s.graph, names3))
+    (n) => n.inputs.some((i2) => names2.has(i2)) || n.subgraphs.some((s) => readsAny(s.graph, names2))
   );
 }
 function subgraphRuns(graph, nodes) {
@@ -36375,13 +29480,13 @@ function parseHeader(file, text4, dataOffset) {
       `holds dtype '${descr}', which is not supported (little-endian f4, f8, f2, i8, i4, i2, i1, u8, u4, u2, u1, b1)`
     );
   }
-  const shape3 = shapeText2.split(",").map((s) => s.trim()).filter((s) => s !== "").map((s) => {
+  const shape2 = shapeText2.split(",").map((s) => s.trim()).filter((s) => s !== "").map((s) => {
     const d = Number(s.replace(/L$/, ""));
     if (!Number.isSafeInteger(d) || d < 0) fail(file, `has an invalid shape (${shapeText2})`);
     return d;
   });
   const [dtype, size] = entry;
-  return { dtype, shape: shape3, dataOffset, byteLength: shape3.reduce((a, b) => a * b, 1) * size };
+  return { dtype, shape: shape2, dataOffset, byteLength: shape2.reduce((a, b) => a * b, 1) * size };
 }
 function openFile(file) {
   try {
@@ -36421,27 +29526,27 @@ function planInputs(model, options) {
   return fed.map((input, index) => planInput(input, index, options));
 }
 function planInput(input, index, options) {
-  const { name: name3 } = input;
+  const { name: name2 } = input;
   const dtype = input.elemType;
   if (dtype === void 0) {
     throw new TraceInputError(
-      `input '${name3}' is not a tensor (sequence, map or optional inputs cannot be synthesized); paramtrace traces tensor inputs only`
+      `input '${name2}' is not a tensor (sequence, map or optional inputs cannot be synthesized); paramtrace traces tensor inputs only`
     );
   }
   if (!FEEDABLE.has(dtype))
     throw new TraceInputError(
-      `input '${name3}' has element type ${dtype}, which onnxruntime-node cannot feed`
+      `input '${name2}' has element type ${dtype}, which onnxruntime-node cannot feed`
     );
-  const file = options.inputFiles?.[name3];
+  const file = options.inputFiles?.[name2];
   if (file !== void 0) {
     const header3 = readNpyHeader(file);
     if (header3.dtype !== dtype) {
-      throw new TraceInputError(`input file ${file} holds ${header3.dtype}, but input '${name3}' is ${dtype}`);
+      throw new TraceInputError(`input file ${file} holds ${header3.dtype}, but input '${name2}' is ${dtype}`);
     }
-    const wanted = options.inputs?.[name3];
+    const wanted = options.inputs?.[name2];
     if (wanted && wanted.join("x") !== header3.shape.join("x")) {
       throw new TraceInputError(
-        `input file ${file} has shape ${header3.shape.join("x")}, but --input ${name3}=${wanted.join("x")} was given`
+        `input file ${file} has shape ${header3.shape.join("x")}, but --input ${name2}=${wanted.join("x")} was given`
       );
     }
     checkAgainstDeclared(
@@ -36450,74 +29555,74 @@ function planInput(input, index, options) {
       `input file ${file} (shape ${header3.shape.join("x") || "scalar"})`
     );
     return {
-      name: name3,
+      name: name2,
       dtype,
       shape: header3.shape,
       source: { kind: "npy", path: path2.resolve(file) },
       from: `file ${path2.basename(file)}`
     };
   }
-  const shape3 = options.inputs?.[name3] ?? resolveDeclared(input, options.dims ?? {});
-  if (options.inputs?.[name3]) checkAgainstDeclared(input, shape3, `--input ${name3}=${shape3.join("x")}`);
+  const shape2 = options.inputs?.[name2] ?? resolveDeclared(input, options.dims ?? {});
+  if (options.inputs?.[name2]) checkAgainstDeclared(input, shape2, `--input ${name2}=${shape2.join("x")}`);
   const isFloat = dtype === "float32" || dtype === "float64" || dtype === "float16";
   const random = isFloat && (options.floatFill ?? "random") === "random";
   const seed = (options.seed ?? 0) + index;
   const source = random ? { kind: "random", seed } : { kind: "zeros" };
   const from = random ? `random uniform [-1, 1), seed ${seed}` : dtype === "bool" ? "false" : dtype === "string" ? "empty strings" : "zeros";
-  return { name: name3, dtype, shape: shape3, source, from };
+  return { name: name2, dtype, shape: shape2, source, from };
 }
 function resolveDeclared(input, dims) {
-  const { name: name3, shape: shape3 } = input;
-  if (shape3 === void 0) {
+  const { name: name2, shape: shape2 } = input;
+  if (shape2 === void 0) {
     throw new TraceInputError(
-      `input '${name3}' declares no shape (unknown rank): set it with --input ${name3}=<d0>x<d1>x...`
+      `input '${name2}' declares no shape (unknown rank): set it with --input ${name2}=<d0>x<d1>x...`
     );
   }
-  return shape3.map((dim2, axis) => {
-    if (typeof dim2 === "number") return dim2;
-    const example = `--input ${name3}=${suggest(shape3)}`;
-    if (dim2 === null) {
+  return shape2.map((dim, axis) => {
+    if (typeof dim === "number") return dim;
+    const example = `--input ${name2}=${suggest(shape2)}`;
+    if (dim === null) {
       throw new TraceInputError(
-        `input '${name3}' dimension ${axis} has neither a size nor a name: set the shape with ${example}`
+        `input '${name2}' dimension ${axis} has neither a size nor a name: set the shape with ${example}`
       );
     }
-    const size = dims[dim2];
+    const size = dims[dim];
     if (size === void 0) {
       throw new TraceInputError(
-        `input '${name3}' dimension ${axis} is the symbolic dimension '${dim2}': set it with --dim ${dim2}=<size>, or set the shape with ${example}`
+        `input '${name2}' dimension ${axis} is the symbolic dimension '${dim}': set it with --dim ${dim}=<size>, or set the shape with ${example}`
       );
     }
     return size;
   });
 }
-function checkAgainstDeclared(input, shape3, given) {
+function checkAgainstDeclared(input, shape2, given) {
   const declared = input.shape;
   if (declared === void 0) return;
   const text4 = declared.map((d) => d === null ? "?" : String(d)).join("x") || "scalar";
-  if (declared.length !== shape3.length) {
+  if (declared.length !== shape2.length) {
     throw new TraceInputError(
-      `${given} has rank ${shape3.length}, but input '${input.name}' is declared with rank ${declared.length} (${text4})`
+      `${given} has rank ${shape2.length}, but input '${input.name}' is declared with rank ${declared.length} (${text4})`
     );
   }
   declared.forEach((d, axis) => {
-    if (typeof d === "number" && d !== shape3[axis]) {
+    if (typeof d === "number" && d !== shape2[axis]) {
       throw new TraceInputError(
-        `${given} has size ${shape3[axis]} at dimension ${axis}, but input '${input.name}' is declared ${text4}`
+        `${given} has size ${shape2[axis]} at dimension ${axis}, but input '${input.name}' is declared ${text4}`
       );
     }
   });
 }
 function checkNamed(given, fed, option) {
-  for (const name3 of Object.keys(given ?? {})) {
-    if (!fed.some((i2) => i2.name === name3)) {
+  for (const name2 of Object.keys(given ?? {})) {
+    if (!fed.some((i2) => i2.name === name2)) {
       throw new TraceInputError(
-        `${option} ${name3}: the model has no such input (its inputs: ${fed.map((i2) => i2.name).join(", ") || "none"})`
+        `${option} ${name2}: the model has no such input (its inputs: ${fed.map((i2) => i2.name).join(", ") || "none"})`
       );
     }
   }
 }
-function suggest(shape3) {
-  return shape3.map((d) => typeof d === "number" ? String(d) : "N").join("x");
+function suggest(shape2) {
+  return shape2.map((d) => typeof d === "number" ? String(d) : "N").join("x");
 }
 
 // src/trace/worker-process.ts
@@ -36652,8 +29757,8 @@ function residentMb(pid) {
   return Number.isFinite(kb) && kb > 0 ? kb / 1024 : void 0;
 }
 function workerPath() {
-  for (const name3 of ["trace-worker.js", "trace-worker.ts"]) {
-    const file = fileURLToPath(new URL(`./${name3}`, import.meta.url));
+  for (const name2 of ["trace-worker.js", "trace-worker.ts"]) {
+    const file = fileURLToPath(new URL(`./${name2}`, import.meta.url));
     if (existsSync3(file)) return file;
   }
   throw new TraceError(
@@ -36737,7 +29842,7 @@ async function runTrace(model, options, requestFile, worker) {
   return {
     device: result.device,
     onnxruntimeVersion: result.onnxruntimeVersion,
-    inputs: inputs.map(({ name: name3, dtype, shape: shape3, from }) => ({ name: name3, dtype, shape: shape3, from })),
+    inputs: inputs.map(({ name: name2, dtype, shape: shape2, from }) => ({ name: name2, dtype, shape: shape2, from })),
     nodes: result.nodes,
     fallbackNodes: result.device === "cpu" ? [] : Object.entries(result.nodes).filter(([, run]) => run.provider === "CPUExecutionProvider").map(([id]) => id),
     requestedDevice: device,
@@ -36779,16 +29884,16 @@ var PhaseClock = class {
   running = [];
   peaks = new PeakMemory();
   /** Runs `work` as the phase `name` (phases may nest: the inner one's time is its own). */
-  run(name3, work) {
-    this.enter(name3);
+  run(name2, work) {
+    this.enter(name2);
     try {
       return work();
     } finally {
       this.leave();
     }
   }
-  async runAsync(name3, work) {
-    this.enter(name3);
+  async runAsync(name2, work) {
+    this.enter(name2);
     try {
       return await work();
     } finally {
@@ -36796,22 +29901,22 @@ var PhaseClock = class {
     }
   }
   /** Memory used elsewhere during the phase (the trace's worker process), added to its peak. */
-  addPeak(name3, bytes) {
-    const total = this.totals.get(name3);
+  addPeak(name2, bytes) {
+    const total = this.totals.get(name2);
     if (total) total.peak += bytes;
   }
   timings() {
-    return ORDER.filter((name3) => this.totals.has(name3)).map((name3) => {
-      const { ms, peak } = this.totals.get(name3);
-      return { phase: name3, ms: Math.round(ms * 10) / 10, peakRssBytes: peak };
+    return ORDER.filter((name2) => this.totals.has(name2)).map((name2) => {
+      const { ms, peak } = this.totals.get(name2);
+      return { phase: name2, ms: Math.round(ms * 10) / 10, peakRssBytes: peak };
     });
   }
-  enter(name3) {
+  enter(name2) {
     const outer = this.running.at(-1);
     if (outer) this.record(outer.name, 0, this.peaks.takePeak());
     else this.peaks.takePeak();
-    this.running.push({ name: name3, started: performance2.now(), inner: 0 });
-    this.hooks.onPhaseStart?.(name3);
+    this.running.push({ name: name2, started: performance2.now(), inner: 0 });
+    this.hooks.onPhaseStart?.(name2);
   }
   leave() {
     const phase = this.running.pop();
@@ -36822,12 +29927,12 @@ var PhaseClock = class {
     this.record(phase.name, ms, this.peaks.takePeak());
     this.hooks.onPhase?.(phase.name, ms);
   }
-  record(name3, ms, peak) {
-    const total = this.totals.get(name3);
+  record(name2, ms, peak) {
+    const total = this.totals.get(name2);
     if (total) {
       total.ms += ms;
       total.peak = Math.max(total.peak, peak);
-    } else this.totals.set(name3, { ms, peak });
+    } else this.totals.set(name2, { ms, peak });
   }
 };
 var PeakMemory = class {
@@ -36885,7 +29990,7 @@ async function analyzeFile(file, options = {}) {
         manifest,
         trace,
         traceError,
-        phase: (name3, run) => clock.run(name3, run)
+        phase: (name2, run) => clock.run(name2, run)
       })
     );
     if (options.displayName) report.model.file = options.displayName;
@@ -36908,8 +30013,8 @@ async function analyzeModel2(file, options) {
     traceRequired: plan.required,
     // Each phase in the log as it starts and ends, so a slow one shows while it runs.
     ...log && {
-      onPhaseStart: (name3) => log(`${name3}: ${PHASE_WORK[name3]} ...`),
-      onPhase: (name3, ms) => log(`${name3}: done in ${formatMs2(ms)}`)
+      onPhaseStart: (name2) => log(`${name2}: ${PHASE_WORK[name2]} ...`),
+      onPhase: (name2, ms) => log(`${name2}: done in ${formatMs2(ms)}`)
     }
   });
   if (plan.unavailable) {
@@ -37012,8 +30117,8 @@ async function downloadModel(url, tempDir, options = {}) {
   const declared = Number(response.headers.get("content-length") ?? 0);
   if (declared > maxBytes)
     throw new ModelLocationError(`the model at ${url} is ${declared} bytes, over ${maxBytes}`);
-  const name3 = basename(new URL(url).pathname).replace(/[^A-Za-z0-9._-]/g, "_") || "model.onnx";
-  const file = join(mkdtempSync2(join(tempDir, "paramtrace-download-")), name3);
+  const name2 = basename(new URL(url).pathname).replace(/[^A-Za-z0-9._-]/g, "_") || "model.onnx";
+  const file = join(mkdtempSync2(join(tempDir, "paramtrace-download-")), name2);
   let received = 0;
   const body = Readable.fromWeb(response.body);
   body.on("data", (chunk) => {
@@ -37082,15 +30187,15 @@ var OUTPUT_COUNTS = [
 var text2 = (n) => n === null || n === void 0 ? "" : String(n);
 function reportOutputs(report) {
   const out = {};
-  for (const [name3, output] of OUTPUT_COUNTS) out[output] = text2(report.counts[name3]);
+  for (const [name2, output] of OUTPUT_COUNTS) out[output] = text2(report.counts[name2]);
   out["shared-count"] = String(report.shared.length);
   out["unused-count"] = String(report.unused.length);
   return out;
 }
 function comparisonOutputs(c) {
   const out = {};
-  for (const [name3, output] of OUTPUT_COUNTS) {
-    const d = c.counts[name3];
+  for (const [name2, output] of OUTPUT_COUNTS) {
+    const d = c.counts[name2];
     out[output] = text2(d.head);
     out[`base-${output}`] = text2(d.base);
     out[`delta-${output}`] = text2(d.delta);
@@ -37475,33 +30580,33 @@ function getUserAgent() {
 }
 
 // node_modules/before-after-hook/lib/register.js
-function register(state, name3, method, options) {
+function register(state, name2, method, options) {
   if (typeof method !== "function") {
     throw new Error("method for before hook must be a function");
   }
   if (!options) {
     options = {};
   }
-  if (Array.isArray(name3)) {
-    return name3.reverse().reduce((callback, name4) => {
-      return register.bind(null, state, name4, callback, options);
+  if (Array.isArray(name2)) {
+    return name2.reverse().reduce((callback, name3) => {
+      return register.bind(null, state, name3, callback, options);
     }, method)();
   }
   return Promise.resolve().then(() => {
-    if (!state.registry[name3]) {
+    if (!state.registry[name2]) {
       return method(options);
     }
-    return state.registry[name3].reduce((method2, registered) => {
+    return state.registry[name2].reduce((method2, registered) => {
       return registered.hook.bind(null, method2, options);
     }, method)();
   });
 }
 
 // node_modules/before-after-hook/lib/add.js
-function addHook(state, kind, name3, hook2) {
+function addHook(state, kind, name2, hook2) {
   const orig = hook2;
-  if (!state.registry[name3]) {
-    state.registry[name3] = [];
+  if (!state.registry[name2]) {
+    state.registry[name2] = [];
   }
   if (kind === "before") {
     hook2 = (method, options) => {
@@ -37526,38 +30631,38 @@ function addHook(state, kind, name3, hook2) {
       });
     };
   }
-  state.registry[name3].push({
+  state.registry[name2].push({
     hook: hook2,
     orig
   });
 }
 
 // node_modules/before-after-hook/lib/remove.js
-function removeHook(state, name3, method) {
-  if (!state.registry[name3]) {
+function removeHook(state, name2, method) {
+  if (!state.registry[name2]) {
     return;
   }
-  const index = state.registry[name3].map((registered) => {
+  const index = state.registry[name2].map((registered) => {
     return registered.orig;
   }).indexOf(method);
   if (index === -1) {
     return;
   }
-  state.registry[name3].splice(index, 1);
+  state.registry[name2].splice(index, 1);
 }
 
 // node_modules/before-after-hook/index.js
 var bind = Function.bind;
 var bindable = bind.bind(bind);
-function bindApi(hook2, state, name3) {
+function bindApi(hook2, state, name2) {
   const removeHookRef = bindable(removeHook, null).apply(
     null,
-    name3 ? [state, name3] : [state]
+    name2 ? [state, name2] : [state]
   );
   hook2.api = { remove: removeHookRef };
   hook2.remove = removeHookRef;
   ["before", "error", "after", "wrap"].forEach((kind) => {
-    const args = name3 ? [state, kind, name3] : [state, kind];
+    const args = name2 ? [state, kind, name2] : [state, kind];
     hook2[kind] = hook2.api[kind] = bindable(addHook, null).apply(null, args);
   });
 }
@@ -37594,12 +30699,12 @@ var DEFAULTS = {
     format: ""
   }
 };
-function lowercaseKeys(object2) {
-  if (!object2) {
+function lowercaseKeys(object) {
+  if (!object) {
     return {};
   }
-  return Object.keys(object2).reduce((newObj, key) => {
-    newObj[key.toLowerCase()] = object2[key];
+  return Object.keys(object).reduce((newObj, key) => {
+    newObj[key.toLowerCase()] = object[key];
     return newObj;
   }, {});
 }
@@ -37654,15 +30759,15 @@ function merge(defaults, route, options) {
 }
 function addQueryParameters(url, parameters) {
   const separator = /\?/.test(url) ? "&" : "?";
-  const names3 = Object.keys(parameters);
-  if (names3.length === 0) {
+  const names2 = Object.keys(parameters);
+  if (names2.length === 0) {
     return url;
   }
-  return url + separator + names3.map((name3) => {
-    if (name3 === "q") {
+  return url + separator + names2.map((name2) => {
+    if (name2 === "q") {
       return "q=" + parameters.q.split("+").map(encodeURIComponent).join("+");
     }
-    return `${name3}=${encodeURIComponent(parameters[name3])}`;
+    return `${name2}=${encodeURIComponent(parameters[name2])}`;
   }).join("&");
 }
 var urlVariableRegex = /\{[^{}}]+\}/g;
@@ -37676,11 +30781,11 @@ function extractUrlVariableNames(url) {
   }
   return matches.map(removeNonChars).reduce((a, b) => a.concat(b), []);
 }
-function omit(object2, keysToOmit) {
+function omit(object, keysToOmit) {
   const result = { __proto__: null };
-  for (const key of Object.keys(object2)) {
+  for (const key of Object.keys(object)) {
     if (keysToOmit.indexOf(key) === -1) {
-      result[key] = object2[key];
+      result[key] = object[key];
     }
   }
   return result;
@@ -38439,8 +31544,8 @@ async function fetchWrapper(requestOptions) {
   const parseSuccessResponseBody = requestOptions.request?.parseSuccessResponseBody !== false;
   const body = isPlainObject2(requestOptions.body) || Array.isArray(requestOptions.body) ? JSONStringify(requestOptions.body) : requestOptions.body;
   const requestHeaders = Object.fromEntries(
-    Object.entries(requestOptions.headers).map(([name3, value]) => [
-      name3,
+    Object.entries(requestOptions.headers).map(([name2, value]) => [
+      name2,
       String(value)
     ])
   );
@@ -41427,17 +34532,17 @@ function decorate(octokit, scope, methodName, defaults, decorations) {
     }
     if (decorations.renamedParameters) {
       const options2 = requestWithDefaults.endpoint.merge(...args);
-      for (const [name3, alias] of Object.entries(
+      for (const [name2, alias] of Object.entries(
         decorations.renamedParameters
       )) {
-        if (name3 in options2) {
+        if (name2 in options2) {
           octokit.log.warn(
-            `"${name3}" parameter is deprecated for "octokit.${scope}.${methodName}()". Use "${alias}" instead`
+            `"${name2}" parameter is deprecated for "octokit.${scope}.${methodName}()". Use "${alias}" instead`
           );
           if (!(alias in options2)) {
-            options2[alias] = options2[name3];
+            options2[alias] = options2[name2];
           }
-          delete options2[name3];
+          delete options2[name2];
         }
       }
       return requestWithDefaults(options2);
@@ -41656,10 +34761,10 @@ function runtimeDir(toolCache, device, version = ONNXRUNTIME_VERSION) {
   return join2(toolCache, "paramtrace-ort", `${version}-${flavor}`);
 }
 function findNpm(env, execPath = process.execPath) {
-  const name3 = process.platform === "win32" ? "npm.cmd" : "npm";
+  const name2 = process.platform === "win32" ? "npm.cmd" : "npm";
   const dirs = [...(env.PATH ?? "").split(delimiter).filter((d) => d !== ""), dirname(execPath)];
   for (const dir of dirs) {
-    const candidate = join2(dir, name3);
+    const candidate = join2(dir, name2);
     try {
       accessSync(candidate, constants3.X_OK);
       return candidate;
@@ -41760,12 +34865,12 @@ var Tracer = class {
     if (plan.options === false) return false;
     const files = this.settings.trace.inputFiles;
     const inputFiles = {};
-    for (const [name3, location] of Object.entries(files)) {
+    for (const [name2, location] of Object.entries(files)) {
       const rel = relativeModelPath(this.settings.workspace, location);
       const file = locateModel(this.settings.workspace, rel);
       if (!file)
-        throw new ActionError(`input-files: ${rel} (for input '${name3}') does not exist in the checkout`);
-      inputFiles[name3] = file;
+        throw new ActionError(`input-files: ${rel} (for input '${name2}') does not exist in the checkout`);
+      inputFiles[name2] = file;
     }
     const options = { ...plan.options, env: plan.env };
     return Object.keys(inputFiles).length > 0 ? { ...options, inputFiles } : options;
@@ -42145,8 +35250,8 @@ var LISTED = 20;
 function more(total, shown) {
   return total > shown ? `, … (${formatCount(total - shown)} more)` : "";
 }
-function shapeText(shape3) {
-  return `[${shape3.slice(0, 64).map((d) => d === null ? "?" : typeof d === "number" ? String(d) : escapeText(d, 60)).join(", ")}]`;
+function shapeText(shape2) {
+  return `[${shape2.slice(0, 64).map((d) => d === null ? "?" : typeof d === "number" ? String(d) : escapeText(d, 60)).join(", ")}]`;
 }
 var COUNT_ROWS = [
   ["unique", "Unique (used)"],
@@ -42168,9 +35273,9 @@ function render(c, options, rows, minimal = false) {
   if (failures.length > LISTED) out.push(`- … ${formatCount(failures.length - LISTED)} more`);
   if (failures.length > 0) out.push("");
   const countRows = COUNT_ROWS.filter(
-    ([name3]) => c.counts[name3].base !== null || c.counts[name3].head !== null
-  ).map(([name3, label]) => {
-    const d = c.counts[name3];
+    ([name2]) => c.counts[name2].base !== null || c.counts[name2].head !== null
+  ).map(([name2, label]) => {
+    const d = c.counts[name2];
     return [
       label,
       d.base === null ? "n/a" : formatCount(d.base),
@@ -42462,119 +35567,5229 @@ async function findPullRequestForSha(client, repo, sha2, prefer = {}) {
 import { lstatSync, openSync as openSync3, readdirSync, readSync as readSync3, closeSync as closeSync3, fstatSync as fstatSync3 } from "node:fs";
 import { join as join4 } from "node:path";
 
-// src/report/validate.ts
-var import_ajv = __toESM(require_ajv(), 1);
-
-// src/report/report-schema.ts
-var name = { type: "string", maxLength: 4096 };
-var count = { type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER };
-var names = { type: "array", items: name, maxItems: 1e5 };
-var shape = { type: "array", items: count, maxItems: 64 };
-var dim = { anyOf: [count, name, { type: "null" }] };
-var object = (properties, required = Object.keys(properties)) => ({
+// src/report/report-validator.generated.ts
+var validate = validate10;
+var schema11 = {
   type: "object",
   additionalProperties: false,
-  required,
-  properties
-});
-var list2 = (items, maxItems = 1e6) => ({ type: "array", items, maxItems });
-var REPORT_PROPERTIES = {
-  schemaVersion: { const: 1 },
-  tool: object({ name: { const: "paramtrace" }, version: name }),
-  model: object({
-    file: name,
-    sizeBytes: count,
-    producer: name,
-    producerVersion: name,
-    irVersion: count,
-    opsets: { type: "object", additionalProperties: count, maxProperties: 1e3 }
-  }),
-  source: { enum: ["manifest", "graph"] },
-  trace: {
-    type: "object",
-    required: ["mode", "note"],
-    properties: {
-      mode: { enum: ["static", "onnxruntime", "failed"] },
-      note: name,
-      error: name,
-      device: name,
-      deviceNote: name,
-      onnxruntimeVersion: name,
-      inputs: list2(object({ name, dtype: name, shape, from: name }), 1e3),
-      fallbackNodes: names
+  required: [
+    "schemaVersion",
+    "tool",
+    "model",
+    "source",
+    "trace",
+    "counts",
+    "bytesByDtype",
+    "parameters",
+    "buffers",
+    "shared",
+    "unused",
+    "duplicates",
+    "valueMerged",
+    "layers",
+    "notes"
+  ],
+  properties: {
+    schemaVersion: { const: 1 },
+    tool: {
+      type: "object",
+      additionalProperties: false,
+      required: ["name", "version"],
+      properties: { name: { const: "paramtrace" }, version: { type: "string", maxLength: 4096 } }
     },
-    additionalProperties: false
-  },
-  counts: object({
-    declared: count,
-    unique: count,
-    summary: count,
-    trainable: { anyOf: [count, { type: "null" }] },
-    frozen: { anyOf: [count, { type: "null" }] },
-    buffers: count,
-    parameterBytes: count
-  }),
-  bytesByDtype: { type: "object", additionalProperties: count, maxProperties: 64 },
-  parameters: list2(
-    object({
-      name,
-      aliases: names,
-      storedAs: names,
-      dtype: name,
-      shape,
-      numel: count,
-      calls: count,
-      used: { type: "boolean" },
-      trainable: { type: ["boolean", "null"] }
-    })
-  ),
-  buffers: list2(object({ name, dtype: name, shape, numel: count })),
-  shared: list2(object({ name, numel: count, calls: count, callNames: names, extraInSummary: count })),
-  unused: list2(
-    object({
-      name,
-      numel: count,
-      reason: { enum: ["not-exported", "orphan", "dead", "not-executed"] },
-      detail: name
-    })
-  ),
-  duplicates: list2(object({ names, numel: count, transposed: { type: "boolean" }, bytesWasted: count })),
-  valueMerged: list2(object({ name, numel: count, callNames: names, note: name })),
-  layers: list2(
-    object({
-      name,
-      type: name,
-      opTypes: names,
-      graph: name,
-      parameters: names,
-      params: count,
-      outputShapes: { anyOf: [{ type: "null" }, list2({ type: "array", items: dim, maxItems: 64 }, 1e3)] },
-      live: { type: "boolean" },
-      executions: count
-    })
-  ),
-  notes: list2(name, 1e3),
-  timings: list2(
-    object({
-      phase: name,
-      ms: { type: "number", minimum: 0, maximum: 1e12 },
-      peakRssBytes: count
-    }),
-    64
-  )
+    model: {
+      type: "object",
+      additionalProperties: false,
+      required: ["file", "sizeBytes", "producer", "producerVersion", "irVersion", "opsets"],
+      properties: {
+        file: { type: "string", maxLength: 4096 },
+        sizeBytes: { type: "integer", minimum: 0, maximum: 9007199254740991 },
+        producer: { type: "string", maxLength: 4096 },
+        producerVersion: { type: "string", maxLength: 4096 },
+        irVersion: { type: "integer", minimum: 0, maximum: 9007199254740991 },
+        opsets: {
+          type: "object",
+          additionalProperties: { type: "integer", minimum: 0, maximum: 9007199254740991 },
+          maxProperties: 1e3
+        }
+      }
+    },
+    source: { enum: ["manifest", "graph"] },
+    trace: {
+      type: "object",
+      required: ["mode", "note"],
+      properties: {
+        mode: { enum: ["static", "onnxruntime", "failed"] },
+        note: { type: "string", maxLength: 4096 },
+        error: { type: "string", maxLength: 4096 },
+        device: { type: "string", maxLength: 4096 },
+        deviceNote: { type: "string", maxLength: 4096 },
+        onnxruntimeVersion: { type: "string", maxLength: 4096 },
+        inputs: {
+          type: "array",
+          items: {
+            type: "object",
+            additionalProperties: false,
+            required: ["name", "dtype", "shape", "from"],
+            properties: {
+              name: { type: "string", maxLength: 4096 },
+              dtype: { type: "string", maxLength: 4096 },
+              shape: {
+                type: "array",
+                items: { type: "integer", minimum: 0, maximum: 9007199254740991 },
+                maxItems: 64
+              },
+              from: { type: "string", maxLength: 4096 }
+            }
+          },
+          maxItems: 1e3
+        },
+        fallbackNodes: { type: "array", items: { type: "string", maxLength: 4096 }, maxItems: 1e5 }
+      },
+      additionalProperties: false
+    },
+    counts: {
+      type: "object",
+      additionalProperties: false,
+      required: ["declared", "unique", "summary", "trainable", "frozen", "buffers", "parameterBytes"],
+      properties: {
+        declared: { type: "integer", minimum: 0, maximum: 9007199254740991 },
+        unique: { type: "integer", minimum: 0, maximum: 9007199254740991 },
+        summary: { type: "integer", minimum: 0, maximum: 9007199254740991 },
+        trainable: { anyOf: [{ type: "integer", minimum: 0, maximum: 9007199254740991 }, { type: "null" }] },
+        frozen: { anyOf: [{ type: "integer", minimum: 0, maximum: 9007199254740991 }, { type: "null" }] },
+        buffers: { type: "integer", minimum: 0, maximum: 9007199254740991 },
+        parameterBytes: { type: "integer", minimum: 0, maximum: 9007199254740991 }
+      }
+    },
+    bytesByDtype: {
+      type: "object",
+      additionalProperties: { type: "integer", minimum: 0, maximum: 9007199254740991 },
+      maxProperties: 64
+    },
+    parameters: {
+      type: "array",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["name", "aliases", "storedAs", "dtype", "shape", "numel", "calls", "used", "trainable"],
+        properties: {
+          name: { type: "string", maxLength: 4096 },
+          aliases: { type: "array", items: { type: "string", maxLength: 4096 }, maxItems: 1e5 },
+          storedAs: { type: "array", items: { type: "string", maxLength: 4096 }, maxItems: 1e5 },
+          dtype: { type: "string", maxLength: 4096 },
+          shape: {
+            type: "array",
+            items: { type: "integer", minimum: 0, maximum: 9007199254740991 },
+            maxItems: 64
+          },
+          numel: { type: "integer", minimum: 0, maximum: 9007199254740991 },
+          calls: { type: "integer", minimum: 0, maximum: 9007199254740991 },
+          used: { type: "boolean" },
+          trainable: { type: ["boolean", "null"] }
+        }
+      },
+      maxItems: 1e6
+    },
+    buffers: {
+      type: "array",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["name", "dtype", "shape", "numel"],
+        properties: {
+          name: { type: "string", maxLength: 4096 },
+          dtype: { type: "string", maxLength: 4096 },
+          shape: {
+            type: "array",
+            items: { type: "integer", minimum: 0, maximum: 9007199254740991 },
+            maxItems: 64
+          },
+          numel: { type: "integer", minimum: 0, maximum: 9007199254740991 }
+        }
+      },
+      maxItems: 1e6
+    },
+    shared: {
+      type: "array",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["name", "numel", "calls", "callNames", "extraInSummary"],
+        properties: {
+          name: { type: "string", maxLength: 4096 },
+          numel: { type: "integer", minimum: 0, maximum: 9007199254740991 },
+          calls: { type: "integer", minimum: 0, maximum: 9007199254740991 },
+          callNames: { type: "array", items: { type: "string", maxLength: 4096 }, maxItems: 1e5 },
+          extraInSummary: { type: "integer", minimum: 0, maximum: 9007199254740991 }
+        }
+      },
+      maxItems: 1e6
+    },
+    unused: {
+      type: "array",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["name", "numel", "reason", "detail"],
+        properties: {
+          name: { type: "string", maxLength: 4096 },
+          numel: { type: "integer", minimum: 0, maximum: 9007199254740991 },
+          reason: { enum: ["not-exported", "orphan", "dead", "not-executed"] },
+          detail: { type: "string", maxLength: 4096 }
+        }
+      },
+      maxItems: 1e6
+    },
+    duplicates: {
+      type: "array",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["names", "numel", "transposed", "bytesWasted"],
+        properties: {
+          names: { type: "array", items: { type: "string", maxLength: 4096 }, maxItems: 1e5 },
+          numel: { type: "integer", minimum: 0, maximum: 9007199254740991 },
+          transposed: { type: "boolean" },
+          bytesWasted: { type: "integer", minimum: 0, maximum: 9007199254740991 }
+        }
+      },
+      maxItems: 1e6
+    },
+    valueMerged: {
+      type: "array",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["name", "numel", "callNames", "note"],
+        properties: {
+          name: { type: "string", maxLength: 4096 },
+          numel: { type: "integer", minimum: 0, maximum: 9007199254740991 },
+          callNames: { type: "array", items: { type: "string", maxLength: 4096 }, maxItems: 1e5 },
+          note: { type: "string", maxLength: 4096 }
+        }
+      },
+      maxItems: 1e6
+    },
+    layers: {
+      type: "array",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: [
+          "name",
+          "type",
+          "opTypes",
+          "graph",
+          "parameters",
+          "params",
+          "outputShapes",
+          "live",
+          "executions"
+        ],
+        properties: {
+          name: { type: "string", maxLength: 4096 },
+          type: { type: "string", maxLength: 4096 },
+          opTypes: { type: "array", items: { type: "string", maxLength: 4096 }, maxItems: 1e5 },
+          graph: { type: "string", maxLength: 4096 },
+          parameters: { type: "array", items: { type: "string", maxLength: 4096 }, maxItems: 1e5 },
+          params: { type: "integer", minimum: 0, maximum: 9007199254740991 },
+          outputShapes: {
+            anyOf: [
+              { type: "null" },
+              {
+                type: "array",
+                items: {
+                  type: "array",
+                  items: {
+                    anyOf: [
+                      { type: "integer", minimum: 0, maximum: 9007199254740991 },
+                      { type: "string", maxLength: 4096 },
+                      { type: "null" }
+                    ]
+                  },
+                  maxItems: 64
+                },
+                maxItems: 1e3
+              }
+            ]
+          },
+          live: { type: "boolean" },
+          executions: { type: "integer", minimum: 0, maximum: 9007199254740991 }
+        }
+      },
+      maxItems: 1e6
+    },
+    notes: { type: "array", items: { type: "string", maxLength: 4096 }, maxItems: 1e3 },
+    timings: {
+      type: "array",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["phase", "ms", "peakRssBytes"],
+        properties: {
+          phase: { type: "string", maxLength: 4096 },
+          ms: { type: "number", minimum: 0, maximum: 1e12 },
+          peakRssBytes: { type: "integer", minimum: 0, maximum: 9007199254740991 }
+        }
+      },
+      maxItems: 64
+    }
+  }
 };
-var REPORT_SCHEMA = object(
-  REPORT_PROPERTIES,
-  Object.keys(REPORT_PROPERTIES).filter((key) => key !== "timings")
-);
+var func2 = Object.prototype.hasOwnProperty;
+function validate10(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  if (errors === 0) {
+    if (data && typeof data == "object" && !Array.isArray(data)) {
+      let missing0;
+      if (data.schemaVersion === void 0 && (missing0 = "schemaVersion") || data.tool === void 0 && (missing0 = "tool") || data.model === void 0 && (missing0 = "model") || data.source === void 0 && (missing0 = "source") || data.trace === void 0 && (missing0 = "trace") || data.counts === void 0 && (missing0 = "counts") || data.bytesByDtype === void 0 && (missing0 = "bytesByDtype") || data.parameters === void 0 && (missing0 = "parameters") || data.buffers === void 0 && (missing0 = "buffers") || data.shared === void 0 && (missing0 = "shared") || data.unused === void 0 && (missing0 = "unused") || data.duplicates === void 0 && (missing0 = "duplicates") || data.valueMerged === void 0 && (missing0 = "valueMerged") || data.layers === void 0 && (missing0 = "layers") || data.notes === void 0 && (missing0 = "notes")) {
+        validate10.errors = [
+          {
+            instancePath,
+            schemaPath: "#/required",
+            keyword: "required",
+            params: { missingProperty: missing0 },
+            message: "must have required property '" + missing0 + "'"
+          }
+        ];
+        return false;
+      } else {
+        const _errs1 = errors;
+        for (const key0 in data) {
+          if (!func2.call(schema11.properties, key0)) {
+            validate10.errors = [
+              {
+                instancePath,
+                schemaPath: "#/additionalProperties",
+                keyword: "additionalProperties",
+                params: { additionalProperty: key0 },
+                message: "must NOT have additional properties"
+              }
+            ];
+            return false;
+            break;
+          }
+        }
+        if (_errs1 === errors) {
+          if (data.schemaVersion !== void 0) {
+            const _errs2 = errors;
+            if (1 !== data.schemaVersion) {
+              validate10.errors = [
+                {
+                  instancePath: instancePath + "/schemaVersion",
+                  schemaPath: "#/properties/schemaVersion/const",
+                  keyword: "const",
+                  params: { allowedValue: 1 },
+                  message: "must be equal to constant"
+                }
+              ];
+              return false;
+            }
+            var valid0 = _errs2 === errors;
+          } else {
+            var valid0 = true;
+          }
+          if (valid0) {
+            if (data.tool !== void 0) {
+              let data1 = data.tool;
+              const _errs3 = errors;
+              if (errors === _errs3) {
+                if (data1 && typeof data1 == "object" && !Array.isArray(data1)) {
+                  let missing1;
+                  if (data1.name === void 0 && (missing1 = "name") || data1.version === void 0 && (missing1 = "version")) {
+                    validate10.errors = [
+                      {
+                        instancePath: instancePath + "/tool",
+                        schemaPath: "#/properties/tool/required",
+                        keyword: "required",
+                        params: { missingProperty: missing1 },
+                        message: "must have required property '" + missing1 + "'"
+                      }
+                    ];
+                    return false;
+                  } else {
+                    const _errs5 = errors;
+                    for (const key1 in data1) {
+                      if (!(key1 === "name" || key1 === "version")) {
+                        validate10.errors = [
+                          {
+                            instancePath: instancePath + "/tool",
+                            schemaPath: "#/properties/tool/additionalProperties",
+                            keyword: "additionalProperties",
+                            params: { additionalProperty: key1 },
+                            message: "must NOT have additional properties"
+                          }
+                        ];
+                        return false;
+                        break;
+                      }
+                    }
+                    if (_errs5 === errors) {
+                      if (data1.name !== void 0) {
+                        const _errs6 = errors;
+                        if ("paramtrace" !== data1.name) {
+                          validate10.errors = [
+                            {
+                              instancePath: instancePath + "/tool/name",
+                              schemaPath: "#/properties/tool/properties/name/const",
+                              keyword: "const",
+                              params: { allowedValue: "paramtrace" },
+                              message: "must be equal to constant"
+                            }
+                          ];
+                          return false;
+                        }
+                        var valid1 = _errs6 === errors;
+                      } else {
+                        var valid1 = true;
+                      }
+                      if (valid1) {
+                        if (data1.version !== void 0) {
+                          let data3 = data1.version;
+                          const _errs7 = errors;
+                          if (errors === _errs7) {
+                            if (typeof data3 === "string") {
+                              if (data3.length > 4096) {
+                                validate10.errors = [
+                                  {
+                                    instancePath: instancePath + "/tool/version",
+                                    schemaPath: "#/properties/tool/properties/version/maxLength",
+                                    keyword: "maxLength",
+                                    params: { limit: 4096 },
+                                    message: "must NOT have more than 4096 characters"
+                                  }
+                                ];
+                                return false;
+                              }
+                            } else {
+                              validate10.errors = [
+                                {
+                                  instancePath: instancePath + "/tool/version",
+                                  schemaPath: "#/properties/tool/properties/version/type",
+                                  keyword: "type",
+                                  params: { type: "string" },
+                                  message: "must be string"
+                                }
+                              ];
+                              return false;
+                            }
+                          }
+                          var valid1 = _errs7 === errors;
+                        } else {
+                          var valid1 = true;
+                        }
+                      }
+                    }
+                  }
+                } else {
+                  validate10.errors = [
+                    {
+                      instancePath: instancePath + "/tool",
+                      schemaPath: "#/properties/tool/type",
+                      keyword: "type",
+                      params: { type: "object" },
+                      message: "must be object"
+                    }
+                  ];
+                  return false;
+                }
+              }
+              var valid0 = _errs3 === errors;
+            } else {
+              var valid0 = true;
+            }
+            if (valid0) {
+              if (data.model !== void 0) {
+                let data4 = data.model;
+                const _errs9 = errors;
+                if (errors === _errs9) {
+                  if (data4 && typeof data4 == "object" && !Array.isArray(data4)) {
+                    let missing2;
+                    if (data4.file === void 0 && (missing2 = "file") || data4.sizeBytes === void 0 && (missing2 = "sizeBytes") || data4.producer === void 0 && (missing2 = "producer") || data4.producerVersion === void 0 && (missing2 = "producerVersion") || data4.irVersion === void 0 && (missing2 = "irVersion") || data4.opsets === void 0 && (missing2 = "opsets")) {
+                      validate10.errors = [
+                        {
+                          instancePath: instancePath + "/model",
+                          schemaPath: "#/properties/model/required",
+                          keyword: "required",
+                          params: { missingProperty: missing2 },
+                          message: "must have required property '" + missing2 + "'"
+                        }
+                      ];
+                      return false;
+                    } else {
+                      const _errs11 = errors;
+                      for (const key2 in data4) {
+                        if (!(key2 === "file" || key2 === "sizeBytes" || key2 === "producer" || key2 === "producerVersion" || key2 === "irVersion" || key2 === "opsets")) {
+                          validate10.errors = [
+                            {
+                              instancePath: instancePath + "/model",
+                              schemaPath: "#/properties/model/additionalProperties",
+                              keyword: "additionalProperties",
+                              params: { additionalProperty: key2 },
+                              message: "must NOT have additional properties"
+                            }
+                          ];
+                          return false;
+                          break;
+                        }
+                      }
+                      if (_errs11 === errors) {
+                        if (data4.file !== void 0) {
+                          let data5 = data4.file;
+                          const _errs12 = errors;
+                          if (errors === _errs12) {
+                            if (typeof data5 === "string") {
+                              if (data5.length > 4096) {
+                                validate10.errors = [
+                                  {
+                                    instancePath: instancePath + "/model/file",
+                                    schemaPath: "#/properties/model/properties/file/maxLength",
+                                    keyword: "maxLength",
+                                    params: { limit: 4096 },
+                                    message: "must NOT have more than 4096 characters"
+                                  }
+                                ];
+                                return false;
+                              }
+                            } else {
+                              validate10.errors = [
+                                {
+                                  instancePath: instancePath + "/model/file",
+                                  schemaPath: "#/properties/model/properties/file/type",
+                                  keyword: "type",
+                                  params: { type: "string" },
+                                  message: "must be string"
+                                }
+                              ];
+                              return false;
+                            }
+                          }
+                          var valid2 = _errs12 === errors;
+                        } else {
+                          var valid2 = true;
+                        }
+                        if (valid2) {
+                          if (data4.sizeBytes !== void 0) {
+                            let data6 = data4.sizeBytes;
+                            const _errs14 = errors;
+                            if (!(typeof data6 == "number" && !(data6 % 1) && !isNaN(data6) && isFinite(data6))) {
+                              validate10.errors = [
+                                {
+                                  instancePath: instancePath + "/model/sizeBytes",
+                                  schemaPath: "#/properties/model/properties/sizeBytes/type",
+                                  keyword: "type",
+                                  params: { type: "integer" },
+                                  message: "must be integer"
+                                }
+                              ];
+                              return false;
+                            }
+                            if (errors === _errs14) {
+                              if (typeof data6 == "number" && isFinite(data6)) {
+                                if (data6 > 9007199254740991 || isNaN(data6)) {
+                                  validate10.errors = [
+                                    {
+                                      instancePath: instancePath + "/model/sizeBytes",
+                                      schemaPath: "#/properties/model/properties/sizeBytes/maximum",
+                                      keyword: "maximum",
+                                      params: { comparison: "<=", limit: 9007199254740991 },
+                                      message: "must be <= 9007199254740991"
+                                    }
+                                  ];
+                                  return false;
+                                } else {
+                                  if (data6 < 0 || isNaN(data6)) {
+                                    validate10.errors = [
+                                      {
+                                        instancePath: instancePath + "/model/sizeBytes",
+                                        schemaPath: "#/properties/model/properties/sizeBytes/minimum",
+                                        keyword: "minimum",
+                                        params: { comparison: ">=", limit: 0 },
+                                        message: "must be >= 0"
+                                      }
+                                    ];
+                                    return false;
+                                  }
+                                }
+                              }
+                            }
+                            var valid2 = _errs14 === errors;
+                          } else {
+                            var valid2 = true;
+                          }
+                          if (valid2) {
+                            if (data4.producer !== void 0) {
+                              let data7 = data4.producer;
+                              const _errs16 = errors;
+                              if (errors === _errs16) {
+                                if (typeof data7 === "string") {
+                                  if (data7.length > 4096) {
+                                    validate10.errors = [
+                                      {
+                                        instancePath: instancePath + "/model/producer",
+                                        schemaPath: "#/properties/model/properties/producer/maxLength",
+                                        keyword: "maxLength",
+                                        params: { limit: 4096 },
+                                        message: "must NOT have more than 4096 characters"
+                                      }
+                                    ];
+                                    return false;
+                                  }
+                                } else {
+                                  validate10.errors = [
+                                    {
+                                      instancePath: instancePath + "/model/producer",
+                                      schemaPath: "#/properties/model/properties/producer/type",
+                                      keyword: "type",
+                                      params: { type: "string" },
+                                      message: "must be string"
+                                    }
+                                  ];
+                                  return false;
+                                }
+                              }
+                              var valid2 = _errs16 === errors;
+                            } else {
+                              var valid2 = true;
+                            }
+                            if (valid2) {
+                              if (data4.producerVersion !== void 0) {
+                                let data8 = data4.producerVersion;
+                                const _errs18 = errors;
+                                if (errors === _errs18) {
+                                  if (typeof data8 === "string") {
+                                    if (data8.length > 4096) {
+                                      validate10.errors = [
+                                        {
+                                          instancePath: instancePath + "/model/producerVersion",
+                                          schemaPath: "#/properties/model/properties/producerVersion/maxLength",
+                                          keyword: "maxLength",
+                                          params: { limit: 4096 },
+                                          message: "must NOT have more than 4096 characters"
+                                        }
+                                      ];
+                                      return false;
+                                    }
+                                  } else {
+                                    validate10.errors = [
+                                      {
+                                        instancePath: instancePath + "/model/producerVersion",
+                                        schemaPath: "#/properties/model/properties/producerVersion/type",
+                                        keyword: "type",
+                                        params: { type: "string" },
+                                        message: "must be string"
+                                      }
+                                    ];
+                                    return false;
+                                  }
+                                }
+                                var valid2 = _errs18 === errors;
+                              } else {
+                                var valid2 = true;
+                              }
+                              if (valid2) {
+                                if (data4.irVersion !== void 0) {
+                                  let data9 = data4.irVersion;
+                                  const _errs20 = errors;
+                                  if (!(typeof data9 == "number" && !(data9 % 1) && !isNaN(data9) && isFinite(data9))) {
+                                    validate10.errors = [
+                                      {
+                                        instancePath: instancePath + "/model/irVersion",
+                                        schemaPath: "#/properties/model/properties/irVersion/type",
+                                        keyword: "type",
+                                        params: { type: "integer" },
+                                        message: "must be integer"
+                                      }
+                                    ];
+                                    return false;
+                                  }
+                                  if (errors === _errs20) {
+                                    if (typeof data9 == "number" && isFinite(data9)) {
+                                      if (data9 > 9007199254740991 || isNaN(data9)) {
+                                        validate10.errors = [
+                                          {
+                                            instancePath: instancePath + "/model/irVersion",
+                                            schemaPath: "#/properties/model/properties/irVersion/maximum",
+                                            keyword: "maximum",
+                                            params: { comparison: "<=", limit: 9007199254740991 },
+                                            message: "must be <= 9007199254740991"
+                                          }
+                                        ];
+                                        return false;
+                                      } else {
+                                        if (data9 < 0 || isNaN(data9)) {
+                                          validate10.errors = [
+                                            {
+                                              instancePath: instancePath + "/model/irVersion",
+                                              schemaPath: "#/properties/model/properties/irVersion/minimum",
+                                              keyword: "minimum",
+                                              params: { comparison: ">=", limit: 0 },
+                                              message: "must be >= 0"
+                                            }
+                                          ];
+                                          return false;
+                                        }
+                                      }
+                                    }
+                                  }
+                                  var valid2 = _errs20 === errors;
+                                } else {
+                                  var valid2 = true;
+                                }
+                                if (valid2) {
+                                  if (data4.opsets !== void 0) {
+                                    let data10 = data4.opsets;
+                                    const _errs22 = errors;
+                                    if (errors === _errs22) {
+                                      if (data10 && typeof data10 == "object" && !Array.isArray(data10)) {
+                                        if (Object.keys(data10).length > 1e3) {
+                                          validate10.errors = [
+                                            {
+                                              instancePath: instancePath + "/model/opsets",
+                                              schemaPath: "#/properties/model/properties/opsets/maxProperties",
+                                              keyword: "maxProperties",
+                                              params: { limit: 1e3 },
+                                              message: "must NOT have more than 1000 properties"
+                                            }
+                                          ];
+                                          return false;
+                                        } else {
+                                          for (const key3 in data10) {
+                                            let data11 = data10[key3];
+                                            const _errs25 = errors;
+                                            if (!(typeof data11 == "number" && !(data11 % 1) && !isNaN(data11) && isFinite(data11))) {
+                                              validate10.errors = [
+                                                {
+                                                  instancePath: instancePath + "/model/opsets/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),
+                                                  schemaPath: "#/properties/model/properties/opsets/additionalProperties/type",
+                                                  keyword: "type",
+                                                  params: { type: "integer" },
+                                                  message: "must be integer"
+                                                }
+                                              ];
+                                              return false;
+                                            }
+                                            if (errors === _errs25) {
+                                              if (typeof data11 == "number" && isFinite(data11)) {
+                                                if (data11 > 9007199254740991 || isNaN(data11)) {
+                                                  validate10.errors = [
+                                                    {
+                                                      instancePath: instancePath + "/model/opsets/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),
+                                                      schemaPath: "#/properties/model/properties/opsets/additionalProperties/maximum",
+                                                      keyword: "maximum",
+                                                      params: { comparison: "<=", limit: 9007199254740991 },
+                                                      message: "must be <= 9007199254740991"
+                                                    }
+                                                  ];
+                                                  return false;
+                                                } else {
+                                                  if (data11 < 0 || isNaN(data11)) {
+                                                    validate10.errors = [
+                                                      {
+                                                        instancePath: instancePath + "/model/opsets/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),
+                                                        schemaPath: "#/properties/model/properties/opsets/additionalProperties/minimum",
+                                                        keyword: "minimum",
+                                                        params: { comparison: ">=", limit: 0 },
+                                                        message: "must be >= 0"
+                                                      }
+                                                    ];
+                                                    return false;
+                                                  }
+                                                }
+                                              }
+                                            }
+                                            var valid3 = _errs25 === errors;
+                                            if (!valid3) {
+                                              break;
+                                            }
+                                          }
+                                        }
+                                      } else {
+                                        validate10.errors = [
+                                          {
+                                            instancePath: instancePath + "/model/opsets",
+                                            schemaPath: "#/properties/model/properties/opsets/type",
+                                            keyword: "type",
+                                            params: { type: "object" },
+                                            message: "must be object"
+                                          }
+                                        ];
+                                        return false;
+                                      }
+                                    }
+                                    var valid2 = _errs22 === errors;
+                                  } else {
+                                    var valid2 = true;
+                                  }
+                                }
+                              }
+                            }
+                          }
+                        }
+                      }
+                    }
+                  } else {
+                    validate10.errors = [
+                      {
+                        instancePath: instancePath + "/model",
+                        schemaPath: "#/properties/model/type",
+                        keyword: "type",
+                        params: { type: "object" },
+                        message: "must be object"
+                      }
+                    ];
+                    return false;
+                  }
+                }
+                var valid0 = _errs9 === errors;
+              } else {
+                var valid0 = true;
+              }
+              if (valid0) {
+                if (data.source !== void 0) {
+                  let data12 = data.source;
+                  const _errs27 = errors;
+                  if (!(data12 === "manifest" || data12 === "graph")) {
+                    validate10.errors = [
+                      {
+                        instancePath: instancePath + "/source",
+                        schemaPath: "#/properties/source/enum",
+                        keyword: "enum",
+                        params: { allowedValues: schema11.properties.source.enum },
+                        message: "must be equal to one of the allowed values"
+                      }
+                    ];
+                    return false;
+                  }
+                  var valid0 = _errs27 === errors;
+                } else {
+                  var valid0 = true;
+                }
+                if (valid0) {
+                  if (data.trace !== void 0) {
+                    let data13 = data.trace;
+                    const _errs28 = errors;
+                    if (errors === _errs28) {
+                      if (data13 && typeof data13 == "object" && !Array.isArray(data13)) {
+                        let missing3;
+                        if (data13.mode === void 0 && (missing3 = "mode") || data13.note === void 0 && (missing3 = "note")) {
+                          validate10.errors = [
+                            {
+                              instancePath: instancePath + "/trace",
+                              schemaPath: "#/properties/trace/required",
+                              keyword: "required",
+                              params: { missingProperty: missing3 },
+                              message: "must have required property '" + missing3 + "'"
+                            }
+                          ];
+                          return false;
+                        } else {
+                          const _errs30 = errors;
+                          for (const key4 in data13) {
+                            if (!(key4 === "mode" || key4 === "note" || key4 === "error" || key4 === "device" || key4 === "deviceNote" || key4 === "onnxruntimeVersion" || key4 === "inputs" || key4 === "fallbackNodes")) {
+                              validate10.errors = [
+                                {
+                                  instancePath: instancePath + "/trace",
+                                  schemaPath: "#/properties/trace/additionalProperties",
+                                  keyword: "additionalProperties",
+                                  params: { additionalProperty: key4 },
+                                  message: "must NOT have additional properties"
+                                }
+                              ];
+                              return false;
+                              break;
+                            }
+                          }
+                          if (_errs30 === errors) {
+                            if (data13.mode !== void 0) {
+                              let data14 = data13.mode;
+                              const _errs31 = errors;
+                              if (!(data14 === "static" || data14 === "onnxruntime" || data14 === "failed")) {
+                                validate10.errors = [
+                                  {
+                                    instancePath: instancePath + "/trace/mode",
+                                    schemaPath: "#/properties/trace/properties/mode/enum",
+                                    keyword: "enum",
+                                    params: { allowedValues: schema11.properties.trace.properties.mode.enum },
+                                    message: "must be equal to one of the allowed values"
+                                  }
+                                ];
+                                return false;
+                              }
+                              var valid4 = _errs31 === errors;
+                            } else {
+                              var valid4 = true;
+                            }
+                            if (valid4) {
+                              if (data13.note !== void 0) {
+                                let data15 = data13.note;
+                                const _errs32 = errors;
+                                if (errors === _errs32) {
+                                  if (typeof data15 === "string") {
+                                    if (data15.length > 4096) {
+                                      validate10.errors = [
+                                        {
+                                          instancePath: instancePath + "/trace/note",
+                                          schemaPath: "#/properties/trace/properties/note/maxLength",
+                                          keyword: "maxLength",
+                                          params: { limit: 4096 },
+                                          message: "must NOT have more than 4096 characters"
+                                        }
+                                      ];
+                                      return false;
+                                    }
+                                  } else {
+                                    validate10.errors = [
+                                      {
+                                        instancePath: instancePath + "/trace/note",
+                                        schemaPath: "#/properties/trace/properties/note/type",
+                                        keyword: "type",
+                                        params: { type: "string" },
+                                        message: "must be string"
+                                      }
+                                    ];
+                                    return false;
+                                  }
+                                }
+                                var valid4 = _errs32 === errors;
+                              } else {
+                                var valid4 = true;
+                              }
+                              if (valid4) {
+                                if (data13.error !== void 0) {
+                                  let data16 = data13.error;
+                                  const _errs34 = errors;
+                                  if (errors === _errs34) {
+                                    if (typeof data16 === "string") {
+                                      if (data16.length > 4096) {
+                                        validate10.errors = [
+                                          {
+                                            instancePath: instancePath + "/trace/error",
+                                            schemaPath: "#/properties/trace/properties/error/maxLength",
+                                            keyword: "maxLength",
+                                            params: { limit: 4096 },
+                                            message: "must NOT have more than 4096 characters"
+                                          }
+                                        ];
+                                        return false;
+                                      }
+                                    } else {
+                                      validate10.errors = [
+                                        {
+                                          instancePath: instancePath + "/trace/error",
+                                          schemaPath: "#/properties/trace/properties/error/type",
+                                          keyword: "type",
+                                          params: { type: "string" },
+                                          message: "must be string"
+                                        }
+                                      ];
+                                      return false;
+                                    }
+                                  }
+                                  var valid4 = _errs34 === errors;
+                                } else {
+                                  var valid4 = true;
+                                }
+                                if (valid4) {
+                                  if (data13.device !== void 0) {
+                                    let data17 = data13.device;
+                                    const _errs36 = errors;
+                                    if (errors === _errs36) {
+                                      if (typeof data17 === "string") {
+                                        if (data17.length > 4096) {
+                                          validate10.errors = [
+                                            {
+                                              instancePath: instancePath + "/trace/device",
+                                              schemaPath: "#/properties/trace/properties/device/maxLength",
+                                              keyword: "maxLength",
+                                              params: { limit: 4096 },
+                                              message: "must NOT have more than 4096 characters"
+                                            }
+                                          ];
+                                          return false;
+                                        }
+                                      } else {
+                                        validate10.errors = [
+                                          {
+                                            instancePath: instancePath + "/trace/device",
+                                            schemaPath: "#/properties/trace/properties/device/type",
+                                            keyword: "type",
+                                            params: { type: "string" },
+                                            message: "must be string"
+                                          }
+                                        ];
+                                        return false;
+                                      }
+                                    }
+                                    var valid4 = _errs36 === errors;
+                                  } else {
+                                    var valid4 = true;
+                                  }
+                                  if (valid4) {
+                                    if (data13.deviceNote !== void 0) {
+                                      let data18 = data13.deviceNote;
+                                      const _errs38 = errors;
+                                      if (errors === _errs38) {
+                                        if (typeof data18 === "string") {
+                                          if (data18.length > 4096) {
+                                            validate10.errors = [
+                                              {
+                                                instancePath: instancePath + "/trace/deviceNote",
+                                                schemaPath: "#/properties/trace/properties/deviceNote/maxLength",
+                                                keyword: "maxLength",
+                                                params: { limit: 4096 },
+                                                message: "must NOT have more than 4096 characters"
+                                              }
+                                            ];
+                                            return false;
+                                          }
+                                        } else {
+                                          validate10.errors = [
+                                            {
+                                              instancePath: instancePath + "/trace/deviceNote",
+                                              schemaPath: "#/properties/trace/properties/deviceNote/type",
+                                              keyword: "type",
+                                              params: { type: "string" },
+                                              message: "must be string"
+                                            }
+                                          ];
+                                          return false;
+                                        }
+                                      }
+                                      var valid4 = _errs38 === errors;
+                                    } else {
+                                      var valid4 = true;
+                                    }
+                                    if (valid4) {
+                                      if (data13.onnxruntimeVersion !== void 0) {
+                                        let data19 = data13.onnxruntimeVersion;
+                                        const _errs40 = errors;
+                                        if (errors === _errs40) {
+                                          if (typeof data19 === "string") {
+                                            if (data19.length > 4096) {
+                                              validate10.errors = [
+                                                {
+                                                  instancePath: instancePath + "/trace/onnxruntimeVersion",
+                                                  schemaPath: "#/properties/trace/properties/onnxruntimeVersion/maxLength",
+                                                  keyword: "maxLength",
+                                                  params: { limit: 4096 },
+                                                  message: "must NOT have more than 4096 characters"
+                                                }
+                                              ];
+                                              return false;
+                                            }
+                                          } else {
+                                            validate10.errors = [
+                                              {
+                                                instancePath: instancePath + "/trace/onnxruntimeVersion",
+                                                schemaPath: "#/properties/trace/properties/onnxruntimeVersion/type",
+                                                keyword: "type",
+                                                params: { type: "string" },
+                                                message: "must be string"
+                                              }
+                                            ];
+                                            return false;
+                                          }
+                                        }
+                                        var valid4 = _errs40 === errors;
+                                      } else {
+                                        var valid4 = true;
+                                      }
+                                      if (valid4) {
+                                        if (data13.inputs !== void 0) {
+                                          let data20 = data13.inputs;
+                                          const _errs42 = errors;
+                                          if (errors === _errs42) {
+                                            if (Array.isArray(data20)) {
+                                              if (data20.length > 1e3) {
+                                                validate10.errors = [
+                                                  {
+                                                    instancePath: instancePath + "/trace/inputs",
+                                                    schemaPath: "#/properties/trace/properties/inputs/maxItems",
+                                                    keyword: "maxItems",
+                                                    params: { limit: 1e3 },
+                                                    message: "must NOT have more than 1000 items"
+                                                  }
+                                                ];
+                                                return false;
+                                              } else {
+                                                var valid5 = true;
+                                                const len0 = data20.length;
+                                                for (let i0 = 0; i0 < len0; i0++) {
+                                                  let data21 = data20[i0];
+                                                  const _errs44 = errors;
+                                                  if (errors === _errs44) {
+                                                    if (data21 && typeof data21 == "object" && !Array.isArray(data21)) {
+                                                      let missing4;
+                                                      if (data21.name === void 0 && (missing4 = "name") || data21.dtype === void 0 && (missing4 = "dtype") || data21.shape === void 0 && (missing4 = "shape") || data21.from === void 0 && (missing4 = "from")) {
+                                                        validate10.errors = [
+                                                          {
+                                                            instancePath: instancePath + "/trace/inputs/" + i0,
+                                                            schemaPath: "#/properties/trace/properties/inputs/items/required",
+                                                            keyword: "required",
+                                                            params: { missingProperty: missing4 },
+                                                            message: "must have required property '" + missing4 + "'"
+                                                          }
+                                                        ];
+                                                        return false;
+                                                      } else {
+                                                        const _errs46 = errors;
+                                                        for (const key5 in data21) {
+                                                          if (!(key5 === "name" || key5 === "dtype" || key5 === "shape" || key5 === "from")) {
+                                                            validate10.errors = [
+                                                              {
+                                                                instancePath: instancePath + "/trace/inputs/" + i0,
+                                                                schemaPath: "#/properties/trace/properties/inputs/items/additionalProperties",
+                                                                keyword: "additionalProperties",
+                                                                params: { additionalProperty: key5 },
+                                                                message: "must NOT have additional properties"
+                                                              }
+                                                            ];
+                                                            return false;
+                                                            break;
+                                                          }
+                                                        }
+                                                        if (_errs46 === errors) {
+                                                          if (data21.name !== void 0) {
+                                                            let data22 = data21.name;
+                                                            const _errs47 = errors;
+                                                            if (errors === _errs47) {
+                                                              if (typeof data22 === "string") {
+                                                                if (data22.length > 4096) {
+                                                                  validate10.errors = [
+                                                                    {
+                                                                      instancePath: instancePath + "/trace/inputs/" + i0 + "/name",
+                                                                      schemaPath: "#/properties/trace/properties/inputs/items/properties/name/maxLength",
+                                                                      keyword: "maxLength",
+                                                                      params: { limit: 4096 },
+                                                                      message: "must NOT have more than 4096 characters"
+                                                                    }
+                                                                  ];
+                                                                  return false;
+                                                                }
+                                                              } else {
+                                                                validate10.errors = [
+                                                                  {
+                                                                    instancePath: instancePath + "/trace/inputs/" + i0 + "/name",
+                                                                    schemaPath: "#/properties/trace/properties/inputs/items/properties/name/type",
+                                                                    keyword: "type",
+                                                                    params: { type: "string" },
+                                                                    message: "must be string"
+                                                                  }
+                                                                ];
+                                                                return false;
+                                                              }
+                                                            }
+                                                            var valid6 = _errs47 === errors;
+                                                          } else {
+                                                            var valid6 = true;
+                                                          }
+                                                          if (valid6) {
+                                                            if (data21.dtype !== void 0) {
+                                                              let data23 = data21.dtype;
+                                                              const _errs49 = errors;
+                                                              if (errors === _errs49) {
+                                                                if (typeof data23 === "string") {
+                                                                  if (data23.length > 4096) {
+                                                                    validate10.errors = [
+                                                                      {
+                                                                        instancePath: instancePath + "/trace/inputs/" + i0 + "/dtype",
+                                                                        schemaPath: "#/properties/trace/properties/inputs/items/properties/dtype/maxLength",
+                                                                        keyword: "maxLength",
+                                                                        params: { limit: 4096 },
+                                                                        message: "must NOT have more than 4096 characters"
+                                                                      }
+                                                                    ];
+                                                                    return false;
+                                                                  }
+                                                                } else {
+                                                                  validate10.errors = [
+                                                                    {
+                                                                      instancePath: instancePath + "/trace/inputs/" + i0 + "/dtype",
+                                                                      schemaPath: "#/properties/trace/properties/inputs/items/properties/dtype/type",
+                                                                      keyword: "type",
+                                                                      params: { type: "string" },
+                                                                      message: "must be string"
+                                                                    }
+                                                                  ];
+                                                                  return false;
+                                                                }
+                                                              }
+                                                              var valid6 = _errs49 === errors;
+                                                            } else {
+                                                              var valid6 = true;
+                                                            }
+                                                            if (valid6) {
+                                                              if (data21.shape !== void 0) {
+                                                                let data24 = data21.shape;
+                                                                const _errs51 = errors;
+                                                                if (errors === _errs51) {
+                                                                  if (Array.isArray(data24)) {
+                                                                    if (data24.length > 64) {
+                                                                      validate10.errors = [
+                                                                        {
+                                                                          instancePath: instancePath + "/trace/inputs/" + i0 + "/shape",
+                                                                          schemaPath: "#/properties/trace/properties/inputs/items/properties/shape/maxItems",
+                                                                          keyword: "maxItems",
+                                                                          params: { limit: 64 },
+                                                                          message: "must NOT have more than 64 items"
+                                                                        }
+                                                                      ];
+                                                                      return false;
+                                                                    } else {
+                                                                      var valid7 = true;
+                                                                      const len1 = data24.length;
+                                                                      for (let i1 = 0; i1 < len1; i1++) {
+                                                                        let data25 = data24[i1];
+                                                                        const _errs53 = errors;
+                                                                        if (!(typeof data25 == "number" && !(data25 % 1) && !isNaN(data25) && isFinite(data25))) {
+                                                                          validate10.errors = [
+                                                                            {
+                                                                              instancePath: instancePath + "/trace/inputs/" + i0 + "/shape/" + i1,
+                                                                              schemaPath: "#/properties/trace/properties/inputs/items/properties/shape/items/type",
+                                                                              keyword: "type",
+                                                                              params: { type: "integer" },
+                                                                              message: "must be integer"
+                                                                            }
+                                                                          ];
+                                                                          return false;
+                                                                        }
+                                                                        if (errors === _errs53) {
+                                                                          if (typeof data25 == "number" && isFinite(data25)) {
+                                                                            if (data25 > 9007199254740991 || isNaN(data25)) {
+                                                                              validate10.errors = [
+                                                                                {
+                                                                                  instancePath: instancePath + "/trace/inputs/" + i0 + "/shape/" + i1,
+                                                                                  schemaPath: "#/properties/trace/properties/inputs/items/properties/shape/items/maximum",
+                                                                                  keyword: "maximum",
+                                                                                  params: {
+                                                                                    comparison: "<=",
+                                                                                    limit: 9007199254740991
+                                                                                  },
+                                                                                  message: "must be <= 9007199254740991"
+                                                                                }
+                                                                              ];
+                                                                              return false;
+                                                                            } else {
+                                                                              if (data25 < 0 || isNaN(data25)) {
+                                                                                validate10.errors = [
+                                                                                  {
+                                                                                    instancePath: instancePath + "/trace/inputs/" + i0 + "/shape/" + i1,
+                                                                                    schemaPath: "#/properties/trace/properties/inputs/items/properties/shape/items/minimum",
+                                                                                    keyword: "minimum",
+                                                                                    params: {
+                                                                                      comparison: ">=",
+                                                                                      limit: 0
+                                                                                    },
+                                                                                    message: "must be >= 0"
+                                                                                  }
+                                                                                ];
+                                                                                return false;
+                                                                              }
+                                                                            }
+                                                                          }
+                                                                        }
+                                                                        var valid7 = _errs53 === errors;
+                                                                        if (!valid7) {
+                                                                          break;
+                                                                        }
+                                                                      }
+                                                                    }
+                                                                  } else {
+                                                                    validate10.errors = [
+                                                                      {
+                                                                        instancePath: instancePath + "/trace/inputs/" + i0 + "/shape",
+                                                                        schemaPath: "#/properties/trace/properties/inputs/items/properties/shape/type",
+                                                                        keyword: "type",
+                                                                        params: { type: "array" },
+                                                                        message: "must be array"
+                                                                      }
+                                                                    ];
+                                                                    return false;
+                                                                  }
+                                                                }
+                                                                var valid6 = _errs51 === errors;
+                                                              } else {
+                                                                var valid6 = true;
+                                                              }
+                                                              if (valid6) {
+                                                                if (data21.from !== void 0) {
+                                                                  let data26 = data21.from;
+                                                                  const _errs55 = errors;
+                                                                  if (errors === _errs55) {
+                                                                    if (typeof data26 === "string") {
+                                                                      if (data26.length > 4096) {
+                                                                        validate10.errors = [
+                                                                          {
+                                                                            instancePath: instancePath + "/trace/inputs/" + i0 + "/from",
+                                                                            schemaPath: "#/properties/trace/properties/inputs/items/properties/from/maxLength",
+                                                                            keyword: "maxLength",
+                                                                            params: { limit: 4096 },
+                                                                            message: "must NOT have more than 4096 characters"
+                                                                          }
+                                                                        ];
+                                                                        return false;
+                                                                      }
+                                                                    } else {
+                                                                      validate10.errors = [
+                                                                        {
+                                                                          instancePath: instancePath + "/trace/inputs/" + i0 + "/from",
+                                                                          schemaPath: "#/properties/trace/properties/inputs/items/properties/from/type",
+                                                                          keyword: "type",
+                                                                          params: { type: "string" },
+                                                                          message: "must be string"
+                                                                        }
+                                                                      ];
+                                                                      return false;
+                                                                    }
+                                                                  }
+                                                                  var valid6 = _errs55 === errors;
+                                                                } else {
+                                                                  var valid6 = true;
+                                                                }
+                                                              }
+                                                            }
+                                                          }
+                                                        }
+                                                      }
+                                                    } else {
+                                                      validate10.errors = [
+                                                        {
+                                                          instancePath: instancePath + "/trace/inputs/" + i0,
+                                                          schemaPath: "#/properties/trace/properties/inputs/items/type",
+                                                          keyword: "type",
+                                                          params: { type: "object" },
+                                                          message: "must be object"
+                                                        }
+                                                      ];
+                                                      return false;
+                                                    }
+                                                  }
+                                                  var valid5 = _errs44 === errors;
+                                                  if (!valid5) {
+                                                    break;
+                                                  }
+                                                }
+                                              }
+                                            } else {
+                                              validate10.errors = [
+                                                {
+                                                  instancePath: instancePath + "/trace/inputs",
+                                                  schemaPath: "#/properties/trace/properties/inputs/type",
+                                                  keyword: "type",
+                                                  params: { type: "array" },
+                                                  message: "must be array"
+                                                }
+                                              ];
+                                              return false;
+                                            }
+                                          }
+                                          var valid4 = _errs42 === errors;
+                                        } else {
+                                          var valid4 = true;
+                                        }
+                                        if (valid4) {
+                                          if (data13.fallbackNodes !== void 0) {
+                                            let data27 = data13.fallbackNodes;
+                                            const _errs57 = errors;
+                                            if (errors === _errs57) {
+                                              if (Array.isArray(data27)) {
+                                                if (data27.length > 1e5) {
+                                                  validate10.errors = [
+                                                    {
+                                                      instancePath: instancePath + "/trace/fallbackNodes",
+                                                      schemaPath: "#/properties/trace/properties/fallbackNodes/maxItems",
+                                                      keyword: "maxItems",
+                                                      params: { limit: 1e5 },
+                                                      message: "must NOT have more than 100000 items"
+                                                    }
+                                                  ];
+                                                  return false;
+                                                } else {
+                                                  var valid8 = true;
+                                                  const len2 = data27.length;
+                                                  for (let i2 = 0; i2 < len2; i2++) {
+                                                    let data28 = data27[i2];
+                                                    const _errs59 = errors;
+                                                    if (errors === _errs59) {
+                                                      if (typeof data28 === "string") {
+                                                        if (data28.length > 4096) {
+                                                          validate10.errors = [
+                                                            {
+                                                              instancePath: instancePath + "/trace/fallbackNodes/" + i2,
+                                                              schemaPath: "#/properties/trace/properties/fallbackNodes/items/maxLength",
+                                                              keyword: "maxLength",
+                                                              params: { limit: 4096 },
+                                                              message: "must NOT have more than 4096 characters"
+                                                            }
+                                                          ];
+                                                          return false;
+                                                        }
+                                                      } else {
+                                                        validate10.errors = [
+                                                          {
+                                                            instancePath: instancePath + "/trace/fallbackNodes/" + i2,
+                                                            schemaPath: "#/properties/trace/properties/fallbackNodes/items/type",
+                                                            keyword: "type",
+                                                            params: { type: "string" },
+                                                            message: "must be string"
+                                                          }
+                                                        ];
+                                                        return false;
+                                                      }
+                                                    }
+                                                    var valid8 = _errs59 === errors;
+                                                    if (!valid8) {
+                                                      break;
+                                                    }
+                                                  }
+                                                }
+                                              } else {
+                                                validate10.errors = [
+                                                  {
+                                                    instancePath: instancePath + "/trace/fallbackNodes",
+                                                    schemaPath: "#/properties/trace/properties/fallbackNodes/type",
+                                                    keyword: "type",
+                                                    params: { type: "array" },
+                                                    message: "must be array"
+                                                  }
+                                                ];
+                                                return false;
+                                              }
+                                            }
+                                            var valid4 = _errs57 === errors;
+                                          } else {
+                                            var valid4 = true;
+                                          }
+                                        }
+                                      }
+                                    }
+                                  }
+                                }
+                              }
+                            }
+                          }
+                        }
+                      } else {
+                        validate10.errors = [
+                          {
+                            instancePath: instancePath + "/trace",
+                            schemaPath: "#/properties/trace/type",
+                            keyword: "type",
+                            params: { type: "object" },
+                            message: "must be object"
+                          }
+                        ];
+                        return false;
+                      }
+                    }
+                    var valid0 = _errs28 === errors;
+                  } else {
+                    var valid0 = true;
+                  }
+                  if (valid0) {
+                    if (data.counts !== void 0) {
+                      let data29 = data.counts;
+                      const _errs61 = errors;
+                      if (errors === _errs61) {
+                        if (data29 && typeof data29 == "object" && !Array.isArray(data29)) {
+                          let missing5;
+                          if (data29.declared === void 0 && (missing5 = "declared") || data29.unique === void 0 && (missing5 = "unique") || data29.summary === void 0 && (missing5 = "summary") || data29.trainable === void 0 && (missing5 = "trainable") || data29.frozen === void 0 && (missing5 = "frozen") || data29.buffers === void 0 && (missing5 = "buffers") || data29.parameterBytes === void 0 && (missing5 = "parameterBytes")) {
+                            validate10.errors = [
+                              {
+                                instancePath: instancePath + "/counts",
+                                schemaPath: "#/properties/counts/required",
+                                keyword: "required",
+                                params: { missingProperty: missing5 },
+                                message: "must have required property '" + missing5 + "'"
+                              }
+                            ];
+                            return false;
+                          } else {
+                            const _errs63 = errors;
+                            for (const key6 in data29) {
+                              if (!(key6 === "declared" || key6 === "unique" || key6 === "summary" || key6 === "trainable" || key6 === "frozen" || key6 === "buffers" || key6 === "parameterBytes")) {
+                                validate10.errors = [
+                                  {
+                                    instancePath: instancePath + "/counts",
+                                    schemaPath: "#/properties/counts/additionalProperties",
+                                    keyword: "additionalProperties",
+                                    params: { additionalProperty: key6 },
+                                    message: "must NOT have additional properties"
+                                  }
+                                ];
+                                return false;
+                                break;
+                              }
+                            }
+                            if (_errs63 === errors) {
+                              if (data29.declared !== void 0) {
+                                let data30 = data29.declared;
+                                const _errs64 = errors;
+                                if (!(typeof data30 == "number" && !(data30 % 1) && !isNaN(data30) && isFinite(data30))) {
+                                  validate10.errors = [
+                                    {
+                                      instancePath: instancePath + "/counts/declared",
+                                      schemaPath: "#/properties/counts/properties/declared/type",
+                                      keyword: "type",
+                                      params: { type: "integer" },
+                                      message: "must be integer"
+                                    }
+                                  ];
+                                  return false;
+                                }
+                                if (errors === _errs64) {
+                                  if (typeof data30 == "number" && isFinite(data30)) {
+                                    if (data30 > 9007199254740991 || isNaN(data30)) {
+                                      validate10.errors = [
+                                        {
+                                          instancePath: instancePath + "/counts/declared",
+                                          schemaPath: "#/properties/counts/properties/declared/maximum",
+                                          keyword: "maximum",
+                                          params: { comparison: "<=", limit: 9007199254740991 },
+                                          message: "must be <= 9007199254740991"
+                                        }
+                                      ];
+                                      return false;
+                                    } else {
+                                      if (data30 < 0 || isNaN(data30)) {
+                                        validate10.errors = [
+                                          {
+                                            instancePath: instancePath + "/counts/declared",
+                                            schemaPath: "#/properties/counts/properties/declared/minimum",
+                                            keyword: "minimum",
+                                            params: { comparison: ">=", limit: 0 },
+                                            message: "must be >= 0"
+                                          }
+                                        ];
+                                        return false;
+                                      }
+                                    }
+                                  }
+                                }
+                                var valid9 = _errs64 === errors;
+                              } else {
+                                var valid9 = true;
+                              }
+                              if (valid9) {
+                                if (data29.unique !== void 0) {
+                                  let data31 = data29.unique;
+                                  const _errs66 = errors;
+                                  if (!(typeof data31 == "number" && !(data31 % 1) && !isNaN(data31) && isFinite(data31))) {
+                                    validate10.errors = [
+                                      {
+                                        instancePath: instancePath + "/counts/unique",
+                                        schemaPath: "#/properties/counts/properties/unique/type",
+                                        keyword: "type",
+                                        params: { type: "integer" },
+                                        message: "must be integer"
+                                      }
+                                    ];
+                                    return false;
+                                  }
+                                  if (errors === _errs66) {
+                                    if (typeof data31 == "number" && isFinite(data31)) {
+                                      if (data31 > 9007199254740991 || isNaN(data31)) {
+                                        validate10.errors = [
+                                          {
+                                            instancePath: instancePath + "/counts/unique",
+                                            schemaPath: "#/properties/counts/properties/unique/maximum",
+                                            keyword: "maximum",
+                                            params: { comparison: "<=", limit: 9007199254740991 },
+                                            message: "must be <= 9007199254740991"
+                                          }
+                                        ];
+                                        return false;
+                                      } else {
+                                        if (data31 < 0 || isNaN(data31)) {
+                                          validate10.errors = [
+                                            {
+                                              instancePath: instancePath + "/counts/unique",
+                                              schemaPath: "#/properties/counts/properties/unique/minimum",
+                                              keyword: "minimum",
+                                              params: { comparison: ">=", limit: 0 },
+                                              message: "must be >= 0"
+                                            }
+                                          ];
+                                          return false;
+                                        }
+                                      }
+                                    }
+                                  }
+                                  var valid9 = _errs66 === errors;
+                                } else {
+                                  var valid9 = true;
+                                }
+                                if (valid9) {
+                                  if (data29.summary !== void 0) {
+                                    let data32 = data29.summary;
+                                    const _errs68 = errors;
+                                    if (!(typeof data32 == "number" && !(data32 % 1) && !isNaN(data32) && isFinite(data32))) {
+                                      validate10.errors = [
+                                        {
+                                          instancePath: instancePath + "/counts/summary",
+                                          schemaPath: "#/properties/counts/properties/summary/type",
+                                          keyword: "type",
+                                          params: { type: "integer" },
+                                          message: "must be integer"
+                                        }
+                                      ];
+                                      return false;
+                                    }
+                                    if (errors === _errs68) {
+                                      if (typeof data32 == "number" && isFinite(data32)) {
+                                        if (data32 > 9007199254740991 || isNaN(data32)) {
+                                          validate10.errors = [
+                                            {
+                                              instancePath: instancePath + "/counts/summary",
+                                              schemaPath: "#/properties/counts/properties/summary/maximum",
+                                              keyword: "maximum",
+                                              params: { comparison: "<=", limit: 9007199254740991 },
+                                              message: "must be <= 9007199254740991"
+                                            }
+                                          ];
+                                          return false;
+                                        } else {
+                                          if (data32 < 0 || isNaN(data32)) {
+                                            validate10.errors = [
+                                              {
+                                                instancePath: instancePath + "/counts/summary",
+                                                schemaPath: "#/properties/counts/properties/summary/minimum",
+                                                keyword: "minimum",
+                                                params: { comparison: ">=", limit: 0 },
+                                                message: "must be >= 0"
+                                              }
+                                            ];
+                                            return false;
+                                          }
+                                        }
+                                      }
+                                    }
+                                    var valid9 = _errs68 === errors;
+                                  } else {
+                                    var valid9 = true;
+                                  }
+                                  if (valid9) {
+                                    if (data29.trainable !== void 0) {
+                                      let data33 = data29.trainable;
+                                      const _errs70 = errors;
+                                      const _errs71 = errors;
+                                      let valid10 = false;
+                                      const _errs72 = errors;
+                                      if (!(typeof data33 == "number" && !(data33 % 1) && !isNaN(data33) && isFinite(data33))) {
+                                        const err0 = {
+                                          instancePath: instancePath + "/counts/trainable",
+                                          schemaPath: "#/properties/counts/properties/trainable/anyOf/0/type",
+                                          keyword: "type",
+                                          params: { type: "integer" },
+                                          message: "must be integer"
+                                        };
+                                        if (vErrors === null) {
+                                          vErrors = [err0];
+                                        } else {
+                                          vErrors.push(err0);
+                                        }
+                                        errors++;
+                                      }
+                                      if (errors === _errs72) {
+                                        if (typeof data33 == "number" && isFinite(data33)) {
+                                          if (data33 > 9007199254740991 || isNaN(data33)) {
+                                            const err1 = {
+                                              instancePath: instancePath + "/counts/trainable",
+                                              schemaPath: "#/properties/counts/properties/trainable/anyOf/0/maximum",
+                                              keyword: "maximum",
+                                              params: { comparison: "<=", limit: 9007199254740991 },
+                                              message: "must be <= 9007199254740991"
+                                            };
+                                            if (vErrors === null) {
+                                              vErrors = [err1];
+                                            } else {
+                                              vErrors.push(err1);
+                                            }
+                                            errors++;
+                                          } else {
+                                            if (data33 < 0 || isNaN(data33)) {
+                                              const err2 = {
+                                                instancePath: instancePath + "/counts/trainable",
+                                                schemaPath: "#/properties/counts/properties/trainable/anyOf/0/minimum",
+                                                keyword: "minimum",
+                                                params: { comparison: ">=", limit: 0 },
+                                                message: "must be >= 0"
+                                              };
+                                              if (vErrors === null) {
+                                                vErrors = [err2];
+                                              } else {
+                                                vErrors.push(err2);
+                                              }
+                                              errors++;
+                                            }
+                                          }
+                                        }
+                                      }
+                                      var _valid0 = _errs72 === errors;
+                                      valid10 = valid10 || _valid0;
+                                      if (!valid10) {
+                                        const _errs74 = errors;
+                                        if (data33 !== null) {
+                                          const err3 = {
+                                            instancePath: instancePath + "/counts/trainable",
+                                            schemaPath: "#/properties/counts/properties/trainable/anyOf/1/type",
+                                            keyword: "type",
+                                            params: { type: "null" },
+                                            message: "must be null"
+                                          };
+                                          if (vErrors === null) {
+                                            vErrors = [err3];
+                                          } else {
+                                            vErrors.push(err3);
+                                          }
+                                          errors++;
+                                        }
+                                        var _valid0 = _errs74 === errors;
+                                        valid10 = valid10 || _valid0;
+                                      }
+                                      if (!valid10) {
+                                        const err4 = {
+                                          instancePath: instancePath + "/counts/trainable",
+                                          schemaPath: "#/properties/counts/properties/trainable/anyOf",
+                                          keyword: "anyOf",
+                                          params: {},
+                                          message: "must match a schema in anyOf"
+                                        };
+                                        if (vErrors === null) {
+                                          vErrors = [err4];
+                                        } else {
+                                          vErrors.push(err4);
+                                        }
+                                        errors++;
+                                        validate10.errors = vErrors;
+                                        return false;
+                                      } else {
+                                        errors = _errs71;
+                                        if (vErrors !== null) {
+                                          if (_errs71) {
+                                            vErrors.length = _errs71;
+                                          } else {
+                                            vErrors = null;
+                                          }
+                                        }
+                                      }
+                                      var valid9 = _errs70 === errors;
+                                    } else {
+                                      var valid9 = true;
+                                    }
+                                    if (valid9) {
+                                      if (data29.frozen !== void 0) {
+                                        let data34 = data29.frozen;
+                                        const _errs76 = errors;
+                                        const _errs77 = errors;
+                                        let valid11 = false;
+                                        const _errs78 = errors;
+                                        if (!(typeof data34 == "number" && !(data34 % 1) && !isNaN(data34) && isFinite(data34))) {
+                                          const err5 = {
+                                            instancePath: instancePath + "/counts/frozen",
+                                            schemaPath: "#/properties/counts/properties/frozen/anyOf/0/type",
+                                            keyword: "type",
+                                            params: { type: "integer" },
+                                            message: "must be integer"
+                                          };
+                                          if (vErrors === null) {
+                                            vErrors = [err5];
+                                          } else {
+                                            vErrors.push(err5);
+                                          }
+                                          errors++;
+                                        }
+                                        if (errors === _errs78) {
+                                          if (typeof data34 == "number" && isFinite(data34)) {
+                                            if (data34 > 9007199254740991 || isNaN(data34)) {
+                                              const err6 = {
+                                                instancePath: instancePath + "/counts/frozen",
+                                                schemaPath: "#/properties/counts/properties/frozen/anyOf/0/maximum",
+                                                keyword: "maximum",
+                                                params: { comparison: "<=", limit: 9007199254740991 },
+                                                message: "must be <= 9007199254740991"
+                                              };
+                                              if (vErrors === null) {
+                                                vErrors = [err6];
+                                              } else {
+                                                vErrors.push(err6);
+                                              }
+                                              errors++;
+                                            } else {
+                                              if (data34 < 0 || isNaN(data34)) {
+                                                const err7 = {
+                                                  instancePath: instancePath + "/counts/frozen",
+                                                  schemaPath: "#/properties/counts/properties/frozen/anyOf/0/minimum",
+                                                  keyword: "minimum",
+                                                  params: { comparison: ">=", limit: 0 },
+                                                  message: "must be >= 0"
+                                                };
+                                                if (vErrors === null) {
+                                                  vErrors = [err7];
+                                                } else {
+                                                  vErrors.push(err7);
+                                                }
+                                                errors++;
+                                              }
+                                            }
+                                          }
+                                        }
+                                        var _valid1 = _errs78 === errors;
+                                        valid11 = valid11 || _valid1;
+                                        if (!valid11) {
+                                          const _errs80 = errors;
+                                          if (data34 !== null) {
+                                            const err8 = {
+                                              instancePath: instancePath + "/counts/frozen",
+                                              schemaPath: "#/properties/counts/properties/frozen/anyOf/1/type",
+                                              keyword: "type",
+                                              params: { type: "null" },
+                                              message: "must be null"
+                                            };
+                                            if (vErrors === null) {
+                                              vErrors = [err8];
+                                            } else {
+                                              vErrors.push(err8);
+                                            }
+                                            errors++;
+                                          }
+                                          var _valid1 = _errs80 === errors;
+                                          valid11 = valid11 || _valid1;
+                                        }
+                                        if (!valid11) {
+                                          const err9 = {
+                                            instancePath: instancePath + "/counts/frozen",
+                                            schemaPath: "#/properties/counts/properties/frozen/anyOf",
+                                            keyword: "anyOf",
+                                            params: {},
+                                            message: "must match a schema in anyOf"
+                                          };
+                                          if (vErrors === null) {
+                                            vErrors = [err9];
+                                          } else {
+                                            vErrors.push(err9);
+                                          }
+                                          errors++;
+                                          validate10.errors = vErrors;
+                                          return false;
+                                        } else {
+                                          errors = _errs77;
+                                          if (vErrors !== null) {
+                                            if (_errs77) {
+                                              vErrors.length = _errs77;
+                                            } else {
+                                              vErrors = null;
+                                            }
+                                          }
+                                        }
+                                        var valid9 = _errs76 === errors;
+                                      } else {
+                                        var valid9 = true;
+                                      }
+                                      if (valid9) {
+                                        if (data29.buffers !== void 0) {
+                                          let data35 = data29.buffers;
+                                          const _errs82 = errors;
+                                          if (!(typeof data35 == "number" && !(data35 % 1) && !isNaN(data35) && isFinite(data35))) {
+                                            validate10.errors = [
+                                              {
+                                                instancePath: instancePath + "/counts/buffers",
+                                                schemaPath: "#/properties/counts/properties/buffers/type",
+                                                keyword: "type",
+                                                params: { type: "integer" },
+                                                message: "must be integer"
+                                              }
+                                            ];
+                                            return false;
+                                          }
+                                          if (errors === _errs82) {
+                                            if (typeof data35 == "number" && isFinite(data35)) {
+                                              if (data35 > 9007199254740991 || isNaN(data35)) {
+                                                validate10.errors = [
+                                                  {
+                                                    instancePath: instancePath + "/counts/buffers",
+                                                    schemaPath: "#/properties/counts/properties/buffers/maximum",
+                                                    keyword: "maximum",
+                                                    params: { comparison: "<=", limit: 9007199254740991 },
+                                                    message: "must be <= 9007199254740991"
+                                                  }
+                                                ];
+                                                return false;
+                                              } else {
+                                                if (data35 < 0 || isNaN(data35)) {
+                                                  validate10.errors = [
+                                                    {
+                                                      instancePath: instancePath + "/counts/buffers",
+                                                      schemaPath: "#/properties/counts/properties/buffers/minimum",
+                                                      keyword: "minimum",
+                                                      params: { comparison: ">=", limit: 0 },
+                                                      message: "must be >= 0"
+                                                    }
+                                                  ];
+                                                  return false;
+                                                }
+                                              }
+                                            }
+                                          }
+                                          var valid9 = _errs82 === errors;
+                                        } else {
+                                          var valid9 = true;
+                                        }
+                                        if (valid9) {
+                                          if (data29.parameterBytes !== void 0) {
+                                            let data36 = data29.parameterBytes;
+                                            const _errs84 = errors;
+                                            if (!(typeof data36 == "number" && !(data36 % 1) && !isNaN(data36) && isFinite(data36))) {
+                                              validate10.errors = [
+                                                {
+                                                  instancePath: instancePath + "/counts/parameterBytes",
+                                                  schemaPath: "#/properties/counts/properties/parameterBytes/type",
+                                                  keyword: "type",
+                                                  params: { type: "integer" },
+                                                  message: "must be integer"
+                                                }
+                                              ];
+                                              return false;
+                                            }
+                                            if (errors === _errs84) {
+                                              if (typeof data36 == "number" && isFinite(data36)) {
+                                                if (data36 > 9007199254740991 || isNaN(data36)) {
+                                                  validate10.errors = [
+                                                    {
+                                                      instancePath: instancePath + "/counts/parameterBytes",
+                                                      schemaPath: "#/properties/counts/properties/parameterBytes/maximum",
+                                                      keyword: "maximum",
+                                                      params: { comparison: "<=", limit: 9007199254740991 },
+                                                      message: "must be <= 9007199254740991"
+                                                    }
+                                                  ];
+                                                  return false;
+                                                } else {
+                                                  if (data36 < 0 || isNaN(data36)) {
+                                                    validate10.errors = [
+                                                      {
+                                                        instancePath: instancePath + "/counts/parameterBytes",
+                                                        schemaPath: "#/properties/counts/properties/parameterBytes/minimum",
+                                                        keyword: "minimum",
+                                                        params: { comparison: ">=", limit: 0 },
+                                                        message: "must be >= 0"
+                                                      }
+                                                    ];
+                                                    return false;
+                                                  }
+                                                }
+                                              }
+                                            }
+                                            var valid9 = _errs84 === errors;
+                                          } else {
+                                            var valid9 = true;
+                                          }
+                                        }
+                                      }
+                                    }
+                                  }
+                                }
+                              }
+                            }
+                          }
+                        } else {
+                          validate10.errors = [
+                            {
+                              instancePath: instancePath + "/counts",
+                              schemaPath: "#/properties/counts/type",
+                              keyword: "type",
+                              params: { type: "object" },
+                              message: "must be object"
+                            }
+                          ];
+                          return false;
+                        }
+                      }
+                      var valid0 = _errs61 === errors;
+                    } else {
+                      var valid0 = true;
+                    }
+                    if (valid0) {
+                      if (data.bytesByDtype !== void 0) {
+                        let data37 = data.bytesByDtype;
+                        const _errs86 = errors;
+                        if (errors === _errs86) {
+                          if (data37 && typeof data37 == "object" && !Array.isArray(data37)) {
+                            if (Object.keys(data37).length > 64) {
+                              validate10.errors = [
+                                {
+                                  instancePath: instancePath + "/bytesByDtype",
+                                  schemaPath: "#/properties/bytesByDtype/maxProperties",
+                                  keyword: "maxProperties",
+                                  params: { limit: 64 },
+                                  message: "must NOT have more than 64 properties"
+                                }
+                              ];
+                              return false;
+                            } else {
+                              for (const key7 in data37) {
+                                let data38 = data37[key7];
+                                const _errs89 = errors;
+                                if (!(typeof data38 == "number" && !(data38 % 1) && !isNaN(data38) && isFinite(data38))) {
+                                  validate10.errors = [
+                                    {
+                                      instancePath: instancePath + "/bytesByDtype/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),
+                                      schemaPath: "#/properties/bytesByDtype/additionalProperties/type",
+                                      keyword: "type",
+                                      params: { type: "integer" },
+                                      message: "must be integer"
+                                    }
+                                  ];
+                                  return false;
+                                }
+                                if (errors === _errs89) {
+                                  if (typeof data38 == "number" && isFinite(data38)) {
+                                    if (data38 > 9007199254740991 || isNaN(data38)) {
+                                      validate10.errors = [
+                                        {
+                                          instancePath: instancePath + "/bytesByDtype/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),
+                                          schemaPath: "#/properties/bytesByDtype/additionalProperties/maximum",
+                                          keyword: "maximum",
+                                          params: { comparison: "<=", limit: 9007199254740991 },
+                                          message: "must be <= 9007199254740991"
+                                        }
+                                      ];
+                                      return false;
+                                    } else {
+                                      if (data38 < 0 || isNaN(data38)) {
+                                        validate10.errors = [
+                                          {
+                                            instancePath: instancePath + "/bytesByDtype/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),
+                                            schemaPath: "#/properties/bytesByDtype/additionalProperties/minimum",
+                                            keyword: "minimum",
+                                            params: { comparison: ">=", limit: 0 },
+                                            message: "must be >= 0"
+                                          }
+                                        ];
+                                        return false;
+                                      }
+                                    }
+                                  }
+                                }
+                                var valid12 = _errs89 === errors;
+                                if (!valid12) {
+                                  break;
+                                }
+                              }
+                            }
+                          } else {
+                            validate10.errors = [
+                              {
+                                instancePath: instancePath + "/bytesByDtype",
+                                schemaPath: "#/properties/bytesByDtype/type",
+                                keyword: "type",
+                                params: { type: "object" },
+                                message: "must be object"
+                              }
+                            ];
+                            return false;
+                          }
+                        }
+                        var valid0 = _errs86 === errors;
+                      } else {
+                        var valid0 = true;
+                      }
+                      if (valid0) {
+                        if (data.parameters !== void 0) {
+                          let data39 = data.parameters;
+                          const _errs91 = errors;
+                          if (errors === _errs91) {
+                            if (Array.isArray(data39)) {
+                              if (data39.length > 1e6) {
+                                validate10.errors = [
+                                  {
+                                    instancePath: instancePath + "/parameters",
+                                    schemaPath: "#/properties/parameters/maxItems",
+                                    keyword: "maxItems",
+                                    params: { limit: 1e6 },
+                                    message: "must NOT have more than 1000000 items"
+                                  }
+                                ];
+                                return false;
+                              } else {
+                                var valid13 = true;
+                                const len3 = data39.length;
+                                for (let i3 = 0; i3 < len3; i3++) {
+                                  let data40 = data39[i3];
+                                  const _errs93 = errors;
+                                  if (errors === _errs93) {
+                                    if (data40 && typeof data40 == "object" && !Array.isArray(data40)) {
+                                      let missing6;
+                                      if (data40.name === void 0 && (missing6 = "name") || data40.aliases === void 0 && (missing6 = "aliases") || data40.storedAs === void 0 && (missing6 = "storedAs") || data40.dtype === void 0 && (missing6 = "dtype") || data40.shape === void 0 && (missing6 = "shape") || data40.numel === void 0 && (missing6 = "numel") || data40.calls === void 0 && (missing6 = "calls") || data40.used === void 0 && (missing6 = "used") || data40.trainable === void 0 && (missing6 = "trainable")) {
+                                        validate10.errors = [
+                                          {
+                                            instancePath: instancePath + "/parameters/" + i3,
+                                            schemaPath: "#/properties/parameters/items/required",
+                                            keyword: "required",
+                                            params: { missingProperty: missing6 },
+                                            message: "must have required property '" + missing6 + "'"
+                                          }
+                                        ];
+                                        return false;
+                                      } else {
+                                        const _errs95 = errors;
+                                        for (const key8 in data40) {
+                                          if (!func2.call(schema11.properties.parameters.items.properties, key8)) {
+                                            validate10.errors = [
+                                              {
+                                                instancePath: instancePath + "/parameters/" + i3,
+                                                schemaPath: "#/properties/parameters/items/additionalProperties",
+                                                keyword: "additionalProperties",
+                                                params: { additionalProperty: key8 },
+                                                message: "must NOT have additional properties"
+                                              }
+                                            ];
+                                            return false;
+                                            break;
+                                          }
+                                        }
+                                        if (_errs95 === errors) {
+                                          if (data40.name !== void 0) {
+                                            let data41 = data40.name;
+                                            const _errs96 = errors;
+                                            if (errors === _errs96) {
+                                              if (typeof data41 === "string") {
+                                                if (data41.length > 4096) {
+                                                  validate10.errors = [
+                                                    {
+                                                      instancePath: instancePath + "/parameters/" + i3 + "/name",
+                                                      schemaPath: "#/properties/parameters/items/properties/name/maxLength",
+                                                      keyword: "maxLength",
+                                                      params: { limit: 4096 },
+                                                      message: "must NOT have more than 4096 characters"
+                                                    }
+                                                  ];
+                                                  return false;
+                                                }
+                                              } else {
+                                                validate10.errors = [
+                                                  {
+                                                    instancePath: instancePath + "/parameters/" + i3 + "/name",
+                                                    schemaPath: "#/properties/parameters/items/properties/name/type",
+                                                    keyword: "type",
+                                                    params: { type: "string" },
+                                                    message: "must be string"
+                                                  }
+                                                ];
+                                                return false;
+                                              }
+                                            }
+                                            var valid14 = _errs96 === errors;
+                                          } else {
+                                            var valid14 = true;
+                                          }
+                                          if (valid14) {
+                                            if (data40.aliases !== void 0) {
+                                              let data42 = data40.aliases;
+                                              const _errs98 = errors;
+                                              if (errors === _errs98) {
+                                                if (Array.isArray(data42)) {
+                                                  if (data42.length > 1e5) {
+                                                    validate10.errors = [
+                                                      {
+                                                        instancePath: instancePath + "/parameters/" + i3 + "/aliases",
+                                                        schemaPath: "#/properties/parameters/items/properties/aliases/maxItems",
+                                                        keyword: "maxItems",
+                                                        params: { limit: 1e5 },
+                                                        message: "must NOT have more than 100000 items"
+                                                      }
+                                                    ];
+                                                    return false;
+                                                  } else {
+                                                    var valid15 = true;
+                                                    const len4 = data42.length;
+                                                    for (let i4 = 0; i4 < len4; i4++) {
+                                                      let data43 = data42[i4];
+                                                      const _errs100 = errors;
+                                                      if (errors === _errs100) {
+                                                        if (typeof data43 === "string") {
+                                                          if (data43.length > 4096) {
+                                                            validate10.errors = [
+                                                              {
+                                                                instancePath: instancePath + "/parameters/" + i3 + "/aliases/" + i4,
+                                                                schemaPath: "#/properties/parameters/items/properties/aliases/items/maxLength",
+                                                                keyword: "maxLength",
+                                                                params: { limit: 4096 },
+                                                                message: "must NOT have more than 4096 characters"
+                                                              }
+                                                            ];
+                                                            return false;
+                                                          }
+                                                        } else {
+                                                          validate10.errors = [
+                                                            {
+                                                              instancePath: instancePath + "/parameters/" + i3 + "/aliases/" + i4,
+                                                              schemaPath: "#/properties/parameters/items/properties/aliases/items/type",
+                                                              keyword: "type",
+                                                              params: { type: "string" },
+                                                              message: "must be string"
+                                                            }
+                                                          ];
+                                                          return false;
+                                                        }
+                                                      }
+                                                      var valid15 = _errs100 === errors;
+                                                      if (!valid15) {
+                                                        break;
+                                                      }
+                                                    }
+                                                  }
+                                                } else {
+                                                  validate10.errors = [
+                                                    {
+                                                      instancePath: instancePath + "/parameters/" + i3 + "/aliases",
+                                                      schemaPath: "#/properties/parameters/items/properties/aliases/type",
+                                                      keyword: "type",
+                                                      params: { type: "array" },
+                                                      message: "must be array"
+                                                    }
+                                                  ];
+                                                  return false;
+                                                }
+                                              }
+                                              var valid14 = _errs98 === errors;
+                                            } else {
+                                              var valid14 = true;
+                                            }
+                                            if (valid14) {
+                                              if (data40.storedAs !== void 0) {
+                                                let data44 = data40.storedAs;
+                                                const _errs102 = errors;
+                                                if (errors === _errs102) {
+                                                  if (Array.isArray(data44)) {
+                                                    if (data44.length > 1e5) {
+                                                      validate10.errors = [
+                                                        {
+                                                          instancePath: instancePath + "/parameters/" + i3 + "/storedAs",
+                                                          schemaPath: "#/properties/parameters/items/properties/storedAs/maxItems",
+                                                          keyword: "maxItems",
+                                                          params: { limit: 1e5 },
+                                                          message: "must NOT have more than 100000 items"
+                                                        }
+                                                      ];
+                                                      return false;
+                                                    } else {
+                                                      var valid16 = true;
+                                                      const len5 = data44.length;
+                                                      for (let i5 = 0; i5 < len5; i5++) {
+                                                        let data45 = data44[i5];
+                                                        const _errs104 = errors;
+                                                        if (errors === _errs104) {
+                                                          if (typeof data45 === "string") {
+                                                            if (data45.length > 4096) {
+                                                              validate10.errors = [
+                                                                {
+                                                                  instancePath: instancePath + "/parameters/" + i3 + "/storedAs/" + i5,
+                                                                  schemaPath: "#/properties/parameters/items/properties/storedAs/items/maxLength",
+                                                                  keyword: "maxLength",
+                                                                  params: { limit: 4096 },
+                                                                  message: "must NOT have more than 4096 characters"
+                                                                }
+                                                              ];
+                                                              return false;
+                                                            }
+                                                          } else {
+                                                            validate10.errors = [
+                                                              {
+                                                                instancePath: instancePath + "/parameters/" + i3 + "/storedAs/" + i5,
+                                                                schemaPath: "#/properties/parameters/items/properties/storedAs/items/type",
+                                                                keyword: "type",
+                                                                params: { type: "string" },
+                                                                message: "must be string"
+                                                              }
+                                                            ];
+                                                            return false;
+                                                          }
+                                                        }
+                                                        var valid16 = _errs104 === errors;
+                                                        if (!valid16) {
+                                                          break;
+                                                        }
+                                                      }
+                                                    }
+                                                  } else {
+                                                    validate10.errors = [
+                                                      {
+                                                        instancePath: instancePath + "/parameters/" + i3 + "/storedAs",
+                                                        schemaPath: "#/properties/parameters/items/properties/storedAs/type",
+                                                        keyword: "type",
+                                                        params: { type: "array" },
+                                                        message: "must be array"
+                                                      }
+                                                    ];
+                                                    return false;
+                                                  }
+                                                }
+                                                var valid14 = _errs102 === errors;
+                                              } else {
+                                                var valid14 = true;
+                                              }
+                                              if (valid14) {
+                                                if (data40.dtype !== void 0) {
+                                                  let data46 = data40.dtype;
+                                                  const _errs106 = errors;
+                                                  if (errors === _errs106) {
+                                                    if (typeof data46 === "string") {
+                                                      if (data46.length > 4096) {
+                                                        validate10.errors = [
+                                                          {
+                                                            instancePath: instancePath + "/parameters/" + i3 + "/dtype",
+                                                            schemaPath: "#/properties/parameters/items/properties/dtype/maxLength",
+                                                            keyword: "maxLength",
+                                                            params: { limit: 4096 },
+                                                            message: "must NOT have more than 4096 characters"
+                                                          }
+                                                        ];
+                                                        return false;
+                                                      }
+                                                    } else {
+                                                      validate10.errors = [
+                                                        {
+                                                          instancePath: instancePath + "/parameters/" + i3 + "/dtype",
+                                                          schemaPath: "#/properties/parameters/items/properties/dtype/type",
+                                                          keyword: "type",
+                                                          params: { type: "string" },
+                                                          message: "must be string"
+                                                        }
+                                                      ];
+                                                      return false;
+                                                    }
+                                                  }
+                                                  var valid14 = _errs106 === errors;
+                                                } else {
+                                                  var valid14 = true;
+                                                }
+                                                if (valid14) {
+                                                  if (data40.shape !== void 0) {
+                                                    let data47 = data40.shape;
+                                                    const _errs108 = errors;
+                                                    if (errors === _errs108) {
+                                                      if (Array.isArray(data47)) {
+                                                        if (data47.length > 64) {
+                                                          validate10.errors = [
+                                                            {
+                                                              instancePath: instancePath + "/parameters/" + i3 + "/shape",
+                                                              schemaPath: "#/properties/parameters/items/properties/shape/maxItems",
+                                                              keyword: "maxItems",
+                                                              params: { limit: 64 },
+                                                              message: "must NOT have more than 64 items"
+                                                            }
+                                                          ];
+                                                          return false;
+                                                        } else {
+                                                          var valid17 = true;
+                                                          const len6 = data47.length;
+                                                          for (let i6 = 0; i6 < len6; i6++) {
+                                                            let data48 = data47[i6];
+                                                            const _errs110 = errors;
+                                                            if (!(typeof data48 == "number" && !(data48 % 1) && !isNaN(data48) && isFinite(data48))) {
+                                                              validate10.errors = [
+                                                                {
+                                                                  instancePath: instancePath + "/parameters/" + i3 + "/shape/" + i6,
+                                                                  schemaPath: "#/properties/parameters/items/properties/shape/items/type",
+                                                                  keyword: "type",
+                                                                  params: { type: "integer" },
+                                                                  message: "must be integer"
+                                                                }
+                                                              ];
+                                                              return false;
+                                                            }
+                                                            if (errors === _errs110) {
+                                                              if (typeof data48 == "number" && isFinite(data48)) {
+                                                                if (data48 > 9007199254740991 || isNaN(data48)) {
+                                                                  validate10.errors = [
+                                                                    {
+                                                                      instancePath: instancePath + "/parameters/" + i3 + "/shape/" + i6,
+                                                                      schemaPath: "#/properties/parameters/items/properties/shape/items/maximum",
+                                                                      keyword: "maximum",
+                                                                      params: {
+                                                                        comparison: "<=",
+                                                                        limit: 9007199254740991
+                                                                      },
+                                                                      message: "must be <= 9007199254740991"
+                                                                    }
+                                                                  ];
+                                                                  return false;
+                                                                } else {
+                                                                  if (data48 < 0 || isNaN(data48)) {
+                                                                    validate10.errors = [
+                                                                      {
+                                                                        instancePath: instancePath + "/parameters/" + i3 + "/shape/" + i6,
+                                                                        schemaPath: "#/properties/parameters/items/properties/shape/items/minimum",
+                                                                        keyword: "minimum",
+                                                                        params: {
+                                                                          comparison: ">=",
+                                                                          limit: 0
+                                                                        },
+                                                                        message: "must be >= 0"
+                                                                      }
+                                                                    ];
+                                                                    return false;
+                                                                  }
+                                                                }
+                                                              }
+                                                            }
+                                                            var valid17 = _errs110 === errors;
+                                                            if (!valid17) {
+                                                              break;
+                                                            }
+                                                          }
+                                                        }
+                                                      } else {
+                                                        validate10.errors = [
+                                                          {
+                                                            instancePath: instancePath + "/parameters/" + i3 + "/shape",
+                                                            schemaPath: "#/properties/parameters/items/properties/shape/type",
+                                                            keyword: "type",
+                                                            params: { type: "array" },
+                                                            message: "must be array"
+                                                          }
+                                                        ];
+                                                        return false;
+                                                      }
+                                                    }
+                                                    var valid14 = _errs108 === errors;
+                                                  } else {
+                                                    var valid14 = true;
+                                                  }
+                                                  if (valid14) {
+                                                    if (data40.numel !== void 0) {
+                                                      let data49 = data40.numel;
+                                                      const _errs112 = errors;
+                                                      if (!(typeof data49 == "number" && !(data49 % 1) && !isNaN(data49) && isFinite(data49))) {
+                                                        validate10.errors = [
+                                                          {
+                                                            instancePath: instancePath + "/parameters/" + i3 + "/numel",
+                                                            schemaPath: "#/properties/parameters/items/properties/numel/type",
+                                                            keyword: "type",
+                                                            params: { type: "integer" },
+                                                            message: "must be integer"
+                                                          }
+                                                        ];
+                                                        return false;
+                                                      }
+                                                      if (errors === _errs112) {
+                                                        if (typeof data49 == "number" && isFinite(data49)) {
+                                                          if (data49 > 9007199254740991 || isNaN(data49)) {
+                                                            validate10.errors = [
+                                                              {
+                                                                instancePath: instancePath + "/parameters/" + i3 + "/numel",
+                                                                schemaPath: "#/properties/parameters/items/properties/numel/maximum",
+                                                                keyword: "maximum",
+                                                                params: {
+                                                                  comparison: "<=",
+                                                                  limit: 9007199254740991
+                                                                },
+                                                                message: "must be <= 9007199254740991"
+                                                              }
+                                                            ];
+                                                            return false;
+                                                          } else {
+                                                            if (data49 < 0 || isNaN(data49)) {
+                                                              validate10.errors = [
+                                                                {
+                                                                  instancePath: instancePath + "/parameters/" + i3 + "/numel",
+                                                                  schemaPath: "#/properties/parameters/items/properties/numel/minimum",
+                                                                  keyword: "minimum",
+                                                                  params: { comparison: ">=", limit: 0 },
+                                                                  message: "must be >= 0"
+                                                                }
+                                                              ];
+                                                              return false;
+                                                            }
+                                                          }
+                                                        }
+                                                      }
+                                                      var valid14 = _errs112 === errors;
+                                                    } else {
+                                                      var valid14 = true;
+                                                    }
+                                                    if (valid14) {
+                                                      if (data40.calls !== void 0) {
+                                                        let data50 = data40.calls;
+                                                        const _errs114 = errors;
+                                                        if (!(typeof data50 == "number" && !(data50 % 1) && !isNaN(data50) && isFinite(data50))) {
+                                                          validate10.errors = [
+                                                            {
+                                                              instancePath: instancePath + "/parameters/" + i3 + "/calls",
+                                                              schemaPath: "#/properties/parameters/items/properties/calls/type",
+                                                              keyword: "type",
+                                                              params: { type: "integer" },
+                                                              message: "must be integer"
+                                                            }
+                                                          ];
+                                                          return false;
+                                                        }
+                                                        if (errors === _errs114) {
+                                                          if (typeof data50 == "number" && isFinite(data50)) {
+                                                            if (data50 > 9007199254740991 || isNaN(data50)) {
+                                                              validate10.errors = [
+                                                                {
+                                                                  instancePath: instancePath + "/parameters/" + i3 + "/calls",
+                                                                  schemaPath: "#/properties/parameters/items/properties/calls/maximum",
+                                                                  keyword: "maximum",
+                                                                  params: {
+                                                                    comparison: "<=",
+                                                                    limit: 9007199254740991
+                                                                  },
+                                                                  message: "must be <= 9007199254740991"
+                                                                }
+                                                              ];
+                                                              return false;
+                                                            } else {
+                                                              if (data50 < 0 || isNaN(data50)) {
+                                                                validate10.errors = [
+                                                                  {
+                                                                    instancePath: instancePath + "/parameters/" + i3 + "/calls",
+                                                                    schemaPath: "#/properties/parameters/items/properties/calls/minimum",
+                                                                    keyword: "minimum",
+                                                                    params: { comparison: ">=", limit: 0 },
+                                                                    message: "must be >= 0"
+                                                                  }
+                                                                ];
+                                                                return false;
+                                                              }
+                                                            }
+                                                          }
+                                                        }
+                                                        var valid14 = _errs114 === errors;
+                                                      } else {
+                                                        var valid14 = true;
+                                                      }
+                                                      if (valid14) {
+                                                        if (data40.used !== void 0) {
+                                                          const _errs116 = errors;
+                                                          if (typeof data40.used !== "boolean") {
+                                                            validate10.errors = [
+                                                              {
+                                                                instancePath: instancePath + "/parameters/" + i3 + "/used",
+                                                                schemaPath: "#/properties/parameters/items/properties/used/type",
+                                                                keyword: "type",
+                                                                params: { type: "boolean" },
+                                                                message: "must be boolean"
+                                                              }
+                                                            ];
+                                                            return false;
+                                                          }
+                                                          var valid14 = _errs116 === errors;
+                                                        } else {
+                                                          var valid14 = true;
+                                                        }
+                                                        if (valid14) {
+                                                          if (data40.trainable !== void 0) {
+                                                            let data52 = data40.trainable;
+                                                            const _errs118 = errors;
+                                                            if (typeof data52 !== "boolean" && data52 !== null) {
+                                                              validate10.errors = [
+                                                                {
+                                                                  instancePath: instancePath + "/parameters/" + i3 + "/trainable",
+                                                                  schemaPath: "#/properties/parameters/items/properties/trainable/type",
+                                                                  keyword: "type",
+                                                                  params: {
+                                                                    type: schema11.properties.parameters.items.properties.trainable.type
+                                                                  },
+                                                                  message: "must be boolean,null"
+                                                                }
+                                                              ];
+                                                              return false;
+                                                            }
+                                                            var valid14 = _errs118 === errors;
+                                                          } else {
+                                                            var valid14 = true;
+                                                          }
+                                                        }
+                                                      }
+                                                    }
+                                                  }
+                                                }
+                                              }
+                                            }
+                                          }
+                                        }
+                                      }
+                                    } else {
+                                      validate10.errors = [
+                                        {
+                                          instancePath: instancePath + "/parameters/" + i3,
+                                          schemaPath: "#/properties/parameters/items/type",
+                                          keyword: "type",
+                                          params: { type: "object" },
+                                          message: "must be object"
+                                        }
+                                      ];
+                                      return false;
+                                    }
+                                  }
+                                  var valid13 = _errs93 === errors;
+                                  if (!valid13) {
+                                    break;
+                                  }
+                                }
+                              }
+                            } else {
+                              validate10.errors = [
+                                {
+                                  instancePath: instancePath + "/parameters",
+                                  schemaPath: "#/properties/parameters/type",
+                                  keyword: "type",
+                                  params: { type: "array" },
+                                  message: "must be array"
+                                }
+                              ];
+                              return false;
+                            }
+                          }
+                          var valid0 = _errs91 === errors;
+                        } else {
+                          var valid0 = true;
+                        }
+                        if (valid0) {
+                          if (data.buffers !== void 0) {
+                            let data53 = data.buffers;
+                            const _errs120 = errors;
+                            if (errors === _errs120) {
+                              if (Array.isArray(data53)) {
+                                if (data53.length > 1e6) {
+                                  validate10.errors = [
+                                    {
+                                      instancePath: instancePath + "/buffers",
+                                      schemaPath: "#/properties/buffers/maxItems",
+                                      keyword: "maxItems",
+                                      params: { limit: 1e6 },
+                                      message: "must NOT have more than 1000000 items"
+                                    }
+                                  ];
+                                  return false;
+                                } else {
+                                  var valid18 = true;
+                                  const len7 = data53.length;
+                                  for (let i7 = 0; i7 < len7; i7++) {
+                                    let data54 = data53[i7];
+                                    const _errs122 = errors;
+                                    if (errors === _errs122) {
+                                      if (data54 && typeof data54 == "object" && !Array.isArray(data54)) {
+                                        let missing7;
+                                        if (data54.name === void 0 && (missing7 = "name") || data54.dtype === void 0 && (missing7 = "dtype") || data54.shape === void 0 && (missing7 = "shape") || data54.numel === void 0 && (missing7 = "numel")) {
+                                          validate10.errors = [
+                                            {
+                                              instancePath: instancePath + "/buffers/" + i7,
+                                              schemaPath: "#/properties/buffers/items/required",
+                                              keyword: "required",
+                                              params: { missingProperty: missing7 },
+                                              message: "must have required property '" + missing7 + "'"
+                                            }
+                                          ];
+                                          return false;
+                                        } else {
+                                          const _errs124 = errors;
+                                          for (const key9 in data54) {
+                                            if (!(key9 === "name" || key9 === "dtype" || key9 === "shape" || key9 === "numel")) {
+                                              validate10.errors = [
+                                                {
+                                                  instancePath: instancePath + "/buffers/" + i7,
+                                                  schemaPath: "#/properties/buffers/items/additionalProperties",
+                                                  keyword: "additionalProperties",
+                                                  params: { additionalProperty: key9 },
+                                                  message: "must NOT have additional properties"
+                                                }
+                                              ];
+                                              return false;
+                                              break;
+                                            }
+                                          }
+                                          if (_errs124 === errors) {
+                                            if (data54.name !== void 0) {
+                                              let data55 = data54.name;
+                                              const _errs125 = errors;
+                                              if (errors === _errs125) {
+                                                if (typeof data55 === "string") {
+                                                  if (data55.length > 4096) {
+                                                    validate10.errors = [
+                                                      {
+                                                        instancePath: instancePath + "/buffers/" + i7 + "/name",
+                                                        schemaPath: "#/properties/buffers/items/properties/name/maxLength",
+                                                        keyword: "maxLength",
+                                                        params: { limit: 4096 },
+                                                        message: "must NOT have more than 4096 characters"
+                                                      }
+                                                    ];
+                                                    return false;
+                                                  }
+                                                } else {
+                                                  validate10.errors = [
+                                                    {
+                                                      instancePath: instancePath + "/buffers/" + i7 + "/name",
+                                                      schemaPath: "#/properties/buffers/items/properties/name/type",
+                                                      keyword: "type",
+                                                      params: { type: "string" },
+                                                      message: "must be string"
+                                                    }
+                                                  ];
+                                                  return false;
+                                                }
+                                              }
+                                              var valid19 = _errs125 === errors;
+                                            } else {
+                                              var valid19 = true;
+                                            }
+                                            if (valid19) {
+                                              if (data54.dtype !== void 0) {
+                                                let data56 = data54.dtype;
+                                                const _errs127 = errors;
+                                                if (errors === _errs127) {
+                                                  if (typeof data56 === "string") {
+                                                    if (data56.length > 4096) {
+                                                      validate10.errors = [
+                                                        {
+                                                          instancePath: instancePath + "/buffers/" + i7 + "/dtype",
+                                                          schemaPath: "#/properties/buffers/items/properties/dtype/maxLength",
+                                                          keyword: "maxLength",
+                                                          params: { limit: 4096 },
+                                                          message: "must NOT have more than 4096 characters"
+                                                        }
+                                                      ];
+                                                      return false;
+                                                    }
+                                                  } else {
+                                                    validate10.errors = [
+                                                      {
+                                                        instancePath: instancePath + "/buffers/" + i7 + "/dtype",
+                                                        schemaPath: "#/properties/buffers/items/properties/dtype/type",
+                                                        keyword: "type",
+                                                        params: { type: "string" },
+                                                        message: "must be string"
+                                                      }
+                                                    ];
+                                                    return false;
+                                                  }
+                                                }
+                                                var valid19 = _errs127 === errors;
+                                              } else {
+                                                var valid19 = true;
+                                              }
+                                              if (valid19) {
+                                                if (data54.shape !== void 0) {
+                                                  let data57 = data54.shape;
+                                                  const _errs129 = errors;
+                                                  if (errors === _errs129) {
+                                                    if (Array.isArray(data57)) {
+                                                      if (data57.length > 64) {
+                                                        validate10.errors = [
+                                                          {
+                                                            instancePath: instancePath + "/buffers/" + i7 + "/shape",
+                                                            schemaPath: "#/properties/buffers/items/properties/shape/maxItems",
+                                                            keyword: "maxItems",
+                                                            params: { limit: 64 },
+                                                            message: "must NOT have more than 64 items"
+                                                          }
+                                                        ];
+                                                        return false;
+                                                      } else {
+                                                        var valid20 = true;
+                                                        const len8 = data57.length;
+                                                        for (let i8 = 0; i8 < len8; i8++) {
+                                                          let data58 = data57[i8];
+                                                          const _errs131 = errors;
+                                                          if (!(typeof data58 == "number" && !(data58 % 1) && !isNaN(data58) && isFinite(data58))) {
+                                                            validate10.errors = [
+                                                              {
+                                                                instancePath: instancePath + "/buffers/" + i7 + "/shape/" + i8,
+                                                                schemaPath: "#/properties/buffers/items/properties/shape/items/type",
+                                                                keyword: "type",
+                                                                params: { type: "integer" },
+                                                                message: "must be integer"
+                                                              }
+                                                            ];
+                                                            return false;
+                                                          }
+                                                          if (errors === _errs131) {
+                                                            if (typeof data58 == "number" && isFinite(data58)) {
+                                                              if (data58 > 9007199254740991 || isNaN(data58)) {
+                                                                validate10.errors = [
+                                                                  {
+                                                                    instancePath: instancePath + "/buffers/" + i7 + "/shape/" + i8,
+                                                                    schemaPath: "#/properties/buffers/items/properties/shape/items/maximum",
+                                                                    keyword: "maximum",
+                                                                    params: {
+                                                                      comparison: "<=",
+                                                                      limit: 9007199254740991
+                                                                    },
+                                                                    message: "must be <= 9007199254740991"
+                                                                  }
+                                                                ];
+                                                                return false;
+                                                              } else {
+                                                                if (data58 < 0 || isNaN(data58)) {
+                                                                  validate10.errors = [
+                                                                    {
+                                                                      instancePath: instancePath + "/buffers/" + i7 + "/shape/" + i8,
+                                                                      schemaPath: "#/properties/buffers/items/properties/shape/items/minimum",
+                                                                      keyword: "minimum",
+                                                                      params: { comparison: ">=", limit: 0 },
+                                                                      message: "must be >= 0"
+                                                                    }
+                                                                  ];
+                                                                  return false;
+                                                                }
+                                                              }
+                                                            }
+                                                          }
+                                                          var valid20 = _errs131 === errors;
+                                                          if (!valid20) {
+                                                            break;
+                                                          }
+                                                        }
+                                                      }
+                                                    } else {
+                                                      validate10.errors = [
+                                                        {
+                                                          instancePath: instancePath + "/buffers/" + i7 + "/shape",
+                                                          schemaPath: "#/properties/buffers/items/properties/shape/type",
+                                                          keyword: "type",
+                                                          params: { type: "array" },
+                                                          message: "must be array"
+                                                        }
+                                                      ];
+                                                      return false;
+                                                    }
+                                                  }
+                                                  var valid19 = _errs129 === errors;
+                                                } else {
+                                                  var valid19 = true;
+                                                }
+                                                if (valid19) {
+                                                  if (data54.numel !== void 0) {
+                                                    let data59 = data54.numel;
+                                                    const _errs133 = errors;
+                                                    if (!(typeof data59 == "number" && !(data59 % 1) && !isNaN(data59) && isFinite(data59))) {
+                                                      validate10.errors = [
+                                                        {
+                                                          instancePath: instancePath + "/buffers/" + i7 + "/numel",
+                                                          schemaPath: "#/properties/buffers/items/properties/numel/type",
+                                                          keyword: "type",
+                                                          params: { type: "integer" },
+                                                          message: "must be integer"
+                                                        }
+                                                      ];
+                                                      return false;
+                                                    }
+                                                    if (errors === _errs133) {
+                                                      if (typeof data59 == "number" && isFinite(data59)) {
+                                                        if (data59 > 9007199254740991 || isNaN(data59)) {
+                                                          validate10.errors = [
+                                                            {
+                                                              instancePath: instancePath + "/buffers/" + i7 + "/numel",
+                                                              schemaPath: "#/properties/buffers/items/properties/numel/maximum",
+                                                              keyword: "maximum",
+                                                              params: {
+                                                                comparison: "<=",
+                                                                limit: 9007199254740991
+                                                              },
+                                                              message: "must be <= 9007199254740991"
+                                                            }
+                                                          ];
+                                                          return false;
+                                                        } else {
+                                                          if (data59 < 0 || isNaN(data59)) {
+                                                            validate10.errors = [
+                                                              {
+                                                                instancePath: instancePath + "/buffers/" + i7 + "/numel",
+                                                                schemaPath: "#/properties/buffers/items/properties/numel/minimum",
+                                                                keyword: "minimum",
+                                                                params: { comparison: ">=", limit: 0 },
+                                                                message: "must be >= 0"
+                                                              }
+                                                            ];
+                                                            return false;
+                                                          }
+                                                        }
+                                                      }
+                                                    }
+                                                    var valid19 = _errs133 === errors;
+                                                  } else {
+                                                    var valid19 = true;
+                                                  }
+                                                }
+                                              }
+                                            }
+                                          }
+                                        }
+                                      } else {
+                                        validate10.errors = [
+                                          {
+                                            instancePath: instancePath + "/buffers/" + i7,
+                                            schemaPath: "#/properties/buffers/items/type",
+                                            keyword: "type",
+                                            params: { type: "object" },
+                                            message: "must be object"
+                                          }
+                                        ];
+                                        return false;
+                                      }
+                                    }
+                                    var valid18 = _errs122 === errors;
+                                    if (!valid18) {
+                                      break;
+                                    }
+                                  }
+                                }
+                              } else {
+                                validate10.errors = [
+                                  {
+                                    instancePath: instancePath + "/buffers",
+                                    schemaPath: "#/properties/buffers/type",
+                                    keyword: "type",
+                                    params: { type: "array" },
+                                    message: "must be array"
+                                  }
+                                ];
+                                return false;
+                              }
+                            }
+                            var valid0 = _errs120 === errors;
+                          } else {
+                            var valid0 = true;
+                          }
+                          if (valid0) {
+                            if (data.shared !== void 0) {
+                              let data60 = data.shared;
+                              const _errs135 = errors;
+                              if (errors === _errs135) {
+                                if (Array.isArray(data60)) {
+                                  if (data60.length > 1e6) {
+                                    validate10.errors = [
+                                      {
+                                        instancePath: instancePath + "/shared",
+                                        schemaPath: "#/properties/shared/maxItems",
+                                        keyword: "maxItems",
+                                        params: { limit: 1e6 },
+                                        message: "must NOT have more than 1000000 items"
+                                      }
+                                    ];
+                                    return false;
+                                  } else {
+                                    var valid21 = true;
+                                    const len9 = data60.length;
+                                    for (let i9 = 0; i9 < len9; i9++) {
+                                      let data61 = data60[i9];
+                                      const _errs137 = errors;
+                                      if (errors === _errs137) {
+                                        if (data61 && typeof data61 == "object" && !Array.isArray(data61)) {
+                                          let missing8;
+                                          if (data61.name === void 0 && (missing8 = "name") || data61.numel === void 0 && (missing8 = "numel") || data61.calls === void 0 && (missing8 = "calls") || data61.callNames === void 0 && (missing8 = "callNames") || data61.extraInSummary === void 0 && (missing8 = "extraInSummary")) {
+                                            validate10.errors = [
+                                              {
+                                                instancePath: instancePath + "/shared/" + i9,
+                                                schemaPath: "#/properties/shared/items/required",
+                                                keyword: "required",
+                                                params: { missingProperty: missing8 },
+                                                message: "must have required property '" + missing8 + "'"
+                                              }
+                                            ];
+                                            return false;
+                                          } else {
+                                            const _errs139 = errors;
+                                            for (const key10 in data61) {
+                                              if (!(key10 === "name" || key10 === "numel" || key10 === "calls" || key10 === "callNames" || key10 === "extraInSummary")) {
+                                                validate10.errors = [
+                                                  {
+                                                    instancePath: instancePath + "/shared/" + i9,
+                                                    schemaPath: "#/properties/shared/items/additionalProperties",
+                                                    keyword: "additionalProperties",
+                                                    params: { additionalProperty: key10 },
+                                                    message: "must NOT have additional properties"
+                                                  }
+                                                ];
+                                                return false;
+                                                break;
+                                              }
+                                            }
+                                            if (_errs139 === errors) {
+                                              if (data61.name !== void 0) {
+                                                let data62 = data61.name;
+                                                const _errs140 = errors;
+                                                if (errors === _errs140) {
+                                                  if (typeof data62 === "string") {
+                                                    if (data62.length > 4096) {
+                                                      validate10.errors = [
+                                                        {
+                                                          instancePath: instancePath + "/shared/" + i9 + "/name",
+                                                          schemaPath: "#/properties/shared/items/properties/name/maxLength",
+                                                          keyword: "maxLength",
+                                                          params: { limit: 4096 },
+                                                          message: "must NOT have more than 4096 characters"
+                                                        }
+                                                      ];
+                                                      return false;
+                                                    }
+                                                  } else {
+                                                    validate10.errors = [
+                                                      {
+                                                        instancePath: instancePath + "/shared/" + i9 + "/name",
+                                                        schemaPath: "#/properties/shared/items/properties/name/type",
+                                                        keyword: "type",
+                                                        params: { type: "string" },
+                                                        message: "must be string"
+                                                      }
+                                                    ];
+                                                    return false;
+                                                  }
+                                                }
+                                                var valid22 = _errs140 === errors;
+                                              } else {
+                                                var valid22 = true;
+                                              }
+                                              if (valid22) {
+                                                if (data61.numel !== void 0) {
+                                                  let data63 = data61.numel;
+                                                  const _errs142 = errors;
+                                                  if (!(typeof data63 == "number" && !(data63 % 1) && !isNaN(data63) && isFinite(data63))) {
+                                                    validate10.errors = [
+                                                      {
+                                                        instancePath: instancePath + "/shared/" + i9 + "/numel",
+                                                        schemaPath: "#/properties/shared/items/properties/numel/type",
+                                                        keyword: "type",
+                                                        params: { type: "integer" },
+                                                        message: "must be integer"
+                                                      }
+                                                    ];
+                                                    return false;
+                                                  }
+                                                  if (errors === _errs142) {
+                                                    if (typeof data63 == "number" && isFinite(data63)) {
+                                                      if (data63 > 9007199254740991 || isNaN(data63)) {
+                                                        validate10.errors = [
+                                                          {
+                                                            instancePath: instancePath + "/shared/" + i9 + "/numel",
+                                                            schemaPath: "#/properties/shared/items/properties/numel/maximum",
+                                                            keyword: "maximum",
+                                                            params: {
+                                                              comparison: "<=",
+                                                              limit: 9007199254740991
+                                                            },
+                                                            message: "must be <= 9007199254740991"
+                                                          }
+                                                        ];
+                                                        return false;
+                                                      } else {
+                                                        if (data63 < 0 || isNaN(data63)) {
+                                                          validate10.errors = [
+                                                            {
+                                                              instancePath: instancePath + "/shared/" + i9 + "/numel",
+                                                              schemaPath: "#/properties/shared/items/properties/numel/minimum",
+                                                              keyword: "minimum",
+                                                              params: { comparison: ">=", limit: 0 },
+                                                              message: "must be >= 0"
+                                                            }
+                                                          ];
+                                                          return false;
+                                                        }
+                                                      }
+                                                    }
+                                                  }
+                                                  var valid22 = _errs142 === errors;
+                                                } else {
+                                                  var valid22 = true;
+                                                }
+                                                if (valid22) {
+                                                  if (data61.calls !== void 0) {
+                                                    let data64 = data61.calls;
+                                                    const _errs144 = errors;
+                                                    if (!(typeof data64 == "number" && !(data64 % 1) && !isNaN(data64) && isFinite(data64))) {
+                                                      validate10.errors = [
+                                                        {
+                                                          instancePath: instancePath + "/shared/" + i9 + "/calls",
+                                                          schemaPath: "#/properties/shared/items/properties/calls/type",
+                                                          keyword: "type",
+                                                          params: { type: "integer" },
+                                                          message: "must be integer"
+                                                        }
+                                                      ];
+                                                      return false;
+                                                    }
+                                                    if (errors === _errs144) {
+                                                      if (typeof data64 == "number" && isFinite(data64)) {
+                                                        if (data64 > 9007199254740991 || isNaN(data64)) {
+                                                          validate10.errors = [
+                                                            {
+                                                              instancePath: instancePath + "/shared/" + i9 + "/calls",
+                                                              schemaPath: "#/properties/shared/items/properties/calls/maximum",
+                                                              keyword: "maximum",
+                                                              params: {
+                                                                comparison: "<=",
+                                                                limit: 9007199254740991
+                                                              },
+                                                              message: "must be <= 9007199254740991"
+                                                            }
+                                                          ];
+                                                          return false;
+                                                        } else {
+                                                          if (data64 < 0 || isNaN(data64)) {
+                                                            validate10.errors = [
+                                                              {
+                                                                instancePath: instancePath + "/shared/" + i9 + "/calls",
+                                                                schemaPath: "#/properties/shared/items/properties/calls/minimum",
+                                                                keyword: "minimum",
+                                                                params: { comparison: ">=", limit: 0 },
+                                                                message: "must be >= 0"
+                                                              }
+                                                            ];
+                                                            return false;
+                                                          }
+                                                        }
+                                                      }
+                                                    }
+                                                    var valid22 = _errs144 === errors;
+                                                  } else {
+                                                    var valid22 = true;
+                                                  }
+                                                  if (valid22) {
+                                                    if (data61.callNames !== void 0) {
+                                                      let data65 = data61.callNames;
+                                                      const _errs146 = errors;
+                                                      if (errors === _errs146) {
+                                                        if (Array.isArray(data65)) {
+                                                          if (data65.length > 1e5) {
+                                                            validate10.errors = [
+                                                              {
+                                                                instancePath: instancePath + "/shared/" + i9 + "/callNames",
+                                                                schemaPath: "#/properties/shared/items/properties/callNames/maxItems",
+                                                                keyword: "maxItems",
+                                                                params: { limit: 1e5 },
+                                                                message: "must NOT have more than 100000 items"
+                                                              }
+                                                            ];
+                                                            return false;
+                                                          } else {
+                                                            var valid23 = true;
+                                                            const len10 = data65.length;
+                                                            for (let i10 = 0; i10 < len10; i10++) {
+                                                              let data66 = data65[i10];
+                                                              const _errs148 = errors;
+                                                              if (errors === _errs148) {
+                                                                if (typeof data66 === "string") {
+                                                                  if (data66.length > 4096) {
+                                                                    validate10.errors = [
+                                                                      {
+                                                                        instancePath: instancePath + "/shared/" + i9 + "/callNames/" + i10,
+                                                                        schemaPath: "#/properties/shared/items/properties/callNames/items/maxLength",
+                                                                        keyword: "maxLength",
+                                                                        params: { limit: 4096 },
+                                                                        message: "must NOT have more than 4096 characters"
+                                                                      }
+                                                                    ];
+                                                                    return false;
+                                                                  }
+                                                                } else {
+                                                                  validate10.errors = [
+                                                                    {
+                                                                      instancePath: instancePath + "/shared/" + i9 + "/callNames/" + i10,
+                                                                      schemaPath: "#/properties/shared/items/properties/callNames/items/type",
+                                                                      keyword: "type",
+                                                                      params: { type: "string" },
+                                                                      message: "must be string"
+                                                                    }
+                                                                  ];
+                                                                  return false;
+                                                                }
+                                                              }
+                                                              var valid23 = _errs148 === errors;
+                                                              if (!valid23) {
+                                                                break;
+                                                              }
+                                                            }
+                                                          }
+                                                        } else {
+                                                          validate10.errors = [
+                                                            {
+                                                              instancePath: instancePath + "/shared/" + i9 + "/callNames",
+                                                              schemaPath: "#/properties/shared/items/properties/callNames/type",
+                                                              keyword: "type",
+                                                              params: { type: "array" },
+                                                              message: "must be array"
+                                                            }
+                                                          ];
+                                                          return false;
+                                                        }
+                                                      }
+                                                      var valid22 = _errs146 === errors;
+                                                    } else {
+                                                      var valid22 = true;
+                                                    }
+                                                    if (valid22) {
+                                                      if (data61.extraInSummary !== void 0) {
+                                                        let data67 = data61.extraInSummary;
+                                                        const _errs150 = errors;
+                                                        if (!(typeof data67 == "number" && !(data67 % 1) && !isNaN(data67) && isFinite(data67))) {
+                                                          validate10.errors = [
+                                                            {
+                                                              instancePath: instancePath + "/shared/" + i9 + "/extraInSummary",
+                                                              schemaPath: "#/properties/shared/items/properties/extraInSummary/type",
+                                                              keyword: "type",
+                                                              params: { type: "integer" },
+                                                              message: "must be integer"
+                                                            }
+                                                          ];
+                                                          return false;
+                                                        }
+                                                        if (errors === _errs150) {
+                                                          if (typeof data67 == "number" && isFinite(data67)) {
+                                                            if (data67 > 9007199254740991 || isNaN(data67)) {
+                                                              validate10.errors = [
+                                                                {
+                                                                  instancePath: instancePath + "/shared/" + i9 + "/extraInSummary",
+                                                                  schemaPath: "#/properties/shared/items/properties/extraInSummary/maximum",
+                                                                  keyword: "maximum",
+                                                                  params: {
+                                                                    comparison: "<=",
+                                                                    limit: 9007199254740991
+                                                                  },
+                                                                  message: "must be <= 9007199254740991"
+                                                                }
+                                                              ];
+                                                              return false;
+                                                            } else {
+                                                              if (data67 < 0 || isNaN(data67)) {
+                                                                validate10.errors = [
+                                                                  {
+                                                                    instancePath: instancePath + "/shared/" + i9 + "/extraInSummary",
+                                                                    schemaPath: "#/properties/shared/items/properties/extraInSummary/minimum",
+                                                                    keyword: "minimum",
+                                                                    params: { comparison: ">=", limit: 0 },
+                                                                    message: "must be >= 0"
+                                                                  }
+                                                                ];
+                                                                return false;
+                                                              }
+                                                            }
+                                                          }
+                                                        }
+                                                        var valid22 = _errs150 === errors;
+                                                      } else {
+                                                        var valid22 = true;
+                                                      }
+                                                    }
+                                                  }
+                                                }
+                                              }
+                                            }
+                                          }
+                                        } else {
+                                          validate10.errors = [
+                                            {
+                                              instancePath: instancePath + "/shared/" + i9,
+                                              schemaPath: "#/properties/shared/items/type",
+                                              keyword: "type",
+                                              params: { type: "object" },
+                                              message: "must be object"
+                                            }
+                                          ];
+                                          return false;
+                                        }
+                                      }
+                                      var valid21 = _errs137 === errors;
+                                      if (!valid21) {
+                                        break;
+                                      }
+                                    }
+                                  }
+                                } else {
+                                  validate10.errors = [
+                                    {
+                                      instancePath: instancePath + "/shared",
+                                      schemaPath: "#/properties/shared/type",
+                                      keyword: "type",
+                                      params: { type: "array" },
+                                      message: "must be array"
+                                    }
+                                  ];
+                                  return false;
+                                }
+                              }
+                              var valid0 = _errs135 === errors;
+                            } else {
+                              var valid0 = true;
+                            }
+                            if (valid0) {
+                              if (data.unused !== void 0) {
+                                let data68 = data.unused;
+                                const _errs152 = errors;
+                                if (errors === _errs152) {
+                                  if (Array.isArray(data68)) {
+                                    if (data68.length > 1e6) {
+                                      validate10.errors = [
+                                        {
+                                          instancePath: instancePath + "/unused",
+                                          schemaPath: "#/properties/unused/maxItems",
+                                          keyword: "maxItems",
+                                          params: { limit: 1e6 },
+                                          message: "must NOT have more than 1000000 items"
+                                        }
+                                      ];
+                                      return false;
+                                    } else {
+                                      var valid24 = true;
+                                      const len11 = data68.length;
+                                      for (let i11 = 0; i11 < len11; i11++) {
+                                        let data69 = data68[i11];
+                                        const _errs154 = errors;
+                                        if (errors === _errs154) {
+                                          if (data69 && typeof data69 == "object" && !Array.isArray(data69)) {
+                                            let missing9;
+                                            if (data69.name === void 0 && (missing9 = "name") || data69.numel === void 0 && (missing9 = "numel") || data69.reason === void 0 && (missing9 = "reason") || data69.detail === void 0 && (missing9 = "detail")) {
+                                              validate10.errors = [
+                                                {
+                                                  instancePath: instancePath + "/unused/" + i11,
+                                                  schemaPath: "#/properties/unused/items/required",
+                                                  keyword: "required",
+                                                  params: { missingProperty: missing9 },
+                                                  message: "must have required property '" + missing9 + "'"
+                                                }
+                                              ];
+                                              return false;
+                                            } else {
+                                              const _errs156 = errors;
+                                              for (const key11 in data69) {
+                                                if (!(key11 === "name" || key11 === "numel" || key11 === "reason" || key11 === "detail")) {
+                                                  validate10.errors = [
+                                                    {
+                                                      instancePath: instancePath + "/unused/" + i11,
+                                                      schemaPath: "#/properties/unused/items/additionalProperties",
+                                                      keyword: "additionalProperties",
+                                                      params: { additionalProperty: key11 },
+                                                      message: "must NOT have additional properties"
+                                                    }
+                                                  ];
+                                                  return false;
+                                                  break;
+                                                }
+                                              }
+                                              if (_errs156 === errors) {
+                                                if (data69.name !== void 0) {
+                                                  let data70 = data69.name;
+                                                  const _errs157 = errors;
+                                                  if (errors === _errs157) {
+                                                    if (typeof data70 === "string") {
+                                                      if (data70.length > 4096) {
+                                                        validate10.errors = [
+                                                          {
+                                                            instancePath: instancePath + "/unused/" + i11 + "/name",
+                                                            schemaPath: "#/properties/unused/items/properties/name/maxLength",
+                                                            keyword: "maxLength",
+                                                            params: { limit: 4096 },
+                                                            message: "must NOT have more than 4096 characters"
+                                                          }
+                                                        ];
+                                                        return false;
+                                                      }
+                                                    } else {
+                                                      validate10.errors = [
+                                                        {
+                                                          instancePath: instancePath + "/unused/" + i11 + "/name",
+                                                          schemaPath: "#/properties/unused/items/properties/name/type",
+                                                          keyword: "type",
+                                                          params: { type: "string" },
+                                                          message: "must be string"
+                                                        }
+                                                      ];
+                                                      return false;
+                                                    }
+                                                  }
+                                                  var valid25 = _errs157 === errors;
+                                                } else {
+                                                  var valid25 = true;
+                                                }
+                                                if (valid25) {
+                                                  if (data69.numel !== void 0) {
+                                                    let data71 = data69.numel;
+                                                    const _errs159 = errors;
+                                                    if (!(typeof data71 == "number" && !(data71 % 1) && !isNaN(data71) && isFinite(data71))) {
+                                                      validate10.errors = [
+                                                        {
+                                                          instancePath: instancePath + "/unused/" + i11 + "/numel",
+                                                          schemaPath: "#/properties/unused/items/properties/numel/type",
+                                                          keyword: "type",
+                                                          params: { type: "integer" },
+                                                          message: "must be integer"
+                                                        }
+                                                      ];
+                                                      return false;
+                                                    }
+                                                    if (errors === _errs159) {
+                                                      if (typeof data71 == "number" && isFinite(data71)) {
+                                                        if (data71 > 9007199254740991 || isNaN(data71)) {
+                                                          validate10.errors = [
+                                                            {
+                                                              instancePath: instancePath + "/unused/" + i11 + "/numel",
+                                                              schemaPath: "#/properties/unused/items/properties/numel/maximum",
+                                                              keyword: "maximum",
+                                                              params: {
+                                                                comparison: "<=",
+                                                                limit: 9007199254740991
+                                                              },
+                                                              message: "must be <= 9007199254740991"
+                                                            }
+                                                          ];
+                                                          return false;
+                                                        } else {
+                                                          if (data71 < 0 || isNaN(data71)) {
+                                                            validate10.errors = [
+                                                              {
+                                                                instancePath: instancePath + "/unused/" + i11 + "/numel",
+                                                                schemaPath: "#/properties/unused/items/properties/numel/minimum",
+                                                                keyword: "minimum",
+                                                                params: { comparison: ">=", limit: 0 },
+                                                                message: "must be >= 0"
+                                                              }
+                                                            ];
+                                                            return false;
+                                                          }
+                                                        }
+                                                      }
+                                                    }
+                                                    var valid25 = _errs159 === errors;
+                                                  } else {
+                                                    var valid25 = true;
+                                                  }
+                                                  if (valid25) {
+                                                    if (data69.reason !== void 0) {
+                                                      let data72 = data69.reason;
+                                                      const _errs161 = errors;
+                                                      if (!(data72 === "not-exported" || data72 === "orphan" || data72 === "dead" || data72 === "not-executed")) {
+                                                        validate10.errors = [
+                                                          {
+                                                            instancePath: instancePath + "/unused/" + i11 + "/reason",
+                                                            schemaPath: "#/properties/unused/items/properties/reason/enum",
+                                                            keyword: "enum",
+                                                            params: {
+                                                              allowedValues: schema11.properties.unused.items.properties.reason.enum
+                                                            },
+                                                            message: "must be equal to one of the allowed values"
+                                                          }
+                                                        ];
+                                                        return false;
+                                                      }
+                                                      var valid25 = _errs161 === errors;
+                                                    } else {
+                                                      var valid25 = true;
+                                                    }
+                                                    if (valid25) {
+                                                      if (data69.detail !== void 0) {
+                                                        let data73 = data69.detail;
+                                                        const _errs162 = errors;
+                                                        if (errors === _errs162) {
+                                                          if (typeof data73 === "string") {
+                                                            if (data73.length > 4096) {
+                                                              validate10.errors = [
+                                                                {
+                                                                  instancePath: instancePath + "/unused/" + i11 + "/detail",
+                                                                  schemaPath: "#/properties/unused/items/properties/detail/maxLength",
+                                                                  keyword: "maxLength",
+                                                                  params: { limit: 4096 },
+                                                                  message: "must NOT have more than 4096 characters"
+                                                                }
+                                                              ];
+                                                              return false;
+                                                            }
+                                                          } else {
+                                                            validate10.errors = [
+                                                              {
+                                                                instancePath: instancePath + "/unused/" + i11 + "/detail",
+                                                                schemaPath: "#/properties/unused/items/properties/detail/type",
+                                                                keyword: "type",
+                                                                params: { type: "string" },
+                                                                message: "must be string"
+                                                              }
+                                                            ];
+                                                            return false;
+                                                          }
+                                                        }
+                                                        var valid25 = _errs162 === errors;
+                                                      } else {
+                                                        var valid25 = true;
+                                                      }
+                                                    }
+                                                  }
+                                                }
+                                              }
+                                            }
+                                          } else {
+                                            validate10.errors = [
+                                              {
+                                                instancePath: instancePath + "/unused/" + i11,
+                                                schemaPath: "#/properties/unused/items/type",
+                                                keyword: "type",
+                                                params: { type: "object" },
+                                                message: "must be object"
+                                              }
+                                            ];
+                                            return false;
+                                          }
+                                        }
+                                        var valid24 = _errs154 === errors;
+                                        if (!valid24) {
+                                          break;
+                                        }
+                                      }
+                                    }
+                                  } else {
+                                    validate10.errors = [
+                                      {
+                                        instancePath: instancePath + "/unused",
+                                        schemaPath: "#/properties/unused/type",
+                                        keyword: "type",
+                                        params: { type: "array" },
+                                        message: "must be array"
+                                      }
+                                    ];
+                                    return false;
+                                  }
+                                }
+                                var valid0 = _errs152 === errors;
+                              } else {
+                                var valid0 = true;
+                              }
+                              if (valid0) {
+                                if (data.duplicates !== void 0) {
+                                  let data74 = data.duplicates;
+                                  const _errs164 = errors;
+                                  if (errors === _errs164) {
+                                    if (Array.isArray(data74)) {
+                                      if (data74.length > 1e6) {
+                                        validate10.errors = [
+                                          {
+                                            instancePath: instancePath + "/duplicates",
+                                            schemaPath: "#/properties/duplicates/maxItems",
+                                            keyword: "maxItems",
+                                            params: { limit: 1e6 },
+                                            message: "must NOT have more than 1000000 items"
+                                          }
+                                        ];
+                                        return false;
+                                      } else {
+                                        var valid26 = true;
+                                        const len12 = data74.length;
+                                        for (let i12 = 0; i12 < len12; i12++) {
+                                          let data75 = data74[i12];
+                                          const _errs166 = errors;
+                                          if (errors === _errs166) {
+                                            if (data75 && typeof data75 == "object" && !Array.isArray(data75)) {
+                                              let missing10;
+                                              if (data75.names === void 0 && (missing10 = "names") || data75.numel === void 0 && (missing10 = "numel") || data75.transposed === void 0 && (missing10 = "transposed") || data75.bytesWasted === void 0 && (missing10 = "bytesWasted")) {
+                                                validate10.errors = [
+                                                  {
+                                                    instancePath: instancePath + "/duplicates/" + i12,
+                                                    schemaPath: "#/properties/duplicates/items/required",
+                                                    keyword: "required",
+                                                    params: { missingProperty: missing10 },
+                                                    message: "must have required property '" + missing10 + "'"
+                                                  }
+                                                ];
+                                                return false;
+                                              } else {
+                                                const _errs168 = errors;
+                                                for (const key12 in data75) {
+                                                  if (!(key12 === "names" || key12 === "numel" || key12 === "transposed" || key12 === "bytesWasted")) {
+                                                    validate10.errors = [
+                                                      {
+                                                        instancePath: instancePath + "/duplicates/" + i12,
+                                                        schemaPath: "#/properties/duplicates/items/additionalProperties",
+                                                        keyword: "additionalProperties",
+                                                        params: { additionalProperty: key12 },
+                                                        message: "must NOT have additional properties"
+                                                      }
+                                                    ];
+                                                    return false;
+                                                    break;
+                                                  }
+                                                }
+                                                if (_errs168 === errors) {
+                                                  if (data75.names !== void 0) {
+                                                    let data76 = data75.names;
+                                                    const _errs169 = errors;
+                                                    if (errors === _errs169) {
+                                                      if (Array.isArray(data76)) {
+                                                        if (data76.length > 1e5) {
+                                                          validate10.errors = [
+                                                            {
+                                                              instancePath: instancePath + "/duplicates/" + i12 + "/names",
+                                                              schemaPath: "#/properties/duplicates/items/properties/names/maxItems",
+                                                              keyword: "maxItems",
+                                                              params: { limit: 1e5 },
+                                                              message: "must NOT have more than 100000 items"
+                                                            }
+                                                          ];
+                                                          return false;
+                                                        } else {
+                                                          var valid28 = true;
+                                                          const len13 = data76.length;
+                                                          for (let i13 = 0; i13 < len13; i13++) {
+                                                            let data77 = data76[i13];
+                                                            const _errs171 = errors;
+                                                            if (errors === _errs171) {
+                                                              if (typeof data77 === "string") {
+                                                                if (data77.length > 4096) {
+                                                                  validate10.errors = [
+                                                                    {
+                                                                      instancePath: instancePath + "/duplicates/" + i12 + "/names/" + i13,
+                                                                      schemaPath: "#/properties/duplicates/items/properties/names/items/maxLength",
+                                                                      keyword: "maxLength",
+                                                                      params: { limit: 4096 },
+                                                                      message: "must NOT have more than 4096 characters"
+                                                                    }
+                                                                  ];
+                                                                  return false;
+                                                                }
+                                                              } else {
+                                                                validate10.errors = [
+                                                                  {
+                                                                    instancePath: instancePath + "/duplicates/" + i12 + "/names/" + i13,
+                                                                    schemaPath: "#/properties/duplicates/items/properties/names/items/type",
+                                                                    keyword: "type",
+                                                                    params: { type: "string" },
+                                                                    message: "must be string"
+                                                                  }
+                                                                ];
+                                                                return false;
+                                                              }
+                                                            }
+                                                            var valid28 = _errs171 === errors;
+                                                            if (!valid28) {
+                                                              break;
+                                                            }
+                                                          }
+                                                        }
+                                                      } else {
+                                                        validate10.errors = [
+                                                          {
+                                                            instancePath: instancePath + "/duplicates/" + i12 + "/names",
+                                                            schemaPath: "#/properties/duplicates/items/properties/names/type",
+                                                            keyword: "type",
+                                                            params: { type: "array" },
+                                                            message: "must be array"
+                                                          }
+                                                        ];
+                                                        return false;
+                                                      }
+                                                    }
+                                                    var valid27 = _errs169 === errors;
+                                                  } else {
+                                                    var valid27 = true;
+                                                  }
+                                                  if (valid27) {
+                                                    if (data75.numel !== void 0) {
+                                                      let data78 = data75.numel;
+                                                      const _errs173 = errors;
+                                                      if (!(typeof data78 == "number" && !(data78 % 1) && !isNaN(data78) && isFinite(data78))) {
+                                                        validate10.errors = [
+                                                          {
+                                                            instancePath: instancePath + "/duplicates/" + i12 + "/numel",
+                                                            schemaPath: "#/properties/duplicates/items/properties/numel/type",
+                                                            keyword: "type",
+                                                            params: { type: "integer" },
+                                                            message: "must be integer"
+                                                          }
+                                                        ];
+                                                        return false;
+                                                      }
+                                                      if (errors === _errs173) {
+                                                        if (typeof data78 == "number" && isFinite(data78)) {
+                                                          if (data78 > 9007199254740991 || isNaN(data78)) {
+                                                            validate10.errors = [
+                                                              {
+                                                                instancePath: instancePath + "/duplicates/" + i12 + "/numel",
+                                                                schemaPath: "#/properties/duplicates/items/properties/numel/maximum",
+                                                                keyword: "maximum",
+                                                                params: {
+                                                                  comparison: "<=",
+                                                                  limit: 9007199254740991
+                                                                },
+                                                                message: "must be <= 9007199254740991"
+                                                              }
+                                                            ];
+                                                            return false;
+                                                          } else {
+                                                            if (data78 < 0 || isNaN(data78)) {
+                                                              validate10.errors = [
+                                                                {
+                                                                  instancePath: instancePath + "/duplicates/" + i12 + "/numel",
+                                                                  schemaPath: "#/properties/duplicates/items/properties/numel/minimum",
+                                                                  keyword: "minimum",
+                                                                  params: { comparison: ">=", limit: 0 },
+                                                                  message: "must be >= 0"
+                                                                }
+                                                              ];
+                                                              return false;
+                                                            }
+                                                          }
+                                                        }
+                                                      }
+                                                      var valid27 = _errs173 === errors;
+                                                    } else {
+                                                      var valid27 = true;
+                                                    }
+                                                    if (valid27) {
+                                                      if (data75.transposed !== void 0) {
+                                                        const _errs175 = errors;
+                                                        if (typeof data75.transposed !== "boolean") {
+                                                          validate10.errors = [
+                                                            {
+                                                              instancePath: instancePath + "/duplicates/" + i12 + "/transposed",
+                                                              schemaPath: "#/properties/duplicates/items/properties/transposed/type",
+                                                              keyword: "type",
+                                                              params: { type: "boolean" },
+                                                              message: "must be boolean"
+                                                            }
+                                                          ];
+                                                          return false;
+                                                        }
+                                                        var valid27 = _errs175 === errors;
+                                                      } else {
+                                                        var valid27 = true;
+                                                      }
+                                                      if (valid27) {
+                                                        if (data75.bytesWasted !== void 0) {
+                                                          let data80 = data75.bytesWasted;
+                                                          const _errs177 = errors;
+                                                          if (!(typeof data80 == "number" && !(data80 % 1) && !isNaN(data80) && isFinite(data80))) {
+                                                            validate10.errors = [
+                                                              {
+                                                                instancePath: instancePath + "/duplicates/" + i12 + "/bytesWasted",
+                                                                schemaPath: "#/properties/duplicates/items/properties/bytesWasted/type",
+                                                                keyword: "type",
+                                                                params: { type: "integer" },
+                                                                message: "must be integer"
+                                                              }
+                                                            ];
+                                                            return false;
+                                                          }
+                                                          if (errors === _errs177) {
+                                                            if (typeof data80 == "number" && isFinite(data80)) {
+                                                              if (data80 > 9007199254740991 || isNaN(data80)) {
+                                                                validate10.errors = [
+                                                                  {
+                                                                    instancePath: instancePath + "/duplicates/" + i12 + "/bytesWasted",
+                                                                    schemaPath: "#/properties/duplicates/items/properties/bytesWasted/maximum",
+                                                                    keyword: "maximum",
+                                                                    params: {
+                                                                      comparison: "<=",
+                                                                      limit: 9007199254740991
+                                                                    },
+                                                                    message: "must be <= 9007199254740991"
+                                                                  }
+                                                                ];
+                                                                return false;
+                                                              } else {
+                                                                if (data80 < 0 || isNaN(data80)) {
+                                                                  validate10.errors = [
+                                                                    {
+                                                                      instancePath: instancePath + "/duplicates/" + i12 + "/bytesWasted",
+                                                                      schemaPath: "#/properties/duplicates/items/properties/bytesWasted/minimum",
+                                                                      keyword: "minimum",
+                                                                      params: { comparison: ">=", limit: 0 },
+                                                                      message: "must be >= 0"
+                                                                    }
+                                                                  ];
+                                                                  return false;
+                                                                }
+                                                              }
+                                                            }
+                                                          }
+                                                          var valid27 = _errs177 === errors;
+                                                        } else {
+                                                          var valid27 = true;
+                                                        }
+                                                      }
+                                                    }
+                                                  }
+                                                }
+                                              }
+                                            } else {
+                                              validate10.errors = [
+                                                {
+                                                  instancePath: instancePath + "/duplicates/" + i12,
+                                                  schemaPath: "#/properties/duplicates/items/type",
+                                                  keyword: "type",
+                                                  params: { type: "object" },
+                                                  message: "must be object"
+                                                }
+                                              ];
+                                              return false;
+                                            }
+                                          }
+                                          var valid26 = _errs166 === errors;
+                                          if (!valid26) {
+                                            break;
+                                          }
+                                        }
+                                      }
+                                    } else {
+                                      validate10.errors = [
+                                        {
+                                          instancePath: instancePath + "/duplicates",
+                                          schemaPath: "#/properties/duplicates/type",
+                                          keyword: "type",
+                                          params: { type: "array" },
+                                          message: "must be array"
+                                        }
+                                      ];
+                                      return false;
+                                    }
+                                  }
+                                  var valid0 = _errs164 === errors;
+                                } else {
+                                  var valid0 = true;
+                                }
+                                if (valid0) {
+                                  if (data.valueMerged !== void 0) {
+                                    let data81 = data.valueMerged;
+                                    const _errs179 = errors;
+                                    if (errors === _errs179) {
+                                      if (Array.isArray(data81)) {
+                                        if (data81.length > 1e6) {
+                                          validate10.errors = [
+                                            {
+                                              instancePath: instancePath + "/valueMerged",
+                                              schemaPath: "#/properties/valueMerged/maxItems",
+                                              keyword: "maxItems",
+                                              params: { limit: 1e6 },
+                                              message: "must NOT have more than 1000000 items"
+                                            }
+                                          ];
+                                          return false;
+                                        } else {
+                                          var valid29 = true;
+                                          const len14 = data81.length;
+                                          for (let i14 = 0; i14 < len14; i14++) {
+                                            let data82 = data81[i14];
+                                            const _errs181 = errors;
+                                            if (errors === _errs181) {
+                                              if (data82 && typeof data82 == "object" && !Array.isArray(data82)) {
+                                                let missing11;
+                                                if (data82.name === void 0 && (missing11 = "name") || data82.numel === void 0 && (missing11 = "numel") || data82.callNames === void 0 && (missing11 = "callNames") || data82.note === void 0 && (missing11 = "note")) {
+                                                  validate10.errors = [
+                                                    {
+                                                      instancePath: instancePath + "/valueMerged/" + i14,
+                                                      schemaPath: "#/properties/valueMerged/items/required",
+                                                      keyword: "required",
+                                                      params: { missingProperty: missing11 },
+                                                      message: "must have required property '" + missing11 + "'"
+                                                    }
+                                                  ];
+                                                  return false;
+                                                } else {
+                                                  const _errs183 = errors;
+                                                  for (const key13 in data82) {
+                                                    if (!(key13 === "name" || key13 === "numel" || key13 === "callNames" || key13 === "note")) {
+                                                      validate10.errors = [
+                                                        {
+                                                          instancePath: instancePath + "/valueMerged/" + i14,
+                                                          schemaPath: "#/properties/valueMerged/items/additionalProperties",
+                                                          keyword: "additionalProperties",
+                                                          params: { additionalProperty: key13 },
+                                                          message: "must NOT have additional properties"
+                                                        }
+                                                      ];
+                                                      return false;
+                                                      break;
+                                                    }
+                                                  }
+                                                  if (_errs183 === errors) {
+                                                    if (data82.name !== void 0) {
+                                                      let data83 = data82.name;
+                                                      const _errs184 = errors;
+                                                      if (errors === _errs184) {
+                                                        if (typeof data83 === "string") {
+                                                          if (data83.length > 4096) {
+                                                            validate10.errors = [
+                                                              {
+                                                                instancePath: instancePath + "/valueMerged/" + i14 + "/name",
+                                                                schemaPath: "#/properties/valueMerged/items/properties/name/maxLength",
+                                                                keyword: "maxLength",
+                                                                params: { limit: 4096 },
+                                                                message: "must NOT have more than 4096 characters"
+                                                              }
+                                                            ];
+                                                            return false;
+                                                          }
+                                                        } else {
+                                                          validate10.errors = [
+                                                            {
+                                                              instancePath: instancePath + "/valueMerged/" + i14 + "/name",
+                                                              schemaPath: "#/properties/valueMerged/items/properties/name/type",
+                                                              keyword: "type",
+                                                              params: { type: "string" },
+                                                              message: "must be string"
+                                                            }
+                                                          ];
+                                                          return false;
+                                                        }
+                                                      }
+                                                      var valid30 = _errs184 === errors;
+                                                    } else {
+                                                      var valid30 = true;
+                                                    }
+                                                    if (valid30) {
+                                                      if (data82.numel !== void 0) {
+                                                        let data84 = data82.numel;
+                                                        const _errs186 = errors;
+                                                        if (!(typeof data84 == "number" && !(data84 % 1) && !isNaN(data84) && isFinite(data84))) {
+                                                          validate10.errors = [
+                                                            {
+                                                              instancePath: instancePath + "/valueMerged/" + i14 + "/numel",
+                                                              schemaPath: "#/properties/valueMerged/items/properties/numel/type",
+                                                              keyword: "type",
+                                                              params: { type: "integer" },
+                                                              message: "must be integer"
+                                                            }
+                                                          ];
+                                                          return false;
+                                                        }
+                                                        if (errors === _errs186) {
+                                                          if (typeof data84 == "number" && isFinite(data84)) {
+                                                            if (data84 > 9007199254740991 || isNaN(data84)) {
+                                                              validate10.errors = [
+                                                                {
+                                                                  instancePath: instancePath + "/valueMerged/" + i14 + "/numel",
+                                                                  schemaPath: "#/properties/valueMerged/items/properties/numel/maximum",
+                                                                  keyword: "maximum",
+                                                                  params: {
+                                                                    comparison: "<=",
+                                                                    limit: 9007199254740991
+                                                                  },
+                                                                  message: "must be <= 9007199254740991"
+                                                                }
+                                                              ];
+                                                              return false;
+                                                            } else {
+                                                              if (data84 < 0 || isNaN(data84)) {
+                                                                validate10.errors = [
+                                                                  {
+                                                                    instancePath: instancePath + "/valueMerged/" + i14 + "/numel",
+                                                                    schemaPath: "#/properties/valueMerged/items/properties/numel/minimum",
+                                                                    keyword: "minimum",
+                                                                    params: { comparison: ">=", limit: 0 },
+                                                                    message: "must be >= 0"
+                                                                  }
+                                                                ];
+                                                                return false;
+                                                              }
+                                                            }
+                                                          }
+                                                        }
+                                                        var valid30 = _errs186 === errors;
+                                                      } else {
+                                                        var valid30 = true;
+                                                      }
+                                                      if (valid30) {
+                                                        if (data82.callNames !== void 0) {
+                                                          let data85 = data82.callNames;
+                                                          const _errs188 = errors;
+                                                          if (errors === _errs188) {
+                                                            if (Array.isArray(data85)) {
+                                                              if (data85.length > 1e5) {
+                                                                validate10.errors = [
+                                                                  {
+                                                                    instancePath: instancePath + "/valueMerged/" + i14 + "/callNames",
+                                                                    schemaPath: "#/properties/valueMerged/items/properties/callNames/maxItems",
+                                                                    keyword: "maxItems",
+                                                                    params: { limit: 1e5 },
+                                                                    message: "must NOT have more than 100000 items"
+                                                                  }
+                                                                ];
+                                                                return false;
+                                                              } else {
+                                                                var valid31 = true;
+                                                                const len15 = data85.length;
+                                                                for (let i15 = 0; i15 < len15; i15++) {
+                                                                  let data86 = data85[i15];
+                                                                  const _errs190 = errors;
+                                                                  if (errors === _errs190) {
+                                                                    if (typeof data86 === "string") {
+                                                                      if (data86.length > 4096) {
+                                                                        validate10.errors = [
+                                                                          {
+                                                                            instancePath: instancePath + "/valueMerged/" + i14 + "/callNames/" + i15,
+                                                                            schemaPath: "#/properties/valueMerged/items/properties/callNames/items/maxLength",
+                                                                            keyword: "maxLength",
+                                                                            params: { limit: 4096 },
+                                                                            message: "must NOT have more than 4096 characters"
+                                                                          }
+                                                                        ];
+                                                                        return false;
+                                                                      }
+                                                                    } else {
+                                                                      validate10.errors = [
+                                                                        {
+                                                                          instancePath: instancePath + "/valueMerged/" + i14 + "/callNames/" + i15,
+                                                                          schemaPath: "#/properties/valueMerged/items/properties/callNames/items/type",
+                                                                          keyword: "type",
+                                                                          params: { type: "string" },
+                                                                          message: "must be string"
+                                                                        }
+                                                                      ];
+                                                                      return false;
+                                                                    }
+                                                                  }
+                                                                  var valid31 = _errs190 === errors;
+                                                                  if (!valid31) {
+                                                                    break;
+                                                                  }
+                                                                }
+                                                              }
+                                                            } else {
+                                                              validate10.errors = [
+                                                                {
+                                                                  instancePath: instancePath + "/valueMerged/" + i14 + "/callNames",
+                                                                  schemaPath: "#/properties/valueMerged/items/properties/callNames/type",
+                                                                  keyword: "type",
+                                                                  params: { type: "array" },
+                                                                  message: "must be array"
+                                                                }
+                                                              ];
+                                                              return false;
+                                                            }
+                                                          }
+                                                          var valid30 = _errs188 === errors;
+                                                        } else {
+                                                          var valid30 = true;
+                                                        }
+                                                        if (valid30) {
+                                                          if (data82.note !== void 0) {
+                                                            let data87 = data82.note;
+                                                            const _errs192 = errors;
+                                                            if (errors === _errs192) {
+                                                              if (typeof data87 === "string") {
+                                                                if (data87.length > 4096) {
+                                                                  validate10.errors = [
+                                                                    {
+                                                                      instancePath: instancePath + "/valueMerged/" + i14 + "/note",
+                                                                      schemaPath: "#/properties/valueMerged/items/properties/note/maxLength",
+                                                                      keyword: "maxLength",
+                                                                      params: { limit: 4096 },
+                                                                      message: "must NOT have more than 4096 characters"
+                                                                    }
+                                                                  ];
+                                                                  return false;
+                                                                }
+                                                              } else {
+                                                                validate10.errors = [
+                                                                  {
+                                                                    instancePath: instancePath + "/valueMerged/" + i14 + "/note",
+                                                                    schemaPath: "#/properties/valueMerged/items/properties/note/type",
+                                                                    keyword: "type",
+                                                                    params: { type: "string" },
+                                                                    message: "must be string"
+                                                                  }
+                                                                ];
+                                                                return false;
+                                                              }
+                                                            }
+                                                            var valid30 = _errs192 === errors;
+                                                          } else {
+                                                            var valid30 = true;
+                                                          }
+                                                        }
+                                                      }
+                                                    }
+                                                  }
+                                                }
+                                              } else {
+                                                validate10.errors = [
+                                                  {
+                                                    instancePath: instancePath + "/valueMerged/" + i14,
+                                                    schemaPath: "#/properties/valueMerged/items/type",
+                                                    keyword: "type",
+                                                    params: { type: "object" },
+                                                    message: "must be object"
+                                                  }
+                                                ];
+                                                return false;
+                                              }
+                                            }
+                                            var valid29 = _errs181 === errors;
+                                            if (!valid29) {
+                                              break;
+                                            }
+                                          }
+                                        }
+                                      } else {
+                                        validate10.errors = [
+                                          {
+                                            instancePath: instancePath + "/valueMerged",
+                                            schemaPath: "#/properties/valueMerged/type",
+                                            keyword: "type",
+                                            params: { type: "array" },
+                                            message: "must be array"
+                                          }
+                                        ];
+                                        return false;
+                                      }
+                                    }
+                                    var valid0 = _errs179 === errors;
+                                  } else {
+                                    var valid0 = true;
+                                  }
+                                  if (valid0) {
+                                    if (data.layers !== void 0) {
+                                      let data88 = data.layers;
+                                      const _errs194 = errors;
+                                      if (errors === _errs194) {
+                                        if (Array.isArray(data88)) {
+                                          if (data88.length > 1e6) {
+                                            validate10.errors = [
+                                              {
+                                                instancePath: instancePath + "/layers",
+                                                schemaPath: "#/properties/layers/maxItems",
+                                                keyword: "maxItems",
+                                                params: { limit: 1e6 },
+                                                message: "must NOT have more than 1000000 items"
+                                              }
+                                            ];
+                                            return false;
+                                          } else {
+                                            var valid32 = true;
+                                            const len16 = data88.length;
+                                            for (let i16 = 0; i16 < len16; i16++) {
+                                              let data89 = data88[i16];
+                                              const _errs196 = errors;
+                                              if (errors === _errs196) {
+                                                if (data89 && typeof data89 == "object" && !Array.isArray(data89)) {
+                                                  let missing12;
+                                                  if (data89.name === void 0 && (missing12 = "name") || data89.type === void 0 && (missing12 = "type") || data89.opTypes === void 0 && (missing12 = "opTypes") || data89.graph === void 0 && (missing12 = "graph") || data89.parameters === void 0 && (missing12 = "parameters") || data89.params === void 0 && (missing12 = "params") || data89.outputShapes === void 0 && (missing12 = "outputShapes") || data89.live === void 0 && (missing12 = "live") || data89.executions === void 0 && (missing12 = "executions")) {
+                                                    validate10.errors = [
+                                                      {
+                                                        instancePath: instancePath + "/layers/" + i16,
+                                                        schemaPath: "#/properties/layers/items/required",
+                                                        keyword: "required",
+                                                        params: { missingProperty: missing12 },
+                                                        message: "must have required property '" + missing12 + "'"
+                                                      }
+                                                    ];
+                                                    return false;
+                                                  } else {
+                                                    const _errs198 = errors;
+                                                    for (const key14 in data89) {
+                                                      if (!func2.call(
+                                                        schema11.properties.layers.items.properties,
+                                                        key14
+                                                      )) {
+                                                        validate10.errors = [
+                                                          {
+                                                            instancePath: instancePath + "/layers/" + i16,
+                                                            schemaPath: "#/properties/layers/items/additionalProperties",
+                                                            keyword: "additionalProperties",
+                                                            params: { additionalProperty: key14 },
+                                                            message: "must NOT have additional properties"
+                                                          }
+                                                        ];
+                                                        return false;
+                                                        break;
+                                                      }
+                                                    }
+                                                    if (_errs198 === errors) {
+                                                      if (data89.name !== void 0) {
+                                                        let data90 = data89.name;
+                                                        const _errs199 = errors;
+                                                        if (errors === _errs199) {
+                                                          if (typeof data90 === "string") {
+                                                            if (data90.length > 4096) {
+                                                              validate10.errors = [
+                                                                {
+                                                                  instancePath: instancePath + "/layers/" + i16 + "/name",
+                                                                  schemaPath: "#/properties/layers/items/properties/name/maxLength",
+                                                                  keyword: "maxLength",
+                                                                  params: { limit: 4096 },
+                                                                  message: "must NOT have more than 4096 characters"
+                                                                }
+                                                              ];
+                                                              return false;
+                                                            }
+                                                          } else {
+                                                            validate10.errors = [
+                                                              {
+                                                                instancePath: instancePath + "/layers/" + i16 + "/name",
+                                                                schemaPath: "#/properties/layers/items/properties/name/type",
+                                                                keyword: "type",
+                                                                params: { type: "string" },
+                                                                message: "must be string"
+                                                              }
+                                                            ];
+                                                            return false;
+                                                          }
+                                                        }
+                                                        var valid33 = _errs199 === errors;
+                                                      } else {
+                                                        var valid33 = true;
+                                                      }
+                                                      if (valid33) {
+                                                        if (data89.type !== void 0) {
+                                                          let data91 = data89.type;
+                                                          const _errs201 = errors;
+                                                          if (errors === _errs201) {
+                                                            if (typeof data91 === "string") {
+                                                              if (data91.length > 4096) {
+                                                                validate10.errors = [
+                                                                  {
+                                                                    instancePath: instancePath + "/layers/" + i16 + "/type",
+                                                                    schemaPath: "#/properties/layers/items/properties/type/maxLength",
+                                                                    keyword: "maxLength",
+                                                                    params: { limit: 4096 },
+                                                                    message: "must NOT have more than 4096 characters"
+                                                                  }
+                                                                ];
+                                                                return false;
+                                                              }
+                                                            } else {
+                                                              validate10.errors = [
+                                                                {
+                                                                  instancePath: instancePath + "/layers/" + i16 + "/type",
+                                                                  schemaPath: "#/properties/layers/items/properties/type/type",
+                                                                  keyword: "type",
+                                                                  params: { type: "string" },
+                                                                  message: "must be string"
+                                                                }
+                                                              ];
+                                                              return false;
+                                                            }
+                                                          }
+                                                          var valid33 = _errs201 === errors;
+                                                        } else {
+                                                          var valid33 = true;
+                                                        }
+                                                        if (valid33) {
+                                                          if (data89.opTypes !== void 0) {
+                                                            let data92 = data89.opTypes;
+                                                            const _errs203 = errors;
+                                                            if (errors === _errs203) {
+                                                              if (Array.isArray(data92)) {
+                                                                if (data92.length > 1e5) {
+                                                                  validate10.errors = [
+                                                                    {
+                                                                      instancePath: instancePath + "/layers/" + i16 + "/opTypes",
+                                                                      schemaPath: "#/properties/layers/items/properties/opTypes/maxItems",
+                                                                      keyword: "maxItems",
+                                                                      params: { limit: 1e5 },
+                                                                      message: "must NOT have more than 100000 items"
+                                                                    }
+                                                                  ];
+                                                                  return false;
+                                                                } else {
+                                                                  var valid34 = true;
+                                                                  const len17 = data92.length;
+                                                                  for (let i17 = 0; i17 < len17; i17++) {
+                                                                    let data93 = data92[i17];
+                                                                    const _errs205 = errors;
+                                                                    if (errors === _errs205) {
+                                                                      if (typeof data93 === "string") {
+                                                                        if (data93.length > 4096) {
+                                                                          validate10.errors = [
+                                                                            {
+                                                                              instancePath: instancePath + "/layers/" + i16 + "/opTypes/" + i17,
+                                                                              schemaPath: "#/properties/layers/items/properties/opTypes/items/maxLength",
+                                                                              keyword: "maxLength",
+                                                                              params: { limit: 4096 },
+                                                                              message: "must NOT have more than 4096 characters"
+                                                                            }
+                                                                          ];
+                                                                          return false;
+                                                                        }
+                                                                      } else {
+                                                                        validate10.errors = [
+                                                                          {
+                                                                            instancePath: instancePath + "/layers/" + i16 + "/opTypes/" + i17,
+                                                                            schemaPath: "#/properties/layers/items/properties/opTypes/items/type",
+                                                                            keyword: "type",
+                                                                            params: { type: "string" },
+                                                                            message: "must be string"
+                                                                          }
+                                                                        ];
+                                                                        return false;
+                                                                      }
+                                                                    }
+                                                                    var valid34 = _errs205 === errors;
+                                                                    if (!valid34) {
+                                                                      break;
+                                                                    }
+                                                                  }
+                                                                }
+                                                              } else {
+                                                                validate10.errors = [
+                                                                  {
+                                                                    instancePath: instancePath + "/layers/" + i16 + "/opTypes",
+                                                                    schemaPath: "#/properties/layers/items/properties/opTypes/type",
+                                                                    keyword: "type",
+                                                                    params: { type: "array" },
+                                                                    message: "must be array"
+                                                                  }
+                                                                ];
+                                                                return false;
+                                                              }
+                                                            }
+                                                            var valid33 = _errs203 === errors;
+                                                          } else {
+                                                            var valid33 = true;
+                                                          }
+                                                          if (valid33) {
+                                                            if (data89.graph !== void 0) {
+                                                              let data94 = data89.graph;
+                                                              const _errs207 = errors;
+                                                              if (errors === _errs207) {
+                                                                if (typeof data94 === "string") {
+                                                                  if (data94.length > 4096) {
+                                                                    validate10.errors = [
+                                                                      {
+                                                                        instancePath: instancePath + "/layers/" + i16 + "/graph",
+                                                                        schemaPath: "#/properties/layers/items/properties/graph/maxLength",
+                                                                        keyword: "maxLength",
+                                                                        params: { limit: 4096 },
+                                                                        message: "must NOT have more than 4096 characters"
+                                                                      }
+                                                                    ];
+                                                                    return false;
+                                                                  }
+                                                                } else {
+                                                                  validate10.errors = [
+                                                                    {
+                                                                      instancePath: instancePath + "/layers/" + i16 + "/graph",
+                                                                      schemaPath: "#/properties/layers/items/properties/graph/type",
+                                                                      keyword: "type",
+                                                                      params: { type: "string" },
+                                                                      message: "must be string"
+                                                                    }
+                                                                  ];
+                                                                  return false;
+                                                                }
+                                                              }
+                                                              var valid33 = _errs207 === errors;
+                                                            } else {
+                                                              var valid33 = true;
+                                                            }
+                                                            if (valid33) {
+                                                              if (data89.parameters !== void 0) {
+                                                                let data95 = data89.parameters;
+                                                                const _errs209 = errors;
+                                                                if (errors === _errs209) {
+                                                                  if (Array.isArray(data95)) {
+                                                                    if (data95.length > 1e5) {
+                                                                      validate10.errors = [
+                                                                        {
+                                                                          instancePath: instancePath + "/layers/" + i16 + "/parameters",
+                                                                          schemaPath: "#/properties/layers/items/properties/parameters/maxItems",
+                                                                          keyword: "maxItems",
+                                                                          params: { limit: 1e5 },
+                                                                          message: "must NOT have more than 100000 items"
+                                                                        }
+                                                                      ];
+                                                                      return false;
+                                                                    } else {
+                                                                      var valid35 = true;
+                                                                      const len18 = data95.length;
+                                                                      for (let i18 = 0; i18 < len18; i18++) {
+                                                                        let data96 = data95[i18];
+                                                                        const _errs211 = errors;
+                                                                        if (errors === _errs211) {
+                                                                          if (typeof data96 === "string") {
+                                                                            if (data96.length > 4096) {
+                                                                              validate10.errors = [
+                                                                                {
+                                                                                  instancePath: instancePath + "/layers/" + i16 + "/parameters/" + i18,
+                                                                                  schemaPath: "#/properties/layers/items/properties/parameters/items/maxLength",
+                                                                                  keyword: "maxLength",
+                                                                                  params: { limit: 4096 },
+                                                                                  message: "must NOT have more than 4096 characters"
+                                                                                }
+                                                                              ];
+                                                                              return false;
+                                                                            }
+                                                                          } else {
+                                                                            validate10.errors = [
+                                                                              {
+                                                                                instancePath: instancePath + "/layers/" + i16 + "/parameters/" + i18,
+                                                                                schemaPath: "#/properties/layers/items/properties/parameters/items/type",
+                                                                                keyword: "type",
+                                                                                params: { type: "string" },
+                                                                                message: "must be string"
+                                                                              }
+                                                                            ];
+                                                                            return false;
+                                                                          }
+                                                                        }
+                                                                        var valid35 = _errs211 === errors;
+                                                                        if (!valid35) {
+                                                                          break;
+                                                                        }
+                                                                      }
+                                                                    }
+                                                                  } else {
+                                                                    validate10.errors = [
+                                                                      {
+                                                                        instancePath: instancePath + "/layers/" + i16 + "/parameters",
+                                                                        schemaPath: "#/properties/layers/items/properties/parameters/type",
+                                                                        keyword: "type",
+                                                                        params: { type: "array" },
+                                                                        message: "must be array"
+                                                                      }
+                                                                    ];
+                                                                    return false;
+                                                                  }
+                                                                }
+                                                                var valid33 = _errs209 === errors;
+                                                              } else {
+                                                                var valid33 = true;
+                                                              }
+                                                              if (valid33) {
+                                                                if (data89.params !== void 0) {
+                                                                  let data97 = data89.params;
+                                                                  const _errs213 = errors;
+                                                                  if (!(typeof data97 == "number" && !(data97 % 1) && !isNaN(data97) && isFinite(data97))) {
+                                                                    validate10.errors = [
+                                                                      {
+                                                                        instancePath: instancePath + "/layers/" + i16 + "/params",
+                                                                        schemaPath: "#/properties/layers/items/properties/params/type",
+                                                                        keyword: "type",
+                                                                        params: { type: "integer" },
+                                                                        message: "must be integer"
+                                                                      }
+                                                                    ];
+                                                                    return false;
+                                                                  }
+                                                                  if (errors === _errs213) {
+                                                                    if (typeof data97 == "number" && isFinite(data97)) {
+                                                                      if (data97 > 9007199254740991 || isNaN(data97)) {
+                                                                        validate10.errors = [
+                                                                          {
+                                                                            instancePath: instancePath + "/layers/" + i16 + "/params",
+                                                                            schemaPath: "#/properties/layers/items/properties/params/maximum",
+                                                                            keyword: "maximum",
+                                                                            params: {
+                                                                              comparison: "<=",
+                                                                              limit: 9007199254740991
+                                                                            },
+                                                                            message: "must be <= 9007199254740991"
+                                                                          }
+                                                                        ];
+                                                                        return false;
+                                                                      } else {
+                                                                        if (data97 < 0 || isNaN(data97)) {
+                                                                          validate10.errors = [
+                                                                            {
+                                                                              instancePath: instancePath + "/layers/" + i16 + "/params",
+                                                                              schemaPath: "#/properties/layers/items/properties/params/minimum",
+                                                                              keyword: "minimum",
+                                                                              params: {
+                                                                                comparison: ">=",
+                                                                                limit: 0
+                                                                              },
+                                                                              message: "must be >= 0"
+                                                                            }
+                                                                          ];
+                                                                          return false;
+                                                                        }
+                                                                      }
+                                                                    }
+                                                                  }
+                                                                  var valid33 = _errs213 === errors;
+                                                                } else {
+                                                                  var valid33 = true;
+                                                                }
+                                                                if (valid33) {
+                                                                  if (data89.outputShapes !== void 0) {
+                                                                    let data98 = data89.outputShapes;
+                                                                    const _errs215 = errors;
+                                                                    const _errs216 = errors;
+                                                                    let valid36 = false;
+                                                                    const _errs217 = errors;
+                                                                    if (data98 !== null) {
+                                                                      const err10 = {
+                                                                        instancePath: instancePath + "/layers/" + i16 + "/outputShapes",
+                                                                        schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/0/type",
+                                                                        keyword: "type",
+                                                                        params: { type: "null" },
+                                                                        message: "must be null"
+                                                                      };
+                                                                      if (vErrors === null) {
+                                                                        vErrors = [err10];
+                                                                      } else {
+                                                                        vErrors.push(err10);
+                                                                      }
+                                                                      errors++;
+                                                                    }
+                                                                    var _valid2 = _errs217 === errors;
+                                                                    valid36 = valid36 || _valid2;
+                                                                    if (!valid36) {
+                                                                      const _errs219 = errors;
+                                                                      if (errors === _errs219) {
+                                                                        if (Array.isArray(data98)) {
+                                                                          if (data98.length > 1e3) {
+                                                                            const err11 = {
+                                                                              instancePath: instancePath + "/layers/" + i16 + "/outputShapes",
+                                                                              schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/maxItems",
+                                                                              keyword: "maxItems",
+                                                                              params: { limit: 1e3 },
+                                                                              message: "must NOT have more than 1000 items"
+                                                                            };
+                                                                            if (vErrors === null) {
+                                                                              vErrors = [err11];
+                                                                            } else {
+                                                                              vErrors.push(err11);
+                                                                            }
+                                                                            errors++;
+                                                                          } else {
+                                                                            var valid37 = true;
+                                                                            const len19 = data98.length;
+                                                                            for (let i19 = 0; i19 < len19; i19++) {
+                                                                              let data99 = data98[i19];
+                                                                              const _errs221 = errors;
+                                                                              if (errors === _errs221) {
+                                                                                if (Array.isArray(data99)) {
+                                                                                  if (data99.length > 64) {
+                                                                                    const err12 = {
+                                                                                      instancePath: instancePath + "/layers/" + i16 + "/outputShapes/" + i19,
+                                                                                      schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/maxItems",
+                                                                                      keyword: "maxItems",
+                                                                                      params: { limit: 64 },
+                                                                                      message: "must NOT have more than 64 items"
+                                                                                    };
+                                                                                    if (vErrors === null) {
+                                                                                      vErrors = [err12];
+                                                                                    } else {
+                                                                                      vErrors.push(err12);
+                                                                                    }
+                                                                                    errors++;
+                                                                                  } else {
+                                                                                    var valid38 = true;
+                                                                                    const len20 = data99.length;
+                                                                                    for (let i20 = 0; i20 < len20; i20++) {
+                                                                                      let data100 = data99[i20];
+                                                                                      const _errs223 = errors;
+                                                                                      const _errs224 = errors;
+                                                                                      let valid39 = false;
+                                                                                      const _errs225 = errors;
+                                                                                      if (!(typeof data100 == "number" && !(data100 % 1) && !isNaN(data100) && isFinite(data100))) {
+                                                                                        const err13 = {
+                                                                                          instancePath: instancePath + "/layers/" + i16 + "/outputShapes/" + i19 + "/" + i20,
+                                                                                          schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/items/anyOf/0/type",
+                                                                                          keyword: "type",
+                                                                                          params: {
+                                                                                            type: "integer"
+                                                                                          },
+                                                                                          message: "must be integer"
+                                                                                        };
+                                                                                        if (vErrors === null) {
+                                                                                          vErrors = [err13];
+                                                                                        } else {
+                                                                                          vErrors.push(err13);
+                                                                                        }
+                                                                                        errors++;
+                                                                                      }
+                                                                                      if (errors === _errs225) {
+                                                                                        if (typeof data100 == "number" && isFinite(data100)) {
+                                                                                          if (data100 > 9007199254740991 || isNaN(data100)) {
+                                                                                            const err14 = {
+                                                                                              instancePath: instancePath + "/layers/" + i16 + "/outputShapes/" + i19 + "/" + i20,
+                                                                                              schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/items/anyOf/0/maximum",
+                                                                                              keyword: "maximum",
+                                                                                              params: {
+                                                                                                comparison: "<=",
+                                                                                                limit: 9007199254740991
+                                                                                              },
+                                                                                              message: "must be <= 9007199254740991"
+                                                                                            };
+                                                                                            if (vErrors === null) {
+                                                                                              vErrors = [
+                                                                                                err14
+                                                                                              ];
+                                                                                            } else {
+                                                                                              vErrors.push(
+                                                                                                err14
+                                                                                              );
+                                                                                            }
+                                                                                            errors++;
+                                                                                          } else {
+                                                                                            if (data100 < 0 || isNaN(data100)) {
+                                                                                              const err15 = {
+                                                                                                instancePath: instancePath + "/layers/" + i16 + "/outputShapes/" + i19 + "/" + i20,
+                                                                                                schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/items/anyOf/0/minimum",
+                                                                                                keyword: "minimum",
+                                                                                                params: {
+                                                                                                  comparison: ">=",
+                                                                                                  limit: 0
+                                                                                                },
+                                                                                                message: "must be >= 0"
+                                                                                              };
+                                                                                              if (vErrors === null) {
+                                                                                                vErrors = [
+                                                                                                  err15
+                                                                                                ];
+                                                                                              } else {
+                                                                                                vErrors.push(
+                                                                                                  err15
+                                                                                                );
+                                                                                              }
+                                                                                              errors++;
+                                                                                            }
+                                                                                          }
+                                                                                        }
+                                                                                      }
+                                                                                      var _valid3 = _errs225 === errors;
+                                                                                      valid39 = valid39 || _valid3;
+                                                                                      if (!valid39) {
+                                                                                        const _errs227 = errors;
+                                                                                        if (errors === _errs227) {
+                                                                                          if (typeof data100 === "string") {
+                                                                                            if (data100.length > 4096) {
+                                                                                              const err16 = {
+                                                                                                instancePath: instancePath + "/layers/" + i16 + "/outputShapes/" + i19 + "/" + i20,
+                                                                                                schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/items/anyOf/1/maxLength",
+                                                                                                keyword: "maxLength",
+                                                                                                params: {
+                                                                                                  limit: 4096
+                                                                                                },
+                                                                                                message: "must NOT have more than 4096 characters"
+                                                                                              };
+                                                                                              if (vErrors === null) {
+                                                                                                vErrors = [
+                                                                                                  err16
+                                                                                                ];
+                                                                                              } else {
+                                                                                                vErrors.push(
+                                                                                                  err16
+                                                                                                );
+                                                                                              }
+                                                                                              errors++;
+                                                                                            }
+                                                                                          } else {
+                                                                                            const err17 = {
+                                                                                              instancePath: instancePath + "/layers/" + i16 + "/outputShapes/" + i19 + "/" + i20,
+                                                                                              schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/items/anyOf/1/type",
+                                                                                              keyword: "type",
+                                                                                              params: {
+                                                                                                type: "string"
+                                                                                              },
+                                                                                              message: "must be string"
+                                                                                            };
+                                                                                            if (vErrors === null) {
+                                                                                              vErrors = [
+                                                                                                err17
+                                                                                              ];
+                                                                                            } else {
+                                                                                              vErrors.push(
+                                                                                                err17
+                                                                                              );
+                                                                                            }
+                                                                                            errors++;
+                                                                                          }
+                                                                                        }
+                                                                                        var _valid3 = _errs227 === errors;
+                                                                                        valid39 = valid39 || _valid3;
+                                                                                        if (!valid39) {
+                                                                                          const _errs229 = errors;
+                                                                                          if (data100 !== null) {
+                                                                                            const err18 = {
+                                                                                              instancePath: instancePath + "/layers/" + i16 + "/outputShapes/" + i19 + "/" + i20,
+                                                                                              schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/items/anyOf/2/type",
+                                                                                              keyword: "type",
+                                                                                              params: {
+                                                                                                type: "null"
+                                                                                              },
+                                                                                              message: "must be null"
+                                                                                            };
+                                                                                            if (vErrors === null) {
+                                                                                              vErrors = [
+                                                                                                err18
+                                                                                              ];
+                                                                                            } else {
+                                                                                              vErrors.push(
+                                                                                                err18
+                                                                                              );
+                                                                                            }
+                                                                                            errors++;
+                                                                                          }
+                                                                                          var _valid3 = _errs229 === errors;
+                                                                                          valid39 = valid39 || _valid3;
+                                                                                        }
+                                                                                      }
+                                                                                      if (!valid39) {
+                                                                                        const err19 = {
+                                                                                          instancePath: instancePath + "/layers/" + i16 + "/outputShapes/" + i19 + "/" + i20,
+                                                                                          schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/items/anyOf",
+                                                                                          keyword: "anyOf",
+                                                                                          params: {},
+                                                                                          message: "must match a schema in anyOf"
+                                                                                        };
+                                                                                        if (vErrors === null) {
+                                                                                          vErrors = [err19];
+                                                                                        } else {
+                                                                                          vErrors.push(err19);
+                                                                                        }
+                                                                                        errors++;
+                                                                                      } else {
+                                                                                        errors = _errs224;
+                                                                                        if (vErrors !== null) {
+                                                                                          if (_errs224) {
+                                                                                            vErrors.length = _errs224;
+                                                                                          } else {
+                                                                                            vErrors = null;
+                                                                                          }
+                                                                                        }
+                                                                                      }
+                                                                                      var valid38 = _errs223 === errors;
+                                                                                      if (!valid38) {
+                                                                                        break;
+                                                                                      }
+                                                                                    }
+                                                                                  }
+                                                                                } else {
+                                                                                  const err20 = {
+                                                                                    instancePath: instancePath + "/layers/" + i16 + "/outputShapes/" + i19,
+                                                                                    schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/type",
+                                                                                    keyword: "type",
+                                                                                    params: { type: "array" },
+                                                                                    message: "must be array"
+                                                                                  };
+                                                                                  if (vErrors === null) {
+                                                                                    vErrors = [err20];
+                                                                                  } else {
+                                                                                    vErrors.push(err20);
+                                                                                  }
+                                                                                  errors++;
+                                                                                }
+                                                                              }
+                                                                              var valid37 = _errs221 === errors;
+                                                                              if (!valid37) {
+                                                                                break;
+                                                                              }
+                                                                            }
+                                                                          }
+                                                                        } else {
+                                                                          const err21 = {
+                                                                            instancePath: instancePath + "/layers/" + i16 + "/outputShapes",
+                                                                            schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/type",
+                                                                            keyword: "type",
+                                                                            params: { type: "array" },
+                                                                            message: "must be array"
+                                                                          };
+                                                                          if (vErrors === null) {
+                                                                            vErrors = [err21];
+                                                                          } else {
+                                                                            vErrors.push(err21);
+                                                                          }
+                                                                          errors++;
+                                                                        }
+                                                                      }
+                                                                      var _valid2 = _errs219 === errors;
+                                                                      valid36 = valid36 || _valid2;
+                                                                    }
+                                                                    if (!valid36) {
+                                                                      const err22 = {
+                                                                        instancePath: instancePath + "/layers/" + i16 + "/outputShapes",
+                                                                        schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf",
+                                                                        keyword: "anyOf",
+                                                                        params: {},
+                                                                        message: "must match a schema in anyOf"
+                                                                      };
+                                                                      if (vErrors === null) {
+                                                                        vErrors = [err22];
+                                                                      } else {
+                                                                        vErrors.push(err22);
+                                                                      }
+                                                                      errors++;
+                                                                      validate10.errors = vErrors;
+                                                                      return false;
+                                                                    } else {
+                                                                      errors = _errs216;
+                                                                      if (vErrors !== null) {
+                                                                        if (_errs216) {
+                                                                          vErrors.length = _errs216;
+                                                                        } else {
+                                                                          vErrors = null;
+                                                                        }
+                                                                      }
+                                                                    }
+                                                                    var valid33 = _errs215 === errors;
+                                                                  } else {
+                                                                    var valid33 = true;
+                                                                  }
+                                                                  if (valid33) {
+                                                                    if (data89.live !== void 0) {
+                                                                      const _errs231 = errors;
+                                                                      if (typeof data89.live !== "boolean") {
+                                                                        validate10.errors = [
+                                                                          {
+                                                                            instancePath: instancePath + "/layers/" + i16 + "/live",
+                                                                            schemaPath: "#/properties/layers/items/properties/live/type",
+                                                                            keyword: "type",
+                                                                            params: { type: "boolean" },
+                                                                            message: "must be boolean"
+                                                                          }
+                                                                        ];
+                                                                        return false;
+                                                                      }
+                                                                      var valid33 = _errs231 === errors;
+                                                                    } else {
+                                                                      var valid33 = true;
+                                                                    }
+                                                                    if (valid33) {
+                                                                      if (data89.executions !== void 0) {
+                                                                        let data102 = data89.executions;
+                                                                        const _errs233 = errors;
+                                                                        if (!(typeof data102 == "number" && !(data102 % 1) && !isNaN(data102) && isFinite(data102))) {
+                                                                          validate10.errors = [
+                                                                            {
+                                                                              instancePath: instancePath + "/layers/" + i16 + "/executions",
+                                                                              schemaPath: "#/properties/layers/items/properties/executions/type",
+                                                                              keyword: "type",
+                                                                              params: { type: "integer" },
+                                                                              message: "must be integer"
+                                                                            }
+                                                                          ];
+                                                                          return false;
+                                                                        }
+                                                                        if (errors === _errs233) {
+                                                                          if (typeof data102 == "number" && isFinite(data102)) {
+                                                                            if (data102 > 9007199254740991 || isNaN(data102)) {
+                                                                              validate10.errors = [
+                                                                                {
+                                                                                  instancePath: instancePath + "/layers/" + i16 + "/executions",
+                                                                                  schemaPath: "#/properties/layers/items/properties/executions/maximum",
+                                                                                  keyword: "maximum",
+                                                                                  params: {
+                                                                                    comparison: "<=",
+                                                                                    limit: 9007199254740991
+                                                                                  },
+                                                                                  message: "must be <= 9007199254740991"
+                                                                                }
+                                                                              ];
+                                                                              return false;
+                                                                            } else {
+                                                                              if (data102 < 0 || isNaN(data102)) {
+                                                                                validate10.errors = [
+                                                                                  {
+                                                                                    instancePath: instancePath + "/layers/" + i16 + "/executions",
+                                                                                    schemaPath: "#/properties/layers/items/properties/executions/minimum",
+                                                                                    keyword: "minimum",
+                                                                                    params: {
+                                                                                      comparison: ">=",
+                                                                                      limit: 0
+                                                                                    },
+                                                                                    message: "must be >= 0"
+                                                                                  }
+                                                                                ];
+                                                                                return false;
+                                                                              }
+                                                                            }
+                                                                          }
+                                                                        }
+                                                                        var valid33 = _errs233 === errors;
+                                                                      } else {
+                                                                        var valid33 = true;
+                                                                      }
+                                                                    }
+                                                                  }
+                                                                }
+                                                              }
+                                                            }
+                                                          }
+                                                        }
+                                                      }
+                                                    }
+                                                  }
+                                                } else {
+                                                  validate10.errors = [
+                                                    {
+                                                      instancePath: instancePath + "/layers/" + i16,
+                                                      schemaPath: "#/properties/layers/items/type",
+                                                      keyword: "type",
+                                                      params: { type: "object" },
+                                                      message: "must be object"
+                                                    }
+                                                  ];
+                                                  return false;
+                                                }
+                                              }
+                                              var valid32 = _errs196 === errors;
+                                              if (!valid32) {
+                                                break;
+                                              }
+                                            }
+                                          }
+                                        } else {
+                                          validate10.errors = [
+                                            {
+                                              instancePath: instancePath + "/layers",
+                                              schemaPath: "#/properties/layers/type",
+                                              keyword: "type",
+                                              params: { type: "array" },
+                                              message: "must be array"
+                                            }
+                                          ];
+                                          return false;
+                                        }
+                                      }
+                                      var valid0 = _errs194 === errors;
+                                    } else {
+                                      var valid0 = true;
+                                    }
+                                    if (valid0) {
+                                      if (data.notes !== void 0) {
+                                        let data103 = data.notes;
+                                        const _errs235 = errors;
+                                        if (errors === _errs235) {
+                                          if (Array.isArray(data103)) {
+                                            if (data103.length > 1e3) {
+                                              validate10.errors = [
+                                                {
+                                                  instancePath: instancePath + "/notes",
+                                                  schemaPath: "#/properties/notes/maxItems",
+                                                  keyword: "maxItems",
+                                                  params: { limit: 1e3 },
+                                                  message: "must NOT have more than 1000 items"
+                                                }
+                                              ];
+                                              return false;
+                                            } else {
+                                              var valid40 = true;
+                                              const len21 = data103.length;
+                                              for (let i21 = 0; i21 < len21; i21++) {
+                                                let data104 = data103[i21];
+                                                const _errs237 = errors;
+                                                if (errors === _errs237) {
+                                                  if (typeof data104 === "string") {
+                                                    if (data104.length > 4096) {
+                                                      validate10.errors = [
+                                                        {
+                                                          instancePath: instancePath + "/notes/" + i21,
+                                                          schemaPath: "#/properties/notes/items/maxLength",
+                                                          keyword: "maxLength",
+                                                          params: { limit: 4096 },
+                                                          message: "must NOT have more than 4096 characters"
+                                                        }
+                                                      ];
+                                                      return false;
+                                                    }
+                                                  } else {
+                                                    validate10.errors = [
+                                                      {
+                                                        instancePath: instancePath + "/notes/" + i21,
+                                                        schemaPath: "#/properties/notes/items/type",
+                                                        keyword: "type",
+                                                        params: { type: "string" },
+                                                        message: "must be string"
+                                                      }
+                                                    ];
+                                                    return false;
+                                                  }
+                                                }
+                                                var valid40 = _errs237 === errors;
+                                                if (!valid40) {
+                                                  break;
+                                                }
+                                              }
+                                            }
+                                          } else {
+                                            validate10.errors = [
+                                              {
+                                                instancePath: instancePath + "/notes",
+                                                schemaPath: "#/properties/notes/type",
+                                                keyword: "type",
+                                                params: { type: "array" },
+                                                message: "must be array"
+                                              }
+                                            ];
+                                            return false;
+                                          }
+                                        }
+                                        var valid0 = _errs235 === errors;
+                                      } else {
+                                        var valid0 = true;
+                                      }
+                                      if (valid0) {
+                                        if (data.timings !== void 0) {
+                                          let data105 = data.timings;
+                                          const _errs239 = errors;
+                                          if (errors === _errs239) {
+                                            if (Array.isArray(data105)) {
+                                              if (data105.length > 64) {
+                                                validate10.errors = [
+                                                  {
+                                                    instancePath: instancePath + "/timings",
+                                                    schemaPath: "#/properties/timings/maxItems",
+                                                    keyword: "maxItems",
+                                                    params: { limit: 64 },
+                                                    message: "must NOT have more than 64 items"
+                                                  }
+                                                ];
+                                                return false;
+                                              } else {
+                                                var valid41 = true;
+                                                const len22 = data105.length;
+                                                for (let i22 = 0; i22 < len22; i22++) {
+                                                  let data106 = data105[i22];
+                                                  const _errs241 = errors;
+                                                  if (errors === _errs241) {
+                                                    if (data106 && typeof data106 == "object" && !Array.isArray(data106)) {
+                                                      let missing13;
+                                                      if (data106.phase === void 0 && (missing13 = "phase") || data106.ms === void 0 && (missing13 = "ms") || data106.peakRssBytes === void 0 && (missing13 = "peakRssBytes")) {
+                                                        validate10.errors = [
+                                                          {
+                                                            instancePath: instancePath + "/timings/" + i22,
+                                                            schemaPath: "#/properties/timings/items/required",
+                                                            keyword: "required",
+                                                            params: { missingProperty: missing13 },
+                                                            message: "must have required property '" + missing13 + "'"
+                                                          }
+                                                        ];
+                                                        return false;
+                                                      } else {
+                                                        const _errs243 = errors;
+                                                        for (const key15 in data106) {
+                                                          if (!(key15 === "phase" || key15 === "ms" || key15 === "peakRssBytes")) {
+                                                            validate10.errors = [
+                                                              {
+                                                                instancePath: instancePath + "/timings/" + i22,
+                                                                schemaPath: "#/properties/timings/items/additionalProperties",
+                                                                keyword: "additionalProperties",
+                                                                params: { additionalProperty: key15 },
+                                                                message: "must NOT have additional properties"
+                                                              }
+                                                            ];
+                                                            return false;
+                                                            break;
+                                                          }
+                                                        }
+                                                        if (_errs243 === errors) {
+                                                          if (data106.phase !== void 0) {
+                                                            let data107 = data106.phase;
+                                                            const _errs244 = errors;
+                                                            if (errors === _errs244) {
+                                                              if (typeof data107 === "string") {
+                                                                if (data107.length > 4096) {
+                                                                  validate10.errors = [
+                                                                    {
+                                                                      instancePath: instancePath + "/timings/" + i22 + "/phase",
+                                                                      schemaPath: "#/properties/timings/items/properties/phase/maxLength",
+                                                                      keyword: "maxLength",
+                                                                      params: { limit: 4096 },
+                                                                      message: "must NOT have more than 4096 characters"
+                                                                    }
+                                                                  ];
+                                                                  return false;
+                                                                }
+                                                              } else {
+                                                                validate10.errors = [
+                                                                  {
+                                                                    instancePath: instancePath + "/timings/" + i22 + "/phase",
+                                                                    schemaPath: "#/properties/timings/items/properties/phase/type",
+                                                                    keyword: "type",
+                                                                    params: { type: "string" },
+                                                                    message: "must be string"
+                                                                  }
+                                                                ];
+                                                                return false;
+                                                              }
+                                                            }
+                                                            var valid42 = _errs244 === errors;
+                                                          } else {
+                                                            var valid42 = true;
+                                                          }
+                                                          if (valid42) {
+                                                            if (data106.ms !== void 0) {
+                                                              let data108 = data106.ms;
+                                                              const _errs246 = errors;
+                                                              if (errors === _errs246) {
+                                                                if (typeof data108 == "number" && isFinite(data108)) {
+                                                                  if (data108 > 1e12 || isNaN(data108)) {
+                                                                    validate10.errors = [
+                                                                      {
+                                                                        instancePath: instancePath + "/timings/" + i22 + "/ms",
+                                                                        schemaPath: "#/properties/timings/items/properties/ms/maximum",
+                                                                        keyword: "maximum",
+                                                                        params: {
+                                                                          comparison: "<=",
+                                                                          limit: 1e12
+                                                                        },
+                                                                        message: "must be <= 1000000000000"
+                                                                      }
+                                                                    ];
+                                                                    return false;
+                                                                  } else {
+                                                                    if (data108 < 0 || isNaN(data108)) {
+                                                                      validate10.errors = [
+                                                                        {
+                                                                          instancePath: instancePath + "/timings/" + i22 + "/ms",
+                                                                          schemaPath: "#/properties/timings/items/properties/ms/minimum",
+                                                                          keyword: "minimum",
+                                                                          params: {
+                                                                            comparison: ">=",
+                                                                            limit: 0
+                                                                          },
+                                                                          message: "must be >= 0"
+                                                                        }
+                                                                      ];
+                                                                      return false;
+                                                                    }
+                                                                  }
+                                                                } else {
+                                                                  validate10.errors = [
+                                                                    {
+                                                                      instancePath: instancePath + "/timings/" + i22 + "/ms",
+                                                                      schemaPath: "#/properties/timings/items/properties/ms/type",
+                                                                      keyword: "type",
+                                                                      params: { type: "number" },
+                                                                      message: "must be number"
+                                                                    }
+                                                                  ];
+                                                                  return false;
+                                                                }
+                                                              }
+                                                              var valid42 = _errs246 === errors;
+                                                            } else {
+                                                              var valid42 = true;
+                                                            }
+                                                            if (valid42) {
+                                                              if (data106.peakRssBytes !== void 0) {
+                                                                let data109 = data106.peakRssBytes;
+                                                                const _errs248 = errors;
+                                                                if (!(typeof data109 == "number" && !(data109 % 1) && !isNaN(data109) && isFinite(data109))) {
+                                                                  validate10.errors = [
+                                                                    {
+                                                                      instancePath: instancePath + "/timings/" + i22 + "/peakRssBytes",
+                                                                      schemaPath: "#/properties/timings/items/properties/peakRssBytes/type",
+                                                                      keyword: "type",
+                                                                      params: { type: "integer" },
+                                                                      message: "must be integer"
+                                                                    }
+                                                                  ];
+                                                                  return false;
+                                                                }
+                                                                if (errors === _errs248) {
+                                                                  if (typeof data109 == "number" && isFinite(data109)) {
+                                                                    if (data109 > 9007199254740991 || isNaN(data109)) {
+                                                                      validate10.errors = [
+                                                                        {
+                                                                          instancePath: instancePath + "/timings/" + i22 + "/peakRssBytes",
+                                                                          schemaPath: "#/properties/timings/items/properties/peakRssBytes/maximum",
+                                                                          keyword: "maximum",
+                                                                          params: {
+                                                                            comparison: "<=",
+                                                                            limit: 9007199254740991
+                                                                          },
+                                                                          message: "must be <= 9007199254740991"
+                                                                        }
+                                                                      ];
+                                                                      return false;
+                                                                    } else {
+                                                                      if (data109 < 0 || isNaN(data109)) {
+                                                                        validate10.errors = [
+                                                                          {
+                                                                            instancePath: instancePath + "/timings/" + i22 + "/peakRssBytes",
+                                                                            schemaPath: "#/properties/timings/items/properties/peakRssBytes/minimum",
+                                                                            keyword: "minimum",
+                                                                            params: {
+                                                                              comparison: ">=",
+                                                                              limit: 0
+                                                                            },
+                                                                            message: "must be >= 0"
+                                                                          }
+                                                                        ];
+                                                                        return false;
+                                                                      }
+                                                                    }
+                                                                  }
+                                                                }
+                                                                var valid42 = _errs248 === errors;
+                                                              } else {
+                                                                var valid42 = true;
+                                                              }
+                                                            }
+                                                          }
+                                                        }
+                                                      }
+                                                    } else {
+                                                      validate10.errors = [
+                                                        {
+                                                          instancePath: instancePath + "/timings/" + i22,
+                                                          schemaPath: "#/properties/timings/items/type",
+                                                          keyword: "type",
+                                                          params: { type: "object" },
+                                                          message: "must be object"
+                                                        }
+                                                      ];
+                                                      return false;
+                                                    }
+                                                  }
+                                                  var valid41 = _errs241 === errors;
+                                                  if (!valid41) {
+                                                    break;
+                                                  }
+                                                }
+                                              }
+                                            } else {
+                                              validate10.errors = [
+                                                {
+                                                  instancePath: instancePath + "/timings",
+                                                  schemaPath: "#/properties/timings/type",
+                                                  keyword: "type",
+                                                  params: { type: "array" },
+                                                  message: "must be array"
+                                                }
+                                              ];
+                                              return false;
+                                            }
+                                          }
+                                          var valid0 = _errs239 === errors;
+                                        } else {
+                                          var valid0 = true;
+                                        }
+                                      }
+                                    }
+                                  }
+                                }
+                              }
+                            }
+                          }
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    } else {
+      validate10.errors = [
+        {
+          instancePath,
+          schemaPath: "#/type",
+          keyword: "type",
+          params: { type: "object" },
+          message: "must be object"
+        }
+      ];
+      return false;
+    }
+  }
+  validate10.errors = vErrors;
+  return errors === 0;
+}
 
 // src/report/validate.ts
 var ReportError = class extends Error {
 };
 var MAX_REPORT_BYTES = 256 * 1024 * 1024;
-var validateReport;
+var validateReport = validate;
 function checkReport(value, origin) {
-  validateReport ??= new import_ajv.Ajv({ allErrors: false, strict: true }).compile(REPORT_SCHEMA);
   if (!validateReport(value)) {
     const e = validateReport.errors?.[0];
     const where = e?.instancePath || "(top level)";
@@ -42694,11 +40909,11 @@ function obj(required, optional) {
 
 // src/action/untrusted/comparison-schema.ts
 var ITEMS = 2e6;
-var name2 = str2({ max: 4096 });
+var name = str2({ max: 4096 });
 var text3 = str2({ max: 16384, multiline: true });
-var count2 = int2();
-var names2 = arr(name2, ITEMS);
-var shape2 = arr(int2(), 64);
+var count = int2();
+var names = arr(name, ITEMS);
+var shape = arr(int2(), 64);
 var reportValidator = (value, path5) => {
   try {
     return checkReport(value, path5 || "report");
@@ -42708,22 +40923,22 @@ var reportValidator = (value, path5) => {
   }
 };
 var counts = obj({
-  declared: count2,
-  unique: count2,
-  summary: count2,
-  trainable: nullable(count2),
-  frozen: nullable(count2),
-  buffers: count2,
-  parameterBytes: count2
+  declared: count,
+  unique: count,
+  summary: count,
+  trainable: nullable(count),
+  frozen: nullable(count),
+  buffers: count,
+  parameterBytes: count
 });
-var shared = obj({ name: name2, numel: count2, calls: count2, callNames: names2, extraInSummary: count2 });
+var shared = obj({ name, numel: count, calls: count, callNames: names, extraInSummary: count });
 var unused = obj({
-  name: name2,
-  numel: count2,
+  name,
+  numel: count,
   reason: lit("not-exported", "orphan", "dead", "not-executed"),
   detail: text3
 });
-var duplicate = obj({ names: names2, numel: count2, transposed: bool, bytesWasted: count2 });
+var duplicate = obj({ names, numel: count, transposed: bool, bytesWasted: count });
 var delta2 = obj({
   base: nullable(num()),
   head: nullable(num()),
@@ -42739,8 +40954,8 @@ var COUNT_NAMES2 = [
   "buffers",
   "parameterBytes"
 ];
-var header2 = obj({ file: name2, source: lit("manifest", "graph"), trace: text3, counts });
-var numelled = obj({ name: name2, numel: count2, shape: shape2 });
+var header2 = obj({ file: name, source: lit("manifest", "graph"), trace: text3, counts });
+var numelled = obj({ name, numel: count, shape });
 var thresholds = obj(
   {},
   {
@@ -42760,8 +40975,8 @@ var comparisonSchema = obj({
   counts: obj(Object.fromEntries(COUNT_NAMES2.map((c) => [c, delta2]))),
   added: arr(numelled, ITEMS),
   removed: arr(numelled, ITEMS),
-  resized: arr(obj({ name: name2, baseNumel: count2, headNumel: count2, baseShape: shape2, headShape: shape2 }), ITEMS),
-  modules: arr(obj({ name: name2, base: count2, head: count2, delta: num() }), ITEMS),
+  resized: arr(obj({ name, baseNumel: count, headNumel: count, baseShape: shape, headShape: shape }), ITEMS),
+  modules: arr(obj({ name, base: count, head: count, delta: num() }), ITEMS),
   newShared: arr(shared, ITEMS),
   resolvedShared: arr(shared, ITEMS),
   newUnused: arr(unused, ITEMS),
@@ -42864,10 +41079,10 @@ function parseJson(text4, path5) {
     throw new UntrustedInputError(`${path5}: not valid JSON (${error2.message})`);
   }
 }
-function validate(schema, value, path5, what) {
+function validate2(schema2, value, path5, what) {
   try {
     assertCleanStrings(value);
-    return schema(value, "");
+    return schema2(value, "");
   } catch (error2) {
     if (error2 instanceof SchemaError) {
       throw new UntrustedInputError(
@@ -42897,7 +41112,7 @@ function locateBundle(path5, fileName) {
 }
 function readBundle(path5) {
   const value = parseJson(readBoundedFile(path5), path5);
-  const bundle = validate(bundleSchema, value, path5, "paramtrace report bundle");
+  const bundle = validate2(bundleSchema, value, path5, "paramtrace report bundle");
   if (bundle.mode === "pr" && (bundle.base === null || bundle.pullRequest === null)) {
     throw new UntrustedInputError(
       `${path5}: a pull request bundle must have a base report and a pull request`
@@ -42912,10 +41127,10 @@ function parseBaseline(text4, label) {
   const value = parseJson(text4, label);
   const kind = value?.kind;
   if (kind === BUNDLE_KIND) {
-    const bundle = validate(bundleSchema, value, label, "paramtrace report bundle");
+    const bundle = validate2(bundleSchema, value, label, "paramtrace report bundle");
     return { report: bundle.head, commit: bundle.commits.head };
   }
-  return { report: validate(reportValidator, value, label, "paramtrace report"), commit: null };
+  return { report: validate2(reportValidator, value, label, "paramtrace report"), commit: null };
 }
 
 // src/action/mode-post.ts
@@ -43120,7 +41335,7 @@ async function withWorktree(repo, sha2, tempDir, env, fn) {
 }
 
 // src/github/artifacts.ts
-async function findArtifactForCommit(client, repo, name3, sha2, options = {}) {
+async function findArtifactForCommit(client, repo, name2, sha2, options = {}) {
   const maxPages = options.maxPages ?? 5;
   const matches = [];
   const skipped = [];
@@ -43129,14 +41344,14 @@ async function findArtifactForCommit(client, repo, name3, sha2, options = {}) {
     const { data } = await client.rest.actions.listArtifactsForRepo({
       owner: repo.owner,
       repo: repo.repo,
-      name: name3,
+      name: name2,
       per_page: 100,
       page
     });
     for (const a of data.artifacts) {
       seen++;
       const run = a.workflow_run;
-      if (a.name !== name3 || !run || run.head_sha !== sha2) continue;
+      if (a.name !== name2 || !run || run.head_sha !== sha2) continue;
       if (a.expired) {
         skipped.push(`artifact ${a.id} has expired`);
         continue;
@@ -43711,24 +41926,24 @@ function unzipSync(data, opts) {
 // src/action/untrusted/zip.ts
 var MAX_ENTRIES = 1e3;
 function extractJsonEntry(zip, fileName, label, maxBytes) {
-  const names3 = [];
-  const list3 = () => {
+  const names2 = [];
+  const list2 = () => {
     unzipSync(zip, {
       filter: (file) => {
-        if (names3.length >= MAX_ENTRIES)
+        if (names2.length >= MAX_ENTRIES)
           throw new UntrustedInputError(`${label}: more than ${MAX_ENTRIES} files`);
-        names3.push(file.name);
+        names2.push(file.name);
         return false;
       }
     });
   };
   try {
-    list3();
+    list2();
   } catch (error2) {
     if (error2 instanceof UntrustedInputError) throw error2;
     throw new UntrustedInputError(`${label}: not a readable zip archive (${error2.message})`);
   }
-  const top = names3.filter((n) => !n.includes("/") && !n.includes("\\"));
+  const top = names2.filter((n) => !n.includes("/") && !n.includes("\\"));
   const json = top.filter((n) => n.endsWith(".json"));
   const chosen = top.includes(fileName) ? fileName : json.length === 1 ? json[0] : void 0;
   if (chosen === void 0) {
@@ -43759,25 +41974,25 @@ function extractJsonEntry(zip, fileName, label, maxBytes) {
 
 // src/action/baseline-artifact.ts
 async function baselineFromArtifact(client, inputs, ctx, baseSha) {
-  const name3 = inputs.baselineArtifact;
+  const name2 = inputs.baselineArtifact;
   const short = baseSha.slice(0, 12);
   let search;
   try {
-    search = await findArtifactForCommit(client, ctx.repository, name3, baseSha);
+    search = await findArtifactForCommit(client, ctx.repository, name2, baseSha);
   } catch (error2) {
     const failure = apiFailure(error2);
     const fix = failure.kind === "forbidden" ? " (the job needs `permissions: actions: read` to read artifacts)" : "";
-    return { found: false, why: `could not list the '${name3}' artifacts: ${describeFailure(failure)}${fix}` };
+    return { found: false, why: `could not list the '${name2}' artifacts: ${describeFailure(failure)}${fix}` };
   }
   if (!search.found) {
     const skipped = search.skipped.length > 0 ? ` (${search.skipped.join("; ")})` : "";
     return {
       found: false,
-      why: `no '${name3}' artifact from a run on the base commit ${short}${skipped}: set up the baseline workflow (docs/action.md#baselines), or set \`baseline: rebuild\` to skip this lookup`
+      why: `no '${name2}' artifact from a run on the base commit ${short}${skipped}: set up the baseline workflow (docs/action.md#baselines), or set \`baseline: rebuild\` to skip this lookup`
     };
   }
   const artifact = search.found;
-  const label = `artifact '${name3}' (id ${artifact.id}${artifact.runId ? `, run ${artifact.runId}` : ""})`;
+  const label = `artifact '${name2}' (id ${artifact.id}${artifact.runId ? `, run ${artifact.runId}` : ""})`;
   try {
     const zip = await downloadArtifactZip(client, ctx.repository, artifact.id, {
       maxBytes: MAX_BUNDLE_BYTES,
@@ -44039,12 +42254,12 @@ var io = {
 async function main() {
   let summaryPath = process.env.GITHUB_STEP_SUMMARY || null;
   try {
-    const inputs = parseInputs((name3) => getInput(name3));
+    const inputs = parseInputs((name2) => getInput(name2));
     if (inputs.token) setSecret(inputs.token);
     const ctx = readRunContext(process.env);
     summaryPath = ctx.stepSummaryPath;
     const result = await runMode(inputs, ctx, io);
-    for (const [name3, value] of Object.entries(result.outputs)) setOutput(name3, value);
+    for (const [name2, value] of Object.entries(result.outputs)) setOutput(name2, value);
     if (result.failure) setFailed(result.failure);
   } catch (error2) {
     const { message, internal } = failureMessage(error2);

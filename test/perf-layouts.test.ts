@@ -123,7 +123,7 @@ function writeModel(layout: Layout): string {
     input: [valueInfo('ids', INT64, [1, 4])],
     output: [valueInfo('logits', FLOAT, [1, 4, V])],
   };
-  const type = onnxRoot.lookupType('onnx.ModelProto');
+  const type = onnxRoot().lookupType('onnx.ModelProto');
   const model = type.fromObject({
     ir_version: 8,
     producer_name: 'paramtrace-test',

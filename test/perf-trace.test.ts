@@ -99,7 +99,7 @@ function writeModel(): string {
     input: [info('x', FLOAT, [1, N]), info('cond', BOOL, [])],
     output: [info('y', FLOAT, [1, N])],
   };
-  const type = onnxRoot.lookupType('onnx.ModelProto');
+  const type = onnxRoot().lookupType('onnx.ModelProto');
   const model = type.fromObject({
     ir_version: 8,
     producer_name: 'paramtrace-test',

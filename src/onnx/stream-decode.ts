@@ -9,8 +9,52 @@ import { WireFormatError } from './wire.ts';
 
 export { WireFormatError };
 
-export const onnxRoot = protobuf.Root.fromJSON(ONNX_PROTO_JSON as unknown as protobuf.INamespace);
-onnxRoot.resolveAll();
+interface Schema {
+  root: protobuf.Root;
+  model: protobuf.Type;
+  tensor: protobuf.Type;
+  /** Messages that may contain weights, walked field by field; all others are small and decoded whole. */
+  streamed: Set<protobuf.Type>;
+  /** Always walked, so that every initializer's payload stays in the file however small the model. */
+  alwaysWalked: Set<protobuf.Type>;
+}
+
+let schema: Schema | undefined;
+
+/**
+ * onnx.proto's types, built on first use rather than at load: building them costs a CLI start ~10 ms,
+ * which a trace spends better starting its worker process.
+ */
+function onnxSchema(): Schema {
+  if (schema) return schema;
+  const root = protobuf.Root.fromJSON(ONNX_PROTO_JSON as unknown as protobuf.INamespace);
+  root.resolveAll();
+  const tensor = root.lookupType('onnx.TensorProto');
+  schema = {
+    root,
+    model: root.lookupType('onnx.ModelProto'),
+    tensor,
+    streamed: new Set(
+      [
+        'onnx.ModelProto',
+        'onnx.GraphProto',
+        'onnx.NodeProto',
+        'onnx.AttributeProto',
+        'onnx.TensorProto',
+        'onnx.SparseTensorProto',
+        'onnx.FunctionProto',
+        'onnx.TrainingInfoProto',
+      ].map((name) => root.lookupType(name)),
+    ),
+    alwaysWalked: new Set([tensor, root.lookupType('onnx.GraphProto')]),
+  };
+  return schema;
+}
+
+/** The protobufjs root of onnx.proto (tests and tools walk it). */
+export function onnxRoot(): protobuf.Root {
+  return onnxSchema().root;
+}
 
 /** A length-delimited payload left in the file: [offset, offset + length). */
 export class PayloadRef {
@@ -23,24 +67,8 @@ export class PayloadRef {
 /** A decoded message: field name (as in onnx.proto) → value; repeated fields are arrays. */
 export type Decoded = { [field: string]: unknown };
 
-/** Messages that may contain weights, walked field by field; all others are small and decoded whole. */
-const STREAMED = new Set(
-  [
-    'onnx.ModelProto',
-    'onnx.GraphProto',
-    'onnx.NodeProto',
-    'onnx.AttributeProto',
-    'onnx.TensorProto',
-    'onnx.SparseTensorProto',
-    'onnx.FunctionProto',
-    'onnx.TrainingInfoProto',
-  ].map((name) => onnxRoot.lookupType(name)),
-);
 /** Streamed messages smaller than this are decoded in one protobufjs call, except graphs and tensors. */
 const WALK_ABOVE = 64 * 1024;
-const TENSOR = onnxRoot.lookupType('onnx.TensorProto');
-/** Always walked, so that every initializer's payload stays in the file however small the model. */
-const ALWAYS_WALKED = new Set([TENSOR, onnxRoot.lookupType('onnx.GraphProto')]);
 /** Tensor fields whose bytes are weights: left in the file. */
 const PAYLOAD_FIELDS = new Set([
   'raw_data',
@@ -58,8 +86,7 @@ export interface DecodeLimits {
 }
 
 export function decodeModel(source: ByteSource, limits: DecodeLimits = { maxDepth: MAX_DEPTH }): Decoded {
-  const type = onnxRoot.lookupType('onnx.ModelProto');
-  return walk(source, type, 0, source.size, 0, limits);
+  return walk(source, onnxSchema().model, 0, source.size, 0, limits);
 }
 
 function walk(
@@ -125,14 +152,15 @@ function decodeDelimited(
   limits: DecodeLimits,
 ): unknown {
   const child = field.resolvedType;
+  const { streamed, alwaysWalked, tensor } = onnxSchema();
   if (child instanceof protobuf.Type) {
-    if (STREAMED.has(child) && (length > WALK_ABOVE || ALWAYS_WALKED.has(child))) {
+    if (streamed.has(child) && (length > WALK_ABOVE || alwaysWalked.has(child))) {
       return walk(source, child, start, start + length, depth + 1, limits);
     }
     // A whole sub-message: protobufjs decodes it directly (copied: the bytes may be the window's).
     return decodeMessage(child, field, Buffer.from(source.read(start, length)), start, depth);
   }
-  if (type === TENSOR && PAYLOAD_FIELDS.has(field.name)) return new PayloadRef(start, length);
+  if (type === tensor && PAYLOAD_FIELDS.has(field.name)) return new PayloadRef(start, length);
   // Re-read the whole field (header included) and let protobufjs decode it in the context of its parent.
   const headerLength = varintLength(field.id * 8 + 2) + varintLength(length);
   const bytes = source.read(start - headerLength, headerLength + length);

@@ -158,7 +158,7 @@ export interface Located {
 /** Every field of the tree with its parent (pre-order). */
 export function fields(root: Message, rootType = 'onnx.ModelProto'): Located[] {
   const out: Located[] = [];
-  const stack: [Message, protobuf.Type | undefined, number][] = [[root, onnxRoot.lookupType(rootType), 0]];
+  const stack: [Message, protobuf.Type | undefined, number][] = [[root, onnxRoot().lookupType(rootType), 0]];
   while (stack.length > 0) {
     const [m, type, depth] = stack.pop()!;
     m.forEach((field, index) => {
@@ -174,7 +174,7 @@ export function fields(root: Message, rootType = 'onnx.ModelProto'): Located[] {
 
 /** Parses bytes into a tree, using onnx.proto to tell nested messages from strings and packed numbers. */
 export function parse(data: Uint8Array, typeName = 'onnx.ModelProto'): Message {
-  const parsed = tryParse(data, 0, data.length, onnxRoot.lookupType(typeName), 0);
+  const parsed = tryParse(data, 0, data.length, onnxRoot().lookupType(typeName), 0);
   if (!parsed) throw new Error('not a well-formed protobuf message');
   return parsed;
 }

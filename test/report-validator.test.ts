@@ -1,0 +1,39 @@
+// The report's validator is the JSON Schema compiled ahead of time (scripts/gen-report-validator.ts): it
+// must be the schema's current compilation, accept every report paramtrace writes, and refuse the rest.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { analyzeFile } from '../src/pipeline/analyze-file.ts';
+import { clipStrings, MAX_STRING } from '../src/report/clip.ts';
+import { checkReport, parseReport, ReportError } from '../src/report/validate.ts';
+import { GENERATED, reportValidatorSource } from '../scripts/gen-report-validator.ts';
+
+const SEED1 = fileURLToPath(new URL('./fixtures/seed-case-1.onnx', import.meta.url));
+
+test('the committed validator is the current compilation of the schema (npx tsx scripts/gen-report-validator.ts)', () => {
+  assert.equal(readFileSync(GENERATED, 'utf8'), reportValidatorSource());
+});
+
+test('accepts a report as written, names clipped at the limit included (astral characters too)', async () => {
+  const report = await analyzeFile(SEED1);
+  assert.deepEqual(parseReport(JSON.stringify(report), 'r.json'), report);
+  const long = clipStrings({ ...report, notes: ['😀'.repeat(MAX_STRING), 'x'.repeat(MAX_STRING * 2)] });
+  assert.ok(long.notes[0]!.length <= MAX_STRING && long.notes[1]!.length <= MAX_STRING);
+  assert.equal(checkReport(JSON.parse(JSON.stringify(long)), 'r.json').notes.length, 2);
+});
+
+test('refuses what the schema refuses, saying where', async () => {
+  const report = JSON.parse(JSON.stringify(await analyzeFile(SEED1)));
+  const refused = (value: unknown, pattern: RegExp): void =>
+    assert.throws(
+      () => checkReport(value, 'r.json'),
+      (e: unknown) => e instanceof ReportError && pattern.test(e.message),
+    );
+  refused({ ...report, schemaVersion: 2 }, /r\.json: not a paramtrace report.*\/schemaVersion/);
+  refused({ ...report, extra: 1 }, /must NOT have additional properties/);
+  refused({ ...report, counts: { ...report.counts, unique: -1 } }, /\/counts\/unique must be >= 0/);
+  refused({ ...report, notes: ['x'.repeat(MAX_STRING + 1)] }, /\/notes\/0 must NOT have more than 4096/);
+  refused([], /\(top level\)|must be object/);
+  assert.throws(() => parseReport('{', 'r.json'), /r\.json: not a JSON report/);
+});
