@@ -1,7 +1,7 @@
 // A long chain graph for the scale bench: `nodes` nodes, a Relu after every node and a MatMul with its own
 // small weight every 10th node, written with protobufjs from onnx.proto (no Python needed).
 import { writeFileSync } from 'node:fs';
-import { onnxRoot } from '../src/onnx/stream-decode.ts';
+import { onnxRoot } from '../src/onnx/onnx-reflection.ts';
 
 const FLOAT = 1;
 

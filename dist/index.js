@@ -3658,7 +3658,7 @@ var require_data_url = __commonJS({
 var require_webidl = __commonJS({
   "node_modules/undici/lib/web/fetch/webidl.js"(exports, module) {
     "use strict";
-    var { types, inspect } = __require("node:util");
+    var { types: types2, inspect } = __require("node:util");
     var { markAsUncloneable } = __require("node:worker_threads");
     var { toUSVString } = require_util();
     var webidl = {};
@@ -3848,7 +3848,7 @@ var require_webidl = __commonJS({
           });
         }
         const result = {};
-        if (!types.isProxy(O)) {
+        if (!types2.isProxy(O)) {
           const keys2 = [...Object.getOwnPropertyNames(O), ...Object.getOwnPropertySymbols(O)];
           for (const key of keys2) {
             const typedKey = keyConverter(key, prefix, argument);
@@ -3977,14 +3977,14 @@ var require_webidl = __commonJS({
       return x2;
     };
     webidl.converters.ArrayBuffer = function(V, prefix, argument, opts) {
-      if (webidl.util.Type(V) !== "Object" || !types.isAnyArrayBuffer(V)) {
+      if (webidl.util.Type(V) !== "Object" || !types2.isAnyArrayBuffer(V)) {
         throw webidl.errors.conversionFailed({
           prefix,
           argument: `${argument} ("${webidl.util.Stringify(V)}")`,
           types: ["ArrayBuffer"]
         });
       }
-      if (opts?.allowShared === false && types.isSharedArrayBuffer(V)) {
+      if (opts?.allowShared === false && types2.isSharedArrayBuffer(V)) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "SharedArrayBuffer is not allowed."
@@ -3999,14 +3999,14 @@ var require_webidl = __commonJS({
       return V;
     };
     webidl.converters.TypedArray = function(V, T, prefix, name2, opts) {
-      if (webidl.util.Type(V) !== "Object" || !types.isTypedArray(V) || V.constructor.name !== T.name) {
+      if (webidl.util.Type(V) !== "Object" || !types2.isTypedArray(V) || V.constructor.name !== T.name) {
         throw webidl.errors.conversionFailed({
           prefix,
           argument: `${name2} ("${webidl.util.Stringify(V)}")`,
           types: [T.name]
         });
       }
-      if (opts?.allowShared === false && types.isSharedArrayBuffer(V.buffer)) {
+      if (opts?.allowShared === false && types2.isSharedArrayBuffer(V.buffer)) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "SharedArrayBuffer is not allowed."
@@ -4021,13 +4021,13 @@ var require_webidl = __commonJS({
       return V;
     };
     webidl.converters.DataView = function(V, prefix, name2, opts) {
-      if (webidl.util.Type(V) !== "Object" || !types.isDataView(V)) {
+      if (webidl.util.Type(V) !== "Object" || !types2.isDataView(V)) {
         throw webidl.errors.exception({
           header: prefix,
           message: `${name2} is not a DataView.`
         });
       }
-      if (opts?.allowShared === false && types.isSharedArrayBuffer(V.buffer)) {
+      if (opts?.allowShared === false && types2.isSharedArrayBuffer(V.buffer)) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "SharedArrayBuffer is not allowed."
@@ -4042,13 +4042,13 @@ var require_webidl = __commonJS({
       return V;
     };
     webidl.converters.BufferSource = function(V, prefix, name2, opts) {
-      if (types.isAnyArrayBuffer(V)) {
+      if (types2.isAnyArrayBuffer(V)) {
         return webidl.converters.ArrayBuffer(V, prefix, name2, { ...opts, allowShared: false });
       }
-      if (types.isTypedArray(V)) {
+      if (types2.isTypedArray(V)) {
         return webidl.converters.TypedArray(V, V.constructor, prefix, name2, { ...opts, allowShared: false });
       }
-      if (types.isDataView(V)) {
+      if (types2.isDataView(V)) {
         return webidl.converters.DataView(V, prefix, name2, { ...opts, allowShared: false });
       }
       throw webidl.errors.conversionFailed({
@@ -12399,7 +12399,7 @@ var require_response = __commonJS({
     var { URLSerializer } = require_data_url();
     var { kConstruct } = require_symbols();
     var assert = __require("node:assert");
-    var { types } = __require("node:util");
+    var { types: types2 } = __require("node:util");
     var textEncoder = new TextEncoder("utf-8");
     var Response = class _Response {
       // Creates network error Response.
@@ -12720,7 +12720,7 @@ var require_response = __commonJS({
       if (isBlobLike(V)) {
         return webidl.converters.Blob(V, prefix, name2, { strict: false });
       }
-      if (ArrayBuffer.isView(V) || types.isArrayBuffer(V)) {
+      if (ArrayBuffer.isView(V) || types2.isArrayBuffer(V)) {
         return webidl.converters.BufferSource(V, prefix, name2);
       }
       if (util.isFormDataLike(V)) {
@@ -14954,7 +14954,7 @@ var require_util4 = __commonJS({
     var { ProgressEvent } = require_progressevent();
     var { getEncoding } = require_encoding();
     var { serializeAMimeType, parseMIMEType } = require_data_url();
-    var { types } = __require("node:util");
+    var { types: types2 } = __require("node:util");
     var { StringDecoder } = __require("string_decoder");
     var { btoa } = __require("node:buffer");
     var staticPropertyDescriptors = {
@@ -14984,7 +14984,7 @@ var require_util4 = __commonJS({
               });
             }
             isFirstChunk = false;
-            if (!done && types.isUint8Array(value)) {
+            if (!done && types2.isUint8Array(value)) {
               bytes.push(value);
               if ((fr[kLastProgressEventFired] === void 0 || Date.now() - fr[kLastProgressEventFired] >= 50) && !fr[kAborted]) {
                 fr[kLastProgressEventFired] = Date.now();
@@ -17914,7 +17914,7 @@ var require_websocket = __commonJS({
     var { ByteParser } = require_receiver();
     var { kEnumerableProperty, isBlobLike } = require_util();
     var { getGlobalDispatcher } = require_global2();
-    var { types } = __require("node:util");
+    var { types: types2 } = __require("node:util");
     var { ErrorEvent, CloseEvent } = require_events();
     var { SendQueue } = require_sender();
     var WebSocket = class _WebSocket extends EventTarget {
@@ -18037,7 +18037,7 @@ var require_websocket = __commonJS({
           this.#sendQueue.add(data, () => {
             this.#bufferedAmount -= length;
           }, sendHints.string);
-        } else if (types.isArrayBuffer(data)) {
+        } else if (types2.isArrayBuffer(data)) {
           this.#bufferedAmount += data.byteLength;
           this.#sendQueue.add(data, () => {
             this.#bufferedAmount -= data.byteLength;
@@ -18249,7 +18249,7 @@ var require_websocket = __commonJS({
         if (isBlobLike(V)) {
           return webidl.converters.Blob(V, { strict: false });
         }
-        if (ArrayBuffer.isView(V) || types.isArrayBuffer(V)) {
+        if (ArrayBuffer.isView(V) || types2.isArrayBuffer(V)) {
           return webidl.converters.BufferSource(V);
         }
       }
@@ -21546,2853 +21546,16 @@ var require_index_minimal = __commonJS({
   }
 });
 
-// node_modules/@protobufjs/codegen/index.js
-var require_codegen = __commonJS({
-  "node_modules/@protobufjs/codegen/index.js"(exports, module) {
+// node_modules/protobufjs/minimal.js
+var require_minimal2 = __commonJS({
+  "node_modules/protobufjs/minimal.js"(exports, module) {
     "use strict";
-    module.exports = codegen;
-    var reservedRe = /^(?:do|if|in|for|let|new|try|var|case|else|enum|eval|false|null|this|true|void|with|break|catch|class|const|super|throw|while|yield|delete|export|import|public|return|static|switch|typeof|default|extends|finally|package|private|continue|debugger|function|arguments|interface|protected|implements|instanceof)$/;
-    function codegen(functionParams, functionName) {
-      if (typeof functionParams === "string") {
-        functionName = functionParams;
-        functionParams = void 0;
-      }
-      var body = [];
-      function Codegen(formatStringOrScope) {
-        if (typeof formatStringOrScope !== "string") {
-          var source = toString();
-          if (codegen.verbose)
-            console.log("codegen: " + source);
-          source = "return " + source;
-          if (formatStringOrScope) {
-            var scopeKeys = Object.keys(formatStringOrScope), scopeParams = new Array(scopeKeys.length + 1), scopeValues = new Array(scopeKeys.length), scopeOffset = 0;
-            while (scopeOffset < scopeKeys.length) {
-              scopeParams[scopeOffset] = scopeKeys[scopeOffset];
-              scopeValues[scopeOffset] = formatStringOrScope[scopeKeys[scopeOffset++]];
-            }
-            scopeParams[scopeOffset] = source;
-            return Function.apply(null, scopeParams).apply(null, scopeValues);
-          }
-          return Function(source)();
-        }
-        var formatParams = new Array(arguments.length - 1), formatOffset = 0;
-        while (formatOffset < formatParams.length)
-          formatParams[formatOffset] = arguments[++formatOffset];
-        formatOffset = 0;
-        formatStringOrScope = formatStringOrScope.replace(/%([%dfijs])/g, function replace($0, $1) {
-          var value = formatParams[formatOffset++];
-          switch ($1) {
-            case "d":
-            case "f":
-              return String(Number(value));
-            case "i":
-              return String(Math.floor(value));
-            case "j":
-              return JSON.stringify(value);
-            case "s":
-              return String(value);
-          }
-          return "%";
-        });
-        if (formatOffset !== formatParams.length)
-          throw Error("parameter count mismatch");
-        body.push(formatStringOrScope);
-        return Codegen;
-      }
-      function toString(functionNameOverride) {
-        return "function " + safeFunctionName(functionNameOverride || functionName) + "(" + (functionParams && functionParams.join(",") || "") + "){\n  " + body.join("\n  ") + "\n}";
-      }
-      Codegen.toString = toString;
-      return Codegen;
-    }
-    codegen.verbose = false;
-    function safeFunctionName(name2) {
-      if (!name2)
-        return "";
-      name2 = String(name2).replace(/[^\w$]/g, "");
-      if (!name2)
-        return "";
-      if (/^\d/.test(name2))
-        name2 = "_" + name2;
-      return reservedRe.test(name2) ? name2 + "_" : name2;
-    }
-  }
-});
-
-// node_modules/@protobufjs/fetch/util/fs.js
-var require_fs = __commonJS({
-  "node_modules/@protobufjs/fetch/util/fs.js"(exports, module) {
-    "use strict";
-    var fs3 = null;
-    try {
-      fs3 = __require(
-        /* webpackIgnore: true */
-        "fs"
-      );
-      if (!fs3 || !fs3.readFile || !fs3.readFileSync)
-        fs3 = null;
-    } catch (e) {
-    }
-    module.exports = fs3;
-  }
-});
-
-// node_modules/@protobufjs/fetch/index.js
-var require_fetch2 = __commonJS({
-  "node_modules/@protobufjs/fetch/index.js"(exports, module) {
-    "use strict";
-    module.exports = fetch2;
-    var asPromise = require_aspromise();
-    var fs3 = require_fs();
-    function fetch2(filename, options, callback) {
-      if (typeof options === "function") {
-        callback = options;
-        options = {};
-      } else if (!options)
-        options = {};
-      if (!callback)
-        return asPromise(fetch2, this, filename, options);
-      if (!options.xhr && fs3 && fs3.readFile)
-        return fs3.readFile(filename, function fetchReadFileCallback(err2, contents) {
-          return err2 && typeof XMLHttpRequest !== "undefined" ? fetch2.xhr(filename, options, callback) : err2 ? callback(err2) : callback(null, options.binary ? contents : contents.toString("utf8"));
-        });
-      return fetch2.xhr(filename, options, callback);
-    }
-    fetch2.xhr = function fetch_xhr(filename, options, callback) {
-      var xhr = new XMLHttpRequest();
-      xhr.onreadystatechange = function fetchOnReadyStateChange() {
-        if (xhr.readyState !== 4)
-          return void 0;
-        if (xhr.status !== 0 && xhr.status !== 200)
-          return callback(Error("status " + xhr.status));
-        if (options.binary) {
-          var buffer = xhr.response;
-          if (!buffer) {
-            buffer = [];
-            for (var i2 = 0; i2 < xhr.responseText.length; ++i2)
-              buffer.push(xhr.responseText.charCodeAt(i2) & 255);
-          }
-          return callback(null, typeof Uint8Array !== "undefined" ? new Uint8Array(buffer) : buffer);
-        }
-        return callback(null, xhr.responseText);
-      };
-      if (options.binary) {
-        if ("overrideMimeType" in xhr)
-          xhr.overrideMimeType("text/plain; charset=x-user-defined");
-        xhr.responseType = "arraybuffer";
-      }
-      xhr.open("GET", filename);
-      xhr.send();
-    };
-  }
-});
-
-// node_modules/@protobufjs/path/index.js
-var require_path = __commonJS({
-  "node_modules/@protobufjs/path/index.js"(exports) {
-    "use strict";
-    var path5 = exports;
-    var isAbsolute3 = (
-      /**
-       * Tests if the specified path is absolute.
-       * @param {string} path Path to test
-       * @returns {boolean} `true` if path is absolute
-       */
-      path5.isAbsolute = function isAbsolute4(path6) {
-        return /^(?:\/|\w+:)/.test(path6);
-      }
-    );
-    var normalize = (
-      /**
-       * Normalizes the specified path.
-       * @param {string} path Path to normalize
-       * @returns {string} Normalized path
-       */
-      path5.normalize = function normalize2(path6) {
-        path6 = path6.replace(/\\/g, "/").replace(/\/{2,}/g, "/");
-        var parts = path6.split("/"), absolute = isAbsolute3(path6), prefix = "";
-        if (absolute)
-          prefix = parts.shift() + "/";
-        for (var i2 = 0; i2 < parts.length; ) {
-          if (parts[i2] === "..") {
-            if (i2 > 0 && parts[i2 - 1] !== "..")
-              parts.splice(--i2, 2);
-            else if (absolute)
-              parts.splice(i2, 1);
-            else
-              ++i2;
-          } else if (parts[i2] === ".")
-            parts.splice(i2, 1);
-          else
-            ++i2;
-        }
-        return prefix + parts.join("/");
-      }
-    );
-    path5.resolve = function resolve3(originPath, includePath, alreadyNormalized) {
-      if (!alreadyNormalized)
-        includePath = normalize(includePath);
-      if (isAbsolute3(includePath))
-        return includePath;
-      if (!alreadyNormalized)
-        originPath = normalize(originPath);
-      return (originPath = originPath.replace(/(?:\/|^)[^/]+$/, "")).length ? normalize(originPath + "/" + includePath) : includePath;
-    };
-  }
-});
-
-// node_modules/protobufjs/src/util/patterns.js
-var require_patterns = __commonJS({
-  "node_modules/protobufjs/src/util/patterns.js"(exports) {
-    "use strict";
-    var patterns = exports;
-    patterns.numberRe = /^(?![eE])[0-9]*(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?$/;
-    patterns.typeRefRe = /^(?:\.?[a-zA-Z_][a-zA-Z_0-9]*)(?:\.[a-zA-Z_][a-zA-Z_0-9]*)*$/;
-    patterns.reservedRe = /^(?:do|if|in|for|let|new|try|var|case|else|enum|eval|false|null|this|true|void|with|break|catch|class|const|super|throw|while|yield|delete|export|import|public|return|static|switch|typeof|default|extends|finally|package|private|continue|debugger|function|arguments|interface|protected|implements|instanceof)$/;
-  }
-});
-
-// node_modules/protobufjs/src/util/fs.js
-var require_fs2 = __commonJS({
-  "node_modules/protobufjs/src/util/fs.js"(exports, module) {
-    "use strict";
-    var fs3 = null;
-    try {
-      fs3 = __require(
-        /* webpackIgnore: true */
-        "fs"
-      );
-      if (!fs3 || !fs3.readFile || !fs3.readFileSync)
-        fs3 = null;
-    } catch (e) {
-    }
-    module.exports = fs3;
-  }
-});
-
-// node_modules/protobufjs/src/namespace.js
-var require_namespace = __commonJS({
-  "node_modules/protobufjs/src/namespace.js"(exports, module) {
-    "use strict";
-    module.exports = Namespace;
-    var ReflectionObject = require_object();
-    ((Namespace.prototype = Object.create(ReflectionObject.prototype)).constructor = Namespace).className = "Namespace";
-    var Field = require_field();
-    var util = require_util9();
-    var OneOf = require_oneof();
-    var Type;
-    var Service;
-    var Enum;
-    Namespace.fromJSON = function fromJSON(name2, json, depth) {
-      depth = util.checkDepth(depth);
-      return new Namespace(name2, json.options).addJSON(json.nested, depth);
-    };
-    function arrayToJSON(array, toJSONOptions) {
-      if (!(array && array.length))
-        return void 0;
-      var obj2 = {};
-      for (var i2 = 0; i2 < array.length; ++i2)
-        obj2[array[i2].name] = array[i2].toJSON(toJSONOptions);
-      return obj2;
-    }
-    Namespace.arrayToJSON = arrayToJSON;
-    Namespace.isReservedId = function isReservedId(reserved, id) {
-      if (reserved) {
-        for (var i2 = 0; i2 < reserved.length; ++i2)
-          if (typeof reserved[i2] !== "string" && reserved[i2][0] <= id && reserved[i2][1] > id)
-            return true;
-      }
-      return false;
-    };
-    Namespace.isReservedName = function isReservedName(reserved, name2) {
-      if (reserved) {
-        for (var i2 = 0; i2 < reserved.length; ++i2)
-          if (reserved[i2] === name2)
-            return true;
-      }
-      return false;
-    };
-    function Namespace(name2, options) {
-      ReflectionObject.call(this, name2, options);
-      this.nested = void 0;
-      this._nestedArray = null;
-      this._lookupCache = /* @__PURE__ */ Object.create(null);
-      this._needsRecursiveFeatureResolution = true;
-      this._needsRecursiveResolve = true;
-    }
-    function clearCache(namespace) {
-      namespace._nestedArray = null;
-      namespace._lookupCache = /* @__PURE__ */ Object.create(null);
-      var parent = namespace;
-      while (parent = parent.parent) {
-        parent._lookupCache = /* @__PURE__ */ Object.create(null);
-      }
-      return namespace;
-    }
-    Object.defineProperty(Namespace.prototype, "nestedArray", {
-      get: function() {
-        return this._nestedArray || (this._nestedArray = util.toArray(this.nested));
-      }
-    });
-    Namespace.prototype.toJSON = function toJSON(toJSONOptions) {
-      return util.toObject([
-        "options",
-        this.options,
-        "nested",
-        arrayToJSON(this.nestedArray, toJSONOptions)
-      ]);
-    };
-    Namespace.prototype.addJSON = function addJSON(nestedJson, depth) {
-      depth = util.checkDepth(depth);
-      var ns = this;
-      if (nestedJson) {
-        for (var names2 = Object.keys(nestedJson), i2 = 0, nested; i2 < names2.length; ++i2) {
-          nested = nestedJson[names2[i2]];
-          ns.add(
-            // most to least likely
-            (nested.fields !== void 0 ? Type.fromJSON : nested.values !== void 0 ? Enum.fromJSON : nested.methods !== void 0 ? Service.fromJSON : nested.id !== void 0 ? Field.fromJSON : Namespace.fromJSON)(names2[i2], nested, depth + 1)
-          );
-        }
-      }
-      return this;
-    };
-    Namespace.prototype.get = function get(name2) {
-      return this.nested && Object.prototype.hasOwnProperty.call(this.nested, name2) ? this.nested[name2] : null;
-    };
-    Namespace.prototype.getEnum = function getEnum(name2) {
-      if (this.nested && Object.prototype.hasOwnProperty.call(this.nested, name2) && this.nested[name2] instanceof Enum)
-        return this.nested[name2].values;
-      throw Error("no such enum: " + name2);
-    };
-    Namespace.prototype.add = function add(object) {
-      if (!(object instanceof Field && object.extend !== void 0 || object instanceof Type || object instanceof OneOf || object instanceof Enum || object instanceof Service || object instanceof Namespace))
-        throw TypeError("object must be a valid nested object");
-      if (object.name === "__proto__")
-        return this;
-      if (!this.nested)
-        this.nested = {};
-      else {
-        var prev = this.get(object.name);
-        if (prev) {
-          if (prev instanceof Namespace && object instanceof Namespace && !(prev instanceof Type || prev instanceof Service)) {
-            var nested = prev.nestedArray;
-            for (var i2 = 0; i2 < nested.length; ++i2)
-              object.add(nested[i2]);
-            this.remove(prev);
-            if (!this.nested)
-              this.nested = {};
-            object.setOptions(prev.options, true);
-          } else
-            throw Error("duplicate name '" + object.name + "' in " + this);
-        }
-      }
-      this.nested[object.name] = object;
-      if (!(this instanceof Type || this instanceof Service || this instanceof Enum || this instanceof Field)) {
-        if (!object._edition) {
-          object._edition = object._defaultEdition;
-        }
-      }
-      this._needsRecursiveFeatureResolution = true;
-      this._needsRecursiveResolve = true;
-      var parent = this;
-      while (parent = parent.parent) {
-        parent._needsRecursiveFeatureResolution = true;
-        parent._needsRecursiveResolve = true;
-      }
-      object.onAdd(this);
-      return clearCache(this);
-    };
-    Namespace.prototype.remove = function remove(object) {
-      if (!(object instanceof ReflectionObject))
-        throw TypeError("object must be a ReflectionObject");
-      if (object.parent !== this)
-        throw Error(object + " is not a member of " + this);
-      delete this.nested[object.name];
-      if (!Object.keys(this.nested).length)
-        this.nested = void 0;
-      object.onRemove(this);
-      return clearCache(this);
-    };
-    Namespace.prototype.define = function define2(path5, json) {
-      if (util.isString(path5))
-        path5 = path5.split(".");
-      else if (!Array.isArray(path5))
-        throw TypeError("illegal path");
-      if (path5 && path5.length && path5[0] === "")
-        throw Error("path must be relative");
-      if (path5.length > util.recursionLimit)
-        throw Error("max depth exceeded");
-      var ptr = this;
-      while (path5.length > 0) {
-        var part = path5.shift();
-        if (ptr.nested && ptr.nested[part]) {
-          ptr = ptr.nested[part];
-          if (!(ptr instanceof Namespace))
-            throw Error("path conflicts with non-namespace objects");
-        } else
-          ptr.add(ptr = new Namespace(part));
-      }
-      if (json)
-        ptr.addJSON(json);
-      return ptr;
-    };
-    Namespace.prototype.resolveAll = function resolveAll() {
-      if (!this._needsRecursiveResolve) return this;
-      this._resolveFeaturesRecursive(this._edition);
-      var nested = this.nestedArray, i2 = 0;
-      this.resolve();
-      while (i2 < nested.length)
-        if (nested[i2] instanceof Namespace)
-          nested[i2++].resolveAll();
-        else
-          nested[i2++].resolve();
-      this._needsRecursiveResolve = false;
-      return this;
-    };
-    Namespace.prototype._resolveFeaturesRecursive = function _resolveFeaturesRecursive(edition) {
-      if (!this._needsRecursiveFeatureResolution) return this;
-      this._needsRecursiveFeatureResolution = false;
-      edition = this._edition || edition;
-      ReflectionObject.prototype._resolveFeaturesRecursive.call(this, edition);
-      this.nestedArray.forEach((nested) => {
-        nested._resolveFeaturesRecursive(edition);
-      });
-      return this;
-    };
-    Namespace.prototype.lookup = function lookup(path5, filterTypes, parentAlreadyChecked) {
-      if (typeof filterTypes === "boolean") {
-        parentAlreadyChecked = filterTypes;
-        filterTypes = void 0;
-      } else if (filterTypes && !Array.isArray(filterTypes))
-        filterTypes = [filterTypes];
-      if (util.isString(path5) && path5.length) {
-        if (path5 === ".")
-          return this.root;
-        path5 = path5.split(".");
-      } else if (!path5.length)
-        return this;
-      var flatPath = path5.join(".");
-      if (path5[0] === "")
-        return this.root.lookup(path5.slice(1), filterTypes);
-      var found = this.root._fullyQualifiedObjects && this.root._fullyQualifiedObjects["." + flatPath];
-      if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
-        return found;
-      }
-      found = this._lookupImpl(path5, flatPath);
-      if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
-        return found;
-      }
-      if (parentAlreadyChecked)
-        return null;
-      var current = this;
-      while (current.parent) {
-        found = current.parent._lookupImpl(path5, flatPath);
-        if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
-          return found;
-        }
-        current = current.parent;
-      }
-      return null;
-    };
-    Namespace.prototype._lookupImpl = function lookup(path5, flatPath) {
-      if (Object.prototype.hasOwnProperty.call(this._lookupCache, flatPath)) {
-        return this._lookupCache[flatPath];
-      }
-      var found = this.get(path5[0]);
-      var exact = null;
-      if (found) {
-        if (path5.length === 1) {
-          exact = found;
-        } else if (found instanceof Namespace) {
-          path5 = path5.slice(1);
-          exact = found._lookupImpl(path5, path5.join("."));
-        }
-      } else {
-        for (var i2 = 0; i2 < this.nestedArray.length; ++i2)
-          if (this._nestedArray[i2] instanceof Namespace && (found = this._nestedArray[i2]._lookupImpl(path5, flatPath))) {
-            exact = found;
-            break;
-          }
-      }
-      this._lookupCache[flatPath] = exact;
-      return exact;
-    };
-    Namespace.prototype.lookupType = function lookupType(path5) {
-      var found = this.lookup(path5, [Type]);
-      if (!found)
-        throw Error("no such type: " + path5);
-      return found;
-    };
-    Namespace.prototype.lookupEnum = function lookupEnum(path5) {
-      var found = this.lookup(path5, [Enum]);
-      if (!found)
-        throw Error("no such Enum '" + path5 + "' in " + this);
-      return found;
-    };
-    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path5) {
-      var found = this.lookup(path5, [Type, Enum]);
-      if (!found)
-        throw Error("no such Type or Enum '" + path5 + "' in " + this);
-      return found;
-    };
-    Namespace.prototype.lookupService = function lookupService(path5) {
-      var found = this.lookup(path5, [Service]);
-      if (!found)
-        throw Error("no such Service '" + path5 + "' in " + this);
-      return found;
-    };
-    Namespace._configure = function(Type_, Service_, Enum_) {
-      Type = Type_;
-      Service = Service_;
-      Enum = Enum_;
-    };
-  }
-});
-
-// node_modules/protobufjs/src/mapfield.js
-var require_mapfield = __commonJS({
-  "node_modules/protobufjs/src/mapfield.js"(exports, module) {
-    "use strict";
-    module.exports = MapField;
-    var Field = require_field();
-    ((MapField.prototype = Object.create(Field.prototype)).constructor = MapField).className = "MapField";
-    var types = require_types();
-    var util = require_util9();
-    function MapField(name2, id, keyType, type, options, comment) {
-      Field.call(this, name2, id, type, void 0, void 0, options, comment);
-      if (!util.isString(keyType))
-        throw TypeError("keyType must be a string");
-      this.keyType = keyType;
-      this.resolvedKeyType = null;
-      this.map = true;
-    }
-    MapField.fromJSON = function fromJSON(name2, json) {
-      return new MapField(name2, json.id, json.keyType, json.type, json.options, json.comment);
-    };
-    MapField.prototype.toJSON = function toJSON(toJSONOptions) {
-      var keepComments = toJSONOptions ? Boolean(toJSONOptions.keepComments) : false;
-      return util.toObject([
-        "keyType",
-        this.keyType,
-        "type",
-        this.type,
-        "id",
-        this.id,
-        "extend",
-        this.extend,
-        "options",
-        this.options,
-        "comment",
-        keepComments ? this.comment : void 0
-      ]);
-    };
-    MapField.prototype.resolve = function resolve3() {
-      if (this.resolved)
-        return this;
-      if (types.mapKey[this.keyType] === void 0)
-        throw Error("invalid key type: " + this.keyType);
-      return Field.prototype.resolve.call(this);
-    };
-    MapField.d = function decorateMapField(fieldId, fieldKeyType, fieldValueType) {
-      if (typeof fieldValueType === "function")
-        fieldValueType = util.decorateType(fieldValueType).name;
-      else if (fieldValueType && typeof fieldValueType === "object")
-        fieldValueType = util.decorateEnum(fieldValueType).name;
-      return function mapFieldDecorator(prototype, fieldName) {
-        util.decorateType(prototype.constructor).add(new MapField(fieldName, fieldId, fieldKeyType, fieldValueType));
-      };
-    };
-  }
-});
-
-// node_modules/protobufjs/src/method.js
-var require_method = __commonJS({
-  "node_modules/protobufjs/src/method.js"(exports, module) {
-    "use strict";
-    module.exports = Method;
-    var ReflectionObject = require_object();
-    ((Method.prototype = Object.create(ReflectionObject.prototype)).constructor = Method).className = "Method";
-    var util = require_util9();
-    function Method(name2, type, requestType, responseType, requestStream, responseStream, options, comment, parsedOptions) {
-      if (util.isObject(requestStream)) {
-        options = requestStream;
-        requestStream = responseStream = void 0;
-      } else if (util.isObject(responseStream)) {
-        options = responseStream;
-        responseStream = void 0;
-      }
-      if (!(type === void 0 || util.isString(type)))
-        throw TypeError("type must be a string");
-      if (!util.isString(requestType))
-        throw TypeError("requestType must be a string");
-      if (!util.isString(responseType))
-        throw TypeError("responseType must be a string");
-      ReflectionObject.call(this, name2, options);
-      this.type = type || "rpc";
-      this.requestType = requestType;
-      this.requestStream = requestStream ? true : void 0;
-      this.responseType = responseType;
-      this.responseStream = responseStream ? true : void 0;
-      this.resolvedRequestType = null;
-      this.resolvedResponseType = null;
-      this.comment = comment;
-      this.parsedOptions = parsedOptions;
-    }
-    Method.fromJSON = function fromJSON(name2, json) {
-      return new Method(name2, json.type, json.requestType, json.responseType, json.requestStream, json.responseStream, json.options, json.comment, json.parsedOptions);
-    };
-    Method.prototype.toJSON = function toJSON(toJSONOptions) {
-      var keepComments = toJSONOptions ? Boolean(toJSONOptions.keepComments) : false;
-      return util.toObject([
-        "type",
-        this.type !== "rpc" && /* istanbul ignore next */
-        this.type || void 0,
-        "requestType",
-        this.requestType,
-        "requestStream",
-        this.requestStream,
-        "responseType",
-        this.responseType,
-        "responseStream",
-        this.responseStream,
-        "options",
-        this.options,
-        "comment",
-        keepComments ? this.comment : void 0,
-        "parsedOptions",
-        this.parsedOptions
-      ]);
-    };
-    Method.prototype.resolve = function resolve3() {
-      if (this.resolved)
-        return this;
-      this.resolvedRequestType = this.parent.lookupType(this.requestType);
-      this.resolvedResponseType = this.parent.lookupType(this.responseType);
-      return ReflectionObject.prototype.resolve.call(this);
-    };
-  }
-});
-
-// node_modules/protobufjs/src/service.js
-var require_service2 = __commonJS({
-  "node_modules/protobufjs/src/service.js"(exports, module) {
-    "use strict";
-    module.exports = Service;
-    var Namespace = require_namespace();
-    ((Service.prototype = Object.create(Namespace.prototype)).constructor = Service).className = "Service";
-    var Method = require_method();
-    var util = require_util9();
-    var rpc = require_rpc();
-    function Service(name2, options) {
-      Namespace.call(this, name2, options);
-      this.methods = {};
-      this._methodsArray = null;
-    }
-    Service.fromJSON = function fromJSON(name2, json, depth) {
-      depth = util.checkDepth(depth);
-      var service = new Service(name2, json.options);
-      if (json.methods)
-        for (var names2 = Object.keys(json.methods), i2 = 0; i2 < names2.length; ++i2)
-          service.add(Method.fromJSON(names2[i2], json.methods[names2[i2]]));
-      if (json.nested)
-        service.addJSON(json.nested, depth);
-      if (json.edition)
-        service._edition = json.edition;
-      service.comment = json.comment;
-      service._defaultEdition = "proto3";
-      return service;
-    };
-    Service.prototype.toJSON = function toJSON(toJSONOptions) {
-      var inherited = Namespace.prototype.toJSON.call(this, toJSONOptions);
-      var keepComments = toJSONOptions ? Boolean(toJSONOptions.keepComments) : false;
-      return util.toObject([
-        "edition",
-        this._editionToJSON(),
-        "options",
-        inherited && inherited.options || void 0,
-        "methods",
-        Namespace.arrayToJSON(this.methodsArray, toJSONOptions) || /* istanbul ignore next */
-        {},
-        "nested",
-        inherited && inherited.nested || void 0,
-        "comment",
-        keepComments ? this.comment : void 0
-      ]);
-    };
-    Object.defineProperty(Service.prototype, "methodsArray", {
-      get: function() {
-        return this._methodsArray || (this._methodsArray = util.toArray(this.methods));
-      }
-    });
-    function clearCache(service) {
-      service._methodsArray = null;
-      return service;
-    }
-    Service.prototype.get = function get(name2) {
-      return Object.prototype.hasOwnProperty.call(this.methods, name2) ? this.methods[name2] : Namespace.prototype.get.call(this, name2);
-    };
-    Service.prototype.resolveAll = function resolveAll() {
-      if (!this._needsRecursiveResolve) return this;
-      Namespace.prototype.resolve.call(this);
-      var methods = this.methodsArray;
-      for (var i2 = 0; i2 < methods.length; ++i2)
-        methods[i2].resolve();
-      return this;
-    };
-    Service.prototype._resolveFeaturesRecursive = function _resolveFeaturesRecursive(edition) {
-      if (!this._needsRecursiveFeatureResolution) return this;
-      edition = this._edition || edition;
-      Namespace.prototype._resolveFeaturesRecursive.call(this, edition);
-      this.methodsArray.forEach((method) => {
-        method._resolveFeaturesRecursive(edition);
-      });
-      return this;
-    };
-    Service.prototype.add = function add(object) {
-      if (this.get(object.name))
-        throw Error("duplicate name '" + object.name + "' in " + this);
-      if (object instanceof Method) {
-        if (object.name === "__proto__")
-          return this;
-        this.methods[object.name] = object;
-        object.parent = this;
-        return clearCache(this);
-      }
-      return Namespace.prototype.add.call(this, object);
-    };
-    Service.prototype.remove = function remove(object) {
-      if (object instanceof Method) {
-        if (this.methods[object.name] !== object)
-          throw Error(object + " is not a member of " + this);
-        delete this.methods[object.name];
-        object.parent = null;
-        return clearCache(this);
-      }
-      return Namespace.prototype.remove.call(this, object);
-    };
-    Service.prototype.create = function create2(rpcImpl, requestDelimited, responseDelimited) {
-      var rpcService = new rpc.Service(rpcImpl, requestDelimited, responseDelimited);
-      for (var i2 = 0, method; i2 < /* initializes */
-      this.methodsArray.length; ++i2) {
-        var methodName = util.lcFirst((method = this._methodsArray[i2]).resolve().name).replace(/[^$\w_]/g, "");
-        rpcService[methodName] = /* @__PURE__ */ (function(method2, requestType, responseType) {
-          return function rpcMethod(request2, callback) {
-            return rpc.Service.prototype.rpcCall.call(this, method2, requestType, responseType, request2, callback);
-          };
-        })(method, method.resolvedRequestType.ctor, method.resolvedResponseType.ctor);
-      }
-      return rpcService;
-    };
-  }
-});
-
-// node_modules/protobufjs/src/message.js
-var require_message = __commonJS({
-  "node_modules/protobufjs/src/message.js"(exports, module) {
-    "use strict";
-    module.exports = Message;
-    var util = require_minimal();
-    function Message(properties) {
-      if (properties)
-        for (var keys = Object.keys(properties), i2 = 0; i2 < keys.length; ++i2) {
-          var key = keys[i2];
-          if (key === "__proto__")
-            continue;
-          this[key] = properties[key];
-        }
-    }
-    Message.create = function create2(properties) {
-      return this.$type.create(properties);
-    };
-    Message.encode = function encode(message, writer) {
-      return this.$type.encode(message, writer);
-    };
-    Message.encodeDelimited = function encodeDelimited(message, writer) {
-      return this.$type.encodeDelimited(message, writer);
-    };
-    Message.decode = function decode(reader) {
-      return this.$type.decode(reader);
-    };
-    Message.decodeDelimited = function decodeDelimited2(reader) {
-      return this.$type.decodeDelimited(reader);
-    };
-    Message.verify = function verify(message) {
-      return this.$type.verify(message);
-    };
-    Message.fromObject = function fromObject(object) {
-      return this.$type.fromObject(object);
-    };
-    Message.toObject = function toObject(message, options) {
-      return this.$type.toObject(message, options);
-    };
-    Message.prototype.toJSON = function toJSON() {
-      return this.$type.toObject(this, util.toJSONOptions);
-    };
-  }
-});
-
-// node_modules/protobufjs/src/decoder.js
-var require_decoder = __commonJS({
-  "node_modules/protobufjs/src/decoder.js"(exports, module) {
-    "use strict";
-    module.exports = decoder;
-    var Enum = require_enum();
-    var types = require_types();
-    var util = require_util9();
-    function missing(field2) {
-      return "missing required '" + field2.name + "'";
-    }
-    function decoder(mtype) {
-      var gen = util.codegen(["r", "l", "e", "n"], mtype.name + "$decode")("if(!(r instanceof Reader))")("r=Reader.create(r)")("if(n===undefined)n=0")("if(n>Reader.recursionLimit)")('throw Error("maximum nesting depth exceeded")')("var c,m" + (mtype.fieldsArray.filter(function(field3) {
-        return field3.map;
-      }).length ? ",k,value" : ""))("if(l===undefined)")("c=r.len")("else{")("c=r.pos+l")("if(c>r.len)")('throw RangeError("index out of range")')("l=r.len")("r.len=c")("}")("m=new this.ctor")("while(r.pos<c){")("var t=r.uint32()")("if(t===e)")("break")("switch(t>>>3){");
-      var i2 = 0;
-      for (; i2 < /* initializes */
-      mtype.fieldsArray.length; ++i2) {
-        var field2 = mtype._fieldsArray[i2].resolve(), type = field2.resolvedType instanceof Enum ? "int32" : field2.type, ref = "m" + util.safeProp(field2.name);
-        gen("case %i: {", field2.id);
-        if (field2.map) {
-          gen("if(%s===util.emptyObject)", ref)("%s={}", ref)("var c2=r.uint32()+r.pos")("if(c2>r.len)")('throw RangeError("index out of range")')("r.len=c2");
-          if (types.defaults[field2.keyType] !== void 0) gen("k=%j", types.defaults[field2.keyType]);
-          else gen("k=null");
-          if (types.defaults[type] !== void 0) gen("value=%j", types.defaults[type]);
-          else gen("value=null");
-          gen("while(r.pos<c2){")("var tag2=r.uint32()")("switch(tag2>>>3){")("case 1: k=r.%s(); break", field2.keyType)("case 2:");
-          if (types.basic[type] === void 0) gen("value=types[%i].decode(r,r.uint32(),undefined,n+1)", i2);
-          else gen("value=r.%s()", type);
-          gen("break")("default:")("r.skipType(tag2&7,n)")("break")("}")("}")("if(r.pos!==c2)")('throw RangeError("index out of range")')("r.len=c");
-          if (types.long[field2.keyType] !== void 0) gen('%s[typeof k==="object"?util.longToHash(k):k]=value', ref);
-          else {
-            if (field2.keyType === "string") gen('if(k==="__proto__")')("util.makeProp(%s,k)", ref);
-            gen("%s[k]=value", ref);
-          }
-        } else if (field2.repeated) {
-          gen("if(!(%s&&%s.length))", ref, ref)("%s=[]", ref);
-          if (types.packed[type] !== void 0) gen("if((t&7)===2){")("var c2=r.uint32()+r.pos")("if(c2>r.len)")('throw RangeError("index out of range")')("r.len=c2")("while(r.pos<c2)")("%s.push(r.%s())", ref, type)("if(r.pos!==c2)")('throw RangeError("index out of range")')("r.len=c")("}else");
-          if (types.basic[type] === void 0) gen(field2.delimited ? "%s.push(types[%i].decode(r,undefined,((t&~7)|4),n+1))" : "%s.push(types[%i].decode(r,r.uint32(),undefined,n+1))", ref, i2);
-          else gen("%s.push(r.%s())", ref, type);
-        } else if (types.basic[type] === void 0) gen(field2.delimited ? "%s=types[%i].decode(r,undefined,((t&~7)|4),n+1)" : "%s=types[%i].decode(r,r.uint32(),undefined,n+1)", ref, i2);
-        else gen("%s=r.%s()", ref, type);
-        gen("break")("}");
-      }
-      gen("default:")("r.skipType(t&7,n)")("break")("}")("}");
-      gen("if(l!==undefined){")("if(r.pos!==c)")('throw RangeError("index out of range")')("r.len=l")("}");
-      for (i2 = 0; i2 < mtype._fieldsArray.length; ++i2) {
-        var rfield = mtype._fieldsArray[i2];
-        if (rfield.required) gen("if(!Object.hasOwnProperty.call(m,%j))", rfield.name)("throw util.ProtocolError(%j,{instance:m})", missing(rfield));
-      }
-      return gen("return m");
-    }
-  }
-});
-
-// node_modules/protobufjs/src/verifier.js
-var require_verifier = __commonJS({
-  "node_modules/protobufjs/src/verifier.js"(exports, module) {
-    "use strict";
-    module.exports = verifier;
-    var Enum = require_enum();
-    var util = require_util9();
-    function invalid(field2, expected) {
-      return field2.name + ": " + expected + (field2.repeated && expected !== "array" ? "[]" : field2.map && expected !== "object" ? "{k:" + field2.keyType + "}" : "") + " expected";
-    }
-    function genVerifyValue(gen, field2, fieldIndex, ref) {
-      if (field2.resolvedType) {
-        if (field2.resolvedType instanceof Enum) {
-          gen("switch(%s){", ref)("default:")("return%j", invalid(field2, "enum value"));
-          for (var keys = Object.keys(field2.resolvedType.values), j = 0; j < keys.length; ++j) gen("case %i:", field2.resolvedType.values[keys[j]]);
-          gen("break")("}");
-        } else {
-          gen("{")("var e=types[%i].verify(%s,n+1);", fieldIndex, ref)("if(e)")("return%j+e", field2.name + ".")("}");
-        }
-      } else {
-        switch (field2.type) {
-          case "int32":
-          case "uint32":
-          case "sint32":
-          case "fixed32":
-          case "sfixed32":
-            gen("if(!util.isInteger(%s))", ref)("return%j", invalid(field2, "integer"));
-            break;
-          case "int64":
-          case "uint64":
-          case "sint64":
-          case "fixed64":
-          case "sfixed64":
-            gen("if(!util.isInteger(%s)&&!(%s&&util.isInteger(%s.low)&&util.isInteger(%s.high)))", ref, ref, ref, ref)("return%j", invalid(field2, "integer|Long"));
-            break;
-          case "float":
-          case "double":
-            gen('if(typeof %s!=="number")', ref)("return%j", invalid(field2, "number"));
-            break;
-          case "bool":
-            gen('if(typeof %s!=="boolean")', ref)("return%j", invalid(field2, "boolean"));
-            break;
-          case "string":
-            gen("if(!util.isString(%s))", ref)("return%j", invalid(field2, "string"));
-            break;
-          case "bytes":
-            gen('if(!(%s&&typeof %s.length==="number"||util.isString(%s)))', ref, ref, ref)("return%j", invalid(field2, "buffer"));
-            break;
-        }
-      }
-      return gen;
-    }
-    function genVerifyKey(gen, field2, ref) {
-      switch (field2.keyType) {
-        case "int32":
-        case "uint32":
-        case "sint32":
-        case "fixed32":
-        case "sfixed32":
-          gen("if(!util.key32Re.test(%s))", ref)("return%j", invalid(field2, "integer key"));
-          break;
-        case "int64":
-        case "uint64":
-        case "sint64":
-        case "fixed64":
-        case "sfixed64":
-          gen("if(!util.key64Re.test(%s))", ref)("return%j", invalid(field2, "integer|Long key"));
-          break;
-        case "bool":
-          gen("if(!util.key2Re.test(%s))", ref)("return%j", invalid(field2, "boolean key"));
-          break;
-      }
-      return gen;
-    }
-    function verifier(mtype) {
-      var gen = util.codegen(["m", "n"], mtype.name + "$verify")('if(typeof m!=="object"||m===null)')("return%j", "object expected")("if(n===undefined)n=0")("if(n>util.recursionLimit)")("return%j", "maximum nesting depth exceeded");
-      var oneofs = mtype.oneofsArray, seenFirstField = {};
-      if (oneofs.length) gen("var p={}");
-      for (var i2 = 0; i2 < /* initializes */
-      mtype.fieldsArray.length; ++i2) {
-        var field2 = mtype._fieldsArray[i2].resolve(), ref = "m" + util.safeProp(field2.name);
-        if (field2.optional) gen("if(%s!=null&&Object.hasOwnProperty.call(m,%j)){", ref, field2.name);
-        if (field2.map) {
-          gen("if(!util.isObject(%s))", ref)("return%j", invalid(field2, "object"))("var k=Object.keys(%s)", ref)("for(var i=0;i<k.length;++i){");
-          genVerifyKey(gen, field2, "k[i]");
-          genVerifyValue(gen, field2, i2, ref + "[k[i]]")("}");
-        } else if (field2.repeated) {
-          gen("if(!Array.isArray(%s))", ref)("return%j", invalid(field2, "array"))("for(var i=0;i<%s.length;++i){", ref);
-          genVerifyValue(gen, field2, i2, ref + "[i]")("}");
-        } else {
-          if (field2.partOf) {
-            var oneofProp = util.safeProp(field2.partOf.name);
-            if (seenFirstField[field2.partOf.name] === 1) gen("if(p%s===1)", oneofProp)("return%j", field2.partOf.name + ": multiple values");
-            seenFirstField[field2.partOf.name] = 1;
-            gen("p%s=1", oneofProp);
-          }
-          genVerifyValue(gen, field2, i2, ref);
-        }
-        if (field2.optional) gen("}");
-      }
-      return gen("return null");
-    }
-  }
-});
-
-// node_modules/protobufjs/src/converter.js
-var require_converter = __commonJS({
-  "node_modules/protobufjs/src/converter.js"(exports) {
-    "use strict";
-    var converter = exports;
-    var Enum = require_enum();
-    var util = require_util9();
-    function genValuePartial_fromObject(gen, field2, fieldIndex, prop) {
-      var defaultAlreadyEmitted = false;
-      if (field2.resolvedType) {
-        if (field2.resolvedType instanceof Enum) {
-          gen("switch(d%s){", prop);
-          for (var values = field2.resolvedType.values, keys = Object.keys(values), i2 = 0; i2 < keys.length; ++i2) {
-            if (values[keys[i2]] === field2.typeDefault && !defaultAlreadyEmitted) {
-              gen("default:")('if(typeof(d%s)==="number"){m%s=d%s;break}', prop, prop, prop);
-              if (!field2.repeated) gen("break");
-              defaultAlreadyEmitted = true;
-            }
-            gen("case%j:", keys[i2])("case %i:", values[keys[i2]])("m%s=%j", prop, values[keys[i2]])("break");
-          }
-          gen("}");
-        } else gen("if(!util.isObject(d%s))", prop)("throw TypeError(%j)", field2.fullName + ": object expected")("m%s=types[%i].fromObject(d%s,n+1)", prop, fieldIndex, prop);
-      } else {
-        var isUnsigned = false;
-        switch (field2.type) {
-          case "double":
-          case "float":
-            gen("m%s=Number(d%s)", prop, prop);
-            break;
-          case "uint32":
-          case "fixed32":
-            gen("m%s=d%s>>>0", prop, prop);
-            break;
-          case "int32":
-          case "sint32":
-          case "sfixed32":
-            gen("m%s=d%s|0", prop, prop);
-            break;
-          case "uint64":
-          case "fixed64":
-            isUnsigned = true;
-          // eslint-disable-next-line no-fallthrough
-          case "int64":
-          case "sint64":
-          case "sfixed64":
-            gen("if(util.Long)")("m%s=util.Long.fromValue(d%s,%j)", prop, prop, isUnsigned)('else if(typeof d%s==="string")', prop)("m%s=parseInt(d%s,10)", prop, prop)('else if(typeof d%s==="number")', prop)("m%s=d%s", prop, prop)('else if(typeof d%s==="object")', prop)("m%s=new util.LongBits(d%s.low>>>0,d%s.high>>>0).toNumber(%s)", prop, prop, prop, isUnsigned ? "true" : "");
-            break;
-          case "bytes":
-            gen('if(typeof d%s==="string")', prop)("util.base64.decode(d%s,m%s=util.newBuffer(util.base64.length(d%s)),0)", prop, prop, prop)("else if(d%s.length >= 0)", prop)("m%s=d%s", prop, prop);
-            break;
-          case "string":
-            gen("m%s=String(d%s)", prop, prop);
-            break;
-          case "bool":
-            gen("m%s=Boolean(d%s)", prop, prop);
-            break;
-        }
-      }
-      return gen;
-    }
-    converter.fromObject = function fromObject(mtype) {
-      var fields = mtype.fieldsArray;
-      var gen = util.codegen(["d", "n"], mtype.name + "$fromObject")("if(d instanceof this.ctor)")("return d");
-      if (!fields.length) return gen("return new this.ctor");
-      gen("if(!util.isObject(d))")("throw TypeError(%j)", mtype.fullName + ": object expected")("if(n===undefined)n=0")("if(n>util.recursionLimit)")('throw Error("maximum nesting depth exceeded")');
-      gen("var m=new this.ctor");
-      for (var i2 = 0; i2 < fields.length; ++i2) {
-        var field2 = fields[i2].resolve(), prop = util.safeProp(field2.name);
-        if (field2.map) {
-          gen("if(d%s){", prop)("if(!util.isObject(d%s))", prop)("throw TypeError(%j)", field2.fullName + ": object expected")("m%s={}", prop)("for(var ks=Object.keys(d%s),i=0;i<ks.length;++i){", prop);
-          gen('if(ks[i]==="__proto__")')("util.makeProp(m%s,ks[i])", prop);
-          genValuePartial_fromObject(
-            gen,
-            field2,
-            /* not sorted */
-            i2,
-            prop + "[ks[i]]"
-          )("}")("}");
-        } else if (field2.repeated) {
-          gen("if(d%s){", prop)("if(!Array.isArray(d%s))", prop)("throw TypeError(%j)", field2.fullName + ": array expected")("m%s=[]", prop)("for(var i=0;i<d%s.length;++i){", prop);
-          genValuePartial_fromObject(
-            gen,
-            field2,
-            /* not sorted */
-            i2,
-            prop + "[i]"
-          )("}")("}");
-        } else {
-          if (!(field2.resolvedType instanceof Enum)) gen("if(d%s!=null){", prop);
-          genValuePartial_fromObject(
-            gen,
-            field2,
-            /* not sorted */
-            i2,
-            prop
-          );
-          if (!(field2.resolvedType instanceof Enum)) gen("}");
-        }
-      }
-      return gen("return m");
-    };
-    function genValuePartial_toObject(gen, field2, fieldIndex, prop) {
-      if (field2.resolvedType) {
-        if (field2.resolvedType instanceof Enum) gen("d%s=o.enums===String?(types[%i].values[m%s]===undefined?m%s:types[%i].values[m%s]):m%s", prop, fieldIndex, prop, prop, fieldIndex, prop, prop);
-        else gen("d%s=types[%i].toObject(m%s,o,q+1)", prop, fieldIndex, prop);
-      } else {
-        var isUnsigned = false;
-        switch (field2.type) {
-          case "double":
-          case "float":
-            gen("d%s=o.json&&!isFinite(m%s)?String(m%s):m%s", prop, prop, prop, prop);
-            break;
-          case "uint64":
-          case "fixed64":
-            isUnsigned = true;
-          // eslint-disable-next-line no-fallthrough
-          case "int64":
-          case "sint64":
-          case "sfixed64":
-            gen('if(typeof BigInt!=="undefined"&&o.longs===BigInt)')('d%s=typeof m%s==="number"?BigInt(m%s):util.Long.fromBits(m%s.low>>>0,m%s.high>>>0,%j).toBigInt()', prop, prop, prop, prop, prop, isUnsigned)('else if(typeof m%s==="number")', prop)("d%s=o.longs===String?String(m%s):m%s", prop, prop, prop)("else")("d%s=o.longs===String?util.Long.prototype.toString.call(m%s):o.longs===Number?new util.LongBits(m%s.low>>>0,m%s.high>>>0).toNumber(%s):m%s", prop, prop, prop, prop, isUnsigned ? "true" : "", prop);
-            break;
-          case "bytes":
-            gen("d%s=o.bytes===String?util.base64.encode(m%s,0,m%s.length):o.bytes===Array?Array.prototype.slice.call(m%s):m%s", prop, prop, prop, prop, prop);
-            break;
-          default:
-            gen("d%s=m%s", prop, prop);
-            break;
-        }
-      }
-      return gen;
-    }
-    converter.toObject = function toObject(mtype) {
-      var fields = mtype.fieldsArray.slice().sort(util.compareFieldsById);
-      if (!fields.length)
-        return util.codegen()("return {}");
-      var gen = util.codegen(["m", "o", "q"], mtype.name + "$toObject")("if(!o)")("o={}")("if(q===undefined)q=0")("if(q>util.recursionLimit)")('throw Error("max depth exceeded")')("var d={}");
-      var repeatedFields = [], mapFields = [], normalFields = [], i2 = 0;
-      for (; i2 < fields.length; ++i2)
-        if (!fields[i2].partOf)
-          (fields[i2].resolve().repeated ? repeatedFields : fields[i2].map ? mapFields : normalFields).push(fields[i2]);
-      if (repeatedFields.length) {
-        gen("if(o.arrays||o.defaults){");
-        for (i2 = 0; i2 < repeatedFields.length; ++i2) gen("d%s=[]", util.safeProp(repeatedFields[i2].name));
-        gen("}");
-      }
-      if (mapFields.length) {
-        gen("if(o.objects||o.defaults){");
-        for (i2 = 0; i2 < mapFields.length; ++i2) gen("d%s={}", util.safeProp(mapFields[i2].name));
-        gen("}");
-      }
-      if (normalFields.length) {
-        gen("if(o.defaults){");
-        for (i2 = 0; i2 < normalFields.length; ++i2) {
-          var field2 = normalFields[i2], prop = util.safeProp(field2.name);
-          if (field2.resolvedType instanceof Enum) gen("d%s=o.enums===String?%j:%j", prop, field2.resolvedType.valuesById[field2.typeDefault], field2.typeDefault);
-          else if (field2.long) gen("if(util.Long){")("var n=new util.Long(%i,%i,%j)", field2.typeDefault.low, field2.typeDefault.high, field2.typeDefault.unsigned)('d%s=o.longs===String?n.toString():o.longs===Number?n.toNumber():typeof BigInt!=="undefined"&&o.longs===BigInt?n.toBigInt():n', prop)("}else")('d%s=o.longs===String?%j:typeof BigInt!=="undefined"&&o.longs===BigInt?BigInt(%j):%i', prop, field2.typeDefault.toString(), field2.typeDefault.toString(), field2.typeDefault.toNumber());
-          else if (field2.bytes) {
-            var arrayDefault = Array.prototype.slice.call(field2.typeDefault);
-            gen("if(o.bytes===String)d%s=%j", prop, String.fromCharCode.apply(String, field2.typeDefault))("else{")("d%s=%j", prop, arrayDefault)("if(o.bytes!==Array)d%s=util.newBuffer(d%s)", prop, prop)("}");
-          } else gen("d%s=%j", prop, field2.typeDefault);
-        }
-        gen("}");
-      }
-      var hasKs2 = false;
-      for (i2 = 0; i2 < fields.length; ++i2) {
-        var field2 = fields[i2], index = mtype._fieldsArray.indexOf(field2), prop = util.safeProp(field2.name);
-        if (field2.map) {
-          if (!hasKs2) {
-            hasKs2 = true;
-            gen("var ks2");
-          }
-          gen("if(m%s&&(ks2=Object.keys(m%s)).length){", prop, prop)("d%s={}", prop)("for(var j=0;j<ks2.length;++j){");
-          gen('if(ks2[j]==="__proto__")')("util.makeProp(d%s,ks2[j])", prop);
-          genValuePartial_toObject(
-            gen,
-            field2,
-            /* sorted */
-            index,
-            prop + "[ks2[j]]"
-          )("}");
-        } else if (field2.repeated) {
-          gen("if(m%s&&m%s.length){", prop, prop)("d%s=[]", prop)("for(var j=0;j<m%s.length;++j){", prop);
-          genValuePartial_toObject(
-            gen,
-            field2,
-            /* sorted */
-            index,
-            prop + "[j]"
-          )("}");
-        } else {
-          gen("if(m%s!=null&&Object.hasOwnProperty.call(m,%j)){", prop, field2.name);
-          genValuePartial_toObject(
-            gen,
-            field2,
-            /* sorted */
-            index,
-            prop
-          );
-          if (field2.partOf) gen("if(o.oneofs)")("d%s=%j", util.safeProp(field2.partOf.name), field2.name);
-        }
-        gen("}");
-      }
-      return gen("return d");
-    };
-  }
-});
-
-// node_modules/protobufjs/src/wrappers.js
-var require_wrappers = __commonJS({
-  "node_modules/protobufjs/src/wrappers.js"(exports) {
-    "use strict";
-    var wrappers = exports;
-    var Message = require_message();
-    var util = require_minimal();
-    wrappers[".google.protobuf.Any"] = {
-      fromObject: function(object, depth) {
-        if (depth === void 0)
-          depth = 0;
-        if (depth > util.recursionLimit)
-          throw Error("max depth exceeded");
-        if (object && object["@type"]) {
-          var name2 = object["@type"].substring(object["@type"].lastIndexOf("/") + 1);
-          var type = this.lookup(name2);
-          if (type) {
-            var type_url = object["@type"].charAt(0) === "." ? object["@type"].slice(1) : object["@type"];
-            if (type_url.indexOf("/") === -1) {
-              type_url = "/" + type_url;
-            }
-            return this.create({
-              type_url,
-              value: type.encode(type.fromObject(object, depth + 1)).finish()
-            });
-          }
-        }
-        return this.fromObject(object, depth);
-      },
-      toObject: function(message, options, depth) {
-        if (depth === void 0)
-          depth = 0;
-        if (depth > util.recursionLimit)
-          throw Error("max depth exceeded");
-        var googleApi = "type.googleapis.com/";
-        var prefix = "";
-        var name2 = "";
-        if (options && options.json && message.type_url && message.value) {
-          name2 = message.type_url.substring(message.type_url.lastIndexOf("/") + 1);
-          prefix = message.type_url.substring(0, message.type_url.lastIndexOf("/") + 1);
-          var type = this.lookup(name2);
-          if (type)
-            message = type.decode(message.value, void 0, void 0, depth + 1);
-        }
-        if (!(message instanceof this.ctor) && message instanceof Message) {
-          var object = message.$type.toObject(message, options, depth + 1);
-          var messageName = message.$type.fullName[0] === "." ? message.$type.fullName.slice(1) : message.$type.fullName;
-          if (prefix === "") {
-            prefix = googleApi;
-          }
-          name2 = prefix + messageName;
-          object["@type"] = name2;
-          return object;
-        }
-        return this.toObject(message, options, depth);
-      }
-    };
-  }
-});
-
-// node_modules/protobufjs/src/type.js
-var require_type = __commonJS({
-  "node_modules/protobufjs/src/type.js"(exports, module) {
-    "use strict";
-    module.exports = Type;
-    var Namespace = require_namespace();
-    ((Type.prototype = Object.create(Namespace.prototype)).constructor = Type).className = "Type";
-    var Enum = require_enum();
-    var OneOf = require_oneof();
-    var Field = require_field();
-    var MapField = require_mapfield();
-    var Service = require_service2();
-    var Message = require_message();
-    var Reader = require_reader();
-    var Writer = require_writer();
-    var util = require_util9();
-    var encoder = require_encoder();
-    var decoder = require_decoder();
-    var verifier = require_verifier();
-    var converter = require_converter();
-    var wrappers = require_wrappers();
-    function Type(name2, options) {
-      name2 = name2.replace(/\W/g, "");
-      Namespace.call(this, name2, options);
-      this.fields = {};
-      this.oneofs = void 0;
-      this.extensions = void 0;
-      this.reserved = void 0;
-      this.group = void 0;
-      this._fieldsById = null;
-      this._fieldsArray = null;
-      this._oneofsArray = null;
-      this._ctor = null;
-    }
-    Object.defineProperties(Type.prototype, {
-      /**
-       * Message fields by id.
-       * @name Type#fieldsById
-       * @type {Object.<number,Field>}
-       * @readonly
-       */
-      fieldsById: {
-        get: function() {
-          if (this._fieldsById)
-            return this._fieldsById;
-          this._fieldsById = {};
-          for (var names2 = Object.keys(this.fields), i2 = 0; i2 < names2.length; ++i2) {
-            var field2 = this.fields[names2[i2]], id = field2.id;
-            if (this._fieldsById[id])
-              throw Error("duplicate id " + id + " in " + this);
-            this._fieldsById[id] = field2;
-          }
-          return this._fieldsById;
-        }
-      },
-      /**
-       * Fields of this message as an array for iteration.
-       * @name Type#fieldsArray
-       * @type {Field[]}
-       * @readonly
-       */
-      fieldsArray: {
-        get: function() {
-          return this._fieldsArray || (this._fieldsArray = util.toArray(this.fields));
-        }
-      },
-      /**
-       * Oneofs of this message as an array for iteration.
-       * @name Type#oneofsArray
-       * @type {OneOf[]}
-       * @readonly
-       */
-      oneofsArray: {
-        get: function() {
-          return this._oneofsArray || (this._oneofsArray = util.toArray(this.oneofs));
-        }
-      },
-      /**
-       * The registered constructor, if any registered, otherwise a generic constructor.
-       * Assigning a function replaces the internal constructor. If the function does not extend {@link Message} yet, its prototype will be setup accordingly and static methods will be populated. If it already extends {@link Message}, it will just replace the internal constructor.
-       * @name Type#ctor
-       * @type {Constructor<{}>}
-       */
-      ctor: {
-        get: function() {
-          return this._ctor || (this.ctor = Type.generateConstructor(this)());
-        },
-        set: function(ctor) {
-          var prototype = ctor.prototype;
-          if (!(prototype instanceof Message)) {
-            (ctor.prototype = new Message()).constructor = ctor;
-            util.merge(ctor.prototype, prototype);
-          }
-          ctor.$type = ctor.prototype.$type = this;
-          util.merge(ctor, Message, true);
-          this._ctor = ctor;
-          var i2 = 0;
-          for (; i2 < /* initializes */
-          this.fieldsArray.length; ++i2)
-            this._fieldsArray[i2].resolve();
-          var ctorProperties = {};
-          for (i2 = 0; i2 < /* initializes */
-          this.oneofsArray.length; ++i2)
-            ctorProperties[this._oneofsArray[i2].resolve().name] = {
-              get: util.oneOfGetter(this._oneofsArray[i2].oneof),
-              set: util.oneOfSetter(this._oneofsArray[i2].oneof)
-            };
-          if (i2)
-            Object.defineProperties(ctor.prototype, ctorProperties);
-        }
-      }
-    });
-    Type.generateConstructor = function generateConstructor(mtype) {
-      var gen = util.codegen(["p"], mtype.name);
-      for (var i2 = 0, field2; i2 < mtype.fieldsArray.length; ++i2)
-        if ((field2 = mtype._fieldsArray[i2]).map) gen("this%s={}", util.safeProp(field2.name));
-        else if (field2.repeated) gen("this%s=[]", util.safeProp(field2.name));
-      return gen('if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")')("this[ks[i]]=p[ks[i]]");
-    };
-    function clearCache(type) {
-      type._fieldsById = type._fieldsArray = type._oneofsArray = null;
-      delete type.encode;
-      delete type.decode;
-      delete type.verify;
-      return type;
-    }
-    Type.fromJSON = function fromJSON(name2, json, depth) {
-      if (depth === void 0)
-        depth = 0;
-      if (depth > util.nestingLimit)
-        throw Error("max depth exceeded");
-      var type = new Type(name2, json.options);
-      type.extensions = json.extensions;
-      type.reserved = json.reserved;
-      var names2 = Object.keys(json.fields), i2 = 0;
-      for (; i2 < names2.length; ++i2)
-        type.add(
-          (typeof json.fields[names2[i2]].keyType !== "undefined" ? MapField.fromJSON : Field.fromJSON)(names2[i2], json.fields[names2[i2]])
-        );
-      if (json.oneofs)
-        for (names2 = Object.keys(json.oneofs), i2 = 0; i2 < names2.length; ++i2)
-          type.add(OneOf.fromJSON(names2[i2], json.oneofs[names2[i2]]));
-      if (json.nested)
-        for (names2 = Object.keys(json.nested), i2 = 0; i2 < names2.length; ++i2) {
-          var nested = json.nested[names2[i2]];
-          type.add(
-            // most to least likely
-            (nested.id !== void 0 ? Field.fromJSON : nested.fields !== void 0 ? Type.fromJSON : nested.values !== void 0 ? Enum.fromJSON : nested.methods !== void 0 ? Service.fromJSON : Namespace.fromJSON)(names2[i2], nested, depth + 1)
-          );
-        }
-      if (json.extensions && json.extensions.length)
-        type.extensions = json.extensions;
-      if (json.reserved && json.reserved.length)
-        type.reserved = json.reserved;
-      if (json.group)
-        type.group = true;
-      if (json.comment)
-        type.comment = json.comment;
-      if (json.edition)
-        type._edition = json.edition;
-      type._defaultEdition = "proto3";
-      return type;
-    };
-    Type.prototype.toJSON = function toJSON(toJSONOptions) {
-      var inherited = Namespace.prototype.toJSON.call(this, toJSONOptions);
-      var keepComments = toJSONOptions ? Boolean(toJSONOptions.keepComments) : false;
-      return util.toObject([
-        "edition",
-        this._editionToJSON(),
-        "options",
-        inherited && inherited.options || void 0,
-        "oneofs",
-        Namespace.arrayToJSON(this.oneofsArray, toJSONOptions),
-        "fields",
-        Namespace.arrayToJSON(this.fieldsArray.filter(function(obj2) {
-          return !obj2.declaringField;
-        }), toJSONOptions) || {},
-        "extensions",
-        this.extensions && this.extensions.length ? this.extensions : void 0,
-        "reserved",
-        this.reserved && this.reserved.length ? this.reserved : void 0,
-        "group",
-        this.group || void 0,
-        "nested",
-        inherited && inherited.nested || void 0,
-        "comment",
-        keepComments ? this.comment : void 0
-      ]);
-    };
-    Type.prototype.resolveAll = function resolveAll() {
-      if (!this._needsRecursiveResolve) return this;
-      Namespace.prototype.resolveAll.call(this);
-      var oneofs = this.oneofsArray;
-      i2 = 0;
-      while (i2 < oneofs.length)
-        oneofs[i2++].resolve();
-      var fields = this.fieldsArray, i2 = 0;
-      while (i2 < fields.length)
-        fields[i2++].resolve();
-      return this;
-    };
-    Type.prototype._resolveFeaturesRecursive = function _resolveFeaturesRecursive(edition) {
-      if (!this._needsRecursiveFeatureResolution) return this;
-      edition = this._edition || edition;
-      Namespace.prototype._resolveFeaturesRecursive.call(this, edition);
-      this.oneofsArray.forEach((oneof) => {
-        oneof._resolveFeatures(edition);
-      });
-      this.fieldsArray.forEach((field2) => {
-        field2._resolveFeatures(edition);
-      });
-      return this;
-    };
-    Type.prototype.get = function get(name2) {
-      if (Object.prototype.hasOwnProperty.call(this.fields, name2))
-        return this.fields[name2];
-      if (this.oneofs && Object.prototype.hasOwnProperty.call(this.oneofs, name2))
-        return this.oneofs[name2];
-      if (this.nested && Object.prototype.hasOwnProperty.call(this.nested, name2))
-        return this.nested[name2];
-      return null;
-    };
-    Type.prototype.add = function add(object) {
-      if (this.get(object.name))
-        throw Error("duplicate name '" + object.name + "' in " + this);
-      if (object instanceof Field && object.extend === void 0) {
-        if (this._fieldsById ? (
-          /* istanbul ignore next */
-          this._fieldsById[object.id]
-        ) : this.fieldsById[object.id])
-          throw Error("duplicate id " + object.id + " in " + this);
-        if (this.isReservedId(object.id))
-          throw Error("id " + object.id + " is reserved in " + this);
-        if (this.isReservedName(object.name) || object.name.charAt(0) === "$")
-          throw Error("name '" + object.name + "' is reserved in " + this);
-        if (object.name === "__proto__")
-          return this;
-        if (object.parent)
-          object.parent.remove(object);
-        this.fields[object.name] = object;
-        object.message = this;
-        object.onAdd(this);
-        return clearCache(this);
-      }
-      if (object instanceof OneOf) {
-        if (object.name.charAt(0) === "$")
-          throw Error("name '" + object.name + "' is reserved in " + this);
-        if (object.name === "__proto__")
-          return this;
-        if (!this.oneofs)
-          this.oneofs = {};
-        this.oneofs[object.name] = object;
-        object.onAdd(this);
-        return clearCache(this);
-      }
-      return Namespace.prototype.add.call(this, object);
-    };
-    Type.prototype.remove = function remove(object) {
-      if (object instanceof Field && object.extend === void 0) {
-        if (!this.fields || this.fields[object.name] !== object)
-          throw Error(object + " is not a member of " + this);
-        delete this.fields[object.name];
-        object.parent = null;
-        object.onRemove(this);
-        return clearCache(this);
-      }
-      if (object instanceof OneOf) {
-        if (!this.oneofs || this.oneofs[object.name] !== object)
-          throw Error(object + " is not a member of " + this);
-        delete this.oneofs[object.name];
-        object.parent = null;
-        object.onRemove(this);
-        return clearCache(this);
-      }
-      return Namespace.prototype.remove.call(this, object);
-    };
-    Type.prototype.isReservedId = function isReservedId(id) {
-      return Namespace.isReservedId(this.reserved, id);
-    };
-    Type.prototype.isReservedName = function isReservedName(name2) {
-      return Namespace.isReservedName(this.reserved, name2);
-    };
-    Type.prototype.create = function create2(properties) {
-      return new this.ctor(properties);
-    };
-    Type.prototype.setup = function setup() {
-      var fullName = this.fullName, types = [];
-      for (var i2 = 0; i2 < /* initializes */
-      this.fieldsArray.length; ++i2)
-        types.push(this._fieldsArray[i2].resolve().resolvedType);
-      this.encode = encoder(this)({
-        Writer,
-        types,
-        util
-      });
-      this.decode = decoder(this)({
-        Reader,
-        types,
-        util
-      });
-      this.verify = verifier(this)({
-        types,
-        util
-      });
-      this.fromObject = converter.fromObject(this)({
-        types,
-        util
-      });
-      this.toObject = converter.toObject(this)({
-        types,
-        util
-      });
-      var wrapper = wrappers[fullName];
-      if (wrapper) {
-        var originalThis = Object.create(this);
-        originalThis.fromObject = this.fromObject;
-        this.fromObject = wrapper.fromObject.bind(originalThis);
-        originalThis.toObject = this.toObject;
-        this.toObject = wrapper.toObject.bind(originalThis);
-      }
-      return this;
-    };
-    Type.prototype.encode = function encode_setup(message, writer) {
-      return this.setup().encode.apply(this, arguments);
-    };
-    Type.prototype.encodeDelimited = function encodeDelimited(message, writer) {
-      return this.encode(message, writer && writer.len ? writer.fork() : writer).ldelim();
-    };
-    Type.prototype.decode = function decode_setup(reader, length, end, depth) {
-      return this.setup().decode(reader, length, end, depth);
-    };
-    Type.prototype.decodeDelimited = function decodeDelimited2(reader) {
-      if (!(reader instanceof Reader))
-        reader = Reader.create(reader);
-      return this.decode(reader, reader.uint32());
-    };
-    Type.prototype.verify = function verify_setup(message, depth) {
-      return this.setup().verify(message, depth);
-    };
-    Type.prototype.fromObject = function fromObject(object, depth) {
-      return this.setup().fromObject(object, depth);
-    };
-    Type.prototype.toObject = function toObject(message, options) {
-      return this.setup().toObject.apply(this, arguments);
-    };
-    Type.d = function decorateType(typeName) {
-      return function typeDecorator(target) {
-        util.decorateType(target, typeName);
-      };
-    };
-  }
-});
-
-// node_modules/protobufjs/src/root.js
-var require_root = __commonJS({
-  "node_modules/protobufjs/src/root.js"(exports, module) {
-    "use strict";
-    module.exports = Root;
-    var Namespace = require_namespace();
-    ((Root.prototype = Object.create(Namespace.prototype)).constructor = Root).className = "Root";
-    var Field = require_field();
-    var Enum = require_enum();
-    var OneOf = require_oneof();
-    var util = require_util9();
-    var Type;
-    var parse3;
-    var common;
-    function Root(options) {
-      Namespace.call(this, "", options);
-      this.deferred = [];
-      this.files = [];
-      this._edition = "proto2";
-      this._fullyQualifiedObjects = {};
-    }
-    Root.fromJSON = function fromJSON(json, root, depth) {
-      depth = util.checkDepth(depth);
-      if (!root)
-        root = new Root();
-      if (json.options)
-        root.setOptions(json.options);
-      return root.addJSON(json.nested, depth).resolveAll();
-    };
-    Root.prototype.resolvePath = util.path.resolve;
-    Root.prototype.fetch = util.fetch;
-    function SYNC() {
-    }
-    Root.prototype.load = function load(filename, options, callback) {
-      if (typeof options === "function") {
-        callback = options;
-        options = void 0;
-      }
-      var self2 = this;
-      if (!callback) {
-        return util.asPromise(load, self2, filename, options);
-      }
-      var sync = callback === SYNC;
-      function finish(err2, root) {
-        if (!callback) {
-          return;
-        }
-        if (sync) {
-          throw err2;
-        }
-        if (root) {
-          root.resolveAll();
-        }
-        var cb = callback;
-        callback = null;
-        cb(err2, root);
-      }
-      function getBundledFileName(filename2) {
-        var idx = filename2.lastIndexOf("google/protobuf/");
-        if (idx > -1) {
-          var altname = filename2.substring(idx);
-          if (altname in common) return altname;
-        }
-        return null;
-      }
-      function process2(filename2, source, depth) {
-        if (depth === void 0)
-          depth = 0;
-        try {
-          if (depth > util.recursionLimit)
-            throw Error("max depth exceeded");
-          if (util.isString(source) && source.charAt(0) === "{")
-            source = JSON.parse(source);
-          if (!util.isString(source))
-            self2.setOptions(source.options).addJSON(source.nested);
-          else {
-            parse3.filename = filename2;
-            var parsed = parse3(source, self2, options), resolved2, i3 = 0;
-            if (parsed.imports) {
-              for (; i3 < parsed.imports.length; ++i3)
-                if (resolved2 = getBundledFileName(parsed.imports[i3]) || self2.resolvePath(filename2, parsed.imports[i3]))
-                  fetch2(resolved2, false, depth + 1);
-            }
-            if (parsed.weakImports) {
-              for (i3 = 0; i3 < parsed.weakImports.length; ++i3)
-                if (resolved2 = getBundledFileName(parsed.weakImports[i3]) || self2.resolvePath(filename2, parsed.weakImports[i3]))
-                  fetch2(resolved2, true, depth + 1);
-            }
-          }
-        } catch (err2) {
-          finish(err2);
-        }
-        if (!sync && !queued) {
-          finish(null, self2);
-        }
-      }
-      function fetch2(filename2, weak, depth) {
-        if (depth === void 0)
-          depth = 0;
-        filename2 = getBundledFileName(filename2) || filename2;
-        if (self2.files.indexOf(filename2) > -1) {
-          return;
-        }
-        self2.files.push(filename2);
-        if (filename2 in common) {
-          if (sync) {
-            process2(filename2, common[filename2], depth);
-          } else {
-            ++queued;
-            setTimeout(function() {
-              --queued;
-              process2(filename2, common[filename2], depth);
-            });
-          }
-          return;
-        }
-        if (sync) {
-          var source;
-          try {
-            source = util.fs.readFileSync(filename2).toString("utf8");
-          } catch (err2) {
-            if (!weak)
-              finish(err2);
-            return;
-          }
-          process2(filename2, source, depth);
-        } else {
-          ++queued;
-          self2.fetch(filename2, function(err2, source2) {
-            --queued;
-            if (!callback) {
-              return;
-            }
-            if (err2) {
-              if (!weak)
-                finish(err2);
-              else if (!queued)
-                finish(null, self2);
-              return;
-            }
-            process2(filename2, source2, depth);
-          });
-        }
-      }
-      var queued = 0;
-      if (util.isString(filename)) {
-        filename = [filename];
-      }
-      for (var i2 = 0, resolved; i2 < filename.length; ++i2)
-        if (resolved = self2.resolvePath("", filename[i2]))
-          fetch2(resolved);
-      if (sync) {
-        self2.resolveAll();
-        return self2;
-      }
-      if (!queued) {
-        finish(null, self2);
-      }
-      return self2;
-    };
-    Root.prototype.loadSync = function loadSync(filename, options) {
-      if (!util.isNode)
-        throw Error("not supported");
-      return this.load(filename, options, SYNC);
-    };
-    Root.prototype.resolveAll = function resolveAll() {
-      if (!this._needsRecursiveResolve) return this;
-      if (this.deferred.length)
-        throw Error("unresolvable extensions: " + this.deferred.map(function(field2) {
-          return "'extend " + field2.extend + "' in " + field2.parent.fullName;
-        }).join(", "));
-      return Namespace.prototype.resolveAll.call(this);
-    };
-    var exposeRe = /^[A-Z]/;
-    function tryHandleExtension(root, field2) {
-      var extendedType = field2.parent.lookup(field2.extend);
-      if (extendedType) {
-        var sisterField = new Field(field2.fullName, field2.id, field2.type, field2.rule, void 0, field2.options);
-        if (extendedType.get(sisterField.name)) {
-          return true;
-        }
-        sisterField.declaringField = field2;
-        field2.extensionField = sisterField;
-        extendedType.add(sisterField);
-        return true;
-      }
-      return false;
-    }
-    Root.prototype._handleAdd = function _handleAdd(object) {
-      if (object instanceof Field) {
-        if (
-          /* an extension field (implies not part of a oneof) */
-          object.extend !== void 0 && /* not already handled */
-          !object.extensionField
-        ) {
-          if (!tryHandleExtension(this, object))
-            this.deferred.push(object);
-        }
-      } else if (object instanceof Enum) {
-        if (exposeRe.test(object.name))
-          object.parent[object.name] = object.values;
-      } else if (!(object instanceof OneOf)) {
-        if (object instanceof Type)
-          for (var i2 = 0; i2 < this.deferred.length; )
-            if (tryHandleExtension(this, this.deferred[i2]))
-              this.deferred.splice(i2, 1);
-            else
-              ++i2;
-        for (var j = 0; j < /* initializes */
-        object.nestedArray.length; ++j)
-          this._handleAdd(object._nestedArray[j]);
-        if (exposeRe.test(object.name))
-          object.parent[object.name] = object;
-      }
-      if (object instanceof Type || object instanceof Enum || object instanceof Field) {
-        this._fullyQualifiedObjects[object.fullName] = object;
-      }
-    };
-    Root.prototype._handleRemove = function _handleRemove(object) {
-      if (object instanceof Field) {
-        if (
-          /* an extension field */
-          object.extend !== void 0
-        ) {
-          if (
-            /* already handled */
-            object.extensionField
-          ) {
-            object.extensionField.parent.remove(object.extensionField);
-            object.extensionField = null;
-          } else {
-            var index = this.deferred.indexOf(object);
-            if (index > -1)
-              this.deferred.splice(index, 1);
-          }
-        }
-      } else if (object instanceof Enum) {
-        if (exposeRe.test(object.name))
-          delete object.parent[object.name];
-      } else if (object instanceof Namespace) {
-        for (var i2 = 0; i2 < /* initializes */
-        object.nestedArray.length; ++i2)
-          this._handleRemove(object._nestedArray[i2]);
-        if (exposeRe.test(object.name))
-          delete object.parent[object.name];
-      }
-      delete this._fullyQualifiedObjects[object.fullName];
-    };
-    Root._configure = function(Type_, parse_, common_) {
-      Type = Type_;
-      parse3 = parse_;
-      common = common_;
-    };
-  }
-});
-
-// node_modules/protobufjs/src/util.js
-var require_util9 = __commonJS({
-  "node_modules/protobufjs/src/util.js"(exports, module) {
-    "use strict";
-    var util = module.exports = require_minimal();
-    var roots = require_roots();
-    var Type;
-    var Enum;
-    util.codegen = require_codegen();
-    util.fetch = require_fetch2();
-    util.path = require_path();
-    util.patterns = require_patterns();
-    var reservedRe = util.patterns.reservedRe;
-    util.fs = require_fs2();
-    util.checkDepth = function checkDepth(depth) {
-      if (depth === void 0)
-        depth = 0;
-      if (depth > util.recursionLimit)
-        throw Error("max depth exceeded");
-      return depth;
-    };
-    util.toArray = function toArray(object) {
-      if (object) {
-        var keys = Object.keys(object), array = new Array(keys.length), index = 0;
-        while (index < keys.length)
-          array[index] = object[keys[index++]];
-        return array;
-      }
-      return [];
-    };
-    util.toObject = function toObject(array) {
-      var object = {}, index = 0;
-      while (index < array.length) {
-        var key = array[index++], val = array[index++];
-        if (val !== void 0)
-          object[key] = val;
-      }
-      return object;
-    };
-    util.isReserved = function isReserved(name2) {
-      return reservedRe.test(name2);
-    };
-    util.safeProp = function safeProp(prop) {
-      if (!/^[$\w_]+$/.test(prop) || reservedRe.test(prop))
-        return "[" + JSON.stringify(prop) + "]";
-      return "." + prop;
-    };
-    util.ucFirst = function ucFirst(str3) {
-      return str3.charAt(0).toUpperCase() + str3.substring(1);
-    };
-    var camelCaseRe = /_([a-z])/g;
-    util.camelCase = function camelCase(str3) {
-      return str3.substring(0, 1) + str3.substring(1).replace(camelCaseRe, function($0, $1) {
-        return $1.toUpperCase();
-      });
-    };
-    util.compareFieldsById = function compareFieldsById(a, b) {
-      return a.id - b.id;
-    };
-    util.decorateType = function decorateType(ctor, typeName) {
-      if (ctor.$type) {
-        if (typeName && ctor.$type.name !== typeName) {
-          util.decorateRoot.remove(ctor.$type);
-          ctor.$type.name = typeName;
-          util.decorateRoot.add(ctor.$type);
-        }
-        return ctor.$type;
-      }
-      if (!Type)
-        Type = require_type();
-      var type = new Type(typeName || ctor.name);
-      util.decorateRoot.add(type);
-      type.ctor = ctor;
-      Object.defineProperty(ctor, "$type", { value: type, enumerable: false });
-      Object.defineProperty(ctor.prototype, "$type", { value: type, enumerable: false });
-      return type;
-    };
-    var decorateEnumIndex = 0;
-    util.decorateEnum = function decorateEnum(object) {
-      if (object.$type)
-        return object.$type;
-      if (!Enum)
-        Enum = require_enum();
-      var enm = new Enum("Enum" + decorateEnumIndex++, object);
-      util.decorateRoot.add(enm);
-      Object.defineProperty(object, "$type", { value: enm, enumerable: false });
-      return enm;
-    };
-    util.setProperty = function setProperty(dst, path5, value, ifNotSet) {
-      function setProp(dst2, path6, value2) {
-        var part = path6.shift();
-        if (util.isUnsafeProperty(part))
-          return dst2;
-        if (path6.length > 0) {
-          dst2[part] = setProp(dst2[part] || {}, path6, value2);
-        } else {
-          var prevValue = dst2[part];
-          if (prevValue && ifNotSet)
-            return dst2;
-          if (prevValue)
-            value2 = [].concat(prevValue).concat(value2);
-          dst2[part] = value2;
-        }
-        return dst2;
-      }
-      if (typeof dst !== "object")
-        throw TypeError("dst must be an object");
-      if (!path5)
-        throw TypeError("path must be specified");
-      path5 = path5.split(".");
-      if (path5.length > util.recursionLimit)
-        throw Error("max depth exceeded");
-      return setProp(dst, path5, value);
-    };
-    Object.defineProperty(util, "decorateRoot", {
-      get: function() {
-        return roots["decorated"] || (roots["decorated"] = new (require_root())());
-      }
-    });
-  }
-});
-
-// node_modules/protobufjs/src/types.js
-var require_types = __commonJS({
-  "node_modules/protobufjs/src/types.js"(exports) {
-    "use strict";
-    var types = exports;
-    var util = require_util9();
-    var s = [
-      "double",
-      // 0
-      "float",
-      // 1
-      "int32",
-      // 2
-      "uint32",
-      // 3
-      "sint32",
-      // 4
-      "fixed32",
-      // 5
-      "sfixed32",
-      // 6
-      "int64",
-      // 7
-      "uint64",
-      // 8
-      "sint64",
-      // 9
-      "fixed64",
-      // 10
-      "sfixed64",
-      // 11
-      "bool",
-      // 12
-      "string",
-      // 13
-      "bytes"
-      // 14
-    ];
-    function bake(values, offset) {
-      var i2 = 0, o = /* @__PURE__ */ Object.create(null);
-      offset |= 0;
-      while (i2 < values.length) o[s[i2 + offset]] = values[i2++];
-      return o;
-    }
-    types.basic = bake([
-      /* double   */
-      1,
-      /* float    */
-      5,
-      /* int32    */
-      0,
-      /* uint32   */
-      0,
-      /* sint32   */
-      0,
-      /* fixed32  */
-      5,
-      /* sfixed32 */
-      5,
-      /* int64    */
-      0,
-      /* uint64   */
-      0,
-      /* sint64   */
-      0,
-      /* fixed64  */
-      1,
-      /* sfixed64 */
-      1,
-      /* bool     */
-      0,
-      /* string   */
-      2,
-      /* bytes    */
-      2
-    ]);
-    types.defaults = bake([
-      /* double   */
-      0,
-      /* float    */
-      0,
-      /* int32    */
-      0,
-      /* uint32   */
-      0,
-      /* sint32   */
-      0,
-      /* fixed32  */
-      0,
-      /* sfixed32 */
-      0,
-      /* int64    */
-      0,
-      /* uint64   */
-      0,
-      /* sint64   */
-      0,
-      /* fixed64  */
-      0,
-      /* sfixed64 */
-      0,
-      /* bool     */
-      false,
-      /* string   */
-      "",
-      /* bytes    */
-      util.emptyArray,
-      /* message  */
-      null
-    ]);
-    types.long = bake([
-      /* int64    */
-      0,
-      /* uint64   */
-      0,
-      /* sint64   */
-      0,
-      /* fixed64  */
-      1,
-      /* sfixed64 */
-      1
-    ], 7);
-    types.mapKey = bake([
-      /* int32    */
-      0,
-      /* uint32   */
-      0,
-      /* sint32   */
-      0,
-      /* fixed32  */
-      5,
-      /* sfixed32 */
-      5,
-      /* int64    */
-      0,
-      /* uint64   */
-      0,
-      /* sint64   */
-      0,
-      /* fixed64  */
-      1,
-      /* sfixed64 */
-      1,
-      /* bool     */
-      0,
-      /* string   */
-      2
-    ], 2);
-    types.packed = bake([
-      /* double   */
-      1,
-      /* float    */
-      5,
-      /* int32    */
-      0,
-      /* uint32   */
-      0,
-      /* sint32   */
-      0,
-      /* fixed32  */
-      5,
-      /* sfixed32 */
-      5,
-      /* int64    */
-      0,
-      /* uint64   */
-      0,
-      /* sint64   */
-      0,
-      /* fixed64  */
-      1,
-      /* sfixed64 */
-      1,
-      /* bool     */
-      0
-    ]);
-  }
-});
-
-// node_modules/protobufjs/src/field.js
-var require_field = __commonJS({
-  "node_modules/protobufjs/src/field.js"(exports, module) {
-    "use strict";
-    module.exports = Field;
-    var ReflectionObject = require_object();
-    ((Field.prototype = Object.create(ReflectionObject.prototype)).constructor = Field).className = "Field";
-    var Enum = require_enum();
-    var types = require_types();
-    var util = require_util9();
-    var Type;
-    var ruleRe = /^required|optional|repeated$/;
-    Field.fromJSON = function fromJSON(name2, json) {
-      var field2 = new Field(name2, json.id, json.type, json.rule, json.extend, json.options, json.comment);
-      if (json.edition)
-        field2._edition = json.edition;
-      field2._defaultEdition = "proto3";
-      return field2;
-    };
-    function Field(name2, id, type, rule, extend, options, comment) {
-      if (util.isObject(rule)) {
-        comment = extend;
-        options = rule;
-        rule = extend = void 0;
-      } else if (util.isObject(extend)) {
-        comment = options;
-        options = extend;
-        extend = void 0;
-      }
-      ReflectionObject.call(this, name2, options);
-      if (!util.isInteger(id) || id < 0)
-        throw TypeError("id must be a non-negative integer");
-      if (!util.isString(type))
-        throw TypeError("type must be a string");
-      if (rule !== void 0 && !ruleRe.test(rule = rule.toString().toLowerCase()))
-        throw TypeError("rule must be a string rule");
-      if (extend !== void 0 && !util.isString(extend))
-        throw TypeError("extend must be a string");
-      if (rule === "proto3_optional") {
-        rule = "optional";
-      }
-      this.rule = rule && rule !== "optional" ? rule : void 0;
-      this.type = type;
-      this.id = id;
-      this.extend = extend || void 0;
-      this.repeated = rule === "repeated";
-      this.map = false;
-      this.message = null;
-      this.partOf = null;
-      this.typeDefault = null;
-      this.defaultValue = null;
-      this.long = util.Long ? types.long[type] !== void 0 : (
-        /* istanbul ignore next */
-        false
-      );
-      this.bytes = type === "bytes";
-      this.resolvedType = null;
-      this.extensionField = null;
-      this.declaringField = null;
-      this.comment = comment;
-    }
-    Object.defineProperty(Field.prototype, "required", {
-      get: function() {
-        return this._features.field_presence === "LEGACY_REQUIRED";
-      }
-    });
-    Object.defineProperty(Field.prototype, "optional", {
-      get: function() {
-        return !this.required;
-      }
-    });
-    Object.defineProperty(Field.prototype, "delimited", {
-      get: function() {
-        return this.resolvedType instanceof Type && this._features.message_encoding === "DELIMITED";
-      }
-    });
-    Object.defineProperty(Field.prototype, "packed", {
-      get: function() {
-        return this._features.repeated_field_encoding === "PACKED";
-      }
-    });
-    Object.defineProperty(Field.prototype, "hasPresence", {
-      get: function() {
-        if (this.repeated || this.map) {
-          return false;
-        }
-        return this.partOf || // oneofs
-        this.declaringField || this.extensionField || // extensions
-        this._features.field_presence !== "IMPLICIT";
-      }
-    });
-    Field.prototype.setOption = function setOption(name2, value, ifNotSet) {
-      return ReflectionObject.prototype.setOption.call(this, name2, value, ifNotSet);
-    };
-    Field.prototype.toJSON = function toJSON(toJSONOptions) {
-      var keepComments = toJSONOptions ? Boolean(toJSONOptions.keepComments) : false;
-      return util.toObject([
-        "edition",
-        this._editionToJSON(),
-        "rule",
-        this.rule !== "optional" && this.rule || void 0,
-        "type",
-        this.type,
-        "id",
-        this.id,
-        "extend",
-        this.extend,
-        "options",
-        this.options,
-        "comment",
-        keepComments ? this.comment : void 0
-      ]);
-    };
-    Field.prototype.resolve = function resolve3() {
-      if (this.resolved)
-        return this;
-      if ((this.typeDefault = types.defaults[this.type]) === void 0) {
-        this.resolvedType = (this.declaringField ? this.declaringField.parent : this.parent).lookupTypeOrEnum(this.type);
-        if (this.resolvedType instanceof Type)
-          this.typeDefault = null;
-        else
-          this.typeDefault = this.resolvedType.values[Object.keys(this.resolvedType.values)[0]];
-      } else if (this.options && this.options.proto3_optional) {
-        this.typeDefault = null;
-      }
-      if (this.options && this.options["default"] != null) {
-        this.typeDefault = this.options["default"];
-        if (this.resolvedType instanceof Enum && typeof this.typeDefault === "string")
-          this.typeDefault = this.resolvedType.values[this.typeDefault];
-      }
-      if (this.options) {
-        if (this.options.packed !== void 0 && this.resolvedType && !(this.resolvedType instanceof Enum))
-          delete this.options.packed;
-        if (!Object.keys(this.options).length)
-          this.options = void 0;
-      }
-      if (this.long) {
-        this.typeDefault = util.Long.fromNumber(this.typeDefault, this.type === "uint64" || this.type === "fixed64");
-        if (Object.freeze)
-          Object.freeze(this.typeDefault);
-      } else if (this.bytes && typeof this.typeDefault === "string") {
-        var buf;
-        if (util.base64.test(this.typeDefault))
-          util.base64.decode(this.typeDefault, buf = util.newBuffer(util.base64.length(this.typeDefault)), 0);
-        else
-          util.utf8.write(this.typeDefault, buf = util.newBuffer(util.utf8.length(this.typeDefault)), 0);
-        this.typeDefault = buf;
-      }
-      if (this.map)
-        this.defaultValue = util.emptyObject;
-      else if (this.repeated)
-        this.defaultValue = util.emptyArray;
-      else
-        this.defaultValue = this.typeDefault;
-      if (this.parent instanceof Type)
-        this.parent.ctor.prototype[this.name] = this.defaultValue;
-      return ReflectionObject.prototype.resolve.call(this);
-    };
-    Field.prototype._inferLegacyProtoFeatures = function _inferLegacyProtoFeatures(edition) {
-      if (edition !== "proto2" && edition !== "proto3") {
-        return {};
-      }
-      var features = {};
-      if (this.rule === "required") {
-        features.field_presence = "LEGACY_REQUIRED";
-      }
-      if (this.parent && types.defaults[this.type] === void 0) {
-        var type = this.parent.get(this.type.split(".").pop());
-        if (type && type instanceof Type && type.group) {
-          features.message_encoding = "DELIMITED";
-        }
-      }
-      if (this.getOption("packed") === true) {
-        features.repeated_field_encoding = "PACKED";
-      } else if (this.getOption("packed") === false) {
-        features.repeated_field_encoding = "EXPANDED";
-      }
-      return features;
-    };
-    Field.prototype._resolveFeatures = function _resolveFeatures(edition) {
-      return ReflectionObject.prototype._resolveFeatures.call(this, this._edition || edition);
-    };
-    Field.d = function decorateField(fieldId, fieldType, fieldRule, defaultValue) {
-      if (typeof fieldType === "function")
-        fieldType = util.decorateType(fieldType).name;
-      else if (fieldType && typeof fieldType === "object")
-        fieldType = util.decorateEnum(fieldType).name;
-      return function fieldDecorator(prototype, fieldName) {
-        util.decorateType(prototype.constructor).add(new Field(fieldName, fieldId, fieldType, fieldRule, { "default": defaultValue }));
-      };
-    };
-    Field._configure = function configure(Type_) {
-      Type = Type_;
-    };
-  }
-});
-
-// node_modules/protobufjs/src/oneof.js
-var require_oneof = __commonJS({
-  "node_modules/protobufjs/src/oneof.js"(exports, module) {
-    "use strict";
-    module.exports = OneOf;
-    var ReflectionObject = require_object();
-    ((OneOf.prototype = Object.create(ReflectionObject.prototype)).constructor = OneOf).className = "OneOf";
-    var Field = require_field();
-    var util = require_util9();
-    function OneOf(name2, fieldNames, options, comment) {
-      if (!Array.isArray(fieldNames)) {
-        options = fieldNames;
-        fieldNames = void 0;
-      }
-      ReflectionObject.call(this, name2, options);
-      if (!(fieldNames === void 0 || Array.isArray(fieldNames)))
-        throw TypeError("fieldNames must be an Array");
-      this.oneof = fieldNames || [];
-      this.fieldsArray = [];
-      this.comment = comment;
-    }
-    OneOf.fromJSON = function fromJSON(name2, json) {
-      return new OneOf(name2, json.oneof, json.options, json.comment);
-    };
-    OneOf.prototype.toJSON = function toJSON(toJSONOptions) {
-      var keepComments = toJSONOptions ? Boolean(toJSONOptions.keepComments) : false;
-      return util.toObject([
-        "options",
-        this.options,
-        "oneof",
-        this.oneof,
-        "comment",
-        keepComments ? this.comment : void 0
-      ]);
-    };
-    function addFieldsToParent(oneof) {
-      if (oneof.parent) {
-        for (var i2 = 0; i2 < oneof.fieldsArray.length; ++i2)
-          if (!oneof.fieldsArray[i2].parent)
-            oneof.parent.add(oneof.fieldsArray[i2]);
-      }
-    }
-    OneOf.prototype.add = function add(field2) {
-      if (!(field2 instanceof Field))
-        throw TypeError("field must be a Field");
-      if (field2.parent && field2.parent !== this.parent)
-        field2.parent.remove(field2);
-      this.oneof.push(field2.name);
-      this.fieldsArray.push(field2);
-      field2.partOf = this;
-      addFieldsToParent(this);
-      return this;
-    };
-    OneOf.prototype.remove = function remove(field2) {
-      if (!(field2 instanceof Field))
-        throw TypeError("field must be a Field");
-      var index = this.fieldsArray.indexOf(field2);
-      if (index < 0)
-        throw Error(field2 + " is not a member of " + this);
-      this.fieldsArray.splice(index, 1);
-      index = this.oneof.indexOf(field2.name);
-      if (index > -1)
-        this.oneof.splice(index, 1);
-      field2.partOf = null;
-      return this;
-    };
-    OneOf.prototype.onAdd = function onAdd(parent) {
-      ReflectionObject.prototype.onAdd.call(this, parent);
-      var self2 = this;
-      for (var i2 = 0; i2 < this.oneof.length; ++i2) {
-        var field2 = parent.get(this.oneof[i2]);
-        if (field2 && !field2.partOf) {
-          field2.partOf = self2;
-          self2.fieldsArray.push(field2);
-        }
-      }
-      addFieldsToParent(this);
-    };
-    OneOf.prototype.onRemove = function onRemove(parent) {
-      for (var i2 = 0, field2; i2 < this.fieldsArray.length; ++i2)
-        if ((field2 = this.fieldsArray[i2]).parent)
-          field2.parent.remove(field2);
-      ReflectionObject.prototype.onRemove.call(this, parent);
-    };
-    Object.defineProperty(OneOf.prototype, "isProto3Optional", {
-      get: function() {
-        if (this.fieldsArray == null || this.fieldsArray.length !== 1) {
-          return false;
-        }
-        var field2 = this.fieldsArray[0];
-        return field2.options != null && field2.options["proto3_optional"] === true;
-      }
-    });
-    OneOf.d = function decorateOneOf() {
-      var fieldNames = new Array(arguments.length), index = 0;
-      while (index < arguments.length)
-        fieldNames[index] = arguments[index++];
-      return function oneOfDecorator(prototype, oneofName) {
-        util.decorateType(prototype.constructor).add(new OneOf(oneofName, fieldNames));
-        Object.defineProperty(prototype, oneofName, {
-          get: util.oneOfGetter(fieldNames),
-          set: util.oneOfSetter(fieldNames)
-        });
-      };
-    };
-  }
-});
-
-// node_modules/protobufjs/src/object.js
-var require_object = __commonJS({
-  "node_modules/protobufjs/src/object.js"(exports, module) {
-    "use strict";
-    module.exports = ReflectionObject;
-    ReflectionObject.className = "ReflectionObject";
-    var OneOf = require_oneof();
-    var util = require_util9();
-    var Root;
-    var editions2023Defaults = { enum_type: "OPEN", field_presence: "EXPLICIT", json_format: "ALLOW", message_encoding: "LENGTH_PREFIXED", repeated_field_encoding: "PACKED", utf8_validation: "VERIFY" };
-    var proto2Defaults = { enum_type: "CLOSED", field_presence: "EXPLICIT", json_format: "LEGACY_BEST_EFFORT", message_encoding: "LENGTH_PREFIXED", repeated_field_encoding: "EXPANDED", utf8_validation: "NONE" };
-    var proto3Defaults = { enum_type: "OPEN", field_presence: "IMPLICIT", json_format: "ALLOW", message_encoding: "LENGTH_PREFIXED", repeated_field_encoding: "PACKED", utf8_validation: "VERIFY" };
-    function ReflectionObject(name2, options) {
-      if (!util.isString(name2))
-        throw TypeError("name must be a string");
-      if (options && !util.isObject(options))
-        throw TypeError("options must be an object");
-      this.options = options;
-      this.parsedOptions = null;
-      this.name = name2;
-      this._edition = null;
-      this._defaultEdition = "proto2";
-      this._features = {};
-      this._featuresResolved = false;
-      this.parent = null;
-      this.resolved = false;
-      this.comment = null;
-      this.filename = null;
-    }
-    Object.defineProperties(ReflectionObject.prototype, {
-      /**
-       * Reference to the root namespace.
-       * @name ReflectionObject#root
-       * @type {Root}
-       * @readonly
-       */
-      root: {
-        get: function() {
-          var ptr = this;
-          while (ptr.parent !== null)
-            ptr = ptr.parent;
-          return ptr;
-        }
-      },
-      /**
-       * Full name including leading dot.
-       * @name ReflectionObject#fullName
-       * @type {string}
-       * @readonly
-       */
-      fullName: {
-        get: function() {
-          var path5 = [this.name], ptr = this.parent;
-          while (ptr) {
-            path5.unshift(ptr.name);
-            ptr = ptr.parent;
-          }
-          return path5.join(".");
-        }
-      }
-    });
-    ReflectionObject.prototype.toJSON = /* istanbul ignore next */
-    function toJSON() {
-      throw Error();
-    };
-    ReflectionObject.prototype.onAdd = function onAdd(parent) {
-      if (this.parent && this.parent !== parent)
-        this.parent.remove(this);
-      this.parent = parent;
-      this.resolved = false;
-      var root = parent.root;
-      if (root instanceof Root)
-        root._handleAdd(this);
-    };
-    ReflectionObject.prototype.onRemove = function onRemove(parent) {
-      var root = parent.root;
-      if (root instanceof Root)
-        root._handleRemove(this);
-      this.parent = null;
-      this.resolved = false;
-    };
-    ReflectionObject.prototype.resolve = function resolve3() {
-      if (this.resolved)
-        return this;
-      if (this.root instanceof Root)
-        this.resolved = true;
-      return this;
-    };
-    ReflectionObject.prototype._resolveFeaturesRecursive = function _resolveFeaturesRecursive(edition) {
-      return this._resolveFeatures(this._edition || edition);
-    };
-    ReflectionObject.prototype._resolveFeatures = function _resolveFeatures(edition) {
-      if (this._featuresResolved) {
-        return;
-      }
-      var defaults = {};
-      if (!edition) {
-        throw new Error("Unknown edition for " + this.fullName);
-      }
-      var protoFeatures = util.merge(
-        {},
-        this.options && this.options.features,
-        this._inferLegacyProtoFeatures(edition)
-      );
-      if (this._edition) {
-        if (edition === "proto2") {
-          defaults = Object.assign({}, proto2Defaults);
-        } else if (edition === "proto3") {
-          defaults = Object.assign({}, proto3Defaults);
-        } else if (edition === "2023") {
-          defaults = Object.assign({}, editions2023Defaults);
-        } else {
-          throw new Error("Unknown edition: " + edition);
-        }
-        this._features = util.merge(defaults, protoFeatures);
-        this._featuresResolved = true;
-        return;
-      }
-      if (this.partOf instanceof OneOf) {
-        var lexicalParentFeaturesCopy = util.merge({}, this.partOf._features);
-        this._features = util.merge(lexicalParentFeaturesCopy, protoFeatures);
-      } else if (this.declaringField) {
-      } else if (this.parent) {
-        var parentFeaturesCopy = util.merge({}, this.parent._features);
-        this._features = util.merge(parentFeaturesCopy, protoFeatures);
-      } else {
-        throw new Error("Unable to find a parent for " + this.fullName);
-      }
-      if (this.extensionField) {
-        this.extensionField._features = this._features;
-      }
-      this._featuresResolved = true;
-    };
-    ReflectionObject.prototype._inferLegacyProtoFeatures = function _inferLegacyProtoFeatures() {
-      return {};
-    };
-    ReflectionObject.prototype.getOption = function getOption(name2) {
-      if (this.options)
-        return this.options[name2];
-      return void 0;
-    };
-    ReflectionObject.prototype.setOption = function setOption(name2, value, ifNotSet) {
-      if (name2 === "__proto__")
-        return this;
-      if (!this.options)
-        this.options = {};
-      if (/^features\./.test(name2)) {
-        util.setProperty(this.options, name2, value, ifNotSet);
-      } else if (!ifNotSet || this.options[name2] === void 0) {
-        if (this.getOption(name2) !== value) this.resolved = false;
-        this.options[name2] = value;
-      }
-      return this;
-    };
-    ReflectionObject.prototype.setParsedOption = function setParsedOption(name2, value, propName) {
-      if (name2 === "__proto__")
-        return this;
-      if (!this.parsedOptions) {
-        this.parsedOptions = [];
-      }
-      var parsedOptions = this.parsedOptions;
-      if (propName) {
-        var opt = parsedOptions.find(function(opt2) {
-          return Object.prototype.hasOwnProperty.call(opt2, name2);
-        });
-        if (opt) {
-          var newValue = opt[name2];
-          util.setProperty(newValue, propName, value);
-        } else {
-          opt = {};
-          opt[name2] = util.setProperty({}, propName, value);
-          parsedOptions.push(opt);
-        }
-      } else {
-        var newOpt = {};
-        newOpt[name2] = value;
-        parsedOptions.push(newOpt);
-      }
-      return this;
-    };
-    ReflectionObject.prototype.setOptions = function setOptions(options, ifNotSet) {
-      if (options)
-        for (var keys = Object.keys(options), i2 = 0; i2 < keys.length; ++i2)
-          this.setOption(keys[i2], options[keys[i2]], ifNotSet);
-      return this;
-    };
-    ReflectionObject.prototype.toString = function toString() {
-      var className = this.constructor.className, fullName = this.fullName;
-      if (fullName.length)
-        return className + " " + fullName;
-      return className;
-    };
-    ReflectionObject.prototype._editionToJSON = function _editionToJSON() {
-      if (!this._edition || this._edition === "proto3") {
-        return void 0;
-      }
-      return this._edition;
-    };
-    ReflectionObject._configure = function(Root_) {
-      Root = Root_;
-    };
-  }
-});
-
-// node_modules/protobufjs/src/enum.js
-var require_enum = __commonJS({
-  "node_modules/protobufjs/src/enum.js"(exports, module) {
-    "use strict";
-    module.exports = Enum;
-    var ReflectionObject = require_object();
-    ((Enum.prototype = Object.create(ReflectionObject.prototype)).constructor = Enum).className = "Enum";
-    var Namespace = require_namespace();
-    var util = require_util9();
-    function Enum(name2, values, options, comment, comments, valuesOptions) {
-      ReflectionObject.call(this, name2, options);
-      if (values && typeof values !== "object")
-        throw TypeError("values must be an object");
-      this.valuesById = {};
-      this.values = Object.create(this.valuesById);
-      this.comment = comment;
-      this.comments = comments || {};
-      this.valuesOptions = valuesOptions;
-      this._valuesFeatures = {};
-      this.reserved = void 0;
-      if (values) {
-        for (var keys = Object.keys(values), i2 = 0; i2 < keys.length; ++i2)
-          if (keys[i2] !== "__proto__" && typeof values[keys[i2]] === "number")
-            this.valuesById[this.values[keys[i2]] = values[keys[i2]]] = keys[i2];
-      }
-    }
-    Enum.prototype._resolveFeatures = function _resolveFeatures(edition) {
-      edition = this._edition || edition;
-      ReflectionObject.prototype._resolveFeatures.call(this, edition);
-      Object.keys(this.values).forEach((key) => {
-        var parentFeaturesCopy = util.merge({}, this._features);
-        this._valuesFeatures[key] = util.merge(parentFeaturesCopy, this.valuesOptions && this.valuesOptions[key] && this.valuesOptions[key].features || {});
-      });
-      return this;
-    };
-    Enum.fromJSON = function fromJSON(name2, json) {
-      var enm = new Enum(name2, json.values, json.options, json.comment, json.comments);
-      enm.reserved = json.reserved;
-      if (json.edition)
-        enm._edition = json.edition;
-      enm._defaultEdition = "proto3";
-      return enm;
-    };
-    Enum.prototype.toJSON = function toJSON(toJSONOptions) {
-      var keepComments = toJSONOptions ? Boolean(toJSONOptions.keepComments) : false;
-      return util.toObject([
-        "edition",
-        this._editionToJSON(),
-        "options",
-        this.options,
-        "valuesOptions",
-        this.valuesOptions,
-        "values",
-        this.values,
-        "reserved",
-        this.reserved && this.reserved.length ? this.reserved : void 0,
-        "comment",
-        keepComments ? this.comment : void 0,
-        "comments",
-        keepComments ? this.comments : void 0
-      ]);
-    };
-    Enum.prototype.add = function add(name2, id, comment, options) {
-      if (!util.isString(name2))
-        throw TypeError("name must be a string");
-      if (!util.isInteger(id))
-        throw TypeError("id must be an integer");
-      if (name2 === "__proto__")
-        return this;
-      if (this.values[name2] !== void 0)
-        throw Error("duplicate name '" + name2 + "' in " + this);
-      if (this.isReservedId(id))
-        throw Error("id " + id + " is reserved in " + this);
-      if (this.isReservedName(name2))
-        throw Error("name '" + name2 + "' is reserved in " + this);
-      if (this.valuesById[id] !== void 0) {
-        if (!(this.options && this.options.allow_alias))
-          throw Error("duplicate id " + id + " in " + this);
-        this.values[name2] = id;
-      } else
-        this.valuesById[this.values[name2] = id] = name2;
-      if (options) {
-        if (this.valuesOptions === void 0)
-          this.valuesOptions = {};
-        this.valuesOptions[name2] = options || null;
-      }
-      this.comments[name2] = comment || null;
-      return this;
-    };
-    Enum.prototype.remove = function remove(name2) {
-      if (!util.isString(name2))
-        throw TypeError("name must be a string");
-      var val = this.values[name2];
-      if (val == null)
-        throw Error("name '" + name2 + "' does not exist in " + this);
-      delete this.valuesById[val];
-      delete this.values[name2];
-      delete this.comments[name2];
-      if (this.valuesOptions)
-        delete this.valuesOptions[name2];
-      return this;
-    };
-    Enum.prototype.isReservedId = function isReservedId(id) {
-      return Namespace.isReservedId(this.reserved, id);
-    };
-    Enum.prototype.isReservedName = function isReservedName(name2) {
-      return Namespace.isReservedName(this.reserved, name2);
-    };
-  }
-});
-
-// node_modules/protobufjs/src/encoder.js
-var require_encoder = __commonJS({
-  "node_modules/protobufjs/src/encoder.js"(exports, module) {
-    "use strict";
-    module.exports = encoder;
-    var Enum = require_enum();
-    var types = require_types();
-    var util = require_util9();
-    function genTypePartial(gen, field2, fieldIndex, ref) {
-      return field2.delimited ? gen("types[%i].encode(%s,w.uint32(%i),q+1).uint32(%i)", fieldIndex, ref, (field2.id << 3 | 3) >>> 0, (field2.id << 3 | 4) >>> 0) : gen("types[%i].encode(%s,w.uint32(%i).fork(),q+1).ldelim()", fieldIndex, ref, (field2.id << 3 | 2) >>> 0);
-    }
-    function encoder(mtype) {
-      var gen = util.codegen(["m", "w", "q"], mtype.name + "$encode")("if(!w)")("w=Writer.create()")("if(q===undefined)q=0")("if(q>util.recursionLimit)")('throw Error("max depth exceeded")');
-      var i2, ref;
-      var fields = (
-        /* initializes */
-        mtype.fieldsArray.slice().sort(util.compareFieldsById)
-      );
-      for (var i2 = 0; i2 < fields.length; ++i2) {
-        var field2 = fields[i2].resolve(), index = mtype._fieldsArray.indexOf(field2), type = field2.resolvedType instanceof Enum ? "int32" : field2.type, wireType = types.basic[type];
-        ref = "m" + util.safeProp(field2.name);
-        if (field2.map) {
-          gen("if(%s!=null&&Object.hasOwnProperty.call(m,%j)){", ref, field2.name)("for(var ks=Object.keys(%s),i=0;i<ks.length;++i){", ref)("w.uint32(%i).fork().uint32(%i).%s(ks[i])", (field2.id << 3 | 2) >>> 0, 8 | types.mapKey[field2.keyType], field2.keyType);
-          if (wireType === void 0) gen("types[%i].encode(%s[ks[i]],w.uint32(18).fork(),q+1).ldelim().ldelim()", index, ref);
-          else gen(".uint32(%i).%s(%s[ks[i]]).ldelim()", 16 | wireType, type, ref);
-          gen("}")("}");
-        } else if (field2.repeated) {
-          gen("if(%s!=null&&%s.length){", ref, ref);
-          if (field2.packed && types.packed[type] !== void 0) {
-            gen("w.uint32(%i).fork()", (field2.id << 3 | 2) >>> 0)("for(var i=0;i<%s.length;++i)", ref)("w.%s(%s[i])", type, ref)("w.ldelim()");
-          } else {
-            gen("for(var i=0;i<%s.length;++i)", ref);
-            if (wireType === void 0)
-              genTypePartial(gen, field2, index, ref + "[i]");
-            else gen("w.uint32(%i).%s(%s[i])", (field2.id << 3 | wireType) >>> 0, type, ref);
-          }
-          gen("}");
-        } else {
-          if (field2.optional) gen("if(%s!=null&&Object.hasOwnProperty.call(m,%j))", ref, field2.name);
-          if (wireType === void 0)
-            genTypePartial(gen, field2, index, ref);
-          else gen("w.uint32(%i).%s(%s)", (field2.id << 3 | wireType) >>> 0, type, ref);
-        }
-      }
-      return gen("return w");
-    }
-  }
-});
-
-// node_modules/protobufjs/src/index-light.js
-var require_index_light = __commonJS({
-  "node_modules/protobufjs/src/index-light.js"(exports, module) {
-    "use strict";
-    var protobuf3 = module.exports = require_index_minimal();
-    protobuf3.build = "light";
-    function load(filename, root, callback) {
-      if (typeof root === "function") {
-        callback = root;
-        root = new protobuf3.Root();
-      } else if (!root)
-        root = new protobuf3.Root();
-      return root.load(filename, callback);
-    }
-    protobuf3.load = load;
-    function loadSync(filename, root) {
-      if (!root)
-        root = new protobuf3.Root();
-      return root.loadSync(filename);
-    }
-    protobuf3.loadSync = loadSync;
-    protobuf3.encoder = require_encoder();
-    protobuf3.decoder = require_decoder();
-    protobuf3.verifier = require_verifier();
-    protobuf3.converter = require_converter();
-    protobuf3.ReflectionObject = require_object();
-    protobuf3.Namespace = require_namespace();
-    protobuf3.Root = require_root();
-    protobuf3.Enum = require_enum();
-    protobuf3.Type = require_type();
-    protobuf3.Field = require_field();
-    protobuf3.OneOf = require_oneof();
-    protobuf3.MapField = require_mapfield();
-    protobuf3.Service = require_service2();
-    protobuf3.Method = require_method();
-    protobuf3.Message = require_message();
-    protobuf3.wrappers = require_wrappers();
-    protobuf3.types = require_types();
-    protobuf3.util = require_util9();
-    protobuf3.ReflectionObject._configure(protobuf3.Root);
-    protobuf3.Namespace._configure(protobuf3.Type, protobuf3.Service, protobuf3.Enum);
-    protobuf3.Root._configure(protobuf3.Type);
-    protobuf3.Field._configure(protobuf3.Type);
-  }
-});
-
-// node_modules/protobufjs/light.js
-var require_light = __commonJS({
-  "node_modules/protobufjs/light.js"(exports, module) {
-    "use strict";
-    module.exports = require_index_light();
+    module.exports = require_index_minimal();
   }
 });
 
 // node_modules/bottleneck/light.js
-var require_light2 = __commonJS({
+var require_light = __commonJS({
   "node_modules/bottleneck/light.js"(exports, module) {
     (function(global2, factory) {
       typeof exports === "object" && typeof module !== "undefined" ? module.exports = factory() : typeof define === "function" && define.amd ? define(factory) : global2.Bottleneck = factory();
@@ -27139,42 +24302,3948 @@ var FileSource = class {
 };
 
 // src/onnx/stream-decode.ts
-var import_light = __toESM(require_light(), 1);
+var import_minimal2 = __toESM(require_minimal2(), 1);
 
-// src/onnx/onnx-proto.generated.ts
-var ONNX_PROTO_JSON = { "nested": { "onnx": { "options": { "optimize_for": "LITE_RUNTIME" }, "nested": { "Version": { "edition": "proto2", "values": { "_START_VERSION": 0, "IR_VERSION_2017_10_10": 1, "IR_VERSION_2017_10_30": 2, "IR_VERSION_2017_11_3": 3, "IR_VERSION_2019_1_22": 4, "IR_VERSION_2019_3_18": 5, "IR_VERSION_2019_9_19": 6, "IR_VERSION_2020_5_8": 7, "IR_VERSION": 8 } }, "AttributeProto": { "edition": "proto2", "fields": { "name": { "type": "string", "id": 1 }, "ref_attr_name": { "type": "string", "id": 21 }, "doc_string": { "type": "string", "id": 13 }, "type": { "type": "AttributeType", "id": 20 }, "f": { "type": "float", "id": 2 }, "i": { "type": "int64", "id": 3 }, "s": { "type": "bytes", "id": 4 }, "t": { "type": "TensorProto", "id": 5 }, "g": { "type": "GraphProto", "id": 6 }, "sparse_tensor": { "type": "SparseTensorProto", "id": 22 }, "tp": { "type": "TypeProto", "id": 14 }, "floats": { "rule": "repeated", "type": "float", "id": 7 }, "ints": { "rule": "repeated", "type": "int64", "id": 8 }, "strings": { "rule": "repeated", "type": "bytes", "id": 9 }, "tensors": { "rule": "repeated", "type": "TensorProto", "id": 10 }, "graphs": { "rule": "repeated", "type": "GraphProto", "id": 11 }, "sparse_tensors": { "rule": "repeated", "type": "SparseTensorProto", "id": 23 }, "type_protos": { "rule": "repeated", "type": "TypeProto", "id": 15 } }, "nested": { "AttributeType": { "values": { "UNDEFINED": 0, "FLOAT": 1, "INT": 2, "STRING": 3, "TENSOR": 4, "GRAPH": 5, "SPARSE_TENSOR": 11, "TYPE_PROTO": 13, "FLOATS": 6, "INTS": 7, "STRINGS": 8, "TENSORS": 9, "GRAPHS": 10, "SPARSE_TENSORS": 12, "TYPE_PROTOS": 14 } } } }, "ValueInfoProto": { "edition": "proto2", "fields": { "name": { "type": "string", "id": 1 }, "type": { "type": "TypeProto", "id": 2 }, "doc_string": { "type": "string", "id": 3 } } }, "NodeProto": { "edition": "proto2", "fields": { "input": { "rule": "repeated", "type": "string", "id": 1 }, "output": { "rule": "repeated", "type": "string", "id": 2 }, "name": { "type": "string", "id": 3 }, "op_type": { "type": "string", "id": 4 }, "domain": { "type": "string", "id": 7 }, "attribute": { "rule": "repeated", "type": "AttributeProto", "id": 5 }, "doc_string": { "type": "string", "id": 6 }, "overload": { "type": "string", "id": 8 }, "metadata_props": { "rule": "repeated", "type": "StringStringEntryProto", "id": 9 } } }, "TrainingInfoProto": { "edition": "proto2", "fields": { "initialization": { "type": "GraphProto", "id": 1 }, "algorithm": { "type": "GraphProto", "id": 2 }, "initialization_binding": { "rule": "repeated", "type": "StringStringEntryProto", "id": 3 }, "update_binding": { "rule": "repeated", "type": "StringStringEntryProto", "id": 4 } } }, "ModelProto": { "edition": "proto2", "fields": { "ir_version": { "type": "int64", "id": 1 }, "opset_import": { "rule": "repeated", "type": "OperatorSetIdProto", "id": 8 }, "producer_name": { "type": "string", "id": 2 }, "producer_version": { "type": "string", "id": 3 }, "domain": { "type": "string", "id": 4 }, "model_version": { "type": "int64", "id": 5 }, "doc_string": { "type": "string", "id": 6 }, "graph": { "type": "GraphProto", "id": 7 }, "metadata_props": { "rule": "repeated", "type": "StringStringEntryProto", "id": 14 }, "training_info": { "rule": "repeated", "type": "TrainingInfoProto", "id": 20 }, "functions": { "rule": "repeated", "type": "FunctionProto", "id": 25 } } }, "StringStringEntryProto": { "edition": "proto2", "fields": { "key": { "type": "string", "id": 1 }, "value": { "type": "string", "id": 2 } } }, "TensorAnnotation": { "edition": "proto2", "fields": { "tensor_name": { "type": "string", "id": 1 }, "quant_parameter_tensor_names": { "rule": "repeated", "type": "StringStringEntryProto", "id": 2 } } }, "GraphProto": { "edition": "proto2", "fields": { "node": { "rule": "repeated", "type": "NodeProto", "id": 1 }, "name": { "type": "string", "id": 2 }, "initializer": { "rule": "repeated", "type": "TensorProto", "id": 5 }, "sparse_initializer": { "rule": "repeated", "type": "SparseTensorProto", "id": 15 }, "doc_string": { "type": "string", "id": 10 }, "input": { "rule": "repeated", "type": "ValueInfoProto", "id": 11 }, "output": { "rule": "repeated", "type": "ValueInfoProto", "id": 12 }, "value_info": { "rule": "repeated", "type": "ValueInfoProto", "id": 13 }, "quantization_annotation": { "rule": "repeated", "type": "TensorAnnotation", "id": 14 } }, "reserved": [[3, 3], [4, 4], [6, 9], "ir_version", "producer_version", "producer_tag", "domain"] }, "TensorProto": { "edition": "proto2", "fields": { "dims": { "rule": "repeated", "type": "int64", "id": 1 }, "data_type": { "type": "int32", "id": 2 }, "segment": { "type": "Segment", "id": 3 }, "float_data": { "rule": "repeated", "type": "float", "id": 4, "options": { "packed": true } }, "int32_data": { "rule": "repeated", "type": "int32", "id": 5, "options": { "packed": true } }, "string_data": { "rule": "repeated", "type": "bytes", "id": 6 }, "int64_data": { "rule": "repeated", "type": "int64", "id": 7, "options": { "packed": true } }, "name": { "type": "string", "id": 8 }, "doc_string": { "type": "string", "id": 12 }, "raw_data": { "type": "bytes", "id": 9 }, "external_data": { "rule": "repeated", "type": "StringStringEntryProto", "id": 13 }, "data_location": { "type": "DataLocation", "id": 14 }, "double_data": { "rule": "repeated", "type": "double", "id": 10, "options": { "packed": true } }, "uint64_data": { "rule": "repeated", "type": "uint64", "id": 11, "options": { "packed": true } } }, "nested": { "DataType": { "values": { "UNDEFINED": 0, "FLOAT": 1, "UINT8": 2, "INT8": 3, "UINT16": 4, "INT16": 5, "INT32": 6, "INT64": 7, "STRING": 8, "BOOL": 9, "FLOAT16": 10, "DOUBLE": 11, "UINT32": 12, "UINT64": 13, "COMPLEX64": 14, "COMPLEX128": 15, "BFLOAT16": 16 } }, "Segment": { "fields": { "begin": { "type": "int64", "id": 1 }, "end": { "type": "int64", "id": 2 } } }, "DataLocation": { "values": { "DEFAULT": 0, "EXTERNAL": 1 } } } }, "SparseTensorProto": { "edition": "proto2", "fields": { "values": { "type": "TensorProto", "id": 1 }, "indices": { "type": "TensorProto", "id": 2 }, "dims": { "rule": "repeated", "type": "int64", "id": 3 } } }, "TensorShapeProto": { "edition": "proto2", "fields": { "dim": { "rule": "repeated", "type": "Dimension", "id": 1 } }, "nested": { "Dimension": { "oneofs": { "value": { "oneof": ["dim_value", "dim_param"] } }, "fields": { "dim_value": { "type": "int64", "id": 1 }, "dim_param": { "type": "string", "id": 2 }, "denotation": { "type": "string", "id": 3 } } } } }, "TypeProto": { "edition": "proto2", "oneofs": { "value": { "oneof": ["tensor_type", "sequence_type", "map_type", "optional_type", "sparse_tensor_type"] } }, "fields": { "tensor_type": { "type": "Tensor", "id": 1 }, "sequence_type": { "type": "Sequence", "id": 4 }, "map_type": { "type": "Map", "id": 5 }, "optional_type": { "type": "Optional", "id": 9 }, "sparse_tensor_type": { "type": "SparseTensor", "id": 8 }, "denotation": { "type": "string", "id": 6 } }, "nested": { "Tensor": { "fields": { "elem_type": { "type": "int32", "id": 1 }, "shape": { "type": "TensorShapeProto", "id": 2 } } }, "Sequence": { "fields": { "elem_type": { "type": "TypeProto", "id": 1 } } }, "Map": { "fields": { "key_type": { "type": "int32", "id": 1 }, "value_type": { "type": "TypeProto", "id": 2 } } }, "Optional": { "fields": { "elem_type": { "type": "TypeProto", "id": 1 } } }, "SparseTensor": { "fields": { "elem_type": { "type": "int32", "id": 1 }, "shape": { "type": "TensorShapeProto", "id": 2 } } } } }, "OperatorSetIdProto": { "edition": "proto2", "fields": { "domain": { "type": "string", "id": 1 }, "version": { "type": "int64", "id": 2 } } }, "OperatorStatus": { "edition": "proto2", "values": { "EXPERIMENTAL": 0, "STABLE": 1 } }, "FunctionProto": { "edition": "proto2", "fields": { "name": { "type": "string", "id": 1 }, "input": { "rule": "repeated", "type": "string", "id": 4 }, "output": { "rule": "repeated", "type": "string", "id": 5 }, "attribute": { "rule": "repeated", "type": "string", "id": 6 }, "node": { "rule": "repeated", "type": "NodeProto", "id": 7 }, "doc_string": { "type": "string", "id": 8 }, "opset_import": { "rule": "repeated", "type": "OperatorSetIdProto", "id": 9 }, "domain": { "type": "string", "id": 10 } }, "reserved": [[2, 2], "since_version", [3, 3], "status"] } } } } };
+// src/onnx/onnx-fields.generated.ts
+var ONNX_FIELDS = { "AttributeProto": { "1": { "name": "name", "repeated": false }, "2": { "name": "f", "repeated": false }, "3": { "name": "i", "repeated": false }, "4": { "name": "s", "repeated": false }, "5": { "name": "t", "repeated": false, "message": "TensorProto" }, "6": { "name": "g", "repeated": false, "message": "GraphProto" }, "7": { "name": "floats", "repeated": true }, "8": { "name": "ints", "repeated": true }, "9": { "name": "strings", "repeated": true }, "10": { "name": "tensors", "repeated": true, "message": "TensorProto" }, "11": { "name": "graphs", "repeated": true, "message": "GraphProto" }, "13": { "name": "doc_string", "repeated": false }, "14": { "name": "tp", "repeated": false, "message": "TypeProto" }, "15": { "name": "type_protos", "repeated": true, "message": "TypeProto" }, "20": { "name": "type", "repeated": false }, "21": { "name": "ref_attr_name", "repeated": false }, "22": { "name": "sparse_tensor", "repeated": false, "message": "SparseTensorProto" }, "23": { "name": "sparse_tensors", "repeated": true, "message": "SparseTensorProto" } }, "ValueInfoProto": { "1": { "name": "name", "repeated": false }, "2": { "name": "type", "repeated": false, "message": "TypeProto" }, "3": { "name": "doc_string", "repeated": false } }, "NodeProto": { "1": { "name": "input", "repeated": true }, "2": { "name": "output", "repeated": true }, "3": { "name": "name", "repeated": false }, "4": { "name": "op_type", "repeated": false }, "5": { "name": "attribute", "repeated": true, "message": "AttributeProto" }, "6": { "name": "doc_string", "repeated": false }, "7": { "name": "domain", "repeated": false }, "8": { "name": "overload", "repeated": false }, "9": { "name": "metadata_props", "repeated": true, "message": "StringStringEntryProto" } }, "TrainingInfoProto": { "1": { "name": "initialization", "repeated": false, "message": "GraphProto" }, "2": { "name": "algorithm", "repeated": false, "message": "GraphProto" }, "3": { "name": "initialization_binding", "repeated": true, "message": "StringStringEntryProto" }, "4": { "name": "update_binding", "repeated": true, "message": "StringStringEntryProto" } }, "ModelProto": { "1": { "name": "ir_version", "repeated": false }, "2": { "name": "producer_name", "repeated": false }, "3": { "name": "producer_version", "repeated": false }, "4": { "name": "domain", "repeated": false }, "5": { "name": "model_version", "repeated": false }, "6": { "name": "doc_string", "repeated": false }, "7": { "name": "graph", "repeated": false, "message": "GraphProto" }, "8": { "name": "opset_import", "repeated": true, "message": "OperatorSetIdProto" }, "14": { "name": "metadata_props", "repeated": true, "message": "StringStringEntryProto" }, "20": { "name": "training_info", "repeated": true, "message": "TrainingInfoProto" }, "25": { "name": "functions", "repeated": true, "message": "FunctionProto" } }, "StringStringEntryProto": { "1": { "name": "key", "repeated": false }, "2": { "name": "value", "repeated": false } }, "TensorAnnotation": { "1": { "name": "tensor_name", "repeated": false }, "2": { "name": "quant_parameter_tensor_names", "repeated": true, "message": "StringStringEntryProto" } }, "GraphProto": { "1": { "name": "node", "repeated": true, "message": "NodeProto" }, "2": { "name": "name", "repeated": false }, "5": { "name": "initializer", "repeated": true, "message": "TensorProto" }, "10": { "name": "doc_string", "repeated": false }, "11": { "name": "input", "repeated": true, "message": "ValueInfoProto" }, "12": { "name": "output", "repeated": true, "message": "ValueInfoProto" }, "13": { "name": "value_info", "repeated": true, "message": "ValueInfoProto" }, "14": { "name": "quantization_annotation", "repeated": true, "message": "TensorAnnotation" }, "15": { "name": "sparse_initializer", "repeated": true, "message": "SparseTensorProto" } }, "TensorProto": { "1": { "name": "dims", "repeated": true }, "2": { "name": "data_type", "repeated": false }, "3": { "name": "segment", "repeated": false, "message": "TensorProto.Segment" }, "4": { "name": "float_data", "repeated": true }, "5": { "name": "int32_data", "repeated": true }, "6": { "name": "string_data", "repeated": true }, "7": { "name": "int64_data", "repeated": true }, "8": { "name": "name", "repeated": false }, "9": { "name": "raw_data", "repeated": false }, "10": { "name": "double_data", "repeated": true }, "11": { "name": "uint64_data", "repeated": true }, "12": { "name": "doc_string", "repeated": false }, "13": { "name": "external_data", "repeated": true, "message": "StringStringEntryProto" }, "14": { "name": "data_location", "repeated": false } }, "TensorProto.Segment": { "1": { "name": "begin", "repeated": false }, "2": { "name": "end", "repeated": false } }, "SparseTensorProto": { "1": { "name": "values", "repeated": false, "message": "TensorProto" }, "2": { "name": "indices", "repeated": false, "message": "TensorProto" }, "3": { "name": "dims", "repeated": true } }, "TensorShapeProto": { "1": { "name": "dim", "repeated": true, "message": "TensorShapeProto.Dimension" } }, "TensorShapeProto.Dimension": { "1": { "name": "dim_value", "repeated": false }, "2": { "name": "dim_param", "repeated": false }, "3": { "name": "denotation", "repeated": false } }, "TypeProto": { "1": { "name": "tensor_type", "repeated": false, "message": "TypeProto.Tensor" }, "4": { "name": "sequence_type", "repeated": false, "message": "TypeProto.Sequence" }, "5": { "name": "map_type", "repeated": false, "message": "TypeProto.Map" }, "6": { "name": "denotation", "repeated": false }, "8": { "name": "sparse_tensor_type", "repeated": false, "message": "TypeProto.SparseTensor" }, "9": { "name": "optional_type", "repeated": false, "message": "TypeProto.Optional" } }, "TypeProto.Tensor": { "1": { "name": "elem_type", "repeated": false }, "2": { "name": "shape", "repeated": false, "message": "TensorShapeProto" } }, "TypeProto.Sequence": { "1": { "name": "elem_type", "repeated": false, "message": "TypeProto" } }, "TypeProto.Map": { "1": { "name": "key_type", "repeated": false }, "2": { "name": "value_type", "repeated": false, "message": "TypeProto" } }, "TypeProto.Optional": { "1": { "name": "elem_type", "repeated": false, "message": "TypeProto" } }, "TypeProto.SparseTensor": { "1": { "name": "elem_type", "repeated": false }, "2": { "name": "shape", "repeated": false, "message": "TensorShapeProto" } }, "OperatorSetIdProto": { "1": { "name": "domain", "repeated": false }, "2": { "name": "version", "repeated": false } }, "FunctionProto": { "1": { "name": "name", "repeated": false }, "4": { "name": "input", "repeated": true }, "5": { "name": "output", "repeated": true }, "6": { "name": "attribute", "repeated": true }, "7": { "name": "node", "repeated": true, "message": "NodeProto" }, "8": { "name": "doc_string", "repeated": false }, "9": { "name": "opset_import", "repeated": true, "message": "OperatorSetIdProto" }, "10": { "name": "domain", "repeated": false } } };
+
+// src/onnx/onnx-proto.static.generated.ts
+var import_minimal = __toESM(require_minimal2(), 1);
+var $Reader = import_minimal.default.Reader;
+var $util = import_minimal.default.util;
+var $root = import_minimal.default.roots["default"] || (import_minimal.default.roots["default"] = {});
+var onnx = $root.onnx = (() => {
+  const onnx2 = {};
+  onnx2.Version = (function() {
+    const valuesById = {}, values = Object.create(valuesById);
+    values[valuesById[0] = "_START_VERSION"] = 0;
+    values[valuesById[1] = "IR_VERSION_2017_10_10"] = 1;
+    values[valuesById[2] = "IR_VERSION_2017_10_30"] = 2;
+    values[valuesById[3] = "IR_VERSION_2017_11_3"] = 3;
+    values[valuesById[4] = "IR_VERSION_2019_1_22"] = 4;
+    values[valuesById[5] = "IR_VERSION_2019_3_18"] = 5;
+    values[valuesById[6] = "IR_VERSION_2019_9_19"] = 6;
+    values[valuesById[7] = "IR_VERSION_2020_5_8"] = 7;
+    values[valuesById[8] = "IR_VERSION"] = 8;
+    return values;
+  })();
+  onnx2.AttributeProto = (function() {
+    function AttributeProto(p) {
+      this.floats = [];
+      this.ints = [];
+      this.strings = [];
+      this.tensors = [];
+      this.graphs = [];
+      this.sparse_tensors = [];
+      this.type_protos = [];
+      if (p) {
+        for (var ks = Object.keys(p), i2 = 0; i2 < ks.length; ++i2)
+          if (p[ks[i2]] != null && ks[i2] !== "__proto__")
+            this[ks[i2]] = p[ks[i2]];
+      }
+    }
+    AttributeProto.prototype.name = "";
+    AttributeProto.prototype.ref_attr_name = "";
+    AttributeProto.prototype.doc_string = "";
+    AttributeProto.prototype.type = 0;
+    AttributeProto.prototype.f = 0;
+    AttributeProto.prototype.i = $util.Long ? $util.Long.fromBits(0, 0, false) : 0;
+    AttributeProto.prototype.s = $util.newBuffer([]);
+    AttributeProto.prototype.t = null;
+    AttributeProto.prototype.g = null;
+    AttributeProto.prototype.sparse_tensor = null;
+    AttributeProto.prototype.tp = null;
+    AttributeProto.prototype.floats = $util.emptyArray;
+    AttributeProto.prototype.ints = $util.emptyArray;
+    AttributeProto.prototype.strings = $util.emptyArray;
+    AttributeProto.prototype.tensors = $util.emptyArray;
+    AttributeProto.prototype.graphs = $util.emptyArray;
+    AttributeProto.prototype.sparse_tensors = $util.emptyArray;
+    AttributeProto.prototype.type_protos = $util.emptyArray;
+    AttributeProto.decode = function decode(r, l, e, n) {
+      if (!(r instanceof $Reader))
+        r = $Reader.create(r);
+      if (n === void 0)
+        n = 0;
+      if (n > $Reader.recursionLimit)
+        throw Error("maximum nesting depth exceeded");
+      var c, m;
+      if (l === void 0)
+        c = r.len;
+      else {
+        c = r.pos + l;
+        if (c > r.len)
+          throw RangeError("index out of range");
+        l = r.len;
+        r.len = c;
+      }
+      m = new $root.onnx.AttributeProto();
+      while (r.pos < c) {
+        var t = r.uint32();
+        if (t === e)
+          break;
+        switch (t >>> 3) {
+          case 1: {
+            m.name = r.string();
+            break;
+          }
+          case 21: {
+            m.ref_attr_name = r.string();
+            break;
+          }
+          case 13: {
+            m.doc_string = r.string();
+            break;
+          }
+          case 20: {
+            m.type = r.int32();
+            break;
+          }
+          case 2: {
+            m.f = r.float();
+            break;
+          }
+          case 3: {
+            m.i = r.int64();
+            break;
+          }
+          case 4: {
+            m.s = r.bytes();
+            break;
+          }
+          case 5: {
+            m.t = $root.onnx.TensorProto.decode(r, r.uint32(), void 0, n + 1);
+            break;
+          }
+          case 6: {
+            m.g = $root.onnx.GraphProto.decode(r, r.uint32(), void 0, n + 1);
+            break;
+          }
+          case 22: {
+            m.sparse_tensor = $root.onnx.SparseTensorProto.decode(r, r.uint32(), void 0, n + 1);
+            break;
+          }
+          case 14: {
+            m.tp = $root.onnx.TypeProto.decode(r, r.uint32(), void 0, n + 1);
+            break;
+          }
+          case 7: {
+            if (!(m.floats && m.floats.length))
+              m.floats = [];
+            if ((t & 7) === 2) {
+              var c2 = r.uint32() + r.pos;
+              if (c2 > r.len)
+                throw RangeError("index out of range");
+              r.len = c2;
+              while (r.pos < c2)
+                m.floats.push(r.float());
+              if (r.pos !== c2)
+                throw RangeError("index out of range");
+              r.len = c;
+            } else
+              m.floats.push(r.float());
+            break;
+          }
+          case 8: {
+            if (!(m.ints && m.ints.length))
+              m.ints = [];
+            if ((t & 7) === 2) {
+              var c2 = r.uint32() + r.pos;
+              if (c2 > r.len)
+                throw RangeError("index out of range");
+              r.len = c2;
+              while (r.pos < c2)
+                m.ints.push(r.int64());
+              if (r.pos !== c2)
+                throw RangeError("index out of range");
+              r.len = c;
+            } else
+              m.ints.push(r.int64());
+            break;
+          }
+          case 9: {
+            if (!(m.strings && m.strings.length))
+              m.strings = [];
+            m.strings.push(r.bytes());
+            break;
+          }
+          case 10: {
+            if (!(m.tensors && m.tensors.length))
+              m.tensors = [];
+            m.tensors.push($root.onnx.TensorProto.decode(r, r.uint32(), void 0, n + 1));
+            break;
+          }
+          case 11: {
+            if (!(m.graphs && m.graphs.length))
+              m.graphs = [];
+            m.graphs.push($root.onnx.GraphProto.decode(r, r.uint32(), void 0, n + 1));
+            break;
+          }
+          case 23: {
+            if (!(m.sparse_tensors && m.sparse_tensors.length))
+              m.sparse_tensors = [];
+            m.sparse_tensors.push($root.onnx.SparseTensorProto.decode(r, r.uint32(), void 0, n + 1));
+            break;
+          }
+          case 15: {
+            if (!(m.type_protos && m.type_protos.length))
+              m.type_protos = [];
+            m.type_protos.push($root.onnx.TypeProto.decode(r, r.uint32(), void 0, n + 1));
+            break;
+          }
+          default:
+            r.skipType(t & 7, n);
+            break;
+        }
+      }
+      if (l !== void 0) {
+        if (r.pos !== c)
+          throw RangeError("index out of range");
+        r.len = l;
+      }
+      return m;
+    };
+    AttributeProto.fromObject = function fromObject(d, n) {
+      if (d instanceof $root.onnx.AttributeProto)
+        return d;
+      if (!$util.isObject(d))
+        throw TypeError(".onnx.AttributeProto: object expected");
+      if (n === void 0)
+        n = 0;
+      if (n > $util.recursionLimit)
+        throw Error("maximum nesting depth exceeded");
+      var m = new $root.onnx.AttributeProto();
+      if (d.name != null) {
+        m.name = String(d.name);
+      }
+      if (d.ref_attr_name != null) {
+        m.ref_attr_name = String(d.ref_attr_name);
+      }
+      if (d.doc_string != null) {
+        m.doc_string = String(d.doc_string);
+      }
+      switch (d.type) {
+        default:
+          if (typeof d.type === "number") {
+            m.type = d.type;
+            break;
+          }
+          break;
+        case "UNDEFINED":
+        case 0:
+          m.type = 0;
+          break;
+        case "FLOAT":
+        case 1:
+          m.type = 1;
+          break;
+        case "INT":
+        case 2:
+          m.type = 2;
+          break;
+        case "STRING":
+        case 3:
+          m.type = 3;
+          break;
+        case "TENSOR":
+        case 4:
+          m.type = 4;
+          break;
+        case "GRAPH":
+        case 5:
+          m.type = 5;
+          break;
+        case "SPARSE_TENSOR":
+        case 11:
+          m.type = 11;
+          break;
+        case "TYPE_PROTO":
+        case 13:
+          m.type = 13;
+          break;
+        case "FLOATS":
+        case 6:
+          m.type = 6;
+          break;
+        case "INTS":
+        case 7:
+          m.type = 7;
+          break;
+        case "STRINGS":
+        case 8:
+          m.type = 8;
+          break;
+        case "TENSORS":
+        case 9:
+          m.type = 9;
+          break;
+        case "GRAPHS":
+        case 10:
+          m.type = 10;
+          break;
+        case "SPARSE_TENSORS":
+        case 12:
+          m.type = 12;
+          break;
+        case "TYPE_PROTOS":
+        case 14:
+          m.type = 14;
+          break;
+      }
+      if (d.f != null) {
+        m.f = Number(d.f);
+      }
+      if (d.i != null) {
+        if ($util.Long)
+          m.i = $util.Long.fromValue(d.i, false);
+        else if (typeof d.i === "string")
+          m.i = parseInt(d.i, 10);
+        else if (typeof d.i === "number")
+          m.i = d.i;
+        else if (typeof d.i === "object")
+          m.i = new $util.LongBits(d.i.low >>> 0, d.i.high >>> 0).toNumber();
+      }
+      if (d.s != null) {
+        if (typeof d.s === "string")
+          $util.base64.decode(d.s, m.s = $util.newBuffer($util.base64.length(d.s)), 0);
+        else if (d.s.length >= 0)
+          m.s = d.s;
+      }
+      if (d.t != null) {
+        if (!$util.isObject(d.t))
+          throw TypeError(".onnx.AttributeProto.t: object expected");
+        m.t = $root.onnx.TensorProto.fromObject(d.t, n + 1);
+      }
+      if (d.g != null) {
+        if (!$util.isObject(d.g))
+          throw TypeError(".onnx.AttributeProto.g: object expected");
+        m.g = $root.onnx.GraphProto.fromObject(d.g, n + 1);
+      }
+      if (d.sparse_tensor != null) {
+        if (!$util.isObject(d.sparse_tensor))
+          throw TypeError(".onnx.AttributeProto.sparse_tensor: object expected");
+        m.sparse_tensor = $root.onnx.SparseTensorProto.fromObject(d.sparse_tensor, n + 1);
+      }
+      if (d.tp != null) {
+        if (!$util.isObject(d.tp))
+          throw TypeError(".onnx.AttributeProto.tp: object expected");
+        m.tp = $root.onnx.TypeProto.fromObject(d.tp, n + 1);
+      }
+      if (d.floats) {
+        if (!Array.isArray(d.floats))
+          throw TypeError(".onnx.AttributeProto.floats: array expected");
+        m.floats = [];
+        for (var i2 = 0; i2 < d.floats.length; ++i2) {
+          m.floats[i2] = Number(d.floats[i2]);
+        }
+      }
+      if (d.ints) {
+        if (!Array.isArray(d.ints))
+          throw TypeError(".onnx.AttributeProto.ints: array expected");
+        m.ints = [];
+        for (var i2 = 0; i2 < d.ints.length; ++i2) {
+          if ($util.Long)
+            m.ints[i2] = $util.Long.fromValue(d.ints[i2], false);
+          else if (typeof d.ints[i2] === "string")
+            m.ints[i2] = parseInt(d.ints[i2], 10);
+          else if (typeof d.ints[i2] === "number")
+            m.ints[i2] = d.ints[i2];
+          else if (typeof d.ints[i2] === "object")
+            m.ints[i2] = new $util.LongBits(d.ints[i2].low >>> 0, d.ints[i2].high >>> 0).toNumber();
+        }
+      }
+      if (d.strings) {
+        if (!Array.isArray(d.strings))
+          throw TypeError(".onnx.AttributeProto.strings: array expected");
+        m.strings = [];
+        for (var i2 = 0; i2 < d.strings.length; ++i2) {
+          if (typeof d.strings[i2] === "string")
+            $util.base64.decode(d.strings[i2], m.strings[i2] = $util.newBuffer($util.base64.length(d.strings[i2])), 0);
+          else if (d.strings[i2].length >= 0)
+            m.strings[i2] = d.strings[i2];
+        }
+      }
+      if (d.tensors) {
+        if (!Array.isArray(d.tensors))
+          throw TypeError(".onnx.AttributeProto.tensors: array expected");
+        m.tensors = [];
+        for (var i2 = 0; i2 < d.tensors.length; ++i2) {
+          if (!$util.isObject(d.tensors[i2]))
+            throw TypeError(".onnx.AttributeProto.tensors: object expected");
+          m.tensors[i2] = $root.onnx.TensorProto.fromObject(d.tensors[i2], n + 1);
+        }
+      }
+      if (d.graphs) {
+        if (!Array.isArray(d.graphs))
+          throw TypeError(".onnx.AttributeProto.graphs: array expected");
+        m.graphs = [];
+        for (var i2 = 0; i2 < d.graphs.length; ++i2) {
+          if (!$util.isObject(d.graphs[i2]))
+            throw TypeError(".onnx.AttributeProto.graphs: object expected");
+          m.graphs[i2] = $root.onnx.GraphProto.fromObject(d.graphs[i2], n + 1);
+        }
+      }
+      if (d.sparse_tensors) {
+        if (!Array.isArray(d.sparse_tensors))
+          throw TypeError(".onnx.AttributeProto.sparse_tensors: array expected");
+        m.sparse_tensors = [];
+        for (var i2 = 0; i2 < d.sparse_tensors.length; ++i2) {
+          if (!$util.isObject(d.sparse_tensors[i2]))
+            throw TypeError(".onnx.AttributeProto.sparse_tensors: object expected");
+          m.sparse_tensors[i2] = $root.onnx.SparseTensorProto.fromObject(d.sparse_tensors[i2], n + 1);
+        }
+      }
+      if (d.type_protos) {
+        if (!Array.isArray(d.type_protos))
+          throw TypeError(".onnx.AttributeProto.type_protos: array expected");
+        m.type_protos = [];
+        for (var i2 = 0; i2 < d.type_protos.length; ++i2) {
+          if (!$util.isObject(d.type_protos[i2]))
+            throw TypeError(".onnx.AttributeProto.type_protos: object expected");
+          m.type_protos[i2] = $root.onnx.TypeProto.fromObject(d.type_protos[i2], n + 1);
+        }
+      }
+      return m;
+    };
+    AttributeProto.toObject = function toObject(m, o, q) {
+      if (!o)
+        o = {};
+      if (q === void 0)
+        q = 0;
+      if (q > $util.recursionLimit)
+        throw Error("max depth exceeded");
+      var d = {};
+      if (o.arrays || o.defaults) {
+        d.floats = [];
+        d.ints = [];
+        d.strings = [];
+        d.tensors = [];
+        d.graphs = [];
+        d.type_protos = [];
+        d.sparse_tensors = [];
+      }
+      if (o.defaults) {
+        d.name = "";
+        d.f = 0;
+        if ($util.Long) {
+          var n = new $util.Long(0, 0, false);
+          d.i = o.longs === String ? n.toString() : o.longs === Number ? n.toNumber() : typeof BigInt !== "undefined" && o.longs === BigInt ? n.toBigInt() : n;
+        } else
+          d.i = o.longs === String ? "0" : typeof BigInt !== "undefined" && o.longs === BigInt ? BigInt("0") : 0;
+        if (o.bytes === String)
+          d.s = "";
+        else {
+          d.s = [];
+          if (o.bytes !== Array)
+            d.s = $util.newBuffer(d.s);
+        }
+        d.t = null;
+        d.g = null;
+        d.doc_string = "";
+        d.tp = null;
+        d.type = o.enums === String ? "UNDEFINED" : 0;
+        d.ref_attr_name = "";
+        d.sparse_tensor = null;
+      }
+      if (m.name != null && Object.hasOwnProperty.call(m, "name")) {
+        d.name = m.name;
+      }
+      if (m.f != null && Object.hasOwnProperty.call(m, "f")) {
+        d.f = o.json && !isFinite(m.f) ? String(m.f) : m.f;
+      }
+      if (m.i != null && Object.hasOwnProperty.call(m, "i")) {
+        if (typeof BigInt !== "undefined" && o.longs === BigInt)
+          d.i = typeof m.i === "number" ? BigInt(m.i) : $util.Long.fromBits(m.i.low >>> 0, m.i.high >>> 0, false).toBigInt();
+        else if (typeof m.i === "number")
+          d.i = o.longs === String ? String(m.i) : m.i;
+        else
+          d.i = o.longs === String ? $util.Long.prototype.toString.call(m.i) : o.longs === Number ? new $util.LongBits(m.i.low >>> 0, m.i.high >>> 0).toNumber() : m.i;
+      }
+      if (m.s != null && Object.hasOwnProperty.call(m, "s")) {
+        d.s = o.bytes === String ? $util.base64.encode(m.s, 0, m.s.length) : o.bytes === Array ? Array.prototype.slice.call(m.s) : m.s;
+      }
+      if (m.t != null && Object.hasOwnProperty.call(m, "t")) {
+        d.t = $root.onnx.TensorProto.toObject(m.t, o, q + 1);
+      }
+      if (m.g != null && Object.hasOwnProperty.call(m, "g")) {
+        d.g = $root.onnx.GraphProto.toObject(m.g, o, q + 1);
+      }
+      if (m.floats && m.floats.length) {
+        d.floats = [];
+        for (var j = 0; j < m.floats.length; ++j) {
+          d.floats[j] = o.json && !isFinite(m.floats[j]) ? String(m.floats[j]) : m.floats[j];
+        }
+      }
+      if (m.ints && m.ints.length) {
+        d.ints = [];
+        for (var j = 0; j < m.ints.length; ++j) {
+          if (typeof BigInt !== "undefined" && o.longs === BigInt)
+            d.ints[j] = typeof m.ints[j] === "number" ? BigInt(m.ints[j]) : $util.Long.fromBits(m.ints[j].low >>> 0, m.ints[j].high >>> 0, false).toBigInt();
+          else if (typeof m.ints[j] === "number")
+            d.ints[j] = o.longs === String ? String(m.ints[j]) : m.ints[j];
+          else
+            d.ints[j] = o.longs === String ? $util.Long.prototype.toString.call(m.ints[j]) : o.longs === Number ? new $util.LongBits(m.ints[j].low >>> 0, m.ints[j].high >>> 0).toNumber() : m.ints[j];
+        }
+      }
+      if (m.strings && m.strings.length) {
+        d.strings = [];
+        for (var j = 0; j < m.strings.length; ++j) {
+          d.strings[j] = o.bytes === String ? $util.base64.encode(m.strings[j], 0, m.strings[j].length) : o.bytes === Array ? Array.prototype.slice.call(m.strings[j]) : m.strings[j];
+        }
+      }
+      if (m.tensors && m.tensors.length) {
+        d.tensors = [];
+        for (var j = 0; j < m.tensors.length; ++j) {
+          d.tensors[j] = $root.onnx.TensorProto.toObject(m.tensors[j], o, q + 1);
+        }
+      }
+      if (m.graphs && m.graphs.length) {
+        d.graphs = [];
+        for (var j = 0; j < m.graphs.length; ++j) {
+          d.graphs[j] = $root.onnx.GraphProto.toObject(m.graphs[j], o, q + 1);
+        }
+      }
+      if (m.doc_string != null && Object.hasOwnProperty.call(m, "doc_string")) {
+        d.doc_string = m.doc_string;
+      }
+      if (m.tp != null && Object.hasOwnProperty.call(m, "tp")) {
+        d.tp = $root.onnx.TypeProto.toObject(m.tp, o, q + 1);
+      }
+      if (m.type_protos && m.type_protos.length) {
+        d.type_protos = [];
+        for (var j = 0; j < m.type_protos.length; ++j) {
+          d.type_protos[j] = $root.onnx.TypeProto.toObject(m.type_protos[j], o, q + 1);
+        }
+      }
+      if (m.type != null && Object.hasOwnProperty.call(m, "type")) {
+        d.type = o.enums === String ? $root.onnx.AttributeProto.AttributeType[m.type] === void 0 ? m.type : $root.onnx.AttributeProto.AttributeType[m.type] : m.type;
+      }
+      if (m.ref_attr_name != null && Object.hasOwnProperty.call(m, "ref_attr_name")) {
+        d.ref_attr_name = m.ref_attr_name;
+      }
+      if (m.sparse_tensor != null && Object.hasOwnProperty.call(m, "sparse_tensor")) {
+        d.sparse_tensor = $root.onnx.SparseTensorProto.toObject(m.sparse_tensor, o, q + 1);
+      }
+      if (m.sparse_tensors && m.sparse_tensors.length) {
+        d.sparse_tensors = [];
+        for (var j = 0; j < m.sparse_tensors.length; ++j) {
+          d.sparse_tensors[j] = $root.onnx.SparseTensorProto.toObject(m.sparse_tensors[j], o, q + 1);
+        }
+      }
+      return d;
+    };
+    AttributeProto.prototype.toJSON = function toJSON() {
+      return this.constructor.toObject(this, import_minimal.default.util.toJSONOptions);
+    };
+    AttributeProto.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+      if (typeUrlPrefix === void 0) {
+        typeUrlPrefix = "type.googleapis.com";
+      }
+      return typeUrlPrefix + "/onnx.AttributeProto";
+    };
+    AttributeProto.AttributeType = (function() {
+      const valuesById = {}, values = Object.create(valuesById);
+      values[valuesById[0] = "UNDEFINED"] = 0;
+      values[valuesById[1] = "FLOAT"] = 1;
+      values[valuesById[2] = "INT"] = 2;
+      values[valuesById[3] = "STRING"] = 3;
+      values[valuesById[4] = "TENSOR"] = 4;
+      values[valuesById[5] = "GRAPH"] = 5;
+      values[valuesById[11] = "SPARSE_TENSOR"] = 11;
+      values[valuesById[13] = "TYPE_PROTO"] = 13;
+      values[valuesById[6] = "FLOATS"] = 6;
+      values[valuesById[7] = "INTS"] = 7;
+      values[valuesById[8] = "STRINGS"] = 8;
+      values[valuesById[9] = "TENSORS"] = 9;
+      values[valuesById[10] = "GRAPHS"] = 10;
+      values[valuesById[12] = "SPARSE_TENSORS"] = 12;
+      values[valuesById[14] = "TYPE_PROTOS"] = 14;
+      return values;
+    })();
+    return AttributeProto;
+  })();
+  onnx2.ValueInfoProto = (function() {
+    function ValueInfoProto(p) {
+      if (p) {
+        for (var ks = Object.keys(p), i2 = 0; i2 < ks.length; ++i2)
+          if (p[ks[i2]] != null && ks[i2] !== "__proto__")
+            this[ks[i2]] = p[ks[i2]];
+      }
+    }
+    ValueInfoProto.prototype.name = "";
+    ValueInfoProto.prototype.type = null;
+    ValueInfoProto.prototype.doc_string = "";
+    ValueInfoProto.decode = function decode(r, l, e, n) {
+      if (!(r instanceof $Reader))
+        r = $Reader.create(r);
+      if (n === void 0)
+        n = 0;
+      if (n > $Reader.recursionLimit)
+        throw Error("maximum nesting depth exceeded");
+      var c, m;
+      if (l === void 0)
+        c = r.len;
+      else {
+        c = r.pos + l;
+        if (c > r.len)
+          throw RangeError("index out of range");
+        l = r.len;
+        r.len = c;
+      }
+      m = new $root.onnx.ValueInfoProto();
+      while (r.pos < c) {
+        var t = r.uint32();
+        if (t === e)
+          break;
+        switch (t >>> 3) {
+          case 1: {
+            m.name = r.string();
+            break;
+          }
+          case 2: {
+            m.type = $root.onnx.TypeProto.decode(r, r.uint32(), void 0, n + 1);
+            break;
+          }
+          case 3: {
+            m.doc_string = r.string();
+            break;
+          }
+          default:
+            r.skipType(t & 7, n);
+            break;
+        }
+      }
+      if (l !== void 0) {
+        if (r.pos !== c)
+          throw RangeError("index out of range");
+        r.len = l;
+      }
+      return m;
+    };
+    ValueInfoProto.fromObject = function fromObject(d, n) {
+      if (d instanceof $root.onnx.ValueInfoProto)
+        return d;
+      if (!$util.isObject(d))
+        throw TypeError(".onnx.ValueInfoProto: object expected");
+      if (n === void 0)
+        n = 0;
+      if (n > $util.recursionLimit)
+        throw Error("maximum nesting depth exceeded");
+      var m = new $root.onnx.ValueInfoProto();
+      if (d.name != null) {
+        m.name = String(d.name);
+      }
+      if (d.type != null) {
+        if (!$util.isObject(d.type))
+          throw TypeError(".onnx.ValueInfoProto.type: object expected");
+        m.type = $root.onnx.TypeProto.fromObject(d.type, n + 1);
+      }
+      if (d.doc_string != null) {
+        m.doc_string = String(d.doc_string);
+      }
+      return m;
+    };
+    ValueInfoProto.toObject = function toObject(m, o, q) {
+      if (!o)
+        o = {};
+      if (q === void 0)
+        q = 0;
+      if (q > $util.recursionLimit)
+        throw Error("max depth exceeded");
+      var d = {};
+      if (o.defaults) {
+        d.name = "";
+        d.type = null;
+        d.doc_string = "";
+      }
+      if (m.name != null && Object.hasOwnProperty.call(m, "name")) {
+        d.name = m.name;
+      }
+      if (m.type != null && Object.hasOwnProperty.call(m, "type")) {
+        d.type = $root.onnx.TypeProto.toObject(m.type, o, q + 1);
+      }
+      if (m.doc_string != null && Object.hasOwnProperty.call(m, "doc_string")) {
+        d.doc_string = m.doc_string;
+      }
+      return d;
+    };
+    ValueInfoProto.prototype.toJSON = function toJSON() {
+      return this.constructor.toObject(this, import_minimal.default.util.toJSONOptions);
+    };
+    ValueInfoProto.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+      if (typeUrlPrefix === void 0) {
+        typeUrlPrefix = "type.googleapis.com";
+      }
+      return typeUrlPrefix + "/onnx.ValueInfoProto";
+    };
+    return ValueInfoProto;
+  })();
+  onnx2.NodeProto = (function() {
+    function NodeProto(p) {
+      this.input = [];
+      this.output = [];
+      this.attribute = [];
+      this.metadata_props = [];
+      if (p) {
+        for (var ks = Object.keys(p), i2 = 0; i2 < ks.length; ++i2)
+          if (p[ks[i2]] != null && ks[i2] !== "__proto__")
+            this[ks[i2]] = p[ks[i2]];
+      }
+    }
+    NodeProto.prototype.input = $util.emptyArray;
+    NodeProto.prototype.output = $util.emptyArray;
+    NodeProto.prototype.name = "";
+    NodeProto.prototype.op_type = "";
+    NodeProto.prototype.domain = "";
+    NodeProto.prototype.attribute = $util.emptyArray;
+    NodeProto.prototype.doc_string = "";
+    NodeProto.prototype.overload = "";
+    NodeProto.prototype.metadata_props = $util.emptyArray;
+    NodeProto.decode = function decode(r, l, e, n) {
+      if (!(r instanceof $Reader))
+        r = $Reader.create(r);
+      if (n === void 0)
+        n = 0;
+      if (n > $Reader.recursionLimit)
+        throw Error("maximum nesting depth exceeded");
+      var c, m;
+      if (l === void 0)
+        c = r.len;
+      else {
+        c = r.pos + l;
+        if (c > r.len)
+          throw RangeError("index out of range");
+        l = r.len;
+        r.len = c;
+      }
+      m = new $root.onnx.NodeProto();
+      while (r.pos < c) {
+        var t = r.uint32();
+        if (t === e)
+          break;
+        switch (t >>> 3) {
+          case 1: {
+            if (!(m.input && m.input.length))
+              m.input = [];
+            m.input.push(r.string());
+            break;
+          }
+          case 2: {
+            if (!(m.output && m.output.length))
+              m.output = [];
+            m.output.push(r.string());
+            break;
+          }
+          case 3: {
+            m.name = r.string();
+            break;
+          }
+          case 4: {
+            m.op_type = r.string();
+            break;
+          }
+          case 7: {
+            m.domain = r.string();
+            break;
+          }
+          case 5: {
+            if (!(m.attribute && m.attribute.length))
+              m.attribute = [];
+            m.attribute.push($root.onnx.AttributeProto.decode(r, r.uint32(), void 0, n + 1));
+            break;
+          }
+          case 6: {
+            m.doc_string = r.string();
+            break;
+          }
+          case 8: {
+            m.overload = r.string();
+            break;
+          }
+          case 9: {
+            if (!(m.metadata_props && m.metadata_props.length))
+              m.metadata_props = [];
+            m.metadata_props.push($root.onnx.StringStringEntryProto.decode(r, r.uint32(), void 0, n + 1));
+            break;
+          }
+          default:
+            r.skipType(t & 7, n);
+            break;
+        }
+      }
+      if (l !== void 0) {
+        if (r.pos !== c)
+          throw RangeError("index out of range");
+        r.len = l;
+      }
+      return m;
+    };
+    NodeProto.fromObject = function fromObject(d, n) {
+      if (d instanceof $root.onnx.NodeProto)
+        return d;
+      if (!$util.isObject(d))
+        throw TypeError(".onnx.NodeProto: object expected");
+      if (n === void 0)
+        n = 0;
+      if (n > $util.recursionLimit)
+        throw Error("maximum nesting depth exceeded");
+      var m = new $root.onnx.NodeProto();
+      if (d.input) {
+        if (!Array.isArray(d.input))
+          throw TypeError(".onnx.NodeProto.input: array expected");
+        m.input = [];
+        for (var i2 = 0; i2 < d.input.length; ++i2) {
+          m.input[i2] = String(d.input[i2]);
+        }
+      }
+      if (d.output) {
+        if (!Array.isArray(d.output))
+          throw TypeError(".onnx.NodeProto.output: array expected");
+        m.output = [];
+        for (var i2 = 0; i2 < d.output.length; ++i2) {
+          m.output[i2] = String(d.output[i2]);
+        }
+      }
+      if (d.name != null) {
+        m.name = String(d.name);
+      }
+      if (d.op_type != null) {
+        m.op_type = String(d.op_type);
+      }
+      if (d.domain != null) {
+        m.domain = String(d.domain);
+      }
+      if (d.attribute) {
+        if (!Array.isArray(d.attribute))
+          throw TypeError(".onnx.NodeProto.attribute: array expected");
+        m.attribute = [];
+        for (var i2 = 0; i2 < d.attribute.length; ++i2) {
+          if (!$util.isObject(d.attribute[i2]))
+            throw TypeError(".onnx.NodeProto.attribute: object expected");
+          m.attribute[i2] = $root.onnx.AttributeProto.fromObject(d.attribute[i2], n + 1);
+        }
+      }
+      if (d.doc_string != null) {
+        m.doc_string = String(d.doc_string);
+      }
+      if (d.overload != null) {
+        m.overload = String(d.overload);
+      }
+      if (d.metadata_props) {
+        if (!Array.isArray(d.metadata_props))
+          throw TypeError(".onnx.NodeProto.metadata_props: array expected");
+        m.metadata_props = [];
+        for (var i2 = 0; i2 < d.metadata_props.length; ++i2) {
+          if (!$util.isObject(d.metadata_props[i2]))
+            throw TypeError(".onnx.NodeProto.metadata_props: object expected");
+          m.metadata_props[i2] = $root.onnx.StringStringEntryProto.fromObject(d.metadata_props[i2], n + 1);
+        }
+      }
+      return m;
+    };
+    NodeProto.toObject = function toObject(m, o, q) {
+      if (!o)
+        o = {};
+      if (q === void 0)
+        q = 0;
+      if (q > $util.recursionLimit)
+        throw Error("max depth exceeded");
+      var d = {};
+      if (o.arrays || o.defaults) {
+        d.input = [];
+        d.output = [];
+        d.attribute = [];
+        d.metadata_props = [];
+      }
+      if (o.defaults) {
+        d.name = "";
+        d.op_type = "";
+        d.doc_string = "";
+        d.domain = "";
+        d.overload = "";
+      }
+      if (m.input && m.input.length) {
+        d.input = [];
+        for (var j = 0; j < m.input.length; ++j) {
+          d.input[j] = m.input[j];
+        }
+      }
+      if (m.output && m.output.length) {
+        d.output = [];
+        for (var j = 0; j < m.output.length; ++j) {
+          d.output[j] = m.output[j];
+        }
+      }
+      if (m.name != null && Object.hasOwnProperty.call(m, "name")) {
+        d.name = m.name;
+      }
+      if (m.op_type != null && Object.hasOwnProperty.call(m, "op_type")) {
+        d.op_type = m.op_type;
+      }
+      if (m.attribute && m.attribute.length) {
+        d.attribute = [];
+        for (var j = 0; j < m.attribute.length; ++j) {
+          d.attribute[j] = $root.onnx.AttributeProto.toObject(m.attribute[j], o, q + 1);
+        }
+      }
+      if (m.doc_string != null && Object.hasOwnProperty.call(m, "doc_string")) {
+        d.doc_string = m.doc_string;
+      }
+      if (m.domain != null && Object.hasOwnProperty.call(m, "domain")) {
+        d.domain = m.domain;
+      }
+      if (m.overload != null && Object.hasOwnProperty.call(m, "overload")) {
+        d.overload = m.overload;
+      }
+      if (m.metadata_props && m.metadata_props.length) {
+        d.metadata_props = [];
+        for (var j = 0; j < m.metadata_props.length; ++j) {
+          d.metadata_props[j] = $root.onnx.StringStringEntryProto.toObject(m.metadata_props[j], o, q + 1);
+        }
+      }
+      return d;
+    };
+    NodeProto.prototype.toJSON = function toJSON() {
+      return this.constructor.toObject(this, import_minimal.default.util.toJSONOptions);
+    };
+    NodeProto.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+      if (typeUrlPrefix === void 0) {
+        typeUrlPrefix = "type.googleapis.com";
+      }
+      return typeUrlPrefix + "/onnx.NodeProto";
+    };
+    return NodeProto;
+  })();
+  onnx2.TrainingInfoProto = (function() {
+    function TrainingInfoProto(p) {
+      this.initialization_binding = [];
+      this.update_binding = [];
+      if (p) {
+        for (var ks = Object.keys(p), i2 = 0; i2 < ks.length; ++i2)
+          if (p[ks[i2]] != null && ks[i2] !== "__proto__")
+            this[ks[i2]] = p[ks[i2]];
+      }
+    }
+    TrainingInfoProto.prototype.initialization = null;
+    TrainingInfoProto.prototype.algorithm = null;
+    TrainingInfoProto.prototype.initialization_binding = $util.emptyArray;
+    TrainingInfoProto.prototype.update_binding = $util.emptyArray;
+    TrainingInfoProto.decode = function decode(r, l, e, n) {
+      if (!(r instanceof $Reader))
+        r = $Reader.create(r);
+      if (n === void 0)
+        n = 0;
+      if (n > $Reader.recursionLimit)
+        throw Error("maximum nesting depth exceeded");
+      var c, m;
+      if (l === void 0)
+        c = r.len;
+      else {
+        c = r.pos + l;
+        if (c > r.len)
+          throw RangeError("index out of range");
+        l = r.len;
+        r.len = c;
+      }
+      m = new $root.onnx.TrainingInfoProto();
+      while (r.pos < c) {
+        var t = r.uint32();
+        if (t === e)
+          break;
+        switch (t >>> 3) {
+          case 1: {
+            m.initialization = $root.onnx.GraphProto.decode(r, r.uint32(), void 0, n + 1);
+            break;
+          }
+          case 2: {
+            m.algorithm = $root.onnx.GraphProto.decode(r, r.uint32(), void 0, n + 1);
+            break;
+          }
+          case 3: {
+            if (!(m.initialization_binding && m.initialization_binding.length))
+              m.initialization_binding = [];
+            m.initialization_binding.push($root.onnx.StringStringEntryProto.decode(r, r.uint32(), void 0, n + 1));
+            break;
+          }
+          case 4: {
+            if (!(m.update_binding && m.update_binding.length))
+              m.update_binding = [];
+            m.update_binding.push($root.onnx.StringStringEntryProto.decode(r, r.uint32(), void 0, n + 1));
+            break;
+          }
+          default:
+            r.skipType(t & 7, n);
+            break;
+        }
+      }
+      if (l !== void 0) {
+        if (r.pos !== c)
+          throw RangeError("index out of range");
+        r.len = l;
+      }
+      return m;
+    };
+    TrainingInfoProto.fromObject = function fromObject(d, n) {
+      if (d instanceof $root.onnx.TrainingInfoProto)
+        return d;
+      if (!$util.isObject(d))
+        throw TypeError(".onnx.TrainingInfoProto: object expected");
+      if (n === void 0)
+        n = 0;
+      if (n > $util.recursionLimit)
+        throw Error("maximum nesting depth exceeded");
+      var m = new $root.onnx.TrainingInfoProto();
+      if (d.initialization != null) {
+        if (!$util.isObject(d.initialization))
+          throw TypeError(".onnx.TrainingInfoProto.initialization: object expected");
+        m.initialization = $root.onnx.GraphProto.fromObject(d.initialization, n + 1);
+      }
+      if (d.algorithm != null) {
+        if (!$util.isObject(d.algorithm))
+          throw TypeError(".onnx.TrainingInfoProto.algorithm: object expected");
+        m.algorithm = $root.onnx.GraphProto.fromObject(d.algorithm, n + 1);
+      }
+      if (d.initialization_binding) {
+        if (!Array.isArray(d.initialization_binding))
+          throw TypeError(".onnx.TrainingInfoProto.initialization_binding: array expected");
+        m.initialization_binding = [];
+        for (var i2 = 0; i2 < d.initialization_binding.length; ++i2) {
+          if (!$util.isObject(d.initialization_binding[i2]))
+            throw TypeError(".onnx.TrainingInfoProto.initialization_binding: object expected");
+          m.initialization_binding[i2] = $root.onnx.StringStringEntryProto.fromObject(d.initialization_binding[i2], n + 1);
+        }
+      }
+      if (d.update_binding) {
+        if (!Array.isArray(d.update_binding))
+          throw TypeError(".onnx.TrainingInfoProto.update_binding: array expected");
+        m.update_binding = [];
+        for (var i2 = 0; i2 < d.update_binding.length; ++i2) {
+          if (!$util.isObject(d.update_binding[i2]))
+            throw TypeError(".onnx.TrainingInfoProto.update_binding: object expected");
+          m.update_binding[i2] = $root.onnx.StringStringEntryProto.fromObject(d.update_binding[i2], n + 1);
+        }
+      }
+      return m;
+    };
+    TrainingInfoProto.toObject = function toObject(m, o, q) {
+      if (!o)
+        o = {};
+      if (q === void 0)
+        q = 0;
+      if (q > $util.recursionLimit)
+        throw Error("max depth exceeded");
+      var d = {};
+      if (o.arrays || o.defaults) {
+        d.initialization_binding = [];
+        d.update_binding = [];
+      }
+      if (o.defaults) {
+        d.initialization = null;
+        d.algorithm = null;
+      }
+      if (m.initialization != null && Object.hasOwnProperty.call(m, "initialization")) {
+        d.initialization = $root.onnx.GraphProto.toObject(m.initialization, o, q + 1);
+      }
+      if (m.algorithm != null && Object.hasOwnProperty.call(m, "algorithm")) {
+        d.algorithm = $root.onnx.GraphProto.toObject(m.algorithm, o, q + 1);
+      }
+      if (m.initialization_binding && m.initialization_binding.length) {
+        d.initialization_binding = [];
+        for (var j = 0; j < m.initialization_binding.length; ++j) {
+          d.initialization_binding[j] = $root.onnx.StringStringEntryProto.toObject(m.initialization_binding[j], o, q + 1);
+        }
+      }
+      if (m.update_binding && m.update_binding.length) {
+        d.update_binding = [];
+        for (var j = 0; j < m.update_binding.length; ++j) {
+          d.update_binding[j] = $root.onnx.StringStringEntryProto.toObject(m.update_binding[j], o, q + 1);
+        }
+      }
+      return d;
+    };
+    TrainingInfoProto.prototype.toJSON = function toJSON() {
+      return this.constructor.toObject(this, import_minimal.default.util.toJSONOptions);
+    };
+    TrainingInfoProto.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+      if (typeUrlPrefix === void 0) {
+        typeUrlPrefix = "type.googleapis.com";
+      }
+      return typeUrlPrefix + "/onnx.TrainingInfoProto";
+    };
+    return TrainingInfoProto;
+  })();
+  onnx2.ModelProto = (function() {
+    function ModelProto(p) {
+      this.opset_import = [];
+      this.metadata_props = [];
+      this.training_info = [];
+      this.functions = [];
+      if (p) {
+        for (var ks = Object.keys(p), i2 = 0; i2 < ks.length; ++i2)
+          if (p[ks[i2]] != null && ks[i2] !== "__proto__")
+            this[ks[i2]] = p[ks[i2]];
+      }
+    }
+    ModelProto.prototype.ir_version = $util.Long ? $util.Long.fromBits(0, 0, false) : 0;
+    ModelProto.prototype.opset_import = $util.emptyArray;
+    ModelProto.prototype.producer_name = "";
+    ModelProto.prototype.producer_version = "";
+    ModelProto.prototype.domain = "";
+    ModelProto.prototype.model_version = $util.Long ? $util.Long.fromBits(0, 0, false) : 0;
+    ModelProto.prototype.doc_string = "";
+    ModelProto.prototype.graph = null;
+    ModelProto.prototype.metadata_props = $util.emptyArray;
+    ModelProto.prototype.training_info = $util.emptyArray;
+    ModelProto.prototype.functions = $util.emptyArray;
+    ModelProto.decode = function decode(r, l, e, n) {
+      if (!(r instanceof $Reader))
+        r = $Reader.create(r);
+      if (n === void 0)
+        n = 0;
+      if (n > $Reader.recursionLimit)
+        throw Error("maximum nesting depth exceeded");
+      var c, m;
+      if (l === void 0)
+        c = r.len;
+      else {
+        c = r.pos + l;
+        if (c > r.len)
+          throw RangeError("index out of range");
+        l = r.len;
+        r.len = c;
+      }
+      m = new $root.onnx.ModelProto();
+      while (r.pos < c) {
+        var t = r.uint32();
+        if (t === e)
+          break;
+        switch (t >>> 3) {
+          case 1: {
+            m.ir_version = r.int64();
+            break;
+          }
+          case 8: {
+            if (!(m.opset_import && m.opset_import.length))
+              m.opset_import = [];
+            m.opset_import.push($root.onnx.OperatorSetIdProto.decode(r, r.uint32(), void 0, n + 1));
+            break;
+          }
+          case 2: {
+            m.producer_name = r.string();
+            break;
+          }
+          case 3: {
+            m.producer_version = r.string();
+            break;
+          }
+          case 4: {
+            m.domain = r.string();
+            break;
+          }
+          case 5: {
+            m.model_version = r.int64();
+            break;
+          }
+          case 6: {
+            m.doc_string = r.string();
+            break;
+          }
+          case 7: {
+            m.graph = $root.onnx.GraphProto.decode(r, r.uint32(), void 0, n + 1);
+            break;
+          }
+          case 14: {
+            if (!(m.metadata_props && m.metadata_props.length))
+              m.metadata_props = [];
+            m.metadata_props.push($root.onnx.StringStringEntryProto.decode(r, r.uint32(), void 0, n + 1));
+            break;
+          }
+          case 20: {
+            if (!(m.training_info && m.training_info.length))
+              m.training_info = [];
+            m.training_info.push($root.onnx.TrainingInfoProto.decode(r, r.uint32(), void 0, n + 1));
+            break;
+          }
+          case 25: {
+            if (!(m.functions && m.functions.length))
+              m.functions = [];
+            m.functions.push($root.onnx.FunctionProto.decode(r, r.uint32(), void 0, n + 1));
+            break;
+          }
+          default:
+            r.skipType(t & 7, n);
+            break;
+        }
+      }
+      if (l !== void 0) {
+        if (r.pos !== c)
+          throw RangeError("index out of range");
+        r.len = l;
+      }
+      return m;
+    };
+    ModelProto.fromObject = function fromObject(d, n) {
+      if (d instanceof $root.onnx.ModelProto)
+        return d;
+      if (!$util.isObject(d))
+        throw TypeError(".onnx.ModelProto: object expected");
+      if (n === void 0)
+        n = 0;
+      if (n > $util.recursionLimit)
+        throw Error("maximum nesting depth exceeded");
+      var m = new $root.onnx.ModelProto();
+      if (d.ir_version != null) {
+        if ($util.Long)
+          m.ir_version = $util.Long.fromValue(d.ir_version, false);
+        else if (typeof d.ir_version === "string")
+          m.ir_version = parseInt(d.ir_version, 10);
+        else if (typeof d.ir_version === "number")
+          m.ir_version = d.ir_version;
+        else if (typeof d.ir_version === "object")
+          m.ir_version = new $util.LongBits(d.ir_version.low >>> 0, d.ir_version.high >>> 0).toNumber();
+      }
+      if (d.opset_import) {
+        if (!Array.isArray(d.opset_import))
+          throw TypeError(".onnx.ModelProto.opset_import: array expected");
+        m.opset_import = [];
+        for (var i2 = 0; i2 < d.opset_import.length; ++i2) {
+          if (!$util.isObject(d.opset_import[i2]))
+            throw TypeError(".onnx.ModelProto.opset_import: object expected");
+          m.opset_import[i2] = $root.onnx.OperatorSetIdProto.fromObject(d.opset_import[i2], n + 1);
+        }
+      }
+      if (d.producer_name != null) {
+        m.producer_name = String(d.producer_name);
+      }
+      if (d.producer_version != null) {
+        m.producer_version = String(d.producer_version);
+      }
+      if (d.domain != null) {
+        m.domain = String(d.domain);
+      }
+      if (d.model_version != null) {
+        if ($util.Long)
+          m.model_version = $util.Long.fromValue(d.model_version, false);
+        else if (typeof d.model_version === "string")
+          m.model_version = parseInt(d.model_version, 10);
+        else if (typeof d.model_version === "number")
+          m.model_version = d.model_version;
+        else if (typeof d.model_version === "object")
+          m.model_version = new $util.LongBits(d.model_version.low >>> 0, d.model_version.high >>> 0).toNumber();
+      }
+      if (d.doc_string != null) {
+        m.doc_string = String(d.doc_string);
+      }
+      if (d.graph != null) {
+        if (!$util.isObject(d.graph))
+          throw TypeError(".onnx.ModelProto.graph: object expected");
+        m.graph = $root.onnx.GraphProto.fromObject(d.graph, n + 1);
+      }
+      if (d.metadata_props) {
+        if (!Array.isArray(d.metadata_props))
+          throw TypeError(".onnx.ModelProto.metadata_props: array expected");
+        m.metadata_props = [];
+        for (var i2 = 0; i2 < d.metadata_props.length; ++i2) {
+          if (!$util.isObject(d.metadata_props[i2]))
+            throw TypeError(".onnx.ModelProto.metadata_props: object expected");
+          m.metadata_props[i2] = $root.onnx.StringStringEntryProto.fromObject(d.metadata_props[i2], n + 1);
+        }
+      }
+      if (d.training_info) {
+        if (!Array.isArray(d.training_info))
+          throw TypeError(".onnx.ModelProto.training_info: array expected");
+        m.training_info = [];
+        for (var i2 = 0; i2 < d.training_info.length; ++i2) {
+          if (!$util.isObject(d.training_info[i2]))
+            throw TypeError(".onnx.ModelProto.training_info: object expected");
+          m.training_info[i2] = $root.onnx.TrainingInfoProto.fromObject(d.training_info[i2], n + 1);
+        }
+      }
+      if (d.functions) {
+        if (!Array.isArray(d.functions))
+          throw TypeError(".onnx.ModelProto.functions: array expected");
+        m.functions = [];
+        for (var i2 = 0; i2 < d.functions.length; ++i2) {
+          if (!$util.isObject(d.functions[i2]))
+            throw TypeError(".onnx.ModelProto.functions: object expected");
+          m.functions[i2] = $root.onnx.FunctionProto.fromObject(d.functions[i2], n + 1);
+        }
+      }
+      return m;
+    };
+    ModelProto.toObject = function toObject(m, o, q) {
+      if (!o)
+        o = {};
+      if (q === void 0)
+        q = 0;
+      if (q > $util.recursionLimit)
+        throw Error("max depth exceeded");
+      var d = {};
+      if (o.arrays || o.defaults) {
+        d.opset_import = [];
+        d.metadata_props = [];
+        d.training_info = [];
+        d.functions = [];
+      }
+      if (o.defaults) {
+        if ($util.Long) {
+          var n = new $util.Long(0, 0, false);
+          d.ir_version = o.longs === String ? n.toString() : o.longs === Number ? n.toNumber() : typeof BigInt !== "undefined" && o.longs === BigInt ? n.toBigInt() : n;
+        } else
+          d.ir_version = o.longs === String ? "0" : typeof BigInt !== "undefined" && o.longs === BigInt ? BigInt("0") : 0;
+        d.producer_name = "";
+        d.producer_version = "";
+        d.domain = "";
+        if ($util.Long) {
+          var n = new $util.Long(0, 0, false);
+          d.model_version = o.longs === String ? n.toString() : o.longs === Number ? n.toNumber() : typeof BigInt !== "undefined" && o.longs === BigInt ? n.toBigInt() : n;
+        } else
+          d.model_version = o.longs === String ? "0" : typeof BigInt !== "undefined" && o.longs === BigInt ? BigInt("0") : 0;
+        d.doc_string = "";
+        d.graph = null;
+      }
+      if (m.ir_version != null && Object.hasOwnProperty.call(m, "ir_version")) {
+        if (typeof BigInt !== "undefined" && o.longs === BigInt)
+          d.ir_version = typeof m.ir_version === "number" ? BigInt(m.ir_version) : $util.Long.fromBits(m.ir_version.low >>> 0, m.ir_version.high >>> 0, false).toBigInt();
+        else if (typeof m.ir_version === "number")
+          d.ir_version = o.longs === String ? String(m.ir_version) : m.ir_version;
+        else
+          d.ir_version = o.longs === String ? $util.Long.prototype.toString.call(m.ir_version) : o.longs === Number ? new $util.LongBits(m.ir_version.low >>> 0, m.ir_version.high >>> 0).toNumber() : m.ir_version;
+      }
+      if (m.producer_name != null && Object.hasOwnProperty.call(m, "producer_name")) {
+        d.producer_name = m.producer_name;
+      }
+      if (m.producer_version != null && Object.hasOwnProperty.call(m, "producer_version")) {
+        d.producer_version = m.producer_version;
+      }
+      if (m.domain != null && Object.hasOwnProperty.call(m, "domain")) {
+        d.domain = m.domain;
+      }
+      if (m.model_version != null && Object.hasOwnProperty.call(m, "model_version")) {
+        if (typeof BigInt !== "undefined" && o.longs === BigInt)
+          d.model_version = typeof m.model_version === "number" ? BigInt(m.model_version) : $util.Long.fromBits(m.model_version.low >>> 0, m.model_version.high >>> 0, false).toBigInt();
+        else if (typeof m.model_version === "number")
+          d.model_version = o.longs === String ? String(m.model_version) : m.model_version;
+        else
+          d.model_version = o.longs === String ? $util.Long.prototype.toString.call(m.model_version) : o.longs === Number ? new $util.LongBits(m.model_version.low >>> 0, m.model_version.high >>> 0).toNumber() : m.model_version;
+      }
+      if (m.doc_string != null && Object.hasOwnProperty.call(m, "doc_string")) {
+        d.doc_string = m.doc_string;
+      }
+      if (m.graph != null && Object.hasOwnProperty.call(m, "graph")) {
+        d.graph = $root.onnx.GraphProto.toObject(m.graph, o, q + 1);
+      }
+      if (m.opset_import && m.opset_import.length) {
+        d.opset_import = [];
+        for (var j = 0; j < m.opset_import.length; ++j) {
+          d.opset_import[j] = $root.onnx.OperatorSetIdProto.toObject(m.opset_import[j], o, q + 1);
+        }
+      }
+      if (m.metadata_props && m.metadata_props.length) {
+        d.metadata_props = [];
+        for (var j = 0; j < m.metadata_props.length; ++j) {
+          d.metadata_props[j] = $root.onnx.StringStringEntryProto.toObject(m.metadata_props[j], o, q + 1);
+        }
+      }
+      if (m.training_info && m.training_info.length) {
+        d.training_info = [];
+        for (var j = 0; j < m.training_info.length; ++j) {
+          d.training_info[j] = $root.onnx.TrainingInfoProto.toObject(m.training_info[j], o, q + 1);
+        }
+      }
+      if (m.functions && m.functions.length) {
+        d.functions = [];
+        for (var j = 0; j < m.functions.length; ++j) {
+          d.functions[j] = $root.onnx.FunctionProto.toObject(m.functions[j], o, q + 1);
+        }
+      }
+      return d;
+    };
+    ModelProto.prototype.toJSON = function toJSON() {
+      return this.constructor.toObject(this, import_minimal.default.util.toJSONOptions);
+    };
+    ModelProto.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+      if (typeUrlPrefix === void 0) {
+        typeUrlPrefix = "type.googleapis.com";
+      }
+      return typeUrlPrefix + "/onnx.ModelProto";
+    };
+    return ModelProto;
+  })();
+  onnx2.StringStringEntryProto = (function() {
+    function StringStringEntryProto(p) {
+      if (p) {
+        for (var ks = Object.keys(p), i2 = 0; i2 < ks.length; ++i2)
+          if (p[ks[i2]] != null && ks[i2] !== "__proto__")
+            this[ks[i2]] = p[ks[i2]];
+      }
+    }
+    StringStringEntryProto.prototype.key = "";
+    StringStringEntryProto.prototype.value = "";
+    StringStringEntryProto.decode = function decode(r, l, e, n) {
+      if (!(r instanceof $Reader))
+        r = $Reader.create(r);
+      if (n === void 0)
+        n = 0;
+      if (n > $Reader.recursionLimit)
+        throw Error("maximum nesting depth exceeded");
+      var c, m;
+      if (l === void 0)
+        c = r.len;
+      else {
+        c = r.pos + l;
+        if (c > r.len)
+          throw RangeError("index out of range");
+        l = r.len;
+        r.len = c;
+      }
+      m = new $root.onnx.StringStringEntryProto();
+      while (r.pos < c) {
+        var t = r.uint32();
+        if (t === e)
+          break;
+        switch (t >>> 3) {
+          case 1: {
+            m.key = r.string();
+            break;
+          }
+          case 2: {
+            m.value = r.string();
+            break;
+          }
+          default:
+            r.skipType(t & 7, n);
+            break;
+        }
+      }
+      if (l !== void 0) {
+        if (r.pos !== c)
+          throw RangeError("index out of range");
+        r.len = l;
+      }
+      return m;
+    };
+    StringStringEntryProto.fromObject = function fromObject(d, n) {
+      if (d instanceof $root.onnx.StringStringEntryProto)
+        return d;
+      if (!$util.isObject(d))
+        throw TypeError(".onnx.StringStringEntryProto: object expected");
+      if (n === void 0)
+        n = 0;
+      if (n > $util.recursionLimit)
+        throw Error("maximum nesting depth exceeded");
+      var m = new $root.onnx.StringStringEntryProto();
+      if (d.key != null) {
+        m.key = String(d.key);
+      }
+      if (d.value != null) {
+        m.value = String(d.value);
+      }
+      return m;
+    };
+    StringStringEntryProto.toObject = function toObject(m, o, q) {
+      if (!o)
+        o = {};
+      if (q === void 0)
+        q = 0;
+      if (q > $util.recursionLimit)
+        throw Error("max depth exceeded");
+      var d = {};
+      if (o.defaults) {
+        d.key = "";
+        d.value = "";
+      }
+      if (m.key != null && Object.hasOwnProperty.call(m, "key")) {
+        d.key = m.key;
+      }
+      if (m.value != null && Object.hasOwnProperty.call(m, "value")) {
+        d.value = m.value;
+      }
+      return d;
+    };
+    StringStringEntryProto.prototype.toJSON = function toJSON() {
+      return this.constructor.toObject(this, import_minimal.default.util.toJSONOptions);
+    };
+    StringStringEntryProto.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+      if (typeUrlPrefix === void 0) {
+        typeUrlPrefix = "type.googleapis.com";
+      }
+      return typeUrlPrefix + "/onnx.StringStringEntryProto";
+    };
+    return StringStringEntryProto;
+  })();
+  onnx2.TensorAnnotation = (function() {
+    function TensorAnnotation(p) {
+      this.quant_parameter_tensor_names = [];
+      if (p) {
+        for (var ks = Object.keys(p), i2 = 0; i2 < ks.length; ++i2)
+          if (p[ks[i2]] != null && ks[i2] !== "__proto__")
+            this[ks[i2]] = p[ks[i2]];
+      }
+    }
+    TensorAnnotation.prototype.tensor_name = "";
+    TensorAnnotation.prototype.quant_parameter_tensor_names = $util.emptyArray;
+    TensorAnnotation.decode = function decode(r, l, e, n) {
+      if (!(r instanceof $Reader))
+        r = $Reader.create(r);
+      if (n === void 0)
+        n = 0;
+      if (n > $Reader.recursionLimit)
+        throw Error("maximum nesting depth exceeded");
+      var c, m;
+      if (l === void 0)
+        c = r.len;
+      else {
+        c = r.pos + l;
+        if (c > r.len)
+          throw RangeError("index out of range");
+        l = r.len;
+        r.len = c;
+      }
+      m = new $root.onnx.TensorAnnotation();
+      while (r.pos < c) {
+        var t = r.uint32();
+        if (t === e)
+          break;
+        switch (t >>> 3) {
+          case 1: {
+            m.tensor_name = r.string();
+            break;
+          }
+          case 2: {
+            if (!(m.quant_parameter_tensor_names && m.quant_parameter_tensor_names.length))
+              m.quant_parameter_tensor_names = [];
+            m.quant_parameter_tensor_names.push($root.onnx.StringStringEntryProto.decode(r, r.uint32(), void 0, n + 1));
+            break;
+          }
+          default:
+            r.skipType(t & 7, n);
+            break;
+        }
+      }
+      if (l !== void 0) {
+        if (r.pos !== c)
+          throw RangeError("index out of range");
+        r.len = l;
+      }
+      return m;
+    };
+    TensorAnnotation.fromObject = function fromObject(d, n) {
+      if (d instanceof $root.onnx.TensorAnnotation)
+        return d;
+      if (!$util.isObject(d))
+        throw TypeError(".onnx.TensorAnnotation: object expected");
+      if (n === void 0)
+        n = 0;
+      if (n > $util.recursionLimit)
+        throw Error("maximum nesting depth exceeded");
+      var m = new $root.onnx.TensorAnnotation();
+      if (d.tensor_name != null) {
+        m.tensor_name = String(d.tensor_name);
+      }
+      if (d.quant_parameter_tensor_names) {
+        if (!Array.isArray(d.quant_parameter_tensor_names))
+          throw TypeError(".onnx.TensorAnnotation.quant_parameter_tensor_names: array expected");
+        m.quant_parameter_tensor_names = [];
+        for (var i2 = 0; i2 < d.quant_parameter_tensor_names.length; ++i2) {
+          if (!$util.isObject(d.quant_parameter_tensor_names[i2]))
+            throw TypeError(".onnx.TensorAnnotation.quant_parameter_tensor_names: object expected");
+          m.quant_parameter_tensor_names[i2] = $root.onnx.StringStringEntryProto.fromObject(d.quant_parameter_tensor_names[i2], n + 1);
+        }
+      }
+      return m;
+    };
+    TensorAnnotation.toObject = function toObject(m, o, q) {
+      if (!o)
+        o = {};
+      if (q === void 0)
+        q = 0;
+      if (q > $util.recursionLimit)
+        throw Error("max depth exceeded");
+      var d = {};
+      if (o.arrays || o.defaults) {
+        d.quant_parameter_tensor_names = [];
+      }
+      if (o.defaults) {
+        d.tensor_name = "";
+      }
+      if (m.tensor_name != null && Object.hasOwnProperty.call(m, "tensor_name")) {
+        d.tensor_name = m.tensor_name;
+      }
+      if (m.quant_parameter_tensor_names && m.quant_parameter_tensor_names.length) {
+        d.quant_parameter_tensor_names = [];
+        for (var j = 0; j < m.quant_parameter_tensor_names.length; ++j) {
+          d.quant_parameter_tensor_names[j] = $root.onnx.StringStringEntryProto.toObject(m.quant_parameter_tensor_names[j], o, q + 1);
+        }
+      }
+      return d;
+    };
+    TensorAnnotation.prototype.toJSON = function toJSON() {
+      return this.constructor.toObject(this, import_minimal.default.util.toJSONOptions);
+    };
+    TensorAnnotation.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+      if (typeUrlPrefix === void 0) {
+        typeUrlPrefix = "type.googleapis.com";
+      }
+      return typeUrlPrefix + "/onnx.TensorAnnotation";
+    };
+    return TensorAnnotation;
+  })();
+  onnx2.GraphProto = (function() {
+    function GraphProto(p) {
+      this.node = [];
+      this.initializer = [];
+      this.sparse_initializer = [];
+      this.input = [];
+      this.output = [];
+      this.value_info = [];
+      this.quantization_annotation = [];
+      if (p) {
+        for (var ks = Object.keys(p), i2 = 0; i2 < ks.length; ++i2)
+          if (p[ks[i2]] != null && ks[i2] !== "__proto__")
+            this[ks[i2]] = p[ks[i2]];
+      }
+    }
+    GraphProto.prototype.node = $util.emptyArray;
+    GraphProto.prototype.name = "";
+    GraphProto.prototype.initializer = $util.emptyArray;
+    GraphProto.prototype.sparse_initializer = $util.emptyArray;
+    GraphProto.prototype.doc_string = "";
+    GraphProto.prototype.input = $util.emptyArray;
+    GraphProto.prototype.output = $util.emptyArray;
+    GraphProto.prototype.value_info = $util.emptyArray;
+    GraphProto.prototype.quantization_annotation = $util.emptyArray;
+    GraphProto.decode = function decode(r, l, e, n) {
+      if (!(r instanceof $Reader))
+        r = $Reader.create(r);
+      if (n === void 0)
+        n = 0;
+      if (n > $Reader.recursionLimit)
+        throw Error("maximum nesting depth exceeded");
+      var c, m;
+      if (l === void 0)
+        c = r.len;
+      else {
+        c = r.pos + l;
+        if (c > r.len)
+          throw RangeError("index out of range");
+        l = r.len;
+        r.len = c;
+      }
+      m = new $root.onnx.GraphProto();
+      while (r.pos < c) {
+        var t = r.uint32();
+        if (t === e)
+          break;
+        switch (t >>> 3) {
+          case 1: {
+            if (!(m.node && m.node.length))
+              m.node = [];
+            m.node.push($root.onnx.NodeProto.decode(r, r.uint32(), void 0, n + 1));
+            break;
+          }
+          case 2: {
+            m.name = r.string();
+            break;
+          }
+          case 5: {
+            if (!(m.initializer && m.initializer.length))
+              m.initializer = [];
+            m.initializer.push($root.onnx.TensorProto.decode(r, r.uint32(), void 0, n + 1));
+            break;
+          }
+          case 15: {
+            if (!(m.sparse_initializer && m.sparse_initializer.length))
+              m.sparse_initializer = [];
+            m.sparse_initializer.push($root.onnx.SparseTensorProto.decode(r, r.uint32(), void 0, n + 1));
+            break;
+          }
+          case 10: {
+            m.doc_string = r.string();
+            break;
+          }
+          case 11: {
+            if (!(m.input && m.input.length))
+              m.input = [];
+            m.input.push($root.onnx.ValueInfoProto.decode(r, r.uint32(), void 0, n + 1));
+            break;
+          }
+          case 12: {
+            if (!(m.output && m.output.length))
+              m.output = [];
+            m.output.push($root.onnx.ValueInfoProto.decode(r, r.uint32(), void 0, n + 1));
+            break;
+          }
+          case 13: {
+            if (!(m.value_info && m.value_info.length))
+              m.value_info = [];
+            m.value_info.push($root.onnx.ValueInfoProto.decode(r, r.uint32(), void 0, n + 1));
+            break;
+          }
+          case 14: {
+            if (!(m.quantization_annotation && m.quantization_annotation.length))
+              m.quantization_annotation = [];
+            m.quantization_annotation.push($root.onnx.TensorAnnotation.decode(r, r.uint32(), void 0, n + 1));
+            break;
+          }
+          default:
+            r.skipType(t & 7, n);
+            break;
+        }
+      }
+      if (l !== void 0) {
+        if (r.pos !== c)
+          throw RangeError("index out of range");
+        r.len = l;
+      }
+      return m;
+    };
+    GraphProto.fromObject = function fromObject(d, n) {
+      if (d instanceof $root.onnx.GraphProto)
+        return d;
+      if (!$util.isObject(d))
+        throw TypeError(".onnx.GraphProto: object expected");
+      if (n === void 0)
+        n = 0;
+      if (n > $util.recursionLimit)
+        throw Error("maximum nesting depth exceeded");
+      var m = new $root.onnx.GraphProto();
+      if (d.node) {
+        if (!Array.isArray(d.node))
+          throw TypeError(".onnx.GraphProto.node: array expected");
+        m.node = [];
+        for (var i2 = 0; i2 < d.node.length; ++i2) {
+          if (!$util.isObject(d.node[i2]))
+            throw TypeError(".onnx.GraphProto.node: object expected");
+          m.node[i2] = $root.onnx.NodeProto.fromObject(d.node[i2], n + 1);
+        }
+      }
+      if (d.name != null) {
+        m.name = String(d.name);
+      }
+      if (d.initializer) {
+        if (!Array.isArray(d.initializer))
+          throw TypeError(".onnx.GraphProto.initializer: array expected");
+        m.initializer = [];
+        for (var i2 = 0; i2 < d.initializer.length; ++i2) {
+          if (!$util.isObject(d.initializer[i2]))
+            throw TypeError(".onnx.GraphProto.initializer: object expected");
+          m.initializer[i2] = $root.onnx.TensorProto.fromObject(d.initializer[i2], n + 1);
+        }
+      }
+      if (d.sparse_initializer) {
+        if (!Array.isArray(d.sparse_initializer))
+          throw TypeError(".onnx.GraphProto.sparse_initializer: array expected");
+        m.sparse_initializer = [];
+        for (var i2 = 0; i2 < d.sparse_initializer.length; ++i2) {
+          if (!$util.isObject(d.sparse_initializer[i2]))
+            throw TypeError(".onnx.GraphProto.sparse_initializer: object expected");
+          m.sparse_initializer[i2] = $root.onnx.SparseTensorProto.fromObject(d.sparse_initializer[i2], n + 1);
+        }
+      }
+      if (d.doc_string != null) {
+        m.doc_string = String(d.doc_string);
+      }
+      if (d.input) {
+        if (!Array.isArray(d.input))
+          throw TypeError(".onnx.GraphProto.input: array expected");
+        m.input = [];
+        for (var i2 = 0; i2 < d.input.length; ++i2) {
+          if (!$util.isObject(d.input[i2]))
+            throw TypeError(".onnx.GraphProto.input: object expected");
+          m.input[i2] = $root.onnx.ValueInfoProto.fromObject(d.input[i2], n + 1);
+        }
+      }
+      if (d.output) {
+        if (!Array.isArray(d.output))
+          throw TypeError(".onnx.GraphProto.output: array expected");
+        m.output = [];
+        for (var i2 = 0; i2 < d.output.length; ++i2) {
+          if (!$util.isObject(d.output[i2]))
+            throw TypeError(".onnx.GraphProto.output: object expected");
+          m.output[i2] = $root.onnx.ValueInfoProto.fromObject(d.output[i2], n + 1);
+        }
+      }
+      if (d.value_info) {
+        if (!Array.isArray(d.value_info))
+          throw TypeError(".onnx.GraphProto.value_info: array expected");
+        m.value_info = [];
+        for (var i2 = 0; i2 < d.value_info.length; ++i2) {
+          if (!$util.isObject(d.value_info[i2]))
+            throw TypeError(".onnx.GraphProto.value_info: object expected");
+          m.value_info[i2] = $root.onnx.ValueInfoProto.fromObject(d.value_info[i2], n + 1);
+        }
+      }
+      if (d.quantization_annotation) {
+        if (!Array.isArray(d.quantization_annotation))
+          throw TypeError(".onnx.GraphProto.quantization_annotation: array expected");
+        m.quantization_annotation = [];
+        for (var i2 = 0; i2 < d.quantization_annotation.length; ++i2) {
+          if (!$util.isObject(d.quantization_annotation[i2]))
+            throw TypeError(".onnx.GraphProto.quantization_annotation: object expected");
+          m.quantization_annotation[i2] = $root.onnx.TensorAnnotation.fromObject(d.quantization_annotation[i2], n + 1);
+        }
+      }
+      return m;
+    };
+    GraphProto.toObject = function toObject(m, o, q) {
+      if (!o)
+        o = {};
+      if (q === void 0)
+        q = 0;
+      if (q > $util.recursionLimit)
+        throw Error("max depth exceeded");
+      var d = {};
+      if (o.arrays || o.defaults) {
+        d.node = [];
+        d.initializer = [];
+        d.input = [];
+        d.output = [];
+        d.value_info = [];
+        d.quantization_annotation = [];
+        d.sparse_initializer = [];
+      }
+      if (o.defaults) {
+        d.name = "";
+        d.doc_string = "";
+      }
+      if (m.node && m.node.length) {
+        d.node = [];
+        for (var j = 0; j < m.node.length; ++j) {
+          d.node[j] = $root.onnx.NodeProto.toObject(m.node[j], o, q + 1);
+        }
+      }
+      if (m.name != null && Object.hasOwnProperty.call(m, "name")) {
+        d.name = m.name;
+      }
+      if (m.initializer && m.initializer.length) {
+        d.initializer = [];
+        for (var j = 0; j < m.initializer.length; ++j) {
+          d.initializer[j] = $root.onnx.TensorProto.toObject(m.initializer[j], o, q + 1);
+        }
+      }
+      if (m.doc_string != null && Object.hasOwnProperty.call(m, "doc_string")) {
+        d.doc_string = m.doc_string;
+      }
+      if (m.input && m.input.length) {
+        d.input = [];
+        for (var j = 0; j < m.input.length; ++j) {
+          d.input[j] = $root.onnx.ValueInfoProto.toObject(m.input[j], o, q + 1);
+        }
+      }
+      if (m.output && m.output.length) {
+        d.output = [];
+        for (var j = 0; j < m.output.length; ++j) {
+          d.output[j] = $root.onnx.ValueInfoProto.toObject(m.output[j], o, q + 1);
+        }
+      }
+      if (m.value_info && m.value_info.length) {
+        d.value_info = [];
+        for (var j = 0; j < m.value_info.length; ++j) {
+          d.value_info[j] = $root.onnx.ValueInfoProto.toObject(m.value_info[j], o, q + 1);
+        }
+      }
+      if (m.quantization_annotation && m.quantization_annotation.length) {
+        d.quantization_annotation = [];
+        for (var j = 0; j < m.quantization_annotation.length; ++j) {
+          d.quantization_annotation[j] = $root.onnx.TensorAnnotation.toObject(m.quantization_annotation[j], o, q + 1);
+        }
+      }
+      if (m.sparse_initializer && m.sparse_initializer.length) {
+        d.sparse_initializer = [];
+        for (var j = 0; j < m.sparse_initializer.length; ++j) {
+          d.sparse_initializer[j] = $root.onnx.SparseTensorProto.toObject(m.sparse_initializer[j], o, q + 1);
+        }
+      }
+      return d;
+    };
+    GraphProto.prototype.toJSON = function toJSON() {
+      return this.constructor.toObject(this, import_minimal.default.util.toJSONOptions);
+    };
+    GraphProto.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+      if (typeUrlPrefix === void 0) {
+        typeUrlPrefix = "type.googleapis.com";
+      }
+      return typeUrlPrefix + "/onnx.GraphProto";
+    };
+    return GraphProto;
+  })();
+  onnx2.TensorProto = (function() {
+    function TensorProto(p) {
+      this.dims = [];
+      this.float_data = [];
+      this.int32_data = [];
+      this.string_data = [];
+      this.int64_data = [];
+      this.external_data = [];
+      this.double_data = [];
+      this.uint64_data = [];
+      if (p) {
+        for (var ks = Object.keys(p), i2 = 0; i2 < ks.length; ++i2)
+          if (p[ks[i2]] != null && ks[i2] !== "__proto__")
+            this[ks[i2]] = p[ks[i2]];
+      }
+    }
+    TensorProto.prototype.dims = $util.emptyArray;
+    TensorProto.prototype.data_type = 0;
+    TensorProto.prototype.segment = null;
+    TensorProto.prototype.float_data = $util.emptyArray;
+    TensorProto.prototype.int32_data = $util.emptyArray;
+    TensorProto.prototype.string_data = $util.emptyArray;
+    TensorProto.prototype.int64_data = $util.emptyArray;
+    TensorProto.prototype.name = "";
+    TensorProto.prototype.doc_string = "";
+    TensorProto.prototype.raw_data = $util.newBuffer([]);
+    TensorProto.prototype.external_data = $util.emptyArray;
+    TensorProto.prototype.data_location = 0;
+    TensorProto.prototype.double_data = $util.emptyArray;
+    TensorProto.prototype.uint64_data = $util.emptyArray;
+    TensorProto.decode = function decode(r, l, e, n) {
+      if (!(r instanceof $Reader))
+        r = $Reader.create(r);
+      if (n === void 0)
+        n = 0;
+      if (n > $Reader.recursionLimit)
+        throw Error("maximum nesting depth exceeded");
+      var c, m;
+      if (l === void 0)
+        c = r.len;
+      else {
+        c = r.pos + l;
+        if (c > r.len)
+          throw RangeError("index out of range");
+        l = r.len;
+        r.len = c;
+      }
+      m = new $root.onnx.TensorProto();
+      while (r.pos < c) {
+        var t = r.uint32();
+        if (t === e)
+          break;
+        switch (t >>> 3) {
+          case 1: {
+            if (!(m.dims && m.dims.length))
+              m.dims = [];
+            if ((t & 7) === 2) {
+              var c2 = r.uint32() + r.pos;
+              if (c2 > r.len)
+                throw RangeError("index out of range");
+              r.len = c2;
+              while (r.pos < c2)
+                m.dims.push(r.int64());
+              if (r.pos !== c2)
+                throw RangeError("index out of range");
+              r.len = c;
+            } else
+              m.dims.push(r.int64());
+            break;
+          }
+          case 2: {
+            m.data_type = r.int32();
+            break;
+          }
+          case 3: {
+            m.segment = $root.onnx.TensorProto.Segment.decode(r, r.uint32(), void 0, n + 1);
+            break;
+          }
+          case 4: {
+            if (!(m.float_data && m.float_data.length))
+              m.float_data = [];
+            if ((t & 7) === 2) {
+              var c2 = r.uint32() + r.pos;
+              if (c2 > r.len)
+                throw RangeError("index out of range");
+              r.len = c2;
+              while (r.pos < c2)
+                m.float_data.push(r.float());
+              if (r.pos !== c2)
+                throw RangeError("index out of range");
+              r.len = c;
+            } else
+              m.float_data.push(r.float());
+            break;
+          }
+          case 5: {
+            if (!(m.int32_data && m.int32_data.length))
+              m.int32_data = [];
+            if ((t & 7) === 2) {
+              var c2 = r.uint32() + r.pos;
+              if (c2 > r.len)
+                throw RangeError("index out of range");
+              r.len = c2;
+              while (r.pos < c2)
+                m.int32_data.push(r.int32());
+              if (r.pos !== c2)
+                throw RangeError("index out of range");
+              r.len = c;
+            } else
+              m.int32_data.push(r.int32());
+            break;
+          }
+          case 6: {
+            if (!(m.string_data && m.string_data.length))
+              m.string_data = [];
+            m.string_data.push(r.bytes());
+            break;
+          }
+          case 7: {
+            if (!(m.int64_data && m.int64_data.length))
+              m.int64_data = [];
+            if ((t & 7) === 2) {
+              var c2 = r.uint32() + r.pos;
+              if (c2 > r.len)
+                throw RangeError("index out of range");
+              r.len = c2;
+              while (r.pos < c2)
+                m.int64_data.push(r.int64());
+              if (r.pos !== c2)
+                throw RangeError("index out of range");
+              r.len = c;
+            } else
+              m.int64_data.push(r.int64());
+            break;
+          }
+          case 8: {
+            m.name = r.string();
+            break;
+          }
+          case 12: {
+            m.doc_string = r.string();
+            break;
+          }
+          case 9: {
+            m.raw_data = r.bytes();
+            break;
+          }
+          case 13: {
+            if (!(m.external_data && m.external_data.length))
+              m.external_data = [];
+            m.external_data.push($root.onnx.StringStringEntryProto.decode(r, r.uint32(), void 0, n + 1));
+            break;
+          }
+          case 14: {
+            m.data_location = r.int32();
+            break;
+          }
+          case 10: {
+            if (!(m.double_data && m.double_data.length))
+              m.double_data = [];
+            if ((t & 7) === 2) {
+              var c2 = r.uint32() + r.pos;
+              if (c2 > r.len)
+                throw RangeError("index out of range");
+              r.len = c2;
+              while (r.pos < c2)
+                m.double_data.push(r.double());
+              if (r.pos !== c2)
+                throw RangeError("index out of range");
+              r.len = c;
+            } else
+              m.double_data.push(r.double());
+            break;
+          }
+          case 11: {
+            if (!(m.uint64_data && m.uint64_data.length))
+              m.uint64_data = [];
+            if ((t & 7) === 2) {
+              var c2 = r.uint32() + r.pos;
+              if (c2 > r.len)
+                throw RangeError("index out of range");
+              r.len = c2;
+              while (r.pos < c2)
+                m.uint64_data.push(r.uint64());
+              if (r.pos !== c2)
+                throw RangeError("index out of range");
+              r.len = c;
+            } else
+              m.uint64_data.push(r.uint64());
+            break;
+          }
+          default:
+            r.skipType(t & 7, n);
+            break;
+        }
+      }
+      if (l !== void 0) {
+        if (r.pos !== c)
+          throw RangeError("index out of range");
+        r.len = l;
+      }
+      return m;
+    };
+    TensorProto.fromObject = function fromObject(d, n) {
+      if (d instanceof $root.onnx.TensorProto)
+        return d;
+      if (!$util.isObject(d))
+        throw TypeError(".onnx.TensorProto: object expected");
+      if (n === void 0)
+        n = 0;
+      if (n > $util.recursionLimit)
+        throw Error("maximum nesting depth exceeded");
+      var m = new $root.onnx.TensorProto();
+      if (d.dims) {
+        if (!Array.isArray(d.dims))
+          throw TypeError(".onnx.TensorProto.dims: array expected");
+        m.dims = [];
+        for (var i2 = 0; i2 < d.dims.length; ++i2) {
+          if ($util.Long)
+            m.dims[i2] = $util.Long.fromValue(d.dims[i2], false);
+          else if (typeof d.dims[i2] === "string")
+            m.dims[i2] = parseInt(d.dims[i2], 10);
+          else if (typeof d.dims[i2] === "number")
+            m.dims[i2] = d.dims[i2];
+          else if (typeof d.dims[i2] === "object")
+            m.dims[i2] = new $util.LongBits(d.dims[i2].low >>> 0, d.dims[i2].high >>> 0).toNumber();
+        }
+      }
+      if (d.data_type != null) {
+        m.data_type = d.data_type | 0;
+      }
+      if (d.segment != null) {
+        if (!$util.isObject(d.segment))
+          throw TypeError(".onnx.TensorProto.segment: object expected");
+        m.segment = $root.onnx.TensorProto.Segment.fromObject(d.segment, n + 1);
+      }
+      if (d.float_data) {
+        if (!Array.isArray(d.float_data))
+          throw TypeError(".onnx.TensorProto.float_data: array expected");
+        m.float_data = [];
+        for (var i2 = 0; i2 < d.float_data.length; ++i2) {
+          m.float_data[i2] = Number(d.float_data[i2]);
+        }
+      }
+      if (d.int32_data) {
+        if (!Array.isArray(d.int32_data))
+          throw TypeError(".onnx.TensorProto.int32_data: array expected");
+        m.int32_data = [];
+        for (var i2 = 0; i2 < d.int32_data.length; ++i2) {
+          m.int32_data[i2] = d.int32_data[i2] | 0;
+        }
+      }
+      if (d.string_data) {
+        if (!Array.isArray(d.string_data))
+          throw TypeError(".onnx.TensorProto.string_data: array expected");
+        m.string_data = [];
+        for (var i2 = 0; i2 < d.string_data.length; ++i2) {
+          if (typeof d.string_data[i2] === "string")
+            $util.base64.decode(d.string_data[i2], m.string_data[i2] = $util.newBuffer($util.base64.length(d.string_data[i2])), 0);
+          else if (d.string_data[i2].length >= 0)
+            m.string_data[i2] = d.string_data[i2];
+        }
+      }
+      if (d.int64_data) {
+        if (!Array.isArray(d.int64_data))
+          throw TypeError(".onnx.TensorProto.int64_data: array expected");
+        m.int64_data = [];
+        for (var i2 = 0; i2 < d.int64_data.length; ++i2) {
+          if ($util.Long)
+            m.int64_data[i2] = $util.Long.fromValue(d.int64_data[i2], false);
+          else if (typeof d.int64_data[i2] === "string")
+            m.int64_data[i2] = parseInt(d.int64_data[i2], 10);
+          else if (typeof d.int64_data[i2] === "number")
+            m.int64_data[i2] = d.int64_data[i2];
+          else if (typeof d.int64_data[i2] === "object")
+            m.int64_data[i2] = new $util.LongBits(d.int64_data[i2].low >>> 0, d.int64_data[i2].high >>> 0).toNumber();
+        }
+      }
+      if (d.name != null) {
+        m.name = String(d.name);
+      }
+      if (d.doc_string != null) {
+        m.doc_string = String(d.doc_string);
+      }
+      if (d.raw_data != null) {
+        if (typeof d.raw_data === "string")
+          $util.base64.decode(d.raw_data, m.raw_data = $util.newBuffer($util.base64.length(d.raw_data)), 0);
+        else if (d.raw_data.length >= 0)
+          m.raw_data = d.raw_data;
+      }
+      if (d.external_data) {
+        if (!Array.isArray(d.external_data))
+          throw TypeError(".onnx.TensorProto.external_data: array expected");
+        m.external_data = [];
+        for (var i2 = 0; i2 < d.external_data.length; ++i2) {
+          if (!$util.isObject(d.external_data[i2]))
+            throw TypeError(".onnx.TensorProto.external_data: object expected");
+          m.external_data[i2] = $root.onnx.StringStringEntryProto.fromObject(d.external_data[i2], n + 1);
+        }
+      }
+      switch (d.data_location) {
+        default:
+          if (typeof d.data_location === "number") {
+            m.data_location = d.data_location;
+            break;
+          }
+          break;
+        case "DEFAULT":
+        case 0:
+          m.data_location = 0;
+          break;
+        case "EXTERNAL":
+        case 1:
+          m.data_location = 1;
+          break;
+      }
+      if (d.double_data) {
+        if (!Array.isArray(d.double_data))
+          throw TypeError(".onnx.TensorProto.double_data: array expected");
+        m.double_data = [];
+        for (var i2 = 0; i2 < d.double_data.length; ++i2) {
+          m.double_data[i2] = Number(d.double_data[i2]);
+        }
+      }
+      if (d.uint64_data) {
+        if (!Array.isArray(d.uint64_data))
+          throw TypeError(".onnx.TensorProto.uint64_data: array expected");
+        m.uint64_data = [];
+        for (var i2 = 0; i2 < d.uint64_data.length; ++i2) {
+          if ($util.Long)
+            m.uint64_data[i2] = $util.Long.fromValue(d.uint64_data[i2], true);
+          else if (typeof d.uint64_data[i2] === "string")
+            m.uint64_data[i2] = parseInt(d.uint64_data[i2], 10);
+          else if (typeof d.uint64_data[i2] === "number")
+            m.uint64_data[i2] = d.uint64_data[i2];
+          else if (typeof d.uint64_data[i2] === "object")
+            m.uint64_data[i2] = new $util.LongBits(d.uint64_data[i2].low >>> 0, d.uint64_data[i2].high >>> 0).toNumber(true);
+        }
+      }
+      return m;
+    };
+    TensorProto.toObject = function toObject(m, o, q) {
+      if (!o)
+        o = {};
+      if (q === void 0)
+        q = 0;
+      if (q > $util.recursionLimit)
+        throw Error("max depth exceeded");
+      var d = {};
+      if (o.arrays || o.defaults) {
+        d.dims = [];
+        d.float_data = [];
+        d.int32_data = [];
+        d.string_data = [];
+        d.int64_data = [];
+        d.double_data = [];
+        d.uint64_data = [];
+        d.external_data = [];
+      }
+      if (o.defaults) {
+        d.data_type = 0;
+        d.segment = null;
+        d.name = "";
+        if (o.bytes === String)
+          d.raw_data = "";
+        else {
+          d.raw_data = [];
+          if (o.bytes !== Array)
+            d.raw_data = $util.newBuffer(d.raw_data);
+        }
+        d.doc_string = "";
+        d.data_location = o.enums === String ? "DEFAULT" : 0;
+      }
+      if (m.dims && m.dims.length) {
+        d.dims = [];
+        for (var j = 0; j < m.dims.length; ++j) {
+          if (typeof BigInt !== "undefined" && o.longs === BigInt)
+            d.dims[j] = typeof m.dims[j] === "number" ? BigInt(m.dims[j]) : $util.Long.fromBits(m.dims[j].low >>> 0, m.dims[j].high >>> 0, false).toBigInt();
+          else if (typeof m.dims[j] === "number")
+            d.dims[j] = o.longs === String ? String(m.dims[j]) : m.dims[j];
+          else
+            d.dims[j] = o.longs === String ? $util.Long.prototype.toString.call(m.dims[j]) : o.longs === Number ? new $util.LongBits(m.dims[j].low >>> 0, m.dims[j].high >>> 0).toNumber() : m.dims[j];
+        }
+      }
+      if (m.data_type != null && Object.hasOwnProperty.call(m, "data_type")) {
+        d.data_type = m.data_type;
+      }
+      if (m.segment != null && Object.hasOwnProperty.call(m, "segment")) {
+        d.segment = $root.onnx.TensorProto.Segment.toObject(m.segment, o, q + 1);
+      }
+      if (m.float_data && m.float_data.length) {
+        d.float_data = [];
+        for (var j = 0; j < m.float_data.length; ++j) {
+          d.float_data[j] = o.json && !isFinite(m.float_data[j]) ? String(m.float_data[j]) : m.float_data[j];
+        }
+      }
+      if (m.int32_data && m.int32_data.length) {
+        d.int32_data = [];
+        for (var j = 0; j < m.int32_data.length; ++j) {
+          d.int32_data[j] = m.int32_data[j];
+        }
+      }
+      if (m.string_data && m.string_data.length) {
+        d.string_data = [];
+        for (var j = 0; j < m.string_data.length; ++j) {
+          d.string_data[j] = o.bytes === String ? $util.base64.encode(m.string_data[j], 0, m.string_data[j].length) : o.bytes === Array ? Array.prototype.slice.call(m.string_data[j]) : m.string_data[j];
+        }
+      }
+      if (m.int64_data && m.int64_data.length) {
+        d.int64_data = [];
+        for (var j = 0; j < m.int64_data.length; ++j) {
+          if (typeof BigInt !== "undefined" && o.longs === BigInt)
+            d.int64_data[j] = typeof m.int64_data[j] === "number" ? BigInt(m.int64_data[j]) : $util.Long.fromBits(m.int64_data[j].low >>> 0, m.int64_data[j].high >>> 0, false).toBigInt();
+          else if (typeof m.int64_data[j] === "number")
+            d.int64_data[j] = o.longs === String ? String(m.int64_data[j]) : m.int64_data[j];
+          else
+            d.int64_data[j] = o.longs === String ? $util.Long.prototype.toString.call(m.int64_data[j]) : o.longs === Number ? new $util.LongBits(m.int64_data[j].low >>> 0, m.int64_data[j].high >>> 0).toNumber() : m.int64_data[j];
+        }
+      }
+      if (m.name != null && Object.hasOwnProperty.call(m, "name")) {
+        d.name = m.name;
+      }
+      if (m.raw_data != null && Object.hasOwnProperty.call(m, "raw_data")) {
+        d.raw_data = o.bytes === String ? $util.base64.encode(m.raw_data, 0, m.raw_data.length) : o.bytes === Array ? Array.prototype.slice.call(m.raw_data) : m.raw_data;
+      }
+      if (m.double_data && m.double_data.length) {
+        d.double_data = [];
+        for (var j = 0; j < m.double_data.length; ++j) {
+          d.double_data[j] = o.json && !isFinite(m.double_data[j]) ? String(m.double_data[j]) : m.double_data[j];
+        }
+      }
+      if (m.uint64_data && m.uint64_data.length) {
+        d.uint64_data = [];
+        for (var j = 0; j < m.uint64_data.length; ++j) {
+          if (typeof BigInt !== "undefined" && o.longs === BigInt)
+            d.uint64_data[j] = typeof m.uint64_data[j] === "number" ? BigInt(m.uint64_data[j]) : $util.Long.fromBits(m.uint64_data[j].low >>> 0, m.uint64_data[j].high >>> 0, true).toBigInt();
+          else if (typeof m.uint64_data[j] === "number")
+            d.uint64_data[j] = o.longs === String ? String(m.uint64_data[j]) : m.uint64_data[j];
+          else
+            d.uint64_data[j] = o.longs === String ? $util.Long.prototype.toString.call(m.uint64_data[j]) : o.longs === Number ? new $util.LongBits(m.uint64_data[j].low >>> 0, m.uint64_data[j].high >>> 0).toNumber(true) : m.uint64_data[j];
+        }
+      }
+      if (m.doc_string != null && Object.hasOwnProperty.call(m, "doc_string")) {
+        d.doc_string = m.doc_string;
+      }
+      if (m.external_data && m.external_data.length) {
+        d.external_data = [];
+        for (var j = 0; j < m.external_data.length; ++j) {
+          d.external_data[j] = $root.onnx.StringStringEntryProto.toObject(m.external_data[j], o, q + 1);
+        }
+      }
+      if (m.data_location != null && Object.hasOwnProperty.call(m, "data_location")) {
+        d.data_location = o.enums === String ? $root.onnx.TensorProto.DataLocation[m.data_location] === void 0 ? m.data_location : $root.onnx.TensorProto.DataLocation[m.data_location] : m.data_location;
+      }
+      return d;
+    };
+    TensorProto.prototype.toJSON = function toJSON() {
+      return this.constructor.toObject(this, import_minimal.default.util.toJSONOptions);
+    };
+    TensorProto.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+      if (typeUrlPrefix === void 0) {
+        typeUrlPrefix = "type.googleapis.com";
+      }
+      return typeUrlPrefix + "/onnx.TensorProto";
+    };
+    TensorProto.DataType = (function() {
+      const valuesById = {}, values = Object.create(valuesById);
+      values[valuesById[0] = "UNDEFINED"] = 0;
+      values[valuesById[1] = "FLOAT"] = 1;
+      values[valuesById[2] = "UINT8"] = 2;
+      values[valuesById[3] = "INT8"] = 3;
+      values[valuesById[4] = "UINT16"] = 4;
+      values[valuesById[5] = "INT16"] = 5;
+      values[valuesById[6] = "INT32"] = 6;
+      values[valuesById[7] = "INT64"] = 7;
+      values[valuesById[8] = "STRING"] = 8;
+      values[valuesById[9] = "BOOL"] = 9;
+      values[valuesById[10] = "FLOAT16"] = 10;
+      values[valuesById[11] = "DOUBLE"] = 11;
+      values[valuesById[12] = "UINT32"] = 12;
+      values[valuesById[13] = "UINT64"] = 13;
+      values[valuesById[14] = "COMPLEX64"] = 14;
+      values[valuesById[15] = "COMPLEX128"] = 15;
+      values[valuesById[16] = "BFLOAT16"] = 16;
+      return values;
+    })();
+    TensorProto.Segment = (function() {
+      function Segment(p) {
+        if (p) {
+          for (var ks = Object.keys(p), i2 = 0; i2 < ks.length; ++i2)
+            if (p[ks[i2]] != null && ks[i2] !== "__proto__")
+              this[ks[i2]] = p[ks[i2]];
+        }
+      }
+      Segment.prototype.begin = $util.Long ? $util.Long.fromBits(0, 0, false) : 0;
+      Segment.prototype.end = $util.Long ? $util.Long.fromBits(0, 0, false) : 0;
+      Segment.decode = function decode(r, l, e, n) {
+        if (!(r instanceof $Reader))
+          r = $Reader.create(r);
+        if (n === void 0)
+          n = 0;
+        if (n > $Reader.recursionLimit)
+          throw Error("maximum nesting depth exceeded");
+        var c, m;
+        if (l === void 0)
+          c = r.len;
+        else {
+          c = r.pos + l;
+          if (c > r.len)
+            throw RangeError("index out of range");
+          l = r.len;
+          r.len = c;
+        }
+        m = new $root.onnx.TensorProto.Segment();
+        while (r.pos < c) {
+          var t = r.uint32();
+          if (t === e)
+            break;
+          switch (t >>> 3) {
+            case 1: {
+              m.begin = r.int64();
+              break;
+            }
+            case 2: {
+              m.end = r.int64();
+              break;
+            }
+            default:
+              r.skipType(t & 7, n);
+              break;
+          }
+        }
+        if (l !== void 0) {
+          if (r.pos !== c)
+            throw RangeError("index out of range");
+          r.len = l;
+        }
+        return m;
+      };
+      Segment.fromObject = function fromObject(d, n) {
+        if (d instanceof $root.onnx.TensorProto.Segment)
+          return d;
+        if (!$util.isObject(d))
+          throw TypeError(".onnx.TensorProto.Segment: object expected");
+        if (n === void 0)
+          n = 0;
+        if (n > $util.recursionLimit)
+          throw Error("maximum nesting depth exceeded");
+        var m = new $root.onnx.TensorProto.Segment();
+        if (d.begin != null) {
+          if ($util.Long)
+            m.begin = $util.Long.fromValue(d.begin, false);
+          else if (typeof d.begin === "string")
+            m.begin = parseInt(d.begin, 10);
+          else if (typeof d.begin === "number")
+            m.begin = d.begin;
+          else if (typeof d.begin === "object")
+            m.begin = new $util.LongBits(d.begin.low >>> 0, d.begin.high >>> 0).toNumber();
+        }
+        if (d.end != null) {
+          if ($util.Long)
+            m.end = $util.Long.fromValue(d.end, false);
+          else if (typeof d.end === "string")
+            m.end = parseInt(d.end, 10);
+          else if (typeof d.end === "number")
+            m.end = d.end;
+          else if (typeof d.end === "object")
+            m.end = new $util.LongBits(d.end.low >>> 0, d.end.high >>> 0).toNumber();
+        }
+        return m;
+      };
+      Segment.toObject = function toObject(m, o, q) {
+        if (!o)
+          o = {};
+        if (q === void 0)
+          q = 0;
+        if (q > $util.recursionLimit)
+          throw Error("max depth exceeded");
+        var d = {};
+        if (o.defaults) {
+          if ($util.Long) {
+            var n = new $util.Long(0, 0, false);
+            d.begin = o.longs === String ? n.toString() : o.longs === Number ? n.toNumber() : typeof BigInt !== "undefined" && o.longs === BigInt ? n.toBigInt() : n;
+          } else
+            d.begin = o.longs === String ? "0" : typeof BigInt !== "undefined" && o.longs === BigInt ? BigInt("0") : 0;
+          if ($util.Long) {
+            var n = new $util.Long(0, 0, false);
+            d.end = o.longs === String ? n.toString() : o.longs === Number ? n.toNumber() : typeof BigInt !== "undefined" && o.longs === BigInt ? n.toBigInt() : n;
+          } else
+            d.end = o.longs === String ? "0" : typeof BigInt !== "undefined" && o.longs === BigInt ? BigInt("0") : 0;
+        }
+        if (m.begin != null && Object.hasOwnProperty.call(m, "begin")) {
+          if (typeof BigInt !== "undefined" && o.longs === BigInt)
+            d.begin = typeof m.begin === "number" ? BigInt(m.begin) : $util.Long.fromBits(m.begin.low >>> 0, m.begin.high >>> 0, false).toBigInt();
+          else if (typeof m.begin === "number")
+            d.begin = o.longs === String ? String(m.begin) : m.begin;
+          else
+            d.begin = o.longs === String ? $util.Long.prototype.toString.call(m.begin) : o.longs === Number ? new $util.LongBits(m.begin.low >>> 0, m.begin.high >>> 0).toNumber() : m.begin;
+        }
+        if (m.end != null && Object.hasOwnProperty.call(m, "end")) {
+          if (typeof BigInt !== "undefined" && o.longs === BigInt)
+            d.end = typeof m.end === "number" ? BigInt(m.end) : $util.Long.fromBits(m.end.low >>> 0, m.end.high >>> 0, false).toBigInt();
+          else if (typeof m.end === "number")
+            d.end = o.longs === String ? String(m.end) : m.end;
+          else
+            d.end = o.longs === String ? $util.Long.prototype.toString.call(m.end) : o.longs === Number ? new $util.LongBits(m.end.low >>> 0, m.end.high >>> 0).toNumber() : m.end;
+        }
+        return d;
+      };
+      Segment.prototype.toJSON = function toJSON() {
+        return this.constructor.toObject(this, import_minimal.default.util.toJSONOptions);
+      };
+      Segment.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+        if (typeUrlPrefix === void 0) {
+          typeUrlPrefix = "type.googleapis.com";
+        }
+        return typeUrlPrefix + "/onnx.TensorProto.Segment";
+      };
+      return Segment;
+    })();
+    TensorProto.DataLocation = (function() {
+      const valuesById = {}, values = Object.create(valuesById);
+      values[valuesById[0] = "DEFAULT"] = 0;
+      values[valuesById[1] = "EXTERNAL"] = 1;
+      return values;
+    })();
+    return TensorProto;
+  })();
+  onnx2.SparseTensorProto = (function() {
+    function SparseTensorProto(p) {
+      this.dims = [];
+      if (p) {
+        for (var ks = Object.keys(p), i2 = 0; i2 < ks.length; ++i2)
+          if (p[ks[i2]] != null && ks[i2] !== "__proto__")
+            this[ks[i2]] = p[ks[i2]];
+      }
+    }
+    SparseTensorProto.prototype.values = null;
+    SparseTensorProto.prototype.indices = null;
+    SparseTensorProto.prototype.dims = $util.emptyArray;
+    SparseTensorProto.decode = function decode(r, l, e, n) {
+      if (!(r instanceof $Reader))
+        r = $Reader.create(r);
+      if (n === void 0)
+        n = 0;
+      if (n > $Reader.recursionLimit)
+        throw Error("maximum nesting depth exceeded");
+      var c, m;
+      if (l === void 0)
+        c = r.len;
+      else {
+        c = r.pos + l;
+        if (c > r.len)
+          throw RangeError("index out of range");
+        l = r.len;
+        r.len = c;
+      }
+      m = new $root.onnx.SparseTensorProto();
+      while (r.pos < c) {
+        var t = r.uint32();
+        if (t === e)
+          break;
+        switch (t >>> 3) {
+          case 1: {
+            m.values = $root.onnx.TensorProto.decode(r, r.uint32(), void 0, n + 1);
+            break;
+          }
+          case 2: {
+            m.indices = $root.onnx.TensorProto.decode(r, r.uint32(), void 0, n + 1);
+            break;
+          }
+          case 3: {
+            if (!(m.dims && m.dims.length))
+              m.dims = [];
+            if ((t & 7) === 2) {
+              var c2 = r.uint32() + r.pos;
+              if (c2 > r.len)
+                throw RangeError("index out of range");
+              r.len = c2;
+              while (r.pos < c2)
+                m.dims.push(r.int64());
+              if (r.pos !== c2)
+                throw RangeError("index out of range");
+              r.len = c;
+            } else
+              m.dims.push(r.int64());
+            break;
+          }
+          default:
+            r.skipType(t & 7, n);
+            break;
+        }
+      }
+      if (l !== void 0) {
+        if (r.pos !== c)
+          throw RangeError("index out of range");
+        r.len = l;
+      }
+      return m;
+    };
+    SparseTensorProto.fromObject = function fromObject(d, n) {
+      if (d instanceof $root.onnx.SparseTensorProto)
+        return d;
+      if (!$util.isObject(d))
+        throw TypeError(".onnx.SparseTensorProto: object expected");
+      if (n === void 0)
+        n = 0;
+      if (n > $util.recursionLimit)
+        throw Error("maximum nesting depth exceeded");
+      var m = new $root.onnx.SparseTensorProto();
+      if (d.values != null) {
+        if (!$util.isObject(d.values))
+          throw TypeError(".onnx.SparseTensorProto.values: object expected");
+        m.values = $root.onnx.TensorProto.fromObject(d.values, n + 1);
+      }
+      if (d.indices != null) {
+        if (!$util.isObject(d.indices))
+          throw TypeError(".onnx.SparseTensorProto.indices: object expected");
+        m.indices = $root.onnx.TensorProto.fromObject(d.indices, n + 1);
+      }
+      if (d.dims) {
+        if (!Array.isArray(d.dims))
+          throw TypeError(".onnx.SparseTensorProto.dims: array expected");
+        m.dims = [];
+        for (var i2 = 0; i2 < d.dims.length; ++i2) {
+          if ($util.Long)
+            m.dims[i2] = $util.Long.fromValue(d.dims[i2], false);
+          else if (typeof d.dims[i2] === "string")
+            m.dims[i2] = parseInt(d.dims[i2], 10);
+          else if (typeof d.dims[i2] === "number")
+            m.dims[i2] = d.dims[i2];
+          else if (typeof d.dims[i2] === "object")
+            m.dims[i2] = new $util.LongBits(d.dims[i2].low >>> 0, d.dims[i2].high >>> 0).toNumber();
+        }
+      }
+      return m;
+    };
+    SparseTensorProto.toObject = function toObject(m, o, q) {
+      if (!o)
+        o = {};
+      if (q === void 0)
+        q = 0;
+      if (q > $util.recursionLimit)
+        throw Error("max depth exceeded");
+      var d = {};
+      if (o.arrays || o.defaults) {
+        d.dims = [];
+      }
+      if (o.defaults) {
+        d.values = null;
+        d.indices = null;
+      }
+      if (m.values != null && Object.hasOwnProperty.call(m, "values")) {
+        d.values = $root.onnx.TensorProto.toObject(m.values, o, q + 1);
+      }
+      if (m.indices != null && Object.hasOwnProperty.call(m, "indices")) {
+        d.indices = $root.onnx.TensorProto.toObject(m.indices, o, q + 1);
+      }
+      if (m.dims && m.dims.length) {
+        d.dims = [];
+        for (var j = 0; j < m.dims.length; ++j) {
+          if (typeof BigInt !== "undefined" && o.longs === BigInt)
+            d.dims[j] = typeof m.dims[j] === "number" ? BigInt(m.dims[j]) : $util.Long.fromBits(m.dims[j].low >>> 0, m.dims[j].high >>> 0, false).toBigInt();
+          else if (typeof m.dims[j] === "number")
+            d.dims[j] = o.longs === String ? String(m.dims[j]) : m.dims[j];
+          else
+            d.dims[j] = o.longs === String ? $util.Long.prototype.toString.call(m.dims[j]) : o.longs === Number ? new $util.LongBits(m.dims[j].low >>> 0, m.dims[j].high >>> 0).toNumber() : m.dims[j];
+        }
+      }
+      return d;
+    };
+    SparseTensorProto.prototype.toJSON = function toJSON() {
+      return this.constructor.toObject(this, import_minimal.default.util.toJSONOptions);
+    };
+    SparseTensorProto.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+      if (typeUrlPrefix === void 0) {
+        typeUrlPrefix = "type.googleapis.com";
+      }
+      return typeUrlPrefix + "/onnx.SparseTensorProto";
+    };
+    return SparseTensorProto;
+  })();
+  onnx2.TensorShapeProto = (function() {
+    function TensorShapeProto(p) {
+      this.dim = [];
+      if (p) {
+        for (var ks = Object.keys(p), i2 = 0; i2 < ks.length; ++i2)
+          if (p[ks[i2]] != null && ks[i2] !== "__proto__")
+            this[ks[i2]] = p[ks[i2]];
+      }
+    }
+    TensorShapeProto.prototype.dim = $util.emptyArray;
+    TensorShapeProto.decode = function decode(r, l, e, n) {
+      if (!(r instanceof $Reader))
+        r = $Reader.create(r);
+      if (n === void 0)
+        n = 0;
+      if (n > $Reader.recursionLimit)
+        throw Error("maximum nesting depth exceeded");
+      var c, m;
+      if (l === void 0)
+        c = r.len;
+      else {
+        c = r.pos + l;
+        if (c > r.len)
+          throw RangeError("index out of range");
+        l = r.len;
+        r.len = c;
+      }
+      m = new $root.onnx.TensorShapeProto();
+      while (r.pos < c) {
+        var t = r.uint32();
+        if (t === e)
+          break;
+        switch (t >>> 3) {
+          case 1: {
+            if (!(m.dim && m.dim.length))
+              m.dim = [];
+            m.dim.push($root.onnx.TensorShapeProto.Dimension.decode(r, r.uint32(), void 0, n + 1));
+            break;
+          }
+          default:
+            r.skipType(t & 7, n);
+            break;
+        }
+      }
+      if (l !== void 0) {
+        if (r.pos !== c)
+          throw RangeError("index out of range");
+        r.len = l;
+      }
+      return m;
+    };
+    TensorShapeProto.fromObject = function fromObject(d, n) {
+      if (d instanceof $root.onnx.TensorShapeProto)
+        return d;
+      if (!$util.isObject(d))
+        throw TypeError(".onnx.TensorShapeProto: object expected");
+      if (n === void 0)
+        n = 0;
+      if (n > $util.recursionLimit)
+        throw Error("maximum nesting depth exceeded");
+      var m = new $root.onnx.TensorShapeProto();
+      if (d.dim) {
+        if (!Array.isArray(d.dim))
+          throw TypeError(".onnx.TensorShapeProto.dim: array expected");
+        m.dim = [];
+        for (var i2 = 0; i2 < d.dim.length; ++i2) {
+          if (!$util.isObject(d.dim[i2]))
+            throw TypeError(".onnx.TensorShapeProto.dim: object expected");
+          m.dim[i2] = $root.onnx.TensorShapeProto.Dimension.fromObject(d.dim[i2], n + 1);
+        }
+      }
+      return m;
+    };
+    TensorShapeProto.toObject = function toObject(m, o, q) {
+      if (!o)
+        o = {};
+      if (q === void 0)
+        q = 0;
+      if (q > $util.recursionLimit)
+        throw Error("max depth exceeded");
+      var d = {};
+      if (o.arrays || o.defaults) {
+        d.dim = [];
+      }
+      if (m.dim && m.dim.length) {
+        d.dim = [];
+        for (var j = 0; j < m.dim.length; ++j) {
+          d.dim[j] = $root.onnx.TensorShapeProto.Dimension.toObject(m.dim[j], o, q + 1);
+        }
+      }
+      return d;
+    };
+    TensorShapeProto.prototype.toJSON = function toJSON() {
+      return this.constructor.toObject(this, import_minimal.default.util.toJSONOptions);
+    };
+    TensorShapeProto.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+      if (typeUrlPrefix === void 0) {
+        typeUrlPrefix = "type.googleapis.com";
+      }
+      return typeUrlPrefix + "/onnx.TensorShapeProto";
+    };
+    TensorShapeProto.Dimension = (function() {
+      function Dimension(p) {
+        if (p) {
+          for (var ks = Object.keys(p), i2 = 0; i2 < ks.length; ++i2)
+            if (p[ks[i2]] != null && ks[i2] !== "__proto__")
+              this[ks[i2]] = p[ks[i2]];
+        }
+      }
+      Dimension.prototype.dim_value = null;
+      Dimension.prototype.dim_param = null;
+      Dimension.prototype.denotation = "";
+      let $oneOfFields;
+      Object.defineProperty(Dimension.prototype, "value", {
+        get: $util.oneOfGetter($oneOfFields = ["dim_value", "dim_param"]),
+        set: $util.oneOfSetter($oneOfFields)
+      });
+      Dimension.decode = function decode(r, l, e, n) {
+        if (!(r instanceof $Reader))
+          r = $Reader.create(r);
+        if (n === void 0)
+          n = 0;
+        if (n > $Reader.recursionLimit)
+          throw Error("maximum nesting depth exceeded");
+        var c, m;
+        if (l === void 0)
+          c = r.len;
+        else {
+          c = r.pos + l;
+          if (c > r.len)
+            throw RangeError("index out of range");
+          l = r.len;
+          r.len = c;
+        }
+        m = new $root.onnx.TensorShapeProto.Dimension();
+        while (r.pos < c) {
+          var t = r.uint32();
+          if (t === e)
+            break;
+          switch (t >>> 3) {
+            case 1: {
+              m.dim_value = r.int64();
+              break;
+            }
+            case 2: {
+              m.dim_param = r.string();
+              break;
+            }
+            case 3: {
+              m.denotation = r.string();
+              break;
+            }
+            default:
+              r.skipType(t & 7, n);
+              break;
+          }
+        }
+        if (l !== void 0) {
+          if (r.pos !== c)
+            throw RangeError("index out of range");
+          r.len = l;
+        }
+        return m;
+      };
+      Dimension.fromObject = function fromObject(d, n) {
+        if (d instanceof $root.onnx.TensorShapeProto.Dimension)
+          return d;
+        if (!$util.isObject(d))
+          throw TypeError(".onnx.TensorShapeProto.Dimension: object expected");
+        if (n === void 0)
+          n = 0;
+        if (n > $util.recursionLimit)
+          throw Error("maximum nesting depth exceeded");
+        var m = new $root.onnx.TensorShapeProto.Dimension();
+        if (d.dim_value != null) {
+          if ($util.Long)
+            m.dim_value = $util.Long.fromValue(d.dim_value, false);
+          else if (typeof d.dim_value === "string")
+            m.dim_value = parseInt(d.dim_value, 10);
+          else if (typeof d.dim_value === "number")
+            m.dim_value = d.dim_value;
+          else if (typeof d.dim_value === "object")
+            m.dim_value = new $util.LongBits(d.dim_value.low >>> 0, d.dim_value.high >>> 0).toNumber();
+        }
+        if (d.dim_param != null) {
+          m.dim_param = String(d.dim_param);
+        }
+        if (d.denotation != null) {
+          m.denotation = String(d.denotation);
+        }
+        return m;
+      };
+      Dimension.toObject = function toObject(m, o, q) {
+        if (!o)
+          o = {};
+        if (q === void 0)
+          q = 0;
+        if (q > $util.recursionLimit)
+          throw Error("max depth exceeded");
+        var d = {};
+        if (o.defaults) {
+          d.denotation = "";
+        }
+        if (m.dim_value != null && Object.hasOwnProperty.call(m, "dim_value")) {
+          if (typeof BigInt !== "undefined" && o.longs === BigInt)
+            d.dim_value = typeof m.dim_value === "number" ? BigInt(m.dim_value) : $util.Long.fromBits(m.dim_value.low >>> 0, m.dim_value.high >>> 0, false).toBigInt();
+          else if (typeof m.dim_value === "number")
+            d.dim_value = o.longs === String ? String(m.dim_value) : m.dim_value;
+          else
+            d.dim_value = o.longs === String ? $util.Long.prototype.toString.call(m.dim_value) : o.longs === Number ? new $util.LongBits(m.dim_value.low >>> 0, m.dim_value.high >>> 0).toNumber() : m.dim_value;
+          if (o.oneofs)
+            d.value = "dim_value";
+        }
+        if (m.dim_param != null && Object.hasOwnProperty.call(m, "dim_param")) {
+          d.dim_param = m.dim_param;
+          if (o.oneofs)
+            d.value = "dim_param";
+        }
+        if (m.denotation != null && Object.hasOwnProperty.call(m, "denotation")) {
+          d.denotation = m.denotation;
+        }
+        return d;
+      };
+      Dimension.prototype.toJSON = function toJSON() {
+        return this.constructor.toObject(this, import_minimal.default.util.toJSONOptions);
+      };
+      Dimension.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+        if (typeUrlPrefix === void 0) {
+          typeUrlPrefix = "type.googleapis.com";
+        }
+        return typeUrlPrefix + "/onnx.TensorShapeProto.Dimension";
+      };
+      return Dimension;
+    })();
+    return TensorShapeProto;
+  })();
+  onnx2.TypeProto = (function() {
+    function TypeProto(p) {
+      if (p) {
+        for (var ks = Object.keys(p), i2 = 0; i2 < ks.length; ++i2)
+          if (p[ks[i2]] != null && ks[i2] !== "__proto__")
+            this[ks[i2]] = p[ks[i2]];
+      }
+    }
+    TypeProto.prototype.tensor_type = null;
+    TypeProto.prototype.sequence_type = null;
+    TypeProto.prototype.map_type = null;
+    TypeProto.prototype.optional_type = null;
+    TypeProto.prototype.sparse_tensor_type = null;
+    TypeProto.prototype.denotation = "";
+    let $oneOfFields;
+    Object.defineProperty(TypeProto.prototype, "value", {
+      get: $util.oneOfGetter($oneOfFields = ["tensor_type", "sequence_type", "map_type", "optional_type", "sparse_tensor_type"]),
+      set: $util.oneOfSetter($oneOfFields)
+    });
+    TypeProto.decode = function decode(r, l, e, n) {
+      if (!(r instanceof $Reader))
+        r = $Reader.create(r);
+      if (n === void 0)
+        n = 0;
+      if (n > $Reader.recursionLimit)
+        throw Error("maximum nesting depth exceeded");
+      var c, m;
+      if (l === void 0)
+        c = r.len;
+      else {
+        c = r.pos + l;
+        if (c > r.len)
+          throw RangeError("index out of range");
+        l = r.len;
+        r.len = c;
+      }
+      m = new $root.onnx.TypeProto();
+      while (r.pos < c) {
+        var t = r.uint32();
+        if (t === e)
+          break;
+        switch (t >>> 3) {
+          case 1: {
+            m.tensor_type = $root.onnx.TypeProto.Tensor.decode(r, r.uint32(), void 0, n + 1);
+            break;
+          }
+          case 4: {
+            m.sequence_type = $root.onnx.TypeProto.Sequence.decode(r, r.uint32(), void 0, n + 1);
+            break;
+          }
+          case 5: {
+            m.map_type = $root.onnx.TypeProto.Map.decode(r, r.uint32(), void 0, n + 1);
+            break;
+          }
+          case 9: {
+            m.optional_type = $root.onnx.TypeProto.Optional.decode(r, r.uint32(), void 0, n + 1);
+            break;
+          }
+          case 8: {
+            m.sparse_tensor_type = $root.onnx.TypeProto.SparseTensor.decode(r, r.uint32(), void 0, n + 1);
+            break;
+          }
+          case 6: {
+            m.denotation = r.string();
+            break;
+          }
+          default:
+            r.skipType(t & 7, n);
+            break;
+        }
+      }
+      if (l !== void 0) {
+        if (r.pos !== c)
+          throw RangeError("index out of range");
+        r.len = l;
+      }
+      return m;
+    };
+    TypeProto.fromObject = function fromObject(d, n) {
+      if (d instanceof $root.onnx.TypeProto)
+        return d;
+      if (!$util.isObject(d))
+        throw TypeError(".onnx.TypeProto: object expected");
+      if (n === void 0)
+        n = 0;
+      if (n > $util.recursionLimit)
+        throw Error("maximum nesting depth exceeded");
+      var m = new $root.onnx.TypeProto();
+      if (d.tensor_type != null) {
+        if (!$util.isObject(d.tensor_type))
+          throw TypeError(".onnx.TypeProto.tensor_type: object expected");
+        m.tensor_type = $root.onnx.TypeProto.Tensor.fromObject(d.tensor_type, n + 1);
+      }
+      if (d.sequence_type != null) {
+        if (!$util.isObject(d.sequence_type))
+          throw TypeError(".onnx.TypeProto.sequence_type: object expected");
+        m.sequence_type = $root.onnx.TypeProto.Sequence.fromObject(d.sequence_type, n + 1);
+      }
+      if (d.map_type != null) {
+        if (!$util.isObject(d.map_type))
+          throw TypeError(".onnx.TypeProto.map_type: object expected");
+        m.map_type = $root.onnx.TypeProto.Map.fromObject(d.map_type, n + 1);
+      }
+      if (d.optional_type != null) {
+        if (!$util.isObject(d.optional_type))
+          throw TypeError(".onnx.TypeProto.optional_type: object expected");
+        m.optional_type = $root.onnx.TypeProto.Optional.fromObject(d.optional_type, n + 1);
+      }
+      if (d.sparse_tensor_type != null) {
+        if (!$util.isObject(d.sparse_tensor_type))
+          throw TypeError(".onnx.TypeProto.sparse_tensor_type: object expected");
+        m.sparse_tensor_type = $root.onnx.TypeProto.SparseTensor.fromObject(d.sparse_tensor_type, n + 1);
+      }
+      if (d.denotation != null) {
+        m.denotation = String(d.denotation);
+      }
+      return m;
+    };
+    TypeProto.toObject = function toObject(m, o, q) {
+      if (!o)
+        o = {};
+      if (q === void 0)
+        q = 0;
+      if (q > $util.recursionLimit)
+        throw Error("max depth exceeded");
+      var d = {};
+      if (o.defaults) {
+        d.denotation = "";
+      }
+      if (m.tensor_type != null && Object.hasOwnProperty.call(m, "tensor_type")) {
+        d.tensor_type = $root.onnx.TypeProto.Tensor.toObject(m.tensor_type, o, q + 1);
+        if (o.oneofs)
+          d.value = "tensor_type";
+      }
+      if (m.sequence_type != null && Object.hasOwnProperty.call(m, "sequence_type")) {
+        d.sequence_type = $root.onnx.TypeProto.Sequence.toObject(m.sequence_type, o, q + 1);
+        if (o.oneofs)
+          d.value = "sequence_type";
+      }
+      if (m.map_type != null && Object.hasOwnProperty.call(m, "map_type")) {
+        d.map_type = $root.onnx.TypeProto.Map.toObject(m.map_type, o, q + 1);
+        if (o.oneofs)
+          d.value = "map_type";
+      }
+      if (m.denotation != null && Object.hasOwnProperty.call(m, "denotation")) {
+        d.denotation = m.denotation;
+      }
+      if (m.sparse_tensor_type != null && Object.hasOwnProperty.call(m, "sparse_tensor_type")) {
+        d.sparse_tensor_type = $root.onnx.TypeProto.SparseTensor.toObject(m.sparse_tensor_type, o, q + 1);
+        if (o.oneofs)
+          d.value = "sparse_tensor_type";
+      }
+      if (m.optional_type != null && Object.hasOwnProperty.call(m, "optional_type")) {
+        d.optional_type = $root.onnx.TypeProto.Optional.toObject(m.optional_type, o, q + 1);
+        if (o.oneofs)
+          d.value = "optional_type";
+      }
+      return d;
+    };
+    TypeProto.prototype.toJSON = function toJSON() {
+      return this.constructor.toObject(this, import_minimal.default.util.toJSONOptions);
+    };
+    TypeProto.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+      if (typeUrlPrefix === void 0) {
+        typeUrlPrefix = "type.googleapis.com";
+      }
+      return typeUrlPrefix + "/onnx.TypeProto";
+    };
+    TypeProto.Tensor = (function() {
+      function Tensor(p) {
+        if (p) {
+          for (var ks = Object.keys(p), i2 = 0; i2 < ks.length; ++i2)
+            if (p[ks[i2]] != null && ks[i2] !== "__proto__")
+              this[ks[i2]] = p[ks[i2]];
+        }
+      }
+      Tensor.prototype.elem_type = 0;
+      Tensor.prototype.shape = null;
+      Tensor.decode = function decode(r, l, e, n) {
+        if (!(r instanceof $Reader))
+          r = $Reader.create(r);
+        if (n === void 0)
+          n = 0;
+        if (n > $Reader.recursionLimit)
+          throw Error("maximum nesting depth exceeded");
+        var c, m;
+        if (l === void 0)
+          c = r.len;
+        else {
+          c = r.pos + l;
+          if (c > r.len)
+            throw RangeError("index out of range");
+          l = r.len;
+          r.len = c;
+        }
+        m = new $root.onnx.TypeProto.Tensor();
+        while (r.pos < c) {
+          var t = r.uint32();
+          if (t === e)
+            break;
+          switch (t >>> 3) {
+            case 1: {
+              m.elem_type = r.int32();
+              break;
+            }
+            case 2: {
+              m.shape = $root.onnx.TensorShapeProto.decode(r, r.uint32(), void 0, n + 1);
+              break;
+            }
+            default:
+              r.skipType(t & 7, n);
+              break;
+          }
+        }
+        if (l !== void 0) {
+          if (r.pos !== c)
+            throw RangeError("index out of range");
+          r.len = l;
+        }
+        return m;
+      };
+      Tensor.fromObject = function fromObject(d, n) {
+        if (d instanceof $root.onnx.TypeProto.Tensor)
+          return d;
+        if (!$util.isObject(d))
+          throw TypeError(".onnx.TypeProto.Tensor: object expected");
+        if (n === void 0)
+          n = 0;
+        if (n > $util.recursionLimit)
+          throw Error("maximum nesting depth exceeded");
+        var m = new $root.onnx.TypeProto.Tensor();
+        if (d.elem_type != null) {
+          m.elem_type = d.elem_type | 0;
+        }
+        if (d.shape != null) {
+          if (!$util.isObject(d.shape))
+            throw TypeError(".onnx.TypeProto.Tensor.shape: object expected");
+          m.shape = $root.onnx.TensorShapeProto.fromObject(d.shape, n + 1);
+        }
+        return m;
+      };
+      Tensor.toObject = function toObject(m, o, q) {
+        if (!o)
+          o = {};
+        if (q === void 0)
+          q = 0;
+        if (q > $util.recursionLimit)
+          throw Error("max depth exceeded");
+        var d = {};
+        if (o.defaults) {
+          d.elem_type = 0;
+          d.shape = null;
+        }
+        if (m.elem_type != null && Object.hasOwnProperty.call(m, "elem_type")) {
+          d.elem_type = m.elem_type;
+        }
+        if (m.shape != null && Object.hasOwnProperty.call(m, "shape")) {
+          d.shape = $root.onnx.TensorShapeProto.toObject(m.shape, o, q + 1);
+        }
+        return d;
+      };
+      Tensor.prototype.toJSON = function toJSON() {
+        return this.constructor.toObject(this, import_minimal.default.util.toJSONOptions);
+      };
+      Tensor.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+        if (typeUrlPrefix === void 0) {
+          typeUrlPrefix = "type.googleapis.com";
+        }
+        return typeUrlPrefix + "/onnx.TypeProto.Tensor";
+      };
+      return Tensor;
+    })();
+    TypeProto.Sequence = (function() {
+      function Sequence(p) {
+        if (p) {
+          for (var ks = Object.keys(p), i2 = 0; i2 < ks.length; ++i2)
+            if (p[ks[i2]] != null && ks[i2] !== "__proto__")
+              this[ks[i2]] = p[ks[i2]];
+        }
+      }
+      Sequence.prototype.elem_type = null;
+      Sequence.decode = function decode(r, l, e, n) {
+        if (!(r instanceof $Reader))
+          r = $Reader.create(r);
+        if (n === void 0)
+          n = 0;
+        if (n > $Reader.recursionLimit)
+          throw Error("maximum nesting depth exceeded");
+        var c, m;
+        if (l === void 0)
+          c = r.len;
+        else {
+          c = r.pos + l;
+          if (c > r.len)
+            throw RangeError("index out of range");
+          l = r.len;
+          r.len = c;
+        }
+        m = new $root.onnx.TypeProto.Sequence();
+        while (r.pos < c) {
+          var t = r.uint32();
+          if (t === e)
+            break;
+          switch (t >>> 3) {
+            case 1: {
+              m.elem_type = $root.onnx.TypeProto.decode(r, r.uint32(), void 0, n + 1);
+              break;
+            }
+            default:
+              r.skipType(t & 7, n);
+              break;
+          }
+        }
+        if (l !== void 0) {
+          if (r.pos !== c)
+            throw RangeError("index out of range");
+          r.len = l;
+        }
+        return m;
+      };
+      Sequence.fromObject = function fromObject(d, n) {
+        if (d instanceof $root.onnx.TypeProto.Sequence)
+          return d;
+        if (!$util.isObject(d))
+          throw TypeError(".onnx.TypeProto.Sequence: object expected");
+        if (n === void 0)
+          n = 0;
+        if (n > $util.recursionLimit)
+          throw Error("maximum nesting depth exceeded");
+        var m = new $root.onnx.TypeProto.Sequence();
+        if (d.elem_type != null) {
+          if (!$util.isObject(d.elem_type))
+            throw TypeError(".onnx.TypeProto.Sequence.elem_type: object expected");
+          m.elem_type = $root.onnx.TypeProto.fromObject(d.elem_type, n + 1);
+        }
+        return m;
+      };
+      Sequence.toObject = function toObject(m, o, q) {
+        if (!o)
+          o = {};
+        if (q === void 0)
+          q = 0;
+        if (q > $util.recursionLimit)
+          throw Error("max depth exceeded");
+        var d = {};
+        if (o.defaults) {
+          d.elem_type = null;
+        }
+        if (m.elem_type != null && Object.hasOwnProperty.call(m, "elem_type")) {
+          d.elem_type = $root.onnx.TypeProto.toObject(m.elem_type, o, q + 1);
+        }
+        return d;
+      };
+      Sequence.prototype.toJSON = function toJSON() {
+        return this.constructor.toObject(this, import_minimal.default.util.toJSONOptions);
+      };
+      Sequence.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+        if (typeUrlPrefix === void 0) {
+          typeUrlPrefix = "type.googleapis.com";
+        }
+        return typeUrlPrefix + "/onnx.TypeProto.Sequence";
+      };
+      return Sequence;
+    })();
+    TypeProto.Map = (function() {
+      function Map2(p) {
+        if (p) {
+          for (var ks = Object.keys(p), i2 = 0; i2 < ks.length; ++i2)
+            if (p[ks[i2]] != null && ks[i2] !== "__proto__")
+              this[ks[i2]] = p[ks[i2]];
+        }
+      }
+      Map2.prototype.key_type = 0;
+      Map2.prototype.value_type = null;
+      Map2.decode = function decode(r, l, e, n) {
+        if (!(r instanceof $Reader))
+          r = $Reader.create(r);
+        if (n === void 0)
+          n = 0;
+        if (n > $Reader.recursionLimit)
+          throw Error("maximum nesting depth exceeded");
+        var c, m;
+        if (l === void 0)
+          c = r.len;
+        else {
+          c = r.pos + l;
+          if (c > r.len)
+            throw RangeError("index out of range");
+          l = r.len;
+          r.len = c;
+        }
+        m = new $root.onnx.TypeProto.Map();
+        while (r.pos < c) {
+          var t = r.uint32();
+          if (t === e)
+            break;
+          switch (t >>> 3) {
+            case 1: {
+              m.key_type = r.int32();
+              break;
+            }
+            case 2: {
+              m.value_type = $root.onnx.TypeProto.decode(r, r.uint32(), void 0, n + 1);
+              break;
+            }
+            default:
+              r.skipType(t & 7, n);
+              break;
+          }
+        }
+        if (l !== void 0) {
+          if (r.pos !== c)
+            throw RangeError("index out of range");
+          r.len = l;
+        }
+        return m;
+      };
+      Map2.fromObject = function fromObject(d, n) {
+        if (d instanceof $root.onnx.TypeProto.Map)
+          return d;
+        if (!$util.isObject(d))
+          throw TypeError(".onnx.TypeProto.Map: object expected");
+        if (n === void 0)
+          n = 0;
+        if (n > $util.recursionLimit)
+          throw Error("maximum nesting depth exceeded");
+        var m = new $root.onnx.TypeProto.Map();
+        if (d.key_type != null) {
+          m.key_type = d.key_type | 0;
+        }
+        if (d.value_type != null) {
+          if (!$util.isObject(d.value_type))
+            throw TypeError(".onnx.TypeProto.Map.value_type: object expected");
+          m.value_type = $root.onnx.TypeProto.fromObject(d.value_type, n + 1);
+        }
+        return m;
+      };
+      Map2.toObject = function toObject(m, o, q) {
+        if (!o)
+          o = {};
+        if (q === void 0)
+          q = 0;
+        if (q > $util.recursionLimit)
+          throw Error("max depth exceeded");
+        var d = {};
+        if (o.defaults) {
+          d.key_type = 0;
+          d.value_type = null;
+        }
+        if (m.key_type != null && Object.hasOwnProperty.call(m, "key_type")) {
+          d.key_type = m.key_type;
+        }
+        if (m.value_type != null && Object.hasOwnProperty.call(m, "value_type")) {
+          d.value_type = $root.onnx.TypeProto.toObject(m.value_type, o, q + 1);
+        }
+        return d;
+      };
+      Map2.prototype.toJSON = function toJSON() {
+        return this.constructor.toObject(this, import_minimal.default.util.toJSONOptions);
+      };
+      Map2.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+        if (typeUrlPrefix === void 0) {
+          typeUrlPrefix = "type.googleapis.com";
+        }
+        return typeUrlPrefix + "/onnx.TypeProto.Map";
+      };
+      return Map2;
+    })();
+    TypeProto.Optional = (function() {
+      function Optional(p) {
+        if (p) {
+          for (var ks = Object.keys(p), i2 = 0; i2 < ks.length; ++i2)
+            if (p[ks[i2]] != null && ks[i2] !== "__proto__")
+              this[ks[i2]] = p[ks[i2]];
+        }
+      }
+      Optional.prototype.elem_type = null;
+      Optional.decode = function decode(r, l, e, n) {
+        if (!(r instanceof $Reader))
+          r = $Reader.create(r);
+        if (n === void 0)
+          n = 0;
+        if (n > $Reader.recursionLimit)
+          throw Error("maximum nesting depth exceeded");
+        var c, m;
+        if (l === void 0)
+          c = r.len;
+        else {
+          c = r.pos + l;
+          if (c > r.len)
+            throw RangeError("index out of range");
+          l = r.len;
+          r.len = c;
+        }
+        m = new $root.onnx.TypeProto.Optional();
+        while (r.pos < c) {
+          var t = r.uint32();
+          if (t === e)
+            break;
+          switch (t >>> 3) {
+            case 1: {
+              m.elem_type = $root.onnx.TypeProto.decode(r, r.uint32(), void 0, n + 1);
+              break;
+            }
+            default:
+              r.skipType(t & 7, n);
+              break;
+          }
+        }
+        if (l !== void 0) {
+          if (r.pos !== c)
+            throw RangeError("index out of range");
+          r.len = l;
+        }
+        return m;
+      };
+      Optional.fromObject = function fromObject(d, n) {
+        if (d instanceof $root.onnx.TypeProto.Optional)
+          return d;
+        if (!$util.isObject(d))
+          throw TypeError(".onnx.TypeProto.Optional: object expected");
+        if (n === void 0)
+          n = 0;
+        if (n > $util.recursionLimit)
+          throw Error("maximum nesting depth exceeded");
+        var m = new $root.onnx.TypeProto.Optional();
+        if (d.elem_type != null) {
+          if (!$util.isObject(d.elem_type))
+            throw TypeError(".onnx.TypeProto.Optional.elem_type: object expected");
+          m.elem_type = $root.onnx.TypeProto.fromObject(d.elem_type, n + 1);
+        }
+        return m;
+      };
+      Optional.toObject = function toObject(m, o, q) {
+        if (!o)
+          o = {};
+        if (q === void 0)
+          q = 0;
+        if (q > $util.recursionLimit)
+          throw Error("max depth exceeded");
+        var d = {};
+        if (o.defaults) {
+          d.elem_type = null;
+        }
+        if (m.elem_type != null && Object.hasOwnProperty.call(m, "elem_type")) {
+          d.elem_type = $root.onnx.TypeProto.toObject(m.elem_type, o, q + 1);
+        }
+        return d;
+      };
+      Optional.prototype.toJSON = function toJSON() {
+        return this.constructor.toObject(this, import_minimal.default.util.toJSONOptions);
+      };
+      Optional.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+        if (typeUrlPrefix === void 0) {
+          typeUrlPrefix = "type.googleapis.com";
+        }
+        return typeUrlPrefix + "/onnx.TypeProto.Optional";
+      };
+      return Optional;
+    })();
+    TypeProto.SparseTensor = (function() {
+      function SparseTensor(p) {
+        if (p) {
+          for (var ks = Object.keys(p), i2 = 0; i2 < ks.length; ++i2)
+            if (p[ks[i2]] != null && ks[i2] !== "__proto__")
+              this[ks[i2]] = p[ks[i2]];
+        }
+      }
+      SparseTensor.prototype.elem_type = 0;
+      SparseTensor.prototype.shape = null;
+      SparseTensor.decode = function decode(r, l, e, n) {
+        if (!(r instanceof $Reader))
+          r = $Reader.create(r);
+        if (n === void 0)
+          n = 0;
+        if (n > $Reader.recursionLimit)
+          throw Error("maximum nesting depth exceeded");
+        var c, m;
+        if (l === void 0)
+          c = r.len;
+        else {
+          c = r.pos + l;
+          if (c > r.len)
+            throw RangeError("index out of range");
+          l = r.len;
+          r.len = c;
+        }
+        m = new $root.onnx.TypeProto.SparseTensor();
+        while (r.pos < c) {
+          var t = r.uint32();
+          if (t === e)
+            break;
+          switch (t >>> 3) {
+            case 1: {
+              m.elem_type = r.int32();
+              break;
+            }
+            case 2: {
+              m.shape = $root.onnx.TensorShapeProto.decode(r, r.uint32(), void 0, n + 1);
+              break;
+            }
+            default:
+              r.skipType(t & 7, n);
+              break;
+          }
+        }
+        if (l !== void 0) {
+          if (r.pos !== c)
+            throw RangeError("index out of range");
+          r.len = l;
+        }
+        return m;
+      };
+      SparseTensor.fromObject = function fromObject(d, n) {
+        if (d instanceof $root.onnx.TypeProto.SparseTensor)
+          return d;
+        if (!$util.isObject(d))
+          throw TypeError(".onnx.TypeProto.SparseTensor: object expected");
+        if (n === void 0)
+          n = 0;
+        if (n > $util.recursionLimit)
+          throw Error("maximum nesting depth exceeded");
+        var m = new $root.onnx.TypeProto.SparseTensor();
+        if (d.elem_type != null) {
+          m.elem_type = d.elem_type | 0;
+        }
+        if (d.shape != null) {
+          if (!$util.isObject(d.shape))
+            throw TypeError(".onnx.TypeProto.SparseTensor.shape: object expected");
+          m.shape = $root.onnx.TensorShapeProto.fromObject(d.shape, n + 1);
+        }
+        return m;
+      };
+      SparseTensor.toObject = function toObject(m, o, q) {
+        if (!o)
+          o = {};
+        if (q === void 0)
+          q = 0;
+        if (q > $util.recursionLimit)
+          throw Error("max depth exceeded");
+        var d = {};
+        if (o.defaults) {
+          d.elem_type = 0;
+          d.shape = null;
+        }
+        if (m.elem_type != null && Object.hasOwnProperty.call(m, "elem_type")) {
+          d.elem_type = m.elem_type;
+        }
+        if (m.shape != null && Object.hasOwnProperty.call(m, "shape")) {
+          d.shape = $root.onnx.TensorShapeProto.toObject(m.shape, o, q + 1);
+        }
+        return d;
+      };
+      SparseTensor.prototype.toJSON = function toJSON() {
+        return this.constructor.toObject(this, import_minimal.default.util.toJSONOptions);
+      };
+      SparseTensor.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+        if (typeUrlPrefix === void 0) {
+          typeUrlPrefix = "type.googleapis.com";
+        }
+        return typeUrlPrefix + "/onnx.TypeProto.SparseTensor";
+      };
+      return SparseTensor;
+    })();
+    return TypeProto;
+  })();
+  onnx2.OperatorSetIdProto = (function() {
+    function OperatorSetIdProto(p) {
+      if (p) {
+        for (var ks = Object.keys(p), i2 = 0; i2 < ks.length; ++i2)
+          if (p[ks[i2]] != null && ks[i2] !== "__proto__")
+            this[ks[i2]] = p[ks[i2]];
+      }
+    }
+    OperatorSetIdProto.prototype.domain = "";
+    OperatorSetIdProto.prototype.version = $util.Long ? $util.Long.fromBits(0, 0, false) : 0;
+    OperatorSetIdProto.decode = function decode(r, l, e, n) {
+      if (!(r instanceof $Reader))
+        r = $Reader.create(r);
+      if (n === void 0)
+        n = 0;
+      if (n > $Reader.recursionLimit)
+        throw Error("maximum nesting depth exceeded");
+      var c, m;
+      if (l === void 0)
+        c = r.len;
+      else {
+        c = r.pos + l;
+        if (c > r.len)
+          throw RangeError("index out of range");
+        l = r.len;
+        r.len = c;
+      }
+      m = new $root.onnx.OperatorSetIdProto();
+      while (r.pos < c) {
+        var t = r.uint32();
+        if (t === e)
+          break;
+        switch (t >>> 3) {
+          case 1: {
+            m.domain = r.string();
+            break;
+          }
+          case 2: {
+            m.version = r.int64();
+            break;
+          }
+          default:
+            r.skipType(t & 7, n);
+            break;
+        }
+      }
+      if (l !== void 0) {
+        if (r.pos !== c)
+          throw RangeError("index out of range");
+        r.len = l;
+      }
+      return m;
+    };
+    OperatorSetIdProto.fromObject = function fromObject(d, n) {
+      if (d instanceof $root.onnx.OperatorSetIdProto)
+        return d;
+      if (!$util.isObject(d))
+        throw TypeError(".onnx.OperatorSetIdProto: object expected");
+      if (n === void 0)
+        n = 0;
+      if (n > $util.recursionLimit)
+        throw Error("maximum nesting depth exceeded");
+      var m = new $root.onnx.OperatorSetIdProto();
+      if (d.domain != null) {
+        m.domain = String(d.domain);
+      }
+      if (d.version != null) {
+        if ($util.Long)
+          m.version = $util.Long.fromValue(d.version, false);
+        else if (typeof d.version === "string")
+          m.version = parseInt(d.version, 10);
+        else if (typeof d.version === "number")
+          m.version = d.version;
+        else if (typeof d.version === "object")
+          m.version = new $util.LongBits(d.version.low >>> 0, d.version.high >>> 0).toNumber();
+      }
+      return m;
+    };
+    OperatorSetIdProto.toObject = function toObject(m, o, q) {
+      if (!o)
+        o = {};
+      if (q === void 0)
+        q = 0;
+      if (q > $util.recursionLimit)
+        throw Error("max depth exceeded");
+      var d = {};
+      if (o.defaults) {
+        d.domain = "";
+        if ($util.Long) {
+          var n = new $util.Long(0, 0, false);
+          d.version = o.longs === String ? n.toString() : o.longs === Number ? n.toNumber() : typeof BigInt !== "undefined" && o.longs === BigInt ? n.toBigInt() : n;
+        } else
+          d.version = o.longs === String ? "0" : typeof BigInt !== "undefined" && o.longs === BigInt ? BigInt("0") : 0;
+      }
+      if (m.domain != null && Object.hasOwnProperty.call(m, "domain")) {
+        d.domain = m.domain;
+      }
+      if (m.version != null && Object.hasOwnProperty.call(m, "version")) {
+        if (typeof BigInt !== "undefined" && o.longs === BigInt)
+          d.version = typeof m.version === "number" ? BigInt(m.version) : $util.Long.fromBits(m.version.low >>> 0, m.version.high >>> 0, false).toBigInt();
+        else if (typeof m.version === "number")
+          d.version = o.longs === String ? String(m.version) : m.version;
+        else
+          d.version = o.longs === String ? $util.Long.prototype.toString.call(m.version) : o.longs === Number ? new $util.LongBits(m.version.low >>> 0, m.version.high >>> 0).toNumber() : m.version;
+      }
+      return d;
+    };
+    OperatorSetIdProto.prototype.toJSON = function toJSON() {
+      return this.constructor.toObject(this, import_minimal.default.util.toJSONOptions);
+    };
+    OperatorSetIdProto.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+      if (typeUrlPrefix === void 0) {
+        typeUrlPrefix = "type.googleapis.com";
+      }
+      return typeUrlPrefix + "/onnx.OperatorSetIdProto";
+    };
+    return OperatorSetIdProto;
+  })();
+  onnx2.OperatorStatus = (function() {
+    const valuesById = {}, values = Object.create(valuesById);
+    values[valuesById[0] = "EXPERIMENTAL"] = 0;
+    values[valuesById[1] = "STABLE"] = 1;
+    return values;
+  })();
+  onnx2.FunctionProto = (function() {
+    function FunctionProto(p) {
+      this.input = [];
+      this.output = [];
+      this.attribute = [];
+      this.node = [];
+      this.opset_import = [];
+      if (p) {
+        for (var ks = Object.keys(p), i2 = 0; i2 < ks.length; ++i2)
+          if (p[ks[i2]] != null && ks[i2] !== "__proto__")
+            this[ks[i2]] = p[ks[i2]];
+      }
+    }
+    FunctionProto.prototype.name = "";
+    FunctionProto.prototype.input = $util.emptyArray;
+    FunctionProto.prototype.output = $util.emptyArray;
+    FunctionProto.prototype.attribute = $util.emptyArray;
+    FunctionProto.prototype.node = $util.emptyArray;
+    FunctionProto.prototype.doc_string = "";
+    FunctionProto.prototype.opset_import = $util.emptyArray;
+    FunctionProto.prototype.domain = "";
+    FunctionProto.decode = function decode(r, l, e, n) {
+      if (!(r instanceof $Reader))
+        r = $Reader.create(r);
+      if (n === void 0)
+        n = 0;
+      if (n > $Reader.recursionLimit)
+        throw Error("maximum nesting depth exceeded");
+      var c, m;
+      if (l === void 0)
+        c = r.len;
+      else {
+        c = r.pos + l;
+        if (c > r.len)
+          throw RangeError("index out of range");
+        l = r.len;
+        r.len = c;
+      }
+      m = new $root.onnx.FunctionProto();
+      while (r.pos < c) {
+        var t = r.uint32();
+        if (t === e)
+          break;
+        switch (t >>> 3) {
+          case 1: {
+            m.name = r.string();
+            break;
+          }
+          case 4: {
+            if (!(m.input && m.input.length))
+              m.input = [];
+            m.input.push(r.string());
+            break;
+          }
+          case 5: {
+            if (!(m.output && m.output.length))
+              m.output = [];
+            m.output.push(r.string());
+            break;
+          }
+          case 6: {
+            if (!(m.attribute && m.attribute.length))
+              m.attribute = [];
+            m.attribute.push(r.string());
+            break;
+          }
+          case 7: {
+            if (!(m.node && m.node.length))
+              m.node = [];
+            m.node.push($root.onnx.NodeProto.decode(r, r.uint32(), void 0, n + 1));
+            break;
+          }
+          case 8: {
+            m.doc_string = r.string();
+            break;
+          }
+          case 9: {
+            if (!(m.opset_import && m.opset_import.length))
+              m.opset_import = [];
+            m.opset_import.push($root.onnx.OperatorSetIdProto.decode(r, r.uint32(), void 0, n + 1));
+            break;
+          }
+          case 10: {
+            m.domain = r.string();
+            break;
+          }
+          default:
+            r.skipType(t & 7, n);
+            break;
+        }
+      }
+      if (l !== void 0) {
+        if (r.pos !== c)
+          throw RangeError("index out of range");
+        r.len = l;
+      }
+      return m;
+    };
+    FunctionProto.fromObject = function fromObject(d, n) {
+      if (d instanceof $root.onnx.FunctionProto)
+        return d;
+      if (!$util.isObject(d))
+        throw TypeError(".onnx.FunctionProto: object expected");
+      if (n === void 0)
+        n = 0;
+      if (n > $util.recursionLimit)
+        throw Error("maximum nesting depth exceeded");
+      var m = new $root.onnx.FunctionProto();
+      if (d.name != null) {
+        m.name = String(d.name);
+      }
+      if (d.input) {
+        if (!Array.isArray(d.input))
+          throw TypeError(".onnx.FunctionProto.input: array expected");
+        m.input = [];
+        for (var i2 = 0; i2 < d.input.length; ++i2) {
+          m.input[i2] = String(d.input[i2]);
+        }
+      }
+      if (d.output) {
+        if (!Array.isArray(d.output))
+          throw TypeError(".onnx.FunctionProto.output: array expected");
+        m.output = [];
+        for (var i2 = 0; i2 < d.output.length; ++i2) {
+          m.output[i2] = String(d.output[i2]);
+        }
+      }
+      if (d.attribute) {
+        if (!Array.isArray(d.attribute))
+          throw TypeError(".onnx.FunctionProto.attribute: array expected");
+        m.attribute = [];
+        for (var i2 = 0; i2 < d.attribute.length; ++i2) {
+          m.attribute[i2] = String(d.attribute[i2]);
+        }
+      }
+      if (d.node) {
+        if (!Array.isArray(d.node))
+          throw TypeError(".onnx.FunctionProto.node: array expected");
+        m.node = [];
+        for (var i2 = 0; i2 < d.node.length; ++i2) {
+          if (!$util.isObject(d.node[i2]))
+            throw TypeError(".onnx.FunctionProto.node: object expected");
+          m.node[i2] = $root.onnx.NodeProto.fromObject(d.node[i2], n + 1);
+        }
+      }
+      if (d.doc_string != null) {
+        m.doc_string = String(d.doc_string);
+      }
+      if (d.opset_import) {
+        if (!Array.isArray(d.opset_import))
+          throw TypeError(".onnx.FunctionProto.opset_import: array expected");
+        m.opset_import = [];
+        for (var i2 = 0; i2 < d.opset_import.length; ++i2) {
+          if (!$util.isObject(d.opset_import[i2]))
+            throw TypeError(".onnx.FunctionProto.opset_import: object expected");
+          m.opset_import[i2] = $root.onnx.OperatorSetIdProto.fromObject(d.opset_import[i2], n + 1);
+        }
+      }
+      if (d.domain != null) {
+        m.domain = String(d.domain);
+      }
+      return m;
+    };
+    FunctionProto.toObject = function toObject(m, o, q) {
+      if (!o)
+        o = {};
+      if (q === void 0)
+        q = 0;
+      if (q > $util.recursionLimit)
+        throw Error("max depth exceeded");
+      var d = {};
+      if (o.arrays || o.defaults) {
+        d.input = [];
+        d.output = [];
+        d.attribute = [];
+        d.node = [];
+        d.opset_import = [];
+      }
+      if (o.defaults) {
+        d.name = "";
+        d.doc_string = "";
+        d.domain = "";
+      }
+      if (m.name != null && Object.hasOwnProperty.call(m, "name")) {
+        d.name = m.name;
+      }
+      if (m.input && m.input.length) {
+        d.input = [];
+        for (var j = 0; j < m.input.length; ++j) {
+          d.input[j] = m.input[j];
+        }
+      }
+      if (m.output && m.output.length) {
+        d.output = [];
+        for (var j = 0; j < m.output.length; ++j) {
+          d.output[j] = m.output[j];
+        }
+      }
+      if (m.attribute && m.attribute.length) {
+        d.attribute = [];
+        for (var j = 0; j < m.attribute.length; ++j) {
+          d.attribute[j] = m.attribute[j];
+        }
+      }
+      if (m.node && m.node.length) {
+        d.node = [];
+        for (var j = 0; j < m.node.length; ++j) {
+          d.node[j] = $root.onnx.NodeProto.toObject(m.node[j], o, q + 1);
+        }
+      }
+      if (m.doc_string != null && Object.hasOwnProperty.call(m, "doc_string")) {
+        d.doc_string = m.doc_string;
+      }
+      if (m.opset_import && m.opset_import.length) {
+        d.opset_import = [];
+        for (var j = 0; j < m.opset_import.length; ++j) {
+          d.opset_import[j] = $root.onnx.OperatorSetIdProto.toObject(m.opset_import[j], o, q + 1);
+        }
+      }
+      if (m.domain != null && Object.hasOwnProperty.call(m, "domain")) {
+        d.domain = m.domain;
+      }
+      return d;
+    };
+    FunctionProto.prototype.toJSON = function toJSON() {
+      return this.constructor.toObject(this, import_minimal.default.util.toJSONOptions);
+    };
+    FunctionProto.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+      if (typeUrlPrefix === void 0) {
+        typeUrlPrefix = "type.googleapis.com";
+      }
+      return typeUrlPrefix + "/onnx.FunctionProto";
+    };
+    return FunctionProto;
+  })();
+  return onnx2;
+})();
 
 // src/onnx/wire.ts
 var WireFormatError = class extends Error {
 };
 
 // src/onnx/stream-decode.ts
-var schema;
-function onnxSchema() {
-  if (schema) return schema;
-  const root = import_light.default.Root.fromJSON(ONNX_PROTO_JSON);
-  root.resolveAll();
-  const tensor = root.lookupType("onnx.TensorProto");
-  schema = {
-    root,
-    model: root.lookupType("onnx.ModelProto"),
-    tensor,
-    streamed: new Set(
-      [
-        "onnx.ModelProto",
-        "onnx.GraphProto",
-        "onnx.NodeProto",
-        "onnx.AttributeProto",
-        "onnx.TensorProto",
-        "onnx.SparseTensorProto",
-        "onnx.FunctionProto",
-        "onnx.TrainingInfoProto"
-      ].map((name2) => root.lookupType(name2))
-    ),
-    alwaysWalked: /* @__PURE__ */ new Set([tensor, root.lookupType("onnx.GraphProto")])
-  };
-  return schema;
+var types = /* @__PURE__ */ new Map();
+function messageType(name2) {
+  let type = types.get(name2);
+  if (!type) {
+    const codec = name2.split(".").reduce((o, key) => o[key], onnx);
+    const fieldsById = {};
+    for (const [id, info3] of Object.entries(ONNX_FIELDS[name2])) {
+      fieldsById[Number(id)] = { ...info3, id: Number(id), parent: name2 };
+    }
+    type = { name: name2, fieldsById, decode: (b) => codec.decode(b), toObject: (m, o) => codec.toObject(m, o) };
+    types.set(name2, type);
+  }
+  return type;
 }
+var STREAMED = /* @__PURE__ */ new Set([
+  "ModelProto",
+  "GraphProto",
+  "NodeProto",
+  "AttributeProto",
+  "TensorProto",
+  "SparseTensorProto",
+  "FunctionProto",
+  "TrainingInfoProto"
+]);
+var ALWAYS_WALKED = /* @__PURE__ */ new Set(["TensorProto", "GraphProto"]);
 var PayloadRef = class {
   constructor(offset, length) {
     this.offset = offset;
@@ -27194,7 +28263,7 @@ var PAYLOAD_FIELDS = /* @__PURE__ */ new Set([
 ]);
 var MAX_DEPTH = 64;
 function decodeModel(source, limits = { maxDepth: MAX_DEPTH }) {
-  return walk(source, onnxSchema().model, 0, source.size, 0, limits);
+  return walk(source, messageType("ModelProto"), 0, source.size, 0, limits);
 }
 function walk(source, type, start, end, depth, limits) {
   if (depth > limits.maxDepth) {
@@ -27204,7 +28273,7 @@ function walk(source, type, start, end, depth, limits) {
   let pos = start;
   while (pos < end) {
     const head = source.read(pos, Math.min(20, end - pos));
-    const reader = import_light.default.Reader.create(head);
+    const reader = import_minimal2.default.Reader.create(head);
     let tag;
     let length = 0;
     try {
@@ -27241,15 +28310,14 @@ function walk(source, type, start, end, depth, limits) {
   return out;
 }
 function decodeDelimited(source, type, field2, start, length, depth, limits) {
-  const child = field2.resolvedType;
-  const { streamed, alwaysWalked, tensor } = onnxSchema();
-  if (child instanceof import_light.default.Type) {
-    if (streamed.has(child) && (length > WALK_ABOVE || alwaysWalked.has(child))) {
+  if (field2.message) {
+    const child = messageType(field2.message);
+    if (STREAMED.has(child.name) && (length > WALK_ABOVE || ALWAYS_WALKED.has(child.name))) {
       return walk(source, child, start, start + length, depth + 1, limits);
     }
     return decodeMessage(child, field2, Buffer.from(source.read(start, length)), start, depth);
   }
-  if (type === tensor && PAYLOAD_FIELDS.has(field2.name)) return new PayloadRef(start, length);
+  if (type.name === "TensorProto" && PAYLOAD_FIELDS.has(field2.name)) return new PayloadRef(start, length);
   const headerLength = varintLength(field2.id * 8 + 2) + varintLength(length);
   const bytes = source.read(start - headerLength, headerLength + length);
   return decodeWithLibrary(type, field2, bytes, start - headerLength, depth);
@@ -27266,7 +28334,7 @@ function decodeMessage(child, field2, payload, at, depth) {
     value = child.toObject(child.decode(payload), TO_OBJECT);
   } catch (error2) {
     throw new WireFormatError(
-      `cannot decode ${field2.parent?.name ?? ""}.${field2.name} at byte ${at}: ${error2.message}`
+      `cannot decode ${field2.parent}.${field2.name} at byte ${at}: ${error2.message}`
     );
   }
   checkNesting(value, depth + 1);
@@ -27283,7 +28351,7 @@ function decodeWithLibrary(type, field2, bytes, at, depth = 0) {
   }
   const object = type.toObject(message, TO_OBJECT);
   const value = object[field2.name];
-  if (field2.resolvedType instanceof import_light.default.Type) checkNesting(value, depth);
+  if (field2.message) checkNesting(value, depth);
   return field2.repeated && Array.isArray(value) ? { repeated: value } : value;
 }
 function checkNesting(value, level) {
@@ -27907,7 +28975,7 @@ function serializeBundle(bundle) {
 }
 
 // src/onnx/tensor-bytes.ts
-var import_light2 = __toESM(require_light(), 1);
+var import_minimal3 = __toESM(require_minimal2(), 1);
 import { createHash } from "node:crypto";
 var ELEMENT_BITS2 = {
   float32: 32,
@@ -28342,7 +29410,7 @@ function concat(parts) {
 }
 function fromTypedField(tensor, field2, packed) {
   if (field2 === "float_data" || field2 === "double_data") return packed;
-  const reader = import_light2.default.Reader.create(packed);
+  const reader = import_minimal3.default.Reader.create(packed);
   const values = [];
   while (reader.pos < reader.len) {
     if (field2 === "int32_data") values.push(reader.int32());
@@ -30224,7 +31292,7 @@ function footer(options) {
 import { isAbsolute as isAbsolute2, join as join3, resolve as resolve2 } from "node:path";
 
 // node_modules/@octokit/plugin-retry/dist-bundle/index.js
-var import_light3 = __toESM(require_light2(), 1);
+var import_light = __toESM(require_light(), 1);
 
 // node_modules/@octokit/request-error/dist-src/index.js
 var RequestError = class extends Error {
@@ -30282,7 +31350,7 @@ async function errorRequest(state, octokit, error2, options) {
   throw error2;
 }
 async function wrapRequest(state, octokit, request2, options) {
-  const limiter = new import_light3.default();
+  const limiter = new import_light.default();
   limiter.on("failed", function(error2, info3) {
     const maxRetries = ~~error2.request.request?.retries;
     const after = ~~error2.request.request?.retryAfter;
@@ -30339,7 +31407,7 @@ function retry(octokit, octokitOptions) {
 retry.VERSION = VERSION;
 
 // node_modules/@octokit/plugin-throttling/dist-bundle/index.js
-var import_light4 = __toESM(require_light2(), 1);
+var import_light2 = __toESM(require_light(), 1);
 var VERSION2 = "0.0.0-development";
 var noop = () => Promise.resolve();
 function wrapRequest2(state, request2, options) {
@@ -30449,7 +31517,7 @@ var createGroups = function(Bottleneck2, common) {
 function throttling(octokit, octokitOptions) {
   const {
     enabled = true,
-    Bottleneck: Bottleneck2 = import_light4.default,
+    Bottleneck: Bottleneck2 = import_light2.default,
     id = "no-id",
     timeout = 1e3 * 60 * 2,
     // Redis TTL: 2 minutes
@@ -35569,274 +36637,7 @@ import { join as join4 } from "node:path";
 
 // src/report/report-validator.generated.ts
 var validate = validate10;
-var schema11 = {
-  type: "object",
-  additionalProperties: false,
-  required: [
-    "schemaVersion",
-    "tool",
-    "model",
-    "source",
-    "trace",
-    "counts",
-    "bytesByDtype",
-    "parameters",
-    "buffers",
-    "shared",
-    "unused",
-    "duplicates",
-    "valueMerged",
-    "layers",
-    "notes"
-  ],
-  properties: {
-    schemaVersion: { const: 1 },
-    tool: {
-      type: "object",
-      additionalProperties: false,
-      required: ["name", "version"],
-      properties: { name: { const: "paramtrace" }, version: { type: "string", maxLength: 4096 } }
-    },
-    model: {
-      type: "object",
-      additionalProperties: false,
-      required: ["file", "sizeBytes", "producer", "producerVersion", "irVersion", "opsets"],
-      properties: {
-        file: { type: "string", maxLength: 4096 },
-        sizeBytes: { type: "integer", minimum: 0, maximum: 9007199254740991 },
-        producer: { type: "string", maxLength: 4096 },
-        producerVersion: { type: "string", maxLength: 4096 },
-        irVersion: { type: "integer", minimum: 0, maximum: 9007199254740991 },
-        opsets: {
-          type: "object",
-          additionalProperties: { type: "integer", minimum: 0, maximum: 9007199254740991 },
-          maxProperties: 1e3
-        }
-      }
-    },
-    source: { enum: ["manifest", "graph"] },
-    trace: {
-      type: "object",
-      required: ["mode", "note"],
-      properties: {
-        mode: { enum: ["static", "onnxruntime", "failed"] },
-        note: { type: "string", maxLength: 4096 },
-        error: { type: "string", maxLength: 4096 },
-        device: { type: "string", maxLength: 4096 },
-        deviceNote: { type: "string", maxLength: 4096 },
-        onnxruntimeVersion: { type: "string", maxLength: 4096 },
-        inputs: {
-          type: "array",
-          items: {
-            type: "object",
-            additionalProperties: false,
-            required: ["name", "dtype", "shape", "from"],
-            properties: {
-              name: { type: "string", maxLength: 4096 },
-              dtype: { type: "string", maxLength: 4096 },
-              shape: {
-                type: "array",
-                items: { type: "integer", minimum: 0, maximum: 9007199254740991 },
-                maxItems: 64
-              },
-              from: { type: "string", maxLength: 4096 }
-            }
-          },
-          maxItems: 1e3
-        },
-        fallbackNodes: { type: "array", items: { type: "string", maxLength: 4096 }, maxItems: 1e5 }
-      },
-      additionalProperties: false
-    },
-    counts: {
-      type: "object",
-      additionalProperties: false,
-      required: ["declared", "unique", "summary", "trainable", "frozen", "buffers", "parameterBytes"],
-      properties: {
-        declared: { type: "integer", minimum: 0, maximum: 9007199254740991 },
-        unique: { type: "integer", minimum: 0, maximum: 9007199254740991 },
-        summary: { type: "integer", minimum: 0, maximum: 9007199254740991 },
-        trainable: { anyOf: [{ type: "integer", minimum: 0, maximum: 9007199254740991 }, { type: "null" }] },
-        frozen: { anyOf: [{ type: "integer", minimum: 0, maximum: 9007199254740991 }, { type: "null" }] },
-        buffers: { type: "integer", minimum: 0, maximum: 9007199254740991 },
-        parameterBytes: { type: "integer", minimum: 0, maximum: 9007199254740991 }
-      }
-    },
-    bytesByDtype: {
-      type: "object",
-      additionalProperties: { type: "integer", minimum: 0, maximum: 9007199254740991 },
-      maxProperties: 64
-    },
-    parameters: {
-      type: "array",
-      items: {
-        type: "object",
-        additionalProperties: false,
-        required: ["name", "aliases", "storedAs", "dtype", "shape", "numel", "calls", "used", "trainable"],
-        properties: {
-          name: { type: "string", maxLength: 4096 },
-          aliases: { type: "array", items: { type: "string", maxLength: 4096 }, maxItems: 1e5 },
-          storedAs: { type: "array", items: { type: "string", maxLength: 4096 }, maxItems: 1e5 },
-          dtype: { type: "string", maxLength: 4096 },
-          shape: {
-            type: "array",
-            items: { type: "integer", minimum: 0, maximum: 9007199254740991 },
-            maxItems: 64
-          },
-          numel: { type: "integer", minimum: 0, maximum: 9007199254740991 },
-          calls: { type: "integer", minimum: 0, maximum: 9007199254740991 },
-          used: { type: "boolean" },
-          trainable: { type: ["boolean", "null"] }
-        }
-      },
-      maxItems: 1e6
-    },
-    buffers: {
-      type: "array",
-      items: {
-        type: "object",
-        additionalProperties: false,
-        required: ["name", "dtype", "shape", "numel"],
-        properties: {
-          name: { type: "string", maxLength: 4096 },
-          dtype: { type: "string", maxLength: 4096 },
-          shape: {
-            type: "array",
-            items: { type: "integer", minimum: 0, maximum: 9007199254740991 },
-            maxItems: 64
-          },
-          numel: { type: "integer", minimum: 0, maximum: 9007199254740991 }
-        }
-      },
-      maxItems: 1e6
-    },
-    shared: {
-      type: "array",
-      items: {
-        type: "object",
-        additionalProperties: false,
-        required: ["name", "numel", "calls", "callNames", "extraInSummary"],
-        properties: {
-          name: { type: "string", maxLength: 4096 },
-          numel: { type: "integer", minimum: 0, maximum: 9007199254740991 },
-          calls: { type: "integer", minimum: 0, maximum: 9007199254740991 },
-          callNames: { type: "array", items: { type: "string", maxLength: 4096 }, maxItems: 1e5 },
-          extraInSummary: { type: "integer", minimum: 0, maximum: 9007199254740991 }
-        }
-      },
-      maxItems: 1e6
-    },
-    unused: {
-      type: "array",
-      items: {
-        type: "object",
-        additionalProperties: false,
-        required: ["name", "numel", "reason", "detail"],
-        properties: {
-          name: { type: "string", maxLength: 4096 },
-          numel: { type: "integer", minimum: 0, maximum: 9007199254740991 },
-          reason: { enum: ["not-exported", "orphan", "dead", "not-executed"] },
-          detail: { type: "string", maxLength: 4096 }
-        }
-      },
-      maxItems: 1e6
-    },
-    duplicates: {
-      type: "array",
-      items: {
-        type: "object",
-        additionalProperties: false,
-        required: ["names", "numel", "transposed", "bytesWasted"],
-        properties: {
-          names: { type: "array", items: { type: "string", maxLength: 4096 }, maxItems: 1e5 },
-          numel: { type: "integer", minimum: 0, maximum: 9007199254740991 },
-          transposed: { type: "boolean" },
-          bytesWasted: { type: "integer", minimum: 0, maximum: 9007199254740991 }
-        }
-      },
-      maxItems: 1e6
-    },
-    valueMerged: {
-      type: "array",
-      items: {
-        type: "object",
-        additionalProperties: false,
-        required: ["name", "numel", "callNames", "note"],
-        properties: {
-          name: { type: "string", maxLength: 4096 },
-          numel: { type: "integer", minimum: 0, maximum: 9007199254740991 },
-          callNames: { type: "array", items: { type: "string", maxLength: 4096 }, maxItems: 1e5 },
-          note: { type: "string", maxLength: 4096 }
-        }
-      },
-      maxItems: 1e6
-    },
-    layers: {
-      type: "array",
-      items: {
-        type: "object",
-        additionalProperties: false,
-        required: [
-          "name",
-          "type",
-          "opTypes",
-          "graph",
-          "parameters",
-          "params",
-          "outputShapes",
-          "live",
-          "executions"
-        ],
-        properties: {
-          name: { type: "string", maxLength: 4096 },
-          type: { type: "string", maxLength: 4096 },
-          opTypes: { type: "array", items: { type: "string", maxLength: 4096 }, maxItems: 1e5 },
-          graph: { type: "string", maxLength: 4096 },
-          parameters: { type: "array", items: { type: "string", maxLength: 4096 }, maxItems: 1e5 },
-          params: { type: "integer", minimum: 0, maximum: 9007199254740991 },
-          outputShapes: {
-            anyOf: [
-              { type: "null" },
-              {
-                type: "array",
-                items: {
-                  type: "array",
-                  items: {
-                    anyOf: [
-                      { type: "integer", minimum: 0, maximum: 9007199254740991 },
-                      { type: "string", maxLength: 4096 },
-                      { type: "null" }
-                    ]
-                  },
-                  maxItems: 64
-                },
-                maxItems: 1e3
-              }
-            ]
-          },
-          live: { type: "boolean" },
-          executions: { type: "integer", minimum: 0, maximum: 9007199254740991 }
-        }
-      },
-      maxItems: 1e6
-    },
-    notes: { type: "array", items: { type: "string", maxLength: 4096 }, maxItems: 1e3 },
-    timings: {
-      type: "array",
-      items: {
-        type: "object",
-        additionalProperties: false,
-        required: ["phase", "ms", "peakRssBytes"],
-        properties: {
-          phase: { type: "string", maxLength: 4096 },
-          ms: { type: "number", minimum: 0, maximum: 1e12 },
-          peakRssBytes: { type: "integer", minimum: 0, maximum: 9007199254740991 }
-        }
-      },
-      maxItems: 64
-    }
-  }
-};
+var schema11 = { "type": "object", "additionalProperties": false, "required": ["schemaVersion", "tool", "model", "source", "trace", "counts", "bytesByDtype", "parameters", "buffers", "shared", "unused", "duplicates", "valueMerged", "layers", "notes"], "properties": { "schemaVersion": { "const": 1 }, "tool": { "type": "object", "additionalProperties": false, "required": ["name", "version"], "properties": { "name": { "const": "paramtrace" }, "version": { "type": "string", "maxLength": 4096 } } }, "model": { "type": "object", "additionalProperties": false, "required": ["file", "sizeBytes", "producer", "producerVersion", "irVersion", "opsets"], "properties": { "file": { "type": "string", "maxLength": 4096 }, "sizeBytes": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "producer": { "type": "string", "maxLength": 4096 }, "producerVersion": { "type": "string", "maxLength": 4096 }, "irVersion": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "opsets": { "type": "object", "additionalProperties": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "maxProperties": 1e3 } } }, "source": { "enum": ["manifest", "graph"] }, "trace": { "type": "object", "required": ["mode", "note"], "properties": { "mode": { "enum": ["static", "onnxruntime", "failed"] }, "note": { "type": "string", "maxLength": 4096 }, "error": { "type": "string", "maxLength": 4096 }, "device": { "type": "string", "maxLength": 4096 }, "deviceNote": { "type": "string", "maxLength": 4096 }, "onnxruntimeVersion": { "type": "string", "maxLength": 4096 }, "inputs": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "dtype", "shape", "from"], "properties": { "name": { "type": "string", "maxLength": 4096 }, "dtype": { "type": "string", "maxLength": 4096 }, "shape": { "type": "array", "items": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "maxItems": 64 }, "from": { "type": "string", "maxLength": 4096 } } }, "maxItems": 1e3 }, "fallbackNodes": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e5 } }, "additionalProperties": false }, "counts": { "type": "object", "additionalProperties": false, "required": ["declared", "unique", "summary", "trainable", "frozen", "buffers", "parameterBytes"], "properties": { "declared": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "unique": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "summary": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "trainable": { "anyOf": [{ "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, { "type": "null" }] }, "frozen": { "anyOf": [{ "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, { "type": "null" }] }, "buffers": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "parameterBytes": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 } } }, "bytesByDtype": { "type": "object", "additionalProperties": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "maxProperties": 64 }, "parameters": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "aliases", "storedAs", "dtype", "shape", "numel", "calls", "used", "trainable"], "properties": { "name": { "type": "string", "maxLength": 4096 }, "aliases": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e5 }, "storedAs": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e5 }, "dtype": { "type": "string", "maxLength": 4096 }, "shape": { "type": "array", "items": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "maxItems": 64 }, "numel": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "calls": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "used": { "type": "boolean" }, "trainable": { "type": ["boolean", "null"] } } }, "maxItems": 1e6 }, "buffers": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "dtype", "shape", "numel"], "properties": { "name": { "type": "string", "maxLength": 4096 }, "dtype": { "type": "string", "maxLength": 4096 }, "shape": { "type": "array", "items": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "maxItems": 64 }, "numel": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 } } }, "maxItems": 1e6 }, "shared": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "numel", "calls", "callNames", "extraInSummary"], "properties": { "name": { "type": "string", "maxLength": 4096 }, "numel": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "calls": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "callNames": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e5 }, "extraInSummary": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 } } }, "maxItems": 1e6 }, "unused": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "numel", "reason", "detail"], "properties": { "name": { "type": "string", "maxLength": 4096 }, "numel": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "reason": { "enum": ["not-exported", "orphan", "dead", "not-executed"] }, "detail": { "type": "string", "maxLength": 4096 } } }, "maxItems": 1e6 }, "duplicates": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["names", "numel", "transposed", "bytesWasted"], "properties": { "names": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e5 }, "numel": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "transposed": { "type": "boolean" }, "bytesWasted": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 } } }, "maxItems": 1e6 }, "valueMerged": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "numel", "callNames", "note"], "properties": { "name": { "type": "string", "maxLength": 4096 }, "numel": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "callNames": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e5 }, "note": { "type": "string", "maxLength": 4096 } } }, "maxItems": 1e6 }, "layers": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "type", "opTypes", "graph", "parameters", "params", "outputShapes", "live", "executions"], "properties": { "name": { "type": "string", "maxLength": 4096 }, "type": { "type": "string", "maxLength": 4096 }, "opTypes": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e5 }, "graph": { "type": "string", "maxLength": 4096 }, "parameters": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e5 }, "params": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "outputShapes": { "anyOf": [{ "type": "null" }, { "type": "array", "items": { "type": "array", "items": { "anyOf": [{ "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, { "type": "string", "maxLength": 4096 }, { "type": "null" }] }, "maxItems": 64 }, "maxItems": 1e3 }] }, "live": { "type": "boolean" }, "executions": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 } } }, "maxItems": 1e6 }, "notes": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e3 }, "timings": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["phase", "ms", "peakRssBytes"], "properties": { "phase": { "type": "string", "maxLength": 4096 }, "ms": { "type": "number", "minimum": 0, "maximum": 1e12 }, "peakRssBytes": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 } } }, "maxItems": 64 } } };
 var func2 = Object.prototype.hasOwnProperty;
 function validate10(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
@@ -35845,29 +36646,13 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
     if (data && typeof data == "object" && !Array.isArray(data)) {
       let missing0;
       if (data.schemaVersion === void 0 && (missing0 = "schemaVersion") || data.tool === void 0 && (missing0 = "tool") || data.model === void 0 && (missing0 = "model") || data.source === void 0 && (missing0 = "source") || data.trace === void 0 && (missing0 = "trace") || data.counts === void 0 && (missing0 = "counts") || data.bytesByDtype === void 0 && (missing0 = "bytesByDtype") || data.parameters === void 0 && (missing0 = "parameters") || data.buffers === void 0 && (missing0 = "buffers") || data.shared === void 0 && (missing0 = "shared") || data.unused === void 0 && (missing0 = "unused") || data.duplicates === void 0 && (missing0 = "duplicates") || data.valueMerged === void 0 && (missing0 = "valueMerged") || data.layers === void 0 && (missing0 = "layers") || data.notes === void 0 && (missing0 = "notes")) {
-        validate10.errors = [
-          {
-            instancePath,
-            schemaPath: "#/required",
-            keyword: "required",
-            params: { missingProperty: missing0 },
-            message: "must have required property '" + missing0 + "'"
-          }
-        ];
+        validate10.errors = [{ instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: missing0 }, message: "must have required property '" + missing0 + "'" }];
         return false;
       } else {
         const _errs1 = errors;
         for (const key0 in data) {
           if (!func2.call(schema11.properties, key0)) {
-            validate10.errors = [
-              {
-                instancePath,
-                schemaPath: "#/additionalProperties",
-                keyword: "additionalProperties",
-                params: { additionalProperty: key0 },
-                message: "must NOT have additional properties"
-              }
-            ];
+            validate10.errors = [{ instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties" }];
             return false;
             break;
           }
@@ -35876,15 +36661,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
           if (data.schemaVersion !== void 0) {
             const _errs2 = errors;
             if (1 !== data.schemaVersion) {
-              validate10.errors = [
-                {
-                  instancePath: instancePath + "/schemaVersion",
-                  schemaPath: "#/properties/schemaVersion/const",
-                  keyword: "const",
-                  params: { allowedValue: 1 },
-                  message: "must be equal to constant"
-                }
-              ];
+              validate10.errors = [{ instancePath: instancePath + "/schemaVersion", schemaPath: "#/properties/schemaVersion/const", keyword: "const", params: { allowedValue: 1 }, message: "must be equal to constant" }];
               return false;
             }
             var valid0 = _errs2 === errors;
@@ -35899,29 +36676,13 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                 if (data1 && typeof data1 == "object" && !Array.isArray(data1)) {
                   let missing1;
                   if (data1.name === void 0 && (missing1 = "name") || data1.version === void 0 && (missing1 = "version")) {
-                    validate10.errors = [
-                      {
-                        instancePath: instancePath + "/tool",
-                        schemaPath: "#/properties/tool/required",
-                        keyword: "required",
-                        params: { missingProperty: missing1 },
-                        message: "must have required property '" + missing1 + "'"
-                      }
-                    ];
+                    validate10.errors = [{ instancePath: instancePath + "/tool", schemaPath: "#/properties/tool/required", keyword: "required", params: { missingProperty: missing1 }, message: "must have required property '" + missing1 + "'" }];
                     return false;
                   } else {
                     const _errs5 = errors;
                     for (const key1 in data1) {
                       if (!(key1 === "name" || key1 === "version")) {
-                        validate10.errors = [
-                          {
-                            instancePath: instancePath + "/tool",
-                            schemaPath: "#/properties/tool/additionalProperties",
-                            keyword: "additionalProperties",
-                            params: { additionalProperty: key1 },
-                            message: "must NOT have additional properties"
-                          }
-                        ];
+                        validate10.errors = [{ instancePath: instancePath + "/tool", schemaPath: "#/properties/tool/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key1 }, message: "must NOT have additional properties" }];
                         return false;
                         break;
                       }
@@ -35930,15 +36691,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                       if (data1.name !== void 0) {
                         const _errs6 = errors;
                         if ("paramtrace" !== data1.name) {
-                          validate10.errors = [
-                            {
-                              instancePath: instancePath + "/tool/name",
-                              schemaPath: "#/properties/tool/properties/name/const",
-                              keyword: "const",
-                              params: { allowedValue: "paramtrace" },
-                              message: "must be equal to constant"
-                            }
-                          ];
+                          validate10.errors = [{ instancePath: instancePath + "/tool/name", schemaPath: "#/properties/tool/properties/name/const", keyword: "const", params: { allowedValue: "paramtrace" }, message: "must be equal to constant" }];
                           return false;
                         }
                         var valid1 = _errs6 === errors;
@@ -35952,27 +36705,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                           if (errors === _errs7) {
                             if (typeof data3 === "string") {
                               if (data3.length > 4096) {
-                                validate10.errors = [
-                                  {
-                                    instancePath: instancePath + "/tool/version",
-                                    schemaPath: "#/properties/tool/properties/version/maxLength",
-                                    keyword: "maxLength",
-                                    params: { limit: 4096 },
-                                    message: "must NOT have more than 4096 characters"
-                                  }
-                                ];
+                                validate10.errors = [{ instancePath: instancePath + "/tool/version", schemaPath: "#/properties/tool/properties/version/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                 return false;
                               }
                             } else {
-                              validate10.errors = [
-                                {
-                                  instancePath: instancePath + "/tool/version",
-                                  schemaPath: "#/properties/tool/properties/version/type",
-                                  keyword: "type",
-                                  params: { type: "string" },
-                                  message: "must be string"
-                                }
-                              ];
+                              validate10.errors = [{ instancePath: instancePath + "/tool/version", schemaPath: "#/properties/tool/properties/version/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                               return false;
                             }
                           }
@@ -35984,15 +36721,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                     }
                   }
                 } else {
-                  validate10.errors = [
-                    {
-                      instancePath: instancePath + "/tool",
-                      schemaPath: "#/properties/tool/type",
-                      keyword: "type",
-                      params: { type: "object" },
-                      message: "must be object"
-                    }
-                  ];
+                  validate10.errors = [{ instancePath: instancePath + "/tool", schemaPath: "#/properties/tool/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                   return false;
                 }
               }
@@ -36008,29 +36737,13 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                   if (data4 && typeof data4 == "object" && !Array.isArray(data4)) {
                     let missing2;
                     if (data4.file === void 0 && (missing2 = "file") || data4.sizeBytes === void 0 && (missing2 = "sizeBytes") || data4.producer === void 0 && (missing2 = "producer") || data4.producerVersion === void 0 && (missing2 = "producerVersion") || data4.irVersion === void 0 && (missing2 = "irVersion") || data4.opsets === void 0 && (missing2 = "opsets")) {
-                      validate10.errors = [
-                        {
-                          instancePath: instancePath + "/model",
-                          schemaPath: "#/properties/model/required",
-                          keyword: "required",
-                          params: { missingProperty: missing2 },
-                          message: "must have required property '" + missing2 + "'"
-                        }
-                      ];
+                      validate10.errors = [{ instancePath: instancePath + "/model", schemaPath: "#/properties/model/required", keyword: "required", params: { missingProperty: missing2 }, message: "must have required property '" + missing2 + "'" }];
                       return false;
                     } else {
                       const _errs11 = errors;
                       for (const key2 in data4) {
                         if (!(key2 === "file" || key2 === "sizeBytes" || key2 === "producer" || key2 === "producerVersion" || key2 === "irVersion" || key2 === "opsets")) {
-                          validate10.errors = [
-                            {
-                              instancePath: instancePath + "/model",
-                              schemaPath: "#/properties/model/additionalProperties",
-                              keyword: "additionalProperties",
-                              params: { additionalProperty: key2 },
-                              message: "must NOT have additional properties"
-                            }
-                          ];
+                          validate10.errors = [{ instancePath: instancePath + "/model", schemaPath: "#/properties/model/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key2 }, message: "must NOT have additional properties" }];
                           return false;
                           break;
                         }
@@ -36042,27 +36755,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                           if (errors === _errs12) {
                             if (typeof data5 === "string") {
                               if (data5.length > 4096) {
-                                validate10.errors = [
-                                  {
-                                    instancePath: instancePath + "/model/file",
-                                    schemaPath: "#/properties/model/properties/file/maxLength",
-                                    keyword: "maxLength",
-                                    params: { limit: 4096 },
-                                    message: "must NOT have more than 4096 characters"
-                                  }
-                                ];
+                                validate10.errors = [{ instancePath: instancePath + "/model/file", schemaPath: "#/properties/model/properties/file/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                 return false;
                               }
                             } else {
-                              validate10.errors = [
-                                {
-                                  instancePath: instancePath + "/model/file",
-                                  schemaPath: "#/properties/model/properties/file/type",
-                                  keyword: "type",
-                                  params: { type: "string" },
-                                  message: "must be string"
-                                }
-                              ];
+                              validate10.errors = [{ instancePath: instancePath + "/model/file", schemaPath: "#/properties/model/properties/file/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                               return false;
                             }
                           }
@@ -36074,42 +36771,18 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                           if (data4.sizeBytes !== void 0) {
                             let data6 = data4.sizeBytes;
                             const _errs14 = errors;
-                            if (!(typeof data6 == "number" && !(data6 % 1) && !isNaN(data6) && isFinite(data6))) {
-                              validate10.errors = [
-                                {
-                                  instancePath: instancePath + "/model/sizeBytes",
-                                  schemaPath: "#/properties/model/properties/sizeBytes/type",
-                                  keyword: "type",
-                                  params: { type: "integer" },
-                                  message: "must be integer"
-                                }
-                              ];
+                            if (!(typeof data6 == "number" && (!(data6 % 1) && !isNaN(data6)) && isFinite(data6))) {
+                              validate10.errors = [{ instancePath: instancePath + "/model/sizeBytes", schemaPath: "#/properties/model/properties/sizeBytes/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                               return false;
                             }
                             if (errors === _errs14) {
                               if (typeof data6 == "number" && isFinite(data6)) {
                                 if (data6 > 9007199254740991 || isNaN(data6)) {
-                                  validate10.errors = [
-                                    {
-                                      instancePath: instancePath + "/model/sizeBytes",
-                                      schemaPath: "#/properties/model/properties/sizeBytes/maximum",
-                                      keyword: "maximum",
-                                      params: { comparison: "<=", limit: 9007199254740991 },
-                                      message: "must be <= 9007199254740991"
-                                    }
-                                  ];
+                                  validate10.errors = [{ instancePath: instancePath + "/model/sizeBytes", schemaPath: "#/properties/model/properties/sizeBytes/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
                                   return false;
                                 } else {
                                   if (data6 < 0 || isNaN(data6)) {
-                                    validate10.errors = [
-                                      {
-                                        instancePath: instancePath + "/model/sizeBytes",
-                                        schemaPath: "#/properties/model/properties/sizeBytes/minimum",
-                                        keyword: "minimum",
-                                        params: { comparison: ">=", limit: 0 },
-                                        message: "must be >= 0"
-                                      }
-                                    ];
+                                    validate10.errors = [{ instancePath: instancePath + "/model/sizeBytes", schemaPath: "#/properties/model/properties/sizeBytes/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
                                     return false;
                                   }
                                 }
@@ -36126,27 +36799,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                               if (errors === _errs16) {
                                 if (typeof data7 === "string") {
                                   if (data7.length > 4096) {
-                                    validate10.errors = [
-                                      {
-                                        instancePath: instancePath + "/model/producer",
-                                        schemaPath: "#/properties/model/properties/producer/maxLength",
-                                        keyword: "maxLength",
-                                        params: { limit: 4096 },
-                                        message: "must NOT have more than 4096 characters"
-                                      }
-                                    ];
+                                    validate10.errors = [{ instancePath: instancePath + "/model/producer", schemaPath: "#/properties/model/properties/producer/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                     return false;
                                   }
                                 } else {
-                                  validate10.errors = [
-                                    {
-                                      instancePath: instancePath + "/model/producer",
-                                      schemaPath: "#/properties/model/properties/producer/type",
-                                      keyword: "type",
-                                      params: { type: "string" },
-                                      message: "must be string"
-                                    }
-                                  ];
+                                  validate10.errors = [{ instancePath: instancePath + "/model/producer", schemaPath: "#/properties/model/properties/producer/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                   return false;
                                 }
                               }
@@ -36161,27 +36818,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                 if (errors === _errs18) {
                                   if (typeof data8 === "string") {
                                     if (data8.length > 4096) {
-                                      validate10.errors = [
-                                        {
-                                          instancePath: instancePath + "/model/producerVersion",
-                                          schemaPath: "#/properties/model/properties/producerVersion/maxLength",
-                                          keyword: "maxLength",
-                                          params: { limit: 4096 },
-                                          message: "must NOT have more than 4096 characters"
-                                        }
-                                      ];
+                                      validate10.errors = [{ instancePath: instancePath + "/model/producerVersion", schemaPath: "#/properties/model/properties/producerVersion/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                       return false;
                                     }
                                   } else {
-                                    validate10.errors = [
-                                      {
-                                        instancePath: instancePath + "/model/producerVersion",
-                                        schemaPath: "#/properties/model/properties/producerVersion/type",
-                                        keyword: "type",
-                                        params: { type: "string" },
-                                        message: "must be string"
-                                      }
-                                    ];
+                                    validate10.errors = [{ instancePath: instancePath + "/model/producerVersion", schemaPath: "#/properties/model/properties/producerVersion/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                     return false;
                                   }
                                 }
@@ -36193,42 +36834,18 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                 if (data4.irVersion !== void 0) {
                                   let data9 = data4.irVersion;
                                   const _errs20 = errors;
-                                  if (!(typeof data9 == "number" && !(data9 % 1) && !isNaN(data9) && isFinite(data9))) {
-                                    validate10.errors = [
-                                      {
-                                        instancePath: instancePath + "/model/irVersion",
-                                        schemaPath: "#/properties/model/properties/irVersion/type",
-                                        keyword: "type",
-                                        params: { type: "integer" },
-                                        message: "must be integer"
-                                      }
-                                    ];
+                                  if (!(typeof data9 == "number" && (!(data9 % 1) && !isNaN(data9)) && isFinite(data9))) {
+                                    validate10.errors = [{ instancePath: instancePath + "/model/irVersion", schemaPath: "#/properties/model/properties/irVersion/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                     return false;
                                   }
                                   if (errors === _errs20) {
                                     if (typeof data9 == "number" && isFinite(data9)) {
                                       if (data9 > 9007199254740991 || isNaN(data9)) {
-                                        validate10.errors = [
-                                          {
-                                            instancePath: instancePath + "/model/irVersion",
-                                            schemaPath: "#/properties/model/properties/irVersion/maximum",
-                                            keyword: "maximum",
-                                            params: { comparison: "<=", limit: 9007199254740991 },
-                                            message: "must be <= 9007199254740991"
-                                          }
-                                        ];
+                                        validate10.errors = [{ instancePath: instancePath + "/model/irVersion", schemaPath: "#/properties/model/properties/irVersion/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
                                         return false;
                                       } else {
                                         if (data9 < 0 || isNaN(data9)) {
-                                          validate10.errors = [
-                                            {
-                                              instancePath: instancePath + "/model/irVersion",
-                                              schemaPath: "#/properties/model/properties/irVersion/minimum",
-                                              keyword: "minimum",
-                                              params: { comparison: ">=", limit: 0 },
-                                              message: "must be >= 0"
-                                            }
-                                          ];
+                                          validate10.errors = [{ instancePath: instancePath + "/model/irVersion", schemaPath: "#/properties/model/properties/irVersion/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
                                           return false;
                                         }
                                       }
@@ -36245,56 +36862,24 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                     if (errors === _errs22) {
                                       if (data10 && typeof data10 == "object" && !Array.isArray(data10)) {
                                         if (Object.keys(data10).length > 1e3) {
-                                          validate10.errors = [
-                                            {
-                                              instancePath: instancePath + "/model/opsets",
-                                              schemaPath: "#/properties/model/properties/opsets/maxProperties",
-                                              keyword: "maxProperties",
-                                              params: { limit: 1e3 },
-                                              message: "must NOT have more than 1000 properties"
-                                            }
-                                          ];
+                                          validate10.errors = [{ instancePath: instancePath + "/model/opsets", schemaPath: "#/properties/model/properties/opsets/maxProperties", keyword: "maxProperties", params: { limit: 1e3 }, message: "must NOT have more than 1000 properties" }];
                                           return false;
                                         } else {
                                           for (const key3 in data10) {
                                             let data11 = data10[key3];
                                             const _errs25 = errors;
-                                            if (!(typeof data11 == "number" && !(data11 % 1) && !isNaN(data11) && isFinite(data11))) {
-                                              validate10.errors = [
-                                                {
-                                                  instancePath: instancePath + "/model/opsets/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),
-                                                  schemaPath: "#/properties/model/properties/opsets/additionalProperties/type",
-                                                  keyword: "type",
-                                                  params: { type: "integer" },
-                                                  message: "must be integer"
-                                                }
-                                              ];
+                                            if (!(typeof data11 == "number" && (!(data11 % 1) && !isNaN(data11)) && isFinite(data11))) {
+                                              validate10.errors = [{ instancePath: instancePath + "/model/opsets/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/model/properties/opsets/additionalProperties/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                               return false;
                                             }
                                             if (errors === _errs25) {
                                               if (typeof data11 == "number" && isFinite(data11)) {
                                                 if (data11 > 9007199254740991 || isNaN(data11)) {
-                                                  validate10.errors = [
-                                                    {
-                                                      instancePath: instancePath + "/model/opsets/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),
-                                                      schemaPath: "#/properties/model/properties/opsets/additionalProperties/maximum",
-                                                      keyword: "maximum",
-                                                      params: { comparison: "<=", limit: 9007199254740991 },
-                                                      message: "must be <= 9007199254740991"
-                                                    }
-                                                  ];
+                                                  validate10.errors = [{ instancePath: instancePath + "/model/opsets/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/model/properties/opsets/additionalProperties/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
                                                   return false;
                                                 } else {
                                                   if (data11 < 0 || isNaN(data11)) {
-                                                    validate10.errors = [
-                                                      {
-                                                        instancePath: instancePath + "/model/opsets/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),
-                                                        schemaPath: "#/properties/model/properties/opsets/additionalProperties/minimum",
-                                                        keyword: "minimum",
-                                                        params: { comparison: ">=", limit: 0 },
-                                                        message: "must be >= 0"
-                                                      }
-                                                    ];
+                                                    validate10.errors = [{ instancePath: instancePath + "/model/opsets/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/model/properties/opsets/additionalProperties/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
                                                     return false;
                                                   }
                                                 }
@@ -36307,15 +36892,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                           }
                                         }
                                       } else {
-                                        validate10.errors = [
-                                          {
-                                            instancePath: instancePath + "/model/opsets",
-                                            schemaPath: "#/properties/model/properties/opsets/type",
-                                            keyword: "type",
-                                            params: { type: "object" },
-                                            message: "must be object"
-                                          }
-                                        ];
+                                        validate10.errors = [{ instancePath: instancePath + "/model/opsets", schemaPath: "#/properties/model/properties/opsets/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                         return false;
                                       }
                                     }
@@ -36331,15 +36908,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                       }
                     }
                   } else {
-                    validate10.errors = [
-                      {
-                        instancePath: instancePath + "/model",
-                        schemaPath: "#/properties/model/type",
-                        keyword: "type",
-                        params: { type: "object" },
-                        message: "must be object"
-                      }
-                    ];
+                    validate10.errors = [{ instancePath: instancePath + "/model", schemaPath: "#/properties/model/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                     return false;
                   }
                 }
@@ -36352,15 +36921,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                   let data12 = data.source;
                   const _errs27 = errors;
                   if (!(data12 === "manifest" || data12 === "graph")) {
-                    validate10.errors = [
-                      {
-                        instancePath: instancePath + "/source",
-                        schemaPath: "#/properties/source/enum",
-                        keyword: "enum",
-                        params: { allowedValues: schema11.properties.source.enum },
-                        message: "must be equal to one of the allowed values"
-                      }
-                    ];
+                    validate10.errors = [{ instancePath: instancePath + "/source", schemaPath: "#/properties/source/enum", keyword: "enum", params: { allowedValues: schema11.properties.source.enum }, message: "must be equal to one of the allowed values" }];
                     return false;
                   }
                   var valid0 = _errs27 === errors;
@@ -36375,29 +36936,13 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                       if (data13 && typeof data13 == "object" && !Array.isArray(data13)) {
                         let missing3;
                         if (data13.mode === void 0 && (missing3 = "mode") || data13.note === void 0 && (missing3 = "note")) {
-                          validate10.errors = [
-                            {
-                              instancePath: instancePath + "/trace",
-                              schemaPath: "#/properties/trace/required",
-                              keyword: "required",
-                              params: { missingProperty: missing3 },
-                              message: "must have required property '" + missing3 + "'"
-                            }
-                          ];
+                          validate10.errors = [{ instancePath: instancePath + "/trace", schemaPath: "#/properties/trace/required", keyword: "required", params: { missingProperty: missing3 }, message: "must have required property '" + missing3 + "'" }];
                           return false;
                         } else {
                           const _errs30 = errors;
                           for (const key4 in data13) {
                             if (!(key4 === "mode" || key4 === "note" || key4 === "error" || key4 === "device" || key4 === "deviceNote" || key4 === "onnxruntimeVersion" || key4 === "inputs" || key4 === "fallbackNodes")) {
-                              validate10.errors = [
-                                {
-                                  instancePath: instancePath + "/trace",
-                                  schemaPath: "#/properties/trace/additionalProperties",
-                                  keyword: "additionalProperties",
-                                  params: { additionalProperty: key4 },
-                                  message: "must NOT have additional properties"
-                                }
-                              ];
+                              validate10.errors = [{ instancePath: instancePath + "/trace", schemaPath: "#/properties/trace/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties" }];
                               return false;
                               break;
                             }
@@ -36407,15 +36952,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                               let data14 = data13.mode;
                               const _errs31 = errors;
                               if (!(data14 === "static" || data14 === "onnxruntime" || data14 === "failed")) {
-                                validate10.errors = [
-                                  {
-                                    instancePath: instancePath + "/trace/mode",
-                                    schemaPath: "#/properties/trace/properties/mode/enum",
-                                    keyword: "enum",
-                                    params: { allowedValues: schema11.properties.trace.properties.mode.enum },
-                                    message: "must be equal to one of the allowed values"
-                                  }
-                                ];
+                                validate10.errors = [{ instancePath: instancePath + "/trace/mode", schemaPath: "#/properties/trace/properties/mode/enum", keyword: "enum", params: { allowedValues: schema11.properties.trace.properties.mode.enum }, message: "must be equal to one of the allowed values" }];
                                 return false;
                               }
                               var valid4 = _errs31 === errors;
@@ -36429,27 +36966,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                 if (errors === _errs32) {
                                   if (typeof data15 === "string") {
                                     if (data15.length > 4096) {
-                                      validate10.errors = [
-                                        {
-                                          instancePath: instancePath + "/trace/note",
-                                          schemaPath: "#/properties/trace/properties/note/maxLength",
-                                          keyword: "maxLength",
-                                          params: { limit: 4096 },
-                                          message: "must NOT have more than 4096 characters"
-                                        }
-                                      ];
+                                      validate10.errors = [{ instancePath: instancePath + "/trace/note", schemaPath: "#/properties/trace/properties/note/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                       return false;
                                     }
                                   } else {
-                                    validate10.errors = [
-                                      {
-                                        instancePath: instancePath + "/trace/note",
-                                        schemaPath: "#/properties/trace/properties/note/type",
-                                        keyword: "type",
-                                        params: { type: "string" },
-                                        message: "must be string"
-                                      }
-                                    ];
+                                    validate10.errors = [{ instancePath: instancePath + "/trace/note", schemaPath: "#/properties/trace/properties/note/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                     return false;
                                   }
                                 }
@@ -36464,27 +36985,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                   if (errors === _errs34) {
                                     if (typeof data16 === "string") {
                                       if (data16.length > 4096) {
-                                        validate10.errors = [
-                                          {
-                                            instancePath: instancePath + "/trace/error",
-                                            schemaPath: "#/properties/trace/properties/error/maxLength",
-                                            keyword: "maxLength",
-                                            params: { limit: 4096 },
-                                            message: "must NOT have more than 4096 characters"
-                                          }
-                                        ];
+                                        validate10.errors = [{ instancePath: instancePath + "/trace/error", schemaPath: "#/properties/trace/properties/error/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                         return false;
                                       }
                                     } else {
-                                      validate10.errors = [
-                                        {
-                                          instancePath: instancePath + "/trace/error",
-                                          schemaPath: "#/properties/trace/properties/error/type",
-                                          keyword: "type",
-                                          params: { type: "string" },
-                                          message: "must be string"
-                                        }
-                                      ];
+                                      validate10.errors = [{ instancePath: instancePath + "/trace/error", schemaPath: "#/properties/trace/properties/error/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                       return false;
                                     }
                                   }
@@ -36499,27 +37004,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                     if (errors === _errs36) {
                                       if (typeof data17 === "string") {
                                         if (data17.length > 4096) {
-                                          validate10.errors = [
-                                            {
-                                              instancePath: instancePath + "/trace/device",
-                                              schemaPath: "#/properties/trace/properties/device/maxLength",
-                                              keyword: "maxLength",
-                                              params: { limit: 4096 },
-                                              message: "must NOT have more than 4096 characters"
-                                            }
-                                          ];
+                                          validate10.errors = [{ instancePath: instancePath + "/trace/device", schemaPath: "#/properties/trace/properties/device/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                           return false;
                                         }
                                       } else {
-                                        validate10.errors = [
-                                          {
-                                            instancePath: instancePath + "/trace/device",
-                                            schemaPath: "#/properties/trace/properties/device/type",
-                                            keyword: "type",
-                                            params: { type: "string" },
-                                            message: "must be string"
-                                          }
-                                        ];
+                                        validate10.errors = [{ instancePath: instancePath + "/trace/device", schemaPath: "#/properties/trace/properties/device/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                         return false;
                                       }
                                     }
@@ -36534,27 +37023,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                       if (errors === _errs38) {
                                         if (typeof data18 === "string") {
                                           if (data18.length > 4096) {
-                                            validate10.errors = [
-                                              {
-                                                instancePath: instancePath + "/trace/deviceNote",
-                                                schemaPath: "#/properties/trace/properties/deviceNote/maxLength",
-                                                keyword: "maxLength",
-                                                params: { limit: 4096 },
-                                                message: "must NOT have more than 4096 characters"
-                                              }
-                                            ];
+                                            validate10.errors = [{ instancePath: instancePath + "/trace/deviceNote", schemaPath: "#/properties/trace/properties/deviceNote/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                             return false;
                                           }
                                         } else {
-                                          validate10.errors = [
-                                            {
-                                              instancePath: instancePath + "/trace/deviceNote",
-                                              schemaPath: "#/properties/trace/properties/deviceNote/type",
-                                              keyword: "type",
-                                              params: { type: "string" },
-                                              message: "must be string"
-                                            }
-                                          ];
+                                          validate10.errors = [{ instancePath: instancePath + "/trace/deviceNote", schemaPath: "#/properties/trace/properties/deviceNote/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                           return false;
                                         }
                                       }
@@ -36569,27 +37042,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                         if (errors === _errs40) {
                                           if (typeof data19 === "string") {
                                             if (data19.length > 4096) {
-                                              validate10.errors = [
-                                                {
-                                                  instancePath: instancePath + "/trace/onnxruntimeVersion",
-                                                  schemaPath: "#/properties/trace/properties/onnxruntimeVersion/maxLength",
-                                                  keyword: "maxLength",
-                                                  params: { limit: 4096 },
-                                                  message: "must NOT have more than 4096 characters"
-                                                }
-                                              ];
+                                              validate10.errors = [{ instancePath: instancePath + "/trace/onnxruntimeVersion", schemaPath: "#/properties/trace/properties/onnxruntimeVersion/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                               return false;
                                             }
                                           } else {
-                                            validate10.errors = [
-                                              {
-                                                instancePath: instancePath + "/trace/onnxruntimeVersion",
-                                                schemaPath: "#/properties/trace/properties/onnxruntimeVersion/type",
-                                                keyword: "type",
-                                                params: { type: "string" },
-                                                message: "must be string"
-                                              }
-                                            ];
+                                            validate10.errors = [{ instancePath: instancePath + "/trace/onnxruntimeVersion", schemaPath: "#/properties/trace/properties/onnxruntimeVersion/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                             return false;
                                           }
                                         }
@@ -36604,15 +37061,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                           if (errors === _errs42) {
                                             if (Array.isArray(data20)) {
                                               if (data20.length > 1e3) {
-                                                validate10.errors = [
-                                                  {
-                                                    instancePath: instancePath + "/trace/inputs",
-                                                    schemaPath: "#/properties/trace/properties/inputs/maxItems",
-                                                    keyword: "maxItems",
-                                                    params: { limit: 1e3 },
-                                                    message: "must NOT have more than 1000 items"
-                                                  }
-                                                ];
+                                                validate10.errors = [{ instancePath: instancePath + "/trace/inputs", schemaPath: "#/properties/trace/properties/inputs/maxItems", keyword: "maxItems", params: { limit: 1e3 }, message: "must NOT have more than 1000 items" }];
                                                 return false;
                                               } else {
                                                 var valid5 = true;
@@ -36624,29 +37073,13 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                     if (data21 && typeof data21 == "object" && !Array.isArray(data21)) {
                                                       let missing4;
                                                       if (data21.name === void 0 && (missing4 = "name") || data21.dtype === void 0 && (missing4 = "dtype") || data21.shape === void 0 && (missing4 = "shape") || data21.from === void 0 && (missing4 = "from")) {
-                                                        validate10.errors = [
-                                                          {
-                                                            instancePath: instancePath + "/trace/inputs/" + i0,
-                                                            schemaPath: "#/properties/trace/properties/inputs/items/required",
-                                                            keyword: "required",
-                                                            params: { missingProperty: missing4 },
-                                                            message: "must have required property '" + missing4 + "'"
-                                                          }
-                                                        ];
+                                                        validate10.errors = [{ instancePath: instancePath + "/trace/inputs/" + i0, schemaPath: "#/properties/trace/properties/inputs/items/required", keyword: "required", params: { missingProperty: missing4 }, message: "must have required property '" + missing4 + "'" }];
                                                         return false;
                                                       } else {
                                                         const _errs46 = errors;
                                                         for (const key5 in data21) {
                                                           if (!(key5 === "name" || key5 === "dtype" || key5 === "shape" || key5 === "from")) {
-                                                            validate10.errors = [
-                                                              {
-                                                                instancePath: instancePath + "/trace/inputs/" + i0,
-                                                                schemaPath: "#/properties/trace/properties/inputs/items/additionalProperties",
-                                                                keyword: "additionalProperties",
-                                                                params: { additionalProperty: key5 },
-                                                                message: "must NOT have additional properties"
-                                                              }
-                                                            ];
+                                                            validate10.errors = [{ instancePath: instancePath + "/trace/inputs/" + i0, schemaPath: "#/properties/trace/properties/inputs/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key5 }, message: "must NOT have additional properties" }];
                                                             return false;
                                                             break;
                                                           }
@@ -36658,27 +37091,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                             if (errors === _errs47) {
                                                               if (typeof data22 === "string") {
                                                                 if (data22.length > 4096) {
-                                                                  validate10.errors = [
-                                                                    {
-                                                                      instancePath: instancePath + "/trace/inputs/" + i0 + "/name",
-                                                                      schemaPath: "#/properties/trace/properties/inputs/items/properties/name/maxLength",
-                                                                      keyword: "maxLength",
-                                                                      params: { limit: 4096 },
-                                                                      message: "must NOT have more than 4096 characters"
-                                                                    }
-                                                                  ];
+                                                                  validate10.errors = [{ instancePath: instancePath + "/trace/inputs/" + i0 + "/name", schemaPath: "#/properties/trace/properties/inputs/items/properties/name/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                                                   return false;
                                                                 }
                                                               } else {
-                                                                validate10.errors = [
-                                                                  {
-                                                                    instancePath: instancePath + "/trace/inputs/" + i0 + "/name",
-                                                                    schemaPath: "#/properties/trace/properties/inputs/items/properties/name/type",
-                                                                    keyword: "type",
-                                                                    params: { type: "string" },
-                                                                    message: "must be string"
-                                                                  }
-                                                                ];
+                                                                validate10.errors = [{ instancePath: instancePath + "/trace/inputs/" + i0 + "/name", schemaPath: "#/properties/trace/properties/inputs/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                 return false;
                                                               }
                                                             }
@@ -36693,27 +37110,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                               if (errors === _errs49) {
                                                                 if (typeof data23 === "string") {
                                                                   if (data23.length > 4096) {
-                                                                    validate10.errors = [
-                                                                      {
-                                                                        instancePath: instancePath + "/trace/inputs/" + i0 + "/dtype",
-                                                                        schemaPath: "#/properties/trace/properties/inputs/items/properties/dtype/maxLength",
-                                                                        keyword: "maxLength",
-                                                                        params: { limit: 4096 },
-                                                                        message: "must NOT have more than 4096 characters"
-                                                                      }
-                                                                    ];
+                                                                    validate10.errors = [{ instancePath: instancePath + "/trace/inputs/" + i0 + "/dtype", schemaPath: "#/properties/trace/properties/inputs/items/properties/dtype/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                                                     return false;
                                                                   }
                                                                 } else {
-                                                                  validate10.errors = [
-                                                                    {
-                                                                      instancePath: instancePath + "/trace/inputs/" + i0 + "/dtype",
-                                                                      schemaPath: "#/properties/trace/properties/inputs/items/properties/dtype/type",
-                                                                      keyword: "type",
-                                                                      params: { type: "string" },
-                                                                      message: "must be string"
-                                                                    }
-                                                                  ];
+                                                                  validate10.errors = [{ instancePath: instancePath + "/trace/inputs/" + i0 + "/dtype", schemaPath: "#/properties/trace/properties/inputs/items/properties/dtype/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                   return false;
                                                                 }
                                                               }
@@ -36728,15 +37129,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                                 if (errors === _errs51) {
                                                                   if (Array.isArray(data24)) {
                                                                     if (data24.length > 64) {
-                                                                      validate10.errors = [
-                                                                        {
-                                                                          instancePath: instancePath + "/trace/inputs/" + i0 + "/shape",
-                                                                          schemaPath: "#/properties/trace/properties/inputs/items/properties/shape/maxItems",
-                                                                          keyword: "maxItems",
-                                                                          params: { limit: 64 },
-                                                                          message: "must NOT have more than 64 items"
-                                                                        }
-                                                                      ];
+                                                                      validate10.errors = [{ instancePath: instancePath + "/trace/inputs/" + i0 + "/shape", schemaPath: "#/properties/trace/properties/inputs/items/properties/shape/maxItems", keyword: "maxItems", params: { limit: 64 }, message: "must NOT have more than 64 items" }];
                                                                       return false;
                                                                     } else {
                                                                       var valid7 = true;
@@ -36744,48 +37137,18 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                                       for (let i1 = 0; i1 < len1; i1++) {
                                                                         let data25 = data24[i1];
                                                                         const _errs53 = errors;
-                                                                        if (!(typeof data25 == "number" && !(data25 % 1) && !isNaN(data25) && isFinite(data25))) {
-                                                                          validate10.errors = [
-                                                                            {
-                                                                              instancePath: instancePath + "/trace/inputs/" + i0 + "/shape/" + i1,
-                                                                              schemaPath: "#/properties/trace/properties/inputs/items/properties/shape/items/type",
-                                                                              keyword: "type",
-                                                                              params: { type: "integer" },
-                                                                              message: "must be integer"
-                                                                            }
-                                                                          ];
+                                                                        if (!(typeof data25 == "number" && (!(data25 % 1) && !isNaN(data25)) && isFinite(data25))) {
+                                                                          validate10.errors = [{ instancePath: instancePath + "/trace/inputs/" + i0 + "/shape/" + i1, schemaPath: "#/properties/trace/properties/inputs/items/properties/shape/items/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                                                           return false;
                                                                         }
                                                                         if (errors === _errs53) {
                                                                           if (typeof data25 == "number" && isFinite(data25)) {
                                                                             if (data25 > 9007199254740991 || isNaN(data25)) {
-                                                                              validate10.errors = [
-                                                                                {
-                                                                                  instancePath: instancePath + "/trace/inputs/" + i0 + "/shape/" + i1,
-                                                                                  schemaPath: "#/properties/trace/properties/inputs/items/properties/shape/items/maximum",
-                                                                                  keyword: "maximum",
-                                                                                  params: {
-                                                                                    comparison: "<=",
-                                                                                    limit: 9007199254740991
-                                                                                  },
-                                                                                  message: "must be <= 9007199254740991"
-                                                                                }
-                                                                              ];
+                                                                              validate10.errors = [{ instancePath: instancePath + "/trace/inputs/" + i0 + "/shape/" + i1, schemaPath: "#/properties/trace/properties/inputs/items/properties/shape/items/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
                                                                               return false;
                                                                             } else {
                                                                               if (data25 < 0 || isNaN(data25)) {
-                                                                                validate10.errors = [
-                                                                                  {
-                                                                                    instancePath: instancePath + "/trace/inputs/" + i0 + "/shape/" + i1,
-                                                                                    schemaPath: "#/properties/trace/properties/inputs/items/properties/shape/items/minimum",
-                                                                                    keyword: "minimum",
-                                                                                    params: {
-                                                                                      comparison: ">=",
-                                                                                      limit: 0
-                                                                                    },
-                                                                                    message: "must be >= 0"
-                                                                                  }
-                                                                                ];
+                                                                                validate10.errors = [{ instancePath: instancePath + "/trace/inputs/" + i0 + "/shape/" + i1, schemaPath: "#/properties/trace/properties/inputs/items/properties/shape/items/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
                                                                                 return false;
                                                                               }
                                                                             }
@@ -36798,15 +37161,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                                       }
                                                                     }
                                                                   } else {
-                                                                    validate10.errors = [
-                                                                      {
-                                                                        instancePath: instancePath + "/trace/inputs/" + i0 + "/shape",
-                                                                        schemaPath: "#/properties/trace/properties/inputs/items/properties/shape/type",
-                                                                        keyword: "type",
-                                                                        params: { type: "array" },
-                                                                        message: "must be array"
-                                                                      }
-                                                                    ];
+                                                                    validate10.errors = [{ instancePath: instancePath + "/trace/inputs/" + i0 + "/shape", schemaPath: "#/properties/trace/properties/inputs/items/properties/shape/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                                                     return false;
                                                                   }
                                                                 }
@@ -36821,27 +37176,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                                   if (errors === _errs55) {
                                                                     if (typeof data26 === "string") {
                                                                       if (data26.length > 4096) {
-                                                                        validate10.errors = [
-                                                                          {
-                                                                            instancePath: instancePath + "/trace/inputs/" + i0 + "/from",
-                                                                            schemaPath: "#/properties/trace/properties/inputs/items/properties/from/maxLength",
-                                                                            keyword: "maxLength",
-                                                                            params: { limit: 4096 },
-                                                                            message: "must NOT have more than 4096 characters"
-                                                                          }
-                                                                        ];
+                                                                        validate10.errors = [{ instancePath: instancePath + "/trace/inputs/" + i0 + "/from", schemaPath: "#/properties/trace/properties/inputs/items/properties/from/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                                                         return false;
                                                                       }
                                                                     } else {
-                                                                      validate10.errors = [
-                                                                        {
-                                                                          instancePath: instancePath + "/trace/inputs/" + i0 + "/from",
-                                                                          schemaPath: "#/properties/trace/properties/inputs/items/properties/from/type",
-                                                                          keyword: "type",
-                                                                          params: { type: "string" },
-                                                                          message: "must be string"
-                                                                        }
-                                                                      ];
+                                                                      validate10.errors = [{ instancePath: instancePath + "/trace/inputs/" + i0 + "/from", schemaPath: "#/properties/trace/properties/inputs/items/properties/from/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                       return false;
                                                                     }
                                                                   }
@@ -36855,15 +37194,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                         }
                                                       }
                                                     } else {
-                                                      validate10.errors = [
-                                                        {
-                                                          instancePath: instancePath + "/trace/inputs/" + i0,
-                                                          schemaPath: "#/properties/trace/properties/inputs/items/type",
-                                                          keyword: "type",
-                                                          params: { type: "object" },
-                                                          message: "must be object"
-                                                        }
-                                                      ];
+                                                      validate10.errors = [{ instancePath: instancePath + "/trace/inputs/" + i0, schemaPath: "#/properties/trace/properties/inputs/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                                       return false;
                                                     }
                                                   }
@@ -36874,15 +37205,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                 }
                                               }
                                             } else {
-                                              validate10.errors = [
-                                                {
-                                                  instancePath: instancePath + "/trace/inputs",
-                                                  schemaPath: "#/properties/trace/properties/inputs/type",
-                                                  keyword: "type",
-                                                  params: { type: "array" },
-                                                  message: "must be array"
-                                                }
-                                              ];
+                                              validate10.errors = [{ instancePath: instancePath + "/trace/inputs", schemaPath: "#/properties/trace/properties/inputs/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                               return false;
                                             }
                                           }
@@ -36897,15 +37220,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                             if (errors === _errs57) {
                                               if (Array.isArray(data27)) {
                                                 if (data27.length > 1e5) {
-                                                  validate10.errors = [
-                                                    {
-                                                      instancePath: instancePath + "/trace/fallbackNodes",
-                                                      schemaPath: "#/properties/trace/properties/fallbackNodes/maxItems",
-                                                      keyword: "maxItems",
-                                                      params: { limit: 1e5 },
-                                                      message: "must NOT have more than 100000 items"
-                                                    }
-                                                  ];
+                                                  validate10.errors = [{ instancePath: instancePath + "/trace/fallbackNodes", schemaPath: "#/properties/trace/properties/fallbackNodes/maxItems", keyword: "maxItems", params: { limit: 1e5 }, message: "must NOT have more than 100000 items" }];
                                                   return false;
                                                 } else {
                                                   var valid8 = true;
@@ -36916,27 +37231,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                     if (errors === _errs59) {
                                                       if (typeof data28 === "string") {
                                                         if (data28.length > 4096) {
-                                                          validate10.errors = [
-                                                            {
-                                                              instancePath: instancePath + "/trace/fallbackNodes/" + i2,
-                                                              schemaPath: "#/properties/trace/properties/fallbackNodes/items/maxLength",
-                                                              keyword: "maxLength",
-                                                              params: { limit: 4096 },
-                                                              message: "must NOT have more than 4096 characters"
-                                                            }
-                                                          ];
+                                                          validate10.errors = [{ instancePath: instancePath + "/trace/fallbackNodes/" + i2, schemaPath: "#/properties/trace/properties/fallbackNodes/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                                           return false;
                                                         }
                                                       } else {
-                                                        validate10.errors = [
-                                                          {
-                                                            instancePath: instancePath + "/trace/fallbackNodes/" + i2,
-                                                            schemaPath: "#/properties/trace/properties/fallbackNodes/items/type",
-                                                            keyword: "type",
-                                                            params: { type: "string" },
-                                                            message: "must be string"
-                                                          }
-                                                        ];
+                                                        validate10.errors = [{ instancePath: instancePath + "/trace/fallbackNodes/" + i2, schemaPath: "#/properties/trace/properties/fallbackNodes/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                         return false;
                                                       }
                                                     }
@@ -36947,15 +37246,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                   }
                                                 }
                                               } else {
-                                                validate10.errors = [
-                                                  {
-                                                    instancePath: instancePath + "/trace/fallbackNodes",
-                                                    schemaPath: "#/properties/trace/properties/fallbackNodes/type",
-                                                    keyword: "type",
-                                                    params: { type: "array" },
-                                                    message: "must be array"
-                                                  }
-                                                ];
+                                                validate10.errors = [{ instancePath: instancePath + "/trace/fallbackNodes", schemaPath: "#/properties/trace/properties/fallbackNodes/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                                 return false;
                                               }
                                             }
@@ -36973,15 +37264,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                           }
                         }
                       } else {
-                        validate10.errors = [
-                          {
-                            instancePath: instancePath + "/trace",
-                            schemaPath: "#/properties/trace/type",
-                            keyword: "type",
-                            params: { type: "object" },
-                            message: "must be object"
-                          }
-                        ];
+                        validate10.errors = [{ instancePath: instancePath + "/trace", schemaPath: "#/properties/trace/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                         return false;
                       }
                     }
@@ -36997,29 +37280,13 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                         if (data29 && typeof data29 == "object" && !Array.isArray(data29)) {
                           let missing5;
                           if (data29.declared === void 0 && (missing5 = "declared") || data29.unique === void 0 && (missing5 = "unique") || data29.summary === void 0 && (missing5 = "summary") || data29.trainable === void 0 && (missing5 = "trainable") || data29.frozen === void 0 && (missing5 = "frozen") || data29.buffers === void 0 && (missing5 = "buffers") || data29.parameterBytes === void 0 && (missing5 = "parameterBytes")) {
-                            validate10.errors = [
-                              {
-                                instancePath: instancePath + "/counts",
-                                schemaPath: "#/properties/counts/required",
-                                keyword: "required",
-                                params: { missingProperty: missing5 },
-                                message: "must have required property '" + missing5 + "'"
-                              }
-                            ];
+                            validate10.errors = [{ instancePath: instancePath + "/counts", schemaPath: "#/properties/counts/required", keyword: "required", params: { missingProperty: missing5 }, message: "must have required property '" + missing5 + "'" }];
                             return false;
                           } else {
                             const _errs63 = errors;
                             for (const key6 in data29) {
                               if (!(key6 === "declared" || key6 === "unique" || key6 === "summary" || key6 === "trainable" || key6 === "frozen" || key6 === "buffers" || key6 === "parameterBytes")) {
-                                validate10.errors = [
-                                  {
-                                    instancePath: instancePath + "/counts",
-                                    schemaPath: "#/properties/counts/additionalProperties",
-                                    keyword: "additionalProperties",
-                                    params: { additionalProperty: key6 },
-                                    message: "must NOT have additional properties"
-                                  }
-                                ];
+                                validate10.errors = [{ instancePath: instancePath + "/counts", schemaPath: "#/properties/counts/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key6 }, message: "must NOT have additional properties" }];
                                 return false;
                                 break;
                               }
@@ -37028,42 +37295,18 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                               if (data29.declared !== void 0) {
                                 let data30 = data29.declared;
                                 const _errs64 = errors;
-                                if (!(typeof data30 == "number" && !(data30 % 1) && !isNaN(data30) && isFinite(data30))) {
-                                  validate10.errors = [
-                                    {
-                                      instancePath: instancePath + "/counts/declared",
-                                      schemaPath: "#/properties/counts/properties/declared/type",
-                                      keyword: "type",
-                                      params: { type: "integer" },
-                                      message: "must be integer"
-                                    }
-                                  ];
+                                if (!(typeof data30 == "number" && (!(data30 % 1) && !isNaN(data30)) && isFinite(data30))) {
+                                  validate10.errors = [{ instancePath: instancePath + "/counts/declared", schemaPath: "#/properties/counts/properties/declared/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                   return false;
                                 }
                                 if (errors === _errs64) {
                                   if (typeof data30 == "number" && isFinite(data30)) {
                                     if (data30 > 9007199254740991 || isNaN(data30)) {
-                                      validate10.errors = [
-                                        {
-                                          instancePath: instancePath + "/counts/declared",
-                                          schemaPath: "#/properties/counts/properties/declared/maximum",
-                                          keyword: "maximum",
-                                          params: { comparison: "<=", limit: 9007199254740991 },
-                                          message: "must be <= 9007199254740991"
-                                        }
-                                      ];
+                                      validate10.errors = [{ instancePath: instancePath + "/counts/declared", schemaPath: "#/properties/counts/properties/declared/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
                                       return false;
                                     } else {
                                       if (data30 < 0 || isNaN(data30)) {
-                                        validate10.errors = [
-                                          {
-                                            instancePath: instancePath + "/counts/declared",
-                                            schemaPath: "#/properties/counts/properties/declared/minimum",
-                                            keyword: "minimum",
-                                            params: { comparison: ">=", limit: 0 },
-                                            message: "must be >= 0"
-                                          }
-                                        ];
+                                        validate10.errors = [{ instancePath: instancePath + "/counts/declared", schemaPath: "#/properties/counts/properties/declared/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
                                         return false;
                                       }
                                     }
@@ -37077,42 +37320,18 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                 if (data29.unique !== void 0) {
                                   let data31 = data29.unique;
                                   const _errs66 = errors;
-                                  if (!(typeof data31 == "number" && !(data31 % 1) && !isNaN(data31) && isFinite(data31))) {
-                                    validate10.errors = [
-                                      {
-                                        instancePath: instancePath + "/counts/unique",
-                                        schemaPath: "#/properties/counts/properties/unique/type",
-                                        keyword: "type",
-                                        params: { type: "integer" },
-                                        message: "must be integer"
-                                      }
-                                    ];
+                                  if (!(typeof data31 == "number" && (!(data31 % 1) && !isNaN(data31)) && isFinite(data31))) {
+                                    validate10.errors = [{ instancePath: instancePath + "/counts/unique", schemaPath: "#/properties/counts/properties/unique/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                     return false;
                                   }
                                   if (errors === _errs66) {
                                     if (typeof data31 == "number" && isFinite(data31)) {
                                       if (data31 > 9007199254740991 || isNaN(data31)) {
-                                        validate10.errors = [
-                                          {
-                                            instancePath: instancePath + "/counts/unique",
-                                            schemaPath: "#/properties/counts/properties/unique/maximum",
-                                            keyword: "maximum",
-                                            params: { comparison: "<=", limit: 9007199254740991 },
-                                            message: "must be <= 9007199254740991"
-                                          }
-                                        ];
+                                        validate10.errors = [{ instancePath: instancePath + "/counts/unique", schemaPath: "#/properties/counts/properties/unique/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
                                         return false;
                                       } else {
                                         if (data31 < 0 || isNaN(data31)) {
-                                          validate10.errors = [
-                                            {
-                                              instancePath: instancePath + "/counts/unique",
-                                              schemaPath: "#/properties/counts/properties/unique/minimum",
-                                              keyword: "minimum",
-                                              params: { comparison: ">=", limit: 0 },
-                                              message: "must be >= 0"
-                                            }
-                                          ];
+                                          validate10.errors = [{ instancePath: instancePath + "/counts/unique", schemaPath: "#/properties/counts/properties/unique/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
                                           return false;
                                         }
                                       }
@@ -37126,42 +37345,18 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                   if (data29.summary !== void 0) {
                                     let data32 = data29.summary;
                                     const _errs68 = errors;
-                                    if (!(typeof data32 == "number" && !(data32 % 1) && !isNaN(data32) && isFinite(data32))) {
-                                      validate10.errors = [
-                                        {
-                                          instancePath: instancePath + "/counts/summary",
-                                          schemaPath: "#/properties/counts/properties/summary/type",
-                                          keyword: "type",
-                                          params: { type: "integer" },
-                                          message: "must be integer"
-                                        }
-                                      ];
+                                    if (!(typeof data32 == "number" && (!(data32 % 1) && !isNaN(data32)) && isFinite(data32))) {
+                                      validate10.errors = [{ instancePath: instancePath + "/counts/summary", schemaPath: "#/properties/counts/properties/summary/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                       return false;
                                     }
                                     if (errors === _errs68) {
                                       if (typeof data32 == "number" && isFinite(data32)) {
                                         if (data32 > 9007199254740991 || isNaN(data32)) {
-                                          validate10.errors = [
-                                            {
-                                              instancePath: instancePath + "/counts/summary",
-                                              schemaPath: "#/properties/counts/properties/summary/maximum",
-                                              keyword: "maximum",
-                                              params: { comparison: "<=", limit: 9007199254740991 },
-                                              message: "must be <= 9007199254740991"
-                                            }
-                                          ];
+                                          validate10.errors = [{ instancePath: instancePath + "/counts/summary", schemaPath: "#/properties/counts/properties/summary/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
                                           return false;
                                         } else {
                                           if (data32 < 0 || isNaN(data32)) {
-                                            validate10.errors = [
-                                              {
-                                                instancePath: instancePath + "/counts/summary",
-                                                schemaPath: "#/properties/counts/properties/summary/minimum",
-                                                keyword: "minimum",
-                                                params: { comparison: ">=", limit: 0 },
-                                                message: "must be >= 0"
-                                              }
-                                            ];
+                                            validate10.errors = [{ instancePath: instancePath + "/counts/summary", schemaPath: "#/properties/counts/properties/summary/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
                                             return false;
                                           }
                                         }
@@ -37178,14 +37373,8 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                       const _errs71 = errors;
                                       let valid10 = false;
                                       const _errs72 = errors;
-                                      if (!(typeof data33 == "number" && !(data33 % 1) && !isNaN(data33) && isFinite(data33))) {
-                                        const err0 = {
-                                          instancePath: instancePath + "/counts/trainable",
-                                          schemaPath: "#/properties/counts/properties/trainable/anyOf/0/type",
-                                          keyword: "type",
-                                          params: { type: "integer" },
-                                          message: "must be integer"
-                                        };
+                                      if (!(typeof data33 == "number" && (!(data33 % 1) && !isNaN(data33)) && isFinite(data33))) {
+                                        const err0 = { instancePath: instancePath + "/counts/trainable", schemaPath: "#/properties/counts/properties/trainable/anyOf/0/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
                                         if (vErrors === null) {
                                           vErrors = [err0];
                                         } else {
@@ -37196,13 +37385,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                       if (errors === _errs72) {
                                         if (typeof data33 == "number" && isFinite(data33)) {
                                           if (data33 > 9007199254740991 || isNaN(data33)) {
-                                            const err1 = {
-                                              instancePath: instancePath + "/counts/trainable",
-                                              schemaPath: "#/properties/counts/properties/trainable/anyOf/0/maximum",
-                                              keyword: "maximum",
-                                              params: { comparison: "<=", limit: 9007199254740991 },
-                                              message: "must be <= 9007199254740991"
-                                            };
+                                            const err1 = { instancePath: instancePath + "/counts/trainable", schemaPath: "#/properties/counts/properties/trainable/anyOf/0/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" };
                                             if (vErrors === null) {
                                               vErrors = [err1];
                                             } else {
@@ -37211,13 +37394,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                             errors++;
                                           } else {
                                             if (data33 < 0 || isNaN(data33)) {
-                                              const err2 = {
-                                                instancePath: instancePath + "/counts/trainable",
-                                                schemaPath: "#/properties/counts/properties/trainable/anyOf/0/minimum",
-                                                keyword: "minimum",
-                                                params: { comparison: ">=", limit: 0 },
-                                                message: "must be >= 0"
-                                              };
+                                              const err2 = { instancePath: instancePath + "/counts/trainable", schemaPath: "#/properties/counts/properties/trainable/anyOf/0/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" };
                                               if (vErrors === null) {
                                                 vErrors = [err2];
                                               } else {
@@ -37233,13 +37410,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                       if (!valid10) {
                                         const _errs74 = errors;
                                         if (data33 !== null) {
-                                          const err3 = {
-                                            instancePath: instancePath + "/counts/trainable",
-                                            schemaPath: "#/properties/counts/properties/trainable/anyOf/1/type",
-                                            keyword: "type",
-                                            params: { type: "null" },
-                                            message: "must be null"
-                                          };
+                                          const err3 = { instancePath: instancePath + "/counts/trainable", schemaPath: "#/properties/counts/properties/trainable/anyOf/1/type", keyword: "type", params: { type: "null" }, message: "must be null" };
                                           if (vErrors === null) {
                                             vErrors = [err3];
                                           } else {
@@ -37251,13 +37422,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                         valid10 = valid10 || _valid0;
                                       }
                                       if (!valid10) {
-                                        const err4 = {
-                                          instancePath: instancePath + "/counts/trainable",
-                                          schemaPath: "#/properties/counts/properties/trainable/anyOf",
-                                          keyword: "anyOf",
-                                          params: {},
-                                          message: "must match a schema in anyOf"
-                                        };
+                                        const err4 = { instancePath: instancePath + "/counts/trainable", schemaPath: "#/properties/counts/properties/trainable/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf" };
                                         if (vErrors === null) {
                                           vErrors = [err4];
                                         } else {
@@ -37287,14 +37452,8 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                         const _errs77 = errors;
                                         let valid11 = false;
                                         const _errs78 = errors;
-                                        if (!(typeof data34 == "number" && !(data34 % 1) && !isNaN(data34) && isFinite(data34))) {
-                                          const err5 = {
-                                            instancePath: instancePath + "/counts/frozen",
-                                            schemaPath: "#/properties/counts/properties/frozen/anyOf/0/type",
-                                            keyword: "type",
-                                            params: { type: "integer" },
-                                            message: "must be integer"
-                                          };
+                                        if (!(typeof data34 == "number" && (!(data34 % 1) && !isNaN(data34)) && isFinite(data34))) {
+                                          const err5 = { instancePath: instancePath + "/counts/frozen", schemaPath: "#/properties/counts/properties/frozen/anyOf/0/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
                                           if (vErrors === null) {
                                             vErrors = [err5];
                                           } else {
@@ -37305,13 +37464,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                         if (errors === _errs78) {
                                           if (typeof data34 == "number" && isFinite(data34)) {
                                             if (data34 > 9007199254740991 || isNaN(data34)) {
-                                              const err6 = {
-                                                instancePath: instancePath + "/counts/frozen",
-                                                schemaPath: "#/properties/counts/properties/frozen/anyOf/0/maximum",
-                                                keyword: "maximum",
-                                                params: { comparison: "<=", limit: 9007199254740991 },
-                                                message: "must be <= 9007199254740991"
-                                              };
+                                              const err6 = { instancePath: instancePath + "/counts/frozen", schemaPath: "#/properties/counts/properties/frozen/anyOf/0/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" };
                                               if (vErrors === null) {
                                                 vErrors = [err6];
                                               } else {
@@ -37320,13 +37473,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                               errors++;
                                             } else {
                                               if (data34 < 0 || isNaN(data34)) {
-                                                const err7 = {
-                                                  instancePath: instancePath + "/counts/frozen",
-                                                  schemaPath: "#/properties/counts/properties/frozen/anyOf/0/minimum",
-                                                  keyword: "minimum",
-                                                  params: { comparison: ">=", limit: 0 },
-                                                  message: "must be >= 0"
-                                                };
+                                                const err7 = { instancePath: instancePath + "/counts/frozen", schemaPath: "#/properties/counts/properties/frozen/anyOf/0/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" };
                                                 if (vErrors === null) {
                                                   vErrors = [err7];
                                                 } else {
@@ -37342,13 +37489,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                         if (!valid11) {
                                           const _errs80 = errors;
                                           if (data34 !== null) {
-                                            const err8 = {
-                                              instancePath: instancePath + "/counts/frozen",
-                                              schemaPath: "#/properties/counts/properties/frozen/anyOf/1/type",
-                                              keyword: "type",
-                                              params: { type: "null" },
-                                              message: "must be null"
-                                            };
+                                            const err8 = { instancePath: instancePath + "/counts/frozen", schemaPath: "#/properties/counts/properties/frozen/anyOf/1/type", keyword: "type", params: { type: "null" }, message: "must be null" };
                                             if (vErrors === null) {
                                               vErrors = [err8];
                                             } else {
@@ -37360,13 +37501,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                           valid11 = valid11 || _valid1;
                                         }
                                         if (!valid11) {
-                                          const err9 = {
-                                            instancePath: instancePath + "/counts/frozen",
-                                            schemaPath: "#/properties/counts/properties/frozen/anyOf",
-                                            keyword: "anyOf",
-                                            params: {},
-                                            message: "must match a schema in anyOf"
-                                          };
+                                          const err9 = { instancePath: instancePath + "/counts/frozen", schemaPath: "#/properties/counts/properties/frozen/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf" };
                                           if (vErrors === null) {
                                             vErrors = [err9];
                                           } else {
@@ -37393,42 +37528,18 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                         if (data29.buffers !== void 0) {
                                           let data35 = data29.buffers;
                                           const _errs82 = errors;
-                                          if (!(typeof data35 == "number" && !(data35 % 1) && !isNaN(data35) && isFinite(data35))) {
-                                            validate10.errors = [
-                                              {
-                                                instancePath: instancePath + "/counts/buffers",
-                                                schemaPath: "#/properties/counts/properties/buffers/type",
-                                                keyword: "type",
-                                                params: { type: "integer" },
-                                                message: "must be integer"
-                                              }
-                                            ];
+                                          if (!(typeof data35 == "number" && (!(data35 % 1) && !isNaN(data35)) && isFinite(data35))) {
+                                            validate10.errors = [{ instancePath: instancePath + "/counts/buffers", schemaPath: "#/properties/counts/properties/buffers/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                             return false;
                                           }
                                           if (errors === _errs82) {
                                             if (typeof data35 == "number" && isFinite(data35)) {
                                               if (data35 > 9007199254740991 || isNaN(data35)) {
-                                                validate10.errors = [
-                                                  {
-                                                    instancePath: instancePath + "/counts/buffers",
-                                                    schemaPath: "#/properties/counts/properties/buffers/maximum",
-                                                    keyword: "maximum",
-                                                    params: { comparison: "<=", limit: 9007199254740991 },
-                                                    message: "must be <= 9007199254740991"
-                                                  }
-                                                ];
+                                                validate10.errors = [{ instancePath: instancePath + "/counts/buffers", schemaPath: "#/properties/counts/properties/buffers/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
                                                 return false;
                                               } else {
                                                 if (data35 < 0 || isNaN(data35)) {
-                                                  validate10.errors = [
-                                                    {
-                                                      instancePath: instancePath + "/counts/buffers",
-                                                      schemaPath: "#/properties/counts/properties/buffers/minimum",
-                                                      keyword: "minimum",
-                                                      params: { comparison: ">=", limit: 0 },
-                                                      message: "must be >= 0"
-                                                    }
-                                                  ];
+                                                  validate10.errors = [{ instancePath: instancePath + "/counts/buffers", schemaPath: "#/properties/counts/properties/buffers/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
                                                   return false;
                                                 }
                                               }
@@ -37442,42 +37553,18 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                           if (data29.parameterBytes !== void 0) {
                                             let data36 = data29.parameterBytes;
                                             const _errs84 = errors;
-                                            if (!(typeof data36 == "number" && !(data36 % 1) && !isNaN(data36) && isFinite(data36))) {
-                                              validate10.errors = [
-                                                {
-                                                  instancePath: instancePath + "/counts/parameterBytes",
-                                                  schemaPath: "#/properties/counts/properties/parameterBytes/type",
-                                                  keyword: "type",
-                                                  params: { type: "integer" },
-                                                  message: "must be integer"
-                                                }
-                                              ];
+                                            if (!(typeof data36 == "number" && (!(data36 % 1) && !isNaN(data36)) && isFinite(data36))) {
+                                              validate10.errors = [{ instancePath: instancePath + "/counts/parameterBytes", schemaPath: "#/properties/counts/properties/parameterBytes/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                               return false;
                                             }
                                             if (errors === _errs84) {
                                               if (typeof data36 == "number" && isFinite(data36)) {
                                                 if (data36 > 9007199254740991 || isNaN(data36)) {
-                                                  validate10.errors = [
-                                                    {
-                                                      instancePath: instancePath + "/counts/parameterBytes",
-                                                      schemaPath: "#/properties/counts/properties/parameterBytes/maximum",
-                                                      keyword: "maximum",
-                                                      params: { comparison: "<=", limit: 9007199254740991 },
-                                                      message: "must be <= 9007199254740991"
-                                                    }
-                                                  ];
+                                                  validate10.errors = [{ instancePath: instancePath + "/counts/parameterBytes", schemaPath: "#/properties/counts/properties/parameterBytes/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
                                                   return false;
                                                 } else {
                                                   if (data36 < 0 || isNaN(data36)) {
-                                                    validate10.errors = [
-                                                      {
-                                                        instancePath: instancePath + "/counts/parameterBytes",
-                                                        schemaPath: "#/properties/counts/properties/parameterBytes/minimum",
-                                                        keyword: "minimum",
-                                                        params: { comparison: ">=", limit: 0 },
-                                                        message: "must be >= 0"
-                                                      }
-                                                    ];
+                                                    validate10.errors = [{ instancePath: instancePath + "/counts/parameterBytes", schemaPath: "#/properties/counts/properties/parameterBytes/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
                                                     return false;
                                                   }
                                                 }
@@ -37496,15 +37583,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             }
                           }
                         } else {
-                          validate10.errors = [
-                            {
-                              instancePath: instancePath + "/counts",
-                              schemaPath: "#/properties/counts/type",
-                              keyword: "type",
-                              params: { type: "object" },
-                              message: "must be object"
-                            }
-                          ];
+                          validate10.errors = [{ instancePath: instancePath + "/counts", schemaPath: "#/properties/counts/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                           return false;
                         }
                       }
@@ -37519,56 +37598,24 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                         if (errors === _errs86) {
                           if (data37 && typeof data37 == "object" && !Array.isArray(data37)) {
                             if (Object.keys(data37).length > 64) {
-                              validate10.errors = [
-                                {
-                                  instancePath: instancePath + "/bytesByDtype",
-                                  schemaPath: "#/properties/bytesByDtype/maxProperties",
-                                  keyword: "maxProperties",
-                                  params: { limit: 64 },
-                                  message: "must NOT have more than 64 properties"
-                                }
-                              ];
+                              validate10.errors = [{ instancePath: instancePath + "/bytesByDtype", schemaPath: "#/properties/bytesByDtype/maxProperties", keyword: "maxProperties", params: { limit: 64 }, message: "must NOT have more than 64 properties" }];
                               return false;
                             } else {
                               for (const key7 in data37) {
                                 let data38 = data37[key7];
                                 const _errs89 = errors;
-                                if (!(typeof data38 == "number" && !(data38 % 1) && !isNaN(data38) && isFinite(data38))) {
-                                  validate10.errors = [
-                                    {
-                                      instancePath: instancePath + "/bytesByDtype/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),
-                                      schemaPath: "#/properties/bytesByDtype/additionalProperties/type",
-                                      keyword: "type",
-                                      params: { type: "integer" },
-                                      message: "must be integer"
-                                    }
-                                  ];
+                                if (!(typeof data38 == "number" && (!(data38 % 1) && !isNaN(data38)) && isFinite(data38))) {
+                                  validate10.errors = [{ instancePath: instancePath + "/bytesByDtype/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/bytesByDtype/additionalProperties/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                   return false;
                                 }
                                 if (errors === _errs89) {
                                   if (typeof data38 == "number" && isFinite(data38)) {
                                     if (data38 > 9007199254740991 || isNaN(data38)) {
-                                      validate10.errors = [
-                                        {
-                                          instancePath: instancePath + "/bytesByDtype/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),
-                                          schemaPath: "#/properties/bytesByDtype/additionalProperties/maximum",
-                                          keyword: "maximum",
-                                          params: { comparison: "<=", limit: 9007199254740991 },
-                                          message: "must be <= 9007199254740991"
-                                        }
-                                      ];
+                                      validate10.errors = [{ instancePath: instancePath + "/bytesByDtype/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/bytesByDtype/additionalProperties/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
                                       return false;
                                     } else {
                                       if (data38 < 0 || isNaN(data38)) {
-                                        validate10.errors = [
-                                          {
-                                            instancePath: instancePath + "/bytesByDtype/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),
-                                            schemaPath: "#/properties/bytesByDtype/additionalProperties/minimum",
-                                            keyword: "minimum",
-                                            params: { comparison: ">=", limit: 0 },
-                                            message: "must be >= 0"
-                                          }
-                                        ];
+                                        validate10.errors = [{ instancePath: instancePath + "/bytesByDtype/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/bytesByDtype/additionalProperties/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
                                         return false;
                                       }
                                     }
@@ -37581,15 +37628,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                               }
                             }
                           } else {
-                            validate10.errors = [
-                              {
-                                instancePath: instancePath + "/bytesByDtype",
-                                schemaPath: "#/properties/bytesByDtype/type",
-                                keyword: "type",
-                                params: { type: "object" },
-                                message: "must be object"
-                              }
-                            ];
+                            validate10.errors = [{ instancePath: instancePath + "/bytesByDtype", schemaPath: "#/properties/bytesByDtype/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                             return false;
                           }
                         }
@@ -37604,15 +37643,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                           if (errors === _errs91) {
                             if (Array.isArray(data39)) {
                               if (data39.length > 1e6) {
-                                validate10.errors = [
-                                  {
-                                    instancePath: instancePath + "/parameters",
-                                    schemaPath: "#/properties/parameters/maxItems",
-                                    keyword: "maxItems",
-                                    params: { limit: 1e6 },
-                                    message: "must NOT have more than 1000000 items"
-                                  }
-                                ];
+                                validate10.errors = [{ instancePath: instancePath + "/parameters", schemaPath: "#/properties/parameters/maxItems", keyword: "maxItems", params: { limit: 1e6 }, message: "must NOT have more than 1000000 items" }];
                                 return false;
                               } else {
                                 var valid13 = true;
@@ -37624,29 +37655,13 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                     if (data40 && typeof data40 == "object" && !Array.isArray(data40)) {
                                       let missing6;
                                       if (data40.name === void 0 && (missing6 = "name") || data40.aliases === void 0 && (missing6 = "aliases") || data40.storedAs === void 0 && (missing6 = "storedAs") || data40.dtype === void 0 && (missing6 = "dtype") || data40.shape === void 0 && (missing6 = "shape") || data40.numel === void 0 && (missing6 = "numel") || data40.calls === void 0 && (missing6 = "calls") || data40.used === void 0 && (missing6 = "used") || data40.trainable === void 0 && (missing6 = "trainable")) {
-                                        validate10.errors = [
-                                          {
-                                            instancePath: instancePath + "/parameters/" + i3,
-                                            schemaPath: "#/properties/parameters/items/required",
-                                            keyword: "required",
-                                            params: { missingProperty: missing6 },
-                                            message: "must have required property '" + missing6 + "'"
-                                          }
-                                        ];
+                                        validate10.errors = [{ instancePath: instancePath + "/parameters/" + i3, schemaPath: "#/properties/parameters/items/required", keyword: "required", params: { missingProperty: missing6 }, message: "must have required property '" + missing6 + "'" }];
                                         return false;
                                       } else {
                                         const _errs95 = errors;
                                         for (const key8 in data40) {
                                           if (!func2.call(schema11.properties.parameters.items.properties, key8)) {
-                                            validate10.errors = [
-                                              {
-                                                instancePath: instancePath + "/parameters/" + i3,
-                                                schemaPath: "#/properties/parameters/items/additionalProperties",
-                                                keyword: "additionalProperties",
-                                                params: { additionalProperty: key8 },
-                                                message: "must NOT have additional properties"
-                                              }
-                                            ];
+                                            validate10.errors = [{ instancePath: instancePath + "/parameters/" + i3, schemaPath: "#/properties/parameters/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key8 }, message: "must NOT have additional properties" }];
                                             return false;
                                             break;
                                           }
@@ -37658,27 +37673,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                             if (errors === _errs96) {
                                               if (typeof data41 === "string") {
                                                 if (data41.length > 4096) {
-                                                  validate10.errors = [
-                                                    {
-                                                      instancePath: instancePath + "/parameters/" + i3 + "/name",
-                                                      schemaPath: "#/properties/parameters/items/properties/name/maxLength",
-                                                      keyword: "maxLength",
-                                                      params: { limit: 4096 },
-                                                      message: "must NOT have more than 4096 characters"
-                                                    }
-                                                  ];
+                                                  validate10.errors = [{ instancePath: instancePath + "/parameters/" + i3 + "/name", schemaPath: "#/properties/parameters/items/properties/name/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                                   return false;
                                                 }
                                               } else {
-                                                validate10.errors = [
-                                                  {
-                                                    instancePath: instancePath + "/parameters/" + i3 + "/name",
-                                                    schemaPath: "#/properties/parameters/items/properties/name/type",
-                                                    keyword: "type",
-                                                    params: { type: "string" },
-                                                    message: "must be string"
-                                                  }
-                                                ];
+                                                validate10.errors = [{ instancePath: instancePath + "/parameters/" + i3 + "/name", schemaPath: "#/properties/parameters/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                 return false;
                                               }
                                             }
@@ -37693,15 +37692,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                               if (errors === _errs98) {
                                                 if (Array.isArray(data42)) {
                                                   if (data42.length > 1e5) {
-                                                    validate10.errors = [
-                                                      {
-                                                        instancePath: instancePath + "/parameters/" + i3 + "/aliases",
-                                                        schemaPath: "#/properties/parameters/items/properties/aliases/maxItems",
-                                                        keyword: "maxItems",
-                                                        params: { limit: 1e5 },
-                                                        message: "must NOT have more than 100000 items"
-                                                      }
-                                                    ];
+                                                    validate10.errors = [{ instancePath: instancePath + "/parameters/" + i3 + "/aliases", schemaPath: "#/properties/parameters/items/properties/aliases/maxItems", keyword: "maxItems", params: { limit: 1e5 }, message: "must NOT have more than 100000 items" }];
                                                     return false;
                                                   } else {
                                                     var valid15 = true;
@@ -37712,27 +37703,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                       if (errors === _errs100) {
                                                         if (typeof data43 === "string") {
                                                           if (data43.length > 4096) {
-                                                            validate10.errors = [
-                                                              {
-                                                                instancePath: instancePath + "/parameters/" + i3 + "/aliases/" + i4,
-                                                                schemaPath: "#/properties/parameters/items/properties/aliases/items/maxLength",
-                                                                keyword: "maxLength",
-                                                                params: { limit: 4096 },
-                                                                message: "must NOT have more than 4096 characters"
-                                                              }
-                                                            ];
+                                                            validate10.errors = [{ instancePath: instancePath + "/parameters/" + i3 + "/aliases/" + i4, schemaPath: "#/properties/parameters/items/properties/aliases/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                                             return false;
                                                           }
                                                         } else {
-                                                          validate10.errors = [
-                                                            {
-                                                              instancePath: instancePath + "/parameters/" + i3 + "/aliases/" + i4,
-                                                              schemaPath: "#/properties/parameters/items/properties/aliases/items/type",
-                                                              keyword: "type",
-                                                              params: { type: "string" },
-                                                              message: "must be string"
-                                                            }
-                                                          ];
+                                                          validate10.errors = [{ instancePath: instancePath + "/parameters/" + i3 + "/aliases/" + i4, schemaPath: "#/properties/parameters/items/properties/aliases/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                           return false;
                                                         }
                                                       }
@@ -37743,15 +37718,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                     }
                                                   }
                                                 } else {
-                                                  validate10.errors = [
-                                                    {
-                                                      instancePath: instancePath + "/parameters/" + i3 + "/aliases",
-                                                      schemaPath: "#/properties/parameters/items/properties/aliases/type",
-                                                      keyword: "type",
-                                                      params: { type: "array" },
-                                                      message: "must be array"
-                                                    }
-                                                  ];
+                                                  validate10.errors = [{ instancePath: instancePath + "/parameters/" + i3 + "/aliases", schemaPath: "#/properties/parameters/items/properties/aliases/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                                   return false;
                                                 }
                                               }
@@ -37766,15 +37733,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                 if (errors === _errs102) {
                                                   if (Array.isArray(data44)) {
                                                     if (data44.length > 1e5) {
-                                                      validate10.errors = [
-                                                        {
-                                                          instancePath: instancePath + "/parameters/" + i3 + "/storedAs",
-                                                          schemaPath: "#/properties/parameters/items/properties/storedAs/maxItems",
-                                                          keyword: "maxItems",
-                                                          params: { limit: 1e5 },
-                                                          message: "must NOT have more than 100000 items"
-                                                        }
-                                                      ];
+                                                      validate10.errors = [{ instancePath: instancePath + "/parameters/" + i3 + "/storedAs", schemaPath: "#/properties/parameters/items/properties/storedAs/maxItems", keyword: "maxItems", params: { limit: 1e5 }, message: "must NOT have more than 100000 items" }];
                                                       return false;
                                                     } else {
                                                       var valid16 = true;
@@ -37785,27 +37744,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                         if (errors === _errs104) {
                                                           if (typeof data45 === "string") {
                                                             if (data45.length > 4096) {
-                                                              validate10.errors = [
-                                                                {
-                                                                  instancePath: instancePath + "/parameters/" + i3 + "/storedAs/" + i5,
-                                                                  schemaPath: "#/properties/parameters/items/properties/storedAs/items/maxLength",
-                                                                  keyword: "maxLength",
-                                                                  params: { limit: 4096 },
-                                                                  message: "must NOT have more than 4096 characters"
-                                                                }
-                                                              ];
+                                                              validate10.errors = [{ instancePath: instancePath + "/parameters/" + i3 + "/storedAs/" + i5, schemaPath: "#/properties/parameters/items/properties/storedAs/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                                               return false;
                                                             }
                                                           } else {
-                                                            validate10.errors = [
-                                                              {
-                                                                instancePath: instancePath + "/parameters/" + i3 + "/storedAs/" + i5,
-                                                                schemaPath: "#/properties/parameters/items/properties/storedAs/items/type",
-                                                                keyword: "type",
-                                                                params: { type: "string" },
-                                                                message: "must be string"
-                                                              }
-                                                            ];
+                                                            validate10.errors = [{ instancePath: instancePath + "/parameters/" + i3 + "/storedAs/" + i5, schemaPath: "#/properties/parameters/items/properties/storedAs/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                             return false;
                                                           }
                                                         }
@@ -37816,15 +37759,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                       }
                                                     }
                                                   } else {
-                                                    validate10.errors = [
-                                                      {
-                                                        instancePath: instancePath + "/parameters/" + i3 + "/storedAs",
-                                                        schemaPath: "#/properties/parameters/items/properties/storedAs/type",
-                                                        keyword: "type",
-                                                        params: { type: "array" },
-                                                        message: "must be array"
-                                                      }
-                                                    ];
+                                                    validate10.errors = [{ instancePath: instancePath + "/parameters/" + i3 + "/storedAs", schemaPath: "#/properties/parameters/items/properties/storedAs/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                                     return false;
                                                   }
                                                 }
@@ -37839,27 +37774,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                   if (errors === _errs106) {
                                                     if (typeof data46 === "string") {
                                                       if (data46.length > 4096) {
-                                                        validate10.errors = [
-                                                          {
-                                                            instancePath: instancePath + "/parameters/" + i3 + "/dtype",
-                                                            schemaPath: "#/properties/parameters/items/properties/dtype/maxLength",
-                                                            keyword: "maxLength",
-                                                            params: { limit: 4096 },
-                                                            message: "must NOT have more than 4096 characters"
-                                                          }
-                                                        ];
+                                                        validate10.errors = [{ instancePath: instancePath + "/parameters/" + i3 + "/dtype", schemaPath: "#/properties/parameters/items/properties/dtype/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                                         return false;
                                                       }
                                                     } else {
-                                                      validate10.errors = [
-                                                        {
-                                                          instancePath: instancePath + "/parameters/" + i3 + "/dtype",
-                                                          schemaPath: "#/properties/parameters/items/properties/dtype/type",
-                                                          keyword: "type",
-                                                          params: { type: "string" },
-                                                          message: "must be string"
-                                                        }
-                                                      ];
+                                                      validate10.errors = [{ instancePath: instancePath + "/parameters/" + i3 + "/dtype", schemaPath: "#/properties/parameters/items/properties/dtype/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                       return false;
                                                     }
                                                   }
@@ -37874,15 +37793,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                     if (errors === _errs108) {
                                                       if (Array.isArray(data47)) {
                                                         if (data47.length > 64) {
-                                                          validate10.errors = [
-                                                            {
-                                                              instancePath: instancePath + "/parameters/" + i3 + "/shape",
-                                                              schemaPath: "#/properties/parameters/items/properties/shape/maxItems",
-                                                              keyword: "maxItems",
-                                                              params: { limit: 64 },
-                                                              message: "must NOT have more than 64 items"
-                                                            }
-                                                          ];
+                                                          validate10.errors = [{ instancePath: instancePath + "/parameters/" + i3 + "/shape", schemaPath: "#/properties/parameters/items/properties/shape/maxItems", keyword: "maxItems", params: { limit: 64 }, message: "must NOT have more than 64 items" }];
                                                           return false;
                                                         } else {
                                                           var valid17 = true;
@@ -37890,48 +37801,18 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                           for (let i6 = 0; i6 < len6; i6++) {
                                                             let data48 = data47[i6];
                                                             const _errs110 = errors;
-                                                            if (!(typeof data48 == "number" && !(data48 % 1) && !isNaN(data48) && isFinite(data48))) {
-                                                              validate10.errors = [
-                                                                {
-                                                                  instancePath: instancePath + "/parameters/" + i3 + "/shape/" + i6,
-                                                                  schemaPath: "#/properties/parameters/items/properties/shape/items/type",
-                                                                  keyword: "type",
-                                                                  params: { type: "integer" },
-                                                                  message: "must be integer"
-                                                                }
-                                                              ];
+                                                            if (!(typeof data48 == "number" && (!(data48 % 1) && !isNaN(data48)) && isFinite(data48))) {
+                                                              validate10.errors = [{ instancePath: instancePath + "/parameters/" + i3 + "/shape/" + i6, schemaPath: "#/properties/parameters/items/properties/shape/items/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                                               return false;
                                                             }
                                                             if (errors === _errs110) {
                                                               if (typeof data48 == "number" && isFinite(data48)) {
                                                                 if (data48 > 9007199254740991 || isNaN(data48)) {
-                                                                  validate10.errors = [
-                                                                    {
-                                                                      instancePath: instancePath + "/parameters/" + i3 + "/shape/" + i6,
-                                                                      schemaPath: "#/properties/parameters/items/properties/shape/items/maximum",
-                                                                      keyword: "maximum",
-                                                                      params: {
-                                                                        comparison: "<=",
-                                                                        limit: 9007199254740991
-                                                                      },
-                                                                      message: "must be <= 9007199254740991"
-                                                                    }
-                                                                  ];
+                                                                  validate10.errors = [{ instancePath: instancePath + "/parameters/" + i3 + "/shape/" + i6, schemaPath: "#/properties/parameters/items/properties/shape/items/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
                                                                   return false;
                                                                 } else {
                                                                   if (data48 < 0 || isNaN(data48)) {
-                                                                    validate10.errors = [
-                                                                      {
-                                                                        instancePath: instancePath + "/parameters/" + i3 + "/shape/" + i6,
-                                                                        schemaPath: "#/properties/parameters/items/properties/shape/items/minimum",
-                                                                        keyword: "minimum",
-                                                                        params: {
-                                                                          comparison: ">=",
-                                                                          limit: 0
-                                                                        },
-                                                                        message: "must be >= 0"
-                                                                      }
-                                                                    ];
+                                                                    validate10.errors = [{ instancePath: instancePath + "/parameters/" + i3 + "/shape/" + i6, schemaPath: "#/properties/parameters/items/properties/shape/items/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
                                                                     return false;
                                                                   }
                                                                 }
@@ -37944,15 +37825,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                           }
                                                         }
                                                       } else {
-                                                        validate10.errors = [
-                                                          {
-                                                            instancePath: instancePath + "/parameters/" + i3 + "/shape",
-                                                            schemaPath: "#/properties/parameters/items/properties/shape/type",
-                                                            keyword: "type",
-                                                            params: { type: "array" },
-                                                            message: "must be array"
-                                                          }
-                                                        ];
+                                                        validate10.errors = [{ instancePath: instancePath + "/parameters/" + i3 + "/shape", schemaPath: "#/properties/parameters/items/properties/shape/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                                         return false;
                                                       }
                                                     }
@@ -37964,45 +37837,18 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                     if (data40.numel !== void 0) {
                                                       let data49 = data40.numel;
                                                       const _errs112 = errors;
-                                                      if (!(typeof data49 == "number" && !(data49 % 1) && !isNaN(data49) && isFinite(data49))) {
-                                                        validate10.errors = [
-                                                          {
-                                                            instancePath: instancePath + "/parameters/" + i3 + "/numel",
-                                                            schemaPath: "#/properties/parameters/items/properties/numel/type",
-                                                            keyword: "type",
-                                                            params: { type: "integer" },
-                                                            message: "must be integer"
-                                                          }
-                                                        ];
+                                                      if (!(typeof data49 == "number" && (!(data49 % 1) && !isNaN(data49)) && isFinite(data49))) {
+                                                        validate10.errors = [{ instancePath: instancePath + "/parameters/" + i3 + "/numel", schemaPath: "#/properties/parameters/items/properties/numel/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                                         return false;
                                                       }
                                                       if (errors === _errs112) {
                                                         if (typeof data49 == "number" && isFinite(data49)) {
                                                           if (data49 > 9007199254740991 || isNaN(data49)) {
-                                                            validate10.errors = [
-                                                              {
-                                                                instancePath: instancePath + "/parameters/" + i3 + "/numel",
-                                                                schemaPath: "#/properties/parameters/items/properties/numel/maximum",
-                                                                keyword: "maximum",
-                                                                params: {
-                                                                  comparison: "<=",
-                                                                  limit: 9007199254740991
-                                                                },
-                                                                message: "must be <= 9007199254740991"
-                                                              }
-                                                            ];
+                                                            validate10.errors = [{ instancePath: instancePath + "/parameters/" + i3 + "/numel", schemaPath: "#/properties/parameters/items/properties/numel/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
                                                             return false;
                                                           } else {
                                                             if (data49 < 0 || isNaN(data49)) {
-                                                              validate10.errors = [
-                                                                {
-                                                                  instancePath: instancePath + "/parameters/" + i3 + "/numel",
-                                                                  schemaPath: "#/properties/parameters/items/properties/numel/minimum",
-                                                                  keyword: "minimum",
-                                                                  params: { comparison: ">=", limit: 0 },
-                                                                  message: "must be >= 0"
-                                                                }
-                                                              ];
+                                                              validate10.errors = [{ instancePath: instancePath + "/parameters/" + i3 + "/numel", schemaPath: "#/properties/parameters/items/properties/numel/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
                                                               return false;
                                                             }
                                                           }
@@ -38016,45 +37862,18 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                       if (data40.calls !== void 0) {
                                                         let data50 = data40.calls;
                                                         const _errs114 = errors;
-                                                        if (!(typeof data50 == "number" && !(data50 % 1) && !isNaN(data50) && isFinite(data50))) {
-                                                          validate10.errors = [
-                                                            {
-                                                              instancePath: instancePath + "/parameters/" + i3 + "/calls",
-                                                              schemaPath: "#/properties/parameters/items/properties/calls/type",
-                                                              keyword: "type",
-                                                              params: { type: "integer" },
-                                                              message: "must be integer"
-                                                            }
-                                                          ];
+                                                        if (!(typeof data50 == "number" && (!(data50 % 1) && !isNaN(data50)) && isFinite(data50))) {
+                                                          validate10.errors = [{ instancePath: instancePath + "/parameters/" + i3 + "/calls", schemaPath: "#/properties/parameters/items/properties/calls/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                                           return false;
                                                         }
                                                         if (errors === _errs114) {
                                                           if (typeof data50 == "number" && isFinite(data50)) {
                                                             if (data50 > 9007199254740991 || isNaN(data50)) {
-                                                              validate10.errors = [
-                                                                {
-                                                                  instancePath: instancePath + "/parameters/" + i3 + "/calls",
-                                                                  schemaPath: "#/properties/parameters/items/properties/calls/maximum",
-                                                                  keyword: "maximum",
-                                                                  params: {
-                                                                    comparison: "<=",
-                                                                    limit: 9007199254740991
-                                                                  },
-                                                                  message: "must be <= 9007199254740991"
-                                                                }
-                                                              ];
+                                                              validate10.errors = [{ instancePath: instancePath + "/parameters/" + i3 + "/calls", schemaPath: "#/properties/parameters/items/properties/calls/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
                                                               return false;
                                                             } else {
                                                               if (data50 < 0 || isNaN(data50)) {
-                                                                validate10.errors = [
-                                                                  {
-                                                                    instancePath: instancePath + "/parameters/" + i3 + "/calls",
-                                                                    schemaPath: "#/properties/parameters/items/properties/calls/minimum",
-                                                                    keyword: "minimum",
-                                                                    params: { comparison: ">=", limit: 0 },
-                                                                    message: "must be >= 0"
-                                                                  }
-                                                                ];
+                                                                validate10.errors = [{ instancePath: instancePath + "/parameters/" + i3 + "/calls", schemaPath: "#/properties/parameters/items/properties/calls/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
                                                                 return false;
                                                               }
                                                             }
@@ -38068,15 +37887,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                         if (data40.used !== void 0) {
                                                           const _errs116 = errors;
                                                           if (typeof data40.used !== "boolean") {
-                                                            validate10.errors = [
-                                                              {
-                                                                instancePath: instancePath + "/parameters/" + i3 + "/used",
-                                                                schemaPath: "#/properties/parameters/items/properties/used/type",
-                                                                keyword: "type",
-                                                                params: { type: "boolean" },
-                                                                message: "must be boolean"
-                                                              }
-                                                            ];
+                                                            validate10.errors = [{ instancePath: instancePath + "/parameters/" + i3 + "/used", schemaPath: "#/properties/parameters/items/properties/used/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" }];
                                                             return false;
                                                           }
                                                           var valid14 = _errs116 === errors;
@@ -38088,17 +37899,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                             let data52 = data40.trainable;
                                                             const _errs118 = errors;
                                                             if (typeof data52 !== "boolean" && data52 !== null) {
-                                                              validate10.errors = [
-                                                                {
-                                                                  instancePath: instancePath + "/parameters/" + i3 + "/trainable",
-                                                                  schemaPath: "#/properties/parameters/items/properties/trainable/type",
-                                                                  keyword: "type",
-                                                                  params: {
-                                                                    type: schema11.properties.parameters.items.properties.trainable.type
-                                                                  },
-                                                                  message: "must be boolean,null"
-                                                                }
-                                                              ];
+                                                              validate10.errors = [{ instancePath: instancePath + "/parameters/" + i3 + "/trainable", schemaPath: "#/properties/parameters/items/properties/trainable/type", keyword: "type", params: { type: schema11.properties.parameters.items.properties.trainable.type }, message: "must be boolean,null" }];
                                                               return false;
                                                             }
                                                             var valid14 = _errs118 === errors;
@@ -38116,15 +37917,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                         }
                                       }
                                     } else {
-                                      validate10.errors = [
-                                        {
-                                          instancePath: instancePath + "/parameters/" + i3,
-                                          schemaPath: "#/properties/parameters/items/type",
-                                          keyword: "type",
-                                          params: { type: "object" },
-                                          message: "must be object"
-                                        }
-                                      ];
+                                      validate10.errors = [{ instancePath: instancePath + "/parameters/" + i3, schemaPath: "#/properties/parameters/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                       return false;
                                     }
                                   }
@@ -38135,15 +37928,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                 }
                               }
                             } else {
-                              validate10.errors = [
-                                {
-                                  instancePath: instancePath + "/parameters",
-                                  schemaPath: "#/properties/parameters/type",
-                                  keyword: "type",
-                                  params: { type: "array" },
-                                  message: "must be array"
-                                }
-                              ];
+                              validate10.errors = [{ instancePath: instancePath + "/parameters", schemaPath: "#/properties/parameters/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                               return false;
                             }
                           }
@@ -38158,15 +37943,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                             if (errors === _errs120) {
                               if (Array.isArray(data53)) {
                                 if (data53.length > 1e6) {
-                                  validate10.errors = [
-                                    {
-                                      instancePath: instancePath + "/buffers",
-                                      schemaPath: "#/properties/buffers/maxItems",
-                                      keyword: "maxItems",
-                                      params: { limit: 1e6 },
-                                      message: "must NOT have more than 1000000 items"
-                                    }
-                                  ];
+                                  validate10.errors = [{ instancePath: instancePath + "/buffers", schemaPath: "#/properties/buffers/maxItems", keyword: "maxItems", params: { limit: 1e6 }, message: "must NOT have more than 1000000 items" }];
                                   return false;
                                 } else {
                                   var valid18 = true;
@@ -38178,29 +37955,13 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                       if (data54 && typeof data54 == "object" && !Array.isArray(data54)) {
                                         let missing7;
                                         if (data54.name === void 0 && (missing7 = "name") || data54.dtype === void 0 && (missing7 = "dtype") || data54.shape === void 0 && (missing7 = "shape") || data54.numel === void 0 && (missing7 = "numel")) {
-                                          validate10.errors = [
-                                            {
-                                              instancePath: instancePath + "/buffers/" + i7,
-                                              schemaPath: "#/properties/buffers/items/required",
-                                              keyword: "required",
-                                              params: { missingProperty: missing7 },
-                                              message: "must have required property '" + missing7 + "'"
-                                            }
-                                          ];
+                                          validate10.errors = [{ instancePath: instancePath + "/buffers/" + i7, schemaPath: "#/properties/buffers/items/required", keyword: "required", params: { missingProperty: missing7 }, message: "must have required property '" + missing7 + "'" }];
                                           return false;
                                         } else {
                                           const _errs124 = errors;
                                           for (const key9 in data54) {
                                             if (!(key9 === "name" || key9 === "dtype" || key9 === "shape" || key9 === "numel")) {
-                                              validate10.errors = [
-                                                {
-                                                  instancePath: instancePath + "/buffers/" + i7,
-                                                  schemaPath: "#/properties/buffers/items/additionalProperties",
-                                                  keyword: "additionalProperties",
-                                                  params: { additionalProperty: key9 },
-                                                  message: "must NOT have additional properties"
-                                                }
-                                              ];
+                                              validate10.errors = [{ instancePath: instancePath + "/buffers/" + i7, schemaPath: "#/properties/buffers/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key9 }, message: "must NOT have additional properties" }];
                                               return false;
                                               break;
                                             }
@@ -38212,27 +37973,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                               if (errors === _errs125) {
                                                 if (typeof data55 === "string") {
                                                   if (data55.length > 4096) {
-                                                    validate10.errors = [
-                                                      {
-                                                        instancePath: instancePath + "/buffers/" + i7 + "/name",
-                                                        schemaPath: "#/properties/buffers/items/properties/name/maxLength",
-                                                        keyword: "maxLength",
-                                                        params: { limit: 4096 },
-                                                        message: "must NOT have more than 4096 characters"
-                                                      }
-                                                    ];
+                                                    validate10.errors = [{ instancePath: instancePath + "/buffers/" + i7 + "/name", schemaPath: "#/properties/buffers/items/properties/name/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                                     return false;
                                                   }
                                                 } else {
-                                                  validate10.errors = [
-                                                    {
-                                                      instancePath: instancePath + "/buffers/" + i7 + "/name",
-                                                      schemaPath: "#/properties/buffers/items/properties/name/type",
-                                                      keyword: "type",
-                                                      params: { type: "string" },
-                                                      message: "must be string"
-                                                    }
-                                                  ];
+                                                  validate10.errors = [{ instancePath: instancePath + "/buffers/" + i7 + "/name", schemaPath: "#/properties/buffers/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                   return false;
                                                 }
                                               }
@@ -38247,27 +37992,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                 if (errors === _errs127) {
                                                   if (typeof data56 === "string") {
                                                     if (data56.length > 4096) {
-                                                      validate10.errors = [
-                                                        {
-                                                          instancePath: instancePath + "/buffers/" + i7 + "/dtype",
-                                                          schemaPath: "#/properties/buffers/items/properties/dtype/maxLength",
-                                                          keyword: "maxLength",
-                                                          params: { limit: 4096 },
-                                                          message: "must NOT have more than 4096 characters"
-                                                        }
-                                                      ];
+                                                      validate10.errors = [{ instancePath: instancePath + "/buffers/" + i7 + "/dtype", schemaPath: "#/properties/buffers/items/properties/dtype/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                                       return false;
                                                     }
                                                   } else {
-                                                    validate10.errors = [
-                                                      {
-                                                        instancePath: instancePath + "/buffers/" + i7 + "/dtype",
-                                                        schemaPath: "#/properties/buffers/items/properties/dtype/type",
-                                                        keyword: "type",
-                                                        params: { type: "string" },
-                                                        message: "must be string"
-                                                      }
-                                                    ];
+                                                    validate10.errors = [{ instancePath: instancePath + "/buffers/" + i7 + "/dtype", schemaPath: "#/properties/buffers/items/properties/dtype/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                     return false;
                                                   }
                                                 }
@@ -38282,15 +38011,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                   if (errors === _errs129) {
                                                     if (Array.isArray(data57)) {
                                                       if (data57.length > 64) {
-                                                        validate10.errors = [
-                                                          {
-                                                            instancePath: instancePath + "/buffers/" + i7 + "/shape",
-                                                            schemaPath: "#/properties/buffers/items/properties/shape/maxItems",
-                                                            keyword: "maxItems",
-                                                            params: { limit: 64 },
-                                                            message: "must NOT have more than 64 items"
-                                                          }
-                                                        ];
+                                                        validate10.errors = [{ instancePath: instancePath + "/buffers/" + i7 + "/shape", schemaPath: "#/properties/buffers/items/properties/shape/maxItems", keyword: "maxItems", params: { limit: 64 }, message: "must NOT have more than 64 items" }];
                                                         return false;
                                                       } else {
                                                         var valid20 = true;
@@ -38298,45 +38019,18 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                         for (let i8 = 0; i8 < len8; i8++) {
                                                           let data58 = data57[i8];
                                                           const _errs131 = errors;
-                                                          if (!(typeof data58 == "number" && !(data58 % 1) && !isNaN(data58) && isFinite(data58))) {
-                                                            validate10.errors = [
-                                                              {
-                                                                instancePath: instancePath + "/buffers/" + i7 + "/shape/" + i8,
-                                                                schemaPath: "#/properties/buffers/items/properties/shape/items/type",
-                                                                keyword: "type",
-                                                                params: { type: "integer" },
-                                                                message: "must be integer"
-                                                              }
-                                                            ];
+                                                          if (!(typeof data58 == "number" && (!(data58 % 1) && !isNaN(data58)) && isFinite(data58))) {
+                                                            validate10.errors = [{ instancePath: instancePath + "/buffers/" + i7 + "/shape/" + i8, schemaPath: "#/properties/buffers/items/properties/shape/items/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                                             return false;
                                                           }
                                                           if (errors === _errs131) {
                                                             if (typeof data58 == "number" && isFinite(data58)) {
                                                               if (data58 > 9007199254740991 || isNaN(data58)) {
-                                                                validate10.errors = [
-                                                                  {
-                                                                    instancePath: instancePath + "/buffers/" + i7 + "/shape/" + i8,
-                                                                    schemaPath: "#/properties/buffers/items/properties/shape/items/maximum",
-                                                                    keyword: "maximum",
-                                                                    params: {
-                                                                      comparison: "<=",
-                                                                      limit: 9007199254740991
-                                                                    },
-                                                                    message: "must be <= 9007199254740991"
-                                                                  }
-                                                                ];
+                                                                validate10.errors = [{ instancePath: instancePath + "/buffers/" + i7 + "/shape/" + i8, schemaPath: "#/properties/buffers/items/properties/shape/items/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
                                                                 return false;
                                                               } else {
                                                                 if (data58 < 0 || isNaN(data58)) {
-                                                                  validate10.errors = [
-                                                                    {
-                                                                      instancePath: instancePath + "/buffers/" + i7 + "/shape/" + i8,
-                                                                      schemaPath: "#/properties/buffers/items/properties/shape/items/minimum",
-                                                                      keyword: "minimum",
-                                                                      params: { comparison: ">=", limit: 0 },
-                                                                      message: "must be >= 0"
-                                                                    }
-                                                                  ];
+                                                                  validate10.errors = [{ instancePath: instancePath + "/buffers/" + i7 + "/shape/" + i8, schemaPath: "#/properties/buffers/items/properties/shape/items/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
                                                                   return false;
                                                                 }
                                                               }
@@ -38349,15 +38043,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                         }
                                                       }
                                                     } else {
-                                                      validate10.errors = [
-                                                        {
-                                                          instancePath: instancePath + "/buffers/" + i7 + "/shape",
-                                                          schemaPath: "#/properties/buffers/items/properties/shape/type",
-                                                          keyword: "type",
-                                                          params: { type: "array" },
-                                                          message: "must be array"
-                                                        }
-                                                      ];
+                                                      validate10.errors = [{ instancePath: instancePath + "/buffers/" + i7 + "/shape", schemaPath: "#/properties/buffers/items/properties/shape/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                                       return false;
                                                     }
                                                   }
@@ -38369,45 +38055,18 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                   if (data54.numel !== void 0) {
                                                     let data59 = data54.numel;
                                                     const _errs133 = errors;
-                                                    if (!(typeof data59 == "number" && !(data59 % 1) && !isNaN(data59) && isFinite(data59))) {
-                                                      validate10.errors = [
-                                                        {
-                                                          instancePath: instancePath + "/buffers/" + i7 + "/numel",
-                                                          schemaPath: "#/properties/buffers/items/properties/numel/type",
-                                                          keyword: "type",
-                                                          params: { type: "integer" },
-                                                          message: "must be integer"
-                                                        }
-                                                      ];
+                                                    if (!(typeof data59 == "number" && (!(data59 % 1) && !isNaN(data59)) && isFinite(data59))) {
+                                                      validate10.errors = [{ instancePath: instancePath + "/buffers/" + i7 + "/numel", schemaPath: "#/properties/buffers/items/properties/numel/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                                       return false;
                                                     }
                                                     if (errors === _errs133) {
                                                       if (typeof data59 == "number" && isFinite(data59)) {
                                                         if (data59 > 9007199254740991 || isNaN(data59)) {
-                                                          validate10.errors = [
-                                                            {
-                                                              instancePath: instancePath + "/buffers/" + i7 + "/numel",
-                                                              schemaPath: "#/properties/buffers/items/properties/numel/maximum",
-                                                              keyword: "maximum",
-                                                              params: {
-                                                                comparison: "<=",
-                                                                limit: 9007199254740991
-                                                              },
-                                                              message: "must be <= 9007199254740991"
-                                                            }
-                                                          ];
+                                                          validate10.errors = [{ instancePath: instancePath + "/buffers/" + i7 + "/numel", schemaPath: "#/properties/buffers/items/properties/numel/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
                                                           return false;
                                                         } else {
                                                           if (data59 < 0 || isNaN(data59)) {
-                                                            validate10.errors = [
-                                                              {
-                                                                instancePath: instancePath + "/buffers/" + i7 + "/numel",
-                                                                schemaPath: "#/properties/buffers/items/properties/numel/minimum",
-                                                                keyword: "minimum",
-                                                                params: { comparison: ">=", limit: 0 },
-                                                                message: "must be >= 0"
-                                                              }
-                                                            ];
+                                                            validate10.errors = [{ instancePath: instancePath + "/buffers/" + i7 + "/numel", schemaPath: "#/properties/buffers/items/properties/numel/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
                                                             return false;
                                                           }
                                                         }
@@ -38423,15 +38082,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                           }
                                         }
                                       } else {
-                                        validate10.errors = [
-                                          {
-                                            instancePath: instancePath + "/buffers/" + i7,
-                                            schemaPath: "#/properties/buffers/items/type",
-                                            keyword: "type",
-                                            params: { type: "object" },
-                                            message: "must be object"
-                                          }
-                                        ];
+                                        validate10.errors = [{ instancePath: instancePath + "/buffers/" + i7, schemaPath: "#/properties/buffers/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                         return false;
                                       }
                                     }
@@ -38442,15 +38093,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                   }
                                 }
                               } else {
-                                validate10.errors = [
-                                  {
-                                    instancePath: instancePath + "/buffers",
-                                    schemaPath: "#/properties/buffers/type",
-                                    keyword: "type",
-                                    params: { type: "array" },
-                                    message: "must be array"
-                                  }
-                                ];
+                                validate10.errors = [{ instancePath: instancePath + "/buffers", schemaPath: "#/properties/buffers/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                 return false;
                               }
                             }
@@ -38465,15 +38108,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                               if (errors === _errs135) {
                                 if (Array.isArray(data60)) {
                                   if (data60.length > 1e6) {
-                                    validate10.errors = [
-                                      {
-                                        instancePath: instancePath + "/shared",
-                                        schemaPath: "#/properties/shared/maxItems",
-                                        keyword: "maxItems",
-                                        params: { limit: 1e6 },
-                                        message: "must NOT have more than 1000000 items"
-                                      }
-                                    ];
+                                    validate10.errors = [{ instancePath: instancePath + "/shared", schemaPath: "#/properties/shared/maxItems", keyword: "maxItems", params: { limit: 1e6 }, message: "must NOT have more than 1000000 items" }];
                                     return false;
                                   } else {
                                     var valid21 = true;
@@ -38485,29 +38120,13 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                         if (data61 && typeof data61 == "object" && !Array.isArray(data61)) {
                                           let missing8;
                                           if (data61.name === void 0 && (missing8 = "name") || data61.numel === void 0 && (missing8 = "numel") || data61.calls === void 0 && (missing8 = "calls") || data61.callNames === void 0 && (missing8 = "callNames") || data61.extraInSummary === void 0 && (missing8 = "extraInSummary")) {
-                                            validate10.errors = [
-                                              {
-                                                instancePath: instancePath + "/shared/" + i9,
-                                                schemaPath: "#/properties/shared/items/required",
-                                                keyword: "required",
-                                                params: { missingProperty: missing8 },
-                                                message: "must have required property '" + missing8 + "'"
-                                              }
-                                            ];
+                                            validate10.errors = [{ instancePath: instancePath + "/shared/" + i9, schemaPath: "#/properties/shared/items/required", keyword: "required", params: { missingProperty: missing8 }, message: "must have required property '" + missing8 + "'" }];
                                             return false;
                                           } else {
                                             const _errs139 = errors;
                                             for (const key10 in data61) {
                                               if (!(key10 === "name" || key10 === "numel" || key10 === "calls" || key10 === "callNames" || key10 === "extraInSummary")) {
-                                                validate10.errors = [
-                                                  {
-                                                    instancePath: instancePath + "/shared/" + i9,
-                                                    schemaPath: "#/properties/shared/items/additionalProperties",
-                                                    keyword: "additionalProperties",
-                                                    params: { additionalProperty: key10 },
-                                                    message: "must NOT have additional properties"
-                                                  }
-                                                ];
+                                                validate10.errors = [{ instancePath: instancePath + "/shared/" + i9, schemaPath: "#/properties/shared/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key10 }, message: "must NOT have additional properties" }];
                                                 return false;
                                                 break;
                                               }
@@ -38519,27 +38138,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                 if (errors === _errs140) {
                                                   if (typeof data62 === "string") {
                                                     if (data62.length > 4096) {
-                                                      validate10.errors = [
-                                                        {
-                                                          instancePath: instancePath + "/shared/" + i9 + "/name",
-                                                          schemaPath: "#/properties/shared/items/properties/name/maxLength",
-                                                          keyword: "maxLength",
-                                                          params: { limit: 4096 },
-                                                          message: "must NOT have more than 4096 characters"
-                                                        }
-                                                      ];
+                                                      validate10.errors = [{ instancePath: instancePath + "/shared/" + i9 + "/name", schemaPath: "#/properties/shared/items/properties/name/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                                       return false;
                                                     }
                                                   } else {
-                                                    validate10.errors = [
-                                                      {
-                                                        instancePath: instancePath + "/shared/" + i9 + "/name",
-                                                        schemaPath: "#/properties/shared/items/properties/name/type",
-                                                        keyword: "type",
-                                                        params: { type: "string" },
-                                                        message: "must be string"
-                                                      }
-                                                    ];
+                                                    validate10.errors = [{ instancePath: instancePath + "/shared/" + i9 + "/name", schemaPath: "#/properties/shared/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                     return false;
                                                   }
                                                 }
@@ -38551,45 +38154,18 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                 if (data61.numel !== void 0) {
                                                   let data63 = data61.numel;
                                                   const _errs142 = errors;
-                                                  if (!(typeof data63 == "number" && !(data63 % 1) && !isNaN(data63) && isFinite(data63))) {
-                                                    validate10.errors = [
-                                                      {
-                                                        instancePath: instancePath + "/shared/" + i9 + "/numel",
-                                                        schemaPath: "#/properties/shared/items/properties/numel/type",
-                                                        keyword: "type",
-                                                        params: { type: "integer" },
-                                                        message: "must be integer"
-                                                      }
-                                                    ];
+                                                  if (!(typeof data63 == "number" && (!(data63 % 1) && !isNaN(data63)) && isFinite(data63))) {
+                                                    validate10.errors = [{ instancePath: instancePath + "/shared/" + i9 + "/numel", schemaPath: "#/properties/shared/items/properties/numel/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                                     return false;
                                                   }
                                                   if (errors === _errs142) {
                                                     if (typeof data63 == "number" && isFinite(data63)) {
                                                       if (data63 > 9007199254740991 || isNaN(data63)) {
-                                                        validate10.errors = [
-                                                          {
-                                                            instancePath: instancePath + "/shared/" + i9 + "/numel",
-                                                            schemaPath: "#/properties/shared/items/properties/numel/maximum",
-                                                            keyword: "maximum",
-                                                            params: {
-                                                              comparison: "<=",
-                                                              limit: 9007199254740991
-                                                            },
-                                                            message: "must be <= 9007199254740991"
-                                                          }
-                                                        ];
+                                                        validate10.errors = [{ instancePath: instancePath + "/shared/" + i9 + "/numel", schemaPath: "#/properties/shared/items/properties/numel/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
                                                         return false;
                                                       } else {
                                                         if (data63 < 0 || isNaN(data63)) {
-                                                          validate10.errors = [
-                                                            {
-                                                              instancePath: instancePath + "/shared/" + i9 + "/numel",
-                                                              schemaPath: "#/properties/shared/items/properties/numel/minimum",
-                                                              keyword: "minimum",
-                                                              params: { comparison: ">=", limit: 0 },
-                                                              message: "must be >= 0"
-                                                            }
-                                                          ];
+                                                          validate10.errors = [{ instancePath: instancePath + "/shared/" + i9 + "/numel", schemaPath: "#/properties/shared/items/properties/numel/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
                                                           return false;
                                                         }
                                                       }
@@ -38603,45 +38179,18 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                   if (data61.calls !== void 0) {
                                                     let data64 = data61.calls;
                                                     const _errs144 = errors;
-                                                    if (!(typeof data64 == "number" && !(data64 % 1) && !isNaN(data64) && isFinite(data64))) {
-                                                      validate10.errors = [
-                                                        {
-                                                          instancePath: instancePath + "/shared/" + i9 + "/calls",
-                                                          schemaPath: "#/properties/shared/items/properties/calls/type",
-                                                          keyword: "type",
-                                                          params: { type: "integer" },
-                                                          message: "must be integer"
-                                                        }
-                                                      ];
+                                                    if (!(typeof data64 == "number" && (!(data64 % 1) && !isNaN(data64)) && isFinite(data64))) {
+                                                      validate10.errors = [{ instancePath: instancePath + "/shared/" + i9 + "/calls", schemaPath: "#/properties/shared/items/properties/calls/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                                       return false;
                                                     }
                                                     if (errors === _errs144) {
                                                       if (typeof data64 == "number" && isFinite(data64)) {
                                                         if (data64 > 9007199254740991 || isNaN(data64)) {
-                                                          validate10.errors = [
-                                                            {
-                                                              instancePath: instancePath + "/shared/" + i9 + "/calls",
-                                                              schemaPath: "#/properties/shared/items/properties/calls/maximum",
-                                                              keyword: "maximum",
-                                                              params: {
-                                                                comparison: "<=",
-                                                                limit: 9007199254740991
-                                                              },
-                                                              message: "must be <= 9007199254740991"
-                                                            }
-                                                          ];
+                                                          validate10.errors = [{ instancePath: instancePath + "/shared/" + i9 + "/calls", schemaPath: "#/properties/shared/items/properties/calls/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
                                                           return false;
                                                         } else {
                                                           if (data64 < 0 || isNaN(data64)) {
-                                                            validate10.errors = [
-                                                              {
-                                                                instancePath: instancePath + "/shared/" + i9 + "/calls",
-                                                                schemaPath: "#/properties/shared/items/properties/calls/minimum",
-                                                                keyword: "minimum",
-                                                                params: { comparison: ">=", limit: 0 },
-                                                                message: "must be >= 0"
-                                                              }
-                                                            ];
+                                                            validate10.errors = [{ instancePath: instancePath + "/shared/" + i9 + "/calls", schemaPath: "#/properties/shared/items/properties/calls/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
                                                             return false;
                                                           }
                                                         }
@@ -38658,15 +38207,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                       if (errors === _errs146) {
                                                         if (Array.isArray(data65)) {
                                                           if (data65.length > 1e5) {
-                                                            validate10.errors = [
-                                                              {
-                                                                instancePath: instancePath + "/shared/" + i9 + "/callNames",
-                                                                schemaPath: "#/properties/shared/items/properties/callNames/maxItems",
-                                                                keyword: "maxItems",
-                                                                params: { limit: 1e5 },
-                                                                message: "must NOT have more than 100000 items"
-                                                              }
-                                                            ];
+                                                            validate10.errors = [{ instancePath: instancePath + "/shared/" + i9 + "/callNames", schemaPath: "#/properties/shared/items/properties/callNames/maxItems", keyword: "maxItems", params: { limit: 1e5 }, message: "must NOT have more than 100000 items" }];
                                                             return false;
                                                           } else {
                                                             var valid23 = true;
@@ -38677,27 +38218,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                               if (errors === _errs148) {
                                                                 if (typeof data66 === "string") {
                                                                   if (data66.length > 4096) {
-                                                                    validate10.errors = [
-                                                                      {
-                                                                        instancePath: instancePath + "/shared/" + i9 + "/callNames/" + i10,
-                                                                        schemaPath: "#/properties/shared/items/properties/callNames/items/maxLength",
-                                                                        keyword: "maxLength",
-                                                                        params: { limit: 4096 },
-                                                                        message: "must NOT have more than 4096 characters"
-                                                                      }
-                                                                    ];
+                                                                    validate10.errors = [{ instancePath: instancePath + "/shared/" + i9 + "/callNames/" + i10, schemaPath: "#/properties/shared/items/properties/callNames/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                                                     return false;
                                                                   }
                                                                 } else {
-                                                                  validate10.errors = [
-                                                                    {
-                                                                      instancePath: instancePath + "/shared/" + i9 + "/callNames/" + i10,
-                                                                      schemaPath: "#/properties/shared/items/properties/callNames/items/type",
-                                                                      keyword: "type",
-                                                                      params: { type: "string" },
-                                                                      message: "must be string"
-                                                                    }
-                                                                  ];
+                                                                  validate10.errors = [{ instancePath: instancePath + "/shared/" + i9 + "/callNames/" + i10, schemaPath: "#/properties/shared/items/properties/callNames/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                   return false;
                                                                 }
                                                               }
@@ -38708,15 +38233,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                             }
                                                           }
                                                         } else {
-                                                          validate10.errors = [
-                                                            {
-                                                              instancePath: instancePath + "/shared/" + i9 + "/callNames",
-                                                              schemaPath: "#/properties/shared/items/properties/callNames/type",
-                                                              keyword: "type",
-                                                              params: { type: "array" },
-                                                              message: "must be array"
-                                                            }
-                                                          ];
+                                                          validate10.errors = [{ instancePath: instancePath + "/shared/" + i9 + "/callNames", schemaPath: "#/properties/shared/items/properties/callNames/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                                           return false;
                                                         }
                                                       }
@@ -38728,45 +38245,18 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                       if (data61.extraInSummary !== void 0) {
                                                         let data67 = data61.extraInSummary;
                                                         const _errs150 = errors;
-                                                        if (!(typeof data67 == "number" && !(data67 % 1) && !isNaN(data67) && isFinite(data67))) {
-                                                          validate10.errors = [
-                                                            {
-                                                              instancePath: instancePath + "/shared/" + i9 + "/extraInSummary",
-                                                              schemaPath: "#/properties/shared/items/properties/extraInSummary/type",
-                                                              keyword: "type",
-                                                              params: { type: "integer" },
-                                                              message: "must be integer"
-                                                            }
-                                                          ];
+                                                        if (!(typeof data67 == "number" && (!(data67 % 1) && !isNaN(data67)) && isFinite(data67))) {
+                                                          validate10.errors = [{ instancePath: instancePath + "/shared/" + i9 + "/extraInSummary", schemaPath: "#/properties/shared/items/properties/extraInSummary/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                                           return false;
                                                         }
                                                         if (errors === _errs150) {
                                                           if (typeof data67 == "number" && isFinite(data67)) {
                                                             if (data67 > 9007199254740991 || isNaN(data67)) {
-                                                              validate10.errors = [
-                                                                {
-                                                                  instancePath: instancePath + "/shared/" + i9 + "/extraInSummary",
-                                                                  schemaPath: "#/properties/shared/items/properties/extraInSummary/maximum",
-                                                                  keyword: "maximum",
-                                                                  params: {
-                                                                    comparison: "<=",
-                                                                    limit: 9007199254740991
-                                                                  },
-                                                                  message: "must be <= 9007199254740991"
-                                                                }
-                                                              ];
+                                                              validate10.errors = [{ instancePath: instancePath + "/shared/" + i9 + "/extraInSummary", schemaPath: "#/properties/shared/items/properties/extraInSummary/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
                                                               return false;
                                                             } else {
                                                               if (data67 < 0 || isNaN(data67)) {
-                                                                validate10.errors = [
-                                                                  {
-                                                                    instancePath: instancePath + "/shared/" + i9 + "/extraInSummary",
-                                                                    schemaPath: "#/properties/shared/items/properties/extraInSummary/minimum",
-                                                                    keyword: "minimum",
-                                                                    params: { comparison: ">=", limit: 0 },
-                                                                    message: "must be >= 0"
-                                                                  }
-                                                                ];
+                                                                validate10.errors = [{ instancePath: instancePath + "/shared/" + i9 + "/extraInSummary", schemaPath: "#/properties/shared/items/properties/extraInSummary/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
                                                                 return false;
                                                               }
                                                             }
@@ -38783,15 +38273,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                             }
                                           }
                                         } else {
-                                          validate10.errors = [
-                                            {
-                                              instancePath: instancePath + "/shared/" + i9,
-                                              schemaPath: "#/properties/shared/items/type",
-                                              keyword: "type",
-                                              params: { type: "object" },
-                                              message: "must be object"
-                                            }
-                                          ];
+                                          validate10.errors = [{ instancePath: instancePath + "/shared/" + i9, schemaPath: "#/properties/shared/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                           return false;
                                         }
                                       }
@@ -38802,15 +38284,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                     }
                                   }
                                 } else {
-                                  validate10.errors = [
-                                    {
-                                      instancePath: instancePath + "/shared",
-                                      schemaPath: "#/properties/shared/type",
-                                      keyword: "type",
-                                      params: { type: "array" },
-                                      message: "must be array"
-                                    }
-                                  ];
+                                  validate10.errors = [{ instancePath: instancePath + "/shared", schemaPath: "#/properties/shared/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                   return false;
                                 }
                               }
@@ -38825,15 +38299,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                 if (errors === _errs152) {
                                   if (Array.isArray(data68)) {
                                     if (data68.length > 1e6) {
-                                      validate10.errors = [
-                                        {
-                                          instancePath: instancePath + "/unused",
-                                          schemaPath: "#/properties/unused/maxItems",
-                                          keyword: "maxItems",
-                                          params: { limit: 1e6 },
-                                          message: "must NOT have more than 1000000 items"
-                                        }
-                                      ];
+                                      validate10.errors = [{ instancePath: instancePath + "/unused", schemaPath: "#/properties/unused/maxItems", keyword: "maxItems", params: { limit: 1e6 }, message: "must NOT have more than 1000000 items" }];
                                       return false;
                                     } else {
                                       var valid24 = true;
@@ -38845,29 +38311,13 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                           if (data69 && typeof data69 == "object" && !Array.isArray(data69)) {
                                             let missing9;
                                             if (data69.name === void 0 && (missing9 = "name") || data69.numel === void 0 && (missing9 = "numel") || data69.reason === void 0 && (missing9 = "reason") || data69.detail === void 0 && (missing9 = "detail")) {
-                                              validate10.errors = [
-                                                {
-                                                  instancePath: instancePath + "/unused/" + i11,
-                                                  schemaPath: "#/properties/unused/items/required",
-                                                  keyword: "required",
-                                                  params: { missingProperty: missing9 },
-                                                  message: "must have required property '" + missing9 + "'"
-                                                }
-                                              ];
+                                              validate10.errors = [{ instancePath: instancePath + "/unused/" + i11, schemaPath: "#/properties/unused/items/required", keyword: "required", params: { missingProperty: missing9 }, message: "must have required property '" + missing9 + "'" }];
                                               return false;
                                             } else {
                                               const _errs156 = errors;
                                               for (const key11 in data69) {
                                                 if (!(key11 === "name" || key11 === "numel" || key11 === "reason" || key11 === "detail")) {
-                                                  validate10.errors = [
-                                                    {
-                                                      instancePath: instancePath + "/unused/" + i11,
-                                                      schemaPath: "#/properties/unused/items/additionalProperties",
-                                                      keyword: "additionalProperties",
-                                                      params: { additionalProperty: key11 },
-                                                      message: "must NOT have additional properties"
-                                                    }
-                                                  ];
+                                                  validate10.errors = [{ instancePath: instancePath + "/unused/" + i11, schemaPath: "#/properties/unused/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key11 }, message: "must NOT have additional properties" }];
                                                   return false;
                                                   break;
                                                 }
@@ -38879,27 +38329,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                   if (errors === _errs157) {
                                                     if (typeof data70 === "string") {
                                                       if (data70.length > 4096) {
-                                                        validate10.errors = [
-                                                          {
-                                                            instancePath: instancePath + "/unused/" + i11 + "/name",
-                                                            schemaPath: "#/properties/unused/items/properties/name/maxLength",
-                                                            keyword: "maxLength",
-                                                            params: { limit: 4096 },
-                                                            message: "must NOT have more than 4096 characters"
-                                                          }
-                                                        ];
+                                                        validate10.errors = [{ instancePath: instancePath + "/unused/" + i11 + "/name", schemaPath: "#/properties/unused/items/properties/name/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                                         return false;
                                                       }
                                                     } else {
-                                                      validate10.errors = [
-                                                        {
-                                                          instancePath: instancePath + "/unused/" + i11 + "/name",
-                                                          schemaPath: "#/properties/unused/items/properties/name/type",
-                                                          keyword: "type",
-                                                          params: { type: "string" },
-                                                          message: "must be string"
-                                                        }
-                                                      ];
+                                                      validate10.errors = [{ instancePath: instancePath + "/unused/" + i11 + "/name", schemaPath: "#/properties/unused/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                       return false;
                                                     }
                                                   }
@@ -38911,45 +38345,18 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                   if (data69.numel !== void 0) {
                                                     let data71 = data69.numel;
                                                     const _errs159 = errors;
-                                                    if (!(typeof data71 == "number" && !(data71 % 1) && !isNaN(data71) && isFinite(data71))) {
-                                                      validate10.errors = [
-                                                        {
-                                                          instancePath: instancePath + "/unused/" + i11 + "/numel",
-                                                          schemaPath: "#/properties/unused/items/properties/numel/type",
-                                                          keyword: "type",
-                                                          params: { type: "integer" },
-                                                          message: "must be integer"
-                                                        }
-                                                      ];
+                                                    if (!(typeof data71 == "number" && (!(data71 % 1) && !isNaN(data71)) && isFinite(data71))) {
+                                                      validate10.errors = [{ instancePath: instancePath + "/unused/" + i11 + "/numel", schemaPath: "#/properties/unused/items/properties/numel/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                                       return false;
                                                     }
                                                     if (errors === _errs159) {
                                                       if (typeof data71 == "number" && isFinite(data71)) {
                                                         if (data71 > 9007199254740991 || isNaN(data71)) {
-                                                          validate10.errors = [
-                                                            {
-                                                              instancePath: instancePath + "/unused/" + i11 + "/numel",
-                                                              schemaPath: "#/properties/unused/items/properties/numel/maximum",
-                                                              keyword: "maximum",
-                                                              params: {
-                                                                comparison: "<=",
-                                                                limit: 9007199254740991
-                                                              },
-                                                              message: "must be <= 9007199254740991"
-                                                            }
-                                                          ];
+                                                          validate10.errors = [{ instancePath: instancePath + "/unused/" + i11 + "/numel", schemaPath: "#/properties/unused/items/properties/numel/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
                                                           return false;
                                                         } else {
                                                           if (data71 < 0 || isNaN(data71)) {
-                                                            validate10.errors = [
-                                                              {
-                                                                instancePath: instancePath + "/unused/" + i11 + "/numel",
-                                                                schemaPath: "#/properties/unused/items/properties/numel/minimum",
-                                                                keyword: "minimum",
-                                                                params: { comparison: ">=", limit: 0 },
-                                                                message: "must be >= 0"
-                                                              }
-                                                            ];
+                                                            validate10.errors = [{ instancePath: instancePath + "/unused/" + i11 + "/numel", schemaPath: "#/properties/unused/items/properties/numel/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
                                                             return false;
                                                           }
                                                         }
@@ -38964,17 +38371,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                       let data72 = data69.reason;
                                                       const _errs161 = errors;
                                                       if (!(data72 === "not-exported" || data72 === "orphan" || data72 === "dead" || data72 === "not-executed")) {
-                                                        validate10.errors = [
-                                                          {
-                                                            instancePath: instancePath + "/unused/" + i11 + "/reason",
-                                                            schemaPath: "#/properties/unused/items/properties/reason/enum",
-                                                            keyword: "enum",
-                                                            params: {
-                                                              allowedValues: schema11.properties.unused.items.properties.reason.enum
-                                                            },
-                                                            message: "must be equal to one of the allowed values"
-                                                          }
-                                                        ];
+                                                        validate10.errors = [{ instancePath: instancePath + "/unused/" + i11 + "/reason", schemaPath: "#/properties/unused/items/properties/reason/enum", keyword: "enum", params: { allowedValues: schema11.properties.unused.items.properties.reason.enum }, message: "must be equal to one of the allowed values" }];
                                                         return false;
                                                       }
                                                       var valid25 = _errs161 === errors;
@@ -38988,27 +38385,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                         if (errors === _errs162) {
                                                           if (typeof data73 === "string") {
                                                             if (data73.length > 4096) {
-                                                              validate10.errors = [
-                                                                {
-                                                                  instancePath: instancePath + "/unused/" + i11 + "/detail",
-                                                                  schemaPath: "#/properties/unused/items/properties/detail/maxLength",
-                                                                  keyword: "maxLength",
-                                                                  params: { limit: 4096 },
-                                                                  message: "must NOT have more than 4096 characters"
-                                                                }
-                                                              ];
+                                                              validate10.errors = [{ instancePath: instancePath + "/unused/" + i11 + "/detail", schemaPath: "#/properties/unused/items/properties/detail/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                                               return false;
                                                             }
                                                           } else {
-                                                            validate10.errors = [
-                                                              {
-                                                                instancePath: instancePath + "/unused/" + i11 + "/detail",
-                                                                schemaPath: "#/properties/unused/items/properties/detail/type",
-                                                                keyword: "type",
-                                                                params: { type: "string" },
-                                                                message: "must be string"
-                                                              }
-                                                            ];
+                                                            validate10.errors = [{ instancePath: instancePath + "/unused/" + i11 + "/detail", schemaPath: "#/properties/unused/items/properties/detail/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                             return false;
                                                           }
                                                         }
@@ -39022,15 +38403,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                               }
                                             }
                                           } else {
-                                            validate10.errors = [
-                                              {
-                                                instancePath: instancePath + "/unused/" + i11,
-                                                schemaPath: "#/properties/unused/items/type",
-                                                keyword: "type",
-                                                params: { type: "object" },
-                                                message: "must be object"
-                                              }
-                                            ];
+                                            validate10.errors = [{ instancePath: instancePath + "/unused/" + i11, schemaPath: "#/properties/unused/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                             return false;
                                           }
                                         }
@@ -39041,15 +38414,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                       }
                                     }
                                   } else {
-                                    validate10.errors = [
-                                      {
-                                        instancePath: instancePath + "/unused",
-                                        schemaPath: "#/properties/unused/type",
-                                        keyword: "type",
-                                        params: { type: "array" },
-                                        message: "must be array"
-                                      }
-                                    ];
+                                    validate10.errors = [{ instancePath: instancePath + "/unused", schemaPath: "#/properties/unused/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                     return false;
                                   }
                                 }
@@ -39064,15 +38429,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                   if (errors === _errs164) {
                                     if (Array.isArray(data74)) {
                                       if (data74.length > 1e6) {
-                                        validate10.errors = [
-                                          {
-                                            instancePath: instancePath + "/duplicates",
-                                            schemaPath: "#/properties/duplicates/maxItems",
-                                            keyword: "maxItems",
-                                            params: { limit: 1e6 },
-                                            message: "must NOT have more than 1000000 items"
-                                          }
-                                        ];
+                                        validate10.errors = [{ instancePath: instancePath + "/duplicates", schemaPath: "#/properties/duplicates/maxItems", keyword: "maxItems", params: { limit: 1e6 }, message: "must NOT have more than 1000000 items" }];
                                         return false;
                                       } else {
                                         var valid26 = true;
@@ -39084,29 +38441,13 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                             if (data75 && typeof data75 == "object" && !Array.isArray(data75)) {
                                               let missing10;
                                               if (data75.names === void 0 && (missing10 = "names") || data75.numel === void 0 && (missing10 = "numel") || data75.transposed === void 0 && (missing10 = "transposed") || data75.bytesWasted === void 0 && (missing10 = "bytesWasted")) {
-                                                validate10.errors = [
-                                                  {
-                                                    instancePath: instancePath + "/duplicates/" + i12,
-                                                    schemaPath: "#/properties/duplicates/items/required",
-                                                    keyword: "required",
-                                                    params: { missingProperty: missing10 },
-                                                    message: "must have required property '" + missing10 + "'"
-                                                  }
-                                                ];
+                                                validate10.errors = [{ instancePath: instancePath + "/duplicates/" + i12, schemaPath: "#/properties/duplicates/items/required", keyword: "required", params: { missingProperty: missing10 }, message: "must have required property '" + missing10 + "'" }];
                                                 return false;
                                               } else {
                                                 const _errs168 = errors;
                                                 for (const key12 in data75) {
                                                   if (!(key12 === "names" || key12 === "numel" || key12 === "transposed" || key12 === "bytesWasted")) {
-                                                    validate10.errors = [
-                                                      {
-                                                        instancePath: instancePath + "/duplicates/" + i12,
-                                                        schemaPath: "#/properties/duplicates/items/additionalProperties",
-                                                        keyword: "additionalProperties",
-                                                        params: { additionalProperty: key12 },
-                                                        message: "must NOT have additional properties"
-                                                      }
-                                                    ];
+                                                    validate10.errors = [{ instancePath: instancePath + "/duplicates/" + i12, schemaPath: "#/properties/duplicates/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key12 }, message: "must NOT have additional properties" }];
                                                     return false;
                                                     break;
                                                   }
@@ -39118,15 +38459,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                     if (errors === _errs169) {
                                                       if (Array.isArray(data76)) {
                                                         if (data76.length > 1e5) {
-                                                          validate10.errors = [
-                                                            {
-                                                              instancePath: instancePath + "/duplicates/" + i12 + "/names",
-                                                              schemaPath: "#/properties/duplicates/items/properties/names/maxItems",
-                                                              keyword: "maxItems",
-                                                              params: { limit: 1e5 },
-                                                              message: "must NOT have more than 100000 items"
-                                                            }
-                                                          ];
+                                                          validate10.errors = [{ instancePath: instancePath + "/duplicates/" + i12 + "/names", schemaPath: "#/properties/duplicates/items/properties/names/maxItems", keyword: "maxItems", params: { limit: 1e5 }, message: "must NOT have more than 100000 items" }];
                                                           return false;
                                                         } else {
                                                           var valid28 = true;
@@ -39137,27 +38470,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                             if (errors === _errs171) {
                                                               if (typeof data77 === "string") {
                                                                 if (data77.length > 4096) {
-                                                                  validate10.errors = [
-                                                                    {
-                                                                      instancePath: instancePath + "/duplicates/" + i12 + "/names/" + i13,
-                                                                      schemaPath: "#/properties/duplicates/items/properties/names/items/maxLength",
-                                                                      keyword: "maxLength",
-                                                                      params: { limit: 4096 },
-                                                                      message: "must NOT have more than 4096 characters"
-                                                                    }
-                                                                  ];
+                                                                  validate10.errors = [{ instancePath: instancePath + "/duplicates/" + i12 + "/names/" + i13, schemaPath: "#/properties/duplicates/items/properties/names/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                                                   return false;
                                                                 }
                                                               } else {
-                                                                validate10.errors = [
-                                                                  {
-                                                                    instancePath: instancePath + "/duplicates/" + i12 + "/names/" + i13,
-                                                                    schemaPath: "#/properties/duplicates/items/properties/names/items/type",
-                                                                    keyword: "type",
-                                                                    params: { type: "string" },
-                                                                    message: "must be string"
-                                                                  }
-                                                                ];
+                                                                validate10.errors = [{ instancePath: instancePath + "/duplicates/" + i12 + "/names/" + i13, schemaPath: "#/properties/duplicates/items/properties/names/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                 return false;
                                                               }
                                                             }
@@ -39168,15 +38485,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                           }
                                                         }
                                                       } else {
-                                                        validate10.errors = [
-                                                          {
-                                                            instancePath: instancePath + "/duplicates/" + i12 + "/names",
-                                                            schemaPath: "#/properties/duplicates/items/properties/names/type",
-                                                            keyword: "type",
-                                                            params: { type: "array" },
-                                                            message: "must be array"
-                                                          }
-                                                        ];
+                                                        validate10.errors = [{ instancePath: instancePath + "/duplicates/" + i12 + "/names", schemaPath: "#/properties/duplicates/items/properties/names/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                                         return false;
                                                       }
                                                     }
@@ -39188,45 +38497,18 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                     if (data75.numel !== void 0) {
                                                       let data78 = data75.numel;
                                                       const _errs173 = errors;
-                                                      if (!(typeof data78 == "number" && !(data78 % 1) && !isNaN(data78) && isFinite(data78))) {
-                                                        validate10.errors = [
-                                                          {
-                                                            instancePath: instancePath + "/duplicates/" + i12 + "/numel",
-                                                            schemaPath: "#/properties/duplicates/items/properties/numel/type",
-                                                            keyword: "type",
-                                                            params: { type: "integer" },
-                                                            message: "must be integer"
-                                                          }
-                                                        ];
+                                                      if (!(typeof data78 == "number" && (!(data78 % 1) && !isNaN(data78)) && isFinite(data78))) {
+                                                        validate10.errors = [{ instancePath: instancePath + "/duplicates/" + i12 + "/numel", schemaPath: "#/properties/duplicates/items/properties/numel/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                                         return false;
                                                       }
                                                       if (errors === _errs173) {
                                                         if (typeof data78 == "number" && isFinite(data78)) {
                                                           if (data78 > 9007199254740991 || isNaN(data78)) {
-                                                            validate10.errors = [
-                                                              {
-                                                                instancePath: instancePath + "/duplicates/" + i12 + "/numel",
-                                                                schemaPath: "#/properties/duplicates/items/properties/numel/maximum",
-                                                                keyword: "maximum",
-                                                                params: {
-                                                                  comparison: "<=",
-                                                                  limit: 9007199254740991
-                                                                },
-                                                                message: "must be <= 9007199254740991"
-                                                              }
-                                                            ];
+                                                            validate10.errors = [{ instancePath: instancePath + "/duplicates/" + i12 + "/numel", schemaPath: "#/properties/duplicates/items/properties/numel/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
                                                             return false;
                                                           } else {
                                                             if (data78 < 0 || isNaN(data78)) {
-                                                              validate10.errors = [
-                                                                {
-                                                                  instancePath: instancePath + "/duplicates/" + i12 + "/numel",
-                                                                  schemaPath: "#/properties/duplicates/items/properties/numel/minimum",
-                                                                  keyword: "minimum",
-                                                                  params: { comparison: ">=", limit: 0 },
-                                                                  message: "must be >= 0"
-                                                                }
-                                                              ];
+                                                              validate10.errors = [{ instancePath: instancePath + "/duplicates/" + i12 + "/numel", schemaPath: "#/properties/duplicates/items/properties/numel/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
                                                               return false;
                                                             }
                                                           }
@@ -39240,15 +38522,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                       if (data75.transposed !== void 0) {
                                                         const _errs175 = errors;
                                                         if (typeof data75.transposed !== "boolean") {
-                                                          validate10.errors = [
-                                                            {
-                                                              instancePath: instancePath + "/duplicates/" + i12 + "/transposed",
-                                                              schemaPath: "#/properties/duplicates/items/properties/transposed/type",
-                                                              keyword: "type",
-                                                              params: { type: "boolean" },
-                                                              message: "must be boolean"
-                                                            }
-                                                          ];
+                                                          validate10.errors = [{ instancePath: instancePath + "/duplicates/" + i12 + "/transposed", schemaPath: "#/properties/duplicates/items/properties/transposed/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" }];
                                                           return false;
                                                         }
                                                         var valid27 = _errs175 === errors;
@@ -39259,45 +38533,18 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                         if (data75.bytesWasted !== void 0) {
                                                           let data80 = data75.bytesWasted;
                                                           const _errs177 = errors;
-                                                          if (!(typeof data80 == "number" && !(data80 % 1) && !isNaN(data80) && isFinite(data80))) {
-                                                            validate10.errors = [
-                                                              {
-                                                                instancePath: instancePath + "/duplicates/" + i12 + "/bytesWasted",
-                                                                schemaPath: "#/properties/duplicates/items/properties/bytesWasted/type",
-                                                                keyword: "type",
-                                                                params: { type: "integer" },
-                                                                message: "must be integer"
-                                                              }
-                                                            ];
+                                                          if (!(typeof data80 == "number" && (!(data80 % 1) && !isNaN(data80)) && isFinite(data80))) {
+                                                            validate10.errors = [{ instancePath: instancePath + "/duplicates/" + i12 + "/bytesWasted", schemaPath: "#/properties/duplicates/items/properties/bytesWasted/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                                             return false;
                                                           }
                                                           if (errors === _errs177) {
                                                             if (typeof data80 == "number" && isFinite(data80)) {
                                                               if (data80 > 9007199254740991 || isNaN(data80)) {
-                                                                validate10.errors = [
-                                                                  {
-                                                                    instancePath: instancePath + "/duplicates/" + i12 + "/bytesWasted",
-                                                                    schemaPath: "#/properties/duplicates/items/properties/bytesWasted/maximum",
-                                                                    keyword: "maximum",
-                                                                    params: {
-                                                                      comparison: "<=",
-                                                                      limit: 9007199254740991
-                                                                    },
-                                                                    message: "must be <= 9007199254740991"
-                                                                  }
-                                                                ];
+                                                                validate10.errors = [{ instancePath: instancePath + "/duplicates/" + i12 + "/bytesWasted", schemaPath: "#/properties/duplicates/items/properties/bytesWasted/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
                                                                 return false;
                                                               } else {
                                                                 if (data80 < 0 || isNaN(data80)) {
-                                                                  validate10.errors = [
-                                                                    {
-                                                                      instancePath: instancePath + "/duplicates/" + i12 + "/bytesWasted",
-                                                                      schemaPath: "#/properties/duplicates/items/properties/bytesWasted/minimum",
-                                                                      keyword: "minimum",
-                                                                      params: { comparison: ">=", limit: 0 },
-                                                                      message: "must be >= 0"
-                                                                    }
-                                                                  ];
+                                                                  validate10.errors = [{ instancePath: instancePath + "/duplicates/" + i12 + "/bytesWasted", schemaPath: "#/properties/duplicates/items/properties/bytesWasted/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
                                                                   return false;
                                                                 }
                                                               }
@@ -39313,15 +38560,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                 }
                                               }
                                             } else {
-                                              validate10.errors = [
-                                                {
-                                                  instancePath: instancePath + "/duplicates/" + i12,
-                                                  schemaPath: "#/properties/duplicates/items/type",
-                                                  keyword: "type",
-                                                  params: { type: "object" },
-                                                  message: "must be object"
-                                                }
-                                              ];
+                                              validate10.errors = [{ instancePath: instancePath + "/duplicates/" + i12, schemaPath: "#/properties/duplicates/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                               return false;
                                             }
                                           }
@@ -39332,15 +38571,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                         }
                                       }
                                     } else {
-                                      validate10.errors = [
-                                        {
-                                          instancePath: instancePath + "/duplicates",
-                                          schemaPath: "#/properties/duplicates/type",
-                                          keyword: "type",
-                                          params: { type: "array" },
-                                          message: "must be array"
-                                        }
-                                      ];
+                                      validate10.errors = [{ instancePath: instancePath + "/duplicates", schemaPath: "#/properties/duplicates/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                       return false;
                                     }
                                   }
@@ -39355,15 +38586,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                     if (errors === _errs179) {
                                       if (Array.isArray(data81)) {
                                         if (data81.length > 1e6) {
-                                          validate10.errors = [
-                                            {
-                                              instancePath: instancePath + "/valueMerged",
-                                              schemaPath: "#/properties/valueMerged/maxItems",
-                                              keyword: "maxItems",
-                                              params: { limit: 1e6 },
-                                              message: "must NOT have more than 1000000 items"
-                                            }
-                                          ];
+                                          validate10.errors = [{ instancePath: instancePath + "/valueMerged", schemaPath: "#/properties/valueMerged/maxItems", keyword: "maxItems", params: { limit: 1e6 }, message: "must NOT have more than 1000000 items" }];
                                           return false;
                                         } else {
                                           var valid29 = true;
@@ -39375,29 +38598,13 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                               if (data82 && typeof data82 == "object" && !Array.isArray(data82)) {
                                                 let missing11;
                                                 if (data82.name === void 0 && (missing11 = "name") || data82.numel === void 0 && (missing11 = "numel") || data82.callNames === void 0 && (missing11 = "callNames") || data82.note === void 0 && (missing11 = "note")) {
-                                                  validate10.errors = [
-                                                    {
-                                                      instancePath: instancePath + "/valueMerged/" + i14,
-                                                      schemaPath: "#/properties/valueMerged/items/required",
-                                                      keyword: "required",
-                                                      params: { missingProperty: missing11 },
-                                                      message: "must have required property '" + missing11 + "'"
-                                                    }
-                                                  ];
+                                                  validate10.errors = [{ instancePath: instancePath + "/valueMerged/" + i14, schemaPath: "#/properties/valueMerged/items/required", keyword: "required", params: { missingProperty: missing11 }, message: "must have required property '" + missing11 + "'" }];
                                                   return false;
                                                 } else {
                                                   const _errs183 = errors;
                                                   for (const key13 in data82) {
                                                     if (!(key13 === "name" || key13 === "numel" || key13 === "callNames" || key13 === "note")) {
-                                                      validate10.errors = [
-                                                        {
-                                                          instancePath: instancePath + "/valueMerged/" + i14,
-                                                          schemaPath: "#/properties/valueMerged/items/additionalProperties",
-                                                          keyword: "additionalProperties",
-                                                          params: { additionalProperty: key13 },
-                                                          message: "must NOT have additional properties"
-                                                        }
-                                                      ];
+                                                      validate10.errors = [{ instancePath: instancePath + "/valueMerged/" + i14, schemaPath: "#/properties/valueMerged/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key13 }, message: "must NOT have additional properties" }];
                                                       return false;
                                                       break;
                                                     }
@@ -39409,27 +38616,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                       if (errors === _errs184) {
                                                         if (typeof data83 === "string") {
                                                           if (data83.length > 4096) {
-                                                            validate10.errors = [
-                                                              {
-                                                                instancePath: instancePath + "/valueMerged/" + i14 + "/name",
-                                                                schemaPath: "#/properties/valueMerged/items/properties/name/maxLength",
-                                                                keyword: "maxLength",
-                                                                params: { limit: 4096 },
-                                                                message: "must NOT have more than 4096 characters"
-                                                              }
-                                                            ];
+                                                            validate10.errors = [{ instancePath: instancePath + "/valueMerged/" + i14 + "/name", schemaPath: "#/properties/valueMerged/items/properties/name/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                                             return false;
                                                           }
                                                         } else {
-                                                          validate10.errors = [
-                                                            {
-                                                              instancePath: instancePath + "/valueMerged/" + i14 + "/name",
-                                                              schemaPath: "#/properties/valueMerged/items/properties/name/type",
-                                                              keyword: "type",
-                                                              params: { type: "string" },
-                                                              message: "must be string"
-                                                            }
-                                                          ];
+                                                          validate10.errors = [{ instancePath: instancePath + "/valueMerged/" + i14 + "/name", schemaPath: "#/properties/valueMerged/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                           return false;
                                                         }
                                                       }
@@ -39441,45 +38632,18 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                       if (data82.numel !== void 0) {
                                                         let data84 = data82.numel;
                                                         const _errs186 = errors;
-                                                        if (!(typeof data84 == "number" && !(data84 % 1) && !isNaN(data84) && isFinite(data84))) {
-                                                          validate10.errors = [
-                                                            {
-                                                              instancePath: instancePath + "/valueMerged/" + i14 + "/numel",
-                                                              schemaPath: "#/properties/valueMerged/items/properties/numel/type",
-                                                              keyword: "type",
-                                                              params: { type: "integer" },
-                                                              message: "must be integer"
-                                                            }
-                                                          ];
+                                                        if (!(typeof data84 == "number" && (!(data84 % 1) && !isNaN(data84)) && isFinite(data84))) {
+                                                          validate10.errors = [{ instancePath: instancePath + "/valueMerged/" + i14 + "/numel", schemaPath: "#/properties/valueMerged/items/properties/numel/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                                           return false;
                                                         }
                                                         if (errors === _errs186) {
                                                           if (typeof data84 == "number" && isFinite(data84)) {
                                                             if (data84 > 9007199254740991 || isNaN(data84)) {
-                                                              validate10.errors = [
-                                                                {
-                                                                  instancePath: instancePath + "/valueMerged/" + i14 + "/numel",
-                                                                  schemaPath: "#/properties/valueMerged/items/properties/numel/maximum",
-                                                                  keyword: "maximum",
-                                                                  params: {
-                                                                    comparison: "<=",
-                                                                    limit: 9007199254740991
-                                                                  },
-                                                                  message: "must be <= 9007199254740991"
-                                                                }
-                                                              ];
+                                                              validate10.errors = [{ instancePath: instancePath + "/valueMerged/" + i14 + "/numel", schemaPath: "#/properties/valueMerged/items/properties/numel/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
                                                               return false;
                                                             } else {
                                                               if (data84 < 0 || isNaN(data84)) {
-                                                                validate10.errors = [
-                                                                  {
-                                                                    instancePath: instancePath + "/valueMerged/" + i14 + "/numel",
-                                                                    schemaPath: "#/properties/valueMerged/items/properties/numel/minimum",
-                                                                    keyword: "minimum",
-                                                                    params: { comparison: ">=", limit: 0 },
-                                                                    message: "must be >= 0"
-                                                                  }
-                                                                ];
+                                                                validate10.errors = [{ instancePath: instancePath + "/valueMerged/" + i14 + "/numel", schemaPath: "#/properties/valueMerged/items/properties/numel/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
                                                                 return false;
                                                               }
                                                             }
@@ -39496,15 +38660,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                           if (errors === _errs188) {
                                                             if (Array.isArray(data85)) {
                                                               if (data85.length > 1e5) {
-                                                                validate10.errors = [
-                                                                  {
-                                                                    instancePath: instancePath + "/valueMerged/" + i14 + "/callNames",
-                                                                    schemaPath: "#/properties/valueMerged/items/properties/callNames/maxItems",
-                                                                    keyword: "maxItems",
-                                                                    params: { limit: 1e5 },
-                                                                    message: "must NOT have more than 100000 items"
-                                                                  }
-                                                                ];
+                                                                validate10.errors = [{ instancePath: instancePath + "/valueMerged/" + i14 + "/callNames", schemaPath: "#/properties/valueMerged/items/properties/callNames/maxItems", keyword: "maxItems", params: { limit: 1e5 }, message: "must NOT have more than 100000 items" }];
                                                                 return false;
                                                               } else {
                                                                 var valid31 = true;
@@ -39515,27 +38671,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                                   if (errors === _errs190) {
                                                                     if (typeof data86 === "string") {
                                                                       if (data86.length > 4096) {
-                                                                        validate10.errors = [
-                                                                          {
-                                                                            instancePath: instancePath + "/valueMerged/" + i14 + "/callNames/" + i15,
-                                                                            schemaPath: "#/properties/valueMerged/items/properties/callNames/items/maxLength",
-                                                                            keyword: "maxLength",
-                                                                            params: { limit: 4096 },
-                                                                            message: "must NOT have more than 4096 characters"
-                                                                          }
-                                                                        ];
+                                                                        validate10.errors = [{ instancePath: instancePath + "/valueMerged/" + i14 + "/callNames/" + i15, schemaPath: "#/properties/valueMerged/items/properties/callNames/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                                                         return false;
                                                                       }
                                                                     } else {
-                                                                      validate10.errors = [
-                                                                        {
-                                                                          instancePath: instancePath + "/valueMerged/" + i14 + "/callNames/" + i15,
-                                                                          schemaPath: "#/properties/valueMerged/items/properties/callNames/items/type",
-                                                                          keyword: "type",
-                                                                          params: { type: "string" },
-                                                                          message: "must be string"
-                                                                        }
-                                                                      ];
+                                                                      validate10.errors = [{ instancePath: instancePath + "/valueMerged/" + i14 + "/callNames/" + i15, schemaPath: "#/properties/valueMerged/items/properties/callNames/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                       return false;
                                                                     }
                                                                   }
@@ -39546,15 +38686,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                                 }
                                                               }
                                                             } else {
-                                                              validate10.errors = [
-                                                                {
-                                                                  instancePath: instancePath + "/valueMerged/" + i14 + "/callNames",
-                                                                  schemaPath: "#/properties/valueMerged/items/properties/callNames/type",
-                                                                  keyword: "type",
-                                                                  params: { type: "array" },
-                                                                  message: "must be array"
-                                                                }
-                                                              ];
+                                                              validate10.errors = [{ instancePath: instancePath + "/valueMerged/" + i14 + "/callNames", schemaPath: "#/properties/valueMerged/items/properties/callNames/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                                               return false;
                                                             }
                                                           }
@@ -39569,27 +38701,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                             if (errors === _errs192) {
                                                               if (typeof data87 === "string") {
                                                                 if (data87.length > 4096) {
-                                                                  validate10.errors = [
-                                                                    {
-                                                                      instancePath: instancePath + "/valueMerged/" + i14 + "/note",
-                                                                      schemaPath: "#/properties/valueMerged/items/properties/note/maxLength",
-                                                                      keyword: "maxLength",
-                                                                      params: { limit: 4096 },
-                                                                      message: "must NOT have more than 4096 characters"
-                                                                    }
-                                                                  ];
+                                                                  validate10.errors = [{ instancePath: instancePath + "/valueMerged/" + i14 + "/note", schemaPath: "#/properties/valueMerged/items/properties/note/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                                                   return false;
                                                                 }
                                                               } else {
-                                                                validate10.errors = [
-                                                                  {
-                                                                    instancePath: instancePath + "/valueMerged/" + i14 + "/note",
-                                                                    schemaPath: "#/properties/valueMerged/items/properties/note/type",
-                                                                    keyword: "type",
-                                                                    params: { type: "string" },
-                                                                    message: "must be string"
-                                                                  }
-                                                                ];
+                                                                validate10.errors = [{ instancePath: instancePath + "/valueMerged/" + i14 + "/note", schemaPath: "#/properties/valueMerged/items/properties/note/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                 return false;
                                                               }
                                                             }
@@ -39603,15 +38719,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                   }
                                                 }
                                               } else {
-                                                validate10.errors = [
-                                                  {
-                                                    instancePath: instancePath + "/valueMerged/" + i14,
-                                                    schemaPath: "#/properties/valueMerged/items/type",
-                                                    keyword: "type",
-                                                    params: { type: "object" },
-                                                    message: "must be object"
-                                                  }
-                                                ];
+                                                validate10.errors = [{ instancePath: instancePath + "/valueMerged/" + i14, schemaPath: "#/properties/valueMerged/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                                 return false;
                                               }
                                             }
@@ -39622,15 +38730,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                           }
                                         }
                                       } else {
-                                        validate10.errors = [
-                                          {
-                                            instancePath: instancePath + "/valueMerged",
-                                            schemaPath: "#/properties/valueMerged/type",
-                                            keyword: "type",
-                                            params: { type: "array" },
-                                            message: "must be array"
-                                          }
-                                        ];
+                                        validate10.errors = [{ instancePath: instancePath + "/valueMerged", schemaPath: "#/properties/valueMerged/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                         return false;
                                       }
                                     }
@@ -39645,15 +38745,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                       if (errors === _errs194) {
                                         if (Array.isArray(data88)) {
                                           if (data88.length > 1e6) {
-                                            validate10.errors = [
-                                              {
-                                                instancePath: instancePath + "/layers",
-                                                schemaPath: "#/properties/layers/maxItems",
-                                                keyword: "maxItems",
-                                                params: { limit: 1e6 },
-                                                message: "must NOT have more than 1000000 items"
-                                              }
-                                            ];
+                                            validate10.errors = [{ instancePath: instancePath + "/layers", schemaPath: "#/properties/layers/maxItems", keyword: "maxItems", params: { limit: 1e6 }, message: "must NOT have more than 1000000 items" }];
                                             return false;
                                           } else {
                                             var valid32 = true;
@@ -39665,32 +38757,13 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                 if (data89 && typeof data89 == "object" && !Array.isArray(data89)) {
                                                   let missing12;
                                                   if (data89.name === void 0 && (missing12 = "name") || data89.type === void 0 && (missing12 = "type") || data89.opTypes === void 0 && (missing12 = "opTypes") || data89.graph === void 0 && (missing12 = "graph") || data89.parameters === void 0 && (missing12 = "parameters") || data89.params === void 0 && (missing12 = "params") || data89.outputShapes === void 0 && (missing12 = "outputShapes") || data89.live === void 0 && (missing12 = "live") || data89.executions === void 0 && (missing12 = "executions")) {
-                                                    validate10.errors = [
-                                                      {
-                                                        instancePath: instancePath + "/layers/" + i16,
-                                                        schemaPath: "#/properties/layers/items/required",
-                                                        keyword: "required",
-                                                        params: { missingProperty: missing12 },
-                                                        message: "must have required property '" + missing12 + "'"
-                                                      }
-                                                    ];
+                                                    validate10.errors = [{ instancePath: instancePath + "/layers/" + i16, schemaPath: "#/properties/layers/items/required", keyword: "required", params: { missingProperty: missing12 }, message: "must have required property '" + missing12 + "'" }];
                                                     return false;
                                                   } else {
                                                     const _errs198 = errors;
                                                     for (const key14 in data89) {
-                                                      if (!func2.call(
-                                                        schema11.properties.layers.items.properties,
-                                                        key14
-                                                      )) {
-                                                        validate10.errors = [
-                                                          {
-                                                            instancePath: instancePath + "/layers/" + i16,
-                                                            schemaPath: "#/properties/layers/items/additionalProperties",
-                                                            keyword: "additionalProperties",
-                                                            params: { additionalProperty: key14 },
-                                                            message: "must NOT have additional properties"
-                                                          }
-                                                        ];
+                                                      if (!func2.call(schema11.properties.layers.items.properties, key14)) {
+                                                        validate10.errors = [{ instancePath: instancePath + "/layers/" + i16, schemaPath: "#/properties/layers/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key14 }, message: "must NOT have additional properties" }];
                                                         return false;
                                                         break;
                                                       }
@@ -39702,27 +38775,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                         if (errors === _errs199) {
                                                           if (typeof data90 === "string") {
                                                             if (data90.length > 4096) {
-                                                              validate10.errors = [
-                                                                {
-                                                                  instancePath: instancePath + "/layers/" + i16 + "/name",
-                                                                  schemaPath: "#/properties/layers/items/properties/name/maxLength",
-                                                                  keyword: "maxLength",
-                                                                  params: { limit: 4096 },
-                                                                  message: "must NOT have more than 4096 characters"
-                                                                }
-                                                              ];
+                                                              validate10.errors = [{ instancePath: instancePath + "/layers/" + i16 + "/name", schemaPath: "#/properties/layers/items/properties/name/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                                               return false;
                                                             }
                                                           } else {
-                                                            validate10.errors = [
-                                                              {
-                                                                instancePath: instancePath + "/layers/" + i16 + "/name",
-                                                                schemaPath: "#/properties/layers/items/properties/name/type",
-                                                                keyword: "type",
-                                                                params: { type: "string" },
-                                                                message: "must be string"
-                                                              }
-                                                            ];
+                                                            validate10.errors = [{ instancePath: instancePath + "/layers/" + i16 + "/name", schemaPath: "#/properties/layers/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                             return false;
                                                           }
                                                         }
@@ -39737,27 +38794,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                           if (errors === _errs201) {
                                                             if (typeof data91 === "string") {
                                                               if (data91.length > 4096) {
-                                                                validate10.errors = [
-                                                                  {
-                                                                    instancePath: instancePath + "/layers/" + i16 + "/type",
-                                                                    schemaPath: "#/properties/layers/items/properties/type/maxLength",
-                                                                    keyword: "maxLength",
-                                                                    params: { limit: 4096 },
-                                                                    message: "must NOT have more than 4096 characters"
-                                                                  }
-                                                                ];
+                                                                validate10.errors = [{ instancePath: instancePath + "/layers/" + i16 + "/type", schemaPath: "#/properties/layers/items/properties/type/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                                                 return false;
                                                               }
                                                             } else {
-                                                              validate10.errors = [
-                                                                {
-                                                                  instancePath: instancePath + "/layers/" + i16 + "/type",
-                                                                  schemaPath: "#/properties/layers/items/properties/type/type",
-                                                                  keyword: "type",
-                                                                  params: { type: "string" },
-                                                                  message: "must be string"
-                                                                }
-                                                              ];
+                                                              validate10.errors = [{ instancePath: instancePath + "/layers/" + i16 + "/type", schemaPath: "#/properties/layers/items/properties/type/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                               return false;
                                                             }
                                                           }
@@ -39772,15 +38813,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                             if (errors === _errs203) {
                                                               if (Array.isArray(data92)) {
                                                                 if (data92.length > 1e5) {
-                                                                  validate10.errors = [
-                                                                    {
-                                                                      instancePath: instancePath + "/layers/" + i16 + "/opTypes",
-                                                                      schemaPath: "#/properties/layers/items/properties/opTypes/maxItems",
-                                                                      keyword: "maxItems",
-                                                                      params: { limit: 1e5 },
-                                                                      message: "must NOT have more than 100000 items"
-                                                                    }
-                                                                  ];
+                                                                  validate10.errors = [{ instancePath: instancePath + "/layers/" + i16 + "/opTypes", schemaPath: "#/properties/layers/items/properties/opTypes/maxItems", keyword: "maxItems", params: { limit: 1e5 }, message: "must NOT have more than 100000 items" }];
                                                                   return false;
                                                                 } else {
                                                                   var valid34 = true;
@@ -39791,27 +38824,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                                     if (errors === _errs205) {
                                                                       if (typeof data93 === "string") {
                                                                         if (data93.length > 4096) {
-                                                                          validate10.errors = [
-                                                                            {
-                                                                              instancePath: instancePath + "/layers/" + i16 + "/opTypes/" + i17,
-                                                                              schemaPath: "#/properties/layers/items/properties/opTypes/items/maxLength",
-                                                                              keyword: "maxLength",
-                                                                              params: { limit: 4096 },
-                                                                              message: "must NOT have more than 4096 characters"
-                                                                            }
-                                                                          ];
+                                                                          validate10.errors = [{ instancePath: instancePath + "/layers/" + i16 + "/opTypes/" + i17, schemaPath: "#/properties/layers/items/properties/opTypes/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                                                           return false;
                                                                         }
                                                                       } else {
-                                                                        validate10.errors = [
-                                                                          {
-                                                                            instancePath: instancePath + "/layers/" + i16 + "/opTypes/" + i17,
-                                                                            schemaPath: "#/properties/layers/items/properties/opTypes/items/type",
-                                                                            keyword: "type",
-                                                                            params: { type: "string" },
-                                                                            message: "must be string"
-                                                                          }
-                                                                        ];
+                                                                        validate10.errors = [{ instancePath: instancePath + "/layers/" + i16 + "/opTypes/" + i17, schemaPath: "#/properties/layers/items/properties/opTypes/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                         return false;
                                                                       }
                                                                     }
@@ -39822,15 +38839,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                                   }
                                                                 }
                                                               } else {
-                                                                validate10.errors = [
-                                                                  {
-                                                                    instancePath: instancePath + "/layers/" + i16 + "/opTypes",
-                                                                    schemaPath: "#/properties/layers/items/properties/opTypes/type",
-                                                                    keyword: "type",
-                                                                    params: { type: "array" },
-                                                                    message: "must be array"
-                                                                  }
-                                                                ];
+                                                                validate10.errors = [{ instancePath: instancePath + "/layers/" + i16 + "/opTypes", schemaPath: "#/properties/layers/items/properties/opTypes/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                                                 return false;
                                                               }
                                                             }
@@ -39845,27 +38854,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                               if (errors === _errs207) {
                                                                 if (typeof data94 === "string") {
                                                                   if (data94.length > 4096) {
-                                                                    validate10.errors = [
-                                                                      {
-                                                                        instancePath: instancePath + "/layers/" + i16 + "/graph",
-                                                                        schemaPath: "#/properties/layers/items/properties/graph/maxLength",
-                                                                        keyword: "maxLength",
-                                                                        params: { limit: 4096 },
-                                                                        message: "must NOT have more than 4096 characters"
-                                                                      }
-                                                                    ];
+                                                                    validate10.errors = [{ instancePath: instancePath + "/layers/" + i16 + "/graph", schemaPath: "#/properties/layers/items/properties/graph/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                                                     return false;
                                                                   }
                                                                 } else {
-                                                                  validate10.errors = [
-                                                                    {
-                                                                      instancePath: instancePath + "/layers/" + i16 + "/graph",
-                                                                      schemaPath: "#/properties/layers/items/properties/graph/type",
-                                                                      keyword: "type",
-                                                                      params: { type: "string" },
-                                                                      message: "must be string"
-                                                                    }
-                                                                  ];
+                                                                  validate10.errors = [{ instancePath: instancePath + "/layers/" + i16 + "/graph", schemaPath: "#/properties/layers/items/properties/graph/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                   return false;
                                                                 }
                                                               }
@@ -39880,15 +38873,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                                 if (errors === _errs209) {
                                                                   if (Array.isArray(data95)) {
                                                                     if (data95.length > 1e5) {
-                                                                      validate10.errors = [
-                                                                        {
-                                                                          instancePath: instancePath + "/layers/" + i16 + "/parameters",
-                                                                          schemaPath: "#/properties/layers/items/properties/parameters/maxItems",
-                                                                          keyword: "maxItems",
-                                                                          params: { limit: 1e5 },
-                                                                          message: "must NOT have more than 100000 items"
-                                                                        }
-                                                                      ];
+                                                                      validate10.errors = [{ instancePath: instancePath + "/layers/" + i16 + "/parameters", schemaPath: "#/properties/layers/items/properties/parameters/maxItems", keyword: "maxItems", params: { limit: 1e5 }, message: "must NOT have more than 100000 items" }];
                                                                       return false;
                                                                     } else {
                                                                       var valid35 = true;
@@ -39899,27 +38884,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                                         if (errors === _errs211) {
                                                                           if (typeof data96 === "string") {
                                                                             if (data96.length > 4096) {
-                                                                              validate10.errors = [
-                                                                                {
-                                                                                  instancePath: instancePath + "/layers/" + i16 + "/parameters/" + i18,
-                                                                                  schemaPath: "#/properties/layers/items/properties/parameters/items/maxLength",
-                                                                                  keyword: "maxLength",
-                                                                                  params: { limit: 4096 },
-                                                                                  message: "must NOT have more than 4096 characters"
-                                                                                }
-                                                                              ];
+                                                                              validate10.errors = [{ instancePath: instancePath + "/layers/" + i16 + "/parameters/" + i18, schemaPath: "#/properties/layers/items/properties/parameters/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                                                               return false;
                                                                             }
                                                                           } else {
-                                                                            validate10.errors = [
-                                                                              {
-                                                                                instancePath: instancePath + "/layers/" + i16 + "/parameters/" + i18,
-                                                                                schemaPath: "#/properties/layers/items/properties/parameters/items/type",
-                                                                                keyword: "type",
-                                                                                params: { type: "string" },
-                                                                                message: "must be string"
-                                                                              }
-                                                                            ];
+                                                                            validate10.errors = [{ instancePath: instancePath + "/layers/" + i16 + "/parameters/" + i18, schemaPath: "#/properties/layers/items/properties/parameters/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                             return false;
                                                                           }
                                                                         }
@@ -39930,15 +38899,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                                       }
                                                                     }
                                                                   } else {
-                                                                    validate10.errors = [
-                                                                      {
-                                                                        instancePath: instancePath + "/layers/" + i16 + "/parameters",
-                                                                        schemaPath: "#/properties/layers/items/properties/parameters/type",
-                                                                        keyword: "type",
-                                                                        params: { type: "array" },
-                                                                        message: "must be array"
-                                                                      }
-                                                                    ];
+                                                                    validate10.errors = [{ instancePath: instancePath + "/layers/" + i16 + "/parameters", schemaPath: "#/properties/layers/items/properties/parameters/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                                                     return false;
                                                                   }
                                                                 }
@@ -39950,48 +38911,18 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                                 if (data89.params !== void 0) {
                                                                   let data97 = data89.params;
                                                                   const _errs213 = errors;
-                                                                  if (!(typeof data97 == "number" && !(data97 % 1) && !isNaN(data97) && isFinite(data97))) {
-                                                                    validate10.errors = [
-                                                                      {
-                                                                        instancePath: instancePath + "/layers/" + i16 + "/params",
-                                                                        schemaPath: "#/properties/layers/items/properties/params/type",
-                                                                        keyword: "type",
-                                                                        params: { type: "integer" },
-                                                                        message: "must be integer"
-                                                                      }
-                                                                    ];
+                                                                  if (!(typeof data97 == "number" && (!(data97 % 1) && !isNaN(data97)) && isFinite(data97))) {
+                                                                    validate10.errors = [{ instancePath: instancePath + "/layers/" + i16 + "/params", schemaPath: "#/properties/layers/items/properties/params/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                                                     return false;
                                                                   }
                                                                   if (errors === _errs213) {
                                                                     if (typeof data97 == "number" && isFinite(data97)) {
                                                                       if (data97 > 9007199254740991 || isNaN(data97)) {
-                                                                        validate10.errors = [
-                                                                          {
-                                                                            instancePath: instancePath + "/layers/" + i16 + "/params",
-                                                                            schemaPath: "#/properties/layers/items/properties/params/maximum",
-                                                                            keyword: "maximum",
-                                                                            params: {
-                                                                              comparison: "<=",
-                                                                              limit: 9007199254740991
-                                                                            },
-                                                                            message: "must be <= 9007199254740991"
-                                                                          }
-                                                                        ];
+                                                                        validate10.errors = [{ instancePath: instancePath + "/layers/" + i16 + "/params", schemaPath: "#/properties/layers/items/properties/params/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
                                                                         return false;
                                                                       } else {
                                                                         if (data97 < 0 || isNaN(data97)) {
-                                                                          validate10.errors = [
-                                                                            {
-                                                                              instancePath: instancePath + "/layers/" + i16 + "/params",
-                                                                              schemaPath: "#/properties/layers/items/properties/params/minimum",
-                                                                              keyword: "minimum",
-                                                                              params: {
-                                                                                comparison: ">=",
-                                                                                limit: 0
-                                                                              },
-                                                                              message: "must be >= 0"
-                                                                            }
-                                                                          ];
+                                                                          validate10.errors = [{ instancePath: instancePath + "/layers/" + i16 + "/params", schemaPath: "#/properties/layers/items/properties/params/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
                                                                           return false;
                                                                         }
                                                                       }
@@ -40009,13 +38940,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                                     let valid36 = false;
                                                                     const _errs217 = errors;
                                                                     if (data98 !== null) {
-                                                                      const err10 = {
-                                                                        instancePath: instancePath + "/layers/" + i16 + "/outputShapes",
-                                                                        schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/0/type",
-                                                                        keyword: "type",
-                                                                        params: { type: "null" },
-                                                                        message: "must be null"
-                                                                      };
+                                                                      const err10 = { instancePath: instancePath + "/layers/" + i16 + "/outputShapes", schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/0/type", keyword: "type", params: { type: "null" }, message: "must be null" };
                                                                       if (vErrors === null) {
                                                                         vErrors = [err10];
                                                                       } else {
@@ -40030,13 +38955,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                                       if (errors === _errs219) {
                                                                         if (Array.isArray(data98)) {
                                                                           if (data98.length > 1e3) {
-                                                                            const err11 = {
-                                                                              instancePath: instancePath + "/layers/" + i16 + "/outputShapes",
-                                                                              schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/maxItems",
-                                                                              keyword: "maxItems",
-                                                                              params: { limit: 1e3 },
-                                                                              message: "must NOT have more than 1000 items"
-                                                                            };
+                                                                            const err11 = { instancePath: instancePath + "/layers/" + i16 + "/outputShapes", schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/maxItems", keyword: "maxItems", params: { limit: 1e3 }, message: "must NOT have more than 1000 items" };
                                                                             if (vErrors === null) {
                                                                               vErrors = [err11];
                                                                             } else {
@@ -40052,13 +38971,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                                               if (errors === _errs221) {
                                                                                 if (Array.isArray(data99)) {
                                                                                   if (data99.length > 64) {
-                                                                                    const err12 = {
-                                                                                      instancePath: instancePath + "/layers/" + i16 + "/outputShapes/" + i19,
-                                                                                      schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/maxItems",
-                                                                                      keyword: "maxItems",
-                                                                                      params: { limit: 64 },
-                                                                                      message: "must NOT have more than 64 items"
-                                                                                    };
+                                                                                    const err12 = { instancePath: instancePath + "/layers/" + i16 + "/outputShapes/" + i19, schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/maxItems", keyword: "maxItems", params: { limit: 64 }, message: "must NOT have more than 64 items" };
                                                                                     if (vErrors === null) {
                                                                                       vErrors = [err12];
                                                                                     } else {
@@ -40074,16 +38987,8 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                                                       const _errs224 = errors;
                                                                                       let valid39 = false;
                                                                                       const _errs225 = errors;
-                                                                                      if (!(typeof data100 == "number" && !(data100 % 1) && !isNaN(data100) && isFinite(data100))) {
-                                                                                        const err13 = {
-                                                                                          instancePath: instancePath + "/layers/" + i16 + "/outputShapes/" + i19 + "/" + i20,
-                                                                                          schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/items/anyOf/0/type",
-                                                                                          keyword: "type",
-                                                                                          params: {
-                                                                                            type: "integer"
-                                                                                          },
-                                                                                          message: "must be integer"
-                                                                                        };
+                                                                                      if (!(typeof data100 == "number" && (!(data100 % 1) && !isNaN(data100)) && isFinite(data100))) {
+                                                                                        const err13 = { instancePath: instancePath + "/layers/" + i16 + "/outputShapes/" + i19 + "/" + i20, schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/items/anyOf/0/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
                                                                                         if (vErrors === null) {
                                                                                           vErrors = [err13];
                                                                                         } else {
@@ -40094,46 +38999,20 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                                                       if (errors === _errs225) {
                                                                                         if (typeof data100 == "number" && isFinite(data100)) {
                                                                                           if (data100 > 9007199254740991 || isNaN(data100)) {
-                                                                                            const err14 = {
-                                                                                              instancePath: instancePath + "/layers/" + i16 + "/outputShapes/" + i19 + "/" + i20,
-                                                                                              schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/items/anyOf/0/maximum",
-                                                                                              keyword: "maximum",
-                                                                                              params: {
-                                                                                                comparison: "<=",
-                                                                                                limit: 9007199254740991
-                                                                                              },
-                                                                                              message: "must be <= 9007199254740991"
-                                                                                            };
+                                                                                            const err14 = { instancePath: instancePath + "/layers/" + i16 + "/outputShapes/" + i19 + "/" + i20, schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/items/anyOf/0/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" };
                                                                                             if (vErrors === null) {
-                                                                                              vErrors = [
-                                                                                                err14
-                                                                                              ];
+                                                                                              vErrors = [err14];
                                                                                             } else {
-                                                                                              vErrors.push(
-                                                                                                err14
-                                                                                              );
+                                                                                              vErrors.push(err14);
                                                                                             }
                                                                                             errors++;
                                                                                           } else {
                                                                                             if (data100 < 0 || isNaN(data100)) {
-                                                                                              const err15 = {
-                                                                                                instancePath: instancePath + "/layers/" + i16 + "/outputShapes/" + i19 + "/" + i20,
-                                                                                                schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/items/anyOf/0/minimum",
-                                                                                                keyword: "minimum",
-                                                                                                params: {
-                                                                                                  comparison: ">=",
-                                                                                                  limit: 0
-                                                                                                },
-                                                                                                message: "must be >= 0"
-                                                                                              };
+                                                                                              const err15 = { instancePath: instancePath + "/layers/" + i16 + "/outputShapes/" + i19 + "/" + i20, schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/items/anyOf/0/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" };
                                                                                               if (vErrors === null) {
-                                                                                                vErrors = [
-                                                                                                  err15
-                                                                                                ];
+                                                                                                vErrors = [err15];
                                                                                               } else {
-                                                                                                vErrors.push(
-                                                                                                  err15
-                                                                                                );
+                                                                                                vErrors.push(err15);
                                                                                               }
                                                                                               errors++;
                                                                                             }
@@ -40147,44 +39026,20 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                                                         if (errors === _errs227) {
                                                                                           if (typeof data100 === "string") {
                                                                                             if (data100.length > 4096) {
-                                                                                              const err16 = {
-                                                                                                instancePath: instancePath + "/layers/" + i16 + "/outputShapes/" + i19 + "/" + i20,
-                                                                                                schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/items/anyOf/1/maxLength",
-                                                                                                keyword: "maxLength",
-                                                                                                params: {
-                                                                                                  limit: 4096
-                                                                                                },
-                                                                                                message: "must NOT have more than 4096 characters"
-                                                                                              };
+                                                                                              const err16 = { instancePath: instancePath + "/layers/" + i16 + "/outputShapes/" + i19 + "/" + i20, schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/items/anyOf/1/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" };
                                                                                               if (vErrors === null) {
-                                                                                                vErrors = [
-                                                                                                  err16
-                                                                                                ];
+                                                                                                vErrors = [err16];
                                                                                               } else {
-                                                                                                vErrors.push(
-                                                                                                  err16
-                                                                                                );
+                                                                                                vErrors.push(err16);
                                                                                               }
                                                                                               errors++;
                                                                                             }
                                                                                           } else {
-                                                                                            const err17 = {
-                                                                                              instancePath: instancePath + "/layers/" + i16 + "/outputShapes/" + i19 + "/" + i20,
-                                                                                              schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/items/anyOf/1/type",
-                                                                                              keyword: "type",
-                                                                                              params: {
-                                                                                                type: "string"
-                                                                                              },
-                                                                                              message: "must be string"
-                                                                                            };
+                                                                                            const err17 = { instancePath: instancePath + "/layers/" + i16 + "/outputShapes/" + i19 + "/" + i20, schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/items/anyOf/1/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                                                                                             if (vErrors === null) {
-                                                                                              vErrors = [
-                                                                                                err17
-                                                                                              ];
+                                                                                              vErrors = [err17];
                                                                                             } else {
-                                                                                              vErrors.push(
-                                                                                                err17
-                                                                                              );
+                                                                                              vErrors.push(err17);
                                                                                             }
                                                                                             errors++;
                                                                                           }
@@ -40194,23 +39049,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                                                         if (!valid39) {
                                                                                           const _errs229 = errors;
                                                                                           if (data100 !== null) {
-                                                                                            const err18 = {
-                                                                                              instancePath: instancePath + "/layers/" + i16 + "/outputShapes/" + i19 + "/" + i20,
-                                                                                              schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/items/anyOf/2/type",
-                                                                                              keyword: "type",
-                                                                                              params: {
-                                                                                                type: "null"
-                                                                                              },
-                                                                                              message: "must be null"
-                                                                                            };
+                                                                                            const err18 = { instancePath: instancePath + "/layers/" + i16 + "/outputShapes/" + i19 + "/" + i20, schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/items/anyOf/2/type", keyword: "type", params: { type: "null" }, message: "must be null" };
                                                                                             if (vErrors === null) {
-                                                                                              vErrors = [
-                                                                                                err18
-                                                                                              ];
+                                                                                              vErrors = [err18];
                                                                                             } else {
-                                                                                              vErrors.push(
-                                                                                                err18
-                                                                                              );
+                                                                                              vErrors.push(err18);
                                                                                             }
                                                                                             errors++;
                                                                                           }
@@ -40219,13 +39062,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                                                         }
                                                                                       }
                                                                                       if (!valid39) {
-                                                                                        const err19 = {
-                                                                                          instancePath: instancePath + "/layers/" + i16 + "/outputShapes/" + i19 + "/" + i20,
-                                                                                          schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/items/anyOf",
-                                                                                          keyword: "anyOf",
-                                                                                          params: {},
-                                                                                          message: "must match a schema in anyOf"
-                                                                                        };
+                                                                                        const err19 = { instancePath: instancePath + "/layers/" + i16 + "/outputShapes/" + i19 + "/" + i20, schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/items/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf" };
                                                                                         if (vErrors === null) {
                                                                                           vErrors = [err19];
                                                                                         } else {
@@ -40249,13 +39086,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                                                     }
                                                                                   }
                                                                                 } else {
-                                                                                  const err20 = {
-                                                                                    instancePath: instancePath + "/layers/" + i16 + "/outputShapes/" + i19,
-                                                                                    schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/type",
-                                                                                    keyword: "type",
-                                                                                    params: { type: "array" },
-                                                                                    message: "must be array"
-                                                                                  };
+                                                                                  const err20 = { instancePath: instancePath + "/layers/" + i16 + "/outputShapes/" + i19, schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/type", keyword: "type", params: { type: "array" }, message: "must be array" };
                                                                                   if (vErrors === null) {
                                                                                     vErrors = [err20];
                                                                                   } else {
@@ -40271,13 +39102,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                                             }
                                                                           }
                                                                         } else {
-                                                                          const err21 = {
-                                                                            instancePath: instancePath + "/layers/" + i16 + "/outputShapes",
-                                                                            schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/type",
-                                                                            keyword: "type",
-                                                                            params: { type: "array" },
-                                                                            message: "must be array"
-                                                                          };
+                                                                          const err21 = { instancePath: instancePath + "/layers/" + i16 + "/outputShapes", schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/type", keyword: "type", params: { type: "array" }, message: "must be array" };
                                                                           if (vErrors === null) {
                                                                             vErrors = [err21];
                                                                           } else {
@@ -40290,13 +39115,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                                       valid36 = valid36 || _valid2;
                                                                     }
                                                                     if (!valid36) {
-                                                                      const err22 = {
-                                                                        instancePath: instancePath + "/layers/" + i16 + "/outputShapes",
-                                                                        schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf",
-                                                                        keyword: "anyOf",
-                                                                        params: {},
-                                                                        message: "must match a schema in anyOf"
-                                                                      };
+                                                                      const err22 = { instancePath: instancePath + "/layers/" + i16 + "/outputShapes", schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf" };
                                                                       if (vErrors === null) {
                                                                         vErrors = [err22];
                                                                       } else {
@@ -40323,15 +39142,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                                     if (data89.live !== void 0) {
                                                                       const _errs231 = errors;
                                                                       if (typeof data89.live !== "boolean") {
-                                                                        validate10.errors = [
-                                                                          {
-                                                                            instancePath: instancePath + "/layers/" + i16 + "/live",
-                                                                            schemaPath: "#/properties/layers/items/properties/live/type",
-                                                                            keyword: "type",
-                                                                            params: { type: "boolean" },
-                                                                            message: "must be boolean"
-                                                                          }
-                                                                        ];
+                                                                        validate10.errors = [{ instancePath: instancePath + "/layers/" + i16 + "/live", schemaPath: "#/properties/layers/items/properties/live/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" }];
                                                                         return false;
                                                                       }
                                                                       var valid33 = _errs231 === errors;
@@ -40342,48 +39153,18 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                                       if (data89.executions !== void 0) {
                                                                         let data102 = data89.executions;
                                                                         const _errs233 = errors;
-                                                                        if (!(typeof data102 == "number" && !(data102 % 1) && !isNaN(data102) && isFinite(data102))) {
-                                                                          validate10.errors = [
-                                                                            {
-                                                                              instancePath: instancePath + "/layers/" + i16 + "/executions",
-                                                                              schemaPath: "#/properties/layers/items/properties/executions/type",
-                                                                              keyword: "type",
-                                                                              params: { type: "integer" },
-                                                                              message: "must be integer"
-                                                                            }
-                                                                          ];
+                                                                        if (!(typeof data102 == "number" && (!(data102 % 1) && !isNaN(data102)) && isFinite(data102))) {
+                                                                          validate10.errors = [{ instancePath: instancePath + "/layers/" + i16 + "/executions", schemaPath: "#/properties/layers/items/properties/executions/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                                                           return false;
                                                                         }
                                                                         if (errors === _errs233) {
                                                                           if (typeof data102 == "number" && isFinite(data102)) {
                                                                             if (data102 > 9007199254740991 || isNaN(data102)) {
-                                                                              validate10.errors = [
-                                                                                {
-                                                                                  instancePath: instancePath + "/layers/" + i16 + "/executions",
-                                                                                  schemaPath: "#/properties/layers/items/properties/executions/maximum",
-                                                                                  keyword: "maximum",
-                                                                                  params: {
-                                                                                    comparison: "<=",
-                                                                                    limit: 9007199254740991
-                                                                                  },
-                                                                                  message: "must be <= 9007199254740991"
-                                                                                }
-                                                                              ];
+                                                                              validate10.errors = [{ instancePath: instancePath + "/layers/" + i16 + "/executions", schemaPath: "#/properties/layers/items/properties/executions/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
                                                                               return false;
                                                                             } else {
                                                                               if (data102 < 0 || isNaN(data102)) {
-                                                                                validate10.errors = [
-                                                                                  {
-                                                                                    instancePath: instancePath + "/layers/" + i16 + "/executions",
-                                                                                    schemaPath: "#/properties/layers/items/properties/executions/minimum",
-                                                                                    keyword: "minimum",
-                                                                                    params: {
-                                                                                      comparison: ">=",
-                                                                                      limit: 0
-                                                                                    },
-                                                                                    message: "must be >= 0"
-                                                                                  }
-                                                                                ];
+                                                                                validate10.errors = [{ instancePath: instancePath + "/layers/" + i16 + "/executions", schemaPath: "#/properties/layers/items/properties/executions/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
                                                                                 return false;
                                                                               }
                                                                             }
@@ -40404,15 +39185,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                     }
                                                   }
                                                 } else {
-                                                  validate10.errors = [
-                                                    {
-                                                      instancePath: instancePath + "/layers/" + i16,
-                                                      schemaPath: "#/properties/layers/items/type",
-                                                      keyword: "type",
-                                                      params: { type: "object" },
-                                                      message: "must be object"
-                                                    }
-                                                  ];
+                                                  validate10.errors = [{ instancePath: instancePath + "/layers/" + i16, schemaPath: "#/properties/layers/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                                   return false;
                                                 }
                                               }
@@ -40423,15 +39196,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                             }
                                           }
                                         } else {
-                                          validate10.errors = [
-                                            {
-                                              instancePath: instancePath + "/layers",
-                                              schemaPath: "#/properties/layers/type",
-                                              keyword: "type",
-                                              params: { type: "array" },
-                                              message: "must be array"
-                                            }
-                                          ];
+                                          validate10.errors = [{ instancePath: instancePath + "/layers", schemaPath: "#/properties/layers/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                           return false;
                                         }
                                       }
@@ -40446,15 +39211,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                         if (errors === _errs235) {
                                           if (Array.isArray(data103)) {
                                             if (data103.length > 1e3) {
-                                              validate10.errors = [
-                                                {
-                                                  instancePath: instancePath + "/notes",
-                                                  schemaPath: "#/properties/notes/maxItems",
-                                                  keyword: "maxItems",
-                                                  params: { limit: 1e3 },
-                                                  message: "must NOT have more than 1000 items"
-                                                }
-                                              ];
+                                              validate10.errors = [{ instancePath: instancePath + "/notes", schemaPath: "#/properties/notes/maxItems", keyword: "maxItems", params: { limit: 1e3 }, message: "must NOT have more than 1000 items" }];
                                               return false;
                                             } else {
                                               var valid40 = true;
@@ -40465,27 +39222,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                 if (errors === _errs237) {
                                                   if (typeof data104 === "string") {
                                                     if (data104.length > 4096) {
-                                                      validate10.errors = [
-                                                        {
-                                                          instancePath: instancePath + "/notes/" + i21,
-                                                          schemaPath: "#/properties/notes/items/maxLength",
-                                                          keyword: "maxLength",
-                                                          params: { limit: 4096 },
-                                                          message: "must NOT have more than 4096 characters"
-                                                        }
-                                                      ];
+                                                      validate10.errors = [{ instancePath: instancePath + "/notes/" + i21, schemaPath: "#/properties/notes/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                                       return false;
                                                     }
                                                   } else {
-                                                    validate10.errors = [
-                                                      {
-                                                        instancePath: instancePath + "/notes/" + i21,
-                                                        schemaPath: "#/properties/notes/items/type",
-                                                        keyword: "type",
-                                                        params: { type: "string" },
-                                                        message: "must be string"
-                                                      }
-                                                    ];
+                                                    validate10.errors = [{ instancePath: instancePath + "/notes/" + i21, schemaPath: "#/properties/notes/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                     return false;
                                                   }
                                                 }
@@ -40496,15 +39237,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                               }
                                             }
                                           } else {
-                                            validate10.errors = [
-                                              {
-                                                instancePath: instancePath + "/notes",
-                                                schemaPath: "#/properties/notes/type",
-                                                keyword: "type",
-                                                params: { type: "array" },
-                                                message: "must be array"
-                                              }
-                                            ];
+                                            validate10.errors = [{ instancePath: instancePath + "/notes", schemaPath: "#/properties/notes/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                             return false;
                                           }
                                         }
@@ -40519,15 +39252,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                           if (errors === _errs239) {
                                             if (Array.isArray(data105)) {
                                               if (data105.length > 64) {
-                                                validate10.errors = [
-                                                  {
-                                                    instancePath: instancePath + "/timings",
-                                                    schemaPath: "#/properties/timings/maxItems",
-                                                    keyword: "maxItems",
-                                                    params: { limit: 64 },
-                                                    message: "must NOT have more than 64 items"
-                                                  }
-                                                ];
+                                                validate10.errors = [{ instancePath: instancePath + "/timings", schemaPath: "#/properties/timings/maxItems", keyword: "maxItems", params: { limit: 64 }, message: "must NOT have more than 64 items" }];
                                                 return false;
                                               } else {
                                                 var valid41 = true;
@@ -40539,29 +39264,13 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                     if (data106 && typeof data106 == "object" && !Array.isArray(data106)) {
                                                       let missing13;
                                                       if (data106.phase === void 0 && (missing13 = "phase") || data106.ms === void 0 && (missing13 = "ms") || data106.peakRssBytes === void 0 && (missing13 = "peakRssBytes")) {
-                                                        validate10.errors = [
-                                                          {
-                                                            instancePath: instancePath + "/timings/" + i22,
-                                                            schemaPath: "#/properties/timings/items/required",
-                                                            keyword: "required",
-                                                            params: { missingProperty: missing13 },
-                                                            message: "must have required property '" + missing13 + "'"
-                                                          }
-                                                        ];
+                                                        validate10.errors = [{ instancePath: instancePath + "/timings/" + i22, schemaPath: "#/properties/timings/items/required", keyword: "required", params: { missingProperty: missing13 }, message: "must have required property '" + missing13 + "'" }];
                                                         return false;
                                                       } else {
                                                         const _errs243 = errors;
                                                         for (const key15 in data106) {
                                                           if (!(key15 === "phase" || key15 === "ms" || key15 === "peakRssBytes")) {
-                                                            validate10.errors = [
-                                                              {
-                                                                instancePath: instancePath + "/timings/" + i22,
-                                                                schemaPath: "#/properties/timings/items/additionalProperties",
-                                                                keyword: "additionalProperties",
-                                                                params: { additionalProperty: key15 },
-                                                                message: "must NOT have additional properties"
-                                                              }
-                                                            ];
+                                                            validate10.errors = [{ instancePath: instancePath + "/timings/" + i22, schemaPath: "#/properties/timings/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key15 }, message: "must NOT have additional properties" }];
                                                             return false;
                                                             break;
                                                           }
@@ -40573,27 +39282,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                             if (errors === _errs244) {
                                                               if (typeof data107 === "string") {
                                                                 if (data107.length > 4096) {
-                                                                  validate10.errors = [
-                                                                    {
-                                                                      instancePath: instancePath + "/timings/" + i22 + "/phase",
-                                                                      schemaPath: "#/properties/timings/items/properties/phase/maxLength",
-                                                                      keyword: "maxLength",
-                                                                      params: { limit: 4096 },
-                                                                      message: "must NOT have more than 4096 characters"
-                                                                    }
-                                                                  ];
+                                                                  validate10.errors = [{ instancePath: instancePath + "/timings/" + i22 + "/phase", schemaPath: "#/properties/timings/items/properties/phase/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                                                   return false;
                                                                 }
                                                               } else {
-                                                                validate10.errors = [
-                                                                  {
-                                                                    instancePath: instancePath + "/timings/" + i22 + "/phase",
-                                                                    schemaPath: "#/properties/timings/items/properties/phase/type",
-                                                                    keyword: "type",
-                                                                    params: { type: "string" },
-                                                                    message: "must be string"
-                                                                  }
-                                                                ];
+                                                                validate10.errors = [{ instancePath: instancePath + "/timings/" + i22 + "/phase", schemaPath: "#/properties/timings/items/properties/phase/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                 return false;
                                                               }
                                                             }
@@ -40608,46 +39301,16 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                               if (errors === _errs246) {
                                                                 if (typeof data108 == "number" && isFinite(data108)) {
                                                                   if (data108 > 1e12 || isNaN(data108)) {
-                                                                    validate10.errors = [
-                                                                      {
-                                                                        instancePath: instancePath + "/timings/" + i22 + "/ms",
-                                                                        schemaPath: "#/properties/timings/items/properties/ms/maximum",
-                                                                        keyword: "maximum",
-                                                                        params: {
-                                                                          comparison: "<=",
-                                                                          limit: 1e12
-                                                                        },
-                                                                        message: "must be <= 1000000000000"
-                                                                      }
-                                                                    ];
+                                                                    validate10.errors = [{ instancePath: instancePath + "/timings/" + i22 + "/ms", schemaPath: "#/properties/timings/items/properties/ms/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1e12 }, message: "must be <= 1000000000000" }];
                                                                     return false;
                                                                   } else {
                                                                     if (data108 < 0 || isNaN(data108)) {
-                                                                      validate10.errors = [
-                                                                        {
-                                                                          instancePath: instancePath + "/timings/" + i22 + "/ms",
-                                                                          schemaPath: "#/properties/timings/items/properties/ms/minimum",
-                                                                          keyword: "minimum",
-                                                                          params: {
-                                                                            comparison: ">=",
-                                                                            limit: 0
-                                                                          },
-                                                                          message: "must be >= 0"
-                                                                        }
-                                                                      ];
+                                                                      validate10.errors = [{ instancePath: instancePath + "/timings/" + i22 + "/ms", schemaPath: "#/properties/timings/items/properties/ms/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
                                                                       return false;
                                                                     }
                                                                   }
                                                                 } else {
-                                                                  validate10.errors = [
-                                                                    {
-                                                                      instancePath: instancePath + "/timings/" + i22 + "/ms",
-                                                                      schemaPath: "#/properties/timings/items/properties/ms/type",
-                                                                      keyword: "type",
-                                                                      params: { type: "number" },
-                                                                      message: "must be number"
-                                                                    }
-                                                                  ];
+                                                                  validate10.errors = [{ instancePath: instancePath + "/timings/" + i22 + "/ms", schemaPath: "#/properties/timings/items/properties/ms/type", keyword: "type", params: { type: "number" }, message: "must be number" }];
                                                                   return false;
                                                                 }
                                                               }
@@ -40659,48 +39322,18 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                               if (data106.peakRssBytes !== void 0) {
                                                                 let data109 = data106.peakRssBytes;
                                                                 const _errs248 = errors;
-                                                                if (!(typeof data109 == "number" && !(data109 % 1) && !isNaN(data109) && isFinite(data109))) {
-                                                                  validate10.errors = [
-                                                                    {
-                                                                      instancePath: instancePath + "/timings/" + i22 + "/peakRssBytes",
-                                                                      schemaPath: "#/properties/timings/items/properties/peakRssBytes/type",
-                                                                      keyword: "type",
-                                                                      params: { type: "integer" },
-                                                                      message: "must be integer"
-                                                                    }
-                                                                  ];
+                                                                if (!(typeof data109 == "number" && (!(data109 % 1) && !isNaN(data109)) && isFinite(data109))) {
+                                                                  validate10.errors = [{ instancePath: instancePath + "/timings/" + i22 + "/peakRssBytes", schemaPath: "#/properties/timings/items/properties/peakRssBytes/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                                                   return false;
                                                                 }
                                                                 if (errors === _errs248) {
                                                                   if (typeof data109 == "number" && isFinite(data109)) {
                                                                     if (data109 > 9007199254740991 || isNaN(data109)) {
-                                                                      validate10.errors = [
-                                                                        {
-                                                                          instancePath: instancePath + "/timings/" + i22 + "/peakRssBytes",
-                                                                          schemaPath: "#/properties/timings/items/properties/peakRssBytes/maximum",
-                                                                          keyword: "maximum",
-                                                                          params: {
-                                                                            comparison: "<=",
-                                                                            limit: 9007199254740991
-                                                                          },
-                                                                          message: "must be <= 9007199254740991"
-                                                                        }
-                                                                      ];
+                                                                      validate10.errors = [{ instancePath: instancePath + "/timings/" + i22 + "/peakRssBytes", schemaPath: "#/properties/timings/items/properties/peakRssBytes/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
                                                                       return false;
                                                                     } else {
                                                                       if (data109 < 0 || isNaN(data109)) {
-                                                                        validate10.errors = [
-                                                                          {
-                                                                            instancePath: instancePath + "/timings/" + i22 + "/peakRssBytes",
-                                                                            schemaPath: "#/properties/timings/items/properties/peakRssBytes/minimum",
-                                                                            keyword: "minimum",
-                                                                            params: {
-                                                                              comparison: ">=",
-                                                                              limit: 0
-                                                                            },
-                                                                            message: "must be >= 0"
-                                                                          }
-                                                                        ];
+                                                                        validate10.errors = [{ instancePath: instancePath + "/timings/" + i22 + "/peakRssBytes", schemaPath: "#/properties/timings/items/properties/peakRssBytes/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
                                                                         return false;
                                                                       }
                                                                     }
@@ -40715,15 +39348,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                         }
                                                       }
                                                     } else {
-                                                      validate10.errors = [
-                                                        {
-                                                          instancePath: instancePath + "/timings/" + i22,
-                                                          schemaPath: "#/properties/timings/items/type",
-                                                          keyword: "type",
-                                                          params: { type: "object" },
-                                                          message: "must be object"
-                                                        }
-                                                      ];
+                                                      validate10.errors = [{ instancePath: instancePath + "/timings/" + i22, schemaPath: "#/properties/timings/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                                       return false;
                                                     }
                                                   }
@@ -40734,15 +39359,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                 }
                                               }
                                             } else {
-                                              validate10.errors = [
-                                                {
-                                                  instancePath: instancePath + "/timings",
-                                                  schemaPath: "#/properties/timings/type",
-                                                  keyword: "type",
-                                                  params: { type: "array" },
-                                                  message: "must be array"
-                                                }
-                                              ];
+                                              validate10.errors = [{ instancePath: instancePath + "/timings", schemaPath: "#/properties/timings/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                               return false;
                                             }
                                           }
@@ -40768,15 +39385,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
         }
       }
     } else {
-      validate10.errors = [
-        {
-          instancePath,
-          schemaPath: "#/type",
-          keyword: "type",
-          params: { type: "object" },
-          message: "must be object"
-        }
-      ];
+      validate10.errors = [{ instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
       return false;
     }
   }
@@ -41079,10 +39688,10 @@ function parseJson(text4, path5) {
     throw new UntrustedInputError(`${path5}: not valid JSON (${error2.message})`);
   }
 }
-function validate2(schema2, value, path5, what) {
+function validate2(schema, value, path5, what) {
   try {
     assertCleanStrings(value);
-    return schema2(value, "");
+    return schema(value, "");
   } catch (error2) {
     if (error2 instanceof SchemaError) {
       throw new UntrustedInputError(

@@ -10,7 +10,7 @@ import { after, test } from 'node:test';
 import { findDuplicates } from '../src/analysis/duplicates.ts';
 import { walkModel } from '../src/analysis/graph-walk.ts';
 import { readModel } from '../src/onnx/read-model.ts';
-import { onnxRoot } from '../src/onnx/stream-decode.ts';
+import { onnxRoot } from '../src/onnx/onnx-reflection.ts';
 import { TensorReader } from '../src/onnx/tensor-bytes.ts';
 import { analyzeFile } from '../src/pipeline/analyze-file.ts';
 import type { Report } from '../src/report/report.ts';

@@ -1,60 +1,64 @@
 // A thin streaming layer over protobufjs: it walks the messages that can hold weights (model, graph,
 // node, attribute, tensor) field by field through a ByteSource, records where each weight payload lies
 // instead of reading it, and hands every other sub-message to protobufjs to decode whole. Which field is
-// what comes from protobufjs' reflection of onnx.proto, not from hand-written per-message code.
-import protobuf from 'protobufjs/light.js';
+// what, and the decoders, are generated from onnx.proto (scripts/gen-onnx-proto.ts: protobufjs' static
+// code and a table of fields), not hand-written per message, and nothing is built at run time.
+import protobuf from 'protobufjs/minimal.js';
 import type { ByteSource } from './byte-source.ts';
-import { ONNX_PROTO_JSON } from './onnx-proto.generated.ts';
+import { ONNX_FIELDS, type FieldInfo, type MessageName } from './onnx-fields.generated.ts';
+import { onnx } from './onnx-proto.static.generated.ts';
 import { WireFormatError } from './wire.ts';
 
 export { WireFormatError };
 
-interface Schema {
-  root: protobuf.Root;
-  model: protobuf.Type;
-  tensor: protobuf.Type;
-  /** Messages that may contain weights, walked field by field; all others are small and decoded whole. */
-  streamed: Set<protobuf.Type>;
-  /** Always walked, so that every initializer's payload stays in the file however small the model. */
-  alwaysWalked: Set<protobuf.Type>;
+/** A message type: its fields by number and protobufjs' static decoder for it. */
+interface MessageType {
+  name: MessageName;
+  fieldsById: Record<number, Field>;
+  decode(bytes: Uint8Array): object;
+  toObject(message: object, options: protobuf.IConversionOptions): Decoded;
 }
 
-let schema: Schema | undefined;
-
-/**
- * onnx.proto's types, built on first use rather than at load: building them costs a CLI start ~10 ms,
- * which a trace spends better starting its worker process.
- */
-function onnxSchema(): Schema {
-  if (schema) return schema;
-  const root = protobuf.Root.fromJSON(ONNX_PROTO_JSON as unknown as protobuf.INamespace);
-  root.resolveAll();
-  const tensor = root.lookupType('onnx.TensorProto');
-  schema = {
-    root,
-    model: root.lookupType('onnx.ModelProto'),
-    tensor,
-    streamed: new Set(
-      [
-        'onnx.ModelProto',
-        'onnx.GraphProto',
-        'onnx.NodeProto',
-        'onnx.AttributeProto',
-        'onnx.TensorProto',
-        'onnx.SparseTensorProto',
-        'onnx.FunctionProto',
-        'onnx.TrainingInfoProto',
-      ].map((name) => root.lookupType(name)),
-    ),
-    alwaysWalked: new Set([tensor, root.lookupType('onnx.GraphProto')]),
-  };
-  return schema;
+interface Field extends FieldInfo {
+  id: number;
+  parent: MessageName;
 }
 
-/** The protobufjs root of onnx.proto (tests and tools walk it). */
-export function onnxRoot(): protobuf.Root {
-  return onnxSchema().root;
+const types = new Map<MessageName, MessageType>();
+
+function messageType(name: MessageName): MessageType {
+  let type = types.get(name);
+  if (!type) {
+    // `TypeProto.Tensor` is onnx.TypeProto.Tensor in the static code.
+    const codec = name
+      .split('.')
+      .reduce((o: Record<string, unknown>, key) => o[key] as never, onnx) as never as {
+      decode(bytes: Uint8Array): object;
+      toObject(message: object, options: protobuf.IConversionOptions): Decoded;
+    };
+    const fieldsById: Record<number, Field> = {};
+    for (const [id, info] of Object.entries(ONNX_FIELDS[name])) {
+      fieldsById[Number(id)] = { ...info, id: Number(id), parent: name };
+    }
+    type = { name, fieldsById, decode: (b) => codec.decode(b), toObject: (m, o) => codec.toObject(m, o) };
+    types.set(name, type);
+  }
+  return type;
 }
+
+/** Messages that may contain weights, walked field by field; all others are small and decoded whole. */
+const STREAMED = new Set<MessageName>([
+  'ModelProto',
+  'GraphProto',
+  'NodeProto',
+  'AttributeProto',
+  'TensorProto',
+  'SparseTensorProto',
+  'FunctionProto',
+  'TrainingInfoProto',
+]);
+/** Always walked, so that every initializer's payload stays in the file however small the model. */
+const ALWAYS_WALKED = new Set<MessageName>(['TensorProto', 'GraphProto']);
 
 /** A length-delimited payload left in the file: [offset, offset + length). */
 export class PayloadRef {
@@ -86,12 +90,12 @@ export interface DecodeLimits {
 }
 
 export function decodeModel(source: ByteSource, limits: DecodeLimits = { maxDepth: MAX_DEPTH }): Decoded {
-  return walk(source, onnxSchema().model, 0, source.size, 0, limits);
+  return walk(source, messageType('ModelProto'), 0, source.size, 0, limits);
 }
 
 function walk(
   source: ByteSource,
-  type: protobuf.Type,
+  type: MessageType,
   start: number,
   end: number,
   depth: number,
@@ -144,23 +148,22 @@ function walk(
 
 function decodeDelimited(
   source: ByteSource,
-  type: protobuf.Type,
-  field: protobuf.Field,
+  type: MessageType,
+  field: Field,
   start: number,
   length: number,
   depth: number,
   limits: DecodeLimits,
 ): unknown {
-  const child = field.resolvedType;
-  const { streamed, alwaysWalked, tensor } = onnxSchema();
-  if (child instanceof protobuf.Type) {
-    if (streamed.has(child) && (length > WALK_ABOVE || alwaysWalked.has(child))) {
+  if (field.message) {
+    const child = messageType(field.message);
+    if (STREAMED.has(child.name) && (length > WALK_ABOVE || ALWAYS_WALKED.has(child.name))) {
       return walk(source, child, start, start + length, depth + 1, limits);
     }
     // A whole sub-message: protobufjs decodes it directly (copied: the bytes may be the window's).
     return decodeMessage(child, field, Buffer.from(source.read(start, length)), start, depth);
   }
-  if (type === tensor && PAYLOAD_FIELDS.has(field.name)) return new PayloadRef(start, length);
+  if (type.name === 'TensorProto' && PAYLOAD_FIELDS.has(field.name)) return new PayloadRef(start, length);
   // Re-read the whole field (header included) and let protobufjs decode it in the context of its parent.
   const headerLength = varintLength(field.id * 8 + 2) + varintLength(length);
   const bytes = source.read(start - headerLength, headerLength + length);
@@ -176,8 +179,8 @@ const TO_OBJECT: protobuf.IConversionOptions = {
 
 /** Decodes one sub-message of type `child`, given its payload, as a plain object. */
 function decodeMessage(
-  child: protobuf.Type,
-  field: protobuf.Field,
+  child: MessageType,
+  field: Field,
   payload: Uint8Array,
   at: number,
   depth: number,
@@ -187,7 +190,7 @@ function decodeMessage(
     value = child.toObject(child.decode(payload), TO_OBJECT) as Decoded;
   } catch (error) {
     throw new WireFormatError(
-      `cannot decode ${field.parent?.name ?? ''}.${field.name} at byte ${at}: ${(error as Error).message}`,
+      `cannot decode ${field.parent}.${field.name} at byte ${at}: ${(error as Error).message}`,
     );
   }
   checkNesting(value, depth + 1);
@@ -196,13 +199,13 @@ function decodeMessage(
 
 /** Decodes one field, given its bytes with header, by decoding a parent message holding only that field. */
 function decodeWithLibrary(
-  type: protobuf.Type,
-  field: protobuf.Field,
+  type: MessageType,
+  field: Field,
   bytes: Uint8Array,
   at: number,
   depth = 0,
 ): unknown {
-  let message: protobuf.Message;
+  let message: object;
   try {
     // Copy: the bytes may be a view of the source's reusable window.
     message = type.decode(Uint8Array.from(bytes));
@@ -213,7 +216,7 @@ function decodeWithLibrary(
   }
   const object = type.toObject(message, TO_OBJECT);
   const value = (object as Decoded)[field.name];
-  if (field.resolvedType instanceof protobuf.Type) checkNesting(value, depth);
+  if (field.message) checkNesting(value, depth);
   return field.repeated && Array.isArray(value) ? { repeated: value } : value;
 }
 
@@ -230,7 +233,7 @@ function checkNesting(value: unknown, level: number): void {
   }
 }
 
-function store(out: Decoded, field: protobuf.Field, value: unknown): void {
+function store(out: Decoded, field: Field, value: unknown): void {
   if (!field.repeated) {
     out[field.name] = value;
     return;

@@ -1,6 +1,6 @@
 // A tensor's values as canonical little-endian bytes, read only when needed for a content fingerprint.
 import { createHash } from 'node:crypto';
-import protobuf from 'protobufjs/light.js';
+import protobuf from 'protobufjs/minimal.js';
 import type { ByteSource } from './byte-source.ts';
 import { FileSource } from './byte-source.ts';
 import type { DataType, OnnxModel, OnnxTensor, TensorField } from './model.ts';
