@@ -98,10 +98,15 @@ async function main(): Promise<void> {
         ['ext-2gb', 'static, 2.7 GB of weights, external data past 2 GiB'],
       ] as const;
       log('python3-onnx count of the single file, and paramtrace analyze --no-trace of the four layouts ...');
-      const [peer, ...ours] = await sideBySide(runs, [
+      // Node's own start (an empty script), measured alongside: the part of each run paramtrace cannot cut.
+      const [peer, bare, ...ours] = await sideBySide(runs, [
         { command: PYTHON, args: [peerScript, model('single')] },
+        { command: node, args: ['-e', ''] },
         ...layouts.map(([layout]) => analyze([model(layout), '--no-trace', '--json'])),
       ]);
+      details.push(
+        `Node's own start (node -e ''): ${bare!.seconds.toFixed(3)} s, ${bare!.peakMiB.toFixed(0)} MiB; python3-onnx's count at 1/15 would be ${(peer!.seconds / 15).toFixed(3)} s`,
+      );
       const reports = new Map<string, string>();
       for (const [i, [layout, what]] of layouts.entries()) {
         const report = JSON.parse(ours[i]!.stdout) as Report;
