@@ -11,7 +11,8 @@
 //     peer: a plain onnxruntime-node session create + one run of the same file;
 //   graphs of 10k, 30k and 100k nodes (a chain of Relu with a MatMul every 10th): static analysis time.
 //
-// paramtrace runs as it ships in the action: the CLI bundled with esbuild, the trace worker next to it.
+// paramtrace runs as the CLI bundled with esbuild (code-split like the npm package's files), the trace
+// worker next to it.
 // Each command runs in a fresh process, after one untimed run (files in the page cache for everyone), in
 // rounds with its peer so that both see the same conditions; time is wall-clock from spawn to exit (the
 // fastest run: the least disturbed by other work on the machine), memory the peak resident memory of the
@@ -266,30 +267,31 @@ function makeResnet(folder: string): string | undefined {
   return made.status === 0 && existsSync(file) ? file : undefined;
 }
 
-/** The CLI as the action ships it: one bundle, the trace worker bundled next to it. */
+/**
+ * The CLI bundled with esbuild (as the action is), code-split as an npm package's files are: the small
+ * entry (src/cli/main.ts) starts the trace worker before the rest of paramtrace loads. The trace worker is
+ * bundled next to it.
+ */
 async function bundle(folder: string): Promise<string> {
-  const common: BuildOptions = {
+  const options: BuildOptions = {
     bundle: true,
+    splitting: true,
     platform: 'node',
     format: 'esm',
     target: 'node20',
     external: ['onnxruntime-node'],
     logLevel: 'error',
+    entryPoints: {
+      cli: path.join(ROOT, 'src/cli/main.ts'),
+      'trace-worker': path.join(ROOT, 'src/trace/trace-worker.ts'),
+    },
+    outdir: folder,
   };
-  await build({
-    ...common,
-    entryPoints: [path.join(ROOT, 'src/cli/main.ts')],
-    outfile: path.join(folder, 'cli.mjs'),
-  });
-  await build({
-    ...common,
-    entryPoints: [path.join(ROOT, 'src/trace/trace-worker.ts')],
-    outfile: path.join(folder, 'trace-worker.js'),
-  });
+  await build(options);
   // The bundles import onnxruntime-node: resolve it from the repository's node_modules.
   writeFileSync(path.join(folder, 'package.json'), '{"type":"module"}');
   symlinkSync(path.join(ROOT, 'node_modules'), path.join(folder, 'node_modules'));
-  return path.join(folder, 'cli.mjs');
+  return path.join(folder, 'cli.js');
 }
 
 function log(text: string): void {

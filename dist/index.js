@@ -30722,10 +30722,10 @@ function startWorker(requestFile, limits) {
   });
   const watcher = watch(child, limits);
   return {
-    async run() {
+    async run(timeoutMs) {
       await ready;
       if (child.connected) child.send("go");
-      watcher.startClock();
+      watcher.startClock(timeoutMs);
       const stopped = await watcher.stopped;
       const pid = child.pid;
       if (stopped) throw new TraceError(stopped.kind, stopped.message, pid);
@@ -30776,14 +30776,14 @@ function watch(child, limits) {
   });
   return {
     stopped: result,
-    startClock() {
+    startClock(timeoutMs) {
       if (exited || timer) return;
       timer = setTimeout(
         () => kill({
           kind: "timeout",
-          message: `the traced run did not finish within the ${formatMs(limits.timeoutMs)} time limit (timeoutMs), so the worker process was killed`
+          message: `the traced run did not finish within the ${formatMs(timeoutMs)} time limit (timeoutMs), so the worker process was killed`
         }),
-        limits.timeoutMs
+        timeoutMs
       );
     },
     cancel() {
@@ -30864,25 +30864,34 @@ function formatMs(ms) {
 
 // src/trace/trace-model.ts
 var DEFAULT_TIMEOUT_MS = 12e4;
-function startTrace(options = {}) {
+function defaultMaxMemoryMb() {
+  return Math.floor(totalmem() / 2 ** 20 * 0.8);
+}
+function launch(setup) {
   const folder = mkdtempSync(path4.join(tmpdir2(), "paramtrace-trace-"));
-  const requestFile = path4.join(folder, "request.json");
-  let worker;
+  const cleanUp = () => rmSync(folder, { recursive: true, force: true });
   try {
-    worker = startWorker(requestFile, {
-      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      maxMemoryMb: options.maxMemoryMb ?? Math.floor(totalmem() / 2 ** 20 * 0.8),
-      env: options.env
-    });
+    const requestFile = path4.join(folder, "request.json");
+    return { requestFile, worker: startWorker(requestFile, setup), cleanUp };
   } catch (error2) {
-    rmSync(folder, { recursive: true, force: true });
+    cleanUp();
     throw error2;
   }
-  const cleanUp = () => rmSync(folder, { recursive: true, force: true });
+}
+var early;
+function startTrace(options = {}) {
+  let started;
+  if (early && options.maxMemoryMb === void 0 && options.env === void 0) {
+    started = early;
+    early = void 0;
+  } else {
+    started = launch({ maxMemoryMb: options.maxMemoryMb ?? defaultMaxMemoryMb(), env: options.env });
+  }
+  const { worker, cleanUp } = started;
   return {
     async run(model) {
       try {
-        return await runTrace(model, options, requestFile, worker);
+        return await runTrace(model, options, started.requestFile, worker);
       } finally {
         worker.cancel();
         cleanUp();
@@ -30904,7 +30913,7 @@ async function runTrace(model, options, requestFile, worker) {
     inputs
   };
   writeFileSync(requestFile, JSON.stringify(request2));
-  const result = await worker.run();
+  const result = await worker.run(options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   checkJoin(model, result);
   inferFunctionCalls(model, result.nodes);
   return {

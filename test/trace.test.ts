@@ -13,6 +13,8 @@ import { TensorReader } from '../src/onnx/tensor-bytes.ts';
 import { analyzeFile } from '../src/pipeline/analyze-file.ts';
 import type { Report } from '../src/report/report.ts';
 import {
+  cancelEarlyTrace,
+  startTraceEarly,
   traceModel,
   TraceError,
   TraceInputError,
@@ -441,6 +443,50 @@ test(
       assert.equal(await childrenGone(), true);
       assert.deepEqual(traceFolders(temp), []);
     } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+  },
+);
+
+test(
+  'an early worker (the CLI starts one before loading the rest) is taken by the next trace with default limits, else stopped',
+  {
+    skip: process.platform !== 'linux' && 'reads /proc',
+  },
+  async () => {
+    const temp = mkdtempSync(path.join(scratch, 'tmp-'));
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = temp;
+    try {
+      assert.equal(await childrenGone(), true);
+      const model = path.join(FIXTURES, 'seed-case-1.onnx');
+      const workersWhileReading = async (trace: TraceOptions): Promise<number> => {
+        let workers = -1;
+        const report = await analyzeFile(model, {
+          trace,
+          onPhaseStart: (phase) => {
+            if (phase === 'read') workers = liveChildren().length;
+          },
+        });
+        assert.equal(report.trace.mode, 'onnxruntime');
+        return workers;
+      };
+
+      startTraceEarly();
+      assert.equal(liveChildren().length, 1);
+      assert.equal(await workersWhileReading({ device: 'cpu' }), 1, 'the early worker was taken');
+      assert.equal(await childrenGone(), true);
+
+      // Limits of its own: a worker of its own; the early one waits until cancelled.
+      startTraceEarly();
+      assert.equal(await workersWhileReading({ device: 'cpu', maxMemoryMb: 4096 }), 2);
+      assert.equal(liveChildren().length, 1, 'the early worker still waits');
+      cancelEarlyTrace();
+      assert.equal(await childrenGone(), true, 'cancelled');
+      assert.deepEqual(traceFolders(temp), []);
+    } finally {
+      cancelEarlyTrace();
       if (saved === undefined) delete process.env.TMPDIR;
       else process.env.TMPDIR = saved;
     }

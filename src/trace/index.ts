@@ -1,5 +1,12 @@
 // The trace stage: run the model once and report what executed. See trace-model.ts.
-export { traceModel, startTrace, DEFAULT_TIMEOUT_MS, type PendingTrace } from './trace-model.ts';
+export {
+  traceModel,
+  startTrace,
+  startTraceEarly,
+  cancelEarlyTrace,
+  DEFAULT_TIMEOUT_MS,
+  type PendingTrace,
+} from './trace-model.ts';
 export type { TraceOptions, TraceDevice } from './options.ts';
 export { parseInputShapeOption, parseDimOption, parseInputFileOption } from './options.ts';
 export { TraceError, TraceInputError, type TraceFailure } from './errors.ts';

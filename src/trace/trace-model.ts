@@ -9,7 +9,7 @@ import { planInputs } from './input-plan.ts';
 import type { TraceOptions } from './options.ts';
 import type { WorkerRequest, WorkerResult } from './run-traced.ts';
 import type { Trace } from './trace.ts';
-import { startWorker, type WorkerHandle } from './worker-process.ts';
+import { startWorker, type WorkerHandle, type WorkerSetup } from './worker-process.ts';
 
 export const DEFAULT_TIMEOUT_MS = 120_000;
 
@@ -30,29 +30,65 @@ export interface PendingTrace {
   cancel(): void;
 }
 
+/** A worker started in its own folder, waiting for its request. */
+interface StartedWorker {
+  requestFile: string;
+  worker: WorkerHandle;
+  cleanUp(): void;
+}
+
+function defaultMaxMemoryMb(): number {
+  return Math.floor((totalmem() / 2 ** 20) * 0.8);
+}
+
+function launch(setup: WorkerSetup): StartedWorker {
+  const folder = mkdtempSync(path.join(tmpdir(), 'paramtrace-trace-'));
+  const cleanUp = (): void => rmSync(folder, { recursive: true, force: true });
+  try {
+    const requestFile = path.join(folder, 'request.json');
+    return { requestFile, worker: startWorker(requestFile, setup), cleanUp };
+  } catch (error) {
+    cleanUp();
+    throw error;
+  }
+}
+
+/** A worker started before anyone knew a trace would be wanted (startTraceEarly). */
+let early: StartedWorker | undefined;
+
+/**
+ * Starts a worker with the default limits and environment before the caller knows whether it will
+ * trace: the CLI calls this first thing, so that Node and onnxruntime load while the rest of paramtrace
+ * does. The next startTrace with those defaults takes it; cancelEarlyTrace stops it if none does.
+ */
+export function startTraceEarly(): void {
+  early ??= launch({ maxMemoryMb: defaultMaxMemoryMb() });
+}
+
+/** Stops the early worker if no trace took it. */
+export function cancelEarlyTrace(): void {
+  early?.worker.cancel();
+  early?.cleanUp();
+  early = undefined;
+}
+
 /**
  * Starts the worker process now, so that it loads (Node, onnxruntime's binding) while the caller reads
  * the model; `run` hands it the model. Either `run` or `cancel` must be called.
  */
 export function startTrace(options: TraceOptions = {}): PendingTrace {
-  const folder = mkdtempSync(path.join(tmpdir(), 'paramtrace-trace-'));
-  const requestFile = path.join(folder, 'request.json');
-  let worker: WorkerHandle;
-  try {
-    worker = startWorker(requestFile, {
-      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      maxMemoryMb: options.maxMemoryMb ?? Math.floor((totalmem() / 2 ** 20) * 0.8),
-      env: options.env,
-    });
-  } catch (error) {
-    rmSync(folder, { recursive: true, force: true });
-    throw error;
+  let started: StartedWorker;
+  if (early && options.maxMemoryMb === undefined && options.env === undefined) {
+    started = early;
+    early = undefined;
+  } else {
+    started = launch({ maxMemoryMb: options.maxMemoryMb ?? defaultMaxMemoryMb(), env: options.env });
   }
-  const cleanUp = (): void => rmSync(folder, { recursive: true, force: true });
+  const { worker, cleanUp } = started;
   return {
     async run(model) {
       try {
-        return await runTrace(model, options, requestFile, worker);
+        return await runTrace(model, options, started.requestFile, worker);
       } finally {
         worker.cancel();
         cleanUp();
@@ -80,7 +116,7 @@ async function runTrace(
     inputs,
   };
   writeFileSync(requestFile, JSON.stringify(request));
-  const result = (await worker.run()) as WorkerResult;
+  const result = (await worker.run(options.timeoutMs ?? DEFAULT_TIMEOUT_MS)) as WorkerResult;
   checkJoin(model, result);
   inferFunctionCalls(model, result.nodes);
   return {

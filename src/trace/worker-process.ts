@@ -7,10 +7,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { oneLine, TraceError, type TraceFailure } from './errors.ts';
 
-export interface WorkerLimits {
-  timeoutMs: number;
+/** What a worker is started with: its memory limit (from the start) and environment. */
+export interface WorkerSetup {
   maxMemoryMb: number;
   env?: NodeJS.ProcessEnv | undefined;
+}
+
+export interface WorkerLimits extends WorkerSetup {
+  timeoutMs: number;
 }
 
 const POLL_MS = 100;
@@ -22,14 +26,14 @@ export interface WorkerHandle {
    * Tells the worker its request file is written and waits for it to finish: resolves with the parsed
    * result.json, rejects with a TraceError. The time limit counts from here.
    */
-  run(): Promise<unknown>;
+  run(timeoutMs: number): Promise<unknown>;
   /** Kills the worker: the trace is not wanted after all (the model could not be read, say). */
   cancel(): void;
 }
 
 /** Runs the worker on `requestFile` (in its own folder); resolves with the parsed result.json. */
 export async function runWorker(requestFile: string, limits: WorkerLimits): Promise<unknown> {
-  return startWorker(requestFile, limits).run();
+  return startWorker(requestFile, limits).run(limits.timeoutMs);
 }
 
 /**
@@ -37,7 +41,7 @@ export async function runWorker(requestFile: string, limits: WorkerLimits): Prom
  * while the caller reads the model (most of the cost of a trace of a small model). The worker waits for
  * a `go` message before it reads `requestFile`. The memory limit holds from the start.
  */
-export function startWorker(requestFile: string, limits: WorkerLimits): WorkerHandle {
+export function startWorker(requestFile: string, limits: WorkerSetup): WorkerHandle {
   const folder = path.dirname(requestFile);
   const child = fork(workerPath(), [requestFile], {
     execPath: process.execPath,
@@ -60,10 +64,10 @@ export function startWorker(requestFile: string, limits: WorkerLimits): WorkerHa
   });
   const watcher = watch(child, limits);
   return {
-    async run() {
+    async run(timeoutMs) {
       await ready;
       if (child.connected) child.send('go');
-      watcher.startClock();
+      watcher.startClock(timeoutMs);
       const stopped = await watcher.stopped;
       const pid = child.pid;
       if (stopped) throw new TraceError(stopped.kind, stopped.message, pid);
@@ -94,13 +98,13 @@ interface Watcher {
   /** Settles when the child has exited: with why it was killed, or undefined. */
   stopped: Promise<Stopped | undefined>;
   /** Starts the time limit (the run begins). */
-  startClock(): void;
+  startClock(timeoutMs: number): void;
   /** Kills the child, not for a limit. */
   cancel(): void;
 }
 
 /** Watches the child until it exits; kills it past a limit and says which. */
-function watch(child: ChildProcess, limits: WorkerLimits): Watcher {
+function watch(child: ChildProcess, limits: WorkerSetup): Watcher {
   let stopped: Stopped | undefined;
   let timer: NodeJS.Timeout | undefined;
   let exited = false;
@@ -133,15 +137,15 @@ function watch(child: ChildProcess, limits: WorkerLimits): Watcher {
   });
   return {
     stopped: result,
-    startClock() {
+    startClock(timeoutMs) {
       if (exited || timer) return;
       timer = setTimeout(
         () =>
           kill({
             kind: 'timeout',
-            message: `the traced run did not finish within the ${formatMs(limits.timeoutMs)} time limit (timeoutMs), so the worker process was killed`,
+            message: `the traced run did not finish within the ${formatMs(timeoutMs)} time limit (timeoutMs), so the worker process was killed`,
           }),
-        limits.timeoutMs,
+        timeoutMs,
       );
     },
     cancel() {

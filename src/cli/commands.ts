@@ -1,0 +1,260 @@
+// The CLI's commands (loaded by main.ts, the entry). With main.ts, the only place (with src/action) that
+// reads arguments, prints and exits.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;
+import { ManifestError } from '../analysis/read-manifest.ts';
+import { ModelReadError } from '../onnx/read-model.ts';
+import { analyzeFile, type AnalyzeFileOptions, type PhaseName } from '../pipeline/analyze-file.ts';
+import {
+  parseDimOption,
+  parseInputFileOption,
+  parseInputShapeOption,
+  TraceError,
+  TraceInputError,
+  type TraceOptions,
+} from '../trace/index.ts';
+import { renderText } from '../render/text.ts';
+import { renderComment } from '../render/markdown.ts';
+import { compare, parseCount, parseGrowth } from '../compare/compare.ts';
+import type { Thresholds } from '../compare/comparison.ts';
+import type { Report } from '../report/report.ts';
+import { parseReport, ReportError } from '../report/validate.ts';
+import { TOOL_VERSION } from '../version.ts';
+
+const USAGE = `Usage:
+  paramtrace analyze MODEL.onnx [--json] [--output FILE] [trace options]
+      Runs the model once with onnxruntime to see which layer calls execute, then prints a
+      torchsummary-like table of the layer calls and the declared, unique and summary-style
+      parameter counts, shared and unused parameters.
+      --json          print the report object (paramtrace's JSON format) instead of the table
+      --output FILE   also write the JSON report to FILE
+  Trace options (analyze and compare):
+      --no-trace              static analysis: do not run the model
+      --trace                 require the trace: exit 2 if it fails (default: fall back to static, saying why)
+      --device auto|cpu|cuda  where to run (default auto: CUDA when its provider loads, else CPU)
+      --input NAME=1x3x224x224   shape of an input (resolves symbolic dimensions)
+      --dim NAME=N            value of a symbolic dimension, e.g. --dim batch=1
+      --input-file NAME=FILE.npy real values for an input (models whose control flow depends on them)
+      --trace-timeout SECONDS time limit for the run (default 120)
+  paramtrace compare BASE HEAD [--json] [--max-growth 5%|N] [--max-params N] [--metric unique|declared|summary]
+                     [--fail-on-new-shared] [--fail-on-new-unused] [--comment-key KEY]
+      Compares two models (ONNX files or JSON reports from analyze --json) and prints the pull-request
+      comment paramtrace would post. Exit code 1 when a threshold fails.
+  paramtrace --version | --help
+`;
+
+/** A usage problem: exit code 2 with the message and the usage. */
+class UsageError extends Error {}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  if (command === '--version' || command === '-v') {
+    process.stdout.write(`${TOOL_VERSION}\n`);
+    return 0;
+  }
+  if (command === 'analyze') return analyzeCommand(rest);
+  if (command === 'compare') return compareCommand(rest);
+  throw new UsageError(`unknown command '${command}'`);
+}
+
+const TRACE_OPTIONS = {
+  'no-trace': { type: 'boolean', default: false },
+  trace: { type: 'boolean', default: false },
+  device: { type: 'string', default: 'auto' },
+  input: { type: 'string', multiple: true },
+  dim: { type: 'string', multiple: true },
+  'input-file': { type: 'string', multiple: true },
+  'trace-timeout': { type: 'string' },
+} satisfies ParseArgsOptionsConfig;
+
+/** The trace options from parsed arguments: false for --no-trace. */
+function traceOptions(values: Record<string, unknown>): {
+  trace: TraceOptions | false;
+  traceRequired: boolean;
+} {
+  if (values['no-trace'] && values.trace)
+    throw new UsageError('--trace and --no-trace contradict each other');
+  if (values['no-trace']) return { trace: false, traceRequired: false };
+  const device = values.device as string;
+  if (!['auto', 'cpu', 'cuda'].includes(device))
+    throw new UsageError(`--device must be auto, cpu or cuda, not '${device}'`);
+  const timeout = values['trace-timeout'] as string | undefined;
+  if (timeout !== undefined && !(Number(timeout) > 0))
+    throw new UsageError(`--trace-timeout must be a number of seconds, not '${timeout}'`);
+  try {
+    return {
+      trace: {
+        device: device as TraceOptions['device'],
+        inputs: Object.fromEntries(((values.input as string[] | undefined) ?? []).map(parseInputShapeOption)),
+        dims: Object.fromEntries(((values.dim as string[] | undefined) ?? []).map(parseDimOption)),
+        inputFiles: Object.fromEntries(
+          ((values['input-file'] as string[] | undefined) ?? []).map(parseInputFileOption),
+        ),
+        ...(timeout !== undefined ? { timeoutMs: Number(timeout) * 1000 } : {}),
+      },
+      traceRequired: Boolean(values.trace) || device === 'cuda',
+    };
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+async function analyzeCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, {
+    json: { type: 'boolean', default: false },
+    output: { type: 'string' },
+    ...TRACE_OPTIONS,
+  });
+  if (positionals.length !== 1) throw new UsageError('analyze takes exactly one model file');
+  const report = await analyzeFile(positionals[0]!, {
+    ...traceOptions(values),
+    ...progress(positionals[0]!),
+  });
+  const json = `${JSON.stringify(report, null, 2)}\n`;
+  if (typeof values.output === 'string') writeFileSync(values.output, json);
+  process.stdout.write(values.json ? json : renderText(report));
+  return 0;
+}
+
+async function compareCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, {
+    json: { type: 'boolean', default: false },
+    'max-growth': { type: 'string' },
+    'max-params': { type: 'string' },
+    metric: { type: 'string', default: 'unique' },
+    'fail-on-new-shared': { type: 'boolean', default: false },
+    'fail-on-new-unused': { type: 'boolean', default: false },
+    'comment-key': { type: 'string', default: 'default' },
+    ...TRACE_OPTIONS,
+  });
+  if (positionals.length !== 2) throw new UsageError('compare takes two files: BASE HEAD');
+  const metric = values.metric as string;
+  if (!['unique', 'declared', 'summary'].includes(metric))
+    throw new UsageError(`--metric must be unique, declared or summary, not '${metric}'`);
+  let thresholds: Thresholds;
+  try {
+    thresholds = {
+      ...parseGrowth((values['max-growth'] as string | undefined) ?? ''),
+      maxParams: values['max-params'] === undefined ? undefined : parseCount(values['max-params'] as string),
+      failOnNewShared: values['fail-on-new-shared'] as boolean,
+      failOnNewUnused: values['fail-on-new-unused'] as boolean,
+      metric: metric as Thresholds['metric'],
+    };
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const trace = traceOptions(values);
+  const [base, head] = [await loadReport(positionals[0]!, trace), await loadReport(positionals[1]!, trace)];
+  const comparison = compare(base, head, thresholds);
+  process.stdout.write(
+    values.json
+      ? `${JSON.stringify(comparison, null, 2)}\n`
+      : renderComment(comparison, { commentKey: values['comment-key'] as string, headReport: head }),
+  );
+  return comparison.verdict.pass ? 0 : 1;
+}
+
+/** An ONNX file is analyzed; a .json file is read as a report (checked: it is untrusted input). */
+async function loadReport(file: string, options: AnalyzeFileOptions): Promise<Report> {
+  if (!file.endsWith('.json')) return analyzeFile(file, { ...options, ...progress(file) });
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ReportError(`${file}: cannot read: ${(error as Error).message}`);
+  }
+  return parseReport(text, file);
+}
+
+const PHASE_WORDS: Record<PhaseName, string> = {
+  read: 'reading',
+  trace: 'tracing',
+  fingerprint: 'fingerprinting weights of',
+  analyze: 'analyzing',
+};
+
+/**
+ * Progress of the long phases on stderr, one line rewritten in place, only when stderr is a terminal
+ * (never in logs or pipes). Phases that wait (the trace) show their elapsed time.
+ */
+function progress(file: string): Pick<AnalyzeFileOptions, 'onPhaseStart' | 'onPhase'> {
+  const stderr = process.stderr;
+  if (!stderr.isTTY) return {};
+  let timer: NodeJS.Timeout | undefined;
+  // Phases nest (fingerprinting runs inside analyzing): the line shows the innermost.
+  const running: { name: PhaseName; started: number }[] = [];
+  const show = (): void => {
+    clearInterval(timer);
+    const phase = running.at(-1);
+    if (!phase) return clearProgress();
+    const draw = (): void => {
+      const seconds = Math.round((Date.now() - phase.started) / 1000);
+      const text = `paramtrace: ${PHASE_WORDS[phase.name]} ${file} …${seconds > 0 ? ` ${seconds} s` : ''}`;
+      const width = Math.max(20, (stderr.columns || 80) - 1);
+      stderr.write(`\r\x1b[K${text.length > width ? `${text.slice(0, width - 1)}…` : text}`);
+    };
+    draw();
+    timer = setInterval(draw, 1000);
+    timer.unref();
+  };
+  return {
+    onPhaseStart: (name) => {
+      running.push({ name, started: Date.now() });
+      show();
+    },
+    onPhase: () => {
+      running.pop();
+      show();
+    },
+  };
+}
+
+/** Clears the progress line (a no-op when stderr is not a terminal). */
+function clearProgress(): void {
+  if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+}
+
+function parse(
+  args: string[],
+  options: ParseArgsOptionsConfig,
+): { values: Record<string, string | boolean | (string | boolean)[] | undefined>; positionals: string[] } {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/** Known failures become one line on stderr and exit code 2; anything else is a bug and says so. */
+export async function runCommand(argv: string[]): Promise<number> {
+  try {
+    return await main(argv);
+  } catch (error) {
+    clearProgress();
+    if (error instanceof UsageError) {
+      process.stderr.write(`paramtrace: ${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (
+      error instanceof ModelReadError ||
+      error instanceof ManifestError ||
+      error instanceof ReportError ||
+      error instanceof TraceError ||
+      error instanceof TraceInputError
+    ) {
+      process.stderr.write(`paramtrace: ${error.message}\n`);
+      return 2;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(
+      `paramtrace: internal error: ${message}\n(please report this with the model that caused it)\n`,
+    );
+    return 3;
+  }
+}
