@@ -31088,11 +31088,7 @@ async function analyzeModel2(file, options) {
     displayName: options.displayName,
     trace,
     traceRequired: plan.required,
-    // Each phase in the log as it starts and ends, so a slow one shows while it runs.
-    ...log && {
-      onPhaseStart: (name2) => log(`${name2}: ${PHASE_WORK[name2]} ...`),
-      onPhase: (name2, ms) => log(`${name2}: done in ${formatMs2(ms)}`)
-    }
+    ...log && phaseLog(log)
   });
   if (plan.unavailable) {
     report.trace = { mode: "failed", error: plan.unavailable.slice(0, 4e3), note: STATIC_AFTER_FAILURE };
@@ -31102,6 +31098,28 @@ async function analyzeModel2(file, options) {
     );
   }
   return { report, notes: [] };
+}
+function phaseLog(log) {
+  const started = /* @__PURE__ */ new Set();
+  const inner = /* @__PURE__ */ new Map();
+  let depth = 0;
+  return {
+    onPhaseStart(name2) {
+      depth++;
+      if (!started.has(name2)) log(`${name2}: ${PHASE_WORK[name2]} ...`);
+      started.add(name2);
+    },
+    onPhase(name2, ms) {
+      depth--;
+      if (depth > 0) {
+        inner.set(name2, (inner.get(name2) ?? 0) + ms);
+        return;
+      }
+      for (const [nested, total] of inner) log(`${nested}: done in ${formatMs2(total)}`);
+      inner.clear();
+      log(`${name2}: done in ${formatMs2(ms)}`);
+    }
+  };
 }
 var PHASE_WORK = {
   read: "reading the model (structure, not weights)",

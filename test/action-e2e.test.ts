@@ -741,10 +741,9 @@ describe('action: tracing', () => {
       const end = log.indexOf('::endgroup::', start);
       const inside = log.slice(start + 1, end);
       for (const phase of ['read', 'trace', 'fingerprint', 'analyze']) {
-        assert.ok(
-          inside.some((l) => new RegExp(`^${phase}: done in \\d+ ms$`).test(l)),
-          `${phase} ends in the ${side} group:\n${inside.join('\n')}`,
-        );
+        const said = (pattern: string): number => inside.filter((l) => new RegExp(pattern).test(l)).length;
+        assert.equal(said(`^${phase}: .* \\.\\.\\.$`), 1, `${phase} starts once:\n${inside.join('\n')}`);
+        assert.equal(said(`^${phase}: done in \\d+ ms$`), 1, `${phase} ends once:\n${inside.join('\n')}`);
       }
       assert.match(
         log[end + 1]!,

@@ -1,7 +1,7 @@
 // One model file → report: traced as the inputs ask (src/action/tracing.ts), in a worker started with a
 // clean environment (the trace options carry it). A trace that fails gives the static report, which says why (unless the trace was
 // required).
-import { analyzeFile, type PhaseName } from '../pipeline/analyze-file.ts';
+import { analyzeFile, type AnalyzeFileOptions, type PhaseName } from '../pipeline/analyze-file.ts';
 import type { PhaseTiming, Report } from '../report/report.ts';
 import { TOOL_VERSION } from '../version.ts';
 import type { Tracer } from './tracing.ts';
@@ -25,11 +25,7 @@ export async function analyzeModel(
     displayName: options.displayName,
     trace,
     traceRequired: plan.required,
-    // Each phase in the log as it starts and ends, so a slow one shows while it runs.
-    ...(log && {
-      onPhaseStart: (name: PhaseName) => log(`${name}: ${PHASE_WORK[name]} ...`),
-      onPhase: (name: PhaseName, ms: number) => log(`${name}: done in ${formatMs(ms)}`),
-    }),
+    ...(log && phaseLog(log)),
   });
   if (plan.unavailable) {
     report.trace = { mode: 'failed', error: plan.unavailable.slice(0, 4000), note: STATIC_AFTER_FAILURE };
@@ -39,6 +35,34 @@ export async function analyzeModel(
     );
   }
   return { report, notes: [] };
+}
+
+/**
+ * Each phase in the log as it starts (the first time) and when it ends, so a slow one shows while it
+ * runs. A phase run inside another (fingerprinting, once per group of candidates, inside analyzing) is
+ * summed and shown when the outer one ends.
+ */
+function phaseLog(log: (line: string) => void): Pick<AnalyzeFileOptions, 'onPhaseStart' | 'onPhase'> {
+  const started = new Set<PhaseName>();
+  const inner = new Map<PhaseName, number>();
+  let depth = 0;
+  return {
+    onPhaseStart(name) {
+      depth++;
+      if (!started.has(name)) log(`${name}: ${PHASE_WORK[name]} ...`);
+      started.add(name);
+    },
+    onPhase(name, ms) {
+      depth--;
+      if (depth > 0) {
+        inner.set(name, (inner.get(name) ?? 0) + ms);
+        return;
+      }
+      for (const [nested, total] of inner) log(`${nested}: done in ${formatMs(total)}`);
+      inner.clear();
+      log(`${name}: done in ${formatMs(ms)}`);
+    },
+  };
 }
 
 const PHASE_WORK: Record<PhaseName, string> = {
