@@ -30723,9 +30723,9 @@ function startWorker(requestFile, limits) {
   const watcher = watch(child, limits);
   return {
     async run(timeoutMs) {
+      watcher.startClock(timeoutMs);
       await ready;
       if (child.connected) child.send("go");
-      watcher.startClock(timeoutMs);
       const stopped = await watcher.stopped;
       const pid = child.pid;
       if (stopped) throw new TraceError(stopped.kind, stopped.message, pid);

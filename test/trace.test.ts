@@ -492,3 +492,23 @@ test(
     }
   },
 );
+
+test('a worker that hangs while it loads is stopped by the time limit', async () => {
+  const hang = path.join(scratch, 'hang-on-load.cjs');
+  writeFileSync(hang, 'Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);\n');
+  const started = Date.now();
+  await assert.rejects(
+    traceModel(load('seed-case-1.onnx'), {
+      device: 'cpu',
+      timeoutMs: 2000,
+      env: { ...process.env, NODE_OPTIONS: `--require ${hang}` },
+    }),
+    (error: unknown) => {
+      assert.ok(error instanceof TraceError);
+      assert.equal(error.kind, 'timeout');
+      assert.ok(error.pid !== undefined && !isAlive(error.pid), 'the worker process is gone');
+      return true;
+    },
+  );
+  assert.ok(Date.now() - started < 15_000);
+});

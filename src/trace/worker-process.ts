@@ -24,7 +24,7 @@ const STDERR_TAIL = 8192;
 export interface WorkerHandle {
   /**
    * Tells the worker its request file is written and waits for it to finish: resolves with the parsed
-   * result.json, rejects with a TraceError. The time limit counts from here.
+   * result.json, rejects with a TraceError. The time limit counts from here (including any loading left).
    */
   run(timeoutMs: number): Promise<unknown>;
   /** Kills the worker: the trace is not wanted after all (the model could not be read, say). */
@@ -65,9 +65,10 @@ export function startWorker(requestFile: string, limits: WorkerSetup): WorkerHan
   const watcher = watch(child, limits);
   return {
     async run(timeoutMs) {
+      // The clock starts before the wait for `ready`: a worker that hangs while loading is stopped too.
+      watcher.startClock(timeoutMs);
       await ready;
       if (child.connected) child.send('go');
-      watcher.startClock(timeoutMs);
       const stopped = await watcher.stopped;
       const pid = child.pid;
       if (stopped) throw new TraceError(stopped.kind, stopped.message, pid);
