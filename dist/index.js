@@ -23529,6 +23529,17 @@ function readRunContext(env) {
   };
 }
 
+// src/compare/comparison.ts
+var COUNT_NAMES = [
+  "declared",
+  "unique",
+  "summary",
+  "trainable",
+  "frozen",
+  "buffers",
+  "parameterBytes"
+];
+
 // src/render/format.ts
 var grouped = new Intl.NumberFormat("en-US");
 function formatCount(n) {
@@ -23664,15 +23675,6 @@ function traceLine(report) {
 }
 
 // src/compare/compare.ts
-var COUNT_NAMES = [
-  "declared",
-  "unique",
-  "summary",
-  "trainable",
-  "frozen",
-  "buffers",
-  "parameterBytes"
-];
 function compare(base, head, thresholds2 = {}) {
   const counts2 = Object.fromEntries(
     COUNT_NAMES.map((name2) => [name2, delta(base.counts[name2], head.counts[name2])])
@@ -24300,6 +24302,41 @@ var FileSource = class {
     return into;
   }
 };
+
+// src/onnx/dtype.ts
+var ELEMENT_BITS = {
+  float32: 32,
+  uint8: 8,
+  int8: 8,
+  uint16: 16,
+  int16: 16,
+  int32: 32,
+  int64: 64,
+  bool: 8,
+  float16: 16,
+  float64: 64,
+  uint32: 32,
+  uint64: 64,
+  complex64: 64,
+  complex128: 128,
+  bfloat16: 16,
+  float8e4m3fn: 8,
+  float8e4m3fnuz: 8,
+  float8e5m2: 8,
+  float8e5m2fnuz: 8,
+  uint4: 4,
+  int4: 4,
+  float4e2m1: 4
+};
+function elementBits(dtype) {
+  return ELEMENT_BITS[dtype] ?? 0;
+}
+function byteSize(dtype, numel) {
+  return Math.ceil(elementBits(dtype) * numel / 8);
+}
+function isFloating(dtype) {
+  return /^(float|bfloat|complex)/.test(dtype);
+}
 
 // src/onnx/stream-decode.ts
 var import_minimal2 = __toESM(require_minimal2(), 1);
@@ -28603,36 +28640,12 @@ function toTensor(t, context) {
   checkStoredSize(tensor, list(t.string_data).length, context.file);
   return tensor;
 }
-var ELEMENT_BITS = {
-  float32: 32,
-  uint8: 8,
-  int8: 8,
-  uint16: 16,
-  int16: 16,
-  int32: 32,
-  int64: 64,
-  bool: 8,
-  float16: 16,
-  float64: 64,
-  uint32: 32,
-  uint64: 64,
-  complex64: 64,
-  complex128: 128,
-  bfloat16: 16,
-  float8e4m3fn: 8,
-  float8e4m3fnuz: 8,
-  float8e5m2: 8,
-  float8e5m2fnuz: 8,
-  uint4: 4,
-  int4: 4,
-  float4e2m1: 4
-};
 function checkStoredSize(tensor, strings, file) {
   const { name: name2, numel, data, dataType } = tensor;
   if (numel === 0 || data.kind === "external") return;
   const claim = `tensor '${name2}' has ${numel} elements (${tensor.dims.join("x") || "a scalar"}) of ${dataType}`;
   if (data.kind === "none") throw new ModelReadError(file, `${claim} but no data`);
-  const bits2 = ELEMENT_BITS[dataType] ?? 0;
+  const bits2 = elementBits(dataType);
   const bytes = data.kind === "in-file" ? data.length : data.bytes?.length;
   let fits;
   let held;
@@ -28774,7 +28787,7 @@ function checkExternalData(model) {
         `tensor '${tensor.name}' has a negative external data offset or length (${offset}, ${length})`
       );
     }
-    const expected = Math.ceil((ELEMENT_BITS[tensor.dataType] ?? 0) * tensor.numel / 8);
+    const expected = byteSize(tensor.dataType, tensor.numel);
     if (length !== void 0 && length < expected) {
       throw new ModelReadError(
         model.file.path,
@@ -28972,478 +28985,6 @@ function reportFileName(commentKey2, defaultKey = "default") {
 function serializeBundle(bundle) {
   return `${JSON.stringify(bundle, null, 2)}
 `;
-}
-
-// src/onnx/tensor-bytes.ts
-var import_minimal3 = __toESM(require_minimal2(), 1);
-import { createHash } from "node:crypto";
-var ELEMENT_BITS2 = {
-  float32: 32,
-  uint8: 8,
-  int8: 8,
-  uint16: 16,
-  int16: 16,
-  int32: 32,
-  int64: 64,
-  bool: 8,
-  float16: 16,
-  float64: 64,
-  uint32: 32,
-  uint64: 64,
-  complex64: 64,
-  complex128: 128,
-  bfloat16: 16,
-  float8e4m3fn: 8,
-  float8e4m3fnuz: 8,
-  float8e5m2: 8,
-  float8e5m2fnuz: 8,
-  uint4: 4,
-  int4: 4,
-  float4e2m1: 4
-};
-function elementBits(dtype) {
-  return ELEMENT_BITS2[dtype] ?? 0;
-}
-function byteSize(dtype, numel) {
-  return Math.ceil(elementBits(dtype) * numel / 8);
-}
-function isFloating(dtype) {
-  return /^(float|bfloat|complex)/.test(dtype);
-}
-var SAMPLE_RUNS = 8;
-var SAMPLE_RUN = 8;
-var EXACT_KEY_BYTES = 4096;
-var BLOCK = 4 << 20;
-var MIN_SLAB = 32 << 20;
-var MAX_PASSES = 8;
-var MAX_OPEN = 64;
-var TensorReader = class {
-  constructor(model) {
-    this.model = model;
-  }
-  model;
-  sources = /* @__PURE__ */ new Map();
-  externals = /* @__PURE__ */ new Map();
-  /** The last tensor decoded from a varint field: uniformity and fingerprint ask for it in a row. */
-  last;
-  samples = /* @__PURE__ */ new Map();
-  uniform = /* @__PURE__ */ new Map();
-  fingerprints = /* @__PURE__ */ new Map();
-  block;
-  otherBlock;
-  /** Kept between transposes: fresh memory costs a page fault per page on first write. */
-  slab;
-  band;
-  /** The canonical little-endian bytes, whole (a copy). Only for small tensors and tests. */
-  bytes(tensor) {
-    const at = this.locate(tensor);
-    if ("bytes" in at) return at.bytes;
-    return this.readRange(at, at.offset, new Uint8Array(at.length), tensor);
-  }
-  /** sha256 of the canonical bytes, hex; streamed. */
-  fingerprint(tensor) {
-    let hash = this.fingerprints.get(tensor);
-    if (hash === void 0) {
-      const sha2 = createHash("sha256");
-      this.stream(tensor, (block) => void sha2.update(block));
-      hash = sha2.digest("hex");
-      this.fingerprints.set(tensor, hash);
-    }
-    return hash;
-  }
-  /** sha256 of the bytes of the 2-D tensor's transpose; built in slabs, never the whole tensor twice. */
-  transposedFingerprint(tensor) {
-    const sha2 = createHash("sha256");
-    return this.transposed(tensor, (slab) => void sha2.update(slab)) ? sha2.digest("hex") : void 0;
-  }
-  /** True when every element has the same value (fresh zeros/ones): a sign of init, not of learning. */
-  isUniform(tensor) {
-    let result = this.uniform.get(tensor);
-    if (result === void 0) {
-      result = this.checkUniform(tensor);
-      this.uniform.set(tensor, result);
-    }
-    return result;
-  }
-  /** The tensor's sample key (see SampleKey). */
-  sampleKey(tensor) {
-    let sample = this.samples.get(tensor);
-    if (!sample) {
-      sample = this.makeSampleKey(tensor);
-      this.samples.set(tensor, sample);
-    }
-    return { key: sample.key, exact: sample.exact };
-  }
-  /** The sample key its transpose would have: equals sampleKey(o) whenever o holds this tensor transposed. */
-  transposedSampleKey(tensor) {
-    const shape2 = this.matrix(tensor);
-    if (!shape2) return void 0;
-    const { rows, cols, unit } = shape2;
-    const at = this.locate(tensor);
-    if (shape2.length <= EXACT_KEY_BYTES) {
-      const parts = [];
-      this.transposed(tensor, (slab) => void parts.push(Uint8Array.from(slab)));
-      return { key: exactKey(concat(parts)), exact: true };
-    }
-    const count2 = shape2.length / unit;
-    const out = new Uint8Array(SAMPLE_RUNS * SAMPLE_RUN * unit);
-    let n = 0;
-    for (const start of sampleStarts(count2)) {
-      for (let p = start; p < start + SAMPLE_RUN; p++) {
-        const from = (p % rows * cols + Math.floor(p / rows)) * unit;
-        this.readPart(at, from, out.subarray(n * unit, (n + 1) * unit), tensor);
-        n++;
-      }
-    }
-    return { key: sampledKey(shape2.length, out), exact: false };
-  }
-  /** Whether two tensors hold the same bytes; streamed, block against block. */
-  sameContent(a, b) {
-    const [at, bt] = [this.locate(a), this.locate(b)];
-    const length = lengthOf(at);
-    if (length !== lengthOf(bt)) return false;
-    const one = this.block ??= new Uint8Array(BLOCK);
-    const two = this.otherBlock ??= new Uint8Array(BLOCK);
-    for (let offset = 0; offset < length; offset += BLOCK) {
-      const size = Math.min(BLOCK, length - offset);
-      const x2 = this.readPart(at, offset, one.subarray(0, size), a);
-      const y = this.readPart(bt, offset, two.subarray(0, size), b);
-      if (!Buffer.from(x2.buffer, x2.byteOffset, size).equals(y)) return false;
-    }
-    return true;
-  }
-  /** Whether `other` holds the 2-D `tensor` transposed; streamed slab by slab. */
-  isTransposeOf(tensor, other) {
-    const ot = this.locate(other);
-    const shape2 = this.matrix(tensor);
-    if (!shape2 || lengthOf(ot) !== shape2.length) return false;
-    let offset = 0;
-    let same = true;
-    this.transposed(tensor, (slab) => {
-      const two = this.otherBlock ??= new Uint8Array(BLOCK);
-      for (let at = 0; same && at < slab.length; at += BLOCK) {
-        const size = Math.min(BLOCK, slab.length - at);
-        const y = this.readPart(ot, offset + at, two.subarray(0, size), other);
-        same = Buffer.from(slab.buffer, slab.byteOffset + at, size).equals(y);
-      }
-      offset += slab.length;
-      return same;
-    });
-    return same;
-  }
-  close() {
-    for (const s of this.sources.values()) s.close();
-    this.sources.clear();
-    this.block = this.otherBlock = this.slab = this.band = void 0;
-  }
-  makeSampleKey(tensor) {
-    const at = this.locate(tensor);
-    const length = lengthOf(at);
-    const unit = sampleUnit(tensor);
-    if (length <= EXACT_KEY_BYTES) {
-      const bytes = "bytes" in at ? at.bytes : this.readPart(at, 0, new Uint8Array(length), tensor);
-      return { key: exactKey(bytes), exact: true, allEqual: allEqual(bytes, unit) };
-    }
-    const out = new Uint8Array(SAMPLE_RUNS * SAMPLE_RUN * unit);
-    sampleStarts(Math.floor(length / unit)).forEach((start, i2) => {
-      const run = out.subarray(i2 * SAMPLE_RUN * unit, (i2 + 1) * SAMPLE_RUN * unit);
-      this.readPart(at, start * unit, run, tensor);
-    });
-    return { key: sampledKey(length, out), exact: false, allEqual: allEqual(out, unit) };
-  }
-  checkUniform(tensor) {
-    const unit = sampleUnit(tensor);
-    this.sampleKey(tensor);
-    if (!this.samples.get(tensor).allEqual) return false;
-    let first;
-    let uniform = true;
-    this.stream(tensor, (block) => {
-      const bytes = Buffer.from(block.buffer, block.byteOffset, block.length - block.length % unit);
-      if (bytes.length === 0) return true;
-      first ??= Buffer.from(bytes.subarray(0, unit));
-      uniform = first.equals(bytes.subarray(0, unit)) && bytes.subarray(unit).equals(bytes.subarray(0, bytes.length - unit));
-      return uniform;
-    });
-    return uniform;
-  }
-  /** Calls `visit` with consecutive blocks of the canonical bytes until it returns false. */
-  stream(tensor, visit) {
-    const at = this.locate(tensor);
-    if ("bytes" in at) {
-      visit(at.bytes);
-      return;
-    }
-    const block = this.block ??= new Uint8Array(BLOCK);
-    for (let offset = 0; offset < at.length; offset += BLOCK) {
-      const size = Math.min(BLOCK, at.length - offset);
-      if (visit(this.readPart(at, offset, block.subarray(0, size), tensor)) === false) return;
-    }
-  }
-  /**
-   * Calls `visit` with the bytes of the 2-D tensor's transpose, in order, one slab (a band of the
-   * transpose's rows, the tensor's columns) at a time, until it returns false. Each slab is one pass over
-   * the tensor in row blocks; slabs are large enough that there are at most a few passes.
-   * Returns false when the tensor is not a matrix of whole-byte elements.
-   */
-  transposed(tensor, visit) {
-    const shape2 = this.matrix(tensor);
-    if (!shape2) return false;
-    const { rows, cols, unit, length } = shape2;
-    const at = this.locate(tensor);
-    const slabBytes = Math.min(length, Math.max(MIN_SLAB, Math.ceil(length / MAX_PASSES)));
-    const width = Math.max(1, Math.floor(slabBytes / (rows * unit)));
-    const rowBytes = cols * unit;
-    const blockRows = Math.max(1, Math.floor(BLOCK / rowBytes));
-    const slab = this.buffer("slab", width * rows * unit);
-    const block = "bytes" in at ? void 0 : this.buffer("band", blockRows * rowBytes);
-    const words = unit % 4 === 0 ? unit / 4 : 1;
-    const view = (b, n) => unit % 4 === 0 ? new Uint32Array(b.buffer, b.byteOffset, n / 4) : unit === 2 ? new Uint16Array(b.buffer, b.byteOffset, n / 2) : b;
-    for (let c0 = 0; c0 < cols; c0 += width) {
-      const c1 = Math.min(cols, c0 + width);
-      const out = view(slab, (c1 - c0) * rows * unit);
-      for (let r0 = 0; r0 < rows; r0 += blockRows) {
-        const r1 = Math.min(rows, r0 + blockRows);
-        const bytes = "bytes" in at ? at.bytes.subarray(r0 * rowBytes, r1 * rowBytes) : this.readPart(at, r0 * rowBytes, block.subarray(0, (r1 - r0) * rowBytes), tensor);
-        const aligned = bytes.byteOffset % 4 === 0 ? bytes : Uint8Array.from(bytes);
-        transposeBand(view(aligned, aligned.length), out, r0, r1, c0, c1, rows, cols, words);
-      }
-      if (visit(slab.subarray(0, (c1 - c0) * rows * unit)) === false) break;
-    }
-    return true;
-  }
-  /** A reusable buffer of at least `size` bytes, as a view of exactly `size`. */
-  buffer(name2, size) {
-    let buffer = this[name2];
-    if (!buffer || buffer.length < size) buffer = this[name2] = new Uint8Array(size);
-    return buffer.subarray(0, size);
-  }
-  /** rows, cols and element size of a 2-D tensor of whole-byte elements whose bytes are all there. */
-  matrix(tensor) {
-    const bits2 = elementBits(tensor.dataType);
-    if (tensor.dims.length !== 2 || bits2 < 8) return void 0;
-    const [rows, cols] = tensor.dims;
-    const unit = bits2 / 8;
-    const length = rows * cols * unit;
-    if (length === 0 || lengthOf(this.locate(tensor)) !== length) return void 0;
-    return { rows, cols, unit, length };
-  }
-  /** Where the canonical bytes are; decodes (and keeps, for the next call) varint-encoded values. */
-  locate(tensor) {
-    const data = tensor.data;
-    switch (data.kind) {
-      case "none":
-        return { bytes: new Uint8Array(0) };
-      case "in-file": {
-        const source = this.source(this.model.file.path);
-        if (data.field === "raw_data" || data.field === "float_data" || data.field === "double_data")
-          return { source, offset: data.offset, length: data.length };
-        return { bytes: this.decoded(tensor, () => Uint8Array.from(source.read(data.offset, data.length))) };
-      }
-      case "inline":
-        if (data.bytes && (data.field === "raw_data" || data.field === "float_data" || data.field === "double_data"))
-          return { bytes: data.bytes };
-        return { bytes: this.decoded(tensor, () => data.bytes ?? new Uint8Array(0)) };
-      case "external": {
-        const file = this.external(data.location, tensor.name);
-        const length = data.length ?? byteSize(tensor.dataType, tensor.numel);
-        let source;
-        try {
-          source = this.source(file);
-        } catch (error2) {
-          throw this.externalError(tensor, error2);
-        }
-        if (data.offset + length > source.size) {
-          throw this.externalError(
-            tensor,
-            new RangeError(
-              `read past the end of the file (bytes ${data.offset}..${data.offset + length} of ${source.size})`
-            )
-          );
-        }
-        return { source, offset: data.offset, length };
-      }
-    }
-  }
-  decoded(tensor, packed) {
-    if (this.last?.tensor !== tensor) {
-      const data = tensor.data;
-      let bytes;
-      try {
-        bytes = data.values ? fromValues(tensor, data.values) : fromTypedField(tensor, data.field, packed());
-      } catch (error2) {
-        if (error2 instanceof ModelReadError) throw error2;
-        throw new ModelReadError(
-          this.model.file.path,
-          `cannot decode the ${data.field} of '${tensor.name}': ${error2.message}`
-        );
-      }
-      this.last = { tensor, bytes };
-    }
-    return this.last.bytes;
-  }
-  /** Bytes [from, from + into.length) of the located tensor, into `into`. */
-  readPart(at, from, into, tensor) {
-    if ("bytes" in at) {
-      into.set(at.bytes.subarray(from, from + into.length));
-      return into;
-    }
-    return this.readRange(at, at.offset + from, into, tensor);
-  }
-  readRange(at, offset, into, tensor) {
-    try {
-      return at.source.readInto(offset, into);
-    } catch (error2) {
-      if (tensor.data.kind === "external") throw this.externalError(tensor, error2);
-      throw new ModelReadError(
-        this.model.file.path,
-        `cannot read the values of '${tensor.name}': ${error2.message}`
-      );
-    }
-  }
-  externalError(tensor, error2) {
-    if (error2 instanceof ModelReadError) return error2;
-    return new ModelReadError(
-      this.model.file.path,
-      `cannot read external data of '${tensor.name}': ${error2.message}`
-    );
-  }
-  /** The path of an external data file, checked once per location (resolveExternal). */
-  external(location, tensorName) {
-    let file = this.externals.get(location);
-    if (file === void 0) {
-      file = resolveExternal(this.model.file.path, location, tensorName);
-      this.externals.set(location, file);
-    }
-    return file;
-  }
-  /** An open file; at most MAX_OPEN external files stay open (one file per tensor is common). */
-  source(file) {
-    let source = this.sources.get(file);
-    if (source) {
-      this.sources.delete(file);
-      this.sources.set(file, source);
-      return source;
-    }
-    source = new FileSource(file);
-    this.sources.set(file, source);
-    if (this.sources.size > MAX_OPEN) {
-      for (const [name2, open2] of this.sources) {
-        if (name2 === this.model.file.path) continue;
-        open2.close();
-        this.sources.delete(name2);
-        break;
-      }
-    }
-    return source;
-  }
-};
-function lengthOf(at) {
-  return "bytes" in at ? at.bytes.length : at.length;
-}
-function sampleUnit(tensor) {
-  const bits2 = elementBits(tensor.dataType);
-  return bits2 >= 8 ? bits2 / 8 : 1;
-}
-function sampleStarts(count2) {
-  const last = Math.max(0, count2 - SAMPLE_RUN);
-  const starts = [0, last];
-  let state = count2 >>> 0 || 1;
-  while (starts.length < SAMPLE_RUNS) {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    starts.push(Math.floor(state / 2 ** 32 * (last + 1)));
-  }
-  return starts;
-}
-var TILE = 32;
-function transposeBand(band, out, r0, r1, c0, c1, rows, cols, words) {
-  if (words === 1 && band instanceof Uint32Array) {
-    transpose32(band, out, r0, r1, c0, c1, rows, cols);
-    return;
-  }
-  for (let rt = r0; rt < r1; rt += TILE) {
-    const rEnd = Math.min(r1, rt + TILE);
-    for (let ct = c0; ct < c1; ct += TILE) {
-      const cEnd = Math.min(c1, ct + TILE);
-      for (let c = ct; c < cEnd; c++) {
-        for (let r = rt; r < rEnd; r++) {
-          const src = ((r - r0) * cols + c) * words;
-          const dst = ((c - c0) * rows + r) * words;
-          for (let w = 0; w < words; w++) out[dst + w] = band[src + w];
-        }
-      }
-    }
-  }
-}
-function transpose32(band, out, r0, r1, c0, c1, rows, cols) {
-  for (let rt = r0; rt < r1; rt += TILE) {
-    const rEnd = Math.min(r1, rt + TILE);
-    for (let ct = c0; ct < c1; ct += TILE) {
-      const cEnd = Math.min(c1, ct + TILE);
-      for (let c = ct; c < cEnd; c++) {
-        let src = (rt - r0) * cols + c;
-        let dst = (c - c0) * rows + rt;
-        for (let r = rt; r < rEnd; r++) {
-          out[dst++] = band[src];
-          src += cols;
-        }
-      }
-    }
-  }
-}
-function exactKey(bytes) {
-  return `x${createHash("sha256").update(bytes).digest("base64")}`;
-}
-function sampledKey(length, sample) {
-  return `s${length}:${createHash("sha256").update(sample).digest("base64")}`;
-}
-function allEqual(bytes, unit) {
-  for (let i2 = unit; i2 + unit <= bytes.length; i2 += unit) {
-    for (let b = 0; b < unit; b++) if (bytes[i2 + b] !== bytes[b]) return false;
-  }
-  return true;
-}
-function concat(parts) {
-  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
-}
-function fromTypedField(tensor, field2, packed) {
-  if (field2 === "float_data" || field2 === "double_data") return packed;
-  const reader = import_minimal3.default.Reader.create(packed);
-  const values = [];
-  while (reader.pos < reader.len) {
-    if (field2 === "int32_data") values.push(reader.int32());
-    else values.push(BigInt((field2 === "uint64_data" ? reader.uint64() : reader.int64()).toString()));
-  }
-  return fromValues(tensor, values);
-}
-function fromValues(tensor, values) {
-  const bits2 = elementBits(tensor.dataType);
-  const out = new DataView(new ArrayBuffer(Math.ceil(bits2 * values.length / 8)));
-  values.forEach((v, i2) => {
-    switch (tensor.dataType) {
-      case "float32":
-      case "complex64":
-        return out.setFloat32(i2 * 4, Number(v), true);
-      case "float64":
-      case "complex128":
-        return out.setFloat64(i2 * 8, Number(v), true);
-      case "int64":
-        return out.setBigInt64(i2 * 8, BigInt(v), true);
-      case "uint64":
-        return out.setBigUint64(i2 * 8, BigInt(v), true);
-      case "int32":
-        return out.setInt32(i2 * 4, Number(v), true);
-      case "uint32":
-        return out.setUint32(i2 * 4, Number(v), true);
-      default:
-        if (bits2 === 16) return out.setUint16(i2 * 2, Number(v) & 65535, true);
-        if (bits2 === 8) return out.setUint8(i2, Number(v) & 255);
-        return void 0;
-    }
-  });
-  return new Uint8Array(out.buffer);
 }
 
 // src/report/report.ts
@@ -30399,6 +29940,445 @@ function sum(values) {
   return values.reduce((a, b) => a + b, 0);
 }
 
+// src/onnx/tensor-bytes.ts
+var import_minimal3 = __toESM(require_minimal2(), 1);
+import { createHash } from "node:crypto";
+var SAMPLE_RUNS = 8;
+var SAMPLE_RUN = 8;
+var EXACT_KEY_BYTES = 4096;
+var BLOCK = 4 << 20;
+var MIN_SLAB = 32 << 20;
+var MAX_PASSES = 8;
+var MAX_OPEN = 64;
+var TensorReader = class {
+  constructor(model) {
+    this.model = model;
+  }
+  model;
+  sources = /* @__PURE__ */ new Map();
+  externals = /* @__PURE__ */ new Map();
+  /** The last tensor decoded from a varint field: uniformity and fingerprint ask for it in a row. */
+  last;
+  samples = /* @__PURE__ */ new Map();
+  uniform = /* @__PURE__ */ new Map();
+  fingerprints = /* @__PURE__ */ new Map();
+  block;
+  otherBlock;
+  /** Kept between transposes: fresh memory costs a page fault per page on first write. */
+  slab;
+  band;
+  /** The canonical little-endian bytes, whole (a copy). Only for small tensors and tests. */
+  bytes(tensor) {
+    const at = this.locate(tensor);
+    if ("bytes" in at) return at.bytes;
+    return this.readRange(at, at.offset, new Uint8Array(at.length), tensor);
+  }
+  /** sha256 of the canonical bytes, hex; streamed. */
+  fingerprint(tensor) {
+    let hash = this.fingerprints.get(tensor);
+    if (hash === void 0) {
+      const sha2 = createHash("sha256");
+      this.stream(tensor, (block) => void sha2.update(block));
+      hash = sha2.digest("hex");
+      this.fingerprints.set(tensor, hash);
+    }
+    return hash;
+  }
+  /** sha256 of the bytes of the 2-D tensor's transpose; built in slabs, never the whole tensor twice. */
+  transposedFingerprint(tensor) {
+    const sha2 = createHash("sha256");
+    return this.transposed(tensor, (slab) => void sha2.update(slab)) ? sha2.digest("hex") : void 0;
+  }
+  /** True when every element has the same value (fresh zeros/ones): a sign of init, not of learning. */
+  isUniform(tensor) {
+    let result = this.uniform.get(tensor);
+    if (result === void 0) {
+      result = this.checkUniform(tensor);
+      this.uniform.set(tensor, result);
+    }
+    return result;
+  }
+  /** The tensor's sample key (see SampleKey). */
+  sampleKey(tensor) {
+    let sample = this.samples.get(tensor);
+    if (!sample) {
+      sample = this.makeSampleKey(tensor);
+      this.samples.set(tensor, sample);
+    }
+    return { key: sample.key, exact: sample.exact };
+  }
+  /** The sample key its transpose would have: equals sampleKey(o) whenever o holds this tensor transposed. */
+  transposedSampleKey(tensor) {
+    const shape2 = this.matrix(tensor);
+    if (!shape2) return void 0;
+    const { rows, cols, unit } = shape2;
+    const at = this.locate(tensor);
+    if (shape2.length <= EXACT_KEY_BYTES) {
+      const parts = [];
+      this.transposed(tensor, (slab) => void parts.push(Uint8Array.from(slab)));
+      return { key: exactKey(concat(parts)), exact: true };
+    }
+    const count2 = shape2.length / unit;
+    const out = new Uint8Array(SAMPLE_RUNS * SAMPLE_RUN * unit);
+    let n = 0;
+    for (const start of sampleStarts(count2)) {
+      for (let p = start; p < start + SAMPLE_RUN; p++) {
+        const from = (p % rows * cols + Math.floor(p / rows)) * unit;
+        this.readPart(at, from, out.subarray(n * unit, (n + 1) * unit), tensor);
+        n++;
+      }
+    }
+    return { key: sampledKey(shape2.length, out), exact: false };
+  }
+  /** Whether two tensors hold the same bytes; streamed, block against block. */
+  sameContent(a, b) {
+    const [at, bt] = [this.locate(a), this.locate(b)];
+    const length = lengthOf(at);
+    if (length !== lengthOf(bt)) return false;
+    const one = this.block ??= new Uint8Array(BLOCK);
+    const two = this.otherBlock ??= new Uint8Array(BLOCK);
+    for (let offset = 0; offset < length; offset += BLOCK) {
+      const size = Math.min(BLOCK, length - offset);
+      const x2 = this.readPart(at, offset, one.subarray(0, size), a);
+      const y = this.readPart(bt, offset, two.subarray(0, size), b);
+      if (!Buffer.from(x2.buffer, x2.byteOffset, size).equals(y)) return false;
+    }
+    return true;
+  }
+  /** Whether `other` holds the 2-D `tensor` transposed; streamed slab by slab. */
+  isTransposeOf(tensor, other) {
+    const ot = this.locate(other);
+    const shape2 = this.matrix(tensor);
+    if (!shape2 || lengthOf(ot) !== shape2.length) return false;
+    let offset = 0;
+    let same = true;
+    this.transposed(tensor, (slab) => {
+      const two = this.otherBlock ??= new Uint8Array(BLOCK);
+      for (let at = 0; same && at < slab.length; at += BLOCK) {
+        const size = Math.min(BLOCK, slab.length - at);
+        const y = this.readPart(ot, offset + at, two.subarray(0, size), other);
+        same = Buffer.from(slab.buffer, slab.byteOffset + at, size).equals(y);
+      }
+      offset += slab.length;
+      return same;
+    });
+    return same;
+  }
+  close() {
+    for (const s of this.sources.values()) s.close();
+    this.sources.clear();
+    this.block = this.otherBlock = this.slab = this.band = void 0;
+  }
+  makeSampleKey(tensor) {
+    const at = this.locate(tensor);
+    const length = lengthOf(at);
+    const unit = sampleUnit(tensor);
+    if (length <= EXACT_KEY_BYTES) {
+      const bytes = "bytes" in at ? at.bytes : this.readPart(at, 0, new Uint8Array(length), tensor);
+      return { key: exactKey(bytes), exact: true, allEqual: allEqual(bytes, unit) };
+    }
+    const out = new Uint8Array(SAMPLE_RUNS * SAMPLE_RUN * unit);
+    sampleStarts(Math.floor(length / unit)).forEach((start, i2) => {
+      const run = out.subarray(i2 * SAMPLE_RUN * unit, (i2 + 1) * SAMPLE_RUN * unit);
+      this.readPart(at, start * unit, run, tensor);
+    });
+    return { key: sampledKey(length, out), exact: false, allEqual: allEqual(out, unit) };
+  }
+  checkUniform(tensor) {
+    const unit = sampleUnit(tensor);
+    this.sampleKey(tensor);
+    if (!this.samples.get(tensor).allEqual) return false;
+    let first;
+    let uniform = true;
+    this.stream(tensor, (block) => {
+      const bytes = Buffer.from(block.buffer, block.byteOffset, block.length - block.length % unit);
+      if (bytes.length === 0) return true;
+      first ??= Buffer.from(bytes.subarray(0, unit));
+      uniform = first.equals(bytes.subarray(0, unit)) && bytes.subarray(unit).equals(bytes.subarray(0, bytes.length - unit));
+      return uniform;
+    });
+    return uniform;
+  }
+  /** Calls `visit` with consecutive blocks of the canonical bytes until it returns false. */
+  stream(tensor, visit) {
+    const at = this.locate(tensor);
+    if ("bytes" in at) {
+      visit(at.bytes);
+      return;
+    }
+    const block = this.block ??= new Uint8Array(BLOCK);
+    for (let offset = 0; offset < at.length; offset += BLOCK) {
+      const size = Math.min(BLOCK, at.length - offset);
+      if (visit(this.readPart(at, offset, block.subarray(0, size), tensor)) === false) return;
+    }
+  }
+  /**
+   * Calls `visit` with the bytes of the 2-D tensor's transpose, in order, one slab (a band of the
+   * transpose's rows, the tensor's columns) at a time, until it returns false. Each slab is one pass over
+   * the tensor in row blocks; slabs are large enough that there are at most a few passes.
+   * Returns false when the tensor is not a matrix of whole-byte elements.
+   */
+  transposed(tensor, visit) {
+    const shape2 = this.matrix(tensor);
+    if (!shape2) return false;
+    const { rows, cols, unit, length } = shape2;
+    const at = this.locate(tensor);
+    const slabBytes = Math.min(length, Math.max(MIN_SLAB, Math.ceil(length / MAX_PASSES)));
+    const width = Math.max(1, Math.floor(slabBytes / (rows * unit)));
+    const rowBytes = cols * unit;
+    const blockRows = Math.max(1, Math.floor(BLOCK / rowBytes));
+    const slab = this.buffer("slab", width * rows * unit);
+    const block = "bytes" in at ? void 0 : this.buffer("band", blockRows * rowBytes);
+    const words = unit % 4 === 0 ? unit / 4 : 1;
+    const view = (b, n) => unit % 4 === 0 ? new Uint32Array(b.buffer, b.byteOffset, n / 4) : unit === 2 ? new Uint16Array(b.buffer, b.byteOffset, n / 2) : b;
+    for (let c0 = 0; c0 < cols; c0 += width) {
+      const c1 = Math.min(cols, c0 + width);
+      const out = view(slab, (c1 - c0) * rows * unit);
+      for (let r0 = 0; r0 < rows; r0 += blockRows) {
+        const r1 = Math.min(rows, r0 + blockRows);
+        const bytes = "bytes" in at ? at.bytes.subarray(r0 * rowBytes, r1 * rowBytes) : this.readPart(at, r0 * rowBytes, block.subarray(0, (r1 - r0) * rowBytes), tensor);
+        const aligned = bytes.byteOffset % 4 === 0 ? bytes : Uint8Array.from(bytes);
+        transposeBand(view(aligned, aligned.length), out, r0, r1, c0, c1, rows, cols, words);
+      }
+      if (visit(slab.subarray(0, (c1 - c0) * rows * unit)) === false) break;
+    }
+    return true;
+  }
+  /** A reusable buffer of at least `size` bytes, as a view of exactly `size`. */
+  buffer(name2, size) {
+    let buffer = this[name2];
+    if (!buffer || buffer.length < size) buffer = this[name2] = new Uint8Array(size);
+    return buffer.subarray(0, size);
+  }
+  /** rows, cols and element size of a 2-D tensor of whole-byte elements whose bytes are all there. */
+  matrix(tensor) {
+    const bits2 = elementBits(tensor.dataType);
+    if (tensor.dims.length !== 2 || bits2 < 8) return void 0;
+    const [rows, cols] = tensor.dims;
+    const unit = bits2 / 8;
+    const length = rows * cols * unit;
+    if (length === 0 || lengthOf(this.locate(tensor)) !== length) return void 0;
+    return { rows, cols, unit, length };
+  }
+  /** Where the canonical bytes are; decodes (and keeps, for the next call) varint-encoded values. */
+  locate(tensor) {
+    const data = tensor.data;
+    switch (data.kind) {
+      case "none":
+        return { bytes: new Uint8Array(0) };
+      case "in-file": {
+        const source = this.source(this.model.file.path);
+        if (data.field === "raw_data" || data.field === "float_data" || data.field === "double_data")
+          return { source, offset: data.offset, length: data.length };
+        return { bytes: this.decoded(tensor, () => Uint8Array.from(source.read(data.offset, data.length))) };
+      }
+      case "inline":
+        if (data.bytes && (data.field === "raw_data" || data.field === "float_data" || data.field === "double_data"))
+          return { bytes: data.bytes };
+        return { bytes: this.decoded(tensor, () => data.bytes ?? new Uint8Array(0)) };
+      case "external": {
+        const file = this.external(data.location, tensor.name);
+        const length = data.length ?? byteSize(tensor.dataType, tensor.numel);
+        let source;
+        try {
+          source = this.source(file);
+        } catch (error2) {
+          throw this.externalError(tensor, error2);
+        }
+        if (data.offset + length > source.size) {
+          throw this.externalError(
+            tensor,
+            new RangeError(
+              `read past the end of the file (bytes ${data.offset}..${data.offset + length} of ${source.size})`
+            )
+          );
+        }
+        return { source, offset: data.offset, length };
+      }
+    }
+  }
+  decoded(tensor, packed) {
+    if (this.last?.tensor !== tensor) {
+      const data = tensor.data;
+      let bytes;
+      try {
+        bytes = data.values ? fromValues(tensor, data.values) : fromTypedField(tensor, data.field, packed());
+      } catch (error2) {
+        if (error2 instanceof ModelReadError) throw error2;
+        throw new ModelReadError(
+          this.model.file.path,
+          `cannot decode the ${data.field} of '${tensor.name}': ${error2.message}`
+        );
+      }
+      this.last = { tensor, bytes };
+    }
+    return this.last.bytes;
+  }
+  /** Bytes [from, from + into.length) of the located tensor, into `into`. */
+  readPart(at, from, into, tensor) {
+    if ("bytes" in at) {
+      into.set(at.bytes.subarray(from, from + into.length));
+      return into;
+    }
+    return this.readRange(at, at.offset + from, into, tensor);
+  }
+  readRange(at, offset, into, tensor) {
+    try {
+      return at.source.readInto(offset, into);
+    } catch (error2) {
+      if (tensor.data.kind === "external") throw this.externalError(tensor, error2);
+      throw new ModelReadError(
+        this.model.file.path,
+        `cannot read the values of '${tensor.name}': ${error2.message}`
+      );
+    }
+  }
+  externalError(tensor, error2) {
+    if (error2 instanceof ModelReadError) return error2;
+    return new ModelReadError(
+      this.model.file.path,
+      `cannot read external data of '${tensor.name}': ${error2.message}`
+    );
+  }
+  /** The path of an external data file, checked once per location (resolveExternal). */
+  external(location, tensorName) {
+    let file = this.externals.get(location);
+    if (file === void 0) {
+      file = resolveExternal(this.model.file.path, location, tensorName);
+      this.externals.set(location, file);
+    }
+    return file;
+  }
+  /** An open file; at most MAX_OPEN external files stay open (one file per tensor is common). */
+  source(file) {
+    let source = this.sources.get(file);
+    if (source) {
+      this.sources.delete(file);
+      this.sources.set(file, source);
+      return source;
+    }
+    source = new FileSource(file);
+    this.sources.set(file, source);
+    if (this.sources.size > MAX_OPEN) {
+      for (const [name2, open2] of this.sources) {
+        if (name2 === this.model.file.path) continue;
+        open2.close();
+        this.sources.delete(name2);
+        break;
+      }
+    }
+    return source;
+  }
+};
+function lengthOf(at) {
+  return "bytes" in at ? at.bytes.length : at.length;
+}
+function sampleUnit(tensor) {
+  const bits2 = elementBits(tensor.dataType);
+  return bits2 >= 8 ? bits2 / 8 : 1;
+}
+function sampleStarts(count2) {
+  const last = Math.max(0, count2 - SAMPLE_RUN);
+  const starts = [0, last];
+  let state = count2 >>> 0 || 1;
+  while (starts.length < SAMPLE_RUNS) {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    state >>>= 0;
+    starts.push(Math.floor(state / 2 ** 32 * (last + 1)));
+  }
+  return starts;
+}
+var TILE = 32;
+function transposeBand(band, out, r0, r1, c0, c1, rows, cols, words) {
+  if (words === 1 && band instanceof Uint32Array) {
+    transpose32(band, out, r0, r1, c0, c1, rows, cols);
+    return;
+  }
+  for (let rt = r0; rt < r1; rt += TILE) {
+    const rEnd = Math.min(r1, rt + TILE);
+    for (let ct = c0; ct < c1; ct += TILE) {
+      const cEnd = Math.min(c1, ct + TILE);
+      for (let c = ct; c < cEnd; c++) {
+        for (let r = rt; r < rEnd; r++) {
+          const src = ((r - r0) * cols + c) * words;
+          const dst = ((c - c0) * rows + r) * words;
+          for (let w = 0; w < words; w++) out[dst + w] = band[src + w];
+        }
+      }
+    }
+  }
+}
+function transpose32(band, out, r0, r1, c0, c1, rows, cols) {
+  for (let rt = r0; rt < r1; rt += TILE) {
+    const rEnd = Math.min(r1, rt + TILE);
+    for (let ct = c0; ct < c1; ct += TILE) {
+      const cEnd = Math.min(c1, ct + TILE);
+      for (let c = ct; c < cEnd; c++) {
+        let src = (rt - r0) * cols + c;
+        let dst = (c - c0) * rows + rt;
+        for (let r = rt; r < rEnd; r++) {
+          out[dst++] = band[src];
+          src += cols;
+        }
+      }
+    }
+  }
+}
+function exactKey(bytes) {
+  return `x${createHash("sha256").update(bytes).digest("base64")}`;
+}
+function sampledKey(length, sample) {
+  return `s${length}:${createHash("sha256").update(sample).digest("base64")}`;
+}
+function allEqual(bytes, unit) {
+  for (let i2 = unit; i2 + unit <= bytes.length; i2 += unit) {
+    for (let b = 0; b < unit; b++) if (bytes[i2 + b] !== bytes[b]) return false;
+  }
+  return true;
+}
+function concat(parts) {
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+}
+function fromTypedField(tensor, field2, packed) {
+  if (field2 === "float_data" || field2 === "double_data") return packed;
+  const reader = import_minimal3.default.Reader.create(packed);
+  const values = [];
+  while (reader.pos < reader.len) {
+    if (field2 === "int32_data") values.push(reader.int32());
+    else values.push(BigInt((field2 === "uint64_data" ? reader.uint64() : reader.int64()).toString()));
+  }
+  return fromValues(tensor, values);
+}
+function fromValues(tensor, values) {
+  const bits2 = elementBits(tensor.dataType);
+  const out = new DataView(new ArrayBuffer(Math.ceil(bits2 * values.length / 8)));
+  values.forEach((v, i2) => {
+    switch (tensor.dataType) {
+      case "float32":
+      case "complex64":
+        return out.setFloat32(i2 * 4, Number(v), true);
+      case "float64":
+      case "complex128":
+        return out.setFloat64(i2 * 8, Number(v), true);
+      case "int64":
+        return out.setBigInt64(i2 * 8, BigInt(v), true);
+      case "uint64":
+        return out.setBigUint64(i2 * 8, BigInt(v), true);
+      case "int32":
+        return out.setInt32(i2 * 4, Number(v), true);
+      case "uint32":
+        return out.setUint32(i2 * 4, Number(v), true);
+      default:
+        if (bits2 === 16) return out.setUint16(i2 * 2, Number(v) & 65535, true);
+        if (bits2 === 8) return out.setUint8(i2, Number(v) & 255);
+        return void 0;
+    }
+  });
+  return new Uint8Array(out.buffer);
+}
+
 // src/trace/trace-model.ts
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { totalmem, tmpdir as tmpdir2 } from "node:os";
@@ -30882,8 +30862,10 @@ var early;
 function startTrace(options = {}) {
   let started;
   if (early && options.maxMemoryMb === void 0 && options.env === void 0) {
-    started = early;
+    const taken = early;
     early = void 0;
+    if ("failure" in taken) throw taken.failure;
+    started = taken;
   } else {
     started = launch({ maxMemoryMb: options.maxMemoryMb ?? defaultMaxMemoryMb(), env: options.env });
   }
@@ -39581,15 +39563,6 @@ var delta2 = obj({
   delta: nullable(num()),
   percent: nullable(num())
 });
-var COUNT_NAMES2 = [
-  "declared",
-  "unique",
-  "summary",
-  "trainable",
-  "frozen",
-  "buffers",
-  "parameterBytes"
-];
 var header2 = obj({ file: name, source: lit("manifest", "graph"), trace: text3, counts });
 var numelled = obj({ name, numel: count, shape });
 var thresholds = obj(
@@ -39608,7 +39581,7 @@ var comparisonSchema = obj({
   schemaVersion: lit(1),
   base: header2,
   head: header2,
-  counts: obj(Object.fromEntries(COUNT_NAMES2.map((c) => [c, delta2]))),
+  counts: obj(Object.fromEntries(COUNT_NAMES.map((c) => [c, delta2]))),
   added: arr(numelled, ITEMS),
   removed: arr(numelled, ITEMS),
   resized: arr(obj({ name, baseNumel: count, headNumel: count, baseShape: shape, headShape: shape }), ITEMS),

@@ -780,22 +780,11 @@ class _Parser(argparse.ArgumentParser):
         raise _CliError(message)
 
 
+# The dtypes an example input may have (--input 1x10:int64): these names of _DTYPE_NAMES.
 _INPUT_DTYPES = {
-    'float32': 'float32',
-    'float': 'float32',
-    'float16': 'float16',
-    'half': 'float16',
-    'bfloat16': 'bfloat16',
-    'float64': 'float64',
-    'double': 'float64',
-    'int64': 'int64',
-    'long': 'int64',
-    'int32': 'int32',
-    'int': 'int32',
-    'int16': 'int16',
-    'int8': 'int8',
-    'uint8': 'uint8',
-    'bool': 'bool',
+    name: _DTYPE_NAMES[name]
+    for name in ('float32', 'float', 'float16', 'half', 'bfloat16', 'float64', 'double', 'int64', 'long',
+                 'int32', 'int', 'int16', 'int8', 'uint8', 'bool')
 }
 
 

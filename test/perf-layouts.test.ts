@@ -10,7 +10,7 @@ import { after, test } from 'node:test';
 import { findDuplicates } from '../src/analysis/duplicates.ts';
 import { walkModel } from '../src/analysis/graph-walk.ts';
 import { readModel } from '../src/onnx/read-model.ts';
-import { onnxRoot } from '../src/onnx/onnx-reflection.ts';
+import { encodeModel } from '../src/onnx/onnx-reflection.ts';
 import { TensorReader } from '../src/onnx/tensor-bytes.ts';
 import { analyzeFile } from '../src/pipeline/analyze-file.ts';
 import type { Report } from '../src/report/report.ts';
@@ -123,15 +123,16 @@ function writeModel(layout: Layout): string {
     input: [valueInfo('ids', INT64, [1, 4])],
     output: [valueInfo('logits', FLOAT, [1, 4, V])],
   };
-  const type = onnxRoot().lookupType('onnx.ModelProto');
-  const model = type.fromObject({
-    ir_version: 8,
-    producer_name: 'paramtrace-test',
-    opset_import: [{ domain: '', version: 13 }],
-    graph,
-  });
   const file = path.join(folder, 'model.onnx');
-  writeFileSync(file, type.encode(model).finish());
+  writeFileSync(
+    file,
+    encodeModel({
+      ir_version: 8,
+      producer_name: 'paramtrace-test',
+      opset_import: [{ domain: '', version: 13 }],
+      graph,
+    }),
+  );
   return file;
 }
 

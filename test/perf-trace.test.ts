@@ -19,7 +19,7 @@ import * as ort from 'onnxruntime-node';
 import { MemorySource } from '../src/onnx/byte-source.ts';
 import type { OnnxTensor } from '../src/onnx/model.ts';
 import { allTensors, readModel, readModelFrom } from '../src/onnx/read-model.ts';
-import { onnxRoot } from '../src/onnx/onnx-reflection.ts';
+import { encodeModel } from '../src/onnx/onnx-reflection.ts';
 import { TensorReader } from '../src/onnx/tensor-bytes.ts';
 import { renameNodes, renameNodesInFile } from '../src/trace/rename-nodes.ts';
 import { traceModel } from '../src/trace/index.ts';
@@ -99,15 +99,16 @@ function writeModel(): string {
     input: [info('x', FLOAT, [1, N]), info('cond', BOOL, [])],
     output: [info('y', FLOAT, [1, N])],
   };
-  const type = onnxRoot().lookupType('onnx.ModelProto');
-  const model = type.fromObject({
-    ir_version: 8,
-    producer_name: 'paramtrace-test',
-    opset_import: [{ domain: '', version: 13 }],
-    graph,
-  });
   const file = path.join(work, 'big-weights.onnx');
-  writeFileSync(file, type.encode(model).finish());
+  writeFileSync(
+    file,
+    encodeModel({
+      ir_version: 8,
+      producer_name: 'paramtrace-test',
+      opset_import: [{ domain: '', version: 13 }],
+      graph,
+    }),
+  );
   return file;
 }
 

@@ -356,24 +356,32 @@ test("device 'cuda' without a CUDA provider: a clear TraceError", async () => {
   });
 });
 
-test('the profile folder is deleted after the run, also after a failure', async () => {
-  const own = mkdtempSync(path.join(scratch, 'tmp-'));
+/** Runs `work` with TMPDIR set to a fresh folder of its own (where the trace makes its folders). */
+async function withOwnTmpdir(work: (dir: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(path.join(scratch, 'tmp-'));
   const saved = process.env.TMPDIR;
-  process.env.TMPDIR = own;
+  process.env.TMPDIR = dir;
   try {
-    await traceModel(load('seed-case-1.onnx'), { device: 'cpu' });
-    await assert.rejects(
-      traceModel(load(path.join(TRACE_FIXTURES, 'unsupported-op.onnx')), { device: 'cpu' }),
-    );
+    await work(dir);
   } finally {
     if (saved === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = saved;
   }
-  // Other tools (tsx's cache) may write into TMPDIR too; only the trace's own folders must be gone.
-  assert.deepEqual(
-    readdirSync(own).filter((f) => f.startsWith('paramtrace-trace-')),
-    [],
-  );
+}
+
+/** The trace's own folders in `dir` (other tools, tsx's cache, may write into TMPDIR too). */
+function traceFolders(dir: string): string[] {
+  return readdirSync(dir).filter((f) => f.startsWith('paramtrace-trace-'));
+}
+
+test('the profile folder is deleted after the run, also after a failure', async () => {
+  await withOwnTmpdir(async (own) => {
+    await traceModel(load('seed-case-1.onnx'), { device: 'cpu' });
+    await assert.rejects(
+      traceModel(load(path.join(TRACE_FIXTURES, 'unsupported-op.onnx')), { device: 'cpu' }),
+    );
+    assert.deepEqual(traceFolders(own), []);
+  });
 });
 
 /** The live child processes of this process (Linux); zombies are not counted. */
@@ -389,11 +397,6 @@ function liveChildren(): number[] {
   });
 }
 
-/** The trace's own folders in `dir` (the worker under tsx leaves tsx's cache there too). */
-function traceFolders(dir: string): string[] {
-  return readdirSync(dir).filter((f) => f.startsWith('paramtrace-trace-'));
-}
-
 async function childrenGone(): Promise<boolean> {
   for (let i = 0; i < 100 && liveChildren().length > 0; i++) await new Promise((r) => setTimeout(r, 50));
   return liveChildren().length === 0;
@@ -404,11 +407,8 @@ test(
   {
     skip: process.platform !== 'linux' && 'reads /proc',
   },
-  async () => {
-    const temp = mkdtempSync(path.join(scratch, 'tmp-'));
-    const saved = process.env.TMPDIR;
-    process.env.TMPDIR = temp;
-    try {
+  () =>
+    withOwnTmpdir(async (temp) => {
       assert.equal(await childrenGone(), true, 'no child process before');
       const truncated = path.join(scratch, 'truncated.onnx');
       writeFileSync(truncated, readFileSync(path.join(FIXTURES, 'seed-case-1.onnx')).subarray(0, 40));
@@ -442,11 +442,7 @@ test(
       assert.equal(report.trace.mode, 'onnxruntime');
       assert.equal(await childrenGone(), true);
       assert.deepEqual(traceFolders(temp), []);
-    } finally {
-      if (saved === undefined) delete process.env.TMPDIR;
-      else process.env.TMPDIR = saved;
-    }
-  },
+    }),
 );
 
 test(
@@ -454,11 +450,8 @@ test(
   {
     skip: process.platform !== 'linux' && 'reads /proc',
   },
-  async () => {
-    const temp = mkdtempSync(path.join(scratch, 'tmp-'));
-    const saved = process.env.TMPDIR;
-    process.env.TMPDIR = temp;
-    try {
+  () =>
+    withOwnTmpdir(async (temp) => {
       assert.equal(await childrenGone(), true);
       const model = path.join(FIXTURES, 'seed-case-1.onnx');
       const workersWhileReading = async (trace: TraceOptions): Promise<number> => {
@@ -485,12 +478,12 @@ test(
       cancelEarlyTrace();
       assert.equal(await childrenGone(), true, 'cancelled');
       assert.deepEqual(traceFolders(temp), []);
-    } finally {
-      cancelEarlyTrace();
-      if (saved === undefined) delete process.env.TMPDIR;
-      else process.env.TMPDIR = saved;
-    }
-  },
+
+      // An early start that fails is reported by the trace that takes it, as its own start would be.
+      process.env.TMPDIR = path.join(temp, 'missing');
+      startTraceEarly();
+      await assert.rejects(analyzeFile(model, { trace: { device: 'cpu' } }), /ENOENT.*missing/);
+    }).finally(cancelEarlyTrace),
 );
 
 test('a worker that hangs while it loads is stopped by the time limit', async () => {

@@ -1,7 +1,7 @@
 // model (+ manifest) (+ trace) → report, following ../shared/spec/counting.md. Pure: reading weight bytes
 // for fingerprints goes through the TensorContent the caller passes in.
 import type { OnnxModel, OnnxTensor } from '../onnx/model.ts';
-import { byteSize, isFloating } from '../onnx/tensor-bytes.ts';
+import { byteSize, isFloating } from '../onnx/dtype.ts';
 import type {
   Buffer,
   DuplicateStorage,

@@ -4,7 +4,8 @@
 // candidates whose samples agree are read whole (compared, or hashed when three or more agree).
 import type { OnnxTensor } from '../onnx/model.ts';
 import type { DuplicateStorage } from '../report/report.ts';
-import { byteSize, type SampleKey } from '../onnx/tensor-bytes.ts';
+import { byteSize } from '../onnx/dtype.ts';
+import type { SampleKey } from '../onnx/tensor-bytes.ts';
 import type { TensorContent } from './analyze.ts';
 import type { ConstantTensor } from './graph-walk.ts';
 

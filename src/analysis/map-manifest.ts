@@ -1,7 +1,7 @@
 // Ties the graph's initializers to the manifest's PyTorch tensors: by name (canonical or alias) first,
 // then by content fingerprint, exact or of the 2-D transpose, so that renamed and transposed copies made
 // by a plain export still count as the one PyTorch tensor they came from.
-import { byteSize } from '../onnx/tensor-bytes.ts';
+import { byteSize } from '../onnx/dtype.ts';
 import type { Classified, LogicalTensor, TensorContent } from './analyze.ts';
 import type { ConstantTensor, GraphWalk } from './graph-walk.ts';
 import type { Manifest, ManifestTensor } from './manifest.ts';

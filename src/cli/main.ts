@@ -5,13 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { cancelEarlyTrace, startTraceEarly } from '../trace/trace-model.ts';
 
 export async function run(argv: string[]): Promise<number> {
-  if (mayTrace(argv)) {
-    try {
-      startTraceEarly();
-    } catch {
-      // Only a head start: the trace itself starts its worker again and reports what fails.
-    }
-  }
+  if (mayTrace(argv)) startTraceEarly();
   try {
     const { runCommand } = await import('./commands.ts');
     return await runCommand(argv);

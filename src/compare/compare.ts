@@ -1,26 +1,17 @@
 // base report + head report + thresholds → comparison and verdict. Pure.
 import type { Report } from '../report/report.ts';
-import type {
-  Comparison,
-  CountName,
-  Delta,
-  ModuleDelta,
-  ParameterChange,
-  Thresholds,
-  Verdict,
+import {
+  COUNT_NAMES,
+  type Comparison,
+  type CountName,
+  type Delta,
+  type ModuleDelta,
+  type ParameterChange,
+  type Thresholds,
+  type Verdict,
 } from './comparison.ts';
 import { formatCount, formatPercent, formatSigned } from '../render/format.ts';
 import { traceLine } from '../render/text.ts';
-
-const COUNT_NAMES: CountName[] = [
-  'declared',
-  'unique',
-  'summary',
-  'trainable',
-  'frozen',
-  'buffers',
-  'parameterBytes',
-];
 
 export function compare(base: Report, head: Report, thresholds: Thresholds = {}): Comparison {
   const counts = Object.fromEntries(

@@ -5,6 +5,20 @@ import type { Counts, DuplicateStorage, Report, SharedParameter, UnusedParameter
 export type CountName =
   'declared' | 'unique' | 'summary' | 'trainable' | 'frozen' | 'buffers' | 'parameterBytes';
 
+/** Every count, in the order tables show them. */
+export const COUNT_NAMES = [
+  'declared',
+  'unique',
+  'summary',
+  'trainable',
+  'frozen',
+  'buffers',
+  'parameterBytes',
+] as const satisfies readonly CountName[];
+// Compile-time check that COUNT_NAMES lists every CountName.
+const _everyCount: [Exclude<CountName, (typeof COUNT_NAMES)[number]>] extends [never] ? true : never = true;
+void _everyCount;
+
 export interface Delta {
   base: number | null;
   head: number | null;

@@ -13,3 +13,9 @@ export function onnxRoot(): protobuf.Root {
   }
   return root;
 }
+
+/** The bytes of a model given as a plain ModelProto object (protobufjs' fromObject form). */
+export function encodeModel(model: object): Uint8Array {
+  const type = onnxRoot().lookupType('onnx.ModelProto');
+  return type.encode(type.fromObject(model)).finish();
+}

@@ -2,6 +2,7 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { FileSource, type ByteSource } from './byte-source.ts';
+import { byteSize, elementBits } from './dtype.ts';
 import type {
   AttributeValue,
   DataType,
@@ -247,32 +248,6 @@ export function toTensor(t: Decoded, context: Context): OnnxTensor {
   return tensor;
 }
 
-// Bits per element of the types whose size is fixed (string and unknown types have none).
-const ELEMENT_BITS: Partial<Record<DataType, number>> = {
-  float32: 32,
-  uint8: 8,
-  int8: 8,
-  uint16: 16,
-  int16: 16,
-  int32: 32,
-  int64: 64,
-  bool: 8,
-  float16: 16,
-  float64: 64,
-  uint32: 32,
-  uint64: 64,
-  complex64: 64,
-  complex128: 128,
-  bfloat16: 16,
-  float8e4m3fn: 8,
-  float8e4m3fnuz: 8,
-  float8e5m2: 8,
-  float8e5m2fnuz: 8,
-  uint4: 4,
-  int4: 4,
-  float4e2m1: 4,
-};
-
 /**
  * The data stored must be able to hold the elements the dims claim: a tensor that claims 2^52 elements
  * and stores 8 bytes would make counts no real model has (past 2^53 once summed) and make every
@@ -283,7 +258,7 @@ function checkStoredSize(tensor: OnnxTensor, strings: number, file: string): voi
   if (numel === 0 || data.kind === 'external') return;
   const claim = `tensor '${name}' has ${numel} elements (${tensor.dims.join('x') || 'a scalar'}) of ${dataType}`;
   if (data.kind === 'none') throw new ModelReadError(file, `${claim} but no data`);
-  const bits = ELEMENT_BITS[dataType] ?? 0;
+  const bits = elementBits(dataType);
   const bytes = data.kind === 'in-file' ? data.length : data.bytes?.length;
   let fits: boolean;
   let held: string;
@@ -444,7 +419,7 @@ function checkExternalData(model: OnnxModel): void {
         `tensor '${tensor.name}' has a negative external data offset or length (${offset}, ${length})`,
       );
     }
-    const expected = Math.ceil(((ELEMENT_BITS[tensor.dataType] ?? 0) * tensor.numel) / 8);
+    const expected = byteSize(tensor.dataType, tensor.numel);
     if (length !== undefined && length < expected) {
       throw new ModelReadError(
         model.file.path,

@@ -3,45 +3,9 @@ import { createHash } from 'node:crypto';
 import protobuf from 'protobufjs/minimal.js';
 import type { ByteSource } from './byte-source.ts';
 import { FileSource } from './byte-source.ts';
-import type { DataType, OnnxModel, OnnxTensor, TensorField } from './model.ts';
+import { byteSize, elementBits } from './dtype.ts';
+import type { OnnxModel, OnnxTensor, TensorField } from './model.ts';
 import { ModelReadError, resolveExternal } from './read-model.ts';
-
-const ELEMENT_BITS: Partial<Record<DataType, number>> = {
-  float32: 32,
-  uint8: 8,
-  int8: 8,
-  uint16: 16,
-  int16: 16,
-  int32: 32,
-  int64: 64,
-  bool: 8,
-  float16: 16,
-  float64: 64,
-  uint32: 32,
-  uint64: 64,
-  complex64: 64,
-  complex128: 128,
-  bfloat16: 16,
-  float8e4m3fn: 8,
-  float8e4m3fnuz: 8,
-  float8e5m2: 8,
-  float8e5m2fnuz: 8,
-  uint4: 4,
-  int4: 4,
-  float4e2m1: 4,
-};
-
-export function elementBits(dtype: DataType | string): number {
-  return ELEMENT_BITS[dtype as DataType] ?? 0;
-}
-
-export function byteSize(dtype: DataType | string, numel: number): number {
-  return Math.ceil((elementBits(dtype) * numel) / 8);
-}
-
-export function isFloating(dtype: DataType | string): boolean {
-  return /^(float|bfloat|complex)/.test(dtype);
-}
 
 /** Sampled elements per tensor: runs of consecutive elements at fixed, pseudo-random positions. */
 const SAMPLE_RUNS = 8;

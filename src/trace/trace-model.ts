@@ -53,8 +53,11 @@ function launch(setup: WorkerSetup): StartedWorker {
   }
 }
 
-/** A worker started before anyone knew a trace would be wanted (startTraceEarly). */
-let early: StartedWorker | undefined;
+/**
+ * A worker started before anyone knew a trace would be wanted (startTraceEarly), or why it could not
+ * be started: the trace that takes it reports that, as it would have reported starting its own.
+ */
+let early: StartedWorker | { failure: unknown } | undefined;
 
 /**
  * Starts a worker with the default limits and environment before the caller knows whether it will
@@ -62,13 +65,20 @@ let early: StartedWorker | undefined;
  * does. The next startTrace with those defaults takes it; cancelEarlyTrace stops it if none does.
  */
 export function startTraceEarly(): void {
-  early ??= launch({ maxMemoryMb: defaultMaxMemoryMb() });
+  if (early) return;
+  try {
+    early = launch({ maxMemoryMb: defaultMaxMemoryMb() });
+  } catch (failure) {
+    early = { failure };
+  }
 }
 
 /** Stops the early worker if no trace took it. */
 export function cancelEarlyTrace(): void {
-  early?.worker.cancel();
-  early?.cleanUp();
+  if (early && !('failure' in early)) {
+    early.worker.cancel();
+    early.cleanUp();
+  }
   early = undefined;
 }
 
@@ -79,8 +89,10 @@ export function cancelEarlyTrace(): void {
 export function startTrace(options: TraceOptions = {}): PendingTrace {
   let started: StartedWorker;
   if (early && options.maxMemoryMb === undefined && options.env === undefined) {
-    started = early;
+    const taken = early;
     early = undefined;
+    if ('failure' in taken) throw taken.failure;
+    started = taken;
   } else {
     started = launch({ maxMemoryMb: options.maxMemoryMb ?? defaultMaxMemoryMb(), env: options.env });
   }

@@ -13,10 +13,6 @@ export interface WorkerSetup {
   env?: NodeJS.ProcessEnv | undefined;
 }
 
-export interface WorkerLimits extends WorkerSetup {
-  timeoutMs: number;
-}
-
 const POLL_MS = 100;
 const STDERR_TAIL = 8192;
 
@@ -29,11 +25,6 @@ export interface WorkerHandle {
   run(timeoutMs: number): Promise<unknown>;
   /** Kills the worker: the trace is not wanted after all (the model could not be read, say). */
   cancel(): void;
-}
-
-/** Runs the worker on `requestFile` (in its own folder); resolves with the parsed result.json. */
-export async function runWorker(requestFile: string, limits: WorkerLimits): Promise<unknown> {
-  return startWorker(requestFile, limits).run(limits.timeoutMs);
 }
 
 /**

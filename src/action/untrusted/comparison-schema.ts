@@ -1,7 +1,14 @@
 // Strict validators for what a report bundle carries besides the reports (those are checked by the
 // report's own JSON Schema, src/report/validate.ts): the comparison, typed against the real Comparison so
 // this stops compiling when it gains a field the validator does not check.
-import type { Comparison, CountName, Delta, Thresholds, Verdict } from '../../compare/comparison.ts';
+import {
+  COUNT_NAMES,
+  type Comparison,
+  type CountName,
+  type Delta,
+  type Thresholds,
+  type Verdict,
+} from '../../compare/comparison.ts';
 import { checkReport, ReportError } from '../../report/validate.ts';
 import type { Report } from '../../report/report.ts';
 import { arr, bool, int, lit, nullable, num, obj, SchemaError, str, type Validator } from './schema.ts';
@@ -48,19 +55,6 @@ const delta: Validator<Delta> = obj({
   delta: nullable(num()),
   percent: nullable(num()),
 });
-
-const COUNT_NAMES = [
-  'declared',
-  'unique',
-  'summary',
-  'trainable',
-  'frozen',
-  'buffers',
-  'parameterBytes',
-] as const satisfies readonly CountName[];
-// Compile-time check that COUNT_NAMES lists every CountName.
-const _everyCount: [Exclude<CountName, (typeof COUNT_NAMES)[number]>] extends [never] ? true : never = true;
-void _everyCount;
 
 const header = obj({ file: name, source: lit('manifest', 'graph'), trace: text, counts });
 const numelled = obj({ name, numel: count, shape });
