@@ -23541,9 +23541,13 @@ var COUNT_NAMES = [
 ];
 
 // src/render/format.ts
-var grouped = new Intl.NumberFormat("en-US");
+var grouped;
 function formatCount(n) {
-  return grouped.format(n);
+  if (!Number.isSafeInteger(n)) return (grouped ??= new Intl.NumberFormat("en-US")).format(n);
+  const digits = String(Math.abs(n));
+  let out = digits.slice(0, (digits.length - 1) % 3 + 1);
+  for (let at = out.length; at < digits.length; at += 3) out += `,${digits.slice(at, at + 3)}`;
+  return n < 0 ? `-${out}` : out;
 }
 function formatCompact(n) {
   const abs = Math.abs(n);
@@ -39402,9 +39406,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
   return errors === 0;
 }
 
-// src/report/validate.ts
+// src/report/report-error.ts
 var ReportError = class extends Error {
 };
+
+// src/report/validate.ts
 var MAX_REPORT_BYTES = 256 * 1024 * 1024;
 var validateReport = validate;
 function checkReport(value, origin) {

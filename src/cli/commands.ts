@@ -20,7 +20,7 @@ import { renderComment } from '../render/markdown.ts';
 import { compare, parseCount, parseGrowth } from '../compare/compare.ts';
 import type { Thresholds } from '../compare/comparison.ts';
 import type { Report } from '../report/report.ts';
-import { parseReport, ReportError } from '../report/validate.ts';
+import { ReportError } from '../report/report-error.ts';
 import { TOOL_VERSION } from '../version.ts';
 
 const USAGE = `Usage:
@@ -169,6 +169,8 @@ async function loadReport(file: string, options: AnalyzeFileOptions): Promise<Re
   } catch (error) {
     throw new ReportError(`${file}: cannot read: ${(error as Error).message}`);
   }
+  // Loaded only here: the generated validator is the largest module, and analyze never needs it.
+  const { parseReport } = await import('../report/validate.ts');
   return parseReport(text, file);
 }
 

@@ -2,8 +2,9 @@
 // the report schema exactly, or it is refused with the first thing that is wrong.
 import type { Report } from './report.ts';
 import { validate } from './report-validator.generated.ts';
+import { ReportError } from './report-error.ts';
 
-export class ReportError extends Error {}
+export { ReportError };
 
 /** Reports larger than this are refused before parsing. */
 export const MAX_REPORT_BYTES = 256 * 1024 * 1024;
