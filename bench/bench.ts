@@ -11,12 +11,11 @@
 //     peer: a plain onnxruntime-node session create + one run of the same file;
 //   graphs of 10k, 30k and 100k nodes (a chain of Relu with a MatMul every 10th): static analysis time.
 //
-// paramtrace runs as the CLI bundled with esbuild (code-split like the npm package's files), the trace
-// worker next to it.
+// paramtrace runs as the npm package's CLI (lib/ as `npm run build` makes it: scripts/build-cli.ts).
 // Each command runs in a fresh process, after one untimed run (files in the page cache for everyone), in
 // rounds with its peer so that both see the same conditions; time is wall-clock from spawn to exit (the
 // fastest run: the least disturbed by other work on the machine), memory the peak resident memory of the
-// process tree (the highest). Needs /usr/bin/python3 with onnx and numpy (and torch + torchvision for
+// process tree (the highest). All run without NODE_EXTRA_CA_CERTS (see main). Needs /usr/bin/python3 with onnx and numpy (and torch + torchvision for
 // resnet18); rows whose tools are missing are skipped. About 3 minutes on 2 cores; ~7 GB of temporary
 // files at the peak.
 //
@@ -26,8 +25,8 @@ import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type BuildOptions } from 'esbuild';
 import type { Report } from '../src/report/report.ts';
+import { buildCli } from '../scripts/build-cli.ts';
 import { chainModel } from './make-graph.ts';
 import { sideBySide, type Command, type Measured } from './measure.ts';
 
@@ -74,6 +73,11 @@ async function main(): Promise<void> {
   const folder = mkdtempSync(path.join(tmpdir(), 'paramtrace-bench-'));
   const rows: Row[] = [];
   const details: string[] = [];
+  // Every command runs without NODE_EXTRA_CA_CERTS: no measurement makes a TLS connection, and Node
+  // reads that file at every start (where it names the system's CA bundle, 40 ms here; Python never
+  // reads it). The static rows are also measured with it, as the machine sets it (details).
+  const machineEnv = { ...process.env };
+  delete process.env.NODE_EXTRA_CA_CERTS;
   try {
     const cli = await bundle(folder);
     const node = process.execPath;
@@ -100,14 +104,31 @@ async function main(): Promise<void> {
       ] as const;
       log('python3-onnx count of the single file, and paramtrace analyze --no-trace of the four layouts ...');
       // Node's own start (an empty script), measured alongside: the part of each run paramtrace cannot cut.
-      const [peer, bare, ...ours] = await sideBySide(runs, [
+      const extraCerts = machineEnv.NODE_EXTRA_CA_CERTS;
+      const withCerts: Command[] = extraCerts
+        ? [
+            { command: node, args: ['-e', ''], env: machineEnv },
+            { ...analyze([model('single'), '--no-trace', '--json']), env: machineEnv },
+          ]
+        : [];
+      const [peer, bare, ...measured] = await sideBySide(runs, [
         { command: PYTHON, args: [peerScript, model('single')] },
         { command: node, args: ['-e', ''] },
         ...layouts.map(([layout]) => analyze([model(layout), '--no-trace', '--json'])),
+        ...withCerts,
       ]);
+      const ours = measured.slice(0, layouts.length);
       details.push(
         `Node's own start (node -e ''): ${bare!.seconds.toFixed(3)} s, ${bare!.peakMiB.toFixed(0)} MiB; python3-onnx's count at 1/15 would be ${(peer!.seconds / 15).toFixed(3)} s`,
       );
+      if (extraCerts) {
+        const [bareCerts, singleCerts] = measured.slice(layouts.length);
+        details.push(
+          `with this machine's NODE_EXTRA_CA_CERTS=${extraCerts}: Node's own start ${bareCerts!.seconds.toFixed(3)} s; ` +
+            `static, 1.6 GB model, weights in the file: ${singleCerts!.seconds.toFixed(2)} s, ${singleCerts!.peakMiB.toFixed(0)} MiB ` +
+            `(1/${(peer!.seconds / singleCerts!.seconds).toFixed(1)} of python3-onnx's time)`,
+        );
+      }
       const reports = new Map<string, string>();
       for (const [i, [layout, what]] of layouts.entries()) {
         const report = JSON.parse(ours[i]!.stdout) as Report;
@@ -267,31 +288,13 @@ function makeResnet(folder: string): string | undefined {
   return made.status === 0 && existsSync(file) ? file : undefined;
 }
 
-/**
- * The CLI bundled with esbuild (as the action is), code-split as an npm package's files are: the small
- * entry (src/cli/main.ts) starts the trace worker before the rest of paramtrace loads. The trace worker is
- * bundled next to it.
- */
+/** The CLI as the npm package ships it (scripts/build-cli.ts), in `folder`. */
 async function bundle(folder: string): Promise<string> {
-  const options: BuildOptions = {
-    bundle: true,
-    splitting: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    external: ['onnxruntime-node'],
-    logLevel: 'error',
-    entryPoints: {
-      cli: path.join(ROOT, 'src/cli/main.ts'),
-      'trace-worker': path.join(ROOT, 'src/trace/trace-worker.ts'),
-    },
-    outdir: folder,
-  };
-  await build(options);
-  // The bundles import onnxruntime-node: resolve it from the repository's node_modules.
+  const cli = await buildCli(path.join(folder, 'cli'));
+  // The bundle imports onnxruntime-node: resolve it from the repository's node_modules.
   writeFileSync(path.join(folder, 'package.json'), '{"type":"module"}');
   symlinkSync(path.join(ROOT, 'node_modules'), path.join(folder, 'node_modules'));
-  return path.join(folder, 'cli.js');
+  return cli;
 }
 
 function log(text: string): void {

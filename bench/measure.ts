@@ -15,10 +15,10 @@ export interface Measured {
 
 const POLL_MS = 5;
 
-export function measure(command: string, args: string[]): Promise<Measured> {
+export function measure(command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<Measured> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -75,6 +75,8 @@ export interface Repeated extends Measured {
 export interface Command {
   command: string;
   args: string[];
+  /** Default: the bench's own environment. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -84,10 +86,10 @@ export interface Command {
  * the one least disturbed by other work on the machine.
  */
 export async function sideBySide(runs: number, commands: Command[]): Promise<Repeated[]> {
-  for (const c of commands) await measure(c.command, c.args);
+  for (const c of commands) await measure(c.command, c.args, c.env);
   const all: Measured[][] = commands.map(() => []);
   for (let round = 0; round < runs; round++) {
-    for (const [i, c] of commands.entries()) all[i]!.push(await measure(c.command, c.args));
+    for (const [i, c] of commands.entries()) all[i]!.push(await measure(c.command, c.args, c.env));
   }
   return all.map((measured) => {
     const fastest = [...measured].sort((a, b) => a.seconds - b.seconds)[0]!;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs the compiled CLI (`npm run build` writes lib/).
-import { run } from '../lib/cli/main.js';
+// Runs the bundled CLI (`npm run build` writes lib/: scripts/build-cli.ts).
+import { run } from '../lib/cli.js';
 
 process.exitCode = await run(process.argv.slice(2));

@@ -24252,7 +24252,7 @@ import path from "node:path";
 // src/onnx/byte-source.ts
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 var WINDOW = 1 << 20;
-var FIRST_WINDOW = 64 << 10;
+var FIRST_WINDOW = 8 << 10;
 var FileSource = class {
   constructor(path5) {
     this.path = path5;
@@ -29951,7 +29951,7 @@ var SAMPLE_RUNS = 8;
 var SAMPLE_RUN = 8;
 var EXACT_KEY_BYTES = 4096;
 var BLOCK = 4 << 20;
-var MIN_SLAB = 32 << 20;
+var MIN_SLAB = 16 << 20;
 var MAX_PASSES = 8;
 var MAX_OPEN = 64;
 var TensorReader = class {
@@ -29966,11 +29966,14 @@ var TensorReader = class {
   samples = /* @__PURE__ */ new Map();
   uniform = /* @__PURE__ */ new Map();
   fingerprints = /* @__PURE__ */ new Map();
+  /**
+   * Two buffers kept for all reads of weight bytes, since fresh memory costs a page fault per page on
+   * first write (~2.4 us per 4 KiB on a VM): `block` (one BLOCK) streams a tensor, or holds a band of
+   * rows while a transpose is built, or the other tensor's bytes while comparing; `slab` holds a
+   * transpose being built, or the second tensor's block of a comparison.
+   */
   block;
-  otherBlock;
-  /** Kept between transposes: fresh memory costs a page fault per page on first write. */
   slab;
-  band;
   /** The canonical little-endian bytes, whole (a copy). Only for small tensors and tests. */
   bytes(tensor) {
     const at = this.locate(tensor);
@@ -30039,8 +30042,8 @@ var TensorReader = class {
     const [at, bt] = [this.locate(a), this.locate(b)];
     const length = lengthOf(at);
     if (length !== lengthOf(bt)) return false;
-    const one = this.block ??= new Uint8Array(BLOCK);
-    const two = this.otherBlock ??= new Uint8Array(BLOCK);
+    const one = this.buffer("block", Math.min(BLOCK, length));
+    const two = this.buffer("slab", Math.min(BLOCK, length));
     for (let offset = 0; offset < length; offset += BLOCK) {
       const size = Math.min(BLOCK, length - offset);
       const x2 = this.readPart(at, offset, one.subarray(0, size), a);
@@ -30057,7 +30060,7 @@ var TensorReader = class {
     let offset = 0;
     let same = true;
     this.transposed(tensor, (slab) => {
-      const two = this.otherBlock ??= new Uint8Array(BLOCK);
+      const two = this.buffer("block", Math.min(BLOCK, slab.length));
       for (let at = 0; same && at < slab.length; at += BLOCK) {
         const size = Math.min(BLOCK, slab.length - at);
         const y = this.readPart(ot, offset + at, two.subarray(0, size), other);
@@ -30071,7 +30074,7 @@ var TensorReader = class {
   close() {
     for (const s of this.sources.values()) s.close();
     this.sources.clear();
-    this.block = this.otherBlock = this.slab = this.band = void 0;
+    this.block = this.slab = void 0;
   }
   makeSampleKey(tensor) {
     const at = this.locate(tensor);
@@ -30110,7 +30113,7 @@ var TensorReader = class {
       visit(at.bytes);
       return;
     }
-    const block = this.block ??= new Uint8Array(BLOCK);
+    const block = this.buffer("block", Math.min(BLOCK, at.length));
     for (let offset = 0; offset < at.length; offset += BLOCK) {
       const size = Math.min(BLOCK, at.length - offset);
       if (visit(this.readPart(at, offset, block.subarray(0, size), tensor)) === false) return;
@@ -30132,7 +30135,7 @@ var TensorReader = class {
     const rowBytes = cols * unit;
     const blockRows = Math.max(1, Math.floor(BLOCK / rowBytes));
     const slab = this.buffer("slab", width * rows * unit);
-    const block = "bytes" in at ? void 0 : this.buffer("band", blockRows * rowBytes);
+    const block = "bytes" in at ? void 0 : this.buffer("block", blockRows * rowBytes);
     const words = unit % 4 === 0 ? unit / 4 : 1;
     const view = (b, n) => unit % 4 === 0 ? new Uint32Array(b.buffer, b.byteOffset, n / 4) : unit === 2 ? new Uint16Array(b.buffer, b.byteOffset, n / 2) : b;
     for (let c0 = 0; c0 < cols; c0 += width) {
@@ -30295,6 +30298,7 @@ function sampleStarts(count2) {
   return starts;
 }
 var TILE = 32;
+var TILE32 = 64;
 function transposeBand(band, out, r0, r1, c0, c1, rows, cols, words) {
   if (words === 1 && band instanceof Uint32Array) {
     transpose32(band, out, r0, r1, c0, c1, rows, cols);
@@ -30315,11 +30319,26 @@ function transposeBand(band, out, r0, r1, c0, c1, rows, cols, words) {
   }
 }
 function transpose32(band, out, r0, r1, c0, c1, rows, cols) {
-  for (let rt = r0; rt < r1; rt += TILE) {
-    const rEnd = Math.min(r1, rt + TILE);
-    for (let ct = c0; ct < c1; ct += TILE) {
-      const cEnd = Math.min(c1, ct + TILE);
-      for (let c = ct; c < cEnd; c++) {
+  for (let rt = r0; rt < r1; rt += TILE32) {
+    const rEnd = Math.min(r1, rt + TILE32);
+    for (let ct = c0; ct < c1; ct += TILE32) {
+      const cEnd = Math.min(c1, ct + TILE32);
+      let c = ct;
+      for (; c + 3 < cEnd; c += 4) {
+        let src = (rt - r0) * cols + c;
+        const d0 = (c - c0) * rows;
+        const d1 = d0 + rows;
+        const d2 = d1 + rows;
+        const d3 = d2 + rows;
+        for (let r = rt; r < rEnd; r++) {
+          out[d0 + r] = band[src];
+          out[d1 + r] = band[src + 1];
+          out[d2 + r] = band[src + 2];
+          out[d3 + r] = band[src + 3];
+          src += cols;
+        }
+      }
+      for (; c < cEnd; c++) {
         let src = (rt - r0) * cols + c;
         let dst = (c - c0) * rows + rt;
         for (let r = rt; r < rEnd; r++) {
@@ -30693,7 +30712,7 @@ function startWorker(requestFile, limits) {
       `--max-old-space-size=${Math.max(256, Math.floor(limits.maxMemoryMb))}`
     ],
     stdio: ["ignore", "ignore", "pipe", "ipc"],
-    env: limits.env ?? process.env
+    env: workerEnv(limits.env ?? process.env)
   });
   let stderr = "";
   child.stderr?.on("data", (chunk) => {
@@ -30830,6 +30849,10 @@ var TAKES_VALUE = /* @__PURE__ */ new Set([
   "--watch-path",
   "--inspect-port"
 ]);
+function workerEnv(env) {
+  const { NODE_EXTRA_CA_CERTS: _unused, ...rest } = env;
+  return rest;
+}
 function workerExecArgv(execArgv) {
   const out = [];
   for (let i2 = 0; i2 < execArgv.length; i2++) {

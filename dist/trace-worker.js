@@ -404,7 +404,7 @@ import path from "node:path";
 // src/onnx/byte-source.ts
 import { closeSync as closeSync2, fstatSync as fstatSync2, openSync as openSync2, readSync as readSync2 } from "node:fs";
 var WINDOW = 1 << 20;
-var FIRST_WINDOW = 64 << 10;
+var FIRST_WINDOW = 8 << 10;
 var FileSource = class {
   constructor(path4) {
     this.path = path4;

@@ -210,3 +210,27 @@ test('external data that leaves the model folder (../, absolute, symlink) is ref
   assert.equal(link.status, 2);
   assert.match(link.stderr, /a link to a file outside the model's folder/);
 });
+
+test('the npm package: bin/paramtrace.js runs the bundled lib/ (npm run build), trace worker included', async () => {
+  // The package's layout in a folder of its own: bin/, lib/ as scripts/build-cli.ts writes it.
+  const { buildCli } = await import('../scripts/build-cli.ts');
+  const pkg = mkdtempSync(path.join(tmpdir(), 'paramtrace-pkg-'));
+  await buildCli(path.join(pkg, 'lib'));
+  mkdirSync(path.join(pkg, 'bin'));
+  copyFileSync(path.join(root, 'bin/paramtrace.js'), path.join(pkg, 'bin/paramtrace.js'));
+  copyFileSync(path.join(root, 'package.json'), path.join(pkg, 'package.json'));
+  symlinkSync(path.join(root, 'node_modules'), path.join(pkg, 'node_modules'));
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, [path.join(pkg, 'bin/paramtrace.js'), ...args], { encoding: 'utf8' });
+  const traced = run('analyze', path.join(root, 'examples/head.onnx'), '--json');
+  assert.equal(traced.status, 0, traced.stderr);
+  const report = parseReport(traced.stdout, 'stdout');
+  assert.equal(report.trace.mode, 'onnxruntime');
+  assert.deepEqual([report.counts.declared, report.counts.unique, report.counts.summary], [18, 9, 18]);
+  // compare with two reports loads the validator chunk; a report that is not one is refused.
+  const bad = path.join(pkg, 'bad.json');
+  writeFileSync(bad, '{"schemaVersion": 1}');
+  const refused = run('compare', bad, bad);
+  assert.equal(refused.status, 2);
+  assert.match(refused.stderr, /not a paramtrace report/);
+});

@@ -223,3 +223,67 @@ test('the prefilter finds the tied embedding stored transposed (PyTorch export f
     reader.close();
   }
 });
+
+test('transposes of every element size and of shapes that fill no tile: equal to a plain transpose', () => {
+  // ONNX data types by element size: uint8 (2), float16 (10), float32 (1), int64 (7).
+  const types = [
+    [2, 1],
+    [10, 2],
+    [1, 4],
+    [7, 8],
+  ] as const;
+  const shapes = [
+    [1, 5],
+    [3, 130],
+    [67, 203],
+    [130, 3],
+    [257, 66],
+  ] as const;
+  for (const [dataType, unit] of types) {
+    for (const [rows, cols] of shapes) {
+      const bytes = Buffer.alloc(rows * cols * unit);
+      for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 2654435761) >>> 24;
+      const transposed = Buffer.alloc(bytes.length);
+      for (let r = 0; r < rows; r++) {
+        for (let c = 0; c < cols; c++)
+          bytes.copy(transposed, (c * rows + r) * unit, (r * cols + c) * unit, (r * cols + c + 1) * unit);
+      }
+      const changed = Buffer.from(transposed);
+      changed[changed.length - 1]! ^= 1;
+      const file = path.join(work, `t-${dataType}-${rows}x${cols}.onnx`);
+      const tensor = (name: string, dims: readonly number[], raw: Buffer): object => ({
+        name,
+        data_type: dataType,
+        dims,
+        raw_data: raw,
+      });
+      writeFileSync(
+        file,
+        encodeModel({
+          ir_version: 8,
+          opset_import: [{ domain: '', version: 13 }],
+          graph: {
+            name: 't',
+            initializer: [
+              tensor('a', [rows, cols], bytes),
+              tensor('b', [cols, rows], transposed),
+              tensor('c', [cols, rows], changed),
+            ],
+          },
+        }),
+      );
+      const model = readModel(file);
+      const [a, b, c] = model.graph.initializers;
+      const reader = new TensorReader(model);
+      try {
+        const what = `${unit}-byte ${rows}x${cols}`;
+        assert.equal(reader.transposedFingerprint(a!), reader.fingerprint(b!), what);
+        assert.equal(reader.isTransposeOf(a!, b!), true, what);
+        assert.equal(reader.isTransposeOf(a!, c!), false, what);
+        assert.equal(reader.isTransposeOf(b!, a!), true, what);
+      } finally {
+        reader.close();
+      }
+    }
+  }
+});

@@ -20,7 +20,7 @@ import {
 import { joinKernels } from '../src/trace/profile.ts';
 import { joinProfileFile } from '../src/trace/profile-file.ts';
 import { describeTraceNames, renameNodes } from '../src/trace/rename-nodes.ts';
-import { workerExecArgv } from '../src/trace/worker-process.ts';
+import { workerEnv, workerExecArgv } from '../src/trace/worker-process.ts';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const NPY = path.join(FIXTURES, 'trace', 'npy');
@@ -178,6 +178,12 @@ test('profile files are read one event per line, so they may outgrow one string'
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }
+});
+
+test("the worker's environment: the caller's without NODE_EXTRA_CA_CERTS (read at every Node start)", () => {
+  const env = { PATH: '/bin', CUDA_VISIBLE_DEVICES: '1', NODE_EXTRA_CA_CERTS: '/etc/ssl/certs/ca.crt' };
+  assert.deepEqual(workerEnv(env), { PATH: '/bin', CUDA_VISIBLE_DEVICES: '1' });
+  assert.equal(env.NODE_EXTRA_CA_CERTS, '/etc/ssl/certs/ca.crt');
 });
 
 test("the worker's node flags: tsx's loader kept, test runner, watch and inspector flags dropped", () => {

@@ -16,7 +16,7 @@ export interface ByteSource {
 
 /** The largest read-ahead window; a window that follows a skipped payload starts small. */
 const WINDOW = 1 << 20;
-const FIRST_WINDOW = 64 << 10;
+const FIRST_WINDOW = 8 << 10;
 
 /**
  * A file read through one read-ahead window: sequential small reads cost one syscall per window. The

@@ -15,7 +15,7 @@ const EXACT_KEY_BYTES = 4096;
 /** Weight bytes are streamed through buffers of this size (hashing, comparing, checking uniformity). */
 const BLOCK = 4 << 20;
 /** The transpose of a large tensor is built in slabs of at least this size (and at most 8 passes). */
-const MIN_SLAB = 32 << 20;
+const MIN_SLAB = 16 << 20;
 const MAX_PASSES = 8;
 /** External data files kept open at once. */
 const MAX_OPEN = 64;
@@ -47,11 +47,14 @@ export class TensorReader {
   private readonly samples = new Map<OnnxTensor, SampleKey & { allEqual: boolean }>();
   private readonly uniform = new Map<OnnxTensor, boolean>();
   private readonly fingerprints = new Map<OnnxTensor, string>();
+  /**
+   * Two buffers kept for all reads of weight bytes, since fresh memory costs a page fault per page on
+   * first write (~2.4 us per 4 KiB on a VM): `block` (one BLOCK) streams a tensor, or holds a band of
+   * rows while a transpose is built, or the other tensor's bytes while comparing; `slab` holds a
+   * transpose being built, or the second tensor's block of a comparison.
+   */
   private block: Uint8Array | undefined;
-  private otherBlock: Uint8Array | undefined;
-  /** Kept between transposes: fresh memory costs a page fault per page on first write. */
   private slab: Uint8Array | undefined;
-  private band: Uint8Array | undefined;
 
   constructor(private readonly model: OnnxModel) {}
 
@@ -130,8 +133,8 @@ export class TensorReader {
     const [at, bt] = [this.locate(a), this.locate(b)];
     const length = lengthOf(at);
     if (length !== lengthOf(bt)) return false;
-    const one = (this.block ??= new Uint8Array(BLOCK));
-    const two = (this.otherBlock ??= new Uint8Array(BLOCK));
+    const one = this.buffer('block', Math.min(BLOCK, length));
+    const two = this.buffer('slab', Math.min(BLOCK, length));
     for (let offset = 0; offset < length; offset += BLOCK) {
       const size = Math.min(BLOCK, length - offset);
       const x = this.readPart(at, offset, one.subarray(0, size), a);
@@ -149,7 +152,8 @@ export class TensorReader {
     let offset = 0;
     let same = true;
     this.transposed(tensor, (slab) => {
-      const two = (this.otherBlock ??= new Uint8Array(BLOCK));
+      // The block held the tensor's rows while the slab was built; it is free until the next slab.
+      const two = this.buffer('block', Math.min(BLOCK, slab.length));
       for (let at = 0; same && at < slab.length; at += BLOCK) {
         const size = Math.min(BLOCK, slab.length - at);
         const y = this.readPart(ot, offset + at, two.subarray(0, size), other);
@@ -164,7 +168,7 @@ export class TensorReader {
   close(): void {
     for (const s of this.sources.values()) s.close();
     this.sources.clear();
-    this.block = this.otherBlock = this.slab = this.band = undefined;
+    this.block = this.slab = undefined;
   }
 
   private makeSampleKey(tensor: OnnxTensor): SampleKey & { allEqual: boolean } {
@@ -210,7 +214,7 @@ export class TensorReader {
       visit(at.bytes);
       return;
     }
-    const block = (this.block ??= new Uint8Array(BLOCK));
+    const block = this.buffer('block', Math.min(BLOCK, at.length));
     for (let offset = 0; offset < at.length; offset += BLOCK) {
       const size = Math.min(BLOCK, at.length - offset);
       if (visit(this.readPart(at, offset, block.subarray(0, size), tensor)) === false) return;
@@ -233,7 +237,7 @@ export class TensorReader {
     const rowBytes = cols * unit;
     const blockRows = Math.max(1, Math.floor(BLOCK / rowBytes));
     const slab = this.buffer('slab', width * rows * unit);
-    const block = 'bytes' in at ? undefined : this.buffer('band', blockRows * rowBytes);
+    const block = 'bytes' in at ? undefined : this.buffer('block', blockRows * rowBytes);
     const words = unit % 4 === 0 ? unit / 4 : 1;
     const view = (b: Uint8Array, n: number): Uint8Array | Uint16Array | Uint32Array =>
       unit % 4 === 0
@@ -260,7 +264,7 @@ export class TensorReader {
   }
 
   /** A reusable buffer of at least `size` bytes, as a view of exactly `size`. */
-  private buffer(name: 'slab' | 'band', size: number): Uint8Array {
+  private buffer(name: 'block' | 'slab', size: number): Uint8Array {
     let buffer = this[name];
     if (!buffer || buffer.length < size) buffer = this[name] = new Uint8Array(size);
     return buffer.subarray(0, size);
@@ -433,6 +437,7 @@ function sampleStarts(count: number): number[] {
 }
 
 const TILE = 32;
+const TILE32 = 64;
 
 type Words = Uint8Array | Uint16Array | Uint32Array;
 
@@ -471,7 +476,11 @@ function transposeBand(
   }
 }
 
-/** transposeBand for 4-byte elements (float32, int32): the common case. */
+/**
+ * transposeBand for 4-byte elements (float32, int32): the common case. Four columns at a time: four
+ * neighbouring reads from each row, four output rows written in step (twice as fast as one column at a
+ * time here: 10 vs 20 ms for 32 MiB).
+ */
 function transpose32(
   band: Uint32Array,
   out: Uint32Array,
@@ -482,11 +491,26 @@ function transpose32(
   rows: number,
   cols: number,
 ): void {
-  for (let rt = r0; rt < r1; rt += TILE) {
-    const rEnd = Math.min(r1, rt + TILE);
-    for (let ct = c0; ct < c1; ct += TILE) {
-      const cEnd = Math.min(c1, ct + TILE);
-      for (let c = ct; c < cEnd; c++) {
+  for (let rt = r0; rt < r1; rt += TILE32) {
+    const rEnd = Math.min(r1, rt + TILE32);
+    for (let ct = c0; ct < c1; ct += TILE32) {
+      const cEnd = Math.min(c1, ct + TILE32);
+      let c = ct;
+      for (; c + 3 < cEnd; c += 4) {
+        let src = (rt - r0) * cols + c;
+        const d0 = (c - c0) * rows;
+        const d1 = d0 + rows;
+        const d2 = d1 + rows;
+        const d3 = d2 + rows;
+        for (let r = rt; r < rEnd; r++) {
+          out[d0 + r] = band[src]!;
+          out[d1 + r] = band[src + 1]!;
+          out[d2 + r] = band[src + 2]!;
+          out[d3 + r] = band[src + 3]!;
+          src += cols;
+        }
+      }
+      for (; c < cEnd; c++) {
         let src = (rt - r0) * cols + c;
         let dst = (c - c0) * rows + rt;
         for (let r = rt; r < rEnd; r++) {
