@@ -28764,6 +28764,7 @@ function toDim(d) {
 }
 function checkExternalData(model) {
   const folder = path.dirname(path.resolve(model.file.path));
+  let realFolder;
   const sizes = /* @__PURE__ */ new Map();
   const targets = /* @__PURE__ */ new Map();
   for (const tensor of allTensors(model.graph)) {
@@ -28771,18 +28772,20 @@ function checkExternalData(model) {
     const { location, offset, length } = tensor.data;
     let target = targets.get(location);
     if (target === void 0) {
-      target = resolveExternal(model.file.path, location, tensor.name);
+      realFolder ??= realFolderOf(model.file.path);
+      target = resolveExternal(model.file.path, location, tensor.name, realFolder);
       targets.set(location, target);
     }
     let size = sizes.get(target);
     if (size === void 0) {
-      if (!existsSync2(target)) {
+      const stat2 = statSync(target, { throwIfNoEntry: false });
+      if (!stat2) {
         throw new ModelReadError(
           model.file.path,
           `tensor '${tensor.name}' is stored in external data file '${location}', which is missing (looked in ${folder})`
         );
       }
-      size = statSync(target).size;
+      size = stat2.size;
       sizes.set(target, size);
     }
     if (offset < 0 || (length ?? 0) < 0) {
@@ -28807,7 +28810,7 @@ function checkExternalData(model) {
     }
   }
 }
-function resolveExternal(modelPath, location, tensorName) {
+function resolveExternal(modelPath, location, tensorName, realFolder) {
   const folder = path.dirname(path.resolve(modelPath));
   if (path.isAbsolute(location) || /^[a-zA-Z]:/.test(location)) {
     throw new ModelReadError(
@@ -28823,13 +28826,38 @@ function resolveExternal(modelPath, location, tensorName) {
       `tensor '${tensorName}' names external data outside the model's folder ('${location}'), which is refused`
     );
   }
-  if (existsSync2(target) && outside(realpathSync(folder), realpathSync(target))) {
+  realFolder ??= realFolderOf(modelPath);
+  let real;
+  try {
+    real = realPath(target);
+  } catch (error2) {
+    throw new ModelReadError(
+      modelPath,
+      `cannot resolve external data '${location}' of tensor '${tensorName}': ${error2.message}`
+    );
+  }
+  if (real !== void 0 && outside(realFolder, real)) {
     throw new ModelReadError(
       modelPath,
       `tensor '${tensorName}' names external data '${location}', a link to a file outside the model's folder, which is refused`
     );
   }
   return target;
+}
+function realFolderOf(modelPath) {
+  try {
+    return realpathSync.native(path.dirname(path.resolve(modelPath)));
+  } catch (error2) {
+    throw new ModelReadError(modelPath, `cannot resolve the model's folder: ${error2.message}`);
+  }
+}
+function realPath(file) {
+  try {
+    return realpathSync.native(file);
+  } catch (error2) {
+    if (error2.code === "ENOENT") return void 0;
+    throw error2;
+  }
 }
 function* allTensors(graph) {
   yield* graph.initializers;
@@ -29961,6 +29989,7 @@ var TensorReader = class {
   model;
   sources = /* @__PURE__ */ new Map();
   externals = /* @__PURE__ */ new Map();
+  realFolder;
   /** The last tensor decoded from a varint field: uniformity and fingerprint ask for it in a row. */
   last;
   samples = /* @__PURE__ */ new Map();
@@ -30251,7 +30280,8 @@ var TensorReader = class {
   external(location, tensorName) {
     let file = this.externals.get(location);
     if (file === void 0) {
-      file = resolveExternal(this.model.file.path, location, tensorName);
+      this.realFolder ??= realFolderOf(this.model.file.path);
+      file = resolveExternal(this.model.file.path, location, tensorName, this.realFolder);
       this.externals.set(location, file);
     }
     return file;

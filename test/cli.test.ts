@@ -209,6 +209,11 @@ test('external data that leaves the model folder (../, absolute, symlink) is ref
   const link = cli('analyze', '--no-trace', withLocation('link.weights'));
   assert.equal(link.status, 2);
   assert.match(link.stderr, /a link to a file outside the model's folder/);
+  // A link to itself: named, with exit code 2, never an internal error.
+  symlinkSync('loop.weights', path.join(inner, 'loop.weights'));
+  const loop = cli('analyze', '--no-trace', withLocation('loop.weights'));
+  assert.equal(loop.status, 2, loop.stderr);
+  assert.match(loop.stderr, /cannot resolve external data 'loop\.weights.*symbolic links/);
 });
 
 test('the npm package: bin/paramtrace.js runs the bundled lib/ (npm run build), trace worker included', async () => {

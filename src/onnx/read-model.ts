@@ -392,25 +392,28 @@ function toDim(d: Decoded): Dim {
 /** External data must exist and be large enough; paths stay inside the model's folder. */
 function checkExternalData(model: OnnxModel): void {
   const folder = path.dirname(path.resolve(model.file.path));
+  let realFolder: string | undefined;
   const sizes = new Map<string, number>();
-  const targets = new Map<string, string>(); // location → checked path: resolve (two realpaths) once each
+  const targets = new Map<string, string>(); // location → checked path: resolved once each
   for (const tensor of allTensors(model.graph)) {
     if (tensor.data.kind !== 'external') continue;
     const { location, offset, length } = tensor.data;
     let target = targets.get(location);
     if (target === undefined) {
-      target = resolveExternal(model.file.path, location, tensor.name);
+      realFolder ??= realFolderOf(model.file.path);
+      target = resolveExternal(model.file.path, location, tensor.name, realFolder);
       targets.set(location, target);
     }
     let size = sizes.get(target);
     if (size === undefined) {
-      if (!existsSync(target)) {
+      const stat = statSync(target, { throwIfNoEntry: false });
+      if (!stat) {
         throw new ModelReadError(
           model.file.path,
           `tensor '${tensor.name}' is stored in external data file '${location}', which is missing (looked in ${folder})`,
         );
       }
-      size = statSync(target).size;
+      size = stat.size;
       sizes.set(target, size);
     }
     if (offset < 0 || (length ?? 0) < 0) {
@@ -436,8 +439,17 @@ function checkExternalData(model: OnnxModel): void {
   }
 }
 
-/** The path of an external data file; refuses absolute paths and paths that leave the model's folder. */
-export function resolveExternal(modelPath: string, location: string, tensorName: string): string {
+/**
+ * The path of an external data file; refuses absolute paths and paths that leave the model's folder.
+ * `realFolder`: the model folder's real path, when the caller resolves many locations (it costs a
+ * system call per path component).
+ */
+export function resolveExternal(
+  modelPath: string,
+  location: string,
+  tensorName: string,
+  realFolder?: string,
+): string {
   const folder = path.dirname(path.resolve(modelPath));
   if (path.isAbsolute(location) || /^[a-zA-Z]:/.test(location)) {
     throw new ModelReadError(
@@ -453,14 +465,44 @@ export function resolveExternal(modelPath: string, location: string, tensorName:
       `tensor '${tensorName}' names external data outside the model's folder ('${location}'), which is refused`,
     );
   }
-  // A symbolic link inside the folder may still point out of it (ONNX's own external-data CVEs).
-  if (existsSync(target) && outside(realpathSync(folder), realpathSync(target))) {
+  // A symbolic link inside the folder may still point out of it (ONNX's own external-data CVEs). A
+  // missing file is the caller's to report.
+  realFolder ??= realFolderOf(modelPath);
+  let real: string | undefined;
+  try {
+    real = realPath(target);
+  } catch (error) {
+    throw new ModelReadError(
+      modelPath,
+      `cannot resolve external data '${location}' of tensor '${tensorName}': ${(error as Error).message}`,
+    );
+  }
+  if (real !== undefined && outside(realFolder, real)) {
     throw new ModelReadError(
       modelPath,
       `tensor '${tensorName}' names external data '${location}', a link to a file outside the model's folder, which is refused`,
     );
   }
   return target;
+}
+
+/** The real path of the model's folder, which external data must not leave. */
+export function realFolderOf(modelPath: string): string {
+  try {
+    return realpathSync.native(path.dirname(path.resolve(modelPath)));
+  } catch (error) {
+    throw new ModelReadError(modelPath, `cannot resolve the model's folder: ${(error as Error).message}`);
+  }
+}
+
+/** The real path (links resolved), or undefined when there is nothing there. */
+function realPath(file: string): string | undefined {
+  try {
+    return realpathSync.native(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
 }
 
 /** Every initializer, Constant-node and attribute tensor, in every subgraph. */

@@ -5,7 +5,7 @@ import type { ByteSource } from './byte-source.ts';
 import { FileSource } from './byte-source.ts';
 import { byteSize, elementBits } from './dtype.ts';
 import type { OnnxModel, OnnxTensor, TensorField } from './model.ts';
-import { ModelReadError, resolveExternal } from './read-model.ts';
+import { ModelReadError, realFolderOf, resolveExternal } from './read-model.ts';
 
 /** Sampled elements per tensor: runs of consecutive elements at fixed, pseudo-random positions. */
 const SAMPLE_RUNS = 8;
@@ -42,6 +42,7 @@ type Located = { source: ByteSource; offset: number; length: number } | { bytes:
 export class TensorReader {
   private readonly sources = new Map<string, ByteSource>();
   private readonly externals = new Map<string, string>();
+  private realFolder: string | undefined;
   /** The last tensor decoded from a varint field: uniformity and fingerprint ask for it in a row. */
   private last: { tensor: OnnxTensor; bytes: Uint8Array } | undefined;
   private readonly samples = new Map<OnnxTensor, SampleKey & { allEqual: boolean }>();
@@ -381,7 +382,8 @@ export class TensorReader {
   private external(location: string, tensorName: string): string {
     let file = this.externals.get(location);
     if (file === undefined) {
-      file = resolveExternal(this.model.file.path, location, tensorName);
+      this.realFolder ??= realFolderOf(this.model.file.path);
+      file = resolveExternal(this.model.file.path, location, tensorName, this.realFolder);
       this.externals.set(location, file);
     }
     return file;
