@@ -23529,6 +23529,11 @@ function readRunContext(env) {
   };
 }
 
+// src/report/order.ts
+function compareNames(a, b) {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 // src/compare/comparison.ts
 var COUNT_NAMES = [
   "declared",
@@ -23730,7 +23735,7 @@ function delta(base, head) {
   return { base, head, delta: d, percent: base === 0 ? null : d / base * 100 };
 }
 function bySize(a, b) {
-  return b.numel - a.numel || a.name.localeCompare(b.name);
+  return b.numel - a.numel || compareNames(a.name, b.name);
 }
 function moduleDeltas(base, head) {
   const totals = (r) => {
@@ -23748,7 +23753,7 @@ function moduleDeltas(base, head) {
     base: b.get(name2) ?? 0,
     head: h.get(name2) ?? 0,
     delta: (h.get(name2) ?? 0) - (b.get(name2) ?? 0)
-  })).filter((m) => m.delta !== 0).sort((x2, y) => Math.abs(y.delta) - Math.abs(x2.delta) || x2.name.localeCompare(y.name));
+  })).filter((m) => m.delta !== 0).sort((x2, y) => Math.abs(y.delta) - Math.abs(x2.delta) || compareNames(x2.name, y.name));
 }
 function verdict(c, t) {
   const metric = t.metric ?? "unique";
@@ -24142,8 +24147,8 @@ var MANIFEST_FORMAT = "paramtrace.manifest/1";
 // src/analysis/read-manifest.ts
 var ManifestError = class extends Error {
   constructor(file, problem) {
-    const clipped = problem.length > 2e3 ? `${problem.slice(0, 1999)}…` : problem;
-    super(file === void 0 ? clipped : `${file}: ${clipped}`);
+    const clipped2 = problem.length > 2e3 ? `${problem.slice(0, 1999)}…` : problem;
+    super(file === void 0 ? clipped2 : `${file}: ${clipped2}`);
     this.file = file;
     this.problem = problem;
     this.name = "ManifestError";
@@ -29031,10 +29036,23 @@ function clip(text4) {
   return `${text4.slice(0, end)}…`;
 }
 function clipStrings(value) {
-  if (typeof value === "string") return clip(value);
-  if (Array.isArray(value)) return value.map(clipStrings);
+  return hasLongString(value) ? clipped(value) : value;
+}
+function hasLongString(value) {
+  if (typeof value === "string") return value.length > MAX_STRING;
+  if (Array.isArray(value)) return value.some(hasLongString);
   if (value && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [clip(k), clipStrings(v)]));
+    for (const key in value) {
+      if (key.length > MAX_STRING || hasLongString(value[key])) return true;
+    }
+  }
+  return false;
+}
+function clipped(value) {
+  if (typeof value === "string") return clip(value);
+  if (Array.isArray(value)) return value.map(clipped);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [clip(k), clipped(v)]));
   }
   return value;
 }
@@ -29726,8 +29744,8 @@ function analyzeModel(input) {
     }
     if (users.length === 0) unused2.push(unusedFinding(p, walk2, deadUse, unexecutedUse, trace !== void 0));
   }
-  shared2.sort((a, b) => b.extraInSummary - a.extraInSummary || a.name.localeCompare(b.name));
-  unused2.sort((a, b) => b.numel - a.numel || a.name.localeCompare(b.name));
+  shared2.sort((a, b) => b.extraInSummary - a.extraInSummary || compareNames(a.name, b.name));
+  unused2.sort((a, b) => b.numel - a.numel || compareNames(a.name, b.name));
   const declared = sum(parameters.map((p) => p.numel));
   const unique = sum(parameters.filter((p) => usedBy.has(p.name)).map((p) => p.numel));
   let summary2 = 0;
@@ -36587,11 +36605,11 @@ function appendSummary(path5, markdown) {
   appendFileSync2(path5, text4);
 }
 function fenced(text4, maxChars = 2e4) {
-  const clipped = text4.length > maxChars ? `…${text4.slice(-maxChars)}` : text4;
-  const longest = Math.max(0, ...(clipped.match(/`+/g) ?? []).map((r) => r.length));
+  const clipped2 = text4.length > maxChars ? `…${text4.slice(-maxChars)}` : text4;
+  const longest = Math.max(0, ...(clipped2.match(/`+/g) ?? []).map((r) => r.length));
   const fence = "`".repeat(Math.max(3, longest + 1));
   return `${fence}text
-${clipped}
+${clipped2}
 ${fence}`;
 }
 
@@ -36635,7 +36653,7 @@ async function runBaseline(inputs, ctx, io2) {
   appendSummary(
     ctx.stepSummaryPath,
     [
-      `### paramtrace baseline: ${c.unique.toLocaleString("en-US")} unique parameters`,
+      `### paramtrace baseline: ${formatCount(c.unique)} unique parameters`,
       "",
       fenced(renderText(report)),
       ""

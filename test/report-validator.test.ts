@@ -21,6 +21,11 @@ test('accepts a report as written, names clipped at the limit included (astral c
   const long = clipStrings({ ...report, notes: ['😀'.repeat(MAX_STRING), 'x'.repeat(MAX_STRING * 2)] });
   assert.ok(long.notes[0]!.length <= MAX_STRING && long.notes[1]!.length <= MAX_STRING);
   assert.equal(checkReport(JSON.parse(JSON.stringify(long)), 'r.json').notes.length, 2);
+  // Nothing long: the report itself, not a copy. A long key deep inside is clipped too.
+  assert.equal(clipStrings(report), report);
+  const deep = clipStrings({ a: [{ b: 1, ['k'.repeat(MAX_STRING + 5)]: 'v' }], c: 'short' });
+  assert.deepEqual(Object.keys(deep.a[0]!).map((k) => k.length), [1, MAX_STRING]);
+  assert.equal(deep.c, 'short');
 });
 
 test('refuses what the schema refuses, saying where', async () => {

@@ -1,6 +1,7 @@
 // mode: baseline — on a push to the default branch: build and analyze the model, write the report file
 // for the workflow to upload as an artifact, so pull requests can compare with it without rebuilding.
 import { writeFileSync } from 'node:fs';
+import { formatCount } from '../render/format.ts';
 import { renderText } from '../render/text.ts';
 import { makeBundle, serializeBundle } from './bundle.ts';
 import type { RunContext } from './context.ts';
@@ -54,7 +55,7 @@ export async function runBaseline(inputs: ActionInputs, ctx: RunContext, io: Io)
   appendSummary(
     ctx.stepSummaryPath,
     [
-      `### paramtrace baseline: ${c.unique.toLocaleString('en-US')} unique parameters`,
+      `### paramtrace baseline: ${formatCount(c.unique)} unique parameters`,
       '',
       fenced(renderText(report)),
       '',

@@ -14,6 +14,7 @@ import type {
   ValueMergedConstant,
 } from '../report/report.ts';
 import { SCHEMA_VERSION } from '../report/report.ts';
+import { compareNames } from '../report/order.ts';
 import { clipStrings } from '../report/clip.ts';
 import type { Trace } from '../trace/trace.ts';
 import { walkModel, type ConstantTensor, type GraphWalk, type NodeFacts } from './graph-walk.ts';
@@ -174,8 +175,8 @@ function analyzeModel(input: AnalyzeInput): Report {
     }
     if (users.length === 0) unused.push(unusedFinding(p, walk, deadUse, unexecutedUse, trace !== undefined));
   }
-  shared.sort((a, b) => b.extraInSummary - a.extraInSummary || a.name.localeCompare(b.name));
-  unused.sort((a, b) => b.numel - a.numel || a.name.localeCompare(b.name));
+  shared.sort((a, b) => b.extraInSummary - a.extraInSummary || compareNames(a.name, b.name));
+  unused.sort((a, b) => b.numel - a.numel || compareNames(a.name, b.name));
 
   const declared = sum(parameters.map((p) => p.numel));
   const unique = sum(parameters.filter((p) => usedBy.has(p.name)).map((p) => p.numel));

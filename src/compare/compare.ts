@@ -1,5 +1,6 @@
 // base report + head report + thresholds → comparison and verdict. Pure.
 import type { Report } from '../report/report.ts';
+import { compareNames } from '../report/order.ts';
 import {
   COUNT_NAMES,
   type Comparison,
@@ -80,7 +81,7 @@ function delta(base: number | null, head: number | null): Delta {
 }
 
 function bySize(a: { numel: number; name: string }, b: { numel: number; name: string }): number {
-  return b.numel - a.numel || a.name.localeCompare(b.name);
+  return b.numel - a.numel || compareNames(a.name, b.name);
 }
 
 /** Parameters summed by top-level module (`layer1.0.conv1.weight` → `layer1`); changed ones, largest first. */
@@ -103,7 +104,7 @@ function moduleDeltas(base: Report, head: Report): ModuleDelta[] {
       delta: (h.get(name) ?? 0) - (b.get(name) ?? 0),
     }))
     .filter((m) => m.delta !== 0)
-    .sort((x, y) => Math.abs(y.delta) - Math.abs(x.delta) || x.name.localeCompare(y.name));
+    .sort((x, y) => Math.abs(y.delta) - Math.abs(x.delta) || compareNames(x.name, y.name));
 }
 
 function verdict(c: Omit<Comparison, 'verdict'>, t: Thresholds): Verdict {

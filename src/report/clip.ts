@@ -10,12 +10,30 @@ function clip(text: string): string {
   return `${text.slice(0, end)}…`;
 }
 
-/** A copy of a JSON-like value with every string (and object key) at most MAX_STRING characters. */
+/**
+ * The JSON-like value with every string (and object key) at most MAX_STRING characters: the value itself
+ * when none is longer (nearly always), else a copy with the long ones clipped.
+ */
 export function clipStrings<T>(value: T): T {
-  if (typeof value === 'string') return clip(value) as T;
-  if (Array.isArray(value)) return value.map(clipStrings) as T;
+  return hasLongString(value) ? clipped(value) : value;
+}
+
+function hasLongString(value: unknown): boolean {
+  if (typeof value === 'string') return value.length > MAX_STRING;
+  if (Array.isArray(value)) return value.some(hasLongString);
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [clip(k), clipStrings(v)])) as T;
+    for (const key in value) {
+      if (key.length > MAX_STRING || hasLongString((value as Record<string, unknown>)[key])) return true;
+    }
+  }
+  return false;
+}
+
+function clipped<T>(value: T): T {
+  if (typeof value === 'string') return clip(value) as T;
+  if (Array.isArray(value)) return value.map(clipped) as T;
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [clip(k), clipped(v)])) as T;
   }
   return value;
 }
