@@ -24,7 +24,10 @@ test('accepts a report as written, names clipped at the limit included (astral c
   // Nothing long: the report itself, not a copy. A long key deep inside is clipped too.
   assert.equal(clipStrings(report), report);
   const deep = clipStrings({ a: [{ b: 1, ['k'.repeat(MAX_STRING + 5)]: 'v' }], c: 'short' });
-  assert.deepEqual(Object.keys(deep.a[0]!).map((k) => k.length), [1, MAX_STRING]);
+  assert.deepEqual(
+    Object.keys(deep.a[0]!).map((k) => k.length),
+    [1, MAX_STRING],
+  );
   assert.equal(deep.c, 'short');
 });
 
