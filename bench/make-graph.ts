@@ -1,7 +1,7 @@
 // A long chain graph for the scale bench: `nodes` nodes, a Relu after every node and a MatMul with its own
 // small weight every 10th node, written with protobufjs from onnx.proto (no Python needed).
 import { writeFileSync } from 'node:fs';
-import { encodeModel } from '../src/onnx/onnx-reflection.ts';
+import { encodeModel, tensorInfo } from '../src/onnx/onnx-reflection.ts';
 
 const FLOAT = 1;
 
@@ -28,16 +28,11 @@ export function chainModel(nodes: number, width = 16): Uint8Array {
     }
     x = y;
   }
-  const info = (name: string): object => ({
-    name,
-    type: { tensor_type: { elem_type: FLOAT, shape: { dim: [{ dim_value: 1 }, { dim_value: width }] } } },
-  });
-  return encodeModel({
-    ir_version: 8,
-    producer_name: 'paramtrace-bench',
-    opset_import: [{ domain: '', version: 13 }],
-    graph: { name: 'chain', node, initializer, input: [info('x')], output: [info(x)] },
-  });
+  const info = (name: string): object => tensorInfo(name, FLOAT, [1, width]);
+  return encodeModel(
+    { name: 'chain', node, initializer, input: [info('x')], output: [info(x)] },
+    'paramtrace-bench',
+  );
 }
 
 if (process.argv[1]?.endsWith('make-graph.ts')) {

@@ -24347,6 +24347,16 @@ function isFloating(dtype) {
   return /^(float|bfloat|complex)/.test(dtype);
 }
 
+// src/onnx/model.ts
+var NUMERIC_FIELDS = [
+  "raw_data",
+  "float_data",
+  "int32_data",
+  "int64_data",
+  "double_data",
+  "uint64_data"
+];
+
 // src/onnx/stream-decode.ts
 var import_minimal2 = __toESM(require_minimal2(), 1);
 
@@ -28299,14 +28309,7 @@ var PayloadRef = class {
   length;
 };
 var WALK_ABOVE = 64 * 1024;
-var PAYLOAD_FIELDS = /* @__PURE__ */ new Set([
-  "raw_data",
-  "float_data",
-  "int32_data",
-  "int64_data",
-  "double_data",
-  "uint64_data"
-]);
+var PAYLOAD_FIELDS = new Set(NUMERIC_FIELDS);
 var MAX_DEPTH = 64;
 function decodeModel(source, limits = { maxDepth: MAX_DEPTH }) {
   return walk(source, messageType("ModelProto"), 0, source.size, 0, limits);
@@ -28703,15 +28706,7 @@ function numelOf(dims, name2, file) {
   }
   return numel;
 }
-var TENSOR_FIELDS = [
-  "raw_data",
-  "float_data",
-  "int32_data",
-  "int64_data",
-  "double_data",
-  "uint64_data",
-  "string_data"
-];
+var TENSOR_FIELDS = [...NUMERIC_FIELDS, "string_data"];
 function tensorData(t, name2, file) {
   if (Number(t.data_location ?? 0) === 1) {
     const info3 = entries(t.external_data);

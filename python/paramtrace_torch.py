@@ -374,14 +374,17 @@ def attach(onnx_path, manifest_dict):
     os.replace(tmp, path)
 
 
+def _onnx_bytes(onnx_path_or_bytes):
+    """An ONNX file's bytes, given its path or the bytes themselves."""
+    if isinstance(onnx_path_or_bytes, (bytes, bytearray, memoryview)):
+        return memoryview(onnx_path_or_bytes)
+    with open(os.fspath(onnx_path_or_bytes), 'rb') as fh:
+        return memoryview(fh.read())
+
+
 def read_manifest(onnx_path_or_bytes):
     """The manifest embedded in an ONNX file (path or bytes), or None."""
-    if isinstance(onnx_path_or_bytes, (bytes, bytearray, memoryview)):
-        data = onnx_path_or_bytes
-    else:
-        with open(os.fspath(onnx_path_or_bytes), 'rb') as fh:
-            data = fh.read()
-    buf = memoryview(data)
+    buf = _onnx_bytes(onnx_path_or_bytes)
     found = None
     for number, wire, val, _, _ in _fields(buf):
         if number == _MODEL_METADATA_PROPS and wire == 2:
@@ -403,12 +406,7 @@ def inspect_onnx(onnx_path_or_bytes):
     'inputs', 'outputs', 'ints': {attr: int}, 'graph'}]}, with subgraphs (If/Loop/Scan bodies) included; 'graph'
     is '' for the main graph and a path such as '/If_0/then_branch' for a subgraph.
     """
-    if isinstance(onnx_path_or_bytes, (bytes, bytearray, memoryview)):
-        data = onnx_path_or_bytes
-    else:
-        with open(os.fspath(onnx_path_or_bytes), 'rb') as fh:
-            data = fh.read()
-    buf = memoryview(data)
+    buf = _onnx_bytes(onnx_path_or_bytes)
     info = {'opset': None, 'initializers': [], 'nodes': []}
 
     def tensor(span, graph_path):

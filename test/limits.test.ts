@@ -11,6 +11,7 @@ import { hasMarker } from '../src/github/comments.ts';
 import { COMMENT_LIMIT, renderComment, renderSummary, SUMMARY_LIMIT } from '../src/render/markdown.ts';
 import type { Report } from '../src/report/report.ts';
 import { checkReport } from '../src/report/validate.ts';
+import { emptyReport } from '../src/action/analyze-model.ts';
 import { analyzeStatically, emptyBase } from './fuzz/harness.ts';
 import { chainModel } from './fuzz/onnx-gen.ts';
 import { assertWellFormed } from './fuzz/markdown-check.ts';
@@ -77,38 +78,7 @@ describe('a real model of 100,000 layers', () => {
 function syntheticReport(n: number, prefix: string, nameLength = 40): Report {
   const name = (i: number): string => `${prefix}${i}.`.padEnd(nameLength, 'x');
   const names = Array.from({ length: n }, (_, i) => name(i));
-  const base = emptyBase({
-    schemaVersion: 1,
-    tool: { name: 'paramtrace', version: 'test' },
-    model: {
-      file: 'm.onnx',
-      sizeBytes: 1,
-      producer: 'p',
-      producerVersion: '1',
-      irVersion: 8,
-      opsets: { '': 17 },
-    },
-    source: 'graph',
-    trace: { mode: 'static', note: 'static' },
-    counts: {
-      declared: 0,
-      unique: 0,
-      summary: 0,
-      trainable: null,
-      frozen: null,
-      buffers: 0,
-      parameterBytes: 0,
-    },
-    bytesByDtype: {},
-    parameters: [],
-    buffers: [],
-    shared: [],
-    unused: [],
-    duplicates: [],
-    valueMerged: [],
-    layers: [],
-    notes: [],
-  });
+  const base = { ...emptyReport('m.onnx', 'static'), notes: [] };
   return {
     ...base,
     counts: { ...base.counts, declared: n * 8, unique: n * 4, summary: n * 12, parameterBytes: n * 32 },
@@ -158,7 +128,7 @@ function syntheticReport(n: number, prefix: string, nameLength = 40): Report {
 
 describe('a change with 100,000 new shared, unused and duplicated parameters', () => {
   const head = syntheticReport(100_000, 'layer');
-  const base = { ...head, ...emptyBase(head) };
+  const base = emptyBase(head);
 
   test('its verdict names them all, yet the comment keeps under the limit with the verdict first', () => {
     const comparison = compare(base, head, { failOnNewShared: true, failOnNewUnused: true, maxParams: 10 });
@@ -179,7 +149,7 @@ describe('a change with 100,000 new shared, unused and duplicated parameters', (
 
   test('names at the schema’s longest (4096 characters) of hostile characters: still under the limits', () => {
     const long = syntheticReport(2000, '<|`@x ', 4096);
-    const comparison = compare({ ...long, ...emptyBase(long) }, long, { failOnNewShared: true });
+    const comparison = compare(emptyBase(long), long, { failOnNewShared: true });
     const comment = renderComment(comparison, { commentKey: 'long', headReport: long });
     checkComment(
       comment,

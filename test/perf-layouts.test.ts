@@ -10,7 +10,7 @@ import { after, test } from 'node:test';
 import { findDuplicates } from '../src/analysis/duplicates.ts';
 import { walkModel } from '../src/analysis/graph-walk.ts';
 import { readModel } from '../src/onnx/read-model.ts';
-import { encodeModel } from '../src/onnx/onnx-reflection.ts';
+import { encodeModel, tensorInfo as valueInfo } from '../src/onnx/onnx-reflection.ts';
 import { TensorReader } from '../src/onnx/tensor-bytes.ts';
 import { analyzeFile } from '../src/pipeline/analyze-file.ts';
 import type { Report } from '../src/report/report.ts';
@@ -124,23 +124,8 @@ function writeModel(layout: Layout): string {
     output: [valueInfo('logits', FLOAT, [1, 4, V])],
   };
   const file = path.join(folder, 'model.onnx');
-  writeFileSync(
-    file,
-    encodeModel({
-      ir_version: 8,
-      producer_name: 'paramtrace-test',
-      opset_import: [{ domain: '', version: 13 }],
-      graph,
-    }),
-  );
+  writeFileSync(file, encodeModel(graph));
   return file;
-}
-
-function valueInfo(name: string, elemType: number, dims: number[]): object {
-  return {
-    name,
-    type: { tensor_type: { elem_type: elemType, shape: { dim: dims.map((d) => ({ dim_value: d })) } } },
-  };
 }
 
 /** What may differ between storage layouts of one model: the file, its size and the timings. */
@@ -260,16 +245,12 @@ test('transposes of every element size and of shapes that fill no tile: equal to
       writeFileSync(
         file,
         encodeModel({
-          ir_version: 8,
-          opset_import: [{ domain: '', version: 13 }],
-          graph: {
-            name: 't',
-            initializer: [
-              tensor('a', [rows, cols], bytes),
-              tensor('b', [cols, rows], transposed),
-              tensor('c', [cols, rows], changed),
-            ],
-          },
+          name: 't',
+          initializer: [
+            tensor('a', [rows, cols], bytes),
+            tensor('b', [cols, rows], transposed),
+            tensor('c', [cols, rows], changed),
+          ],
         }),
       );
       const model = readModel(file);

@@ -19,7 +19,7 @@ import * as ort from 'onnxruntime-node';
 import { MemorySource } from '../src/onnx/byte-source.ts';
 import type { OnnxTensor } from '../src/onnx/model.ts';
 import { allTensors, readModel, readModelFrom } from '../src/onnx/read-model.ts';
-import { encodeModel } from '../src/onnx/onnx-reflection.ts';
+import { encodeModel, tensorInfo as info } from '../src/onnx/onnx-reflection.ts';
 import { TensorReader } from '../src/onnx/tensor-bytes.ts';
 import { renameNodes, renameNodesInFile } from '../src/trace/rename-nodes.ts';
 import { traceModel } from '../src/trace/index.ts';
@@ -41,13 +41,6 @@ function values(seed: number, count = N * N): number[] {
 
 function raw(v: number[]): Buffer {
   return Buffer.from(Float32Array.from(v).buffer);
-}
-
-function info(name: string, elemType: number, dims: number[]): object {
-  return {
-    name,
-    type: { tensor_type: { elem_type: elemType, shape: { dim: dims.map((d) => ({ dim_value: d })) } } },
-  };
 }
 
 /**
@@ -100,15 +93,7 @@ function writeModel(): string {
     output: [info('y', FLOAT, [1, N])],
   };
   const file = path.join(work, 'big-weights.onnx');
-  writeFileSync(
-    file,
-    encodeModel({
-      ir_version: 8,
-      producer_name: 'paramtrace-test',
-      opset_import: [{ domain: '', version: 13 }],
-      graph,
-    }),
-  );
+  writeFileSync(file, encodeModel(graph));
   return file;
 }
 

@@ -13,7 +13,6 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { createRequire } from 'node:module';
 import { delimiter, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -130,9 +129,4 @@ export async function installOnnxRuntime(options: InstallRuntimeOptions): Promis
     rmSync(staging, { recursive: true, force: true });
   }
   return dir;
-}
-
-/** Loads onnxruntime-node from a directory installOnnxRuntime returned. */
-export function loadOnnxRuntime(dir: string): unknown {
-  return createRequire(join(dir, 'package.json'))('onnxruntime-node');
 }

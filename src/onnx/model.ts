@@ -29,9 +29,18 @@ export type DataType =
   | 'float4e2m1'
   | 'unknown';
 
+/** The TensorProto fields that hold numbers: weight payloads, which the reader leaves in the file. */
+export const NUMERIC_FIELDS = [
+  'raw_data',
+  'float_data',
+  'int32_data',
+  'int64_data',
+  'double_data',
+  'uint64_data',
+] as const;
+
 /** Which TensorProto field holds a tensor's values. */
-export type TensorField =
-  'raw_data' | 'float_data' | 'int32_data' | 'int64_data' | 'double_data' | 'uint64_data' | 'string_data';
+export type TensorField = (typeof NUMERIC_FIELDS)[number] | 'string_data';
 
 /** Where a tensor's values are. Offsets are byte offsets into the file named. */
 export type TensorData =

@@ -14,8 +14,25 @@ export function onnxRoot(): protobuf.Root {
   return root;
 }
 
-/** The bytes of a model given as a plain ModelProto object (protobufjs' fromObject form). */
-export function encodeModel(model: object): Uint8Array {
+/**
+ * The bytes of a model of one graph (a plain GraphProto object, protobufjs' fromObject form), at IR
+ * version 8 and the default domain's opset 13.
+ */
+export function encodeModel(graph: object, producer = 'paramtrace-test'): Uint8Array {
   const type = onnxRoot().lookupType('onnx.ModelProto');
+  const model = {
+    ir_version: 8,
+    producer_name: producer,
+    opset_import: [{ domain: '', version: 13 }],
+    graph,
+  };
   return type.encode(type.fromObject(model)).finish();
+}
+
+/** A ValueInfoProto object: a tensor of `elemType` (TensorProto.DataType) with fixed dims. */
+export function tensorInfo(name: string, elemType: number, dims: readonly number[]): object {
+  return {
+    name,
+    type: { tensor_type: { elem_type: elemType, shape: { dim: dims.map((d) => ({ dim_value: d })) } } },
+  };
 }

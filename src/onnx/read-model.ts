@@ -17,6 +17,7 @@ import type {
   TensorData,
   TensorField,
 } from './model.ts';
+import { NUMERIC_FIELDS } from './model.ts';
 import { decodeModel, PayloadRef, WireFormatError, type Decoded } from './stream-decode.ts';
 
 /** A model that cannot be read: names the file and the problem, for a one-line error. */
@@ -317,15 +318,7 @@ export function numelOf(dims: number[], name: string, file: string): number {
   return numel;
 }
 
-const TENSOR_FIELDS: readonly TensorField[] = [
-  'raw_data',
-  'float_data',
-  'int32_data',
-  'int64_data',
-  'double_data',
-  'uint64_data',
-  'string_data',
-];
+const TENSOR_FIELDS: readonly TensorField[] = [...NUMERIC_FIELDS, 'string_data'];
 
 function tensorData(t: Decoded, name: string, file: string): TensorData {
   if (Number(t.data_location ?? 0) === 1) {

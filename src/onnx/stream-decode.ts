@@ -5,6 +5,7 @@
 // code and a table of fields), not hand-written per message, and nothing is built at run time.
 import protobuf from 'protobufjs/minimal.js';
 import type { ByteSource } from './byte-source.ts';
+import { NUMERIC_FIELDS } from './model.ts';
 import { ONNX_FIELDS, type FieldInfo, type MessageName } from './onnx-fields.generated.ts';
 import { onnx } from './onnx-proto.static.generated.ts';
 import { WireFormatError } from './wire.ts';
@@ -74,14 +75,7 @@ export type Decoded = { [field: string]: unknown };
 /** Streamed messages smaller than this are decoded in one protobufjs call, except graphs and tensors. */
 const WALK_ABOVE = 64 * 1024;
 /** Tensor fields whose bytes are weights: left in the file. */
-const PAYLOAD_FIELDS = new Set([
-  'raw_data',
-  'float_data',
-  'int32_data',
-  'int64_data',
-  'double_data',
-  'uint64_data',
-]);
+const PAYLOAD_FIELDS = new Set<string>(NUMERIC_FIELDS);
 const MAX_DEPTH = 64;
 
 export interface DecodeLimits {
