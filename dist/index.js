@@ -31258,12 +31258,15 @@ async function downloadModel(url, tempDir, options = {}) {
     throw new ModelLocationError(`cannot download the model from ${url}: ${error2.message}`);
   }
   if (!response.ok || !response.body) {
+    await response.body?.cancel();
     const status = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`;
     throw new ModelLocationError(`cannot download the model from ${url}: ${status}`);
   }
   const declared = Number(response.headers.get("content-length") ?? 0);
-  if (declared > maxBytes)
+  if (declared > maxBytes) {
+    await response.body.cancel();
     throw new ModelLocationError(`the model at ${url} is ${declared} bytes, over ${maxBytes}`);
+  }
   const name2 = basename(new URL(url).pathname).replace(/[^A-Za-z0-9._-]/g, "_") || "model.onnx";
   const file = join(mkdtempSync2(join(tempDir, "paramtrace-download-")), name2);
   let received = 0;
@@ -40098,6 +40101,7 @@ async function downloadArtifactZip(client, repo, artifactId, options) {
     );
   }
   if (!blob.ok || !blob.body) {
+    await blob.body?.cancel();
     throw new ArtifactDownloadError(
       `downloading artifact ${artifactId} from ${where} failed: HTTP ${blob.status}`
     );

@@ -59,13 +59,17 @@ export async function downloadModel(
   } catch (error) {
     throw new ModelLocationError(`cannot download the model from ${url}: ${(error as Error).message}`);
   }
+  // A body not read is cancelled, so that its connection is let go now rather than when collected.
   if (!response.ok || !response.body) {
+    await response.body?.cancel();
     const status = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
     throw new ModelLocationError(`cannot download the model from ${url}: ${status}`);
   }
   const declared = Number(response.headers.get('content-length') ?? 0);
-  if (declared > maxBytes)
+  if (declared > maxBytes) {
+    await response.body.cancel();
     throw new ModelLocationError(`the model at ${url} is ${declared} bytes, over ${maxBytes}`);
+  }
   const name = basename(new URL(url).pathname).replace(/[^A-Za-z0-9._-]/g, '_') || 'model.onnx';
   const file = join(mkdtempSync(join(tempDir, 'paramtrace-download-')), name);
   let received = 0;

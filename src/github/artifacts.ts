@@ -131,6 +131,7 @@ export async function downloadArtifactZip(
     );
   }
   if (!blob.ok || !blob.body) {
+    await blob.body?.cancel();
     throw new ArtifactDownloadError(
       `downloading artifact ${artifactId} from ${where} failed: HTTP ${blob.status}`,
     );
