@@ -21067,7 +21067,7 @@ var require_writer = __commonJS({
       var len = utf8.length(value);
       return len ? this.uint32(len)._push(utf8.write, len, value) : this._push(writeByte, 1, 0);
     };
-    Writer.prototype.fork = function fork2() {
+    Writer.prototype.fork = function fork() {
       this.states = new State(this);
       this.head = this.tail = new Op(noop4, 0, 0);
       this.len = 0;
@@ -29988,6 +29988,139 @@ function sum(values) {
 // src/onnx/tensor-bytes.ts
 var import_minimal3 = __toESM(require_minimal2(), 1);
 import { createHash } from "node:crypto";
+
+// src/onnx/transpose-wasm.generated.ts
+var TRANSPOSE_WASM = "AGFzbQEAAAABGQJgCn9/f39/f39/f38AYAh/f39/f39/fwACDwEDZW52Bm1lbW9yeQIAAQMFBAAAAQEHDQIDdDMyAAIDdDE2AAMKww4EfQEFfyAFQQJ0IQ4gCCEKAkADQCAKIAlPDQEgACAGIAJrIAVsIApqQQJ0aiEMIAEgCiADayAEbCAGakECdGohDSAGIQsCQANAIAsgB08NASANIAwoAgA2AgAgDCAOaiEMIA1BBGohDSALQQFqIQsMAAsLIApBAWohCgwACwsLfQEFfyAFQQF0IQ4gCCEKAkADQCAKIAlPDQEgACAGIAJrIAVsIApqQQF0aiEMIAEgCiADayAEbCAGakEBdGohDSAGIQsCQANAIAsgB08NASANIAwvAQA7AQAgDCAOaiEMIA1BAmohDSALQQFqIQsMAAsLIApBAWohCgwACwsLsQQCDH8IeyAHQQJ0IRIgBkECdCETIAIgAyACa0F8cWohCCAEIAUgBGtBfHFqIQkgAiEKAkADQCAKIAhPDQEgCCAKQcAAaiAIIApBwABqSRshDCAEIQsCQANAIAsgCU8NASAJIAtBwABqIAkgC0HAAGpJGyENIAshDwJAA0AgDyANTw0BIAAgCiACayAHbCAPakECdGohECABIA8gBGsgBmwgCmpBAnRqIREgCiEOAkADQCAOIAxPDQEgEP0ABAAhFCAQIBJq/QAEACEVIBAgEkEBdGr9AAQAIRYgECASQQNsav0ABAAhFyAUIBX9DQABAgMQERITBAUGBxQVFhchGCAUIBX9DQgJCgsYGRobDA0ODxwdHh8hGSAWIBf9DQABAgMQERITBAUGBxQVFhchGiAWIBf9DQgJCgsYGRobDA0ODxwdHh8hGyARIBggGv0NAAECAwQFBgcQERITFBUWF/0LBAAgESATaiAYIBr9DQgJCgsMDQ4PGBkaGxwdHh/9CwQAIBEgE0EBdGogGSAb/Q0AAQIDBAUGBxAREhMUFRYX/QsEACARIBNBA2xqIBkgG/0NCAkKCwwNDg8YGRobHB0eH/0LBAAgECASQQJ0aiEQIBFBEGohESAOQQRqIQ4MAAsLIA9BBGohDwwACwsgC0HAAGohCwwACwsgCkHAAGohCgwACwsgACABIAIgBCAGIAcgAiADIAkgBRAAIAAgASACIAQgBiAHIAggAyAEIAkQAAuRCAIMfxB7IAdBAXQhEiAGQQF0IRMgAiADIAJrQXhxaiEIIAQgBSAEa0F4cWohCSACIQoCQANAIAogCE8NASAIIApBwABqIAggCkHAAGpJGyEMIAQhCwJAA0AgCyAJTw0BIAkgC0HAAGogCSALQcAAakkbIQ0gCyEPAkADQCAPIA1PDQEgACAKIAJrIAdsIA9qQQF0aiEQIAEgDyAEayAGbCAKakEBdGohESAKIQ4CQANAIA4gDE8NASAQ/QAEACEcIBAgEmr9AAQAIR0gHCAd/Q0AARARAgMSEwQFFBUGBxYXIRQgHCAd/Q0ICRgZCgsaGwwNHB0ODx4fIRUgECASQQJsav0ABAAhHCAQIBJBA2xq/QAEACEdIBwgHf0NAAEQEQIDEhMEBRQVBgcWFyEWIBwgHf0NCAkYGQoLGhsMDRwdDg8eHyEXIBAgEkEEbGr9AAQAIRwgECASQQVsav0ABAAhHSAcIB39DQABEBECAxITBAUUFQYHFhchGCAcIB39DQgJGBkKCxobDA0cHQ4PHh8hGSAQIBJBBmxq/QAEACEcIBAgEkEHbGr9AAQAIR0gHCAd/Q0AARARAgMSEwQFFBUGBxYXIRogHCAd/Q0ICRgZCgsaGwwNHB0ODx4fIRsgFCAW/Q0AAQIDEBESEwQFBgcUFRYXIRwgFCAW/Q0ICQoLGBkaGwwNDg8cHR4fIR0gFSAX/Q0AAQIDEBESEwQFBgcUFRYXIR4gFSAX/Q0ICQoLGBkaGwwNDg8cHR4fIR8gGCAa/Q0AAQIDEBESEwQFBgcUFRYXISAgGCAa/Q0ICQoLGBkaGwwNDg8cHR4fISEgGSAb/Q0AAQIDEBESEwQFBgcUFRYXISIgGSAb/Q0ICQoLGBkaGwwNDg8cHR4fISMgESAcICD9DQABAgMEBQYHEBESExQVFhf9CwQAIBEgE2ogHCAg/Q0ICQoLDA0ODxgZGhscHR4f/QsEACARIBNBAmxqIB0gIf0NAAECAwQFBgcQERITFBUWF/0LBAAgESATQQNsaiAdICH9DQgJCgsMDQ4PGBkaGxwdHh/9CwQAIBEgE0EEbGogHiAi/Q0AAQIDBAUGBxAREhMUFRYX/QsEACARIBNBBWxqIB4gIv0NCAkKCwwNDg8YGRobHB0eH/0LBAAgESATQQZsaiAfICP9DQABAgMEBQYHEBESExQVFhf9CwQAIBEgE0EHbGogHyAj/Q0ICQoLDA0ODxgZGhscHR4f/QsEACAQIBJBA3RqIRAgEUEQaiERIA5BCGohDgwACwsgD0EIaiEPDAALCyALQcAAaiELDAALCyAKQcAAaiEKDAALCyAAIAEgAiAEIAYgByACIAMgCSAFEAEgACABIAIgBCAGIAcgCCADIAQgCRABCw==";
+
+// src/onnx/transpose.ts
+var WASM_LIMIT = 2 ** 31;
+var PAGE = 65536;
+var compiled;
+function transposeModule() {
+  if (compiled === void 0) {
+    if (typeof WebAssembly === "undefined") return compiled = null;
+    try {
+      compiled = new WebAssembly.Module(Buffer.from(TRANSPOSE_WASM, "base64"));
+    } catch (error2) {
+      if (!(error2 instanceof WebAssembly.CompileError)) throw error2;
+      compiled = null;
+    }
+  }
+  return compiled;
+}
+var Workspace = class {
+  memory;
+  kernels;
+  plain;
+  wasm;
+  wasmLimit;
+  inWasm = false;
+  constructor(options = {}) {
+    this.wasm = options.wasm ?? true;
+    this.wasmLimit = options.wasmLimit ?? WASM_LIMIT;
+  }
+  /**
+   * A block and a slab of exactly these sizes. They stay valid until the next call: a larger request
+   * grows the memory, which detaches the views handed out before (using one then fails loudly).
+   */
+  buffers(blockBytes, slabBytes) {
+    const slabAt = Math.ceil(blockBytes / 16) * 16;
+    const buffer = this.backing(slabAt + slabBytes);
+    return { block: new Uint8Array(buffer, 0, blockBytes), slab: new Uint8Array(buffer, slabAt, slabBytes) };
+  }
+  /** Whether the last buffers() are WebAssembly memory (their 2- and 4-byte transposes run there). */
+  get wasmMemory() {
+    return this.inWasm;
+  }
+  /**
+   * out[(c - c0) * rows + r] = band[(r - r0) * cols + c] for rows r0..r1 and columns c0..c1, elements
+   * being `unit` bytes; band and out are views handed out by buffers().
+   */
+  transpose(unit, band, out, r0, r1, c0, c1, rows, cols) {
+    const kernel = unit === 4 ? this.kernels?.t32 : unit === 2 ? this.kernels?.t16 : void 0;
+    const memory = this.memory?.buffer;
+    if (kernel && band.buffer === memory && out.buffer === memory) {
+      kernel(band.byteOffset, out.byteOffset, r0, r1, c0, c1, rows, cols);
+      return;
+    }
+    transposeBand(unit, band, out, r0, r1, c0, c1, rows, cols);
+  }
+  /** Memory of at least `size` bytes: WebAssembly memory where it can be, otherwise plain. */
+  backing(size) {
+    const module = this.wasm && size <= this.wasmLimit ? transposeModule() : null;
+    this.inWasm = module !== null;
+    if (module) {
+      const pages = Math.max(1, Math.ceil(size / PAGE));
+      if (!this.memory) {
+        this.memory = new WebAssembly.Memory({ initial: pages });
+        const { exports } = new WebAssembly.Instance(module, { env: { memory: this.memory } });
+        this.kernels = { t16: exports.t16, t32: exports.t32 };
+      } else if (this.memory.buffer.byteLength < size) {
+        this.memory.grow(pages - this.memory.buffer.byteLength / PAGE);
+      }
+      return this.memory.buffer;
+    }
+    if (!this.plain || this.plain.byteLength < size) this.plain = new ArrayBuffer(size);
+    return this.plain;
+  }
+};
+var TILE = 32;
+var TILE32 = 64;
+function transposeBand(unit, band, out, r0, r1, c0, c1, rows, cols) {
+  const view = (b) => unit % 4 === 0 ? new Uint32Array(b.buffer, b.byteOffset, b.length / 4) : unit === 2 ? new Uint16Array(b.buffer, b.byteOffset, b.length / 2) : b;
+  const words = unit % 4 === 0 ? unit / 4 : 1;
+  const [from, to] = [view(band), view(out)];
+  if (words === 1 && from instanceof Uint32Array) {
+    transpose32(from, to, r0, r1, c0, c1, rows, cols);
+    return;
+  }
+  for (let rt = r0; rt < r1; rt += TILE) {
+    const rEnd = Math.min(r1, rt + TILE);
+    for (let ct = c0; ct < c1; ct += TILE) {
+      const cEnd = Math.min(c1, ct + TILE);
+      for (let c = ct; c < cEnd; c++) {
+        for (let r = rt; r < rEnd; r++) {
+          const src = ((r - r0) * cols + c) * words;
+          const dst = ((c - c0) * rows + r) * words;
+          for (let w = 0; w < words; w++) to[dst + w] = from[src + w];
+        }
+      }
+    }
+  }
+}
+function transpose32(band, out, r0, r1, c0, c1, rows, cols) {
+  for (let rt = r0; rt < r1; rt += TILE32) {
+    const rEnd = Math.min(r1, rt + TILE32);
+    for (let ct = c0; ct < c1; ct += TILE32) {
+      const cEnd = Math.min(c1, ct + TILE32);
+      let c = ct;
+      for (; c + 3 < cEnd; c += 4) {
+        let src = (rt - r0) * cols + c;
+        const d0 = (c - c0) * rows;
+        const d1 = d0 + rows;
+        const d2 = d1 + rows;
+        const d3 = d2 + rows;
+        for (let r = rt; r < rEnd; r++) {
+          out[d0 + r] = band[src];
+          out[d1 + r] = band[src + 1];
+          out[d2 + r] = band[src + 2];
+          out[d3 + r] = band[src + 3];
+          src += cols;
+        }
+      }
+      for (; c < cEnd; c++) {
+        let src = (rt - r0) * cols + c;
+        let dst = (c - c0) * rows + rt;
+        for (let r = rt; r < rEnd; r++) {
+          out[dst++] = band[src];
+          src += cols;
+        }
+      }
+    }
+  }
+}
+
+// src/onnx/tensor-bytes.ts
 var SAMPLE_RUNS = 8;
 var SAMPLE_RUN = 8;
 var EXACT_KEY_BYTES = 4096;
@@ -30008,14 +30141,8 @@ var TensorReader = class {
   samples = /* @__PURE__ */ new Map();
   uniform = /* @__PURE__ */ new Map();
   fingerprints = /* @__PURE__ */ new Map();
-  /**
-   * Two buffers kept for all reads of weight bytes, since fresh memory costs a page fault per page on
-   * first write (~2.4 us per 4 KiB on a VM): `block` (one BLOCK) streams a tensor, or holds a band of
-   * rows while a transpose is built, or the other tensor's bytes while comparing; `slab` holds a
-   * transpose being built, or the second tensor's block of a comparison.
-   */
-  block;
-  slab;
+  /** The memory all reads of weight bytes go into (made at first use, dropped by close()). */
+  workspace;
   /** The canonical little-endian bytes, whole (a copy). Only for small tensors and tests. */
   bytes(tensor) {
     const at = this.locate(tensor);
@@ -30084,8 +30211,7 @@ var TensorReader = class {
     const [at, bt] = [this.locate(a), this.locate(b)];
     const length = lengthOf(at);
     if (length !== lengthOf(bt)) return false;
-    const one = this.buffer("block", Math.min(BLOCK, length));
-    const two = this.buffer("slab", Math.min(BLOCK, length));
+    const { block: one, slab: two } = this.buffers(Math.min(BLOCK, length), Math.min(BLOCK, length));
     for (let offset = 0; offset < length; offset += BLOCK) {
       const size = Math.min(BLOCK, length - offset);
       const x2 = this.readPart(at, offset, one.subarray(0, size), a);
@@ -30101,11 +30227,10 @@ var TensorReader = class {
     if (!shape2 || lengthOf(ot) !== shape2.length) return false;
     let offset = 0;
     let same = true;
-    this.transposed(tensor, (slab) => {
-      const two = this.buffer("block", Math.min(BLOCK, slab.length));
-      for (let at = 0; same && at < slab.length; at += BLOCK) {
-        const size = Math.min(BLOCK, slab.length - at);
-        const y = this.readPart(ot, offset + at, two.subarray(0, size), other);
+    this.transposed(tensor, (slab, block) => {
+      for (let at = 0; same && at < slab.length; at += block.length) {
+        const size = Math.min(block.length, slab.length - at);
+        const y = this.readPart(ot, offset + at, block.subarray(0, size), other);
         same = Buffer.from(slab.buffer, slab.byteOffset + at, size).equals(y);
       }
       offset += slab.length;
@@ -30116,7 +30241,7 @@ var TensorReader = class {
   close() {
     for (const s of this.sources.values()) s.close();
     this.sources.clear();
-    this.block = this.slab = void 0;
+    this.workspace = void 0;
   }
   makeSampleKey(tensor) {
     const at = this.locate(tensor);
@@ -30155,7 +30280,7 @@ var TensorReader = class {
       visit(at.bytes);
       return;
     }
-    const block = this.buffer("block", Math.min(BLOCK, at.length));
+    const { block } = this.buffers(Math.min(BLOCK, at.length), 0);
     for (let offset = 0; offset < at.length; offset += BLOCK) {
       const size = Math.min(BLOCK, at.length - offset);
       if (visit(this.readPart(at, offset, block.subarray(0, size), tensor)) === false) return;
@@ -30163,8 +30288,9 @@ var TensorReader = class {
   }
   /**
    * Calls `visit` with the bytes of the 2-D tensor's transpose, in order, one slab (a band of the
-   * transpose's rows, the tensor's columns) at a time, until it returns false. Each slab is one pass over
-   * the tensor in row blocks; slabs are large enough that there are at most a few passes.
+   * transpose's rows, the tensor's columns) at a time, until it returns false; `block` is free for the
+   * visitor's own reads until the next slab. Each slab is one pass over the tensor in row blocks; slabs
+   * are large enough that there are at most a few passes.
    * Returns false when the tensor is not a matrix of whole-byte elements.
    */
   transposed(tensor, visit) {
@@ -30175,29 +30301,24 @@ var TensorReader = class {
     const slabBytes = Math.min(length, Math.max(MIN_SLAB, Math.ceil(length / MAX_PASSES)));
     const width = Math.max(1, Math.floor(slabBytes / (rows * unit)));
     const rowBytes = cols * unit;
-    const blockRows = Math.max(1, Math.floor(BLOCK / rowBytes));
-    const slab = this.buffer("slab", width * rows * unit);
-    const block = "bytes" in at ? void 0 : this.buffer("block", blockRows * rowBytes);
-    const words = unit % 4 === 0 ? unit / 4 : 1;
-    const view = (b, n) => unit % 4 === 0 ? new Uint32Array(b.buffer, b.byteOffset, n / 4) : unit === 2 ? new Uint16Array(b.buffer, b.byteOffset, n / 2) : b;
+    const blockRows = Math.max(1, Math.min(rows, Math.floor(BLOCK / rowBytes)));
+    const workspace = this.workspace ??= new Workspace();
+    const { block, slab } = workspace.buffers(blockRows * rowBytes, width * rows * unit);
     for (let c0 = 0; c0 < cols; c0 += width) {
       const c1 = Math.min(cols, c0 + width);
-      const out = view(slab, (c1 - c0) * rows * unit);
       for (let r0 = 0; r0 < rows; r0 += blockRows) {
         const r1 = Math.min(rows, r0 + blockRows);
-        const bytes = "bytes" in at ? at.bytes.subarray(r0 * rowBytes, r1 * rowBytes) : this.readPart(at, r0 * rowBytes, block.subarray(0, (r1 - r0) * rowBytes), tensor);
-        const aligned = bytes.byteOffset % 4 === 0 ? bytes : Uint8Array.from(bytes);
-        transposeBand(view(aligned, aligned.length), out, r0, r1, c0, c1, rows, cols, words);
+        const band = this.readPart(at, r0 * rowBytes, block.subarray(0, (r1 - r0) * rowBytes), tensor);
+        workspace.transpose(unit, band, slab, r0, r1, c0, c1, rows, cols);
       }
-      if (visit(slab.subarray(0, (c1 - c0) * rows * unit)) === false) break;
+      if (visit(slab.subarray(0, (c1 - c0) * rows * unit), block) === false) break;
     }
     return true;
   }
-  /** A reusable buffer of at least `size` bytes, as a view of exactly `size`. */
-  buffer(name2, size) {
-    let buffer = this[name2];
-    if (!buffer || buffer.length < size) buffer = this[name2] = new Uint8Array(size);
-    return buffer.subarray(0, size);
+  /** A block and a slab of these sizes from the workspace, valid until the next call. */
+  buffers(blockBytes, slabBytes) {
+    this.workspace ??= new Workspace();
+    return this.workspace.buffers(blockBytes, slabBytes);
   }
   /** rows, cols and element size of a 2-D tensor of whole-byte elements whose bytes are all there. */
   matrix(tensor) {
@@ -30339,58 +30460,6 @@ function sampleStarts(count2) {
     starts.push(Math.floor(state / 2 ** 32 * (last + 1)));
   }
   return starts;
-}
-var TILE = 32;
-var TILE32 = 64;
-function transposeBand(band, out, r0, r1, c0, c1, rows, cols, words) {
-  if (words === 1 && band instanceof Uint32Array) {
-    transpose32(band, out, r0, r1, c0, c1, rows, cols);
-    return;
-  }
-  for (let rt = r0; rt < r1; rt += TILE) {
-    const rEnd = Math.min(r1, rt + TILE);
-    for (let ct = c0; ct < c1; ct += TILE) {
-      const cEnd = Math.min(c1, ct + TILE);
-      for (let c = ct; c < cEnd; c++) {
-        for (let r = rt; r < rEnd; r++) {
-          const src = ((r - r0) * cols + c) * words;
-          const dst = ((c - c0) * rows + r) * words;
-          for (let w = 0; w < words; w++) out[dst + w] = band[src + w];
-        }
-      }
-    }
-  }
-}
-function transpose32(band, out, r0, r1, c0, c1, rows, cols) {
-  for (let rt = r0; rt < r1; rt += TILE32) {
-    const rEnd = Math.min(r1, rt + TILE32);
-    for (let ct = c0; ct < c1; ct += TILE32) {
-      const cEnd = Math.min(c1, ct + TILE32);
-      let c = ct;
-      for (; c + 3 < cEnd; c += 4) {
-        let src = (rt - r0) * cols + c;
-        const d0 = (c - c0) * rows;
-        const d1 = d0 + rows;
-        const d2 = d1 + rows;
-        const d3 = d2 + rows;
-        for (let r = rt; r < rEnd; r++) {
-          out[d0 + r] = band[src];
-          out[d1 + r] = band[src + 1];
-          out[d2 + r] = band[src + 2];
-          out[d3 + r] = band[src + 3];
-          src += cols;
-        }
-      }
-      for (; c < cEnd; c++) {
-        let src = (rt - r0) * cols + c;
-        let dst = (c - c0) * rows + rt;
-        for (let r = rt; r < rEnd; r++) {
-          out[dst++] = band[src];
-          src += cols;
-        }
-      }
-    }
-  }
 }
 function exactKey(bytes) {
   return `x${createHash("sha256").update(bytes).digest("base64")}`;
@@ -30740,15 +30809,18 @@ function suggest(shape2) {
 }
 
 // src/trace/worker-process.ts
-import { fork, spawnSync } from "node:child_process";
 import { existsSync as existsSync3, readFileSync as readFileSync3 } from "node:fs";
+import { createRequire } from "node:module";
 import path3 from "node:path";
 import { fileURLToPath } from "node:url";
+function childProcess() {
+  return createRequire(import.meta.url)("node:child_process");
+}
 var POLL_MS = 100;
 var STDERR_TAIL = 8192;
 function startWorker(requestFile, limits) {
   const folder = path3.dirname(requestFile);
-  const child = fork(workerPath(), [requestFile], {
+  const child = childProcess().fork(workerPath(), [requestFile], {
     execPath: process.execPath,
     execArgv: [
       ...workerExecArgv(process.execArgv),
@@ -30866,7 +30938,7 @@ function residentMb(pid) {
   } catch {
     if (process.platform === "linux") return void 0;
   }
-  const ps = spawnSync("ps", ["-o", "rss=", "-p", String(pid)], { encoding: "utf8" });
+  const ps = childProcess().spawnSync("ps", ["-o", "rss=", "-p", String(pid)], { encoding: "utf8" });
   const kb = Number(ps.stdout?.trim());
   return Number.isFinite(kb) && kb > 0 ? kb / 1024 : void 0;
 }
@@ -40126,8 +40198,8 @@ async function downloadArtifactZip(client, repo, artifactId, options) {
 }
 
 // node_modules/fflate/esm/index.mjs
-import { createRequire } from "module";
-var require2 = createRequire("/");
+import { createRequire as createRequire2 } from "module";
+var require2 = createRequire2("/");
 var _a;
 var Worker;
 var isMarkedAsUntransferable;

@@ -6,6 +6,7 @@ import { FileSource } from './byte-source.ts';
 import { byteSize, elementBits } from './dtype.ts';
 import type { OnnxModel, OnnxTensor, TensorField } from './model.ts';
 import { ModelReadError, realFolderOf, resolveExternal } from './read-model.ts';
+import { Workspace } from './transpose.ts';
 
 /** Sampled elements per tensor: runs of consecutive elements at fixed, pseudo-random positions. */
 const SAMPLE_RUNS = 8;
@@ -48,14 +49,8 @@ export class TensorReader {
   private readonly samples = new Map<OnnxTensor, SampleKey & { allEqual: boolean }>();
   private readonly uniform = new Map<OnnxTensor, boolean>();
   private readonly fingerprints = new Map<OnnxTensor, string>();
-  /**
-   * Two buffers kept for all reads of weight bytes, since fresh memory costs a page fault per page on
-   * first write (~2.4 us per 4 KiB on a VM): `block` (one BLOCK) streams a tensor, or holds a band of
-   * rows while a transpose is built, or the other tensor's bytes while comparing; `slab` holds a
-   * transpose being built, or the second tensor's block of a comparison.
-   */
-  private block: Uint8Array | undefined;
-  private slab: Uint8Array | undefined;
+  /** The memory all reads of weight bytes go into (made at first use, dropped by close()). */
+  private workspace: Workspace | undefined;
 
   constructor(private readonly model: OnnxModel) {}
 
@@ -134,8 +129,7 @@ export class TensorReader {
     const [at, bt] = [this.locate(a), this.locate(b)];
     const length = lengthOf(at);
     if (length !== lengthOf(bt)) return false;
-    const one = this.buffer('block', Math.min(BLOCK, length));
-    const two = this.buffer('slab', Math.min(BLOCK, length));
+    const { block: one, slab: two } = this.buffers(Math.min(BLOCK, length), Math.min(BLOCK, length));
     for (let offset = 0; offset < length; offset += BLOCK) {
       const size = Math.min(BLOCK, length - offset);
       const x = this.readPart(at, offset, one.subarray(0, size), a);
@@ -152,12 +146,11 @@ export class TensorReader {
     if (!shape || lengthOf(ot) !== shape.length) return false;
     let offset = 0;
     let same = true;
-    this.transposed(tensor, (slab) => {
+    this.transposed(tensor, (slab, block) => {
       // The block held the tensor's rows while the slab was built; it is free until the next slab.
-      const two = this.buffer('block', Math.min(BLOCK, slab.length));
-      for (let at = 0; same && at < slab.length; at += BLOCK) {
-        const size = Math.min(BLOCK, slab.length - at);
-        const y = this.readPart(ot, offset + at, two.subarray(0, size), other);
+      for (let at = 0; same && at < slab.length; at += block.length) {
+        const size = Math.min(block.length, slab.length - at);
+        const y = this.readPart(ot, offset + at, block.subarray(0, size), other);
         same = Buffer.from(slab.buffer, slab.byteOffset + at, size).equals(y);
       }
       offset += slab.length;
@@ -169,7 +162,7 @@ export class TensorReader {
   close(): void {
     for (const s of this.sources.values()) s.close();
     this.sources.clear();
-    this.block = this.slab = undefined;
+    this.workspace = undefined;
   }
 
   private makeSampleKey(tensor: OnnxTensor): SampleKey & { allEqual: boolean } {
@@ -215,7 +208,7 @@ export class TensorReader {
       visit(at.bytes);
       return;
     }
-    const block = this.buffer('block', Math.min(BLOCK, at.length));
+    const { block } = this.buffers(Math.min(BLOCK, at.length), 0);
     for (let offset = 0; offset < at.length; offset += BLOCK) {
       const size = Math.min(BLOCK, at.length - offset);
       if (visit(this.readPart(at, offset, block.subarray(0, size), tensor)) === false) return;
@@ -224,11 +217,15 @@ export class TensorReader {
 
   /**
    * Calls `visit` with the bytes of the 2-D tensor's transpose, in order, one slab (a band of the
-   * transpose's rows, the tensor's columns) at a time, until it returns false. Each slab is one pass over
-   * the tensor in row blocks; slabs are large enough that there are at most a few passes.
+   * transpose's rows, the tensor's columns) at a time, until it returns false; `block` is free for the
+   * visitor's own reads until the next slab. Each slab is one pass over the tensor in row blocks; slabs
+   * are large enough that there are at most a few passes.
    * Returns false when the tensor is not a matrix of whole-byte elements.
    */
-  private transposed(tensor: OnnxTensor, visit: (slab: Uint8Array) => boolean | void): boolean {
+  private transposed(
+    tensor: OnnxTensor,
+    visit: (slab: Uint8Array, block: Uint8Array) => boolean | void,
+  ): boolean {
     const shape = this.matrix(tensor);
     if (!shape) return false;
     const { rows, cols, unit, length } = shape;
@@ -236,39 +233,25 @@ export class TensorReader {
     const slabBytes = Math.min(length, Math.max(MIN_SLAB, Math.ceil(length / MAX_PASSES)));
     const width = Math.max(1, Math.floor(slabBytes / (rows * unit)));
     const rowBytes = cols * unit;
-    const blockRows = Math.max(1, Math.floor(BLOCK / rowBytes));
-    const slab = this.buffer('slab', width * rows * unit);
-    const block = 'bytes' in at ? undefined : this.buffer('block', blockRows * rowBytes);
-    const words = unit % 4 === 0 ? unit / 4 : 1;
-    const view = (b: Uint8Array, n: number): Uint8Array | Uint16Array | Uint32Array =>
-      unit % 4 === 0
-        ? new Uint32Array(b.buffer, b.byteOffset, n / 4)
-        : unit === 2
-          ? new Uint16Array(b.buffer, b.byteOffset, n / 2)
-          : b;
+    const blockRows = Math.max(1, Math.min(rows, Math.floor(BLOCK / rowBytes)));
+    const workspace = (this.workspace ??= new Workspace());
+    const { block, slab } = workspace.buffers(blockRows * rowBytes, width * rows * unit);
     for (let c0 = 0; c0 < cols; c0 += width) {
       const c1 = Math.min(cols, c0 + width);
-      const out = view(slab, (c1 - c0) * rows * unit);
       for (let r0 = 0; r0 < rows; r0 += blockRows) {
         const r1 = Math.min(rows, r0 + blockRows);
-        const bytes =
-          'bytes' in at
-            ? at.bytes.subarray(r0 * rowBytes, r1 * rowBytes)
-            : this.readPart(at, r0 * rowBytes, block!.subarray(0, (r1 - r0) * rowBytes), tensor);
-        // Typed views need aligned offsets: copy a misaligned in-memory range once.
-        const aligned = bytes.byteOffset % 4 === 0 ? bytes : Uint8Array.from(bytes);
-        transposeBand(view(aligned, aligned.length), out, r0, r1, c0, c1, rows, cols, words);
+        const band = this.readPart(at, r0 * rowBytes, block.subarray(0, (r1 - r0) * rowBytes), tensor);
+        workspace.transpose(unit, band, slab, r0, r1, c0, c1, rows, cols);
       }
-      if (visit(slab.subarray(0, (c1 - c0) * rows * unit)) === false) break;
+      if (visit(slab.subarray(0, (c1 - c0) * rows * unit), block) === false) break;
     }
     return true;
   }
 
-  /** A reusable buffer of at least `size` bytes, as a view of exactly `size`. */
-  private buffer(name: 'block' | 'slab', size: number): Uint8Array {
-    let buffer = this[name];
-    if (!buffer || buffer.length < size) buffer = this[name] = new Uint8Array(size);
-    return buffer.subarray(0, size);
+  /** A block and a slab of these sizes from the workspace, valid until the next call. */
+  private buffers(blockBytes: number, slabBytes: number): { block: Uint8Array; slab: Uint8Array } {
+    this.workspace ??= new Workspace();
+    return this.workspace.buffers(blockBytes, slabBytes);
   }
 
   /** rows, cols and element size of a 2-D tensor of whole-byte elements whose bytes are all there. */
@@ -436,92 +419,6 @@ function sampleStarts(count: number): number[] {
     starts.push(Math.floor((state / 2 ** 32) * (last + 1)));
   }
   return starts;
-}
-
-const TILE = 32;
-const TILE32 = 64;
-
-type Words = Uint8Array | Uint16Array | Uint32Array;
-
-/**
- * out[(c - c0) * rows + r] = band[(r - r0) * cols + c] for rows r0..r1 and columns c0..c1, elements being
- * `words` array items; tile by tile, so that the strided reads stay in the cache. One loop per array
- * type, so that each stays monomorphic (V8 optimizes it for one element kind).
- */
-function transposeBand(
-  band: Words,
-  out: Words,
-  r0: number,
-  r1: number,
-  c0: number,
-  c1: number,
-  rows: number,
-  cols: number,
-  words: number,
-): void {
-  if (words === 1 && band instanceof Uint32Array) {
-    transpose32(band, out as Uint32Array, r0, r1, c0, c1, rows, cols);
-    return;
-  }
-  for (let rt = r0; rt < r1; rt += TILE) {
-    const rEnd = Math.min(r1, rt + TILE);
-    for (let ct = c0; ct < c1; ct += TILE) {
-      const cEnd = Math.min(c1, ct + TILE);
-      for (let c = ct; c < cEnd; c++) {
-        for (let r = rt; r < rEnd; r++) {
-          const src = ((r - r0) * cols + c) * words;
-          const dst = ((c - c0) * rows + r) * words;
-          for (let w = 0; w < words; w++) out[dst + w] = band[src + w]!;
-        }
-      }
-    }
-  }
-}
-
-/**
- * transposeBand for 4-byte elements (float32, int32): the common case. Four columns at a time: four
- * neighbouring reads from each row, four output rows written in step (twice as fast as one column at a
- * time here: 10 vs 20 ms for 32 MiB).
- */
-function transpose32(
-  band: Uint32Array,
-  out: Uint32Array,
-  r0: number,
-  r1: number,
-  c0: number,
-  c1: number,
-  rows: number,
-  cols: number,
-): void {
-  for (let rt = r0; rt < r1; rt += TILE32) {
-    const rEnd = Math.min(r1, rt + TILE32);
-    for (let ct = c0; ct < c1; ct += TILE32) {
-      const cEnd = Math.min(c1, ct + TILE32);
-      let c = ct;
-      for (; c + 3 < cEnd; c += 4) {
-        let src = (rt - r0) * cols + c;
-        const d0 = (c - c0) * rows;
-        const d1 = d0 + rows;
-        const d2 = d1 + rows;
-        const d3 = d2 + rows;
-        for (let r = rt; r < rEnd; r++) {
-          out[d0 + r] = band[src]!;
-          out[d1 + r] = band[src + 1]!;
-          out[d2 + r] = band[src + 2]!;
-          out[d3 + r] = band[src + 3]!;
-          src += cols;
-        }
-      }
-      for (; c < cEnd; c++) {
-        let src = (rt - r0) * cols + c;
-        let dst = (c - c0) * rows + rt;
-        for (let r = rt; r < rEnd; r++) {
-          out[dst++] = band[src]!;
-          src += cols;
-        }
-      }
-    }
-  }
 }
 
 /** The key of a small tensor: its content, by hash (keys of many tensors are kept at once). */

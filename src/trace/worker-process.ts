@@ -1,8 +1,9 @@
 // Starts the trace worker in a child process and watches it: a wall-clock limit and a resident-memory
 // limit (polled from the parent, since onnxruntime's memory is native and --max-old-space-size bounds
 // only the JS heap). A model that crashes or hangs onnxruntime costs the trace, not the report.
-import { fork, spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { oneLine, TraceError, type TraceFailure } from './errors.ts';
@@ -11,6 +12,14 @@ import { oneLine, TraceError, type TraceFailure } from './errors.ts';
 export interface WorkerSetup {
   maxMemoryMb: number;
   env?: NodeJS.ProcessEnv | undefined;
+}
+
+/**
+ * node:child_process, loaded when a worker starts rather than with this module: an analysis that does not
+ * trace then does not load it (with the net and stream modules it pulls in, ~4 ms of every start).
+ */
+function childProcess(): typeof import('node:child_process') {
+  return createRequire(import.meta.url)('node:child_process');
 }
 
 const POLL_MS = 100;
@@ -34,7 +43,7 @@ export interface WorkerHandle {
  */
 export function startWorker(requestFile: string, limits: WorkerSetup): WorkerHandle {
   const folder = path.dirname(requestFile);
-  const child = fork(workerPath(), [requestFile], {
+  const child = childProcess().fork(workerPath(), [requestFile], {
     execPath: process.execPath,
     execArgv: [
       ...workerExecArgv(process.execArgv),
@@ -183,7 +192,7 @@ export function residentMb(pid: number | undefined): number | undefined {
   } catch {
     if (process.platform === 'linux') return undefined;
   }
-  const ps = spawnSync('ps', ['-o', 'rss=', '-p', String(pid)], { encoding: 'utf8' });
+  const ps = childProcess().spawnSync('ps', ['-o', 'rss=', '-p', String(pid)], { encoding: 'utf8' });
   const kb = Number(ps.stdout?.trim());
   return Number.isFinite(kb) && kb > 0 ? kb / 1024 : undefined;
 }
