@@ -24251,7 +24251,7 @@ function checkTensor(value, index, fail2) {
 }
 
 // src/onnx/read-model.ts
-import { existsSync as existsSync2, realpathSync, statSync } from "node:fs";
+import { existsSync as existsSync2, lstatSync, realpathSync, statSync } from "node:fs";
 import path from "node:path";
 
 // src/onnx/byte-source.ts
@@ -28764,29 +28764,16 @@ function toDim(d) {
 }
 function checkExternalData(model) {
   const folder = path.dirname(path.resolve(model.file.path));
-  let realFolder;
-  const sizes = /* @__PURE__ */ new Map();
-  const targets = /* @__PURE__ */ new Map();
+  const external = externalDataOf(model);
   for (const tensor of allTensors(model.graph)) {
     if (tensor.data.kind !== "external") continue;
     const { location, offset, length } = tensor.data;
-    let target = targets.get(location);
-    if (target === void 0) {
-      realFolder ??= realFolderOf(model.file.path);
-      target = resolveExternal(model.file.path, location, tensor.name, realFolder);
-      targets.set(location, target);
-    }
-    let size = sizes.get(target);
+    const { size } = external.resolve(location, tensor.name);
     if (size === void 0) {
-      const stat2 = statSync(target, { throwIfNoEntry: false });
-      if (!stat2) {
-        throw new ModelReadError(
-          model.file.path,
-          `tensor '${tensor.name}' is stored in external data file '${location}', which is missing (looked in ${folder})`
-        );
-      }
-      size = stat2.size;
-      sizes.set(target, size);
+      throw new ModelReadError(
+        model.file.path,
+        `tensor '${tensor.name}' is stored in external data file '${location}', which is missing (looked in ${folder})`
+      );
     }
     if (offset < 0 || (length ?? 0) < 0) {
       throw new ModelReadError(
@@ -28810,45 +28797,86 @@ function checkExternalData(model) {
     }
   }
 }
-function resolveExternal(modelPath, location, tensorName, realFolder) {
-  const folder = path.dirname(path.resolve(modelPath));
-  if (path.isAbsolute(location) || /^[a-zA-Z]:/.test(location)) {
-    throw new ModelReadError(
-      modelPath,
-      `tensor '${tensorName}' names an absolute external data path ('${location}'), which is refused`
-    );
-  }
-  const target = path.resolve(folder, location);
-  const outside = (folderPath, file) => !file.startsWith(folderPath + path.sep);
-  if (outside(folder, target)) {
-    throw new ModelReadError(
-      modelPath,
-      `tensor '${tensorName}' names external data outside the model's folder ('${location}'), which is refused`
-    );
-  }
-  realFolder ??= realFolderOf(modelPath);
-  let real;
-  try {
-    real = realPath(target);
-  } catch (error2) {
-    throw new ModelReadError(
-      modelPath,
-      `cannot resolve external data '${location}' of tensor '${tensorName}': ${error2.message}`
-    );
-  }
-  if (real !== void 0 && outside(realFolder, real)) {
-    throw new ModelReadError(
-      modelPath,
-      `tensor '${tensorName}' names external data '${location}', a link to a file outside the model's folder, which is refused`
-    );
-  }
-  return target;
+var externalData = /* @__PURE__ */ new WeakMap();
+function externalDataOf(model) {
+  let data = externalData.get(model);
+  if (!data) externalData.set(model, data = new ExternalData(model.file.path));
+  return data;
 }
-function realFolderOf(modelPath) {
+var ExternalData = class {
+  constructor(modelPath) {
+    this.modelPath = modelPath;
+    this.folder = path.dirname(path.resolve(modelPath));
+  }
+  modelPath;
+  folder;
+  realFolder;
+  realFolders = /* @__PURE__ */ new Map();
+  files = /* @__PURE__ */ new Map();
+  resolve(location, tensorName) {
+    let file = this.files.get(location);
+    if (!file) {
+      file = this.check(location, tensorName);
+      this.files.set(location, file);
+    }
+    return file;
+  }
+  check(location, tensorName) {
+    if (path.isAbsolute(location) || /^[a-zA-Z]:/.test(location)) {
+      throw new ModelReadError(
+        this.modelPath,
+        `tensor '${tensorName}' names an absolute external data path ('${location}'), which is refused`
+      );
+    }
+    const target = path.resolve(this.folder, location);
+    if (outside(this.folder, target)) {
+      throw new ModelReadError(
+        this.modelPath,
+        `tensor '${tensorName}' names external data outside the model's folder ('${location}'), which is refused`
+      );
+    }
+    this.realFolder ??= this.realFolderOf(this.folder, () => "cannot resolve the model's folder");
+    const cannot = () => `cannot resolve external data '${location}' of tensor '${tensorName}'`;
+    let real;
+    let size;
+    const entry = statOrMissing(() => lstatSync(target, { throwIfNoEntry: false }), cannot, this.modelPath);
+    if (entry && !entry.isSymbolicLink()) {
+      real = path.join(this.realFolderOf(path.dirname(target), cannot), path.basename(target));
+      size = entry.size;
+    } else if (entry) {
+      real = statOrMissing(() => realPath(target), cannot, this.modelPath);
+      if (real !== void 0) size = statSync(real).size;
+    }
+    if (real !== void 0 && outside(this.realFolder, real)) {
+      throw new ModelReadError(
+        this.modelPath,
+        `tensor '${tensorName}' names external data '${location}', a link to a file outside the model's folder, which is refused`
+      );
+    }
+    return { path: target, size };
+  }
+  /** A folder's real path, once per folder. */
+  realFolderOf(folder, what) {
+    let real = this.realFolders.get(folder);
+    if (real === void 0) {
+      try {
+        real = realpathSync.native(folder);
+      } catch (error2) {
+        throw new ModelReadError(this.modelPath, `${what()}: ${error2.message}`);
+      }
+      this.realFolders.set(folder, real);
+    }
+    return real;
+  }
+};
+function outside(folder, file) {
+  return !file.startsWith(folder + path.sep);
+}
+function statOrMissing(lookUp, what, modelPath) {
   try {
-    return realpathSync.native(path.dirname(path.resolve(modelPath)));
+    return lookUp();
   } catch (error2) {
-    throw new ModelReadError(modelPath, `cannot resolve the model's folder: ${error2.message}`);
+    throw new ModelReadError(modelPath, `${what()}: ${error2.message}`);
   }
 }
 function realPath(file) {
@@ -30134,8 +30162,6 @@ var TensorReader = class {
   }
   model;
   sources = /* @__PURE__ */ new Map();
-  externals = /* @__PURE__ */ new Map();
-  realFolder;
   /** The last tensor decoded from a varint field: uniformity and fingerprint ask for it in a row. */
   last;
   samples = /* @__PURE__ */ new Map();
@@ -30410,15 +30436,9 @@ var TensorReader = class {
       `cannot read external data of '${tensor.name}': ${error2.message}`
     );
   }
-  /** The path of an external data file, checked once per location (resolveExternal). */
+  /** The path of an external data file, checked once per location for the model (externalDataOf). */
   external(location, tensorName) {
-    let file = this.externals.get(location);
-    if (file === void 0) {
-      this.realFolder ??= realFolderOf(this.model.file.path);
-      file = resolveExternal(this.model.file.path, location, tensorName, this.realFolder);
-      this.externals.set(location, file);
-    }
-    return file;
+    return externalDataOf(this.model).resolve(location, tensorName).path;
   }
   /** An open file; at most MAX_OPEN external files stay open (one file per tensor is common). */
   source(file) {
@@ -36786,7 +36806,7 @@ async function findPullRequestForSha(client, repo, sha2, prefer = {}) {
 }
 
 // src/action/untrusted/read-bundle.ts
-import { lstatSync, openSync as openSync3, readdirSync, readSync as readSync3, closeSync as closeSync3, fstatSync as fstatSync3 } from "node:fs";
+import { lstatSync as lstatSync2, openSync as openSync3, readdirSync, readSync as readSync3, closeSync as closeSync3, fstatSync as fstatSync3 } from "node:fs";
 import { join as join4 } from "node:path";
 
 // src/report/report-validator.generated.ts
@@ -39796,7 +39816,7 @@ var bundleSchema = obj({
 function readBoundedFile(path5, maxBytes = MAX_BUNDLE_BYTES) {
   let stat2;
   try {
-    stat2 = lstatSync(path5);
+    stat2 = lstatSync2(path5);
   } catch {
     throw new UntrustedInputError(`${path5}: no such file`);
   }
@@ -39851,7 +39871,7 @@ function validate2(schema, value, path5, what) {
 function locateBundle(path5, fileName) {
   let stat2;
   try {
-    stat2 = lstatSync(path5);
+    stat2 = lstatSync2(path5);
   } catch {
     throw new UntrustedInputError(`${path5}: no such file or directory (did the artifact download step run?)`);
   }

@@ -209,6 +209,17 @@ test('external data that leaves the model folder (../, absolute, symlink) is ref
   const link = cli('analyze', '--no-trace', withLocation('link.weights'));
   assert.equal(link.status, 2);
   assert.match(link.stderr, /a link to a file outside the model's folder/);
+  // A linked folder: its real path decides (one leading out is refused, one inside is read).
+  symlinkSync(base, path.join(inner, 'up'));
+  const viaFolder = cli('analyze', '--no-trace', withLocation('up/secret.weights'));
+  assert.equal(viaFolder.status, 2);
+  assert.match(viaFolder.stderr, /a link to a file outside the model's folder/);
+  mkdirSync(path.join(inner, 'data'));
+  copyFileSync(fixture('external-data.weights'), path.join(inner, 'data', 'e.weights'));
+  symlinkSync('data', path.join(inner, 'al'));
+  const inside = cli('analyze', '--no-trace', '--json', withLocation('al/e.weights'));
+  assert.equal(inside.status, 0, inside.stderr);
+  assert.ok(parseReport(inside.stdout, 'stdout').counts.unique > 0);
   // A link to itself: named, with exit code 2, never an internal error.
   symlinkSync('loop.weights', path.join(inner, 'loop.weights'));
   const loop = cli('analyze', '--no-trace', withLocation('loop.weights'));

@@ -1,5 +1,5 @@
 // Reads an ONNX file into an OnnxModel: structure and shapes, with weight payloads left in the file.
-import { existsSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { FileSource, type ByteSource } from './byte-source.ts';
 import { byteSize, elementBits } from './dtype.ts';
@@ -385,29 +385,16 @@ function toDim(d: Decoded): Dim {
 /** External data must exist and be large enough; paths stay inside the model's folder. */
 function checkExternalData(model: OnnxModel): void {
   const folder = path.dirname(path.resolve(model.file.path));
-  let realFolder: string | undefined;
-  const sizes = new Map<string, number>();
-  const targets = new Map<string, string>(); // location → checked path: resolved once each
+  const external = externalDataOf(model);
   for (const tensor of allTensors(model.graph)) {
     if (tensor.data.kind !== 'external') continue;
     const { location, offset, length } = tensor.data;
-    let target = targets.get(location);
-    if (target === undefined) {
-      realFolder ??= realFolderOf(model.file.path);
-      target = resolveExternal(model.file.path, location, tensor.name, realFolder);
-      targets.set(location, target);
-    }
-    let size = sizes.get(target);
+    const { size } = external.resolve(location, tensor.name);
     if (size === undefined) {
-      const stat = statSync(target, { throwIfNoEntry: false });
-      if (!stat) {
-        throw new ModelReadError(
-          model.file.path,
-          `tensor '${tensor.name}' is stored in external data file '${location}', which is missing (looked in ${folder})`,
-        );
-      }
-      size = stat.size;
-      sizes.set(target, size);
+      throw new ModelReadError(
+        model.file.path,
+        `tensor '${tensor.name}' is stored in external data file '${location}', which is missing (looked in ${folder})`,
+      );
     }
     if (offset < 0 || (length ?? 0) < 0) {
       throw new ModelReadError(
@@ -432,59 +419,109 @@ function checkExternalData(model: OnnxModel): void {
   }
 }
 
-/**
- * The path of an external data file; refuses absolute paths and paths that leave the model's folder.
- * `realFolder`: the model folder's real path, when the caller resolves many locations (it costs a
- * system call per path component).
- */
-export function resolveExternal(
-  modelPath: string,
-  location: string,
-  tensorName: string,
-  realFolder?: string,
-): string {
-  const folder = path.dirname(path.resolve(modelPath));
-  if (path.isAbsolute(location) || /^[a-zA-Z]:/.test(location)) {
-    throw new ModelReadError(
-      modelPath,
-      `tensor '${tensorName}' names an absolute external data path ('${location}'), which is refused`,
-    );
-  }
-  const target = path.resolve(folder, location);
-  const outside = (folderPath: string, file: string): boolean => !file.startsWith(folderPath + path.sep);
-  if (outside(folder, target)) {
-    throw new ModelReadError(
-      modelPath,
-      `tensor '${tensorName}' names external data outside the model's folder ('${location}'), which is refused`,
-    );
-  }
-  // A symbolic link inside the folder may still point out of it (ONNX's own external-data CVEs). A
-  // missing file is the caller's to report.
-  realFolder ??= realFolderOf(modelPath);
-  let real: string | undefined;
-  try {
-    real = realPath(target);
-  } catch (error) {
-    throw new ModelReadError(
-      modelPath,
-      `cannot resolve external data '${location}' of tensor '${tensorName}': ${(error as Error).message}`,
-    );
-  }
-  if (real !== undefined && outside(realFolder, real)) {
-    throw new ModelReadError(
-      modelPath,
-      `tensor '${tensorName}' names external data '${location}', a link to a file outside the model's folder, which is refused`,
-    );
-  }
-  return target;
+/** An external data file, checked: the path to open, and its size (undefined when it is missing). */
+export interface ExternalFile {
+  path: string;
+  size: number | undefined;
 }
 
-/** The real path of the model's folder, which external data must not leave. */
-export function realFolderOf(modelPath: string): string {
+const externalData = new WeakMap<OnnxModel, ExternalData>();
+
+/** The model's external data locations, resolved and checked once each for all who read them. */
+export function externalDataOf(model: OnnxModel): ExternalData {
+  let data = externalData.get(model);
+  if (!data) externalData.set(model, (data = new ExternalData(model.file.path)));
+  return data;
+}
+
+/**
+ * Resolves external data locations: absolute paths and paths that leave the model's folder are refused,
+ * and so is a symbolic link inside the folder that points out of it (ONNX's own external-data CVEs).
+ * Each folder's real path is found once; a file in it costs one lstat, and a full real path only when it
+ * is a link (real paths cost a system call per path component: with one file per tensor, most of the
+ * time spent reading the structure).
+ */
+export class ExternalData {
+  private readonly folder: string;
+  private realFolder: string | undefined;
+  private readonly realFolders = new Map<string, string>();
+  private readonly files = new Map<string, ExternalFile>();
+
+  constructor(private readonly modelPath: string) {
+    this.folder = path.dirname(path.resolve(modelPath));
+  }
+
+  resolve(location: string, tensorName: string): ExternalFile {
+    let file = this.files.get(location);
+    if (!file) {
+      file = this.check(location, tensorName);
+      this.files.set(location, file);
+    }
+    return file;
+  }
+
+  private check(location: string, tensorName: string): ExternalFile {
+    if (path.isAbsolute(location) || /^[a-zA-Z]:/.test(location)) {
+      throw new ModelReadError(
+        this.modelPath,
+        `tensor '${tensorName}' names an absolute external data path ('${location}'), which is refused`,
+      );
+    }
+    const target = path.resolve(this.folder, location);
+    if (outside(this.folder, target)) {
+      throw new ModelReadError(
+        this.modelPath,
+        `tensor '${tensorName}' names external data outside the model's folder ('${location}'), which is refused`,
+      );
+    }
+    this.realFolder ??= this.realFolderOf(this.folder, () => "cannot resolve the model's folder");
+    const cannot = (): string => `cannot resolve external data '${location}' of tensor '${tensorName}'`;
+    let real: string | undefined;
+    let size: number | undefined;
+    const entry = statOrMissing(() => lstatSync(target, { throwIfNoEntry: false }), cannot, this.modelPath);
+    // target has no '..' left (path.resolve), and is what gets opened: when its last component is no link,
+    // its real path is its folder's real path and its name.
+    if (entry && !entry.isSymbolicLink()) {
+      real = path.join(this.realFolderOf(path.dirname(target), cannot), path.basename(target));
+      size = entry.size;
+    } else if (entry) {
+      real = statOrMissing(() => realPath(target), cannot, this.modelPath);
+      if (real !== undefined) size = statSync(real).size;
+    }
+    if (real !== undefined && outside(this.realFolder, real)) {
+      throw new ModelReadError(
+        this.modelPath,
+        `tensor '${tensorName}' names external data '${location}', a link to a file outside the model's folder, which is refused`,
+      );
+    }
+    return { path: target, size };
+  }
+
+  /** A folder's real path, once per folder. */
+  private realFolderOf(folder: string, what: () => string): string {
+    let real = this.realFolders.get(folder);
+    if (real === undefined) {
+      try {
+        real = realpathSync.native(folder);
+      } catch (error) {
+        throw new ModelReadError(this.modelPath, `${what()}: ${(error as Error).message}`);
+      }
+      this.realFolders.set(folder, real);
+    }
+    return real;
+  }
+}
+
+function outside(folder: string, file: string): boolean {
+  return !file.startsWith(folder + path.sep);
+}
+
+/** A file-system look-up whose failures (other than a missing file: undefined) are the model's error. */
+function statOrMissing<T>(lookUp: () => T, what: () => string, modelPath: string): T {
   try {
-    return realpathSync.native(path.dirname(path.resolve(modelPath)));
+    return lookUp();
   } catch (error) {
-    throw new ModelReadError(modelPath, `cannot resolve the model's folder: ${(error as Error).message}`);
+    throw new ModelReadError(modelPath, `${what()}: ${(error as Error).message}`);
   }
 }
 

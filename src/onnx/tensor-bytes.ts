@@ -5,7 +5,7 @@ import type { ByteSource } from './byte-source.ts';
 import { FileSource } from './byte-source.ts';
 import { byteSize, elementBits } from './dtype.ts';
 import type { OnnxModel, OnnxTensor, TensorField } from './model.ts';
-import { ModelReadError, realFolderOf, resolveExternal } from './read-model.ts';
+import { externalDataOf, ModelReadError } from './read-model.ts';
 import { Workspace } from './transpose.ts';
 
 /** Sampled elements per tensor: runs of consecutive elements at fixed, pseudo-random positions. */
@@ -42,8 +42,6 @@ type Located = { source: ByteSource; offset: number; length: number } | { bytes:
  */
 export class TensorReader {
   private readonly sources = new Map<string, ByteSource>();
-  private readonly externals = new Map<string, string>();
-  private realFolder: string | undefined;
   /** The last tensor decoded from a varint field: uniformity and fingerprint ask for it in a row. */
   private last: { tensor: OnnxTensor; bytes: Uint8Array } | undefined;
   private readonly samples = new Map<OnnxTensor, SampleKey & { allEqual: boolean }>();
@@ -361,15 +359,9 @@ export class TensorReader {
     );
   }
 
-  /** The path of an external data file, checked once per location (resolveExternal). */
+  /** The path of an external data file, checked once per location for the model (externalDataOf). */
   private external(location: string, tensorName: string): string {
-    let file = this.externals.get(location);
-    if (file === undefined) {
-      this.realFolder ??= realFolderOf(this.model.file.path);
-      file = resolveExternal(this.model.file.path, location, tensorName, this.realFolder);
-      this.externals.set(location, file);
-    }
-    return file;
+    return externalDataOf(this.model).resolve(location, tensorName).path;
   }
 
   /** An open file; at most MAX_OPEN external files stay open (one file per tensor is common). */
