@@ -30151,7 +30151,7 @@ function transpose32(band, out, r0, r1, c0, c1, rows, cols) {
 // src/onnx/tensor-bytes.ts
 var SAMPLE_RUNS = 8;
 var SAMPLE_RUN = 8;
-var EXACT_KEY_BYTES = 4096;
+var EXACT_KEY_BYTES = 64 << 10;
 var BLOCK = 4 << 20;
 var MIN_SLAB = 16 << 20;
 var MAX_PASSES = 8;

@@ -22,8 +22,9 @@ after(() => rmSync(work, { recursive: true, force: true }));
 
 const FLOAT = 1;
 const INT64 = 7;
-const D = 40;
-const V = 64;
+// Weights over 64 KiB (130 x 130 float32), so that their keys are sampled; smaller tensors are read whole.
+const D = 130;
+const V = 160;
 
 interface Weight {
   name: string;
@@ -172,6 +173,7 @@ test('sampled keys: copies agree; a near-copy agrees on its samples but not in f
   try {
     assert.deepEqual(reader.sampleKey(t('layers.0.weight')), reader.sampleKey(t('layers.1.weight')));
     assert.equal(reader.sampleKey(t('layers.0.weight')).exact, false, 'sampled, not read whole');
+    assert.equal(reader.sampleKey(t('layers.0.bias')).exact, true, 'a small tensor is read whole');
     assert.deepEqual(reader.transposedSampleKey(t('emb.weight')), reader.sampleKey(t('onnx::MatMul_9')));
     assert.ok(reader.isTransposeOf(t('emb.weight'), t('onnx::MatMul_9')));
     assert.equal(reader.transposedFingerprint(t('emb.weight')), reader.fingerprint(t('onnx::MatMul_9')));

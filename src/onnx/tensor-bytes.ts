@@ -11,8 +11,11 @@ import { Workspace } from './transpose.ts';
 /** Sampled elements per tensor: runs of consecutive elements at fixed, pseudo-random positions. */
 const SAMPLE_RUNS = 8;
 const SAMPLE_RUN = 8;
-/** Tensors up to this many bytes are "sampled" whole: their key is a hash of their content. */
-const EXACT_KEY_BYTES = 4096;
+/**
+ * Tensors up to this many bytes are "sampled" whole: their key is a hash of their content. One read of
+ * 64 KiB costs about what the sampled runs' reads do (a system call each), and settles equality at once.
+ */
+const EXACT_KEY_BYTES = 64 << 10;
 /** Weight bytes are streamed through buffers of this size (hashing, comparing, checking uniformity). */
 const BLOCK = 4 << 20;
 /** The transpose of a large tensor is built in slabs of at least this size (and at most 8 passes). */
