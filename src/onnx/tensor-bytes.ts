@@ -235,7 +235,7 @@ export class TensorReader {
     const width = Math.max(1, Math.floor(slabBytes / (rows * unit)));
     const rowBytes = cols * unit;
     const blockRows = Math.max(1, Math.min(rows, Math.floor(BLOCK / rowBytes)));
-    const workspace = (this.workspace ??= new Workspace());
+    const workspace = this.work();
     const { block, slab } = workspace.buffers(blockRows * rowBytes, width * rows * unit);
     for (let c0 = 0; c0 < cols; c0 += width) {
       const c1 = Math.min(cols, c0 + width);
@@ -251,8 +251,11 @@ export class TensorReader {
 
   /** A block and a slab of these sizes from the workspace, valid until the next call. */
   private buffers(blockBytes: number, slabBytes: number): { block: Uint8Array; slab: Uint8Array } {
-    this.workspace ??= new Workspace();
-    return this.workspace.buffers(blockBytes, slabBytes);
+    return this.work().buffers(blockBytes, slabBytes);
+  }
+
+  private work(): Workspace {
+    return (this.workspace ??= new Workspace());
   }
 
   /** rows, cols and element size of a 2-D tensor of whole-byte elements whose bytes are all there. */
