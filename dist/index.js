@@ -30061,17 +30061,18 @@ var Workspace = class {
     return this.inWasm;
   }
   /**
-   * out[(c - c0) * rows + r] = band[(r - r0) * cols + c] for rows r0..r1 and columns c0..c1, elements
-   * being `unit` bytes; band and out are views handed out by buffers().
+   * out[(c - c0) * rows + r] = band[(r - r0) * cols + c] over the span, elements being `unit` bytes;
+   * band and out are views handed out by buffers().
    */
-  transpose(unit, band, out, r0, r1, c0, c1, rows, cols) {
+  transpose(unit, band, out, span) {
     const kernel = unit === 4 ? this.kernels?.t32 : unit === 2 ? this.kernels?.t16 : void 0;
     const memory = this.memory?.buffer;
     if (kernel && band.buffer === memory && out.buffer === memory) {
+      const { r0, r1, c0, c1, rows, cols } = span;
       kernel(band.byteOffset, out.byteOffset, r0, r1, c0, c1, rows, cols);
       return;
     }
-    transposeBand(unit, band, out, r0, r1, c0, c1, rows, cols);
+    transposeBand(unit, band, out, span);
   }
   /** Memory of at least `size` bytes: WebAssembly memory where it can be, otherwise plain. */
   backing(size) {
@@ -30094,12 +30095,13 @@ var Workspace = class {
 };
 var TILE = 32;
 var TILE32 = 64;
-function transposeBand(unit, band, out, r0, r1, c0, c1, rows, cols) {
+function transposeBand(unit, band, out, span) {
+  const { r0, r1, c0, c1, rows, cols } = span;
   const view = (b) => unit % 4 === 0 ? new Uint32Array(b.buffer, b.byteOffset, b.length / 4) : unit === 2 ? new Uint16Array(b.buffer, b.byteOffset, b.length / 2) : b;
   const words = unit % 4 === 0 ? unit / 4 : 1;
   const [from, to] = [view(band), view(out)];
   if (words === 1 && from instanceof Uint32Array) {
-    transpose32(from, to, r0, r1, c0, c1, rows, cols);
+    transpose32(from, to, span);
     return;
   }
   for (let rt = r0; rt < r1; rt += TILE) {
@@ -30116,7 +30118,8 @@ function transposeBand(unit, band, out, r0, r1, c0, c1, rows, cols) {
     }
   }
 }
-function transpose32(band, out, r0, r1, c0, c1, rows, cols) {
+function transpose32(band, out, span) {
+  const { r0, r1, c0, c1, rows, cols } = span;
   for (let rt = r0; rt < r1; rt += TILE32) {
     const rEnd = Math.min(r1, rt + TILE32);
     for (let ct = c0; ct < c1; ct += TILE32) {
@@ -30328,14 +30331,14 @@ var TensorReader = class {
     const width = Math.max(1, Math.floor(slabBytes / (rows * unit)));
     const rowBytes = cols * unit;
     const blockRows = Math.max(1, Math.min(rows, Math.floor(BLOCK / rowBytes)));
-    const workspace = this.workspace ??= new Workspace();
+    const workspace = this.work();
     const { block, slab } = workspace.buffers(blockRows * rowBytes, width * rows * unit);
     for (let c0 = 0; c0 < cols; c0 += width) {
       const c1 = Math.min(cols, c0 + width);
       for (let r0 = 0; r0 < rows; r0 += blockRows) {
         const r1 = Math.min(rows, r0 + blockRows);
         const band = this.readPart(at, r0 * rowBytes, block.subarray(0, (r1 - r0) * rowBytes), tensor);
-        workspace.transpose(unit, band, slab, r0, r1, c0, c1, rows, cols);
+        workspace.transpose(unit, band, slab, { r0, r1, c0, c1, rows, cols });
       }
       if (visit(slab.subarray(0, (c1 - c0) * rows * unit), block) === false) break;
     }
@@ -30343,8 +30346,10 @@ var TensorReader = class {
   }
   /** A block and a slab of these sizes from the workspace, valid until the next call. */
   buffers(blockBytes, slabBytes) {
-    this.workspace ??= new Workspace();
-    return this.workspace.buffers(blockBytes, slabBytes);
+    return this.work().buffers(blockBytes, slabBytes);
+  }
+  work() {
+    return this.workspace ??= new Workspace();
   }
   /** rows, cols and element size of a 2-D tensor of whole-byte elements whose bytes are all there. */
   matrix(tensor) {

@@ -72,7 +72,7 @@ function check(
       const r1 = Math.min(rows, r0 + bandRows);
       const band = block.subarray(0, (r1 - r0) * cols * unit);
       band.set(matrix.subarray(r0 * cols * unit, r1 * cols * unit));
-      workspace.transpose(unit, band, slab, r0, r1, c0, c1, rows, cols);
+      workspace.transpose(unit, band, slab, { r0, r1, c0, c1, rows, cols });
     }
     const what = `${unit}-byte ${rows}x${cols}, bands of ${bandRows} rows, columns ${c0}..${c1}`;
     const expected = plainTranspose(matrix, unit, rows, cols, 0, rows, c0, c1);

@@ -242,7 +242,7 @@ export class TensorReader {
       for (let r0 = 0; r0 < rows; r0 += blockRows) {
         const r1 = Math.min(rows, r0 + blockRows);
         const band = this.readPart(at, r0 * rowBytes, block.subarray(0, (r1 - r0) * rowBytes), tensor);
-        workspace.transpose(unit, band, slab, r0, r1, c0, c1, rows, cols);
+        workspace.transpose(unit, band, slab, { r0, r1, c0, c1, rows, cols });
       }
       if (visit(slab.subarray(0, (c1 - c0) * rows * unit), block) === false) break;
     }

@@ -39,6 +39,16 @@ function transposeModule(): WebAssembly.Module | null {
   return compiled;
 }
 
+/** Rows r0..r1 and columns c0..c1 of a rows x cols matrix: a band's part of a transpose. */
+export interface Span {
+  r0: number;
+  r1: number;
+  c0: number;
+  c1: number;
+  rows: number;
+  cols: number;
+}
+
 export interface WorkspaceOptions {
   /** Use the WebAssembly kernels where they apply (default true; false for tests of the fallback). */
   wasm?: boolean;
@@ -82,27 +92,18 @@ export class Workspace {
   }
 
   /**
-   * out[(c - c0) * rows + r] = band[(r - r0) * cols + c] for rows r0..r1 and columns c0..c1, elements
-   * being `unit` bytes; band and out are views handed out by buffers().
+   * out[(c - c0) * rows + r] = band[(r - r0) * cols + c] over the span, elements being `unit` bytes;
+   * band and out are views handed out by buffers().
    */
-  transpose(
-    unit: number,
-    band: Uint8Array,
-    out: Uint8Array,
-    r0: number,
-    r1: number,
-    c0: number,
-    c1: number,
-    rows: number,
-    cols: number,
-  ): void {
+  transpose(unit: number, band: Uint8Array, out: Uint8Array, span: Span): void {
     const kernel = unit === 4 ? this.kernels?.t32 : unit === 2 ? this.kernels?.t16 : undefined;
     const memory = this.memory?.buffer;
     if (kernel && band.buffer === memory && out.buffer === memory) {
+      const { r0, r1, c0, c1, rows, cols } = span;
       kernel(band.byteOffset, out.byteOffset, r0, r1, c0, c1, rows, cols);
       return;
     }
-    transposeBand(unit, band, out, r0, r1, c0, c1, rows, cols);
+    transposeBand(unit, band, out, span);
   }
 
   /** Memory of at least `size` bytes: WebAssembly memory where it can be, otherwise plain. */
@@ -131,17 +132,8 @@ const TILE32 = 64;
 type Words = Uint8Array | Uint16Array | Uint32Array;
 
 /** The JavaScript transposition (Workspace.transpose's contract), for any element size. */
-export function transposeBand(
-  unit: number,
-  band: Uint8Array,
-  out: Uint8Array,
-  r0: number,
-  r1: number,
-  c0: number,
-  c1: number,
-  rows: number,
-  cols: number,
-): void {
+function transposeBand(unit: number, band: Uint8Array, out: Uint8Array, span: Span): void {
+  const { r0, r1, c0, c1, rows, cols } = span;
   // Whole 4-byte words where the element is made of them (float32, int64, complex), else its own width.
   const view = (b: Uint8Array): Words =>
     unit % 4 === 0
@@ -152,7 +144,7 @@ export function transposeBand(
   const words = unit % 4 === 0 ? unit / 4 : 1;
   const [from, to] = [view(band), view(out)];
   if (words === 1 && from instanceof Uint32Array) {
-    transpose32(from, to as Uint32Array, r0, r1, c0, c1, rows, cols);
+    transpose32(from, to as Uint32Array, span);
     return;
   }
   // One loop per array type would keep it monomorphic; this one serves the rarer sizes.
@@ -175,16 +167,8 @@ export function transposeBand(
  * transposeBand for 4-byte elements: four columns at a time, four neighbouring reads from each row and
  * four output rows written in step (twice as fast as one column at a time once optimized).
  */
-function transpose32(
-  band: Uint32Array,
-  out: Uint32Array,
-  r0: number,
-  r1: number,
-  c0: number,
-  c1: number,
-  rows: number,
-  cols: number,
-): void {
+function transpose32(band: Uint32Array, out: Uint32Array, span: Span): void {
+  const { r0, r1, c0, c1, rows, cols } = span;
   for (let rt = r0; rt < r1; rt += TILE32) {
     const rEnd = Math.min(r1, rt + TILE32);
     for (let ct = c0; ct < c1; ct += TILE32) {
