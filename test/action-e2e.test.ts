@@ -59,6 +59,8 @@ interface Scenario {
     gpu?: boolean;
     npmFails?: 'always' | string[];
   }): Promise<ActionRun>;
+  /** The baseline mode's run on the default branch's push of the base commit. */
+  baseline(): Promise<ActionRun>;
   comments(): { id: number; body: string }[];
 }
 
@@ -105,7 +107,7 @@ async function scenario(
     },
     repository: { full_name: REPO },
   });
-  return {
+  const self: Scenario = {
     api,
     repo,
     prEvent,
@@ -138,8 +140,19 @@ async function scenario(
       runs.push(result);
       return result;
     },
+    baseline() {
+      repo.checkout('base');
+      return self.run({
+        workspace: repo.dir,
+        head: 'base',
+        eventName: 'push',
+        event: { ref: 'refs/heads/main', after: repo.commits.base },
+        inputs: { mode: 'baseline' },
+      });
+    },
     comments: () => api.state.commentsOn(REPO, 7).map((c) => ({ id: c.id, body: c.body })),
   };
+  return self;
 }
 
 function assertNoToken(run: ActionRun, ...extra: string[]) {
@@ -337,14 +350,7 @@ describe('action: pull request, more', () => {
 
   it('a baseline report from the default branch replaces rebuilding the base', async (t) => {
     const s = await scenario(t);
-    s.repo.checkout('base');
-    const baseline = await s.run({
-      workspace: s.repo.dir,
-      head: 'base',
-      eventName: 'push',
-      event: { ref: 'refs/heads/main', after: s.repo.commits.base },
-      inputs: { mode: 'baseline' },
-    });
+    const baseline = await s.baseline();
     assert.equal(baseline.code, 0, baseline.log);
     assert.equal(baseline.outputs.unique, '18');
     assert.match(baseline.summary, /baseline: 18 unique parameters/);
@@ -364,14 +370,7 @@ describe('action: pull request, more', () => {
 describe('action: baseline artifact (baseline: auto)', () => {
   it("uses the base commit's own baseline artifact, and rebuilds the base when it is missing or invalid", async (t) => {
     const s = await scenario(t);
-    s.repo.checkout('base');
-    const baseline = await s.run({
-      workspace: s.repo.dir,
-      head: 'base',
-      eventName: 'push',
-      event: { ref: 'refs/heads/main', after: s.repo.commits.base },
-      inputs: { mode: 'baseline' },
-    });
+    const baseline = await s.baseline();
     assert.equal(baseline.code, 0, baseline.log);
     const good = readFileSync(baseline.outputs['report-path']!);
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tampering with arbitrary JSON

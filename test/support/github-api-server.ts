@@ -1367,6 +1367,19 @@ function statusPayload(state: GitHubState, apiUrl: string, repo: RepoRecord, s: 
   };
 }
 
+/** A page of an artifact list, as both list endpoints answer. */
+function artifactList(ctx: RequestContext, repo: RepoRecord, artifacts: ArtifactRecord[]): Reply {
+  const { page, headers } = paginate(ctx, artifacts);
+  return {
+    status: 200,
+    body: {
+      total_count: artifacts.length,
+      artifacts: page.map((a) => artifactPayload(ctx.apiUrl, repo, a)),
+    },
+    headers,
+  };
+}
+
 function artifactPayload(apiUrl: string, repo: RepoRecord, a: ArtifactRecord) {
   const url = `${apiUrl}/repos/${repo.fullName}/actions/artifacts/${a.id}`;
   return {
@@ -1620,15 +1633,7 @@ const HANDLERS: Record<Route, Handler> = {
       .sort(
         (a, b) => (ascending ? 1 : -1) * (Date.parse(a.createdAt) - Date.parse(b.createdAt) || a.id - b.id),
       );
-    const { page, headers } = paginate(ctx, artifacts);
-    return {
-      status: 200,
-      body: {
-        total_count: artifacts.length,
-        artifacts: page.map((a) => artifactPayload(ctx.apiUrl, repo, a)),
-      },
-      headers,
-    };
+    return artifactList(ctx, repo, artifacts);
   },
 
   'GET /repos/{owner}/{repo}/actions/artifacts': (ctx) => {
@@ -1639,15 +1644,7 @@ const HANDLERS: Record<Route, Handler> = {
     const artifacts = repo.artifacts
       .filter((a) => name === undefined || a.name === name)
       .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt) || b.id - a.id);
-    const { page, headers } = paginate(ctx, artifacts);
-    return {
-      status: 200,
-      body: {
-        total_count: artifacts.length,
-        artifacts: page.map((a) => artifactPayload(ctx.apiUrl, repo, a)),
-      },
-      headers,
-    };
+    return artifactList(ctx, repo, artifacts);
   },
 
   'GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}': (ctx) => {
