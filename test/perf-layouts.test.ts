@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
+import type { TensorContent } from '../src/analysis/analyze.ts';
 import { findDuplicates } from '../src/analysis/duplicates.ts';
 import { walkModel } from '../src/analysis/graph-walk.ts';
 import { readModel } from '../src/onnx/read-model.ts';
@@ -198,12 +199,18 @@ test('the prefilter finds the tied embedding stored transposed (PyTorch export f
       found.findings.map((f) => [f.names, f.transposed]),
       [[['emb.weight', 'onnx::MatMul_6'], true]],
     );
-    // Without the prefilter (a content reader offering only fingerprints), the same finding.
-    const plain = {
-      fingerprint: (t: Parameters<TensorReader['fingerprint']>[0]) => reader.fingerprint(t),
-      transposedFingerprint: (t: Parameters<TensorReader['fingerprint']>[0]) =>
-        reader.transposedFingerprint(t),
-      isUniform: (t: Parameters<TensorReader['fingerprint']>[0]) => reader.isUniform(t),
+    // Without the prefilter (full fingerprints as the keys: exact, up to sha256), the same finding.
+    const plain: TensorContent = {
+      fingerprint: (t) => reader.fingerprint(t),
+      transposedFingerprint: (t) => reader.transposedFingerprint(t),
+      isUniform: (t) => reader.isUniform(t),
+      sampleKey: (t) => ({ key: reader.fingerprint(t), exact: true }),
+      transposedSampleKey: (t) => {
+        const key = reader.transposedFingerprint(t);
+        return key === undefined ? undefined : { key, exact: true };
+      },
+      sameContent: (a, b) => reader.fingerprint(a) === reader.fingerprint(b),
+      isTransposeOf: (t, o) => reader.transposedFingerprint(t) === reader.fingerprint(o),
     };
     assert.deepEqual(findDuplicates([...walk.constants.values()], plain).findings, found.findings);
   } finally {

@@ -1,6 +1,7 @@
 // model (+ manifest) (+ trace) → report, following ../shared/spec/counting.md. Pure: reading weight bytes
 // for fingerprints goes through the TensorContent the caller passes in.
 import type { OnnxModel, OnnxTensor } from '../onnx/model.ts';
+import type { SampleKey } from '../onnx/tensor-bytes.ts';
 import { byteSize, isFloating } from '../onnx/dtype.ts';
 import type {
   Buffer,
@@ -23,11 +24,21 @@ import { mapManifest } from './map-manifest.ts';
 import { findDuplicates } from './duplicates.ts';
 import { TOOL_VERSION } from '../version.ts';
 
-/** Content of weights, read lazily and only for the tensors that need a fingerprint. */
+/**
+ * Content of weights, read lazily and only for the tensors that need it (TensorReader): full fingerprints,
+ * and for duplicates a sampled prefilter, then a full comparison only of the candidates whose samples
+ * still agree.
+ */
 export interface TensorContent {
   fingerprint(tensor: OnnxTensor): string;
   transposedFingerprint(tensor: OnnxTensor): string | undefined;
   isUniform(tensor: OnnxTensor): boolean;
+  sampleKey(tensor: OnnxTensor): SampleKey;
+  /** The key the 2-D tensor's transpose would have, or undefined when it has no transpose to compare. */
+  transposedSampleKey(tensor: OnnxTensor): SampleKey | undefined;
+  sameContent(a: OnnxTensor, b: OnnxTensor): boolean;
+  /** Whether `other` holds `tensor` transposed. */
+  isTransposeOf(tensor: OnnxTensor, other: OnnxTensor): boolean;
 }
 
 export interface AnalyzeInput {

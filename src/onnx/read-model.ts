@@ -126,9 +126,8 @@ export function readModelFrom(source: ByteSource, file: string): OnnxModel {
   return {
     file: { path: file, size: source.size },
     irVersion: nonNegative(decoded.ir_version, file, 'ir_version'),
-    // Shown in every report: a producer string of megabytes is clipped, not carried along.
-    producerName: str(decoded.producer_name).slice(0, 4096),
-    producerVersion: str(decoded.producer_version).slice(0, 4096),
+    producerName: str(decoded.producer_name),
+    producerVersion: str(decoded.producer_version),
     domain: str(decoded.domain),
     modelVersion: int(decoded.model_version ?? '0', file, 'model_version'),
     docString: str(decoded.doc_string),
@@ -265,7 +264,7 @@ function checkStoredSize(tensor: OnnxTensor, strings: number, file: string): voi
   let held: string;
   if (data.field === 'raw_data') {
     const length = bytes ?? 0;
-    fits = bits > 0 ? length === Math.ceil((bits * numel) / 8) : numel <= 8 * length;
+    fits = bits > 0 ? length === byteSize(dataType, numel) : numel <= 8 * length;
     held = `${length} bytes`;
   } else if (data.field === 'string_data') {
     fits = numel <= strings;
@@ -443,7 +442,6 @@ export function externalDataOf(model: OnnxModel): ExternalData {
  */
 export class ExternalData {
   private readonly folder: string;
-  private realFolder: string | undefined;
   private readonly realFolders = new Map<string, string>();
   private readonly files = new Map<string, ExternalFile>();
 
@@ -474,21 +472,21 @@ export class ExternalData {
         `tensor '${tensorName}' names external data outside the model's folder ('${location}'), which is refused`,
       );
     }
-    this.realFolder ??= this.realFolderOf(this.folder, () => "cannot resolve the model's folder");
+    const realFolder = this.realFolderOf(this.folder, () => "cannot resolve the model's folder");
     const cannot = (): string => `cannot resolve external data '${location}' of tensor '${tensorName}'`;
     let real: string | undefined;
     let size: number | undefined;
-    const entry = statOrMissing(() => lstatSync(target, { throwIfNoEntry: false }), cannot, this.modelPath);
+    const entry = asModelError(() => lstatSync(target, { throwIfNoEntry: false }), cannot, this.modelPath);
     // target has no '..' left (path.resolve), and is what gets opened: when its last component is no link,
     // its real path is its folder's real path and its name.
     if (entry && !entry.isSymbolicLink()) {
       real = path.join(this.realFolderOf(path.dirname(target), cannot), path.basename(target));
       size = entry.size;
     } else if (entry) {
-      real = statOrMissing(() => realPath(target), cannot, this.modelPath);
+      real = asModelError(() => realPath(target), cannot, this.modelPath);
       if (real !== undefined) size = statSync(real).size;
     }
-    if (real !== undefined && outside(this.realFolder, real)) {
+    if (real !== undefined && outside(realFolder, real)) {
       throw new ModelReadError(
         this.modelPath,
         `tensor '${tensorName}' names external data '${location}', a link to a file outside the model's folder, which is refused`,
@@ -501,11 +499,7 @@ export class ExternalData {
   private realFolderOf(folder: string, what: () => string): string {
     let real = this.realFolders.get(folder);
     if (real === undefined) {
-      try {
-        real = realpathSync.native(folder);
-      } catch (error) {
-        throw new ModelReadError(this.modelPath, `${what()}: ${(error as Error).message}`);
-      }
+      real = asModelError(() => realpathSync.native(folder), what, this.modelPath);
       this.realFolders.set(folder, real);
     }
     return real;
@@ -516,8 +510,8 @@ function outside(folder: string, file: string): boolean {
   return !file.startsWith(folder + path.sep);
 }
 
-/** A file-system look-up whose failures (other than a missing file: undefined) are the model's error. */
-function statOrMissing<T>(lookUp: () => T, what: () => string, modelPath: string): T {
+/** A file-system look-up whose failures are the model's error, saying what was looked up. */
+function asModelError<T>(lookUp: () => T, what: () => string, modelPath: string): T {
   try {
     return lookUp();
   } catch (error) {

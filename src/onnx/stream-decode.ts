@@ -161,7 +161,7 @@ function decodeDelimited(
   // Re-read the whole field (header included) and let protobufjs decode it in the context of its parent.
   const headerLength = varintLength(field.id * 8 + 2) + varintLength(length);
   const bytes = source.read(start - headerLength, headerLength + length);
-  return decodeWithLibrary(type, field, bytes, start - headerLength, depth);
+  return decodeWithLibrary(type, field, bytes, start - headerLength);
 }
 
 const TO_OBJECT: protobuf.IConversionOptions = {
@@ -191,14 +191,8 @@ function decodeMessage(
   return value;
 }
 
-/** Decodes one field, given its bytes with header, by decoding a parent message holding only that field. */
-function decodeWithLibrary(
-  type: MessageType,
-  field: Field,
-  bytes: Uint8Array,
-  at: number,
-  depth = 0,
-): unknown {
+/** Decodes one non-message field, given its bytes with header, by decoding a parent holding only that field. */
+function decodeWithLibrary(type: MessageType, field: Field, bytes: Uint8Array, at: number): unknown {
   let message: object;
   try {
     // Copy: the bytes may be a view of the source's reusable window.
@@ -210,7 +204,6 @@ function decodeWithLibrary(
   }
   const object = type.toObject(message, TO_OBJECT);
   const value = (object as Decoded)[field.name];
-  if (field.message) checkNesting(value, depth);
   return field.repeated && Array.isArray(value) ? { repeated: value } : value;
 }
 

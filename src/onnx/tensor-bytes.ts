@@ -39,9 +39,10 @@ export interface SampleKey {
 type Located = { source: ByteSource; offset: number; length: number } | { bytes: Uint8Array };
 
 /**
- * Reads tensor values of one model; keeps the model and external files open until close(). Weights are
- * never held whole: keys come from a few sampled elements, and hashing, comparing and transposing stream
- * the bytes in blocks. Results are cached per tensor.
+ * Reads tensor values of one model; keeps the model and external files open until close(). Large weights
+ * are never held whole: their keys come from a few sampled elements (tensors up to EXACT_KEY_BYTES are
+ * read whole), and hashing, comparing and transposing stream the bytes in blocks. Results are cached per
+ * tensor.
  */
 export class TensorReader {
   private readonly sources = new Map<string, ByteSource>();
@@ -109,7 +110,7 @@ export class TensorReader {
     if (shape.length <= EXACT_KEY_BYTES) {
       const parts: Uint8Array[] = [];
       this.transposed(tensor, (slab) => void parts.push(Uint8Array.from(slab)));
-      return { key: exactKey(concat(parts)), exact: true };
+      return { key: exactKey(sha256(concat(parts))), exact: true };
     }
     // Element p of the transpose (cols x rows) is element (p % rows, p / rows) of the tensor.
     const count = shape.length / unit;
@@ -172,7 +173,10 @@ export class TensorReader {
     const unit = sampleUnit(tensor);
     if (length <= EXACT_KEY_BYTES) {
       const bytes = 'bytes' in at ? at.bytes : this.readPart(at, 0, new Uint8Array(length), tensor);
-      return { key: exactKey(bytes), exact: true, allEqual: allEqual(bytes, unit) };
+      // The whole content was read: its hash is the fingerprint too, and uniformity is settled.
+      const digest = sha256(bytes);
+      this.fingerprints.set(tensor, digest.toString('hex'));
+      return { key: exactKey(digest), exact: true, allEqual: allEqual(bytes, unit) };
     }
     const out = new Uint8Array(SAMPLE_RUNS * SAMPLE_RUN * unit);
     sampleStarts(Math.floor(length / unit)).forEach((start, i) => {
@@ -184,9 +188,10 @@ export class TensorReader {
 
   private checkUniform(tensor: OnnxTensor): boolean {
     const unit = sampleUnit(tensor);
-    // Sampled elements that differ settle it without reading the tensor.
+    // Sampled elements that differ settle it without reading the tensor, and so does a tensor read whole.
     this.sampleKey(tensor);
-    if (!this.samples.get(tensor)!.allEqual) return false;
+    const sample = this.samples.get(tensor)!;
+    if (!sample.allEqual || sample.exact) return sample.allEqual;
     let first: Buffer | undefined;
     let uniform = true;
     // Every element equals the next one (one memcmp per block), and each block starts with the first.
@@ -420,13 +425,17 @@ function sampleStarts(count: number): number[] {
 }
 
 /** The key of a small tensor: its content, by hash (keys of many tensors are kept at once). */
-function exactKey(bytes: Uint8Array): string {
-  return `x${createHash('sha256').update(bytes).digest('base64')}`;
+function exactKey(digest: Buffer): string {
+  return `x${digest.toString('base64')}`;
+}
+
+function sha256(bytes: Uint8Array): Buffer {
+  return createHash('sha256').update(bytes).digest();
 }
 
 /** The key of a large tensor: its length and the sampled elements, by hash. */
 function sampledKey(length: number, sample: Uint8Array): string {
-  return `s${length}:${createHash('sha256').update(sample).digest('base64')}`;
+  return `s${length}:${sha256(sample).toString('base64')}`;
 }
 
 /** Whether all `unit`-byte elements of `bytes` are equal. */
