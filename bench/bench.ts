@@ -66,6 +66,8 @@ interface Row {
   /** Goal on paramtrace / peer: at most this time and memory ratio. */
   goal?: { time: number; memory: number };
   note?: string;
+  /** Rounds measured, where fewer than the bench's. */
+  rounds?: number;
 }
 
 async function main(): Promise<void> {
@@ -150,16 +152,18 @@ async function main(): Promise<void> {
 
       // 4. Traced analysis of the 1.6 GB model; each run reads 1.6 GB twice over: fewer runs.
       log('traced analysis of the 1.6 GB model, and a plain onnxruntime-node session ...');
-      rows.push(
-        await traced(
+      const rounds = Math.min(runs, 3);
+      rows.push({
+        ...(await traced(
           'traced, 1.6 GB model, weights in the file',
           model('single'),
-          Math.min(runs, 3),
+          rounds,
           analyze,
           plain,
           details,
-        ),
-      );
+        )),
+        rounds,
+      });
       rmSync(path.join(folder, 'single'), { recursive: true, force: true });
       rmSync(path.join(folder, 'ext-one'), { recursive: true, force: true });
     }
@@ -256,9 +260,12 @@ function print(rows: Row[], runs: number, details: string[]): void {
         `${limit(goal.time)}: ${met(time, goal.time)}; ${limit(goal.memory)}: ${met(memory, goal.memory)} |`,
     );
   }
+  const fewer = rows
+    .filter((r) => r.rounds !== undefined && r.rounds < runs)
+    .map((r) => `${r.rounds} for ${r.what}`);
   console.log('');
   console.log(
-    `${runs} rounds (3 for the traced 1.6 GB model) after one untimed run, paramtrace and its peer in turn; ` +
+    `${runs} rounds${fewer.length > 0 ? ` (${fewer.join('; ')})` : ''} after one untimed run, paramtrace and its peer in turn; ` +
       'fastest time, highest peak RSS (process tree).',
   );
   console.log('');

@@ -1,6 +1,5 @@
-// A long chain graph for the scale bench: `nodes` nodes, a Relu after every node and a MatMul with its own
-// small weight every 10th node, written with protobufjs from onnx.proto (no Python needed).
-import { writeFileSync } from 'node:fs';
+// A long chain graph for the scale bench: `nodes` nodes, every 10th a MatMul with its own small weight
+// and the others Relu, written with protobufjs from onnx.proto (no Python needed).
 import { encodeModel, tensorInfo } from '../src/onnx/onnx-reflection.ts';
 
 const FLOAT = 1;
@@ -33,9 +32,4 @@ export function chainModel(nodes: number, width = 16): Uint8Array {
     { name: 'chain', node, initializer, input: [info('x')], output: [info(x)] },
     'paramtrace-bench',
   );
-}
-
-if (process.argv[1]?.endsWith('make-graph.ts')) {
-  const [nodes, file] = [Number(process.argv[2]), process.argv[3]!];
-  writeFileSync(file, chainModel(nodes));
 }

@@ -15,7 +15,7 @@ export interface Measured {
 
 const POLL_MS = 5;
 
-export function measure(command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<Measured> {
+function measure(command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<Measured> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
@@ -67,11 +67,6 @@ function highWaterKb(pid: number): number | undefined {
   }
 }
 
-export interface Repeated extends Measured {
-  /** Every run, in order. */
-  runs: Measured[];
-}
-
 export interface Command {
   command: string;
   args: string[];
@@ -85,7 +80,7 @@ export interface Command {
  * fastest run's time, with that run's output, and the highest peak memory of all runs. The fastest run is
  * the one least disturbed by other work on the machine.
  */
-export async function sideBySide(runs: number, commands: Command[]): Promise<Repeated[]> {
+export async function sideBySide(runs: number, commands: Command[]): Promise<Measured[]> {
   for (const c of commands) await measure(c.command, c.args, c.env);
   const all: Measured[][] = commands.map(() => []);
   for (let round = 0; round < runs; round++) {
@@ -93,6 +88,6 @@ export async function sideBySide(runs: number, commands: Command[]): Promise<Rep
   }
   return all.map((measured) => {
     const fastest = [...measured].sort((a, b) => a.seconds - b.seconds)[0]!;
-    return { ...fastest, peakMiB: Math.max(...measured.map((m) => m.peakMiB)), runs: measured };
+    return { ...fastest, peakMiB: Math.max(...measured.map((m) => m.peakMiB)) };
   });
 }

@@ -28369,7 +28369,7 @@ function decodeDelimited(source, type, field2, start, length, depth, limits) {
   if (type.name === "TensorProto" && PAYLOAD_FIELDS.has(field2.name)) return new PayloadRef(start, length);
   const headerLength = varintLength(field2.id * 8 + 2) + varintLength(length);
   const bytes = source.read(start - headerLength, headerLength + length);
-  return decodeWithLibrary(type, field2, bytes, start - headerLength, depth);
+  return decodeWithLibrary(type, field2, bytes, start - headerLength);
 }
 var TO_OBJECT = {
   longs: String,
@@ -28389,7 +28389,7 @@ function decodeMessage(child, field2, payload, at, depth) {
   checkNesting(value, depth + 1);
   return value;
 }
-function decodeWithLibrary(type, field2, bytes, at, depth = 0) {
+function decodeWithLibrary(type, field2, bytes, at) {
   let message;
   try {
     message = type.decode(Uint8Array.from(bytes));
@@ -28400,7 +28400,6 @@ function decodeWithLibrary(type, field2, bytes, at, depth = 0) {
   }
   const object = type.toObject(message, TO_OBJECT);
   const value = object[field2.name];
-  if (field2.message) checkNesting(value, depth);
   return field2.repeated && Array.isArray(value) ? { repeated: value } : value;
 }
 function checkNesting(value, level) {
@@ -28543,9 +28542,8 @@ function readModelFrom(source, file) {
   return {
     file: { path: file, size: source.size },
     irVersion: nonNegative(decoded.ir_version, file, "ir_version"),
-    // Shown in every report: a producer string of megabytes is clipped, not carried along.
-    producerName: str(decoded.producer_name).slice(0, 4096),
-    producerVersion: str(decoded.producer_version).slice(0, 4096),
+    producerName: str(decoded.producer_name),
+    producerVersion: str(decoded.producer_version),
     domain: str(decoded.domain),
     modelVersion: int(decoded.model_version ?? "0", file, "model_version"),
     docString: str(decoded.doc_string),
@@ -28663,7 +28661,7 @@ function checkStoredSize(tensor, strings, file) {
   let held;
   if (data.field === "raw_data") {
     const length = bytes ?? 0;
-    fits = bits2 > 0 ? length === Math.ceil(bits2 * numel / 8) : numel <= 8 * length;
+    fits = bits2 > 0 ? length === byteSize(dataType, numel) : numel <= 8 * length;
     held = `${length} bytes`;
   } else if (data.field === "string_data") {
     fits = numel <= strings;
@@ -28810,7 +28808,6 @@ var ExternalData = class {
   }
   modelPath;
   folder;
-  realFolder;
   realFolders = /* @__PURE__ */ new Map();
   files = /* @__PURE__ */ new Map();
   resolve(location, tensorName) {
@@ -28835,19 +28832,19 @@ var ExternalData = class {
         `tensor '${tensorName}' names external data outside the model's folder ('${location}'), which is refused`
       );
     }
-    this.realFolder ??= this.realFolderOf(this.folder, () => "cannot resolve the model's folder");
+    const realFolder = this.realFolderOf(this.folder, () => "cannot resolve the model's folder");
     const cannot = () => `cannot resolve external data '${location}' of tensor '${tensorName}'`;
     let real;
     let size;
-    const entry = statOrMissing(() => lstatSync(target, { throwIfNoEntry: false }), cannot, this.modelPath);
+    const entry = asModelError(() => lstatSync(target, { throwIfNoEntry: false }), cannot, this.modelPath);
     if (entry && !entry.isSymbolicLink()) {
       real = path.join(this.realFolderOf(path.dirname(target), cannot), path.basename(target));
       size = entry.size;
     } else if (entry) {
-      real = statOrMissing(() => realPath(target), cannot, this.modelPath);
+      real = asModelError(() => realPath(target), cannot, this.modelPath);
       if (real !== void 0) size = statSync(real).size;
     }
-    if (real !== void 0 && outside(this.realFolder, real)) {
+    if (real !== void 0 && outside(realFolder, real)) {
       throw new ModelReadError(
         this.modelPath,
         `tensor '${tensorName}' names external data '${location}', a link to a file outside the model's folder, which is refused`
@@ -28859,11 +28856,7 @@ var ExternalData = class {
   realFolderOf(folder, what) {
     let real = this.realFolders.get(folder);
     if (real === void 0) {
-      try {
-        real = realpathSync.native(folder);
-      } catch (error2) {
-        throw new ModelReadError(this.modelPath, `${what()}: ${error2.message}`);
-      }
+      real = asModelError(() => realpathSync.native(folder), what, this.modelPath);
       this.realFolders.set(folder, real);
     }
     return real;
@@ -28872,7 +28865,7 @@ var ExternalData = class {
 function outside(folder, file) {
   return !file.startsWith(folder + path.sep);
 }
-function statOrMissing(lookUp, what, modelPath) {
+function asModelError(lookUp, what, modelPath) {
   try {
     return lookUp();
   } catch (error2) {
@@ -29563,20 +29556,6 @@ function sameDims(a, b) {
 }
 
 // src/analysis/duplicates.ts
-function withPrefilter(content) {
-  if (content.sampleKey && content.transposedSampleKey && content.sameContent && content.isTransposeOf) {
-    return content;
-  }
-  return {
-    sampleKey: (t) => ({ key: content.fingerprint(t), exact: true }),
-    transposedSampleKey: (t) => {
-      const key = content.transposedFingerprint(t);
-      return key === void 0 ? void 0 : { key, exact: true };
-    },
-    sameContent: (a, b) => content.fingerprint(a) === content.fingerprint(b),
-    isTransposeOf: (t, o) => content.transposedFingerprint(t) === content.fingerprint(o)
-  };
-}
 function findDuplicates(candidates, content) {
   const buckets = /* @__PURE__ */ new Map();
   for (const c of candidates) {
@@ -29586,21 +29565,15 @@ function findDuplicates(candidates, content) {
     if (bucket) bucket.push(c);
     else buckets.set(key, [c]);
   }
-  const prefilter = withPrefilter(content);
   const groups2 = [];
   const findings = [];
   for (const bucket of buckets.values()) {
     if (bucket.length < 2) continue;
-    const uniform = /* @__PURE__ */ new Map();
-    const isUniform = (c) => {
-      let u = uniform.get(c);
-      if (u === void 0) uniform.set(c, u = content.isUniform(c.tensor));
-      return u;
-    };
+    const isUniform = (c) => content.isUniform(c.tensor);
     const bySample = /* @__PURE__ */ new Map();
     const exact = /* @__PURE__ */ new Set();
     for (const c of bucket) {
-      const { key, exact: isExact } = prefilter.sampleKey(c.tensor);
+      const { key, exact: isExact } = content.sampleKey(c.tensor);
       if (isExact) exact.add(key);
       const same = bySample.get(key);
       if (same) same.push(c);
@@ -29613,7 +29586,7 @@ function findDuplicates(candidates, content) {
       const members = same.filter((c) => !isUniform(c));
       if (members.length < 2) continue;
       if (exact.has(key)) classes.push(members);
-      else classes.push(...equalContents(members, prefilter, content));
+      else classes.push(...equalContents(members, content));
     }
     classes.sort((a, b) => order.get(a[0]) - order.get(b[0]));
     const grouped2 = /* @__PURE__ */ new Set();
@@ -29626,12 +29599,12 @@ function findDuplicates(candidates, content) {
     }
     for (const c of bucket) {
       if (grouped2.has(c.key) || c.tensor.dims.length !== 2 || c.tensor.dims[0] === c.tensor.dims[1]) continue;
-      const transposed = prefilter.transposedSampleKey(c.tensor);
+      const transposed = content.transposedSampleKey(c.tensor);
       if (!transposed) continue;
       const others = (bySample.get(transposed.key) ?? []).filter((o) => !grouped2.has(o.key) && o !== c);
       if (others.length === 0 || isUniform(c)) continue;
       const twin = others.find(
-        (o) => !isUniform(o) && (transposed.exact || prefilter.isTransposeOf(c.tensor, o.tensor))
+        (o) => !isUniform(o) && (transposed.exact || content.isTransposeOf(c.tensor, o.tensor))
       );
       if (!twin) continue;
       const group2 = canonicalFirst([twin, c]);
@@ -29642,10 +29615,10 @@ function findDuplicates(candidates, content) {
   }
   return { groups: groups2, findings };
 }
-function equalContents(members, prefilter, content) {
+function equalContents(members, content) {
   if (members.length === 2) {
     const [a, b] = members;
-    return prefilter.sameContent(a.tensor, b.tensor) ? [[a, b]] : [];
+    return content.sameContent(a.tensor, b.tensor) ? [[a, b]] : [];
   }
   const byHash = /* @__PURE__ */ new Map();
   for (const c of members) {
@@ -30221,7 +30194,7 @@ var TensorReader = class {
     if (shape2.length <= EXACT_KEY_BYTES) {
       const parts = [];
       this.transposed(tensor, (slab) => void parts.push(Uint8Array.from(slab)));
-      return { key: exactKey(concat(parts)), exact: true };
+      return { key: exactKey(sha256(concat(parts))), exact: true };
     }
     const count2 = shape2.length / unit;
     const out = new Uint8Array(SAMPLE_RUNS * SAMPLE_RUN * unit);
@@ -30278,7 +30251,9 @@ var TensorReader = class {
     const unit = sampleUnit(tensor);
     if (length <= EXACT_KEY_BYTES) {
       const bytes = "bytes" in at ? at.bytes : this.readPart(at, 0, new Uint8Array(length), tensor);
-      return { key: exactKey(bytes), exact: true, allEqual: allEqual(bytes, unit) };
+      const digest = sha256(bytes);
+      this.fingerprints.set(tensor, digest.toString("hex"));
+      return { key: exactKey(digest), exact: true, allEqual: allEqual(bytes, unit) };
     }
     const out = new Uint8Array(SAMPLE_RUNS * SAMPLE_RUN * unit);
     sampleStarts(Math.floor(length / unit)).forEach((start, i2) => {
@@ -30290,7 +30265,8 @@ var TensorReader = class {
   checkUniform(tensor) {
     const unit = sampleUnit(tensor);
     this.sampleKey(tensor);
-    if (!this.samples.get(tensor).allEqual) return false;
+    const sample = this.samples.get(tensor);
+    if (!sample.allEqual || sample.exact) return sample.allEqual;
     let first;
     let uniform = true;
     this.stream(tensor, (block) => {
@@ -30486,11 +30462,14 @@ function sampleStarts(count2) {
   }
   return starts;
 }
-function exactKey(bytes) {
-  return `x${createHash("sha256").update(bytes).digest("base64")}`;
+function exactKey(digest) {
+  return `x${digest.toString("base64")}`;
+}
+function sha256(bytes) {
+  return createHash("sha256").update(bytes).digest();
 }
 function sampledKey(length, sample) {
-  return `s${length}:${createHash("sha256").update(sample).digest("base64")}`;
+  return `s${length}:${sha256(sample).toString("base64")}`;
 }
 function allEqual(bytes, unit) {
   for (let i2 = unit; i2 + unit <= bytes.length; i2 += unit) {
@@ -30561,8 +30540,9 @@ var TraceError = class extends Error {
   kind;
   pid;
 };
-function oneLine2(text4) {
-  return text4.replace(/\s+/g, " ").trim();
+function oneLine2(text4, max2 = Infinity) {
+  const line = text4.replace(/\s+/g, " ").trim();
+  return line.length > max2 ? `${line.slice(0, max2)}…` : line;
 }
 
 // src/trace/function-calls.ts
@@ -31195,7 +31175,7 @@ async function analyzeFile(file, options = {}) {
   }
   const { model, manifest } = read;
   let trace;
-  let traceError;
+  let traceError = options.traceError;
   if (pending) {
     try {
       trace = await clock.runAsync("trace", () => pending.run(model));
@@ -31228,7 +31208,6 @@ async function analyzeFile(file, options = {}) {
 }
 
 // src/action/analyze-model.ts
-var STATIC_AFTER_FAILURE = "the trace failed, so execution was decided statically";
 async function analyzeModel2(file, options) {
   const plan = await options.tracer.plan();
   const trace = options.tracer.optionsFor(plan);
@@ -31237,16 +31216,15 @@ async function analyzeModel2(file, options) {
     displayName: options.displayName,
     trace,
     traceRequired: plan.required,
+    ...plan.unavailable ? { traceError: plan.unavailable.slice(0, 4e3) } : {},
     ...log && phaseLog(log)
   });
-  if (plan.unavailable) {
-    report.trace = { mode: "failed", error: plan.unavailable.slice(0, 4e3), note: STATIC_AFTER_FAILURE };
-  } else if (report.trace.mode === "failed") {
+  if (!plan.unavailable && report.trace.mode === "failed") {
     options.tracer.warning(
       `paramtrace: the trace of ${options.displayName} failed (${report.trace.error}); its report is static`
     );
   }
-  return { report, notes: [] };
+  return report;
 }
 function phaseLog(log) {
   const started = /* @__PURE__ */ new Set();
@@ -31394,15 +31372,15 @@ async function analyzeSide(side, rel, tracer, io2) {
   const file = locateModel(side.root, rel);
   if (!file) return void 0;
   await tracer.plan();
-  const analyzed = await io2.group(`paramtrace: analyze ${side.label} ${rel}`, async () => {
+  const report = await io2.group(`paramtrace: analyze ${side.label} ${rel}`, async () => {
     try {
       return await analyzeModel2(file, { displayName: rel, tracer, log: (line) => io2.info(line) });
     } catch (error2) {
       throw new ActionError(`cannot analyze ${side.label} model ${rel}: ${error2.message}`);
     }
   });
-  io2.info(`paramtrace: ${side.label} ${rel}: ${formatTimings(analyzed.report.timings ?? [])}`);
-  return analyzed;
+  io2.info(`paramtrace: ${side.label} ${rel}: ${formatTimings(report.timings ?? [])}`);
+  return report;
 }
 
 // src/action/outcome.ts
@@ -36140,7 +36118,7 @@ var Tracer = class {
       const dir = await io2.group("paramtrace: install onnxruntime-node", () => this.install());
       return { options, required: trace.required, env: { ...env, [RUNTIME_DIR_VARIABLE]: dir } };
     } catch (error2) {
-      const why = `onnxruntime-node ${ONNXRUNTIME_VERSION} could not be installed: ${oneLine3(error2.message)}`;
+      const why = `onnxruntime-node ${ONNXRUNTIME_VERSION} could not be installed: ${oneLine2(error2.message, 1e3)}`;
       if (trace.required) throw new ActionError(`trace: required, but ${why}`);
       io2.warning(`paramtrace: ${why}. The models are analyzed statically.`);
       return { options: false, required: false, env, unavailable: why };
@@ -36169,16 +36147,12 @@ var Tracer = class {
     } catch (error2) {
       if (trace.device !== "auto" || flavour === "cpu") throw error2;
       io2.warning(
-        `paramtrace: installing onnxruntime-node with the CUDA 12 provider failed (${oneLine3(error2.message)}); tracing on the CPU`
+        `paramtrace: installing onnxruntime-node with the CUDA 12 provider failed (${oneLine2(error2.message, 1e3)}); tracing on the CPU`
       );
       return install({ device: "cpu", toolCache, env, log });
     }
   }
 };
-function oneLine3(text4) {
-  const line = text4.replace(/\s+/g, " ").trim();
-  return line.length > 1e3 ? `${line.slice(0, 1e3)}…` : line;
-}
 
 // src/action/shared.ts
 function reportPathFor(inputs, ctx) {
@@ -36714,19 +36688,17 @@ async function runBaseline(inputs, ctx, io2) {
   const tracer = tracerFor(inputs, ctx, env, io2);
   const side = { root: ctx.workspace, label: `commit ${ctx.sha.slice(0, 12) || "HEAD"}` };
   await buildSide(side, { build: inputs.build, env, io: io2 });
-  let analyzed;
+  let report;
   if (isUrl(inputs.model)) {
-    analyzed = await analyzeModel2(await downloadModel(inputs.model, ctx.tempDir), {
+    report = await analyzeModel2(await downloadModel(inputs.model, ctx.tempDir), {
       displayName: inputs.model,
       tracer
     });
   } else {
     const rel = relativeModelPath(ctx.workspace, inputs.model);
-    analyzed = await analyzeSide(side, rel, tracer, io2);
-    if (!analyzed) throw new ActionError(missingModelMessage(rel, side, inputs.build));
+    report = await analyzeSide(side, rel, tracer, io2);
+    if (!report) throw new ActionError(missingModelMessage(rel, side, inputs.build));
   }
-  const { report, notes } = analyzed;
-  for (const note of notes) io2.notice(note);
   const reportPath = reportPathFor(inputs, ctx);
   const sha2 = /^[0-9a-f]{40,64}$/.test(ctx.sha) ? ctx.sha : null;
   writeFileSync4(
@@ -36740,7 +36712,7 @@ async function runBaseline(inputs, ctx, io2) {
         base: null,
         head: report,
         comparison: null,
-        notes
+        notes: []
       })
     )
   );
@@ -40120,7 +40092,6 @@ async function findArtifactForCommit(client, repo, name2, sha2, options = {}) {
   const maxPages = options.maxPages ?? 5;
   const matches = [];
   const skipped = [];
-  let seen = 0;
   for (let page = 1; page <= maxPages; page++) {
     const { data } = await client.rest.actions.listArtifactsForRepo({
       owner: repo.owner,
@@ -40130,7 +40101,6 @@ async function findArtifactForCommit(client, repo, name2, sha2, options = {}) {
       page
     });
     for (const a of data.artifacts) {
-      seen++;
       const run = a.workflow_run;
       if (a.name !== name2 || !run || run.head_sha !== sha2) continue;
       if (a.expired) {
@@ -40141,19 +40111,12 @@ async function findArtifactForCommit(client, repo, name2, sha2, options = {}) {
         skipped.push(`artifact ${a.id} was uploaded by a run from another repository (a fork)`);
         continue;
       }
-      matches.push({
-        id: a.id,
-        name: a.name,
-        runId: run.id ?? null,
-        headSha: run.head_sha,
-        createdAt: a.created_at ?? "",
-        sizeInBytes: a.size_in_bytes
-      });
+      matches.push({ id: a.id, runId: run.id ?? null, createdAt: a.created_at ?? "" });
     }
     if (matches.length > 0 || data.artifacts.length < 100) break;
   }
   matches.sort((a, b) => Date.parse(b.createdAt || "0") - Date.parse(a.createdAt || "0") || b.id - a.id);
-  return { found: matches[0] ?? null, seen, skipped };
+  return { found: matches[0] ?? null, skipped };
 }
 var ArtifactDownloadError = class extends Error {
   name = "ArtifactDownloadError";
@@ -40219,7 +40182,13 @@ async function downloadArtifactZip(client, repo, artifactId, options) {
     }
     chunks.push(chunk);
   }
-  return new Uint8Array(Buffer.concat(chunks));
+  const zip = new Uint8Array(received);
+  let at = 0;
+  for (const chunk of chunks) {
+    zip.set(chunk, at);
+    at += chunk.length;
+  }
+  return zip;
 }
 
 // node_modules/fflate/esm/index.mjs
@@ -40818,9 +40787,9 @@ async function headReport(inputs, ctx, env, tracer, io2) {
     return analyzeModel2(file, { displayName: inputs.model, tracer });
   }
   const rel = relativeModelPath(ctx.workspace, inputs.model);
-  const analyzed = await analyzeSide(side, rel, tracer, io2);
-  if (!analyzed) throw new ActionError(missingModelMessage(rel, side, inputs.build));
-  return analyzed;
+  const report = await analyzeSide(side, rel, tracer, io2);
+  if (!report) throw new ActionError(missingModelMessage(rel, side, inputs.build));
+  return report;
 }
 async function explicitBaseModel(inputs, ctx, tracer) {
   if (isUrl(inputs.baseModel)) {
@@ -40843,10 +40812,10 @@ async function collectSides(inputs, ctx, env, io2) {
       );
       const head = await headReport(inputs, ctx, env, tracer, io2);
       return {
-        head: head.report,
+        head,
         base: report,
         baseCommit: commit ? { sha: commit, how: "baseline report" } : null,
-        notes: [...notes, ...head.notes]
+        notes
       };
     } catch (error2) {
       const missing = /no such file/.test(error2.message);
@@ -40857,7 +40826,7 @@ async function collectSides(inputs, ctx, env, io2) {
   if (inputs.baseModel) {
     const head = await headReport(inputs, ctx, env, tracer, io2);
     const base = await explicitBaseModel(inputs, ctx, tracer);
-    return { head: head.report, base: base.report, baseCommit: null, notes: [...base.notes, ...head.notes] };
+    return { head, base, baseCommit: null, notes };
   }
   const pr = ctx.pullRequest;
   if (!pr)
@@ -40880,10 +40849,10 @@ async function collectSides(inputs, ctx, env, io2) {
       );
       const head = await headReport(inputs, ctx, env, tracer, io2);
       return {
-        head: head.report,
+        head,
         base: artifact.report,
         baseCommit: { sha: baseCommit.sha, how: "baseline artifact" },
-        notes: [...notes, ...head.notes]
+        notes
       };
     }
     io2.warning(`paramtrace: ${artifact.why}. Rebuilding the base instead.`);
@@ -40894,16 +40863,15 @@ async function collectSides(inputs, ctx, env, io2) {
     let base = null;
     try {
       await buildSide(side, { build: inputs.build, env, io: io2 });
-      const analyzed = await analyzeSide(side, rel, tracer, io2);
-      if (analyzed) base = analyzed.report;
-      else notes.push(`${missingModelMessage(rel, side, inputs.build)}; compared with an empty model`);
+      base = await analyzeSide(side, rel, tracer, io2) ?? null;
+      if (!base) notes.push(`${missingModelMessage(rel, side, inputs.build)}; compared with an empty model`);
     } catch (error2) {
       if (!(error2 instanceof BuildError)) throw error2;
       notes.push(`${error2.message.split("\n", 1)[0]}; compared with an empty model`);
       io2.warning(`${error2.message}
 Comparing with an empty model; only max-params applies.`);
     }
-    return { head: head.report, base, baseCommit, notes: [...notes, ...head.notes] };
+    return { head, base, baseCommit, notes };
   });
 }
 async function runPr(inputs, ctx, io2) {

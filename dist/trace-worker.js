@@ -71,8 +71,9 @@ var TraceError = class extends Error {
   kind;
   pid;
 };
-function oneLine(text2) {
-  return text2.replace(/\s+/g, " ").trim();
+function oneLine(text2, max = Infinity) {
+  const line = text2.replace(/\s+/g, " ").trim();
+  return line.length > max ? `${line.slice(0, max)}…` : line;
 }
 
 // src/trace/run-traced.ts
@@ -851,7 +852,8 @@ async function runTraced(request) {
       session: {
         // Prepacked MatMul/Gemm weights vanish from the profile's parameter_size.
         disable_prepacking: "1",
-        // The model is loaded from bytes: external data is found relative to the model's own folder.
+        // The model is loaded from bytes: external data is found relative to the folder renameNodesForSession
+        // gives (the real file's folder, or the link's when the model was copied).
         model_external_initializers_file_folder_path: renamed.folder
       }
     }

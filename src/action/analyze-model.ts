@@ -6,18 +6,10 @@ import type { PhaseTiming, Report } from '../report/report.ts';
 import { TOOL_VERSION } from '../version.ts';
 import type { Tracer } from './tracing.ts';
 
-export interface AnalyzedModel {
-  report: Report;
-  /** Things the user should know about how it was analyzed. */
-  notes: string[];
-}
-
-const STATIC_AFTER_FAILURE = 'the trace failed, so execution was decided statically';
-
 export async function analyzeModel(
   file: string,
   options: { displayName: string; tracer: Tracer; log?: (line: string) => void },
-): Promise<AnalyzedModel> {
+): Promise<Report> {
   const plan = await options.tracer.plan();
   const trace = options.tracer.optionsFor(plan);
   const log = options.log;
@@ -25,16 +17,15 @@ export async function analyzeModel(
     displayName: options.displayName,
     trace,
     traceRequired: plan.required,
+    ...(plan.unavailable ? { traceError: plan.unavailable.slice(0, 4000) } : {}),
     ...(log && phaseLog(log)),
   });
-  if (plan.unavailable) {
-    report.trace = { mode: 'failed', error: plan.unavailable.slice(0, 4000), note: STATIC_AFTER_FAILURE };
-  } else if (report.trace.mode === 'failed') {
+  if (!plan.unavailable && report.trace.mode === 'failed') {
     options.tracer.warning(
       `paramtrace: the trace of ${options.displayName} failed (${report.trace.error}); its report is static`,
     );
   }
-  return { report, notes: [] };
+  return report;
 }
 
 /**

@@ -21,19 +21,17 @@ export async function runBaseline(inputs: ActionInputs, ctx: RunContext, io: Io)
   const tracer = tracerFor(inputs, ctx, env, io);
   const side: Side = { root: ctx.workspace, label: `commit ${ctx.sha.slice(0, 12) || 'HEAD'}` };
   await buildSide(side, { build: inputs.build, env, io });
-  let analyzed;
+  let report;
   if (isUrl(inputs.model)) {
-    analyzed = await analyzeModel(await downloadModel(inputs.model, ctx.tempDir), {
+    report = await analyzeModel(await downloadModel(inputs.model, ctx.tempDir), {
       displayName: inputs.model,
       tracer,
     });
   } else {
     const rel = relativeModelPath(ctx.workspace, inputs.model);
-    analyzed = await analyzeSide(side, rel, tracer, io);
-    if (!analyzed) throw new ActionError(missingModelMessage(rel, side, inputs.build));
+    report = await analyzeSide(side, rel, tracer, io);
+    if (!report) throw new ActionError(missingModelMessage(rel, side, inputs.build));
   }
-  const { report, notes } = analyzed;
-  for (const note of notes) io.notice(note);
   const reportPath = reportPathFor(inputs, ctx);
   const sha = /^[0-9a-f]{40,64}$/.test(ctx.sha) ? ctx.sha : null;
   writeFileSync(
@@ -47,7 +45,7 @@ export async function runBaseline(inputs: ActionInputs, ctx: RunContext, io: Io)
         base: null,
         head: report,
         comparison: null,
-        notes,
+        notes: [],
       }),
     ),
   );

@@ -51,9 +51,9 @@ async function headReport(
     return analyzeModel(file, { displayName: inputs.model, tracer });
   }
   const rel = relativeModelPath(ctx.workspace, inputs.model);
-  const analyzed = await analyzeSide(side, rel, tracer, io);
-  if (!analyzed) throw new ActionError(missingModelMessage(rel, side, inputs.build));
-  return analyzed;
+  const report = await analyzeSide(side, rel, tracer, io);
+  if (!report) throw new ActionError(missingModelMessage(rel, side, inputs.build));
+  return report;
 }
 
 /** The base from an explicit model (path in the workspace or URL). */
@@ -85,10 +85,10 @@ async function collectSides(
       );
       const head = await headReport(inputs, ctx, env, tracer, io);
       return {
-        head: head.report,
+        head,
         base: report,
         baseCommit: commit ? { sha: commit, how: 'baseline report' } : null,
-        notes: [...notes, ...head.notes],
+        notes,
       };
     } catch (error) {
       const missing = /no such file/.test((error as Error).message);
@@ -100,7 +100,7 @@ async function collectSides(
   if (inputs.baseModel) {
     const head = await headReport(inputs, ctx, env, tracer, io);
     const base = await explicitBaseModel(inputs, ctx, tracer);
-    return { head: head.report, base: base.report, baseCommit: null, notes: [...base.notes, ...head.notes] };
+    return { head, base, baseCommit: null, notes };
   }
   // 3. The report artifact of the merge-base's own `mode: baseline` run (baseline: auto), else rebuild
   // the base in a worktree of the merge-base. Git runs before the head build, so nothing the build
@@ -129,10 +129,10 @@ async function collectSides(
       );
       const head = await headReport(inputs, ctx, env, tracer, io);
       return {
-        head: head.report,
+        head,
         base: artifact.report,
         baseCommit: { sha: baseCommit.sha, how: 'baseline artifact' },
-        notes: [...notes, ...head.notes],
+        notes,
       };
     }
     io.warning(`paramtrace: ${artifact.why}. Rebuilding the base instead.`);
@@ -143,15 +143,14 @@ async function collectSides(
     let base: Report | null = null;
     try {
       await buildSide(side, { build: inputs.build, env, io });
-      const analyzed = await analyzeSide(side, rel, tracer, io);
-      if (analyzed) base = analyzed.report;
-      else notes.push(`${missingModelMessage(rel, side, inputs.build)}; compared with an empty model`);
+      base = (await analyzeSide(side, rel, tracer, io)) ?? null;
+      if (!base) notes.push(`${missingModelMessage(rel, side, inputs.build)}; compared with an empty model`);
     } catch (error) {
       if (!(error instanceof BuildError)) throw error;
       notes.push(`${error.message.split('\n', 1)[0]}; compared with an empty model`);
       io.warning(`${error.message}\nComparing with an empty model; only max-params applies.`);
     }
-    return { head: head.report, base, baseCommit, notes: [...notes, ...head.notes] };
+    return { head, base, baseCommit, notes };
   });
 }
 

@@ -42,11 +42,11 @@ export async function analyzeSide(
   rel: string,
   tracer: Tracer,
   io: Io,
-): Promise<{ report: Report; notes: string[] } | undefined> {
+): Promise<Report | undefined> {
   const file = locateModel(side.root, rel);
   if (!file) return undefined;
   await tracer.plan(); // installs onnxruntime-node (in its own log group) the first time
-  const analyzed = await io.group(`paramtrace: analyze ${side.label} ${rel}`, async () => {
+  const report = await io.group(`paramtrace: analyze ${side.label} ${rel}`, async () => {
     try {
       return await analyzeModel(file, { displayName: rel, tracer, log: (line) => io.info(line) });
     } catch (error) {
@@ -54,6 +54,6 @@ export async function analyzeSide(
     }
   });
   // Outside the group, so that it shows without opening it.
-  io.info(`paramtrace: ${side.label} ${rel}: ${formatTimings(analyzed.report.timings ?? [])}`);
-  return analyzed;
+  io.info(`paramtrace: ${side.label} ${rel}: ${formatTimings(report.timings ?? [])}`);
+  return report;
 }

@@ -3,6 +3,7 @@
 // whose environment holds no token, no action input and no runner command file.
 import { execFile } from 'node:child_process';
 import type { TraceOptions } from '../trace/index.ts';
+import { oneLine } from '../trace/errors.ts';
 import { installOnnxRuntime, ONNXRUNTIME_VERSION } from './install-runtime.ts';
 import type { TraceInputs } from './inputs.ts';
 import type { Io } from './io.ts';
@@ -100,7 +101,7 @@ export class Tracer {
       const dir = await io.group('paramtrace: install onnxruntime-node', () => this.install());
       return { options, required: trace.required, env: { ...env, [RUNTIME_DIR_VARIABLE]: dir } };
     } catch (error) {
-      const why = `onnxruntime-node ${ONNXRUNTIME_VERSION} could not be installed: ${oneLine((error as Error).message)}`;
+      const why = `onnxruntime-node ${ONNXRUNTIME_VERSION} could not be installed: ${oneLine((error as Error).message, 1000)}`;
       if (trace.required) throw new ActionError(`trace: required, but ${why}`);
       io.warning(`paramtrace: ${why}. The models are analyzed statically.`);
       return { options: false, required: false, env, unavailable: why };
@@ -132,14 +133,9 @@ export class Tracer {
     } catch (error) {
       if (trace.device !== 'auto' || flavour === 'cpu') throw error;
       io.warning(
-        `paramtrace: installing onnxruntime-node with the CUDA 12 provider failed (${oneLine((error as Error).message)}); tracing on the CPU`,
+        `paramtrace: installing onnxruntime-node with the CUDA 12 provider failed (${oneLine((error as Error).message, 1000)}); tracing on the CPU`,
       );
       return install({ device: 'cpu', toolCache, env, log });
     }
   }
-}
-
-function oneLine(text: string): string {
-  const line = text.replace(/\s+/g, ' ').trim();
-  return line.length > 1000 ? `${line.slice(0, 1000)}…` : line;
 }

@@ -2,8 +2,7 @@
 // thresholds. The comparison is also the JSON of `paramtrace compare --json`.
 import type { Counts, DuplicateStorage, Report, SharedParameter, UnusedParameter } from '../report/report.ts';
 
-export type CountName =
-  'declared' | 'unique' | 'summary' | 'trainable' | 'frozen' | 'buffers' | 'parameterBytes';
+export type CountName = keyof Counts;
 
 /** Every count, in the order tables show them. */
 export const COUNT_NAMES = [

@@ -10,17 +10,12 @@ export interface RepoRef {
 
 export interface ArtifactInfo {
   id: number;
-  name: string;
   runId: number | null;
-  headSha: string;
   createdAt: string;
-  sizeInBytes: number;
 }
 
 export interface ArtifactSearch {
   found: ArtifactInfo | null;
-  /** Artifacts of that name looked at. */
-  seen: number;
   /** Why the ones for the right commit were passed over (expired, from a fork). */
   skipped: string[];
 }
@@ -40,7 +35,6 @@ export async function findArtifactForCommit(
   const maxPages = options.maxPages ?? 5;
   const matches: ArtifactInfo[] = [];
   const skipped: string[] = [];
-  let seen = 0;
   for (let page = 1; page <= maxPages; page++) {
     const { data } = await client.rest.actions.listArtifactsForRepo({
       owner: repo.owner,
@@ -50,7 +44,6 @@ export async function findArtifactForCommit(
       page,
     });
     for (const a of data.artifacts) {
-      seen++;
       const run = a.workflow_run;
       if (a.name !== name || !run || run.head_sha !== sha) continue;
       if (a.expired) {
@@ -65,20 +58,13 @@ export async function findArtifactForCommit(
         skipped.push(`artifact ${a.id} was uploaded by a run from another repository (a fork)`);
         continue;
       }
-      matches.push({
-        id: a.id,
-        name: a.name,
-        runId: run.id ?? null,
-        headSha: run.head_sha,
-        createdAt: a.created_at ?? '',
-        sizeInBytes: a.size_in_bytes,
-      });
+      matches.push({ id: a.id, runId: run.id ?? null, createdAt: a.created_at ?? '' });
     }
     // Listed newest first: the first page with a match has the newest one.
     if (matches.length > 0 || data.artifacts.length < 100) break;
   }
   matches.sort((a, b) => Date.parse(b.createdAt || '0') - Date.parse(a.createdAt || '0') || b.id - a.id);
-  return { found: matches[0] ?? null, seen, skipped };
+  return { found: matches[0] ?? null, skipped };
 }
 
 export class ArtifactDownloadError extends Error {
@@ -152,5 +138,12 @@ export async function downloadArtifactZip(
     }
     chunks.push(chunk);
   }
-  return new Uint8Array(Buffer.concat(chunks));
+  // One copy into a plain Uint8Array (Buffer.concat and a Uint8Array of it would be two).
+  const zip = new Uint8Array(received);
+  let at = 0;
+  for (const chunk of chunks) {
+    zip.set(chunk, at);
+    at += chunk.length;
+  }
+  return zip;
 }

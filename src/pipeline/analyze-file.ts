@@ -23,6 +23,11 @@ export interface AnalyzeFileOptions extends PhaseHooks {
    * returned with the failure stated in it.
    */
   traceRequired?: boolean;
+  /**
+   * Why a trace that was asked for could not run at all (the action's runtime did not install): the
+   * static report states it as a failed trace.
+   */
+  traceError?: string;
 }
 
 export async function analyzeFile(file: string, options: AnalyzeFileOptions = {}): Promise<Report> {
@@ -42,7 +47,7 @@ export async function analyzeFile(file: string, options: AnalyzeFileOptions = {}
   }
   const { model, manifest } = read;
   let trace: Trace | undefined;
-  let traceError: string | undefined;
+  let traceError = options.traceError;
   if (pending) {
     try {
       trace = await clock.runAsync('trace', () => pending.run(model));

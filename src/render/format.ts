@@ -1,4 +1,4 @@
-// Number and shape formatting shared by the text table, the Markdown comment and the HTML report.
+// Number and shape formatting shared by the renderers (text table, Markdown comment) and the verdict.
 import type { Dim } from '../report/report.ts';
 
 // Made on first use of a fraction: loading ICU's number formatting costs ~15 ms of every start.

@@ -1,6 +1,6 @@
 // The pull-request comment and the job summary, in GitHub-flavoured Markdown. The verdict comes first
-// and always stays (only a verdict over 500 characters, one that lists many names, is clipped); detail is
-// cut, with a note, to stay under GitHub's limits. Every name and text from a model, a PR or an artifact
+// and always stays (only clipped: a headline over 500 characters, and the list of failures after its
+// first 20); detail is cut, with a note, to stay under GitHub's limits. Every name and text from a model, a PR or an artifact
 // goes through escape.ts.
 import { markdownTable } from 'markdown-table';
 import type { Comparison, CountName } from '../compare/comparison.ts';

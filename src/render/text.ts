@@ -31,8 +31,8 @@ export function renderText(report: Report, options: { width?: number } = {}): st
       `${MARK_UNUSED} (${u.reason})`,
     ]);
   }
-  // Names come from the model: one line each, of a width a terminal can show (a 1 MB name padded into
-  // every row of a 3,000-row table would need gigabytes).
+  // Names come from the model: one line each, of a width a terminal can show (a 4096-character name,
+  // the most a report holds, padded into every row of a 3,000-row table would need tens of megabytes).
   for (const row of rows) for (let i = 0; i < row.length; i++) row[i] = cell(row[i]!);
   const header = ['Layer (call)', 'Type', 'Output Shape', 'Param #', ''];
   // A reduce, not Math.max(...rows): a spread of 300,000 rows overflows the call stack.

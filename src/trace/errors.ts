@@ -25,6 +25,7 @@ export class TraceError extends Error {
   }
 }
 
-export function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
+export function oneLine(text: string, max = Infinity): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > max ? `${line.slice(0, max)}…` : line;
 }

@@ -50,7 +50,8 @@ export async function runTraced(request: WorkerRequest): Promise<WorkerResult> {
       session: {
         // Prepacked MatMul/Gemm weights vanish from the profile's parameter_size.
         disable_prepacking: '1',
-        // The model is loaded from bytes: external data is found relative to the model's own folder.
+        // The model is loaded from bytes: external data is found relative to the folder renameNodesForSession
+        // gives (the real file's folder, or the link's when the model was copied).
         model_external_initializers_file_folder_path: renamed.folder,
       },
     },

@@ -593,14 +593,8 @@ export function generate(seeds: Seed[], seed: number, index: number, heavy = tru
     const name = rng.pick(NAMES);
     steps.push(`${name}: ${MUTATIONS[name]!(tree, rng, seeds)}`);
   }
-  let data: Uint8Array;
-  try {
-    data = encode(tree);
-  } catch (error) {
-    // A mutation that produced an unencodable tree (it cannot): start over from the seed's bytes.
-    steps.push(`encode failed (${(error as Error).message})`);
-    data = base.bytes;
-  }
+  // Every mutation keeps the tree encodable: a failure here is the fuzzer's bug, and is thrown.
+  let data = encode(tree);
   const damage = rng.next();
   if (damage < 0.2) {
     const [d, how] = truncate(data, rng);
