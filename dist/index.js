@@ -23584,6 +23584,40 @@ function formatShape(shape2) {
   return `[${shape2.map((d) => d === null ? "?" : String(d)).join(", ")}]`;
 }
 
+// src/report/clip.ts
+var MAX_STRING = 4096;
+function clip(text4, max2 = MAX_STRING) {
+  if (text4.length <= max2) return text4;
+  let end = max2 - 1;
+  if (/[\uD800-\uDBFF]/.test(text4[end - 1] ?? "")) end--;
+  return `${text4.slice(0, end)}…`;
+}
+var CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+function escapeControls(text4) {
+  return text4.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+function clipStrings(value) {
+  return hasLongString(value) ? clipped(value) : value;
+}
+function hasLongString(value) {
+  if (typeof value === "string") return value.length > MAX_STRING;
+  if (Array.isArray(value)) return value.some(hasLongString);
+  if (value && typeof value === "object") {
+    for (const key in value) {
+      if (key.length > MAX_STRING || hasLongString(value[key])) return true;
+    }
+  }
+  return false;
+}
+function clipped(value) {
+  if (typeof value === "string") return clip(value);
+  if (Array.isArray(value)) return value.map(clipped);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [clip(k), clipped(v)]));
+  }
+  return value;
+}
+
 // src/render/text.ts
 var MARK_SHARED = "shared";
 var MARK_UNUSED = "unused";
@@ -23651,16 +23685,11 @@ function renderText(report, options = {}) {
   );
   for (const note of report.notes) out.push(`Note: ${note}`);
   out.push("-".repeat(width));
-  return `${out.join("\n").replace(CONTROL, (c2) => c2 === "\n" ? c2 : escapeControl(c2))}
+  return `${out.join("\n").split("\n").map(escapeControls).join("\n")}
 `;
 }
-var CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
-function escapeControl(c) {
-  return `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
-}
 function cell(text4) {
-  const flat = text4.replace(CONTROL, escapeControl);
-  return flat.length > 160 ? `${flat.slice(0, 159)}…` : flat;
+  return clip(escapeControls(text4), 160);
 }
 function sharingLine(report) {
   const gap = report.counts.summary - report.counts.unique;
@@ -24147,7 +24176,7 @@ var MANIFEST_FORMAT = "paramtrace.manifest/1";
 // src/analysis/read-manifest.ts
 var ManifestError = class extends Error {
   constructor(file, problem) {
-    const clipped2 = problem.length > 2e3 ? `${problem.slice(0, 1999)}…` : problem;
+    const clipped2 = clip(problem, 2e3);
     super(file === void 0 ? clipped2 : `${file}: ${clipped2}`);
     this.file = file;
     this.problem = problem;
@@ -28449,7 +28478,7 @@ function varintLength(value) {
 // src/onnx/read-model.ts
 var ModelReadError = class extends Error {
   constructor(file, problem) {
-    super(`${oneLine(file, 4096)}: ${oneLine(problem, 2e3)}`);
+    super(`${clip(escapeControls(file))}: ${clip(escapeControls(problem), 2e3)}`);
     this.file = file;
     this.problem = problem;
     this.name = "ModelReadError";
@@ -28457,11 +28486,6 @@ var ModelReadError = class extends Error {
   file;
   problem;
 };
-var CONTROL2 = /[\u0000-\u001f\u007f\u2028\u2029]/g;
-function oneLine(text4, max2) {
-  const flat = text4.replace(CONTROL2, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-  return flat.length > max2 ? `${flat.slice(0, max2 - 1)}…` : flat;
-}
 var DATA_TYPES = [
   "undefined",
   "float32",
@@ -29042,36 +29066,6 @@ function serializeBundle(bundle) {
 
 // src/report/report.ts
 var SCHEMA_VERSION = 1;
-
-// src/report/clip.ts
-var MAX_STRING = 4096;
-function clip(text4) {
-  if (text4.length <= MAX_STRING) return text4;
-  let end = MAX_STRING - 1;
-  if (/[\uD800-\uDBFF]/.test(text4[end - 1] ?? "")) end--;
-  return `${text4.slice(0, end)}…`;
-}
-function clipStrings(value) {
-  return hasLongString(value) ? clipped(value) : value;
-}
-function hasLongString(value) {
-  if (typeof value === "string") return value.length > MAX_STRING;
-  if (Array.isArray(value)) return value.some(hasLongString);
-  if (value && typeof value === "object") {
-    for (const key in value) {
-      if (key.length > MAX_STRING || hasLongString(value[key])) return true;
-    }
-  }
-  return false;
-}
-function clipped(value) {
-  if (typeof value === "string") return clip(value);
-  if (Array.isArray(value)) return value.map(clipped);
-  if (value && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [clip(k), clipped(v)]));
-  }
-  return value;
-}
 
 // src/analysis/op-schemas.generated.ts
 var OP_SCHEMAS = {
@@ -30532,7 +30526,7 @@ var TraceInputError = class extends Error {
 };
 var TraceError = class extends Error {
   constructor(kind, message, pid) {
-    super(oneLine2(message));
+    super(oneLine(message));
     this.kind = kind;
     this.pid = pid;
     this.name = "TraceError";
@@ -30540,7 +30534,7 @@ var TraceError = class extends Error {
   kind;
   pid;
 };
-function oneLine2(text4, max2 = Infinity) {
+function oneLine(text4, max2 = Infinity) {
   const line = text4.replace(/\s+/g, " ").trim();
   return line.length > max2 ? `${line.slice(0, max2)}…` : line;
 }
@@ -30931,7 +30925,7 @@ function crashError(child, stderr, pid) {
   );
 }
 function lastLine(text4) {
-  const lines = text4.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g"), "").split("\n").map(oneLine2).filter((l) => l !== "");
+  const lines = text4.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g"), "").split("\n").map(oneLine).filter((l) => l !== "");
   return (lines.at(-1) ?? "").slice(0, 300);
 }
 function residentMb(pid) {
@@ -36118,7 +36112,7 @@ var Tracer = class {
       const dir = await io2.group("paramtrace: install onnxruntime-node", () => this.install());
       return { options, required: trace.required, env: { ...env, [RUNTIME_DIR_VARIABLE]: dir } };
     } catch (error2) {
-      const why = `onnxruntime-node ${ONNXRUNTIME_VERSION} could not be installed: ${oneLine2(error2.message, 1e3)}`;
+      const why = `onnxruntime-node ${ONNXRUNTIME_VERSION} could not be installed: ${oneLine(error2.message, 1e3)}`;
       if (trace.required) throw new ActionError(`trace: required, but ${why}`);
       io2.warning(`paramtrace: ${why}. The models are analyzed statically.`);
       return { options: false, required: false, env, unavailable: why };
@@ -36147,7 +36141,7 @@ var Tracer = class {
     } catch (error2) {
       if (trace.device !== "auto" || flavour === "cpu") throw error2;
       io2.warning(
-        `paramtrace: installing onnxruntime-node with the CUDA 12 provider failed (${oneLine2(error2.message, 1e3)}); tracing on the CPU`
+        `paramtrace: installing onnxruntime-node with the CUDA 12 provider failed (${oneLine(error2.message, 1e3)}); tracing on the CPU`
       );
       return install({ device: "cpu", toolCache, env, log });
     }
@@ -36385,17 +36379,10 @@ var INVISIBLE = (
   // eslint-disable-next-line no-misleading-character-class -- each listed on its own, on purpose
   /[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/g
 );
-function clip2(value, max2) {
-  if (value.length <= max2) return value;
-  let end = max2 - 1;
-  const last = value.charCodeAt(end - 1);
-  if (last >= 55296 && last <= 56319) end--;
-  return `${value.slice(0, end)}…`;
-}
 var SPECIAL = /[&<>"'|`\\[\]*_~#!():]/g;
 var SPECIAL_IN_PROSE = /[&<>"'|`\\[\]*_~#!]/g;
 function entities(value, maxLength, special) {
-  return clip2(value, maxLength).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, " ").replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "�").replace(special, (c) => ENTITIES[c]).replace(INVISIBLE, (c) => `&#91;U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}&#93;`).replace(/@/g, `@${JOINER}`);
+  return clip(value, maxLength).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, " ").replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "�").replace(special, (c) => ENTITIES[c]).replace(INVISIBLE, (c) => `&#91;U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}&#93;`).replace(/@/g, `@${JOINER}`);
 }
 function noAutolinks(escaped) {
   return escaped.replace(/(:|&#58;)\/\//g, `$1${JOINER}//`).replace(/\b(www)\./gi, `$1${JOINER}.`);

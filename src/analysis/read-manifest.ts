@@ -1,6 +1,7 @@
 // The manifest embedded in a model's metadata_props, checked before use: it is untrusted input.
 import type { OnnxModel } from '../onnx/model.ts';
 import { MANIFEST_FORMAT, MANIFEST_KEY, type Manifest, type ManifestTensor } from './manifest.ts';
+import { clip } from '../report/clip.ts';
 
 /** A manifest that cannot be used: names the file (when known) and the problem, for a one-line error. */
 export class ManifestError extends Error {
@@ -9,7 +10,7 @@ export class ManifestError extends Error {
     readonly problem: string,
   ) {
     // The problem quotes names from the manifest, which may be megabytes long: one readable line.
-    const clipped = problem.length > 2000 ? `${problem.slice(0, 1999)}…` : problem;
+    const clipped = clip(problem, 2000);
     super(file === undefined ? clipped : `${file}: ${clipped}`);
     this.name = 'ManifestError';
   }

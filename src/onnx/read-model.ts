@@ -19,6 +19,7 @@ import type {
 } from './model.ts';
 import { NUMERIC_FIELDS } from './model.ts';
 import { decodeModel, PayloadRef, WireFormatError, type Decoded } from './stream-decode.ts';
+import { clip, escapeControls } from '../report/clip.ts';
 
 /** A model that cannot be read: names the file and the problem, for a one-line error. */
 export class ModelReadError extends Error {
@@ -27,17 +28,9 @@ export class ModelReadError extends Error {
     readonly problem: string,
   ) {
     // Names quoted in the problem come from the file: keep the message one line and of a readable length.
-    super(`${oneLine(file, 4096)}: ${oneLine(problem, 2000)}`);
+    super(`${clip(escapeControls(file))}: ${clip(escapeControls(problem), 2000)}`);
     this.name = 'ModelReadError';
   }
-}
-
-// eslint-disable-next-line no-control-regex -- control characters are exactly what must go
-const CONTROL = /[\u0000-\u001f\u007f\u2028\u2029]/g;
-
-function oneLine(text: string, max: number): string {
-  const flat = text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
 const DATA_TYPES: readonly DataType[] = [

@@ -1,6 +1,7 @@
 // Everything that reaches a comment from a model, a PR or an artifact (layer names, tensor names, paths)
 // is untrusted. It is shown as inline code with every character that Markdown, HTML, a table, a mention
 // or an autolink could act on replaced by an entity, so it renders as the same text and does nothing.
+import { clip } from '../report/clip.ts';
 
 const ENTITIES: Record<string, string> = {
   '&': '&amp;',
@@ -35,15 +36,6 @@ const JOINER = '\u2060';
 const INVISIBLE =
   // eslint-disable-next-line no-misleading-character-class -- each listed on its own, on purpose
   /[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/g;
-
-/** Clips to at most `max` UTF-16 units without splitting a surrogate pair. */
-function clip(value: string, max: number): string {
-  if (value.length <= max) return value;
-  let end = max - 1;
-  const last = value.charCodeAt(end - 1);
-  if (last >= 0xd800 && last <= 0xdbff) end--;
-  return `${value.slice(0, end)}…`;
-}
 
 /** Every character Markdown, HTML, a table, a link or an image could act on. */
 const SPECIAL = /[&<>"'|`\\[\]*_~#!():]/g;

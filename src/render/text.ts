@@ -2,6 +2,7 @@
 // that explains where the three counts part ways.
 import type { Report } from '../report/report.ts';
 import { formatCompact, formatCount, formatMegabytes, formatShape } from './format.ts';
+import { clip, escapeControls } from '../report/clip.ts';
 
 const MARK_SHARED = 'shared';
 const MARK_UNUSED = 'unused';
@@ -87,19 +88,11 @@ export function renderText(report: Report, options: { width?: number } = {}): st
   for (const note of report.notes) out.push(`Note: ${note}`);
   out.push('-'.repeat(width));
   // No control character from a name reaches the terminal (escape sequences, carriage returns).
-  return `${out.join('\n').replace(CONTROL, (c) => (c === '\n' ? c : escapeControl(c)))}\n`;
-}
-
-// eslint-disable-next-line no-control-regex -- control characters are exactly what must go
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
-
-function escapeControl(c: string): string {
-  return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  return `${out.join('\n').split('\n').map(escapeControls).join('\n')}\n`;
 }
 
 function cell(text: string): string {
-  const flat = text.replace(CONTROL, escapeControl);
-  return flat.length > 160 ? `${flat.slice(0, 159)}…` : flat;
+  return clip(escapeControls(text), 160);
 }
 
 function sharingLine(report: Report): string {

@@ -2,12 +2,23 @@
 // back is untrusted), so the analysis clips them once, here, rather than each place a name is made.
 export const MAX_STRING = 4096;
 
-function clip(text: string): string {
-  if (text.length <= MAX_STRING) return text;
-  // Do not split a surrogate pair.
-  let end = MAX_STRING - 1;
+/** Clips to at most `max` UTF-16 units, an ellipsis last, without splitting a surrogate pair. */
+export function clip(text: string, max = MAX_STRING): string {
+  if (text.length <= max) return text;
+  let end = max - 1;
   if (/[\uD800-\uDBFF]/.test(text[end - 1] ?? '')) end--;
   return `${text.slice(0, end)}…`;
+}
+
+// eslint-disable-next-line no-control-regex -- control characters are exactly what must go
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/**
+ * Control characters (C0, DEL, C1, line and paragraph separators) written as `\uXXXX`: text from a file
+ * stays on one line and cannot steer a terminal.
+ */
+export function escapeControls(text: string): string {
+  return text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /**

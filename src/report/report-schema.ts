@@ -1,6 +1,7 @@
 // The JSON Schema of the report (src/report/report.ts): reports read back from files and artifacts are
 // untrusted and must match it exactly, with bounded strings and lists.
-const name = { type: 'string', maxLength: 4096 } as const;
+import { MAX_STRING } from './clip.ts';
+const name = { type: 'string', maxLength: MAX_STRING } as const;
 const count = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
 const names = { type: 'array', items: name, maxItems: 100_000 } as const;
 const shape = { type: 'array', items: count, maxItems: 64 } as const;
