@@ -24040,7 +24040,7 @@ function parseInputShapes(raw) {
     }
     return { ...shapes };
   }
-  for (const entry of v.split(/[;\n]+|,(?=\s*[^\s,=]+\s*=)/)) {
+  for (const entry of v.split(ENTRIES)) {
     const e = entry.trim();
     if (e === "") continue;
     const m = /^([^=\s]+)\s*=\s*\[?\s*([0-9x×,\s]*?)\s*\]?$/.exec(e);
@@ -24052,9 +24052,10 @@ function parseInputShapes(raw) {
   }
   return { ...shapes };
 }
+var ENTRIES = /[;\n]+|,(?=\s*[^\s,=]+\s*=)/;
 function assignments(input, raw, example) {
   const out = [];
-  for (const entry of raw.trim().split(/[;\n]+|,(?=\s*[^\s,=]+\s*=)/)) {
+  for (const entry of raw.trim().split(ENTRIES)) {
     const e = entry.trim();
     if (e === "") continue;
     const at = e.indexOf("=");

@@ -771,23 +771,22 @@ function attribute(rewrite, a, nodeId) {
   }
   return out;
 }
+var PAYLOAD_FIELDS = /* @__PURE__ */ new Set([
+  TENSOR_RAW_DATA,
+  TENSOR_FLOAT_DATA,
+  TENSOR_DOUBLE_DATA,
+  TENSOR_INT32_DATA,
+  TENSOR_INT64_DATA,
+  TENSOR_UINT64_DATA,
+  TENSOR_STRING_DATA
+]);
 function tensor(rewrite, t) {
   const { source } = rewrite;
   const out = new Pieces(rewrite.arena);
   const fields = fieldsOf(source, t.valueStart, t.end);
   const dataTypeField = lastField(fields, TENSOR_DATA_TYPE, 0);
   const dataType = dataTypeField ? readVarint(source, dataTypeField) : 0;
-  const payloads = fields.filter(
-    (f) => [
-      TENSOR_RAW_DATA,
-      TENSOR_FLOAT_DATA,
-      TENSOR_DOUBLE_DATA,
-      TENSOR_INT32_DATA,
-      TENSOR_INT64_DATA,
-      TENSOR_UINT64_DATA,
-      TENSOR_STRING_DATA
-    ].includes(f.id)
-  );
+  const payloads = fields.filter((f) => PAYLOAD_FIELDS.has(f.id));
   const payload = payloads[0];
   const littleEndian = payload !== void 0 && payload.wireType === 2 && (payload.id === TENSOR_RAW_DATA || payload.id === TENSOR_FLOAT_DATA && (dataType === FLOAT || dataType === COMPLEX64) || payload.id === TENSOR_DOUBLE_DATA && (dataType === DOUBLE || dataType === COMPLEX128));
   const locationField = lastField(fields, TENSOR_DATA_LOCATION, 0);

@@ -127,7 +127,7 @@ export function parseInputShapes(raw: string): Record<string, number[]> {
     }
     return { ...shapes };
   }
-  for (const entry of v.split(/[;\n]+|,(?=\s*[^\s,=]+\s*=)/)) {
+  for (const entry of v.split(ENTRIES)) {
     const e = entry.trim();
     if (e === '') continue;
     const m = /^([^=\s]+)\s*=\s*\[?\s*([0-9x×,\s]*?)\s*\]?$/.exec(e);
@@ -140,10 +140,13 @@ export function parseInputShapes(raw: string): Record<string, number[]> {
   return { ...shapes };
 }
 
+/** Between entries: `;`, a new line, or a comma that starts another `name=`. */
+const ENTRIES = /[;\n]+|,(?=\s*[^\s,=]+\s*=)/;
+
 /** Splits `a=1; b=2`, `a=1, b=2` or one entry a line into [name, value] pairs. */
 function assignments(input: string, raw: string, example: string): [string, string][] {
   const out: [string, string][] = [];
-  for (const entry of raw.trim().split(/[;\n]+|,(?=\s*[^\s,=]+\s*=)/)) {
+  for (const entry of raw.trim().split(ENTRIES)) {
     const e = entry.trim();
     if (e === '') continue;
     const at = e.indexOf('=');

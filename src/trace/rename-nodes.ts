@@ -305,6 +305,17 @@ function attribute(rewrite: Rewrite, a: FieldAt, nodeId: string): Pieces {
   return out;
 }
 
+/** TensorProto fields that hold the values. */
+const PAYLOAD_FIELDS = new Set([
+  TENSOR_RAW_DATA,
+  TENSOR_FLOAT_DATA,
+  TENSOR_DOUBLE_DATA,
+  TENSOR_INT32_DATA,
+  TENSOR_INT64_DATA,
+  TENSOR_UINT64_DATA,
+  TENSOR_STRING_DATA,
+]);
+
 /**
  * The tensor field `t`, as it is, or with its payload replaced by an external-data reference to the
  * payload's bytes in the original file: when it holds its values in one little-endian payload (raw_data,
@@ -316,17 +327,7 @@ function tensor(rewrite: Rewrite, t: FieldAt): Pieces {
   const fields = fieldsOf(source, t.valueStart, t.end);
   const dataTypeField = lastField(fields, TENSOR_DATA_TYPE, 0);
   const dataType = dataTypeField ? readVarint(source, dataTypeField) : 0;
-  const payloads = fields.filter((f) =>
-    [
-      TENSOR_RAW_DATA,
-      TENSOR_FLOAT_DATA,
-      TENSOR_DOUBLE_DATA,
-      TENSOR_INT32_DATA,
-      TENSOR_INT64_DATA,
-      TENSOR_UINT64_DATA,
-      TENSOR_STRING_DATA,
-    ].includes(f.id),
-  );
+  const payloads = fields.filter((f) => PAYLOAD_FIELDS.has(f.id));
   const payload = payloads[0];
   const littleEndian =
     payload !== undefined &&
