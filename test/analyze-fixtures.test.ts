@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { test } from 'node:test';
 import { analyzeFixture, expectation, FIXTURES } from './support/analyze-fixture.ts';
-import { modulePath } from '../src/analysis/graph-walk.ts';
+import { modulePath } from '../src/analysis/call-names.ts';
 
 const names = readdirSync(FIXTURES)
   .filter((f) => f.endsWith('.expect.json'))

@@ -1,7 +1,7 @@
 // Layer calls from the exporters' scopes.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { callOf } from '../src/analysis/graph-walk.ts';
+import { callOf } from '../src/analysis/call-names.ts';
 import type { OnnxNode } from '../src/onnx/model.ts';
 
 function node(name: string, metadata: Record<string, string> = {}): OnnxNode {
