@@ -11,7 +11,7 @@ Each expect file holds:
 - "torch" (PyTorch-made fixtures only): the truth measured on the PyTorch model itself. declared is
   sum(p.numel() for p in model.parameters()); a parameter is "used" when it has a .grad after backward of
   the outputs' sum (eval mode); "calls" counts forward-hook calls of the modules that own it.
-- "graph": what a graph-only analysis per shared/spec/counting.md (no manifest, static: no trace) must
+- "graph": what a graph-only analysis per docs/counting.md (no manifest, static: no trace) must
   report for the file: declared, unique, summary (summary-style), shared (name -> calls), unused
   (name -> reason), duplicates, plus notes. These are written by hand below from the construction or from
   inspecting the exported graph, and the script re-derives them with a small reference analysis

@@ -1,4 +1,4 @@
-// model (+ manifest) (+ trace) → report, following ../shared/spec/counting.md. Pure: reading weight bytes
+// model (+ manifest) (+ trace) → report, following docs/counting.md. Pure: reading weight bytes
 // for fingerprints goes through the TensorContent the caller passes in.
 import type { OnnxModel, OnnxTensor } from '../onnx/model.ts';
 import type { SampleKey } from '../onnx/tensor-bytes.ts';
