@@ -2,13 +2,14 @@
 // node, attribute, tensor) field by field through a ByteSource, records where each weight payload lies
 // instead of reading it, and hands every other sub-message to protobufjs to decode whole. Which field is
 // what, and the decoders, are generated from onnx.proto (scripts/gen-onnx-proto.ts: protobufjs' static
-// code and a table of fields), not hand-written per message, and nothing is built at run time.
-import protobuf from 'protobufjs/minimal.js';
+// code and a table of fields), not hand-written per message, and nothing is built at run time. Field
+// headers are read by wire.ts, the layer the trace's rewriter uses too, so both accept the same bytes.
+import type protobuf from 'protobufjs/minimal.js';
 import type { ByteSource } from './byte-source.ts';
 import { NUMERIC_FIELDS } from './model.ts';
 import { ONNX_FIELDS, type FieldInfo, type MessageName } from './onnx-fields.generated.ts';
 import { onnx } from './onnx-proto.static.generated.ts';
-import { WireFormatError } from './wire.ts';
+import { MAX_HEADER_BYTES, readFieldHeader, WireFormatError, WireType } from './wire.ts';
 
 export { WireFormatError };
 
@@ -101,49 +102,36 @@ function walk(
   const out: Decoded = {};
   let pos = start;
   while (pos < end) {
-    // A field header (tag + length varints) fits in 20 bytes.
-    const head = source.read(pos, Math.min(20, end - pos));
-    const reader = protobuf.Reader.create(head);
-    let tag: number;
-    let length = 0;
-    try {
-      tag = reader.uint32();
-      if ((tag & 7) === 2) length = reader.uint32();
-    } catch {
-      throw new WireFormatError(`malformed field header at byte ${pos}`);
+    const header = readFieldHeader(source.read(pos, Math.min(MAX_HEADER_BYTES, end - pos)), pos);
+    const field = type.fieldsById[header.id];
+    const valueStart = pos + header.headerLength;
+    const valueEnd = valueStart + header.valueLength;
+    if (valueEnd > end) {
+      const what = `${type.name}.${field?.name ?? `field ${header.id}`} at byte ${pos}`;
+      throw new WireFormatError(
+        header.wireType === WireType.LENGTH_DELIMITED
+          ? `${what} is ${header.valueLength} bytes long, past the end of its message (byte ${end})`
+          : `${what} runs past the end of its message (byte ${end})`,
+      );
     }
-    const id = tag >>> 3;
-    const wireType = tag & 7;
-    if (id === 0) throw new WireFormatError(`field number 0 at byte ${pos}`);
-    const field = type.fieldsById[id];
-    if (wireType === 2) {
-      const dataStart = pos + reader.pos;
-      const dataEnd = dataStart + length;
-      if (dataEnd > end) {
-        throw new WireFormatError(
-          `${type.name}.${field?.name ?? `field ${id}`} at byte ${pos} is ${length} bytes long, past the end of its message (byte ${end})`,
-        );
-      }
-      if (field) store(out, field, decodeDelimited(source, type, field, dataStart, length, depth, limits));
-      pos = dataEnd;
-      continue;
-    }
-    const size = scalarSize(head, reader.pos, wireType, pos);
-    if (pos + reader.pos + size > end)
-      throw new WireFormatError(`field at byte ${pos} runs past its message`);
     if (field) {
-      const bytes = source.read(pos, reader.pos + size);
-      store(out, field, decodeWithLibrary(type, field, bytes, pos));
+      const value =
+        header.wireType === WireType.LENGTH_DELIMITED
+          ? decodeDelimited(source, type, field, pos, valueStart, header.valueLength, depth, limits)
+          : decodeWithLibrary(type, field, source.read(pos, valueEnd - pos), pos);
+      store(out, field, value);
     }
-    pos += reader.pos + size;
+    pos = valueEnd;
   }
   return out;
 }
 
+/** A length-delimited field: its tag at `fieldStart`, its payload [start, start + length). */
 function decodeDelimited(
   source: ByteSource,
   type: MessageType,
   field: Field,
+  fieldStart: number,
   start: number,
   length: number,
   depth: number,
@@ -159,9 +147,7 @@ function decodeDelimited(
   }
   if (type.name === 'TensorProto' && PAYLOAD_FIELDS.has(field.name)) return new PayloadRef(start, length);
   // Re-read the whole field (header included) and let protobufjs decode it in the context of its parent.
-  const headerLength = varintLength(field.id * 8 + 2) + varintLength(length);
-  const bytes = source.read(start - headerLength, headerLength + length);
-  return decodeWithLibrary(type, field, bytes, start - headerLength);
+  return decodeWithLibrary(type, field, source.read(fieldStart, start + length - fieldStart), fieldStart);
 }
 
 const TO_OBJECT: protobuf.IConversionOptions = {
@@ -230,28 +216,4 @@ function store(out: Decoded, field: Field, value: unknown): void {
   if (value && typeof value === 'object' && 'repeated' in value)
     for (const item of (value as { repeated: unknown[] }).repeated) list.push(item);
   else list.push(value);
-}
-
-function scalarSize(head: Uint8Array, at: number, wireType: number, pos: number): number {
-  switch (wireType) {
-    case 0: {
-      for (let i = at; i < head.length && i < at + 10; i++) if ((head[i]! & 0x80) === 0) return i - at + 1;
-      throw new WireFormatError(`malformed varint at byte ${pos}`);
-    }
-    case 1:
-      return 8;
-    case 5:
-      return 4;
-    default:
-      throw new WireFormatError(`unsupported wire type ${wireType} at byte ${pos}`);
-  }
-}
-
-function varintLength(value: number): number {
-  let n = 1;
-  while (value >= 0x80) {
-    value = Math.floor(value / 128);
-    n++;
-  }
-  return n;
 }

@@ -11,7 +11,9 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { FileSource, MemorySource, type ByteSource } from '../onnx/byte-source.ts';
-import { fieldsOf, readVarint, writeVarint, type FieldAt } from '../onnx/wire.ts';
+import { ONNX_FIELDS, type MessageName } from '../onnx/onnx-fields.generated.ts';
+import { ONNX_PROTO_JSON } from '../onnx/onnx-proto.generated.ts';
+import { fieldsOf, readVarint, WireType, writeVarint, type FieldAt } from '../onnx/wire.ts';
 
 export const TRACE_NAME_PREFIX = 'pt_';
 
@@ -69,38 +71,38 @@ export function renameNodesForSession(modelPath: string): RenamedModel & { folde
 /** Tensor payloads smaller than this stay in the renamed model (copying them costs less than a file read). */
 const EXTERNAL_ABOVE = 16 * 1024;
 
-// Field numbers in onnx.proto.
-const MODEL_GRAPH = 7;
-const GRAPH_NODE = 1;
-const GRAPH_INITIALIZER = 5;
-const NODE_NAME = 3;
-const NODE_OP_TYPE = 4;
-const NODE_ATTRIBUTE = 5;
-const ATTRIBUTE_NAME = 1;
-const ATTRIBUTE_T = 5;
-const ATTRIBUTE_G = 6;
-const ATTRIBUTE_GRAPHS = 11;
-const ATTRIBUTE_TYPE = 20;
-const TENSOR_DATA_TYPE = 2;
-const TENSOR_SEGMENT = 3;
-const TENSOR_FLOAT_DATA = 4;
-const TENSOR_INT32_DATA = 5;
-const TENSOR_STRING_DATA = 6;
-const TENSOR_INT64_DATA = 7;
-const TENSOR_RAW_DATA = 9;
-const TENSOR_DOUBLE_DATA = 10;
-const TENSOR_UINT64_DATA = 11;
-const TENSOR_EXTERNAL_DATA = 13;
-const TENSOR_DATA_LOCATION = 14;
-const ENTRY_KEY = 1;
-const ENTRY_VALUE = 2;
-// AttributeProto.AttributeType and TensorProto.DataType codes.
-const GRAPH = 5;
-const GRAPHS = 10;
-const FLOAT = 1;
-const DOUBLE = 11;
-const COMPLEX64 = 14;
-const COMPLEX128 = 15;
+/** The number of a field of an onnx.proto message, from the generated field table. */
+function fieldNumber(message: MessageName, name: string): number {
+  for (const [id, field] of Object.entries(ONNX_FIELDS[message])) if (field.name === name) return Number(id);
+  throw new Error(`onnx.proto has no field ${message}.${name}`);
+}
+
+const MODEL_GRAPH = fieldNumber('ModelProto', 'graph');
+const GRAPH_NODE = fieldNumber('GraphProto', 'node');
+const GRAPH_INITIALIZER = fieldNumber('GraphProto', 'initializer');
+const NODE_NAME = fieldNumber('NodeProto', 'name');
+const NODE_OP_TYPE = fieldNumber('NodeProto', 'op_type');
+const NODE_ATTRIBUTE = fieldNumber('NodeProto', 'attribute');
+const ATTRIBUTE_NAME = fieldNumber('AttributeProto', 'name');
+const ATTRIBUTE_T = fieldNumber('AttributeProto', 't');
+const ATTRIBUTE_G = fieldNumber('AttributeProto', 'g');
+const ATTRIBUTE_GRAPHS = fieldNumber('AttributeProto', 'graphs');
+const ATTRIBUTE_TYPE = fieldNumber('AttributeProto', 'type');
+const TENSOR_DATA_TYPE = fieldNumber('TensorProto', 'data_type');
+const TENSOR_SEGMENT = fieldNumber('TensorProto', 'segment');
+const TENSOR_RAW_DATA = fieldNumber('TensorProto', 'raw_data');
+const TENSOR_FLOAT_DATA = fieldNumber('TensorProto', 'float_data');
+const TENSOR_DOUBLE_DATA = fieldNumber('TensorProto', 'double_data');
+const TENSOR_EXTERNAL_DATA = fieldNumber('TensorProto', 'external_data');
+const TENSOR_DATA_LOCATION = fieldNumber('TensorProto', 'data_location');
+const ENTRY_KEY = fieldNumber('StringStringEntryProto', 'key');
+const ENTRY_VALUE = fieldNumber('StringStringEntryProto', 'value');
+// onnx.proto's enums: AttributeProto.AttributeType, TensorProto.DataType and TensorProto.DataLocation.
+const { AttributeProto, TensorProto } = ONNX_PROTO_JSON.nested.onnx.nested;
+const { GRAPH, GRAPHS } = AttributeProto.nested.AttributeType.values;
+const { FLOAT, DOUBLE, COMPLEX64, COMPLEX128 } = TensorProto.nested.DataType.values;
+const { EXTERNAL } = TensorProto.nested.DataLocation.values;
+const { VARINT, LENGTH_DELIMITED: DELIMITED } = WireType;
 
 /**
  * Small rewritten bytes (headers, names, copied fields) are cut from shared chunks, not allocated one by
@@ -120,7 +122,7 @@ class Arena {
   /** The header of a length-delimited field. */
   header(id: number, length: number): Uint8Array {
     this.reserve(20);
-    const end = writeVarint(this.chunk, writeVarint(this.chunk, this.used, id * 8 + 2), length);
+    const end = writeVarint(this.chunk, writeVarint(this.chunk, this.used, id * 8 + DELIMITED), length);
     const out = this.chunk.subarray(this.used, end);
     this.used = end;
     return out;
@@ -129,7 +131,7 @@ class Arena {
   /** A whole varint field. */
   varint(id: number, value: number): Uint8Array {
     this.reserve(20);
-    const end = writeVarint(this.chunk, writeVarint(this.chunk, this.used, id * 8), value);
+    const end = writeVarint(this.chunk, writeVarint(this.chunk, this.used, id * 8 + VARINT), value);
     const out = this.chunk.subarray(this.used, end);
     this.used = end;
     return out;
@@ -238,7 +240,7 @@ function renameModel(source: ByteSource, location?: string): RenamedModel {
   };
   const out = new Pieces(rewrite.arena);
   for (const f of fieldsOf(source, 0, source.size)) {
-    if (f.id === MODEL_GRAPH && f.wireType === 2) out.addField(MODEL_GRAPH, graph(rewrite, f, ''));
+    if (f.id === MODEL_GRAPH && f.wireType === DELIMITED) out.addField(MODEL_GRAPH, graph(rewrite, f, ''));
     else out.keep(source, f);
   }
   return {
@@ -252,9 +254,9 @@ function graph(rewrite: Rewrite, g: FieldAt, idPrefix: string): Pieces {
   const out = new Pieces(rewrite.arena);
   let index = 0;
   for (const f of fieldsOf(rewrite.source, g.valueStart, g.end)) {
-    if (f.id === GRAPH_NODE && f.wireType === 2) {
+    if (f.id === GRAPH_NODE && f.wireType === DELIMITED) {
       out.addField(GRAPH_NODE, node(rewrite, f, `${idPrefix}${index++}`));
-    } else if (f.id === GRAPH_INITIALIZER && f.wireType === 2 && rewrite.location !== undefined) {
+    } else if (f.id === GRAPH_INITIALIZER && f.wireType === DELIMITED && rewrite.location !== undefined) {
       out.append(tensor(rewrite, f));
     } else out.keep(rewrite.source, f);
   }
@@ -265,7 +267,7 @@ function node(rewrite: Rewrite, n: FieldAt, id: string): Pieces {
   const { source } = rewrite;
   const fields = fieldsOf(source, n.valueStart, n.end);
   const name = `${TRACE_NAME_PREFIX}${id}`;
-  const lastOf = (number: number): FieldAt | undefined => lastField(fields, number, 2);
+  const lastOf = (number: number): FieldAt | undefined => lastField(fields, number, DELIMITED);
   rewrite.nodes.set(name, {
     id,
     originalName: text(source, lastOf(NODE_NAME)),
@@ -275,7 +277,8 @@ function node(rewrite: Rewrite, n: FieldAt, id: string): Pieces {
   out.addText(NODE_NAME, name);
   for (const f of fields) {
     if (f.id === NODE_NAME) continue;
-    if (f.id === NODE_ATTRIBUTE && f.wireType === 2) out.addField(NODE_ATTRIBUTE, attribute(rewrite, f, id));
+    if (f.id === NODE_ATTRIBUTE && f.wireType === DELIMITED)
+      out.addField(NODE_ATTRIBUTE, attribute(rewrite, f, id));
     else out.keep(source, f);
   }
   return out;
@@ -284,21 +287,21 @@ function node(rewrite: Rewrite, n: FieldAt, id: string): Pieces {
 function attribute(rewrite: Rewrite, a: FieldAt, nodeId: string): Pieces {
   const { source } = rewrite;
   const fields = fieldsOf(source, a.valueStart, a.end);
-  const typeField = lastField(fields, ATTRIBUTE_TYPE, 0);
-  const has = (number: number): boolean => fields.some((f) => f.id === number && f.wireType === 2);
+  const typeField = lastField(fields, ATTRIBUTE_TYPE, VARINT);
+  const has = (number: number): boolean => fields.some((f) => f.id === number && f.wireType === DELIMITED);
   // Old files may leave `type` unset: infer it from the field present, as read-model.ts does.
   const type =
     (typeField ? readVarint(source, typeField) : 0) ||
     (has(ATTRIBUTE_G) ? GRAPH : has(ATTRIBUTE_T) ? 0 : has(ATTRIBUTE_GRAPHS) ? GRAPHS : 0);
-  const attributeId = `${nodeId}/${text(source, lastField(fields, ATTRIBUTE_NAME, 2))}`;
+  const attributeId = `${nodeId}/${text(source, lastField(fields, ATTRIBUTE_NAME, DELIMITED))}`;
   const out = new Pieces(rewrite.arena);
   let graphIndex = 0;
   for (const f of fields) {
-    if (f.wireType === 2 && f.id === ATTRIBUTE_G && type === GRAPH) {
+    if (f.wireType === DELIMITED && f.id === ATTRIBUTE_G && type === GRAPH) {
       out.addField(ATTRIBUTE_G, graph(rewrite, f, `${attributeId}/`));
-    } else if (f.wireType === 2 && f.id === ATTRIBUTE_GRAPHS && type === GRAPHS) {
+    } else if (f.wireType === DELIMITED && f.id === ATTRIBUTE_GRAPHS && type === GRAPHS) {
       out.addField(ATTRIBUTE_GRAPHS, graph(rewrite, f, `${attributeId}.${graphIndex++}/`));
-    } else if (f.wireType === 2 && f.id === ATTRIBUTE_T && rewrite.location !== undefined) {
+    } else if (f.wireType === DELIMITED && f.id === ATTRIBUTE_T && rewrite.location !== undefined) {
       out.append(tensor(rewrite, f));
     } else out.keep(source, f);
   }
@@ -306,15 +309,11 @@ function attribute(rewrite: Rewrite, a: FieldAt, nodeId: string): Pieces {
 }
 
 /** TensorProto fields that hold the values. */
-const PAYLOAD_FIELDS = new Set([
-  TENSOR_RAW_DATA,
-  TENSOR_FLOAT_DATA,
-  TENSOR_DOUBLE_DATA,
-  TENSOR_INT32_DATA,
-  TENSOR_INT64_DATA,
-  TENSOR_UINT64_DATA,
-  TENSOR_STRING_DATA,
-]);
+const PAYLOAD_FIELDS = new Set(
+  ['raw_data', 'float_data', 'double_data', 'int32_data', 'int64_data', 'uint64_data', 'string_data'].map(
+    (name) => fieldNumber('TensorProto', name),
+  ),
+);
 
 /**
  * The tensor field `t`, as it is, or with its payload replaced by an external-data reference to the
@@ -325,18 +324,18 @@ function tensor(rewrite: Rewrite, t: FieldAt): Pieces {
   const { source } = rewrite;
   const out = new Pieces(rewrite.arena);
   const fields = fieldsOf(source, t.valueStart, t.end);
-  const dataTypeField = lastField(fields, TENSOR_DATA_TYPE, 0);
+  const dataTypeField = lastField(fields, TENSOR_DATA_TYPE, VARINT);
   const dataType = dataTypeField ? readVarint(source, dataTypeField) : 0;
   const payloads = fields.filter((f) => PAYLOAD_FIELDS.has(f.id));
   const payload = payloads[0];
   const littleEndian =
     payload !== undefined &&
-    payload.wireType === 2 &&
+    payload.wireType === DELIMITED &&
     (payload.id === TENSOR_RAW_DATA ||
       (payload.id === TENSOR_FLOAT_DATA && (dataType === FLOAT || dataType === COMPLEX64)) ||
       (payload.id === TENSOR_DOUBLE_DATA && (dataType === DOUBLE || dataType === COMPLEX128)));
-  const locationField = lastField(fields, TENSOR_DATA_LOCATION, 0);
-  if (locationField && readVarint(source, locationField) === 1) rewrite.ownExternalData = true;
+  const locationField = lastField(fields, TENSOR_DATA_LOCATION, VARINT);
+  if (locationField && readVarint(source, locationField) === EXTERNAL) rewrite.ownExternalData = true;
   const unusual = fields.some(
     (f) => f.id === TENSOR_SEGMENT || f.id === TENSOR_DATA_LOCATION || f.id === TENSOR_EXTERNAL_DATA,
   );
@@ -352,7 +351,7 @@ function tensor(rewrite: Rewrite, t: FieldAt): Pieces {
   }
   const body = new Pieces(rewrite.arena);
   for (const f of fields) if (f !== payload) body.keep(source, f);
-  body.add(rewrite.arena.varint(TENSOR_DATA_LOCATION, 1));
+  body.add(rewrite.arena.varint(TENSOR_DATA_LOCATION, EXTERNAL));
   for (const [key, value] of [
     ['location', rewrite.location!],
     ['offset', String(payload.valueStart)],
