@@ -24,6 +24,7 @@ import {
   InputError,
   parseInputDims,
   parseInputFiles,
+  parseInputValues,
   parseInputShapes,
   parseInputs,
   type TraceInputs,
@@ -76,6 +77,7 @@ describe('action inputs', () => {
       inputShapes: {},
       dims: {},
       inputFiles: {},
+      inputValues: {},
       timeoutSeconds: 120,
     });
     assert.equal(i.baseline, 'auto');
@@ -110,6 +112,9 @@ describe('action inputs', () => {
       [{ model: 'm', 'input-dims': 'batch=one' }, /input-dims/],
       [{ model: 'm', 'input-dims': '=1' }, /input-dims/],
       [{ model: 'm', 'input-files': 'x=' }, /input-files/],
+      [{ model: 'm', 'input-values': 'sr=' }, /'input-values' has no value for 'sr'/],
+      [{ model: 'm', 'input-values': '=3' }, /input-values/],
+      [{ model: 'm', 'input-values': '{"x": {"a": 1}}' }, /input-values/],
       [{ model: 'm', 'trace-timeout': '-1' }, /trace-timeout/],
       [{ model: 'm', 'baseline-artifact': 'a/b' }, /baseline-artifact/],
     ];
@@ -151,6 +156,7 @@ describe('action inputs', () => {
       device: 'CUDA',
       'input-dims': 'batch=1; seq=128',
       'input-files': 'x=inputs/x.npy, mask=inputs/mask.npy',
+      'input-values': 'sr=16000; ids=1,2,3, flag=true',
       'trace-timeout': '30',
     }).trace;
     assert.deepEqual(t, {
@@ -160,11 +166,19 @@ describe('action inputs', () => {
       inputShapes: {},
       dims: { batch: 1, seq: 128 },
       inputFiles: { x: 'inputs/x.npy', mask: 'inputs/mask.npy' },
+      inputValues: { sr: ['16000'], ids: ['1', '2', '3'], flag: ['true'] },
       timeoutSeconds: 30,
     });
     assert.equal(inputs({ model: 'm', trace: 'false' }).trace.enabled, false);
     assert.deepEqual(parseInputDims('a=1\nb=2'), { a: 1, b: 2 });
     assert.deepEqual(parseInputFiles(''), {});
+    assert.deepEqual(parseInputValues('sr=16000\nx=[0.5, -1]'), { sr: ['16000'], x: ['0.5', '-1'] });
+    assert.deepEqual(parseInputValues('{"sr": 16000, "ids": [1, 2], "on": true}'), {
+      sr: ['16000'],
+      ids: ['1', '2'],
+      on: ['true'],
+    });
+    assert.deepEqual(parseInputValues(''), {});
   });
 });
 
@@ -374,6 +388,39 @@ describe('report bundles from untrusted artifacts', () => {
         what,
       );
     }
+  });
+
+  it('reads the trace mode of each side, from comparisons written before it was recorded too', async (t) => {
+    const dir = tempDir(t);
+    const good = JSON.parse(serializeBundle(await bundleOf('seed-case-1', 'seed-case-2')));
+    assert.equal(good.comparison.head.traceMode, 'static');
+    assert.equal(good.comparison.head.traceError, null);
+    const read = (tamper: (b: typeof good) => void) => {
+      const b = structuredClone(good);
+      tamper(b);
+      writeFileSync(join(dir, 'bundle.json'), JSON.stringify(b));
+      return readBundle(join(dir, 'bundle.json')).comparison!;
+    };
+    const older = read((b) => {
+      delete b.comparison.head.traceMode;
+      delete b.comparison.head.traceError;
+      b.comparison.base.trace = 'static (trace failed: no Op registered for X (opset 13))';
+      delete b.comparison.base.traceMode;
+      delete b.comparison.base.traceError;
+    });
+    assert.deepEqual([older.head.traceMode, older.head.traceError], ['static', null]);
+    assert.deepEqual(
+      [older.base.traceMode, older.base.traceError],
+      ['failed', 'no Op registered for X (opset 13)'],
+    );
+    assert.throws(
+      () => read((b) => (b.comparison.head.traceMode = 'failed')),
+      (e: Error) => e instanceof UntrustedInputError && /head\.traceError/.test(e.message),
+    );
+    assert.throws(
+      () => read((b) => (b.comparison.head.traceMode = 'sometimes')),
+      (e: Error) => e instanceof UntrustedInputError && /traceMode/.test(e.message),
+    );
   });
 
   it('refuses symlinks, non-UTF-8, oversize files and non-JSON', (t) => {
@@ -602,6 +649,7 @@ describe('tracing in the action', () => {
     inputShapes: {},
     dims: {},
     inputFiles: {},
+    inputValues: {},
     timeoutSeconds: 60,
     ...over,
   });
@@ -646,6 +694,11 @@ describe('tracing in the action', () => {
     assert.equal(preset.env.PARAMTRACE_ONNXRUNTIME_DIR, '/opt/ort');
     const off = await new Tracer(settings({ enabled: false }), { install }).plan();
     assert.equal(off.options, false);
+    const valued = await new Tracer(
+      settings({ inputValues: { sr: ['16000'] } }, { PARAMTRACE_ONNXRUNTIME_DIR: '/opt/ort' }),
+      { install },
+    ).plan();
+    assert.deepEqual(valued.options, { device: 'auto', timeoutMs: 60_000, values: { sr: ['16000'] } });
   });
 
   it('falls back from CUDA to the CPU runtime, then to the static report; required fails', async () => {

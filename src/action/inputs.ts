@@ -23,8 +23,10 @@ export interface TraceInputs {
   inputShapes: Record<string, number[]>;
   /** Symbolic dimension name → size (`input-dims`). */
   dims: Record<string, number>;
-  /** Input name → .npy file, relative to the workspace (`input-files`). */
+  /** Input name → .npy or TensorProto .pb file, relative to the workspace (`input-files`). */
   inputFiles: Record<string, string>;
+  /** Input name → its values as text, parsed by the input's dtype in the trace (`input-values`). */
+  inputValues: Record<string, string[]>;
   /** Wall-clock limit of one trace, in seconds. */
   timeoutSeconds: number;
 }
@@ -169,7 +171,7 @@ export function parseInputDims(raw: string): Record<string, number> {
   return dims;
 }
 
-/** `input=inputs/x.npy; mask=inputs/mask.npy`: real input values (the CLI's `--input-file`). */
+/** `input=inputs/x.npy; mask=inputs/mask.pb`: real input values, .npy or TensorProto .pb (the CLI's `--input-file`). */
 export function parseInputFiles(raw: string): Record<string, string> {
   const files: Record<string, string> = {};
   for (const [name, value] of assignments('input-files', raw, 'input=inputs/x.npy')) {
@@ -177,6 +179,43 @@ export function parseInputFiles(raw: string): Record<string, string> {
     files[name] = value;
   }
   return files;
+}
+
+/**
+ * `sr=16000; ids=1,2,3` (the CLI's `--value`; a comma list is one input's values unless a `name=`
+ * follows it), or a JSON object `{"sr": 16000, "ids": [1, 2, 3]}`.
+ */
+export function parseInputValues(raw: string): Record<string, string[]> {
+  const v = raw.trim();
+  const values: Record<string, string[]> = Object.create(null);
+  const fail = (why: string): never => {
+    throw new InputError(`input 'input-values' ${why}; expected e.g. 'sr=16000; ids=1,2,3'`);
+  };
+  if (v.startsWith('{')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(v);
+    } catch {
+      fail('is not valid JSON');
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) fail('is not a JSON object');
+    const scalar = (name: string, x: unknown): string => {
+      if (typeof x === 'number' || typeof x === 'boolean' || typeof x === 'string') return String(x);
+      return fail(`has a value for '${name}' that is not a number, boolean or string`);
+    };
+    for (const [name, value] of Object.entries(parsed as Record<string, unknown>)) {
+      const list = Array.isArray(value) ? value.map((x) => scalar(name, x)) : [scalar(name, value)];
+      if (list.length === 0) fail(`has no value for '${name}'`);
+      values[name] = list;
+    }
+    return { ...values };
+  }
+  for (const [name, value] of assignments('input-values', raw, 'sr=16000; ids=1,2,3')) {
+    const list = value.replace(/^\[(.*)\]$/s, '$1').trim();
+    if (list === '') fail(`has no value for '${name}'`);
+    values[name] = list.split(',').map((x) => x.trim());
+  }
+  return { ...values };
 }
 
 function parseTrace(get: Get): Pick<TraceInputs, 'enabled' | 'required'> {
@@ -236,6 +275,7 @@ export function parseInputs(get: Get): ActionInputs {
       inputShapes: parseInputShapes(get('input-shapes')),
       dims: parseInputDims(get('input-dims')),
       inputFiles: parseInputFiles(get('input-files')),
+      inputValues: parseInputValues(get('input-values')),
       timeoutSeconds: parseSeconds('trace-timeout', get('trace-timeout'), 120, 3600),
     },
     thresholds,

@@ -91,6 +91,7 @@ export class Tracer {
       timeoutMs: Math.round(trace.timeoutSeconds * 1000),
       ...(Object.keys(trace.inputShapes).length > 0 ? { inputs: trace.inputShapes } : {}),
       ...(Object.keys(trace.dims).length > 0 ? { dims: trace.dims } : {}),
+      ...(Object.keys(trace.inputValues).length > 0 ? { values: trace.inputValues } : {}),
     };
     const preset = env[RUNTIME_DIR_VARIABLE];
     if (preset) {

@@ -8,7 +8,14 @@ import { readModel } from '../onnx/read-model.ts';
 import { TensorReader } from '../onnx/tensor-bytes.ts';
 import type { Report } from '../report/report.ts';
 import type { OnnxModel } from '../onnx/model.ts';
-import { startTrace, TraceError, TraceInputError, type Trace, type TraceOptions } from '../trace/index.ts';
+import {
+  startTrace,
+  TraceError,
+  TraceInputError,
+  TraceUsageError,
+  type Trace,
+  type TraceOptions,
+} from '../trace/index.ts';
 import { PhaseClock, type PhaseHooks } from './phases.ts';
 
 export type { PhaseName } from './phases.ts';
@@ -53,7 +60,12 @@ export async function analyzeFile(file: string, options: AnalyzeFileOptions = {}
       trace = await clock.runAsync('trace', () => pending.run(model));
       clock.addPeak('trace', trace.timing?.peakRssBytes ?? 0);
     } catch (error) {
-      if (options.traceRequired || !(error instanceof TraceError || error instanceof TraceInputError))
+      // A usage error (an option naming no input of the model) is never a static fall-back.
+      if (
+        options.traceRequired ||
+        error instanceof TraceUsageError ||
+        !(error instanceof TraceError || error instanceof TraceInputError)
+      )
         throw error;
       traceError = error.message;
     }

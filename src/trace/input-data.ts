@@ -1,17 +1,30 @@
-// The values of each input, built in the worker from its InputPlan: seeded random floats, zeros, or a
-// .npy file's contents, as the typed arrays onnxruntime-node takes (float16 as Uint16Array bit patterns,
-// bool as one byte each).
+// The values of each input, built in the worker from its InputPlan: seeded random floats, zeros, the
+// values given with --value, or a file's contents (.npy or ONNX TensorProto .pb), as the typed arrays
+// onnxruntime-node takes (float16 as Uint16Array bit patterns, bool as one byte each).
 import type { InputPlan } from './input-plan.ts';
 import { readNpy, type NpyData } from './npy.ts';
+import { readTensorProtoFile } from './tensor-proto.ts';
 
 export type InputData = NpyData | Int8Array | Int16Array | string[];
 
 export function inputData(plan: InputPlan): InputData {
   if (plan.source.kind === 'npy') return readNpy(plan.source.path).data;
+  if (plan.source.kind === 'pb') return readTensorProtoFile(plan.source.path).data;
   const count = plan.shape.reduce((a, b) => a * b, 1);
   const data = zeros(plan.dtype, count);
   if (plan.source.kind === 'random') fillRandom(data, plan.dtype, plan.source.seed);
+  if (plan.source.kind === 'values') fillValues(data, plan.dtype, plan.source.values);
   return data;
+}
+
+/** --value texts (checked by input-plan.ts parseValue) into the typed array of their dtype. */
+function fillValues(data: InputData, dtype: string, values: string[]): void {
+  values.forEach((text, i) => {
+    if (Array.isArray(data)) data[i] = text;
+    else if (data instanceof BigInt64Array || data instanceof BigUint64Array) data[i] = BigInt(text);
+    else if (dtype === 'float16') data[i] = toHalfBits(Number(text));
+    else data[i] = Number(text);
+  });
 }
 
 function zeros(dtype: string, count: number): InputData {
@@ -63,8 +76,9 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-/** IEEE half bits of a value in [-1, 1): enough for synthesized inputs (no infinities or NaN needed). */
+/** IEEE half bits of a value, rounded to nearest (ties away from zero); past 65504 it is infinite. */
 export function toHalfBits(value: number): number {
+  if (Number.isNaN(value)) return 0x7e00;
   const sign = value < 0 || Object.is(value, -0) ? 0x8000 : 0;
   const abs = Math.abs(value);
   if (abs < 2 ** -24) return sign;

@@ -1,5 +1,6 @@
 // What a trace run can be told: the device, how to build inputs, and the limits of the worker process.
-// Also parsers for the CLI's `--input x=1x3x224x224`, `--dim batch=1` and `--input-file x=path.npy`.
+// Also parsers for the CLI's `--input x=1x3x224x224`, `--dim batch=1`, `--input-file x=path.npy` and
+// `--value sr=16000`.
 import { TraceInputError } from './errors.ts';
 
 export type TraceDevice = 'auto' | 'cpu' | 'cuda';
@@ -9,10 +10,22 @@ export interface TraceOptions {
   device?: TraceDevice;
   /** Full shapes by graph input name (`--input x=1x3x224x224`). */
   inputs?: Record<string, number[]>;
-  /** Sizes of symbolic dimensions by dim_param name (`--dim batch=1`). */
+  /**
+   * Sizes of symbolic dimensions by dim_param name (`--dim batch=1`). An unresolved leading dimension
+   * (axis 0, symbolic or unnamed) defaults to 1 and the trace says so; every other one must be given.
+   */
   dims?: Record<string, number>;
-  /** Real input values from .npy files, by graph input name (`--input-file x=path.npy`). */
+  /**
+   * Real input values from files, by graph input name (`--input-file x=path.npy`): NumPy .npy, or one
+   * serialized ONNX TensorProto (.pb, as ONNX's backend tests store their inputs).
+   */
   inputFiles?: Record<string, string>;
+  /**
+   * Values written out, by graph input name (`--value sr=16000`, `--value x=1,2,3`), as text: parsed by
+   * the input's dtype. The shape is the model's (or `inputs`'); a single unresolved dimension is sized
+   * by the number of values.
+   */
+  values?: Record<string, string[]>;
   /** Synthesized float inputs: seeded uniform values in [-1, 1) (default) or zeros. */
   floatFill?: 'random' | 'zeros';
   /** Seed of the synthesized float values (default 0). */
@@ -44,6 +57,14 @@ export function parseInputFileOption(text: string): [string, string] {
   const [name, value] = splitAssignment(text, '--input-file', 'x=path/to/x.npy');
   if (value === '') throw new TraceInputError(`--input-file ${text}: no file after '='`);
   return [name, value];
+}
+
+/** `sr=16000` → ['sr', ['16000']]; `x=1,2,3` or `x=[1, 2, 3]` → ['x', ['1', '2', '3']]. */
+export function parseValueOption(text: string): [string, string[]] {
+  const [name, value] = splitAssignment(text, '--value', 'sr=16000');
+  const list = value.replace(/^\[(.*)\]$/s, '$1').trim();
+  if (list === '') throw new TraceInputError(`--value ${text}: no value after '='`);
+  return [name, list.split(',').map((v) => v.trim())];
 }
 
 function splitAssignment(text: string, option: string, example: string): [string, string] {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
 import { onnxruntimeVersion, openSession, type OpenedSession } from './device.ts';
-import { TraceError } from './errors.ts';
+import { cleanOrtMessage, TraceError } from './errors.ts';
 import { inputData } from './input-data.ts';
 import type { InputPlan } from './input-plan.ts';
 import type { TraceDevice } from './options.ts';
@@ -20,6 +20,8 @@ export interface WorkerRequest {
   profileDir: string;
   device: TraceDevice;
   inputs: InputPlan[];
+  /** The inputs in words (input-plan.ts describeInputs), for the message of a failed run. */
+  inputsText?: string;
 }
 
 export interface WorkerResult {
@@ -40,7 +42,7 @@ export async function runTraced(request: WorkerRequest): Promise<WorkerResult> {
   const renamed = renameNodesForSession(request.modelPath);
   const renameMs = performance.now() - renameStarted;
   const explain = (error: unknown): string =>
-    describeTraceNames((error as Error).message ?? String(error), renamed.nodes);
+    describeTraceNames(cleanOrtMessage((error as Error).message ?? String(error)), renamed.nodes);
   const options: ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: 'disabled', // optimizations rename, fuse and drop nodes
     enableProfiling: true,
@@ -75,7 +77,11 @@ export async function runTraced(request: WorkerRequest): Promise<WorkerResult> {
   try {
     await session.run(feeds);
   } catch (error) {
-    throw new TraceError('onnxruntime', `onnxruntime failed while running the model: ${explain(error)}`);
+    const inputs = request.inputsText ? ` ${request.inputsText}` : '';
+    throw new TraceError(
+      'onnxruntime',
+      `onnxruntime failed while running the model: ${explain(error)}.${inputs}`,
+    );
   }
   const runMs = performance.now() - runStarted;
   session.endProfiling();

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { OnnxModel, OnnxNode, OnnxGraph } from '../onnx/model.ts';
 import { TraceError } from './errors.ts';
 import { inferFunctionCalls } from './function-calls.ts';
-import { planInputs } from './input-plan.ts';
+import { describeInputs, planInputs } from './input-plan.ts';
 import type { TraceOptions } from './options.ts';
 import type { WorkerRequest, WorkerResult } from './run-traced.ts';
 import type { Trace } from './trace.ts';
@@ -16,7 +16,9 @@ export const DEFAULT_TIMEOUT_MS = 120_000;
 /**
  * Runs the model once with onnxruntime-node (profiling on, graph optimizations and prepacking off) in a
  * worker process and returns what ran. Throws TraceInputError when the inputs cannot be built from the
- * model and the options, TraceError when the run fails (the worker is killed by then).
+ * model and the options (TraceUsageError when the options name no input or give values that do not
+ * fit), TraceError when the run fails (the worker is killed by then; a failed run's message lists the
+ * inputs and how to change them).
  */
 export async function traceModel(model: OnnxModel, options: TraceOptions = {}): Promise<Trace> {
   return startTrace(options).run(model);
@@ -119,22 +121,33 @@ async function runTrace(
   requestFile: string,
   worker: WorkerHandle,
 ): Promise<Trace> {
-  const inputs = planInputs(model, options);
+  const { inputs, notes } = planInputs(model, options);
   const device = options.device ?? 'auto';
+  const inputsText = describeInputs(inputs);
   const request: WorkerRequest = {
     modelPath: path.resolve(model.file.path),
     profileDir: path.dirname(requestFile),
     device,
     inputs,
+    inputsText,
   };
   writeFileSync(requestFile, JSON.stringify(request));
-  const result = (await worker.run(options.timeoutMs ?? DEFAULT_TIMEOUT_MS)) as WorkerResult;
+  let result: WorkerResult;
+  try {
+    result = (await worker.run(options.timeoutMs ?? DEFAULT_TIMEOUT_MS)) as WorkerResult;
+  } catch (error) {
+    // A crash may come from the inputs as well (an index out of range in a kernel that does not check).
+    if (error instanceof TraceError && error.kind === 'crash')
+      throw new TraceError(error.kind, `${error.message}. ${inputsText}`, error.pid);
+    throw error;
+  }
   checkJoin(model, result);
   inferFunctionCalls(model, result.nodes);
   return {
     device: result.device,
     onnxruntimeVersion: result.onnxruntimeVersion,
     inputs: inputs.map(({ name, dtype, shape, from }) => ({ name, dtype, shape, from })),
+    ...(notes.length > 0 ? { notes } : {}),
     nodes: result.nodes,
     fallbackNodes:
       result.device === 'cpu'

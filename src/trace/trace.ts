@@ -26,6 +26,11 @@ export interface Trace {
   device: string;
   onnxruntimeVersion: string;
   inputs: { name: string; dtype: string; shape: number[]; from: string }[];
+  /**
+   * What the reader should know about the inputs (a leading dimension set to 1, a scalar fed zeros);
+   * the analysis adds them to the report's notes.
+   */
+  notes?: string[];
   /** OnnxNode.id → what the run showed; nodes that did not run are absent. */
   nodes: Record<string, NodeRun>;
   /** Nodes that ran on the CPU although a GPU provider was asked for. */
