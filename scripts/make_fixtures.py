@@ -173,6 +173,9 @@ def reference_analysis(model):
         order.append(name)
 
     calls = defaultdict(set)  # call -> sources used at weight/qweight inputs
+    call_where = {}  # call -> the graph it runs in
+    # graph -> its control-flow nodes: (an If, whose two branches are alternatives?, the subgraphs' wheres)
+    tree = defaultdict(list)
     buffer_use = defaultdict(set)
     consumers = defaultdict(set)  # source -> {'live', 'dead', 'chain'}
     weightlike = set()  # sources that reached a weight/qweight input somewhere
@@ -233,10 +236,14 @@ def reference_analysis(model):
                                 weightlike.add(src)
                                 if live:
                                     calls[cid].add(src)
+                                    call_where[cid] = where
                     elif r == 'buffer' and live:
                         buffer_use[cid].add(src)
-            for k, g in enumerate(subs):
-                walk(g, f'{where}/{n.name or n.op_type}#{idx}.{k}', consts, live)
+            kids = [f'{where}/{n.name or n.op_type}#{idx}.{k}' for k in range(len(subs))]
+            if subs:
+                tree[where].append((n.op_type == 'If' and n.domain in ('', 'ai.onnx') and len(subs) == 2, kids))
+            for g, kid in zip(subs, kids):
+                walk(g, kid, consts, live)
 
     walk(model.graph, 'main', {}, True)
 
@@ -269,7 +276,30 @@ def reference_analysis(model):
             used_by[canon[s]].add(cid)
     declared = sum(numel(tensors[p]) for p in params if canon[p] == p)
     unique = sum(numel(tensors[p]) for p in used_by)
-    summary = sum(sum(numel(tensors[p]) for p in {canon[s] for s in srcs}) for srcs in calls.values())
+
+    # counting.md, "Control flow without a trace": along one execution path, sequential parts add and an If
+    # contributes one branch (the larger); a Loop or Scan body counts once.
+    def along_paths(where):
+        """(summary-style, {parameter: calls}) of the heaviest path through the graph `where`."""
+        summary, runs = 0, Counter()
+        for cid, w in call_where.items():
+            if w == where:
+                params = {canon[s] for s in calls[cid]}
+                summary += sum(numel(tensors[p]) for p in params)
+                runs.update(params)
+        for is_if, kids in tree[where]:
+            parts = [along_paths(k) for k in kids]
+            if is_if:
+                summary += max(part[0] for part in parts)
+                names = set().union(*(part[1] for part in parts))
+                runs.update({p: max(part[1][p] for part in parts) for p in names})
+            else:
+                for part in parts:
+                    summary += part[0]
+                    runs.update(part[1])
+        return summary, runs
+
+    summary, path_calls = along_paths('main')
     unused = {}
     for p in sorted(params):
         if canon[p] != p or p in used_by:
@@ -280,7 +310,7 @@ def reference_analysis(model):
         'declared': declared,
         'unique': unique,
         'summary': summary,
-        'shared': {p: len(c) for p, c in sorted(used_by.items()) if len(c) > 1},
+        'shared': {p: n for p, n in sorted(path_calls.items()) if n > 1},
         'unused': unused,
         'duplicates': dups,
         'callsUsing': {p: sorted(c) for p, c in sorted(used_by.items())},
@@ -740,14 +770,16 @@ def if_branches():
         'are initializers of the main graph that the branches reference from the outer scope.',
         'source': HAND_SOURCE,
         'graph': {
-            'declared': 24, 'unique': 24, 'summary': 24, 'shared': {}, 'unused': {}, 'duplicates': [],
+            'declared': 24, 'unique': 24, 'summary': 12, 'shared': {}, 'unused': {}, 'duplicates': [],
             'callsUsing': {'W_else': ['/else'], 'W_then': ['/then']},
             'trace': {
                 'cond=true': {'unique': 12, 'summary': 12, 'unused': {'W_else': 'not-executed'}},
                 'cond=false': {'unique': 12, 'summary': 12, 'unused': {'W_then': 'not-executed'}},
             },
-            'notes': ['Static analysis: both branches are possible, so both weights are used and the report must '
-                      'say the result is static. With a trace only the branch that ran counts.'],
+            'notes': ['Static analysis: both branches are possible, so both weights are used (unique 24) and the '
+                      'report must say the result is static; but a run takes one branch, so summary-style is the '
+                      'heavier branch (12) and each weight is conditional (used in one branch only). With a trace '
+                      'only the branch that ran counts.'],
         },
     }
     save('if-branches', model, expect)

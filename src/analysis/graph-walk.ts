@@ -1,6 +1,7 @@
 // One pass over the graph and its subgraphs: which tensors are constants, which nodes only transform
 // constants (and so pass a weight on), which compute nodes consume a weight at which input role, which
-// layer call each node belongs to, and which nodes are live (reach a graph output).
+// layer call each node belongs to, which nodes are live (reach a graph output), and the control-flow tree
+// (which subgraph hangs under which node, and whether it is an If's alternative or a body).
 import type { OnnxGraph, OnnxModel, OnnxNode, OnnxTensor } from '../onnx/model.ts';
 import { ModelReadError } from '../onnx/read-model.ts';
 import { inputRole, type InputRole } from './op-roles.ts';
@@ -37,9 +38,28 @@ export interface NodeFacts {
   call: { key: string; name: string };
 }
 
+/** A subgraph of a control-flow node: one node of the control-flow tree (the main graph is its root, ''). */
+export interface SubgraphFacts {
+  /** Its graph path: `<node id>/<attribute>` (the NodeFacts.graphPath of the nodes in it). */
+  path: string;
+  /** The graph path of the graph holding the node: '' for the main graph. */
+  parent: string;
+  nodeId: string;
+  /** The node's name, or `OpType#id` where it has none. */
+  nodeName: string;
+  attribute: string;
+  /**
+   * `branch`: one of the two alternatives of an If (`then_branch`, `else_branch`): a run takes one or the
+   * other. `body`: runs as part of its node whenever the node runs (Loop and Scan bodies, any other op's).
+   */
+  kind: 'branch' | 'body';
+}
+
 export interface GraphWalk {
   constants: Map<string, ConstantTensor>;
   nodes: NodeFacts[];
+  /** The subgraphs by path, parents before children (in node order). */
+  subgraphs: Map<string, SubgraphFacts>;
   uses: WeightUse[];
   /** Constant keys that some node (of any kind) consumes, directly or through a fold chain. */
   consumed: Set<string>;
@@ -77,6 +97,7 @@ export function walkModel(model: OnnxModel): GraphWalk {
   const walk: GraphWalk = {
     constants: new Map(),
     nodes: [],
+    subgraphs: new Map(),
     uses: [],
     consumed: new Set(),
     unknownOps: new Set(),
@@ -147,9 +168,32 @@ function walkGraph(
           walk.uses.push({ tensorKey: o.key, nodeId: node.id, role, quantized: o.quantized });
     });
     for (const output of node.outputs) if (output) scope.set(output, facts.folds ? dedupe(passedOn) : null);
-    for (const sub of node.subgraphs)
-      walkGraph(model, sub.graph, `${node.id}/${sub.attribute}`, scope, walk, budget);
+    const alternatives = isIf(node);
+    for (const sub of node.subgraphs) {
+      const path = `${node.id}/${sub.attribute}`;
+      walk.subgraphs.set(path, {
+        path,
+        parent: graphPath,
+        nodeId: node.id,
+        nodeName: node.name !== '' ? node.name : `${node.opType}#${node.id}`,
+        attribute: sub.attribute,
+        kind: alternatives ? 'branch' : 'body',
+      });
+      walkGraph(model, sub.graph, path, scope, walk, budget);
+    }
   }
+}
+
+/** An ONNX If with its two branches, of which a run takes exactly one. */
+function isIf(node: OnnxNode): boolean {
+  const attributes = node.subgraphs.map((s) => s.attribute).sort();
+  return (
+    node.opType === 'If' &&
+    node.domain === '' &&
+    attributes.length === 2 &&
+    attributes[0] === 'else_branch' &&
+    attributes[1] === 'then_branch'
+  );
 }
 
 function registerConstantNode(

@@ -87,10 +87,20 @@ export interface Parameter {
   dtype: string;
   shape: number[];
   numel: number;
-  /** Executed, live layer calls that use it. */
+  /**
+   * Executed, live layer calls that use it. Static (no trace): on the execution path that uses it most,
+   * taking one branch of each If (counting.md, "Control flow without a trace").
+   */
   calls: number;
   used: boolean;
   trainable: boolean | null;
+  /**
+   * Static reports only: used on some execution paths but not on all, only inside If branches, so a run
+   * may leave it unused. It still counts as used (unique). Absent otherwise, and in traced reports.
+   */
+  conditional?: true;
+  /** With `conditional`: the If branches that use it, `<If node>:<branch>`, nested ones joined by ` > `. */
+  branches?: string[];
 }
 
 export interface Buffer {
@@ -103,7 +113,9 @@ export interface Buffer {
 export interface SharedParameter {
   name: string;
   numel: number;
+  /** As Parameter.calls: static, on the path that uses it most (never both branches of one If). */
   calls: number;
+  /** The calls counted in `calls`. */
   callNames: string[];
   /** What it adds to summary-style: numel * (calls - 1). */
   extraInSummary: number;
