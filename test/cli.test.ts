@@ -149,16 +149,50 @@ test('analyze traces by default: output shapes of every call come from the run',
 });
 
 test('a trace that fails falls back to the static report, saying why, unless --trace asked for it', () => {
-  const model = fixture('trace/symbolic-dims.onnx');
+  const model = fixture('trace/unsupported-op.onnx');
   const fallback = cli('analyze', model);
   assert.equal(fallback.status, 0, fallback.stderr);
-  assert.match(fallback.stdout, /execution: static \(trace failed: .*symbolic dimension/);
+  assert.match(
+    fallback.stdout,
+    /execution: static \(trace failed: onnxruntime cannot load the model: .*NoSuchOp/,
+  );
   const required = cli('analyze', model, '--trace');
   assert.equal(required.status, 2);
-  assert.match(required.stderr, /^paramtrace: .*symbolic dimension '\w+': set it with --dim/);
+  assert.match(required.stderr, /^paramtrace: onnxruntime cannot load the model: .*NoSuchOp/m);
   const bad = cli('analyze', model, '--device', 'tpu');
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--device must be auto, cpu or cuda/);
+});
+
+test('trace options naming no input of the model are usage errors (exit 2), even without --trace', () => {
+  const model = fixture('trace/symbolic-dims.onnx');
+  for (const [option, value] of [
+    ['--value', 'sr=16000'],
+    ['--input-file', `sr=${fixture('trace/x-ones.npy')}`],
+    ['--input', 'sr=1x4'],
+  ]) {
+    const r = cli('analyze', model, option!, value!);
+    assert.equal(r.status, 2, `${option} ${value}: ${r.stderr}`);
+    assert.equal(r.stdout, '');
+    assert.match(
+      r.stderr,
+      new RegExp(`^paramtrace: ${option} sr: the model has no such input \\(its inputs: x\\)$`, 'm'),
+    );
+  }
+  const badValue = cli('analyze', model, '--value', 'x=1,2');
+  assert.equal(badValue.status, 2);
+  assert.match(
+    badValue.stderr,
+    /--value x: 2 value\(s\) cannot fill input 'x' of shape batchx4: its dimension 0 is sized by the number of values, which must then be a multiple of 4/,
+  );
+  const noValue = cli('analyze', model, '--value', 'x');
+  assert.equal(noValue.status, 2);
+  assert.match(noValue.stderr, /--value x: expected NAME=VALUE/);
+  // A leading symbolic dimension no longer stops the trace: a batch of one, said in a note.
+  const ok = cli('analyze', model);
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.match(ok.stdout, /execution: traced with onnxruntime/);
+  assert.match(ok.stdout, /^Note: Traced with a batch of one: .*'batch' of 'x'/m);
 });
 
 test('a branch chosen by a real input file: the other branch is not-executed', () => {
@@ -249,4 +283,93 @@ test('the npm package: bin/paramtrace.js runs the bundled lib/ (npm run build), 
   const refused = run('compare', bad, bad);
   assert.equal(refused.status, 2);
   assert.match(refused.stderr, /not a paramtrace report/);
+});
+
+test('a trace that fails says so on stderr and at the top of the report; a static report by choice says it in one line', () => {
+  const model = fixture('trace/unsupported-op.onnx');
+  const r = cli('analyze', model);
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(
+    lines[0]!,
+    /^paramtrace: warning: the trace of .*unsupported-op\.onnx failed \(.*NoSuchOp.*\): counts are static; pass --trace to make this an error, or fix the inputs with --input, --dim/,
+  );
+  // The warning comes before the table, with why and what to set.
+  assert.match(
+    r.stdout,
+    /^WARNING: the trace failed, so these counts are static, not what a run executes\.\n {2}Why: .*NoSuchOp/,
+  );
+  assert.match(r.stdout, /^ {2}To trace: .*--trace makes a failed trace an error/m);
+  assert.ok(r.stdout.indexOf('WARNING') < r.stdout.indexOf('Layer (call)'));
+  // --json: stdout is the report, stderr still warns.
+  const json = cli('analyze', model, '--json');
+  assert.equal(parseReport(json.stdout, 'stdout').trace.mode, 'failed');
+  assert.match(json.stderr, /^paramtrace: warning: the trace of .* failed/);
+  // Static by choice: a note, not a warning; traced: neither.
+  const noTrace = cli('analyze', model, '--no-trace');
+  assert.equal(noTrace.stderr, '');
+  assert.match(noTrace.stdout, /^Static analysis, not traced: .*\n-{10,}\n/);
+  const traced = cli('analyze', fixture('seed-case-2.onnx'));
+  assert.equal(traced.stderr, '');
+  assert.match(traced.stdout, /^-{10,}\nLayer \(call\)/);
+});
+
+test('compare: the side whose trace failed is named on stderr and in a warning right after the verdict', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'paramtrace-cli-failed-'));
+  const head = fixture('trace/unsupported-op.onnx');
+  const r = cli('compare', fixture('seed-case-1.onnx'), head);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /^paramtrace: warning: the trace of .*unsupported-op\.onnx failed/);
+  assert.doesNotMatch(r.stderr, /seed-case-1/);
+  const lines = r.stdout.split('\n');
+  assert.match(lines[1]!, /^### paramtrace: /);
+  assert.equal(lines[3], '> [!WARNING]');
+  assert.match(
+    lines[4]!,
+    /^> The trace failed for \*\*head\*\* \(.*NoSuchOp.*\), so the counts and findings of head are static: .*<code>trace: required<\/code> in the action \(<code>--trace<\/code> in the CLI\)/,
+  );
+  // A report file whose trace failed: its counts are static too.
+  const report = path.join(dir, 'head.json');
+  writeFileSync(report, cli('analyze', head, '--json').stdout);
+  const fromReport = cli('compare', fixture('seed-case-1.onnx'), report, '--no-trace');
+  assert.equal(fromReport.status, 0, fromReport.stderr);
+  assert.match(
+    fromReport.stderr,
+    /^paramtrace: warning: the report .*head\.json is static: its trace failed \(.*NoSuchOp/,
+  );
+  assert.match(fromReport.stdout, /^> \[!WARNING\]$/m);
+});
+
+test('analyze --depth N sums calls below depth N into their module; --all-nodes shows every call', async () => {
+  const { inlinedModel } = await import('./support/inlined-model.ts');
+  const { encode } = await import('./fuzz/proto.ts');
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'paramtrace-cli-depth-')), 'inlined.onnx');
+  writeFileSync(file, encode(inlinedModel()));
+  const byDefault = cli('analyze', file, '--no-trace');
+  assert.equal(byDefault.status, 0, byDefault.stderr);
+  assert.match(byDefault.stdout, /^encoder\.0\.reparam_conv \(then\)\s+MatMul\+Add\s+-\s+20$/m);
+  assert.match(byDefault.stdout, /^decoder\.out \(then\)\s+MatMul\+Add\s+-\s+5$/m);
+  assert.doesNotMatch(byDefault.stdout, /activation|Sigmoid/);
+  assert.match(
+    byDefault.stdout,
+    /^… 7 layer calls without parameters not shown; --all-nodes shows every layer call$/m,
+  );
+  const depth1 = cli('analyze', file, '--no-trace', '--depth', '1');
+  assert.match(depth1.stdout, /^encoder \(then\)\s+MatMul\+Add \(4 calls\)\s+-\s+80$/m);
+  assert.match(depth1.stdout, /^decoder \(then\)\s+MatMul\+Add \(2 calls\)\s+-\s+25$/m);
+  assert.match(depth1.stdout, /6 calls below depth 1 summed into their modules \(--depth N\)/);
+  const all = cli('analyze', file, '--no-trace', '--all-nodes');
+  assert.match(all.stdout, /^encoder\.0\.activation \(then\)\s+Relu\s+-\s+0$/m);
+  assert.match(all.stdout, /^\/Sigmoid \(then\)\s+Sigmoid/m);
+  assert.doesNotMatch(all.stdout, /not shown/);
+  for (const bad of [
+    ['--depth', '0'],
+    ['--depth', 'two'],
+    ['--depth', '2', '--all-nodes'],
+  ]) {
+    const r = cli('analyze', file, '--no-trace', ...bad);
+    assert.equal(r.status, 2, bad.join(' '));
+    assert.match(r.stderr, /--depth/);
+  }
 });

@@ -108,7 +108,14 @@ function assertInert(body: string, marker: string | null): void {
   assert.doesNotMatch(rest, /<!--|-->/);
   for (const tag of rest.match(/<[^<>]*>/g) ?? [])
     assert.ok(ALLOWED_TAGS.has(tag), `tag ${tag} in the output`);
-  assert.doesNotMatch(rest.replace(/<\/?(code|details|summary|sub)>/g, ''), /[<>]/, 'a bare < or >');
+  // The only quote is paramtrace's own warning (a failed trace): its two lines, whatever the error says.
+  for (const quoted of rest.split('\n').filter((l) => l.startsWith('>')))
+    assert.match(quoted, /^> (\[!WARNING\]$|The trace failed for \*\*(head|base)\*\* )/, quoted.slice(0, 80));
+  assert.doesNotMatch(
+    rest.replace(/^> /gm, '').replace(/<\/?(code|details|summary|sub)>/g, ''),
+    /[<>]/,
+    'a bare < or >',
+  );
   // Inside <code>: nothing that ends it or acts in it.
   for (const [, inner] of rest.matchAll(/<code>(.*?)<\/code>/g)) {
     assert.doesNotMatch(inner!, /[<>`|\n\r]/, `code span ${inner!.slice(0, 80)}`);
@@ -187,6 +194,34 @@ describe('hostile names through the whole pipeline', () => {
       '<!-- paramtrace:comment-key=default -->',
     );
     assertInert(renderSummary(forged, head), null);
+  });
+
+  test('a trace that failed: the warning after the verdict and the static marks keep hostile errors inert', () => {
+    const failed = (error: string): Report['trace'] => ({ mode: 'failed', error, note: 'x' });
+    const failedHead: Report = { ...head, trace: failed(HOSTILE.join(' ')) };
+    const failedBase: Report = { ...emptyBase(head), trace: failed(HOSTILE.slice(3).join(' ')) };
+    const comparison = compare(failedBase, failedHead, { failOnNewShared: true });
+    assert.equal(comparison.head.traceMode, 'failed');
+    const comment = renderComment(comparison, { commentKey: 'default', headReport: failedHead });
+    const lines = comment.split('\n');
+    assert.match(lines[1]!, /^### paramtrace: ❌ fail/);
+    assert.deepEqual(lines.slice(2, 4), ['', '> [!WARNING]']);
+    assert.match(
+      lines[4]!,
+      /^> The trace failed for \*\*head\*\* \(&lt;img src=x onerror=alert\(1\)&gt;.*and for \*\*base\*\*/,
+    );
+    assert.match(comment, /\| static† \|/);
+    assertInert(comment, '<!-- paramtrace:comment-key=default -->');
+    assertInert(renderSummary(comparison, failedHead), null);
+    // From an artifact: a hostile error, and unused findings that only the fall-back saw.
+    const forged = {
+      ...comparison,
+      head: { ...comparison.head, traceError: HOSTILE.join('\n') },
+      newUnused: HOSTILE.map((h) => ({ name: h, numel: 1, reason: 'not-executed' as const, detail: h })),
+    };
+    const forgedComment = renderComment(forged, { commentKey: 'default', headReport: failedHead });
+    assert.match(forgedComment, /\| Reason +\| Seen +\|/);
+    assertInert(forgedComment, '<!-- paramtrace:comment-key=default -->');
   });
 });
 

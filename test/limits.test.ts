@@ -58,7 +58,7 @@ describe('a real model of 100,000 layers', () => {
     const comment = renderComment(comparison, { commentKey: 'big', headReport: head });
     checkComment(comment, 'big', /^### paramtrace: ❌ fail: unique parameters grew/);
     assert.match(comment, /…and [\d,]+ more/);
-    assert.match(comment, /more layer calls in the job summary and the report file/);
+    assert.match(comment, /more rows in the job summary and the report file/);
   });
 
   test('its job summary stays under 1 MiB, with more of the detail than the comment', () => {

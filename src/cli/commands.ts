@@ -11,6 +11,7 @@ import {
   parseDimOption,
   parseInputFileOption,
   parseInputShapeOption,
+  parseValueOption,
   TraceError,
   TraceInputError,
   type TraceOptions,
@@ -21,22 +22,27 @@ import { compare, parseCount, parseGrowth } from '../compare/compare.ts';
 import type { Thresholds } from '../compare/comparison.ts';
 import type { Report } from '../report/report.ts';
 import { ReportError } from '../report/report-error.ts';
+import { clip, escapeControls } from '../report/clip.ts';
 import { TOOL_VERSION } from '../version.ts';
 
 const USAGE = `Usage:
-  paramtrace analyze MODEL.onnx [--json] [--output FILE] [trace options]
+  paramtrace analyze MODEL.onnx [--json] [--output FILE] [--depth N | --all-nodes] [trace options]
       Runs the model once with onnxruntime to see which layer calls execute, then prints a
       torchsummary-like table of the layer calls and the declared, unique and summary-style
       parameter counts, shared and unused parameters.
       --json          print the report object (paramtrace's JSON format) instead of the table
       --output FILE   also write the JSON report to FILE
+      --depth N       the table's rows: layer calls with parameters, those deeper than N module
+                      levels summed into their module at depth N (default 3, as torchinfo)
+      --all-nodes     the table's rows: every layer call, none summed or left out
   Trace options (analyze and compare):
       --no-trace              static analysis: do not run the model
       --trace                 require the trace: exit 2 if it fails (default: fall back to static, saying why)
       --device auto|cpu|cuda  where to run (default auto: CUDA when its provider loads, else CPU)
       --input NAME=1x3x224x224   shape of an input (resolves symbolic dimensions)
-      --dim NAME=N            value of a symbolic dimension, e.g. --dim batch=1
-      --input-file NAME=FILE.npy real values for an input (models whose control flow depends on them)
+      --dim NAME=N            value of a symbolic dimension, e.g. --dim seq=128 (a leading one defaults to 1)
+      --value NAME=V[,V...]   values of a scalar or small input, e.g. --value sr=16000 (dtype from the model)
+      --input-file NAME=FILE  real values for an input from a .npy or ONNX TensorProto .pb file
       --trace-timeout SECONDS time limit for the run (default 120)
   paramtrace compare BASE HEAD [--json] [--max-growth 5%|N] [--max-params N] [--metric unique|declared|summary]
                      [--fail-on-new-shared] [--fail-on-new-unused] [--comment-key KEY]
@@ -70,6 +76,7 @@ const TRACE_OPTIONS = {
   input: { type: 'string', multiple: true },
   dim: { type: 'string', multiple: true },
   'input-file': { type: 'string', multiple: true },
+  value: { type: 'string', multiple: true },
   'trace-timeout': { type: 'string' },
 } satisfies ParseArgsOptionsConfig;
 
@@ -96,6 +103,7 @@ function traceOptions(values: Record<string, unknown>): {
         inputFiles: Object.fromEntries(
           ((values['input-file'] as string[] | undefined) ?? []).map(parseInputFileOption),
         ),
+        values: Object.fromEntries(((values.value as string[] | undefined) ?? []).map(parseValueOption)),
         ...(timeout !== undefined ? { timeoutMs: Number(timeout) * 1000 } : {}),
       },
       traceRequired: Boolean(values.trace) || device === 'cuda',
@@ -109,17 +117,48 @@ async function analyzeCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, {
     json: { type: 'boolean', default: false },
     output: { type: 'string' },
+    depth: { type: 'string' },
+    'all-nodes': { type: 'boolean', default: false },
     ...TRACE_OPTIONS,
   });
   if (positionals.length !== 1) throw new UsageError('analyze takes exactly one model file');
+  const depth = values.depth as string | undefined;
+  if (depth !== undefined && !/^[1-9]\d{0,5}$/.test(depth))
+    throw new UsageError(`--depth must be a whole number of module levels from 1, not '${depth}'`);
+  if (depth !== undefined && values['all-nodes'])
+    throw new UsageError('--depth and --all-nodes contradict each other: --all-nodes sums nothing');
   const report = await analyzeFile(positionals[0]!, {
     ...traceOptions(values),
     ...progress(positionals[0]!),
   });
+  warnIfTraceFailed(report, positionals[0]!);
   const json = `${JSON.stringify(report, null, 2)}\n`;
   if (typeof values.output === 'string') writeFileSync(values.output, json);
-  process.stdout.write(values.json ? json : renderText(report));
+  process.stdout.write(
+    values.json
+      ? json
+      : renderText(report, {
+          depth: depth === undefined ? undefined : Number(depth),
+          allNodes: values['all-nodes'] as boolean,
+        }),
+  );
   return 0;
+}
+
+/**
+ * A trace that failed fell back to static counts, which look like traced ones: one line on stderr says so
+ * (the report says it too, at its top), whatever stdout is (a table, JSON, a comment).
+ */
+function warnIfTraceFailed(report: Report, file: string, fromReport = false): void {
+  if (report.trace.mode !== 'failed') return;
+  clearProgress();
+  const why = escapeControls(clip(report.trace.error.replace(/\s+/g, ' '), 500));
+  const name = escapeControls(file);
+  process.stderr.write(
+    fromReport
+      ? `paramtrace: warning: the report ${name} is static: its trace failed (${why}); rerun paramtrace analyze on the model with --trace to make that an error, or fix the inputs with --input, --dim, --value or --input-file\n`
+      : `paramtrace: warning: the trace of ${name} failed (${why}): counts are static; pass --trace to make this an error, or fix the inputs with --input, --dim, --value or --input-file\n`,
+  );
 }
 
 async function compareCommand(args: string[]): Promise<number> {
@@ -162,7 +201,11 @@ async function compareCommand(args: string[]): Promise<number> {
 
 /** An ONNX file is analyzed; a .json file is read as a report (checked: it is untrusted input). */
 async function loadReport(file: string, options: AnalyzeFileOptions): Promise<Report> {
-  if (!file.endsWith('.json')) return analyzeFile(file, { ...options, ...progress(file) });
+  if (!file.endsWith('.json')) {
+    const report = await analyzeFile(file, { ...options, ...progress(file) });
+    warnIfTraceFailed(report, file);
+    return report;
+  }
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -171,7 +214,9 @@ async function loadReport(file: string, options: AnalyzeFileOptions): Promise<Re
   }
   // Loaded only here: the generated validator is the largest module, and analyze never needs it.
   const { parseReport } = await import('../report/validate.ts');
-  return parseReport(text, file);
+  const report = parseReport(text, file);
+  warnIfTraceFailed(report, file, true);
+  return report;
 }
 
 const PHASE_WORDS: Record<PhaseName, string> = {

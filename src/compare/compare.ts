@@ -71,7 +71,14 @@ export function compare(base: Report, head: Report, thresholds: Thresholds = {})
 }
 
 function header(r: Report): Comparison['base'] {
-  return { file: r.model.file, source: r.source, trace: traceLine(r), counts: r.counts };
+  return {
+    file: r.model.file,
+    source: r.source,
+    trace: traceLine(r),
+    traceMode: r.trace.mode,
+    traceError: r.trace.mode === 'failed' ? r.trace.error : null,
+    counts: r.counts,
+  };
 }
 
 function delta(base: number | null, head: number | null): Delta {

@@ -86,6 +86,11 @@ export interface Comparison {
 export interface ReportHeader {
   file: string;
   source: Report['source'];
+  /** How execution was decided, in words (`traced with onnxruntime 1.30.0 on cpu`, `static (trace failed: ...)`). */
   trace: string;
+  /** The same as data: `failed` is a static fall-back after a trace that failed, `static` is static by choice. */
+  traceMode: Report['trace']['mode'];
+  /** Why the trace failed (traceMode `failed`); null otherwise. */
+  traceError: string | null;
   counts: Counts;
 }

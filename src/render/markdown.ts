@@ -4,10 +4,18 @@
 // goes through escape.ts.
 import { markdownTable } from 'markdown-table';
 import type { Comparison, CountName } from '../compare/comparison.ts';
-import type { Report } from '../report/report.ts';
+import type { Report, UnusedParameter } from '../report/report.ts';
 import { code, escapeLine, escapeText } from './escape.ts';
 import { formatCount, formatMegabytes, formatPercent, formatSigned } from './format.ts';
 import type { Dim } from '../report/report.ts';
+import {
+  layerRows,
+  markText,
+  rowName,
+  rowType,
+  type LayerRowOptions,
+  type LayerTable,
+} from './layer-rows.ts';
 
 /** GitHub rejects issue comments longer than this (characters). */
 export const COMMENT_LIMIT = 65_536;
@@ -21,6 +29,8 @@ export interface CommentOptions {
   footer?: string;
   /** The head report, for the per-layer detail. */
   headReport?: Report;
+  /** Which layer calls the layer table shows (by default those with parameters, to depth 3). */
+  layers?: LayerRowOptions;
 }
 
 export function commentMarker(key: string): string {
@@ -100,6 +110,53 @@ const COUNT_ROWS: [CountName, string][] = [
   ['buffers', 'Buffers'],
 ];
 
+/** The marker of a finding that only the static fall-back saw (the head's trace failed). */
+const STATIC_MARK = 'static†';
+const STATIC_MEANS =
+  'every node that reaches a graph output counts as executed, each Loop body once, and which If branch runs is not known';
+
+/**
+ * Right after the verdict: a trace that failed on either side made that side's counts static, though the
+ * comment reads as traced. Which side, why (untrusted: escaped), and what to set. Nothing when both were
+ * traced, or are static by choice (`trace: false`; the footer says so).
+ */
+function traceWarning(c: Comparison): string[] {
+  const failed = (['head', 'base'] as const).filter((side) => c[side].traceMode === 'failed');
+  if (failed.length === 0) return [];
+  const why = (side: 'head' | 'base'): string => escapeLine(c[side].traceError ?? 'no reason given', 300);
+  const sides =
+    failed.length === 2 && c.head.traceError === c.base.traceError
+      ? `**head** and **base** (${why('head')})`
+      : failed.map((side) => `**${side}** (${why(side)})`).join(' and for ');
+  const which = failed.length === 2 ? 'both head and base' : `${failed[0]}`;
+  return [
+    '> [!WARNING]',
+    `> The trace failed for ${sides}, so the counts and findings of ${which} are static: ${STATIC_MEANS}. Set <code>trace: required</code> in the action (<code>--trace</code> in the CLI) to fail instead, and give the inputs the model needs with <code>input-shapes</code>, <code>input-dims</code>, <code>input-values</code> or <code>input-files</code> (<code>--input</code>, <code>--dim</code>, <code>--value</code>, <code>--input-file</code>).`,
+    '',
+  ];
+}
+
+/** The layer table's title: what its rows are. */
+function layerSummary(table: LayerTable): string {
+  if (table.depth === null) return 'Every layer call of head';
+  return `Layer calls of head with parameters, by module to depth ${table.depth}`;
+}
+
+/** The line under the layer table: the calls left out or summed (the report file has every call). */
+function leftOut(table: LayerTable): string | undefined {
+  const parts: string[] = [];
+  if (table.hiddenCalls > 0)
+    parts.push(
+      `${formatCount(table.hiddenCalls)} layer call${table.hiddenCalls === 1 ? '' : 's'} without parameters not shown`,
+    );
+  if (table.summedCalls > 0)
+    parts.push(
+      `${formatCount(table.summedCalls)} call${table.summedCalls === 1 ? '' : 's'} below depth ${table.depth} summed into ${table.summedCalls === 1 ? 'its module' : 'their modules'}`,
+    );
+  if (parts.length === 0) return undefined;
+  return `…${parts.join('; ')}: the report file lists every layer call (<code>paramtrace analyze --all-nodes</code> shows them).`;
+}
+
 /** `commentKey: null`: no marker line (the job summary). */
 type RenderOptions = Omit<CommentOptions, 'commentKey'> & { commentKey: string | null };
 
@@ -109,6 +166,7 @@ function render(c: Comparison, options: RenderOptions, rows: number, minimal = f
     // The verdict names parameters (new shared, new unused) and may come from an artifact: escaped too.
     `### paramtrace: ${escapeLine(c.verdict.headline, 500)}`,
     '',
+    ...traceWarning(c),
   ];
   const failures = c.verdict.failures.length > 1 ? c.verdict.failures : [];
   for (const f of failures.slice(0, LISTED)) out.push(`- ${escapeLine(f, 500)}`);
@@ -142,6 +200,12 @@ function render(c: Comparison, options: RenderOptions, rows: number, minimal = f
     '',
   );
 
+  // Findings that depend on what runs (shared, not-executed), in a head whose trace failed, come from the
+  // static fall-back: marked, with a legend. Not-exported, orphan and dead are read from the graph either way.
+  const staticHead = c.head.traceMode === 'failed';
+  const staticUnused = (u: UnusedParameter): boolean => staticHead && u.reason === 'not-executed';
+  const markShared = staticHead && c.newShared.length > 0;
+  const markUnused = c.newUnused.slice(0, Math.max(rows, LISTED)).some(staticUnused);
   if (c.newShared.length > 0) {
     out.push(
       '**New shared parameters** (used by more than one layer call; summary-style counts them once per call):',
@@ -150,7 +214,7 @@ function render(c: Comparison, options: RenderOptions, rows: number, minimal = f
     out.push(
       markdownTable(
         [
-          ['Parameter', 'Size', 'Calls', 'Used by'],
+          ['Parameter', 'Size', 'Calls', 'Used by', ...(markShared ? ['Seen'] : [])],
           ...c.newShared.slice(0, Math.max(rows, LISTED)).map((s) => [
             code(s.name),
             formatCount(s.numel),
@@ -159,9 +223,10 @@ function render(c: Comparison, options: RenderOptions, rows: number, minimal = f
               .slice(0, 5)
               .map((n) => code(n, 80))
               .join(', ') + more(s.callNames.length, 5),
+            ...(markShared ? [STATIC_MARK] : []),
           ]),
         ],
-        { align: ['l', 'r', 'r', 'l'] },
+        { align: ['l', 'r', 'r', 'l', ...(markShared ? ['l'] : [])] },
       ),
       '',
     );
@@ -173,22 +238,28 @@ function render(c: Comparison, options: RenderOptions, rows: number, minimal = f
     out.push(
       markdownTable(
         [
-          ['Parameter', 'Size', 'Reason'],
+          ['Parameter', 'Size', 'Reason', ...(markUnused ? ['Seen'] : [])],
           ...c.newUnused
             .slice(0, Math.max(rows, LISTED))
             .map((u) => [
               code(u.name),
               formatCount(u.numel),
               `${escapeText(u.reason, 40)}: ${escapeText(u.detail)}`,
+              ...(markUnused ? [staticUnused(u) ? STATIC_MARK : ''] : []),
             ]),
         ],
-        { align: ['l', 'r', 'l'] },
+        { align: ['l', 'r', 'l', ...(markUnused ? ['l'] : [])] },
       ),
       '',
     );
     if (c.newUnused.length > Math.max(rows, LISTED))
       out.push(`…and ${formatCount(c.newUnused.length - Math.max(rows, LISTED))} more.`, '');
   }
+  if (markShared || markUnused)
+    out.push(
+      `${STATIC_MARK}: seen only by the static fall-back, as the trace of head failed (${STATIC_MEANS}); a trace may not confirm it.`,
+      '',
+    );
   if (c.newDuplicates.length > 0) {
     const shown = c.newDuplicates.slice(0, LISTED);
     out.push(
@@ -264,34 +335,38 @@ function render(c: Comparison, options: RenderOptions, rows: number, minimal = f
       );
       if (c.modules.length > rows) out.push(`…and ${formatCount(c.modules.length - rows)} more modules.`, '');
     }
-    if (options.headReport && options.headReport.layers.length > 0) {
-      const layers = options.headReport.layers;
-      out.push('<details><summary>Every layer call of head</summary>', '');
-      out.push(
-        markdownTable(
-          [
-            ['Layer (call)', 'Type', 'Output shape', 'Param #', ''],
-            ...layers
-              .slice(0, rows)
-              .map((l) => [
-                code(l.executions > 1 ? `${l.name} (x${l.executions})` : l.name, 120),
-                code(l.type, 60),
-                l.outputShapes
-                  ? l.outputShapes.slice(0, 8).map(shapeText).join(' ') +
-                    (l.outputShapes.length > 8 ? ' …' : '')
-                  : '-',
-                formatCount(l.params),
-                l.live ? '' : 'dead',
-              ]),
-          ],
-          { align: ['l', 'l', 'l', 'r', 'l'] },
-        ),
-      );
+    const table = options.headReport ? layerRows(options.headReport, options.layers) : undefined;
+    if (table && table.rows.length + table.hiddenCalls > 0) {
+      const layers = table.rows;
+      out.push(`<details><summary>${layerSummary(table)}</summary>`, '');
+      if (layers.length > 0)
+        out.push(
+          markdownTable(
+            [
+              ['Layer (call)', 'Type', 'Output shape', 'Param #', ''],
+              ...layers
+                .slice(0, rows)
+                .map((l) => [
+                  code(rowName(l), 120),
+                  code(rowType(l), 60),
+                  l.outputShapes
+                    ? l.outputShapes.slice(0, 8).map(shapeText).join(' ') +
+                      (l.outputShapes.length > 8 ? ' …' : '')
+                    : '-',
+                  formatCount(l.params),
+                  escapeLine(markText(l.mark), 40),
+                ]),
+            ],
+            { align: ['l', 'l', 'l', 'r', 'l'] },
+          ),
+        );
       if (layers.length > rows)
         out.push(
           '',
-          `…${formatCount(layers.length - rows)} more layer calls in the job summary and the report file.`,
+          `…${formatCount(layers.length - rows)} more rows in the job summary and the report file.`,
         );
+      const left = leftOut(table);
+      if (left) out.push('', left);
       out.push('', '</details>', '');
     }
   } else {

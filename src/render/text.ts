@@ -1,37 +1,32 @@
-// The terminal view of one report: a torchsummary-like table, one row per layer call, and a totals block
-// that explains where the three counts part ways.
+// The terminal view of one report: how execution was decided when it was not traced, a torchsummary-like
+// table (by default the layer calls that hold parameters, summed into their module at a depth, as
+// torchinfo; every call with allNodes: layer-rows.ts), and a totals block that explains where the three
+// counts part ways.
 import type { Report } from '../report/report.ts';
 import { formatCompact, formatCount, formatMegabytes, formatShape } from './format.ts';
 import { clip, escapeControls } from '../report/clip.ts';
+import {
+  layerRows,
+  markText,
+  rowName,
+  rowType,
+  type LayerRowOptions,
+  type LayerTable,
+} from './layer-rows.ts';
 
-const MARK_SHARED = 'shared';
-const MARK_UNUSED = 'unused';
+export interface TextOptions extends LayerRowOptions {
+  width?: number;
+}
 
-export function renderText(report: Report, options: { width?: number } = {}): string {
-  const sharedNames = new Set(report.shared.map((s) => s.name));
-  const rows: string[][] = report.layers.map((layer) => [
-    layer.executions > 1 ? `${layer.name} (x${layer.executions})` : layer.name,
-    layer.type,
-    layer.outputShapes ? layer.outputShapes.map(formatShape).join(' ') : '-',
-    formatCount(layer.params),
-    !layer.live
-      ? `${MARK_UNUSED} (dead)`
-      : layer.executions === 0
-        ? `${MARK_UNUSED} (not executed)`
-        : layer.parameters.some((p) => sharedNames.has(p))
-          ? MARK_SHARED
-          : '',
+export function renderText(report: Report, options: TextOptions = {}): string {
+  const table = layerRows(report, options);
+  const rows: string[][] = table.rows.map((row) => [
+    rowName(row),
+    rowType(row),
+    row.outputShapes ? row.outputShapes.map(formatShape).join(' ') : '-',
+    formatCount(row.params),
+    markText(row.mark),
   ]);
-  // Parameters that no layer call shows (not exported, orphan): one row each, so the table adds up.
-  for (const u of report.unused.filter((x) => x.reason === 'not-exported' || x.reason === 'orphan')) {
-    rows.push([
-      u.name,
-      u.reason === 'not-exported' ? '(never called)' : '(no consumer)',
-      '-',
-      formatCount(u.numel),
-      `${MARK_UNUSED} (${u.reason})`,
-    ]);
-  }
   // Names come from the model: one line each, of a width a terminal can show (a 4096-character name,
   // the most a report holds, padded into every row of a 3,000-row table would need tens of megabytes).
   for (const row of rows) for (let i = 0; i < row.length; i++) row[i] = cell(row[i]!);
@@ -45,12 +40,15 @@ export function renderText(report: Report, options: { width?: number } = {}): st
       .trimEnd();
   const width = Math.max(options.width ?? 0, line(header).length, 64);
   const out: string[] = [
+    ...traceWarning(report),
     '-'.repeat(width),
     line(header),
     '='.repeat(width),
     ...rows.map(line),
-    '='.repeat(width),
   ];
+  const left = leftOut(table);
+  if (left) out.push(left);
+  out.push('='.repeat(width));
 
   const c = report.counts;
   const totals: [string, string][] = [
@@ -91,17 +89,63 @@ export function renderText(report: Report, options: { width?: number } = {}): st
   return `${out.join('\n').split('\n').map(escapeControls).join('\n')}\n`;
 }
 
+/**
+ * What the top of the report says about how execution was decided: a warning when the trace failed (the
+ * counts below look traced but are not), one line when the report is static by choice, nothing when traced.
+ */
+function traceWarning(report: Report): string[] {
+  const t = report.trace;
+  if (t.mode === 'onnxruntime') return [];
+  if (t.mode === 'static') return [`Static analysis, ${escapeControls(t.note)}`];
+  return [
+    'WARNING: the trace failed, so these counts are static, not what a run executes.',
+    `  Why: ${escapeControls(clip(t.error, 1000))}`,
+    `  Static: ${STATIC_COUNTS}; declared is not affected.`,
+    `  To trace: ${CLI_FIX}; --trace makes a failed trace an error (exit 2; in the action: trace: required).`,
+  ];
+}
+
+/** Which counts a static analysis decides from the graph, and how (true of every static report). */
+const STATIC_COUNTS =
+  'unique, summary-style, executions, output shapes, shared and not-executed are decided from the graph, not from a run: every node that reaches a graph output counts as executed, each Loop body once, and which If branch runs is not known';
+
+/** What makes a trace run, in CLI options. */
+const CLI_FIX =
+  'give the inputs it needs (--input NAME=1x3x224x224, --dim NAME=N, --value NAME=V, --input-file NAME=FILE.npy) or more time (--trace-timeout SECONDS)';
+
+/** The line under the rows that says which calls the table leaves out or sums, and how to see them. */
+function leftOut(table: LayerTable): string | undefined {
+  const parts: string[] = [];
+  if (table.hiddenCalls > 0)
+    parts.push(
+      `${formatCount(table.hiddenCalls)} layer call${table.hiddenCalls === 1 ? '' : 's'} without parameters not shown`,
+    );
+  if (table.summedCalls > 0)
+    parts.push(
+      `${formatCount(table.summedCalls)} call${table.summedCalls === 1 ? '' : 's'} below depth ${table.depth} summed into ${table.summedCalls === 1 ? 'its module' : 'their modules'} (--depth N)`,
+    );
+  if (parts.length === 0) return undefined;
+  return `… ${parts.join('; ')}; --all-nodes shows every layer call`;
+}
+
 function cell(text: string): string {
   return clip(escapeControls(text), 160);
 }
 
 function sharingLine(report: Report): string {
   const gap = report.counts.summary - report.counts.unique;
-  if (report.shared.length === 0 && gap === 0)
-    return 'Summary-style - unique = 0: no parameter is used by more than one call.';
   const named = report.shared.map((s) => `${s.name} (${formatCount(s.numel)} x ${s.calls} calls)`);
   const merged = report.valueMerged.map((v) => `${v.name} (value-merged, ${v.callNames.length} calls)`);
-  return `Summary-style - unique = ${formatCount(gap)} (${formatCompact(gap)}), counted more than once: ${[...named, ...merged].join(', ')}`;
+  // Statically, summary-style follows one branch of each If, so it can fall below unique.
+  const conditional = report.parameters.filter((p) => p.conditional);
+  const branches =
+    conditional.length > 0
+      ? `; ${formatCount(conditional.reduce((n, p) => n + p.numel, 0))} params are used only in some If branches, and summary-style counts one branch of each If`
+      : '';
+  const counted = `Summary-style - unique = ${formatCount(gap)}${gap === 0 ? '' : ` (${formatCompact(gap)})`}`;
+  if (named.length === 0 && merged.length === 0)
+    return `${counted}: no parameter is used by more than one call${branches}.`;
+  return `${counted}, counted more than once: ${[...named, ...merged].join(', ')}${branches}`;
 }
 
 function unusedLine(report: Report): string {

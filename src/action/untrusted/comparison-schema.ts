@@ -6,6 +6,7 @@ import {
   type Comparison,
   type CountName,
   type Delta,
+  type ReportHeader,
   type Thresholds,
   type Verdict,
 } from '../../compare/comparison.ts';
@@ -56,7 +57,25 @@ const delta: Validator<Delta> = obj({
   percent: nullable(num()),
 });
 
-const header = obj({ file: name, source: lit('manifest', 'graph'), trace: text, counts });
+const headerFields = obj(
+  { file: name, source: lit('manifest', 'graph'), trace: text, counts },
+  { traceMode: lit('onnxruntime', 'static', 'failed'), traceError: nullable(text) },
+);
+/**
+ * A report header. Comparisons written before traceMode and traceError existed have only the words
+ * (`static (trace failed: ...)`): the mode is read from them, so an older artifact still reads.
+ */
+const header: Validator<ReportHeader> = (value, path) => {
+  const h = headerFields(value, path);
+  const failed = /^static \(trace failed: ([^]*)\)$/.exec(h.trace);
+  const traceMode =
+    h.traceMode ?? (failed ? 'failed' : h.trace.startsWith('static') ? 'static' : 'onnxruntime');
+  const traceError =
+    h.traceError !== undefined ? h.traceError : traceMode === 'failed' ? (failed?.[1] ?? '') : null;
+  if ((traceMode === 'failed') !== (traceError !== null))
+    throw new SchemaError(`${path}.traceError`, 'a trace error goes with traceMode failed, and only with it');
+  return { ...h, traceMode, traceError };
+};
 const numelled = obj({ name, numel: count, shape });
 
 const thresholds: Validator<Thresholds> = obj(
