@@ -21527,20 +21527,20 @@ var require_roots = __commonJS({
 var require_index_minimal = __commonJS({
   "node_modules/protobufjs/src/index-minimal.js"(exports) {
     "use strict";
-    var protobuf3 = exports;
-    protobuf3.build = "minimal";
-    protobuf3.Writer = require_writer();
-    protobuf3.BufferWriter = require_writer_buffer();
-    protobuf3.Reader = require_reader();
-    protobuf3.BufferReader = require_reader_buffer();
-    protobuf3.util = require_minimal();
-    protobuf3.rpc = require_rpc();
-    protobuf3.roots = require_roots();
-    protobuf3.configure = configure;
+    var protobuf2 = exports;
+    protobuf2.build = "minimal";
+    protobuf2.Writer = require_writer();
+    protobuf2.BufferWriter = require_writer_buffer();
+    protobuf2.Reader = require_reader();
+    protobuf2.BufferReader = require_reader_buffer();
+    protobuf2.util = require_minimal();
+    protobuf2.rpc = require_rpc();
+    protobuf2.roots = require_roots();
+    protobuf2.configure = configure;
     function configure() {
-      protobuf3.util._configure();
-      protobuf3.Writer._configure(protobuf3.BufferWriter);
-      protobuf3.Reader._configure(protobuf3.BufferReader);
+      protobuf2.util._configure();
+      protobuf2.Writer._configure(protobuf2.BufferWriter);
+      protobuf2.Reader._configure(protobuf2.BufferReader);
     }
     configure();
   }
@@ -23618,39 +23618,220 @@ function clipped(value) {
   return value;
 }
 
-// src/render/text.ts
-var MARK_SHARED = "shared";
-var MARK_UNUSED = "unused";
-function renderText(report, options = {}) {
-  const sharedNames = new Set(report.shared.map((s) => s.name));
-  const rows = report.layers.map((layer) => [
-    layer.executions > 1 ? `${layer.name} (x${layer.executions})` : layer.name,
-    layer.type,
-    layer.outputShapes ? layer.outputShapes.map(formatShape).join(" ") : "-",
-    formatCount(layer.params),
-    !layer.live ? `${MARK_UNUSED} (dead)` : layer.executions === 0 ? `${MARK_UNUSED} (not executed)` : layer.parameters.some((p) => sharedNames.has(p)) ? MARK_SHARED : ""
-  ]);
-  for (const u of report.unused.filter((x2) => x2.reason === "not-exported" || x2.reason === "orphan")) {
-    rows.push([
-      u.name,
-      u.reason === "not-exported" ? "(never called)" : "(no consumer)",
-      "-",
-      formatCount(u.numel),
-      `${MARK_UNUSED} (${u.reason})`
-    ]);
+// src/analysis/call-names.ts
+function callOf(node, graphPath) {
+  const { prefix, labels, rest } = stripInlinePrefixes(node.name);
+  const context = labels.length > 0 ? ` (${labels.join(", ")})` : "";
+  const scopes = dynamoScopes(node);
+  let name2;
+  if (scopes && scopes.length >= 2) name2 = scopes.at(-2) ?? "";
+  else name2 = scopePath(rest, node.opType);
+  if (name2 === void 0) {
+    name2 = rest !== "" ? `${rest}${context}` : node.name !== "" ? node.name : `${node.opType}#${node.id}`;
+    return { key: `${graphPath}|node:${node.id}`, name: name2 };
   }
+  return {
+    key: `${graphPath}|scope:${prefix === "" ? "" : `${prefix}|`}${name2}`,
+    name: `${name2 === "" ? "(root)" : name2}${context}`
+  };
+}
+function modulePath(components) {
+  let path5 = "";
+  for (const c of components) path5 = path5 !== "" && !c.startsWith(`${path5}.`) ? `${path5}.${c}` : c;
+  return path5;
+}
+function callPath(name2) {
+  const m = CONTEXT.exec(name2);
+  const base = m ? name2.slice(0, m.index) : name2;
+  const context = m ? m[0] : "";
+  if (base === "" || base.includes("/") || base.includes("#") || /^\.|\.\.|\.$/.test(base))
+    return { path: [base], context };
+  return { path: base.split("."), context };
+}
+function parameterPath(name2) {
+  const graph = / \(in [^()]*\)$/.exec(name2);
+  const base = graph ? name2.slice(0, graph.index) : name2;
+  const { labels, rest } = stripInlinePrefixes(base);
+  const notes2 = graph ? [...labels, graph[0].slice(2, -1)] : labels;
+  const context = notes2.length > 0 ? ` (${notes2.join(", ")})` : "";
+  const parts = rest.split(".");
+  if (rest.includes("/") || rest.includes(":") || parts.length < 2 || parts.some((p) => p === ""))
+    return { path: [rest === "" ? base : rest], context };
+  return { path: parts.slice(0, -1), context };
+}
+var CONTEXT = / \((?:then|else|inlined [^()]*)(?:, (?:then|else|inlined [^()]*))*\)$/;
+var INLINE_PREFIX = /^(.*?)__Inline_\d+__/;
+function stripInlinePrefixes(name2) {
+  let rest = name2;
+  const labels = [];
+  for (let m = INLINE_PREFIX.exec(rest); m; m = INLINE_PREFIX.exec(rest)) {
+    const owner = m[1];
+    const branch = /_(then|else)_branch$/.exec(owner);
+    labels.push(branch ? branch[1] : `inlined ${owner.replace(/\(|\)/g, "")}`);
+    rest = rest.slice(m[0].length);
+  }
+  return { prefix: name2.slice(0, name2.length - rest.length), labels, rest };
+}
+function scopePath(name2, opType) {
+  if (name2.startsWith("/")) {
+    const last = name2.lastIndexOf("/");
+    return last > 0 ? modulePath(name2.slice(1, last).split("/")) : void 0;
+  }
+  const parts = name2.split("/");
+  if (parts.length < 2 || parts.some((p) => p === "")) return void 0;
+  if (opType === "" || parts.at(-1).replace(/(_+\d+)+$/, "") !== opType) return void 0;
+  return modulePath(parts.slice(0, -1));
+}
+function dynamoScopes(node) {
+  const raw = node.metadata["pkg.torch.onnx.name_scopes"];
+  if (raw === void 0) return void 0;
+  try {
+    const parsed = JSON.parse(raw.replace(/'/g, '"'));
+    if (Array.isArray(parsed)) return parsed.map(String);
+  } catch {
+  }
+  return void 0;
+}
+
+// src/render/layer-rows.ts
+var DEFAULT_DEPTH = 3;
+function layerRows(report, options = {}) {
+  const shared2 = new Set(report.shared.map((s) => s.name));
+  if (options.allNodes) return allCalls(report, shared2);
+  const depth = Math.max(1, Math.floor(options.depth ?? DEFAULT_DEPTH));
+  const groups2 = /* @__PURE__ */ new Map();
+  let hiddenCalls = 0;
+  let summedCalls = 0;
+  for (const layer of report.layers) {
+    if (layer.params === 0) {
+      hiddenCalls++;
+      continue;
+    }
+    const { path: path5, context } = callPath(layer.name);
+    const name2 = `${path5.slice(0, depth).join(".")}${context}`;
+    if (path5.length > depth) summedCalls++;
+    const key = `${layer.graph}\0${name2}`;
+    const group2 = groups2.get(key);
+    if (!group2) {
+      groups2.set(key, {
+        name: name2,
+        executions: { min: layer.executions, max: layer.executions },
+        types: [layer.type],
+        calls: 1,
+        unusedParameters: 0,
+        outputShapes: layer.outputShapes,
+        params: layer.params,
+        mark: markOf(layer, shared2),
+        usesShared: new Set(layer.parameters.filter((p) => shared2.has(p)))
+      });
+      continue;
+    }
+    group2.calls++;
+    group2.params += layer.params;
+    group2.executions = {
+      min: Math.min(group2.executions.min, layer.executions),
+      max: Math.max(group2.executions.max, layer.executions)
+    };
+    if (!group2.types.includes(layer.type)) group2.types.push(layer.type);
+    if (layer.outputShapes) group2.outputShapes = layer.outputShapes;
+    for (const p of layer.parameters) if (shared2.has(p)) group2.usesShared.add(p);
+    if (group2.usesShared.size > 0) group2.mark = { kind: "shared" };
+  }
+  const rows = [...groups2.values()].map(({ usesShared: _, ...row }) => row);
+  const unused2 = /* @__PURE__ */ new Map();
+  for (const u of report.unused) {
+    const { path: path5, context } = parameterPath(u.name);
+    const name2 = `${path5.slice(0, depth).join(".")}${context}`;
+    const key = `${u.reason}\0${name2}`;
+    const row = unused2.get(key);
+    if (row) {
+      row.params += u.numel;
+      row.unusedParameters++;
+    } else unused2.set(key, { ...unusedRow(name2, u.numel, u.reason) });
+  }
+  rows.push(...unused2.values());
+  return { rows, hiddenCalls, summedCalls, depth };
+}
+function allCalls(report, shared2) {
+  const rows = report.layers.map((layer) => ({
+    name: layer.name,
+    executions: { min: layer.executions, max: layer.executions },
+    types: [layer.type],
+    calls: 1,
+    unusedParameters: 0,
+    outputShapes: layer.outputShapes,
+    params: layer.params,
+    mark: markOf(layer, shared2)
+  }));
+  for (const u of report.unused.filter((x2) => x2.reason === "not-exported" || x2.reason === "orphan"))
+    rows.push(unusedRow(u.name, u.numel, u.reason));
+  return { rows, hiddenCalls: 0, summedCalls: 0, depth: null };
+}
+function markOf(layer, shared2) {
+  if (!layer.live) return { kind: "unused", reason: "dead" };
+  if (layer.executions === 0) return { kind: "unused", reason: "not executed" };
+  return layer.parameters.some((p) => shared2.has(p)) ? { kind: "shared" } : null;
+}
+function unusedRow(name2, numel, reason) {
+  return {
+    name: name2,
+    executions: null,
+    types: [UNUSED_TYPE[reason]],
+    calls: 0,
+    unusedParameters: 1,
+    outputShapes: null,
+    params: numel,
+    mark: { kind: "unused", reason }
+  };
+}
+var UNUSED_TYPE = {
+  "not-exported": "(never called)",
+  orphan: "(no consumer)",
+  dead: "(dead code)",
+  "not-executed": "(not executed)"
+};
+function rowName(row) {
+  const e = row.executions;
+  if (!e || e.max <= 1) return row.name;
+  return e.min === e.max ? `${row.name} (x${e.max})` : `${row.name} (x${e.min}-${e.max})`;
+}
+function rowType(row) {
+  if (row.unusedParameters > 1)
+    return `${row.types[0].replace(/\)$/, "")}, ${row.unusedParameters} parameters)`;
+  if (row.calls <= 1) return row.types[0] ?? "";
+  const named = row.types.length > 3 ? [...row.types.slice(0, 3), "…"] : row.types;
+  return `${named.join(", ")} (${row.calls} calls)`;
+}
+function markText(mark) {
+  if (!mark) return "";
+  return mark.kind === "shared" ? "shared" : `unused (${mark.reason})`;
+}
+
+// src/render/text.ts
+function renderText(report, options = {}) {
+  const table = layerRows(report, options);
+  const rows = table.rows.map((row) => [
+    rowName(row),
+    rowType(row),
+    row.outputShapes ? row.outputShapes.map(formatShape).join(" ") : "-",
+    formatCount(row.params),
+    markText(row.mark)
+  ]);
   for (const row of rows) for (let i2 = 0; i2 < row.length; i2++) row[i2] = cell(row[i2]);
   const header3 = ["Layer (call)", "Type", "Output Shape", "Param #", ""];
   const widths = header3.map((h, i2) => rows.reduce((w, r) => Math.max(w, r[i2].length), h.length));
   const line = (cells) => cells.map((c2, i2) => i2 === 3 ? c2.padStart(widths[i2]) : c2.padEnd(widths[i2])).join("   ").trimEnd();
   const width = Math.max(options.width ?? 0, line(header3).length, 64);
   const out = [
+    ...traceWarning(report),
     "-".repeat(width),
     line(header3),
     "=".repeat(width),
-    ...rows.map(line),
-    "=".repeat(width)
+    ...rows.map(line)
   ];
+  const left = leftOut(table);
+  if (left) out.push(left);
+  out.push("=".repeat(width));
   const c = report.counts;
   const totals = [
     ["Declared params", formatCount(c.declared)],
@@ -23688,16 +23869,45 @@ function renderText(report, options = {}) {
   return `${out.join("\n").split("\n").map(escapeControls).join("\n")}
 `;
 }
+function traceWarning(report) {
+  const t = report.trace;
+  if (t.mode === "onnxruntime") return [];
+  if (t.mode === "static") return [`Static analysis, ${escapeControls(t.note)}`];
+  return [
+    "WARNING: the trace failed, so these counts are static, not what a run executes.",
+    `  Why: ${escapeControls(clip(t.error, 1e3))}`,
+    `  Static: ${STATIC_COUNTS}; declared is not affected.`,
+    `  To trace: ${CLI_FIX}; --trace makes a failed trace an error (exit 2; in the action: trace: required).`
+  ];
+}
+var STATIC_COUNTS = "unique, summary-style, executions, output shapes, shared and not-executed are decided from the graph, not from a run: every node that reaches a graph output counts as executed, each Loop body once, and which If branch runs is not known";
+var CLI_FIX = "give the inputs it needs (--input NAME=1x3x224x224, --dim NAME=N, --value NAME=V, --input-file NAME=FILE.npy) or more time (--trace-timeout SECONDS)";
+function leftOut(table) {
+  const parts = [];
+  if (table.hiddenCalls > 0)
+    parts.push(
+      `${formatCount(table.hiddenCalls)} layer call${table.hiddenCalls === 1 ? "" : "s"} without parameters not shown`
+    );
+  if (table.summedCalls > 0)
+    parts.push(
+      `${formatCount(table.summedCalls)} call${table.summedCalls === 1 ? "" : "s"} below depth ${table.depth} summed into ${table.summedCalls === 1 ? "its module" : "their modules"} (--depth N)`
+    );
+  if (parts.length === 0) return void 0;
+  return `… ${parts.join("; ")}; --all-nodes shows every layer call`;
+}
 function cell(text4) {
   return clip(escapeControls(text4), 160);
 }
 function sharingLine(report) {
   const gap = report.counts.summary - report.counts.unique;
-  if (report.shared.length === 0 && gap === 0)
-    return "Summary-style - unique = 0: no parameter is used by more than one call.";
   const named = report.shared.map((s) => `${s.name} (${formatCount(s.numel)} x ${s.calls} calls)`);
   const merged = report.valueMerged.map((v) => `${v.name} (value-merged, ${v.callNames.length} calls)`);
-  return `Summary-style - unique = ${formatCount(gap)} (${formatCompact(gap)}), counted more than once: ${[...named, ...merged].join(", ")}`;
+  const conditional = report.parameters.filter((p) => p.conditional);
+  const branches = conditional.length > 0 ? `; ${formatCount(conditional.reduce((n, p) => n + p.numel, 0))} params are used only in some If branches, and summary-style counts one branch of each If` : "";
+  const counted = `Summary-style - unique = ${formatCount(gap)}${gap === 0 ? "" : ` (${formatCompact(gap)})`}`;
+  if (named.length === 0 && merged.length === 0)
+    return `${counted}: no parameter is used by more than one call${branches}.`;
+  return `${counted}, counted more than once: ${[...named, ...merged].join(", ")}${branches}`;
 }
 function unusedLine(report) {
   const gap = report.counts.declared - report.counts.unique;
@@ -23756,7 +23966,14 @@ function compare(base, head, thresholds2 = {}) {
   return { ...comparison, verdict: verdict(comparison, thresholds2) };
 }
 function header(r) {
-  return { file: r.model.file, source: r.source, trace: traceLine(r), counts: r.counts };
+  return {
+    file: r.model.file,
+    source: r.source,
+    trace: traceLine(r),
+    traceMode: r.trace.mode,
+    traceError: r.trace.mode === "failed" ? r.trace.error : null,
+    counts: r.counts
+  };
 }
 function delta(base, head) {
   if (base === null || head === null) return { base, head, delta: null, percent: null };
@@ -24083,6 +24300,38 @@ function parseInputFiles(raw) {
   }
   return files;
 }
+function parseInputValues(raw) {
+  const v = raw.trim();
+  const values = /* @__PURE__ */ Object.create(null);
+  const fail2 = (why) => {
+    throw new InputError(`input 'input-values' ${why}; expected e.g. 'sr=16000; ids=1,2,3'`);
+  };
+  if (v.startsWith("{")) {
+    let parsed;
+    try {
+      parsed = JSON.parse(v);
+    } catch {
+      fail2("is not valid JSON");
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) fail2("is not a JSON object");
+    const scalar = (name2, x2) => {
+      if (typeof x2 === "number" || typeof x2 === "boolean" || typeof x2 === "string") return String(x2);
+      return fail2(`has a value for '${name2}' that is not a number, boolean or string`);
+    };
+    for (const [name2, value] of Object.entries(parsed)) {
+      const list2 = Array.isArray(value) ? value.map((x2) => scalar(name2, x2)) : [scalar(name2, value)];
+      if (list2.length === 0) fail2(`has no value for '${name2}'`);
+      values[name2] = list2;
+    }
+    return { ...values };
+  }
+  for (const [name2, value] of assignments("input-values", raw, "sr=16000; ids=1,2,3")) {
+    const list2 = value.replace(/^\[(.*)\]$/s, "$1").trim();
+    if (list2 === "") fail2(`has no value for '${name2}'`);
+    values[name2] = list2.split(",").map((x2) => x2.trim());
+  }
+  return { ...values };
+}
 function parseTrace(get) {
   const raw = get("trace").trim();
   if (raw === "") return { enabled: true, required: false };
@@ -24138,6 +24387,7 @@ function parseInputs(get) {
       inputShapes: parseInputShapes(get("input-shapes")),
       dims: parseInputDims(get("input-dims")),
       inputFiles: parseInputFiles(get("input-files")),
+      inputValues: parseInputValues(get("input-values")),
       timeoutSeconds: parseSeconds("trace-timeout", get("trace-timeout"), 120, 3600)
     },
     thresholds: thresholds2,
@@ -24386,9 +24636,6 @@ var NUMERIC_FIELDS = [
   "double_data",
   "uint64_data"
 ];
-
-// src/onnx/stream-decode.ts
-var import_minimal2 = __toESM(require_minimal2(), 1);
 
 // src/onnx/onnx-fields.generated.ts
 var ONNX_FIELDS = { "AttributeProto": { "1": { "name": "name", "repeated": false }, "2": { "name": "f", "repeated": false }, "3": { "name": "i", "repeated": false }, "4": { "name": "s", "repeated": false }, "5": { "name": "t", "repeated": false, "message": "TensorProto" }, "6": { "name": "g", "repeated": false, "message": "GraphProto" }, "7": { "name": "floats", "repeated": true }, "8": { "name": "ints", "repeated": true }, "9": { "name": "strings", "repeated": true }, "10": { "name": "tensors", "repeated": true, "message": "TensorProto" }, "11": { "name": "graphs", "repeated": true, "message": "GraphProto" }, "13": { "name": "doc_string", "repeated": false }, "14": { "name": "tp", "repeated": false, "message": "TypeProto" }, "15": { "name": "type_protos", "repeated": true, "message": "TypeProto" }, "20": { "name": "type", "repeated": false }, "21": { "name": "ref_attr_name", "repeated": false }, "22": { "name": "sparse_tensor", "repeated": false, "message": "SparseTensorProto" }, "23": { "name": "sparse_tensors", "repeated": true, "message": "SparseTensorProto" } }, "ValueInfoProto": { "1": { "name": "name", "repeated": false }, "2": { "name": "type", "repeated": false, "message": "TypeProto" }, "3": { "name": "doc_string", "repeated": false } }, "NodeProto": { "1": { "name": "input", "repeated": true }, "2": { "name": "output", "repeated": true }, "3": { "name": "name", "repeated": false }, "4": { "name": "op_type", "repeated": false }, "5": { "name": "attribute", "repeated": true, "message": "AttributeProto" }, "6": { "name": "doc_string", "repeated": false }, "7": { "name": "domain", "repeated": false }, "8": { "name": "overload", "repeated": false }, "9": { "name": "metadata_props", "repeated": true, "message": "StringStringEntryProto" } }, "TrainingInfoProto": { "1": { "name": "initialization", "repeated": false, "message": "GraphProto" }, "2": { "name": "algorithm", "repeated": false, "message": "GraphProto" }, "3": { "name": "initialization_binding", "repeated": true, "message": "StringStringEntryProto" }, "4": { "name": "update_binding", "repeated": true, "message": "StringStringEntryProto" } }, "ModelProto": { "1": { "name": "ir_version", "repeated": false }, "2": { "name": "producer_name", "repeated": false }, "3": { "name": "producer_version", "repeated": false }, "4": { "name": "domain", "repeated": false }, "5": { "name": "model_version", "repeated": false }, "6": { "name": "doc_string", "repeated": false }, "7": { "name": "graph", "repeated": false, "message": "GraphProto" }, "8": { "name": "opset_import", "repeated": true, "message": "OperatorSetIdProto" }, "14": { "name": "metadata_props", "repeated": true, "message": "StringStringEntryProto" }, "20": { "name": "training_info", "repeated": true, "message": "TrainingInfoProto" }, "25": { "name": "functions", "repeated": true, "message": "FunctionProto" } }, "StringStringEntryProto": { "1": { "name": "key", "repeated": false }, "2": { "name": "value", "repeated": false } }, "TensorAnnotation": { "1": { "name": "tensor_name", "repeated": false }, "2": { "name": "quant_parameter_tensor_names", "repeated": true, "message": "StringStringEntryProto" } }, "GraphProto": { "1": { "name": "node", "repeated": true, "message": "NodeProto" }, "2": { "name": "name", "repeated": false }, "5": { "name": "initializer", "repeated": true, "message": "TensorProto" }, "10": { "name": "doc_string", "repeated": false }, "11": { "name": "input", "repeated": true, "message": "ValueInfoProto" }, "12": { "name": "output", "repeated": true, "message": "ValueInfoProto" }, "13": { "name": "value_info", "repeated": true, "message": "ValueInfoProto" }, "14": { "name": "quantization_annotation", "repeated": true, "message": "TensorAnnotation" }, "15": { "name": "sparse_initializer", "repeated": true, "message": "SparseTensorProto" } }, "TensorProto": { "1": { "name": "dims", "repeated": true }, "2": { "name": "data_type", "repeated": false }, "3": { "name": "segment", "repeated": false, "message": "TensorProto.Segment" }, "4": { "name": "float_data", "repeated": true }, "5": { "name": "int32_data", "repeated": true }, "6": { "name": "string_data", "repeated": true }, "7": { "name": "int64_data", "repeated": true }, "8": { "name": "name", "repeated": false }, "9": { "name": "raw_data", "repeated": false }, "10": { "name": "double_data", "repeated": true }, "11": { "name": "uint64_data", "repeated": true }, "12": { "name": "doc_string", "repeated": false }, "13": { "name": "external_data", "repeated": true, "message": "StringStringEntryProto" }, "14": { "name": "data_location", "repeated": false } }, "TensorProto.Segment": { "1": { "name": "begin", "repeated": false }, "2": { "name": "end", "repeated": false } }, "SparseTensorProto": { "1": { "name": "values", "repeated": false, "message": "TensorProto" }, "2": { "name": "indices", "repeated": false, "message": "TensorProto" }, "3": { "name": "dims", "repeated": true } }, "TensorShapeProto": { "1": { "name": "dim", "repeated": true, "message": "TensorShapeProto.Dimension" } }, "TensorShapeProto.Dimension": { "1": { "name": "dim_value", "repeated": false }, "2": { "name": "dim_param", "repeated": false }, "3": { "name": "denotation", "repeated": false } }, "TypeProto": { "1": { "name": "tensor_type", "repeated": false, "message": "TypeProto.Tensor" }, "4": { "name": "sequence_type", "repeated": false, "message": "TypeProto.Sequence" }, "5": { "name": "map_type", "repeated": false, "message": "TypeProto.Map" }, "6": { "name": "denotation", "repeated": false }, "8": { "name": "sparse_tensor_type", "repeated": false, "message": "TypeProto.SparseTensor" }, "9": { "name": "optional_type", "repeated": false, "message": "TypeProto.Optional" } }, "TypeProto.Tensor": { "1": { "name": "elem_type", "repeated": false }, "2": { "name": "shape", "repeated": false, "message": "TensorShapeProto" } }, "TypeProto.Sequence": { "1": { "name": "elem_type", "repeated": false, "message": "TypeProto" } }, "TypeProto.Map": { "1": { "name": "key_type", "repeated": false }, "2": { "name": "value_type", "repeated": false, "message": "TypeProto" } }, "TypeProto.Optional": { "1": { "name": "elem_type", "repeated": false, "message": "TypeProto" } }, "TypeProto.SparseTensor": { "1": { "name": "elem_type", "repeated": false }, "2": { "name": "shape", "repeated": false, "message": "TensorShapeProto" } }, "OperatorSetIdProto": { "1": { "name": "domain", "repeated": false }, "2": { "name": "version", "repeated": false } }, "FunctionProto": { "1": { "name": "name", "repeated": false }, "4": { "name": "input", "repeated": true }, "5": { "name": "output", "repeated": true }, "6": { "name": "attribute", "repeated": true }, "7": { "name": "node", "repeated": true, "message": "NodeProto" }, "8": { "name": "doc_string", "repeated": false }, "9": { "name": "opset_import", "repeated": true, "message": "OperatorSetIdProto" }, "10": { "name": "domain", "repeated": false } } };
@@ -28303,6 +28550,79 @@ var onnx = $root.onnx = (() => {
 // src/onnx/wire.ts
 var WireFormatError = class extends Error {
 };
+var WireType = { VARINT: 0, FIXED64: 1, LENGTH_DELIMITED: 2, FIXED32: 5 };
+var MAX_VARINT_BYTES = 10;
+var MAX_HEADER_BYTES = 2 * MAX_VARINT_BYTES;
+var TOO_LONG = -1;
+var TRUNCATED = -2;
+function scanVarint(bytes, at) {
+  const limit = Math.min(bytes.length, at + MAX_VARINT_BYTES);
+  for (let i2 = at; i2 < limit; i2++) if (bytes[i2] < 128) return i2 + 1;
+  return limit === at + MAX_VARINT_BYTES ? TOO_LONG : TRUNCATED;
+}
+function varintProblem(scanned, bytesEnd) {
+  return scanned === TOO_LONG ? "longer than 10 bytes" : `cut short at byte ${bytesEnd}`;
+}
+function varintEnd(bytes, at, position) {
+  const end = scanVarint(bytes, at);
+  if (end < 0) {
+    throw new WireFormatError(
+      `malformed varint at byte ${position + at}: ${varintProblem(end, position + bytes.length)}`
+    );
+  }
+  return end;
+}
+function uint64Of(bytes, from, to) {
+  if (to - from > 7) return Number(uint64BigOf(bytes, from, to));
+  let value = 0;
+  for (let i2 = to - 1; i2 >= from; i2--) value = value * 128 + (bytes[i2] & 127);
+  return value;
+}
+function uint64BigOf(bytes, from, to) {
+  let value = 0n;
+  for (let i2 = to - 1; i2 >= from; i2--) value = value << 7n | BigInt(bytes[i2] & 127);
+  return BigInt.asUintN(64, value);
+}
+function readFieldHeader(head, position) {
+  const tagEnd = scanVarint(head, 0);
+  if (tagEnd < 0) {
+    throw new WireFormatError(
+      `malformed field header at byte ${position}: tag ${varintProblem(tagEnd, position + head.length)}`
+    );
+  }
+  const tag = uint64Of(head, 0, tagEnd);
+  if (tag > 4294967295)
+    throw new WireFormatError(`malformed field header at byte ${position}: tag ${tag} is over 32 bits`);
+  const id = tag >>> 3;
+  const wireType = tag & 7;
+  if (id === 0) throw new WireFormatError(`field number 0 at byte ${position}`);
+  switch (wireType) {
+    case WireType.VARINT:
+      return { id, wireType, headerLength: tagEnd, valueLength: varintEnd(head, tagEnd, position) - tagEnd };
+    case WireType.FIXED64:
+      return { id, wireType, headerLength: tagEnd, valueLength: 8 };
+    case WireType.LENGTH_DELIMITED: {
+      const lengthEnd = scanVarint(head, tagEnd);
+      if (lengthEnd < 0) {
+        throw new WireFormatError(
+          `malformed field header at byte ${position}: length ${varintProblem(lengthEnd, position + head.length)}`
+        );
+      }
+      return { id, wireType, headerLength: lengthEnd, valueLength: uint64Of(head, tagEnd, lengthEnd) };
+    }
+    case WireType.FIXED32:
+      return { id, wireType, headerLength: tagEnd, valueLength: 4 };
+    case 3:
+    case 4:
+      throw new WireFormatError(
+        `unsupported wire type ${wireType} (a group, which ONNX does not use) at byte ${position}`
+      );
+    default:
+      throw new WireFormatError(`unsupported wire type ${wireType} at byte ${position}`);
+  }
+}
+var INT64_MIN = -(2n ** 63n);
+var UINT64_MAX = 2n ** 64n - 1n;
 
 // src/onnx/stream-decode.ts
 var types = /* @__PURE__ */ new Map();
@@ -28351,44 +28671,25 @@ function walk(source, type, start, end, depth, limits) {
   const out = {};
   let pos = start;
   while (pos < end) {
-    const head = source.read(pos, Math.min(20, end - pos));
-    const reader = import_minimal2.default.Reader.create(head);
-    let tag;
-    let length = 0;
-    try {
-      tag = reader.uint32();
-      if ((tag & 7) === 2) length = reader.uint32();
-    } catch {
-      throw new WireFormatError(`malformed field header at byte ${pos}`);
+    const header3 = readFieldHeader(source.read(pos, Math.min(MAX_HEADER_BYTES, end - pos)), pos);
+    const field2 = type.fieldsById[header3.id];
+    const valueStart = pos + header3.headerLength;
+    const valueEnd = valueStart + header3.valueLength;
+    if (valueEnd > end) {
+      const what = `${type.name}.${field2?.name ?? `field ${header3.id}`} at byte ${pos}`;
+      throw new WireFormatError(
+        header3.wireType === WireType.LENGTH_DELIMITED ? `${what} is ${header3.valueLength} bytes long, past the end of its message (byte ${end})` : `${what} runs past the end of its message (byte ${end})`
+      );
     }
-    const id = tag >>> 3;
-    const wireType = tag & 7;
-    if (id === 0) throw new WireFormatError(`field number 0 at byte ${pos}`);
-    const field2 = type.fieldsById[id];
-    if (wireType === 2) {
-      const dataStart = pos + reader.pos;
-      const dataEnd = dataStart + length;
-      if (dataEnd > end) {
-        throw new WireFormatError(
-          `${type.name}.${field2?.name ?? `field ${id}`} at byte ${pos} is ${length} bytes long, past the end of its message (byte ${end})`
-        );
-      }
-      if (field2) store(out, field2, decodeDelimited(source, type, field2, dataStart, length, depth, limits));
-      pos = dataEnd;
-      continue;
-    }
-    const size = scalarSize(head, reader.pos, wireType, pos);
-    if (pos + reader.pos + size > end)
-      throw new WireFormatError(`field at byte ${pos} runs past its message`);
     if (field2) {
-      const bytes = source.read(pos, reader.pos + size);
-      store(out, field2, decodeWithLibrary(type, field2, bytes, pos));
+      const value = header3.wireType === WireType.LENGTH_DELIMITED ? decodeDelimited(source, type, field2, pos, valueStart, header3.valueLength, depth, limits) : decodeWithLibrary(type, field2, source.read(pos, valueEnd - pos), pos);
+      store(out, field2, value);
     }
-    pos += reader.pos + size;
+    pos = valueEnd;
   }
   return out;
 }
-function decodeDelimited(source, type, field2, start, length, depth, limits) {
+function decodeDelimited(source, type, field2, fieldStart, start, length, depth, limits) {
   if (field2.message) {
     const child = messageType(field2.message);
     if (STREAMED.has(child.name) && (length > WALK_ABOVE || ALWAYS_WALKED.has(child.name))) {
@@ -28397,9 +28698,7 @@ function decodeDelimited(source, type, field2, start, length, depth, limits) {
     return decodeMessage(child, field2, Buffer.from(source.read(start, length)), start, depth);
   }
   if (type.name === "TensorProto" && PAYLOAD_FIELDS.has(field2.name)) return new PayloadRef(start, length);
-  const headerLength = varintLength(field2.id * 8 + 2) + varintLength(length);
-  const bytes = source.read(start - headerLength, headerLength + length);
-  return decodeWithLibrary(type, field2, bytes, start - headerLength);
+  return decodeWithLibrary(type, field2, source.read(fieldStart, start + length - fieldStart), fieldStart);
 }
 var TO_OBJECT = {
   longs: String,
@@ -28452,28 +28751,6 @@ function store(out, field2, value) {
   if (value && typeof value === "object" && "repeated" in value)
     for (const item of value.repeated) list2.push(item);
   else list2.push(value);
-}
-function scalarSize(head, at, wireType, pos) {
-  switch (wireType) {
-    case 0: {
-      for (let i2 = at; i2 < head.length && i2 < at + 10; i2++) if ((head[i2] & 128) === 0) return i2 - at + 1;
-      throw new WireFormatError(`malformed varint at byte ${pos}`);
-    }
-    case 1:
-      return 8;
-    case 5:
-      return 4;
-    default:
-      throw new WireFormatError(`unsupported wire type ${wireType} at byte ${pos}`);
-  }
-}
-function varintLength(value) {
-  let n = 1;
-  while (value >= 128) {
-    value = Math.floor(value / 128);
-    n++;
-  }
-  return n;
 }
 
 // src/onnx/read-model.ts
@@ -29314,6 +29591,7 @@ function walkModel(model) {
   const walk2 = {
     constants: /* @__PURE__ */ new Map(),
     nodes: [],
+    subgraphs: /* @__PURE__ */ new Map(),
     uses: [],
     consumed: /* @__PURE__ */ new Set(),
     unknownOps: /* @__PURE__ */ new Set()
@@ -29369,9 +29647,24 @@ function walkGraph(model, graph, graphPath, outer, walk2, budget) {
           walk2.uses.push({ tensorKey: o.key, nodeId: node.id, role, quantized: o.quantized });
     });
     for (const output of node.outputs) if (output) scope.set(output, facts.folds ? dedupe(passedOn) : null);
-    for (const sub of node.subgraphs)
-      walkGraph(model, sub.graph, `${node.id}/${sub.attribute}`, scope, walk2, budget);
+    const alternatives = isIf(node);
+    for (const sub of node.subgraphs) {
+      const path5 = `${node.id}/${sub.attribute}`;
+      walk2.subgraphs.set(path5, {
+        path: path5,
+        parent: graphPath,
+        nodeId: node.id,
+        nodeName: node.name !== "" ? node.name : `${node.opType}#${node.id}`,
+        attribute: sub.attribute,
+        kind: alternatives ? "branch" : "body"
+      });
+      walkGraph(model, sub.graph, path5, scope, walk2, budget);
+    }
   }
+}
+function isIf(node) {
+  const attributes = node.subgraphs.map((s) => s.attribute).sort();
+  return node.opType === "If" && node.domain === "" && attributes.length === 2 && attributes[0] === "else_branch" && attributes[1] === "then_branch";
 }
 function registerConstantNode(node, register2, scope) {
   const output = node.outputs[0] ?? "";
@@ -29388,34 +29681,6 @@ function dedupe(origins) {
     if (!prior || o.quantized && !prior.quantized) seen.set(o.key, o);
   }
   return [...seen.values()];
-}
-function callOf(node, graphPath) {
-  const scopes = dynamoScopes(node);
-  let name2;
-  if (scopes && scopes.length >= 2) name2 = scopes.at(-2) ?? "";
-  else if (node.name.startsWith("/") && node.name.lastIndexOf("/") > 0) {
-    name2 = modulePath(node.name.slice(1, node.name.lastIndexOf("/")).split("/"));
-  }
-  if (name2 === void 0) {
-    name2 = node.name !== "" ? node.name : `${node.opType}#${node.id}`;
-    return { key: `${graphPath}|node:${node.id}`, name: name2 };
-  }
-  return { key: `${graphPath}|scope:${name2}`, name: name2 === "" ? "(root)" : name2 };
-}
-function modulePath(components) {
-  let path5 = "";
-  for (const c of components) path5 = path5 !== "" && !c.startsWith(`${path5}.`) ? `${path5}.${c}` : c;
-  return path5;
-}
-function dynamoScopes(node) {
-  const raw = node.metadata["pkg.torch.onnx.name_scopes"];
-  if (raw === void 0) return void 0;
-  try {
-    const parsed = JSON.parse(raw.replace(/'/g, '"'));
-    if (Array.isArray(parsed)) return parsed.map(String);
-  } catch {
-  }
-  return void 0;
 }
 function markLive(graph, required, byId) {
   const producer = /* @__PURE__ */ new Map();
@@ -29461,7 +29726,7 @@ function markLive(graph, required, byId) {
 
 // src/analysis/map-manifest.ts
 function mapManifest(manifest, walk2, classified, content) {
-  const notes = [];
+  const notes2 = [];
   const byName = /* @__PURE__ */ new Map();
   for (const t of manifest.tensors) for (const n of [t.name, ...t.aliases]) byName.set(n, t);
   const byFingerprint = /* @__PURE__ */ new Map();
@@ -29481,7 +29746,7 @@ function mapManifest(manifest, walk2, classified, content) {
     let entry = c.graphPath === "" ? byName.get(c.name) : void 0;
     if (entry) {
       if (!sameDims(entry.shape, c.tensor.dims) || entry.numel !== c.numel) {
-        notes.push(
+        notes2.push(
           `Manifest and graph disagree on '${entry.name}': the manifest says shape [${entry.shape.join(", ")}], initializer '${c.name}' has [${c.tensor.dims.join(", ")}]; the manifest's size is counted.`
         );
       }
@@ -29508,7 +29773,7 @@ function mapManifest(manifest, walk2, classified, content) {
     if (entry) stored.set(entry, [...stored.get(entry) ?? [], c]);
   }
   if (ambiguous.length > 0) {
-    notes.push(
+    notes2.push(
       `Initializers whose values match several manifest tensors were not mapped (not counted): ${ambiguous.join("; ")}.`
     );
   }
@@ -29516,18 +29781,18 @@ function mapManifest(manifest, walk2, classified, content) {
   const unmappedInitializers = unmapped.filter((u) => u.c.kind !== "constant-node");
   const unmappedConstants = unmapped.filter((u) => u.c.kind === "constant-node");
   if (unmappedInitializers.length > 0) {
-    notes.push(
+    notes2.push(
       `Initializers that map to no manifest tensor, by name or by value (not counted): ${unmappedInitializers.map(describe2).join(", ")}.`
     );
   }
   if (unmappedConstants.length > 0) {
-    notes.push(
+    notes2.push(
       `Constant-node tensors the manifest does not list (exporter-made constants, not counted): ${unmappedConstants.map(describe2).join(", ")}.`
     );
   }
   const missing = manifest.tensors.filter((t) => t.kind === "parameter" && !stored.has(t));
   if (missing.length > 0 && (unmappedInitializers.length > 0 || ambiguous.length > 0)) {
-    notes.push(
+    notes2.push(
       `${missing.length} manifest parameter(s) are in the graph neither by name nor by value and are reported as not exported: ${missing.map((t) => t.name).join(", ")}. Some may not have been dropped but transformed into the unmapped initializers above (an eval-mode export with constant folding folds BatchNormalization into Conv and reorders and concatenates LSTM/GRU gate weights); export with python/paramtrace_torch.py for a faithful file.`
     );
   }
@@ -29543,8 +29808,8 @@ function mapManifest(manifest, walk2, classified, content) {
     notExported: t.kind === "parameter" && !stored.has(t)
   }));
   if (manifest.altered.length > 0)
-    notes.push(`The export altered the model: ${manifest.altered.join("; ")}.`);
-  return { tensors, notes };
+    notes2.push(`The export altered the model: ${manifest.altered.join("; ")}.`);
+  return { tensors, notes: notes2 };
 }
 function sameDims(a, b) {
   return a.length === b.length && a.every((d, i2) => d === b[i2]);
@@ -29646,7 +29911,7 @@ function analyzeModel(input) {
   const { model, content, manifest, trace } = input;
   const phase = input.phase ?? ((_, run) => run());
   const walk2 = walkModel(model);
-  const notes = [];
+  const notes2 = [];
   const executions = (n) => trace ? trace.nodes[n.node.id]?.executions ?? 0 : n.live ? 1 : 0;
   const classified = classifyConstants(walk2);
   const duplicates = phase("fingerprint", () => {
@@ -29663,7 +29928,7 @@ function analyzeModel(input) {
   if (manifest) {
     const mapped = phase("fingerprint", () => mapManifest(manifest, walk2, classified, content));
     tensors = mapped.tensors;
-    notes.push(...mapped.notes);
+    notes2.push(...mapped.notes);
   } else {
     tensors = graphTensors(walk2, classified, duplicates.groups);
   }
@@ -29708,12 +29973,12 @@ function analyzeModel(input) {
   const parameters = tensors.filter((t) => t.kind === "parameter");
   const numelOf2 = new Map(tensors.map((t) => [t.name, t.numel]));
   const callName = (key) => calls.get(key).name;
+  const paths = countPaths(walk2, calls, usedBy, numelOf2, trace === void 0);
   const shared2 = [];
   const valueMerged = [];
   const unused2 = [];
   for (const p of parameters) {
-    const users = [...usedBy.get(p.name) ?? []];
-    const runs = users.reduce((sum2, key) => sum2 + calls.get(key).executions, 0);
+    const { runs, calls: users } = paths.parameters.get(p.name) ?? { runs: 0, calls: [] };
     if (runs >= 2) {
       const names2 = users.map(callName);
       if (!manifest && isValueMerged(p, names2, content)) {
@@ -29733,16 +29998,13 @@ function analyzeModel(input) {
         });
       }
     }
-    if (users.length === 0) unused2.push(unusedFinding(p, walk2, deadUse, unexecutedUse, trace !== void 0));
+    if (!usedBy.has(p.name)) unused2.push(unusedFinding(p, walk2, deadUse, unexecutedUse, trace !== void 0));
   }
   shared2.sort((a, b) => b.extraInSummary - a.extraInSummary || compareNames(a.name, b.name));
   unused2.sort((a, b) => b.numel - a.numel || compareNames(a.name, b.name));
   const declared = sum(parameters.map((p) => p.numel));
   const unique = sum(parameters.filter((p) => usedBy.has(p.name)).map((p) => p.numel));
-  let summary2 = 0;
-  for (const call of calls.values()) {
-    for (const name2 of call.params) summary2 += (numelOf2.get(name2) ?? 0) * call.executions;
-  }
+  const summary2 = paths.summary;
   const hasGrad = manifest !== void 0;
   const trainable = hasGrad ? sum(parameters.filter((p) => p.trainable).map((p) => p.numel)) : null;
   const bytesByDtype = {};
@@ -29751,7 +30013,7 @@ function analyzeModel(input) {
   const buffers = tensors.filter((t) => t.kind === "buffer").map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, numel: t.numel }));
   const moduleClasses = new Map(manifest?.tensors.map((t) => [t.module, t.moduleClass]));
   const layers = [...calls.values()].filter((c) => c.nodes.some((n) => !n.folds) && !c.nodes.every((n) => n.node.opType === "Constant")).map((c) => layerCall(c, numelOf2, model, trace, moduleClasses));
-  notes.push(
+  notes2.push(
     ...explain({
       model,
       walk: walk2,
@@ -29763,6 +30025,7 @@ function analyzeModel(input) {
       duplicates: duplicates.findings
     })
   );
+  if (!trace) notes2.push(...controlFlowNotes(paths));
   const traceInfo = input.traceError ? {
     mode: "failed",
     error: input.traceError,
@@ -29777,7 +30040,7 @@ function analyzeModel(input) {
     note: "executed = seen running in one onnxruntime run with these inputs; not-executed findings depend on them"
   } : {
     mode: "static",
-    note: "not traced: every node that reaches a graph output counts as executed once; both If branches count; each Loop body counts once"
+    note: "not traced: every node that reaches a graph output counts as executed once; either branch of an If may run (a parameter either uses counts as used; calls and summary-style follow one branch at a time); each Loop body counts once"
   };
   return {
     schemaVersion: SCHEMA_VERSION,
@@ -29802,25 +30065,120 @@ function analyzeModel(input) {
       parameterBytes: sum(Object.values(bytesByDtype))
     },
     bytesByDtype,
-    parameters: parameters.map((p) => ({
-      name: p.name,
-      aliases: p.aliases,
-      storedAs: p.storedAs.map((s) => s.tensor.name),
-      dtype: p.dtype,
-      shape: p.shape,
-      numel: p.numel,
-      calls: [...usedBy.get(p.name) ?? []].reduce((n, key) => n + calls.get(key).executions, 0),
-      used: usedBy.has(p.name),
-      trainable: p.trainable
-    })),
+    parameters: parameters.map((p) => {
+      const branches = paths.conditional.get(p.name);
+      return {
+        name: p.name,
+        aliases: p.aliases,
+        storedAs: p.storedAs.map((s) => s.tensor.name),
+        dtype: p.dtype,
+        shape: p.shape,
+        numel: p.numel,
+        calls: paths.parameters.get(p.name)?.runs ?? 0,
+        used: usedBy.has(p.name),
+        trainable: p.trainable,
+        ...branches ? { conditional: true, branches } : {}
+      };
+    }),
     buffers,
     shared: shared2,
     unused: unused2,
     duplicates: duplicates.findings,
     valueMerged,
     layers,
-    notes
+    notes: notes2
   };
+}
+function countPaths(walk2, calls, usedBy, numelOf2, alternatives) {
+  const children = /* @__PURE__ */ new Map();
+  for (const s of walk2.subgraphs.values()) {
+    let nodes = children.get(s.parent);
+    if (!nodes) children.set(s.parent, nodes = /* @__PURE__ */ new Map());
+    let subs = nodes.get(s.nodeId);
+    if (!subs) nodes.set(s.nodeId, subs = []);
+    subs.push(s);
+  }
+  const own = /* @__PURE__ */ new Map();
+  for (const c of calls.values()) {
+    if (c.params.size === 0) continue;
+    let list2 = own.get(c.graph);
+    if (!list2) own.set(c.graph, list2 = []);
+    list2.push(c);
+  }
+  const add = (t, name2, runs, keys) => {
+    const prior = t.runs.get(name2);
+    if (prior) {
+      prior.runs += runs;
+      for (const k of keys) prior.calls.push(k);
+    } else t.runs.set(name2, { runs, calls: [...keys] });
+  };
+  const tally = (graph) => {
+    const t = { summary: 0, runs: /* @__PURE__ */ new Map(), always: /* @__PURE__ */ new Set(), ifs: 0 };
+    for (const c of own.get(graph) ?? []) {
+      for (const name2 of c.params) {
+        t.summary += (numelOf2.get(name2) ?? 0) * c.executions;
+        add(t, name2, c.executions, [c.key]);
+        t.always.add(name2);
+      }
+    }
+    for (const subs of children.get(graph)?.values() ?? []) {
+      const parts = subs.map((s) => tally(s.path));
+      for (const part of parts) t.ifs += part.ifs;
+      if (alternatives && subs[0].kind === "branch") {
+        if (parts.some((p) => p.runs.size > 0)) t.ifs += 1;
+        t.summary += Math.max(...parts.map((p) => p.summary));
+        const best = /* @__PURE__ */ new Map();
+        for (const part of parts) {
+          for (const [name2, r] of part.runs) if (r.runs > (best.get(name2)?.runs ?? 0)) best.set(name2, r);
+        }
+        for (const [name2, r] of best) add(t, name2, r.runs, r.calls);
+        for (const name2 of parts[0].always) if (parts.every((p) => p.always.has(name2))) t.always.add(name2);
+      } else {
+        for (const part of parts) {
+          t.summary += part.summary;
+          for (const [name2, r] of part.runs) add(t, name2, r.runs, r.calls);
+          for (const name2 of part.always) t.always.add(name2);
+        }
+      }
+    }
+    return t;
+  };
+  const main2 = tally("");
+  const parameters = /* @__PURE__ */ new Map();
+  for (const [name2, r] of main2.runs) {
+    const onPath = new Set(r.calls);
+    parameters.set(name2, { runs: r.runs, calls: [...usedBy.get(name2)].filter((k) => onPath.has(k)) });
+  }
+  const conditional = /* @__PURE__ */ new Map();
+  if (alternatives) {
+    for (const [name2, users] of usedBy) {
+      if (main2.always.has(name2)) continue;
+      const graphs = new Set([...users].map((k) => calls.get(k).graph));
+      conditional.set(name2, [...new Set([...graphs].map((g) => branchLabel(walk2, g)))]);
+    }
+  }
+  return { parameters, summary: main2.summary, conditional, ifsWithParameters: alternatives ? main2.ifs : 0 };
+}
+function branchLabel(walk2, graphPath) {
+  const chain = [];
+  for (let g = graphPath; g !== ""; ) {
+    const s = walk2.subgraphs.get(g);
+    chain.push(`${s.nodeName}:${s.attribute}`);
+    g = s.parent;
+  }
+  return chain.reverse().join(" > ");
+}
+function controlFlowNotes(paths) {
+  if (paths.ifsWithParameters === 0) return [];
+  const notes2 = [
+    `${paths.ifsWithParameters} If node(s) run one of two branches that use parameters. Not traced, either branch may run: a parameter that either uses counts as used, but the two branches never run together, so uses in both do not make it shared, and calls and summary-style follow one branch at a time (the one that uses the parameter most, the heaviest for summary-style).`
+  ];
+  if (paths.conditional.size > 0) {
+    notes2.push(
+      `${paths.conditional.size} parameter(s) are used only inside If branches, not on every path (marked conditional): a run that takes the other branch leaves them unused. A trace with real inputs decides.`
+    );
+  }
+  return notes2;
 }
 function classifyConstants(walk2) {
   const parameters = /* @__PURE__ */ new Set();
@@ -29942,28 +30300,28 @@ function valueInfos(model) {
   return map;
 }
 function explain(e) {
-  const notes = [];
+  const notes2 = [];
   const fromPyTorch = /pytorch/i.test(e.model.producerName);
   if (!e.manifest) {
-    notes.push(
+    notes2.push(
       fromPyTorch ? "Counted from the ONNX graph alone: layers that PyTorch declares but forward never uses are dropped by the exporter and cannot be seen here. Export with python/paramtrace_torch.py to embed the declared-parameter manifest and report them." : "Counted from the ONNX graph alone (no declared-parameter manifest in the file)."
     );
     const folded = e.walk.nodes.filter(
       (n) => n.node.opType === "Conv" && n.node.inputs.slice(1).some((i2) => /^onnx::Conv_\d+$/.test(i2))
     ).length;
     if (fromPyTorch && folded > 0) {
-      notes.push(
+      notes2.push(
         `${folded} Conv layer(s) read exporter-generated weights (onnx::Conv_N): the eval-mode export folded BatchNormalization into them, so each folded BatchNorm's weight and bias (2 x channels) appear here as one Conv bias (channels), and its running statistics are gone. PyTorch's parameters() counts differ by that much.`
       );
     }
   }
   if (e.valueMerged.length > 0) {
-    notes.push(
+    notes2.push(
       `${e.valueMerged.length} constant(s) with all-equal values (fresh zeros or ones) are read by several unrelated layers because the exporter merged equal values (eval mode); they are listed as value-merged constants, not as shared parameters.`
     );
   }
   if (e.walk.unknownOps.size > 0) {
-    notes.push(
+    notes2.push(
       `No ONNX schema for ${[...e.walk.unknownOps].sort().join(", ")}: floating-point constants at their inputs were counted as parameters.`
     );
   }
@@ -29971,18 +30329,19 @@ function explain(e) {
     (n) => (n.node.opType === "Loop" || n.node.opType === "Scan") && n.live
   ).length;
   if (!e.trace && loops > 0) {
-    notes.push(
+    notes2.push(
       `${loops} Loop/Scan body(ies) counted once each: the number of iterations is known only from a trace.`
     );
   }
-  return notes;
+  if (e.trace?.notes) notes2.push(...e.trace.notes);
+  return notes2;
 }
 function sum(values) {
   return values.reduce((a, b) => a + b, 0);
 }
 
 // src/onnx/tensor-bytes.ts
-var import_minimal3 = __toESM(require_minimal2(), 1);
+var import_minimal2 = __toESM(require_minimal2(), 1);
 import { createHash } from "node:crypto";
 
 // src/onnx/transpose-wasm.generated.ts
@@ -30477,7 +30836,7 @@ function concat(parts) {
 }
 function fromTypedField(tensor, field2, packed) {
   if (field2 === "float_data" || field2 === "double_data") return packed;
-  const reader = import_minimal3.default.Reader.create(packed);
+  const reader = import_minimal2.default.Reader.create(packed);
   const values = [];
   while (reader.pos < reader.len) {
     if (field2 === "int32_data") values.push(reader.int32());
@@ -30523,6 +30882,12 @@ var TraceInputError = class extends Error {
   constructor(message) {
     super(message);
     this.name = "TraceInputError";
+  }
+};
+var TraceUsageError = class extends TraceInputError {
+  constructor(message) {
+    super(message);
+    this.name = "TraceUsageError";
   }
 };
 var TraceError = class extends Error {
@@ -30587,6 +30952,7 @@ function inferredRun(executions) {
 }
 
 // src/trace/input-plan.ts
+import { closeSync as closeSync3, openSync as openSync3, readSync as readSync3 } from "node:fs";
 import path2 from "node:path";
 
 // src/trace/npy.ts
@@ -30649,8 +31015,8 @@ function preamble(file, start) {
 function parseHeader(file, text4, dataOffset) {
   const descr = /'descr'\s*:\s*'([^']*)'/.exec(text4)?.[1];
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(text4)?.[1];
-  const shapeText2 = /'shape'\s*:\s*\(([^)]*)\)/.exec(text4)?.[1];
-  if (descr === void 0 || fortran === void 0 || shapeText2 === void 0) {
+  const shapeText3 = /'shape'\s*:\s*\(([^)]*)\)/.exec(text4)?.[1];
+  if (descr === void 0 || fortran === void 0 || shapeText3 === void 0) {
     fail(file, `has a header without descr, fortran_order and shape: ${text4.trim()}`);
   }
   if (fortran === "True")
@@ -30663,9 +31029,9 @@ function parseHeader(file, text4, dataOffset) {
       `holds dtype '${descr}', which is not supported (little-endian f4, f8, f2, i8, i4, i2, i1, u8, u4, u2, u1, b1)`
     );
   }
-  const shape2 = shapeText2.split(",").map((s) => s.trim()).filter((s) => s !== "").map((s) => {
+  const shape2 = shapeText3.split(",").map((s) => s.trim()).filter((s) => s !== "").map((s) => {
     const d = Number(s.replace(/L$/, ""));
-    if (!Number.isSafeInteger(d) || d < 0) fail(file, `has an invalid shape (${shapeText2})`);
+    if (!Number.isSafeInteger(d) || d < 0) fail(file, `has an invalid shape (${shapeText3})`);
     return d;
   });
   const [dtype, size] = entry;
@@ -30685,6 +31051,246 @@ function fail(file, problem) {
   throw new TraceInputError(`input file ${file} ${problem}`);
 }
 
+// src/trace/tensor-proto.ts
+import { readFileSync as readFileSync3 } from "node:fs";
+var DATA_TYPES2 = {
+  1: "float32",
+  2: "uint8",
+  3: "int8",
+  4: "uint16",
+  5: "int16",
+  6: "int32",
+  7: "int64",
+  8: "string",
+  9: "bool",
+  10: "float16",
+  11: "float64",
+  12: "uint32",
+  13: "uint64"
+};
+var OTHER_TYPES = {
+  0: "undefined",
+  14: "complex64",
+  15: "complex128",
+  16: "bfloat16",
+  17: "float8e4m3fn",
+  18: "float8e4m3fnuz",
+  19: "float8e5m2",
+  20: "float8e5m2fnuz",
+  21: "uint4",
+  22: "int4",
+  23: "float4e2m1"
+};
+var ELEMENT_SIZE = {
+  float32: 4,
+  uint8: 1,
+  int8: 1,
+  uint16: 2,
+  int16: 2,
+  int32: 4,
+  int64: 8,
+  bool: 1,
+  float16: 2,
+  float64: 8,
+  uint32: 4,
+  uint64: 8
+};
+function isNpyFile(bytes) {
+  return bytes.length >= 6 && bytes[0] === 147 && String.fromCharCode(...bytes.subarray(1, 6)) === "NUMPY";
+}
+function readTensorProtoFile(file) {
+  let bytes;
+  try {
+    bytes = readFileSync3(file);
+  } catch (error2) {
+    throw new TraceInputError(`input file ${file} cannot be opened: ${error2.message}`);
+  }
+  return decodeTensorProto(bytes, file);
+}
+function decodeTensorProto(bytes, file = "TensorProto") {
+  const fail2 = (problem) => {
+    throw new TraceInputError(`input file ${file} is not an ONNX TensorProto (.pb) or .npy file: ${problem}`);
+  };
+  const dims = [];
+  let dataType;
+  let name2 = "";
+  let raw;
+  const typed = {};
+  const at = { pos: 0 };
+  while (at.pos < bytes.length) {
+    const key = readVarint(bytes, at, fail2);
+    const field2 = Number(key >> 3n);
+    const wire = Number(key & 7n);
+    if (field2 === 0) fail2(`field number 0 at byte ${at.pos}`);
+    const start = at.pos;
+    if (wire === 0) {
+      const value = readVarint(bytes, at, fail2);
+      if (field2 === 1) dims.push(value);
+      else if (field2 === 2) dataType = Number(BigInt.asIntN(32, value));
+      else if (field2 === 14 && value === 1n) fail2("its data is external (data_location EXTERNAL)");
+      else if (field2 === 5 || field2 === 7 || field2 === 11) addTyped(typed, field2, "single", start, at.pos);
+    } else if (wire === 1) {
+      at.pos += 8;
+      if (field2 === 10) addTyped(typed, field2, "single", start, at.pos);
+    } else if (wire === 5) {
+      at.pos += 4;
+      if (field2 === 4) addTyped(typed, field2, "single", start, at.pos);
+    } else if (wire === 2) {
+      const length = Number(readVarint(bytes, at, fail2));
+      const from = at.pos;
+      at.pos += length;
+      if (at.pos > bytes.length) break;
+      if (field2 === 1) {
+        const inner = { pos: from };
+        while (inner.pos < at.pos) dims.push(readVarint(bytes, inner, fail2));
+      } else if (field2 === 8) name2 = new TextDecoder().decode(bytes.subarray(from, at.pos));
+      else if (field2 === 9) raw = { start: from, end: at.pos };
+      else if (field2 === 13) fail2("its data is external (external_data)");
+      else if (field2 === 6) addTyped(typed, field2, "single", from, at.pos);
+      else if ([4, 5, 7, 10, 11].includes(field2)) addTyped(typed, field2, "packed", from, at.pos);
+    } else {
+      fail2(`wire type ${wire} of field ${field2} at byte ${start}`);
+    }
+    if (at.pos > bytes.length) fail2("it is truncated");
+  }
+  if (at.pos > bytes.length) fail2("it is truncated");
+  if (dataType === void 0) fail2("no data_type (field 2)");
+  const dtype = DATA_TYPES2[dataType];
+  if (!dtype) {
+    throw new TraceInputError(
+      `input file ${file} holds ONNX data type ${OTHER_TYPES[dataType] ?? dataType}, which onnxruntime-node cannot feed`
+    );
+  }
+  const shape2 = dims.map((d) => {
+    if (d < 0n || d > BigInt(Number.MAX_SAFE_INTEGER)) fail2(`a bad dimension ${d}`);
+    return Number(d);
+  });
+  const count2 = shape2.reduce((a, b) => a * b, 1);
+  const data = raw ? fromRaw(bytes, raw, dtype, count2, file) : fromTyped(bytes, typed, dtype, shape2, file, fail2);
+  return { name: name2, dtype, shape: shape2, data };
+}
+function addTyped(typed, field2, how, start, end) {
+  (typed[field2] ??= { packed: [], single: [] })[how].push({ start, end });
+}
+function readVarint(bytes, at, fail2) {
+  let value = 0n;
+  for (let i2 = 0; i2 < 10; i2++) {
+    if (at.pos >= bytes.length) fail2("it is truncated (inside a varint)");
+    const b = bytes[at.pos++];
+    value |= BigInt(b & 127) << BigInt(7 * i2);
+    if ((b & 128) === 0) return BigInt.asUintN(64, value);
+  }
+  return fail2(`a varint longer than 10 bytes before byte ${at.pos}`);
+}
+function fromRaw(bytes, span, dtype, count2, file) {
+  if (dtype === "string")
+    throw new TraceInputError(`input file ${file} holds strings in raw_data, which ONNX does not allow`);
+  const size = ELEMENT_SIZE[dtype];
+  const length = span.end - span.start;
+  if (length !== count2 * size) {
+    throw new TraceInputError(
+      `input file ${file} holds ${length} bytes of raw_data, but ${count2} ${dtype} values need ${count2 * size}`
+    );
+  }
+  const buffer = new ArrayBuffer(length);
+  new Uint8Array(buffer).set(bytes.subarray(span.start, span.end));
+  return typedArray(dtype, buffer);
+}
+var FIELD_OF = {
+  float32: 4,
+  int32: 5,
+  int16: 5,
+  int8: 5,
+  uint16: 5,
+  uint8: 5,
+  bool: 5,
+  float16: 5,
+  string: 6,
+  int64: 7,
+  float64: 10,
+  uint32: 11,
+  uint64: 11
+};
+function fromTyped(bytes, typed, dtype, shape2, file, fail2) {
+  const count2 = shape2.reduce((a, b) => a * b, 1);
+  const field2 = FIELD_OF[dtype];
+  const spans = typed[field2] ?? { packed: [], single: [] };
+  const values = [];
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const one = (at) => {
+    if (field2 === 4) {
+      const v = view.getFloat32(at.pos, true);
+      at.pos += 4;
+      return v;
+    }
+    if (field2 === 10) {
+      const v = view.getFloat64(at.pos, true);
+      at.pos += 8;
+      return v;
+    }
+    return readVarint(bytes, at, fail2);
+  };
+  const all = [
+    ...spans.packed.map((s) => ({ ...s, packed: true })),
+    ...spans.single.map((s) => ({ ...s, packed: false }))
+  ].sort((a, b) => a.start - b.start);
+  for (const span of all) {
+    if (field2 === 6) {
+      values.push(new TextDecoder().decode(bytes.subarray(span.start, span.end)));
+      continue;
+    }
+    const at = { pos: span.start };
+    if (!span.packed) {
+      values.push(one(at));
+      continue;
+    }
+    while (at.pos < span.end) values.push(one(at));
+    if (at.pos !== span.end) fail2(`a packed field ${field2} that ends inside a value`);
+  }
+  if (values.length !== count2) {
+    throw new TraceInputError(
+      `input file ${file} holds ${values.length} ${dtype} values, but its shape [${shape2.join(", ")}] needs ${count2}`
+    );
+  }
+  if (dtype === "string") return values;
+  const buffer = new ArrayBuffer(count2 * ELEMENT_SIZE[dtype]);
+  const out = typedArray(dtype, buffer);
+  for (let i2 = 0; i2 < count2; i2++) {
+    const v = values[i2];
+    if (out instanceof BigInt64Array) out[i2] = BigInt.asIntN(64, v);
+    else if (out instanceof BigUint64Array) out[i2] = BigInt.asUintN(64, v);
+    else if (out instanceof Float32Array || out instanceof Float64Array) out[i2] = v;
+    else out[i2] = Number(BigInt.asIntN(32, v));
+  }
+  return out;
+}
+function typedArray(dtype, buffer) {
+  switch (dtype) {
+    case "float32":
+      return new Float32Array(buffer);
+    case "float64":
+      return new Float64Array(buffer);
+    case "float16":
+    case "uint16":
+      return new Uint16Array(buffer);
+    case "int64":
+      return new BigInt64Array(buffer);
+    case "uint64":
+      return new BigUint64Array(buffer);
+    case "int32":
+      return new Int32Array(buffer);
+    case "uint32":
+      return new Uint32Array(buffer);
+    case "int16":
+      return new Int16Array(buffer);
+    case "int8":
+      return new Int8Array(buffer);
+    case "uint8":
+    case "bool":
+      return new Uint8Array(buffer);
+  }
+}
+
 // src/trace/input-plan.ts
 var FEEDABLE = /* @__PURE__ */ new Set([
   "float32",
@@ -30701,16 +31307,204 @@ var FEEDABLE = /* @__PURE__ */ new Set([
   "bool",
   "string"
 ]);
+var LIST_LIMIT = 20;
+var SMALL_INPUT = 16;
+var IMAGE_SIZE = 224;
+var FLOATS = /* @__PURE__ */ new Set(["float32", "float64", "float16"]);
 function planInputs(model, options) {
   const initializers = new Set(model.graph.initializers.map((t) => t.name));
   const fed = model.graph.inputs.filter((i2) => !initializers.has(i2.name));
   checkNamed(options.inputs, fed, "--input");
   checkNamed(options.inputFiles, fed, "--input-file");
-  return fed.map((input, index) => planInput(input, index, options));
+  checkNamed(options.values, fed, "--value");
+  for (const name2 of Object.keys(options.values ?? {})) {
+    if (options.inputFiles?.[name2] !== void 0) {
+      throw new TraceUsageError(`input '${name2}' is given both --value and --input-file: give one`);
+    }
+  }
+  for (const input of fed) checkFeedable(input);
+  const files = /* @__PURE__ */ new Map();
+  const given = /* @__PURE__ */ new Map();
+  for (const input of fed) {
+    const wanted = options.inputs?.[input.name];
+    const file = options.inputFiles?.[input.name];
+    if (file !== void 0) {
+      const header3 = readFileHeader(file);
+      if (header3.dtype !== input.elemType) {
+        throw new TraceInputError(
+          `input file ${file} holds ${header3.dtype}, but input '${input.name}' is ${input.elemType}`
+        );
+      }
+      if (wanted && wanted.join("x") !== header3.shape.join("x")) {
+        throw new TraceInputError(
+          `input file ${file} has shape ${header3.shape.join("x")}, but --input ${input.name}=${wanted.join("x")} was given`
+        );
+      }
+      checkAgainstDeclared(
+        input,
+        header3.shape,
+        `input file ${file} (shape ${header3.shape.join("x") || "scalar"})`
+      );
+      files.set(input.name, header3);
+      given.set(input.name, { shape: header3.shape, by: `file ${path2.basename(file)}` });
+    } else if (wanted) {
+      checkAgainstDeclared(input, wanted, `--input ${input.name}=${wanted.join("x") || "scalar"}`);
+      given.set(input.name, { shape: wanted, by: `--input ${input.name}` });
+    }
+  }
+  const known = /* @__PURE__ */ new Map();
+  for (const [dim, size] of Object.entries(options.dims ?? {})) known.set(dim, { size, by: "--dim" });
+  for (const input of fed) {
+    const shape2 = given.get(input.name);
+    if (shape2) learn(input.shape, shape2.shape, shape2.by, known);
+  }
+  const perInput = /* @__PURE__ */ new Map();
+  const sizeOf = (input, axis) => {
+    const dim = input.shape?.[axis];
+    if (typeof dim === "number") return { size: dim, by: "model" };
+    return (dim === null || dim === void 0 ? void 0 : known.get(dim)) ?? perInput.get(input.name)?.get(axis);
+  };
+  const setSize = (input, axis, value) => {
+    const dim = input.shape?.[axis];
+    if (typeof dim === "string") known.set(dim, value);
+    else {
+      const map = perInput.get(input.name) ?? /* @__PURE__ */ new Map();
+      map.set(axis, value);
+      perInput.set(input.name, map);
+    }
+  };
+  const open2 = (input) => (input.shape ?? []).flatMap((_, axis) => sizeOf(input, axis) === void 0 ? [axis] : []);
+  for (const input of fed) {
+    const values = options.values?.[input.name];
+    if (!values || given.has(input.name) || input.shape === void 0) continue;
+    let unknown = open2(input);
+    if (unknown.length > 1 && unknown[0] === 0) {
+      setSize(input, 0, { size: 1, by: "default" });
+      unknown = open2(input);
+    }
+    if (unknown.length !== 1) continue;
+    const axis = unknown[0];
+    const rest = input.shape.reduce((n, _, a) => a === axis ? n : n * sizeOf(input, a).size, 1);
+    if (rest === 0 || values.length % rest !== 0) {
+      throw new TraceUsageError(
+        `--value ${input.name}: ${values.length} value(s) cannot fill input '${input.name}' of shape ${shapeText(input.shape)}: its dimension ${axis} is sized by the number of values, which must then be a multiple of ${rest}`
+      );
+    }
+    setSize(input, axis, { size: values.length / rest, by: `--value ${input.name}` });
+  }
+  const defaulted = [];
+  for (const input of fed) {
+    if (given.has(input.name) || !input.shape || input.shape.length === 0) continue;
+    const size = sizeOf(input, 0);
+    if (size === void 0) setSize(input, 0, { size: 1, by: "default" });
+    if (sizeOf(input, 0)?.by === "default") {
+      const dim = input.shape[0];
+      defaulted.push({ input: input.name, dim: typeof dim === "string" ? dim : null, shape: input.shape });
+    }
+  }
+  const imageDefaulted = [];
+  for (const input of fed) {
+    const shape2 = input.shape;
+    if (given.has(input.name) || shape2?.length !== 4 || !FLOATS.has(input.elemType)) continue;
+    const channels = (axis) => shape2[axis] === 1 || shape2[axis] === 3;
+    const spatial = channels(1) ? [2, 3] : channels(3) ? [1, 2] : [];
+    const openAxes = spatial.filter((axis) => sizeOf(input, axis) === void 0);
+    if (openAxes.length === 0) continue;
+    for (const axis of openAxes) setSize(input, axis, { size: IMAGE_SIZE, by: "default" });
+    imageDefaulted.push({ input: input.name, axes: openAxes, shape: shape2 });
+  }
+  const unresolved = [];
+  for (const input of fed) {
+    if (given.has(input.name)) continue;
+    if (input.shape === void 0) {
+      unresolved.push({ input: input.name, rankUnknown: true });
+      continue;
+    }
+    for (const axis of open2(input)) {
+      const dim = input.shape[axis];
+      unresolved.push({
+        input: input.name,
+        axis,
+        dim: typeof dim === "string" ? dim : null,
+        shape: input.shape
+      });
+    }
+  }
+  if (unresolved.length > 0) throw new TraceInputError(unresolvedMessage(unresolved, fed, sizeOf));
+  const inputs = fed.map((input, index) => {
+    const shape2 = given.get(input.name)?.shape ?? input.shape.map((_, axis) => sizeOf(input, axis).size);
+    const dtype = input.elemType;
+    const { name: name2 } = input;
+    const lead = defaulted.find((d) => d.input === name2);
+    const image = imageDefaulted.find((d) => d.input === name2);
+    const leadText = [
+      ...lead ? [`dimension 0${lead.dim !== null ? ` '${lead.dim}'` : ""} defaulted to 1`] : [],
+      ...image ? [`image size defaulted to ${IMAGE_SIZE}x${IMAGE_SIZE}`] : []
+    ].map((text4) => ` (${text4})`).join("");
+    const shapeHint = shapeOptions(input, sizeOf);
+    const file = files.get(name2);
+    if (file) {
+      return {
+        name: name2,
+        dtype,
+        shape: shape2,
+        source: { kind: file.format, path: path2.resolve(file.path) },
+        from: `file ${path2.basename(file.path)}`,
+        hint: `--input-file ${name2}=FILE`
+      };
+    }
+    const values = options.values?.[name2];
+    if (values) {
+      const count3 = shape2.reduce((a, b) => a * b, 1);
+      if (values.length !== count3) {
+        throw new TraceUsageError(
+          `--value ${name2}: ${values.length} value(s) given, but input '${name2}' has shape ${shape2.length === 0 ? "scalar" : `[${shape2.join(", ")}]`}, which holds ${count3}`
+        );
+      }
+      const parsed = values.map((v) => parseValue(v, dtype, name2));
+      return {
+        name: name2,
+        dtype,
+        shape: shape2,
+        source: { kind: "values", values: parsed },
+        from: `--value ${listText(
+          values.map((v) => v.length > 40 ? `${v.slice(0, 39)}…` : v),
+          8
+        )}${leadText}`,
+        hint: `--value ${name2}=...`
+      };
+    }
+    const isFloat = dtype === "float32" || dtype === "float64" || dtype === "float16";
+    const random = isFloat && (options.floatFill ?? "random") === "random";
+    const seed = (options.seed ?? 0) + index;
+    const source = random ? { kind: "random", seed } : { kind: "zeros" };
+    const made = random ? `random uniform [-1, 1), seed ${seed}` : dtype === "bool" ? "false" : dtype === "string" ? "empty strings" : "zeros";
+    const count2 = shape2.reduce((a, b) => a * b, 1);
+    const valueHint = count2 <= SMALL_INPUT && dtype !== "string" ? `--value ${name2}=${count2 === 1 ? "V" : "V,V,..."} or --input-file ${name2}=FILE` : `--input-file ${name2}=FILE.npy|.pb`;
+    return {
+      name: name2,
+      dtype,
+      shape: shape2,
+      source,
+      from: `${made}${leadText}`,
+      hint: [valueHint, ...shapeHint].join(", ")
+    };
+  });
+  const imageNotes = imageDefaulted.map((d) => {
+    const named = d.axes.map((axis) => d.shape[axis]).filter((dim) => typeof dim === "string");
+    const set = named.length === d.axes.length ? [...new Set(named)].map((dim) => `--dim ${dim}=N`).join(" ") : `--input ${d.input}=${d.shape.map((dim, axis) => typeof dim === "number" ? dim : axis === 0 ? 1 : "N").join("x")}`;
+    return `Traced input '${d.input}' as a ${IMAGE_SIZE}x${IMAGE_SIZE} image: its height and width had no size; set them with ${set}.`;
+  });
+  return { inputs, notes: [...notes(inputs, fed, defaulted, options, known), ...imageNotes] };
 }
-function planInput(input, index, options) {
-  const { name: name2 } = input;
-  const dtype = input.elemType;
+function learn(declared, shape2, by, known) {
+  declared?.forEach((dim, axis) => {
+    if (typeof dim === "string" && !known.has(dim) && shape2[axis] !== void 0)
+      known.set(dim, { size: shape2[axis], by });
+  });
+}
+function checkFeedable(input) {
+  const { name: name2, elemType: dtype } = input;
   if (dtype === void 0) {
     throw new TraceInputError(
       `input '${name2}' is not a tensor (sequence, map or optional inputs cannot be synthesized); paramtrace traces tensor inputs only`
@@ -30720,68 +31514,183 @@ function planInput(input, index, options) {
     throw new TraceInputError(
       `input '${name2}' has element type ${dtype}, which onnxruntime-node cannot feed`
     );
-  const file = options.inputFiles?.[name2];
-  if (file !== void 0) {
-    const header3 = readNpyHeader(file);
-    if (header3.dtype !== dtype) {
-      throw new TraceInputError(`input file ${file} holds ${header3.dtype}, but input '${name2}' is ${dtype}`);
-    }
-    const wanted = options.inputs?.[name2];
-    if (wanted && wanted.join("x") !== header3.shape.join("x")) {
-      throw new TraceInputError(
-        `input file ${file} has shape ${header3.shape.join("x")}, but --input ${name2}=${wanted.join("x")} was given`
-      );
-    }
-    checkAgainstDeclared(
-      input,
-      header3.shape,
-      `input file ${file} (shape ${header3.shape.join("x") || "scalar"})`
-    );
-    return {
-      name: name2,
-      dtype,
-      shape: header3.shape,
-      source: { kind: "npy", path: path2.resolve(file) },
-      from: `file ${path2.basename(file)}`
-    };
-  }
-  const shape2 = options.inputs?.[name2] ?? resolveDeclared(input, options.dims ?? {});
-  if (options.inputs?.[name2]) checkAgainstDeclared(input, shape2, `--input ${name2}=${shape2.join("x")}`);
-  const isFloat = dtype === "float32" || dtype === "float64" || dtype === "float16";
-  const random = isFloat && (options.floatFill ?? "random") === "random";
-  const seed = (options.seed ?? 0) + index;
-  const source = random ? { kind: "random", seed } : { kind: "zeros" };
-  const from = random ? `random uniform [-1, 1), seed ${seed}` : dtype === "bool" ? "false" : dtype === "string" ? "empty strings" : "zeros";
-  return { name: name2, dtype, shape: shape2, source, from };
 }
-function resolveDeclared(input, dims) {
-  const { name: name2, shape: shape2 } = input;
-  if (shape2 === void 0) {
-    throw new TraceInputError(
-      `input '${name2}' declares no shape (unknown rank): set it with --input ${name2}=<d0>x<d1>x...`
+function readFileHeader(file) {
+  let magic;
+  try {
+    const fd2 = openSync3(file, "r");
+    try {
+      magic = Buffer.alloc(6);
+      magic = magic.subarray(0, readSync3(fd2, magic, 0, 6, 0));
+    } finally {
+      closeSync3(fd2);
+    }
+  } catch (error2) {
+    throw new TraceInputError(`input file ${file} cannot be opened: ${error2.message}`);
+  }
+  if (isNpyFile(magic) || file.endsWith(".npy")) {
+    const header3 = readNpyHeader(file);
+    return { format: "npy", path: file, dtype: header3.dtype, shape: header3.shape };
+  }
+  const tensor = readTensorProtoFile(file);
+  return { format: "pb", path: file, dtype: tensor.dtype, shape: tensor.shape };
+}
+function unresolvedMessage(list2, fed, sizeOf) {
+  const inputOf = (name2) => fed.find((i2) => i2.name === name2);
+  const suggestShape = (name2) => {
+    const input = inputOf(name2);
+    return `--input ${name2}=${input.shape.map((d, axis) => sizeOf(input, axis)?.size ?? (typeof d === "number" ? d : "N")).join("x")}`;
+  };
+  const what = (u) => "rankUnknown" in u ? `input '${u.input}' declares no shape (unknown rank)` : u.dim === null ? `input '${u.input}' dimension ${u.axis} has neither a size nor a name` : `input '${u.input}' dimension ${u.axis} is the symbolic dimension '${u.dim}'`;
+  if (list2.length === 1) {
+    const u = list2[0];
+    if ("rankUnknown" in u) return `${what(u)}: set it with --input ${u.input}=<d0>x<d1>x...`;
+    if (u.dim === null) return `${what(u)}: set the shape with ${suggestShape(u.input)}`;
+    return `${what(u)}: set it with --dim ${u.dim}=<size>, or set the shape with ${suggestShape(u.input)}`;
+  }
+  const options = [];
+  const add = (option) => {
+    if (!options.includes(option)) options.push(option);
+  };
+  for (const u of list2) {
+    if ("rankUnknown" in u) add(`--input ${u.input}=<d0>x<d1>x...`);
+    else if (u.dim === null) add(suggestShape(u.input));
+    else add(`--dim ${u.dim}=<size>`);
+  }
+  return `${list2.length} input dimensions have no size (only a leading batch dimension defaults to 1, and the height and width of an image to 224): ${listText(list2.map(what), LIST_LIMIT)}; set them with ${listText(options, LIST_LIMIT, " ")}`;
+}
+function shapeOptions(input, sizeOf) {
+  const out = [];
+  input.shape?.forEach((dim, axis) => {
+    if (typeof dim === "number") return;
+    const known = sizeOf(input, axis);
+    if (typeof dim === "string")
+      out.push(
+        `--dim ${dim}=N${known ? ` (now ${known.size}${known.by === "default" ? ", the default" : ""})` : ""}`
+      );
+    else out.push(`--input ${input.name}=...`);
+  });
+  return [...new Set(out)];
+}
+function notes(inputs, fed, defaulted, options, known) {
+  const out = [];
+  if (defaulted.length > 0) {
+    const byDim = /* @__PURE__ */ new Map();
+    const unnamed = [];
+    for (const d of defaulted) {
+      if (d.dim === null)
+        unnamed.push(
+          `'${d.input}' (--input ${d.input}=${["N", ...d.shape.slice(1).map((s) => typeof s === "number" ? s : "N")].join("x")})`
+        );
+      else byDim.set(d.dim, [...byDim.get(d.dim) ?? [], d.input]);
+    }
+    const parts = [
+      ...[...byDim].map(
+        ([dim, names2]) => `'${dim}' of ${names2.map((n) => `'${n}'`).join(", ")} (--dim ${dim}=N)`
+      ),
+      ...unnamed.length > 0 ? [`the unnamed dimension 0 of ${unnamed.join(", ")}`] : []
+    ];
+    out.push(
+      `Traced with a batch of one: the leading input dimension(s) ${listText(parts, LIST_LIMIT)} had no size and were set to 1; set another size with the option shown.`
     );
   }
-  return shape2.map((dim, axis) => {
-    if (typeof dim === "number") return dim;
-    const example = `--input ${name2}=${suggest(shape2)}`;
-    if (dim === null) {
-      throw new TraceInputError(
-        `input '${name2}' dimension ${axis} has neither a size nor a name: set the shape with ${example}`
-      );
-    }
-    const size = dims[dim];
-    if (size === void 0) {
-      throw new TraceInputError(
-        `input '${name2}' dimension ${axis} is the symbolic dimension '${dim}': set it with --dim ${dim}=<size>, or set the shape with ${example}`
-      );
-    }
-    return size;
+  const scalars = inputs.filter((plan) => {
+    const declared = fed.find((i2) => i2.name === plan.name)?.shape;
+    const scalarLike = declared !== void 0 && (declared.length === 0 || declared.length === 1 && declared[0] === 1);
+    return scalarLike && (plan.source.kind === "zeros" || plan.source.kind === "random") && plan.dtype !== "string";
   });
+  if (scalars.length > 0) {
+    out.push(
+      `Scalar input(s) ${listText(
+        scalars.map(
+          (s) => `'${s.name}' (${s.dtype}, ${s.source.kind === "random" ? "a random value" : s.dtype === "bool" ? "false" : "0"})`
+        ),
+        LIST_LIMIT
+      )} were given no value: if one selects a branch or sets a size (a sample rate, a step count), give it with --value ${scalars[0].name}=V.`
+    );
+  }
+  const used = new Set(fed.flatMap((i2) => (i2.shape ?? []).filter((d) => typeof d === "string")));
+  const unusedDims = Object.keys(options.dims ?? {}).filter((d) => !used.has(d));
+  if (unusedDims.length > 0) {
+    out.push(
+      `${listText(
+        unusedDims.map((d) => `--dim ${d}=${known.get(d)?.size ?? ""}`),
+        LIST_LIMIT
+      )} named no symbolic dimension of the model's inputs (${used.size > 0 ? `they have ${listText(
+        [...used].map((d) => `'${d}'`),
+        LIST_LIMIT
+      )}` : "they have none"}), so it was not used.`
+    );
+  }
+  return out;
+}
+function parseValue(text4, dtype, input) {
+  const bad = (why) => {
+    throw new TraceUsageError(`--value ${input}: '${text4}' is not ${why} (input '${input}' is ${dtype})`);
+  };
+  switch (dtype) {
+    case "float32":
+    case "float64":
+    case "float16": {
+      const t = text4.trim().toLowerCase();
+      const special = {
+        nan: NaN,
+        inf: Infinity,
+        "+inf": Infinity,
+        "-inf": -Infinity
+      };
+      const n = t in special ? special[t] : t === "" ? NaN : Number(t);
+      if (Number.isNaN(n) && t !== "nan") bad("a number");
+      return String(n);
+    }
+    case "bool": {
+      const t = text4.trim().toLowerCase();
+      if (t === "true" || t === "1") return "1";
+      if (t === "false" || t === "0") return "0";
+      return bad("true, false, 1 or 0");
+    }
+    case "string":
+      return text4;
+    default: {
+      const range = INT_RANGE[dtype];
+      if (!range) return bad("a value of a feedable type");
+      let n;
+      try {
+        if (!/^\s*[-+]?(\d+|0x[0-9a-f]+)\s*$/i.test(text4)) throw new Error();
+        const t = text4.trim();
+        n = t.startsWith("-") ? -BigInt(t.slice(1)) : BigInt(t.replace(/^\+/, ""));
+      } catch {
+        return bad("a whole number");
+      }
+      if (n < range[0] || n > range[1]) bad(`within ${range[0]}..${range[1]}`);
+      return String(n);
+    }
+  }
+}
+var INT_RANGE = {
+  int8: [-128n, 127n],
+  uint8: [0n, 255n],
+  int16: [-32768n, 32767n],
+  uint16: [0n, 65535n],
+  int32: [-(2n ** 31n), 2n ** 31n - 1n],
+  uint32: [0n, 2n ** 32n - 1n],
+  int64: [-(2n ** 63n), 2n ** 63n - 1n],
+  uint64: [0n, 2n ** 64n - 1n]
+};
+function describeInputs(inputs) {
+  if (inputs.length === 0) return "The model has no inputs to change.";
+  const items = inputs.map(
+    (p) => `'${p.name}' ${p.dtype} ${p.shape.length === 0 ? "scalar" : `[${p.shape.join(", ")}]`} from ${p.from} (to change: ${p.hint})`
+  );
+  return `The run's inputs: ${listText(items, LIST_LIMIT, "; ")}.`;
+}
+function shapeText(shape2) {
+  return shape2.map((d) => d === null ? "?" : String(d)).join("x") || "scalar";
 }
 function checkAgainstDeclared(input, shape2, given) {
   const declared = input.shape;
   if (declared === void 0) return;
-  const text4 = declared.map((d) => d === null ? "?" : String(d)).join("x") || "scalar";
+  const text4 = shapeText(declared);
   if (declared.length !== shape2.length) {
     throw new TraceInputError(
       `${given} has rank ${shape2.length}, but input '${input.name}' is declared with rank ${declared.length} (${text4})`
@@ -30798,18 +31707,19 @@ function checkAgainstDeclared(input, shape2, given) {
 function checkNamed(given, fed, option) {
   for (const name2 of Object.keys(given ?? {})) {
     if (!fed.some((i2) => i2.name === name2)) {
-      throw new TraceInputError(
+      throw new TraceUsageError(
         `${option} ${name2}: the model has no such input (its inputs: ${fed.map((i2) => i2.name).join(", ") || "none"})`
       );
     }
   }
 }
-function suggest(shape2) {
-  return shape2.map((d) => typeof d === "number" ? String(d) : "N").join("x");
+function listText(items, limit, separator = ", ") {
+  const shown = items.slice(0, limit).join(separator);
+  return items.length > limit ? `${shown}${separator}and ${items.length - limit} more` : shown;
 }
 
 // src/trace/worker-process.ts
-import { existsSync as existsSync3, readFileSync as readFileSync3 } from "node:fs";
+import { existsSync as existsSync3, readFileSync as readFileSync4 } from "node:fs";
 import { createRequire } from "node:module";
 import path3 from "node:path";
 import { fileURLToPath } from "node:url";
@@ -30849,9 +31759,9 @@ function startWorker(requestFile, limits) {
       if (stopped) throw new TraceError(stopped.kind, stopped.message, pid);
       const resultFile = path3.join(folder, "result.json");
       const errorFile = path3.join(folder, "error.json");
-      if (existsSync3(resultFile)) return JSON.parse(readFileSync3(resultFile, "utf8"));
+      if (existsSync3(resultFile)) return JSON.parse(readFileSync4(resultFile, "utf8"));
       if (existsSync3(errorFile)) {
-        const { kind, message } = JSON.parse(readFileSync3(errorFile, "utf8"));
+        const { kind, message } = JSON.parse(readFileSync4(errorFile, "utf8"));
         throw new TraceError(kind, message, pid);
       }
       throw crashError(child, stderr, pid);
@@ -30932,7 +31842,7 @@ function lastLine(text4) {
 function residentMb(pid) {
   if (pid === void 0) return void 0;
   try {
-    const status = readFileSync3(`/proc/${pid}/status`, "utf8");
+    const status = readFileSync4(`/proc/${pid}/status`, "utf8");
     const kb2 = /VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1];
     return kb2 === void 0 ? void 0 : Number(kb2) / 1024;
   } catch {
@@ -31028,22 +31938,32 @@ function startTrace(options = {}) {
   };
 }
 async function runTrace(model, options, requestFile, worker) {
-  const inputs = planInputs(model, options);
+  const { inputs, notes: notes2 } = planInputs(model, options);
   const device = options.device ?? "auto";
+  const inputsText = describeInputs(inputs);
   const request2 = {
     modelPath: path4.resolve(model.file.path),
     profileDir: path4.dirname(requestFile),
     device,
-    inputs
+    inputs,
+    inputsText
   };
   writeFileSync(requestFile, JSON.stringify(request2));
-  const result = await worker.run(options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  let result;
+  try {
+    result = await worker.run(options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  } catch (error2) {
+    if (error2 instanceof TraceError && error2.kind === "crash")
+      throw new TraceError(error2.kind, `${error2.message}. ${inputsText}`, error2.pid);
+    throw error2;
+  }
   checkJoin(model, result);
   inferFunctionCalls(model, result.nodes);
   return {
     device: result.device,
     onnxruntimeVersion: result.onnxruntimeVersion,
     inputs: inputs.map(({ name: name2, dtype, shape: shape2, from }) => ({ name: name2, dtype, shape: shape2, from })),
+    ...notes2.length > 0 ? { notes: notes2 } : {},
     nodes: result.nodes,
     fallbackNodes: result.device === "cpu" ? [] : Object.entries(result.nodes).filter(([, run]) => run.provider === "CPUExecutionProvider").map(([id]) => id),
     requestedDevice: device,
@@ -31073,7 +31993,7 @@ function checkJoin(model, result) {
 }
 
 // src/pipeline/phases.ts
-import { readFileSync as readFileSync4, writeFileSync as writeFileSync2 } from "node:fs";
+import { readFileSync as readFileSync5, writeFileSync as writeFileSync2 } from "node:fs";
 import { performance as performance2 } from "node:perf_hooks";
 var ORDER = ["read", "trace", "fingerprint", "analyze"];
 var PhaseClock = class {
@@ -31142,7 +32062,7 @@ var PeakMemory = class {
     let peak;
     if (this.resettable) {
       try {
-        const kb = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync4("/proc/self/status", "utf8"))?.[1];
+        const kb = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync5("/proc/self/status", "utf8"))?.[1];
         if (kb !== void 0) peak = Number(kb) * 1024;
         writeFileSync2("/proc/self/clear_refs", "5");
       } catch {
@@ -31176,7 +32096,7 @@ async function analyzeFile(file, options = {}) {
       trace = await clock.runAsync("trace", () => pending.run(model));
       clock.addPeak("trace", trace.timing?.peakRssBytes ?? 0);
     } catch (error2) {
-      if (options.traceRequired || !(error2 instanceof TraceError || error2 instanceof TraceInputError))
+      if (options.traceRequired || error2 instanceof TraceUsageError || !(error2 instanceof TraceError || error2 instanceof TraceInputError))
         throw error2;
       traceError = error2.message;
     }
@@ -36102,7 +37022,8 @@ var Tracer = class {
       device: trace.device,
       timeoutMs: Math.round(trace.timeoutSeconds * 1e3),
       ...Object.keys(trace.inputShapes).length > 0 ? { inputs: trace.inputShapes } : {},
-      ...Object.keys(trace.dims).length > 0 ? { dims: trace.dims } : {}
+      ...Object.keys(trace.dims).length > 0 ? { dims: trace.dims } : {},
+      ...Object.keys(trace.inputValues).length > 0 ? { values: trace.inputValues } : {}
     };
     const preset = env[RUNTIME_DIR_VARIABLE];
     if (preset) {
@@ -36459,7 +37380,7 @@ var LISTED = 20;
 function more(total, shown) {
   return total > shown ? `, … (${formatCount(total - shown)} more)` : "";
 }
-function shapeText(shape2) {
+function shapeText2(shape2) {
   return `[${shape2.slice(0, 64).map((d) => d === null ? "?" : typeof d === "number" ? String(d) : escapeText(d, 60)).join(", ")}]`;
 }
 var COUNT_ROWS = [
@@ -36470,12 +37391,44 @@ var COUNT_ROWS = [
   ["frozen", "Frozen"],
   ["buffers", "Buffers"]
 ];
+var STATIC_MARK = "static†";
+var STATIC_MEANS = "every node that reaches a graph output counts as executed, each Loop body once, and which If branch runs is not known";
+function traceWarning2(c) {
+  const failed = ["head", "base"].filter((side) => c[side].traceMode === "failed");
+  if (failed.length === 0) return [];
+  const why = (side) => escapeLine(c[side].traceError ?? "no reason given", 300);
+  const sides = failed.length === 2 && c.head.traceError === c.base.traceError ? `**head** and **base** (${why("head")})` : failed.map((side) => `**${side}** (${why(side)})`).join(" and for ");
+  const which2 = failed.length === 2 ? "both head and base" : `${failed[0]}`;
+  return [
+    "> [!WARNING]",
+    `> The trace failed for ${sides}, so the counts and findings of ${which2} are static: ${STATIC_MEANS}. Set <code>trace: required</code> in the action (<code>--trace</code> in the CLI) to fail instead, and give the inputs the model needs with <code>input-shapes</code>, <code>input-dims</code>, <code>input-values</code> or <code>input-files</code> (<code>--input</code>, <code>--dim</code>, <code>--value</code>, <code>--input-file</code>).`,
+    ""
+  ];
+}
+function layerSummary(table) {
+  if (table.depth === null) return "Every layer call of head";
+  return `Layer calls of head with parameters, by module to depth ${table.depth}`;
+}
+function leftOut2(table) {
+  const parts = [];
+  if (table.hiddenCalls > 0)
+    parts.push(
+      `${formatCount(table.hiddenCalls)} layer call${table.hiddenCalls === 1 ? "" : "s"} without parameters not shown`
+    );
+  if (table.summedCalls > 0)
+    parts.push(
+      `${formatCount(table.summedCalls)} call${table.summedCalls === 1 ? "" : "s"} below depth ${table.depth} summed into ${table.summedCalls === 1 ? "its module" : "their modules"}`
+    );
+  if (parts.length === 0) return void 0;
+  return `…${parts.join("; ")}: the report file lists every layer call (<code>paramtrace analyze --all-nodes</code> shows them).`;
+}
 function render(c, options, rows, minimal = false) {
   const out = [
     ...options.commentKey === null ? [] : [commentMarker2(options.commentKey)],
     // The verdict names parameters (new shared, new unused) and may come from an artifact: escaped too.
     `### paramtrace: ${escapeLine(c.verdict.headline, 500)}`,
-    ""
+    "",
+    ...traceWarning2(c)
   ];
   const failures = c.verdict.failures.length > 1 ? c.verdict.failures : [];
   for (const f of failures.slice(0, LISTED)) out.push(`- ${escapeLine(f, 500)}`);
@@ -36507,6 +37460,10 @@ function render(c, options, rows, minimal = false) {
     }),
     ""
   );
+  const staticHead = c.head.traceMode === "failed";
+  const staticUnused = (u) => staticHead && u.reason === "not-executed";
+  const markShared = staticHead && c.newShared.length > 0;
+  const markUnused = c.newUnused.slice(0, Math.max(rows, LISTED)).some(staticUnused);
   if (c.newShared.length > 0) {
     out.push(
       "**New shared parameters** (used by more than one layer call; summary-style counts them once per call):",
@@ -36515,15 +37472,16 @@ function render(c, options, rows, minimal = false) {
     out.push(
       markdownTable(
         [
-          ["Parameter", "Size", "Calls", "Used by"],
+          ["Parameter", "Size", "Calls", "Used by", ...markShared ? ["Seen"] : []],
           ...c.newShared.slice(0, Math.max(rows, LISTED)).map((s) => [
             code(s.name),
             formatCount(s.numel),
             formatCount(s.calls),
-            s.callNames.slice(0, 5).map((n) => code(n, 80)).join(", ") + more(s.callNames.length, 5)
+            s.callNames.slice(0, 5).map((n) => code(n, 80)).join(", ") + more(s.callNames.length, 5),
+            ...markShared ? [STATIC_MARK] : []
           ])
         ],
-        { align: ["l", "r", "r", "l"] }
+        { align: ["l", "r", "r", "l", ...markShared ? ["l"] : []] }
       ),
       ""
     );
@@ -36535,20 +37493,26 @@ function render(c, options, rows, minimal = false) {
     out.push(
       markdownTable(
         [
-          ["Parameter", "Size", "Reason"],
+          ["Parameter", "Size", "Reason", ...markUnused ? ["Seen"] : []],
           ...c.newUnused.slice(0, Math.max(rows, LISTED)).map((u) => [
             code(u.name),
             formatCount(u.numel),
-            `${escapeText(u.reason, 40)}: ${escapeText(u.detail)}`
+            `${escapeText(u.reason, 40)}: ${escapeText(u.detail)}`,
+            ...markUnused ? [staticUnused(u) ? STATIC_MARK : ""] : []
           ])
         ],
-        { align: ["l", "r", "l"] }
+        { align: ["l", "r", "l", ...markUnused ? ["l"] : []] }
       ),
       ""
     );
     if (c.newUnused.length > Math.max(rows, LISTED))
       out.push(`…and ${formatCount(c.newUnused.length - Math.max(rows, LISTED))} more.`, "");
   }
+  if (markShared || markUnused)
+    out.push(
+      `${STATIC_MARK}: seen only by the static fall-back, as the trace of head failed (${STATIC_MEANS}); a trace may not confirm it.`,
+      ""
+    );
   if (c.newDuplicates.length > 0) {
     const shown = c.newDuplicates.slice(0, LISTED);
     out.push(
@@ -36572,13 +37536,13 @@ function render(c, options, rows, minimal = false) {
     );
   if (!minimal && rows > 0) {
     const changes = [
-      ...c.added.slice(0, rows).map((p) => [code(p.name), "added", "", shapeText(p.shape), formatSigned(p.numel)]),
-      ...c.removed.slice(0, rows).map((p) => [code(p.name), "removed", shapeText(p.shape), "", formatSigned(-p.numel)]),
+      ...c.added.slice(0, rows).map((p) => [code(p.name), "added", "", shapeText2(p.shape), formatSigned(p.numel)]),
+      ...c.removed.slice(0, rows).map((p) => [code(p.name), "removed", shapeText2(p.shape), "", formatSigned(-p.numel)]),
       ...c.resized.slice(0, rows).map((p) => [
         code(p.name),
         "resized",
-        shapeText(p.baseShape),
-        shapeText(p.headShape),
+        shapeText2(p.baseShape),
+        shapeText2(p.headShape),
         formatSigned(p.headNumel - p.baseNumel)
       ])
     ];
@@ -36609,29 +37573,33 @@ function render(c, options, rows, minimal = false) {
       );
       if (c.modules.length > rows) out.push(`…and ${formatCount(c.modules.length - rows)} more modules.`, "");
     }
-    if (options.headReport && options.headReport.layers.length > 0) {
-      const layers = options.headReport.layers;
-      out.push("<details><summary>Every layer call of head</summary>", "");
-      out.push(
-        markdownTable(
-          [
-            ["Layer (call)", "Type", "Output shape", "Param #", ""],
-            ...layers.slice(0, rows).map((l) => [
-              code(l.executions > 1 ? `${l.name} (x${l.executions})` : l.name, 120),
-              code(l.type, 60),
-              l.outputShapes ? l.outputShapes.slice(0, 8).map(shapeText).join(" ") + (l.outputShapes.length > 8 ? " …" : "") : "-",
-              formatCount(l.params),
-              l.live ? "" : "dead"
-            ])
-          ],
-          { align: ["l", "l", "l", "r", "l"] }
-        )
-      );
+    const table = options.headReport ? layerRows(options.headReport, options.layers) : void 0;
+    if (table && table.rows.length + table.hiddenCalls > 0) {
+      const layers = table.rows;
+      out.push(`<details><summary>${layerSummary(table)}</summary>`, "");
+      if (layers.length > 0)
+        out.push(
+          markdownTable(
+            [
+              ["Layer (call)", "Type", "Output shape", "Param #", ""],
+              ...layers.slice(0, rows).map((l) => [
+                code(rowName(l), 120),
+                code(rowType(l), 60),
+                l.outputShapes ? l.outputShapes.slice(0, 8).map(shapeText2).join(" ") + (l.outputShapes.length > 8 ? " …" : "") : "-",
+                formatCount(l.params),
+                escapeLine(markText(l.mark), 40)
+              ])
+            ],
+            { align: ["l", "l", "l", "r", "l"] }
+          )
+        );
       if (layers.length > rows)
         out.push(
           "",
-          `…${formatCount(layers.length - rows)} more layer calls in the job summary and the report file.`
+          `…${formatCount(layers.length - rows)} more rows in the job summary and the report file.`
         );
+      const left = leftOut2(table);
+      if (left) out.push("", left);
       out.push("", "</details>", "");
     }
   } else {
@@ -36771,12 +37739,12 @@ async function findPullRequestForSha(client, repo, sha2, prefer = {}) {
 }
 
 // src/action/untrusted/read-bundle.ts
-import { lstatSync as lstatSync2, openSync as openSync3, readdirSync, readSync as readSync3, closeSync as closeSync3, fstatSync as fstatSync3 } from "node:fs";
+import { lstatSync as lstatSync2, openSync as openSync4, readdirSync, readSync as readSync4, closeSync as closeSync4, fstatSync as fstatSync3 } from "node:fs";
 import { join as join4 } from "node:path";
 
 // src/report/report-validator.generated.ts
 var validate = validate10;
-var schema11 = { "type": "object", "additionalProperties": false, "required": ["schemaVersion", "tool", "model", "source", "trace", "counts", "bytesByDtype", "parameters", "buffers", "shared", "unused", "duplicates", "valueMerged", "layers", "notes"], "properties": { "schemaVersion": { "const": 1 }, "tool": { "type": "object", "additionalProperties": false, "required": ["name", "version"], "properties": { "name": { "const": "paramtrace" }, "version": { "type": "string", "maxLength": 4096 } } }, "model": { "type": "object", "additionalProperties": false, "required": ["file", "sizeBytes", "producer", "producerVersion", "irVersion", "opsets"], "properties": { "file": { "type": "string", "maxLength": 4096 }, "sizeBytes": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "producer": { "type": "string", "maxLength": 4096 }, "producerVersion": { "type": "string", "maxLength": 4096 }, "irVersion": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "opsets": { "type": "object", "additionalProperties": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "maxProperties": 1e3 } } }, "source": { "enum": ["manifest", "graph"] }, "trace": { "type": "object", "required": ["mode", "note"], "properties": { "mode": { "enum": ["static", "onnxruntime", "failed"] }, "note": { "type": "string", "maxLength": 4096 }, "error": { "type": "string", "maxLength": 4096 }, "device": { "type": "string", "maxLength": 4096 }, "deviceNote": { "type": "string", "maxLength": 4096 }, "onnxruntimeVersion": { "type": "string", "maxLength": 4096 }, "inputs": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "dtype", "shape", "from"], "properties": { "name": { "type": "string", "maxLength": 4096 }, "dtype": { "type": "string", "maxLength": 4096 }, "shape": { "type": "array", "items": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "maxItems": 64 }, "from": { "type": "string", "maxLength": 4096 } } }, "maxItems": 1e3 }, "fallbackNodes": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e5 } }, "additionalProperties": false }, "counts": { "type": "object", "additionalProperties": false, "required": ["declared", "unique", "summary", "trainable", "frozen", "buffers", "parameterBytes"], "properties": { "declared": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "unique": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "summary": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "trainable": { "anyOf": [{ "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, { "type": "null" }] }, "frozen": { "anyOf": [{ "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, { "type": "null" }] }, "buffers": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "parameterBytes": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 } } }, "bytesByDtype": { "type": "object", "additionalProperties": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "maxProperties": 64 }, "parameters": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "aliases", "storedAs", "dtype", "shape", "numel", "calls", "used", "trainable"], "properties": { "name": { "type": "string", "maxLength": 4096 }, "aliases": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e5 }, "storedAs": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e5 }, "dtype": { "type": "string", "maxLength": 4096 }, "shape": { "type": "array", "items": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "maxItems": 64 }, "numel": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "calls": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "used": { "type": "boolean" }, "trainable": { "type": ["boolean", "null"] } } }, "maxItems": 1e6 }, "buffers": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "dtype", "shape", "numel"], "properties": { "name": { "type": "string", "maxLength": 4096 }, "dtype": { "type": "string", "maxLength": 4096 }, "shape": { "type": "array", "items": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "maxItems": 64 }, "numel": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 } } }, "maxItems": 1e6 }, "shared": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "numel", "calls", "callNames", "extraInSummary"], "properties": { "name": { "type": "string", "maxLength": 4096 }, "numel": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "calls": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "callNames": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e5 }, "extraInSummary": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 } } }, "maxItems": 1e6 }, "unused": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "numel", "reason", "detail"], "properties": { "name": { "type": "string", "maxLength": 4096 }, "numel": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "reason": { "enum": ["not-exported", "orphan", "dead", "not-executed"] }, "detail": { "type": "string", "maxLength": 4096 } } }, "maxItems": 1e6 }, "duplicates": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["names", "numel", "transposed", "bytesWasted"], "properties": { "names": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e5 }, "numel": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "transposed": { "type": "boolean" }, "bytesWasted": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 } } }, "maxItems": 1e6 }, "valueMerged": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "numel", "callNames", "note"], "properties": { "name": { "type": "string", "maxLength": 4096 }, "numel": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "callNames": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e5 }, "note": { "type": "string", "maxLength": 4096 } } }, "maxItems": 1e6 }, "layers": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "type", "opTypes", "graph", "parameters", "params", "outputShapes", "live", "executions"], "properties": { "name": { "type": "string", "maxLength": 4096 }, "type": { "type": "string", "maxLength": 4096 }, "opTypes": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e5 }, "graph": { "type": "string", "maxLength": 4096 }, "parameters": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e5 }, "params": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "outputShapes": { "anyOf": [{ "type": "null" }, { "type": "array", "items": { "type": "array", "items": { "anyOf": [{ "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, { "type": "string", "maxLength": 4096 }, { "type": "null" }] }, "maxItems": 64 }, "maxItems": 1e3 }] }, "live": { "type": "boolean" }, "executions": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 } } }, "maxItems": 1e6 }, "notes": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e3 }, "timings": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["phase", "ms", "peakRssBytes"], "properties": { "phase": { "type": "string", "maxLength": 4096 }, "ms": { "type": "number", "minimum": 0, "maximum": 1e12 }, "peakRssBytes": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 } } }, "maxItems": 64 } } };
+var schema11 = { "type": "object", "additionalProperties": false, "required": ["schemaVersion", "tool", "model", "source", "trace", "counts", "bytesByDtype", "parameters", "buffers", "shared", "unused", "duplicates", "valueMerged", "layers", "notes"], "properties": { "schemaVersion": { "const": 1 }, "tool": { "type": "object", "additionalProperties": false, "required": ["name", "version"], "properties": { "name": { "const": "paramtrace" }, "version": { "type": "string", "maxLength": 4096 } } }, "model": { "type": "object", "additionalProperties": false, "required": ["file", "sizeBytes", "producer", "producerVersion", "irVersion", "opsets"], "properties": { "file": { "type": "string", "maxLength": 4096 }, "sizeBytes": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "producer": { "type": "string", "maxLength": 4096 }, "producerVersion": { "type": "string", "maxLength": 4096 }, "irVersion": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "opsets": { "type": "object", "additionalProperties": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "maxProperties": 1e3 } } }, "source": { "enum": ["manifest", "graph"] }, "trace": { "type": "object", "required": ["mode", "note"], "properties": { "mode": { "enum": ["static", "onnxruntime", "failed"] }, "note": { "type": "string", "maxLength": 4096 }, "error": { "type": "string", "maxLength": 4096 }, "device": { "type": "string", "maxLength": 4096 }, "deviceNote": { "type": "string", "maxLength": 4096 }, "onnxruntimeVersion": { "type": "string", "maxLength": 4096 }, "inputs": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "dtype", "shape", "from"], "properties": { "name": { "type": "string", "maxLength": 4096 }, "dtype": { "type": "string", "maxLength": 4096 }, "shape": { "type": "array", "items": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "maxItems": 64 }, "from": { "type": "string", "maxLength": 4096 } } }, "maxItems": 1e3 }, "fallbackNodes": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e5 } }, "additionalProperties": false }, "counts": { "type": "object", "additionalProperties": false, "required": ["declared", "unique", "summary", "trainable", "frozen", "buffers", "parameterBytes"], "properties": { "declared": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "unique": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "summary": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "trainable": { "anyOf": [{ "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, { "type": "null" }] }, "frozen": { "anyOf": [{ "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, { "type": "null" }] }, "buffers": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "parameterBytes": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 } } }, "bytesByDtype": { "type": "object", "additionalProperties": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "maxProperties": 64 }, "parameters": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "aliases", "storedAs", "dtype", "shape", "numel", "calls", "used", "trainable"], "properties": { "name": { "type": "string", "maxLength": 4096 }, "aliases": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e5 }, "storedAs": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e5 }, "dtype": { "type": "string", "maxLength": 4096 }, "shape": { "type": "array", "items": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "maxItems": 64 }, "numel": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "calls": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "used": { "type": "boolean" }, "trainable": { "type": ["boolean", "null"] }, "conditional": { "const": true }, "branches": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e5 } } }, "maxItems": 1e6 }, "buffers": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "dtype", "shape", "numel"], "properties": { "name": { "type": "string", "maxLength": 4096 }, "dtype": { "type": "string", "maxLength": 4096 }, "shape": { "type": "array", "items": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "maxItems": 64 }, "numel": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 } } }, "maxItems": 1e6 }, "shared": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "numel", "calls", "callNames", "extraInSummary"], "properties": { "name": { "type": "string", "maxLength": 4096 }, "numel": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "calls": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "callNames": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e5 }, "extraInSummary": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 } } }, "maxItems": 1e6 }, "unused": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "numel", "reason", "detail"], "properties": { "name": { "type": "string", "maxLength": 4096 }, "numel": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "reason": { "enum": ["not-exported", "orphan", "dead", "not-executed"] }, "detail": { "type": "string", "maxLength": 4096 } } }, "maxItems": 1e6 }, "duplicates": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["names", "numel", "transposed", "bytesWasted"], "properties": { "names": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e5 }, "numel": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "transposed": { "type": "boolean" }, "bytesWasted": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 } } }, "maxItems": 1e6 }, "valueMerged": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "numel", "callNames", "note"], "properties": { "name": { "type": "string", "maxLength": 4096 }, "numel": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "callNames": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e5 }, "note": { "type": "string", "maxLength": 4096 } } }, "maxItems": 1e6 }, "layers": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "type", "opTypes", "graph", "parameters", "params", "outputShapes", "live", "executions"], "properties": { "name": { "type": "string", "maxLength": 4096 }, "type": { "type": "string", "maxLength": 4096 }, "opTypes": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e5 }, "graph": { "type": "string", "maxLength": 4096 }, "parameters": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e5 }, "params": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "outputShapes": { "anyOf": [{ "type": "null" }, { "type": "array", "items": { "type": "array", "items": { "anyOf": [{ "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, { "type": "string", "maxLength": 4096 }, { "type": "null" }] }, "maxItems": 64 }, "maxItems": 1e3 }] }, "live": { "type": "boolean" }, "executions": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 } } }, "maxItems": 1e6 }, "notes": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e3 }, "timings": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["phase", "ms", "peakRssBytes"], "properties": { "phase": { "type": "string", "maxLength": 4096 }, "ms": { "type": "number", "minimum": 0, "maximum": 1e12 }, "peakRssBytes": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 } } }, "maxItems": 64 } } };
 var func2 = Object.prototype.hasOwnProperty;
 function validate10(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
@@ -38045,6 +39013,60 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                           } else {
                                                             var valid14 = true;
                                                           }
+                                                          if (valid14) {
+                                                            if (data40.conditional !== void 0) {
+                                                              const _errs120 = errors;
+                                                              if (true !== data40.conditional) {
+                                                                validate10.errors = [{ instancePath: instancePath + "/parameters/" + i3 + "/conditional", schemaPath: "#/properties/parameters/items/properties/conditional/const", keyword: "const", params: { allowedValue: true }, message: "must be equal to constant" }];
+                                                                return false;
+                                                              }
+                                                              var valid14 = _errs120 === errors;
+                                                            } else {
+                                                              var valid14 = true;
+                                                            }
+                                                            if (valid14) {
+                                                              if (data40.branches !== void 0) {
+                                                                let data54 = data40.branches;
+                                                                const _errs121 = errors;
+                                                                if (errors === _errs121) {
+                                                                  if (Array.isArray(data54)) {
+                                                                    if (data54.length > 1e5) {
+                                                                      validate10.errors = [{ instancePath: instancePath + "/parameters/" + i3 + "/branches", schemaPath: "#/properties/parameters/items/properties/branches/maxItems", keyword: "maxItems", params: { limit: 1e5 }, message: "must NOT have more than 100000 items" }];
+                                                                      return false;
+                                                                    } else {
+                                                                      var valid18 = true;
+                                                                      const len7 = data54.length;
+                                                                      for (let i7 = 0; i7 < len7; i7++) {
+                                                                        let data55 = data54[i7];
+                                                                        const _errs123 = errors;
+                                                                        if (errors === _errs123) {
+                                                                          if (typeof data55 === "string") {
+                                                                            if (data55.length > 4096) {
+                                                                              validate10.errors = [{ instancePath: instancePath + "/parameters/" + i3 + "/branches/" + i7, schemaPath: "#/properties/parameters/items/properties/branches/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
+                                                                              return false;
+                                                                            }
+                                                                          } else {
+                                                                            validate10.errors = [{ instancePath: instancePath + "/parameters/" + i3 + "/branches/" + i7, schemaPath: "#/properties/parameters/items/properties/branches/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                            return false;
+                                                                          }
+                                                                        }
+                                                                        var valid18 = _errs123 === errors;
+                                                                        if (!valid18) {
+                                                                          break;
+                                                                        }
+                                                                      }
+                                                                    }
+                                                                  } else {
+                                                                    validate10.errors = [{ instancePath: instancePath + "/parameters/" + i3 + "/branches", schemaPath: "#/properties/parameters/items/properties/branches/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                                                    return false;
+                                                                  }
+                                                                }
+                                                                var valid14 = _errs121 === errors;
+                                                              } else {
+                                                                var valid14 = true;
+                                                              }
+                                                            }
+                                                          }
                                                         }
                                                       }
                                                     }
@@ -38077,143 +39099,143 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                         }
                         if (valid0) {
                           if (data.buffers !== void 0) {
-                            let data53 = data.buffers;
-                            const _errs120 = errors;
-                            if (errors === _errs120) {
-                              if (Array.isArray(data53)) {
-                                if (data53.length > 1e6) {
+                            let data56 = data.buffers;
+                            const _errs125 = errors;
+                            if (errors === _errs125) {
+                              if (Array.isArray(data56)) {
+                                if (data56.length > 1e6) {
                                   validate10.errors = [{ instancePath: instancePath + "/buffers", schemaPath: "#/properties/buffers/maxItems", keyword: "maxItems", params: { limit: 1e6 }, message: "must NOT have more than 1000000 items" }];
                                   return false;
                                 } else {
-                                  var valid18 = true;
-                                  const len7 = data53.length;
-                                  for (let i7 = 0; i7 < len7; i7++) {
-                                    let data54 = data53[i7];
-                                    const _errs122 = errors;
-                                    if (errors === _errs122) {
-                                      if (data54 && typeof data54 == "object" && !Array.isArray(data54)) {
+                                  var valid19 = true;
+                                  const len8 = data56.length;
+                                  for (let i8 = 0; i8 < len8; i8++) {
+                                    let data57 = data56[i8];
+                                    const _errs127 = errors;
+                                    if (errors === _errs127) {
+                                      if (data57 && typeof data57 == "object" && !Array.isArray(data57)) {
                                         let missing7;
-                                        if (data54.name === void 0 && (missing7 = "name") || data54.dtype === void 0 && (missing7 = "dtype") || data54.shape === void 0 && (missing7 = "shape") || data54.numel === void 0 && (missing7 = "numel")) {
-                                          validate10.errors = [{ instancePath: instancePath + "/buffers/" + i7, schemaPath: "#/properties/buffers/items/required", keyword: "required", params: { missingProperty: missing7 }, message: "must have required property '" + missing7 + "'" }];
+                                        if (data57.name === void 0 && (missing7 = "name") || data57.dtype === void 0 && (missing7 = "dtype") || data57.shape === void 0 && (missing7 = "shape") || data57.numel === void 0 && (missing7 = "numel")) {
+                                          validate10.errors = [{ instancePath: instancePath + "/buffers/" + i8, schemaPath: "#/properties/buffers/items/required", keyword: "required", params: { missingProperty: missing7 }, message: "must have required property '" + missing7 + "'" }];
                                           return false;
                                         } else {
-                                          const _errs124 = errors;
-                                          for (const key9 in data54) {
+                                          const _errs129 = errors;
+                                          for (const key9 in data57) {
                                             if (!(key9 === "name" || key9 === "dtype" || key9 === "shape" || key9 === "numel")) {
-                                              validate10.errors = [{ instancePath: instancePath + "/buffers/" + i7, schemaPath: "#/properties/buffers/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key9 }, message: "must NOT have additional properties" }];
+                                              validate10.errors = [{ instancePath: instancePath + "/buffers/" + i8, schemaPath: "#/properties/buffers/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key9 }, message: "must NOT have additional properties" }];
                                               return false;
                                               break;
                                             }
                                           }
-                                          if (_errs124 === errors) {
-                                            if (data54.name !== void 0) {
-                                              let data55 = data54.name;
-                                              const _errs125 = errors;
-                                              if (errors === _errs125) {
-                                                if (typeof data55 === "string") {
-                                                  if (data55.length > 4096) {
-                                                    validate10.errors = [{ instancePath: instancePath + "/buffers/" + i7 + "/name", schemaPath: "#/properties/buffers/items/properties/name/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
+                                          if (_errs129 === errors) {
+                                            if (data57.name !== void 0) {
+                                              let data58 = data57.name;
+                                              const _errs130 = errors;
+                                              if (errors === _errs130) {
+                                                if (typeof data58 === "string") {
+                                                  if (data58.length > 4096) {
+                                                    validate10.errors = [{ instancePath: instancePath + "/buffers/" + i8 + "/name", schemaPath: "#/properties/buffers/items/properties/name/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                                     return false;
                                                   }
                                                 } else {
-                                                  validate10.errors = [{ instancePath: instancePath + "/buffers/" + i7 + "/name", schemaPath: "#/properties/buffers/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                  validate10.errors = [{ instancePath: instancePath + "/buffers/" + i8 + "/name", schemaPath: "#/properties/buffers/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                   return false;
                                                 }
                                               }
-                                              var valid19 = _errs125 === errors;
+                                              var valid20 = _errs130 === errors;
                                             } else {
-                                              var valid19 = true;
+                                              var valid20 = true;
                                             }
-                                            if (valid19) {
-                                              if (data54.dtype !== void 0) {
-                                                let data56 = data54.dtype;
-                                                const _errs127 = errors;
-                                                if (errors === _errs127) {
-                                                  if (typeof data56 === "string") {
-                                                    if (data56.length > 4096) {
-                                                      validate10.errors = [{ instancePath: instancePath + "/buffers/" + i7 + "/dtype", schemaPath: "#/properties/buffers/items/properties/dtype/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
+                                            if (valid20) {
+                                              if (data57.dtype !== void 0) {
+                                                let data59 = data57.dtype;
+                                                const _errs132 = errors;
+                                                if (errors === _errs132) {
+                                                  if (typeof data59 === "string") {
+                                                    if (data59.length > 4096) {
+                                                      validate10.errors = [{ instancePath: instancePath + "/buffers/" + i8 + "/dtype", schemaPath: "#/properties/buffers/items/properties/dtype/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                                       return false;
                                                     }
                                                   } else {
-                                                    validate10.errors = [{ instancePath: instancePath + "/buffers/" + i7 + "/dtype", schemaPath: "#/properties/buffers/items/properties/dtype/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                    validate10.errors = [{ instancePath: instancePath + "/buffers/" + i8 + "/dtype", schemaPath: "#/properties/buffers/items/properties/dtype/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                     return false;
                                                   }
                                                 }
-                                                var valid19 = _errs127 === errors;
+                                                var valid20 = _errs132 === errors;
                                               } else {
-                                                var valid19 = true;
+                                                var valid20 = true;
                                               }
-                                              if (valid19) {
-                                                if (data54.shape !== void 0) {
-                                                  let data57 = data54.shape;
-                                                  const _errs129 = errors;
-                                                  if (errors === _errs129) {
-                                                    if (Array.isArray(data57)) {
-                                                      if (data57.length > 64) {
-                                                        validate10.errors = [{ instancePath: instancePath + "/buffers/" + i7 + "/shape", schemaPath: "#/properties/buffers/items/properties/shape/maxItems", keyword: "maxItems", params: { limit: 64 }, message: "must NOT have more than 64 items" }];
+                                              if (valid20) {
+                                                if (data57.shape !== void 0) {
+                                                  let data60 = data57.shape;
+                                                  const _errs134 = errors;
+                                                  if (errors === _errs134) {
+                                                    if (Array.isArray(data60)) {
+                                                      if (data60.length > 64) {
+                                                        validate10.errors = [{ instancePath: instancePath + "/buffers/" + i8 + "/shape", schemaPath: "#/properties/buffers/items/properties/shape/maxItems", keyword: "maxItems", params: { limit: 64 }, message: "must NOT have more than 64 items" }];
                                                         return false;
                                                       } else {
-                                                        var valid20 = true;
-                                                        const len8 = data57.length;
-                                                        for (let i8 = 0; i8 < len8; i8++) {
-                                                          let data58 = data57[i8];
-                                                          const _errs131 = errors;
-                                                          if (!(typeof data58 == "number" && (!(data58 % 1) && !isNaN(data58)) && isFinite(data58))) {
-                                                            validate10.errors = [{ instancePath: instancePath + "/buffers/" + i7 + "/shape/" + i8, schemaPath: "#/properties/buffers/items/properties/shape/items/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                                        var valid21 = true;
+                                                        const len9 = data60.length;
+                                                        for (let i9 = 0; i9 < len9; i9++) {
+                                                          let data61 = data60[i9];
+                                                          const _errs136 = errors;
+                                                          if (!(typeof data61 == "number" && (!(data61 % 1) && !isNaN(data61)) && isFinite(data61))) {
+                                                            validate10.errors = [{ instancePath: instancePath + "/buffers/" + i8 + "/shape/" + i9, schemaPath: "#/properties/buffers/items/properties/shape/items/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                                             return false;
                                                           }
-                                                          if (errors === _errs131) {
-                                                            if (typeof data58 == "number" && isFinite(data58)) {
-                                                              if (data58 > 9007199254740991 || isNaN(data58)) {
-                                                                validate10.errors = [{ instancePath: instancePath + "/buffers/" + i7 + "/shape/" + i8, schemaPath: "#/properties/buffers/items/properties/shape/items/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
+                                                          if (errors === _errs136) {
+                                                            if (typeof data61 == "number" && isFinite(data61)) {
+                                                              if (data61 > 9007199254740991 || isNaN(data61)) {
+                                                                validate10.errors = [{ instancePath: instancePath + "/buffers/" + i8 + "/shape/" + i9, schemaPath: "#/properties/buffers/items/properties/shape/items/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
                                                                 return false;
                                                               } else {
-                                                                if (data58 < 0 || isNaN(data58)) {
-                                                                  validate10.errors = [{ instancePath: instancePath + "/buffers/" + i7 + "/shape/" + i8, schemaPath: "#/properties/buffers/items/properties/shape/items/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
+                                                                if (data61 < 0 || isNaN(data61)) {
+                                                                  validate10.errors = [{ instancePath: instancePath + "/buffers/" + i8 + "/shape/" + i9, schemaPath: "#/properties/buffers/items/properties/shape/items/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
                                                                   return false;
                                                                 }
                                                               }
                                                             }
                                                           }
-                                                          var valid20 = _errs131 === errors;
-                                                          if (!valid20) {
+                                                          var valid21 = _errs136 === errors;
+                                                          if (!valid21) {
                                                             break;
                                                           }
                                                         }
                                                       }
                                                     } else {
-                                                      validate10.errors = [{ instancePath: instancePath + "/buffers/" + i7 + "/shape", schemaPath: "#/properties/buffers/items/properties/shape/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                                      validate10.errors = [{ instancePath: instancePath + "/buffers/" + i8 + "/shape", schemaPath: "#/properties/buffers/items/properties/shape/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                                       return false;
                                                     }
                                                   }
-                                                  var valid19 = _errs129 === errors;
+                                                  var valid20 = _errs134 === errors;
                                                 } else {
-                                                  var valid19 = true;
+                                                  var valid20 = true;
                                                 }
-                                                if (valid19) {
-                                                  if (data54.numel !== void 0) {
-                                                    let data59 = data54.numel;
-                                                    const _errs133 = errors;
-                                                    if (!(typeof data59 == "number" && (!(data59 % 1) && !isNaN(data59)) && isFinite(data59))) {
-                                                      validate10.errors = [{ instancePath: instancePath + "/buffers/" + i7 + "/numel", schemaPath: "#/properties/buffers/items/properties/numel/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                                if (valid20) {
+                                                  if (data57.numel !== void 0) {
+                                                    let data62 = data57.numel;
+                                                    const _errs138 = errors;
+                                                    if (!(typeof data62 == "number" && (!(data62 % 1) && !isNaN(data62)) && isFinite(data62))) {
+                                                      validate10.errors = [{ instancePath: instancePath + "/buffers/" + i8 + "/numel", schemaPath: "#/properties/buffers/items/properties/numel/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                                       return false;
                                                     }
-                                                    if (errors === _errs133) {
-                                                      if (typeof data59 == "number" && isFinite(data59)) {
-                                                        if (data59 > 9007199254740991 || isNaN(data59)) {
-                                                          validate10.errors = [{ instancePath: instancePath + "/buffers/" + i7 + "/numel", schemaPath: "#/properties/buffers/items/properties/numel/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
+                                                    if (errors === _errs138) {
+                                                      if (typeof data62 == "number" && isFinite(data62)) {
+                                                        if (data62 > 9007199254740991 || isNaN(data62)) {
+                                                          validate10.errors = [{ instancePath: instancePath + "/buffers/" + i8 + "/numel", schemaPath: "#/properties/buffers/items/properties/numel/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
                                                           return false;
                                                         } else {
-                                                          if (data59 < 0 || isNaN(data59)) {
-                                                            validate10.errors = [{ instancePath: instancePath + "/buffers/" + i7 + "/numel", schemaPath: "#/properties/buffers/items/properties/numel/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
+                                                          if (data62 < 0 || isNaN(data62)) {
+                                                            validate10.errors = [{ instancePath: instancePath + "/buffers/" + i8 + "/numel", schemaPath: "#/properties/buffers/items/properties/numel/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
                                                             return false;
                                                           }
                                                         }
                                                       }
                                                     }
-                                                    var valid19 = _errs133 === errors;
+                                                    var valid20 = _errs138 === errors;
                                                   } else {
-                                                    var valid19 = true;
+                                                    var valid20 = true;
                                                   }
                                                 }
                                               }
@@ -38221,12 +39243,12 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                           }
                                         }
                                       } else {
-                                        validate10.errors = [{ instancePath: instancePath + "/buffers/" + i7, schemaPath: "#/properties/buffers/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                        validate10.errors = [{ instancePath: instancePath + "/buffers/" + i8, schemaPath: "#/properties/buffers/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                         return false;
                                       }
                                     }
-                                    var valid18 = _errs122 === errors;
-                                    if (!valid18) {
+                                    var valid19 = _errs127 === errors;
+                                    if (!valid19) {
                                       break;
                                     }
                                   }
@@ -38236,174 +39258,174 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                 return false;
                               }
                             }
-                            var valid0 = _errs120 === errors;
+                            var valid0 = _errs125 === errors;
                           } else {
                             var valid0 = true;
                           }
                           if (valid0) {
                             if (data.shared !== void 0) {
-                              let data60 = data.shared;
-                              const _errs135 = errors;
-                              if (errors === _errs135) {
-                                if (Array.isArray(data60)) {
-                                  if (data60.length > 1e6) {
+                              let data63 = data.shared;
+                              const _errs140 = errors;
+                              if (errors === _errs140) {
+                                if (Array.isArray(data63)) {
+                                  if (data63.length > 1e6) {
                                     validate10.errors = [{ instancePath: instancePath + "/shared", schemaPath: "#/properties/shared/maxItems", keyword: "maxItems", params: { limit: 1e6 }, message: "must NOT have more than 1000000 items" }];
                                     return false;
                                   } else {
-                                    var valid21 = true;
-                                    const len9 = data60.length;
-                                    for (let i9 = 0; i9 < len9; i9++) {
-                                      let data61 = data60[i9];
-                                      const _errs137 = errors;
-                                      if (errors === _errs137) {
-                                        if (data61 && typeof data61 == "object" && !Array.isArray(data61)) {
+                                    var valid22 = true;
+                                    const len10 = data63.length;
+                                    for (let i10 = 0; i10 < len10; i10++) {
+                                      let data64 = data63[i10];
+                                      const _errs142 = errors;
+                                      if (errors === _errs142) {
+                                        if (data64 && typeof data64 == "object" && !Array.isArray(data64)) {
                                           let missing8;
-                                          if (data61.name === void 0 && (missing8 = "name") || data61.numel === void 0 && (missing8 = "numel") || data61.calls === void 0 && (missing8 = "calls") || data61.callNames === void 0 && (missing8 = "callNames") || data61.extraInSummary === void 0 && (missing8 = "extraInSummary")) {
-                                            validate10.errors = [{ instancePath: instancePath + "/shared/" + i9, schemaPath: "#/properties/shared/items/required", keyword: "required", params: { missingProperty: missing8 }, message: "must have required property '" + missing8 + "'" }];
+                                          if (data64.name === void 0 && (missing8 = "name") || data64.numel === void 0 && (missing8 = "numel") || data64.calls === void 0 && (missing8 = "calls") || data64.callNames === void 0 && (missing8 = "callNames") || data64.extraInSummary === void 0 && (missing8 = "extraInSummary")) {
+                                            validate10.errors = [{ instancePath: instancePath + "/shared/" + i10, schemaPath: "#/properties/shared/items/required", keyword: "required", params: { missingProperty: missing8 }, message: "must have required property '" + missing8 + "'" }];
                                             return false;
                                           } else {
-                                            const _errs139 = errors;
-                                            for (const key10 in data61) {
+                                            const _errs144 = errors;
+                                            for (const key10 in data64) {
                                               if (!(key10 === "name" || key10 === "numel" || key10 === "calls" || key10 === "callNames" || key10 === "extraInSummary")) {
-                                                validate10.errors = [{ instancePath: instancePath + "/shared/" + i9, schemaPath: "#/properties/shared/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key10 }, message: "must NOT have additional properties" }];
+                                                validate10.errors = [{ instancePath: instancePath + "/shared/" + i10, schemaPath: "#/properties/shared/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key10 }, message: "must NOT have additional properties" }];
                                                 return false;
                                                 break;
                                               }
                                             }
-                                            if (_errs139 === errors) {
-                                              if (data61.name !== void 0) {
-                                                let data62 = data61.name;
-                                                const _errs140 = errors;
-                                                if (errors === _errs140) {
-                                                  if (typeof data62 === "string") {
-                                                    if (data62.length > 4096) {
-                                                      validate10.errors = [{ instancePath: instancePath + "/shared/" + i9 + "/name", schemaPath: "#/properties/shared/items/properties/name/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
+                                            if (_errs144 === errors) {
+                                              if (data64.name !== void 0) {
+                                                let data65 = data64.name;
+                                                const _errs145 = errors;
+                                                if (errors === _errs145) {
+                                                  if (typeof data65 === "string") {
+                                                    if (data65.length > 4096) {
+                                                      validate10.errors = [{ instancePath: instancePath + "/shared/" + i10 + "/name", schemaPath: "#/properties/shared/items/properties/name/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                                       return false;
                                                     }
                                                   } else {
-                                                    validate10.errors = [{ instancePath: instancePath + "/shared/" + i9 + "/name", schemaPath: "#/properties/shared/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                    validate10.errors = [{ instancePath: instancePath + "/shared/" + i10 + "/name", schemaPath: "#/properties/shared/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                     return false;
                                                   }
                                                 }
-                                                var valid22 = _errs140 === errors;
+                                                var valid23 = _errs145 === errors;
                                               } else {
-                                                var valid22 = true;
+                                                var valid23 = true;
                                               }
-                                              if (valid22) {
-                                                if (data61.numel !== void 0) {
-                                                  let data63 = data61.numel;
-                                                  const _errs142 = errors;
-                                                  if (!(typeof data63 == "number" && (!(data63 % 1) && !isNaN(data63)) && isFinite(data63))) {
-                                                    validate10.errors = [{ instancePath: instancePath + "/shared/" + i9 + "/numel", schemaPath: "#/properties/shared/items/properties/numel/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                              if (valid23) {
+                                                if (data64.numel !== void 0) {
+                                                  let data66 = data64.numel;
+                                                  const _errs147 = errors;
+                                                  if (!(typeof data66 == "number" && (!(data66 % 1) && !isNaN(data66)) && isFinite(data66))) {
+                                                    validate10.errors = [{ instancePath: instancePath + "/shared/" + i10 + "/numel", schemaPath: "#/properties/shared/items/properties/numel/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                                     return false;
                                                   }
-                                                  if (errors === _errs142) {
-                                                    if (typeof data63 == "number" && isFinite(data63)) {
-                                                      if (data63 > 9007199254740991 || isNaN(data63)) {
-                                                        validate10.errors = [{ instancePath: instancePath + "/shared/" + i9 + "/numel", schemaPath: "#/properties/shared/items/properties/numel/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
+                                                  if (errors === _errs147) {
+                                                    if (typeof data66 == "number" && isFinite(data66)) {
+                                                      if (data66 > 9007199254740991 || isNaN(data66)) {
+                                                        validate10.errors = [{ instancePath: instancePath + "/shared/" + i10 + "/numel", schemaPath: "#/properties/shared/items/properties/numel/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
                                                         return false;
                                                       } else {
-                                                        if (data63 < 0 || isNaN(data63)) {
-                                                          validate10.errors = [{ instancePath: instancePath + "/shared/" + i9 + "/numel", schemaPath: "#/properties/shared/items/properties/numel/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
+                                                        if (data66 < 0 || isNaN(data66)) {
+                                                          validate10.errors = [{ instancePath: instancePath + "/shared/" + i10 + "/numel", schemaPath: "#/properties/shared/items/properties/numel/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
                                                           return false;
                                                         }
                                                       }
                                                     }
                                                   }
-                                                  var valid22 = _errs142 === errors;
+                                                  var valid23 = _errs147 === errors;
                                                 } else {
-                                                  var valid22 = true;
+                                                  var valid23 = true;
                                                 }
-                                                if (valid22) {
-                                                  if (data61.calls !== void 0) {
-                                                    let data64 = data61.calls;
-                                                    const _errs144 = errors;
-                                                    if (!(typeof data64 == "number" && (!(data64 % 1) && !isNaN(data64)) && isFinite(data64))) {
-                                                      validate10.errors = [{ instancePath: instancePath + "/shared/" + i9 + "/calls", schemaPath: "#/properties/shared/items/properties/calls/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                                if (valid23) {
+                                                  if (data64.calls !== void 0) {
+                                                    let data67 = data64.calls;
+                                                    const _errs149 = errors;
+                                                    if (!(typeof data67 == "number" && (!(data67 % 1) && !isNaN(data67)) && isFinite(data67))) {
+                                                      validate10.errors = [{ instancePath: instancePath + "/shared/" + i10 + "/calls", schemaPath: "#/properties/shared/items/properties/calls/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                                       return false;
                                                     }
-                                                    if (errors === _errs144) {
-                                                      if (typeof data64 == "number" && isFinite(data64)) {
-                                                        if (data64 > 9007199254740991 || isNaN(data64)) {
-                                                          validate10.errors = [{ instancePath: instancePath + "/shared/" + i9 + "/calls", schemaPath: "#/properties/shared/items/properties/calls/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
+                                                    if (errors === _errs149) {
+                                                      if (typeof data67 == "number" && isFinite(data67)) {
+                                                        if (data67 > 9007199254740991 || isNaN(data67)) {
+                                                          validate10.errors = [{ instancePath: instancePath + "/shared/" + i10 + "/calls", schemaPath: "#/properties/shared/items/properties/calls/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
                                                           return false;
                                                         } else {
-                                                          if (data64 < 0 || isNaN(data64)) {
-                                                            validate10.errors = [{ instancePath: instancePath + "/shared/" + i9 + "/calls", schemaPath: "#/properties/shared/items/properties/calls/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
+                                                          if (data67 < 0 || isNaN(data67)) {
+                                                            validate10.errors = [{ instancePath: instancePath + "/shared/" + i10 + "/calls", schemaPath: "#/properties/shared/items/properties/calls/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
                                                             return false;
                                                           }
                                                         }
                                                       }
                                                     }
-                                                    var valid22 = _errs144 === errors;
+                                                    var valid23 = _errs149 === errors;
                                                   } else {
-                                                    var valid22 = true;
+                                                    var valid23 = true;
                                                   }
-                                                  if (valid22) {
-                                                    if (data61.callNames !== void 0) {
-                                                      let data65 = data61.callNames;
-                                                      const _errs146 = errors;
-                                                      if (errors === _errs146) {
-                                                        if (Array.isArray(data65)) {
-                                                          if (data65.length > 1e5) {
-                                                            validate10.errors = [{ instancePath: instancePath + "/shared/" + i9 + "/callNames", schemaPath: "#/properties/shared/items/properties/callNames/maxItems", keyword: "maxItems", params: { limit: 1e5 }, message: "must NOT have more than 100000 items" }];
+                                                  if (valid23) {
+                                                    if (data64.callNames !== void 0) {
+                                                      let data68 = data64.callNames;
+                                                      const _errs151 = errors;
+                                                      if (errors === _errs151) {
+                                                        if (Array.isArray(data68)) {
+                                                          if (data68.length > 1e5) {
+                                                            validate10.errors = [{ instancePath: instancePath + "/shared/" + i10 + "/callNames", schemaPath: "#/properties/shared/items/properties/callNames/maxItems", keyword: "maxItems", params: { limit: 1e5 }, message: "must NOT have more than 100000 items" }];
                                                             return false;
                                                           } else {
-                                                            var valid23 = true;
-                                                            const len10 = data65.length;
-                                                            for (let i10 = 0; i10 < len10; i10++) {
-                                                              let data66 = data65[i10];
-                                                              const _errs148 = errors;
-                                                              if (errors === _errs148) {
-                                                                if (typeof data66 === "string") {
-                                                                  if (data66.length > 4096) {
-                                                                    validate10.errors = [{ instancePath: instancePath + "/shared/" + i9 + "/callNames/" + i10, schemaPath: "#/properties/shared/items/properties/callNames/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
+                                                            var valid24 = true;
+                                                            const len11 = data68.length;
+                                                            for (let i11 = 0; i11 < len11; i11++) {
+                                                              let data69 = data68[i11];
+                                                              const _errs153 = errors;
+                                                              if (errors === _errs153) {
+                                                                if (typeof data69 === "string") {
+                                                                  if (data69.length > 4096) {
+                                                                    validate10.errors = [{ instancePath: instancePath + "/shared/" + i10 + "/callNames/" + i11, schemaPath: "#/properties/shared/items/properties/callNames/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                                                     return false;
                                                                   }
                                                                 } else {
-                                                                  validate10.errors = [{ instancePath: instancePath + "/shared/" + i9 + "/callNames/" + i10, schemaPath: "#/properties/shared/items/properties/callNames/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                  validate10.errors = [{ instancePath: instancePath + "/shared/" + i10 + "/callNames/" + i11, schemaPath: "#/properties/shared/items/properties/callNames/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                   return false;
                                                                 }
                                                               }
-                                                              var valid23 = _errs148 === errors;
-                                                              if (!valid23) {
+                                                              var valid24 = _errs153 === errors;
+                                                              if (!valid24) {
                                                                 break;
                                                               }
                                                             }
                                                           }
                                                         } else {
-                                                          validate10.errors = [{ instancePath: instancePath + "/shared/" + i9 + "/callNames", schemaPath: "#/properties/shared/items/properties/callNames/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                                          validate10.errors = [{ instancePath: instancePath + "/shared/" + i10 + "/callNames", schemaPath: "#/properties/shared/items/properties/callNames/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                                           return false;
                                                         }
                                                       }
-                                                      var valid22 = _errs146 === errors;
+                                                      var valid23 = _errs151 === errors;
                                                     } else {
-                                                      var valid22 = true;
+                                                      var valid23 = true;
                                                     }
-                                                    if (valid22) {
-                                                      if (data61.extraInSummary !== void 0) {
-                                                        let data67 = data61.extraInSummary;
-                                                        const _errs150 = errors;
-                                                        if (!(typeof data67 == "number" && (!(data67 % 1) && !isNaN(data67)) && isFinite(data67))) {
-                                                          validate10.errors = [{ instancePath: instancePath + "/shared/" + i9 + "/extraInSummary", schemaPath: "#/properties/shared/items/properties/extraInSummary/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                                    if (valid23) {
+                                                      if (data64.extraInSummary !== void 0) {
+                                                        let data70 = data64.extraInSummary;
+                                                        const _errs155 = errors;
+                                                        if (!(typeof data70 == "number" && (!(data70 % 1) && !isNaN(data70)) && isFinite(data70))) {
+                                                          validate10.errors = [{ instancePath: instancePath + "/shared/" + i10 + "/extraInSummary", schemaPath: "#/properties/shared/items/properties/extraInSummary/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                                           return false;
                                                         }
-                                                        if (errors === _errs150) {
-                                                          if (typeof data67 == "number" && isFinite(data67)) {
-                                                            if (data67 > 9007199254740991 || isNaN(data67)) {
-                                                              validate10.errors = [{ instancePath: instancePath + "/shared/" + i9 + "/extraInSummary", schemaPath: "#/properties/shared/items/properties/extraInSummary/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
+                                                        if (errors === _errs155) {
+                                                          if (typeof data70 == "number" && isFinite(data70)) {
+                                                            if (data70 > 9007199254740991 || isNaN(data70)) {
+                                                              validate10.errors = [{ instancePath: instancePath + "/shared/" + i10 + "/extraInSummary", schemaPath: "#/properties/shared/items/properties/extraInSummary/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
                                                               return false;
                                                             } else {
-                                                              if (data67 < 0 || isNaN(data67)) {
-                                                                validate10.errors = [{ instancePath: instancePath + "/shared/" + i9 + "/extraInSummary", schemaPath: "#/properties/shared/items/properties/extraInSummary/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
+                                                              if (data70 < 0 || isNaN(data70)) {
+                                                                validate10.errors = [{ instancePath: instancePath + "/shared/" + i10 + "/extraInSummary", schemaPath: "#/properties/shared/items/properties/extraInSummary/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
                                                                 return false;
                                                               }
                                                             }
                                                           }
                                                         }
-                                                        var valid22 = _errs150 === errors;
+                                                        var valid23 = _errs155 === errors;
                                                       } else {
-                                                        var valid22 = true;
+                                                        var valid23 = true;
                                                       }
                                                     }
                                                   }
@@ -38412,12 +39434,12 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                             }
                                           }
                                         } else {
-                                          validate10.errors = [{ instancePath: instancePath + "/shared/" + i9, schemaPath: "#/properties/shared/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                          validate10.errors = [{ instancePath: instancePath + "/shared/" + i10, schemaPath: "#/properties/shared/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                           return false;
                                         }
                                       }
-                                      var valid21 = _errs137 === errors;
-                                      if (!valid21) {
+                                      var valid22 = _errs142 === errors;
+                                      if (!valid22) {
                                         break;
                                       }
                                     }
@@ -38427,114 +39449,114 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                   return false;
                                 }
                               }
-                              var valid0 = _errs135 === errors;
+                              var valid0 = _errs140 === errors;
                             } else {
                               var valid0 = true;
                             }
                             if (valid0) {
                               if (data.unused !== void 0) {
-                                let data68 = data.unused;
-                                const _errs152 = errors;
-                                if (errors === _errs152) {
-                                  if (Array.isArray(data68)) {
-                                    if (data68.length > 1e6) {
+                                let data71 = data.unused;
+                                const _errs157 = errors;
+                                if (errors === _errs157) {
+                                  if (Array.isArray(data71)) {
+                                    if (data71.length > 1e6) {
                                       validate10.errors = [{ instancePath: instancePath + "/unused", schemaPath: "#/properties/unused/maxItems", keyword: "maxItems", params: { limit: 1e6 }, message: "must NOT have more than 1000000 items" }];
                                       return false;
                                     } else {
-                                      var valid24 = true;
-                                      const len11 = data68.length;
-                                      for (let i11 = 0; i11 < len11; i11++) {
-                                        let data69 = data68[i11];
-                                        const _errs154 = errors;
-                                        if (errors === _errs154) {
-                                          if (data69 && typeof data69 == "object" && !Array.isArray(data69)) {
+                                      var valid25 = true;
+                                      const len12 = data71.length;
+                                      for (let i12 = 0; i12 < len12; i12++) {
+                                        let data72 = data71[i12];
+                                        const _errs159 = errors;
+                                        if (errors === _errs159) {
+                                          if (data72 && typeof data72 == "object" && !Array.isArray(data72)) {
                                             let missing9;
-                                            if (data69.name === void 0 && (missing9 = "name") || data69.numel === void 0 && (missing9 = "numel") || data69.reason === void 0 && (missing9 = "reason") || data69.detail === void 0 && (missing9 = "detail")) {
-                                              validate10.errors = [{ instancePath: instancePath + "/unused/" + i11, schemaPath: "#/properties/unused/items/required", keyword: "required", params: { missingProperty: missing9 }, message: "must have required property '" + missing9 + "'" }];
+                                            if (data72.name === void 0 && (missing9 = "name") || data72.numel === void 0 && (missing9 = "numel") || data72.reason === void 0 && (missing9 = "reason") || data72.detail === void 0 && (missing9 = "detail")) {
+                                              validate10.errors = [{ instancePath: instancePath + "/unused/" + i12, schemaPath: "#/properties/unused/items/required", keyword: "required", params: { missingProperty: missing9 }, message: "must have required property '" + missing9 + "'" }];
                                               return false;
                                             } else {
-                                              const _errs156 = errors;
-                                              for (const key11 in data69) {
+                                              const _errs161 = errors;
+                                              for (const key11 in data72) {
                                                 if (!(key11 === "name" || key11 === "numel" || key11 === "reason" || key11 === "detail")) {
-                                                  validate10.errors = [{ instancePath: instancePath + "/unused/" + i11, schemaPath: "#/properties/unused/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key11 }, message: "must NOT have additional properties" }];
+                                                  validate10.errors = [{ instancePath: instancePath + "/unused/" + i12, schemaPath: "#/properties/unused/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key11 }, message: "must NOT have additional properties" }];
                                                   return false;
                                                   break;
                                                 }
                                               }
-                                              if (_errs156 === errors) {
-                                                if (data69.name !== void 0) {
-                                                  let data70 = data69.name;
-                                                  const _errs157 = errors;
-                                                  if (errors === _errs157) {
-                                                    if (typeof data70 === "string") {
-                                                      if (data70.length > 4096) {
-                                                        validate10.errors = [{ instancePath: instancePath + "/unused/" + i11 + "/name", schemaPath: "#/properties/unused/items/properties/name/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
+                                              if (_errs161 === errors) {
+                                                if (data72.name !== void 0) {
+                                                  let data73 = data72.name;
+                                                  const _errs162 = errors;
+                                                  if (errors === _errs162) {
+                                                    if (typeof data73 === "string") {
+                                                      if (data73.length > 4096) {
+                                                        validate10.errors = [{ instancePath: instancePath + "/unused/" + i12 + "/name", schemaPath: "#/properties/unused/items/properties/name/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                                         return false;
                                                       }
                                                     } else {
-                                                      validate10.errors = [{ instancePath: instancePath + "/unused/" + i11 + "/name", schemaPath: "#/properties/unused/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                      validate10.errors = [{ instancePath: instancePath + "/unused/" + i12 + "/name", schemaPath: "#/properties/unused/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                       return false;
                                                     }
                                                   }
-                                                  var valid25 = _errs157 === errors;
+                                                  var valid26 = _errs162 === errors;
                                                 } else {
-                                                  var valid25 = true;
+                                                  var valid26 = true;
                                                 }
-                                                if (valid25) {
-                                                  if (data69.numel !== void 0) {
-                                                    let data71 = data69.numel;
-                                                    const _errs159 = errors;
-                                                    if (!(typeof data71 == "number" && (!(data71 % 1) && !isNaN(data71)) && isFinite(data71))) {
-                                                      validate10.errors = [{ instancePath: instancePath + "/unused/" + i11 + "/numel", schemaPath: "#/properties/unused/items/properties/numel/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                                if (valid26) {
+                                                  if (data72.numel !== void 0) {
+                                                    let data74 = data72.numel;
+                                                    const _errs164 = errors;
+                                                    if (!(typeof data74 == "number" && (!(data74 % 1) && !isNaN(data74)) && isFinite(data74))) {
+                                                      validate10.errors = [{ instancePath: instancePath + "/unused/" + i12 + "/numel", schemaPath: "#/properties/unused/items/properties/numel/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                                       return false;
                                                     }
-                                                    if (errors === _errs159) {
-                                                      if (typeof data71 == "number" && isFinite(data71)) {
-                                                        if (data71 > 9007199254740991 || isNaN(data71)) {
-                                                          validate10.errors = [{ instancePath: instancePath + "/unused/" + i11 + "/numel", schemaPath: "#/properties/unused/items/properties/numel/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
+                                                    if (errors === _errs164) {
+                                                      if (typeof data74 == "number" && isFinite(data74)) {
+                                                        if (data74 > 9007199254740991 || isNaN(data74)) {
+                                                          validate10.errors = [{ instancePath: instancePath + "/unused/" + i12 + "/numel", schemaPath: "#/properties/unused/items/properties/numel/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
                                                           return false;
                                                         } else {
-                                                          if (data71 < 0 || isNaN(data71)) {
-                                                            validate10.errors = [{ instancePath: instancePath + "/unused/" + i11 + "/numel", schemaPath: "#/properties/unused/items/properties/numel/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
+                                                          if (data74 < 0 || isNaN(data74)) {
+                                                            validate10.errors = [{ instancePath: instancePath + "/unused/" + i12 + "/numel", schemaPath: "#/properties/unused/items/properties/numel/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
                                                             return false;
                                                           }
                                                         }
                                                       }
                                                     }
-                                                    var valid25 = _errs159 === errors;
+                                                    var valid26 = _errs164 === errors;
                                                   } else {
-                                                    var valid25 = true;
+                                                    var valid26 = true;
                                                   }
-                                                  if (valid25) {
-                                                    if (data69.reason !== void 0) {
-                                                      let data72 = data69.reason;
-                                                      const _errs161 = errors;
-                                                      if (!(data72 === "not-exported" || data72 === "orphan" || data72 === "dead" || data72 === "not-executed")) {
-                                                        validate10.errors = [{ instancePath: instancePath + "/unused/" + i11 + "/reason", schemaPath: "#/properties/unused/items/properties/reason/enum", keyword: "enum", params: { allowedValues: schema11.properties.unused.items.properties.reason.enum }, message: "must be equal to one of the allowed values" }];
+                                                  if (valid26) {
+                                                    if (data72.reason !== void 0) {
+                                                      let data75 = data72.reason;
+                                                      const _errs166 = errors;
+                                                      if (!(data75 === "not-exported" || data75 === "orphan" || data75 === "dead" || data75 === "not-executed")) {
+                                                        validate10.errors = [{ instancePath: instancePath + "/unused/" + i12 + "/reason", schemaPath: "#/properties/unused/items/properties/reason/enum", keyword: "enum", params: { allowedValues: schema11.properties.unused.items.properties.reason.enum }, message: "must be equal to one of the allowed values" }];
                                                         return false;
                                                       }
-                                                      var valid25 = _errs161 === errors;
+                                                      var valid26 = _errs166 === errors;
                                                     } else {
-                                                      var valid25 = true;
+                                                      var valid26 = true;
                                                     }
-                                                    if (valid25) {
-                                                      if (data69.detail !== void 0) {
-                                                        let data73 = data69.detail;
-                                                        const _errs162 = errors;
-                                                        if (errors === _errs162) {
-                                                          if (typeof data73 === "string") {
-                                                            if (data73.length > 4096) {
-                                                              validate10.errors = [{ instancePath: instancePath + "/unused/" + i11 + "/detail", schemaPath: "#/properties/unused/items/properties/detail/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
+                                                    if (valid26) {
+                                                      if (data72.detail !== void 0) {
+                                                        let data76 = data72.detail;
+                                                        const _errs167 = errors;
+                                                        if (errors === _errs167) {
+                                                          if (typeof data76 === "string") {
+                                                            if (data76.length > 4096) {
+                                                              validate10.errors = [{ instancePath: instancePath + "/unused/" + i12 + "/detail", schemaPath: "#/properties/unused/items/properties/detail/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                                               return false;
                                                             }
                                                           } else {
-                                                            validate10.errors = [{ instancePath: instancePath + "/unused/" + i11 + "/detail", schemaPath: "#/properties/unused/items/properties/detail/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                            validate10.errors = [{ instancePath: instancePath + "/unused/" + i12 + "/detail", schemaPath: "#/properties/unused/items/properties/detail/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                             return false;
                                                           }
                                                         }
-                                                        var valid25 = _errs162 === errors;
+                                                        var valid26 = _errs167 === errors;
                                                       } else {
-                                                        var valid25 = true;
+                                                        var valid26 = true;
                                                       }
                                                     }
                                                   }
@@ -38542,12 +39564,12 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                               }
                                             }
                                           } else {
-                                            validate10.errors = [{ instancePath: instancePath + "/unused/" + i11, schemaPath: "#/properties/unused/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                            validate10.errors = [{ instancePath: instancePath + "/unused/" + i12, schemaPath: "#/properties/unused/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                             return false;
                                           }
                                         }
-                                        var valid24 = _errs154 === errors;
-                                        if (!valid24) {
+                                        var valid25 = _errs159 === errors;
+                                        if (!valid25) {
                                           break;
                                         }
                                       }
@@ -38557,141 +39579,141 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                     return false;
                                   }
                                 }
-                                var valid0 = _errs152 === errors;
+                                var valid0 = _errs157 === errors;
                               } else {
                                 var valid0 = true;
                               }
                               if (valid0) {
                                 if (data.duplicates !== void 0) {
-                                  let data74 = data.duplicates;
-                                  const _errs164 = errors;
-                                  if (errors === _errs164) {
-                                    if (Array.isArray(data74)) {
-                                      if (data74.length > 1e6) {
+                                  let data77 = data.duplicates;
+                                  const _errs169 = errors;
+                                  if (errors === _errs169) {
+                                    if (Array.isArray(data77)) {
+                                      if (data77.length > 1e6) {
                                         validate10.errors = [{ instancePath: instancePath + "/duplicates", schemaPath: "#/properties/duplicates/maxItems", keyword: "maxItems", params: { limit: 1e6 }, message: "must NOT have more than 1000000 items" }];
                                         return false;
                                       } else {
-                                        var valid26 = true;
-                                        const len12 = data74.length;
-                                        for (let i12 = 0; i12 < len12; i12++) {
-                                          let data75 = data74[i12];
-                                          const _errs166 = errors;
-                                          if (errors === _errs166) {
-                                            if (data75 && typeof data75 == "object" && !Array.isArray(data75)) {
+                                        var valid27 = true;
+                                        const len13 = data77.length;
+                                        for (let i13 = 0; i13 < len13; i13++) {
+                                          let data78 = data77[i13];
+                                          const _errs171 = errors;
+                                          if (errors === _errs171) {
+                                            if (data78 && typeof data78 == "object" && !Array.isArray(data78)) {
                                               let missing10;
-                                              if (data75.names === void 0 && (missing10 = "names") || data75.numel === void 0 && (missing10 = "numel") || data75.transposed === void 0 && (missing10 = "transposed") || data75.bytesWasted === void 0 && (missing10 = "bytesWasted")) {
-                                                validate10.errors = [{ instancePath: instancePath + "/duplicates/" + i12, schemaPath: "#/properties/duplicates/items/required", keyword: "required", params: { missingProperty: missing10 }, message: "must have required property '" + missing10 + "'" }];
+                                              if (data78.names === void 0 && (missing10 = "names") || data78.numel === void 0 && (missing10 = "numel") || data78.transposed === void 0 && (missing10 = "transposed") || data78.bytesWasted === void 0 && (missing10 = "bytesWasted")) {
+                                                validate10.errors = [{ instancePath: instancePath + "/duplicates/" + i13, schemaPath: "#/properties/duplicates/items/required", keyword: "required", params: { missingProperty: missing10 }, message: "must have required property '" + missing10 + "'" }];
                                                 return false;
                                               } else {
-                                                const _errs168 = errors;
-                                                for (const key12 in data75) {
+                                                const _errs173 = errors;
+                                                for (const key12 in data78) {
                                                   if (!(key12 === "names" || key12 === "numel" || key12 === "transposed" || key12 === "bytesWasted")) {
-                                                    validate10.errors = [{ instancePath: instancePath + "/duplicates/" + i12, schemaPath: "#/properties/duplicates/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key12 }, message: "must NOT have additional properties" }];
+                                                    validate10.errors = [{ instancePath: instancePath + "/duplicates/" + i13, schemaPath: "#/properties/duplicates/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key12 }, message: "must NOT have additional properties" }];
                                                     return false;
                                                     break;
                                                   }
                                                 }
-                                                if (_errs168 === errors) {
-                                                  if (data75.names !== void 0) {
-                                                    let data76 = data75.names;
-                                                    const _errs169 = errors;
-                                                    if (errors === _errs169) {
-                                                      if (Array.isArray(data76)) {
-                                                        if (data76.length > 1e5) {
-                                                          validate10.errors = [{ instancePath: instancePath + "/duplicates/" + i12 + "/names", schemaPath: "#/properties/duplicates/items/properties/names/maxItems", keyword: "maxItems", params: { limit: 1e5 }, message: "must NOT have more than 100000 items" }];
+                                                if (_errs173 === errors) {
+                                                  if (data78.names !== void 0) {
+                                                    let data79 = data78.names;
+                                                    const _errs174 = errors;
+                                                    if (errors === _errs174) {
+                                                      if (Array.isArray(data79)) {
+                                                        if (data79.length > 1e5) {
+                                                          validate10.errors = [{ instancePath: instancePath + "/duplicates/" + i13 + "/names", schemaPath: "#/properties/duplicates/items/properties/names/maxItems", keyword: "maxItems", params: { limit: 1e5 }, message: "must NOT have more than 100000 items" }];
                                                           return false;
                                                         } else {
-                                                          var valid28 = true;
-                                                          const len13 = data76.length;
-                                                          for (let i13 = 0; i13 < len13; i13++) {
-                                                            let data77 = data76[i13];
-                                                            const _errs171 = errors;
-                                                            if (errors === _errs171) {
-                                                              if (typeof data77 === "string") {
-                                                                if (data77.length > 4096) {
-                                                                  validate10.errors = [{ instancePath: instancePath + "/duplicates/" + i12 + "/names/" + i13, schemaPath: "#/properties/duplicates/items/properties/names/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
+                                                          var valid29 = true;
+                                                          const len14 = data79.length;
+                                                          for (let i14 = 0; i14 < len14; i14++) {
+                                                            let data80 = data79[i14];
+                                                            const _errs176 = errors;
+                                                            if (errors === _errs176) {
+                                                              if (typeof data80 === "string") {
+                                                                if (data80.length > 4096) {
+                                                                  validate10.errors = [{ instancePath: instancePath + "/duplicates/" + i13 + "/names/" + i14, schemaPath: "#/properties/duplicates/items/properties/names/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                                                   return false;
                                                                 }
                                                               } else {
-                                                                validate10.errors = [{ instancePath: instancePath + "/duplicates/" + i12 + "/names/" + i13, schemaPath: "#/properties/duplicates/items/properties/names/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                validate10.errors = [{ instancePath: instancePath + "/duplicates/" + i13 + "/names/" + i14, schemaPath: "#/properties/duplicates/items/properties/names/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                 return false;
                                                               }
                                                             }
-                                                            var valid28 = _errs171 === errors;
-                                                            if (!valid28) {
+                                                            var valid29 = _errs176 === errors;
+                                                            if (!valid29) {
                                                               break;
                                                             }
                                                           }
                                                         }
                                                       } else {
-                                                        validate10.errors = [{ instancePath: instancePath + "/duplicates/" + i12 + "/names", schemaPath: "#/properties/duplicates/items/properties/names/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                                        validate10.errors = [{ instancePath: instancePath + "/duplicates/" + i13 + "/names", schemaPath: "#/properties/duplicates/items/properties/names/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                                         return false;
                                                       }
                                                     }
-                                                    var valid27 = _errs169 === errors;
+                                                    var valid28 = _errs174 === errors;
                                                   } else {
-                                                    var valid27 = true;
+                                                    var valid28 = true;
                                                   }
-                                                  if (valid27) {
-                                                    if (data75.numel !== void 0) {
-                                                      let data78 = data75.numel;
-                                                      const _errs173 = errors;
-                                                      if (!(typeof data78 == "number" && (!(data78 % 1) && !isNaN(data78)) && isFinite(data78))) {
-                                                        validate10.errors = [{ instancePath: instancePath + "/duplicates/" + i12 + "/numel", schemaPath: "#/properties/duplicates/items/properties/numel/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                                  if (valid28) {
+                                                    if (data78.numel !== void 0) {
+                                                      let data81 = data78.numel;
+                                                      const _errs178 = errors;
+                                                      if (!(typeof data81 == "number" && (!(data81 % 1) && !isNaN(data81)) && isFinite(data81))) {
+                                                        validate10.errors = [{ instancePath: instancePath + "/duplicates/" + i13 + "/numel", schemaPath: "#/properties/duplicates/items/properties/numel/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                                         return false;
                                                       }
-                                                      if (errors === _errs173) {
-                                                        if (typeof data78 == "number" && isFinite(data78)) {
-                                                          if (data78 > 9007199254740991 || isNaN(data78)) {
-                                                            validate10.errors = [{ instancePath: instancePath + "/duplicates/" + i12 + "/numel", schemaPath: "#/properties/duplicates/items/properties/numel/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
+                                                      if (errors === _errs178) {
+                                                        if (typeof data81 == "number" && isFinite(data81)) {
+                                                          if (data81 > 9007199254740991 || isNaN(data81)) {
+                                                            validate10.errors = [{ instancePath: instancePath + "/duplicates/" + i13 + "/numel", schemaPath: "#/properties/duplicates/items/properties/numel/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
                                                             return false;
                                                           } else {
-                                                            if (data78 < 0 || isNaN(data78)) {
-                                                              validate10.errors = [{ instancePath: instancePath + "/duplicates/" + i12 + "/numel", schemaPath: "#/properties/duplicates/items/properties/numel/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
+                                                            if (data81 < 0 || isNaN(data81)) {
+                                                              validate10.errors = [{ instancePath: instancePath + "/duplicates/" + i13 + "/numel", schemaPath: "#/properties/duplicates/items/properties/numel/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
                                                               return false;
                                                             }
                                                           }
                                                         }
                                                       }
-                                                      var valid27 = _errs173 === errors;
+                                                      var valid28 = _errs178 === errors;
                                                     } else {
-                                                      var valid27 = true;
+                                                      var valid28 = true;
                                                     }
-                                                    if (valid27) {
-                                                      if (data75.transposed !== void 0) {
-                                                        const _errs175 = errors;
-                                                        if (typeof data75.transposed !== "boolean") {
-                                                          validate10.errors = [{ instancePath: instancePath + "/duplicates/" + i12 + "/transposed", schemaPath: "#/properties/duplicates/items/properties/transposed/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" }];
+                                                    if (valid28) {
+                                                      if (data78.transposed !== void 0) {
+                                                        const _errs180 = errors;
+                                                        if (typeof data78.transposed !== "boolean") {
+                                                          validate10.errors = [{ instancePath: instancePath + "/duplicates/" + i13 + "/transposed", schemaPath: "#/properties/duplicates/items/properties/transposed/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" }];
                                                           return false;
                                                         }
-                                                        var valid27 = _errs175 === errors;
+                                                        var valid28 = _errs180 === errors;
                                                       } else {
-                                                        var valid27 = true;
+                                                        var valid28 = true;
                                                       }
-                                                      if (valid27) {
-                                                        if (data75.bytesWasted !== void 0) {
-                                                          let data80 = data75.bytesWasted;
-                                                          const _errs177 = errors;
-                                                          if (!(typeof data80 == "number" && (!(data80 % 1) && !isNaN(data80)) && isFinite(data80))) {
-                                                            validate10.errors = [{ instancePath: instancePath + "/duplicates/" + i12 + "/bytesWasted", schemaPath: "#/properties/duplicates/items/properties/bytesWasted/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                                      if (valid28) {
+                                                        if (data78.bytesWasted !== void 0) {
+                                                          let data83 = data78.bytesWasted;
+                                                          const _errs182 = errors;
+                                                          if (!(typeof data83 == "number" && (!(data83 % 1) && !isNaN(data83)) && isFinite(data83))) {
+                                                            validate10.errors = [{ instancePath: instancePath + "/duplicates/" + i13 + "/bytesWasted", schemaPath: "#/properties/duplicates/items/properties/bytesWasted/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                                             return false;
                                                           }
-                                                          if (errors === _errs177) {
-                                                            if (typeof data80 == "number" && isFinite(data80)) {
-                                                              if (data80 > 9007199254740991 || isNaN(data80)) {
-                                                                validate10.errors = [{ instancePath: instancePath + "/duplicates/" + i12 + "/bytesWasted", schemaPath: "#/properties/duplicates/items/properties/bytesWasted/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
+                                                          if (errors === _errs182) {
+                                                            if (typeof data83 == "number" && isFinite(data83)) {
+                                                              if (data83 > 9007199254740991 || isNaN(data83)) {
+                                                                validate10.errors = [{ instancePath: instancePath + "/duplicates/" + i13 + "/bytesWasted", schemaPath: "#/properties/duplicates/items/properties/bytesWasted/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
                                                                 return false;
                                                               } else {
-                                                                if (data80 < 0 || isNaN(data80)) {
-                                                                  validate10.errors = [{ instancePath: instancePath + "/duplicates/" + i12 + "/bytesWasted", schemaPath: "#/properties/duplicates/items/properties/bytesWasted/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
+                                                                if (data83 < 0 || isNaN(data83)) {
+                                                                  validate10.errors = [{ instancePath: instancePath + "/duplicates/" + i13 + "/bytesWasted", schemaPath: "#/properties/duplicates/items/properties/bytesWasted/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
                                                                   return false;
                                                                 }
                                                               }
                                                             }
                                                           }
-                                                          var valid27 = _errs177 === errors;
+                                                          var valid28 = _errs182 === errors;
                                                         } else {
-                                                          var valid27 = true;
+                                                          var valid28 = true;
                                                         }
                                                       }
                                                     }
@@ -38699,12 +39721,12 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                 }
                                               }
                                             } else {
-                                              validate10.errors = [{ instancePath: instancePath + "/duplicates/" + i12, schemaPath: "#/properties/duplicates/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                              validate10.errors = [{ instancePath: instancePath + "/duplicates/" + i13, schemaPath: "#/properties/duplicates/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                               return false;
                                             }
                                           }
-                                          var valid26 = _errs166 === errors;
-                                          if (!valid26) {
+                                          var valid27 = _errs171 === errors;
+                                          if (!valid27) {
                                             break;
                                           }
                                         }
@@ -38714,143 +39736,143 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                       return false;
                                     }
                                   }
-                                  var valid0 = _errs164 === errors;
+                                  var valid0 = _errs169 === errors;
                                 } else {
                                   var valid0 = true;
                                 }
                                 if (valid0) {
                                   if (data.valueMerged !== void 0) {
-                                    let data81 = data.valueMerged;
-                                    const _errs179 = errors;
-                                    if (errors === _errs179) {
-                                      if (Array.isArray(data81)) {
-                                        if (data81.length > 1e6) {
+                                    let data84 = data.valueMerged;
+                                    const _errs184 = errors;
+                                    if (errors === _errs184) {
+                                      if (Array.isArray(data84)) {
+                                        if (data84.length > 1e6) {
                                           validate10.errors = [{ instancePath: instancePath + "/valueMerged", schemaPath: "#/properties/valueMerged/maxItems", keyword: "maxItems", params: { limit: 1e6 }, message: "must NOT have more than 1000000 items" }];
                                           return false;
                                         } else {
-                                          var valid29 = true;
-                                          const len14 = data81.length;
-                                          for (let i14 = 0; i14 < len14; i14++) {
-                                            let data82 = data81[i14];
-                                            const _errs181 = errors;
-                                            if (errors === _errs181) {
-                                              if (data82 && typeof data82 == "object" && !Array.isArray(data82)) {
+                                          var valid30 = true;
+                                          const len15 = data84.length;
+                                          for (let i15 = 0; i15 < len15; i15++) {
+                                            let data85 = data84[i15];
+                                            const _errs186 = errors;
+                                            if (errors === _errs186) {
+                                              if (data85 && typeof data85 == "object" && !Array.isArray(data85)) {
                                                 let missing11;
-                                                if (data82.name === void 0 && (missing11 = "name") || data82.numel === void 0 && (missing11 = "numel") || data82.callNames === void 0 && (missing11 = "callNames") || data82.note === void 0 && (missing11 = "note")) {
-                                                  validate10.errors = [{ instancePath: instancePath + "/valueMerged/" + i14, schemaPath: "#/properties/valueMerged/items/required", keyword: "required", params: { missingProperty: missing11 }, message: "must have required property '" + missing11 + "'" }];
+                                                if (data85.name === void 0 && (missing11 = "name") || data85.numel === void 0 && (missing11 = "numel") || data85.callNames === void 0 && (missing11 = "callNames") || data85.note === void 0 && (missing11 = "note")) {
+                                                  validate10.errors = [{ instancePath: instancePath + "/valueMerged/" + i15, schemaPath: "#/properties/valueMerged/items/required", keyword: "required", params: { missingProperty: missing11 }, message: "must have required property '" + missing11 + "'" }];
                                                   return false;
                                                 } else {
-                                                  const _errs183 = errors;
-                                                  for (const key13 in data82) {
+                                                  const _errs188 = errors;
+                                                  for (const key13 in data85) {
                                                     if (!(key13 === "name" || key13 === "numel" || key13 === "callNames" || key13 === "note")) {
-                                                      validate10.errors = [{ instancePath: instancePath + "/valueMerged/" + i14, schemaPath: "#/properties/valueMerged/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key13 }, message: "must NOT have additional properties" }];
+                                                      validate10.errors = [{ instancePath: instancePath + "/valueMerged/" + i15, schemaPath: "#/properties/valueMerged/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key13 }, message: "must NOT have additional properties" }];
                                                       return false;
                                                       break;
                                                     }
                                                   }
-                                                  if (_errs183 === errors) {
-                                                    if (data82.name !== void 0) {
-                                                      let data83 = data82.name;
-                                                      const _errs184 = errors;
-                                                      if (errors === _errs184) {
-                                                        if (typeof data83 === "string") {
-                                                          if (data83.length > 4096) {
-                                                            validate10.errors = [{ instancePath: instancePath + "/valueMerged/" + i14 + "/name", schemaPath: "#/properties/valueMerged/items/properties/name/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
+                                                  if (_errs188 === errors) {
+                                                    if (data85.name !== void 0) {
+                                                      let data86 = data85.name;
+                                                      const _errs189 = errors;
+                                                      if (errors === _errs189) {
+                                                        if (typeof data86 === "string") {
+                                                          if (data86.length > 4096) {
+                                                            validate10.errors = [{ instancePath: instancePath + "/valueMerged/" + i15 + "/name", schemaPath: "#/properties/valueMerged/items/properties/name/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                                             return false;
                                                           }
                                                         } else {
-                                                          validate10.errors = [{ instancePath: instancePath + "/valueMerged/" + i14 + "/name", schemaPath: "#/properties/valueMerged/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                          validate10.errors = [{ instancePath: instancePath + "/valueMerged/" + i15 + "/name", schemaPath: "#/properties/valueMerged/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                           return false;
                                                         }
                                                       }
-                                                      var valid30 = _errs184 === errors;
+                                                      var valid31 = _errs189 === errors;
                                                     } else {
-                                                      var valid30 = true;
+                                                      var valid31 = true;
                                                     }
-                                                    if (valid30) {
-                                                      if (data82.numel !== void 0) {
-                                                        let data84 = data82.numel;
-                                                        const _errs186 = errors;
-                                                        if (!(typeof data84 == "number" && (!(data84 % 1) && !isNaN(data84)) && isFinite(data84))) {
-                                                          validate10.errors = [{ instancePath: instancePath + "/valueMerged/" + i14 + "/numel", schemaPath: "#/properties/valueMerged/items/properties/numel/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                                    if (valid31) {
+                                                      if (data85.numel !== void 0) {
+                                                        let data87 = data85.numel;
+                                                        const _errs191 = errors;
+                                                        if (!(typeof data87 == "number" && (!(data87 % 1) && !isNaN(data87)) && isFinite(data87))) {
+                                                          validate10.errors = [{ instancePath: instancePath + "/valueMerged/" + i15 + "/numel", schemaPath: "#/properties/valueMerged/items/properties/numel/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                                           return false;
                                                         }
-                                                        if (errors === _errs186) {
-                                                          if (typeof data84 == "number" && isFinite(data84)) {
-                                                            if (data84 > 9007199254740991 || isNaN(data84)) {
-                                                              validate10.errors = [{ instancePath: instancePath + "/valueMerged/" + i14 + "/numel", schemaPath: "#/properties/valueMerged/items/properties/numel/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
+                                                        if (errors === _errs191) {
+                                                          if (typeof data87 == "number" && isFinite(data87)) {
+                                                            if (data87 > 9007199254740991 || isNaN(data87)) {
+                                                              validate10.errors = [{ instancePath: instancePath + "/valueMerged/" + i15 + "/numel", schemaPath: "#/properties/valueMerged/items/properties/numel/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
                                                               return false;
                                                             } else {
-                                                              if (data84 < 0 || isNaN(data84)) {
-                                                                validate10.errors = [{ instancePath: instancePath + "/valueMerged/" + i14 + "/numel", schemaPath: "#/properties/valueMerged/items/properties/numel/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
+                                                              if (data87 < 0 || isNaN(data87)) {
+                                                                validate10.errors = [{ instancePath: instancePath + "/valueMerged/" + i15 + "/numel", schemaPath: "#/properties/valueMerged/items/properties/numel/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
                                                                 return false;
                                                               }
                                                             }
                                                           }
                                                         }
-                                                        var valid30 = _errs186 === errors;
+                                                        var valid31 = _errs191 === errors;
                                                       } else {
-                                                        var valid30 = true;
+                                                        var valid31 = true;
                                                       }
-                                                      if (valid30) {
-                                                        if (data82.callNames !== void 0) {
-                                                          let data85 = data82.callNames;
-                                                          const _errs188 = errors;
-                                                          if (errors === _errs188) {
-                                                            if (Array.isArray(data85)) {
-                                                              if (data85.length > 1e5) {
-                                                                validate10.errors = [{ instancePath: instancePath + "/valueMerged/" + i14 + "/callNames", schemaPath: "#/properties/valueMerged/items/properties/callNames/maxItems", keyword: "maxItems", params: { limit: 1e5 }, message: "must NOT have more than 100000 items" }];
+                                                      if (valid31) {
+                                                        if (data85.callNames !== void 0) {
+                                                          let data88 = data85.callNames;
+                                                          const _errs193 = errors;
+                                                          if (errors === _errs193) {
+                                                            if (Array.isArray(data88)) {
+                                                              if (data88.length > 1e5) {
+                                                                validate10.errors = [{ instancePath: instancePath + "/valueMerged/" + i15 + "/callNames", schemaPath: "#/properties/valueMerged/items/properties/callNames/maxItems", keyword: "maxItems", params: { limit: 1e5 }, message: "must NOT have more than 100000 items" }];
                                                                 return false;
                                                               } else {
-                                                                var valid31 = true;
-                                                                const len15 = data85.length;
-                                                                for (let i15 = 0; i15 < len15; i15++) {
-                                                                  let data86 = data85[i15];
-                                                                  const _errs190 = errors;
-                                                                  if (errors === _errs190) {
-                                                                    if (typeof data86 === "string") {
-                                                                      if (data86.length > 4096) {
-                                                                        validate10.errors = [{ instancePath: instancePath + "/valueMerged/" + i14 + "/callNames/" + i15, schemaPath: "#/properties/valueMerged/items/properties/callNames/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
+                                                                var valid32 = true;
+                                                                const len16 = data88.length;
+                                                                for (let i16 = 0; i16 < len16; i16++) {
+                                                                  let data89 = data88[i16];
+                                                                  const _errs195 = errors;
+                                                                  if (errors === _errs195) {
+                                                                    if (typeof data89 === "string") {
+                                                                      if (data89.length > 4096) {
+                                                                        validate10.errors = [{ instancePath: instancePath + "/valueMerged/" + i15 + "/callNames/" + i16, schemaPath: "#/properties/valueMerged/items/properties/callNames/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                                                         return false;
                                                                       }
                                                                     } else {
-                                                                      validate10.errors = [{ instancePath: instancePath + "/valueMerged/" + i14 + "/callNames/" + i15, schemaPath: "#/properties/valueMerged/items/properties/callNames/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                      validate10.errors = [{ instancePath: instancePath + "/valueMerged/" + i15 + "/callNames/" + i16, schemaPath: "#/properties/valueMerged/items/properties/callNames/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                       return false;
                                                                     }
                                                                   }
-                                                                  var valid31 = _errs190 === errors;
-                                                                  if (!valid31) {
+                                                                  var valid32 = _errs195 === errors;
+                                                                  if (!valid32) {
                                                                     break;
                                                                   }
                                                                 }
                                                               }
                                                             } else {
-                                                              validate10.errors = [{ instancePath: instancePath + "/valueMerged/" + i14 + "/callNames", schemaPath: "#/properties/valueMerged/items/properties/callNames/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                                              validate10.errors = [{ instancePath: instancePath + "/valueMerged/" + i15 + "/callNames", schemaPath: "#/properties/valueMerged/items/properties/callNames/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                                               return false;
                                                             }
                                                           }
-                                                          var valid30 = _errs188 === errors;
+                                                          var valid31 = _errs193 === errors;
                                                         } else {
-                                                          var valid30 = true;
+                                                          var valid31 = true;
                                                         }
-                                                        if (valid30) {
-                                                          if (data82.note !== void 0) {
-                                                            let data87 = data82.note;
-                                                            const _errs192 = errors;
-                                                            if (errors === _errs192) {
-                                                              if (typeof data87 === "string") {
-                                                                if (data87.length > 4096) {
-                                                                  validate10.errors = [{ instancePath: instancePath + "/valueMerged/" + i14 + "/note", schemaPath: "#/properties/valueMerged/items/properties/note/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
+                                                        if (valid31) {
+                                                          if (data85.note !== void 0) {
+                                                            let data90 = data85.note;
+                                                            const _errs197 = errors;
+                                                            if (errors === _errs197) {
+                                                              if (typeof data90 === "string") {
+                                                                if (data90.length > 4096) {
+                                                                  validate10.errors = [{ instancePath: instancePath + "/valueMerged/" + i15 + "/note", schemaPath: "#/properties/valueMerged/items/properties/note/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                                                   return false;
                                                                 }
                                                               } else {
-                                                                validate10.errors = [{ instancePath: instancePath + "/valueMerged/" + i14 + "/note", schemaPath: "#/properties/valueMerged/items/properties/note/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                validate10.errors = [{ instancePath: instancePath + "/valueMerged/" + i15 + "/note", schemaPath: "#/properties/valueMerged/items/properties/note/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                 return false;
                                                               }
                                                             }
-                                                            var valid30 = _errs192 === errors;
+                                                            var valid31 = _errs197 === errors;
                                                           } else {
-                                                            var valid30 = true;
+                                                            var valid31 = true;
                                                           }
                                                         }
                                                       }
@@ -38858,12 +39880,12 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                   }
                                                 }
                                               } else {
-                                                validate10.errors = [{ instancePath: instancePath + "/valueMerged/" + i14, schemaPath: "#/properties/valueMerged/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                                validate10.errors = [{ instancePath: instancePath + "/valueMerged/" + i15, schemaPath: "#/properties/valueMerged/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                                 return false;
                                               }
                                             }
-                                            var valid29 = _errs181 === errors;
-                                            if (!valid29) {
+                                            var valid30 = _errs186 === errors;
+                                            if (!valid30) {
                                               break;
                                             }
                                           }
@@ -38873,213 +39895,213 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                         return false;
                                       }
                                     }
-                                    var valid0 = _errs179 === errors;
+                                    var valid0 = _errs184 === errors;
                                   } else {
                                     var valid0 = true;
                                   }
                                   if (valid0) {
                                     if (data.layers !== void 0) {
-                                      let data88 = data.layers;
-                                      const _errs194 = errors;
-                                      if (errors === _errs194) {
-                                        if (Array.isArray(data88)) {
-                                          if (data88.length > 1e6) {
+                                      let data91 = data.layers;
+                                      const _errs199 = errors;
+                                      if (errors === _errs199) {
+                                        if (Array.isArray(data91)) {
+                                          if (data91.length > 1e6) {
                                             validate10.errors = [{ instancePath: instancePath + "/layers", schemaPath: "#/properties/layers/maxItems", keyword: "maxItems", params: { limit: 1e6 }, message: "must NOT have more than 1000000 items" }];
                                             return false;
                                           } else {
-                                            var valid32 = true;
-                                            const len16 = data88.length;
-                                            for (let i16 = 0; i16 < len16; i16++) {
-                                              let data89 = data88[i16];
-                                              const _errs196 = errors;
-                                              if (errors === _errs196) {
-                                                if (data89 && typeof data89 == "object" && !Array.isArray(data89)) {
+                                            var valid33 = true;
+                                            const len17 = data91.length;
+                                            for (let i17 = 0; i17 < len17; i17++) {
+                                              let data92 = data91[i17];
+                                              const _errs201 = errors;
+                                              if (errors === _errs201) {
+                                                if (data92 && typeof data92 == "object" && !Array.isArray(data92)) {
                                                   let missing12;
-                                                  if (data89.name === void 0 && (missing12 = "name") || data89.type === void 0 && (missing12 = "type") || data89.opTypes === void 0 && (missing12 = "opTypes") || data89.graph === void 0 && (missing12 = "graph") || data89.parameters === void 0 && (missing12 = "parameters") || data89.params === void 0 && (missing12 = "params") || data89.outputShapes === void 0 && (missing12 = "outputShapes") || data89.live === void 0 && (missing12 = "live") || data89.executions === void 0 && (missing12 = "executions")) {
-                                                    validate10.errors = [{ instancePath: instancePath + "/layers/" + i16, schemaPath: "#/properties/layers/items/required", keyword: "required", params: { missingProperty: missing12 }, message: "must have required property '" + missing12 + "'" }];
+                                                  if (data92.name === void 0 && (missing12 = "name") || data92.type === void 0 && (missing12 = "type") || data92.opTypes === void 0 && (missing12 = "opTypes") || data92.graph === void 0 && (missing12 = "graph") || data92.parameters === void 0 && (missing12 = "parameters") || data92.params === void 0 && (missing12 = "params") || data92.outputShapes === void 0 && (missing12 = "outputShapes") || data92.live === void 0 && (missing12 = "live") || data92.executions === void 0 && (missing12 = "executions")) {
+                                                    validate10.errors = [{ instancePath: instancePath + "/layers/" + i17, schemaPath: "#/properties/layers/items/required", keyword: "required", params: { missingProperty: missing12 }, message: "must have required property '" + missing12 + "'" }];
                                                     return false;
                                                   } else {
-                                                    const _errs198 = errors;
-                                                    for (const key14 in data89) {
+                                                    const _errs203 = errors;
+                                                    for (const key14 in data92) {
                                                       if (!func2.call(schema11.properties.layers.items.properties, key14)) {
-                                                        validate10.errors = [{ instancePath: instancePath + "/layers/" + i16, schemaPath: "#/properties/layers/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key14 }, message: "must NOT have additional properties" }];
+                                                        validate10.errors = [{ instancePath: instancePath + "/layers/" + i17, schemaPath: "#/properties/layers/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key14 }, message: "must NOT have additional properties" }];
                                                         return false;
                                                         break;
                                                       }
                                                     }
-                                                    if (_errs198 === errors) {
-                                                      if (data89.name !== void 0) {
-                                                        let data90 = data89.name;
-                                                        const _errs199 = errors;
-                                                        if (errors === _errs199) {
-                                                          if (typeof data90 === "string") {
-                                                            if (data90.length > 4096) {
-                                                              validate10.errors = [{ instancePath: instancePath + "/layers/" + i16 + "/name", schemaPath: "#/properties/layers/items/properties/name/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
+                                                    if (_errs203 === errors) {
+                                                      if (data92.name !== void 0) {
+                                                        let data93 = data92.name;
+                                                        const _errs204 = errors;
+                                                        if (errors === _errs204) {
+                                                          if (typeof data93 === "string") {
+                                                            if (data93.length > 4096) {
+                                                              validate10.errors = [{ instancePath: instancePath + "/layers/" + i17 + "/name", schemaPath: "#/properties/layers/items/properties/name/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                                               return false;
                                                             }
                                                           } else {
-                                                            validate10.errors = [{ instancePath: instancePath + "/layers/" + i16 + "/name", schemaPath: "#/properties/layers/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                            validate10.errors = [{ instancePath: instancePath + "/layers/" + i17 + "/name", schemaPath: "#/properties/layers/items/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                             return false;
                                                           }
                                                         }
-                                                        var valid33 = _errs199 === errors;
+                                                        var valid34 = _errs204 === errors;
                                                       } else {
-                                                        var valid33 = true;
+                                                        var valid34 = true;
                                                       }
-                                                      if (valid33) {
-                                                        if (data89.type !== void 0) {
-                                                          let data91 = data89.type;
-                                                          const _errs201 = errors;
-                                                          if (errors === _errs201) {
-                                                            if (typeof data91 === "string") {
-                                                              if (data91.length > 4096) {
-                                                                validate10.errors = [{ instancePath: instancePath + "/layers/" + i16 + "/type", schemaPath: "#/properties/layers/items/properties/type/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
+                                                      if (valid34) {
+                                                        if (data92.type !== void 0) {
+                                                          let data94 = data92.type;
+                                                          const _errs206 = errors;
+                                                          if (errors === _errs206) {
+                                                            if (typeof data94 === "string") {
+                                                              if (data94.length > 4096) {
+                                                                validate10.errors = [{ instancePath: instancePath + "/layers/" + i17 + "/type", schemaPath: "#/properties/layers/items/properties/type/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                                                 return false;
                                                               }
                                                             } else {
-                                                              validate10.errors = [{ instancePath: instancePath + "/layers/" + i16 + "/type", schemaPath: "#/properties/layers/items/properties/type/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                              validate10.errors = [{ instancePath: instancePath + "/layers/" + i17 + "/type", schemaPath: "#/properties/layers/items/properties/type/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                               return false;
                                                             }
                                                           }
-                                                          var valid33 = _errs201 === errors;
+                                                          var valid34 = _errs206 === errors;
                                                         } else {
-                                                          var valid33 = true;
+                                                          var valid34 = true;
                                                         }
-                                                        if (valid33) {
-                                                          if (data89.opTypes !== void 0) {
-                                                            let data92 = data89.opTypes;
-                                                            const _errs203 = errors;
-                                                            if (errors === _errs203) {
-                                                              if (Array.isArray(data92)) {
-                                                                if (data92.length > 1e5) {
-                                                                  validate10.errors = [{ instancePath: instancePath + "/layers/" + i16 + "/opTypes", schemaPath: "#/properties/layers/items/properties/opTypes/maxItems", keyword: "maxItems", params: { limit: 1e5 }, message: "must NOT have more than 100000 items" }];
+                                                        if (valid34) {
+                                                          if (data92.opTypes !== void 0) {
+                                                            let data95 = data92.opTypes;
+                                                            const _errs208 = errors;
+                                                            if (errors === _errs208) {
+                                                              if (Array.isArray(data95)) {
+                                                                if (data95.length > 1e5) {
+                                                                  validate10.errors = [{ instancePath: instancePath + "/layers/" + i17 + "/opTypes", schemaPath: "#/properties/layers/items/properties/opTypes/maxItems", keyword: "maxItems", params: { limit: 1e5 }, message: "must NOT have more than 100000 items" }];
                                                                   return false;
                                                                 } else {
-                                                                  var valid34 = true;
-                                                                  const len17 = data92.length;
-                                                                  for (let i17 = 0; i17 < len17; i17++) {
-                                                                    let data93 = data92[i17];
-                                                                    const _errs205 = errors;
-                                                                    if (errors === _errs205) {
-                                                                      if (typeof data93 === "string") {
-                                                                        if (data93.length > 4096) {
-                                                                          validate10.errors = [{ instancePath: instancePath + "/layers/" + i16 + "/opTypes/" + i17, schemaPath: "#/properties/layers/items/properties/opTypes/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
+                                                                  var valid35 = true;
+                                                                  const len18 = data95.length;
+                                                                  for (let i18 = 0; i18 < len18; i18++) {
+                                                                    let data96 = data95[i18];
+                                                                    const _errs210 = errors;
+                                                                    if (errors === _errs210) {
+                                                                      if (typeof data96 === "string") {
+                                                                        if (data96.length > 4096) {
+                                                                          validate10.errors = [{ instancePath: instancePath + "/layers/" + i17 + "/opTypes/" + i18, schemaPath: "#/properties/layers/items/properties/opTypes/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                                                           return false;
                                                                         }
                                                                       } else {
-                                                                        validate10.errors = [{ instancePath: instancePath + "/layers/" + i16 + "/opTypes/" + i17, schemaPath: "#/properties/layers/items/properties/opTypes/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                        validate10.errors = [{ instancePath: instancePath + "/layers/" + i17 + "/opTypes/" + i18, schemaPath: "#/properties/layers/items/properties/opTypes/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                         return false;
                                                                       }
                                                                     }
-                                                                    var valid34 = _errs205 === errors;
-                                                                    if (!valid34) {
+                                                                    var valid35 = _errs210 === errors;
+                                                                    if (!valid35) {
                                                                       break;
                                                                     }
                                                                   }
                                                                 }
                                                               } else {
-                                                                validate10.errors = [{ instancePath: instancePath + "/layers/" + i16 + "/opTypes", schemaPath: "#/properties/layers/items/properties/opTypes/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                                                validate10.errors = [{ instancePath: instancePath + "/layers/" + i17 + "/opTypes", schemaPath: "#/properties/layers/items/properties/opTypes/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                                                 return false;
                                                               }
                                                             }
-                                                            var valid33 = _errs203 === errors;
+                                                            var valid34 = _errs208 === errors;
                                                           } else {
-                                                            var valid33 = true;
+                                                            var valid34 = true;
                                                           }
-                                                          if (valid33) {
-                                                            if (data89.graph !== void 0) {
-                                                              let data94 = data89.graph;
-                                                              const _errs207 = errors;
-                                                              if (errors === _errs207) {
-                                                                if (typeof data94 === "string") {
-                                                                  if (data94.length > 4096) {
-                                                                    validate10.errors = [{ instancePath: instancePath + "/layers/" + i16 + "/graph", schemaPath: "#/properties/layers/items/properties/graph/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
+                                                          if (valid34) {
+                                                            if (data92.graph !== void 0) {
+                                                              let data97 = data92.graph;
+                                                              const _errs212 = errors;
+                                                              if (errors === _errs212) {
+                                                                if (typeof data97 === "string") {
+                                                                  if (data97.length > 4096) {
+                                                                    validate10.errors = [{ instancePath: instancePath + "/layers/" + i17 + "/graph", schemaPath: "#/properties/layers/items/properties/graph/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                                                     return false;
                                                                   }
                                                                 } else {
-                                                                  validate10.errors = [{ instancePath: instancePath + "/layers/" + i16 + "/graph", schemaPath: "#/properties/layers/items/properties/graph/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                  validate10.errors = [{ instancePath: instancePath + "/layers/" + i17 + "/graph", schemaPath: "#/properties/layers/items/properties/graph/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                   return false;
                                                                 }
                                                               }
-                                                              var valid33 = _errs207 === errors;
+                                                              var valid34 = _errs212 === errors;
                                                             } else {
-                                                              var valid33 = true;
+                                                              var valid34 = true;
                                                             }
-                                                            if (valid33) {
-                                                              if (data89.parameters !== void 0) {
-                                                                let data95 = data89.parameters;
-                                                                const _errs209 = errors;
-                                                                if (errors === _errs209) {
-                                                                  if (Array.isArray(data95)) {
-                                                                    if (data95.length > 1e5) {
-                                                                      validate10.errors = [{ instancePath: instancePath + "/layers/" + i16 + "/parameters", schemaPath: "#/properties/layers/items/properties/parameters/maxItems", keyword: "maxItems", params: { limit: 1e5 }, message: "must NOT have more than 100000 items" }];
+                                                            if (valid34) {
+                                                              if (data92.parameters !== void 0) {
+                                                                let data98 = data92.parameters;
+                                                                const _errs214 = errors;
+                                                                if (errors === _errs214) {
+                                                                  if (Array.isArray(data98)) {
+                                                                    if (data98.length > 1e5) {
+                                                                      validate10.errors = [{ instancePath: instancePath + "/layers/" + i17 + "/parameters", schemaPath: "#/properties/layers/items/properties/parameters/maxItems", keyword: "maxItems", params: { limit: 1e5 }, message: "must NOT have more than 100000 items" }];
                                                                       return false;
                                                                     } else {
-                                                                      var valid35 = true;
-                                                                      const len18 = data95.length;
-                                                                      for (let i18 = 0; i18 < len18; i18++) {
-                                                                        let data96 = data95[i18];
-                                                                        const _errs211 = errors;
-                                                                        if (errors === _errs211) {
-                                                                          if (typeof data96 === "string") {
-                                                                            if (data96.length > 4096) {
-                                                                              validate10.errors = [{ instancePath: instancePath + "/layers/" + i16 + "/parameters/" + i18, schemaPath: "#/properties/layers/items/properties/parameters/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
+                                                                      var valid36 = true;
+                                                                      const len19 = data98.length;
+                                                                      for (let i19 = 0; i19 < len19; i19++) {
+                                                                        let data99 = data98[i19];
+                                                                        const _errs216 = errors;
+                                                                        if (errors === _errs216) {
+                                                                          if (typeof data99 === "string") {
+                                                                            if (data99.length > 4096) {
+                                                                              validate10.errors = [{ instancePath: instancePath + "/layers/" + i17 + "/parameters/" + i19, schemaPath: "#/properties/layers/items/properties/parameters/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                                                               return false;
                                                                             }
                                                                           } else {
-                                                                            validate10.errors = [{ instancePath: instancePath + "/layers/" + i16 + "/parameters/" + i18, schemaPath: "#/properties/layers/items/properties/parameters/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                            validate10.errors = [{ instancePath: instancePath + "/layers/" + i17 + "/parameters/" + i19, schemaPath: "#/properties/layers/items/properties/parameters/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                             return false;
                                                                           }
                                                                         }
-                                                                        var valid35 = _errs211 === errors;
-                                                                        if (!valid35) {
+                                                                        var valid36 = _errs216 === errors;
+                                                                        if (!valid36) {
                                                                           break;
                                                                         }
                                                                       }
                                                                     }
                                                                   } else {
-                                                                    validate10.errors = [{ instancePath: instancePath + "/layers/" + i16 + "/parameters", schemaPath: "#/properties/layers/items/properties/parameters/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                                                    validate10.errors = [{ instancePath: instancePath + "/layers/" + i17 + "/parameters", schemaPath: "#/properties/layers/items/properties/parameters/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                                                     return false;
                                                                   }
                                                                 }
-                                                                var valid33 = _errs209 === errors;
+                                                                var valid34 = _errs214 === errors;
                                                               } else {
-                                                                var valid33 = true;
+                                                                var valid34 = true;
                                                               }
-                                                              if (valid33) {
-                                                                if (data89.params !== void 0) {
-                                                                  let data97 = data89.params;
-                                                                  const _errs213 = errors;
-                                                                  if (!(typeof data97 == "number" && (!(data97 % 1) && !isNaN(data97)) && isFinite(data97))) {
-                                                                    validate10.errors = [{ instancePath: instancePath + "/layers/" + i16 + "/params", schemaPath: "#/properties/layers/items/properties/params/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                                              if (valid34) {
+                                                                if (data92.params !== void 0) {
+                                                                  let data100 = data92.params;
+                                                                  const _errs218 = errors;
+                                                                  if (!(typeof data100 == "number" && (!(data100 % 1) && !isNaN(data100)) && isFinite(data100))) {
+                                                                    validate10.errors = [{ instancePath: instancePath + "/layers/" + i17 + "/params", schemaPath: "#/properties/layers/items/properties/params/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                                                     return false;
                                                                   }
-                                                                  if (errors === _errs213) {
-                                                                    if (typeof data97 == "number" && isFinite(data97)) {
-                                                                      if (data97 > 9007199254740991 || isNaN(data97)) {
-                                                                        validate10.errors = [{ instancePath: instancePath + "/layers/" + i16 + "/params", schemaPath: "#/properties/layers/items/properties/params/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
+                                                                  if (errors === _errs218) {
+                                                                    if (typeof data100 == "number" && isFinite(data100)) {
+                                                                      if (data100 > 9007199254740991 || isNaN(data100)) {
+                                                                        validate10.errors = [{ instancePath: instancePath + "/layers/" + i17 + "/params", schemaPath: "#/properties/layers/items/properties/params/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
                                                                         return false;
                                                                       } else {
-                                                                        if (data97 < 0 || isNaN(data97)) {
-                                                                          validate10.errors = [{ instancePath: instancePath + "/layers/" + i16 + "/params", schemaPath: "#/properties/layers/items/properties/params/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
+                                                                        if (data100 < 0 || isNaN(data100)) {
+                                                                          validate10.errors = [{ instancePath: instancePath + "/layers/" + i17 + "/params", schemaPath: "#/properties/layers/items/properties/params/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
                                                                           return false;
                                                                         }
                                                                       }
                                                                     }
                                                                   }
-                                                                  var valid33 = _errs213 === errors;
+                                                                  var valid34 = _errs218 === errors;
                                                                 } else {
-                                                                  var valid33 = true;
+                                                                  var valid34 = true;
                                                                 }
-                                                                if (valid33) {
-                                                                  if (data89.outputShapes !== void 0) {
-                                                                    let data98 = data89.outputShapes;
-                                                                    const _errs215 = errors;
-                                                                    const _errs216 = errors;
-                                                                    let valid36 = false;
-                                                                    const _errs217 = errors;
-                                                                    if (data98 !== null) {
-                                                                      const err10 = { instancePath: instancePath + "/layers/" + i16 + "/outputShapes", schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/0/type", keyword: "type", params: { type: "null" }, message: "must be null" };
+                                                                if (valid34) {
+                                                                  if (data92.outputShapes !== void 0) {
+                                                                    let data101 = data92.outputShapes;
+                                                                    const _errs220 = errors;
+                                                                    const _errs221 = errors;
+                                                                    let valid37 = false;
+                                                                    const _errs222 = errors;
+                                                                    if (data101 !== null) {
+                                                                      const err10 = { instancePath: instancePath + "/layers/" + i17 + "/outputShapes", schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/0/type", keyword: "type", params: { type: "null" }, message: "must be null" };
                                                                       if (vErrors === null) {
                                                                         vErrors = [err10];
                                                                       } else {
@@ -39087,14 +40109,14 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                                       }
                                                                       errors++;
                                                                     }
-                                                                    var _valid2 = _errs217 === errors;
-                                                                    valid36 = valid36 || _valid2;
-                                                                    if (!valid36) {
-                                                                      const _errs219 = errors;
-                                                                      if (errors === _errs219) {
-                                                                        if (Array.isArray(data98)) {
-                                                                          if (data98.length > 1e3) {
-                                                                            const err11 = { instancePath: instancePath + "/layers/" + i16 + "/outputShapes", schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/maxItems", keyword: "maxItems", params: { limit: 1e3 }, message: "must NOT have more than 1000 items" };
+                                                                    var _valid2 = _errs222 === errors;
+                                                                    valid37 = valid37 || _valid2;
+                                                                    if (!valid37) {
+                                                                      const _errs224 = errors;
+                                                                      if (errors === _errs224) {
+                                                                        if (Array.isArray(data101)) {
+                                                                          if (data101.length > 1e3) {
+                                                                            const err11 = { instancePath: instancePath + "/layers/" + i17 + "/outputShapes", schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/maxItems", keyword: "maxItems", params: { limit: 1e3 }, message: "must NOT have more than 1000 items" };
                                                                             if (vErrors === null) {
                                                                               vErrors = [err11];
                                                                             } else {
@@ -39102,15 +40124,15 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                                             }
                                                                             errors++;
                                                                           } else {
-                                                                            var valid37 = true;
-                                                                            const len19 = data98.length;
-                                                                            for (let i19 = 0; i19 < len19; i19++) {
-                                                                              let data99 = data98[i19];
-                                                                              const _errs221 = errors;
-                                                                              if (errors === _errs221) {
-                                                                                if (Array.isArray(data99)) {
-                                                                                  if (data99.length > 64) {
-                                                                                    const err12 = { instancePath: instancePath + "/layers/" + i16 + "/outputShapes/" + i19, schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/maxItems", keyword: "maxItems", params: { limit: 64 }, message: "must NOT have more than 64 items" };
+                                                                            var valid38 = true;
+                                                                            const len20 = data101.length;
+                                                                            for (let i20 = 0; i20 < len20; i20++) {
+                                                                              let data102 = data101[i20];
+                                                                              const _errs226 = errors;
+                                                                              if (errors === _errs226) {
+                                                                                if (Array.isArray(data102)) {
+                                                                                  if (data102.length > 64) {
+                                                                                    const err12 = { instancePath: instancePath + "/layers/" + i17 + "/outputShapes/" + i20, schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/maxItems", keyword: "maxItems", params: { limit: 64 }, message: "must NOT have more than 64 items" };
                                                                                     if (vErrors === null) {
                                                                                       vErrors = [err12];
                                                                                     } else {
@@ -39118,16 +40140,16 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                                                     }
                                                                                     errors++;
                                                                                   } else {
-                                                                                    var valid38 = true;
-                                                                                    const len20 = data99.length;
-                                                                                    for (let i20 = 0; i20 < len20; i20++) {
-                                                                                      let data100 = data99[i20];
-                                                                                      const _errs223 = errors;
-                                                                                      const _errs224 = errors;
-                                                                                      let valid39 = false;
-                                                                                      const _errs225 = errors;
-                                                                                      if (!(typeof data100 == "number" && (!(data100 % 1) && !isNaN(data100)) && isFinite(data100))) {
-                                                                                        const err13 = { instancePath: instancePath + "/layers/" + i16 + "/outputShapes/" + i19 + "/" + i20, schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/items/anyOf/0/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+                                                                                    var valid39 = true;
+                                                                                    const len21 = data102.length;
+                                                                                    for (let i21 = 0; i21 < len21; i21++) {
+                                                                                      let data103 = data102[i21];
+                                                                                      const _errs228 = errors;
+                                                                                      const _errs229 = errors;
+                                                                                      let valid40 = false;
+                                                                                      const _errs230 = errors;
+                                                                                      if (!(typeof data103 == "number" && (!(data103 % 1) && !isNaN(data103)) && isFinite(data103))) {
+                                                                                        const err13 = { instancePath: instancePath + "/layers/" + i17 + "/outputShapes/" + i20 + "/" + i21, schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/items/anyOf/0/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
                                                                                         if (vErrors === null) {
                                                                                           vErrors = [err13];
                                                                                         } else {
@@ -39135,10 +40157,10 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                                                         }
                                                                                         errors++;
                                                                                       }
-                                                                                      if (errors === _errs225) {
-                                                                                        if (typeof data100 == "number" && isFinite(data100)) {
-                                                                                          if (data100 > 9007199254740991 || isNaN(data100)) {
-                                                                                            const err14 = { instancePath: instancePath + "/layers/" + i16 + "/outputShapes/" + i19 + "/" + i20, schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/items/anyOf/0/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" };
+                                                                                      if (errors === _errs230) {
+                                                                                        if (typeof data103 == "number" && isFinite(data103)) {
+                                                                                          if (data103 > 9007199254740991 || isNaN(data103)) {
+                                                                                            const err14 = { instancePath: instancePath + "/layers/" + i17 + "/outputShapes/" + i20 + "/" + i21, schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/items/anyOf/0/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" };
                                                                                             if (vErrors === null) {
                                                                                               vErrors = [err14];
                                                                                             } else {
@@ -39146,8 +40168,8 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                                                             }
                                                                                             errors++;
                                                                                           } else {
-                                                                                            if (data100 < 0 || isNaN(data100)) {
-                                                                                              const err15 = { instancePath: instancePath + "/layers/" + i16 + "/outputShapes/" + i19 + "/" + i20, schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/items/anyOf/0/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" };
+                                                                                            if (data103 < 0 || isNaN(data103)) {
+                                                                                              const err15 = { instancePath: instancePath + "/layers/" + i17 + "/outputShapes/" + i20 + "/" + i21, schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/items/anyOf/0/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" };
                                                                                               if (vErrors === null) {
                                                                                                 vErrors = [err15];
                                                                                               } else {
@@ -39158,14 +40180,14 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                                                           }
                                                                                         }
                                                                                       }
-                                                                                      var _valid3 = _errs225 === errors;
-                                                                                      valid39 = valid39 || _valid3;
-                                                                                      if (!valid39) {
-                                                                                        const _errs227 = errors;
-                                                                                        if (errors === _errs227) {
-                                                                                          if (typeof data100 === "string") {
-                                                                                            if (data100.length > 4096) {
-                                                                                              const err16 = { instancePath: instancePath + "/layers/" + i16 + "/outputShapes/" + i19 + "/" + i20, schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/items/anyOf/1/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" };
+                                                                                      var _valid3 = _errs230 === errors;
+                                                                                      valid40 = valid40 || _valid3;
+                                                                                      if (!valid40) {
+                                                                                        const _errs232 = errors;
+                                                                                        if (errors === _errs232) {
+                                                                                          if (typeof data103 === "string") {
+                                                                                            if (data103.length > 4096) {
+                                                                                              const err16 = { instancePath: instancePath + "/layers/" + i17 + "/outputShapes/" + i20 + "/" + i21, schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/items/anyOf/1/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" };
                                                                                               if (vErrors === null) {
                                                                                                 vErrors = [err16];
                                                                                               } else {
@@ -39174,7 +40196,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                                                               errors++;
                                                                                             }
                                                                                           } else {
-                                                                                            const err17 = { instancePath: instancePath + "/layers/" + i16 + "/outputShapes/" + i19 + "/" + i20, schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/items/anyOf/1/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                                                                                            const err17 = { instancePath: instancePath + "/layers/" + i17 + "/outputShapes/" + i20 + "/" + i21, schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/items/anyOf/1/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                                                                                             if (vErrors === null) {
                                                                                               vErrors = [err17];
                                                                                             } else {
@@ -39183,12 +40205,12 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                                                             errors++;
                                                                                           }
                                                                                         }
-                                                                                        var _valid3 = _errs227 === errors;
-                                                                                        valid39 = valid39 || _valid3;
-                                                                                        if (!valid39) {
-                                                                                          const _errs229 = errors;
-                                                                                          if (data100 !== null) {
-                                                                                            const err18 = { instancePath: instancePath + "/layers/" + i16 + "/outputShapes/" + i19 + "/" + i20, schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/items/anyOf/2/type", keyword: "type", params: { type: "null" }, message: "must be null" };
+                                                                                        var _valid3 = _errs232 === errors;
+                                                                                        valid40 = valid40 || _valid3;
+                                                                                        if (!valid40) {
+                                                                                          const _errs234 = errors;
+                                                                                          if (data103 !== null) {
+                                                                                            const err18 = { instancePath: instancePath + "/layers/" + i17 + "/outputShapes/" + i20 + "/" + i21, schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/items/anyOf/2/type", keyword: "type", params: { type: "null" }, message: "must be null" };
                                                                                             if (vErrors === null) {
                                                                                               vErrors = [err18];
                                                                                             } else {
@@ -39196,12 +40218,12 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                                                             }
                                                                                             errors++;
                                                                                           }
-                                                                                          var _valid3 = _errs229 === errors;
-                                                                                          valid39 = valid39 || _valid3;
+                                                                                          var _valid3 = _errs234 === errors;
+                                                                                          valid40 = valid40 || _valid3;
                                                                                         }
                                                                                       }
-                                                                                      if (!valid39) {
-                                                                                        const err19 = { instancePath: instancePath + "/layers/" + i16 + "/outputShapes/" + i19 + "/" + i20, schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/items/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf" };
+                                                                                      if (!valid40) {
+                                                                                        const err19 = { instancePath: instancePath + "/layers/" + i17 + "/outputShapes/" + i20 + "/" + i21, schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/items/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf" };
                                                                                         if (vErrors === null) {
                                                                                           vErrors = [err19];
                                                                                         } else {
@@ -39209,23 +40231,23 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                                                         }
                                                                                         errors++;
                                                                                       } else {
-                                                                                        errors = _errs224;
+                                                                                        errors = _errs229;
                                                                                         if (vErrors !== null) {
-                                                                                          if (_errs224) {
-                                                                                            vErrors.length = _errs224;
+                                                                                          if (_errs229) {
+                                                                                            vErrors.length = _errs229;
                                                                                           } else {
                                                                                             vErrors = null;
                                                                                           }
                                                                                         }
                                                                                       }
-                                                                                      var valid38 = _errs223 === errors;
-                                                                                      if (!valid38) {
+                                                                                      var valid39 = _errs228 === errors;
+                                                                                      if (!valid39) {
                                                                                         break;
                                                                                       }
                                                                                     }
                                                                                   }
                                                                                 } else {
-                                                                                  const err20 = { instancePath: instancePath + "/layers/" + i16 + "/outputShapes/" + i19, schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                                                                                  const err20 = { instancePath: instancePath + "/layers/" + i17 + "/outputShapes/" + i20, schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/items/type", keyword: "type", params: { type: "array" }, message: "must be array" };
                                                                                   if (vErrors === null) {
                                                                                     vErrors = [err20];
                                                                                   } else {
@@ -39234,14 +40256,14 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                                                   errors++;
                                                                                 }
                                                                               }
-                                                                              var valid37 = _errs221 === errors;
-                                                                              if (!valid37) {
+                                                                              var valid38 = _errs226 === errors;
+                                                                              if (!valid38) {
                                                                                 break;
                                                                               }
                                                                             }
                                                                           }
                                                                         } else {
-                                                                          const err21 = { instancePath: instancePath + "/layers/" + i16 + "/outputShapes", schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                                                                          const err21 = { instancePath: instancePath + "/layers/" + i17 + "/outputShapes", schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf/1/type", keyword: "type", params: { type: "array" }, message: "must be array" };
                                                                           if (vErrors === null) {
                                                                             vErrors = [err21];
                                                                           } else {
@@ -39250,11 +40272,11 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                                           errors++;
                                                                         }
                                                                       }
-                                                                      var _valid2 = _errs219 === errors;
-                                                                      valid36 = valid36 || _valid2;
+                                                                      var _valid2 = _errs224 === errors;
+                                                                      valid37 = valid37 || _valid2;
                                                                     }
-                                                                    if (!valid36) {
-                                                                      const err22 = { instancePath: instancePath + "/layers/" + i16 + "/outputShapes", schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf" };
+                                                                    if (!valid37) {
+                                                                      const err22 = { instancePath: instancePath + "/layers/" + i17 + "/outputShapes", schemaPath: "#/properties/layers/items/properties/outputShapes/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf" };
                                                                       if (vErrors === null) {
                                                                         vErrors = [err22];
                                                                       } else {
@@ -39264,54 +40286,54 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                                       validate10.errors = vErrors;
                                                                       return false;
                                                                     } else {
-                                                                      errors = _errs216;
+                                                                      errors = _errs221;
                                                                       if (vErrors !== null) {
-                                                                        if (_errs216) {
-                                                                          vErrors.length = _errs216;
+                                                                        if (_errs221) {
+                                                                          vErrors.length = _errs221;
                                                                         } else {
                                                                           vErrors = null;
                                                                         }
                                                                       }
                                                                     }
-                                                                    var valid33 = _errs215 === errors;
+                                                                    var valid34 = _errs220 === errors;
                                                                   } else {
-                                                                    var valid33 = true;
+                                                                    var valid34 = true;
                                                                   }
-                                                                  if (valid33) {
-                                                                    if (data89.live !== void 0) {
-                                                                      const _errs231 = errors;
-                                                                      if (typeof data89.live !== "boolean") {
-                                                                        validate10.errors = [{ instancePath: instancePath + "/layers/" + i16 + "/live", schemaPath: "#/properties/layers/items/properties/live/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" }];
+                                                                  if (valid34) {
+                                                                    if (data92.live !== void 0) {
+                                                                      const _errs236 = errors;
+                                                                      if (typeof data92.live !== "boolean") {
+                                                                        validate10.errors = [{ instancePath: instancePath + "/layers/" + i17 + "/live", schemaPath: "#/properties/layers/items/properties/live/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" }];
                                                                         return false;
                                                                       }
-                                                                      var valid33 = _errs231 === errors;
+                                                                      var valid34 = _errs236 === errors;
                                                                     } else {
-                                                                      var valid33 = true;
+                                                                      var valid34 = true;
                                                                     }
-                                                                    if (valid33) {
-                                                                      if (data89.executions !== void 0) {
-                                                                        let data102 = data89.executions;
-                                                                        const _errs233 = errors;
-                                                                        if (!(typeof data102 == "number" && (!(data102 % 1) && !isNaN(data102)) && isFinite(data102))) {
-                                                                          validate10.errors = [{ instancePath: instancePath + "/layers/" + i16 + "/executions", schemaPath: "#/properties/layers/items/properties/executions/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                                                    if (valid34) {
+                                                                      if (data92.executions !== void 0) {
+                                                                        let data105 = data92.executions;
+                                                                        const _errs238 = errors;
+                                                                        if (!(typeof data105 == "number" && (!(data105 % 1) && !isNaN(data105)) && isFinite(data105))) {
+                                                                          validate10.errors = [{ instancePath: instancePath + "/layers/" + i17 + "/executions", schemaPath: "#/properties/layers/items/properties/executions/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                                                           return false;
                                                                         }
-                                                                        if (errors === _errs233) {
-                                                                          if (typeof data102 == "number" && isFinite(data102)) {
-                                                                            if (data102 > 9007199254740991 || isNaN(data102)) {
-                                                                              validate10.errors = [{ instancePath: instancePath + "/layers/" + i16 + "/executions", schemaPath: "#/properties/layers/items/properties/executions/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
+                                                                        if (errors === _errs238) {
+                                                                          if (typeof data105 == "number" && isFinite(data105)) {
+                                                                            if (data105 > 9007199254740991 || isNaN(data105)) {
+                                                                              validate10.errors = [{ instancePath: instancePath + "/layers/" + i17 + "/executions", schemaPath: "#/properties/layers/items/properties/executions/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
                                                                               return false;
                                                                             } else {
-                                                                              if (data102 < 0 || isNaN(data102)) {
-                                                                                validate10.errors = [{ instancePath: instancePath + "/layers/" + i16 + "/executions", schemaPath: "#/properties/layers/items/properties/executions/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
+                                                                              if (data105 < 0 || isNaN(data105)) {
+                                                                                validate10.errors = [{ instancePath: instancePath + "/layers/" + i17 + "/executions", schemaPath: "#/properties/layers/items/properties/executions/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
                                                                                 return false;
                                                                               }
                                                                             }
                                                                           }
                                                                         }
-                                                                        var valid33 = _errs233 === errors;
+                                                                        var valid34 = _errs238 === errors;
                                                                       } else {
-                                                                        var valid33 = true;
+                                                                        var valid34 = true;
                                                                       }
                                                                     }
                                                                   }
@@ -39324,12 +40346,12 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                     }
                                                   }
                                                 } else {
-                                                  validate10.errors = [{ instancePath: instancePath + "/layers/" + i16, schemaPath: "#/properties/layers/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                                  validate10.errors = [{ instancePath: instancePath + "/layers/" + i17, schemaPath: "#/properties/layers/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                                   return false;
                                                 }
                                               }
-                                              var valid32 = _errs196 === errors;
-                                              if (!valid32) {
+                                              var valid33 = _errs201 === errors;
+                                              if (!valid33) {
                                                 break;
                                               }
                                             }
@@ -39339,38 +40361,38 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                           return false;
                                         }
                                       }
-                                      var valid0 = _errs194 === errors;
+                                      var valid0 = _errs199 === errors;
                                     } else {
                                       var valid0 = true;
                                     }
                                     if (valid0) {
                                       if (data.notes !== void 0) {
-                                        let data103 = data.notes;
-                                        const _errs235 = errors;
-                                        if (errors === _errs235) {
-                                          if (Array.isArray(data103)) {
-                                            if (data103.length > 1e3) {
+                                        let data106 = data.notes;
+                                        const _errs240 = errors;
+                                        if (errors === _errs240) {
+                                          if (Array.isArray(data106)) {
+                                            if (data106.length > 1e3) {
                                               validate10.errors = [{ instancePath: instancePath + "/notes", schemaPath: "#/properties/notes/maxItems", keyword: "maxItems", params: { limit: 1e3 }, message: "must NOT have more than 1000 items" }];
                                               return false;
                                             } else {
-                                              var valid40 = true;
-                                              const len21 = data103.length;
-                                              for (let i21 = 0; i21 < len21; i21++) {
-                                                let data104 = data103[i21];
-                                                const _errs237 = errors;
-                                                if (errors === _errs237) {
-                                                  if (typeof data104 === "string") {
-                                                    if (data104.length > 4096) {
-                                                      validate10.errors = [{ instancePath: instancePath + "/notes/" + i21, schemaPath: "#/properties/notes/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
+                                              var valid41 = true;
+                                              const len22 = data106.length;
+                                              for (let i22 = 0; i22 < len22; i22++) {
+                                                let data107 = data106[i22];
+                                                const _errs242 = errors;
+                                                if (errors === _errs242) {
+                                                  if (typeof data107 === "string") {
+                                                    if (data107.length > 4096) {
+                                                      validate10.errors = [{ instancePath: instancePath + "/notes/" + i22, schemaPath: "#/properties/notes/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                                       return false;
                                                     }
                                                   } else {
-                                                    validate10.errors = [{ instancePath: instancePath + "/notes/" + i21, schemaPath: "#/properties/notes/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                    validate10.errors = [{ instancePath: instancePath + "/notes/" + i22, schemaPath: "#/properties/notes/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                     return false;
                                                   }
                                                 }
-                                                var valid40 = _errs237 === errors;
-                                                if (!valid40) {
+                                                var valid41 = _errs242 === errors;
+                                                if (!valid41) {
                                                   break;
                                                 }
                                               }
@@ -39380,119 +40402,119 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                             return false;
                                           }
                                         }
-                                        var valid0 = _errs235 === errors;
+                                        var valid0 = _errs240 === errors;
                                       } else {
                                         var valid0 = true;
                                       }
                                       if (valid0) {
                                         if (data.timings !== void 0) {
-                                          let data105 = data.timings;
-                                          const _errs239 = errors;
-                                          if (errors === _errs239) {
-                                            if (Array.isArray(data105)) {
-                                              if (data105.length > 64) {
+                                          let data108 = data.timings;
+                                          const _errs244 = errors;
+                                          if (errors === _errs244) {
+                                            if (Array.isArray(data108)) {
+                                              if (data108.length > 64) {
                                                 validate10.errors = [{ instancePath: instancePath + "/timings", schemaPath: "#/properties/timings/maxItems", keyword: "maxItems", params: { limit: 64 }, message: "must NOT have more than 64 items" }];
                                                 return false;
                                               } else {
-                                                var valid41 = true;
-                                                const len22 = data105.length;
-                                                for (let i22 = 0; i22 < len22; i22++) {
-                                                  let data106 = data105[i22];
-                                                  const _errs241 = errors;
-                                                  if (errors === _errs241) {
-                                                    if (data106 && typeof data106 == "object" && !Array.isArray(data106)) {
+                                                var valid42 = true;
+                                                const len23 = data108.length;
+                                                for (let i23 = 0; i23 < len23; i23++) {
+                                                  let data109 = data108[i23];
+                                                  const _errs246 = errors;
+                                                  if (errors === _errs246) {
+                                                    if (data109 && typeof data109 == "object" && !Array.isArray(data109)) {
                                                       let missing13;
-                                                      if (data106.phase === void 0 && (missing13 = "phase") || data106.ms === void 0 && (missing13 = "ms") || data106.peakRssBytes === void 0 && (missing13 = "peakRssBytes")) {
-                                                        validate10.errors = [{ instancePath: instancePath + "/timings/" + i22, schemaPath: "#/properties/timings/items/required", keyword: "required", params: { missingProperty: missing13 }, message: "must have required property '" + missing13 + "'" }];
+                                                      if (data109.phase === void 0 && (missing13 = "phase") || data109.ms === void 0 && (missing13 = "ms") || data109.peakRssBytes === void 0 && (missing13 = "peakRssBytes")) {
+                                                        validate10.errors = [{ instancePath: instancePath + "/timings/" + i23, schemaPath: "#/properties/timings/items/required", keyword: "required", params: { missingProperty: missing13 }, message: "must have required property '" + missing13 + "'" }];
                                                         return false;
                                                       } else {
-                                                        const _errs243 = errors;
-                                                        for (const key15 in data106) {
+                                                        const _errs248 = errors;
+                                                        for (const key15 in data109) {
                                                           if (!(key15 === "phase" || key15 === "ms" || key15 === "peakRssBytes")) {
-                                                            validate10.errors = [{ instancePath: instancePath + "/timings/" + i22, schemaPath: "#/properties/timings/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key15 }, message: "must NOT have additional properties" }];
+                                                            validate10.errors = [{ instancePath: instancePath + "/timings/" + i23, schemaPath: "#/properties/timings/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key15 }, message: "must NOT have additional properties" }];
                                                             return false;
                                                             break;
                                                           }
                                                         }
-                                                        if (_errs243 === errors) {
-                                                          if (data106.phase !== void 0) {
-                                                            let data107 = data106.phase;
-                                                            const _errs244 = errors;
-                                                            if (errors === _errs244) {
-                                                              if (typeof data107 === "string") {
-                                                                if (data107.length > 4096) {
-                                                                  validate10.errors = [{ instancePath: instancePath + "/timings/" + i22 + "/phase", schemaPath: "#/properties/timings/items/properties/phase/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
+                                                        if (_errs248 === errors) {
+                                                          if (data109.phase !== void 0) {
+                                                            let data110 = data109.phase;
+                                                            const _errs249 = errors;
+                                                            if (errors === _errs249) {
+                                                              if (typeof data110 === "string") {
+                                                                if (data110.length > 4096) {
+                                                                  validate10.errors = [{ instancePath: instancePath + "/timings/" + i23 + "/phase", schemaPath: "#/properties/timings/items/properties/phase/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
                                                                   return false;
                                                                 }
                                                               } else {
-                                                                validate10.errors = [{ instancePath: instancePath + "/timings/" + i22 + "/phase", schemaPath: "#/properties/timings/items/properties/phase/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                validate10.errors = [{ instancePath: instancePath + "/timings/" + i23 + "/phase", schemaPath: "#/properties/timings/items/properties/phase/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
                                                                 return false;
                                                               }
                                                             }
-                                                            var valid42 = _errs244 === errors;
+                                                            var valid43 = _errs249 === errors;
                                                           } else {
-                                                            var valid42 = true;
+                                                            var valid43 = true;
                                                           }
-                                                          if (valid42) {
-                                                            if (data106.ms !== void 0) {
-                                                              let data108 = data106.ms;
-                                                              const _errs246 = errors;
-                                                              if (errors === _errs246) {
-                                                                if (typeof data108 == "number" && isFinite(data108)) {
-                                                                  if (data108 > 1e12 || isNaN(data108)) {
-                                                                    validate10.errors = [{ instancePath: instancePath + "/timings/" + i22 + "/ms", schemaPath: "#/properties/timings/items/properties/ms/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1e12 }, message: "must be <= 1000000000000" }];
+                                                          if (valid43) {
+                                                            if (data109.ms !== void 0) {
+                                                              let data111 = data109.ms;
+                                                              const _errs251 = errors;
+                                                              if (errors === _errs251) {
+                                                                if (typeof data111 == "number" && isFinite(data111)) {
+                                                                  if (data111 > 1e12 || isNaN(data111)) {
+                                                                    validate10.errors = [{ instancePath: instancePath + "/timings/" + i23 + "/ms", schemaPath: "#/properties/timings/items/properties/ms/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1e12 }, message: "must be <= 1000000000000" }];
                                                                     return false;
                                                                   } else {
-                                                                    if (data108 < 0 || isNaN(data108)) {
-                                                                      validate10.errors = [{ instancePath: instancePath + "/timings/" + i22 + "/ms", schemaPath: "#/properties/timings/items/properties/ms/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
+                                                                    if (data111 < 0 || isNaN(data111)) {
+                                                                      validate10.errors = [{ instancePath: instancePath + "/timings/" + i23 + "/ms", schemaPath: "#/properties/timings/items/properties/ms/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
                                                                       return false;
                                                                     }
                                                                   }
                                                                 } else {
-                                                                  validate10.errors = [{ instancePath: instancePath + "/timings/" + i22 + "/ms", schemaPath: "#/properties/timings/items/properties/ms/type", keyword: "type", params: { type: "number" }, message: "must be number" }];
+                                                                  validate10.errors = [{ instancePath: instancePath + "/timings/" + i23 + "/ms", schemaPath: "#/properties/timings/items/properties/ms/type", keyword: "type", params: { type: "number" }, message: "must be number" }];
                                                                   return false;
                                                                 }
                                                               }
-                                                              var valid42 = _errs246 === errors;
+                                                              var valid43 = _errs251 === errors;
                                                             } else {
-                                                              var valid42 = true;
+                                                              var valid43 = true;
                                                             }
-                                                            if (valid42) {
-                                                              if (data106.peakRssBytes !== void 0) {
-                                                                let data109 = data106.peakRssBytes;
-                                                                const _errs248 = errors;
-                                                                if (!(typeof data109 == "number" && (!(data109 % 1) && !isNaN(data109)) && isFinite(data109))) {
-                                                                  validate10.errors = [{ instancePath: instancePath + "/timings/" + i22 + "/peakRssBytes", schemaPath: "#/properties/timings/items/properties/peakRssBytes/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                                            if (valid43) {
+                                                              if (data109.peakRssBytes !== void 0) {
+                                                                let data112 = data109.peakRssBytes;
+                                                                const _errs253 = errors;
+                                                                if (!(typeof data112 == "number" && (!(data112 % 1) && !isNaN(data112)) && isFinite(data112))) {
+                                                                  validate10.errors = [{ instancePath: instancePath + "/timings/" + i23 + "/peakRssBytes", schemaPath: "#/properties/timings/items/properties/peakRssBytes/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
                                                                   return false;
                                                                 }
-                                                                if (errors === _errs248) {
-                                                                  if (typeof data109 == "number" && isFinite(data109)) {
-                                                                    if (data109 > 9007199254740991 || isNaN(data109)) {
-                                                                      validate10.errors = [{ instancePath: instancePath + "/timings/" + i22 + "/peakRssBytes", schemaPath: "#/properties/timings/items/properties/peakRssBytes/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
+                                                                if (errors === _errs253) {
+                                                                  if (typeof data112 == "number" && isFinite(data112)) {
+                                                                    if (data112 > 9007199254740991 || isNaN(data112)) {
+                                                                      validate10.errors = [{ instancePath: instancePath + "/timings/" + i23 + "/peakRssBytes", schemaPath: "#/properties/timings/items/properties/peakRssBytes/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
                                                                       return false;
                                                                     } else {
-                                                                      if (data109 < 0 || isNaN(data109)) {
-                                                                        validate10.errors = [{ instancePath: instancePath + "/timings/" + i22 + "/peakRssBytes", schemaPath: "#/properties/timings/items/properties/peakRssBytes/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
+                                                                      if (data112 < 0 || isNaN(data112)) {
+                                                                        validate10.errors = [{ instancePath: instancePath + "/timings/" + i23 + "/peakRssBytes", schemaPath: "#/properties/timings/items/properties/peakRssBytes/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
                                                                         return false;
                                                                       }
                                                                     }
                                                                   }
                                                                 }
-                                                                var valid42 = _errs248 === errors;
+                                                                var valid43 = _errs253 === errors;
                                                               } else {
-                                                                var valid42 = true;
+                                                                var valid43 = true;
                                                               }
                                                             }
                                                           }
                                                         }
                                                       }
                                                     } else {
-                                                      validate10.errors = [{ instancePath: instancePath + "/timings/" + i22, schemaPath: "#/properties/timings/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                                      validate10.errors = [{ instancePath: instancePath + "/timings/" + i23, schemaPath: "#/properties/timings/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                                       return false;
                                                     }
                                                   }
-                                                  var valid41 = _errs241 === errors;
-                                                  if (!valid41) {
+                                                  var valid42 = _errs246 === errors;
+                                                  if (!valid42) {
                                                     break;
                                                   }
                                                 }
@@ -39502,7 +40524,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                               return false;
                                             }
                                           }
-                                          var valid0 = _errs239 === errors;
+                                          var valid0 = _errs244 === errors;
                                         } else {
                                           var valid0 = true;
                                         }
@@ -39695,7 +40717,19 @@ var delta2 = obj({
   delta: nullable(num()),
   percent: nullable(num())
 });
-var header2 = obj({ file: name, source: lit("manifest", "graph"), trace: text3, counts });
+var headerFields = obj(
+  { file: name, source: lit("manifest", "graph"), trace: text3, counts },
+  { traceMode: lit("onnxruntime", "static", "failed"), traceError: nullable(text3) }
+);
+var header2 = (value, path5) => {
+  const h = headerFields(value, path5);
+  const failed = /^static \(trace failed: ([^]*)\)$/.exec(h.trace);
+  const traceMode = h.traceMode ?? (failed ? "failed" : h.trace.startsWith("static") ? "static" : "onnxruntime");
+  const traceError = h.traceError !== void 0 ? h.traceError : traceMode === "failed" ? failed?.[1] ?? "" : null;
+  if (traceMode === "failed" !== (traceError !== null))
+    throw new SchemaError(`${path5}.traceError`, "a trace error goes with traceMode failed, and only with it");
+  return { ...h, traceMode, traceError };
+};
 var numelled = obj({ name, numel: count, shape });
 var thresholds = obj(
   {},
@@ -39790,20 +40824,20 @@ function readBoundedFile(path5, maxBytes = MAX_BUNDLE_BYTES) {
   if (!stat2.isFile()) throw new UntrustedInputError(`${path5}: not a regular file`);
   if (stat2.size > maxBytes)
     throw new UntrustedInputError(`${path5}: ${stat2.size} bytes, over the ${maxBytes}-byte limit`);
-  const fd2 = openSync3(path5, "r");
+  const fd2 = openSync4(path5, "r");
   try {
     const size = fstatSync3(fd2).size;
     if (size > maxBytes) throw new UntrustedInputError(`${path5}: over the ${maxBytes}-byte limit`);
     const buffer = Buffer.alloc(size);
     let offset = 0;
     while (offset < size) {
-      const n = readSync3(fd2, buffer, offset, size - offset, offset);
+      const n = readSync4(fd2, buffer, offset, size - offset, offset);
       if (n === 0) break;
       offset += n;
     }
     return decodeUtf8(buffer.subarray(0, offset), path5);
   } finally {
-    closeSync3(fd2);
+    closeSync4(fd2);
   }
 }
 function decodeUtf8(bytes, label) {
@@ -40791,7 +41825,7 @@ async function explicitBaseModel(inputs, ctx, tracer) {
 }
 async function collectSides(inputs, ctx, env, io2) {
   const tracer = tracerFor(inputs, ctx, env, io2);
-  const notes = [];
+  const notes2 = [];
   if (inputs.baseReport && inputs.baseline !== "rebuild") {
     try {
       const { report, commit } = readBaseline(inputs.baseReport);
@@ -40803,7 +41837,7 @@ async function collectSides(inputs, ctx, env, io2) {
         head,
         base: report,
         baseCommit: commit ? { sha: commit, how: "baseline report" } : null,
-        notes
+        notes: notes2
       };
     } catch (error2) {
       const missing = /no such file/.test(error2.message);
@@ -40814,7 +41848,7 @@ async function collectSides(inputs, ctx, env, io2) {
   if (inputs.baseModel) {
     const head = await headReport(inputs, ctx, env, tracer, io2);
     const base = await explicitBaseModel(inputs, ctx, tracer);
-    return { head, base, baseCommit: null, notes };
+    return { head, base, baseCommit: null, notes: notes2 };
   }
   const pr = ctx.pullRequest;
   if (!pr)
@@ -40827,7 +41861,7 @@ async function collectSides(inputs, ctx, env, io2) {
   const baseCommit = await resolveBaseCommit(ctx.workspace, pr.baseSha, env);
   if (baseCommit.note) {
     io2.warning(baseCommit.note);
-    notes.push(baseCommit.note);
+    notes2.push(baseCommit.note);
   }
   if (inputs.baseline === "auto") {
     const artifact = inputs.token ? await baselineFromArtifact(clientFor(inputs, ctx, io2), inputs, ctx, baseCommit.sha) : { found: false, why: "no github-token to look for the baseline artifact with" };
@@ -40840,7 +41874,7 @@ async function collectSides(inputs, ctx, env, io2) {
         head,
         base: artifact.report,
         baseCommit: { sha: baseCommit.sha, how: "baseline artifact" },
-        notes
+        notes: notes2
       };
     }
     io2.warning(`paramtrace: ${artifact.why}. Rebuilding the base instead.`);
@@ -40852,14 +41886,14 @@ async function collectSides(inputs, ctx, env, io2) {
     try {
       await buildSide(side, { build: inputs.build, env, io: io2 });
       base = await analyzeSide(side, rel, tracer, io2) ?? null;
-      if (!base) notes.push(`${missingModelMessage(rel, side, inputs.build)}; compared with an empty model`);
+      if (!base) notes2.push(`${missingModelMessage(rel, side, inputs.build)}; compared with an empty model`);
     } catch (error2) {
       if (!(error2 instanceof BuildError)) throw error2;
-      notes.push(`${error2.message.split("\n", 1)[0]}; compared with an empty model`);
+      notes2.push(`${error2.message.split("\n", 1)[0]}; compared with an empty model`);
       io2.warning(`${error2.message}
 Comparing with an empty model; only max-params applies.`);
     }
-    return { head, base, baseCommit, notes };
+    return { head, base, baseCommit, notes: notes2 };
   });
 }
 async function runPr(inputs, ctx, io2) {
