@@ -404,7 +404,10 @@ test('.pb (ONNX TensorProto) input files: raw_data and typed fields, every feeda
     () => decodeTensorProto(new Uint8Array([0x10, 0x10]), 'bf16.pb'),
     /data type bfloat16, which onnxruntime-node cannot feed/,
   );
-  assert.throws(() => decodeTensorProto(new Uint8Array([0x08, 0x80]), 'cut.pb'), /truncated/);
+  assert.throws(
+    () => decodeTensorProto(new Uint8Array([0x08, 0x80]), 'cut.pb'),
+    /cut.pb is not an ONNX TensorProto .*malformed varint at byte 1: cut short/,
+  );
 });
 
 test('.pb input files feed the trace: an int64 scalar selects the branch, dtype and shape are checked', async (t) => {

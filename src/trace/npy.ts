@@ -144,7 +144,8 @@ function parseHeader(file: string, text: string, dataOffset: number): NpyHeader 
   return { dtype, shape, dataOffset, byteLength: shape.reduce((a, b) => a * b, 1) * size };
 }
 
-function typedArray(dtype: NpyDtype, buffer: ArrayBuffer): NpyData {
+/** A typed array of `dtype` over `buffer` (float16 as bit patterns, bool as bytes). */
+export function typedArray(dtype: NpyDtype, buffer: ArrayBuffer): NpyData {
   switch (dtype) {
     case 'float32':
       return new Float32Array(buffer);

@@ -5,8 +5,17 @@
 // 10 double_data, 11 uint64_data (13/14, external data, are refused). Values come back as the typed
 // arrays onnxruntime-node takes (float16 as Uint16Array bit patterns, bool as one byte each), like npy.ts.
 import { readFileSync } from 'node:fs';
+import { MemorySource } from '../onnx/byte-source.ts';
+import {
+  fieldsOf,
+  readRepeatedVarints,
+  readVarint,
+  WireFormatError,
+  WireType,
+  type FieldAt,
+} from '../onnx/wire.ts';
 import { TraceInputError } from './errors.ts';
-import type { NpyData } from './npy.ts';
+import { typedArray, type NpyData } from './npy.ts';
 
 /** ONNX TensorProto.DataType numbers of the element types onnxruntime-node can feed. */
 const DATA_TYPES: Record<number, TensorProtoDtype> = {
@@ -93,65 +102,44 @@ export function readTensorProtoFile(file: string): TensorProtoArray {
   return decodeTensorProto(bytes, file);
 }
 
-interface Span {
-  start: number;
-  end: number;
-}
-
 /** Decodes one serialized TensorProto; `file` names it in errors. */
 export function decodeTensorProto(bytes: Uint8Array, file = 'TensorProto'): TensorProtoArray {
   const fail = (problem: string): never => {
     throw new TraceInputError(`input file ${file} is not an ONNX TensorProto (.pb) or .npy file: ${problem}`);
   };
+  try {
+    return decode(bytes, file, fail);
+  } catch (error) {
+    if (error instanceof WireFormatError) return fail(error.message);
+    throw error;
+  }
+}
+
+function decode(bytes: Uint8Array, file: string, fail: (why: string) => never): TensorProtoArray {
+  const source = new MemorySource(bytes);
+  const fields = fieldsOf(source, 0, bytes.length);
+  const text = (f: FieldAt): string => new TextDecoder().decode(bytes.subarray(f.valueStart, f.end));
   const dims: bigint[] = [];
   let dataType: number | undefined;
   let name = '';
-  let raw: Span | undefined;
-  // Typed fields, each possibly split over several records (packed or not): kept as spans, decoded below.
-  const typed: Record<number, { packed: Span[]; single: Span[] }> = {};
-  const at = { pos: 0 };
-  while (at.pos < bytes.length) {
-    const key = readVarint(bytes, at, fail);
-    const field = Number(key >> 3n);
-    const wire = Number(key & 7n);
-    if (field === 0) fail(`field number 0 at byte ${at.pos}`);
-    const start = at.pos;
-    if (wire === 0) {
-      const value = readVarint(bytes, at, fail);
-      if (field === 1) dims.push(value);
-      else if (field === 2) dataType = Number(BigInt.asIntN(32, value));
-      else if (field === 14 && value === 1n) fail('its data is external (data_location EXTERNAL)');
-      else if (field === 5 || field === 7 || field === 11) addTyped(typed, field, 'single', start, at.pos);
-    } else if (wire === 1) {
-      at.pos += 8;
-      if (field === 10) addTyped(typed, field, 'single', start, at.pos);
-    } else if (wire === 5) {
-      at.pos += 4;
-      if (field === 4) addTyped(typed, field, 'single', start, at.pos);
-    } else if (wire === 2) {
-      const length = Number(readVarint(bytes, at, fail));
-      const from = at.pos;
-      at.pos += length;
-      if (at.pos > bytes.length) break;
-      if (field === 1) {
-        const inner = { pos: from };
-        while (inner.pos < at.pos) dims.push(readVarint(bytes, inner, fail));
-      } else if (field === 8) name = new TextDecoder().decode(bytes.subarray(from, at.pos));
-      else if (field === 9) raw = { start: from, end: at.pos };
-      else if (field === 13) fail('its data is external (external_data)');
-      else if (field === 6) addTyped(typed, field, 'single', from, at.pos);
-      else if ([4, 5, 7, 10, 11].includes(field)) addTyped(typed, field, 'packed', from, at.pos);
-    } else {
-      fail(`wire type ${wire} of field ${field} at byte ${start}`);
-    }
-    if (at.pos > bytes.length) fail('it is truncated');
+  let raw: FieldAt | undefined;
+  // The typed values (float_data, int32_data, ...) by field, in file order, packed or not.
+  const typed = new Map<number, FieldAt[]>();
+  for (const f of fields) {
+    const delimited = f.wireType === WireType.LENGTH_DELIMITED;
+    if (f.id === 1) dims.push(...readRepeatedVarints(source, f));
+    else if (f.id === 2 && !delimited) dataType = readVarint(source, f);
+    else if (f.id === 8 && delimited) name = text(f);
+    else if (f.id === 9 && delimited) raw = f;
+    else if (f.id === 13 || (f.id === 14 && !delimited && readVarint(source, f) === 1))
+      fail('its data is external (data_location EXTERNAL)');
+    else if ([4, 5, 6, 7, 10, 11].includes(f.id)) typed.set(f.id, [...(typed.get(f.id) ?? []), f]);
   }
-  if (at.pos > bytes.length) fail('it is truncated');
-  if (dataType === undefined) fail('no data_type (field 2)');
-  const dtype = DATA_TYPES[dataType!];
+  if (dataType === undefined) return fail('no data_type (field 2)');
+  const dtype = DATA_TYPES[dataType];
   if (!dtype) {
     throw new TraceInputError(
-      `input file ${file} holds ONNX data type ${OTHER_TYPES[dataType!] ?? dataType}, which onnxruntime-node cannot feed`,
+      `input file ${file} holds ONNX data type ${OTHER_TYPES[dataType] ?? dataType}, which onnxruntime-node cannot feed`,
     );
   }
   const shape = dims.map((d) => {
@@ -160,36 +148,14 @@ export function decodeTensorProto(bytes: Uint8Array, file = 'TensorProto'): Tens
   });
   const count = shape.reduce((a, b) => a * b, 1);
   const data = raw
-    ? fromRaw(bytes, raw, dtype!, count, file)
-    : fromTyped(bytes, typed, dtype!, shape, file, fail);
-  return { name, dtype: dtype!, shape, data };
-}
-
-function addTyped(
-  typed: Record<number, { packed: Span[]; single: Span[] }>,
-  field: number,
-  how: 'packed' | 'single',
-  start: number,
-  end: number,
-): void {
-  (typed[field] ??= { packed: [], single: [] })[how].push({ start, end });
-}
-
-/** A protobuf varint, up to 10 bytes (negative int32/int64 values take all ten), as an unsigned 64-bit. */
-export function readVarint(bytes: Uint8Array, at: { pos: number }, fail: (why: string) => never): bigint {
-  let value = 0n;
-  for (let i = 0; i < 10; i++) {
-    if (at.pos >= bytes.length) fail('it is truncated (inside a varint)');
-    const b = bytes[at.pos++]!;
-    value |= BigInt(b & 0x7f) << BigInt(7 * i);
-    if ((b & 0x80) === 0) return BigInt.asUintN(64, value);
-  }
-  return fail(`a varint longer than 10 bytes before byte ${at.pos}`);
+    ? fromRaw(bytes, raw, dtype, count, file)
+    : fromTyped(source, typed.get(FIELD_OF[dtype]) ?? [], dtype, shape, file, fail);
+  return { name, dtype, shape, data };
 }
 
 function fromRaw(
   bytes: Uint8Array,
-  span: Span,
+  raw: FieldAt,
   dtype: TensorProtoDtype,
   count: number,
   file: string,
@@ -197,7 +163,7 @@ function fromRaw(
   if (dtype === 'string')
     throw new TraceInputError(`input file ${file} holds strings in raw_data, which ONNX does not allow`);
   const size = ELEMENT_SIZE[dtype];
-  const length = span.end - span.start;
+  const length = raw.end - raw.valueStart;
   if (length !== count * size) {
     throw new TraceInputError(
       `input file ${file} holds ${length} bytes of raw_data, but ${count} ${dtype} values need ${count * size}`,
@@ -205,7 +171,7 @@ function fromRaw(
   }
   // A fresh, aligned copy: the payload's offset in the file need not be a multiple of the element size.
   const buffer = new ArrayBuffer(length);
-  new Uint8Array(buffer).set(bytes.subarray(span.start, span.end));
+  new Uint8Array(buffer).set(bytes.subarray(raw.valueStart, raw.end));
   return typedArray(dtype, buffer);
 }
 
@@ -227,48 +193,26 @@ const FIELD_OF: Record<TensorProtoDtype, number> = {
 };
 
 function fromTyped(
-  bytes: Uint8Array,
-  typed: Record<number, { packed: Span[]; single: Span[] }>,
+  source: MemorySource,
+  records: FieldAt[],
   dtype: TensorProtoDtype,
   shape: number[],
   file: string,
   fail: (why: string) => never,
 ): NpyData | string[] {
   const count = shape.reduce((a, b) => a * b, 1);
-  const field = FIELD_OF[dtype];
-  const spans = typed[field] ?? { packed: [], single: [] };
   const values: (number | bigint | string)[] = [];
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const one = (at: { pos: number }): number | bigint => {
-    if (field === 4) {
-      const v = view.getFloat32(at.pos, true);
-      at.pos += 4;
-      return v;
-    }
-    if (field === 10) {
-      const v = view.getFloat64(at.pos, true);
-      at.pos += 8;
-      return v;
-    }
-    return readVarint(bytes, at, fail);
-  };
-  // Records come in file order whether packed or not; merge them back in that order.
-  const all = [
-    ...spans.packed.map((s) => ({ ...s, packed: true })),
-    ...spans.single.map((s) => ({ ...s, packed: false })),
-  ].sort((a, b) => a.start - b.start);
-  for (const span of all) {
-    if (field === 6) {
-      values.push(new TextDecoder().decode(bytes.subarray(span.start, span.end)));
-      continue;
-    }
-    const at = { pos: span.start };
-    if (!span.packed) {
-      values.push(one(at));
-      continue;
-    }
-    while (at.pos < span.end) values.push(one(at));
-    if (at.pos !== span.end) fail(`a packed field ${field} that ends inside a value`);
+  for (const f of records) {
+    const payload = source.read(f.valueStart, f.end - f.valueStart);
+    if (dtype === 'string') values.push(new TextDecoder().decode(payload));
+    else if (f.id === 4 || f.id === 10) {
+      // float_data / double_data: fixed32 / fixed64, one per record or packed.
+      const size = f.id === 4 ? 4 : 8;
+      if (payload.length % size !== 0) fail(`a packed field ${f.id} that ends inside a value`);
+      const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+      for (let at = 0; at < payload.length; at += size)
+        values.push(size === 4 ? view.getFloat32(at, true) : view.getFloat64(at, true));
+    } else values.push(...readRepeatedVarints(source, f, f.id === 11 ? 'uint64' : 'int64'));
   }
   if (values.length !== count) {
     throw new TraceInputError(
@@ -276,8 +220,7 @@ function fromTyped(
     );
   }
   if (dtype === 'string') return values as string[];
-  const buffer = new ArrayBuffer(count * ELEMENT_SIZE[dtype]);
-  const out = typedArray(dtype, buffer);
+  const out = typedArray(dtype, new ArrayBuffer(count * ELEMENT_SIZE[dtype]));
   for (let i = 0; i < count; i++) {
     const v = values[i]!;
     if (out instanceof BigInt64Array) out[i] = BigInt.asIntN(64, v as bigint);
@@ -287,31 +230,4 @@ function fromTyped(
     else out[i] = Number(BigInt.asIntN(32, v as bigint));
   }
   return out;
-}
-
-function typedArray(dtype: Exclude<TensorProtoDtype, 'string'>, buffer: ArrayBuffer): NpyData {
-  switch (dtype) {
-    case 'float32':
-      return new Float32Array(buffer);
-    case 'float64':
-      return new Float64Array(buffer);
-    case 'float16':
-    case 'uint16':
-      return new Uint16Array(buffer);
-    case 'int64':
-      return new BigInt64Array(buffer);
-    case 'uint64':
-      return new BigUint64Array(buffer);
-    case 'int32':
-      return new Int32Array(buffer);
-    case 'uint32':
-      return new Uint32Array(buffer);
-    case 'int16':
-      return new Int16Array(buffer);
-    case 'int8':
-      return new Int8Array(buffer);
-    case 'uint8':
-    case 'bool':
-      return new Uint8Array(buffer);
-  }
 }
