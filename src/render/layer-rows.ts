@@ -3,6 +3,7 @@
 // depth N; with allNodes, every layer call as the report has it. The report itself keeps every call.
 import { callPath, parameterPath } from '../analysis/call-names.ts';
 import type { Dim, LayerCall, Report, UnusedReason } from '../report/report.ts';
+import { formatCount } from './format.ts';
 
 /** torchinfo's default depth. */
 export const DEFAULT_DEPTH = 3;
@@ -172,4 +173,20 @@ export function rowType(row: LayerRow): string {
 export function markText(mark: LayerMark): string {
   if (!mark) return '';
   return mark.kind === 'shared' ? 'shared' : `unused (${mark.reason})`;
+}
+
+/**
+ * What the table leaves out or sums, in words (`7 layer calls without parameters not shown`), for the
+ * line under it; `depthHint` is appended to the summed part (the CLI's `(--depth N)`).
+ */
+export function leftOutParts(table: LayerTable, depthHint = ''): string[] {
+  const parts: string[] = [];
+  const plural = (n: number, word: string): string => `${formatCount(n)} ${word}${n === 1 ? '' : 's'}`;
+  if (table.hiddenCalls > 0)
+    parts.push(`${plural(table.hiddenCalls, 'layer call')} without parameters not shown`);
+  if (table.summedCalls > 0)
+    parts.push(
+      `${plural(table.summedCalls, 'call')} below depth ${table.depth} summed into ${table.summedCalls === 1 ? 'its module' : 'their modules'}${depthHint}`,
+    );
+  return parts;
 }

@@ -10,6 +10,7 @@ import { formatCount, formatMegabytes, formatPercent, formatSigned } from './for
 import type { Dim } from '../report/report.ts';
 import {
   layerRows,
+  leftOutParts,
   markText,
   rowName,
   rowType,
@@ -144,15 +145,7 @@ function layerSummary(table: LayerTable): string {
 
 /** The line under the layer table: the calls left out or summed (the report file has every call). */
 function leftOut(table: LayerTable): string | undefined {
-  const parts: string[] = [];
-  if (table.hiddenCalls > 0)
-    parts.push(
-      `${formatCount(table.hiddenCalls)} layer call${table.hiddenCalls === 1 ? '' : 's'} without parameters not shown`,
-    );
-  if (table.summedCalls > 0)
-    parts.push(
-      `${formatCount(table.summedCalls)} call${table.summedCalls === 1 ? '' : 's'} below depth ${table.depth} summed into ${table.summedCalls === 1 ? 'its module' : 'their modules'}`,
-    );
+  const parts = leftOutParts(table);
   if (parts.length === 0) return undefined;
   return `…${parts.join('; ')}: the report file lists every layer call (<code>paramtrace analyze --all-nodes</code> shows them).`;
 }

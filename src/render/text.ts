@@ -7,6 +7,7 @@ import { formatCompact, formatCount, formatMegabytes, formatShape } from './form
 import { clip, escapeControls } from '../report/clip.ts';
 import {
   layerRows,
+  leftOutParts,
   markText,
   rowName,
   rowType,
@@ -115,15 +116,7 @@ const CLI_FIX =
 
 /** The line under the rows that says which calls the table leaves out or sums, and how to see them. */
 function leftOut(table: LayerTable): string | undefined {
-  const parts: string[] = [];
-  if (table.hiddenCalls > 0)
-    parts.push(
-      `${formatCount(table.hiddenCalls)} layer call${table.hiddenCalls === 1 ? '' : 's'} without parameters not shown`,
-    );
-  if (table.summedCalls > 0)
-    parts.push(
-      `${formatCount(table.summedCalls)} call${table.summedCalls === 1 ? '' : 's'} below depth ${table.depth} summed into ${table.summedCalls === 1 ? 'its module' : 'their modules'} (--depth N)`,
-    );
+  const parts = leftOutParts(table, ' (--depth N)');
   if (parts.length === 0) return undefined;
   return `… ${parts.join('; ')}; --all-nodes shows every layer call`;
 }
