@@ -15067,7 +15067,7 @@ var require_util4 = __commonJS({
           if (encoding === "failure") {
             encoding = "UTF-8";
           }
-          return decode(bytes, encoding);
+          return decode2(bytes, encoding);
         }
         case "ArrayBuffer": {
           const sequence = combineByteSequences(bytes);
@@ -15084,7 +15084,7 @@ var require_util4 = __commonJS({
         }
       }
     }
-    function decode(ioQueue, encoding) {
+    function decode2(ioQueue, encoding) {
       const bytes = combineByteSequences(ioQueue);
       const BOMEncoding = BOMSniffing(bytes);
       let slice = 0;
@@ -19246,7 +19246,7 @@ var require_base64 = __commonJS({
       return String.fromCharCode.apply(String, chunk.slice(0, i3));
     };
     var invalidEncoding = "invalid encoding";
-    base64.decode = function decode(string, buffer, offset) {
+    base64.decode = function decode2(string, buffer, offset) {
       var start = offset;
       var j = 0, t;
       for (var i3 = 0; i3 < string.length; ) {
@@ -23806,6 +23806,17 @@ function markText(mark) {
   if (!mark) return "";
   return mark.kind === "shared" ? "shared" : `unused (${mark.reason})`;
 }
+function leftOutParts(table, depthHint = "") {
+  const parts = [];
+  const plural = (n, word) => `${formatCount(n)} ${word}${n === 1 ? "" : "s"}`;
+  if (table.hiddenCalls > 0)
+    parts.push(`${plural(table.hiddenCalls, "layer call")} without parameters not shown`);
+  if (table.summedCalls > 0)
+    parts.push(
+      `${plural(table.summedCalls, "call")} below depth ${table.depth} summed into ${table.summedCalls === 1 ? "its module" : "their modules"}${depthHint}`
+    );
+  return parts;
+}
 
 // src/render/text.ts
 function renderText(report, options = {}) {
@@ -23883,15 +23894,7 @@ function traceWarning(report) {
 var STATIC_COUNTS = "unique, summary-style, executions, output shapes, shared and not-executed are decided from the graph, not from a run: every node that reaches a graph output counts as executed, each Loop body once, and which If branch runs is not known";
 var CLI_FIX = "give the inputs it needs (--input NAME=1x3x224x224, --dim NAME=N, --value NAME=V, --input-file NAME=FILE.npy) or more time (--trace-timeout SECONDS)";
 function leftOut(table) {
-  const parts = [];
-  if (table.hiddenCalls > 0)
-    parts.push(
-      `${formatCount(table.hiddenCalls)} layer call${table.hiddenCalls === 1 ? "" : "s"} without parameters not shown`
-    );
-  if (table.summedCalls > 0)
-    parts.push(
-      `${formatCount(table.summedCalls)} call${table.summedCalls === 1 ? "" : "s"} below depth ${table.depth} summed into ${table.summedCalls === 1 ? "its module" : "their modules"} (--depth N)`
-    );
+  const parts = leftOutParts(table, " (--depth N)");
   if (parts.length === 0) return void 0;
   return `… ${parts.join("; ")}; --all-nodes shows every layer call`;
 }
@@ -24591,6 +24594,29 @@ var FileSource = class {
     return into;
   }
 };
+var MemorySource = class {
+  constructor(bytes) {
+    this.bytes = bytes;
+  }
+  bytes;
+  get size() {
+    return this.bytes.length;
+  }
+  read(offset, length) {
+    if (offset < 0 || length < 0 || offset + length > this.bytes.length) {
+      throw new RangeError(
+        `read past the end of the data (bytes ${offset}..${offset + length} of ${this.bytes.length})`
+      );
+    }
+    return this.bytes.subarray(offset, offset + length);
+  }
+  readInto(offset, into) {
+    into.set(this.read(offset, into.length));
+    return into;
+  }
+  close() {
+  }
+};
 
 // src/onnx/dtype.ts
 var ELEMENT_BITS = {
@@ -24693,7 +24719,7 @@ var onnx = $root.onnx = (() => {
     AttributeProto.prototype.graphs = $util.emptyArray;
     AttributeProto.prototype.sparse_tensors = $util.emptyArray;
     AttributeProto.prototype.type_protos = $util.emptyArray;
-    AttributeProto.decode = function decode(r, l, e, n) {
+    AttributeProto.decode = function decode2(r, l, e, n) {
       if (!(r instanceof $Reader))
         r = $Reader.create(r);
       if (n === void 0)
@@ -25206,7 +25232,7 @@ var onnx = $root.onnx = (() => {
     ValueInfoProto.prototype.name = "";
     ValueInfoProto.prototype.type = null;
     ValueInfoProto.prototype.doc_string = "";
-    ValueInfoProto.decode = function decode(r, l, e, n) {
+    ValueInfoProto.decode = function decode2(r, l, e, n) {
       if (!(r instanceof $Reader))
         r = $Reader.create(r);
       if (n === void 0)
@@ -25332,7 +25358,7 @@ var onnx = $root.onnx = (() => {
     NodeProto.prototype.doc_string = "";
     NodeProto.prototype.overload = "";
     NodeProto.prototype.metadata_props = $util.emptyArray;
-    NodeProto.decode = function decode(r, l, e, n) {
+    NodeProto.decode = function decode2(r, l, e, n) {
       if (!(r instanceof $Reader))
         r = $Reader.create(r);
       if (n === void 0)
@@ -25561,7 +25587,7 @@ var onnx = $root.onnx = (() => {
     TrainingInfoProto.prototype.algorithm = null;
     TrainingInfoProto.prototype.initialization_binding = $util.emptyArray;
     TrainingInfoProto.prototype.update_binding = $util.emptyArray;
-    TrainingInfoProto.decode = function decode(r, l, e, n) {
+    TrainingInfoProto.decode = function decode2(r, l, e, n) {
       if (!(r instanceof $Reader))
         r = $Reader.create(r);
       if (n === void 0)
@@ -25728,7 +25754,7 @@ var onnx = $root.onnx = (() => {
     ModelProto.prototype.metadata_props = $util.emptyArray;
     ModelProto.prototype.training_info = $util.emptyArray;
     ModelProto.prototype.functions = $util.emptyArray;
-    ModelProto.decode = function decode(r, l, e, n) {
+    ModelProto.decode = function decode2(r, l, e, n) {
       if (!(r instanceof $Reader))
         r = $Reader.create(r);
       if (n === void 0)
@@ -26013,7 +26039,7 @@ var onnx = $root.onnx = (() => {
     }
     StringStringEntryProto.prototype.key = "";
     StringStringEntryProto.prototype.value = "";
-    StringStringEntryProto.decode = function decode(r, l, e, n) {
+    StringStringEntryProto.decode = function decode2(r, l, e, n) {
       if (!(r instanceof $Reader))
         r = $Reader.create(r);
       if (n === void 0)
@@ -26116,7 +26142,7 @@ var onnx = $root.onnx = (() => {
     }
     TensorAnnotation.prototype.tensor_name = "";
     TensorAnnotation.prototype.quant_parameter_tensor_names = $util.emptyArray;
-    TensorAnnotation.decode = function decode(r, l, e, n) {
+    TensorAnnotation.decode = function decode2(r, l, e, n) {
       if (!(r instanceof $Reader))
         r = $Reader.create(r);
       if (n === void 0)
@@ -26246,7 +26272,7 @@ var onnx = $root.onnx = (() => {
     GraphProto.prototype.output = $util.emptyArray;
     GraphProto.prototype.value_info = $util.emptyArray;
     GraphProto.prototype.quantization_annotation = $util.emptyArray;
-    GraphProto.decode = function decode(r, l, e, n) {
+    GraphProto.decode = function decode2(r, l, e, n) {
       if (!(r instanceof $Reader))
         r = $Reader.create(r);
       if (n === void 0)
@@ -26531,7 +26557,7 @@ var onnx = $root.onnx = (() => {
     TensorProto.prototype.data_location = 0;
     TensorProto.prototype.double_data = $util.emptyArray;
     TensorProto.prototype.uint64_data = $util.emptyArray;
-    TensorProto.decode = function decode(r, l, e, n) {
+    TensorProto.decode = function decode2(r, l, e, n) {
       if (!(r instanceof $Reader))
         r = $Reader.create(r);
       if (n === void 0)
@@ -26997,7 +27023,7 @@ var onnx = $root.onnx = (() => {
       }
       Segment.prototype.begin = $util.Long ? $util.Long.fromBits(0, 0, false) : 0;
       Segment.prototype.end = $util.Long ? $util.Long.fromBits(0, 0, false) : 0;
-      Segment.decode = function decode(r, l, e, n) {
+      Segment.decode = function decode2(r, l, e, n) {
         if (!(r instanceof $Reader))
           r = $Reader.create(r);
         if (n === void 0)
@@ -27141,7 +27167,7 @@ var onnx = $root.onnx = (() => {
     SparseTensorProto.prototype.values = null;
     SparseTensorProto.prototype.indices = null;
     SparseTensorProto.prototype.dims = $util.emptyArray;
-    SparseTensorProto.decode = function decode(r, l, e, n) {
+    SparseTensorProto.decode = function decode2(r, l, e, n) {
       if (!(r instanceof $Reader))
         r = $Reader.create(r);
       if (n === void 0)
@@ -27293,7 +27319,7 @@ var onnx = $root.onnx = (() => {
       }
     }
     TensorShapeProto.prototype.dim = $util.emptyArray;
-    TensorShapeProto.decode = function decode(r, l, e, n) {
+    TensorShapeProto.decode = function decode2(r, l, e, n) {
       if (!(r instanceof $Reader))
         r = $Reader.create(r);
       if (n === void 0)
@@ -27400,7 +27426,7 @@ var onnx = $root.onnx = (() => {
         get: $util.oneOfGetter($oneOfFields = ["dim_value", "dim_param"]),
         set: $util.oneOfSetter($oneOfFields)
       });
-      Dimension.decode = function decode(r, l, e, n) {
+      Dimension.decode = function decode2(r, l, e, n) {
         if (!(r instanceof $Reader))
           r = $Reader.create(r);
         if (n === void 0)
@@ -27538,7 +27564,7 @@ var onnx = $root.onnx = (() => {
       get: $util.oneOfGetter($oneOfFields = ["tensor_type", "sequence_type", "map_type", "optional_type", "sparse_tensor_type"]),
       set: $util.oneOfSetter($oneOfFields)
     });
-    TypeProto.decode = function decode(r, l, e, n) {
+    TypeProto.decode = function decode2(r, l, e, n) {
       if (!(r instanceof $Reader))
         r = $Reader.create(r);
       if (n === void 0)
@@ -27697,7 +27723,7 @@ var onnx = $root.onnx = (() => {
       }
       Tensor.prototype.elem_type = 0;
       Tensor.prototype.shape = null;
-      Tensor.decode = function decode(r, l, e, n) {
+      Tensor.decode = function decode2(r, l, e, n) {
         if (!(r instanceof $Reader))
           r = $Reader.create(r);
         if (n === void 0)
@@ -27800,7 +27826,7 @@ var onnx = $root.onnx = (() => {
         }
       }
       Sequence.prototype.elem_type = null;
-      Sequence.decode = function decode(r, l, e, n) {
+      Sequence.decode = function decode2(r, l, e, n) {
         if (!(r instanceof $Reader))
           r = $Reader.create(r);
         if (n === void 0)
@@ -27893,7 +27919,7 @@ var onnx = $root.onnx = (() => {
       }
       Map2.prototype.key_type = 0;
       Map2.prototype.value_type = null;
-      Map2.decode = function decode(r, l, e, n) {
+      Map2.decode = function decode2(r, l, e, n) {
         if (!(r instanceof $Reader))
           r = $Reader.create(r);
         if (n === void 0)
@@ -27996,7 +28022,7 @@ var onnx = $root.onnx = (() => {
         }
       }
       Optional.prototype.elem_type = null;
-      Optional.decode = function decode(r, l, e, n) {
+      Optional.decode = function decode2(r, l, e, n) {
         if (!(r instanceof $Reader))
           r = $Reader.create(r);
         if (n === void 0)
@@ -28089,7 +28115,7 @@ var onnx = $root.onnx = (() => {
       }
       SparseTensor.prototype.elem_type = 0;
       SparseTensor.prototype.shape = null;
-      SparseTensor.decode = function decode(r, l, e, n) {
+      SparseTensor.decode = function decode2(r, l, e, n) {
         if (!(r instanceof $Reader))
           r = $Reader.create(r);
         if (n === void 0)
@@ -28195,7 +28221,7 @@ var onnx = $root.onnx = (() => {
     }
     OperatorSetIdProto.prototype.domain = "";
     OperatorSetIdProto.prototype.version = $util.Long ? $util.Long.fromBits(0, 0, false) : 0;
-    OperatorSetIdProto.decode = function decode(r, l, e, n) {
+    OperatorSetIdProto.decode = function decode2(r, l, e, n) {
       if (!(r instanceof $Reader))
         r = $Reader.create(r);
       if (n === void 0)
@@ -28330,7 +28356,7 @@ var onnx = $root.onnx = (() => {
     FunctionProto.prototype.doc_string = "";
     FunctionProto.prototype.opset_import = $util.emptyArray;
     FunctionProto.prototype.domain = "";
-    FunctionProto.decode = function decode(r, l, e, n) {
+    FunctionProto.decode = function decode2(r, l, e, n) {
       if (!(r instanceof $Reader))
         r = $Reader.create(r);
       if (n === void 0)
@@ -28583,6 +28609,12 @@ function uint64BigOf(bytes, from, to) {
   for (let i2 = to - 1; i2 >= from; i2--) value = value << 7n | BigInt(bytes[i2] & 127);
   return BigInt.asUintN(64, value);
 }
+function int64Of(bytes, from, to) {
+  return to - from > 7 ? Number(int64BigOf(bytes, from, to)) : uint64Of(bytes, from, to);
+}
+function int64BigOf(bytes, from, to) {
+  return BigInt.asIntN(64, uint64BigOf(bytes, from, to));
+}
 function readFieldHeader(head, position) {
   const tagEnd = scanVarint(head, 0);
   if (tagEnd < 0) {
@@ -28620,6 +28652,55 @@ function readFieldHeader(head, position) {
     default:
       throw new WireFormatError(`unsupported wire type ${wireType} at byte ${position}`);
   }
+}
+function fieldsOf(source, start, end) {
+  const fields = [];
+  let pos = start;
+  while (pos < end) {
+    const { id, wireType, headerLength, valueLength } = readFieldHeader(
+      source.read(pos, Math.min(MAX_HEADER_BYTES, end - pos)),
+      pos
+    );
+    const valueStart = pos + headerLength;
+    const fieldEnd = valueStart + valueLength;
+    if (fieldEnd > end) {
+      throw new WireFormatError(`field ${id} at byte ${pos} runs past the end of its message (byte ${end})`);
+    }
+    fields.push({ id, wireType, start: pos, valueStart, end: fieldEnd });
+    pos = fieldEnd;
+  }
+  return fields;
+}
+function checkVarintField(field2) {
+  if (field2.wireType !== WireType.VARINT) {
+    throw new WireFormatError(
+      `field ${field2.id} at byte ${field2.start} has wire type ${field2.wireType}, not a varint`
+    );
+  }
+}
+function readVarint(source, field2) {
+  checkVarintField(field2);
+  return int64Of(
+    source.read(field2.valueStart, field2.end - field2.valueStart),
+    0,
+    field2.end - field2.valueStart
+  );
+}
+function readVarintExact(source, field2, as = "int64") {
+  checkVarintField(field2);
+  const bytes = source.read(field2.valueStart, field2.end - field2.valueStart);
+  return as === "int64" ? int64BigOf(bytes, 0, bytes.length) : uint64BigOf(bytes, 0, bytes.length);
+}
+function readRepeatedVarints(source, field2, as = "int64") {
+  if (field2.wireType !== WireType.LENGTH_DELIMITED) return [readVarintExact(source, field2, as)];
+  const bytes = Uint8Array.from(source.read(field2.valueStart, field2.end - field2.valueStart));
+  const values = [];
+  for (let at = 0; at < bytes.length; ) {
+    const end = varintEnd(bytes, at, field2.valueStart);
+    values.push(as === "int64" ? int64BigOf(bytes, at, end) : uint64BigOf(bytes, at, end));
+    at = end;
+  }
+  return values;
 }
 var INT64_MIN = -(2n ** 63n);
 var UINT64_MAX = 2n ** 64n - 1n;
@@ -31037,6 +31118,32 @@ function parseHeader(file, text4, dataOffset) {
   const [dtype, size] = entry;
   return { dtype, shape: shape2, dataOffset, byteLength: shape2.reduce((a, b) => a * b, 1) * size };
 }
+function typedArray(dtype, buffer) {
+  switch (dtype) {
+    case "float32":
+      return new Float32Array(buffer);
+    case "float64":
+      return new Float64Array(buffer);
+    case "float16":
+    case "uint16":
+      return new Uint16Array(buffer);
+    case "int64":
+      return new BigInt64Array(buffer);
+    case "uint64":
+      return new BigUint64Array(buffer);
+    case "int32":
+      return new Int32Array(buffer);
+    case "uint32":
+      return new Uint32Array(buffer);
+    case "int16":
+      return new Int16Array(buffer);
+    case "int8":
+      return new Int8Array(buffer);
+    case "uint8":
+    case "bool":
+      return new Uint8Array(buffer);
+  }
+}
 function openFile(file) {
   try {
     return openSync2(file, "r");
@@ -31111,50 +31218,33 @@ function decodeTensorProto(bytes, file = "TensorProto") {
   const fail2 = (problem) => {
     throw new TraceInputError(`input file ${file} is not an ONNX TensorProto (.pb) or .npy file: ${problem}`);
   };
+  try {
+    return decode(bytes, file, fail2);
+  } catch (error2) {
+    if (error2 instanceof WireFormatError) return fail2(error2.message);
+    throw error2;
+  }
+}
+function decode(bytes, file, fail2) {
+  const source = new MemorySource(bytes);
+  const fields = fieldsOf(source, 0, bytes.length);
+  const text4 = (f) => new TextDecoder().decode(bytes.subarray(f.valueStart, f.end));
   const dims = [];
   let dataType;
   let name2 = "";
   let raw;
-  const typed = {};
-  const at = { pos: 0 };
-  while (at.pos < bytes.length) {
-    const key = readVarint(bytes, at, fail2);
-    const field2 = Number(key >> 3n);
-    const wire = Number(key & 7n);
-    if (field2 === 0) fail2(`field number 0 at byte ${at.pos}`);
-    const start = at.pos;
-    if (wire === 0) {
-      const value = readVarint(bytes, at, fail2);
-      if (field2 === 1) dims.push(value);
-      else if (field2 === 2) dataType = Number(BigInt.asIntN(32, value));
-      else if (field2 === 14 && value === 1n) fail2("its data is external (data_location EXTERNAL)");
-      else if (field2 === 5 || field2 === 7 || field2 === 11) addTyped(typed, field2, "single", start, at.pos);
-    } else if (wire === 1) {
-      at.pos += 8;
-      if (field2 === 10) addTyped(typed, field2, "single", start, at.pos);
-    } else if (wire === 5) {
-      at.pos += 4;
-      if (field2 === 4) addTyped(typed, field2, "single", start, at.pos);
-    } else if (wire === 2) {
-      const length = Number(readVarint(bytes, at, fail2));
-      const from = at.pos;
-      at.pos += length;
-      if (at.pos > bytes.length) break;
-      if (field2 === 1) {
-        const inner = { pos: from };
-        while (inner.pos < at.pos) dims.push(readVarint(bytes, inner, fail2));
-      } else if (field2 === 8) name2 = new TextDecoder().decode(bytes.subarray(from, at.pos));
-      else if (field2 === 9) raw = { start: from, end: at.pos };
-      else if (field2 === 13) fail2("its data is external (external_data)");
-      else if (field2 === 6) addTyped(typed, field2, "single", from, at.pos);
-      else if ([4, 5, 7, 10, 11].includes(field2)) addTyped(typed, field2, "packed", from, at.pos);
-    } else {
-      fail2(`wire type ${wire} of field ${field2} at byte ${start}`);
-    }
-    if (at.pos > bytes.length) fail2("it is truncated");
+  const typed = /* @__PURE__ */ new Map();
+  for (const f of fields) {
+    const delimited = f.wireType === WireType.LENGTH_DELIMITED;
+    if (f.id === 1) dims.push(...readRepeatedVarints(source, f));
+    else if (f.id === 2 && !delimited) dataType = readVarint(source, f);
+    else if (f.id === 8 && delimited) name2 = text4(f);
+    else if (f.id === 9 && delimited) raw = f;
+    else if (f.id === 13 || f.id === 14 && !delimited && readVarint(source, f) === 1)
+      fail2("its data is external (data_location EXTERNAL)");
+    else if ([4, 5, 6, 7, 10, 11].includes(f.id)) typed.set(f.id, [...typed.get(f.id) ?? [], f]);
   }
-  if (at.pos > bytes.length) fail2("it is truncated");
-  if (dataType === void 0) fail2("no data_type (field 2)");
+  if (dataType === void 0) return fail2("no data_type (field 2)");
   const dtype = DATA_TYPES2[dataType];
   if (!dtype) {
     throw new TraceInputError(
@@ -31166,34 +31256,21 @@ function decodeTensorProto(bytes, file = "TensorProto") {
     return Number(d);
   });
   const count2 = shape2.reduce((a, b) => a * b, 1);
-  const data = raw ? fromRaw(bytes, raw, dtype, count2, file) : fromTyped(bytes, typed, dtype, shape2, file, fail2);
+  const data = raw ? fromRaw(bytes, raw, dtype, count2, file) : fromTyped(source, typed.get(FIELD_OF[dtype]) ?? [], dtype, shape2, file, fail2);
   return { name: name2, dtype, shape: shape2, data };
 }
-function addTyped(typed, field2, how, start, end) {
-  (typed[field2] ??= { packed: [], single: [] })[how].push({ start, end });
-}
-function readVarint(bytes, at, fail2) {
-  let value = 0n;
-  for (let i2 = 0; i2 < 10; i2++) {
-    if (at.pos >= bytes.length) fail2("it is truncated (inside a varint)");
-    const b = bytes[at.pos++];
-    value |= BigInt(b & 127) << BigInt(7 * i2);
-    if ((b & 128) === 0) return BigInt.asUintN(64, value);
-  }
-  return fail2(`a varint longer than 10 bytes before byte ${at.pos}`);
-}
-function fromRaw(bytes, span, dtype, count2, file) {
+function fromRaw(bytes, raw, dtype, count2, file) {
   if (dtype === "string")
     throw new TraceInputError(`input file ${file} holds strings in raw_data, which ONNX does not allow`);
   const size = ELEMENT_SIZE[dtype];
-  const length = span.end - span.start;
+  const length = raw.end - raw.valueStart;
   if (length !== count2 * size) {
     throw new TraceInputError(
       `input file ${file} holds ${length} bytes of raw_data, but ${count2} ${dtype} values need ${count2 * size}`
     );
   }
   const buffer = new ArrayBuffer(length);
-  new Uint8Array(buffer).set(bytes.subarray(span.start, span.end));
+  new Uint8Array(buffer).set(bytes.subarray(raw.valueStart, raw.end));
   return typedArray(dtype, buffer);
 }
 var FIELD_OF = {
@@ -31211,41 +31288,19 @@ var FIELD_OF = {
   uint32: 11,
   uint64: 11
 };
-function fromTyped(bytes, typed, dtype, shape2, file, fail2) {
+function fromTyped(source, records, dtype, shape2, file, fail2) {
   const count2 = shape2.reduce((a, b) => a * b, 1);
-  const field2 = FIELD_OF[dtype];
-  const spans = typed[field2] ?? { packed: [], single: [] };
   const values = [];
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const one = (at) => {
-    if (field2 === 4) {
-      const v = view.getFloat32(at.pos, true);
-      at.pos += 4;
-      return v;
-    }
-    if (field2 === 10) {
-      const v = view.getFloat64(at.pos, true);
-      at.pos += 8;
-      return v;
-    }
-    return readVarint(bytes, at, fail2);
-  };
-  const all = [
-    ...spans.packed.map((s) => ({ ...s, packed: true })),
-    ...spans.single.map((s) => ({ ...s, packed: false }))
-  ].sort((a, b) => a.start - b.start);
-  for (const span of all) {
-    if (field2 === 6) {
-      values.push(new TextDecoder().decode(bytes.subarray(span.start, span.end)));
-      continue;
-    }
-    const at = { pos: span.start };
-    if (!span.packed) {
-      values.push(one(at));
-      continue;
-    }
-    while (at.pos < span.end) values.push(one(at));
-    if (at.pos !== span.end) fail2(`a packed field ${field2} that ends inside a value`);
+  for (const f of records) {
+    const payload = source.read(f.valueStart, f.end - f.valueStart);
+    if (dtype === "string") values.push(new TextDecoder().decode(payload));
+    else if (f.id === 4 || f.id === 10) {
+      const size = f.id === 4 ? 4 : 8;
+      if (payload.length % size !== 0) fail2(`a packed field ${f.id} that ends inside a value`);
+      const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+      for (let at = 0; at < payload.length; at += size)
+        values.push(size === 4 ? view.getFloat32(at, true) : view.getFloat64(at, true));
+    } else values.push(...readRepeatedVarints(source, f, f.id === 11 ? "uint64" : "int64"));
   }
   if (values.length !== count2) {
     throw new TraceInputError(
@@ -31253,8 +31308,7 @@ function fromTyped(bytes, typed, dtype, shape2, file, fail2) {
     );
   }
   if (dtype === "string") return values;
-  const buffer = new ArrayBuffer(count2 * ELEMENT_SIZE[dtype]);
-  const out = typedArray(dtype, buffer);
+  const out = typedArray(dtype, new ArrayBuffer(count2 * ELEMENT_SIZE[dtype]));
   for (let i2 = 0; i2 < count2; i2++) {
     const v = values[i2];
     if (out instanceof BigInt64Array) out[i2] = BigInt.asIntN(64, v);
@@ -31263,32 +31317,6 @@ function fromTyped(bytes, typed, dtype, shape2, file, fail2) {
     else out[i2] = Number(BigInt.asIntN(32, v));
   }
   return out;
-}
-function typedArray(dtype, buffer) {
-  switch (dtype) {
-    case "float32":
-      return new Float32Array(buffer);
-    case "float64":
-      return new Float64Array(buffer);
-    case "float16":
-    case "uint16":
-      return new Uint16Array(buffer);
-    case "int64":
-      return new BigInt64Array(buffer);
-    case "uint64":
-      return new BigUint64Array(buffer);
-    case "int32":
-      return new Int32Array(buffer);
-    case "uint32":
-      return new Uint32Array(buffer);
-    case "int16":
-      return new Int16Array(buffer);
-    case "int8":
-      return new Int8Array(buffer);
-    case "uint8":
-    case "bool":
-      return new Uint8Array(buffer);
-  }
 }
 
 // src/trace/input-plan.ts
@@ -37410,15 +37438,7 @@ function layerSummary(table) {
   return `Layer calls of head with parameters, by module to depth ${table.depth}`;
 }
 function leftOut2(table) {
-  const parts = [];
-  if (table.hiddenCalls > 0)
-    parts.push(
-      `${formatCount(table.hiddenCalls)} layer call${table.hiddenCalls === 1 ? "" : "s"} without parameters not shown`
-    );
-  if (table.summedCalls > 0)
-    parts.push(
-      `${formatCount(table.summedCalls)} call${table.summedCalls === 1 ? "" : "s"} below depth ${table.depth} summed into ${table.summedCalls === 1 ? "its module" : "their modules"}`
-    );
+  const parts = leftOutParts(table);
   if (parts.length === 0) return void 0;
   return `…${parts.join("; ")}: the report file lists every layer call (<code>paramtrace analyze --all-nodes</code> shows them).`;
 }

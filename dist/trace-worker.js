@@ -246,6 +246,243 @@ function fail(file, problem) {
 
 // src/trace/tensor-proto.ts
 import { readFileSync as readFileSync2 } from "node:fs";
+
+// src/onnx/byte-source.ts
+import { closeSync as closeSync2, fstatSync as fstatSync2, openSync as openSync2, readSync as readSync2 } from "node:fs";
+var WINDOW = 1 << 20;
+var FIRST_WINDOW = 8 << 10;
+var FileSource = class {
+  constructor(path4) {
+    this.path = path4;
+    this.fd = openSync2(path4, "r");
+    this.size = fstatSync2(this.fd).size;
+  }
+  path;
+  size;
+  fd;
+  /** Allocated on the first windowed read: sources read only in blocks (external data) never need it. */
+  window;
+  windowStart = 0;
+  windowLength = 0;
+  nextWindow = FIRST_WINDOW;
+  read(offset, length) {
+    this.check(offset, length);
+    if (this.window && offset >= this.windowStart && offset + length <= this.windowStart + this.windowLength) {
+      const at = offset - this.windowStart;
+      return this.window.subarray(at, at + length);
+    }
+    if (length > WINDOW) return this.readExact(new Uint8Array(length), offset);
+    this.window ??= new Uint8Array(WINDOW);
+    const sequential = offset >= this.windowStart && offset <= this.windowStart + this.windowLength;
+    this.nextWindow = sequential ? Math.min(WINDOW, this.nextWindow * 2) : FIRST_WINDOW;
+    this.windowStart = offset;
+    this.windowLength = Math.min(Math.max(this.nextWindow, length), this.size - offset);
+    this.readExact(this.window.subarray(0, this.windowLength), offset);
+    return this.window.subarray(0, length);
+  }
+  readInto(offset, into) {
+    this.check(offset, into.length);
+    return this.readExact(into, offset);
+  }
+  close() {
+    closeSync2(this.fd);
+  }
+  check(offset, length) {
+    if (offset < 0 || length < 0 || offset + length > this.size) {
+      throw new RangeError(
+        `read past the end of the file (bytes ${offset}..${offset + length} of ${this.size})`
+      );
+    }
+  }
+  readExact(into, offset) {
+    let done = 0;
+    while (done < into.length) {
+      const n = readSync2(this.fd, into, done, into.length - done, offset + done);
+      if (n === 0) throw new RangeError(`unexpected end of file at byte ${offset + done}`);
+      done += n;
+    }
+    return into;
+  }
+};
+var MemorySource = class {
+  constructor(bytes) {
+    this.bytes = bytes;
+  }
+  bytes;
+  get size() {
+    return this.bytes.length;
+  }
+  read(offset, length) {
+    if (offset < 0 || length < 0 || offset + length > this.bytes.length) {
+      throw new RangeError(
+        `read past the end of the data (bytes ${offset}..${offset + length} of ${this.bytes.length})`
+      );
+    }
+    return this.bytes.subarray(offset, offset + length);
+  }
+  readInto(offset, into) {
+    into.set(this.read(offset, into.length));
+    return into;
+  }
+  close() {
+  }
+};
+
+// src/onnx/wire.ts
+var WireFormatError = class extends Error {
+};
+var WireType = { VARINT: 0, FIXED64: 1, LENGTH_DELIMITED: 2, FIXED32: 5 };
+var MAX_VARINT_BYTES = 10;
+var MAX_HEADER_BYTES = 2 * MAX_VARINT_BYTES;
+var TOO_LONG = -1;
+var TRUNCATED = -2;
+function scanVarint(bytes, at) {
+  const limit = Math.min(bytes.length, at + MAX_VARINT_BYTES);
+  for (let i = at; i < limit; i++) if (bytes[i] < 128) return i + 1;
+  return limit === at + MAX_VARINT_BYTES ? TOO_LONG : TRUNCATED;
+}
+function varintProblem(scanned, bytesEnd) {
+  return scanned === TOO_LONG ? "longer than 10 bytes" : `cut short at byte ${bytesEnd}`;
+}
+function varintEnd(bytes, at, position) {
+  const end = scanVarint(bytes, at);
+  if (end < 0) {
+    throw new WireFormatError(
+      `malformed varint at byte ${position + at}: ${varintProblem(end, position + bytes.length)}`
+    );
+  }
+  return end;
+}
+function uint64Of(bytes, from, to) {
+  if (to - from > 7) return Number(uint64BigOf(bytes, from, to));
+  let value = 0;
+  for (let i = to - 1; i >= from; i--) value = value * 128 + (bytes[i] & 127);
+  return value;
+}
+function uint64BigOf(bytes, from, to) {
+  let value = 0n;
+  for (let i = to - 1; i >= from; i--) value = value << 7n | BigInt(bytes[i] & 127);
+  return BigInt.asUintN(64, value);
+}
+function int64Of(bytes, from, to) {
+  return to - from > 7 ? Number(int64BigOf(bytes, from, to)) : uint64Of(bytes, from, to);
+}
+function int64BigOf(bytes, from, to) {
+  return BigInt.asIntN(64, uint64BigOf(bytes, from, to));
+}
+function readFieldHeader(head, position) {
+  const tagEnd = scanVarint(head, 0);
+  if (tagEnd < 0) {
+    throw new WireFormatError(
+      `malformed field header at byte ${position}: tag ${varintProblem(tagEnd, position + head.length)}`
+    );
+  }
+  const tag = uint64Of(head, 0, tagEnd);
+  if (tag > 4294967295)
+    throw new WireFormatError(`malformed field header at byte ${position}: tag ${tag} is over 32 bits`);
+  const id = tag >>> 3;
+  const wireType = tag & 7;
+  if (id === 0) throw new WireFormatError(`field number 0 at byte ${position}`);
+  switch (wireType) {
+    case WireType.VARINT:
+      return { id, wireType, headerLength: tagEnd, valueLength: varintEnd(head, tagEnd, position) - tagEnd };
+    case WireType.FIXED64:
+      return { id, wireType, headerLength: tagEnd, valueLength: 8 };
+    case WireType.LENGTH_DELIMITED: {
+      const lengthEnd = scanVarint(head, tagEnd);
+      if (lengthEnd < 0) {
+        throw new WireFormatError(
+          `malformed field header at byte ${position}: length ${varintProblem(lengthEnd, position + head.length)}`
+        );
+      }
+      return { id, wireType, headerLength: lengthEnd, valueLength: uint64Of(head, tagEnd, lengthEnd) };
+    }
+    case WireType.FIXED32:
+      return { id, wireType, headerLength: tagEnd, valueLength: 4 };
+    case 3:
+    case 4:
+      throw new WireFormatError(
+        `unsupported wire type ${wireType} (a group, which ONNX does not use) at byte ${position}`
+      );
+    default:
+      throw new WireFormatError(`unsupported wire type ${wireType} at byte ${position}`);
+  }
+}
+function fieldsOf(source, start, end) {
+  const fields = [];
+  let pos = start;
+  while (pos < end) {
+    const { id, wireType, headerLength, valueLength } = readFieldHeader(
+      source.read(pos, Math.min(MAX_HEADER_BYTES, end - pos)),
+      pos
+    );
+    const valueStart = pos + headerLength;
+    const fieldEnd = valueStart + valueLength;
+    if (fieldEnd > end) {
+      throw new WireFormatError(`field ${id} at byte ${pos} runs past the end of its message (byte ${end})`);
+    }
+    fields.push({ id, wireType, start: pos, valueStart, end: fieldEnd });
+    pos = fieldEnd;
+  }
+  return fields;
+}
+function checkVarintField(field) {
+  if (field.wireType !== WireType.VARINT) {
+    throw new WireFormatError(
+      `field ${field.id} at byte ${field.start} has wire type ${field.wireType}, not a varint`
+    );
+  }
+}
+function readVarint(source, field) {
+  checkVarintField(field);
+  return int64Of(
+    source.read(field.valueStart, field.end - field.valueStart),
+    0,
+    field.end - field.valueStart
+  );
+}
+function readVarintExact(source, field, as = "int64") {
+  checkVarintField(field);
+  const bytes = source.read(field.valueStart, field.end - field.valueStart);
+  return as === "int64" ? int64BigOf(bytes, 0, bytes.length) : uint64BigOf(bytes, 0, bytes.length);
+}
+function readRepeatedVarints(source, field, as = "int64") {
+  if (field.wireType !== WireType.LENGTH_DELIMITED) return [readVarintExact(source, field, as)];
+  const bytes = Uint8Array.from(source.read(field.valueStart, field.end - field.valueStart));
+  const values = [];
+  for (let at = 0; at < bytes.length; ) {
+    const end = varintEnd(bytes, at, field.valueStart);
+    values.push(as === "int64" ? int64BigOf(bytes, at, end) : uint64BigOf(bytes, at, end));
+    at = end;
+  }
+  return values;
+}
+var INT64_MIN = -(2n ** 63n);
+var UINT64_MAX = 2n ** 64n - 1n;
+function writeVarint(out, at, value) {
+  if (typeof value === "number" && value >= 0 && Number.isSafeInteger(value)) {
+    while (value >= 128) {
+      out[at++] = value % 128 | 128;
+      value = Math.floor(value / 128);
+    }
+    out[at++] = value;
+    return at;
+  }
+  if (typeof value === "number" && !Number.isInteger(value)) {
+    throw new RangeError(`${value} is not an integer: it cannot be a varint`);
+  }
+  const big = BigInt(value);
+  if (big < INT64_MIN || big > UINT64_MAX) throw new RangeError(`${big} does not fit in 64 bits`);
+  let bits = BigInt.asUintN(64, big);
+  while (bits >= 0x80n) {
+    out[at++] = Number(bits & 0x7fn) | 128;
+    bits >>= 7n;
+  }
+  out[at++] = Number(bits);
+  return at;
+}
+
+// src/trace/tensor-proto.ts
 var DATA_TYPES = {
   1: "float32",
   2: "uint8",
@@ -301,50 +538,33 @@ function decodeTensorProto(bytes, file = "TensorProto") {
   const fail2 = (problem) => {
     throw new TraceInputError(`input file ${file} is not an ONNX TensorProto (.pb) or .npy file: ${problem}`);
   };
+  try {
+    return decode(bytes, file, fail2);
+  } catch (error) {
+    if (error instanceof WireFormatError) return fail2(error.message);
+    throw error;
+  }
+}
+function decode(bytes, file, fail2) {
+  const source = new MemorySource(bytes);
+  const fields = fieldsOf(source, 0, bytes.length);
+  const text2 = (f) => new TextDecoder().decode(bytes.subarray(f.valueStart, f.end));
   const dims = [];
   let dataType;
   let name = "";
   let raw;
-  const typed = {};
-  const at = { pos: 0 };
-  while (at.pos < bytes.length) {
-    const key = readVarint(bytes, at, fail2);
-    const field = Number(key >> 3n);
-    const wire = Number(key & 7n);
-    if (field === 0) fail2(`field number 0 at byte ${at.pos}`);
-    const start = at.pos;
-    if (wire === 0) {
-      const value = readVarint(bytes, at, fail2);
-      if (field === 1) dims.push(value);
-      else if (field === 2) dataType = Number(BigInt.asIntN(32, value));
-      else if (field === 14 && value === 1n) fail2("its data is external (data_location EXTERNAL)");
-      else if (field === 5 || field === 7 || field === 11) addTyped(typed, field, "single", start, at.pos);
-    } else if (wire === 1) {
-      at.pos += 8;
-      if (field === 10) addTyped(typed, field, "single", start, at.pos);
-    } else if (wire === 5) {
-      at.pos += 4;
-      if (field === 4) addTyped(typed, field, "single", start, at.pos);
-    } else if (wire === 2) {
-      const length = Number(readVarint(bytes, at, fail2));
-      const from = at.pos;
-      at.pos += length;
-      if (at.pos > bytes.length) break;
-      if (field === 1) {
-        const inner = { pos: from };
-        while (inner.pos < at.pos) dims.push(readVarint(bytes, inner, fail2));
-      } else if (field === 8) name = new TextDecoder().decode(bytes.subarray(from, at.pos));
-      else if (field === 9) raw = { start: from, end: at.pos };
-      else if (field === 13) fail2("its data is external (external_data)");
-      else if (field === 6) addTyped(typed, field, "single", from, at.pos);
-      else if ([4, 5, 7, 10, 11].includes(field)) addTyped(typed, field, "packed", from, at.pos);
-    } else {
-      fail2(`wire type ${wire} of field ${field} at byte ${start}`);
-    }
-    if (at.pos > bytes.length) fail2("it is truncated");
+  const typed = /* @__PURE__ */ new Map();
+  for (const f of fields) {
+    const delimited = f.wireType === WireType.LENGTH_DELIMITED;
+    if (f.id === 1) dims.push(...readRepeatedVarints(source, f));
+    else if (f.id === 2 && !delimited) dataType = readVarint(source, f);
+    else if (f.id === 8 && delimited) name = text2(f);
+    else if (f.id === 9 && delimited) raw = f;
+    else if (f.id === 13 || f.id === 14 && !delimited && readVarint(source, f) === 1)
+      fail2("its data is external (data_location EXTERNAL)");
+    else if ([4, 5, 6, 7, 10, 11].includes(f.id)) typed.set(f.id, [...typed.get(f.id) ?? [], f]);
   }
-  if (at.pos > bytes.length) fail2("it is truncated");
-  if (dataType === void 0) fail2("no data_type (field 2)");
+  if (dataType === void 0) return fail2("no data_type (field 2)");
   const dtype = DATA_TYPES[dataType];
   if (!dtype) {
     throw new TraceInputError(
@@ -356,35 +576,22 @@ function decodeTensorProto(bytes, file = "TensorProto") {
     return Number(d);
   });
   const count = shape.reduce((a, b) => a * b, 1);
-  const data = raw ? fromRaw(bytes, raw, dtype, count, file) : fromTyped(bytes, typed, dtype, shape, file, fail2);
+  const data = raw ? fromRaw(bytes, raw, dtype, count, file) : fromTyped(source, typed.get(FIELD_OF[dtype]) ?? [], dtype, shape, file, fail2);
   return { name, dtype, shape, data };
 }
-function addTyped(typed, field, how, start, end) {
-  (typed[field] ??= { packed: [], single: [] })[how].push({ start, end });
-}
-function readVarint(bytes, at, fail2) {
-  let value = 0n;
-  for (let i = 0; i < 10; i++) {
-    if (at.pos >= bytes.length) fail2("it is truncated (inside a varint)");
-    const b = bytes[at.pos++];
-    value |= BigInt(b & 127) << BigInt(7 * i);
-    if ((b & 128) === 0) return BigInt.asUintN(64, value);
-  }
-  return fail2(`a varint longer than 10 bytes before byte ${at.pos}`);
-}
-function fromRaw(bytes, span, dtype, count, file) {
+function fromRaw(bytes, raw, dtype, count, file) {
   if (dtype === "string")
     throw new TraceInputError(`input file ${file} holds strings in raw_data, which ONNX does not allow`);
   const size = ELEMENT_SIZE[dtype];
-  const length = span.end - span.start;
+  const length = raw.end - raw.valueStart;
   if (length !== count * size) {
     throw new TraceInputError(
       `input file ${file} holds ${length} bytes of raw_data, but ${count} ${dtype} values need ${count * size}`
     );
   }
   const buffer = new ArrayBuffer(length);
-  new Uint8Array(buffer).set(bytes.subarray(span.start, span.end));
-  return typedArray2(dtype, buffer);
+  new Uint8Array(buffer).set(bytes.subarray(raw.valueStart, raw.end));
+  return typedArray(dtype, buffer);
 }
 var FIELD_OF = {
   float32: 4,
@@ -401,41 +608,19 @@ var FIELD_OF = {
   uint32: 11,
   uint64: 11
 };
-function fromTyped(bytes, typed, dtype, shape, file, fail2) {
+function fromTyped(source, records, dtype, shape, file, fail2) {
   const count = shape.reduce((a, b) => a * b, 1);
-  const field = FIELD_OF[dtype];
-  const spans = typed[field] ?? { packed: [], single: [] };
   const values = [];
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const one = (at) => {
-    if (field === 4) {
-      const v = view.getFloat32(at.pos, true);
-      at.pos += 4;
-      return v;
-    }
-    if (field === 10) {
-      const v = view.getFloat64(at.pos, true);
-      at.pos += 8;
-      return v;
-    }
-    return readVarint(bytes, at, fail2);
-  };
-  const all = [
-    ...spans.packed.map((s) => ({ ...s, packed: true })),
-    ...spans.single.map((s) => ({ ...s, packed: false }))
-  ].sort((a, b) => a.start - b.start);
-  for (const span of all) {
-    if (field === 6) {
-      values.push(new TextDecoder().decode(bytes.subarray(span.start, span.end)));
-      continue;
-    }
-    const at = { pos: span.start };
-    if (!span.packed) {
-      values.push(one(at));
-      continue;
-    }
-    while (at.pos < span.end) values.push(one(at));
-    if (at.pos !== span.end) fail2(`a packed field ${field} that ends inside a value`);
+  for (const f of records) {
+    const payload = source.read(f.valueStart, f.end - f.valueStart);
+    if (dtype === "string") values.push(new TextDecoder().decode(payload));
+    else if (f.id === 4 || f.id === 10) {
+      const size = f.id === 4 ? 4 : 8;
+      if (payload.length % size !== 0) fail2(`a packed field ${f.id} that ends inside a value`);
+      const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+      for (let at = 0; at < payload.length; at += size)
+        values.push(size === 4 ? view.getFloat32(at, true) : view.getFloat64(at, true));
+    } else values.push(...readRepeatedVarints(source, f, f.id === 11 ? "uint64" : "int64"));
   }
   if (values.length !== count) {
     throw new TraceInputError(
@@ -443,8 +628,7 @@ function fromTyped(bytes, typed, dtype, shape, file, fail2) {
     );
   }
   if (dtype === "string") return values;
-  const buffer = new ArrayBuffer(count * ELEMENT_SIZE[dtype]);
-  const out = typedArray2(dtype, buffer);
+  const out = typedArray(dtype, new ArrayBuffer(count * ELEMENT_SIZE[dtype]));
   for (let i = 0; i < count; i++) {
     const v = values[i];
     if (out instanceof BigInt64Array) out[i] = BigInt.asIntN(64, v);
@@ -453,32 +637,6 @@ function fromTyped(bytes, typed, dtype, shape, file, fail2) {
     else out[i] = Number(BigInt.asIntN(32, v));
   }
   return out;
-}
-function typedArray2(dtype, buffer) {
-  switch (dtype) {
-    case "float32":
-      return new Float32Array(buffer);
-    case "float64":
-      return new Float64Array(buffer);
-    case "float16":
-    case "uint16":
-      return new Uint16Array(buffer);
-    case "int64":
-      return new BigInt64Array(buffer);
-    case "uint64":
-      return new BigUint64Array(buffer);
-    case "int32":
-      return new Int32Array(buffer);
-    case "uint32":
-      return new Uint32Array(buffer);
-    case "int16":
-      return new Int16Array(buffer);
-    case "int8":
-      return new Int8Array(buffer);
-    case "uint8":
-    case "bool":
-      return new Uint8Array(buffer);
-  }
 }
 
 // src/trace/input-data.ts
@@ -658,230 +816,11 @@ async function joinProfileFile(file, idOf) {
 import { readFileSync as readFileSync3, realpathSync } from "node:fs";
 import path from "node:path";
 
-// src/onnx/byte-source.ts
-import { closeSync as closeSync2, fstatSync as fstatSync2, openSync as openSync2, readSync as readSync2 } from "node:fs";
-var WINDOW = 1 << 20;
-var FIRST_WINDOW = 8 << 10;
-var FileSource = class {
-  constructor(path4) {
-    this.path = path4;
-    this.fd = openSync2(path4, "r");
-    this.size = fstatSync2(this.fd).size;
-  }
-  path;
-  size;
-  fd;
-  /** Allocated on the first windowed read: sources read only in blocks (external data) never need it. */
-  window;
-  windowStart = 0;
-  windowLength = 0;
-  nextWindow = FIRST_WINDOW;
-  read(offset, length) {
-    this.check(offset, length);
-    if (this.window && offset >= this.windowStart && offset + length <= this.windowStart + this.windowLength) {
-      const at = offset - this.windowStart;
-      return this.window.subarray(at, at + length);
-    }
-    if (length > WINDOW) return this.readExact(new Uint8Array(length), offset);
-    this.window ??= new Uint8Array(WINDOW);
-    const sequential = offset >= this.windowStart && offset <= this.windowStart + this.windowLength;
-    this.nextWindow = sequential ? Math.min(WINDOW, this.nextWindow * 2) : FIRST_WINDOW;
-    this.windowStart = offset;
-    this.windowLength = Math.min(Math.max(this.nextWindow, length), this.size - offset);
-    this.readExact(this.window.subarray(0, this.windowLength), offset);
-    return this.window.subarray(0, length);
-  }
-  readInto(offset, into) {
-    this.check(offset, into.length);
-    return this.readExact(into, offset);
-  }
-  close() {
-    closeSync2(this.fd);
-  }
-  check(offset, length) {
-    if (offset < 0 || length < 0 || offset + length > this.size) {
-      throw new RangeError(
-        `read past the end of the file (bytes ${offset}..${offset + length} of ${this.size})`
-      );
-    }
-  }
-  readExact(into, offset) {
-    let done = 0;
-    while (done < into.length) {
-      const n = readSync2(this.fd, into, done, into.length - done, offset + done);
-      if (n === 0) throw new RangeError(`unexpected end of file at byte ${offset + done}`);
-      done += n;
-    }
-    return into;
-  }
-};
-var MemorySource = class {
-  constructor(bytes) {
-    this.bytes = bytes;
-  }
-  bytes;
-  get size() {
-    return this.bytes.length;
-  }
-  read(offset, length) {
-    if (offset < 0 || length < 0 || offset + length > this.bytes.length) {
-      throw new RangeError(
-        `read past the end of the data (bytes ${offset}..${offset + length} of ${this.bytes.length})`
-      );
-    }
-    return this.bytes.subarray(offset, offset + length);
-  }
-  readInto(offset, into) {
-    into.set(this.read(offset, into.length));
-    return into;
-  }
-  close() {
-  }
-};
-
 // src/onnx/onnx-fields.generated.ts
 var ONNX_FIELDS = { "AttributeProto": { "1": { "name": "name", "repeated": false }, "2": { "name": "f", "repeated": false }, "3": { "name": "i", "repeated": false }, "4": { "name": "s", "repeated": false }, "5": { "name": "t", "repeated": false, "message": "TensorProto" }, "6": { "name": "g", "repeated": false, "message": "GraphProto" }, "7": { "name": "floats", "repeated": true }, "8": { "name": "ints", "repeated": true }, "9": { "name": "strings", "repeated": true }, "10": { "name": "tensors", "repeated": true, "message": "TensorProto" }, "11": { "name": "graphs", "repeated": true, "message": "GraphProto" }, "13": { "name": "doc_string", "repeated": false }, "14": { "name": "tp", "repeated": false, "message": "TypeProto" }, "15": { "name": "type_protos", "repeated": true, "message": "TypeProto" }, "20": { "name": "type", "repeated": false }, "21": { "name": "ref_attr_name", "repeated": false }, "22": { "name": "sparse_tensor", "repeated": false, "message": "SparseTensorProto" }, "23": { "name": "sparse_tensors", "repeated": true, "message": "SparseTensorProto" } }, "ValueInfoProto": { "1": { "name": "name", "repeated": false }, "2": { "name": "type", "repeated": false, "message": "TypeProto" }, "3": { "name": "doc_string", "repeated": false } }, "NodeProto": { "1": { "name": "input", "repeated": true }, "2": { "name": "output", "repeated": true }, "3": { "name": "name", "repeated": false }, "4": { "name": "op_type", "repeated": false }, "5": { "name": "attribute", "repeated": true, "message": "AttributeProto" }, "6": { "name": "doc_string", "repeated": false }, "7": { "name": "domain", "repeated": false }, "8": { "name": "overload", "repeated": false }, "9": { "name": "metadata_props", "repeated": true, "message": "StringStringEntryProto" } }, "TrainingInfoProto": { "1": { "name": "initialization", "repeated": false, "message": "GraphProto" }, "2": { "name": "algorithm", "repeated": false, "message": "GraphProto" }, "3": { "name": "initialization_binding", "repeated": true, "message": "StringStringEntryProto" }, "4": { "name": "update_binding", "repeated": true, "message": "StringStringEntryProto" } }, "ModelProto": { "1": { "name": "ir_version", "repeated": false }, "2": { "name": "producer_name", "repeated": false }, "3": { "name": "producer_version", "repeated": false }, "4": { "name": "domain", "repeated": false }, "5": { "name": "model_version", "repeated": false }, "6": { "name": "doc_string", "repeated": false }, "7": { "name": "graph", "repeated": false, "message": "GraphProto" }, "8": { "name": "opset_import", "repeated": true, "message": "OperatorSetIdProto" }, "14": { "name": "metadata_props", "repeated": true, "message": "StringStringEntryProto" }, "20": { "name": "training_info", "repeated": true, "message": "TrainingInfoProto" }, "25": { "name": "functions", "repeated": true, "message": "FunctionProto" } }, "StringStringEntryProto": { "1": { "name": "key", "repeated": false }, "2": { "name": "value", "repeated": false } }, "TensorAnnotation": { "1": { "name": "tensor_name", "repeated": false }, "2": { "name": "quant_parameter_tensor_names", "repeated": true, "message": "StringStringEntryProto" } }, "GraphProto": { "1": { "name": "node", "repeated": true, "message": "NodeProto" }, "2": { "name": "name", "repeated": false }, "5": { "name": "initializer", "repeated": true, "message": "TensorProto" }, "10": { "name": "doc_string", "repeated": false }, "11": { "name": "input", "repeated": true, "message": "ValueInfoProto" }, "12": { "name": "output", "repeated": true, "message": "ValueInfoProto" }, "13": { "name": "value_info", "repeated": true, "message": "ValueInfoProto" }, "14": { "name": "quantization_annotation", "repeated": true, "message": "TensorAnnotation" }, "15": { "name": "sparse_initializer", "repeated": true, "message": "SparseTensorProto" } }, "TensorProto": { "1": { "name": "dims", "repeated": true }, "2": { "name": "data_type", "repeated": false }, "3": { "name": "segment", "repeated": false, "message": "TensorProto.Segment" }, "4": { "name": "float_data", "repeated": true }, "5": { "name": "int32_data", "repeated": true }, "6": { "name": "string_data", "repeated": true }, "7": { "name": "int64_data", "repeated": true }, "8": { "name": "name", "repeated": false }, "9": { "name": "raw_data", "repeated": false }, "10": { "name": "double_data", "repeated": true }, "11": { "name": "uint64_data", "repeated": true }, "12": { "name": "doc_string", "repeated": false }, "13": { "name": "external_data", "repeated": true, "message": "StringStringEntryProto" }, "14": { "name": "data_location", "repeated": false } }, "TensorProto.Segment": { "1": { "name": "begin", "repeated": false }, "2": { "name": "end", "repeated": false } }, "SparseTensorProto": { "1": { "name": "values", "repeated": false, "message": "TensorProto" }, "2": { "name": "indices", "repeated": false, "message": "TensorProto" }, "3": { "name": "dims", "repeated": true } }, "TensorShapeProto": { "1": { "name": "dim", "repeated": true, "message": "TensorShapeProto.Dimension" } }, "TensorShapeProto.Dimension": { "1": { "name": "dim_value", "repeated": false }, "2": { "name": "dim_param", "repeated": false }, "3": { "name": "denotation", "repeated": false } }, "TypeProto": { "1": { "name": "tensor_type", "repeated": false, "message": "TypeProto.Tensor" }, "4": { "name": "sequence_type", "repeated": false, "message": "TypeProto.Sequence" }, "5": { "name": "map_type", "repeated": false, "message": "TypeProto.Map" }, "6": { "name": "denotation", "repeated": false }, "8": { "name": "sparse_tensor_type", "repeated": false, "message": "TypeProto.SparseTensor" }, "9": { "name": "optional_type", "repeated": false, "message": "TypeProto.Optional" } }, "TypeProto.Tensor": { "1": { "name": "elem_type", "repeated": false }, "2": { "name": "shape", "repeated": false, "message": "TensorShapeProto" } }, "TypeProto.Sequence": { "1": { "name": "elem_type", "repeated": false, "message": "TypeProto" } }, "TypeProto.Map": { "1": { "name": "key_type", "repeated": false }, "2": { "name": "value_type", "repeated": false, "message": "TypeProto" } }, "TypeProto.Optional": { "1": { "name": "elem_type", "repeated": false, "message": "TypeProto" } }, "TypeProto.SparseTensor": { "1": { "name": "elem_type", "repeated": false }, "2": { "name": "shape", "repeated": false, "message": "TensorShapeProto" } }, "OperatorSetIdProto": { "1": { "name": "domain", "repeated": false }, "2": { "name": "version", "repeated": false } }, "FunctionProto": { "1": { "name": "name", "repeated": false }, "4": { "name": "input", "repeated": true }, "5": { "name": "output", "repeated": true }, "6": { "name": "attribute", "repeated": true }, "7": { "name": "node", "repeated": true, "message": "NodeProto" }, "8": { "name": "doc_string", "repeated": false }, "9": { "name": "opset_import", "repeated": true, "message": "OperatorSetIdProto" }, "10": { "name": "domain", "repeated": false } } };
 
 // src/onnx/onnx-proto.generated.ts
 var ONNX_PROTO_JSON = { "nested": { "onnx": { "options": { "optimize_for": "LITE_RUNTIME" }, "nested": { "Version": { "edition": "proto2", "values": { "_START_VERSION": 0, "IR_VERSION_2017_10_10": 1, "IR_VERSION_2017_10_30": 2, "IR_VERSION_2017_11_3": 3, "IR_VERSION_2019_1_22": 4, "IR_VERSION_2019_3_18": 5, "IR_VERSION_2019_9_19": 6, "IR_VERSION_2020_5_8": 7, "IR_VERSION": 8 } }, "AttributeProto": { "edition": "proto2", "fields": { "name": { "type": "string", "id": 1 }, "ref_attr_name": { "type": "string", "id": 21 }, "doc_string": { "type": "string", "id": 13 }, "type": { "type": "AttributeType", "id": 20 }, "f": { "type": "float", "id": 2 }, "i": { "type": "int64", "id": 3 }, "s": { "type": "bytes", "id": 4 }, "t": { "type": "TensorProto", "id": 5 }, "g": { "type": "GraphProto", "id": 6 }, "sparse_tensor": { "type": "SparseTensorProto", "id": 22 }, "tp": { "type": "TypeProto", "id": 14 }, "floats": { "rule": "repeated", "type": "float", "id": 7 }, "ints": { "rule": "repeated", "type": "int64", "id": 8 }, "strings": { "rule": "repeated", "type": "bytes", "id": 9 }, "tensors": { "rule": "repeated", "type": "TensorProto", "id": 10 }, "graphs": { "rule": "repeated", "type": "GraphProto", "id": 11 }, "sparse_tensors": { "rule": "repeated", "type": "SparseTensorProto", "id": 23 }, "type_protos": { "rule": "repeated", "type": "TypeProto", "id": 15 } }, "nested": { "AttributeType": { "values": { "UNDEFINED": 0, "FLOAT": 1, "INT": 2, "STRING": 3, "TENSOR": 4, "GRAPH": 5, "SPARSE_TENSOR": 11, "TYPE_PROTO": 13, "FLOATS": 6, "INTS": 7, "STRINGS": 8, "TENSORS": 9, "GRAPHS": 10, "SPARSE_TENSORS": 12, "TYPE_PROTOS": 14 } } } }, "ValueInfoProto": { "edition": "proto2", "fields": { "name": { "type": "string", "id": 1 }, "type": { "type": "TypeProto", "id": 2 }, "doc_string": { "type": "string", "id": 3 } } }, "NodeProto": { "edition": "proto2", "fields": { "input": { "rule": "repeated", "type": "string", "id": 1 }, "output": { "rule": "repeated", "type": "string", "id": 2 }, "name": { "type": "string", "id": 3 }, "op_type": { "type": "string", "id": 4 }, "domain": { "type": "string", "id": 7 }, "attribute": { "rule": "repeated", "type": "AttributeProto", "id": 5 }, "doc_string": { "type": "string", "id": 6 }, "overload": { "type": "string", "id": 8 }, "metadata_props": { "rule": "repeated", "type": "StringStringEntryProto", "id": 9 } } }, "TrainingInfoProto": { "edition": "proto2", "fields": { "initialization": { "type": "GraphProto", "id": 1 }, "algorithm": { "type": "GraphProto", "id": 2 }, "initialization_binding": { "rule": "repeated", "type": "StringStringEntryProto", "id": 3 }, "update_binding": { "rule": "repeated", "type": "StringStringEntryProto", "id": 4 } } }, "ModelProto": { "edition": "proto2", "fields": { "ir_version": { "type": "int64", "id": 1 }, "opset_import": { "rule": "repeated", "type": "OperatorSetIdProto", "id": 8 }, "producer_name": { "type": "string", "id": 2 }, "producer_version": { "type": "string", "id": 3 }, "domain": { "type": "string", "id": 4 }, "model_version": { "type": "int64", "id": 5 }, "doc_string": { "type": "string", "id": 6 }, "graph": { "type": "GraphProto", "id": 7 }, "metadata_props": { "rule": "repeated", "type": "StringStringEntryProto", "id": 14 }, "training_info": { "rule": "repeated", "type": "TrainingInfoProto", "id": 20 }, "functions": { "rule": "repeated", "type": "FunctionProto", "id": 25 } } }, "StringStringEntryProto": { "edition": "proto2", "fields": { "key": { "type": "string", "id": 1 }, "value": { "type": "string", "id": 2 } } }, "TensorAnnotation": { "edition": "proto2", "fields": { "tensor_name": { "type": "string", "id": 1 }, "quant_parameter_tensor_names": { "rule": "repeated", "type": "StringStringEntryProto", "id": 2 } } }, "GraphProto": { "edition": "proto2", "fields": { "node": { "rule": "repeated", "type": "NodeProto", "id": 1 }, "name": { "type": "string", "id": 2 }, "initializer": { "rule": "repeated", "type": "TensorProto", "id": 5 }, "sparse_initializer": { "rule": "repeated", "type": "SparseTensorProto", "id": 15 }, "doc_string": { "type": "string", "id": 10 }, "input": { "rule": "repeated", "type": "ValueInfoProto", "id": 11 }, "output": { "rule": "repeated", "type": "ValueInfoProto", "id": 12 }, "value_info": { "rule": "repeated", "type": "ValueInfoProto", "id": 13 }, "quantization_annotation": { "rule": "repeated", "type": "TensorAnnotation", "id": 14 } }, "reserved": [[3, 3], [4, 4], [6, 9], "ir_version", "producer_version", "producer_tag", "domain"] }, "TensorProto": { "edition": "proto2", "fields": { "dims": { "rule": "repeated", "type": "int64", "id": 1 }, "data_type": { "type": "int32", "id": 2 }, "segment": { "type": "Segment", "id": 3 }, "float_data": { "rule": "repeated", "type": "float", "id": 4, "options": { "packed": true } }, "int32_data": { "rule": "repeated", "type": "int32", "id": 5, "options": { "packed": true } }, "string_data": { "rule": "repeated", "type": "bytes", "id": 6 }, "int64_data": { "rule": "repeated", "type": "int64", "id": 7, "options": { "packed": true } }, "name": { "type": "string", "id": 8 }, "doc_string": { "type": "string", "id": 12 }, "raw_data": { "type": "bytes", "id": 9 }, "external_data": { "rule": "repeated", "type": "StringStringEntryProto", "id": 13 }, "data_location": { "type": "DataLocation", "id": 14 }, "double_data": { "rule": "repeated", "type": "double", "id": 10, "options": { "packed": true } }, "uint64_data": { "rule": "repeated", "type": "uint64", "id": 11, "options": { "packed": true } } }, "nested": { "DataType": { "values": { "UNDEFINED": 0, "FLOAT": 1, "UINT8": 2, "INT8": 3, "UINT16": 4, "INT16": 5, "INT32": 6, "INT64": 7, "STRING": 8, "BOOL": 9, "FLOAT16": 10, "DOUBLE": 11, "UINT32": 12, "UINT64": 13, "COMPLEX64": 14, "COMPLEX128": 15, "BFLOAT16": 16 } }, "Segment": { "fields": { "begin": { "type": "int64", "id": 1 }, "end": { "type": "int64", "id": 2 } } }, "DataLocation": { "values": { "DEFAULT": 0, "EXTERNAL": 1 } } } }, "SparseTensorProto": { "edition": "proto2", "fields": { "values": { "type": "TensorProto", "id": 1 }, "indices": { "type": "TensorProto", "id": 2 }, "dims": { "rule": "repeated", "type": "int64", "id": 3 } } }, "TensorShapeProto": { "edition": "proto2", "fields": { "dim": { "rule": "repeated", "type": "Dimension", "id": 1 } }, "nested": { "Dimension": { "oneofs": { "value": { "oneof": ["dim_value", "dim_param"] } }, "fields": { "dim_value": { "type": "int64", "id": 1 }, "dim_param": { "type": "string", "id": 2 }, "denotation": { "type": "string", "id": 3 } } } } }, "TypeProto": { "edition": "proto2", "oneofs": { "value": { "oneof": ["tensor_type", "sequence_type", "map_type", "optional_type", "sparse_tensor_type"] } }, "fields": { "tensor_type": { "type": "Tensor", "id": 1 }, "sequence_type": { "type": "Sequence", "id": 4 }, "map_type": { "type": "Map", "id": 5 }, "optional_type": { "type": "Optional", "id": 9 }, "sparse_tensor_type": { "type": "SparseTensor", "id": 8 }, "denotation": { "type": "string", "id": 6 } }, "nested": { "Tensor": { "fields": { "elem_type": { "type": "int32", "id": 1 }, "shape": { "type": "TensorShapeProto", "id": 2 } } }, "Sequence": { "fields": { "elem_type": { "type": "TypeProto", "id": 1 } } }, "Map": { "fields": { "key_type": { "type": "int32", "id": 1 }, "value_type": { "type": "TypeProto", "id": 2 } } }, "Optional": { "fields": { "elem_type": { "type": "TypeProto", "id": 1 } } }, "SparseTensor": { "fields": { "elem_type": { "type": "int32", "id": 1 }, "shape": { "type": "TensorShapeProto", "id": 2 } } } } }, "OperatorSetIdProto": { "edition": "proto2", "fields": { "domain": { "type": "string", "id": 1 }, "version": { "type": "int64", "id": 2 } } }, "OperatorStatus": { "edition": "proto2", "values": { "EXPERIMENTAL": 0, "STABLE": 1 } }, "FunctionProto": { "edition": "proto2", "fields": { "name": { "type": "string", "id": 1 }, "input": { "rule": "repeated", "type": "string", "id": 4 }, "output": { "rule": "repeated", "type": "string", "id": 5 }, "attribute": { "rule": "repeated", "type": "string", "id": 6 }, "node": { "rule": "repeated", "type": "NodeProto", "id": 7 }, "doc_string": { "type": "string", "id": 8 }, "opset_import": { "rule": "repeated", "type": "OperatorSetIdProto", "id": 9 }, "domain": { "type": "string", "id": 10 } }, "reserved": [[2, 2], "since_version", [3, 3], "status"] } } } } };
-
-// src/onnx/wire.ts
-var WireFormatError = class extends Error {
-};
-var WireType = { VARINT: 0, FIXED64: 1, LENGTH_DELIMITED: 2, FIXED32: 5 };
-var MAX_VARINT_BYTES = 10;
-var MAX_HEADER_BYTES = 2 * MAX_VARINT_BYTES;
-var TOO_LONG = -1;
-var TRUNCATED = -2;
-function scanVarint(bytes, at) {
-  const limit = Math.min(bytes.length, at + MAX_VARINT_BYTES);
-  for (let i = at; i < limit; i++) if (bytes[i] < 128) return i + 1;
-  return limit === at + MAX_VARINT_BYTES ? TOO_LONG : TRUNCATED;
-}
-function varintProblem(scanned, bytesEnd) {
-  return scanned === TOO_LONG ? "longer than 10 bytes" : `cut short at byte ${bytesEnd}`;
-}
-function varintEnd(bytes, at, position) {
-  const end = scanVarint(bytes, at);
-  if (end < 0) {
-    throw new WireFormatError(
-      `malformed varint at byte ${position + at}: ${varintProblem(end, position + bytes.length)}`
-    );
-  }
-  return end;
-}
-function uint64Of(bytes, from, to) {
-  if (to - from > 7) return Number(uint64BigOf(bytes, from, to));
-  let value = 0;
-  for (let i = to - 1; i >= from; i--) value = value * 128 + (bytes[i] & 127);
-  return value;
-}
-function uint64BigOf(bytes, from, to) {
-  let value = 0n;
-  for (let i = to - 1; i >= from; i--) value = value << 7n | BigInt(bytes[i] & 127);
-  return BigInt.asUintN(64, value);
-}
-function int64Of(bytes, from, to) {
-  return to - from > 7 ? Number(int64BigOf(bytes, from, to)) : uint64Of(bytes, from, to);
-}
-function int64BigOf(bytes, from, to) {
-  return BigInt.asIntN(64, uint64BigOf(bytes, from, to));
-}
-function readFieldHeader(head, position) {
-  const tagEnd = scanVarint(head, 0);
-  if (tagEnd < 0) {
-    throw new WireFormatError(
-      `malformed field header at byte ${position}: tag ${varintProblem(tagEnd, position + head.length)}`
-    );
-  }
-  const tag = uint64Of(head, 0, tagEnd);
-  if (tag > 4294967295)
-    throw new WireFormatError(`malformed field header at byte ${position}: tag ${tag} is over 32 bits`);
-  const id = tag >>> 3;
-  const wireType = tag & 7;
-  if (id === 0) throw new WireFormatError(`field number 0 at byte ${position}`);
-  switch (wireType) {
-    case WireType.VARINT:
-      return { id, wireType, headerLength: tagEnd, valueLength: varintEnd(head, tagEnd, position) - tagEnd };
-    case WireType.FIXED64:
-      return { id, wireType, headerLength: tagEnd, valueLength: 8 };
-    case WireType.LENGTH_DELIMITED: {
-      const lengthEnd = scanVarint(head, tagEnd);
-      if (lengthEnd < 0) {
-        throw new WireFormatError(
-          `malformed field header at byte ${position}: length ${varintProblem(lengthEnd, position + head.length)}`
-        );
-      }
-      return { id, wireType, headerLength: lengthEnd, valueLength: uint64Of(head, tagEnd, lengthEnd) };
-    }
-    case WireType.FIXED32:
-      return { id, wireType, headerLength: tagEnd, valueLength: 4 };
-    case 3:
-    case 4:
-      throw new WireFormatError(
-        `unsupported wire type ${wireType} (a group, which ONNX does not use) at byte ${position}`
-      );
-    default:
-      throw new WireFormatError(`unsupported wire type ${wireType} at byte ${position}`);
-  }
-}
-function fieldsOf(source, start, end) {
-  const fields = [];
-  let pos = start;
-  while (pos < end) {
-    const { id, wireType, headerLength, valueLength } = readFieldHeader(
-      source.read(pos, Math.min(MAX_HEADER_BYTES, end - pos)),
-      pos
-    );
-    const valueStart = pos + headerLength;
-    const fieldEnd = valueStart + valueLength;
-    if (fieldEnd > end) {
-      throw new WireFormatError(`field ${id} at byte ${pos} runs past the end of its message (byte ${end})`);
-    }
-    fields.push({ id, wireType, start: pos, valueStart, end: fieldEnd });
-    pos = fieldEnd;
-  }
-  return fields;
-}
-function checkVarintField(field) {
-  if (field.wireType !== WireType.VARINT) {
-    throw new WireFormatError(
-      `field ${field.id} at byte ${field.start} has wire type ${field.wireType}, not a varint`
-    );
-  }
-}
-function readVarint2(source, field) {
-  checkVarintField(field);
-  return int64Of(
-    source.read(field.valueStart, field.end - field.valueStart),
-    0,
-    field.end - field.valueStart
-  );
-}
-var INT64_MIN = -(2n ** 63n);
-var UINT64_MAX = 2n ** 64n - 1n;
-function writeVarint(out, at, value) {
-  if (typeof value === "number" && value >= 0 && Number.isSafeInteger(value)) {
-    while (value >= 128) {
-      out[at++] = value % 128 | 128;
-      value = Math.floor(value / 128);
-    }
-    out[at++] = value;
-    return at;
-  }
-  if (typeof value === "number" && !Number.isInteger(value)) {
-    throw new RangeError(`${value} is not an integer: it cannot be a varint`);
-  }
-  const big = BigInt(value);
-  if (big < INT64_MIN || big > UINT64_MAX) throw new RangeError(`${big} does not fit in 64 bits`);
-  let bits = BigInt.asUintN(64, big);
-  while (bits >= 0x80n) {
-    out[at++] = Number(bits & 0x7fn) | 128;
-    bits >>= 7n;
-  }
-  out[at++] = Number(bits);
-  return at;
-}
 
 // src/trace/rename-nodes.ts
 var TRACE_NAME_PREFIX = "pt_";
@@ -1089,7 +1028,7 @@ function attribute(rewrite, a, nodeId) {
   const fields = fieldsOf(source, a.valueStart, a.end);
   const typeField = lastField(fields, ATTRIBUTE_TYPE, VARINT);
   const has = (number) => fields.some((f) => f.id === number && f.wireType === DELIMITED);
-  const type = (typeField ? readVarint2(source, typeField) : 0) || (has(ATTRIBUTE_G) ? GRAPH : has(ATTRIBUTE_T) ? 0 : has(ATTRIBUTE_GRAPHS) ? GRAPHS : 0);
+  const type = (typeField ? readVarint(source, typeField) : 0) || (has(ATTRIBUTE_G) ? GRAPH : has(ATTRIBUTE_T) ? 0 : has(ATTRIBUTE_GRAPHS) ? GRAPHS : 0);
   const attributeId = `${nodeId}/${text(source, lastField(fields, ATTRIBUTE_NAME, DELIMITED))}`;
   const out = new Pieces(rewrite.arena);
   let graphIndex = 0;
@@ -1114,12 +1053,12 @@ function tensor(rewrite, t) {
   const out = new Pieces(rewrite.arena);
   const fields = fieldsOf(source, t.valueStart, t.end);
   const dataTypeField = lastField(fields, TENSOR_DATA_TYPE, VARINT);
-  const dataType = dataTypeField ? readVarint2(source, dataTypeField) : 0;
+  const dataType = dataTypeField ? readVarint(source, dataTypeField) : 0;
   const payloads = fields.filter((f) => PAYLOAD_FIELDS.has(f.id));
   const payload = payloads[0];
   const littleEndian = payload !== void 0 && payload.wireType === DELIMITED && (payload.id === TENSOR_RAW_DATA || payload.id === TENSOR_FLOAT_DATA && (dataType === FLOAT || dataType === COMPLEX64) || payload.id === TENSOR_DOUBLE_DATA && (dataType === DOUBLE || dataType === COMPLEX128));
   const locationField = lastField(fields, TENSOR_DATA_LOCATION, VARINT);
-  if (locationField && readVarint2(source, locationField) === EXTERNAL) rewrite.ownExternalData = true;
+  if (locationField && readVarint(source, locationField) === EXTERNAL) rewrite.ownExternalData = true;
   const unusual = fields.some(
     (f) => f.id === TENSOR_SEGMENT || f.id === TENSOR_DATA_LOCATION || f.id === TENSOR_EXTERNAL_DATA
   );
