@@ -4,11 +4,19 @@ import { test } from 'node:test';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { callOf, callPath, parameterPath, stripInlinePrefixes } from '../src/analysis/call-names.ts';
+import {
+  callOf,
+  callPath,
+  parameterPath,
+  sameCallFrames,
+  splitRepeatedCalls,
+  stripInlinePrefixes,
+} from '../src/analysis/call-names.ts';
 import type { OnnxNode } from '../src/onnx/model.ts';
 import { analyzeStatically } from './fuzz/harness.ts';
 import { inlinedModel } from './support/inlined-model.ts';
-import { encode } from './fuzz/proto.ts';
+import { encode, msg, str, type Message } from './fuzz/proto.ts';
+import * as gen from './fuzz/onnx-gen.ts';
 
 function node(name: string, metadata: Record<string, string> = {}, opType = 'Conv'): OnnxNode {
   return {
@@ -132,4 +140,196 @@ test('a model whose nodes an inliner renamed: one call per module call, not one 
   // Each call's nodes are one call: MatMul and Add of a reparam_conv, no call per node.
   assert.equal(report.layers.length, 13);
   assert.deepEqual(report.shared, []);
+});
+
+// The dynamo exporter: name_scopes name the module, not the call.
+
+const SCOPES = 'pkg.torch.onnx.name_scopes';
+const STACK = 'pkg.torch.onnx.stack_trace';
+
+/** A stack trace as the dynamo exporter writes it: `File "f", line N, in fn\n    code`, frames joined by `\n  `. */
+function stack(...frames: [number, string][]): string {
+  return frames.map(([line, fn]) => `File "m.py", line ${line}, in ${fn}\n    code_${line}`).join('\n  ');
+}
+
+/** Dynamo-scoped nodes with ids 0, 1, ..., each given its call by callOf, ready for splitRepeatedCalls. */
+function dynamoNodes(specs: { scopes: string[]; trace?: string; op?: string }[]) {
+  return specs.map((s, i) => {
+    const metadata: Record<string, string> = { [SCOPES]: JSON.stringify(s.scopes).replace(/"/g, "'") };
+    if (s.trace !== undefined) metadata[STACK] = s.trace;
+    const n = { ...node(`node_${i}`, metadata, s.op ?? 'Conv'), id: String(i) };
+    return { node: n, call: callOf(n, '') };
+  });
+}
+
+test('dynamo: a node reading a weight its module call already read starts the next call (conv1, conv1_1)', () => {
+  const t = stack([45, 'forward'], [565, 'forward']);
+  const nodes = dynamoNodes([
+    { scopes: ['', 'conv1', 'conv2d'], trace: t },
+    { scopes: ['', 'conv1', 'conv2d_1'], trace: t },
+    { scopes: ['', 'conv1', 'conv2d_2'], trace: t },
+  ]);
+  splitRepeatedCalls(nodes, new Map(nodes.map((n) => [n.node.id, ['|conv1.weight']])));
+  assert.deepEqual(
+    nodes.map((n) => [n.call.key, n.call.name]),
+    [
+      ['|scope:conv1', 'conv1'],
+      ['|scope:conv1#1', 'conv1_1'],
+      ['|scope:conv1#2', 'conv1_2'],
+    ],
+  );
+});
+
+test('dynamo: nodes of one call reading different weights, parameter-free nodes and one node reading twice stay in the call', () => {
+  const nodes = dynamoNodes([
+    { scopes: ['', 'fc', 'linear'], op: 'MatMul' }, // fc.weight
+    { scopes: ['', 'fc', 'linear'], op: 'Add' }, // fc.bias
+    { scopes: ['', 'fc', 'view'], op: 'Reshape' }, // no weight
+    { scopes: ['', 'lstm', 'lstm'], op: 'LSTM' }, // its zero state twice, in one node
+    { scopes: ['', 'fc', 'linear_1'], op: 'MatMul' }, // fc.weight again: the second call
+    { scopes: ['', 'fc', 'linear_1'], op: 'Add' }, // fc.bias: with it
+  ]);
+  const reads = new Map([
+    ['0', ['|fc.weight']],
+    ['1', ['|fc.bias']],
+    ['3', ['|W', '|zeros', '|zeros']],
+    ['4', ['|fc.weight']],
+    ['5', ['|fc.bias']],
+  ]);
+  splitRepeatedCalls(nodes, reads);
+  assert.deepEqual(
+    nodes.map((n) => n.call.name),
+    ['fc', 'fc', 'fc', 'lstm', 'fc_1', 'fc_1'],
+  );
+});
+
+test('dynamo: the root scope never splits, other exporters’ calls are left alone, the branch stays in the name', () => {
+  const nodes = [
+    ...dynamoNodes([
+      { scopes: ['', 'add'], op: 'Add' },
+      { scopes: ['', 'add_1'], op: 'Add' },
+    ]),
+    { node: { ...node('/conv1/Conv'), id: '2' }, call: callOf(node('/conv1/Conv'), '') },
+    { node: { ...node('/conv1/Conv'), id: '3' }, call: callOf(node('/conv1/Conv'), '') },
+  ];
+  splitRepeatedCalls(nodes, new Map(['0', '1', '2', '3'].map((id) => [id, ['|pos_embed']])));
+  assert.deepEqual(
+    nodes.map((n) => n.call.name),
+    ['(root)', '(root)', 'conv1', 'conv1'],
+  );
+  const inlined = (id: string) => {
+    const n = {
+      ...node('If_0_then_branch__Inline_0__node_conv', { [SCOPES]: "['', 'conv1', 'conv2d']" }),
+      id,
+    };
+    return { node: n, call: callOf(n, '') };
+  };
+  const branch = [inlined('0'), inlined('1')];
+  splitRepeatedCalls(
+    branch,
+    new Map([
+      ['0', ['|w']],
+      ['1', ['|w']],
+    ]),
+  );
+  assert.deepEqual(
+    branch.map((n) => n.call.name),
+    ['conv1 (then)', 'conv1_1 (then)'],
+  );
+});
+
+test('dynamo: two reads from two lines of one module forward are one call; the same line, or another caller line, is another call', () => {
+  // block is one level below the root: the reads share the root's forward frame, then differ inside block.
+  const first = stack([15, 'forward'], [7, 'forward']);
+  const inside = stack([15, 'forward'], [8, 'forward']);
+  const otherCaller = stack([18, 'forward'], [7, 'forward']);
+  assert.equal(sameCallFrames(first, inside, 1), true);
+  assert.equal(sameCallFrames(first, first, 1), false, 'identical traces: fc(fc(x)) or a loop of calls');
+  assert.equal(sameCallFrames(first, otherCaller, 1), false);
+  assert.equal(sameCallFrames(first, undefined, 1), false);
+  // Two levels down (layer.qkv): the shared frames must hold the root's and layer's forward.
+  assert.equal(
+    sameCallFrames(
+      stack([3, 'forward'], [20, 'forward'], [7, 'forward']),
+      stack([3, 'forward'], [20, 'forward'], [9, 'forward']),
+      2,
+    ),
+    true,
+  );
+  assert.equal(
+    sameCallFrames(
+      stack([3, 'forward'], [20, 'forward'], [7, 'forward']),
+      stack([3, 'forward'], [21, 'forward'], [7, 'forward']),
+      2,
+    ),
+    false,
+  );
+  // A helper frame that is no forward does not count.
+  assert.equal(
+    sameCallFrames(
+      stack([3, 'forward'], [5, 'encode'], [7, 'forward']),
+      stack([3, 'forward'], [5, 'encode'], [8, 'forward']),
+      2,
+    ),
+    false,
+  );
+
+  const nodes = dynamoNodes([
+    { scopes: ['', 'block', 'matmul'], trace: first },
+    { scopes: ['', 'block', 'matmul_1'], trace: inside },
+    { scopes: ['', 'block', 'matmul_2'], trace: otherCaller },
+    { scopes: ['', 'block', 'matmul_3'], trace: stack([18, 'forward'], [8, 'forward']) },
+  ]);
+  splitRepeatedCalls(nodes, new Map(nodes.map((n) => [n.node.id, ['|block.w']])));
+  assert.deepEqual(
+    nodes.map((n) => n.call.name),
+    ['block', 'block', 'block_1', 'block_1'],
+  );
+});
+
+/** A NodeProto with metadata_props (field 9). */
+function withMetadata(n: Message, metadata: Record<string, string>): Message {
+  return [...n, ...Object.entries(metadata).map(([k, v]) => msg(9, [str(1, k), str(2, v)]))];
+}
+
+test('dynamo, whole walk: weights of two or more float elements split calls, a shared one-element scale does not', (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'paramtrace-dynamo-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const scoped = (op: string, inputs: string[], out: string, scopes: string) =>
+    withMetadata(gen.node({ op, inputs, outputs: [out], name: `node_${out}` }), { [SCOPES]: scopes });
+  // attn: q and k both scaled by `scale` [1] (one call); fc: MatMul(W) twice (two calls).
+  const nodes = [
+    scoped('Mul', ['x', 'scale'], 'q', "['', 'attn', 'mul']"),
+    scoped('Mul', ['x', 'scale'], 'k', "['', 'attn', 'mul_1']"),
+    scoped('Add', ['q', 'k'], 'a', "['', 'attn', 'add']"),
+    scoped('MatMul', ['a', 'W'], 'h', "['', 'fc', 'linear']"),
+    scoped('MatMul', ['h', 'W'], 'y', "['', 'fc', 'linear_1']"),
+  ];
+  const file = path.join(dir, 'dynamo.onnx');
+  writeFileSync(
+    file,
+    encode(
+      gen.model(
+        gen.graph({
+          nodes,
+          initializers: [gen.tensor({ name: 'scale', dims: [1] }), gen.tensor({ name: 'W', dims: [2, 2] })],
+          inputs: [gen.valueInfo('x', [1, 2])],
+          outputs: [gen.valueInfo('y', [1, 2])],
+        }),
+      ),
+    ),
+  );
+  const report = analyzeStatically(file);
+  assert.deepEqual(
+    report.layers.filter((l) => l.params > 0).map((l) => [l.name, l.params]),
+    [
+      ['attn', 1],
+      ['fc', 4],
+      ['fc_1', 4],
+    ],
+  );
+  assert.deepEqual(
+    report.shared.map((s) => [s.name, s.calls, s.callNames]),
+    [['W', 2, ['fc', 'fc_1']]],
+  );
 });

@@ -1,6 +1,7 @@
 // Which layer call a node belongs to, read from the names and metadata that exporters leave: every
-// exporter's naming rules live here (TorchScript scopes, the dynamo exporter's metadata, inliners'
-// prefixes, scope paths without a leading slash), and so does reading a call's name back (callPath).
+// exporter's naming rules live here (TorchScript scopes, the dynamo exporter's metadata and how its repeated
+// calls of one module are told apart, inliners' prefixes, scope paths without a leading slash), and so does
+// reading a call's name back (callPath).
 import type { OnnxNode } from '../onnx/model.ts';
 
 /**
@@ -29,6 +30,87 @@ export function callOf(node: OnnxNode, graphPath: string): { key: string; name: 
     key: `${graphPath}|scope:${prefix === '' ? '' : `${prefix}|`}${name}`,
     name: `${name === '' ? '(root)' : name}${context}`,
   };
+}
+
+/** What splitRepeatedCalls needs of a node: the node, and the call callOf gave it (rewritten in place). */
+export interface ScopedNode {
+  node: OnnxNode;
+  call: { key: string; name: string };
+}
+
+/**
+ * The dynamo exporter's `name_scopes` name the module, not the call: both calls of `conv1` in
+ * `conv1(conv1(x))` say `['', 'conv1', ...]` (the last entry is the FX node's own name, `conv2d_1`, which
+ * numbers operators, not calls), and neither `class_hierarchy` nor `fx_node` differs per call. So, in graph
+ * order, within the nodes callOf put in one dynamo module scope: a node that reads a weight the scope's
+ * current call has already read starts the next call of the module. The second call is named like
+ * TorchScript's (`conv1_1`, `layer.qkv_2`, `conv1_1 (then)`; key `...#1`).
+ *
+ * A module whose forward reads one of its weights twice (`relu(x @ w) @ w`) is one call: the repeated read
+ * stays in the current call when the two reads' `pkg.torch.onnx.stack_trace` share the frames of the callers
+ * down to the module's own `forward` frame (as many `forward` frames as the module is deep below the root)
+ * and differ after them: one call of the module, two lines of its forward. Identical traces (`fc(fc(x))`, a
+ * loop calling the module), traces that differ above the module (`x = fc(x)` on two lines), and a missing
+ * trace start a new call. Left ambiguous: one line of a forward reading a weight twice in a loop inside the
+ * forward exports exactly like a loop of calls, and is taken for several calls.
+ *
+ * `reads` gives, per node id, the constant tensors it reads as weights (through fold chains), and only those
+ * that can tell calls apart: floating-point tensors of two or more elements (a shared one-element scale that
+ * the exporter's optimizer hands to two nodes of one call is no second call). Reads within one node do not
+ * split (an LSTM reads its zero state twice). The root scope (`['', 'add']`) never splits: the graph is one
+ * call of the root module. Only the scope that reads the weight splits, not its parent module (an ALBERT layer
+ * called three times gives `layer.qkv`, `layer.qkv_1`, `layer.qkv_2` and one `layer` call for the
+ * parameter-free nodes directly in it). Other exporters' calls are left as they are.
+ */
+export function splitRepeatedCalls(nodes: ScopedNode[], reads: Map<string, string[]>): void {
+  const current = new Map<string, { index: number; read: Map<string, string | undefined> }>();
+  for (const n of nodes) {
+    const scopes = dynamoScopes(n.node);
+    if (!scopes || scopes.length < 3 || scopes.at(-2) === '') continue;
+    const base = n.call.key;
+    let state = current.get(base);
+    if (!state) current.set(base, (state = { index: 0, read: new Map() }));
+    const own = reads.get(n.node.id) ?? [];
+    const trace = n.node.metadata['pkg.torch.onnx.stack_trace'];
+    const depth = scopes.length - 2;
+    const again = own.filter((k) => state.read.has(k));
+    if (again.some((k) => !sameCallFrames(state.read.get(k), trace, depth))) {
+      state.index += 1;
+      state.read = new Map();
+    }
+    for (const k of own) if (!state.read.has(k)) state.read.set(k, trace);
+    if (state.index === 0) continue;
+    const m = CONTEXT.exec(n.call.name);
+    const bare = m ? n.call.name.slice(0, m.index) : n.call.name;
+    n.call = { key: `${base}#${state.index}`, name: `${bare}_${state.index}${m ? m[0] : ''}` };
+  }
+}
+
+/**
+ * Two reads of a weight by a module `depth` levels below the root are one call of it when their stack traces
+ * differ, and the frames they share hold the `forward` of the root and of every module down to the module's
+ * parent (`depth` of them): the same call site, two places inside the module's forward.
+ */
+export function sameCallFrames(
+  first: string | undefined,
+  second: string | undefined,
+  depth: number,
+): boolean {
+  if (first === undefined || second === undefined || first === second) return false;
+  const a = stackFrames(first);
+  const b = stackFrames(second);
+  let forwards = 0;
+  for (let i = 0; i < Math.min(a.length, b.length) && a[i] === b[i]; i++)
+    if (/, in forward$/.test(a[i]!.split('\n')[0]!)) forwards++;
+  return forwards >= depth;
+}
+
+/** `File "m.py", line 7, in forward\n    y = x @ self.w\n  File ...` → one string per frame, trimmed. */
+function stackFrames(trace: string): string[] {
+  return trace
+    .split(/\n(?=\s*File ")/)
+    .map((f) => f.trim())
+    .filter((f) => f !== '');
 }
 
 /** `['layer1', 'layer1.0', 'conv1']` → `layer1.0.conv1`: TorchScript repeats a parent's prefix in list children. */

@@ -5,7 +5,8 @@
 import type { OnnxGraph, OnnxModel, OnnxNode, OnnxTensor } from '../onnx/model.ts';
 import { ModelReadError } from '../onnx/read-model.ts';
 import { inputRole, type InputRole } from './op-roles.ts';
-import { callOf } from './call-names.ts';
+import { callOf, splitRepeatedCalls } from './call-names.ts';
+import { isFloating } from '../onnx/dtype.ts';
 
 export interface ConstantTensor {
   /** Unique key: `graphPath|name`. */
@@ -103,6 +104,7 @@ export function walkModel(model: OnnxModel): GraphWalk {
     unknownOps: new Set(),
   };
   walkGraph(model, model.graph, '', new Scope(), walk, { links: 0 });
+  splitDynamoCalls(walk);
   const byId = new Map(walk.nodes.map((n) => [n.node.id, n]));
   markLive(
     model.graph,
@@ -182,6 +184,23 @@ function walkGraph(
       walkGraph(model, sub.graph, path, scope, walk, budget);
     }
   }
+}
+
+/**
+ * The one naming rule that needs the whole walk: the dynamo exporter's metadata names a module, not its
+ * call, and call-names.ts's splitRepeatedCalls tells the calls apart by the weights each node reads. Gives it
+ * those reads: floating-point constants of two or more elements, per node.
+ */
+function splitDynamoCalls(walk: GraphWalk): void {
+  const reads = new Map<string, string[]>();
+  for (const use of walk.uses) {
+    const c = walk.constants.get(use.tensorKey);
+    if (!c || c.numel < 2 || !isFloating(c.tensor.dataType)) continue;
+    const list = reads.get(use.nodeId);
+    if (list) list.push(use.tensorKey);
+    else reads.set(use.nodeId, [use.tensorKey]);
+  }
+  splitRepeatedCalls(walk.nodes, reads);
 }
 
 /** An ONNX If with its two branches, of which a run takes exactly one. */
