@@ -113,3 +113,15 @@ test('dynamo/seed-case-2: the second call of conv1 is its own call, named like T
     [['conv1.weight', 2, ['conv1', 'conv1_1']]],
   );
 });
+
+test('dynamo tied embedding: counted under its PyTorch name, the transposed val_N copy as stored twice', async () => {
+  const report = await analyzeFile(path.join(DIR, 'tied-embedding.onnx'), { trace: false });
+  assert.deepEqual(
+    report.shared.map((s) => [s.name, s.calls]),
+    [['head.weight', 2]],
+  );
+  assert.deepEqual(
+    report.duplicates.map((d) => [d.names, d.transposed]),
+    [[['head.weight', 'val_0'], true]],
+  );
+});
