@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """paramtrace_torch: export a PyTorch model to a *faithful* ONNX file with a declared-parameter manifest.
 
+Works on PyTorch 1.13 to 2.13 (TorchScript exporter by default; dynamo=True for the dynamo exporter, 2.5+).
+
 An ONNX file alone cannot say what a PyTorch model declared but never used, nor which initializers are one
 PyTorch tensor. This helper records every parameter and buffer of the model (the "manifest", format
 ``paramtrace.manifest/1``, see src/analysis/manifest.ts) inside the ONNX file's ``metadata_props`` under the
@@ -15,12 +17,13 @@ API (importable by path, depends on nothing but ``torch``):
 
     manifest(model) -> dict
     attach(onnx_path, manifest) -> None
-    export(model, args, f, **export_kwargs) -> dict   # the manifest it attached
+    export(model, args, f, *, dynamo=None, **export_kwargs) -> dict   # the manifest it attached
+    choose_exporter(dynamo=None) -> (route, reason)   # 'torchscript' wherever PyTorch has it, else 'dynamo'
 
 Command line:
 
     python3 python/paramtrace_torch.py --model pkg.module:factory --input 1x3x224x224 [--input 1x10:int64]
-        -o model.onnx [--opset N] [--dynamo] [--manifest-only]
+        -o model.onnx [--opset N] [--exporter auto|torchscript|dynamo] [--manifest-only]
 
 See python/README.md.
 """
@@ -39,16 +42,23 @@ import json
 import os
 import re
 import sys
+import tempfile
+import warnings
 
-try:  # Imported lazily-checked so that the command line can report a missing torch in one line.
-    import torch
-except ImportError as _err:  # pragma: no cover - depends on the environment
-    torch = None
-    _TORCH_IMPORT_ERROR = _err
-else:
-    _TORCH_IMPORT_ERROR = None
+# PyTorch is imported on first use (_require_torch): attach(), read_manifest() and inspect_onnx() need none, and
+# the command line reports a bad argument, or a missing torch, in one line without the seconds an import takes.
+torch = None
 
-__all__ = ['manifest', 'attach', 'export', 'MANIFEST_KEY', 'MANIFEST_FORMAT']
+__all__ = [
+    'manifest',
+    'attach',
+    'export',
+    'choose_exporter',
+    'read_manifest',
+    'inspect_onnx',
+    'MANIFEST_KEY',
+    'MANIFEST_FORMAT',
+]
 
 MANIFEST_KEY = 'paramtrace.manifest'
 MANIFEST_FORMAT = 'paramtrace.manifest/1'
@@ -90,8 +100,14 @@ _DTYPE_NAMES = {
 
 
 def _require_torch():
+    global torch
     if torch is None:
-        raise RuntimeError(f'paramtrace_torch needs PyTorch, which could not be imported: {_TORCH_IMPORT_ERROR}')
+        try:
+            import torch as _torch
+        except ImportError as err:
+            raise RuntimeError(f'paramtrace_torch needs PyTorch, which could not be imported: {err}') from None
+        torch = _torch
+    return torch
 
 
 def _torch_version():
@@ -585,7 +601,14 @@ def _jsonable(value):
     return repr(value)
 
 
+def _first_line(err):
+    """The first non-empty line of an exception's message, terminal colour codes removed."""
+    text = re.sub(r'\x1b\[[0-9;]*m', '', str(err))
+    return next((line.strip() for line in text.splitlines() if line.strip()), '')
+
+
 def _export_parameters():
+    _require_torch()
     try:
         return inspect.signature(torch.onnx.export).parameters
     except (TypeError, ValueError):  # pragma: no cover
@@ -625,22 +648,89 @@ def _check_exported(info, man, altered, merged=()):
                     )
 
 
-def export(model, args, f, **export_kwargs):
+_DEDUP_PASS = '_jit_pass_onnx_deduplicate_initializers'
+
+# Why each route is the one taken (recorded as exportSettings.exporterReason and printed by the command line).
+_REASON_ONLY_TORCHSCRIPT = 'the only ONNX exporter of this PyTorch (no dynamo argument before 2.5)'
+_REASON_TORCHSCRIPT_FAITHFUL = (
+    'default: the TorchScript exporter (dynamo=False) is faithful as it stands: canonical PyTorch names (tied '
+    'weights included), no fusion, no folding, no value merging (de-duplication patched), scripted modules '
+    'exported, and paramtrace reads shared-layer calls from its node names; the dynamo exporter stores tied '
+    'weights under an alias (the helper renames them back), cannot export scripted modules, and names nodes '
+    'differently (on 2.13 paramtrace missed shared-layer calls in some dynamo graphs)'
+)
+_REASON_DYNAMO_REQUESTED = 'dynamo=True was requested'
+_REASON_TORCHSCRIPT_REQUESTED = 'dynamo=False was requested'
+_REASON_NO_TORCHSCRIPT = (
+    'this PyTorch has no TorchScript ONNX exporter (torch._C.' + _DEDUP_PASS + ' is gone): the dynamo exporter '
+    'with optimize=False is the faithful route left; the post-export check lists in altered what it changed'
+)
+
+_SHORT_REASONS = {
+    _REASON_ONLY_TORCHSCRIPT: 'the only one before PyTorch 2.5',
+    _REASON_TORCHSCRIPT_FAITHFUL: 'the faithful default, see exportSettings.exporterReason',
+    _REASON_DYNAMO_REQUESTED: 'requested',
+    _REASON_TORCHSCRIPT_REQUESTED: 'requested',
+    _REASON_NO_TORCHSCRIPT: 'TorchScript exporter gone from this PyTorch',
+}
+
+
+def _torchscript_exporter_available():
+    """Whether the TorchScript exporter (and the pass the helper patches) is still in this PyTorch."""
+    return callable(getattr(torch._C, _DEDUP_PASS, None))
+
+
+def choose_exporter(dynamo=None):
+    """('torchscript' | 'dynamo', reason): the route export() takes on this PyTorch.
+
+    dynamo=None (the default) picks the faithful one: TorchScript wherever PyTorch still has it (1.13: the only
+    one; 2.x: asked for with dynamo=False, although 2.9+ defaults to dynamo), dynamo only where TorchScript is
+    gone. dynamo=True / False asks for one; a route this PyTorch lacks raises RuntimeError saying what to do.
+    """
+    version = _check_supported(bool(dynamo))
+    has_dynamo = version >= MIN_TORCH_DYNAMO and 'dynamo' in _export_parameters()
+    has_torchscript = _torchscript_exporter_available()
+    if dynamo:
+        if not has_dynamo:
+            raise RuntimeError(
+                f'dynamo=True needs torch.onnx.export(..., dynamo=True), which this PyTorch {torch.__version__} '
+                f'lacks; leave dynamo unset for the TorchScript exporter'
+            )
+        return 'dynamo', _REASON_DYNAMO_REQUESTED
+    if has_torchscript:
+        if not has_dynamo:
+            return 'torchscript', _REASON_ONLY_TORCHSCRIPT
+        return 'torchscript', (_REASON_TORCHSCRIPT_FAITHFUL if dynamo is None else _REASON_TORCHSCRIPT_REQUESTED)
+    if dynamo is None and has_dynamo:
+        return 'dynamo', _REASON_NO_TORCHSCRIPT
+    raise RuntimeError(
+        f'PyTorch {torch.__version__} has no TorchScript ONNX exporter (torch._C.{_DEDUP_PASS} is gone), '
+        + (
+            'and dynamo=False was requested: use dynamo=True (--exporter dynamo), or PyTorch 1.13 to 2.13'
+            if has_dynamo
+            else 'nor the dynamo exporter: use PyTorch 1.13 to 2.13'
+        )
+    )
+
+
+def export(model, args, f, *, dynamo=None, **export_kwargs):
     """Export `model` to a faithful ONNX file `f` and attach the manifest. Returns the manifest.
 
-    `args` and `export_kwargs` are those of torch.onnx.export. The helper sets, unless the caller says
-    otherwise: training=TrainingMode.PRESERVE (with the model put in eval mode for the export), i.e. no
-    eval-mode peephole (Conv+BN fusion); do_constant_folding=False; keep_initializers_as_inputs=False;
-    export_params=True. Pass dynamo=True (PyTorch >= 2.5) for the torch.export-based exporter.
-    What could not be kept faithful is listed in the manifest's `altered`.
+    `args` and `export_kwargs` are those of torch.onnx.export. dynamo=None (default) takes the faithful route
+    (see choose_exporter): the TorchScript exporter wherever PyTorch has it, which the helper sets, unless the
+    caller says otherwise, to training=TrainingMode.PRESERVE (with the model put in eval mode for the export),
+    i.e. no eval-mode peephole (Conv+BN fusion); do_constant_folding=False; keep_initializers_as_inputs=False;
+    export_params=True. dynamo=True (PyTorch >= 2.5) takes the torch.export-based exporter with optimize=False.
+    The route and why are in the manifest (exporter, exportSettings.exporterReason); what could not be kept
+    faithful is listed in its `altered`.
     """
-    dynamo = bool(export_kwargs.pop('dynamo', False))
-    _check_supported(dynamo)
+    _require_torch()
+    route, reason = choose_exporter(dynamo)
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f'export() needs a torch.nn.Module, got {type(model).__name__}')
-    if dynamo:
-        return _export_dynamo(model, args, f, export_kwargs)
-    return _export_torchscript(model, args, f, export_kwargs)
+    if route == 'dynamo':
+        return _export_dynamo(model, args, f, export_kwargs, reason)
+    return _export_torchscript(model, args, f, export_kwargs, reason)
 
 
 def _write_target(f):
@@ -667,7 +757,7 @@ def _finish(model, data, path, fileobj, exporter, settings, altered, merged=()):
     return man
 
 
-def _export_torchscript(model, args, f, kwargs):
+def _export_torchscript(model, args, f, kwargs, reason):
     params = _export_parameters()
     T = torch.onnx.TrainingMode
     altered = []
@@ -695,6 +785,7 @@ def _export_torchscript(model, args, f, kwargs):
 
     record = {}
     settings = {k: _jsonable(v) for k, v in kw.items()}
+    settings['exporterReason'] = reason
     patches = []
     with contextlib.ExitStack() as stack:
         stack.enter_context(_eval_mode(model))
@@ -703,18 +794,29 @@ def _export_torchscript(model, args, f, kwargs):
             stack.enter_context(_no_eval_peephole(record))
             patches.append('torch._C._jit_pass_onnx_eval_peephole skipped (no Conv+BatchNormalization fusion)')
         buf = io.BytesIO()
-        try:
-            torch.onnx.export(model, args, buf, **kw)
-        except Exception as err:
-            raise RuntimeError(f'torch.onnx.export failed: {type(err).__name__}: {err}') from err
-    if record.get('available'):
+        with warnings.catch_warnings():  # 2.x: "the TorchScript-based exporter is deprecated"; chosen on purpose
+            warnings.filterwarnings(
+                'ignore', message=r'.*legacy TorchScript-based ONNX export', category=DeprecationWarning
+            )
+            try:
+                torch.onnx.export(model, args, buf, **kw)
+            except Exception as err:
+                raise RuntimeError(f'torch.onnx.export failed: {type(err).__name__}: {err}') from err
+    if record.get('available') and not record.get('calls') and kw.get('keep_initializers_as_inputs') is False:
+        altered.append(
+            f'the exporter did not call torch._C.{_DEDUP_PASS} through torch._C (this PyTorch calls it '
+            f'differently), so equal-valued tensors may have been merged; pass dynamo=True (PyTorch >= 2.5) '
+            f'for the dynamo exporter, which never merges by value'
+        )
+    if record.get('calls'):
         patches.append(
             'torch._C._jit_pass_onnx_deduplicate_initializers called with is_train=True '
             '(merge only tensors sharing storage, never equal values)'
         )
     if record.get('unexpected_signature'):
         altered.append(
-            'the initializer de-duplication pass has an unexpected signature: equal-valued tensors may be merged'
+            f'torch._C.{_DEDUP_PASS} has an unexpected signature in this PyTorch, so it ran unpatched and '
+            f'equal-valued tensors may be merged; pass dynamo=True (PyTorch >= 2.5) for the dynamo exporter'
         )
     for gone, into in record.get('merged', []):
         altered.append(f'{gone!r} shares storage with {into!r} and is stored once, as {into!r}')
@@ -723,12 +825,43 @@ def _export_torchscript(model, args, f, kwargs):
     return _finish(model, buf.getvalue(), path, fileobj, 'torchscript', settings, altered, merged)
 
 
-def _export_dynamo(model, args, f, kwargs):  # pragma: no cover - needs PyTorch >= 2.5, not run here
+def _canonical_initializer_names(model, program):
+    """Rename initializers stored under an alias (torch.export keeps a tied weight under its last name, e.g.
+    head.weight for emb.weight) to the canonical name, in the ONNXProgram's in-memory IR before it is saved.
+    Returns what was renamed, for exportSettings.patches; leaves the graph alone where the IR is not reachable
+    (the post-export check then reports the alias in `altered`)."""
+    graph = getattr(getattr(program, 'model', None), 'graph', None)
+    initializers = getattr(graph, 'initializers', None)
+    if initializers is None:
+        return []
+    canonical = {}
+    for attr, named in (('_parameters', model.named_parameters()), ('_buffers', model.named_buffers())):
+        all_names = _all_names(model, attr)
+        for name, t in named:
+            for alias in all_names.get(id(t), [name]):
+                if alias != name:
+                    canonical[alias] = name
+    done = []
+    for stored in list(initializers):
+        name = canonical.get(stored)
+        if name is None or name in initializers:
+            continue
+        try:
+            initializers[stored].name = name
+        except Exception:  # pragma: no cover - an IR that does not allow renaming
+            continue
+        if name in initializers and stored not in initializers:
+            done.append(f'initializer {stored!r} renamed to its canonical name {name!r} (one tied tensor)')
+    return done
+
+
+def _export_dynamo(model, args, f, kwargs, reason):
     """torch.onnx.export(..., dynamo=True): torch.export + the ONNX (torchlib) translator.
 
     Initializers carry the parameters' qualified names; the graph optimizer (constant folding) is turned off
     with optimize=False where the exporter accepts it. The model is exported in eval mode (BatchNormalization
-    uses running statistics: _native_batch_norm_legit_no_training).
+    uses running statistics: _native_batch_norm_legit_no_training). torch.export keeps a tied weight under
+    its last name (head.weight for emb.weight): it is renamed to the canonical name before the file is saved.
     """
     params = _export_parameters()
     altered = []
@@ -742,10 +875,15 @@ def _export_dynamo(model, args, f, kwargs):  # pragma: no cover - needs PyTorch 
     for drop in ('training', 'do_constant_folding', 'operator_export_type', 'keep_initializers_as_inputs'):
         if drop in kw:  # TorchScript-exporter settings; the dynamo exporter neither folds BN nor merges by value
             ignored[drop] = _jsonable(kw.pop(drop))
+    if 'verbose' in params:  # no progress lines on stdout
+        kw.setdefault('verbose', False)
+    if 'external_data' in params:  # one self-contained file (weights over 2 GB are still written apart)
+        kw.setdefault('external_data', False)
     path, fileobj = _write_target(f)
-    if path is None:
-        raise TypeError('with dynamo=True, f must be a path')
+    if fileobj is not None and kw.get('external_data'):
+        raise TypeError('with dynamo=True and external_data=True, f must be a path')
     settings = {k: _jsonable(v) for k, v in kw.items()}
+    settings['exporterReason'] = reason
     if ignored:
         settings['ignored'] = ignored
     if 'optimize' not in params:
@@ -753,16 +891,36 @@ def _export_dynamo(model, args, f, kwargs):  # pragma: no cover - needs PyTorch 
             'this torch.onnx.export has no optimize argument; altered lists any initializer that is not a '
             'PyTorch tensor'
         )
+    if isinstance(model, torch.jit.ScriptModule):
+        raise RuntimeError(
+            'the dynamo exporter cannot export a torch.jit.script module; leave dynamo unset (TorchScript exporter)'
+        )
+    external_data = bool(kw.pop('external_data', False))
     with _eval_mode(model):
         try:
-            program = torch.onnx.export(model, args, path, **kw)
+            program = torch.onnx.export(model, args, **kw)  # no f: the ONNXProgram, saved below
         except Exception as err:
-            raise RuntimeError(f'torch.onnx.export(dynamo=True) failed: {type(err).__name__}: {err}') from err
-    if program is not None and not os.path.exists(path) and hasattr(program, 'save'):
-        program.save(path)
-    with open(path, 'rb') as fh:
-        data = fh.read()
-    return _finish(model, data, path, None, 'dynamo', settings, altered)
+            root = err
+            while root.__cause__ is not None and root.__cause__ is not root:
+                root = root.__cause__
+            text = f'{type(err).__name__}: {_first_line(err)}'
+            if root is not err:
+                text += f' (caused by {type(root).__name__}: {_first_line(root)})'
+            raise RuntimeError(f'torch.onnx.export(dynamo=True) failed: {text}') from err
+    patches = _canonical_initializer_names(model, program)
+    settings['patches'] = patches
+    with contextlib.ExitStack() as stack:
+        target = path
+        if target is None:  # a file object: save to a temporary file, then copy its bytes
+            tmpdir = stack.enter_context(tempfile.TemporaryDirectory(prefix='paramtrace-'))
+            target = os.path.join(tmpdir, 'model.onnx')
+        try:
+            program.save(target, external_data=external_data)
+        except TypeError:  # pragma: no cover - an ONNXProgram.save without external_data
+            program.save(target)
+        with open(target, 'rb') as fh:
+            data = fh.read()
+    return _finish(model, data, path, fileobj, 'dynamo', settings, altered)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -855,11 +1013,17 @@ def _import_module(module_name):
     return module
 
 
-def load_factory(spec):
-    """'package.module:factory' -> the model the factory returns (the current directory is on sys.path)."""
+def split_model_spec(spec):
+    """'package.module:factory' -> ('package.module', 'factory'), or _CliError."""
     module_name, sep, attr = spec.partition(':')
     if not sep or not module_name or not attr:
         raise _CliError(f'bad --model {spec!r}: expected package.module:factory')
+    return module_name, attr
+
+
+def load_factory(spec):
+    """'package.module:factory' -> the model the factory returns (the current directory is on sys.path)."""
+    module_name, attr = split_model_spec(spec)
     if os.getcwd() not in sys.path and '' not in sys.path:
         sys.path.insert(0, os.getcwd())
     try:
@@ -877,7 +1041,7 @@ def load_factory(spec):
         model = obj()
     except Exception as err:
         raise _CliError(f'{spec}() failed: {type(err).__name__}: {err}') from err
-    if torch is None or not isinstance(model, torch.nn.Module):
+    if not isinstance(model, _require_torch().nn.Module):
         raise _CliError(f'{spec}() returned {type(model).__name__}, not a torch.nn.Module')
     return model
 
@@ -893,18 +1057,31 @@ def main(argv=None):
     )
     parser.add_argument('-o', '--output', help='the ONNX file to write')
     parser.add_argument('--opset', type=int, help='ONNX opset version')
-    parser.add_argument('--dynamo', action='store_true', help='use the dynamo exporter (PyTorch >= 2.5)')
+    parser.add_argument(
+        '--exporter',
+        choices=('auto', 'torchscript', 'dynamo'),
+        default='auto',
+        help='auto (default): the faithful one, TorchScript wherever PyTorch has it; dynamo needs PyTorch >= 2.5',
+    )
+    parser.add_argument('--dynamo', action='store_true', help='the same as --exporter dynamo')
     parser.add_argument('--manifest-only', action='store_true', help='print the manifest JSON; export nothing')
     try:
         opts = parser.parse_args(argv)
-        _require_torch()
+        # Arguments first, PyTorch (seconds to import) only once they are right.
+        if opts.dynamo:
+            if opts.exporter == 'torchscript':
+                raise _CliError('--dynamo contradicts --exporter torchscript')
+            opts.exporter = 'dynamo'
         if not opts.manifest_only:
-            _check_supported(opts.dynamo)
             if not opts.output:
                 raise _CliError('-o/--output is required (or --manifest-only)')
             if not opts.input:
                 raise _CliError('at least one --input SHAPE[:DTYPE] is required')
         specs = [parse_input_spec(s) for s in opts.input]
+        split_model_spec(opts.model)
+        _require_torch()
+        if not opts.manifest_only:
+            choose_exporter({'auto': None, 'torchscript': False, 'dynamo': True}[opts.exporter])
         model = load_factory(opts.model)
         if opts.manifest_only:
             print(json.dumps(manifest(model), indent=2))
@@ -913,8 +1090,8 @@ def main(argv=None):
         kwargs = {'input_names': [f'input_{k}' for k in range(len(inputs))]}
         if opts.opset is not None:
             kwargs['opset_version'] = opts.opset
-        if opts.dynamo:
-            kwargs['dynamo'] = True
+        if opts.exporter != 'auto':
+            kwargs['dynamo'] = opts.exporter == 'dynamo'
         man = export(model, inputs, opts.output, **kwargs)
     except _CliError as err:
         print(f'paramtrace_torch: error: {err}', file=sys.stderr)
@@ -928,10 +1105,11 @@ def main(argv=None):
         return 2
     declared = sum(t['numel'] for t in man['tensors'] if t['kind'] == 'parameter')
     n_params = sum(1 for t in man['tensors'] if t['kind'] == 'parameter')
+    reason = man['exportSettings'].get('exporterReason', '')
     note = f', {len(man["altered"])} not faithful (see manifest.altered)' if man['altered'] else ''
     print(
         f'{opts.output}: {man["modelClass"]}, {declared:,} declared parameters in {n_params} tensors, '
-        f'{man["exporter"]} exporter, opset {man["opset"]}{note}'
+        f'{man["exporter"]} exporter ({_SHORT_REASONS.get(reason, reason)}), opset {man["opset"]}{note}'
     )
     return 0
 

@@ -4,7 +4,8 @@
 //
 // With PyTorch: models exported with a plain torch.onnx.export (eval mode, constant folding on: transposed
 // `onnx::MatMul_N` copies, BatchNormalization folded into `onnx::Conv_N`, LSTM gates repacked into
-// `onnx::LSTM_N`), with the helper's manifest attached afterwards (torch_truth.py --plain).
+// `onnx::LSTM_N`), with the helper's manifest attached afterwards (torch_truth.py --plain). In both PyTorch worlds
+// (test/support/pythons.ts); on 2.x the plain export asks for the TorchScript exporter (dynamo=False).
 // Without PyTorch: a committed fixture with a hand-made manifest attached by the helper's attach().
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,108 +19,107 @@ import { TensorReader } from '../src/onnx/tensor-bytes.ts';
 import { analyzeFile } from '../src/pipeline/analyze-file.ts';
 import type { Report } from '../src/report/report.ts';
 import { fixture } from './support/analyze-fixture.ts';
-import {
-  attachTexts,
-  plainOnnx,
-  pythonUnavailable,
-  readPlain,
-  readTruth,
-  truthUnavailable,
-} from './support/torch-truth.ts';
+import { attachTexts, ENVS, pythonUnavailable } from './support/torch-truth.ts';
 
 const disagreements = (r: Report): string[] =>
   r.notes.filter((n) => /disagree|map to no manifest|match several|neither by name/.test(n));
 
-test('plain export, tied embedding: the transposed onnx::MatMul_N copy maps back to emb.weight, counted once', async (t) => {
-  const reason = truthUnavailable('tied_embedding');
-  if (reason) return t.skip(reason);
-  const plain = readPlain('tied_embedding');
-  const copy = plain.initializers.find((i) => /^onnx::MatMul_\d+$/.test(i.name));
-  assert.ok(copy, `the plain export has a transposed MatMul copy: ${JSON.stringify(plain.initializers)}`);
-  assert.deepEqual(copy.dims, [16, 100]);
+for (const env of ENVS) {
+  test(`${env.label} plain export, tied embedding: the transposed onnx::MatMul_N copy maps back to emb.weight, counted once`, async (t) => {
+    const reason = env.truthUnavailable('tied_embedding');
+    if (reason) return t.skip(reason);
+    const plain = env.readPlain('tied_embedding');
+    const copy = plain.initializers.find((i) => /^onnx::MatMul_\d+$/.test(i.name));
+    assert.ok(copy, `the plain export has a transposed MatMul copy: ${JSON.stringify(plain.initializers)}`);
+    assert.deepEqual(copy.dims, [16, 100]);
 
-  const report = await analyzeFile(plainOnnx('tied_embedding'));
-  const truth = readTruth('tied_embedding');
-  assert.equal(report.source, 'manifest');
-  const emb = report.parameters.find((p) => p.name === 'emb.weight');
-  assert.ok(emb);
-  assert.deepEqual([...emb.storedAs].sort(), ['emb.weight', copy.name].sort());
-  assert.deepEqual(emb.aliases, ['head.weight']);
-  assert.deepEqual(report.parameters.map((p) => p.name).sort(), ['emb.weight', 'head.bias']);
-  assert.deepEqual(
-    [report.counts.declared, report.counts.unique, report.counts.summary],
-    [truth.declared, truth.unique, truth.summary],
-  );
-  assert.deepEqual(
-    report.shared.map((s) => [s.name, s.calls]),
-    [['emb.weight', 2]],
-  );
-  assert.deepEqual(report.unused, []);
-  assert.deepEqual(disagreements(report), []);
-});
+    const report = await analyzeFile(env.plainOnnx('tied_embedding'));
+    const truth = env.readTruth('tied_embedding');
+    assert.equal(report.source, 'manifest');
+    const emb = report.parameters.find((p) => p.name === 'emb.weight');
+    assert.ok(emb);
+    assert.deepEqual([...emb.storedAs].sort(), ['emb.weight', copy.name].sort());
+    assert.deepEqual(emb.aliases, ['head.weight']);
+    assert.deepEqual(report.parameters.map((p) => p.name).sort(), ['emb.weight', 'head.bias']);
+    assert.deepEqual(
+      [report.counts.declared, report.counts.unique, report.counts.summary],
+      [truth.declared, truth.unique, truth.summary],
+    );
+    assert.deepEqual(
+      report.shared.map((s) => [s.name, s.calls]),
+      [['emb.weight', 2]],
+    );
+    assert.deepEqual(report.unused, []);
+    assert.deepEqual(disagreements(report), []);
+  });
 
-test('plain export, attention: the transposed onnx::MatMul_N copy of a Linear weight maps to attn.in_proj_weight; repacked LSTM weights are stated, not guessed', async (t) => {
-  const reason = truthUnavailable('lstm_attention');
-  if (reason) return t.skip(reason);
-  const plain = readPlain('lstm_attention');
-  const copy = plain.initializers.find((i) => /^onnx::MatMul_\d+$/.test(i.name));
-  assert.ok(copy, `the plain export has a transposed MatMul copy: ${JSON.stringify(plain.initializers)}`);
-  assert.deepEqual(copy.dims, [32, 96]);
-  const packed = plain.initializers.filter((i) => /^onnx::LSTM_\d+$/.test(i.name)).map((i) => i.name);
-  assert.equal(packed.length, 3);
+  test(`${env.label} plain export, attention: the transposed onnx::MatMul_N copy of a Linear weight maps to attn.in_proj_weight; repacked LSTM weights are stated, not guessed`, async (t) => {
+    const reason = env.truthUnavailable('lstm_attention');
+    if (reason) return t.skip(reason);
+    const plain = env.readPlain('lstm_attention');
+    const copy = plain.initializers.find((i) => /^onnx::MatMul_\d+$/.test(i.name));
+    assert.ok(copy, `the plain export has a transposed MatMul copy: ${JSON.stringify(plain.initializers)}`);
+    assert.deepEqual(copy.dims, [32, 96]);
+    const packed = plain.initializers.filter((i) => /^onnx::LSTM_\d+$/.test(i.name)).map((i) => i.name);
+    assert.equal(packed.length, 3);
 
-  const report = await analyzeFile(plainOnnx('lstm_attention'));
-  const truth = readTruth('lstm_attention');
-  const inProj = report.parameters.find((p) => p.name === 'attn.in_proj_weight');
-  assert.ok(inProj);
-  assert.deepEqual(inProj.storedAs, [copy.name]);
-  assert.deepEqual(inProj.shape, [96, 32], "PyTorch's shape, not the transposed copy's");
-  assert.ok(inProj.used);
+    const report = await analyzeFile(env.plainOnnx('lstm_attention'));
+    const truth = env.readTruth('lstm_attention');
+    const inProj = report.parameters.find((p) => p.name === 'attn.in_proj_weight');
+    assert.ok(inProj);
+    assert.deepEqual(inProj.storedAs, [copy.name]);
+    assert.deepEqual(inProj.shape, [96, 32], "PyTorch's shape, not the transposed copy's");
+    assert.ok(inProj.used);
 
-  // The LSTM's weights were reordered and concatenated by the exporter: no name, no fingerprint matches.
-  const lstm = ['lstm.weight_ih_l0', 'lstm.weight_hh_l0', 'lstm.bias_ih_l0', 'lstm.bias_hh_l0'];
-  const unmappedNote = report.notes.find((n) => n.startsWith('Initializers that map to no manifest tensor'));
-  assert.ok(unmappedNote, report.notes.join('\n'));
-  for (const name of packed) assert.ok(unmappedNote.includes(name), `${name} is named in: ${unmappedNote}`);
-  const missingNote = report.notes.find((n) => /neither by name nor by value/.test(n));
-  assert.ok(missingNote, report.notes.join('\n'));
-  for (const name of lstm) assert.ok(missingNote.includes(name), `${name} is named in: ${missingNote}`);
-  assert.match(missingNote, /paramtrace_torch\.py/);
-  assert.deepEqual(report.unused.map((u) => u.name).sort(), [...lstm].sort());
-  const lstmNumel = truth.parameters.filter((p) => lstm.includes(p.name)).reduce((n, p) => n + p.numel, 0);
-  assert.equal(report.counts.declared, truth.declared);
-  assert.equal(report.counts.unique, truth.unique - lstmNumel);
-  // Nothing else is guessed: every mapped parameter is mapped to a tensor of its own shape (or its transpose).
-  assert.ok(!report.notes.some((n) => /disagree/.test(n)));
-});
+    // The LSTM's weights were reordered and concatenated by the exporter: no name, no fingerprint matches.
+    const lstm = ['lstm.weight_ih_l0', 'lstm.weight_hh_l0', 'lstm.bias_ih_l0', 'lstm.bias_hh_l0'];
+    const unmappedNote = report.notes.find((n) =>
+      n.startsWith('Initializers that map to no manifest tensor'),
+    );
+    assert.ok(unmappedNote, report.notes.join('\n'));
+    for (const name of packed) assert.ok(unmappedNote.includes(name), `${name} is named in: ${unmappedNote}`);
+    const missingNote = report.notes.find((n) => /neither by name nor by value/.test(n));
+    assert.ok(missingNote, report.notes.join('\n'));
+    for (const name of lstm) assert.ok(missingNote.includes(name), `${name} is named in: ${missingNote}`);
+    assert.match(missingNote, /paramtrace_torch\.py/);
+    assert.deepEqual(report.unused.map((u) => u.name).sort(), [...lstm].sort());
+    const lstmNumel = truth.parameters.filter((p) => lstm.includes(p.name)).reduce((n, p) => n + p.numel, 0);
+    assert.equal(report.counts.declared, truth.declared);
+    assert.equal(report.counts.unique, truth.unique - lstmNumel);
+    // Nothing else is guessed: every mapped parameter is mapped to a tensor of its own shape (or its transpose).
+    assert.ok(!report.notes.some((n) => /disagree/.test(n)));
+  });
 
-test('plain export, fresh BatchNorm: BN-folded onnx::Conv_N weights map to nothing and the notes say so', async (t) => {
-  const reason = truthUnavailable('fresh_bn');
-  if (reason) return t.skip(reason);
-  const plain = readPlain('fresh_bn');
-  const folded = plain.initializers.map((i) => i.name);
-  assert.ok(folded.length > 0 && folded.every((n) => /^onnx::Conv_\d+$/.test(n)), JSON.stringify(folded));
+  test(`${env.label} plain export, fresh BatchNorm: BN-folded onnx::Conv_N weights map to nothing and the notes say so`, async (t) => {
+    const reason = env.truthUnavailable('fresh_bn');
+    if (reason) return t.skip(reason);
+    const plain = env.readPlain('fresh_bn');
+    const folded = plain.initializers.map((i) => i.name);
+    assert.ok(folded.length > 0 && folded.every((n) => /^onnx::Conv_\d+$/.test(n)), JSON.stringify(folded));
 
-  const report = await analyzeFile(plainOnnx('fresh_bn'));
-  const truth = readTruth('fresh_bn');
-  assert.equal(report.source, 'manifest');
-  assert.equal(report.counts.declared, truth.declared);
-  // No folded weight is passed off as a PyTorch parameter.
-  assert.ok(
-    report.parameters.every((p) => p.storedAs.length === 0),
-    JSON.stringify(report.parameters.map((p) => p.storedAs)),
-  );
-  assert.equal(report.counts.unique, 0);
-  const unmappedNote = report.notes.find((n) => n.startsWith('Initializers that map to no manifest tensor'));
-  assert.ok(unmappedNote, report.notes.join('\n'));
-  for (const name of folded) assert.ok(unmappedNote.includes(name), `${name} is named in: ${unmappedNote}`);
-  const missingNote = report.notes.find((n) => /neither by name nor by value/.test(n));
-  assert.ok(missingNote);
-  assert.match(missingNote, /BatchNormalization into Conv/);
-  for (const p of truth.parameters)
-    assert.ok(missingNote.includes(p.name), `${p.name} is named in: ${missingNote}`);
-  assert.deepEqual(report.shared, []);
-});
+    const report = await analyzeFile(env.plainOnnx('fresh_bn'));
+    const truth = env.readTruth('fresh_bn');
+    assert.equal(report.source, 'manifest');
+    assert.equal(report.counts.declared, truth.declared);
+    // No folded weight is passed off as a PyTorch parameter.
+    assert.ok(
+      report.parameters.every((p) => p.storedAs.length === 0),
+      JSON.stringify(report.parameters.map((p) => p.storedAs)),
+    );
+    assert.equal(report.counts.unique, 0);
+    const unmappedNote = report.notes.find((n) =>
+      n.startsWith('Initializers that map to no manifest tensor'),
+    );
+    assert.ok(unmappedNote, report.notes.join('\n'));
+    for (const name of folded) assert.ok(unmappedNote.includes(name), `${name} is named in: ${unmappedNote}`);
+    const missingNote = report.notes.find((n) => /neither by name nor by value/.test(n));
+    assert.ok(missingNote);
+    assert.match(missingNote, /BatchNormalization into Conv/);
+    for (const p of truth.parameters)
+      assert.ok(missingNote.includes(p.name), `${p.name} is named in: ${missingNote}`);
+    assert.deepEqual(report.shared, []);
+  });
+}
 
 // --- Without PyTorch: seed-case-1.onnx (conv1.weight and conv2.weight, [1, 1, 3, 3] each) with a manifest made here.
 

@@ -1,17 +1,21 @@
-// PyTorch's own ground truth for the manifest and helper tests: runs test/support/torch_truth.py with Debian's
-// PyTorch (/usr/bin/python3) once, caches its output directory in os.tmpdir() (keyed by the Python sources and
-// the PyTorch version, so every test file of a run, and later runs, share it), and reads the truth JSON and the
-// .npy / raw-le tensors it writes.
+// PyTorch's own ground truth for the manifest and helper tests: runs test/support/torch_truth.py once per Python
+// world (./pythons.ts: Debian's PyTorch 1.13 and the PyTorch 2.x venv), caches each output directory in
+// os.tmpdir() (keyed by the Python sources, the interpreter and its PyTorch version, so every test file of a run,
+// and later runs, share it), and reads the truth JSON and the .npy / raw-le tensors it writes. The module-level
+// functions are the 1.13 world's (other tests use them); TorchEnv / ENVS give each world's.
+import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { STRICT, TORCH1, WORLDS, type PythonWorld } from './pythons.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-/** Debian's PyTorch 1.13 is installed for this interpreter only. */
-export const PYTHON = process.env.PARAMTRACE_PYTHON ?? '/usr/bin/python3';
+/** Debian's PyTorch 1.13 is installed for this interpreter only (the 2.x world: see ./pythons.ts). */
+export const PYTHON = TORCH1.python;
 export const HELPER = join(ROOT, 'python', 'paramtrace_torch.py');
 const TRUTH_SCRIPT = join(ROOT, 'test', 'support', 'torch_truth.py');
 const SOURCES = [HELPER, TRUTH_SCRIPT, join(ROOT, 'test', 'support', 'torch_models.py')];
@@ -81,112 +85,241 @@ export interface PlainExport {
   manifest: string[];
 }
 
+/**
+ * One Python world's PyTorch: runs its interpreter, finds out whether PyTorch is there, and makes (once, cached
+ * in os.tmpdir() keyed by the sources, the interpreter and its PyTorch version) the truth directory
+ * torch_truth.py writes with it.
+ */
+export class TorchEnv {
+  readonly world: PythonWorld;
+  private pythonState: { reason?: string } | undefined;
+  private torchState: { reason?: string; version?: string } | undefined;
+  private truthState: { dir?: string; error?: string } | undefined;
+  private warned = false;
+
+  constructor(world: PythonWorld) {
+    this.world = world;
+  }
+
+  get python(): string {
+    return this.world.python;
+  }
+
+  /** `[PyTorch 1.13]` / `[PyTorch 2.x]`, for test names. */
+  get label(): string {
+    return this.world.label;
+  }
+
+  runPython(args: string[], options: { timeoutMs?: number; cwd?: string } = {}): SpawnSyncReturns<string> {
+    return spawnSync(this.python, args, {
+      cwd: options.cwd ?? ROOT,
+      encoding: 'utf8',
+      timeout: options.timeoutMs ?? 300_000,
+      maxBuffer: 64 * 1024 * 1024,
+      env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
+    });
+  }
+
+  /** Why the interpreter cannot run (the helper's attach needs no PyTorch), or undefined. */
+  pythonUnavailable(): string | undefined {
+    if (!this.pythonState) {
+      if (this.python.includes('/') && !existsSync(this.python)) {
+        this.pythonState = { reason: `${this.world.notFound} (${this.python})` };
+      } else {
+        const r = this.runPython(['-c', 'import sys; print(sys.version)'], { timeoutMs: 30_000 });
+        this.pythonState =
+          r.status === 0 ? {} : { reason: `Python not available: ${this.python}: ${firstLine(r)}` };
+      }
+    }
+    return this.pythonState.reason;
+  }
+
+  /** Why PyTorch cannot be used in this world (the reason to skip with), or undefined when it can. */
+  torchUnavailable(): string | undefined {
+    if (!this.torchState) {
+      const missing = this.pythonUnavailable();
+      if (missing) {
+        this.torchState = { reason: `${missing}: ${this.world.howToGet}` };
+      } else {
+        const r = this.runPython(['-c', 'import torch; print(torch.__version__)'], { timeoutMs: 120_000 });
+        const version = r.stdout?.trim() ?? '';
+        this.torchState =
+          r.status !== 0
+            ? {
+                reason:
+                  `PyTorch not available: \`${this.python} -c 'import torch'\` failed: ` +
+                  `${firstLine(r)}; ${this.world.howToGet}`,
+              }
+            : Number(version.split('.')[0]) !== this.world.expectMajor
+              ? {
+                  reason: `${this.python} has PyTorch ${version}, not ${this.world.expectMajor}.x`,
+                }
+              : { version };
+      }
+    }
+    if (this.torchState.reason && !this.warned) {
+      this.warned = true;
+      const what = STRICT ? 'its tests FAIL (CI is set)' : 'its tests are SKIPPED';
+      process.stderr.write(`paramtrace tests: ${this.label} ${this.torchState.reason}; ${what}\n`);
+    }
+    return this.torchState.reason;
+  }
+
+  /** The PyTorch version (`torch.__version__`); call torchUnavailable() first. */
+  get torchVersion(): string {
+    this.torchUnavailable();
+    return this.torchState?.version ?? '';
+  }
+
+  /**
+   * True when this world's PyTorch is there. Otherwise skips the test loudly with the reason, or, under CI (env
+   * CI set), fails it: CI installs both worlds.
+   */
+  ready(t: TestContext): boolean {
+    const reason = this.torchUnavailable();
+    if (!reason) return true;
+    if (STRICT) assert.fail(`${this.label} ${reason} (CI is set: both PyTorch worlds must be present)`);
+    t.skip(`${this.label} ${reason}`);
+    return false;
+  }
+
+  /**
+   * The directory torch_truth.py wrote for every model (`all`, plus the plain exports), made once and cached.
+   * Throws when the script fails; call torchUnavailable() first. PARAMTRACE_TRUTH_FRESH=1 makes one per test run.
+   */
+  truthDir(): string {
+    if (!this.truthState) this.truthState = this.makeTruthDir();
+    if (this.truthState.error !== undefined) throw new Error(this.truthState.error);
+    return this.truthState.dir!;
+  }
+
+  private makeTruthDir(): { dir?: string; error?: string } {
+    const reason = this.torchUnavailable();
+    if (reason) return { error: reason };
+    const hash = createHash('sha256');
+    for (const file of SOURCES) hash.update(readFileSync(file));
+    hash.update(`${this.python}\0${this.torchVersion}\0${PLAIN_NAMES.join(',')}`);
+    // PARAMTRACE_TRUTH_FRESH=1: a directory of this test run's own (the test files of one run share a parent).
+    if (process.env.PARAMTRACE_TRUTH_FRESH === '1') hash.update(`\0run ${process.ppid}`);
+    const dir = join(tmpdir(), `paramtrace-torch-truth-${hash.digest('hex').slice(0, 16)}`);
+    const done = join(dir, '.complete');
+    if (existsSync(done)) return { dir };
+    // Written to a private directory and renamed into place, so that test files running at once never read a
+    // half-written one; whoever renames first wins and the other's copy is dropped.
+    const work = `${dir}.tmp-${process.pid}-${Date.now()}`;
+    mkdirSync(work, { recursive: true });
+    const r = this.runPython([TRUTH_SCRIPT, 'all', work, '--plain', PLAIN_NAMES.join(',')], {
+      timeoutMs: 600_000,
+    });
+    if (r.status !== 0) {
+      rmSync(work, { recursive: true, force: true });
+      const what = r.status === 3 ? 'skipped' : `failed (exit ${r.status ?? r.signal})`;
+      return {
+        error: `${this.label} torch_truth.py all ${what}: ${r.stderr.trim().split('\n').slice(-5).join(' | ')}`,
+      };
+    }
+    writeFileSync(join(work, '.complete'), `${new Date().toISOString()}\n${r.stdout}`);
+    try {
+      renameSync(work, dir);
+    } catch {
+      rmSync(work, { recursive: true, force: true });
+      if (!existsSync(done)) {
+        rmSync(dir, { recursive: true, force: true });
+        return this.makeTruthDir();
+      }
+    }
+    return { dir };
+  }
+
+  /**
+   * Why this model's truth is missing (PyTorch absent, or torchvision for resnet18), or undefined. A world whose
+   * PyTorch is absent fails under CI (see ready()); resnet18 in the 2.x world, which has no torchvision, is
+   * 1.13-only and says so.
+   */
+  truthUnavailable(name: string): string | undefined {
+    const reason = this.torchUnavailable();
+    if (reason) {
+      if (STRICT) assert.fail(`${this.label} ${reason} (CI is set: both PyTorch worlds must be present)`);
+      return `${this.label} ${reason}`;
+    }
+    if (NEEDS_TORCHVISION.has(name) && !this.world.hasTorchvision)
+      return `${this.label} ${name} needs torchvision, which the PyTorch 2.x venv does not have: tested on PyTorch 1.13 only`;
+    const skip = join(this.truthDir(), `${name}.skip`);
+    return existsSync(skip)
+      ? `${this.label} torch_truth.py skipped ${name}: ${readFileSync(skip, 'utf8').trim()}`
+      : undefined;
+  }
+
+  readTruth(name: string): Truth {
+    return JSON.parse(readFileSync(join(this.truthDir(), `${name}.truth.json`), 'utf8')) as Truth;
+  }
+
+  truthOnnx(name: string): string {
+    return join(this.truthDir(), `${name}.onnx`);
+  }
+
+  readPlain(name: string): PlainExport {
+    return JSON.parse(readFileSync(join(this.truthDir(), `${name}.plain.json`), 'utf8')) as PlainExport;
+  }
+
+  plainOnnx(name: string): string {
+    return join(this.truthDir(), `${name}.plain.onnx`);
+  }
+
+  /** An input or output tensor torch_truth.py saved (.npy, or raw little-endian .bin without numpy). */
+  readArray(entry: ArrayEntry): LoadedArray {
+    return readArray(entry, this.truthDir());
+  }
+}
+
+/** Models whose truth needs torchvision (absent from the 2.x venv). */
+export const NEEDS_TORCHVISION: ReadonlySet<string> = new Set(['resnet18']);
+
+/** One TorchEnv per world: [PyTorch 1.13, PyTorch 2.x]. */
+export const ENVS: readonly TorchEnv[] = WORLDS.map((w) => new TorchEnv(w));
+/** Debian's PyTorch 1.13: the world the module-level functions below use (other tests rely on them). */
+export const TORCH1_ENV = ENVS[0]!;
+export const TORCH2_ENV = ENVS[1]!;
+
 export function runPython(
   args: string[],
   options: { timeoutMs?: number; cwd?: string } = {},
 ): SpawnSyncReturns<string> {
-  return spawnSync(PYTHON, args, {
-    cwd: options.cwd ?? ROOT,
-    encoding: 'utf8',
-    timeout: options.timeoutMs ?? 300_000,
-    maxBuffer: 64 * 1024 * 1024,
-    env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
-  });
+  return TORCH1_ENV.runPython(args, options);
 }
 
-let pythonState: { reason?: string } | undefined;
 /** Why /usr/bin/python3 cannot run (the helper's attach needs no PyTorch), or undefined. */
 export function pythonUnavailable(): string | undefined {
-  if (!pythonState) {
-    const r = runPython(['-c', 'import sys; print(sys.version)'], { timeoutMs: 30_000 });
-    pythonState = r.status === 0 ? {} : { reason: `Python not available: ${PYTHON}: ${firstLine(r)}` };
-  }
-  return pythonState.reason;
+  return TORCH1_ENV.pythonUnavailable();
 }
 
-let torchState: { reason?: string; version?: string } | undefined;
-/** Why PyTorch cannot be used (the reason to skip with), or undefined when it can. */
+/** Why PyTorch 1.13 cannot be used (the reason to skip with), or undefined when it can. */
 export function torchUnavailable(): string | undefined {
-  if (!torchState) {
-    const r = runPython(['-c', 'import torch; print(torch.__version__)'], { timeoutMs: 120_000 });
-    torchState =
-      r.status === 0
-        ? { version: r.stdout.trim() }
-        : { reason: `PyTorch not available: \`${PYTHON} -c 'import torch'\` failed: ${firstLine(r)}` };
-  }
-  return torchState.reason;
+  return TORCH1_ENV.torchUnavailable();
 }
 
-let truthState: { dir?: string; error?: string } | undefined;
-
-/**
- * The directory torch_truth.py wrote for every model (`all`, plus the plain exports), made once and cached.
- * Throws when the script fails; call torchUnavailable() first. PARAMTRACE_TRUTH_FRESH=1 makes one per test run.
- */
 export function truthDir(): string {
-  if (!truthState) truthState = makeTruthDir();
-  if (truthState.error !== undefined) throw new Error(truthState.error);
-  return truthState.dir!;
+  return TORCH1_ENV.truthDir();
 }
 
-function makeTruthDir(): { dir?: string; error?: string } {
-  const reason = torchUnavailable();
-  if (reason) return { error: reason };
-  const hash = createHash('sha256');
-  for (const file of SOURCES) hash.update(readFileSync(file));
-  hash.update(`${PYTHON}\0${torchState?.version ?? ''}\0${PLAIN_NAMES.join(',')}`);
-  // PARAMTRACE_TRUTH_FRESH=1: a directory of this test run's own (the test files of one run share a parent).
-  if (process.env.PARAMTRACE_TRUTH_FRESH === '1') hash.update(`\0run ${process.ppid}`);
-  const dir = join(tmpdir(), `paramtrace-torch-truth-${hash.digest('hex').slice(0, 16)}`);
-  const done = join(dir, '.complete');
-  if (existsSync(done)) return { dir };
-  // Written to a private directory and renamed into place, so that test files running at once never read a
-  // half-written one; whoever renames first wins and the other's copy is dropped.
-  const work = `${dir}.tmp-${process.pid}-${Date.now()}`;
-  mkdirSync(work, { recursive: true });
-  const r = runPython([TRUTH_SCRIPT, 'all', work, '--plain', PLAIN_NAMES.join(',')], { timeoutMs: 600_000 });
-  if (r.status !== 0) {
-    rmSync(work, { recursive: true, force: true });
-    const what = r.status === 3 ? 'skipped' : `failed (exit ${r.status ?? r.signal})`;
-    return { error: `torch_truth.py all ${what}: ${r.stderr.trim().split('\n').slice(-5).join(' | ')}` };
-  }
-  writeFileSync(join(work, '.complete'), `${new Date().toISOString()}\n${r.stdout}`);
-  try {
-    renameSync(work, dir);
-  } catch {
-    rmSync(work, { recursive: true, force: true });
-    if (!existsSync(done)) {
-      rmSync(dir, { recursive: true, force: true });
-      return makeTruthDir();
-    }
-  }
-  return { dir };
-}
-
-/** Why this model's truth is missing (PyTorch, or torchvision for resnet18, not importable), or undefined. */
 export function truthUnavailable(name: string): string | undefined {
-  const reason = torchUnavailable();
-  if (reason) return reason;
-  const skip = join(truthDir(), `${name}.skip`);
-  return existsSync(skip)
-    ? `torch_truth.py skipped ${name}: ${readFileSync(skip, 'utf8').trim()}`
-    : undefined;
+  return TORCH1_ENV.truthUnavailable(name);
 }
 
 export function readTruth(name: string): Truth {
-  return JSON.parse(readFileSync(join(truthDir(), `${name}.truth.json`), 'utf8')) as Truth;
+  return TORCH1_ENV.readTruth(name);
 }
 
 export function truthOnnx(name: string): string {
-  return join(truthDir(), `${name}.onnx`);
+  return TORCH1_ENV.truthOnnx(name);
 }
 
 export function readPlain(name: string): PlainExport {
-  return JSON.parse(readFileSync(join(truthDir(), `${name}.plain.json`), 'utf8')) as PlainExport;
+  return TORCH1_ENV.readPlain(name);
 }
 
 export function plainOnnx(name: string): string {
-  return join(truthDir(), `${name}.plain.onnx`);
+  return TORCH1_ENV.plainOnnx(name);
 }
 
 export type NumericArray =

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Ground truth for one model of torch_models.MODELS: what PyTorch itself says, plus the exported ONNX file.
 
-    /usr/bin/python3 test/support/torch_truth.py NAME OUT_DIR      (NAME may be `all`)
-    /usr/bin/python3 test/support/torch_truth.py NAME OUT_DIR --plain NAME[,NAME...]
+    PYTHON test/support/torch_truth.py NAME OUT_DIR      (NAME may be `all`)
+    PYTHON test/support/torch_truth.py NAME OUT_DIR --plain NAME[,NAME...]
+
+PYTHON is /usr/bin/python3 (Debian's PyTorch 1.13) or .cache/torch2/bin/python (PyTorch 2.x, no torchvision).
 
 Writes OUT_DIR/NAME.onnx (exported with python/paramtrace_torch.py, manifest attached), the example inputs and
 the eval-mode PyTorch outputs (OUT_DIR/NAME.input-K.npy, OUT_DIR/NAME.output-K.npy; raw little-endian .bin when
@@ -17,6 +19,8 @@ numpy is missing) and OUT_DIR/NAME.truth.json:
   one call of the root. Unused parameters have 0 calls. summary = sum of numel * calls.
 - shared: used parameters with calls >= 2; unused: declared but not used.
 
+`torch_truth.py --api` prints one JSON object: the helper's Python API exercised claim by claim (api_check()).
+
 With --plain, also OUT_DIR/NAME.plain.onnx for each NAME listed: a plain torch.onnx.export (eval mode, constant
 folding on) with the helper's manifest attached afterwards, and NAME.plain.json listing its initializers.
 
@@ -28,11 +32,17 @@ package is missing (torchvision) is skipped alone: OUT_DIR/NAME.skip holds the r
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import importlib.util
+import io
 import json
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
+import warnings
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -219,7 +229,7 @@ def truth(name, out_dir):
 
 
 def plain(name, out_dir):
-    """A plain torch.onnx.export of the model (eval mode, the exporter's defaults: constant folding on, so
+    """A plain TorchScript torch.onnx.export of the model (eval mode, the exporter's defaults: constant folding on, so
     BatchNormalization folded into Conv, transposed `onnx::MatMul_N` weight copies, value-merged initializers),
     with the helper's manifest attached afterwards. Writes OUT_DIR/NAME.plain.onnx and NAME.plain.json (the
     initializers the file holds)."""
@@ -234,7 +244,11 @@ def plain(name, out_dir):
     model.eval()
     onnx_file = f'{name}.plain.onnx'
     path = os.path.join(out_dir, onnx_file)
-    torch.onnx.export(model, inputs, path)
+    # The TorchScript exporter's defaults on every version (2.9+ defaults to dynamo: ask for TorchScript).
+    extra = {'dynamo': False} if 'dynamo' in pt._export_parameters() else {}
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', DeprecationWarning)
+        torch.onnx.export(model, inputs, path, **extra)
     man = pt.manifest(model)
     pt.attach(path, man)
     info = pt.inspect_onnx(path)
@@ -250,8 +264,189 @@ def plain(name, out_dir):
     return result
 
 
+def api_check():
+    """The helper's Python API, claim by claim (python/README.md), in the PyTorch that runs this: a dict the
+    helper tests assert on (test/helper-cli.test.ts). Models need no torchvision."""
+    from torch_models import FreshBN, IfModel, SeedCase3, TiedEmbedding
+
+    work = tempfile.mkdtemp(prefix='paramtrace-api-')
+    out = {'torch': str(torch.__version__)}
+
+    def err(fn):
+        try:
+            fn()
+        except Exception as e:
+            return f'{type(e).__name__}: {e}'
+        return None
+
+    def manifest_entries(path):
+        b = memoryview(open(path, 'rb').read())
+        n = 0
+        for num, w, v, _, _ in pt._fields(b):
+            if num == 14 and w == 2:
+                for n2, w2, v2, _, _ in pt._fields(b, *v):
+                    if n2 == 1 and w2 == 2 and pt._string(b, v2) == pt.MANIFEST_KEY:
+                        n += 1
+        return n
+
+    torch.manual_seed(0)
+    tied = TiedEmbedding()
+    tokens = (torch.zeros(1, 8, dtype=torch.int64),)
+    out['manifest'] = pt.manifest(tied)
+    out['route'] = list(pt.choose_exporter())
+    out['routeTorchscript'] = list(pt.choose_exporter(False))
+
+    # export() to a binary file object; read_manifest / inspect_onnx on the bytes.
+    buf = io.BytesIO()
+    man = pt.export(tied, tokens, buf)
+    data = buf.getvalue()
+    info = pt.inspect_onnx(data)
+    out['tied'] = {
+        'exporter': man['exporter'],
+        'opset': man['opset'],
+        'settings': man['exportSettings'],
+        'altered': man['altered'],
+        'readBack': pt.read_manifest(data) == man,
+        'initializers': [i['name'] for i in info['initializers']],
+        'infoOpset': info['opset'],
+    }
+
+    # attach() replaces an old manifest: one entry after two attaches, the last one.
+    path = os.path.join(work, 'tied.onnx')
+    with open(path, 'wb') as fh:
+        fh.write(data)
+    pt.attach(path, {'format': 'old'})
+    pt.attach(path, man)
+    out['attach'] = {'entries': manifest_entries(path), 'same': pt.read_manifest(path) == man}
+
+    # Fresh BatchNorm: no fusion, no folding, no value merging; eval-mode BatchNormalization; flags restored.
+    torch.manual_seed(0)
+    bn = FreshBN()
+    bn.train()
+    man = pt.export(bn, (torch.randn(1, 3, 16, 16),), os.path.join(work, 'bn.onnx'))
+    info = pt.inspect_onnx(os.path.join(work, 'bn.onnx'))
+    out['freshBn'] = {
+        'altered': man['altered'],
+        'initializers': [i['name'] for i in info['initializers']],
+        'ops': sorted({n['opType'] for n in info['nodes']}),
+        'bn': [
+            [n['ints'].get('training_mode', 0), len([o for o in n['outputs'] if o])]
+            for n in info['nodes']
+            if n['opType'] == 'BatchNormalization'
+        ],
+        'trainingRestored': all(m.training for m in bn.modules()),
+        'patches': man['exportSettings'].get('patches'),
+    }
+
+    # A caller's unfaithful setting is recorded in altered.
+    torch.manual_seed(0)
+    man = pt.export(SeedCase3(), (torch.randn(1, 1, 8, 8),), os.path.join(work, 's3.onnx'), do_constant_folding=True)
+    out['override'] = man['altered']
+
+    # A scripted module: If node, names kept.
+    torch.manual_seed(0)
+    scripted = torch.jit.script(IfModel())
+    man = pt.export(scripted, (torch.rand(1, 8),), os.path.join(work, 'if.onnx'))
+    info = pt.inspect_onnx(os.path.join(work, 'if.onnx'))
+    out['scripted'] = {
+        'exporter': man['exporter'],
+        'altered': man['altered'],
+        'modelClass': man['modelClass'],
+        'initializers': sorted(i['name'] for i in info['initializers']),
+        'hasIf': any(n['opType'] == 'If' for n in info['nodes']),
+    }
+
+    # dynamo=True: the dynamo route on 2.5+, an error naming the version before.
+    torch.manual_seed(0)
+    dyn = {}
+    try:
+        buf = io.BytesIO()
+        man = pt.export(TiedEmbedding(), tokens, buf, dynamo=True)
+        info = pt.inspect_onnx(buf.getvalue())
+        dyn['tied'] = {
+            'exporter': man['exporter'],
+            'altered': man['altered'],
+            'reason': man['exportSettings'].get('exporterReason'),
+            'patches': man['exportSettings'].get('patches'),
+            'initializers': sorted(i['name'] for i in info['initializers']),
+            'readBack': pt.read_manifest(buf.getvalue()) == man,
+        }
+        torch.manual_seed(0)
+        man = pt.export(
+            FreshBN(), (torch.randn(1, 3, 16, 16),), os.path.join(work, 'bn-dyn.onnx'), dynamo=True,
+            do_constant_folding=False,
+        )
+        n_init = len(pt.inspect_onnx(os.path.join(work, 'bn-dyn.onnx'))['initializers'])
+        dyn['freshBn'] = {
+            'altered': man['altered'],
+            'initializers': n_init,
+            'ignored': man['exportSettings'].get('ignored'),
+            'settings': sorted(man['exportSettings']),
+        }
+        dyn['scripted'] = err(
+            lambda: pt.export(scripted, (torch.rand(1, 8),), os.path.join(work, 'x.onnx'), dynamo=True)
+        )
+    except RuntimeError as e:
+        dyn['error'] = str(e)
+    out['dynamo'] = dyn
+
+    # Without the TorchScript exporter (simulated): dynamo where it exists, else an error saying what to do.
+    saved = pt._torchscript_exporter_available
+    pt._torchscript_exporter_available = lambda: False
+    try:
+        out['noTorchscript'] = {
+            'auto': err(lambda: pt.choose_exporter()) or list(pt.choose_exporter()),
+            'torchscript': err(lambda: pt.choose_exporter(False)),
+        }
+    finally:
+        pt._torchscript_exporter_available = saved
+
+    # The de-duplication patch not reached (simulated: the exporter calls the pass unpatched): altered says so.
+    @contextlib.contextmanager
+    def unreached(record):
+        record['available'] = True
+        yield
+
+    saved = pt._storage_only_dedup
+    pt._storage_only_dedup = unreached
+    try:
+        torch.manual_seed(0)
+        man = pt.export(FreshBN(), (torch.randn(1, 3, 16, 16),), os.path.join(work, 'bn-unpatched.onnx'))
+        out['unreached'] = man['altered']
+    finally:
+        pt._storage_only_dedup = saved
+
+    # The command line checks its arguments before importing PyTorch, and says in one line that it is missing.
+    def cli_without_torch(*args):
+        code = (
+            "import runpy, sys; sys.modules['torch'] = None; sys.argv = ['paramtrace_torch.py'] + sys.argv[1:]; "
+            f"runpy.run_path({pt.__file__!r}, run_name='__main__')"
+        )
+        r = subprocess.run([sys.executable, '-c', code, *args], capture_output=True, text=True, cwd=ROOT)
+        return [r.returncode, r.stdout, r.stderr]
+
+    out['noTorch'] = {
+        'badSpec': cli_without_torch('--model', 'nocolon', '--input', '1x1', '-o', 'x.onnx'),
+        'goodSpec': cli_without_torch('--model', 'test.support.torch_models:SeedCase3', '--input', '1x1', '-o', 'x.onnx'),
+    }
+
+    # A PyTorch older than 1.13 (simulated) is refused, naming the version.
+    version = torch.__version__
+    torch.__version__ = '1.12.1'
+    try:
+        out['old'] = err(lambda: pt.export(SeedCase3(), (torch.randn(1, 1, 8, 8),), os.path.join(work, 'old.onnx')))
+    finally:
+        torch.__version__ = version
+
+    shutil.rmtree(work, ignore_errors=True)
+    return out
+
+
 def main(argv):
-    usage = 'usage: torch_truth.py NAME|all OUT_DIR [--plain NAME[,NAME...]]'
+    usage = 'usage: torch_truth.py NAME|all OUT_DIR [--plain NAME[,NAME...]] | torch_truth.py --api'
+    if argv == ['--api']:
+        print(json.dumps(api_check()))
+        return 0
     plain_names = []
     if '--plain' in argv:
         k = argv.index('--plain')
