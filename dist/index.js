@@ -23635,6 +23635,41 @@ function callOf(node, graphPath) {
     name: `${name2 === "" ? "(root)" : name2}${context}`
   };
 }
+function splitRepeatedCalls(nodes, reads) {
+  const current = /* @__PURE__ */ new Map();
+  for (const n of nodes) {
+    const scopes = dynamoScopes(n.node);
+    if (!scopes || scopes.length < 3 || scopes.at(-2) === "") continue;
+    const base = n.call.key;
+    let state = current.get(base);
+    if (!state) current.set(base, state = { index: 0, read: /* @__PURE__ */ new Map() });
+    const own = reads.get(n.node.id) ?? [];
+    const trace = n.node.metadata["pkg.torch.onnx.stack_trace"];
+    const depth = scopes.length - 2;
+    const again = own.filter((k) => state.read.has(k));
+    if (again.some((k) => !sameCallFrames(state.read.get(k), trace, depth))) {
+      state.index += 1;
+      state.read = /* @__PURE__ */ new Map();
+    }
+    for (const k of own) if (!state.read.has(k)) state.read.set(k, trace);
+    if (state.index === 0) continue;
+    const m = CONTEXT.exec(n.call.name);
+    const bare = m ? n.call.name.slice(0, m.index) : n.call.name;
+    n.call = { key: `${base}#${state.index}`, name: `${bare}_${state.index}${m ? m[0] : ""}` };
+  }
+}
+function sameCallFrames(first, second, depth) {
+  if (first === void 0 || second === void 0 || first === second) return false;
+  const a = stackFrames(first);
+  const b = stackFrames(second);
+  let forwards = 0;
+  for (let i2 = 0; i2 < Math.min(a.length, b.length) && a[i2] === b[i2]; i2++)
+    if (/, in forward$/.test(a[i2].split("\n")[0])) forwards++;
+  return forwards >= depth;
+}
+function stackFrames(trace) {
+  return trace.split(/\n(?=\s*File ")/).map((f) => f.trim()).filter((f) => f !== "");
+}
 function modulePath(components) {
   let path5 = "";
   for (const c of components) path5 = path5 !== "" && !c.startsWith(`${path5}.`) ? `${path5}.${c}` : c;
@@ -29678,6 +29713,7 @@ function walkModel(model) {
     unknownOps: /* @__PURE__ */ new Set()
   };
   walkGraph(model, model.graph, "", new Scope(), walk2, { links: 0 });
+  splitDynamoCalls(walk2);
   const byId = new Map(walk2.nodes.map((n) => [n.node.id, n]));
   markLive(
     model.graph,
@@ -29742,6 +29778,17 @@ function walkGraph(model, graph, graphPath, outer, walk2, budget) {
       walkGraph(model, sub.graph, path5, scope, walk2, budget);
     }
   }
+}
+function splitDynamoCalls(walk2) {
+  const reads = /* @__PURE__ */ new Map();
+  for (const use of walk2.uses) {
+    const c = walk2.constants.get(use.tensorKey);
+    if (!c || c.numel < 2 || !isFloating(c.tensor.dataType)) continue;
+    const list2 = reads.get(use.nodeId);
+    if (list2) list2.push(use.tensorKey);
+    else reads.set(use.nodeId, [use.tensorKey]);
+  }
+  splitRepeatedCalls(walk2.nodes, reads);
 }
 function isIf(node) {
   const attributes = node.subgraphs.map((s) => s.attribute).sort();
@@ -29971,7 +30018,7 @@ function equalContents(members, content) {
   return [...byHash.values()];
 }
 function canonicalFirst(group2) {
-  const generated = (c) => /^onnx::|^_?[0-9]+$|^$/.test(c.name) ? 1 : 0;
+  const generated = (c) => /^onnx::|^val_[0-9]+$|^_?[0-9]+$|^$/.test(c.name) ? 1 : 0;
   return [...group2].sort((a, b) => generated(a) - generated(b));
 }
 function finding(group2, transposed) {
