@@ -54,44 +54,9 @@ TOOLS = ['paramtrace', 'torchinfo', 'torchsummary', 'fvcore', 'thop', 'onnx-tool
 # Models
 
 
-def _conv():
-    # The seed cases' layer (docs/seed-cases.md): 1 -> 1 channel, 3x3, padding 1, no bias: 9 weights.
-    return nn.Conv2d(in_channels=1, out_channels=1, kernel_size=3, stride=1, padding=1, bias=False)
-
-
-class SeedCase1(nn.Module):
-    """Seed case 1, no sharing: declares conv1, conv2; runs conv2(conv1(x))."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = _conv()
-        self.conv2 = _conv()
-
-    def forward(self, x):
-        return self.conv2(self.conv1(x))
-
-
-class SeedCase2(nn.Module):
-    """Seed case 2, sharing: declares conv1; runs conv1(conv1(x))."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = _conv()
-
-    def forward(self, x):
-        return self.conv1(self.conv1(x))
-
-
-class SeedCase3(nn.Module):
-    """Seed case 3, unused layer: declares conv1, conv2; runs conv1(conv1(x))."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = _conv()
-        self.conv2 = _conv()
-
-    def forward(self, x):
-        return self.conv1(self.conv1(x))
+# The seed cases (docs/seed-cases.md) are the tests' own models.
+sys.path.insert(0, os.path.join(REPO, 'test', 'support'))
+from torch_models import SeedCase1, SeedCase2, SeedCase3  # noqa: E402
 
 
 class Block(nn.Module):
