@@ -3,6 +3,7 @@
 // comment say about the rows left out.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { emptyReport } from '../src/action/analyze-model.ts';
 import { compare } from '../src/compare/compare.ts';
 import { DEFAULT_DEPTH, layerRows, rowName, rowType } from '../src/render/layer-rows.ts';
 import { renderComment } from '../src/render/markdown.ts';
@@ -26,10 +27,7 @@ function layer(name: string, params: number, over: Partial<LayerCall> = {}): Lay
 
 function report(layers: LayerCall[], over: Partial<Report> = {}): Report {
   return {
-    schemaVersion: 1,
-    tool: { name: 'paramtrace', version: '0.0.0' },
-    model: { file: 'm.onnx', sizeBytes: 1, producer: '', producerVersion: '', irVersion: 8, opsets: {} },
-    source: 'graph',
+    ...emptyReport('m.onnx', 'traced'),
     trace: {
       mode: 'onnxruntime',
       device: 'cpu',
@@ -38,22 +36,6 @@ function report(layers: LayerCall[], over: Partial<Report> = {}): Report {
       fallbackNodes: [],
       note: 'traced',
     },
-    counts: {
-      declared: 0,
-      unique: 0,
-      summary: 0,
-      trainable: null,
-      frozen: null,
-      buffers: 0,
-      parameterBytes: 0,
-    },
-    bytesByDtype: {},
-    parameters: [],
-    buffers: [],
-    shared: [],
-    unused: [],
-    duplicates: [],
-    valueMerged: [],
     layers,
     notes: [],
     ...over,
