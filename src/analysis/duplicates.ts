@@ -98,7 +98,8 @@ function equalContents(members: ConstantTensor[], content: TensorContent): Const
  * `onnx::MatMul_20`, dynamo's `val_20`).
  */
 function canonicalFirst(group: ConstantTensor[]): ConstantTensor[] {
-  const generated = (c: ConstantTensor): number => (/^onnx::|^val_[0-9]+$|^_?[0-9]+$|^$/.test(c.name) ? 1 : 0);
+  const generated = (c: ConstantTensor): number =>
+    /^onnx::|^val_[0-9]+$|^_?[0-9]+$|^$/.test(c.name) ? 1 : 0;
   return [...group].sort((a, b) => generated(a) - generated(b));
 }
 
