@@ -1,7 +1,7 @@
 // The helper's faithful export (no BatchNorm folding, no constant folding, no value merging) still computes what
 // the PyTorch model computes: each model of test/support/torch_models.py runs in onnxruntime (CPU) on the inputs
 // torch_truth.py used, and its outputs match PyTorch's eval-mode outputs within float tolerance. In both PyTorch
-// worlds (test/support/pythons.ts); resnet18 needs torchvision, on 1.13 only.
+// worlds (test/support/pythons.ts), resnet18 (torchvision's) included.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as ort from 'onnxruntime-node';

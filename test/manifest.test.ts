@@ -1,8 +1,8 @@
 // The analyzer with a declared-parameter manifest, against PyTorch's own ground truth: every model of
 // test/support/torch_models.py is measured in PyTorch (parameters(), .grad after backward(), forward hooks) and
 // exported with python/paramtrace_torch.py by test/support/torch_truth.py; the report on that file must say
-// exactly what PyTorch says. In both worlds (test/support/pythons.ts): PyTorch 1.13 and 2.x (resnet18, which
-// needs torchvision, on 1.13 only). A missing world is skipped, or fails under CI.
+// exactly what PyTorch says. In both worlds (test/support/pythons.ts): PyTorch 1.13 and 2.x, both with torchvision
+// (resnet18). A missing world, or a missing torchvision, is skipped, or fails under CI.
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { analyzeFile } from '../src/pipeline/analyze-file.ts';
@@ -13,7 +13,7 @@ const reports = new Map<string, Promise<Report>>();
 
 /**
  * The truth and the report for `name` in one PyTorch world, or undefined after skipping the test when that
- * world's PyTorch is missing (failing under CI) or the model needs torchvision (1.13 only).
+ * world's PyTorch is missing, or the model needs torchvision and it is missing (failing under CI in both cases).
  */
 async function load(
   t: TestContext,

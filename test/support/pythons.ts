@@ -1,7 +1,7 @@
 // The two Python worlds the helper's tests run in: Debian's PyTorch 1.13 (/usr/bin/python3, or
 // $PARAMTRACE_PYTHON) and PyTorch 2.x in the venv scripts/setup-torch2.sh makes (.cache/torch2/bin/python, or
-// $PARAMTRACE_TORCH2_PYTHON). A world that is absent is skipped loudly, except under CI (env CI set), where it
-// fails: CI installs both.
+// $PARAMTRACE_TORCH2_PYTHON: PyTorch 2.14.1 with torchvision 0.29.1). Both have torchvision. A world that is
+// absent is skipped loudly, except under CI (env CI set), where it fails: CI installs both.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,7 +20,10 @@ export interface PythonWorld {
   howToGet: string;
   /** The PyTorch major version this world must hold (another is reported as absent). */
   expectMajor: number;
-  /** Whether torchvision is expected (resnet18's truth needs it). */
+  /**
+   * Whether torchvision is expected (resnet18's truth and test/dynamo-torchvision.test.ts need it): where it is
+   * and is missing, those tests are skipped loudly, or fail under CI.
+   */
   hasTorchvision: boolean;
 }
 
@@ -41,7 +44,7 @@ export const TORCH2: PythonWorld = {
   notFound: 'PyTorch 2.x venv not found',
   howToGet: 'run bash scripts/setup-torch2.sh (or set PARAMTRACE_TORCH2_PYTHON)',
   expectMajor: 2,
-  hasTorchvision: false,
+  hasTorchvision: true,
 };
 
 export const WORLDS: readonly PythonWorld[] = [TORCH1, TORCH2];

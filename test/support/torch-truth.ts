@@ -17,7 +17,7 @@ export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Debian's PyTorch 1.13 is installed for this interpreter only (the 2.x world: see ./pythons.ts). */
 export const PYTHON = TORCH1.python;
 export const HELPER = join(ROOT, 'python', 'paramtrace_torch.py');
-const TRUTH_SCRIPT = join(ROOT, 'test', 'support', 'torch_truth.py');
+export const TRUTH_SCRIPT = join(ROOT, 'test', 'support', 'torch_truth.py');
 const SOURCES = [HELPER, TRUTH_SCRIPT, join(ROOT, 'test', 'support', 'torch_models.py')];
 
 /** Every model of torch_models.MODELS. */
@@ -95,6 +95,8 @@ export class TorchEnv {
   private pythonState: { reason?: string } | undefined;
   private torchState: { reason?: string; version?: string } | undefined;
   private truthState: { dir?: string; error?: string } | undefined;
+  private torchvisionState: { reason?: string } | undefined;
+  private torchvisionWarned = false;
   private warned = false;
 
   constructor(world: PythonWorld) {
@@ -231,10 +233,53 @@ export class TorchEnv {
     return { dir };
   }
 
+  /** Why torchvision cannot be imported in this world (PyTorch's absence included), or undefined when it can. */
+  torchvisionUnavailable(): string | undefined {
+    if (!this.torchvisionState) {
+      const reason = this.torchUnavailable();
+      if (reason) this.torchvisionState = { reason };
+      else if (!this.world.hasTorchvision)
+        this.torchvisionState = { reason: 'torchvision is not expected in this world' };
+      else {
+        const r = this.runPython(['-c', 'import torchvision; print(torchvision.__version__)'], {
+          timeoutMs: 120_000,
+        });
+        this.torchvisionState =
+          r.status === 0
+            ? {}
+            : {
+                reason:
+                  `torchvision not available: \`${this.python} -c 'import torchvision'\` failed: ` +
+                  `${firstLine(r)}; ${this.world.howToGet}`,
+              };
+      }
+    }
+    return this.torchvisionState.reason;
+  }
+
+  /**
+   * Like ready(), for a test that needs torchvision too: true when this world has PyTorch and torchvision;
+   * otherwise skips the test loudly, or fails it under CI (which installs torchvision in both worlds).
+   */
+  readyWithTorchvision(t: TestContext): boolean {
+    if (!this.ready(t)) return false;
+    const reason = this.torchvisionUnavailable();
+    if (!reason) return true;
+    if (!this.torchvisionWarned) {
+      this.torchvisionWarned = true;
+      const what = STRICT ? 'its tests that need it FAIL (CI is set)' : 'its tests that need it are SKIPPED';
+      process.stderr.write(`paramtrace tests: ${this.label} ${reason}; ${what}\n`);
+    }
+    if (STRICT) assert.fail(`${this.label} ${reason} (CI is set: both PyTorch worlds must have torchvision)`);
+    t.skip(`${this.label} ${reason}`);
+    return false;
+  }
+
   /**
    * Why this model's truth is missing (PyTorch absent, or torchvision for resnet18), or undefined. A world whose
-   * PyTorch is absent fails under CI (see ready()); resnet18 in the 2.x world, which has no torchvision, is
-   * 1.13-only and says so.
+   * PyTorch is absent fails under CI (see ready()), and so does a model torch_truth.py skipped for want of a
+   * package the world should have (torchvision: both worlds have it); a world configured without torchvision
+   * (hasTorchvision false) skips resnet18 and says so.
    */
   truthUnavailable(name: string): string | undefined {
     const reason = this.torchUnavailable();
@@ -243,11 +288,12 @@ export class TorchEnv {
       return `${this.label} ${reason}`;
     }
     if (NEEDS_TORCHVISION.has(name) && !this.world.hasTorchvision)
-      return `${this.label} ${name} needs torchvision, which the PyTorch 2.x venv does not have: tested on PyTorch 1.13 only`;
+      return `${this.label} ${name} needs torchvision, which this world is not expected to have`;
     const skip = join(this.truthDir(), `${name}.skip`);
-    return existsSync(skip)
-      ? `${this.label} torch_truth.py skipped ${name}: ${readFileSync(skip, 'utf8').trim()}`
-      : undefined;
+    if (!existsSync(skip)) return undefined;
+    const skipped = `${this.label} torch_truth.py skipped ${name}: ${readFileSync(skip, 'utf8').trim()}; ${this.world.howToGet}`;
+    if (STRICT) assert.fail(`${skipped} (CI is set: both PyTorch worlds must have torchvision)`);
+    return skipped;
   }
 
   readTruth(name: string): Truth {
@@ -272,7 +318,7 @@ export class TorchEnv {
   }
 }
 
-/** Models whose truth needs torchvision (absent from the 2.x venv). */
+/** Models whose truth needs torchvision (both worlds have it: ./pythons.ts). */
 export const NEEDS_TORCHVISION: ReadonlySet<string> = new Set(['resnet18']);
 
 /** One TorchEnv per world: [PyTorch 1.13, PyTorch 2.x]. */

@@ -3,7 +3,7 @@
 MODELS = {name: (factory, example_inputs_factory)}: factory() builds the model (seed the RNG first for fixed
 weights), example_inputs_factory() returns a tuple of example input tensors. torch_truth.py builds, measures and
 exports them. Runs on /usr/bin/python3 (PyTorch 1.13) and .cache/torch2/bin/python (PyTorch 2.x). Needs torch,
-and torchvision for resnet18, which the 2.x venv lacks: resnet18 is 1.13-only.
+and torchvision for resnet18 (both worlds have it).
 """
 
 from __future__ import annotations

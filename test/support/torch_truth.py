@@ -4,7 +4,7 @@
     PYTHON test/support/torch_truth.py NAME OUT_DIR      (NAME may be `all`)
     PYTHON test/support/torch_truth.py NAME OUT_DIR --plain NAME[,NAME...]
 
-PYTHON is /usr/bin/python3 (Debian's PyTorch 1.13) or .cache/torch2/bin/python (PyTorch 2.x, no torchvision).
+PYTHON is /usr/bin/python3 (Debian's PyTorch 1.13) or .cache/torch2/bin/python (PyTorch 2.x); both have torchvision.
 
 Writes OUT_DIR/NAME.onnx (exported with python/paramtrace_torch.py, manifest attached), the example inputs and
 the eval-mode PyTorch outputs (OUT_DIR/NAME.input-K.npy, OUT_DIR/NAME.output-K.npy; raw little-endian .bin when
@@ -20,6 +20,10 @@ numpy is missing) and OUT_DIR/NAME.truth.json:
 - shared: used parameters with calls >= 2; unused: declared but not used.
 
 `torch_truth.py --api` prints one JSON object: the helper's Python API exercised claim by claim (api_check()).
+
+`torch_truth.py --torchvision OUT_DIR [NAME...]` measures torchvision's resnet18, mobilenet_v3_small and googlenet
+(aux heads declared) and exports each with the default torch.onnx.export (dynamo) and with the helper, for
+test/dynamo-torchvision.test.ts (torchvision_case()).
 
 With --plain, also OUT_DIR/NAME.plain.onnx for each NAME listed: a plain torch.onnx.export (eval mode, constant
 folding on) with the helper's manifest attached afterwards, and NAME.plain.json listing its initializers.
@@ -264,6 +268,121 @@ def plain(name, out_dir):
     return result
 
 
+# torchvision models for test/dynamo-torchvision.test.ts (the 2.x world): name -> factory(torchvision module).
+TORCHVISION = {
+    'resnet18': lambda tv: tv.models.resnet18(weights=None),
+    'mobilenet_v3_small': lambda tv: tv.models.mobilenet_v3_small(weights=None),
+    # aux_logits=True: the two auxiliary heads are declared; forward calls them in training mode only.
+    'googlenet': lambda tv: tv.models.googlenet(weights=None, aux_logits=True, init_weights=True),
+}
+
+
+def trained_like(model):
+    """Random values where a fresh model holds constants, as in a trained model: BatchNorm's weight (ones) and bias
+    (zeros), zero-initialised biases, and the running statistics (running_var in [0.5, 2)). The dynamo exporter's
+    optimizer drops a Conv's or Gemm's all-zero bias, and a fresh BatchNorm folds into its Conv as an all-zero
+    bias, dropped too: the graph of a fresh model would lack tensors a trained one keeps."""
+    with torch.no_grad():
+        for p in model.parameters():
+            if p.numel() > 1 and bool((p == p.flatten()[0]).all()):
+                p.normal_()
+        for m in model.modules():
+            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and m.running_mean is not None:
+                m.running_mean.normal_()
+                m.running_var.uniform_(0.5, 2.0)
+
+
+def torchvision_case(name, out_dir):
+    """One torchvision model of TORCHVISION (eval mode, trained_like values, input 1x3x224x224), in one run:
+
+    - PyTorch's truth, measured as for torch_models.MODELS (measure(): declared, .grad for used, hooks for calls);
+    - NAME.dynamo.onnx: the default torch.onnx.export (PyTorch 2.9+: the dynamo exporter, its optimizer on),
+      weights in NAME.dynamo.onnx.data beside it as the exporter writes them;
+    - NAME.helper.onnx: python/paramtrace_torch.py's export (default route), manifest attached;
+    - `graph`: what the dynamo file alone can show, derived from the model: only what forward uses is exported
+      (PyTorch's unique: unused parameters, GoogLeNet's eval-mode aux heads, are dropped), and the optimizer folds
+      each BatchNorm2d into the bias-free Conv2d before it (asserted here), its weight and bias (2 x C) becoming
+      one Conv bias (C): graph = unique - sum(BN weight + bias) + sum(C), over the BatchNorms forward uses. No
+      parameter is called twice (asserted), so that is declared, unique and summary-style of the file alike.
+
+    Writes NAME.torchvision.json (the exporters print to stdout)."""
+    import onnx
+    import torchvision
+
+    torch.manual_seed(0)
+    model = TORCHVISION[name](torchvision)
+    trained_like(model)
+    model.eval()
+    torch.manual_seed(1)
+    inputs = (torch.randn(1, 3, 224, 224),)
+    params, used, calls = measure(model, inputs)
+    numel = {pname: int(p.numel()) for pname, p in params}
+    if any(c >= 2 for c in calls.values()):
+        raise AssertionError(f'{name}: a parameter is called twice: the graph figures below assume none is')
+    declared = sum(numel.values())
+    unique = sum(numel[n] for n in used)
+    summary = sum(numel[n] * calls[n] for n in numel)
+    unused = [n for n in numel if n not in used]
+
+    modules = list(model.named_modules())
+    folds = []
+    for k, (mname, m) in enumerate(modules):
+        if isinstance(m, torch.nn.BatchNorm2d):
+            cname, conv = modules[k - 1]
+            if not (isinstance(conv, torch.nn.Conv2d) and conv.bias is None and conv.out_channels == m.num_features):
+                raise AssertionError(f'{name}: {mname} does not follow a bias-free Conv2d of {m.num_features} channels')
+            folds.append(
+                {
+                    'batchNorm': mname,
+                    'conv': cname,
+                    'used': f'{mname}.weight' in used,
+                    'bnParams': int(m.weight.numel() + m.bias.numel()),
+                    'convBias': int(m.num_features),
+                }
+            )
+    # GoogLeNet's auxiliary heads (aux_logits=True): declared, run in training mode only.
+    aux = [m for m in (getattr(model, 'aux1', None), getattr(model, 'aux2', None)) if m is not None]
+    aux_numel = sum(int(p.numel()) for m in aux for p in m.parameters())
+    used_folds = [f for f in folds if f['used']]
+    bn_params = sum(f['bnParams'] for f in used_folds)
+    conv_biases = sum(f['convBias'] for f in used_folds)
+    graph = unique - bn_params + conv_biases
+
+    helper_file = f'{name}.helper.onnx'
+    man = pt.export(model, inputs, os.path.join(out_dir, helper_file))
+    dynamo_file = f'{name}.dynamo.onnx'
+    torch.onnx.export(model, inputs, os.path.join(out_dir, dynamo_file))  # the default: dynamo on 2.9+
+    exported = onnx.load(os.path.join(out_dir, dynamo_file), load_external_data=False)
+    ops = [n.op_type for n in exported.graph.node]
+
+    result = {
+        'name': name,
+        'torchVersion': str(torch.__version__),
+        'torchvisionVersion': str(torchvision.__version__),
+        'modelClass': type(model).__name__,
+        'declared': declared,
+        'unique': unique,
+        'summary': summary,
+        'shared': [n for n in numel if calls[n] >= 2],
+        'unused': [{'name': n, 'numel': numel[n]} for n in unused],
+        'dynamo': {
+            'onnx': dynamo_file,
+            'graph': graph,
+            'auxHeads': aux_numel,
+            'batchNorms': len(used_folds),
+            'bnParams': bn_params,
+            'convBiases': conv_biases,
+            'batchNormalizationNodes': ops.count('BatchNormalization'),
+            'convNodes': ops.count('Conv'),
+        },
+        'helper': {'onnx': helper_file, 'exporter': man['exporter'], 'altered': man['altered']},
+    }
+    with open(os.path.join(out_dir, f'{name}.torchvision.json'), 'w') as fh:
+        json.dump(result, fh, indent=2)
+        fh.write('\n')
+    return result
+
+
 def api_check():
     """The helper's Python API, claim by claim (python/README.md), in the PyTorch that runs this: a dict the
     helper tests assert on (test/helper-cli.test.ts). Models need no torchvision."""
@@ -443,9 +562,34 @@ def api_check():
 
 
 def main(argv):
-    usage = 'usage: torch_truth.py NAME|all OUT_DIR [--plain NAME[,NAME...]] | torch_truth.py --api'
+    usage = (
+        'usage: torch_truth.py NAME|all OUT_DIR [--plain NAME[,NAME...]] | torch_truth.py --api'
+        ' | torch_truth.py --torchvision OUT_DIR [NAME...]'
+    )
     if argv == ['--api']:
         print(json.dumps(api_check()))
+        return 0
+    if argv[:1] == ['--torchvision']:
+        if len(argv) < 2:
+            print(usage, file=sys.stderr)
+            return 2
+        out_dir, names = argv[1], argv[2:] or list(TORCHVISION)
+        os.makedirs(out_dir, exist_ok=True)
+        try:
+            for n in names:
+                r = torchvision_case(n, out_dir)
+                d = r['dynamo']
+                print(
+                    f'{n}: declared {r["declared"]:,} unique {r["unique"]:,} summary {r["summary"]:,}; '
+                    f'dynamo graph {d["graph"]:,} ({d["batchNorms"]} BatchNorms folded)',
+                    file=sys.stderr,
+                )
+        except ImportError as err:  # torchvision, onnx
+            print(f'torch_truth: skip: {err}', file=sys.stderr)
+            return 3
+        except Exception as err:
+            print(f'torch_truth: error: {type(err).__name__}: {err}', file=sys.stderr)
+            return 2
         return 0
     plain_names = []
     if '--plain' in argv:
