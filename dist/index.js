@@ -41015,6 +41015,11 @@ async function runPost(inputs, ctx, io2) {
   try {
     const file = locateBundle(inputs.artifactPath, reportFileName(inputs.commentKey, DEFAULT_COMMENT_KEY));
     bundle = readBundle(file);
+    if (bundle.mode !== "pr" || !bundle.pullRequest || !bundle.base) {
+      throw new UntrustedInputError(
+        `it is a mode: ${bundle.mode} bundle, not the report of a mode: pr run (mode: post takes the artifact that mode: pr wrote on the pull request; a baseline artifact goes to base-report)`
+      );
+    }
     if (inputs.baseReport) baseline = readBaseline(inputs.baseReport);
   } catch (error2) {
     if (error2 instanceof UntrustedInputError) {

@@ -581,6 +581,32 @@ describe('action: forks', () => {
   });
 });
 
+describe('action: post mode given a baseline bundle', () => {
+  it('refuses it with a clear error and posts nothing', async (t) => {
+    const s = await scenario(t, { fork: true });
+    const baseline = await s.baseline();
+    assert.equal(baseline.code, 0, baseline.log);
+    const artifact = mkdtempSync(join(tmpdir(), 'paramtrace-artifact-'));
+    t.after(() => rmSync(artifact, { recursive: true, force: true }));
+    writeFileSync(join(artifact, 'paramtrace-report.json'), readFileSync(baseline.outputs['report-path']!));
+    const post = await s.run({
+      workspace: artifact,
+      eventName: 'workflow_run',
+      event: workflowRunEvent(s),
+      inputs: { mode: 'post', model: '', build: '', 'artifact-path': artifact, 'commit-status': 'true' },
+    });
+    assert.equal(post.code, 1, post.log);
+    const error = commands(post, 'error').join('\n');
+    assert.match(
+      error,
+      /refusing the report artifact: it is a mode: baseline bundle, not the report of a mode: pr run/,
+    );
+    assert.doesNotMatch(post.log, /internal error/);
+    assert.equal(s.comments().length, 0);
+    assert.equal(s.api.state.statusesFor(REPO, s.repo.commits.head!).length, 0);
+  });
+});
+
 function workflowRunEvent(s: Scenario) {
   return {
     action: 'completed',

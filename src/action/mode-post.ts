@@ -70,6 +70,12 @@ export async function runPost(inputs: ActionInputs, ctx: RunContext, io: Io): Pr
   try {
     const file = locateBundle(inputs.artifactPath, reportFileName(inputs.commentKey, DEFAULT_COMMENT_KEY));
     bundle = readBundle(file);
+    // A baseline bundle has a head report but no pull request and no base: it is the base of later runs.
+    if (bundle.mode !== 'pr' || !bundle.pullRequest || !bundle.base) {
+      throw new UntrustedInputError(
+        `it is a mode: ${bundle.mode} bundle, not the report of a mode: pr run (mode: post takes the artifact that mode: pr wrote on the pull request; a baseline artifact goes to base-report)`,
+      );
+    }
     if (inputs.baseReport) baseline = readBaseline(inputs.baseReport);
   } catch (error) {
     if (error instanceof UntrustedInputError) {
@@ -81,14 +87,14 @@ export async function runPost(inputs: ActionInputs, ctx: RunContext, io: Io): Pr
     }
     throw error;
   }
-  const claimed = bundle.pullRequest!;
+  const claimed = bundle.pullRequest;
   if (claimed.headSha !== run.headSha) {
     throw new ActionError(
       `refusing the report artifact: it is for commit ${claimed.headSha}, but the workflow run is for ${run.headSha}`,
     );
   }
 
-  const base = baseline?.report ?? bundle.base!;
+  const base = baseline?.report ?? bundle.base;
   const baseSha = baseline ? baseline.commit : bundle.commits.base;
   const comparison = compare(base, bundle.head, inputs.thresholds);
   const body = renderComment(comparison, {
