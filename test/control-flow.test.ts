@@ -14,6 +14,7 @@ import { analyzeFile } from '../src/pipeline/analyze-file.ts';
 import type { Report } from '../src/report/report.ts';
 import { checkReport } from '../src/report/validate.ts';
 import { analyzeFixture, fixture } from './support/analyze-fixture.ts';
+import { npyBytes } from './support/npy.ts';
 
 const work = mkdtempSync(path.join(tmpdir(), 'paramtrace-control-flow-'));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -324,24 +325,10 @@ test('many Ifs in sequence: counted per If, not by enumerating branch choices', 
   assert.deepEqual(Object.keys(conditional(r)).sort(), ['V', 'W']);
 });
 
-/** A .npy (format 1.0) holding one bool scalar. */
+/** A .npy file holding one bool scalar. */
 function boolNpy(value: boolean): string {
-  const dict = "{'descr': '|b1', 'fortran_order': False, 'shape': (), }";
-  const header = dict + ' '.repeat((64 - ((10 + dict.length + 1) % 64)) % 64) + '\n';
-  const preamble = Buffer.from([
-    0x93,
-    0x4e,
-    0x55,
-    0x4d,
-    0x50,
-    0x59,
-    1,
-    0,
-    header.length & 0xff,
-    header.length >> 8,
-  ]);
   const file = path.join(work, `cond-${value}.npy`);
-  writeFileSync(file, Buffer.concat([preamble, Buffer.from(header, 'latin1'), Buffer.from([value ? 1 : 0])]));
+  writeFileSync(file, npyBytes('|b1', [], new Uint8Array([value ? 1 : 0])));
   return file;
 }
 

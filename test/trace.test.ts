@@ -21,6 +21,7 @@ import {
   type Trace,
   type TraceOptions,
 } from '../src/trace/index.ts';
+import { npyBytes } from './support/npy.ts';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const TRACE_FIXTURES = path.join(FIXTURES, 'trace');
@@ -49,32 +50,10 @@ async function traced(
   return { model, trace, report: analyzeWith(model, trace) };
 }
 
-/** A minimal .npy (format 1.0) writer for the inputs these tests choose. */
+/** Writes a .npy file for the inputs these tests choose. */
 function writeNpy(name: string, descr: string, shape: number[], data: ArrayBufferView): string {
-  const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
-  const unpadded = 10 + dict.length + 1;
-  const header = dict + ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
-  const preamble = Buffer.from([
-    0x93,
-    0x4e,
-    0x55,
-    0x4d,
-    0x50,
-    0x59,
-    1,
-    0,
-    header.length & 0xff,
-    header.length >> 8,
-  ]);
   const file = path.join(scratch, name);
-  writeFileSync(
-    file,
-    Buffer.concat([
-      preamble,
-      Buffer.from(header, 'latin1'),
-      Buffer.from(data.buffer, data.byteOffset, data.byteLength),
-    ]),
-  );
+  writeFileSync(file, npyBytes(descr, shape, data));
   return file;
 }
 
