@@ -6,6 +6,7 @@
 // arrays onnxruntime-node takes (float16 as Uint16Array bit patterns, bool as one byte each), like npy.ts.
 import { readFileSync } from 'node:fs';
 import { MemorySource } from '../onnx/byte-source.ts';
+import type { DataType } from '../onnx/model.ts';
 import {
   fieldsOf,
   readRepeatedVarints,
@@ -18,7 +19,7 @@ import { TraceInputError } from './errors.ts';
 import { typedArray, type NpyData } from './npy.ts';
 
 /** ONNX TensorProto.DataType numbers of the element types onnxruntime-node can feed. */
-const DATA_TYPES: Record<number, TensorProtoDtype> = {
+const DATA_TYPES = {
   1: 'float32',
   2: 'uint8',
   3: 'int8',
@@ -32,7 +33,7 @@ const DATA_TYPES: Record<number, TensorProtoDtype> = {
   11: 'float64',
   12: 'uint32',
   13: 'uint64',
-};
+} as const satisfies Record<number, DataType>;
 
 /** Names of the other data types, for the message that refuses them. */
 const OTHER_TYPES: Record<number, string> = {
@@ -49,20 +50,8 @@ const OTHER_TYPES: Record<number, string> = {
   23: 'float4e2m1',
 };
 
-export type TensorProtoDtype =
-  | 'float32'
-  | 'uint8'
-  | 'int8'
-  | 'uint16'
-  | 'int16'
-  | 'int32'
-  | 'int64'
-  | 'string'
-  | 'bool'
-  | 'float16'
-  | 'float64'
-  | 'uint32'
-  | 'uint64';
+/** An element type a TensorProto input file may hold: one of DATA_TYPES'. */
+export type TensorProtoDtype = (typeof DATA_TYPES)[keyof typeof DATA_TYPES];
 
 const ELEMENT_SIZE: Record<Exclude<TensorProtoDtype, 'string'>, number> = {
   float32: 4,
@@ -136,7 +125,7 @@ function decode(bytes: Uint8Array, file: string, fail: (why: string) => never): 
     else if ([4, 5, 6, 7, 10, 11].includes(f.id)) typed.set(f.id, [...(typed.get(f.id) ?? []), f]);
   }
   if (dataType === undefined) return fail('no data_type (field 2)');
-  const dtype = DATA_TYPES[dataType];
+  const dtype: TensorProtoDtype | undefined = DATA_TYPES[dataType as keyof typeof DATA_TYPES];
   if (!dtype) {
     throw new TraceInputError(
       `input file ${file} holds ONNX data type ${OTHER_TYPES[dataType] ?? dataType}, which onnxruntime-node cannot feed`,
