@@ -1,7 +1,8 @@
 // The action as a runner runs it: `node dist/index.js` (built fresh from the sources in `before`) in a
 // real git repository with a base and head commit, a pull_request (or workflow_run) event payload,
 // INPUT_* variables, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY, against the loopback GitHub API server,
-// which checks every request and response against GitHub's OpenAPI description and keeps state.
+// which checks every request and response against GitHub's OpenAPI description and keeps state
+// (the harness: test/support/action-scenario.ts).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import http from 'node:http';
@@ -9,165 +10,24 @@ import type { AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
 import { strToU8, zipSync } from 'fflate';
-import { runAction, type ActionRun } from './support/action-runner.ts';
-import { fixture } from './support/analyze-fixture.ts';
-import { BUILD, createModelRepo, MODEL, type CommitSpec, type ModelRepo } from './support/git-repo.ts';
+import { runAction } from './support/action-runner.ts';
 import {
-  READ_ONLY_TOKEN,
-  startGitHubApi,
-  WRITE_TOKEN,
-  type GitHubApiServer,
-} from './support/github-api-server.ts';
+  assertNoToken,
+  commands,
+  MARKER,
+  REPO,
+  ROOT,
+  scenario,
+  useBuiltAction,
+  workflowRunEvent,
+} from './support/action-scenario.ts';
+import { fixture } from './support/analyze-fixture.ts';
+import { BUILD, MODEL } from './support/git-repo.ts';
+import { READ_ONLY_TOKEN, startGitHubApi, WRITE_TOKEN } from './support/github-api-server.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const REPO = 'octo-org/models';
-const FORK = 'mallory/models';
-const MARKER = '<!-- paramtrace:comment-key=default -->';
-
-let dist: string;
-let entry: string;
-
-before(() => {
-  dist = mkdtempSync(join(tmpdir(), 'paramtrace-dist-'));
-  execFileSync(process.execPath, [join(ROOT, 'scripts/build-dist.mjs'), '--outdir', dist], {
-    cwd: ROOT,
-    stdio: 'pipe',
-  });
-  entry = join(dist, 'index.js');
-});
-
-after(() => {
-  if (dist) rmSync(dist, { recursive: true, force: true });
-});
-
-interface Scenario {
-  api: GitHubApiServer;
-  repo: ModelRepo;
-  /** The pull_request event payload for `head` (a commit label). */
-  prEvent(head: string, options?: { fork?: boolean }): unknown;
-  run(options: {
-    head?: string;
-    inputs?: Record<string, string>;
-    token?: string;
-    eventName?: string;
-    event?: unknown;
-    env?: Record<string, string>;
-    workspace?: string;
-    gpu?: boolean;
-    npmFails?: 'always' | string[];
-  }): Promise<ActionRun>;
-  /** The baseline mode's run on the default branch's push of the base commit. */
-  baseline(): Promise<ActionRun>;
-  comments(): { id: number; body: string }[];
-}
-
-/**
- * main: base (seed case 1: conv2(conv1(x)), 18 unique); feature: head (seed case 2: conv1 applied twice,
- * 9 unique, conv1.weight shared), grown (resnet block: 296 unique).
- */
-async function scenario(
-  t: TestContext,
-  options: { fork?: boolean; commits?: CommitSpec[] } = {},
-): Promise<Scenario> {
-  const repo = createModelRepo(
-    options.commits ?? [
-      { label: 'base', model: 'seed-case-1' },
-      { label: 'head', model: 'seed-case-2', branch: 'feature' },
-      { label: 'grown', model: 'resnet-block', branch: 'feature' },
-      { label: 'same', model: 'seed-case-1', branch: 'feature' },
-    ],
-  );
-  const api = await startGitHubApi();
-  api.state.addRepo(REPO, { ownerType: 'Organization' });
-  if (options.fork) api.state.addRepo(FORK, { fork: true });
-  api.state.addPullRequest(REPO, {
-    number: 7,
-    headSha: repo.commits.head!,
-    baseSha: repo.commits.base!,
-    headRef: 'feature',
-    headRepo: options.fork ? FORK : REPO,
-    user: options.fork ? 'mallory' : 'alice',
-  });
-  const runs: ActionRun[] = [];
-  t.after(async () => {
-    await api.close();
-    repo.remove();
-    for (const r of runs) r.cleanup();
-  });
-  const prEvent = (head: string, o: { fork?: boolean } = options) => ({
-    action: 'synchronize',
-    number: 7,
-    pull_request: {
-      number: 7,
-      head: { sha: repo.commits[head], ref: 'feature', repo: { full_name: o.fork ? FORK : REPO } },
-      base: { sha: repo.commits.base, ref: 'main', repo: { full_name: REPO } },
-    },
-    repository: { full_name: REPO },
-  });
-  const self: Scenario = {
-    api,
-    repo,
-    prEvent,
-    async run(o) {
-      const head = o.head ?? 'head';
-      if (!o.workspace) repo.checkout(head);
-      // The PR's head sha moves with the head commit.
-      const pr = api.state.pullRequest(REPO, 7)!;
-      pr.pull.headSha = repo.commits[head]!;
-      const result = await runAction({
-        entry,
-        workspace: o.workspace ?? repo.dir,
-        // Static unless a test asks for the trace: a traced run costs a second or two per model.
-        inputs: {
-          model: MODEL,
-          build: BUILD,
-          trace: 'false',
-          'github-token': o.token ?? WRITE_TOKEN,
-          ...o.inputs,
-        },
-        eventName: o.eventName ?? 'pull_request',
-        event: o.event ?? prEvent(head),
-        repository: REPO,
-        sha: repo.commits[head]!,
-        apiUrl: api.url,
-        env: o.env,
-        gpu: o.gpu,
-        npmFails: o.npmFails,
-      });
-      runs.push(result);
-      return result;
-    },
-    baseline() {
-      repo.checkout('base');
-      return self.run({
-        workspace: repo.dir,
-        head: 'base',
-        eventName: 'push',
-        event: { ref: 'refs/heads/main', after: repo.commits.base },
-        inputs: { mode: 'baseline' },
-      });
-    },
-    comments: () => api.state.commentsOn(REPO, 7).map((c) => ({ id: c.id, body: c.body })),
-  };
-  return self;
-}
-
-function assertNoToken(run: ActionRun, ...extra: string[]) {
-  // `::add-mask::TOKEN` is the instruction to the runner to mask it, which the runner does not print.
-  const log = run.log
-    .split('\n')
-    .filter((l) => !l.startsWith('::add-mask::'))
-    .join('\n');
-  for (const token of [WRITE_TOKEN, READ_ONLY_TOKEN]) {
-    assert.ok(!log.includes(token), 'the token appears in the log');
-    assert.ok(!run.summary.includes(token), 'the token appears in the summary');
-    assert.ok(!JSON.stringify(run.outputs).includes(token), 'the token appears in the outputs');
-    for (const text of extra) assert.ok(!text.includes(token), 'the token appears in a file');
-  }
-}
+const builtEntry = useBuiltAction();
 
 describe('action: pull request', () => {
   it('posts one comment and a status, then updates the comment in place and fails on growth', async (t) => {
@@ -217,11 +77,6 @@ describe('action: pull request', () => {
     assert.deepEqual(s.api.violations, []);
   });
 });
-
-/** The lines of the log that are workflow commands of one kind (`warning`, `error`, ...). */
-function commands(run: ActionRun, kind: string): string[] {
-  return run.log.split('\n').filter((l) => l.startsWith(`::${kind}`));
-}
 
 describe('action: pull request, more', () => {
   it('comment: on-change posts nothing when the parameters did not change, and still writes the summary', async (t) => {
@@ -607,22 +462,6 @@ describe('action: post mode given a baseline bundle', () => {
   });
 });
 
-function workflowRunEvent(s: Scenario) {
-  return {
-    action: 'completed',
-    workflow_run: {
-      id: 99,
-      event: 'pull_request',
-      conclusion: 'success',
-      head_sha: s.repo.commits.head,
-      head_branch: 'feature',
-      head_repository: { full_name: FORK },
-      pull_requests: [],
-    },
-    repository: { full_name: REPO },
-  };
-}
-
 describe('action: API faults', () => {
   const COMMENTS = 'GET /repos/{owner}/{repo}/issues/{issue_number}/comments' as const;
   const CREATE = 'POST /repos/{owner}/{repo}/issues/{issue_number}/comments' as const;
@@ -904,7 +743,7 @@ describe('action: the self-test workflow', () => {
     const api = await startGitHubApi();
     t.after(() => api.close());
     const run = await runAction({
-      entry,
+      entry: builtEntry(),
       workspace: ROOT,
       inputs: {
         model: 'examples/head.onnx',
