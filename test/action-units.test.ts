@@ -224,7 +224,7 @@ describe('safety', () => {
     assert.equal(decide('pull_request_target', 'octo/models', false), true);
   });
 
-  it('gives the build no credentials and no runner command files', () => {
+  it('gives the build no credentials, no runner command files, no RUNNER_TEMP, and a temporary folder of its own', () => {
     const secret = 'ghs_secretsecretsecret';
     const env = buildEnvironment(
       {
@@ -242,10 +242,16 @@ describe('safety', () => {
         GITHUB_STEP_SUMMARY: '/f',
         SOMETHING: `prefix-${secret}`,
         GITHUB_SHA: 'abc',
+        RUNNER_TEMP: '/home/r/work/_temp',
+        COPY_OF_ENV_FILE: '/home/r/work/_temp/_runner_file_commands/set_env_1234',
+        TMPDIR: '/home/r/work/_temp',
       },
       [secret],
+      '/tmp/paramtrace-build-x',
     );
-    assert.deepEqual(Object.keys(env).sort(), ['GITHUB_SHA', 'HOME', 'PATH']);
+    assert.deepEqual(Object.keys(env).sort(), ['GITHUB_SHA', 'HOME', 'PATH', 'TEMP', 'TMP', 'TMPDIR']);
+    assert.equal(env.TMPDIR, '/tmp/paramtrace-build-x');
+    assert.equal(env.TEMP, '/tmp/paramtrace-build-x');
   });
 
   it('keeps the model inside the checkout', () => {

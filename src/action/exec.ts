@@ -1,6 +1,11 @@
 // Running the user's build command and git. The build runs in a shell, in the checkout, with an
-// environment stripped of every credential and of the runner's command files.
+// environment stripped of every credential, of the runner's command files and of RUNNER_TEMP (where those
+// files live), and with a temporary folder of its own. This is hygiene, not a sandbox: the build runs as
+// the runner's user (docs/action.md#what-the-build-can-reach).
 import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 const execFileAsync = promisify(execFile);
@@ -25,22 +30,38 @@ const WITHHELD = new Set([
   'GITHUB_OUTPUT',
   'GITHUB_STATE',
   'GITHUB_STEP_SUMMARY',
+  // The folder that holds the runner's file-command files (and the action's report file).
+  'RUNNER_TEMP',
 ]);
+
+/** Where the runner keeps the files behind GITHUB_ENV, GITHUB_PATH, GITHUB_OUTPUT, ... */
+const FILE_COMMANDS = /[\\/]_runner_file_commands([\\/]|$)/;
 
 /**
  * The environment for the build: the runner's, minus the action's inputs (`INPUT_*`, the token among
- * them), credentials, the runner command files, and any variable whose value contains a secret.
+ * them), credentials, the runner command files and RUNNER_TEMP, any variable whose value contains a
+ * secret or points into the command files' folder; with TMPDIR (TMP, TEMP) set to `tempDir`.
  */
-export function buildEnvironment(env: NodeJS.ProcessEnv, secrets: string[]): NodeJS.ProcessEnv {
+export function buildEnvironment(
+  env: NodeJS.ProcessEnv,
+  secrets: string[],
+  tempDir: string,
+): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = {};
   const live = secrets.filter((s) => s.length >= 4);
   for (const [key, value] of Object.entries(env)) {
     if (value === undefined) continue;
     if (key.toUpperCase().startsWith('INPUT_') || WITHHELD.has(key.toUpperCase())) continue;
-    if (live.some((s) => value.includes(s))) continue;
+    if (live.some((s) => value.includes(s)) || FILE_COMMANDS.test(value)) continue;
     out[key] = value;
   }
+  for (const key of ['TMPDIR', 'TMP', 'TEMP']) out[key] = tempDir;
   return out;
+}
+
+/** A fresh temporary folder for the builds and trace workers of one run, outside RUNNER_TEMP. */
+export function makeBuildTempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'paramtrace-build-'));
 }
 
 export interface CommandResult {

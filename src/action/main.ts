@@ -25,11 +25,32 @@ const io: Io = {
   },
 };
 
+/**
+ * Credentials the runner put in this process's environment. The token is read once (into `inputs`); the
+ * rest the action never uses. Removing them keeps them out of every child's environment by default. It
+ * does not hide them from a build running as the same user: /proc/<pid>/environ shows the environment a
+ * process started with (docs/action.md#what-the-build-can-reach).
+ */
+const CREDENTIALS = [
+  'GITHUB_TOKEN',
+  'GH_TOKEN',
+  'ACTIONS_RUNTIME_TOKEN',
+  'ACTIONS_ID_TOKEN_REQUEST_TOKEN',
+  'ACTIONS_ID_TOKEN_REQUEST_URL',
+];
+
+function forgetCredentials(env: NodeJS.ProcessEnv): void {
+  for (const key of Object.keys(env)) {
+    if (key.toUpperCase() === 'INPUT_GITHUB-TOKEN' || CREDENTIALS.includes(key.toUpperCase())) delete env[key];
+  }
+}
+
 async function main(): Promise<void> {
   let summaryPath: string | null = process.env.GITHUB_STEP_SUMMARY || null;
   try {
     const inputs = parseInputs((name) => core.getInput(name));
     if (inputs.token) core.setSecret(inputs.token);
+    forgetCredentials(process.env);
     const ctx = readRunContext(process.env);
     summaryPath = ctx.stepSummaryPath;
     const result = await runMode(inputs, ctx, io);

@@ -9,7 +9,7 @@ import { escapeText } from '../render/escape.ts';
 import type { Report } from '../report/report.ts';
 import { makeBundle, serializeBundle } from './bundle.ts';
 import { analyzeModel, emptyReport } from './analyze-model.ts';
-import { BuildError, buildEnvironment } from './exec.ts';
+import { BuildError, buildEnvironment, makeBuildTempDir } from './exec.ts';
 import type { ActionInputs } from './inputs.ts';
 import type { Io, RunResult } from './io.ts';
 import { ActionError } from './io.ts';
@@ -166,7 +166,7 @@ export async function runPr(inputs: ActionInputs, ctx: RunContext, io: Io): Prom
     if (!decision.allowed) throw new ActionError(decision.reason);
     if (decision.note) io.warning(decision.note);
   }
-  const env = buildEnvironment(process.env, [inputs.token]);
+  const env = buildEnvironment(process.env, [inputs.token], makeBuildTempDir());
   const sides = await collectSides(inputs, ctx, env, io);
   for (const note of sides.notes) io.notice(note);
 
