@@ -59,6 +59,7 @@ import { findPullRequestForSha } from '../src/github/pulls.ts';
 import { statusContext, statusDescription } from '../src/github/statuses.ts';
 import { FIXTURES, fixture } from './support/analyze-fixture.ts';
 import { fakeSha, startGitHubApi, WRITE_TOKEN, type GitHubApiServer } from './support/github-api-server.ts';
+import { GITHUB_ACTIONS_BOT, tokenIdentity } from '../src/github/identity.ts';
 
 const inputs = (values: Record<string, string>) => parseInputs((name) => values[name] ?? '');
 
@@ -472,6 +473,7 @@ describe('report bundles from untrusted artifacts', () => {
 describe('sticky comment and pull request lookup against the loopback API', () => {
   const REPO = { owner: 'octo', repo: 'models' };
   const silent = { debug() {}, info() {}, warn() {} };
+  const asBot = () => Promise.resolve(GITHUB_ACTIONS_BOT);
 
   async function api(t: TestContext): Promise<GitHubApiServer> {
     const server = await startGitHubApi();
@@ -508,10 +510,64 @@ describe('sticky comment and pull request lookup against the loopback API', () =
       policy: 'on-change',
       changed: false,
       log: silent,
+      identity: asBot,
     });
     assert.equal(result.action, 'updated');
     assert.equal(server.state.comments.get(mine.id)!.body, body('new'));
     assert.ok(server.requests.some((r) => r.path.includes('page=2')));
+  });
+
+  it("updates only comments by the token's identity: a marked comment by anyone else is left alone", async (t) => {
+    const server = await api(t);
+    const squatted = server.state.addComment('octo/models', 7, {
+      body: body('mallory was here'),
+      user: 'mallory',
+    });
+    const infos: string[] = [];
+    const log = { ...silent, info: (m: string) => infos.push(m) };
+    const first = await upsertComment(client(server), ref, {
+      key: 'default',
+      body: body('report 1'),
+      policy: 'always',
+      changed: true,
+      log,
+      identity: asBot,
+    });
+    assert.equal(first.action, 'created');
+    assert.equal(server.state.comments.get(squatted.id)!.body, body('mallory was here'));
+    assert.ok(
+      infos.some((m) => m.includes(`comment ${squatted.id} by mallory`)),
+      infos.join('\n'),
+    );
+    // The next run updates its own comment, not the older squatted one.
+    const second = await upsertComment(client(server), ref, {
+      key: 'default',
+      body: body('report 2'),
+      policy: 'always',
+      changed: true,
+      log,
+      identity: asBot,
+    });
+    assert.equal(second.action, 'updated');
+    assert.equal(first.action === 'created' && second.action === 'updated' && second.id, first.id);
+    assert.equal(server.state.comments.get(squatted.id)!.body, body('mallory was here'));
+    assert.ok(!server.requests.some((r) => r.method === 'PATCH' && r.path.endsWith(`/${squatted.id}`)));
+  });
+
+  it("knows the token's identity: a personal access token's user, else github-actions[bot]", async (t) => {
+    const PAT = 'github_pat_paramtraceTestAlice000000000';
+    const server = await startGitHubApi({
+      tokens: { [WRITE_TOKEN]: 'write', [PAT]: { access: 'write', login: 'alice' } },
+    });
+    t.after(() => server.close());
+    const as = (token: string) => createClient({ token, baseUrl: server.url, log: silent });
+    assert.equal(await tokenIdentity(as(PAT)), 'alice');
+    assert.equal(await tokenIdentity(as(WRITE_TOKEN)), GITHUB_ACTIONS_BOT);
+    assert.deepEqual(
+      server.requests.map((r) => `${r.route} ${r.status}`),
+      ['GET /user 200', 'GET /user 403'],
+    );
+    assert.deepEqual(server.violations, []);
   });
 
   it('does nothing when told never, or when nothing changed and there is no comment', async (t) => {
@@ -522,6 +578,7 @@ describe('sticky comment and pull request lookup against the loopback API', () =
       policy: 'never',
       changed: true,
       log: silent,
+      identity: asBot,
     });
     assert.equal(never.action, 'skipped');
     assert.equal(server.requests.length, 0);
@@ -531,6 +588,7 @@ describe('sticky comment and pull request lookup against the loopback API', () =
       policy: 'on-change',
       changed: false,
       log: silent,
+      identity: asBot,
     });
     assert.equal(quiet.action, 'skipped');
     assert.equal(server.state.commentsOn('octo/models', 7).length, 0);
@@ -545,6 +603,7 @@ describe('sticky comment and pull request lookup against the loopback API', () =
       policy: 'always',
       changed: true,
       log: silent,
+      identity: asBot,
     });
     assert.equal(result.action, 'unchanged');
     assert.ok(!server.requests.some((r) => r.method !== 'GET'));
@@ -566,6 +625,7 @@ describe('sticky comment and pull request lookup against the loopback API', () =
         policy: 'always',
         changed: true,
         log: silent,
+        identity: asBot,
       }),
       upsertComment(c2, ref, {
         key: 'default',
@@ -573,6 +633,7 @@ describe('sticky comment and pull request lookup against the loopback API', () =
         policy: 'always',
         changed: true,
         log: silent,
+        identity: asBot,
       }),
     ]);
     assert.equal(server.state.commentsOn('octo/models', 7).length, 1, JSON.stringify(results));
@@ -592,6 +653,7 @@ describe('sticky comment and pull request lookup against the loopback API', () =
       policy: 'always',
       changed: true,
       log: silent,
+      identity: asBot,
     });
     assert.equal(result.action, 'unchanged', 'the retry found the comment the timed-out request made');
     assert.equal(server.state.commentsOn('octo/models', 7).length, 1);

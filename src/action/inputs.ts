@@ -4,6 +4,7 @@ import { parseCount, parseGrowth } from '../compare/compare.ts';
 import type { Thresholds } from '../compare/comparison.ts';
 import type { CommentPolicy } from '../github/comments.ts';
 import { isCommentKey } from '../github/comments.ts';
+import { isLogin } from '../github/identity.ts';
 
 export class InputError extends Error {
   override name = 'InputError';
@@ -48,6 +49,8 @@ export interface ActionInputs {
   thresholds: Thresholds;
   comment: CommentPolicy;
   commentKey: string;
+  /** The login whose marked comments may be updated; empty: whoever the token acts as. */
+  commentAuthor: string;
   token: string;
   allowForkOnSelfHosted: boolean;
   commitStatus: boolean;
@@ -242,6 +245,12 @@ export function parseInputs(get: Get): ActionInputs {
   const mode = oneOf<Mode>(get, 'mode', ['pr', 'baseline', 'post'], 'pr');
   const model = get('model').trim();
   if (mode !== 'post' && model === '') throw new InputError(`input 'model' is required in mode '${mode}'`);
+  const commentAuthor = get('comment-author').trim();
+  if (commentAuthor && !isLogin(commentAuthor)) {
+    throw new InputError(
+      `input 'comment-author' must be a GitHub login such as 'my-app[bot]' or 'octocat'; got '${commentAuthor}'`,
+    );
+  }
   const commentKey = get('comment-key').trim() || DEFAULT_COMMENT_KEY;
   if (!isCommentKey(commentKey)) {
     throw new InputError(
@@ -281,6 +290,7 @@ export function parseInputs(get: Get): ActionInputs {
     thresholds,
     comment: oneOf<CommentPolicy>(get, 'comment', ['always', 'on-change', 'never'], 'always'),
     commentKey,
+    commentAuthor,
     token: get('github-token').trim(),
     allowForkOnSelfHosted: parseBoolean('allow-fork-on-self-hosted', get('allow-fork-on-self-hosted'), false),
     commitStatus: parseBoolean('commit-status', get('commit-status'), false),

@@ -9,6 +9,7 @@ import {
   type ApiFailure,
   type Permission,
 } from '../github/errors.ts';
+import { tokenIdentity } from '../github/identity.ts';
 import type { GitHubClient, Logger } from '../github/octokit.ts';
 import { setCommitStatus, type StatusState } from '../github/statuses.ts';
 
@@ -17,7 +18,8 @@ export interface PublishRequest {
   repo: string;
   pullNumber: number | null;
   headSha: string;
-  comment: { body: string; key: string; policy: CommentPolicy; changed: boolean };
+  /** `author`: the login whose marked comment may be updated; empty: the token's own identity. */
+  comment: { body: string; key: string; policy: CommentPolicy; changed: boolean; author: string };
   status: { context: string; state: StatusState; description: string; targetUrl: string | null } | null;
 }
 
@@ -53,10 +55,12 @@ export async function publish(
   const problems: string[] = [];
   if (request.pullNumber !== null && request.comment.policy !== 'never') {
     try {
+      const { author, ...comment } = request.comment;
+      const identity = author ? () => Promise.resolve(author) : () => tokenIdentity(client);
       const result = await upsertComment(
         client,
         { owner: request.owner, repo: request.repo, issueNumber: request.pullNumber },
-        { ...request.comment, log },
+        { ...comment, identity, log },
       );
       outputs['comment-action'] = result.action;
       if (result.action === 'skipped') log.info(`comment not posted: ${result.reason}`);

@@ -81,7 +81,13 @@ export function publishRequestFor(
     repo: ctx.repository.repo,
     pullNumber: target.pullNumber,
     headSha: target.headSha,
-    comment: { body, key: inputs.commentKey, policy: inputs.comment, changed: hasChanges(comparison) },
+    comment: {
+      body,
+      key: inputs.commentKey,
+      policy: inputs.comment,
+      changed: hasChanges(comparison),
+      author: inputs.commentAuthor,
+    },
     status: inputs.commitStatus
       ? {
           context: statusContext(inputs.commentKey, DEFAULT_COMMENT_KEY),

@@ -1,9 +1,11 @@
 // One sticky comment per pull request and comment key, found by a hidden marker on its first line and
-// updated in place. Two runs for one pull request at once still leave one comment: each re-checks
+// its author (the identity the token writes as: anyone can start a comment with the marker), and updated
+// in place. Two runs for one pull request at once still leave one comment: each re-checks
 // right before creating, and a run that finds an older marked comment after creating its own deletes
 // its own and updates the older one.
 import type { GitHubClient, Logger } from './octokit.ts';
 import { apiFailure, isNotFound } from './errors.ts';
+import { isLogin } from './identity.ts';
 
 export interface IssueRef {
   owner: string;
@@ -15,6 +17,8 @@ export interface FoundComment {
   id: number;
   body: string;
   url: string;
+  /** The author's login; null for a deleted account ("ghost"). */
+  author: string | null;
 }
 
 export type CommentPolicy = 'always' | 'on-change' | 'never';
@@ -53,19 +57,39 @@ export async function findComments(
   });
   for await (const page of pages) {
     for (const c of page.data) {
-      if (hasMarker(c.body, key)) found.push({ id: c.id, body: c.body ?? '', url: c.html_url });
+      if (hasMarker(c.body, key))
+        found.push({ id: c.id, body: c.body ?? '', url: c.html_url, author: c.user?.login ?? null });
     }
   }
   return found.sort((a, b) => a.id - b.id);
 }
 
-/** The oldest marked comment, the one runs keep. */
-export async function findComment(
+/** Who may have written paramtrace's comment: resolved on first use, at most once per upsert. */
+export type Identity = () => Promise<string>;
+
+/**
+ * The marked comments written by the token's identity, oldest first. Others' marked comments are left
+ * alone (logged once each): updating them would let anyone who can comment own the report.
+ */
+async function ownComments(
   client: GitHubClient,
   ref: IssueRef,
   key: string,
-): Promise<FoundComment | undefined> {
-  return (await findComments(client, ref, key))[0];
+  whoAmI: Identity,
+  log: Logger,
+  ignored: Set<number>,
+): Promise<FoundComment[]> {
+  const marked = await findComments(client, ref, key);
+  if (marked.length === 0) return [];
+  const me = (await whoAmI()).toLowerCase();
+  const own = marked.filter((c) => c.author?.toLowerCase() === me);
+  for (const c of marked) {
+    if (own.includes(c) || ignored.has(c.id)) continue;
+    ignored.add(c.id);
+    const by = c.author && isLogin(c.author) ? c.author : 'another account';
+    log.info(`comment ${c.id} by ${by} carries paramtrace's marker but is not by ${me}; leaving it alone`);
+  }
+  return own;
 }
 
 export interface UpsertOptions {
@@ -75,6 +99,8 @@ export interface UpsertOptions {
   /** Whether the comparison shows any change; `on-change` creates a comment only then. */
   changed: boolean;
   log: Logger;
+  /** The login the token writes as (src/github/identity.ts); only its comments are updated. */
+  identity: Identity;
   /** Waits between attempts to create; injectable for tests. */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -94,7 +120,10 @@ export async function upsertComment(
   if (!hasMarker(body, key)) throw new Error(`comment body must start with ${commentMarker(key)}`);
   if (options.policy === 'never') return { action: 'skipped', reason: 'comment: never' };
 
-  const existing = await findComment(client, ref, key);
+  const ignored = new Set<number>();
+  const whoAmI = once(options.identity);
+  const own = () => ownComments(client, ref, key, whoAmI, log, ignored);
+  const existing = (await own())[0];
   if (existing) {
     const updated = await updateIfDifferent(client, ref, existing, body);
     if (updated) return updated;
@@ -103,7 +132,12 @@ export async function upsertComment(
   if (options.policy === 'on-change' && !options.changed) {
     return { action: 'skipped', reason: 'comment: on-change and the parameters did not change' };
   }
-  return create(client, ref, options);
+  return create(client, ref, options, own);
+}
+
+function once<T>(fn: () => Promise<T>): () => Promise<T> {
+  let result: Promise<T> | undefined;
+  return () => (result ??= fn());
 }
 
 /** PATCH unless the body is already right; undefined when the comment is gone (404). */
@@ -128,13 +162,18 @@ async function updateIfDifferent(
   }
 }
 
-async function create(client: GitHubClient, ref: IssueRef, options: UpsertOptions): Promise<UpsertResult> {
-  const { key, body, log } = options;
+async function create(
+  client: GitHubClient,
+  ref: IssueRef,
+  options: UpsertOptions,
+  own: () => Promise<FoundComment[]>,
+): Promise<UpsertResult> {
+  const { body, log } = options;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   for (let attempt = 1; ; attempt++) {
     // Re-check right before creating: another run for this pull request may have posted meanwhile (and
     // after a failed attempt, the attempt itself may have gone through).
-    const other = await findComment(client, ref, key);
+    const [other] = await own();
     if (other) {
       const updated = await updateIfDifferent(client, ref, other, body);
       if (updated) return updated;
@@ -148,7 +187,8 @@ async function create(client: GitHubClient, ref: IssueRef, options: UpsertOption
         body,
         request: { retries: 0 },
       });
-      return await settle(client, ref, key, body, { id: data.id, body, url: data.html_url }, log);
+      const mine = { id: data.id, body, url: data.html_url, author: data.user?.login ?? null };
+      return await settle(client, ref, own, body, mine, log);
     } catch (error) {
       const failure = apiFailure(error);
       if (failure.kind !== 'unavailable' || attempt >= CREATE_ATTEMPTS) throw error;
@@ -167,12 +207,12 @@ async function create(client: GitHubClient, ref: IssueRef, options: UpsertOption
 async function settle(
   client: GitHubClient,
   ref: IssueRef,
-  key: string,
+  own: () => Promise<FoundComment[]>,
   body: string,
   mine: FoundComment,
   log: Logger,
 ): Promise<UpsertResult> {
-  const all = await findComments(client, ref, key);
+  const all = await own();
   const oldest = all[0];
   if (!oldest || oldest.id >= mine.id) return { action: 'created', id: mine.id, url: mine.url };
   // Update the older one first: if it vanished meanwhile, ours stays.

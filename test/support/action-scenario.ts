@@ -10,7 +10,13 @@ import { after, before, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runAction, type ActionRun } from './action-runner.ts';
 import { BUILD, createModelRepo, MODEL, type CommitSpec, type ModelRepo } from './git-repo.ts';
-import { READ_ONLY_TOKEN, startGitHubApi, WRITE_TOKEN, type GitHubApiServer } from './github-api-server.ts';
+import {
+  READ_ONLY_TOKEN,
+  startGitHubApi,
+  WRITE_TOKEN,
+  type GitHubApiServer,
+  type StartGitHubApiOptions,
+} from './github-api-server.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const REPO = 'octo-org/models';
@@ -63,7 +69,7 @@ export interface Scenario {
  */
 export async function scenario(
   t: TestContext,
-  options: { fork?: boolean; commits?: CommitSpec[] } = {},
+  options: { fork?: boolean; commits?: CommitSpec[]; tokens?: StartGitHubApiOptions['tokens'] } = {},
 ): Promise<Scenario> {
   const repo = createModelRepo(
     options.commits ?? [
@@ -73,7 +79,7 @@ export async function scenario(
       { label: 'same', model: 'seed-case-1', branch: 'feature' },
     ],
   );
-  const api = await startGitHubApi();
+  const api = await startGitHubApi({ tokens: options.tokens });
   api.state.addRepo(REPO, { ownerType: 'Organization' });
   if (options.fork) api.state.addRepo(FORK, { fork: true });
   api.state.addPullRequest(REPO, {

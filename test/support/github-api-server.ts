@@ -39,6 +39,7 @@ export const ROUTES = [
   'GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts',
   'GET /repos/{owner}/{repo}/actions/artifacts',
   'GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}',
+  'GET /user',
 ] as const satisfies readonly RouteKey[];
 
 export type Route = (typeof ROUTES)[number];
@@ -1149,6 +1150,32 @@ function simpleUser(state: GitHubState, apiUrl: string, login: string) {
   };
 }
 
+/** GET /user's answer for a token that acts as a user (a PAT): the private profile. */
+function privateUser(state: GitHubState, apiUrl: string, login: string) {
+  return {
+    ...simpleUser(state, apiUrl, login),
+    name: null,
+    company: null,
+    blog: '',
+    location: null,
+    email: null,
+    hireable: null,
+    bio: null,
+    public_repos: 1,
+    public_gists: 0,
+    followers: 0,
+    following: 0,
+    created_at: '2020-01-01T00:00:00Z',
+    updated_at: '2026-01-01T00:00:00Z',
+    private_gists: 0,
+    total_private_repos: 0,
+    owned_private_repos: 0,
+    disk_usage: 0,
+    collaborators: 0,
+    two_factor_authentication: true,
+  };
+}
+
 function repository(state: GitHubState, apiUrl: string, repo: RepoRecord) {
   const r = `${apiUrl}/repos/${repo.fullName}`;
   const openIssues = [...repo.issues.values()].filter((i) => i.state === 'open').length;
@@ -1480,6 +1507,14 @@ function commentOf(ctx: RequestContext, repo: RepoRecord): CommentRecord | undef
 }
 
 const HANDLERS: Record<Route, Handler> = {
+  // An installation token (GITHUB_TOKEN, a GitHub App's) acts as a bot, which has no user profile:
+  // GitHub answers 403. A personal access token gets its user.
+  'GET /user': (ctx) => {
+    if (ctx.state.user(ctx.grant.login).type === 'Bot')
+      return forbidden(ctx, 'Resource not accessible by integration');
+    return { status: 200, body: privateUser(ctx.state, ctx.apiUrl, ctx.grant.login) };
+  },
+
   'GET /repos/{owner}/{repo}/pulls/{pull_number}': (ctx) => {
     const repo = repoOf(ctx);
     const pr = repo && ctx.state.pullRequest(repo.fullName, int(ctx, 'pull_number'));
