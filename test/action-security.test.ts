@@ -1,8 +1,19 @@
 // Issue 15's attacks on the action, run as a runner runs it (test/support/action-scenario.ts): a squatted
 // sticky comment, fork code in every mode, a base that fails to build, what the build can reach.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { commands, MARKER, REPO, scenario, useBuiltAction } from './support/action-scenario.ts';
+import {
+  commands,
+  FORK,
+  MARKER,
+  REPO,
+  scenario,
+  useBuiltAction,
+  workflowRunEvent,
+} from './support/action-scenario.ts';
+import { MODEL } from './support/git-repo.ts';
 import { READ_ONLY_TOKEN, WRITE_TOKEN } from './support/github-api-server.ts';
 
 useBuiltAction();
@@ -73,5 +84,89 @@ describe('action security: the sticky comment is ours alone', () => {
     assert.equal(bad.code, 1);
     assert.match(commands(bad, 'error').join('\n'), /input 'comment-author' must be a GitHub login/);
     assert.deepEqual(s.api.violations, []);
+  });
+});
+
+describe('action security: the fork guard covers every mode', () => {
+  const SELF_HOSTED = { RUNNER_ENVIRONMENT: 'self-hosted' };
+
+  it('mode: baseline refuses pull request events unless allowed, and then fork code on self-hosted runners', async (t) => {
+    const s = await scenario(t, { fork: true });
+    const refused = async (run: Awaited<ReturnType<typeof s.run>>, reason: RegExp) => {
+      assert.equal(run.code, 1, run.log);
+      assert.match(commands(run, 'error').join('\n'), reason);
+      assert.ok(!existsSync(join(s.repo.dir, MODEL)), 'the build did not run');
+      assert.equal(s.api.requests.length, 0, 'nothing was asked of the API');
+    };
+    for (const eventName of ['pull_request', 'pull_request_target']) {
+      await refused(
+        await s.run({ eventName, inputs: { mode: 'baseline' } }),
+        new RegExp(`refusing to run mode: baseline on a ${eventName} event.*allow-baseline-on-pull-request`),
+      );
+    }
+    // Allowed on pull requests, a fork's code is still refused on a self-hosted runner ...
+    await refused(
+      await s.run({
+        env: SELF_HOSTED,
+        inputs: { mode: 'baseline', 'allow-baseline-on-pull-request': 'true' },
+      }),
+      /refusing to build pull request #7 from fork mallory\/models on a self-hosted runner/,
+    );
+    // ... and always under pull_request_target, which holds a write token.
+    await refused(
+      await s.run({
+        eventName: 'pull_request_target',
+        inputs: {
+          mode: 'baseline',
+          'allow-baseline-on-pull-request': 'true',
+          'allow-fork-on-self-hosted': 'true',
+        },
+      }),
+      /refusing to build pull request #7 from mallory\/models under pull_request_target/,
+    );
+    // With both allowances on a self-hosted runner it runs (the operator's informed choice).
+    const allowed = await s.run({
+      env: SELF_HOSTED,
+      inputs: {
+        mode: 'baseline',
+        'allow-baseline-on-pull-request': 'true',
+        'allow-fork-on-self-hosted': 'true',
+      },
+    });
+    assert.equal(allowed.code, 0, allowed.log);
+    assert.match(commands(allowed, 'warning').join('\n'), /because allow-fork-on-self-hosted is true/);
+  });
+
+  it("mode: pr and mode: baseline refuse to run under workflow_run after a fork's pull request run", async (t) => {
+    const s = await scenario(t, { fork: true });
+    for (const mode of ['pr', 'baseline']) {
+      const run = await s.run({
+        eventName: 'workflow_run',
+        event: workflowRunEvent(s),
+        env: SELF_HOSTED,
+        inputs: { mode, 'base-model': MODEL },
+      });
+      assert.equal(run.code, 1, run.log);
+      assert.match(
+        commands(run, 'error').join('\n'),
+        new RegExp(`refusing to run mode: ${mode} on a workflow_run event .* from ${FORK}.*mode: post`),
+      );
+      assert.ok(!existsSync(join(s.repo.dir, MODEL)), 'the build did not run');
+    }
+    assert.equal(s.api.requests.length, 0);
+  });
+
+  it('mode: pr keeps refusing fork code on self-hosted runners and under pull_request_target', async (t) => {
+    const s = await scenario(t, { fork: true });
+    for (const [eventName, env, reason] of [
+      ['pull_request', SELF_HOSTED, /from fork mallory\/models on a self-hosted runner/],
+      ['pull_request_target', {}, /under pull_request_target/],
+    ] as const) {
+      const run = await s.run({ eventName, env });
+      assert.equal(run.code, 1, run.log);
+      assert.match(commands(run, 'error').join('\n'), reason);
+      assert.ok(!existsSync(join(s.repo.dir, MODEL)), 'the build did not run');
+    }
+    assert.equal(s.api.requests.length, 0);
   });
 });

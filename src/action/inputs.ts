@@ -53,6 +53,8 @@ export interface ActionInputs {
   commentAuthor: string;
   token: string;
   allowForkOnSelfHosted: boolean;
+  /** `mode: baseline` on pull_request events (refused by default: baselines are for the default branch). */
+  allowBaselineOnPullRequest: boolean;
   commitStatus: boolean;
   /** Empty: the default location (RUNNER_TEMP or the workspace). */
   reportPath: string;
@@ -293,6 +295,11 @@ export function parseInputs(get: Get): ActionInputs {
     commentAuthor,
     token: get('github-token').trim(),
     allowForkOnSelfHosted: parseBoolean('allow-fork-on-self-hosted', get('allow-fork-on-self-hosted'), false),
+    allowBaselineOnPullRequest: parseBoolean(
+      'allow-baseline-on-pull-request',
+      get('allow-baseline-on-pull-request'),
+      false,
+    ),
     commitStatus: parseBoolean('commit-status', get('commit-status'), false),
     reportPath: get('report-path').trim(),
     artifactPath: get('artifact-path').trim(),

@@ -13,10 +13,12 @@ import { ActionError } from './io.ts';
 import { downloadModel, isUrl, relativeModelPath } from './model-file.ts';
 import { analyzeSide, buildSide, missingModelMessage, type Side } from './model-side.ts';
 import { reportOutputs } from './outcome.ts';
+import { guardRun } from './safety.ts';
 import { reportPathFor, tracerFor } from './shared.ts';
 import { appendSummary, fenced } from './summary.ts';
 
 export async function runBaseline(inputs: ActionInputs, ctx: RunContext, io: Io): Promise<RunResult> {
+  guardRun('baseline', inputs, ctx, io);
   const env = buildEnvironment(process.env, [inputs.token], makeBuildTempDir());
   const tracer = tracerFor(inputs, ctx, env, io);
   const side: Side = { root: ctx.workspace, label: `commit ${ctx.sha.slice(0, 12) || 'HEAD'}` };

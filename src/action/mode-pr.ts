@@ -18,7 +18,7 @@ import { downloadModel, isUrl, locateModel, relativeModelPath } from './model-fi
 import { analyzeSide, buildSide, missingModelMessage, type Side } from './model-side.ts';
 import { comparisonOutputs, footer } from './outcome.ts';
 import { clientFor, publishRequestFor, publishWithClient, reportPathFor, tracerFor } from './shared.ts';
-import { mayBuildPullRequest } from './safety.ts';
+import { guardRun } from './safety.ts';
 import { readBaseline } from './untrusted/read-bundle.ts';
 import { resolveBaseCommit, withWorktree } from './worktree.ts';
 import { appendSummary } from './summary.ts';
@@ -156,16 +156,7 @@ async function collectSides(
 
 export async function runPr(inputs: ActionInputs, ctx: RunContext, io: Io): Promise<RunResult> {
   const pr = ctx.pullRequest;
-  if (pr) {
-    const decision = mayBuildPullRequest({
-      eventName: ctx.eventName,
-      pullRequest: pr,
-      selfHosted: ctx.selfHosted,
-      allowForkOnSelfHosted: inputs.allowForkOnSelfHosted,
-    });
-    if (!decision.allowed) throw new ActionError(decision.reason);
-    if (decision.note) io.warning(decision.note);
-  }
+  guardRun('pr', inputs, ctx, io);
   const env = buildEnvironment(process.env, [inputs.token], makeBuildTempDir());
   const sides = await collectSides(inputs, ctx, env, io);
   for (const note of sides.notes) io.notice(note);
