@@ -135,21 +135,30 @@ describe('action: pull request, more', () => {
     assertNoToken(run);
   });
 
-  it('a model that does not exist at the base is compared with nothing; only max-params applies', async (t) => {
+  it('a model that does not exist at the base is new: only max-params applies (missing-base: fail fails)', async (t) => {
     const s = await scenario(t, {
       commits: [
         { label: 'base', model: null, files: { 'README.md': 'no model yet\n' } },
         { label: 'head', model: 'seed-case-2', branch: 'feature' },
       ],
     });
-    const run = await s.run({ inputs: { 'max-growth': '1%', 'fail-on-new-shared': 'true' } });
+    // The build succeeds without writing the model where its source is absent: the pull request adds it.
+    const build = `[ -f model-src.onnx ] || exit 0; ${BUILD}`;
+    const run = await s.run({ inputs: { build, 'max-growth': '1%', 'fail-on-new-shared': 'true' } });
     assert.equal(run.code, 0, run.log);
     assert.equal(run.outputs.verdict, 'pass');
     assert.equal(run.outputs['base-unique'], '0');
-    assert.match(commands(run, 'warning').join('\n'), /build command for base .* failed/);
+    assert.equal(commands(run, 'warning').filter((w) => /build command/.test(w)).length, 0, run.log);
     assert.match(s.comments()[0]!.body, /compared with an empty model/);
-    const capped = await s.run({ inputs: { 'max-params': '5' } });
+    const capped = await s.run({ inputs: { build, 'max-params': '5' } });
     assert.equal(capped.code, 1, capped.log);
+    const strict = await s.run({ inputs: { build, 'missing-base': 'fail' } });
+    assert.equal(strict.code, 1, strict.log);
+    assert.equal(strict.outputs.verdict, 'fail');
+    assert.match(
+      strict.outputs['verdict-headline']!,
+      /did not produce the model at model\.onnx \(missing-base: fail\)/,
+    );
   });
 
   it('downloads the model from a URL, and names the URL and the status when that fails', async (t) => {

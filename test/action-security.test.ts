@@ -1,7 +1,8 @@
 // Issue 15's attacks on the action, run as a runner runs it (test/support/action-scenario.ts): a squatted
 // sticky comment, fork code in every mode, a base that fails to build, what the build can reach.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
@@ -13,7 +14,7 @@ import {
   useBuiltAction,
   workflowRunEvent,
 } from './support/action-scenario.ts';
-import { MODEL } from './support/git-repo.ts';
+import { BUILD, MODEL } from './support/git-repo.ts';
 import { READ_ONLY_TOKEN, WRITE_TOKEN } from './support/github-api-server.ts';
 
 useBuiltAction();
@@ -168,5 +169,108 @@ describe('action security: the fork guard covers every mode', () => {
       assert.ok(!existsSync(join(s.repo.dir, MODEL)), 'the build did not run');
     }
     assert.equal(s.api.requests.length, 0);
+  });
+});
+
+describe('action security: a base that fails to build never turns the check green', () => {
+  it('fails the check, says why, and still posts the head report and the status', async (t) => {
+    // The base's build breaks (as a pull request that fixes a broken export on main would see); the
+    // head's works and grows the model.
+    const s = await scenario(t, {
+      commits: [
+        {
+          label: 'base',
+          model: 'seed-case-1',
+          files: { 'build.sh': 'echo "ImportError: no module named torch" >&2\nexit 4\n' },
+        },
+        { label: 'grown', model: 'resnet-block', branch: 'feature', files: { 'build.sh': `${BUILD}\n` } },
+      ],
+    });
+    const run = await s.run({
+      head: 'grown',
+      inputs: { build: 'bash build.sh', 'max-growth': '5000%', 'commit-status': 'true' },
+    });
+    assert.equal(run.code, 1, run.log);
+    assert.equal(run.outputs.verdict, 'fail');
+    const headline = run.outputs['verdict-headline']!;
+    assert.equal(
+      headline,
+      `❌ fail: the build command for base (merge-base ${s.repo.commits.base!.slice(0, 12)}) failed: \`bash build.sh\` exited with status 4`,
+    );
+    assert.match(commands(run, 'error').join('\n'), /build command for base .* failed/);
+    assert.match(commands(run, 'warning').join('\n'), /ImportError: no module named torch/);
+    assert.match(commands(run, 'warning').join('\n'), /if this pull request adds the model or its build/);
+    // The head's report is posted all the same.
+    const [comment] = s.comments();
+    assert.ok(comment, 'the comment was posted');
+    assert.match(comment.body, /❌ fail/);
+    assert.match(comment.body, /A base that cannot be built fails the check/);
+    assert.equal(run.outputs['unique'], '296');
+    const [status] = s.api.state.statusesFor(REPO, s.repo.commits.grown!);
+    assert.equal(status?.state, 'failure');
+    assert.match(status!.description ?? '', /build command for base/);
+    // The report file carries the reason, for mode: post.
+    const bundle = JSON.parse(readFileSync(run.outputs['report-path']!, 'utf8'));
+    assert.match(bundle.baseError, /build command for base/);
+    assert.equal(bundle.comparison.verdict.pass, false);
+    assert.deepEqual(s.api.violations, []);
+  });
+});
+
+describe('action security: what the build can reach', () => {
+  it('no RUNNER_TEMP, no command-file paths, a temporary folder of its own; the boundary the docs state', async (t) => {
+    const s = await scenario(t);
+    const dump = mkdtempSync(join(tmpdir(), 'paramtrace-env-'));
+    t.after(() => rmSync(dump, { recursive: true, force: true }));
+    // The build records its environment, and what a same-user process can read of its parent's.
+    const build =
+      `env > "$PT_DUMP/env-$(git rev-parse --short HEAD).txt"; ` +
+      `tr '\\0' '\\n' < /proc/$PPID/environ > "$PT_DUMP/parent-$(git rev-parse --short HEAD).txt" || true; ${BUILD}`;
+    const run = await s.run({
+      inputs: { build, comment: 'never' },
+      env: {
+        PT_DUMP: dump,
+        GITHUB_TOKEN: WRITE_TOKEN,
+        ACTIONS_RUNTIME_TOKEN: 'runtime-secret-0000',
+        ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'oidc-secret-0000',
+        GITHUB_ENV: '/runner/_temp/_runner_file_commands/set_env_0',
+      },
+    });
+    assert.equal(run.code, 0, run.log);
+    const envs = readdirSync(dump).filter((f) => f.startsWith('env-'));
+    assert.equal(envs.length, 2, 'the build ran for head and base');
+    for (const file of envs) {
+      const lines = readFileSync(join(dump, file), 'utf8').split('\n');
+      const env = Object.fromEntries(
+        lines.map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+      );
+      assert.equal(env.RUNNER_TEMP, undefined, `RUNNER_TEMP reached the build (${file})`);
+      assert.deepEqual(
+        lines.filter((l) => l.includes(run.runnerTemp)),
+        [],
+        `a path into RUNNER_TEMP reached the build (${file})`,
+      );
+      assert.ok(!lines.some((l) => l.includes('_runner_file_commands')), file);
+      for (const secret of [WRITE_TOKEN, 'runtime-secret-0000', 'oidc-secret-0000'])
+        assert.ok(!lines.some((l) => l.includes(secret)), `a credential reached the build (${file})`);
+      assert.match(env.TMPDIR ?? '', /paramtrace-build-/);
+      assert.equal(env.TMP, env.TMPDIR);
+      assert.ok(!env.TMPDIR!.startsWith(run.runnerTemp));
+    }
+    // What is NOT protected, as docs/action.md#what-the-build-can-reach says: the build runs as the same
+    // user, and /proc/<parent>/environ is the environment the action started with, token included.
+    if (process.platform === 'linux') {
+      const parent = readFileSync(
+        join(
+          dump,
+          readdirSync(dump).find((f) => f.startsWith('parent-'))!,
+        ),
+        'utf8',
+      );
+      assert.ok(
+        parent.includes(WRITE_TOKEN),
+        'the parent environment no longer shows the token: update docs/action.md#what-the-build-can-reach',
+      );
+    }
   });
 });

@@ -34,6 +34,8 @@ export interface ReportBundle {
   comparison: Comparison | null;
   /** What the run had to work around (no model at base, baseline from another commit, ...). */
   notes: string[];
+  /** `mode: pr`: why the base could not be had (its build failed); the verdict fails with it. */
+  baseError?: string;
 }
 
 export function makeBundle(fields: Omit<ReportBundle, 'schemaVersion' | 'kind' | 'tool'>): ReportBundle {

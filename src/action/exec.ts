@@ -3,7 +3,7 @@
 // files live), and with a temporary folder of its own. This is hygiene, not a sandbox: the build runs as
 // the runner's user (docs/action.md#what-the-build-can-reach).
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -59,9 +59,17 @@ export function buildEnvironment(
   return out;
 }
 
-/** A fresh temporary folder for the builds and trace workers of one run, outside RUNNER_TEMP. */
-export function makeBuildTempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'paramtrace-build-'));
+/**
+ * Runs `fn` with a fresh temporary folder for the builds, the base worktree and the trace workers of one
+ * run, outside RUNNER_TEMP; removed afterwards.
+ */
+export async function withBuildTemp<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'paramtrace-build-'));
+  try {
+    return await fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export interface CommandResult {

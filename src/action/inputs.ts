@@ -13,6 +13,8 @@ export class InputError extends Error {
 export type Mode = 'pr' | 'baseline' | 'post';
 export type Device = 'auto' | 'cpu' | 'cuda';
 export type BaselinePolicy = 'auto' | 'rebuild' | 'report';
+/** A base without the model file: `new` (the pull request adds the model) or `fail`. */
+export type MissingBasePolicy = 'new' | 'fail';
 
 /** How the trace stage should run (src/action/tracing.ts turns this into the trace stage's options). */
 export interface TraceInputs {
@@ -43,6 +45,7 @@ export interface ActionInputs {
   baseModel: string;
   baseReport: string;
   baseline: BaselinePolicy;
+  missingBase: MissingBasePolicy;
   /** The artifact `baseline: auto` looks for on the base commit's runs. */
   baselineArtifact: string;
   trace: TraceInputs;
@@ -279,6 +282,7 @@ export function parseInputs(get: Get): ActionInputs {
     baseModel: get('base-model').trim(),
     baseReport: get('base-report').trim(),
     baseline: oneOf<BaselinePolicy>(get, 'baseline', ['auto', 'rebuild', 'report'], 'auto'),
+    missingBase: oneOf<MissingBasePolicy>(get, 'missing-base', ['new', 'fail'], 'new'),
     baselineArtifact,
     trace: {
       ...parseTrace(get),

@@ -6,7 +6,7 @@ import { renderText } from '../render/text.ts';
 import { makeBundle, serializeBundle } from './bundle.ts';
 import type { RunContext } from './context.ts';
 import { analyzeModel } from './analyze-model.ts';
-import { buildEnvironment, makeBuildTempDir } from './exec.ts';
+import { buildEnvironment, withBuildTemp } from './exec.ts';
 import type { ActionInputs } from './inputs.ts';
 import type { Io, RunResult } from './io.ts';
 import { ActionError } from './io.ts';
@@ -19,7 +19,16 @@ import { appendSummary, fenced } from './summary.ts';
 
 export async function runBaseline(inputs: ActionInputs, ctx: RunContext, io: Io): Promise<RunResult> {
   guardRun('baseline', inputs, ctx, io);
-  const env = buildEnvironment(process.env, [inputs.token], makeBuildTempDir());
+  return withBuildTemp((buildTemp) => analyzeBaseline(inputs, ctx, io, buildTemp));
+}
+
+async function analyzeBaseline(
+  inputs: ActionInputs,
+  ctx: RunContext,
+  io: Io,
+  buildTemp: string,
+): Promise<RunResult> {
+  const env = buildEnvironment(process.env, [inputs.token], buildTemp);
   const tracer = tracerFor(inputs, ctx, env, io);
   const side: Side = { root: ctx.workspace, label: `commit ${ctx.sha.slice(0, 12) || 'HEAD'}` };
   await buildSide(side, { build: inputs.build, env, io });

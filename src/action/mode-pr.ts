@@ -9,7 +9,7 @@ import { escapeText } from '../render/escape.ts';
 import type { Report } from '../report/report.ts';
 import { makeBundle, serializeBundle } from './bundle.ts';
 import { analyzeModel, emptyReport } from './analyze-model.ts';
-import { BuildError, buildEnvironment, makeBuildTempDir } from './exec.ts';
+import { BuildError, buildEnvironment, withBuildTemp } from './exec.ts';
 import type { ActionInputs } from './inputs.ts';
 import type { Io, RunResult } from './io.ts';
 import { ActionError } from './io.ts';
@@ -30,6 +30,8 @@ interface Sides {
   base: Report | null;
   baseCommit: { sha: string; how: string } | null;
   notes: string[];
+  /** Why the base could not be had (its build failed): the verdict fails with it. */
+  baseError?: string;
 }
 
 /** Without a baseline only the absolute limit applies: growth and "new" findings need something to compare with. */
@@ -72,6 +74,7 @@ async function collectSides(
   inputs: ActionInputs,
   ctx: RunContext,
   env: NodeJS.ProcessEnv,
+  buildTemp: string,
   io: Io,
 ): Promise<Sides> {
   const tracer = tracerFor(inputs, ctx, env, io);
@@ -137,35 +140,67 @@ async function collectSides(
     }
     io.warning(`paramtrace: ${artifact.why}. Rebuilding the base instead.`);
   }
-  return withWorktree(ctx.workspace, baseCommit.sha, ctx.tempDir, env, async (dir) => {
+  // The worktree goes in the build's own temporary folder: under RUNNER_TEMP, the base's build would
+  // find the runner's command files next to it.
+  return withWorktree(ctx.workspace, baseCommit.sha, buildTemp, env, async (dir) => {
     const head = await headReport(inputs, ctx, env, tracer, io);
-    const side: Side = { root: dir, label: `base (${baseCommit.how} ${baseCommit.sha.slice(0, 12)})` };
-    let base: Report | null = null;
+    const label = `base (${baseCommit.how} ${baseCommit.sha.slice(0, 12)})`;
+    const side: Side = { root: dir, label };
     try {
       await buildSide(side, { build: inputs.build, env, io });
-      base = (await analyzeSide(side, rel, tracer, io)) ?? null;
-      if (!base) notes.push(`${missingModelMessage(rel, side, inputs.build)}; compared with an empty model`);
     } catch (error) {
       if (!(error instanceof BuildError)) throw error;
-      notes.push(`${error.message.split('\n', 1)[0]}; compared with an empty model`);
-      io.warning(`${error.message}\nComparing with an empty model; only max-params applies.`);
+      // Never a pass: a base that cannot be built would let any head through. The head's report is
+      // still compared with an empty model and posted, so the reviewer sees it and why the check failed.
+      io.warning(`${error.message}\n${BASE_BUILD_HINT}`);
+      notes.push(BASE_BUILD_HINT);
+      return { head, base: null, baseCommit, notes, baseError: error.message.split('\n', 1)[0]! };
     }
-    return { head, base, baseCommit, notes };
+    const base = (await analyzeSide(side, rel, tracer, io)) ?? null;
+    if (base) return { head, base, baseCommit, notes };
+    const missing = missingModelMessage(rel, side, inputs.build);
+    if (inputs.missingBase === 'fail') {
+      return { head, base: null, baseCommit, notes, baseError: `${missing} (missing-base: fail)` };
+    }
+    notes.push(`${missing}; compared with an empty model (a new model: only max-params applies)`);
+    return { head, base: null, baseCommit, notes };
   });
 }
+
+/** What to do when a pull request adds the model together with its build (the base cannot build it). */
+const BASE_BUILD_HINT =
+  'A base that cannot be built fails the check; if this pull request adds the model or its build, make ' +
+  'the build exit 0 without writing the model when its sources are absent (e.g. ' +
+  '`[ -f export.py ] || exit 0; python export.py`): a base without the model counts as a new model';
 
 export async function runPr(inputs: ActionInputs, ctx: RunContext, io: Io): Promise<RunResult> {
   const pr = ctx.pullRequest;
   guardRun('pr', inputs, ctx, io);
-  const env = buildEnvironment(process.env, [inputs.token], makeBuildTempDir());
-  const sides = await collectSides(inputs, ctx, env, io);
+  return withBuildTemp((buildTemp) => comparePullRequest(inputs, ctx, io, buildTemp));
+}
+
+async function comparePullRequest(
+  inputs: ActionInputs,
+  ctx: RunContext,
+  io: Io,
+  buildTemp: string,
+): Promise<RunResult> {
+  const pr = ctx.pullRequest;
+  const env = buildEnvironment(process.env, [inputs.token], buildTemp);
+  const sides = await collectSides(inputs, ctx, env, buildTemp, io);
   for (const note of sides.notes) io.notice(note);
 
   const baseline = sides.base !== null;
   const thresholds = baseline ? inputs.thresholds : thresholdsWithoutBaseline(inputs.thresholds);
   const base =
-    sides.base ?? emptyReport(sides.head.model.file, 'no baseline: the model does not exist at the base');
-  const comparison: Comparison = compare(base, sides.head, thresholds);
+    sides.base ??
+    emptyReport(
+      sides.head.model.file,
+      sides.baseError
+        ? 'no baseline: the base could not be built'
+        : 'no baseline: the model does not exist at the base',
+    );
+  const comparison: Comparison = compare(base, sides.head, thresholds, { baseUnavailable: sides.baseError });
   const body = renderComment(comparison, {
     commentKey: inputs.commentKey,
     headReport: sides.head,
@@ -191,6 +226,7 @@ export async function runPr(inputs: ActionInputs, ctx: RunContext, io: Io): Prom
     head: sides.head,
     comparison,
     notes: sides.notes,
+    ...(sides.baseError ? { baseError: sides.baseError } : {}),
   });
   writeFileSync(reportPath, serializeBundle(bundle));
   appendSummary(ctx.stepSummaryPath, renderSummary(comparison, sides.head));

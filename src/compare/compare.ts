@@ -14,7 +14,20 @@ import {
 import { formatCount, formatPercent, formatSigned } from '../render/format.ts';
 import { traceLine } from '../render/text.ts';
 
-export function compare(base: Report, head: Report, thresholds: Thresholds = {}): Comparison {
+export interface CompareOptions {
+  /**
+   * Why there is no real base (its build failed): the verdict fails with this reason first, whatever the
+   * counts say. An empty base stands in for the counts, so a head that only grew is never a pass.
+   */
+  baseUnavailable?: string | undefined;
+}
+
+export function compare(
+  base: Report,
+  head: Report,
+  thresholds: Thresholds = {},
+  options: CompareOptions = {},
+): Comparison {
   const counts = Object.fromEntries(
     COUNT_NAMES.map((name) => [name, delta(base.counts[name], head.counts[name])]),
   ) as Record<CountName, Delta>;
@@ -67,7 +80,7 @@ export function compare(base: Report, head: Report, thresholds: Thresholds = {})
     resolvedDuplicates,
     thresholds,
   };
-  return { ...comparison, verdict: verdict(comparison, thresholds) };
+  return { ...comparison, verdict: verdict(comparison, thresholds, options.baseUnavailable) };
 }
 
 function header(r: Report): Comparison['base'] {
@@ -114,13 +127,13 @@ function moduleDeltas(base: Report, head: Report): ModuleDelta[] {
     .sort((x, y) => Math.abs(y.delta) - Math.abs(x.delta) || compareNames(x.name, y.name));
 }
 
-function verdict(c: Omit<Comparison, 'verdict'>, t: Thresholds): Verdict {
+function verdict(c: Omit<Comparison, 'verdict'>, t: Thresholds, baseUnavailable?: string): Verdict {
   const metric = t.metric ?? 'unique';
   const d = c.counts[metric];
   const base = d.base ?? 0;
   const head = d.head ?? 0;
   const growth = head - base;
-  const failures: string[] = [];
+  const failures: string[] = baseUnavailable ? [baseUnavailable] : [];
   if (t.maxGrowthPercent !== undefined && base > 0 && (growth / base) * 100 > t.maxGrowthPercent) {
     failures.push(
       `${metric} parameters grew ${formatPercent(growth, base)} (${formatSigned(growth)}), more than the ${t.maxGrowthPercent}% allowed`,
