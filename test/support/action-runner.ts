@@ -3,8 +3,9 @@
 // API at GITHUB_API_URL. Returns the exit code, the log, the outputs and the summary.
 //
 // Nothing reaches the network: `npm` on the PATH is a stand-in that records how the action called it and
-// "installs" a wrapper around this checkout's onnxruntime-node, which records the environment of the trace
-// worker that loads it; `nvidia-smi` is a stand-in that shows a GPU or none.
+// "installs" a wrapper around this checkout's onnxruntime-node (with stand-in native binaries for every
+// platform, which the action prunes), which records the environment of the trace worker that loads it;
+// `nvidia-smi` is a stand-in that shows a GPU or none.
 import { spawn } from 'node:child_process';
 import {
   chmodSync,
@@ -94,6 +95,18 @@ export function inputEnv(inputs: Record<string, string>): Record<string, string>
   );
 }
 
+/** The folders of onnxruntime-node 1.30.0's bin/napi-v6/, and the runner's own (the stand-in lays them out). */
+export const PLATFORM_FOLDERS = [
+  ...new Set([
+    'darwin/arm64',
+    'linux/arm64',
+    'linux/x64',
+    'win32/arm64',
+    'win32/x64',
+    `${process.platform}/${process.arch}`,
+  ]),
+];
+
 /** A shell script that records its calls and, unless told to fail, "installs" the wrapper package. */
 function fakeNpm(records: string, fails: ActionRunOptions['npmFails']): string {
   const failing =
@@ -123,6 +136,11 @@ done
 pkg="$prefix/node_modules/onnxruntime-node"
 mkdir -p "$pkg"
 echo '{"name":"onnxruntime-node","version":"1.30.0","main":"index.js"}' > "$pkg/package.json"
+# The real package's layout of native binaries, every platform's (the action keeps the runner's own).
+for dir in ${PLATFORM_FOLDERS.join(' ')}; do
+  mkdir -p "$pkg/bin/napi-v6/$dir"
+  echo stand-in > "$pkg/bin/napi-v6/$dir/onnxruntime_binding.node"
+done
 cat > "$pkg/index.js" <<'WRAPPER'
 ${wrapper}WRAPPER
 `;
