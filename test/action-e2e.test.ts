@@ -441,7 +441,11 @@ describe('action: forks', () => {
       assert.match(error, expected, `${what}: ${error}`);
     }
     assert.equal(s.comments().length, 0);
-    assert.equal(s.api.state.statusesFor(REPO, s.repo.commits.head!).length, 0);
+    // Refused, and the required check says so instead of waiting (commit-status: true).
+    assert.deepEqual(
+      s.api.state.statusesFor(REPO, s.repo.commits.head!).map((x) => x.state),
+      Array(7).fill('failure'),
+    );
   });
 });
 
@@ -467,7 +471,10 @@ describe('action: post mode given a baseline bundle', () => {
     );
     assert.doesNotMatch(post.log, /internal error/);
     assert.equal(s.comments().length, 0);
-    assert.equal(s.api.state.statusesFor(REPO, s.repo.commits.head!).length, 0);
+    assert.deepEqual(
+      s.api.state.statusesFor(REPO, s.repo.commits.head!).map((x) => x.state),
+      ['failure'],
+    );
   });
 });
 

@@ -1,7 +1,7 @@
 // Issue 15's attacks on the action, run as a runner runs it (test/support/action-scenario.ts): a squatted
 // sticky comment, fork code in every mode, a base that fails to build, what the build can reach.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -213,6 +213,22 @@ describe('action security: a base that fails to build never turns the check gree
     const bundle = JSON.parse(readFileSync(run.outputs['report-path']!, 'utf8'));
     assert.match(bundle.baseError, /build command for base/);
     assert.equal(bundle.comparison.verdict.pass, false);
+
+    // The fork-safe pair: mode: post recomputes the verdict from the artifact, and fails it the same way.
+    const artifact = mkdtempSync(join(tmpdir(), 'paramtrace-artifact-'));
+    t.after(() => rmSync(artifact, { recursive: true, force: true }));
+    writeFileSync(join(artifact, 'paramtrace-report.json'), readFileSync(run.outputs['report-path']!));
+    const event = workflowRunEvent(s) as { workflow_run: { head_sha: string } };
+    event.workflow_run.head_sha = s.repo.commits.grown!;
+    const post = await s.run({
+      head: 'grown',
+      workspace: artifact,
+      eventName: 'workflow_run',
+      event,
+      inputs: { mode: 'post', model: '', build: '', 'artifact-path': artifact, 'max-growth': '5000%' },
+    });
+    assert.equal(post.code, 1, post.log);
+    assert.equal(post.outputs['verdict-headline'], headline);
     assert.deepEqual(s.api.violations, []);
   });
 });

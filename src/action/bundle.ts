@@ -36,6 +36,8 @@ export interface ReportBundle {
   notes: string[];
   /** `mode: pr`: why the base could not be had (its build failed); the verdict fails with it. */
   baseError?: string;
+  /** `mode: pr`: the base had no model file (a new model); its report is an empty stand-in. */
+  baseMissing?: true;
 }
 
 export function makeBundle(fields: Omit<ReportBundle, 'schemaVersion' | 'kind' | 'tool'>): ReportBundle {

@@ -1,11 +1,14 @@
 // mode: post — in a `workflow_run` workflow after a pull request's run, with a write token and without
 // checking out the pull request's code: read the report artifact that run uploaded (untrusted: validated
 // field by field), recompute the comparison with this workflow's thresholds, and post the comment and
-// the status on the pull request's head commit.
+// the status on the pull request's head commit. When there is no report to post (part 1 failed, was
+// cancelled or timed out before uploading it, or its artifact is refused), a `commit-status: true` run sets
+// a failed status, so that a required check never waits for one that will not come.
 import { writeFileSync } from 'node:fs';
-import { compare } from '../compare/compare.ts';
+import { compare, thresholdsWithoutBase } from '../compare/compare.ts';
 import type { GitHubClient } from '../github/octokit.ts';
 import { findPullRequestForSha, getPullRequest } from '../github/pulls.ts';
+import { statusContext } from '../github/statuses.ts';
 import { apiFailure, describeFailure } from '../github/errors.ts';
 import { renderComment, renderSummary } from '../render/markdown.ts';
 import { escapeText } from '../render/escape.ts';
@@ -19,7 +22,55 @@ import { comparisonOutputs, footer } from './outcome.ts';
 import { publish } from './publish.ts';
 import { clientFor, publishLog, publishRequestFor, reportPathFor } from './shared.ts';
 import { appendSummary } from './summary.ts';
-import { locateBundle, readBaseline, readBundle, UntrustedInputError } from './untrusted/read-bundle.ts';
+import {
+  locateBundle,
+  MissingArtifactError,
+  readBaseline,
+  readBundle,
+  UntrustedInputError,
+} from './untrusted/read-bundle.ts';
+
+/** The followed run's page (its `html_url`): the log that says why it wrote no report. */
+function followedRunUrl(ctx: RunContext, run: WorkflowRunEvent): string {
+  return `${ctx.serverUrl}/${ctx.repository.owner}/${ctx.repository.repo}/actions/runs/${run.id}`;
+}
+
+/**
+ * Sets the failed status on the followed run's head commit when there is nothing to post, so that a
+ * required `paramtrace` check does not wait forever. Only with `commit-status: true`: otherwise no run sets
+ * that status, and a later successful run would never replace a failure set here. Says what it did.
+ */
+async function failStatus(
+  inputs: ActionInputs,
+  ctx: RunContext,
+  run: WorkflowRunEvent,
+  io: Io,
+  description: string,
+  targetUrl: string | null,
+): Promise<string> {
+  const context = statusContext(inputs.commentKey, DEFAULT_COMMENT_KEY);
+  if (!inputs.commitStatus) return `no commit status set (commit-status is false)`;
+  if (!inputs.token) {
+    const message = `no github-token: the commit status '${context}' could not be set to failure`;
+    io.warning(message);
+    return message;
+  }
+  const result = await publish(
+    clientFor(inputs, ctx, io),
+    {
+      owner: ctx.repository.owner,
+      repo: ctx.repository.repo,
+      pullNumber: null,
+      headSha: run.headSha,
+      comment: { body: '', key: inputs.commentKey, policy: 'never', changed: false, author: '' },
+      status: { context, state: 'failure', description, targetUrl },
+    },
+    publishLog(io),
+  );
+  return result.outputs['status-state'] === 'failure'
+    ? `the commit status '${context}' on ${run.headSha.slice(0, 12)} is set to failure`
+    : `the commit status '${context}' could not be set (see the warning above)`;
+}
 
 /** The pull request the run was for, trusting only GitHub: the event, then the API, then a checked claim. */
 async function findPullRequest(
@@ -54,6 +105,9 @@ async function findPullRequest(
   return null;
 }
 
+/** The status for a refused artifact: fixed text, nothing from the artifact (the log has the details). */
+const REFUSED = `paramtrace refused the report artifact of the pull request's run (the reason is in the linked log)`;
+
 export async function runPost(inputs: ActionInputs, ctx: RunContext, io: Io): Promise<RunResult> {
   const run = ctx.workflowRun;
   if (!run)
@@ -78,25 +132,52 @@ export async function runPost(inputs: ActionInputs, ctx: RunContext, io: Io): Pr
     }
     if (inputs.baseReport) baseline = readBaseline(inputs.baseReport);
   } catch (error) {
+    if (error instanceof MissingArtifactError) {
+      // GitHub's own word (success, failure, cancelled, timed_out, ...); anything else is not repeated.
+      const conclusion = /^[a-z_]{1,40}$/.test(run.conclusion ?? '') ? run.conclusion : 'unknown';
+      if (run.conclusion === 'skipped') {
+        // Part 1's job was skipped by its own `if:`: nothing ran, so there is nothing to report or fail.
+        io.notice(
+          `paramtrace: the pull request's paramtrace run was skipped and wrote no report; nothing to post`,
+        );
+        return { outputs: { verdict: '', 'comment-body': '', 'report-path': '' }, failure: null };
+      }
+      const what =
+        run.conclusion === 'success'
+          ? `the pull request's paramtrace run succeeded but its report artifact was not found`
+          : `the pull request's paramtrace run concluded '${conclusion}' before writing its report`;
+      const status = await failStatus(inputs, ctx, run, io, what, followedRunUrl(ctx, run));
+      throw new ActionError(`${what} (${error.message}); ${status}. Its log: ${followedRunUrl(ctx, run)}`);
+    }
     if (error instanceof UntrustedInputError) {
       const hint =
         run.conclusion && run.conclusion !== 'success'
           ? ` (the pull request run concluded '${run.conclusion}')`
           : '';
-      throw new ActionError(`refusing the report artifact: ${error.message}${hint}`);
+      const status = await failStatus(inputs, ctx, run, io, REFUSED, ctx.runUrl);
+      throw new ActionError(`refusing the report artifact: ${error.message}${hint}; ${status}`);
     }
     throw error;
   }
   const claimed = bundle.pullRequest;
   if (claimed.headSha !== run.headSha) {
+    const status = await failStatus(inputs, ctx, run, io, REFUSED, ctx.runUrl);
     throw new ActionError(
-      `refusing the report artifact: it is for commit ${claimed.headSha}, but the workflow run is for ${run.headSha}`,
+      `refusing the report artifact: it is for commit ${claimed.headSha}, but the workflow run is for ${run.headSha}; ${status}`,
     );
   }
 
   const base = baseline?.report ?? bundle.base;
   const baseSha = baseline ? baseline.commit : bundle.commits.base;
-  const comparison = compare(base, bundle.head, inputs.thresholds);
+  // As in mode: pr: without a base only max-params applies, and a base that could not be built fails
+  // the verdict; unless this workflow gives the base itself.
+  const noBase = !baseline && (bundle.baseMissing === true || bundle.baseError !== undefined);
+  const comparison = compare(
+    base,
+    bundle.head,
+    noBase ? thresholdsWithoutBase(inputs.thresholds) : inputs.thresholds,
+    { baseUnavailable: baseline ? undefined : bundle.baseError },
+  );
   const body = renderComment(comparison, {
     commentKey: inputs.commentKey,
     headReport: bundle.head,

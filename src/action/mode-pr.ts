@@ -2,8 +2,8 @@
 // from a report, a model, or a git worktree of the merge-base; compare; write the report file and the
 // job summary; then post the comment and the status.
 import { writeFileSync } from 'node:fs';
-import { compare } from '../compare/compare.ts';
-import type { Comparison, Thresholds } from '../compare/comparison.ts';
+import { compare, thresholdsWithoutBase } from '../compare/compare.ts';
+import type { Comparison } from '../compare/comparison.ts';
 import { renderComment, renderSummary } from '../render/markdown.ts';
 import { escapeText } from '../render/escape.ts';
 import type { Report } from '../report/report.ts';
@@ -32,11 +32,6 @@ interface Sides {
   notes: string[];
   /** Why the base could not be had (its build failed): the verdict fails with it. */
   baseError?: string;
-}
-
-/** Without a baseline only the absolute limit applies: growth and "new" findings need something to compare with. */
-function thresholdsWithoutBaseline(t: Thresholds): Thresholds {
-  return { maxParams: t.maxParams, metric: t.metric };
 }
 
 async function headReport(
@@ -174,7 +169,6 @@ const BASE_BUILD_HINT =
   '`[ -f export.py ] || exit 0; python export.py`): a base without the model counts as a new model';
 
 export async function runPr(inputs: ActionInputs, ctx: RunContext, io: Io): Promise<RunResult> {
-  const pr = ctx.pullRequest;
   guardRun('pr', inputs, ctx, io);
   return withBuildTemp((buildTemp) => comparePullRequest(inputs, ctx, io, buildTemp));
 }
@@ -191,7 +185,7 @@ async function comparePullRequest(
   for (const note of sides.notes) io.notice(note);
 
   const baseline = sides.base !== null;
-  const thresholds = baseline ? inputs.thresholds : thresholdsWithoutBaseline(inputs.thresholds);
+  const thresholds = baseline ? inputs.thresholds : thresholdsWithoutBase(inputs.thresholds);
   const base =
     sides.base ??
     emptyReport(
@@ -226,7 +220,7 @@ async function comparePullRequest(
     head: sides.head,
     comparison,
     notes: sides.notes,
-    ...(sides.baseError ? { baseError: sides.baseError } : {}),
+    ...(sides.baseError ? { baseError: sides.baseError } : sides.base ? {} : { baseMissing: true }),
   });
   writeFileSync(reportPath, serializeBundle(bundle));
   appendSummary(ctx.stepSummaryPath, renderSummary(comparison, sides.head));

@@ -14,6 +14,11 @@ import {
 import { formatCount, formatPercent, formatSigned } from '../render/format.ts';
 import { traceLine } from '../render/text.ts';
 
+/** Without a base only the absolute limit applies: growth and "new" findings need something to compare with. */
+export function thresholdsWithoutBase(t: Thresholds): Thresholds {
+  return { maxParams: t.maxParams, metric: t.metric };
+}
+
 export interface CompareOptions {
   /**
    * Why there is no real base (its build failed): the verdict fails with this reason first, whatever the

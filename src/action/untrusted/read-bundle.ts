@@ -12,27 +12,35 @@ export class UntrustedInputError extends Error {
   override name = 'UntrustedInputError';
 }
 
+/** No report at all where the artifact should be (the download found nothing): not a refusal of its content. */
+export class MissingArtifactError extends UntrustedInputError {
+  override name = 'MissingArtifactError';
+}
+
 export const MAX_BUNDLE_BYTES = 256 * 1024 * 1024;
 
 const sha = str({ max: 64, pattern: /^[0-9a-f]{40}([0-9a-f]{24})?$/ });
 const repoName = str({ max: 200, pattern: /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/ });
 const commentKey = str({ max: 100, pattern: /^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/ });
 
-export const bundleSchema: Validator<ReportBundle> = obj({
-  schemaVersion: lit(BUNDLE_SCHEMA_VERSION),
-  kind: lit(BUNDLE_KIND),
-  mode: lit('pr', 'baseline'),
-  tool: obj({ name: lit('paramtrace'), version: str({ max: 64, pattern: /^[0-9A-Za-z.+_-]+$/ }) }),
-  commentKey,
-  commits: obj({ head: nullable(sha), base: nullable(sha) }),
-  pullRequest: nullable(
-    obj({ number: int(1, 2 ** 31 - 1), headSha: sha, baseSha: sha, headRepo: nullable(repoName) }),
-  ),
-  base: nullable(reportValidator),
-  head: reportValidator,
-  comparison: nullable(comparisonSchema),
-  notes: arr(str({ max: 16_384, multiline: true }), 1000),
-});
+export const bundleSchema: Validator<ReportBundle> = obj(
+  {
+    schemaVersion: lit(BUNDLE_SCHEMA_VERSION),
+    kind: lit(BUNDLE_KIND),
+    mode: lit('pr', 'baseline'),
+    tool: obj({ name: lit('paramtrace'), version: str({ max: 64, pattern: /^[0-9A-Za-z.+_-]+$/ }) }),
+    commentKey,
+    commits: obj({ head: nullable(sha), base: nullable(sha) }),
+    pullRequest: nullable(
+      obj({ number: int(1, 2 ** 31 - 1), headSha: sha, baseSha: sha, headRepo: nullable(repoName) }),
+    ),
+    base: nullable(reportValidator),
+    head: reportValidator,
+    comparison: nullable(comparisonSchema),
+    notes: arr(str({ max: 16_384, multiline: true }), 1000),
+  },
+  { baseError: str({ max: 4096 }), baseMissing: lit(true) },
+);
 
 /** Reads a regular file of at most `maxBytes` without following a symlink at `path`. */
 export function readBoundedFile(path: string, maxBytes = MAX_BUNDLE_BYTES): string {
@@ -104,12 +112,16 @@ export function locateBundle(path: string, fileName: string): string {
   try {
     stat = lstatSync(path);
   } catch {
-    throw new UntrustedInputError(`${path}: no such file or directory (did the artifact download step run?)`);
+    throw new MissingArtifactError(
+      `${path}: no such file or directory (did the artifact download step run?)`,
+    );
   }
   if (stat.isSymbolicLink())
     throw new UntrustedInputError(`${path}: is a symbolic link; refusing to follow it`);
   if (!stat.isDirectory()) return path;
   const entries = readdirSync(path);
+  if (entries.length === 0)
+    throw new MissingArtifactError(`${path}: empty: expected ${fileName}, found no .json file`);
   if (entries.includes(fileName)) return join(path, fileName);
   const json = entries.filter((e) => e.endsWith('.json'));
   if (json.length === 1) return join(path, json[0]!);
