@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse as parseYamlDocument } from 'yaml';
 import { describe, it, type TestContext } from 'node:test';
 import {
   commands,
@@ -173,109 +174,12 @@ describe('action: mode post when part 1 wrote no report', () => {
 });
 
 // ---------------------------------------------------------------------------------------------------------
-// The workflow files. No YAML parser is a dependency, so a small one for the block style these files use
-// (mappings, sequences of mappings, plain and quoted scalars, flow lists, `|` blocks, comments).
+// The workflow files, read with the \`yaml\` package (YAML 1.2, what GitHub's parser accepts here).
 
-type Yaml = string | boolean | Yaml[] | { [key: string]: Yaml };
-
-interface Line {
-  indent: number;
-  text: string;
-  /** The line as written, for block scalars. */
-  raw: string;
-}
-
-function stripComment(text: string): string {
-  let quote: string | null = null;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quote) {
-      if (c === quote) quote = null;
-    } else if (c === "'" || c === '"') quote = c;
-    else if (c === '#' && (i === 0 || /\s/.test(text[i - 1]!))) return text.slice(0, i).trimEnd();
-  }
-  return text.trimEnd();
-}
-
-function scalar(text: string): Yaml {
-  if (/^'.*'$/.test(text)) return text.slice(1, -1).replace(/''/g, "'");
-  if (/^".*"$/.test(text)) return text.slice(1, -1);
-  if (text === 'true') return true;
-  if (text === 'false') return false;
-  if (/^\[.*\]$/.test(text)) {
-    const inner = text.slice(1, -1).trim();
-    return inner === '' ? [] : inner.split(',').map((x) => scalar(x.trim()));
-  }
-  return text;
-}
+type Yaml = string | number | boolean | null | Yaml[] | { [key: string]: Yaml };
 
 function parseYaml(source: string): Yaml {
-  const lines: Line[] = source.split('\n').map((raw) => {
-    const indent = raw.length - raw.trimStart().length;
-    return { indent, text: stripComment(raw.trim()), raw };
-  });
-  let i = 0;
-  const skip = () => {
-    while (i < lines.length && lines[i]!.text === '') i++;
-  };
-  function block(indent: number): Yaml {
-    skip();
-    if (i >= lines.length) return '';
-    const first = lines[i]!;
-    assert.ok(first.indent >= indent, `line ${i + 1}: bad indentation`);
-    if (first.text.startsWith('- ') || first.text === '-') return sequence(first.indent);
-    return mapping(first.indent);
-  }
-  function sequence(indent: number): Yaml[] {
-    const items: Yaml[] = [];
-    for (skip(); i < lines.length && lines[i]!.indent === indent && /^-( |$)/.test(lines[i]!.text); skip()) {
-      const line = lines[i]!;
-      const rest = line.text.slice(1).trimStart();
-      if (rest === '') {
-        i++;
-        items.push(block(indent + 1));
-      } else if (/^[^'"[\s][^:]*:( |$)/.test(rest)) {
-        // `- key: value`: a mapping whose keys line up with `key`.
-        const at = indent + (line.text.length - rest.length);
-        lines[i] = { indent: at, text: rest, raw: line.raw };
-        items.push(mapping(at));
-      } else {
-        i++;
-        items.push(scalar(rest));
-      }
-    }
-    return items;
-  }
-  function mapping(indent: number): { [key: string]: Yaml } {
-    const map: { [key: string]: Yaml } = {};
-    for (skip(); i < lines.length && lines[i]!.indent === indent; skip()) {
-      const line = lines[i]!;
-      const m = /^([^:]+?):(?: (.*))?$/.exec(line.text);
-      assert.ok(m, `line ${i + 1}: expected 'key: value', got ${JSON.stringify(line.text)}`);
-      const key = String(scalar(m[1]!.trim()));
-      assert.ok(!(key in map), `line ${i + 1}: duplicate key '${key}'`);
-      const value = (m[2] ?? '').trim();
-      i++;
-      if (/^[|>][-+]?$/.test(value)) {
-        const body: string[] = [];
-        while (i < lines.length && (lines[i]!.raw.trim() === '' || lines[i]!.indent > indent))
-          body.push(lines[i++]!.raw);
-        map[key] = body.join('\n');
-      } else if (value !== '') map[key] = scalar(value);
-      else {
-        skip();
-        const next = lines[i];
-        const nested =
-          next && (next.indent > indent || (next.indent === indent && /^-( |$)/.test(next.text)));
-        map[key] = nested ? block(next.indent) : '';
-      }
-    }
-    return map;
-  }
-  const doc = block(0);
-  skip();
-  assert.equal(i, lines.length, `line ${i + 1}: not parsed`);
-  return doc;
+  return parseYamlDocument(source) as Yaml;
 }
 
 const WORKFLOW_DIRS = ['examples/workflows', '.github/workflows'];
@@ -296,6 +200,7 @@ const VERIFIED_PINS: Record<string, Record<string, string>> = {
   'actions/setup-node': { 'v4.4.0': '49933ea5288caeca8642d1e84afbd3f7d6820020' },
   'actions/upload-artifact': { 'v4.6.2': 'ea165f8d65b6e75b540449e92b4886f43607fa02' },
   'actions/download-artifact': { 'v4.3.0': 'd3f86a106a0bac45b974a628896c90dbdf5c8093' },
+  'actions/cache': { 'v4.3.0': '0057852bfaa89a56745cba8c7296529d2fc39830' },
 };
 
 type Step = Record<string, Yaml>;
@@ -344,6 +249,26 @@ describe('workflow files', () => {
     assert.ok(pinned >= 10, `only ${pinned} pinned actions found`);
   });
 
+  it('the workflow snippets in the docs are pinned to the same verified commits', () => {
+    let pinned = 0;
+    for (const file of ['docs/action.md', 'README.md']) {
+      readFileSync(join(ROOT, file), 'utf8')
+        .split('\n')
+        .forEach((line, n) => {
+          const m = /^\s*(?:-\s+)?uses:\s*(\S+)(.*)$/.exec(line);
+          if (!m || m[1] === 'OWNER/paramtrace@v1') return;
+          const where = `${file}:${n + 1}`;
+          const ref = /^([\w.-]+\/[\w.-]+)@([0-9a-f]{40})$/.exec(m[1]!);
+          assert.ok(ref, `${where}: '${m[1]}' is not pinned to a full commit SHA`);
+          const version = /^\s+#\s+(v\d+\.\d+\.\d+)\s*$/.exec(m[2]!);
+          assert.ok(version, `${where}: no '# vX.Y.Z' comment`);
+          assert.equal(ref[2], VERIFIED_PINS[ref[1]!]?.[version[1]!], `${where}: not the verified commit`);
+          pinned++;
+        });
+    }
+    assert.ok(pinned >= 8, `only ${pinned} pinned actions found in the docs`);
+  });
+
   it('the GPU example skips fork pull requests by an if: on the job and says where forks go', () => {
     const file = 'examples/workflows/paramtrace-gpu.yml';
     const jobs = Object.values(jobsOf(file));
@@ -381,32 +306,5 @@ describe('workflow files', () => {
     const inputs = steps[action]!.with as Record<string, Yaml>;
     assert.equal(inputs.mode, 'post');
     assert.equal(inputs['commit-status'], true, 'the status is what a required check waits for');
-  });
-
-  it('the small YAML reader reads what it claims to', () => {
-    assert.deepEqual(
-      parseYaml(
-        [
-          'a: 1 # comment',
-          "b: 'x # y'",
-          'c: [p, q]',
-          'd:',
-          '  - uses: o/r@v1',
-          '    with:',
-          '      k: true',
-          '  - run: |',
-          '      echo # not a comment',
-          'e:',
-          '- z',
-        ].join('\n'),
-      ),
-      {
-        a: '1',
-        b: 'x # y',
-        c: ['p', 'q'],
-        d: [{ uses: 'o/r@v1', with: { k: true } }, { run: '      echo # not a comment' }],
-        e: ['z'],
-      },
-    );
   });
 });
