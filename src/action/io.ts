@@ -1,4 +1,6 @@
 // How the flows talk to the runner's log: implemented with @actions/core in main.ts, with arrays in tests.
+import { joinedLine } from '../report/plain-line.ts';
+
 export interface Io {
   info(message: string): void;
   warning(message: string): void;
@@ -21,9 +23,11 @@ export class ActionError extends Error {
 }
 
 /**
- * One log line: core.info writes its text raw, and the runner takes a line that starts with `::` for a
- * workflow command, so text that may carry model or PR names (a verdict) must not start a new line.
+ * One log line or annotation: core.info writes its text raw, and the runner takes a line that starts with
+ * `::` (or holds `##[`) for a workflow command, so text that may carry model or PR names (a verdict) must
+ * not start a new line. Lines are joined with ` ⏎ `; control, bidirectional and invisible characters are
+ * shown as `\uXXXX` (src/report/plain-line.ts).
  */
-export function logLine(message: string): string {
-  return message.replace(/[\r\n\u2028\u2029]+/g, ' ');
+export function logLine(message: string, max = 8000): string {
+  return joinedLine(message, max);
 }

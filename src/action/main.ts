@@ -6,13 +6,23 @@ import { readRunContext } from './context.ts';
 import { parseInputs } from './inputs.ts';
 import { logLine, type Io } from './io.ts';
 import { failureMessage, failureSummary, runMode } from './run.ts';
+import { plainLine } from '../report/plain-line.ts';
+
+/** The longest annotation message: GitHub shows a few thousand characters of one. */
+const ANNOTATION_LIMIT = 4000;
+
+/** A step output: one line, escaped; comment-body is Markdown, escaped by its renderer, and keeps its lines. */
+function outputValue(name: string, value: string): string {
+  return name === 'comment-body' ? value : plainLine(value, 8000);
+}
 
 const io: Io = {
+  // Every message one line, escaped: names in it cannot start a line, add one, or hide (io.ts).
   info: (m) => core.info(logLine(m)),
-  warning: (m) => core.warning(m),
-  notice: (m) => core.notice(m),
+  warning: (m) => core.warning(logLine(m, ANNOTATION_LIMIT)),
+  notice: (m) => core.notice(logLine(m, ANNOTATION_LIMIT)),
   debug: (m) => core.debug(logLine(m)),
-  group: (title, fn) => core.group(title, fn),
+  group: (title, fn) => core.group(logLine(title), fn),
   async untrusted(fn) {
     // Stop the runner from acting on workflow commands (::add-mask::, ::warning::, ...) in a build's output.
     const token = randomUUID().replace(/-/g, '');
@@ -41,7 +51,8 @@ const CREDENTIALS = [
 
 function forgetCredentials(env: NodeJS.ProcessEnv): void {
   for (const key of Object.keys(env)) {
-    if (key.toUpperCase() === 'INPUT_GITHUB-TOKEN' || CREDENTIALS.includes(key.toUpperCase())) delete env[key];
+    if (key.toUpperCase() === 'INPUT_GITHUB-TOKEN' || CREDENTIALS.includes(key.toUpperCase()))
+      delete env[key];
   }
 }
 
@@ -54,13 +65,14 @@ async function main(): Promise<void> {
     const ctx = readRunContext(process.env);
     summaryPath = ctx.stepSummaryPath;
     const result = await runMode(inputs, ctx, io);
-    for (const [name, value] of Object.entries(result.outputs)) core.setOutput(name, value);
-    if (result.failure) core.setFailed(result.failure);
+    for (const [name, value] of Object.entries(result.outputs))
+      core.setOutput(name, outputValue(name, value));
+    if (result.failure) core.setFailed(logLine(result.failure, ANNOTATION_LIMIT));
   } catch (error) {
-    const { message, internal } = failureMessage(error);
-    if (internal && error instanceof Error && error.stack) core.debug(error.stack);
+    const { message, annotation, internal } = failureMessage(error);
+    if (internal && error instanceof Error && error.stack) core.debug(logLine(error.stack));
     failureSummary(summaryPath, message);
-    core.setFailed(message);
+    core.setFailed(annotation);
   }
 }
 

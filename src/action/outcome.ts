@@ -2,6 +2,7 @@
 // `comment: on-change`), the step outputs, and the footer line.
 import type { Comparison, CountName } from '../compare/comparison.ts';
 import type { Report } from '../report/report.ts';
+import { plainLine } from '../report/plain-line.ts';
 
 /** Anything a reviewer would want a comment about: a count moved, a parameter changed, a finding came or went. */
 export function hasChanges(c: Comparison): boolean {
@@ -55,7 +56,8 @@ export function comparisonOutputs(c: Comparison): Record<string, string> {
   out['new-shared-count'] = String(c.newShared.length);
   out['new-unused-count'] = String(c.newUnused.length);
   out.verdict = c.verdict.pass ? 'pass' : 'fail';
-  out['verdict-headline'] = c.verdict.headline;
+  // Documented as one line; it names parameters, so it is escaped (src/report/plain-line.ts).
+  out['verdict-headline'] = plainLine(c.verdict.headline);
   out.changed = String(hasChanges(c));
   return out;
 }

@@ -4,7 +4,7 @@ import { ModelReadError } from '../onnx/read-model.ts';
 import { ContextError, type RunContext } from './context.ts';
 import { BuildError, GitError } from './exec.ts';
 import { InputError, type ActionInputs } from './inputs.ts';
-import { ActionError, type Io, type RunResult } from './io.ts';
+import { ActionError, logLine, type Io, type RunResult } from './io.ts';
 import { runBaseline } from './mode-baseline.ts';
 import { runPost } from './mode-post.ts';
 import { runPr } from './mode-pr.ts';
@@ -38,14 +38,29 @@ const KNOWN = [
   TraceInputError,
 ];
 
-/** The message for a failed run: known failures as they are, anything else as an internal error. */
-export function failureMessage(error: unknown): { message: string; internal: boolean } {
-  if (KNOWN.some((k) => error instanceof k)) return { message: (error as Error).message, internal: false };
-  const message = error instanceof Error ? error.message : String(error);
-  return {
-    message: `internal error: ${message} (please report it with this log)`,
-    internal: true,
-  };
+/**
+ * The message for a failed run: known failures as they are, anything else as an internal error. `message`
+ * may have many lines (a failed build's output) and goes to the job summary, fenced; `annotation` is the
+ * same on one line, escaped, for the ::error:: annotation: its first line and the last lines of the rest.
+ */
+export function failureMessage(error: unknown): { message: string; annotation: string; internal: boolean } {
+  const known = KNOWN.some((k) => error instanceof k);
+  const text = error instanceof Error ? error.message : String(error);
+  const message = known ? text : `internal error: ${text} (please report it with this log)`;
+  return { message, annotation: annotationLine(message), internal: !known };
+}
+
+/** Lines of a failure's detail the annotation keeps, from the end (the summary has them all). */
+const ANNOTATION_TAIL_LINES = 10;
+
+/** A failure on one line: the first line, then the last lines of the rest, joined with ` ⏎ `. */
+export function annotationLine(message: string): string {
+  const lines = message.split(/\r?\n/).filter((l) => l.trim() !== '');
+  const kept =
+    lines.length <= ANNOTATION_TAIL_LINES + 2
+      ? lines
+      : [lines[0]!, lines[1]!, '…', ...lines.slice(-ANNOTATION_TAIL_LINES)];
+  return logLine(kept.join('\n'), 4000);
 }
 
 /** The summary of a run that could not finish: the reason in a block nothing in it can break out of. */

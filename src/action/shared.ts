@@ -8,7 +8,8 @@ import { DEFAULT_COMMENT_KEY } from './inputs.ts';
 import type { Io } from './io.ts';
 import { publish, type PublishRequest, type PublishResult } from './publish.ts';
 import type { Comparison } from '../compare/comparison.ts';
-import { statusContext } from '../github/statuses.ts';
+import { STATUS_DESCRIPTION_LIMIT, statusContext } from '../github/statuses.ts';
+import { plainLine } from '../report/plain-line.ts';
 import { hasChanges } from './outcome.ts';
 import { Tracer } from './tracing.ts';
 
@@ -92,7 +93,8 @@ export function publishRequestFor(
       ? {
           context: statusContext(inputs.commentKey, DEFAULT_COMMENT_KEY),
           state: comparison.verdict.pass ? 'success' : 'failure',
-          description: comparison.verdict.headline,
+          // One line of at most 140 characters (GitHub's limit), names escaped.
+          description: plainLine(comparison.verdict.headline, STATUS_DESCRIPTION_LIMIT),
           targetUrl: ctx.runUrl,
         }
       : null,

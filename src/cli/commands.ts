@@ -22,7 +22,7 @@ import { compare, parseCount, parseGrowth } from '../compare/compare.ts';
 import type { Thresholds } from '../compare/comparison.ts';
 import type { Report } from '../report/report.ts';
 import { ReportError } from '../report/report-error.ts';
-import { clip, escapeControls } from '../report/clip.ts';
+import { joinedLine, plainLines, plainText } from '../report/plain-line.ts';
 import { TOOL_VERSION } from '../version.ts';
 
 const USAGE = `Usage:
@@ -51,17 +51,31 @@ const USAGE = `Usage:
   paramtrace --version | --help
 `;
 
+/**
+ * What the CLI prints, through the last-resort guard: a name in a report is untrusted, and the CLI may run
+ * in a CI step whose log a runner reads for workflow commands. Renderers already escape the names they
+ * print; here no control, bidirectional or invisible character passes raw, no line holds `##[`, and none
+ * starts with `::` (src/report/plain-line.ts). JSON stays the same JSON value.
+ */
+function print(text: string, options: { markdown?: boolean } = {}): void {
+  process.stdout.write(plainLines(text, options));
+}
+
+function printError(text: string): void {
+  process.stderr.write(plainLines(text));
+}
+
 /** A usage problem: exit code 2 with the message and the usage. */
 class UsageError extends Error {}
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(USAGE);
+    print(USAGE);
     return command === undefined ? 2 : 0;
   }
   if (command === '--version' || command === '-v') {
-    process.stdout.write(`${TOOL_VERSION}\n`);
+    print(`${TOOL_VERSION}\n`);
     return 0;
   }
   if (command === 'analyze') return analyzeCommand(rest);
@@ -132,9 +146,10 @@ async function analyzeCommand(args: string[]): Promise<number> {
     ...progress(positionals[0]!),
   });
   warnIfTraceFailed(report, positionals[0]!);
-  const json = `${JSON.stringify(report, null, 2)}\n`;
+  // Unsafe characters in names as \uXXXX escapes: the same JSON value, safe to print.
+  const json = plainLines(`${JSON.stringify(report, null, 2)}\n`);
   if (typeof values.output === 'string') writeFileSync(values.output, json);
-  process.stdout.write(
+  print(
     values.json
       ? json
       : renderText(report, {
@@ -152,9 +167,9 @@ async function analyzeCommand(args: string[]): Promise<number> {
 function warnIfTraceFailed(report: Report, file: string, fromReport = false): void {
   if (report.trace.mode !== 'failed') return;
   clearProgress();
-  const why = escapeControls(clip(report.trace.error.replace(/\s+/g, ' '), 500));
-  const name = escapeControls(file);
-  process.stderr.write(
+  const why = plainText(report.trace.error.replace(/\s+/g, ' '), 500);
+  const name = plainText(file);
+  printError(
     fromReport
       ? `paramtrace: warning: the report ${name} is static: its trace failed (${why}); rerun paramtrace analyze on the model with --trace to make that an error, or fix the inputs with --input, --dim, --value or --input-file\n`
       : `paramtrace: warning: the trace of ${name} failed (${why}): counts are static; pass --trace to make this an error, or fix the inputs with --input, --dim, --value or --input-file\n`,
@@ -191,10 +206,11 @@ async function compareCommand(args: string[]): Promise<number> {
   const trace = traceOptions(values);
   const [base, head] = [await loadReport(positionals[0]!, trace), await loadReport(positionals[1]!, trace)];
   const comparison = compare(base, head, thresholds);
-  process.stdout.write(
+  print(
     values.json
       ? `${JSON.stringify(comparison, null, 2)}\n`
       : renderComment(comparison, { commentKey: values['comment-key'] as string, headReport: head }),
+    { markdown: !values.json },
   );
   return comparison.verdict.pass ? 0 : 1;
 }
@@ -285,7 +301,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   } catch (error) {
     clearProgress();
     if (error instanceof UsageError) {
-      process.stderr.write(`paramtrace: ${error.message}\n\n${USAGE}`);
+      printError(`paramtrace: ${joinedLine(error.message)}\n\n${USAGE}`);
       return 2;
     }
     if (
@@ -295,12 +311,12 @@ export async function runCommand(argv: string[]): Promise<number> {
       error instanceof TraceError ||
       error instanceof TraceInputError
     ) {
-      process.stderr.write(`paramtrace: ${error.message}\n`);
+      printError(`paramtrace: ${joinedLine(error.message)}\n`);
       return 2;
     }
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(
-      `paramtrace: internal error: ${message}\n(please report this with the model that caused it)\n`,
+    printError(
+      `paramtrace: internal error: ${joinedLine(message)}\n(please report this with the model that caused it)\n`,
     );
     return 3;
   }

@@ -4,7 +4,7 @@
 // counts part ways.
 import type { Report } from '../report/report.ts';
 import { formatCompact, formatCount, formatMegabytes, formatShape } from './format.ts';
-import { clip, escapeControls } from '../report/clip.ts';
+import { escapeUnsafe, plainLines, plainText } from '../report/plain-line.ts';
 import {
   layerRows,
   leftOutParts,
@@ -21,7 +21,10 @@ export interface TextOptions extends LayerRowOptions {
 
 export function renderText(report: Report, options: TextOptions = {}): string {
   const table = layerRows(report, options);
-  const rows: string[][] = table.rows.map((row) => [
+  // Each row starts with its number: a name never begins a line, where a runner's log could take it for
+  // a workflow command (`::warning::...`).
+  const rows: string[][] = table.rows.map((row, i) => [
+    String(i + 1),
     rowName(row),
     rowType(row),
     row.outputShapes ? row.outputShapes.map(formatShape).join(' ') : '-',
@@ -31,12 +34,12 @@ export function renderText(report: Report, options: TextOptions = {}): string {
   // Names come from the model: one line each, of a width a terminal can show (a 4096-character name,
   // the most a report holds, padded into every row of a 3,000-row table would need tens of megabytes).
   for (const row of rows) for (let i = 0; i < row.length; i++) row[i] = cell(row[i]!);
-  const header = ['Layer (call)', 'Type', 'Output Shape', 'Param #', ''];
+  const header = ['#', 'Layer (call)', 'Type', 'Output Shape', 'Param #', ''];
   // A reduce, not Math.max(...rows): a spread of 300,000 rows overflows the call stack.
   const widths = header.map((h, i) => rows.reduce((w, r) => Math.max(w, r[i]!.length), h.length));
   const line = (cells: string[]): string =>
     cells
-      .map((c, i) => (i === 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .map((c, i) => (i === 0 || i === 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
       .join('   ')
       .trimEnd();
   const width = Math.max(options.width ?? 0, line(header).length, 64);
@@ -72,22 +75,24 @@ export function renderText(report: Report, options: TextOptions = {}): string {
   if (report.duplicates.length > 0) {
     for (const d of report.duplicates) {
       out.push(
-        `Stored twice: ${d.names.join(' = ')}${d.transposed ? ' (transposed)' : ''}, ${formatCount(d.numel)} params, counted once (${formatCount(d.bytesWasted)} bytes wasted)`,
+        `Stored twice: ${d.names.map(escapeUnsafe).join(' = ')}${d.transposed ? ' (transposed)' : ''}, ${formatCount(d.numel)} params, counted once (${formatCount(d.bytesWasted)} bytes wasted)`,
       );
     }
   }
   if (report.valueMerged.length > 0) {
     out.push(
-      `Value-merged constants (exporter artifact, not sharing): ${report.valueMerged.map((v) => `${v.name} (${formatCount(v.numel)}, read by ${v.callNames.length} calls)`).join(', ')}`,
+      `Value-merged constants (exporter artifact, not sharing): ${report.valueMerged.map((v) => `${escapeUnsafe(v.name)} (${formatCount(v.numel)}, read by ${v.callNames.length} calls)`).join(', ')}`,
     );
   }
   out.push(
-    `Source: ${report.source === 'manifest' ? 'PyTorch manifest embedded in the model' : 'ONNX graph only'}; execution: ${traceLine(report)}`,
+    `Source: ${report.source === 'manifest' ? 'PyTorch manifest embedded in the model' : 'ONNX graph only'}; execution: ${escapeUnsafe(traceLine(report))}`,
   );
-  for (const note of report.notes) out.push(`Note: ${note}`);
+  for (const note of report.notes) out.push(`Note: ${escapeUnsafe(note)}`);
   out.push('-'.repeat(width));
-  // No control character from a name reaches the terminal (escape sequences, carriage returns).
-  return `${out.join('\n').split('\n').map(escapeControls).join('\n')}\n`;
+  // No control, bidirectional or invisible character from a name reaches the terminal or a log, and no
+  // line starts with `::` or holds `##[` (src/report/plain-line.ts); names were escaped where they were
+  // put, this is the last resort.
+  return `${plainLines(out.join('\n'))}\n`;
 }
 
 /**
@@ -97,10 +102,10 @@ export function renderText(report: Report, options: TextOptions = {}): string {
 function traceWarning(report: Report): string[] {
   const t = report.trace;
   if (t.mode === 'onnxruntime') return [];
-  if (t.mode === 'static') return [`Static analysis, ${escapeControls(t.note)}`];
+  if (t.mode === 'static') return [`Static analysis, ${escapeUnsafe(t.note)}`];
   return [
     'WARNING: the trace failed, so these counts are static, not what a run executes.',
-    `  Why: ${escapeControls(clip(t.error, 1000))}`,
+    `  Why: ${plainText(t.error, 1000)}`,
     `  Static: ${STATIC_COUNTS}; declared is not affected.`,
     `  To trace: ${CLI_FIX}; --trace makes a failed trace an error (exit 2; in the action: trace: required).`,
   ];
@@ -122,13 +127,17 @@ function leftOut(table: LayerTable): string | undefined {
 }
 
 function cell(text: string): string {
-  return clip(escapeControls(text), 160);
+  return plainText(text, 160);
 }
 
 function sharingLine(report: Report): string {
   const gap = report.counts.summary - report.counts.unique;
-  const named = report.shared.map((s) => `${s.name} (${formatCount(s.numel)} x ${s.calls} calls)`);
-  const merged = report.valueMerged.map((v) => `${v.name} (value-merged, ${v.callNames.length} calls)`);
+  const named = report.shared.map(
+    (s) => `${escapeUnsafe(s.name)} (${formatCount(s.numel)} x ${s.calls} calls)`,
+  );
+  const merged = report.valueMerged.map(
+    (v) => `${escapeUnsafe(v.name)} (value-merged, ${v.callNames.length} calls)`,
+  );
   // Statically, summary-style follows one branch of each If, so it can fall below unique.
   const conditional = report.parameters.filter((p) => p.conditional);
   const branches =
@@ -144,7 +153,7 @@ function sharingLine(report: Report): string {
 function unusedLine(report: Report): string {
   const gap = report.counts.declared - report.counts.unique;
   if (report.unused.length === 0) return 'Declared - unique = 0: every declared parameter is used.';
-  const named = report.unused.map((u) => `${u.name} (${formatCount(u.numel)}, ${u.reason})`);
+  const named = report.unused.map((u) => `${escapeUnsafe(u.name)} (${formatCount(u.numel)}, ${u.reason})`);
   return `Declared - unique = ${formatCount(gap)} (${formatCompact(gap)}), declared but unused: ${named.join(', ')}`;
 }
 

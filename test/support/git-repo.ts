@@ -31,7 +31,7 @@ export interface CommitSpec {
   model: string | null;
   branch?: string;
   /** Extra files to commit. */
-  files?: Record<string, string>;
+  files?: Record<string, string | Uint8Array>;
 }
 
 export function createModelRepo(commits: CommitSpec[]): ModelRepo {
