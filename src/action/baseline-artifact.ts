@@ -46,7 +46,9 @@ export async function baselineFromArtifact(
   try {
     const zip = await downloadArtifactZip(client, ctx.repository, artifact.id, {
       maxBytes: MAX_BUNDLE_BYTES,
-      timeoutMs: Math.max(60_000, inputs.apiTimeoutSeconds * 1000),
+      // `api-timeout` bounds the wait for the storage's answer and for each next piece of the zip; the
+      // whole download gets ten times that.
+      timeoutMs: inputs.apiTimeoutSeconds * 1000,
     });
     const entry = extractJsonEntry(
       zip,
@@ -64,7 +66,11 @@ export async function baselineFromArtifact(
     }
     return { found: true, report: baseline.report, artifactId: artifact.id, runId: artifact.runId };
   } catch (error) {
-    if (error instanceof UntrustedInputError || error instanceof ArtifactDownloadError) {
+    if (error instanceof ArtifactDownloadError) {
+      // Not a refusal of its content: it did not arrive (a timeout, an error of the storage, too big).
+      return { found: false, why: `could not download ${label}: ${error.message}` };
+    }
+    if (error instanceof UntrustedInputError) {
       return {
         found: false,
         why: `refusing ${error.message.startsWith(label) ? '' : `${label}: `}${error.message}`,

@@ -71,12 +71,26 @@ export class ArtifactDownloadError extends Error {
   override name = 'ArtifactDownloadError';
 }
 
-/** Downloads an artifact's zip into memory, refusing more than `maxBytes`. */
+export interface DownloadOptions {
+  /** Refuses a zip larger than this. */
+  maxBytes: number;
+  /**
+   * The longest wait for the storage to answer, and then for each next piece of the zip: the action's
+   * `api-timeout` (the client's per-request timeout). Default 30 s.
+   */
+  timeoutMs?: number;
+  /** The longest the whole download may take, however steadily it trickles in. Default 10 x `timeoutMs`. */
+  totalTimeoutMs?: number;
+}
+
+const seconds = (ms: number): string => `${Number((ms / 1000).toFixed(3))} s`;
+
+/** Downloads an artifact's zip into memory, refusing more than `maxBytes`, within the timeouts. */
 export async function downloadArtifactZip(
   client: GitHubClient,
   repo: RepoRef,
   artifactId: number,
-  options: { maxBytes: number; timeoutMs?: number },
+  options: DownloadOptions,
 ): Promise<Uint8Array> {
   const response = await client.request(
     'GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}',
@@ -105,45 +119,77 @@ export async function downloadArtifactZip(
     throw new ArtifactDownloadError(`the download location of artifact ${artifactId} is not http(s)`);
   }
   const where = `${url.origin}${url.pathname}`; // never the signature
-  let blob: Response;
+  const failed = (why: string) =>
+    new ArtifactDownloadError(`downloading artifact ${artifactId} from ${where} failed: ${why}`);
+
+  // Two deadlines: no progress for `timeoutMs` (no answer, or a stalled body), and the whole download.
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const totalMs = options.totalTimeoutMs ?? 10 * timeoutMs;
+  const stall = new AbortController();
+  let stalled = 'no answer within';
+  let stallTimer: NodeJS.Timeout | undefined;
+  const progress = (): void => {
+    clearTimeout(stallTimer);
+    stallTimer = setTimeout(() => stall.abort(), timeoutMs);
+  };
+  const total = AbortSignal.timeout(totalMs);
+  const signal = AbortSignal.any([stall.signal, total]);
+  const why = (error: unknown): string => {
+    if (stall.signal.aborted) return `${stalled} ${seconds(timeoutMs)} (the API timeout, \`api-timeout\`)`;
+    if (total.aborted)
+      return `not finished within ${seconds(totalMs)} (10 x the API timeout, \`api-timeout\`)`;
+    return (error as Error).message;
+  };
+
+  progress();
   try {
-    blob = await fetch(url, {
-      redirect: 'follow',
-      signal: AbortSignal.timeout(options.timeoutMs ?? 120_000),
-    });
-  } catch (error) {
-    throw new ArtifactDownloadError(
-      `downloading artifact ${artifactId} from ${where} failed: ${(error as Error).message}`,
-    );
-  }
-  if (!blob.ok || !blob.body) {
-    await blob.body?.cancel();
-    throw new ArtifactDownloadError(
-      `downloading artifact ${artifactId} from ${where} failed: HTTP ${blob.status}`,
-    );
-  }
-  const declared = Number(blob.headers.get('content-length') ?? 0);
-  if (declared > options.maxBytes) {
-    await blob.body.cancel();
-    throw new ArtifactDownloadError(
-      `artifact ${artifactId} is ${declared} bytes, over the ${options.maxBytes}-byte limit`,
-    );
-  }
-  const chunks: Uint8Array[] = [];
-  let received = 0;
-  for await (const chunk of blob.body as AsyncIterable<Uint8Array>) {
-    received += chunk.length;
-    if (received > options.maxBytes) {
-      throw new ArtifactDownloadError(`artifact ${artifactId} is over the ${options.maxBytes}-byte limit`);
+    let blob: Response;
+    try {
+      blob = await fetch(url, { redirect: 'follow', signal });
+    } catch (error) {
+      throw failed(why(error));
     }
-    chunks.push(chunk);
+    if (!blob.ok || !blob.body) {
+      await blob.body?.cancel().catch(() => undefined);
+      throw failed(`HTTP ${blob.status}`);
+    }
+    const declared = Number(blob.headers.get('content-length') ?? 0);
+    if (declared > options.maxBytes) {
+      await blob.body.cancel().catch(() => undefined);
+      throw new ArtifactDownloadError(
+        `artifact ${artifactId} is ${declared} bytes, over the ${options.maxBytes}-byte limit`,
+      );
+    }
+    const chunks: Uint8Array[] = [];
+    let received = 0;
+    stalled = 'no data for';
+    progress();
+    try {
+      for await (const chunk of blob.body as AsyncIterable<Uint8Array>) {
+        progress();
+        received += chunk.length;
+        if (received > options.maxBytes) {
+          throw new ArtifactDownloadError(
+            `artifact ${artifactId} is over the ${options.maxBytes}-byte limit`,
+          );
+        }
+        chunks.push(chunk);
+      }
+    } catch (error) {
+      if (error instanceof ArtifactDownloadError) throw error;
+      throw failed(why(error));
+    }
+    // One copy into a plain Uint8Array (Buffer.concat and a Uint8Array of it would be two).
+    const zip = new Uint8Array(received);
+    let at = 0;
+    for (const chunk of chunks) {
+      zip.set(chunk, at);
+      at += chunk.length;
+    }
+    return zip;
+  } finally {
+    clearTimeout(stallTimer);
+    // Ends the connection of a download given up on (a no-op once the body has been read).
+    if (!signal.aborted) stall.abort();
   }
-  // One copy into a plain Uint8Array (Buffer.concat and a Uint8Array of it would be two).
-  const zip = new Uint8Array(received);
-  let at = 0;
-  for (const chunk of chunks) {
-    zip.set(chunk, at);
-    at += chunk.length;
-  }
-  return zip;
 }

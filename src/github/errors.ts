@@ -19,11 +19,13 @@ export function apiFailure(error: unknown): ApiFailure {
   const status = typeof e.status === 'number' ? e.status : null;
   const message = firstLine(typeof e.message === 'string' ? e.message : String(error));
   const headers = e.response?.headers ?? {};
+  // A 429 is a rate limit whatever its message says; a 403 is one when its headers or message say so.
   const rateLimited =
-    (status === 403 || status === 429) &&
-    (headers['x-ratelimit-remaining'] === '0' ||
-      headers['retry-after'] !== undefined ||
-      /rate limit/i.test(message));
+    status === 429 ||
+    (status === 403 &&
+      (headers['x-ratelimit-remaining'] === '0' ||
+        headers['retry-after'] !== undefined ||
+        /rate limit/i.test(message)));
   if (rateLimited) return { kind: 'rate-limited', status, message };
   if (status === 401 || status === 403) return { kind: 'forbidden', status, message };
   if (status === 404 || status === 410) return { kind: 'not-found', status, message };

@@ -29,7 +29,54 @@ export interface ClientOptions {
   userAgent?: string | undefined;
 }
 
-const RestWithPlugins = Octokit.plugin(retry, throttling);
+/**
+ * The throttling plugin takes a 403 or 429 for a secondary rate limit only when its message says
+ * "secondary rate"; anything else without `x-ratelimit-remaining: 0` it passes on as a plain failure. But
+ * a 429, or a 403 with `retry-after`, is a rate limit whatever its message says (a proxy's "Too Many
+ * Requests", a reworded message): GitHub's documentation says to wait `retry-after` seconds. This plugin,
+ * between the retry plugin and the throttling plugin (inner to it: it sees each failure first), marks such
+ * an error as the secondary rate limit it is, and turns an HTTP-date `retry-after` into seconds, so that
+ * the throttling plugin waits `retry-after` (bounded by `maxRateLimitWaitSeconds`) and retries.
+ */
+export function rateLimitAnswers(octokit: { hook: Octokit['hook'] }): void {
+  octokit.hook.wrap('request', async (request, options) => {
+    try {
+      return await request(options);
+    } catch (error) {
+      markSecondaryRateLimit(error);
+      throw error;
+    }
+  });
+}
+
+/** Exported for the tests: the marking `rateLimitAnswers` does to a failed request's error. */
+export function markSecondaryRateLimit(error: unknown): void {
+  const e = error as {
+    status?: unknown;
+    message?: unknown;
+    response?: { headers?: Record<string, string | number | undefined> };
+  } | null;
+  if (typeof e !== 'object' || e === null || (e.status !== 403 && e.status !== 429)) return;
+  const headers = e.response?.headers;
+  if (!headers || typeof e.message !== 'string') return;
+  const raw = headers['retry-after'];
+  // A primary rate limit (`x-ratelimit-remaining: 0`) waits for its reset time: the plugin knows it.
+  if (headers['x-ratelimit-remaining'] === '0' && !/\bsecondary rate\b/i.test(e.message)) return;
+  if (raw === undefined) {
+    // A 429 without `retry-after`: the plugin's own fallback wait (60 s) applies.
+    if (e.status !== 429) return;
+  } else if (!/^\s*\d+\s*$/.test(String(raw))) {
+    const at = Date.parse(String(raw));
+    headers['retry-after'] = String(Number.isNaN(at) ? 60 : Math.max(0, Math.ceil((at - Date.now()) / 1000)));
+  }
+  if (!/\bsecondary rate\b/i.test(e.message)) {
+    e.message = `${e.message} (treated as a secondary rate limit: HTTP ${e.status}${raw === undefined ? '' : ' with retry-after'})`;
+  }
+}
+
+// Plugins wrap the request in order: the first is innermost. retry (5xx, network errors) < rateLimitAnswers
+// < throttling (rate limits).
+const RestWithPlugins = Octokit.plugin(retry, rateLimitAnswers, throttling);
 
 /** Removes every occurrence of `secret` (and an `authorization` header value) from a log line. */
 export function redact(text: string, secret: string): string {

@@ -5,6 +5,7 @@
 import { markdownTable } from 'markdown-table';
 import type { Comparison, CountName } from '../compare/comparison.ts';
 import type { Report, UnusedParameter } from '../report/report.ts';
+import { clip } from '../report/clip.ts';
 import { code, escapeLine, escapeText } from './escape.ts';
 import { formatCount, formatMegabytes, formatPercent, formatSigned } from './format.ts';
 import type { Dim } from '../report/report.ts';
@@ -148,6 +149,38 @@ function leftOut(table: LayerTable): string | undefined {
   const parts = leftOutParts(table);
   if (parts.length === 0) return undefined;
   return `…${parts.join('; ')}: the report file lists every layer call (<code>paramtrace analyze --all-nodes</code> shows them).`;
+}
+
+/** The most of the footer text a comment shows (characters). */
+const FOOTER_MAX = 2000;
+
+/**
+ * The footer text, at most FOOTER_MAX characters: its parts, joined by ` · ` (the commits and the run's
+ * link first, then the notes a report bundle carries, up to 1000 of them), while they fit, then how many
+ * more there are. Without this, many notes would make the footer too long for the comment, and the last
+ * resort (`fit`) would drop it, commits and link included. The report file has every note. (A note with
+ * ` · ` in it counts as two here.)
+ */
+function boundedFooter(footer: string, max: number): string {
+  if (footer.length <= max) return footer;
+  const parts = footer.split(' · ');
+  const budget = Math.max(0, max - 60); // room for the line saying how many more
+  const kept: string[] = [];
+  let length = 0;
+  for (const part of parts) {
+    if (length + part.length > budget) {
+      // A first part too long on its own is clipped rather than dropped.
+      if (kept.length === 0 && budget > 0) kept.push(clip(part, budget));
+      break;
+    }
+    kept.push(part);
+    length += part.length + 3;
+  }
+  const left = parts.length - kept.length;
+  if (left === 0) return kept.join(' · ');
+  return [...kept, `… and ${formatCount(left)} more note${left === 1 ? '' : 's'}, in the report file`].join(
+    ' · ',
+  );
 }
 
 /** `commentKey: null`: no marker line (the job summary). */
@@ -373,7 +406,8 @@ function render(c: Comparison, options: RenderOptions, rows: number, minimal = f
     `head: ${escapeText(c.head.trace)}, ${c.head.source === 'manifest' ? 'PyTorch manifest' : 'ONNX graph'}`,
     `base: ${escapeText(c.base.trace)}, ${c.base.source === 'manifest' ? 'PyTorch manifest' : 'ONNX graph'}`,
   ];
-  if (options.footer) how.push(options.footer);
+  if (options.footer)
+    how.push(boundedFooter(options.footer, Math.min(FOOTER_MAX, (options.maxLength ?? COMMENT_LIMIT) / 8)));
   out.push(`<sub>paramtrace · ${how.join(' · ')}</sub>`);
   return `${out.join('\n')}\n`;
 }

@@ -476,8 +476,11 @@ export interface HookContext {
 export type Fault =
   /** A server error with GitHub's body. */
   | { type: 'error'; status: 500 | 502 | 503 | 504 }
-  /** Secondary rate limit: 403 (or 429) with `retry-after` and GitHub's message. */
-  | { type: 'secondary-rate-limit'; retryAfterSeconds?: number; status?: 403 | 429 }
+  /**
+   * Secondary rate limit: 403 (or 429) with `retry-after` and GitHub's message, or `message` instead (a
+   * proxy's "Too Many Requests", a reworded message: a client must go by the status and `retry-after`).
+   */
+  | { type: 'secondary-rate-limit'; retryAfterSeconds?: number; status?: 403 | 429; message?: string }
   /** Primary rate limit exhausted: 403 (or 429) with `x-ratelimit-remaining: 0` and a reset time. */
   | { type: 'rate-limit'; resetInSeconds?: number; status?: 403 | 429 }
   /** Answer normally, but only after `ms`. */
@@ -493,6 +496,18 @@ export type Fault =
   | { type: 'before'; run: (ctx: HookContext) => void }
   /** Change the state right after the response is computed, before it is sent. */
   | { type: 'after'; run: (ctx: HookContext) => void };
+
+/**
+ * What a signed artifact download URL (outside the REST API, so not a Route) does in place of serving the
+ * zip at once: queued with `FaultQueue.injectDownload`.
+ */
+export type DownloadFault =
+  /** Never answers, not even the headers; `close()` ends the request. */
+  | { type: 'hang' }
+  /** Answers 200 with the headers and the first `bytes` bytes of the zip (default 0), then nothing more. */
+  | { type: 'stall'; bytes?: number }
+  /** Answers 200 and sends the zip one byte every `intervalMs`, never pausing long enough to look stalled. */
+  | { type: 'trickle'; intervalMs: number };
 
 export interface FaultRule {
   route: Route | '*';
@@ -512,6 +527,31 @@ interface FaultPlan {
 
 export class FaultQueue {
   private readonly rules: FaultRule[] = [];
+  private readonly downloadRules: { fault: DownloadFault; remaining: number; fired: number }[] = [];
+
+  /** Queues `fault` for the next `times` downloads of an artifact's zip from its signed URL. */
+  injectDownload(
+    fault: DownloadFault,
+    times = 1,
+  ): { fault: DownloadFault; remaining: number; fired: number } {
+    const rule = { fault, remaining: times, fired: 0 };
+    this.downloadRules.push(rule);
+    return rule;
+  }
+
+  /** Consumes the download fault that applies to one download, if any. */
+  takeDownload(): DownloadFault | undefined {
+    const rule = this.downloadRules.find((r) => r.remaining > 0);
+    if (!rule) return undefined;
+    rule.remaining--;
+    rule.fired++;
+    return rule.fault;
+  }
+
+  /** Download faults that still have downloads to apply to. */
+  get pendingDownloads(): DownloadFault[] {
+    return this.downloadRules.filter((r) => r.remaining > 0).map((r) => r.fault);
+  }
 
   /** Queues `fault` for the next `times` requests to `route` ('*': any route). */
   inject(route: Route | '*', fault: Fault, times = 1): FaultRule {
@@ -556,6 +596,7 @@ export class FaultQueue {
 
   clear(): void {
     this.rules.length = 0;
+    this.downloadRules.length = 0;
   }
 
   /** Consumes the rules that apply to one request to `route`. */
@@ -608,8 +649,8 @@ export interface RecordedRequest {
   /** Parsed JSON body, or the raw text when it was not JSON; undefined when empty. */
   body: unknown;
   access: TokenGrant['access'] | null;
-  /** The fault that answered or delayed it, if any. */
-  fault?: Fault['type'];
+  /** The fault that answered or delayed it (or, for a download, the DownloadFault), if any. */
+  fault?: Fault['type'] | DownloadFault['type'];
   requestId: string;
   /** Whether the request carried an Authorization header (a download URL must not get the token). */
   authorized: boolean;
@@ -816,7 +857,7 @@ class FakeGitHub implements GitHubApiServer {
     };
     this.requests.push(record);
     if (url.pathname.startsWith(DOWNLOAD_PREFIX)) {
-      this.serveDownload(res, record, method, url);
+      await this.serveDownload(res, record, method, url);
       return;
     }
 
@@ -952,7 +993,12 @@ class FakeGitHub implements GitHubApiServer {
    * A signed download URL, as GitHub's storage serves it: no authentication, the signature is the
    * credential; an unknown or missing signature is 403 (an XML error there; plain text here).
    */
-  private serveDownload(res: http.ServerResponse, record: RecordedRequest, method: string, url: URL): void {
+  private async serveDownload(
+    res: http.ServerResponse,
+    record: RecordedRequest,
+    method: string,
+    url: URL,
+  ): Promise<void> {
     const artifact = this.downloads.get(url.searchParams.get('sig') ?? '');
     const ok =
       method === 'GET' && artifact !== undefined && url.pathname === `${DOWNLOAD_PREFIX}${artifact.id}.zip`;
@@ -962,12 +1008,33 @@ class FakeGitHub implements GitHubApiServer {
       res.end('AuthenticationFailed: signature did not match');
       return;
     }
+    const fault = this.faults.takeDownload();
+    if (fault) record.fault = fault.type;
+    if (fault?.type === 'hang') {
+      record.status = undefined; // never answered; close() ends it
+      return;
+    }
+    const content = Buffer.from(artifact.content);
     res.writeHead(200, {
       'content-type': 'application/zip',
-      'content-length': String(artifact.content.length),
+      'content-length': String(content.length),
       'content-disposition': `attachment; filename=${artifact.name}.zip`,
     });
-    res.end(Buffer.from(artifact.content));
+    if (fault?.type === 'stall') {
+      res.write(content.subarray(0, Math.min(fault.bytes ?? 0, content.length - 1)));
+      return; // the rest never comes; close() ends it
+    }
+    if (fault?.type === 'trickle') {
+      res.flushHeaders();
+      for (let at = 0; at < content.length; at++) {
+        await this.sleep(fault.intervalMs);
+        if (this.closed || res.destroyed) return;
+        res.write(content.subarray(at, at + 1));
+      }
+      res.end();
+      return;
+    }
+    res.end(content);
   }
 
   private match(
@@ -1010,8 +1077,9 @@ class FakeGitHub implements GitHubApiServer {
       case 'secondary-rate-limit': {
         const status = fault.status ?? 403;
         const message =
+          fault.message ??
           'You have exceeded a secondary rate limit. Please wait a few minutes before you try again. ' +
-          `If you reach out to GitHub Support for help, please include the request ID ${requestId}.`;
+            `If you reach out to GitHub Support for help, please include the request ID ${requestId}.`;
         return {
           status,
           body: errorBody(status, message, `${RATE_LIMIT_DOCS}#about-secondary-rate-limits`),

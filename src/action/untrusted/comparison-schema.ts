@@ -10,6 +10,7 @@ import {
   type Thresholds,
   type Verdict,
 } from '../../compare/comparison.ts';
+import { byteSize } from '../../onnx/dtype.ts';
 import { checkReport, ReportError } from '../../report/validate.ts';
 import type { Report } from '../../report/report.ts';
 import { arr, bool, int, lit, nullable, num, obj, SchemaError, str, type Validator } from './schema.ts';
@@ -21,15 +22,104 @@ const count = int();
 const names = arr(name, ITEMS);
 const shape = arr(int(), 64);
 
-/** The report's own schema (ajv, src/report/report-schema.ts), as a validator here. */
+/**
+ * The report's own schema (ajv, src/report/report-schema.ts), as a validator here; then its totals
+ * against its own parameter list (checkTotals).
+ */
 export const reportValidator: Validator<Report> = (value, path) => {
+  let report: Report;
   try {
-    return checkReport(value, path || 'report');
+    report = checkReport(value, path || 'report');
   } catch (error) {
     if (error instanceof ReportError) throw new SchemaError(path, error.message.replace(/^[^:]*: /, ''));
     throw error;
   }
+  checkTotals(report, path);
+  return report;
 };
+
+/**
+ * A report's totals are redundant with its lists: recomputed from them exactly as the analysis computes
+ * them (src/analysis/analyze.ts, docs/counting.md), a report whose totals say otherwise is refused, naming
+ * the count, what it claims and what its lists add up to. Checked exactly:
+ *
+ * - `declared`: the sum of `numel` over `parameters` (each logical parameter once, however many
+ *   initializers store it: duplicates are already merged in the list);
+ * - `unique`: the same over the parameters with `used` (a shared parameter is one entry, counted once);
+ * - `trainable`: null exactly when `frozen` is; else the sum over the parameters with `trainable: true`,
+ *   and `frozen` is `declared - trainable`;
+ * - `buffers`: the sum of `numel` over `buffers`;
+ * - `parameterBytes`: the sum of `bytesByDtype`, and each dtype's bytes the sum of its parameters' bytes
+ *   (`numel` x the dtype's bits, rounded up to whole bytes per parameter; 0 for an unknown dtype, as the
+ *   analysis counts it);
+ * - `summary` (numel x calls per parameter, summed), when the counts are plain sums over the executed
+ *   calls: in a traced report, and in a static one without layer calls inside a subgraph.
+ *
+ * `summary` of a static report with calls inside control flow is not a sum over the list: an If's branches
+ * are alternatives, and summary follows the heaviest path, while each parameter's `calls` follows the path
+ * that runs it most. There only its bounds are checked: at least the largest numel x calls of one
+ * parameter, at most the sum of numel x calls.
+ */
+export function checkTotals(report: Report, path: string): void {
+  const at = (count: string) => `${path}.counts.${count}`;
+  const disagree = (count: string, claimed: number | null, computed: number | null, from: string) => {
+    if (claimed !== computed)
+      throw new SchemaError(
+        at(count),
+        `the report claims ${String(claimed)}, but ${from} ${String(computed)}; refusing totals that disagree with the report's own lists`,
+      );
+  };
+  const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+  const { counts, parameters } = report;
+  const declared = sum(parameters.map((p) => p.numel));
+  disagree('declared', counts.declared, declared, 'its parameters add up to');
+  disagree(
+    'unique',
+    counts.unique,
+    sum(parameters.filter((p) => p.used).map((p) => p.numel)),
+    'its used parameters add up to',
+  );
+  if (counts.trainable === null || counts.frozen === null) {
+    if (counts.trainable !== counts.frozen)
+      throw new SchemaError(
+        at(counts.trainable === null ? 'frozen' : 'trainable'),
+        'trainable and frozen are both null (no manifest) or both counts',
+      );
+  } else {
+    const trainable = sum(parameters.filter((p) => p.trainable === true).map((p) => p.numel));
+    disagree('trainable', counts.trainable, trainable, 'its trainable parameters add up to');
+    disagree('frozen', counts.frozen, declared - trainable, 'declared less trainable is');
+  }
+  disagree('buffers', counts.buffers, sum(report.buffers.map((b) => b.numel)), 'its buffers add up to');
+  const bytes: Record<string, number> = {};
+  for (const p of parameters) bytes[p.dtype] = (bytes[p.dtype] ?? 0) + byteSize(p.dtype, p.numel);
+  for (const dtype of new Set([...Object.keys(bytes), ...Object.keys(report.bytesByDtype)])) {
+    const claimed = report.bytesByDtype[dtype] ?? 0;
+    if (claimed !== (bytes[dtype] ?? 0))
+      throw new SchemaError(
+        `${path}.bytesByDtype`,
+        `the report claims ${claimed} bytes of ${dtype}, but its ${dtype} parameters take ${bytes[dtype] ?? 0}`,
+      );
+  }
+  disagree(
+    'parameterBytes',
+    counts.parameterBytes,
+    sum(Object.values(report.bytesByDtype)),
+    'its bytes by dtype add up to',
+  );
+  const perCall = parameters.map((p) => p.numel * p.calls);
+  const summary = sum(perCall);
+  const plainSums = report.trace.mode === 'onnxruntime' || report.layers.every((l) => l.graph === '');
+  if (plainSums) disagree('summary', counts.summary, summary, 'numel x calls over its parameters adds up to');
+  else {
+    const least = perCall.reduce((a, b) => Math.max(a, b), 0);
+    if (counts.summary < least || counts.summary > summary)
+      throw new SchemaError(
+        at('summary'),
+        `the report claims ${counts.summary}, but numel x calls over its parameters bounds it to ${least}..${summary}; refusing totals that disagree with the report's own lists`,
+      );
+  }
+}
 
 const counts = obj({
   declared: count,
