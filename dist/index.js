@@ -23584,38 +23584,57 @@ function formatShape(shape2) {
   return `[${shape2.map((d) => d === null ? "?" : String(d)).join(", ")}]`;
 }
 
-// src/report/clip.ts
-var MAX_STRING = 4096;
-function clip(text4, max2 = MAX_STRING) {
-  if (text4.length <= max2) return text4;
-  let end = max2 - 1;
-  if (/[\uD800-\uDBFF]/.test(text4[end - 1] ?? "")) end--;
-  return `${text4.slice(0, end)}…`;
+// src/report/plain-line.ts
+var UNSAFE = (
+  // eslint-disable-next-line no-control-regex, no-misleading-character-class -- each listed on its own, on purpose
+  /[\u0000-\u001f\u007f-\u009f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
+);
+var UNSAFE_BUT_NEWLINE = (
+  // eslint-disable-next-line no-control-regex, no-misleading-character-class -- as UNSAFE
+  /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
+);
+var OLD_COMMAND = /##\[/g;
+var COMMAND_START = /^([^\S\n]*):(?=:)/gm;
+var MAX_PLAIN = 1e3;
+var escapeChar = (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+function escapeUnsafe(text4) {
+  return text4.replace(UNSAFE, escapeChar).replace(OLD_COMMAND, "#\\u0023[");
 }
-var CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
-function escapeControls(text4) {
-  return text4.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+function plainText(text4, max2 = MAX_PLAIN) {
+  const escaped = escapeUnsafe(text4.length > max2 + 1 ? text4.slice(0, max2 + 1) : text4);
+  if (escaped.length <= max2) return escaped;
+  let end = Math.max(0, max2 - 1);
+  const partial = /\\(u[0-9a-f]{0,3})?$/.exec(escaped.slice(Math.max(0, end - 5), end));
+  if (partial) end -= partial[0].length;
+  else if (/[\ud800-\udbff]/.test(escaped[end - 1] ?? "")) end--;
+  return `${escaped.slice(0, end)}…`;
 }
-function clipStrings(value) {
-  return hasLongString(value) ? clipped(value) : value;
+function plainLine(text4, max2 = MAX_PLAIN) {
+  const line = guardStart(plainText(text4, max2));
+  return line.length <= max2 ? line : guardStart(plainText(text4, max2 - GUARD_LENGTH));
 }
-function hasLongString(value) {
-  if (typeof value === "string") return value.length > MAX_STRING;
-  if (Array.isArray(value)) return value.some(hasLongString);
-  if (value && typeof value === "object") {
-    for (const key in value) {
-      if (key.length > MAX_STRING || hasLongString(value[key])) return true;
-    }
-  }
-  return false;
+var GUARD_LENGTH = "\\u003a".length - 1;
+var WORD_JOINER = "⁠";
+function plainLines(text4, options = {}) {
+  const escaped = text4.replace(
+    UNSAFE_BUT_NEWLINE,
+    (c) => options.markdown && c === WORD_JOINER ? c : escapeChar(c)
+  );
+  return guardStart(escaped.replace(OLD_COMMAND, "#\\u0023["));
 }
-function clipped(value) {
-  if (typeof value === "string") return clip(value);
-  if (Array.isArray(value)) return value.map(clipped);
-  if (value && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [clip(k), clipped(v)]));
-  }
-  return value;
+function guardStart(text4) {
+  return text4.replace(COMMAND_START, "$1\\u003a");
+}
+function joinedLine(text4, max2 = 4e3) {
+  const lines = text4.split(/\r?\n/).map((l) => escapeUnsafe(l.trimEnd())).filter((l) => l !== "");
+  const joined = lines.join(" ⏎ ");
+  const limit = guardStart(joined) === joined ? max2 : max2 - GUARD_LENGTH;
+  if (joined.length <= limit) return guardStart(joined);
+  const first = plainText(lines[0] ?? "", Math.floor(limit / 2));
+  const room = limit - first.length - " ⏎ … ".length;
+  let rest = joined.slice(joined.length - room);
+  if (/^[\udc00-\udfff]/.test(rest)) rest = rest.slice(1);
+  return guardStart(`${first} ⏎ … ${rest}`);
 }
 
 // src/analysis/call-names.ts
@@ -23856,7 +23875,8 @@ function leftOutParts(table, depthHint = "") {
 // src/render/text.ts
 function renderText(report, options = {}) {
   const table = layerRows(report, options);
-  const rows = table.rows.map((row) => [
+  const rows = table.rows.map((row, i2) => [
+    String(i2 + 1),
     rowName(row),
     rowType(row),
     row.outputShapes ? row.outputShapes.map(formatShape).join(" ") : "-",
@@ -23864,9 +23884,9 @@ function renderText(report, options = {}) {
     markText(row.mark)
   ]);
   for (const row of rows) for (let i2 = 0; i2 < row.length; i2++) row[i2] = cell(row[i2]);
-  const header3 = ["Layer (call)", "Type", "Output Shape", "Param #", ""];
+  const header3 = ["#", "Layer (call)", "Type", "Output Shape", "Param #", ""];
   const widths = header3.map((h, i2) => rows.reduce((w, r) => Math.max(w, r[i2].length), h.length));
-  const line = (cells) => cells.map((c2, i2) => i2 === 3 ? c2.padStart(widths[i2]) : c2.padEnd(widths[i2])).join("   ").trimEnd();
+  const line = (cells) => cells.map((c2, i2) => i2 === 0 || i2 === 4 ? c2.padStart(widths[i2]) : c2.padEnd(widths[i2])).join("   ").trimEnd();
   const width = Math.max(options.width ?? 0, line(header3).length, 64);
   const out = [
     ...traceWarning(report),
@@ -23898,30 +23918,30 @@ function renderText(report, options = {}) {
   if (report.duplicates.length > 0) {
     for (const d of report.duplicates) {
       out.push(
-        `Stored twice: ${d.names.join(" = ")}${d.transposed ? " (transposed)" : ""}, ${formatCount(d.numel)} params, counted once (${formatCount(d.bytesWasted)} bytes wasted)`
+        `Stored twice: ${d.names.map(escapeUnsafe).join(" = ")}${d.transposed ? " (transposed)" : ""}, ${formatCount(d.numel)} params, counted once (${formatCount(d.bytesWasted)} bytes wasted)`
       );
     }
   }
   if (report.valueMerged.length > 0) {
     out.push(
-      `Value-merged constants (exporter artifact, not sharing): ${report.valueMerged.map((v) => `${v.name} (${formatCount(v.numel)}, read by ${v.callNames.length} calls)`).join(", ")}`
+      `Value-merged constants (exporter artifact, not sharing): ${report.valueMerged.map((v) => `${escapeUnsafe(v.name)} (${formatCount(v.numel)}, read by ${v.callNames.length} calls)`).join(", ")}`
     );
   }
   out.push(
-    `Source: ${report.source === "manifest" ? "PyTorch manifest embedded in the model" : "ONNX graph only"}; execution: ${traceLine(report)}`
+    `Source: ${report.source === "manifest" ? "PyTorch manifest embedded in the model" : "ONNX graph only"}; execution: ${escapeUnsafe(traceLine(report))}`
   );
-  for (const note of report.notes) out.push(`Note: ${note}`);
+  for (const note of report.notes) out.push(`Note: ${escapeUnsafe(note)}`);
   out.push("-".repeat(width));
-  return `${out.join("\n").split("\n").map(escapeControls).join("\n")}
+  return `${plainLines(out.join("\n"))}
 `;
 }
 function traceWarning(report) {
   const t = report.trace;
   if (t.mode === "onnxruntime") return [];
-  if (t.mode === "static") return [`Static analysis, ${escapeControls(t.note)}`];
+  if (t.mode === "static") return [`Static analysis, ${escapeUnsafe(t.note)}`];
   return [
     "WARNING: the trace failed, so these counts are static, not what a run executes.",
-    `  Why: ${escapeControls(clip(t.error, 1e3))}`,
+    `  Why: ${plainText(t.error, 1e3)}`,
     `  Static: ${STATIC_COUNTS}; declared is not affected.`,
     `  To trace: ${CLI_FIX}; --trace makes a failed trace an error (exit 2; in the action: trace: required).`
   ];
@@ -23934,12 +23954,16 @@ function leftOut(table) {
   return `… ${parts.join("; ")}; --all-nodes shows every layer call`;
 }
 function cell(text4) {
-  return clip(escapeControls(text4), 160);
+  return plainText(text4, 160);
 }
 function sharingLine(report) {
   const gap = report.counts.summary - report.counts.unique;
-  const named = report.shared.map((s) => `${s.name} (${formatCount(s.numel)} x ${s.calls} calls)`);
-  const merged = report.valueMerged.map((v) => `${v.name} (value-merged, ${v.callNames.length} calls)`);
+  const named = report.shared.map(
+    (s) => `${escapeUnsafe(s.name)} (${formatCount(s.numel)} x ${s.calls} calls)`
+  );
+  const merged = report.valueMerged.map(
+    (v) => `${escapeUnsafe(v.name)} (value-merged, ${v.callNames.length} calls)`
+  );
   const conditional = report.parameters.filter((p) => p.conditional);
   const branches = conditional.length > 0 ? `; ${formatCount(conditional.reduce((n, p) => n + p.numel, 0))} params are used only in some If branches, and summary-style counts one branch of each If` : "";
   const counted = `Summary-style - unique = ${formatCount(gap)}${gap === 0 ? "" : ` (${formatCompact(gap)})`}`;
@@ -23950,7 +23974,7 @@ function sharingLine(report) {
 function unusedLine(report) {
   const gap = report.counts.declared - report.counts.unique;
   if (report.unused.length === 0) return "Declared - unique = 0: every declared parameter is used.";
-  const named = report.unused.map((u) => `${u.name} (${formatCount(u.numel)}, ${u.reason})`);
+  const named = report.unused.map((u) => `${escapeUnsafe(u.name)} (${formatCount(u.numel)}, ${u.reason})`);
   return `Declared - unique = ${formatCount(gap)} (${formatCompact(gap)}), declared but unused: ${named.join(", ")}`;
 }
 function traceLine(report) {
@@ -23961,7 +23985,10 @@ function traceLine(report) {
 }
 
 // src/compare/compare.ts
-function compare(base, head, thresholds2 = {}) {
+function thresholdsWithoutBase(t) {
+  return { maxParams: t.maxParams, metric: t.metric };
+}
+function compare(base, head, thresholds2 = {}, options = {}) {
   const counts2 = Object.fromEntries(
     COUNT_NAMES.map((name2) => [name2, delta(base.counts[name2], head.counts[name2])])
   );
@@ -24001,7 +24028,7 @@ function compare(base, head, thresholds2 = {}) {
     resolvedDuplicates,
     thresholds: thresholds2
   };
-  return { ...comparison, verdict: verdict(comparison, thresholds2) };
+  return { ...comparison, verdict: verdict(comparison, thresholds2, options.baseUnavailable) };
 }
 function header(r) {
   return {
@@ -24039,13 +24066,13 @@ function moduleDeltas(base, head) {
     delta: (h.get(name2) ?? 0) - (b.get(name2) ?? 0)
   })).filter((m) => m.delta !== 0).sort((x2, y) => Math.abs(y.delta) - Math.abs(x2.delta) || compareNames(x2.name, y.name));
 }
-function verdict(c, t) {
+function verdict(c, t, baseUnavailable) {
   const metric = t.metric ?? "unique";
   const d = c.counts[metric];
   const base = d.base ?? 0;
   const head = d.head ?? 0;
   const growth = head - base;
-  const failures = [];
+  const failures = baseUnavailable ? [baseUnavailable] : [];
   if (t.maxGrowthPercent !== void 0 && base > 0 && growth / base * 100 > t.maxGrowthPercent) {
     failures.push(
       `${metric} parameters grew ${formatPercent(growth, base)} (${formatSigned(growth)}), more than the ${t.maxGrowthPercent}% allowed`
@@ -24105,7 +24132,7 @@ function apiFailure(error2) {
   const status = typeof e.status === "number" ? e.status : null;
   const message = firstLine(typeof e.message === "string" ? e.message : String(error2));
   const headers = e.response?.headers ?? {};
-  const rateLimited = (status === 403 || status === 429) && (headers["x-ratelimit-remaining"] === "0" || headers["retry-after"] !== void 0 || /rate limit/i.test(message));
+  const rateLimited = status === 429 || status === 403 && (headers["x-ratelimit-remaining"] === "0" || headers["retry-after"] !== void 0 || /rate limit/i.test(message));
   if (rateLimited) return { kind: "rate-limited", status, message };
   if (status === 401 || status === 403) return { kind: "forbidden", status, message };
   if (status === 404 || status === 410) return { kind: "not-found", status, message };
@@ -24126,6 +24153,23 @@ function permissionHint(permission) {
 function firstLine(text4) {
   const line = text4.split("\n", 1)[0] ?? "";
   return line.length > 300 ? `${line.slice(0, 300)}…` : line;
+}
+
+// src/github/identity.ts
+var GITHUB_ACTIONS_BOT = "github-actions[bot]";
+var LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$/;
+function isLogin(text4) {
+  return LOGIN.test(text4);
+}
+async function tokenIdentity(client) {
+  try {
+    const { data } = await client.rest.users.getAuthenticated();
+    if (!isLogin(data.login)) throw new Error(`GET /user returned an invalid login`);
+    return data.login;
+  } catch (error2) {
+    if (apiFailure(error2).status === 403) return GITHUB_ACTIONS_BOT;
+    throw error2;
+  }
 }
 
 // src/github/comments.ts
@@ -24152,20 +24196,34 @@ async function findComments(client, ref, key) {
   });
   for await (const page of pages) {
     for (const c of page.data) {
-      if (hasMarker(c.body, key)) found.push({ id: c.id, body: c.body ?? "", url: c.html_url });
+      if (hasMarker(c.body, key))
+        found.push({ id: c.id, body: c.body ?? "", url: c.html_url, author: c.user?.login ?? null });
     }
   }
   return found.sort((a, b) => a.id - b.id);
 }
-async function findComment(client, ref, key) {
-  return (await findComments(client, ref, key))[0];
+async function ownComments(client, ref, key, whoAmI, log, ignored) {
+  const marked = await findComments(client, ref, key);
+  if (marked.length === 0) return [];
+  const me = (await whoAmI()).toLowerCase();
+  const own = marked.filter((c) => c.author?.toLowerCase() === me);
+  for (const c of marked) {
+    if (own.includes(c) || ignored.has(c.id)) continue;
+    ignored.add(c.id);
+    const by = c.author && isLogin(c.author) ? c.author : "another account";
+    log.info(`comment ${c.id} by ${by} carries paramtrace's marker but is not by ${me}; leaving it alone`);
+  }
+  return own;
 }
 var CREATE_ATTEMPTS = 3;
 async function upsertComment(client, ref, options) {
   const { key, body, log } = options;
   if (!hasMarker(body, key)) throw new Error(`comment body must start with ${commentMarker(key)}`);
   if (options.policy === "never") return { action: "skipped", reason: "comment: never" };
-  const existing = await findComment(client, ref, key);
+  const ignored = /* @__PURE__ */ new Set();
+  const whoAmI = once(options.identity);
+  const own = () => ownComments(client, ref, key, whoAmI, log, ignored);
+  const existing = (await own())[0];
   if (existing) {
     const updated = await updateIfDifferent(client, ref, existing, body);
     if (updated) return updated;
@@ -24174,7 +24232,11 @@ async function upsertComment(client, ref, options) {
   if (options.policy === "on-change" && !options.changed) {
     return { action: "skipped", reason: "comment: on-change and the parameters did not change" };
   }
-  return create(client, ref, options);
+  return create(client, ref, options, own);
+}
+function once(fn) {
+  let result;
+  return () => result ??= fn();
 }
 async function updateIfDifferent(client, ref, comment, body) {
   if (comment.body === body) return { action: "unchanged", id: comment.id, url: comment.url };
@@ -24191,11 +24253,11 @@ async function updateIfDifferent(client, ref, comment, body) {
     throw error2;
   }
 }
-async function create(client, ref, options) {
-  const { key, body, log } = options;
+async function create(client, ref, options, own) {
+  const { body, log } = options;
   const sleep = options.sleep ?? ((ms) => new Promise((resolve3) => setTimeout(resolve3, ms)));
   for (let attempt = 1; ; attempt++) {
-    const other = await findComment(client, ref, key);
+    const [other] = await own();
     if (other) {
       const updated = await updateIfDifferent(client, ref, other, body);
       if (updated) return updated;
@@ -24208,7 +24270,8 @@ async function create(client, ref, options) {
         body,
         request: { retries: 0 }
       });
-      return await settle(client, ref, key, body, { id: data.id, body, url: data.html_url }, log);
+      const mine = { id: data.id, body, url: data.html_url, author: data.user?.login ?? null };
+      return await settle(client, ref, own, body, mine, log);
     } catch (error2) {
       const failure = apiFailure(error2);
       if (failure.kind !== "unavailable" || attempt >= CREATE_ATTEMPTS) throw error2;
@@ -24219,8 +24282,8 @@ async function create(client, ref, options) {
     }
   }
 }
-async function settle(client, ref, key, body, mine, log) {
-  const all = await findComments(client, ref, key);
+async function settle(client, ref, own, body, mine, log) {
+  const all = await own();
   const oldest = all[0];
   if (!oldest || oldest.id >= mine.id) return { action: "created", id: mine.id, url: mine.url };
   const updated = await updateIfDifferent(client, ref, oldest, body);
@@ -24392,6 +24455,12 @@ function parseInputs(get) {
   const mode = oneOf(get, "mode", ["pr", "baseline", "post"], "pr");
   const model = get("model").trim();
   if (mode !== "post" && model === "") throw new InputError(`input 'model' is required in mode '${mode}'`);
+  const commentAuthor = get("comment-author").trim();
+  if (commentAuthor && !isLogin(commentAuthor)) {
+    throw new InputError(
+      `input 'comment-author' must be a GitHub login such as 'my-app[bot]' or 'octocat'; got '${commentAuthor}'`
+    );
+  }
   const commentKey2 = get("comment-key").trim() || DEFAULT_COMMENT_KEY;
   if (!isCommentKey(commentKey2)) {
     throw new InputError(
@@ -24418,6 +24487,7 @@ function parseInputs(get) {
     baseModel: get("base-model").trim(),
     baseReport: get("base-report").trim(),
     baseline: oneOf(get, "baseline", ["auto", "rebuild", "report"], "auto"),
+    missingBase: oneOf(get, "missing-base", ["new", "fail"], "new"),
     baselineArtifact,
     trace: {
       ...parseTrace(get),
@@ -24431,8 +24501,14 @@ function parseInputs(get) {
     thresholds: thresholds2,
     comment: oneOf(get, "comment", ["always", "on-change", "never"], "always"),
     commentKey: commentKey2,
+    commentAuthor,
     token: get("github-token").trim(),
     allowForkOnSelfHosted: parseBoolean("allow-fork-on-self-hosted", get("allow-fork-on-self-hosted"), false),
+    allowBaselineOnPullRequest: parseBoolean(
+      "allow-baseline-on-pull-request",
+      get("allow-baseline-on-pull-request"),
+      false
+    ),
     commitStatus: parseBoolean("commit-status", get("commit-status"), false),
     reportPath: get("report-path").trim(),
     artifactPath: get("artifact-path").trim(),
@@ -24454,13 +24530,47 @@ function parseInputs(get) {
 var ActionError = class extends Error {
   name = "ActionError";
 };
-function logLine(message) {
-  return message.replace(/[\r\n\u2028\u2029]+/g, " ");
+function logLine(message, max2 = 8e3) {
+  return joinedLine(message, max2);
 }
 
 // src/analysis/manifest.ts
 var MANIFEST_KEY = "paramtrace.manifest";
 var MANIFEST_FORMAT = "paramtrace.manifest/1";
+
+// src/report/clip.ts
+var MAX_STRING = 4096;
+function clip(text4, max2 = MAX_STRING) {
+  if (text4.length <= max2) return text4;
+  let end = max2 - 1;
+  if (/[\uD800-\uDBFF]/.test(text4[end - 1] ?? "")) end--;
+  return `${text4.slice(0, end)}…`;
+}
+var CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+function escapeControls(text4) {
+  return text4.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+function clipStrings(value) {
+  return hasLongString(value) ? clipped(value) : value;
+}
+function hasLongString(value) {
+  if (typeof value === "string") return value.length > MAX_STRING;
+  if (Array.isArray(value)) return value.some(hasLongString);
+  if (value && typeof value === "object") {
+    for (const key in value) {
+      if (key.length > MAX_STRING || hasLongString(value[key])) return true;
+    }
+  }
+  return false;
+}
+function clipped(value) {
+  if (typeof value === "string") return clip(value);
+  if (Array.isArray(value)) return value.map(clipped);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [clip(k), clipped(v)]));
+  }
+  return value;
+}
 
 // src/analysis/read-manifest.ts
 var ManifestError = class extends Error {
@@ -29344,6 +29454,9 @@ function int(value, file, what) {
 
 // src/action/exec.ts
 import { execFile, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir as tmpdir2 } from "node:os";
+import { join } from "node:path";
 import { promisify } from "node:util";
 var execFileAsync = promisify(execFile);
 var BuildError = class extends Error {
@@ -29363,18 +29476,30 @@ var WITHHELD = /* @__PURE__ */ new Set([
   "GITHUB_PATH",
   "GITHUB_OUTPUT",
   "GITHUB_STATE",
-  "GITHUB_STEP_SUMMARY"
+  "GITHUB_STEP_SUMMARY",
+  // The folder that holds the runner's file-command files (and the action's report file).
+  "RUNNER_TEMP"
 ]);
-function buildEnvironment(env, secrets) {
+var FILE_COMMANDS = /[\\/]_runner_file_commands([\\/]|$)/;
+function buildEnvironment(env, secrets, tempDir) {
   const out = {};
   const live = secrets.filter((s) => s.length >= 4);
   for (const [key, value] of Object.entries(env)) {
     if (value === void 0) continue;
     if (key.toUpperCase().startsWith("INPUT_") || WITHHELD.has(key.toUpperCase())) continue;
-    if (live.some((s) => value.includes(s))) continue;
+    if (live.some((s) => value.includes(s)) || FILE_COMMANDS.test(value)) continue;
     out[key] = value;
   }
+  for (const key of ["TMPDIR", "TMP", "TEMP"]) out[key] = tempDir;
   return out;
+}
+async function withBuildTemp(fn) {
+  const dir = mkdtempSync(join(tmpdir2(), "paramtrace-build-"));
+  try {
+    return await fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 var TAIL_BYTES = 16 * 1024;
 function runShell(command, options) {
@@ -31001,8 +31126,8 @@ function fromValues(tensor, values) {
 }
 
 // src/trace/trace-model.ts
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { totalmem, tmpdir as tmpdir2 } from "node:os";
+import { mkdtempSync as mkdtempSync2, rmSync as rmSync2, writeFileSync } from "node:fs";
+import { totalmem, tmpdir as tmpdir3 } from "node:os";
 import path4 from "node:path";
 
 // src/trace/errors.ts
@@ -31975,8 +32100,8 @@ function defaultMaxMemoryMb() {
   return Math.floor(totalmem() / 2 ** 20 * 0.8);
 }
 function launch(setup) {
-  const folder = mkdtempSync(path4.join(tmpdir2(), "paramtrace-trace-"));
-  const cleanUp = () => rmSync(folder, { recursive: true, force: true });
+  const folder = mkdtempSync2(path4.join(tmpdir3(), "paramtrace-trace-"));
+  const cleanUp = () => rmSync2(folder, { recursive: true, force: true });
   try {
     const requestFile = path4.join(folder, "request.json");
     return { requestFile, worker: startWorker(requestFile, setup), cleanUp };
@@ -32279,8 +32404,8 @@ function emptyReport(file, note) {
 }
 
 // src/action/model-file.ts
-import { createWriteStream, existsSync as existsSync4, mkdtempSync as mkdtempSync2, realpathSync as realpathSync2 } from "node:fs";
-import { basename, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { createWriteStream, existsSync as existsSync4, mkdtempSync as mkdtempSync3, realpathSync as realpathSync2 } from "node:fs";
+import { basename, isAbsolute, join as join2, relative, resolve, sep } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 var ModelLocationError = class extends Error {
@@ -32333,7 +32458,7 @@ async function downloadModel(url, tempDir, options = {}) {
     throw new ModelLocationError(`the model at ${url} is ${declared} bytes, over ${maxBytes}`);
   }
   const name2 = basename(new URL(url).pathname).replace(/[^A-Za-z0-9._-]/g, "_") || "model.onnx";
-  const file = join(mkdtempSync2(join(tempDir, "paramtrace-download-")), name2);
+  const file = join2(mkdtempSync3(join2(tempDir, "paramtrace-download-")), name2);
   let received = 0;
   const body = Readable.fromWeb(response.body);
   body.on("data", (chunk) => {
@@ -32419,7 +32544,7 @@ function comparisonOutputs(c) {
   out["new-shared-count"] = String(c.newShared.length);
   out["new-unused-count"] = String(c.newUnused.length);
   out.verdict = c.verdict.pass ? "pass" : "fail";
-  out["verdict-headline"] = c.verdict.headline;
+  out["verdict-headline"] = plainLine(c.verdict.headline);
   out.changed = String(hasChanges(c));
   return out;
 }
@@ -32435,8 +32560,72 @@ function footer(options) {
   return [...parts, ...options.extra ?? []].join(" · ");
 }
 
+// src/action/safety.ts
+function isFork(pr) {
+  return pr.headRepo === null || pr.headRepo.toLowerCase() !== pr.baseRepo.toLowerCase();
+}
+function mayBuildPullRequest(options) {
+  const { pullRequest: pr } = options;
+  if (!isFork(pr)) return { allowed: true };
+  const from = pr.headRepo ?? "a deleted fork";
+  if (options.eventName === "pull_request_target") {
+    return {
+      allowed: false,
+      reason: `refusing to build pull request #${pr.number} from ${from} under pull_request_target: that event runs with a write token and the repository's secrets, so building the fork's code would hand them to it. Use the fork-safe pair of workflows instead: \`on: pull_request\` with \`mode: pr\` uploads the report, and \`on: workflow_run\` with \`mode: post\` comments (see docs/action.md#fork-safe-workflows).`
+    };
+  }
+  if (!options.selfHosted) return { allowed: true };
+  if (options.allowForkOnSelfHosted) {
+    return {
+      allowed: true,
+      note: `building pull request #${pr.number} from fork ${from} on a self-hosted runner because allow-fork-on-self-hosted is true`
+    };
+  }
+  return {
+    allowed: false,
+    reason: `refusing to build pull request #${pr.number} from fork ${from} on a self-hosted runner: its build command and model would run on this machine with its network and whatever earlier jobs left on it, and could persist there for later jobs. Run fork pull requests on GitHub-hosted runners, or use an ephemeral, isolated runner and set \`allow-fork-on-self-hosted: true\` (together with a required approval for workflows from outside collaborators).`
+  };
+}
+var PULL_REQUEST_EVENTS = /* @__PURE__ */ new Set(["pull_request", "pull_request_target"]);
+function mayRunMode(options) {
+  const { mode, ctx } = options;
+  if (mode === "baseline" && PULL_REQUEST_EVENTS.has(ctx.eventName) && !options.allowBaselineOnPullRequest) {
+    return {
+      allowed: false,
+      reason: `refusing to run mode: baseline on a ${ctx.eventName} event: a baseline is the report of a commit on the default branch (run it \`on: push\`), and the report of a pull request would become the base that later pull requests are compared with. Use \`mode: pr\` here, or set \`allow-baseline-on-pull-request: true\` if this is really meant.`
+    };
+  }
+  const run = ctx.workflowRun;
+  if (run && PULL_REQUEST_EVENTS.has(run.event)) {
+    const repo = `${ctx.repository.owner}/${ctx.repository.repo}`.toLowerCase();
+    if (run.headRepo === null || run.headRepo.toLowerCase() !== repo) {
+      return {
+        allowed: false,
+        reason: `refusing to run mode: ${mode} on a workflow_run event that follows a pull request run from ${run.headRepo ?? "a deleted fork"}: this workflow has a write token and the repository's secrets, and building or running the fork's code here would hand them to it. Use \`mode: post\` in the workflow_run workflow; it reads the report artifact and runs no code (see docs/action.md#fork-safe-workflows).`
+      };
+    }
+  }
+  if (!ctx.pullRequest) return { allowed: true };
+  return mayBuildPullRequest({
+    eventName: ctx.eventName,
+    pullRequest: ctx.pullRequest,
+    selfHosted: ctx.selfHosted,
+    allowForkOnSelfHosted: options.allowForkOnSelfHosted
+  });
+}
+function guardRun(mode, inputs, ctx, io2) {
+  const decision = mayRunMode({
+    mode,
+    ctx,
+    allowForkOnSelfHosted: inputs.allowForkOnSelfHosted,
+    allowBaselineOnPullRequest: inputs.allowBaselineOnPullRequest
+  });
+  if (!decision.allowed) throw new ActionError(decision.reason);
+  if (decision.note) io2.warning(decision.note);
+}
+
 // src/action/shared.ts
-import { isAbsolute as isAbsolute2, join as join3, resolve as resolve2 } from "node:path";
+import { isAbsolute as isAbsolute2, join as join4, resolve as resolve2 } from "node:path";
 
 // node_modules/@octokit/plugin-retry/dist-bundle/index.js
 var import_light = __toESM(require_light(), 1);
@@ -36795,7 +36984,34 @@ var Octokit2 = Octokit.plugin(requestLog, legacyRestEndpointMethods, paginateRes
 );
 
 // src/github/octokit.ts
-var RestWithPlugins = Octokit2.plugin(retry, throttling);
+function rateLimitAnswers(octokit) {
+  octokit.hook.wrap("request", async (request2, options) => {
+    try {
+      return await request2(options);
+    } catch (error2) {
+      markSecondaryRateLimit(error2);
+      throw error2;
+    }
+  });
+}
+function markSecondaryRateLimit(error2) {
+  const e = error2;
+  if (typeof e !== "object" || e === null || e.status !== 403 && e.status !== 429) return;
+  const headers = e.response?.headers;
+  if (!headers || typeof e.message !== "string") return;
+  const raw = headers["retry-after"];
+  if (headers["x-ratelimit-remaining"] === "0" && !/\bsecondary rate\b/i.test(e.message)) return;
+  if (raw === void 0) {
+    if (e.status !== 429) return;
+  } else if (!/^\s*\d+\s*$/.test(String(raw))) {
+    const at = Date.parse(String(raw));
+    headers["retry-after"] = String(Number.isNaN(at) ? 60 : Math.max(0, Math.ceil((at - Date.now()) / 1e3)));
+  }
+  if (!/\bsecondary rate\b/i.test(e.message)) {
+    e.message = `${e.message} (treated as a secondary rate limit: HTTP ${e.status}${raw === void 0 ? "" : " with retry-after"})`;
+  }
+}
+var RestWithPlugins = Octokit2.plugin(retry, rateLimitAnswers, throttling);
 function redact(text4, secret) {
   let out = text4.replace(
     /(authorization["']?\s*[:=]\s*["']?)(?:token|bearer)?\s*[^\s"',}]+/gi,
@@ -36906,10 +37122,12 @@ async function publish(client, request2, log) {
   const problems = [];
   if (request2.pullNumber !== null && request2.comment.policy !== "never") {
     try {
+      const { author, ...comment } = request2.comment;
+      const identity = author ? () => Promise.resolve(author) : () => tokenIdentity(client);
       const result = await upsertComment(
         client,
         { owner: request2.owner, repo: request2.repo, issueNumber: request2.pullNumber },
-        { ...request2.comment, log }
+        { ...comment, identity, log }
       );
       outputs["comment-action"] = result.action;
       if (result.action === "skipped") log.info(`comment not posted: ${result.reason}`);
@@ -36960,26 +37178,45 @@ import {
   accessSync,
   constants as constants3,
   existsSync as existsSync5,
+  lstatSync as lstatSync2,
   mkdirSync,
-  mkdtempSync as mkdtempSync3,
+  mkdtempSync as mkdtempSync4,
+  readdirSync,
   renameSync,
-  rmSync as rmSync2,
+  rmSync as rmSync3,
   writeFileSync as writeFileSync3
 } from "node:fs";
-import { delimiter, dirname, join as join2 } from "node:path";
+import { delimiter, dirname, join as join3 } from "node:path";
 import { promisify as promisify2 } from "node:util";
 var execFileAsync2 = promisify2(execFile2);
 var ONNXRUNTIME_VERSION = "1.30.0";
+var PRESET_VARIABLE = "PARAMTRACE_ONNXRUNTIME_DIR";
 var COMPLETE = ".paramtrace-complete";
+var NPM_FETCH_OPTIONS = [
+  "--fetch-timeout=10000",
+  "--fetch-retries=1",
+  "--fetch-retry-mintimeout=1000",
+  "--fetch-retry-maxtimeout=5000"
+];
+function fetchOptions(env) {
+  return NPM_FETCH_OPTIONS.filter((option) => {
+    const name2 = /^--([\w-]+)=/.exec(option)[1];
+    return envValue(env, `npm_config_${name2.replace(/-/g, "_")}`) === void 0;
+  });
+}
+var NPM_PROCESS_TIMEOUT_MS = 15 * 6e4;
+function preinstallHint() {
+  return `to skip the install, pre-install onnxruntime-node and set ${PRESET_VARIABLE} (docs/action.md#tracing)`;
+}
 function runtimeDir(toolCache, device, version = ONNXRUNTIME_VERSION) {
   const flavor = device === "cuda" ? "cuda12" : "cpu";
-  return join2(toolCache, "paramtrace-ort", `${version}-${flavor}`);
+  return join3(toolCache, "paramtrace-ort", `${version}-${flavor}`);
 }
 function findNpm(env, execPath = process.execPath) {
   const name2 = process.platform === "win32" ? "npm.cmd" : "npm";
   const dirs = [...(env.PATH ?? "").split(delimiter).filter((d) => d !== ""), dirname(execPath)];
   for (const dir of dirs) {
-    const candidate = join2(dir, name2);
+    const candidate = join3(dir, name2);
     try {
       accessSync(candidate, constants3.X_OK);
       return candidate;
@@ -36988,11 +37225,92 @@ function findNpm(env, execPath = process.execPath) {
   }
   return void 0;
 }
+var NETWORK_CODES = /* @__PURE__ */ new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "ENETUNREACH",
+  "EHOSTUNREACH",
+  "ENETDOWN",
+  "EHOSTDOWN",
+  "EPIPE",
+  "EPROTO",
+  "FETCH_ERROR",
+  "ERR_SOCKET_TIMEOUT",
+  "ERR_SOCKET_CONNECTION_TIMEOUT",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "CERT_HAS_EXPIRED",
+  "DEPTH_ZERO_SELF_SIGNED_CERT"
+]);
+function envValue(env, name2) {
+  const key = Object.keys(env).find((k) => k.toLowerCase() === name2);
+  const value = key === void 0 ? void 0 : env[key];
+  return value === void 0 || value === "" ? void 0 : value;
+}
+function npmErrorLines(stderr) {
+  let code2;
+  const lines = [];
+  let inDump = false;
+  const all = stderr.split(/\r?\n/);
+  for (const raw of all) {
+    const m = /^npm (?:error|ERR!)\s?(.*)$/.exec(raw);
+    if (!m) continue;
+    let line = m[1].trimEnd();
+    if (inDump) {
+      if (line === "}") inDump = false;
+      continue;
+    }
+    if (line.endsWith(" {")) {
+      inDump = true;
+      line = line.slice(0, -2);
+    }
+    const field2 = /^(code|errno|syscall)\s+(\S+)$/.exec(line);
+    if (field2) {
+      if (field2[1] === "code") code2 ??= field2[2];
+      continue;
+    }
+    if (line.trim() === "" || /^\s+at /.test(line) || /^A complete log of this run/.test(line) || /^If you are behind a proxy/.test(line))
+      continue;
+    if (!lines.includes(line.trim())) lines.push(line.trim());
+  }
+  if (lines.length > 0) return { ...code2 ? { code: code2 } : {}, lines: lines.slice(0, 6) };
+  const tail = all.map((l) => l.trim()).filter((l) => l !== "");
+  return { ...code2 ? { code: code2 } : {}, lines: tail.slice(-10) };
+}
+function describeNpmFailure(args, failure, env, timeoutMs = NPM_PROCESS_TIMEOUT_MS) {
+  const spec = args.at(-1) ?? "";
+  const what = `npm ${args[0] ?? "install"} ${spec}`;
+  const hint = preinstallHint();
+  const stderr = failure.stderr ?? "";
+  const { code: code2, lines } = npmErrorLines(stderr);
+  const said = lines.length > 0 ? ` npm: ${lines.join(" · ")}` : ` (${failure.message})`;
+  if (failure.killed && failure.signal) {
+    return `${what} failed: npm did not finish within ${Math.round(timeoutMs / 6e4)} min and was stopped; ${hint}.${said}`;
+  }
+  const network = code2 !== void 0 && NETWORK_CODES.has(code2) || /network timeout at:|Idle timeout reached|Response timeout|request to \S+ failed/.test(stderr);
+  if (network) {
+    const url = /(?:request to|network timeout at:)\s+(\S+)/.exec(stderr)?.[1];
+    let registry = envValue(env, "npm_config_registry");
+    if (!registry && url) {
+      try {
+        registry = `${new URL(url).origin}/`;
+      } catch {
+      }
+    }
+    const where = registry ? `the npm registry ${registry}` : "the npm registry";
+    return `${what} failed: cannot reach ${where}${code2 ? ` (${code2})` : ""}; ${hint}.${said}`;
+  }
+  return `${what} failed (exit ${String(failure.code ?? "?")}); ${hint}.${said}`;
+}
 async function defaultNpm(args, options) {
   const npm = findNpm(options.env);
   if (!npm) {
     throw new Error(
-      "npm was not found on the PATH or next to the Node.js running the action; install Node.js on the runner (actions/setup-node), or point PARAMTRACE_ONNXRUNTIME_DIR at an installed onnxruntime-node"
+      `npm was not found on the PATH or next to the Node.js running the action; install Node.js on the runner (actions/setup-node), or pre-install onnxruntime-node and set ${PRESET_VARIABLE} (docs/action.md#tracing)`
     );
   }
   const env = { ...options.env, PATH: [dirname(process.execPath), options.env.PATH ?? ""].join(delimiter) };
@@ -37002,25 +37320,114 @@ async function defaultNpm(args, options) {
       env,
       maxBuffer: 64 * 1024 * 1024,
       shell: process.platform === "win32",
-      timeout: 15 * 6e4
+      timeout: NPM_PROCESS_TIMEOUT_MS
     });
   } catch (error2) {
     const e = error2;
-    const tail = (e.stderr ?? "").trim().split("\n").slice(-10).join("\n");
-    const what = `npm ${args[0]} ${args.at(-1)}`;
-    throw new Error(`${what} failed (exit ${String(e.code ?? "?")}): ${tail || e.message}`, { cause: error2 });
+    const tail = (e.stderr ?? "").trim().split("\n").slice(-20).join("\n");
+    if (tail) options.log?.(`npm's output:
+${tail}`);
+    throw new Error(describeNpmFailure(args, e, options.env), { cause: error2 });
   }
+}
+var PLATFORMS = /* @__PURE__ */ new Set([
+  "aix",
+  "android",
+  "darwin",
+  "freebsd",
+  "haiku",
+  "linux",
+  "openbsd",
+  "netbsd",
+  "sunos",
+  "win32",
+  "cygwin"
+]);
+var ARCHES = /* @__PURE__ */ new Set([
+  "arm",
+  "arm64",
+  "ia32",
+  "loong64",
+  "mips",
+  "mipsel",
+  "ppc",
+  "ppc64",
+  "riscv64",
+  "s390",
+  "s390x",
+  "x64"
+]);
+function isRealDir(path5) {
+  try {
+    const stat2 = lstatSync2(path5);
+    return stat2.isDirectory() && !stat2.isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+function pruneOtherPlatforms(prefix, own = { platform: process.platform, arch: process.arch }) {
+  const result = { removed: [], kept: [] };
+  const pkg = join3(prefix, "node_modules", "onnxruntime-node");
+  const bin = join3(pkg, "bin");
+  if (![join3(prefix, "node_modules"), pkg, bin].every(isRealDir)) return result;
+  const napis = readdirSync(bin).filter((n) => /^napi-v\d+$/.test(n) && isRealDir(join3(bin, n))).sort();
+  if (napis.length === 0) return result;
+  const doomedPlatforms = [];
+  const doomed = [];
+  const present = [];
+  for (const napi of napis) {
+    for (const platform2 of readdirSync(join3(bin, napi)).sort()) {
+      const platformDir = join3(bin, napi, platform2);
+      if (!PLATFORMS.has(platform2) || !isRealDir(platformDir)) continue;
+      let emptied = true;
+      for (const arch2 of readdirSync(platformDir).sort()) {
+        const rel = ["bin", napi, platform2, arch2].join("/");
+        if (ARCHES.has(arch2) && isRealDir(join3(platformDir, arch2))) {
+          present.push(`${platform2}/${arch2}`);
+          if (platform2 === own.platform && arch2 === own.arch) result.kept.push(rel);
+          else doomed.push(rel);
+        } else {
+          emptied = false;
+        }
+      }
+      if (emptied && platform2 !== own.platform) doomedPlatforms.push(["bin", napi, platform2].join("/"));
+    }
+  }
+  const hasBinding = result.kept.some((rel) => existsSync5(join3(pkg, rel, "onnxruntime_binding.node")));
+  if (!hasBinding) {
+    const have = [...new Set(present)].join(", ") || "none";
+    throw new Error(
+      `onnxruntime-node has no native binding for this runner (${own.platform}/${own.arch}): ${join3(pkg, "bin", napis.at(-1), own.platform, own.arch, "onnxruntime_binding.node")} is missing (it has binaries for ${have})`
+    );
+  }
+  for (const rel of doomed) {
+    rmSync3(join3(pkg, rel), { recursive: true, force: true });
+    result.removed.push(rel);
+  }
+  for (const rel of doomedPlatforms) {
+    const dir = join3(pkg, rel);
+    if (isRealDir(dir) && readdirSync(dir).length === 0) rmSync3(dir, { recursive: true, force: true });
+  }
+  return result;
+}
+function folderBytes(dir) {
+  let total = 0;
+  const stat2 = lstatSync2(dir, { throwIfNoEntry: false });
+  if (!stat2) return 0;
+  if (!stat2.isDirectory() || stat2.isSymbolicLink()) return stat2.size;
+  for (const name2 of readdirSync(dir)) total += folderBytes(join3(dir, name2));
+  return total;
 }
 async function installOnnxRuntime(options) {
   const version = options.version ?? ONNXRUNTIME_VERSION;
   if (!/^\d+\.\d+\.\d+$/.test(version)) throw new Error(`not a pinned onnxruntime-node version: ${version}`);
   const dir = runtimeDir(options.toolCache, options.device, version);
-  if (existsSync5(join2(dir, COMPLETE))) {
+  if (existsSync5(join3(dir, COMPLETE))) {
     options.log?.(`onnxruntime-node ${version} (${options.device}) from the cache: ${dir}`);
     return dir;
   }
-  mkdirSync(join2(dir, ".."), { recursive: true });
-  const staging = mkdtempSync3(`${dir}.partial-`);
+  mkdirSync(join3(dir, ".."), { recursive: true });
+  const staging = mkdtempSync4(`${dir}.partial-`);
   const env = { ...options.env, ONNXRUNTIME_NODE_INSTALL: options.device === "cuda" ? "cuda12" : "skip" };
   options.log?.(`installing onnxruntime-node ${version} (${options.device}) into ${dir}`);
   try {
@@ -37031,21 +37438,30 @@ async function installOnnxRuntime(options) {
         "--no-package-lock",
         "--no-audit",
         "--no-fund",
+        ...fetchOptions(options.env),
         "--prefix",
         staging,
         `onnxruntime-node@${version}`
       ],
-      { cwd: staging, env }
+      { cwd: staging, env, ...options.log ? { log: options.log } : {} }
     );
-    writeFileSync3(join2(staging, COMPLETE), `${JSON.stringify({ version, device: options.device })}
+    const before = folderBytes(staging);
+    const pruned = pruneOtherPlatforms(staging, options.platform);
+    if (pruned.removed.length > 0) {
+      const mb = (bytes) => `${Math.round(bytes / 1e6)} MB`;
+      options.log?.(
+        `kept the native binaries for ${pruned.kept.join(", ")}, removed ${pruned.removed.length} other platforms' (${mb(before)} → ${mb(folderBytes(staging))})`
+      );
+    }
+    writeFileSync3(join3(staging, COMPLETE), `${JSON.stringify({ version, device: options.device })}
 `);
     try {
       renameSync(staging, dir);
     } catch (error2) {
-      if (!existsSync5(join2(dir, COMPLETE))) throw error2;
+      if (!existsSync5(join3(dir, COMPLETE))) throw error2;
     }
   } finally {
-    rmSync2(staging, { recursive: true, force: true });
+    rmSync3(staging, { recursive: true, force: true });
   }
   return dir;
 }
@@ -37150,13 +37566,13 @@ function reportPathFor(inputs, ctx) {
   if (inputs.reportPath) {
     return isAbsolute2(inputs.reportPath) ? inputs.reportPath : resolve2(ctx.workspace, inputs.reportPath);
   }
-  return join3(ctx.tempDir, reportFileName(inputs.commentKey, DEFAULT_COMMENT_KEY));
+  return join4(ctx.tempDir, reportFileName(inputs.commentKey, DEFAULT_COMMENT_KEY));
 }
 function tracerFor(inputs, ctx, env, io2) {
   return new Tracer({
     trace: inputs.trace,
     workspace: ctx.workspace,
-    toolCache: ctx.toolCache ?? join3(ctx.tempDir, "paramtrace-tool-cache"),
+    toolCache: ctx.toolCache ?? join4(ctx.tempDir, "paramtrace-tool-cache"),
     env,
     io: io2
   });
@@ -37194,11 +37610,18 @@ function publishRequestFor(inputs, ctx, target, comparison, body) {
     repo: ctx.repository.repo,
     pullNumber: target.pullNumber,
     headSha: target.headSha,
-    comment: { body, key: inputs.commentKey, policy: inputs.comment, changed: hasChanges(comparison) },
+    comment: {
+      body,
+      key: inputs.commentKey,
+      policy: inputs.comment,
+      changed: hasChanges(comparison),
+      author: inputs.commentAuthor
+    },
     status: inputs.commitStatus ? {
       context: statusContext(inputs.commentKey, DEFAULT_COMMENT_KEY),
       state: comparison.verdict.pass ? "success" : "failure",
-      description: comparison.verdict.headline,
+      // One line of at most 140 characters (GitHub's limit), names escaped.
+      description: plainLine(comparison.verdict.headline, STATUS_DESCRIPTION_LIMIT),
       targetUrl: ctx.runUrl
     } : null
   };
@@ -37489,6 +37912,27 @@ function leftOut2(table) {
   if (parts.length === 0) return void 0;
   return `…${parts.join("; ")}: the report file lists every layer call (<code>paramtrace analyze --all-nodes</code> shows them).`;
 }
+var FOOTER_MAX = 2e3;
+function boundedFooter(footer2, max2) {
+  if (footer2.length <= max2) return footer2;
+  const parts = footer2.split(" · ");
+  const budget = Math.max(0, max2 - 60);
+  const kept = [];
+  let length = 0;
+  for (const part of parts) {
+    if (length + part.length > budget) {
+      if (kept.length === 0 && budget > 0) kept.push(clip(part, budget));
+      break;
+    }
+    kept.push(part);
+    length += part.length + 3;
+  }
+  const left = parts.length - kept.length;
+  if (left === 0) return kept.join(" · ");
+  return [...kept, `… and ${formatCount(left)} more note${left === 1 ? "" : "s"}, in the report file`].join(
+    " · "
+  );
+}
 function render(c, options, rows, minimal = false) {
   const out = [
     ...options.commentKey === null ? [] : [commentMarker2(options.commentKey)],
@@ -37679,7 +38123,8 @@ function render(c, options, rows, minimal = false) {
     `head: ${escapeText(c.head.trace)}, ${c.head.source === "manifest" ? "PyTorch manifest" : "ONNX graph"}`,
     `base: ${escapeText(c.base.trace)}, ${c.base.source === "manifest" ? "PyTorch manifest" : "ONNX graph"}`
   ];
-  if (options.footer) how.push(options.footer);
+  if (options.footer)
+    how.push(boundedFooter(options.footer, Math.min(FOOTER_MAX, (options.maxLength ?? COMMENT_LIMIT) / 8)));
   out.push(`<sub>paramtrace · ${how.join(" · ")}</sub>`);
   return `${out.join("\n")}
 `;
@@ -37707,7 +38152,11 @@ ${fence}`;
 
 // src/action/mode-baseline.ts
 async function runBaseline(inputs, ctx, io2) {
-  const env = buildEnvironment(process.env, [inputs.token]);
+  guardRun("baseline", inputs, ctx, io2);
+  return withBuildTemp((buildTemp) => analyzeBaseline(inputs, ctx, io2, buildTemp));
+}
+async function analyzeBaseline(inputs, ctx, io2, buildTemp) {
+  const env = buildEnvironment(process.env, [inputs.token], buildTemp);
   const tracer = tracerFor(inputs, ctx, env, io2);
   const side = { root: ctx.workspace, label: `commit ${ctx.sha.slice(0, 12) || "HEAD"}` };
   await buildSide(side, { build: inputs.build, env, io: io2 });
@@ -37806,8 +38255,8 @@ async function findPullRequestForSha(client, repo, sha2, prefer = {}) {
 }
 
 // src/action/untrusted/read-bundle.ts
-import { lstatSync as lstatSync2, openSync as openSync4, readdirSync, readSync as readSync4, closeSync as closeSync4, fstatSync as fstatSync3 } from "node:fs";
-import { join as join4 } from "node:path";
+import { lstatSync as lstatSync3, openSync as openSync4, readdirSync as readdirSync2, readSync as readSync4, closeSync as closeSync4, fstatSync as fstatSync3 } from "node:fs";
+import { join as join5 } from "node:path";
 
 // src/report/report-validator.generated.ts
 var validate = validate10;
@@ -40754,13 +41203,76 @@ var count = int2();
 var names = arr(name, ITEMS);
 var shape = arr(int2(), 64);
 var reportValidator = (value, path5) => {
+  let report;
   try {
-    return checkReport(value, path5 || "report");
+    report = checkReport(value, path5 || "report");
   } catch (error2) {
     if (error2 instanceof ReportError) throw new SchemaError(path5, error2.message.replace(/^[^:]*: /, ""));
     throw error2;
   }
+  checkTotals(report, path5);
+  return report;
 };
+function checkTotals(report, path5) {
+  const at = (count2) => `${path5}.counts.${count2}`;
+  const disagree = (count2, claimed, computed, from) => {
+    if (claimed !== computed)
+      throw new SchemaError(
+        at(count2),
+        `the report claims ${String(claimed)}, but ${from} ${String(computed)}; refusing totals that disagree with the report's own lists`
+      );
+  };
+  const sum2 = (values) => values.reduce((a, b) => a + b, 0);
+  const { counts: counts2, parameters } = report;
+  const declared = sum2(parameters.map((p) => p.numel));
+  disagree("declared", counts2.declared, declared, "its parameters add up to");
+  disagree(
+    "unique",
+    counts2.unique,
+    sum2(parameters.filter((p) => p.used).map((p) => p.numel)),
+    "its used parameters add up to"
+  );
+  if (counts2.trainable === null || counts2.frozen === null) {
+    if (counts2.trainable !== counts2.frozen)
+      throw new SchemaError(
+        at(counts2.trainable === null ? "frozen" : "trainable"),
+        "trainable and frozen are both null (no manifest) or both counts"
+      );
+  } else {
+    const trainable = sum2(parameters.filter((p) => p.trainable === true).map((p) => p.numel));
+    disagree("trainable", counts2.trainable, trainable, "its trainable parameters add up to");
+    disagree("frozen", counts2.frozen, declared - trainable, "declared less trainable is");
+  }
+  disagree("buffers", counts2.buffers, sum2(report.buffers.map((b) => b.numel)), "its buffers add up to");
+  const bytes = {};
+  for (const p of parameters) bytes[p.dtype] = (bytes[p.dtype] ?? 0) + byteSize(p.dtype, p.numel);
+  for (const dtype of /* @__PURE__ */ new Set([...Object.keys(bytes), ...Object.keys(report.bytesByDtype)])) {
+    const claimed = report.bytesByDtype[dtype] ?? 0;
+    if (claimed !== (bytes[dtype] ?? 0))
+      throw new SchemaError(
+        `${path5}.bytesByDtype`,
+        `the report claims ${claimed} bytes of ${dtype}, but its ${dtype} parameters take ${bytes[dtype] ?? 0}`
+      );
+  }
+  disagree(
+    "parameterBytes",
+    counts2.parameterBytes,
+    sum2(Object.values(report.bytesByDtype)),
+    "its bytes by dtype add up to"
+  );
+  const perCall = parameters.map((p) => p.numel * p.calls);
+  const summary2 = sum2(perCall);
+  const plainSums = report.trace.mode === "onnxruntime" || report.layers.every((l) => l.graph === "");
+  if (plainSums) disagree("summary", counts2.summary, summary2, "numel x calls over its parameters adds up to");
+  else {
+    const least = perCall.reduce((a, b) => Math.max(a, b), 0);
+    if (counts2.summary < least || counts2.summary > summary2)
+      throw new SchemaError(
+        at("summary"),
+        `the report claims ${counts2.summary}, but numel x calls over its parameters bounds it to ${least}..${summary2}; refusing totals that disagree with the report's own lists`
+      );
+  }
+}
 var counts = obj({
   declared: count,
   unique: count,
@@ -40860,29 +41372,35 @@ function assertCleanStrings(value, root = "") {
 var UntrustedInputError = class extends Error {
   name = "UntrustedInputError";
 };
+var MissingArtifactError = class extends UntrustedInputError {
+  name = "MissingArtifactError";
+};
 var MAX_BUNDLE_BYTES = 256 * 1024 * 1024;
 var sha = str2({ max: 64, pattern: /^[0-9a-f]{40}([0-9a-f]{24})?$/ });
 var repoName = str2({ max: 200, pattern: /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/ });
 var commentKey = str2({ max: 100, pattern: /^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/ });
-var bundleSchema = obj({
-  schemaVersion: lit(BUNDLE_SCHEMA_VERSION),
-  kind: lit(BUNDLE_KIND),
-  mode: lit("pr", "baseline"),
-  tool: obj({ name: lit("paramtrace"), version: str2({ max: 64, pattern: /^[0-9A-Za-z.+_-]+$/ }) }),
-  commentKey,
-  commits: obj({ head: nullable(sha), base: nullable(sha) }),
-  pullRequest: nullable(
-    obj({ number: int2(1, 2 ** 31 - 1), headSha: sha, baseSha: sha, headRepo: nullable(repoName) })
-  ),
-  base: nullable(reportValidator),
-  head: reportValidator,
-  comparison: nullable(comparisonSchema),
-  notes: arr(str2({ max: 16384, multiline: true }), 1e3)
-});
+var bundleSchema = obj(
+  {
+    schemaVersion: lit(BUNDLE_SCHEMA_VERSION),
+    kind: lit(BUNDLE_KIND),
+    mode: lit("pr", "baseline"),
+    tool: obj({ name: lit("paramtrace"), version: str2({ max: 64, pattern: /^[0-9A-Za-z.+_-]+$/ }) }),
+    commentKey,
+    commits: obj({ head: nullable(sha), base: nullable(sha) }),
+    pullRequest: nullable(
+      obj({ number: int2(1, 2 ** 31 - 1), headSha: sha, baseSha: sha, headRepo: nullable(repoName) })
+    ),
+    base: nullable(reportValidator),
+    head: reportValidator,
+    comparison: nullable(comparisonSchema),
+    notes: arr(str2({ max: 16384, multiline: true }), 1e3)
+  },
+  { baseError: str2({ max: 4096 }), baseMissing: lit(true) }
+);
 function readBoundedFile(path5, maxBytes = MAX_BUNDLE_BYTES) {
   let stat2;
   try {
-    stat2 = lstatSync2(path5);
+    stat2 = lstatSync3(path5);
   } catch {
     throw new UntrustedInputError(`${path5}: no such file`);
   }
@@ -40937,17 +41455,21 @@ function validate2(schema, value, path5, what) {
 function locateBundle(path5, fileName) {
   let stat2;
   try {
-    stat2 = lstatSync2(path5);
+    stat2 = lstatSync3(path5);
   } catch {
-    throw new UntrustedInputError(`${path5}: no such file or directory (did the artifact download step run?)`);
+    throw new MissingArtifactError(
+      `${path5}: no such file or directory (did the artifact download step run?)`
+    );
   }
   if (stat2.isSymbolicLink())
     throw new UntrustedInputError(`${path5}: is a symbolic link; refusing to follow it`);
   if (!stat2.isDirectory()) return path5;
-  const entries2 = readdirSync(path5);
-  if (entries2.includes(fileName)) return join4(path5, fileName);
+  const entries2 = readdirSync2(path5);
+  if (entries2.length === 0)
+    throw new MissingArtifactError(`${path5}: empty: expected ${fileName}, found no .json file`);
+  if (entries2.includes(fileName)) return join5(path5, fileName);
   const json = entries2.filter((e) => e.endsWith(".json"));
-  if (json.length === 1) return join4(path5, json[0]);
+  if (json.length === 1) return join5(path5, json[0]);
   throw new UntrustedInputError(
     `${path5}: expected ${fileName}${json.length > 1 ? ` or a single .json file, found ${json.length}` : ", found no .json file"}`
   );
@@ -40976,6 +41498,31 @@ function parseBaseline(text4, label) {
 }
 
 // src/action/mode-post.ts
+function followedRunUrl(ctx, run) {
+  return `${ctx.serverUrl}/${ctx.repository.owner}/${ctx.repository.repo}/actions/runs/${run.id}`;
+}
+async function failStatus(inputs, ctx, run, io2, description, targetUrl) {
+  const context = statusContext(inputs.commentKey, DEFAULT_COMMENT_KEY);
+  if (!inputs.commitStatus) return `no commit status set (commit-status is false)`;
+  if (!inputs.token) {
+    const message = `no github-token: the commit status '${context}' could not be set to failure`;
+    io2.warning(message);
+    return message;
+  }
+  const result = await publish(
+    clientFor(inputs, ctx, io2),
+    {
+      owner: ctx.repository.owner,
+      repo: ctx.repository.repo,
+      pullNumber: null,
+      headSha: run.headSha,
+      comment: { body: "", key: inputs.commentKey, policy: "never", changed: false, author: "" },
+      status: { context, state: "failure", description, targetUrl }
+    },
+    publishLog(io2)
+  );
+  return result.outputs["status-state"] === "failure" ? `the commit status '${context}' on ${run.headSha.slice(0, 12)} is set to failure` : `the commit status '${context}' could not be set (see the warning above)`;
+}
 async function findPullRequest(client, ctx, run, claimed, io2) {
   const listed = run.pullRequests.find((p) => p.headSha === run.headSha);
   if (listed) return listed.number;
@@ -41000,6 +41547,7 @@ async function findPullRequest(client, ctx, run, claimed, io2) {
   }
   return null;
 }
+var REFUSED = `paramtrace refused the report artifact of the pull request's run (the reason is in the linked log)`;
 async function runPost(inputs, ctx, io2) {
   const run = ctx.workflowRun;
   if (!run)
@@ -41022,21 +41570,41 @@ async function runPost(inputs, ctx, io2) {
     }
     if (inputs.baseReport) baseline = readBaseline(inputs.baseReport);
   } catch (error2) {
+    if (error2 instanceof MissingArtifactError) {
+      const conclusion = /^[a-z_]{1,40}$/.test(run.conclusion ?? "") ? run.conclusion : "unknown";
+      if (run.conclusion === "skipped") {
+        io2.notice(
+          `paramtrace: the pull request's paramtrace run was skipped and wrote no report; nothing to post`
+        );
+        return { outputs: { verdict: "", "comment-body": "", "report-path": "" }, failure: null };
+      }
+      const what = run.conclusion === "success" ? `the pull request's paramtrace run succeeded but its report artifact was not found` : `the pull request's paramtrace run concluded '${conclusion}' before writing its report`;
+      const status = await failStatus(inputs, ctx, run, io2, what, followedRunUrl(ctx, run));
+      throw new ActionError(`${what} (${error2.message}); ${status}. Its log: ${followedRunUrl(ctx, run)}`);
+    }
     if (error2 instanceof UntrustedInputError) {
       const hint = run.conclusion && run.conclusion !== "success" ? ` (the pull request run concluded '${run.conclusion}')` : "";
-      throw new ActionError(`refusing the report artifact: ${error2.message}${hint}`);
+      const status = await failStatus(inputs, ctx, run, io2, REFUSED, ctx.runUrl);
+      throw new ActionError(`refusing the report artifact: ${error2.message}${hint}; ${status}`);
     }
     throw error2;
   }
   const claimed = bundle.pullRequest;
   if (claimed.headSha !== run.headSha) {
+    const status = await failStatus(inputs, ctx, run, io2, REFUSED, ctx.runUrl);
     throw new ActionError(
-      `refusing the report artifact: it is for commit ${claimed.headSha}, but the workflow run is for ${run.headSha}`
+      `refusing the report artifact: it is for commit ${claimed.headSha}, but the workflow run is for ${run.headSha}; ${status}`
     );
   }
   const base = baseline?.report ?? bundle.base;
   const baseSha = baseline ? baseline.commit : bundle.commits.base;
-  const comparison = compare(base, bundle.head, inputs.thresholds);
+  const noBase = !baseline && (bundle.baseMissing === true || bundle.baseError !== void 0);
+  const comparison = compare(
+    base,
+    bundle.head,
+    noBase ? thresholdsWithoutBase(inputs.thresholds) : inputs.thresholds,
+    { baseUnavailable: baseline ? void 0 : bundle.baseError }
+  );
   const body = renderComment(comparison, {
     commentKey: inputs.commentKey,
     headReport: bundle.head,
@@ -41104,36 +41672,9 @@ async function runPost(inputs, ctx, io2) {
 // src/action/mode-pr.ts
 import { writeFileSync as writeFileSync6 } from "node:fs";
 
-// src/action/safety.ts
-function isFork(pr) {
-  return pr.headRepo === null || pr.headRepo.toLowerCase() !== pr.baseRepo.toLowerCase();
-}
-function mayBuildPullRequest(options) {
-  const { pullRequest: pr } = options;
-  if (!isFork(pr)) return { allowed: true };
-  const from = pr.headRepo ?? "a deleted fork";
-  if (options.eventName === "pull_request_target") {
-    return {
-      allowed: false,
-      reason: `refusing to build pull request #${pr.number} from ${from} under pull_request_target: that event runs with a write token and the repository's secrets, so building the fork's code would hand them to it. Use the fork-safe pair of workflows instead: \`on: pull_request\` with \`mode: pr\` uploads the report, and \`on: workflow_run\` with \`mode: post\` comments (see docs/action.md#fork-safe-workflows).`
-    };
-  }
-  if (!options.selfHosted) return { allowed: true };
-  if (options.allowForkOnSelfHosted) {
-    return {
-      allowed: true,
-      note: `building pull request #${pr.number} from fork ${from} on a self-hosted runner because allow-fork-on-self-hosted is true`
-    };
-  }
-  return {
-    allowed: false,
-    reason: `refusing to build pull request #${pr.number} from fork ${from} on a self-hosted runner: its build command and model would run on this machine with its network and whatever earlier jobs left on it, and could persist there for later jobs. Run fork pull requests on GitHub-hosted runners, or use an ephemeral, isolated runner and set \`allow-fork-on-self-hosted: true\` (together with a required approval for workflows from outside collaborators).`
-  };
-}
-
 // src/action/worktree.ts
-import { mkdtempSync as mkdtempSync4, rmSync as rmSync3 } from "node:fs";
-import { join as join5 } from "node:path";
+import { mkdtempSync as mkdtempSync5, rmSync as rmSync4 } from "node:fs";
+import { join as join6 } from "node:path";
 async function hasCommit(repo, sha2, env) {
   try {
     await git(["cat-file", "-e", `${sha2}^{commit}`], repo, env);
@@ -41166,8 +41707,8 @@ async function resolveBaseCommit(repo, baseSha, env) {
   };
 }
 async function withWorktree(repo, sha2, tempDir, env, fn) {
-  const parent = mkdtempSync4(join5(tempDir, "paramtrace-base-"));
-  const dir = join5(parent, "tree");
+  const parent = mkdtempSync5(join6(tempDir, "paramtrace-base-"));
+  const dir = join6(parent, "tree");
   try {
     await git(["worktree", "add", "--detach", "--force", dir, sha2], repo, env);
     return await fn(dir);
@@ -41176,7 +41717,7 @@ async function withWorktree(repo, sha2, tempDir, env, fn) {
       await git(["worktree", "remove", "--force", dir], repo, env);
     } catch {
     }
-    rmSync3(parent, { recursive: true, force: true });
+    rmSync4(parent, { recursive: true, force: true });
     await git(["worktree", "prune"], repo, env).catch(() => void 0);
   }
 }
@@ -41215,6 +41756,7 @@ async function findArtifactForCommit(client, repo, name2, sha2, options = {}) {
 var ArtifactDownloadError = class extends Error {
   name = "ArtifactDownloadError";
 };
+var seconds = (ms) => `${Number((ms / 1e3).toFixed(3))} s`;
 async function downloadArtifactZip(client, repo, artifactId, options) {
   const response = await client.request(
     "GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}",
@@ -41243,46 +41785,73 @@ async function downloadArtifactZip(client, repo, artifactId, options) {
     throw new ArtifactDownloadError(`the download location of artifact ${artifactId} is not http(s)`);
   }
   const where = `${url.origin}${url.pathname}`;
-  let blob;
+  const failed = (why2) => new ArtifactDownloadError(`downloading artifact ${artifactId} from ${where} failed: ${why2}`);
+  const timeoutMs = options.timeoutMs ?? 3e4;
+  const totalMs = options.totalTimeoutMs ?? 10 * timeoutMs;
+  const stall = new AbortController();
+  let stalled = "no answer within";
+  let stallTimer;
+  const progress = () => {
+    clearTimeout(stallTimer);
+    stallTimer = setTimeout(() => stall.abort(), timeoutMs);
+  };
+  const total = AbortSignal.timeout(totalMs);
+  const signal = AbortSignal.any([stall.signal, total]);
+  const why = (error2) => {
+    if (stall.signal.aborted) return `${stalled} ${seconds(timeoutMs)} (the API timeout, \`api-timeout\`)`;
+    if (total.aborted)
+      return `not finished within ${seconds(totalMs)} (10 x the API timeout, \`api-timeout\`)`;
+    return error2.message;
+  };
+  progress();
   try {
-    blob = await fetch(url, {
-      redirect: "follow",
-      signal: AbortSignal.timeout(options.timeoutMs ?? 12e4)
-    });
-  } catch (error2) {
-    throw new ArtifactDownloadError(
-      `downloading artifact ${artifactId} from ${where} failed: ${error2.message}`
-    );
-  }
-  if (!blob.ok || !blob.body) {
-    await blob.body?.cancel();
-    throw new ArtifactDownloadError(
-      `downloading artifact ${artifactId} from ${where} failed: HTTP ${blob.status}`
-    );
-  }
-  const declared = Number(blob.headers.get("content-length") ?? 0);
-  if (declared > options.maxBytes) {
-    await blob.body.cancel();
-    throw new ArtifactDownloadError(
-      `artifact ${artifactId} is ${declared} bytes, over the ${options.maxBytes}-byte limit`
-    );
-  }
-  const chunks = [];
-  let received = 0;
-  for await (const chunk of blob.body) {
-    received += chunk.length;
-    if (received > options.maxBytes) {
-      throw new ArtifactDownloadError(`artifact ${artifactId} is over the ${options.maxBytes}-byte limit`);
+    let blob;
+    try {
+      blob = await fetch(url, { redirect: "follow", signal });
+    } catch (error2) {
+      throw failed(why(error2));
     }
-    chunks.push(chunk);
+    if (!blob.ok || !blob.body) {
+      await blob.body?.cancel().catch(() => void 0);
+      throw failed(`HTTP ${blob.status}`);
+    }
+    const declared = Number(blob.headers.get("content-length") ?? 0);
+    if (declared > options.maxBytes) {
+      await blob.body.cancel().catch(() => void 0);
+      throw new ArtifactDownloadError(
+        `artifact ${artifactId} is ${declared} bytes, over the ${options.maxBytes}-byte limit`
+      );
+    }
+    const chunks = [];
+    let received = 0;
+    stalled = "no data for";
+    progress();
+    try {
+      for await (const chunk of blob.body) {
+        progress();
+        received += chunk.length;
+        if (received > options.maxBytes) {
+          throw new ArtifactDownloadError(
+            `artifact ${artifactId} is over the ${options.maxBytes}-byte limit`
+          );
+        }
+        chunks.push(chunk);
+      }
+    } catch (error2) {
+      if (error2 instanceof ArtifactDownloadError) throw error2;
+      throw failed(why(error2));
+    }
+    const zip = new Uint8Array(received);
+    let at = 0;
+    for (const chunk of chunks) {
+      zip.set(chunk, at);
+      at += chunk.length;
+    }
+    return zip;
+  } finally {
+    clearTimeout(stallTimer);
+    if (!signal.aborted) stall.abort();
   }
-  const zip = new Uint8Array(received);
-  let at = 0;
-  for (const chunk of chunks) {
-    zip.set(chunk, at);
-    at += chunk.length;
-  }
-  return zip;
 }
 
 // node_modules/fflate/esm/index.mjs
@@ -41841,7 +42410,9 @@ async function baselineFromArtifact(client, inputs, ctx, baseSha) {
   try {
     const zip = await downloadArtifactZip(client, ctx.repository, artifact.id, {
       maxBytes: MAX_BUNDLE_BYTES,
-      timeoutMs: Math.max(6e4, inputs.apiTimeoutSeconds * 1e3)
+      // `api-timeout` bounds the wait for the storage's answer and for each next piece of the zip; the
+      // whole download gets ten times that.
+      timeoutMs: inputs.apiTimeoutSeconds * 1e3
     });
     const entry = extractJsonEntry(
       zip,
@@ -41859,7 +42430,10 @@ async function baselineFromArtifact(client, inputs, ctx, baseSha) {
     }
     return { found: true, report: baseline.report, artifactId: artifact.id, runId: artifact.runId };
   } catch (error2) {
-    if (error2 instanceof UntrustedInputError || error2 instanceof ArtifactDownloadError) {
+    if (error2 instanceof ArtifactDownloadError) {
+      return { found: false, why: `could not download ${label}: ${error2.message}` };
+    }
+    if (error2 instanceof UntrustedInputError) {
       return {
         found: false,
         why: `refusing ${error2.message.startsWith(label) ? "" : `${label}: `}${error2.message}`
@@ -41870,9 +42444,6 @@ async function baselineFromArtifact(client, inputs, ctx, baseSha) {
 }
 
 // src/action/mode-pr.ts
-function thresholdsWithoutBaseline(t) {
-  return { maxParams: t.maxParams, metric: t.metric };
-}
 async function headReport(inputs, ctx, env, tracer, io2) {
   const side = { root: ctx.workspace, label: "head" };
   await buildSide(side, { build: inputs.build, env, io: io2 });
@@ -41895,7 +42466,7 @@ async function explicitBaseModel(inputs, ctx, tracer) {
   if (!file) throw new ActionError(`base-model ${rel} does not exist`);
   return analyzeModel2(file, { displayName: rel, tracer });
 }
-async function collectSides(inputs, ctx, env, io2) {
+async function collectSides(inputs, ctx, env, buildTemp, io2) {
   const tracer = tracerFor(inputs, ctx, env, io2);
   const notes2 = [];
   if (inputs.baseReport && inputs.baseline !== "rebuild") {
@@ -41951,42 +42522,46 @@ async function collectSides(inputs, ctx, env, io2) {
     }
     io2.warning(`paramtrace: ${artifact.why}. Rebuilding the base instead.`);
   }
-  return withWorktree(ctx.workspace, baseCommit.sha, ctx.tempDir, env, async (dir) => {
+  return withWorktree(ctx.workspace, baseCommit.sha, buildTemp, env, async (dir) => {
     const head = await headReport(inputs, ctx, env, tracer, io2);
-    const side = { root: dir, label: `base (${baseCommit.how} ${baseCommit.sha.slice(0, 12)})` };
-    let base = null;
+    const label = `base (${baseCommit.how} ${baseCommit.sha.slice(0, 12)})`;
+    const side = { root: dir, label };
     try {
       await buildSide(side, { build: inputs.build, env, io: io2 });
-      base = await analyzeSide(side, rel, tracer, io2) ?? null;
-      if (!base) notes2.push(`${missingModelMessage(rel, side, inputs.build)}; compared with an empty model`);
     } catch (error2) {
       if (!(error2 instanceof BuildError)) throw error2;
-      notes2.push(`${error2.message.split("\n", 1)[0]}; compared with an empty model`);
       io2.warning(`${error2.message}
-Comparing with an empty model; only max-params applies.`);
+${BASE_BUILD_HINT}`);
+      notes2.push(BASE_BUILD_HINT);
+      return { head, base: null, baseCommit, notes: notes2, baseError: error2.message.split("\n", 1)[0] };
     }
-    return { head, base, baseCommit, notes: notes2 };
+    const base = await analyzeSide(side, rel, tracer, io2) ?? null;
+    if (base) return { head, base, baseCommit, notes: notes2 };
+    const missing = missingModelMessage(rel, side, inputs.build);
+    if (inputs.missingBase === "fail") {
+      return { head, base: null, baseCommit, notes: notes2, baseError: `${missing} (missing-base: fail)` };
+    }
+    notes2.push(`${missing}; compared with an empty model (a new model: only max-params applies)`);
+    return { head, base: null, baseCommit, notes: notes2 };
   });
 }
+var BASE_BUILD_HINT = "A base that cannot be built fails the check; if this pull request adds the model or its build, make the build exit 0 without writing the model when its sources are absent (e.g. `[ -f export.py ] || exit 0; python export.py`): a base without the model counts as a new model";
 async function runPr(inputs, ctx, io2) {
+  guardRun("pr", inputs, ctx, io2);
+  return withBuildTemp((buildTemp) => comparePullRequest(inputs, ctx, io2, buildTemp));
+}
+async function comparePullRequest(inputs, ctx, io2, buildTemp) {
   const pr = ctx.pullRequest;
-  if (pr) {
-    const decision = mayBuildPullRequest({
-      eventName: ctx.eventName,
-      pullRequest: pr,
-      selfHosted: ctx.selfHosted,
-      allowForkOnSelfHosted: inputs.allowForkOnSelfHosted
-    });
-    if (!decision.allowed) throw new ActionError(decision.reason);
-    if (decision.note) io2.warning(decision.note);
-  }
-  const env = buildEnvironment(process.env, [inputs.token]);
-  const sides = await collectSides(inputs, ctx, env, io2);
+  const env = buildEnvironment(process.env, [inputs.token], buildTemp);
+  const sides = await collectSides(inputs, ctx, env, buildTemp, io2);
   for (const note of sides.notes) io2.notice(note);
   const baseline = sides.base !== null;
-  const thresholds2 = baseline ? inputs.thresholds : thresholdsWithoutBaseline(inputs.thresholds);
-  const base = sides.base ?? emptyReport(sides.head.model.file, "no baseline: the model does not exist at the base");
-  const comparison = compare(base, sides.head, thresholds2);
+  const thresholds2 = baseline ? inputs.thresholds : thresholdsWithoutBase(inputs.thresholds);
+  const base = sides.base ?? emptyReport(
+    sides.head.model.file,
+    sides.baseError ? "no baseline: the base could not be built" : "no baseline: the model does not exist at the base"
+  );
+  const comparison = compare(base, sides.head, thresholds2, { baseUnavailable: sides.baseError });
   const body = renderComment(comparison, {
     commentKey: inputs.commentKey,
     headReport: sides.head,
@@ -42007,7 +42582,8 @@ async function runPr(inputs, ctx, io2) {
     base,
     head: sides.head,
     comparison,
-    notes: sides.notes
+    notes: sides.notes,
+    ...sides.baseError ? { baseError: sides.baseError } : sides.base ? {} : { baseMissing: true }
   });
   writeFileSync6(reportPath, serializeBundle(bundle));
   appendSummary(ctx.stepSummaryPath, renderSummary(comparison, sides.head));
@@ -42058,12 +42634,16 @@ var KNOWN = [
   TraceInputError
 ];
 function failureMessage(error2) {
-  if (KNOWN.some((k) => error2 instanceof k)) return { message: error2.message, internal: false };
-  const message = error2 instanceof Error ? error2.message : String(error2);
-  return {
-    message: `internal error: ${message} (please report it with this log)`,
-    internal: true
-  };
+  const known = KNOWN.some((k) => error2 instanceof k);
+  const text4 = error2 instanceof Error ? error2.message : String(error2);
+  const message = known ? text4 : `internal error: ${text4} (please report it with this log)`;
+  return { message, annotation: annotationLine(message), internal: !known };
+}
+var ANNOTATION_TAIL_LINES = 10;
+function annotationLine(message) {
+  const lines = message.split(/\r?\n/).filter((l) => l.trim() !== "");
+  const kept = lines.length <= ANNOTATION_TAIL_LINES + 2 ? lines : [lines[0], lines[1], "…", ...lines.slice(-ANNOTATION_TAIL_LINES)];
+  return logLine(kept.join("\n"), 4e3);
 }
 function failureSummary(path5, message) {
   try {
@@ -42076,12 +42656,17 @@ ${fenced(message)}
 }
 
 // src/action/main.ts
+var ANNOTATION_LIMIT = 4e3;
+function outputValue(name2, value) {
+  return name2 === "comment-body" ? value : plainLine(value, 8e3);
+}
 var io = {
+  // Every message one line, escaped: names in it cannot start a line, add one, or hide (io.ts).
   info: (m) => info(logLine(m)),
-  warning: (m) => warning(m),
-  notice: (m) => notice(m),
+  warning: (m) => warning(logLine(m, ANNOTATION_LIMIT)),
+  notice: (m) => notice(logLine(m, ANNOTATION_LIMIT)),
   debug: (m) => debug(logLine(m)),
-  group: (title, fn) => group(title, fn),
+  group: (title, fn) => group(logLine(title), fn),
   async untrusted(fn) {
     const token = randomUUID2().replace(/-/g, "");
     process.stdout.write(`::stop-commands::${token}
@@ -42095,21 +42680,36 @@ var io = {
     }
   }
 };
+var CREDENTIALS = [
+  "GITHUB_TOKEN",
+  "GH_TOKEN",
+  "ACTIONS_RUNTIME_TOKEN",
+  "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+  "ACTIONS_ID_TOKEN_REQUEST_URL"
+];
+function forgetCredentials(env) {
+  for (const key of Object.keys(env)) {
+    if (key.toUpperCase() === "INPUT_GITHUB-TOKEN" || CREDENTIALS.includes(key.toUpperCase()))
+      delete env[key];
+  }
+}
 async function main() {
   let summaryPath = process.env.GITHUB_STEP_SUMMARY || null;
   try {
     const inputs = parseInputs((name2) => getInput(name2));
     if (inputs.token) setSecret(inputs.token);
+    forgetCredentials(process.env);
     const ctx = readRunContext(process.env);
     summaryPath = ctx.stepSummaryPath;
     const result = await runMode(inputs, ctx, io);
-    for (const [name2, value] of Object.entries(result.outputs)) setOutput(name2, value);
-    if (result.failure) setFailed(result.failure);
+    for (const [name2, value] of Object.entries(result.outputs))
+      setOutput(name2, outputValue(name2, value));
+    if (result.failure) setFailed(logLine(result.failure, ANNOTATION_LIMIT));
   } catch (error2) {
-    const { message, internal } = failureMessage(error2);
-    if (internal && error2 instanceof Error && error2.stack) debug(error2.stack);
+    const { message, annotation, internal } = failureMessage(error2);
+    if (internal && error2 instanceof Error && error2.stack) debug(logLine(error2.stack));
     failureSummary(summaryPath, message);
-    setFailed(message);
+    setFailed(annotation);
   }
 }
 await main();
