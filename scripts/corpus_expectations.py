@@ -24,9 +24,11 @@ Per model (docs/counting.md, "Parameter", without a manifest):
   scripts/gen_op_schemas.py: differentiable inputs), plus float initializers nothing consumes (orphans);
   Constant-node tensors holding one repeated value (fills made in forward: zeros, ones) are not
   parameters; and tensors stored twice (equal bytes, or equal after a 2-D transpose; at least 2 elements,
-  not all-equal) count once. `explain` takes reachingNode to declared step by step and names the tensors.
-  One-element tensors of rank >= 1 ([1], [1, 1]) are parameters under this rule (only rank-0 scalars are
-  not); `oneElement` counts them, so a reading that drops them too is `declared - oneElement.numel`.
+  not all-equal) count once when the copy has an exporter-generated name (`onnx::X_N`, `val_N`, a bare
+  number): two tensors with their own names are two parameters, equal or not. `explain` takes reachingNode to declared step by step and names the tensors.
+  One-element tensors of rank >= 1 ([1], [1, 1]) are parameters under this rule when one module owns them
+  (only rank-0 scalars never are); with an exporter-generated name or read by nodes of several modules they
+  are the exporter's constants; `oneElement` counts those still counted.
 - `buffers`: tensors reaching only buffer inputs (BatchNormalization's mean and var).
 - `controlFlow`: If / Loop / Scan nodes (subgraphs included) and, for each If, the parameters used (at a
   weight-like input) inside its then and else branches: `inBothBranches` lists those used in both
@@ -37,6 +39,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import re
 import sys
 from collections import defaultdict
 
@@ -96,6 +99,7 @@ class Walk:
         self.order = []
         self.consumed = set()
         self.uses = defaultdict(set)  # key -> roles it reached at compute nodes
+        self.readers = defaultdict(set)  # key -> modules (scoped nodes) or nodes reading it at a weight role
         self.branch_uses = []  # (if_path, branch, key) for weight-role uses inside If branches
         self.outside_branches = set()  # keys used at a weight-role input outside every If branch
         self.if_nodes = []
@@ -153,6 +157,7 @@ class Walk:
                     for key in keys:
                         self.uses[key].add(role)
                         if role in ('weight', 'qweight'):
+                            self.readers[key].add(module_of(node, graph_path, index))
                             for if_path, branch in branches:
                                 self.branch_uses.append((if_path, branch, key))
                             if not branches:
@@ -179,6 +184,20 @@ def is_float_tensor(t):
     return t['dtype'] in FLOAT_TYPES and len(t['dims']) > 0
 
 
+def module_of(node, graph_path, index):
+    """The module a node's call belongs to: a TorchScript scope (`/enc/layers.1/linear1/Add` -> enc/layers.1/linear1,
+    a second call `conv1_1` -> conv1), else the node itself."""
+    if node.name.startswith('/') and node.name.count('/') >= 2:
+        scope = node.name.rsplit('/', 1)[0]
+        return re.sub(r'_[0-9]+$', '', scope)
+    return f'{graph_path}|node {index}'
+
+
+def is_generated(name):
+    """Names exporters give the tensors they make (TorchScript's onnx::MatMul_20, dynamo's val_20, numbers)."""
+    return re.match(r'^onnx::|^val_[0-9]+$|^_?[0-9]+$|^$', name) is not None
+
+
 def is_uniform(t):
     """Every element has the same bytes (a fill such as zeros or ones; a one-element tensor too)."""
     a = np.ascontiguousarray(t['array']).reshape(-1)
@@ -200,7 +219,11 @@ def expectations(model):
     orphans = [k for k in floats if k not in w.consumed and T[k]['kind'] == 'initializer']
     meta_only = [k for k in reaching if k not in weight_like]
     fills = [k for k in weight_like if T[k]['kind'] == 'constant-node' and is_uniform(T[k])]
-    params = [k for k in weight_like if k not in set(fills)] + orphans
+    # One-element tensors are parameters only when one module owns them: not with a generated name, not when
+    # read by several modules (a shared 1 or 0).
+    exporter_scalars = [k for k in weight_like if numel(T[k]) == 1
+                        and (is_generated(T[k]['name']) or len(w.readers[k]) >= 2)]
+    params = [k for k in weight_like if k not in set(fills) and k not in set(exporter_scalars)] + orphans
     buffers = [k for k in reaching if k not in weight_like and 'buffer' in w.uses[k]]
 
     # Stored twice: equal bytes, or equal after a 2-D transpose (same dtype and element count).
@@ -219,14 +242,20 @@ def expectations(model):
                 by_bytes[T[k]['array'].tobytes()].append(k)
         for same in by_bytes.values():
             if len(same) > 1:
-                groups.append({'names': [T[k]['name'] for k in same], 'transposed': False, 'numel': numel(T[same[0]])})
-                grouped.update(same)
+                # The exporter's copies go with the first named tensor; named tensors are never merged.
+                named = [k for k in same if not is_generated(T[k]['name'])]
+                group = named[:1] + [k for k in same if is_generated(T[k]['name'])]
+                if len(group) > 1:
+                    groups.append({'names': [T[k]['name'] for k in group], 'transposed': False,
+                                   'numel': numel(T[group[0]])})
+                    grouped.update(group)
         for k in bucket:
             a = T[k]['array']
             if k in grouped or a.ndim != 2 or a.shape[0] == a.shape[1] or is_uniform(T[k]):
                 continue
             flipped = np.ascontiguousarray(a.T).tobytes()
             twin = next((o for o in bucket if o != k and o not in grouped and not is_uniform(T[o])
+                         and (is_generated(T[o]['name']) or is_generated(T[k]['name']))
                          and T[o]['array'].tobytes() == flipped), None)
             if twin:
                 groups.append({'names': [T[twin]['name'], T[k]['name']], 'transposed': True, 'numel': numel(T[k])})
@@ -264,12 +293,15 @@ def expectations(model):
                                                  for k in meta_only][:40]},
         'minusConstantFills': {'count': len(fills), 'numel': total(fills),
                                'tensors': [describe(T[k]) for k in fills][:40]},
+        'minusExporterScalars': {'count': len(exporter_scalars), 'numel': total(exporter_scalars),
+                                 'tensors': [describe(T[k]) for k in exporter_scalars][:40]},
         'plusOrphans': {'count': len(orphans), 'numel': total(orphans),
                         'tensors': [describe(T[k]) for k in orphans]},
         'minusStoredTwice': {'count': sum(len(g['names']) - 1 for g in groups), 'numel': copies},
     }
     check = (explain['reachingNode']['numel'] - explain['minusOnlyNonWeightInputs']['numel']
-             - explain['minusConstantFills']['numel'] + explain['plusOrphans']['numel']
+             - explain['minusConstantFills']['numel'] - explain['minusExporterScalars']['numel']
+             + explain['plusOrphans']['numel']
              - explain['minusStoredTwice']['numel'])
     assert check == declared, (check, declared)
     kinds = defaultdict(int)

@@ -212,14 +212,6 @@ GRAPH = {
         'declared': 9,
         'notes': 'the exporter drops conv2.weight (forward never calls conv2): the file declares 9, PyTorch 18',
     },
-    'vit-block': {
-        'declared': 3499,
-        'unique': 3499,
-        'summary': 3499,
-        'notes': 'scaled_dot_product_attention decomposes into two Muls by a [1] float initializer (the square '
-        'root of the scale): a one-element tensor of rank 1 that reaches a weight-like input, so the graph '
-        'counts it as a parameter (docs/counting.md, "Parameter"), one element more than PyTorch',
-    },
 }
 
 

@@ -25,6 +25,7 @@ import importlib.util
 import io
 import json
 import os
+import re
 import sys
 import warnings
 from collections import Counter, defaultdict
@@ -117,8 +118,13 @@ def torch_export(model, inputs, **kw):
 #   alone when it has no scope. A call uses the sources that reach its 'weight'/'qweight' inputs.
 # - live: the node reaches a graph output (subgraph nodes: reach their subgraph's outputs, inside a live
 #   node). Both If branches and a Loop body count, each body node once (no trace: trip count unknown).
-# - duplicates (equal bytes, or equal after a 2-D transpose) are one parameter stored twice: counted once
-#   under the name that comes first in the file, the calls of both copies merged.
+# - duplicates (equal bytes, or equal after a 2-D transpose) are one parameter stored twice when one of the
+#   two has an exporter-generated name (onnx::X_N, val_N, a number): counted once under the name that comes
+#   first in the file, the calls of both copies merged. Two named tensors are two parameters, equal or not.
+
+
+def is_generated(name):
+    return re.match(r'^onnx::|^val_[0-9]+$|^_?[0-9]+$|^$', name) is not None
 
 
 def roles_for(op_type, domain, opset, n_inputs):
@@ -259,6 +265,8 @@ def reference_analysis(model):
     for i, a in enumerate(dense):
         for b in dense[i + 1 :]:
             if canon[b] != b:
+                continue
+            if not (is_generated(a) or is_generated(b)):
                 continue
             ta, tb = tensors[a], tensors[b]
             if ta.dtype != tb.dtype:

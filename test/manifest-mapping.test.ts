@@ -326,6 +326,7 @@ test('fixture with a manifest: an initializer no manifest tensor could equal by 
     transposedSampleKey: reader.transposedSampleKey.bind(reader),
     sameContent: reader.sameContent.bind(reader),
     isTransposeOf: reader.isTransposeOf.bind(reader),
+    distinctValues: reader.distinctValues.bind(reader),
   };
   try {
     const conv1 = model.graph.initializers.find((t) => t.name === 'conv1.weight')!;

@@ -6,6 +6,7 @@ import { byteSize, isFloating } from '../onnx/dtype.ts';
 import type {
   Buffer,
   DuplicateStorage,
+  PyTorchDifference,
   LayerCall,
   Parameter,
   Report,
@@ -28,6 +29,7 @@ import {
 import type { Manifest } from './manifest.ts';
 import { mapManifest } from './map-manifest.ts';
 import { findDuplicates } from './duplicates.ts';
+import { batchNormFolds, setAsideExporterConstants, type ExporterConstants } from './exporter-constants.ts';
 import { TOOL_VERSION } from '../version.ts';
 
 /**
@@ -45,6 +47,8 @@ export interface TensorContent {
   sameContent(a: OnnxTensor, b: OnnxTensor): boolean;
   /** Whether `other` holds `tensor` transposed. */
   isTransposeOf(tensor: OnnxTensor, other: OnnxTensor): boolean;
+  /** The number of distinct values when at most `ratio` of the elements (a gathered table); else undefined. */
+  distinctValues(tensor: OnnxTensor, ratio?: number): number | undefined;
 }
 
 export interface AnalyzeInput {
@@ -99,11 +103,14 @@ function analyzeModel(input: AnalyzeInput): Report {
   const classified = classifyConstants(walk);
   // A Constant node holding one repeated value is a fill made in forward (torch.zeros for an LSTM's initial
   // state), not a learned tensor: PyTorch exports parameters as initializers.
+  let setAside: ExporterConstants | undefined;
   const duplicates = phase('fingerprint', () => {
     for (const key of classified.parameters) {
       const c = walk.constants.get(key)!;
       if (c.kind === 'constant-node' && content.isUniform(c.tensor)) classified.parameters.delete(key);
     }
+    // Without a manifest the graph decides: constants the exporter made are not parameters.
+    if (!manifest) setAside = setAsideExporterConstants(walk, classified, content);
     return findDuplicates(
       [...classified.parameters].map((k) => walk.constants.get(k)!),
       content,
@@ -171,16 +178,27 @@ function analyzeModel(input: AnalyzeInput): Report {
   const shared: SharedParameter[] = [];
   const valueMerged: ValueMergedConstant[] = [];
   const unused: UnusedParameter[] = [];
+  const clones: { name: string; numel: number; siblings: number }[] = [];
+  const graphNames = new Set([...walk.constants.values()].map((c) => c.name));
   for (const p of parameters) {
     const { runs, calls: users } = paths.parameters.get(p.name) ?? { runs: 0, calls: [] };
     if (runs >= 2) {
       const names = users.map(callName);
+      const siblings = manifest ? 0 : mergedCloneSiblings(p.name, names, graphNames);
       if (!manifest && isValueMerged(p, names, content)) {
         valueMerged.push({
           name: p.name,
           numel: p.numel,
           callNames: names,
           note: 'equal-valued constant merged by the exporter and read by unrelated layers; not a shared parameter',
+        });
+      } else if (siblings > 0) {
+        clones.push({ name: p.name, numel: p.numel, siblings });
+        valueMerged.push({
+          name: p.name,
+          numel: p.numel,
+          callNames: names,
+          note: `read by ${siblings} sibling module(s) of the same structure whose own tensors are not in the file: equal values the exporter merged (untrained clones), or a real tie; export with the helper to be sure`,
         });
       } else {
         shared.push({
@@ -214,6 +232,30 @@ function analyzeModel(input: AnalyzeInput): Report {
     .filter((c) => c.nodes.some((n) => !n.folds) && !c.nodes.every((n) => n.node.opType === 'Constant'))
     .map((c) => layerCall(c, numelOf, model, trace, moduleClasses));
 
+  // Where a graph-only count differs from PyTorch's, and by how much (counting.md).
+  const differences: PyTorchDifference[] = [];
+  if (!manifest && /pytorch/i.test(model.producerName)) {
+    const folds = batchNormFolds(walk);
+    if (folds) differences.push(folds);
+  }
+  if (clones.length > 0) {
+    const extra = sum(clones.map((c) => c.numel * c.siblings));
+    differences.push({
+      cause: 'clones-merged',
+      tensors: clones.map((c) => c.name),
+      declared: { min: extra, max: extra },
+      unique: { min: extra, max: extra },
+      summary: { min: 0, max: 0 },
+      note: `${clones.length} tensor(s) are read by sibling modules of the same structure (${clones
+        .slice(0, 3)
+        .map((c) => c.name)
+        .join(
+          ', ',
+        )}${clones.length > 3 ? ', ...' : ''}) whose own tensors are missing: the exporter merged equal values (a freshly built model's deep-copied layers). They are reported as merged, not shared; if they are clones, PyTorch declares ${extra.toLocaleString('en-US')} more parameters (one copy per sibling), and summary-style is unchanged.`,
+    });
+  }
+  differences.push(...(setAside?.differences ?? []));
+
   notes.push(
     ...explain({
       model,
@@ -225,7 +267,25 @@ function analyzeModel(input: AnalyzeInput): Report {
       unused,
       duplicates: duplicates.findings,
     }),
+    ...differences.map((d) => d.note),
   );
+  if (duplicates.equalNamed.length > 0) {
+    const groups = duplicates.equalNamed;
+    notes.push(
+      `${groups.length} group(s) of named tensors hold identical values (${groups
+        .slice(0, 3)
+        .map((g) => g.map((c) => c.name).join(' = '))
+        .join(
+          '; ',
+        )}${groups.length > 3 ? '; ...' : ''}): untrained clones, or a tie the exporter could not see. Each is counted as its own parameter.`,
+    );
+  }
+  if (setAside && setAside.scalars.length > 0) {
+    const names = setAside.scalars;
+    notes.push(
+      `${names.length} one-element constant(s) made by the exporter (${names.slice(0, 5).join(', ')}${names.length > 5 ? ', ...' : ''}: a generated name, or read by several modules, like a shared 1 or 0) are not counted as parameters.`,
+    );
+  }
   if (!trace) notes.push(...controlFlowNotes(paths));
   const traceInfo: TraceInfo = input.traceError
     ? {
@@ -293,6 +353,7 @@ function analyzeModel(input: AnalyzeInput): Report {
     valueMerged,
     layers,
     notes,
+    ...(differences.length > 0 ? { differences } : {}),
   };
 }
 
@@ -506,6 +567,33 @@ function isValueMerged(p: LogicalTensor, callNames: string[], content: TensorCon
   return p.storedAs.length > 0 && content.isUniform(p.storedAs[0]!.tensor);
 }
 
+/**
+ * Merged clones (counting.md): a tensor named for module M (`enc.layers.0.linear1.bias`) read by calls
+ * of sibling modules of the same structure (`enc.layers.1.linear1`: the same path but for numeric parts)
+ * whose own tensor of that name (`enc.layers.1.linear1.bias`) is not in the file. The exporter merged equal
+ * values into the first name. Returns how many sibling modules read it (0: not merged clones: a module
+ * called twice, or readers of another structure, as a tied embedding's output head).
+ */
+function mergedCloneSiblings(name: string, callNames: string[], graphNames: Set<string>): number {
+  const dot = name.lastIndexOf('.');
+  if (dot <= 0) return 0;
+  const module = name.slice(0, dot);
+  const leaf = name.slice(dot + 1);
+  const own = module.split('.');
+  const siblings = new Set<string>();
+  for (const call of callNames) {
+    const m = call.replace(/ \(.*\)$/, '');
+    if (m === module || m.replace(/_\d+$/, '') === module) continue;
+    const parts = m.split('.');
+    const sameStructure =
+      parts.length === own.length &&
+      parts.every((p, i) => p === own[i] || (/^\d+$/.test(p) && /^\d+$/.test(own[i]!)));
+    if (!sameStructure || graphNames.has(`${m}.${leaf}`)) return 0;
+    siblings.add(m);
+  }
+  return siblings.size;
+}
+
 function unusedFinding(
   p: LogicalTensor,
   walk: GraphWalk,
@@ -620,18 +708,11 @@ function explain(e: Explain): string[] {
         ? 'Counted from the ONNX graph alone: layers that PyTorch declares but forward never uses are dropped by the exporter and cannot be seen here. Export with python/paramtrace_torch.py to embed the declared-parameter manifest and report them.'
         : 'Counted from the ONNX graph alone (no declared-parameter manifest in the file).',
     );
-    const folded = e.walk.nodes.filter(
-      (n) => n.node.opType === 'Conv' && n.node.inputs.slice(1).some((i) => /^onnx::Conv_\d+$/.test(i)),
-    ).length;
-    if (fromPyTorch && folded > 0) {
-      notes.push(
-        `${folded} Conv layer(s) read exporter-generated weights (onnx::Conv_N): the eval-mode export folded BatchNormalization into them, so each folded BatchNorm's weight and bias (2 x channels) appear here as one Conv bias (channels), and its running statistics are gone. PyTorch's parameters() counts differ by that much.`,
-      );
-    }
   }
-  if (e.valueMerged.length > 0) {
+  const uniformMerged = e.valueMerged.filter((v) => v.note.startsWith('equal-valued'));
+  if (uniformMerged.length > 0) {
     notes.push(
-      `${e.valueMerged.length} constant(s) with all-equal values (fresh zeros or ones) are read by several unrelated layers because the exporter merged equal values (eval mode); they are listed as value-merged constants, not as shared parameters.`,
+      `${uniformMerged.length} constant(s) with all-equal values (fresh zeros or ones) are read by several unrelated layers because the exporter merged equal values (eval mode); they are listed as value-merged constants, not as shared parameters.`,
     );
   }
   if (e.walk.unknownOps.size > 0) {

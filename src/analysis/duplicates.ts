@@ -1,7 +1,10 @@
 // Duplicated storage: initializers holding equal values, or values equal after a 2-D transpose (PyTorch's
-// constant folding stores a tied embedding's output head as a transposed copy). Only tensors that share
-// dtype and element count are candidates; of those, a few sampled elements are read first, and only
-// candidates whose samples agree are read whole (compared, or hashed when three or more agree).
+// constant folding stores a tied embedding's output head as a transposed copy). Only a copy the exporter
+// made (an exporter-generated name) is the same parameter stored twice: two tensors with their own names
+// are two parameters, equal or not (a fresh model's deep-copied layers are equal until trained), and are
+// only noted. Only tensors that share dtype and element count are candidates; of those, a few sampled
+// elements are read first, and only candidates whose samples agree are read whole (compared, or hashed
+// when three or more agree).
 import type { DuplicateStorage } from '../report/report.ts';
 import { byteSize } from '../onnx/dtype.ts';
 import type { TensorContent } from './analyze.ts';
@@ -11,6 +14,13 @@ export interface Duplicates {
   /** Each group's first member is the one counted; the others are copies. */
   groups: ConstantTensor[][];
   findings: DuplicateStorage[];
+  /** Named tensors with identical values, each still its own parameter (counting.md). */
+  equalNamed: ConstantTensor[][];
+}
+
+/** Names exporters give the tensors they make: TorchScript's `onnx::MatMul_20`, dynamo's `val_20`, bare numbers. */
+export function isGeneratedName(name: string): boolean {
+  return /^onnx::|^val_[0-9]+$|^_?[0-9]+$|^$/.test(name);
 }
 
 export function findDuplicates(candidates: ConstantTensor[], content: TensorContent): Duplicates {
@@ -24,6 +34,7 @@ export function findDuplicates(candidates: ConstantTensor[], content: TensorCont
   }
   const groups: ConstantTensor[][] = [];
   const findings: DuplicateStorage[] = [];
+  const equalNamed: ConstantTensor[][] = [];
   for (const bucket of buckets.values()) {
     if (bucket.length < 2) continue;
     // All-equal values (fresh zeros, ones) match by coincidence of initialisation, not by copying; only
@@ -52,7 +63,11 @@ export function findDuplicates(candidates: ConstantTensor[], content: TensorCont
     const grouped = new Set<string>();
     for (const same of classes) {
       if (same.length < 2) continue;
-      const group = canonicalFirst(same);
+      const named = same.filter((c) => !isGeneratedName(c.name));
+      if (named.length >= 2) equalNamed.push(named);
+      // The exporter's copies go with the first named tensor; named tensors are never merged.
+      const group = [...named.slice(0, 1), ...same.filter((c) => isGeneratedName(c.name))];
+      if (group.length < 2) continue;
       group.forEach((c) => grouped.add(c.key));
       groups.push(group);
       findings.push(finding(group, false));
@@ -63,8 +78,12 @@ export function findDuplicates(candidates: ConstantTensor[], content: TensorCont
       if (!transposed) continue;
       const others = (bySample.get(transposed.key) ?? []).filter((o) => !grouped.has(o.key) && o !== c);
       if (others.length === 0 || isUniform(c)) continue;
+      // A transposed copy is the exporter's (constant folding) only when one of the two has its name.
       const twin = others.find(
-        (o) => !isUniform(o) && (transposed.exact || content.isTransposeOf(c.tensor, o.tensor)),
+        (o) =>
+          (isGeneratedName(o.name) || isGeneratedName(c.name)) &&
+          !isUniform(o) &&
+          (transposed.exact || content.isTransposeOf(c.tensor, o.tensor)),
       );
       if (!twin) continue;
       const group = canonicalFirst([twin, c]);
@@ -73,7 +92,7 @@ export function findDuplicates(candidates: ConstantTensor[], content: TensorCont
       findings.push(finding(group, true));
     }
   }
-  return { groups, findings };
+  return { groups, findings, equalNamed };
 }
 
 /** Splits tensors whose samples agree into classes of equal content: compared directly, or hashed. */
@@ -93,13 +112,9 @@ function equalContents(members: ConstantTensor[], content: TensorContent): Const
   return [...byHash.values()];
 }
 
-/**
- * The copy to count under: a real (PyTorch) name over an exporter-generated one (TorchScript's
- * `onnx::MatMul_20`, dynamo's `val_20`).
- */
+/** The copy to count under: a real (PyTorch) name over an exporter-generated one. */
 function canonicalFirst(group: ConstantTensor[]): ConstantTensor[] {
-  const generated = (c: ConstantTensor): number =>
-    /^onnx::|^val_[0-9]+$|^_?[0-9]+$|^$/.test(c.name) ? 1 : 0;
+  const generated = (c: ConstantTensor): number => (isGeneratedName(c.name) ? 1 : 0);
   return [...group].sort((a, b) => generated(a) - generated(b));
 }
 

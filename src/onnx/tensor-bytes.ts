@@ -126,6 +126,37 @@ export class TensorReader {
     return { key: sampledKey(shape.length, out), exact: false };
   }
 
+  /**
+   * How many distinct values the tensor holds, when that is at most `ratio` of its elements: a table
+   * gathered by constant indices repeats its entries. Undefined as soon as the values seen are nearly all
+   * distinct (a weight: settled within its first elements, without reading the rest), and for elements
+   * that are not 2, 4 or 8 bytes.
+   */
+  distinctValues(tensor: OnnxTensor, ratio = 0.5): number | undefined {
+    const unit = sampleUnit(tensor);
+    if (unit !== 2 && unit !== 4 && unit !== 8) return undefined;
+    const seen = new Set<number | bigint>();
+    let elements = 0;
+    let lookup = true;
+    this.stream(tensor, (block) => {
+      const view = new DataView(block.buffer, block.byteOffset, block.length - (block.length % unit));
+      for (let at = 0; at < view.byteLength; at += unit) {
+        seen.add(
+          unit === 2
+            ? view.getUint16(at, true)
+            : unit === 4
+              ? view.getUint32(at, true)
+              : view.getBigUint64(at, true),
+        );
+      }
+      elements += view.byteLength / unit;
+      // After a few thousand elements a weight's values are still nearly all distinct; a lookup's are not.
+      lookup = elements < 4096 || seen.size <= 0.9 * elements;
+      return lookup;
+    });
+    return lookup && seen.size <= ratio * elements ? seen.size : undefined;
+  }
+
   /** Whether two tensors hold the same bytes; streamed, block against block. */
   sameContent(a: OnnxTensor, b: OnnxTensor): boolean {
     const [at, bt] = [this.locate(a), this.locate(b)];

@@ -13,6 +13,12 @@ const object = (properties: Record<string, unknown>, required = Object.keys(prop
   properties,
 });
 const list = (items: unknown, maxItems = 1_000_000) => ({ type: 'array', items, maxItems });
+const signed = {
+  type: 'integer',
+  minimum: -Number.MAX_SAFE_INTEGER,
+  maximum: Number.MAX_SAFE_INTEGER,
+} as const;
+const gap = object({ min: signed, max: signed });
 
 const REPORT_PROPERTIES = {
   schemaVersion: { const: 1 },
@@ -96,6 +102,17 @@ const REPORT_PROPERTIES = {
     }),
   ),
   notes: list(name, 1000),
+  differences: list(
+    object({
+      cause: { enum: ['batchnorm-folded', 'clones-merged', 'lookup-folded'] },
+      tensors: names,
+      declared: gap,
+      unique: gap,
+      summary: gap,
+      note: name,
+    }),
+    1000,
+  ),
   timings: list(
     object({
       phase: name,
@@ -106,8 +123,8 @@ const REPORT_PROPERTIES = {
   ),
 };
 
-/** `timings` is optional: reports written before it existed stay valid. */
+/** `timings` and `differences` are optional: reports written before they existed stay valid. */
 export const REPORT_SCHEMA = object(
   REPORT_PROPERTIES,
-  Object.keys(REPORT_PROPERTIES).filter((key) => key !== 'timings'),
+  Object.keys(REPORT_PROPERTIES).filter((key) => key !== 'timings' && key !== 'differences'),
 );

@@ -34,6 +34,31 @@ export interface Report {
   notes: string[];
   /** Where the analysis spent its time and memory, phase by phase (absent in reports of older versions). */
   timings?: PhaseTiming[];
+  /**
+   * Graph-only reports: what the exporter did that makes PyTorch's own counts differ from these, and by
+   * how much (counting.md, "Where a graph-only count differs from PyTorch's"). Absent in older reports.
+   */
+  differences?: PyTorchDifference[];
+}
+
+/** How much higher PyTorch's count is than the report's (negative: lower); min = max when known exactly. */
+export interface CountGap {
+  min: number;
+  max: number;
+}
+
+export interface PyTorchDifference {
+  /**
+   * `batchnorm-folded`: BatchNormalization folded into a Conv; `clones-merged`: equal tensors of sibling
+   * modules merged into one; `lookup-folded`: a table gathered by constant indices folded into a constant.
+   */
+  cause: 'batchnorm-folded' | 'clones-merged' | 'lookup-folded';
+  /** The tensors of the file involved. */
+  tensors: string[];
+  declared: CountGap;
+  unique: CountGap;
+  summary: CountGap;
+  note: string;
 }
 
 /**
