@@ -30069,6 +30069,9 @@ function sameDims(a, b) {
 }
 
 // src/analysis/duplicates.ts
+function isGeneratedName(name2) {
+  return /^onnx::|^val_[0-9]+$|^_?[0-9]+$|^$/.test(name2);
+}
 function findDuplicates(candidates, content) {
   const buckets = /* @__PURE__ */ new Map();
   for (const c of candidates) {
@@ -30080,6 +30083,7 @@ function findDuplicates(candidates, content) {
   }
   const groups2 = [];
   const findings = [];
+  const equalNamed = [];
   for (const bucket of buckets.values()) {
     if (bucket.length < 2) continue;
     const isUniform = (c) => content.isUniform(c.tensor);
@@ -30105,7 +30109,10 @@ function findDuplicates(candidates, content) {
     const grouped2 = /* @__PURE__ */ new Set();
     for (const same of classes) {
       if (same.length < 2) continue;
-      const group2 = canonicalFirst(same);
+      const named = same.filter((c) => !isGeneratedName(c.name));
+      if (named.length >= 2) equalNamed.push(named);
+      const group2 = [...named.slice(0, 1), ...same.filter((c) => isGeneratedName(c.name))];
+      if (group2.length < 2) continue;
       group2.forEach((c) => grouped2.add(c.key));
       groups2.push(group2);
       findings.push(finding(group2, false));
@@ -30117,7 +30124,7 @@ function findDuplicates(candidates, content) {
       const others = (bySample.get(transposed.key) ?? []).filter((o) => !grouped2.has(o.key) && o !== c);
       if (others.length === 0 || isUniform(c)) continue;
       const twin = others.find(
-        (o) => !isUniform(o) && (transposed.exact || content.isTransposeOf(c.tensor, o.tensor))
+        (o) => (isGeneratedName(o.name) || isGeneratedName(c.name)) && !isUniform(o) && (transposed.exact || content.isTransposeOf(c.tensor, o.tensor))
       );
       if (!twin) continue;
       const group2 = canonicalFirst([twin, c]);
@@ -30126,7 +30133,7 @@ function findDuplicates(candidates, content) {
       findings.push(finding(group2, true));
     }
   }
-  return { groups: groups2, findings };
+  return { groups: groups2, findings, equalNamed };
 }
 function equalContents(members, content) {
   if (members.length === 2) {
@@ -30143,7 +30150,7 @@ function equalContents(members, content) {
   return [...byHash.values()];
 }
 function canonicalFirst(group2) {
-  const generated = (c) => /^onnx::|^val_[0-9]+$|^_?[0-9]+$|^$/.test(c.name) ? 1 : 0;
+  const generated = (c) => isGeneratedName(c.name) ? 1 : 0;
   return [...group2].sort((a, b) => generated(a) - generated(b));
 }
 function finding(group2, transposed) {
@@ -30153,6 +30160,83 @@ function finding(group2, transposed) {
     numel: first.numel,
     transposed,
     bytesWasted: byteSize(first.tensor.dataType, first.numel) * (group2.length - 1)
+  };
+}
+
+// src/analysis/exporter-constants.ts
+var MIN_TABLE_ENTRIES = 32;
+var MAX_DISTINCT_SHARE = 0.5;
+function moduleOf(callName) {
+  return callName.replace(/ \(.*\)$/, "").replace(/_\d+$/, "");
+}
+function setAsideExporterConstants(walk2, classified, content) {
+  const nodes = new Map(walk2.nodes.map((n) => [n.node.id, n]));
+  const readers = /* @__PURE__ */ new Map();
+  const calls = /* @__PURE__ */ new Map();
+  for (const use of walk2.uses) {
+    const n = nodes.get(use.nodeId);
+    if (!n) continue;
+    const scoped = n.call.key.includes("|scope:");
+    if (!readers.has(use.tensorKey)) readers.set(use.tensorKey, /* @__PURE__ */ new Set());
+    if (!calls.has(use.tensorKey)) calls.set(use.tensorKey, /* @__PURE__ */ new Set());
+    readers.get(use.tensorKey).add(scoped ? moduleOf(n.call.name) : n.call.key);
+    calls.get(use.tensorKey).add(n.call.key);
+  }
+  const scalars = [];
+  const lookups = [];
+  for (const key of [...classified.parameters]) {
+    const c = walk2.constants.get(key);
+    if (c.kind === "sparse-initializer") continue;
+    if (c.numel === 1) {
+      if (isGeneratedName(c.name) || (readers.get(key)?.size ?? 0) >= 2) {
+        classified.parameters.delete(key);
+        scalars.push(c.name);
+      }
+      continue;
+    }
+    if (!isGeneratedName(c.name) || !isFloating(c.tensor.dataType)) continue;
+    if (c.numel < 2 * MIN_TABLE_ENTRIES || content.isUniform(c.tensor)) continue;
+    const entries2 = content.distinctValues(c.tensor, MAX_DISTINCT_SHARE);
+    if (entries2 === void 0 || entries2 < MIN_TABLE_ENTRIES) continue;
+    classified.parameters.delete(key);
+    lookups.push({ name: c.name, numel: c.numel, entries: entries2, calls: calls.get(key)?.size ?? 0 });
+  }
+  const differences = [];
+  if (lookups.length > 0) {
+    const entries2 = lookups.reduce((a, l) => a + l.entries, 0);
+    const perCall = lookups.reduce((a, l) => a + l.entries * l.calls, 0);
+    const elements = lookups.reduce((a, l) => a + l.numel, 0);
+    differences.push({
+      cause: "lookup-folded",
+      tensors: lookups.map((l) => l.name),
+      declared: { min: entries2, max: entries2 },
+      unique: { min: entries2, max: entries2 },
+      summary: { min: perCall, max: perCall },
+      note: `${lookups.length} exporter-made constant(s) (${elements.toLocaleString("en-US")} elements) repeat ${entries2.toLocaleString("en-US")} distinct values: tables gathered by constant indices (a relative position bias) that constant folding expanded. They are derived, not counted; PyTorch counts the tables themselves: ${entries2.toLocaleString("en-US")} parameters, if every entry is gathered.`
+    });
+  }
+  return { scalars, differences };
+}
+function batchNormFolds(walk2) {
+  const folded = walk2.nodes.filter(
+    (n) => n.node.opType === "Conv" && n.node.inputs.slice(1).some((i2) => /^onnx::Conv_\d+$/.test(i2))
+  );
+  let channels = 0;
+  for (const n of folded) {
+    const weight = walk2.constants.get(`${n.graphPath}|${n.node.inputs[1] ?? ""}`);
+    const out = weight?.tensor.dims[0];
+    if (typeof out === "number") channels += out;
+  }
+  if (folded.length === 0 || channels === 0) return void 0;
+  const fmt = (n) => n.toLocaleString("en-US");
+  const gap = { min: channels, max: 2 * channels };
+  return {
+    cause: "batchnorm-folded",
+    tensors: folded.flatMap((n) => n.node.inputs.slice(1).filter((i2) => /^onnx::Conv_\d+$/.test(i2))),
+    declared: gap,
+    unique: gap,
+    summary: gap,
+    note: `${folded.length} Conv layer(s) read exporter-generated weights (onnx::Conv_N): the eval-mode export folded BatchNormalization into them (${fmt(channels)} channels in all). Each folded BatchNorm's weight and bias (2 x channels) became one Conv bias (channels), and the Conv's own bias, if it had one, went into it too. PyTorch's parameters() counts are higher by ${fmt(channels)} when the Convs have no bias of their own (as in ResNets) or by ${fmt(2 * channels)} when they have one (as in VGG-BN); the running statistics (buffers) are gone as well.`
   };
 }
 
@@ -30167,11 +30251,13 @@ function analyzeModel(input) {
   const notes2 = [];
   const executions = (n) => trace ? trace.nodes[n.node.id]?.executions ?? 0 : n.live ? 1 : 0;
   const classified = classifyConstants(walk2);
+  let setAside;
   const duplicates = phase("fingerprint", () => {
     for (const key of classified.parameters) {
       const c = walk2.constants.get(key);
       if (c.kind === "constant-node" && content.isUniform(c.tensor)) classified.parameters.delete(key);
     }
+    if (!manifest) setAside = setAsideExporterConstants(walk2, classified, content);
     return findDuplicates(
       [...classified.parameters].map((k) => walk2.constants.get(k)),
       content
@@ -30230,16 +30316,27 @@ function analyzeModel(input) {
   const shared2 = [];
   const valueMerged = [];
   const unused2 = [];
+  const clones = [];
+  const graphNames = new Set([...walk2.constants.values()].map((c) => c.name));
   for (const p of parameters) {
     const { runs, calls: users } = paths.parameters.get(p.name) ?? { runs: 0, calls: [] };
     if (runs >= 2) {
       const names2 = users.map(callName);
+      const siblings = manifest ? 0 : mergedCloneSiblings(p.name, names2, graphNames);
       if (!manifest && isValueMerged(p, names2, content)) {
         valueMerged.push({
           name: p.name,
           numel: p.numel,
           callNames: names2,
           note: "equal-valued constant merged by the exporter and read by unrelated layers; not a shared parameter"
+        });
+      } else if (siblings > 0) {
+        clones.push({ name: p.name, numel: p.numel, siblings });
+        valueMerged.push({
+          name: p.name,
+          numel: p.numel,
+          callNames: names2,
+          note: `read by ${siblings} sibling module(s) of the same structure whose own tensors are not in the file: equal values the exporter merged (untrained clones), or a real tie; export with the helper to be sure`
         });
       } else {
         shared2.push({
@@ -30266,6 +30363,25 @@ function analyzeModel(input) {
   const buffers = tensors.filter((t) => t.kind === "buffer").map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, numel: t.numel }));
   const moduleClasses = new Map(manifest?.tensors.map((t) => [t.module, t.moduleClass]));
   const layers = [...calls.values()].filter((c) => c.nodes.some((n) => !n.folds) && !c.nodes.every((n) => n.node.opType === "Constant")).map((c) => layerCall(c, numelOf2, model, trace, moduleClasses));
+  const differences = [];
+  if (!manifest && /pytorch/i.test(model.producerName)) {
+    const folds = batchNormFolds(walk2);
+    if (folds) differences.push(folds);
+  }
+  if (clones.length > 0) {
+    const extra = sum(clones.map((c) => c.numel * c.siblings));
+    differences.push({
+      cause: "clones-merged",
+      tensors: clones.map((c) => c.name),
+      declared: { min: extra, max: extra },
+      unique: { min: extra, max: extra },
+      summary: { min: 0, max: 0 },
+      note: `${clones.length} tensor(s) are read by sibling modules of the same structure (${clones.slice(0, 3).map((c) => c.name).join(
+        ", "
+      )}${clones.length > 3 ? ", ..." : ""}) whose own tensors are missing: the exporter merged equal values (a freshly built model's deep-copied layers). They are reported as merged, not shared; if they are clones, PyTorch declares ${extra.toLocaleString("en-US")} more parameters (one copy per sibling), and summary-style is unchanged.`
+    });
+  }
+  differences.push(...setAside?.differences ?? []);
   notes2.push(
     ...explain({
       model,
@@ -30276,8 +30392,23 @@ function analyzeModel(input) {
       valueMerged,
       unused: unused2,
       duplicates: duplicates.findings
-    })
+    }),
+    ...differences.map((d) => d.note)
   );
+  if (duplicates.equalNamed.length > 0) {
+    const groups2 = duplicates.equalNamed;
+    notes2.push(
+      `${groups2.length} group(s) of named tensors hold identical values (${groups2.slice(0, 3).map((g) => g.map((c) => c.name).join(" = ")).join(
+        "; "
+      )}${groups2.length > 3 ? "; ..." : ""}): untrained clones, or a tie the exporter could not see. Each is counted as its own parameter.`
+    );
+  }
+  if (setAside && setAside.scalars.length > 0) {
+    const names2 = setAside.scalars;
+    notes2.push(
+      `${names2.length} one-element constant(s) made by the exporter (${names2.slice(0, 5).join(", ")}${names2.length > 5 ? ", ..." : ""}: a generated name, or read by several modules, like a shared 1 or 0) are not counted as parameters.`
+    );
+  }
   if (!trace) notes2.push(...controlFlowNotes(paths));
   const traceInfo = input.traceError ? {
     mode: "failed",
@@ -30339,7 +30470,8 @@ function analyzeModel(input) {
     duplicates: duplicates.findings,
     valueMerged,
     layers,
-    notes: notes2
+    notes: notes2,
+    ...differences.length > 0 ? { differences } : {}
   };
 }
 function countPaths(walk2, calls, usedBy, numelOf2, alternatives) {
@@ -30488,6 +30620,23 @@ function isValueMerged(p, callNames, content) {
   }
   return p.storedAs.length > 0 && content.isUniform(p.storedAs[0].tensor);
 }
+function mergedCloneSiblings(name2, callNames, graphNames) {
+  const dot = name2.lastIndexOf(".");
+  if (dot <= 0) return 0;
+  const module = name2.slice(0, dot);
+  const leaf = name2.slice(dot + 1);
+  const own = module.split(".");
+  const siblings = /* @__PURE__ */ new Set();
+  for (const call of callNames) {
+    const m = call.replace(/ \(.*\)$/, "");
+    if (m === module || m.replace(/_\d+$/, "") === module) continue;
+    const parts = m.split(".");
+    const sameStructure = parts.length === own.length && parts.every((p, i2) => p === own[i2] || /^\d+$/.test(p) && /^\d+$/.test(own[i2]));
+    if (!sameStructure || graphNames.has(`${m}.${leaf}`)) return 0;
+    siblings.add(m);
+  }
+  return siblings.size;
+}
 function unusedFinding(p, walk2, deadUse, unexecutedUse, traced) {
   const base = { name: p.name, numel: p.numel };
   if (p.notExported) {
@@ -30559,18 +30708,11 @@ function explain(e) {
     notes2.push(
       fromPyTorch ? "Counted from the ONNX graph alone: layers that PyTorch declares but forward never uses are dropped by the exporter and cannot be seen here. Export with python/paramtrace_torch.py to embed the declared-parameter manifest and report them." : "Counted from the ONNX graph alone (no declared-parameter manifest in the file)."
     );
-    const folded = e.walk.nodes.filter(
-      (n) => n.node.opType === "Conv" && n.node.inputs.slice(1).some((i2) => /^onnx::Conv_\d+$/.test(i2))
-    ).length;
-    if (fromPyTorch && folded > 0) {
-      notes2.push(
-        `${folded} Conv layer(s) read exporter-generated weights (onnx::Conv_N): the eval-mode export folded BatchNormalization into them, so each folded BatchNorm's weight and bias (2 x channels) appear here as one Conv bias (channels), and its running statistics are gone. PyTorch's parameters() counts differ by that much.`
-      );
-    }
   }
-  if (e.valueMerged.length > 0) {
+  const uniformMerged = e.valueMerged.filter((v) => v.note.startsWith("equal-valued"));
+  if (uniformMerged.length > 0) {
     notes2.push(
-      `${e.valueMerged.length} constant(s) with all-equal values (fresh zeros or ones) are read by several unrelated layers because the exporter merged equal values (eval mode); they are listed as value-merged constants, not as shared parameters.`
+      `${uniformMerged.length} constant(s) with all-equal values (fresh zeros or ones) are read by several unrelated layers because the exporter merged equal values (eval mode); they are listed as value-merged constants, not as shared parameters.`
     );
   }
   if (e.walk.unknownOps.size > 0) {
@@ -30814,6 +30956,31 @@ var TensorReader = class {
       }
     }
     return { key: sampledKey(shape2.length, out), exact: false };
+  }
+  /**
+   * How many distinct values the tensor holds, when that is at most `ratio` of its elements: a table
+   * gathered by constant indices repeats its entries. Undefined as soon as the values seen are nearly all
+   * distinct (a weight: settled within its first elements, without reading the rest), and for elements
+   * that are not 2, 4 or 8 bytes.
+   */
+  distinctValues(tensor, ratio = 0.5) {
+    const unit = sampleUnit(tensor);
+    if (unit !== 2 && unit !== 4 && unit !== 8) return void 0;
+    const seen = /* @__PURE__ */ new Set();
+    let elements = 0;
+    let lookup = true;
+    this.stream(tensor, (block) => {
+      const view = new DataView(block.buffer, block.byteOffset, block.length - block.length % unit);
+      for (let at = 0; at < view.byteLength; at += unit) {
+        seen.add(
+          unit === 2 ? view.getUint16(at, true) : unit === 4 ? view.getUint32(at, true) : view.getBigUint64(at, true)
+        );
+      }
+      elements += view.byteLength / unit;
+      lookup = elements < 4096 || seen.size <= 0.9 * elements;
+      return lookup;
+    });
+    return lookup && seen.size <= ratio * elements ? seen.size : void 0;
   }
   /** Whether two tensors hold the same bytes; streamed, block against block. */
   sameContent(a, b) {
@@ -38260,7 +38427,7 @@ import { join as join5 } from "node:path";
 
 // src/report/report-validator.generated.ts
 var validate = validate10;
-var schema11 = { "type": "object", "additionalProperties": false, "required": ["schemaVersion", "tool", "model", "source", "trace", "counts", "bytesByDtype", "parameters", "buffers", "shared", "unused", "duplicates", "valueMerged", "layers", "notes"], "properties": { "schemaVersion": { "const": 1 }, "tool": { "type": "object", "additionalProperties": false, "required": ["name", "version"], "properties": { "name": { "const": "paramtrace" }, "version": { "type": "string", "maxLength": 4096 } } }, "model": { "type": "object", "additionalProperties": false, "required": ["file", "sizeBytes", "producer", "producerVersion", "irVersion", "opsets"], "properties": { "file": { "type": "string", "maxLength": 4096 }, "sizeBytes": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "producer": { "type": "string", "maxLength": 4096 }, "producerVersion": { "type": "string", "maxLength": 4096 }, "irVersion": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "opsets": { "type": "object", "additionalProperties": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "maxProperties": 1e3 } } }, "source": { "enum": ["manifest", "graph"] }, "trace": { "type": "object", "required": ["mode", "note"], "properties": { "mode": { "enum": ["static", "onnxruntime", "failed"] }, "note": { "type": "string", "maxLength": 4096 }, "error": { "type": "string", "maxLength": 4096 }, "device": { "type": "string", "maxLength": 4096 }, "deviceNote": { "type": "string", "maxLength": 4096 }, "onnxruntimeVersion": { "type": "string", "maxLength": 4096 }, "inputs": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "dtype", "shape", "from"], "properties": { "name": { "type": "string", "maxLength": 4096 }, "dtype": { "type": "string", "maxLength": 4096 }, "shape": { "type": "array", "items": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "maxItems": 64 }, "from": { "type": "string", "maxLength": 4096 } } }, "maxItems": 1e3 }, "fallbackNodes": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e5 } }, "additionalProperties": false }, "counts": { "type": "object", "additionalProperties": false, "required": ["declared", "unique", "summary", "trainable", "frozen", "buffers", "parameterBytes"], "properties": { "declared": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "unique": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "summary": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "trainable": { "anyOf": [{ "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, { "type": "null" }] }, "frozen": { "anyOf": [{ "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, { "type": "null" }] }, "buffers": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "parameterBytes": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 } } }, "bytesByDtype": { "type": "object", "additionalProperties": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "maxProperties": 64 }, "parameters": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "aliases", "storedAs", "dtype", "shape", "numel", "calls", "used", "trainable"], "properties": { "name": { "type": "string", "maxLength": 4096 }, "aliases": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e5 }, "storedAs": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e5 }, "dtype": { "type": "string", "maxLength": 4096 }, "shape": { "type": "array", "items": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "maxItems": 64 }, "numel": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "calls": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "used": { "type": "boolean" }, "trainable": { "type": ["boolean", "null"] }, "conditional": { "const": true }, "branches": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e5 } } }, "maxItems": 1e6 }, "buffers": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "dtype", "shape", "numel"], "properties": { "name": { "type": "string", "maxLength": 4096 }, "dtype": { "type": "string", "maxLength": 4096 }, "shape": { "type": "array", "items": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "maxItems": 64 }, "numel": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 } } }, "maxItems": 1e6 }, "shared": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "numel", "calls", "callNames", "extraInSummary"], "properties": { "name": { "type": "string", "maxLength": 4096 }, "numel": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "calls": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "callNames": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e5 }, "extraInSummary": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 } } }, "maxItems": 1e6 }, "unused": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "numel", "reason", "detail"], "properties": { "name": { "type": "string", "maxLength": 4096 }, "numel": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "reason": { "enum": ["not-exported", "orphan", "dead", "not-executed"] }, "detail": { "type": "string", "maxLength": 4096 } } }, "maxItems": 1e6 }, "duplicates": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["names", "numel", "transposed", "bytesWasted"], "properties": { "names": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e5 }, "numel": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "transposed": { "type": "boolean" }, "bytesWasted": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 } } }, "maxItems": 1e6 }, "valueMerged": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "numel", "callNames", "note"], "properties": { "name": { "type": "string", "maxLength": 4096 }, "numel": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "callNames": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e5 }, "note": { "type": "string", "maxLength": 4096 } } }, "maxItems": 1e6 }, "layers": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "type", "opTypes", "graph", "parameters", "params", "outputShapes", "live", "executions"], "properties": { "name": { "type": "string", "maxLength": 4096 }, "type": { "type": "string", "maxLength": 4096 }, "opTypes": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e5 }, "graph": { "type": "string", "maxLength": 4096 }, "parameters": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e5 }, "params": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "outputShapes": { "anyOf": [{ "type": "null" }, { "type": "array", "items": { "type": "array", "items": { "anyOf": [{ "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, { "type": "string", "maxLength": 4096 }, { "type": "null" }] }, "maxItems": 64 }, "maxItems": 1e3 }] }, "live": { "type": "boolean" }, "executions": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 } } }, "maxItems": 1e6 }, "notes": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e3 }, "timings": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["phase", "ms", "peakRssBytes"], "properties": { "phase": { "type": "string", "maxLength": 4096 }, "ms": { "type": "number", "minimum": 0, "maximum": 1e12 }, "peakRssBytes": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 } } }, "maxItems": 64 } } };
+var schema11 = { "type": "object", "additionalProperties": false, "required": ["schemaVersion", "tool", "model", "source", "trace", "counts", "bytesByDtype", "parameters", "buffers", "shared", "unused", "duplicates", "valueMerged", "layers", "notes"], "properties": { "schemaVersion": { "const": 1 }, "tool": { "type": "object", "additionalProperties": false, "required": ["name", "version"], "properties": { "name": { "const": "paramtrace" }, "version": { "type": "string", "maxLength": 4096 } } }, "model": { "type": "object", "additionalProperties": false, "required": ["file", "sizeBytes", "producer", "producerVersion", "irVersion", "opsets"], "properties": { "file": { "type": "string", "maxLength": 4096 }, "sizeBytes": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "producer": { "type": "string", "maxLength": 4096 }, "producerVersion": { "type": "string", "maxLength": 4096 }, "irVersion": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "opsets": { "type": "object", "additionalProperties": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "maxProperties": 1e3 } } }, "source": { "enum": ["manifest", "graph"] }, "trace": { "type": "object", "required": ["mode", "note"], "properties": { "mode": { "enum": ["static", "onnxruntime", "failed"] }, "note": { "type": "string", "maxLength": 4096 }, "error": { "type": "string", "maxLength": 4096 }, "device": { "type": "string", "maxLength": 4096 }, "deviceNote": { "type": "string", "maxLength": 4096 }, "onnxruntimeVersion": { "type": "string", "maxLength": 4096 }, "inputs": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "dtype", "shape", "from"], "properties": { "name": { "type": "string", "maxLength": 4096 }, "dtype": { "type": "string", "maxLength": 4096 }, "shape": { "type": "array", "items": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "maxItems": 64 }, "from": { "type": "string", "maxLength": 4096 } } }, "maxItems": 1e3 }, "fallbackNodes": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e5 } }, "additionalProperties": false }, "counts": { "type": "object", "additionalProperties": false, "required": ["declared", "unique", "summary", "trainable", "frozen", "buffers", "parameterBytes"], "properties": { "declared": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "unique": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "summary": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "trainable": { "anyOf": [{ "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, { "type": "null" }] }, "frozen": { "anyOf": [{ "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, { "type": "null" }] }, "buffers": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "parameterBytes": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 } } }, "bytesByDtype": { "type": "object", "additionalProperties": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "maxProperties": 64 }, "parameters": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "aliases", "storedAs", "dtype", "shape", "numel", "calls", "used", "trainable"], "properties": { "name": { "type": "string", "maxLength": 4096 }, "aliases": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e5 }, "storedAs": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e5 }, "dtype": { "type": "string", "maxLength": 4096 }, "shape": { "type": "array", "items": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "maxItems": 64 }, "numel": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "calls": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "used": { "type": "boolean" }, "trainable": { "type": ["boolean", "null"] }, "conditional": { "const": true }, "branches": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e5 } } }, "maxItems": 1e6 }, "buffers": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "dtype", "shape", "numel"], "properties": { "name": { "type": "string", "maxLength": 4096 }, "dtype": { "type": "string", "maxLength": 4096 }, "shape": { "type": "array", "items": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "maxItems": 64 }, "numel": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 } } }, "maxItems": 1e6 }, "shared": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "numel", "calls", "callNames", "extraInSummary"], "properties": { "name": { "type": "string", "maxLength": 4096 }, "numel": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "calls": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "callNames": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e5 }, "extraInSummary": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 } } }, "maxItems": 1e6 }, "unused": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "numel", "reason", "detail"], "properties": { "name": { "type": "string", "maxLength": 4096 }, "numel": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "reason": { "enum": ["not-exported", "orphan", "dead", "not-executed"] }, "detail": { "type": "string", "maxLength": 4096 } } }, "maxItems": 1e6 }, "duplicates": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["names", "numel", "transposed", "bytesWasted"], "properties": { "names": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e5 }, "numel": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "transposed": { "type": "boolean" }, "bytesWasted": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 } } }, "maxItems": 1e6 }, "valueMerged": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "numel", "callNames", "note"], "properties": { "name": { "type": "string", "maxLength": 4096 }, "numel": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "callNames": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e5 }, "note": { "type": "string", "maxLength": 4096 } } }, "maxItems": 1e6 }, "layers": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["name", "type", "opTypes", "graph", "parameters", "params", "outputShapes", "live", "executions"], "properties": { "name": { "type": "string", "maxLength": 4096 }, "type": { "type": "string", "maxLength": 4096 }, "opTypes": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e5 }, "graph": { "type": "string", "maxLength": 4096 }, "parameters": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e5 }, "params": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, "outputShapes": { "anyOf": [{ "type": "null" }, { "type": "array", "items": { "type": "array", "items": { "anyOf": [{ "type": "integer", "minimum": 0, "maximum": 9007199254740991 }, { "type": "string", "maxLength": 4096 }, { "type": "null" }] }, "maxItems": 64 }, "maxItems": 1e3 }] }, "live": { "type": "boolean" }, "executions": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 } } }, "maxItems": 1e6 }, "notes": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e3 }, "differences": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["cause", "tensors", "declared", "unique", "summary", "note"], "properties": { "cause": { "enum": ["batchnorm-folded", "clones-merged", "lookup-folded"] }, "tensors": { "type": "array", "items": { "type": "string", "maxLength": 4096 }, "maxItems": 1e5 }, "declared": { "type": "object", "additionalProperties": false, "required": ["min", "max"], "properties": { "min": { "type": "integer", "minimum": -9007199254740991, "maximum": 9007199254740991 }, "max": { "type": "integer", "minimum": -9007199254740991, "maximum": 9007199254740991 } } }, "unique": { "type": "object", "additionalProperties": false, "required": ["min", "max"], "properties": { "min": { "type": "integer", "minimum": -9007199254740991, "maximum": 9007199254740991 }, "max": { "type": "integer", "minimum": -9007199254740991, "maximum": 9007199254740991 } } }, "summary": { "type": "object", "additionalProperties": false, "required": ["min", "max"], "properties": { "min": { "type": "integer", "minimum": -9007199254740991, "maximum": 9007199254740991 }, "max": { "type": "integer", "minimum": -9007199254740991, "maximum": 9007199254740991 } } }, "note": { "type": "string", "maxLength": 4096 } } }, "maxItems": 1e3 }, "timings": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["phase", "ms", "peakRssBytes"], "properties": { "phase": { "type": "string", "maxLength": 4096 }, "ms": { "type": "number", "minimum": 0, "maximum": 1e12 }, "peakRssBytes": { "type": "integer", "minimum": 0, "maximum": 9007199254740991 } } }, "maxItems": 64 } } };
 var func2 = Object.prototype.hasOwnProperty;
 function validate10(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
@@ -40923,13 +41090,13 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                         var valid0 = true;
                                       }
                                       if (valid0) {
-                                        if (data.timings !== void 0) {
-                                          let data108 = data.timings;
+                                        if (data.differences !== void 0) {
+                                          let data108 = data.differences;
                                           const _errs244 = errors;
                                           if (errors === _errs244) {
                                             if (Array.isArray(data108)) {
-                                              if (data108.length > 64) {
-                                                validate10.errors = [{ instancePath: instancePath + "/timings", schemaPath: "#/properties/timings/maxItems", keyword: "maxItems", params: { limit: 64 }, message: "must NOT have more than 64 items" }];
+                                              if (data108.length > 1e3) {
+                                                validate10.errors = [{ instancePath: instancePath + "/differences", schemaPath: "#/properties/differences/maxItems", keyword: "maxItems", params: { limit: 1e3 }, message: "must NOT have more than 1000 items" }];
                                                 return false;
                                               } else {
                                                 var valid42 = true;
@@ -40940,92 +41107,342 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                   if (errors === _errs246) {
                                                     if (data109 && typeof data109 == "object" && !Array.isArray(data109)) {
                                                       let missing13;
-                                                      if (data109.phase === void 0 && (missing13 = "phase") || data109.ms === void 0 && (missing13 = "ms") || data109.peakRssBytes === void 0 && (missing13 = "peakRssBytes")) {
-                                                        validate10.errors = [{ instancePath: instancePath + "/timings/" + i23, schemaPath: "#/properties/timings/items/required", keyword: "required", params: { missingProperty: missing13 }, message: "must have required property '" + missing13 + "'" }];
+                                                      if (data109.cause === void 0 && (missing13 = "cause") || data109.tensors === void 0 && (missing13 = "tensors") || data109.declared === void 0 && (missing13 = "declared") || data109.unique === void 0 && (missing13 = "unique") || data109.summary === void 0 && (missing13 = "summary") || data109.note === void 0 && (missing13 = "note")) {
+                                                        validate10.errors = [{ instancePath: instancePath + "/differences/" + i23, schemaPath: "#/properties/differences/items/required", keyword: "required", params: { missingProperty: missing13 }, message: "must have required property '" + missing13 + "'" }];
                                                         return false;
                                                       } else {
                                                         const _errs248 = errors;
                                                         for (const key15 in data109) {
-                                                          if (!(key15 === "phase" || key15 === "ms" || key15 === "peakRssBytes")) {
-                                                            validate10.errors = [{ instancePath: instancePath + "/timings/" + i23, schemaPath: "#/properties/timings/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key15 }, message: "must NOT have additional properties" }];
+                                                          if (!(key15 === "cause" || key15 === "tensors" || key15 === "declared" || key15 === "unique" || key15 === "summary" || key15 === "note")) {
+                                                            validate10.errors = [{ instancePath: instancePath + "/differences/" + i23, schemaPath: "#/properties/differences/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key15 }, message: "must NOT have additional properties" }];
                                                             return false;
                                                             break;
                                                           }
                                                         }
                                                         if (_errs248 === errors) {
-                                                          if (data109.phase !== void 0) {
-                                                            let data110 = data109.phase;
+                                                          if (data109.cause !== void 0) {
+                                                            let data110 = data109.cause;
                                                             const _errs249 = errors;
-                                                            if (errors === _errs249) {
-                                                              if (typeof data110 === "string") {
-                                                                if (data110.length > 4096) {
-                                                                  validate10.errors = [{ instancePath: instancePath + "/timings/" + i23 + "/phase", schemaPath: "#/properties/timings/items/properties/phase/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
-                                                                  return false;
-                                                                }
-                                                              } else {
-                                                                validate10.errors = [{ instancePath: instancePath + "/timings/" + i23 + "/phase", schemaPath: "#/properties/timings/items/properties/phase/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
-                                                                return false;
-                                                              }
+                                                            if (!(data110 === "batchnorm-folded" || data110 === "clones-merged" || data110 === "lookup-folded")) {
+                                                              validate10.errors = [{ instancePath: instancePath + "/differences/" + i23 + "/cause", schemaPath: "#/properties/differences/items/properties/cause/enum", keyword: "enum", params: { allowedValues: schema11.properties.differences.items.properties.cause.enum }, message: "must be equal to one of the allowed values" }];
+                                                              return false;
                                                             }
                                                             var valid43 = _errs249 === errors;
                                                           } else {
                                                             var valid43 = true;
                                                           }
                                                           if (valid43) {
-                                                            if (data109.ms !== void 0) {
-                                                              let data111 = data109.ms;
-                                                              const _errs251 = errors;
-                                                              if (errors === _errs251) {
-                                                                if (typeof data111 == "number" && isFinite(data111)) {
-                                                                  if (data111 > 1e12 || isNaN(data111)) {
-                                                                    validate10.errors = [{ instancePath: instancePath + "/timings/" + i23 + "/ms", schemaPath: "#/properties/timings/items/properties/ms/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1e12 }, message: "must be <= 1000000000000" }];
+                                                            if (data109.tensors !== void 0) {
+                                                              let data111 = data109.tensors;
+                                                              const _errs250 = errors;
+                                                              if (errors === _errs250) {
+                                                                if (Array.isArray(data111)) {
+                                                                  if (data111.length > 1e5) {
+                                                                    validate10.errors = [{ instancePath: instancePath + "/differences/" + i23 + "/tensors", schemaPath: "#/properties/differences/items/properties/tensors/maxItems", keyword: "maxItems", params: { limit: 1e5 }, message: "must NOT have more than 100000 items" }];
                                                                     return false;
                                                                   } else {
-                                                                    if (data111 < 0 || isNaN(data111)) {
-                                                                      validate10.errors = [{ instancePath: instancePath + "/timings/" + i23 + "/ms", schemaPath: "#/properties/timings/items/properties/ms/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
-                                                                      return false;
+                                                                    var valid44 = true;
+                                                                    const len24 = data111.length;
+                                                                    for (let i24 = 0; i24 < len24; i24++) {
+                                                                      let data112 = data111[i24];
+                                                                      const _errs252 = errors;
+                                                                      if (errors === _errs252) {
+                                                                        if (typeof data112 === "string") {
+                                                                          if (data112.length > 4096) {
+                                                                            validate10.errors = [{ instancePath: instancePath + "/differences/" + i23 + "/tensors/" + i24, schemaPath: "#/properties/differences/items/properties/tensors/items/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
+                                                                            return false;
+                                                                          }
+                                                                        } else {
+                                                                          validate10.errors = [{ instancePath: instancePath + "/differences/" + i23 + "/tensors/" + i24, schemaPath: "#/properties/differences/items/properties/tensors/items/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                          return false;
+                                                                        }
+                                                                      }
+                                                                      var valid44 = _errs252 === errors;
+                                                                      if (!valid44) {
+                                                                        break;
+                                                                      }
                                                                     }
                                                                   }
                                                                 } else {
-                                                                  validate10.errors = [{ instancePath: instancePath + "/timings/" + i23 + "/ms", schemaPath: "#/properties/timings/items/properties/ms/type", keyword: "type", params: { type: "number" }, message: "must be number" }];
+                                                                  validate10.errors = [{ instancePath: instancePath + "/differences/" + i23 + "/tensors", schemaPath: "#/properties/differences/items/properties/tensors/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                                                   return false;
                                                                 }
                                                               }
-                                                              var valid43 = _errs251 === errors;
+                                                              var valid43 = _errs250 === errors;
                                                             } else {
                                                               var valid43 = true;
                                                             }
                                                             if (valid43) {
-                                                              if (data109.peakRssBytes !== void 0) {
-                                                                let data112 = data109.peakRssBytes;
-                                                                const _errs253 = errors;
-                                                                if (!(typeof data112 == "number" && (!(data112 % 1) && !isNaN(data112)) && isFinite(data112))) {
-                                                                  validate10.errors = [{ instancePath: instancePath + "/timings/" + i23 + "/peakRssBytes", schemaPath: "#/properties/timings/items/properties/peakRssBytes/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
-                                                                  return false;
-                                                                }
-                                                                if (errors === _errs253) {
-                                                                  if (typeof data112 == "number" && isFinite(data112)) {
-                                                                    if (data112 > 9007199254740991 || isNaN(data112)) {
-                                                                      validate10.errors = [{ instancePath: instancePath + "/timings/" + i23 + "/peakRssBytes", schemaPath: "#/properties/timings/items/properties/peakRssBytes/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
+                                                              if (data109.declared !== void 0) {
+                                                                let data113 = data109.declared;
+                                                                const _errs254 = errors;
+                                                                if (errors === _errs254) {
+                                                                  if (data113 && typeof data113 == "object" && !Array.isArray(data113)) {
+                                                                    let missing14;
+                                                                    if (data113.min === void 0 && (missing14 = "min") || data113.max === void 0 && (missing14 = "max")) {
+                                                                      validate10.errors = [{ instancePath: instancePath + "/differences/" + i23 + "/declared", schemaPath: "#/properties/differences/items/properties/declared/required", keyword: "required", params: { missingProperty: missing14 }, message: "must have required property '" + missing14 + "'" }];
                                                                       return false;
                                                                     } else {
-                                                                      if (data112 < 0 || isNaN(data112)) {
-                                                                        validate10.errors = [{ instancePath: instancePath + "/timings/" + i23 + "/peakRssBytes", schemaPath: "#/properties/timings/items/properties/peakRssBytes/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
+                                                                      const _errs256 = errors;
+                                                                      for (const key16 in data113) {
+                                                                        if (!(key16 === "min" || key16 === "max")) {
+                                                                          validate10.errors = [{ instancePath: instancePath + "/differences/" + i23 + "/declared", schemaPath: "#/properties/differences/items/properties/declared/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key16 }, message: "must NOT have additional properties" }];
+                                                                          return false;
+                                                                          break;
+                                                                        }
+                                                                      }
+                                                                      if (_errs256 === errors) {
+                                                                        if (data113.min !== void 0) {
+                                                                          let data114 = data113.min;
+                                                                          const _errs257 = errors;
+                                                                          if (!(typeof data114 == "number" && (!(data114 % 1) && !isNaN(data114)) && isFinite(data114))) {
+                                                                            validate10.errors = [{ instancePath: instancePath + "/differences/" + i23 + "/declared/min", schemaPath: "#/properties/differences/items/properties/declared/properties/min/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                                                            return false;
+                                                                          }
+                                                                          if (errors === _errs257) {
+                                                                            if (typeof data114 == "number" && isFinite(data114)) {
+                                                                              if (data114 > 9007199254740991 || isNaN(data114)) {
+                                                                                validate10.errors = [{ instancePath: instancePath + "/differences/" + i23 + "/declared/min", schemaPath: "#/properties/differences/items/properties/declared/properties/min/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
+                                                                                return false;
+                                                                              } else {
+                                                                                if (data114 < -9007199254740991 || isNaN(data114)) {
+                                                                                  validate10.errors = [{ instancePath: instancePath + "/differences/" + i23 + "/declared/min", schemaPath: "#/properties/differences/items/properties/declared/properties/min/minimum", keyword: "minimum", params: { comparison: ">=", limit: -9007199254740991 }, message: "must be >= -9007199254740991" }];
+                                                                                  return false;
+                                                                                }
+                                                                              }
+                                                                            }
+                                                                          }
+                                                                          var valid45 = _errs257 === errors;
+                                                                        } else {
+                                                                          var valid45 = true;
+                                                                        }
+                                                                        if (valid45) {
+                                                                          if (data113.max !== void 0) {
+                                                                            let data115 = data113.max;
+                                                                            const _errs259 = errors;
+                                                                            if (!(typeof data115 == "number" && (!(data115 % 1) && !isNaN(data115)) && isFinite(data115))) {
+                                                                              validate10.errors = [{ instancePath: instancePath + "/differences/" + i23 + "/declared/max", schemaPath: "#/properties/differences/items/properties/declared/properties/max/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                                                              return false;
+                                                                            }
+                                                                            if (errors === _errs259) {
+                                                                              if (typeof data115 == "number" && isFinite(data115)) {
+                                                                                if (data115 > 9007199254740991 || isNaN(data115)) {
+                                                                                  validate10.errors = [{ instancePath: instancePath + "/differences/" + i23 + "/declared/max", schemaPath: "#/properties/differences/items/properties/declared/properties/max/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
+                                                                                  return false;
+                                                                                } else {
+                                                                                  if (data115 < -9007199254740991 || isNaN(data115)) {
+                                                                                    validate10.errors = [{ instancePath: instancePath + "/differences/" + i23 + "/declared/max", schemaPath: "#/properties/differences/items/properties/declared/properties/max/minimum", keyword: "minimum", params: { comparison: ">=", limit: -9007199254740991 }, message: "must be >= -9007199254740991" }];
+                                                                                    return false;
+                                                                                  }
+                                                                                }
+                                                                              }
+                                                                            }
+                                                                            var valid45 = _errs259 === errors;
+                                                                          } else {
+                                                                            var valid45 = true;
+                                                                          }
+                                                                        }
+                                                                      }
+                                                                    }
+                                                                  } else {
+                                                                    validate10.errors = [{ instancePath: instancePath + "/differences/" + i23 + "/declared", schemaPath: "#/properties/differences/items/properties/declared/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                                                    return false;
+                                                                  }
+                                                                }
+                                                                var valid43 = _errs254 === errors;
+                                                              } else {
+                                                                var valid43 = true;
+                                                              }
+                                                              if (valid43) {
+                                                                if (data109.unique !== void 0) {
+                                                                  let data116 = data109.unique;
+                                                                  const _errs261 = errors;
+                                                                  if (errors === _errs261) {
+                                                                    if (data116 && typeof data116 == "object" && !Array.isArray(data116)) {
+                                                                      let missing15;
+                                                                      if (data116.min === void 0 && (missing15 = "min") || data116.max === void 0 && (missing15 = "max")) {
+                                                                        validate10.errors = [{ instancePath: instancePath + "/differences/" + i23 + "/unique", schemaPath: "#/properties/differences/items/properties/unique/required", keyword: "required", params: { missingProperty: missing15 }, message: "must have required property '" + missing15 + "'" }];
+                                                                        return false;
+                                                                      } else {
+                                                                        const _errs263 = errors;
+                                                                        for (const key17 in data116) {
+                                                                          if (!(key17 === "min" || key17 === "max")) {
+                                                                            validate10.errors = [{ instancePath: instancePath + "/differences/" + i23 + "/unique", schemaPath: "#/properties/differences/items/properties/unique/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key17 }, message: "must NOT have additional properties" }];
+                                                                            return false;
+                                                                            break;
+                                                                          }
+                                                                        }
+                                                                        if (_errs263 === errors) {
+                                                                          if (data116.min !== void 0) {
+                                                                            let data117 = data116.min;
+                                                                            const _errs264 = errors;
+                                                                            if (!(typeof data117 == "number" && (!(data117 % 1) && !isNaN(data117)) && isFinite(data117))) {
+                                                                              validate10.errors = [{ instancePath: instancePath + "/differences/" + i23 + "/unique/min", schemaPath: "#/properties/differences/items/properties/unique/properties/min/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                                                              return false;
+                                                                            }
+                                                                            if (errors === _errs264) {
+                                                                              if (typeof data117 == "number" && isFinite(data117)) {
+                                                                                if (data117 > 9007199254740991 || isNaN(data117)) {
+                                                                                  validate10.errors = [{ instancePath: instancePath + "/differences/" + i23 + "/unique/min", schemaPath: "#/properties/differences/items/properties/unique/properties/min/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
+                                                                                  return false;
+                                                                                } else {
+                                                                                  if (data117 < -9007199254740991 || isNaN(data117)) {
+                                                                                    validate10.errors = [{ instancePath: instancePath + "/differences/" + i23 + "/unique/min", schemaPath: "#/properties/differences/items/properties/unique/properties/min/minimum", keyword: "minimum", params: { comparison: ">=", limit: -9007199254740991 }, message: "must be >= -9007199254740991" }];
+                                                                                    return false;
+                                                                                  }
+                                                                                }
+                                                                              }
+                                                                            }
+                                                                            var valid46 = _errs264 === errors;
+                                                                          } else {
+                                                                            var valid46 = true;
+                                                                          }
+                                                                          if (valid46) {
+                                                                            if (data116.max !== void 0) {
+                                                                              let data118 = data116.max;
+                                                                              const _errs266 = errors;
+                                                                              if (!(typeof data118 == "number" && (!(data118 % 1) && !isNaN(data118)) && isFinite(data118))) {
+                                                                                validate10.errors = [{ instancePath: instancePath + "/differences/" + i23 + "/unique/max", schemaPath: "#/properties/differences/items/properties/unique/properties/max/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                                                                return false;
+                                                                              }
+                                                                              if (errors === _errs266) {
+                                                                                if (typeof data118 == "number" && isFinite(data118)) {
+                                                                                  if (data118 > 9007199254740991 || isNaN(data118)) {
+                                                                                    validate10.errors = [{ instancePath: instancePath + "/differences/" + i23 + "/unique/max", schemaPath: "#/properties/differences/items/properties/unique/properties/max/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
+                                                                                    return false;
+                                                                                  } else {
+                                                                                    if (data118 < -9007199254740991 || isNaN(data118)) {
+                                                                                      validate10.errors = [{ instancePath: instancePath + "/differences/" + i23 + "/unique/max", schemaPath: "#/properties/differences/items/properties/unique/properties/max/minimum", keyword: "minimum", params: { comparison: ">=", limit: -9007199254740991 }, message: "must be >= -9007199254740991" }];
+                                                                                      return false;
+                                                                                    }
+                                                                                  }
+                                                                                }
+                                                                              }
+                                                                              var valid46 = _errs266 === errors;
+                                                                            } else {
+                                                                              var valid46 = true;
+                                                                            }
+                                                                          }
+                                                                        }
+                                                                      }
+                                                                    } else {
+                                                                      validate10.errors = [{ instancePath: instancePath + "/differences/" + i23 + "/unique", schemaPath: "#/properties/differences/items/properties/unique/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                                                      return false;
+                                                                    }
+                                                                  }
+                                                                  var valid43 = _errs261 === errors;
+                                                                } else {
+                                                                  var valid43 = true;
+                                                                }
+                                                                if (valid43) {
+                                                                  if (data109.summary !== void 0) {
+                                                                    let data119 = data109.summary;
+                                                                    const _errs268 = errors;
+                                                                    if (errors === _errs268) {
+                                                                      if (data119 && typeof data119 == "object" && !Array.isArray(data119)) {
+                                                                        let missing16;
+                                                                        if (data119.min === void 0 && (missing16 = "min") || data119.max === void 0 && (missing16 = "max")) {
+                                                                          validate10.errors = [{ instancePath: instancePath + "/differences/" + i23 + "/summary", schemaPath: "#/properties/differences/items/properties/summary/required", keyword: "required", params: { missingProperty: missing16 }, message: "must have required property '" + missing16 + "'" }];
+                                                                          return false;
+                                                                        } else {
+                                                                          const _errs270 = errors;
+                                                                          for (const key18 in data119) {
+                                                                            if (!(key18 === "min" || key18 === "max")) {
+                                                                              validate10.errors = [{ instancePath: instancePath + "/differences/" + i23 + "/summary", schemaPath: "#/properties/differences/items/properties/summary/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key18 }, message: "must NOT have additional properties" }];
+                                                                              return false;
+                                                                              break;
+                                                                            }
+                                                                          }
+                                                                          if (_errs270 === errors) {
+                                                                            if (data119.min !== void 0) {
+                                                                              let data120 = data119.min;
+                                                                              const _errs271 = errors;
+                                                                              if (!(typeof data120 == "number" && (!(data120 % 1) && !isNaN(data120)) && isFinite(data120))) {
+                                                                                validate10.errors = [{ instancePath: instancePath + "/differences/" + i23 + "/summary/min", schemaPath: "#/properties/differences/items/properties/summary/properties/min/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                                                                return false;
+                                                                              }
+                                                                              if (errors === _errs271) {
+                                                                                if (typeof data120 == "number" && isFinite(data120)) {
+                                                                                  if (data120 > 9007199254740991 || isNaN(data120)) {
+                                                                                    validate10.errors = [{ instancePath: instancePath + "/differences/" + i23 + "/summary/min", schemaPath: "#/properties/differences/items/properties/summary/properties/min/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
+                                                                                    return false;
+                                                                                  } else {
+                                                                                    if (data120 < -9007199254740991 || isNaN(data120)) {
+                                                                                      validate10.errors = [{ instancePath: instancePath + "/differences/" + i23 + "/summary/min", schemaPath: "#/properties/differences/items/properties/summary/properties/min/minimum", keyword: "minimum", params: { comparison: ">=", limit: -9007199254740991 }, message: "must be >= -9007199254740991" }];
+                                                                                      return false;
+                                                                                    }
+                                                                                  }
+                                                                                }
+                                                                              }
+                                                                              var valid47 = _errs271 === errors;
+                                                                            } else {
+                                                                              var valid47 = true;
+                                                                            }
+                                                                            if (valid47) {
+                                                                              if (data119.max !== void 0) {
+                                                                                let data121 = data119.max;
+                                                                                const _errs273 = errors;
+                                                                                if (!(typeof data121 == "number" && (!(data121 % 1) && !isNaN(data121)) && isFinite(data121))) {
+                                                                                  validate10.errors = [{ instancePath: instancePath + "/differences/" + i23 + "/summary/max", schemaPath: "#/properties/differences/items/properties/summary/properties/max/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                                                                  return false;
+                                                                                }
+                                                                                if (errors === _errs273) {
+                                                                                  if (typeof data121 == "number" && isFinite(data121)) {
+                                                                                    if (data121 > 9007199254740991 || isNaN(data121)) {
+                                                                                      validate10.errors = [{ instancePath: instancePath + "/differences/" + i23 + "/summary/max", schemaPath: "#/properties/differences/items/properties/summary/properties/max/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
+                                                                                      return false;
+                                                                                    } else {
+                                                                                      if (data121 < -9007199254740991 || isNaN(data121)) {
+                                                                                        validate10.errors = [{ instancePath: instancePath + "/differences/" + i23 + "/summary/max", schemaPath: "#/properties/differences/items/properties/summary/properties/max/minimum", keyword: "minimum", params: { comparison: ">=", limit: -9007199254740991 }, message: "must be >= -9007199254740991" }];
+                                                                                        return false;
+                                                                                      }
+                                                                                    }
+                                                                                  }
+                                                                                }
+                                                                                var valid47 = _errs273 === errors;
+                                                                              } else {
+                                                                                var valid47 = true;
+                                                                              }
+                                                                            }
+                                                                          }
+                                                                        }
+                                                                      } else {
+                                                                        validate10.errors = [{ instancePath: instancePath + "/differences/" + i23 + "/summary", schemaPath: "#/properties/differences/items/properties/summary/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                                                         return false;
                                                                       }
                                                                     }
+                                                                    var valid43 = _errs268 === errors;
+                                                                  } else {
+                                                                    var valid43 = true;
+                                                                  }
+                                                                  if (valid43) {
+                                                                    if (data109.note !== void 0) {
+                                                                      let data122 = data109.note;
+                                                                      const _errs275 = errors;
+                                                                      if (errors === _errs275) {
+                                                                        if (typeof data122 === "string") {
+                                                                          if (data122.length > 4096) {
+                                                                            validate10.errors = [{ instancePath: instancePath + "/differences/" + i23 + "/note", schemaPath: "#/properties/differences/items/properties/note/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
+                                                                            return false;
+                                                                          }
+                                                                        } else {
+                                                                          validate10.errors = [{ instancePath: instancePath + "/differences/" + i23 + "/note", schemaPath: "#/properties/differences/items/properties/note/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                          return false;
+                                                                        }
+                                                                      }
+                                                                      var valid43 = _errs275 === errors;
+                                                                    } else {
+                                                                      var valid43 = true;
+                                                                    }
                                                                   }
                                                                 }
-                                                                var valid43 = _errs253 === errors;
-                                                              } else {
-                                                                var valid43 = true;
                                                               }
                                                             }
                                                           }
                                                         }
                                                       }
                                                     } else {
-                                                      validate10.errors = [{ instancePath: instancePath + "/timings/" + i23, schemaPath: "#/properties/timings/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                                      validate10.errors = [{ instancePath: instancePath + "/differences/" + i23, schemaPath: "#/properties/differences/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
                                                       return false;
                                                     }
                                                   }
@@ -41036,13 +41453,136 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                                                 }
                                               }
                                             } else {
-                                              validate10.errors = [{ instancePath: instancePath + "/timings", schemaPath: "#/properties/timings/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                              validate10.errors = [{ instancePath: instancePath + "/differences", schemaPath: "#/properties/differences/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
                                               return false;
                                             }
                                           }
                                           var valid0 = _errs244 === errors;
                                         } else {
                                           var valid0 = true;
+                                        }
+                                        if (valid0) {
+                                          if (data.timings !== void 0) {
+                                            let data123 = data.timings;
+                                            const _errs277 = errors;
+                                            if (errors === _errs277) {
+                                              if (Array.isArray(data123)) {
+                                                if (data123.length > 64) {
+                                                  validate10.errors = [{ instancePath: instancePath + "/timings", schemaPath: "#/properties/timings/maxItems", keyword: "maxItems", params: { limit: 64 }, message: "must NOT have more than 64 items" }];
+                                                  return false;
+                                                } else {
+                                                  var valid48 = true;
+                                                  const len25 = data123.length;
+                                                  for (let i25 = 0; i25 < len25; i25++) {
+                                                    let data124 = data123[i25];
+                                                    const _errs279 = errors;
+                                                    if (errors === _errs279) {
+                                                      if (data124 && typeof data124 == "object" && !Array.isArray(data124)) {
+                                                        let missing17;
+                                                        if (data124.phase === void 0 && (missing17 = "phase") || data124.ms === void 0 && (missing17 = "ms") || data124.peakRssBytes === void 0 && (missing17 = "peakRssBytes")) {
+                                                          validate10.errors = [{ instancePath: instancePath + "/timings/" + i25, schemaPath: "#/properties/timings/items/required", keyword: "required", params: { missingProperty: missing17 }, message: "must have required property '" + missing17 + "'" }];
+                                                          return false;
+                                                        } else {
+                                                          const _errs281 = errors;
+                                                          for (const key19 in data124) {
+                                                            if (!(key19 === "phase" || key19 === "ms" || key19 === "peakRssBytes")) {
+                                                              validate10.errors = [{ instancePath: instancePath + "/timings/" + i25, schemaPath: "#/properties/timings/items/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key19 }, message: "must NOT have additional properties" }];
+                                                              return false;
+                                                              break;
+                                                            }
+                                                          }
+                                                          if (_errs281 === errors) {
+                                                            if (data124.phase !== void 0) {
+                                                              let data125 = data124.phase;
+                                                              const _errs282 = errors;
+                                                              if (errors === _errs282) {
+                                                                if (typeof data125 === "string") {
+                                                                  if (data125.length > 4096) {
+                                                                    validate10.errors = [{ instancePath: instancePath + "/timings/" + i25 + "/phase", schemaPath: "#/properties/timings/items/properties/phase/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" }];
+                                                                    return false;
+                                                                  }
+                                                                } else {
+                                                                  validate10.errors = [{ instancePath: instancePath + "/timings/" + i25 + "/phase", schemaPath: "#/properties/timings/items/properties/phase/type", keyword: "type", params: { type: "string" }, message: "must be string" }];
+                                                                  return false;
+                                                                }
+                                                              }
+                                                              var valid49 = _errs282 === errors;
+                                                            } else {
+                                                              var valid49 = true;
+                                                            }
+                                                            if (valid49) {
+                                                              if (data124.ms !== void 0) {
+                                                                let data126 = data124.ms;
+                                                                const _errs284 = errors;
+                                                                if (errors === _errs284) {
+                                                                  if (typeof data126 == "number" && isFinite(data126)) {
+                                                                    if (data126 > 1e12 || isNaN(data126)) {
+                                                                      validate10.errors = [{ instancePath: instancePath + "/timings/" + i25 + "/ms", schemaPath: "#/properties/timings/items/properties/ms/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1e12 }, message: "must be <= 1000000000000" }];
+                                                                      return false;
+                                                                    } else {
+                                                                      if (data126 < 0 || isNaN(data126)) {
+                                                                        validate10.errors = [{ instancePath: instancePath + "/timings/" + i25 + "/ms", schemaPath: "#/properties/timings/items/properties/ms/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
+                                                                        return false;
+                                                                      }
+                                                                    }
+                                                                  } else {
+                                                                    validate10.errors = [{ instancePath: instancePath + "/timings/" + i25 + "/ms", schemaPath: "#/properties/timings/items/properties/ms/type", keyword: "type", params: { type: "number" }, message: "must be number" }];
+                                                                    return false;
+                                                                  }
+                                                                }
+                                                                var valid49 = _errs284 === errors;
+                                                              } else {
+                                                                var valid49 = true;
+                                                              }
+                                                              if (valid49) {
+                                                                if (data124.peakRssBytes !== void 0) {
+                                                                  let data127 = data124.peakRssBytes;
+                                                                  const _errs286 = errors;
+                                                                  if (!(typeof data127 == "number" && (!(data127 % 1) && !isNaN(data127)) && isFinite(data127))) {
+                                                                    validate10.errors = [{ instancePath: instancePath + "/timings/" + i25 + "/peakRssBytes", schemaPath: "#/properties/timings/items/properties/peakRssBytes/type", keyword: "type", params: { type: "integer" }, message: "must be integer" }];
+                                                                    return false;
+                                                                  }
+                                                                  if (errors === _errs286) {
+                                                                    if (typeof data127 == "number" && isFinite(data127)) {
+                                                                      if (data127 > 9007199254740991 || isNaN(data127)) {
+                                                                        validate10.errors = [{ instancePath: instancePath + "/timings/" + i25 + "/peakRssBytes", schemaPath: "#/properties/timings/items/properties/peakRssBytes/maximum", keyword: "maximum", params: { comparison: "<=", limit: 9007199254740991 }, message: "must be <= 9007199254740991" }];
+                                                                        return false;
+                                                                      } else {
+                                                                        if (data127 < 0 || isNaN(data127)) {
+                                                                          validate10.errors = [{ instancePath: instancePath + "/timings/" + i25 + "/peakRssBytes", schemaPath: "#/properties/timings/items/properties/peakRssBytes/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" }];
+                                                                          return false;
+                                                                        }
+                                                                      }
+                                                                    }
+                                                                  }
+                                                                  var valid49 = _errs286 === errors;
+                                                                } else {
+                                                                  var valid49 = true;
+                                                                }
+                                                              }
+                                                            }
+                                                          }
+                                                        }
+                                                      } else {
+                                                        validate10.errors = [{ instancePath: instancePath + "/timings/" + i25, schemaPath: "#/properties/timings/items/type", keyword: "type", params: { type: "object" }, message: "must be object" }];
+                                                        return false;
+                                                      }
+                                                    }
+                                                    var valid48 = _errs279 === errors;
+                                                    if (!valid48) {
+                                                      break;
+                                                    }
+                                                  }
+                                                }
+                                              } else {
+                                                validate10.errors = [{ instancePath: instancePath + "/timings", schemaPath: "#/properties/timings/type", keyword: "type", params: { type: "array" }, message: "must be array" }];
+                                                return false;
+                                              }
+                                            }
+                                            var valid0 = _errs277 === errors;
+                                          } else {
+                                            var valid0 = true;
+                                          }
                                         }
                                       }
                                     }
