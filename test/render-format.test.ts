@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatCount, formatSigned } from '../src/render/format.ts';
+import { formatCount, formatSigned } from '../src/report/format.ts';
 
 test('formatCount groups integers exactly as en-US does, without loading ICU', () => {
   const intl = new Intl.NumberFormat('en-US');

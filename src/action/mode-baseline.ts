@@ -1,7 +1,7 @@
 // mode: baseline — on a push to the default branch: build and analyze the model, write the report file
 // for the workflow to upload as an artifact, so pull requests can compare with it without rebuilding.
 import { writeFileSync } from 'node:fs';
-import { formatCount } from '../render/format.ts';
+import { formatCount } from '../report/format.ts';
 import { renderText } from '../render/text.ts';
 import { makeBundle, serializeBundle } from './bundle.ts';
 import type { RunContext } from './context.ts';

@@ -1,7 +1,6 @@
 // model (+ manifest) (+ trace) → report, following docs/counting.md. Pure: reading weight bytes
 // for fingerprints goes through the TensorContent the caller passes in.
-import type { OnnxModel, OnnxTensor } from '../onnx/model.ts';
-import type { SampleKey } from '../onnx/tensor-bytes.ts';
+import type { OnnxModel } from '../onnx/model.ts';
 import { byteSize, isFloating } from '../onnx/dtype.ts';
 import type {
   Buffer,
@@ -31,25 +30,9 @@ import { mapManifest } from './map-manifest.ts';
 import { findDuplicates } from './duplicates.ts';
 import { batchNormFolds, setAsideExporterConstants, type ExporterConstants } from './exporter-constants.ts';
 import { TOOL_VERSION } from '../version.ts';
+import type { Classified, LogicalTensor, TensorContent } from './types.ts';
 
-/**
- * Content of weights, read lazily and only for the tensors that need it (TensorReader): full fingerprints,
- * and for duplicates a sampled prefilter, then a full comparison only of the candidates whose samples
- * still agree.
- */
-export interface TensorContent {
-  fingerprint(tensor: OnnxTensor): string;
-  transposedFingerprint(tensor: OnnxTensor): string | undefined;
-  isUniform(tensor: OnnxTensor): boolean;
-  sampleKey(tensor: OnnxTensor): SampleKey;
-  /** The key the 2-D tensor's transpose would have, or undefined when it has no transpose to compare. */
-  transposedSampleKey(tensor: OnnxTensor): SampleKey | undefined;
-  sameContent(a: OnnxTensor, b: OnnxTensor): boolean;
-  /** Whether `other` holds `tensor` transposed. */
-  isTransposeOf(tensor: OnnxTensor, other: OnnxTensor): boolean;
-  /** The number of distinct values when at most `ratio` of the elements (a gathered table); else undefined. */
-  distinctValues(tensor: OnnxTensor, ratio?: number): number | undefined;
-}
+export type { Classified, LogicalTensor, TensorContent } from './types.ts';
 
 export interface AnalyzeInput {
   model: OnnxModel;
@@ -61,20 +44,6 @@ export interface AnalyzeInput {
   traceError?: string | undefined;
   /** Runs a step as a named phase, for timing (the pipeline's clock); by default just runs it. */
   phase?: <T>(name: 'fingerprint', run: () => T) => T;
-}
-
-/** A parameter or buffer as counted: one tensor, however many initializers store it. */
-export interface LogicalTensor {
-  name: string;
-  aliases: string[];
-  kind: 'parameter' | 'buffer';
-  storedAs: ConstantTensor[];
-  dtype: string;
-  shape: number[];
-  numel: number;
-  trainable: boolean | null;
-  /** The manifest names it but the graph does not have it. */
-  notExported: boolean;
 }
 
 interface CallFacts {
@@ -491,12 +460,6 @@ function controlFlowNotes(paths: PathCounts): string[] {
     );
   }
   return notes;
-}
-
-export interface Classified {
-  /** Constant keys that are parameters in ONNX terms. */
-  parameters: Set<string>;
-  buffers: Set<string>;
 }
 
 /** counting.md, "Parameter", without a manifest. */

@@ -7,7 +7,7 @@
 // when three or more agree).
 import type { DuplicateStorage } from '../report/report.ts';
 import { byteSize } from '../onnx/dtype.ts';
-import type { TensorContent } from './analyze.ts';
+import type { TensorContent } from './types.ts';
 import type { ConstantTensor } from './graph-walk.ts';
 
 export interface Duplicates {

@@ -5,7 +5,7 @@
 // from PyTorch's counts, which hold the table itself.
 import { isFloating } from '../onnx/dtype.ts';
 import type { PyTorchDifference } from '../report/report.ts';
-import type { Classified, TensorContent } from './analyze.ts';
+import type { Classified, TensorContent } from './types.ts';
 import { isGeneratedName } from './duplicates.ts';
 import type { GraphWalk } from './graph-walk.ts';
 

@@ -2,7 +2,7 @@
 // then by content fingerprint, exact or of the 2-D transpose, so that renamed and transposed copies made
 // by a plain export still count as the one PyTorch tensor they came from.
 import { byteSize } from '../onnx/dtype.ts';
-import type { Classified, LogicalTensor, TensorContent } from './analyze.ts';
+import type { Classified, LogicalTensor, TensorContent } from './types.ts';
 import type { ConstantTensor, GraphWalk } from './graph-walk.ts';
 import type { Manifest, ManifestTensor } from './manifest.ts';
 

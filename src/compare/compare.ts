@@ -11,8 +11,7 @@ import {
   type Thresholds,
   type Verdict,
 } from './comparison.ts';
-import { formatCount, formatPercent, formatSigned } from '../render/format.ts';
-import { traceLine } from '../render/text.ts';
+import { formatCount, formatPercent, formatSigned, traceLine } from '../report/format.ts';
 
 /** Without a base only the absolute limit applies: growth and "new" findings need something to compare with. */
 export function thresholdsWithoutBase(t: Thresholds): Thresholds {

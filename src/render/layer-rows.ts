@@ -3,7 +3,7 @@
 // depth N; with allNodes, every layer call as the report has it. The report itself keeps every call.
 import { callPath, parameterPath } from '../analysis/call-names.ts';
 import type { Dim, LayerCall, Report, UnusedReason } from '../report/report.ts';
-import { formatCount } from './format.ts';
+import { formatCount } from '../report/format.ts';
 
 /** torchinfo's default depth. */
 export const DEFAULT_DEPTH = 3;

@@ -7,7 +7,7 @@ import type { Comparison, CountName } from '../compare/comparison.ts';
 import type { Report, UnusedParameter } from '../report/report.ts';
 import { clip } from '../report/clip.ts';
 import { code, escapeLine, escapeText } from './escape.ts';
-import { formatCount, formatMegabytes, formatPercent, formatSigned } from './format.ts';
+import { formatCount, formatMegabytes, formatPercent, formatSigned } from '../report/format.ts';
 import type { Dim } from '../report/report.ts';
 import {
   layerRows,

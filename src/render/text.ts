@@ -3,7 +3,7 @@
 // torchinfo; every call with allNodes: layer-rows.ts), and a totals block that explains where the three
 // counts part ways.
 import type { Report } from '../report/report.ts';
-import { formatCompact, formatCount, formatMegabytes, formatShape } from './format.ts';
+import { formatCompact, formatCount, formatMegabytes, formatShape, traceLine } from '../report/format.ts';
 import { escapeUnsafe, plainLines, plainText } from '../report/plain-line.ts';
 import {
   layerRows,
@@ -157,9 +157,3 @@ function unusedLine(report: Report): string {
   return `Declared - unique = ${formatCount(gap)} (${formatCompact(gap)}), declared but unused: ${named.join(', ')}`;
 }
 
-export function traceLine(report: Report): string {
-  const t = report.trace;
-  if (t.mode === 'static') return 'static (not traced)';
-  if (t.mode === 'failed') return `static (trace failed: ${t.error})`;
-  return `traced with onnxruntime ${t.onnxruntimeVersion} on ${t.device}`;
-}
