@@ -23545,7 +23545,7 @@ var COUNT_NAMES = [
   "parameterBytes"
 ];
 
-// src/render/format.ts
+// src/report/format.ts
 var grouped;
 function formatCount(n) {
   if (!Number.isSafeInteger(n)) return (grouped ??= new Intl.NumberFormat("en-US")).format(n);
@@ -23582,400 +23582,6 @@ function formatMegabytes(bytes) {
 }
 function formatShape(shape2) {
   return `[${shape2.map((d) => d === null ? "?" : String(d)).join(", ")}]`;
-}
-
-// src/report/plain-line.ts
-var UNSAFE = (
-  // eslint-disable-next-line no-control-regex, no-misleading-character-class -- each listed on its own, on purpose
-  /[\u0000-\u001f\u007f-\u009f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
-);
-var UNSAFE_BUT_NEWLINE = (
-  // eslint-disable-next-line no-control-regex, no-misleading-character-class -- as UNSAFE
-  /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
-);
-var OLD_COMMAND = /##\[/g;
-var COMMAND_START = /^([^\S\n]*):(?=:)/gm;
-var MAX_PLAIN = 1e3;
-var escapeChar = (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
-function escapeUnsafe(text4) {
-  return text4.replace(UNSAFE, escapeChar).replace(OLD_COMMAND, "#\\u0023[");
-}
-function plainText(text4, max2 = MAX_PLAIN) {
-  const escaped = escapeUnsafe(text4.length > max2 + 1 ? text4.slice(0, max2 + 1) : text4);
-  if (escaped.length <= max2) return escaped;
-  let end = Math.max(0, max2 - 1);
-  const partial = /\\(u[0-9a-f]{0,3})?$/.exec(escaped.slice(Math.max(0, end - 5), end));
-  if (partial) end -= partial[0].length;
-  else if (/[\ud800-\udbff]/.test(escaped[end - 1] ?? "")) end--;
-  return `${escaped.slice(0, end)}…`;
-}
-function plainLine(text4, max2 = MAX_PLAIN) {
-  const line = guardStart(plainText(text4, max2));
-  return line.length <= max2 ? line : guardStart(plainText(text4, max2 - GUARD_LENGTH));
-}
-var GUARD_LENGTH = "\\u003a".length - 1;
-var WORD_JOINER = "⁠";
-function plainLines(text4, options = {}) {
-  const escaped = text4.replace(
-    UNSAFE_BUT_NEWLINE,
-    (c) => options.markdown && c === WORD_JOINER ? c : escapeChar(c)
-  );
-  return guardStart(escaped.replace(OLD_COMMAND, "#\\u0023["));
-}
-function guardStart(text4) {
-  return text4.replace(COMMAND_START, "$1\\u003a");
-}
-function joinedLine(text4, max2 = 4e3) {
-  const lines = text4.split(/\r?\n/).map((l) => escapeUnsafe(l.trimEnd())).filter((l) => l !== "");
-  const joined = lines.join(" ⏎ ");
-  const limit = guardStart(joined) === joined ? max2 : max2 - GUARD_LENGTH;
-  if (joined.length <= limit) return guardStart(joined);
-  const first = plainText(lines[0] ?? "", Math.floor(limit / 2));
-  const room = limit - first.length - " ⏎ … ".length;
-  let rest = joined.slice(joined.length - room);
-  if (/^[\udc00-\udfff]/.test(rest)) rest = rest.slice(1);
-  return guardStart(`${first} ⏎ … ${rest}`);
-}
-
-// src/analysis/call-names.ts
-function callOf(node, graphPath) {
-  const { prefix, labels, rest } = stripInlinePrefixes(node.name);
-  const context = labels.length > 0 ? ` (${labels.join(", ")})` : "";
-  const scopes = dynamoScopes(node);
-  let name2;
-  if (scopes && scopes.length >= 2) name2 = scopes.at(-2) ?? "";
-  else name2 = scopePath(rest, node.opType);
-  if (name2 === void 0) {
-    name2 = rest !== "" ? `${rest}${context}` : node.name !== "" ? node.name : `${node.opType}#${node.id}`;
-    return { key: `${graphPath}|node:${node.id}`, name: name2 };
-  }
-  return {
-    key: `${graphPath}|scope:${prefix === "" ? "" : `${prefix}|`}${name2}`,
-    name: `${name2 === "" ? "(root)" : name2}${context}`
-  };
-}
-function splitRepeatedCalls(nodes, reads) {
-  const current = /* @__PURE__ */ new Map();
-  for (const n of nodes) {
-    const scopes = dynamoScopes(n.node);
-    if (!scopes || scopes.length < 3 || scopes.at(-2) === "") continue;
-    const base = n.call.key;
-    let state = current.get(base);
-    if (!state) current.set(base, state = { index: 0, read: /* @__PURE__ */ new Map() });
-    const own = reads.get(n.node.id) ?? [];
-    const trace = n.node.metadata["pkg.torch.onnx.stack_trace"];
-    const depth = scopes.length - 2;
-    const again = own.filter((k) => state.read.has(k));
-    if (again.some((k) => !sameCallFrames(state.read.get(k), trace, depth))) {
-      state.index += 1;
-      state.read = /* @__PURE__ */ new Map();
-    }
-    for (const k of own) if (!state.read.has(k)) state.read.set(k, trace);
-    if (state.index === 0) continue;
-    const m = CONTEXT.exec(n.call.name);
-    const bare = m ? n.call.name.slice(0, m.index) : n.call.name;
-    n.call = { key: `${base}#${state.index}`, name: `${bare}_${state.index}${m ? m[0] : ""}` };
-  }
-}
-function sameCallFrames(first, second, depth) {
-  if (first === void 0 || second === void 0 || first === second) return false;
-  const a = stackFrames(first);
-  const b = stackFrames(second);
-  let forwards = 0;
-  for (let i2 = 0; i2 < Math.min(a.length, b.length) && a[i2] === b[i2]; i2++)
-    if (/, in forward$/.test(a[i2].split("\n")[0])) forwards++;
-  return forwards >= depth;
-}
-function stackFrames(trace) {
-  return trace.split(/\n(?=\s*File ")/).map((f) => f.trim()).filter((f) => f !== "");
-}
-function modulePath(components) {
-  let path5 = "";
-  for (const c of components) path5 = path5 !== "" && !c.startsWith(`${path5}.`) ? `${path5}.${c}` : c;
-  return path5;
-}
-function callPath(name2) {
-  const m = CONTEXT.exec(name2);
-  const base = m ? name2.slice(0, m.index) : name2;
-  const context = m ? m[0] : "";
-  if (base === "" || base.includes("/") || base.includes("#") || /^\.|\.\.|\.$/.test(base))
-    return { path: [base], context };
-  return { path: base.split("."), context };
-}
-function parameterPath(name2) {
-  const graph = / \(in [^()]*\)$/.exec(name2);
-  const base = graph ? name2.slice(0, graph.index) : name2;
-  const { labels, rest } = stripInlinePrefixes(base);
-  const notes2 = graph ? [...labels, graph[0].slice(2, -1)] : labels;
-  const context = notes2.length > 0 ? ` (${notes2.join(", ")})` : "";
-  const parts = rest.split(".");
-  if (rest.includes("/") || rest.includes(":") || parts.length < 2 || parts.some((p) => p === ""))
-    return { path: [rest === "" ? base : rest], context };
-  return { path: parts.slice(0, -1), context };
-}
-var CONTEXT = / \((?:then|else|inlined [^()]*)(?:, (?:then|else|inlined [^()]*))*\)$/;
-var INLINE_PREFIX = /^(.*?)__Inline_\d+__/;
-function stripInlinePrefixes(name2) {
-  let rest = name2;
-  const labels = [];
-  for (let m = INLINE_PREFIX.exec(rest); m; m = INLINE_PREFIX.exec(rest)) {
-    const owner = m[1];
-    const branch = /_(then|else)_branch$/.exec(owner);
-    labels.push(branch ? branch[1] : `inlined ${owner.replace(/\(|\)/g, "")}`);
-    rest = rest.slice(m[0].length);
-  }
-  return { prefix: name2.slice(0, name2.length - rest.length), labels, rest };
-}
-function scopePath(name2, opType) {
-  if (name2.startsWith("/")) {
-    const last = name2.lastIndexOf("/");
-    return last > 0 ? modulePath(name2.slice(1, last).split("/")) : void 0;
-  }
-  const parts = name2.split("/");
-  if (parts.length < 2 || parts.some((p) => p === "")) return void 0;
-  if (opType === "" || parts.at(-1).replace(/(_+\d+)+$/, "") !== opType) return void 0;
-  return modulePath(parts.slice(0, -1));
-}
-function dynamoScopes(node) {
-  const raw = node.metadata["pkg.torch.onnx.name_scopes"];
-  if (raw === void 0) return void 0;
-  try {
-    const parsed = JSON.parse(raw.replace(/'/g, '"'));
-    if (Array.isArray(parsed)) return parsed.map(String);
-  } catch {
-  }
-  return void 0;
-}
-
-// src/render/layer-rows.ts
-var DEFAULT_DEPTH = 3;
-function layerRows(report, options = {}) {
-  const shared2 = new Set(report.shared.map((s) => s.name));
-  if (options.allNodes) return allCalls(report, shared2);
-  const depth = Math.max(1, Math.floor(options.depth ?? DEFAULT_DEPTH));
-  const groups2 = /* @__PURE__ */ new Map();
-  let hiddenCalls = 0;
-  let summedCalls = 0;
-  for (const layer of report.layers) {
-    if (layer.params === 0) {
-      hiddenCalls++;
-      continue;
-    }
-    const { path: path5, context } = callPath(layer.name);
-    const name2 = `${path5.slice(0, depth).join(".")}${context}`;
-    if (path5.length > depth) summedCalls++;
-    const key = `${layer.graph}\0${name2}`;
-    const group2 = groups2.get(key);
-    if (!group2) {
-      groups2.set(key, {
-        name: name2,
-        executions: { min: layer.executions, max: layer.executions },
-        types: [layer.type],
-        calls: 1,
-        unusedParameters: 0,
-        outputShapes: layer.outputShapes,
-        params: layer.params,
-        mark: markOf(layer, shared2),
-        usesShared: new Set(layer.parameters.filter((p) => shared2.has(p)))
-      });
-      continue;
-    }
-    group2.calls++;
-    group2.params += layer.params;
-    group2.executions = {
-      min: Math.min(group2.executions.min, layer.executions),
-      max: Math.max(group2.executions.max, layer.executions)
-    };
-    if (!group2.types.includes(layer.type)) group2.types.push(layer.type);
-    if (layer.outputShapes) group2.outputShapes = layer.outputShapes;
-    for (const p of layer.parameters) if (shared2.has(p)) group2.usesShared.add(p);
-    if (group2.usesShared.size > 0) group2.mark = { kind: "shared" };
-  }
-  const rows = [...groups2.values()].map(({ usesShared: _, ...row }) => row);
-  const unused2 = /* @__PURE__ */ new Map();
-  for (const u of report.unused) {
-    const { path: path5, context } = parameterPath(u.name);
-    const name2 = `${path5.slice(0, depth).join(".")}${context}`;
-    const key = `${u.reason}\0${name2}`;
-    const row = unused2.get(key);
-    if (row) {
-      row.params += u.numel;
-      row.unusedParameters++;
-    } else unused2.set(key, { ...unusedRow(name2, u.numel, u.reason) });
-  }
-  rows.push(...unused2.values());
-  return { rows, hiddenCalls, summedCalls, depth };
-}
-function allCalls(report, shared2) {
-  const rows = report.layers.map((layer) => ({
-    name: layer.name,
-    executions: { min: layer.executions, max: layer.executions },
-    types: [layer.type],
-    calls: 1,
-    unusedParameters: 0,
-    outputShapes: layer.outputShapes,
-    params: layer.params,
-    mark: markOf(layer, shared2)
-  }));
-  for (const u of report.unused.filter((x2) => x2.reason === "not-exported" || x2.reason === "orphan"))
-    rows.push(unusedRow(u.name, u.numel, u.reason));
-  return { rows, hiddenCalls: 0, summedCalls: 0, depth: null };
-}
-function markOf(layer, shared2) {
-  if (!layer.live) return { kind: "unused", reason: "dead" };
-  if (layer.executions === 0) return { kind: "unused", reason: "not executed" };
-  return layer.parameters.some((p) => shared2.has(p)) ? { kind: "shared" } : null;
-}
-function unusedRow(name2, numel, reason) {
-  return {
-    name: name2,
-    executions: null,
-    types: [UNUSED_TYPE[reason]],
-    calls: 0,
-    unusedParameters: 1,
-    outputShapes: null,
-    params: numel,
-    mark: { kind: "unused", reason }
-  };
-}
-var UNUSED_TYPE = {
-  "not-exported": "(never called)",
-  orphan: "(no consumer)",
-  dead: "(dead code)",
-  "not-executed": "(not executed)"
-};
-function rowName(row) {
-  const e = row.executions;
-  if (!e || e.max <= 1) return row.name;
-  return e.min === e.max ? `${row.name} (x${e.max})` : `${row.name} (x${e.min}-${e.max})`;
-}
-function rowType(row) {
-  if (row.unusedParameters > 1)
-    return `${row.types[0].replace(/\)$/, "")}, ${row.unusedParameters} parameters)`;
-  if (row.calls <= 1) return row.types[0] ?? "";
-  const named = row.types.length > 3 ? [...row.types.slice(0, 3), "…"] : row.types;
-  return `${named.join(", ")} (${row.calls} calls)`;
-}
-function markText(mark) {
-  if (!mark) return "";
-  return mark.kind === "shared" ? "shared" : `unused (${mark.reason})`;
-}
-function leftOutParts(table, depthHint = "") {
-  const parts = [];
-  const plural = (n, word) => `${formatCount(n)} ${word}${n === 1 ? "" : "s"}`;
-  if (table.hiddenCalls > 0)
-    parts.push(`${plural(table.hiddenCalls, "layer call")} without parameters not shown`);
-  if (table.summedCalls > 0)
-    parts.push(
-      `${plural(table.summedCalls, "call")} below depth ${table.depth} summed into ${table.summedCalls === 1 ? "its module" : "their modules"}${depthHint}`
-    );
-  return parts;
-}
-
-// src/render/text.ts
-function renderText(report, options = {}) {
-  const table = layerRows(report, options);
-  const rows = table.rows.map((row, i2) => [
-    String(i2 + 1),
-    rowName(row),
-    rowType(row),
-    row.outputShapes ? row.outputShapes.map(formatShape).join(" ") : "-",
-    formatCount(row.params),
-    markText(row.mark)
-  ]);
-  for (const row of rows) for (let i2 = 0; i2 < row.length; i2++) row[i2] = cell(row[i2]);
-  const header3 = ["#", "Layer (call)", "Type", "Output Shape", "Param #", ""];
-  const widths = header3.map((h, i2) => rows.reduce((w, r) => Math.max(w, r[i2].length), h.length));
-  const line = (cells) => cells.map((c2, i2) => i2 === 0 || i2 === 4 ? c2.padStart(widths[i2]) : c2.padEnd(widths[i2])).join("   ").trimEnd();
-  const width = Math.max(options.width ?? 0, line(header3).length, 64);
-  const out = [
-    ...traceWarning(report),
-    "-".repeat(width),
-    line(header3),
-    "=".repeat(width),
-    ...rows.map(line)
-  ];
-  const left = leftOut(table);
-  if (left) out.push(left);
-  out.push("=".repeat(width));
-  const c = report.counts;
-  const totals = [
-    ["Declared params", formatCount(c.declared)],
-    ["Unique params (used)", formatCount(c.unique)],
-    ["Summary-style params", formatCount(c.summary)]
-  ];
-  if (c.trainable !== null && c.frozen !== null) {
-    totals.push(
-      ["Trainable params", formatCount(c.trainable)],
-      ["Non-trainable params", formatCount(c.frozen)]
-    );
-  }
-  totals.push(["Buffers", formatCount(c.buffers)], ["Params size (MB)", formatMegabytes(c.parameterBytes)]);
-  const labelWidth = Math.max(...totals.map(([l]) => l.length));
-  for (const [label, value] of totals) out.push(`${`${label}:`.padEnd(labelWidth + 2)}${value}`);
-  out.push("-".repeat(width));
-  out.push(sharingLine(report), unusedLine(report));
-  if (report.duplicates.length > 0) {
-    for (const d of report.duplicates) {
-      out.push(
-        `Stored twice: ${d.names.map(escapeUnsafe).join(" = ")}${d.transposed ? " (transposed)" : ""}, ${formatCount(d.numel)} params, counted once (${formatCount(d.bytesWasted)} bytes wasted)`
-      );
-    }
-  }
-  if (report.valueMerged.length > 0) {
-    out.push(
-      `Value-merged constants (exporter artifact, not sharing): ${report.valueMerged.map((v) => `${escapeUnsafe(v.name)} (${formatCount(v.numel)}, read by ${v.callNames.length} calls)`).join(", ")}`
-    );
-  }
-  out.push(
-    `Source: ${report.source === "manifest" ? "PyTorch manifest embedded in the model" : "ONNX graph only"}; execution: ${escapeUnsafe(traceLine(report))}`
-  );
-  for (const note of report.notes) out.push(`Note: ${escapeUnsafe(note)}`);
-  out.push("-".repeat(width));
-  return `${plainLines(out.join("\n"))}
-`;
-}
-function traceWarning(report) {
-  const t = report.trace;
-  if (t.mode === "onnxruntime") return [];
-  if (t.mode === "static") return [`Static analysis, ${escapeUnsafe(t.note)}`];
-  return [
-    "WARNING: the trace failed, so these counts are static, not what a run executes.",
-    `  Why: ${plainText(t.error, 1e3)}`,
-    `  Static: ${STATIC_COUNTS}; declared is not affected.`,
-    `  To trace: ${CLI_FIX}; --trace makes a failed trace an error (exit 2; in the action: trace: required).`
-  ];
-}
-var STATIC_COUNTS = "unique, summary-style, executions, output shapes, shared and not-executed are decided from the graph, not from a run: every node that reaches a graph output counts as executed, each Loop body once, and which If branch runs is not known";
-var CLI_FIX = "give the inputs it needs (--input NAME=1x3x224x224, --dim NAME=N, --value NAME=V, --input-file NAME=FILE.npy) or more time (--trace-timeout SECONDS)";
-function leftOut(table) {
-  const parts = leftOutParts(table, " (--depth N)");
-  if (parts.length === 0) return void 0;
-  return `… ${parts.join("; ")}; --all-nodes shows every layer call`;
-}
-function cell(text4) {
-  return plainText(text4, 160);
-}
-function sharingLine(report) {
-  const gap = report.counts.summary - report.counts.unique;
-  const named = report.shared.map(
-    (s) => `${escapeUnsafe(s.name)} (${formatCount(s.numel)} x ${s.calls} calls)`
-  );
-  const merged = report.valueMerged.map(
-    (v) => `${escapeUnsafe(v.name)} (value-merged, ${v.callNames.length} calls)`
-  );
-  const conditional = report.parameters.filter((p) => p.conditional);
-  const branches = conditional.length > 0 ? `; ${formatCount(conditional.reduce((n, p) => n + p.numel, 0))} params are used only in some If branches, and summary-style counts one branch of each If` : "";
-  const counted = `Summary-style - unique = ${formatCount(gap)}${gap === 0 ? "" : ` (${formatCompact(gap)})`}`;
-  if (named.length === 0 && merged.length === 0)
-    return `${counted}: no parameter is used by more than one call${branches}.`;
-  return `${counted}, counted more than once: ${[...named, ...merged].join(", ")}${branches}`;
-}
-function unusedLine(report) {
-  const gap = report.counts.declared - report.counts.unique;
-  if (report.unused.length === 0) return "Declared - unique = 0: every declared parameter is used.";
-  const named = report.unused.map((u) => `${escapeUnsafe(u.name)} (${formatCount(u.numel)}, ${u.reason})`);
-  return `Declared - unique = ${formatCount(gap)} (${formatCompact(gap)}), declared but unused: ${named.join(", ")}`;
 }
 function traceLine(report) {
   const t = report.trace;
@@ -24524,6 +24130,59 @@ function parseInputs(get) {
     );
   }
   return inputs;
+}
+
+// src/report/plain-line.ts
+var UNSAFE = (
+  // eslint-disable-next-line no-control-regex, no-misleading-character-class -- each listed on its own, on purpose
+  /[\u0000-\u001f\u007f-\u009f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
+);
+var UNSAFE_BUT_NEWLINE = (
+  // eslint-disable-next-line no-control-regex, no-misleading-character-class -- as UNSAFE
+  /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
+);
+var OLD_COMMAND = /##\[/g;
+var COMMAND_START = /^([^\S\n]*):(?=:)/gm;
+var MAX_PLAIN = 1e3;
+var escapeChar = (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+function escapeUnsafe(text4) {
+  return text4.replace(UNSAFE, escapeChar).replace(OLD_COMMAND, "#\\u0023[");
+}
+function plainText(text4, max2 = MAX_PLAIN) {
+  const escaped = escapeUnsafe(text4.length > max2 + 1 ? text4.slice(0, max2 + 1) : text4);
+  if (escaped.length <= max2) return escaped;
+  let end = Math.max(0, max2 - 1);
+  const partial = /\\(u[0-9a-f]{0,3})?$/.exec(escaped.slice(Math.max(0, end - 5), end));
+  if (partial) end -= partial[0].length;
+  else if (/[\ud800-\udbff]/.test(escaped[end - 1] ?? "")) end--;
+  return `${escaped.slice(0, end)}…`;
+}
+function plainLine(text4, max2 = MAX_PLAIN) {
+  const line = guardStart(plainText(text4, max2));
+  return line.length <= max2 ? line : guardStart(plainText(text4, max2 - GUARD_LENGTH));
+}
+var GUARD_LENGTH = "\\u003a".length - 1;
+var WORD_JOINER = "⁠";
+function plainLines(text4, options = {}) {
+  const escaped = text4.replace(
+    UNSAFE_BUT_NEWLINE,
+    (c) => options.markdown && c === WORD_JOINER ? c : escapeChar(c)
+  );
+  return guardStart(escaped.replace(OLD_COMMAND, "#\\u0023["));
+}
+function guardStart(text4) {
+  return text4.replace(COMMAND_START, "$1\\u003a");
+}
+function joinedLine(text4, max2 = 4e3) {
+  const lines = text4.split(/\r?\n/).map((l) => escapeUnsafe(l.trimEnd())).filter((l) => l !== "");
+  const joined = lines.join(" ⏎ ");
+  const limit = guardStart(joined) === joined ? max2 : max2 - GUARD_LENGTH;
+  if (joined.length <= limit) return guardStart(joined);
+  const first = plainText(lines[0] ?? "", Math.floor(limit / 2));
+  const room = limit - first.length - " ⏎ … ".length;
+  let rest = joined.slice(joined.length - room);
+  if (/^[\udc00-\udfff]/.test(rest)) rest = rest.slice(1);
+  return guardStart(`${first} ⏎ … ${rest}`);
 }
 
 // src/action/io.ts
@@ -29559,6 +29218,347 @@ async function git(args, cwd, env) {
 
 // src/action/mode-baseline.ts
 import { writeFileSync as writeFileSync4 } from "node:fs";
+
+// src/analysis/call-names.ts
+function callOf(node, graphPath) {
+  const { prefix, labels, rest } = stripInlinePrefixes(node.name);
+  const context = labels.length > 0 ? ` (${labels.join(", ")})` : "";
+  const scopes = dynamoScopes(node);
+  let name2;
+  if (scopes && scopes.length >= 2) name2 = scopes.at(-2) ?? "";
+  else name2 = scopePath(rest, node.opType);
+  if (name2 === void 0) {
+    name2 = rest !== "" ? `${rest}${context}` : node.name !== "" ? node.name : `${node.opType}#${node.id}`;
+    return { key: `${graphPath}|node:${node.id}`, name: name2 };
+  }
+  return {
+    key: `${graphPath}|scope:${prefix === "" ? "" : `${prefix}|`}${name2}`,
+    name: `${name2 === "" ? "(root)" : name2}${context}`
+  };
+}
+function splitRepeatedCalls(nodes, reads) {
+  const current = /* @__PURE__ */ new Map();
+  for (const n of nodes) {
+    const scopes = dynamoScopes(n.node);
+    if (!scopes || scopes.length < 3 || scopes.at(-2) === "") continue;
+    const base = n.call.key;
+    let state = current.get(base);
+    if (!state) current.set(base, state = { index: 0, read: /* @__PURE__ */ new Map() });
+    const own = reads.get(n.node.id) ?? [];
+    const trace = n.node.metadata["pkg.torch.onnx.stack_trace"];
+    const depth = scopes.length - 2;
+    const again = own.filter((k) => state.read.has(k));
+    if (again.some((k) => !sameCallFrames(state.read.get(k), trace, depth))) {
+      state.index += 1;
+      state.read = /* @__PURE__ */ new Map();
+    }
+    for (const k of own) if (!state.read.has(k)) state.read.set(k, trace);
+    if (state.index === 0) continue;
+    const m = CONTEXT.exec(n.call.name);
+    const bare = m ? n.call.name.slice(0, m.index) : n.call.name;
+    n.call = { key: `${base}#${state.index}`, name: `${bare}_${state.index}${m ? m[0] : ""}` };
+  }
+}
+function sameCallFrames(first, second, depth) {
+  if (first === void 0 || second === void 0 || first === second) return false;
+  const a = stackFrames(first);
+  const b = stackFrames(second);
+  let forwards = 0;
+  for (let i2 = 0; i2 < Math.min(a.length, b.length) && a[i2] === b[i2]; i2++)
+    if (/, in forward$/.test(a[i2].split("\n")[0])) forwards++;
+  return forwards >= depth;
+}
+function stackFrames(trace) {
+  return trace.split(/\n(?=\s*File ")/).map((f) => f.trim()).filter((f) => f !== "");
+}
+function modulePath(components) {
+  let path5 = "";
+  for (const c of components) path5 = path5 !== "" && !c.startsWith(`${path5}.`) ? `${path5}.${c}` : c;
+  return path5;
+}
+function callPath(name2) {
+  const m = CONTEXT.exec(name2);
+  const base = m ? name2.slice(0, m.index) : name2;
+  const context = m ? m[0] : "";
+  if (base === "" || base.includes("/") || base.includes("#") || /^\.|\.\.|\.$/.test(base))
+    return { path: [base], context };
+  return { path: base.split("."), context };
+}
+function parameterPath(name2) {
+  const graph = / \(in [^()]*\)$/.exec(name2);
+  const base = graph ? name2.slice(0, graph.index) : name2;
+  const { labels, rest } = stripInlinePrefixes(base);
+  const notes2 = graph ? [...labels, graph[0].slice(2, -1)] : labels;
+  const context = notes2.length > 0 ? ` (${notes2.join(", ")})` : "";
+  const parts = rest.split(".");
+  if (rest.includes("/") || rest.includes(":") || parts.length < 2 || parts.some((p) => p === ""))
+    return { path: [rest === "" ? base : rest], context };
+  return { path: parts.slice(0, -1), context };
+}
+var CONTEXT = / \((?:then|else|inlined [^()]*)(?:, (?:then|else|inlined [^()]*))*\)$/;
+var INLINE_PREFIX = /^(.*?)__Inline_\d+__/;
+function stripInlinePrefixes(name2) {
+  let rest = name2;
+  const labels = [];
+  for (let m = INLINE_PREFIX.exec(rest); m; m = INLINE_PREFIX.exec(rest)) {
+    const owner = m[1];
+    const branch = /_(then|else)_branch$/.exec(owner);
+    labels.push(branch ? branch[1] : `inlined ${owner.replace(/\(|\)/g, "")}`);
+    rest = rest.slice(m[0].length);
+  }
+  return { prefix: name2.slice(0, name2.length - rest.length), labels, rest };
+}
+function scopePath(name2, opType) {
+  if (name2.startsWith("/")) {
+    const last = name2.lastIndexOf("/");
+    return last > 0 ? modulePath(name2.slice(1, last).split("/")) : void 0;
+  }
+  const parts = name2.split("/");
+  if (parts.length < 2 || parts.some((p) => p === "")) return void 0;
+  if (opType === "" || parts.at(-1).replace(/(_+\d+)+$/, "") !== opType) return void 0;
+  return modulePath(parts.slice(0, -1));
+}
+function dynamoScopes(node) {
+  const raw = node.metadata["pkg.torch.onnx.name_scopes"];
+  if (raw === void 0) return void 0;
+  try {
+    const parsed = JSON.parse(raw.replace(/'/g, '"'));
+    if (Array.isArray(parsed)) return parsed.map(String);
+  } catch {
+  }
+  return void 0;
+}
+
+// src/render/layer-rows.ts
+var DEFAULT_DEPTH = 3;
+function layerRows(report, options = {}) {
+  const shared2 = new Set(report.shared.map((s) => s.name));
+  if (options.allNodes) return allCalls(report, shared2);
+  const depth = Math.max(1, Math.floor(options.depth ?? DEFAULT_DEPTH));
+  const groups2 = /* @__PURE__ */ new Map();
+  let hiddenCalls = 0;
+  let summedCalls = 0;
+  for (const layer of report.layers) {
+    if (layer.params === 0) {
+      hiddenCalls++;
+      continue;
+    }
+    const { path: path5, context } = callPath(layer.name);
+    const name2 = `${path5.slice(0, depth).join(".")}${context}`;
+    if (path5.length > depth) summedCalls++;
+    const key = `${layer.graph}\0${name2}`;
+    const group2 = groups2.get(key);
+    if (!group2) {
+      groups2.set(key, {
+        name: name2,
+        executions: { min: layer.executions, max: layer.executions },
+        types: [layer.type],
+        calls: 1,
+        unusedParameters: 0,
+        outputShapes: layer.outputShapes,
+        params: layer.params,
+        mark: markOf(layer, shared2),
+        usesShared: new Set(layer.parameters.filter((p) => shared2.has(p)))
+      });
+      continue;
+    }
+    group2.calls++;
+    group2.params += layer.params;
+    group2.executions = {
+      min: Math.min(group2.executions.min, layer.executions),
+      max: Math.max(group2.executions.max, layer.executions)
+    };
+    if (!group2.types.includes(layer.type)) group2.types.push(layer.type);
+    if (layer.outputShapes) group2.outputShapes = layer.outputShapes;
+    for (const p of layer.parameters) if (shared2.has(p)) group2.usesShared.add(p);
+    if (group2.usesShared.size > 0) group2.mark = { kind: "shared" };
+  }
+  const rows = [...groups2.values()].map(({ usesShared: _, ...row }) => row);
+  const unused2 = /* @__PURE__ */ new Map();
+  for (const u of report.unused) {
+    const { path: path5, context } = parameterPath(u.name);
+    const name2 = `${path5.slice(0, depth).join(".")}${context}`;
+    const key = `${u.reason}\0${name2}`;
+    const row = unused2.get(key);
+    if (row) {
+      row.params += u.numel;
+      row.unusedParameters++;
+    } else unused2.set(key, { ...unusedRow(name2, u.numel, u.reason) });
+  }
+  rows.push(...unused2.values());
+  return { rows, hiddenCalls, summedCalls, depth };
+}
+function allCalls(report, shared2) {
+  const rows = report.layers.map((layer) => ({
+    name: layer.name,
+    executions: { min: layer.executions, max: layer.executions },
+    types: [layer.type],
+    calls: 1,
+    unusedParameters: 0,
+    outputShapes: layer.outputShapes,
+    params: layer.params,
+    mark: markOf(layer, shared2)
+  }));
+  for (const u of report.unused.filter((x2) => x2.reason === "not-exported" || x2.reason === "orphan"))
+    rows.push(unusedRow(u.name, u.numel, u.reason));
+  return { rows, hiddenCalls: 0, summedCalls: 0, depth: null };
+}
+function markOf(layer, shared2) {
+  if (!layer.live) return { kind: "unused", reason: "dead" };
+  if (layer.executions === 0) return { kind: "unused", reason: "not executed" };
+  return layer.parameters.some((p) => shared2.has(p)) ? { kind: "shared" } : null;
+}
+function unusedRow(name2, numel, reason) {
+  return {
+    name: name2,
+    executions: null,
+    types: [UNUSED_TYPE[reason]],
+    calls: 0,
+    unusedParameters: 1,
+    outputShapes: null,
+    params: numel,
+    mark: { kind: "unused", reason }
+  };
+}
+var UNUSED_TYPE = {
+  "not-exported": "(never called)",
+  orphan: "(no consumer)",
+  dead: "(dead code)",
+  "not-executed": "(not executed)"
+};
+function rowName(row) {
+  const e = row.executions;
+  if (!e || e.max <= 1) return row.name;
+  return e.min === e.max ? `${row.name} (x${e.max})` : `${row.name} (x${e.min}-${e.max})`;
+}
+function rowType(row) {
+  if (row.unusedParameters > 1)
+    return `${row.types[0].replace(/\)$/, "")}, ${row.unusedParameters} parameters)`;
+  if (row.calls <= 1) return row.types[0] ?? "";
+  const named = row.types.length > 3 ? [...row.types.slice(0, 3), "…"] : row.types;
+  return `${named.join(", ")} (${row.calls} calls)`;
+}
+function markText(mark) {
+  if (!mark) return "";
+  return mark.kind === "shared" ? "shared" : `unused (${mark.reason})`;
+}
+function leftOutParts(table, depthHint = "") {
+  const parts = [];
+  const plural = (n, word) => `${formatCount(n)} ${word}${n === 1 ? "" : "s"}`;
+  if (table.hiddenCalls > 0)
+    parts.push(`${plural(table.hiddenCalls, "layer call")} without parameters not shown`);
+  if (table.summedCalls > 0)
+    parts.push(
+      `${plural(table.summedCalls, "call")} below depth ${table.depth} summed into ${table.summedCalls === 1 ? "its module" : "their modules"}${depthHint}`
+    );
+  return parts;
+}
+
+// src/render/text.ts
+function renderText(report, options = {}) {
+  const table = layerRows(report, options);
+  const rows = table.rows.map((row, i2) => [
+    String(i2 + 1),
+    rowName(row),
+    rowType(row),
+    row.outputShapes ? row.outputShapes.map(formatShape).join(" ") : "-",
+    formatCount(row.params),
+    markText(row.mark)
+  ]);
+  for (const row of rows) for (let i2 = 0; i2 < row.length; i2++) row[i2] = cell(row[i2]);
+  const header3 = ["#", "Layer (call)", "Type", "Output Shape", "Param #", ""];
+  const widths = header3.map((h, i2) => rows.reduce((w, r) => Math.max(w, r[i2].length), h.length));
+  const line = (cells) => cells.map((c2, i2) => i2 === 0 || i2 === 4 ? c2.padStart(widths[i2]) : c2.padEnd(widths[i2])).join("   ").trimEnd();
+  const width = Math.max(options.width ?? 0, line(header3).length, 64);
+  const out = [
+    ...traceWarning(report),
+    "-".repeat(width),
+    line(header3),
+    "=".repeat(width),
+    ...rows.map(line)
+  ];
+  const left = leftOut(table);
+  if (left) out.push(left);
+  out.push("=".repeat(width));
+  const c = report.counts;
+  const totals = [
+    ["Declared params", formatCount(c.declared)],
+    ["Unique params (used)", formatCount(c.unique)],
+    ["Summary-style params", formatCount(c.summary)]
+  ];
+  if (c.trainable !== null && c.frozen !== null) {
+    totals.push(
+      ["Trainable params", formatCount(c.trainable)],
+      ["Non-trainable params", formatCount(c.frozen)]
+    );
+  }
+  totals.push(["Buffers", formatCount(c.buffers)], ["Params size (MB)", formatMegabytes(c.parameterBytes)]);
+  const labelWidth = Math.max(...totals.map(([l]) => l.length));
+  for (const [label, value] of totals) out.push(`${`${label}:`.padEnd(labelWidth + 2)}${value}`);
+  out.push("-".repeat(width));
+  out.push(sharingLine(report), unusedLine(report));
+  if (report.duplicates.length > 0) {
+    for (const d of report.duplicates) {
+      out.push(
+        `Stored twice: ${d.names.map(escapeUnsafe).join(" = ")}${d.transposed ? " (transposed)" : ""}, ${formatCount(d.numel)} params, counted once (${formatCount(d.bytesWasted)} bytes wasted)`
+      );
+    }
+  }
+  if (report.valueMerged.length > 0) {
+    out.push(
+      `Value-merged constants (exporter artifact, not sharing): ${report.valueMerged.map((v) => `${escapeUnsafe(v.name)} (${formatCount(v.numel)}, read by ${v.callNames.length} calls)`).join(", ")}`
+    );
+  }
+  out.push(
+    `Source: ${report.source === "manifest" ? "PyTorch manifest embedded in the model" : "ONNX graph only"}; execution: ${escapeUnsafe(traceLine(report))}`
+  );
+  for (const note of report.notes) out.push(`Note: ${escapeUnsafe(note)}`);
+  out.push("-".repeat(width));
+  return `${plainLines(out.join("\n"))}
+`;
+}
+function traceWarning(report) {
+  const t = report.trace;
+  if (t.mode === "onnxruntime") return [];
+  if (t.mode === "static") return [`Static analysis, ${escapeUnsafe(t.note)}`];
+  return [
+    "WARNING: the trace failed, so these counts are static, not what a run executes.",
+    `  Why: ${plainText(t.error, 1e3)}`,
+    `  Static: ${STATIC_COUNTS}; declared is not affected.`,
+    `  To trace: ${CLI_FIX}; --trace makes a failed trace an error (exit 2; in the action: trace: required).`
+  ];
+}
+var STATIC_COUNTS = "unique, summary-style, executions, output shapes, shared and not-executed are decided from the graph, not from a run: every node that reaches a graph output counts as executed, each Loop body once, and which If branch runs is not known";
+var CLI_FIX = "give the inputs it needs (--input NAME=1x3x224x224, --dim NAME=N, --value NAME=V, --input-file NAME=FILE.npy) or more time (--trace-timeout SECONDS)";
+function leftOut(table) {
+  const parts = leftOutParts(table, " (--depth N)");
+  if (parts.length === 0) return void 0;
+  return `… ${parts.join("; ")}; --all-nodes shows every layer call`;
+}
+function cell(text4) {
+  return plainText(text4, 160);
+}
+function sharingLine(report) {
+  const gap = report.counts.summary - report.counts.unique;
+  const named = report.shared.map(
+    (s) => `${escapeUnsafe(s.name)} (${formatCount(s.numel)} x ${s.calls} calls)`
+  );
+  const merged = report.valueMerged.map(
+    (v) => `${escapeUnsafe(v.name)} (value-merged, ${v.callNames.length} calls)`
+  );
+  const conditional = report.parameters.filter((p) => p.conditional);
+  const branches = conditional.length > 0 ? `; ${formatCount(conditional.reduce((n, p) => n + p.numel, 0))} params are used only in some If branches, and summary-style counts one branch of each If` : "";
+  const counted = `Summary-style - unique = ${formatCount(gap)}${gap === 0 ? "" : ` (${formatCompact(gap)})`}`;
+  if (named.length === 0 && merged.length === 0)
+    return `${counted}: no parameter is used by more than one call${branches}.`;
+  return `${counted}, counted more than once: ${[...named, ...merged].join(", ")}${branches}`;
+}
+function unusedLine(report) {
+  const gap = report.counts.declared - report.counts.unique;
+  if (report.unused.length === 0) return "Declared - unique = 0: every declared parameter is used.";
+  const named = report.unused.map((u) => `${escapeUnsafe(u.name)} (${formatCount(u.numel)}, ${u.reason})`);
+  return `Declared - unique = ${formatCount(gap)} (${formatCompact(gap)}), declared but unused: ${named.join(", ")}`;
+}
 
 // src/version.ts
 var TOOL_VERSION = "0.1.0";
