@@ -23428,10 +23428,17 @@ function group(name2, fn) {
   });
 }
 
+// src/report/user-error.ts
+var UserError = class extends Error {
+  /** The CLI's exit status: 2, the input or the environment is at fault (README, "Command line"). */
+  exitCode = 2;
+};
+
 // src/action/context.ts
 import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-var ContextError = class extends Error {
+var ContextError = class extends UserError {
+  code = "context";
   name = "ContextError";
 };
 var SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
@@ -23904,7 +23911,8 @@ async function settle(client, ref, own, body, mine, log) {
 }
 
 // src/action/inputs.ts
-var InputError = class extends Error {
+var InputError = class extends UserError {
+  code = "input";
   name = "InputError";
 };
 var DEFAULT_BASELINE_ARTIFACT = "paramtrace-baseline";
@@ -24186,16 +24194,418 @@ function joinedLine(text4, max2 = 4e3) {
 }
 
 // src/action/io.ts
-var ActionError = class extends Error {
+var ActionError = class extends UserError {
+  code = "action";
   name = "ActionError";
 };
 function logLine(message, max2 = 8e3) {
   return joinedLine(message, max2);
 }
 
-// src/analysis/manifest.ts
-var MANIFEST_KEY = "paramtrace.manifest";
-var MANIFEST_FORMAT = "paramtrace.manifest/1";
+// src/action/mode-baseline.ts
+import { writeFileSync as writeFileSync4 } from "node:fs";
+
+// src/analysis/call-names.ts
+function callOf(node, graphPath) {
+  const { prefix, labels, rest } = stripInlinePrefixes(node.name);
+  const context = labels.length > 0 ? ` (${labels.join(", ")})` : "";
+  const scopes = dynamoScopes(node);
+  let name2;
+  if (scopes && scopes.length >= 2) name2 = scopes.at(-2) ?? "";
+  else name2 = scopePath(rest, node.opType);
+  if (name2 === void 0) {
+    name2 = rest !== "" ? `${rest}${context}` : node.name !== "" ? node.name : `${node.opType}#${node.id}`;
+    return { key: `${graphPath}|node:${node.id}`, name: name2 };
+  }
+  return {
+    key: `${graphPath}|scope:${prefix === "" ? "" : `${prefix}|`}${name2}`,
+    name: `${name2 === "" ? "(root)" : name2}${context}`
+  };
+}
+function splitRepeatedCalls(nodes, reads) {
+  const current = /* @__PURE__ */ new Map();
+  for (const n of nodes) {
+    const scopes = dynamoScopes(n.node);
+    if (!scopes || scopes.length < 3 || scopes.at(-2) === "") continue;
+    const base = n.call.key;
+    let state = current.get(base);
+    if (!state) current.set(base, state = { index: 0, read: /* @__PURE__ */ new Map() });
+    const own = reads.get(n.node.id) ?? [];
+    const trace = n.node.metadata["pkg.torch.onnx.stack_trace"];
+    const depth = scopes.length - 2;
+    const again = own.filter((k) => state.read.has(k));
+    if (again.some((k) => !sameCallFrames(state.read.get(k), trace, depth))) {
+      state.index += 1;
+      state.read = /* @__PURE__ */ new Map();
+    }
+    for (const k of own) if (!state.read.has(k)) state.read.set(k, trace);
+    if (state.index === 0) continue;
+    const m = CONTEXT.exec(n.call.name);
+    const bare = m ? n.call.name.slice(0, m.index) : n.call.name;
+    n.call = { key: `${base}#${state.index}`, name: `${bare}_${state.index}${m ? m[0] : ""}` };
+  }
+}
+function sameCallFrames(first, second, depth) {
+  if (first === void 0 || second === void 0 || first === second) return false;
+  const a = stackFrames(first);
+  const b = stackFrames(second);
+  let forwards = 0;
+  for (let i2 = 0; i2 < Math.min(a.length, b.length) && a[i2] === b[i2]; i2++)
+    if (/, in forward$/.test(a[i2].split("\n")[0])) forwards++;
+  return forwards >= depth;
+}
+function stackFrames(trace) {
+  return trace.split(/\n(?=\s*File ")/).map((f) => f.trim()).filter((f) => f !== "");
+}
+function modulePath(components) {
+  let path5 = "";
+  for (const c of components) path5 = path5 !== "" && !c.startsWith(`${path5}.`) ? `${path5}.${c}` : c;
+  return path5;
+}
+function callPath(name2) {
+  const m = CONTEXT.exec(name2);
+  const base = m ? name2.slice(0, m.index) : name2;
+  const context = m ? m[0] : "";
+  if (base === "" || base.includes("/") || base.includes("#") || /^\.|\.\.|\.$/.test(base))
+    return { path: [base], context };
+  return { path: base.split("."), context };
+}
+function parameterPath(name2) {
+  const graph = / \(in [^()]*\)$/.exec(name2);
+  const base = graph ? name2.slice(0, graph.index) : name2;
+  const { labels, rest } = stripInlinePrefixes(base);
+  const notes2 = graph ? [...labels, graph[0].slice(2, -1)] : labels;
+  const context = notes2.length > 0 ? ` (${notes2.join(", ")})` : "";
+  const parts = rest.split(".");
+  if (rest.includes("/") || rest.includes(":") || parts.length < 2 || parts.some((p) => p === ""))
+    return { path: [rest === "" ? base : rest], context };
+  return { path: parts.slice(0, -1), context };
+}
+var CONTEXT = / \((?:then|else|inlined [^()]*)(?:, (?:then|else|inlined [^()]*))*\)$/;
+var INLINE_PREFIX = /^(.*?)__Inline_\d+__/;
+function stripInlinePrefixes(name2) {
+  let rest = name2;
+  const labels = [];
+  for (let m = INLINE_PREFIX.exec(rest); m; m = INLINE_PREFIX.exec(rest)) {
+    const owner = m[1];
+    const branch = /_(then|else)_branch$/.exec(owner);
+    labels.push(branch ? branch[1] : `inlined ${owner.replace(/\(|\)/g, "")}`);
+    rest = rest.slice(m[0].length);
+  }
+  return { prefix: name2.slice(0, name2.length - rest.length), labels, rest };
+}
+function scopePath(name2, opType) {
+  if (name2.startsWith("/")) {
+    const last = name2.lastIndexOf("/");
+    return last > 0 ? modulePath(name2.slice(1, last).split("/")) : void 0;
+  }
+  const parts = name2.split("/");
+  if (parts.length < 2 || parts.some((p) => p === "")) return void 0;
+  if (opType === "" || parts.at(-1).replace(/(_+\d+)+$/, "") !== opType) return void 0;
+  return modulePath(parts.slice(0, -1));
+}
+function dynamoScopes(node) {
+  const raw = node.metadata["pkg.torch.onnx.name_scopes"];
+  if (raw === void 0) return void 0;
+  try {
+    const parsed = JSON.parse(raw.replace(/'/g, '"'));
+    if (Array.isArray(parsed)) return parsed.map(String);
+  } catch {
+  }
+  return void 0;
+}
+
+// src/render/layer-rows.ts
+var DEFAULT_DEPTH = 3;
+function layerRows(report, options = {}) {
+  const shared2 = new Set(report.shared.map((s) => s.name));
+  if (options.allNodes) return allCalls(report, shared2);
+  const depth = Math.max(1, Math.floor(options.depth ?? DEFAULT_DEPTH));
+  const groups2 = /* @__PURE__ */ new Map();
+  let hiddenCalls = 0;
+  let summedCalls = 0;
+  for (const layer of report.layers) {
+    if (layer.params === 0) {
+      hiddenCalls++;
+      continue;
+    }
+    const { path: path5, context } = callPath(layer.name);
+    const name2 = `${path5.slice(0, depth).join(".")}${context}`;
+    if (path5.length > depth) summedCalls++;
+    const key = `${layer.graph}\0${name2}`;
+    const group2 = groups2.get(key);
+    if (!group2) {
+      groups2.set(key, {
+        name: name2,
+        executions: { min: layer.executions, max: layer.executions },
+        types: [layer.type],
+        calls: 1,
+        unusedParameters: 0,
+        outputShapes: layer.outputShapes,
+        params: layer.params,
+        mark: markOf(layer, shared2),
+        usesShared: new Set(layer.parameters.filter((p) => shared2.has(p)))
+      });
+      continue;
+    }
+    group2.calls++;
+    group2.params += layer.params;
+    group2.executions = {
+      min: Math.min(group2.executions.min, layer.executions),
+      max: Math.max(group2.executions.max, layer.executions)
+    };
+    if (!group2.types.includes(layer.type)) group2.types.push(layer.type);
+    if (layer.outputShapes) group2.outputShapes = layer.outputShapes;
+    for (const p of layer.parameters) if (shared2.has(p)) group2.usesShared.add(p);
+    if (group2.usesShared.size > 0) group2.mark = { kind: "shared" };
+  }
+  const rows = [...groups2.values()].map(({ usesShared: _, ...row }) => row);
+  const unused2 = /* @__PURE__ */ new Map();
+  for (const u of report.unused) {
+    const { path: path5, context } = parameterPath(u.name);
+    const name2 = `${path5.slice(0, depth).join(".")}${context}`;
+    const key = `${u.reason}\0${name2}`;
+    const row = unused2.get(key);
+    if (row) {
+      row.params += u.numel;
+      row.unusedParameters++;
+    } else unused2.set(key, { ...unusedRow(name2, u.numel, u.reason) });
+  }
+  rows.push(...unused2.values());
+  return { rows, hiddenCalls, summedCalls, depth };
+}
+function allCalls(report, shared2) {
+  const rows = report.layers.map((layer) => ({
+    name: layer.name,
+    executions: { min: layer.executions, max: layer.executions },
+    types: [layer.type],
+    calls: 1,
+    unusedParameters: 0,
+    outputShapes: layer.outputShapes,
+    params: layer.params,
+    mark: markOf(layer, shared2)
+  }));
+  for (const u of report.unused.filter((x2) => x2.reason === "not-exported" || x2.reason === "orphan"))
+    rows.push(unusedRow(u.name, u.numel, u.reason));
+  return { rows, hiddenCalls: 0, summedCalls: 0, depth: null };
+}
+function markOf(layer, shared2) {
+  if (!layer.live) return { kind: "unused", reason: "dead" };
+  if (layer.executions === 0) return { kind: "unused", reason: "not executed" };
+  return layer.parameters.some((p) => shared2.has(p)) ? { kind: "shared" } : null;
+}
+function unusedRow(name2, numel, reason) {
+  return {
+    name: name2,
+    executions: null,
+    types: [UNUSED_TYPE[reason]],
+    calls: 0,
+    unusedParameters: 1,
+    outputShapes: null,
+    params: numel,
+    mark: { kind: "unused", reason }
+  };
+}
+var UNUSED_TYPE = {
+  "not-exported": "(never called)",
+  orphan: "(no consumer)",
+  dead: "(dead code)",
+  "not-executed": "(not executed)"
+};
+function rowName(row) {
+  const e = row.executions;
+  if (!e || e.max <= 1) return row.name;
+  return e.min === e.max ? `${row.name} (x${e.max})` : `${row.name} (x${e.min}-${e.max})`;
+}
+function rowType(row) {
+  if (row.unusedParameters > 1)
+    return `${row.types[0].replace(/\)$/, "")}, ${row.unusedParameters} parameters)`;
+  if (row.calls <= 1) return row.types[0] ?? "";
+  const named = row.types.length > 3 ? [...row.types.slice(0, 3), "…"] : row.types;
+  return `${named.join(", ")} (${row.calls} calls)`;
+}
+function markText(mark) {
+  if (!mark) return "";
+  return mark.kind === "shared" ? "shared" : `unused (${mark.reason})`;
+}
+function leftOutParts(table, depthHint = "") {
+  const parts = [];
+  const plural = (n, word) => `${formatCount(n)} ${word}${n === 1 ? "" : "s"}`;
+  if (table.hiddenCalls > 0)
+    parts.push(`${plural(table.hiddenCalls, "layer call")} without parameters not shown`);
+  if (table.summedCalls > 0)
+    parts.push(
+      `${plural(table.summedCalls, "call")} below depth ${table.depth} summed into ${table.summedCalls === 1 ? "its module" : "their modules"}${depthHint}`
+    );
+  return parts;
+}
+
+// src/render/text.ts
+function renderText(report, options = {}) {
+  const table = layerRows(report, options);
+  const rows = table.rows.map((row, i2) => [
+    String(i2 + 1),
+    rowName(row),
+    rowType(row),
+    row.outputShapes ? row.outputShapes.map(formatShape).join(" ") : "-",
+    formatCount(row.params),
+    markText(row.mark)
+  ]);
+  for (const row of rows) for (let i2 = 0; i2 < row.length; i2++) row[i2] = cell(row[i2]);
+  const header3 = ["#", "Layer (call)", "Type", "Output Shape", "Param #", ""];
+  const widths = header3.map((h, i2) => rows.reduce((w, r) => Math.max(w, r[i2].length), h.length));
+  const line = (cells) => cells.map((c2, i2) => i2 === 0 || i2 === 4 ? c2.padStart(widths[i2]) : c2.padEnd(widths[i2])).join("   ").trimEnd();
+  const width = Math.max(options.width ?? 0, line(header3).length, 64);
+  const out = [
+    ...traceWarning(report),
+    "-".repeat(width),
+    line(header3),
+    "=".repeat(width),
+    ...rows.map(line)
+  ];
+  const left = leftOut(table);
+  if (left) out.push(left);
+  out.push("=".repeat(width));
+  const c = report.counts;
+  const totals = [
+    ["Declared params", formatCount(c.declared)],
+    ["Unique params (used)", formatCount(c.unique)],
+    ["Summary-style params", formatCount(c.summary)]
+  ];
+  if (c.trainable !== null && c.frozen !== null) {
+    totals.push(
+      ["Trainable params", formatCount(c.trainable)],
+      ["Non-trainable params", formatCount(c.frozen)]
+    );
+  }
+  totals.push(["Buffers", formatCount(c.buffers)], ["Params size (MB)", formatMegabytes(c.parameterBytes)]);
+  const labelWidth = Math.max(...totals.map(([l]) => l.length));
+  for (const [label, value] of totals) out.push(`${`${label}:`.padEnd(labelWidth + 2)}${value}`);
+  out.push("-".repeat(width));
+  out.push(sharingLine(report), unusedLine(report));
+  if (report.duplicates.length > 0) {
+    for (const d of report.duplicates) {
+      out.push(
+        `Stored twice: ${d.names.map(escapeUnsafe).join(" = ")}${d.transposed ? " (transposed)" : ""}, ${formatCount(d.numel)} params, counted once (${formatCount(d.bytesWasted)} bytes wasted)`
+      );
+    }
+  }
+  if (report.valueMerged.length > 0) {
+    out.push(
+      `Value-merged constants (exporter artifact, not sharing): ${report.valueMerged.map((v) => `${escapeUnsafe(v.name)} (${formatCount(v.numel)}, read by ${v.callNames.length} calls)`).join(", ")}`
+    );
+  }
+  out.push(
+    `Source: ${report.source === "manifest" ? "PyTorch manifest embedded in the model" : "ONNX graph only"}; execution: ${escapeUnsafe(traceLine(report))}`
+  );
+  for (const note of report.notes) out.push(`Note: ${escapeUnsafe(note)}`);
+  out.push("-".repeat(width));
+  return `${plainLines(out.join("\n"))}
+`;
+}
+function traceWarning(report) {
+  const t = report.trace;
+  if (t.mode === "onnxruntime") return [];
+  if (t.mode === "static") return [`Static analysis, ${escapeUnsafe(t.note)}`];
+  return [
+    "WARNING: the trace failed, so these counts are static, not what a run executes.",
+    `  Why: ${plainText(t.error, 1e3)}`,
+    `  Static: ${STATIC_COUNTS}; declared is not affected.`,
+    `  To trace: ${CLI_FIX}; --trace makes a failed trace an error (exit 2; in the action: trace: required).`
+  ];
+}
+var STATIC_COUNTS = "unique, summary-style, executions, output shapes, shared and not-executed are decided from the graph, not from a run: every node that reaches a graph output counts as executed, each Loop body once, and which If branch runs is not known";
+var CLI_FIX = "give the inputs it needs (--input NAME=1x3x224x224, --dim NAME=N, --value NAME=V, --input-file NAME=FILE.npy) or more time (--trace-timeout SECONDS)";
+function leftOut(table) {
+  const parts = leftOutParts(table, " (--depth N)");
+  if (parts.length === 0) return void 0;
+  return `… ${parts.join("; ")}; --all-nodes shows every layer call`;
+}
+function cell(text4) {
+  return plainText(text4, 160);
+}
+function sharingLine(report) {
+  const gap = report.counts.summary - report.counts.unique;
+  const named = report.shared.map(
+    (s) => `${escapeUnsafe(s.name)} (${formatCount(s.numel)} x ${s.calls} calls)`
+  );
+  const merged = report.valueMerged.map(
+    (v) => `${escapeUnsafe(v.name)} (value-merged, ${v.callNames.length} calls)`
+  );
+  const conditional = report.parameters.filter((p) => p.conditional);
+  const branches = conditional.length > 0 ? `; ${formatCount(conditional.reduce((n, p) => n + p.numel, 0))} params are used only in some If branches, and summary-style counts one branch of each If` : "";
+  const counted = `Summary-style - unique = ${formatCount(gap)}${gap === 0 ? "" : ` (${formatCompact(gap)})`}`;
+  if (named.length === 0 && merged.length === 0)
+    return `${counted}: no parameter is used by more than one call${branches}.`;
+  return `${counted}, counted more than once: ${[...named, ...merged].join(", ")}${branches}`;
+}
+function unusedLine(report) {
+  const gap = report.counts.declared - report.counts.unique;
+  if (report.unused.length === 0) return "Declared - unique = 0: every declared parameter is used.";
+  const named = report.unused.map((u) => `${escapeUnsafe(u.name)} (${formatCount(u.numel)}, ${u.reason})`);
+  return `Declared - unique = ${formatCount(gap)} (${formatCompact(gap)}), declared but unused: ${named.join(", ")}`;
+}
+
+// src/version.ts
+var TOOL_VERSION = "0.1.0";
+
+// src/action/bundle.ts
+var BUNDLE_SCHEMA_VERSION = 1;
+var BUNDLE_KIND = "paramtrace-run";
+function makeBundle(fields) {
+  return {
+    schemaVersion: BUNDLE_SCHEMA_VERSION,
+    kind: BUNDLE_KIND,
+    tool: { name: "paramtrace", version: TOOL_VERSION },
+    ...fields
+  };
+}
+function reportFileName(commentKey2, defaultKey = "default") {
+  if (commentKey2 === defaultKey) return "paramtrace-report.json";
+  return `paramtrace-report-${commentKey2.replace(/[^A-Za-z0-9._-]/g, "_")}.json`;
+}
+function serializeBundle(bundle) {
+  return `${JSON.stringify(bundle, null, 2)}
+`;
+}
+
+// src/onnx/dtype.ts
+var ELEMENT_BITS = {
+  float32: 32,
+  uint8: 8,
+  int8: 8,
+  uint16: 16,
+  int16: 16,
+  int32: 32,
+  int64: 64,
+  bool: 8,
+  float16: 16,
+  float64: 64,
+  uint32: 32,
+  uint64: 64,
+  complex64: 64,
+  complex128: 128,
+  bfloat16: 16,
+  float8e4m3fn: 8,
+  float8e4m3fnuz: 8,
+  float8e5m2: 8,
+  float8e5m2fnuz: 8,
+  uint4: 4,
+  int4: 4,
+  float4e2m1: 4
+};
+function elementBits(dtype) {
+  return ELEMENT_BITS[dtype] ?? 0;
+}
+function byteSize(dtype, numel) {
+  return Math.ceil(elementBits(dtype) * numel / 8);
+}
+function isFloating(dtype) {
+  return /^(float|bfloat|complex)/.test(dtype);
+}
+
+// src/report/report.ts
+var SCHEMA_VERSION = 1;
 
 // src/report/clip.ts
 var MAX_STRING = 4096;
@@ -24229,112 +24639,6 @@ function clipped(value) {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [clip(k), clipped(v)]));
   }
   return value;
-}
-
-// src/analysis/read-manifest.ts
-var ManifestError = class extends Error {
-  constructor(file, problem) {
-    const clipped2 = clip(problem, 2e3);
-    super(file === void 0 ? clipped2 : `${file}: ${clipped2}`);
-    this.file = file;
-    this.problem = problem;
-    this.name = "ManifestError";
-  }
-  file;
-  problem;
-};
-function manifestOf(model) {
-  const raw = model.metadata[MANIFEST_KEY];
-  if (raw === void 0) return void 0;
-  return parseManifest(raw, model.file.path);
-}
-function parseManifest(raw, file) {
-  const fail2 = (what) => {
-    throw new ManifestError(file, `the ${MANIFEST_KEY} metadata${what.replace(/\s*[\r\n]+\s*/g, " ")}`);
-  };
-  let parsed;
-  try {
-    parsed = JSON.parse(raw);
-  } catch (error2) {
-    fail2(` is not valid JSON: ${error2.message}`);
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    fail2(
-      ` is not a JSON object (it is ${parsed === null ? "null" : Array.isArray(parsed) ? "an array" : `a ${typeof parsed}`})`
-    );
-  }
-  const m = parsed;
-  if (m.format !== MANIFEST_FORMAT) {
-    fail2(
-      ` has format ${m.format === void 0 ? "(none)" : `'${String(m.format)}'`}, expected '${MANIFEST_FORMAT}'`
-    );
-  }
-  if (!Array.isArray(m.tensors)) fail2(` lists no tensors (no "tensors" array)`);
-  const tensors = m.tensors.map((t, i2) => checkTensor(t, i2, fail2));
-  const owner = /* @__PURE__ */ new Map();
-  for (const t of tensors) {
-    for (const n of [t.name, ...t.aliases]) {
-      const prior = owner.get(n);
-      if (prior !== void 0) {
-        fail2(` names '${n}' twice (tensors '${prior}' and '${t.name}'): each name must belong to one tensor`);
-      }
-      owner.set(n, t.name);
-    }
-  }
-  return {
-    format: MANIFEST_FORMAT,
-    torchVersion: typeof m.torchVersion === "string" ? m.torchVersion : "",
-    exporter: typeof m.exporter === "string" ? m.exporter : "none",
-    opset: typeof m.opset === "number" ? m.opset : null,
-    exportSettings: typeof m.exportSettings === "object" && m.exportSettings !== null && !Array.isArray(m.exportSettings) ? m.exportSettings : {},
-    altered: Array.isArray(m.altered) ? m.altered.map(String) : [],
-    modelClass: typeof m.modelClass === "string" ? m.modelClass : "",
-    tensors
-  };
-}
-function checkTensor(value, index, fail2) {
-  if (typeof value !== "object" || value === null || Array.isArray(value))
-    fail2(`'s tensor #${index} is not an object`);
-  const t = value;
-  const label = typeof t.name === "string" && t.name !== "" ? `tensor #${index} ('${t.name}')` : `tensor #${index}`;
-  const bad = (what) => fail2(`'s ${label} ${what}`);
-  if (typeof t.name !== "string" || t.name === "") bad("has no name");
-  const name2 = t.name;
-  if (!Array.isArray(t.aliases) || !t.aliases.every((a) => typeof a === "string" && a !== "")) {
-    bad('has no "aliases" list of names');
-  }
-  if (t.kind !== "parameter" && t.kind !== "buffer")
-    bad(`has kind ${JSON.stringify(t.kind)}, expected 'parameter' or 'buffer'`);
-  if (!Array.isArray(t.shape)) bad('has no "shape" list');
-  const shape2 = t.shape;
-  const badDim = shape2.find((d) => !(typeof d === "number" && Number.isSafeInteger(d) && d >= 0));
-  if (badDim !== void 0) {
-    bad(
-      `has shape [${shape2.map((d) => JSON.stringify(d)).join(", ")}]: dimension ${JSON.stringify(badDim)} is not a non-negative integer`
-    );
-  }
-  const dims = shape2;
-  const product = dims.reduce((a, b) => a * b, 1);
-  if (!Number.isSafeInteger(product)) bad(`has shape [${dims.join(", ")}] whose element count is too large`);
-  if (!(typeof t.numel === "number" && Number.isSafeInteger(t.numel) && t.numel === product)) {
-    bad(`has numel ${JSON.stringify(t.numel)}, but its shape [${dims.join(", ")}] holds ${product} elements`);
-  }
-  if (typeof t.dtype !== "string" || t.dtype === "") bad("has no dtype");
-  if (typeof t.requiresGrad !== "boolean")
-    bad(`has requiresGrad ${JSON.stringify(t.requiresGrad)}, expected true or false`);
-  if (typeof t.fingerprint !== "string") bad("has no fingerprint");
-  return {
-    name: name2,
-    aliases: [...new Set(t.aliases.filter((a) => a !== name2))],
-    kind: t.kind,
-    shape: dims,
-    dtype: t.dtype,
-    numel: t.numel,
-    requiresGrad: t.kind === "parameter" && t.requiresGrad,
-    fingerprint: t.fingerprint,
-    module: typeof t.module === "string" ? t.module : "",
-    moduleClass: typeof t.moduleClass === "string" ? t.moduleClass : ""
-  };
 }
 
 // src/onnx/read-model.ts
@@ -24421,41 +24725,6 @@ var MemorySource = class {
   close() {
   }
 };
-
-// src/onnx/dtype.ts
-var ELEMENT_BITS = {
-  float32: 32,
-  uint8: 8,
-  int8: 8,
-  uint16: 16,
-  int16: 16,
-  int32: 32,
-  int64: 64,
-  bool: 8,
-  float16: 16,
-  float64: 64,
-  uint32: 32,
-  uint64: 64,
-  complex64: 64,
-  complex128: 128,
-  bfloat16: 16,
-  float8e4m3fn: 8,
-  float8e4m3fnuz: 8,
-  float8e5m2: 8,
-  float8e5m2fnuz: 8,
-  uint4: 4,
-  int4: 4,
-  float4e2m1: 4
-};
-function elementBits(dtype) {
-  return ELEMENT_BITS[dtype] ?? 0;
-}
-function byteSize(dtype, numel) {
-  return Math.ceil(elementBits(dtype) * numel / 8);
-}
-function isFloating(dtype) {
-  return /^(float|bfloat|complex)/.test(dtype);
-}
 
 // src/onnx/model.ts
 var NUMERIC_FIELDS = [
@@ -28639,7 +28908,7 @@ function store(out, field2, value) {
 }
 
 // src/onnx/read-model.ts
-var ModelReadError = class extends Error {
+var ModelReadError = class extends UserError {
   constructor(file, problem) {
     super(`${clip(escapeControls(file))}: ${clip(escapeControls(problem), 2e3)}`);
     this.file = file;
@@ -28648,6 +28917,7 @@ var ModelReadError = class extends Error {
   }
   file;
   problem;
+  code = "model-read";
 };
 var DATA_TYPES = [
   "undefined",
@@ -29110,481 +29380,6 @@ function int(value, file, what) {
     throw new ModelReadError(file, `${what} is not a usable integer (${String(value)})`);
   return n;
 }
-
-// src/action/exec.ts
-import { execFile, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir as tmpdir2 } from "node:os";
-import { join } from "node:path";
-import { promisify } from "node:util";
-var execFileAsync = promisify(execFile);
-var BuildError = class extends Error {
-  name = "BuildError";
-};
-var WITHHELD = /* @__PURE__ */ new Set([
-  "GITHUB_TOKEN",
-  "GH_TOKEN",
-  "GITHUB_PAT",
-  "ACTIONS_RUNTIME_TOKEN",
-  "ACTIONS_RUNTIME_URL",
-  "ACTIONS_RESULTS_URL",
-  "ACTIONS_CACHE_URL",
-  "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
-  "ACTIONS_ID_TOKEN_REQUEST_URL",
-  "GITHUB_ENV",
-  "GITHUB_PATH",
-  "GITHUB_OUTPUT",
-  "GITHUB_STATE",
-  "GITHUB_STEP_SUMMARY",
-  // The folder that holds the runner's file-command files (and the action's report file).
-  "RUNNER_TEMP"
-]);
-var FILE_COMMANDS = /[\\/]_runner_file_commands([\\/]|$)/;
-function buildEnvironment(env, secrets, tempDir) {
-  const out = {};
-  const live = secrets.filter((s) => s.length >= 4);
-  for (const [key, value] of Object.entries(env)) {
-    if (value === void 0) continue;
-    if (key.toUpperCase().startsWith("INPUT_") || WITHHELD.has(key.toUpperCase())) continue;
-    if (live.some((s) => value.includes(s)) || FILE_COMMANDS.test(value)) continue;
-    out[key] = value;
-  }
-  for (const key of ["TMPDIR", "TMP", "TEMP"]) out[key] = tempDir;
-  return out;
-}
-async function withBuildTemp(fn) {
-  const dir = mkdtempSync(join(tmpdir2(), "paramtrace-build-"));
-  try {
-    return await fn(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-var TAIL_BYTES = 16 * 1024;
-function runShell(command, options) {
-  return new Promise((resolve3, reject) => {
-    const child = spawn("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", command], {
-      cwd: options.cwd,
-      env: options.env,
-      stdio: ["ignore", "pipe", "pipe"],
-      timeout: options.timeoutMs,
-      killSignal: "SIGKILL"
-    });
-    let tail = Buffer.alloc(0);
-    const take = (chunk) => {
-      options.onOutput?.(chunk);
-      tail = Buffer.concat([tail, chunk]);
-      if (tail.length > TAIL_BYTES * 2) tail = tail.subarray(tail.length - TAIL_BYTES);
-    };
-    child.stdout.on("data", take);
-    child.stderr.on("data", take);
-    child.on("error", reject);
-    child.on("close", (exitCode, signal) => {
-      const text4 = tail.subarray(Math.max(0, tail.length - TAIL_BYTES)).toString("utf8");
-      resolve3({ exitCode, signal, tail: lastLines(text4, 40) });
-    });
-  });
-}
-function lastLines(text4, n) {
-  const lines = text4.replace(/\s+$/, "").split("\n");
-  return lines.slice(-n).join("\n");
-}
-async function runBuild(command, options) {
-  const result = await runShell(command, options);
-  if (result.exitCode === 0) return;
-  const status = result.signal ? `was killed by ${result.signal}` : `exited with status ${result.exitCode}`;
-  const tail = result.tail ? `
-Last lines of its output:
-${result.tail}` : " (no output)";
-  throw new BuildError(`the build command for ${options.label} failed: \`${command}\` ${status}${tail}`);
-}
-var GitError = class extends Error {
-  name = "GitError";
-};
-async function git(args, cwd, env) {
-  const hardened = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", ...args];
-  try {
-    const { stdout } = await execFileAsync("git", hardened, {
-      cwd,
-      maxBuffer: 16 * 1024 * 1024,
-      env: { ...env, GIT_TERMINAL_PROMPT: "0" }
-    });
-    return stdout.trim();
-  } catch (error2) {
-    const e = error2;
-    throw new GitError(`git ${args.join(" ")} failed: ${(e.stderr || e.message).trim()}`);
-  }
-}
-
-// src/action/mode-baseline.ts
-import { writeFileSync as writeFileSync4 } from "node:fs";
-
-// src/analysis/call-names.ts
-function callOf(node, graphPath) {
-  const { prefix, labels, rest } = stripInlinePrefixes(node.name);
-  const context = labels.length > 0 ? ` (${labels.join(", ")})` : "";
-  const scopes = dynamoScopes(node);
-  let name2;
-  if (scopes && scopes.length >= 2) name2 = scopes.at(-2) ?? "";
-  else name2 = scopePath(rest, node.opType);
-  if (name2 === void 0) {
-    name2 = rest !== "" ? `${rest}${context}` : node.name !== "" ? node.name : `${node.opType}#${node.id}`;
-    return { key: `${graphPath}|node:${node.id}`, name: name2 };
-  }
-  return {
-    key: `${graphPath}|scope:${prefix === "" ? "" : `${prefix}|`}${name2}`,
-    name: `${name2 === "" ? "(root)" : name2}${context}`
-  };
-}
-function splitRepeatedCalls(nodes, reads) {
-  const current = /* @__PURE__ */ new Map();
-  for (const n of nodes) {
-    const scopes = dynamoScopes(n.node);
-    if (!scopes || scopes.length < 3 || scopes.at(-2) === "") continue;
-    const base = n.call.key;
-    let state = current.get(base);
-    if (!state) current.set(base, state = { index: 0, read: /* @__PURE__ */ new Map() });
-    const own = reads.get(n.node.id) ?? [];
-    const trace = n.node.metadata["pkg.torch.onnx.stack_trace"];
-    const depth = scopes.length - 2;
-    const again = own.filter((k) => state.read.has(k));
-    if (again.some((k) => !sameCallFrames(state.read.get(k), trace, depth))) {
-      state.index += 1;
-      state.read = /* @__PURE__ */ new Map();
-    }
-    for (const k of own) if (!state.read.has(k)) state.read.set(k, trace);
-    if (state.index === 0) continue;
-    const m = CONTEXT.exec(n.call.name);
-    const bare = m ? n.call.name.slice(0, m.index) : n.call.name;
-    n.call = { key: `${base}#${state.index}`, name: `${bare}_${state.index}${m ? m[0] : ""}` };
-  }
-}
-function sameCallFrames(first, second, depth) {
-  if (first === void 0 || second === void 0 || first === second) return false;
-  const a = stackFrames(first);
-  const b = stackFrames(second);
-  let forwards = 0;
-  for (let i2 = 0; i2 < Math.min(a.length, b.length) && a[i2] === b[i2]; i2++)
-    if (/, in forward$/.test(a[i2].split("\n")[0])) forwards++;
-  return forwards >= depth;
-}
-function stackFrames(trace) {
-  return trace.split(/\n(?=\s*File ")/).map((f) => f.trim()).filter((f) => f !== "");
-}
-function modulePath(components) {
-  let path5 = "";
-  for (const c of components) path5 = path5 !== "" && !c.startsWith(`${path5}.`) ? `${path5}.${c}` : c;
-  return path5;
-}
-function callPath(name2) {
-  const m = CONTEXT.exec(name2);
-  const base = m ? name2.slice(0, m.index) : name2;
-  const context = m ? m[0] : "";
-  if (base === "" || base.includes("/") || base.includes("#") || /^\.|\.\.|\.$/.test(base))
-    return { path: [base], context };
-  return { path: base.split("."), context };
-}
-function parameterPath(name2) {
-  const graph = / \(in [^()]*\)$/.exec(name2);
-  const base = graph ? name2.slice(0, graph.index) : name2;
-  const { labels, rest } = stripInlinePrefixes(base);
-  const notes2 = graph ? [...labels, graph[0].slice(2, -1)] : labels;
-  const context = notes2.length > 0 ? ` (${notes2.join(", ")})` : "";
-  const parts = rest.split(".");
-  if (rest.includes("/") || rest.includes(":") || parts.length < 2 || parts.some((p) => p === ""))
-    return { path: [rest === "" ? base : rest], context };
-  return { path: parts.slice(0, -1), context };
-}
-var CONTEXT = / \((?:then|else|inlined [^()]*)(?:, (?:then|else|inlined [^()]*))*\)$/;
-var INLINE_PREFIX = /^(.*?)__Inline_\d+__/;
-function stripInlinePrefixes(name2) {
-  let rest = name2;
-  const labels = [];
-  for (let m = INLINE_PREFIX.exec(rest); m; m = INLINE_PREFIX.exec(rest)) {
-    const owner = m[1];
-    const branch = /_(then|else)_branch$/.exec(owner);
-    labels.push(branch ? branch[1] : `inlined ${owner.replace(/\(|\)/g, "")}`);
-    rest = rest.slice(m[0].length);
-  }
-  return { prefix: name2.slice(0, name2.length - rest.length), labels, rest };
-}
-function scopePath(name2, opType) {
-  if (name2.startsWith("/")) {
-    const last = name2.lastIndexOf("/");
-    return last > 0 ? modulePath(name2.slice(1, last).split("/")) : void 0;
-  }
-  const parts = name2.split("/");
-  if (parts.length < 2 || parts.some((p) => p === "")) return void 0;
-  if (opType === "" || parts.at(-1).replace(/(_+\d+)+$/, "") !== opType) return void 0;
-  return modulePath(parts.slice(0, -1));
-}
-function dynamoScopes(node) {
-  const raw = node.metadata["pkg.torch.onnx.name_scopes"];
-  if (raw === void 0) return void 0;
-  try {
-    const parsed = JSON.parse(raw.replace(/'/g, '"'));
-    if (Array.isArray(parsed)) return parsed.map(String);
-  } catch {
-  }
-  return void 0;
-}
-
-// src/render/layer-rows.ts
-var DEFAULT_DEPTH = 3;
-function layerRows(report, options = {}) {
-  const shared2 = new Set(report.shared.map((s) => s.name));
-  if (options.allNodes) return allCalls(report, shared2);
-  const depth = Math.max(1, Math.floor(options.depth ?? DEFAULT_DEPTH));
-  const groups2 = /* @__PURE__ */ new Map();
-  let hiddenCalls = 0;
-  let summedCalls = 0;
-  for (const layer of report.layers) {
-    if (layer.params === 0) {
-      hiddenCalls++;
-      continue;
-    }
-    const { path: path5, context } = callPath(layer.name);
-    const name2 = `${path5.slice(0, depth).join(".")}${context}`;
-    if (path5.length > depth) summedCalls++;
-    const key = `${layer.graph}\0${name2}`;
-    const group2 = groups2.get(key);
-    if (!group2) {
-      groups2.set(key, {
-        name: name2,
-        executions: { min: layer.executions, max: layer.executions },
-        types: [layer.type],
-        calls: 1,
-        unusedParameters: 0,
-        outputShapes: layer.outputShapes,
-        params: layer.params,
-        mark: markOf(layer, shared2),
-        usesShared: new Set(layer.parameters.filter((p) => shared2.has(p)))
-      });
-      continue;
-    }
-    group2.calls++;
-    group2.params += layer.params;
-    group2.executions = {
-      min: Math.min(group2.executions.min, layer.executions),
-      max: Math.max(group2.executions.max, layer.executions)
-    };
-    if (!group2.types.includes(layer.type)) group2.types.push(layer.type);
-    if (layer.outputShapes) group2.outputShapes = layer.outputShapes;
-    for (const p of layer.parameters) if (shared2.has(p)) group2.usesShared.add(p);
-    if (group2.usesShared.size > 0) group2.mark = { kind: "shared" };
-  }
-  const rows = [...groups2.values()].map(({ usesShared: _, ...row }) => row);
-  const unused2 = /* @__PURE__ */ new Map();
-  for (const u of report.unused) {
-    const { path: path5, context } = parameterPath(u.name);
-    const name2 = `${path5.slice(0, depth).join(".")}${context}`;
-    const key = `${u.reason}\0${name2}`;
-    const row = unused2.get(key);
-    if (row) {
-      row.params += u.numel;
-      row.unusedParameters++;
-    } else unused2.set(key, { ...unusedRow(name2, u.numel, u.reason) });
-  }
-  rows.push(...unused2.values());
-  return { rows, hiddenCalls, summedCalls, depth };
-}
-function allCalls(report, shared2) {
-  const rows = report.layers.map((layer) => ({
-    name: layer.name,
-    executions: { min: layer.executions, max: layer.executions },
-    types: [layer.type],
-    calls: 1,
-    unusedParameters: 0,
-    outputShapes: layer.outputShapes,
-    params: layer.params,
-    mark: markOf(layer, shared2)
-  }));
-  for (const u of report.unused.filter((x2) => x2.reason === "not-exported" || x2.reason === "orphan"))
-    rows.push(unusedRow(u.name, u.numel, u.reason));
-  return { rows, hiddenCalls: 0, summedCalls: 0, depth: null };
-}
-function markOf(layer, shared2) {
-  if (!layer.live) return { kind: "unused", reason: "dead" };
-  if (layer.executions === 0) return { kind: "unused", reason: "not executed" };
-  return layer.parameters.some((p) => shared2.has(p)) ? { kind: "shared" } : null;
-}
-function unusedRow(name2, numel, reason) {
-  return {
-    name: name2,
-    executions: null,
-    types: [UNUSED_TYPE[reason]],
-    calls: 0,
-    unusedParameters: 1,
-    outputShapes: null,
-    params: numel,
-    mark: { kind: "unused", reason }
-  };
-}
-var UNUSED_TYPE = {
-  "not-exported": "(never called)",
-  orphan: "(no consumer)",
-  dead: "(dead code)",
-  "not-executed": "(not executed)"
-};
-function rowName(row) {
-  const e = row.executions;
-  if (!e || e.max <= 1) return row.name;
-  return e.min === e.max ? `${row.name} (x${e.max})` : `${row.name} (x${e.min}-${e.max})`;
-}
-function rowType(row) {
-  if (row.unusedParameters > 1)
-    return `${row.types[0].replace(/\)$/, "")}, ${row.unusedParameters} parameters)`;
-  if (row.calls <= 1) return row.types[0] ?? "";
-  const named = row.types.length > 3 ? [...row.types.slice(0, 3), "…"] : row.types;
-  return `${named.join(", ")} (${row.calls} calls)`;
-}
-function markText(mark) {
-  if (!mark) return "";
-  return mark.kind === "shared" ? "shared" : `unused (${mark.reason})`;
-}
-function leftOutParts(table, depthHint = "") {
-  const parts = [];
-  const plural = (n, word) => `${formatCount(n)} ${word}${n === 1 ? "" : "s"}`;
-  if (table.hiddenCalls > 0)
-    parts.push(`${plural(table.hiddenCalls, "layer call")} without parameters not shown`);
-  if (table.summedCalls > 0)
-    parts.push(
-      `${plural(table.summedCalls, "call")} below depth ${table.depth} summed into ${table.summedCalls === 1 ? "its module" : "their modules"}${depthHint}`
-    );
-  return parts;
-}
-
-// src/render/text.ts
-function renderText(report, options = {}) {
-  const table = layerRows(report, options);
-  const rows = table.rows.map((row, i2) => [
-    String(i2 + 1),
-    rowName(row),
-    rowType(row),
-    row.outputShapes ? row.outputShapes.map(formatShape).join(" ") : "-",
-    formatCount(row.params),
-    markText(row.mark)
-  ]);
-  for (const row of rows) for (let i2 = 0; i2 < row.length; i2++) row[i2] = cell(row[i2]);
-  const header3 = ["#", "Layer (call)", "Type", "Output Shape", "Param #", ""];
-  const widths = header3.map((h, i2) => rows.reduce((w, r) => Math.max(w, r[i2].length), h.length));
-  const line = (cells) => cells.map((c2, i2) => i2 === 0 || i2 === 4 ? c2.padStart(widths[i2]) : c2.padEnd(widths[i2])).join("   ").trimEnd();
-  const width = Math.max(options.width ?? 0, line(header3).length, 64);
-  const out = [
-    ...traceWarning(report),
-    "-".repeat(width),
-    line(header3),
-    "=".repeat(width),
-    ...rows.map(line)
-  ];
-  const left = leftOut(table);
-  if (left) out.push(left);
-  out.push("=".repeat(width));
-  const c = report.counts;
-  const totals = [
-    ["Declared params", formatCount(c.declared)],
-    ["Unique params (used)", formatCount(c.unique)],
-    ["Summary-style params", formatCount(c.summary)]
-  ];
-  if (c.trainable !== null && c.frozen !== null) {
-    totals.push(
-      ["Trainable params", formatCount(c.trainable)],
-      ["Non-trainable params", formatCount(c.frozen)]
-    );
-  }
-  totals.push(["Buffers", formatCount(c.buffers)], ["Params size (MB)", formatMegabytes(c.parameterBytes)]);
-  const labelWidth = Math.max(...totals.map(([l]) => l.length));
-  for (const [label, value] of totals) out.push(`${`${label}:`.padEnd(labelWidth + 2)}${value}`);
-  out.push("-".repeat(width));
-  out.push(sharingLine(report), unusedLine(report));
-  if (report.duplicates.length > 0) {
-    for (const d of report.duplicates) {
-      out.push(
-        `Stored twice: ${d.names.map(escapeUnsafe).join(" = ")}${d.transposed ? " (transposed)" : ""}, ${formatCount(d.numel)} params, counted once (${formatCount(d.bytesWasted)} bytes wasted)`
-      );
-    }
-  }
-  if (report.valueMerged.length > 0) {
-    out.push(
-      `Value-merged constants (exporter artifact, not sharing): ${report.valueMerged.map((v) => `${escapeUnsafe(v.name)} (${formatCount(v.numel)}, read by ${v.callNames.length} calls)`).join(", ")}`
-    );
-  }
-  out.push(
-    `Source: ${report.source === "manifest" ? "PyTorch manifest embedded in the model" : "ONNX graph only"}; execution: ${escapeUnsafe(traceLine(report))}`
-  );
-  for (const note of report.notes) out.push(`Note: ${escapeUnsafe(note)}`);
-  out.push("-".repeat(width));
-  return `${plainLines(out.join("\n"))}
-`;
-}
-function traceWarning(report) {
-  const t = report.trace;
-  if (t.mode === "onnxruntime") return [];
-  if (t.mode === "static") return [`Static analysis, ${escapeUnsafe(t.note)}`];
-  return [
-    "WARNING: the trace failed, so these counts are static, not what a run executes.",
-    `  Why: ${plainText(t.error, 1e3)}`,
-    `  Static: ${STATIC_COUNTS}; declared is not affected.`,
-    `  To trace: ${CLI_FIX}; --trace makes a failed trace an error (exit 2; in the action: trace: required).`
-  ];
-}
-var STATIC_COUNTS = "unique, summary-style, executions, output shapes, shared and not-executed are decided from the graph, not from a run: every node that reaches a graph output counts as executed, each Loop body once, and which If branch runs is not known";
-var CLI_FIX = "give the inputs it needs (--input NAME=1x3x224x224, --dim NAME=N, --value NAME=V, --input-file NAME=FILE.npy) or more time (--trace-timeout SECONDS)";
-function leftOut(table) {
-  const parts = leftOutParts(table, " (--depth N)");
-  if (parts.length === 0) return void 0;
-  return `… ${parts.join("; ")}; --all-nodes shows every layer call`;
-}
-function cell(text4) {
-  return plainText(text4, 160);
-}
-function sharingLine(report) {
-  const gap = report.counts.summary - report.counts.unique;
-  const named = report.shared.map(
-    (s) => `${escapeUnsafe(s.name)} (${formatCount(s.numel)} x ${s.calls} calls)`
-  );
-  const merged = report.valueMerged.map(
-    (v) => `${escapeUnsafe(v.name)} (value-merged, ${v.callNames.length} calls)`
-  );
-  const conditional = report.parameters.filter((p) => p.conditional);
-  const branches = conditional.length > 0 ? `; ${formatCount(conditional.reduce((n, p) => n + p.numel, 0))} params are used only in some If branches, and summary-style counts one branch of each If` : "";
-  const counted = `Summary-style - unique = ${formatCount(gap)}${gap === 0 ? "" : ` (${formatCompact(gap)})`}`;
-  if (named.length === 0 && merged.length === 0)
-    return `${counted}: no parameter is used by more than one call${branches}.`;
-  return `${counted}, counted more than once: ${[...named, ...merged].join(", ")}${branches}`;
-}
-function unusedLine(report) {
-  const gap = report.counts.declared - report.counts.unique;
-  if (report.unused.length === 0) return "Declared - unique = 0: every declared parameter is used.";
-  const named = report.unused.map((u) => `${escapeUnsafe(u.name)} (${formatCount(u.numel)}, ${u.reason})`);
-  return `Declared - unique = ${formatCount(gap)} (${formatCompact(gap)}), declared but unused: ${named.join(", ")}`;
-}
-
-// src/version.ts
-var TOOL_VERSION = "0.1.0";
-
-// src/action/bundle.ts
-var BUNDLE_SCHEMA_VERSION = 1;
-var BUNDLE_KIND = "paramtrace-run";
-function makeBundle(fields) {
-  return {
-    schemaVersion: BUNDLE_SCHEMA_VERSION,
-    kind: BUNDLE_KIND,
-    tool: { name: "paramtrace", version: TOOL_VERSION },
-    ...fields
-  };
-}
-function reportFileName(commentKey2, defaultKey = "default") {
-  if (commentKey2 === defaultKey) return "paramtrace-report.json";
-  return `paramtrace-report-${commentKey2.replace(/[^A-Za-z0-9._-]/g, "_")}.json`;
-}
-function serializeBundle(bundle) {
-  return `${JSON.stringify(bundle, null, 2)}
-`;
-}
-
-// src/report/report.ts
-var SCHEMA_VERSION = 1;
 
 // src/analysis/op-schemas.generated.ts
 var OP_SCHEMAS = {
@@ -30735,6 +30530,117 @@ function sum(values) {
   return values.reduce((a, b) => a + b, 0);
 }
 
+// src/analysis/manifest.ts
+var MANIFEST_KEY = "paramtrace.manifest";
+var MANIFEST_FORMAT = "paramtrace.manifest/1";
+
+// src/analysis/read-manifest.ts
+var ManifestError = class extends UserError {
+  constructor(file, problem) {
+    const clipped2 = clip(problem, 2e3);
+    super(file === void 0 ? clipped2 : `${file}: ${clipped2}`);
+    this.file = file;
+    this.problem = problem;
+    this.name = "ManifestError";
+  }
+  file;
+  problem;
+  code = "manifest";
+};
+function manifestOf(model) {
+  const raw = model.metadata[MANIFEST_KEY];
+  if (raw === void 0) return void 0;
+  return parseManifest(raw, model.file.path);
+}
+function parseManifest(raw, file) {
+  const fail2 = (what) => {
+    throw new ManifestError(file, `the ${MANIFEST_KEY} metadata${what.replace(/\s*[\r\n]+\s*/g, " ")}`);
+  };
+  let parsed;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (error2) {
+    fail2(` is not valid JSON: ${error2.message}`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    fail2(
+      ` is not a JSON object (it is ${parsed === null ? "null" : Array.isArray(parsed) ? "an array" : `a ${typeof parsed}`})`
+    );
+  }
+  const m = parsed;
+  if (m.format !== MANIFEST_FORMAT) {
+    fail2(
+      ` has format ${m.format === void 0 ? "(none)" : `'${String(m.format)}'`}, expected '${MANIFEST_FORMAT}'`
+    );
+  }
+  if (!Array.isArray(m.tensors)) fail2(` lists no tensors (no "tensors" array)`);
+  const tensors = m.tensors.map((t, i2) => checkTensor(t, i2, fail2));
+  const owner = /* @__PURE__ */ new Map();
+  for (const t of tensors) {
+    for (const n of [t.name, ...t.aliases]) {
+      const prior = owner.get(n);
+      if (prior !== void 0) {
+        fail2(` names '${n}' twice (tensors '${prior}' and '${t.name}'): each name must belong to one tensor`);
+      }
+      owner.set(n, t.name);
+    }
+  }
+  return {
+    format: MANIFEST_FORMAT,
+    torchVersion: typeof m.torchVersion === "string" ? m.torchVersion : "",
+    exporter: typeof m.exporter === "string" ? m.exporter : "none",
+    opset: typeof m.opset === "number" ? m.opset : null,
+    exportSettings: typeof m.exportSettings === "object" && m.exportSettings !== null && !Array.isArray(m.exportSettings) ? m.exportSettings : {},
+    altered: Array.isArray(m.altered) ? m.altered.map(String) : [],
+    modelClass: typeof m.modelClass === "string" ? m.modelClass : "",
+    tensors
+  };
+}
+function checkTensor(value, index, fail2) {
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    fail2(`'s tensor #${index} is not an object`);
+  const t = value;
+  const label = typeof t.name === "string" && t.name !== "" ? `tensor #${index} ('${t.name}')` : `tensor #${index}`;
+  const bad = (what) => fail2(`'s ${label} ${what}`);
+  if (typeof t.name !== "string" || t.name === "") bad("has no name");
+  const name2 = t.name;
+  if (!Array.isArray(t.aliases) || !t.aliases.every((a) => typeof a === "string" && a !== "")) {
+    bad('has no "aliases" list of names');
+  }
+  if (t.kind !== "parameter" && t.kind !== "buffer")
+    bad(`has kind ${JSON.stringify(t.kind)}, expected 'parameter' or 'buffer'`);
+  if (!Array.isArray(t.shape)) bad('has no "shape" list');
+  const shape2 = t.shape;
+  const badDim = shape2.find((d) => !(typeof d === "number" && Number.isSafeInteger(d) && d >= 0));
+  if (badDim !== void 0) {
+    bad(
+      `has shape [${shape2.map((d) => JSON.stringify(d)).join(", ")}]: dimension ${JSON.stringify(badDim)} is not a non-negative integer`
+    );
+  }
+  const dims = shape2;
+  const product = dims.reduce((a, b) => a * b, 1);
+  if (!Number.isSafeInteger(product)) bad(`has shape [${dims.join(", ")}] whose element count is too large`);
+  if (!(typeof t.numel === "number" && Number.isSafeInteger(t.numel) && t.numel === product)) {
+    bad(`has numel ${JSON.stringify(t.numel)}, but its shape [${dims.join(", ")}] holds ${product} elements`);
+  }
+  if (typeof t.dtype !== "string" || t.dtype === "") bad("has no dtype");
+  if (typeof t.requiresGrad !== "boolean")
+    bad(`has requiresGrad ${JSON.stringify(t.requiresGrad)}, expected true or false`);
+  if (typeof t.fingerprint !== "string") bad("has no fingerprint");
+  return {
+    name: name2,
+    aliases: [...new Set(t.aliases.filter((a) => a !== name2))],
+    kind: t.kind,
+    shape: dims,
+    dtype: t.dtype,
+    numel: t.numel,
+    requiresGrad: t.kind === "parameter" && t.requiresGrad,
+    fingerprint: t.fingerprint,
+    module: typeof t.module === "string" ? t.module : "",
+    moduleClass: typeof t.moduleClass === "string" ? t.moduleClass : ""
+  };
+}
+
 // src/onnx/tensor-bytes.ts
 var import_minimal2 = __toESM(require_minimal2(), 1);
 import { createHash } from "node:crypto";
@@ -31293,24 +31199,26 @@ function fromValues(tensor, values) {
 }
 
 // src/trace/trace-model.ts
-import { mkdtempSync as mkdtempSync2, rmSync as rmSync2, writeFileSync } from "node:fs";
-import { totalmem, tmpdir as tmpdir3 } from "node:os";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { totalmem, tmpdir as tmpdir2 } from "node:os";
 import path4 from "node:path";
 
 // src/trace/errors.ts
-var TraceInputError = class extends Error {
+var TraceInputError = class extends UserError {
+  code = "trace-input";
   constructor(message) {
     super(message);
     this.name = "TraceInputError";
   }
 };
 var TraceUsageError = class extends TraceInputError {
+  code = "trace-usage";
   constructor(message) {
     super(message);
     this.name = "TraceUsageError";
   }
 };
-var TraceError = class extends Error {
+var TraceError = class extends UserError {
   constructor(kind, message, pid) {
     super(oneLine(message));
     this.kind = kind;
@@ -31319,6 +31227,7 @@ var TraceError = class extends Error {
   }
   kind;
   pid;
+  code = "trace";
 };
 function oneLine(text4, max2 = Infinity) {
   const line = text4.replace(/\s+/g, " ").trim();
@@ -32267,8 +32176,8 @@ function defaultMaxMemoryMb() {
   return Math.floor(totalmem() / 2 ** 20 * 0.8);
 }
 function launch(setup) {
-  const folder = mkdtempSync2(path4.join(tmpdir3(), "paramtrace-trace-"));
-  const cleanUp = () => rmSync2(folder, { recursive: true, force: true });
+  const folder = mkdtempSync(path4.join(tmpdir2(), "paramtrace-trace-"));
+  const cleanUp = () => rmSync(folder, { recursive: true, force: true });
   try {
     const requestFile = path4.join(folder, "request.json");
     return { requestFile, worker: startWorker(requestFile, setup), cleanUp };
@@ -32570,12 +32479,120 @@ function emptyReport(file, note) {
   };
 }
 
+// src/action/exec.ts
+import { execFile, spawn } from "node:child_process";
+import { mkdtempSync as mkdtempSync2, rmSync as rmSync2 } from "node:fs";
+import { tmpdir as tmpdir3 } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+var execFileAsync = promisify(execFile);
+var BuildError = class extends UserError {
+  code = "build";
+  name = "BuildError";
+};
+var WITHHELD = /* @__PURE__ */ new Set([
+  "GITHUB_TOKEN",
+  "GH_TOKEN",
+  "GITHUB_PAT",
+  "ACTIONS_RUNTIME_TOKEN",
+  "ACTIONS_RUNTIME_URL",
+  "ACTIONS_RESULTS_URL",
+  "ACTIONS_CACHE_URL",
+  "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+  "ACTIONS_ID_TOKEN_REQUEST_URL",
+  "GITHUB_ENV",
+  "GITHUB_PATH",
+  "GITHUB_OUTPUT",
+  "GITHUB_STATE",
+  "GITHUB_STEP_SUMMARY",
+  // The folder that holds the runner's file-command files (and the action's report file).
+  "RUNNER_TEMP"
+]);
+var FILE_COMMANDS = /[\\/]_runner_file_commands([\\/]|$)/;
+function buildEnvironment(env, secrets, tempDir) {
+  const out = {};
+  const live = secrets.filter((s) => s.length >= 4);
+  for (const [key, value] of Object.entries(env)) {
+    if (value === void 0) continue;
+    if (key.toUpperCase().startsWith("INPUT_") || WITHHELD.has(key.toUpperCase())) continue;
+    if (live.some((s) => value.includes(s)) || FILE_COMMANDS.test(value)) continue;
+    out[key] = value;
+  }
+  for (const key of ["TMPDIR", "TMP", "TEMP"]) out[key] = tempDir;
+  return out;
+}
+async function withBuildTemp(fn) {
+  const dir = mkdtempSync2(join(tmpdir3(), "paramtrace-build-"));
+  try {
+    return await fn(dir);
+  } finally {
+    rmSync2(dir, { recursive: true, force: true });
+  }
+}
+var TAIL_BYTES = 16 * 1024;
+function runShell(command, options) {
+  return new Promise((resolve3, reject) => {
+    const child = spawn("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", command], {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: options.timeoutMs,
+      killSignal: "SIGKILL"
+    });
+    let tail = Buffer.alloc(0);
+    const take = (chunk) => {
+      options.onOutput?.(chunk);
+      tail = Buffer.concat([tail, chunk]);
+      if (tail.length > TAIL_BYTES * 2) tail = tail.subarray(tail.length - TAIL_BYTES);
+    };
+    child.stdout.on("data", take);
+    child.stderr.on("data", take);
+    child.on("error", reject);
+    child.on("close", (exitCode, signal) => {
+      const text4 = tail.subarray(Math.max(0, tail.length - TAIL_BYTES)).toString("utf8");
+      resolve3({ exitCode, signal, tail: lastLines(text4, 40) });
+    });
+  });
+}
+function lastLines(text4, n) {
+  const lines = text4.replace(/\s+$/, "").split("\n");
+  return lines.slice(-n).join("\n");
+}
+async function runBuild(command, options) {
+  const result = await runShell(command, options);
+  if (result.exitCode === 0) return;
+  const status = result.signal ? `was killed by ${result.signal}` : `exited with status ${result.exitCode}`;
+  const tail = result.tail ? `
+Last lines of its output:
+${result.tail}` : " (no output)";
+  throw new BuildError(`the build command for ${options.label} failed: \`${command}\` ${status}${tail}`);
+}
+var GitError = class extends UserError {
+  code = "git";
+  name = "GitError";
+};
+async function git(args, cwd, env) {
+  const hardened = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", ...args];
+  try {
+    const { stdout } = await execFileAsync("git", hardened, {
+      cwd,
+      maxBuffer: 16 * 1024 * 1024,
+      env: { ...env, GIT_TERMINAL_PROMPT: "0" }
+    });
+    return stdout.trim();
+  } catch (error2) {
+    const e = error2;
+    throw new GitError(`git ${args.join(" ")} failed: ${(e.stderr || e.message).trim()}`);
+  }
+}
+
 // src/action/model-file.ts
 import { createWriteStream, existsSync as existsSync4, mkdtempSync as mkdtempSync3, realpathSync as realpathSync2 } from "node:fs";
 import { basename, isAbsolute, join as join2, relative, resolve, sep } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-var ModelLocationError = class extends Error {
+var ModelLocationError = class extends UserError {
+  code = "model-location";
   name = "ModelLocationError";
 };
 function isUrl(location) {
@@ -41611,7 +41628,8 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
 }
 
 // src/report/report-error.ts
-var ReportError = class extends Error {
+var ReportError = class extends UserError {
+  code = "report";
 };
 
 // src/report/validate.ts
@@ -41909,10 +41927,15 @@ function assertCleanStrings(value, root = "") {
 }
 
 // src/action/untrusted/read-bundle.ts
-var UntrustedInputError = class extends Error {
+var UntrustedInputError = class extends UserError {
+  code = "untrusted-input";
   name = "UntrustedInputError";
 };
+var MissingFileError = class extends UntrustedInputError {
+  code = "missing-file";
+};
 var MissingArtifactError = class extends UntrustedInputError {
+  code = "missing-artifact";
   name = "MissingArtifactError";
 };
 var MAX_BUNDLE_BYTES = 256 * 1024 * 1024;
@@ -41942,7 +41965,7 @@ function readBoundedFile(path5, maxBytes = MAX_BUNDLE_BYTES) {
   try {
     stat2 = lstatSync3(path5);
   } catch {
-    throw new UntrustedInputError(`${path5}: no such file`);
+    throw new MissingFileError(`${path5}: no such file`);
   }
   if (stat2.isSymbolicLink())
     throw new UntrustedInputError(`${path5}: is a symbolic link; refusing to follow it`);
@@ -43023,7 +43046,7 @@ async function collectSides(inputs, ctx, env, buildTemp, io2) {
         notes: notes2
       };
     } catch (error2) {
-      const missing = /no such file/.test(error2.message);
+      const missing = error2 instanceof MissingFileError;
       if (inputs.baseline === "report" || !missing) throw new ActionError(error2.message);
       io2.info(`paramtrace: no base report at ${inputs.baseReport}; building the base instead`);
     }
@@ -43160,21 +43183,8 @@ function runMode(inputs, ctx, io2) {
       return runPost(inputs, ctx, io2);
   }
 }
-var KNOWN = [
-  ActionError,
-  InputError,
-  ContextError,
-  BuildError,
-  GitError,
-  ModelLocationError,
-  ModelReadError,
-  ManifestError,
-  UntrustedInputError,
-  TraceError,
-  TraceInputError
-];
 function failureMessage(error2) {
-  const known = KNOWN.some((k) => error2 instanceof k);
+  const known = error2 instanceof UserError;
   const text4 = error2 instanceof Error ? error2.message : String(error2);
   const message = known ? text4 : `internal error: ${text4} (please report it with this log)`;
   return { message, annotation: annotationLine(message), internal: !known };

@@ -54,14 +54,21 @@ var require_onnxruntime_node = __commonJS({
 import { readFileSync as readFileSync4, writeFileSync } from "node:fs";
 import path3 from "node:path";
 
+// src/report/user-error.ts
+var UserError = class extends Error {
+  /** The CLI's exit status: 2, the input or the environment is at fault (README, "Command line"). */
+  exitCode = 2;
+};
+
 // src/trace/errors.ts
-var TraceInputError = class extends Error {
+var TraceInputError = class extends UserError {
+  code = "trace-input";
   constructor(message) {
     super(message);
     this.name = "TraceInputError";
   }
 };
-var TraceError = class extends Error {
+var TraceError = class extends UserError {
   constructor(kind, message, pid) {
     super(oneLine(message));
     this.kind = kind;
@@ -70,6 +77,7 @@ var TraceError = class extends Error {
   }
   kind;
   pid;
+  code = "trace";
 };
 function oneLine(text2, max = Infinity) {
   const line = text2.replace(/\s+/g, " ").trim();

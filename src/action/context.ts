@@ -1,9 +1,11 @@
 // What the runner tells the action about the run: environment variables and the event payload. Parsed
 // into typed, checked values; nothing else in the action reads process.env or the event file.
+import { UserError } from '../report/user-error.ts';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
-export class ContextError extends Error {
+export class ContextError extends UserError {
+  readonly code = 'context';
   override name = 'ContextError';
 }
 

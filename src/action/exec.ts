@@ -2,6 +2,7 @@
 // environment stripped of every credential, of the runner's command files and of RUNNER_TEMP (where those
 // files live), and with a temporary folder of its own. This is hygiene, not a sandbox: the build runs as
 // the runner's user (docs/action.md#what-the-build-can-reach).
+import { UserError } from '../report/user-error.ts';
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,8 @@ import { promisify } from 'node:util';
 
 const execFileAsync = promisify(execFile);
 
-export class BuildError extends Error {
+export class BuildError extends UserError {
+  readonly code = 'build';
   override name = 'BuildError';
 }
 
@@ -127,7 +129,8 @@ export async function runBuild(
   throw new BuildError(`the build command for ${options.label} failed: \`${command}\` ${status}${tail}`);
 }
 
-export class GitError extends Error {
+export class GitError extends UserError {
+  readonly code = 'git';
   override name = 'GitError';
 }
 

@@ -1,12 +1,14 @@
 // The action's inputs, parsed and checked in one place. Pure: it takes a getter (core.getInput in
 // main.ts, a map in tests) and returns a typed object or throws InputError naming the input.
+import { UserError } from '../report/user-error.ts';
 import { parseCount, parseGrowth } from '../compare/compare.ts';
 import type { Thresholds } from '../compare/comparison.ts';
 import type { CommentPolicy } from '../github/comments.ts';
 import { isCommentKey } from '../github/comments.ts';
 import { isLogin } from '../github/identity.ts';
 
-export class InputError extends Error {
+export class InputError extends UserError {
+  readonly code = 'input';
   override name = 'InputError';
 }
 

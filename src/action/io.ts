@@ -1,4 +1,5 @@
 // How the flows talk to the runner's log: implemented with @actions/core in main.ts, with arrays in tests.
+import { UserError } from '../report/user-error.ts';
 import { joinedLine } from '../report/plain-line.ts';
 
 export interface Io {
@@ -18,7 +19,8 @@ export interface RunResult {
 }
 
 /** An error with a message meant for the user: shown as is, without a stack. */
-export class ActionError extends Error {
+export class ActionError extends UserError {
+  readonly code = 'action';
   override name = 'ActionError';
 }
 

@@ -19,7 +19,7 @@ import { analyzeSide, buildSide, missingModelMessage, type Side } from './model-
 import { comparisonOutputs, footer } from './outcome.ts';
 import { clientFor, publishRequestFor, publishWithClient, reportPathFor, tracerFor } from './shared.ts';
 import { guardRun } from './safety.ts';
-import { readBaseline } from './untrusted/read-bundle.ts';
+import { MissingFileError, readBaseline } from './untrusted/read-bundle.ts';
 import { resolveBaseCommit, withWorktree } from './worktree.ts';
 import { appendSummary } from './summary.ts';
 import { baselineFromArtifact } from './baseline-artifact.ts';
@@ -89,7 +89,7 @@ async function collectSides(
         notes,
       };
     } catch (error) {
-      const missing = /no such file/.test((error as Error).message);
+      const missing = error instanceof MissingFileError;
       if (inputs.baseline === 'report' || !missing) throw new ActionError((error as Error).message);
       io.info(`paramtrace: no base report at ${inputs.baseReport}; building the base instead`);
     }

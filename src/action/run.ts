@@ -1,17 +1,12 @@
 // Dispatch by mode, and the one place that turns an error into the message the user sees.
-import { ManifestError } from '../analysis/read-manifest.ts';
-import { ModelReadError } from '../onnx/read-model.ts';
-import { ContextError, type RunContext } from './context.ts';
-import { BuildError, GitError } from './exec.ts';
-import { InputError, type ActionInputs } from './inputs.ts';
-import { ActionError, logLine, type Io, type RunResult } from './io.ts';
+import { UserError } from '../report/user-error.ts';
+import type { RunContext } from './context.ts';
+import type { ActionInputs } from './inputs.ts';
+import { logLine, type Io, type RunResult } from './io.ts';
 import { runBaseline } from './mode-baseline.ts';
 import { runPost } from './mode-post.ts';
 import { runPr } from './mode-pr.ts';
-import { ModelLocationError } from './model-file.ts';
 import { appendSummary, fenced } from './summary.ts';
-import { UntrustedInputError } from './untrusted/read-bundle.ts';
-import { TraceError, TraceInputError } from '../trace/index.ts';
 
 export function runMode(inputs: ActionInputs, ctx: RunContext, io: Io): Promise<RunResult> {
   switch (inputs.mode) {
@@ -24,27 +19,13 @@ export function runMode(inputs: ActionInputs, ctx: RunContext, io: Io): Promise<
   }
 }
 
-const KNOWN = [
-  ActionError,
-  InputError,
-  ContextError,
-  BuildError,
-  GitError,
-  ModelLocationError,
-  ModelReadError,
-  ManifestError,
-  UntrustedInputError,
-  TraceError,
-  TraceInputError,
-];
-
 /**
  * The message for a failed run: known failures as they are, anything else as an internal error. `message`
  * may have many lines (a failed build's output) and goes to the job summary, fenced; `annotation` is the
  * same on one line, escaped, for the ::error:: annotation: its first line and the last lines of the rest.
  */
 export function failureMessage(error: unknown): { message: string; annotation: string; internal: boolean } {
-  const known = KNOWN.some((k) => error instanceof k);
+  const known = error instanceof UserError;
   const text = error instanceof Error ? error.message : String(error);
   const message = known ? text : `internal error: ${text} (please report it with this log)`;
   return { message, annotation: annotationLine(message), internal: !known };

@@ -1,10 +1,12 @@
 // The manifest embedded in a model's metadata_props, checked before use: it is untrusted input.
+import { UserError } from '../report/user-error.ts';
 import type { OnnxModel } from '../onnx/model.ts';
 import { MANIFEST_FORMAT, MANIFEST_KEY, type Manifest, type ManifestTensor } from './manifest.ts';
 import { clip } from '../report/clip.ts';
 
 /** A manifest that cannot be used: names the file (when known) and the problem, for a one-line error. */
-export class ManifestError extends Error {
+export class ManifestError extends UserError {
+  readonly code = 'manifest';
   constructor(
     readonly file: string | undefined,
     readonly problem: string,

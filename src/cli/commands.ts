@@ -2,18 +2,15 @@
 // reads arguments, prints and exits.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UserError } from '../report/user-error.ts';
 
 type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;
-import { ManifestError } from '../analysis/read-manifest.ts';
-import { ModelReadError } from '../onnx/read-model.ts';
 import { analyzeFile, type AnalyzeFileOptions, type PhaseName } from '../pipeline/analyze-file.ts';
 import {
   parseDimOption,
   parseInputFileOption,
   parseInputShapeOption,
   parseValueOption,
-  TraceError,
-  TraceInputError,
   type TraceOptions,
 } from '../trace/index.ts';
 import { renderText } from '../render/text.ts';
@@ -66,7 +63,9 @@ function printError(text: string): void {
 }
 
 /** A usage problem: exit code 2 with the message and the usage. */
-class UsageError extends Error {}
+class UsageError extends UserError {
+  readonly code = 'usage';
+}
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -304,15 +303,9 @@ export async function runCommand(argv: string[]): Promise<number> {
       printError(`paramtrace: ${joinedLine(error.message)}\n\n${USAGE}`);
       return 2;
     }
-    if (
-      error instanceof ModelReadError ||
-      error instanceof ManifestError ||
-      error instanceof ReportError ||
-      error instanceof TraceError ||
-      error instanceof TraceInputError
-    ) {
+    if (error instanceof UserError) {
       printError(`paramtrace: ${joinedLine(error.message)}\n`);
-      return 2;
+      return error.exitCode;
     }
     const message = error instanceof Error ? error.message : String(error);
     printError(

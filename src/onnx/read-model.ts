@@ -1,4 +1,5 @@
 // Reads an ONNX file into an OnnxModel: structure and shapes, with weight payloads left in the file.
+import { UserError } from '../report/user-error.ts';
 import { existsSync, lstatSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { FileSource, type ByteSource } from './byte-source.ts';
@@ -22,7 +23,8 @@ import { decodeModel, PayloadRef, WireFormatError, type Decoded } from './stream
 import { clip, escapeControls } from '../report/clip.ts';
 
 /** A model that cannot be read: names the file and the problem, for a one-line error. */
-export class ModelReadError extends Error {
+export class ModelReadError extends UserError {
+  readonly code = 'model-read';
   constructor(
     readonly file: string,
     readonly problem: string,

@@ -156,4 +156,3 @@ function unusedLine(report: Report): string {
   const named = report.unused.map((u) => `${escapeUnsafe(u.name)} (${formatCount(u.numel)}, ${u.reason})`);
   return `Declared - unique = ${formatCount(gap)} (${formatCompact(gap)}), declared but unused: ${named.join(', ')}`;
 }
-

@@ -2,9 +2,11 @@
 // failed (unsupported operator, out of memory, timeout, crash). Both carry a one-line message. A
 // TraceUsageError is an input error the user typed (an option naming no input of the model): it is never
 // turned into a static fall-back.
+import { UserError } from '../report/user-error.ts';
 
 /** Inputs for the run cannot be built from the model and the options: names the input and what to set. */
-export class TraceInputError extends Error {
+export class TraceInputError extends UserError {
+  readonly code: string = 'trace-input';
   constructor(message: string) {
     super(message);
     this.name = 'TraceInputError';
@@ -17,6 +19,7 @@ export class TraceInputError extends Error {
  * error even when the trace is optional: the user asked for something that cannot be.
  */
 export class TraceUsageError extends TraceInputError {
+  override readonly code = 'trace-usage';
   constructor(message: string) {
     super(message);
     this.name = 'TraceUsageError';
@@ -27,7 +30,8 @@ export type TraceFailure =
   'timeout' | 'memory' | 'crash' | 'onnxruntime' | 'device' | 'profile-limit' | 'worker';
 
 /** The traced run failed; `kind` says how, the message says what happened in one line. */
-export class TraceError extends Error {
+export class TraceError extends UserError {
+  readonly code = 'trace';
   constructor(
     readonly kind: TraceFailure,
     message: string,

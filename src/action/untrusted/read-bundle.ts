@@ -1,6 +1,7 @@
 // Reading a report bundle (or a bare report) that someone else wrote: a fork's pull_request run in the
 // fork-safe flow, or a baseline artifact. Everything is checked before anything is used: the file (a
 // regular file, bounded size, valid UTF-8 JSON), then every field against the schema.
+import { UserError } from '../../report/user-error.ts';
 import { lstatSync, openSync, readdirSync, readSync, closeSync, fstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUNDLE_KIND, BUNDLE_SCHEMA_VERSION, type ReportBundle } from '../bundle.ts';
@@ -8,12 +9,19 @@ import type { Report } from '../../report/report.ts';
 import { assertCleanStrings, comparisonSchema, reportValidator } from './comparison-schema.ts';
 import { arr, int, lit, nullable, obj, SchemaError, str, type Validator } from './schema.ts';
 
-export class UntrustedInputError extends Error {
+export class UntrustedInputError extends UserError {
+  readonly code: string = 'untrusted-input';
   override name = 'UntrustedInputError';
+}
+
+/** The file to read is not there (a base report a step did not write). */
+export class MissingFileError extends UntrustedInputError {
+  override readonly code = 'missing-file';
 }
 
 /** No report at all where the artifact should be (the download found nothing): not a refusal of its content. */
 export class MissingArtifactError extends UntrustedInputError {
+  override readonly code = 'missing-artifact';
   override name = 'MissingArtifactError';
 }
 
@@ -48,7 +56,7 @@ export function readBoundedFile(path: string, maxBytes = MAX_BUNDLE_BYTES): stri
   try {
     stat = lstatSync(path);
   } catch {
-    throw new UntrustedInputError(`${path}: no such file`);
+    throw new MissingFileError(`${path}: no such file`);
   }
   if (stat.isSymbolicLink())
     throw new UntrustedInputError(`${path}: is a symbolic link; refusing to follow it`);
