@@ -1,6 +1,6 @@
 // A long chain graph for the scale bench: `nodes` nodes, every 10th a MatMul with its own small weight
 // and the others Relu, written with protobufjs from onnx.proto (no Python needed).
-import { encodeModel, tensorInfo } from '../src/onnx/onnx-reflection.ts';
+import { encodeModel, tensorInfo } from '../test/support/onnx-reflection.ts';
 
 const FLOAT = 1;
 

@@ -5,7 +5,7 @@
 //   src/onnx/onnx-fields.generated.ts          each message's fields by number (name, repeated, message
 //                                              type): what the streaming walker needs to know of a field
 //   src/onnx/onnx-proto.generated.ts           the JSON descriptor, for tools and tests that encode or
-//                                              walk models by reflection (src/onnx/onnx-reflection.ts)
+//                                              walk models by reflection (test/support/onnx-reflection.ts)
 // Run: npx tsx scripts/gen-onnx-proto.ts (test/onnx-proto.test.ts checks the files are current).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { walkModel } from '../src/analysis/graph-walk.ts';
-import { encodeModel, tensorInfo } from '../src/onnx/onnx-reflection.ts';
+import { encodeModel, tensorInfo } from './support/onnx-reflection.ts';
 import { readModel } from '../src/onnx/read-model.ts';
 import { analyzeFile } from '../src/pipeline/analyze-file.ts';
 import type { Report } from '../src/report/report.ts';

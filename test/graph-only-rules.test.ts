@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { encodeModel, tensorInfo } from '../src/onnx/onnx-reflection.ts';
+import { encodeModel, tensorInfo } from './support/onnx-reflection.ts';
 import { analyzeFile } from '../src/pipeline/analyze-file.ts';
 import type { Report } from '../src/report/report.ts';
 import { checkReport } from '../src/report/validate.ts';

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { onnxProtoSources } from '../scripts/gen-onnx-proto.ts';
 import { ONNX_FIELDS, type MessageName } from '../src/onnx/onnx-fields.generated.ts';
-import { onnxRoot } from '../src/onnx/onnx-reflection.ts';
+import { onnxRoot } from './support/onnx-reflection.ts';
 import { onnx } from '../src/onnx/onnx-proto.static.generated.ts';
 
 test('the generated protobuf files are current (npx tsx scripts/gen-onnx-proto.ts)', async () => {

@@ -11,7 +11,7 @@ import type { TensorContent } from '../src/analysis/analyze.ts';
 import { findDuplicates } from '../src/analysis/duplicates.ts';
 import { walkModel } from '../src/analysis/graph-walk.ts';
 import { readModel } from '../src/onnx/read-model.ts';
-import { encodeModel, tensorInfo as valueInfo } from '../src/onnx/onnx-reflection.ts';
+import { encodeModel, tensorInfo as valueInfo } from './support/onnx-reflection.ts';
 import { TensorReader } from '../src/onnx/tensor-bytes.ts';
 import { analyzeFile } from '../src/pipeline/analyze-file.ts';
 import type { Report } from '../src/report/report.ts';

@@ -19,7 +19,7 @@ import * as ort from 'onnxruntime-node';
 import { MemorySource } from '../src/onnx/byte-source.ts';
 import type { OnnxTensor } from '../src/onnx/model.ts';
 import { allTensors, readModel, readModelFrom } from '../src/onnx/read-model.ts';
-import { encodeModel, tensorInfo as info } from '../src/onnx/onnx-reflection.ts';
+import { encodeModel, tensorInfo as info } from './support/onnx-reflection.ts';
 import { TensorReader } from '../src/onnx/tensor-bytes.ts';
 import { renameNodes, renameNodesInFile } from '../src/trace/rename-nodes.ts';
 import { traceModel } from '../src/trace/index.ts';

@@ -14,7 +14,7 @@ import protobuf from 'protobufjs/light.js';
 import { MemorySource } from '../src/onnx/byte-source.ts';
 import { ONNX_FIELDS } from '../src/onnx/onnx-fields.generated.ts';
 import { ONNX_PROTO_JSON } from '../src/onnx/onnx-proto.generated.ts';
-import { onnxRoot, tensorInfo } from '../src/onnx/onnx-reflection.ts';
+import { onnxRoot, tensorInfo } from './support/onnx-reflection.ts';
 import { readModel } from '../src/onnx/read-model.ts';
 import { decodeModel } from '../src/onnx/stream-decode.ts';
 import { analyzeFile } from '../src/pipeline/analyze-file.ts';

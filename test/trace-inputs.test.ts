@@ -11,7 +11,7 @@ import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { analyze } from '../src/analysis/analyze.ts';
 import type { OnnxModel } from '../src/onnx/model.ts';
-import { encodeModel } from '../src/onnx/onnx-reflection.ts';
+import { encodeModel } from './support/onnx-reflection.ts';
 import { readModel } from '../src/onnx/read-model.ts';
 import { TensorReader } from '../src/onnx/tensor-bytes.ts';
 import { analyzeFile } from '../src/pipeline/analyze-file.ts';

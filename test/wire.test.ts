@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import protobuf from 'protobufjs';
 import { MemorySource } from '../src/onnx/byte-source.ts';
-import { encodeModel, tensorInfo } from '../src/onnx/onnx-reflection.ts';
+import { encodeModel, tensorInfo } from './support/onnx-reflection.ts';
 import { decodeModel } from '../src/onnx/stream-decode.ts';
 import {
   fieldsOf,

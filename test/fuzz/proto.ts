@@ -2,7 +2,7 @@
 // varint, a fixed 32/64-bit value, raw bytes or a nested message, and a field may lie about its tag or its
 // length. Encoding is iterative, so a model nested 10,000 graphs deep costs no recursion here.
 import protobuf from 'protobufjs';
-import { onnxRoot } from '../../src/onnx/onnx-reflection.ts';
+import { onnxRoot } from '../support/onnx-reflection.ts';
 
 export type Field =
   | { id: number; wire: 0; value: bigint; tag?: number }

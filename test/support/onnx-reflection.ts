@@ -2,7 +2,7 @@
 // (the fuzzer, the bench's model maker). The reader does not use it: it decodes with generated static
 // code (stream-decode.ts), which needs nothing built at run time.
 import protobuf from 'protobufjs/light.js';
-import { ONNX_PROTO_JSON } from './onnx-proto.generated.ts';
+import { ONNX_PROTO_JSON } from '../../src/onnx/onnx-proto.generated.ts';
 
 let root: protobuf.Root | undefined;
 

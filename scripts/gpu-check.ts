@@ -2,7 +2,7 @@
 // the CPU and compares the traces (same executed nodes, same executions, same output shapes), then prints
 // a verdict. Run it with scripts/gpu-check.sh, or directly:
 //
-//   npx tsx src/trace/gpu-check.ts [--dry-run] [model.onnx ...]
+//   npx tsx scripts/gpu-check.ts [--dry-run] [model.onnx ...]
 //
 // --dry-run traces on the CPU twice, to check the check itself on a machine without a GPU.
 //
@@ -21,12 +21,12 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readModel } from '../onnx/read-model.ts';
-import { TraceError } from './errors.ts';
-import { traceModel } from './trace-model.ts';
-import type { Trace } from './trace.ts';
+import { readModel } from '../src/onnx/read-model.ts';
+import { TraceError } from '../src/trace/errors.ts';
+import { traceModel } from '../src/trace/trace-model.ts';
+import type { Trace } from '../src/trace/trace.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const SEEDS = ['seed-case-1', 'seed-case-2', 'seed-case-3', 'if-branches', 'loop-body', 'resnet-block'].map(
   (name) => path.join(ROOT, 'test', 'fixtures', `${name}.onnx`),
 );
