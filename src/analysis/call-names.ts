@@ -206,3 +206,16 @@ function dynamoScopes(node: OnnxNode): string[] | undefined {
   }
   return undefined;
 }
+
+/**
+ * Names exporters give the tensors they make: TorchScript's `onnx::MatMul_20`, dynamo's `val_20`, bare
+ * numbers (`1072`), none. Any other name is the model's own (counting.md, "Exporter-generated name").
+ */
+export function isGeneratedName(name: string): boolean {
+  return /^onnx::|^val_[0-9]+$|^_?[0-9]+$|^$/.test(name);
+}
+
+/** The module a call belongs to: its name without the context and TorchScript's `_N` of a later call. */
+export function moduleOf(callName: string): string {
+  return callName.replace(/ \(.*\)$/, '').replace(/_\d+$/, '');
+}

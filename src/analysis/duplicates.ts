@@ -7,6 +7,7 @@
 // when three or more agree).
 import type { DuplicateStorage } from '../report/report.ts';
 import { byteSize } from '../onnx/dtype.ts';
+import { isGeneratedName } from './call-names.ts';
 import type { TensorContent } from './types.ts';
 import type { ConstantTensor } from './graph-walk.ts';
 
@@ -16,11 +17,6 @@ export interface Duplicates {
   findings: DuplicateStorage[];
   /** Named tensors with identical values, each still its own parameter (counting.md). */
   equalNamed: ConstantTensor[][];
-}
-
-/** Names exporters give the tensors they make: TorchScript's `onnx::MatMul_20`, dynamo's `val_20`, bare numbers. */
-export function isGeneratedName(name: string): boolean {
-  return /^onnx::|^val_[0-9]+$|^_?[0-9]+$|^$/.test(name);
 }
 
 export function findDuplicates(candidates: ConstantTensor[], content: TensorContent): Duplicates {

@@ -6,7 +6,7 @@
 import { isFloating } from '../onnx/dtype.ts';
 import type { PyTorchDifference } from '../report/report.ts';
 import type { Classified, TensorContent } from './types.ts';
-import { isGeneratedName } from './duplicates.ts';
+import { isGeneratedName, moduleOf } from './call-names.ts';
 import type { GraphWalk } from './graph-walk.ts';
 
 /** A folded table: at least this many distinct values (fewer is a quantized or binary weight). */
@@ -18,11 +18,6 @@ export interface ExporterConstants {
   /** One-element constants that are not parameters. */
   scalars: string[];
   differences: PyTorchDifference[];
-}
-
-/** The module a call belongs to: TorchScript names a module's second call `conv1_1`. */
-function moduleOf(callName: string): string {
-  return callName.replace(/ \(.*\)$/, '').replace(/_\d+$/, '');
 }
 
 /** Removes exporter-made constants from `classified.parameters` and says what they were. */
