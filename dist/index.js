@@ -24193,7 +24193,7 @@ function joinedLine(text4, max2 = 4e3) {
   return guardStart(`${first} ⏎ … ${rest}`);
 }
 
-// src/action/io.ts
+// src/action/runner-log.ts
 var ActionError = class extends UserError {
   code = "action";
   name = "ActionError";
@@ -24202,7 +24202,7 @@ function logLine(message, max2 = 8e3) {
   return joinedLine(message, max2);
 }
 
-// src/action/mode-baseline.ts
+// src/action/modes/baseline.ts
 import { writeFileSync as writeFileSync4 } from "node:fs";
 
 // src/analysis/call-names.ts
@@ -24313,6 +24313,12 @@ function dynamoScopes(node) {
   } catch {
   }
   return void 0;
+}
+function isGeneratedName(name2) {
+  return /^onnx::|^val_[0-9]+$|^_?[0-9]+$|^$/.test(name2);
+}
+function moduleOf(callName) {
+  return callName.replace(/ \(.*\)$/, "").replace(/_\d+$/, "");
 }
 
 // src/render/layer-rows.ts
@@ -24546,10 +24552,13 @@ function unusedLine(report) {
   return `Declared - unique = ${formatCount(gap)} (${formatCompact(gap)}), declared but unused: ${named.join(", ")}`;
 }
 
+// src/action/report-file.ts
+import { isAbsolute, join, resolve } from "node:path";
+
 // src/version.ts
 var TOOL_VERSION = "0.1.0";
 
-// src/action/bundle.ts
+// src/action/report-file.ts
 var BUNDLE_SCHEMA_VERSION = 1;
 var BUNDLE_KIND = "paramtrace-run";
 function makeBundle(fields) {
@@ -24567,6 +24576,12 @@ function reportFileName(commentKey2, defaultKey = "default") {
 function serializeBundle(bundle) {
   return `${JSON.stringify(bundle, null, 2)}
 `;
+}
+function reportPathFor(inputs, ctx) {
+  if (inputs.reportPath) {
+    return isAbsolute(inputs.reportPath) ? inputs.reportPath : resolve(ctx.workspace, inputs.reportPath);
+  }
+  return join(ctx.tempDir, reportFileName(inputs.commentKey, DEFAULT_COMMENT_KEY));
 }
 
 // src/onnx/dtype.ts
@@ -29864,9 +29879,6 @@ function sameDims(a, b) {
 }
 
 // src/analysis/duplicates.ts
-function isGeneratedName(name2) {
-  return /^onnx::|^val_[0-9]+$|^_?[0-9]+$|^$/.test(name2);
-}
 function findDuplicates(candidates, content) {
   const buckets = /* @__PURE__ */ new Map();
   for (const c of candidates) {
@@ -29961,9 +29973,6 @@ function finding(group2, transposed) {
 // src/analysis/exporter-constants.ts
 var MIN_TABLE_ENTRIES = 32;
 var MAX_DISTINCT_SHARE = 0.5;
-function moduleOf(callName) {
-  return callName.replace(/ \(.*\)$/, "").replace(/_\d+$/, "");
-}
 function setAsideExporterConstants(walk2, classified, content) {
   const nodes = new Map(walk2.nodes.map((n) => [n.node.id, n]));
   const readers = /* @__PURE__ */ new Map();
@@ -32398,7 +32407,7 @@ async function analyzeFile(file, options = {}) {
   }
 }
 
-// src/action/analyze-model.ts
+// src/action/models/analyze-model.ts
 async function analyzeModel2(file, options) {
   const plan = await options.tracer.plan();
   const trace = options.tracer.optionsFor(plan);
@@ -32479,11 +32488,11 @@ function emptyReport(file, note) {
   };
 }
 
-// src/action/exec.ts
+// src/action/models/exec.ts
 import { execFile, spawn } from "node:child_process";
 import { mkdtempSync as mkdtempSync2, rmSync as rmSync2 } from "node:fs";
 import { tmpdir as tmpdir3 } from "node:os";
-import { join } from "node:path";
+import { join as join2 } from "node:path";
 import { promisify } from "node:util";
 var execFileAsync = promisify(execFile);
 var BuildError = class extends UserError {
@@ -32522,7 +32531,7 @@ function buildEnvironment(env, secrets, tempDir) {
   return out;
 }
 async function withBuildTemp(fn) {
-  const dir = mkdtempSync2(join(tmpdir3(), "paramtrace-build-"));
+  const dir = mkdtempSync2(join2(tmpdir3(), "paramtrace-build-"));
   try {
     return await fn(dir);
   } finally {
@@ -32586,9 +32595,9 @@ async function git(args, cwd, env) {
   }
 }
 
-// src/action/model-file.ts
+// src/action/models/model-file.ts
 import { createWriteStream, existsSync as existsSync4, mkdtempSync as mkdtempSync3, realpathSync as realpathSync2 } from "node:fs";
-import { basename, isAbsolute, join as join2, relative, resolve, sep } from "node:path";
+import { basename, isAbsolute as isAbsolute2, join as join3, relative, resolve as resolve2, sep } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 var ModelLocationError = class extends UserError {
@@ -32600,17 +32609,17 @@ function isUrl(location) {
 }
 function inside(root, path5) {
   const rel = relative(root, path5);
-  return rel === "" || !rel.startsWith(`..${sep}`) && rel !== ".." && !isAbsolute(rel);
+  return rel === "" || !rel.startsWith(`..${sep}`) && rel !== ".." && !isAbsolute2(rel);
 }
 function relativeModelPath(root, location) {
-  const rel = relative(resolve(root), resolve(root, location));
-  if (rel === "" || rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
+  const rel = relative(resolve2(root), resolve2(root, location));
+  if (rel === "" || rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute2(rel)) {
     throw new ModelLocationError(`model path '${location}' must be a file inside the repository checkout`);
   }
   return rel.split(sep).join("/");
 }
 function locateModel(root, rel) {
-  const path5 = resolve(root, rel);
+  const path5 = resolve2(root, rel);
   if (!existsSync4(path5)) return void 0;
   const real = realpathSync2(path5);
   if (!inside(realpathSync2(root), real)) {
@@ -32642,7 +32651,7 @@ async function downloadModel(url, tempDir, options = {}) {
     throw new ModelLocationError(`the model at ${url} is ${declared} bytes, over ${maxBytes}`);
   }
   const name2 = basename(new URL(url).pathname).replace(/[^A-Za-z0-9._-]/g, "_") || "model.onnx";
-  const file = join2(mkdtempSync3(join2(tempDir, "paramtrace-download-")), name2);
+  const file = join3(mkdtempSync3(join3(tempDir, "paramtrace-download-")), name2);
   let received = 0;
   const body = Readable.fromWeb(response.body);
   body.on("data", (chunk) => {
@@ -32654,7 +32663,7 @@ async function downloadModel(url, tempDir, options = {}) {
   return file;
 }
 
-// src/action/model-side.ts
+// src/action/models/model-side.ts
 async function buildSide(side, ctx) {
   if (!ctx.build) return;
   await ctx.io.group(
@@ -32682,7 +32691,7 @@ async function analyzeSide(side, rel, tracer, io2) {
   return report;
 }
 
-// src/action/outcome.ts
+// src/action/publishing/outputs.ts
 function hasChanges(c) {
   if (!c.verdict.pass) return true;
   if (Object.values(c.counts).some((d) => d.delta !== null && d.delta !== 0)) return true;
@@ -32808,8 +32817,1175 @@ function guardRun(mode, inputs, ctx, io2) {
   if (decision.note) io2.warning(decision.note);
 }
 
-// src/action/shared.ts
-import { isAbsolute as isAbsolute2, join as join4, resolve as resolve2 } from "node:path";
+// src/action/models/tracing.ts
+import { execFile as execFile3 } from "node:child_process";
+
+// src/action/models/install-runtime.ts
+import { execFile as execFile2 } from "node:child_process";
+import {
+  accessSync,
+  constants as constants3,
+  existsSync as existsSync5,
+  lstatSync as lstatSync2,
+  mkdirSync,
+  mkdtempSync as mkdtempSync4,
+  readdirSync,
+  renameSync,
+  rmSync as rmSync3,
+  writeFileSync as writeFileSync3
+} from "node:fs";
+import { delimiter, dirname, join as join4 } from "node:path";
+import { promisify as promisify2 } from "node:util";
+var execFileAsync2 = promisify2(execFile2);
+var ONNXRUNTIME_VERSION = "1.30.0";
+var PRESET_VARIABLE = "PARAMTRACE_ONNXRUNTIME_DIR";
+var COMPLETE = ".paramtrace-complete";
+var NPM_FETCH_OPTIONS = [
+  "--fetch-timeout=10000",
+  "--fetch-retries=1",
+  "--fetch-retry-mintimeout=1000",
+  "--fetch-retry-maxtimeout=5000"
+];
+function fetchOptions(env) {
+  return NPM_FETCH_OPTIONS.filter((option) => {
+    const name2 = /^--([\w-]+)=/.exec(option)[1];
+    return envValue(env, `npm_config_${name2.replace(/-/g, "_")}`) === void 0;
+  });
+}
+var NPM_PROCESS_TIMEOUT_MS = 15 * 6e4;
+function preinstallHint() {
+  return `to skip the install, pre-install onnxruntime-node and set ${PRESET_VARIABLE} (docs/action.md#tracing)`;
+}
+function runtimeDir(toolCache, device, version = ONNXRUNTIME_VERSION) {
+  const flavor = device === "cuda" ? "cuda12" : "cpu";
+  return join4(toolCache, "paramtrace-ort", `${version}-${flavor}`);
+}
+function findNpm(env, execPath = process.execPath) {
+  const name2 = process.platform === "win32" ? "npm.cmd" : "npm";
+  const dirs = [...(env.PATH ?? "").split(delimiter).filter((d) => d !== ""), dirname(execPath)];
+  for (const dir of dirs) {
+    const candidate = join4(dir, name2);
+    try {
+      accessSync(candidate, constants3.X_OK);
+      return candidate;
+    } catch {
+    }
+  }
+  return void 0;
+}
+var NETWORK_CODES = /* @__PURE__ */ new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "ENETUNREACH",
+  "EHOSTUNREACH",
+  "ENETDOWN",
+  "EHOSTDOWN",
+  "EPIPE",
+  "EPROTO",
+  "FETCH_ERROR",
+  "ERR_SOCKET_TIMEOUT",
+  "ERR_SOCKET_CONNECTION_TIMEOUT",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "CERT_HAS_EXPIRED",
+  "DEPTH_ZERO_SELF_SIGNED_CERT"
+]);
+function envValue(env, name2) {
+  const key = Object.keys(env).find((k) => k.toLowerCase() === name2);
+  const value = key === void 0 ? void 0 : env[key];
+  return value === void 0 || value === "" ? void 0 : value;
+}
+function npmErrorLines(stderr) {
+  let code2;
+  const lines = [];
+  let inDump = false;
+  const all = stderr.split(/\r?\n/);
+  for (const raw of all) {
+    const m = /^npm (?:error|ERR!)\s?(.*)$/.exec(raw);
+    if (!m) continue;
+    let line = m[1].trimEnd();
+    if (inDump) {
+      if (line === "}") inDump = false;
+      continue;
+    }
+    if (line.endsWith(" {")) {
+      inDump = true;
+      line = line.slice(0, -2);
+    }
+    const field2 = /^(code|errno|syscall)\s+(\S+)$/.exec(line);
+    if (field2) {
+      if (field2[1] === "code") code2 ??= field2[2];
+      continue;
+    }
+    if (line.trim() === "" || /^\s+at /.test(line) || /^A complete log of this run/.test(line) || /^If you are behind a proxy/.test(line))
+      continue;
+    if (!lines.includes(line.trim())) lines.push(line.trim());
+  }
+  if (lines.length > 0) return { ...code2 ? { code: code2 } : {}, lines: lines.slice(0, 6) };
+  const tail = all.map((l) => l.trim()).filter((l) => l !== "");
+  return { ...code2 ? { code: code2 } : {}, lines: tail.slice(-10) };
+}
+function describeNpmFailure(args, failure, env, timeoutMs = NPM_PROCESS_TIMEOUT_MS) {
+  const spec = args.at(-1) ?? "";
+  const what = `npm ${args[0] ?? "install"} ${spec}`;
+  const hint = preinstallHint();
+  const stderr = failure.stderr ?? "";
+  const { code: code2, lines } = npmErrorLines(stderr);
+  const said = lines.length > 0 ? ` npm: ${lines.join(" · ")}` : ` (${failure.message})`;
+  if (failure.killed && failure.signal) {
+    return `${what} failed: npm did not finish within ${Math.round(timeoutMs / 6e4)} min and was stopped; ${hint}.${said}`;
+  }
+  const network = code2 !== void 0 && NETWORK_CODES.has(code2) || /network timeout at:|Idle timeout reached|Response timeout|request to \S+ failed/.test(stderr);
+  if (network) {
+    const url = /(?:request to|network timeout at:)\s+(\S+)/.exec(stderr)?.[1];
+    let registry = envValue(env, "npm_config_registry");
+    if (!registry && url) {
+      try {
+        registry = `${new URL(url).origin}/`;
+      } catch {
+      }
+    }
+    const where = registry ? `the npm registry ${registry}` : "the npm registry";
+    return `${what} failed: cannot reach ${where}${code2 ? ` (${code2})` : ""}; ${hint}.${said}`;
+  }
+  return `${what} failed (exit ${String(failure.code ?? "?")}); ${hint}.${said}`;
+}
+async function defaultNpm(args, options) {
+  const npm = findNpm(options.env);
+  if (!npm) {
+    throw new Error(
+      `npm was not found on the PATH or next to the Node.js running the action; install Node.js on the runner (actions/setup-node), or pre-install onnxruntime-node and set ${PRESET_VARIABLE} (docs/action.md#tracing)`
+    );
+  }
+  const env = { ...options.env, PATH: [dirname(process.execPath), options.env.PATH ?? ""].join(delimiter) };
+  try {
+    await execFileAsync2(npm, args, {
+      cwd: options.cwd,
+      env,
+      maxBuffer: 64 * 1024 * 1024,
+      shell: process.platform === "win32",
+      timeout: NPM_PROCESS_TIMEOUT_MS
+    });
+  } catch (error2) {
+    const e = error2;
+    const tail = (e.stderr ?? "").trim().split("\n").slice(-20).join("\n");
+    if (tail) options.log?.(`npm's output:
+${tail}`);
+    throw new Error(describeNpmFailure(args, e, options.env), { cause: error2 });
+  }
+}
+var PLATFORMS = /* @__PURE__ */ new Set([
+  "aix",
+  "android",
+  "darwin",
+  "freebsd",
+  "haiku",
+  "linux",
+  "openbsd",
+  "netbsd",
+  "sunos",
+  "win32",
+  "cygwin"
+]);
+var ARCHES = /* @__PURE__ */ new Set([
+  "arm",
+  "arm64",
+  "ia32",
+  "loong64",
+  "mips",
+  "mipsel",
+  "ppc",
+  "ppc64",
+  "riscv64",
+  "s390",
+  "s390x",
+  "x64"
+]);
+function isRealDir(path5) {
+  try {
+    const stat2 = lstatSync2(path5);
+    return stat2.isDirectory() && !stat2.isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+function pruneOtherPlatforms(prefix, own = { platform: process.platform, arch: process.arch }) {
+  const result = { removed: [], kept: [] };
+  const pkg = join4(prefix, "node_modules", "onnxruntime-node");
+  const bin = join4(pkg, "bin");
+  if (![join4(prefix, "node_modules"), pkg, bin].every(isRealDir)) return result;
+  const napis = readdirSync(bin).filter((n) => /^napi-v\d+$/.test(n) && isRealDir(join4(bin, n))).sort();
+  if (napis.length === 0) return result;
+  const doomedPlatforms = [];
+  const doomed = [];
+  const present = [];
+  for (const napi of napis) {
+    for (const platform2 of readdirSync(join4(bin, napi)).sort()) {
+      const platformDir = join4(bin, napi, platform2);
+      if (!PLATFORMS.has(platform2) || !isRealDir(platformDir)) continue;
+      let emptied = true;
+      for (const arch2 of readdirSync(platformDir).sort()) {
+        const rel = ["bin", napi, platform2, arch2].join("/");
+        if (ARCHES.has(arch2) && isRealDir(join4(platformDir, arch2))) {
+          present.push(`${platform2}/${arch2}`);
+          if (platform2 === own.platform && arch2 === own.arch) result.kept.push(rel);
+          else doomed.push(rel);
+        } else {
+          emptied = false;
+        }
+      }
+      if (emptied && platform2 !== own.platform) doomedPlatforms.push(["bin", napi, platform2].join("/"));
+    }
+  }
+  const hasBinding = result.kept.some((rel) => existsSync5(join4(pkg, rel, "onnxruntime_binding.node")));
+  if (!hasBinding) {
+    const have = [...new Set(present)].join(", ") || "none";
+    throw new Error(
+      `onnxruntime-node has no native binding for this runner (${own.platform}/${own.arch}): ${join4(pkg, "bin", napis.at(-1), own.platform, own.arch, "onnxruntime_binding.node")} is missing (it has binaries for ${have})`
+    );
+  }
+  for (const rel of doomed) {
+    rmSync3(join4(pkg, rel), { recursive: true, force: true });
+    result.removed.push(rel);
+  }
+  for (const rel of doomedPlatforms) {
+    const dir = join4(pkg, rel);
+    if (isRealDir(dir) && readdirSync(dir).length === 0) rmSync3(dir, { recursive: true, force: true });
+  }
+  return result;
+}
+function folderBytes(dir) {
+  let total = 0;
+  const stat2 = lstatSync2(dir, { throwIfNoEntry: false });
+  if (!stat2) return 0;
+  if (!stat2.isDirectory() || stat2.isSymbolicLink()) return stat2.size;
+  for (const name2 of readdirSync(dir)) total += folderBytes(join4(dir, name2));
+  return total;
+}
+async function installOnnxRuntime(options) {
+  const version = options.version ?? ONNXRUNTIME_VERSION;
+  if (!/^\d+\.\d+\.\d+$/.test(version)) throw new Error(`not a pinned onnxruntime-node version: ${version}`);
+  const dir = runtimeDir(options.toolCache, options.device, version);
+  if (existsSync5(join4(dir, COMPLETE))) {
+    options.log?.(`onnxruntime-node ${version} (${options.device}) from the cache: ${dir}`);
+    return dir;
+  }
+  mkdirSync(join4(dir, ".."), { recursive: true });
+  const staging = mkdtempSync4(`${dir}.partial-`);
+  const env = { ...options.env, ONNXRUNTIME_NODE_INSTALL: options.device === "cuda" ? "cuda12" : "skip" };
+  options.log?.(`installing onnxruntime-node ${version} (${options.device}) into ${dir}`);
+  try {
+    await (options.npm ?? defaultNpm)(
+      [
+        "install",
+        "--no-save",
+        "--no-package-lock",
+        "--no-audit",
+        "--no-fund",
+        ...fetchOptions(options.env),
+        "--prefix",
+        staging,
+        `onnxruntime-node@${version}`
+      ],
+      { cwd: staging, env, ...options.log ? { log: options.log } : {} }
+    );
+    const before = folderBytes(staging);
+    const pruned = pruneOtherPlatforms(staging, options.platform);
+    if (pruned.removed.length > 0) {
+      const mb = (bytes) => `${Math.round(bytes / 1e6)} MB`;
+      options.log?.(
+        `kept the native binaries for ${pruned.kept.join(", ")}, removed ${pruned.removed.length} other platforms' (${mb(before)} → ${mb(folderBytes(staging))})`
+      );
+    }
+    writeFileSync3(join4(staging, COMPLETE), `${JSON.stringify({ version, device: options.device })}
+`);
+    try {
+      renameSync(staging, dir);
+    } catch (error2) {
+      if (!existsSync5(join4(dir, COMPLETE))) throw error2;
+    }
+  } finally {
+    rmSync3(staging, { recursive: true, force: true });
+  }
+  return dir;
+}
+
+// src/action/models/tracing.ts
+import { join as join5 } from "node:path";
+var RUNTIME_DIR_VARIABLE = "PARAMTRACE_ONNXRUNTIME_DIR";
+function hasNvidiaGpu(env) {
+  return new Promise((resolve3) => {
+    execFile3("nvidia-smi", ["-L"], { env, timeout: 15e3 }, (error2, stdout) => {
+      resolve3(!error2 && /^GPU \d+:/m.test(String(stdout)));
+    });
+  });
+}
+var Tracer = class {
+  constructor(settings, deps = {}) {
+    this.settings = settings;
+    this.deps = deps;
+  }
+  settings;
+  deps;
+  planned;
+  warning(message) {
+    this.settings.io.warning(message);
+  }
+  /** What to trace with; installs onnxruntime-node the first time (once per run). */
+  plan() {
+    this.planned ??= this.makePlan();
+    return this.planned;
+  }
+  /** The trace stage's options for one model: `input-files` resolved inside the workspace. */
+  optionsFor(plan) {
+    if (plan.options === false) return false;
+    const files = this.settings.trace.inputFiles;
+    const inputFiles = {};
+    for (const [name2, location] of Object.entries(files)) {
+      const rel = relativeModelPath(this.settings.workspace, location);
+      const file = locateModel(this.settings.workspace, rel);
+      if (!file)
+        throw new ActionError(`input-files: ${rel} (for input '${name2}') does not exist in the checkout`);
+      inputFiles[name2] = file;
+    }
+    const options = { ...plan.options, env: plan.env };
+    return Object.keys(inputFiles).length > 0 ? { ...options, inputFiles } : options;
+  }
+  async makePlan() {
+    const { trace, env, io: io2 } = this.settings;
+    if (!trace.enabled) return { options: false, required: false, env };
+    const options = {
+      device: trace.device,
+      timeoutMs: Math.round(trace.timeoutSeconds * 1e3),
+      ...Object.keys(trace.inputShapes).length > 0 ? { inputs: trace.inputShapes } : {},
+      ...Object.keys(trace.dims).length > 0 ? { dims: trace.dims } : {},
+      ...Object.keys(trace.inputValues).length > 0 ? { values: trace.inputValues } : {}
+    };
+    const preset = env[RUNTIME_DIR_VARIABLE];
+    if (preset) {
+      io2.info(`paramtrace: onnxruntime-node from ${RUNTIME_DIR_VARIABLE}=${preset} (not installing one)`);
+      return { options, required: trace.required, env };
+    }
+    try {
+      const dir = await io2.group("paramtrace: install onnxruntime-node", () => this.install());
+      return { options, required: trace.required, env: { ...env, [RUNTIME_DIR_VARIABLE]: dir } };
+    } catch (error2) {
+      const why = `onnxruntime-node ${ONNXRUNTIME_VERSION} could not be installed: ${oneLine(error2.message, 1e3)}`;
+      if (trace.required) throw new ActionError(`trace: required, but ${why}`);
+      io2.warning(`paramtrace: ${why}. The models are analyzed statically.`);
+      return { options: false, required: false, env, unavailable: why };
+    }
+  }
+  /** Installs the flavour the device needs; `auto` takes CUDA only on a machine that shows a GPU. */
+  async install() {
+    const { trace, env, io: io2, toolCache } = this.settings;
+    const install = this.deps.install ?? installOnnxRuntime;
+    const log = (m) => io2.info(m);
+    let flavour = trace.device === "cuda" ? "cuda" : "cpu";
+    if (trace.device === "auto") {
+      const gpu = await (this.deps.hasGpu ?? hasNvidiaGpu)(env);
+      flavour = gpu ? "cuda" : "cpu";
+      io2.info(
+        gpu ? "device: auto, and nvidia-smi lists a GPU: installing the CUDA 12 provider too (the trace falls back to the CPU if it does not load)" : "device: auto, and nvidia-smi lists no GPU: installing the CPU runtime only"
+      );
+    }
+    const started = Date.now();
+    try {
+      const dir = await install({ device: flavour, toolCache, env, log });
+      log(
+        `onnxruntime-node ${ONNXRUNTIME_VERSION} (${flavour}) ready in ${((Date.now() - started) / 1e3).toFixed(1)} s`
+      );
+      return dir;
+    } catch (error2) {
+      if (trace.device !== "auto" || flavour === "cpu") throw error2;
+      io2.warning(
+        `paramtrace: installing onnxruntime-node with the CUDA 12 provider failed (${oneLine(error2.message, 1e3)}); tracing on the CPU`
+      );
+      return install({ device: "cpu", toolCache, env, log });
+    }
+  }
+};
+function tracerFor(inputs, ctx, env, io2) {
+  return new Tracer({
+    trace: inputs.trace,
+    workspace: ctx.workspace,
+    toolCache: ctx.toolCache ?? join5(ctx.tempDir, "paramtrace-tool-cache"),
+    env,
+    io: io2
+  });
+}
+
+// src/action/publishing/job-summary.ts
+import { appendFileSync as appendFileSync2 } from "node:fs";
+
+// node_modules/markdown-table/index.js
+function defaultStringLength(value) {
+  return value.length;
+}
+function markdownTable(table, options) {
+  const settings = options || {};
+  const align = (settings.align || []).concat();
+  const stringLength = settings.stringLength || defaultStringLength;
+  const alignments = [];
+  const cellMatrix = [];
+  const sizeMatrix = [];
+  const longestCellByColumn = [];
+  let mostCellsPerRow = 0;
+  let rowIndex = -1;
+  while (++rowIndex < table.length) {
+    const row2 = [];
+    const sizes2 = [];
+    let columnIndex2 = -1;
+    if (table[rowIndex].length > mostCellsPerRow) {
+      mostCellsPerRow = table[rowIndex].length;
+    }
+    while (++columnIndex2 < table[rowIndex].length) {
+      const cell2 = serialize(table[rowIndex][columnIndex2]);
+      if (settings.alignDelimiters !== false) {
+        const size = stringLength(cell2);
+        sizes2[columnIndex2] = size;
+        if (longestCellByColumn[columnIndex2] === void 0 || size > longestCellByColumn[columnIndex2]) {
+          longestCellByColumn[columnIndex2] = size;
+        }
+      }
+      row2.push(cell2);
+    }
+    cellMatrix[rowIndex] = row2;
+    sizeMatrix[rowIndex] = sizes2;
+  }
+  let columnIndex = -1;
+  if (typeof align === "object" && "length" in align) {
+    while (++columnIndex < mostCellsPerRow) {
+      alignments[columnIndex] = toAlignment(align[columnIndex]);
+    }
+  } else {
+    const code2 = toAlignment(align);
+    while (++columnIndex < mostCellsPerRow) {
+      alignments[columnIndex] = code2;
+    }
+  }
+  columnIndex = -1;
+  const row = [];
+  const sizes = [];
+  while (++columnIndex < mostCellsPerRow) {
+    const code2 = alignments[columnIndex];
+    let before = "";
+    let after = "";
+    if (code2 === 99) {
+      before = ":";
+      after = ":";
+    } else if (code2 === 108) {
+      before = ":";
+    } else if (code2 === 114) {
+      after = ":";
+    }
+    let size = settings.alignDelimiters === false ? 1 : Math.max(
+      1,
+      longestCellByColumn[columnIndex] - before.length - after.length
+    );
+    const cell2 = before + "-".repeat(size) + after;
+    if (settings.alignDelimiters !== false) {
+      size = before.length + size + after.length;
+      if (size > longestCellByColumn[columnIndex]) {
+        longestCellByColumn[columnIndex] = size;
+      }
+      sizes[columnIndex] = size;
+    }
+    row[columnIndex] = cell2;
+  }
+  cellMatrix.splice(1, 0, row);
+  sizeMatrix.splice(1, 0, sizes);
+  rowIndex = -1;
+  const lines = [];
+  while (++rowIndex < cellMatrix.length) {
+    const row2 = cellMatrix[rowIndex];
+    const sizes2 = sizeMatrix[rowIndex];
+    const cellsInRow = settings.fillRows === false ? Math.max(1, cellMatrix[rowIndex === 1 ? 0 : rowIndex].length) : mostCellsPerRow;
+    columnIndex = -1;
+    const line = [];
+    while (++columnIndex < cellsInRow) {
+      const cell2 = row2[columnIndex] || "";
+      let before = "";
+      let after = "";
+      if (settings.alignDelimiters !== false) {
+        const size = longestCellByColumn[columnIndex] - (sizes2[columnIndex] || 0);
+        const code2 = alignments[columnIndex];
+        if (code2 === 114) {
+          before = " ".repeat(size);
+        } else if (code2 === 99) {
+          const half = size / 2;
+          if (size % 2) {
+            before = " ".repeat(half + 0.5);
+            after = " ".repeat(half - 0.5);
+          } else {
+            before = " ".repeat(half);
+            after = before;
+          }
+        } else {
+          after = " ".repeat(size);
+        }
+      }
+      if (settings.delimiterStart !== false && !columnIndex) {
+        line.push("|");
+      }
+      if (settings.padding !== false && // Don’t add the opening space if we’re not aligning and the cell is
+      // empty: there will be a closing space.
+      !(settings.alignDelimiters === false && cell2 === "") && (settings.delimiterStart !== false || columnIndex)) {
+        line.push(" ");
+      }
+      if (settings.alignDelimiters !== false) {
+        line.push(before);
+      }
+      line.push(cell2);
+      if (settings.alignDelimiters !== false) {
+        line.push(after);
+      }
+      if (settings.padding !== false) {
+        line.push(" ");
+      }
+      if (settings.delimiterEnd !== false || columnIndex !== cellsInRow - 1) {
+        line.push("|");
+      }
+    }
+    lines.push(
+      settings.delimiterEnd === false ? line.join("").replace(/ +$/, "") : line.join("")
+    );
+  }
+  return lines.join("\n");
+}
+function serialize(value) {
+  return value === null || value === void 0 ? "" : String(value);
+}
+function toAlignment(value) {
+  const code2 = typeof value === "string" ? value.codePointAt(0) : 0;
+  return code2 === 67 || code2 === 99 ? 99 : code2 === 76 || code2 === 108 ? 108 : code2 === 82 || code2 === 114 ? 114 : 0;
+}
+
+// src/render/escape.ts
+var ENTITIES = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "'": "&#39;",
+  "|": "&#124;",
+  "`": "&#96;",
+  "\\": "&#92;",
+  "[": "&#91;",
+  "]": "&#93;",
+  "*": "&#42;",
+  _: "&#95;",
+  "~": "&#126;",
+  "#": "&#35;",
+  "!": "&#33;",
+  "(": "&#40;",
+  ")": "&#41;",
+  ":": "&#58;"
+};
+var JOINER = "⁠";
+var INVISIBLE = (
+  // eslint-disable-next-line no-misleading-character-class -- each listed on its own, on purpose
+  /[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/g
+);
+var SPECIAL = /[&<>"'|`\\[\]*_~#!():]/g;
+var SPECIAL_IN_PROSE = /[&<>"'|`\\[\]*_~#!]/g;
+function entities(value, maxLength, special) {
+  return clip(value, maxLength).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, " ").replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "�").replace(special, (c) => ENTITIES[c]).replace(INVISIBLE, (c) => `&#91;U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}&#93;`).replace(/@/g, `@${JOINER}`);
+}
+function noAutolinks(escaped) {
+  return escaped.replace(/(:|&#58;)\/\//g, `$1${JOINER}//`).replace(/\b(www)\./gi, `$1${JOINER}.`);
+}
+function unlinked(escaped) {
+  return noAutolinks(escaped).replace(/&#35;(?=[0-9])/g, `&#35;${JOINER}`);
+}
+function escapeText(value, maxLength = 200) {
+  return unlinked(entities(value, maxLength, SPECIAL));
+}
+function escapeLine(value, maxLength = 500) {
+  return unlinked(entities(value, maxLength, SPECIAL_IN_PROSE));
+}
+function code(value, maxLength = 200) {
+  return `<code>${noAutolinks(entities(value, maxLength, SPECIAL))}</code>`;
+}
+
+// src/render/markdown.ts
+var COMMENT_LIMIT = 65536;
+var SUMMARY_LIMIT = 1024 * 1024;
+function commentMarker2(key) {
+  return `<!-- paramtrace:comment-key=${key.replace(/[^A-Za-z0-9_.\-/]/g, "_")} -->`;
+}
+function renderComment(comparison, options) {
+  const limit = (options.maxLength ?? COMMENT_LIMIT) - 200;
+  for (const rows of [1e3, 200, 50, 10, 0]) {
+    const body = render(comparison, options, rows);
+    if (body.length <= limit) return body;
+  }
+  return fit(render(comparison, options, 0, true), limit, (text4) => text4.length);
+}
+function renderSummary(comparison, headReport2) {
+  for (const rows of [2e4, 2e3, 200, 0]) {
+    const body = render(comparison, { commentKey: null, headReport: headReport2 }, rows);
+    if (Buffer.byteLength(body) <= SUMMARY_LIMIT - 1024) return body;
+  }
+  return fit(
+    render(comparison, { commentKey: null }, 0, true),
+    SUMMARY_LIMIT - 1024,
+    (text4) => Buffer.byteLength(text4)
+  );
+}
+function fit(body, limit, size) {
+  const lines = body.replace(/\n$/, "").split("\n");
+  const footer2 = lines.pop();
+  const note = "_Cut to fit GitHub's limit: the full report is in the job summary and the report file._";
+  const tail = size(`
+${note}
+
+${footer2}
+`) <= limit / 4 ? `
+${note}
+
+${footer2}
+` : `
+${note}
+`;
+  let budget = limit - size(tail);
+  const kept = [];
+  for (const line of lines) {
+    const cost = size(line) + 1;
+    if (cost > budget) break;
+    kept.push(line);
+    budget -= cost;
+  }
+  let tableLines = 0;
+  while (tableLines < kept.length && kept[kept.length - 1 - tableLines].startsWith("|")) tableLines++;
+  if (tableLines === 1) kept.pop();
+  if (kept.length > 0 && kept.at(-1) !== "") kept.push("");
+  return `${kept.join("\n")}${tail}`;
+}
+var LISTED = 20;
+function more(total, shown) {
+  return total > shown ? `, … (${formatCount(total - shown)} more)` : "";
+}
+function shapeText2(shape2) {
+  return `[${shape2.slice(0, 64).map((d) => d === null ? "?" : typeof d === "number" ? String(d) : escapeText(d, 60)).join(", ")}]`;
+}
+var COUNT_ROWS = [
+  ["unique", "Unique (used)"],
+  ["declared", "Declared"],
+  ["summary", "Summary-style"],
+  ["trainable", "Trainable"],
+  ["frozen", "Frozen"],
+  ["buffers", "Buffers"]
+];
+var STATIC_MARK = "static†";
+var STATIC_MEANS = "every node that reaches a graph output counts as executed, each Loop body once, and which If branch runs is not known";
+function traceWarning2(c) {
+  const failed = ["head", "base"].filter((side) => c[side].traceMode === "failed");
+  if (failed.length === 0) return [];
+  const why = (side) => escapeLine(c[side].traceError ?? "no reason given", 300);
+  const sides = failed.length === 2 && c.head.traceError === c.base.traceError ? `**head** and **base** (${why("head")})` : failed.map((side) => `**${side}** (${why(side)})`).join(" and for ");
+  const which2 = failed.length === 2 ? "both head and base" : `${failed[0]}`;
+  return [
+    "> [!WARNING]",
+    `> The trace failed for ${sides}, so the counts and findings of ${which2} are static: ${STATIC_MEANS}. Set <code>trace: required</code> in the action (<code>--trace</code> in the CLI) to fail instead, and give the inputs the model needs with <code>input-shapes</code>, <code>input-dims</code>, <code>input-values</code> or <code>input-files</code> (<code>--input</code>, <code>--dim</code>, <code>--value</code>, <code>--input-file</code>).`,
+    ""
+  ];
+}
+function layerSummary(table) {
+  if (table.depth === null) return "Every layer call of head";
+  return `Layer calls of head with parameters, by module to depth ${table.depth}`;
+}
+function leftOut2(table) {
+  const parts = leftOutParts(table);
+  if (parts.length === 0) return void 0;
+  return `…${parts.join("; ")}: the report file lists every layer call (<code>paramtrace analyze --all-nodes</code> shows them).`;
+}
+var FOOTER_MAX = 2e3;
+function boundedFooter(footer2, max2) {
+  if (footer2.length <= max2) return footer2;
+  const parts = footer2.split(" · ");
+  const budget = Math.max(0, max2 - 60);
+  const kept = [];
+  let length = 0;
+  for (const part of parts) {
+    if (length + part.length > budget) {
+      if (kept.length === 0 && budget > 0) kept.push(clip(part, budget));
+      break;
+    }
+    kept.push(part);
+    length += part.length + 3;
+  }
+  const left = parts.length - kept.length;
+  if (left === 0) return kept.join(" · ");
+  return [...kept, `… and ${formatCount(left)} more note${left === 1 ? "" : "s"}, in the report file`].join(
+    " · "
+  );
+}
+function render(c, options, rows, minimal = false) {
+  const out = [
+    ...options.commentKey === null ? [] : [commentMarker2(options.commentKey)],
+    // The verdict names parameters (new shared, new unused) and may come from an artifact: escaped too.
+    `### paramtrace: ${escapeLine(c.verdict.headline, 500)}`,
+    "",
+    ...traceWarning2(c)
+  ];
+  const failures = c.verdict.failures.length > 1 ? c.verdict.failures : [];
+  for (const f of failures.slice(0, LISTED)) out.push(`- ${escapeLine(f, 500)}`);
+  if (failures.length > LISTED) out.push(`- … ${formatCount(failures.length - LISTED)} more`);
+  if (failures.length > 0) out.push("");
+  const countRows = COUNT_ROWS.filter(
+    ([name2]) => c.counts[name2].base !== null || c.counts[name2].head !== null
+  ).map(([name2, label]) => {
+    const d = c.counts[name2];
+    return [
+      label,
+      d.base === null ? "n/a" : formatCount(d.base),
+      d.head === null ? "n/a" : formatCount(d.head),
+      d.delta === null ? "n/a" : formatSigned(d.delta),
+      d.delta === null || d.base === null ? "" : formatPercent(d.delta, d.base)
+    ];
+  });
+  const bytes = c.counts.parameterBytes;
+  countRows.push([
+    "Size (MB)",
+    formatMegabytes(bytes.base ?? 0),
+    formatMegabytes(bytes.head ?? 0),
+    `${(bytes.delta ?? 0) >= 0 ? "+" : ""}${formatMegabytes(bytes.delta ?? 0)}`,
+    ""
+  ]);
+  out.push(
+    markdownTable([["Parameters", "base", "head", "change", "%"], ...countRows], {
+      align: ["l", "r", "r", "r", "r"]
+    }),
+    ""
+  );
+  const staticHead = c.head.traceMode === "failed";
+  const staticUnused = (u) => staticHead && u.reason === "not-executed";
+  const markShared = staticHead && c.newShared.length > 0;
+  const markUnused = c.newUnused.slice(0, Math.max(rows, LISTED)).some(staticUnused);
+  if (c.newShared.length > 0) {
+    out.push(
+      "**New shared parameters** (used by more than one layer call; summary-style counts them once per call):",
+      ""
+    );
+    out.push(
+      markdownTable(
+        [
+          ["Parameter", "Size", "Calls", "Used by", ...markShared ? ["Seen"] : []],
+          ...c.newShared.slice(0, Math.max(rows, LISTED)).map((s) => [
+            code(s.name),
+            formatCount(s.numel),
+            formatCount(s.calls),
+            s.callNames.slice(0, 5).map((n) => code(n, 80)).join(", ") + more(s.callNames.length, 5),
+            ...markShared ? [STATIC_MARK] : []
+          ])
+        ],
+        { align: ["l", "r", "r", "l", ...markShared ? ["l"] : []] }
+      ),
+      ""
+    );
+    if (c.newShared.length > Math.max(rows, LISTED))
+      out.push(`…and ${formatCount(c.newShared.length - Math.max(rows, LISTED))} more.`, "");
+  }
+  if (c.newUnused.length > 0) {
+    out.push("**New unused parameters** (declared but used by no executed layer call):", "");
+    out.push(
+      markdownTable(
+        [
+          ["Parameter", "Size", "Reason", ...markUnused ? ["Seen"] : []],
+          ...c.newUnused.slice(0, Math.max(rows, LISTED)).map((u) => [
+            code(u.name),
+            formatCount(u.numel),
+            `${escapeText(u.reason, 40)}: ${escapeText(u.detail)}`,
+            ...markUnused ? [staticUnused(u) ? STATIC_MARK : ""] : []
+          ])
+        ],
+        { align: ["l", "r", "l", ...markUnused ? ["l"] : []] }
+      ),
+      ""
+    );
+    if (c.newUnused.length > Math.max(rows, LISTED))
+      out.push(`…and ${formatCount(c.newUnused.length - Math.max(rows, LISTED))} more.`, "");
+  }
+  if (markShared || markUnused)
+    out.push(
+      `${STATIC_MARK}: seen only by the static fall-back, as the trace of head failed (${STATIC_MEANS}); a trace may not confirm it.`,
+      ""
+    );
+  if (c.newDuplicates.length > 0) {
+    const shown = c.newDuplicates.slice(0, LISTED);
+    out.push(
+      `**Stored twice** (counted once): ${shown.map(
+        (d) => `${d.names.slice(0, 5).map((n) => code(n)).join(
+          " = "
+        )}${more(d.names.length, 5)}${d.transposed ? " (transposed)" : ""}, ${formatCount(d.bytesWasted)} bytes wasted`
+      ).join("; ")}${more(c.newDuplicates.length, shown.length)}`,
+      ""
+    );
+  }
+  const resolved = [
+    ...c.resolvedShared.slice(0, LISTED).map((s) => `${code(s.name)} is no longer shared`),
+    ...c.resolvedUnused.slice(0, LISTED).map((u) => `${code(u.name)} is no longer unused`)
+  ];
+  const resolvedCount = c.resolvedShared.length + c.resolvedUnused.length;
+  if (resolved.length > 0)
+    out.push(
+      `**Resolved:** ${resolved.slice(0, LISTED).join("; ")}${more(resolvedCount, Math.min(LISTED, resolved.length))}`,
+      ""
+    );
+  if (!minimal && rows > 0) {
+    const changes = [
+      ...c.added.slice(0, rows).map((p) => [code(p.name), "added", "", shapeText2(p.shape), formatSigned(p.numel)]),
+      ...c.removed.slice(0, rows).map((p) => [code(p.name), "removed", shapeText2(p.shape), "", formatSigned(-p.numel)]),
+      ...c.resized.slice(0, rows).map((p) => [
+        code(p.name),
+        "resized",
+        shapeText2(p.baseShape),
+        shapeText2(p.headShape),
+        formatSigned(p.headNumel - p.baseNumel)
+      ])
+    ];
+    const changed = c.added.length + c.removed.length + c.resized.length;
+    if (changes.length > 0) {
+      out.push("**Parameters added, removed or resized** (largest first):", "");
+      out.push(
+        markdownTable(
+          [["Parameter", "Change", "Base shape", "Head shape", "Params"], ...changes.slice(0, rows)],
+          { align: ["l", "l", "l", "l", "r"] }
+        )
+      );
+      if (changed > rows)
+        out.push("", `…and ${formatCount(changed - rows)} more (see the job summary or the report file).`);
+      out.push("");
+    }
+    if (c.modules.length > 0) {
+      out.push("**By module**:", "");
+      out.push(
+        markdownTable(
+          [
+            ["Module", "base", "head", "change"],
+            ...c.modules.slice(0, rows).map((m) => [code(m.name), formatCount(m.base), formatCount(m.head), formatSigned(m.delta)])
+          ],
+          { align: ["l", "r", "r", "r"] }
+        ),
+        ""
+      );
+      if (c.modules.length > rows) out.push(`…and ${formatCount(c.modules.length - rows)} more modules.`, "");
+    }
+    const table = options.headReport ? layerRows(options.headReport, options.layers) : void 0;
+    if (table && table.rows.length + table.hiddenCalls > 0) {
+      const layers = table.rows;
+      out.push(`<details><summary>${layerSummary(table)}</summary>`, "");
+      if (layers.length > 0)
+        out.push(
+          markdownTable(
+            [
+              ["Layer (call)", "Type", "Output shape", "Param #", ""],
+              ...layers.slice(0, rows).map((l) => [
+                code(rowName(l), 120),
+                code(rowType(l), 60),
+                l.outputShapes ? l.outputShapes.slice(0, 8).map(shapeText2).join(" ") + (l.outputShapes.length > 8 ? " …" : "") : "-",
+                formatCount(l.params),
+                escapeLine(markText(l.mark), 40)
+              ])
+            ],
+            { align: ["l", "l", "l", "r", "l"] }
+          )
+        );
+      if (layers.length > rows)
+        out.push(
+          "",
+          `…${formatCount(layers.length - rows)} more rows in the job summary and the report file.`
+        );
+      const left = leftOut2(table);
+      if (left) out.push("", left);
+      out.push("", "</details>", "");
+    }
+  } else {
+    out.push(
+      "_Detail left out to fit GitHub's comment limit: the full report is in the job summary and the report file._",
+      ""
+    );
+  }
+  const how = [
+    `head: ${escapeText(c.head.trace)}, ${c.head.source === "manifest" ? "PyTorch manifest" : "ONNX graph"}`,
+    `base: ${escapeText(c.base.trace)}, ${c.base.source === "manifest" ? "PyTorch manifest" : "ONNX graph"}`
+  ];
+  if (options.footer)
+    how.push(boundedFooter(options.footer, Math.min(FOOTER_MAX, (options.maxLength ?? COMMENT_LIMIT) / 8)));
+  out.push(`<sub>paramtrace · ${how.join(" · ")}</sub>`);
+  return `${out.join("\n")}
+`;
+}
+
+// src/action/publishing/job-summary.ts
+function appendSummary(path5, markdown) {
+  if (!path5) return;
+  let text4 = markdown.endsWith("\n") ? markdown : `${markdown}
+`;
+  if (Buffer.byteLength(text4) > SUMMARY_LIMIT) {
+    const note = "\n\n_Summary cut at GitHub’s 1 MiB limit; the full report is in the report file._\n";
+    text4 = Buffer.from(text4).subarray(0, SUMMARY_LIMIT - Buffer.byteLength(note) - 4).toString("utf8").replace(/\uFFFD$/, "") + note;
+  }
+  appendFileSync2(path5, text4);
+}
+function fenced(text4, maxChars = 2e4) {
+  const clipped2 = text4.length > maxChars ? `…${text4.slice(-maxChars)}` : text4;
+  const longest = Math.max(0, ...(clipped2.match(/`+/g) ?? []).map((r) => r.length));
+  const fence = "`".repeat(Math.max(3, longest + 1));
+  return `${fence}text
+${clipped2}
+${fence}`;
+}
+
+// src/action/modes/baseline.ts
+async function runBaseline(inputs, ctx, io2) {
+  guardRun("baseline", inputs, ctx, io2);
+  return withBuildTemp((buildTemp) => analyzeBaseline(inputs, ctx, io2, buildTemp));
+}
+async function analyzeBaseline(inputs, ctx, io2, buildTemp) {
+  const env = buildEnvironment(process.env, [inputs.token], buildTemp);
+  const tracer = tracerFor(inputs, ctx, env, io2);
+  const side = { root: ctx.workspace, label: `commit ${ctx.sha.slice(0, 12) || "HEAD"}` };
+  await buildSide(side, { build: inputs.build, env, io: io2 });
+  let report;
+  if (isUrl(inputs.model)) {
+    report = await analyzeModel2(await downloadModel(inputs.model, ctx.tempDir), {
+      displayName: inputs.model,
+      tracer
+    });
+  } else {
+    const rel = relativeModelPath(ctx.workspace, inputs.model);
+    report = await analyzeSide(side, rel, tracer, io2);
+    if (!report) throw new ActionError(missingModelMessage(rel, side, inputs.build));
+  }
+  const reportPath = reportPathFor(inputs, ctx);
+  const sha2 = /^[0-9a-f]{40,64}$/.test(ctx.sha) ? ctx.sha : null;
+  writeFileSync4(
+    reportPath,
+    serializeBundle(
+      makeBundle({
+        mode: "baseline",
+        commentKey: inputs.commentKey,
+        commits: { head: sha2, base: null },
+        pullRequest: null,
+        base: null,
+        head: report,
+        comparison: null,
+        notes: []
+      })
+    )
+  );
+  const c = report.counts;
+  appendSummary(
+    ctx.stepSummaryPath,
+    [
+      `### paramtrace baseline: ${formatCount(c.unique)} unique parameters`,
+      "",
+      fenced(renderText(report)),
+      ""
+    ].join("\n")
+  );
+  io2.info(`paramtrace: baseline report written to ${reportPath}`);
+  return {
+    outputs: { ...reportOutputs(report), "report-path": reportPath, verdict: "pass", "comment-body": "" },
+    failure: null
+  };
+}
+
+// src/github/pulls.ts
+function info2(pr) {
+  return {
+    number: pr.number,
+    state: pr.state,
+    headSha: pr.head.sha,
+    headRepo: pr.head.repo?.full_name ?? null,
+    headRef: pr.head.ref,
+    baseSha: pr.base.sha,
+    baseRef: pr.base.ref
+  };
+}
+async function getPullRequest(client, repo, number) {
+  try {
+    const { data } = await client.rest.pulls.get({ owner: repo.owner, repo: repo.repo, pull_number: number });
+    return info2(data);
+  } catch (error2) {
+    if (isNotFound(error2)) return void 0;
+    throw error2;
+  }
+}
+async function findPullRequestForSha(client, repo, sha2, prefer = {}) {
+  const candidates = [];
+  const pages = client.paginate.iterator(client.rest.repos.listPullRequestsAssociatedWithCommit, {
+    owner: repo.owner,
+    repo: repo.repo,
+    commit_sha: sha2,
+    per_page: 100
+  });
+  try {
+    for await (const page of pages) {
+      for (const pr of page.data) if (pr.head.sha === sha2) candidates.push(info2(pr));
+    }
+  } catch (error2) {
+    if (isNotFound(error2) || error2.status === 422) return void 0;
+    throw error2;
+  }
+  const open2 = candidates.filter((pr) => pr.state === "open");
+  const pool = open2.length > 0 ? open2 : candidates;
+  const lower = (s) => (s ?? "").toLowerCase();
+  const preferred = pool.find(
+    (pr) => (prefer.headRepo === void 0 || lower(pr.headRepo) === lower(prefer.headRepo)) && (prefer.headRef === void 0 || pr.headRef === prefer.headRef)
+  );
+  return preferred ?? (pool.length === 1 ? pool[0] : void 0);
+}
+
+// src/github/statuses.ts
+var STATUS_DESCRIPTION_LIMIT = 140;
+function statusContext(commentKey2, defaultKey = "default") {
+  return commentKey2 === defaultKey ? "paramtrace" : `paramtrace/${commentKey2}`;
+}
+function statusDescription(text4) {
+  const line = text4.replace(/\s+/g, " ").trim();
+  const chars = [...line];
+  return chars.length <= STATUS_DESCRIPTION_LIMIT ? line : `${chars.slice(0, STATUS_DESCRIPTION_LIMIT - 1).join("")}…`;
+}
+async function setCommitStatus(client, status) {
+  const { data } = await client.rest.repos.createCommitStatus({
+    owner: status.owner,
+    repo: status.repo,
+    sha: status.sha,
+    state: status.state,
+    context: status.context,
+    description: statusDescription(status.description),
+    ...status.targetUrl ? { target_url: status.targetUrl } : {}
+  });
+  return { id: data.id };
+}
+
+// src/action/modes/finish.ts
+import { writeFileSync as writeFileSync5 } from "node:fs";
+async function finishComparison(inputs, ctx, io2, sides, publishTo) {
+  const thresholds2 = sides.base ? inputs.thresholds : thresholdsWithoutBase(inputs.thresholds);
+  const base = sides.base ?? emptyReport(
+    sides.head.model.file,
+    sides.baseError ? "no baseline: the base could not be built" : "no baseline: the model does not exist at the base"
+  );
+  const comparison = compare(base, sides.head, thresholds2, { baseUnavailable: sides.baseError });
+  const body = renderComment(comparison, {
+    commentKey: inputs.commentKey,
+    headReport: sides.head,
+    footer: footer({
+      baseSha: sides.commits.base,
+      baseHow: sides.commits.baseHow,
+      headSha: sides.commits.head,
+      runUrl: ctx.runUrl,
+      extra: sides.notes.map((n) => escapeText(n, 300))
+    })
+  });
+  const reportPath = reportPathFor(inputs, ctx);
+  const bundle = makeBundle({
+    mode: "pr",
+    commentKey: inputs.commentKey,
+    commits: { head: sides.commits.head, base: sides.commits.base },
+    pullRequest: sides.pullRequest,
+    base,
+    head: sides.head,
+    comparison,
+    notes: sides.notes,
+    ...sides.baseError ? { baseError: sides.baseError } : sides.base ? {} : { baseMissing: true }
+  });
+  writeFileSync5(reportPath, serializeBundle(bundle));
+  appendSummary(ctx.stepSummaryPath, renderSummary(comparison, sides.head));
+  io2.info(`paramtrace: ${comparison.verdict.headline}`);
+  io2.info(`paramtrace: report written to ${reportPath}`);
+  const published = await publishTo(comparison, body);
+  const failures = [
+    ...comparison.verdict.pass ? [] : [comparison.verdict.headline],
+    ...inputs.failOnApiError ? published.problems : []
+  ];
+  return {
+    outputs: {
+      ...comparisonOutputs(comparison),
+      ...published.outputs,
+      "report-path": reportPath,
+      "comment-body": body
+    },
+    failure: failures.length > 0 ? failures.join("\n") : null
+  };
+}
+
+// src/action/publishing/publish.ts
+function explain2(what, failure, permission) {
+  const base = `paramtrace could not ${what} (${describeFailure(failure)}).`;
+  const kept = " The report is in the job summary and the report file.";
+  if (failure.kind === "forbidden") {
+    if (/locked/i.test(failure.message)) return `${base} The pull request is locked.${kept}`;
+    return `${base} ${permissionHint(permission)}${kept}`;
+  }
+  if (failure.kind === "rate-limited")
+    return `${base} GitHub's API rate limit was reached; retrying did not help in time.${kept}`;
+  if (failure.kind === "unavailable") return `${base} GitHub's API did not answer after retries.${kept}`;
+  return `${base}${kept}`;
+}
+async function publish(client, request2, log) {
+  const outputs = {
+    "comment-action": "skipped",
+    "comment-id": "",
+    "comment-url": ""
+  };
+  const problems = [];
+  if (request2.pullNumber !== null && request2.comment.policy !== "never") {
+    try {
+      const { author, ...comment } = request2.comment;
+      const identity = author ? () => Promise.resolve(author) : () => tokenIdentity(client);
+      const result = await upsertComment(
+        client,
+        { owner: request2.owner, repo: request2.repo, issueNumber: request2.pullNumber },
+        { ...comment, identity, log }
+      );
+      outputs["comment-action"] = result.action;
+      if (result.action === "skipped") log.info(`comment not posted: ${result.reason}`);
+      else {
+        outputs["comment-id"] = String(result.id);
+        outputs["comment-url"] = result.url;
+        log.info(`comment ${result.action}: ${result.url}`);
+      }
+    } catch (error2) {
+      const message = explain2(`post the pull request comment`, apiFailure(error2), "pull-requests");
+      outputs["comment-action"] = "failed";
+      problems.push(message);
+      log.warning(message);
+    }
+  }
+  if (request2.status) {
+    try {
+      await setCommitStatus(client, {
+        owner: request2.owner,
+        repo: request2.repo,
+        sha: request2.headSha,
+        ...request2.status
+      });
+      outputs["status-state"] = request2.status.state;
+      log.info(
+        `commit status '${request2.status.context}' set to ${request2.status.state} on ${request2.headSha.slice(0, 12)}`
+      );
+    } catch (error2) {
+      const message = explain2(
+        `set the commit status '${request2.status.context}'`,
+        apiFailure(error2),
+        "statuses"
+      );
+      outputs["status-state"] = "failed";
+      problems.push(message);
+      log.warning(message);
+    }
+  }
+  return { outputs, problems };
+}
 
 // node_modules/@octokit/plugin-retry/dist-bundle/index.js
 var import_light = __toESM(require_light(), 1);
@@ -37261,506 +38437,7 @@ function createClient(options) {
   return client;
 }
 
-// src/github/statuses.ts
-var STATUS_DESCRIPTION_LIMIT = 140;
-function statusContext(commentKey2, defaultKey = "default") {
-  return commentKey2 === defaultKey ? "paramtrace" : `paramtrace/${commentKey2}`;
-}
-function statusDescription(text4) {
-  const line = text4.replace(/\s+/g, " ").trim();
-  const chars = [...line];
-  return chars.length <= STATUS_DESCRIPTION_LIMIT ? line : `${chars.slice(0, STATUS_DESCRIPTION_LIMIT - 1).join("")}…`;
-}
-async function setCommitStatus(client, status) {
-  const { data } = await client.rest.repos.createCommitStatus({
-    owner: status.owner,
-    repo: status.repo,
-    sha: status.sha,
-    state: status.state,
-    context: status.context,
-    description: statusDescription(status.description),
-    ...status.targetUrl ? { target_url: status.targetUrl } : {}
-  });
-  return { id: data.id };
-}
-
-// src/action/publish.ts
-function explain2(what, failure, permission) {
-  const base = `paramtrace could not ${what} (${describeFailure(failure)}).`;
-  const kept = " The report is in the job summary and the report file.";
-  if (failure.kind === "forbidden") {
-    if (/locked/i.test(failure.message)) return `${base} The pull request is locked.${kept}`;
-    return `${base} ${permissionHint(permission)}${kept}`;
-  }
-  if (failure.kind === "rate-limited")
-    return `${base} GitHub's API rate limit was reached; retrying did not help in time.${kept}`;
-  if (failure.kind === "unavailable") return `${base} GitHub's API did not answer after retries.${kept}`;
-  return `${base}${kept}`;
-}
-async function publish(client, request2, log) {
-  const outputs = {
-    "comment-action": "skipped",
-    "comment-id": "",
-    "comment-url": ""
-  };
-  const problems = [];
-  if (request2.pullNumber !== null && request2.comment.policy !== "never") {
-    try {
-      const { author, ...comment } = request2.comment;
-      const identity = author ? () => Promise.resolve(author) : () => tokenIdentity(client);
-      const result = await upsertComment(
-        client,
-        { owner: request2.owner, repo: request2.repo, issueNumber: request2.pullNumber },
-        { ...comment, identity, log }
-      );
-      outputs["comment-action"] = result.action;
-      if (result.action === "skipped") log.info(`comment not posted: ${result.reason}`);
-      else {
-        outputs["comment-id"] = String(result.id);
-        outputs["comment-url"] = result.url;
-        log.info(`comment ${result.action}: ${result.url}`);
-      }
-    } catch (error2) {
-      const message = explain2(`post the pull request comment`, apiFailure(error2), "pull-requests");
-      outputs["comment-action"] = "failed";
-      problems.push(message);
-      log.warning(message);
-    }
-  }
-  if (request2.status) {
-    try {
-      await setCommitStatus(client, {
-        owner: request2.owner,
-        repo: request2.repo,
-        sha: request2.headSha,
-        ...request2.status
-      });
-      outputs["status-state"] = request2.status.state;
-      log.info(
-        `commit status '${request2.status.context}' set to ${request2.status.state} on ${request2.headSha.slice(0, 12)}`
-      );
-    } catch (error2) {
-      const message = explain2(
-        `set the commit status '${request2.status.context}'`,
-        apiFailure(error2),
-        "statuses"
-      );
-      outputs["status-state"] = "failed";
-      problems.push(message);
-      log.warning(message);
-    }
-  }
-  return { outputs, problems };
-}
-
-// src/action/tracing.ts
-import { execFile as execFile3 } from "node:child_process";
-
-// src/action/install-runtime.ts
-import { execFile as execFile2 } from "node:child_process";
-import {
-  accessSync,
-  constants as constants3,
-  existsSync as existsSync5,
-  lstatSync as lstatSync2,
-  mkdirSync,
-  mkdtempSync as mkdtempSync4,
-  readdirSync,
-  renameSync,
-  rmSync as rmSync3,
-  writeFileSync as writeFileSync3
-} from "node:fs";
-import { delimiter, dirname, join as join3 } from "node:path";
-import { promisify as promisify2 } from "node:util";
-var execFileAsync2 = promisify2(execFile2);
-var ONNXRUNTIME_VERSION = "1.30.0";
-var PRESET_VARIABLE = "PARAMTRACE_ONNXRUNTIME_DIR";
-var COMPLETE = ".paramtrace-complete";
-var NPM_FETCH_OPTIONS = [
-  "--fetch-timeout=10000",
-  "--fetch-retries=1",
-  "--fetch-retry-mintimeout=1000",
-  "--fetch-retry-maxtimeout=5000"
-];
-function fetchOptions(env) {
-  return NPM_FETCH_OPTIONS.filter((option) => {
-    const name2 = /^--([\w-]+)=/.exec(option)[1];
-    return envValue(env, `npm_config_${name2.replace(/-/g, "_")}`) === void 0;
-  });
-}
-var NPM_PROCESS_TIMEOUT_MS = 15 * 6e4;
-function preinstallHint() {
-  return `to skip the install, pre-install onnxruntime-node and set ${PRESET_VARIABLE} (docs/action.md#tracing)`;
-}
-function runtimeDir(toolCache, device, version = ONNXRUNTIME_VERSION) {
-  const flavor = device === "cuda" ? "cuda12" : "cpu";
-  return join3(toolCache, "paramtrace-ort", `${version}-${flavor}`);
-}
-function findNpm(env, execPath = process.execPath) {
-  const name2 = process.platform === "win32" ? "npm.cmd" : "npm";
-  const dirs = [...(env.PATH ?? "").split(delimiter).filter((d) => d !== ""), dirname(execPath)];
-  for (const dir of dirs) {
-    const candidate = join3(dir, name2);
-    try {
-      accessSync(candidate, constants3.X_OK);
-      return candidate;
-    } catch {
-    }
-  }
-  return void 0;
-}
-var NETWORK_CODES = /* @__PURE__ */ new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ECONNABORTED",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "ETIMEDOUT",
-  "ENETUNREACH",
-  "EHOSTUNREACH",
-  "ENETDOWN",
-  "EHOSTDOWN",
-  "EPIPE",
-  "EPROTO",
-  "FETCH_ERROR",
-  "ERR_SOCKET_TIMEOUT",
-  "ERR_SOCKET_CONNECTION_TIMEOUT",
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "CERT_HAS_EXPIRED",
-  "DEPTH_ZERO_SELF_SIGNED_CERT"
-]);
-function envValue(env, name2) {
-  const key = Object.keys(env).find((k) => k.toLowerCase() === name2);
-  const value = key === void 0 ? void 0 : env[key];
-  return value === void 0 || value === "" ? void 0 : value;
-}
-function npmErrorLines(stderr) {
-  let code2;
-  const lines = [];
-  let inDump = false;
-  const all = stderr.split(/\r?\n/);
-  for (const raw of all) {
-    const m = /^npm (?:error|ERR!)\s?(.*)$/.exec(raw);
-    if (!m) continue;
-    let line = m[1].trimEnd();
-    if (inDump) {
-      if (line === "}") inDump = false;
-      continue;
-    }
-    if (line.endsWith(" {")) {
-      inDump = true;
-      line = line.slice(0, -2);
-    }
-    const field2 = /^(code|errno|syscall)\s+(\S+)$/.exec(line);
-    if (field2) {
-      if (field2[1] === "code") code2 ??= field2[2];
-      continue;
-    }
-    if (line.trim() === "" || /^\s+at /.test(line) || /^A complete log of this run/.test(line) || /^If you are behind a proxy/.test(line))
-      continue;
-    if (!lines.includes(line.trim())) lines.push(line.trim());
-  }
-  if (lines.length > 0) return { ...code2 ? { code: code2 } : {}, lines: lines.slice(0, 6) };
-  const tail = all.map((l) => l.trim()).filter((l) => l !== "");
-  return { ...code2 ? { code: code2 } : {}, lines: tail.slice(-10) };
-}
-function describeNpmFailure(args, failure, env, timeoutMs = NPM_PROCESS_TIMEOUT_MS) {
-  const spec = args.at(-1) ?? "";
-  const what = `npm ${args[0] ?? "install"} ${spec}`;
-  const hint = preinstallHint();
-  const stderr = failure.stderr ?? "";
-  const { code: code2, lines } = npmErrorLines(stderr);
-  const said = lines.length > 0 ? ` npm: ${lines.join(" · ")}` : ` (${failure.message})`;
-  if (failure.killed && failure.signal) {
-    return `${what} failed: npm did not finish within ${Math.round(timeoutMs / 6e4)} min and was stopped; ${hint}.${said}`;
-  }
-  const network = code2 !== void 0 && NETWORK_CODES.has(code2) || /network timeout at:|Idle timeout reached|Response timeout|request to \S+ failed/.test(stderr);
-  if (network) {
-    const url = /(?:request to|network timeout at:)\s+(\S+)/.exec(stderr)?.[1];
-    let registry = envValue(env, "npm_config_registry");
-    if (!registry && url) {
-      try {
-        registry = `${new URL(url).origin}/`;
-      } catch {
-      }
-    }
-    const where = registry ? `the npm registry ${registry}` : "the npm registry";
-    return `${what} failed: cannot reach ${where}${code2 ? ` (${code2})` : ""}; ${hint}.${said}`;
-  }
-  return `${what} failed (exit ${String(failure.code ?? "?")}); ${hint}.${said}`;
-}
-async function defaultNpm(args, options) {
-  const npm = findNpm(options.env);
-  if (!npm) {
-    throw new Error(
-      `npm was not found on the PATH or next to the Node.js running the action; install Node.js on the runner (actions/setup-node), or pre-install onnxruntime-node and set ${PRESET_VARIABLE} (docs/action.md#tracing)`
-    );
-  }
-  const env = { ...options.env, PATH: [dirname(process.execPath), options.env.PATH ?? ""].join(delimiter) };
-  try {
-    await execFileAsync2(npm, args, {
-      cwd: options.cwd,
-      env,
-      maxBuffer: 64 * 1024 * 1024,
-      shell: process.platform === "win32",
-      timeout: NPM_PROCESS_TIMEOUT_MS
-    });
-  } catch (error2) {
-    const e = error2;
-    const tail = (e.stderr ?? "").trim().split("\n").slice(-20).join("\n");
-    if (tail) options.log?.(`npm's output:
-${tail}`);
-    throw new Error(describeNpmFailure(args, e, options.env), { cause: error2 });
-  }
-}
-var PLATFORMS = /* @__PURE__ */ new Set([
-  "aix",
-  "android",
-  "darwin",
-  "freebsd",
-  "haiku",
-  "linux",
-  "openbsd",
-  "netbsd",
-  "sunos",
-  "win32",
-  "cygwin"
-]);
-var ARCHES = /* @__PURE__ */ new Set([
-  "arm",
-  "arm64",
-  "ia32",
-  "loong64",
-  "mips",
-  "mipsel",
-  "ppc",
-  "ppc64",
-  "riscv64",
-  "s390",
-  "s390x",
-  "x64"
-]);
-function isRealDir(path5) {
-  try {
-    const stat2 = lstatSync2(path5);
-    return stat2.isDirectory() && !stat2.isSymbolicLink();
-  } catch {
-    return false;
-  }
-}
-function pruneOtherPlatforms(prefix, own = { platform: process.platform, arch: process.arch }) {
-  const result = { removed: [], kept: [] };
-  const pkg = join3(prefix, "node_modules", "onnxruntime-node");
-  const bin = join3(pkg, "bin");
-  if (![join3(prefix, "node_modules"), pkg, bin].every(isRealDir)) return result;
-  const napis = readdirSync(bin).filter((n) => /^napi-v\d+$/.test(n) && isRealDir(join3(bin, n))).sort();
-  if (napis.length === 0) return result;
-  const doomedPlatforms = [];
-  const doomed = [];
-  const present = [];
-  for (const napi of napis) {
-    for (const platform2 of readdirSync(join3(bin, napi)).sort()) {
-      const platformDir = join3(bin, napi, platform2);
-      if (!PLATFORMS.has(platform2) || !isRealDir(platformDir)) continue;
-      let emptied = true;
-      for (const arch2 of readdirSync(platformDir).sort()) {
-        const rel = ["bin", napi, platform2, arch2].join("/");
-        if (ARCHES.has(arch2) && isRealDir(join3(platformDir, arch2))) {
-          present.push(`${platform2}/${arch2}`);
-          if (platform2 === own.platform && arch2 === own.arch) result.kept.push(rel);
-          else doomed.push(rel);
-        } else {
-          emptied = false;
-        }
-      }
-      if (emptied && platform2 !== own.platform) doomedPlatforms.push(["bin", napi, platform2].join("/"));
-    }
-  }
-  const hasBinding = result.kept.some((rel) => existsSync5(join3(pkg, rel, "onnxruntime_binding.node")));
-  if (!hasBinding) {
-    const have = [...new Set(present)].join(", ") || "none";
-    throw new Error(
-      `onnxruntime-node has no native binding for this runner (${own.platform}/${own.arch}): ${join3(pkg, "bin", napis.at(-1), own.platform, own.arch, "onnxruntime_binding.node")} is missing (it has binaries for ${have})`
-    );
-  }
-  for (const rel of doomed) {
-    rmSync3(join3(pkg, rel), { recursive: true, force: true });
-    result.removed.push(rel);
-  }
-  for (const rel of doomedPlatforms) {
-    const dir = join3(pkg, rel);
-    if (isRealDir(dir) && readdirSync(dir).length === 0) rmSync3(dir, { recursive: true, force: true });
-  }
-  return result;
-}
-function folderBytes(dir) {
-  let total = 0;
-  const stat2 = lstatSync2(dir, { throwIfNoEntry: false });
-  if (!stat2) return 0;
-  if (!stat2.isDirectory() || stat2.isSymbolicLink()) return stat2.size;
-  for (const name2 of readdirSync(dir)) total += folderBytes(join3(dir, name2));
-  return total;
-}
-async function installOnnxRuntime(options) {
-  const version = options.version ?? ONNXRUNTIME_VERSION;
-  if (!/^\d+\.\d+\.\d+$/.test(version)) throw new Error(`not a pinned onnxruntime-node version: ${version}`);
-  const dir = runtimeDir(options.toolCache, options.device, version);
-  if (existsSync5(join3(dir, COMPLETE))) {
-    options.log?.(`onnxruntime-node ${version} (${options.device}) from the cache: ${dir}`);
-    return dir;
-  }
-  mkdirSync(join3(dir, ".."), { recursive: true });
-  const staging = mkdtempSync4(`${dir}.partial-`);
-  const env = { ...options.env, ONNXRUNTIME_NODE_INSTALL: options.device === "cuda" ? "cuda12" : "skip" };
-  options.log?.(`installing onnxruntime-node ${version} (${options.device}) into ${dir}`);
-  try {
-    await (options.npm ?? defaultNpm)(
-      [
-        "install",
-        "--no-save",
-        "--no-package-lock",
-        "--no-audit",
-        "--no-fund",
-        ...fetchOptions(options.env),
-        "--prefix",
-        staging,
-        `onnxruntime-node@${version}`
-      ],
-      { cwd: staging, env, ...options.log ? { log: options.log } : {} }
-    );
-    const before = folderBytes(staging);
-    const pruned = pruneOtherPlatforms(staging, options.platform);
-    if (pruned.removed.length > 0) {
-      const mb = (bytes) => `${Math.round(bytes / 1e6)} MB`;
-      options.log?.(
-        `kept the native binaries for ${pruned.kept.join(", ")}, removed ${pruned.removed.length} other platforms' (${mb(before)} → ${mb(folderBytes(staging))})`
-      );
-    }
-    writeFileSync3(join3(staging, COMPLETE), `${JSON.stringify({ version, device: options.device })}
-`);
-    try {
-      renameSync(staging, dir);
-    } catch (error2) {
-      if (!existsSync5(join3(dir, COMPLETE))) throw error2;
-    }
-  } finally {
-    rmSync3(staging, { recursive: true, force: true });
-  }
-  return dir;
-}
-
-// src/action/tracing.ts
-var RUNTIME_DIR_VARIABLE = "PARAMTRACE_ONNXRUNTIME_DIR";
-function hasNvidiaGpu(env) {
-  return new Promise((resolve3) => {
-    execFile3("nvidia-smi", ["-L"], { env, timeout: 15e3 }, (error2, stdout) => {
-      resolve3(!error2 && /^GPU \d+:/m.test(String(stdout)));
-    });
-  });
-}
-var Tracer = class {
-  constructor(settings, deps = {}) {
-    this.settings = settings;
-    this.deps = deps;
-  }
-  settings;
-  deps;
-  planned;
-  warning(message) {
-    this.settings.io.warning(message);
-  }
-  /** What to trace with; installs onnxruntime-node the first time (once per run). */
-  plan() {
-    this.planned ??= this.makePlan();
-    return this.planned;
-  }
-  /** The trace stage's options for one model: `input-files` resolved inside the workspace. */
-  optionsFor(plan) {
-    if (plan.options === false) return false;
-    const files = this.settings.trace.inputFiles;
-    const inputFiles = {};
-    for (const [name2, location] of Object.entries(files)) {
-      const rel = relativeModelPath(this.settings.workspace, location);
-      const file = locateModel(this.settings.workspace, rel);
-      if (!file)
-        throw new ActionError(`input-files: ${rel} (for input '${name2}') does not exist in the checkout`);
-      inputFiles[name2] = file;
-    }
-    const options = { ...plan.options, env: plan.env };
-    return Object.keys(inputFiles).length > 0 ? { ...options, inputFiles } : options;
-  }
-  async makePlan() {
-    const { trace, env, io: io2 } = this.settings;
-    if (!trace.enabled) return { options: false, required: false, env };
-    const options = {
-      device: trace.device,
-      timeoutMs: Math.round(trace.timeoutSeconds * 1e3),
-      ...Object.keys(trace.inputShapes).length > 0 ? { inputs: trace.inputShapes } : {},
-      ...Object.keys(trace.dims).length > 0 ? { dims: trace.dims } : {},
-      ...Object.keys(trace.inputValues).length > 0 ? { values: trace.inputValues } : {}
-    };
-    const preset = env[RUNTIME_DIR_VARIABLE];
-    if (preset) {
-      io2.info(`paramtrace: onnxruntime-node from ${RUNTIME_DIR_VARIABLE}=${preset} (not installing one)`);
-      return { options, required: trace.required, env };
-    }
-    try {
-      const dir = await io2.group("paramtrace: install onnxruntime-node", () => this.install());
-      return { options, required: trace.required, env: { ...env, [RUNTIME_DIR_VARIABLE]: dir } };
-    } catch (error2) {
-      const why = `onnxruntime-node ${ONNXRUNTIME_VERSION} could not be installed: ${oneLine(error2.message, 1e3)}`;
-      if (trace.required) throw new ActionError(`trace: required, but ${why}`);
-      io2.warning(`paramtrace: ${why}. The models are analyzed statically.`);
-      return { options: false, required: false, env, unavailable: why };
-    }
-  }
-  /** Installs the flavour the device needs; `auto` takes CUDA only on a machine that shows a GPU. */
-  async install() {
-    const { trace, env, io: io2, toolCache } = this.settings;
-    const install = this.deps.install ?? installOnnxRuntime;
-    const log = (m) => io2.info(m);
-    let flavour = trace.device === "cuda" ? "cuda" : "cpu";
-    if (trace.device === "auto") {
-      const gpu = await (this.deps.hasGpu ?? hasNvidiaGpu)(env);
-      flavour = gpu ? "cuda" : "cpu";
-      io2.info(
-        gpu ? "device: auto, and nvidia-smi lists a GPU: installing the CUDA 12 provider too (the trace falls back to the CPU if it does not load)" : "device: auto, and nvidia-smi lists no GPU: installing the CPU runtime only"
-      );
-    }
-    const started = Date.now();
-    try {
-      const dir = await install({ device: flavour, toolCache, env, log });
-      log(
-        `onnxruntime-node ${ONNXRUNTIME_VERSION} (${flavour}) ready in ${((Date.now() - started) / 1e3).toFixed(1)} s`
-      );
-      return dir;
-    } catch (error2) {
-      if (trace.device !== "auto" || flavour === "cpu") throw error2;
-      io2.warning(
-        `paramtrace: installing onnxruntime-node with the CUDA 12 provider failed (${oneLine(error2.message, 1e3)}); tracing on the CPU`
-      );
-      return install({ device: "cpu", toolCache, env, log });
-    }
-  }
-};
-
-// src/action/shared.ts
-function reportPathFor(inputs, ctx) {
-  if (inputs.reportPath) {
-    return isAbsolute2(inputs.reportPath) ? inputs.reportPath : resolve2(ctx.workspace, inputs.reportPath);
-  }
-  return join4(ctx.tempDir, reportFileName(inputs.commentKey, DEFAULT_COMMENT_KEY));
-}
-function tracerFor(inputs, ctx, env, io2) {
-  return new Tracer({
-    trace: inputs.trace,
-    workspace: ctx.workspace,
-    toolCache: ctx.toolCache ?? join4(ctx.tempDir, "paramtrace-tool-cache"),
-    env,
-    io: io2
-  });
-}
+// src/action/publishing/client.ts
 function clientFor(inputs, ctx, io2) {
   return createClient({
     token: inputs.token,
@@ -37811,636 +38488,9 @@ function publishRequestFor(inputs, ctx, target, comparison, body) {
   };
 }
 
-// src/action/summary.ts
-import { appendFileSync as appendFileSync2 } from "node:fs";
-
-// node_modules/markdown-table/index.js
-function defaultStringLength(value) {
-  return value.length;
-}
-function markdownTable(table, options) {
-  const settings = options || {};
-  const align = (settings.align || []).concat();
-  const stringLength = settings.stringLength || defaultStringLength;
-  const alignments = [];
-  const cellMatrix = [];
-  const sizeMatrix = [];
-  const longestCellByColumn = [];
-  let mostCellsPerRow = 0;
-  let rowIndex = -1;
-  while (++rowIndex < table.length) {
-    const row2 = [];
-    const sizes2 = [];
-    let columnIndex2 = -1;
-    if (table[rowIndex].length > mostCellsPerRow) {
-      mostCellsPerRow = table[rowIndex].length;
-    }
-    while (++columnIndex2 < table[rowIndex].length) {
-      const cell2 = serialize(table[rowIndex][columnIndex2]);
-      if (settings.alignDelimiters !== false) {
-        const size = stringLength(cell2);
-        sizes2[columnIndex2] = size;
-        if (longestCellByColumn[columnIndex2] === void 0 || size > longestCellByColumn[columnIndex2]) {
-          longestCellByColumn[columnIndex2] = size;
-        }
-      }
-      row2.push(cell2);
-    }
-    cellMatrix[rowIndex] = row2;
-    sizeMatrix[rowIndex] = sizes2;
-  }
-  let columnIndex = -1;
-  if (typeof align === "object" && "length" in align) {
-    while (++columnIndex < mostCellsPerRow) {
-      alignments[columnIndex] = toAlignment(align[columnIndex]);
-    }
-  } else {
-    const code2 = toAlignment(align);
-    while (++columnIndex < mostCellsPerRow) {
-      alignments[columnIndex] = code2;
-    }
-  }
-  columnIndex = -1;
-  const row = [];
-  const sizes = [];
-  while (++columnIndex < mostCellsPerRow) {
-    const code2 = alignments[columnIndex];
-    let before = "";
-    let after = "";
-    if (code2 === 99) {
-      before = ":";
-      after = ":";
-    } else if (code2 === 108) {
-      before = ":";
-    } else if (code2 === 114) {
-      after = ":";
-    }
-    let size = settings.alignDelimiters === false ? 1 : Math.max(
-      1,
-      longestCellByColumn[columnIndex] - before.length - after.length
-    );
-    const cell2 = before + "-".repeat(size) + after;
-    if (settings.alignDelimiters !== false) {
-      size = before.length + size + after.length;
-      if (size > longestCellByColumn[columnIndex]) {
-        longestCellByColumn[columnIndex] = size;
-      }
-      sizes[columnIndex] = size;
-    }
-    row[columnIndex] = cell2;
-  }
-  cellMatrix.splice(1, 0, row);
-  sizeMatrix.splice(1, 0, sizes);
-  rowIndex = -1;
-  const lines = [];
-  while (++rowIndex < cellMatrix.length) {
-    const row2 = cellMatrix[rowIndex];
-    const sizes2 = sizeMatrix[rowIndex];
-    const cellsInRow = settings.fillRows === false ? Math.max(1, cellMatrix[rowIndex === 1 ? 0 : rowIndex].length) : mostCellsPerRow;
-    columnIndex = -1;
-    const line = [];
-    while (++columnIndex < cellsInRow) {
-      const cell2 = row2[columnIndex] || "";
-      let before = "";
-      let after = "";
-      if (settings.alignDelimiters !== false) {
-        const size = longestCellByColumn[columnIndex] - (sizes2[columnIndex] || 0);
-        const code2 = alignments[columnIndex];
-        if (code2 === 114) {
-          before = " ".repeat(size);
-        } else if (code2 === 99) {
-          const half = size / 2;
-          if (size % 2) {
-            before = " ".repeat(half + 0.5);
-            after = " ".repeat(half - 0.5);
-          } else {
-            before = " ".repeat(half);
-            after = before;
-          }
-        } else {
-          after = " ".repeat(size);
-        }
-      }
-      if (settings.delimiterStart !== false && !columnIndex) {
-        line.push("|");
-      }
-      if (settings.padding !== false && // Don’t add the opening space if we’re not aligning and the cell is
-      // empty: there will be a closing space.
-      !(settings.alignDelimiters === false && cell2 === "") && (settings.delimiterStart !== false || columnIndex)) {
-        line.push(" ");
-      }
-      if (settings.alignDelimiters !== false) {
-        line.push(before);
-      }
-      line.push(cell2);
-      if (settings.alignDelimiters !== false) {
-        line.push(after);
-      }
-      if (settings.padding !== false) {
-        line.push(" ");
-      }
-      if (settings.delimiterEnd !== false || columnIndex !== cellsInRow - 1) {
-        line.push("|");
-      }
-    }
-    lines.push(
-      settings.delimiterEnd === false ? line.join("").replace(/ +$/, "") : line.join("")
-    );
-  }
-  return lines.join("\n");
-}
-function serialize(value) {
-  return value === null || value === void 0 ? "" : String(value);
-}
-function toAlignment(value) {
-  const code2 = typeof value === "string" ? value.codePointAt(0) : 0;
-  return code2 === 67 || code2 === 99 ? 99 : code2 === 76 || code2 === 108 ? 108 : code2 === 82 || code2 === 114 ? 114 : 0;
-}
-
-// src/render/escape.ts
-var ENTITIES = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&#39;",
-  "|": "&#124;",
-  "`": "&#96;",
-  "\\": "&#92;",
-  "[": "&#91;",
-  "]": "&#93;",
-  "*": "&#42;",
-  _: "&#95;",
-  "~": "&#126;",
-  "#": "&#35;",
-  "!": "&#33;",
-  "(": "&#40;",
-  ")": "&#41;",
-  ":": "&#58;"
-};
-var JOINER = "⁠";
-var INVISIBLE = (
-  // eslint-disable-next-line no-misleading-character-class -- each listed on its own, on purpose
-  /[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/g
-);
-var SPECIAL = /[&<>"'|`\\[\]*_~#!():]/g;
-var SPECIAL_IN_PROSE = /[&<>"'|`\\[\]*_~#!]/g;
-function entities(value, maxLength, special) {
-  return clip(value, maxLength).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, " ").replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "�").replace(special, (c) => ENTITIES[c]).replace(INVISIBLE, (c) => `&#91;U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}&#93;`).replace(/@/g, `@${JOINER}`);
-}
-function noAutolinks(escaped) {
-  return escaped.replace(/(:|&#58;)\/\//g, `$1${JOINER}//`).replace(/\b(www)\./gi, `$1${JOINER}.`);
-}
-function unlinked(escaped) {
-  return noAutolinks(escaped).replace(/&#35;(?=[0-9])/g, `&#35;${JOINER}`);
-}
-function escapeText(value, maxLength = 200) {
-  return unlinked(entities(value, maxLength, SPECIAL));
-}
-function escapeLine(value, maxLength = 500) {
-  return unlinked(entities(value, maxLength, SPECIAL_IN_PROSE));
-}
-function code(value, maxLength = 200) {
-  return `<code>${noAutolinks(entities(value, maxLength, SPECIAL))}</code>`;
-}
-
-// src/render/markdown.ts
-var COMMENT_LIMIT = 65536;
-var SUMMARY_LIMIT = 1024 * 1024;
-function commentMarker2(key) {
-  return `<!-- paramtrace:comment-key=${key.replace(/[^A-Za-z0-9_.\-/]/g, "_")} -->`;
-}
-function renderComment(comparison, options) {
-  const limit = (options.maxLength ?? COMMENT_LIMIT) - 200;
-  for (const rows of [1e3, 200, 50, 10, 0]) {
-    const body = render(comparison, options, rows);
-    if (body.length <= limit) return body;
-  }
-  return fit(render(comparison, options, 0, true), limit, (text4) => text4.length);
-}
-function renderSummary(comparison, headReport2) {
-  for (const rows of [2e4, 2e3, 200, 0]) {
-    const body = render(comparison, { commentKey: null, headReport: headReport2 }, rows);
-    if (Buffer.byteLength(body) <= SUMMARY_LIMIT - 1024) return body;
-  }
-  return fit(
-    render(comparison, { commentKey: null }, 0, true),
-    SUMMARY_LIMIT - 1024,
-    (text4) => Buffer.byteLength(text4)
-  );
-}
-function fit(body, limit, size) {
-  const lines = body.replace(/\n$/, "").split("\n");
-  const footer2 = lines.pop();
-  const note = "_Cut to fit GitHub's limit: the full report is in the job summary and the report file._";
-  const tail = size(`
-${note}
-
-${footer2}
-`) <= limit / 4 ? `
-${note}
-
-${footer2}
-` : `
-${note}
-`;
-  let budget = limit - size(tail);
-  const kept = [];
-  for (const line of lines) {
-    const cost = size(line) + 1;
-    if (cost > budget) break;
-    kept.push(line);
-    budget -= cost;
-  }
-  let tableLines = 0;
-  while (tableLines < kept.length && kept[kept.length - 1 - tableLines].startsWith("|")) tableLines++;
-  if (tableLines === 1) kept.pop();
-  if (kept.length > 0 && kept.at(-1) !== "") kept.push("");
-  return `${kept.join("\n")}${tail}`;
-}
-var LISTED = 20;
-function more(total, shown) {
-  return total > shown ? `, … (${formatCount(total - shown)} more)` : "";
-}
-function shapeText2(shape2) {
-  return `[${shape2.slice(0, 64).map((d) => d === null ? "?" : typeof d === "number" ? String(d) : escapeText(d, 60)).join(", ")}]`;
-}
-var COUNT_ROWS = [
-  ["unique", "Unique (used)"],
-  ["declared", "Declared"],
-  ["summary", "Summary-style"],
-  ["trainable", "Trainable"],
-  ["frozen", "Frozen"],
-  ["buffers", "Buffers"]
-];
-var STATIC_MARK = "static†";
-var STATIC_MEANS = "every node that reaches a graph output counts as executed, each Loop body once, and which If branch runs is not known";
-function traceWarning2(c) {
-  const failed = ["head", "base"].filter((side) => c[side].traceMode === "failed");
-  if (failed.length === 0) return [];
-  const why = (side) => escapeLine(c[side].traceError ?? "no reason given", 300);
-  const sides = failed.length === 2 && c.head.traceError === c.base.traceError ? `**head** and **base** (${why("head")})` : failed.map((side) => `**${side}** (${why(side)})`).join(" and for ");
-  const which2 = failed.length === 2 ? "both head and base" : `${failed[0]}`;
-  return [
-    "> [!WARNING]",
-    `> The trace failed for ${sides}, so the counts and findings of ${which2} are static: ${STATIC_MEANS}. Set <code>trace: required</code> in the action (<code>--trace</code> in the CLI) to fail instead, and give the inputs the model needs with <code>input-shapes</code>, <code>input-dims</code>, <code>input-values</code> or <code>input-files</code> (<code>--input</code>, <code>--dim</code>, <code>--value</code>, <code>--input-file</code>).`,
-    ""
-  ];
-}
-function layerSummary(table) {
-  if (table.depth === null) return "Every layer call of head";
-  return `Layer calls of head with parameters, by module to depth ${table.depth}`;
-}
-function leftOut2(table) {
-  const parts = leftOutParts(table);
-  if (parts.length === 0) return void 0;
-  return `…${parts.join("; ")}: the report file lists every layer call (<code>paramtrace analyze --all-nodes</code> shows them).`;
-}
-var FOOTER_MAX = 2e3;
-function boundedFooter(footer2, max2) {
-  if (footer2.length <= max2) return footer2;
-  const parts = footer2.split(" · ");
-  const budget = Math.max(0, max2 - 60);
-  const kept = [];
-  let length = 0;
-  for (const part of parts) {
-    if (length + part.length > budget) {
-      if (kept.length === 0 && budget > 0) kept.push(clip(part, budget));
-      break;
-    }
-    kept.push(part);
-    length += part.length + 3;
-  }
-  const left = parts.length - kept.length;
-  if (left === 0) return kept.join(" · ");
-  return [...kept, `… and ${formatCount(left)} more note${left === 1 ? "" : "s"}, in the report file`].join(
-    " · "
-  );
-}
-function render(c, options, rows, minimal = false) {
-  const out = [
-    ...options.commentKey === null ? [] : [commentMarker2(options.commentKey)],
-    // The verdict names parameters (new shared, new unused) and may come from an artifact: escaped too.
-    `### paramtrace: ${escapeLine(c.verdict.headline, 500)}`,
-    "",
-    ...traceWarning2(c)
-  ];
-  const failures = c.verdict.failures.length > 1 ? c.verdict.failures : [];
-  for (const f of failures.slice(0, LISTED)) out.push(`- ${escapeLine(f, 500)}`);
-  if (failures.length > LISTED) out.push(`- … ${formatCount(failures.length - LISTED)} more`);
-  if (failures.length > 0) out.push("");
-  const countRows = COUNT_ROWS.filter(
-    ([name2]) => c.counts[name2].base !== null || c.counts[name2].head !== null
-  ).map(([name2, label]) => {
-    const d = c.counts[name2];
-    return [
-      label,
-      d.base === null ? "n/a" : formatCount(d.base),
-      d.head === null ? "n/a" : formatCount(d.head),
-      d.delta === null ? "n/a" : formatSigned(d.delta),
-      d.delta === null || d.base === null ? "" : formatPercent(d.delta, d.base)
-    ];
-  });
-  const bytes = c.counts.parameterBytes;
-  countRows.push([
-    "Size (MB)",
-    formatMegabytes(bytes.base ?? 0),
-    formatMegabytes(bytes.head ?? 0),
-    `${(bytes.delta ?? 0) >= 0 ? "+" : ""}${formatMegabytes(bytes.delta ?? 0)}`,
-    ""
-  ]);
-  out.push(
-    markdownTable([["Parameters", "base", "head", "change", "%"], ...countRows], {
-      align: ["l", "r", "r", "r", "r"]
-    }),
-    ""
-  );
-  const staticHead = c.head.traceMode === "failed";
-  const staticUnused = (u) => staticHead && u.reason === "not-executed";
-  const markShared = staticHead && c.newShared.length > 0;
-  const markUnused = c.newUnused.slice(0, Math.max(rows, LISTED)).some(staticUnused);
-  if (c.newShared.length > 0) {
-    out.push(
-      "**New shared parameters** (used by more than one layer call; summary-style counts them once per call):",
-      ""
-    );
-    out.push(
-      markdownTable(
-        [
-          ["Parameter", "Size", "Calls", "Used by", ...markShared ? ["Seen"] : []],
-          ...c.newShared.slice(0, Math.max(rows, LISTED)).map((s) => [
-            code(s.name),
-            formatCount(s.numel),
-            formatCount(s.calls),
-            s.callNames.slice(0, 5).map((n) => code(n, 80)).join(", ") + more(s.callNames.length, 5),
-            ...markShared ? [STATIC_MARK] : []
-          ])
-        ],
-        { align: ["l", "r", "r", "l", ...markShared ? ["l"] : []] }
-      ),
-      ""
-    );
-    if (c.newShared.length > Math.max(rows, LISTED))
-      out.push(`…and ${formatCount(c.newShared.length - Math.max(rows, LISTED))} more.`, "");
-  }
-  if (c.newUnused.length > 0) {
-    out.push("**New unused parameters** (declared but used by no executed layer call):", "");
-    out.push(
-      markdownTable(
-        [
-          ["Parameter", "Size", "Reason", ...markUnused ? ["Seen"] : []],
-          ...c.newUnused.slice(0, Math.max(rows, LISTED)).map((u) => [
-            code(u.name),
-            formatCount(u.numel),
-            `${escapeText(u.reason, 40)}: ${escapeText(u.detail)}`,
-            ...markUnused ? [staticUnused(u) ? STATIC_MARK : ""] : []
-          ])
-        ],
-        { align: ["l", "r", "l", ...markUnused ? ["l"] : []] }
-      ),
-      ""
-    );
-    if (c.newUnused.length > Math.max(rows, LISTED))
-      out.push(`…and ${formatCount(c.newUnused.length - Math.max(rows, LISTED))} more.`, "");
-  }
-  if (markShared || markUnused)
-    out.push(
-      `${STATIC_MARK}: seen only by the static fall-back, as the trace of head failed (${STATIC_MEANS}); a trace may not confirm it.`,
-      ""
-    );
-  if (c.newDuplicates.length > 0) {
-    const shown = c.newDuplicates.slice(0, LISTED);
-    out.push(
-      `**Stored twice** (counted once): ${shown.map(
-        (d) => `${d.names.slice(0, 5).map((n) => code(n)).join(
-          " = "
-        )}${more(d.names.length, 5)}${d.transposed ? " (transposed)" : ""}, ${formatCount(d.bytesWasted)} bytes wasted`
-      ).join("; ")}${more(c.newDuplicates.length, shown.length)}`,
-      ""
-    );
-  }
-  const resolved = [
-    ...c.resolvedShared.slice(0, LISTED).map((s) => `${code(s.name)} is no longer shared`),
-    ...c.resolvedUnused.slice(0, LISTED).map((u) => `${code(u.name)} is no longer unused`)
-  ];
-  const resolvedCount = c.resolvedShared.length + c.resolvedUnused.length;
-  if (resolved.length > 0)
-    out.push(
-      `**Resolved:** ${resolved.slice(0, LISTED).join("; ")}${more(resolvedCount, Math.min(LISTED, resolved.length))}`,
-      ""
-    );
-  if (!minimal && rows > 0) {
-    const changes = [
-      ...c.added.slice(0, rows).map((p) => [code(p.name), "added", "", shapeText2(p.shape), formatSigned(p.numel)]),
-      ...c.removed.slice(0, rows).map((p) => [code(p.name), "removed", shapeText2(p.shape), "", formatSigned(-p.numel)]),
-      ...c.resized.slice(0, rows).map((p) => [
-        code(p.name),
-        "resized",
-        shapeText2(p.baseShape),
-        shapeText2(p.headShape),
-        formatSigned(p.headNumel - p.baseNumel)
-      ])
-    ];
-    const changed = c.added.length + c.removed.length + c.resized.length;
-    if (changes.length > 0) {
-      out.push("**Parameters added, removed or resized** (largest first):", "");
-      out.push(
-        markdownTable(
-          [["Parameter", "Change", "Base shape", "Head shape", "Params"], ...changes.slice(0, rows)],
-          { align: ["l", "l", "l", "l", "r"] }
-        )
-      );
-      if (changed > rows)
-        out.push("", `…and ${formatCount(changed - rows)} more (see the job summary or the report file).`);
-      out.push("");
-    }
-    if (c.modules.length > 0) {
-      out.push("**By module**:", "");
-      out.push(
-        markdownTable(
-          [
-            ["Module", "base", "head", "change"],
-            ...c.modules.slice(0, rows).map((m) => [code(m.name), formatCount(m.base), formatCount(m.head), formatSigned(m.delta)])
-          ],
-          { align: ["l", "r", "r", "r"] }
-        ),
-        ""
-      );
-      if (c.modules.length > rows) out.push(`…and ${formatCount(c.modules.length - rows)} more modules.`, "");
-    }
-    const table = options.headReport ? layerRows(options.headReport, options.layers) : void 0;
-    if (table && table.rows.length + table.hiddenCalls > 0) {
-      const layers = table.rows;
-      out.push(`<details><summary>${layerSummary(table)}</summary>`, "");
-      if (layers.length > 0)
-        out.push(
-          markdownTable(
-            [
-              ["Layer (call)", "Type", "Output shape", "Param #", ""],
-              ...layers.slice(0, rows).map((l) => [
-                code(rowName(l), 120),
-                code(rowType(l), 60),
-                l.outputShapes ? l.outputShapes.slice(0, 8).map(shapeText2).join(" ") + (l.outputShapes.length > 8 ? " …" : "") : "-",
-                formatCount(l.params),
-                escapeLine(markText(l.mark), 40)
-              ])
-            ],
-            { align: ["l", "l", "l", "r", "l"] }
-          )
-        );
-      if (layers.length > rows)
-        out.push(
-          "",
-          `…${formatCount(layers.length - rows)} more rows in the job summary and the report file.`
-        );
-      const left = leftOut2(table);
-      if (left) out.push("", left);
-      out.push("", "</details>", "");
-    }
-  } else {
-    out.push(
-      "_Detail left out to fit GitHub's comment limit: the full report is in the job summary and the report file._",
-      ""
-    );
-  }
-  const how = [
-    `head: ${escapeText(c.head.trace)}, ${c.head.source === "manifest" ? "PyTorch manifest" : "ONNX graph"}`,
-    `base: ${escapeText(c.base.trace)}, ${c.base.source === "manifest" ? "PyTorch manifest" : "ONNX graph"}`
-  ];
-  if (options.footer)
-    how.push(boundedFooter(options.footer, Math.min(FOOTER_MAX, (options.maxLength ?? COMMENT_LIMIT) / 8)));
-  out.push(`<sub>paramtrace · ${how.join(" · ")}</sub>`);
-  return `${out.join("\n")}
-`;
-}
-
-// src/action/summary.ts
-function appendSummary(path5, markdown) {
-  if (!path5) return;
-  let text4 = markdown.endsWith("\n") ? markdown : `${markdown}
-`;
-  if (Buffer.byteLength(text4) > SUMMARY_LIMIT) {
-    const note = "\n\n_Summary cut at GitHub’s 1 MiB limit; the full report is in the report file._\n";
-    text4 = Buffer.from(text4).subarray(0, SUMMARY_LIMIT - Buffer.byteLength(note) - 4).toString("utf8").replace(/\uFFFD$/, "") + note;
-  }
-  appendFileSync2(path5, text4);
-}
-function fenced(text4, maxChars = 2e4) {
-  const clipped2 = text4.length > maxChars ? `…${text4.slice(-maxChars)}` : text4;
-  const longest = Math.max(0, ...(clipped2.match(/`+/g) ?? []).map((r) => r.length));
-  const fence = "`".repeat(Math.max(3, longest + 1));
-  return `${fence}text
-${clipped2}
-${fence}`;
-}
-
-// src/action/mode-baseline.ts
-async function runBaseline(inputs, ctx, io2) {
-  guardRun("baseline", inputs, ctx, io2);
-  return withBuildTemp((buildTemp) => analyzeBaseline(inputs, ctx, io2, buildTemp));
-}
-async function analyzeBaseline(inputs, ctx, io2, buildTemp) {
-  const env = buildEnvironment(process.env, [inputs.token], buildTemp);
-  const tracer = tracerFor(inputs, ctx, env, io2);
-  const side = { root: ctx.workspace, label: `commit ${ctx.sha.slice(0, 12) || "HEAD"}` };
-  await buildSide(side, { build: inputs.build, env, io: io2 });
-  let report;
-  if (isUrl(inputs.model)) {
-    report = await analyzeModel2(await downloadModel(inputs.model, ctx.tempDir), {
-      displayName: inputs.model,
-      tracer
-    });
-  } else {
-    const rel = relativeModelPath(ctx.workspace, inputs.model);
-    report = await analyzeSide(side, rel, tracer, io2);
-    if (!report) throw new ActionError(missingModelMessage(rel, side, inputs.build));
-  }
-  const reportPath = reportPathFor(inputs, ctx);
-  const sha2 = /^[0-9a-f]{40,64}$/.test(ctx.sha) ? ctx.sha : null;
-  writeFileSync4(
-    reportPath,
-    serializeBundle(
-      makeBundle({
-        mode: "baseline",
-        commentKey: inputs.commentKey,
-        commits: { head: sha2, base: null },
-        pullRequest: null,
-        base: null,
-        head: report,
-        comparison: null,
-        notes: []
-      })
-    )
-  );
-  const c = report.counts;
-  appendSummary(
-    ctx.stepSummaryPath,
-    [
-      `### paramtrace baseline: ${formatCount(c.unique)} unique parameters`,
-      "",
-      fenced(renderText(report)),
-      ""
-    ].join("\n")
-  );
-  io2.info(`paramtrace: baseline report written to ${reportPath}`);
-  return {
-    outputs: { ...reportOutputs(report), "report-path": reportPath, verdict: "pass", "comment-body": "" },
-    failure: null
-  };
-}
-
-// src/action/mode-post.ts
-import { writeFileSync as writeFileSync5 } from "node:fs";
-
-// src/github/pulls.ts
-function info2(pr) {
-  return {
-    number: pr.number,
-    state: pr.state,
-    headSha: pr.head.sha,
-    headRepo: pr.head.repo?.full_name ?? null,
-    headRef: pr.head.ref,
-    baseSha: pr.base.sha,
-    baseRef: pr.base.ref
-  };
-}
-async function getPullRequest(client, repo, number) {
-  try {
-    const { data } = await client.rest.pulls.get({ owner: repo.owner, repo: repo.repo, pull_number: number });
-    return info2(data);
-  } catch (error2) {
-    if (isNotFound(error2)) return void 0;
-    throw error2;
-  }
-}
-async function findPullRequestForSha(client, repo, sha2, prefer = {}) {
-  const candidates = [];
-  const pages = client.paginate.iterator(client.rest.repos.listPullRequestsAssociatedWithCommit, {
-    owner: repo.owner,
-    repo: repo.repo,
-    commit_sha: sha2,
-    per_page: 100
-  });
-  try {
-    for await (const page of pages) {
-      for (const pr of page.data) if (pr.head.sha === sha2) candidates.push(info2(pr));
-    }
-  } catch (error2) {
-    if (isNotFound(error2) || error2.status === 422) return void 0;
-    throw error2;
-  }
-  const open2 = candidates.filter((pr) => pr.state === "open");
-  const pool = open2.length > 0 ? open2 : candidates;
-  const lower = (s) => (s ?? "").toLowerCase();
-  const preferred = pool.find(
-    (pr) => (prefer.headRepo === void 0 || lower(pr.headRepo) === lower(prefer.headRepo)) && (prefer.headRef === void 0 || pr.headRef === prefer.headRef)
-  );
-  return preferred ?? (pool.length === 1 ? pool[0] : void 0);
-}
-
 // src/action/untrusted/read-bundle.ts
 import { lstatSync as lstatSync3, openSync as openSync4, readdirSync as readdirSync2, readSync as readSync4, closeSync as closeSync4, fstatSync as fstatSync3 } from "node:fs";
-import { join as join5 } from "node:path";
+import { join as join6 } from "node:path";
 
 // src/report/report-validator.generated.ts
 var validate = validate10;
@@ -42030,9 +42080,9 @@ function locateBundle(path5, fileName) {
   const entries2 = readdirSync2(path5);
   if (entries2.length === 0)
     throw new MissingArtifactError(`${path5}: empty: expected ${fileName}, found no .json file`);
-  if (entries2.includes(fileName)) return join5(path5, fileName);
+  if (entries2.includes(fileName)) return join6(path5, fileName);
   const json = entries2.filter((e) => e.endsWith(".json"));
-  if (json.length === 1) return join5(path5, json[0]);
+  if (json.length === 1) return join6(path5, json[0]);
   throw new UntrustedInputError(
     `${path5}: expected ${fileName}${json.length > 1 ? ` or a single .json file, found ${json.length}` : ", found no .json file"}`
   );
@@ -42060,7 +42110,7 @@ function parseBaseline(text4, label) {
   return { report: validate2(reportValidator, value, label, "paramtrace report"), commit: null };
 }
 
-// src/action/mode-post.ts
+// src/action/modes/post.ts
 function followedRunUrl(ctx, run) {
   return `${ctx.serverUrl}/${ctx.repository.owner}/${ctx.repository.repo}/actions/runs/${run.id}`;
 }
@@ -42159,85 +42209,51 @@ async function runPost(inputs, ctx, io2) {
       `refusing the report artifact: it is for commit ${claimed.headSha}, but the workflow run is for ${run.headSha}; ${status}`
     );
   }
-  const base = baseline?.report ?? bundle.base;
-  const baseSha = baseline ? baseline.commit : bundle.commits.base;
   const noBase = !baseline && (bundle.baseMissing === true || bundle.baseError !== void 0);
-  const comparison = compare(
-    base,
-    bundle.head,
-    noBase ? thresholdsWithoutBase(inputs.thresholds) : inputs.thresholds,
-    { baseUnavailable: baseline ? void 0 : bundle.baseError }
-  );
-  const body = renderComment(comparison, {
-    commentKey: inputs.commentKey,
-    headReport: bundle.head,
-    footer: footer({
-      baseSha,
-      baseHow: baseline ? "baseline report" : void 0,
-      headSha: run.headSha,
-      runUrl: ctx.runUrl,
-      extra: bundle.notes.map((n) => escapeText(n, 300))
-    })
-  });
-  const reportPath = reportPathFor(inputs, ctx);
-  writeFileSync5(
-    reportPath,
-    serializeBundle(
-      makeBundle({
-        mode: "pr",
-        commentKey: inputs.commentKey,
-        commits: { head: run.headSha, base: baseSha },
-        pullRequest: claimed,
-        base,
-        head: bundle.head,
-        comparison,
-        notes: bundle.notes
-      })
-    )
-  );
-  appendSummary(ctx.stepSummaryPath, renderSummary(comparison, bundle.head));
-  io2.info(`paramtrace: ${comparison.verdict.headline}`);
-  let outputs = {};
-  let problems;
-  if (!inputs.token) {
-    problems = ["no github-token: the comment and status were not posted (the report is in the job summary)"];
-    io2.warning(problems[0]);
-  } else {
-    const client = clientFor(inputs, ctx, io2);
-    const number = await findPullRequest(client, ctx, run, claimed.number, io2);
-    if (number === null)
-      io2.warning(
-        `paramtrace found no pull request with head ${run.headSha.slice(0, 12)}; only the status is set`
-      );
-    const result = await publish(
-      client,
-      publishRequestFor(inputs, ctx, { pullNumber: number, headSha: run.headSha }, comparison, body),
-      publishLog(io2)
-    );
-    outputs = { ...result.outputs, "pull-request": number === null ? "" : String(number) };
-    problems = result.problems;
-  }
-  const failures = [
-    ...comparison.verdict.pass ? [] : [comparison.verdict.headline],
-    ...inputs.failOnApiError ? problems : []
-  ];
-  return {
-    outputs: {
-      ...comparisonOutputs(comparison),
-      ...outputs,
-      "report-path": reportPath,
-      "comment-body": body
+  return finishComparison(
+    inputs,
+    ctx,
+    io2,
+    {
+      head: bundle.head,
+      base: noBase ? null : baseline?.report ?? bundle.base,
+      baseError: baseline ? void 0 : bundle.baseError,
+      commits: {
+        head: run.headSha,
+        base: baseline ? baseline.commit : bundle.commits.base,
+        baseHow: baseline ? "baseline report" : void 0
+      },
+      pullRequest: claimed,
+      notes: bundle.notes
     },
-    failure: failures.length > 0 ? failures.join("\n") : null
-  };
+    async (comparison, body) => {
+      if (!inputs.token) {
+        const problem = "no github-token: the comment and status were not posted (the report is in the job summary)";
+        io2.warning(problem);
+        return { outputs: {}, problems: [problem] };
+      }
+      const client = clientFor(inputs, ctx, io2);
+      const number = await findPullRequest(client, ctx, run, claimed.number, io2);
+      if (number === null)
+        io2.warning(
+          `paramtrace found no pull request with head ${run.headSha.slice(0, 12)}; only the status is set`
+        );
+      const result = await publish(
+        client,
+        publishRequestFor(inputs, ctx, { pullNumber: number, headSha: run.headSha }, comparison, body),
+        publishLog(io2)
+      );
+      return {
+        outputs: { ...result.outputs, "pull-request": number === null ? "" : String(number) },
+        problems: result.problems
+      };
+    }
+  );
 }
 
-// src/action/mode-pr.ts
-import { writeFileSync as writeFileSync6 } from "node:fs";
-
-// src/action/worktree.ts
+// src/action/models/worktree.ts
 import { mkdtempSync as mkdtempSync5, rmSync as rmSync4 } from "node:fs";
-import { join as join6 } from "node:path";
+import { join as join7 } from "node:path";
 async function hasCommit(repo, sha2, env) {
   try {
     await git(["cat-file", "-e", `${sha2}^{commit}`], repo, env);
@@ -42270,8 +42286,8 @@ async function resolveBaseCommit(repo, baseSha, env) {
   };
 }
 async function withWorktree(repo, sha2, tempDir, env, fn) {
-  const parent = mkdtempSync5(join6(tempDir, "paramtrace-base-"));
-  const dir = join6(parent, "tree");
+  const parent = mkdtempSync5(join7(tempDir, "paramtrace-base-"));
+  const dir = join7(parent, "tree");
   try {
     await git(["worktree", "add", "--detach", "--force", dir, sha2], repo, env);
     return await fn(dir);
@@ -42949,7 +42965,7 @@ function extractJsonEntry(zip, fileName, label, maxBytes) {
   return { name: chosen, bytes };
 }
 
-// src/action/baseline-artifact.ts
+// src/action/models/baseline-artifact.ts
 async function baselineFromArtifact(client, inputs, ctx, baseSha) {
   const name2 = inputs.baselineArtifact;
   const short = baseSha.slice(0, 12);
@@ -43006,7 +43022,7 @@ async function baselineFromArtifact(client, inputs, ctx, baseSha) {
   }
 }
 
-// src/action/mode-pr.ts
+// src/action/modes/pr.ts
 async function headReport(inputs, ctx, env, tracer, io2) {
   const side = { root: ctx.workspace, label: "head" };
   await buildSide(side, { build: inputs.build, env, io: io2 });
@@ -43118,61 +43134,38 @@ async function comparePullRequest(inputs, ctx, io2, buildTemp) {
   const env = buildEnvironment(process.env, [inputs.token], buildTemp);
   const sides = await collectSides(inputs, ctx, env, buildTemp, io2);
   for (const note of sides.notes) io2.notice(note);
-  const baseline = sides.base !== null;
-  const thresholds2 = baseline ? inputs.thresholds : thresholdsWithoutBase(inputs.thresholds);
-  const base = sides.base ?? emptyReport(
-    sides.head.model.file,
-    sides.baseError ? "no baseline: the base could not be built" : "no baseline: the model does not exist at the base"
-  );
-  const comparison = compare(base, sides.head, thresholds2, { baseUnavailable: sides.baseError });
-  const body = renderComment(comparison, {
-    commentKey: inputs.commentKey,
-    headReport: sides.head,
-    footer: footer({
-      baseSha: sides.baseCommit?.sha ?? null,
-      baseHow: sides.baseCommit?.how,
-      headSha: pr?.headSha ?? (ctx.sha || null),
-      runUrl: ctx.runUrl,
-      extra: sides.notes.map((n) => escapeText(n, 300))
-    })
-  });
-  const reportPath = reportPathFor(inputs, ctx);
-  const bundle = makeBundle({
-    mode: "pr",
-    commentKey: inputs.commentKey,
-    commits: { head: pr?.headSha ?? (ctx.sha || null), base: sides.baseCommit?.sha ?? null },
-    pullRequest: pr ? { number: pr.number, headSha: pr.headSha, baseSha: pr.baseSha, headRepo: pr.headRepo } : null,
-    base,
-    head: sides.head,
-    comparison,
-    notes: sides.notes,
-    ...sides.baseError ? { baseError: sides.baseError } : sides.base ? {} : { baseMissing: true }
-  });
-  writeFileSync6(reportPath, serializeBundle(bundle));
-  appendSummary(ctx.stepSummaryPath, renderSummary(comparison, sides.head));
-  io2.info(`paramtrace: ${comparison.verdict.headline}`);
-  io2.info(`paramtrace: report written to ${reportPath}`);
-  const published = pr ? await publishWithClient(
+  return finishComparison(
     inputs,
     ctx,
     io2,
-    publishRequestFor(inputs, ctx, { pullNumber: pr.number, headSha: pr.headSha }, comparison, body)
-  ) : { outputs: {}, problems: [] };
-  const outputs = {
-    ...comparisonOutputs(comparison),
-    ...published.outputs,
-    "report-path": reportPath,
-    "comment-body": body,
-    "pull-request": pr ? String(pr.number) : ""
-  };
-  const failures = [
-    ...comparison.verdict.pass ? [] : [comparison.verdict.headline],
-    ...inputs.failOnApiError ? published.problems : []
-  ];
-  return { outputs, failure: failures.length > 0 ? failures.join("\n") : null };
+    {
+      head: sides.head,
+      base: sides.base,
+      baseError: sides.baseError,
+      commits: {
+        head: pr?.headSha ?? (ctx.sha || null),
+        base: sides.baseCommit?.sha ?? null,
+        baseHow: sides.baseCommit?.how
+      },
+      pullRequest: pr ? { number: pr.number, headSha: pr.headSha, baseSha: pr.baseSha, headRepo: pr.headRepo } : null,
+      notes: sides.notes
+    },
+    async (comparison, body) => {
+      if (!pr) return { outputs: { "pull-request": "" }, problems: [] };
+      const request2 = publishRequestFor(
+        inputs,
+        ctx,
+        { pullNumber: pr.number, headSha: pr.headSha },
+        comparison,
+        body
+      );
+      const published = await publishWithClient(inputs, ctx, io2, request2);
+      return { ...published, outputs: { ...published.outputs, "pull-request": String(pr.number) } };
+    }
+  );
 }
 
-// src/action/run.ts
+// src/action/dispatch.ts
 function runMode(inputs, ctx, io2) {
   switch (inputs.mode) {
     case "pr":

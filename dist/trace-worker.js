@@ -45,7 +45,7 @@ var require_onnxruntime_node = __commonJS({
     try {
       module.exports = dir ? createRequire(join(dir, "package.json"))("onnxruntime-node") : __require("onnxruntime-node");
     } catch (error) {
-      throw new Error("onnxruntime-node could not be loaded" + (dir ? " from " + dir : "") + ": " + error.message + " (the action installs it into the tool cache when it traces: src/action/install-runtime.ts)");
+      throw new Error("onnxruntime-node could not be loaded" + (dir ? " from " + dir : "") + ": " + error.message + " (the action installs it into the tool cache when it traces: src/action/models/install-runtime.ts)");
     }
   }
 });

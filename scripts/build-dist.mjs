@@ -8,7 +8,7 @@
 //
 // onnxruntime-node is not bundled (native binding, CUDA provider downloaded at install): imports of it
 // load the copy the action installs at run time (PARAMTRACE_ONNXRUNTIME_DIR, see
-// src/action/install-runtime.ts), or whatever `require` finds next to dist/ when that is unset.
+// src/action/models/install-runtime.ts), or whatever `require` finds next to dist/ when that is unset.
 import { build } from 'esbuild';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -32,7 +32,7 @@ try {
   module.exports = dir ? createRequire(join(dir, 'package.json'))('onnxruntime-node') : require('onnxruntime-node');
 } catch (error) {
   throw new Error('onnxruntime-node could not be loaded' + (dir ? ' from ' + dir : '') + ': ' + error.message +
-    ' (the action installs it into the tool cache when it traces: src/action/install-runtime.ts)');
+    ' (the action installs it into the tool cache when it traces: src/action/models/install-runtime.ts)');
 }
 `;
 

@@ -18,8 +18,8 @@ import { describe, it, type TestContext } from 'node:test';
 import { analyzeFile } from '../src/pipeline/analyze-file.ts';
 import { compare } from '../src/compare/compare.ts';
 import { commentMarker as rendererMarker } from '../src/render/markdown.ts';
-import { makeBundle, reportFileName, serializeBundle, type ReportBundle } from '../src/action/bundle.ts';
-import { buildEnvironment } from '../src/action/exec.ts';
+import { makeBundle, reportFileName, serializeBundle, type ReportBundle } from '../src/action/report-file.ts';
+import { buildEnvironment } from '../src/action/models/exec.ts';
 import {
   InputError,
   parseInputDims,
@@ -29,17 +29,17 @@ import {
   parseInputs,
   type TraceInputs,
 } from '../src/action/inputs.ts';
-import { findNpm, installOnnxRuntime, runtimeDir } from '../src/action/install-runtime.ts';
-import { Tracer } from '../src/action/tracing.ts';
-import { logLine } from '../src/action/io.ts';
+import { findNpm, installOnnxRuntime, runtimeDir } from '../src/action/models/install-runtime.ts';
+import { Tracer } from '../src/action/models/tracing.ts';
+import { logLine } from '../src/action/runner-log.ts';
 import { extractJsonEntry } from '../src/action/untrusted/zip.ts';
 import { downloadArtifactZip, findArtifactForCommit } from '../src/github/artifacts.ts';
 import { renderComment, renderSummary } from '../src/render/markdown.ts';
 import { strToU8, zipSync } from 'fflate';
-import { relativeModelPath } from '../src/action/model-file.ts';
-import { footer, hasChanges } from '../src/action/outcome.ts';
+import { relativeModelPath } from '../src/action/models/model-file.ts';
+import { footer, hasChanges } from '../src/action/publishing/outputs.ts';
 import { mayBuildPullRequest } from '../src/action/safety.ts';
-import { appendSummary, fenced } from '../src/action/summary.ts';
+import { appendSummary, fenced } from '../src/action/publishing/job-summary.ts';
 import {
   locateBundle,
   readBaseline,

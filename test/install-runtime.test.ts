@@ -1,4 +1,4 @@
-// The action's onnxruntime-node install (src/action/install-runtime.ts): the other platforms' native
+// The action's onnxruntime-node install (src/action/models/install-runtime.ts): the other platforms' native
 // binaries are pruned from the tool cache, an unreachable registry fails within seconds with the real npm
 // (no network: loopback ports that refuse or never answer), and the failure says how to skip the install
 // (PARAMTRACE_ONNXRUNTIME_DIR), which the action honours.
@@ -28,8 +28,8 @@ import {
   PRESET_VARIABLE,
   pruneOtherPlatforms,
   runtimeDir,
-} from '../src/action/install-runtime.ts';
-import { RUNTIME_DIR_VARIABLE, Tracer } from '../src/action/tracing.ts';
+} from '../src/action/models/install-runtime.ts';
+import { RUNTIME_DIR_VARIABLE, Tracer } from '../src/action/models/tracing.ts';
 import type { TraceInputs } from '../src/action/inputs.ts';
 
 function tempDir(t: TestContext, prefix: string): string {

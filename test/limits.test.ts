@@ -11,7 +11,7 @@ import { hasMarker } from '../src/github/comments.ts';
 import { COMMENT_LIMIT, renderComment, renderSummary, SUMMARY_LIMIT } from '../src/render/markdown.ts';
 import type { Report } from '../src/report/report.ts';
 import { checkReport } from '../src/report/validate.ts';
-import { emptyReport } from '../src/action/analyze-model.ts';
+import { emptyReport } from '../src/action/models/analyze-model.ts';
 import { analyzeStatically, emptyBase } from './fuzz/harness.ts';
 import { chainModel } from './fuzz/onnx-gen.ts';
 import { assertWellFormed } from './fuzz/markdown-check.ts';

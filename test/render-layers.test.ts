@@ -3,7 +3,7 @@
 // comment say about the rows left out.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { emptyReport } from '../src/action/analyze-model.ts';
+import { emptyReport } from '../src/action/models/analyze-model.ts';
 import { compare } from '../src/compare/compare.ts';
 import { DEFAULT_DEPTH, layerRows, rowName, rowType } from '../src/render/layer-rows.ts';
 import { renderComment } from '../src/render/markdown.ts';

@@ -4,11 +4,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ManifestError } from '../src/analysis/read-manifest.ts';
 import { ContextError } from '../src/action/context.ts';
-import { BuildError, GitError } from '../src/action/exec.ts';
+import { BuildError, GitError } from '../src/action/models/exec.ts';
 import { InputError } from '../src/action/inputs.ts';
-import { ActionError } from '../src/action/io.ts';
-import { ModelLocationError } from '../src/action/model-file.ts';
-import { failureMessage } from '../src/action/run.ts';
+import { ActionError } from '../src/action/runner-log.ts';
+import { ModelLocationError } from '../src/action/models/model-file.ts';
+import { failureMessage } from '../src/action/dispatch.ts';
 import {
   MissingArtifactError,
   MissingFileError,

@@ -18,7 +18,7 @@ export type BaselinePolicy = 'auto' | 'rebuild' | 'report';
 /** A base without the model file: `new` (the pull request adds the model) or `fail`. */
 export type MissingBasePolicy = 'new' | 'fail';
 
-/** How the trace stage should run (src/action/tracing.ts turns this into the trace stage's options). */
+/** How the trace stage should run (src/action/models/tracing.ts turns this into the trace stage's options). */
 export interface TraceInputs {
   enabled: boolean;
   /** `trace: required`: a failed trace fails the run instead of falling back to the static report. */

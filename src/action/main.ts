@@ -4,8 +4,8 @@ import { randomUUID } from 'node:crypto';
 import * as core from '@actions/core';
 import { readRunContext } from './context.ts';
 import { parseInputs } from './inputs.ts';
-import { logLine, type Io } from './io.ts';
-import { failureMessage, failureSummary, runMode } from './run.ts';
+import { logLine, type Io } from './runner-log.ts';
+import { failureMessage, failureSummary, runMode } from './dispatch.ts';
 import { plainLine } from '../report/plain-line.ts';
 
 /** The longest annotation message: GitHub shows a few thousand characters of one. */

@@ -3,7 +3,7 @@
 // pull_request_target it would also run with a write token and the repository's secrets.
 import type { PullRequestEvent, RunContext } from './context.ts';
 import type { ActionInputs } from './inputs.ts';
-import { ActionError, type Io } from './io.ts';
+import { ActionError, type Io } from './runner-log.ts';
 
 export type Decision = { allowed: true; note?: string } | { allowed: false; reason: string };
 

@@ -4,7 +4,7 @@
 import { UserError } from '../../report/user-error.ts';
 import { lstatSync, openSync, readdirSync, readSync, closeSync, fstatSync } from 'node:fs';
 import { join } from 'node:path';
-import { BUNDLE_KIND, BUNDLE_SCHEMA_VERSION, type ReportBundle } from '../bundle.ts';
+import { BUNDLE_KIND, BUNDLE_SCHEMA_VERSION, type ReportBundle } from '../report-file.ts';
 import type { Report } from '../../report/report.ts';
 import { assertCleanStrings, comparisonSchema, reportValidator } from './comparison-schema.ts';
 import { arr, int, lit, nullable, obj, SchemaError, str, type Validator } from './schema.ts';

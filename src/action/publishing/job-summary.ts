@@ -1,7 +1,7 @@
 // The job summary: written on every run that gets far enough to have something to say, before any API
 // call, so a failing comment never loses the report.
 import { appendFileSync } from 'node:fs';
-import { SUMMARY_LIMIT } from '../render/markdown.ts';
+import { SUMMARY_LIMIT } from '../../render/markdown.ts';
 
 /** Appends Markdown to GITHUB_STEP_SUMMARY (no-op outside Actions), never past GitHub's 1 MiB. */
 export function appendSummary(path: string | null, markdown: string): void {

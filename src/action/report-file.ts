@@ -2,7 +2,10 @@
 // reports, the comparison, and which commits and pull request they are about.
 import type { Comparison } from '../compare/comparison.ts';
 import type { Report } from '../report/report.ts';
+import { isAbsolute, join, resolve } from 'node:path';
 import { TOOL_VERSION } from '../version.ts';
+import type { RunContext } from './context.ts';
+import { DEFAULT_COMMENT_KEY, type ActionInputs } from './inputs.ts';
 
 export const BUNDLE_SCHEMA_VERSION = 1;
 export const BUNDLE_KIND = 'paramtrace-run';
@@ -57,4 +60,12 @@ export function reportFileName(commentKey: string, defaultKey = 'default'): stri
 
 export function serializeBundle(bundle: ReportBundle): string {
   return `${JSON.stringify(bundle, null, 2)}\n`;
+}
+
+/** `report-path` (relative to the workspace), or RUNNER_TEMP/paramtrace-report[-key].json. */
+export function reportPathFor(inputs: ActionInputs, ctx: RunContext): string {
+  if (inputs.reportPath) {
+    return isAbsolute(inputs.reportPath) ? inputs.reportPath : resolve(ctx.workspace, inputs.reportPath);
+  }
+  return join(ctx.tempDir, reportFileName(inputs.commentKey, DEFAULT_COMMENT_KEY));
 }

@@ -2,7 +2,7 @@
 // environment stripped of every credential, of the runner's command files and of RUNNER_TEMP (where those
 // files live), and with a temporary folder of its own. This is hygiene, not a sandbox: the build runs as
 // the runner's user (docs/action.md#what-the-build-can-reach).
-import { UserError } from '../report/user-error.ts';
+import { UserError } from '../../report/user-error.ts';
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

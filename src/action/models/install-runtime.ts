@@ -1,7 +1,7 @@
 // onnxruntime-node has a native binding and, for CUDA, a large provider download at install time, so it is
 // not bundled into dist/. When the action traces, it installs one pinned version into the runner's tool
 // cache (kept between runs on self-hosted runners; cache `<tool cache>/paramtrace-ort` with actions/cache
-// on GitHub-hosted ones) and loads it from there (src/action/tracing.ts). The package holds the native
+// on GitHub-hosted ones) and loads it from there (src/action/models/tracing.ts). The package holds the native
 // binaries of every platform (1.30.0: 301 MB); the install keeps the runner's own (46 MB on linux/x64).
 // npm is told to give up on an unreachable registry within seconds, and the error says how to skip the
 // install (PARAMTRACE_ONNXRUNTIME_DIR: a pre-installed copy).

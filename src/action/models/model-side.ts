@@ -1,9 +1,9 @@
 // One side of a comparison from source: run the build in a checkout, find the model, analyze it.
-import type { Report } from '../report/report.ts';
+import type { Report } from '../../report/report.ts';
 import { analyzeModel, formatTimings } from './analyze-model.ts';
 import { runBuild } from './exec.ts';
-import type { Io } from './io.ts';
-import { ActionError } from './io.ts';
+import type { Io } from '../runner-log.ts';
+import { ActionError } from '../runner-log.ts';
 import { locateModel } from './model-file.ts';
 import type { Tracer } from './tracing.ts';
 

@@ -2,12 +2,14 @@
 // model is analyzed, then every model of the run is traced with the same options in a worker process
 // whose environment holds no token, no action input and no runner command file.
 import { execFile } from 'node:child_process';
-import type { TraceOptions } from '../trace/index.ts';
-import { oneLine } from '../trace/errors.ts';
+import type { TraceOptions } from '../../trace/index.ts';
+import { oneLine } from '../../trace/errors.ts';
 import { installOnnxRuntime, ONNXRUNTIME_VERSION } from './install-runtime.ts';
-import type { TraceInputs } from './inputs.ts';
-import type { Io } from './io.ts';
-import { ActionError } from './io.ts';
+import { join } from 'node:path';
+import type { RunContext } from '../context.ts';
+import type { ActionInputs, TraceInputs } from '../inputs.ts';
+import type { Io } from '../runner-log.ts';
+import { ActionError } from '../runner-log.ts';
 import { locateModel, relativeModelPath } from './model-file.ts';
 
 /** The variable dist/trace-worker.js loads onnxruntime-node from (scripts/build-dist.mjs). */
@@ -29,7 +31,7 @@ export interface TracerSettings {
   workspace: string;
   /** RUNNER_TOOL_CACHE, or a folder in RUNNER_TEMP. */
   toolCache: string;
-  /** The build's environment (src/action/exec.ts buildEnvironment): no token, no inputs, no command files. */
+  /** The build's environment (src/action/models/exec.ts buildEnvironment): no token, no inputs, no command files. */
   env: NodeJS.ProcessEnv;
   io: Io;
 }
@@ -139,4 +141,15 @@ export class Tracer {
       return install({ device: 'cpu', toolCache, env, log });
     }
   }
+}
+
+/** The tracer of a run: onnxruntime-node in the tool cache, the build's environment for the worker. */
+export function tracerFor(inputs: ActionInputs, ctx: RunContext, env: NodeJS.ProcessEnv, io: Io): Tracer {
+  return new Tracer({
+    trace: inputs.trace,
+    workspace: ctx.workspace,
+    toolCache: ctx.toolCache ?? join(ctx.tempDir, 'paramtrace-tool-cache'),
+    env,
+    io,
+  });
 }

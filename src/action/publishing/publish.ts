@@ -1,17 +1,17 @@
 // Posting the comment and the commit status. An API failure is a warning that says what to fix, never a
 // lost report (the summary and the report file are written before this runs) and never the verdict.
-import type { CommentPolicy } from '../github/comments.ts';
-import { upsertComment } from '../github/comments.ts';
+import type { CommentPolicy } from '../../github/comments.ts';
+import { upsertComment } from '../../github/comments.ts';
 import {
   apiFailure,
   describeFailure,
   permissionHint,
   type ApiFailure,
   type Permission,
-} from '../github/errors.ts';
-import { tokenIdentity } from '../github/identity.ts';
-import type { GitHubClient, Logger } from '../github/octokit.ts';
-import { setCommitStatus, type StatusState } from '../github/statuses.ts';
+} from '../../github/errors.ts';
+import { tokenIdentity } from '../../github/identity.ts';
+import type { GitHubClient, Logger } from '../../github/octokit.ts';
+import { setCommitStatus, type StatusState } from '../../github/statuses.ts';
 
 export interface PublishRequest {
   owner: string;

@@ -1,8 +1,8 @@
 // Pure helpers that turn a comparison into what the action reports: whether anything changed (for
 // `comment: on-change`), the step outputs, and the footer line.
-import type { Comparison, CountName } from '../compare/comparison.ts';
-import type { Report } from '../report/report.ts';
-import { plainLine } from '../report/plain-line.ts';
+import type { Comparison, CountName } from '../../compare/comparison.ts';
+import type { Report } from '../../report/report.ts';
+import { plainLine } from '../../report/plain-line.ts';
 
 /** Anything a reviewer would want a comment about: a count moved, a parameter changed, a finding came or went. */
 export function hasChanges(c: Comparison): boolean {

@@ -1,9 +1,9 @@
-// One model file → report: traced as the inputs ask (src/action/tracing.ts), in a worker started with a
+// One model file → report: traced as the inputs ask (src/action/models/tracing.ts), in a worker started with a
 // clean environment (the trace options carry it). A trace that fails gives the static report, which says why (unless the trace was
 // required).
-import { analyzeFile, type AnalyzeFileOptions, type PhaseName } from '../pipeline/analyze-file.ts';
-import type { PhaseTiming, Report } from '../report/report.ts';
-import { TOOL_VERSION } from '../version.ts';
+import { analyzeFile, type AnalyzeFileOptions, type PhaseName } from '../../pipeline/analyze-file.ts';
+import type { PhaseTiming, Report } from '../../report/report.ts';
+import { TOOL_VERSION } from '../../version.ts';
 import type { Tracer } from './tracing.ts';
 
 export async function analyzeModel(

@@ -1,21 +1,22 @@
 // mode: baseline — on a push to the default branch: build and analyze the model, write the report file
 // for the workflow to upload as an artifact, so pull requests can compare with it without rebuilding.
 import { writeFileSync } from 'node:fs';
-import { formatCount } from '../report/format.ts';
-import { renderText } from '../render/text.ts';
-import { makeBundle, serializeBundle } from './bundle.ts';
-import type { RunContext } from './context.ts';
-import { analyzeModel } from './analyze-model.ts';
-import { buildEnvironment, withBuildTemp } from './exec.ts';
-import type { ActionInputs } from './inputs.ts';
-import type { Io, RunResult } from './io.ts';
-import { ActionError } from './io.ts';
-import { downloadModel, isUrl, relativeModelPath } from './model-file.ts';
-import { analyzeSide, buildSide, missingModelMessage, type Side } from './model-side.ts';
-import { reportOutputs } from './outcome.ts';
-import { guardRun } from './safety.ts';
-import { reportPathFor, tracerFor } from './shared.ts';
-import { appendSummary, fenced } from './summary.ts';
+import { formatCount } from '../../report/format.ts';
+import { renderText } from '../../render/text.ts';
+import { makeBundle, serializeBundle } from '../report-file.ts';
+import type { RunContext } from '../context.ts';
+import { analyzeModel } from '../models/analyze-model.ts';
+import { buildEnvironment, withBuildTemp } from '../models/exec.ts';
+import type { ActionInputs } from '../inputs.ts';
+import type { Io, RunResult } from '../runner-log.ts';
+import { ActionError } from '../runner-log.ts';
+import { downloadModel, isUrl, relativeModelPath } from '../models/model-file.ts';
+import { analyzeSide, buildSide, missingModelMessage, type Side } from '../models/model-side.ts';
+import { reportOutputs } from '../publishing/outputs.ts';
+import { guardRun } from '../safety.ts';
+import { reportPathFor } from '../report-file.ts';
+import { tracerFor } from '../models/tracing.ts';
+import { appendSummary, fenced } from '../publishing/job-summary.ts';
 
 export async function runBaseline(inputs: ActionInputs, ctx: RunContext, io: Io): Promise<RunResult> {
   guardRun('baseline', inputs, ctx, io);

@@ -4,31 +4,27 @@
 // the status on the pull request's head commit. When there is no report to post (part 1 failed, was
 // cancelled or timed out before uploading it, or its artifact is refused), a `commit-status: true` run sets
 // a failed status, so that a required check never waits for one that will not come.
-import { writeFileSync } from 'node:fs';
-import { compare, thresholdsWithoutBase } from '../compare/compare.ts';
-import type { GitHubClient } from '../github/octokit.ts';
-import { findPullRequestForSha, getPullRequest } from '../github/pulls.ts';
-import { statusContext } from '../github/statuses.ts';
-import { apiFailure, describeFailure } from '../github/errors.ts';
-import { renderComment, renderSummary } from '../render/markdown.ts';
-import { escapeText } from '../render/escape.ts';
-import { makeBundle, reportFileName, serializeBundle } from './bundle.ts';
-import type { RunContext, WorkflowRunEvent } from './context.ts';
-import type { ActionInputs } from './inputs.ts';
-import { DEFAULT_COMMENT_KEY } from './inputs.ts';
-import type { Io, RunResult } from './io.ts';
-import { ActionError } from './io.ts';
-import { comparisonOutputs, footer } from './outcome.ts';
-import { publish } from './publish.ts';
-import { clientFor, publishLog, publishRequestFor, reportPathFor } from './shared.ts';
-import { appendSummary } from './summary.ts';
+import type { GitHubClient } from '../../github/octokit.ts';
+import { findPullRequestForSha, getPullRequest } from '../../github/pulls.ts';
+import { statusContext } from '../../github/statuses.ts';
+import { apiFailure, describeFailure } from '../../github/errors.ts';
+import { escapeText } from '../../render/escape.ts';
+import { reportFileName } from '../report-file.ts';
+import { finishComparison } from './finish.ts';
+import type { RunContext, WorkflowRunEvent } from '../context.ts';
+import type { ActionInputs } from '../inputs.ts';
+import { DEFAULT_COMMENT_KEY } from '../inputs.ts';
+import type { Io, RunResult } from '../runner-log.ts';
+import { ActionError } from '../runner-log.ts';
+import { publish } from '../publishing/publish.ts';
+import { clientFor, publishLog, publishRequestFor } from '../publishing/client.ts';
 import {
   locateBundle,
   MissingArtifactError,
   readBaseline,
   readBundle,
   UntrustedInputError,
-} from './untrusted/read-bundle.ts';
+} from '../untrusted/read-bundle.ts';
 
 /** The followed run's page (its `html_url`): the log that says why it wrote no report. */
 function followedRunUrl(ctx: RunContext, run: WorkflowRunEvent): string {
@@ -167,78 +163,46 @@ export async function runPost(inputs: ActionInputs, ctx: RunContext, io: Io): Pr
     );
   }
 
-  const base = baseline?.report ?? bundle.base;
-  const baseSha = baseline ? baseline.commit : bundle.commits.base;
-  // As in mode: pr: without a base only max-params applies, and a base that could not be built fails
-  // the verdict; unless this workflow gives the base itself.
+  // The base this workflow gives (base-report) replaces the artifact's, and with it its absence.
   const noBase = !baseline && (bundle.baseMissing === true || bundle.baseError !== undefined);
-  const comparison = compare(
-    base,
-    bundle.head,
-    noBase ? thresholdsWithoutBase(inputs.thresholds) : inputs.thresholds,
-    { baseUnavailable: baseline ? undefined : bundle.baseError },
-  );
-  const body = renderComment(comparison, {
-    commentKey: inputs.commentKey,
-    headReport: bundle.head,
-    footer: footer({
-      baseSha,
-      baseHow: baseline ? 'baseline report' : undefined,
-      headSha: run.headSha,
-      runUrl: ctx.runUrl,
-      extra: bundle.notes.map((n) => escapeText(n, 300)),
-    }),
-  });
-  const reportPath = reportPathFor(inputs, ctx);
-  writeFileSync(
-    reportPath,
-    serializeBundle(
-      makeBundle({
-        mode: 'pr',
-        commentKey: inputs.commentKey,
-        commits: { head: run.headSha, base: baseSha },
-        pullRequest: claimed,
-        base,
-        head: bundle.head,
-        comparison,
-        notes: bundle.notes,
-      }),
-    ),
-  );
-  appendSummary(ctx.stepSummaryPath, renderSummary(comparison, bundle.head));
-  io.info(`paramtrace: ${comparison.verdict.headline}`);
-
-  let outputs: Record<string, string> = {};
-  let problems: string[];
-  if (!inputs.token) {
-    problems = ['no github-token: the comment and status were not posted (the report is in the job summary)'];
-    io.warning(problems[0]!);
-  } else {
-    const client = clientFor(inputs, ctx, io);
-    const number = await findPullRequest(client, ctx, run, claimed.number, io);
-    if (number === null)
-      io.warning(
-        `paramtrace found no pull request with head ${run.headSha.slice(0, 12)}; only the status is set`,
-      );
-    const result = await publish(
-      client,
-      publishRequestFor(inputs, ctx, { pullNumber: number, headSha: run.headSha }, comparison, body),
-      publishLog(io),
-    );
-    outputs = { ...result.outputs, 'pull-request': number === null ? '' : String(number) };
-    problems = result.problems;
-  }
-  const failures = [
-    ...(comparison.verdict.pass ? [] : [comparison.verdict.headline]),
-    ...(inputs.failOnApiError ? problems : []),
-  ];
-  return {
-    outputs: {
-      ...comparisonOutputs(comparison),
-      ...outputs,
-      'report-path': reportPath,
-      'comment-body': body,
+  return finishComparison(
+    inputs,
+    ctx,
+    io,
+    {
+      head: bundle.head,
+      base: noBase ? null : (baseline?.report ?? bundle.base),
+      baseError: baseline ? undefined : bundle.baseError,
+      commits: {
+        head: run.headSha,
+        base: baseline ? baseline.commit : bundle.commits.base,
+        baseHow: baseline ? 'baseline report' : undefined,
+      },
+      pullRequest: claimed,
+      notes: bundle.notes,
     },
-    failure: failures.length > 0 ? failures.join('\n') : null,
-  };
+    async (comparison, body) => {
+      if (!inputs.token) {
+        const problem =
+          'no github-token: the comment and status were not posted (the report is in the job summary)';
+        io.warning(problem);
+        return { outputs: {}, problems: [problem] };
+      }
+      const client = clientFor(inputs, ctx, io);
+      const number = await findPullRequest(client, ctx, run, claimed.number, io);
+      if (number === null)
+        io.warning(
+          `paramtrace found no pull request with head ${run.headSha.slice(0, 12)}; only the status is set`,
+        );
+      const result = await publish(
+        client,
+        publishRequestFor(inputs, ctx, { pullNumber: number, headSha: run.headSha }, comparison, body),
+        publishLog(io),
+      );
+      return {
+        outputs: { ...result.outputs, 'pull-request': number === null ? '' : String(number) },
+        problems: result.problems,
+      };
+    },
+  );
 }

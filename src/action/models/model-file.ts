@@ -1,6 +1,6 @@
 // Where the model is: a path in a checkout (which must stay inside it), or an http(s) URL downloaded to
 // a temporary file.
-import { UserError } from '../report/user-error.ts';
+import { UserError } from '../../report/user-error.ts';
 import { createWriteStream, existsSync, mkdtempSync, realpathSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';

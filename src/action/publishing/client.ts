@@ -1,36 +1,13 @@
-// Pieces every mode uses: where the report file goes, and posting with a client made from the inputs.
-import { isAbsolute, join, resolve } from 'node:path';
-import { createClient, type GitHubClient } from '../github/octokit.ts';
-import { reportFileName } from './bundle.ts';
-import type { RunContext } from './context.ts';
-import type { ActionInputs } from './inputs.ts';
-import { DEFAULT_COMMENT_KEY } from './inputs.ts';
-import type { Io } from './io.ts';
+// Posting from a run: the API client made from the inputs, and the comment and status a comparison asks for.
+import { createClient, type GitHubClient } from '../../github/octokit.ts';
+import type { RunContext } from '../context.ts';
+import { DEFAULT_COMMENT_KEY, type ActionInputs } from '../inputs.ts';
+import type { Io } from '../runner-log.ts';
 import { publish, type PublishRequest, type PublishResult } from './publish.ts';
-import type { Comparison } from '../compare/comparison.ts';
-import { STATUS_DESCRIPTION_LIMIT, statusContext } from '../github/statuses.ts';
-import { plainLine } from '../report/plain-line.ts';
-import { hasChanges } from './outcome.ts';
-import { Tracer } from './tracing.ts';
-
-/** `report-path` (relative to the workspace), or RUNNER_TEMP/paramtrace-report[-key].json. */
-export function reportPathFor(inputs: ActionInputs, ctx: RunContext): string {
-  if (inputs.reportPath) {
-    return isAbsolute(inputs.reportPath) ? inputs.reportPath : resolve(ctx.workspace, inputs.reportPath);
-  }
-  return join(ctx.tempDir, reportFileName(inputs.commentKey, DEFAULT_COMMENT_KEY));
-}
-
-/** The tracer of a run: onnxruntime-node in the tool cache, the build's environment for the worker. */
-export function tracerFor(inputs: ActionInputs, ctx: RunContext, env: NodeJS.ProcessEnv, io: Io): Tracer {
-  return new Tracer({
-    trace: inputs.trace,
-    workspace: ctx.workspace,
-    toolCache: ctx.toolCache ?? join(ctx.tempDir, 'paramtrace-tool-cache'),
-    env,
-    io,
-  });
-}
+import type { Comparison } from '../../compare/comparison.ts';
+import { STATUS_DESCRIPTION_LIMIT, statusContext } from '../../github/statuses.ts';
+import { plainLine } from '../../report/plain-line.ts';
+import { hasChanges } from './outputs.ts';
 
 /** The API client for the inputs' token; Octokit's own warnings become info (publish() explains failures). */
 export function clientFor(inputs: ActionInputs, ctx: RunContext, io: Io): GitHubClient {

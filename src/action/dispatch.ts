@@ -2,11 +2,11 @@
 import { UserError } from '../report/user-error.ts';
 import type { RunContext } from './context.ts';
 import type { ActionInputs } from './inputs.ts';
-import { logLine, type Io, type RunResult } from './io.ts';
-import { runBaseline } from './mode-baseline.ts';
-import { runPost } from './mode-post.ts';
-import { runPr } from './mode-pr.ts';
-import { appendSummary, fenced } from './summary.ts';
+import { logLine, type Io, type RunResult } from './runner-log.ts';
+import { runBaseline } from './modes/baseline.ts';
+import { runPost } from './modes/post.ts';
+import { runPr } from './modes/pr.ts';
+import { appendSummary, fenced } from './publishing/job-summary.ts';
 
 export function runMode(inputs: ActionInputs, ctx: RunContext, io: Io): Promise<RunResult> {
   switch (inputs.mode) {

@@ -2,15 +2,20 @@
 // REST API (the newest unexpired artifact of that name whose run was for the base commit, in this
 // repository), downloaded into memory, unzipped, and validated as untrusted input exactly like a fork's
 // artifact in `mode: post`. Anything short of a valid report is a reason to rebuild the base instead.
-import { ArtifactDownloadError, downloadArtifactZip, findArtifactForCommit } from '../github/artifacts.ts';
-import { apiFailure, describeFailure } from '../github/errors.ts';
-import type { GitHubClient } from '../github/octokit.ts';
-import type { Report } from '../report/report.ts';
-import { reportFileName } from './bundle.ts';
-import type { RunContext } from './context.ts';
-import { DEFAULT_COMMENT_KEY, type ActionInputs } from './inputs.ts';
-import { decodeUtf8, MAX_BUNDLE_BYTES, parseBaseline, UntrustedInputError } from './untrusted/read-bundle.ts';
-import { extractJsonEntry } from './untrusted/zip.ts';
+import { ArtifactDownloadError, downloadArtifactZip, findArtifactForCommit } from '../../github/artifacts.ts';
+import { apiFailure, describeFailure } from '../../github/errors.ts';
+import type { GitHubClient } from '../../github/octokit.ts';
+import type { Report } from '../../report/report.ts';
+import { reportFileName } from '../report-file.ts';
+import type { RunContext } from '../context.ts';
+import { DEFAULT_COMMENT_KEY, type ActionInputs } from '../inputs.ts';
+import {
+  decodeUtf8,
+  MAX_BUNDLE_BYTES,
+  parseBaseline,
+  UntrustedInputError,
+} from '../untrusted/read-bundle.ts';
+import { extractJsonEntry } from '../untrusted/zip.ts';
 
 export type ArtifactBaseline =
   { found: true; report: Report; artifactId: number; runId: number | null } | { found: false; why: string };

@@ -1,29 +1,23 @@
 // mode: pr — the pull request's model against its base: build and analyze head in the workspace, the base
 // from a report, a model, or a git worktree of the merge-base; compare; write the report file and the
 // job summary; then post the comment and the status.
-import { writeFileSync } from 'node:fs';
-import { compare, thresholdsWithoutBase } from '../compare/compare.ts';
-import type { Comparison } from '../compare/comparison.ts';
-import { renderComment, renderSummary } from '../render/markdown.ts';
-import { escapeText } from '../render/escape.ts';
-import type { Report } from '../report/report.ts';
-import { makeBundle, serializeBundle } from './bundle.ts';
-import { analyzeModel, emptyReport } from './analyze-model.ts';
-import { BuildError, buildEnvironment, withBuildTemp } from './exec.ts';
-import type { ActionInputs } from './inputs.ts';
-import type { Io, RunResult } from './io.ts';
-import { ActionError } from './io.ts';
-import type { RunContext } from './context.ts';
-import { downloadModel, isUrl, locateModel, relativeModelPath } from './model-file.ts';
-import { analyzeSide, buildSide, missingModelMessage, type Side } from './model-side.ts';
-import { comparisonOutputs, footer } from './outcome.ts';
-import { clientFor, publishRequestFor, publishWithClient, reportPathFor, tracerFor } from './shared.ts';
-import { guardRun } from './safety.ts';
-import { MissingFileError, readBaseline } from './untrusted/read-bundle.ts';
-import { resolveBaseCommit, withWorktree } from './worktree.ts';
-import { appendSummary } from './summary.ts';
-import { baselineFromArtifact } from './baseline-artifact.ts';
-import type { Tracer } from './tracing.ts';
+import type { Report } from '../../report/report.ts';
+import { analyzeModel } from '../models/analyze-model.ts';
+import { finishComparison } from './finish.ts';
+import { BuildError, buildEnvironment, withBuildTemp } from '../models/exec.ts';
+import type { ActionInputs } from '../inputs.ts';
+import type { Io, RunResult } from '../runner-log.ts';
+import { ActionError } from '../runner-log.ts';
+import type { RunContext } from '../context.ts';
+import { downloadModel, isUrl, locateModel, relativeModelPath } from '../models/model-file.ts';
+import { analyzeSide, buildSide, missingModelMessage, type Side } from '../models/model-side.ts';
+import { clientFor, publishRequestFor, publishWithClient } from '../publishing/client.ts';
+import { tracerFor } from '../models/tracing.ts';
+import { guardRun } from '../safety.ts';
+import { MissingFileError, readBaseline } from '../untrusted/read-bundle.ts';
+import { resolveBaseCommit, withWorktree } from '../models/worktree.ts';
+import { baselineFromArtifact } from '../models/baseline-artifact.ts';
+import type { Tracer } from '../models/tracing.ts';
 
 interface Sides {
   head: Report;
@@ -184,68 +178,35 @@ async function comparePullRequest(
   const sides = await collectSides(inputs, ctx, env, buildTemp, io);
   for (const note of sides.notes) io.notice(note);
 
-  const baseline = sides.base !== null;
-  const thresholds = baseline ? inputs.thresholds : thresholdsWithoutBase(inputs.thresholds);
-  const base =
-    sides.base ??
-    emptyReport(
-      sides.head.model.file,
-      sides.baseError
-        ? 'no baseline: the base could not be built'
-        : 'no baseline: the model does not exist at the base',
-    );
-  const comparison: Comparison = compare(base, sides.head, thresholds, { baseUnavailable: sides.baseError });
-  const body = renderComment(comparison, {
-    commentKey: inputs.commentKey,
-    headReport: sides.head,
-    footer: footer({
-      baseSha: sides.baseCommit?.sha ?? null,
-      baseHow: sides.baseCommit?.how,
-      headSha: pr?.headSha ?? (ctx.sha || null),
-      runUrl: ctx.runUrl,
-      extra: sides.notes.map((n) => escapeText(n, 300)),
-    }),
-  });
-
-  // The report file and the summary first: whatever happens with the API, they are there.
-  const reportPath = reportPathFor(inputs, ctx);
-  const bundle = makeBundle({
-    mode: 'pr',
-    commentKey: inputs.commentKey,
-    commits: { head: pr?.headSha ?? (ctx.sha || null), base: sides.baseCommit?.sha ?? null },
-    pullRequest: pr
-      ? { number: pr.number, headSha: pr.headSha, baseSha: pr.baseSha, headRepo: pr.headRepo }
-      : null,
-    base,
-    head: sides.head,
-    comparison,
-    notes: sides.notes,
-    ...(sides.baseError ? { baseError: sides.baseError } : sides.base ? {} : { baseMissing: true }),
-  });
-  writeFileSync(reportPath, serializeBundle(bundle));
-  appendSummary(ctx.stepSummaryPath, renderSummary(comparison, sides.head));
-  io.info(`paramtrace: ${comparison.verdict.headline}`);
-  io.info(`paramtrace: report written to ${reportPath}`);
-
-  const published = pr
-    ? await publishWithClient(
+  return finishComparison(
+    inputs,
+    ctx,
+    io,
+    {
+      head: sides.head,
+      base: sides.base,
+      baseError: sides.baseError,
+      commits: {
+        head: pr?.headSha ?? (ctx.sha || null),
+        base: sides.baseCommit?.sha ?? null,
+        baseHow: sides.baseCommit?.how,
+      },
+      pullRequest: pr
+        ? { number: pr.number, headSha: pr.headSha, baseSha: pr.baseSha, headRepo: pr.headRepo }
+        : null,
+      notes: sides.notes,
+    },
+    async (comparison, body) => {
+      if (!pr) return { outputs: { 'pull-request': '' }, problems: [] };
+      const request = publishRequestFor(
         inputs,
         ctx,
-        io,
-        publishRequestFor(inputs, ctx, { pullNumber: pr.number, headSha: pr.headSha }, comparison, body),
-      )
-    : { outputs: {}, problems: [] };
-
-  const outputs = {
-    ...comparisonOutputs(comparison),
-    ...published.outputs,
-    'report-path': reportPath,
-    'comment-body': body,
-    'pull-request': pr ? String(pr.number) : '',
-  };
-  const failures = [
-    ...(comparison.verdict.pass ? [] : [comparison.verdict.headline]),
-    ...(inputs.failOnApiError ? published.problems : []),
-  ];
-  return { outputs, failure: failures.length > 0 ? failures.join('\n') : null };
+        { pullNumber: pr.number, headSha: pr.headSha },
+        comparison,
+        body,
+      );
+      const published = await publishWithClient(inputs, ctx, io, request);
+      return { ...published, outputs: { ...published.outputs, 'pull-request': String(pr.number) } };
+    },
+  );
 }
