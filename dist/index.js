@@ -30044,6 +30044,276 @@ function batchNormFolds(walk2) {
   };
 }
 
+// src/analysis/constants.ts
+function classifyConstants(walk2) {
+  const parameters = /* @__PURE__ */ new Set();
+  const buffers = /* @__PURE__ */ new Set();
+  const isWeight = (c, quantized) => c.tensor.dims.length > 0 && (isFloating(c.tensor.dataType) || quantized);
+  for (const use of walk2.uses) {
+    const c = walk2.constants.get(use.tensorKey);
+    if (use.role === "buffer") {
+      if (c.tensor.dims.length > 0) buffers.add(c.key);
+    } else if (isWeight(c, use.quantized || use.role === "qweight")) parameters.add(c.key);
+  }
+  for (const key of parameters) buffers.delete(key);
+  for (const c of walk2.constants.values()) {
+    if (c.kind !== "constant-node" && !walk2.consumed.has(c.key) && isWeight(c, false)) parameters.add(c.key);
+  }
+  return { parameters, buffers };
+}
+function graphTensors(walk2, classified, groups2) {
+  const merged = /* @__PURE__ */ new Map();
+  for (const group2 of groups2) merged.set(group2[0].key, group2);
+  const skip = new Set(groups2.flatMap((g) => g.slice(1).map((c) => c.key)));
+  const out = [];
+  for (const [keys, kind] of [
+    [classified.parameters, "parameter"],
+    [classified.buffers, "buffer"]
+  ]) {
+    for (const key of keys) {
+      if (skip.has(key)) continue;
+      const c = walk2.constants.get(key);
+      const storedAs = merged.get(key) ?? [c];
+      out.push({
+        name: displayName(c),
+        aliases: storedAs.slice(1).map(displayName),
+        kind,
+        storedAs,
+        dtype: c.tensor.dataType,
+        shape: c.tensor.dims,
+        numel: c.numel,
+        trainable: null,
+        notExported: false
+      });
+    }
+  }
+  return out;
+}
+function displayName(c) {
+  return c.graphPath === "" ? c.name : `${c.name} (in ${c.graphPath})`;
+}
+
+// src/analysis/findings.ts
+function isValueMerged(p, callNames, content) {
+  const module = p.name.includes(".") ? p.name.slice(0, p.name.lastIndexOf(".")) : void 0;
+  if (module !== void 0) {
+    const own = new RegExp(`^${module.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(_\\d+)?$`);
+    if (callNames.every((c) => own.test(c))) return false;
+  }
+  return p.storedAs.length > 0 && content.isUniform(p.storedAs[0].tensor);
+}
+function mergedCloneSiblings(name2, callNames, graphNames) {
+  const dot = name2.lastIndexOf(".");
+  if (dot <= 0) return 0;
+  const module = name2.slice(0, dot);
+  const leaf = name2.slice(dot + 1);
+  const own = module.split(".");
+  const siblings = /* @__PURE__ */ new Set();
+  for (const call of callNames) {
+    const m = call.replace(/ \(.*\)$/, "");
+    if (m === module || m.replace(/_\d+$/, "") === module) continue;
+    const parts = m.split(".");
+    const sameStructure = parts.length === own.length && parts.every((p, i2) => p === own[i2] || /^\d+$/.test(p) && /^\d+$/.test(own[i2]));
+    if (!sameStructure || graphNames.has(`${m}.${leaf}`)) return 0;
+    siblings.add(m);
+  }
+  return siblings.size;
+}
+function unusedFinding(p, walk2, deadUse, unexecutedUse, traced) {
+  const base = { name: p.name, numel: p.numel };
+  if (p.notExported) {
+    return {
+      ...base,
+      reason: "not-exported",
+      detail: "declared in PyTorch but absent from the ONNX graph: the exporter dropped it because forward never uses it"
+    };
+  }
+  if (unexecutedUse.has(p.name)) {
+    return {
+      ...base,
+      reason: "not-executed",
+      detail: traced ? "used only in a branch or loop body that did not run with the traced inputs" : "used only in code that does not run"
+    };
+  }
+  if (deadUse.has(p.name)) {
+    return {
+      ...base,
+      reason: "dead",
+      detail: "consumed only by nodes whose outputs never reach a graph output"
+    };
+  }
+  const consumed = p.storedAs.some((s) => walk2.consumed.has(s.key));
+  return consumed ? { ...base, reason: "dead", detail: "reaches no compute node whose outputs reach a graph output" } : { ...base, reason: "orphan", detail: "an initializer that no node consumes" };
+}
+
+// src/analysis/layers.ts
+function layerCall(c, numelOf2, model, trace, moduleClasses) {
+  const compute = c.nodes.filter((n) => !n.folds && n.node.opType !== "Constant");
+  const opTypes = [...new Set(compute.map((n) => n.node.opType))];
+  const parameters = [...c.params];
+  return {
+    name: c.name,
+    // A second call of module `conv1` is named `conv1_1` by the exporter.
+    type: moduleClasses.get(c.name) ?? moduleClasses.get(c.name.replace(/_\d+$/, "")) ?? opTypes.join("+"),
+    opTypes,
+    graph: c.graph,
+    parameters,
+    params: sum(parameters.map((p) => numelOf2.get(p) ?? 0)),
+    outputShapes: outputShapes(compute, model, trace),
+    live: c.live,
+    executions: c.executions
+  };
+}
+function outputShapes(nodes, model, trace) {
+  const last = nodes.at(-1);
+  if (!last) return null;
+  const traced = trace?.nodes[last.node.id]?.outputShapes;
+  if (traced && traced.length > 0) return traced;
+  const infos = valueInfos(model);
+  const shapes = last.node.outputs.map((o) => infos.get(o)?.shape ?? null);
+  return shapes.every((s) => s !== null) ? shapes : null;
+}
+var valueInfoCache = /* @__PURE__ */ new WeakMap();
+function valueInfos(model) {
+  let map = valueInfoCache.get(model);
+  if (!map) {
+    map = /* @__PURE__ */ new Map();
+    const g = model.graph;
+    for (const v of [...g.valueInfo, ...g.outputs, ...g.inputs])
+      if (v.shape) map.set(v.name, { shape: v.shape });
+    valueInfoCache.set(model, map);
+  }
+  return map;
+}
+function sum(values) {
+  return values.reduce((a, b) => a + b, 0);
+}
+
+// src/analysis/notes.ts
+function explain(e) {
+  const notes2 = [];
+  const fromPyTorch = /pytorch/i.test(e.model.producerName);
+  if (!e.manifest) {
+    notes2.push(
+      fromPyTorch ? "Counted from the ONNX graph alone: layers that PyTorch declares but forward never uses are dropped by the exporter and cannot be seen here. Export with python/paramtrace_torch.py to embed the declared-parameter manifest and report them." : "Counted from the ONNX graph alone (no declared-parameter manifest in the file)."
+    );
+  }
+  const uniformMerged = e.valueMerged.filter((v) => v.note.startsWith("equal-valued"));
+  if (uniformMerged.length > 0) {
+    notes2.push(
+      `${uniformMerged.length} constant(s) with all-equal values (fresh zeros or ones) are read by several unrelated layers because the exporter merged equal values (eval mode); they are listed as value-merged constants, not as shared parameters.`
+    );
+  }
+  if (e.walk.unknownOps.size > 0) {
+    notes2.push(
+      `No ONNX schema for ${[...e.walk.unknownOps].sort().join(", ")}: floating-point constants at their inputs were counted as parameters.`
+    );
+  }
+  const loops = e.walk.nodes.filter(
+    (n) => (n.node.opType === "Loop" || n.node.opType === "Scan") && n.live
+  ).length;
+  if (!e.trace && loops > 0) {
+    notes2.push(
+      `${loops} Loop/Scan body(ies) counted once each: the number of iterations is known only from a trace.`
+    );
+  }
+  if (e.trace?.notes) notes2.push(...e.trace.notes);
+  return notes2;
+}
+
+// src/analysis/paths.ts
+function countPaths(walk2, calls, usedBy, numelOf2, alternatives) {
+  const children = /* @__PURE__ */ new Map();
+  for (const s of walk2.subgraphs.values()) {
+    let nodes = children.get(s.parent);
+    if (!nodes) children.set(s.parent, nodes = /* @__PURE__ */ new Map());
+    let subs = nodes.get(s.nodeId);
+    if (!subs) nodes.set(s.nodeId, subs = []);
+    subs.push(s);
+  }
+  const own = /* @__PURE__ */ new Map();
+  for (const c of calls.values()) {
+    if (c.params.size === 0) continue;
+    let list2 = own.get(c.graph);
+    if (!list2) own.set(c.graph, list2 = []);
+    list2.push(c);
+  }
+  const add = (t, name2, runs, keys) => {
+    const prior = t.runs.get(name2);
+    if (prior) {
+      prior.runs += runs;
+      for (const k of keys) prior.calls.push(k);
+    } else t.runs.set(name2, { runs, calls: [...keys] });
+  };
+  const tally = (graph) => {
+    const t = { summary: 0, runs: /* @__PURE__ */ new Map(), always: /* @__PURE__ */ new Set(), ifs: 0 };
+    for (const c of own.get(graph) ?? []) {
+      for (const name2 of c.params) {
+        t.summary += (numelOf2.get(name2) ?? 0) * c.executions;
+        add(t, name2, c.executions, [c.key]);
+        t.always.add(name2);
+      }
+    }
+    for (const subs of children.get(graph)?.values() ?? []) {
+      const parts = subs.map((s) => tally(s.path));
+      for (const part of parts) t.ifs += part.ifs;
+      if (alternatives && subs[0].kind === "branch") {
+        if (parts.some((p) => p.runs.size > 0)) t.ifs += 1;
+        t.summary += Math.max(...parts.map((p) => p.summary));
+        const best = /* @__PURE__ */ new Map();
+        for (const part of parts) {
+          for (const [name2, r] of part.runs) if (r.runs > (best.get(name2)?.runs ?? 0)) best.set(name2, r);
+        }
+        for (const [name2, r] of best) add(t, name2, r.runs, r.calls);
+        for (const name2 of parts[0].always) if (parts.every((p) => p.always.has(name2))) t.always.add(name2);
+      } else {
+        for (const part of parts) {
+          t.summary += part.summary;
+          for (const [name2, r] of part.runs) add(t, name2, r.runs, r.calls);
+          for (const name2 of part.always) t.always.add(name2);
+        }
+      }
+    }
+    return t;
+  };
+  const main2 = tally("");
+  const parameters = /* @__PURE__ */ new Map();
+  for (const [name2, r] of main2.runs) {
+    const onPath = new Set(r.calls);
+    parameters.set(name2, { runs: r.runs, calls: [...usedBy.get(name2)].filter((k) => onPath.has(k)) });
+  }
+  const conditional = /* @__PURE__ */ new Map();
+  if (alternatives) {
+    for (const [name2, users] of usedBy) {
+      if (main2.always.has(name2)) continue;
+      const graphs = new Set([...users].map((k) => calls.get(k).graph));
+      conditional.set(name2, [...new Set([...graphs].map((g) => branchLabel(walk2, g)))]);
+    }
+  }
+  return { parameters, summary: main2.summary, conditional, ifsWithParameters: alternatives ? main2.ifs : 0 };
+}
+function branchLabel(walk2, graphPath) {
+  const chain = [];
+  for (let g = graphPath; g !== ""; ) {
+    const s = walk2.subgraphs.get(g);
+    chain.push(`${s.nodeName}:${s.attribute}`);
+    g = s.parent;
+  }
+  return chain.reverse().join(" > ");
+}
+function controlFlowNotes(paths) {
+  if (paths.ifsWithParameters === 0) return [];
+  const notes2 = [
+    `${paths.ifsWithParameters} If node(s) run one of two branches that use parameters. Not traced, either branch may run: a parameter that either uses counts as used, but the two branches never run together, so uses in both do not make it shared, and calls and summary-style follow one branch at a time (the one that uses the parameter most, the heaviest for summary-style).`
+  ];
+  if (paths.conditional.size > 0) {
+    notes2.push(
+      `${paths.conditional.size} parameter(s) are used only inside If branches, not on every path (marked conditional): a run that takes the other branch leaves them unused. A trace with real inputs decides.`
+    );
+  }
+  return notes2;
+}
+
 // src/analysis/analyze.ts
 function analyze(input) {
   return clipStrings(analyzeModel(input));
@@ -30156,11 +30426,11 @@ function analyzeModel(input) {
   }
   shared2.sort((a, b) => b.extraInSummary - a.extraInSummary || compareNames(a.name, b.name));
   unused2.sort((a, b) => b.numel - a.numel || compareNames(a.name, b.name));
-  const declared = sum(parameters.map((p) => p.numel));
-  const unique = sum(parameters.filter((p) => usedBy.has(p.name)).map((p) => p.numel));
+  const declared = sum2(parameters.map((p) => p.numel));
+  const unique = sum2(parameters.filter((p) => usedBy.has(p.name)).map((p) => p.numel));
   const summary2 = paths.summary;
   const hasGrad = manifest !== void 0;
-  const trainable = hasGrad ? sum(parameters.filter((p) => p.trainable).map((p) => p.numel)) : null;
+  const trainable = hasGrad ? sum2(parameters.filter((p) => p.trainable).map((p) => p.numel)) : null;
   const bytesByDtype = {};
   for (const p of parameters)
     bytesByDtype[p.dtype] = (bytesByDtype[p.dtype] ?? 0) + byteSize(p.dtype, p.numel);
@@ -30173,7 +30443,7 @@ function analyzeModel(input) {
     if (folds) differences.push(folds);
   }
   if (clones.length > 0) {
-    const extra = sum(clones.map((c) => c.numel * c.siblings));
+    const extra = sum2(clones.map((c) => c.numel * c.siblings));
     differences.push({
       cause: "clones-merged",
       tensors: clones.map((c) => c.name),
@@ -30249,8 +30519,8 @@ function analyzeModel(input) {
       summary: summary2,
       trainable,
       frozen: trainable === null ? null : declared - trainable,
-      buffers: sum(buffers.map((b) => b.numel)),
-      parameterBytes: sum(Object.values(bytesByDtype))
+      buffers: sum2(buffers.map((b) => b.numel)),
+      parameterBytes: sum2(Object.values(bytesByDtype))
     },
     bytesByDtype,
     parameters: parameters.map((p) => {
@@ -30278,264 +30548,7 @@ function analyzeModel(input) {
     ...differences.length > 0 ? { differences } : {}
   };
 }
-function countPaths(walk2, calls, usedBy, numelOf2, alternatives) {
-  const children = /* @__PURE__ */ new Map();
-  for (const s of walk2.subgraphs.values()) {
-    let nodes = children.get(s.parent);
-    if (!nodes) children.set(s.parent, nodes = /* @__PURE__ */ new Map());
-    let subs = nodes.get(s.nodeId);
-    if (!subs) nodes.set(s.nodeId, subs = []);
-    subs.push(s);
-  }
-  const own = /* @__PURE__ */ new Map();
-  for (const c of calls.values()) {
-    if (c.params.size === 0) continue;
-    let list2 = own.get(c.graph);
-    if (!list2) own.set(c.graph, list2 = []);
-    list2.push(c);
-  }
-  const add = (t, name2, runs, keys) => {
-    const prior = t.runs.get(name2);
-    if (prior) {
-      prior.runs += runs;
-      for (const k of keys) prior.calls.push(k);
-    } else t.runs.set(name2, { runs, calls: [...keys] });
-  };
-  const tally = (graph) => {
-    const t = { summary: 0, runs: /* @__PURE__ */ new Map(), always: /* @__PURE__ */ new Set(), ifs: 0 };
-    for (const c of own.get(graph) ?? []) {
-      for (const name2 of c.params) {
-        t.summary += (numelOf2.get(name2) ?? 0) * c.executions;
-        add(t, name2, c.executions, [c.key]);
-        t.always.add(name2);
-      }
-    }
-    for (const subs of children.get(graph)?.values() ?? []) {
-      const parts = subs.map((s) => tally(s.path));
-      for (const part of parts) t.ifs += part.ifs;
-      if (alternatives && subs[0].kind === "branch") {
-        if (parts.some((p) => p.runs.size > 0)) t.ifs += 1;
-        t.summary += Math.max(...parts.map((p) => p.summary));
-        const best = /* @__PURE__ */ new Map();
-        for (const part of parts) {
-          for (const [name2, r] of part.runs) if (r.runs > (best.get(name2)?.runs ?? 0)) best.set(name2, r);
-        }
-        for (const [name2, r] of best) add(t, name2, r.runs, r.calls);
-        for (const name2 of parts[0].always) if (parts.every((p) => p.always.has(name2))) t.always.add(name2);
-      } else {
-        for (const part of parts) {
-          t.summary += part.summary;
-          for (const [name2, r] of part.runs) add(t, name2, r.runs, r.calls);
-          for (const name2 of part.always) t.always.add(name2);
-        }
-      }
-    }
-    return t;
-  };
-  const main2 = tally("");
-  const parameters = /* @__PURE__ */ new Map();
-  for (const [name2, r] of main2.runs) {
-    const onPath = new Set(r.calls);
-    parameters.set(name2, { runs: r.runs, calls: [...usedBy.get(name2)].filter((k) => onPath.has(k)) });
-  }
-  const conditional = /* @__PURE__ */ new Map();
-  if (alternatives) {
-    for (const [name2, users] of usedBy) {
-      if (main2.always.has(name2)) continue;
-      const graphs = new Set([...users].map((k) => calls.get(k).graph));
-      conditional.set(name2, [...new Set([...graphs].map((g) => branchLabel(walk2, g)))]);
-    }
-  }
-  return { parameters, summary: main2.summary, conditional, ifsWithParameters: alternatives ? main2.ifs : 0 };
-}
-function branchLabel(walk2, graphPath) {
-  const chain = [];
-  for (let g = graphPath; g !== ""; ) {
-    const s = walk2.subgraphs.get(g);
-    chain.push(`${s.nodeName}:${s.attribute}`);
-    g = s.parent;
-  }
-  return chain.reverse().join(" > ");
-}
-function controlFlowNotes(paths) {
-  if (paths.ifsWithParameters === 0) return [];
-  const notes2 = [
-    `${paths.ifsWithParameters} If node(s) run one of two branches that use parameters. Not traced, either branch may run: a parameter that either uses counts as used, but the two branches never run together, so uses in both do not make it shared, and calls and summary-style follow one branch at a time (the one that uses the parameter most, the heaviest for summary-style).`
-  ];
-  if (paths.conditional.size > 0) {
-    notes2.push(
-      `${paths.conditional.size} parameter(s) are used only inside If branches, not on every path (marked conditional): a run that takes the other branch leaves them unused. A trace with real inputs decides.`
-    );
-  }
-  return notes2;
-}
-function classifyConstants(walk2) {
-  const parameters = /* @__PURE__ */ new Set();
-  const buffers = /* @__PURE__ */ new Set();
-  const isWeight = (c, quantized) => c.tensor.dims.length > 0 && (isFloating(c.tensor.dataType) || quantized);
-  for (const use of walk2.uses) {
-    const c = walk2.constants.get(use.tensorKey);
-    if (use.role === "buffer") {
-      if (c.tensor.dims.length > 0) buffers.add(c.key);
-    } else if (isWeight(c, use.quantized || use.role === "qweight")) parameters.add(c.key);
-  }
-  for (const key of parameters) buffers.delete(key);
-  for (const c of walk2.constants.values()) {
-    if (c.kind !== "constant-node" && !walk2.consumed.has(c.key) && isWeight(c, false)) parameters.add(c.key);
-  }
-  return { parameters, buffers };
-}
-function graphTensors(walk2, classified, groups2) {
-  const merged = /* @__PURE__ */ new Map();
-  for (const group2 of groups2) merged.set(group2[0].key, group2);
-  const skip = new Set(groups2.flatMap((g) => g.slice(1).map((c) => c.key)));
-  const out = [];
-  for (const [keys, kind] of [
-    [classified.parameters, "parameter"],
-    [classified.buffers, "buffer"]
-  ]) {
-    for (const key of keys) {
-      if (skip.has(key)) continue;
-      const c = walk2.constants.get(key);
-      const storedAs = merged.get(key) ?? [c];
-      out.push({
-        name: displayName(c),
-        aliases: storedAs.slice(1).map(displayName),
-        kind,
-        storedAs,
-        dtype: c.tensor.dataType,
-        shape: c.tensor.dims,
-        numel: c.numel,
-        trainable: null,
-        notExported: false
-      });
-    }
-  }
-  return out;
-}
-function displayName(c) {
-  return c.graphPath === "" ? c.name : `${c.name} (in ${c.graphPath})`;
-}
-function isValueMerged(p, callNames, content) {
-  const module = p.name.includes(".") ? p.name.slice(0, p.name.lastIndexOf(".")) : void 0;
-  if (module !== void 0) {
-    const own = new RegExp(`^${module.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(_\\d+)?$`);
-    if (callNames.every((c) => own.test(c))) return false;
-  }
-  return p.storedAs.length > 0 && content.isUniform(p.storedAs[0].tensor);
-}
-function mergedCloneSiblings(name2, callNames, graphNames) {
-  const dot = name2.lastIndexOf(".");
-  if (dot <= 0) return 0;
-  const module = name2.slice(0, dot);
-  const leaf = name2.slice(dot + 1);
-  const own = module.split(".");
-  const siblings = /* @__PURE__ */ new Set();
-  for (const call of callNames) {
-    const m = call.replace(/ \(.*\)$/, "");
-    if (m === module || m.replace(/_\d+$/, "") === module) continue;
-    const parts = m.split(".");
-    const sameStructure = parts.length === own.length && parts.every((p, i2) => p === own[i2] || /^\d+$/.test(p) && /^\d+$/.test(own[i2]));
-    if (!sameStructure || graphNames.has(`${m}.${leaf}`)) return 0;
-    siblings.add(m);
-  }
-  return siblings.size;
-}
-function unusedFinding(p, walk2, deadUse, unexecutedUse, traced) {
-  const base = { name: p.name, numel: p.numel };
-  if (p.notExported) {
-    return {
-      ...base,
-      reason: "not-exported",
-      detail: "declared in PyTorch but absent from the ONNX graph: the exporter dropped it because forward never uses it"
-    };
-  }
-  if (unexecutedUse.has(p.name)) {
-    return {
-      ...base,
-      reason: "not-executed",
-      detail: traced ? "used only in a branch or loop body that did not run with the traced inputs" : "used only in code that does not run"
-    };
-  }
-  if (deadUse.has(p.name)) {
-    return {
-      ...base,
-      reason: "dead",
-      detail: "consumed only by nodes whose outputs never reach a graph output"
-    };
-  }
-  const consumed = p.storedAs.some((s) => walk2.consumed.has(s.key));
-  return consumed ? { ...base, reason: "dead", detail: "reaches no compute node whose outputs reach a graph output" } : { ...base, reason: "orphan", detail: "an initializer that no node consumes" };
-}
-function layerCall(c, numelOf2, model, trace, moduleClasses) {
-  const compute = c.nodes.filter((n) => !n.folds && n.node.opType !== "Constant");
-  const opTypes = [...new Set(compute.map((n) => n.node.opType))];
-  const parameters = [...c.params];
-  return {
-    name: c.name,
-    // A second call of module `conv1` is named `conv1_1` by the exporter.
-    type: moduleClasses.get(c.name) ?? moduleClasses.get(c.name.replace(/_\d+$/, "")) ?? opTypes.join("+"),
-    opTypes,
-    graph: c.graph,
-    parameters,
-    params: sum(parameters.map((p) => numelOf2.get(p) ?? 0)),
-    outputShapes: outputShapes(compute, model, trace),
-    live: c.live,
-    executions: c.executions
-  };
-}
-function outputShapes(nodes, model, trace) {
-  const last = nodes.at(-1);
-  if (!last) return null;
-  const traced = trace?.nodes[last.node.id]?.outputShapes;
-  if (traced && traced.length > 0) return traced;
-  const infos = valueInfos(model);
-  const shapes = last.node.outputs.map((o) => infos.get(o)?.shape ?? null);
-  return shapes.every((s) => s !== null) ? shapes : null;
-}
-var valueInfoCache = /* @__PURE__ */ new WeakMap();
-function valueInfos(model) {
-  let map = valueInfoCache.get(model);
-  if (!map) {
-    map = /* @__PURE__ */ new Map();
-    const g = model.graph;
-    for (const v of [...g.valueInfo, ...g.outputs, ...g.inputs])
-      if (v.shape) map.set(v.name, { shape: v.shape });
-    valueInfoCache.set(model, map);
-  }
-  return map;
-}
-function explain(e) {
-  const notes2 = [];
-  const fromPyTorch = /pytorch/i.test(e.model.producerName);
-  if (!e.manifest) {
-    notes2.push(
-      fromPyTorch ? "Counted from the ONNX graph alone: layers that PyTorch declares but forward never uses are dropped by the exporter and cannot be seen here. Export with python/paramtrace_torch.py to embed the declared-parameter manifest and report them." : "Counted from the ONNX graph alone (no declared-parameter manifest in the file)."
-    );
-  }
-  const uniformMerged = e.valueMerged.filter((v) => v.note.startsWith("equal-valued"));
-  if (uniformMerged.length > 0) {
-    notes2.push(
-      `${uniformMerged.length} constant(s) with all-equal values (fresh zeros or ones) are read by several unrelated layers because the exporter merged equal values (eval mode); they are listed as value-merged constants, not as shared parameters.`
-    );
-  }
-  if (e.walk.unknownOps.size > 0) {
-    notes2.push(
-      `No ONNX schema for ${[...e.walk.unknownOps].sort().join(", ")}: floating-point constants at their inputs were counted as parameters.`
-    );
-  }
-  const loops = e.walk.nodes.filter(
-    (n) => (n.node.opType === "Loop" || n.node.opType === "Scan") && n.live
-  ).length;
-  if (!e.trace && loops > 0) {
-    notes2.push(
-      `${loops} Loop/Scan body(ies) counted once each: the number of iterations is known only from a trace.`
-    );
-  }
-  if (e.trace?.notes) notes2.push(...e.trace.notes);
-  return notes2;
-}
-function sum(values) {
+function sum2(values) {
   return values.reduce((a, b) => a + b, 0);
 }
 
@@ -41830,14 +41843,14 @@ function checkTotals(report, path5) {
         `the report claims ${String(claimed)}, but ${from} ${String(computed)}; refusing totals that disagree with the report's own lists`
       );
   };
-  const sum2 = (values) => values.reduce((a, b) => a + b, 0);
+  const sum3 = (values) => values.reduce((a, b) => a + b, 0);
   const { counts: counts2, parameters } = report;
-  const declared = sum2(parameters.map((p) => p.numel));
+  const declared = sum3(parameters.map((p) => p.numel));
   disagree("declared", counts2.declared, declared, "its parameters add up to");
   disagree(
     "unique",
     counts2.unique,
-    sum2(parameters.filter((p) => p.used).map((p) => p.numel)),
+    sum3(parameters.filter((p) => p.used).map((p) => p.numel)),
     "its used parameters add up to"
   );
   if (counts2.trainable === null || counts2.frozen === null) {
@@ -41847,11 +41860,11 @@ function checkTotals(report, path5) {
         "trainable and frozen are both null (no manifest) or both counts"
       );
   } else {
-    const trainable = sum2(parameters.filter((p) => p.trainable === true).map((p) => p.numel));
+    const trainable = sum3(parameters.filter((p) => p.trainable === true).map((p) => p.numel));
     disagree("trainable", counts2.trainable, trainable, "its trainable parameters add up to");
     disagree("frozen", counts2.frozen, declared - trainable, "declared less trainable is");
   }
-  disagree("buffers", counts2.buffers, sum2(report.buffers.map((b) => b.numel)), "its buffers add up to");
+  disagree("buffers", counts2.buffers, sum3(report.buffers.map((b) => b.numel)), "its buffers add up to");
   const bytes = {};
   for (const p of parameters) bytes[p.dtype] = (bytes[p.dtype] ?? 0) + byteSize(p.dtype, p.numel);
   for (const dtype of /* @__PURE__ */ new Set([...Object.keys(bytes), ...Object.keys(report.bytesByDtype)])) {
@@ -41865,11 +41878,11 @@ function checkTotals(report, path5) {
   disagree(
     "parameterBytes",
     counts2.parameterBytes,
-    sum2(Object.values(report.bytesByDtype)),
+    sum3(Object.values(report.bytesByDtype)),
     "its bytes by dtype add up to"
   );
   const perCall = parameters.map((p) => p.numel * p.calls);
-  const summary2 = sum2(perCall);
+  const summary2 = sum3(perCall);
   const plainSums = report.trace.mode === "onnxruntime" || report.layers.every((l) => l.graph === "");
   if (plainSums) disagree("summary", counts2.summary, summary2, "numel x calls over its parameters adds up to");
   else {

@@ -3,7 +3,7 @@
 // manifest mapping, exporter-made constants) import no part of it.
 import type { OnnxTensor } from '../onnx/model.ts';
 import type { SampleKey } from '../onnx/tensor-bytes.ts';
-import type { ConstantTensor } from './graph-walk.ts';
+import type { ConstantTensor, NodeFacts } from './graph-walk.ts';
 
 /**
  * Content of weights, read lazily and only for the tensors that need it (TensorReader): full fingerprints,
@@ -42,4 +42,15 @@ export interface Classified {
   /** Constant keys that are parameters in ONNX terms. */
   parameters: Set<string>;
   buffers: Set<string>;
+}
+
+/** One layer call as the analysis builds it: its nodes, whether it is live and ran, the parameters it uses. */
+export interface CallFacts {
+  key: string;
+  name: string;
+  graph: string;
+  nodes: NodeFacts[];
+  live: boolean;
+  executions: number;
+  params: Set<string>;
 }
