@@ -198,6 +198,34 @@ describe('merged clones', () => {
   });
 });
 
+describe('all-equal constants merged by the exporter', () => {
+  it('are value-merged, and PyTorch declares one copy per module that reads them', async () => {
+    const r = await analyzeGraph(
+      'values-merged',
+      [
+        node('Add', '/a/Add', ['x', 'a.bias'], 'h'),
+        node('Add', '/b/Add', ['h', 'a.bias'], 'i'),
+        node('Add', '/c/Add', ['i', 'a.bias'], 'y'),
+      ],
+      [initializer('a.bias', [N], new Float32Array(N))],
+    );
+    assert.deepEqual(r.shared, []);
+    assert.deepEqual(
+      r.valueMerged.map((v) => v.name),
+      ['a.bias'],
+    );
+    const d = difference(r, 'values-merged');
+    assert.deepEqual(
+      [d?.declared, d?.unique, d?.summary],
+      [
+        { min: 16, max: 16 },
+        { min: 16, max: 16 },
+        { min: 0, max: 0 },
+      ],
+    );
+  });
+});
+
 describe('folded lookups', () => {
   it('a generated constant repeating a table is derived: not a parameter, PyTorch counts the table', async () => {
     // A relative position bias: 4 heads x 49 x 49 gathered from a 4 x 169 table.
@@ -236,6 +264,17 @@ describe('folded lookups', () => {
       ],
     );
     assert.match(d!.note, /9,604 elements\) repeat 676 distinct values/);
+
+    // Two entries of a table can be equal: the distinct values are then a floor, and the window's table
+    // size ((2M - 1)^2 per head, from the 49 x 49 shape) the ceiling.
+    const equal = folded.map((v) => (v === table[5] ? table[4]! : v));
+    const floor = await analyzeGraph(
+      'lookup-equal-entries',
+      [node('Add', '/attn/Add', ['x', 'onnx::Add_7'], 'y')],
+      [initializer('onnx::Add_7', [4, 49, 49], equal)],
+      { input: [1, 4, 49, 49] },
+    );
+    assert.deepEqual(difference(floor, 'lookup-folded')?.declared, { min: 675, max: 676 });
   });
 });
 

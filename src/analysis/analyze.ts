@@ -20,6 +20,7 @@ import { compareNames } from '../report/order.ts';
 import { clipStrings } from '../report/clip.ts';
 import type { Trace } from '../trace/trace.ts';
 import { walkModel, type NodeFacts } from './graph-walk.ts';
+import { moduleOf } from './call-names.ts';
 import type { Manifest } from './manifest.ts';
 import { mapManifest } from './map-manifest.ts';
 import { findDuplicates } from './duplicates.ts';
@@ -112,6 +113,7 @@ function analyzeModel(input: AnalyzeInput): Report {
   const nodeFacts = new Map(walk.nodes.map((n) => [n.node.id, n]));
   const usedBy = new Map<string, Set<string>>(); // logical name → executed live call keys
   const deadUse = new Set<string>();
+  const readers = new Map<string, Set<string>>(); // parameter + call → the executed nodes reading it
   const unexecutedUse = new Set<string>();
   for (const use of walk.uses) {
     const tensor = byStoredKey.get(use.tensorKey);
@@ -125,6 +127,9 @@ function analyzeModel(input: AnalyzeInput): Report {
       call.params.add(tensor.name);
       if (!usedBy.has(tensor.name)) usedBy.set(tensor.name, new Set());
       usedBy.get(tensor.name)!.add(call.key);
+      // Nodes reading it per call: a merged constant can stand for several tensors of one call.
+      const key = `${tensor.name}\u0000${call.key}`;
+      readers.set(key, (readers.get(key) ?? new Set()).add(use.nodeId));
     }
   }
 
@@ -215,6 +220,34 @@ function analyzeModel(input: AnalyzeInput): Report {
     });
   }
   differences.push(...(setAside?.differences ?? []));
+  // All-equal constants the exporter merged: each module read its own copy in PyTorch.
+  const merged = valueMerged.filter((v) => v.note.startsWith('equal-valued'));
+  if (merged.length > 0) {
+    // At least one tensor per module reading it, at most one per node reading it (two tensors of one
+    // call, an attention's query bias and output bias, can be merged too); within one call, each read
+    // beyond the first may be a tensor summary-style counted apart.
+    let modules = 0;
+    let reads = 0;
+    let inCalls = 0;
+    for (const v of merged) {
+      const numel = v.numel;
+      modules += numel * (new Set(v.callNames.map(moduleOf)).size - 1);
+      const perCall = [...(usedBy.get(v.name) ?? [])].map(
+        (k) => readers.get(`${v.name}\u0000${k}`)?.size ?? 1,
+      );
+      reads += numel * (sum(perCall) - 1);
+      inCalls += numel * sum(perCall.map((n) => n - 1));
+    }
+    const fmt = (n: number): string => n.toLocaleString('en-US');
+    differences.push({
+      cause: 'values-merged',
+      tensors: merged.map((v) => v.name),
+      declared: { min: modules, max: reads },
+      unique: { min: modules, max: reads },
+      summary: { min: 0, max: inCalls },
+      note: `${merged.length} all-equal constant(s) (fresh zeros or ones) stand for the tensors of several modules that the eval-mode exporter merged by value: PyTorch declares ${modules === reads ? fmt(modules) : `${fmt(modules)} to ${fmt(reads)}`} more parameters (one per module, or one per read where a module held several), if every reader held a parameter (a buffer of equal values merges the same way)${inCalls > 0 ? `, and its summary-style may be up to ${fmt(inCalls)} higher` : ''}.`,
+    });
+  }
 
   notes.push(
     ...explain({

@@ -39,7 +39,7 @@ export function setAsideExporterConstants(
     calls.get(use.tensorKey)!.add(n.call.key);
   }
   const scalars: string[] = [];
-  const lookups: { name: string; numel: number; entries: number; calls: number }[] = [];
+  const lookups: { name: string; numel: number; entries: number; table: number; calls: number }[] = [];
   for (const key of [...classified.parameters]) {
     const c = walk.constants.get(key)!;
     if (c.kind === 'sparse-initializer') continue;
@@ -57,24 +57,37 @@ export function setAsideExporterConstants(
     const entries = content.distinctValues(c.tensor, MAX_DISTINCT_SHARE);
     if (entries === undefined || entries < MIN_TABLE_ENTRIES) continue;
     classified.parameters.delete(key);
-    lookups.push({ name: c.name, numel: c.numel, entries, calls: calls.get(key)?.size ?? 0 });
+    lookups.push({
+      name: c.name,
+      numel: c.numel,
+      entries,
+      table: windowTableSize(c.tensor.dims, entries),
+      calls: calls.get(key)?.size ?? 0,
+    });
   }
   const differences: PyTorchDifference[] = [];
   if (lookups.length > 0) {
+    // The distinct values are a floor (two entries of a table can be equal); a window's relative
+    // position bias has (2M - 1)^2 entries per head, the ceiling when the shape says it is one.
     const entries = lookups.reduce((a, l) => a + l.entries, 0);
-    const perCall = lookups.reduce((a, l) => a + l.entries * l.calls, 0);
+    const tables = lookups.reduce((a, l) => a + l.table, 0);
+    const perCall = (size: (l: (typeof lookups)[number]) => number): number =>
+      lookups.reduce((a, l) => a + size(l) * l.calls, 0);
     const elements = lookups.reduce((a, l) => a + l.numel, 0);
+    const fmt = (n: number): string => n.toLocaleString('en-US');
     differences.push({
       cause: 'lookup-folded',
       tensors: lookups.map((l) => l.name),
-      declared: { min: entries, max: entries },
-      unique: { min: entries, max: entries },
-      summary: { min: perCall, max: perCall },
+      declared: { min: entries, max: tables },
+      unique: { min: entries, max: tables },
+      summary: { min: perCall((l) => l.entries), max: perCall((l) => l.table) },
       note:
-        `${lookups.length} exporter-made constant(s) (${elements.toLocaleString('en-US')} elements) repeat ` +
-        `${entries.toLocaleString('en-US')} distinct values: tables gathered by constant indices (a relative ` +
-        'position bias) that constant folding expanded. They are derived, not counted; PyTorch counts the ' +
-        `tables themselves: ${entries.toLocaleString('en-US')} parameters, if every entry is gathered.`,
+        `${lookups.length} exporter-made constant(s) (${fmt(elements)} elements) repeat ${fmt(entries)} ` +
+        'distinct values: tables gathered by constant indices (a relative position bias) that constant ' +
+        'folding expanded. They are derived, not counted; PyTorch counts the tables themselves: ' +
+        (tables > entries
+          ? `${fmt(tables)} parameters if they are relative position biases of square windows, ((2M - 1)^2 per head), at least ${fmt(entries)}.`
+          : `${fmt(entries)} parameters, if every entry is gathered.`),
     });
   }
   return { scalars, differences };
@@ -114,4 +127,19 @@ export function batchNormFolds(walk: GraphWalk): PyTorchDifference | undefined {
       `have no bias of their own (as in ResNets) or by ${fmt(2 * channels)} when they have one (as in VGG-BN); ` +
       'the running statistics (buffers) are gone as well.',
   };
+}
+
+/**
+ * The table behind a folded relative position bias of square M x M windows: its last two dimensions are
+ * M^2 (every position against every other), the others the heads, and the table has (2M - 1)^2 entries per
+ * head. The distinct values when the shape is not that, or when they exceed it.
+ */
+function windowTableSize(dims: readonly number[], entries: number): number {
+  if (dims.length < 2) return entries;
+  const n = dims.at(-1)!;
+  const m = Math.round(Math.sqrt(n));
+  if (dims.at(-2) !== n || m * m !== n || m < 2) return entries;
+  const heads = dims.slice(0, -2).reduce((a, b) => a * b, 1);
+  const table = heads * (2 * m - 1) ** 2;
+  return table >= entries ? table : entries;
 }

@@ -50,9 +50,10 @@ export interface CountGap {
 export interface PyTorchDifference {
   /**
    * `batchnorm-folded`: BatchNormalization folded into a Conv; `clones-merged`: equal tensors of sibling
-   * modules merged into one; `lookup-folded`: a table gathered by constant indices folded into a constant.
+   * modules merged into one; `lookup-folded`: a table gathered by constant indices folded into a constant;
+   * `values-merged`: all-equal constants of several modules merged into one.
    */
-  cause: 'batchnorm-folded' | 'clones-merged' | 'lookup-folded';
+  cause: 'batchnorm-folded' | 'clones-merged' | 'lookup-folded' | 'values-merged';
   /** The tensors of the file involved. */
   tensors: string[];
   declared: CountGap;
