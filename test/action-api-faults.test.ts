@@ -3,16 +3,17 @@
 // with its own lists is refused; a thousand notes do not push the footer out of the comment; a download
 // of the baseline artifact that hangs gives up after `api-timeout`, not after a minute.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
+import { tempDir } from './support/temp-dir.ts';
 import { strToU8, zipSync } from 'fflate';
 import {
   commands,
   MARKER,
   REPO,
   scenario,
+  postInputs,
   useBuiltAction,
   workflowRunEvent,
   type Scenario,
@@ -39,12 +40,6 @@ const STATUS = 'POST /repos/{owner}/{repo}/statuses/{sha}' as const;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tampering with arbitrary JSON
 type Json = any;
 
-function tempDir(t: TestContext, prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
 /** The fork-safe pair's second half: `mode: post` on the bundle `bundle`, in an artifact directory. */
 async function post(t: TestContext, s: Scenario, bundle: unknown, inputs: Record<string, string> = {}) {
   const artifact = tempDir(t, 'paramtrace-artifact-');
@@ -53,14 +48,7 @@ async function post(t: TestContext, s: Scenario, bundle: unknown, inputs: Record
     workspace: artifact,
     eventName: 'workflow_run',
     event: workflowRunEvent(s),
-    inputs: {
-      mode: 'post',
-      model: '',
-      build: '',
-      'artifact-path': artifact,
-      'commit-status': 'true',
-      ...inputs,
-    },
+    inputs: postInputs(artifact, inputs),
   });
 }
 

@@ -3,16 +3,17 @@
 // loopback API); and the workflow files themselves: pinned third-party actions, the GPU example skipping
 // forks, the post workflow's download step that cannot stop the job.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYamlDocument } from 'yaml';
-import { describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
+import { tempDir } from './support/temp-dir.ts';
 import {
   commands,
   REPO,
   ROOT,
   scenario,
+  postInputs,
   useBuiltAction,
   workflowRunEvent,
   type Scenario,
@@ -20,12 +21,6 @@ import {
 import { READ_ONLY_TOKEN } from './support/github-api-server.ts';
 
 useBuiltAction();
-
-function tempDir(t: TestContext, prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 /** Part 2 after a part 1 run that concluded `conclusion`, with the artifact (if any) at `artifact`. */
 function post(s: Scenario, workspace: string, artifact: string, conclusion: string, inputs = {}) {
@@ -35,14 +30,7 @@ function post(s: Scenario, workspace: string, artifact: string, conclusion: stri
     workspace,
     eventName: 'workflow_run',
     event,
-    inputs: {
-      mode: 'post',
-      model: '',
-      build: '',
-      'artifact-path': artifact,
-      'commit-status': 'true',
-      ...inputs,
-    },
+    inputs: postInputs(artifact, inputs),
   });
 }
 

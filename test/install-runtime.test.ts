@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import {
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -14,10 +13,10 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it, type TestContext } from 'node:test';
+import { tempDir } from './support/temp-dir.ts';
 import {
   describeNpmFailure,
   fetchOptions,
@@ -31,12 +30,6 @@ import {
 } from '../src/action/models/install-runtime.ts';
 import { RUNTIME_DIR_VARIABLE, Tracer } from '../src/action/models/tracing.ts';
 import type { TraceInputs } from '../src/action/inputs.ts';
-
-function tempDir(t: TestContext, prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 /** onnxruntime-node 1.30.0's native binaries, file names as published (contents: stand-ins). */
 const REAL_LAYOUT: Record<string, string[]> = {

@@ -188,3 +188,8 @@ export function workflowRunEvent(s: Scenario) {
     repository: { full_name: REPO },
   };
 }
+
+/** The inputs of `mode: post` as the fork-safe pair's second workflow gives them, with the status on. */
+export function postInputs(artifact: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { mode: 'post', model: '', build: '', 'artifact-path': artifact, 'commit-status': 'true', ...extra };
+}
