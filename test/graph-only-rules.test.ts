@@ -278,6 +278,81 @@ describe('folded lookups', () => {
   });
 });
 
+describe('data operands', () => {
+  it("a named tensor in a product's data place: still a parameter, PyTorch's counts maybe lower by it", async () => {
+    // Swin v2's relative_coords_table: a buffer fed (renamed by an Identity) through a two-layer MLP whose
+    // weights are constants too; the whole chain folds into the attention's bias.
+    const r = await analyzeGraph(
+      'data-operand',
+      [
+        node('Identity', 'Identity_1', ['blk.attn.relative_coords_table'], 'blk.attn.table_alias'),
+        node(
+          'MatMul',
+          '/blk/attn/cpb_mlp/cpb_mlp.0/MatMul',
+          ['blk.attn.table_alias', 'onnx::MatMul_5'],
+          'm1',
+        ),
+        node('Relu', '/blk/attn/cpb_mlp/cpb_mlp.1/Relu', ['m1'], 'r1'),
+        node('MatMul', '/blk/attn/cpb_mlp/cpb_mlp.2/MatMul', ['r1', 'onnx::MatMul_6'], 'm2'),
+        node('Add', '/blk/attn/Add', ['x', 'm2'], 'y'),
+      ],
+      [
+        initializer('blk.attn.relative_coords_table', [4, 2]),
+        initializer('onnx::MatMul_5', [2, N]),
+        initializer('onnx::MatMul_6', [N, N]),
+      ],
+    );
+    const table = 4 * 2;
+    assert.deepEqual(counts(r), [table + 2 * N + N * N, table + 2 * N + N * N, table + 2 * N + N * N]);
+    assert.deepEqual(r.differences, [
+      {
+        cause: 'data-operand',
+        tensors: ['blk.attn.relative_coords_table'],
+        declared: { min: -table, max: 0 },
+        unique: { min: -table, max: 0 },
+        summary: { min: -table, max: 0 },
+        note: r.differences![0]!.note,
+      },
+    ]);
+    assert.match(r.notes.join('\n'), /registered buffer the model feeds its layer, or a learned input/);
+  });
+
+  it('a weight in its own place, or a tensor also read as a weight elsewhere, is no data operand', async () => {
+    const r = await analyzeGraph(
+      'no-data-operand',
+      [
+        node('MatMul', '/q/MatMul', ['latents', 'q.weight'], 'q'),
+        node('Add', '/Add', ['x', 'latents_row'], 'h'),
+        node('MatMul', '/proj/MatMul', ['h', 'proj.weight'], 'p'),
+        node('MatMul', '/out/MatMul', ['p', 'q'], 'y'),
+      ],
+      [
+        initializer('latents', [N, N]),
+        initializer('q.weight', [N, N]),
+        initializer('latents_row', [N]),
+        initializer('proj.weight', [N, N]),
+      ],
+    );
+    // `latents` is the data operand of q (a learned input or a buffer); q.weight and proj.weight are
+    // weights, latents_row is read by an Add.
+    assert.deepEqual(
+      r.differences?.map((d) => [d.cause, d.tensors]),
+      [['data-operand', ['latents']]],
+    );
+
+    const both = await analyzeGraph(
+      'operand-and-weight',
+      [
+        node('MatMul', '/a/MatMul', ['t', 'a.weight'], 'm'),
+        node('MatMul', '/b/MatMul', ['x', 't'], 'h'),
+        node('Add', '/Add', ['h', 'm'], 'y'),
+      ],
+      [initializer('t', [N, N]), initializer('a.weight', [N, N])],
+    );
+    assert.equal(difference(both, 'data-operand'), undefined);
+  });
+});
+
 describe('one-element constants', () => {
   it('a module-owned one-element tensor is a parameter; a generated or shared one is not', async () => {
     const r = await analyzeGraph(

@@ -203,20 +203,50 @@ function analyzeModel(input: AnalyzeInput): Report {
     const folds = batchNormFolds(walk);
     if (folds) differences.push(folds);
   }
+  // Data operands (a buffer fed to a layer, or a learned input: the graph cannot tell) stay parameters;
+  // PyTorch's counts are lower by them if they are buffers.
+  const dataOperands = manifest
+    ? []
+    : parameters.filter(
+        (p) => p.storedAs.length > 0 && p.storedAs.every((s) => walk.dataOperands.has(s.key)),
+      );
+  const isDataOperand = new Set(dataOperands.map((p) => p.name));
+  if (dataOperands.length > 0) {
+    const used = dataOperands.filter((p) => usedBy.has(p.name));
+    const declared = sum(dataOperands.map((p) => p.numel));
+    const unique = sum(used.map((p) => p.numel));
+    const summary = sum(used.map((p) => p.numel * (paths.parameters.get(p.name)?.runs ?? 0)));
+    const fmt = (n: number): string => n.toLocaleString('en-US');
+    differences.push({
+      cause: 'data-operand',
+      tensors: dataOperands.map((p) => p.name),
+      declared: { min: -declared, max: 0 },
+      unique: { min: -unique, max: 0 },
+      summary: { min: -summary, max: 0 },
+      note: `${dataOperands.length} named tensor(s) stand where a layer's data goes, as the first operand of a MatMul or Gemm whose weight is a constant too (${dataOperands
+        .slice(0, 3)
+        .map((p) => p.name)
+        .join(
+          ', ',
+        )}${dataOperands.length > 3 ? ', ...' : ''}): a registered buffer the model feeds its layer, or a learned input (query tokens, latents). The graph cannot tell, so they are counted as parameters; if they are buffers, PyTorch's declared and unique counts are ${fmt(declared)} and ${fmt(unique)} lower and summary-style ${fmt(summary)} lower.`,
+    });
+  }
   if (clones.length > 0) {
     const extra = sum(clones.map((c) => c.numel * c.siblings));
+    // A data operand's clones are buffers if it is one: no parameter more.
+    const surely = sum(clones.filter((c) => !isDataOperand.has(c.name)).map((c) => c.numel * c.siblings));
     differences.push({
       cause: 'clones-merged',
       tensors: clones.map((c) => c.name),
-      declared: { min: extra, max: extra },
-      unique: { min: extra, max: extra },
+      declared: { min: surely, max: extra },
+      unique: { min: surely, max: extra },
       summary: { min: 0, max: 0 },
       note: `${clones.length} tensor(s) are read by sibling modules of the same structure (${clones
         .slice(0, 3)
         .map((c) => c.name)
         .join(
           ', ',
-        )}${clones.length > 3 ? ', ...' : ''}) whose own tensors are missing: the exporter merged equal values (a freshly built model's deep-copied layers). They are reported as merged, not shared; if they are clones, PyTorch declares ${extra.toLocaleString('en-US')} more parameters (one copy per sibling), and summary-style is unchanged.`,
+        )}${clones.length > 3 ? ', ...' : ''}) whose own tensors are missing: the exporter merged equal values (a freshly built model's deep-copied layers). They are reported as merged, not shared; if they are clones, PyTorch declares ${extra.toLocaleString('en-US')} more parameters (one copy per sibling)${surely < extra ? `, or ${surely.toLocaleString('en-US')} more where a merged tensor is a buffer fed to a layer (data-operand)` : ''}, and summary-style is unchanged.`,
     });
   }
   differences.push(...(setAside?.differences ?? []));

@@ -66,12 +66,34 @@ export interface GraphWalk {
   consumed: Set<string>;
   /** Operators with no schema in the table (custom domains): their inputs were taken as weights. */
   unknownOps: Set<string>;
+  /**
+   * Constants that stand where a layer's data goes: every node that reads them as they are (through
+   * value-preserving ops only) reads them as the first operand of a MatMul or Gemm whose second operand is
+   * a constant too (Swin v2's `relative_coords_table` fed to `cpb_mlp`; learned query tokens fed to a
+   * projection). counting.md, "data-operand".
+   */
+  dataOperands: Set<string>;
 }
 
 interface Origin {
   key: string;
   quantized: boolean;
+  /** Reached the node as stored, through value-preserving ops only (VALUE_PRESERVING). */
+  direct: boolean;
 }
+
+/** Ops that pass a constant on as the same values (renamed, re-typed or re-shaped). */
+const VALUE_PRESERVING = new Set([
+  'Identity',
+  'Cast',
+  'Reshape',
+  'Squeeze',
+  'Unsqueeze',
+  'Flatten',
+  'Transpose',
+]);
+/** Ops whose first operand is the data and second the weight when the layer is `x @ W`. */
+const PRODUCTS = new Set(['MatMul', 'Gemm']);
 
 class Scope {
   private readonly values = new Map<string, Origin[] | null>();
@@ -102,8 +124,11 @@ export function walkModel(model: OnnxModel): GraphWalk {
     uses: [],
     consumed: new Set(),
     unknownOps: new Set(),
+    dataOperands: new Set(),
   };
-  walkGraph(model, model.graph, '', new Scope(), walk, { links: 0 });
+  const reads: DirectReads = { asData: new Set(), otherwise: new Set() };
+  walkGraph(model, model.graph, '', new Scope(), walk, { links: 0 }, reads);
+  for (const key of reads.asData) if (!reads.otherwise.has(key)) walk.dataOperands.add(key);
   splitDynamoCalls(walk);
   const byId = new Map(walk.nodes.map((n) => [n.node.id, n]));
   markLive(
@@ -121,6 +146,7 @@ function walkGraph(
   outer: Scope,
   walk: GraphWalk,
   budget: { links: number },
+  reads: DirectReads,
 ): void {
   const scope = new Scope(outer);
   const register = (
@@ -131,7 +157,7 @@ function walkGraph(
   ): void => {
     const key = `${graphPath}|${name}`;
     walk.constants.set(key, { key, name, graphPath, tensor, kind, numel });
-    scope.set(name, [{ key, quantized: false }]);
+    scope.set(name, [{ key, quantized: false, direct: true }]);
   };
   // Subgraph inputs (loop counters, carried state) shadow outer names; initializers are defaults.
   for (const input of graph.inputs) scope.set(input.name, null);
@@ -149,9 +175,15 @@ function walkGraph(
     const allConstant = present.length > 0 && present.every((i) => scope.get(i) !== undefined);
     facts.folds = allConstant && node.subgraphs.length === 0;
     const passedOn: Origin[] = [];
+    const preserves = facts.folds && node.domain === '' && VALUE_PRESERVING.has(node.opType);
+    const product =
+      node.domain === '' && PRODUCTS.has(node.opType) && scope.get(node.inputs[1] ?? '') !== undefined;
     node.inputs.forEach((input, index) => {
       const origins = input === '' ? undefined : scope.get(input);
       if (!origins) return;
+      if (!preserves)
+        for (const o of origins)
+          if (o.direct) (product && index === 0 ? reads.asData : reads.otherwise).add(o.key);
       budget.links += origins.length;
       if (budget.links > MAX_CONSTANT_LINKS) {
         throw new ModelReadError(
@@ -163,7 +195,11 @@ function walkGraph(
       const { role, known } = inputRole(node.domain, node.opType, model.opsets, index);
       if (!known) walk.unknownOps.add(node.domain ? `${node.domain}:${node.opType}` : node.opType);
       if (role === 'meta') return;
-      const reached = origins.map((o) => ({ key: o.key, quantized: o.quantized || role === 'qweight' }));
+      const reached = origins.map((o) => ({
+        key: o.key,
+        quantized: o.quantized || role === 'qweight',
+        direct: o.direct && preserves,
+      }));
       if (facts.folds) for (const o of reached) passedOn.push(o);
       else
         for (const o of reached)
@@ -181,7 +217,7 @@ function walkGraph(
         attribute: sub.attribute,
         kind: alternatives ? 'branch' : 'body',
       });
-      walkGraph(model, sub.graph, path, scope, walk, budget);
+      walkGraph(model, sub.graph, path, scope, walk, budget, reads);
     }
   }
 }
@@ -233,9 +269,21 @@ function dedupe(origins: Origin[]): Origin[] {
   const seen = new Map<string, Origin>();
   for (const o of origins) {
     const prior = seen.get(o.key);
-    if (!prior || (o.quantized && !prior.quantized)) seen.set(o.key, o);
+    if (!prior) seen.set(o.key, o);
+    else
+      seen.set(o.key, {
+        key: o.key,
+        quantized: o.quantized || prior.quantized,
+        direct: o.direct || prior.direct,
+      });
   }
   return [...seen.values()];
+}
+
+/** Where constants are read as stored: as a product's data operand, or otherwise (walkModel). */
+interface DirectReads {
+  asData: Set<string>;
+  otherwise: Set<string>;
 }
 
 /**

@@ -104,7 +104,9 @@ const REPORT_PROPERTIES = {
   notes: list(name, 1000),
   differences: list(
     object({
-      cause: { enum: ['batchnorm-folded', 'clones-merged', 'lookup-folded', 'values-merged'] },
+      cause: {
+        enum: ['batchnorm-folded', 'clones-merged', 'data-operand', 'lookup-folded', 'values-merged'],
+      },
       tensors: names,
       declared: gap,
       unique: gap,

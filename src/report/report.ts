@@ -53,7 +53,7 @@ export interface PyTorchDifference {
    * modules merged into one; `lookup-folded`: a table gathered by constant indices folded into a constant;
    * `values-merged`: all-equal constants of several modules merged into one.
    */
-  cause: 'batchnorm-folded' | 'clones-merged' | 'lookup-folded' | 'values-merged';
+  cause: 'batchnorm-folded' | 'clones-merged' | 'data-operand' | 'lookup-folded' | 'values-merged';
   /** The tensors of the file involved. */
   tensors: string[];
   declared: CountGap;
