@@ -31,6 +31,10 @@ Scores per model:
   tensors match none).
 - traced: trace.mode is 'onnxruntime' in both reports.
 
+A model the PyTorch of --python cannot export (swin_v2_* on 1.13: its TorchScript exporter has no aten::zero) is
+measured again, truth and both exports, with --fallback-python (default .cache/torch2/bin/python, the PyTorch 2.x
+venv of scripts/setup-torch2.sh, when it exists); its row names that PyTorch.
+
 Models over --max-params declared parameters (default 150M) are skipped and listed as skipped. Work files go to
 .cache/zoo/ (git-ignored); ONNX files are deleted after each model unless --keep. Exit status 0 when every model
 run is helper exact, plain exact-or-explained, free of false shared findings and traced; 1 otherwise; 2 on a usage
@@ -56,6 +60,8 @@ WORK = os.path.join(ROOT, '.cache', 'zoo')
 TSX = os.path.join(ROOT, 'node_modules', '.bin', 'tsx')
 CLI = os.path.join(ROOT, 'src', 'cli', 'main.ts')
 DEFAULT_PYTHON = '/usr/bin/python3'
+# scripts/setup-torch2.sh's PyTorch 2.x: exports what 1.13's TorchScript exporter cannot.
+DEFAULT_FALLBACK = os.path.join(ROOT, '.cache', 'torch2', 'bin', 'python')
 
 # --------------------------------------------------------------------------------------------------------------
 # Models (imported in the worker only: the driver needs no PyTorch)
@@ -549,9 +555,19 @@ def fmt_n(n):
     return str(n)
 
 
+def export_error(r):
+    """The export error of a worker's result, or None."""
+    if r.get('status') != 'done':
+        return None
+    for side in ('helperExport', 'plainExport'):
+        if 'error' in r.get(side, {}):
+            return r[side]['error']
+    return None
+
+
 def row(r):
     """[model, declared, helper, plain, false shared, traced, seconds]."""
-    name = r['name']
+    name = r['name'] + (f' (PyTorch {r["torch"]})' if r.get('fallbackFrom') and r.get('torch') else '')
     if r['status'] == 'skipped':
         return [name, fmt_n(r.get('declared')), 'skipped', r['why'], '', '', '']
     if r['status'] == 'error':
@@ -649,6 +665,12 @@ def totals_text(results, meta):
         )
     if t['errors']:
         lines.append('errors: ' + ', '.join(t['errors']))
+    fell_back = [r for r in results if r.get('fallbackFrom')]
+    if fell_back:
+        lines.append(
+            'measured with the fallback PyTorch (the first could not export them): '
+            + ', '.join(f'{r["name"]} (PyTorch {r.get("torch", "?")})' for r in fell_back)
+        )
     return '\n'.join(lines)
 
 
@@ -682,6 +704,9 @@ def main(argv):
     ap.add_argument('--python', default=DEFAULT_PYTHON, help=f'the PyTorch interpreter (default {DEFAULT_PYTHON})')
     ap.add_argument('--json', help='write every result to this JSON file')
     ap.add_argument('--markdown', help='write the table and totals to this Markdown file')
+    ap.add_argument('--fallback-python', default=None,
+                    help='a second PyTorch interpreter for models the first cannot export (default '
+                         f'{os.path.relpath(DEFAULT_FALLBACK, ROOT)} when it exists; "" for none)')
     ap.add_argument('--jobs', type=int, default=1, help='models run at once (default 1)')
     ap.add_argument('--max-params', type=float, default=150e6, help='skip models declaring more (default 150M; 0: no limit)')
     ap.add_argument('--init', choices=('trained', 'fresh'), default='trained',
@@ -744,6 +769,9 @@ def main(argv):
     if args.slice is not None:
         names = names[: args.slice]
     torch_v, tv_v = versions.stdout.split()
+    fallback = args.fallback_python
+    if fallback is None and os.path.exists(DEFAULT_FALLBACK) and os.path.abspath(args.python) != DEFAULT_FALLBACK:
+        fallback = DEFAULT_FALLBACK
     meta = {'torch': f'PyTorch {torch_v}', 'torchvision': tv_v, 'python': args.python, 'init': args.init,
             'maxParams': max_params, 'command': ' '.join(['scripts/zoo.py', *argv])}
     os.makedirs(WORK, exist_ok=True)
@@ -758,6 +786,11 @@ def main(argv):
 
     def one(name):
         r = run_worker(args.python, name, args)
+        failed = export_error(r)
+        if failed and fallback:
+            # A model this PyTorch cannot export (swin_v2 on 1.13: aten::zero) is measured whole (truth and both
+            # exports) with the newer one, and its row says so.
+            r = {**run_worker(fallback, name, args), 'fallbackFrom': {'python': args.python, 'error': failed[:500]}}
         with lock:
             results[name] = r
             print(' | '.join(row(r)), flush=True)
