@@ -1,8 +1,79 @@
 // Per-parameter findings of a graph-only analysis: value-merged constants, merged clones, and why an unused
 // parameter is unused (docs/counting.md, "Findings").
-import type { UnusedParameter } from '../report/report.ts';
+import type { SharedParameter, UnusedParameter, ValueMergedConstant } from '../report/report.ts';
+import { compareNames } from '../report/order.ts';
+import type { CallUses } from './calls.ts';
 import type { GraphWalk } from './graph-walk.ts';
+import type { PathCounts } from './paths.ts';
 import type { LogicalTensor, TensorContent } from './types.ts';
+
+/** A tensor that sibling modules read in place of their own (mergedCloneSiblings). */
+export interface MergedClone {
+  name: string;
+  numel: number;
+  siblings: number;
+}
+
+export interface Findings {
+  shared: SharedParameter[];
+  valueMerged: ValueMergedConstant[];
+  clones: MergedClone[];
+  unused: UnusedParameter[];
+}
+
+/**
+ * Each parameter run twice or more is shared, unless the graph alone shows the exporter merged it (equal
+ * values of unrelated layers, or siblings' clones); each parameter no executed, live call uses is unused.
+ */
+export function findSharedAndUnused(args: {
+  parameters: LogicalTensor[];
+  paths: PathCounts;
+  uses: CallUses;
+  walk: GraphWalk;
+  content: TensorContent;
+  graphOnly: boolean;
+  traced: boolean;
+}): Findings {
+  const { parameters, paths, uses, walk, content, graphOnly, traced } = args;
+  const found: Findings = { shared: [], valueMerged: [], clones: [], unused: [] };
+  const graphNames = new Set([...walk.constants.values()].map((c) => c.name));
+  for (const p of parameters) {
+    const { runs, calls } = paths.parameters.get(p.name) ?? { runs: 0, calls: [] };
+    if (runs >= 2) {
+      const names = calls.map((key) => uses.calls.get(key)!.name);
+      const siblings = graphOnly ? mergedCloneSiblings(p.name, names, graphNames) : 0;
+      if (graphOnly && isValueMerged(p, names, content)) {
+        found.valueMerged.push({
+          name: p.name,
+          numel: p.numel,
+          callNames: names,
+          note: 'equal-valued constant merged by the exporter and read by unrelated layers; not a shared parameter',
+        });
+      } else if (siblings > 0) {
+        found.clones.push({ name: p.name, numel: p.numel, siblings });
+        found.valueMerged.push({
+          name: p.name,
+          numel: p.numel,
+          callNames: names,
+          note: `read by ${siblings} sibling module(s) of the same structure whose own tensors are not in the file: equal values the exporter merged (untrained clones), or a real tie; export with the helper to be sure`,
+        });
+      } else {
+        found.shared.push({
+          name: p.name,
+          numel: p.numel,
+          calls: runs,
+          callNames: names,
+          extraInSummary: p.numel * (runs - 1),
+        });
+      }
+    }
+    if (!uses.usedBy.has(p.name))
+      found.unused.push(unusedFinding(p, walk, uses.deadUse, uses.unexecutedUse, traced));
+  }
+  found.shared.sort((a, b) => b.extraInSummary - a.extraInSummary || compareNames(a.name, b.name));
+  found.unused.sort((a, b) => b.numel - a.numel || compareNames(a.name, b.name));
+  return found;
+}
 
 /**
  * A constant read by calls of different modules whose elements are all equal (fresh zeros or ones) is

@@ -3,6 +3,7 @@ import type { OnnxModel } from '../onnx/model.ts';
 import type {
   DuplicateStorage,
   SharedParameter,
+  TraceInfo,
   UnusedParameter,
   ValueMergedConstant,
 } from '../report/report.ts';
@@ -54,4 +55,51 @@ export function explain(e: Explain): string[] {
   // What the trace says about its inputs (a batch dimension set to 1, a scalar fed zeros).
   if (e.trace?.notes) notes.push(...e.trace.notes);
   return notes;
+}
+
+/** Named tensors with identical values stay apart (counting.md): say so, as it may be an unseen tie. */
+export function equalValueNotes(groups: { name: string }[][]): string[] {
+  if (groups.length === 0) return [];
+  return [
+    `${groups.length} group(s) of named tensors hold identical values (${groups
+      .slice(0, 3)
+      .map((g) => g.map((c) => c.name).join(' = '))
+      .join(
+        '; ',
+      )}${groups.length > 3 ? '; ...' : ''}): untrained clones, or a tie the exporter could not see. Each is counted as its own parameter.`,
+  ];
+}
+
+/** One-element constants set aside as the exporter's (exporter-constants.ts). */
+export function exporterScalarNotes(names: string[]): string[] {
+  if (names.length === 0) return [];
+  return [
+    `${names.length} one-element constant(s) made by the exporter (${names.slice(0, 5).join(', ')}${names.length > 5 ? ', ...' : ''}: a generated name, or read by several modules, like a shared 1 or 0) are not counted as parameters.`,
+  ];
+}
+
+/** How execution was decided, as the report states it. */
+export function traceInfo(trace: Trace | undefined, traceError: string | undefined): TraceInfo {
+  if (traceError) {
+    return {
+      mode: 'failed',
+      error: traceError,
+      note: 'the trace failed, so execution was decided statically',
+    };
+  }
+  if (trace) {
+    return {
+      mode: 'onnxruntime',
+      device: trace.device,
+      onnxruntimeVersion: trace.onnxruntimeVersion,
+      inputs: trace.inputs,
+      fallbackNodes: trace.fallbackNodes,
+      ...(trace.deviceNote ? { deviceNote: trace.deviceNote } : {}),
+      note: 'executed = seen running in one onnxruntime run with these inputs; not-executed findings depend on them',
+    };
+  }
+  return {
+    mode: 'static',
+    note: 'not traced: every node that reaches a graph output counts as executed once; either branch of an If may run (a parameter either uses counts as used; calls and summary-style follow one branch at a time); each Loop body counts once',
+  };
 }
