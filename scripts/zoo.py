@@ -479,9 +479,9 @@ def score_plain(truth, rep, names):
         hi = sum(g[c]['max'] for g in gaps)
         how = None
         if lo <= delta <= hi:
-            how = {'differences': [g['cause'] for g in gaps if g[c]['max'] != 0], 'range': [lo, hi]}
+            how = {'differences': [g['cause'] for g in gaps if g[c]['min'] or g[c]['max']], 'range': [lo, hi]}
         elif c == 'declared' and lo <= delta - dropped <= hi and dropped > 0:
-            how = {'differences': [g['cause'] for g in gaps if g[c]['max'] != 0] + ['dropped-unused'],
+            how = {'differences': [g['cause'] for g in gaps if g[c]['min'] or g[c]['max']] + ['dropped-unused'],
                    'range': [lo + dropped, hi + dropped]}
         diffs[c] = {'paramtrace': rep[c], 'pytorch': truth[c], 'delta': rep[c] - truth[c], 'explainedBy': how}
         if how is None:
