@@ -10,7 +10,7 @@ import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescrip
  * reports (`compare`), render, publish (`github`); the action and the CLI are the two edges. A folder may
  * import the folders before it in this list, never one after it (and the two edges not each other).
  */
-const STAGES = ['report', 'onnx', 'trace', 'analysis', 'pipeline', 'compare', 'render', 'github'];
+const STAGES = ['report', 'onnx', 'trace', 'analysis', 'cost', 'pipeline', 'compare', 'render', 'github'];
 const EDGES = ['action', 'cli'];
 const zones = [
   ...STAGES.map((stage, i) => ({

@@ -17,4 +17,4 @@ export {
   type TensorProtoArray,
   type TensorProtoDtype,
 } from './tensor-proto.ts';
-export type { Trace, NodeRun } from './trace.ts';
+export type { Trace, NodeRun, NodeShapes, TensorType } from './trace.ts';

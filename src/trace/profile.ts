@@ -2,7 +2,7 @@
 // `<node name>_kernel_time` and carries, in `args`: op_name, provider, input_type_shape /
 // output_type_shape (lists of {dtype: shape}), activation_size, parameter_size and output_size (byte
 // counts as strings). Nodes inside If/Loop/Scan bodies have one event per execution.
-import type { NodeRun, Trace } from './trace.ts';
+import type { NodeRun, NodeShapes, TensorType, Trace } from './trace.ts';
 
 const KERNEL_SUFFIX = '_kernel_time';
 
@@ -13,6 +13,9 @@ export interface KernelEvent {
   provider: string;
   durationUs: number;
   outputShapes: number[][];
+  /** The inputs' and outputs' element types and shapes (input_type_shape, output_type_shape). */
+  inputTypes: TensorType[];
+  outputTypes: TensorType[];
   outputBytes: number;
   activationBytes: number;
   parameterBytes: number;
@@ -36,6 +39,8 @@ export function toKernelEvent(raw: unknown): KernelEvent | undefined {
     provider: String(args.provider ?? ''),
     durationUs: Number(e.dur ?? 0),
     outputShapes: shapes(args.output_type_shape),
+    inputTypes: tensorTypes(args.input_type_shape),
+    outputTypes: tensorTypes(args.output_type_shape),
     outputBytes: Number(args.output_size ?? 0),
     activationBytes: Number(args.activation_size ?? 0),
     parameterBytes: Number(args.parameter_size ?? 0),
@@ -52,14 +57,34 @@ function shapes(value: unknown): number[][] {
   });
 }
 
+/** onnxruntime's names for element types where they differ from ONNX DataType's (dtype.ts). */
+const ORT_DTYPES: Record<string, string> = { float: 'float32', double: 'float64', mlfloat16: 'float16' };
+
+/** `[{"float":[1,4]}]` → `[{dtype: 'float32', shape: [1, 4]}]`. */
+function tensorTypes(value: unknown): TensorType[] {
+  if (!Array.isArray(value)) return [];
+  return value.map((entry) => {
+    const [name, dims] =
+      entry && typeof entry === 'object' ? (Object.entries(entry as Record<string, unknown>)[0] ?? []) : [];
+    const lower = String(name ?? 'unknown').toLowerCase();
+    return { dtype: ORT_DTYPES[lower] ?? lower, shape: Array.isArray(dims) ? dims.map(Number) : [] };
+  });
+}
+
 export interface JoinedKernels {
   nodes: Record<string, NodeRun>;
+  /** Node id → the types and shapes of its last execution's inputs and outputs. */
+  shapes: Record<string, NodeShapes>;
+  /** Node ids in the order of their first event. */
+  order: string[];
   otherKernels: NonNullable<Trace['otherKernels']>;
 }
 
 /** Sums kernel events per node id as they come; `idOf` maps a node name to its id, or undefined. */
 export class KernelJoin {
   private readonly nodes: Record<string, NodeRun> = {};
+  private readonly shapes: Record<string, NodeShapes> = {};
+  private readonly order: string[] = [];
   private readonly other = new Map<string, NonNullable<Trace['otherKernels']>[number]>();
 
   constructor(private readonly idOf: (name: string) => string | undefined) {}
@@ -77,6 +102,8 @@ export class KernelJoin {
       this.other.set(e.node, entry);
       return;
     }
+    if (!this.nodes[id]) this.order.push(id);
+    this.shapes[id] = { inputs: e.inputTypes, outputs: e.outputTypes };
     const run = (this.nodes[id] ??= {
       executions: 0,
       outputShapes: [],
@@ -95,7 +122,12 @@ export class KernelJoin {
   }
 
   result(): JoinedKernels {
-    return { nodes: this.nodes, otherKernels: [...this.other.values()] };
+    return {
+      nodes: this.nodes,
+      shapes: this.shapes,
+      order: this.order,
+      otherKernels: [...this.other.values()],
+    };
   }
 }
 

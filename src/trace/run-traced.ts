@@ -12,7 +12,7 @@ import type { InputPlan } from './input-plan.ts';
 import type { TraceDevice } from './options.ts';
 import { joinProfileFile, PROFILER_EVENT_LIMIT } from './profile-file.ts';
 import { describeTraceNames, renameNodesForSession } from './rename-nodes.ts';
-import type { NodeRun, Trace } from './trace.ts';
+import type { NodeRun, NodeShapes, Trace } from './trace.ts';
 
 export interface WorkerRequest {
   modelPath: string;
@@ -29,6 +29,10 @@ export interface WorkerResult {
   deviceNote?: string;
   onnxruntimeVersion: string;
   nodes: Record<string, NodeRun>;
+  /** Node id → its inputs' and outputs' types and shapes (last execution). */
+  shapes: Record<string, NodeShapes>;
+  /** Node ids in the order they first ran. */
+  order: string[];
   /** Node id → op type as the worker read it, for the parent to check the join against the model. */
   opTypes: Record<string, string>;
   otherKernels: NonNullable<Trace['otherKernels']>;
@@ -108,6 +112,8 @@ export async function runTraced(request: WorkerRequest): Promise<WorkerResult> {
     ...(opened.note !== undefined ? { deviceNote: opened.note } : {}),
     onnxruntimeVersion: onnxruntimeVersion(),
     nodes: joined.nodes,
+    shapes: joined.shapes,
+    order: joined.order,
     opTypes,
     otherKernels: joined.otherKernels,
     timing: { renameMs, sessionMs, runMs, peakRssBytes: process.resourceUsage().maxRSS * 1024 },

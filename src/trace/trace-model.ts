@@ -149,6 +149,8 @@ async function runTrace(
     inputs: inputs.map(({ name, dtype, shape, from }) => ({ name, dtype, shape, from })),
     ...(notes.length > 0 ? { notes } : {}),
     nodes: result.nodes,
+    shapes: result.shapes,
+    order: result.order,
     fallbackNodes:
       result.device === 'cpu'
         ? []

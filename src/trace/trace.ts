@@ -22,6 +22,21 @@ export interface NodeRun {
   inferred?: true;
 }
 
+/** A tensor as the run saw it: its ONNX element type (DataType's names: `float32`, `int64`) and shape. */
+export interface TensorType {
+  dtype: string;
+  shape: number[];
+}
+
+/**
+ * The tensors a node read and wrote in its last execution, in the profile's order: the inputs and outputs
+ * that exist (an omitted optional one is not listed).
+ */
+export interface NodeShapes {
+  inputs: TensorType[];
+  outputs: TensorType[];
+}
+
 export interface Trace {
   device: string;
   onnxruntimeVersion: string;
@@ -33,6 +48,10 @@ export interface Trace {
   notes?: string[];
   /** OnnxNode.id → what the run showed; nodes that did not run are absent. */
   nodes: Record<string, NodeRun>;
+  /** OnnxNode.id → the types and shapes of what it read and wrote (the cost stage counts MACs from them). */
+  shapes?: Record<string, NodeShapes>;
+  /** Node ids in the order they first ran (the cost stage's memory walk). */
+  order?: string[];
   /** Nodes that ran on the CPU although a GPU provider was asked for. */
   fallbackNodes: string[];
   /** The device asked for (`device` is the one used). */
