@@ -184,10 +184,17 @@ describe('action inputs', () => {
 });
 
 describe('comment keys and markers', () => {
-  it('agrees with the renderer on the marker', () => {
+  it('finds the marker the renderer writes, for comment keys only', async () => {
+    const seed = await analyzeFile(fixture('seed-case-1.onnx'));
     for (const key of ['default', 'encoder', 'models/vision.v2', 'a_b-c']) {
       assert.ok(isCommentKey(key));
       assert.equal(commentMarker(key), rendererMarker(key));
+      assert.ok(hasMarker(renderComment(compare(seed, seed), { commentKey: key }), key));
+    }
+    // `--` would end the HTML comment; a space or `>` is no identifier.
+    for (const key of ['a--b', 'a b', 'x>', '-a', '']) {
+      assert.ok(!isCommentKey(key), key);
+      assert.throws(() => commentMarker(key), /invalid comment key/);
     }
   });
 
@@ -397,36 +404,38 @@ describe('report bundles from untrusted artifacts', () => {
     }
   });
 
-  it('reads the trace mode of each side, from comparisons written before it was recorded too', async (t) => {
+  it('reads a comparison of version 2; drops one of version 1, which mode: post would recompute anyway', async (t) => {
     const dir = tempDir(t);
     const good = JSON.parse(serializeBundle(await bundleOf('seed-case-1', 'seed-case-2')));
-    assert.equal(good.comparison.head.traceMode, 'static');
-    assert.equal(good.comparison.head.traceError, null);
+    assert.equal(good.comparison.schemaVersion, 2);
+    assert.deepEqual(good.comparison.head.trace, { mode: 'static' });
     const read = (tamper: (b: typeof good) => void) => {
       const b = structuredClone(good);
       tamper(b);
       writeFileSync(join(dir, 'bundle.json'), JSON.stringify(b));
-      return readBundle(join(dir, 'bundle.json')).comparison!;
+      return readBundle(join(dir, 'bundle.json'));
     };
+    // What paramtrace wrote before the verdict was data: words, dropped as a whole; the reports still read.
     const older = read((b) => {
-      delete b.comparison.head.traceMode;
-      delete b.comparison.head.traceError;
-      b.comparison.base.trace = 'static (trace failed: no Op registered for X (opset 13))';
-      delete b.comparison.base.traceMode;
-      delete b.comparison.base.traceError;
+      b.comparison.schemaVersion = 1;
+      b.comparison.head.trace = 'static (trace failed: no Op registered for X (opset 13))';
+      b.comparison.verdict = { pass: true, headline: '✅ pass', failures: [] };
     });
-    assert.deepEqual([older.head.traceMode, older.head.traceError], ['static', null]);
-    assert.deepEqual(
-      [older.base.traceMode, older.base.traceError],
-      ['failed', 'no Op registered for X (opset 13)'],
-    );
-    assert.throws(
-      () => read((b) => (b.comparison.head.traceMode = 'failed')),
-      (e: Error) => e instanceof UntrustedInputError && /head\.traceError/.test(e.message),
-    );
-    assert.throws(
-      () => read((b) => (b.comparison.head.traceMode = 'sometimes')),
-      (e: Error) => e instanceof UntrustedInputError && /traceMode/.test(e.message),
+    assert.equal(older.comparison, null);
+    assert.deepEqual(older.head, good.head);
+    // Version 2 with version 1's words, or a failed trace without its error, is refused.
+    const refused = (tamper: (b: typeof good) => void, where: RegExp) =>
+      assert.throws(
+        () => read(tamper),
+        (e: Error) => e instanceof UntrustedInputError && where.test(e.message),
+      );
+    refused((b) => (b.comparison.head.trace = 'static (not traced)'), /at \.comparison\.head\.trace: /);
+    refused((b) => (b.comparison.head.trace = { mode: 'failed' }), /at \.comparison\.head\.trace/);
+    refused((b) => (b.comparison.head.trace = { mode: 'sometimes' }), /comparison\.head\.trace/);
+    // What the schema cannot say: a verdict passes exactly when nothing failed.
+    refused(
+      (b) => (b.comparison.verdict.failures = [{ kind: 'new-shared', names: ['conv1.weight'] }]),
+      /at \.comparison\.verdict\.pass: the verdict says pass with 1 failure/,
     );
   });
 

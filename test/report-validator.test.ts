@@ -1,5 +1,5 @@
-// The report's validator is the JSON Schema compiled ahead of time (scripts/gen-report-validator.ts): it
-// must be the schema's current compilation, accept every report paramtrace writes, and refuse the rest.
+// The contracts' validators are their TypeBox schemas compiled ahead of time (scripts/gen-report-validator.ts):
+// they must be the schemas' current compilation, accept every report paramtrace writes, and refuse the rest.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
@@ -8,6 +8,12 @@ import { analyzeFile } from '../src/pipeline/analyze-file.ts';
 import { clipStrings, MAX_STRING } from '../src/report/clip.ts';
 import { checkReport, parseReport, ReportError } from '../src/report/validate.ts';
 import { GENERATED, reportValidatorSource } from '../scripts/gen-report-validator.ts';
+import { validateComparison as generated } from '../src/report/report-validator.generated.ts';
+import type { GeneratedValidator } from '../src/report/validate.ts';
+import type { Comparison } from '../src/compare/comparison.ts';
+
+const validateComparison = generated as GeneratedValidator<Comparison>;
+import { compare } from '../src/compare/compare.ts';
 
 const SEED1 = fileURLToPath(new URL('./fixtures/seed-case-1.onnx', import.meta.url));
 
@@ -43,5 +49,29 @@ test('refuses what the schema refuses, saying where', async () => {
   refused({ ...report, counts: { ...report.counts, unique: -1 } }, /\/counts\/unique must be >= 0/);
   refused({ ...report, notes: ['x'.repeat(MAX_STRING + 1)] }, /\/notes\/0 must NOT have more than 4096/);
   refused([], /\(top level\)|must be object/);
+  // The trace's fields go with its mode: a failed trace says why, a static one has no device.
+  refused({ ...report, trace: { mode: 'failed', note: 'x' } }, /\/trace/);
+  refused({ ...report, trace: { mode: 'static', note: 'x', device: 'cpu' } }, /\/trace/);
+  const failed = { ...report, trace: { mode: 'failed', note: 'x', error: 'e' } };
+  assert.equal(checkReport(failed, 'r.json').trace.mode, 'failed');
   assert.throws(() => parseReport('{', 'r.json'), /r\.json: not a JSON report/);
+});
+
+test('the comparison validator takes a comparison of version 2 only, with its verdict as data', async () => {
+  const report = await analyzeFile(SEED1);
+  const c = JSON.parse(JSON.stringify(compare(report, report, { maxParams: 1 })));
+  assert.equal(validateComparison(c), true, JSON.stringify(validateComparison.errors));
+  const refusedAt = (value: unknown, path: string): void => {
+    assert.equal(validateComparison(value), false);
+    assert.equal(validateComparison.errors?.[0]?.instancePath, path);
+  };
+  refusedAt({ ...c, schemaVersion: 1 }, '/schemaVersion');
+  // Version 1's words in place of the data.
+  refusedAt({ ...c, verdict: { ...c.verdict, headline: '✅ pass' } }, '/verdict');
+  refusedAt({ ...c, head: { ...c.head, trace: 'static (not traced)' } }, '/head/trace');
+  refusedAt(
+    { ...c, verdict: { ...c.verdict, failures: [{ kind: 'max-params', metric: 'unique' }] } },
+    '/verdict/failures/0',
+  );
+  refusedAt({ ...c, thresholds: { metric: 'parameters' } }, '/thresholds/metric');
 });

@@ -2,16 +2,18 @@
 import type { Report } from '../report/report.ts';
 import { compareNames } from '../report/order.ts';
 import {
+  COMPARISON_SCHEMA_VERSION,
   COUNT_NAMES,
   type Comparison,
   type CountName,
   type Delta,
+  type Failure,
+  type HeaderTrace,
   type ModuleDelta,
   type ParameterChange,
   type Thresholds,
   type Verdict,
 } from './comparison.ts';
-import { formatCount, formatPercent, formatSigned, traceLine } from '../report/format.ts';
 
 /** Without a base only the absolute limit applies: growth and "new" findings need something to compare with. */
 export function thresholdsWithoutBase(t: Thresholds): Thresholds {
@@ -33,7 +35,7 @@ export function compare(
   options: CompareOptions = {},
 ): Comparison {
   const counts = Object.fromEntries(
-    COUNT_NAMES.map((name) => [name, delta(base.counts[name], head.counts[name])]),
+    COUNT_NAMES.map((name) => [name, delta(base.counts[name] ?? null, head.counts[name] ?? null)]),
   ) as Record<CountName, Delta>;
 
   const baseParams = new Map(base.parameters.map((p) => [p.name, p]));
@@ -68,7 +70,7 @@ export function compare(
   );
 
   const comparison: Omit<Comparison, 'verdict'> = {
-    schemaVersion: 1,
+    schemaVersion: COMPARISON_SCHEMA_VERSION,
     base: header(base),
     head: header(head),
     counts,
@@ -91,11 +93,16 @@ function header(r: Report): Comparison['base'] {
   return {
     file: r.model.file,
     source: r.source,
-    trace: traceLine(r),
-    traceMode: r.trace.mode,
-    traceError: r.trace.mode === 'failed' ? r.trace.error : null,
+    trace: headerTrace(r.trace),
     counts: r.counts,
   };
+}
+
+/** The report's trace as the comparison keeps it: how, not the inputs and notes. */
+function headerTrace(t: Report['trace']): HeaderTrace {
+  if (t.mode === 'static') return { mode: 'static' };
+  if (t.mode === 'failed') return { mode: 'failed', error: t.error };
+  return { mode: 'onnxruntime', onnxruntimeVersion: t.onnxruntimeVersion, device: t.device };
 }
 
 function delta(base: number | null, head: number | null): Delta {
@@ -131,54 +138,27 @@ function moduleDeltas(base: Report, head: Report): ModuleDelta[] {
     .sort((x, y) => Math.abs(y.delta) - Math.abs(x.delta) || compareNames(x.name, y.name));
 }
 
+/** Which thresholds fail, as data: src/render/verdict.ts words them. */
 function verdict(c: Omit<Comparison, 'verdict'>, t: Thresholds, baseUnavailable?: string): Verdict {
   const metric = t.metric ?? 'unique';
   const d = c.counts[metric];
   const base = d.base ?? 0;
   const head = d.head ?? 0;
   const growth = head - base;
-  const failures: string[] = baseUnavailable ? [baseUnavailable] : [];
-  if (t.maxGrowthPercent !== undefined && base > 0 && (growth / base) * 100 > t.maxGrowthPercent) {
-    failures.push(
-      `${metric} parameters grew ${formatPercent(growth, base)} (${formatSigned(growth)}), more than the ${t.maxGrowthPercent}% allowed`,
-    );
-  }
-  if (t.maxGrowthPercent !== undefined && base === 0 && growth > 0 && t.maxGrowthAbsolute === undefined) {
-    failures.push(
-      `${metric} parameters grew from 0 to ${formatCount(head)}; a percentage limit cannot allow that`,
-    );
-  }
-  if (t.maxGrowthAbsolute !== undefined && growth > t.maxGrowthAbsolute) {
-    failures.push(
-      `${metric} parameters grew by ${formatSigned(growth)}, more than the ${formatCount(t.maxGrowthAbsolute)} allowed`,
-    );
-  }
-  if (t.maxParams !== undefined && head > t.maxParams) {
-    failures.push(
-      `${metric} parameters are ${formatCount(head)}, over the limit of ${formatCount(t.maxParams)}`,
-    );
-  }
-  if (t.failOnNewShared && c.newShared.length > 0) {
-    failures.push(
-      `new shared parameter${c.newShared.length > 1 ? 's' : ''}: ${c.newShared.map((s) => s.name).join(', ')}`,
-    );
-  }
-  if (t.failOnNewUnused && c.newUnused.length > 0) {
-    failures.push(
-      `new unused parameter${c.newUnused.length > 1 ? 's' : ''}: ${c.newUnused.map((u) => u.name).join(', ')}`,
-    );
-  }
-  const change =
-    growth === 0
-      ? `${metric} parameters unchanged (${formatCount(head)})`
-      : `${formatSigned(growth)} ${metric} parameters (${formatPercent(growth, base)}, ${formatCount(base)} → ${formatCount(head)})`;
-  const findings = [
-    c.newShared.length > 0 ? `${c.newShared.length} new shared` : '',
-    c.newUnused.length > 0 ? `${c.newUnused.length} new unused` : '',
-  ].filter(Boolean);
-  const extra = findings.length > 0 ? `; ${findings.join(', ')}` : '';
-  const headline = failures.length === 0 ? `✅ pass: ${change}${extra}` : `❌ fail: ${failures.join('; ')}`;
-  return { pass: failures.length === 0, headline, failures };
+  const failures: Failure[] = baseUnavailable ? [{ kind: 'base-unavailable', reason: baseUnavailable }] : [];
+  if (t.maxGrowthPercent !== undefined && base > 0 && (growth / base) * 100 > t.maxGrowthPercent)
+    failures.push({ kind: 'growth-percent', metric, base, head, limit: t.maxGrowthPercent });
+  if (t.maxGrowthPercent !== undefined && base === 0 && growth > 0 && t.maxGrowthAbsolute === undefined)
+    failures.push({ kind: 'growth-from-zero', metric, head, limit: t.maxGrowthPercent });
+  if (t.maxGrowthAbsolute !== undefined && growth > t.maxGrowthAbsolute)
+    failures.push({ kind: 'growth-absolute', metric, base, head, limit: t.maxGrowthAbsolute });
+  if (t.maxParams !== undefined && head > t.maxParams)
+    failures.push({ kind: 'max-params', metric, head, limit: t.maxParams });
+  if (t.failOnNewShared && c.newShared.length > 0)
+    failures.push({ kind: 'new-shared', names: c.newShared.map((s) => s.name) });
+  if (t.failOnNewUnused && c.newUnused.length > 0)
+    failures.push({ kind: 'new-unused', names: c.newUnused.map((u) => u.name) });
+  return { pass: failures.length === 0, metric, failures };
 }
 
 /** `5%` → percent, `100000` or `100k`/`1.5M` → absolute. */

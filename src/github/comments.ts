@@ -6,6 +6,7 @@
 import type { GitHubClient, Logger } from './octokit.ts';
 import { apiFailure, isNotFound } from './errors.ts';
 import { isLogin } from './identity.ts';
+import { commentMarker as renderedMarker, isCommentKey } from '../render/comment-marker.ts';
 
 export interface IssueRef {
   owner: string;
@@ -23,17 +24,12 @@ export interface FoundComment {
 
 export type CommentPolicy = 'always' | 'on-change' | 'never';
 
-const KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/;
+export { isCommentKey };
 
-/** A comment key is a short identifier; it ends up inside an HTML comment, so nothing else is allowed. */
-export function isCommentKey(key: string): boolean {
-  return KEY.test(key) && !key.includes('--');
-}
-
-/** The hidden first line that identifies paramtrace's comment for `key`. */
+/** The hidden first line that identifies paramtrace's comment for `key` (the one the renderer writes). */
 export function commentMarker(key: string): string {
   if (!isCommentKey(key)) throw new Error(`invalid comment key '${key}'`);
-  return `<!-- paramtrace:comment-key=${key} -->`;
+  return renderedMarker(key);
 }
 
 export function hasMarker(body: string | null | undefined, key: string): boolean {

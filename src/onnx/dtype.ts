@@ -1,5 +1,45 @@
-// Sizes of ONNX element types: what the reader checks stored data against and the analysis counts bytes by.
-import type { DataType } from './model.ts';
+// ONNX element types: their names by TensorProto.DataType code (the one list: the reader, the trace's
+// input files and the analysis read it), and their sizes, which the reader checks stored data against
+// and the analysis counts bytes by.
+
+/**
+ * ONNX TensorProto.DataType names, each at its code (onnx.proto: FLOAT = 1 ... FLOAT4E2M1 = 23).
+ * test/dtype.test.ts checks them against the codes of the generated onnx.proto enum, which knows the
+ * first 17 (the vendored onnx.proto predates the 8-bit and 4-bit types).
+ */
+export const DATA_TYPES = [
+  'undefined',
+  'float32',
+  'uint8',
+  'int8',
+  'uint16',
+  'int16',
+  'int32',
+  'int64',
+  'string',
+  'bool',
+  'float16',
+  'float64',
+  'uint32',
+  'uint64',
+  'complex64',
+  'complex128',
+  'bfloat16',
+  'float8e4m3fn',
+  'float8e4m3fnuz',
+  'float8e5m2',
+  'float8e5m2fnuz',
+  'uint4',
+  'int4',
+  'float4e2m1',
+] as const;
+
+/** ONNX TensorProto.DataType, by name; `unknown` for a code this list does not know. */
+export type DataType = (typeof DATA_TYPES)[number] | 'unknown';
+
+export function dataTypeName(code: number | undefined): DataType {
+  return DATA_TYPES[code ?? 0] ?? 'unknown';
+}
 
 /** Bits per element of the types whose size is fixed (string and unknown types have none). */
 const ELEMENT_BITS: Partial<Record<DataType, number>> = {

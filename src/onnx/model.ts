@@ -1,33 +1,8 @@
 // The model as paramtrace sees it: structure, shapes and where each tensor's bytes live, never the bytes
 // of a weight. Produced by read-model.ts, consumed by the analysis and the trace.
+import type { DataType } from './dtype.ts';
 
-/** ONNX TensorProto.DataType, by name. */
-export type DataType =
-  | 'undefined'
-  | 'float32'
-  | 'uint8'
-  | 'int8'
-  | 'uint16'
-  | 'int16'
-  | 'int32'
-  | 'int64'
-  | 'string'
-  | 'bool'
-  | 'float16'
-  | 'float64'
-  | 'uint32'
-  | 'uint64'
-  | 'complex64'
-  | 'complex128'
-  | 'bfloat16'
-  | 'float8e4m3fn'
-  | 'float8e4m3fnuz'
-  | 'float8e5m2'
-  | 'float8e5m2fnuz'
-  | 'uint4'
-  | 'int4'
-  | 'float4e2m1'
-  | 'unknown';
+export type { DataType };
 
 /** The TensorProto fields that hold numbers: weight payloads, which the reader leaves in the file. */
 export const NUMERIC_FIELDS = [

@@ -3,10 +3,9 @@ import { UserError } from '../report/user-error.ts';
 import { existsSync, lstatSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { FileSource, type ByteSource } from './byte-source.ts';
-import { byteSize, elementBits } from './dtype.ts';
+import { byteSize, dataTypeName, elementBits } from './dtype.ts';
 import type {
   AttributeValue,
-  DataType,
   Dim,
   OnnxAttribute,
   OnnxGraph,
@@ -35,41 +34,12 @@ export class ModelReadError extends UserError {
   }
 }
 
-const DATA_TYPES: readonly DataType[] = [
-  'undefined',
-  'float32',
-  'uint8',
-  'int8',
-  'uint16',
-  'int16',
-  'int32',
-  'int64',
-  'string',
-  'bool',
-  'float16',
-  'float64',
-  'uint32',
-  'uint64',
-  'complex64',
-  'complex128',
-  'bfloat16',
-  'float8e4m3fn',
-  'float8e4m3fnuz',
-  'float8e5m2',
-  'float8e5m2fnuz',
-  'uint4',
-  'int4',
-  'float4e2m1',
-];
-
 /** More dimensions than any real tensor has (the report schema allows 64). */
 const MAX_RANK = 64;
 /** More than any real model imports (the report schema allows 1000 domains). */
 const MAX_OPSET_IMPORTS = 1000;
 
-export function dataTypeName(code: number | undefined): DataType {
-  return DATA_TYPES[code ?? 0] ?? 'unknown';
-}
+export { dataTypeName };
 
 export function readModel(file: string): OnnxModel {
   let source: FileSource;

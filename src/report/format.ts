@@ -1,6 +1,6 @@
-// Number and shape formatting shared by the renderers (text table, Markdown comment) and the verdict, which
-// the comparison writes (src/compare): here, below both, so that compare never imports a renderer.
-import type { Dim, Report } from './report.ts';
+// Number, shape and trace formatting shared by the renderers (text table, Markdown comment, the verdict's
+// words in src/render/verdict.ts).
+import type { Dim } from './report.ts';
 
 // Made on first use of a fraction: loading ICU's number formatting costs ~15 ms of every start.
 let grouped: Intl.NumberFormat | undefined;
@@ -51,9 +51,18 @@ export function formatShape(shape: readonly Dim[]): string {
   return `[${shape.map((d) => (d === null ? '?' : String(d))).join(', ')}]`;
 }
 
-/** The report's trace in a few words: `traced with onnxruntime 1.30.0 on cpu`, `static (not traced)`. */
-export function traceLine(report: Report): string {
-  const t = report.trace;
+/** How a side's counts were decided: a report's `trace`, or the comparison's summary of it. */
+export type TraceWords =
+  | { mode: 'static' }
+  | { mode: 'failed'; error: string }
+  | { mode: 'onnxruntime'; onnxruntimeVersion: string; device: string };
+
+/**
+ * A report's trace (or a comparison side's) in a few words: `traced with onnxruntime 1.30.0 on cpu`,
+ * `static (not traced)`.
+ */
+export function traceLine(subject: { trace: TraceWords }): string {
+  const t = subject.trace;
   if (t.mode === 'static') return 'static (not traced)';
   if (t.mode === 'failed') return `static (trace failed: ${t.error})`;
   return `traced with onnxruntime ${t.onnxruntimeVersion} on ${t.device}`;

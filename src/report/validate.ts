@@ -1,7 +1,7 @@
 // Reads a report that came from outside this process (a file, an artifact): it must be JSON that matches
 // the report schema exactly, or it is refused with the first thing that is wrong.
 import type { Report } from './report.ts';
-import { validate } from './report-validator.generated.ts';
+import { validateReport as generatedReportValidator } from './report-validator.generated.ts';
 import { ReportError } from './report-error.ts';
 
 export { ReportError };
@@ -9,11 +9,25 @@ export { ReportError };
 /** Reports larger than this are refused before parsing. */
 export const MAX_REPORT_BYTES = 256 * 1024 * 1024;
 
-/** The schema (report-schema.ts) compiled ahead of time: scripts/gen-report-validator.ts. */
-const validateReport = validate as {
-  (value: unknown): value is Report;
-  errors?: { instancePath: string; message?: string }[] | null;
-};
+/** What a generated validator says is wrong (Ajv's error object, the fields used here). */
+export interface SchemaProblem {
+  /** JSON Pointer to the value: `/counts/unique`; '' for the top level. */
+  instancePath: string;
+  keyword: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
+
+/**
+ * A validator of report-validator.generated.ts (scripts/gen-report-validator.ts compiles the TypeBox
+ * schemas, from which the types are derived), typed: it narrows to the contract's type.
+ */
+export interface GeneratedValidator<T> {
+  (value: unknown): value is T;
+  errors?: SchemaProblem[] | null;
+}
+
+const validateReport = generatedReportValidator as GeneratedValidator<Report>;
 
 export function parseReport(text: string, origin: string): Report {
   if (text.length > MAX_REPORT_BYTES)

@@ -3,7 +3,9 @@
 // `--value sr=16000`.
 import { TraceInputError } from './errors.ts';
 
-export type TraceDevice = 'auto' | 'cpu' | 'cuda';
+/** Where a trace may run: the CLI's `--device`, the action's `device` input. */
+export const TRACE_DEVICES = ['auto', 'cpu', 'cuda'] as const;
+export type TraceDevice = (typeof TRACE_DEVICES)[number];
 
 export interface TraceOptions {
   /** 'auto' (default) uses CUDA when its provider loads and the CPU otherwise, saying why. */

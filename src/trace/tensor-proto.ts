@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { MemorySource } from '../onnx/byte-source.ts';
 import type { DataType } from '../onnx/model.ts';
+import { DATA_TYPES as ONNX_DATA_TYPES } from '../onnx/dtype.ts';
 import {
   fieldsOf,
   readRepeatedVarints,
@@ -34,21 +35,6 @@ const DATA_TYPES = {
   12: 'uint32',
   13: 'uint64',
 } as const satisfies Record<number, DataType>;
-
-/** Names of the other data types, for the message that refuses them. */
-const OTHER_TYPES: Record<number, string> = {
-  0: 'undefined',
-  14: 'complex64',
-  15: 'complex128',
-  16: 'bfloat16',
-  17: 'float8e4m3fn',
-  18: 'float8e4m3fnuz',
-  19: 'float8e5m2',
-  20: 'float8e5m2fnuz',
-  21: 'uint4',
-  22: 'int4',
-  23: 'float4e2m1',
-};
 
 /** An element type a TensorProto input file may hold: one of DATA_TYPES'. */
 export type TensorProtoDtype = (typeof DATA_TYPES)[keyof typeof DATA_TYPES];
@@ -128,7 +114,7 @@ function decode(bytes: Uint8Array, file: string, fail: (why: string) => never): 
   const dtype: TensorProtoDtype | undefined = DATA_TYPES[dataType as keyof typeof DATA_TYPES];
   if (!dtype) {
     throw new TraceInputError(
-      `input file ${file} holds ONNX data type ${OTHER_TYPES[dataType] ?? dataType}, which onnxruntime-node cannot feed`,
+      `input file ${file} holds ONNX data type ${ONNX_DATA_TYPES[dataType] ?? dataType}, which onnxruntime-node cannot feed`,
     );
   }
   const shape = dims.map((d) => {

@@ -3,6 +3,7 @@
 import type { Comparison, CountName } from '../../compare/comparison.ts';
 import type { Report } from '../../report/report.ts';
 import { plainLine } from '../../report/plain-line.ts';
+import { verdictHeadline } from '../../render/verdict.ts';
 
 /** Anything a reviewer would want a comment about: a count moved, a parameter changed, a finding came or went. */
 export function hasChanges(c: Comparison): boolean {
@@ -30,6 +31,7 @@ const OUTPUT_COUNTS: [CountName, string][] = [
   ['frozen', 'frozen'],
   ['buffers', 'buffers'],
   ['parameterBytes', 'parameter-bytes'],
+  ['macs', 'macs'],
 ];
 
 const text = (n: number | null | undefined) => (n === null || n === undefined ? '' : String(n));
@@ -57,7 +59,7 @@ export function comparisonOutputs(c: Comparison): Record<string, string> {
   out['new-unused-count'] = String(c.newUnused.length);
   out.verdict = c.verdict.pass ? 'pass' : 'fail';
   // Documented as one line; it names parameters, so it is escaped (src/report/plain-line.ts).
-  out['verdict-headline'] = plainLine(c.verdict.headline);
+  out['verdict-headline'] = plainLine(verdictHeadline(c));
   out.changed = String(hasChanges(c));
   return out;
 }

@@ -4,10 +4,14 @@
 import { UserError } from '../../report/user-error.ts';
 import { lstatSync, openSync, readdirSync, readSync, closeSync, fstatSync } from 'node:fs';
 import { join } from 'node:path';
-import { BUNDLE_KIND, BUNDLE_SCHEMA_VERSION, type ReportBundle } from '../report-file.ts';
+import { BUNDLE_KIND, type ReportBundle } from '../report-file.ts';
 import type { Report } from '../../report/report.ts';
-import { assertCleanStrings, comparisonSchema, reportValidator } from './comparison-schema.ts';
-import { arr, int, lit, nullable, obj, SchemaError, str, type Validator } from './schema.ts';
+import type { GeneratedValidator, SchemaProblem } from '../../report/validate.ts';
+import {
+  validateBundle as generatedBundleValidator,
+  validateReport as generatedReportValidator,
+} from '../../report/report-validator.generated.ts';
+import { assertCleanStrings, checkTotals, checkVerdict, SchemaError } from './content-checks.ts';
 
 export class UntrustedInputError extends UserError {
   readonly code: string = 'untrusted-input';
@@ -27,28 +31,9 @@ export class MissingArtifactError extends UntrustedInputError {
 
 export const MAX_BUNDLE_BYTES = 256 * 1024 * 1024;
 
-const sha = str({ max: 64, pattern: /^[0-9a-f]{40}([0-9a-f]{24})?$/ });
-const repoName = str({ max: 200, pattern: /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/ });
-const commentKey = str({ max: 100, pattern: /^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/ });
-
-export const bundleSchema: Validator<ReportBundle> = obj(
-  {
-    schemaVersion: lit(BUNDLE_SCHEMA_VERSION),
-    kind: lit(BUNDLE_KIND),
-    mode: lit('pr', 'baseline'),
-    tool: obj({ name: lit('paramtrace'), version: str({ max: 64, pattern: /^[0-9A-Za-z.+_-]+$/ }) }),
-    commentKey,
-    commits: obj({ head: nullable(sha), base: nullable(sha) }),
-    pullRequest: nullable(
-      obj({ number: int(1, 2 ** 31 - 1), headSha: sha, baseSha: sha, headRepo: nullable(repoName) }),
-    ),
-    base: nullable(reportValidator),
-    head: reportValidator,
-    comparison: nullable(comparisonSchema),
-    notes: arr(str({ max: 16_384, multiline: true }), 1000),
-  },
-  { baseError: str({ max: 4096 }), baseMissing: lit(true) },
-);
+/** The bundle's and the report's schemas, compiled (scripts/gen-report-validator.ts). */
+const bundleValidator = generatedBundleValidator as GeneratedValidator<ReportBundle>;
+const reportValidator = generatedReportValidator as GeneratedValidator<Report>;
 
 /** Reads a regular file of at most `maxBytes` without following a symlink at `path`. */
 export function readBoundedFile(path: string, maxBytes = MAX_BUNDLE_BYTES): string {
@@ -97,10 +82,45 @@ function parseJson(text: string, path: string): unknown {
   }
 }
 
-function validate<T>(schema: Validator<T>, value: unknown, path: string, what: string): T {
+/** Ajv's first complaint, as a path (`.head.counts.unique`) and what is wrong there, in words. */
+export function describeProblem(e: SchemaProblem | undefined): SchemaError {
+  if (!e) return new SchemaError('', 'is invalid');
+  const path = e.instancePath
+    .split('/')
+    .slice(1)
+    .map((part) => `.${part.replace(/~1/g, '/').replace(/~0/g, '~')}`)
+    .join('');
+  const p = e.params;
+  const words: Record<string, () => string> = {
+    required: () => `missing key ${JSON.stringify(p.missingProperty)}`,
+    additionalProperties: () => `unexpected key ${JSON.stringify(String(p.additionalProperty).slice(0, 60))}`,
+    maxItems: () => `array longer than ${String(p.limit)} items`,
+    maxLength: () => `string longer than ${String(p.limit)} characters`,
+    maxProperties: () => `more than ${String(p.limit)} keys`,
+    pattern: () => `string does not match ${String(p.pattern)}`,
+    type: () => `expected ${String(p.type)}`,
+    const: () => `expected ${JSON.stringify(p.allowedValue)}`,
+    enum: () => `expected one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
+  };
+  return new SchemaError(path, words[e.keyword]?.() ?? e.message ?? 'is invalid');
+}
+
+/**
+ * Checks JSON from outside against a contract: clean strings first, then the schema, then what the
+ * schema cannot say (`semantic`); any refusal is an UntrustedInputError naming the file and where.
+ */
+function validate<T>(
+  validator: GeneratedValidator<T>,
+  value: unknown,
+  path: string,
+  what: string,
+  semantic: (checked: T) => void,
+): T {
   try {
     assertCleanStrings(value);
-    return schema(value, '');
+    if (!validator(value)) throw describeProblem(validator.errors?.[0]);
+    semantic(value);
+    return value;
   } catch (error) {
     if (error instanceof SchemaError) {
       throw new UntrustedInputError(
@@ -109,6 +129,24 @@ function validate<T>(schema: Validator<T>, value: unknown, path: string, what: s
     }
     throw error;
   }
+}
+
+/**
+ * A bundle's comparison of version 1 (written by paramtrace before its verdict was data) is dropped, not
+ * refused: mode: post recomputes the comparison from the two reports with its own thresholds, so an
+ * artifact of an older paramtrace still posts. Everything else in the bundle is checked as usual.
+ */
+function withoutOldComparison(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || !('comparison' in value)) return value;
+  const comparison = (value as { comparison: unknown }).comparison;
+  const version = (comparison as { schemaVersion?: unknown } | null)?.schemaVersion;
+  return version === 1 ? { ...value, comparison: null } : value;
+}
+
+function checkBundle(bundle: ReportBundle): void {
+  checkTotals(bundle.head, '.head');
+  if (bundle.base) checkTotals(bundle.base, '.base');
+  if (bundle.comparison) checkVerdict(bundle.comparison, '.comparison');
 }
 
 /**
@@ -140,7 +178,13 @@ export function locateBundle(path: string, fileName: string): string {
 
 export function readBundle(path: string): ReportBundle {
   const value = parseJson(readBoundedFile(path), path);
-  const bundle = validate(bundleSchema, value, path, 'paramtrace report bundle');
+  const bundle = validate(
+    bundleValidator,
+    withoutOldComparison(value),
+    path,
+    'paramtrace report bundle',
+    checkBundle,
+  );
   if (bundle.mode === 'pr' && (bundle.base === null || bundle.pullRequest === null)) {
     throw new UntrustedInputError(
       `${path}: a pull request bundle must have a base report and a pull request`,
@@ -165,8 +209,15 @@ export function parseBaseline(text: string, label: string): Baseline {
   const value = parseJson(text, label);
   const kind = (value as { kind?: unknown } | null)?.kind;
   if (kind === BUNDLE_KIND) {
-    const bundle = validate(bundleSchema, value, label, 'paramtrace report bundle');
+    const bundle = validate(
+      bundleValidator,
+      withoutOldComparison(value),
+      label,
+      'paramtrace report bundle',
+      checkBundle,
+    );
     return { report: bundle.head, commit: bundle.commits.head };
   }
-  return { report: validate(reportValidator, value, label, 'paramtrace report'), commit: null };
+  const report = validate(reportValidator, value, label, 'paramtrace report', (r) => checkTotals(r, ''));
+  return { report, commit: null };
 }

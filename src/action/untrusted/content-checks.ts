@@ -1,42 +1,21 @@
-// Strict validators for what a report bundle carries besides the reports (those are checked by the
-// report's own JSON Schema, src/report/validate.ts): the comparison, typed against the real Comparison so
-// this stops compiling when it gains a field the validator does not check.
-import {
-  COUNT_NAMES,
-  type Comparison,
-  type CountName,
-  type Delta,
-  type ReportHeader,
-  type Thresholds,
-  type Verdict,
-} from '../../compare/comparison.ts';
+// What the schemas cannot say about a bundle read from outside (bundle-schema.ts, checked by the
+// generated validators first): every string free of hidden and control characters, a report's totals
+// equal to what its own lists add up to, and a verdict that passes exactly when nothing failed. Each
+// refusal names where, as a path (`.head.counts.unique`).
+import type { Comparison } from '../../compare/comparison.ts';
 import { byteSize } from '../../onnx/dtype.ts';
-import { checkReport, ReportError } from '../../report/validate.ts';
 import type { Report } from '../../report/report.ts';
-import { arr, bool, int, lit, nullable, num, obj, SchemaError, str, type Validator } from './schema.ts';
 
-const ITEMS = 2_000_000;
-const name = str({ max: 4096 });
-const text = str({ max: 16_384, multiline: true });
-const count = int();
-const names = arr(name, ITEMS);
-const shape = arr(int(), 64);
-
-/**
- * The report's own schema (ajv, src/report/report-schema.ts), as a validator here; then its totals
- * against its own parameter list (checkTotals).
- */
-export const reportValidator: Validator<Report> = (value, path) => {
-  let report: Report;
-  try {
-    report = checkReport(value, path || 'report');
-  } catch (error) {
-    if (error instanceof ReportError) throw new SchemaError(path, error.message.replace(/^[^:]*: /, ''));
-    throw error;
+/** Something in a value read from outside is not as it must be: where (a path), and what. */
+export class SchemaError extends Error {
+  constructor(
+    readonly path: string,
+    readonly problem: string,
+  ) {
+    super(`${path || '(root)'}: ${problem}`);
+    this.name = 'SchemaError';
   }
-  checkTotals(report, path);
-  return report;
-};
+}
 
 /**
  * A report's totals are redundant with its lists: recomputed from them exactly as the analysis computes
@@ -121,85 +100,15 @@ export function checkTotals(report: Report, path: string): void {
   }
 }
 
-const counts = obj({
-  declared: count,
-  unique: count,
-  summary: count,
-  trainable: nullable(count),
-  frozen: nullable(count),
-  buffers: count,
-  parameterBytes: count,
-});
-
-const shared = obj({ name, numel: count, calls: count, callNames: names, extraInSummary: count });
-const unused = obj({
-  name,
-  numel: count,
-  reason: lit('not-exported', 'orphan', 'dead', 'not-executed'),
-  detail: text,
-});
-const duplicate = obj({ names, numel: count, transposed: bool, bytesWasted: count });
-
-const delta: Validator<Delta> = obj({
-  base: nullable(num()),
-  head: nullable(num()),
-  delta: nullable(num()),
-  percent: nullable(num()),
-});
-
-const headerFields = obj(
-  { file: name, source: lit('manifest', 'graph'), trace: text, counts },
-  { traceMode: lit('onnxruntime', 'static', 'failed'), traceError: nullable(text) },
-);
-/**
- * A report header. Comparisons written before traceMode and traceError existed have only the words
- * (`static (trace failed: ...)`): the mode is read from them, so an older artifact still reads.
- */
-const header: Validator<ReportHeader> = (value, path) => {
-  const h = headerFields(value, path);
-  const failed = /^static \(trace failed: ([^]*)\)$/.exec(h.trace);
-  const traceMode =
-    h.traceMode ?? (failed ? 'failed' : h.trace.startsWith('static') ? 'static' : 'onnxruntime');
-  const traceError =
-    h.traceError !== undefined ? h.traceError : traceMode === 'failed' ? (failed?.[1] ?? '') : null;
-  if ((traceMode === 'failed') !== (traceError !== null))
-    throw new SchemaError(`${path}.traceError`, 'a trace error goes with traceMode failed, and only with it');
-  return { ...h, traceMode, traceError };
-};
-const numelled = obj({ name, numel: count, shape });
-
-const thresholds: Validator<Thresholds> = obj(
-  {},
-  {
-    maxGrowthPercent: num(),
-    maxGrowthAbsolute: num(),
-    maxParams: num(),
-    failOnNewShared: bool,
-    failOnNewUnused: bool,
-    metric: lit('unique', 'declared', 'summary'),
-  },
-);
-
-const verdict: Validator<Verdict> = obj({ pass: bool, headline: text, failures: arr(text, 1000) });
-
-export const comparisonSchema: Validator<Comparison> = obj({
-  schemaVersion: lit(1),
-  base: header,
-  head: header,
-  counts: obj(Object.fromEntries(COUNT_NAMES.map((c) => [c, delta])) as Record<CountName, Validator<Delta>>),
-  added: arr(numelled, ITEMS),
-  removed: arr(numelled, ITEMS),
-  resized: arr(obj({ name, baseNumel: count, headNumel: count, baseShape: shape, headShape: shape }), ITEMS),
-  modules: arr(obj({ name, base: count, head: count, delta: num() }), ITEMS),
-  newShared: arr(shared, ITEMS),
-  resolvedShared: arr(shared, ITEMS),
-  newUnused: arr(unused, ITEMS),
-  resolvedUnused: arr(unused, ITEMS),
-  newDuplicates: arr(duplicate, ITEMS),
-  resolvedDuplicates: arr(duplicate, ITEMS),
-  thresholds,
-  verdict,
-});
+/** A verdict passes exactly when no threshold failed: a comparison that says otherwise is refused. */
+export function checkVerdict(comparison: Comparison, path: string): void {
+  const { pass, failures } = comparison.verdict;
+  if (pass !== (failures.length === 0))
+    throw new SchemaError(
+      `${path}.verdict.pass`,
+      `the verdict says ${pass ? 'pass' : 'fail'} with ${failures.length} failure(s); a verdict passes exactly when none failed`,
+    );
+}
 
 // C0 controls except tab and newline, DEL, C1 controls, bidirectional embeddings/overrides/isolates and
 // marks (Trojan Source), zero-width characters, line/paragraph separators, BOM; and lone surrogates.
