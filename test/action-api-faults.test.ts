@@ -329,9 +329,14 @@ describe('action: a thousand notes in the artifact', () => {
     const footer = comment.body.trimEnd().split('\n').at(-1)!;
     assert.match(footer, /^<sub>paramtrace · /);
     assert.ok(footer.endsWith('</sub>'), footer);
-    assert.ok(footer.includes(`head \`${s.repo.commits.head!.slice(0, 12)}\``), footer);
-    assert.ok(footer.includes(`base \`${s.repo.commits.base!.slice(0, 12)}\``), footer);
-    assert.match(footer, /\[workflow run\]\(/);
+    // The commits and the runs are linked on the line above the footer.
+    const links = comment.body.trimEnd().split('\n').at(-3)!;
+    assert.ok(links.includes(`head [<code>${s.repo.commits.head!.slice(0, 12)}</code>](`), links);
+    assert.ok(links.includes(`base [<code>${s.repo.commits.base!.slice(0, 12)}</code>](`), links);
+    assert.match(
+      links,
+      /^\[Workflow run and job summary\]\(.*\[Report artifact\]\(https:\/\/github\.com\/octo-org\/models\/actions\/runs\/99\)/,
+    );
     assert.match(footer, /note 0&#58; &lt;&amp;&gt;&#124;/, 'the first notes are shown, escaped');
     const shown = footer.match(/note \d+&#58;/g)!.length;
     assert.ok(shown >= 1 && shown <= 10, `${shown} notes shown`);

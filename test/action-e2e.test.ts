@@ -277,7 +277,14 @@ describe('action: baseline artifact (baseline: auto)', () => {
     assert.equal(pr.outputs['base-unique'], '18');
     assert.doesNotMatch(pr.log, /build base/, 'the base was not rebuilt');
     assert.match(pr.log, /base from the 'paramtrace-baseline' artifact \d+ of run 501/);
-    assert.match(s.comments()[0]!.body, new RegExp(`base \`${base.slice(0, 12)}\` \\(baseline artifact\\)`));
+    assert.ok(
+      s
+        .comments()[0]!
+        .body.includes(
+          `base [<code>${base.slice(0, 12)}</code>](https://github.com/${REPO}/commit/${base}) (baseline artifact)`,
+        ),
+      s.comments()[0]!.body,
+    );
     const download = s.api.requests.find((r) => r.path.startsWith('/_artifact-downloads/'));
     assert.ok(download, 'the zip was downloaded');
     assert.equal(download.status, 200);
@@ -592,7 +599,8 @@ describe('action: API faults', () => {
 });
 
 describe('action: tracing', () => {
-  const CONV1_TRACED = /<code>conv1<\/code>\s*\|[^|\n]*\|\s*\[1, 1, 512, 512\]/;
+  // The layer diff of seed case 1 → 2: conv1 unchanged (folded), its second call conv1_1 added.
+  const CONV1_TRACED = /^\| <code>conv1_1<\/code> \| [^|\n]* \| - \| 9 \| \+9 \| added \|$/m;
 
   it('traces head and base with the onnxruntime-node it installs once into the tool cache, in a worker without the token', async (t) => {
     const s = await scenario(t);
@@ -606,7 +614,7 @@ describe('action: tracing', () => {
     const first = await s.run({ inputs: { trace: 'true', 'max-growth': '5%' }, env });
     assert.equal(first.code, 0, first.log);
     const body = s.comments()[0]!.body;
-    assert.match(body, CONV1_TRACED, 'the first call of conv1 has its traced output shape');
+    assert.match(body, CONV1_TRACED, 'the traced second call of conv1 is in the layer diff');
     assert.match(body, /head: traced with onnxruntime [\d.]+ on cpu/);
     assert.match(body, /base: traced with onnxruntime [\d.]+ on cpu/);
     const report = JSON.parse(readFileSync(first.outputs['report-path']!, 'utf8'));
@@ -620,7 +628,7 @@ describe('action: tracing', () => {
       assert.ok(start >= 0, `a log group for the ${side} analysis:\n${first.log}`);
       const end = log.indexOf('::endgroup::', start);
       const inside = log.slice(start + 1, end);
-      for (const phase of ['read', 'trace', 'fingerprint', 'analyze']) {
+      for (const phase of ['read', 'trace', 'fingerprint', 'analyze', 'cost']) {
         const said = (pattern: string): number => inside.filter((l) => new RegExp(pattern).test(l)).length;
         assert.equal(said(`^${phase}: .* \\.\\.\\.$`), 1, `${phase} starts once:\n${inside.join('\n')}`);
         assert.equal(said(`^${phase}: done in \\d+ ms$`), 1, `${phase} ends once:\n${inside.join('\n')}`);
@@ -628,7 +636,7 @@ describe('action: tracing', () => {
       assert.match(
         log[end + 1]!,
         new RegExp(
-          `^paramtrace: ${side}.* ${MODEL}: read \\d+ ms \\(\\d+ MiB\\), trace \\d+(\\.\\d)?( m)?s \\(\\d+ MiB\\), fingerprint \\d+ ms \\(\\d+ MiB\\), analyze \\d+ ms \\(\\d+ MiB\\)$`,
+          `^paramtrace: ${side}.* ${MODEL}: read \\d+ ms \\(\\d+ MiB\\), trace \\d+(\\.\\d)?( m)?s \\(\\d+ MiB\\), fingerprint \\d+ ms \\(\\d+ MiB\\), analyze \\d+ ms \\(\\d+ MiB\\), cost \\d+ ms \\(\\d+ MiB\\)$`,
         ),
       );
     }

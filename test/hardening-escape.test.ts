@@ -96,21 +96,54 @@ const ALLOWED_TAGS = new Set([
   '</sub>',
 ]);
 
+/**
+ * A Mermaid chart: nothing inside a fenced block is decoded or linked, so its one rule is the chart's own
+ * grammar, with labels of letters, digits and `_ . - / ( ) ? ~` only, quoted.
+ */
+function assertInertChart(block: string): void {
+  const lines = block.split('\n');
+  const label = /"[A-Za-z0-9_.\-/()?~]*"/.source;
+  const numbers = /\[\d+(, \d+)*\]/.source;
+  assert.deepEqual(lines.slice(0, 3), ['```mermaid', 'xychart-beta', lines[2]]);
+  assert.match(lines[2]!, /^ {2}title "[A-Za-z -]+ by module \(bars: head, line: base\)"$/);
+  assert.match(lines[3]!, new RegExp(`^  x-axis \\[${label}(, ${label})*\\]$`), lines[3]);
+  assert.equal(lines[4], '  y-axis "Parameters"');
+  assert.match(lines[5]!, new RegExp(`^  bar ${numbers}$`));
+  assert.match(lines[6]!, new RegExp(`^  line ${numbers}$`));
+  assert.equal(lines[7], '```');
+  assert.equal(lines.length, 8);
+}
+
+/** The fenced Mermaid blocks of a comment, each checked, and the comment without them. */
+function withoutCharts(body: string): string {
+  return body.replace(/^```mermaid\n[\s\S]*?^```$/gm, (block) => {
+    assertInertChart(block);
+    return '';
+  });
+}
+
 /** Everything that must hold for a comment or summary built from hostile names. */
-function assertInert(body: string, marker: string | null): void {
+function assertInert(body: string, marker: string | null, links: string[] = []): void {
   const lines = body.split('\n');
-  let rest = body;
+  let rest = withoutCharts(body);
   if (marker !== null) {
     assert.equal(lines[0], marker);
-    rest = lines.slice(1).join('\n');
+    rest = rest.split('\n').slice(1).join('\n');
   }
+  // paramtrace's own links (built by the action from its run) are the only ones.
+  for (const link of links) rest = rest.split(link).join('');
   // No HTML comment (a hidden remainder, a forged marker) and no tag but paramtrace's own.
   assert.doesNotMatch(rest, /<!--|-->/);
   for (const tag of rest.match(/<[^<>]*>/g) ?? [])
     assert.ok(ALLOWED_TAGS.has(tag), `tag ${tag} in the output`);
-  // The only quote is paramtrace's own warning (a failed trace): its two lines, whatever the error says.
+  // The only quotes are paramtrace's own alerts (a failed trace, a side not traced): two lines each,
+  // whatever the error says.
   for (const quoted of rest.split('\n').filter((l) => l.startsWith('>')))
-    assert.match(quoted, /^> (\[!WARNING\]$|The trace failed for \*\*(head|base)\*\* )/, quoted.slice(0, 80));
+    assert.match(
+      quoted,
+      /^> (\[!WARNING\]$|\[!NOTE\]$|The trace failed for \*\*(head|base)\*\* |Not traced \(<code>trace: false<\/code>)/,
+      quoted.slice(0, 80),
+    );
   assert.doesNotMatch(
     rest.replace(/^> /gm, '').replace(/<\/?(code|details|summary|sub)>/g, ''),
     /[<>]/,
@@ -161,36 +194,129 @@ describe('hostile names through the whole pipeline', () => {
   for (const thresholds of [{}, { failOnNewShared: true, failOnNewUnused: true }]) {
     const verdict = Object.keys(thresholds).length === 0 ? 'pass' : 'fail (naming every hostile parameter)';
     test(`the comment (${verdict}) keeps every name inert and the marker unforged`, () => {
-      const comparison = compare(emptyBase(head), head, thresholds);
-      const comment = renderComment(comparison, { commentKey: 'default', headReport: head });
+      // A base with head's first layer call, so that the others show in the layer diff (against a base
+      // without any, head's calls are listed by module instead).
+      const base = { ...emptyBase(head), layers: head.layers.slice(0, 1) };
+      const comparison = compare(base, head, thresholds);
+      const comment = renderComment(comparison, {
+        commentKey: 'default',
+        headReport: head,
+        baseReport: base,
+      });
       assertInert(comment, '<!-- paramtrace:comment-key=default -->');
       assert.ok(hasMarker(comment, 'default'));
       assert.ok(!hasMarker(comment, 'x'), 'a layer name forged the marker of key x');
-      // The names are there, as escaped code: the reader sees what the model calls them.
-      assert.match(comment, /<code>&lt;script&gt;alert&#40;document.cookie&#41;&lt;\/script&gt;/);
+      // The names are there, as escaped code: the reader sees what the model calls them, in the module
+      // table and the layer diff too.
+      assert.match(comment, /<code>&lt;script&gt;alert\(document.cookie\)&lt;\/script&gt;/);
       assert.match(comment, /<code>@\u2060octocat/);
       assert.match(comment, /evil&#91;U\+202E&#93;gnp\.exe/);
+      assert.match(comment, /\*\*Where it changed:\*\*/);
+      // The second call's `_1` follows a `>`: at a word's edge, so an entity.
+      assert.match(
+        comment,
+        /\| <code>&lt;img src=x onerror=alert\(1\)&gt;&#95;1<\/code> \| <code>MatMul<\/code> \| - \| 4 \| \+4 \| added \|/,
+      );
     });
     test(`the job summary (${verdict}) keeps every name inert`, () => {
-      const comparison = compare(emptyBase(head), head, thresholds);
+      const base = emptyBase(head);
+      const comparison = compare(base, head, thresholds);
+      assertInert(renderSummary(comparison, head, { baseReport: base }), null);
       assertInert(renderSummary(comparison, head), null);
     });
   }
 
-  test('a comparison read from an artifact: hostile verdict, failures, details and trace lines', () => {
-    const comparison = compare(emptyBase(head), head, {});
-    const forged = {
+  test('the Mermaid chart of hostile module names: only the chart’s own syntax, labels kept apart', () => {
+    // At most CHART_MAX_MODULES changed modules make a chart: the first ten hostile names, each its own module.
+    const file = path.join(dir, 'hostile-ten.onnx');
+    writeFileSync(file, hostileModel(HOSTILE.slice(0, 10)));
+    const ten = analyzeStatically(file);
+    const base = emptyBase(ten);
+    const comment = renderComment(compare(base, ten, {}), {
+      commentKey: 'default',
+      headReport: ten,
+      baseReport: base,
+    });
+    const charts = comment.match(/^```mermaid\n[\s\S]*?^```$/gm) ?? [];
+    assert.equal(charts.length, 1, comment);
+    const labels = [...charts[0]!.split('\n')[3]!.matchAll(/"([^"]*)"/g)].map((m) => m[1]);
+    assert.equal(new Set(labels).size, labels.length, `labels repeat: ${labels.join(' ')}`);
+    assertInert(comment, '<!-- paramtrace:comment-key=default -->');
+    // More modules than a chart can show: the table alone.
+    const all = renderComment(compare(emptyBase(head), head, {}), {
+      commentKey: 'default',
+      headReport: head,
+      baseReport: emptyBase(head),
+    });
+    assert.doesNotMatch(all, /```mermaid/);
+  });
+
+  test('links: paramtrace’s own are shown, a URL that could break out of its link is left out', () => {
+    const base = emptyBase(head);
+    const sha = 'a'.repeat(40);
+    const good = {
+      run: 'https://github.com/o/r/actions/runs/7',
+      summary: 'https://github.com/o/r/actions/runs/7',
+      artifact: 'https://github.com/o/r/actions/runs/6',
+      base: { sha, url: `https://github.com/o/r/commit/${sha}`, how: 'baseline artifact' },
+      head: { sha: 'b'.repeat(40), url: `https://github.com/o/r/commit/${'b'.repeat(40)}` },
+    };
+    const comment = renderComment(compare(base, head, {}), {
+      commentKey: 'default',
+      headReport: head,
+      baseReport: base,
+      links: good,
+    });
+    const expected = [
+      '[Workflow run and job summary](https://github.com/o/r/actions/runs/7)',
+      '[Report artifact](https://github.com/o/r/actions/runs/6)',
+      `[<code>aaaaaaaaaaaa</code>](https://github.com/o/r/commit/${sha})`,
+      `[<code>bbbbbbbbbbbb</code>](https://github.com/o/r/commit/${'b'.repeat(40)})`,
+    ];
+    for (const link of expected) assert.ok(comment.includes(link), `${link} not in the comment`);
+    assertInert(comment, '<!-- paramtrace:comment-key=default -->', expected);
+
+    const bad = {
+      run: 'javascript:alert(1)',
+      summary: 'https://x.example/a)(b',
+      artifact: 'https://x.example/<script>',
+      base: { sha: '<b>', url: 'https://github.com/o/r/commit/x', how: 'a](https://evil.example)' },
+      head: { sha: 'b'.repeat(40), url: 'https://x.example/ space' },
+    };
+    const refused = renderComment(compare(base, head, {}), {
+      commentKey: 'default',
+      headReport: head,
+      baseReport: base,
+      links: bad,
+    });
+    // Only the head commit stays, as code without a link.
+    assert.match(refused, /^head <code>bbbbbbbbbbbb<\/code>$/m);
+    assertInert(refused, '<!-- paramtrace:comment-key=default -->');
+  });
+
+  test('a comparison read from an artifact: hostile failures, details and trace lines', () => {
+    const base = emptyBase(head);
+    const comparison = compare(base, head, {});
+    const forged: typeof comparison = {
       ...comparison,
       verdict: {
+        ...comparison.verdict,
         pass: false,
-        headline: `❌ fail: ${HOSTILE.join(' ')}`,
-        failures: HOSTILE.slice(0, 12),
+        failures: [
+          { kind: 'base-unavailable', reason: HOSTILE.join(' ') },
+          ...HOSTILE.slice(0, 12).map((reason) => ({ kind: 'base-unavailable' as const, reason })),
+          { kind: 'new-shared', names: HOSTILE },
+        ],
       },
-      head: { ...comparison.head, trace: HOSTILE.join(' ') },
+      head: { ...comparison.head, trace: { mode: 'failed', error: HOSTILE.join(' ') } },
+      base: {
+        ...comparison.base,
+        trace: { mode: 'onnxruntime', onnxruntimeVersion: HOSTILE[0]!, device: HOSTILE[1]! },
+      },
       newUnused: HOSTILE.map((h) => ({ name: h, numel: 1, reason: h as 'orphan', detail: h })),
     };
     assertInert(
-      renderComment(forged, { commentKey: 'default', headReport: head }),
+      renderComment(forged, { commentKey: 'default', headReport: head, baseReport: base }),
       '<!-- paramtrace:comment-key=default -->',
     );
     assertInert(renderSummary(forged, head), null);
@@ -201,8 +327,12 @@ describe('hostile names through the whole pipeline', () => {
     const failedHead: Report = { ...head, trace: failed(HOSTILE.join(' ')) };
     const failedBase: Report = { ...emptyBase(head), trace: failed(HOSTILE.slice(3).join(' ')) };
     const comparison = compare(failedBase, failedHead, { failOnNewShared: true });
-    assert.equal(comparison.head.traceMode, 'failed');
-    const comment = renderComment(comparison, { commentKey: 'default', headReport: failedHead });
+    assert.equal(comparison.head.trace.mode, 'failed');
+    const comment = renderComment(comparison, {
+      commentKey: 'default',
+      headReport: failedHead,
+      baseReport: failedBase,
+    });
     const lines = comment.split('\n');
     assert.match(lines[1]!, /^### paramtrace: ❌ fail/);
     assert.deepEqual(lines.slice(2, 4), ['', '> [!WARNING]']);
@@ -212,28 +342,59 @@ describe('hostile names through the whole pipeline', () => {
     );
     assert.match(comment, /\| static† \|/);
     assertInert(comment, '<!-- paramtrace:comment-key=default -->');
-    assertInert(renderSummary(comparison, failedHead), null);
+    assertInert(renderSummary(comparison, failedHead, { baseReport: failedBase }), null);
     // From an artifact: a hostile error, and unused findings that only the fall-back saw.
-    const forged = {
+    const forged: typeof comparison = {
       ...comparison,
-      head: { ...comparison.head, traceError: HOSTILE.join('\n') },
+      head: { ...comparison.head, trace: { mode: 'failed', error: HOSTILE.join('\n') } },
       newUnused: HOSTILE.map((h) => ({ name: h, numel: 1, reason: 'not-executed' as const, detail: h })),
     };
     const forgedComment = renderComment(forged, { commentKey: 'default', headReport: failedHead });
-    assert.match(forgedComment, /\| Reason +\| Seen +\|/);
+    assert.match(forgedComment, /\| Reason \| Seen \|/);
     assertInert(forgedComment, '<!-- paramtrace:comment-key=default -->');
+  });
+
+  test('a side not traced by choice: a note after the verdict; an empty base (a new model) needs none', () => {
+    const base: Report = { ...head, trace: { mode: 'static', note: 'not traced' } };
+    const comparison = compare(base, head, {});
+    const lines = renderComment(comparison, {
+      commentKey: 'default',
+      headReport: head,
+      baseReport: base,
+    }).split('\n');
+    assert.deepEqual(lines.slice(2, 4), ['', '> [!NOTE]']);
+    assert.match(lines[4]!, /^> Not traced \(<code>trace: false<\/code>.*of both head and base are static/);
+    const fresh = renderComment(
+      compare(emptyBase(head), { ...head, trace: { mode: 'static', note: 'x' } }, {}),
+      {
+        commentKey: 'default',
+      },
+    );
+    assert.match(fresh, /> Not traced .* of head are static/);
   });
 });
 
 describe('escape.ts', () => {
   test('code(): every special character an entity, no line break, no invisible character', () => {
     assert.equal(code('a|b'), '<code>a&#124;b</code>');
-    assert.equal(code('<!-- x -->'), '<code>&lt;&#33;-- x --&gt;</code>');
+    assert.equal(code('<!-- x -->'), '<code>&lt;!-- x --&gt;</code>');
     assert.equal(code('a\nb'), '<code>a b</code>');
     assert.equal(code('@me'), '<code>@\u2060me</code>');
     assert.equal(code('x\u202ey'), '<code>x&#91;U+202E&#93;y</code>');
     assert.equal(code('x\u200by'), '<code>x&#91;U+200B&#93;y</code>');
-    assert.equal(code('conv1_1'), '<code>conv1&#95;1</code>');
+  });
+
+  test('code(): what cannot act inside <code> stays as it is, so names read as they are', () => {
+    assert.equal(code('conv1_1'), '<code>conv1_1</code>');
+    assert.equal(code('a__b'), '<code>a__b</code>');
+    assert.equal(code('f(x): \'y\' "z" !'), `<code>f(x): 'y' "z" !</code>`);
+    // An `_` at the edge of a word could start or end emphasis; `*` and `~` can do so inside a word too.
+    assert.equal(code('_x_'), '<code>&#95;x&#95;</code>');
+    assert.equal(code('__init__'), '<code>&#95;&#95;init&#95;&#95;</code>');
+    assert.equal(code('a_ b'), '<code>a&#95; b</code>');
+    assert.equal(code('a*b~c'), '<code>a&#42;b&#126;c</code>');
+    // Still no autolink: a word joiner after the colon.
+    assert.equal(code('https://x'), '<code>https:\u2060//x</code>');
   });
 
   test('names are clipped to their length, never inside a surrogate pair', () => {

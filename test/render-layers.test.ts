@@ -267,5 +267,5 @@ test('the comment’s layer table has the same rows, and says the report file li
     headReport: resnet,
     layers: { depth: 1 },
   });
-  assert.match(one, /\| <code>layer1 &#40;x1-3&#41;<\/code> +\| <code>Conv &#40;4 calls&#41;<\/code> +\|/);
+  assert.match(one, /\| <code>layer1 \(x1-3\)<\/code> +\| <code>Conv \(4 calls\)<\/code> +\|/);
 });

@@ -1,6 +1,8 @@
 // What the runner tells the action about the run: environment variables and the event payload. Parsed
 // into typed, checked values; nothing else in the action reads process.env or the event file.
 import { UserError } from '../report/user-error.ts';
+import type { CommentLinks } from '../render/markdown.ts';
+import { proxySettings, type ProxySettings } from '../github/octokit.ts';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
@@ -51,6 +53,8 @@ export interface RunContext {
   serverUrl: string;
   runUrl: string | null;
   stepSummaryPath: string | null;
+  /** HTTPS_PROXY, HTTP_PROXY, NO_PROXY: the API, model URLs and artifact downloads go through it. */
+  proxy?: ProxySettings;
   pullRequest: PullRequestEvent | null;
   workflowRun: WorkflowRunEvent | null;
 }
@@ -128,6 +132,29 @@ export function workflowRunFromEvent(event: unknown): WorkflowRunEvent {
   };
 }
 
+/**
+ * The comment's links, from what the runner says about this run: the run (whose page shows the job
+ * summary), the run that uploaded the report artifact (mode: post follows it), and the commits compared.
+ * The action uploads no artifact itself, so it knows no artifact's own URL; a SHA that is not one is left out.
+ */
+export function commentLinks(
+  ctx: RunContext,
+  commits: { base: string | null; head: string | null; baseHow?: string | undefined },
+  artifactRunId?: number,
+): CommentLinks {
+  const repo = `${ctx.serverUrl}/${ctx.repository.owner}/${ctx.repository.repo}`;
+  const commit = (sha: string | null): { sha: string; url: string } | undefined =>
+    sha && SHA.test(sha) ? { sha, url: `${repo}/commit/${sha}` } : undefined;
+  const base = commit(commits.base);
+  return {
+    run: ctx.runUrl ?? undefined,
+    summary: ctx.runUrl ?? undefined,
+    artifact: artifactRunId === undefined ? undefined : `${repo}/actions/runs/${artifactRunId}`,
+    base: base && { ...base, how: commits.baseHow },
+    head: commit(commits.head),
+  };
+}
+
 export function readRunContext(env: NodeJS.ProcessEnv): RunContext {
   const repository = env.GITHUB_REPOSITORY ?? '';
   if (!REPO.test(repository))
@@ -159,6 +186,7 @@ export function readRunContext(env: NodeJS.ProcessEnv): RunContext {
     serverUrl,
     runUrl: /^[0-9]+$/.test(runId) ? `${serverUrl}/${repository}/actions/runs/${runId}` : null,
     stepSummaryPath: env.GITHUB_STEP_SUMMARY || null,
+    proxy: proxySettings(env),
     pullRequest: isPull ? pullRequestFromEvent(event) : null,
     workflowRun: eventName === 'workflow_run' ? workflowRunFromEvent(event) : null,
   };

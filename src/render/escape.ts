@@ -1,6 +1,8 @@
 // Everything that reaches a comment from a model, a PR or an artifact (layer names, tensor names, paths)
-// is untrusted. It is shown as inline code with every character that Markdown, HTML, a table, a mention
-// or an autolink could act on replaced by an entity, so it renders as the same text and does nothing.
+// is untrusted. It is shown as inline code (or escaped text) with every character that Markdown, HTML, a
+// table, a mention or an autolink could act on there replaced by an entity, so it renders as the same
+// text and does nothing; characters that cannot act where they stand stay as they are, to keep a
+// comment readable and small.
 import { clip } from '../report/clip.ts';
 
 const ENTITIES: Record<string, string> = {
@@ -42,6 +44,14 @@ const SPECIAL = /[&<>"'|`\\[\]*_~#!():]/g;
 /** The same less `:` and parentheses, which need a `[` or an autolink to act: for lines read as text. */
 const SPECIAL_IN_PROSE = /[&<>"'|`\\[\]*_~#!]/g;
 
+/**
+ * The same for text between <code> and </code>: GitHub runs no mention, emoji or reference filter there,
+ * and without a `[` neither `(`, `)`, `:` nor `!` can make a link or an image; quotes only matter inside
+ * a tag. An `_` acts only at the edge of a word (CommonMark's flanking rules): one between two letters or
+ * digits stays as it is (a run of them too: `a__b`), so `conv1_1` reads as `conv1_1`, not `conv1&#95;1`.
+ */
+const SPECIAL_IN_CODE = /[&<>|`\\[\]*~#]|(?<![A-Za-z0-9_])_+|_+(?![A-Za-z0-9_])/g;
+
 /** Entities for the special characters; no line breaks, no invisible characters; bounded length. */
 function entities(value: string, maxLength: number, special: RegExp): string {
   return (
@@ -51,7 +61,7 @@ function entities(value: string, maxLength: number, special: RegExp): string {
       .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ')
       // A lone surrogate is not text; GitHub would show it as a replacement character anyway.
       .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd')
-      .replace(special, (c) => ENTITIES[c]!)
+      .replace(special, (run) => Array.from(run, (c) => ENTITIES[c]!).join(''))
       .replace(INVISIBLE, (c) => `&#91;U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}&#93;`)
       // GitHub links no mention inside <code>; a word joiner after @ is the guard for text outside it.
       .replace(/@/g, `@${JOINER}`)
@@ -87,5 +97,5 @@ export function escapeLine(value: string, maxLength = 500): string {
 
 /** An untrusted name as inline code. */
 export function code(value: string, maxLength = 200): string {
-  return `<code>${noAutolinks(entities(value, maxLength, SPECIAL))}</code>`;
+  return `<code>${noAutolinks(entities(value, maxLength, SPECIAL_IN_CODE))}</code>`;
 }

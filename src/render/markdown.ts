@@ -1,13 +1,20 @@
 // The pull-request comment and the job summary, in GitHub-flavoured Markdown. The verdict comes first
 // and always stays (only clipped: a headline over 500 characters, and the list of failures after its
-// first 20); detail is cut, with a note, to stay under GitHub's limits. Every name and text from a model, a PR or an artifact
-// goes through escape.ts.
-import { markdownTable } from 'markdown-table';
+// first 20), then a trace that was not clean, then what changed where: the watched count by module (a
+// table and a chart), the counts, the findings, and the layer calls that changed. Detail is cut, with a
+// note and a link to where the rest is, to stay under GitHub's limits. Every name and text from a model,
+// a PR or an artifact goes through escape.ts.
+import { markdownTable as alignedTable } from 'markdown-table';
 import type { Comparison, CountName } from '../compare/comparison.ts';
+import { layerDiff, type LayerDiffRow, type LayerSide } from '../compare/layer-diff.ts';
+import { moduleTable, type ModuleTable, type WatchedMetric } from '../compare/module-table.ts';
+import { moduleChart } from './mermaid.ts';
 import type { Report, UnusedParameter } from '../report/report.ts';
 import { clip } from '../report/clip.ts';
 import { code, escapeLine, escapeText } from './escape.ts';
-import { formatCount, formatMegabytes, formatPercent, formatSigned } from '../report/format.ts';
+import { formatCount, formatMegabytes, formatPercent, formatSigned, traceLine } from '../report/format.ts';
+import { failureSentences, verdictHeadline } from './verdict.ts';
+import { commentMarker } from './comment-marker.ts';
 import type { Dim } from '../report/report.ts';
 import {
   layerRows,
@@ -24,20 +31,40 @@ export const COMMENT_LIMIT = 65_536;
 /** GitHub's limit for one step's job summary (bytes). */
 export const SUMMARY_LIMIT = 1024 * 1024;
 
+/**
+ * Where the rest of the story is, built by the action from its run (trusted; each URL is checked again
+ * here, and one that is not a plain http(s) URL is left out). The CLI has none.
+ */
+export interface CommentLinks {
+  /** The workflow run that wrote the comment. */
+  run?: string | undefined;
+  /** The job summary with the full report (the run's summary page). */
+  summary?: string | undefined;
+  /** The report artifact, or the page of the run that uploaded it. */
+  artifact?: string | undefined;
+  /** The commits compared; `how` says where the base's report came from (`baseline artifact`). */
+  base?: { sha: string; url: string; how?: string | undefined } | undefined;
+  head?: { sha: string; url: string } | undefined;
+}
+
 export interface CommentOptions {
   commentKey: string;
   maxLength?: number;
-  /** Extra footer text (e.g. the base commit); trusted, written by paramtrace. */
+  /** Extra footer text (e.g. notes of the run); trusted, written by paramtrace. */
   footer?: string;
   /** The head report, for the per-layer detail. */
   headReport?: Report;
+  /**
+   * The base report: with the head's, the watched count by module and the layer calls that changed.
+   * Without it, the comparison's declared parameters by module and head's layer list stand in.
+   */
+  baseReport?: Report;
+  links?: CommentLinks;
   /** Which layer calls the layer table shows (by default those with parameters, to depth 3). */
   layers?: LayerRowOptions;
 }
 
-export function commentMarker(key: string): string {
-  return `<!-- paramtrace:comment-key=${key.replace(/[^A-Za-z0-9_.\-/]/g, '_')} -->`;
-}
+export { commentMarker };
 
 export function renderComment(comparison: Comparison, options: CommentOptions): string {
   const limit = (options.maxLength ?? COMMENT_LIMIT) - 200; // room for the truncation note
@@ -47,18 +74,76 @@ export function renderComment(comparison: Comparison, options: CommentOptions): 
     const body = render(comparison, options, rows);
     if (body.length <= limit) return body;
   }
-  return fit(render(comparison, options, 0, true), limit, (text) => text.length);
+  return fit(render(comparison, options, 0, true), limit, (text) => text.length, options.links);
 }
 
 /** The job summary: the comment's content without its hidden marker (a summary is never looked up). */
-export function renderSummary(comparison: Comparison, headReport?: Report): string {
+export function renderSummary(
+  comparison: Comparison,
+  headReport?: Report,
+  more: Pick<CommentOptions, 'baseReport' | 'links'> = {},
+): string {
+  // The summary is where the comment's links send a reader for the rest: it links to no summary.
+  const links = more.links ? { ...more.links, summary: undefined } : undefined;
+  const options = { commentKey: null, headReport, baseReport: more.baseReport, links };
   for (const rows of [20_000, 2000, 200, 0]) {
-    const body = render(comparison, { commentKey: null, headReport }, rows);
+    const body = render(comparison, options, rows);
     if (Buffer.byteLength(body) <= SUMMARY_LIMIT - 1024) return body;
   }
-  return fit(render(comparison, { commentKey: null }, 0, true), SUMMARY_LIMIT - 1024, (text) =>
-    Buffer.byteLength(text),
+  return fit(
+    render(comparison, options, 0, true),
+    SUMMARY_LIMIT - 1024,
+    (text) => Buffer.byteLength(text),
+    links,
   );
+}
+
+/** Tables without the padding that aligns their columns in the source: only the rendered view is read. */
+function markdownTable(table: string[][], options: { align: string[] }): string {
+  return alignedTable(table, { ...options, alignDelimiters: false });
+}
+
+const URL_OK = /^https?:\/\/[^\s()<>[\]"'`]+$/;
+const SHA_OK = /^[0-9a-f]{7,64}$/;
+const safeUrl = (url: string | undefined): string | undefined => (url && URL_OK.test(url) ? url : undefined);
+
+/** Where the full report is, as a link when the run gave one: for the notes that say detail was cut. */
+function whereTheRestIs(links: CommentLinks | undefined): string {
+  const summary = safeUrl(links?.summary);
+  const artifact = safeUrl(links?.artifact);
+  const parts = [
+    summary ? `the [job summary](${summary})` : 'the job summary',
+    artifact ? `the [report file](${artifact})` : 'the report file',
+  ];
+  return parts.join(' and ');
+}
+
+/** The line of links: the run, the job summary, the report artifact, the commits compared. */
+function linksLine(links: CommentLinks | undefined): string[] {
+  if (!links) return [];
+  const parts: string[] = [];
+  const run = safeUrl(links.run);
+  const summary = safeUrl(links.summary);
+  const artifact = safeUrl(links.artifact);
+  if (run && run === summary) parts.push(`[Workflow run and job summary](${run})`);
+  else {
+    if (run) parts.push(`[Workflow run](${run})`);
+    if (summary) parts.push(`[Job summary](${summary})`);
+  }
+  if (artifact) parts.push(`[Report artifact](${artifact})`);
+  const commit = (c: { sha: string; url: string }): string | undefined => {
+    const url = safeUrl(c.url);
+    if (!SHA_OK.test(c.sha)) return undefined;
+    return url ? `[<code>${c.sha.slice(0, 12)}</code>](${url})` : `<code>${c.sha.slice(0, 12)}</code>`;
+  };
+  const base = links.base && commit(links.base);
+  const head = links.head && commit(links.head);
+  // `how` is paramtrace's own word (`baseline artifact`), but checked like the rest.
+  const how = links.base?.how && /^[a-z -]{1,40}$/.test(links.base.how) ? ` (${links.base.how})` : '';
+  if (base && head) parts.push(`base ${base}${how} → head ${head}`);
+  else if (base) parts.push(`base ${base}${how}`);
+  else if (head) parts.push(`head ${head}`);
+  return parts.length > 0 ? [parts.join(' · '), ''] : [];
 }
 
 /**
@@ -66,10 +151,15 @@ export function renderSummary(comparison: Comparison, headReport?: Report): stri
  * new findings, or a footer too long): whole lines from the top while they fit, so no table is cut
  * inside a row, then a note, then the footer line.
  */
-function fit(body: string, limit: number, size: (text: string) => number): string {
+function fit(
+  body: string,
+  limit: number,
+  size: (text: string) => number,
+  links?: CommentLinks | undefined,
+): string {
   const lines = body.replace(/\n$/, '').split('\n');
   const footer = lines.pop()!;
-  const note = "_Cut to fit GitHub's limit: the full report is in the job summary and the report file._";
+  const note = `_Cut to fit GitHub's limit: the full report is in ${whereTheRestIs(links)}._`;
   const tail = size(`\n${note}\n\n${footer}\n`) <= limit / 4 ? `\n${note}\n\n${footer}\n` : `\n${note}\n`;
   let budget = limit - size(tail);
   const kept: string[] = [];
@@ -119,15 +209,31 @@ const STATIC_MEANS =
 
 /**
  * Right after the verdict: a trace that failed on either side made that side's counts static, though the
- * comment reads as traced. Which side, why (untrusted: escaped), and what to set. Nothing when both were
- * traced, or are static by choice (`trace: false`; the footer says so).
+ * comment reads as traced. Which side, why (untrusted: escaped), and what to set. A side static by choice
+ * (`trace: false`) gets a note saying what that means. Nothing when both were traced.
  */
 function traceWarning(c: Comparison): string[] {
-  const failed = (['head', 'base'] as const).filter((side) => c[side].traceMode === 'failed');
-  if (failed.length === 0) return [];
-  const why = (side: 'head' | 'base'): string => escapeLine(c[side].traceError ?? 'no reason given', 300);
+  // An empty side (a new model's missing base) has nothing a trace could have run.
+  const chosen = (['head', 'base'] as const).filter(
+    (side) => c[side].trace.mode === 'static' && c[side].counts.declared + c[side].counts.buffers > 0,
+  );
+  const note =
+    chosen.length === 0
+      ? []
+      : [
+          '> [!NOTE]',
+          `> Not traced (<code>trace: false</code>, <code>--no-trace</code> in the CLI), so the counts and findings of ${chosen.length === 2 ? 'both head and base' : chosen[0]} are static: ${STATIC_MEANS}. Set <code>trace: true</code> to count what a run of the model executes.`,
+          '',
+        ];
+  const error = (side: 'head' | 'base'): string | null => {
+    const t = c[side].trace;
+    return t.mode === 'failed' ? t.error : null;
+  };
+  const failed = (['head', 'base'] as const).filter((side) => c[side].trace.mode === 'failed');
+  if (failed.length === 0) return note;
+  const why = (side: 'head' | 'base'): string => escapeLine(error(side) ?? 'no reason given', 300);
   const sides =
-    failed.length === 2 && c.head.traceError === c.base.traceError
+    failed.length === 2 && error('head') === error('base')
       ? `**head** and **base** (${why('head')})`
       : failed.map((side) => `**${side}** (${why(side)})`).join(' and for ');
   const which = failed.length === 2 ? 'both head and base' : `${failed[0]}`;
@@ -135,7 +241,148 @@ function traceWarning(c: Comparison): string[] {
     '> [!WARNING]',
     `> The trace failed for ${sides}, so the counts and findings of ${which} are static: ${STATIC_MEANS}. Set <code>trace: required</code> in the action (<code>--trace</code> in the CLI) to fail instead, and give the inputs the model needs with <code>input-shapes</code>, <code>input-dims</code>, <code>input-values</code> or <code>input-files</code> (<code>--input</code>, <code>--dim</code>, <code>--value</code>, <code>--input-file</code>).`,
     '',
+    ...note,
   ];
+}
+
+/** The module table leads the comment: the largest changes, short enough to read at a glance. */
+const MODULE_ROWS = 25;
+/** When even the detail is left out. */
+const MODULE_ROWS_MINIMAL = 10;
+
+const METRIC_LABEL: Record<WatchedMetric, string> = {
+  unique: 'Unique parameters',
+  declared: 'Declared parameters',
+  summary: 'Summary-style parameters',
+};
+
+/** What changed where: the watched count by top-level module (only modules that changed), and a chart. */
+function moduleSection(table: ModuleTable, rows: number, chart: boolean): string[] {
+  const label = METRIC_LABEL[table.metric];
+  const what = `${label.toLowerCase()} (the count the verdict watches)`;
+  if (table.changed.length === 0) {
+    const modules = table.unchanged === 1 ? '1 module' : `${formatCount(table.unchanged)} modules`;
+    if (table.unchanged === 0) return [`**By module:** no parameters on either side.`, ''];
+    return [`**By module:** ${what} unchanged in ${modules}.`, ''];
+  }
+  const shown = table.changed.slice(0, rows);
+  const out = [
+    `**Where it changed:** ${what} by top-level module`,
+    '',
+    markdownTable(
+      [
+        ['Module', 'base', 'head', 'change', '%'],
+        ...shown.map((m) => [
+          code(m.name),
+          formatCount(m.base),
+          formatCount(m.head),
+          formatSigned(m.delta),
+          m.base === 0 ? '' : formatPercent(m.delta, m.base),
+        ]),
+      ],
+      { align: ['l', 'r', 'r', 'r', 'r'] },
+    ),
+    '',
+  ];
+  const rest = [
+    table.changed.length > shown.length
+      ? `${formatCount(table.changed.length - shown.length)} more changed`
+      : '',
+    table.unchanged > 0 ? `${formatCount(table.unchanged)} unchanged` : '',
+  ].filter(Boolean);
+  if (rest.length > 0)
+    out.push(
+      `…and ${rest.join(', ')} module${table.changed.length - shown.length + table.unchanged === 1 ? '' : 's'}.`,
+      '',
+    );
+  if (chart) {
+    const lines = moduleChart(table, label);
+    if (lines.length > 0) out.push(...lines, '');
+  }
+  return out;
+}
+
+/** `9`, `9 × 2` for a call that ran twice, `-` for no call. */
+function sideText(side: LayerSide | null): string {
+  if (!side) return '-';
+  return side.executions === 1
+    ? formatCount(side.params)
+    : `${formatCount(side.params)} × ${formatCount(side.executions)}`;
+}
+
+const CHANGE_WORD: Record<LayerDiffRow['change'], string> = {
+  added: 'added',
+  removed: 'removed',
+  changed: 'changed',
+  unchanged: '',
+};
+
+/** A layer call's name, with the control-flow body it runs in. */
+function callName(row: LayerDiffRow): string {
+  return row.graph === '' ? row.name : `${row.name} (in ${row.graph})`;
+}
+
+function layerType(row: LayerDiffRow): string {
+  const b = row.base?.type;
+  const h = row.head?.type;
+  return b !== undefined && h !== undefined && b !== h
+    ? `${code(b, 60)} → ${code(h, 60)}`
+    : code(h ?? b ?? '', 60);
+}
+
+/** The layer calls that changed, then the unchanged ones folded away (as compressed-size-action does). */
+function layerDiffSection(
+  base: Report,
+  head: Report,
+  rows: number,
+  links: CommentLinks | undefined,
+): string[] {
+  const diff = layerDiff(base, head);
+  const out: string[] = [];
+  const table = (list: LayerDiffRow[], withChange: boolean): string =>
+    markdownTable(
+      [
+        ['Layer call', 'Type', 'base', 'head', ...(withChange ? ['change', ''] : [])],
+        ...list
+          .slice(0, rows)
+          .map((r) => [
+            code(callName(r), 120),
+            layerType(r),
+            sideText(r.base),
+            sideText(r.head),
+            ...(withChange ? [formatSigned(r.delta), CHANGE_WORD[r.change]] : []),
+          ]),
+      ],
+      { align: ['l', 'l', 'r', 'r', ...(withChange ? ['r', 'l'] : [])] },
+    );
+  if (diff.changed.length > 0) {
+    out.push(
+      '**Layer calls that changed** (parameters of the call × times it ran; added, removed, or with other parameters, runs or type):',
+      '',
+      table(diff.changed, true),
+      '',
+    );
+    if (diff.changed.length > rows)
+      out.push(`…and ${formatCount(diff.changed.length - rows)} more, in ${whereTheRestIs(links)}.`, '');
+  } else out.push('**Layer calls:** none added, removed or changed.', '');
+  const folded = diff.unchanged.length + diff.withoutParameters;
+  if (folded > 0) {
+    const plural = (n: number, word: string): string => `${formatCount(n)} ${word}${n === 1 ? '' : 's'}`;
+    out.push(
+      `<details><summary>${plural(diff.unchanged.length, 'unchanged layer call')} with parameters</summary>`,
+      '',
+    );
+    if (diff.unchanged.length > 0) out.push(table(diff.unchanged, false), '');
+    if (diff.unchanged.length > rows)
+      out.push(`…and ${formatCount(diff.unchanged.length - rows)} more, in ${whereTheRestIs(links)}.`, '');
+    if (diff.withoutParameters > 0)
+      out.push(
+        `${plural(diff.withoutParameters, 'layer call')} without parameters on either side (0 → 0) not shown: the report file lists every layer call.`,
+        '',
+      );
+    out.push('</details>', '');
+  }
+  return out;
 }
 
 /** The layer table's title: what its rows are. */
@@ -190,14 +437,27 @@ function render(c: Comparison, options: RenderOptions, rows: number, minimal = f
   const out: string[] = [
     ...(options.commentKey === null ? [] : [commentMarker(options.commentKey)]),
     // The verdict names parameters (new shared, new unused) and may come from an artifact: escaped too.
-    `### paramtrace: ${escapeLine(c.verdict.headline, 500)}`,
+    `### paramtrace: ${escapeLine(verdictHeadline(c), 500)}`,
     '',
     ...traceWarning(c),
   ];
-  const failures = c.verdict.failures.length > 1 ? c.verdict.failures : [];
+  const failures = c.verdict.failures.length > 1 ? failureSentences(c) : [];
   for (const f of failures.slice(0, LISTED)) out.push(`- ${escapeLine(f, 500)}`);
   if (failures.length > LISTED) out.push(`- … ${formatCount(failures.length - LISTED)} more`);
   if (failures.length > 0) out.push('');
+
+  // Both reports: the watched count by module leads, computed from the same counts the verdict reads.
+  const reports =
+    options.baseReport && options.headReport ? { base: options.baseReport, head: options.headReport } : null;
+  const metric = c.thresholds.metric ?? 'unique';
+  if (reports)
+    out.push(
+      ...moduleSection(
+        moduleTable(reports.base, reports.head, metric),
+        rows > 0 ? MODULE_ROWS : MODULE_ROWS_MINIMAL,
+        !minimal,
+      ),
+    );
 
   const countRows = COUNT_ROWS.filter(
     ([name]) => c.counts[name].base !== null || c.counts[name].head !== null,
@@ -219,6 +479,16 @@ function render(c: Comparison, options: RenderOptions, rows: number, minimal = f
     `${(bytes.delta ?? 0) >= 0 ? '+' : ''}${formatMegabytes(bytes.delta ?? 0)}`,
     '',
   ]);
+  // What one run costs (src/cost), where either report measured it.
+  const macs = c.counts.macs;
+  if (macs.base !== null || macs.head !== null)
+    countRows.push([
+      'MACs (one run)',
+      macs.base === null ? 'n/a' : formatCount(macs.base),
+      macs.head === null ? 'n/a' : formatCount(macs.head),
+      macs.delta === null ? 'n/a' : formatSigned(macs.delta),
+      macs.delta === null || macs.base === null ? '' : formatPercent(macs.delta, macs.base),
+    ]);
   out.push(
     markdownTable([['Parameters', 'base', 'head', 'change', '%'], ...countRows], {
       align: ['l', 'r', 'r', 'r', 'r'],
@@ -228,7 +498,7 @@ function render(c: Comparison, options: RenderOptions, rows: number, minimal = f
 
   // Findings that depend on what runs (shared, not-executed), in a head whose trace failed, come from the
   // static fall-back: marked, with a legend. Not-exported, orphan and dead are read from the graph either way.
-  const staticHead = c.head.traceMode === 'failed';
+  const staticHead = c.head.trace.mode === 'failed';
   const staticUnused = (u: UnusedParameter): boolean => staticHead && u.reason === 'not-executed';
   const markShared = staticHead && c.newShared.length > 0;
   const markUnused = c.newUnused.slice(0, Math.max(rows, LISTED)).some(staticUnused);
@@ -265,14 +535,13 @@ function render(c: Comparison, options: RenderOptions, rows: number, minimal = f
       markdownTable(
         [
           ['Parameter', 'Size', 'Reason', ...(markUnused ? ['Seen'] : [])],
-          ...c.newUnused
-            .slice(0, Math.max(rows, LISTED))
-            .map((u) => [
-              code(u.name),
-              formatCount(u.numel),
-              `${escapeText(u.reason, 40)}: ${escapeText(u.detail)}`,
-              ...(markUnused ? [staticUnused(u) ? STATIC_MARK : ''] : []),
-            ]),
+          ...c.newUnused.slice(0, Math.max(rows, LISTED)).map((u) => [
+            code(u.name),
+            formatCount(u.numel),
+            // Prose: colons and parentheses stay (escapeLine), every character that could act is an entity.
+            `${escapeText(u.reason, 40)}: ${escapeLine(u.detail, 200)}`,
+            ...(markUnused ? [staticUnused(u) ? STATIC_MARK : ''] : []),
+          ]),
         ],
         { align: ['l', 'r', 'l', ...(markUnused ? ['l'] : [])] },
       ),
@@ -342,11 +611,14 @@ function render(c: Comparison, options: RenderOptions, rows: number, minimal = f
         ),
       );
       if (changed > rows)
-        out.push('', `…and ${formatCount(changed - rows)} more (see the job summary or the report file).`);
+        out.push('', `…and ${formatCount(changed - rows)} more, in ${whereTheRestIs(options.links)}.`);
       out.push('');
     }
-    if (c.modules.length > 0) {
-      out.push('**By module**:', '');
+    // A base without layer calls (a new model) has nothing to diff: head's calls, by module, say more.
+    const diffLayers = reports !== null && reports.base.layers.length > 0;
+    if (diffLayers) out.push(...layerDiffSection(reports.base, reports.head, rows, options.links));
+    else if (!reports && c.modules.length > 0) {
+      out.push('**By module** (declared parameters):', '');
       out.push(
         markdownTable(
           [
@@ -361,7 +633,8 @@ function render(c: Comparison, options: RenderOptions, rows: number, minimal = f
       );
       if (c.modules.length > rows) out.push(`…and ${formatCount(c.modules.length - rows)} more modules.`, '');
     }
-    const table = options.headReport ? layerRows(options.headReport, options.layers) : undefined;
+    const table =
+      options.headReport && !diffLayers ? layerRows(options.headReport, options.layers) : undefined;
     if (table && table.rows.length + table.hiddenCalls > 0) {
       const layers = table.rows;
       out.push(`<details><summary>${layerSummary(table)}</summary>`, '');
@@ -397,14 +670,15 @@ function render(c: Comparison, options: RenderOptions, rows: number, minimal = f
     }
   } else {
     out.push(
-      "_Detail left out to fit GitHub's comment limit: the full report is in the job summary and the report file._",
+      `_Detail left out to fit GitHub's comment limit: the full report is in ${whereTheRestIs(options.links)}._`,
       '',
     );
   }
+  out.push(...linksLine(options.links));
 
   const how = [
-    `head: ${escapeText(c.head.trace)}, ${c.head.source === 'manifest' ? 'PyTorch manifest' : 'ONNX graph'}`,
-    `base: ${escapeText(c.base.trace)}, ${c.base.source === 'manifest' ? 'PyTorch manifest' : 'ONNX graph'}`,
+    `head: ${escapeText(traceLine(c.head))}, ${c.head.source === 'manifest' ? 'PyTorch manifest' : 'ONNX graph'}`,
+    `base: ${escapeText(traceLine(c.base))}, ${c.base.source === 'manifest' ? 'PyTorch manifest' : 'ONNX graph'}`,
   ];
   if (options.footer)
     how.push(boundedFooter(options.footer, Math.min(FOOTER_MAX, (options.maxLength ?? COMMENT_LIMIT) / 8)));

@@ -5,14 +5,22 @@ import { writeFileSync } from 'node:fs';
 import { compare, thresholdsWithoutBase } from '../../compare/compare.ts';
 import type { Comparison } from '../../compare/comparison.ts';
 import { escapeText } from '../../render/escape.ts';
-import { renderComment, renderSummary } from '../../render/markdown.ts';
+import { renderComment, renderSummary, type CommentLinks } from '../../render/markdown.ts';
+import { verdictHeadline } from '../../render/verdict.ts';
 import type { Report } from '../../report/report.ts';
 import type { ActionInputs } from '../inputs.ts';
 import type { RunContext } from '../context.ts';
 import { emptyReport } from '../models/analyze-model.ts';
 import { appendSummary } from '../publishing/job-summary.ts';
 import { comparisonOutputs, footer } from '../publishing/outputs.ts';
-import { makeBundle, reportPathFor, serializeBundle, type BundlePullRequest } from '../report-file.ts';
+import {
+  htmlPathFor,
+  makeBundle,
+  reportPathFor,
+  serializeBundle,
+  type BundlePullRequest,
+} from '../report-file.ts';
+import { renderHtmlReport } from '../../render/html.ts';
 import type { Io, RunResult } from '../runner-log.ts';
 
 export interface Sides {
@@ -26,6 +34,8 @@ export interface Sides {
   pullRequest: BundlePullRequest | null;
   /** What the run had to work around, shown in the footer and kept in the report file. */
   notes: string[];
+  /** The comment's links (the run, the report artifact, the commits); they replace the footer's commits and run link. */
+  links?: CommentLinks | undefined;
 }
 
 /** Publishes the comment and status (or not); its outputs join the step's, its problems may fail it. */
@@ -52,16 +62,21 @@ export async function finishComparison(
         : 'no baseline: the model does not exist at the base',
     );
   const comparison = compare(base, sides.head, thresholds, { baseUnavailable: sides.baseError });
+  const extra = sides.notes.map((n) => escapeText(n, 300));
   const body = renderComment(comparison, {
     commentKey: inputs.commentKey,
     headReport: sides.head,
-    footer: footer({
-      baseSha: sides.commits.base,
-      baseHow: sides.commits.baseHow,
-      headSha: sides.commits.head,
-      runUrl: ctx.runUrl,
-      extra: sides.notes.map((n) => escapeText(n, 300)),
-    }),
+    baseReport: base,
+    links: sides.links,
+    footer: sides.links
+      ? extra.join(' · ')
+      : footer({
+          baseSha: sides.commits.base,
+          baseHow: sides.commits.baseHow,
+          headSha: sides.commits.head,
+          runUrl: ctx.runUrl,
+          extra,
+        }),
   });
 
   // The report file and the summary first: whatever happens with the API, they are there.
@@ -78,13 +93,23 @@ export async function finishComparison(
     ...(sides.baseError ? { baseError: sides.baseError } : sides.base ? {} : { baseMissing: true as const }),
   });
   writeFileSync(reportPath, serializeBundle(bundle));
-  appendSummary(ctx.stepSummaryPath, renderSummary(comparison, sides.head));
-  io.info(`paramtrace: ${comparison.verdict.headline}`);
+  // The same as a page to look at (treemap, layer table, comparison): upload it with the report file.
+  const htmlPath = htmlPathFor(reportPath);
+  writeFileSync(
+    htmlPath,
+    renderHtmlReport(base ? { base, head: sides.head, comparison } : { report: sides.head }),
+  );
+  appendSummary(
+    ctx.stepSummaryPath,
+    renderSummary(comparison, sides.head, { baseReport: base, links: sides.links }),
+  );
+  const headline = verdictHeadline(comparison);
+  io.info(`paramtrace: ${headline}`);
   io.info(`paramtrace: report written to ${reportPath}`);
 
   const published = await publishTo(comparison, body);
   const failures = [
-    ...(comparison.verdict.pass ? [] : [comparison.verdict.headline]),
+    ...(comparison.verdict.pass ? [] : [headline]),
     ...(inputs.failOnApiError ? published.problems : []),
   ];
   return {
@@ -92,6 +117,7 @@ export async function finishComparison(
       ...comparisonOutputs(comparison),
       ...published.outputs,
       'report-path': reportPath,
+      'html-report-path': htmlPath,
       'comment-body': body,
     },
     failure: failures.length > 0 ? failures.join('\n') : null,

@@ -11,7 +11,7 @@ import { apiFailure, describeFailure } from '../../github/errors.ts';
 import { escapeText } from '../../render/escape.ts';
 import { reportFileName } from '../report-file.ts';
 import { finishComparison } from './finish.ts';
-import type { RunContext, WorkflowRunEvent } from '../context.ts';
+import { commentLinks, type RunContext, type WorkflowRunEvent } from '../context.ts';
 import type { ActionInputs } from '../inputs.ts';
 import { DEFAULT_COMMENT_KEY } from '../inputs.ts';
 import type { Io, RunResult } from '../runner-log.ts';
@@ -69,7 +69,7 @@ async function failStatus(
 }
 
 /** The pull request the run was for, trusting only GitHub: the event, then the API, then a checked claim. */
-async function findPullRequest(
+export async function findPullRequest(
   client: GitHubClient,
   ctx: RunContext,
   run: WorkflowRunEvent,
@@ -180,6 +180,16 @@ export async function runPost(inputs: ActionInputs, ctx: RunContext, io: Io): Pr
       },
       pullRequest: claimed,
       notes: bundle.notes,
+      // The report artifact is on the page of the pull request's run, which uploaded it.
+      links: commentLinks(
+        ctx,
+        {
+          base: baseline ? baseline.commit : bundle.commits.base,
+          head: run.headSha,
+          baseHow: baseline ? 'baseline report' : undefined,
+        },
+        run.id,
+      ),
     },
     async (comparison, body) => {
       if (!inputs.token) {

@@ -8,7 +8,7 @@ import { BuildError, buildEnvironment, withBuildTemp } from '../models/exec.ts';
 import type { ActionInputs } from '../inputs.ts';
 import type { Io, RunResult } from '../runner-log.ts';
 import { ActionError } from '../runner-log.ts';
-import type { RunContext } from '../context.ts';
+import { commentLinks, type RunContext } from '../context.ts';
 import { downloadModel, isUrl, locateModel, relativeModelPath } from '../models/model-file.ts';
 import { analyzeSide, buildSide, missingModelMessage, type Side } from '../models/model-side.ts';
 import { clientFor, publishRequestFor, publishWithClient } from '../publishing/client.ts';
@@ -38,7 +38,7 @@ async function headReport(
   const side: Side = { root: ctx.workspace, label: 'head' };
   await buildSide(side, { build: inputs.build, env, io });
   if (isUrl(inputs.model)) {
-    const file = await downloadModel(inputs.model, ctx.tempDir);
+    const file = await downloadModel(inputs.model, ctx.tempDir, { proxy: ctx.proxy });
     return analyzeModel(file, { displayName: inputs.model, tracer });
   }
   const rel = relativeModelPath(ctx.workspace, inputs.model);
@@ -50,7 +50,7 @@ async function headReport(
 /** The base from an explicit model (path in the workspace or URL). */
 async function explicitBaseModel(inputs: ActionInputs, ctx: RunContext, tracer: Tracer) {
   if (isUrl(inputs.baseModel)) {
-    const file = await downloadModel(inputs.baseModel, ctx.tempDir);
+    const file = await downloadModel(inputs.baseModel, ctx.tempDir, { proxy: ctx.proxy });
     return analyzeModel(file, { displayName: inputs.baseModel, tracer });
   }
   const rel = relativeModelPath(ctx.workspace, inputs.baseModel);
@@ -195,6 +195,11 @@ async function comparePullRequest(
         ? { number: pr.number, headSha: pr.headSha, baseSha: pr.baseSha, headRepo: pr.headRepo }
         : null,
       notes: sides.notes,
+      links: commentLinks(ctx, {
+        base: sides.baseCommit?.sha ?? null,
+        head: pr?.headSha ?? (ctx.sha || null),
+        baseHow: sides.baseCommit?.how,
+      }),
     },
     async (comparison, body) => {
       if (!pr) return { outputs: { 'pull-request': '' }, problems: [] };
