@@ -123,8 +123,13 @@ test('usage errors exit 2 with the usage', () => {
   assert.equal(cli('frobnicate').status, 2);
 });
 
-test('compare prints the comment and exits 1 when a threshold fails', () => {
-  const pass = cli('compare', path.join(root, 'examples/base.onnx'), path.join(root, 'examples/head.onnx'));
+test('compare --markdown prints the comment and exits 1 when a threshold fails', () => {
+  const pass = cli(
+    'compare',
+    path.join(root, 'examples/base.onnx'),
+    path.join(root, 'examples/head.onnx'),
+    '--markdown',
+  );
   assert.equal(pass.status, 0, pass.stderr);
   assert.match(pass.stdout, /^<!-- paramtrace:comment-key=default -->\n### paramtrace: ✅ pass/);
   const fail = cli(
@@ -132,6 +137,7 @@ test('compare prints the comment and exits 1 when a threshold fails', () => {
     path.join(root, 'examples/base.onnx'),
     path.join(root, 'examples/head.onnx'),
     '--fail-on-new-unused',
+    '--markdown',
   );
   assert.equal(fail.status, 1);
   assert.match(fail.stdout, /### paramtrace: ❌ fail: new unused parameter: conv2\.weight/);
@@ -318,7 +324,7 @@ test('a trace that fails says so on stderr and at the top of the report; a stati
 test('compare: the side whose trace failed is named on stderr and in a warning right after the verdict', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'paramtrace-cli-failed-'));
   const head = fixture('trace/unsupported-op.onnx');
-  const r = cli('compare', fixture('seed-case-1.onnx'), head);
+  const r = cli('compare', fixture('seed-case-1.onnx'), head, '--markdown');
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /^paramtrace: warning: the trace of .*unsupported-op\.onnx failed/);
   assert.doesNotMatch(r.stderr, /seed-case-1/);
@@ -332,13 +338,23 @@ test('compare: the side whose trace failed is named on stderr and in a warning r
   // A report file whose trace failed: its counts are static too.
   const report = path.join(dir, 'head.json');
   writeFileSync(report, cli('analyze', head, '--json').stdout);
-  const fromReport = cli('compare', fixture('seed-case-1.onnx'), report, '--no-trace');
+  const fromReport = cli('compare', fixture('seed-case-1.onnx'), report, '--no-trace', '--markdown');
   assert.equal(fromReport.status, 0, fromReport.stderr);
   assert.match(
     fromReport.stderr,
     /^paramtrace: warning: the report .*head\.json is static: its trace failed \(.*NoSuchOp/,
   );
   assert.match(fromReport.stdout, /^> \[!WARNING\]$/m);
+  // On the terminal: the same warning, in a line right after the verdict, before the counts.
+  const text = cli('compare', fixture('seed-case-1.onnx'), report, '--no-trace');
+  assert.equal(text.status, 0, text.stderr);
+  const textLines = text.stdout.split('\n');
+  assert.match(textLines[0]!, /^paramtrace: ✅ pass/);
+  assert.match(
+    textLines[1]!,
+    /^WARNING: the trace of head failed \(.*NoSuchOp.*\), so its counts and findings are static: .*--trace makes that an error/,
+  );
+  assert.match(textLines[2]!, /^-{10,}$/);
 });
 
 test('analyze --depth N sums calls below depth N into their module; --all-nodes shows every call', async () => {
@@ -350,7 +366,8 @@ test('analyze --depth N sums calls below depth N into their module; --all-nodes 
   assert.equal(byDefault.status, 0, byDefault.stderr);
   assert.match(byDefault.stdout, /^\s*\d+\s+encoder\.0\.reparam_conv \(then\)\s+MatMul\+Add\s+-\s+20$/m);
   assert.match(byDefault.stdout, /^\s*\d+\s+decoder\.out \(then\)\s+MatMul\+Add\s+-\s+5$/m);
-  assert.doesNotMatch(byDefault.stdout, /activation|Sigmoid/);
+  // No row of a call without parameters (the footer says activations are not measured: not a row).
+  assert.doesNotMatch(byDefault.stdout, /^\s*\d+\s+\S*(activation|Sigmoid)/m);
   assert.match(
     byDefault.stdout,
     /^… 7 layer calls without parameters not shown; --all-nodes shows every layer call$/m,

@@ -14,13 +14,14 @@ export async function run(argv: string[]): Promise<number> {
   }
 }
 
-/** analyze and compare trace ONNX files unless told not to. */
+/** analyze, compare and report trace ONNX files unless told not to. */
 function mayTrace(argv: readonly string[]): boolean {
   const [command, ...rest] = argv;
   return (
-    (command === 'analyze' || command === 'compare') &&
+    (command === 'analyze' || command === 'compare' || command === 'report') &&
     !rest.includes('--no-trace') &&
     !rest.includes('--help') &&
+    !rest.includes('-h') &&
     rest.some((a) => a.endsWith('.onnx'))
   );
 }

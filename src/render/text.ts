@@ -5,6 +5,7 @@
 import type { Report } from '../report/report.ts';
 import { formatCompact, formatCount, formatMegabytes, formatShape, traceLine } from '../report/format.ts';
 import { escapeUnsafe, plainLines, plainText } from '../report/plain-line.ts';
+import { byteSize } from '../onnx/dtype.ts';
 import {
   layerRows,
   leftOutParts,
@@ -34,21 +35,14 @@ export function renderText(report: Report, options: TextOptions = {}): string {
   // Names come from the model: one line each, of a width a terminal can show (a 4096-character name,
   // the most a report holds, padded into every row of a 3,000-row table would need tens of megabytes).
   for (const row of rows) for (let i = 0; i < row.length; i++) row[i] = cell(row[i]!);
-  const header = ['#', 'Layer (call)', 'Type', 'Output Shape', 'Param #', ''];
-  // A reduce, not Math.max(...rows): a spread of 300,000 rows overflows the call stack.
-  const widths = header.map((h, i) => rows.reduce((w, r) => Math.max(w, r[i]!.length), h.length));
-  const line = (cells: string[]): string =>
-    cells
-      .map((c, i) => (i === 0 || i === 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
-      .join('   ')
-      .trimEnd();
-  const width = Math.max(options.width ?? 0, line(header).length, 64);
+  const grid = textColumns(['#', 'Layer (call)', 'Type', 'Output Shape', 'Param #', ''], rows, [0, 4]);
+  const width = Math.max(options.width ?? 0, grid.header.length, 64);
   const out: string[] = [
     ...traceWarning(report),
     '-'.repeat(width),
-    line(header),
+    grid.header,
     '='.repeat(width),
-    ...rows.map(line),
+    ...grid.rows,
   ];
   const left = leftOut(table);
   if (left) out.push(left);
@@ -67,6 +61,7 @@ export function renderText(report: Report, options: TextOptions = {}): string {
     );
   }
   totals.push(['Buffers', formatCount(c.buffers)], ['Params size (MB)', formatMegabytes(c.parameterBytes)]);
+  totals.push(...memoryRows(report));
   const labelWidth = Math.max(...totals.map(([l]) => l.length));
   for (const [label, value] of totals) out.push(`${`${label}:`.padEnd(labelWidth + 2)}${value}`);
   out.push('-'.repeat(width));
@@ -124,6 +119,98 @@ function leftOut(table: LayerTable): string | undefined {
   const parts = leftOutParts(table, ' (--depth N)');
   if (parts.length === 0) return undefined;
   return `… ${parts.join('; ')}; --all-nodes shows every layer call`;
+}
+
+/**
+ * Columns of a plain-text table, as the analyze table lays them out: each as wide as its widest cell,
+ * three spaces apart, the columns in `right` aligned right (numbers), no trailing spaces. Cells must be
+ * plain text already (one line, escaped).
+ */
+export function textColumns(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  right: readonly number[] = [],
+): { header: string; rows: string[] } {
+  // A reduce, not Math.max(...rows): a spread of 300,000 rows overflows the call stack.
+  const widths = header.map((h, i) => rows.reduce((w, r) => Math.max(w, r[i]!.length), h.length));
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((c, i) => (right.includes(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('   ')
+      .trimEnd();
+  return { header: line(header), rows: rows.map(line) };
+}
+
+/** The most inputs the footer names one by one (a model may have hundreds). */
+const INPUTS_SHOWN = 8;
+
+/**
+ * The torchsummary-like footer: the inputs the trace fed (name, dtype, shape) and an estimate of memory
+ * from what the report knows: parameters, buffers, the inputs and, where the run's shapes measured them,
+ * the peak of activations alive at once; otherwise the label says activations are not measured rather than
+ * calling the sum a total. A static report fed no inputs: none counted. Then the run's MACs.
+ */
+function memoryRows(report: Report): [string, string][] {
+  const rows: [string, string][] = [];
+  const parts: [string, number][] = [['parameters', report.counts.parameterBytes]];
+  if (report.buffers.length > 0) {
+    const bytes = report.buffers.reduce((n, b) => n + byteSize(b.dtype, b.numel), 0);
+    rows.push(['Buffers size (MB)', formatMegabytes(bytes)]);
+    parts.push(['buffers', bytes]);
+  }
+  if (report.trace.mode === 'onnxruntime') {
+    const inputs = report.trace.inputs;
+    const bytes = inputs.reduce(
+      (n, i) =>
+        n +
+        byteSize(
+          i.dtype,
+          i.shape.reduce((a, d) => a * d, 1),
+        ),
+      0,
+    );
+    const named = inputs
+      .slice(0, INPUTS_SHOWN)
+      .map((i) => `${plainText(i.name, 80)} ${escapeUnsafe(i.dtype)} ${formatShape(i.shape)}`);
+    if (inputs.length > INPUTS_SHOWN) named.push(`… ${formatCount(inputs.length - INPUTS_SHOWN)} more`);
+    rows.unshift(['Input shapes', named.length > 0 ? named.join(', ') : 'none (the model takes no input)']);
+    rows.push(['Input size (MB)', formatMegabytes(bytes)]);
+    parts.push(['inputs', bytes]);
+  } else {
+    const why = report.trace.mode === 'failed' ? 'the trace failed' : 'not traced';
+    rows.unshift(['Input shapes', `not known (${why})`]);
+  }
+  // Activations from the run's own shapes (src/cost); static shapes leave tensors out, so no total then.
+  const cost = report.cost;
+  const measured = cost?.shapes === 'traced' && cost.memory.unknownTensors === 0;
+  if (cost && measured) {
+    rows.push([
+      'Activations (MB)',
+      `${formatMegabytes(cost.memory.peakActivationBytes)} at peak, ${formatMegabytes(cost.memory.activationBytes)} written in one run`,
+    ]);
+    // The peak counts the fed inputs while they are alive: they are in it, not beside it.
+    const inputs = parts.findIndex(([p]) => p === 'inputs');
+    if (inputs >= 0) parts.splice(inputs, 1);
+    parts.push(['peak activations with inputs', cost.memory.peakActivationBytes]);
+  }
+  const total = parts.reduce((n, [, b]) => n + b, 0);
+  const unknown = report.trace.mode === 'onnxruntime' ? '' : ', inputs not known';
+  rows.push([
+    'Estimated size (MB)',
+    `${formatMegabytes(total)} (${parts.map(([p]) => p).join(' + ')}${unknown}${measured ? '' : '; activations not measured'})`,
+  ]);
+  if (cost) rows.push(['MACs (one run)', macsLine(cost)]);
+  return rows;
+}
+
+/** The MAC total, where its shapes came from, and what it leaves out (never a silent zero). */
+function macsLine(cost: NonNullable<Report['cost']>): string {
+  const from = cost.shapes === 'traced' ? 'traced shapes' : 'static shapes';
+  const left = cost.uncounted
+    .slice(0, 5)
+    .map((u) => `${escapeUnsafe(u.domain ? `${u.domain}:${u.opType}` : u.opType)} x${u.nodes} (${u.reason})`);
+  if (cost.uncounted.length > 5) left.push(`… ${cost.uncounted.length - 5} more`);
+  return `${formatCount(cost.macs)} (${from}${left.length > 0 ? `; not counted: ${left.join(', ')}` : ''})`;
 }
 
 function cell(text: string): string {
