@@ -24,7 +24,7 @@ export async function buildCli(outdir: string): Promise<string> {
     splitting: true,
     platform: 'node',
     format: 'esm',
-    target: 'node20',
+    target: 'node22',
     external: ['onnxruntime-node'],
     logLevel: 'warning',
     // ESM output: some bundled CommonJS packages call require() for Node built-ins.

@@ -3,10 +3,11 @@
 // loopback API); and the workflow files themselves: pinned third-party actions, the GPU example skipping
 // forks, the post workflow's download step that cannot stop the job.
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYamlDocument } from 'yaml';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import { tempDir } from './support/temp-dir.ts';
 import {
   commands,
@@ -294,5 +295,350 @@ describe('workflow files', () => {
     const inputs = steps[action]!.with as Record<string, Yaml>;
     assert.equal(inputs.mode, 'post');
     assert.equal(inputs['commit-status'], true, 'the status is what a required check waits for');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// The release workflow: its own shell steps run with bash on this repository's CHANGELOG.md, the GitHub
+// CLI replaced by a stand-in that records its calls (no GitHub here to create a release on).
+
+describe('the release workflow', () => {
+  const file = '.github/workflows/release.yml';
+  const job = () => {
+    const jobs = jobsOf(file);
+    assert.deepEqual(Object.keys(jobs), ['release']);
+    return jobs.release!;
+  };
+  const step = (name: string): Step => {
+    const found = (job().steps ?? []).find((st) => st.name === name);
+    assert.ok(found, `${file}: no step '${name}'`);
+    return found;
+  };
+  const VERSION_STEP = 'The version, its tags and its notes';
+
+  /** The section of CHANGELOG.md for `version`, read here independently of the workflow's awk. */
+  function changelogSection(text: string, version: string): string {
+    const parts = text.split(/^(?=## \[)/m);
+    const part = parts.find((p) => p.startsWith(`## [${version}]`));
+    assert.ok(part, `CHANGELOG.md has no section ${version}`);
+    return part.split('\n').slice(1).join('\n').trim();
+  }
+
+  interface StepRun {
+    code: number;
+    stdout: string;
+    outputs: Record<string, string>;
+    ghCalls: string[];
+  }
+
+  /** Runs a step's `run:` script as the runner would (bash -e), in `cwd`, with the runner's variables. */
+  function runStep(
+    t: TestContext,
+    st: Step,
+    cwd: string,
+    env: Record<string, string>,
+    ghRefExists = false,
+  ): StepRun {
+    const home = tempDir(t, 'paramtrace-release-');
+    const bin = join(home, 'bin');
+    mkdirSync(bin);
+    const calls = join(home, 'gh-calls');
+    writeFileSync(
+      join(bin, 'gh'),
+      `#!/bin/bash\nprintf '%s\\n' "$*" >> ${JSON.stringify(calls)}\n` +
+        `if [ "$1" = api ] && [ "$2" != -X ]; then exit ${ghRefExists ? 0 : 1}; fi\n`,
+      { mode: 0o755 },
+    );
+    const output = join(home, 'output');
+    writeFileSync(output, '');
+    const result = spawnSync('bash', ['-e', '-c', String(st.run)], {
+      cwd,
+      encoding: 'utf8',
+      env: {
+        PATH: `${bin}:${process.env.PATH ?? ''}`,
+        HOME: home,
+        RUNNER_TEMP: home,
+        GITHUB_OUTPUT: output,
+        GITHUB_REPOSITORY: 'octo-org/paramtrace',
+        ...env,
+      },
+    });
+    const outputs = Object.fromEntries(
+      readFileSync(output, 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('='))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
+    return {
+      code: result.status ?? -1,
+      stdout: `${result.stdout}${result.stderr}`,
+      outputs,
+      ghCalls: existsSync(calls) ? readFileSync(calls, 'utf8').trim().split('\n') : [],
+    };
+  }
+
+  /** A git repository with this CHANGELOG.md and a package.json of `version`; returns it and its commit. */
+  function release(
+    t: TestContext,
+    version: string,
+    changelog = readFileSync(join(ROOT, 'CHANGELOG.md'), 'utf8'),
+  ) {
+    const dir = tempDir(t, 'paramtrace-release-repo-');
+    writeFileSync(join(dir, 'CHANGELOG.md'), changelog);
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'paramtrace', version }));
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], {
+        cwd: dir,
+        encoding: 'utf8',
+      }).trim();
+    git('init', '-q');
+    git('add', '.');
+    git('commit', '-q', '-m', 'release');
+    return { dir, sha: git('rev-parse', 'HEAD'), git };
+  }
+
+  it('runs on a vX.Y.Z tag or by hand with a version, with a write token only for contents', () => {
+    const doc = parseYaml(readFileSync(join(ROOT, file), 'utf8')) as Record<string, Yaml>;
+    const on = doc.on as Record<string, Record<string, Yaml>>;
+    assert.deepEqual(on.push, { tags: ['v*.*.*'] });
+    const input = (on.workflow_dispatch!.inputs as Record<string, Record<string, Yaml>>).version!;
+    assert.equal(input.required, true);
+    assert.deepEqual(doc.permissions, { contents: 'write' });
+  });
+
+  it('checks out, installs without the onnxruntime download, and checks dist/ before releasing', () => {
+    const j = job();
+    assert.equal((j.env as Record<string, Yaml>).ONNXRUNTIME_NODE_INSTALL, 'skip');
+    const steps = (j.steps ?? []).map((st) => String(st.uses ?? st.run).split('@')[0]);
+    assert.deepEqual(steps.slice(0, 5), [
+      'actions/checkout',
+      'actions/setup-node',
+      'npm ci',
+      'npm run check:dist',
+      String(step(VERSION_STEP).run),
+    ]);
+    const checkout = (j.steps ?? [])[0]!.with as Record<string, Yaml>;
+    assert.equal(checkout['persist-credentials'], false);
+    // Expressions reach the scripts through env only, never spliced into their text (script injection).
+    for (const st of j.steps ?? [])
+      if (st.run) assert.doesNotMatch(String(st.run), /\$\{\{/, String(st.name));
+  });
+
+  it('takes the version from the tag, checks package.json, and publishes its CHANGELOG section', (t) => {
+    const changelog = readFileSync(join(ROOT, 'CHANGELOG.md'), 'utf8');
+    const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version as string;
+    const { dir, sha } = release(t, version);
+    const run = runStep(t, step(VERSION_STEP), dir, {
+      EVENT: 'push',
+      GITHUB_REF_NAME: `v${version}`,
+      GITHUB_SHA: sha,
+    });
+    assert.equal(run.code, 0, run.stdout);
+    assert.equal(run.outputs.version, version);
+    assert.equal(run.outputs.tag, `v${version}`);
+    assert.equal(run.outputs.major, `v${version.split('.')[0]}`);
+    const notes = readFileSync(run.outputs.notes!, 'utf8');
+    assert.equal(notes.trim(), changelogSection(changelog, version));
+    assert.ok(notes.length > 200, 'the notes are the whole section');
+    assert.doesNotMatch(notes, /^## \[/m, 'no other section');
+
+    // By hand, with a `v` or without: the same.
+    for (const input of [version, `v${version}`]) {
+      const byHand = runStep(t, step(VERSION_STEP), dir, {
+        EVENT: 'workflow_dispatch',
+        INPUT_VERSION: input,
+        GITHUB_REF_NAME: 'main',
+        GITHUB_SHA: sha,
+      });
+      assert.equal(byHand.code, 0, byHand.stdout);
+      assert.equal(byHand.outputs.tag, `v${version}`);
+    }
+  });
+
+  it('refuses a version that is not X.Y.Z, not package.json, without notes, or tagged elsewhere', (t) => {
+    const { dir, sha, git } = release(t, '1.2.3', '# Changelog\n\n## [1.2.3]\n\n## [1.2.2]\n\n- older\n');
+    const attempt = (env: Record<string, string>) =>
+      runStep(t, step(VERSION_STEP), dir, { EVENT: 'push', GITHUB_SHA: sha, ...env });
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ GITHUB_REF_NAME: 'v1.2' }, /::error::'1\.2' is not a release version/],
+      [{ GITHUB_REF_NAME: 'v1.2.3-rc.1' }, /is not a release version/],
+      [{ GITHUB_REF_NAME: 'v1.2.4' }, /::error::package\.json is version 1\.2\.3, not 1\.2\.4/],
+      // The section exists but is empty.
+      [{ GITHUB_REF_NAME: 'v1.2.3' }, /::error::CHANGELOG\.md has no '## \[1\.2\.3\]' section with notes/],
+    ];
+    for (const [env, message] of cases) {
+      const run = attempt(env);
+      assert.equal(run.code, 1, run.stdout);
+      assert.match(run.stdout, message);
+      assert.deepEqual(run.outputs, {}, 'nothing for the later steps');
+    }
+    // A tag of that version on another commit: releasing this one would publish the wrong code.
+    writeFileSync(join(dir, 'CHANGELOG.md'), '## [1.2.3]\n\n- notes\n');
+    git('commit', '-q', '-am', 'notes');
+    git('tag', 'v1.2.3', sha);
+    const head = git('rev-parse', 'HEAD');
+    const moved = attempt({ GITHUB_REF_NAME: 'v1.2.3', GITHUB_SHA: head });
+    assert.equal(moved.code, 1, moved.stdout);
+    assert.match(moved.stdout, new RegExp(`tag v1\\.2\\.3 is on ${sha}, not on the commit being released`));
+    assert.equal(attempt({ GITHUB_REF_NAME: 'v1.2.3' }).code, 0, 'the tagged commit itself is released');
+  });
+
+  it('creates the release with the notes, then creates or moves the major tag to the release commit', (t) => {
+    const { dir, sha } = release(t, '0.1.0');
+    const create = runStep(t, step('Create the release'), dir, {
+      TAG: 'v2.3.4',
+      NOTES: '/tmp/notes.md',
+      GITHUB_SHA: sha,
+    });
+    assert.equal(create.code, 0, create.stdout);
+    assert.deepEqual(create.ghCalls, [
+      `release create v2.3.4 --repo octo-org/paramtrace --target ${sha} --title v2.3.4 --notes-file /tmp/notes.md`,
+    ]);
+    const env = { MAJOR: 'v2', GITHUB_SHA: sha };
+    const created = runStep(t, step('Move the major tag to the release'), dir, env, false);
+    assert.equal(created.code, 0, created.stdout);
+    assert.deepEqual(created.ghCalls.slice(1), [
+      `api -X POST repos/octo-org/paramtrace/git/refs -f ref=refs/tags/v2 -f sha=${sha}`,
+    ]);
+    const movedTag = runStep(t, step('Move the major tag to the release'), dir, env, true);
+    assert.equal(movedTag.code, 0, movedTag.stdout);
+    assert.deepEqual(movedTag.ghCalls, [
+      'api repos/octo-org/paramtrace/git/ref/tags/v2',
+      `api -X PATCH repos/octo-org/paramtrace/git/refs/tags/v2 -f sha=${sha} -F force=true`,
+    ]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// The README's first screen: its quick-start workflow is the one this repository runs on itself, and its
+// comment sample is what paramtrace prints today.
+
+/** The first ```yaml block after `heading` in a Markdown file, parsed. */
+function fencedYamlAfter(file: string, heading: string): Record<string, Yaml> {
+  const text = readFileSync(join(ROOT, file), 'utf8');
+  const at = text.indexOf(`\n${heading}\n`);
+  assert.ok(at >= 0, `${file}: no '${heading}'`);
+  const block = /\n```yaml\n([\s\S]*?)\n```\n/.exec(text.slice(at));
+  assert.ok(block, `${file}: no yaml block after '${heading}'`);
+  return parseYaml(block[1]!) as Record<string, Yaml>;
+}
+
+describe('the quick start', () => {
+  const readme = () => fencedYamlAfter('README.md', '## Quick start');
+  const PARAMTRACE = 'OWNER/paramtrace@v1';
+
+  it('is one workflow in the README, docs/action.md and examples/workflows/paramtrace.yml', () => {
+    const doc = readme();
+    assert.deepEqual(fencedYamlAfter('docs/action.md', '## Quick start'), doc);
+    assert.deepEqual(parseYaml(readFileSync(join(ROOT, 'examples/workflows/paramtrace.yml'), 'utf8')), doc);
+    // The common case: on pull requests, PyTorch builds the model, the action compares, comments, sets the status.
+    assert.deepEqual(Object.keys(doc.on as Record<string, Yaml>), ['pull_request']);
+    const steps = Object.values(doc.jobs as Record<string, Job>)[0]!.steps ?? [];
+    assert.ok(steps.some((st) => /pip install torch/.test(String(st.run))));
+    const action = steps.find((st) => st.uses === PARAMTRACE)!.with as Record<string, Yaml>;
+    assert.equal(action['commit-status'], true);
+    assert.notEqual(action.comment, 'never');
+    assert.ok(action['max-growth'], 'a threshold, so that the job can fail as a required check');
+  });
+
+  it("is what the self-test's quickstart job runs, but for the lines a user adapts", () => {
+    const doc = readme();
+    const jobs = doc.jobs as Record<string, Job>;
+    assert.deepEqual(Object.keys(jobs), ['parameters']);
+    const theirs = jobs.parameters!;
+    const ours = jobsOf('.github/workflows/paramtrace-selftest.yml').quickstart;
+    assert.ok(ours, 'paramtrace-selftest.yml has a quickstart job');
+    // Only on pull requests, as the quick start's `on:`; with its permissions and concurrency.
+    assert.equal(ours.if, "github.event_name == 'pull_request'");
+    assert.deepEqual(ours.permissions, doc.permissions);
+    assert.deepEqual(ours.concurrency, doc.concurrency);
+    assert.equal(ours['runs-on'], theirs['runs-on']);
+    // Step for step, once the paramtrace step's `uses`, `build` and `model` are the README's.
+    const adapted = (ours.steps ?? []).map((st) => {
+      if (st.uses !== './') return st;
+      const inputs = st.with as Record<string, Yaml>;
+      assert.match(
+        String(inputs.build),
+        /^python python\/paramtrace_torch\.py --model examples\.models:head /,
+      );
+      const readmeInputs = (theirs.steps ?? []).find((s) => s.uses === PARAMTRACE)!.with as Record<
+        string,
+        Yaml
+      >;
+      return {
+        ...st,
+        uses: PARAMTRACE,
+        with: { ...inputs, build: readmeInputs.build!, model: readmeInputs.model! },
+      };
+    });
+    assert.deepEqual(adapted, theirs.steps);
+  });
+
+  it("the README's comment sample is an excerpt of what `compare --markdown` prints for the example pair", () => {
+    const text = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const sample = /<!-- comment-sample:[\s\S]*?-->\n([\s\S]*?)\n<!-- \/comment-sample -->/.exec(text);
+    assert.ok(sample, 'README.md: no comment-sample block');
+    // Prettier aligns the README's tables: compare cells, and alignment rows by their alignment only.
+    const normal = (line: string): string =>
+      /^\|.*\|$/.test(line)
+        ? line
+            .slice(1, -1)
+            .split('|')
+            .map((cell) => cell.trim().replace(/^(:?)-+(:?)$/, '$1-$2'))
+            .join('|')
+        : line.trim();
+    const excerpt = sample[1]!
+      .split('\n')
+      .map((l) => normal(l.replace(/^>\s?/, '')))
+      .filter((l) => l !== '');
+    assert.ok(excerpt.length >= 10, 'the sample has the headline and the tables');
+    const printed = execFileSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'src/cli/main.ts',
+        'compare',
+        'examples/base.onnx',
+        'examples/head.onnx',
+        '--markdown',
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    )
+      .split('\n')
+      .map(normal);
+    // In order: each line of the excerpt is a later line of the output.
+    let at = 0;
+    for (const line of excerpt) {
+      const found = printed.indexOf(line, at);
+      assert.ok(
+        found >= 0,
+        `README.md's comment sample is out of date (refresh it from the command in its comment):\n${line}`,
+      );
+      at = found + 1;
+    }
+  });
+});
+
+describe('action.yml', () => {
+  it('has the metadata the Marketplace shows, without placeholders, and runs on node24', () => {
+    const meta = parseYaml(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as Record<string, Yaml>;
+    assert.equal(meta.name, 'paramtrace');
+    const description = String(meta.description);
+    assert.ok(
+      description.length > 20 && description.length <= 125,
+      `description: ${description.length} characters`,
+    );
+    assert.equal(meta.author, 'the paramtrace authors');
+    const branding = meta.branding as Record<string, Yaml>;
+    assert.ok(branding.icon && branding.color, 'branding');
+    assert.deepEqual(meta.runs, { using: 'node24', main: 'dist/index.js' });
+    assert.doesNotMatch(readFileSync(join(ROOT, 'action.yml'), 'utf8'), /\b(OWNER|TODO|FIXME)\b/);
+    // The license the package declares is the one in LICENSE.
+    assert.equal(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).license, 'MIT');
+    assert.match(
+      readFileSync(join(ROOT, 'LICENSE'), 'utf8'),
+      /^MIT License\n\nCopyright \(c\) 2026 the paramtrace authors\n/,
+    );
   });
 });

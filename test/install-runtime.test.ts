@@ -13,7 +13,8 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it, type TestContext } from 'node:test';
 import { tempDir } from './support/temp-dir.ts';
@@ -23,6 +24,7 @@ import {
   findNpm,
   installOnnxRuntime,
   NPM_FETCH_OPTIONS,
+  ONNXRUNTIME_VERSION,
   npmErrorLines,
   PRESET_VARIABLE,
   pruneOtherPlatforms,
@@ -235,6 +237,108 @@ describe('onnxruntime-node install: only the runner platform', () => {
       /no native binding for this runner \(freebsd\/x64\)/,
     );
     assert.deepEqual(readdirSync(join(cache, 'paramtrace-ort')), ['1.30.0-cpu']);
+  });
+});
+
+describe('onnxruntime-node install: a tool cache restored by actions/cache', () => {
+  const linux = { platform: 'linux', arch: 'x64' };
+  const noNpm = async () => assert.fail('npm ran although the runtime was restored');
+
+  /** What actions/cache does between two jobs: tar the path on one runner, untar it on a fresh one. */
+  function carry(fromToolCache: string, toToolCache: string): void {
+    mkdirSync(toToolCache, { recursive: true });
+    const archive = join(fromToolCache, '..', 'cache.tar');
+    execFileSync('tar', ['-cf', archive, '-C', fromToolCache, 'paramtrace-ort']);
+    execFileSync('tar', ['-xf', archive, '-C', toToolCache]);
+  }
+
+  it('a restored folder is used as it is, in a tool cache at another path: npm does not run', async (t) => {
+    const root = tempDir(t, 'paramtrace-restore-');
+    const first = join(root, 'job-1', 'toolcache');
+    let installs = 0;
+    const npm = async (args: string[]) => {
+      installs++;
+      layOut(args[args.indexOf('--prefix') + 1]!);
+    };
+    const installed = await installOnnxRuntime({
+      device: 'cpu',
+      toolCache: first,
+      env: {},
+      npm,
+      platform: linux,
+    });
+    assert.equal(installs, 1);
+
+    const second = join(root, 'job-2', 'hostedtoolcache');
+    carry(first, second);
+    const logs: string[] = [];
+    const dir = await installOnnxRuntime({
+      device: 'cpu',
+      toolCache: second,
+      env: {},
+      npm: noNpm,
+      platform: linux,
+      log: (m) => logs.push(m),
+    });
+    assert.equal(dir, runtimeDir(second, 'cpu'));
+    assert.deepEqual(tree(dir), tree(installed), 'the restored files, pruned as installed');
+    assert.deepEqual(logs, [`onnxruntime-node 1.30.0 (cpu) from the cache: ${dir}`]);
+    // The CUDA flavour is another folder: a CPU cache does not stand in for it.
+    await assert.rejects(
+      installOnnxRuntime({ device: 'cuda', toolCache: second, env: {}, npm: noNpm, platform: linux }),
+      /npm ran although/,
+    );
+  });
+
+  it('a restored folder without the marker (a copy cut short) is replaced by a fresh install', async (t) => {
+    const cache = tempDir(t, 'paramtrace-restore-');
+    const dir = runtimeDir(cache, 'cpu');
+    layOut(dir, ['linux/x64']);
+    writeFileSync(join(dir, 'node_modules', 'onnxruntime-node', 'stale.txt'), 'left over\n');
+    let installs = 0;
+    const logs: string[] = [];
+    const got = await installOnnxRuntime({
+      device: 'cpu',
+      toolCache: cache,
+      env: {},
+      npm: async (args) => {
+        installs++;
+        layOut(args[args.indexOf('--prefix') + 1]!);
+      },
+      platform: linux,
+      log: (m) => logs.push(m),
+    });
+    assert.equal(got, dir);
+    assert.equal(installs, 1);
+    assert.ok(existsSync(join(dir, '.paramtrace-complete')));
+    assert.ok(
+      !existsSync(join(dir, 'node_modules', 'onnxruntime-node', 'stale.txt')),
+      'the old copy is gone',
+    );
+    assert.match(logs.join('\n'), /has no \.paramtrace-complete marker, so it is not a finished install/);
+    assert.deepEqual(readdirSync(join(cache, 'paramtrace-ort')), ['1.30.0-cpu']);
+  });
+
+  it('the documented cache step saves exactly that folder, keyed on the pinned version and the runner', () => {
+    const root = fileURLToPath(new URL('..', import.meta.url));
+    assert.equal(dirname(runtimeDir('/T', 'cpu')), '/T/paramtrace-ort');
+    assert.equal(dirname(runtimeDir('/T', 'cuda')), '/T/paramtrace-ort');
+    let steps = 0;
+    for (const file of ['README.md', 'docs/action.md', '.github/workflows/paramtrace-selftest.yml']) {
+      const lines = readFileSync(join(root, file), 'utf8').split('\n');
+      lines.forEach((line, n) => {
+        if (!/uses:\s*actions\/cache@/.test(line)) return;
+        const step = lines.slice(n + 1, n + 5).join('\n');
+        assert.match(step, /path: \$\{\{ runner\.tool_cache \}\}\/paramtrace-ort\n/, `${file}:${n + 1}`);
+        // A new pinned version must change the key: actions/cache never saves over a key it restored.
+        assert.ok(
+          step.includes(`key: paramtrace-ort-${ONNXRUNTIME_VERSION}-\${{ runner.os }}-\${{ runner.arch }}`),
+          `${file}:${n + 1}: the key must name onnxruntime-node ${ONNXRUNTIME_VERSION}\n${step}`,
+        );
+        steps++;
+      });
+    }
+    assert.ok(steps >= 3, `only ${steps} cache steps found`);
   });
 });
 

@@ -1,7 +1,7 @@
 // Workflow artifacts: finding the report a `mode: baseline` run uploaded for a commit, and downloading its
 // zip. The download answers 302 to a signed storage URL; that URL is fetched without the token (the
 // signature is the credential), so the token never leaves the API host.
-import type { GitHubClient } from './octokit.ts';
+import { proxyFetch, type GitHubClient, type ProxySettings } from './octokit.ts';
 
 export interface RepoRef {
   owner: string;
@@ -81,6 +81,8 @@ export interface DownloadOptions {
   timeoutMs?: number;
   /** The longest the whole download may take, however steadily it trickles in. Default 10 x `timeoutMs`. */
   totalTimeoutMs?: number;
+  /** The runner's proxy for the storage URL (the API request goes through the client's own). */
+  proxy?: ProxySettings | undefined;
 }
 
 const seconds = (ms: number): string => `${Number((ms / 1000).toFixed(3))} s`;
@@ -145,7 +147,7 @@ export async function downloadArtifactZip(
   try {
     let blob: Response;
     try {
-      blob = await fetch(url, { redirect: 'follow', signal });
+      blob = await proxyFetch(options.proxy)(url, { redirect: 'follow', signal });
     } catch (error) {
       throw failed(why(error));
     }

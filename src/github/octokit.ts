@@ -1,9 +1,12 @@
 // The one Octokit the action uses: @octokit/rest with the retry plugin (5xx and network errors, with
 // backoff) and the throttling plugin (primary and secondary rate limits, honouring `retry-after`), a
-// per-request timeout, and a logger that never prints the token.
+// per-request timeout, and a logger that never prints the token. Also the fetch every download of the
+// action uses: through the runner's proxy (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) when it has one.
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
+import { EnvHttpProxyAgent, fetch as undiciFetch } from 'undici';
+import { UserError } from '../report/user-error.ts';
 
 export type GitHubClient = InstanceType<typeof Octokit>;
 
@@ -15,6 +18,8 @@ export interface Logger {
 
 export interface ClientOptions {
   token: string;
+  /** The runner's proxy (proxySettings of its environment); none: direct connections. */
+  proxy?: ProxySettings | undefined;
   /** GITHUB_API_URL; https://api.github.com when empty. */
   baseUrl?: string | undefined;
   /** Per-request timeout; a timed-out request counts as a 5xx and is retried. */
@@ -88,12 +93,89 @@ export function redact(text: string, secret: string): string {
   return out;
 }
 
+export class ProxyConfigError extends UserError {
+  readonly code = 'proxy';
+  override name = 'ProxyConfigError';
+}
+
+/** The proxy variables of a runner's environment; empty ones count as unset. */
+export interface ProxySettings {
+  /** HTTP_PROXY: for http:// URLs, and https:// ones when httpsProxy is unset. */
+  httpProxy?: string | undefined;
+  /** HTTPS_PROXY: for https:// URLs. */
+  httpsProxy?: string | undefined;
+  /** NO_PROXY: hosts (`example.com`, `.example.com`, `host:port`, `*`) reached directly. */
+  noProxy?: string | undefined;
+}
+
+/**
+ * The proxy settings of `env`: either case of each name, the lower-case one first (what curl, npm and the
+ * Actions toolkit read); an empty value is unset. A proxy given as `host:port` (which curl accepts) is
+ * `http://host:port`; anything else that is not an http(s) URL is refused here, before any request.
+ */
+export function proxySettings(env: NodeJS.ProcessEnv): ProxySettings {
+  const read = (name: string): [string, string] | undefined => {
+    for (const key of [name.toLowerCase(), name.toUpperCase()]) {
+      const value = env[key]?.trim();
+      if (value) return [key, value];
+    }
+    return undefined;
+  };
+  const settings: ProxySettings = {};
+  const httpProxy = read('http_proxy');
+  const httpsProxy = read('https_proxy');
+  const noProxy = read('no_proxy');
+  if (httpProxy) settings.httpProxy = proxyUrl(...httpProxy);
+  if (httpsProxy) settings.httpsProxy = proxyUrl(...httpsProxy);
+  if (noProxy) settings.noProxy = noProxy[1];
+  return settings;
+}
+
+function proxyUrl(name: string, value: string): string {
+  const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // Not echoed: a proxy URL may carry a password.
+    throw new ProxyConfigError(`${name} is not a proxy URL (http://host:port or host:port)`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw new ProxyConfigError(
+      `${name} must be an http:// or https:// proxy URL, not ${parsed.protocol}//...`,
+    );
+  return url;
+}
+
+/**
+ * fetch through the proxy `settings` name, or Node's own fetch when they name none. Node's fetch ignores
+ * the proxy variables (Node 24 reads them only with NODE_USE_ENV_PROXY=1), so a runner behind a proxy
+ * could reach neither the API nor a download; undici's EnvHttpProxyAgent, given the settings explicitly
+ * (it would read process.env otherwise), applies NO_PROXY per URL and tunnels with CONNECT. Loopback hosts
+ * are not exempt unless NO_PROXY lists them, as with curl.
+ */
+export function proxyFetch(settings: ProxySettings | undefined): typeof fetch {
+  if (!settings?.httpProxy && !settings?.httpsProxy) return (input, init) => fetch(input, init);
+  const agent = new EnvHttpProxyAgent({
+    // '' (not undefined) so that the agent does not fall back to process.env.
+    httpProxy: settings.httpProxy ?? '',
+    httpsProxy: settings.httpsProxy ?? '',
+    noProxy: settings.noProxy ?? '',
+  });
+  // undici's fetch is the one Node ships, in a newer version; its types differ only nominally.
+  const viaProxy = undiciFetch as unknown as (
+    input: Parameters<typeof fetch>[0],
+    init: RequestInit & { dispatcher: EnvHttpProxyAgent },
+  ) => Promise<Response>;
+  return (input, init) => viaProxy(input, { ...init, dispatcher: agent });
+}
+
 /** fetch with a deadline: the request is aborted after `timeoutMs`. */
-export function fetchWithTimeout(timeoutMs: number): typeof fetch {
+export function fetchWithTimeout(timeoutMs: number, base: typeof fetch = fetch): typeof fetch {
   return (input, init = {}) => {
     const deadline = AbortSignal.timeout(timeoutMs);
     const signal = init.signal ? AbortSignal.any([init.signal, deadline]) : deadline;
-    return fetch(input, { ...init, signal }).catch((error: unknown) => {
+    return base(input, { ...init, signal }).catch((error: unknown) => {
       if (deadline.aborted) throw new Error(`request timed out after ${timeoutMs} ms`, { cause: error });
       throw error;
     });
@@ -111,7 +193,7 @@ export function createClient(options: ClientOptions): GitHubClient {
     baseUrl: (options.baseUrl || 'https://api.github.com').replace(/\/+$/, ''),
     userAgent: options.userAgent ?? 'paramtrace-action',
     log: { debug: say('debug'), info: say('debug'), warn: say('warn'), error: say('warn') },
-    request: { fetch: fetchWithTimeout(options.timeoutMs ?? 30_000) },
+    request: { fetch: fetchWithTimeout(options.timeoutMs ?? 30_000, proxyFetch(options.proxy)) },
     retry: {
       retries: options.retries ?? 3,
       // 403 and 429 are the throttling plugin's: it knows rate limits from permission errors.

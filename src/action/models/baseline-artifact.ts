@@ -54,6 +54,7 @@ export async function baselineFromArtifact(
       // `api-timeout` bounds the wait for the storage's answer and for each next piece of the zip; the
       // whole download gets ten times that.
       timeoutMs: inputs.apiTimeoutSeconds * 1000,
+      proxy: ctx.proxy,
     });
     const entry = extractJsonEntry(
       zip,

@@ -1,8 +1,10 @@
 // onnxruntime-node has a native binding and, for CUDA, a large provider download at install time, so it is
 // not bundled into dist/. When the action traces, it installs one pinned version into the runner's tool
-// cache (kept between runs on self-hosted runners; cache `<tool cache>/paramtrace-ort` with actions/cache
-// on GitHub-hosted ones) and loads it from there (src/action/models/tracing.ts). The package holds the native
-// binaries of every platform (1.30.0: 301 MB); the install keeps the runner's own (46 MB on linux/x64).
+// cache (kept between runs on self-hosted runners; restored by actions/cache on GitHub-hosted ones) and
+// loads it from there (src/action/models/tracing.ts). The package holds the native binaries of every
+// platform (1.30.0: 301 MB); the install keeps the runner's own (46 MB on linux/x64).
+// The folder is fixed, `<tool cache>/paramtrace-ort/<version>-<flavour>`, so that a workflow's cache step
+// can restore it before the action runs (docs/action.md#tracing), and a restored copy is used as it is.
 // npm is told to give up on an unreachable registry within seconds, and the error says how to skip the
 // install (PARAMTRACE_ONNXRUNTIME_DIR: a pre-installed copy).
 import { execFile } from 'node:child_process';
@@ -410,6 +412,13 @@ export async function installOnnxRuntime(options: InstallRuntimeOptions): Promis
       );
     }
     writeFileSync(join(staging, COMPLETE), `${JSON.stringify({ version, device: options.device })}\n`);
+    // A folder without the marker is no run's work in progress (each installs into its own staging folder
+    // and renames it whole): it is what a cache restored or someone left half-deleted, and would block the
+    // rename forever.
+    if (existsSync(dir) && !existsSync(join(dir, COMPLETE))) {
+      options.log?.(`removing ${dir}: it has no ${COMPLETE} marker, so it is not a finished install`);
+      rmSync(dir, { recursive: true, force: true });
+    }
     try {
       renameSync(staging, dir);
     } catch (error) {

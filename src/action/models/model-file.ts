@@ -1,5 +1,6 @@
 // Where the model is: a path in a checkout (which must stay inside it), or an http(s) URL downloaded to
 // a temporary file.
+import { proxyFetch, type ProxySettings } from '../../github/octokit.ts';
 import { UserError } from '../../report/user-error.ts';
 import { createWriteStream, existsSync, mkdtempSync, realpathSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
@@ -45,16 +46,16 @@ export function locateModel(root: string, rel: string): string | undefined {
   return real;
 }
 
-/** Downloads `url` into a new temporary directory; no credentials are sent. */
+/** Downloads `url` into a new temporary directory, through the runner's proxy; no credentials are sent. */
 export async function downloadModel(
   url: string,
   tempDir: string,
-  options: { timeoutMs?: number; maxBytes?: number } = {},
+  options: { timeoutMs?: number; maxBytes?: number; proxy?: ProxySettings | undefined } = {},
 ): Promise<string> {
   const maxBytes = options.maxBytes ?? 8 * 1024 ** 3;
   let response: Response;
   try {
-    response = await fetch(url, {
+    response = await proxyFetch(options.proxy)(url, {
       redirect: 'follow',
       signal: AbortSignal.timeout(options.timeoutMs ?? 600_000),
     });

@@ -35,7 +35,7 @@ async function analyzeBaseline(
   await buildSide(side, { build: inputs.build, env, io });
   let report;
   if (isUrl(inputs.model)) {
-    report = await analyzeModel(await downloadModel(inputs.model, ctx.tempDir), {
+    report = await analyzeModel(await downloadModel(inputs.model, ctx.tempDir, { proxy: ctx.proxy }), {
       displayName: inputs.model,
       tracer,
     });

@@ -7,6 +7,7 @@ import { publish, type PublishRequest, type PublishResult } from './publish.ts';
 import type { Comparison } from '../../compare/comparison.ts';
 import { STATUS_DESCRIPTION_LIMIT, statusContext } from '../../github/statuses.ts';
 import { plainLine } from '../../report/plain-line.ts';
+import { verdictHeadline } from '../../render/verdict.ts';
 import { hasChanges } from './outputs.ts';
 
 /** The API client for the inputs' token; Octokit's own warnings become info (publish() explains failures). */
@@ -15,6 +16,7 @@ export function clientFor(inputs: ActionInputs, ctx: RunContext, io: Io): GitHub
     token: inputs.token,
     baseUrl: ctx.apiUrl,
     timeoutMs: inputs.apiTimeoutSeconds * 1000,
+    proxy: ctx.proxy,
     log: { debug: (m) => io.debug(m), info: (m) => io.info(m), warn: (m) => io.info(m) },
   });
 }
@@ -71,7 +73,7 @@ export function publishRequestFor(
           context: statusContext(inputs.commentKey, DEFAULT_COMMENT_KEY),
           state: comparison.verdict.pass ? 'success' : 'failure',
           // One line of at most 140 characters (GitHub's limit), names escaped.
-          description: plainLine(comparison.verdict.headline, STATUS_DESCRIPTION_LIMIT),
+          description: plainLine(verdictHeadline(comparison), STATUS_DESCRIPTION_LIMIT),
           targetUrl: ctx.runUrl,
         }
       : null,
