@@ -3,6 +3,7 @@ import { UserError } from '../report/user-error.ts';
 import type { RunContext } from './context.ts';
 import type { ActionInputs } from './inputs.ts';
 import { logLine, type Io, type RunResult } from './runner-log.ts';
+import { runAggregate } from './modes/aggregate.ts';
 import { runBaseline } from './modes/baseline.ts';
 import { runPost } from './modes/post.ts';
 import { runPr } from './modes/pr.ts';
@@ -16,6 +17,8 @@ export function runMode(inputs: ActionInputs, ctx: RunContext, io: Io): Promise<
       return runBaseline(inputs, ctx, io);
     case 'post':
       return runPost(inputs, ctx, io);
+    case 'aggregate':
+      return runAggregate(inputs, ctx, io);
   }
 }
 

@@ -3,6 +3,8 @@
 import { UserError } from '../report/user-error.ts';
 import { parseCount, parseGrowth } from '../compare/compare.ts';
 import type { Thresholds } from '../compare/comparison.ts';
+import { METRICS } from '../report/lists.ts';
+import { TRACE_DEVICES, type TraceDevice } from '../trace/options.ts';
 import type { CommentPolicy } from '../github/comments.ts';
 import { isCommentKey } from '../github/comments.ts';
 import { isLogin } from '../github/identity.ts';
@@ -12,8 +14,8 @@ export class InputError extends UserError {
   override name = 'InputError';
 }
 
-export type Mode = 'pr' | 'baseline' | 'post';
-export type Device = 'auto' | 'cpu' | 'cuda';
+export type Mode = 'pr' | 'baseline' | 'post' | 'aggregate';
+export type Device = TraceDevice;
 export type BaselinePolicy = 'auto' | 'rebuild' | 'report';
 /** A base without the model file: `new` (the pull request adds the model) or `fail`. */
 export type MissingBasePolicy = 'new' | 'fail';
@@ -65,11 +67,17 @@ export interface ActionInputs {
   reportPath: string;
   /** post mode: where actions/download-artifact put the pull request run's report. */
   artifactPath: string;
+  /** aggregate mode: a directory or glob of the matrix jobs' report files (relative to the workspace). */
+  reports: string;
+  /** aggregate mode: comment keys that must have a report; one without fails the verdict. */
+  expectedKeys: string[];
   failOnApiError: boolean;
   apiTimeoutSeconds: number;
 }
 
 export const DEFAULT_COMMENT_KEY = 'default';
+/** The comment key of `mode: aggregate` when `comment-key` is not given. */
+export const AGGREGATE_COMMENT_KEY = 'aggregate';
 
 type Get = (name: string) => string;
 
@@ -249,16 +257,18 @@ function parseSeconds(name: string, raw: string, fallback: number, max: number):
 }
 
 export function parseInputs(get: Get): ActionInputs {
-  const mode = oneOf<Mode>(get, 'mode', ['pr', 'baseline', 'post'], 'pr');
+  const mode = oneOf<Mode>(get, 'mode', ['pr', 'baseline', 'post', 'aggregate'], 'pr');
   const model = get('model').trim();
-  if (mode !== 'post' && model === '') throw new InputError(`input 'model' is required in mode '${mode}'`);
+  if ((mode === 'pr' || mode === 'baseline') && model === '')
+    throw new InputError(`input 'model' is required in mode '${mode}'`);
   const commentAuthor = get('comment-author').trim();
   if (commentAuthor && !isLogin(commentAuthor)) {
     throw new InputError(
       `input 'comment-author' must be a GitHub login such as 'my-app[bot]' or 'octocat'; got '${commentAuthor}'`,
     );
   }
-  const commentKey = get('comment-key').trim() || DEFAULT_COMMENT_KEY;
+  const commentKey =
+    get('comment-key').trim() || (mode === 'aggregate' ? AGGREGATE_COMMENT_KEY : DEFAULT_COMMENT_KEY);
   if (!isCommentKey(commentKey)) {
     throw new InputError(
       `input 'comment-key' must be letters, digits, '.', '_', '-' or '/' (at most 100, no '--'); got '${commentKey}'`,
@@ -275,7 +285,7 @@ export function parseInputs(get: Get): ActionInputs {
     ...(maxParams === '' ? {} : { maxParams: parseCountInput('max-params', maxParams) }),
     failOnNewShared: parseBoolean('fail-on-new-shared', get('fail-on-new-shared'), false),
     failOnNewUnused: parseBoolean('fail-on-new-unused', get('fail-on-new-unused'), false),
-    metric: oneOf(get, 'metric', ['unique', 'declared', 'summary'] as const, 'unique'),
+    metric: oneOf(get, 'metric', METRICS, 'unique'),
   };
   const inputs: ActionInputs = {
     mode,
@@ -288,7 +298,7 @@ export function parseInputs(get: Get): ActionInputs {
     baselineArtifact,
     trace: {
       ...parseTrace(get),
-      device: oneOf<Device>(get, 'device', ['auto', 'cpu', 'cuda'], 'auto'),
+      device: oneOf(get, 'device', TRACE_DEVICES, 'auto'),
       inputShapes: parseInputShapes(get('input-shapes')),
       dims: parseInputDims(get('input-dims')),
       inputFiles: parseInputFiles(get('input-files')),
@@ -309,6 +319,8 @@ export function parseInputs(get: Get): ActionInputs {
     commitStatus: parseBoolean('commit-status', get('commit-status'), false),
     reportPath: get('report-path').trim(),
     artifactPath: get('artifact-path').trim(),
+    reports: get('reports').trim(),
+    expectedKeys: parseExpectedKeys(get('expected-keys')),
     failOnApiError: parseBoolean('fail-on-api-error', get('fail-on-api-error'), false),
     apiTimeoutSeconds,
   };
@@ -320,5 +332,22 @@ export function parseInputs(get: Get): ActionInputs {
       `input 'artifact-path' is required in mode 'post' (the directory actions/download-artifact wrote)`,
     );
   }
+  if (mode === 'aggregate' && inputs.reports === '') {
+    throw new InputError(
+      `input 'reports' is required in mode 'aggregate' (the directory or glob of the report files actions/download-artifact wrote)`,
+    );
+  }
   return inputs;
+}
+
+/** `vision, text` or one a line: comment keys, each checked as `comment-key` is. */
+function parseExpectedKeys(raw: string): string[] {
+  const keys = raw.split(/[\s,]+/).filter((k) => k !== '');
+  for (const key of keys) {
+    if (!isCommentKey(key))
+      throw new InputError(
+        `input 'expected-keys': '${key}' is not a comment key (letters, digits, '.', '_', '-', '/')`,
+      );
+  }
+  return [...new Set(keys)];
 }
