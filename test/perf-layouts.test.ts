@@ -161,7 +161,7 @@ test('one model stored four ways (in the file, float_data, external one file, pe
   // Timings: every phase of a static analysis, valid against the report schema.
   assert.deepEqual(
     report.timings?.map((t) => t.phase),
-    ['read', 'fingerprint', 'analyze'],
+    ['read', 'fingerprint', 'analyze', 'cost'],
   );
   for (const t of report.timings!) assert.ok(t.ms >= 0 && t.peakRssBytes > 0);
   checkReport(JSON.parse(JSON.stringify(report)), 'report');

@@ -18,53 +18,10 @@ import { byteSize } from '../onnx/dtype.ts';
 import type { Dim, OnnxGraph, OnnxModel, OnnxNode, OnnxTensor } from '../onnx/model.ts';
 import type { Trace } from '../trace/trace.ts';
 import { walkModel, type GraphWalk, type NodeFacts } from '../analysis/graph-walk.ts';
+import type { CallCost, ReportCost, UncountedOp } from '../report/report.ts';
 import { macsOf, type Shape } from './macs.ts';
 
-/** One layer call's MACs: summed over its nodes, each times its executions. */
-export interface CallCost {
-  /** The call's name, as the report's layers name it (LayerCall.name, LayerCall.graph). */
-  name: string;
-  graph: string;
-  macs: number;
-  executions: number;
-  /** Some of its nodes are in `uncounted`: its MACs are a lower bound. */
-  incomplete?: true;
-}
-
-/** Executed nodes whose MACs are not in the total, per operator and reason. */
-export interface UncountedOp {
-  opType: string;
-  /** '' for the default ONNX domain. */
-  domain: string;
-  /** `no-rule`: no MAC rule for the operator; `no-shape`: a rule, but the shapes it needs are unknown. */
-  reason: 'no-rule' | 'no-shape';
-  nodes: number;
-  executions: number;
-}
-
-export interface ReportCost {
-  /** Where the shapes came from: the run's profile, or the graph's declared shapes. */
-  shapes: 'traced' | 'static';
-  /**
-   * Total MACs of one run, counted nodes only: Loop bodies times their iterations (once without a trace);
-   * without a trace an If counts its costlier branch, as either may run.
-   */
-  macs: number;
-  /** The layer calls that ran, in graph order. */
-  calls: CallCost[];
-  /** Operators that ran but could not be counted: the total leaves them out. */
-  uncounted: UncountedOp[];
-  memory: {
-    /** Bytes of the inputs fed (traced) or declared with fixed shapes (static). */
-    inputBytes: number;
-    /** Bytes of every tensor the compute nodes wrote, over all executions. */
-    activationBytes: number;
-    /** Most activation bytes (fed inputs included) alive at once in the main graph. */
-    peakActivationBytes: number;
-    /** Activation tensors of unknown size, left out of the figures above (0 with a trace). */
-    unknownTensors: number;
-  };
-}
+export type { CallCost, ReportCost, UncountedOp };
 
 interface TensorInfo {
   dtype: string;

@@ -1,6 +1,7 @@
 // The one path from a model file to a report, shared by the CLI and the action: read the model, its
 // manifest, trace it (unless told not to), analyze. This is the edge that touches files and processes.
 // Each phase is timed (time and peak memory, in the report's `timings`) and announced to the caller.
+import { costOf } from '../cost/index.ts';
 import { analyze } from '../analysis/analyze.ts';
 import type { Manifest } from '../analysis/manifest.ts';
 import { manifestOf } from '../analysis/read-manifest.ts';
@@ -82,6 +83,9 @@ export async function analyzeFile(file: string, options: AnalyzeFileOptions = {}
         phase: (name, run) => clock.run(name, run),
       }),
     );
+    // What the run cost: MACs per layer call and activation memory, from the trace's shapes (src/cost).
+    report.cost = clock.run('cost', () => costOf(model, trace));
+    report.counts.macs = report.cost.macs;
     if (options.displayName) report.model.file = options.displayName;
     report.timings = clock.timings();
     return report;

@@ -1,5 +1,5 @@
 // Where the time and memory of one analysis go: wall-clock milliseconds and peak resident memory of each
-// phase (reading the model, tracing it, fingerprinting weights, analyzing), for the report's `timings`
+// phase (reading the model, tracing it, fingerprinting weights, analyzing, costing the run), for the report's `timings`
 // and for progress output.
 //
 // Peak memory per phase: on Linux the kernel's high-water mark (VmHWM) is reset at each phase boundary
@@ -9,10 +9,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { PhaseTiming } from '../report/report.ts';
 
-export type PhaseName = 'read' | 'trace' | 'fingerprint' | 'analyze';
+export type PhaseName = 'read' | 'trace' | 'fingerprint' | 'analyze' | 'cost';
 
 /** The order phases are reported in. */
-const ORDER: readonly PhaseName[] = ['read', 'trace', 'fingerprint', 'analyze'];
+const ORDER: readonly PhaseName[] = ['read', 'trace', 'fingerprint', 'analyze', 'cost'];
 
 export interface PhaseHooks {
   /** A phase starts (for progress output). */

@@ -24,6 +24,7 @@ const COUNT_WORDS: Record<CountName, string> = {
   frozen: 'frozen',
   buffers: 'buffers',
   parameterBytes: 'parameter bytes',
+  macs: 'MACs (one run)',
 };
 
 export function renderHtmlReport(input: HtmlReportInput): string {
@@ -113,7 +114,7 @@ export function scriptJson(value: unknown): string {
 
 function countsTable(report: Report): string {
   const rows = COUNT_NAMES.map((name) => {
-    const value = report.counts[name];
+    const value = report.counts[name] ?? null;
     return `<tr><th scope="row">${COUNT_WORDS[name]}</th><td class="num">${value === null ? 'n/a' : formatCount(value)}</td></tr>`;
   });
   return `<section><h2>Counts</h2><table class="counts"><tbody>${rows.join('')}</tbody></table></section>`;

@@ -61,6 +61,7 @@ const PHASE_WORK: Record<PhaseName, string> = {
   trace: 'running the model once with onnxruntime',
   fingerprint: 'comparing the weights of duplicate candidates',
   analyze: 'counting',
+  cost: 'counting MACs and activation memory',
 };
 
 /** `read 23 ms (66 MiB), trace 1.2 s (410 MiB), ...`: where the time and memory of one analysis went. */
