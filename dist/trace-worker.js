@@ -336,6 +336,34 @@ var MemorySource = class {
   }
 };
 
+// src/onnx/dtype.ts
+var DATA_TYPES = [
+  "undefined",
+  "float32",
+  "uint8",
+  "int8",
+  "uint16",
+  "int16",
+  "int32",
+  "int64",
+  "string",
+  "bool",
+  "float16",
+  "float64",
+  "uint32",
+  "uint64",
+  "complex64",
+  "complex128",
+  "bfloat16",
+  "float8e4m3fn",
+  "float8e4m3fnuz",
+  "float8e5m2",
+  "float8e5m2fnuz",
+  "uint4",
+  "int4",
+  "float4e2m1"
+];
+
 // src/onnx/wire.ts
 var WireFormatError = class extends Error {
 };
@@ -491,7 +519,7 @@ function writeVarint(out, at, value) {
 }
 
 // src/trace/tensor-proto.ts
-var DATA_TYPES = {
+var DATA_TYPES2 = {
   1: "float32",
   2: "uint8",
   3: "int8",
@@ -505,19 +533,6 @@ var DATA_TYPES = {
   11: "float64",
   12: "uint32",
   13: "uint64"
-};
-var OTHER_TYPES = {
-  0: "undefined",
-  14: "complex64",
-  15: "complex128",
-  16: "bfloat16",
-  17: "float8e4m3fn",
-  18: "float8e4m3fnuz",
-  19: "float8e5m2",
-  20: "float8e5m2fnuz",
-  21: "uint4",
-  22: "int4",
-  23: "float4e2m1"
 };
 var ELEMENT_SIZE = {
   float32: 4,
@@ -573,10 +588,10 @@ function decode(bytes, file, fail2) {
     else if ([4, 5, 6, 7, 10, 11].includes(f.id)) typed.set(f.id, [...typed.get(f.id) ?? [], f]);
   }
   if (dataType === void 0) return fail2("no data_type (field 2)");
-  const dtype = DATA_TYPES[dataType];
+  const dtype = DATA_TYPES2[dataType];
   if (!dtype) {
     throw new TraceInputError(
-      `input file ${file} holds ONNX data type ${OTHER_TYPES[dataType] ?? dataType}, which onnxruntime-node cannot feed`
+      `input file ${file} holds ONNX data type ${DATA_TYPES[dataType] ?? dataType}, which onnxruntime-node cannot feed`
     );
   }
   const shape = dims.map((d) => {
@@ -742,6 +757,8 @@ function toKernelEvent(raw) {
     provider: String(args.provider ?? ""),
     durationUs: Number(e.dur ?? 0),
     outputShapes: shapes(args.output_type_shape),
+    inputTypes: tensorTypes(args.input_type_shape),
+    outputTypes: tensorTypes(args.output_type_shape),
     outputBytes: Number(args.output_size ?? 0),
     activationBytes: Number(args.activation_size ?? 0),
     parameterBytes: Number(args.parameter_size ?? 0)
@@ -754,12 +771,23 @@ function shapes(value) {
     return Array.isArray(dims) ? dims.map(Number) : [];
   });
 }
+var ORT_DTYPES = { float: "float32", double: "float64", mlfloat16: "float16" };
+function tensorTypes(value) {
+  if (!Array.isArray(value)) return [];
+  return value.map((entry) => {
+    const [name, dims] = entry && typeof entry === "object" ? Object.entries(entry)[0] ?? [] : [];
+    const lower = String(name ?? "unknown").toLowerCase();
+    return { dtype: ORT_DTYPES[lower] ?? lower, shape: Array.isArray(dims) ? dims.map(Number) : [] };
+  });
+}
 var KernelJoin = class {
   constructor(idOf) {
     this.idOf = idOf;
   }
   idOf;
   nodes = {};
+  shapes = {};
+  order = [];
   other = /* @__PURE__ */ new Map();
   add(e) {
     const id = this.idOf(e.node);
@@ -774,6 +802,8 @@ var KernelJoin = class {
       this.other.set(e.node, entry);
       return;
     }
+    if (!this.nodes[id]) this.order.push(id);
+    this.shapes[id] = { inputs: e.inputTypes, outputs: e.outputTypes };
     const run = this.nodes[id] ??= {
       executions: 0,
       outputShapes: [],
@@ -791,7 +821,12 @@ var KernelJoin = class {
     run.activationBytes += e.activationBytes;
   }
   result() {
-    return { nodes: this.nodes, otherKernels: [...this.other.values()] };
+    return {
+      nodes: this.nodes,
+      shapes: this.shapes,
+      order: this.order,
+      otherKernels: [...this.other.values()]
+    };
   }
 };
 
@@ -1181,6 +1216,8 @@ async function runTraced(request) {
     ...opened.note !== void 0 ? { deviceNote: opened.note } : {},
     onnxruntimeVersion: onnxruntimeVersion(),
     nodes: joined.nodes,
+    shapes: joined.shapes,
+    order: joined.order,
     opTypes,
     otherKernels: joined.otherKernels,
     timing: { renameMs, sessionMs, runMs, peakRssBytes: process.resourceUsage().maxRSS * 1024 }
