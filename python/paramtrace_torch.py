@@ -800,8 +800,18 @@ def _export_torchscript(model, args, f, kwargs, reason):
             )
             try:
                 torch.onnx.export(model, args, buf, **kw)
+                data = buf.getvalue()
             except Exception as err:
-                raise RuntimeError(f'torch.onnx.export failed: {type(err).__name__}: {err}') from err
+                if not _over_protobuf_limit(err):
+                    raise RuntimeError(f'torch.onnx.export failed: {type(err).__name__}: {err}') from err
+                # Over protobuf's 2 GiB: the weights must go to external data files beside the model, which
+                # the exporter writes only for a path; the structure it leaves is small enough to edit.
+                if path is None:
+                    raise RuntimeError(
+                        'the model is larger than protobuf\'s 2 GiB limit, so its weights go to external data '
+                        'files beside the ONNX file: pass a file path, not a file object'
+                    ) from err
+                data = _export_with_external_data(model, args, kw, path)
     if record.get('available') and not record.get('calls') and kw.get('keep_initializers_as_inputs') is False:
         altered.append(
             f'the exporter did not call torch._C.{_DEDUP_PASS} through torch._C (this PyTorch calls it '
@@ -822,7 +832,32 @@ def _export_torchscript(model, args, f, kwargs, reason):
         altered.append(f'{gone!r} shares storage with {into!r} and is stored once, as {into!r}')
     settings['patches'] = patches
     merged = [gone for gone, _ in record.get('merged', [])]
-    return _finish(model, buf.getvalue(), path, fileobj, 'torchscript', settings, altered, merged)
+    return _finish(model, data, path, fileobj, 'torchscript', settings, altered, merged)
+
+
+def _over_protobuf_limit(err):
+    text = str(err)
+    return '2GiB limit' in text or '2GB limit' in text or 'larger than 2' in text
+
+
+def _export_with_external_data(model, args, kw, path):
+    """Export to a fresh folder (the exporter writes one external data file per tensor there), move those
+    files beside `path` and return the model's structure bytes, which point at them by file name."""
+    import tempfile
+
+    target_dir = os.path.dirname(os.path.abspath(path))
+    with tempfile.TemporaryDirectory(prefix='paramtrace-export-', dir=target_dir) as work:
+        staged = os.path.join(work, 'model.onnx')
+        try:
+            torch.onnx.export(model, args, staged, **kw)
+        except Exception as err:
+            raise RuntimeError(f'torch.onnx.export failed: {type(err).__name__}: {err}') from err
+        with open(staged, 'rb') as fh:
+            data = fh.read()
+        for name in os.listdir(work):
+            if name != 'model.onnx':
+                os.replace(os.path.join(work, name), os.path.join(target_dir, name))
+    return data
 
 
 def _canonical_initializer_names(model, program):
