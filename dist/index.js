@@ -58262,109 +58262,6 @@ function row(name, graph, base, head) {
   return { name, graph, change, base, head, delta: (head?.params ?? 0) - (base?.params ?? 0) };
 }
 
-// src/compare/module-table.ts
-var UNATTRIBUTED = "(not attributed to a module)";
-function contribution(p, metric) {
-  if (metric === "declared") return p.numel;
-  if (!p.used) return 0;
-  return metric === "unique" ? p.numel : p.numel * p.calls;
-}
-function topModule(name) {
-  const dot = name.indexOf(".");
-  return dot > 0 ? name.slice(0, dot) : "(root)";
-}
-function byModule(report2, metric) {
-  const totals = /* @__PURE__ */ new Map();
-  for (const p of report2.parameters) {
-    const top = topModule(p.name);
-    totals.set(top, (totals.get(top) ?? 0) + contribution(p, metric));
-  }
-  const rest = report2.counts[metric] - [...totals.values()].reduce((a, b) => a + b, 0);
-  if (rest !== 0) totals.set(UNATTRIBUTED, (totals.get(UNATTRIBUTED) ?? 0) + rest);
-  return totals;
-}
-function moduleTable(base, head, metric = "unique") {
-  const b = byModule(base, metric);
-  const h = byModule(head, metric);
-  const rows = [.../* @__PURE__ */ new Set([...b.keys(), ...h.keys()])].map((name) => {
-    const before = b.get(name) ?? 0;
-    const after = h.get(name) ?? 0;
-    return { name, base: before, head: after, delta: after - before };
-  });
-  const changed = rows.filter((r) => r.delta !== 0).sort((x2, y) => Math.abs(y.delta) - Math.abs(x2.delta) || compareNames(x2.name, y.name));
-  return {
-    metric,
-    changed,
-    unchanged: rows.length - changed.length,
-    total: { base: base.counts[metric], head: head.counts[metric] }
-  };
-}
-
-// src/render/mermaid.ts
-var CHART_MAX_MODULES = 12;
-var LABEL_MAX = 24;
-function chartLabel(name, taken = /* @__PURE__ */ new Set()) {
-  let label = name.replace(/[^A-Za-z0-9_.\-/()]/g, "?");
-  if (label.length > LABEL_MAX) label = `${label.slice(0, 10)}~${label.slice(-(LABEL_MAX - 11))}`;
-  let unique = label;
-  for (let i2 = 2; taken.has(unique); i2++) unique = `${label}-${i2}`;
-  taken.add(unique);
-  return unique;
-}
-function moduleChart(table2, metricLabel) {
-  const rows = table2.changed;
-  if (rows.length === 0 || rows.length > CHART_MAX_MODULES) return [];
-  const taken = /* @__PURE__ */ new Set();
-  const labels = rows.map((r) => `"${chartLabel(r.name, taken)}"`);
-  return [
-    "```mermaid",
-    "xychart-beta",
-    `  title "${metricLabel} by module (bars: head, line: base)"`,
-    `  x-axis [${labels.join(", ")}]`,
-    '  y-axis "Parameters"',
-    `  bar [${rows.map((r) => r.head).join(", ")}]`,
-    `  line [${rows.map((r) => r.base).join(", ")}]`,
-    "```"
-  ];
-}
-
-// src/render/verdict.ts
-function verdictHeadline(c) {
-  const failures = c.verdict.failures.map(failureSentence);
-  if (!c.verdict.pass) return `❌ fail: ${failures.join("; ")}`;
-  const metric = c.verdict.metric;
-  const base = c.counts[metric].base ?? 0;
-  const head = c.counts[metric].head ?? 0;
-  const growth = head - base;
-  const change = growth === 0 ? `${metric} parameters unchanged (${formatCount(head)})` : `${formatSigned(growth)} ${metric} parameters (${formatPercent(growth, base)}, ${formatCount(base)} → ${formatCount(head)})`;
-  const findings = [
-    c.newShared.length > 0 ? `${c.newShared.length} new shared` : "",
-    c.newUnused.length > 0 ? `${c.newUnused.length} new unused` : ""
-  ].filter(Boolean);
-  return `✅ pass: ${change}${findings.length > 0 ? `; ${findings.join(", ")}` : ""}`;
-}
-function failureSentences(c) {
-  return c.verdict.failures.map(failureSentence);
-}
-function failureSentence(f) {
-  switch (f.kind) {
-    case "base-unavailable":
-      return f.reason;
-    case "growth-percent":
-      return `${f.metric} parameters grew ${formatPercent(f.head - f.base, f.base)} (${formatSigned(f.head - f.base)}), more than the ${f.limit}% allowed`;
-    case "growth-from-zero":
-      return `${f.metric} parameters grew from 0 to ${formatCount(f.head)}; a percentage limit cannot allow that`;
-    case "growth-absolute":
-      return `${f.metric} parameters grew by ${formatSigned(f.head - f.base)}, more than the ${formatCount(f.limit)} allowed`;
-    case "max-params":
-      return `${f.metric} parameters are ${formatCount(f.head)}, over the limit of ${formatCount(f.limit)}`;
-    case "new-shared":
-      return `new shared parameter${f.names.length > 1 ? "s" : ""}: ${f.names.join(", ")}`;
-    case "new-unused":
-      return `new unused parameter${f.names.length > 1 ? "s" : ""}: ${f.names.join(", ")}`;
-  }
-}
-
 // src/analysis/call-names.ts
 function callOf(node, graphPath) {
   const { prefix, labels, rest } = stripInlinePrefixes(node.name);
@@ -58479,6 +58376,118 @@ function isGeneratedName(name) {
 }
 function moduleOf(callName2) {
   return callName2.replace(/ \(.*\)$/, "").replace(/_\d+$/, "");
+}
+
+// src/compare/module-table.ts
+var UNATTRIBUTED = "(not attributed to a module)";
+function contribution(p, metric) {
+  if (metric === "declared") return p.numel;
+  if (!p.used) return 0;
+  return metric === "unique" ? p.numel : p.numel * p.calls;
+}
+function topModule(name) {
+  const dot = name.indexOf(".");
+  return dot > 0 ? name.slice(0, dot) : "(root)";
+}
+function moduleOfParameter(p, firstCall) {
+  if (!isGeneratedName(p.name)) return topModule(p.name);
+  const call = firstCall.get(p.name);
+  if (call === void 0) return topModule(p.name);
+  return moduleOf(call).split(".")[0] || "(root)";
+}
+function byModule(report2, metric) {
+  const firstCall = /* @__PURE__ */ new Map();
+  for (const layer of report2.layers)
+    for (const name of layer.parameters) if (!firstCall.has(name)) firstCall.set(name, layer.name);
+  const totals = /* @__PURE__ */ new Map();
+  for (const p of report2.parameters) {
+    const top = moduleOfParameter(p, firstCall);
+    totals.set(top, (totals.get(top) ?? 0) + contribution(p, metric));
+  }
+  const rest = report2.counts[metric] - [...totals.values()].reduce((a, b) => a + b, 0);
+  if (rest !== 0) totals.set(UNATTRIBUTED, (totals.get(UNATTRIBUTED) ?? 0) + rest);
+  return totals;
+}
+function moduleTable(base, head, metric = "unique") {
+  const b = byModule(base, metric);
+  const h = byModule(head, metric);
+  const rows = [.../* @__PURE__ */ new Set([...b.keys(), ...h.keys()])].map((name) => {
+    const before = b.get(name) ?? 0;
+    const after = h.get(name) ?? 0;
+    return { name, base: before, head: after, delta: after - before };
+  });
+  const changed = rows.filter((r) => r.delta !== 0).sort((x2, y) => Math.abs(y.delta) - Math.abs(x2.delta) || compareNames(x2.name, y.name));
+  return {
+    metric,
+    changed,
+    unchanged: rows.length - changed.length,
+    total: { base: base.counts[metric], head: head.counts[metric] }
+  };
+}
+
+// src/render/mermaid.ts
+var CHART_MAX_MODULES = 12;
+var LABEL_MAX = 24;
+function chartLabel(name, taken = /* @__PURE__ */ new Set()) {
+  let label = name.replace(/[^A-Za-z0-9_.\-/()]/g, "?");
+  if (label.length > LABEL_MAX) label = `${label.slice(0, 10)}~${label.slice(-(LABEL_MAX - 11))}`;
+  let unique = label;
+  for (let i2 = 2; taken.has(unique); i2++) unique = `${label}-${i2}`;
+  taken.add(unique);
+  return unique;
+}
+function moduleChart(table2, metricLabel) {
+  const rows = table2.changed;
+  if (rows.length === 0 || rows.length > CHART_MAX_MODULES) return [];
+  const taken = /* @__PURE__ */ new Set();
+  const labels = rows.map((r) => `"${chartLabel(r.name, taken)}"`);
+  return [
+    "```mermaid",
+    "xychart-beta",
+    `  title "${metricLabel} by module (bars: head, line: base)"`,
+    `  x-axis [${labels.join(", ")}]`,
+    '  y-axis "Parameters"',
+    `  bar [${rows.map((r) => r.head).join(", ")}]`,
+    `  line [${rows.map((r) => r.base).join(", ")}]`,
+    "```"
+  ];
+}
+
+// src/render/verdict.ts
+function verdictHeadline(c) {
+  const failures = c.verdict.failures.map(failureSentence);
+  if (!c.verdict.pass) return `❌ fail: ${failures.join("; ")}`;
+  const metric = c.verdict.metric;
+  const base = c.counts[metric].base ?? 0;
+  const head = c.counts[metric].head ?? 0;
+  const growth = head - base;
+  const change = growth === 0 ? `${metric} parameters unchanged (${formatCount(head)})` : `${formatSigned(growth)} ${metric} parameters (${formatPercent(growth, base)}, ${formatCount(base)} → ${formatCount(head)})`;
+  const findings = [
+    c.newShared.length > 0 ? `${c.newShared.length} new shared` : "",
+    c.newUnused.length > 0 ? `${c.newUnused.length} new unused` : ""
+  ].filter(Boolean);
+  return `✅ pass: ${change}${findings.length > 0 ? `; ${findings.join(", ")}` : ""}`;
+}
+function failureSentences(c) {
+  return c.verdict.failures.map(failureSentence);
+}
+function failureSentence(f) {
+  switch (f.kind) {
+    case "base-unavailable":
+      return f.reason;
+    case "growth-percent":
+      return `${f.metric} parameters grew ${formatPercent(f.head - f.base, f.base)} (${formatSigned(f.head - f.base)}), more than the ${f.limit}% allowed`;
+    case "growth-from-zero":
+      return `${f.metric} parameters grew from 0 to ${formatCount(f.head)}; a percentage limit cannot allow that`;
+    case "growth-absolute":
+      return `${f.metric} parameters grew by ${formatSigned(f.head - f.base)}, more than the ${formatCount(f.limit)} allowed`;
+    case "max-params":
+      return `${f.metric} parameters are ${formatCount(f.head)}, over the limit of ${formatCount(f.limit)}`;
+    case "new-shared":
+      return `new shared parameter${f.names.length > 1 ? "s" : ""}: ${f.names.join(", ")}`;
+    case "new-unused":
+      return `new unused parameter${f.names.length > 1 ? "s" : ""}: ${f.names.join(", ")}`;
+  }
 }
 
 // src/render/layer-rows.ts
@@ -58838,10 +58847,11 @@ function layerDiffSection(base, head, rows, links) {
   const folded = diff.unchanged.length + diff.withoutParameters;
   if (folded > 0) {
     const plural = (n, word) => `${formatCount(n)} ${word}${n === 1 ? "" : "s"}`;
-    out.push(
-      `<details><summary>${plural(diff.unchanged.length, "unchanged layer call")} with parameters</summary>`,
-      ""
-    );
+    const summary2 = [
+      ...diff.unchanged.length > 0 ? [`${plural(diff.unchanged.length, "unchanged layer call")} with parameters`] : [],
+      ...diff.withoutParameters > 0 ? [`${plural(diff.withoutParameters, "layer call")} without parameters`] : []
+    ].join(", ");
+    out.push(`<details><summary>${summary2}</summary>`, "");
     if (diff.unchanged.length > 0) out.push(table2(diff.unchanged, false), "");
     if (diff.unchanged.length > rows)
       out.push(`…and ${formatCount(diff.unchanged.length - rows)} more, in ${whereTheRestIs(links)}.`, "");

@@ -117,7 +117,10 @@ describe('layer diff', () => {
       '| <code>conv2</code> | <code>Conv2d</code> | 9 | - | -9 | removed |',
     ]);
     const folded = comment.slice(comment.indexOf('<details>'), comment.indexOf('</details>'));
-    assert.match(folded, /<summary>1 unchanged layer call with parameters<\/summary>/);
+    assert.match(
+      folded,
+      /<summary>1 unchanged layer call with parameters, 2 layer calls without parameters<\/summary>/,
+    );
     assert.match(folded, /\| <code>conv1<\/code> \| <code>Conv2d<\/code> \| 9 \| 9 \|/);
     assert.match(folded, /2 layer calls without parameters on either side \(0 → 0\) not shown/);
     assert.doesNotMatch(comment, /Layer calls of head with parameters/);

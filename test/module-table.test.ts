@@ -43,6 +43,21 @@ function report(parameters: Parameter[], over: Partial<Report['counts']> = {}): 
   };
 }
 
+/** A layer call with no parameters yet, as the report lists it. */
+function layer(name: string): Report['layers'][number] {
+  return {
+    name,
+    type: 'Conv',
+    opTypes: ['Conv'],
+    graph: '',
+    parameters: [],
+    params: 0,
+    outputShapes: null,
+    live: true,
+    executions: 1,
+  };
+}
+
 // Seed case 1: conv1 and conv2, each called once. Seed case 3: conv1 called twice, conv2 never.
 const case1 = report([parameter('conv1.weight', 9, 1), parameter('conv2.weight', 9, 1)]);
 const case3 = report([parameter('conv1.weight', 9, 2), parameter('conv2.weight', 9, 0)]);
@@ -51,6 +66,26 @@ describe('module table', () => {
   test('the hand-built reports have the seed cases’ counts', () => {
     assert.deepEqual([case1.counts.unique, case1.counts.declared, case1.counts.summary], [18, 18, 18]);
     assert.deepEqual([case3.counts.unique, case3.counts.declared, case3.counts.summary], [9, 18, 18]);
+  });
+
+  test("a tensor the exporter named (a BatchNorm folded into a Conv) counts under its layer call's module", () => {
+    // onnx::Conv_21 is layer1.0.conv1's folded weight; onnx::Conv_22 is read first by `head_1` (the second
+    // call of the top-level `head`), so it belongs to `head`.
+    const folded = report([parameter('onnx::Conv_21', 144, 1), parameter('onnx::Conv_22', 4, 1)]);
+    folded.layers = [
+      { ...layer('layer1.0.conv1'), parameters: ['onnx::Conv_21'] },
+      { ...layer('head_1'), parameters: ['onnx::Conv_22'] },
+    ];
+    const table = moduleTable(case1, folded, 'unique');
+    assert.deepEqual(
+      table.changed.map((r) => [r.name, r.base, r.head]),
+      [
+        ['layer1', 0, 144],
+        ['conv1', 9, 0],
+        ['conv2', 9, 0],
+        ['head', 0, 4],
+      ],
+    );
   });
 
   test('unique: conv2 stops being used, though declared stays equal', () => {

@@ -4,6 +4,7 @@
 // shows up under its module even when the declared count does not move. Pure.
 import type { Metric, Parameter, Report } from '../report/report.ts';
 import { compareNames } from '../report/order.ts';
+import { isGeneratedName, moduleOf } from '../analysis/call-names.ts';
 
 export type WatchedMetric = Metric;
 
@@ -11,7 +12,10 @@ export type WatchedMetric = Metric;
 export const UNATTRIBUTED = '(not attributed to a module)';
 
 export interface ModuleRow {
-  /** Top-level module: the first component of the parameter's name, `(root)` for a name without a dot. */
+  /**
+   * Top-level module: the first component of the parameter's name (of its first layer call's, for a name
+   * the exporter made), `(root)` for a name without a dot.
+   */
   name: string;
   base: number;
   head: number;
@@ -42,10 +46,25 @@ export function topModule(name: string): string {
   return dot > 0 ? name.slice(0, dot) : '(root)';
 }
 
+/**
+ * The module a parameter belongs to: its name's, or, for a name the exporter made (`onnx::Conv_21`, a
+ * BatchNorm folded into a Conv), the module of the first layer call that uses it: the Conv's.
+ */
+function moduleOfParameter(p: Parameter, firstCall: Map<string, string>): string {
+  if (!isGeneratedName(p.name)) return topModule(p.name);
+  const call = firstCall.get(p.name);
+  if (call === undefined) return topModule(p.name);
+  // A call's name is a module path (`layer1.0.conv1`, `head` for a top-level module).
+  return moduleOf(call).split('.')[0] || '(root)';
+}
+
 function byModule(report: Report, metric: WatchedMetric): Map<string, number> {
+  const firstCall = new Map<string, string>();
+  for (const layer of report.layers)
+    for (const name of layer.parameters) if (!firstCall.has(name)) firstCall.set(name, layer.name);
   const totals = new Map<string, number>();
   for (const p of report.parameters) {
-    const top = topModule(p.name);
+    const top = moduleOfParameter(p, firstCall);
     totals.set(top, (totals.get(top) ?? 0) + contribution(p, metric));
   }
   // Summary-style without a trace follows each If branch on its own, so the report's total need not be

@@ -368,10 +368,15 @@ function layerDiffSection(
   const folded = diff.unchanged.length + diff.withoutParameters;
   if (folded > 0) {
     const plural = (n: number, word: string): string => `${formatCount(n)} ${word}${n === 1 ? '' : 's'}`;
-    out.push(
-      `<details><summary>${plural(diff.unchanged.length, 'unchanged layer call')} with parameters</summary>`,
-      '',
-    );
+    const summary = [
+      ...(diff.unchanged.length > 0
+        ? [`${plural(diff.unchanged.length, 'unchanged layer call')} with parameters`]
+        : []),
+      ...(diff.withoutParameters > 0
+        ? [`${plural(diff.withoutParameters, 'layer call')} without parameters`]
+        : []),
+    ].join(', ');
+    out.push(`<details><summary>${summary}</summary>`, '');
     if (diff.unchanged.length > 0) out.push(table(diff.unchanged, false), '');
     if (diff.unchanged.length > rows)
       out.push(`…and ${formatCount(diff.unchanged.length - rows)} more, in ${whereTheRestIs(links)}.`, '');
