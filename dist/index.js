@@ -57921,9 +57921,9 @@ function aggregate(models, options = {}) {
   });
   const missing = [...new Set(options.expected ?? [])].filter((k) => !keys.has(k)).sort();
   const failed = verdicts.filter((v) => !v.pass).map((v) => v.key);
-  const known = verdicts.every((v) => v.base !== null && v.head !== null);
+  const known2 = verdicts.every((v) => v.base !== null && v.head !== null);
   const sum4 = (pick) => verdicts.reduce((s, v) => s + (pick(v) ?? 0), 0);
-  const total = known ? {
+  const total = known2 ? {
     base: sum4((v) => v.base),
     head: sum4((v) => v.head),
     delta: sum4((v) => v.head) - sum4((v) => v.base)
@@ -58490,6 +58490,41 @@ function failureSentence(f) {
   }
 }
 
+// src/render/count-rows.ts
+var COUNT_ROWS = [
+  ["unique", "Unique (used)"],
+  ["declared", "Declared"],
+  ["summary", "Summary-style"],
+  ["trainable", "Trainable"],
+  ["frozen", "Frozen"],
+  ["buffers", "Buffers"]
+];
+function countRow(label, d) {
+  return [
+    label,
+    d.base === null ? "n/a" : formatCount(d.base),
+    d.head === null ? "n/a" : formatCount(d.head),
+    d.delta === null ? "n/a" : formatSigned(d.delta),
+    d.delta === null || d.base === null ? "" : formatPercent(d.delta, d.base)
+  ];
+}
+var known = (d) => d.base !== null || d.head !== null;
+function countRows(c) {
+  const rows = COUNT_ROWS.filter(([name]) => known(c.counts[name])).map(
+    ([name, label]) => countRow(label, c.counts[name])
+  );
+  const bytes = c.counts.parameterBytes;
+  rows.push([
+    "Size (MB)",
+    formatMegabytes(bytes.base ?? 0),
+    formatMegabytes(bytes.head ?? 0),
+    `${(bytes.delta ?? 0) >= 0 ? "+" : ""}${formatMegabytes(bytes.delta ?? 0)}`,
+    ""
+  ]);
+  if (known(c.counts.macs)) rows.push(countRow("MACs (one run)", c.counts.macs));
+  return rows;
+}
+
 // src/render/layer-rows.ts
 var DEFAULT_DEPTH = 3;
 function layerRows(report2, options = {}) {
@@ -58716,14 +58751,6 @@ function more(total, shown) {
 function shapeText(shape) {
   return `[${shape.slice(0, 64).map((d) => d === null ? "?" : typeof d === "number" ? String(d) : escapeText(d, 60)).join(", ")}]`;
 }
-var COUNT_ROWS = [
-  ["unique", "Unique (used)"],
-  ["declared", "Declared"],
-  ["summary", "Summary-style"],
-  ["trainable", "Trainable"],
-  ["frozen", "Frozen"],
-  ["buffers", "Buffers"]
-];
 var STATIC_MARK = "static†";
 var STATIC_MEANS = "every node that reaches a graph output counts as executed, each Loop body once, and which If branch runs is not known";
 function traceWarning(c) {
@@ -58916,37 +58943,9 @@ function render(c, options, rows, minimal = false) {
         !minimal
       )
     );
-  const countRows = COUNT_ROWS.filter(
-    ([name]) => c.counts[name].base !== null || c.counts[name].head !== null
-  ).map(([name, label]) => {
-    const d = c.counts[name];
-    return [
-      label,
-      d.base === null ? "n/a" : formatCount(d.base),
-      d.head === null ? "n/a" : formatCount(d.head),
-      d.delta === null ? "n/a" : formatSigned(d.delta),
-      d.delta === null || d.base === null ? "" : formatPercent(d.delta, d.base)
-    ];
-  });
-  const bytes = c.counts.parameterBytes;
-  countRows.push([
-    "Size (MB)",
-    formatMegabytes(bytes.base ?? 0),
-    formatMegabytes(bytes.head ?? 0),
-    `${(bytes.delta ?? 0) >= 0 ? "+" : ""}${formatMegabytes(bytes.delta ?? 0)}`,
-    ""
-  ]);
-  const macs = c.counts.macs;
-  if (macs.base !== null || macs.head !== null)
-    countRows.push([
-      "MACs (one run)",
-      macs.base === null ? "n/a" : formatCount(macs.base),
-      macs.head === null ? "n/a" : formatCount(macs.head),
-      macs.delta === null ? "n/a" : formatSigned(macs.delta),
-      macs.delta === null || macs.base === null ? "" : formatPercent(macs.delta, macs.base)
-    ]);
+  const counts = countRows(c);
   out.push(
-    markdownTable2([["Parameters", "base", "head", "change", "%"], ...countRows], {
+    markdownTable2([["Parameters", "base", "head", "change", "%"], ...counts], {
       align: ["l", "r", "r", "r", "r"]
     }),
     ""
@@ -64336,8 +64335,8 @@ function walkGraph(model, graph, graphPath, outer, walk2, budget, reads) {
         );
       }
       for (const o of origins) walk2.consumed.add(o.key);
-      const { role, known } = inputRole(node.domain, node.opType, model.opsets, index2);
-      if (!known) walk2.unknownOps.add(node.domain ? `${node.domain}:${node.opType}` : node.opType);
+      const { role, known: known2 } = inputRole(node.domain, node.opType, model.opsets, index2);
+      if (!known2) walk2.unknownOps.add(node.domain ? `${node.domain}:${node.opType}` : node.opType);
       if (role === "meta") return;
       const reached = origins.map((o) => ({
         key: o.key,
@@ -66835,21 +66834,21 @@ function planInputs(model, options) {
       given.set(input.name, { shape: wanted, by: `--input ${input.name}` });
     }
   }
-  const known = /* @__PURE__ */ new Map();
-  for (const [dim, size] of Object.entries(options.dims ?? {})) known.set(dim, { size, by: "--dim" });
+  const known2 = /* @__PURE__ */ new Map();
+  for (const [dim, size] of Object.entries(options.dims ?? {})) known2.set(dim, { size, by: "--dim" });
   for (const input of fed) {
     const shape = given.get(input.name);
-    if (shape) learn(input.shape, shape.shape, shape.by, known);
+    if (shape) learn(input.shape, shape.shape, shape.by, known2);
   }
   const perInput = /* @__PURE__ */ new Map();
   const sizeOf = (input, axis) => {
     const dim = input.shape?.[axis];
     if (typeof dim === "number") return { size: dim, by: "model" };
-    return (dim === null || dim === void 0 ? void 0 : known.get(dim)) ?? perInput.get(input.name)?.get(axis);
+    return (dim === null || dim === void 0 ? void 0 : known2.get(dim)) ?? perInput.get(input.name)?.get(axis);
   };
   const setSize = (input, axis, value) => {
     const dim = input.shape?.[axis];
-    if (typeof dim === "string") known.set(dim, value);
+    if (typeof dim === "string") known2.set(dim, value);
     else {
       const map = perInput.get(input.name) ?? /* @__PURE__ */ new Map();
       map.set(axis, value);
@@ -66978,12 +66977,12 @@ function planInputs(model, options) {
     const set = named.length === d.axes.length ? [...new Set(named)].map((dim) => `--dim ${dim}=N`).join(" ") : `--input ${d.input}=${d.shape.map((dim, axis) => typeof dim === "number" ? dim : axis === 0 ? 1 : "N").join("x")}`;
     return `Traced input '${d.input}' as a ${IMAGE_SIZE}x${IMAGE_SIZE} image: its height and width had no size; set them with ${set}.`;
   });
-  return { inputs, notes: [...notes(inputs, fed, defaulted, options, known), ...imageNotes] };
+  return { inputs, notes: [...notes(inputs, fed, defaulted, options, known2), ...imageNotes] };
 }
-function learn(declared, shape, by, known) {
+function learn(declared, shape, by, known2) {
   declared?.forEach((dim, axis) => {
-    if (typeof dim === "string" && !known.has(dim) && shape[axis] !== void 0)
-      known.set(dim, { size: shape[axis], by });
+    if (typeof dim === "string" && !known2.has(dim) && shape[axis] !== void 0)
+      known2.set(dim, { size: shape[axis], by });
   });
 }
 function checkFeedable(input) {
@@ -67046,16 +67045,16 @@ function shapeOptions(input, sizeOf) {
   const out = [];
   input.shape?.forEach((dim, axis) => {
     if (typeof dim === "number") return;
-    const known = sizeOf(input, axis);
+    const known2 = sizeOf(input, axis);
     if (typeof dim === "string")
       out.push(
-        `--dim ${dim}=N${known ? ` (now ${known.size}${known.by === "default" ? ", the default" : ""})` : ""}`
+        `--dim ${dim}=N${known2 ? ` (now ${known2.size}${known2.by === "default" ? ", the default" : ""})` : ""}`
       );
     else out.push(`--input ${input.name}=...`);
   });
   return [...new Set(out)];
 }
-function notes(inputs, fed, defaulted, options, known) {
+function notes(inputs, fed, defaulted, options, known2) {
   const out = [];
   if (defaulted.length > 0) {
     const byDim = /* @__PURE__ */ new Map();
@@ -67097,7 +67096,7 @@ function notes(inputs, fed, defaulted, options, known) {
   if (unusedDims.length > 0) {
     out.push(
       `${listText(
-        unusedDims.map((d) => `--dim ${d}=${known.get(d)?.size ?? ""}`),
+        unusedDims.map((d) => `--dim ${d}=${known2.get(d)?.size ?? ""}`),
         LIST_LIMIT
       )} named no symbolic dimension of the model's inputs (${used.size > 0 ? `they have ${listText(
         [...used].map((d) => `'${d}'`),
@@ -80532,10 +80531,10 @@ function runMode(inputs, ctx, io2) {
   }
 }
 function failureMessage(error2) {
-  const known = error2 instanceof UserError;
+  const known2 = error2 instanceof UserError;
   const text4 = error2 instanceof Error ? error2.message : String(error2);
-  const message = known ? text4 : `internal error: ${text4} (please report it with this log)`;
-  return { message, annotation: annotationLine(message), internal: !known };
+  const message = known2 ? text4 : `internal error: ${text4} (please report it with this log)`;
+  return { message, annotation: annotationLine(message), internal: !known2 };
 }
 var ANNOTATION_TAIL_LINES = 10;
 function annotationLine(message) {

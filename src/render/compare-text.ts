@@ -2,17 +2,11 @@
 // counts of base and head in the analyze table's style (text.ts), then what changed by parameter (added,
 // removed, resized), the new and resolved findings, and how each side was analyzed. Pure: a string out.
 // Names come from the models (or from report files): plain text, escaped, one line each.
-import type { Comparison, CountName } from '../compare/comparison.ts';
+import type { Comparison } from '../compare/comparison.ts';
 import type { Report, UnusedParameter } from '../report/report.ts';
-import {
-  formatCount,
-  formatMegabytes,
-  formatPercent,
-  formatShape,
-  formatSigned,
-  traceLine,
-} from '../report/format.ts';
+import { formatCount, formatShape, formatSigned, traceLine } from '../report/format.ts';
 import { plainLines, plainText } from '../report/plain-line.ts';
+import { countRows } from './count-rows.ts';
 import { textColumns } from './text.ts';
 import { failureSentences, traceError, verdictHeadline } from './verdict.ts';
 
@@ -24,15 +18,6 @@ export interface CompareTextOptions {
   headReport?: Report;
 }
 
-const COUNT_ROWS: [CountName, string][] = [
-  ['unique', 'Unique (used)'],
-  ['declared', 'Declared'],
-  ['summary', 'Summary-style'],
-  ['trainable', 'Trainable'],
-  ['frozen', 'Frozen'],
-  ['buffers', 'Buffers'],
-];
-
 const STATIC_MEANS =
   'every node that reaches a graph output counts as executed, each Loop body once, and which If branch runs is not known';
 
@@ -43,36 +28,7 @@ export function renderCompareText(c: Comparison, options: CompareTextOptions = {
     for (const f of failureSentences(c)) out.push(`  - ${plainText(f, 500)}`);
   out.push(...traceWarning(c));
 
-  const counts = COUNT_ROWS.filter(
-    ([name]) => c.counts[name].base !== null || c.counts[name].head !== null,
-  ).map(([name, label]) => {
-    const d = c.counts[name];
-    return [
-      label,
-      d.base === null ? 'n/a' : formatCount(d.base),
-      d.head === null ? 'n/a' : formatCount(d.head),
-      d.delta === null ? 'n/a' : formatSigned(d.delta),
-      d.delta === null || d.base === null ? '' : formatPercent(d.delta, d.base),
-    ];
-  });
-  const bytes = c.counts.parameterBytes;
-  counts.push([
-    'Size (MB)',
-    formatMegabytes(bytes.base ?? 0),
-    formatMegabytes(bytes.head ?? 0),
-    `${(bytes.delta ?? 0) >= 0 ? '+' : ''}${formatMegabytes(bytes.delta ?? 0)}`,
-    '',
-  ]);
-  // What one run costs (src/cost), where either report measured it.
-  const macs = c.counts.macs;
-  if (macs.base !== null || macs.head !== null)
-    counts.push([
-      'MACs (one run)',
-      macs.base === null ? 'n/a' : formatCount(macs.base),
-      macs.head === null ? 'n/a' : formatCount(macs.head),
-      macs.delta === null ? 'n/a' : formatSigned(macs.delta),
-      macs.delta === null || macs.base === null ? '' : formatPercent(macs.delta, macs.base),
-    ]);
+  const counts = countRows(c);
   const grid = textColumns(['Parameters', 'base', 'head', 'change', '%'], counts, [1, 2, 3, 4]);
   const width = Math.max(grid.header.length, 64);
   out.push('-'.repeat(width), grid.header, '='.repeat(width), ...grid.rows, '-'.repeat(width));

@@ -5,15 +5,16 @@
 // note and a link to where the rest is, to stay under GitHub's limits. Every name and text from a model,
 // a PR or an artifact goes through escape.ts.
 import { markdownTable as alignedTable } from 'markdown-table';
-import type { Comparison, CountName } from '../compare/comparison.ts';
+import type { Comparison } from '../compare/comparison.ts';
 import { layerDiff, type LayerDiffRow, type LayerSide } from '../compare/layer-diff.ts';
 import { moduleTable, type ModuleTable, type WatchedMetric } from '../compare/module-table.ts';
 import { moduleChart } from './mermaid.ts';
 import type { Report, UnusedParameter } from '../report/report.ts';
 import { clip } from '../report/clip.ts';
 import { code, escapeLine, escapeText } from './escape.ts';
-import { formatCount, formatMegabytes, formatPercent, formatSigned, traceLine } from '../report/format.ts';
+import { formatCount, formatPercent, formatSigned, traceLine } from '../report/format.ts';
 import { failureSentences, verdictHeadline } from './verdict.ts';
+import { countRows } from './count-rows.ts';
 import { commentMarker } from './comment-marker.ts';
 import type { Dim } from '../report/report.ts';
 import {
@@ -192,15 +193,6 @@ function shapeText(shape: readonly Dim[]): string {
     .map((d) => (d === null ? '?' : typeof d === 'number' ? String(d) : escapeText(d, 60)))
     .join(', ')}]`;
 }
-
-const COUNT_ROWS: [CountName, string][] = [
-  ['unique', 'Unique (used)'],
-  ['declared', 'Declared'],
-  ['summary', 'Summary-style'],
-  ['trainable', 'Trainable'],
-  ['frozen', 'Frozen'],
-  ['buffers', 'Buffers'],
-];
 
 /** The marker of a finding that only the static fall-back saw (the head's trace failed). */
 const STATIC_MARK = 'static†';
@@ -464,38 +456,9 @@ function render(c: Comparison, options: RenderOptions, rows: number, minimal = f
       ),
     );
 
-  const countRows = COUNT_ROWS.filter(
-    ([name]) => c.counts[name].base !== null || c.counts[name].head !== null,
-  ).map(([name, label]) => {
-    const d = c.counts[name];
-    return [
-      label,
-      d.base === null ? 'n/a' : formatCount(d.base),
-      d.head === null ? 'n/a' : formatCount(d.head),
-      d.delta === null ? 'n/a' : formatSigned(d.delta),
-      d.delta === null || d.base === null ? '' : formatPercent(d.delta, d.base),
-    ];
-  });
-  const bytes = c.counts.parameterBytes;
-  countRows.push([
-    'Size (MB)',
-    formatMegabytes(bytes.base ?? 0),
-    formatMegabytes(bytes.head ?? 0),
-    `${(bytes.delta ?? 0) >= 0 ? '+' : ''}${formatMegabytes(bytes.delta ?? 0)}`,
-    '',
-  ]);
-  // What one run costs (src/cost), where either report measured it.
-  const macs = c.counts.macs;
-  if (macs.base !== null || macs.head !== null)
-    countRows.push([
-      'MACs (one run)',
-      macs.base === null ? 'n/a' : formatCount(macs.base),
-      macs.head === null ? 'n/a' : formatCount(macs.head),
-      macs.delta === null ? 'n/a' : formatSigned(macs.delta),
-      macs.delta === null || macs.base === null ? '' : formatPercent(macs.delta, macs.base),
-    ]);
+  const counts = countRows(c);
   out.push(
-    markdownTable([['Parameters', 'base', 'head', 'change', '%'], ...countRows], {
+    markdownTable([['Parameters', 'base', 'head', 'change', '%'], ...counts], {
       align: ['l', 'r', 'r', 'r', 'r'],
     }),
     '',
