@@ -15,7 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import MarkdownIt from 'markdown-it';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../test/support/chromium.ts';
 import { compare } from '../src/compare/compare.ts';
 import { analyzeFile } from '../src/pipeline/analyze-file.ts';
 import { renderComment } from '../src/render/markdown.ts';
@@ -99,20 +99,7 @@ body { margin: 0; padding: 16px; background: #fff; }
 <div class="comment-header"><b>github-actions</b> <span class="badge">bot</span> commented</div>
 <article class="markdown-body">${body}</article></div></div></body></html>`;
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  // Without the background-networking flags Chromium reaches for Google's services on start.
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
+const browser = await launchChromium();
 try {
   const tab = await browser.newPage({ viewport: { width: 900, height: 800 }, deviceScaleFactor: 1 });
   // Everything the page needs is inline; a request means the picture depends on something outside it.

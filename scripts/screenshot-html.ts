@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../test/support/chromium.ts';
 import { compare } from '../src/compare/compare.ts';
 import { analyzeFile } from '../src/pipeline/analyze-file.ts';
 import { renderHtmlReport } from '../src/render/html.ts';
@@ -28,21 +28,7 @@ const dir = mkdtempSync(path.join(tmpdir(), 'paramtrace-shot-'));
 try {
   const file = path.join(dir, 'report.html');
   writeFileSync(file, renderHtmlReport({ base, head, comparison: compare(base, head) }));
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    // Without the background-networking flags Chromium reaches for Google's services on start.
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    // A fresh profile: launch() gives each browser its own temporary --user-data-dir.
-  });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 1000 }, deviceScaleFactor: 1 });
     await page.goto(pathToFileURL(file).href);

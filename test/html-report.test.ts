@@ -9,7 +9,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { CHROMIUM, launchChromium } from './support/chromium.ts';
 import { runReportCommand } from '../src/cli/report-command.ts';
 import { compare } from '../src/compare/compare.ts';
 import { analyzeFile } from '../src/pipeline/analyze-file.ts';
@@ -20,7 +21,6 @@ import { fixture } from './support/analyze-fixture.ts';
 import { tempDir } from './support/temp-dir.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
 const HOSTILE = [
   '</script><img src=x onerror="__pwned=1">',
   // A right-to-left override too: it would show the rest of the name reversed.
@@ -89,21 +89,7 @@ describe('HTML report: the page as rendered', () => {
 let browser: Browser | undefined;
 before(async () => {
   if (!existsSync(CHROMIUM)) return;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    // Without the background-networking flags Chromium reaches for Google's services on start; launch()
-    // gives the browser a fresh temporary profile (--user-data-dir) of its own.
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();
