@@ -10,7 +10,7 @@ import type { Buffer, Parameter, Report } from '../report/report.ts';
 import { SCHEMA_VERSION } from '../report/report.ts';
 import { clipStrings } from '../report/clip.ts';
 import type { Trace } from '../trace/trace.ts';
-import { walkModel, type NodeFacts } from './graph-walk.ts';
+import { walkModel, type GraphWalk, type NodeFacts } from './graph-walk.ts';
 import type { Manifest } from './manifest.ts';
 import { mapManifest } from './map-manifest.ts';
 import { findDuplicates } from './duplicates.ts';
@@ -36,6 +36,8 @@ export interface AnalyzeInput {
   trace?: Trace | undefined;
   /** Why a requested trace failed, to state in the report. */
   traceError?: string | undefined;
+  /** The model's walk when the caller already made it (the cost stage reads the same one); else made here. */
+  walk?: GraphWalk | undefined;
   /** Runs a step as a named phase, for timing (the pipeline's clock); by default just runs it. */
   phase?: <T>(name: 'fingerprint', run: () => T) => T;
 }
@@ -47,7 +49,7 @@ export function analyze(input: AnalyzeInput): Report {
 function analyzeModel(input: AnalyzeInput): Report {
   const { model, content, manifest, trace } = input;
   const phase = input.phase ?? (<T>(_: string, run: () => T): T => run());
-  const walk = walkModel(model);
+  const walk = input.walk ?? walkModel(model);
   const notes: string[] = [];
   const executions = (n: NodeFacts): number =>
     trace ? (trace.nodes[n.node.id]?.executions ?? 0) : n.live ? 1 : 0;

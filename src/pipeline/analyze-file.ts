@@ -3,6 +3,7 @@
 // Each phase is timed (time and peak memory, in the report's `timings`) and announced to the caller.
 import { costOf } from '../cost/index.ts';
 import { analyze } from '../analysis/analyze.ts';
+import { walkModel } from '../analysis/graph-walk.ts';
 import type { Manifest } from '../analysis/manifest.ts';
 import { manifestOf } from '../analysis/read-manifest.ts';
 import { readModel } from '../onnx/read-model.ts';
@@ -73,18 +74,22 @@ export async function analyzeFile(file: string, options: AnalyzeFileOptions = {}
   }
   const content = new TensorReader(model);
   try {
-    const report = clock.run('analyze', () =>
-      analyze({
+    // One walk of the graph for both the analysis and the cost stage, which groups nodes into the same calls.
+    const { report, walk } = clock.run('analyze', () => {
+      const walk = walkModel(model);
+      const report = analyze({
         model,
         content,
         manifest,
         trace,
         traceError,
+        walk,
         phase: (name, run) => clock.run(name, run),
-      }),
-    );
+      });
+      return { report, walk };
+    });
     // What the run cost: MACs per layer call and activation memory, from the trace's shapes (src/cost).
-    report.cost = clock.run('cost', () => costOf(model, trace));
+    report.cost = clock.run('cost', () => costOf(model, trace, walk));
     report.counts.macs = report.cost.macs;
     if (options.displayName) report.model.file = options.displayName;
     report.timings = clock.timings();
