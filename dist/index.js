@@ -65661,7 +65661,7 @@ function analyze(input) {
 function analyzeModel(input) {
   const { model, content, manifest, trace } = input;
   const phase = input.phase ?? ((_, run) => run());
-  const walk2 = walkModel(model);
+  const walk2 = input.walk ?? walkModel(model);
   const notes2 = [];
   const executions = (n) => trace ? trace.nodes[n.node.id]?.executions ?? 0 : n.live ? 1 : 0;
   const classified = classifyConstants(walk2);
@@ -67587,18 +67587,20 @@ async function analyzeFile(file, options = {}) {
   }
   const content = new TensorReader(model);
   try {
-    const report2 = clock.run(
-      "analyze",
-      () => analyze({
+    const { report: report2, walk: walk2 } = clock.run("analyze", () => {
+      const walk3 = walkModel(model);
+      const report3 = analyze({
         model,
         content,
         manifest,
         trace,
         traceError,
+        walk: walk3,
         phase: (name, run) => clock.run(name, run)
-      })
-    );
-    report2.cost = clock.run("cost", () => costOf(model, trace));
+      });
+      return { report: report3, walk: walk3 };
+    });
+    report2.cost = clock.run("cost", () => costOf(model, trace, walk2));
     report2.counts.macs = report2.cost.macs;
     if (options.displayName) report2.model.file = options.displayName;
     report2.timings = clock.timings();
@@ -67893,6 +67895,28 @@ function publishRequestFor(inputs, ctx, target, comparison, body) {
       targetUrl: ctx.runUrl
     } : null
   };
+}
+async function failStatus(inputs, ctx, io2, target) {
+  const context = statusContext(inputs.commentKey, DEFAULT_COMMENT_KEY);
+  if (!inputs.commitStatus) return `no commit status set (commit-status is false)`;
+  if (!inputs.token) {
+    const message = `no github-token: the commit status '${context}' could not be set to failure`;
+    io2.warning(message);
+    return message;
+  }
+  const result = await publish(
+    clientFor(inputs, ctx, io2),
+    {
+      owner: ctx.repository.owner,
+      repo: ctx.repository.repo,
+      pullNumber: null,
+      headSha: target.headSha,
+      comment: { body: "", key: inputs.commentKey, policy: "never", changed: false, author: "" },
+      status: { context, state: "failure", description: target.description, targetUrl: target.targetUrl }
+    },
+    publishLog(io2)
+  );
+  return result.outputs["status-state"] === "failure" ? `the commit status '${context}' on ${target.headSha.slice(0, 12)} is set to failure` : `the commit status '${context}' could not be set (see the warning above)`;
 }
 
 // src/github/pulls.ts
@@ -78326,28 +78350,6 @@ function parseBaseline(text4, label) {
 function followedRunUrl(ctx, run) {
   return `${ctx.serverUrl}/${ctx.repository.owner}/${ctx.repository.repo}/actions/runs/${run.id}`;
 }
-async function failStatus(inputs, ctx, run, io2, description, targetUrl) {
-  const context = statusContext(inputs.commentKey, DEFAULT_COMMENT_KEY);
-  if (!inputs.commitStatus) return `no commit status set (commit-status is false)`;
-  if (!inputs.token) {
-    const message = `no github-token: the commit status '${context}' could not be set to failure`;
-    io2.warning(message);
-    return message;
-  }
-  const result = await publish(
-    clientFor(inputs, ctx, io2),
-    {
-      owner: ctx.repository.owner,
-      repo: ctx.repository.repo,
-      pullNumber: null,
-      headSha: run.headSha,
-      comment: { body: "", key: inputs.commentKey, policy: "never", changed: false, author: "" },
-      status: { context, state: "failure", description, targetUrl }
-    },
-    publishLog(io2)
-  );
-  return result.outputs["status-state"] === "failure" ? `the commit status '${context}' on ${run.headSha.slice(0, 12)} is set to failure` : `the commit status '${context}' could not be set (see the warning above)`;
-}
 async function findPullRequest(client, ctx, run, claimed, io2) {
   const listed = run.pullRequests.find((p) => p.headSha === run.headSha);
   if (listed) return listed.number;
@@ -78404,19 +78406,31 @@ async function runPost(inputs, ctx, io2) {
         return { outputs: { verdict: "", "comment-body": "", "report-path": "" }, failure: null };
       }
       const what = run.conclusion === "success" ? `the pull request's paramtrace run succeeded but its report artifact was not found` : `the pull request's paramtrace run concluded '${conclusion}' before writing its report`;
-      const status = await failStatus(inputs, ctx, run, io2, what, followedRunUrl(ctx, run));
+      const status = await failStatus(inputs, ctx, io2, {
+        headSha: run.headSha,
+        description: what,
+        targetUrl: followedRunUrl(ctx, run)
+      });
       throw new ActionError(`${what} (${error2.message}); ${status}. Its log: ${followedRunUrl(ctx, run)}`);
     }
     if (error2 instanceof UntrustedInputError) {
       const hint = run.conclusion && run.conclusion !== "success" ? ` (the pull request run concluded '${run.conclusion}')` : "";
-      const status = await failStatus(inputs, ctx, run, io2, REFUSED, ctx.runUrl);
+      const status = await failStatus(inputs, ctx, io2, {
+        headSha: run.headSha,
+        description: REFUSED,
+        targetUrl: ctx.runUrl
+      });
       throw new ActionError(`refusing the report artifact: ${error2.message}${hint}; ${status}`);
     }
     throw error2;
   }
   const claimed = bundle.pullRequest;
   if (claimed.headSha !== run.headSha) {
-    const status = await failStatus(inputs, ctx, run, io2, REFUSED, ctx.runUrl);
+    const status = await failStatus(inputs, ctx, io2, {
+      headSha: run.headSha,
+      description: REFUSED,
+      targetUrl: ctx.runUrl
+    });
     throw new ActionError(
       `refusing the report artifact: it is for commit ${claimed.headSha}, but the workflow run is for ${run.headSha}; ${status}`
     );
@@ -78589,19 +78603,6 @@ function combinedReport(result, models, inputs, pr) {
   };
 }
 var NOTHING_TO_AGGREGATE = "paramtrace found no report it could aggregate (the reason is in the linked log)";
-async function failStatus2(inputs, ctx, pr, io2) {
-  const context = statusContext(inputs.commentKey, DEFAULT_COMMENT_KEY);
-  if (!inputs.commitStatus) return "no commit status set (commit-status is false)";
-  const published = await publishWithClient(inputs, ctx, io2, {
-    owner: ctx.repository.owner,
-    repo: ctx.repository.repo,
-    pullNumber: null,
-    headSha: pr.headSha,
-    comment: { body: "", key: inputs.commentKey, policy: "never", changed: false, author: "" },
-    status: { context, state: "failure", description: NOTHING_TO_AGGREGATE, targetUrl: ctx.runUrl }
-  });
-  return published.outputs["status-state"] === "failure" ? `the commit status '${context}' on ${pr.headSha.slice(0, 12)} is set to failure` : `the commit status '${context}' could not be set (see the warning above)`;
-}
 async function runAggregate(inputs, ctx, io2) {
   const run = ctx.workflowRun;
   if (run && run.event !== "pull_request" && run.event !== "pull_request_target") {
@@ -78630,7 +78631,11 @@ async function runAggregate(inputs, ctx, io2) {
       io2.notice(`paramtrace: the pull request's run was skipped and wrote no reports; nothing to aggregate`);
       return { outputs: { verdict: "", "comment-body": "", "report-path": "" }, failure: null };
     }
-    const status = await failStatus2(inputs, ctx, target, io2);
+    const status = await failStatus(inputs, ctx, io2, {
+      headSha: target.headSha,
+      description: NOTHING_TO_AGGREGATE,
+      targetUrl: ctx.runUrl
+    });
     throw new ActionError(`${error2.message}; ${status}`);
   }
   const result = aggregate(

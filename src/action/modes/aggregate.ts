@@ -26,7 +26,7 @@ import { commentLinks, type RunContext, type WorkflowRunEvent } from '../context
 import { DEFAULT_COMMENT_KEY, type ActionInputs } from '../inputs.ts';
 import { emptyReport } from '../models/analyze-model.ts';
 import { appendSummary } from '../publishing/job-summary.ts';
-import { clientFor, publishWithClient } from '../publishing/client.ts';
+import { clientFor, failStatus, publishWithClient } from '../publishing/client.ts';
 import { findPullRequest } from './post.ts';
 import { hasChanges } from '../publishing/outputs.ts';
 import { reportPathFor, type ReportBundle } from '../report-file.ts';
@@ -201,26 +201,6 @@ function combinedReport(result: Aggregate, models: ModelReport[], inputs: Action
 const NOTHING_TO_AGGREGATE =
   'paramtrace found no report it could aggregate (the reason is in the linked log)';
 
-/**
- * With `commit-status: true`, a failed status when there is nothing to aggregate, so that a required check
- * does not wait for one that will not come (as mode: post does). Says what it did.
- */
-async function failStatus(inputs: ActionInputs, ctx: RunContext, pr: Target, io: Io): Promise<string> {
-  const context = statusContext(inputs.commentKey, DEFAULT_COMMENT_KEY);
-  if (!inputs.commitStatus) return 'no commit status set (commit-status is false)';
-  const published = await publishWithClient(inputs, ctx, io, {
-    owner: ctx.repository.owner,
-    repo: ctx.repository.repo,
-    pullNumber: null,
-    headSha: pr.headSha,
-    comment: { body: '', key: inputs.commentKey, policy: 'never', changed: false, author: '' },
-    status: { context, state: 'failure', description: NOTHING_TO_AGGREGATE, targetUrl: ctx.runUrl },
-  });
-  return published.outputs['status-state'] === 'failure'
-    ? `the commit status '${context}' on ${pr.headSha.slice(0, 12)} is set to failure`
-    : `the commit status '${context}' could not be set (see the warning above)`;
-}
-
 export async function runAggregate(inputs: ActionInputs, ctx: RunContext, io: Io): Promise<RunResult> {
   const run = ctx.workflowRun;
   if (run && run.event !== 'pull_request' && run.event !== 'pull_request_target') {
@@ -254,7 +234,11 @@ export async function runAggregate(inputs: ActionInputs, ctx: RunContext, io: Io
       io.notice(`paramtrace: the pull request's run was skipped and wrote no reports; nothing to aggregate`);
       return { outputs: { verdict: '', 'comment-body': '', 'report-path': '' }, failure: null };
     }
-    const status = await failStatus(inputs, ctx, target, io);
+    const status = await failStatus(inputs, ctx, io, {
+      headSha: target.headSha,
+      description: NOTHING_TO_AGGREGATE,
+      targetUrl: ctx.runUrl,
+    });
     throw new ActionError(`${error.message}; ${status}`);
   }
   const result = aggregate(

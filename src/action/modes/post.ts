@@ -6,7 +6,6 @@
 // a failed status, so that a required check never waits for one that will not come.
 import type { GitHubClient } from '../../github/octokit.ts';
 import { findPullRequestForSha, getPullRequest } from '../../github/pulls.ts';
-import { statusContext } from '../../github/statuses.ts';
 import { apiFailure, describeFailure } from '../../github/errors.ts';
 import { escapeText } from '../../render/escape.ts';
 import { reportFileName } from '../report-file.ts';
@@ -17,7 +16,7 @@ import { DEFAULT_COMMENT_KEY } from '../inputs.ts';
 import type { Io, RunResult } from '../runner-log.ts';
 import { ActionError } from '../runner-log.ts';
 import { publish } from '../publishing/publish.ts';
-import { clientFor, publishLog, publishRequestFor } from '../publishing/client.ts';
+import { clientFor, failStatus, publishLog, publishRequestFor } from '../publishing/client.ts';
 import {
   locateBundle,
   MissingArtifactError,
@@ -29,43 +28,6 @@ import {
 /** The followed run's page (its `html_url`): the log that says why it wrote no report. */
 function followedRunUrl(ctx: RunContext, run: WorkflowRunEvent): string {
   return `${ctx.serverUrl}/${ctx.repository.owner}/${ctx.repository.repo}/actions/runs/${run.id}`;
-}
-
-/**
- * Sets the failed status on the followed run's head commit when there is nothing to post, so that a
- * required `paramtrace` check does not wait forever. Only with `commit-status: true`: otherwise no run sets
- * that status, and a later successful run would never replace a failure set here. Says what it did.
- */
-async function failStatus(
-  inputs: ActionInputs,
-  ctx: RunContext,
-  run: WorkflowRunEvent,
-  io: Io,
-  description: string,
-  targetUrl: string | null,
-): Promise<string> {
-  const context = statusContext(inputs.commentKey, DEFAULT_COMMENT_KEY);
-  if (!inputs.commitStatus) return `no commit status set (commit-status is false)`;
-  if (!inputs.token) {
-    const message = `no github-token: the commit status '${context}' could not be set to failure`;
-    io.warning(message);
-    return message;
-  }
-  const result = await publish(
-    clientFor(inputs, ctx, io),
-    {
-      owner: ctx.repository.owner,
-      repo: ctx.repository.repo,
-      pullNumber: null,
-      headSha: run.headSha,
-      comment: { body: '', key: inputs.commentKey, policy: 'never', changed: false, author: '' },
-      status: { context, state: 'failure', description, targetUrl },
-    },
-    publishLog(io),
-  );
-  return result.outputs['status-state'] === 'failure'
-    ? `the commit status '${context}' on ${run.headSha.slice(0, 12)} is set to failure`
-    : `the commit status '${context}' could not be set (see the warning above)`;
 }
 
 /** The pull request the run was for, trusting only GitHub: the event, then the API, then a checked claim. */
@@ -142,7 +104,11 @@ export async function runPost(inputs: ActionInputs, ctx: RunContext, io: Io): Pr
         run.conclusion === 'success'
           ? `the pull request's paramtrace run succeeded but its report artifact was not found`
           : `the pull request's paramtrace run concluded '${conclusion}' before writing its report`;
-      const status = await failStatus(inputs, ctx, run, io, what, followedRunUrl(ctx, run));
+      const status = await failStatus(inputs, ctx, io, {
+        headSha: run.headSha,
+        description: what,
+        targetUrl: followedRunUrl(ctx, run),
+      });
       throw new ActionError(`${what} (${error.message}); ${status}. Its log: ${followedRunUrl(ctx, run)}`);
     }
     if (error instanceof UntrustedInputError) {
@@ -150,14 +116,22 @@ export async function runPost(inputs: ActionInputs, ctx: RunContext, io: Io): Pr
         run.conclusion && run.conclusion !== 'success'
           ? ` (the pull request run concluded '${run.conclusion}')`
           : '';
-      const status = await failStatus(inputs, ctx, run, io, REFUSED, ctx.runUrl);
+      const status = await failStatus(inputs, ctx, io, {
+        headSha: run.headSha,
+        description: REFUSED,
+        targetUrl: ctx.runUrl,
+      });
       throw new ActionError(`refusing the report artifact: ${error.message}${hint}; ${status}`);
     }
     throw error;
   }
   const claimed = bundle.pullRequest;
   if (claimed.headSha !== run.headSha) {
-    const status = await failStatus(inputs, ctx, run, io, REFUSED, ctx.runUrl);
+    const status = await failStatus(inputs, ctx, io, {
+      headSha: run.headSha,
+      description: REFUSED,
+      targetUrl: ctx.runUrl,
+    });
     throw new ActionError(
       `refusing the report artifact: it is for commit ${claimed.headSha}, but the workflow run is for ${run.headSha}; ${status}`,
     );

@@ -79,3 +79,38 @@ export function publishRequestFor(
       : null,
   };
 }
+
+/**
+ * Sets a failed status on `headSha` when there is nothing to post (mode post, mode aggregate), so that a
+ * required check does not wait for one that will not come. Only with `commit-status: true`: otherwise no
+ * run sets that status, and a later successful run would never replace a failure set here. Says what it did.
+ */
+export async function failStatus(
+  inputs: ActionInputs,
+  ctx: RunContext,
+  io: Io,
+  target: { headSha: string; description: string; targetUrl: string | null },
+): Promise<string> {
+  const context = statusContext(inputs.commentKey, DEFAULT_COMMENT_KEY);
+  if (!inputs.commitStatus) return `no commit status set (commit-status is false)`;
+  if (!inputs.token) {
+    const message = `no github-token: the commit status '${context}' could not be set to failure`;
+    io.warning(message);
+    return message;
+  }
+  const result = await publish(
+    clientFor(inputs, ctx, io),
+    {
+      owner: ctx.repository.owner,
+      repo: ctx.repository.repo,
+      pullNumber: null,
+      headSha: target.headSha,
+      comment: { body: '', key: inputs.commentKey, policy: 'never', changed: false, author: '' },
+      status: { context, state: 'failure', description: target.description, targetUrl: target.targetUrl },
+    },
+    publishLog(io),
+  );
+  return result.outputs['status-state'] === 'failure'
+    ? `the commit status '${context}' on ${target.headSha.slice(0, 12)} is set to failure`
+    : `the commit status '${context}' could not be set (see the warning above)`;
+}
