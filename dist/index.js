@@ -66131,10 +66131,13 @@ var TensorReader = class {
         seen.add(
           unit === 2 ? view.getUint16(at, true) : unit === 4 ? view.getUint32(at, true) : view.getBigUint64(at, true)
         );
+        elements++;
+        if (elements % 1024 === 0 && elements >= 4096 && seen.size > 0.9 * elements) {
+          lookup = false;
+          return false;
+        }
       }
-      elements += view.byteLength / unit;
-      lookup = elements < 4096 || seen.size <= 0.9 * elements;
-      return lookup;
+      return true;
     });
     return lookup && seen.size <= ratio * elements ? seen.size : void 0;
   }

@@ -148,11 +148,15 @@ export class TensorReader {
               ? view.getUint32(at, true)
               : view.getBigUint64(at, true),
         );
+        elements++;
+        // After a few thousand elements a weight's values are still nearly all distinct; a lookup's are
+        // not. Checked as it goes: a block holds a million elements, and a weight is most of the model.
+        if (elements % 1024 === 0 && elements >= 4096 && seen.size > 0.9 * elements) {
+          lookup = false;
+          return false;
+        }
       }
-      elements += view.byteLength / unit;
-      // After a few thousand elements a weight's values are still nearly all distinct; a lookup's are not.
-      lookup = elements < 4096 || seen.size <= 0.9 * elements;
-      return lookup;
+      return true;
     });
     return lookup && seen.size <= ratio * elements ? seen.size : undefined;
   }
