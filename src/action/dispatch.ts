@@ -7,12 +7,13 @@ import { runAggregate } from './modes/aggregate.ts';
 import { runBaseline } from './modes/baseline.ts';
 import { runPost } from './modes/post.ts';
 import { runPr } from './modes/pr.ts';
+import { runPrModels } from './modes/pr-models.ts';
 import { appendSummary, fenced } from './publishing/job-summary.ts';
 
 export function runMode(inputs: ActionInputs, ctx: RunContext, io: Io): Promise<RunResult> {
   switch (inputs.mode) {
     case 'pr':
-      return runPr(inputs, ctx, io);
+      return inputs.models ? runPrModels(inputs, ctx, io) : runPr(inputs, ctx, io);
     case 'baseline':
       return runBaseline(inputs, ctx, io);
     case 'post':

@@ -8,6 +8,7 @@ import { TRACE_DEVICES, type TraceDevice } from '../trace/options.ts';
 import type { CommentPolicy } from '../github/comments.ts';
 import { isCommentKey } from '../github/comments.ts';
 import { isLogin } from '../github/identity.ts';
+import { isModelList, ModelListError, parseModelList, type ModelEntry } from './models/model-list.ts';
 
 export class InputError extends UserError {
   readonly code = 'input';
@@ -45,6 +46,8 @@ export interface ActionInputs {
   mode: Mode;
   /** Path relative to the workspace, or an http(s) URL. Empty only in post mode. */
   model: string;
+  /** `model` as a list or glob (mode pr): several models in one run, one comment. Null: one model. */
+  models: ModelEntry[] | null;
   build: string;
   baseModel: string;
   baseReport: string;
@@ -290,6 +293,7 @@ export function parseInputs(get: Get): ActionInputs {
   const inputs: ActionInputs = {
     mode,
     model,
+    models: isModelList(model) ? modelList(mode, model) : null,
     build: get('build').trim(),
     baseModel: get('base-model').trim(),
     baseReport: get('base-report').trim(),
@@ -324,6 +328,7 @@ export function parseInputs(get: Get): ActionInputs {
     failOnApiError: parseBoolean('fail-on-api-error', get('fail-on-api-error'), false),
     apiTimeoutSeconds,
   };
+  if (inputs.models) checkModelListInputs(inputs);
   if (inputs.baseline === 'report' && inputs.baseReport === '' && mode === 'pr') {
     throw new InputError(`input 'baseline: report' needs 'base-report'`);
   }
@@ -338,6 +343,31 @@ export function parseInputs(get: Get): ActionInputs {
     );
   }
   return inputs;
+}
+
+function modelList(mode: Mode, raw: string): ModelEntry[] {
+  if (mode !== 'pr')
+    throw new InputError(
+      `input 'model' names several models, which mode '${mode}' does not take: run it once per model (a matrix), each with its own comment-key`,
+    );
+  try {
+    return parseModelList(raw);
+  } catch (error) {
+    if (error instanceof ModelListError) throw new InputError(error.message);
+    throw error;
+  }
+}
+
+/** The inputs that are about one model have a per-model form in the list, or none. */
+function checkModelListInputs(inputs: ActionInputs): void {
+  if (inputs.baseModel)
+    throw new InputError(
+      `input 'base-model' is one model's base; with several models give each its own 'base-model:' in the YAML list`,
+    );
+  if (inputs.baseReport || inputs.baseline === 'report')
+    throw new InputError(
+      `inputs 'base-report' and 'baseline: report' hold one model's report; with several models the base is rebuilt (or give each model a 'base-model:')`,
+    );
 }
 
 /** `vision, text` or one a line: comment keys, each checked as `comment-key` is. */

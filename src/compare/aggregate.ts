@@ -22,6 +22,11 @@ export interface ModelVerdict {
   comparison: Comparison;
 }
 
+export interface ModelUnavailable {
+  key: string;
+  reason: string;
+}
+
 export interface Aggregate {
   pass: boolean;
   /** The count every model's verdict watched (the aggregate step's `metric`). */
@@ -32,20 +37,26 @@ export interface Aggregate {
   failed: string[];
   /** Expected keys without a report: each fails the verdict. */
   missing: string[];
+  /** Models that could not be analyzed (one run of several models: its build or file failed), and why. */
+  unavailable: ModelUnavailable[];
   /** The watched count summed over the models; null when a model lacks it. */
   total: { base: number; head: number; delta: number } | null;
 }
 
-export function aggregate(models: ModelComparison[], options: { expected?: string[] } = {}): Aggregate {
-  if (models.length === 0) throw new RangeError('aggregate: no models');
+export function aggregate(
+  models: ModelComparison[],
+  options: { expected?: string[]; unavailable?: ModelUnavailable[]; metric?: Verdict['metric'] } = {},
+): Aggregate {
+  const unavailable = [...(options.unavailable ?? [])].sort((a, b) => (a.key < b.key ? -1 : 1));
+  if (models.length === 0 && unavailable.length === 0) throw new RangeError('aggregate: no models');
   const keys = new Set<string>();
-  for (const m of models) {
-    if (keys.has(m.key)) throw new RangeError(`aggregate: two models with the key '${m.key}'`);
-    keys.add(m.key);
+  for (const key of [...models.map((m) => m.key), ...unavailable.map((u) => u.key)]) {
+    if (keys.has(key)) throw new RangeError(`aggregate: two models with the key '${key}'`);
+    keys.add(key);
   }
   const metrics = new Set(models.map((m) => m.comparison.verdict.metric));
   if (metrics.size > 1) throw new RangeError(`aggregate: the models watch different counts`);
-  const metric = models[0]!.comparison.verdict.metric;
+  const metric = models[0]?.comparison.verdict.metric ?? options.metric ?? 'unique';
   const verdicts = [...models]
     .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
     .map(({ key, comparison }): ModelVerdict => {
@@ -63,7 +74,7 @@ export function aggregate(models: ModelComparison[], options: { expected?: strin
     });
   const missing = [...new Set(options.expected ?? [])].filter((k) => !keys.has(k)).sort();
   const failed = verdicts.filter((v) => !v.pass).map((v) => v.key);
-  const known = verdicts.every((v) => v.base !== null && v.head !== null);
+  const known = unavailable.length === 0 && verdicts.every((v) => v.base !== null && v.head !== null);
   const sum = (pick: (v: ModelVerdict) => number | null) => verdicts.reduce((s, v) => s + (pick(v) ?? 0), 0);
   const total = known
     ? {
@@ -73,11 +84,12 @@ export function aggregate(models: ModelComparison[], options: { expected?: strin
       }
     : null;
   return {
-    pass: failed.length === 0 && missing.length === 0,
+    pass: failed.length === 0 && missing.length === 0 && unavailable.length === 0,
     metric,
     models: verdicts,
     failed,
     missing,
+    unavailable,
     total,
   };
 }

@@ -8,7 +8,7 @@ import type { Aggregate, ModelVerdict } from '../compare/aggregate.ts';
 import type { Report } from '../report/report.ts';
 import { formatCount, formatPercent, formatSigned } from '../report/format.ts';
 import { commentMarker } from './comment-marker.ts';
-import { code, escapeLine } from './escape.ts';
+import { code, escapeLine, escapeText } from './escape.ts';
 import { COMMENT_LIMIT, renderComment, renderSummary, SUMMARY_LIMIT, type CommentLinks } from './markdown.ts';
 import { failureSentence } from './verdict.ts';
 
@@ -18,6 +18,8 @@ export interface ModelDetail {
   baseReport: Report;
   /** The model's commits and the run's links, for its section. */
   links?: CommentLinks | undefined;
+  /** What its run had to work around (a new or removed model, a base that could not be built). */
+  notes?: readonly string[] | undefined;
 }
 
 export interface AggregateCommentOptions {
@@ -33,7 +35,7 @@ const URL_OK = /^https?:\/\/[^\s()<>[\]"'`]+$/;
 
 /** The verdict over all models in one line: for the headline, the status and the log. Plain text. */
 export function aggregateHeadline(a: Aggregate): string {
-  const n = a.models.length;
+  const n = a.models.length + a.unavailable.length;
   const models = `${n} model${n === 1 ? '' : 's'}`;
   const total = a.total
     ? a.total.delta === 0
@@ -44,6 +46,7 @@ export function aggregateHeadline(a: Aggregate): string {
   const parts: string[] = [];
   if (a.failed.length > 0) parts.push(`${a.failed.length} of ${models} failed (${a.failed.join(', ')})`);
   if (a.missing.length > 0) parts.push(`no report for ${a.missing.join(', ')}`);
+  if (a.unavailable.length > 0) parts.push(`could not analyze ${a.unavailable.map((u) => u.key).join(', ')}`);
   return `❌ fail: ${parts.join('; ')}`;
 }
 
@@ -66,6 +69,8 @@ function table(a: Aggregate): string {
     verdictCell(m),
   ]);
   for (const key of a.missing) rows.push([code(key, 100), '-', '-', '', '❌ no report: its job wrote none']);
+  for (const u of a.unavailable)
+    rows.push([code(u.key, 100), '-', '-', '', `❌ could not analyze: ${escapeLine(u.reason, 300)}`]);
   if (a.total && a.models.length > 1) {
     rows.push([
       '**total**',
@@ -135,6 +140,7 @@ function sectionOptions(m: ModelVerdict, options: AggregateCommentOptions, maxLe
     headReport: detail?.headReport,
     baseReport: detail?.baseReport,
     links: detail?.links ?? options.links,
+    footer: (detail?.notes ?? []).map((n) => escapeText(n, 300)).join(' · '),
   };
 }
 

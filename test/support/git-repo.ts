@@ -2,9 +2,9 @@
 // main and head commits on a branch, each with a committed "source" model that the build step copies
 // into place (`cp model-src.onnx model.onnx`), as a build that exports the model would.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fixture } from './analyze-fixture.ts';
 
@@ -30,8 +30,10 @@ export interface CommitSpec {
    */
   model: string | null;
   branch?: string;
-  /** Extra files to commit. */
+  /** Extra files to commit (folders made as needed). */
   files?: Record<string, string | Uint8Array>;
+  /** Files to delete in this commit. */
+  remove?: string[];
 }
 
 export function createModelRepo(commits: CommitSpec[]): ModelRepo {
@@ -62,7 +64,11 @@ export function createModelRepo(commits: CommitSpec[]): ModelRepo {
       const source = spec.model.endsWith('.onnx') ? join(ROOT, spec.model) : fixture(`${spec.model}.onnx`);
       copyFileSync(source, join(dir, 'model-src.onnx'));
     }
-    for (const [name, content] of Object.entries(spec.files ?? {})) writeFileSync(join(dir, name), content);
+    for (const [name, content] of Object.entries(spec.files ?? {})) {
+      mkdirSync(dirname(join(dir, name)), { recursive: true });
+      writeFileSync(join(dir, name), content);
+    }
+    for (const name of spec.remove ?? []) rmSync(join(dir, name));
     git('add', '--all');
     git('commit', '--quiet', '--allow-empty', '-m', spec.label);
     shas[spec.label] = git('rev-parse', 'HEAD');

@@ -4,8 +4,9 @@ import { analyzeModel, formatTimings } from './analyze-model.ts';
 import { runBuild } from './exec.ts';
 import type { Io } from '../runner-log.ts';
 import { ActionError } from '../runner-log.ts';
-import { locateModel } from './model-file.ts';
+import { downloadModel, isUrl, locateModel, relativeModelPath } from './model-file.ts';
 import type { Tracer } from './tracing.ts';
+import type { RunContext } from '../context.ts';
 
 export interface Side {
   /** The checkout the build runs in. */
@@ -57,3 +58,21 @@ export async function analyzeSide(
   io.info(`paramtrace: ${side.label} ${rel}: ${formatTimings(report.timings ?? [])}`);
   return report;
 }
+
+/** The base from an explicit model (`base-model`: a path in the workspace or a URL). */
+export async function explicitBaseModel(location: string, ctx: RunContext, tracer: Tracer): Promise<Report> {
+  if (isUrl(location)) {
+    const file = await downloadModel(location, ctx.tempDir, { proxy: ctx.proxy });
+    return analyzeModel(file, { displayName: location, tracer });
+  }
+  const rel = relativeModelPath(ctx.workspace, location);
+  const file = locateModel(ctx.workspace, rel);
+  if (!file) throw new ActionError(`base-model ${rel} does not exist`);
+  return analyzeModel(file, { displayName: rel, tracer });
+}
+
+/** What to do when a pull request adds the model together with its build (the base cannot build it). */
+export const BASE_BUILD_HINT =
+  'A base that cannot be built fails the check; if this pull request adds the model or its build, make ' +
+  'the build exit 0 without writing the model when its sources are absent (e.g. ' +
+  '`[ -f export.py ] || exit 0; python export.py`): a base without the model counts as a new model';

@@ -50,16 +50,36 @@ export function hasNvidiaGpu(env: NodeJS.ProcessEnv): Promise<boolean> {
   });
 }
 
+/** The runtime of a run: installed once, shared by every model's tracer. */
+interface Runtime {
+  env: NodeJS.ProcessEnv;
+  /** Why the models cannot be traced although tracing was asked for (the runtime did not install). */
+  unavailable?: string;
+}
+
 export class Tracer {
   private planned: Promise<TracePlan> | undefined;
 
   constructor(
     private readonly settings: TracerSettings,
     private readonly deps: TracerDeps = {},
+    private readonly runtime: { installed?: Promise<Runtime> } = {},
   ) {}
 
   warning(message: string): void {
     this.settings.io.warning(message);
+  }
+
+  /**
+   * The tracer of one model of a list, with its own trace inputs (`input-shapes`, ...) in place of the
+   * action's: the same runtime, installed once.
+   */
+  withInputs(own: Partial<Pick<TraceInputs, 'inputShapes' | 'dims' | 'inputFiles' | 'inputValues'>>): Tracer {
+    return new Tracer(
+      { ...this.settings, trace: { ...this.settings.trace, ...own } },
+      this.deps,
+      this.runtime,
+    );
   }
 
   /** What to trace with; installs onnxruntime-node the first time (once per run). */
@@ -86,7 +106,7 @@ export class Tracer {
   }
 
   private async makePlan(): Promise<TracePlan> {
-    const { trace, env, io } = this.settings;
+    const { trace, env } = this.settings;
     if (!trace.enabled) return { options: false, required: false, env };
     const options: TraceOptions = {
       device: trace.device,
@@ -95,19 +115,28 @@ export class Tracer {
       ...(Object.keys(trace.dims).length > 0 ? { dims: trace.dims } : {}),
       ...(Object.keys(trace.inputValues).length > 0 ? { values: trace.inputValues } : {}),
     };
+    this.runtime.installed ??= this.installRuntime();
+    const runtime = await this.runtime.installed;
+    if (runtime.unavailable)
+      return { options: false, required: false, env: runtime.env, unavailable: runtime.unavailable };
+    return { options, required: trace.required, env: runtime.env };
+  }
+
+  private async installRuntime(): Promise<Runtime> {
+    const { trace, env, io } = this.settings;
     const preset = env[RUNTIME_DIR_VARIABLE];
     if (preset) {
       io.info(`paramtrace: onnxruntime-node from ${RUNTIME_DIR_VARIABLE}=${preset} (not installing one)`);
-      return { options, required: trace.required, env };
+      return { env };
     }
     try {
       const dir = await io.group('paramtrace: install onnxruntime-node', () => this.install());
-      return { options, required: trace.required, env: { ...env, [RUNTIME_DIR_VARIABLE]: dir } };
+      return { env: { ...env, [RUNTIME_DIR_VARIABLE]: dir } };
     } catch (error) {
       const why = `onnxruntime-node ${ONNXRUNTIME_VERSION} could not be installed: ${oneLine((error as Error).message, 1000)}`;
       if (trace.required) throw new ActionError(`trace: required, but ${why}`);
       io.warning(`paramtrace: ${why}. The models are analyzed statically.`);
-      return { options: false, required: false, env, unavailable: why };
+      return { env, unavailable: why };
     }
   }
 

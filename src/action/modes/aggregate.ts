@@ -8,7 +8,7 @@
 import { lstatSync, writeFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
-import { aggregate, type Aggregate } from '../../compare/aggregate.ts';
+import { aggregate, type Aggregate, type ModelUnavailable } from '../../compare/aggregate.ts';
 import { compare, thresholdsWithoutBase } from '../../compare/compare.ts';
 import type { Comparison } from '../../compare/comparison.ts';
 import { statusContext, STATUS_DESCRIPTION_LIMIT } from '../../github/statuses.ts';
@@ -46,7 +46,7 @@ export const AGGREGATE_KIND = 'paramtrace-aggregate';
  * What every report must be about: the pull request's head commit, from its head repository. `number` is
  * null on workflow_run, where the reports name it (they must all name the same one).
  */
-interface Target {
+export interface Target {
   number: number | null;
   headSha: string;
   headRepo: string | null;
@@ -57,8 +57,8 @@ interface Target {
 /** No report file where `reports` points: not a refusal of any file's content. */
 class NoReportsError extends ActionError {}
 
-/** One model's report, read and checked. */
-interface ModelReport {
+/** One model's report, read and checked (or made by this run). */
+export interface ModelReport {
   file: string;
   bundle: ReportBundle;
   comparison: Comparison;
@@ -185,7 +185,13 @@ function combinedReport(result: Aggregate, models: ModelReport[], inputs: Action
     tool: { name: 'paramtrace', version: TOOL_VERSION },
     commentKey: inputs.commentKey,
     pullRequest: { number: pr.number, headSha: pr.headSha, headRepo: pr.headRepo },
-    verdict: { pass: result.pass, metric: result.metric, failed: result.failed, missing: result.missing },
+    verdict: {
+      pass: result.pass,
+      metric: result.metric,
+      failed: result.failed,
+      missing: result.missing,
+      ...(result.unavailable.length > 0 ? { unavailable: result.unavailable } : {}),
+    },
     models: models.map((m) => ({
       commentKey: m.bundle.commentKey,
       file: m.file,
@@ -241,11 +247,38 @@ export async function runAggregate(inputs: ActionInputs, ctx: RunContext, io: Io
     });
     throw new ActionError(`${error.message}; ${status}`);
   }
+  return finishAggregate(inputs, ctx, io, {
+    models,
+    target: { ...target, number: models[0]!.bundle.pullRequest!.number },
+    expected: inputs.expectedKeys,
+    unavailable: [],
+  });
+}
+
+/** What one comment for several models is made of: mode aggregate's reports, or one run's models. */
+export interface AggregateInput {
+  models: ModelReport[];
+  /** The pull request; `number` as the reports claim it (believed on workflow_run only as GitHub confirms it). */
+  target: Target;
+  expected: string[];
+  unavailable: ModelUnavailable[];
+}
+
+/**
+ * The end of a run over several models: one verdict, the combined report file and the job summary (before
+ * anything can fail at the API), then one comment and one status.
+ */
+export async function finishAggregate(
+  inputs: ActionInputs,
+  ctx: RunContext,
+  io: Io,
+  { models, target: pr, expected, unavailable }: AggregateInput,
+): Promise<RunResult> {
+  const run = pr.run;
   const result = aggregate(
     models.map((m) => ({ key: m.bundle.commentKey, comparison: m.comparison })),
-    { expected: inputs.expectedKeys },
+    { expected, unavailable, metric: inputs.thresholds.metric },
   );
-  const pr: Target = { ...target, number: models[0]!.bundle.pullRequest!.number };
   // On workflow_run the report artifacts are on the page of the run that uploaded them.
   const runLinks = commentLinks(ctx, { base: null, head: pr.headSha }, run?.id);
   const details = new Map<string, ModelDetail>(
@@ -255,6 +288,7 @@ export async function runAggregate(inputs: ActionInputs, ctx: RunContext, io: Io
         headReport: m.bundle.head,
         baseReport: m.base,
         links: commentLinks(ctx, { base: m.bundle.commits.base, head: pr.headSha }, run?.id),
+        notes: m.bundle.notes,
       },
     ]),
   );
@@ -267,6 +301,7 @@ export async function runAggregate(inputs: ActionInputs, ctx: RunContext, io: Io
   const headline = aggregateHeadline(result);
   for (const m of result.models)
     io.info(`paramtrace: ${m.key}: ${m.pass ? 'pass' : 'fail'} (${m.base ?? '-'} → ${m.head ?? '-'})`);
+  for (const u of result.unavailable) io.warning(`paramtrace: ${u.key}: could not analyze: ${u.reason}`);
   io.info(`paramtrace: ${headline}`);
   io.info(`paramtrace: report written to ${reportPath}`);
 
@@ -307,7 +342,7 @@ export async function runAggregate(inputs: ActionInputs, ctx: RunContext, io: Io
       verdict: result.pass ? 'pass' : 'fail',
       'verdict-headline': plainLine(headline),
       changed: String(changed),
-      'failed-keys': [...result.failed, ...result.missing].join(' '),
+      'failed-keys': [...result.failed, ...result.missing, ...result.unavailable.map((u) => u.key)].join(' '),
       ...published.outputs,
       'pull-request': number === null ? '' : String(number),
       'report-path': reportPath,

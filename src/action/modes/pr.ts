@@ -9,8 +9,15 @@ import type { ActionInputs } from '../inputs.ts';
 import type { Io, RunResult } from '../runner-log.ts';
 import { ActionError } from '../runner-log.ts';
 import { commentLinks, type RunContext } from '../context.ts';
-import { downloadModel, isUrl, locateModel, relativeModelPath } from '../models/model-file.ts';
-import { analyzeSide, buildSide, missingModelMessage, type Side } from '../models/model-side.ts';
+import { downloadModel, isUrl, relativeModelPath } from '../models/model-file.ts';
+import {
+  analyzeSide,
+  BASE_BUILD_HINT,
+  buildSide,
+  explicitBaseModel,
+  missingModelMessage,
+  type Side,
+} from '../models/model-side.ts';
 import { clientFor, publishRequestFor, publishWithClient } from '../publishing/client.ts';
 import { tracerFor } from '../models/tracing.ts';
 import { guardRun } from '../safety.ts';
@@ -47,18 +54,6 @@ async function headReport(
   return report;
 }
 
-/** The base from an explicit model (path in the workspace or URL). */
-async function explicitBaseModel(inputs: ActionInputs, ctx: RunContext, tracer: Tracer) {
-  if (isUrl(inputs.baseModel)) {
-    const file = await downloadModel(inputs.baseModel, ctx.tempDir, { proxy: ctx.proxy });
-    return analyzeModel(file, { displayName: inputs.baseModel, tracer });
-  }
-  const rel = relativeModelPath(ctx.workspace, inputs.baseModel);
-  const file = locateModel(ctx.workspace, rel);
-  if (!file) throw new ActionError(`base-model ${rel} does not exist`);
-  return analyzeModel(file, { displayName: rel, tracer });
-}
-
 async function collectSides(
   inputs: ActionInputs,
   ctx: RunContext,
@@ -91,7 +86,7 @@ async function collectSides(
   // 2. An explicit base model (after the head's build, which may produce what `input-files` names).
   if (inputs.baseModel) {
     const head = await headReport(inputs, ctx, env, tracer, io);
-    const base = await explicitBaseModel(inputs, ctx, tracer);
+    const base = await explicitBaseModel(inputs.baseModel, ctx, tracer);
     return { head, base, baseCommit: null, notes };
   }
   // 3. The report artifact of the merge-base's own `mode: baseline` run (baseline: auto), else rebuild
@@ -155,12 +150,6 @@ async function collectSides(
     return { head, base: null, baseCommit, notes };
   });
 }
-
-/** What to do when a pull request adds the model together with its build (the base cannot build it). */
-const BASE_BUILD_HINT =
-  'A base that cannot be built fails the check; if this pull request adds the model or its build, make ' +
-  'the build exit 0 without writing the model when its sources are absent (e.g. ' +
-  '`[ -f export.py ] || exit 0; python export.py`): a base without the model counts as a new model';
 
 export async function runPr(inputs: ActionInputs, ctx: RunContext, io: Io): Promise<RunResult> {
   guardRun('pr', inputs, ctx, io);

@@ -1,0 +1,307 @@
+// mode: pr with a list or glob in `model`: several models in one run. Each side is built once (the
+// action's `build`, then each model's own), the models are found (globs expanded in each checkout), each
+// is analyzed and compared as mode: pr compares one, and the run ends as mode: aggregate does: one
+// verdict, one comment, one status. Each model's report file (a mode: pr bundle) is written too, so the
+// fork-safe pair can post them with mode: aggregate.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { isDynamicPattern } from 'tinyglobby';
+import { join, relative } from 'node:path';
+import type { ModelUnavailable } from '../../compare/aggregate.ts';
+import { compare, thresholdsWithoutBase } from '../../compare/compare.ts';
+import { renderHtmlReport } from '../../render/html.ts';
+import type { Report } from '../../report/report.ts';
+import { UserError } from '../../report/user-error.ts';
+import type { RunContext } from '../context.ts';
+import {
+  parseInputDims,
+  parseInputFiles,
+  parseInputShapes,
+  parseInputValues,
+  type ActionInputs,
+  type TraceInputs,
+} from '../inputs.ts';
+import { analyzeModel, emptyReport } from '../models/analyze-model.ts';
+import { BuildError, buildEnvironment, withBuildTemp } from '../models/exec.ts';
+import { downloadModel, isUrl, relativeModelPath } from '../models/model-file.ts';
+import type { ModelEntry } from '../models/model-list.ts';
+import { modelsIn, type FoundModel } from '../models/model-set.ts';
+import {
+  analyzeSide,
+  BASE_BUILD_HINT,
+  buildSide,
+  explicitBaseModel,
+  missingModelMessage,
+  type Side,
+} from '../models/model-side.ts';
+import { tracerFor, type Tracer } from '../models/tracing.ts';
+import { resolveBaseCommit, withWorktree, type BaseCommit } from '../models/worktree.ts';
+import { htmlPathFor, makeBundle, reportFileName, reportPathFor, serializeBundle } from '../report-file.ts';
+import { ActionError, type Io, type RunResult } from '../runner-log.ts';
+import { guardRun } from '../safety.ts';
+import { finishAggregate, type ModelReport } from './aggregate.ts';
+
+/** One model's two sides, as analyzed; or why it could not be. */
+type Outcome =
+  | { key: string; head: Report; base: Report | null; baseError?: string; notes: string[] }
+  | { key: string; unavailable: string };
+
+interface Run {
+  inputs: ActionInputs;
+  ctx: RunContext;
+  io: Io;
+  env: NodeJS.ProcessEnv;
+  tracer: Tracer;
+}
+
+export async function runPrModels(inputs: ActionInputs, ctx: RunContext, io: Io): Promise<RunResult> {
+  guardRun('pr', inputs, ctx, io);
+  return withBuildTemp(async (buildTemp) => {
+    const env = buildEnvironment(process.env, [inputs.token], buildTemp);
+    const run: Run = { inputs, ctx, io, env, tracer: tracerFor(inputs, ctx, env, io) };
+    const entries = inputs.models!;
+    const pr = ctx.pullRequest;
+    const notes: string[] = [];
+    let baseCommit: BaseCommit | null = null;
+    let outcomes: Outcome[];
+    if (entries.every((e) => e.baseModel)) {
+      outcomes = await analyzeModels(run, entries, null);
+    } else {
+      if (!pr)
+        throw new ActionError(
+          'several models in mode: pr need a pull_request event (the base is rebuilt at the merge-base), or a base-model for each',
+        );
+      baseCommit = await resolveBaseCommit(ctx.workspace, pr.baseSha, env);
+      if (baseCommit.note) {
+        io.warning(baseCommit.note);
+        notes.push(baseCommit.note);
+      }
+      if (inputs.baseline === 'auto')
+        io.info(
+          `paramtrace: ${entries.length} model entries: the base is rebuilt at ${baseCommit.how} ${baseCommit.sha.slice(0, 12)} (a baseline artifact holds one model)`,
+        );
+      const label = `base (${baseCommit.how} ${baseCommit.sha.slice(0, 12)})`;
+      // Git runs before the head's build, so nothing the build leaves in .git can affect it.
+      outcomes = await withWorktree(ctx.workspace, baseCommit.sha, buildTemp, env, (dir) =>
+        analyzeModels(run, entries, { root: dir, label }),
+      );
+    }
+    return finish(run, outcomes, notes, baseCommit);
+  });
+}
+
+/** Builds and finds every model on both sides, then analyzes each; a model that fails is unavailable. */
+async function analyzeModels(run: Run, entries: ModelEntry[], baseSide: Side | null): Promise<Outcome[]> {
+  const { inputs, ctx, io, env } = run;
+  const head: Side = { root: ctx.workspace, label: 'head' };
+  // The head's builds fail the run, as with one model: nothing could be compared.
+  await buildSide(head, { build: inputs.build, env, io });
+  for (const entry of entries)
+    await buildSide({ ...head, label: `head, ${entry.where}` }, { build: entry.build, env, io });
+  const headModels = await modelsIn(head.root, entries);
+
+  // The base's builds: one that fails fails its models' verdicts (never a pass), as with one model.
+  const baseErrors = new Map<ModelEntry, string>();
+  let baseModels = new Map<string, FoundModel>();
+  if (baseSide) {
+    const rebuilt = entries.filter((e) => !e.baseModel);
+    const failed = await tryBuild(run, baseSide, inputs.build);
+    for (const entry of rebuilt) {
+      const error =
+        failed ??
+        (await tryBuild(run, { ...baseSide, label: `${baseSide.label}, ${entry.where}` }, entry.build));
+      if (error) baseErrors.set(entry, error);
+    }
+    baseModels = await modelsIn(
+      baseSide.root,
+      rebuilt.filter((e) => !baseErrors.has(e)),
+    );
+  }
+
+  const keys = [...new Set([...headModels.keys(), ...baseModels.keys()])];
+  const unmatched = entries.filter(
+    (e) => ![...headModels.values(), ...baseModels.values()].some((m) => m.entry === e),
+  );
+  if (unmatched.length > 0 && unmatched.every((e) => !baseErrors.has(e))) {
+    const e = unmatched[0]!;
+    throw new ActionError(
+      `${e.where}: the pattern '${e.model}' matched no model file in the head or the base${e.build || inputs.build ? ' after the build' : ''}`,
+    );
+  }
+  const outcomes: Outcome[] = [];
+  for (const key of keys) {
+    const found = (headModels.get(key) ?? baseModels.get(key))!;
+    try {
+      outcomes.push(
+        await analyzeOne(run, key, found.entry, headModels.get(key), baseModels.get(key), {
+          baseSide,
+          baseError: baseErrors.get(found.entry),
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      // One model's failure does not hide the others' reports: it fails the verdict with its reason.
+      io.warning(`paramtrace: ${key}: ${error.message}`);
+      outcomes.push({ key, unavailable: error.message.split('\n', 1)[0]! });
+    }
+  }
+  return outcomes;
+}
+
+/** Runs a build; returns why it failed (BuildError), or undefined. */
+async function tryBuild(run: Run, side: Side, build: string): Promise<string | undefined> {
+  try {
+    await buildSide(side, { build, env: run.env, io: run.io });
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof BuildError)) throw error;
+    run.io.warning(`${error.message}\n${BASE_BUILD_HINT}`);
+    return error.message.split('\n', 1)[0]!;
+  }
+}
+
+async function analyzeOne(
+  run: Run,
+  key: string,
+  entry: ModelEntry,
+  headModel: FoundModel | undefined,
+  baseModel: FoundModel | undefined,
+  base: { baseSide: Side | null; baseError: string | undefined },
+): Promise<Outcome> {
+  const { inputs, ctx } = run;
+  const tracer = run.tracer.withInputs(ownTraceInputs(entry));
+  const notes: string[] = [];
+  const headSide: Side = { root: ctx.workspace, label: 'head' };
+  let head: Report;
+  if (headModel) {
+    const report = await analyzeFound(run, headSide, headModel, tracer);
+    if (!report)
+      return { key, unavailable: missingModelMessage(headModel.location, headSide, buildOf(inputs, entry)) };
+    head = report;
+  } else {
+    // Only a pattern's match can be at the base alone: the pull request removes that model.
+    const note = 'the model does not exist at the head: this pull request removes it';
+    head = emptyReport(baseModel!.location, note);
+    notes.push(note);
+  }
+  if (entry.baseModel) {
+    return { key, head, base: await explicitBaseModel(entry.baseModel, ctx, tracer), notes };
+  }
+  if (base.baseError) {
+    notes.push(BASE_BUILD_HINT);
+    return { key, head, base: null, baseError: base.baseError, notes };
+  }
+  const baseReport =
+    baseModel && base.baseSide ? await analyzeFound(run, base.baseSide, baseModel, tracer) : undefined;
+  if (baseReport) return { key, head, base: baseReport, notes };
+  // A pattern's match only at the head is a model the pull request adds; a listed path the base's build
+  // did not write is said as with one model.
+  const missing = isPattern(entry)
+    ? 'the model does not exist at the base: this pull request adds it'
+    : missingModelMessage(entry.model, base.baseSide ?? headSide, buildOf(inputs, entry));
+  if (inputs.missingBase === 'fail')
+    return { key, head, base: null, baseError: `${missing} (missing-base: fail)`, notes };
+  notes.push(`${missing}; compared with an empty model (a new model: only max-params applies)`);
+  return { key, head, base: null, notes };
+}
+
+function isPattern(entry: ModelEntry): boolean {
+  return !isUrl(entry.model) && isDynamicPattern(entry.model);
+}
+
+function buildOf(inputs: ActionInputs, entry: ModelEntry): string {
+  return [inputs.build, entry.build].filter((b) => b).join(' && ');
+}
+
+/** A found model analyzed: downloaded when it is a URL; undefined when its file is not there. */
+async function analyzeFound(
+  run: Run,
+  side: Side,
+  model: FoundModel,
+  tracer: Tracer,
+): Promise<Report | undefined> {
+  if (isUrl(model.location)) {
+    const file = await downloadModel(model.location, run.ctx.tempDir, { proxy: run.ctx.proxy });
+    return analyzeModel(file, { displayName: model.location, tracer });
+  }
+  return analyzeSide(side, relativeModelPath(side.root, model.location), tracer, run.io);
+}
+
+/** A model's own `input-shapes`, ... (YAML list), parsed as the action's inputs of the same names. */
+function ownTraceInputs(entry: ModelEntry): Partial<TraceInputs> {
+  const own: Partial<TraceInputs> = {};
+  const { trace } = entry;
+  try {
+    if (trace.inputShapes !== undefined) own.inputShapes = parseInputShapes(trace.inputShapes);
+    if (trace.dims !== undefined) own.dims = parseInputDims(trace.dims);
+    if (trace.inputFiles !== undefined) own.inputFiles = parseInputFiles(trace.inputFiles);
+    if (trace.inputValues !== undefined) own.inputValues = parseInputValues(trace.inputValues);
+  } catch (error) {
+    throw new ActionError(`${entry.where}: ${(error as Error).message}`);
+  }
+  return own;
+}
+
+/** Each model compared and written as its own report file (and page), then one comment for all. */
+async function finish(run: Run, outcomes: Outcome[], notes: string[], baseCommit: BaseCommit | null) {
+  const { inputs, ctx } = run;
+  const pr = ctx.pullRequest;
+  const dir = modelReportsDir(reportPathFor(inputs, ctx));
+  mkdirSync(dir, { recursive: true });
+  const models: ModelReport[] = [];
+  const unavailable: ModelUnavailable[] = [];
+  for (const outcome of outcomes) {
+    if ('unavailable' in outcome) {
+      unavailable.push({ key: outcome.key, reason: outcome.unavailable });
+      continue;
+    }
+    const thresholds = outcome.base ? inputs.thresholds : thresholdsWithoutBase(inputs.thresholds);
+    const base =
+      outcome.base ??
+      emptyReport(
+        outcome.head.model.file,
+        outcome.baseError
+          ? 'no baseline: the base could not be built'
+          : 'no baseline: the model does not exist at the base',
+      );
+    const comparison = compare(base, outcome.head, thresholds, { baseUnavailable: outcome.baseError });
+    const bundle = makeBundle({
+      mode: 'pr',
+      commentKey: outcome.key,
+      commits: { head: pr?.headSha ?? (ctx.sha || null), base: baseCommit?.sha ?? null },
+      pullRequest: pr
+        ? { number: pr.number, headSha: pr.headSha, baseSha: pr.baseSha, headRepo: pr.headRepo }
+        : null,
+      base,
+      head: outcome.head,
+      comparison,
+      notes: [...notes, ...outcome.notes],
+      ...(outcome.baseError
+        ? { baseError: outcome.baseError }
+        : outcome.base
+          ? {}
+          : { baseMissing: true as const }),
+    });
+    const file = join(dir, reportFileName(outcome.key, ''));
+    writeFileSync(file, serializeBundle(bundle));
+    writeFileSync(htmlPathFor(file), renderHtmlReport({ base, head: outcome.head, comparison }));
+    const shown = relative(ctx.workspace, file).startsWith('..') ? file : relative(ctx.workspace, file);
+    models.push({ file: shown, bundle, comparison, base });
+  }
+  const result = await finishAggregate(inputs, ctx, run.io, {
+    models,
+    target: {
+      number: pr?.number ?? null,
+      headSha: pr?.headSha ?? ctx.sha,
+      headRepo: pr?.headRepo ?? null,
+      run: null,
+    },
+    expected: [],
+    unavailable,
+  });
+  return { ...result, outputs: { ...result.outputs, 'model-reports': dir } };
+}
+
+/** Where each model's report file goes: `paramtrace-report.json` → the folder `paramtrace-report/`. */
+export function modelReportsDir(reportPath: string): string {
+  return reportPath.replace(/\.json$/i, '') + (reportPath.toLowerCase().endsWith('.json') ? '' : '.models');
+}
