@@ -3,6 +3,7 @@
 import { UserError } from '../report/user-error.ts';
 import type { CommentLinks } from '../render/markdown.ts';
 import { proxySettings, type ProxySettings } from '../github/octokit.ts';
+import { artifactRuntimeFrom, type ArtifactRuntime } from './publishing/artifact.ts';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
@@ -57,6 +58,8 @@ export interface RunContext {
   proxy?: ProxySettings;
   pullRequest: PullRequestEvent | null;
   workflowRun: WorkflowRunEvent | null;
+  /** ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL, for uploading the HTML report; null outside a runner. */
+  artifactRuntime?: ArtifactRuntime | null;
 }
 
 const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
@@ -189,5 +192,6 @@ export function readRunContext(env: NodeJS.ProcessEnv): RunContext {
     proxy: proxySettings(env),
     pullRequest: isPull ? pullRequestFromEvent(event) : null,
     workflowRun: eventName === 'workflow_run' ? workflowRunFromEvent(event) : null,
+    artifactRuntime: artifactRuntimeFrom(env),
   };
 }

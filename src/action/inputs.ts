@@ -76,6 +76,8 @@ export interface ActionInputs {
   expectedKeys: string[];
   failOnApiError: boolean;
   apiTimeoutSeconds: number;
+  /** Upload the HTML report as an artifact of the run and link it from the comment. */
+  htmlArtifact: boolean;
 }
 
 export const DEFAULT_COMMENT_KEY = 'default';
@@ -327,6 +329,7 @@ export function parseInputs(get: Get): ActionInputs {
     expectedKeys: parseExpectedKeys(get('expected-keys')),
     failOnApiError: parseBoolean('fail-on-api-error', get('fail-on-api-error'), false),
     apiTimeoutSeconds,
+    htmlArtifact: parseBoolean('html-artifact', get('html-artifact'), true),
   };
   if (inputs.models) checkModelListInputs(inputs);
   if (inputs.baseline === 'report' && inputs.baseReport === '' && mode === 'pr') {

@@ -61,8 +61,10 @@ async function main(): Promise<void> {
   try {
     const inputs = parseInputs((name) => core.getInput(name));
     if (inputs.token) core.setSecret(inputs.token);
-    forgetCredentials(process.env);
+    // The context keeps the artifact service's token (for the HTML report) before it leaves process.env.
     const ctx = readRunContext(process.env);
+    if (ctx.artifactRuntime) core.setSecret(ctx.artifactRuntime.token);
+    forgetCredentials(process.env);
     summaryPath = ctx.stepSummaryPath;
     const result = await runMode(inputs, ctx, io);
     for (const [name, value] of Object.entries(result.outputs))

@@ -97,7 +97,13 @@ function section(m: ModelVerdict, body: string): string {
 
 function runLine(links: CommentLinks | undefined): string {
   const run = links?.run && URL_OK.test(links.run) ? links.run : undefined;
-  return run ? `<sub>paramtrace · [Workflow run and job summary](${run})</sub>\n` : `<sub>paramtrace</sub>\n`;
+  const page = links?.page && URL_OK.test(links.page) ? links.page : undefined;
+  const parts = [
+    'paramtrace',
+    ...(run ? [`[Workflow run and job summary](${run})`] : []),
+    ...(page ? [`[HTML reports](${page})`] : []),
+  ];
+  return `<sub>${parts.join(' · ')}</sub>\n`;
 }
 
 /** The shortest a model's section may be made; below it the section is left out instead. */

@@ -43,6 +43,8 @@ export interface CommentLinks {
   summary?: string | undefined;
   /** The report artifact, or the page of the run that uploaded it. */
   artifact?: string | undefined;
+  /** The HTML report (treemap, layer calls), uploaded as an artifact of the run. */
+  page?: string | undefined;
   /** The commits compared; `how` says where the base's report came from (`baseline artifact`). */
   base?: { sha: string; url: string; how?: string | undefined } | undefined;
   head?: { sha: string; url: string } | undefined;
@@ -132,6 +134,8 @@ function linksLine(links: CommentLinks | undefined): string[] {
     if (summary) parts.push(`[Job summary](${summary})`);
   }
   if (artifact) parts.push(`[Report artifact](${artifact})`);
+  const page = safeUrl(links.page);
+  if (page) parts.push(`[HTML report](${page})`);
   const commit = (c: { sha: string; url: string }): string | undefined => {
     const url = safeUrl(c.url);
     if (!SHA_OK.test(c.sha)) return undefined;

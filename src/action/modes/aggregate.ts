@@ -29,6 +29,7 @@ import { appendSummary } from '../publishing/job-summary.ts';
 import { clientFor, failStatus, publishWithClient } from '../publishing/client.ts';
 import { findPullRequest } from './post.ts';
 import { hasChanges } from '../publishing/outputs.ts';
+import { uploadPages } from '../publishing/html-artifact.ts';
 import { reportPathFor, type ReportBundle } from '../report-file.ts';
 import { ActionError, type Io, type RunResult } from '../runner-log.ts';
 import { readBundle, UntrustedInputError } from '../untrusted/read-bundle.ts';
@@ -262,6 +263,8 @@ export interface AggregateInput {
   target: Target;
   expected: string[];
   unavailable: ModelUnavailable[];
+  /** Each model's HTML page (one folder), uploaded as one artifact and linked from the comment. */
+  pages?: string[];
 }
 
 /**
@@ -272,15 +275,16 @@ export async function finishAggregate(
   inputs: ActionInputs,
   ctx: RunContext,
   io: Io,
-  { models, target: pr, expected, unavailable }: AggregateInput,
+  { models, target: pr, expected, unavailable, pages = [] }: AggregateInput,
 ): Promise<RunResult> {
   const run = pr.run;
   const result = aggregate(
     models.map((m) => ({ key: m.bundle.commentKey, comparison: m.comparison })),
     { expected, unavailable, metric: inputs.thresholds.metric },
   );
+  const page = await uploadPages(inputs, ctx, io, pages);
   // On workflow_run the report artifacts are on the page of the run that uploaded them.
-  const runLinks = commentLinks(ctx, { base: null, head: pr.headSha }, run?.id);
+  const runLinks = { ...commentLinks(ctx, { base: null, head: pr.headSha }, run?.id), page: page.url };
   const details = new Map<string, ModelDetail>(
     models.map((m) => [
       m.bundle.commentKey,
@@ -336,7 +340,8 @@ export async function finishAggregate(
         }
       : null,
   });
-  const failures = [...(result.pass ? [] : [headline]), ...(inputs.failOnApiError ? published.problems : [])];
+  const problems = [...(page.problem ? [page.problem] : []), ...published.problems];
+  const failures = [...(result.pass ? [] : [headline]), ...(inputs.failOnApiError ? problems : [])];
   return {
     outputs: {
       verdict: result.pass ? 'pass' : 'fail',
@@ -346,6 +351,7 @@ export async function finishAggregate(
       ...published.outputs,
       'pull-request': number === null ? '' : String(number),
       'report-path': reportPath,
+      ...(pages.length > 0 ? { 'html-report-url': page.url ?? '' } : {}),
       'comment-body': body,
     },
     failure: failures.length > 0 ? failures.join('\n') : null,

@@ -21,6 +21,7 @@ import {
   type BundlePullRequest,
 } from '../report-file.ts';
 import { renderHtmlReport } from '../../render/html.ts';
+import { uploadPages } from '../publishing/html-artifact.ts';
 import type { Io, RunResult } from '../runner-log.ts';
 
 export interface Sides {
@@ -62,24 +63,7 @@ export async function finishComparison(
         : 'no baseline: the model does not exist at the base',
     );
   const comparison = compare(base, sides.head, thresholds, { baseUnavailable: sides.baseError });
-  const extra = sides.notes.map((n) => escapeText(n, 300));
-  const body = renderComment(comparison, {
-    commentKey: inputs.commentKey,
-    headReport: sides.head,
-    baseReport: base,
-    links: sides.links,
-    footer: sides.links
-      ? extra.join(' · ')
-      : footer({
-          baseSha: sides.commits.base,
-          baseHow: sides.commits.baseHow,
-          headSha: sides.commits.head,
-          runUrl: ctx.runUrl,
-          extra,
-        }),
-  });
-
-  // The report file and the summary first: whatever happens with the API, they are there.
+  // The report file and its page first: whatever happens with the API, they are there.
   const reportPath = reportPathFor(inputs, ctx);
   const bundle = makeBundle({
     mode: 'pr',
@@ -93,16 +77,29 @@ export async function finishComparison(
     ...(sides.baseError ? { baseError: sides.baseError } : sides.base ? {} : { baseMissing: true as const }),
   });
   writeFileSync(reportPath, serializeBundle(bundle));
-  // The same as a page to look at (treemap, layer table, comparison): upload it with the report file.
+  // The same as a page to look at (treemap, layer table, comparison), uploaded for the comment to link.
   const htmlPath = htmlPathFor(reportPath);
-  writeFileSync(
-    htmlPath,
-    renderHtmlReport(base ? { base, head: sides.head, comparison } : { report: sides.head }),
-  );
-  appendSummary(
-    ctx.stepSummaryPath,
-    renderSummary(comparison, sides.head, { baseReport: base, links: sides.links }),
-  );
+  writeFileSync(htmlPath, renderHtmlReport({ base, head: sides.head, comparison }));
+  const page = await uploadPages(inputs, ctx, io, [htmlPath]);
+  const links = sides.links && { ...sides.links, page: page.url };
+
+  const extra = sides.notes.map((n) => escapeText(n, 300));
+  const body = renderComment(comparison, {
+    commentKey: inputs.commentKey,
+    headReport: sides.head,
+    baseReport: base,
+    links,
+    footer: links
+      ? extra.join(' · ')
+      : footer({
+          baseSha: sides.commits.base,
+          baseHow: sides.commits.baseHow,
+          headSha: sides.commits.head,
+          runUrl: ctx.runUrl,
+          extra,
+        }),
+  });
+  appendSummary(ctx.stepSummaryPath, renderSummary(comparison, sides.head, { baseReport: base, links }));
   const headline = verdictHeadline(comparison);
   io.info(`paramtrace: ${headline}`);
   io.info(`paramtrace: report written to ${reportPath}`);
@@ -110,7 +107,7 @@ export async function finishComparison(
   const published = await publishTo(comparison, body);
   const failures = [
     ...(comparison.verdict.pass ? [] : [headline]),
-    ...(inputs.failOnApiError ? published.problems : []),
+    ...(inputs.failOnApiError ? [...(page.problem ? [page.problem] : []), ...published.problems] : []),
   ];
   return {
     outputs: {
@@ -118,6 +115,7 @@ export async function finishComparison(
       ...published.outputs,
       'report-path': reportPath,
       'html-report-path': htmlPath,
+      'html-report-url': page.url ?? '',
       'comment-body': body,
     },
     failure: failures.length > 0 ? failures.join('\n') : null,

@@ -248,6 +248,7 @@ async function finish(run: Run, outcomes: Outcome[], notes: string[], baseCommit
   const dir = modelReportsDir(reportPathFor(inputs, ctx));
   mkdirSync(dir, { recursive: true });
   const models: ModelReport[] = [];
+  const pages: string[] = [];
   const unavailable: ModelUnavailable[] = [];
   for (const outcome of outcomes) {
     if ('unavailable' in outcome) {
@@ -283,6 +284,7 @@ async function finish(run: Run, outcomes: Outcome[], notes: string[], baseCommit
     });
     const file = join(dir, reportFileName(outcome.key, ''));
     writeFileSync(file, serializeBundle(bundle));
+    pages.push(htmlPathFor(file));
     writeFileSync(htmlPathFor(file), renderHtmlReport({ base, head: outcome.head, comparison }));
     const shown = relative(ctx.workspace, file).startsWith('..') ? file : relative(ctx.workspace, file);
     models.push({ file: shown, bundle, comparison, base });
@@ -297,6 +299,7 @@ async function finish(run: Run, outcomes: Outcome[], notes: string[], baseCommit
     },
     expected: [],
     unavailable,
+    pages,
   });
   return { ...result, outputs: { ...result.outputs, 'model-reports': dir } };
 }
