@@ -9,7 +9,6 @@ import { lstatSync, writeFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { aggregate, type Aggregate, type ModelUnavailable } from '../../compare/aggregate.ts';
-import { compare, thresholdsWithoutBase } from '../../compare/compare.ts';
 import type { Comparison } from '../../compare/comparison.ts';
 import { statusContext, STATUS_DESCRIPTION_LIMIT } from '../../github/statuses.ts';
 import {
@@ -24,7 +23,7 @@ import type { Report } from '../../report/report.ts';
 import { TOOL_VERSION } from '../../version.ts';
 import { commentLinks, type RunContext, type WorkflowRunEvent } from '../context.ts';
 import { DEFAULT_COMMENT_KEY, type ActionInputs } from '../inputs.ts';
-import { emptyReport } from '../models/analyze-model.ts';
+import { compareSides } from './finish.ts';
 import { appendSummary } from '../publishing/job-summary.ts';
 import { clientFor, failStatus, publishWithClient } from '../publishing/client.ts';
 import { findPullRequest } from './post.ts';
@@ -136,16 +135,10 @@ function checkTarget(bundle: ReportBundle, pr: Target): void {
 /** The model's comparison, recomputed with this step's thresholds, as mode: post does. */
 function recompare(bundle: ReportBundle, inputs: ActionInputs): { comparison: Comparison; base: Report } {
   const noBase = bundle.baseMissing === true || bundle.baseError !== undefined;
-  const base = noBase
-    ? emptyReport(
-        bundle.head.model.file,
-        bundle.baseError
-          ? 'no baseline: the base could not be built'
-          : 'no baseline: the model does not exist at the base',
-      )
-    : bundle.base!;
-  const thresholds = noBase ? thresholdsWithoutBase(inputs.thresholds) : inputs.thresholds;
-  return { comparison: compare(base, bundle.head, thresholds, { baseUnavailable: bundle.baseError }), base };
+  return compareSides(
+    { head: bundle.head, base: noBase ? null : bundle.base!, baseError: bundle.baseError },
+    inputs.thresholds,
+  );
 }
 
 function readReports(files: string[], target: Target, inputs: ActionInputs, workspace: string) {

@@ -19,22 +19,29 @@ import {
   reportPathFor,
   serializeBundle,
   type BundlePullRequest,
+  type ReportBundle,
 } from '../report-file.ts';
+import type { Thresholds } from '../../compare/comparison.ts';
 import { renderHtmlReport } from '../../render/html.ts';
 import { uploadPages } from '../publishing/html-artifact.ts';
 import type { Io, RunResult } from '../runner-log.ts';
 
-export interface Sides {
+/** One model's two sides as analyzed. */
+export interface ModelSides {
   head: Report;
   /** Null when there is no base: the model is new (`baseError` unset) or the base failed to build. */
   base: Report | null;
   /** Why the base could not be had (its build failed): the verdict fails with it. */
   baseError?: string | undefined;
+  /** What the run had to work around, shown in the footer and kept in the report file. */
+  notes: string[];
+}
+
+/** The sides of a mode: pr or mode: post run, with what the comment says about where they came from. */
+export interface Sides extends ModelSides {
   /** The commits compared, and how the base was had (`baseline artifact`), for the footer. */
   commits: { head: string | null; base: string | null; baseHow?: string | undefined };
   pullRequest: BundlePullRequest | null;
-  /** What the run had to work around, shown in the footer and kept in the report file. */
-  notes: string[];
   /** The comment's links (the run, the report artifact, the commits); they replace the footer's commits and run link. */
   links?: CommentLinks | undefined;
 }
@@ -45,15 +52,11 @@ export type Publisher = (
   body: string,
 ) => Promise<{ outputs: Record<string, string>; problems: string[] }>;
 
-export async function finishComparison(
-  inputs: ActionInputs,
-  ctx: RunContext,
-  io: Io,
-  sides: Sides,
-  publishTo: Publisher,
-): Promise<RunResult> {
-  // Without a base only max-params applies; a base that could not be built fails the verdict.
-  const thresholds = sides.base ? inputs.thresholds : thresholdsWithoutBase(inputs.thresholds);
+/** The comparison of one model's sides, with the base it was made against (an empty model when none). */
+export function compareSides(
+  sides: Pick<ModelSides, 'head' | 'base' | 'baseError'>,
+  thresholds: Thresholds,
+): { base: Report; comparison: Comparison } {
   const base =
     sides.base ??
     emptyReport(
@@ -62,21 +65,51 @@ export async function finishComparison(
         ? 'no baseline: the base could not be built'
         : 'no baseline: the model does not exist at the base',
     );
-  const comparison = compare(base, sides.head, thresholds, { baseUnavailable: sides.baseError });
-  // The report file and its page first: whatever happens with the API, they are there.
-  const reportPath = reportPathFor(inputs, ctx);
-  const bundle = makeBundle({
+  // Without a base only max-params applies; a base that could not be built fails the verdict.
+  const limits = sides.base ? thresholds : thresholdsWithoutBase(thresholds);
+  return { base, comparison: compare(base, sides.head, limits, { baseUnavailable: sides.baseError }) };
+}
+
+/** The report file of one model of a mode: pr run (what mode: post and mode: aggregate read back). */
+export function prBundle(
+  commentKey: string,
+  sides: ModelSides,
+  made: {
+    base: Report;
+    comparison: Comparison;
+    commits: { head: string | null; base: string | null };
+    pr: BundlePullRequest | null;
+  },
+): ReportBundle {
+  return makeBundle({
     mode: 'pr',
-    commentKey: inputs.commentKey,
-    commits: { head: sides.commits.head, base: sides.commits.base },
-    pullRequest: sides.pullRequest,
-    base,
+    commentKey,
+    commits: { head: made.commits.head, base: made.commits.base },
+    pullRequest: made.pr,
+    base: made.base,
     head: sides.head,
-    comparison,
+    comparison: made.comparison,
     notes: sides.notes,
     ...(sides.baseError ? { baseError: sides.baseError } : sides.base ? {} : { baseMissing: true as const }),
   });
-  writeFileSync(reportPath, serializeBundle(bundle));
+}
+
+export async function finishComparison(
+  inputs: ActionInputs,
+  ctx: RunContext,
+  io: Io,
+  sides: Sides,
+  publishTo: Publisher,
+): Promise<RunResult> {
+  const { base, comparison } = compareSides(sides, inputs.thresholds);
+  // The report file and its page first: whatever happens with the API, they are there.
+  const reportPath = reportPathFor(inputs, ctx);
+  writeFileSync(
+    reportPath,
+    serializeBundle(
+      prBundle(inputs.commentKey, sides, { base, comparison, commits: sides.commits, pr: sides.pullRequest }),
+    ),
+  );
   // The same as a page to look at (treemap, layer table, comparison), uploaded for the comment to link.
   const htmlPath = htmlPathFor(reportPath);
   writeFileSync(htmlPath, renderHtmlReport({ base, head: sides.head, comparison }));

@@ -7,7 +7,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { isDynamicPattern } from 'tinyglobby';
 import { join, relative } from 'node:path';
 import type { ModelUnavailable } from '../../compare/aggregate.ts';
-import { compare, thresholdsWithoutBase } from '../../compare/compare.ts';
 import { renderHtmlReport } from '../../render/html.ts';
 import type { Report } from '../../report/report.ts';
 import { UserError } from '../../report/user-error.ts';
@@ -35,15 +34,14 @@ import {
 } from '../models/model-side.ts';
 import { tracerFor, type Tracer } from '../models/tracing.ts';
 import { resolveBaseCommit, withWorktree, type BaseCommit } from '../models/worktree.ts';
-import { htmlPathFor, makeBundle, reportFileName, reportPathFor, serializeBundle } from '../report-file.ts';
+import { htmlPathFor, reportFileName, reportPathFor, serializeBundle } from '../report-file.ts';
+import { compareSides, prBundle, type ModelSides } from './finish.ts';
 import { ActionError, type Io, type RunResult } from '../runner-log.ts';
 import { guardRun } from '../safety.ts';
 import { finishAggregate, type ModelReport } from './aggregate.ts';
 
 /** One model's two sides, as analyzed; or why it could not be. */
-type Outcome =
-  | { key: string; head: Report; base: Report | null; baseError?: string; notes: string[] }
-  | { key: string; unavailable: string };
+type Outcome = (ModelSides & { key: string }) | { key: string; unavailable: string };
 
 interface Run {
   inputs: ActionInputs;
@@ -255,33 +253,19 @@ async function finish(run: Run, outcomes: Outcome[], notes: string[], baseCommit
       unavailable.push({ key: outcome.key, reason: outcome.unavailable });
       continue;
     }
-    const thresholds = outcome.base ? inputs.thresholds : thresholdsWithoutBase(inputs.thresholds);
-    const base =
-      outcome.base ??
-      emptyReport(
-        outcome.head.model.file,
-        outcome.baseError
-          ? 'no baseline: the base could not be built'
-          : 'no baseline: the model does not exist at the base',
-      );
-    const comparison = compare(base, outcome.head, thresholds, { baseUnavailable: outcome.baseError });
-    const bundle = makeBundle({
-      mode: 'pr',
-      commentKey: outcome.key,
-      commits: { head: pr?.headSha ?? (ctx.sha || null), base: baseCommit?.sha ?? null },
-      pullRequest: pr
-        ? { number: pr.number, headSha: pr.headSha, baseSha: pr.baseSha, headRepo: pr.headRepo }
-        : null,
-      base,
-      head: outcome.head,
-      comparison,
-      notes: [...notes, ...outcome.notes],
-      ...(outcome.baseError
-        ? { baseError: outcome.baseError }
-        : outcome.base
-          ? {}
-          : { baseMissing: true as const }),
-    });
+    const { base, comparison } = compareSides(outcome, inputs.thresholds);
+    const bundle = prBundle(
+      outcome.key,
+      { ...outcome, notes: [...notes, ...outcome.notes] },
+      {
+        base,
+        comparison,
+        commits: { head: pr?.headSha ?? (ctx.sha || null), base: baseCommit?.sha ?? null },
+        pr: pr
+          ? { number: pr.number, headSha: pr.headSha, baseSha: pr.baseSha, headRepo: pr.headRepo }
+          : null,
+      },
+    );
     const file = join(dir, reportFileName(outcome.key, ''));
     writeFileSync(file, serializeBundle(bundle));
     pages.push(htmlPathFor(file));
