@@ -227,6 +227,19 @@ describe('action: several models in one mode pr run', () => {
   });
 });
 
+describe('action: a model list that names nothing', () => {
+  it('a pattern that matches no file on either side stops the run, naming it', async (t) => {
+    const s = await scenario(t);
+    const run = await s.run({ inputs: { model: 'model-src.onnx\nexports/*.onnx', build: '' } });
+    assert.equal(run.code, 1, run.log);
+    assert.match(
+      commands(run, 'error').join('\n'),
+      /model line 2: the pattern 'exports\/\*\.onnx' matched no model file in the head or the base/,
+    );
+    assert.equal(s.comments().length, 0);
+  });
+});
+
 describe('inputs: model as a list', () => {
   const get =
     (values: Record<string, string>) =>

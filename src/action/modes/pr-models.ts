@@ -116,11 +116,10 @@ async function analyzeModels(run: Run, entries: ModelEntry[], baseSide: Side | n
   }
 
   const keys = [...new Set([...headModels.keys(), ...baseModels.keys()])];
-  const unmatched = entries.filter(
-    (e) => ![...headModels.values(), ...baseModels.values()].some((m) => m.entry === e),
-  );
-  if (unmatched.length > 0 && unmatched.every((e) => !baseErrors.has(e))) {
-    const e = unmatched[0]!;
+  // A pattern that matches nothing on either side is a mistake in `model`, not a model to report.
+  const found = [...headModels.values(), ...baseModels.values()];
+  const e = entries.find((entry) => !baseErrors.has(entry) && !found.some((m) => m.entry === entry));
+  if (e) {
     throw new ActionError(
       `${e.where}: the pattern '${e.model}' matched no model file in the head or the base${e.build || inputs.build ? ' after the build' : ''}`,
     );
