@@ -490,3 +490,19 @@ test('torchvision resnet18 at 1x3x224x224: within 3% of the published 1.81 GMACs
   assert.equal(cost.memory.peakActivationBytes, 2 * (64 * 112 * 112 * 4));
   assert.equal(cost.memory.unknownTensors, 0);
 });
+
+test("operator names that are Object.prototype's own (__proto__, constructor, toString) have no rule", () => {
+  // A model's op_type is untrusted text: looked up on a plain object, `__proto__` found a non-function.
+  const ops = ['__proto__', 'constructor', 'toString', 'hasOwnProperty'];
+  const m = model('prototype-ops', {
+    node: ops.map((op, i) => node(op, `/p${i}/${op}`, [i === 0 ? 'x' : `y${i - 1}`], [`y${i}`])),
+    input: [tensorInfo('x', FLOAT, [1, 4])],
+    output: [tensorInfo(`y${ops.length - 1}`, FLOAT, [1, 4])],
+  });
+  const cost = costOf(m, undefined);
+  assert.equal(cost.macs, 0);
+  assert.deepEqual(
+    cost.uncounted.map((u) => [u.opType, u.reason]).sort(),
+    ops.map((op) => [op, 'no-rule']).sort(),
+  );
+});

@@ -82,7 +82,8 @@ type Rule = (node: OnnxNode, inputs: Shape[], outputs: Shape[]) => number | unde
 export function macsOf(node: OnnxNode, inputs: Shape[], outputs: Shape[]): MacResult {
   if (!isDefaultDomain(node)) return { kind: 'no-rule' };
   if (ZERO.has(node.opType)) return { kind: 'counted', macs: 0 };
-  const rule = RULES[node.opType];
+  // An op_type is the model's text: `__proto__` or `constructor` must not find Object.prototype's.
+  const rule = Object.hasOwn(RULES, node.opType) ? RULES[node.opType] : undefined;
   if (!rule) return { kind: 'no-rule' };
   const macs = rule(node, inputs, outputs);
   if (macs === 'no-rule') return { kind: 'no-rule' };
