@@ -20,6 +20,7 @@ import type { Trace } from '../trace/trace.ts';
 import { walkModel, type GraphWalk, type NodeFacts } from '../analysis/graph-walk.ts';
 import type { CallCost, ReportCost, UncountedOp } from '../report/report.ts';
 import { macsOf, type Shape } from './macs.ts';
+import { clipStrings } from '../report/clip.ts';
 
 export type { CallCost, ReportCost, UncountedOp };
 
@@ -181,7 +182,8 @@ export function costOf(
     uncounted.set(key, entry);
   }
 
-  return {
+  // Names from the model go into the report as the analysis' do: at most MAX_STRING characters each.
+  return clipStrings({
     shapes: trace ? 'traced' : 'static',
     macs: graphMacs(model.graph, nodeMacs, (node, attribute) =>
       trace ? false : walk.subgraphs.get(`${node.id}/${attribute}`)?.kind === 'branch',
@@ -191,7 +193,7 @@ export function costOf(
       (a, b) => b.executions - a.executions || a.opType.localeCompare(b.opType),
     ),
     memory: memoryOf(model, trace, walk, table, executions, isWeight),
-  };
+  });
 }
 
 /** A graph's MACs with its subgraphs'; of alternative branches (`isBranch`), only the costliest. */

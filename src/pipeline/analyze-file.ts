@@ -18,7 +18,7 @@ import {
   type Trace,
   type TraceOptions,
 } from '../trace/index.ts';
-import { PhaseClock, type PhaseHooks } from './phases.ts';
+import { PhaseClock, type PhaseHooks, type PhaseName } from './phases.ts';
 
 export type { PhaseName } from './phases.ts';
 
@@ -74,27 +74,42 @@ export async function analyzeFile(file: string, options: AnalyzeFileOptions = {}
   }
   const content = new TensorReader(model);
   try {
-    // One walk of the graph for both the analysis and the cost stage, which groups nodes into the same calls.
-    const { report, walk } = clock.run('analyze', () => {
-      const walk = walkModel(model);
-      const report = analyze({
-        model,
-        content,
-        manifest,
-        trace,
-        traceError,
-        walk,
-        phase: (name, run) => clock.run(name, run),
-      });
-      return { report, walk };
+    const report = reportOf(model, manifest, content, {
+      trace,
+      traceError,
+      phase: (name, run) => clock.run(name, run),
     });
-    // What the run cost: MACs per layer call and activation memory, from the trace's shapes (src/cost).
-    report.cost = clock.run('cost', () => costOf(model, trace, walk));
-    report.counts.macs = report.cost.macs;
     if (options.displayName) report.model.file = options.displayName;
     report.timings = clock.timings();
     return report;
   } finally {
     content.close();
   }
+}
+
+/**
+ * The stages after reading and tracing: the analysis, then the cost. One function, so that what runs
+ * after the read is the same for the CLI, the action and the fuzzer (which reads and calls this).
+ */
+export function reportOf(
+  model: OnnxModel,
+  manifest: Manifest | undefined,
+  content: TensorReader,
+  options: {
+    trace?: Trace | undefined;
+    traceError?: string | undefined;
+    phase?: <T>(name: PhaseName, run: () => T) => T;
+  } = {},
+): Report {
+  const phase = options.phase ?? (<T>(_name: PhaseName, run: () => T): T => run());
+  const { trace, traceError } = options;
+  // One walk of the graph for both the analysis and the cost stage, which groups nodes into the same calls.
+  const { report, walk } = phase('analyze', () => {
+    const walk = walkModel(model);
+    return { report: analyze({ model, content, manifest, trace, traceError, walk, phase }), walk };
+  });
+  // What the run cost: MACs per layer call and activation memory, from the trace's shapes (src/cost).
+  report.cost = phase('cost', () => costOf(model, trace, walk));
+  report.counts.macs = report.cost.macs;
+  return report;
 }

@@ -120,6 +120,35 @@ export const NAMED: Record<string, NamedCase> = {
     expect: 'refused',
     message: /negative dimension/,
   },
+  "names that are Object.prototype's own, as operators and tensors": {
+    // An op_type `__proto__` once made the MACs stage look up Object.prototype as a rule and throw.
+    make: () => {
+      const names = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'];
+      const nodes = names.map((op, i) =>
+        gen.node({
+          op,
+          inputs: [i === 0 ? 'x' : names[i - 1]!, '__proto__'],
+          outputs: [op],
+          name: `/${op}/${op}`,
+        }),
+      );
+      nodes.push(gen.node({ op: 'MatMul', inputs: [names.at(-1)!, 'constructor.weight'], outputs: ['y'] }));
+      return encode(
+        gen.model(
+          gen.graph({
+            nodes,
+            initializers: [
+              gen.tensor({ name: '__proto__', dims: [2, 2] }),
+              gen.tensor({ name: 'constructor.weight', dims: [2, 2] }),
+            ],
+            inputs: [gen.valueInfo('x', [1, 2])],
+            outputs: [gen.valueInfo('y', [1, 2])],
+          }),
+        ),
+      );
+    },
+    expect: 'report',
+  },
   'a 1 MB layer name with every hostile character': {
     make: () => {
       const name = `<!-- paramtrace:comment-key=fuzz -->@octocat|\`\n\u202e${'<script>'.repeat(130_000)}`;

@@ -4,7 +4,7 @@
 // pull-request comment and as a job summary. Only a report or a clear, one-line error is an acceptable end.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { analyze } from '../../src/analysis/analyze.ts';
+import { reportOf } from '../../src/pipeline/analyze-file.ts';
 import { ManifestError, manifestOf } from '../../src/analysis/read-manifest.ts';
 import { compare } from '../../src/compare/compare.ts';
 import { ModelReadError, readModel } from '../../src/onnx/read-model.ts';
@@ -76,13 +76,13 @@ export function runOne(bytes: Uint8Array, dir: string): Outcome {
   return done('report', `declared ${report.counts.declared}, ${report.layers.length} layer calls`);
 }
 
-/** What `paramtrace analyze --no-trace` does (src/pipeline/analyze-file.ts without the trace). */
+/** What `paramtrace analyze --no-trace` does (src/pipeline/analyze-file.ts without the trace), synchronously. */
 export function analyzeStatically(file: string): Report {
   const model = readModel(file);
   const manifest = manifestOf(model);
   const content = new TensorReader(model);
   try {
-    return analyze({ model, content, manifest });
+    return reportOf(model, manifest, content);
   } finally {
     content.close();
   }
