@@ -62,20 +62,33 @@ describe('action: the HTML report as an artifact', () => {
     assert.deepEqual(lines, [`::add-mask::${service.token}`]);
   });
 
-  it('a failed upload is a warning; the comment is posted without the link (an error with fail-on-api-error)', async (t) => {
+  it('a re-run replaces its earlier page; a failed upload is a warning and the comment goes without the link', async (t) => {
     const s = await scenario(t);
-    // The same comment key twice in one run: the artifact service refuses the second name (409).
+    // The same job twice in one run (a re-run): the second page replaces the first under the same name.
     const first = await run(s, { 'comment-key': 'twice' });
     assert.equal(first.code, 0, first.log);
+    const firstId = service.artifacts.get('paramtrace-html-twice')!.id;
     const second = await run(s, { 'comment-key': 'twice' });
     assert.equal(second.code, 0, second.log);
+    const secondId = service.artifacts.get('paramtrace-html-twice')!.id;
+    assert.notEqual(secondId, firstId);
+    assert.equal(second.outputs['html-report-url'], `${RUN_URL}/artifacts/${secondId}`);
+    assert.ok(s.comments()[0]!.body.includes(`[HTML report](${RUN_URL}/artifacts/${secondId})`));
+    assert.doesNotMatch(commands(second, 'warning').join('\n'), /HTML|artifact named/);
+
+    // The service refuses the upload: a warning, and the comment is updated without the link.
+    service.failNext('CreateArtifact', 'permission_denied', 'no artifacts for you');
+    const refused = await run(s, { 'comment-key': 'twice' });
+    assert.equal(refused.code, 0, refused.log);
     assert.match(
-      commands(second, 'warning').join('\n'),
-      /the HTML report could not be uploaded: an artifact named 'paramtrace-html-twice' already exists in this run/,
+      commands(refused, 'warning').join('\n'),
+      /the HTML report could not be uploaded: the artifact upload failed: .*no artifacts for you/,
     );
-    assert.equal(second.outputs['html-report-url'], '');
-    assert.equal(second.outputs['comment-action'], 'updated');
+    assert.equal(refused.outputs['html-report-url'], '');
+    assert.equal(refused.outputs['comment-action'], 'updated');
     assert.doesNotMatch(s.comments()[0]!.body, /HTML report/);
+    // With fail-on-api-error the same is an error.
+    service.failNext('CreateArtifact', 'permission_denied', 'no artifacts for you');
     const strict = await run(s, { 'comment-key': 'twice', 'fail-on-api-error': 'true' });
     assert.equal(strict.code, 1, strict.log);
     assert.match(commands(strict, 'error').join('\n'), /the HTML report could not be uploaded/);

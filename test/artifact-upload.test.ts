@@ -46,13 +46,13 @@ function problemOf(result: UploadResult): string {
   return (result as { problem: string }).problem;
 }
 
-/** The report files in a temporary folder: report.html and data/report.json. */
-function reportFiles(t: Parameters<typeof tempDir>[0]) {
+/** The report files in a temporary folder: report.html (`page`) and data/report.json. */
+function reportFiles(t: Parameters<typeof tempDir>[0], page = HTML) {
   const dir = tempDir(t, 'paramtrace-artifact-');
   mkdirSync(join(dir, 'data'));
   const html = join(dir, 'report.html');
   const json = join(dir, 'data', 'report.json');
-  writeFileSync(html, HTML);
+  writeFileSync(html, page);
   writeFileSync(json, JSON_REPORT);
   return { dir, files: [html, json] };
 }
@@ -156,10 +156,14 @@ describe('uploadArtifact', () => {
     const injected = await upload({ name: 'taken', files, rootDirectory: dir });
     assert.equal(problemOf(injected), "an artifact named 'taken' already exists in this run");
 
+    const lists = service.callsOf('ListArtifacts').length;
     assert.equal((await upload({ name: 'twice', files, rootDirectory: dir })).ok, true);
-    const again = await upload({ name: 'twice', files, rootDirectory: dir });
+    const again = await upload({ name: 'twice', files, rootDirectory: dir, overwrite: false });
     assert.equal(problemOf(again), "an artifact named 'twice' already exists in this run");
     assert.equal(service.creates().at(-1)?.error, 'already_exists');
+    // Without overwrite nothing is listed or deleted.
+    assert.equal(service.callsOf('ListArtifacts').length, lists);
+    assert.equal(service.callsOf('DeleteArtifact').length, 0);
   });
 
   it('retries a transient service error and succeeds', async (t) => {
@@ -240,6 +244,98 @@ describe('uploadArtifact', () => {
   });
 });
 
+describe('uploadArtifact with overwrite', () => {
+  const ids = () => ({
+    workflow_run_backend_id: service.ids.workflowRunBackendId,
+    workflow_job_run_backend_id: service.ids.workflowJobRunBackendId,
+  });
+  const methodsSince = (index: number) => service.calls.slice(index).map((call) => call.method);
+
+  it('lists but deletes nothing on a first upload (the library always lists)', async (t) => {
+    const { dir, files } = reportFiles(t);
+    const index = service.calls.length;
+    const result = await upload({ name: 'first', files, rootDirectory: dir, overwrite: true });
+    assert.equal(result.ok, true, JSON.stringify(result));
+    assert.deepEqual(methodsSince(index), ['ListArtifacts', 'CreateArtifact', 'FinalizeArtifact']);
+    const [list] = service.callsOf('ListArtifacts').slice(-1);
+    assert.deepEqual([list?.status, list?.body], [200, { ...ids(), name_filter: 'first' }]);
+  });
+
+  it('replaces an artifact of the same name: one artifact, the second zip, the new id', async (t) => {
+    const { dir, files } = reportFiles(t);
+    const first = await upload({ name: 're-run', files, rootDirectory: dir });
+    assert.ok(first.ok);
+    const old = service.artifacts.get('re-run')!;
+
+    const second = reportFiles(t, '<!doctype html>\n<p>the re-run</p>\n');
+    const index = service.calls.length;
+    const result = await upload({ name: 're-run', ...second, rootDirectory: second.dir, overwrite: true });
+
+    assert.equal(result.ok, true, JSON.stringify(result));
+    assert.ok(result.ok);
+    assert.deepEqual(methodsSince(index), [
+      'ListArtifacts',
+      'DeleteArtifact',
+      'CreateArtifact',
+      'FinalizeArtifact',
+    ]);
+    const [remove] = service.callsOf('DeleteArtifact').slice(-1);
+    assert.deepEqual([remove?.status, remove?.body], [200, { ...ids(), name: 're-run' }]);
+    const stored = service.artifacts.get('re-run');
+    assert.equal(String(result.id), stored?.id);
+    assert.notEqual(result.id, first.id);
+    assert.equal([...service.artifacts.keys()].filter((name) => name === 're-run').length, 1);
+    const entries = unzipSync(new Uint8Array(await service.blob('re-run')));
+    assert.equal(Buffer.from(entries['report.html']!).toString(), '<!doctype html>\n<p>the re-run</p>\n');
+    assert.equal(await service.hasBlob(old.blobName), false, "the first upload's blob is deleted");
+  });
+
+  it('reports a failed list or delete in one line, and uploads nothing', async (t) => {
+    const { dir, files } = reportFiles(t);
+    const first = await upload({ name: 'kept', files, rootDirectory: dir });
+    assert.ok(first.ok);
+    const creates = service.creates().length;
+
+    service.failNext('DeleteArtifact', 'permission_denied', 'not allowed to delete');
+    const deleteFailed = await upload({ name: 'kept', files, rootDirectory: dir, overwrite: true });
+    assert.equal(
+      problemOf(deleteFailed),
+      "the artifact 'kept' already in this run could not be deleted to overwrite it: Failed to DeleteArtifact: Received non-retryable error: Failed request: (403) Forbidden: not allowed to delete",
+    );
+    service.failNext('ListArtifacts', 'permission_denied', 'not allowed to list');
+    const listFailed = await upload({ name: 'kept', files, rootDirectory: dir, overwrite: true });
+    assert.match(
+      problemOf(listFailed),
+      /^the artifact 'kept' .* could not be deleted to overwrite it: Failed to ListArtifacts: .*\(403\) Forbidden: not allowed to list$/,
+    );
+
+    assert.equal(service.creates().length, creates, 'nothing was uploaded');
+    assert.equal(service.artifacts.get('kept')?.id, String(first.id), 'the first artifact is still there');
+  });
+
+  it('holds the delete to the deadline', async (t) => {
+    const { dir, files } = reportFiles(t);
+    assert.ok((await upload({ name: 'slow-delete', files, rootDirectory: dir })).ok);
+    const creates = service.creates().length;
+    service.stallNext('DeleteArtifact');
+    t.after(() => service.releaseStalled());
+
+    const options = { name: 'slow-delete', files, rootDirectory: dir, overwrite: true };
+    const result = await upload({ ...options, timeoutMs: 1500 });
+    assert.equal(
+      problemOf(result),
+      "the artifact service did not finish the upload of 'slow-delete' within 1.5 s",
+    );
+    const stalledCall = service.callsOf('DeleteArtifact').at(-1);
+    for (let i = 0; i < 100 && !stalledCall?.droppedByClient; i++) await setTimeout(10);
+    assert.equal(stalledCall?.droppedByClient, true, 'the client dropped the stalled delete');
+    assert.equal(service.creates().length, creates, 'no upload after the abandoned delete');
+
+    const next = await upload(options);
+    assert.equal(next.ok, true, JSON.stringify(next));
+  });
+});
+
 describe('the loopback results service', () => {
   const route = (method: string) =>
     new URL(`twirp/github.actions.results.api.v1.ArtifactService/${method}`, service.url);
@@ -276,10 +372,24 @@ describe('the loopback results service', () => {
       assert.deepEqual([answer.status, answer.body.code], [status, code], what);
       assert.equal(typeof answer.body.msg, 'string', what);
     }
-    assert.deepEqual(
-      [(await post('ListArtifacts', {})).status, (await post('NoSuchMethod', {})).status],
-      [501, 404],
-    );
+    const ids = { ...valid(), name: undefined, version: undefined };
+    const more: [string, unknown, number, string][] = [
+      ['ListArtifacts', { ...ids, name_filter: 7 }, 400, 'malformed'],
+      ['ListArtifacts', { ...ids, name: 'direct' }, 400, 'malformed'],
+      ['ListArtifacts', { ...ids, workflow_job_run_backend_id: '' }, 400, 'invalid_argument'],
+      ['DeleteArtifact', ids, 400, 'invalid_argument'],
+      ['DeleteArtifact', { ...ids, name: 'no-such-artifact' }, 404, 'not_found'],
+      ['GetSignedArtifactURL', {}, 501, 'unimplemented'],
+      ['NoSuchMethod', {}, 404, 'bad_route'],
+    ];
+    for (const [method, body, status, code] of more) {
+      const answer = await post(method, body);
+      assert.deepEqual(
+        [answer.status, answer.body.code],
+        [status, code],
+        `${method} ${JSON.stringify(body)}`,
+      );
+    }
     assert.equal(service.artifacts.has('direct'), false);
   });
 

@@ -1,7 +1,7 @@
 // A loopback Actions "results" service for @actions/artifact: the Twirp JSON routes of
-// github.actions.results.api.v1.ArtifactService that an upload calls, strict about what it accepts (a
-// request the real service would refuse fails here too), and a real Azure Storage emulator (Azurite) for
-// the signed upload URL it hands out.
+// github.actions.results.api.v1.ArtifactService that an upload and a delete call, strict about what it
+// accepts (a request the real service would refuse fails here too), and a real Azure Storage emulator
+// (Azurite) for the signed upload URL it hands out.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
@@ -84,8 +84,10 @@ class TwirpError extends Error {
 
 // ---- The messages, as lib/generated/results/api/v1/artifact.js defines them ----
 
-type FieldType = 'string' | 'int32' | 'int64' | 'bool' | 'timestamp' | 'string-value';
+type FieldType = 'string' | 'int32' | 'int64' | 'bool' | 'timestamp' | 'string-value' | 'int64-value';
 type Fields = Record<string, FieldType>;
+/** Responses are only held to the library's types (its client parses them); repeated is `Type[]`. */
+type ResponseFields = Record<string, FieldType | `${string}[]`>;
 
 /** Request messages: field (proto name) → type. checkAgainstGenerated() holds these to the library's code. */
 const REQUESTS = {
@@ -104,11 +106,33 @@ const REQUESTS = {
     size: 'int64',
     hash: 'string-value',
   },
+  ListArtifacts: {
+    workflow_run_backend_id: 'string',
+    workflow_job_run_backend_id: 'string',
+    name_filter: 'string-value',
+    id_filter: 'int64-value',
+  },
+  DeleteArtifact: {
+    workflow_run_backend_id: 'string',
+    workflow_job_run_backend_id: 'string',
+    name: 'string',
+  },
 } satisfies Record<string, Fields>;
 const RESPONSES = {
   CreateArtifact: { ok: 'bool', signed_upload_url: 'string' },
   FinalizeArtifact: { ok: 'bool', artifact_id: 'int64' },
-} satisfies Record<string, Fields>;
+  ListArtifacts: { artifacts: 'ListArtifactsResponse.MonolithArtifact[]' },
+  'ListArtifacts.MonolithArtifact': {
+    workflow_run_backend_id: 'string',
+    workflow_job_run_backend_id: 'string',
+    database_id: 'int64',
+    name: 'string',
+    size: 'int64',
+    created_at: 'timestamp',
+    digest: 'string-value',
+  },
+  DeleteArtifact: { ok: 'bool', artifact_id: 'int64' },
+} satisfies Record<string, ResponseFields>;
 export type Method = keyof typeof REQUESTS;
 
 /** proto3 JSON: a parser accepts the proto name and the lowerCamelCase JSON name of each field. */
@@ -129,6 +153,7 @@ function validValue(type: FieldType, value: unknown): boolean {
       if (typeof value === 'string' && INT64.test(value)) value = Number(value);
       return typeof value === 'number' && Number.isInteger(value) && Math.abs(value) <= 2 ** 31;
     case 'int64':
+    case 'int64-value':
       return (typeof value === 'string' && INT64.test(value)) || Number.isSafeInteger(value);
     case 'timestamp':
       return typeof value === 'string' && TIMESTAMP.test(value) && !Number.isNaN(Date.parse(value));
@@ -169,7 +194,7 @@ function required(message: Record<string, unknown>, ...names: string[]): void {
 
 /** Fails if the tables above no longer match the library's generated message types. */
 async function checkAgainstGenerated(): Promise<void> {
-  type Field = { name: string; kind: string; T: number | (() => { typeName: string }) };
+  type Field = { name: string; kind: string; repeat?: number; T: number | (() => { typeName: string }) };
   type MessageType = { typeName: string; fields: readonly Field[] };
   const library = dirname(fileURLToPath(import.meta.resolve('@actions/artifact')));
   const generated = (await import(
@@ -179,17 +204,24 @@ async function checkAgainstGenerated(): Promise<void> {
     if (field.kind === 'scalar')
       return ({ 9: 'string', 5: 'int32', 3: 'int64', 8: 'bool' } as const)[field.T as 9];
     const name = (field.T as () => { typeName: string })().typeName;
-    return name === 'google.protobuf.Timestamp'
-      ? 'timestamp'
-      : name === 'google.protobuf.StringValue'
-        ? 'string-value'
-        : name;
+    const wrappers: Record<string, string> = {
+      'google.protobuf.Timestamp': 'timestamp',
+      'google.protobuf.StringValue': 'string-value',
+      'google.protobuf.Int64Value': 'int64-value',
+    };
+    const type = wrappers[name] ?? name.replace('github.actions.results.api.v1.', '');
+    return field.repeat ? `${type}[]` : type;
   };
-  const expected: Record<string, Fields> = {
+  const expected: Record<string, ResponseFields> = {
     CreateArtifactRequest: REQUESTS.CreateArtifact,
     FinalizeArtifactRequest: REQUESTS.FinalizeArtifact,
+    ListArtifactsRequest: REQUESTS.ListArtifacts,
+    DeleteArtifactRequest: REQUESTS.DeleteArtifact,
     CreateArtifactResponse: RESPONSES.CreateArtifact,
     FinalizeArtifactResponse: RESPONSES.FinalizeArtifact,
+    ListArtifactsResponse: RESPONSES.ListArtifacts,
+    ListArtifactsResponse_MonolithArtifact: RESPONSES['ListArtifacts.MonolithArtifact'],
+    DeleteArtifactResponse: RESPONSES.DeleteArtifact,
   };
   for (const [type, fields] of Object.entries(expected)) {
     const message = generated[type];
@@ -294,6 +326,7 @@ export interface StoredArtifact {
   blobName: string;
   size: number;
   hash: string | undefined;
+  createdAt: Date;
 }
 
 export interface ResultsService {
@@ -304,11 +337,12 @@ export interface ResultsService {
   ids: BackendIds;
   /** The Azurite blob endpoint the upload URLs point at. */
   blobEndpoint: string;
-  /** Every CreateArtifact and FinalizeArtifact request, in order, including refused ones. */
+  /** Every request to a served method, in order, including refused ones. */
   calls: RecordedCall[];
   creates(): RecordedCall[];
   finalizes(): RecordedCall[];
-  /** Finalized artifacts by name. */
+  callsOf(method: Method): RecordedCall[];
+  /** Finalized artifacts by name (DeleteArtifact removes one, with its blob). */
   artifacts: Map<string, StoredArtifact>;
   /** Makes the next call of `method` (after validation) fail with `code`. */
   failNext(method: Method, code: TwirpCode, msg?: string): void;
@@ -317,6 +351,8 @@ export interface ResultsService {
   releaseStalled(): void;
   /** The bytes of an uploaded artifact's blob, read back from Azurite. */
   blob(name: string): Promise<Buffer>;
+  /** Whether Azurite holds the blob `blobName` (StoredArtifact.blobName). */
+  hasBlob(blobName: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -357,8 +393,8 @@ async function serve(azurite: { port: number; stop(): Promise<void> }): Promise<
     throw new TwirpError(failure!.code, failure!.msg);
   }
 
-  function checkIds(message: Record<string, unknown>): void {
-    required(message, 'workflow_run_backend_id', 'workflow_job_run_backend_id', 'name');
+  function checkIds(message: Record<string, unknown>, ...also: string[]): void {
+    required(message, 'workflow_run_backend_id', 'workflow_job_run_backend_id', ...also);
     if (
       message.workflow_run_backend_id !== ids.workflowRunBackendId ||
       message.workflow_job_run_backend_id !== ids.workflowJobRunBackendId
@@ -367,7 +403,7 @@ async function serve(azurite: { port: number; stop(): Promise<void> }): Promise<
   }
 
   async function createArtifact(message: Record<string, unknown>) {
-    checkIds(message);
+    checkIds(message, 'name');
     required(message, 'version');
     const name = message.name as string;
     if (message.expires_at !== undefined && Date.parse(message.expires_at as string) <= Date.now())
@@ -391,7 +427,7 @@ async function serve(azurite: { port: number; stop(): Promise<void> }): Promise<
   }
 
   async function finalizeArtifact(message: Record<string, unknown>) {
-    checkIds(message);
+    checkIds(message, 'name');
     const name = message.name as string;
     const artifact = created.get(name);
     if (!artifact) throw new TwirpError('not_found', `no artifact named ${name} was created`);
@@ -412,9 +448,50 @@ async function serve(azurite: { port: number; stop(): Promise<void> }): Promise<
     if (hash !== undefined && hash !== `sha256:${createHash('sha256').update(bytes).digest('hex')}`)
       throw new TwirpError('invalid_argument', `hash ${hash} does not match the bytes uploaded`);
     const id = String(nextId++);
-    artifacts.set(name, { id, name, blobName: artifact.blobName, size, hash });
+    artifacts.set(name, { id, name, blobName: artifact.blobName, size, hash, createdAt: new Date() });
     return { ok: true, artifact_id: id };
   }
+
+  // Finalized artifacts only, as the real service lists them.
+  async function listArtifacts(message: Record<string, unknown>) {
+    checkIds(message);
+    takeFailure('ListArtifacts');
+    const listed = [...artifacts.values()].filter(
+      (artifact) =>
+        (message.name_filter === undefined || artifact.name === message.name_filter) &&
+        (message.id_filter === undefined || artifact.id === String(message.id_filter)),
+    );
+    return {
+      artifacts: listed.map((artifact) => ({
+        workflow_run_backend_id: ids.workflowRunBackendId,
+        workflow_job_run_backend_id: ids.workflowJobRunBackendId,
+        database_id: artifact.id,
+        name: artifact.name,
+        size: String(artifact.size),
+        created_at: artifact.createdAt.toISOString(),
+        ...(artifact.hash === undefined ? {} : { digest: artifact.hash }),
+      })),
+    };
+  }
+
+  async function deleteArtifact(message: Record<string, unknown>) {
+    checkIds(message, 'name');
+    const name = message.name as string;
+    const artifact = artifacts.get(name);
+    if (!artifact) throw new TwirpError('not_found', `no artifact named ${name} in this run`);
+    takeFailure('DeleteArtifact');
+    await container.getBlockBlobClient(artifact.blobName).delete();
+    artifacts.delete(name);
+    created.delete(name);
+    return { ok: true, artifact_id: artifact.id };
+  }
+
+  const methods: Record<Method, (message: Record<string, unknown>) => Promise<object>> = {
+    CreateArtifact: createArtifact,
+    FinalizeArtifact: finalizeArtifact,
+    ListArtifacts: listArtifacts,
+    DeleteArtifact: deleteArtifact,
+  };
 
   async function handle(request: IncomingMessage, body: string, response: ServerResponse): Promise<void> {
     const prefix = `/twirp/${SERVICE}/`;
@@ -424,9 +501,7 @@ async function serve(azurite: { port: number; stop(): Promise<void> }): Promise<
     const method = path.slice(prefix.length);
     if (!(method in REQUESTS))
       throw new TwirpError(
-        ['ListArtifacts', 'GetSignedArtifactURL', 'DeleteArtifact'].includes(method)
-          ? 'unimplemented'
-          : 'bad_route',
+        method === 'GetSignedArtifactURL' ? 'unimplemented' : 'bad_route',
         `${method} is not served by this test service`,
       );
     const typed = method as Method;
@@ -460,9 +535,7 @@ async function serve(azurite: { port: number; stop(): Promise<void> }): Promise<
         });
         return;
       }
-      const answer =
-        typed === 'CreateArtifact' ? await createArtifact(message) : await finalizeArtifact(message);
-      reply(response, 200, answer);
+      reply(response, 200, await methods[typed](message));
     } catch (error) {
       const twirp =
         error instanceof TwirpError ? error : new TwirpError('internal', `test service: ${String(error)}`);
@@ -503,6 +576,7 @@ async function serve(azurite: { port: number; stop(): Promise<void> }): Promise<
     calls,
     creates: () => calls.filter((call) => call.method === 'CreateArtifact'),
     finalizes: () => calls.filter((call) => call.method === 'FinalizeArtifact'),
+    callsOf: (method) => calls.filter((call) => call.method === method),
     artifacts,
     failNext(method, code, msg = `injected ${code}`) {
       failures.push({ method, code, msg });
@@ -520,6 +594,7 @@ async function serve(azurite: { port: number; stop(): Promise<void> }): Promise<
       if (!artifact) throw new Error(`no artifact named ${name}`);
       return container.getBlockBlobClient(artifact.blobName).downloadToBuffer();
     },
+    hasBlob: (blobName) => container.getBlockBlobClient(blobName).exists(),
     async close() {
       if (closed) return;
       closed = true;

@@ -3,7 +3,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { ClientRequest } from 'node:http';
-import { DefaultArtifactClient } from '@actions/artifact';
+import { ArtifactNotFoundError, DefaultArtifactClient } from '@actions/artifact';
 
 /** What @actions/artifact needs from the runner; main.ts captures it before it deletes these variables from process.env (so builds never see them). */
 export interface ArtifactRuntime {
@@ -27,8 +27,16 @@ export interface UploadOptions {
   retentionDays?: number;
   /** GITHUB_SERVER_URL of the run (to tell @actions/artifact it is not GHES). */
   serverUrl: string;
-  /** How long the whole upload may take; UPLOAD_DEADLINE_MS unless a test wants less. */
+  /**
+   * How long the whole upload, with the delete for `overwrite`, may take; UPLOAD_DEADLINE_MS unless a test
+   * wants less.
+   */
   timeoutMs?: number;
+  /**
+   * Replace an artifact of this name already in the run (as upload-artifact's `overwrite: true`): a re-run
+   * job uploads into the same run, where the name is taken. Costs a ListArtifacts call on every upload.
+   */
+  overwrite?: boolean;
 }
 
 /**
@@ -95,11 +103,14 @@ let queue: Promise<void> = Promise.resolve();
 async function upload(options: UploadOptions, resultsUrl: URL): Promise<UploadResult> {
   const deadlineMs = options.timeoutMs ?? UPLOAD_DEADLINE_MS;
   const requests = trackRequests(resultsUrl.host);
-  const call = requests.run(() =>
-    new DefaultArtifactClient().uploadArtifact(options.name, options.files, options.rootDirectory, {
+  const client = new DefaultArtifactClient();
+  // The delete runs inside the same tracked context and deadline as the upload.
+  const call = requests.run(async () => {
+    if (options.overwrite) await deleteIfExists(client, options.name);
+    return client.uploadArtifact(options.name, options.files, options.rootDirectory, {
       retentionDays: options.retentionDays,
-    }),
-  );
+    });
+  });
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<'deadline'>((resolve) => {
     timer = setTimeout(() => resolve('deadline'), deadlineMs);
@@ -123,6 +134,23 @@ async function upload(options: UploadOptions, resultsUrl: URL): Promise<UploadRe
     return failed(problemOf(error, options.name, resultsUrl.origin));
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** A failure of the delete before an overwrite, told apart from the upload's own. */
+class DeleteFailed extends Error {}
+
+/**
+ * What upload-artifact does for `overwrite: true`: the library lists the run's artifacts by name (always,
+ * so a first upload makes one ListArtifacts call) and deletes the newest match. Unlike upload-artifact,
+ * which ignores a failed delete, this stops: the upload would only fail on the name still taken.
+ */
+async function deleteIfExists(client: DefaultArtifactClient, name: string): Promise<void> {
+  try {
+    await client.deleteArtifact(name);
+  } catch (error) {
+    if (error instanceof ArtifactNotFoundError) return;
+    throw new DeleteFailed(error instanceof Error ? error.message : String(error));
   }
 }
 
@@ -184,6 +212,8 @@ function problemOf(error: unknown, name: string, resultsOrigin: string): string 
   const line = (text.split('\n')[0] ?? '').replace(/([?&]sig=)[^&\s]+/gi, '$1***').trim();
   const network = /Unable to make request: (\w+)/.exec(line);
   if (network) return `the artifact service at ${resultsOrigin} could not be reached (${network[1]})`;
+  if (error instanceof DeleteFailed)
+    return `the artifact '${name}' already in this run could not be deleted to overwrite it: ${line || 'no error message'}`;
   if (/^Failed to CreateArtifact: .*\(409\)/.test(line))
     return `an artifact named '${name}' already exists in this run`;
   return `the artifact upload failed: ${line || 'no error message'}`;

@@ -41,6 +41,8 @@ export async function uploadPages(
     rootDirectory: dirname(files[0]!),
     runtime: ctx.artifactRuntime,
     serverUrl: ctx.serverUrl,
+    // A re-run job uploads into the same run, where its earlier attempt's page already has the name.
+    overwrite: true,
   });
   if (!result.ok) {
     const problem = `the HTML report could not be uploaded: ${result.problem}`;
