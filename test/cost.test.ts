@@ -8,6 +8,9 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { costOf, type ReportCost } from '../src/cost/index.ts';
 import { readModel } from '../src/onnx/read-model.ts';
+import { TensorReader } from '../src/onnx/tensor-bytes.ts';
+import { reportOf } from '../src/pipeline/analyze-file.ts';
+import { checkReport } from '../src/report/validate.ts';
 import { joinKernels } from '../src/trace/profile.ts';
 import { traceModel, type Trace, type TraceOptions } from '../src/trace/index.ts';
 import { onnxRoot, tensorInfo } from './support/onnx-reflection.ts';
@@ -505,4 +508,31 @@ test("operator names that are Object.prototype's own (__proto__, constructor, to
     cost.uncounted.map((u) => [u.opType, u.reason]).sort(),
     ops.map((op) => [op, 'no-rule']).sort(),
   );
+});
+
+test('absurd declared shapes leave the figures exact: past 2^53 a node is no-shape and a tensor unknown', () => {
+  // Static: the file's value infos claim 2^30 x 2^30 activations. The MatMul would be 2^90 MACs and its
+  // output 2^62 bytes, which no number holds exactly: found by the long fuzz run as an invalid report.
+  const huge = 2 ** 30;
+  const m = model('absurd-shapes', {
+    node: [node('MatMul', '/a/MatMul', ['x', 'w'], ['h']), node('MatMul', '/b/MatMul', ['h', 'w'], ['y'])],
+    input: [tensorInfo('x', FLOAT, [huge, huge])],
+    output: [tensorInfo('y', FLOAT, [huge, huge])],
+    value_info: [tensorInfo('h', FLOAT, [huge, huge])],
+    initializer: [weight('w', [2, 2])],
+  });
+  const cost = costOf(m, undefined);
+  assert.equal(cost.macs, 0);
+  assert.deepEqual(cost.uncounted, [
+    { opType: 'MatMul', domain: '', reason: 'no-shape', nodes: 2, executions: 2 },
+  ]);
+  assert.equal(cost.memory.unknownTensors, 2);
+  for (const figure of Object.values(cost.memory)) assert.ok(Number.isSafeInteger(figure), String(figure));
+  // The whole report passes paramtrace's own schema (what mode: post and aggregate read back).
+  const content = new TensorReader(m);
+  try {
+    checkReport(JSON.parse(JSON.stringify(reportOf(m, undefined, content))), 'report');
+  } finally {
+    content.close();
+  }
 });

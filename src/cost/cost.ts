@@ -126,6 +126,13 @@ function buildShapes(model: OnnxModel, trace: Trace | undefined): ShapeTable {
 const numel = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
 const bytesOf = (t: TensorInfo): number => byteSize(t.dtype, numel(t.shape));
 
+/**
+ * a + b, or undefined past Number.MAX_SAFE_INTEGER. A file can declare absurd shapes; the report's
+ * figures stay exact integers, and what would break them counts as unknown instead.
+ */
+const add = (a: number, b: number): number | undefined =>
+  Number.isSafeInteger(a + b) ? a + b : undefined;
+
 /** Names a node's subgraphs read (at any depth): outer values its run keeps alive. */
 function subgraphReads(node: OnnxNode, into: Set<string> = new Set()): Set<string> {
   for (const sub of node.subgraphs)
@@ -154,6 +161,7 @@ export function costOf(
   const calls = new Map<string, CallCost>();
   const uncounted = new Map<string, UncountedOp>();
   const nodeMacs = new Map<string, number>();
+  let counted = 0;
   for (const n of walk.nodes) {
     const runs = executions(n);
     if (runs === 0 || isWeight(n)) continue;
@@ -163,17 +171,22 @@ export function costOf(
     call.executions = Math.max(call.executions, runs);
     const shape = (name: string): Shape => table.get(graphPath, name)?.shape;
     const result = macsOf(node, node.inputs.map(shape), node.outputs.map(shape));
-    if (result.kind === 'counted') {
+    // Every subtotal (a call's, a branch's) is at most the sum of all counted nodes, kept exact here.
+    const total = result.kind === 'counted' ? add(counted, result.macs * runs) : undefined;
+    if (result.kind === 'counted' && total !== undefined) {
+      counted = total;
       call.macs += result.macs * runs;
       nodeMacs.set(node.id, result.macs * runs);
       continue;
     }
+    // A count past what a number holds exactly comes from shapes no run could have: not believed.
+    const reason = result.kind === 'counted' ? 'no-shape' : result.kind;
     call.incomplete = true;
-    const key = `${node.domain}\u0000${node.opType}\u0000${result.kind}`;
+    const key = `${node.domain}\u0000${node.opType}\u0000${reason}`;
     const entry = uncounted.get(key) ?? {
       opType: node.opType,
       domain: node.domain,
-      reason: result.kind,
+      reason,
       nodes: 0,
       executions: 0,
     };
@@ -227,7 +240,8 @@ function memoryOf(
   let unknownTensors = 0;
   const sizeOf = (graphPath: string, name: string): number | undefined => {
     const t = table.get(graphPath, name);
-    return t ? bytesOf(t) : undefined;
+    const bytes = t ? bytesOf(t) : undefined;
+    return bytes !== undefined && Number.isSafeInteger(bytes) ? bytes : undefined;
   };
 
   // Every executed compute node's outputs, over all its executions.
@@ -237,14 +251,15 @@ function memoryOf(
     if (runs === 0 || isWeight(n)) continue;
     const traced = trace?.nodes[n.node.id];
     if (traced && trace?.shapes?.[n.node.id]) {
-      activationBytes += traced.outputBytes;
+      activationBytes = add(activationBytes, traced.outputBytes) ?? activationBytes;
       continue;
     }
     for (const o of n.node.outputs) {
       if (o === '') continue;
       const bytes = sizeOf(n.graphPath, o);
-      if (bytes === undefined) unknownTensors += 1;
-      else activationBytes += bytes * runs;
+      const total = bytes === undefined ? undefined : add(activationBytes, bytes * runs);
+      if (total === undefined) unknownTensors += 1;
+      else activationBytes = total;
     }
   }
 
@@ -252,8 +267,15 @@ function memoryOf(
   const fed = trace
     ? trace.inputs.map((i) => i.name)
     : model.graph.inputs.map((i) => i.name).filter((name) => !initializers.has(name));
+  // The fed inputs are alive from the start.
+  const alive = new Map<string, number>();
   let inputBytes = 0;
-  for (const name of fed) inputBytes += sizeOf('', name) ?? 0;
+  for (const name of fed) {
+    const bytes = sizeOf('', name) ?? 0;
+    const total = add(inputBytes, bytes);
+    alive.set(name, total === undefined ? 0 : bytes);
+    inputBytes = total ?? inputBytes;
+  }
 
   // The main graph in execution order.
   const main = walk.nodes.filter((n) => n.graphPath === '' && executions(n) > 0 && !isWeight(n));
@@ -270,9 +292,7 @@ function memoryOf(
     for (const name of names) lastRead.set(name, step);
   });
   const outputs = new Set(model.graph.outputs.map((o) => o.name));
-  const alive = new Map<string, number>();
-  for (const name of fed) alive.set(name, sizeOf('', name) ?? 0);
-  let current = [...alive.values()].reduce((a, b) => a + b, 0);
+  let current = inputBytes;
   let peak = current;
   const free = (name: string): void => {
     current -= alive.get(name) ?? 0;
@@ -281,10 +301,11 @@ function memoryOf(
   order.forEach((n, step) => {
     for (const o of n.node.outputs) {
       if (o === '') continue;
-      const bytes = sizeOf('', o);
-      // Counted once above as unknown when no trace gave it.
-      alive.set(o, bytes ?? 0);
-      current += bytes ?? 0;
+      // Counted once above as unknown when no trace gave it, or when it would break the totals.
+      const bytes = sizeOf('', o) ?? 0;
+      const total = add(current, bytes);
+      alive.set(o, total === undefined ? 0 : bytes);
+      current = total ?? current;
     }
     peak = Math.max(peak, current);
     for (const name of reads[step]!) if (lastRead.get(name) === step && !outputs.has(name)) free(name);
