@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { costOf, type ReportCost } from '../src/cost/index.ts';
-import { readModel } from '../src/onnx/read-model.ts';
+import { ModelReadError, readModel } from '../src/onnx/read-model.ts';
 import { TensorReader } from '../src/onnx/tensor-bytes.ts';
 import { reportOf } from '../src/pipeline/analyze-file.ts';
 import { checkReport } from '../src/report/validate.ts';
@@ -532,6 +532,34 @@ test('absurd declared shapes leave the figures exact: past 2^53 a node is no-sha
   const content = new TensorReader(m);
   try {
     checkReport(JSON.parse(JSON.stringify(reportOf(m, undefined, content))), 'report');
+  } finally {
+    content.close();
+  }
+});
+
+test('a sparse initializer of 2^52 elements: a clear refusal, not a report past 2^53', () => {
+  // Found by the long fuzz run: 2^52 float elements declare 2^54 bytes, cheap to write as a sparse tensor.
+  const side = 2 ** 26;
+  const m = model('absurd-sparse', {
+    node: [node('MatMul', '/a/MatMul', ['x', 'w'], ['y'])],
+    input: [tensorInfo('x', FLOAT, [1, side])],
+    output: [untyped('y')],
+    sparse_initializer: [
+      {
+        values: { name: 'w', dims: [1], data_type: FLOAT, float_data: [1] },
+        indices: { dims: [1, 2], data_type: INT64, int64_data: [0, 0] },
+        dims: [side, side],
+      },
+    ],
+  });
+  const content = new TensorReader(m);
+  try {
+    assert.throws(
+      () => reportOf(m, undefined, content),
+      (e: unknown) =>
+        e instanceof ModelReadError &&
+        e.message.startsWith(`${m.file.path}: the parameterBytes count of this model passes 2^53`),
+    );
   } finally {
     content.close();
   }

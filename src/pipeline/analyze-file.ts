@@ -6,7 +6,7 @@ import { analyze } from '../analysis/analyze.ts';
 import { walkModel } from '../analysis/graph-walk.ts';
 import type { Manifest } from '../analysis/manifest.ts';
 import { manifestOf } from '../analysis/read-manifest.ts';
-import { readModel } from '../onnx/read-model.ts';
+import { ModelReadError, readModel } from '../onnx/read-model.ts';
 import { TensorReader } from '../onnx/tensor-bytes.ts';
 import type { Report } from '../report/report.ts';
 import type { OnnxModel } from '../onnx/model.ts';
@@ -111,5 +111,24 @@ export function reportOf(
   // What the run cost: MACs per layer call and activation memory, from the trace's shapes (src/cost).
   report.cost = phase('cost', () => costOf(model, trace, walk));
   report.counts.macs = report.cost.macs;
+  const inexact = firstInexact(report);
+  if (inexact !== undefined) {
+    throw new ModelReadError(
+      model.file.path,
+      `${inexact} of this model passes 2^53, where numbers stop being exact: its declared shapes are not a real model's`,
+    );
+  }
   return report;
+}
+
+/**
+ * Which of the report's totals passes Number.MAX_SAFE_INTEGER, or undefined: a file can declare huge
+ * sparse tensors (cheap in bytes), or a huge tensor used by many calls, whose sums no count holds exactly.
+ */
+function firstInexact(report: Report): string | undefined {
+  for (const [name, value] of Object.entries(report.counts))
+    if (typeof value === 'number' && !Number.isSafeInteger(value)) return `the ${name} count`;
+  for (const [dtype, bytes] of Object.entries(report.bytesByDtype))
+    if (!Number.isSafeInteger(bytes)) return `the bytes of its ${dtype} parameters`;
+  return undefined;
 }
