@@ -130,8 +130,7 @@ const bytesOf = (t: TensorInfo): number => byteSize(t.dtype, numel(t.shape));
  * a + b, or undefined past Number.MAX_SAFE_INTEGER. A file can declare absurd shapes; the report's
  * figures stay exact integers, and what would break them counts as unknown instead.
  */
-const add = (a: number, b: number): number | undefined =>
-  Number.isSafeInteger(a + b) ? a + b : undefined;
+const add = (a: number, b: number): number | undefined => (Number.isSafeInteger(a + b) ? a + b : undefined);
 
 /** Names a node's subgraphs read (at any depth): outer values its run keeps alive. */
 function subgraphReads(node: OnnxNode, into: Set<string> = new Set()): Set<string> {
