@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
+import { strToU8, zipSync } from 'fflate';
 import { InputError, parseInputs } from '../src/action/inputs.ts';
 import { keyForPath } from '../src/action/models/model-list.ts';
 import { COMMENT_LIMIT } from '../src/render/markdown.ts';
@@ -227,6 +228,88 @@ describe('action: several models in one mode pr run', () => {
   });
 });
 
+describe('action: a model list with baseline artifacts', () => {
+  it("mode baseline writes every model's report; baseline: auto takes them, or rebuilds when one is missing", async (t) => {
+    const seed = (n: 1 | 2 | 3) => bytes(`seed-case-${n}`);
+    const s = await scenario(t, {
+      commits: [
+        { label: 'base', model: null, files: { 'models/a.onnx': seed(1), 'models/b.onnx': seed(1) } },
+        { label: 'head', model: null, branch: 'feature', files: { 'models/a.onnx': seed(2) } },
+      ],
+    });
+    const base = s.repo.commits.base!;
+    s.repo.checkout('base');
+    const baseline = await s.run({
+      workspace: s.repo.dir,
+      head: 'base',
+      eventName: 'push',
+      event: { ref: 'refs/heads/main', after: base },
+      inputs: { mode: 'baseline', model: 'models/*.onnx', build: '' },
+    });
+    assert.equal(baseline.code, 0, baseline.log);
+    const dir = baseline.outputs['model-reports']!;
+    const files = readdirSync(dir).sort();
+    assert.deepEqual(files, ['paramtrace-report-models_a.json', 'paramtrace-report-models_b.json']);
+    for (const file of files) {
+      const bundle = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+      assert.equal(bundle.mode, 'baseline');
+      assert.equal(bundle.commits.head, base);
+      assert.equal(bundle.head.counts.unique, unique('seed-case-1'));
+    }
+    assert.match(baseline.summary, /paramtrace baseline: 2 models/);
+    // What actions/upload-artifact makes of the folder: its files at the top of the zip.
+    s.api.state.addArtifact(REPO, 601, {
+      name: 'paramtrace-baseline',
+      headSha: base,
+      content: zipSync(Object.fromEntries(files.map((f) => [f, new Uint8Array(readFileSync(join(dir, f)))]))),
+    });
+
+    const pr = await s.run({ inputs: { model: 'models/*.onnx', build: '' } });
+    assert.equal(pr.code, 0, pr.log);
+    assert.match(pr.log, /base from the 'paramtrace-baseline' artifact \d+ of run 601 \(2 models\)/);
+    assert.doesNotMatch(pr.log, /::group::paramtrace: build base/, 'the base was not rebuilt');
+    assert.doesNotMatch(pr.log, /analyze base/);
+    const body = s.comments()[0]!.body;
+    assert.ok(rowOf(body, 'models/a')!.includes(`| ${unique('seed-case-1')} → ${unique('seed-case-2')} |`));
+    assert.ok(rowOf(body, 'models/b')!.includes(`| ${unique('seed-case-1')} → ${unique('seed-case-1')} |`));
+
+    // A model the artifact has no report for (new here, or not in the baseline's list): the base is rebuilt.
+    const more = await s.run({ inputs: { model: 'models/*.onnx\nextra=models/a.onnx', build: '' } });
+    assert.equal(more.code, 0, more.log);
+    assert.match(
+      commands(more, 'warning').join('\n'),
+      /the 'paramtrace-baseline' artifact \d+ of run 601 has no report for extra .* Rebuilding the base instead/,
+    );
+    assert.match(more.log, /analyze base \(merge-base [0-9a-f]{12}\) models\/a\.onnx/);
+    assert.ok(
+      rowOf(s.comments()[0]!.body, 'extra')!.includes(
+        `| ${unique('seed-case-1')} → ${unique('seed-case-2')} |`,
+      ),
+    );
+
+    // Each file is validated on its own: one of another commit, or two for one model, refuse the artifact.
+    const artifact = s.api.state.repo(REPO)!.artifacts.find((a) => a.runId === 601)!;
+    const a = JSON.parse(readFileSync(join(dir, files[0]!), 'utf8'));
+    const b = new Uint8Array(readFileSync(join(dir, files[1]!)));
+    const stale = { ...a, commits: { ...a.commits, head: s.repo.commits.head } };
+    const refusals: [Record<string, Uint8Array>, RegExp][] = [
+      [
+        { [files[0]!]: strToU8(JSON.stringify(stale)), [files[1]!]: b },
+        /paramtrace-report-models_a\.json is the report of commit [0-9a-f]{12}, not of the base commit/,
+      ],
+      [{ [files[0]!]: b, [files[1]!]: b }, /a second report for the model 'models\/b'/],
+    ];
+    for (const [content, message] of refusals) {
+      artifact.content = zipSync(content);
+      const refused = await s.run({ inputs: { model: 'models/*.onnx', build: '' } });
+      assert.equal(refused.code, 0, refused.log);
+      assert.match(commands(refused, 'warning').join('\n'), message);
+      assert.match(refused.log, /analyze base \(merge-base/, 'the base was rebuilt');
+    }
+    assert.deepEqual(s.api.violations, []);
+  });
+});
+
 describe('action: a model list that names nothing', () => {
   it('a pattern that matches no file on either side stops the run, naming it', async (t) => {
     const s = await scenario(t);
@@ -277,7 +360,7 @@ describe('inputs: model as a list', () => {
       [{ model: 'a--b=a.onnx\nb.onnx' }, /has the key 'a--b'/],
       [{ model: 'a.onnx\nb.onnx', 'base-model': 'c.onnx' }, /input 'base-model' is one model's base/],
       [{ model: 'a.onnx\nb.onnx', 'base-report': 'r.json' }, /'base-report' and 'baseline: report'/],
-      [{ model: 'a.onnx\nb.onnx', mode: 'baseline' }, /mode 'baseline' does not take/],
+      [{ model: 'a.onnx\nb.onnx', mode: 'post', 'artifact-path': 'x' }, /mode 'post' does not take/],
       [
         { model: 'a.onnx\nhttps://example.com/b.onnx' },
         /model line 2 is a URL, which has no base to rebuild/,

@@ -472,10 +472,12 @@ describe('report bundles from untrusted artifacts', () => {
     assert.deepEqual(readBaseline(join(dir, 'report.json')), {
       report: JSON.parse(JSON.stringify(report)),
       commit: null,
+      commentKey: null,
     });
     const bundle = await bundleOf('seed-case-1', 'seed-case-2');
     writeFileSync(join(dir, 'bundle.json'), serializeBundle(bundle));
     assert.equal(readBaseline(join(dir, 'bundle.json')).commit, fakeSha('h'));
+    assert.equal(readBaseline(join(dir, 'bundle.json')).commentKey, bundle.commentKey);
   });
 });
 

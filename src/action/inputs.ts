@@ -349,10 +349,8 @@ export function parseInputs(get: Get): ActionInputs {
 }
 
 function modelList(mode: Mode, raw: string): ModelEntry[] {
-  if (mode !== 'pr')
-    throw new InputError(
-      `input 'model' names several models, which mode '${mode}' does not take: run it once per model (a matrix), each with its own comment-key`,
-    );
+  if (mode !== 'pr' && mode !== 'baseline')
+    throw new InputError(`input 'model' names several models, which mode '${mode}' does not take`);
   try {
     return parseModelList(raw);
   } catch (error) {
@@ -369,7 +367,7 @@ function checkModelListInputs(inputs: ActionInputs): void {
     );
   if (inputs.baseReport || inputs.baseline === 'report')
     throw new InputError(
-      `inputs 'base-report' and 'baseline: report' hold one model's report; with several models the base is rebuilt (or give each model a 'base-model:')`,
+      `inputs 'base-report' and 'baseline: report' hold one model's report; with several models the base comes from the baseline artifact or is rebuilt (or give each model a 'base-model:')`,
     );
 }
 

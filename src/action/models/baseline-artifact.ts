@@ -15,10 +15,20 @@ import {
   parseBaseline,
   UntrustedInputError,
 } from '../untrusted/read-bundle.ts';
-import { extractJsonEntry } from '../untrusted/zip.ts';
+import { extractJsonEntry, topJsonEntries } from '../untrusted/zip.ts';
 
 export type ArtifactBaseline =
   { found: true; report: Report; artifactId: number; runId: number | null } | { found: false; why: string };
+
+/** Every model's baseline in one artifact (a `mode: baseline` run of a model list), by comment key. */
+export type ArtifactBaselines =
+  | { found: true; reports: Map<string, Report>; artifactId: number; runId: number | null }
+  | { found: false; why: string };
+
+/** The artifact's zip, found and downloaded; or why not. */
+type ArtifactZip =
+  | { found: true; zip: Uint8Array; label: string; artifactId: number; runId: number | null }
+  | { found: false; why: string };
 
 export async function baselineFromArtifact(
   client: GitHubClient,
@@ -26,6 +36,91 @@ export async function baselineFromArtifact(
   ctx: RunContext,
   baseSha: string,
 ): Promise<ArtifactBaseline> {
+  const artifact = await downloadBaseline(client, inputs, ctx, baseSha);
+  if (!artifact.found) return artifact;
+  const { zip, label, artifactId, runId } = artifact;
+  return refusals(label, () => {
+    const entry = extractJsonEntry(
+      zip,
+      reportFileName(inputs.commentKey, DEFAULT_COMMENT_KEY),
+      label,
+      MAX_BUNDLE_BYTES,
+    );
+    const where = `${label}: ${entry.name}`;
+    const baseline = parseBaseline(decodeUtf8(entry.bytes, where), where);
+    const stale = staleCommit(baseline.commit, baseSha, where);
+    return stale ?? { found: true, report: baseline.report, artifactId, runId };
+  });
+}
+
+/**
+ * Every report file at the top of the artifact (the `model-reports` folder of a `mode: baseline` run of a
+ * model list), each validated as one model's report file and keyed by the comment key it carries.
+ */
+export async function baselinesFromArtifact(
+  client: GitHubClient,
+  inputs: ActionInputs,
+  ctx: RunContext,
+  baseSha: string,
+): Promise<ArtifactBaselines> {
+  const artifact = await downloadBaseline(client, inputs, ctx, baseSha);
+  if (!artifact.found) return artifact;
+  const { zip, label, artifactId, runId } = artifact;
+  return refusals(label, () => {
+    const reports = new Map<string, Report>();
+    for (const name of topJsonEntries(zip, label)) {
+      const entry = extractJsonEntry(zip, name, label, MAX_BUNDLE_BYTES);
+      const where = `${label}: ${entry.name}`;
+      const baseline = parseBaseline(decodeUtf8(entry.bytes, where), where);
+      const stale = staleCommit(baseline.commit, baseSha, where);
+      if (stale) return stale;
+      if (baseline.commentKey === null)
+        throw new UntrustedInputError(
+          `${where}: a bare report names no model (a model list's baseline holds report files)`,
+        );
+      if (reports.has(baseline.commentKey))
+        throw new UntrustedInputError(`${where}: a second report for the model '${baseline.commentKey}'`);
+      reports.set(baseline.commentKey, baseline.report);
+    }
+    if (reports.size === 0)
+      throw new UntrustedInputError(`${label}: no report file at the top of the archive`);
+    return { found: true, reports, artifactId, runId };
+  });
+}
+
+function staleCommit(
+  commit: string | null,
+  baseSha: string,
+  where: string,
+): { found: false; why: string } | undefined {
+  if (commit === null || commit === baseSha) return undefined;
+  return {
+    found: false,
+    why: `${where} is the report of commit ${commit.slice(0, 12)}, not of the base commit ${baseSha.slice(0, 12)}`,
+  };
+}
+
+/** A refusal of the artifact's content is a reason to rebuild, said as one. */
+function refusals<T>(label: string, read: () => T): T | { found: false; why: string } {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof UntrustedInputError) {
+      return {
+        found: false,
+        why: `refusing ${error.message.startsWith(label) ? '' : `${label}: `}${error.message}`,
+      };
+    }
+    throw error;
+  }
+}
+
+async function downloadBaseline(
+  client: GitHubClient,
+  inputs: ActionInputs,
+  ctx: RunContext,
+  baseSha: string,
+): Promise<ArtifactZip> {
   const name = inputs.baselineArtifact;
   const short = baseSha.slice(0, 12);
   let search;
@@ -56,31 +151,11 @@ export async function baselineFromArtifact(
       timeoutMs: inputs.apiTimeoutSeconds * 1000,
       proxy: ctx.proxy,
     });
-    const entry = extractJsonEntry(
-      zip,
-      reportFileName(inputs.commentKey, DEFAULT_COMMENT_KEY),
-      label,
-      MAX_BUNDLE_BYTES,
-    );
-    const where = `${label}: ${entry.name}`;
-    const baseline = parseBaseline(decodeUtf8(entry.bytes, where), where);
-    if (baseline.commit !== null && baseline.commit !== baseSha) {
-      return {
-        found: false,
-        why: `${where} is the report of commit ${baseline.commit.slice(0, 12)}, not of the base commit ${short}`,
-      };
-    }
-    return { found: true, report: baseline.report, artifactId: artifact.id, runId: artifact.runId };
+    return { found: true, zip, label, artifactId: artifact.id, runId: artifact.runId };
   } catch (error) {
     if (error instanceof ArtifactDownloadError) {
       // Not a refusal of its content: it did not arrive (a timeout, an error of the storage, too big).
       return { found: false, why: `could not download ${label}: ${error.message}` };
-    }
-    if (error instanceof UntrustedInputError) {
-      return {
-        found: false,
-        why: `refusing ${error.message.startsWith(label) ? '' : `${label}: `}${error.message}`,
-      };
     }
     return { found: false, why: `could not download ${label}: ${describeFailure(apiFailure(error))}` };
   }

@@ -1,9 +1,13 @@
 // mode: baseline — on a push to the default branch: build and analyze the model, write the report file
 // for the workflow to upload as an artifact, so pull requests can compare with it without rebuilding.
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { code } from '../../render/escape.ts';
 import { formatCount } from '../../report/format.ts';
 import { renderText } from '../../render/text.ts';
-import { makeBundle, serializeBundle } from '../report-file.ts';
+import { makeBundle, reportFileName, serializeBundle } from '../report-file.ts';
+import { modelsIn } from '../models/model-set.ts';
+import { analyzeFound, modelReportsDir, ownTraceInputs } from './pr-models.ts';
 import type { RunContext } from '../context.ts';
 import { analyzeModel } from '../models/analyze-model.ts';
 import { buildEnvironment, withBuildTemp } from '../models/exec.ts';
@@ -15,7 +19,7 @@ import { analyzeSide, buildSide, missingModelMessage, type Side } from '../model
 import { reportOutputs } from '../publishing/outputs.ts';
 import { guardRun } from '../safety.ts';
 import { reportPathFor } from '../report-file.ts';
-import { tracerFor } from '../models/tracing.ts';
+import { tracerFor, type Tracer } from '../models/tracing.ts';
 import { appendSummary, fenced } from '../publishing/job-summary.ts';
 
 export async function runBaseline(inputs: ActionInputs, ctx: RunContext, io: Io): Promise<RunResult> {
@@ -33,6 +37,7 @@ async function analyzeBaseline(
   const tracer = tracerFor(inputs, ctx, env, io);
   const side: Side = { root: ctx.workspace, label: `commit ${ctx.sha.slice(0, 12) || 'HEAD'}` };
   await buildSide(side, { build: inputs.build, env, io });
+  if (inputs.models) return baselineModels(inputs, ctx, io, { side, env, tracer });
   let report;
   if (isUrl(inputs.model)) {
     report = await analyzeModel(await downloadModel(inputs.model, ctx.tempDir, { proxy: ctx.proxy }), {
@@ -74,6 +79,70 @@ async function analyzeBaseline(
   io.info(`paramtrace: baseline report written to ${reportPath}`);
   return {
     outputs: { ...reportOutputs(report), 'report-path': reportPath, verdict: 'pass', 'comment-body': '' },
+    failure: null,
+  };
+}
+
+/**
+ * A model list's baseline: every model of the commit (after `build` and each item's own), each written as
+ * its own report file in `model-reports`, the folder to upload as the baseline artifact. A model that
+ * cannot be analyzed fails the run: a baseline with a model missing would only make pull requests rebuild.
+ */
+async function baselineModels(
+  inputs: ActionInputs,
+  ctx: RunContext,
+  io: Io,
+  { side, env, tracer }: { side: Side; env: NodeJS.ProcessEnv; tracer: Tracer },
+): Promise<RunResult> {
+  const entries = inputs.models!;
+  for (const entry of entries)
+    await buildSide({ ...side, label: `${side.label}, ${entry.where}` }, { build: entry.build, env, io });
+  const found = await modelsIn(side.root, entries);
+  const unmatched = entries.find((e) => ![...found.values()].some((m) => m.entry === e));
+  if (unmatched)
+    throw new ActionError(`${unmatched.where}: the pattern '${unmatched.model}' matched no model file`);
+  const dir = modelReportsDir(reportPathFor(inputs, ctx));
+  mkdirSync(dir, { recursive: true });
+  const sha = /^[0-9a-f]{40,64}$/.test(ctx.sha) ? ctx.sha : null;
+  const rows: string[] = [];
+  for (const [key, model] of found) {
+    const report = await analyzeFound(
+      { ctx, io },
+      side,
+      model,
+      tracer.withInputs(ownTraceInputs(model.entry)),
+    );
+    if (!report)
+      throw new ActionError(
+        `${key}: ${missingModelMessage(model.location, side, [inputs.build, model.entry.build].filter((b) => b).join(' && '))}`,
+      );
+    const bundle = makeBundle({
+      mode: 'baseline',
+      commentKey: key,
+      commits: { head: sha, base: null },
+      pullRequest: null,
+      base: null,
+      head: report,
+      comparison: null,
+      notes: [],
+    });
+    writeFileSync(join(dir, reportFileName(key, '')), serializeBundle(bundle));
+    rows.push(`| ${code(key, 100)} | ${formatCount(report.counts.unique)} |`);
+  }
+  appendSummary(
+    ctx.stepSummaryPath,
+    [
+      `### paramtrace baseline: ${found.size} models`,
+      '',
+      '| Model | unique |',
+      '| :- | -: |',
+      ...rows,
+      '',
+    ].join('\n'),
+  );
+  io.info(`paramtrace: ${found.size} baseline report files written to ${dir}`);
+  return {
+    outputs: { 'model-reports': dir, 'report-path': '', verdict: 'pass', 'comment-body': '' },
     failure: null,
   };
 }

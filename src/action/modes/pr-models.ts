@@ -38,7 +38,12 @@ import { htmlPathFor, reportFileName, reportPathFor, serializeBundle } from '../
 import { compareSides, prBundle, type ModelSides } from './finish.ts';
 import { ActionError, type Io, type RunResult } from '../runner-log.ts';
 import { guardRun } from '../safety.ts';
+import { clientFor } from '../publishing/client.ts';
+import { baselinesFromArtifact, type ArtifactBaselines } from '../models/baseline-artifact.ts';
 import { finishAggregate, type ModelReport } from './aggregate.ts';
+
+/** Every model's report from the merge-base's baseline artifact. */
+type Baselines = Extract<ArtifactBaselines, { found: true }>;
 
 /** One model's two sides, as analyzed; or why it could not be. */
 type Outcome = (ModelSides & { key: string }) | { key: string; unavailable: string };
@@ -73,14 +78,19 @@ export async function runPrModels(inputs: ActionInputs, ctx: RunContext, io: Io)
         io.warning(baseCommit.note);
         notes.push(baseCommit.note);
       }
-      if (inputs.baseline === 'auto')
-        io.info(
-          `paramtrace: ${entries.length} model entries: the base is rebuilt at ${baseCommit.how} ${baseCommit.sha.slice(0, 12)} (a baseline artifact holds one model)`,
-        );
+      // `baseline: auto`: every model's report from the merge-base's own `mode: baseline` run, if it has one.
+      let baseline: Baselines | null = null;
+      if (inputs.baseline === 'auto') {
+        const artifact = inputs.token
+          ? await baselinesFromArtifact(clientFor(inputs, ctx, io), inputs, ctx, baseCommit.sha)
+          : { found: false as const, why: 'no github-token to look for the baseline artifact with' };
+        if (artifact.found) baseline = artifact;
+        else io.warning(`paramtrace: ${artifact.why}. Rebuilding the base instead.`);
+      }
       const label = `base (${baseCommit.how} ${baseCommit.sha.slice(0, 12)})`;
       // Git runs before the head's build, so nothing the build leaves in .git can affect it.
       outcomes = await withWorktree(ctx.workspace, baseCommit.sha, buildTemp, env, (dir) =>
-        analyzeModels(run, entries, { root: dir, label }),
+        analyzeModels(run, entries, { root: dir, label }, baseline),
       );
     }
     return finish(run, outcomes, notes, baseCommit);
@@ -88,7 +98,12 @@ export async function runPrModels(inputs: ActionInputs, ctx: RunContext, io: Io)
 }
 
 /** Builds and finds every model on both sides, then analyzes each; a model that fails is unavailable. */
-async function analyzeModels(run: Run, entries: ModelEntry[], baseSide: Side | null): Promise<Outcome[]> {
+async function analyzeModels(
+  run: Run,
+  entries: ModelEntry[],
+  baseSide: Side | null,
+  baseline: Baselines | null = null,
+): Promise<Outcome[]> {
   const { inputs, ctx, io, env } = run;
   const head: Side = { root: ctx.workspace, label: 'head' };
   // The head's builds fail the run, as with one model: nothing could be compared.
@@ -97,10 +112,26 @@ async function analyzeModels(run: Run, entries: ModelEntry[], baseSide: Side | n
     await buildSide({ ...head, label: `head, ${entry.where}` }, { build: entry.build, env, io });
   const headModels = await modelsIn(head.root, entries);
 
+  // The baseline artifact stands for the base only when it has every head model the base is rebuilt for:
+  // a model it lacks may be new or may be missing from it, and only the rebuilt base can tell.
+  let fromArtifact: Map<string, Report> | null = null;
+  if (baseline) {
+    const rebuilt = [...headModels].filter(([, m]) => !m.entry.baseModel).map(([key]) => key);
+    const missing = rebuilt.filter((key) => !baseline.reports.has(key));
+    const name = `'${inputs.baselineArtifact}' artifact ${baseline.artifactId}${baseline.runId ? ` of run ${baseline.runId}` : ''}`;
+    if (missing.length === 0) {
+      fromArtifact = baseline.reports;
+      io.info(`paramtrace: base from the ${name} (${baseline.reports.size} models)`);
+    } else
+      io.warning(
+        `paramtrace: the ${name} has no report for ${missing.join(', ')} (a new model, or a baseline of another list). Rebuilding the base instead.`,
+      );
+  }
+
   // The base's builds: one that fails fails its models' verdicts (never a pass), as with one model.
   const baseErrors = new Map<ModelEntry, string>();
   let baseModels = new Map<string, FoundModel>();
-  if (baseSide) {
+  if (baseSide && !fromArtifact) {
     const rebuilt = entries.filter((e) => !e.baseModel);
     const failed = await tryBuild(run, baseSide, inputs.build);
     for (const entry of rebuilt) {
@@ -115,6 +146,8 @@ async function analyzeModels(run: Run, entries: ModelEntry[], baseSide: Side | n
     );
   }
 
+  // With a baseline artifact the base's files are not looked at: a model only in the artifact may be one
+  // the pull request removes or one this list does not name, so it is not shown.
   const keys = [...new Set([...headModels.keys(), ...baseModels.keys()])];
   // A pattern that matches nothing on either side is a mistake in `model`, not a model to report.
   const found = [...headModels.values(), ...baseModels.values()];
@@ -127,11 +160,13 @@ async function analyzeModels(run: Run, entries: ModelEntry[], baseSide: Side | n
   const outcomes: Outcome[] = [];
   for (const key of keys) {
     const found = (headModels.get(key) ?? baseModels.get(key))!;
+    const artifactReport = fromArtifact?.get(key);
     try {
       outcomes.push(
         await analyzeOne(run, key, found.entry, headModels.get(key), baseModels.get(key), {
           baseSide,
           baseError: baseErrors.get(found.entry),
+          fromArtifact: artifactReport,
         }),
       );
     } catch (error) {
@@ -162,7 +197,7 @@ async function analyzeOne(
   entry: ModelEntry,
   headModel: FoundModel | undefined,
   baseModel: FoundModel | undefined,
-  base: { baseSide: Side | null; baseError: string | undefined },
+  base: { baseSide: Side | null; baseError: string | undefined; fromArtifact?: Report | undefined },
 ): Promise<Outcome> {
   const { inputs, ctx } = run;
   const tracer = run.tracer.withInputs(ownTraceInputs(entry));
@@ -183,6 +218,7 @@ async function analyzeOne(
   if (entry.baseModel) {
     return { key, head, base: await explicitBaseModel(entry.baseModel, ctx, tracer), notes };
   }
+  if (base.fromArtifact) return { key, head, base: base.fromArtifact, notes };
   if (base.baseError) {
     notes.push(BASE_BUILD_HINT);
     return { key, head, base: null, baseError: base.baseError, notes };
@@ -210,8 +246,8 @@ function buildOf(inputs: ActionInputs, entry: ModelEntry): string {
 }
 
 /** A found model analyzed: downloaded when it is a URL; undefined when its file is not there. */
-async function analyzeFound(
-  run: Run,
+export async function analyzeFound(
+  run: Pick<Run, 'ctx' | 'io'>,
   side: Side,
   model: FoundModel,
   tracer: Tracer,
@@ -224,7 +260,7 @@ async function analyzeFound(
 }
 
 /** A model's own `input-shapes`, ... (YAML list), parsed as the action's inputs of the same names. */
-function ownTraceInputs(entry: ModelEntry): Partial<TraceInputs> {
+export function ownTraceInputs(entry: ModelEntry): Partial<TraceInputs> {
   const own: Partial<TraceInputs> = {};
   const { trace } = entry;
   try {

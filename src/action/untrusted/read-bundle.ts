@@ -197,6 +197,8 @@ export interface Baseline {
   report: Report;
   /** The commit the bundle says the report is of; null for a bare report. */
   commit: string | null;
+  /** The model's comment key, as the bundle says; null for a bare report. */
+  commentKey: string | null;
 }
 
 /** A baseline: a bare report (`paramtrace analyze --json`) or a bundle, whose head report is taken. */
@@ -216,8 +218,8 @@ export function parseBaseline(text: string, label: string): Baseline {
       'paramtrace report bundle',
       checkBundle,
     );
-    return { report: bundle.head, commit: bundle.commits.head };
+    return { report: bundle.head, commit: bundle.commits.head, commentKey: bundle.commentKey };
   }
   const report = validate(reportValidator, value, label, 'paramtrace report', (r) => checkTotals(r, ''));
-  return { report, commit: null };
+  return { report, commit: null, commentKey: null };
 }

@@ -21,23 +21,7 @@ export function extractJsonEntry(
   label: string,
   maxBytes: number,
 ): ZipEntry {
-  const names: string[] = [];
-  const list = (): void => {
-    unzipSync(zip, {
-      filter: (file) => {
-        if (names.length >= MAX_ENTRIES)
-          throw new UntrustedInputError(`${label}: more than ${MAX_ENTRIES} files`);
-        names.push(file.name);
-        return false;
-      },
-    });
-  };
-  try {
-    list();
-  } catch (error) {
-    if (error instanceof UntrustedInputError) throw error;
-    throw new UntrustedInputError(`${label}: not a readable zip archive (${(error as Error).message})`);
-  }
+  const names = listEntries(zip, label);
   const top = names.filter((n) => !n.includes('/') && !n.includes('\\'));
   const json = top.filter((n) => n.endsWith('.json'));
   const chosen = top.includes(fileName) ? fileName : json.length === 1 ? json[0]! : undefined;
@@ -46,6 +30,33 @@ export function extractJsonEntry(
       `${label}: expected ${fileName}${json.length > 1 ? ` or a single .json file, found ${json.length}` : ', found no .json file at the top of the archive'}`,
     );
   }
+  return unpack(zip, chosen, label, maxBytes);
+}
+
+/** The names of the archive's top-level `.json` files (what a folder of report files uploads as). */
+export function topJsonEntries(zip: Uint8Array, label: string): string[] {
+  return listEntries(zip, label).filter((n) => !n.includes('/') && !n.includes('\\') && n.endsWith('.json'));
+}
+
+function listEntries(zip: Uint8Array, label: string): string[] {
+  const names: string[] = [];
+  try {
+    unzipSync(zip, {
+      filter: (file) => {
+        if (names.length >= MAX_ENTRIES)
+          throw new UntrustedInputError(`${label}: more than ${MAX_ENTRIES} files`);
+        names.push(file.name);
+        return false;
+      },
+    });
+  } catch (error) {
+    if (error instanceof UntrustedInputError) throw error;
+    throw new UntrustedInputError(`${label}: not a readable zip archive (${(error as Error).message})`);
+  }
+  return names;
+}
+
+function unpack(zip: Uint8Array, chosen: string, label: string, maxBytes: number): ZipEntry {
   let files: Record<string, Uint8Array>;
   try {
     files = unzipSync(zip, {
