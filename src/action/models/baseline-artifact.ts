@@ -15,7 +15,7 @@ import {
   parseBaseline,
   UntrustedInputError,
 } from '../untrusted/read-bundle.ts';
-import { extractJsonEntry, topJsonEntries } from '../untrusted/zip.ts';
+import { extractJsonEntries, extractJsonEntry, type ZipEntry } from '../untrusted/zip.ts';
 
 export type ArtifactBaseline =
   { found: true; report: Report; artifactId: number; runId: number | null } | { found: false; why: string };
@@ -40,15 +40,12 @@ export async function baselineFromArtifact(
   if (!artifact.found) return artifact;
   const { zip, label, artifactId, runId } = artifact;
   return refusals(label, () => {
-    const entry = extractJsonEntry(
-      zip,
-      reportFileName(inputs.commentKey, DEFAULT_COMMENT_KEY),
+    const file = reportFileName(inputs.commentKey, DEFAULT_COMMENT_KEY);
+    const { baseline, stale } = readEntry(
+      extractJsonEntry(zip, file, label, MAX_BUNDLE_BYTES),
       label,
-      MAX_BUNDLE_BYTES,
+      baseSha,
     );
-    const where = `${label}: ${entry.name}`;
-    const baseline = parseBaseline(decodeUtf8(entry.bytes, where), where);
-    const stale = staleCommit(baseline.commit, baseSha, where);
     return stale ?? { found: true, report: baseline.report, artifactId, runId };
   });
 }
@@ -68,11 +65,9 @@ export async function baselinesFromArtifact(
   const { zip, label, artifactId, runId } = artifact;
   return refusals(label, () => {
     const reports = new Map<string, Report>();
-    for (const name of topJsonEntries(zip, label)) {
-      const entry = extractJsonEntry(zip, name, label, MAX_BUNDLE_BYTES);
+    for (const entry of extractJsonEntries(zip, label, MAX_BUNDLE_BYTES)) {
       const where = `${label}: ${entry.name}`;
-      const baseline = parseBaseline(decodeUtf8(entry.bytes, where), where);
-      const stale = staleCommit(baseline.commit, baseSha, where);
+      const { baseline, stale } = readEntry(entry, label, baseSha);
       if (stale) return stale;
       if (baseline.commentKey === null)
         throw new UntrustedInputError(
@@ -88,16 +83,14 @@ export async function baselinesFromArtifact(
   });
 }
 
-function staleCommit(
-  commit: string | null,
-  baseSha: string,
-  where: string,
-): { found: false; why: string } | undefined {
-  if (commit === null || commit === baseSha) return undefined;
-  return {
-    found: false,
-    why: `${where} is the report of commit ${commit.slice(0, 12)}, not of the base commit ${baseSha.slice(0, 12)}`,
-  };
+/** One report file of the artifact, validated; `stale` when it is of another commit than the base. */
+function readEntry(entry: ZipEntry, label: string, baseSha: string) {
+  const where = `${label}: ${entry.name}`;
+  const baseline = parseBaseline(decodeUtf8(entry.bytes, where), where);
+  const { commit } = baseline;
+  if (commit === null || commit === baseSha) return { baseline, stale: undefined };
+  const why = `${where} is the report of commit ${commit.slice(0, 12)}, not of the base commit ${baseSha.slice(0, 12)}`;
+  return { baseline, stale: { found: false as const, why } };
 }
 
 /** A refusal of the artifact's content is a reason to rebuild, said as one. */

@@ -1,6 +1,7 @@
-// One file out of an artifact's zip, in memory, with fflate: the entry is chosen by name among the
-// archive's top-level files, its declared size is checked before anything is inflated, and inflating
-// never writes past that size (a zip bomb gets its declared size, not more).
+// Files out of an artifact's zip, in memory, with fflate: one chosen by name among the archive's
+// top-level files, or every top-level .json file (a folder of report files). Each one's declared size is
+// checked before it is inflated, and inflating never writes past that size (a zip bomb gets its declared
+// size, not more).
 import { unzipSync } from 'fflate';
 import { UntrustedInputError } from './read-bundle.ts';
 
@@ -21,8 +22,7 @@ export function extractJsonEntry(
   label: string,
   maxBytes: number,
 ): ZipEntry {
-  const names = listEntries(zip, label);
-  const top = names.filter((n) => !n.includes('/') && !n.includes('\\'));
+  const top = listEntries(zip, label).filter(isTopLevel);
   const json = top.filter((n) => n.endsWith('.json'));
   const chosen = top.includes(fileName) ? fileName : json.length === 1 ? json[0]! : undefined;
   if (chosen === undefined) {
@@ -30,12 +30,22 @@ export function extractJsonEntry(
       `${label}: expected ${fileName}${json.length > 1 ? ` or a single .json file, found ${json.length}` : ', found no .json file at the top of the archive'}`,
     );
   }
-  return unpack(zip, chosen, label, maxBytes);
+  const [entry] = unpack(zip, (name) => name === chosen, label, maxBytes);
+  if (!entry) throw new UntrustedInputError(`${label}: cannot unpack ${chosen}`);
+  return entry;
 }
 
-/** The names of the archive's top-level `.json` files (what a folder of report files uploads as). */
-export function topJsonEntries(zip: Uint8Array, label: string): string[] {
-  return listEntries(zip, label).filter((n) => !n.includes('/') && !n.includes('\\') && n.endsWith('.json'));
+/**
+ * Every `.json` file at the top of the archive (what a folder of report files uploads as), in one pass,
+ * each within `maxBytes` unpacked.
+ */
+export function extractJsonEntries(zip: Uint8Array, label: string, maxBytes: number): ZipEntry[] {
+  listEntries(zip, label); // the entry count limit, before anything is inflated
+  return unpack(zip, (name) => isTopLevel(name) && name.endsWith('.json'), label, maxBytes);
+}
+
+function isTopLevel(name: string): boolean {
+  return !name.includes('/') && !name.includes('\\');
 }
 
 function listEntries(zip: Uint8Array, label: string): string[] {
@@ -56,24 +66,29 @@ function listEntries(zip: Uint8Array, label: string): string[] {
   return names;
 }
 
-function unpack(zip: Uint8Array, chosen: string, label: string, maxBytes: number): ZipEntry {
+function unpack(
+  zip: Uint8Array,
+  wanted: (name: string) => boolean,
+  label: string,
+  maxBytes: number,
+): ZipEntry[] {
   let files: Record<string, Uint8Array>;
+  let current = '';
   try {
     files = unzipSync(zip, {
       filter: (file) => {
-        if (file.name !== chosen) return false;
+        if (!wanted(file.name)) return false;
+        current = file.name;
         if (file.originalSize > maxBytes)
           throw new UntrustedInputError(
-            `${label}: ${chosen} is ${file.originalSize} bytes unpacked, over the ${maxBytes}-byte limit`,
+            `${label}: ${file.name} is ${file.originalSize} bytes unpacked, over the ${maxBytes}-byte limit`,
           );
         return true;
       },
     });
   } catch (error) {
     if (error instanceof UntrustedInputError) throw error;
-    throw new UntrustedInputError(`${label}: cannot unpack ${chosen} (${(error as Error).message})`);
+    throw new UntrustedInputError(`${label}: cannot unpack ${current} (${(error as Error).message})`);
   }
-  const bytes = files[chosen];
-  if (!bytes) throw new UntrustedInputError(`${label}: cannot unpack ${chosen}`);
-  return { name: chosen, bytes };
+  return Object.entries(files).map(([name, bytes]) => ({ name, bytes }));
 }
