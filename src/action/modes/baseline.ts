@@ -7,7 +7,8 @@ import { formatCount } from '../../report/format.ts';
 import { renderText } from '../../render/text.ts';
 import { makeBundle, reportFileName, serializeBundle } from '../report-file.ts';
 import { modelsIn } from '../models/model-set.ts';
-import { analyzeFound, modelReportsDir, ownTraceInputs } from './pr-models.ts';
+import { analyzeFound, buildOf, modelReportsDir, ownTraceInputs } from './pr-models.ts';
+import type { Report } from '../../report/report.ts';
 import type { RunContext } from '../context.ts';
 import { analyzeModel } from '../models/analyze-model.ts';
 import { buildEnvironment, withBuildTemp } from '../models/exec.ts';
@@ -50,22 +51,7 @@ async function analyzeBaseline(
     if (!report) throw new ActionError(missingModelMessage(rel, side, inputs.build));
   }
   const reportPath = reportPathFor(inputs, ctx);
-  const sha = /^[0-9a-f]{40,64}$/.test(ctx.sha) ? ctx.sha : null;
-  writeFileSync(
-    reportPath,
-    serializeBundle(
-      makeBundle({
-        mode: 'baseline',
-        commentKey: inputs.commentKey,
-        commits: { head: sha, base: null },
-        pullRequest: null,
-        base: null,
-        head: report,
-        comparison: null,
-        notes: [],
-      }),
-    ),
-  );
+  writeFileSync(reportPath, baselineFile(inputs.commentKey, report, ctx));
   const c = report.counts;
   appendSummary(
     ctx.stepSummaryPath,
@@ -103,7 +89,6 @@ async function baselineModels(
     throw new ActionError(`${unmatched.where}: the pattern '${unmatched.model}' matched no model file`);
   const dir = modelReportsDir(reportPathFor(inputs, ctx));
   mkdirSync(dir, { recursive: true });
-  const sha = /^[0-9a-f]{40,64}$/.test(ctx.sha) ? ctx.sha : null;
   const rows: string[] = [];
   for (const [key, model] of found) {
     const report = await analyzeFound(
@@ -114,19 +99,9 @@ async function baselineModels(
     );
     if (!report)
       throw new ActionError(
-        `${key}: ${missingModelMessage(model.location, side, [inputs.build, model.entry.build].filter((b) => b).join(' && '))}`,
+        `${key}: ${missingModelMessage(model.location, side, buildOf(inputs, model.entry))}`,
       );
-    const bundle = makeBundle({
-      mode: 'baseline',
-      commentKey: key,
-      commits: { head: sha, base: null },
-      pullRequest: null,
-      base: null,
-      head: report,
-      comparison: null,
-      notes: [],
-    });
-    writeFileSync(join(dir, reportFileName(key, '')), serializeBundle(bundle));
+    writeFileSync(join(dir, reportFileName(key, '')), baselineFile(key, report, ctx));
     rows.push(`| ${code(key, 100)} | ${formatCount(report.counts.unique)} |`);
   }
   appendSummary(
@@ -145,4 +120,20 @@ async function baselineModels(
     outputs: { 'model-reports': dir, 'report-path': '', verdict: 'pass', 'comment-body': '' },
     failure: null,
   };
+}
+
+/** A baseline report file: one model's report of the pushed commit, under its comment key. */
+function baselineFile(commentKey: string, report: Report, ctx: RunContext): string {
+  return serializeBundle(
+    makeBundle({
+      mode: 'baseline',
+      commentKey,
+      commits: { head: /^[0-9a-f]{40,64}$/.test(ctx.sha) ? ctx.sha : null, base: null },
+      pullRequest: null,
+      base: null,
+      head: report,
+      comparison: null,
+      notes: [],
+    }),
+  );
 }

@@ -241,7 +241,8 @@ function isPattern(entry: ModelEntry): boolean {
   return !isUrl(entry.model) && isDynamicPattern(entry.model);
 }
 
-function buildOf(inputs: ActionInputs, entry: ModelEntry): string {
+/** The build commands a model of the list gets: the action's, then its item's own. */
+export function buildOf(inputs: Pick<ActionInputs, 'build'>, entry: ModelEntry): string {
   return [inputs.build, entry.build].filter((b) => b).join(' && ');
 }
 
